@@ -1,0 +1,46 @@
+"""lrplot: see exactly what a PyTorch learning-rate schedule does before training.
+
+The library API (each imported on first use, so ``import lrplot`` stays cheap)::
+
+    import lrplot
+    spec = lrplot.load_spec("configs/cosine.yaml")
+    curves = lrplot.simulate(spec)          # torch runs here
+    fig = lrplot.render(curves)             # a matplotlib Figure; pass ax=... to draw into yours
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_API = {
+    "load_spec": "lrplot.spec",
+    "parse_spec": "lrplot.spec",
+    "Spec": "lrplot.spec",
+    "simulate": "lrplot.simulate",
+    "Curves": "lrplot.curves",
+    "render": "lrplot.render",
+    "save_figure": "lrplot.render",
+    "RenderOptions": "lrplot.render",
+    "LrplotError": "lrplot.errors",
+    "SpecError": "lrplot.errors",
+}
+
+__all__ = ["__version__", *_API]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .curves import Curves
+    from .errors import LrplotError, SpecError
+    from .render import RenderOptions, render, save_figure
+    from .simulate import simulate
+    from .spec import Spec, load_spec, parse_spec
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lrplot' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,3 @@
+from lrplot.cli import main
+
+main()

@@ -1,0 +1,285 @@
+"""The ``lrplot`` command line: parse options, call the library, print one line per error.
+
+Only this module prints errors and chooses exit codes: an :class:`~lrplot.errors.LrplotError`
+becomes ``path:line:col: message`` on stderr and its exit code (1 for bad input, 2 for bad usage).
+Heavy modules (torch, matplotlib) are imported inside the commands, so ``--help`` and
+``--version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from . import __version__
+from .errors import LrplotError, UsageError
+
+DEFAULT_COMMAND = "plot"
+INTERNAL_ERROR = 70
+
+# typer ships its own copy of click; take its exception classes from typer's public ones.
+_ClickUsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class LrplotGroup(TyperGroup):
+    """``lrplot SPEC...`` means ``lrplot plot SPEC...``; errors are printed as one line."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names \
+                and args[0] not in ("--version", "--install-completion", "--show-completion"):
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+    def main(self, args: Any = None, prog_name: Any = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "lrplot", standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except _ClickUsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "lrplot"
+            typer.echo(f"{command}: {exc.format_message()} (see '{command} --help')", err=True)
+            code = 2
+        except _ClickException as exc:
+            typer.echo(f"lrplot: {exc.format_message()}", err=True)
+            code = exc.exit_code
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except (typer.Abort, KeyboardInterrupt):
+            typer.echo("lrplot: interrupted", err=True)
+            code = 130
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(
+    cls=LrplotGroup,
+    name="lrplot",
+    help="Draw exactly what a PyTorch learning-rate schedule does, before training.\n\n"
+         "'lrplot SPEC...' is short for 'lrplot plot SPEC...'. A spec file named like a command "
+         "stays reachable as ./NAME.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lrplot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+) -> None:
+    """Draw exactly what a PyTorch learning-rate schedule does, before training."""
+
+
+def _warning_line(message: Any, category: type, filename: str, lineno: int, file: Any = None,
+                  line: Any = None) -> None:
+    text = str(message).strip().splitlines()[0] if str(message).strip() else category.__name__
+    print(f"lrplot: warning: {text}", file=sys.stderr)
+
+
+@contextmanager
+def reporting(debug: bool) -> Iterator[None]:
+    """Turn an LrplotError into its one line and exit code; anything else is an internal error,
+    also one line unless --debug asks for the traceback."""
+    debug = debug or bool(os.environ.get("LRPLOT_DEBUG"))
+    previous = warnings.showwarning
+    if not debug:
+        warnings.showwarning = _warning_line
+    try:
+        yield
+    except LrplotError as exc:
+        if debug:
+            raise
+        typer.echo(f"lrplot: {exc.format()}" if exc.location is None else exc.format(), err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("lrplot: interrupted", err=True)
+        raise typer.Exit(130) from None
+    except (typer.Exit, _ClickException):
+        raise
+    except Exception as exc:  # a bug in lrplot, not in the input
+        if debug:
+            raise
+        typer.echo(f"lrplot: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                   err=True)
+        raise typer.Exit(INTERNAL_ERROR) from None
+    finally:
+        warnings.showwarning = previous
+
+
+# --- shared option types -------------------------------------------------------------------------
+
+SpecsArg = Annotated[list[Path], typer.Argument(help="Spec files (YAML).", metavar="SPEC...", show_default=False)]
+SetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--set", metavar="KEY.PATH=VALUE", help="Override a spec value, e.g. --set scheduler.T_max=50 (repeatable).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also LRPLOT_DEBUG=1).")]
+
+
+def _parse_size(text: str) -> tuple[float, float]:
+    try:
+        w, h = (float(v) for v in text.lower().split("x"))
+        if not (0 < w <= 100 and 0 < h <= 100):
+            raise ValueError
+        return w, h
+    except ValueError:
+        raise UsageError(f"--size {text}: expected WIDTHxHEIGHT in inches, e.g. 8x4.5") from None
+
+
+def _parse_annotate(text: str) -> frozenset[str]:
+    from .render import ANNOTATIONS
+
+    if text.strip().lower() in ("none", ""):
+        return frozenset()
+    if text.strip().lower() == "all":
+        return frozenset(ANNOTATIONS)
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    for item in items:
+        if item not in ANNOTATIONS:
+            raise UsageError(f"--annotate: unknown annotation '{item}'",
+                             hint=f"use a comma list of {', '.join(ANNOTATIONS)}, or all, or none")
+    return frozenset(items)
+
+
+def load_specs(paths: list[Path], overrides: list[str] | None) -> list[Any]:
+    from .spec import load_spec
+
+    return [load_spec(p, overrides or ()) for p in paths]
+
+
+def default_output(paths: list[Path], suffix: str = ".png") -> Path:
+    stems = list(dict.fromkeys(p.stem for p in paths))
+    return Path("_vs_".join(stems)[:120] + suffix)
+
+
+@app.command(DEFAULT_COMMAND)
+def plot(
+    specs: SpecsArg,
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", help="Figure file: .png, .svg or .pdf [default: SPEC stem + .png in the current folder].",
+        show_default=False)] = None,
+    data: Annotated[Optional[Path], typer.Option(
+        "--data", help="Also write the numbers: .csv (schedule,group,field,step,value) or .json.")] = None,
+    set_: SetOpt = None,
+    layout: Annotated[str, typer.Option(
+        "--layout", help="overlay | grid (a panel per schedule) | fields (a row per field) | groups | auto.")] = "auto",
+    x: Annotated[str, typer.Option("--x", help="x axis unit: step | epoch (needs steps_per_epoch).")] = "step",
+    log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
+    title: Annotated[Optional[str], typer.Option("--title", help="Figure title [default: the spec's title].")] = None,
+    theme: Annotated[str, typer.Option("--theme", help="light | dark | both (writes NAME.light.EXT and NAME.dark.EXT).")] = "light",
+    style: Annotated[Optional[str], typer.Option(
+        "--style", help="Any matplotlib style name or .mplstyle file (instead of --theme).")] = None,
+    size: Annotated[str, typer.Option("--size", help="Figure size in inches, WIDTHxHEIGHT.")] = "8x4.5",
+    dpi: Annotated[int, typer.Option("--dpi", min=20, max=1200, help="Resolution of PNG output.")] = 150,
+    no_legend: Annotated[bool, typer.Option("--no-legend", help="Leave the legend out.")] = False,
+    annotate: Annotated[str, typer.Option(
+        "--annotate", help="Comma list of milestones, peak, final, jumps; or all, or none.")] = "all",
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary table on stderr.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Simulate the schedules of SPEC files and draw them into one figure."""
+    with reporting(debug):
+        from .output import DATA_SUFFIXES, FIGURE_SUFFIXES, check_target
+
+        if theme not in ("light", "dark", "both"):
+            raise UsageError(f"--theme {theme}: use light, dark or both (or --style for any matplotlib style)")
+        target = output or default_output(specs)
+        targets = [target]
+        themes = [style or theme]
+        if theme == "both" and style is None:
+            themes = ["light", "dark"]
+            targets = [target.with_suffix(f".light{target.suffix}"), target.with_suffix(f".dark{target.suffix}")]
+        for t in targets:
+            check_target(t, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
+        if data is not None:
+            check_target(data, DATA_SUFFIXES, "data", protected=tuple(specs))
+        from .render import RenderOptions, style_path
+
+        for th in themes:
+            style_path(th)
+        options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=_parse_size(size), dpi=dpi,
+                                legend=not no_legend, annotate=_parse_annotate(annotate))
+
+        loaded = load_specs(specs, set_)
+        from .simulate import simulate
+
+        curves = simulate(loaded)
+        if data is not None:
+            write_data(curves, data)
+        from dataclasses import replace
+
+        from .render import render_to_file
+
+        for th, t in zip(themes, targets):
+            render_to_file(curves, t, replace(options, theme=th))
+            typer.echo(str(t))
+        if data is not None:
+            typer.echo(str(data))
+        if not quiet:
+            print_summary(curves)
+
+
+def write_data(curves: Any, path: Path) -> None:
+    from .curves import DATA_FORMATS
+    from .output import write_text_atomic
+
+    write_text_atomic(path, DATA_FORMATS[path.suffix.lower()](curves))
+
+
+def print_summary(curves: Any) -> None:
+    """Per schedule and group: initial, peak, final, min and jumps, as a table on stderr."""
+    from .summary import summarize
+
+    rows = summarize(curves)
+    if not rows:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("schedule", "group", "field", "initial", "peak (step)", "final", "min", "jumps at"):
+        table.add_column(col, justify="right" if col not in ("schedule", "group", "field", "jumps at") else "left")
+    for r in rows:
+        table.add_row(r.schedule, r.group, r.field, f"{r.initial:.4g}", f"{r.peak:.4g} ({r.peak_step})",
+                      f"{r.final:.4g}", f"{r.min:.4g}", r.jumps_text())
+    Console(stderr=True, width=max(100, Console(stderr=True).width)).print(table)
+
+
+@app.command("schema")
+def schema(
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write to a file instead of stdout.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Print the JSON Schema of spec files (for editor completion and validation)."""
+    with reporting(debug):
+        import json
+
+        from .spec import json_schema
+
+        text = json.dumps(json_schema(), indent=2) + "\n"
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            from .output import write_text_atomic
+
+            write_text_atomic(output, text)
+            typer.echo(str(output))
+
+
+def main() -> None:
+    """Entry point of the ``lrplot`` script and ``python -m lrplot``."""
+    app()

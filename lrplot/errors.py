@@ -1,0 +1,66 @@
+"""The one domain exception of lrplot and its kinds.
+
+Every error a user can cause is an :class:`LrplotError`. It carries the message, an optional hint
+(how to fix it) and, when the error comes from a spec file, the source location. Only ``cli.py``
+turns one into a printed line and an exit code; the library raises and never exits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """A position in a source file; ``line`` and ``col`` are 1-based as editors show them."""
+
+    path: str
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.path
+        if self.col is None:
+            return f"{self.path}:{self.line}"
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+class LrplotError(Exception):
+    """Base class: something the user can fix. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, location: Location | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.location = location
+
+    def format(self) -> str:
+        """The single line the CLI prints: ``path:line:col: message; hint``."""
+        text = self.message
+        if self.hint:
+            text = f"{text}; {self.hint}"
+        return f"{self.location}: {text}" if self.location else text
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class SpecError(LrplotError):
+    """The spec (YAML file, --set override, expression, metric CSV) is wrong."""
+
+
+class UsageError(LrplotError):
+    """The command line is wrong (bad option value, unknown output suffix, ...)."""
+
+    exit_code = 2
+
+
+class OutputError(LrplotError):
+    """An output file cannot be written."""
+
+
+class ImportNotAllowedError(SpecError):
+    """A spec names code to import that the user has not allowed with --allow-import."""

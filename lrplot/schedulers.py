@@ -1,0 +1,237 @@
+"""Scheduler names -> torch objects, and what the spec says about a schedule's length.
+
+Built-in names are the scheduler classes of ``torch.optim.lr_scheduler`` of the installed torch
+(whatever that version has) plus ``SWALR``. Arguments are checked against the class signature so
+a typo gets a did-you-mean and the valid signature instead of torch's TypeError; torch's own
+ValueErrors are reported at the scheduler's place in the spec. ``lr_lambda`` (LambdaLR,
+MultiplicativeLR) and ``scale_fn`` (CyclicLR) may be expressions, compiled by :mod:`lrplot.expr`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import TYPE_CHECKING, Any, Callable
+
+from .errors import SpecError
+from .expr import compile_expression
+from .spec import SchedulerSpec, Spec, did_you_mean
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .spec import Schedule
+
+NESTED = ("SequentialLR", "ChainedScheduler")
+# Arguments that hold an expression of one variable: {argument: variable names}.
+EXPRESSION_ARGS = {"lr_lambda": ("epoch", "step"), "scale_fn": ("x",)}
+
+
+def builtin_schedulers() -> dict[str, type]:
+    """Every scheduler class torch ships, by name (imports torch)."""
+    import torch.optim.lr_scheduler as lr_scheduler
+    from torch.optim.swa_utils import SWALR
+
+    bases = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
+    found = {
+        name: obj
+        for name, obj in vars(lr_scheduler).items()
+        if inspect.isclass(obj) and issubclass(obj, bases) and not name.startswith("_")
+        and obj is not lr_scheduler.LRScheduler
+    }
+    found["SWALR"] = SWALR
+    return found
+
+
+def signature_text(name: str, fn: Callable[..., Any], skip: tuple[str, ...] = ("self", "optimizer")) -> str:
+    """``CosineAnnealingLR(T_max, eta_min=0.0, last_epoch=-1)``: a signature without annotations."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return f"{name}(...)"
+    parts = []
+    for p in params:
+        if p.name in skip or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        parts.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+    return f"{name}({', '.join(parts)})"
+
+
+def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[str, Any],
+                    path: tuple, implied: tuple[str, ...] = ("optimizer",)) -> None:
+    """Unknown or missing keyword arguments of ``fn`` as a located SpecError."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    valid = [p for p in params if p not in ("self",) + implied]
+    sig = signature_text(name, fn, ("self",) + implied)
+    for key in given:
+        if key in implied:
+            raise spec.error(f"'{key}' is implied: lrplot builds it", path + (key,), key=True,
+                             hint="remove this key")
+        if key not in params and not accepts_any:
+            hint = did_you_mean(key, valid)
+            raise spec.error(f"{name} has no argument '{key}'", path + (key,), key=True,
+                             hint=f"{hint + ' ' if hint else ''}valid: {sig}")
+    for pname, p in params.items():
+        if pname in ("self",) + implied or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.default is p.empty and pname not in given:
+            raise spec.error(f"{name} needs '{pname}'", path, hint=f"signature: {sig}")
+
+
+def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
+    names = EXPRESSION_ARGS[key]
+    if isinstance(value, list):
+        return [
+            compile_expression(v, names, what=key,
+                               location=lambda off, p=path + (key, i): spec.source.text(p, off))
+            for i, v in enumerate(value)
+        ]
+    return compile_expression(value, names, what=key,
+                              location=lambda off: spec.source.text(path + (key,), off))
+
+
+def resolve_class(spec: Spec, sched: SchedulerSpec) -> type:
+    """The scheduler class named by ``sched.type``."""
+    builtins = builtin_schedulers()
+    cls = builtins.get(sched.type)
+    if cls is not None:
+        return cls
+    hint = did_you_mean(sched.type, builtins)
+    raise spec.error(f"unknown scheduler '{sched.type}'", sched.path + ("type",),
+                     hint=hint or f"known: {', '.join(sorted(builtins))}")
+
+
+def build_scheduler(spec: Spec, sched: SchedulerSpec, optimizer: Any) -> Any:
+    """Construct the torch scheduler for ``sched`` on ``optimizer`` (nested ones first)."""
+    cls = resolve_class(spec, sched)
+    path = sched.path
+    kwargs = dict(sched.options)
+    if sched.type in NESTED:
+        if not sched.schedulers:
+            raise spec.error(f"{sched.type} needs a 'schedulers' list", path,
+                             hint="e.g. schedulers: [{type: LinearLR, ...}, {type: CosineAnnealingLR, ...}]")
+        kwargs["schedulers"] = [build_scheduler(spec, child, optimizer) for child in sched.schedulers]
+    elif sched.schedulers is not None:
+        raise spec.error(f"{sched.type} takes no nested 'schedulers'", path + ("schedulers",), key=True,
+                         hint=f"only {' and '.join(NESTED)} do")
+    for key in EXPRESSION_ARGS:
+        if key in kwargs:
+            kwargs[key] = _compile_arg(spec, key, kwargs[key], path)
+    check_arguments(spec, cls, sched.type, kwargs, path)
+    for key in ("milestones",):
+        if key in kwargs and isinstance(kwargs[key], tuple):
+            kwargs[key] = list(kwargs[key])
+    return construct(spec, cls, sched.type, path, optimizer, kwargs)
+
+
+def construct(spec: Spec, fn: Callable[..., Any], name: str, path: tuple, optimizer: Any,
+              kwargs: dict[str, Any]) -> Any:
+    """Call ``fn(optimizer, **kwargs)``, translating what torch raises into a located SpecError."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        params = {}
+    try:
+        if "optimizer" in params:  # by name: ChainedScheduler takes (schedulers, optimizer=None)
+            return fn(**kwargs, optimizer=optimizer)
+        return fn(optimizer, **kwargs)
+    except SpecError:
+        raise
+    except KeyError as exc:
+        key = exc.args[0] if exc.args else ""
+        if "initial_lr" in str(key):
+            raise spec.error(f"{name}: last_epoch is set, so every param group needs 'initial_lr'", path,
+                             hint="add 'initial_lr: <base lr>' under optimizer (or per param group)") from None
+        raise spec.error(f"{name} could not be built: missing {key}", path) from None
+    except (ValueError, TypeError, IndexError, ZeroDivisionError, AttributeError,
+            RuntimeError, OverflowError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise spec.error(f"{name} rejected its arguments: {message}", path) from None
+
+
+# --- lengths (from the spec alone; no torch) -------------------------------------------------
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _resumed(sched: SchedulerSpec) -> int:
+    """How many scheduler steps ``last_epoch`` says have already happened."""
+    last_epoch = _int(sched.options.get("last_epoch", -1))
+    return max(last_epoch, -1) + 1 if last_epoch is not None else 0
+
+
+def natural_length(sched: SchedulerSpec) -> int | None:
+    """How many scheduler values the schedule defines by itself, or None if it goes on forever.
+
+    OneCycleLR: total_steps; CosineAnnealingLR: T_max (one half-period); PolynomialLR:
+    total_iters; LinearLR/ConstantLR: total_iters + 1 (so the value they settle at is shown);
+    SequentialLR: last milestone + its last scheduler's length; ChainedScheduler: the longest.
+    """
+    o = sched.options
+    kind = sched.type
+    length: int | None = None
+    if kind == "OneCycleLR":
+        length = _int(o.get("total_steps"))
+        if length is None and _int(o.get("epochs")) and _int(o.get("steps_per_epoch")):
+            length = o["epochs"] * o["steps_per_epoch"]
+    elif kind == "CosineAnnealingLR":
+        length = _int(o.get("T_max"))
+    elif kind == "PolynomialLR":
+        length = _int(o.get("total_iters", 5))
+    elif kind in ("LinearLR", "ConstantLR"):
+        total = _int(o.get("total_iters", 5))
+        length = total + 1 if total is not None else None
+    elif kind == "SequentialLR" and sched.schedulers:
+        milestones = o.get("milestones")
+        last = natural_length(sched.schedulers[-1])
+        if isinstance(milestones, list) and milestones and _int(milestones[-1]) is not None and last:
+            length = milestones[-1] + last
+    elif kind == "ChainedScheduler" and sched.schedulers:
+        lengths = [n for n in (natural_length(c) for c in sched.schedulers) if n]
+        length = max(lengths) if lengths else None
+    if length is None or length <= 0:
+        return None
+    return max(length - _resumed(sched), 1)
+
+
+def hard_limit(sched: SchedulerSpec) -> int | None:
+    """How many scheduler values torch can produce before it raises (OneCycleLR's total_steps)."""
+    if sched.type == "OneCycleLR":
+        return natural_length(sched)
+    return None
+
+
+def scheduler_values(steps: int, interval: str, steps_per_epoch: int | None) -> int:
+    """How many distinct scheduler states ``steps`` updates use."""
+    if interval == "epoch" and steps_per_epoch:
+        return math.ceil(steps / steps_per_epoch)
+    return steps
+
+
+def resolve_steps(schedule: Schedule) -> int:
+    """The number of optimizer updates to simulate, given or derived, checked against the
+    schedule's own length."""
+    spec = schedule.spec
+    sched = schedule.scheduler
+    per = schedule.steps_per_epoch if schedule.interval == "epoch" else 1
+    unit = "epochs" if schedule.interval == "epoch" else "steps"
+    steps = schedule.steps
+    if steps is None:
+        length = natural_length(sched)
+        if length is None:
+            raise spec.error(
+                f"'steps' is required: {sched.type} does not define its own length", sched.path,
+                hint="add 'steps: N' (the number of optimizer updates to draw)")
+        return length * (per or 1)
+    limit = hard_limit(sched)
+    used = scheduler_values(steps, schedule.interval, schedule.steps_per_epoch)
+    if limit is not None and used > limit:
+        fix = limit * (per or 1)
+        raise spec.error(
+            f"steps: {steps} runs past {sched.type}'s total_steps ({limit} {unit}); torch raises "
+            f"at scheduler step {limit + 1}", schedule.where("steps"),
+            hint=f"set steps: {fix} or raise total_steps to {used}")
+    return steps

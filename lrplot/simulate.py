@@ -1,0 +1,314 @@
+"""Spec -> Curves: build a fresh optimizer and the real scheduler per schedule, and step it.
+
+The value recorded at step t is the param-group field read before the t-th ``scheduler.step()``,
+i.e. the value optimizer update t uses. It is bit-identical to the plain training loop
+``record; optimizer.step(); scheduler.step()``: the scheduler is torch's own object, and the
+optimizer is a real torch optimizer over one tiny parameter per group. ``optimizer.step()`` is
+called once, before the first scheduler step, which is what torch's step-order check looks for;
+calling it every update would only cost time (there are no gradients, nothing changes).
+
+This module never imports matplotlib.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from .curves import Curves, Event, ScheduleCurves
+from .errors import Location, SpecError
+from .expr import compile_expression
+from .schedulers import build_scheduler, check_arguments, construct, natural_length, resolve_steps
+from .spec import MetricCsv, ParamGroupSpec, Schedule, SchedulerSpec, Spec, did_you_mean, read_text
+
+_INDEXED = re.compile(r"^(\w+)\[(\d+)\]$")
+
+
+# --- optimizer ------------------------------------------------------------------------------
+
+def optimizer_classes() -> dict[str, type]:
+    import torch.optim
+
+    return {
+        name: obj for name, obj in vars(torch.optim).items()
+        if isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer) and obj is not torch.optim.Optimizer
+    }
+
+
+def _plain(value: Any) -> Any:
+    """YAML lists become tuples (``betas: [0.9, 0.999]``), as torch code writes them."""
+    return tuple(_plain(v) for v in value) if isinstance(value, list) else value
+
+
+def build_optimizer(schedule: Schedule) -> Any:
+    """A fresh torch optimizer with one one-element parameter per param group."""
+    import torch
+
+    spec = schedule.spec
+    opt = schedule.optimizer
+    where = schedule.where("optimizer")
+    classes = optimizer_classes()
+    cls = classes.get(opt.type)
+    if cls is None:
+        hint = did_you_mean(opt.type, classes)
+        raise spec.error(f"unknown optimizer '{opt.type}'", where + ("type",),
+                         hint=hint or f"known: {', '.join(sorted(classes))}")
+    kwargs = {k: _plain(v) for k, v in opt.options.items()}
+    kwargs["lr"] = opt.lr
+    check_arguments(spec, cls, opt.type, kwargs, where, implied=("params",))
+    groups_spec = schedule.param_groups or [ParamGroupSpec()]
+    groups = [
+        {"params": [torch.nn.Parameter(torch.zeros(1))], **{k: _plain(v) for k, v in g.options.items()}}
+        for g in groups_spec
+    ]
+    optimizer = construct(spec, cls, opt.type, where, groups, kwargs)
+    known = set(optimizer.defaults) | {"initial_lr", "params"}
+    for i, g in enumerate(groups_spec):
+        for key in g.options:
+            if key not in known:
+                hint = did_you_mean(key, sorted(known - {"params"}))
+                raise spec.error(f"{opt.type} param groups have no option '{key}'",
+                                 schedule.where("param_groups") + (i, key), key=True,
+                                 hint=hint or f"valid: {', '.join(sorted(known - {'params'}))}")
+    if opt.initial_lr is not None:
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", opt.initial_lr)
+    return optimizer
+
+
+def _satisfy_step_order(optimizer: Any) -> None:
+    """One real ``optimizer.step()`` (a no-op without gradients): torch's check for the
+    'scheduler.step() before optimizer.step()' mistake then sees the correct order."""
+    try:
+        optimizer.step()
+    except TypeError:  # optimizers such as LBFGS require a closure
+        optimizer.step(lambda: 0.0)
+
+
+# --- fields ---------------------------------------------------------------------------------
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def resolve_fields(schedule: Schedule, group: dict) -> list[tuple[str, str, int | None]]:
+    """[(label, key, index)]: what to read from each param group for the spec's ``fields``."""
+    spec = schedule.spec
+    out: list[tuple[str, str, int | None]] = []
+    numeric = sorted(k for k, v in group.items() if k != "params" and (
+        _is_number(v) or (isinstance(v, (tuple, list)) and v and all(_is_number(x) for x in v))))
+    for i, name in enumerate(schedule.fields):
+        m = _INDEXED.match(name)
+        if m:
+            key, index = m.group(1), int(m.group(2))
+            value = group.get(key)
+            if not isinstance(value, (tuple, list)) or index >= len(value):
+                raise spec.error(f"field '{name}': the param group's '{key}' has no element {index}",
+                                 ("fields", i), hint=f"numeric fields: {', '.join(numeric)}")
+            out.append((name, key, index))
+            continue
+        if name == "momentum" and "momentum" not in group and isinstance(group.get("betas"), (tuple, list)):
+            out.append(("momentum", "betas", 0))  # what CyclicLR/OneCycleLR cycle for Adam-style optimizers
+            continue
+        if name not in group or name == "params":
+            hint = did_you_mean(name, numeric)
+            raise spec.error(f"the param groups have no field '{name}'", ("fields", i),
+                             hint=hint or f"numeric fields: {', '.join(numeric)}")
+        value = group[name]
+        if isinstance(value, (tuple, list)) and value and all(_is_number(x) for x in value):
+            out.extend((f"{name}[{j}]", name, j) for j in range(len(value)))
+        elif _is_number(value) or hasattr(value, "item"):
+            out.append((name, name, None))
+        else:
+            raise spec.error(f"field '{name}' is not a number (it is {value!r})", ("fields", i),
+                             hint=f"numeric fields: {', '.join(numeric)}")
+    return out
+
+
+# --- metric for ReduceLROnPlateau ------------------------------------------------------------
+
+def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
+    path = spec.base_dir / metric.csv
+    text = read_text(path)
+    rows = list(csv.reader(text.splitlines()))
+    if len(rows) < 2:
+        raise SpecError("the metric CSV needs a header row and at least one value", location=Location(str(path), 1))
+    header = [h.strip() for h in rows[0]]
+    column = metric.column if metric.column is not None else header[-1]
+    if column not in header:
+        hint = did_you_mean(column, header)
+        raise spec.error(f"the metric CSV {metric.csv} has no column '{column}'", where + ("column",),
+                         hint=hint or f"columns: {', '.join(header)}")
+    index = header.index(column)
+    values = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        cell = row[index].strip() if index < len(row) else ""
+        try:
+            values.append(float(cell))
+        except ValueError:
+            col = sum(len(c) + 1 for c in row[:index]) + 1
+            raise SpecError(f"'{cell}' in column '{column}' is not a number", location=Location(str(path), line, col),
+                            hint="every row needs a numeric value") from None
+    return values
+
+
+def metric_feed(schedule: Schedule, optimizer: Any, calls: int) -> Callable[[], Any]:
+    """A function giving the metric for each successive ``scheduler.step(metric)`` call."""
+    spec = schedule.spec
+    metric = schedule.metric
+    where = schedule.where("metric")
+    if isinstance(metric, MetricCsv):
+        values = read_metric_csv(spec, metric, where)
+        if len(values) < calls:
+            raise spec.error(
+                f"the metric CSV has {len(values)} values but the schedule steps {calls} times", where,
+                hint=f"add rows, or lower steps so that at most {len(values)} scheduler steps happen")
+        return iter(values).__next__
+    if metric == "lr":
+        group = optimizer.param_groups[0]
+        return lambda: group["lr"]
+    expr = compile_expression(metric, ("step", "epoch"), what="metric",
+                              location=lambda off: spec.source.text(where, off))
+    counter = iter(range(calls + 1)).__next__
+    return lambda: expr(counter())
+
+
+# --- events (from the spec, for annotations) --------------------------------------------------
+
+def spec_events(sched: SchedulerSpec, offset: int = 0) -> list[Event]:
+    """Milestones the spec declares, in scheduler steps."""
+    o = sched.options
+    events: list[Event] = []
+    milestones = o.get("milestones")
+    if sched.type == "SequentialLR" and isinstance(milestones, list) and sched.schedulers:
+        starts = [0] + [m for m in milestones if isinstance(m, int)]
+        for i, child in enumerate(sched.schedulers):
+            if i < len(starts):
+                if i > 0:
+                    events.append(Event(offset + starts[i], f"→ {child.type}", "phase"))
+                events.extend(spec_events(child, offset + starts[i]))
+    elif sched.type == "ChainedScheduler" and sched.schedulers:
+        for child in sched.schedulers:
+            events.extend(spec_events(child, offset))
+            n = natural_length(child)
+            if n and child.type not in ("CosineAnnealingLR",):
+                events.append(Event(offset + n - (1 if child.type in ("LinearLR", "ConstantLR") else 0),
+                                    f"{child.type} ends", "phase"))
+    elif sched.type == "MultiStepLR" and isinstance(milestones, list):
+        events.extend(Event(offset + m, f"milestone {m}") for m in milestones if isinstance(m, int))
+    elif sched.type in ("LinearLR", "ConstantLR") and offset == 0:
+        total = o.get("total_iters", 5)
+        if isinstance(total, int):
+            events.append(Event(total, "warmup end" if sched.type == "LinearLR" else f"{sched.type} ends", "phase"))
+    # dedupe, keep order
+    seen: set[tuple[int, str]] = set()
+    return [e for e in events if (e.step, e.label) not in seen and not seen.add((e.step, e.label))]
+
+
+# --- the loop -------------------------------------------------------------------------------
+
+def takes_metric(scheduler: Any) -> bool:
+    from torch.optim.lr_scheduler import ReduceLROnPlateau
+
+    return isinstance(scheduler, ReduceLROnPlateau)
+
+
+def run_schedule(schedule: Schedule) -> ScheduleCurves:
+    """Simulate one schedule."""
+    spec = schedule.spec
+    steps = resolve_steps(schedule)
+    optimizer = build_optimizer(schedule)
+    scheduler = build_scheduler(spec, schedule.scheduler, optimizer)
+    _satisfy_step_order(optimizer)
+
+    groups = optimizer.param_groups
+    readers = resolve_fields(schedule, groups[0])
+    by_epoch = schedule.interval == "epoch"
+    per = schedule.steps_per_epoch or 1
+    calls = (steps - 1) // per if by_epoch else steps - 1
+
+    step = scheduler.step
+    if takes_metric(scheduler):
+        feed = metric_feed(schedule, optimizer, calls)
+        step = lambda: scheduler.step(feed())  # noqa: E731
+
+    # One C-level map per update reads every (group, key) pair; tuple-valued keys (betas) are
+    # recorded as the tuple and split after the loop.
+    pairs = [(g, key) for g in range(len(groups)) for key in dict.fromkeys(k for _, k, _ in readers)]
+    dicts = [groups[g] for g, _ in pairs]
+    keys = [k for _, k in pairs]
+    rows: list[tuple] = []
+    record = rows.append
+    from operator import getitem
+
+    t = 0
+    try:
+        for t in range(steps):
+            record(tuple(map(getitem, dicts, keys)))
+            if t + 1 == steps:
+                break
+            if not by_epoch or (t + 1) % per == 0:
+                step()
+    except SpecError:
+        raise
+    except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise spec.error(f"{schedule.scheduler.type} failed at step {t + 1}: {message}",
+                         schedule.scheduler.path,
+                         hint="check the schedule's length and arguments against 'steps'") from None
+
+    columns = list(zip(*rows)) if rows else [() for _ in pairs]
+    col_of = {pair: i for i, pair in enumerate(pairs)}
+    values: dict[tuple[int, str], np.ndarray] = {}
+    for g in range(len(groups)):
+        for label, key, index in readers:
+            col = columns[col_of[(g, key)]]
+            if index is not None:
+                col = [v[index] for v in col]
+            values[(g, label)] = np.array([float(v) for v in col], dtype=np.float64)
+
+    events = tuple(
+        Event(e.step * (per if by_epoch else 1), e.label, e.kind)
+        for e in spec_events(schedule.scheduler)
+        if 0 < e.step * (per if by_epoch else 1) < steps
+    )
+    return ScheduleCurves(
+        name=schedule.name,
+        scheduler=schedule.scheduler.type,
+        steps=steps,
+        interval=schedule.interval,
+        steps_per_epoch=schedule.steps_per_epoch,
+        groups=tuple(schedule.group_names),
+        fields=tuple(label for label, _, _ in readers),
+        values=values,
+        source=spec.stem,
+        events=events,
+    )
+
+
+def simulate(specs: Spec | Iterable[Spec]) -> Curves:
+    """Simulate every schedule of one or several specs. Schedule names that collide across
+    files are labelled ``file stem / name``."""
+    spec_list = [specs] if isinstance(specs, Spec) else list(specs)
+    schedules = [(spec, s) for spec in spec_list for s in spec.schedule_list()]
+    names = [s.name for _, s in schedules]
+    results = []
+    for spec, schedule in schedules:
+        curves = run_schedule(schedule)
+        if names.count(schedule.name) > 1:
+            curves = _renamed(curves, f"{spec.stem} / {schedule.name}")
+        results.append(curves)
+    title = spec_list[0].title if len(spec_list) == 1 else None
+    return Curves(tuple(results), title)
+
+
+def _renamed(curves: ScheduleCurves, name: str) -> ScheduleCurves:
+    from dataclasses import replace
+
+    return replace(curves, name=name)

@@ -1,0 +1,435 @@
+"""The spec: what a YAML file asks lrplot to simulate, as pydantic models.
+
+``load_spec(path)`` reads a file with :mod:`lrplot.yamlio`, applies ``--set`` overrides, validates
+it and returns a :class:`Spec` that remembers where every value came from, so that any later
+stage (building the torch scheduler, evaluating an expression, reading a metric CSV) can report
+``file:line:col``. Loading a spec never imports torch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from .errors import Location, SpecError, UsageError
+from .yamlio import KeyPath, SourceMap, format_path, load_yaml, parse_scalar
+
+MAX_STEPS = 50_000_000  # per schedule; 8 bytes x steps x groups x fields must fit in memory
+
+
+def did_you_mean(word: str, choices: Any) -> str | None:
+    """``"did you mean 'T_max'?"`` for the closest of ``choices``, or None."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    if not close:
+        lowered = {str(c).lower(): str(c) for c in choices}
+        if str(word).lower() in lowered:
+            close = [lowered[str(word).lower()]]
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+class _Model(BaseModel):
+    """Base of the spec models: unknown keys are errors with a did-you-mean."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and cls.model_config.get("extra") == "forbid":
+            known = list(cls.model_fields)
+            for key in data:
+                if key not in cls.model_fields:
+                    hint = did_you_mean(key, known) or f"known keys: {', '.join(known)}"
+                    raise PydanticCustomError(
+                        "unknown_key", "unknown key '{key}'; {hint}", {"key": key, "hint": hint}
+                    )
+        return data
+
+
+class _Open(_Model):
+    """A model whose extra keys are passed through to torch (validated there, against torch)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The keys beyond the declared fields, in file order."""
+        return dict(self.model_extra or {})
+
+
+class OptimizerSpec(_Open):
+    """Any ``torch.optim`` class by name, with its keyword arguments as further keys."""
+
+    type: str = Field("SGD", description="Name of a torch.optim optimizer class, e.g. SGD, AdamW.")
+    lr: float = Field(0.1, description="Base learning rate, the default of every param group.")
+    initial_lr: float | None = Field(
+        None, description="Set initial_lr in every param group (needed when a scheduler is built "
+                          "with last_epoch, as in a resumed run).")
+
+
+class ParamGroupSpec(_Open):
+    """One param group: overrides of the optimizer's options (lr, weight_decay, initial_lr, ...)."""
+
+    name: str | None = Field(None, description="Label in legends and exported data.")
+
+
+class SchedulerSpec(_Open):
+    """A scheduler by name with its keyword arguments as further keys (``optimizer`` is implied)."""
+
+    type: str = Field(description="A torch.optim.lr_scheduler class name (or SWALR).")
+    schedulers: list[SchedulerSpec] | None = Field(
+        None, description="The nested schedulers of SequentialLR or ChainedScheduler.")
+    _path: KeyPath = PrivateAttr(default=())
+
+    @property
+    def path(self) -> KeyPath:
+        """Where this scheduler stands in the spec file, e.g. ('scheduler', 'schedulers', 1)."""
+        return self._path
+
+
+class MetricCsv(_Model):
+    """Real validation losses, one row per scheduler step."""
+
+    csv: str = Field(description="Path of a CSV file, relative to the spec file.")
+    column: str | None = Field(None, description="Column to read (default: the last column).")
+
+
+Metric = Union[MetricCsv, str]
+METRIC_DESCRIPTION = (
+    "What ReduceLROnPlateau is fed at each step: 'lr' (the current lr of group 0, the classic "
+    "plotting recipe), an expression of 'step' such as '1 / (1 + step)', or {csv, column}.")
+
+
+class ScheduleSpec(_Model):
+    """One named schedule of a comparison; unset keys fall back to the top level."""
+
+    name: str
+    scheduler: SchedulerSpec
+    steps: int | None = Field(None, gt=0, le=MAX_STEPS)
+    optimizer: OptimizerSpec | None = None
+    param_groups: list[ParamGroupSpec] | None = Field(None, min_length=1)
+    metric: Metric | None = Field(None, description=METRIC_DESCRIPTION)
+    interval: Literal["step", "epoch"] | None = None
+    steps_per_epoch: int | None = Field(None, gt=0)
+
+
+class Spec(_Model):
+    """A whole spec file."""
+
+    title: str | None = Field(None, description="Figure title (default: derived from the file).")
+    steps: int | None = Field(
+        None, gt=0, le=MAX_STEPS,
+        description="Optimizer updates to simulate; may be left out when the schedule defines its "
+                    "own length (OneCycleLR total_steps, CosineAnnealingLR T_max, ...).")
+    optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
+    param_groups: list[ParamGroupSpec] | None = Field(
+        None, min_length=1, description="Per-group overrides, like optim.SGD([{...}, {...}], lr=...).")
+    scheduler: SchedulerSpec | None = None
+    schedules: list[ScheduleSpec] | None = Field(None, min_length=1)
+    steps_per_epoch: int | None = Field(None, gt=0, description="Optimizer updates per epoch.")
+    interval: Literal["step", "epoch"] = Field(
+        "step", description="step: the scheduler steps after every update; epoch: once per epoch.")
+    fields: list[str] = Field(
+        default_factory=lambda: ["lr"], min_length=1,
+        description="Param-group fields to record: lr, momentum (momentum or betas[0]), "
+                    "weight_decay, betas[1], ...")
+    metric: Metric = Field("lr", description=METRIC_DESCRIPTION)
+
+    _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("<spec>"))
+    _file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> SourceMap:
+        return self._source
+
+    @property
+    def file(self) -> Path | None:
+        """The spec file (None for a spec built in memory)."""
+        return self._file
+
+    @property
+    def stem(self) -> str:
+        return self._file.stem if self._file else "spec"
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the spec (metric CSV, local modules) are relative to."""
+        return self._file.parent if self._file else Path.cwd()
+
+    def locate(self, path: KeyPath) -> Location:
+        return self._source.value(path)
+
+    def locate_key(self, path: KeyPath) -> Location:
+        return self._source.key(path)
+
+    def error(self, message: str, path: KeyPath, hint: str | None = None, *, key: bool = False) -> SpecError:
+        """A SpecError located at ``path`` in this spec (at the key when ``key``)."""
+        return SpecError(message, hint=hint, location=self.locate_key(path) if key else self.locate(path))
+
+    def schedule_list(self) -> list[Schedule]:
+        """Every schedule of the spec with the top-level defaults filled in."""
+        if self.scheduler is not None:
+            return [Schedule(self, self.stem, self.scheduler, ())]
+        assert self.schedules is not None  # guaranteed by load-time checks
+        return [Schedule(self, s.name, s.scheduler, ("schedules", i)) for i, s in enumerate(self.schedules)]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One schedule to simulate, with every setting resolved (its own or the spec's)."""
+
+    spec: Spec
+    name: str
+    scheduler: SchedulerSpec
+    prefix: KeyPath
+
+    def _own(self) -> ScheduleSpec | None:
+        return self.spec.schedules[self.prefix[1]] if self.prefix else None
+
+    def _get(self, key: str) -> Any:
+        own = self._own()
+        value = getattr(own, key) if own is not None else None
+        return getattr(self.spec, key) if value is None else value
+
+    def where(self, key: str) -> KeyPath:
+        """Spec path of the setting ``key`` as it applies to this schedule."""
+        own = self._own()
+        if own is not None and getattr(own, key) is not None:
+            return self.prefix + (key,)
+        return (key,)
+
+    @property
+    def steps(self) -> int | None:
+        return self._get("steps")
+
+    @property
+    def optimizer(self) -> OptimizerSpec:
+        return self._get("optimizer")
+
+    @property
+    def param_groups(self) -> list[ParamGroupSpec] | None:
+        return self._get("param_groups")
+
+    @property
+    def metric(self) -> Metric:
+        return self._get("metric")
+
+    @property
+    def interval(self) -> str:
+        return self._get("interval")
+
+    @property
+    def steps_per_epoch(self) -> int | None:
+        return self._get("steps_per_epoch")
+
+    @property
+    def fields(self) -> list[str]:
+        return self.spec.fields
+
+    @property
+    def group_names(self) -> list[str]:
+        groups = self.param_groups or [ParamGroupSpec()]
+        return [g.name if g.name is not None else str(i) for i, g in enumerate(groups)]
+
+
+# --- loading --------------------------------------------------------------------------------
+
+def read_text(path: Path) -> str:
+    """Read a text file the user named, turning every OS problem into one clear SpecError."""
+    where = Location(str(path))
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("no such file", location=where) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a spec file", location=where) from None
+    except PermissionError:
+        raise SpecError("permission denied", location=where) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror or exc}", location=where) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not a UTF-8 text file (byte {exc.start})", location=where) from None
+
+
+def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Spec:
+    """Load and validate the spec file at ``path``; ``overrides`` are ``key.path=value`` texts."""
+    path = Path(path)
+    if path.is_dir():
+        raise SpecError("is a directory, not a spec file", location=Location(str(path)))
+    return parse_spec(read_text(path), str(path), overrides, file=path)
+
+
+def parse_spec(text: str, name: str = "<spec>", overrides: list[str] | tuple[str, ...] = (),
+               *, file: Path | None = None) -> Spec:
+    """Validate spec text (``name`` is used in error locations)."""
+    data, source = load_yaml(text, name)
+    if data is None:
+        data = {}
+        if not overrides:
+            raise SpecError("the spec is empty", location=Location(name),
+                            hint="write at least 'scheduler: {type: CosineAnnealingLR, T_max: 100}'")
+    if not isinstance(data, dict):
+        raise SpecError(f"a spec must be a mapping of keys, not a {_kind(data)}",
+                        location=source.value(()),
+                        hint="start with 'scheduler:' or 'schedules:'")
+    for item in overrides:
+        apply_override(data, source, item)
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as exc:
+        raise _translate(exc, data, source) from None
+    spec._source = source
+    spec._file = file
+    _check(spec, data)
+    return spec
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "text", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__)
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _parse_key_path(text: str) -> KeyPath:
+    parts: list[Any] = []
+    pos = 0
+    for m in _PATH_PART.finditer(text):
+        if m.start() != pos and text[pos:m.start()] != ".":
+            raise ValueError
+        pos = m.end()
+        name, index = m.groups()
+        parts.append(int(index) if index is not None else (int(name) if name.isdigit() else name))
+    if pos != len(text) or not parts or not isinstance(parts[0], str):
+        raise ValueError
+    return tuple(parts)
+
+
+def apply_override(data: dict, source: SourceMap, item: str) -> None:
+    """Apply one ``--set key.path=value`` to loaded data (value parsed with the YAML rules)."""
+    key_text, sep, value_text = item.partition("=")
+    key_text = key_text.strip()
+    try:
+        if not sep:
+            raise ValueError
+        path = _parse_key_path(key_text)
+    except ValueError:
+        raise UsageError(f"--set {item!r}: expected key.path=value, e.g. scheduler.T_max=50") from None
+    where = Location(f"--set {key_text}")
+    try:
+        value = parse_scalar(value_text)
+    except SpecError as exc:
+        raise SpecError(f"cannot read the value: {exc.message}", location=where) from None
+    node: Any = data
+    for i, part in enumerate(path[:-1]):
+        nxt = path[i + 1]
+        if isinstance(node, dict) and isinstance(part, str):
+            if part not in node or node[part] is None:
+                node[part] = [] if isinstance(nxt, int) else {}
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int):
+            if not 0 <= part < len(node):
+                raise SpecError(f"index {part} is out of range ({len(node)} items)", location=where)
+            node = node[part]
+        else:
+            raise SpecError(f"'{format_path(path[:i + 1])}' cannot be indexed this way", location=where)
+    last = path[-1]
+    if isinstance(node, dict) and isinstance(last, str):
+        node[last] = value
+    elif isinstance(node, list) and isinstance(last, int) and 0 <= last < len(node):
+        node[last] = value
+    else:
+        raise SpecError(f"'{format_path(path)}' does not name a value that can be set", location=where)
+    source.override(path, where)
+
+
+def _data_path(data: Any, loc: tuple) -> KeyPath:
+    """The part of a pydantic error location that walks the data (drops union member names)."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            out.append(part)
+    return tuple(out)
+
+
+def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
+    """The most specific pydantic error, as one located SpecError."""
+    best = None
+    for err in exc.errors(include_url=False):
+        path = _data_path(data, err["loc"])
+        if err["type"] == "unknown_key":
+            path = path + (err["ctx"]["key"],)
+        rank = (len(path), err["type"] == "unknown_key")
+        if best is None or rank > best[0]:
+            best = (rank, path, err)
+    assert best is not None
+    _, path, err = best
+    where = format_path(path)
+    if err["type"] == "unknown_key":
+        return SpecError(err["msg"], location=source.key(path))
+    if err["type"] == "missing":
+        missing = err["loc"][-1]
+        return SpecError(f"{where + ': ' if where else ''}missing required key '{missing}'",
+                         location=source.value(path))
+    message = err["msg"]
+    if err["type"].startswith(("literal_error", "enum")):
+        message = message.replace("Input should be", "should be")
+    else:
+        message = message[0].lower() + message[1:]
+    return SpecError(f"{where}: {message}" if where else message, location=source.value(path))
+
+
+def _check(spec: Spec, data: dict) -> None:
+    """Rules between keys that pydantic's per-field types do not express."""
+    if spec.scheduler is None and spec.schedules is None:
+        raise spec.error("the spec names no scheduler", (),
+                         hint="add 'scheduler: {type: ...}' or a 'schedules:' list")
+    if spec.scheduler is not None and spec.schedules is not None:
+        raise spec.error("give either 'scheduler' or 'schedules', not both", ("schedules",), key=True)
+    if spec.schedules is not None:
+        seen: dict[str, int] = {}
+        for i, s in enumerate(spec.schedules):
+            if s.name in seen:
+                raise spec.error(f"two schedules are named '{s.name}' (also schedules[{seen[s.name]}])",
+                                 ("schedules", i, "name"), hint="give each schedule its own name")
+            seen[s.name] = i
+    for i, schedule in enumerate(spec.schedule_list()):
+        _assign_paths(schedule.scheduler, schedule.prefix + ("scheduler",))
+        if schedule.interval == "epoch" and schedule.steps_per_epoch is None:
+            raise spec.error("interval: epoch needs steps_per_epoch", schedule.where("interval"),
+                             hint="add 'steps_per_epoch: N' (optimizer updates per epoch)")
+        groups = schedule.param_groups or []
+        names = [g.name for g in groups if g.name is not None]
+        if len(set(names)) != len(names):
+            raise spec.error("two param groups have the same name", schedule.where("param_groups"))
+    for i, name in enumerate(spec.fields):
+        if spec.fields.index(name) != i:
+            raise spec.error(f"field '{name}' is listed twice", ("fields", i))
+
+
+def _assign_paths(sched: SchedulerSpec, path: KeyPath) -> None:
+    sched._path = path
+    for i, child in enumerate(sched.schedulers or []):
+        _assign_paths(child, path + ("schedulers", i))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of spec files, generated from the models."""
+    schema = Spec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "lrplot spec"
+    return schema

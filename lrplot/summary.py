@@ -1,0 +1,60 @@
+"""Numbers a reader wants next to a figure: initial, peak, final, min and jumps per line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .curves import Curves
+
+JUMP_THRESHOLD = 0.2
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    schedule: str
+    group: str
+    field: str
+    initial: float
+    peak: float
+    peak_step: int
+    final: float
+    min: float
+    min_step: int
+    jumps: tuple[int, ...]
+
+    def jumps_text(self, limit: int = 6) -> str:
+        shown = ", ".join(str(j) for j in self.jumps[:limit])
+        more = len(self.jumps) - limit
+        return shown + (f" (+{more})" if more > 0 else "") if self.jumps else "-"
+
+
+def jump_steps(values: np.ndarray, threshold: float = JUMP_THRESHOLD) -> np.ndarray:
+    """Steps t where the value moved from t-1 by more than ``threshold`` times the curve's range."""
+    finite = values[np.isfinite(values)]
+    if len(values) < 2 or not len(finite):
+        return np.zeros(0, dtype=np.int64)
+    span = float(finite.max() - finite.min())
+    if span <= 0:
+        return np.zeros(0, dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(np.abs(np.diff(values)) > threshold * span) + 1
+
+
+def summarize(curves: Curves, threshold: float = JUMP_THRESHOLD) -> list[SummaryRow]:
+    rows = []
+    for s in curves.series():
+        v = s.values
+        if not len(v):
+            continue
+        finite = np.isfinite(v)
+        if finite.any():
+            peak_step = int(np.nanargmax(np.where(finite, v, np.nan)))
+            min_step = int(np.nanargmin(np.where(finite, v, np.nan)))
+        else:
+            peak_step = min_step = 0
+        rows.append(SummaryRow(s.schedule, s.group_name, s.field, float(v[0]), float(v[peak_step]), peak_step,
+                               float(v[-1]), float(v[min_step]), min_step,
+                               tuple(int(j) for j in jump_steps(v, threshold))))
+    return rows

@@ -1,0 +1,248 @@
+"""The YAML loader of lrplot.
+
+PyYAML implements YAML 1.1, which reads ``1e-3`` as a string and silently keeps the last of two
+duplicate keys. This loader uses the YAML 1.2 core schema for scalars (``1e-3`` is a float,
+``yes``/``on`` are strings, ``017`` is 17) plus digit-group underscores (``1_000_000``), rejects
+duplicate keys, and returns a :class:`SourceMap` with the position of every key and value so
+that later stages can report ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import Location, SpecError
+
+KeyPath = tuple  # tuple[str | int, ...]: ("scheduler", "schedulers", 0, "T_max")
+
+_MAX_DEPTH = 64
+
+
+def format_path(path: KeyPath) -> str:
+    """``("schedules", 0, "scheduler")`` -> ``schedules[0].scheduler``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass
+class SourceMap:
+    """Where each key and value of a loaded document stands in its source.
+
+    Lookups fall back to the nearest enclosing node that has a position, so any path gives a
+    usable location (at worst the file itself).
+    """
+
+    path: str
+    keys: dict[KeyPath, Location] = field(default_factory=dict)
+    values: dict[KeyPath, Location] = field(default_factory=dict)
+    # For single-line scalars: column where the text content starts (after an opening quote).
+    text_start: dict[KeyPath, Location] = field(default_factory=dict)
+
+    def _lookup(self, table: dict[KeyPath, Location], path: KeyPath) -> Location:
+        path = tuple(path)
+        while True:
+            if path in table:
+                return table[path]
+            if path in self.values:
+                return self.values[path]
+            if path in self.keys:
+                return self.keys[path]
+            if not path:
+                return Location(self.path)
+            path = path[:-1]
+
+    def key(self, path: KeyPath) -> Location:
+        """Position of the key that introduces ``path`` (for unknown/misspelled keys)."""
+        return self._lookup(self.keys, path)
+
+    def value(self, path: KeyPath) -> Location:
+        """Position of the value at ``path``."""
+        return self._lookup(self.values, path)
+
+    def text(self, path: KeyPath, offset: int = 0) -> Location:
+        """Position of character ``offset`` inside the scalar text at ``path`` (for expressions)."""
+        start = self.text_start.get(tuple(path))
+        if start is None or start.col is None:
+            return self.value(path)
+        return Location(start.path, start.line, start.col + offset)
+
+    def override(self, path: KeyPath, location: Location) -> None:
+        """Point ``path`` and everything below it at ``location`` (a --set override)."""
+        path = tuple(path)
+        for table in (self.keys, self.values, self.text_start):
+            for p in [p for p in table if p[: len(path)] == path]:
+                del table[p]
+        self.keys[path] = location
+        self.values[path] = location
+
+
+# --- YAML 1.2 core schema -------------------------------------------------------------------
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalar resolution."""
+
+
+_REPLACED = {
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _REPLACED]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_INT_RE = re.compile(rf"^(?:[-+]?{_DIGITS}|0o[0-7](?:_?[0-7])*|0x[0-9a-fA-F](?:_?[0-9a-fA-F])*)$")
+_FLOAT_RE = re.compile(
+    rf"^(?:[-+]?(?:\.{_DIGITS}|{_DIGITS}(?:\.(?:{_DIGITS})?)?)(?:[eE][-+]?{_DIGITS})?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_RE, list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT_RE, list("-+0123456789"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_RE, list("-+0123456789."))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:null", _NULL_RE, ["~", "n", "N", ""])
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node).replace("_", "")
+    if text[:2] == "0o":
+        return int(text[2:], 8)
+    if text[:2] == "0x":
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    text = loader.construct_scalar(node).replace("_", "").lower()
+    if text.endswith(".inf"):
+        return -math.inf if text.startswith("-") else math.inf
+    if text == ".nan":
+        return math.nan
+    return float(text)
+
+
+def _construct_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
+    return loader.construct_scalar(node).lower() == "true"
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+
+
+def _loc(path: str, mark: Any) -> Location:
+    return Location(path, mark.line + 1, mark.column + 1)
+
+
+class _Builder:
+    """Turns a composed node tree into plain Python data while recording positions."""
+
+    def __init__(self, loader: _Loader, srcmap: SourceMap):
+        self.loader = loader
+        self.map = srcmap
+        self.active: set[int] = set()
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        file = self.map.path
+        self.map.values[path] = _loc(file, node.start_mark)
+        if len(path) > _MAX_DEPTH:
+            raise SpecError("the document is nested too deeply", location=_loc(file, node.start_mark))
+        if id(node) in self.active:
+            raise SpecError("an alias refers to itself; remove the recursive alias",
+                            location=_loc(file, node.start_mark))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        raise SpecError(f"unsupported YAML node {node.tag}", location=_loc(file, node.start_mark))
+
+    def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise SpecError(f"cannot read this value: {problem}",
+                            location=_loc(self.map.path, node.start_mark)) from None
+        except (ValueError, OverflowError) as exc:
+            raise SpecError(f"cannot read {node.value!r}: {exc}",
+                            location=_loc(self.map.path, node.start_mark)) from None
+        if node.start_mark.line == node.end_mark.line and node.style in (None, "'", '"'):
+            start = _loc(self.map.path, node.start_mark)
+            shift = 1 if node.style in ("'", '"') else 0
+            self.map.text_start[path] = Location(start.path, start.line, start.col + shift)
+        return value
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict:
+        file = self.map.path
+        try:
+            self.loader.flatten_mapping(node)  # resolves "<<" merge keys
+        except yaml.YAMLError as exc:
+            raise SpecError(f"bad merge key: {getattr(exc, 'problem', exc)}",
+                            location=_loc(file, node.start_mark)) from None
+        out: dict[str, Any] = {}
+        first_seen: dict[str, Location] = {}
+        for key_node, value_node in node.value:
+            key_loc = _loc(file, key_node.start_mark)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SpecError("a key must be plain text, not a list or mapping", location=key_loc)
+            key = self.loader.construct_object(key_node)
+            if not isinstance(key, str):
+                key = key_node.value
+            if key in first_seen:
+                raise SpecError(
+                    f"duplicate key '{key}' (first given at line {first_seen[key].line})",
+                    hint="remove one of them",
+                    location=key_loc,
+                )
+            first_seen[key] = key_loc
+            self.map.keys[path + (key,)] = key_loc
+            out[key] = self.build(value_node, path + (key,))
+        return out
+
+
+def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
+    """Parse one YAML document. Returns the data (None for an empty document) and its source map."""
+    srcmap = SourceMap(path)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, srcmap
+        return _Builder(loader, srcmap).build(node, ()), srcmap
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError(f"not valid YAML: {problem}",
+                        location=_loc(path, mark) if mark else Location(path)) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"not valid YAML: {exc}", location=Location(path)) from None
+    finally:
+        loader.dispose()
+
+
+def parse_scalar(text: str) -> Any:
+    """Parse one value with the same YAML rules as spec files (used by ``--set key=value``)."""
+    data, _ = load_yaml(text, "<value>")
+    return data
