@@ -304,8 +304,8 @@ class _Compiler:
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 name = node.func.id if isinstance(node.func, ast.Name) else None
-                what = f"'{name}'" if name else "this call"
-                raise self.fail(f"calling {what} is not allowed", node,
+                what = f"calling '{name}'" if name else "calling methods or results of calls"
+                raise self.fail(f"{what} is not allowed", node,
                                 hint=f"the functions available are {', '.join(sorted(FUNCTIONS))}")
             if node.keywords:
                 raise self.fail("keyword arguments are not allowed", node)

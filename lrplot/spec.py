@@ -25,11 +25,12 @@ MAX_STEPS = 50_000_000  # per schedule; 8 bytes x steps x groups x fields must f
 
 def did_you_mean(word: str, choices: Any) -> str | None:
     """``"did you mean 'T_max'?"`` for the closest of ``choices``, or None."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    if not close:
-        lowered = {str(c).lower(): str(c) for c in choices}
-        if str(word).lower() in lowered:
-            close = [lowered[str(word).lower()]]
+    choices = [str(c) for c in choices]
+    lowered = {c.lower(): c for c in choices}
+    if str(word).lower() in lowered:
+        close = [lowered[str(word).lower()]]
+    else:
+        close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
 
@@ -287,7 +288,7 @@ def parse_spec(text: str, name: str = "<spec>", overrides: list[str] | tuple[str
     except ValidationError as exc:
         raise _translate(exc, data, source) from None
     spec._source = source
-    spec._file = file
+    spec._file = file if file is not None else (Path(name) if not name.startswith("<") else None)
     _check(spec, data)
     return spec
 

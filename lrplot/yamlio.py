@@ -146,6 +146,9 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 
 
+_COLLECTION_TAGS = {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+
+
 def _loc(path: str, mark: Any) -> Location:
     return Location(path, mark.line + 1, mark.column + 1)
 
@@ -168,6 +171,9 @@ class _Builder:
                             location=_loc(file, node.start_mark))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
+        if node.tag not in _COLLECTION_TAGS:
+            raise SpecError(f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed in a spec",
+                            location=_loc(file, node.start_mark))
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):

@@ -1,0 +1,38 @@
+import csv
+import io
+import json
+
+import numpy as np
+
+from lrplot.curves import Curves, ScheduleCurves, to_csv_text, to_json_text
+
+
+def make_curves():
+    tricky = np.array([0.1, 1 / 3, 1e-300, 2.5e-5 + 1e-20, np.nextafter(0.1, 1), 0.0])
+    return Curves((
+        ScheduleCurves("a", "StepLR", 6, "step", None, ("backbone", "head"), ("lr",),
+                       {(0, "lr"): tricky, (1, "lr"): tricky * 7}),
+        ScheduleCurves("b", "OneCycleLR", 2, "step", None, ("0",), ("lr", "momentum"),
+                       {(0, "lr"): np.array([1.0, 2.0]), (0, "momentum"): np.array([0.95, np.nan])}),
+    ), title="t")
+
+
+def test_csv_has_exact_columns_order_and_round_trips():
+    curves = make_curves()
+    text = to_csv_text(curves)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["schedule", "group", "field", "step", "value"]
+    assert len(rows) == 1 + 6 * 2 + 2 * 2
+    assert rows[1:3] == [["a", "0", "lr", "0", "0.1"], ["a", "0", "lr", "1", repr(1 / 3)]]
+    back = np.array([float(r[4]) for r in rows[1:7]])
+    assert (back == curves["a"].values[(0, "lr")]).all()  # exact, not approx
+    assert rows[-1] == ["b", "0", "momentum", "1", "nan"]
+
+
+def test_json_nests_schedule_group_field_with_names():
+    data = json.loads(to_json_text(make_curves()))
+    a = data["schedules"]["a"]
+    assert [g["name"] for g in a["groups"]] == ["backbone", "head"]
+    assert a["groups"][1]["fields"]["lr"] == (make_curves()["a"].values[(1, "lr")]).tolist()
+    assert data["schedules"]["b"]["groups"][0]["fields"]["momentum"] == [0.95, None]
+    assert data["title"] == "t"

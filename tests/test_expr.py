@@ -1,0 +1,94 @@
+import math
+import time
+
+import pytest
+
+from lrplot.errors import SpecError
+from lrplot.expr import compile_expression
+
+NAMES = ("epoch", "step")
+
+
+@pytest.mark.parametrize("text, reference", [
+    ("0.95 ** epoch", lambda epoch: 0.95 ** epoch),
+    ("lambda epoch: min(1.0, (epoch + 1) / 10)", lambda epoch: min(1.0, (epoch + 1) / 10)),
+    ("lambda e: 0.5 * (1 + cos(pi * e / 30))", lambda e: 0.5 * (1 + math.cos(math.pi * e / 30))),
+    ("1 / (1 + step)", lambda step: 1 / (1 + step)),
+    ("(epoch + 1) / 5 if epoch < 5 else 0.9 ** (epoch - 4)",
+     lambda epoch: (epoch + 1) / 5 if epoch < 5 else 0.9 ** (epoch - 4)),
+    ("epoch // 7 % 3 - -epoch", lambda epoch: epoch // 7 % 3 - -epoch),
+    ("0 < epoch <= 10 and 2 or 3", lambda epoch: 0 < epoch <= 10 and 2 or 3),
+    ("not epoch", lambda epoch: not epoch),
+    ("sqrt(epoch + 1) * exp(-epoch / 50) + log(epoch + 2, 2)",
+     lambda epoch: math.sqrt(epoch + 1) * math.exp(-epoch / 50) + math.log(epoch + 2, 2)),
+    ("2 ** epoch", lambda epoch: 2 ** epoch),
+])
+def test_values_are_bit_identical_to_the_python_lambda(text, reference):
+    fn = compile_expression(text, NAMES)
+    for x in range(0, 120):
+        assert fn(x) == reference(x) and type(fn(x)) is type(reference(x))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("__import__('os')", "calling '__import__' is not allowed"),
+    ("(lambda: 1)()", "calling methods or results of calls is not allowed"),
+    ("epoch.__class__", "attribute access cannot be used"),
+    ("().__class__.__bases__", "attribute access cannot be used"),
+    ("[x for x in range(10)]", "comprehensions cannot be used"),
+    ("open('f')", "calling 'open' is not allowed"),
+    ("'a' * 10", "only numbers are allowed"),
+    ("x + 1", "unknown name 'x'"),
+    ("__builtins__", "unknown name '__builtins__'"),
+    ("epoch[0]", "subscripts cannot be used"),
+    ("(y := 3)", "assignment expressions cannot be used"),
+    ("lambda a, b: a", "exactly one argument"),
+    ("min(epoch)", "min() takes 2 to 16 arguments"),
+    ("max(epoch, key=1)", "keyword arguments are not allowed"),
+    ("1 << epoch", "bitwise operators cannot be used"),
+    ("9**9**9", "cannot be computed: the result is too large"),
+    ("1 / 0 + epoch", "division by zero"),
+    ("epoch +", "not a valid expression"),
+    ("", "is empty"),
+])
+def test_hostile_or_wrong_text_is_rejected_at_load_time(text, message):
+    start = time.perf_counter()
+    with pytest.raises(SpecError) as err:
+        compile_expression(text, NAMES)
+    assert message in err.value.format()
+    assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("text", ["-" * 300 + "epoch", "(" * 500 + "epoch" + ")" * 500, "1+" * 600 + "1"])
+def test_deep_nesting_and_long_text_are_rejected(text):
+    with pytest.raises(SpecError):
+        compile_expression(text, NAMES)
+
+
+def test_error_position_points_into_the_text():
+    from lrplot.errors import Location
+
+    with pytest.raises(SpecError) as err:
+        compile_expression("0.9 ** epoch + foo", NAMES, location=lambda off: Location("s.yaml", 4, 15 + off))
+    assert str(err.value.location) == "s.yaml:4:30"
+
+
+def test_runtime_failure_names_the_value():
+    fn = compile_expression("1 / (epoch - 3)", NAMES)
+    with pytest.raises(SpecError, match=r"fails at epoch=3: division by zero"):
+        fn(3)
+
+
+def test_power_that_would_be_a_huge_integer_fails_fast():
+    fn = compile_expression("10 ** (epoch * 1000000)", NAMES)
+    start = time.perf_counter()
+    with pytest.raises(SpecError, match="too large"):
+        fn(5)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_expressions_survive_pickling():
+    import pickle
+
+    fn = compile_expression("0.9 ** epoch", NAMES)
+    again = pickle.loads(pickle.dumps(fn))
+    assert again(7) == fn(7)

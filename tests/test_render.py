@@ -1,0 +1,155 @@
+"""Assert on what is drawn (line data, labels, panels, annotations), not on pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrplot.curves import Curves, Event, ScheduleCurves
+from lrplot.render import RenderOptions, envelope, render, render_to_file, save_figure
+from lrplot.simulate import simulate
+from lrplot.spec import parse_spec
+
+from .conftest import CONFIGS
+
+
+def curves_of(text: str) -> Curves:
+    return simulate(parse_spec(text, "s.yaml"))
+
+
+def series_lines(ax):
+    return {line.get_gid(): line for line in ax.lines if (line.get_gid() or "").startswith("series:")}
+
+
+def test_drawn_line_is_the_simulated_data():
+    curves = curves_of("steps: 120\nscheduler: {type: CosineAnnealingLR, T_max: 100}\n")
+    fig = render(curves)
+    (ax,) = fig.axes[:1]
+    (line,) = series_lines(ax).values()
+    assert (line.get_ydata() == curves.schedules[0].values[(0, "lr")]).all()
+    assert (line.get_xdata() == np.arange(120)).all()
+    assert ax.get_xlabel() == "step" and ax.get_ylabel() == "learning rate"
+    assert fig._suptitle.get_text() == "s"
+
+
+def test_overlay_legend_names_each_schedule_and_group():
+    curves = simulate(parse_spec((CONFIGS / "compare.yaml").read_text(), "compare.yaml"))
+    fig = render(curves)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["cosine", "warmup+cosine", "step", "one-cycle"]
+    assert fig._suptitle.get_text() == "Which decay for 500 updates?"
+    groups = simulate(parse_spec((CONFIGS / "two_groups.yaml").read_text(), "two_groups.yaml"))
+    labels = [t.get_text() for t in render(groups).axes[0].get_legend().get_texts()]
+    assert labels == ["backbone", "head"]  # one schedule: its name is the title
+
+
+@pytest.mark.parametrize("layout, panels", [("overlay", 1), ("grid", 4), ("fields", 1), ("groups", 1)])
+def test_layouts_make_the_expected_panels(layout, panels):
+    curves = simulate(parse_spec((CONFIGS / "compare.yaml").read_text(), "compare.yaml"))
+    fig = render(curves, layout=layout)
+    visible = [a for a in fig.axes if a.get_visible() and a.get_lines()]
+    assert len(visible) == panels
+    for ax in visible:
+        assert ax.get_xlim() == visible[0].get_xlim()
+
+
+def test_fields_layout_puts_momentum_below_lr():
+    curves = simulate(parse_spec((CONFIGS / "onecycle.yaml").read_text(), "onecycle.yaml"))
+    fig = render(curves)  # auto: several fields -> one row per field
+    top, bottom = [a for a in fig.axes if a.get_lines()]
+    assert top.get_ylabel() == "learning rate" and bottom.get_ylabel() == "momentum"
+    (m,) = series_lines(bottom).values()
+    assert (m.get_ydata() == curves.schedules[0].values[(0, "momentum")]).all()
+
+
+def test_log_y_and_epoch_axis():
+    curves = curves_of("steps: 100\nsteps_per_epoch: 10\nscheduler: {type: ExponentialLR, gamma: 0.9}\n")
+    fig = render(curves, log_y=True, x="epoch")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "epoch"
+    (line,) = series_lines(ax).values()
+    assert line.get_xdata()[10] == 1.0
+
+
+def test_epoch_interval_is_drawn_as_a_staircase():
+    curves = curves_of("steps: 40\nsteps_per_epoch: 10\ninterval: epoch\nscheduler: {type: StepLR, step_size: 1}\n")
+    (line,) = series_lines(render(curves).axes[0]).values()
+    assert line.get_drawstyle() == "steps-post"
+
+
+def test_annotations_mark_milestones_peak_final_and_jumps():
+    curves = simulate(parse_spec((CONFIGS / "warmup_cosine.yaml").read_text(), "warmup_cosine.yaml"))
+    ax = render(curves).axes[0]
+    events = [line for line in ax.lines if (line.get_gid() or "").startswith("event:")]
+    assert [e.get_xdata()[0] for e in events] == [50]
+    values = curves.schedules[0].values[(0, "lr")]
+    peak = next(line for line in ax.lines if (line.get_gid() or "").startswith("peak:"))
+    assert peak.get_ydata()[0] == values.max() and peak.get_xdata()[0] == values.argmax()
+    final = next(line for line in ax.lines if (line.get_gid() or "").startswith("final:"))
+    assert final.get_xdata()[0] == len(values) - 1
+    step = simulate(parse_spec((CONFIGS / "step.yaml").read_text(), "step.yaml"))
+    ax = render(step).axes[0]
+    jumps = next(line for line in ax.lines if (line.get_gid() or "").startswith("jumps:"))
+    assert list(jumps.get_xdata()) == [30, 60]  # 0.1 -> 0.05 -> 0.025; later drops are small
+    bare = render(step, annotate=frozenset()).axes[0]
+    assert [line.get_gid() for line in bare.lines] == ["series:step:0:lr"]
+
+
+def test_envelope_keeps_every_extreme_and_is_small():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=1_000_000).cumsum()
+    x = np.arange(len(y), dtype=float)
+    xr, yr = envelope(x, y, 0.0, float(len(y) - 1), 1000)
+    assert len(xr) <= 4 * 1000 + 4
+    assert yr.max() == y.max() and yr.min() == y.min()
+    cols = np.floor(x / (len(y) - 1) * 1000).astype(int)
+    for c in (0, 17, 500, 999):
+        sel = cols == c
+        kept = (np.floor(xr / (len(y) - 1) * 1000).astype(int) == c)
+        assert yr[kept].max() == y[sel].max() and yr[kept].min() == y[sel].min()
+    assert np.all(np.diff(xr) > 0)
+
+
+def test_long_curves_are_reduced_when_drawn():
+    n = 200_000
+    sc = ScheduleCurves("zig", "CyclicLR", n, "step", None, ("0",), ("lr",),
+                        {(0, "lr"): np.where(np.arange(n) % 2 == 0, 1.0, 0.0)})
+    (line,) = series_lines(render(Curves((sc,))).axes[0]).values()
+    assert len(line.get_ydata()) < 10_000
+    assert line.get_ydata().max() == 1.0 and line.get_ydata().min() == 0.0
+
+
+def test_render_into_an_existing_axes():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    curves = curves_of("steps: 30\nscheduler: {type: StepLR, step_size: 10}\n")
+    assert render(curves, ax=ax) is fig
+    assert len(series_lines(ax)) == 1
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_files_are_byte_identical_run_to_run(tmp_path, suffix):
+    curves = simulate(parse_spec((CONFIGS / "compare.yaml").read_text(), "compare.yaml"))
+    a = render_to_file(curves, tmp_path / f"a{suffix}").read_bytes()
+    b = render_to_file(curves, tmp_path / f"b{suffix}").read_bytes()
+    assert a == b and len(a) > 1000
+    for stamp in (b"Matplotlib", b"matplotlib.org", b"CreationDate", b"<dc:date>"):
+        assert stamp not in a
+
+
+def test_dark_theme_changes_the_figure(tmp_path):
+    curves = curves_of("steps: 30\nscheduler: {type: StepLR, step_size: 10}\n")
+    light = render(curves, theme="light")
+    dark = render(curves, theme="dark")
+    assert light.get_facecolor() != dark.get_facecolor()
+
+
+def test_save_figure_refuses_unknown_suffix(tmp_path):
+    from lrplot.errors import UsageError
+    from matplotlib.figure import Figure
+
+    with pytest.raises(UsageError, match="unknown figure format '.jpg'"):
+        save_figure(Figure(), tmp_path / "x.jpg")

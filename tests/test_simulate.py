@@ -1,0 +1,324 @@
+"""Exactness: lrplot's values are bit-identical (==) to a plain torch training loop."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from torch.optim import lr_scheduler as L
+from torch.optim.swa_utils import SWALR
+
+from lrplot.errors import SpecError
+from lrplot.simulate import simulate
+from lrplot.spec import parse_spec
+
+STEPS = 40
+
+# name -> (spec arguments, reference arguments); a reference argument may be a Python callable.
+SIMPLE = {
+    "LambdaLR": ({"lr_lambda": "lambda epoch: min(1.0, (epoch + 1) / 10) * 0.97 ** epoch"},
+                 {"lr_lambda": lambda epoch: min(1.0, (epoch + 1) / 10) * 0.97 ** epoch}),
+    "MultiplicativeLR": ({"lr_lambda": "0.9 if epoch % 7 == 0 else 0.98"},
+                         {"lr_lambda": lambda epoch: 0.9 if epoch % 7 == 0 else 0.98}),
+    "StepLR": ({"step_size": 7, "gamma": 0.5}, None),
+    "MultiStepLR": ({"milestones": [10, 25], "gamma": 0.3}, None),
+    "ConstantLR": ({"factor": 0.25, "total_iters": 12}, None),
+    "LinearLR": ({"start_factor": 0.05, "total_iters": 15}, None),
+    "ExponentialLR": ({"gamma": 0.93}, None),
+    "PolynomialLR": ({"total_iters": 30, "power": 1.7}, None),
+    "CosineAnnealingLR": ({"T_max": 25, "eta_min": 1e-4}, None),
+    "CosineAnnealingWarmRestarts": ({"T_0": 8, "T_mult": 2, "eta_min": 1e-3}, None),
+    "CyclicLR": ({"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 6, "mode": "exp_range", "gamma": 0.97}, None),
+    "OneCycleLR": ({"max_lr": 0.5, "total_steps": STEPS, "three_phase": True}, None),
+    "ReduceLROnPlateau": ({"factor": 0.5, "patience": 2}, None),
+    "SWALR": ({"swa_lr": 0.02, "anneal_epochs": 7}, None),
+}
+NESTED = {
+    # torch restarts every later phase with step(0), which ChainedScheduler cannot take, so a
+    # nested chain can only come first.
+    "SequentialLR": {"type": "SequentialLR", "milestones": [8, 20], "schedulers": [
+        {"type": "ChainedScheduler", "schedulers": [  # nested two deep
+            {"type": "LinearLR", "start_factor": 0.1, "total_iters": 5},
+            {"type": "StepLR", "step_size": 4, "gamma": 0.8}]},
+        {"type": "ExponentialLR", "gamma": 0.95},
+        {"type": "CosineAnnealingLR", "T_max": 20}]},
+    "ChainedScheduler": {"type": "ChainedScheduler", "schedulers": [
+        {"type": "ConstantLR", "factor": 0.5, "total_iters": 6},
+        {"type": "SequentialLR", "milestones": [10], "schedulers": [
+            {"type": "LinearLR", "start_factor": 0.2, "total_iters": 10},
+            {"type": "ExponentialLR", "gamma": 0.9}]}]},
+}
+GROUP_LRS = {1: [None], 3: [0.01, None, 0.3]}
+BUILTINS = {"SWALR": SWALR, **{n: getattr(L, n) for n in dir(L)}}
+
+
+def all_torch_schedulers():
+    return {n for n, o in vars(L).items() if inspect.isclass(o) and not n.startswith("_")
+            and issubclass(o, (L.LRScheduler, L.ReduceLROnPlateau)) and o is not L.LRScheduler} | {"SWALR"}
+
+
+def test_every_torch_scheduler_is_covered():
+    assert all_torch_schedulers() == set(SIMPLE) | set(NESTED)
+
+
+# --- the independent reference: plain torch, no lrplot code ---------------------------------
+
+def ref_optimizer(groups, opt="SGD", **kwargs):
+    params = [{"params": [torch.nn.Parameter(torch.zeros(1))], **({"lr": lr} if lr else {})} for lr in groups]
+    return getattr(torch.optim, opt)(params, lr=0.1, **kwargs)
+
+
+def ref_scheduler(spec: dict, opt, override=None):
+    spec = dict(spec)
+    cls = BUILTINS[spec.pop("type")]
+    if "schedulers" in spec:
+        spec["schedulers"] = [ref_scheduler(c, opt) for c in spec["schedulers"]]
+        if cls is L.ChainedScheduler:
+            return cls(spec["schedulers"], optimizer=opt)
+    spec.update(override or {})
+    return cls(opt, **spec)
+
+
+def ref_loop(opt, sched, steps, fields=("lr",), metric=None, every=1):
+    out = {f: [] for f in fields}
+    for t in range(steps):
+        for f in fields:
+            out[f].append([g[f] if f in g else g["betas"][0] for g in opt.param_groups])
+        opt.step()
+        if (t + 1) % every == 0:
+            if isinstance(sched, L.ReduceLROnPlateau):
+                sched.step(opt.param_groups[0]["lr"] if metric is None else metric(t // every))
+            else:
+                sched.step()
+    return {f: np.array(v).T for f, v in out.items()}
+
+
+def lrplot_values(spec_dict, fields=("lr",)):
+    curves = simulate(parse_spec(yaml.safe_dump(spec_dict), "s.yaml"))
+    sc = curves.schedules[0]
+    return {f: np.array([sc.values[(g, f)] for g in range(len(sc.groups))]) for f in fields}
+
+
+def spec_for(scheduler, groups, steps=STEPS, optimizer=None, **extra):
+    spec = {"steps": steps, "scheduler": scheduler, "optimizer": optimizer or {"type": "SGD", "lr": 0.1}, **extra}
+    if groups != [None]:
+        spec["param_groups"] = [{"lr": lr} if lr else {} for lr in groups]
+    return spec
+
+
+@pytest.mark.parametrize("ngroups", [1, 3])
+@pytest.mark.parametrize("name", sorted(SIMPLE))
+def test_builtin_scheduler_is_bit_identical(name, ngroups):
+    args, ref_args = SIMPLE[name]
+    groups = GROUP_LRS[ngroups]
+    fields = ("lr", "momentum") if name in ("CyclicLR", "OneCycleLR") else ("lr",)
+    opt_kwargs = {"momentum": 0.9} if fields != ("lr",) else {}
+    ours = lrplot_values(spec_for({"type": name, **args}, groups, optimizer={"type": "SGD", "lr": 0.1, **opt_kwargs},
+                                  fields=list(fields)), fields)
+    opt = ref_optimizer(groups, **opt_kwargs)
+    sched = ref_scheduler({"type": name, **args}, opt, ref_args)
+    ref = ref_loop(opt, sched, STEPS, fields)
+    for f in fields:
+        assert ours[f].shape == (ngroups, STEPS)
+        assert (ours[f] == ref[f]).all(), f"{name} {f} differs"
+
+
+# torch itself warns while building SequentialLR over a ChainedScheduler (its constructor steps
+# the chain); a plain training loop sees the same warning, so lrplot reports it rather than hide it.
+@pytest.mark.filterwarnings("ignore:Detected call of")
+@pytest.mark.parametrize("ngroups", [1, 3])
+@pytest.mark.parametrize("name", sorted(NESTED))
+def test_nested_schedulers_are_bit_identical(name, ngroups):
+    groups = GROUP_LRS[ngroups]
+    ours = lrplot_values(spec_for(NESTED[name], groups))
+    opt = ref_optimizer(groups)
+    ref = ref_loop(opt, ref_scheduler(NESTED[name], opt), STEPS)
+    assert (ours["lr"] == ref["lr"]).all()
+
+
+def test_lambda_list_one_expression_per_group():
+    spec = spec_for({"type": "LambdaLR", "lr_lambda": ["0.9 ** epoch", "1 / (1 + epoch)"]}, [0.1, 0.2])
+    ours = lrplot_values(spec)
+    opt = ref_optimizer([0.1, 0.2])
+    sched = L.LambdaLR(opt, [lambda e: 0.9 ** e, lambda e: 1 / (1 + e)])
+    assert (ours["lr"] == ref_loop(opt, sched, STEPS)["lr"]).all()
+
+
+def test_adam_momentum_is_beta1_and_betas_are_recorded_elementwise():
+    sched = {"type": "OneCycleLR", "max_lr": 0.01, "total_steps": STEPS}
+    spec = spec_for(sched, [None], optimizer={"type": "AdamW", "lr": 0.001, "betas": [0.9, 0.99]},
+                    fields=["lr", "momentum", "betas", "weight_decay"])
+    sc = simulate(parse_spec(yaml.safe_dump(spec), "s.yaml")).schedules[0]
+    assert sc.fields == ("lr", "momentum", "betas[0]", "betas[1]", "weight_decay")
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=0.001, betas=(0.9, 0.99))
+    ref = ref_loop(opt, L.OneCycleLR(opt, max_lr=0.01, total_steps=STEPS), STEPS, ("lr", "momentum"))
+    assert (sc.values[(0, "momentum")] == ref["momentum"][0]).all()
+    assert (sc.values[(0, "betas[0]")] == ref["momentum"][0]).all()
+    assert (sc.values[(0, "betas[1]")] == 0.99).all()
+    assert (sc.values[(0, "weight_decay")] == 0.01).all()
+
+
+def test_interval_epoch_steps_once_per_epoch():
+    sched = {"type": "StepLR", "step_size": 2, "gamma": 0.5}
+    sc = simulate(parse_spec(yaml.safe_dump(spec_for(sched, [None], steps=23, interval="epoch", steps_per_epoch=5)),
+                             "s.yaml")).schedules[0]
+    opt = ref_optimizer([None])
+    ref = ref_loop(opt, L.StepLR(opt, step_size=2, gamma=0.5), 23, every=5)
+    assert (sc.values[(0, "lr")] == ref["lr"][0]).all()
+    assert sc.values[(0, "lr")][9] == 0.1 and sc.values[(0, "lr")][10] == 0.05
+
+
+def test_last_epoch_and_initial_lr_start_mid_way():
+    sched = {"type": "CosineAnnealingLR", "T_max": 50, "last_epoch": 19}
+    spec = spec_for(sched, [None, 0.5], optimizer={"type": "SGD", "lr": 0.1, "initial_lr": 0.2},
+                    param_groups=None)
+    spec["param_groups"] = [{}, {"lr": 0.5, "initial_lr": 1.0}]
+    ours = lrplot_values(spec)
+    opt = ref_optimizer([None, 0.5])
+    opt.param_groups[0]["initial_lr"] = 0.2
+    opt.param_groups[1]["initial_lr"] = 1.0
+    ref = ref_loop(opt, L.CosineAnnealingLR(opt, T_max=50, last_epoch=19), STEPS)
+    assert (ours["lr"] == ref["lr"]).all()
+
+
+def test_last_epoch_without_initial_lr_says_how_to_fix():
+    spec = spec_for({"type": "StepLR", "step_size": 3, "last_epoch": 5}, [None])
+    with pytest.raises(SpecError, match="needs 'initial_lr'; add 'initial_lr: <base lr>'"):
+        simulate(parse_spec(yaml.safe_dump(spec), "s.yaml"))
+
+
+def test_plateau_metric_expression_and_csv(tmp_path):
+    sched = {"type": "ReduceLROnPlateau", "factor": 0.5, "patience": 1, "mode": "min"}
+    metric = lambda k: 1 / (1 + k) if k < 8 else 0.5  # noqa: E731
+    ours = lrplot_values(spec_for(sched, [None], metric="lambda step: 1 / (1 + step) if step < 8 else 0.5"))
+    opt = ref_optimizer([None])
+    assert (ours["lr"] == ref_loop(opt, L.ReduceLROnPlateau(opt, factor=0.5, patience=1), STEPS, metric=metric)["lr"]).all()
+
+    losses = [2.0, 1.5, 1.2, 1.1, 1.1, 1.12, 1.1, 1.15, 1.0, 0.99, 0.99, 0.995, 0.99] + [0.98] * 30
+    (tmp_path / "loss.csv").write_text("epoch,val_loss\n" + "".join(f"{i},{v}\n" for i, v in enumerate(losses)))
+    text = yaml.safe_dump(spec_for(sched, [None], metric={"csv": "loss.csv", "column": "val_loss"}))
+    (tmp_path / "p.yaml").write_text(text)
+    from lrplot.spec import load_spec
+
+    sc = simulate(load_spec(tmp_path / "p.yaml")).schedules[0]
+    opt = ref_optimizer([None])
+    ref = ref_loop(opt, L.ReduceLROnPlateau(opt, factor=0.5, patience=1), STEPS, metric=lambda k: losses[k])
+    assert (sc.values[(0, "lr")] == ref["lr"][0]).all()
+    assert len(set(sc.values[(0, "lr")])) > 2  # it really reduced
+
+
+def test_plateau_metric_csv_too_short(write_spec):
+    write_spec("epoch,val_loss\n0,1.0\n1,0.9\n", "loss.csv")
+    path = write_spec("steps: 10\nmetric: {csv: loss.csv}\nscheduler: {type: ReduceLROnPlateau}\n")
+    from lrplot.spec import load_spec
+
+    with pytest.raises(SpecError, match="has 2 values but the schedule steps 9 times"):
+        simulate(load_spec(path))
+
+
+def test_optimizer_step_is_called_once_per_schedule_not_per_update():
+    calls = []
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    handle = register_optimizer_step_post_hook(lambda *a: calls.append(1))
+    try:
+        simulate(parse_spec("steps: 500\nscheduler: {type: StepLR, step_size: 10}\n", "s.yaml"))
+    finally:
+        handle.remove()
+    assert len(calls) == 1
+
+
+def test_no_step_order_warning(recwarn):
+    simulate(parse_spec("steps: 5\nscheduler: {type: StepLR, step_size: 1}\n", "s.yaml"))
+    assert not [w for w in recwarn if "lr_scheduler.step()" in str(w.message)]
+
+
+def test_each_schedule_gets_a_fresh_optimizer():
+    spec = parse_spec("""
+steps: 10
+optimizer: {type: SGD, lr: 0.1}
+schedules:
+  - {name: a, scheduler: {type: ExponentialLR, gamma: 0.5}}
+  - {name: b, optimizer: {type: SGD, lr: 0.3}, scheduler: {type: StepLR, step_size: 100}}
+""", "s.yaml")
+    curves = simulate(spec)
+    assert (curves["b"].values[(0, "lr")] == 0.3).all()  # no initial_lr leaked from schedule a
+
+
+@pytest.mark.parametrize("scheduler, steps", [
+    ("{type: OneCycleLR, max_lr: 0.1, total_steps: 120}", 120),
+    ("{type: CosineAnnealingLR, T_max: 77}", 77),
+    ("{type: LinearLR, total_iters: 9}", 10),
+    ("{type: PolynomialLR, total_iters: 33}", 33),
+    ("{type: SequentialLR, milestones: [5], schedulers: [{type: LinearLR, total_iters: 5}, "
+     "{type: CosineAnnealingLR, T_max: 45}]}", 50),
+    ("{type: OneCycleLR, max_lr: 0.1, epochs: 3, steps_per_epoch: 7}", 21),
+])
+def test_steps_may_be_left_out_when_the_schedule_has_a_length(scheduler, steps):
+    curves = simulate(parse_spec(f"scheduler: {scheduler}\n", "s.yaml"))
+    assert curves.schedules[0].steps == steps
+
+
+def test_missing_steps_is_a_clear_error():
+    with pytest.raises(SpecError) as e:
+        simulate(parse_spec("scheduler:\n  type: StepLR\n  step_size: 3\n", "s.yaml"))
+    assert e.value.format() == ("s.yaml:2:3: 'steps' is required: StepLR does not define its own length; "
+                                "add 'steps: N' (the number of optimizer updates to draw)")
+
+
+def test_onecycle_past_total_steps_says_how_to_fix():
+    with pytest.raises(SpecError) as e:
+        simulate(parse_spec("steps: 250\nscheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 200}\n", "s.yaml"))
+    assert e.value.format() == ("s.yaml:1:8: steps: 250 runs past OneCycleLR's total_steps (200 steps); torch "
+                                "raises at scheduler step 201; set steps: 200 or raise total_steps to 250")
+
+
+def test_nested_failure_mid_run_is_reported_not_a_traceback():
+    text = ("steps: 30\nscheduler:\n  type: SequentialLR\n  milestones: [5]\n  schedulers:\n"
+            "    - {type: LinearLR, total_iters: 5}\n    - {type: OneCycleLR, max_lr: 0.1, total_steps: 10}\n")
+    with pytest.raises(SpecError, match=r"s.yaml:3:3: SequentialLR failed at step \d+"):
+        simulate(parse_spec(text, "s.yaml"))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("steps: 5\nscheduler: {type: CosineAnealingLR, T_max: 5}\n",
+     "s.yaml:2:19: unknown scheduler 'CosineAnealingLR'; did you mean 'CosineAnnealingLR'?"),
+    ("steps: 5\nscheduler: {type: StepLR, step_sise: 5}\n",
+     "s.yaml:2:27: StepLR has no argument 'step_sise'; did you mean 'step_size'? valid: "
+     "StepLR(step_size, gamma=0.1, last_epoch=-1)"),
+    ("steps: 5\nscheduler: {type: StepLR}\n",
+     "s.yaml:2:12: StepLR needs 'step_size'; signature: StepLR(step_size, gamma=0.1, last_epoch=-1)"),
+    ("steps: 5\nscheduler: {type: LinearLR, start_factor: 2}\n",
+     "s.yaml:2:12: LinearLR rejected its arguments: Starting multiplicative factor expected to be greater "
+     "than 0 and less or equal to 1."),
+    ("steps: 5\nscheduler: {type: LambdaLR, lr_lambda: \"0.9 ** epoch + os.getcwd()\"}\n",
+     "s.yaml:2:56: lr_lambda: calling methods or results of calls is not allowed"),
+    ("steps: 5\nscheduler: {type: LambdaLR, lr_lambda: \"0.9 ** epoch.real\"}\n",
+     "s.yaml:2:48: lr_lambda: attribute access cannot be used"),
+    ("steps: 5\noptimizer: {type: Adamw}\nscheduler: {type: StepLR, step_size: 1}\n",
+     "s.yaml:2:19: unknown optimizer 'Adamw'; did you mean 'AdamW'?"),
+    ("steps: 5\noptimizer: {type: SGD, momentun: 0.9}\nscheduler: {type: StepLR, step_size: 1}\n",
+     "s.yaml:2:24: SGD has no argument 'momentun'; did you mean 'momentum'? valid: "),
+    ("steps: 5\nparam_groups: [{lrr: 0.1}]\nscheduler: {type: StepLR, step_size: 1}\n",
+     "s.yaml:2:17: SGD param groups have no option 'lrr'; did you mean 'lr'?"),
+    ("steps: 5\nfields: [lr, wd]\nscheduler: {type: StepLR, step_size: 1}\n",
+     "s.yaml:2:14: the param groups have no field 'wd'; numeric fields: "),
+    ("steps: 5\nfields: [nesterov]\nscheduler: {type: StepLR, step_size: 1}\n",
+     "s.yaml:2:10: field 'nesterov' is not a number (it is False)"),
+    ("steps: 5\nscheduler: {type: StepLR, step_size: 1, schedulers: []}\n",
+     "s.yaml:2:41: StepLR takes no nested 'schedulers'; only SequentialLR and ChainedScheduler do"),
+])
+def test_build_errors_are_located(text, expected):
+    with pytest.raises(SpecError) as e:
+        simulate(parse_spec(text, "s.yaml"))
+    assert e.value.format().startswith(expected)
+
+
+def test_values_are_finite_python_floats_as_float64():
+    sc = simulate(parse_spec("scheduler: {type: CosineAnnealingLR, T_max: 10}\n", "s.yaml")).schedules[0]
+    lr = sc.values[(0, "lr")]
+    assert lr.dtype == np.float64 and lr[0] == 0.1 and math.isclose(lr[5], 0.05)

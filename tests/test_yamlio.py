@@ -1,0 +1,67 @@
+import math
+
+import pytest
+import yaml
+
+from lrplot.errors import SpecError
+from lrplot.yamlio import load_yaml, parse_scalar
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1e-3", 0.001), ("1E3", 1000.0), ("-2.5e-4", -2.5e-4), (".5", 0.5), ("3.", 3.0),
+    ("1_000_000", 1000000), ("017", 17), ("0o17", 15), ("0x1F", 31), ("+7", 7),
+    ("true", True), ("False", False), ("yes", "yes"), ("on", "on"), ("~", None), ("null", None),
+    ("2001-12-14", "2001-12-14"), ("1:30", "1:30"), ("'1e-3'", "1e-3"),
+])
+def test_scalars_follow_yaml_1_2(text, expected):
+    value = parse_scalar(text)
+    assert value == expected and type(value) is type(expected)
+
+
+def test_pyyaml_alone_reads_1e_3_as_text_but_lrplot_reads_a_number():
+    assert yaml.safe_load("lr: 1e-3")["lr"] == "1e-3"  # the PyYAML behaviour being fixed
+    data, _ = load_yaml("lr: 1e-3\n", "s.yaml")
+    assert data["lr"] == 0.001
+
+
+def test_special_floats():
+    data, _ = load_yaml("a: .inf\nb: -.Inf\nc: .nan\n", "s.yaml")
+    assert data["a"] == math.inf and data["b"] == -math.inf and math.isnan(data["c"])
+
+
+def test_duplicate_key_is_an_error_at_the_second_key():
+    with pytest.raises(SpecError) as err:
+        load_yaml("scheduler:\n  type: StepLR\n  step_size: 3\n  step_size: 4\n", "s.yaml")
+    assert err.value.format() == "s.yaml:4:3: duplicate key 'step_size' (first given at line 3); remove one of them"
+
+
+def test_positions_of_keys_values_and_text():
+    data, src = load_yaml("a:\n  b: [1, 2]\n  c: \"x + 1\"\n", "s.yaml")
+    assert str(src.key(("a", "b"))) == "s.yaml:2:3"
+    assert str(src.value(("a", "b", 1))) == "s.yaml:2:10"
+    assert str(src.text(("a", "c"), 4)) == "s.yaml:3:11"  # inside the quotes
+    assert str(src.value(("a", "missing", 3))) == "s.yaml:2:3"  # falls back to the nearest parent (a's value)
+
+
+def test_syntax_error_has_a_position():
+    with pytest.raises(SpecError) as err:
+        load_yaml("a: [1, 2\nb: 3\n", "s.yaml")
+    assert err.value.location.path == "s.yaml" and err.value.location.line == 2
+    assert "not valid YAML" in err.value.message
+
+
+def test_python_tags_are_refused():
+    with pytest.raises(SpecError, match="the tag !!python/object/apply:os.system is not allowed"):
+        load_yaml("a: !!python/object/apply:os.system ['true']\n", "s.yaml")
+    with pytest.raises(SpecError, match="cannot read this value"):
+        load_yaml("a: !!python/name:os.system\n", "s.yaml")
+
+
+def test_recursive_alias_is_refused():
+    with pytest.raises(SpecError, match="alias"):
+        load_yaml("a: &x [*x]\n", "s.yaml")
+
+
+def test_merge_keys_still_work():
+    data, _ = load_yaml("base: &b {gamma: 0.5}\nstep: {<<: *b, step_size: 3}\n", "s.yaml")
+    assert data["step"] == {"gamma": 0.5, "step_size": 3}
