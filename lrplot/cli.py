@@ -259,6 +259,20 @@ def print_summary(curves: Any) -> None:
     Console(stderr=True, width=max(100, Console(stderr=True).width)).print(table)
 
 
+@app.command("gallery")
+def gallery(
+    configs: Annotated[Path, typer.Argument(help="Folder of spec files.", show_default=False)] = Path("configs"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Gallery folder (figures + README.md).")] = Path("gallery"),
+    debug: DebugOpt = False,
+) -> None:
+    """Render every spec of a folder to PNG and SVG with an index README, in one process."""
+    with reporting(debug):
+        from .gallery import build_gallery
+
+        entries = build_gallery(configs, output)
+        typer.echo(f"{output / 'README.md'} ({len(entries)} configs)")
+
+
 @app.command("schema")
 def schema(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write to a file instead of stdout.")] = None,

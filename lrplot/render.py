@@ -31,8 +31,8 @@ LAYOUTS = ("auto", "overlay", "grid", "fields", "groups")
 ANNOTATIONS = ("milestones", "peak", "final", "jumps")
 FIELD_LABELS = {"lr": "learning rate", "momentum": "momentum", "weight_decay": "weight decay"}
 _LINESTYLES = ("-", "--", ":", "-.")
-# Curves longer than this many points per pixel column are drawn as an envelope.
-_REDUCE_ABOVE = 2.0
+# Curves with more than this many points per pixel column are drawn as a min/max band.
+_DENSE = 2
 
 
 @dataclass(frozen=True)
@@ -74,34 +74,23 @@ def style_path(theme: str) -> str:
 
 # --- envelope reduction ------------------------------------------------------------------------
 
-def envelope(x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int) -> tuple[np.ndarray, np.ndarray]:
-    """Reduce a curve (x increasing) to the first, min, max and last point of each of
-    ``columns`` equal slices of [x0, x1], in x order. Every extreme survives."""
-    n = len(x)
-    if n <= 4 * columns or x1 <= x0:
-        return x, y
-    bucket = np.floor((x - x0) / (x1 - x0) * columns).astype(np.int64)
+def column_envelope(x: np.ndarray, y: np.ndarray, x0: float, x1: float,
+                    columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Min and max of ``y`` in each of ``columns`` equal slices of [x0, x1] (``x`` increasing).
+
+    Returns (x of each non-empty column, min, max). Every peak and trough survives: the band
+    between min and max covers exactly the pixels the full line would cover in that column.
+    Columns where every value is NaN give NaN (a gap, as the line would have)."""
+    bucket = np.clip(np.floor((x - x0) / (x1 - x0) * columns), 0, columns - 1).astype(np.int64)
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
-    ends = np.r_[starts[1:], n] - 1
-    finite = np.where(np.isnan(y), np.inf, y)
-    mins = np.minimum.reduceat(finite, starts)
-    maxs = np.maximum.reduceat(np.where(np.isnan(y), -np.inf, y), starts)
-    counts = np.diff(np.r_[starts, n])
-    seg = np.repeat(np.arange(len(starts)), counts)
-    arg_min = _first_per_segment(np.flatnonzero(finite == np.repeat(mins, counts)), seg, len(starts), starts)
-    arg_max = _first_per_segment(np.flatnonzero(np.where(np.isnan(y), -np.inf, y) == np.repeat(maxs, counts)),
-                                 seg, len(starts), starts)
-    idx = np.sort(np.stack([starts, arg_min, arg_max, ends], axis=1), axis=1).ravel()
-    idx = idx[np.r_[True, idx[1:] != idx[:-1]]]
-    return x[idx], y[idx]
-
-
-def _first_per_segment(hits: np.ndarray, seg: np.ndarray, count: int, default: np.ndarray) -> np.ndarray:
-    out = default.copy()
-    segs = seg[hits]
-    first = np.r_[True, segs[1:] != segs[:-1]]
-    out[segs[first]] = hits[first]
-    return out
+    ends = np.r_[starts[1:], len(x)] - 1
+    nan = np.isnan(y)
+    lo = np.minimum.reduceat(np.where(nan, np.inf, y), starts)
+    hi = np.maximum.reduceat(np.where(nan, -np.inf, y), starts)
+    empty = ~np.isfinite(lo) & ~np.isfinite(hi) & (lo > hi)
+    lo[empty] = np.nan
+    hi[empty] = np.nan
+    return (x[starts] + x[ends]) / 2.0, lo, hi
 
 
 # --- panels ------------------------------------------------------------------------------------
@@ -222,7 +211,7 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
         axis.set_xlim(x0, x1)
         if opts.log_y:
             axis.set_yscale("log")
-        columns = max(int(axis.bbox.width * _REDUCE_ABOVE), 100)
+        columns = max(int(axis.bbox.width), 100)  # one per pixel column of the axes
         show_schedule = multi_schedule and layout != "grid"
         for s in series:
             sc = schedules[s.schedule]
@@ -230,13 +219,23 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
             linestyle = _LINESTYLES[s.group % len(_LINESTYLES)] if multi_schedule and multi_group else "-"
             if len(fields_here) > 1 and layout != "fields":
                 linestyle = _LINESTYLES[sorted(fields_here).index(s.field) % len(_LINESTYLES)]
-            x, y = envelope(xs[s.schedule], s.values, x0, x1, columns)
             label = _label(s, show_schedule or (not multi_group and len(fields_here) == 1 and layout == "overlay"),
                            multi_group and layout != "groups", len(fields_here) > 1)
-            (line,) = axis.plot(x, y, color=colors[key], linestyle=linestyle, label=label,
-                                drawstyle="steps-post" if sc.interval == "epoch" else "default")
-            line.set_gid(f"series:{s.schedule}:{s.group}:{s.field}")
-            _annotate(axis, s, sc, xs[s.schedule], colors[key], opts)
+            gid = f"{s.schedule}:{s.group}:{s.field}"
+            x = xs[s.schedule]
+            if len(x) > _DENSE * columns:
+                # More points than pixels: draw what the pixels can show, a min/max band per
+                # pixel column with its two edges, instead of a zig-zag of full-height segments.
+                xc, lo, hi = column_envelope(x, s.values, x0, x1, columns)
+                band = axis.fill_between(xc, lo, hi, color=colors[key], linewidth=0, alpha=1.0)
+                band.set_gid(f"band:{gid}")
+                (line,) = axis.plot(np.r_[xc, np.nan, xc], np.r_[hi, np.nan, lo], color=colors[key],
+                                    linestyle=linestyle, label=label)
+            else:
+                (line,) = axis.plot(x, s.values, color=colors[key], linestyle=linestyle, label=label,
+                                    drawstyle="steps-post" if sc.interval == "epoch" else "default")
+            line.set_gid(f"series:{gid}")
+            _annotate(axis, s, sc, xs[s.schedule], colors[key], opts, numbers=len(series) <= 2)
         _events(axis, series, schedules, opts)
         axis.set_ylabel(FIELD_LABELS.get(next(iter(fields_here)), next(iter(fields_here)))
                         if len(fields_here) == 1 else "value")
@@ -274,7 +273,8 @@ def _secondary_axis(axis: Axes, curves: Curves, opts: RenderOptions) -> None:
     sec.set_gid("secondary-x")
 
 
-def _annotate(axis: Axes, s: Series, sc: ScheduleCurves, x: np.ndarray, color: Any, opts: RenderOptions) -> None:
+def _annotate(axis: Axes, s: Series, sc: ScheduleCurves, x: np.ndarray, color: Any, opts: RenderOptions,
+              numbers: bool = True) -> None:
     values = s.values
     if not len(values) or not np.isfinite(values).any():
         return
@@ -288,6 +288,8 @@ def _annotate(axis: Axes, s: Series, sc: ScheduleCurves, x: np.ndarray, color: A
         (m,) = axis.plot([x[i]], [values[i]], marker="o", markersize=3.5, color=color, linestyle="none",
                          label=f"_{kind}")
         m.set_gid(f"{kind}:{s.schedule}:{s.group}:{s.field}")
+        if not numbers:  # crowded panel: markers only, the summary table has the numbers
+            continue
         text = axis.annotate(f"{values[i]:.3g}", (x[i], values[i]), xytext=(4, 4 if kind == "peak" else -10),
                              textcoords="offset points", fontsize="x-small", color=color)
         text.set_gid(f"{kind}-label:{s.schedule}:{s.group}:{s.field}")

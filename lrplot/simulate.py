@@ -259,6 +259,8 @@ def run_schedule(schedule: Schedule) -> ScheduleCurves:
         raise
     except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, OverflowError):
+            message = f"numeric overflow ({message})"
         raise spec.error(f"{schedule.scheduler.type} failed at step {t + 1}: {message}",
                          schedule.scheduler.path,
                          hint="check the schedule's length and arguments against 'steps'") from None

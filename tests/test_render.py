@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lrplot.curves import Curves, Event, ScheduleCurves
-from lrplot.render import RenderOptions, envelope, render, render_to_file, save_figure
+from lrplot.render import RenderOptions, column_envelope, render, render_to_file, save_figure
 from lrplot.simulate import simulate
 from lrplot.spec import parse_spec
 
@@ -96,28 +96,33 @@ def test_annotations_mark_milestones_peak_final_and_jumps():
     assert [line.get_gid() for line in bare.lines] == ["series:step:0:lr"]
 
 
-def test_envelope_keeps_every_extreme_and_is_small():
+def test_column_envelope_keeps_every_extreme():
     rng = np.random.default_rng(0)
     y = rng.normal(size=1_000_000).cumsum()
     x = np.arange(len(y), dtype=float)
-    xr, yr = envelope(x, y, 0.0, float(len(y) - 1), 1000)
-    assert len(xr) <= 4 * 1000 + 4
-    assert yr.max() == y.max() and yr.min() == y.min()
-    cols = np.floor(x / (len(y) - 1) * 1000).astype(int)
+    xc, lo, hi = column_envelope(x, y, 0.0, float(len(y) - 1), 1000)
+    assert len(xc) == 1000 and np.all(np.diff(xc) > 0)
+    assert hi.max() == y.max() and lo.min() == y.min()
+    cols = np.minimum(np.floor(x / (len(y) - 1) * 1000).astype(int), 999)
     for c in (0, 17, 500, 999):
-        sel = cols == c
-        kept = (np.floor(xr / (len(y) - 1) * 1000).astype(int) == c)
-        assert yr[kept].max() == y[sel].max() and yr[kept].min() == y[sel].min()
-    assert np.all(np.diff(xr) > 0)
+        assert hi[c] == y[cols == c].max() and lo[c] == y[cols == c].min()
 
 
-def test_long_curves_are_reduced_when_drawn():
+def test_long_curves_are_drawn_as_a_band_of_pixel_columns():
     n = 200_000
-    sc = ScheduleCurves("zig", "CyclicLR", n, "step", None, ("0",), ("lr",),
-                        {(0, "lr"): np.where(np.arange(n) % 2 == 0, 1.0, 0.0)})
-    (line,) = series_lines(render(Curves((sc,))).axes[0]).values()
-    assert len(line.get_ydata()) < 10_000
-    assert line.get_ydata().max() == 1.0 and line.get_ydata().min() == 0.0
+    zigzag = np.where(np.arange(n) % 2 == 0, 1.0, 0.0)
+    zigzag[123_457] = 7.0  # a one-step spike must survive
+    sc = ScheduleCurves("zig", "CyclicLR", n, "step", None, ("0",), ("lr",), {(0, "lr"): zigzag})
+    ax = render(Curves((sc,)), annotate=frozenset()).axes[0]
+    (line,) = series_lines(ax).values()
+    assert len(line.get_ydata()) < 5_000
+    assert np.nanmax(line.get_ydata()) == 7.0 and np.nanmin(line.get_ydata()) == 0.0
+    band = next(c for c in ax.collections if (c.get_gid() or "").startswith("band:"))
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.max() == 7.0 and ys.min() == 0.0
+    short = render(Curves((ScheduleCurves("s", "StepLR", 50, "step", None, ("0",), ("lr",),
+                                          {(0, "lr"): zigzag[:50]}),)))
+    assert not short.axes[0].collections  # short curves are plain lines of every point
 
 
 def test_render_into_an_existing_axes():
