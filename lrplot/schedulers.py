@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import SpecError
 from .expr import compile_expression
-from .spec import SchedulerSpec, Spec, did_you_mean
+from .spec import MAX_STEPS, SchedulerSpec, Spec, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import Schedule
@@ -225,7 +225,11 @@ def resolve_steps(schedule: Schedule) -> int:
             raise spec.error(
                 f"'steps' is required: {sched.type} does not define its own length", sched.path,
                 hint="add 'steps: N' (the number of optimizer updates to draw)")
-        return length * (per or 1)
+        steps = length * (per or 1)
+        if steps > MAX_STEPS:
+            raise spec.error(f"{sched.type} defines {steps:,} steps, more than lrplot simulates ({MAX_STEPS:,})",
+                             sched.path, hint="set 'steps' to the part you want to see")
+        return steps
     limit = hard_limit(sched)
     used = scheduler_values(steps, schedule.interval, schedule.steps_per_epoch)
     if limit is not None and used > limit:
