@@ -76,6 +76,15 @@ class Curves:
                 return s
         raise KeyError(name)
 
+    def nonfinite(self) -> list[tuple[Series, int, int]]:
+        """(series, first step, count) for every line with NaN or infinite values."""
+        out = []
+        for s in self.series():
+            bad = np.flatnonzero(~np.isfinite(s.values))
+            if len(bad):
+                out.append((s, int(bad[0]), len(bad)))
+        return out
+
     @property
     def names(self) -> list[str]:
         return [s.name for s in self.schedules]

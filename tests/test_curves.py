@@ -36,3 +36,8 @@ def test_json_nests_schedule_group_field_with_names():
     assert a["groups"][1]["fields"]["lr"] == (make_curves()["a"].values[(1, "lr")]).tolist()
     assert data["schedules"]["b"]["groups"][0]["fields"]["momentum"] == [0.95, None]
     assert data["title"] == "t"
+
+
+def test_nonfinite_values_are_found():
+    ((series, first, count),) = make_curves().nonfinite()
+    assert (series.schedule, series.field, first, count) == ("b", "momentum", 1, 1)

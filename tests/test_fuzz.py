@@ -6,6 +6,7 @@ The default run is short for CI; LRPLOT_FUZZ=long runs thousands of cases:
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 from contextlib import contextmanager
@@ -47,6 +48,7 @@ def paths(data, prefix=()):
 
 
 def mutate(data, path, action, value, name):
+    value = copy.deepcopy(value)  # never insert one object twice (or into itself)
     if not path:
         return value if action == "replace" else data
     parent = data

@@ -322,3 +322,17 @@ def test_values_are_finite_python_floats_as_float64():
     sc = simulate(parse_spec("scheduler: {type: CosineAnnealingLR, T_max: 10}\n", "s.yaml")).schedules[0]
     lr = sc.values[(0, "lr")]
     assert lr.dtype == np.float64 and lr[0] == 0.1 and math.isclose(lr[5], 0.05)
+
+
+def test_schedule_names_that_collide_across_files_get_the_file_stem():
+    text = "steps: 5\nschedules: [{name: base, scheduler: {type: StepLR, step_size: 2}}]\n"
+    curves = simulate([parse_spec(text, "a.yaml"), parse_spec(text, "b.yaml"),
+                       parse_spec("steps: 5\nscheduler: {type: StepLR, step_size: 2}\n", "c.yaml")])
+    assert curves.names == ["a / base", "b / base", "c"]
+
+
+def test_nan_produced_by_a_schedule_is_kept_in_the_data():
+    sc = simulate(parse_spec("steps: 4\nscheduler: {type: LambdaLR, lr_lambda: \"inf * 0 if epoch > 1 else 1\"}\n",
+                             "s.yaml")).schedules[0]
+    lr = sc.values[(0, "lr")]
+    assert lr[0] == 0.1 and np.isnan(lr[2:]).all()
