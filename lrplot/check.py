@@ -242,7 +242,7 @@ def _nan_inf(ctx: Context) -> Iterator[Finding]:
         if len(bad):
             t = int(bad[0])
             yield ctx.finding("nan-inf", "error", g, f, t, (v[t],),
-                              f"{f} is {v[t]!r} at {len(bad)} step(s): {_steps_text(bad.tolist())}")
+                              f"{f} is {float(v[t])!r} at {len(bad)} step(s): {_steps_text(bad.tolist())}")
 
 
 @rule("nonpositive-lr", "error", "the lr is zero (warning: wasted updates) or negative (error)")
@@ -265,7 +265,7 @@ def _nonpositive(ctx: Context) -> Iterator[Finding]:
 def _overshoot(ctx: Context) -> Iterator[Finding]:
     for g, v in ctx.lr_series():
         peak = ctx.declared_peak(g)
-        over = np.flatnonzero(v > peak * (1 + TOLERANCE))
+        over = np.flatnonzero(np.isfinite(v) & (v > peak * (1 + TOLERANCE)))
         if len(over):
             t = int(over[np.argmax(v[over])])
             yield ctx.finding("overshoot", "error", g, "lr", t, (v[t], peak),
@@ -283,7 +283,8 @@ def _jump(ctx: Context) -> Iterator[Finding]:
         if len(v) < 2 or not len(finite) or finite.max() <= 0:
             continue
         with np.errstate(invalid="ignore"):
-            big = np.flatnonzero(np.abs(np.diff(v)) > JUMP_THRESHOLD * finite.max()) + 1
+            d = np.diff(v)
+            big = np.flatnonzero(np.isfinite(d) & (np.abs(d) > JUMP_THRESHOLD * finite.max())) + 1
         steps = [int(t) for t in big if int(t) not in declared]
         if not steps:
             continue
@@ -346,7 +347,6 @@ def _short(ctx: Context) -> Iterator[Finding]:
         n = natural_length(p.spec)
         driven = -(-(p.end - p.start) // ctx.scale)
         if n is not None and driven > n:
-            g = 0
             t = p.start + n * ctx.scale
             yield ctx.finding("short-schedule", "warning", None, None, t, (float(driven), float(n)),
                               f"{p.spec.type} defines {n} scheduler steps but drives {driven}; "
