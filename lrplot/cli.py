@@ -389,8 +389,7 @@ def check(
     specs: SpecsArg,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     ignore: Annotated[Optional[list[str]], typer.Option(
-        "--ignore", metavar="RULE", help="Skip a rule (repeatable); see --rules.")] = None,
-    rules: Annotated[bool, typer.Option("--rules", help="List the rules and exit.")] = False,
+        "--ignore", metavar="RULE", help="Skip a rule (repeatable): jump, overshoot, no-anneal, rebound, short-schedule, nonpositive-lr, nan-inf, constant-lambda, plateau-self-metric.")] = None,
     json_: JsonOpt = False,
     set_: SetOpt = None,
     debug: DebugOpt = False,
@@ -404,10 +403,6 @@ def check(
 
         from .check import RULES, check_schedule, failing
 
-        if rules:
-            for r in RULES.values():
-                typer.echo(f"{r.id:20} {r.level:8} {r.summary}")
-            return
         for rule_id in ignore or ():
             if rule_id not in RULES:
                 from .spec import did_you_mean
