@@ -294,6 +294,151 @@ def schema(
             typer.echo(str(output))
 
 
+AtOpt = Annotated[list[int], typer.Option(
+    "--at", metavar="K", help="Resume after update K (repeatable: --at 50 --at 120).", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of text.")]
+
+
+def _schedules(specs: list[Path], overrides: list[str] | None) -> list[Any]:
+    return [s for spec in load_specs(specs, overrides) for s in spec.schedule_list()]
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, width=max(100, Console().width), highlight=False)
+
+
+@app.command("state")
+def state(
+    specs: SpecsArg,
+    at: Annotated[int, typer.Option("--at", metavar="K", help="State after K updates (before update K).")] = 0,
+    json_: JsonOpt = False,
+    set_: SetOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Show what the scheduler keeps (state_dict) and the optimizer's param groups after K updates."""
+    with reporting(debug):
+        import json
+
+        from .inspect_state import state_at
+
+        states = [state_at(s, at) for s in _schedules(specs, set_)]
+        if json_:
+            typer.echo(json.dumps(states if len(states) > 1 else states[0], indent=1))
+            return
+        from rich.pretty import Pretty
+
+        console = _console()
+        for st in states:
+            console.print(f"[bold]{st['schedule']}[/bold] ({st['scheduler']}) after {st['at']} updates "
+                          f"({st['scheduler_steps']} scheduler steps)")
+            console.print("scheduler.state_dict():")
+            console.print(Pretty(st["scheduler_state"], indent_guides=False), soft_wrap=False)
+            console.print("optimizer param groups:")
+            console.print(Pretty(st["param_groups"], indent_guides=False))
+
+
+@app.command("resume")
+def resume(
+    specs: SpecsArg,
+    at: AtOpt,
+    method: Annotated[Optional[list[str]], typer.Option(
+        "--method", help="full | scheduler-only | last_epoch (repeatable) [default: all three].")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", help="Draw the uninterrupted and the differing resumed curves (.png/.svg/.pdf).")] = None,
+    json_: JsonOpt = False,
+    set_: SetOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Stop after update K, save state, resume as a user would, and compare with the uninterrupted run.
+
+    Exit 0 when every method is identical (==), 1 when one differs or cannot resume (the report
+    says which); a bad spec also exits 1 but prints a located error line instead of a report.
+    """
+    with reporting(debug):
+        import json
+
+        from .resume import METHODS, check_resume
+
+        methods = list(dict.fromkeys(method or METHODS))
+        for m in methods:
+            if m not in METHODS:
+                from .spec import did_you_mean
+
+                raise UsageError(f"--method {m}: unknown method", hint=did_you_mean(m, METHODS)
+                                 or f"use one of {', '.join(METHODS)}")
+        if output is not None:
+            from .output import FIGURE_SUFFIXES, check_target
+
+            check_target(output, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
+        reports = [check_resume(s, at, methods) for s in _schedules(specs, set_)]
+        if output is not None:
+            from .render import RenderOptions, render_to_file
+            from .resume import resume_curves
+
+            render_to_file(resume_curves(reports), output, RenderOptions(layout="overlay"))
+        if json_:
+            typer.echo(json.dumps([r.to_json() for r in reports], indent=1))
+        else:
+            from rich.table import Table
+
+            table = Table(box=None, pad_edge=False, header_style="bold")
+            for col in ("schedule", "at", "method", "result"):
+                table.add_column(col, justify="right" if col == "at" else "left", overflow="fold")
+            for rep in reports:
+                for r in rep.results:
+                    style = "green" if r.identical else "red"
+                    table.add_row(rep.schedule, str(r.at), r.method,
+                                  f"[{style}]{r.describe()}[/{style}]")
+            _console().print(table)
+        if output is not None:
+            typer.echo(str(output))
+        if not all(r.identical for r in reports):
+            raise typer.Exit(1)
+
+
+@app.command("check")
+def check(
+    specs: SpecsArg,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    ignore: Annotated[Optional[list[str]], typer.Option(
+        "--ignore", metavar="RULE", help="Skip a rule (repeatable): jump, overshoot, no-anneal, rebound, short-schedule, nonpositive-lr, nan-inf, constant-lambda, plateau-self-metric.")] = None,
+    json_: JsonOpt = False,
+    set_: SetOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Lint schedules: jumps, overshoot, no anneal, cosine rebound, short schedules, zero/NaN lr.
+
+    Exit 0 when clean, 1 when an error-level finding exists (warnings too with --strict).
+    """
+    with reporting(debug):
+        import json
+
+        from .check import RULES, check_schedule, failing
+
+        for rule_id in ignore or ():
+            if rule_id not in RULES:
+                from .spec import did_you_mean
+
+                raise UsageError(f"--ignore {rule_id}: unknown rule",
+                                 hint=did_you_mean(rule_id, RULES) or f"rules: {', '.join(RULES)}")
+        schedules = _schedules(specs, set_)
+        findings = [f for s in schedules for f in check_schedule(s, ignore or ())]
+        errors = sum(f.level == "error" for f in findings)
+        warnings_ = len(findings) - errors
+        if json_:
+            typer.echo(json.dumps({"findings": [f.to_json() for f in findings],
+                                   "errors": errors, "warnings": warnings_,
+                                   "schedules": [s.name for s in schedules]}, indent=1))
+        else:
+            for f in findings:
+                typer.echo(f.text())
+            typer.echo(f"{len(schedules)} schedule(s) checked: {errors} error(s), {warnings_} warning(s)")
+        if failing(findings, strict):
+            raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point of the ``lrplot`` script and ``python -m lrplot``."""
     app()

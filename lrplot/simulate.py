@@ -158,8 +158,9 @@ def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
     return values
 
 
-def metric_feed(schedule: Schedule, optimizer: Any, calls: int) -> Callable[[], Any]:
-    """A function giving the metric for each successive ``scheduler.step(metric)`` call."""
+def metric_feed(schedule: Schedule, optimizer: Any, calls: int, start: int = 0) -> Callable[[], Any]:
+    """A function giving the metric for each successive ``scheduler.step(metric)`` call,
+    beginning with call number ``start`` (a resumed run continues where the first stopped)."""
     spec = schedule.spec
     metric = schedule.metric
     where = schedule.where("metric")
@@ -169,13 +170,13 @@ def metric_feed(schedule: Schedule, optimizer: Any, calls: int) -> Callable[[], 
             raise spec.error(
                 f"the metric CSV has {len(values)} values but the schedule steps {calls} times", where,
                 hint=f"add rows, or lower steps so that at most {len(values)} scheduler steps happen")
-        return iter(values).__next__
+        return iter(values[start:]).__next__
     if metric == "lr":
         group = optimizer.param_groups[0]
         return lambda: group["lr"]
     expr = compile_expression(metric, ("step", "epoch"), what="metric",
                               location=lambda off: spec.source.text(where, off))
-    counter = iter(range(calls + 1)).__next__
+    counter = iter(range(start, calls + 1)).__next__
     return lambda: expr(counter())
 
 
@@ -219,79 +220,113 @@ def takes_metric(scheduler: Any) -> bool:
     return isinstance(scheduler, ReduceLROnPlateau)
 
 
-def run_schedule(schedule: Schedule) -> ScheduleCurves:
-    """Simulate one schedule."""
-    spec = schedule.spec
+class Run:
+    """An optimizer and its scheduler, stepped as the training loop ``record; optimizer.step();
+    scheduler.step()`` would step them. :meth:`advance` can stop after any update and go on
+    later, which is what inspecting state and checking resumes need."""
+
+    def __init__(self, schedule: Schedule, optimizer: Any, scheduler: Any, steps: int, start: int = 0):
+        self.schedule = schedule
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.steps = steps
+        self.by_epoch = schedule.interval == "epoch"
+        self.per = schedule.steps_per_epoch or 1
+        _satisfy_step_order(optimizer)
+        groups = optimizer.param_groups
+        self.readers = resolve_fields(schedule, groups[0])
+        self.step: Callable[[], Any] = scheduler.step
+        if takes_metric(scheduler):
+            feed = metric_feed(schedule, optimizer, self.calls_before(steps - 1), self.calls_before(start))
+            self.step = lambda: scheduler.step(feed())
+        # One C-level map per update reads every (group, key) pair; tuple-valued keys (betas) are
+        # recorded as the tuple and split in :meth:`curves`.
+        self.pairs = [(g, key) for g in range(len(groups)) for key in dict.fromkeys(k for _, k, _ in self.readers)]
+
+    def calls_before(self, t: int) -> int:
+        """How many ``scheduler.step()`` calls the loop makes before update ``t``."""
+        return t // self.per if self.by_epoch else t
+
+    def advance(self, start: int, stop: int) -> list[tuple]:
+        """Record updates ``start``..``stop-1`` (the scheduler steps after each one, except after
+        the very last update of the schedule)."""
+        schedule = self.schedule
+        groups = self.optimizer.param_groups
+        dicts = [groups[g] for g, _ in self.pairs]
+        keys = [k for _, k in self.pairs]
+        rows: list[tuple] = []
+        record = rows.append
+        step = self.step
+        steps, by_epoch, per = self.steps, self.by_epoch, self.per
+        from operator import getitem
+
+        t = start
+        try:
+            for t in range(start, stop):
+                record(tuple(map(getitem, dicts, keys)))
+                if t + 1 == steps:
+                    break
+                if not by_epoch or (t + 1) % per == 0:
+                    step()
+        except SpecError:
+            raise
+        except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if isinstance(exc, OverflowError):
+                message = f"numeric overflow ({message})"
+            raise schedule.spec.error(f"{schedule.scheduler.type} failed at step {t + 1}: {message}",
+                                      schedule.scheduler.path,
+                                      hint="check the schedule's length and arguments against 'steps'") from None
+        return rows
+
+    def values(self, rows: list[tuple]) -> dict[tuple[int, str], np.ndarray]:
+        """The recorded rows as ``{(group, field label): float64 array}``."""
+        columns = list(zip(*rows)) if rows else [() for _ in self.pairs]
+        col_of = {pair: i for i, pair in enumerate(self.pairs)}
+        values: dict[tuple[int, str], np.ndarray] = {}
+        for g in range(len(self.optimizer.param_groups)):
+            for label, key, index in self.readers:
+                col = columns[col_of[(g, key)]]
+                if index is not None:
+                    col = [v[index] for v in col]
+                values[(g, label)] = np.array([float(v) for v in col], dtype=np.float64)
+        return values
+
+    def curves(self, rows: list[tuple]) -> ScheduleCurves:
+        schedule = self.schedule
+        scale = self.per if self.by_epoch else 1
+        steps = self.steps
+        events = tuple(
+            Event(e.step * scale, e.label, e.kind)
+            for e in spec_events(schedule.scheduler)
+            if 0 < e.step * scale < steps
+        )
+        return ScheduleCurves(
+            name=schedule.name,
+            scheduler=schedule.scheduler.type,
+            steps=steps,
+            interval=schedule.interval,
+            steps_per_epoch=schedule.steps_per_epoch,
+            groups=tuple(schedule.group_names),
+            fields=tuple(label for label, _, _ in self.readers),
+            values=self.values(rows),
+            source=schedule.spec.stem,
+            events=events,
+        )
+
+
+def start_run(schedule: Schedule) -> Run:
+    """A fresh optimizer and scheduler for ``schedule``, ready to record update 0."""
     steps = resolve_steps(schedule)
     optimizer = build_optimizer(schedule)
-    scheduler = build_scheduler(spec, schedule.scheduler, optimizer)
-    _satisfy_step_order(optimizer)
+    scheduler = build_scheduler(schedule.spec, schedule.scheduler, optimizer)
+    return Run(schedule, optimizer, scheduler, steps)
 
-    groups = optimizer.param_groups
-    readers = resolve_fields(schedule, groups[0])
-    by_epoch = schedule.interval == "epoch"
-    per = schedule.steps_per_epoch or 1
-    calls = (steps - 1) // per if by_epoch else steps - 1
 
-    step = scheduler.step
-    if takes_metric(scheduler):
-        feed = metric_feed(schedule, optimizer, calls)
-        step = lambda: scheduler.step(feed())  # noqa: E731
-
-    # One C-level map per update reads every (group, key) pair; tuple-valued keys (betas) are
-    # recorded as the tuple and split after the loop.
-    pairs = [(g, key) for g in range(len(groups)) for key in dict.fromkeys(k for _, k, _ in readers)]
-    dicts = [groups[g] for g, _ in pairs]
-    keys = [k for _, k in pairs]
-    rows: list[tuple] = []
-    record = rows.append
-    from operator import getitem
-
-    t = 0
-    try:
-        for t in range(steps):
-            record(tuple(map(getitem, dicts, keys)))
-            if t + 1 == steps:
-                break
-            if not by_epoch or (t + 1) % per == 0:
-                step()
-    except SpecError:
-        raise
-    except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if isinstance(exc, OverflowError):
-            message = f"numeric overflow ({message})"
-        raise spec.error(f"{schedule.scheduler.type} failed at step {t + 1}: {message}",
-                         schedule.scheduler.path,
-                         hint="check the schedule's length and arguments against 'steps'") from None
-
-    columns = list(zip(*rows)) if rows else [() for _ in pairs]
-    col_of = {pair: i for i, pair in enumerate(pairs)}
-    values: dict[tuple[int, str], np.ndarray] = {}
-    for g in range(len(groups)):
-        for label, key, index in readers:
-            col = columns[col_of[(g, key)]]
-            if index is not None:
-                col = [v[index] for v in col]
-            values[(g, label)] = np.array([float(v) for v in col], dtype=np.float64)
-
-    events = tuple(
-        Event(e.step * (per if by_epoch else 1), e.label, e.kind)
-        for e in spec_events(schedule.scheduler)
-        if 0 < e.step * (per if by_epoch else 1) < steps
-    )
-    return ScheduleCurves(
-        name=schedule.name,
-        scheduler=schedule.scheduler.type,
-        steps=steps,
-        interval=schedule.interval,
-        steps_per_epoch=schedule.steps_per_epoch,
-        groups=tuple(schedule.group_names),
-        fields=tuple(label for label, _, _ in readers),
-        values=values,
-        source=spec.stem,
-        events=events,
-    )
+def run_schedule(schedule: Schedule) -> ScheduleCurves:
+    """Simulate one schedule."""
+    run = start_run(schedule)
+    return run.curves(run.advance(0, run.steps))
 
 
 def simulate(specs: Spec | Iterable[Spec]) -> Curves:

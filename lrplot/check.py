@@ -1,0 +1,406 @@
+"""A schedule linter: rules over the recorded Curves and the spec, each one small function.
+
+A rule is ``rule(ctx) -> Iterable[Finding]`` registered with :func:`rule`. It reads the values
+torch produced (``ctx.curves``) and what the spec declares (``ctx.schedule``: peaks, floors,
+milestones, lengths); no rule re-derives a torch formula. Add a rule by writing one function::
+
+    @rule("my-rule", "warning", "what it catches")
+    def _my_rule(ctx):
+        ...
+        yield ctx.finding("my-rule", "warning", g, "lr", step, (before, after), "message")
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+from .curves import ScheduleCurves
+from .spec import Schedule, SchedulerSpec
+
+LEVELS = ("error", "warning")
+JUMP_THRESHOLD = 0.25  # a step that moves the value by more than this fraction of the curve's peak
+NO_ANNEAL_FRACTION = 0.1  # a decaying schedule should end within this fraction of its range above its floor
+TOLERANCE = 1e-9  # relative slack for float noise when comparing against a declared value
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    level: str  # error | warning
+    schedule: str
+    group: str | None
+    field: str | None
+    step: int | None
+    values: tuple[float, ...]
+    message: str
+    location: str | None = None
+
+    def text(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.level}: {self.message} [{self.rule}]"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "level": self.level, "schedule": self.schedule, "group": self.group,
+                "field": self.field, "step": self.step,
+                "values": [v if math.isfinite(v) else repr(v) for v in self.values],
+                "message": self.message, "location": self.location}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: str  # the highest level it reports
+    summary: str
+    fn: Callable[[Context], Iterable[Finding]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, level: str, summary: str) -> Callable:
+    def register(fn: Callable[[Context], Iterable[Finding]]) -> Callable:
+        RULES[rule_id] = Rule(rule_id, level, summary, fn)
+        return fn
+    return register
+
+
+# --- what the spec declares ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Phase:
+    """A leaf scheduler and the updates [start, end) it drives (SequentialLR children take turns;
+    ChainedScheduler children all drive the whole run)."""
+
+    spec: SchedulerSpec
+    start: int
+    end: int
+    handoff: bool  # starts at a SequentialLR milestone
+
+
+def _int(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def option(sched: SchedulerSpec, name: str) -> Any:
+    """The spec's value of ``name``, else the torch class's default (read from its signature)."""
+    if name in sched.options:
+        return sched.options[name]
+    from .schedulers import builtin_schedulers
+
+    cls = builtin_schedulers().get(sched.type)
+    try:
+        p = inspect.signature(cls).parameters.get(name) if cls else None
+    except (TypeError, ValueError):
+        p = None
+    return None if p is None or p.default is p.empty else p.default
+
+
+def per_group(value: Any, g: int) -> Any:
+    return value[g] if isinstance(value, (list, tuple)) and g < len(value) else value
+
+
+class Context:
+    """One simulated schedule and what its spec declares, handed to every rule."""
+
+    def __init__(self, schedule: Schedule, curves: ScheduleCurves):
+        self.schedule = schedule
+        self.curves = curves
+        self.scale = (schedule.steps_per_epoch or 1) if schedule.interval == "epoch" else 1
+        self.location = str(schedule.spec.locate(schedule.scheduler.path))
+        self.phases = list(self._phases(schedule.scheduler, 0, curves.steps, False))
+
+    def _phases(self, sched: SchedulerSpec, start: int, end: int, handoff: bool) -> Iterator[Phase]:
+        if sched.type == "SequentialLR" and sched.schedulers:
+            milestones = [m for m in (sched.options.get("milestones") or []) if _int(m) is not None]
+            bounds = [start] + [start + m * self.scale for m in milestones] + [end]
+            for i, child in enumerate(sched.schedulers):
+                if i + 1 < len(bounds) and bounds[i] < end:
+                    yield from self._phases(child, bounds[i], min(bounds[i + 1], end), i > 0)
+        elif sched.type == "ChainedScheduler" and sched.schedulers:
+            for child in sched.schedulers:
+                yield from self._phases(child, start, end, handoff)
+        else:
+            yield Phase(sched, start, end, handoff)
+
+    def finding(self, rule_id: str, level: str, group: int | None, field: str | None, step: int | None,
+                values: tuple[float, ...], message: str) -> Finding:
+        gname = self.curves.groups[group] if group is not None else None
+        prefix = f"'{self.curves.name}'"
+        if group is not None:
+            prefix += f" group {gname}" if len(self.curves.groups) > 1 else ""
+        if field is not None:
+            prefix += f" {field}"
+        if step is not None:
+            prefix += f" at step {step}"
+        return Finding(rule_id, level, self.curves.name, gname, field, step,
+                       tuple(float(v) for v in values), f"{prefix}: {message}", self.location)
+
+    def base_lr(self, g: int) -> float:
+        """The lr a group starts from before any scheduler: initial_lr if given, else its lr."""
+        groups = self.schedule.param_groups
+        opt = self.schedule.optimizer
+        own = groups[g].options if groups and g < len(groups) else {}
+        for value in (own.get("initial_lr"), opt.initial_lr, own.get("lr"), opt.lr):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+        return float(opt.lr)
+
+    def declared_peak(self, g: int) -> float:
+        """The highest lr the spec declares for group ``g``."""
+        peaks = [self._leaf_peak(p.spec, g) for p in self.phases]
+        return max(peaks) if peaks else self.base_lr(g)
+
+    def _leaf_peak(self, sched: SchedulerSpec, g: int) -> float:
+        base = self.base_lr(g)
+        if sched.type in ("OneCycleLR", "CyclicLR"):
+            value = per_group(option(sched, "max_lr"), g)
+            return float(value) if isinstance(value, (int, float)) else base
+        if sched.type == "SWALR":
+            value = per_group(option(sched, "swa_lr"), g)
+            return max(base, float(value)) if isinstance(value, (int, float)) else base
+        if sched.type == "CosineAnnealingWarmRestarts" or sched.type == "CosineAnnealingLR":
+            eta = option(sched, "eta_min")
+            return max(base, float(eta)) if isinstance(eta, (int, float)) else base
+        return base
+
+    def floor(self, sched: SchedulerSpec, g: int) -> float | None:
+        """Where a decaying scheduler declares it ends, or None if it is not one."""
+        base = self.base_lr(g)
+        kind = sched.type
+        if kind == "CosineAnnealingLR":
+            return float(option(sched, "eta_min") or 0.0)
+        if kind == "PolynomialLR":
+            return 0.0
+        if kind == "OneCycleLR":
+            max_lr = per_group(option(sched, "max_lr"), g)
+            div, final = option(sched, "div_factor"), option(sched, "final_div_factor")
+            if all(isinstance(v, (int, float)) for v in (max_lr, div, final)):
+                return float(max_lr) / float(div) / float(final)
+            return None
+        if kind == "LinearLR":
+            start, end = option(sched, "start_factor"), option(sched, "end_factor")
+            if isinstance(start, (int, float)) and isinstance(end, (int, float)) and end < start:
+                return base * float(end)
+            return None
+        if kind == "SWALR":
+            value = per_group(option(sched, "swa_lr"), g)
+            return float(value) if isinstance(value, (int, float)) and value < base else None
+        return None
+
+    def resumed(self, sched: SchedulerSpec) -> int:
+        value = _int(sched.options.get("last_epoch", -1))
+        return value + 1 if value is not None and value >= 0 else 0
+
+    def declared_jumps(self) -> set[int]:
+        """Updates where the spec itself asks for a discontinuity (StepLR boundaries, MultiStepLR
+        milestones, the end of ConstantLR, the restarts of CosineAnnealingWarmRestarts)."""
+        out: set[int] = set()
+        for p in self.phases:
+            s, o, done = p.spec, p.spec.options, self.resumed(p.spec)
+            at = lambda n: p.start + (n - done) * self.scale  # noqa: E731 - scheduler step n -> update
+            if s.type == "StepLR" and _int(o.get("step_size")):
+                out.update(at(n) for n in range(o["step_size"], done + (p.end - p.start) // self.scale + 1,
+                                                   o["step_size"]))
+            elif s.type == "MultiStepLR":
+                out.update(at(m) for m in o.get("milestones") or [] if _int(m) is not None)
+            elif s.type == "ConstantLR":
+                total = _int(option(s, "total_iters"))
+                if total is not None:
+                    out.add(at(total))
+            elif s.type == "CosineAnnealingWarmRestarts" and _int(o.get("T_0")):
+                t, mult, n = o["T_0"], _int(option(s, "T_mult")) or 1, 0
+                while n + t < done + (p.end - p.start) // self.scale + 1 and t > 0:
+                    n += t
+                    out.add(at(n))
+                    t *= mult
+        if self.schedule.scheduler.type == "ReduceLROnPlateau":
+            out.update(range(self.curves.steps))  # its drops follow the metric: all are by design
+        return out
+
+    def lr_series(self) -> Iterator[tuple[int, np.ndarray]]:
+        for g in range(len(self.curves.groups)):
+            if (g, "lr") in self.curves.values:
+                yield g, self.curves.values[(g, "lr")]
+
+
+def _steps_text(steps: list[int], limit: int = 5) -> str:
+    shown = ", ".join(str(s) for s in steps[:limit])
+    return shown + (f" (+{len(steps) - limit} more)" if len(steps) > limit else "")
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+@rule("nan-inf", "error", "a value is NaN or infinite")
+def _nan_inf(ctx: Context) -> Iterator[Finding]:
+    for (g, f), v in ctx.curves.values.items():
+        bad = np.flatnonzero(~np.isfinite(v))
+        if len(bad):
+            t = int(bad[0])
+            yield ctx.finding("nan-inf", "error", g, f, t, (v[t],),
+                              f"{f} is {float(v[t])!r} at {len(bad)} step(s): {_steps_text(bad.tolist())}")
+
+
+@rule("nonpositive-lr", "error", "the lr is zero (warning: wasted updates) or negative (error)")
+def _nonpositive(ctx: Context) -> Iterator[Finding]:
+    for g, v in ctx.lr_series():
+        neg = np.flatnonzero(v < 0)
+        zero = np.flatnonzero(v == 0)
+        if len(neg):
+            t = int(neg[0])
+            yield ctx.finding("nonpositive-lr", "error", g, "lr", t, (v[t],),
+                              f"lr is negative ({v[t]:.6g}) at {len(neg)} step(s): {_steps_text(neg.tolist())}")
+        if len(zero):
+            t = int(zero[0])
+            yield ctx.finding("nonpositive-lr", "warning", g, "lr", t, (0.0,),
+                              f"lr is 0 at {len(zero)} step(s): {_steps_text(zero.tolist())}; "
+                              "those updates do nothing")
+
+
+@rule("overshoot", "error", "the lr rises above the schedule's declared peak (base lr, max_lr)")
+def _overshoot(ctx: Context) -> Iterator[Finding]:
+    for g, v in ctx.lr_series():
+        peak = ctx.declared_peak(g)
+        over = np.flatnonzero(np.isfinite(v) & (v > peak * (1 + TOLERANCE)))
+        if len(over):
+            t = int(over[np.argmax(v[over])])
+            yield ctx.finding("overshoot", "error", g, "lr", t, (v[t], peak),
+                              f"lr reaches {v[t]:.6g}, above the declared peak {peak:.6g} "
+                              f"(x{v[t] / peak:.3g}), at {len(over)} step(s) from step {int(over[0])}")
+
+
+@rule("jump", "error", "the value changes by more than 25% of its peak in one update where the spec "
+                       "declares no step (error at a SequentialLR hand-off, else warning)")
+def _jump(ctx: Context) -> Iterator[Finding]:
+    declared = ctx.declared_jumps()
+    handoffs = {p.start: p.spec.type for p in ctx.phases if p.handoff}
+    for (g, f), v in ctx.curves.values.items():
+        finite = np.abs(v[np.isfinite(v)])
+        if len(v) < 2 or not len(finite) or finite.max() <= 0:
+            continue
+        with np.errstate(invalid="ignore"):
+            d = np.diff(v)
+            big = np.flatnonzero(np.isfinite(d) & (np.abs(d) > JUMP_THRESHOLD * finite.max())) + 1
+        steps = [int(t) for t in big if int(t) not in declared]
+        if not steps:
+            continue
+        at_handoff = [t for t in steps if t in handoffs]
+        t = at_handoff[0] if at_handoff else steps[0]
+        change = (v[t] - v[t - 1]) / finite.max()
+        where = f", at the SequentialLR hand-off to {handoffs[t]}" if t in handoffs else ""
+        yield ctx.finding("jump", "error" if at_handoff else "warning", g, f, t, (v[t - 1], v[t]),
+                          f"{f} jumps from {v[t - 1]:.6g} to {v[t]:.6g} ({change:+.0%} of its peak){where}"
+                          + (f"; also at {_steps_text([s for s in steps if s != t])}" if len(steps) > 1 else ""))
+
+
+@rule("no-anneal", "warning", "a decaying schedule ends far above its floor (cut short, or stepped "
+                              "per epoch when its length counts batches)")
+def _no_anneal(ctx: Context) -> Iterator[Finding]:
+    if not ctx.phases:
+        return
+    last = ctx.phases[-1]
+    for g, v in ctx.lr_series():
+        floor = ctx.floor(last.spec, g)
+        finite = v[np.isfinite(v)]
+        if floor is None or not len(finite):
+            continue
+        top, final = float(finite.max()), float(v[-1])
+        if top > floor and final - floor > NO_ANNEAL_FRACTION * (top - floor):
+            yield ctx.finding("no-anneal", "warning", g, "lr", ctx.curves.steps - 1, (final, floor),
+                              f"{last.spec.type} ends at {final:.6g}, {(final - floor) / (top - floor):.0%} of "
+                              f"the way from its floor {floor:.6g} to its peak {top:.6g}; does it run its "
+                              "length (steps, interval, total_steps)?")
+
+
+@rule("rebound", "error", "CosineAnnealingLR climbs again after T_max")
+def _rebound(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.phases:
+        t_max = _int(p.spec.options.get("T_max")) if p.spec.type == "CosineAnnealingLR" else None
+        if not t_max:
+            continue
+        end_of_cosine = p.start + (t_max - ctx.resumed(p.spec)) * ctx.scale
+        if end_of_cosine >= p.end:
+            continue
+        for g, v in ctx.lr_series():
+            seg = v[max(end_of_cosine, p.start):p.end]
+            rising = np.flatnonzero(np.diff(seg) > np.abs(seg[:-1]) * TOLERANCE) + 1
+            if len(rising):
+                t = max(end_of_cosine, p.start) + int(rising[0])
+                yield ctx.finding("rebound", "error", g, "lr", t, (v[t - 1], v[t]),
+                                  f"CosineAnnealingLR (T_max={t_max}) rises again after T_max, from "
+                                  f"{v[t - 1]:.6g} to {v[t]:.6g}; set T_max to the updates it drives "
+                                  f"({(p.end - p.start) // ctx.scale + ctx.resumed(p.spec)})")
+
+
+@rule("short-schedule", "warning", "the run is longer than the schedule's own length (error for "
+                                   "OneCycleLR, which raises)")
+def _short(ctx: Context) -> Iterator[Finding]:
+    from .schedulers import natural_length
+
+    for p in ctx.phases:
+        if p.spec.type not in ("CosineAnnealingLR", "PolynomialLR", "OneCycleLR"):
+            continue
+        n = natural_length(p.spec)
+        driven = -(-(p.end - p.start) // ctx.scale)
+        if n is not None and driven > n:
+            t = p.start + n * ctx.scale
+            yield ctx.finding("short-schedule", "warning", None, None, t, (float(driven), float(n)),
+                              f"{p.spec.type} defines {n} scheduler steps but drives {driven}; "
+                              f"after step {t} it is past its end")
+
+
+@rule("constant-lambda", "warning", "an lr_lambda gives the same lr at every step (the scheduler does nothing)")
+def _constant_lambda(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.phases:
+        if p.spec.type not in ("LambdaLR", "MultiplicativeLR") or p.end - p.start < 3:
+            continue
+        for g, v in ctx.lr_series():
+            seg = v[p.start:p.end]
+            if (seg == seg[0]).all():
+                yield ctx.finding("constant-lambda", "warning", g, "lr", p.start, (float(seg[0]),),
+                                  f"{p.spec.type}'s lr_lambda keeps lr at {seg[0]:.6g} for all "
+                                  f"{len(seg)} steps; does it use its variable?")
+
+
+@rule("plateau-self-metric", "warning", "ReduceLROnPlateau fed its own lr: a staircase, not training")
+def _plateau_self(ctx: Context) -> Iterator[Finding]:
+    if ctx.schedule.scheduler.type == "ReduceLROnPlateau" and ctx.schedule.metric == "lr":
+        yield ctx.finding("plateau-self-metric", "warning", None, None, None, (),
+                          "ReduceLROnPlateau is fed its own lr, so it halves on a fixed beat; "
+                          "give 'metric' a CSV of real losses or an expression")
+
+
+# --- running the rules ---------------------------------------------------------------------------
+
+def check_schedule(schedule: Schedule, ignore: Iterable[str] = ()) -> list[Finding]:
+    """Simulate ``schedule`` and run every rule not in ``ignore``."""
+    from .schedulers import hard_limit, scheduler_values
+    from .simulate import run_schedule
+
+    ignored = set(ignore)
+    sched = schedule.scheduler
+    limit = hard_limit(sched)
+    if limit is not None and schedule.steps is not None:
+        used = scheduler_values(schedule.steps, schedule.interval, schedule.steps_per_epoch)
+        if used > limit:
+            if "short-schedule" in ignored:
+                return []
+            loc = str(schedule.spec.locate(schedule.where("steps")))
+            return [Finding("short-schedule", "error", schedule.name, None, None, None, (float(used), float(limit)),
+                            f"'{schedule.name}': steps {schedule.steps} needs {used} {sched.type} steps but "
+                            f"total_steps is {limit}; torch raises at step {limit + 1}", loc)]
+    curves = run_schedule(schedule)
+    ctx = Context(schedule, curves)
+    findings: list[Finding] = []
+    for r in RULES.values():
+        if r.id not in ignored:
+            findings.extend(r.fn(ctx))
+    return findings
+
+
+def failing(findings: Iterable[Finding], strict: bool = False) -> bool:
+    return any(f.level == "error" or strict for f in findings)

@@ -1,0 +1,59 @@
+"""What a scheduler keeps: its ``state_dict()`` and the optimizer's param-group fields after K
+updates, as plain JSON-able data. Values that cannot be shown (functions, objects, tensors with
+many elements) are shown as ``<type name>``; nothing here can crash on an odd value."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .errors import UsageError
+from .spec import Schedule
+
+_MAX_ITEMS = 1000
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """``value`` as JSON data: numbers, strings, bools, None, lists and dicts; anything else
+    becomes ``"<TypeName>"`` (a 1-element tensor becomes its number)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if depth > 20:
+        return f"<{type(value).__name__}>"
+    if isinstance(value, dict):
+        return {str(k): plain(v, depth + 1) for k, v in list(value.items())[:_MAX_ITEMS]}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, depth + 1) for v in value[:_MAX_ITEMS]]
+    numel = getattr(value, "numel", None)
+    if callable(numel) and hasattr(value, "item"):
+        try:
+            if numel() == 1:
+                return plain(value.item(), depth + 1)
+        except Exception:  # noqa: BLE001 - show the type instead
+            pass
+    return f"<{type(value).__qualname__}>"
+
+
+def state_at(schedule: Schedule, at: int) -> dict[str, Any]:
+    """The scheduler's state_dict and the param groups (without ``params``) after ``at`` updates,
+    i.e. what a checkpoint written just before update ``at`` would hold."""
+    from .simulate import start_run
+
+    run = start_run(schedule)
+    if not 0 <= at < run.steps:
+        raise UsageError(f"--at {at}: schedule '{schedule.name}' has {run.steps} updates",
+                         hint=f"use a value between 0 and {run.steps - 1}")
+    run.advance(0, at)
+    groups = [{k: plain(v) for k, v in g.items() if k != "params"} for g in run.optimizer.param_groups]
+    return {
+        "schedule": schedule.name,
+        "scheduler": schedule.scheduler.type,
+        "at": at,
+        "scheduler_steps": run.calls_before(at),
+        "scheduler_state": plain(run.scheduler.state_dict()),
+        "param_groups": [{"name": name, **g} for name, g in zip(schedule.group_names, groups)],
+    }

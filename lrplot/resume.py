@@ -1,0 +1,230 @@
+"""Does a schedule survive a resume? Stop a real run after update K, save its state, rebuild
+the way a user resumes, continue to the end and compare with the uninterrupted run.
+
+Three ways of resuming are compared (all with torch's own objects; nothing is re-derived):
+
+``full``
+    Build optimizer and scheduler from the spec as for a fresh run, then
+    ``optimizer.load_state_dict(saved)`` and ``scheduler.load_state_dict(saved)``: the pattern of
+    the PyTorch reference training scripts.
+``scheduler-only``
+    The same, but only the scheduler's state is loaded (a common mistake: the optimizer's lr
+    starts again from the spec's value).
+``last_epoch``
+    A fresh optimizer with ``initial_lr`` set to each group's base lr and the scheduler built with
+    ``last_epoch=K-1`` (no state loaded). Schedulers without a ``last_epoch`` argument cannot be
+    rebuilt this way; that is reported, not raised.
+
+The uninterrupted reference is the same run :func:`lrplot.simulate.run_schedule` records.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+from dataclasses import dataclass
+from dataclasses import field as _field
+from typing import Any, Iterable
+
+import numpy as np
+
+from .curves import Curves, Event, ScheduleCurves
+from .errors import LrplotError, UsageError
+from .spec import Schedule
+
+METHODS = ("full", "scheduler-only", "last_epoch")
+METHOD_TEXT = {
+    "full": "optimizer + scheduler load_state_dict",
+    "scheduler-only": "scheduler.load_state_dict only",
+    "last_epoch": "rebuilt with last_epoch and initial_lr",
+}
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """How one way of resuming at update ``at`` compares with the uninterrupted run."""
+
+    method: str
+    at: int
+    status: str  # identical | differs | failed
+    step: int | None = None  # first update whose value differs
+    group: str | None = None
+    field: str | None = None
+    expected: float | None = None
+    got: float | None = None
+    max_rel: float = 0.0  # largest |got - expected| / |expected| over every series and step
+    differing: int = 0  # how many of the resumed updates differ (in any series)
+    error: str | None = None  # why the resumed run could not be built or stepped
+    values: dict[tuple[int, str], np.ndarray] = _field(default_factory=dict, repr=False)  # steps at..end
+
+    @property
+    def identical(self) -> bool:
+        return self.status == "identical"
+
+    def describe(self) -> str:
+        if self.status == "identical":
+            return "identical"
+        if self.status == "failed":
+            return f"cannot resume: {self.error}"
+        return (f"differs from step {self.step} (group {self.group}, {self.field}): "
+                f"{_num(self.expected)} expected, {_num(self.got)} resumed; "
+                f"{self.differing} of {self.resumed} resumed updates differ, "
+                f"largest relative difference {self.max_rel:.3g}")
+
+    @property
+    def resumed(self) -> int:
+        return len(next(iter(self.values.values()))) if self.values else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "at": self.at, "status": self.status, "step": self.step,
+                "group": self.group, "field": self.field, "expected": _finite(self.expected),
+                "got": _finite(self.got), "max_rel": _finite(self.max_rel), "differing": self.differing,
+                "error": self.error}
+
+
+@dataclass(frozen=True)
+class ResumeReport:
+    """Every method at every resume point for one schedule."""
+
+    schedule: str
+    scheduler: str
+    reference: ScheduleCurves
+    results: tuple[MethodResult, ...]
+
+    @property
+    def identical(self) -> bool:
+        return all(r.identical for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schedule": self.schedule, "scheduler": self.scheduler, "steps": self.reference.steps,
+                "identical": self.identical, "results": [r.to_json() for r in self.results]}
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.6g}"
+
+
+def _finite(v: float | None) -> float | None:
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _accepts(cls: type, name: str) -> bool:
+    try:
+        return name in inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _resumed_offset(schedule: Schedule) -> int:
+    """``last_epoch`` the spec itself gives (a schedule that is already resumed), else -1."""
+    value = schedule.scheduler.options.get("last_epoch", -1)
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
+def _rebuild(schedule: Schedule, method: str, calls: int, saved_opt: dict, saved_sched: dict) -> Any:
+    """(optimizer, scheduler) resumed after ``calls`` scheduler steps, as a user would."""
+    from .schedulers import build_scheduler, resolve_class
+    from .simulate import build_optimizer
+
+    spec = schedule.spec
+    if method == "last_epoch":
+        cls = resolve_class(spec, schedule.scheduler)
+        if not _accepts(cls, "last_epoch"):
+            raise LrplotError(f"{schedule.scheduler.type} takes no last_epoch, so it cannot be rebuilt this way")
+        optimizer = build_optimizer(schedule)
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        sched = schedule.scheduler.model_copy(update={"last_epoch": _resumed_offset(schedule) + calls})
+        return optimizer, build_scheduler(spec, sched, optimizer)
+    optimizer = build_optimizer(schedule)
+    scheduler = build_scheduler(spec, schedule.scheduler, optimizer)
+    if method == "full":
+        optimizer.load_state_dict(copy.deepcopy(saved_opt))
+    scheduler.load_state_dict(copy.deepcopy(saved_sched))
+    return optimizer, scheduler
+
+
+def _first_error_line(exc: BaseException) -> str:
+    if isinstance(exc, LrplotError):
+        return exc.message
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _compare(reference: ScheduleCurves, got: dict[tuple[int, str], np.ndarray], method: str, at: int
+             ) -> MethodResult:
+    first: tuple[int, int, str] | None = None
+    max_rel = 0.0
+    any_diff = np.zeros(reference.steps - at, dtype=bool)
+    for (g, f), ref_all in reference.values.items():
+        ref = ref_all[at:]
+        new = got[(g, f)]
+        same = (ref == new) | (np.isnan(ref) & np.isnan(new))
+        if same.all():
+            continue
+        any_diff |= ~same
+        i = int(np.flatnonzero(~same)[0])
+        if first is None or at + i < first[0]:
+            first = (at + i, g, f)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.abs(new - ref) / np.abs(ref)
+        rel = np.where(ref == 0, np.where(new == 0, 0.0, np.inf), rel)
+        rel = rel[~same]
+        max_rel = max(max_rel, float(np.nanmax(rel)) if not np.isnan(rel).all() else math.inf)
+    if first is None:
+        return MethodResult(method, at, "identical", values=got)
+    step, g, f = first
+    return MethodResult(method, at, "differs", step=step, group=reference.groups[g], field=f,
+                        expected=float(reference.values[(g, f)][step]), got=float(got[(g, f)][step - at]),
+                        max_rel=max_rel, differing=int(any_diff.sum()), values=got)
+
+
+def check_resume(schedule: Schedule, at: Iterable[int], methods: Iterable[str] = METHODS) -> ResumeReport:
+    """Resume ``schedule`` after each update in ``at`` with each method and compare."""
+    from .simulate import Run, start_run
+
+    reference_run = start_run(schedule)
+    steps = reference_run.steps
+    reference = reference_run.curves(reference_run.advance(0, steps))
+    points = list(dict.fromkeys(at))
+    for k in points:
+        if not 0 < k < steps:
+            raise UsageError(f"--at {k}: schedule '{schedule.name}' has {steps} updates",
+                             hint=f"resume after an update between 1 and {steps - 1}")
+    results = []
+    for k in points:
+        run = start_run(schedule)
+        run.advance(0, k)
+        saved_opt = copy.deepcopy(run.optimizer.state_dict())
+        saved_sched = copy.deepcopy(run.scheduler.state_dict())
+        calls = run.calls_before(k)
+        for method in methods:
+            try:
+                optimizer, scheduler = _rebuild(schedule, method, calls, saved_opt, saved_sched)
+                resumed = Run(schedule, optimizer, scheduler, steps, start=k)
+                values = resumed.values(resumed.advance(k, steps))
+            except Exception as exc:  # noqa: BLE001 - any failure of the resumed run is the finding
+                results.append(MethodResult(method, k, "failed", error=_first_error_line(exc)))
+                continue
+            results.append(_compare(reference, values, method, k))
+    return ResumeReport(schedule.name, schedule.scheduler.type, reference, tuple(results))
+
+
+def resume_curves(reports: Iterable[ResumeReport]) -> Curves:
+    """The uninterrupted runs and every resumed continuation that is not identical, for a figure;
+    a resumed line is NaN before its resume point and its first differing step is marked."""
+    out: list[ScheduleCurves] = []
+    for report in reports:
+        ref = report.reference
+        out.append(ref)
+        for r in report.results:
+            if r.status != "differs":
+                continue
+            values = {key: np.concatenate([np.full(r.at, np.nan), v]) for key, v in r.values.items()}
+            name = f"{ref.name} resumed at {r.at} ({r.method})"
+            out.append(ScheduleCurves(
+                name=name, scheduler=ref.scheduler, steps=ref.steps, interval=ref.interval,
+                steps_per_epoch=ref.steps_per_epoch, groups=ref.groups, fields=ref.fields, values=values,
+                source=ref.source, events=(Event(r.step, f"{r.method} differs", "phase"),)))
+    return Curves(tuple(out), "Resumed vs uninterrupted")

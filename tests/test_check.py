@@ -1,0 +1,90 @@
+"""The linter: every rule fires on a config made to trigger it and is silent on clean configs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lrplot.check import RULES, check_schedule
+from lrplot.spec import load_spec, parse_spec
+
+from .conftest import CONFIGS
+
+# Every example config is meant to be clean except plateau.yaml (the classic own-lr recipe).
+CLEAN = sorted(p for p in CONFIGS.glob("*.yaml") if p.stem != "plateau")
+
+TRIGGERS = {
+    "jump": ("steps: 100\nscheduler:\n  type: SequentialLR\n  milestones: [10]\n  schedulers:\n"
+             "    - {type: LinearLR, start_factor: 0.01, total_iters: 50}\n"
+             "    - {type: CosineAnnealingLR, T_max: 90}\n", "error", 10),
+    "overshoot": ("steps: 40\nscheduler: {type: LambdaLR, lr_lambda: \"(epoch + 1) / 10\"}\n", "error", 39),
+    "rebound": ("steps: 100\nscheduler: {type: CosineAnnealingLR, T_max: 60}\n", "error", 61),
+    "no-anneal": ("steps: 1000\nsteps_per_epoch: 100\ninterval: epoch\n"
+                  "scheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 1000}\n", "warning", 999),
+    "short-schedule": ("steps: 1200\nscheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 1000}\n",
+                       "error", None),
+    "nonpositive-lr": ("steps: 20\nscheduler: {type: LambdaLR, lr_lambda: \"1 - epoch / 10\"}\n", "error", 11),
+    "nan-inf": ("steps: 20\nscheduler: {type: LambdaLR, lr_lambda: \"inf if epoch > 5 else 1\"}\n", "error", 6),
+    "constant-lambda": ("steps: 20\nscheduler: {type: LambdaLR, lr_lambda: \"0.5\"}\n", "warning", 0),
+    "plateau-self-metric": ("steps: 20\nmetric: lr\nscheduler: {type: ReduceLROnPlateau}\n", "warning", None),
+}
+
+
+def findings_of(text: str, **kw):
+    spec = parse_spec(text, "bad.yaml")
+    return [f for s in spec.schedule_list() for f in check_schedule(s, **kw)]
+
+
+def test_every_rule_has_a_trigger():
+    assert set(TRIGGERS) == set(RULES)
+
+
+@pytest.mark.parametrize("rule_id", sorted(TRIGGERS))
+def test_rule_fires_on_its_trigger(rule_id):
+    text, level, step = TRIGGERS[rule_id]
+    hits = [f for f in findings_of(text) if f.rule == rule_id]
+    assert hits, rule_id
+    assert hits[0].level == level and hits[0].step == step
+    assert hits[0].message.startswith("'bad'") and hits[0].location.startswith("bad.yaml:")
+    assert not [f for f in findings_of(text, ignore=[rule_id]) if f.rule == rule_id]
+
+
+@pytest.mark.parametrize("path", CLEAN, ids=lambda p: p.stem)
+def test_clean_configs_have_no_findings(path):
+    assert [f.text() for s in load_spec(path).schedule_list() for f in check_schedule(s)] == []
+
+
+def test_values_are_the_recorded_ones():
+    hit = next(f for f in findings_of(TRIGGERS["jump"][0]) if f.rule == "jump")
+    from lrplot.simulate import simulate
+
+    lr = simulate(parse_spec(TRIGGERS["jump"][0], "bad.yaml")).schedules[0].values[(0, "lr")]
+    assert hit.values == (lr[9], lr[10]) and "hand-off to CosineAnnealingLR" in hit.message
+
+
+def test_declared_steps_are_not_jumps():
+    text = ("steps: 120\nscheduler: {type: MultiStepLR, milestones: [30, 60], gamma: 0.1}\n")
+    assert findings_of(text) == []
+    text = "steps: 100\nscheduler: {type: LambdaLR, lr_lambda: \"1 if epoch < 50 else 0.1\"}\n"
+    [f] = findings_of(text)
+    assert (f.rule, f.level, f.step) == ("jump", "warning", 50)
+
+
+def test_cli_exit_codes_and_json(cli, write_spec):
+    bad = write_spec(TRIGGERS["rebound"][0], "bad.yaml")
+    warn = write_spec(TRIGGERS["constant-lambda"][0], "warn.yaml")
+    r = cli("check", bad)
+    assert r.exit_code == 1 and "[rebound]" in r.stdout
+    assert r.stdout.splitlines()[-1] == "1 schedule(s) checked: 1 error(s), 3 warning(s)"
+    assert cli("check", bad, "--ignore", "rebound").exit_code == 0
+    assert cli("check", warn).exit_code == 0
+    assert cli("check", warn, "--strict").exit_code == 1
+    data = json.loads(cli("check", bad, "--json").stdout)
+    assert data["errors"] == 1 and {f["rule"] for f in data["findings"]} >= {"rebound", "no-anneal"}
+    assert cli("check", *CLEAN).exit_code == 0
+
+
+def test_cli_unknown_rule_is_a_usage_error(cli):
+    r = cli("check", CONFIGS / "step.yaml", "--ignore", "jmp")
+    assert r.exit_code == 2 and r.stderr == "lrplot: --ignore jmp: unknown rule; did you mean 'jump'?\n"
