@@ -22,6 +22,8 @@ import numpy as np
 from .curves import Curves, Event, ScheduleCurves
 from .errors import Location, SpecError
 from .expr import compile_expression
+from .imports import allowed_imports, check_allowed
+from .protocols import LIBRARY_DRIVEN, PLATEAU, TIMM, describe, library_calls, protocol_of
 from .schedulers import build_scheduler, check_arguments, construct, natural_length, resolve_steps
 from .spec import MetricCsv, ParamGroupSpec, Schedule, SchedulerSpec, Spec, did_you_mean, read_text
 
@@ -213,18 +215,40 @@ def spec_events(sched: SchedulerSpec, offset: int = 0) -> list[Event]:
 
 # --- the loop -------------------------------------------------------------------------------
 
-def takes_metric(scheduler: Any) -> bool:
-    from torch.optim.lr_scheduler import ReduceLROnPlateau
+def _placeholders(schedule: Schedule, steps: int) -> dict[str, int] | None:
+    """What pytorch-accelerated's Trainer would fill its placeholders with, from the spec."""
+    per = schedule.steps_per_epoch
+    if per is None:
+        return None
+    return {"NUM_EPOCHS": math.ceil(steps / per), "NUM_UPDATE_STEPS_PER_EPOCH": per,
+            "PER_PROCESS_NUM_UPDATE_STEPS_PER_EPOCH": per, "TRAIN_DATALOADER_LEN": per}
 
-    return isinstance(scheduler, ReduceLROnPlateau)
+
+def _check_protocol(schedule: Schedule, scheduler: Any, kind: str | None) -> None:
+    spec = schedule.spec
+    sched = schedule.scheduler
+    if kind is None:
+        raise spec.error(f"{sched.type} built a {type(scheduler).__name__}, which lrplot does not know how to step",
+                         sched.path + ("type",),
+                         hint="expected a torch LRScheduler or ReduceLROnPlateau, a pytorch-accelerated or "
+                              "a timm scheduler (see 'Schedulers from other libraries' in the README)")
+    if kind in LIBRARY_DRIVEN and schedule.interval == "epoch":
+        raise spec.error(f"interval: epoch does not apply to {sched.type}: {describe(kind)}",
+                         schedule.where("interval"), hint="remove 'interval: epoch'")
+    if kind == TIMM and schedule.steps_per_epoch is None:
+        raise spec.error(f"{sched.type} is a timm scheduler, stepped at every epoch end, so the spec needs "
+                         "steps_per_epoch", sched.path,
+                         hint="add 'steps_per_epoch: N' (optimizer updates per epoch)")
 
 
-def run_schedule(schedule: Schedule) -> ScheduleCurves:
-    """Simulate one schedule."""
+def run_schedule(schedule: Schedule, allow: frozenset[str] = frozenset()) -> ScheduleCurves:
+    """Simulate one schedule (``allow``: the names import-path schedulers may import)."""
     spec = schedule.spec
     steps = resolve_steps(schedule)
     optimizer = build_optimizer(schedule)
-    scheduler = build_scheduler(spec, schedule.scheduler, optimizer)
+    scheduler = build_scheduler(spec, schedule.scheduler, optimizer, allow, _placeholders(schedule, steps))
+    kind = protocol_of(scheduler)
+    _check_protocol(schedule, scheduler, kind)
     _satisfy_step_order(optimizer)
 
     groups = optimizer.param_groups
@@ -232,11 +256,6 @@ def run_schedule(schedule: Schedule) -> ScheduleCurves:
     by_epoch = schedule.interval == "epoch"
     per = schedule.steps_per_epoch or 1
     calls = (steps - 1) // per if by_epoch else steps - 1
-
-    step = scheduler.step
-    if takes_metric(scheduler):
-        feed = metric_feed(schedule, optimizer, calls)
-        step = lambda: scheduler.step(feed())  # noqa: E731
 
     # One C-level map per update reads every (group, key) pair; tuple-valued keys (betas) are
     # recorded as the tuple and split after the loop.
@@ -248,20 +267,43 @@ def run_schedule(schedule: Schedule) -> ScheduleCurves:
     from operator import getitem
 
     t = 0
-    try:
-        for t in range(steps):
-            record(tuple(map(getitem, dicts, keys)))
-            if t + 1 == steps:
-                break
-            if not by_epoch or (t + 1) % per == 0:
-                step()
-    except SpecError:
-        raise
-    except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise spec.error(f"{schedule.scheduler.type} failed at step {t + 1}: {message}",
-                         schedule.scheduler.path,
-                         hint="check the schedule's length and arguments against 'steps'") from None
+    if kind in LIBRARY_DRIVEN:
+        after_update, after_epoch = library_calls(kind, scheduler)
+        try:
+            for t in range(steps):
+                record(tuple(map(getitem, dicts, keys)))
+                if t + 1 == steps:
+                    break
+                if after_update is not None:
+                    after_update(t + 1)
+                if after_epoch is not None and (t + 1) % per == 0:
+                    after_epoch((t + 1) // per)
+        except SpecError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - third-party code may raise anything
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise spec.error(f"{schedule.scheduler.type} failed after update {t + 1}: "
+                             f"{type(exc).__name__}{': ' + message if message else ''}",
+                             schedule.scheduler.path, hint="run with --debug for the traceback") from None
+    else:
+        step = scheduler.step
+        if kind == PLATEAU:
+            feed = metric_feed(schedule, optimizer, calls)
+            step = lambda: scheduler.step(feed())  # noqa: E731
+        try:
+            for t in range(steps):
+                record(tuple(map(getitem, dicts, keys)))
+                if t + 1 == steps:
+                    break
+                if not by_epoch or (t + 1) % per == 0:
+                    step()
+        except SpecError:
+            raise
+        except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise spec.error(f"{schedule.scheduler.type} failed at step {t + 1}: {message}",
+                             schedule.scheduler.path,
+                             hint="check the schedule's length and arguments against 'steps'") from None
 
     columns = list(zip(*rows)) if rows else [() for _ in pairs]
     col_of = {pair: i for i, pair in enumerate(pairs)}
@@ -292,15 +334,22 @@ def run_schedule(schedule: Schedule) -> ScheduleCurves:
     )
 
 
-def simulate(specs: Spec | Iterable[Spec]) -> Curves:
+def simulate(specs: Spec | Iterable[Spec], allow_import: Iterable[str] | None = None) -> Curves:
     """Simulate every schedule of one or several specs. Schedule names that collide across
-    files are labelled ``file stem / name``."""
+    files are labelled ``file stem / name``.
+
+    ``allow_import``: the packages (or local files, by module name) that import-path scheduler
+    types may import, added to those of ``$LRPLOT_ALLOW_IMPORT``. Every schedule is checked
+    before any is run."""
     spec_list = [specs] if isinstance(specs, Spec) else list(specs)
     schedules = [(spec, s) for spec in spec_list for s in spec.schedule_list()]
+    allow = allowed_imports(allow_import)
+    for spec, schedule in schedules:
+        check_allowed(spec, schedule.scheduler, allow)
     names = [s.name for _, s in schedules]
     results = []
     for spec, schedule in schedules:
-        curves = run_schedule(schedule)
+        curves = run_schedule(schedule, allow)
         if names.count(schedule.name) > 1:
             curves = _renamed(curves, f"{spec.stem} / {schedule.name}")
         results.append(curves)
