@@ -189,6 +189,10 @@ def plot(
     annotate: Annotated[str, typer.Option(
         "--annotate", help="Comma list of milestones, peak, final, jumps; or all, or none.")] = "all",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary table on stderr.")] = False,
+    allow_import: Annotated[Optional[list[str]], typer.Option(
+        "--allow-import", metavar="PACKAGE",
+        help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package "
+             "or local module (repeatable; also LRPLOT_ALLOW_IMPORT=a,b).")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Simulate the schedules of SPEC files and draw them into one figure."""
@@ -217,7 +221,7 @@ def plot(
         loaded = load_specs(specs, set_)
         from .simulate import simulate
 
-        curves = simulate(loaded)
+        curves = simulate(loaded, allow_import=allow_import)
         if data is not None:
             write_data(curves, data)
         from dataclasses import replace

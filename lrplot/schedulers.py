@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import SpecError
 from .expr import compile_expression
+from .imports import is_import_path, resolve_import
 from .spec import MAX_STEPS, SchedulerSpec, Spec, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -103,8 +104,13 @@ def resolve_class(spec: Spec, sched: SchedulerSpec) -> type:
                      hint=hint or f"known: {', '.join(sorted(builtins))}")
 
 
-def build_scheduler(spec: Spec, sched: SchedulerSpec, optimizer: Any) -> Any:
-    """Construct the torch scheduler for ``sched`` on ``optimizer`` (nested ones first)."""
+def build_scheduler(spec: Spec, sched: SchedulerSpec, optimizer: Any, allow: frozenset[str] = frozenset(),
+                    placeholders: dict[str, int] | None = None) -> Any:
+    """Construct the scheduler for ``sched`` on ``optimizer`` (nested ones first). Import-path
+    types are imported only if ``allow`` names them; ``placeholders`` fill pytorch-accelerated's
+    TrainerPlaceholderValues (NUM_EPOCHS, NUM_UPDATE_STEPS_PER_EPOCH, ...)."""
+    if is_import_path(sched.type):
+        return build_imported(spec, sched, optimizer, allow, placeholders)
     cls = resolve_class(spec, sched)
     path = sched.path
     kwargs = dict(sched.options)
@@ -112,7 +118,8 @@ def build_scheduler(spec: Spec, sched: SchedulerSpec, optimizer: Any) -> Any:
         if not sched.schedulers:
             raise spec.error(f"{sched.type} needs a 'schedulers' list", path,
                              hint="e.g. schedulers: [{type: LinearLR, ...}, {type: CosineAnnealingLR, ...}]")
-        kwargs["schedulers"] = [build_scheduler(spec, child, optimizer) for child in sched.schedulers]
+        kwargs["schedulers"] = [build_scheduler(spec, child, optimizer, allow, placeholders)
+                                for child in sched.schedulers]
     elif sched.schedulers is not None:
         raise spec.error(f"{sched.type} takes no nested 'schedulers'", path + ("schedulers",), key=True,
                          hint=f"only {' and '.join(NESTED)} do")
@@ -149,6 +156,93 @@ def construct(spec: Spec, fn: Callable[..., Any], name: str, path: tuple, optimi
             RuntimeError, OverflowError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise spec.error(f"{name} rejected its arguments: {message}", path) from None
+
+
+# --- import paths (other libraries, your own file) ------------------------------------------
+
+def _optimizer_parameter(fn: Callable[..., Any], kwargs: dict[str, Any]) -> str | None:
+    """The name under which ``fn`` takes the optimizer, or None for a factory that takes no
+    optimizer (``CosineLrScheduler.create_scheduler_fn``: its result is called with it)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return "optimizer"
+    if "optimizer" in params:
+        return "optimizer"
+    for p in params.values():
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty \
+                and p.name not in kwargs:
+            return p.name
+    return None
+
+
+def _fill_placeholders(spec: Spec, sched: SchedulerSpec, factory: Any,
+                       placeholders: dict[str, int] | None) -> Any:
+    """Replace pytorch-accelerated's TrainerPlaceholderValues in a ``functools.partial`` with the
+    numbers its Trainer would put there, taken from the spec."""
+    import functools
+    from enum import Enum
+
+    if not isinstance(factory, functools.partial):
+        return factory
+    found = {k: v for k, v in factory.keywords.items()
+             if isinstance(v, Enum) and type(v).__name__ == "TrainerPlaceholderValues"}
+    if not found:
+        return factory
+    filled = {}
+    for key, value in found.items():
+        if placeholders is None or value.name not in placeholders:
+            raise spec.error(f"{sched.type}: '{key}' is left to the trainer ({value.name}) and the spec "
+                             "does not say it", sched.path,
+                             hint=f"add 'steps_per_epoch: N' to the spec, or give '{key}' under the scheduler")
+        filled[key] = placeholders[value.name]
+    return functools.partial(factory, **filled)
+
+
+def build_imported(spec: Spec, sched: SchedulerSpec, optimizer: Any, allow: frozenset[str],
+                   placeholders: dict[str, int] | None) -> Any:
+    """Build a scheduler named by an import path: a class or function called with the optimizer,
+    or a factory whose result (a ``functools.partial``, as ``create_scheduler_fn`` returns) is."""
+    from .protocols import is_scheduler
+
+    fn = resolve_import(spec, sched, allow)
+    path = sched.path
+    if sched.schedulers is not None:
+        raise spec.error(f"{sched.type} takes no nested 'schedulers'", path + ("schedulers",), key=True,
+                         hint=f"only {' and '.join(NESTED)} do")
+    kwargs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in sched.options.items()}
+    name = sched.type.rpartition(":")[2]
+    opt_param = _optimizer_parameter(fn, kwargs)
+    check_arguments(spec, fn, name, kwargs, path, implied=(opt_param,) if opt_param else ())
+
+    def call(f: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        try:
+            return f(*args, **kw)
+        except SpecError:
+            raise
+        except KeyError as exc:
+            key = exc.args[0] if exc.args else ""
+            raise spec.error(f"{name} could not be built: {key}", path,
+                             hint="a scheduled field must be in the optimizer's param groups") from None
+        except Exception as exc:  # noqa: BLE001 - third-party code may raise anything
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            kind = "" if isinstance(exc, (ValueError, TypeError)) else f"{type(exc).__name__}: "
+            raise spec.error(f"{name} rejected its arguments: {kind}{message or type(exc).__name__}",
+                             path) from None
+
+    if opt_param == "optimizer":
+        obj = call(fn, **kwargs, optimizer=optimizer)
+    elif opt_param is not None:
+        obj = call(fn, optimizer, **kwargs)
+    else:
+        obj = call(fn, **kwargs)
+    if not is_scheduler(obj) and callable(obj):
+        obj = call(_fill_placeholders(spec, sched, obj, placeholders), optimizer)
+    if not is_scheduler(obj):
+        raise spec.error(f"{name} returned a {type(obj).__name__}, not a scheduler", path + ("type",),
+                         hint="name a scheduler class, or a function returning one (an object with "
+                              "step() or step_update())")
+    return obj
 
 
 # --- lengths (from the spec alone; no torch) -------------------------------------------------
@@ -192,6 +286,12 @@ def natural_length(sched: SchedulerSpec) -> int | None:
     elif kind == "ChainedScheduler" and sched.schedulers:
         lengths = [n for n in (natural_length(c) for c in sched.schedulers) if n]
         length = max(lengths) if lengths else None
+    elif is_import_path(kind):
+        # transformers' factories: num_training_steps; pytorch-accelerated: epochs x updates per epoch
+        length = _int(o.get("num_training_steps"))
+        epochs, per = _int(o.get("total_num_epochs", o.get("num_epochs"))), _int(o.get("num_update_steps_per_epoch"))
+        if length is None and epochs and per:
+            length = epochs * per
     if length is None or length <= 0:
         return None
     return max(length - _resumed(sched), 1)

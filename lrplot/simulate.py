@@ -22,6 +22,8 @@ import numpy as np
 from .curves import Curves, Event, ScheduleCurves
 from .errors import Location, SpecError
 from .expr import compile_expression
+from .imports import allowed_imports, check_allowed
+from .protocols import LIBRARY_DRIVEN, PLATEAU, TIMM, describe, library_calls, protocol_of
 from .schedulers import build_scheduler, check_arguments, construct, natural_length, resolve_steps
 from .spec import MetricCsv, ParamGroupSpec, Schedule, SchedulerSpec, Spec, did_you_mean, read_text
 
@@ -214,16 +216,37 @@ def spec_events(sched: SchedulerSpec, offset: int = 0) -> list[Event]:
 
 # --- the loop -------------------------------------------------------------------------------
 
-def takes_metric(scheduler: Any) -> bool:
-    from torch.optim.lr_scheduler import ReduceLROnPlateau
+def _placeholders(schedule: Schedule, steps: int) -> dict[str, int] | None:
+    """What pytorch-accelerated's Trainer would fill its placeholders with, from the spec."""
+    per = schedule.steps_per_epoch
+    if per is None:
+        return None
+    return {"NUM_EPOCHS": math.ceil(steps / per), "NUM_UPDATE_STEPS_PER_EPOCH": per,
+            "PER_PROCESS_NUM_UPDATE_STEPS_PER_EPOCH": per, "TRAIN_DATALOADER_LEN": per}
 
-    return isinstance(scheduler, ReduceLROnPlateau)
+
+def _check_protocol(schedule: Schedule, scheduler: Any, kind: str | None) -> None:
+    spec = schedule.spec
+    sched = schedule.scheduler
+    if kind is None:
+        raise spec.error(f"{sched.type} built a {type(scheduler).__name__}, which lrplot does not know how to step",
+                         sched.path + ("type",),
+                         hint="expected a torch LRScheduler or ReduceLROnPlateau, a pytorch-accelerated or "
+                              "a timm scheduler (see 'Schedulers from other libraries' in the README)")
+    if kind in LIBRARY_DRIVEN and schedule.interval == "epoch":
+        raise spec.error(f"interval: epoch does not apply to {sched.type}: {describe(kind)}",
+                         schedule.where("interval"), hint="remove 'interval: epoch'")
+    if kind == TIMM and schedule.steps_per_epoch is None:
+        raise spec.error(f"{sched.type} is a timm scheduler, stepped at every epoch end, so the spec needs "
+                         "steps_per_epoch", sched.path,
+                         hint="add 'steps_per_epoch: N' (optimizer updates per epoch)")
 
 
 class Run:
-    """An optimizer and its scheduler, stepped as the training loop ``record; optimizer.step();
-    scheduler.step()`` would step them. :meth:`advance` can stop after any update and go on
-    later, which is what inspecting state and checking resumes need."""
+    """An optimizer and its scheduler, stepped the way the scheduler's own training loop steps it
+    (torch: ``record; optimizer.step(); scheduler.step()``; other libraries: see
+    :mod:`lrplot.protocols`). :meth:`advance` can stop after any update and go on later, which is
+    what inspecting state and checking resumes need."""
 
     def __init__(self, schedule: Schedule, optimizer: Any, scheduler: Any, steps: int, start: int = 0):
         self.schedule = schedule
@@ -232,11 +255,14 @@ class Run:
         self.steps = steps
         self.by_epoch = schedule.interval == "epoch"
         self.per = schedule.steps_per_epoch or 1
+        self.kind = protocol_of(scheduler)
+        _check_protocol(schedule, scheduler, self.kind)
         _satisfy_step_order(optimizer)
         groups = optimizer.param_groups
         self.readers = resolve_fields(schedule, groups[0])
         self.step: Callable[[], Any] = scheduler.step
-        if takes_metric(scheduler):
+        self.library = library_calls(self.kind, scheduler) if self.kind in LIBRARY_DRIVEN else None
+        if self.kind == PLATEAU:
             feed = metric_feed(schedule, optimizer, self.calls_before(steps - 1), self.calls_before(start))
             self.step = lambda: scheduler.step(feed())
         # One C-level map per update reads every (group, key) pair; tuple-valued keys (betas) are
@@ -256,11 +282,30 @@ class Run:
         keys = [k for _, k in self.pairs]
         rows: list[tuple] = []
         record = rows.append
-        step = self.step
         steps, by_epoch, per = self.steps, self.by_epoch, self.per
         from operator import getitem
 
         t = start
+        if self.library is not None:
+            after_update, after_epoch = self.library
+            try:
+                for t in range(start, stop):
+                    record(tuple(map(getitem, dicts, keys)))
+                    if t + 1 == steps:
+                        break
+                    if after_update is not None:
+                        after_update(t + 1)
+                    if after_epoch is not None and (t + 1) % per == 0:
+                        after_epoch((t + 1) // per)
+            except SpecError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - third-party code may raise anything
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise schedule.spec.error(f"{schedule.scheduler.type} failed after update {t + 1}: "
+                                          f"{type(exc).__name__}{': ' + message if message else ''}",
+                                          schedule.scheduler.path, hint="run with --debug for the traceback") from None
+            return rows
+        step = self.step
         try:
             for t in range(start, stop):
                 record(tuple(map(getitem, dicts, keys)))
@@ -315,29 +360,39 @@ class Run:
         )
 
 
-def start_run(schedule: Schedule) -> Run:
-    """A fresh optimizer and scheduler for ``schedule``, ready to record update 0."""
+def start_run(schedule: Schedule, allow: frozenset[str] = frozenset()) -> Run:
+    """A fresh optimizer and scheduler for ``schedule``, ready to record update 0 (``allow``: the
+    names import-path schedulers may import)."""
     steps = resolve_steps(schedule)
     optimizer = build_optimizer(schedule)
-    scheduler = build_scheduler(schedule.spec, schedule.scheduler, optimizer)
+    scheduler = build_scheduler(schedule.spec, schedule.scheduler, optimizer, allow, _placeholders(schedule, steps))
     return Run(schedule, optimizer, scheduler, steps)
 
 
-def run_schedule(schedule: Schedule) -> ScheduleCurves:
+def run_schedule(schedule: Schedule, allow: frozenset[str] = frozenset()) -> ScheduleCurves:
     """Simulate one schedule."""
-    run = start_run(schedule)
+    run = start_run(schedule, allow)
     return run.curves(run.advance(0, run.steps))
 
 
-def simulate(specs: Spec | Iterable[Spec]) -> Curves:
+
+
+def simulate(specs: Spec | Iterable[Spec], allow_import: Iterable[str] | None = None) -> Curves:
     """Simulate every schedule of one or several specs. Schedule names that collide across
-    files are labelled ``file stem / name``."""
+    files are labelled ``file stem / name``.
+
+    ``allow_import``: the packages (or local files, by module name) that import-path scheduler
+    types may import, added to those of ``$LRPLOT_ALLOW_IMPORT``. Every schedule is checked
+    before any is run."""
     spec_list = [specs] if isinstance(specs, Spec) else list(specs)
     schedules = [(spec, s) for spec in spec_list for s in spec.schedule_list()]
+    allow = allowed_imports(allow_import)
+    for spec, schedule in schedules:
+        check_allowed(spec, schedule.scheduler, allow)
     names = [s.name for _, s in schedules]
     results = []
     for spec, schedule in schedules:
-        curves = run_schedule(schedule)
+        curves = run_schedule(schedule, allow)
         if names.count(schedule.name) > 1:
             curves = _renamed(curves, f"{spec.stem} / {schedule.name}")
         results.append(curves)

@@ -83,7 +83,8 @@ class ParamGroupSpec(_Open):
 class SchedulerSpec(_Open):
     """A scheduler by name with its keyword arguments as further keys (``optimizer`` is implied)."""
 
-    type: str = Field(description="A torch.optim.lr_scheduler class name (or SWALR).")
+    type: str = Field(description="A torch.optim.lr_scheduler class name (or SWALR), or an import path: "
+                                  "'package.module:Name' or 'file.py:Name' (needs --allow-import).")
     schedulers: list[SchedulerSpec] | None = Field(
         None, description="The nested schedulers of SequentialLR or ChainedScheduler.")
     _path: KeyPath = PrivateAttr(default=())

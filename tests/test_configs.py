@@ -1,14 +1,49 @@
-"""Every example config simulates and renders."""
+"""Every example config simulates and renders. Configs that name other libraries' schedulers are
+run with the --allow-import names they need, and skip (saying why) where that library is absent;
+the timm config is also run against tests/timm_double.py, since timm cannot be installed in CI."""
+
+import importlib.util
+import shutil
 
 import pytest
 
+from lrplot.imports import is_import_path, parse_target
 from lrplot.render import RenderOptions, render_to_file
 from lrplot.simulate import simulate
 from lrplot.spec import load_spec
 
-from .conftest import CONFIGS
+from .conftest import CONFIGS, ROOT
 
 CONFIG_FILES = sorted(CONFIGS.glob("*.yaml"))
+# What the local modules of configs/ import themselves (lrplot only imports the file).
+LOCAL_NEEDS = {"accelerated_schedules": "pytorch_accelerated", "my_schedules": "torch"}
+
+
+def import_needs(spec):
+    """(--allow-import names, libraries that must be installed) of a spec."""
+    allow, needs = set(), set()
+
+    def walk(sched):
+        if is_import_path(sched.type):
+            target = parse_target(spec, sched)
+            allow.add(target.allow_name)
+            needs.add(LOCAL_NEEDS[target.allow_name] if target.file else target.allow_name)
+        for child in sched.schedulers or []:
+            walk(child)
+
+    for schedule in spec.schedule_list():
+        walk(schedule.scheduler)
+    return sorted(allow), sorted(needs)
+
+
+def importable(name):
+    if name == "timm":  # timm imports torchvision at import; find_spec is not enough
+        try:
+            import timm.scheduler  # noqa: F401
+        except Exception:
+            return False
+        return True
+    return importlib.util.find_spec(name) is not None
 
 
 def test_there_is_a_config_per_scheduler():
@@ -19,9 +54,33 @@ def test_there_is_a_config_per_scheduler():
         assert f"type: {name}" in text, name
 
 
+def test_there_is_a_config_per_library():
+    names = {import_needs(load_spec(p))[1][0] for p in CONFIG_FILES if import_needs(load_spec(p))[0]}
+    assert names == {"pytorch_accelerated", "transformers", "timm", "torch"}
+
+
 @pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: p.stem)
 def test_config_renders_to_png_and_svg(path, tmp_path):
-    curves = simulate(load_spec(path))
+    spec = load_spec(path)
+    allow, needs = import_needs(spec)
+    missing = [n for n in needs if not importable(n)]
+    if missing:
+        pytest.skip(f"{path.name} needs {', '.join(missing)}, which does not import here")
+    curves = simulate(spec, allow_import=allow)
     for suffix in (".png", ".svg"):
         out = render_to_file(curves, tmp_path / f"{path.stem}{suffix}", RenderOptions())
         assert out.stat().st_size > 5000
+
+
+def test_timm_config_runs_against_the_timm_double(tmp_path):
+    shutil.copy(CONFIGS / "timm_cosine.yaml", tmp_path / "timm_cosine.yaml")
+    shutil.copy(ROOT / "tests" / "timm_double.py", tmp_path / "timm_double.py")
+    spec = load_spec(tmp_path / "timm_cosine.yaml", ["scheduler.type=timm_double.py:CosineLRScheduler"])
+    sc = simulate(spec, allow_import=["timm_double"]).schedules[0]
+    lr = sc.values[(0, "lr")]
+    assert sc.steps == 2000
+    # per epoch (t_in_epochs): constant within each epoch of 100 updates
+    assert all(len(set(lr[e * 100:(e + 1) * 100])) == 1 for e in range(20))
+    assert lr[0] == 1e-4 and lr[200] == 0.1             # warmup of 2 epochs, then the first cycle's peak
+    assert lr[1000] == 0.05 and lr[1999] == 1e-5         # second cycle at half height; lr_min after 2 cycles
+    render_to_file(simulate(spec, allow_import=["timm_double"]), tmp_path / "t.png", RenderOptions())

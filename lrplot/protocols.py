@@ -1,0 +1,91 @@
+"""How each scheduler family is driven: what its own trainer calls after every optimizer update and
+at every epoch end. The protocol is chosen by what the built object is, never by its name in the spec.
+
+========================  ==========================================  ===============================
+protocol                  after optimizer update n (n = 1, 2, ...)    after epoch e (e = 1, 2, ...)
+========================  ==========================================  ===============================
+torch                     ``step()`` (``interval: step``)             ``step()`` (``interval: epoch``)
+torch-plateau             ``step(metric)`` (``interval: step``)       ``step(metric)`` (``interval: epoch``)
+accelerated               ``step()`` (pytorch-accelerated's Trainer:  --
+                          ``optimizer.step(); scheduler.step()``)
+accelerated-stateless     ``step_update(n)``                          --
+timm                      ``step_update(n)``                          ``step(e)``
+========================  ==========================================  ===============================
+
+* torch: ``torch.optim.lr_scheduler.LRScheduler`` subclasses, which includes every transformers
+  schedule factory (they return ``LambdaLR``), and any other object with a ``step()`` method.
+* torch-plateau: ``ReduceLROnPlateau`` and its subclasses (fed the spec's ``metric``).
+* accelerated: subclasses of pytorch-accelerated's ``StatefulSchedulerBase`` (e.g.
+  ``CosineLrScheduler``). Its counter starts at -1, so the first ``step()`` computes update 0's value
+  again: the first value appears twice. lrplot shows that, because the Trainer does it.
+* accelerated-stateless: other subclasses of pytorch-accelerated's ``SchedulerBase`` (and any object
+  with ``step_update`` but no ``t_in_epochs``), driven as its docstring loop does.
+* timm: objects with ``step_update`` and ``t_in_epochs`` (``timm.scheduler.Scheduler``), driven as
+  timm's ``train.py`` does: ``step_update(num_updates)`` after every update, counting updates across
+  epochs, then ``step(epoch + 1)`` at the end of each epoch. ``t_in_epochs`` decides which of the
+  two calls changes the value; both are always made. Needs ``steps_per_epoch``.
+
+The value recorded at update t is the param-group field read before the calls that follow update t.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+TORCH = "torch"
+PLATEAU = "torch-plateau"
+ACCELERATED = "accelerated"
+ACCELERATED_STATELESS = "accelerated-stateless"
+TIMM = "timm"
+
+# Protocols whose calls are fixed by the library: the spec's ``interval`` does not apply.
+LIBRARY_DRIVEN = (ACCELERATED, ACCELERATED_STATELESS, TIMM)
+
+
+def _bases(obj: Any) -> set[tuple[str, str]]:
+    return {(c.__module__.split(".")[0], c.__name__) for c in type(obj).__mro__}
+
+
+def is_scheduler(obj: Any) -> bool:
+    """Something lrplot knows how to step (as opposed to a factory that still needs the optimizer)."""
+    return callable(getattr(obj, "step", None)) or callable(getattr(obj, "step_update", None))
+
+
+def protocol_of(obj: Any) -> str | None:
+    """The protocol of a built scheduler object, or None if it has none lrplot knows."""
+    from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+
+    if isinstance(obj, ReduceLROnPlateau):
+        return PLATEAU
+    if isinstance(obj, LRScheduler):
+        return TORCH
+    bases = _bases(obj)
+    if ("pytorch_accelerated", "StatefulSchedulerBase") in bases:
+        return ACCELERATED
+    if ("pytorch_accelerated", "SchedulerBase") in bases:
+        return ACCELERATED_STATELESS
+    if callable(getattr(obj, "step_update", None)):
+        return TIMM if hasattr(obj, "t_in_epochs") else ACCELERATED_STATELESS
+    if callable(getattr(obj, "step", None)):
+        return TORCH
+    return None
+
+
+def library_calls(kind: str, scheduler: Any) -> tuple[Callable[[int], Any] | None, Callable[[int], Any] | None]:
+    """(after_update(n), after_epoch(e)) for a library-driven protocol."""
+    if kind == ACCELERATED:
+        step = scheduler.step
+        return (lambda n: step()), None
+    if kind == ACCELERATED_STATELESS:
+        return scheduler.step_update, None
+    if kind == TIMM:
+        return scheduler.step_update, scheduler.step
+    raise ValueError(kind)
+
+
+def describe(kind: str) -> str:
+    return {
+        ACCELERATED: "pytorch-accelerated schedulers step after every optimizer update",
+        ACCELERATED_STATELESS: "pytorch-accelerated schedulers step after every optimizer update",
+        TIMM: "timm schedulers are called after every update and at every epoch end",
+    }.get(kind, kind)

@@ -1,0 +1,498 @@
+"""Schedulers from other libraries: each is bit-identical (==) to driving that library's object by hand,
+the way its own trainer does; import paths are refused unless allowed; import failures are one line.
+
+pytorch-accelerated and transformers are in the ``test`` extra, so these run in CI; timm cannot be
+installed there (no CPU torchvision), so its protocol runs against tests/timm_double.py (a faithful
+double of timm's scheduler API) and the real-timm variants skip where timm does not import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from lrplot.errors import ImportNotAllowedError, SpecError
+from lrplot.simulate import simulate
+from lrplot.spec import load_spec
+
+from .conftest import CONFIGS, ROOT
+
+HERE = ROOT / "tests"
+
+
+@pytest.fixture(autouse=True)
+def no_allow_list_from_the_environment(monkeypatch):
+    """A CI job that sets LRPLOT_ALLOW_IMPORT must not change what these tests see."""
+    monkeypatch.delenv("LRPLOT_ALLOW_IMPORT", raising=False)
+
+
+def has(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def timm_imports() -> bool:
+    try:
+        import timm.scheduler  # noqa: F401
+    except Exception:  # timm imports torchvision, which may be missing or broken
+        return False
+    return True
+
+
+needs_accelerated = pytest.mark.skipif(
+    not has("pytorch_accelerated"),
+    reason="pytorch-accelerated is not installed (pip install 'lrplot[accelerated]' or '.[test]')")
+needs_transformers = pytest.mark.skipif(
+    not has("transformers"), reason="transformers is not installed (pip install 'lrplot[transformers]' or '.[test]')")
+
+
+def values(spec_path, allow, fields=("lr",)):
+    sc = simulate(load_spec(spec_path), allow_import=allow).schedules[0]
+    return {f: np.array([sc.values[(g, f)] for g in range(len(sc.groups))]) for f in fields}
+
+
+def two_group_sgd(lrs=(0.1, 0.02), **kwargs):
+    return torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs],
+                           lr=0.5, **kwargs)
+
+
+SPEC_GROUPS = """\
+optimizer: {type: SGD, lr: 0.5}
+param_groups: [{lr: 0.1}, {lr: 0.02}]
+"""
+
+
+def record(opt, fields):
+    return {f: [g[f] for g in opt.param_groups] for f in fields}
+
+
+def as_arrays(rows, fields):
+    return {f: np.array([r[f] for r in rows]).T for f in fields}
+
+
+# --- pytorch-accelerated ---------------------------------------------------------------------
+
+def accelerated_trainer_loop(opt, sched, steps, fields=("lr",)):
+    """pytorch-accelerated's Trainer: optimizer.step(); scheduler.step() after every update."""
+    rows = []
+    for _ in range(steps):
+        rows.append(record(opt, fields))
+        opt.step()
+        sched.step()
+    return as_arrays(rows, fields)
+
+
+COSINE_ARGS = dict(num_warmup_epochs=2, warmup_starting_lr=1e-4, num_cooldown_epochs=1, lr_min=1e-3, k_decay=1.7)
+
+
+@needs_accelerated
+@pytest.mark.parametrize("how", ["class", "create_scheduler_fn"])
+def test_accelerated_cosine_is_bit_identical_to_its_trainer_loop(write_spec, how):
+    from pytorch_accelerated.schedulers import CosineLrScheduler
+
+    steps, per = 230, 20  # 11.5 epochs: the last one is partial, as with a ragged dataloader
+    args = "\n".join(f"  {k}: {v}" for k, v in COSINE_ARGS.items())
+    if how == "class":
+        head = ("  type: 'pytorch_accelerated.schedulers:CosineLrScheduler'\n"
+                "  total_num_epochs: 12\n  num_update_steps_per_epoch: 20\n")
+    else:  # the Trainer's way: the placeholders are filled from steps / steps_per_epoch
+        head = "  type: 'pytorch_accelerated.schedulers:CosineLrScheduler.create_scheduler_fn'\n"
+    path = write_spec(f"steps: {steps}\nsteps_per_epoch: {per}\n{SPEC_GROUPS}scheduler:\n{head}{args}\n")
+    ours = values(path, ["pytorch_accelerated"])
+    opt = two_group_sgd()
+    ref = accelerated_trainer_loop(opt, CosineLrScheduler(opt, total_num_epochs=12, num_update_steps_per_epoch=20,
+                                                          **COSINE_ARGS), steps)
+    assert ours["lr"].shape == (2, steps)
+    assert (ours["lr"] == ref["lr"]).all()
+    # the quirk the Trainer really has: the first step() recomputes update 0, so it is used twice
+    assert ours["lr"][0, 0] == ours["lr"][0, 1] == 1e-4
+    assert ours["lr"][0, 2] > 1e-4
+
+
+@needs_accelerated
+def test_accelerated_placeholders_need_steps_per_epoch(write_spec):
+    path = write_spec("""\
+        steps: 100
+        scheduler: {type: 'pytorch_accelerated.schedulers:CosineLrScheduler.create_scheduler_fn'}
+        """)
+    with pytest.raises(SpecError) as err:
+        simulate(load_spec(path), allow_import=["pytorch_accelerated"])
+    assert str(err.value) == (
+        f"{path}:2:12: pytorch_accelerated.schedulers:CosineLrScheduler.create_scheduler_fn: 'total_num_epochs' "
+        "is left to the trainer (NUM_EPOCHS) and the spec does not say it; add 'steps_per_epoch: N' to the "
+        "spec, or give 'total_num_epochs' under the scheduler")
+
+
+@needs_accelerated
+def test_accelerated_stateless_step_update_schedules_momentum(write_spec):
+    """A stateless SchedulerBase with param_group_field: momentum, driven as its docstring loop does."""
+    module = """\
+        from pytorch_accelerated.schedulers import SchedulerBase
+
+        class HalveEvery(SchedulerBase):
+            def __init__(self, optimizer, every, param_group_field="lr"):
+                super().__init__(optimizer, param_group_field=param_group_field)
+                self.every = every
+
+            def get_updated_values(self, num_updates):
+                return [v * 0.5 ** (num_updates // self.every) for v in self.base_lr_values]
+        """
+    write_spec(module, "halving.py")
+    path = write_spec(f"""\
+        steps: 40
+        optimizer: {{type: SGD, lr: 0.1, momentum: 0.9}}
+        fields: [lr, momentum]
+        scheduler: {{type: 'halving.py:HalveEvery', every: 7, param_group_field: momentum}}
+        """)
+    ours = values(path, ["halving"], ("lr", "momentum"))
+    spec = importlib.util.spec_from_file_location("halving_ref", path.parent / "halving.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    sched = mod.HalveEvery(opt, every=7, param_group_field="momentum")
+    rows = []
+    num_updates = 0
+    for _ in range(40):
+        rows.append(record(opt, ("lr", "momentum")))
+        opt.step()
+        num_updates += 1
+        sched.step_update(num_updates)
+    ref = as_arrays(rows, ("lr", "momentum"))
+    assert (ours["momentum"] == ref["momentum"]).all() and (ours["lr"] == 0.1).all()
+    assert ours["momentum"][0, 6] == 0.9 and ours["momentum"][0, 7] == 0.45
+
+
+@needs_accelerated
+def test_accelerated_weight_decay_config_is_bit_identical():
+    path = CONFIGS / "accelerated_weight_decay.yaml"
+    ours = values(path, ["accelerated_schedules"], ("lr", "weight_decay"))
+    spec = importlib.util.spec_from_file_location("acc_ref", CONFIGS / "accelerated_schedules.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=5e-4, weight_decay=0.04)
+    ref = accelerated_trainer_loop(opt, mod.CosineRamp(opt, end=0.4, total_updates=300), 300, ("lr", "weight_decay"))
+    assert (ours["weight_decay"] == ref["weight_decay"]).all()
+    assert ours["weight_decay"][0, 0] == 0.04 and ours["weight_decay"][0, -1] > 0.39
+    assert (ours["lr"] == 5e-4).all()
+
+
+@needs_accelerated
+def test_accelerated_scheduler_refuses_interval_epoch(write_spec):
+    path = write_spec("""\
+        steps: 40
+        steps_per_epoch: 10
+        interval: epoch
+        scheduler: {type: 'pytorch_accelerated.schedulers:CosineLrScheduler', total_num_epochs: 4,
+                    num_update_steps_per_epoch: 10}
+        """)
+    with pytest.raises(SpecError, match=r":3:11: interval: epoch does not apply to .*: pytorch-accelerated "
+                                        r"schedulers step after every optimizer update; remove 'interval: epoch'"):
+        simulate(load_spec(path), allow_import=["pytorch_accelerated"])
+
+
+# --- timm ------------------------------------------------------------------------------------
+
+def timm_train_loop(opt, sched, steps, per, fields=("lr",)):
+    """timm's train.py: num_updates counts across epochs; step_update(num_updates) after every
+    update, step(epoch + 1) after every epoch."""
+    rows = []
+    epoch = 0
+    while len(rows) < steps:
+        num_updates = epoch * per
+        for _ in range(per):
+            if len(rows) == steps:
+                break
+            rows.append(record(opt, fields))
+            opt.step()
+            num_updates += 1
+            sched.step_update(num_updates=num_updates)
+        sched.step(epoch + 1)
+        epoch += 1
+    return as_arrays(rows, fields)
+
+
+TIMM_CASES = {
+    "per-epoch, warmup, 2 decaying cycles, k-decay": dict(
+        t_initial=4, warmup_t=2, warmup_lr_init=1e-4, warmup_prefix=True, cycle_limit=2, cycle_decay=0.5,
+        lr_min=1e-5, k_decay=1.5),
+    "per-update, growing cycles, noise with a seed": dict(
+        t_initial=60, t_in_epochs=False, warmup_t=15, warmup_lr_init=1e-3, cycle_mul=2.0, cycle_limit=3,
+        noise_range_t=[30, 200], noise_pct=0.3, noise_seed=7),
+    "per-epoch, uniform noise from epoch 3": dict(t_initial=10, noise_range_t=3, noise_pct=0.2, noise_seed=1234),
+}
+
+
+def timm_source(kind):
+    if kind == "double":
+        return "timm_double.py:CosineLRScheduler", ["timm_double"], "timm_double"
+    if not timm_imports():
+        pytest.skip("timm does not import here (it needs torchvision; none has a CPU build on this index)")
+    return "timm.scheduler:CosineLRScheduler", ["timm"], "timm.scheduler"
+
+
+def spec_args(args):
+    return "\n".join(f"  {k}: {list(v) if isinstance(v, tuple) else v}" for k, v in args.items())
+
+
+@pytest.mark.parametrize("kind", ["double", "timm"])
+@pytest.mark.parametrize("case", sorted(TIMM_CASES))
+def test_timm_cosine_is_bit_identical_to_timm_train_loop(write_spec, tmp_path, kind, case):
+    type_, allow, module = timm_source(kind)
+    shutil.copy(HERE / "timm_double.py", tmp_path / "timm_double.py")
+    args = TIMM_CASES[case]
+    steps, per = 263, 25  # 10.5 epochs
+    path = write_spec(f"steps: {steps}\nsteps_per_epoch: {per}\n{SPEC_GROUPS}scheduler:\n  type: '{type_}'\n"
+                      f"{spec_args(args)}\n")
+    ours = values(path, allow)
+    if kind == "double":
+        spec = importlib.util.spec_from_file_location("timm_double_ref", HERE / "timm_double.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    else:
+        mod = importlib.import_module(module)
+    opt = two_group_sgd()
+    ref = timm_train_loop(opt, mod.CosineLRScheduler(opt, **args), steps, per)
+    assert ours["lr"].shape == (2, steps)
+    assert (ours["lr"] == ref["lr"]).all()
+
+
+def test_timm_double_per_epoch_values_change_only_at_epoch_ends(write_spec, tmp_path):
+    shutil.copy(HERE / "timm_double.py", tmp_path / "timm_double.py")
+    path = write_spec("""\
+        steps: 100
+        steps_per_epoch: 10
+        scheduler: {type: 'timm_double.py:CosineLRScheduler', t_initial: 10, warmup_t: 2, warmup_lr_init: 0.01}
+        """)
+    lr = values(path, ["timm_double"])["lr"][0]
+    assert set(np.flatnonzero(np.diff(lr)) + 1) <= {10, 20, 30, 40, 50, 60, 70, 80, 90}
+    assert lr[0] == 0.01 and lr[10] == 0.01 + (0.1 - 0.01) / 2
+    # timm's default warmup_prefix=False: the warmup eats the cosine's start, the base lr is never used
+    assert lr[20] == 0.5 * 0.1 * (1 + math.cos(math.pi * 2 / 10)) and lr.max() < 0.0905
+
+
+def test_timm_needs_steps_per_epoch(write_spec, tmp_path):
+    shutil.copy(HERE / "timm_double.py", tmp_path / "timm_double.py")
+    path = write_spec("""\
+        steps: 100
+        scheduler: {type: 'timm_double.py:CosineLRScheduler', t_initial: 10}
+        """)
+    with pytest.raises(SpecError) as err:
+        simulate(load_spec(path), allow_import=["timm_double"])
+    assert str(err.value) == (
+        f"{path}:2:12: timm_double.py:CosineLRScheduler is a timm scheduler, stepped at every epoch end, so "
+        "the spec needs steps_per_epoch; add 'steps_per_epoch: N' (optimizer updates per epoch)")
+
+
+# --- transformers ----------------------------------------------------------------------------
+
+TRANSFORMERS_CASES = {
+    "get_cosine_schedule_with_warmup": ("transformers:get_cosine_schedule_with_warmup",
+                                        dict(num_warmup_steps=30, num_training_steps=200, num_cycles=0.7)),
+    "get_scheduler cosine_with_restarts": (
+        "transformers:get_scheduler",
+        dict(name="cosine_with_restarts", num_warmup_steps=10, num_training_steps=200,
+             scheduler_specific_kwargs={"num_cycles": 3})),
+    "get_polynomial_decay_schedule_with_warmup": (
+        "transformers.optimization:get_polynomial_decay_schedule_with_warmup",
+        dict(num_warmup_steps=20, num_training_steps=180, lr_end=1e-4, power=2.0)),
+}
+
+
+@needs_transformers
+@pytest.mark.parametrize("case", sorted(TRANSFORMERS_CASES))
+def test_transformers_factory_is_bit_identical_to_a_training_loop(write_spec, case):
+    import json
+
+    import transformers
+
+    type_, args = TRANSFORMERS_CASES[case]
+    steps = 210  # past num_training_steps: what the factories do there is part of the curve
+    path = write_spec(f"steps: {steps}\n{SPEC_GROUPS}scheduler: {json.dumps({'type': type_, **args})}\n")
+    ours = values(path, ["transformers"])
+    opt = two_group_sgd()
+    sched = getattr(transformers, type_.rpartition(":")[2])(optimizer=opt, **args)
+    assert isinstance(sched, torch.optim.lr_scheduler.LambdaLR)
+    rows = []
+    for _ in range(steps):  # transformers' Trainer: optimizer.step(); lr_scheduler.step()
+        rows.append(record(opt, ("lr",)))
+        opt.step()
+        sched.step()
+    assert (ours["lr"] == as_arrays(rows, ("lr",))["lr"]).all()
+
+
+@needs_transformers
+def test_transformers_length_from_num_training_steps(write_spec):
+    path = write_spec("""\
+        scheduler: {type: 'transformers:get_linear_schedule_with_warmup', num_warmup_steps: 5, num_training_steps: 50}
+        """)
+    assert simulate(load_spec(path), allow_import=["transformers"]).schedules[0].steps == 50
+
+
+def test_other_libraries_are_imported_only_when_a_spec_names_them():
+    code = textwrap.dedent(f"""
+        import sys
+        from lrplot.simulate import simulate
+        from lrplot.spec import load_spec
+        simulate(load_spec({str(CONFIGS / 'cosine.yaml')!r}))
+        print(sorted(m for m in ('transformers', 'pytorch_accelerated', 'timm') if m in sys.modules))
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# --- your own scheduler ----------------------------------------------------------------------
+
+def test_custom_scheduler_config_is_bit_identical():
+    ours = values(CONFIGS / "custom_scheduler.yaml", ["my_schedules"])
+    spec = importlib.util.spec_from_file_location("my_schedules_ref", CONFIGS / "my_schedules.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    sched = mod.WarmupPoly(opt, warmup=40, total=400, power=2.0, end_lr=1e-5)
+    rows = []
+    for _ in range(400):
+        rows.append(record(opt, ("lr",)))
+        opt.step()
+        sched.step()
+    assert (ours["lr"] == as_arrays(rows, ("lr",))["lr"]).all()
+    assert ours["lr"][0, 39] == 1e-3
+
+
+def test_imported_scheduler_nested_in_sequential_lr(write_spec):
+    shutil.copy(CONFIGS / "my_schedules.py", write_spec("", "x.yaml").parent / "my_schedules.py")
+    path = write_spec("""\
+        steps: 60
+        scheduler:
+          type: SequentialLR
+          milestones: [30]
+          schedulers:
+            - {type: 'my_schedules.py:WarmupPoly', warmup: 10, total: 30}
+            - {type: ConstantLR, factor: 0.5, total_iters: 100}
+        """)
+    with pytest.raises(ImportNotAllowedError, match=r":6:14: .*--allow-import my_schedules"):
+        simulate(load_spec(path))
+    lr = values(path, ["my_schedules"])["lr"][0]
+    assert lr[9] == 0.1 and lr[30] == 0.05
+
+
+# --- the allow-import rule, through the CLI --------------------------------------------------
+
+TRANSFORMERS_SPEC = """\
+steps: 20
+scheduler:
+  type: "transformers:get_linear_schedule_with_warmup"
+  num_warmup_steps: 5
+  num_training_steps: 20
+"""
+
+
+def test_import_path_is_refused_without_allow_import(cli, write_spec, tmp_path):
+    path = write_spec(TRANSFORMERS_SPEC)
+    result = cli(path, "-q")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"{path}:3:9: scheduler type 'transformers:get_linear_schedule_with_warmup' imports the Python package "
+        "'transformers', and a spec alone may not run code; to allow it, add --allow-import transformers "
+        "(or set LRPLOT_ALLOW_IMPORT=transformers)\n")
+    assert not (tmp_path / "spec.png").exists()
+
+
+def test_local_file_is_refused_by_its_module_name(cli, write_spec):
+    path = write_spec("steps: 10\nscheduler: {type: 'my_schedules.py:WarmupPoly', warmup: 2, total: 10}\n")
+    result = cli(path, "-q", "--allow-import", "my_schedules.py")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{path}:2:19: scheduler type 'my_schedules.py:WarmupPoly' imports the local file my_schedules.py, and a "
+        "spec alone may not run code; to allow it, add --allow-import my_schedules "
+        "(or set LRPLOT_ALLOW_IMPORT=my_schedules)\n")
+
+
+def test_allowing_one_package_does_not_allow_another(cli, write_spec):
+    path = write_spec(TRANSFORMERS_SPEC)
+    result = cli(path, "-q", "--allow-import", "pytorch_accelerated", "--allow-import", "transformer")
+    assert result.exit_code == 1 and "add --allow-import transformers" in result.stderr
+
+
+@needs_transformers
+def test_allow_import_flag_and_environment_variable(cli, write_spec, tmp_path, monkeypatch):
+    path = write_spec(TRANSFORMERS_SPEC)
+    result = cli(path, "-q", "--allow-import", "transformers", "--data", "a.csv")
+    assert result.exit_code == 0, result.stderr
+    monkeypatch.setenv("LRPLOT_ALLOW_IMPORT", "pytorch_accelerated, transformers")
+    result = cli(path, "-q", "--data", "b.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+def test_builtin_names_never_need_allow_import(cli, monkeypatch):
+    monkeypatch.delenv("LRPLOT_ALLOW_IMPORT", raising=False)
+    assert cli(CONFIGS / "cosine.yaml", "-q").exit_code == 0
+
+
+# --- import failures: one located line with a hint -------------------------------------------
+
+@pytest.mark.parametrize("type_, allow, message", [
+    ("no_such_pkg_lrplot.sched:Thing", "no_such_pkg_lrplot",
+     ":2:19: cannot import 'no_such_pkg_lrplot.sched': no module named 'no_such_pkg_lrplot'; install it "
+     "(pip install no-such-pkg-lrplot) in the environment that runs lrplot, or check the spelling"),
+    ("torch.optim.lr_scheduler:CosineAnealingLR", "torch",
+     ":2:19: 'torch.optim.lr_scheduler' has no attribute 'CosineAnealingLR'; did you mean 'CosineAnnealingLR'?"),
+    ("torch.optim.no_such_module:X", "torch",
+     ":2:19: cannot import 'torch.optim.no_such_module': there is no module 'torch.optim.no_such_module'; "
+     "check the module path"),
+    ("missing.py:X", "missing", ":2:19: no such Python file: missing.py (looked in {dir}); local files are "
+                                "relative to the spec file's folder"),
+    ("operator:truth", "operator", ":2:19: truth returned a bool, not a scheduler; name a scheduler class, or "
+                                   "a function returning one (an object with step() or step_update())"),
+    ("math:pi", "math", ":2:19: 'math:pi' is a float, not a class or function; name a scheduler class or a "
+                        "function that returns a scheduler"),
+    ("transformers:", "transformers", ":2:19: scheduler type 'transformers:' is not an import path; write "
+                                      "'package.module:Name' or 'file.py:Name', e.g. "
+                                      "\"transformers:get_cosine_schedule_with_warmup\" or "
+                                      "\"my_schedules.py:WarmupPoly\""),
+])
+def test_import_errors_are_one_located_line(cli, write_spec, type_, allow, message):
+    path = write_spec(f"steps: 10\nscheduler: {{type: '{type_}'}}\n")
+    result = cli(path, "-q", "--allow-import", allow)
+    assert result.exit_code == 1
+    assert result.stderr == f"{path}{message.format(dir=path.parent)}\n"
+
+
+def test_local_file_errors_point_into_the_file(cli, write_spec):
+    write_spec("import math\n\ndef broken(:\n    pass\n", "bad_syntax.py")
+    write_spec("import math\nRATE = 1 / 0\n", "bad_run.py")
+    write_spec("def factory(optimizer, scale):\n    return undefined_name * scale\n", "bad_call.py")
+    spec = write_spec("steps: 10\nscheduler: {type: 'bad_syntax.py:X'}\n", "a.yaml")
+    result = cli(spec, "-q", "--allow-import", "bad_syntax")
+    assert result.exit_code == 1
+    assert result.stderr == (f"{spec.parent / 'bad_syntax.py'}:3:12: syntax error in bad_syntax.py: invalid syntax; "
+                             f"fix the file (it is imported by {spec}:2:19)\n")
+    spec = write_spec("steps: 10\nscheduler: {type: 'bad_run.py:X'}\n", "b.yaml")
+    result = cli(spec, "-q", "--allow-import", "bad_run")
+    assert result.stderr == (f"{spec.parent / 'bad_run.py'}:2: importing bad_run.py failed: ZeroDivisionError: "
+                             f"division by zero; fix the file (it is imported by {spec}:2:19)\n")
+    spec = write_spec("steps: 10\nscheduler: {type: 'bad_call.py:factory', scale: 2}\n", "c.yaml")
+    result = cli(spec, "-q", "--allow-import", "bad_call")
+    assert result.exit_code == 1
+    assert result.stderr == (f"{spec}:2:12: factory rejected its arguments: NameError: name 'undefined_name' "
+                             "is not defined\n")
+
+
+def test_unknown_argument_of_an_imported_scheduler_gets_its_signature(cli, write_spec):
+    shutil.copy(CONFIGS / "my_schedules.py", write_spec("", "x.yaml").parent / "my_schedules.py")
+    path = write_spec("steps: 10\nscheduler: {type: 'my_schedules.py:WarmupPoly', warmup: 2, totl: 10}\n")
+    result = cli(path, "-q", "--allow-import", "my_schedules")
+    assert result.exit_code == 1
+    assert result.stderr == (f"{path}:2:60: WarmupPoly has no argument 'totl'; did you mean 'total'? valid: "
+                             "WarmupPoly(warmup, total, power=1.0, end_lr=0.0, last_epoch=-1)\n")
