@@ -376,7 +376,7 @@ def _plateau_self(ctx: Context) -> Iterator[Finding]:
 
 # --- running the rules ---------------------------------------------------------------------------
 
-def check_schedule(schedule: Schedule, ignore: Iterable[str] = ()) -> list[Finding]:
+def check_schedule(schedule: Schedule, ignore: Iterable[str] = (), allow: frozenset[str] = frozenset()) -> list[Finding]:
     """Simulate ``schedule`` and run every rule not in ``ignore``."""
     from .schedulers import hard_limit, scheduler_values
     from .simulate import run_schedule
@@ -393,7 +393,7 @@ def check_schedule(schedule: Schedule, ignore: Iterable[str] = ()) -> list[Findi
             return [Finding("short-schedule", "error", schedule.name, None, None, None, (float(used), float(limit)),
                             f"'{schedule.name}': steps {schedule.steps} needs {used} {sched.type} steps but "
                             f"total_steps is {limit}; torch raises at step {limit + 1}", loc)]
-    curves = run_schedule(schedule)
+    curves = run_schedule(schedule, allow)
     ctx = Context(schedule, curves)
     findings: list[Finding] = []
     for r in RULES.values():

@@ -128,6 +128,16 @@ SpecsArg = Annotated[list[Path], typer.Argument(help="Spec files (YAML).", metav
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY.PATH=VALUE", help="Override a spec value, e.g. --set scheduler.T_max=50 (repeatable).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also LRPLOT_DEBUG=1).")]
+AllowOpt = Annotated[Optional[list[str]], typer.Option(
+    "--allow-import", metavar="PACKAGE",
+    help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package "
+         "or local module (repeatable; also LRPLOT_ALLOW_IMPORT=a,b).")]
+
+
+def _allowed(names: list[str] | None) -> frozenset[str]:
+    from .imports import allowed_imports
+
+    return allowed_imports(names)
 
 
 def _parse_size(text: str) -> tuple[float, float]:
@@ -189,10 +199,7 @@ def plot(
     annotate: Annotated[str, typer.Option(
         "--annotate", help="Comma list of milestones, peak, final, jumps; or all, or none.")] = "all",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary table on stderr.")] = False,
-    allow_import: Annotated[Optional[list[str]], typer.Option(
-        "--allow-import", metavar="PACKAGE",
-        help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package "
-             "or local module (repeatable; also LRPLOT_ALLOW_IMPORT=a,b).")] = None,
+    allow_import: AllowOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Simulate the schedules of SPEC files and draw them into one figure."""
@@ -267,13 +274,14 @@ def print_summary(curves: Any) -> None:
 def gallery(
     configs: Annotated[Path, typer.Argument(help="Folder of spec files.", show_default=False)] = Path("configs"),
     output: Annotated[Path, typer.Option("-o", "--output", help="Gallery folder (figures + README.md).")] = Path("gallery"),
+    allow_import: AllowOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Render every spec of a folder to PNG and SVG with an index README, in one process."""
     with reporting(debug):
         from .gallery import build_gallery
 
-        entries = build_gallery(configs, output)
+        entries = build_gallery(configs, output, allow_import=_allowed(allow_import))
         typer.echo(f"{output / 'README.md'} ({len(entries)} configs)")
 
 
@@ -319,6 +327,7 @@ def state(
     at: Annotated[int, typer.Option("--at", metavar="K", help="State after K updates (before update K).")] = 0,
     json_: JsonOpt = False,
     set_: SetOpt = None,
+    allow_import: AllowOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Show what the scheduler keeps (state_dict) and the optimizer's param groups after K updates."""
@@ -327,7 +336,7 @@ def state(
 
         from .inspect_state import state_at
 
-        states = [state_at(s, at) for s in _schedules(specs, set_)]
+        states = [state_at(s, at, _allowed(allow_import)) for s in _schedules(specs, set_)]
         if json_:
             typer.echo(json.dumps(states if len(states) > 1 else states[0], indent=1))
             return
@@ -353,6 +362,7 @@ def resume(
         "-o", "--output", help="Draw the uninterrupted and the differing resumed curves (.png/.svg/.pdf).")] = None,
     json_: JsonOpt = False,
     set_: SetOpt = None,
+    allow_import: AllowOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Stop after update K, save state, resume as a user would, and compare with the uninterrupted run.
@@ -376,7 +386,7 @@ def resume(
             from .output import FIGURE_SUFFIXES, check_target
 
             check_target(output, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
-        reports = [check_resume(s, at, methods) for s in _schedules(specs, set_)]
+        reports = [check_resume(s, at, methods, _allowed(allow_import)) for s in _schedules(specs, set_)]
         if output is not None:
             from .render import RenderOptions, render_to_file
             from .resume import resume_curves
@@ -410,6 +420,7 @@ def check(
         "--ignore", metavar="RULE", help="Skip a rule (repeatable): jump, overshoot, no-anneal, rebound, short-schedule, nonpositive-lr, nan-inf, constant-lambda, plateau-self-metric.")] = None,
     json_: JsonOpt = False,
     set_: SetOpt = None,
+    allow_import: AllowOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Lint schedules: jumps, overshoot, no anneal, cosine rebound, short schedules, zero/NaN lr.
@@ -428,7 +439,8 @@ def check(
                 raise UsageError(f"--ignore {rule_id}: unknown rule",
                                  hint=did_you_mean(rule_id, RULES) or f"rules: {', '.join(RULES)}")
         schedules = _schedules(specs, set_)
-        findings = [f for s in schedules for f in check_schedule(s, ignore or ())]
+        allow = _allowed(allow_import)
+        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow)]
         errors = sum(f.level == "error" for f in findings)
         warnings_ = len(findings) - errors
         if json_:

@@ -62,5 +62,13 @@ class OutputError(LrplotError):
     """An output file cannot be written."""
 
 
+class MissingLibraryError(SpecError):
+    """A spec names a package that is not installed."""
+
+    def __init__(self, message: str, *, package: str, **kwargs):
+        super().__init__(message, **kwargs)
+        self.package = package
+
+
 class ImportNotAllowedError(SpecError):
     """A spec names code to import that the user has not allowed with --allow-import."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import ImportNotAllowedError, Location, SpecError
+from .errors import ImportNotAllowedError, Location, MissingLibraryError, SpecError
 from .spec import SchedulerSpec, Spec, did_you_mean
 
 ENV_VAR = "LRPLOT_ALLOW_IMPORT"
@@ -151,9 +151,11 @@ def _import_module(spec: Spec, target: ImportTarget, where: tuple) -> Any:
         if top == target.allow_name and missing != target.module.split(".")[0]:
             raise spec.error(f"cannot import '{target.module}': there is no module '{missing}'", where,
                              hint="check the module path") from None
-        raise spec.error(f"cannot import '{target.module}': no module named '{missing}'", where,
-                         hint=f"install it (pip install {top.replace('_', '-')}) in the environment that runs "
-                              "lrplot, or check the spelling") from None
+        raise MissingLibraryError(
+            f"cannot import '{target.module}': no module named '{missing}'", package=top,
+            location=spec.locate(where),
+            hint=f"install it (pip install {top.replace('_', '-')}) in the environment that runs lrplot, "
+                 "or check the spelling") from None
     except SyntaxError as exc:
         raise SpecError(f"syntax error in {exc.filename}: {exc.msg}",
                         location=Location(str(exc.filename), exc.lineno, exc.offset),

@@ -38,12 +38,12 @@ def plain(value: Any, depth: int = 0) -> Any:
     return f"<{type(value).__qualname__}>"
 
 
-def state_at(schedule: Schedule, at: int) -> dict[str, Any]:
+def state_at(schedule: Schedule, at: int, allow: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The scheduler's state_dict and the param groups (without ``params``) after ``at`` updates,
     i.e. what a checkpoint written just before update ``at`` would hold."""
     from .simulate import start_run
 
-    run = start_run(schedule)
+    run = start_run(schedule, allow)
     if not 0 <= at < run.steps:
         raise UsageError(f"--at {at}: schedule '{schedule.name}' has {run.steps} updates",
                          hint=f"use a value between 0 and {run.steps - 1}")

@@ -122,10 +122,13 @@ def _resumed_offset(schedule: Schedule) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
-def _rebuild(schedule: Schedule, method: str, calls: int, saved_opt: dict, saved_sched: dict) -> Any:
+def _rebuild(schedule: Schedule, method: str, calls: int, saved_opt: dict, saved_sched: dict,
+             allow: frozenset[str] = frozenset(), steps: int | None = None) -> Any:
     """(optimizer, scheduler) resumed after ``calls`` scheduler steps, as a user would."""
     from .schedulers import build_scheduler, resolve_class
-    from .simulate import build_optimizer
+    from .simulate import _placeholders, build_optimizer
+
+    fill = _placeholders(schedule, steps) if steps is not None else None
 
     spec = schedule.spec
     if method == "last_epoch":
@@ -136,9 +139,9 @@ def _rebuild(schedule: Schedule, method: str, calls: int, saved_opt: dict, saved
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
         sched = schedule.scheduler.model_copy(update={"last_epoch": _resumed_offset(schedule) + calls})
-        return optimizer, build_scheduler(spec, sched, optimizer)
+        return optimizer, build_scheduler(spec, sched, optimizer, allow, fill)
     optimizer = build_optimizer(schedule)
-    scheduler = build_scheduler(spec, schedule.scheduler, optimizer)
+    scheduler = build_scheduler(spec, schedule.scheduler, optimizer, allow, fill)
     if method == "full":
         optimizer.load_state_dict(copy.deepcopy(saved_opt))
     scheduler.load_state_dict(copy.deepcopy(saved_sched))
@@ -180,11 +183,12 @@ def _compare(reference: ScheduleCurves, got: dict[tuple[int, str], np.ndarray], 
                         max_rel=max_rel, differing=int(any_diff.sum()), values=got)
 
 
-def check_resume(schedule: Schedule, at: Iterable[int], methods: Iterable[str] = METHODS) -> ResumeReport:
+def check_resume(schedule: Schedule, at: Iterable[int], methods: Iterable[str] = METHODS,
+                 allow: frozenset[str] = frozenset()) -> ResumeReport:
     """Resume ``schedule`` after each update in ``at`` with each method and compare."""
     from .simulate import Run, start_run
 
-    reference_run = start_run(schedule)
+    reference_run = start_run(schedule, allow)
     steps = reference_run.steps
     reference = reference_run.curves(reference_run.advance(0, steps))
     points = list(dict.fromkeys(at))
@@ -194,14 +198,14 @@ def check_resume(schedule: Schedule, at: Iterable[int], methods: Iterable[str] =
                              hint=f"resume after an update between 1 and {steps - 1}")
     results = []
     for k in points:
-        run = start_run(schedule)
+        run = start_run(schedule, allow)
         run.advance(0, k)
         saved_opt = copy.deepcopy(run.optimizer.state_dict())
         saved_sched = copy.deepcopy(run.scheduler.state_dict())
         calls = run.calls_before(k)
         for method in methods:
             try:
-                optimizer, scheduler = _rebuild(schedule, method, calls, saved_opt, saved_sched)
+                optimizer, scheduler = _rebuild(schedule, method, calls, saved_opt, saved_sched, allow, run.steps)
                 resumed = Run(schedule, optimizer, scheduler, steps, start=k)
                 values = resumed.values(resumed.advance(k, steps))
             except Exception as exc:  # noqa: BLE001 - any failure of the resumed run is the finding

@@ -260,7 +260,7 @@ class Run:
         _satisfy_step_order(optimizer)
         groups = optimizer.param_groups
         self.readers = resolve_fields(schedule, groups[0])
-        self.step: Callable[[], Any] = scheduler.step
+        self.step: Callable[[], Any] = getattr(scheduler, "step", None)
         self.library = library_calls(self.kind, scheduler) if self.kind in LIBRARY_DRIVEN else None
         if self.kind == PLATEAU:
             feed = metric_feed(schedule, optimizer, self.calls_before(steps - 1), self.calls_before(start))
