@@ -19,11 +19,12 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from . import summary
 from .curves import ScheduleCurves
 from .spec import Schedule, SchedulerSpec
 
 LEVELS = ("error", "warning")
-JUMP_THRESHOLD = 0.25  # a step that moves the value by more than this fraction of the curve's peak
+JUMP_THRESHOLD = summary.JUMP_THRESHOLD  # a step that moves the value by more than this fraction of its peak
 NO_ANNEAL_FRACTION = 0.1  # a decaying schedule should end within this fraction of its range above its floor
 TOLERANCE = 1e-9  # relative slack for float noise when comparing against a declared value
 
@@ -279,18 +280,12 @@ def _jump(ctx: Context) -> Iterator[Finding]:
     declared = ctx.declared_jumps()
     handoffs = {p.start: p.spec.type for p in ctx.phases if p.handoff}
     for (g, f), v in ctx.curves.values.items():
-        finite = np.abs(v[np.isfinite(v)])
-        if len(v) < 2 or not len(finite) or finite.max() <= 0:
-            continue
-        with np.errstate(invalid="ignore"):
-            d = np.diff(v)
-            big = np.flatnonzero(np.isfinite(d) & (np.abs(d) > JUMP_THRESHOLD * finite.max())) + 1
-        steps = [int(t) for t in big if int(t) not in declared]
+        steps = [int(t) for t in summary.jump_steps(v, JUMP_THRESHOLD) if int(t) not in declared]
         if not steps:
             continue
         at_handoff = [t for t in steps if t in handoffs]
         t = at_handoff[0] if at_handoff else steps[0]
-        change = (v[t] - v[t - 1]) / finite.max()
+        change = (v[t] - v[t - 1]) / np.abs(v[np.isfinite(v)]).max()
         where = f", at the SequentialLR hand-off to {handoffs[t]}" if t in handoffs else ""
         yield ctx.finding("jump", "error" if at_handoff else "warning", g, f, t, (v[t - 1], v[t]),
                           f"{f} jumps from {v[t - 1]:.6g} to {v[t]:.6g} ({change:+.0%} of its peak){where}"

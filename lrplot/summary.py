@@ -31,15 +31,15 @@ class SummaryRow:
 
 
 def jump_steps(values: np.ndarray, threshold: float = JUMP_THRESHOLD) -> np.ndarray:
-    """Steps t where the value moved from t-1 by more than ``threshold`` times the curve's range."""
-    finite = values[np.isfinite(values)]
-    if len(values) < 2 or not len(finite):
-        return np.zeros(0, dtype=np.int64)
-    span = float(finite.max() - finite.min())
-    if span <= 0:
+    """Steps t where the value moved from t-1 by more than ``threshold`` times the curve's peak
+    magnitude: the discontinuities a reader should notice. The figure's jump marks, the summary
+    table and ``lrplot check``'s jump rule all use this one definition."""
+    finite = np.abs(values[np.isfinite(values)])
+    if len(values) < 2 or not len(finite) or finite.max() <= 0:
         return np.zeros(0, dtype=np.int64)
     with np.errstate(invalid="ignore"):
-        return np.flatnonzero(np.abs(np.diff(values)) > threshold * span) + 1
+        d = np.diff(values)
+        return np.flatnonzero(np.isfinite(d) & (np.abs(d) > threshold * finite.max())) + 1
 
 
 def summarize(curves: Curves, threshold: float = JUMP_THRESHOLD) -> list[SummaryRow]:
