@@ -4,8 +4,8 @@ The value recorded at step t is the param-group field read before the t-th ``sch
 i.e. the value optimizer update t uses. It is bit-identical to the plain training loop
 ``record; optimizer.step(); scheduler.step()``: the scheduler is torch's own object, and the
 optimizer is a real torch optimizer over one tiny parameter per group. ``optimizer.step()`` is
-called once, before the first scheduler step, which is what torch's step-order check looks for;
-calling it every update would only cost time (there are no gradients, nothing changes).
+never called: without gradients it changes nothing, and its only effect -- keeping torch's
+step-order warning quiet -- is had by silencing that one warning (see step_order_satisfied).
 
 This module never imports matplotlib.
 """
@@ -15,7 +15,11 @@ from __future__ import annotations
 import csv
 import math
 import re
-from typing import Any, Callable, Iterable
+import warnings
+from contextlib import contextmanager
+from functools import partial
+from operator import getitem
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -24,6 +28,7 @@ from .errors import Location, SpecError
 from .expr import compile_expression
 from .schedulers import build_scheduler, check_arguments, construct, natural_length, resolve_steps
 from .spec import MetricCsv, ParamGroupSpec, Schedule, SchedulerSpec, Spec, did_you_mean, read_text
+from .torchfast import fast_optimizers
 
 _INDEXED = re.compile(r"^(\w+)\[(\d+)\]$")
 
@@ -65,7 +70,8 @@ def build_optimizer(schedule: Schedule) -> Any:
         {"params": [torch.nn.Parameter(torch.zeros(1))], **{k: _plain(v) for k, v in g.options.items()}}
         for g in groups_spec
     ]
-    optimizer = construct(spec, cls, opt.type, where, groups, kwargs)
+    with fast_optimizers():  # same optimizer, without the first-call import of torch._dynamo
+        optimizer = construct(spec, cls, opt.type, where, groups, kwargs)
     known = set(optimizer.defaults) | {"initial_lr", "params"}
     for i, g in enumerate(groups_spec):
         for key in g.options:
@@ -80,13 +86,22 @@ def build_optimizer(schedule: Schedule) -> Any:
     return optimizer
 
 
-def _satisfy_step_order(optimizer: Any) -> None:
-    """One real ``optimizer.step()`` (a no-op without gradients): torch's check for the
-    'scheduler.step() before optimizer.step()' mistake then sees the correct order."""
-    try:
-        optimizer.step()
-    except TypeError:  # optimizers such as LBFGS require a closure
-        optimizer.step(lambda: 0.0)
+STEP_ORDER_WARNING = r".*lr_scheduler\.step\(\)` before `optimizer\.step\(\)`"
+
+
+@contextmanager
+def step_order_satisfied() -> Iterator[None]:
+    """Step a scheduler whose optimizer never steps, without torch's 'lr_scheduler.step() before
+    optimizer.step()' warning.
+
+    That warning is the only effect of skipping ``optimizer.step()``: without gradients it changes
+    no param-group value, so the curve is the one of ``record; optimizer.step(); scheduler.step()``
+    (tests/test_simulate.py checks ==). Calling it would cost the import of torch._dynamo (1-3 s)
+    on the first call in a process. Only this message is silenced, only while stepping: warnings
+    torch gives while building the scheduler are still reported."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=STEP_ORDER_WARNING, category=UserWarning)
+        yield
 
 
 # --- fields ---------------------------------------------------------------------------------
@@ -219,13 +234,54 @@ def takes_metric(scheduler: Any) -> bool:
     return isinstance(scheduler, ReduceLROnPlateau)
 
 
+def run_loop(step: Callable[[], Any], dicts: list[dict], keys: list[str], steps: int, every: int,
+             schedule: Schedule) -> list:
+    """Record ``dicts[i][keys[i]]`` before each of ``steps`` updates, calling ``step()`` after every
+    ``every``-th update (not after the last). One value per update when there is one pair, else a
+    tuple. Errors torch raises while stepping become a SpecError at the scheduler."""
+    rows: list = []
+    record = rows.append
+    t = 0
+    try:
+        if len(dicts) == 1 and every == 1:  # the common case, specialized: no call to read a value
+            group, key = dicts[0], keys[0]
+            record(group[key])
+            for t in range(1, steps):
+                step()
+                record(group[key])
+        elif every == 1:
+            record(tuple(map(getitem, dicts, keys)))
+            for t in range(1, steps):
+                step()
+                record(tuple(map(getitem, dicts, keys)))
+        else:
+            read = partial(getitem, dicts[0], keys[0]) if len(dicts) == 1 else \
+                partial(_read_pairs, dicts, keys)
+            record(read())
+            for t in range(1, steps):
+                if t % every == 0:
+                    step()
+                record(read())
+    except SpecError:
+        raise
+    except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise schedule.spec.error(f"{schedule.scheduler.type} failed at step {t}: {message}",
+                                  schedule.scheduler.path,
+                                  hint="check the schedule's length and arguments against 'steps'") from None
+    return rows
+
+
+def _read_pairs(dicts: list[dict], keys: list[str]) -> tuple:
+    return tuple(map(getitem, dicts, keys))
+
+
 def run_schedule(schedule: Schedule) -> ScheduleCurves:
     """Simulate one schedule."""
     spec = schedule.spec
     steps = resolve_steps(schedule)
     optimizer = build_optimizer(schedule)
     scheduler = build_scheduler(spec, schedule.scheduler, optimizer)
-    _satisfy_step_order(optimizer)
 
     groups = optimizer.param_groups
     readers = resolve_fields(schedule, groups[0])
@@ -238,32 +294,19 @@ def run_schedule(schedule: Schedule) -> ScheduleCurves:
         feed = metric_feed(schedule, optimizer, calls)
         step = lambda: scheduler.step(feed())  # noqa: E731
 
-    # One C-level map per update reads every (group, key) pair; tuple-valued keys (betas) are
-    # recorded as the tuple and split after the loop.
+    # The value of a (group, key) pair at update t is read before the t-th scheduler step. The
+    # common case (one group, one key) records the bare value; otherwise one C-level map per update
+    # reads every pair into a tuple. Tuple-valued keys (betas) are recorded whole and split after
+    # the loop.
     pairs = [(g, key) for g in range(len(groups)) for key in dict.fromkeys(k for _, k, _ in readers)]
-    dicts = [groups[g] for g, _ in pairs]
-    keys = [k for _, k in pairs]
-    rows: list[tuple] = []
-    record = rows.append
-    from operator import getitem
+    with step_order_satisfied():
+        rows = run_loop(step, [groups[g] for g, _ in pairs], [k for _, k in pairs], steps,
+                        per if by_epoch else 1, schedule)
 
-    t = 0
-    try:
-        for t in range(steps):
-            record(tuple(map(getitem, dicts, keys)))
-            if t + 1 == steps:
-                break
-            if not by_epoch or (t + 1) % per == 0:
-                step()
-    except SpecError:
-        raise
-    except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise spec.error(f"{schedule.scheduler.type} failed at step {t + 1}: {message}",
-                         schedule.scheduler.path,
-                         hint="check the schedule's length and arguments against 'steps'") from None
-
-    columns = list(zip(*rows)) if rows else [() for _ in pairs]
+    if len(pairs) == 1:
+        columns = [rows]
+    else:
+        columns = list(zip(*rows)) if rows else [() for _ in pairs]
     col_of = {pair: i for i, pair in enumerate(pairs)}
     values: dict[tuple[int, str], np.ndarray] = {}
     for g in range(len(groups)):
@@ -271,7 +314,7 @@ def run_schedule(schedule: Schedule) -> ScheduleCurves:
             col = columns[col_of[(g, key)]]
             if index is not None:
                 col = [v[index] for v in col]
-            values[(g, label)] = np.array([float(v) for v in col], dtype=np.float64)
+            values[(g, label)] = np.fromiter(map(float, col), dtype=np.float64, count=len(col))
 
     events = tuple(
         Event(e.step * (per if by_epoch else 1), e.label, e.kind)
