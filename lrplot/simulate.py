@@ -339,14 +339,23 @@ def simulate(specs: Spec | Iterable[Spec]) -> Curves:
     """Simulate every schedule of one or several specs. Schedule names that collide across
     files are labelled ``file stem / name``."""
     spec_list = [specs] if isinstance(specs, Spec) else list(specs)
-    schedules = [(spec, s) for spec in spec_list for s in spec.schedule_list()]
-    names = [s.name for _, s in schedules]
+    return combine(spec_list, [simulate_spec(spec) for spec in spec_list])
+
+
+def simulate_spec(spec: Spec) -> list[ScheduleCurves]:
+    """The curves of every schedule of one spec, in spec order."""
+    return [run_schedule(schedule) for schedule in spec.schedule_list()]
+
+
+def combine(spec_list: list[Spec], per_spec: list[list[ScheduleCurves]]) -> Curves:
+    """One Curves from the schedules of several specs (names that collide get the file stem)."""
+    names = [c.name for curves in per_spec for c in curves]
     results = []
-    for spec, schedule in schedules:
-        curves = run_schedule(schedule)
-        if names.count(schedule.name) > 1:
-            curves = _renamed(curves, f"{spec.stem} / {schedule.name}")
-        results.append(curves)
+    for spec, curves_list in zip(spec_list, per_spec):
+        for curves in curves_list:
+            if names.count(curves.name) > 1:
+                curves = _renamed(curves, f"{spec.stem} / {curves.name}")
+            results.append(curves)
     title = spec_list[0].title if len(spec_list) == 1 else None
     return Curves(tuple(results), title)
 
