@@ -30,7 +30,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import __version__
 
@@ -201,7 +201,8 @@ def store(key: dict[str, Any], curves: list[ScheduleCurves], folder: Path | None
 
 # --- the library entry point ----------------------------------------------------------------------
 
-def simulate_cached(specs: Spec | Iterable[Spec], use_cache: bool = True) -> Curves:
+def simulate_cached(specs: Spec | Iterable[Spec], use_cache: bool = True,
+                    progress: Callable[[str, int, int], None] | None = None) -> Curves:
     """Like :func:`lrplot.simulate.simulate`, reading each spec's curves from the cache when an
     entry for exactly this spec, its input files and these versions exists, and storing them
     otherwise. With ``use_cache=False`` the cache is neither read nor written."""
@@ -215,7 +216,7 @@ def simulate_cached(specs: Spec | Iterable[Spec], use_cache: bool = True) -> Cur
         if curves is None:
             from .simulate import simulate_spec
 
-            curves = simulate_spec(spec)
+            curves = simulate_spec(spec, progress)
             if key is not None:
                 store(key, curves)
         per_spec.append(curves)

@@ -219,8 +219,10 @@ def plot(
 
         loaded = load_specs(specs, set_)
         from .cache import simulate_cached
+        from .progress import terminal_progress
 
-        curves = simulate_cached(loaded, use_cache=not no_cache)
+        with terminal_progress() as progress:
+            curves = simulate_cached(loaded, use_cache=not no_cache, progress=progress)
         if data is not None:
             write_data(curves, data)
         from dataclasses import replace

@@ -234,34 +234,41 @@ def takes_metric(scheduler: Any) -> bool:
     return isinstance(scheduler, ReduceLROnPlateau)
 
 
+Progress = Callable[[str, int, int], None]  # progress(schedule name, updates done, total)
+CHUNK = 1 << 16  # updates between progress reports: the inner loops stay free of any check
+
+
 def run_loop(step: Callable[[], Any], dicts: list[dict], keys: list[str], steps: int, every: int,
-             schedule: Schedule) -> list:
+             schedule: Schedule, progress: Progress | None = None) -> list:
     """Record ``dicts[i][keys[i]]`` before each of ``steps`` updates, calling ``step()`` after every
     ``every``-th update (not after the last). One value per update when there is one pair, else a
-    tuple. Errors torch raises while stepping become a SpecError at the scheduler."""
+    tuple. Errors torch raises while stepping become a SpecError at the scheduler. ``progress`` is
+    called every :data:`CHUNK` updates."""
     rows: list = []
     record = rows.append
+    single = len(dicts) == 1
+    group, key = dicts[0], keys[0]
+    read = partial(getitem, group, key) if single else partial(_read_pairs, dicts, keys)
     t = 0
     try:
-        if len(dicts) == 1 and every == 1:  # the common case, specialized: no call to read a value
-            group, key = dicts[0], keys[0]
-            record(group[key])
-            for t in range(1, steps):
-                step()
-                record(group[key])
-        elif every == 1:
-            record(tuple(map(getitem, dicts, keys)))
-            for t in range(1, steps):
-                step()
-                record(tuple(map(getitem, dicts, keys)))
-        else:
-            read = partial(getitem, dicts[0], keys[0]) if len(dicts) == 1 else \
-                partial(_read_pairs, dicts, keys)
-            record(read())
-            for t in range(1, steps):
-                if t % every == 0:
+        record(read())
+        for start in range(1, steps, CHUNK):
+            chunk = range(start, min(start + CHUNK, steps))
+            if single and every == 1:  # the common case, specialized: no call to read a value
+                for t in chunk:
                     step()
-                record(read())
+                    record(group[key])
+            elif every == 1:
+                for t in chunk:
+                    step()
+                    record(tuple(map(getitem, dicts, keys)))
+            else:
+                for t in chunk:
+                    if t % every == 0:
+                        step()
+                    record(read())
+            if progress is not None:
+                progress(schedule.name, chunk.stop, steps)
     except SpecError:
         raise
     except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
@@ -272,14 +279,74 @@ def run_loop(step: Callable[[], Any], dicts: list[dict], keys: list[str], steps:
     return rows
 
 
+# --- memory --------------------------------------------------------------------------------------
+
+# Peak bytes while recording, per value: the float object (24), its list/tuple slot (8), the column
+# it is regrouped into (8) and the final float64 (8); per update: a list slot (8) and, with several
+# values, the tuple header (56). Measured with tracemalloc on torch 2.13: 40 bytes per update for
+# one value (estimate 56), 336 for 4 groups x 2 fields (estimate 448): a slight overestimate.
+BYTES_PER_VALUE = 48
+BYTES_PER_STEP = 8
+BYTES_PER_TUPLE = 56
+MEMORY_SHARE = 0.8  # of the memory available when the run starts
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux: MemAvailable), or None when unknown."""
+    import os
+
+    try:
+        with open("/proc/meminfo", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_needed(steps: int, values_per_step: int) -> int:
+    """Peak bytes to record ``steps`` updates of ``values_per_step`` values (groups x fields)."""
+    tuple_header = BYTES_PER_TUPLE if values_per_step > 1 else 0
+    return steps * (BYTES_PER_STEP + tuple_header + BYTES_PER_VALUE * values_per_step)
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError  # pragma: no cover
+
+
+def check_memory(schedule: Schedule, steps: int) -> None:
+    """Refuse, before any work, a schedule whose recording would not fit in memory."""
+    groups = len(schedule.param_groups or [None])
+    fields = len(schedule.fields) + sum(f == "betas" for f in schedule.fields)  # betas records two
+    needed = memory_needed(steps, groups * fields)
+    available = available_memory()
+    if available is None or needed <= MEMORY_SHARE * available:
+        return
+    where = schedule.where("steps") if schedule.steps is not None else schedule.scheduler.path
+    raise schedule.spec.error(
+        f"{steps} steps x {groups} param group{'s' * (groups != 1)} x {fields} field{'s' * (fields != 1)} "
+        f"need about {_size(needed)} of memory to record, but only {_size(available)} is available",
+        where, hint=f"lower steps (lrplot keeps every value; about {int(MEMORY_SHARE * available // (needed / steps))}"
+                    " steps fit), or record fewer fields or param groups")
+
+
 def _read_pairs(dicts: list[dict], keys: list[str]) -> tuple:
     return tuple(map(getitem, dicts, keys))
 
 
-def run_schedule(schedule: Schedule) -> ScheduleCurves:
-    """Simulate one schedule."""
+def run_schedule(schedule: Schedule, progress: Progress | None = None) -> ScheduleCurves:
+    """Simulate one schedule (``progress`` is told how far the loop is, every CHUNK updates)."""
     spec = schedule.spec
     steps = resolve_steps(schedule)
+    check_memory(schedule, steps)
     optimizer = build_optimizer(schedule)
     scheduler = build_scheduler(spec, schedule.scheduler, optimizer)
 
@@ -301,7 +368,7 @@ def run_schedule(schedule: Schedule) -> ScheduleCurves:
     pairs = [(g, key) for g in range(len(groups)) for key in dict.fromkeys(k for _, k, _ in readers)]
     with step_order_satisfied():
         rows = run_loop(step, [groups[g] for g, _ in pairs], [k for _, k in pairs], steps,
-                        per if by_epoch else 1, schedule)
+                        per if by_epoch else 1, schedule, progress)
 
     if len(pairs) == 1:
         columns = [rows]
@@ -342,9 +409,9 @@ def simulate(specs: Spec | Iterable[Spec]) -> Curves:
     return combine(spec_list, [simulate_spec(spec) for spec in spec_list])
 
 
-def simulate_spec(spec: Spec) -> list[ScheduleCurves]:
+def simulate_spec(spec: Spec, progress: Progress | None = None) -> list[ScheduleCurves]:
     """The curves of every schedule of one spec, in spec order."""
-    return [run_schedule(schedule) for schedule in spec.schedule_list()]
+    return [run_schedule(schedule, progress) for schedule in spec.schedule_list()]
 
 
 def combine(spec_list: list[Spec], per_spec: list[list[ScheduleCurves]]) -> Curves:

@@ -60,7 +60,7 @@ def spec_file(write_spec):
 def no_simulation(monkeypatch):
     import lrplot.simulate
 
-    def fail(spec):
+    def fail(spec, progress=None):
         raise AssertionError("simulated although the curves are cached")
 
     monkeypatch.setattr(lrplot.simulate, "simulate_spec", fail)
