@@ -22,8 +22,9 @@ scheduler: {type: StepLR, step_size: 1000}
 
 
 def test_memory_estimate_counts_steps_groups_and_fields():
-    assert sim.memory_needed(1000, 1) == 1000 * (8 + 48)  # list slot + float, its column, its float64
-    assert sim.memory_needed(1000, 4) == 1000 * (8 + 56 + 4 * 48)  # + the tuple of 4 values
+    # per value: float object 24 + list slot 8 + column slot 8 + float64 8; per update 8 of slack
+    assert sim.memory_needed(1000, 1) == 1000 * (8 + 48)
+    assert sim.memory_needed(1000, 4) == 1000 * (8 + 4 * 48)
     assert sim.memory_needed(2000, 4) == 2 * sim.memory_needed(1000, 4)
 
 
@@ -32,10 +33,10 @@ def test_too_many_steps_for_memory_is_refused_before_any_work(monkeypatch):
     monkeypatch.setattr(sim, "build_optimizer", lambda s: pytest.fail("worked before refusing"))
     with pytest.raises(SpecError) as exc:
         sim.simulate(parse_spec(SPEC, "big.yaml"))
-    # 2e6 steps x (8 + 56 + 4 values x 48) bytes = 512 MB; 80 MB usable / 256 bytes per step = 312500 steps
+    # 2e6 steps x (8 + 4 values x 48) bytes = 400 MB; 80 MB usable / 200 bytes per step = 400000 steps
     assert exc.value.format() == (
-        "big.yaml:2:8: 2000000 steps x 2 param groups x 2 fields need about 512.0 MB of memory "
-        "to record, but only 100.0 MB is available; lower steps (lrplot keeps every value; about 312500 steps "
+        "big.yaml:2:8: 2000000 steps x 2 param groups x 2 fields need about 400.0 MB of memory "
+        "to record, but only 100.0 MB is available; lower steps (lrplot keeps every value; about 400000 steps "
         "fit), or record fewer fields or param groups")
 
 
