@@ -99,18 +99,27 @@ def test_key_changes_with_versions(spec_file, monkeypatch):
     monkeypatch.setattr(cache, "__version__", "9.9.9")
     assert spec_key(load_spec(spec_file)) != base
     monkeypatch.undo()
-    real = cache._dist_version
-    monkeypatch.setattr(cache, "_dist_version", lambda name: "2.99.0" if name == "torch" else real(name))
+    monkeypatch.setattr(cache, "torch_version", lambda: "2.99.0")
     assert spec_key(load_spec(spec_file)) != base
 
 
 def test_torch_version_is_read_without_importing_torch():
-    code = "import sys; from lrplot.cache import _dist_version; v = _dist_version('torch'); print(v, 'torch' in sys.modules)"
+    code = ("import sys; from lrplot import cache; "
+            "print(cache.torch_version(), cache._dist_version('torch'), 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
     import torch
 
-    assert out == [torch.__version__, "False"]
+    assert out == [torch.__version__, torch.__version__, "False"]
+
+
+def test_torch_version_falls_back_to_metadata(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    import torch
+
+    assert cache.torch_version() == torch.__version__
 
 
 def test_metric_csv_content_is_part_of_the_key(write_spec):
