@@ -200,6 +200,9 @@ def plot(
         "--annotate", help="Comma list of milestones, peak, final, jumps; or all, or none.")] = "all",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary table on stderr.")] = False,
     allow_import: AllowOpt = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Simulate even if the curves are cached (and do not cache them). "
+                           "Cache folder: $LRPLOT_CACHE_DIR, else $XDG_CACHE_HOME/lrplot or ~/.cache/lrplot.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Simulate the schedules of SPEC files and draw them into one figure."""
@@ -226,9 +229,12 @@ def plot(
                                 legend=not no_legend, annotate=_parse_annotate(annotate))
 
         loaded = load_specs(specs, set_)
-        from .simulate import simulate
+        from .cache import simulate_cached
+        from .progress import terminal_progress
 
-        curves = simulate(loaded, allow_import=allow_import)
+        with terminal_progress() as progress:
+            curves = simulate_cached(loaded, use_cache=not no_cache, progress=progress,
+                                     allow_import=_allowed(allow_import))
         if data is not None:
             write_data(curves, data)
         from dataclasses import replace

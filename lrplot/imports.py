@@ -188,3 +188,10 @@ def resolve_import(spec: Spec, sched: SchedulerSpec, allowed: frozenset[str]) ->
         raise spec.error(f"'{target.text}' is a {type(obj).__name__}, not a class or function", where,
                          hint="name a scheduler class or a function that returns a scheduler")
     return obj
+
+
+def check_all_allowed(spec_list: Iterable[Spec], allow: frozenset[str]) -> None:
+    """Refuse, before anything runs, a spec that names code the user has not allowed."""
+    for spec in spec_list:
+        for schedule in spec.schedule_list():
+            check_allowed(spec, schedule.scheduler, allow)

@@ -4,8 +4,8 @@ The value recorded at step t is the param-group field read before the t-th ``sch
 i.e. the value optimizer update t uses. It is bit-identical to the plain training loop
 ``record; optimizer.step(); scheduler.step()``: the scheduler is torch's own object, and the
 optimizer is a real torch optimizer over one tiny parameter per group. ``optimizer.step()`` is
-called once, before the first scheduler step, which is what torch's step-order check looks for;
-calling it every update would only cost time (there are no gradients, nothing changes).
+never called: without gradients it changes nothing, and its only effect -- keeping torch's
+step-order warning quiet -- is had by silencing that one warning (see step_order_satisfied).
 
 This module never imports matplotlib.
 """
@@ -15,17 +15,21 @@ from __future__ import annotations
 import csv
 import math
 import re
-from typing import Any, Callable, Iterable
+import warnings
+from contextlib import contextmanager
+from operator import getitem
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from .curves import Curves, Event, ScheduleCurves
 from .errors import Location, SpecError
 from .expr import compile_expression
-from .imports import allowed_imports, check_allowed
+from .imports import allowed_imports, check_all_allowed
 from .protocols import LIBRARY_DRIVEN, PLATEAU, TIMM, describe, library_calls, protocol_of
 from .schedulers import build_scheduler, check_arguments, construct, natural_length, resolve_steps
 from .spec import MetricCsv, ParamGroupSpec, Schedule, SchedulerSpec, Spec, did_you_mean, read_text
+from .torchfast import fast_optimizers
 
 _INDEXED = re.compile(r"^(\w+)\[(\d+)\]$")
 
@@ -67,7 +71,8 @@ def build_optimizer(schedule: Schedule) -> Any:
         {"params": [torch.nn.Parameter(torch.zeros(1))], **{k: _plain(v) for k, v in g.options.items()}}
         for g in groups_spec
     ]
-    optimizer = construct(spec, cls, opt.type, where, groups, kwargs)
+    with fast_optimizers():  # same optimizer, without the first-call import of torch._dynamo
+        optimizer = construct(spec, cls, opt.type, where, groups, kwargs)
     known = set(optimizer.defaults) | {"initial_lr", "params"}
     for i, g in enumerate(groups_spec):
         for key in g.options:
@@ -82,13 +87,22 @@ def build_optimizer(schedule: Schedule) -> Any:
     return optimizer
 
 
-def _satisfy_step_order(optimizer: Any) -> None:
-    """One real ``optimizer.step()`` (a no-op without gradients): torch's check for the
-    'scheduler.step() before optimizer.step()' mistake then sees the correct order."""
-    try:
-        optimizer.step()
-    except TypeError:  # optimizers such as LBFGS require a closure
-        optimizer.step(lambda: 0.0)
+STEP_ORDER_WARNING = r".*lr_scheduler\.step\(\)` before `optimizer\.step\(\)`"
+
+
+@contextmanager
+def step_order_satisfied() -> Iterator[None]:
+    """Step a scheduler whose optimizer never steps, without torch's 'lr_scheduler.step() before
+    optimizer.step()' warning.
+
+    That warning is the only effect of skipping ``optimizer.step()``: without gradients it changes
+    no param-group value, so the curve is the one of ``record; optimizer.step(); scheduler.step()``
+    (tests/test_simulate.py checks ==). Calling it would cost the import of torch._dynamo (1-3 s)
+    on the first call in a process. Only this message is silenced, only while stepping: warnings
+    torch gives while building the scheduler are still reported."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=STEP_ORDER_WARNING, category=UserWarning)
+        yield
 
 
 # --- fields ---------------------------------------------------------------------------------
@@ -214,7 +228,7 @@ def spec_events(sched: SchedulerSpec, offset: int = 0) -> list[Event]:
     return [e for e in events if (e.step, e.label) not in seen and not seen.add((e.step, e.label))]
 
 
-# --- the loop -------------------------------------------------------------------------------
+# --- protocols -------------------------------------------------------------------------------
 
 def _placeholders(schedule: Schedule, steps: int) -> dict[str, int] | None:
     """What pytorch-accelerated's Trainer would fill its placeholders with, from the spec."""
@@ -223,6 +237,92 @@ def _placeholders(schedule: Schedule, steps: int) -> dict[str, int] | None:
         return None
     return {"NUM_EPOCHS": math.ceil(steps / per), "NUM_UPDATE_STEPS_PER_EPOCH": per,
             "PER_PROCESS_NUM_UPDATE_STEPS_PER_EPOCH": per, "TRAIN_DATALOADER_LEN": per}
+
+
+# --- the loop -------------------------------------------------------------------------------
+
+Progress = Callable[[str, int, int], None]  # progress(schedule name, updates done, total)
+CHUNK = 1 << 16  # updates between progress reports: the inner loops stay free of any check
+
+
+def run_loop(step: Callable[[], Any], dicts: list[dict], keys: list[str], start: int, stop: int, steps: int,
+             every: int, schedule: Schedule, progress: Progress | None = None) -> list:
+    """Record ``dicts[i][keys[i]]`` for updates ``start``..``stop-1``, calling ``step()`` after
+    every ``every``-th update (never after the schedule's last). The values come flat: update t's
+    value of pair i is at ``(t - start) * len(dicts) + i``. Errors torch raises while stepping
+    become a SpecError at the scheduler. ``progress`` is called every :data:`CHUNK` updates."""
+    rows: list = []
+    record, extend = rows.append, rows.extend
+    single = len(dicts) == 1
+    group, key = dicts[0], keys[0]
+    t = start
+    try:
+        if single:
+            record(group[key])
+        else:
+            extend(map(getitem, dicts, keys))
+        for first in range(start + 1, stop, CHUNK):
+            chunk = range(first, min(first + CHUNK, stop))
+            if single and every == 1:  # the common case: no call at all to read the value
+                for t in chunk:
+                    step()
+                    record(group[key])
+            elif every == 1:  # several values: one C-level map, appended flat (no tuple per update)
+                for t in chunk:
+                    step()
+                    extend(map(getitem, dicts, keys))
+            elif single:
+                for t in chunk:
+                    if t % every == 0:
+                        step()
+                    record(group[key])
+            else:
+                for t in chunk:
+                    if t % every == 0:
+                        step()
+                    extend(map(getitem, dicts, keys))
+            if progress is not None:
+                progress(schedule.name, chunk.stop, steps)
+        t = stop
+        if stop < steps and stop % every == 0:  # the step after update stop-1: ready to go on
+            step()
+    except SpecError:
+        raise
+    except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, OverflowError):
+            message = f"numeric overflow ({message})"
+        raise schedule.spec.error(f"{schedule.scheduler.type} failed at step {t}: {message}",
+                                  schedule.scheduler.path,
+                                  hint="check the schedule's length and arguments against 'steps'") from None
+    return rows
+
+
+def library_loop(after_update: Callable[[int], Any] | None, after_epoch: Callable[[int], Any] | None,
+                 dicts: list[dict], keys: list[str], start: int, stop: int, steps: int, per: int,
+                 schedule: Schedule) -> list:
+    """The loop of schedulers driven by their library's own protocol (see lrplot.protocols):
+    ``after_update(num_updates)`` after every update, ``after_epoch(epoch)`` at epoch ends."""
+    rows: list = []
+    extend = rows.extend
+    t = start
+    try:
+        for t in range(start, stop):
+            extend(map(getitem, dicts, keys))
+            if t + 1 == steps:
+                break
+            if after_update is not None:
+                after_update(t + 1)
+            if after_epoch is not None and (t + 1) % per == 0:
+                after_epoch((t + 1) // per)
+    except SpecError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - third-party code may raise anything
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise schedule.spec.error(f"{schedule.scheduler.type} failed after update {t + 1}: "
+                                  f"{type(exc).__name__}{': ' + message if message else ''}",
+                                  schedule.scheduler.path, hint="run with --debug for the traceback") from None
+    return rows
 
 
 def _check_protocol(schedule: Schedule, scheduler: Any, kind: str | None) -> None:
@@ -257,76 +357,39 @@ class Run:
         self.per = schedule.steps_per_epoch or 1
         self.kind = protocol_of(scheduler)
         _check_protocol(schedule, scheduler, self.kind)
-        _satisfy_step_order(optimizer)
         groups = optimizer.param_groups
         self.readers = resolve_fields(schedule, groups[0])
-        self.step: Callable[[], Any] = getattr(scheduler, "step", None)
+        self.step: Callable[[], Any] | None = getattr(scheduler, "step", None)
         self.library = library_calls(self.kind, scheduler) if self.kind in LIBRARY_DRIVEN else None
         if self.kind == PLATEAU:
             feed = metric_feed(schedule, optimizer, self.calls_before(steps - 1), self.calls_before(start))
             self.step = lambda: scheduler.step(feed())
-        # One C-level map per update reads every (group, key) pair; tuple-valued keys (betas) are
-        # recorded as the tuple and split in :meth:`curves`.
+        # The value of a (group, key) pair at update t is read before the scheduler steps after
+        # update t-1. Tuple-valued keys (betas) are recorded whole and split in :meth:`values`.
         self.pairs = [(g, key) for g in range(len(groups)) for key in dict.fromkeys(k for _, k, _ in self.readers)]
 
     def calls_before(self, t: int) -> int:
         """How many ``scheduler.step()`` calls the loop makes before update ``t``."""
         return t // self.per if self.by_epoch else t
 
-    def advance(self, start: int, stop: int) -> list[tuple]:
+    def advance(self, start: int, stop: int, progress: Progress | None = None) -> list:
         """Record updates ``start``..``stop-1`` (the scheduler steps after each one, except after
-        the very last update of the schedule)."""
-        schedule = self.schedule
+        the very last update of the schedule); the values come flat, see :func:`run_loop`."""
         groups = self.optimizer.param_groups
         dicts = [groups[g] for g, _ in self.pairs]
         keys = [k for _, k in self.pairs]
-        rows: list[tuple] = []
-        record = rows.append
-        steps, by_epoch, per = self.steps, self.by_epoch, self.per
-        from operator import getitem
-
-        t = start
+        if start >= stop:
+            return []
         if self.library is not None:
-            after_update, after_epoch = self.library
-            try:
-                for t in range(start, stop):
-                    record(tuple(map(getitem, dicts, keys)))
-                    if t + 1 == steps:
-                        break
-                    if after_update is not None:
-                        after_update(t + 1)
-                    if after_epoch is not None and (t + 1) % per == 0:
-                        after_epoch((t + 1) // per)
-            except SpecError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - third-party code may raise anything
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                raise schedule.spec.error(f"{schedule.scheduler.type} failed after update {t + 1}: "
-                                          f"{type(exc).__name__}{': ' + message if message else ''}",
-                                          schedule.scheduler.path, hint="run with --debug for the traceback") from None
-            return rows
-        step = self.step
-        try:
-            for t in range(start, stop):
-                record(tuple(map(getitem, dicts, keys)))
-                if t + 1 == steps:
-                    break
-                if not by_epoch or (t + 1) % per == 0:
-                    step()
-        except SpecError:
-            raise
-        except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            if isinstance(exc, OverflowError):
-                message = f"numeric overflow ({message})"
-            raise schedule.spec.error(f"{schedule.scheduler.type} failed at step {t + 1}: {message}",
-                                      schedule.scheduler.path,
-                                      hint="check the schedule's length and arguments against 'steps'") from None
-        return rows
+            return library_loop(*self.library, dicts, keys, start, stop, self.steps, self.per, self.schedule)
+        with step_order_satisfied():
+            return run_loop(self.step, dicts, keys, start, stop, self.steps, self.per if self.by_epoch else 1,
+                            self.schedule, progress)
 
-    def values(self, rows: list[tuple]) -> dict[tuple[int, str], np.ndarray]:
-        """The recorded rows as ``{(group, field label): float64 array}``."""
-        columns = list(zip(*rows)) if rows else [() for _ in self.pairs]
+    def values(self, rows: list) -> dict[tuple[int, str], np.ndarray]:
+        """The recorded values as ``{(group, field label): float64 array}``."""
+        n = len(self.pairs)
+        columns = [rows[i::n] for i in range(n)] if n > 1 else [rows]
         col_of = {pair: i for i, pair in enumerate(self.pairs)}
         values: dict[tuple[int, str], np.ndarray] = {}
         for g in range(len(self.optimizer.param_groups)):
@@ -334,10 +397,10 @@ class Run:
                 col = columns[col_of[(g, key)]]
                 if index is not None:
                     col = [v[index] for v in col]
-                values[(g, label)] = np.array([float(v) for v in col], dtype=np.float64)
+                values[(g, label)] = np.fromiter(map(float, col), dtype=np.float64, count=len(col))
         return values
 
-    def curves(self, rows: list[tuple]) -> ScheduleCurves:
+    def curves(self, rows: list) -> ScheduleCurves:
         schedule = self.schedule
         scale = self.per if self.by_epoch else 1
         steps = self.steps
@@ -360,21 +423,78 @@ class Run:
         )
 
 
+# --- memory --------------------------------------------------------------------------------------
+
+# Peak bytes while recording, per value: the float object (24), its list slot (8), the column it
+# is sliced into (8), the final float64 (8), and 8 of slack per update (list over-allocation).
+# tracemalloc on torch 2.13, 500k updates: actual peak 0.72x the estimate for one value, 0.75x for
+# 4 groups x 2 fields: a slight overestimate, on purpose.
+BYTES_PER_VALUE = 48
+BYTES_PER_STEP = 8
+MEMORY_SHARE = 0.8  # of the memory available when the run starts
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux: MemAvailable), or None when unknown."""
+    import os
+
+    try:
+        with open("/proc/meminfo", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_needed(steps: int, values_per_step: int) -> int:
+    """Peak bytes to record ``steps`` updates of ``values_per_step`` values (groups x fields)."""
+    return steps * (BYTES_PER_STEP + BYTES_PER_VALUE * values_per_step)
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError  # pragma: no cover
+
+
+def check_memory(schedule: Schedule, steps: int) -> None:
+    """Refuse, before any work, a schedule whose recording would not fit in memory."""
+    groups = len(schedule.param_groups or [None])
+    fields = len(schedule.fields) + sum(f == "betas" for f in schedule.fields)  # betas records two
+    needed = memory_needed(steps, groups * fields)
+    available = available_memory()
+    if available is None or needed <= MEMORY_SHARE * available:
+        return
+    where = schedule.where("steps") if schedule.steps is not None else schedule.scheduler.path
+    raise schedule.spec.error(
+        f"{steps} steps x {groups} param group{'s' * (groups != 1)} x {fields} field{'s' * (fields != 1)} "
+        f"need about {_size(needed)} of memory to record, but only {_size(available)} is available",
+        where, hint=f"lower steps (lrplot keeps every value; about {int(MEMORY_SHARE * available // (needed / steps))}"
+                    " steps fit), or record fewer fields or param groups")
+
+
 def start_run(schedule: Schedule, allow: frozenset[str] = frozenset()) -> Run:
     """A fresh optimizer and scheduler for ``schedule``, ready to record update 0 (``allow``: the
     names import-path schedulers may import)."""
     steps = resolve_steps(schedule)
+    check_memory(schedule, steps)
     optimizer = build_optimizer(schedule)
     scheduler = build_scheduler(schedule.spec, schedule.scheduler, optimizer, allow, _placeholders(schedule, steps))
     return Run(schedule, optimizer, scheduler, steps)
 
 
-def run_schedule(schedule: Schedule, allow: frozenset[str] = frozenset()) -> ScheduleCurves:
-    """Simulate one schedule."""
+def run_schedule(schedule: Schedule, allow: frozenset[str] = frozenset(),
+                 progress: Progress | None = None) -> ScheduleCurves:
+    """Simulate one schedule (``progress`` is told how far the loop is, every CHUNK updates)."""
     run = start_run(schedule, allow)
-    return run.curves(run.advance(0, run.steps))
-
-
+    return run.curves(run.advance(0, run.steps, progress))
 
 
 def simulate(specs: Spec | Iterable[Spec], allow_import: Iterable[str] | None = None) -> Curves:
@@ -385,17 +505,26 @@ def simulate(specs: Spec | Iterable[Spec], allow_import: Iterable[str] | None = 
     types may import, added to those of ``$LRPLOT_ALLOW_IMPORT``. Every schedule is checked
     before any is run."""
     spec_list = [specs] if isinstance(specs, Spec) else list(specs)
-    schedules = [(spec, s) for spec in spec_list for s in spec.schedule_list()]
     allow = allowed_imports(allow_import)
-    for spec, schedule in schedules:
-        check_allowed(spec, schedule.scheduler, allow)
-    names = [s.name for _, s in schedules]
+    check_all_allowed(spec_list, allow)
+    return combine(spec_list, [simulate_spec(spec, allow=allow) for spec in spec_list])
+
+
+def simulate_spec(spec: Spec, progress: Progress | None = None,
+                  allow: frozenset[str] = frozenset()) -> list[ScheduleCurves]:
+    """The curves of every schedule of one spec, in spec order."""
+    return [run_schedule(schedule, allow, progress) for schedule in spec.schedule_list()]
+
+
+def combine(spec_list: list[Spec], per_spec: list[list[ScheduleCurves]]) -> Curves:
+    """One Curves from the schedules of several specs (names that collide get the file stem)."""
+    names = [c.name for curves in per_spec for c in curves]
     results = []
-    for spec, schedule in schedules:
-        curves = run_schedule(schedule, allow)
-        if names.count(schedule.name) > 1:
-            curves = _renamed(curves, f"{spec.stem} / {schedule.name}")
-        results.append(curves)
+    for spec, curves_list in zip(spec_list, per_spec):
+        for curves in curves_list:
+            if names.count(curves.name) > 1:
+                curves = _renamed(curves, f"{spec.stem} / {curves.name}")
+            results.append(curves)
     title = spec_list[0].title if len(spec_list) == 1 else None
     return Curves(tuple(results), title)
 

@@ -36,3 +36,9 @@ def cli(tmp_path, monkeypatch):
         return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty curve cache (never the user's)."""
+    monkeypatch.setenv("LRPLOT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -220,7 +220,9 @@ def test_plateau_metric_csv_too_short(write_spec):
         simulate(load_spec(path))
 
 
-def test_optimizer_step_is_called_once_per_schedule_not_per_update():
+def test_optimizer_is_never_stepped():
+    # Without gradients optimizer.step() changes nothing (the == tests above against a loop that
+    # calls it every update prove it); skipping it saves the torch._dynamo import it triggers.
     calls = []
     from torch.optim.optimizer import register_optimizer_step_post_hook
 
@@ -229,7 +231,7 @@ def test_optimizer_step_is_called_once_per_schedule_not_per_update():
         simulate(parse_spec("steps: 500\nscheduler: {type: StepLR, step_size: 10}\n", "s.yaml"))
     finally:
         handle.remove()
-    assert len(calls) == 1
+    assert calls == []
 
 
 def test_no_step_order_warning(recwarn):

@@ -1,0 +1,76 @@
+"""Start-up and end-to-end process times, measured side by side in one run (medians, ratios).
+
+  help / version   ``python -m lrplot --help`` / ``--version`` (target < 0.3 s: no torch, matplotlib)
+  python           ``python -c pass``: the interpreter alone
+  floor            ``python -c "import torch, matplotlib.figure, matplotlib.backends.backend_agg"``:
+                   what any run that simulates and draws must import
+  cold             ``lrplot configs/cosine.yaml --no-cache`` (target <= 1.15 x floor)
+  cold, no fast    the same with LRPLOT_NO_FASTPATH=1 (torch._dynamo imported by the first optimizer)
+  cached           the same spec again, curves in the cache (target <= 0.35 x cold)
+
+Runs are interleaved (one of each per round) so load drifts hit all alike.
+
+    python bench/bench_startup.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "configs" / "cosine.yaml"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--spec", default=str(SPEC))
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="lrplot-bench-"))
+    cache = work / "cache"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LRPLOT_CACHE_DIR": str(cache)}
+    env.pop("LRPLOT_NO_FASTPATH", None)
+    py = sys.executable
+    lr = [py, "-m", "lrplot"]
+    plot = [*lr, args.spec, "-o", str(work / "out.png")]
+    commands = {
+        "help": (lr + ["--help"], env),
+        "version": (lr + ["--version"], env),
+        "python": ([py, "-c", "pass"], env),
+        "floor": ([py, "-c", "import torch, matplotlib.figure, matplotlib.backends.backend_agg"], env),
+        "cold": (plot + ["--no-cache"], env),
+        "cold, no fast path": (plot + ["--no-cache"], {**env, "LRPLOT_NO_FASTPATH": "1"}),
+        "cached": (plot, env),
+    }
+    subprocess.run(plot, env=env, check=True, capture_output=True)  # fills the cache, warms the disk
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(args.runs):
+        for name, (cmd, e) in commands.items():
+            t = time.perf_counter()
+            subprocess.run(cmd, env=e, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - t)
+    shutil.rmtree(work, ignore_errors=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"median of {args.runs} runs (interleaved), seconds; spec {Path(args.spec).name}")
+    for name, m in med.items():
+        spread = f"[{min(times[name]):.3f} .. {max(times[name]):.3f}]"
+        print(f"  {name:20} {m:7.3f}  {spread}")
+    print("ratios:")
+    print(f"  cold / floor                 {med['cold'] / med['floor']:.3f}   (target <= 1.15)")
+    print(f"  cached / cold                {med['cached'] / med['cold']:.3f}   (target <= 0.35)")
+    print(f"  cold no-fast-path / cold     {med['cold, no fast path'] / med['cold']:.3f}"
+          f"   (fast path saves {med['cold, no fast path'] - med['cold']:.2f} s)")
+    print(f"  help / python                {med['help'] / med['python']:.2f};  help {med['help']:.3f} s "
+          f"(target < 0.3 s), version {med['version']:.3f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+"""A disk cache of simulated curves, so re-runs that change only presentation skip torch.
+
+Changing a title, theme, size, layout or output format is the daily loop of figure makers; the
+curves do not change, and simulating them costs the torch import (seconds). Each spec's curves are
+stored under a key made of everything they depend on:
+
+- the validated spec, dumped canonically (``--set`` overrides are applied before validation, so
+  they are part of it), without ``title`` (presentation only: it is re-applied on a hit);
+- the spec file's stem (schedule names and sources derive from it);
+- the content (SHA-256) of every file the spec reads (metric CSVs);
+- the versions of lrplot, torch (read from its version.py or package metadata, without importing
+  it), numpy and Python, and the cache format.
+
+Specs naming an import-path scheduler or optimizer (a type containing ':') are never cached: the
+code behind them can change without the spec changing.
+
+Entries live in ``$LRPLOT_CACHE_DIR``, else ``$XDG_CACHE_HOME/lrplot``, else ``~/.cache/lrplot``,
+as one ``.npz`` per key (float64 arrays plus a JSON header echoing the key; no pickles), written
+atomically. An entry that cannot be read, has another format version, or does not echo the very
+key asked for is ignored and replaced: it is never trusted. Entries over :data:`MAX_ENTRY_BYTES`
+are not stored. Removing the folder is always safe.
+
+This module imports neither torch nor matplotlib; numpy only when an entry is read or written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from . import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .curves import Curves, ScheduleCurves
+    from .spec import Spec
+
+FORMAT = 1
+ENV_DIR = "LRPLOT_CACHE_DIR"
+MAX_ENTRY_BYTES = 256 * 2**20
+
+
+def cache_dir() -> Path:
+    """Where entries are stored (not created until something is written)."""
+    if os.environ.get(ENV_DIR):
+        return Path(os.environ[ENV_DIR])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lrplot"
+
+
+def _dist_version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+_VERSION_LINE = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", re.M)
+
+
+def torch_version() -> str | None:
+    """torch's version without importing torch: its ``torch/version.py`` (1 ms), else the package
+    metadata (~25 ms: it scans every installed distribution)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("torch")
+        if found is not None and found.origin:
+            m = _VERSION_LINE.search((Path(found.origin).parent / "version.py").read_text("utf-8"))
+            if m:
+                return m.group(1)
+    except (OSError, ImportError, ValueError, UnicodeDecodeError):
+        pass
+    return _dist_version("torch")
+
+
+def _types(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "type" and isinstance(v, str):
+                yield v
+            yield from _types(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _types(v)
+
+
+def _files_read(spec: Spec) -> list[Path]:
+    from .spec import MetricCsv
+
+    paths = []
+    for schedule in spec.schedule_list():
+        if isinstance(schedule.metric, MetricCsv):
+            paths.append(spec.base_dir / schedule.metric.csv)
+    return paths
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def spec_key(spec: Spec) -> dict[str, Any] | None:
+    """Everything ``spec``'s curves depend on, as JSON-able data; None when they must not be cached."""
+    data = spec.model_dump(mode="json")
+    if any(":" in t for t in _types(data)):
+        return None
+    data.pop("title", None)
+    files = []  # in schedule order; the paths themselves are in the spec
+    for path in _files_read(spec):
+        digest = _digest(path)
+        if digest is None:  # unreadable: let the simulation report it
+            return None
+        files.append(digest)
+    return {
+        "format": FORMAT,
+        "spec": data,
+        "stem": spec.stem,
+        "files": files,
+        "lrplot": __version__,
+        "torch": torch_version(),
+        "numpy": _numpy_version(),
+        "python": list(sys.version_info[:2]),
+    }
+
+
+def _numpy_version() -> str:
+    import numpy  # needed anyway, to read or write the entry
+
+    return numpy.__version__
+
+
+def _canonical(key: dict[str, Any]) -> str:
+    return json.dumps(key, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def entry_path(key: dict[str, Any], folder: Path | None = None) -> Path:
+    name = hashlib.sha256(_canonical(key).encode()).hexdigest()[:40]
+    return (folder or cache_dir()) / f"{name}.npz"
+
+
+# --- reading and writing entries ---------------------------------------------------------------
+
+def load(key: dict[str, Any], folder: Path | None = None) -> list[ScheduleCurves] | None:
+    """The cached curves for ``key``, or None when there is no sound entry."""
+    path = entry_path(key, folder)
+    if not path.is_file():
+        return None
+    try:
+        return _read(path, key)
+    except Exception:  # corrupt, truncated, foreign: never trusted, recomputed
+        return None
+
+
+def _read(path: Path, key: dict[str, Any]) -> list[ScheduleCurves] | None:
+    import numpy as np
+
+    from .curves import Event, ScheduleCurves
+
+    with np.load(path, allow_pickle=False) as archive:
+        header = json.loads(str(archive["header"][()]))
+        if header.get("format") != FORMAT or _canonical(header.get("key")) != _canonical(key):
+            return None
+        out = []
+        for s in header["schedules"]:
+            steps = s["steps"]
+            values = {}
+            for g, field, name in s["arrays"]:
+                array = archive[name]
+                if array.dtype != np.float64 or array.shape != (steps,):
+                    return None
+                values[(g, field)] = array
+            groups, fields = tuple(s["groups"]), tuple(s["fields"])
+            if set(values) != {(g, f) for g in range(len(groups)) for f in fields}:
+                return None
+            out.append(ScheduleCurves(
+                name=s["name"], scheduler=s["scheduler"], steps=steps, interval=s["interval"],
+                steps_per_epoch=s["steps_per_epoch"], groups=groups, fields=fields, values=values,
+                source=s["source"], events=tuple(Event(*e) for e in s["events"]), meta=s["meta"]))
+        return out
+
+
+def store(key: dict[str, Any], curves: list[ScheduleCurves], folder: Path | None = None) -> bool:
+    """Write an entry (atomically); False when it was not written. A cache that cannot be written
+    never fails a run."""
+    import numpy as np
+
+    arrays: dict[str, Any] = {}
+    schedules = []
+    for s in curves:
+        names = []
+        for (g, field), values in s.values.items():
+            name = f"a{len(arrays)}"
+            arrays[name] = np.ascontiguousarray(values, dtype=np.float64)
+            names.append([g, field, name])
+        schedules.append({
+            "name": s.name, "scheduler": s.scheduler, "steps": s.steps, "interval": s.interval,
+            "steps_per_epoch": s.steps_per_epoch, "groups": list(s.groups), "fields": list(s.fields),
+            "source": s.source, "events": [[e.step, e.label, e.kind] for e in s.events], "meta": s.meta,
+            "arrays": names,
+        })
+    if sum(a.nbytes for a in arrays.values()) > MAX_ENTRY_BYTES:
+        return False
+    try:
+        header = json.dumps({"format": FORMAT, "key": key, "schedules": schedules}, allow_nan=False)
+    except (TypeError, ValueError):  # meta that JSON cannot hold: do not cache
+        return False
+    path = entry_path(key, folder)
+    from .errors import LrplotError
+    from .output import write_atomic
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, lambda fh: np.savez(fh, header=np.array(header), **arrays))
+    except (OSError, LrplotError):
+        return False
+    return True
+
+
+# --- the library entry point ----------------------------------------------------------------------
+
+def simulate_cached(specs: Spec | Iterable[Spec], use_cache: bool = True,
+                    progress: Callable[[str, int, int], None] | None = None,
+                    allow_import: Iterable[str] | None = None) -> Curves:
+    """Like :func:`lrplot.simulate.simulate`, reading each spec's curves from the cache when an
+    entry for exactly this spec, its input files and these versions exists, and storing them
+    otherwise. With ``use_cache=False`` the cache is neither read nor written. Import-path
+    schedules are never cached (their code is not part of the key)."""
+    from .imports import allowed_imports, check_all_allowed
+    from .spec import Spec
+
+    spec_list = [specs] if isinstance(specs, Spec) else list(specs)
+    allow = allowed_imports(allow_import)
+    check_all_allowed(spec_list, allow)  # before anything runs or is read from the cache
+    per_spec = []
+    for spec in spec_list:
+        try:
+            key = spec_key(spec) if use_cache else None
+        except (TypeError, ValueError):  # a value the key cannot hold: simulate, do not cache
+            key = None
+        curves = load(key) if key is not None else None
+        if curves is None:
+            from .simulate import simulate_spec
+
+            curves = simulate_spec(spec, progress, allow)
+            if key is not None:
+                store(key, curves)
+        per_spec.append(curves)
+    from .simulate import combine
+
+    return combine(spec_list, per_spec)

@@ -1,0 +1,226 @@
+"""The curve cache: a hit gives the very same curves, anything that could change them misses,
+and a damaged or foreign entry is never trusted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrplot import cache
+from lrplot.cache import simulate_cached, spec_key
+from lrplot.curves import Curves
+from lrplot.simulate import simulate
+from lrplot.spec import load_spec, parse_spec
+from tests.conftest import ROOT
+
+SPEC = """
+title: Warmup then cosine
+steps: 120
+optimizer: {type: AdamW, lr: 0.001}
+param_groups: [{name: body}, {name: head, lr: 0.01}]
+fields: [lr, betas]
+scheduler:
+  type: SequentialLR
+  milestones: [20]
+  schedulers:
+    - {type: LinearLR, start_factor: 0.1, total_iters: 20}
+    - {type: CosineAnnealingLR, T_max: 100}
+"""
+
+
+def same(a: Curves, b: Curves) -> bool:
+    if a.title != b.title or len(a.schedules) != len(b.schedules):
+        return False
+    for x, y in zip(a.schedules, b.schedules):
+        plain = lambda s: {k: v for k, v in vars(s).items() if k != "values"}  # noqa: E731
+        if plain(x) != plain(y) or x.values.keys() != y.values.keys():
+            return False
+        for k in x.values:
+            if x.values[k].dtype != y.values[k].dtype or not np.array_equal(x.values[k], y.values[k]):
+                return False
+    return True
+
+
+def entries() -> list[Path]:
+    folder = cache.cache_dir()
+    return sorted(folder.glob("*.npz")) if folder.is_dir() else []
+
+
+@pytest.fixture
+def spec_file(write_spec):
+    return write_spec(SPEC, "warm.yaml")
+
+
+def no_simulation(monkeypatch):
+    import lrplot.simulate
+
+    def fail(spec, progress=None):
+        raise AssertionError("simulated although the curves are cached")
+
+    monkeypatch.setattr(lrplot.simulate, "simulate_spec", fail)
+
+
+def test_hit_returns_identical_curves_without_simulating(spec_file, monkeypatch):
+    first = simulate_cached(load_spec(spec_file))
+    assert same(first, simulate(load_spec(spec_file)))
+    assert len(entries()) == 1
+    no_simulation(monkeypatch)
+    second = simulate_cached(load_spec(spec_file))
+    assert same(second, first)
+
+
+def test_title_is_presentation_only(spec_file, monkeypatch):
+    simulate_cached(load_spec(spec_file))
+    spec_file.write_text(SPEC.replace("Warmup then cosine", "Another title"))
+    no_simulation(monkeypatch)
+    assert simulate_cached(load_spec(spec_file)).title == "Another title"
+
+
+def test_key_changes_with_the_spec_and_overrides(spec_file):
+    base = spec_key(load_spec(spec_file))
+    assert spec_key(load_spec(spec_file, ["scheduler.schedulers[1].T_max=90"])) != base
+    assert spec_key(load_spec(spec_file, ["steps=121"])) != base
+    assert spec_key(load_spec(spec_file, ["optimizer.lr=1"])) != base
+    # torch receives pass-through options as typed: an int and a float are different inputs
+    as_int = spec_key(load_spec(spec_file, ["scheduler.schedulers[1].eta_min=0"]))
+    as_float = spec_key(load_spec(spec_file, ["scheduler.schedulers[1].eta_min=0.0"]))
+    assert cache.entry_path(as_int) != cache.entry_path(as_float)  # (0 == 0.0 in Python, not in the key)
+    assert spec_key(load_spec(spec_file)) == base
+
+
+def test_key_changes_with_versions(spec_file, monkeypatch):
+    base = spec_key(load_spec(spec_file))
+    monkeypatch.setattr(cache, "__version__", "9.9.9")
+    assert spec_key(load_spec(spec_file)) != base
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "torch_version", lambda: "2.99.0")
+    assert spec_key(load_spec(spec_file)) != base
+
+
+def test_torch_version_is_read_without_importing_torch():
+    code = ("import sys; from lrplot import cache; "
+            "print(cache.torch_version(), cache._dist_version('torch'), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
+    import torch
+
+    assert out == [torch.__version__, torch.__version__, "False"]
+
+
+def test_torch_version_falls_back_to_metadata(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    import torch
+
+    assert cache.torch_version() == torch.__version__
+
+
+def test_metric_csv_content_is_part_of_the_key(write_spec):
+    csv = write_spec("step,loss\n" + "".join(f"{i},{1 / (1 + i)}\n" for i in range(30)), "loss.csv")
+    path = write_spec("steps: 30\nmetric: {csv: loss.csv}\nscheduler: {type: ReduceLROnPlateau, patience: 1}\n",
+                      "plateau.yaml")
+    first = simulate_cached(load_spec(path))
+    key = spec_key(load_spec(path))
+    csv.write_text("step,loss\n" + "".join(f"{i},1.0\n" for i in range(30)))  # a plateau from the start
+    assert spec_key(load_spec(path)) != key
+    second = simulate_cached(load_spec(path))
+    assert same(second, simulate(load_spec(path)))
+    assert not np.array_equal(first.schedules[0].values[(0, "lr")], second.schedules[0].values[(0, "lr")])
+
+
+def test_import_path_schedulers_are_never_cached():
+    spec = parse_spec("steps: 10\nscheduler: {type: 'mypkg.sched:Warmup', warmup: 3}\n", "s.yaml")
+    assert spec_key(spec) is None
+    spec = parse_spec("steps: 10\noptimizer: {type: 'mypkg:Opt'}\nscheduler: {type: StepLR, step_size: 2}\n",
+                      "s.yaml")
+    assert spec_key(spec) is None
+
+
+def _only_entry() -> Path:
+    (path,) = entries()
+    return path
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "format", "key echo", "wrong shape"])
+def test_damaged_or_foreign_entries_are_ignored_and_replaced(spec_file, damage):
+    truth = simulate(load_spec(spec_file))
+    simulate_cached(load_spec(spec_file))
+    path = _only_entry()
+    data = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"not an npz file at all")
+    elif damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+        header = json.loads(str(arrays["header"][()]))
+        if damage == "format":
+            header["format"] = cache.FORMAT + 1
+        elif damage == "key echo":  # e.g. a hash collision or an entry copied from elsewhere
+            header["key"]["spec"]["steps"] = 7
+        else:
+            arrays["a0"] = arrays["a0"][:-1]
+        arrays["header"] = np.array(json.dumps(header))
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+    got = simulate_cached(load_spec(spec_file))
+    assert same(got, truth)
+    assert cache.load(spec_key(load_spec(spec_file))) is not None  # rewritten as a sound entry
+
+
+def _poison(spec_file) -> None:
+    """Rewrite the entry with other values but the right key: only a cache read can yield them."""
+    key = spec_key(load_spec(spec_file))
+    curves = cache.load(key)
+    for values in curves[0].values.values():
+        values[:] = 0.5
+    assert cache.store(key, curves)
+
+
+def test_no_cache_flag_bypasses_the_cache(spec_file, cli, tmp_path):
+    assert cli(spec_file, "-o", tmp_path / "a.png", "--data", tmp_path / "a.csv", "-q").exit_code == 0
+    _poison(spec_file)
+    assert cli(spec_file, "-o", tmp_path / "b.png", "--data", tmp_path / "b.csv", "-q").exit_code == 0
+    assert cli(spec_file, "-o", tmp_path / "c.png", "--data", tmp_path / "c.csv", "-q", "--no-cache").exit_code == 0
+    a, b, c = ((tmp_path / f"{n}.csv").read_text() for n in "abc")
+    assert b != a and c == a  # b read the (poisoned) entry, c simulated
+
+
+def test_no_cache_writes_nothing(spec_file, cli, tmp_path):
+    assert cli(spec_file, "-o", tmp_path / "a.png", "-q", "--no-cache").exit_code == 0
+    assert entries() == []
+
+
+def test_unwritable_cache_does_not_fail_the_run(spec_file, monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv(cache.ENV_DIR, str(blocker / "cache"))  # a folder under a file: cannot exist
+    assert same(simulate_cached(load_spec(spec_file)), simulate(load_spec(spec_file)))
+
+
+def test_cache_folder_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv(cache.ENV_DIR)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache.cache_dir() == tmp_path / "lrplot"
+
+
+def test_a_hit_does_not_import_torch(spec_file, tmp_path):
+    # the process is the subject: a second run whose curves are cached must not pay for torch
+    simulate_cached(load_spec(spec_file))
+    code = ("import sys; from lrplot.cli import app; "
+            f"code = app([{str(spec_file)!r}, '-o', {str(tmp_path / 'x.png')!r}, '-q'], standalone_mode=False); "
+            "print(code, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.split()[-2:] == ["0", "False"], out.stderr
+    assert (tmp_path / "x.png").stat().st_size > 0
