@@ -110,6 +110,10 @@ def reporting(debug: bool) -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("lrplot: interrupted", err=True)
         raise typer.Exit(130) from None
+    except BrokenPipeError:  # the reader of our output went away (| head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(141) from None
     except (typer.Exit, _ClickException):
         raise
     except Exception as exc:  # a bug in lrplot, not in the input
@@ -171,16 +175,14 @@ def load_specs(paths: list[Path], overrides: list[str] | None) -> list[Any]:
     return [load_spec(p, overrides or ()) for p in paths]
 
 
-def default_output(paths: list[Path], suffix: str = ".png") -> Path:
-    stems = list(dict.fromkeys(p.stem for p in paths))
-    return Path("_vs_".join(stems)[:120] + suffix)
-
-
 @app.command(DEFAULT_COMMAND)
 def plot(
     specs: SpecsArg,
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", help="Figure file: .png, .svg or .pdf [default: SPEC stem + .png in the current folder].",
+        show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option(
+        "--format", help="png | svg | pdf: the format for -o - (standard output); otherwise the suffix decides.",
         show_default=False)] = None,
     data: Annotated[Optional[Path], typer.Option(
         "--data", help="Also write the numbers: .csv (schedule,group,field,step,value) or .json.")] = None,
@@ -207,24 +209,16 @@ def plot(
 ) -> None:
     """Simulate the schedules of SPEC files and draw them into one figure."""
     with reporting(debug):
-        from .output import DATA_SUFFIXES, FIGURE_SUFFIXES, check_target
+        import sys
 
-        if theme not in ("light", "dark", "both"):
-            raise UsageError(f"--theme {theme}: use light, dark or both (or --style for any matplotlib style)")
-        target = output or default_output(specs)
-        targets = [target]
-        themes = [style or theme]
-        if theme == "both" and style is None:
-            themes = ["light", "dark"]
-            targets = [target.with_suffix(f".light{target.suffix}"), target.with_suffix(f".dark{target.suffix}")]
-        for t in targets:
-            check_target(t, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
-        if data is not None:
-            check_target(data, DATA_SUFFIXES, "data", protected=tuple(specs))
+        from .output import DATA_SUFFIXES, check_target, plan_figures
         from .render import RenderOptions, style_path
 
-        for th in themes:
-            style_path(th)
+        figures = plan_figures(output, specs, theme, style, fmt, stdout_is_tty=sys.stdout.isatty())
+        if data is not None:
+            check_target(data, DATA_SUFFIXES, "data", protected=tuple(specs))
+        for figure in figures:
+            style_path(figure.theme)
         options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=_parse_size(size), dpi=dpi,
                                 legend=not no_legend, annotate=_parse_annotate(annotate))
 
@@ -235,17 +229,24 @@ def plot(
         with terminal_progress() as progress:
             curves = simulate_cached(loaded, use_cache=not no_cache, progress=progress,
                                      allow_import=_allowed(allow_import))
+        for series, first, count in curves.nonfinite():
+            typer.echo(f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN "
+                       f"or infinite at {count} step(s), first at step {first}; drawn where finite", err=True)
         if data is not None:
             write_data(curves, data)
         from dataclasses import replace
 
-        from .render import render_to_file
+        from .render import render_to_file, render_to_stream
 
-        for th, t in zip(themes, targets):
-            render_to_file(curves, t, replace(options, theme=th))
-            typer.echo(str(t))
+        for figure in figures:
+            opts = replace(options, theme=figure.theme)
+            if figure.path is None:
+                render_to_stream(curves, typer.get_binary_stream("stdout"), figure.fmt, opts)
+            else:
+                render_to_file(curves, figure.path, opts)
+                typer.echo(str(figure.path))
         if data is not None:
-            typer.echo(str(data))
+            typer.echo(str(data), err=figures[0].path is None)
         if not quiet:
             print_summary(curves)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable
 
@@ -15,6 +16,52 @@ from .errors import OutputError, UsageError
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 DATA_SUFFIXES = (".csv", ".json")
+THEME_CHOICES = ("light", "dark", "both")
+
+
+@dataclass(frozen=True)
+class FigureTarget:
+    """One figure to write: a file, or standard output (``path`` None) in ``fmt``."""
+
+    path: Path | None
+    theme: str
+    fmt: str  # png | svg | pdf
+
+    def __str__(self) -> str:
+        return "-" if self.path is None else str(self.path)
+
+
+def plan_figures(output: Path | None, specs: list[Path], theme: str, style: str | None,
+                 fmt: str | None, stdout_is_tty: bool) -> list[FigureTarget]:
+    """The figures a plot writes, checked before any work: the default name, ``-`` for standard
+    output, ``--theme both`` writing NAME.light.EXT and NAME.dark.EXT."""
+    if theme not in THEME_CHOICES:
+        raise UsageError(f"--theme {theme}: use light, dark or both (or --style for any matplotlib style)")
+    if fmt is not None and f".{fmt}" not in FIGURE_SUFFIXES:
+        raise UsageError(f"--format {fmt}: use png, svg or pdf")
+    themes = ["light", "dark"] if theme == "both" and style is None else [style or theme]
+    if output is not None and str(output) == "-":
+        fmt = fmt or "png"
+        if len(themes) > 1:
+            raise UsageError("--theme both writes two files; it cannot write to standard output")
+        if stdout_is_tty and fmt != "svg":
+            raise UsageError(f"refusing to write a binary {fmt.upper()} figure to the terminal",
+                             hint="redirect it (> fig.png), or use -o FILE")
+        return [FigureTarget(None, themes[0], fmt)]
+    target = output or default_output(specs, f".{fmt}" if fmt else ".png")
+    if fmt is not None and target.suffix.lower() != f".{fmt}":
+        raise UsageError(f"--format {fmt} does not match the output name {target}",
+                         hint="leave --format out; the format comes from the suffix")
+    paths = [target] if len(themes) == 1 else [target.with_suffix(f".{t}{target.suffix}") for t in themes]
+    for path in paths:
+        check_target(path, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
+    return [FigureTarget(p, t, p.suffix.lower()[1:]) for p, t in zip(paths, themes)]
+
+
+def default_output(paths: list[Path], suffix: str = ".png") -> Path:
+    """``cosine.png`` for one spec, ``cosine_vs_step.png`` for several, in the current folder."""
+    stems = list(dict.fromkeys(p.stem for p in paths))
+    return Path("_vs_".join(stems)[:120] + suffix)
 
 
 def check_target(path: Path, suffixes: tuple[str, ...], what: str, protected: tuple[Path, ...] = ()) -> None:

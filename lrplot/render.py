@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
@@ -333,19 +333,26 @@ _METADATA = {
 }
 
 
-def save_figure(fig: Figure, path: str | Path, *, dpi: int | None = None) -> Path:
-    """Save ``fig`` to ``path`` (format from the suffix) atomically and deterministically."""
+_SAVE_RC = {"svg.hashsalt": "lrplot", "path.simplify": False, "svg.fonttype": "path", "pdf.fonttype": 42}
+
+
+def write_figure(fig: Figure, fh: IO[bytes], fmt: str, *, dpi: int | None = None) -> None:
+    """Write ``fig`` as ``fmt`` (png, svg, pdf) to a binary stream, with no date, id or software
+    stamp, so the bytes are the same on every run."""
     import matplotlib
 
+    with matplotlib.rc_context(_SAVE_RC):
+        fig.savefig(fh, format=fmt, dpi=dpi or fig.dpi, metadata=_METADATA[f".{fmt}"])
+
+
+def save_figure(fig: Figure, path: str | Path, *, dpi: int | None = None) -> Path:
+    """Save ``fig`` to ``path`` (format from the suffix) atomically and deterministically."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FIGURE_SUFFIXES:
         raise UsageError(f"{path}: unknown figure format '{path.suffix or '(none)'}'",
                          hint=f"use one of {', '.join(FIGURE_SUFFIXES)}")
-    rc = {"svg.hashsalt": "lrplot", "path.simplify": False, "svg.fonttype": "path", "pdf.fonttype": 42}
-    with matplotlib.rc_context(rc):
-        write_atomic(path, lambda fh: fig.savefig(fh, format=suffix[1:], dpi=dpi or fig.dpi,
-                                                  metadata=_METADATA[suffix]))
+    write_atomic(path, lambda fh: write_figure(fig, fh, suffix[1:], dpi=dpi))
     return path
 
 
@@ -357,6 +364,16 @@ def render_to_file(curves: Curves, path: str | Path, options: RenderOptions | No
     with matplotlib.style.context(style_path(opts.theme)):
         fig = _draw(curves, None, opts) if _validate(curves, opts) else None
         return save_figure(fig, path, dpi=opts.dpi)
+
+
+def render_to_stream(curves: Curves, fh: IO[bytes], fmt: str, options: RenderOptions | None = None) -> None:
+    """Render and write to a binary stream (``-o -``)."""
+    import matplotlib.style
+
+    opts = options or RenderOptions()
+    with matplotlib.style.context(style_path(opts.theme)):
+        fig = _draw(curves, None, opts) if _validate(curves, opts) else None
+        write_figure(fig, fh, fmt, dpi=opts.dpi)
 
 
 def _validate(curves: Curves, opts: RenderOptions) -> bool:

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +188,33 @@ def test_python_dash_m(tmp_path):
 def test_installed_script(tmp_path):
     out = subprocess.run(["lrplot", "--version"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.startswith("lrplot ")
+
+
+def test_figure_to_standard_output(cli, tmp_path):
+    result = cli(COSINE, "-o", "-", "--format", "svg", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("<?xml") and "<svg" in result.stdout
+    assert not list(tmp_path.glob("*.svg"))
+    png = cli(COSINE, "-o", "-", "-q")  # CliRunner's stdout is not a terminal
+    assert png.exit_code == 0 and png.stdout_bytes.startswith(b"\x89PNG")
+
+
+def test_binary_figure_to_a_terminal_is_refused(tmp_path):
+    from lrplot.errors import UsageError
+    from lrplot.output import plan_figures
+
+    with pytest.raises(UsageError, match="refusing to write a binary PNG figure to the terminal"):
+        plan_figures(Path("-"), [COSINE], "light", None, None, stdout_is_tty=True)
+    (svg,) = plan_figures(Path("-"), [COSINE], "light", None, "svg", stdout_is_tty=True)
+    assert svg.path is None and svg.fmt == "svg"
+    with pytest.raises(UsageError, match="--format pdf does not match the output name out.png"):
+        plan_figures(Path("out.png"), [COSINE], "light", None, "pdf", stdout_is_tty=False)
+
+
+def test_nan_values_are_reported_and_still_drawn(cli, write_spec, tmp_path):
+    path = write_spec('steps: 6\nscheduler: {type: LambdaLR, lr_lambda: "inf * 0 if epoch > 2 else 1"}\n')
+    result = cli(path.name, "-o", "n.svg", "-q")
+    assert result.exit_code == 0
+    assert result.stderr == ("lrplot: warning: 'spec' lr of group 0 is NaN or infinite at 3 step(s), first at "
+                             "step 3; drawn where finite\n")
+    assert (tmp_path / "n.svg").stat().st_size > 1000
