@@ -116,12 +116,18 @@ ARG_VALUES = ["out.png", "out.svg", "out.csv", "out.json", "out.txt", "missing/o
               "scheduler.T_max=5", "steps=-1", "nope=1", "=", "ggplot", "x.mplstyle"]
 
 
+COMMANDS = [[], ["check"], ["state", "--at", "3"], ["resume", "--at", "3"]]
+EXTRA = ["--at", "0", "999", "--json", "--strict", "--ignore", "jump", "jmp", "--method", "full", "--allow-import",
+         "transformers"]
+
+
 @settings(max_examples=CLI_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.sampled_from(OPTIONS + ARG_VALUES), max_size=5), st.sampled_from(["cosine", "step", "compare"]))
-def test_mutated_command_lines_fail_cleanly_or_work(cli, args, stem):
+@given(st.sampled_from(COMMANDS), st.lists(st.sampled_from(OPTIONS + ARG_VALUES + EXTRA), max_size=5),
+       st.sampled_from(["cosine", "step", "compare", "onecycle", "plateau_loss"]))
+def test_mutated_command_lines_fail_cleanly_or_work(cli, command, args, stem):
     with time_limit(60):
-        result = cli(CONFIGS / f"{stem}.yaml", *args)
-    assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.stderr)
+        result = cli(*command, CONFIGS / f"{stem}.yaml", *args)
+    assert result.exit_code in (0, 1, 2), (command, args, result.exit_code, result.stderr)
     if result.exit_code:
         lines = [line for line in result.stderr.splitlines() if not line.startswith("lrplot: warning:")]
         assert len(lines) == 1 and "internal error" not in lines[0], (args, result.stderr)
