@@ -382,3 +382,8 @@ def _validate(curves: Curves, opts: RenderOptions) -> bool:
     if opts.x not in ("step", "epoch"):
         raise UsageError(f"unknown x unit '{opts.x}'", hint="use step or epoch")
     return True
+
+
+from ._callable import make_callable  # noqa: E402  (lrplot.render(...) calls render())
+
+make_callable(__name__)

@@ -533,3 +533,8 @@ def _renamed(curves: ScheduleCurves, name: str) -> ScheduleCurves:
     from dataclasses import replace
 
     return replace(curves, name=name)
+
+
+from ._callable import make_callable  # noqa: E402  (lrplot.simulate(...) calls simulate())
+
+make_callable(__name__)

@@ -218,3 +218,34 @@ def test_nan_values_are_reported_and_still_drawn(cli, write_spec, tmp_path):
     assert result.stderr == ("lrplot: warning: 'spec' lr of group 0 is NaN or infinite at 3 step(s), first at "
                              "step 3; drawn where finite\n")
     assert (tmp_path / "n.svg").stat().st_size > 1000
+
+
+def test_spec_named_check_is_reachable_as_dot_slash(cli, tmp_path):
+    (tmp_path / "check").write_text(COSINE.read_text())
+    result = cli("./check", "-o", "c.svg", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "c.svg\n"
+    assert cli("check", "./check").stdout.splitlines()[-1].startswith("1 schedule(s) checked")
+
+
+def test_presentation_options(cli, tmp_path):
+    import struct
+
+    result = cli(COSINE, "-o", "small.png", "--size", "4x3", "--dpi", "100", "--title", "Mine", "--no-legend", "-q")
+    assert result.exit_code == 0, result.stderr
+    width, height = struct.unpack(">II", (tmp_path / "small.png").read_bytes()[16:24])
+    assert (width, height) == (400, 300)
+    style = tmp_path / "mine.mplstyle"
+    style.write_text("axes.facecolor: 123456\n")
+    for name in ("ggplot", str(style)):
+        assert cli(COSINE, "-o", "s.svg", "--style", name, "-q").exit_code == 0
+    assert "#123456" in (tmp_path / "s.svg").read_text()
+
+
+def test_library_api_is_importable_from_the_package(tmp_path):
+    import lrplot
+
+    curves = lrplot.simulate(lrplot.load_spec(COSINE))
+    fig = lrplot.render(curves, title="API")
+    assert fig._suptitle.get_text() == "API"
+    assert lrplot.save_figure(fig, tmp_path / "api.svg").exists()

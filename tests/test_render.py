@@ -68,6 +68,8 @@ def test_log_y_and_epoch_axis():
     fig = render(curves, log_y=True, x="epoch")
     ax = fig.axes[0]
     assert ax.get_yscale() == "log" and ax.get_xlabel() == "epoch"
+    (top,) = [c for c in ax.child_axes if c.get_gid() == "secondary-x"]
+    assert top.get_xlabel() == "step"
     (line,) = series_lines(ax).values()
     assert line.get_xdata()[10] == 1.0
 
