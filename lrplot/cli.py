@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
-from .errors import LrplotError, UsageError
+from .errors import LrplotError, UsageError, first_line
 
 DEFAULT_COMMAND = "plot"
 INTERNAL_ERROR = 70
@@ -88,7 +88,7 @@ def _root(
 
 def _warning_line(message: Any, category: type, filename: str, lineno: int, file: Any = None,
                   line: Any = None) -> None:
-    text = str(message).strip().splitlines()[0] if str(message).strip() else category.__name__
+    text = first_line(message, category.__name__)
     print(f"lrplot: warning: {text}", file=sys.stderr)
 
 

@@ -26,6 +26,12 @@ class Location:
         return f"{self.path}:{self.line}:{self.col}"
 
 
+def first_line(obj: object, default: str = "") -> str:
+    """The first line of ``str(obj)`` (an exception's or a warning's message), or ``default``."""
+    text = str(obj).strip()
+    return text.splitlines()[0] if text else default
+
+
 class LrplotError(Exception):
     """Base class: something the user can fix. ``exit_code`` is what the CLI exits with."""
 

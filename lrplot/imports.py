@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import ImportNotAllowedError, Location, MissingLibraryError, SpecError
+from .errors import ImportNotAllowedError, Location, MissingLibraryError, SpecError, first_line
 from .spec import SchedulerSpec, Spec, did_you_mean
 
 ENV_VAR = "LRPLOT_ALLOW_IMPORT"
@@ -132,7 +132,7 @@ def _run_error(spec: Spec, exc: BaseException, what: str, where: tuple, file: Pa
     """An exception raised by imported code, located at its innermost frame in ``file`` if any."""
     import traceback
 
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    message = first_line(exc)
     text = f"{what}: {type(exc).__name__}{': ' + message if message else ''}"
     if file is not None:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == file]

@@ -30,7 +30,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .curves import Curves, Event, ScheduleCurves
-from .errors import LrplotError, UsageError
+from .errors import LrplotError, UsageError, first_line
 from .spec import Schedule
 
 METHODS = ("full", "scheduler-only", "last_epoch")
@@ -151,7 +151,7 @@ def _rebuild(schedule: Schedule, method: str, calls: int, saved_opt: dict, saved
 def _first_error_line(exc: BaseException) -> str:
     if isinstance(exc, LrplotError):
         return exc.message
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = first_line(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -13,7 +13,7 @@ import inspect
 import math
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import SpecError
+from .errors import SpecError, first_line
 from .expr import compile_expression
 from .imports import is_import_path, resolve_import
 from .spec import MAX_STEPS, SchedulerSpec, Spec, did_you_mean
@@ -154,7 +154,7 @@ def construct(spec: Spec, fn: Callable[..., Any], name: str, path: tuple, optimi
         raise spec.error(f"{name} could not be built: missing {key}", path) from None
     except (ValueError, TypeError, IndexError, ZeroDivisionError, AttributeError,
             RuntimeError, OverflowError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc, type(exc).__name__)
         raise spec.error(f"{name} rejected its arguments: {message}", path) from None
 
 
@@ -225,7 +225,7 @@ def build_imported(spec: Spec, sched: SchedulerSpec, optimizer: Any, allow: froz
             raise spec.error(f"{name} could not be built: {key}", path,
                              hint="a scheduled field must be in the optimizer's param groups") from None
         except Exception as exc:  # noqa: BLE001 - third-party code may raise anything
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            message = first_line(exc)
             kind = "" if isinstance(exc, (ValueError, TypeError)) else f"{type(exc).__name__}: "
             raise spec.error(f"{name} rejected its arguments: {kind}{message or type(exc).__name__}",
                              path) from None

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from .curves import Curves, Event, ScheduleCurves
-from .errors import Location, SpecError
+from .errors import Location, SpecError, first_line
 from .expr import compile_expression
 from .imports import allowed_imports, check_all_allowed
 from .protocols import LIBRARY_DRIVEN, PLATEAU, TIMM, describe, library_calls, protocol_of
@@ -289,7 +289,7 @@ def run_loop(step: Callable[[], Any], dicts: list[dict], keys: list[str], start:
     except SpecError:
         raise
     except (ValueError, ZeroDivisionError, OverflowError, RuntimeError, IndexError, KeyError, TypeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc, type(exc).__name__)
         if isinstance(exc, OverflowError):
             message = f"numeric overflow ({message})"
         raise schedule.spec.error(f"{schedule.scheduler.type} failed at step {t}: {message}",
@@ -318,7 +318,7 @@ def library_loop(after_update: Callable[[int], Any] | None, after_epoch: Callabl
     except SpecError:
         raise
     except Exception as exc:  # noqa: BLE001 - third-party code may raise anything
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        message = first_line(exc)
         raise schedule.spec.error(f"{schedule.scheduler.type} failed after update {t + 1}: "
                                   f"{type(exc).__name__}{': ' + message if message else ''}",
                                   schedule.scheduler.path, hint="run with --debug for the traceback") from None
