@@ -179,7 +179,8 @@ def load_specs(paths: list[Path], overrides: list[str] | None) -> list[Any]:
 def plot(
     specs: SpecsArg,
     output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", help="Figure file: .png, .svg or .pdf [default: SPEC stem + .png in the current folder].",
+        "-o", "--output", help="Figure file: .png, .svg or .pdf (default: the SPEC's stem + .png in the current folder; "
+             "- for standard output).",
         show_default=False)] = None,
     fmt: Annotated[Optional[str], typer.Option(
         "--format", help="png | svg | pdf: the format for -o - (standard output); otherwise the suffix decides.",
@@ -191,7 +192,7 @@ def plot(
         "--layout", help="overlay | grid (a panel per schedule) | fields (a row per field) | groups | auto.")] = "auto",
     x: Annotated[str, typer.Option("--x", help="x axis unit: step | epoch (needs steps_per_epoch).")] = "step",
     log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
-    title: Annotated[Optional[str], typer.Option("--title", help="Figure title [default: the spec's title].")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", help="Figure title (default: the spec's title).")] = None,
     theme: Annotated[str, typer.Option("--theme", help="light | dark | both (writes NAME.light.EXT and NAME.dark.EXT).")] = "light",
     style: Annotated[Optional[str], typer.Option(
         "--style", help="Any matplotlib style name or .mplstyle file (instead of --theme).")] = None,
@@ -364,7 +365,7 @@ def resume(
     specs: SpecsArg,
     at: AtOpt,
     method: Annotated[Optional[list[str]], typer.Option(
-        "--method", help="full | scheduler-only | last_epoch (repeatable) [default: all three].")] = None,
+        "--method", help="full | scheduler-only | last_epoch (repeatable; default: all three).")] = None,
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", help="Draw the uninterrupted and the differing resumed curves (.png/.svg/.pdf).")] = None,
     json_: JsonOpt = False,
