@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import __version__
+from .imports import is_import_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .curves import Curves, ScheduleCurves
@@ -111,7 +112,7 @@ def _digest(path: Path) -> str | None:
 def spec_key(spec: Spec) -> dict[str, Any] | None:
     """Everything ``spec``'s curves depend on, as JSON-able data; None when they must not be cached."""
     data = spec.model_dump(mode="json")
-    if any(":" in t for t in _types(data)):
+    if any(is_import_path(t) for t in _types(data)):
         return None
     data.pop("title", None)
     files = []  # in schedule order; the paths themselves are in the spec

@@ -21,7 +21,9 @@ import numpy as np
 
 from . import summary
 from .curves import ScheduleCurves
+from .schedulers import Phase, int_or_none, phases, resumed_steps
 from .spec import Schedule, SchedulerSpec
+from .summary import steps_text
 
 LEVELS = ("error", "warning")
 JUMP_THRESHOLD = summary.JUMP_THRESHOLD  # a step that moves the value by more than this fraction of its peak
@@ -72,21 +74,6 @@ def rule(rule_id: str, level: str, summary: str) -> Callable:
 
 # --- what the spec declares ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Phase:
-    """A leaf scheduler and the updates [start, end) it drives (SequentialLR children take turns;
-    ChainedScheduler children all drive the whole run)."""
-
-    spec: SchedulerSpec
-    start: int
-    end: int
-    handoff: bool  # starts at a SequentialLR milestone
-
-
-def _int(v: Any) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
-
-
 def option(sched: SchedulerSpec, name: str) -> Any:
     """The spec's value of ``name``, else the torch class's default (read from its signature)."""
     if name in sched.options:
@@ -113,20 +100,12 @@ class Context:
         self.curves = curves
         self.scale = (schedule.steps_per_epoch or 1) if schedule.interval == "epoch" else 1
         self.location = str(schedule.spec.locate(schedule.scheduler.path))
-        self.phases = list(self._phases(schedule.scheduler, 0, curves.steps, False))
-
-    def _phases(self, sched: SchedulerSpec, start: int, end: int, handoff: bool) -> Iterator[Phase]:
-        if sched.type == "SequentialLR" and sched.schedulers:
-            milestones = [m for m in (sched.options.get("milestones") or []) if _int(m) is not None]
-            bounds = [start] + [start + m * self.scale for m in milestones] + [end]
-            for i, child in enumerate(sched.schedulers):
-                if i + 1 < len(bounds) and bounds[i] < end:
-                    yield from self._phases(child, bounds[i], min(bounds[i + 1], end), i > 0)
-        elif sched.type == "ChainedScheduler" and sched.schedulers:
-            for child in sched.schedulers:
-                yield from self._phases(child, start, end, handoff)
-        else:
-            yield Phase(sched, start, end, handoff)
+        steps = curves.steps
+        # the phases in optimizer updates, cut to the run
+        self.phases = [
+            Phase(p.spec, p.start * self.scale, steps if p.end is None else min(p.end * self.scale, steps), p.handoff)
+            for p in phases(schedule.scheduler) if p.start * self.scale < steps
+        ]
 
     def finding(self, rule_id: str, level: str, group: int | None, field: str | None, step: int | None,
                 values: tuple[float, ...], message: str) -> Finding:
@@ -193,28 +172,24 @@ class Context:
             return float(value) if isinstance(value, (int, float)) and value < base else None
         return None
 
-    def resumed(self, sched: SchedulerSpec) -> int:
-        value = _int(sched.options.get("last_epoch", -1))
-        return value + 1 if value is not None and value >= 0 else 0
-
     def declared_jumps(self) -> set[int]:
         """Updates where the spec itself asks for a discontinuity (StepLR boundaries, MultiStepLR
         milestones, the end of ConstantLR, the restarts of CosineAnnealingWarmRestarts)."""
         out: set[int] = set()
         for p in self.phases:
-            s, o, done = p.spec, p.spec.options, self.resumed(p.spec)
+            s, o, done = p.spec, p.spec.options, resumed_steps(p.spec)
             at = lambda n: p.start + (n - done) * self.scale  # noqa: E731 - scheduler step n -> update
-            if s.type == "StepLR" and _int(o.get("step_size")):
+            if s.type == "StepLR" and int_or_none(o.get("step_size")):
                 out.update(at(n) for n in range(o["step_size"], done + (p.end - p.start) // self.scale + 1,
                                                    o["step_size"]))
             elif s.type == "MultiStepLR":
-                out.update(at(m) for m in o.get("milestones") or [] if _int(m) is not None)
+                out.update(at(m) for m in o.get("milestones") or [] if int_or_none(m) is not None)
             elif s.type == "ConstantLR":
-                total = _int(option(s, "total_iters"))
+                total = int_or_none(option(s, "total_iters"))
                 if total is not None:
                     out.add(at(total))
-            elif s.type == "CosineAnnealingWarmRestarts" and _int(o.get("T_0")):
-                t, mult, n = o["T_0"], _int(option(s, "T_mult")) or 1, 0
+            elif s.type == "CosineAnnealingWarmRestarts" and int_or_none(o.get("T_0")):
+                t, mult, n = o["T_0"], int_or_none(option(s, "T_mult")) or 1, 0
                 while n + t < done + (p.end - p.start) // self.scale + 1 and t > 0:
                     n += t
                     out.add(at(n))
@@ -229,11 +204,6 @@ class Context:
                 yield g, self.curves.values[(g, "lr")]
 
 
-def _steps_text(steps: list[int], limit: int = 5) -> str:
-    shown = ", ".join(str(s) for s in steps[:limit])
-    return shown + (f" (+{len(steps) - limit} more)" if len(steps) > limit else "")
-
-
 # --- the rules ------------------------------------------------------------------------------------
 
 @rule("nan-inf", "error", "a value is NaN or infinite")
@@ -243,7 +213,7 @@ def _nan_inf(ctx: Context) -> Iterator[Finding]:
         if len(bad):
             t = int(bad[0])
             yield ctx.finding("nan-inf", "error", g, f, t, (v[t],),
-                              f"{f} is {float(v[t])!r} at {len(bad)} step(s): {_steps_text(bad.tolist())}")
+                              f"{f} is {float(v[t])!r} at {len(bad)} step(s): {steps_text(bad.tolist())}")
 
 
 @rule("nonpositive-lr", "error", "the lr is zero (warning: wasted updates) or negative (error)")
@@ -254,11 +224,11 @@ def _nonpositive(ctx: Context) -> Iterator[Finding]:
         if len(neg):
             t = int(neg[0])
             yield ctx.finding("nonpositive-lr", "error", g, "lr", t, (v[t],),
-                              f"lr is negative ({v[t]:.6g}) at {len(neg)} step(s): {_steps_text(neg.tolist())}")
+                              f"lr is negative ({v[t]:.6g}) at {len(neg)} step(s): {steps_text(neg.tolist())}")
         if len(zero):
             t = int(zero[0])
             yield ctx.finding("nonpositive-lr", "warning", g, "lr", t, (0.0,),
-                              f"lr is 0 at {len(zero)} step(s): {_steps_text(zero.tolist())}; "
+                              f"lr is 0 at {len(zero)} step(s): {steps_text(zero.tolist())}; "
                               "those updates do nothing")
 
 
@@ -289,7 +259,7 @@ def _jump(ctx: Context) -> Iterator[Finding]:
         where = f", at the SequentialLR hand-off to {handoffs[t]}" if t in handoffs else ""
         yield ctx.finding("jump", "error" if at_handoff else "warning", g, f, t, (v[t - 1], v[t]),
                           f"{f} jumps from {v[t - 1]:.6g} to {v[t]:.6g} ({change:+.0%} of its peak){where}"
-                          + (f"; also at {_steps_text([s for s in steps if s != t])}" if len(steps) > 1 else ""))
+                          + (f"; also at {steps_text([s for s in steps if s != t])}" if len(steps) > 1 else ""))
 
 
 @rule("no-anneal", "warning", "a decaying schedule ends far above its floor (cut short, or stepped "
@@ -314,10 +284,10 @@ def _no_anneal(ctx: Context) -> Iterator[Finding]:
 @rule("rebound", "error", "CosineAnnealingLR climbs again after T_max")
 def _rebound(ctx: Context) -> Iterator[Finding]:
     for p in ctx.phases:
-        t_max = _int(p.spec.options.get("T_max")) if p.spec.type == "CosineAnnealingLR" else None
+        t_max = int_or_none(p.spec.options.get("T_max")) if p.spec.type == "CosineAnnealingLR" else None
         if not t_max:
             continue
-        end_of_cosine = p.start + (t_max - ctx.resumed(p.spec)) * ctx.scale
+        end_of_cosine = p.start + (t_max - resumed_steps(p.spec)) * ctx.scale
         if end_of_cosine >= p.end:
             continue
         for g, v in ctx.lr_series():
@@ -328,7 +298,7 @@ def _rebound(ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding("rebound", "error", g, "lr", t, (v[t - 1], v[t]),
                                   f"CosineAnnealingLR (T_max={t_max}) rises again after T_max, from "
                                   f"{v[t - 1]:.6g} to {v[t]:.6g}; set T_max to the updates it drives "
-                                  f"({(p.end - p.start) // ctx.scale + ctx.resumed(p.spec)})")
+                                  f"({(p.end - p.start) // ctx.scale + resumed_steps(p.spec)})")
 
 
 @rule("short-schedule", "warning", "the run is longer than the schedule's own length (error for "

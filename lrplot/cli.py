@@ -266,7 +266,6 @@ def print_summary(curves: Any) -> None:
     rows = summarize(curves)
     if not rows:
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -275,7 +274,7 @@ def print_summary(curves: Any) -> None:
     for r in rows:
         table.add_row(r.schedule, r.group, r.field, f"{r.initial:.4g}", f"{r.peak:.4g} ({r.peak_step})",
                       f"{r.final:.4g}", f"{r.min:.4g}", r.jumps_text())
-    Console(stderr=True, width=max(100, Console(stderr=True).width)).print(table)
+    _console(stderr=True).print(table)
 
 
 @app.command("gallery")

@@ -89,9 +89,6 @@ class Curves:
     def names(self) -> list[str]:
         return [s.name for s in self.schedules]
 
-    def merged(self, other: Curves) -> Curves:
-        return Curves(self.schedules + other.schedules, self.title or other.title)
-
 
 def _repr_values(values: np.ndarray) -> list[str]:
     # repr of a Python float is the shortest text that reads back as the same float64.

@@ -10,9 +10,10 @@ Saved files are byte-identical run to run (no dates, ids or software stamps).
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
@@ -95,14 +96,6 @@ def column_envelope(x: np.ndarray, y: np.ndarray, x0: float, x1: float,
 
 # --- panels ------------------------------------------------------------------------------------
 
-@dataclass
-class _Line:
-    series: Series
-    schedule: ScheduleCurves
-    color: Any
-    linestyle: str
-
-
 def _resolve_layout(curves: Curves, layout: str) -> str:
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout '{layout}'", hint=f"use one of {', '.join(LAYOUTS)}")
@@ -155,7 +148,13 @@ def render(curves: Curves, ax: Axes | None = None, options: RenderOptions | None
     Keyword arguments override fields of ``options`` (e.g. ``render(curves, log_y=True)``)."""
     from dataclasses import replace
 
-    opts = replace(options or RenderOptions(), **overrides)
+    with _themed(curves, replace(options or RenderOptions(), **overrides)) as opts:
+        return _draw(curves, ax, opts)
+
+
+@contextmanager
+def _themed(curves: Curves, opts: RenderOptions) -> Iterator[RenderOptions]:
+    """Check the options against the curves, then apply the theme while drawing (and saving)."""
     if opts.x not in ("step", "epoch"):
         raise UsageError(f"unknown x unit '{opts.x}'", hint="use step or epoch")
     if opts.x == "epoch" and not all(s.steps_per_epoch for s in curves.schedules):
@@ -163,7 +162,7 @@ def render(curves: Curves, ax: Axes | None = None, options: RenderOptions | None
     import matplotlib.style
 
     with matplotlib.style.context(style_path(opts.theme)):
-        return _draw(curves, ax, opts)
+        yield opts
 
 
 def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
@@ -358,30 +357,14 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int | None = None) -> Pat
 
 def render_to_file(curves: Curves, path: str | Path, options: RenderOptions | None = None) -> Path:
     """Render and save in one go, with the theme applied to both."""
-    import matplotlib.style
-
-    opts = options or RenderOptions()
-    with matplotlib.style.context(style_path(opts.theme)):
-        fig = _draw(curves, None, opts) if _validate(curves, opts) else None
-        return save_figure(fig, path, dpi=opts.dpi)
+    with _themed(curves, options or RenderOptions()) as opts:
+        return save_figure(_draw(curves, None, opts), path, dpi=opts.dpi)
 
 
 def render_to_stream(curves: Curves, fh: IO[bytes], fmt: str, options: RenderOptions | None = None) -> None:
     """Render and write to a binary stream (``-o -``)."""
-    import matplotlib.style
-
-    opts = options or RenderOptions()
-    with matplotlib.style.context(style_path(opts.theme)):
-        fig = _draw(curves, None, opts) if _validate(curves, opts) else None
-        write_figure(fig, fh, fmt, dpi=opts.dpi)
-
-
-def _validate(curves: Curves, opts: RenderOptions) -> bool:
-    if opts.x == "epoch" and not all(s.steps_per_epoch for s in curves.schedules):
-        raise UsageError("--x epoch needs steps_per_epoch in the spec")
-    if opts.x not in ("step", "epoch"):
-        raise UsageError(f"unknown x unit '{opts.x}'", hint="use step or epoch")
-    return True
+    with _themed(curves, options or RenderOptions()) as opts:
+        write_figure(_draw(curves, None, opts), fh, fmt, dpi=opts.dpi)
 
 
 from ._callable import make_callable  # noqa: E402  (lrplot.render(...) calls render())

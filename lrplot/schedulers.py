@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import TYPE_CHECKING, Any, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .errors import SpecError, first_line
 from .expr import compile_expression
@@ -247,14 +248,46 @@ def build_imported(spec: Spec, sched: SchedulerSpec, optimizer: Any, allow: froz
 
 # --- lengths (from the spec alone; no torch) -------------------------------------------------
 
-def _int(value: Any) -> int | None:
+def int_or_none(value: Any) -> int | None:
+    """``value`` if it is an int (not a bool), else None: spec values read without trusting them."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _resumed(sched: SchedulerSpec) -> int:
+def resumed_steps(sched: SchedulerSpec) -> int:
     """How many scheduler steps ``last_epoch`` says have already happened."""
-    last_epoch = _int(sched.options.get("last_epoch", -1))
+    last_epoch = int_or_none(sched.options.get("last_epoch", -1))
     return max(last_epoch, -1) + 1 if last_epoch is not None else 0
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A leaf scheduler and the scheduler steps [start, end) it drives: SequentialLR children take
+    turns at the milestones, ChainedScheduler children all drive the same steps. ``end`` None: to
+    the end of the run. ``handoff``: the phase starts at a SequentialLR milestone."""
+
+    spec: SchedulerSpec
+    start: int
+    end: int | None
+    handoff: bool = False
+
+
+def phases(sched: SchedulerSpec, start: int = 0, end: int | None = None, handoff: bool = False) -> Iterator[Phase]:
+    """The leaf schedulers of ``sched`` with the scheduler steps each drives (from the spec alone)."""
+    if sched.type == "SequentialLR" and sched.schedulers:
+        milestones = [m for m in (sched.options.get("milestones") or []) if int_or_none(m) is not None]
+        bounds: list[int | None] = [start] + [start + m for m in milestones] + [end]
+        for i, child in enumerate(sched.schedulers):
+            if i + 1 >= len(bounds):
+                break
+            first, stop = bounds[i], bounds[i + 1]
+            if end is not None and stop is not None:
+                stop = min(stop, end)
+            yield from phases(child, first, stop, i > 0)
+    elif sched.type == "ChainedScheduler" and sched.schedulers:
+        for child in sched.schedulers:
+            yield from phases(child, start, end, handoff)
+    else:
+        yield Phase(sched, start, end, handoff)
 
 
 def natural_length(sched: SchedulerSpec) -> int | None:
@@ -268,33 +301,33 @@ def natural_length(sched: SchedulerSpec) -> int | None:
     kind = sched.type
     length: int | None = None
     if kind == "OneCycleLR":
-        length = _int(o.get("total_steps"))
-        if length is None and _int(o.get("epochs")) and _int(o.get("steps_per_epoch")):
+        length = int_or_none(o.get("total_steps"))
+        if length is None and int_or_none(o.get("epochs")) and int_or_none(o.get("steps_per_epoch")):
             length = o["epochs"] * o["steps_per_epoch"]
     elif kind == "CosineAnnealingLR":
-        length = _int(o.get("T_max"))
+        length = int_or_none(o.get("T_max"))
     elif kind == "PolynomialLR":
-        length = _int(o.get("total_iters", 5))
+        length = int_or_none(o.get("total_iters", 5))
     elif kind in ("LinearLR", "ConstantLR"):
-        total = _int(o.get("total_iters", 5))
+        total = int_or_none(o.get("total_iters", 5))
         length = total + 1 if total is not None else None
     elif kind == "SequentialLR" and sched.schedulers:
         milestones = o.get("milestones")
         last = natural_length(sched.schedulers[-1])
-        if isinstance(milestones, list) and milestones and _int(milestones[-1]) is not None and last:
+        if isinstance(milestones, list) and milestones and int_or_none(milestones[-1]) is not None and last:
             length = milestones[-1] + last
     elif kind == "ChainedScheduler" and sched.schedulers:
         lengths = [n for n in (natural_length(c) for c in sched.schedulers) if n]
         length = max(lengths) if lengths else None
     elif is_import_path(kind):
         # transformers' factories: num_training_steps; pytorch-accelerated: epochs x updates per epoch
-        length = _int(o.get("num_training_steps"))
-        epochs, per = _int(o.get("total_num_epochs", o.get("num_epochs"))), _int(o.get("num_update_steps_per_epoch"))
+        length = int_or_none(o.get("num_training_steps"))
+        epochs, per = int_or_none(o.get("total_num_epochs", o.get("num_epochs"))), int_or_none(o.get("num_update_steps_per_epoch"))
         if length is None and epochs and per:
             length = epochs * per
     if length is None or length <= 0:
         return None
-    return max(length - _resumed(sched), 1)
+    return max(length - resumed_steps(sched), 1)
 
 
 def hard_limit(sched: SchedulerSpec) -> int | None:

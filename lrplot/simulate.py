@@ -28,7 +28,7 @@ from .errors import Location, SpecError, first_line
 from .expr import compile_expression
 from .imports import allowed_imports, check_all_allowed
 from .protocols import LIBRARY_DRIVEN, PLATEAU, TIMM, describe, library_calls, protocol_of
-from .schedulers import build_scheduler, check_arguments, construct, natural_length, resolve_steps
+from .schedulers import build_scheduler, check_arguments, construct, int_or_none, phases, resolve_steps
 from .spec import MetricCsv, ParamGroupSpec, Schedule, SchedulerSpec, Spec, did_you_mean, read_text
 from .torchfast import fast_optimizers
 
@@ -198,33 +198,23 @@ def metric_feed(schedule: Schedule, optimizer: Any, calls: int, start: int = 0) 
 
 # --- events (from the spec, for annotations) --------------------------------------------------
 
-def spec_events(sched: SchedulerSpec, offset: int = 0) -> list[Event]:
-    """Milestones the spec declares, in scheduler steps."""
-    o = sched.options
+def spec_events(sched: SchedulerSpec) -> list[Event]:
+    """Steps the spec declares worth marking, in scheduler steps: SequentialLR hand-offs, the end
+    of a warmup (or of any LinearLR/ConstantLR that starts the run), MultiStepLR milestones."""
     events: list[Event] = []
-    milestones = o.get("milestones")
-    if sched.type == "SequentialLR" and isinstance(milestones, list) and sched.schedulers:
-        starts = [0] + [m for m in milestones if isinstance(m, int)]
-        for i, child in enumerate(sched.schedulers):
-            if i < len(starts):
-                if i > 0:
-                    events.append(Event(offset + starts[i], f"→ {child.type}", "phase"))
-                events.extend(spec_events(child, offset + starts[i]))
-    elif sched.type == "ChainedScheduler" and sched.schedulers:
-        for child in sched.schedulers:
-            events.extend(spec_events(child, offset))
-            n = natural_length(child)
-            if n and child.type not in ("CosineAnnealingLR",):
-                events.append(Event(offset + n - (1 if child.type in ("LinearLR", "ConstantLR") else 0),
-                                    f"{child.type} ends", "phase"))
-    elif sched.type == "MultiStepLR" and isinstance(milestones, list):
-        events.extend(Event(offset + m, f"milestone {m}") for m in milestones if isinstance(m, int))
-    elif sched.type in ("LinearLR", "ConstantLR") and offset == 0:
-        total = o.get("total_iters", 5)
-        if isinstance(total, int):
-            events.append(Event(total, "warmup end" if sched.type == "LinearLR" else f"{sched.type} ends", "phase"))
-    # dedupe, keep order
-    seen: set[tuple[int, str]] = set()
+    for phase in phases(sched):
+        child, o = phase.spec, phase.spec.options
+        if phase.handoff:
+            events.append(Event(phase.start, f"→ {child.type}", "phase"))
+        if child.type == "MultiStepLR" and isinstance(o.get("milestones"), list):
+            events.extend(Event(phase.start + m, f"milestone {m}") for m in o["milestones"]
+                          if int_or_none(m) is not None)
+        elif child.type in ("LinearLR", "ConstantLR") and phase.start == 0:
+            total = int_or_none(o.get("total_iters", 5))
+            if total is not None:
+                events.append(Event(total, "warmup end" if child.type == "LinearLR" else f"{child.type} ends",
+                                    "phase"))
+    seen: set[tuple[int, str]] = set()  # dedupe, keep order
     return [e for e in events if (e.step, e.label) not in seen and not seen.add((e.step, e.label))]
 
 

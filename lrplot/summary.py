@@ -25,9 +25,13 @@ class SummaryRow:
     jumps: tuple[int, ...]
 
     def jumps_text(self, limit: int = 6) -> str:
-        shown = ", ".join(str(j) for j in self.jumps[:limit])
-        more = len(self.jumps) - limit
-        return shown + (f" (+{more})" if more > 0 else "") if self.jumps else "-"
+        return steps_text(list(self.jumps), limit) if self.jumps else "-"
+
+
+def steps_text(steps: list[int], limit: int = 5) -> str:
+    """``3, 7, 9 (+12 more)``: a list of steps cut to ``limit``."""
+    shown = ", ".join(str(s) for s in steps[:limit])
+    return shown + (f" (+{len(steps) - limit} more)" if len(steps) > limit else "")
 
 
 def jump_steps(values: np.ndarray, threshold: float = JUMP_THRESHOLD) -> np.ndarray:

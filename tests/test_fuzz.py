@@ -11,7 +11,6 @@ import os
 import signal
 from contextlib import contextmanager
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

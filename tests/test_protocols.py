@@ -148,11 +148,11 @@ def test_accelerated_stateless_step_update_schedules_momentum(write_spec):
                 return [v * 0.5 ** (num_updates // self.every) for v in self.base_lr_values]
         """
     write_spec(module, "halving.py")
-    path = write_spec(f"""\
+    path = write_spec("""\
         steps: 40
-        optimizer: {{type: SGD, lr: 0.1, momentum: 0.9}}
+        optimizer: {type: SGD, lr: 0.1, momentum: 0.9}
         fields: [lr, momentum]
-        scheduler: {{type: 'halving.py:HalveEvery', every: 7, param_group_field: momentum}}
+        scheduler: {type: 'halving.py:HalveEvery', every: 7, param_group_field: momentum}
         """)
     ours = values(path, ["halving"], ("lr", "momentum"))
     spec = importlib.util.spec_from_file_location("halving_ref", path.parent / "halving.py")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lrplot.curves import Curves, Event, ScheduleCurves
-from lrplot.render import RenderOptions, column_envelope, render, render_to_file, save_figure
+from lrplot.curves import Curves, ScheduleCurves
+from lrplot.render import column_envelope, render, render_to_file, save_figure
 from lrplot.simulate import simulate
 from lrplot.spec import parse_spec
 
