@@ -367,5 +367,16 @@ def check_schedule(schedule: Schedule, ignore: Iterable[str] = (), allow: frozen
     return findings
 
 
+def check_rule_ids(rule_ids: Iterable[str]) -> None:
+    """Refuse an unknown rule id (``--ignore``) with a did-you-mean."""
+    from .errors import UsageError
+    from .spec import did_you_mean
+
+    for rule_id in rule_ids:
+        if rule_id not in RULES:
+            raise UsageError(f"--ignore {rule_id}: unknown rule",
+                             hint=did_you_mean(rule_id, RULES) or f"rules: {', '.join(RULES)}")
+
+
 def failing(findings: Iterable[Finding], strict: bool = False) -> bool:
     return any(f.level == "error" or strict for f in findings)

@@ -380,15 +380,9 @@ def resume(
     with reporting(debug):
         import json
 
-        from .resume import METHODS, check_resume
+        from .resume import check_resume, resume_methods
 
-        methods = list(dict.fromkeys(method or METHODS))
-        for m in methods:
-            if m not in METHODS:
-                from .spec import did_you_mean
-
-                raise UsageError(f"--method {m}: unknown method", hint=did_you_mean(m, METHODS)
-                                 or f"use one of {', '.join(METHODS)}")
+        methods = resume_methods(method)
         if output is not None:
             from .output import FIGURE_SUFFIXES, check_target
 
@@ -437,14 +431,9 @@ def check(
     with reporting(debug):
         import json
 
-        from .check import RULES, check_schedule, failing
+        from .check import check_rule_ids, check_schedule, failing
 
-        for rule_id in ignore or ():
-            if rule_id not in RULES:
-                from .spec import did_you_mean
-
-                raise UsageError(f"--ignore {rule_id}: unknown rule",
-                                 hint=did_you_mean(rule_id, RULES) or f"rules: {', '.join(RULES)}")
+        check_rule_ids(ignore or ())
         schedules = _schedules(specs, set_)
         allow = _allowed(allow_import)
         findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow)]

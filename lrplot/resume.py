@@ -183,6 +183,18 @@ def _compare(reference: ScheduleCurves, got: dict[tuple[int, str], np.ndarray], 
                         max_rel=max_rel, differing=int(any_diff.sum()), values=got)
 
 
+def resume_methods(names: Iterable[str] | None) -> list[str]:
+    """The methods asked for (default: all), each checked, with a did-you-mean for a typo."""
+    from .spec import did_you_mean
+
+    methods = list(dict.fromkeys(names or METHODS))
+    for m in methods:
+        if m not in METHODS:
+            raise UsageError(f"--method {m}: unknown method",
+                             hint=did_you_mean(m, METHODS) or f"use one of {', '.join(METHODS)}")
+    return methods
+
+
 def check_resume(schedule: Schedule, at: Iterable[int], methods: Iterable[str] = METHODS,
                  allow: frozenset[str] = frozenset()) -> ResumeReport:
     """Resume ``schedule`` after each update in ``at`` with each method and compare."""
