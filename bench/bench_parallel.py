@@ -45,7 +45,7 @@ def spec_texts(k: int, steps: int) -> list[str]:
 
 def work(text: str):
     warnings.simplefilter("ignore")
-    from lrplot.simulate import simulate_spec
+    from lrplot.engine import simulate_spec
     from lrplot.spec import parse_spec
 
     return simulate_spec(parse_spec(text, "b.yaml"))

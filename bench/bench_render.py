@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from lrplot.render import RenderOptions, render_to_file
-from lrplot.simulate import simulate
+from lrplot.figure import RenderOptions, render_to_file
+from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 
 SPEC = """

@@ -5,7 +5,7 @@ ChainedScheduler) with 1 and 4 param groups, in one process:
 
   bare   optimizer + scheduler built, then ``scheduler.step()`` N-1 times, nothing recorded: the floor
          for exact torch values.
-  engine ``lrplot.simulate.run_schedule`` on a spec of N steps (records every value, returns numpy
+  engine ``lrplot.engine.run_schedule`` on a spec of N steps (records every value, returns numpy
          arrays); per-step = (T(N) - T(1)) / (N - 1), so one-time setup is excluded.
   naive  the usual recipe: each update record ``[g["lr"] for g in param_groups]``, ``optimizer.step()``,
          ``scheduler.step()``.
@@ -33,7 +33,7 @@ from torch.optim import lr_scheduler as L  # noqa: E402
 from torch.optim.swa_utils import SWALR  # noqa: E402
 
 from lrplot.expr import compile_expression  # noqa: E402
-from lrplot.simulate import run_schedule  # noqa: E402
+from lrplot.engine import run_schedule  # noqa: E402
 from lrplot.spec import parse_spec  # noqa: E402
 
 BUILTINS = {"SWALR": SWALR, **{n: getattr(L, n) for n in dir(L)}}

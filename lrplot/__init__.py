@@ -18,11 +18,11 @@ _API = {
     "load_spec": "lrplot.spec",
     "parse_spec": "lrplot.spec",
     "Spec": "lrplot.spec",
-    "simulate": "lrplot.simulate",
+    "simulate": "lrplot.engine",
     "Curves": "lrplot.curves",
-    "render": "lrplot.render",
-    "save_figure": "lrplot.render",
-    "RenderOptions": "lrplot.render",
+    "render": "lrplot.figure",
+    "save_figure": "lrplot.figure",
+    "RenderOptions": "lrplot.figure",
     "LrplotError": "lrplot.errors",
     "SpecError": "lrplot.errors",
 }
@@ -32,8 +32,8 @@ __all__ = ["__version__", *_API]
 if TYPE_CHECKING:  # pragma: no cover
     from .curves import Curves
     from .errors import LrplotError, SpecError
-    from .render import RenderOptions, render, save_figure
-    from .simulate import simulate
+    from .figure import RenderOptions, render, save_figure
+    from .engine import simulate
     from .spec import Spec, load_spec, parse_spec
 
 

@@ -37,7 +37,7 @@ from . import __version__
 from .imports import is_import_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .curves import Curves, ScheduleCurves
+    from .curves import Curves, ScheduleTrace
     from .spec import Spec
 
 FORMAT = 1
@@ -150,7 +150,7 @@ def entry_path(key: dict[str, Any], folder: Path | None = None) -> Path:
 
 # --- reading and writing entries ---------------------------------------------------------------
 
-def load(key: dict[str, Any], folder: Path | None = None) -> list[ScheduleCurves] | None:
+def load(key: dict[str, Any], folder: Path | None = None) -> list[ScheduleTrace] | None:
     """The cached curves for ``key``, or None when there is no sound entry."""
     path = entry_path(key, folder)
     if not path.is_file():
@@ -161,10 +161,10 @@ def load(key: dict[str, Any], folder: Path | None = None) -> list[ScheduleCurves
         return None
 
 
-def _read(path: Path, key: dict[str, Any]) -> list[ScheduleCurves] | None:
+def _read(path: Path, key: dict[str, Any]) -> list[ScheduleTrace] | None:
     import numpy as np
 
-    from .curves import Event, ScheduleCurves
+    from .curves import Event, ScheduleTrace
 
     with np.load(path, allow_pickle=False) as archive:
         header = json.loads(str(archive["header"][()]))
@@ -182,14 +182,14 @@ def _read(path: Path, key: dict[str, Any]) -> list[ScheduleCurves] | None:
             groups, fields = tuple(s["groups"]), tuple(s["fields"])
             if set(values) != {(g, f) for g in range(len(groups)) for f in fields}:
                 return None
-            out.append(ScheduleCurves(
+            out.append(ScheduleTrace(
                 name=s["name"], scheduler=s["scheduler"], steps=steps, interval=s["interval"],
                 steps_per_epoch=s["steps_per_epoch"], groups=groups, fields=fields, values=values,
                 source=s["source"], events=tuple(Event(*e) for e in s["events"]), meta=s["meta"]))
         return out
 
 
-def store(key: dict[str, Any], curves: list[ScheduleCurves], folder: Path | None = None) -> bool:
+def store(key: dict[str, Any], curves: list[ScheduleTrace], folder: Path | None = None) -> bool:
     """Write an entry (atomically); False when it was not written. A cache that cannot be written
     never fails a run."""
     import numpy as np
@@ -231,7 +231,7 @@ def store(key: dict[str, Any], curves: list[ScheduleCurves], folder: Path | None
 def simulate_cached(specs: Spec | Iterable[Spec], use_cache: bool = True,
                     progress: Callable[[str, int, int], None] | None = None,
                     allow_import: Iterable[str] | None = None) -> Curves:
-    """Like :func:`lrplot.simulate.simulate`, reading each spec's curves from the cache when an
+    """Like :func:`lrplot.engine.simulate`, reading each spec's curves from the cache when an
     entry for exactly this spec, its input files and these versions exists, and storing them
     otherwise. With ``use_cache=False`` the cache is neither read nor written. Import-path
     schedules are never cached (their code is not part of the key)."""
@@ -249,12 +249,12 @@ def simulate_cached(specs: Spec | Iterable[Spec], use_cache: bool = True,
             key = None
         curves = load(key) if key is not None else None
         if curves is None:
-            from .simulate import simulate_spec
+            from .engine import simulate_spec
 
             curves = simulate_spec(spec, progress, allow)
             if key is not None:
                 store(key, curves)
         per_spec.append(curves)
-    from .simulate import combine
+    from .engine import combine
 
     return combine(spec_list, per_spec)

@@ -20,9 +20,9 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from . import summary
-from .curves import ScheduleCurves
-from .schedulers import Phase, int_or_none, phases, resumed_steps
-from .spec import Schedule, SchedulerSpec
+from .curves import ScheduleTrace
+from .facts import Phase, int_or_none, phases, resumed_steps
+from .spec import ResolvedSchedule, SchedulerNode
 from .summary import steps_text
 
 LEVELS = ("error", "warning")
@@ -74,11 +74,11 @@ def rule(rule_id: str, level: str, summary: str) -> Callable:
 
 # --- what the spec declares ---------------------------------------------------------------------
 
-def option(sched: SchedulerSpec, name: str) -> Any:
+def option(sched: SchedulerNode, name: str) -> Any:
     """The spec's value of ``name``, else the torch class's default (read from its signature)."""
     if name in sched.options:
         return sched.options[name]
-    from .schedulers import builtin_schedulers
+    from .engine.build import builtin_schedulers
 
     cls = builtin_schedulers().get(sched.type)
     try:
@@ -95,7 +95,7 @@ def per_group(value: Any, g: int) -> Any:
 class Context:
     """One simulated schedule and what its spec declares, handed to every rule."""
 
-    def __init__(self, schedule: Schedule, curves: ScheduleCurves):
+    def __init__(self, schedule: ResolvedSchedule, curves: ScheduleTrace):
         self.schedule = schedule
         self.curves = curves
         self.scale = (schedule.steps_per_epoch or 1) if schedule.interval == "epoch" else 1
@@ -135,7 +135,7 @@ class Context:
         peaks = [self._leaf_peak(p.spec, g) for p in self.phases]
         return max(peaks) if peaks else self.base_lr(g)
 
-    def _leaf_peak(self, sched: SchedulerSpec, g: int) -> float:
+    def _leaf_peak(self, sched: SchedulerNode, g: int) -> float:
         base = self.base_lr(g)
         if sched.type in ("OneCycleLR", "CyclicLR"):
             value = per_group(option(sched, "max_lr"), g)
@@ -148,7 +148,7 @@ class Context:
             return max(base, float(eta)) if isinstance(eta, (int, float)) else base
         return base
 
-    def floor(self, sched: SchedulerSpec, g: int) -> float | None:
+    def floor(self, sched: SchedulerNode, g: int) -> float | None:
         """Where a decaying scheduler declares it ends, or None if it is not one."""
         base = self.base_lr(g)
         kind = sched.type
@@ -304,7 +304,7 @@ def _rebound(ctx: Context) -> Iterator[Finding]:
 @rule("short-schedule", "warning", "the run is longer than the schedule's own length (error for "
                                    "OneCycleLR, which raises)")
 def _short(ctx: Context) -> Iterator[Finding]:
-    from .schedulers import natural_length
+    from .facts import natural_length
 
     for p in ctx.phases:
         if p.spec.type not in ("CosineAnnealingLR", "PolynomialLR", "OneCycleLR"):
@@ -341,10 +341,10 @@ def _plateau_self(ctx: Context) -> Iterator[Finding]:
 
 # --- running the rules ---------------------------------------------------------------------------
 
-def check_schedule(schedule: Schedule, ignore: Iterable[str] = (), allow: frozenset[str] = frozenset()) -> list[Finding]:
+def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), allow: frozenset[str] = frozenset()) -> list[Finding]:
     """Simulate ``schedule`` and run every rule not in ``ignore``."""
-    from .schedulers import hard_limit, scheduler_values
-    from .simulate import run_schedule
+    from .facts import hard_limit, scheduler_values
+    from .engine import run_schedule
 
     ignored = set(ignore)
     sched = schedule.scheduler
@@ -370,7 +370,7 @@ def check_schedule(schedule: Schedule, ignore: Iterable[str] = (), allow: frozen
 def check_rule_ids(rule_ids: Iterable[str]) -> None:
     """Refuse an unknown rule id (``--ignore``) with a did-you-mean."""
     from .errors import UsageError
-    from .spec import did_you_mean
+    from .text import did_you_mean
 
     for rule_id in rule_ids:
         if rule_id not in RULES:

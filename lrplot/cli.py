@@ -155,7 +155,7 @@ def _parse_size(text: str) -> tuple[float, float]:
 
 
 def _parse_annotate(text: str) -> frozenset[str]:
-    from .render import ANNOTATIONS
+    from .figure import ANNOTATIONS
 
     if text.strip().lower() in ("none", ""):
         return frozenset()
@@ -213,7 +213,7 @@ def plot(
         import sys
 
         from .output import DATA_SUFFIXES, check_target, plan_figures
-        from .render import RenderOptions, style_path
+        from .figure import RenderOptions, style_path
 
         figures = plan_figures(output, specs, theme, style, fmt, stdout_is_tty=sys.stdout.isatty())
         if data is not None:
@@ -237,7 +237,7 @@ def plot(
             write_data(curves, data)
         from dataclasses import replace
 
-        from .render import render_to_file, render_to_stream
+        from .figure import render_to_file, render_to_stream
 
         for figure in figures:
             opts = replace(options, theme=figure.theme)
@@ -341,7 +341,7 @@ def state(
     with reporting(debug):
         import json
 
-        from .inspect_state import state_at
+        from .state import state_at
 
         states = [state_at(s, at, _allowed(allow_import)) for s in _schedules(specs, set_)]
         if json_:
@@ -389,7 +389,7 @@ def resume(
             check_target(output, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
         reports = [check_resume(s, at, methods, _allowed(allow_import)) for s in _schedules(specs, set_)]
         if output is not None:
-            from .render import RenderOptions, render_to_file
+            from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
 
             render_to_file(resume_curves(reports), output, RenderOptions(layout="overlay"))

@@ -38,7 +38,7 @@ class Series:
 
 
 @dataclass(frozen=True)
-class ScheduleCurves:
+class ScheduleTrace:
     """What one schedule recorded: ``values[(group, field)]`` is a float64 array of ``steps``."""
 
     name: str
@@ -63,14 +63,14 @@ class ScheduleCurves:
 class Curves:
     """Every schedule of one lrplot run, in spec order."""
 
-    schedules: tuple[ScheduleCurves, ...]
+    schedules: tuple[ScheduleTrace, ...]
     title: str | None = None
 
     def series(self) -> Iterator[Series]:
         for s in self.schedules:
             yield from s.series()
 
-    def __getitem__(self, name: str) -> ScheduleCurves:
+    def __getitem__(self, name: str) -> ScheduleTrace:
         for s in self.schedules:
             if s.name == name:
                 return s

@@ -41,8 +41,8 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
 
     ``allow_import`` names the packages and local modules import-path configs may import (as
     ``--allow-import``); a config whose library is not installed is listed, not rendered."""
-    from .render import RenderOptions, render_to_file
-    from .simulate import simulate
+    from .figure import RenderOptions, render_to_file
+    from .engine import simulate
     from .spec import load_spec
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)

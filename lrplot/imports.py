@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import ImportNotAllowedError, Location, MissingLibraryError, SpecError, first_line
-from .spec import SchedulerSpec, Spec, did_you_mean
+from .spec import SchedulerNode, Spec
+from .text import did_you_mean
 
 ENV_VAR = "LRPLOT_ALLOW_IMPORT"
 _MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -56,7 +57,7 @@ class ImportTarget:
         return self.file.stem if self.file is not None else self.module.split(".")[0]
 
 
-def parse_target(spec: Spec, sched: SchedulerSpec) -> ImportTarget:
+def parse_target(spec: Spec, sched: SchedulerNode) -> ImportTarget:
     text = sched.type
     where = sched.path + ("type",)
     module, _, attribute = text.rpartition(":")
@@ -79,7 +80,7 @@ def parse_target(spec: Spec, sched: SchedulerSpec) -> ImportTarget:
     return ImportTarget(text, module, attribute, None)
 
 
-def check_allowed(spec: Spec, sched: SchedulerSpec, allowed: frozenset[str]) -> None:
+def check_allowed(spec: Spec, sched: SchedulerNode, allowed: frozenset[str]) -> None:
     """Refuse (located) an import-path scheduler, or any nested one, that is not allowed."""
     if is_import_path(sched.type):
         target = parse_target(spec, sched)
@@ -164,7 +165,7 @@ def _import_module(spec: Spec, target: ImportTarget, where: tuple) -> Any:
         raise _run_error(spec, exc, f"importing '{target.module}' failed", where, None) from None
 
 
-def resolve_import(spec: Spec, sched: SchedulerSpec, allowed: frozenset[str]) -> Any:
+def resolve_import(spec: Spec, sched: SchedulerNode, allowed: frozenset[str]) -> Any:
     """The object an import-path type names (after checking it is allowed)."""
     check_allowed(spec, sched, allowed)
     target = parse_target(spec, sched)

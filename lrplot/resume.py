@@ -15,7 +15,7 @@ Three ways of resuming are compared (all with torch's own objects; nothing is re
     ``last_epoch=K-1`` (no state loaded). Schedulers without a ``last_epoch`` argument cannot be
     rebuilt this way; that is reported, not raised.
 
-The uninterrupted reference is the same run :func:`lrplot.simulate.run_schedule` records.
+The uninterrupted reference is the same run :func:`lrplot.engine.run_schedule` records.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .curves import Curves, Event, ScheduleCurves
+from .curves import Curves, Event, ScheduleTrace
 from .errors import LrplotError, UsageError, first_line
-from .spec import Schedule
+from .spec import ResolvedSchedule
 
 METHODS = ("full", "scheduler-only", "last_epoch")
 METHOD_TEXT = {
@@ -89,7 +89,7 @@ class ResumeReport:
 
     schedule: str
     scheduler: str
-    reference: ScheduleCurves
+    reference: ScheduleTrace
     results: tuple[MethodResult, ...]
 
     @property
@@ -116,17 +116,18 @@ def _accepts(cls: type, name: str) -> bool:
         return False
 
 
-def _resumed_offset(schedule: Schedule) -> int:
+def _resumed_offset(schedule: ResolvedSchedule) -> int:
     """``last_epoch`` the spec itself gives (a schedule that is already resumed), else -1."""
     value = schedule.scheduler.options.get("last_epoch", -1)
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
-def _rebuild(schedule: Schedule, method: str, calls: int, saved_opt: dict, saved_sched: dict,
+def _rebuild(schedule: ResolvedSchedule, method: str, calls: int, saved_opt: dict, saved_sched: dict,
              allow: frozenset[str] = frozenset(), steps: int | None = None) -> Any:
     """(optimizer, scheduler) resumed after ``calls`` scheduler steps, as a user would."""
-    from .schedulers import build_scheduler, resolve_class
-    from .simulate import _placeholders, build_optimizer
+    from .engine.build import build_scheduler, resolve_class
+    from .engine.optimizer import build_optimizer
+    from .engine.run import _placeholders
 
     fill = _placeholders(schedule, steps) if steps is not None else None
 
@@ -155,7 +156,7 @@ def _first_error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _compare(reference: ScheduleCurves, got: dict[tuple[int, str], np.ndarray], method: str, at: int
+def _compare(reference: ScheduleTrace, got: dict[tuple[int, str], np.ndarray], method: str, at: int
              ) -> MethodResult:
     first: tuple[int, int, str] | None = None
     max_rel = 0.0
@@ -185,7 +186,7 @@ def _compare(reference: ScheduleCurves, got: dict[tuple[int, str], np.ndarray], 
 
 def resume_methods(names: Iterable[str] | None) -> list[str]:
     """The methods asked for (default: all), each checked, with a did-you-mean for a typo."""
-    from .spec import did_you_mean
+    from .text import did_you_mean
 
     methods = list(dict.fromkeys(names or METHODS))
     for m in methods:
@@ -195,10 +196,10 @@ def resume_methods(names: Iterable[str] | None) -> list[str]:
     return methods
 
 
-def check_resume(schedule: Schedule, at: Iterable[int], methods: Iterable[str] = METHODS,
+def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterable[str] = METHODS,
                  allow: frozenset[str] = frozenset()) -> ResumeReport:
     """Resume ``schedule`` after each update in ``at`` with each method and compare."""
-    from .simulate import Run, start_run
+    from .engine import Run, start_run
 
     reference_run = start_run(schedule, allow)
     steps = reference_run.steps
@@ -230,7 +231,7 @@ def check_resume(schedule: Schedule, at: Iterable[int], methods: Iterable[str] =
 def resume_curves(reports: Iterable[ResumeReport]) -> Curves:
     """The uninterrupted runs and every resumed continuation that is not identical, for a figure;
     a resumed line is NaN before its resume point and its first differing step is marked."""
-    out: list[ScheduleCurves] = []
+    out: list[ScheduleTrace] = []
     for report in reports:
         ref = report.reference
         out.append(ref)
@@ -239,7 +240,7 @@ def resume_curves(reports: Iterable[ResumeReport]) -> Curves:
                 continue
             values = {key: np.concatenate([np.full(r.at, np.nan), v]) for key, v in r.values.items()}
             name = f"{ref.name} resumed at {r.at} ({r.method})"
-            out.append(ScheduleCurves(
+            out.append(ScheduleTrace(
                 name=name, scheduler=ref.scheduler, steps=ref.steps, interval=ref.interval,
                 steps_per_epoch=ref.steps_per_epoch, groups=ref.groups, fields=ref.fields, values=values,
                 source=ref.source, events=(Event(r.step, f"{r.method} differs", "phase"),)))

@@ -8,7 +8,6 @@ stage (building the torch scheduler, evaluating an expression, reading a metric 
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,20 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from pydantic_core import PydanticCustomError
 
 from .errors import Location, SpecError, UsageError
+from .text import did_you_mean
 from .yamlio import KeyPath, SourceMap, format_path, load_yaml, parse_scalar
 
 MAX_STEPS = 50_000_000  # per schedule; 8 bytes x steps x groups x fields must fit in memory
-
-
-def did_you_mean(word: str, choices: Any) -> str | None:
-    """``"did you mean 'T_max'?"`` for the closest of ``choices``, or None."""
-    choices = [str(c) for c in choices]
-    lowered = {c.lower(): c for c in choices}
-    if str(word).lower() in lowered:
-        close = [lowered[str(word).lower()]]
-    else:
-        close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
 
 
 class _Model(BaseModel):
@@ -80,12 +69,12 @@ class ParamGroupSpec(_Open):
     name: str | None = Field(None, description="Label in legends and exported data.")
 
 
-class SchedulerSpec(_Open):
+class SchedulerNode(_Open):
     """A scheduler by name with its keyword arguments as further keys (``optimizer`` is implied)."""
 
     type: str = Field(description="A torch.optim.lr_scheduler class name (or SWALR), or an import path: "
                                   "'package.module:Name' or 'file.py:Name' (needs --allow-import).")
-    schedulers: list[SchedulerSpec] | None = Field(
+    schedulers: list[SchedulerNode] | None = Field(
         None, description="The nested schedulers of SequentialLR or ChainedScheduler.")
     _path: KeyPath = PrivateAttr(default=())
 
@@ -108,11 +97,11 @@ METRIC_DESCRIPTION = (
     "plotting recipe), an expression of 'step' such as '1 / (1 + step)', or {csv, column}.")
 
 
-class ScheduleSpec(_Model):
+class ScheduleEntry(_Model):
     """One named schedule of a comparison; unset keys fall back to the top level."""
 
     name: str
-    scheduler: SchedulerSpec
+    scheduler: SchedulerNode
     steps: int | None = Field(None, gt=0, le=MAX_STEPS)
     optimizer: OptimizerSpec | None = None
     param_groups: list[ParamGroupSpec] | None = Field(None, min_length=1)
@@ -132,8 +121,8 @@ class Spec(_Model):
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
     param_groups: list[ParamGroupSpec] | None = Field(
         None, min_length=1, description="Per-group overrides, like optim.SGD([{...}, {...}], lr=...).")
-    scheduler: SchedulerSpec | None = None
-    schedules: list[ScheduleSpec] | None = Field(None, min_length=1)
+    scheduler: SchedulerNode | None = None
+    schedules: list[ScheduleEntry] | None = Field(None, min_length=1)
     steps_per_epoch: int | None = Field(None, gt=0, description="Optimizer updates per epoch.")
     interval: Literal["step", "epoch"] = Field(
         "step", description="step: the scheduler steps after every update; epoch: once per epoch.")
@@ -174,24 +163,24 @@ class Spec(_Model):
         """A SpecError located at ``path`` in this spec (at the key when ``key``)."""
         return SpecError(message, hint=hint, location=self.locate_key(path) if key else self.locate(path))
 
-    def schedule_list(self) -> list[Schedule]:
+    def schedule_list(self) -> list[ResolvedSchedule]:
         """Every schedule of the spec with the top-level defaults filled in."""
         if self.scheduler is not None:
-            return [Schedule(self, self.stem, self.scheduler, ())]
+            return [ResolvedSchedule(self, self.stem, self.scheduler, ())]
         assert self.schedules is not None  # guaranteed by load-time checks
-        return [Schedule(self, s.name, s.scheduler, ("schedules", i)) for i, s in enumerate(self.schedules)]
+        return [ResolvedSchedule(self, s.name, s.scheduler, ("schedules", i)) for i, s in enumerate(self.schedules)]
 
 
 @dataclass(frozen=True)
-class Schedule:
+class ResolvedSchedule:
     """One schedule to simulate, with every setting resolved (its own or the spec's)."""
 
     spec: Spec
     name: str
-    scheduler: SchedulerSpec
+    scheduler: SchedulerNode
     prefix: KeyPath
 
-    def _own(self) -> ScheduleSpec | None:
+    def _own(self) -> ScheduleEntry | None:
         return self.spec.schedules[self.prefix[1]] if self.prefix else None
 
     def _get(self, key: str) -> Any:
@@ -423,7 +412,7 @@ def _check(spec: Spec, data: dict) -> None:
             raise spec.error(f"field '{name}' is listed twice", ("fields", i))
 
 
-def _assign_paths(sched: SchedulerSpec, path: KeyPath) -> None:
+def _assign_paths(sched: SchedulerNode, path: KeyPath) -> None:
     sched._path = path
     for i, child in enumerate(sched.schedulers or []):
         _assign_paths(child, path + ("schedulers", i))

@@ -15,7 +15,7 @@ import pytest
 from lrplot import cache
 from lrplot.cache import simulate_cached, spec_key
 from lrplot.curves import Curves
-from lrplot.simulate import simulate
+from lrplot.engine import simulate
 from lrplot.spec import load_spec, parse_spec
 from tests.conftest import ROOT
 
@@ -58,12 +58,12 @@ def spec_file(write_spec):
 
 
 def no_simulation(monkeypatch):
-    import lrplot.simulate
+    import lrplot.engine
 
     def fail(spec, progress=None):
         raise AssertionError("simulated although the curves are cached")
 
-    monkeypatch.setattr(lrplot.simulate, "simulate_spec", fail)
+    monkeypatch.setattr(lrplot.engine, "simulate_spec", fail)
 
 
 def test_hit_returns_identical_curves_without_simulating(spec_file, monkeypatch):

@@ -70,7 +70,7 @@ def test_clean_configs_have_no_findings(path):
 
 def test_values_are_the_recorded_ones():
     hit = next(f for f in findings_of(TRIGGERS["jump"][0]) if f.rule == "jump")
-    from lrplot.simulate import simulate
+    from lrplot.engine import simulate
 
     lr = simulate(parse_spec(TRIGGERS["jump"][0], "bad.yaml")).schedules[0].values[(0, "lr")]
     assert hit.values == (lr[9], lr[10]) and "hand-off to CosineAnnealingLR" in hit.message

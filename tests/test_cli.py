@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lrplot.simulate import simulate
+from lrplot.engine import simulate
 from lrplot.spec import load_spec
 
 from .conftest import CONFIGS, ROOT

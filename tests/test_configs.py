@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from lrplot.imports import is_import_path, parse_target
-from lrplot.render import RenderOptions, render_to_file
-from lrplot.simulate import simulate
+from lrplot.figure import RenderOptions, render_to_file
+from lrplot.engine import simulate
 from lrplot.spec import load_spec
 
 from .conftest import CONFIGS, ROOT

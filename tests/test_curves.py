@@ -4,15 +4,15 @@ import json
 
 import numpy as np
 
-from lrplot.curves import Curves, ScheduleCurves, to_csv_text, to_json_text
+from lrplot.curves import Curves, ScheduleTrace, to_csv_text, to_json_text
 
 
 def make_curves():
     tricky = np.array([0.1, 1 / 3, 1e-300, 2.5e-5 + 1e-20, np.nextafter(0.1, 1), 0.0])
     return Curves((
-        ScheduleCurves("a", "StepLR", 6, "step", None, ("backbone", "head"), ("lr",),
+        ScheduleTrace("a", "StepLR", 6, "step", None, ("backbone", "head"), ("lr",),
                        {(0, "lr"): tricky, (1, "lr"): tricky * 7}),
-        ScheduleCurves("b", "OneCycleLR", 2, "step", None, ("0",), ("lr", "momentum"),
+        ScheduleTrace("b", "OneCycleLR", 2, "step", None, ("0",), ("lr", "momentum"),
                        {(0, "lr"): np.array([1.0, 2.0]), (0, "momentum"): np.array([0.95, np.nan])}),
     ), title="t")
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrplot.errors import LrplotError
-from lrplot.simulate import simulate
+from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 
 from .conftest import CONFIGS

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from lrplot.errors import ImportNotAllowedError, SpecError
-from lrplot.simulate import simulate
+from lrplot.engine import simulate
 from lrplot.spec import load_spec
 
 from .conftest import CONFIGS, ROOT
@@ -341,7 +341,7 @@ def test_transformers_length_from_num_training_steps(write_spec):
 def test_other_libraries_are_imported_only_when_a_spec_names_them():
     code = textwrap.dedent(f"""
         import sys
-        from lrplot.simulate import simulate
+        from lrplot.engine import simulate
         from lrplot.spec import load_spec
         simulate(load_spec({str(CONFIGS / 'cosine.yaml')!r}))
         print(sorted(m for m in ('transformers', 'pytorch_accelerated', 'timm') if m in sys.modules))

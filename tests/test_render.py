@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lrplot.curves import Curves, ScheduleCurves
-from lrplot.render import column_envelope, render, render_to_file, save_figure
-from lrplot.simulate import simulate
+from lrplot.curves import Curves, ScheduleTrace
+from lrplot.figure import column_envelope, render, render_to_file, save_figure
+from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 
 from .conftest import CONFIGS
@@ -114,7 +114,7 @@ def test_long_curves_are_drawn_as_a_band_of_pixel_columns():
     n = 200_000
     zigzag = np.where(np.arange(n) % 2 == 0, 1.0, 0.0)
     zigzag[123_457] = 7.0  # a one-step spike must survive
-    sc = ScheduleCurves("zig", "CyclicLR", n, "step", None, ("0",), ("lr",), {(0, "lr"): zigzag})
+    sc = ScheduleTrace("zig", "CyclicLR", n, "step", None, ("0",), ("lr",), {(0, "lr"): zigzag})
     ax = render(Curves((sc,)), annotate=frozenset()).axes[0]
     (line,) = series_lines(ax).values()
     assert len(line.get_ydata()) < 5_000
@@ -122,7 +122,7 @@ def test_long_curves_are_drawn_as_a_band_of_pixel_columns():
     band = next(c for c in ax.collections if (c.get_gid() or "").startswith("band:"))
     ys = band.get_paths()[0].vertices[:, 1]
     assert ys.max() == 7.0 and ys.min() == 0.0
-    short = render(Curves((ScheduleCurves("s", "StepLR", 50, "step", None, ("0",), ("lr",),
+    short = render(Curves((ScheduleTrace("s", "StepLR", 50, "step", None, ("0",), ("lr",),
                                           {(0, "lr"): zigzag[:50]}),)))
     assert not short.axes[0].collections  # short curves are plain lines of every point
 

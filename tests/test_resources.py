@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-import lrplot.simulate as sim
+import lrplot.engine as sim
+from lrplot.engine import loop, memory, run
 from lrplot.errors import SpecError
 from lrplot.progress import TerminalProgress, terminal_progress
 from lrplot.spec import parse_spec
@@ -23,14 +24,14 @@ scheduler: {type: StepLR, step_size: 1000}
 
 def test_memory_estimate_counts_steps_groups_and_fields():
     # per value: float object 24 + list slot 8 + column slot 8 + float64 8; per update 8 of slack
-    assert sim.memory_needed(1000, 1) == 1000 * (8 + 48)
-    assert sim.memory_needed(1000, 4) == 1000 * (8 + 4 * 48)
-    assert sim.memory_needed(2000, 4) == 2 * sim.memory_needed(1000, 4)
+    assert memory.memory_needed(1000, 1) == 1000 * (8 + 48)
+    assert memory.memory_needed(1000, 4) == 1000 * (8 + 4 * 48)
+    assert memory.memory_needed(2000, 4) == 2 * memory.memory_needed(1000, 4)
 
 
 def test_too_many_steps_for_memory_is_refused_before_any_work(monkeypatch):
-    monkeypatch.setattr(sim, "available_memory", lambda: 100_000_000)  # 100 MB
-    monkeypatch.setattr(sim, "build_optimizer", lambda s: pytest.fail("worked before refusing"))
+    monkeypatch.setattr(memory, "available_memory", lambda: 100_000_000)  # 100 MB
+    monkeypatch.setattr(run, "build_optimizer", lambda s: pytest.fail("worked before refusing"))
     with pytest.raises(SpecError) as exc:
         sim.simulate(parse_spec(SPEC, "big.yaml"))
     # 2e6 steps x (8 + 4 values x 48) bytes = 400 MB; 80 MB usable / 200 bytes per step = 400000 steps
@@ -41,7 +42,7 @@ def test_too_many_steps_for_memory_is_refused_before_any_work(monkeypatch):
 
 
 def test_derived_length_is_refused_at_the_scheduler(monkeypatch):
-    monkeypatch.setattr(sim, "available_memory", lambda: 1000)
+    monkeypatch.setattr(memory, "available_memory", lambda: 1000)
     spec = parse_spec("scheduler: {type: CosineAnnealingLR, T_max: 100000}\n", "c.yaml")
     with pytest.raises(SpecError, match=r"c.yaml:1:12: 100000 steps x 1 param group x 1 field need") as exc:
         sim.simulate(spec)
@@ -49,18 +50,18 @@ def test_derived_length_is_refused_at_the_scheduler(monkeypatch):
 
 
 def test_within_memory_runs(monkeypatch):
-    monkeypatch.setattr(sim, "available_memory", lambda: 10**12)
+    monkeypatch.setattr(memory, "available_memory", lambda: 10**12)
     curves = sim.simulate(parse_spec(SPEC.replace("2000000", "3000"), "s.yaml"))
     assert curves.schedules[0].values[(1, "lr")][-1] == 0.5 * 0.1 ** 2
 
 
 def test_unknown_memory_does_not_block(monkeypatch):
-    monkeypatch.setattr(sim, "available_memory", lambda: None)
+    monkeypatch.setattr(memory, "available_memory", lambda: None)
     assert sim.simulate(parse_spec("steps: 5\nscheduler: {type: StepLR, step_size: 1}\n", "s.yaml"))
 
 
 def test_progress_is_reported_per_chunk_not_per_step(monkeypatch):
-    monkeypatch.setattr(sim, "CHUNK", 1000)
+    monkeypatch.setattr(loop, "CHUNK", 1000)
     calls = []
     spec = parse_spec("steps: 3500\nscheduler: {type: StepLR, step_size: 100}\n", "p.yaml")
     sc = sim.simulate_spec(spec, lambda name, done, total: calls.append((name, done, total)))[0]
@@ -73,7 +74,7 @@ def test_chunked_loop_equals_the_plain_one_across_chunk_edges(monkeypatch, every
     text = f"steps: 1000\ninterval: epoch\nsteps_per_epoch: {every}\nparam_groups: [{{}}, {{lr: 1}}]\n" \
            "scheduler: {type: ExponentialLR, gamma: 0.99}\n"
     whole = sim.simulate(parse_spec(text, "s.yaml")).schedules[0]
-    monkeypatch.setattr(sim, "CHUNK", 13)
+    monkeypatch.setattr(loop, "CHUNK", 13)
     chunked = sim.simulate(parse_spec(text, "s.yaml")).schedules[0]
     for k in whole.values:
         assert (whole.values[k] == chunked.values[k]).all()

@@ -106,7 +106,7 @@ def test_state_shows_state_dict_and_groups(cli):
     assert data["scheduler_state"]["last_epoch"] == 50
     assert data["scheduler_state"]["lr_lambdas"][0]["_fn"] == "<function>"  # shown as its type
     spec = load_spec(CONFIGS / "lambda.yaml")
-    from lrplot.simulate import simulate
+    from lrplot.engine import simulate
 
     assert data["param_groups"][0]["lr"] == simulate(spec).schedules[0].values[(0, "lr")][50]
     text = cli("state", CONFIGS / "chained.yaml", "--at", "3").stdout

@@ -13,7 +13,7 @@ from torch.optim import lr_scheduler as L
 from torch.optim.swa_utils import SWALR
 
 from lrplot.errors import SpecError
-from lrplot.simulate import simulate
+from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 
 STEPS = 40

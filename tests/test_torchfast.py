@@ -9,8 +9,8 @@ import textwrap
 import pytest
 import torch
 
-from lrplot import torchfast
-from lrplot.simulate import simulate
+from lrplot.engine import torchfast
+from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 from tests.conftest import ROOT
 
@@ -109,7 +109,7 @@ def test_env_var_disables_the_fast_path(monkeypatch):
 
 SNIPPET = """
 import sys
-from lrplot.simulate import simulate
+from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 spec = parse_spec('''
 steps: 60

@@ -1,4 +1,4 @@
-"""Scheduler names -> torch objects, and what the spec says about a schedule's length.
+"""Scheduler objects from the spec: torch's classes by name, or import paths the user allowed.
 
 Built-in names are the scheduler classes of ``torch.optim.lr_scheduler`` of the installed torch
 (whatever that version has) plus ``SWALR``. Arguments are checked against the class signature so
@@ -10,17 +10,13 @@ MultiplicativeLR) and ``scale_fn`` (CyclicLR) may be expressions, compiled by :m
 from __future__ import annotations
 
 import inspect
-import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Callable
 
-from .errors import SpecError, first_line
-from .expr import compile_expression
-from .imports import is_import_path, resolve_import
-from .spec import MAX_STEPS, SchedulerSpec, Spec, did_you_mean
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .spec import Schedule
+from ..errors import SpecError, first_line
+from ..expr import compile_expression
+from ..imports import is_import_path, resolve_import
+from ..spec import SchedulerNode, Spec
+from ..text import did_you_mean
 
 NESTED = ("SequentialLR", "ChainedScheduler")
 # Arguments that hold an expression of one variable: {argument: variable names}.
@@ -94,7 +90,7 @@ def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
                               location=lambda off: spec.source.text(path + (key,), off))
 
 
-def resolve_class(spec: Spec, sched: SchedulerSpec) -> type:
+def resolve_class(spec: Spec, sched: SchedulerNode) -> type:
     """The scheduler class named by ``sched.type``."""
     builtins = builtin_schedulers()
     cls = builtins.get(sched.type)
@@ -105,7 +101,7 @@ def resolve_class(spec: Spec, sched: SchedulerSpec) -> type:
                      hint=hint or f"known: {', '.join(sorted(builtins))}")
 
 
-def build_scheduler(spec: Spec, sched: SchedulerSpec, optimizer: Any, allow: frozenset[str] = frozenset(),
+def build_scheduler(spec: Spec, sched: SchedulerNode, optimizer: Any, allow: frozenset[str] = frozenset(),
                     placeholders: dict[str, int] | None = None) -> Any:
     """Construct the scheduler for ``sched`` on ``optimizer`` (nested ones first). Import-path
     types are imported only if ``allow`` names them; ``placeholders`` fill pytorch-accelerated's
@@ -177,7 +173,7 @@ def _optimizer_parameter(fn: Callable[..., Any], kwargs: dict[str, Any]) -> str 
     return None
 
 
-def _fill_placeholders(spec: Spec, sched: SchedulerSpec, factory: Any,
+def _fill_placeholders(spec: Spec, sched: SchedulerNode, factory: Any,
                        placeholders: dict[str, int] | None) -> Any:
     """Replace pytorch-accelerated's TrainerPlaceholderValues in a ``functools.partial`` with the
     numbers its Trainer would put there, taken from the spec."""
@@ -200,7 +196,7 @@ def _fill_placeholders(spec: Spec, sched: SchedulerSpec, factory: Any,
     return functools.partial(factory, **filled)
 
 
-def build_imported(spec: Spec, sched: SchedulerSpec, optimizer: Any, allow: frozenset[str],
+def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, allow: frozenset[str],
                    placeholders: dict[str, int] | None) -> Any:
     """Build a scheduler named by an import path: a class or function called with the optimizer,
     or a factory whose result (a ``functools.partial``, as ``create_scheduler_fn`` returns) is."""
@@ -244,131 +240,3 @@ def build_imported(spec: Spec, sched: SchedulerSpec, optimizer: Any, allow: froz
                          hint="name a scheduler class, or a function returning one (an object with "
                               "step() or step_update())")
     return obj
-
-
-# --- lengths (from the spec alone; no torch) -------------------------------------------------
-
-def int_or_none(value: Any) -> int | None:
-    """``value`` if it is an int (not a bool), else None: spec values read without trusting them."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def resumed_steps(sched: SchedulerSpec) -> int:
-    """How many scheduler steps ``last_epoch`` says have already happened."""
-    last_epoch = int_or_none(sched.options.get("last_epoch", -1))
-    return max(last_epoch, -1) + 1 if last_epoch is not None else 0
-
-
-@dataclass(frozen=True)
-class Phase:
-    """A leaf scheduler and the scheduler steps [start, end) it drives: SequentialLR children take
-    turns at the milestones, ChainedScheduler children all drive the same steps. ``end`` None: to
-    the end of the run. ``handoff``: the phase starts at a SequentialLR milestone."""
-
-    spec: SchedulerSpec
-    start: int
-    end: int | None
-    handoff: bool = False
-
-
-def phases(sched: SchedulerSpec, start: int = 0, end: int | None = None, handoff: bool = False) -> Iterator[Phase]:
-    """The leaf schedulers of ``sched`` with the scheduler steps each drives (from the spec alone)."""
-    if sched.type == "SequentialLR" and sched.schedulers:
-        milestones = [m for m in (sched.options.get("milestones") or []) if int_or_none(m) is not None]
-        bounds: list[int | None] = [start] + [start + m for m in milestones] + [end]
-        for i, child in enumerate(sched.schedulers):
-            if i + 1 >= len(bounds):
-                break
-            first, stop = bounds[i], bounds[i + 1]
-            if end is not None and stop is not None:
-                stop = min(stop, end)
-            yield from phases(child, first, stop, i > 0)
-    elif sched.type == "ChainedScheduler" and sched.schedulers:
-        for child in sched.schedulers:
-            yield from phases(child, start, end, handoff)
-    else:
-        yield Phase(sched, start, end, handoff)
-
-
-def natural_length(sched: SchedulerSpec) -> int | None:
-    """How many scheduler values the schedule defines by itself, or None if it goes on forever.
-
-    OneCycleLR: total_steps; CosineAnnealingLR: T_max (one half-period); PolynomialLR:
-    total_iters; LinearLR/ConstantLR: total_iters + 1 (so the value they settle at is shown);
-    SequentialLR: last milestone + its last scheduler's length; ChainedScheduler: the longest.
-    """
-    o = sched.options
-    kind = sched.type
-    length: int | None = None
-    if kind == "OneCycleLR":
-        length = int_or_none(o.get("total_steps"))
-        if length is None and int_or_none(o.get("epochs")) and int_or_none(o.get("steps_per_epoch")):
-            length = o["epochs"] * o["steps_per_epoch"]
-    elif kind == "CosineAnnealingLR":
-        length = int_or_none(o.get("T_max"))
-    elif kind == "PolynomialLR":
-        length = int_or_none(o.get("total_iters", 5))
-    elif kind in ("LinearLR", "ConstantLR"):
-        total = int_or_none(o.get("total_iters", 5))
-        length = total + 1 if total is not None else None
-    elif kind == "SequentialLR" and sched.schedulers:
-        milestones = o.get("milestones")
-        last = natural_length(sched.schedulers[-1])
-        if isinstance(milestones, list) and milestones and int_or_none(milestones[-1]) is not None and last:
-            length = milestones[-1] + last
-    elif kind == "ChainedScheduler" and sched.schedulers:
-        lengths = [n for n in (natural_length(c) for c in sched.schedulers) if n]
-        length = max(lengths) if lengths else None
-    elif is_import_path(kind):
-        # transformers' factories: num_training_steps; pytorch-accelerated: epochs x updates per epoch
-        length = int_or_none(o.get("num_training_steps"))
-        epochs, per = int_or_none(o.get("total_num_epochs", o.get("num_epochs"))), int_or_none(o.get("num_update_steps_per_epoch"))
-        if length is None and epochs and per:
-            length = epochs * per
-    if length is None or length <= 0:
-        return None
-    return max(length - resumed_steps(sched), 1)
-
-
-def hard_limit(sched: SchedulerSpec) -> int | None:
-    """How many scheduler values torch can produce before it raises (OneCycleLR's total_steps)."""
-    if sched.type == "OneCycleLR":
-        return natural_length(sched)
-    return None
-
-
-def scheduler_values(steps: int, interval: str, steps_per_epoch: int | None) -> int:
-    """How many distinct scheduler states ``steps`` updates use."""
-    if interval == "epoch" and steps_per_epoch:
-        return math.ceil(steps / steps_per_epoch)
-    return steps
-
-
-def resolve_steps(schedule: Schedule) -> int:
-    """The number of optimizer updates to simulate, given or derived, checked against the
-    schedule's own length."""
-    spec = schedule.spec
-    sched = schedule.scheduler
-    per = schedule.steps_per_epoch if schedule.interval == "epoch" else 1
-    unit = "epochs" if schedule.interval == "epoch" else "steps"
-    steps = schedule.steps
-    if steps is None:
-        length = natural_length(sched)
-        if length is None:
-            raise spec.error(
-                f"'steps' is required: {sched.type} does not define its own length", sched.path,
-                hint="add 'steps: N' (the number of optimizer updates to draw)")
-        steps = length * (per or 1)
-        if steps > MAX_STEPS:
-            raise spec.error(f"{sched.type} defines {steps:,} steps, more than lrplot simulates ({MAX_STEPS:,})",
-                             sched.path, hint="set 'steps' to the part you want to see")
-        return steps
-    limit = hard_limit(sched)
-    used = scheduler_values(steps, schedule.interval, schedule.steps_per_epoch)
-    if limit is not None and used > limit:
-        fix = limit * (per or 1)
-        raise spec.error(
-            f"steps: {steps} runs past {sched.type}'s total_steps ({limit} {unit}); torch raises "
-            f"at scheduler step {limit + 1}", schedule.where("steps"),
-            hint=f"set steps: {fix} or raise total_steps to {used}")
-    return steps

@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from .errors import UsageError
-from .spec import Schedule
+from .spec import ResolvedSchedule
 
 _MAX_ITEMS = 1000
 
@@ -38,10 +38,10 @@ def plain(value: Any, depth: int = 0) -> Any:
     return f"<{type(value).__qualname__}>"
 
 
-def state_at(schedule: Schedule, at: int, allow: frozenset[str] = frozenset()) -> dict[str, Any]:
+def state_at(schedule: ResolvedSchedule, at: int, allow: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The scheduler's state_dict and the param groups (without ``params``) after ``at`` updates,
     i.e. what a checkpoint written just before update ``at`` would hold."""
-    from .simulate import start_run
+    from .engine import start_run
 
     run = start_run(schedule, allow)
     if not 0 <= at < run.steps:

@@ -14,7 +14,7 @@ This is done only when the wrapper has exactly the structure verified on torch 2
 (param_groups, defaults, state_dict); tests/test_torchfast.py checks that and the fallback.
 
 The same import happens on the first ``optimizer.step()`` (``_use_grad_for_differentiable``), so
-:mod:`lrplot.simulate` does not call it: the step only exists to silence torch's "scheduler.step()
+:mod:`lrplot.engine` does not call it: the step only exists to silence torch's "scheduler.step()
 before optimizer.step()" warning, and changes nothing without gradients.
 """
 

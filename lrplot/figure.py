@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
-from .curves import Curves, ScheduleCurves, Series
+from .curves import Curves, ScheduleTrace, Series
 from .errors import UsageError
 from .output import FIGURE_SUFFIXES, write_atomic
 from .summary import jump_steps as jumps
@@ -65,7 +65,7 @@ def style_path(theme: str) -> str:
         if not path.is_file():
             raise UsageError(f"--style {theme}: no such style file")
         return str(path)
-    from .spec import did_you_mean
+    from .text import did_you_mean
 
     choices = list(THEMES) + sorted(matplotlib.style.available)
     raise UsageError(f"unknown style '{theme}'", hint=did_you_mean(theme, choices) or
@@ -134,7 +134,7 @@ def _label(s: Series, show_schedule: bool, show_group: bool, show_field: bool) -
     return " · ".join(parts) if parts else s.schedule
 
 
-def _x_values(sc: ScheduleCurves, unit: str) -> np.ndarray:
+def _x_values(sc: ScheduleTrace, unit: str) -> np.ndarray:
     x = np.arange(sc.steps, dtype=np.float64)
     if unit == "epoch" and sc.steps_per_epoch:
         x = x / sc.steps_per_epoch
@@ -272,7 +272,7 @@ def _secondary_axis(axis: Axes, curves: Curves, opts: RenderOptions) -> None:
     sec.set_gid("secondary-x")
 
 
-def _annotate(axis: Axes, s: Series, sc: ScheduleCurves, x: np.ndarray, color: Any, opts: RenderOptions,
+def _annotate(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, color: Any, opts: RenderOptions,
               numbers: bool = True) -> None:
     values = s.values
     if not len(values) or not np.isfinite(values).any():
@@ -300,7 +300,7 @@ def _annotate(axis: Axes, s: Series, sc: ScheduleCurves, x: np.ndarray, color: A
             m.set_gid(f"jumps:{s.schedule}:{s.group}:{s.field}")
 
 
-def _events(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleCurves],
+def _events(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTrace],
             opts: RenderOptions) -> None:
     if "milestones" not in opts.annotate:
         return
@@ -365,8 +365,3 @@ def render_to_stream(curves: Curves, fh: IO[bytes], fmt: str, options: RenderOpt
     """Render and write to a binary stream (``-o -``)."""
     with _themed(curves, options or RenderOptions()) as opts:
         write_figure(_draw(curves, None, opts), fh, fmt, dpi=opts.dpi)
-
-
-from ._callable import make_callable  # noqa: E402  (lrplot.render(...) calls render())
-
-make_callable(__name__)

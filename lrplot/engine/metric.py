@@ -1,0 +1,62 @@
+"""What ReduceLROnPlateau is fed at each step: its own lr, an expression of the step, or a CSV column."""
+
+from __future__ import annotations
+
+import csv
+from functools import partial
+from operator import getitem
+from typing import Any, Callable
+
+from ..errors import Location, SpecError
+from ..expr import compile_expression
+from ..spec import MetricCsv, ResolvedSchedule, Spec, read_text
+from ..text import did_you_mean
+
+
+def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
+    path = spec.base_dir / metric.csv
+    text = read_text(path)
+    rows = list(csv.reader(text.splitlines()))
+    if len(rows) < 2:
+        raise SpecError("the metric CSV needs a header row and at least one value", location=Location(str(path), 1))
+    header = [h.strip() for h in rows[0]]
+    column = metric.column if metric.column is not None else header[-1]
+    if column not in header:
+        hint = did_you_mean(column, header)
+        raise spec.error(f"the metric CSV {metric.csv} has no column '{column}'", where + ("column",),
+                         hint=hint or f"columns: {', '.join(header)}")
+    index = header.index(column)
+    values = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        cell = row[index].strip() if index < len(row) else ""
+        try:
+            values.append(float(cell))
+        except ValueError:
+            col = sum(len(c) + 1 for c in row[:index]) + 1
+            raise SpecError(f"'{cell}' in column '{column}' is not a number", location=Location(str(path), line, col),
+                            hint="every row needs a numeric value") from None
+    return values
+
+
+def metric_feed(schedule: ResolvedSchedule, optimizer: Any, calls: int, start: int = 0) -> Callable[[], Any]:
+    """A function giving the metric for each successive ``scheduler.step(metric)`` call,
+    beginning with call number ``start`` (a resumed run continues where the first stopped)."""
+    spec = schedule.spec
+    metric = schedule.metric
+    where = schedule.where("metric")
+    if isinstance(metric, MetricCsv):
+        values = read_metric_csv(spec, metric, where)
+        if len(values) < calls:
+            raise spec.error(
+                f"the metric CSV has {len(values)} values but the schedule steps {calls} times", where,
+                hint=f"add rows, or lower steps so that at most {len(values)} scheduler steps happen")
+        return iter(values[start:]).__next__
+    if metric == "lr":
+        return partial(getitem, optimizer.param_groups[0], "lr")  # C-level: no Python frame per step
+    expr = compile_expression(metric, ("step", "epoch"), what="metric",
+                              location=lambda off: spec.source.text(where, off))
+    counter = iter(range(start, calls + 1)).__next__
+    return lambda: expr(counter())
+
