@@ -170,9 +170,9 @@ def _parse_annotate(text: str) -> frozenset[str]:
 
 
 def load_specs(paths: list[Path], overrides: list[str] | None) -> list[Any]:
-    from .spec import load_spec
+    from .sources import load_input
 
-    return [load_spec(p, overrides or ()) for p in paths]
+    return [load_input(p, overrides=overrides or ()).spec for p in paths]
 
 
 @app.command(DEFAULT_COMMAND)

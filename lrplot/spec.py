@@ -8,6 +8,7 @@ stage (building the torch scheduler, evaluating an expression, reading a metric 
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,10 +268,22 @@ def parse_spec(text: str, name: str = "<spec>", overrides: list[str] | tuple[str
         if not overrides:
             raise SpecError("the spec is empty", location=Location(name),
                             hint="write at least 'scheduler: {type: CosineAnnealingLR, T_max: 100}'")
+    return spec_from_data(data, source, overrides, file=file)
+
+
+def spec_from_data(data: Any, source: SourceMap | None = None, overrides: list[str] | tuple[str, ...] = (),
+                   *, file: Path | None = None) -> Spec:
+    """Validate already-loaded spec data. ``source`` says where each value came from (a spec
+    file, or the training config a reader in :mod:`lrplot.sources` translated); without one,
+    errors are located at ``<spec>``. ``overrides`` are ``key.path=value`` texts (``--set``)."""
+    if source is None:
+        source = SourceMap(str(file) if file is not None else "<spec>")
+    name = source.path
     if not isinstance(data, dict):
         raise SpecError(f"a spec must be a mapping of keys, not a {_kind(data)}",
                         location=source.value(()),
                         hint="start with 'scheduler:' or 'schedules:'")
+    data = copy.deepcopy(data)  # overrides edit it; the caller's data stays as it was
     for item in overrides:
         apply_override(data, source, item)
     try:

@@ -1,0 +1,124 @@
+"""Input files -> Spec: an lrplot spec, or a training config people already have, one reader per kind.
+
+Every input becomes the same thing, an ordinary :class:`~lrplot.spec.Spec` (plus, for training
+configs, the step-budget arithmetic the reader did), so the engine, the cache, the figures,
+``check``, ``state`` and ``resume`` never learn which framework a schedule came from.
+
+A reader is a small module of this package with::
+
+    KIND = "hf"                                   # the --from name
+    LOOKS_FOR = "keys such as lr_scheduler_type"  # said when no reader recognises a file
+    def detect(data) -> bool: ...                 # from the loaded content alone, cheap
+    def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source: ...
+
+and is listed in :data:`READERS`. Reader modules import their framework inside ``read`` only, so
+a plain spec never imports transformers, Lightning, Hydra, timm or MMEngine. ``--set`` overrides
+apply to the input's own keys (a config's ``gradient_accumulation_steps``, a spec's
+``scheduler.T_max``) before the reader translates it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..errors import Location, SpecError, UsageError
+from ..spec import Spec, apply_override, read_text
+from ..text import did_you_mean
+from ..yamlio import SourceMap, load_yaml
+
+# kind -> module, in detection order; "lrplot" is the fallback and last.
+READERS: dict[str, str] = {
+    "lrplot": "lrplot.sources.lrplot_spec",
+}
+
+
+@dataclass(frozen=True)
+class BudgetInputs:
+    """What the command line adds to a training config: ``--dataset-size`` (training examples),
+    ``--devices`` (world size: devices x nodes) and ``--batch-size`` (per device, where the
+    config does not hold it)."""
+
+    dataset_size: int | None = None
+    devices: int | None = None
+    batch_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The update-count arithmetic a reader did, shown in the summary and by ``--print-spec``."""
+
+    text: str                       # one line: "207865 examples / (16 x 8) = 1624 batches per epoch / ..."
+    updates: int                    # optimizer updates of the whole run
+    updates_per_epoch: int | None = None
+
+
+@dataclass
+class Document:
+    """One input file, loaded (YAML/JSON through :mod:`lrplot.yamlio`, with positions) and with
+    ``--set`` overrides applied. ``data`` is None for inputs that are not YAML (MMEngine's
+    Python configs); ``text`` is always the file's text."""
+
+    path: Path
+    text: str
+    data: Any
+    source: SourceMap
+    overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    """An input file, read: the spec it means, its kind, and the budget arithmetic if any."""
+
+    kind: str
+    spec: Spec
+    budget: Budget | None = None
+    notes: tuple[str, ...] = field(default=())  # facts the reader wants the user to see
+
+
+def _reader(kind: str) -> Any:
+    return importlib.import_module(READERS[kind])
+
+
+def kinds() -> list[str]:
+    return list(READERS)
+
+
+def load_document(path: Path, overrides: Iterable[str] = ()) -> Document:
+    """Read ``path`` and, when it is YAML or JSON, parse it with positions and apply overrides."""
+    if path.is_dir():
+        raise SpecError("is a directory, not a spec file", location=Location(str(path)))
+    text = read_text(path)
+    overrides = tuple(overrides)
+    if path.suffix == ".py":
+        return Document(path, text, None, SourceMap(str(path)), overrides)
+    data, source = load_yaml(text, str(path))
+    if isinstance(data, dict):
+        for item in overrides:
+            apply_override(data, source, item)
+    return Document(path, text, data, source, overrides)
+
+
+def detect(doc: Document) -> str:
+    """The kind of ``doc``, recognised by its content."""
+    for kind in READERS:
+        if kind != "lrplot" and _reader(kind).detect(doc):
+            return kind
+    return "lrplot"
+
+
+def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable[str] = (),
+               inputs: BudgetInputs = BudgetInputs(), allow: frozenset[str] = frozenset()) -> Source:
+    """Read one input file of any kind lrplot knows (``kind`` forces one, as ``--from`` does)."""
+    if kind is not None and kind not in READERS:
+        hint = did_you_mean(kind, READERS)
+        raise UsageError(f"--from {kind}: unknown kind of input", hint=hint or f"use one of {', '.join(READERS)}")
+    doc = load_document(Path(path), overrides)
+    kind = kind or detect(doc)
+    return _reader(kind).read(doc, inputs, allow)
+
+
+def load_inputs(paths: Iterable[str | Path], **kwargs: Any) -> list[Source]:
+    return [load_input(p, **kwargs) for p in paths]

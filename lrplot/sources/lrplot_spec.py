@@ -1,0 +1,38 @@
+"""The lrplot spec itself, as a reader: the fallback kind when no training config is recognised."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import Location, SpecError
+from ..spec import spec_from_data
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import BudgetInputs, Document, Source
+
+KIND = "lrplot"
+LOOKS_FOR = "an lrplot spec: 'scheduler:' or 'schedules:'"
+
+
+def detect(doc: Document) -> bool:
+    data = doc.data
+    return isinstance(data, dict) and ("scheduler" in data or "schedules" in data)
+
+
+def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
+    from . import Source
+
+    data = doc.data
+    if data is None:
+        if doc.path.suffix == ".py":
+            raise SpecError("a Python file is not an lrplot spec", location=Location(str(doc.path)),
+                            hint="MMEngine configs are read with --from mmengine")
+        if not doc.overrides:
+            raise SpecError("the spec is empty", location=Location(str(doc.path)),
+                            hint="write at least 'scheduler: {type: CosineAnnealingLR, T_max: 100}'")
+        data = {}
+        from ..spec import apply_override
+
+        for item in doc.overrides:
+            apply_override(data, doc.source, item)
+    return Source(KIND, spec_from_data(data, doc.source, file=doc.path))
