@@ -233,6 +233,8 @@ def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, allow: froz
         obj = call(fn, optimizer, **kwargs)
     else:
         obj = call(fn, **kwargs)
+    if isinstance(obj, tuple) and obj and is_scheduler(obj[0]):
+        obj = obj[0]  # a factory returning (scheduler, ...): timm's create_scheduler_v2 gives (scheduler, num_epochs)
     if not is_scheduler(obj) and callable(obj):
         obj = call(_fill_placeholders(spec, sched, obj, placeholders), optimizer)
     if not is_scheduler(obj):

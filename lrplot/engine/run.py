@@ -72,6 +72,9 @@ class Run:
         self.readers = resolve_fields(schedule, groups[0])
         self.step: Callable[[], Any] | None = getattr(scheduler, "step", None)
         self.library = library_calls(self.kind, scheduler) if self.kind in LIBRARY_DRIVEN else None
+        if self.kind == TIMM:  # step(epoch, metric) at every epoch end: one metric value per epoch
+            feed = metric_feed(schedule, optimizer, max(steps - 1, 0) // self.per, start // self.per)
+            self.library = library_calls(self.kind, scheduler, feed)
         if self.kind == PLATEAU:
             feed = metric_feed(schedule, optimizer, self.calls_before(steps - 1), self.calls_before(start))
             plateau_step = scheduler.step

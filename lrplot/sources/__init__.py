@@ -31,6 +31,7 @@ from ..yamlio import SourceMap, load_yaml
 
 # kind -> module, in detection order; "lrplot" is the fallback and last.
 READERS: dict[str, str] = {
+    "timm": "lrplot.sources.timm",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 
