@@ -67,7 +67,7 @@ def install_timm_stub() -> bool:
         return False
     stub = types.ModuleType("timm")
     stub.__path__ = list(found.submodule_search_locations)
-    stub.__file__ = None
+    stub.__file__ = str(Path(stub.__path__[0]) / "__init__.py")  # inspect wants a file; it is never run
     sys.modules["timm"] = stub
     import timm.scheduler  # noqa: F401,F811
 

@@ -33,10 +33,10 @@ import math
 from argparse import Namespace
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Location, SpecError
-from ..yamlio import SourceMap
+from ..errors import SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..yamlio import SourceMap
     from . import BudgetInputs, Document, Source
 
 KIND = "timm"
@@ -95,6 +95,8 @@ def _number(doc: Document, args: dict, key: str, kind: type = float, minimum: fl
 
 def _source_map(doc: Document, kwargs: dict) -> SourceMap:
     """Where each key of the generated spec comes from in args.yaml."""
+    from ..yamlio import SourceMap
+
     src = doc.source
     out = SourceMap(src.path)
     out.values[()] = src.value(())
@@ -157,7 +159,7 @@ def _optimizer(doc: Document, args: dict, lr: float) -> tuple[dict, str | None]:
 
 
 def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
-    from . import Budget, Source
+    from . import Budget, Source, needs
     from ..spec import spec_from_data
 
     data = doc.data
@@ -187,9 +189,8 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
     for key in ("epochs", "warmup_epochs", "cooldown_epochs", "lr_cycle_limit"):
         args[key] = _number(doc, args, key, int, 0)
     if inputs.dataset_size is None:
-        raise SpecError("needs the training-set size: add --dataset-size N (training examples)",
-                        location=doc.source.value(("sched",)),
-                        hint="timm's updates per epoch come from the data loader's length")
+        raise needs(doc, "the training-set size (timm's updates per epoch are its data loader's length)",
+                    "--dataset-size N", ("sched",))
     n = inputs.dataset_size
     per_process = math.ceil(n / world) if world > 1 else n      # DistributedSampler pads to the world size
     batches = per_process // batch                               # create_loader: drop_last=True for training
