@@ -63,6 +63,8 @@ CASES = {
         dict(lr_cycle_limit=3, lr_cycle_mul=1.5, lr_cycle_decay=0.5, lr_k_decay=1.5, epochs=3, cooldown_epochs=1), 1),
     "cosine sched_on_updates": (dict(sched_on_updates=True, warmup_prefix=True, grad_accum_steps=2), 1),
     "cosine with noise": (dict(lr_noise=[0.3, 0.8], lr_noise_pct=0.5), 1),
+    "wsd (timm 1.0.31), per update": (dict(sched="wsd", decay_epochs=0.3, sched_on_updates=True), 1),
+    "constant after warmup": (dict(sched="constant"), 1),
     "plateau fed a metric": (dict(sched="plateau", patience_epochs=1, decay_rate=0.5, epochs=12,
                                   metric="min(epoch, 3)"), 1),
     "plateau, loss without a validation split": (dict(sched="plateau", patience_epochs=0, decay_rate=0.5,
