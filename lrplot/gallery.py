@@ -48,7 +48,7 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
     config_dir, out_dir = Path(config_dir), Path(out_dir)
     if not config_dir.is_dir():
         raise SpecError(f"{config_dir}: not a folder of configs")
-    configs = sorted(config_dir.glob("*.yaml"))
+    configs = sorted(config_dir.glob("*.yaml")) + framework_configs(config_dir)
     if not configs:
         raise SpecError(f"{config_dir}: no *.yaml configs in this folder")
     readme = out_dir / "README.md"
@@ -60,11 +60,12 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
     allow = sorted(set(allow_import))
     entries = []
     for config in configs:
-        spec = load_spec(config)
-        title = spec.title or config.stem
         try:
+            spec = load_spec(config) if config.parent == config_dir else load_framework_config(config, allow)
+            title = spec.title or config.stem
             curves = simulate(spec, allow_import=allow)
         except MissingLibraryError as exc:
+            title = config.stem
             entries.append(GalleryEntry(config, title, (), missing=exc.package))
             continue
         figures = []
@@ -83,6 +84,48 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
     return entries
 
 
+FRAMEWORKS = "frameworks"  # training configs (timm, MMEngine, ...) under the configs folder
+
+
+def framework_configs(config_dir: Path) -> list[Path]:
+    """The training configs of ``config_dir/frameworks/`` (YAML, JSON and MMEngine ``.py`` files;
+    ``_base_`` folders hold what they inherit and are not drawn on their own)."""
+    folder = Path(config_dir) / FRAMEWORKS
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json", ".py") and p.is_file())
+
+
+def example_inputs(config: Path) -> object:
+    """The budget a framework config is drawn with: ``--dataset-size``/``--devices``/``--batch-size``
+    of the example command its comments show (``#   lrplot PATH --dataset-size N ...``). Only these
+    numbers are taken from the file; what may be imported comes from the gallery's own command."""
+    import shlex
+
+    from .sources import BudgetInputs
+
+    values: dict[str, int] = {}
+    for line in config.read_text(encoding="utf-8").splitlines():
+        words = line.lstrip("#").split()
+        if not line.startswith("#") or not words or words[0] != "lrplot":
+            continue
+        tokens = shlex.split(" ".join(words[1:]))
+        for flag, key in (("--dataset-size", "dataset_size"), ("--devices", "devices"),
+                          ("--batch-size", "batch_size")):
+            if flag in tokens[:-1]:
+                values[key] = int(tokens[tokens.index(flag) + 1])
+        break
+    return BudgetInputs(**values)
+
+
+def load_framework_config(config: Path, allow: Iterable[str]) -> object:
+    """The spec of a training config, read as ``lrplot CONFIG`` with its example budget would."""
+    from .imports import allowed_imports
+    from .sources import load_input
+
+    return load_input(config, inputs=example_inputs(config), allow=allowed_imports(allow, environ={})).spec
+
+
 def regenerate_command(allow: Iterable[str]) -> str:
     return "lrplot gallery configs/ -o gallery/" + "".join(f" --allow-import {a}" for a in sorted(allow))
 
@@ -93,7 +136,9 @@ def index_text(entries: Iterable[GalleryEntry], out_dir: Path, allow: Iterable[s
         "",
         MARKER,
         "",
-        "Every spec of [`configs/`](../configs) drawn by lrplot. Regenerate with",
+        "Every spec of [`configs/`](../configs), and every training config of",
+        "[`configs/frameworks/`](../configs/frameworks) with the budget of the command in its comments,",
+        "drawn by lrplot. Regenerate with",
         "",
         f"    {regenerate_command(allow)}",
         "",
