@@ -108,6 +108,26 @@ def test_mmdet_1x_warmup_multistep_equals_the_runner(tmp_path):
 
 
 @pytest.mark.slow
+def test_epoch_scheduler_listed_first_still_steps_after_the_iteration_ones(tmp_path):
+    """MMEngine's hook steps per-iteration schedulers (after_train_iter) before per-epoch ones
+    (after_train_epoch) at an epoch end, whatever the config's order."""
+    path = write(tmp_path, """
+        train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=6)
+        train_dataloader = dict(batch_size=3)
+        optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.03, momentum=0.9, weight_decay=1e-4))
+        param_scheduler = [
+            dict(type='ExponentialLR', gamma=0.7, by_epoch=True),
+            dict(type='ExponentialLR', gamma=0.993, by_epoch=False, begin=0, end=90),
+            dict(type='LinearMomentum', start_factor=0.5, by_epoch=False, begin=0, end=60),
+        ]
+        """)
+    source, values = ours(path, dataset_size=50)
+    assert source.spec.steps_per_epoch == 17
+    assert [node.interval for node in source.spec.scheduler] == ["step", "step", "epoch"]
+    assert_equal(values, run_runner(path, 50))
+
+
+@pytest.mark.slow
 def test_iter_based_cosine_with_momentum_and_weight_decay_equals_the_runner(tmp_path):
     path = write(tmp_path, """
         train_cfg = dict(type='IterBasedTrainLoop', max_iters=300, val_interval=100)
@@ -172,7 +192,7 @@ def test_by_epoch_scheduler_in_an_iteration_loop_is_an_error(tmp_path):
         optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))
         param_scheduler = dict(type='MultiStepLR', milestones=[1])
         """)
-    with pytest.raises(SpecError, match=r"config.py:4:1: param_scheduler\[0\] \(MultiStepLR\) has by_epoch=True "
+    with pytest.raises(SpecError, match=r"config.py:3:1: param_scheduler\[0\] \(MultiStepLR\) has by_epoch=True "
                                         r"in an IterBasedTrainLoop"):
         load_input(path, allow=ALLOW)
 

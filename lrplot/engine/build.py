@@ -170,6 +170,8 @@ def _optimizer_parameter(fn: Callable[..., Any], kwargs: dict[str, Any]) -> str 
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty \
                 and p.name not in kwargs:
             return p.name
+    if any(p.kind is p.VAR_POSITIONAL for p in params.values()):
+        return "*args"  # e.g. MMEngine's Scheduler.build_iter_from_epoch(*args, ...): first positional
     return None
 
 
