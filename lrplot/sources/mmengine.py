@@ -194,12 +194,15 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
                         hint="nothing to draw: the lr stays at the optimizer's")
     entries = [raw] if isinstance(raw, dict) else list(raw)
     per_iter, per_ep = [], []
+    scheduled: set[str] = set()
     for i, entry in enumerate(entries):
         node = _plain(entry)
         if not isinstance(node, dict) or "type" not in node:
             raise SpecError(f"param_scheduler[{i}] is not a dict with a type", location=sched_at)
         node.pop("_scope_", None)
         kind = _scheduler_type(node.pop("type"), sched_at)
+        name = kind.rpartition(":")[2]
+        scheduled.add("momentum" if name.endswith("Momentum") else node.get("param_name", "lr"))
         by_epoch = node.get("by_epoch", True)
         convert = node.pop("convert_to_iter_based", False)
         if loop == "iter" and by_epoch and not convert:
@@ -219,11 +222,8 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
         else:
             per_iter.append({"type": kind, "interval": "step", **node})
 
-    fields = ["lr"]
-    if "momentum" in opt_cfg or "betas" in opt_cfg:
-        fields.append("momentum")
-    if "weight_decay" in opt_cfg:
-        fields.append("weight_decay")
+    # Record what the schedulers change: lr, and momentum / weight decay when one schedules them.
+    fields = ["lr"] + [f for f in ("momentum", "weight_decay") if f in scheduled]
     spec_data: dict[str, Any] = {
         "title": f"{doc.path.name} (MMEngine)",
         "steps": steps,
