@@ -35,6 +35,9 @@ def test_regenerating_the_gallery_changes_nothing(tmp_path):
                     f"with {stamp.group(1) if stamp else 'an unknown version'}, this is {version('matplotlib')}")
     from tests.test_configs import importable
 
+    from .conftest import install_timm_stub
+
+    install_timm_stub()  # timm's real scheduler code, without torchvision
     unrendered = re.findall(r"needs the `(\w+)` package", (GALLERY / "README.md").read_text())
     if any(importable(name) for name in unrendered):
         pytest.skip(f"the gallery was made without {', '.join(unrendered)}, which this machine has")
