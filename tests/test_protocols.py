@@ -316,7 +316,7 @@ def test_other_libraries_are_imported_only_when_a_spec_names_them():
         from lrplot.engine import simulate
         from lrplot.spec import load_spec
         simulate(load_spec({str(CONFIGS / 'cosine.yaml')!r}))
-        print(sorted(m for m in ('transformers', 'pytorch_accelerated', 'timm') if m in sys.modules))
+        print(sorted(m for m in ('transformers', 'pytorch_accelerated', 'timm', 'mmengine') if m in sys.modules))
         """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
