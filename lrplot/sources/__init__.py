@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # kind -> module, in detection order; "lrplot" is the fallback and last.
 READERS: dict[str, str] = {
+    "hf": "lrplot.sources.hf",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 
