@@ -307,7 +307,7 @@ def _budget(cfg: _Config, inputs: BudgetInputs) -> tuple[int, int | None, str, s
     epochs = cfg.number("num_train_epochs", positive=True)
     total = math.ceil(epochs * upe)
     head = head.replace(" updates per epoch", " updates")
-    return total, upe, f"{head} x {epochs:g} epochs = {total} updates", "num_train_epochs"
+    return total, upe, f"{head} x {epochs:g} epoch{'' if epochs == 1 else 's'} = {total} updates", "num_train_epochs"
 
 
 def _batch_size(cfg: _Config, inputs: BudgetInputs) -> int:
