@@ -8,7 +8,7 @@ from importlib.metadata import version
 import pytest
 
 from lrplot.errors import OutputError
-from lrplot.gallery import MARKER, build_gallery
+from lrplot.gallery import MARKER, build_gallery, gallery_configs
 
 from .conftest import CONFIGS, ROOT
 
@@ -17,15 +17,17 @@ GALLERY = ROOT / "gallery"
 
 def config_imports():
     """The --allow-import names the configs need (the gallery is made with all of them)."""
-    from lrplot.spec import load_spec
+    from lrplot.sources import load_input
     from tests.test_configs import import_needs
 
-    from lrplot.gallery import framework_configs
+    from .conftest import install_timm_stub
 
-    names = {a for p in CONFIGS.glob("*.yaml") for a in import_needs(load_spec(p))[0]}
-    if any(p.suffix == ".py" for p in framework_configs(CONFIGS)):
-        names.add("mmengine")  # reading an MMEngine config runs it: the gallery is made allowing that
-    return sorted(names)
+    install_timm_stub()  # the timm args.yaml reader runs timm's real factory, without torchvision
+    # Reading an MMEngine config runs it, so the gallery is made allowing mmengine.
+    reading = frozenset({"mmengine"})
+    names = {a for p, inputs in gallery_configs(CONFIGS)
+             for a in import_needs(load_input(p, inputs=inputs, allow=reading).spec)[0]}
+    return sorted(names | reading)
 
 
 def test_regenerating_the_gallery_changes_nothing(tmp_path):
@@ -35,17 +37,12 @@ def test_regenerating_the_gallery_changes_nothing(tmp_path):
                     f"with {stamp.group(1) if stamp else 'an unknown version'}, this is {version('matplotlib')}")
     from tests.test_configs import importable
 
-    from .conftest import install_timm_stub
-
-    install_timm_stub()  # timm's real scheduler code, without torchvision
     unrendered = re.findall(r"needs the `(\w+)` package", (GALLERY / "README.md").read_text())
     if any(importable(name) for name in unrendered):
         pytest.skip(f"the gallery was made without {', '.join(unrendered)}, which this machine has")
     out = tmp_path / "gallery"
     entries = build_gallery(CONFIGS, out, allow_import=config_imports())
-    from lrplot.gallery import framework_configs
-
-    assert len(entries) == len(list(CONFIGS.glob("*.yaml"))) + len(framework_configs(CONFIGS))
+    assert len(entries) == len(gallery_configs(CONFIGS)) > len(list(CONFIGS.glob("*.yaml")))
     fresh = sorted(p.name for p in out.iterdir())
     committed = sorted(p.name for p in GALLERY.iterdir())
     assert fresh == committed, "regenerate with: lrplot gallery configs/ -o gallery/"
@@ -62,10 +59,9 @@ def test_index_lists_every_config_under_its_title():
     assert MARKER in text
     assert "## Cosine annealing\n\n[`cosine.yaml`](../configs/cosine.yaml) · [SVG](cosine.svg)\n\n" \
            "![Cosine annealing](cosine.png)" in text
-    for config in CONFIGS.glob("*.yaml"):
-        assert f"(../configs/{config.name})" in text
-    for config in (CONFIGS / "frameworks").glob("*.*"):
-        assert f"(../configs/frameworks/{config.name})" in text
+    for config, _ in gallery_configs(CONFIGS):
+        assert f"(../configs/{config.relative_to(CONFIGS).as_posix()})" in text
+    assert "![hf_sft](frameworks-hf_sft.png)" in text
     from lrplot.gallery import regenerate_command
 
     assert regenerate_command(config_imports()) in text
@@ -87,22 +83,6 @@ def test_stale_figures_are_removed(tmp_path):
     (configs / "b.yaml").unlink()
     build_gallery(configs, out)
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "a.png", "a.svg"]
-
-
-def test_framework_configs_are_drawn_with_the_budget_of_their_example_command(tmp_path, real_timm):
-    configs = tmp_path / "configs"
-    (configs / "frameworks").mkdir(parents=True)
-    (configs / "a.yaml").write_text("steps: 10\nscheduler: {type: StepLR, step_size: 2}\n")
-    (configs / "frameworks" / "args.yaml").write_text(
-        "# a timm run\n#   lrplot configs/frameworks/args.yaml --dataset-size 640 --devices 2\n"
-        "sched: step\nepochs: 4\ndecay_epochs: 2\nbatch_size: 32\nlr: 0.1\n")
-    entries = build_gallery(configs, tmp_path / "g", allow_import=["timm"])
-    assert [e.config.name for e in entries] == ["a.yaml", "args.yaml"]
-    assert (tmp_path / "g" / "args.png").stat().st_size > 5000
-    from lrplot.gallery import example_inputs
-
-    inputs = example_inputs(configs / "frameworks" / "args.yaml")
-    assert (inputs.dataset_size, inputs.devices, inputs.batch_size) == (640, 2, None)
 
 
 def test_gallery_command(cli, tmp_path):

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # kind -> module, in detection order; "lrplot" is the fallback and last.
 READERS: dict[str, str] = {
+    "hf": "lrplot.sources.hf",
     "timm": "lrplot.sources.timm",
     "mmengine": "lrplot.sources.mmengine",
     "lrplot": "lrplot.sources.lrplot_spec",
