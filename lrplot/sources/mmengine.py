@@ -57,8 +57,14 @@ def _line_of(doc: Document, name: str) -> Location:
     return Location(str(doc.path), doc.text.count("\n", 0, m.start()) + 1, 1)
 
 
+def _user_allowed(allow: Any, package: str) -> bool:
+    """The user named ``package`` in --allow-import (a set of names, or an imports.Allowance)."""
+    user_allows = getattr(allow, "user_allows", None)
+    return user_allows(package) if callable(user_allows) else package in allow
+
+
 def _load(doc: Document, allow: frozenset[str]) -> Any:
-    if "mmengine" not in allow:
+    if not _user_allowed(allow, "mmengine"):
         raise ImportNotAllowedError(
             "this is an MMEngine config, a Python file: reading it with MMEngine's Config runs the config's "
             "code (and its _base_ files')", location=Location(str(doc.path)),
