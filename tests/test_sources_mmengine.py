@@ -204,6 +204,18 @@ def test_by_epoch_scheduler_in_an_iteration_loop_is_an_error(tmp_path):
         load_input(path, allow=ALLOW)
 
 
+def test_plateau_on_validation_metrics_is_refused(tmp_path):
+    path = write(tmp_path, """
+        train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=3)
+        train_dataloader = dict(batch_size=8)
+        optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))
+        param_scheduler = dict(type='ReduceOnPlateauLR', monitor='loss', patience=1)
+        """)
+    with pytest.raises(SpecError, match=r"config.py:4:1: param_scheduler\[0\] \(ReduceOnPlateauLR\) steps on "
+                                        r"validation metrics"):
+        load_input(path, inputs=BudgetInputs(dataset_size=80), allow=ALLOW)
+
+
 def test_unknown_scheduler_type_gets_a_did_you_mean(tmp_path):
     path = write(tmp_path, """
         train_cfg = dict(type='IterBasedTrainLoop', max_iters=30)

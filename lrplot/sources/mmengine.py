@@ -208,6 +208,11 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
         node.pop("_scope_", None)
         kind = _scheduler_type(node.pop("type"), sched_at)
         name = kind.rpartition(":")[2]
+        if "ReduceOnPlateau" in name:
+            raise SpecError(f"param_scheduler[{i}] ({name}) steps on validation metrics (MMEngine's "
+                            "after_val_epoch), which lrplot does not feed to MMEngine schedulers",
+                            location=sched_at, hint="draw the other schedulers without it, or write an lrplot "
+                                                    "spec with ReduceLROnPlateau and a metric")
         scheduled.add("momentum" if name.endswith("Momentum") else node.get("param_name", "lr"))
         by_epoch = node.get("by_epoch", True)
         convert = node.pop("convert_to_iter_based", False)
