@@ -216,6 +216,19 @@ def test_plateau_on_validation_metrics_is_refused(tmp_path):
         load_input(path, inputs=BudgetInputs(dataset_size=80), allow=ALLOW)
 
 
+def test_set_overrides_the_python_config_through_mmengine(tmp_path):
+    import shutil
+
+    shutil.copytree(CONFIGS / "frameworks", tmp_path / "frameworks")
+    path = tmp_path / "frameworks" / "mmdet_schedule_1x.py"
+    source = load_input(path, overrides=["train_cfg.max_epochs=24", "param_scheduler[1].milestones=[16, 22]",
+                                         "param_scheduler.1.end=24"],
+                        inputs=BudgetInputs(dataset_size=100), allow=ALLOW)
+    assert source.spec.steps == 24 * 50
+    assert source.spec.scheduler[1].options["milestones"] == [16, 22]
+    assert source.spec.scheduler[1].options["end"] == 24
+
+
 def test_unknown_scheduler_type_gets_a_did_you_mean(tmp_path):
     path = write(tmp_path, """
         train_cfg = dict(type='IterBasedTrainLoop', max_iters=30)

@@ -88,6 +88,27 @@ def _load(doc: Document, allow: frozenset[str]) -> Any:
                         location=Location(str(doc.path)), hint="run with --debug for the traceback") from None
 
 
+def _apply_overrides(cfg: Any, overrides: tuple[str, ...]) -> None:
+    """``--set key.path=value`` on a Python config: MMEngine's own ``merge_from_dict`` (what its
+    tools' ``--cfg-options`` do), the value parsed with the YAML rules of every --set;
+    ``param_scheduler[1].end`` and ``param_scheduler.1.end`` both name a list item."""
+    from ..errors import UsageError
+    from ..yamlio import parse_scalar
+
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = re.sub(r"\[(\d+)\]", r".\1", key.strip())
+        if not sep or not key or ".." in key or key.startswith("."):
+            raise UsageError(f"--set {item!r}: expected key.path=value, e.g. train_cfg.max_epochs=24")
+        try:
+            cfg.merge_from_dict({key: parse_scalar(text)})
+        except SpecError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - MMEngine raises KeyError/TypeError/... for bad paths
+            raise SpecError(f"MMEngine cannot set {key}: {type(exc).__name__}: {exc}",
+                            location=Location(f"--set {key}")) from None
+
+
 def _plain(value: Any) -> Any:
     """ConfigDict/tuples -> plain dicts and lists (what a spec holds)."""
     if isinstance(value, dict):
@@ -141,6 +162,7 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
     from ..yamlio import SourceMap
 
     cfg = _load(doc, allow)
+    _apply_overrides(cfg, doc.overrides)
     sched_at = _line_of(doc, "param_scheduler")
     loop, length = _loop(cfg, _line_of(doc, "train_cfg"))
     notes: list[str] = []

@@ -171,6 +171,9 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
     world = inputs.devices or 1
     if "batch_size" not in data and inputs.batch_size is not None:
         args["batch_size"] = inputs.batch_size
+    elif inputs.batch_size is not None and inputs.batch_size != data["batch_size"]:
+        notes.append(f"--batch-size {inputs.batch_size} ignored: the file says batch_size {data['batch_size']} "
+                     "(--set batch_size=N changes it)")
     batch = _number(doc, args, "batch_size", int, 1)
     accum = max(1, _number(doc, args, "grad_accum_steps", int))  # train.py: max(1, grad_accum_steps)
     args["grad_accum_steps"] = accum
