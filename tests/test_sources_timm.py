@@ -211,3 +211,18 @@ def test_timm_cosine_yaml_is_real_timm(real_timm):
     assert lr.tolist() == ref
     assert all(len(set(lr[e * 100:(e + 1) * 100])) == 1 for e in range(20))
     assert lr[0] == 1e-4 and lr[200] == 0.1 and lr[1999] == 1e-5
+
+
+def test_print_spec_is_the_same_schedule(real_timm, tmp_path, cli):
+    """--print-spec writes an lrplot spec that draws exactly what the args.yaml draws."""
+    config = CONFIGS / "frameworks" / "timm_args.yaml"
+    flags = ["--dataset-size", "12811", "--devices", "8", "--allow-import", "timm"]
+    printed = cli(config, *flags, "--print-spec")
+    assert printed.exit_code == 0, printed.output
+    (tmp_path / "spec.yaml").write_text(printed.stdout)
+    from lrplot.spec import load_spec
+
+    again = simulate(load_spec(tmp_path / "spec.yaml"), allow_import=["timm"]).schedules[0]
+    direct = simulate(load_input(config, inputs=BudgetInputs(12811, 8)).spec, allow_import=["timm"]).schedules[0]
+    assert again.values[(0, "lr")].tolist() == direct.values[(0, "lr")].tolist()
+    assert again.steps_per_epoch == direct.steps_per_epoch == 6
