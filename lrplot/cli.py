@@ -212,6 +212,13 @@ class Inputs:
         return [load_input(p, kind=self.kind, overrides=self.overrides or (), inputs=budget, allow=allow)
                 for p in self.paths]
 
+    def print_budget(self, sources: list[Any]) -> None:
+        """The training configs' budget arithmetic and notes, on stderr."""
+        from .sources import budget_lines
+
+        for line in budget_lines(sources, self.paths):
+            typer.echo(line, err=True)
+
     def print_spec(self, sources: list[Any]) -> None:
         from .sources import spec_text
 
@@ -332,10 +339,7 @@ def plot(
         if data is not None:
             typer.echo(str(data), err=figures[0].path is None)
         if not quiet:
-            from .sources import budget_lines
-
-            for line in budget_lines(sources, specs):
-                typer.echo(line, err=True)
+            inputs.print_budget(sources)
             print_summary(curves)
 
 
@@ -411,6 +415,7 @@ def _schedules(inputs: Inputs, print_spec: bool) -> list[Any] | None:
     if print_spec:
         inputs.print_spec(sources)
         return None
+    inputs.print_budget(sources)
     return [s for source in sources for s in source.spec.schedule_list()]
 
 
