@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import __version__
-from .imports import is_import_path
+from .imports import AllowImport, is_import_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .curves import Curves, ScheduleTrace
@@ -230,7 +230,7 @@ def store(key: dict[str, Any], curves: list[ScheduleTrace], folder: Path | None 
 
 def simulate_cached(specs: Spec | Iterable[Spec], use_cache: bool = True,
                     progress: Callable[[str, int, int], None] | None = None,
-                    allow_import: Iterable[str] | None = None) -> Curves:
+                    *, allow_import: AllowImport = None) -> Curves:
     """Like :func:`lrplot.engine.simulate`, reading each spec's curves from the cache when an
     entry for exactly this spec, its input files and these versions exists, and storing them
     otherwise. With ``use_cache=False`` the cache is neither read nor written. Import-path
@@ -239,8 +239,8 @@ def simulate_cached(specs: Spec | Iterable[Spec], use_cache: bool = True,
     from .spec import Spec
 
     spec_list = [specs] if isinstance(specs, Spec) else list(specs)
-    allow = allowed_imports(allow_import)
-    check_all_allowed(spec_list, allow)  # before anything runs or is read from the cache
+    allowance = allowed_imports(allow_import)
+    check_all_allowed(spec_list, allow_import=allowance)  # before anything runs or is read from the cache
     per_spec = []
     for spec in spec_list:
         try:
@@ -251,7 +251,7 @@ def simulate_cached(specs: Spec | Iterable[Spec], use_cache: bool = True,
         if curves is None:
             from .engine import simulate_spec
 
-            curves = simulate_spec(spec, progress, allow)
+            curves = simulate_spec(spec, progress, allow_import=allowance)
             if key is not None:
                 store(key, curves)
         per_spec.append(curves)

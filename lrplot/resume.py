@@ -31,6 +31,7 @@ import numpy as np
 
 from .curves import Curves, Event, ScheduleTrace
 from .errors import LrplotError, UsageError, first_line
+from .imports import Allowance, AllowImport, allowed_imports
 from .spec import ResolvedSchedule
 
 METHODS = ("full", "scheduler-only", "last_epoch")
@@ -123,7 +124,7 @@ def _resumed_offset(schedule: ResolvedSchedule) -> int:
 
 
 def _rebuild(schedule: ResolvedSchedule, method: str, calls: int, saved_opt: dict, saved_sched: dict,
-             allow: frozenset[str] = frozenset(), steps: int | None = None) -> Any:
+             *, allow_import: Allowance, steps: int | None = None) -> Any:
     """(optimizer, scheduler) resumed after ``calls`` scheduler steps, as a user would."""
     from .engine.build import build_scheduler, resolve_class
     from .engine.optimizer import build_optimizer
@@ -140,9 +141,9 @@ def _rebuild(schedule: ResolvedSchedule, method: str, calls: int, saved_opt: dic
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
         sched = schedule.scheduler.model_copy(update={"last_epoch": _resumed_offset(schedule) + calls})
-        return optimizer, build_scheduler(spec, sched, optimizer, allow, fill)
+        return optimizer, build_scheduler(spec, sched, optimizer, allow_import=allow_import, placeholders=fill)
     optimizer = build_optimizer(schedule)
-    scheduler = build_scheduler(spec, schedule.scheduler, optimizer, allow, fill)
+    scheduler = build_scheduler(spec, schedule.scheduler, optimizer, allow_import=allow_import, placeholders=fill)
     if method == "full":
         optimizer.load_state_dict(copy.deepcopy(saved_opt))
     scheduler.load_state_dict(copy.deepcopy(saved_sched))
@@ -197,11 +198,12 @@ def resume_methods(names: Iterable[str] | None) -> list[str]:
 
 
 def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterable[str] = METHODS,
-                 allow: frozenset[str] = frozenset()) -> ResumeReport:
+                 *, allow_import: AllowImport = None) -> ResumeReport:
     """Resume ``schedule`` after each update in ``at`` with each method and compare."""
     from .engine import Run, start_run
 
-    reference_run = start_run(schedule, allow)
+    allowance = allowed_imports(allow_import)
+    reference_run = start_run(schedule, allow_import=allowance)
     steps = reference_run.steps
     reference = reference_run.curves(reference_run.advance(0, steps))
     points = list(dict.fromkeys(at))
@@ -211,14 +213,15 @@ def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterabl
                              hint=f"resume after an update between 1 and {steps - 1}")
     results = []
     for k in points:
-        run = start_run(schedule, allow)
+        run = start_run(schedule, allow_import=allowance)
         run.advance(0, k)
         saved_opt = copy.deepcopy(run.optimizer.state_dict())
         saved_sched = copy.deepcopy(run.scheduler.state_dict())
         calls = run.calls_before(k)
         for method in methods:
             try:
-                optimizer, scheduler = _rebuild(schedule, method, calls, saved_opt, saved_sched, allow, run.steps)
+                optimizer, scheduler = _rebuild(schedule, method, calls, saved_opt, saved_sched,
+                                                allow_import=allowance, steps=run.steps)
                 resumed = Run(schedule, optimizer, scheduler, steps, start=k)
                 values = resumed.values(resumed.advance(k, steps))
             except Exception as exc:  # noqa: BLE001 - any failure of the resumed run is the finding

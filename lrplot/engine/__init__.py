@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..curves import Curves, ScheduleTrace
-from ..imports import allowed_imports, check_all_allowed
+from ..imports import Allowance, AllowImport, allowed_imports, check_all_allowed
 from ..spec import Spec
 from .loop import Progress
 from .run import Run, run_schedule, start_run
@@ -20,23 +20,23 @@ from .run import Run, run_schedule, start_run
 __all__ = ["Run", "combine", "run_schedule", "simulate", "simulate_spec", "start_run"]
 
 
-def simulate(specs: Spec | Iterable[Spec], allow_import: Iterable[str] | None = None) -> Curves:
+def simulate(specs: Spec | Iterable[Spec], *, allow_import: AllowImport = None) -> Curves:
     """Simulate every schedule of one or several specs. Schedule names that collide across
     files are labelled ``file stem / name``.
 
-    ``allow_import``: the packages (or local files, by module name) that import-path scheduler
-    types may import, added to those of ``$LRPLOT_ALLOW_IMPORT``. Every schedule is checked
-    before any is run."""
+    ``allow_import``: the packages (by name) and local files (by path) that import-path scheduler
+    types may import besides the trusted scheduler modules, added to those of
+    ``$LRPLOT_ALLOW_IMPORT`` (see :mod:`lrplot.imports`). Every schedule is checked before any is run."""
     spec_list = [specs] if isinstance(specs, Spec) else list(specs)
-    allow = allowed_imports(allow_import)
-    check_all_allowed(spec_list, allow)
-    return combine(spec_list, [simulate_spec(spec, allow=allow) for spec in spec_list])
+    allowance = allowed_imports(allow_import)
+    check_all_allowed(spec_list, allow_import=allowance)
+    return combine(spec_list, [simulate_spec(spec, allow_import=allowance) for spec in spec_list])
 
 
-def simulate_spec(spec: Spec, progress: Progress | None = None,
-                  allow: frozenset[str] = frozenset()) -> list[ScheduleTrace]:
+def simulate_spec(spec: Spec, progress: Progress | None = None, *,
+                  allow_import: Allowance = Allowance()) -> list[ScheduleTrace]:
     """The curves of every schedule of one spec, in spec order."""
-    return [run_schedule(schedule, allow, progress) for schedule in spec.schedule_list()]
+    return [run_schedule(schedule, progress, allow_import=allow_import) for schedule in spec.schedule_list()]
 
 
 def combine(spec_list: list[Spec], per_spec: list[list[ScheduleTrace]]) -> Curves:

@@ -10,6 +10,7 @@ import numpy as np
 from ..curves import Event, ScheduleTrace
 from ..facts import resolve_steps, spec_events
 from ..spec import ResolvedSchedule
+from ..imports import Allowance
 from .build import build_scheduler
 from .fields import resolve_fields
 from .loop import Progress, library_loop, run_loop, step_order_satisfied
@@ -135,19 +136,20 @@ class Run:
         )
 
 
-def start_run(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset()) -> Run:
-    """A fresh optimizer and scheduler for ``schedule``, ready to record update 0 (``allow``: the
-    names import-path schedulers may import)."""
+def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance()) -> Run:
+    """A fresh optimizer and scheduler for ``schedule``, ready to record update 0 (``allow_import``:
+    what import-path schedulers may import, see :mod:`lrplot.imports`)."""
     steps = resolve_steps(schedule)
     check_memory(schedule, steps)
     optimizer = build_optimizer(schedule)
-    scheduler = build_scheduler(schedule.spec, schedule.scheduler, optimizer, allow, _placeholders(schedule, steps))
+    scheduler = build_scheduler(schedule.spec, schedule.scheduler, optimizer, allow_import=allow_import,
+                                placeholders=_placeholders(schedule, steps))
     return Run(schedule, optimizer, scheduler, steps)
 
 
-def run_schedule(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset(),
-                 progress: Progress | None = None) -> ScheduleTrace:
+def run_schedule(schedule: ResolvedSchedule, progress: Progress | None = None, *,
+                 allow_import: Allowance = Allowance()) -> ScheduleTrace:
     """Simulate one schedule (``progress`` is told how far the loop is, every CHUNK updates)."""
-    run = start_run(schedule, allow)
+    run = start_run(schedule, allow_import=allow_import)
     return run.curves(run.advance(0, run.steps, progress))
 
