@@ -45,7 +45,6 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
     listed, not rendered."""
     from .figure import RenderOptions, render_to_file
     from .engine import simulate
-    from .imports import allowed_imports
     from .spec import load_spec
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)

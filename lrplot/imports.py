@@ -280,7 +280,8 @@ def check_all_allowed(spec_list: Iterable[Spec], *, allow_import: AllowImport) -
     allowance = allowed_imports(allow_import)
     for spec in spec_list:
         for schedule in spec.schedule_list():
-            check_allowed(spec, schedule.scheduler, allow_import=allowance)
+            for node in schedule.schedulers:
+                check_allowed(spec, node, allow_import=allowance)
 
 
 # --- importing ---------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ def import_needs(spec):
             walk(child)
 
     for schedule in spec.schedule_list():
-        walk(schedule.scheduler)
+        for node in schedule.schedulers:
+            walk(node)
     return sorted(allow), sorted(needs)
 
 
