@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from lrplot.imports import is_import_path, parse_target
+from lrplot.imports import Allowance, is_import_path, parse_target
 from lrplot.figure import RenderOptions, render_to_file
 from lrplot.engine import simulate
 from lrplot.spec import load_spec
@@ -20,19 +20,21 @@ LOCAL_NEEDS = {"accelerated_schedules": "pytorch_accelerated", "my_schedules": "
 
 
 def import_needs(spec):
-    """(--allow-import names, libraries that must be installed) of a spec."""
+    """(--allow-import values, libraries that must be installed) of a spec."""
     allow, needs = set(), set()
 
     def walk(sched):
         if is_import_path(sched.type):
             target = parse_target(spec, sched)
-            allow.add(target.allow_name)
-            needs.add(LOCAL_NEEDS[target.allow_name] if target.file else target.allow_name)
+            if not Allowance().permits(target):  # not trusted by default
+                allow.add(str(target.file.resolve()) if target.file else target.allow_name)
+            needs.add(LOCAL_NEEDS[target.file.stem] if target.file else target.allow_name)
         for child in sched.schedulers or []:
             walk(child)
 
     for schedule in spec.schedule_list():
-        walk(schedule.scheduler)
+        for node in schedule.schedulers:
+            walk(node)
     return sorted(allow), sorted(needs)
 
 
@@ -51,7 +53,7 @@ def test_there_is_a_config_per_scheduler():
 
 
 def test_there_is_a_config_per_library():
-    names = {import_needs(load_spec(p))[1][0] for p in CONFIG_FILES if import_needs(load_spec(p))[0]}
+    names = {import_needs(load_spec(p))[1][0] for p in CONFIG_FILES if import_needs(load_spec(p))[1]}
     assert names == {"pytorch_accelerated", "transformers", "timm", "torch"}
 
 

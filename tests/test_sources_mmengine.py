@@ -75,7 +75,7 @@ def run_runner(path, dataset_size: int, batch_size: int | None = None) -> dict[s
 
 
 def ours(path, dataset_size=None, batch_size=None):
-    source = load_input(path, inputs=BudgetInputs(dataset_size=dataset_size, batch_size=batch_size), allow=ALLOW)
+    source = load_input(path, inputs=BudgetInputs(dataset_size=dataset_size, batch_size=batch_size), allow_import=ALLOW)
     trace = simulate(source.spec, allow_import=["mmengine"]).schedules[0]
     return source, {field: trace.values[(0, field)] for field in trace.fields}
 
@@ -190,7 +190,7 @@ def test_needs_the_dataset_size_for_an_epoch_based_loop(tmp_path):
         param_scheduler = dict(type='MultiStepLR', milestones=[1])
         """)
     with pytest.raises(SpecError, match=r"config.py: needs the training-set size .*; add --dataset-size N"):
-        load_input(path, allow=ALLOW)
+        load_input(path, allow_import=ALLOW)
 
 
 def test_by_epoch_scheduler_in_an_iteration_loop_is_an_error(tmp_path):
@@ -201,7 +201,7 @@ def test_by_epoch_scheduler_in_an_iteration_loop_is_an_error(tmp_path):
         """)
     with pytest.raises(SpecError, match=r"config.py:3:1: param_scheduler\[0\] \(MultiStepLR\) has by_epoch=True "
                                         r"in an IterBasedTrainLoop"):
-        load_input(path, allow=ALLOW)
+        load_input(path, allow_import=ALLOW)
 
 
 def test_plateau_on_validation_metrics_is_refused(tmp_path):
@@ -213,7 +213,7 @@ def test_plateau_on_validation_metrics_is_refused(tmp_path):
         """)
     with pytest.raises(SpecError, match=r"config.py:4:1: param_scheduler\[0\] \(ReduceOnPlateauLR\) steps on "
                                         r"validation metrics"):
-        load_input(path, inputs=BudgetInputs(dataset_size=80), allow=ALLOW)
+        load_input(path, inputs=BudgetInputs(dataset_size=80), allow_import=ALLOW)
 
 
 def test_set_overrides_the_python_config_through_mmengine(tmp_path):
@@ -223,7 +223,7 @@ def test_set_overrides_the_python_config_through_mmengine(tmp_path):
     path = tmp_path / "frameworks" / "mmdet_schedule_1x.py"
     source = load_input(path, overrides=["train_cfg.max_epochs=24", "param_scheduler[1].milestones=[16, 22]",
                                          "param_scheduler.1.end=24"],
-                        inputs=BudgetInputs(dataset_size=100), allow=ALLOW)
+                        inputs=BudgetInputs(dataset_size=100), allow_import=ALLOW)
     assert source.spec.steps == 24 * 50
     assert source.spec.scheduler[1].options["milestones"] == [16, 22]
     assert source.spec.scheduler[1].options["end"] == 24
@@ -237,7 +237,7 @@ def test_unknown_scheduler_type_gets_a_did_you_mean(tmp_path):
         """)
     with pytest.raises(SpecError, match=r"'CosineAnealingLR' is not an MMEngine parameter scheduler; "
                                         r"did you mean 'CosineAnnealingLR'"):
-        load_input(path, allow=ALLOW)
+        load_input(path, allow_import=ALLOW)
 
 
 @pytest.mark.parametrize("command", [["check"], ["state", "--at", "120"], ["resume", "--at", "120", "--method", "full"]])

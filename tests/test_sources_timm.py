@@ -121,9 +121,9 @@ def test_args_yaml_equals_timm_train_py(real_timm, tmp_path, case):
     changes, world = CASES[case]
     args = {**BASE, **changes}
     path = write_args(tmp_path, args)
-    source = load_input(path, inputs=BudgetInputs(dataset_size=DATASET, devices=world), allow=frozenset({"timm"}))
+    source = load_input(path, inputs=BudgetInputs(dataset_size=DATASET, devices=world))
     assert source.kind == "timm"
-    trace = simulate(source.spec, allow_import=["timm"]).schedules[0]
+    trace = simulate(source.spec).schedules[0]
     expr = {"min(epoch, 3)": lambda e: min(e, 3), "1 + (epoch > 4)": lambda e: 1 + (e > 4)}
     metric = expr.get(args.get("metric"), lambda e: None)
     ref = train_py_loop(real_timm, {k: v for k, v in args.items() if k != "metric"}, DATASET, world, metric)
@@ -139,7 +139,7 @@ def test_plateau_reduces_only_because_of_the_metric(real_timm, tmp_path):
     args = {**BASE, "sched": "plateau", "patience_epochs": 1, "decay_rate": 0.5, "epochs": 12,
             "metric": "min(epoch, 3)"}
     inputs = BudgetInputs(dataset_size=DATASET)
-    lr = simulate(load_input(write_args(tmp_path, args), inputs=inputs).spec, allow_import=["timm"]
+    lr = simulate(load_input(write_args(tmp_path, args), inputs=inputs).spec
                   ).schedules[0].values[(0, "lr")]
     per = DATASET // 32
     assert lr[-1] < lr[per * 3] and sorted(set(lr[per * 3:]), reverse=True) == sorted(set(lr[per * 3:]))[::-1]
@@ -160,7 +160,7 @@ def test_budget_text_and_lr_scaling(real_timm, tmp_path):
 
 def test_example_config_renders(real_timm, tmp_path, cli):
     result = cli(CONFIGS / "frameworks" / "timm_args.yaml", "--dataset-size", "1281167", "--devices", "8",
-                 "--allow-import", "timm", "-o", tmp_path / "t.png", "--x", "epoch")
+                 "-o", tmp_path / "t.png", "--x", "epoch")
     assert result.exit_code == 0, result.output
     assert "625 updates x 110 epochs" in result.output and (tmp_path / "t.png").stat().st_size > 5000
 
@@ -184,7 +184,7 @@ def test_bad_number_is_located(real_timm, tmp_path):
 @pytest.mark.parametrize("command", [["check"], ["state", "--at", "40"], ["resume", "--at", "40", "--method", "full"]])
 def test_check_state_resume_work_on_args_yaml(real_timm, tmp_path, cli, command):
     path = write_args(tmp_path, {**BASE, "sched_on_updates": True})
-    result = cli(*command, path, "--dataset-size", "1000", "--allow-import", "timm")
+    result = cli(*command, path, "--dataset-size", "1000")
     assert result.exit_code == 0, result.output
     if command[0] == "state":
         assert "num_updates" in result.output or "base_values" in result.output
@@ -198,7 +198,7 @@ def test_timm_cosine_yaml_is_real_timm(real_timm):
     from lrplot.spec import load_spec
 
     spec = load_spec(CONFIGS / "timm_cosine.yaml")
-    lr = simulate(spec, allow_import=["timm"]).schedules[0].values[(0, "lr")]
+    lr = simulate(spec).schedules[0].values[(0, "lr")]
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
     opts = {k: v for k, v in spec.scheduler.options.items()}
     sched = real_timm.CosineLRScheduler(opt, **opts)
@@ -216,13 +216,13 @@ def test_timm_cosine_yaml_is_real_timm(real_timm):
 def test_print_spec_is_the_same_schedule(real_timm, tmp_path, cli):
     """--print-spec writes an lrplot spec that draws exactly what the args.yaml draws."""
     config = CONFIGS / "frameworks" / "timm_args.yaml"
-    flags = ["--dataset-size", "12811", "--devices", "8", "--allow-import", "timm"]
+    flags = ["--dataset-size", "12811", "--devices", "8"]
     printed = cli(config, *flags, "--print-spec")
     assert printed.exit_code == 0, printed.output
     (tmp_path / "spec.yaml").write_text(printed.stdout)
     from lrplot.spec import load_spec
 
-    again = simulate(load_spec(tmp_path / "spec.yaml"), allow_import=["timm"]).schedules[0]
-    direct = simulate(load_input(config, inputs=BudgetInputs(12811, 8)).spec, allow_import=["timm"]).schedules[0]
+    again = simulate(load_spec(tmp_path / "spec.yaml")).schedules[0]
+    direct = simulate(load_input(config, inputs=BudgetInputs(12811, 8)).spec).schedules[0]
     assert again.values[(0, "lr")].tolist() == direct.values[(0, "lr")].tolist()
     assert again.steps_per_epoch == direct.steps_per_epoch == 6

@@ -358,7 +358,7 @@ def _source_map(cfg: _Config, total_key: str) -> Any:
     return out
 
 
-def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Any) -> Source:
     from . import Budget, Source
     from ..spec import spec_from_data
 

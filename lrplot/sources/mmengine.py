@@ -156,12 +156,12 @@ def _loop(cfg: Any, where: Location) -> tuple[str, int]:
                     f"(max_iters), not {kind or train_cfg}", location=where)
 
 
-def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Any) -> Source:
     from . import Budget, Source, needs
     from ..spec import spec_from_data
     from ..yamlio import SourceMap
 
-    cfg = _load(doc, allow)
+    cfg = _load(doc, allow_import)
     _apply_overrides(cfg, doc.overrides)
     sched_at = _line_of(doc, "param_scheduler")
     loop, length = _loop(cfg, _line_of(doc, "train_cfg"))

@@ -158,7 +158,7 @@ def _optimizer(doc: Document, args: dict, lr: float) -> tuple[dict, str | None]:
     return opt, note
 
 
-def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Any) -> Source:
     from . import Budget, Source, needs
     from ..spec import spec_from_data
 
