@@ -454,7 +454,8 @@ def state(
                                print_spec)
         if schedules is None:
             return
-        states = [state_at(s, at, allow_import=_allowed(allow_import)) for s in schedules]
+        allowance = _allowed(allow_import)
+        states = [state_at(s, at, allow_import=allowance) for s in schedules]
         if json_:
             typer.echo(json.dumps(states if len(states) > 1 else states[0], indent=1))
             return
@@ -507,7 +508,8 @@ def resume(
                                print_spec)
         if schedules is None:
             return
-        reports = [check_resume(s, at, methods, allow_import=_allowed(allow_import)) for s in schedules]
+        allowance = _allowed(allow_import)
+        reports = [check_resume(s, at, methods, allow_import=allowance) for s in schedules]
         if output is not None:
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves

@@ -159,11 +159,11 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
     if kind is not None and kind not in READERS:
         hint = did_you_mean(kind, READERS)
         raise UsageError(f"--from {kind}: unknown kind of input", hint=hint or f"use one of {', '.join(READERS)}")
-    from ..imports import allowed_imports
-
     doc = load_document(Path(path))
     kind = kind or detect(doc)
     apply_overrides(doc, overrides, kind)
+    from ..imports import allowed_imports
+
     return _reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
 
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ImportNotAllowedError, Location, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
     from . import BudgetInputs, Document, Source
 
 KIND = "mmengine"
@@ -57,14 +58,8 @@ def _line_of(doc: Document, name: str) -> Location:
     return Location(str(doc.path), doc.text.count("\n", 0, m.start()) + 1, 1)
 
 
-def _user_allowed(allow: Any, package: str) -> bool:
-    """The user named ``package`` in --allow-import (a set of names, or an imports.Allowance)."""
-    user_allows = getattr(allow, "user_allows", None)
-    return user_allows(package) if callable(user_allows) else package in allow
-
-
-def _load(doc: Document, allow: frozenset[str]) -> Any:
-    if not _user_allowed(allow, "mmengine"):
+def _load(doc: Document, allow_import: Allowance) -> Any:
+    if not allow_import.user_allows("mmengine"):
         raise ImportNotAllowedError(
             "this is an MMEngine config, a Python file: reading it with MMEngine's Config runs the config's "
             "code (and its _base_ files')", location=Location(str(doc.path)),
@@ -156,7 +151,7 @@ def _loop(cfg: Any, where: Location) -> tuple[str, int]:
                     f"(max_iters), not {kind or train_cfg}", location=where)
 
 
-def read(doc: Document, inputs: BudgetInputs, *, allow_import: Any) -> Source:
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from . import Budget, Source, needs
     from ..spec import spec_from_data
     from ..yamlio import SourceMap

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
     from ..yamlio import SourceMap
     from . import BudgetInputs, Document, Source
 
@@ -158,7 +159,7 @@ def _optimizer(doc: Document, args: dict, lr: float) -> tuple[dict, str | None]:
     return opt, note
 
 
-def read(doc: Document, inputs: BudgetInputs, *, allow_import: Any) -> Source:
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from . import Budget, Source, needs
     from ..spec import spec_from_data
 
