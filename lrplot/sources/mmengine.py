@@ -59,7 +59,7 @@ def _line_of(doc: Document, name: str) -> Location:
 
 
 def _load(doc: Document, allow_import: Allowance) -> Any:
-    if not allow_import.user_allows("mmengine"):
+    if "mmengine" not in allow_import.packages:  # exactly --allow-import mmengine: it runs the config
         raise ImportNotAllowedError(
             "this is an MMEngine config, a Python file: reading it with MMEngine's Config runs the config's "
             "code (and its _base_ files')", location=Location(str(doc.path)),
