@@ -31,6 +31,8 @@ from ..yamlio import SourceMap, load_yaml
 
 # kind -> module, in detection order; "lrplot" is the fallback and last.
 READERS: dict[str, str] = {
+    "lightning": "lrplot.sources.lightning",
+    "hydra": "lrplot.sources.hydra",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 
