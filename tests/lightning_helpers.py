@@ -79,3 +79,62 @@ def run_cli(config_path, root, cli_class=None):
                 if key.startswith("lr-") and value != "":
                     logged.setdefault(key, {})[int(row["step"])] = float(value)
     return cli.model.recorded, logged
+
+
+def dict_cli(interval: str, frequency: int):
+    """A LightningCLI whose configure_optimizers returns Lightning's dict form with ``interval``
+    and ``frequency`` (what users write when the CLI's per-epoch default is not what they want)."""
+    from lightning.pytorch.cli import LightningCLI
+
+    class DictCLI(LightningCLI):
+        @staticmethod
+        def configure_optimizers(lightning_module, optimizer, lr_scheduler=None):
+            return {"optimizer": optimizer,
+                    "lr_scheduler": {"scheduler": lr_scheduler, "interval": interval, "frequency": frequency}}
+
+    return DictCLI
+
+
+class ConfiguredModel(TinyModel):
+    """Builds its optimizer and scheduler from callables, as lightning-hydra-template's modules
+    do (``optimizer(params=...)``, ``scheduler(optimizer=...)``), and returns the dict form."""
+
+    def __init__(self, make_optimizer, make_scheduler, interval="epoch", frequency=1, param_groups=1):
+        super().__init__(param_groups)
+        self.make_optimizer = make_optimizer
+        self.make_scheduler = make_scheduler
+        self.interval = interval
+        self.frequency = frequency
+
+    def configure_optimizers(self):
+        optimizer = self.make_optimizer(self)
+        scheduler = self.make_scheduler(optimizer)
+        return {"optimizer": optimizer,
+                "lr_scheduler": {"scheduler": scheduler, "interval": self.interval, "frequency": self.frequency}}
+
+
+def run_trainer(model, data, root, **trainer_kwargs):
+    """A REAL Lightning Trainer fit on CPU; returns what run_cli returns."""
+    import csv
+    import warnings
+
+    from lightning.pytorch import Trainer
+    from lightning.pytorch.callbacks import LearningRateMonitor
+    from lightning.pytorch.loggers import CSVLogger
+
+    logger = CSVLogger(str(root), name="lr")
+    kwargs = dict(logger=logger, callbacks=[LearningRateMonitor(logging_interval="step")],
+                  enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                  log_every_n_steps=1, accelerator="cpu", devices=1)
+    kwargs.update(trainer_kwargs)
+    trainer = Trainer(**kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(model, datamodule=data)
+    logged: dict[str, dict[int, float]] = {}
+    with open(logger.experiment.metrics_file_path, newline="") as f:
+        for row in csv.DictReader(f):
+            for key, value in row.items():
+                if key.startswith("lr-") and value != "":
+                    logged.setdefault(key, {})[int(row["step"])] = float(value)
+    return model.recorded, logged

@@ -239,13 +239,11 @@ def budget(doc: Document, loop: LoopSettings, needs_epochs: bool, why: str) -> B
         missing.append(("the training-set size", "--dataset-size N"))
     if loop.batch_size is None:
         missing.append(("the per-device batch size (data.batch_size)", "--batch-size B"))
-    if loop.world_size is None:
-        missing.append(("the number of devices (trainer.devices is 'auto')", "--devices K"))
     if missing:
         what, flag = missing[0]
         raise SpecError(f"needs {what} ({reason}): add {flag}", location=Location(str(doc.path)))
-    assert loop.batch_size is not None and loop.world_size is not None and loop.dataset_size is not None
-    n, bs, k = loop.dataset_size, loop.batch_size, loop.world_size
+    assert loop.batch_size is not None and loop.dataset_size is not None
+    n, bs, k = loop.dataset_size, loop.batch_size, loop.world_size or 1
     length = rules.batches_per_epoch(n, bs, loop.drop_last, k, None)
     batches = rules.batches_per_epoch(n, bs, loop.drop_last, k, loop.limit)
     if batches == 0:
@@ -293,6 +291,9 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
     needs_epochs = interval == "epoch" or frequency != 1
     why = f"interval '{interval}'" + (f", frequency {frequency}" if frequency != 1 else "")
     result = budget(doc, loop, needs_epochs, why)
+    if loop.world_size is None and result.batches is not None:
+        notes.append("trainer.devices depends on the machine ('auto'): counted as 1 device; "
+                     "add --devices K for a world size of K")
     build.data["steps"] = result.total
     build.link(("steps",), loop.where["max_steps" if loop.max_steps != -1 else "max_epochs"])
     if result.per_epoch is not None:
