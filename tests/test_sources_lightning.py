@@ -230,7 +230,7 @@ lr_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_siz
     with pytest.raises(SpecError) as exc:
         load_input(path)
     assert "needs the training-set size" in exc.value.message
-    assert "--dataset-size N" in exc.value.message
+    assert "--dataset-size N" in exc.value.hint
 
 
 def test_max_steps_alone_needs_no_dataset(tmp_path):

@@ -234,14 +234,13 @@ def budget(doc: Document, loop: LoopSettings, needs_epochs: bool, why: str) -> B
         return BudgetResult(loop.max_steps, None, None,
                             f"max_steps {loop.max_steps} = {_plural(loop.max_steps, 'update')}")
     reason = why if needs_epochs else f"max_epochs is {epochs}"
-    missing = []
+    from . import needs
+
     if loop.dataset_size is None:
-        missing.append(("the training-set size", "--dataset-size N"))
+        raise needs(doc, f"the training-set size ({reason})", "--dataset-size N")
     if loop.batch_size is None:
-        missing.append(("the per-device batch size (data.batch_size)", "--batch-size B"))
-    if missing:
-        what, flag = missing[0]
-        raise SpecError(f"needs {what} ({reason}): add {flag}", location=Location(str(doc.path)))
+        raise needs(doc, f"the per-device batch size ({reason}; no data batch_size)", "--batch-size B",
+                    loop.where.get("batch_size", ()))
     assert loop.batch_size is not None and loop.dataset_size is not None
     n, bs, k = loop.dataset_size, loop.batch_size, loop.world_size or 1
     length = rules.batches_per_epoch(n, bs, loop.drop_last, k, None)
