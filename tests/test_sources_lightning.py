@@ -162,10 +162,12 @@ def test_stock_cli_says_it_steps_per_epoch(runs):
                                   "3 updates per epoch, last window partial x 3 epochs = 9 updates")
 
 
-def test_print_config_output_is_read(tmp_path, capsys):
+def test_print_config_output_is_read(tmp_path, capsys, monkeypatch):
     """The full YAML LightningCLI's own --print_config writes (every default spelled out)."""
     from lightning.pytorch.cli import LightningCLI
     from lightning_helpers import TinyData, TinyModel
+
+    monkeypatch.setattr(sys, "argv", ["fit"])
 
     with pytest.raises(SystemExit):
         LightningCLI(TinyModel, TinyData, args=[

@@ -323,18 +323,9 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
 
 def _stepping(build: SpecBuilder, node: dict[str, Any], interval: str, frequency: int,
               paths: dict[str, KeyPath]) -> None:
-    """Put interval and frequency where the spec reads them: on the scheduler node."""
-    from ..spec import SchedulerNode
-
-    if "interval" in SchedulerNode.model_fields:
-        node["interval"] = interval
-        build.link(("scheduler", "interval"), paths["interval"])
-        if frequency != 1:
-            node["frequency"] = frequency
-            build.link(("scheduler", "frequency"), paths["frequency"])
-        return
-    # lrplot main before per-scheduler stepping: a schedule-level interval, no frequency.
-    build.data["interval"] = interval
-    build.link(("interval",), paths["interval"])
+    """Put interval and frequency where the spec reads them: on the (top-level) scheduler node."""
+    node["interval"] = interval
+    build.link(("scheduler", "interval"), paths["interval"])
     if frequency != 1:
-        raise error(build.doc, "frequency needs a newer lrplot spec (per-scheduler frequency)", paths["frequency"])
+        node["frequency"] = frequency
+        build.link(("scheduler", "frequency"), paths["frequency"])
