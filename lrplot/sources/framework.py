@@ -315,10 +315,26 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
         spec_frequency = found
     _stepping(build, node, interval, spec_frequency, stepping_paths)
     build.data["scheduler"] = node
+    installed = _installed_lightning()
+    if installed and not installed.startswith(rules.LIGHTNING_VERSION.rsplit(".", 1)[0] + "."):
+        notes.append(f"the update and stepping rules are Lightning {rules.LIGHTNING_VERSION}'s; "
+                     f"this environment has Lightning {installed}")
     for setting in loop.flags:
         notes.append(f"{setting.replace('_', ' ')} from the command line")
     spec = spec_from_data(build.data, build.source, file=doc.path)
     return Source(kind, spec, Budget(result.text, result.total, result.per_epoch), tuple(notes))
+
+
+def _installed_lightning() -> str | None:
+    """The installed Lightning's version, from its metadata (importing it takes seconds)."""
+    from importlib import metadata
+
+    for name in ("lightning", "pytorch-lightning"):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
 
 
 def _stepping(build: SpecBuilder, node: dict[str, Any], interval: str, frequency: int,
