@@ -77,3 +77,39 @@ def test_reading_a_lightning_config_imports_no_framework():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_model_injected_optimizer_and_plateau(tmp_path):
+    """The documented LightningCLI pattern where the model's __init__ takes the optimizer and
+    scheduler (its own configure_optimizers builds them); LightningCLI's ReduceLROnPlateau."""
+    path = tmp_path / "fit.yaml"
+    path.write_text("""
+trainer: {max_steps: 20}
+model:
+  class_path: my.Model
+  init_args:
+    optimizer: {class_path: torch.optim.Adam, init_args: {lr: 0.01}}
+    scheduler:
+      class_path: lightning.pytorch.cli.ReduceLROnPlateau
+      init_args: {monitor: val_loss, patience: 1}
+""")
+    source = load_input(path, overrides=("model.init_args.scheduler.interval=step",))
+    assert source.spec.optimizer.type == "Adam" and source.spec.scheduler.type == "ReduceLROnPlateau"
+    assert "monitor" not in source.spec.scheduler.options
+    assert any("not 'val_loss'" in n for n in source.notes)
+    from lrplot.errors import SpecError
+
+    with pytest.raises(SpecError) as exc:
+        load_input(path)  # interval epoch assumed: epochs matter, the dataset size is missing
+    assert "training-set size" in exc.value.message
+
+
+def test_uncomposed_hydra_config_says_what_to_give(tmp_path):
+    from lrplot.errors import SpecError
+
+    path = tmp_path / "train.yaml"
+    path.write_text("defaults:\n  - model: mnist\n  - trainer: default\ntask_name: train\n"
+                    "data: {_target_: src.data.X, batch_size: 4}\n")
+    with pytest.raises(SpecError) as exc:
+        load_input(path)
+    assert exc.value.location.line == 1 and "--cfg job" in exc.value.hint

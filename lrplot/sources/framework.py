@@ -287,6 +287,10 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
     build = SpecBuilder(doc)
     build.data["optimizer"] = build.optimizer(optimizer)
     node = build.scheduler(scheduler, ("scheduler",), allow)
+    if node["type"] == "ReduceLROnPlateau":
+        monitor = scheduler.args.get("monitor")
+        notes.append(f"ReduceLROnPlateau is fed lrplot's metric (default: its own lr, a staircase), not "
+                     f"{repr(monitor) if monitor else 'your monitored metric'}; Lightning steps it after validation")
     needs_epochs = interval == "epoch" or frequency != 1
     why = f"interval '{interval}'" + (f", frequency {frequency}" if frequency != 1 else "")
     result = budget(doc, loop, needs_epochs, why)

@@ -80,6 +80,11 @@ def _find(doc: Document, test: Any, what: str, example: str) -> KeyPath:
         if isinstance(node, dict) and test(path, node) and not any(path[:len(f)] == f for f in found):
             found.append(path)
     if not found:
+        if "defaults" in doc.data:
+            raise fw.error(doc, f"the config names no {what}; it has a defaults list, which lrplot does "
+                                "not compose", ("defaults",), key=True,
+                           hint="give lrplot the composed config: a run's .hydra/config.yaml, or "
+                                "'python train.py --cfg job > composed.yaml'")
         raise fw.error(doc, f"the config names no {what}", (), hint=f"add one, e.g. '_target_: {example}'")
     if len(found) > 1:
         raise fw.error(doc, f"the config names more than one {what}: {format_path(found[0])} and "

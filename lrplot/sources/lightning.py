@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..yamlio import KeyPath, format_path
 from . import framework as fw
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,37 +57,70 @@ def _init_args(doc: Document, key: str) -> tuple[dict, tuple]:
     return node, (key,)
 
 
-def _class_node(doc: Document, key: str, allow: frozenset[str], what: str) -> fw.Target:
-    node = doc.data.get(key)
-    if not _has_class_path(node):
-        raise fw.error(doc, f"the config names no {key}", (key,) if key in doc.data else (),
-                       hint=f"add '{key}: {{class_path: {what}, init_args: {{...}}}}'")
-    path = (key, "class_path")
+def _class_node(doc: Document, path: KeyPath) -> fw.Target:
+    """The class_path node at ``path`` (known to hold one) as a Target."""
+    node: Any = doc.data
+    for part in path:
+        node = node[part]
     args = node.get("init_args") or {}
     if not isinstance(args, dict):
-        raise fw.error(doc, f"'{key}.init_args' should be a mapping", (key, "init_args"))
-    return fw.Target(fw.text_value(doc, path), path, dict(args), (key, "init_args"))
+        raise fw.error(doc, f"'{format_path(path + ('init_args',))}' should be a mapping", path + ("init_args",))
+    return fw.Target(fw.text_value(doc, path + ("class_path",)), path + ("class_path",), dict(args),
+                     path + ("init_args",))
+
+
+def _find(doc: Document, keys: tuple[str, ...]) -> tuple[KeyPath | None, bool]:
+    """Where the config names a class for one of ``keys``: at the top level (LightningCLI builds
+    it), else in the model's init_args (the model's own configure_optimizers builds it)."""
+    data = doc.data
+    for key in keys:
+        if _has_class_path(data.get(key)):
+            return (key,), True
+    model = data.get("model")
+    args = model.get("init_args") if _has_class_path(model) else model
+    base = ("model", "init_args") if _has_class_path(model) else ("model",)
+    if isinstance(args, dict):
+        for key in keys:
+            if _has_class_path(args.get(key)):
+                return base + (key,), False
+    return None, True
 
 
 def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
     data = doc.data
     if not isinstance(data, dict):
         raise fw.error(doc, "a LightningCLI config must be a mapping", ())
-    optimizer = _class_node(doc, "optimizer", allow, "torch.optim.AdamW")
-    if data.get("lr_scheduler") is None:
+    opt_path, _ = _find(doc, ("optimizer",))
+    if opt_path is None:
+        raise fw.error(doc, "the config names no optimizer", ("optimizer",) if "optimizer" in data else (),
+                       hint="add 'optimizer: {class_path: torch.optim.AdamW, init_args: {...}}'")
+    sched_path, by_cli = _find(doc, ("lr_scheduler", "scheduler"))
+    if sched_path is None:
         raise fw.error(doc, "the config names no lr_scheduler: LightningCLI trains at the optimizer's "
                             "constant lr", ("lr_scheduler",) if "lr_scheduler" in data else (),
                        hint="add 'lr_scheduler: {class_path: torch.optim.lr_scheduler.X, init_args: {...}}'")
-    scheduler = _class_node(doc, "lr_scheduler", allow, "torch.optim.lr_scheduler.CosineAnnealingLR")
-    sched_node = data["lr_scheduler"]
+    optimizer = _class_node(doc, opt_path)
+    scheduler = _class_node(doc, sched_path)
+    sched_node = _node(doc, sched_path)
     interval = sched_node.get("interval", "epoch")
     frequency = sched_node.get("frequency", 1)
-    extra = (("interval", ("lr_scheduler", "interval")), ("frequency", ("lr_scheduler", "frequency")))
+    stepping_paths = {"interval": sched_path + ("interval",), "frequency": sched_path + ("frequency",)}
     trainer, trainer_path = _init_args(doc, "trainer")
     data_args, data_path = _init_args(doc, "data")
     loop = fw.LoopSettings.from_trainer(doc, trainer, trainer_path, data_args, data_path, inputs)
-    notes = [] if "interval" in sched_node else [
-        "LightningCLI steps the scheduler once per epoch (its configure_optimizers returns "
-        "[optimizer], [lr_scheduler]; Lightning's default interval is 'epoch')"]
-    return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, interval, frequency, dict(extra),
+    notes = []
+    if "interval" not in sched_node:
+        notes.append(
+            "LightningCLI steps the scheduler once per epoch (its configure_optimizers returns "
+            "[optimizer], [lr_scheduler]; Lightning's default interval is 'epoch')" if by_cli else
+            f"interval 'epoch' assumed: Lightning's default for a scheduler returned bare by the model's "
+            f"configure_optimizers; --set {format_path(sched_path)}.interval=step if it says otherwise")
+    return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, interval, frequency, stepping_paths,
                                allow, notes)
+
+
+def _node(doc: Document, path: KeyPath) -> dict:
+    node: Any = doc.data
+    for part in path:
+        node = node[part]
+    return node
