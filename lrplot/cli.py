@@ -276,12 +276,11 @@ def plot(
 
         sources = inputs.load()
         loaded = [source.spec for source in sources]
-        from .cache import simulate_cached
+        from .engine import simulate
         from .progress import terminal_progress
 
         with terminal_progress() as progress:
-            curves = simulate_cached(loaded, use_cache=not no_cache, progress=progress,
-                                     allow_import=_allowed(allow_import))
+            curves = simulate(loaded, allow_import=allow_import, cache=not no_cache, progress=progress)
         for series, first, count in curves.nonfinite():
             typer.echo(f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN "
                        f"or infinite at {count} step(s), first at step {first}; drawn where finite", err=True)
