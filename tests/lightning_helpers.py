@@ -48,7 +48,7 @@ class TinyData(LightningDataModule):
         return DataLoader(data, batch_size=self.batch_size, drop_last=self.drop_last)
 
 
-def run_cli(config_path, root, cli_class=None):
+def run_cli(config_path, root, cli_class=None, devices=1, strategy="auto"):
     """Run the REAL LightningCLI ``fit --config config_path`` in-process on CPU. Returns the lr of
     every group before each update (optimizer step pre-hook) and the CSVLogger's lr rows
     (LearningRateMonitor, logging_interval="step") as ``{step: value}`` per column."""
@@ -71,8 +71,10 @@ def run_cli(config_path, root, cli_class=None):
             trainer_defaults={"logger": logger, "callbacks": [monitor],
                               "enable_checkpointing": False, "enable_progress_bar": False,
                               "enable_model_summary": False, "log_every_n_steps": 1, "accelerator": "cpu",
-                              "devices": 1})
+                              "devices": devices, "strategy": strategy})
     logged: dict[str, dict[int, float]] = {}
+    if not cli.trainer.is_global_zero:  # only rank 0 logs
+        return cli.model.recorded, logged
     with open(cli.trainer.logger.experiment.metrics_file_path, newline="") as f:
         for row in csv.DictReader(f):
             for key, value in row.items():
