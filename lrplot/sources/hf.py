@@ -236,9 +236,10 @@ def _optimizer(cfg: _Config, notes: list[str]) -> dict[str, Any]:
 
 def batches_per_epoch(dataset_size: int, batch_size: int, devices: int, drop_last: bool,
                       split_batches: bool = False, even_batches: bool = True) -> int:
-    """``len(train_dataloader)`` on each process: torch's ``BatchSampler`` length, then accelerate's
-    ``BatchSamplerShard.__len__`` (accelerate 1.15.0) for ``devices`` processes (process 0; with
-    ``even_batches`` every process has the same length)."""
+    """``len(train_dataloader)`` on each process: torch's ``BatchSampler`` length (``batch_size`` is
+    the Trainer's per-device batch size), then accelerate's ``BatchSamplerShard.__len__``
+    (accelerate 1.15.0) for ``devices`` processes (process 0; with ``even_batches`` every process
+    has the same length; with ``split_batches`` each batch is split over the processes)."""
     batches = dataset_size // batch_size if drop_last else -(-dataset_size // batch_size)
     if devices == 1 or split_batches:
         return batches
@@ -291,21 +292,22 @@ def _budget(cfg: _Config, inputs: BudgetInputs) -> tuple[int, int | None, str, s
 
         key = "num_train_epochs" if cfg.has("num_train_epochs") else "max_steps"
         raise needs(cfg.doc, "the training-set size", "--dataset-size N", (key,) if key in cfg.data else ())
-    per_device = batch // devices if split else batch
-    batches = batches_per_epoch(inputs.dataset_size, per_device, devices, drop_last, split, even)
+    batches = batches_per_epoch(inputs.dataset_size, batch, devices, drop_last, split, even)
     if batches == 0:
         raise cfg.error("per_device_train_batch_size", f"{inputs.dataset_size} examples make no full batch of "
-                        f"{per_device} with dataloader_drop_last: the Trainer has nothing to train on")
+                        f"{batch} with dataloader_drop_last: the Trainer has nothing to train on")
     upe = updates_per_epoch(batches, accumulation)
-    head = (f"{inputs.dataset_size} examples / ({per_device} x {devices}) = {batches} batches per epoch"
-            f"{' (last partial batch dropped)' if drop_last and inputs.dataset_size % (per_device * devices) else ''}"
+    global_batch = batch if split else batch * devices
+    divisor = f"{batch} split over {devices}" if split else f"{batch} x {devices}"
+    head = (f"{inputs.dataset_size} examples / ({divisor}) = {batches} batches per epoch"
+            f"{' (last partial batch dropped)' if drop_last and inputs.dataset_size % global_batch else ''}"
             f" / accumulation {accumulation} = {upe} updates per epoch")
     if max_steps > 0:
         return max_steps, upe, f"{head}; max_steps = {max_steps} updates", "max_steps"
     epochs = cfg.number("num_train_epochs", positive=True)
     total = math.ceil(epochs * upe)
     head = head.replace(" updates per epoch", " updates")
-    return total, upe, f"{head} x {epochs:g} epochs = {total} updates", "num_train_epochs"
+    return total, upe, f"{head} x {epochs:g} epoch{'' if epochs == 1 else 's'} = {total} updates", "num_train_epochs"
 
 
 def _batch_size(cfg: _Config, inputs: BudgetInputs) -> int:
