@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ImportNotAllowedError, Location, SpecError
+from ..errors import ImportNotAllowedError, SpecError
 from ..imports import ENV_VAR
 from ..yamlio import KeyPath, SourceMap, format_path
 from . import lightning_loop as rules
@@ -297,6 +297,8 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
     if loop.world_size is None and result.batches is not None:
         notes.append("trainer.devices depends on the machine ('auto'): counted as 1 device; "
                      "add --devices K for a world size of K")
+    if loop.max_epochs is None and loop.max_steps == -1:
+        notes.append(f"neither max_epochs nor max_steps is set: Lightning trains {rules.DEFAULT_MAX_EPOCHS} epochs")
     build.data["steps"] = result.total
     build.link(("steps",), loop.where["max_steps" if loop.max_steps != -1 else "max_epochs"])
     if result.per_epoch is not None:

@@ -142,7 +142,7 @@ class _Resolver:
         return {k: self.node(path + (k,)) for k in keys if k in raw}
 
 
-def _target(doc: Document, resolver: _Resolver, path: KeyPath, node: dict) -> fw.Target:
+def _target(doc: Document, path: KeyPath, node: dict) -> fw.Target:
     """The class a resolved ``_target_`` node names, with its arguments (and nested schedulers)."""
     if "_args_" in node:
         raise fw.error(doc, "positional arguments (_args_) are not read", path + ("_args_",),
@@ -154,7 +154,7 @@ def _target(doc: Document, resolver: _Resolver, path: KeyPath, node: dict) -> fw
     children = []
     nested = args.get("schedulers")
     if isinstance(nested, list) and all(isinstance(c, dict) and "_target_" in c for c in nested):
-        children = [_target(doc, resolver, path + ("schedulers", i), c) for i, c in enumerate(nested)]
+        children = [_target(doc, path + ("schedulers", i), c) for i, c in enumerate(nested)]
     return fw.Target(name.strip(), path + ("_target_",), args, path, children)
 
 
@@ -177,8 +177,8 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
             if key in parent_raw:
                 stepping[key] = parent_raw[key]
                 stepping_paths[key] = parent + (key,)
-    scheduler = _target(doc, resolver, sched_path, sched_node)
-    optimizer = _target(doc, resolver, opt_path, resolver.node(opt_path))
+    scheduler = _target(doc, sched_path, sched_node)
+    optimizer = _target(doc, opt_path, resolver.node(opt_path))
     notes = []
     if "interval" not in stepping:
         notes.append("interval 'epoch' assumed: Lightning's default for a scheduler returned bare (and "
