@@ -113,3 +113,14 @@ def test_uncomposed_hydra_config_says_what_to_give(tmp_path):
     with pytest.raises(SpecError) as exc:
         load_input(path)
     assert exc.value.location.line == 1 and "--cfg job" in exc.value.hint
+
+
+def test_check_flags_onecycle_stepped_per_epoch_by_lightning_cli(cli):
+    """The Lightning #5631 trap: OneCycleLR sized in updates, but LightningCLI steps it per epoch."""
+    config = FRAMEWORKS / "lightning_fit.yaml"
+    onecycle = ("--set", "lr_scheduler.class_path=torch.optim.lr_scheduler.OneCycleLR",
+                "--set", "lr_scheduler.init_args={max_lr: 0.1, total_steps: 11730}")
+    r = cli("check", config, "--dataset-size", "50000", *onecycle)
+    assert "[no-anneal]" in r.output
+    r = cli("check", config, "--dataset-size", "50000", *onecycle, "--set", "lr_scheduler.interval=step")
+    assert "[no-anneal]" not in r.output and r.exit_code == 0
