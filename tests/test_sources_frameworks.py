@@ -115,6 +115,7 @@ def test_uncomposed_hydra_config_says_what_to_give(tmp_path):
     assert exc.value.location.line == 1 and "--cfg job" in exc.value.hint
 
 
+@pytest.mark.slow
 def test_check_flags_onecycle_stepped_per_epoch_by_lightning_cli(cli):
     """The Lightning #5631 trap: OneCycleLR sized in updates, but LightningCLI steps it per epoch."""
     config = FRAMEWORKS / "lightning_fit.yaml"
