@@ -65,9 +65,10 @@ def main() -> None:
     p, h = statistics.median(plain), statistics.median(hf)
     li, hy = statistics.median(lit), statistics.median(hyd)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    base, imp, imp_hydra = [], [], []
+    base, torch_, imp, imp_hydra = [], [], [], []
     for _ in range(args.imports):
-        for code, out in (("pass", base), (IMPORT, imp), (IMPORT_HYDRA, imp_hydra)):
+        for code, out in (("pass", base), ("import torch", torch_), ("import torch; " + IMPORT, imp),
+                          ("import torch; " + IMPORT_HYDRA, imp_hydra)):
             start = time.perf_counter()
             subprocess.run([sys.executable, "-c", code], check=True, env=env)
             out.append(time.perf_counter() - start)
@@ -75,10 +76,11 @@ def main() -> None:
     print(f"HF config  -> Spec        {h * 1e3:8.2f} ms   ratio {h / p:.2f} x plain (transformers imported)")
     print(f"Lightning  -> Spec        {li * 1e3:8.2f} ms   ratio {li / p:.2f} x plain")
     print(f"Hydra      -> Spec        {hy * 1e3:8.2f} ms   ratio {hy / p:.2f} x plain (omegaconf imported)")
-    print(f"import omegaconf          {(statistics.median(imp_hydra) - statistics.median(base)):8.2f} s   "
-          "(once per process, over a bare interpreter)")
-    print(f"import transformers parts {(statistics.median(imp) - statistics.median(base)):8.2f} s   "
-          "(once per process, over a bare interpreter)")
+    print(f"import omegaconf          {(statistics.median(imp_hydra) - statistics.median(torch_)):8.2f} s   "
+          "(once per process, over importing torch)")
+    print(f"import transformers parts {(statistics.median(imp) - statistics.median(torch_)):8.2f} s   "
+          "(once per process, over importing torch, which every simulation does; torch itself: "
+          f"{statistics.median(torch_) - statistics.median(base):.2f} s)")
 
 
 if __name__ == "__main__":

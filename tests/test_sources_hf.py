@@ -210,6 +210,8 @@ def test_dataloader_length_equals_accelerates_sharded_sampler(n, batch, devices,
     ("learning_rate: 1e-3\nlr_scheduler_type: reduce_lr_on_plateau\n", {"dataset_size": 10},
      "recipe.yaml:2:20: lr_scheduler_type reduce_lr_on_plateau is stepped by the Trainer on evaluation metrics, "
      "which a config does not hold; draw it as an lrplot spec with 'metric:' (see ReduceLROnPlateau in the README)"),
+    ("learning_rate: 1e-3\nlr_scheduler_type: linear\noptim: adamw_torhc\n", {"dataset_size": 10},
+     "recipe.yaml:3:8: unknown optim 'adamw_torhc' (transformers 5.23.0); did you mean 'adamw_torch'?"),
     ("learning_rate: 1e-3\nlr_scheduler_type: linear\ngradient_accumulation_steps: 0\n", {"dataset_size": 10},
      "recipe.yaml:3:30: gradient_accumulation_steps must be positive, not 0"),
     ("learning_rate: 1e-3\nlr_scheduler_type: linear\nper_device_train_batch_size: 32\n"
@@ -309,3 +311,24 @@ def test_two_processes_under_torchrun_equal_devices_2(tmp_path):
     assert [real["logged"][str(k)] for k in range(1, 5)] == [v[0] for v in values]
     single, _ = lrplot_curves(tmp_path, DISTRIBUTED, n)
     assert single.budget.updates == 8  # one process would make twice the updates
+
+
+def test_constant_ignores_scheduler_kwargs_as_get_scheduler_does(write_spec):
+    path = write_spec("learning_rate: 1e-3\nlr_scheduler_type: constant\nmax_steps: 5\n"
+                      "lr_scheduler_kwargs: {num_cycles: 2}\n", "recipe.yaml")
+    source = load_input(path)
+    assert "scheduler_specific_kwargs" not in source.spec.scheduler.options
+    assert any("lr_scheduler_kwargs are ignored" in n for n in source.notes)
+
+
+def test_check_state_and_resume_read_hf_configs_and_show_the_budget(cli, write_spec):
+    path = write_spec("learning_rate: 1e-3\nlr_scheduler_type: linear\nnum_train_epochs: 1\n"
+                      "per_device_train_batch_size: 5\nwarmup_steps: 2\n", "recipe.yaml")
+    budget = f"{path}: 20 examples / (5 x 1) = 4 batches per epoch / accumulation 1 = 4 updates x 1 epoch = 4 updates"
+    common = ("--dataset-size", "20", "--allow-import", "transformers")
+    checked = cli("check", path, *common)
+    assert "1 schedule(s) checked" in checked.stdout and budget in checked.stderr
+    state = cli("state", path, "--at", "2", "--json", *common)
+    assert state.exit_code == 0 and '"at": 2' in state.stdout and budget in state.stderr
+    resumed = cli("resume", path, "--at", "2", "--method", "full", *common)
+    assert resumed.exit_code == 0 and "identical" in resumed.stdout, resumed.stdout + resumed.stderr

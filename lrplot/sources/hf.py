@@ -127,9 +127,10 @@ class _Config:
                                 location=self.doc.source.key((key,)))
 
 
-def _scheduler_kwargs(cfg: _Config, name: str) -> dict[str, Any] | None:
+def _scheduler_kwargs(cfg: _Config, name: str, notes: list[str]) -> dict[str, Any] | None:
     """``lr_scheduler_kwargs`` (a mapping, or JSON text as on a command line), checked against the
-    named schedule function's signature."""
+    named schedule function's signature. ``get_scheduler`` passes none to ``constant``: a note says
+    they are ignored, as the Trainer ignores them."""
     import inspect
 
     from transformers.optimization import TYPE_TO_SCHEDULER_FUNCTION
@@ -146,6 +147,9 @@ def _scheduler_kwargs(cfg: _Config, name: str) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise cfg.error("lr_scheduler_kwargs", "lr_scheduler_kwargs must be a mapping of keyword arguments",
                         hint="e.g. lr_scheduler_kwargs: {num_cycles: 2}")
+    if name == "constant":
+        notes.append("lr_scheduler_kwargs are ignored: get_scheduler passes none to the constant schedule")
+        return None
     fn = TYPE_TO_SCHEDULER_FUNCTION[SchedulerType(name)]
     params = inspect.signature(fn).parameters
     valid = [p for p in params if p not in ("optimizer", "num_warmup_steps", "num_training_steps", "last_epoch")]
@@ -175,9 +179,9 @@ def _scheduler_name(cfg: _Config) -> str:
 
 
 def _version() -> str:
-    from importlib.metadata import version
+    import transformers
 
-    return version("transformers")
+    return transformers.__version__
 
 
 def _warmup(cfg: _Config, updates: int) -> tuple[int, str | None, list[str]]:
@@ -218,10 +222,15 @@ def _warmup(cfg: _Config, updates: int) -> tuple[int, str | None, list[str]]:
 
 
 def _optimizer(cfg: _Config, notes: list[str]) -> dict[str, Any]:
+    from transformers.training_args import OptimizerNames
+
     optim = cfg.get("optim")
     optim = getattr(optim, "value", optim)
-    if not isinstance(optim, str):
-        raise cfg.error("optim", f"optim must be an optimizer name, not {optim!r}")
+    names = [o.value for o in OptimizerNames]
+    if not isinstance(optim, str) or optim not in names:
+        hint = did_you_mean(str(optim), names)
+        raise cfg.error("optim", f"unknown optim '{optim}' (transformers {_version()})",
+                        hint=hint or f"known: {', '.join(names)}")
     lr = cfg.number("learning_rate", low=0)
     torch_name, adam = _TORCH_OPTIMIZERS.get(optim, ("AdamW", True))
     if optim not in _TORCH_OPTIMIZERS:
@@ -365,9 +374,9 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
                                   hint='pip install "lrplot[hf]"') from None
     cfg.check_near_misses()
     name = _scheduler_name(cfg)
-    kwargs = _scheduler_kwargs(cfg, name)
-    total, upe, text, total_key = _budget(cfg, inputs)
     notes: list[str] = []
+    kwargs = _scheduler_kwargs(cfg, name, notes)
+    total, upe, text, total_key = _budget(cfg, inputs)
     warmup, warmup_text, warmup_notes = _warmup(cfg, total)
     notes += warmup_notes
     optimizer = _optimizer(cfg, notes)
@@ -385,6 +394,12 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
     }
     if upe is not None:
         data["steps_per_epoch"] = upe
+    if _version().split(".")[0] != TRANSFORMERS_READ.split(".")[0]:
+        notes.append(f"the update count follows the Trainer of transformers {TRANSFORMERS_READ}; "
+                     f"transformers {_version()} is installed")
+    if cfg.has("deepspeed"):
+        notes.append("a deepspeed config may define its own scheduler, which replaces lr_scheduler_type: "
+                     "lrplot draws lr_scheduler_type")
     if cfg.has("auto_find_batch_size") and cfg.get("auto_find_batch_size") is True:
         notes.append("auto_find_batch_size may lower the batch size at run time, which changes the update count")
     if name != "constant" and warmup_text:
