@@ -14,7 +14,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
@@ -22,6 +22,9 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 from . import __version__
 from .errors import LrplotError, UsageError, first_line
 from .sources import READERS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .imports import Allowance
 
 DEFAULT_COMMAND = "plot"
 INTERNAL_ERROR = 70
@@ -169,9 +172,10 @@ SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY.PATH=VALUE", help="Override a spec value, e.g. --set scheduler.T_max=50 (repeatable).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also LRPLOT_DEBUG=1).")]
 AllowOpt = Annotated[Optional[list[str]], typer.Option(
-    "--allow-import", metavar="PACKAGE",
-    help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package "
-         "or local module (repeatable; also LRPLOT_ALLOW_IMPORT=a,b).")]
+    "--allow-import", metavar="PACKAGE|FILE.py",
+    help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package, "
+         "or this local file by its path (repeatable; also LRPLOT_ALLOW_IMPORT=a,b). The scheduler modules "
+         "of torch, timm, transformers and pytorch-accelerated need no flag.")]
 
 
 FromOpt = Annotated[Optional[str], typer.Option(
@@ -209,7 +213,8 @@ class Inputs:
 
         budget = BudgetInputs(self.dataset_size, self.devices, self.batch_size)
         allow = _allowed(self.allow_import)
-        return [load_input(p, kind=self.kind, overrides=self.overrides or (), inputs=budget, allow=allow)
+        return [load_input(p, kind=self.kind, overrides=self.overrides or (), inputs=budget,
+                           allow_import=allow)
                 for p in self.paths]
 
     def print_budget(self, sources: list[Any]) -> None:
@@ -225,7 +230,7 @@ class Inputs:
         typer.echo(spec_text(sources, self.paths), nl=False)
 
 
-def _allowed(names: list[str] | None) -> frozenset[str]:
+def _allowed(names: list[str] | None) -> Allowance:
     from .imports import allowed_imports
 
     return allowed_imports(names)
@@ -319,7 +324,7 @@ def plot(
         from .progress import terminal_progress
 
         with terminal_progress() as progress:
-            curves = simulate(loaded, allow_import=allow_import, cache=not no_cache, progress=progress)
+            curves = simulate(loaded, allow_import=_allowed(allow_import), cache=not no_cache, progress=progress)
         for series, first, count in curves.nonfinite():
             typer.echo(f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN "
                        f"or infinite at {count} step(s), first at step {first}; drawn where finite", err=True)
@@ -450,7 +455,8 @@ def state(
                                print_spec)
         if schedules is None:
             return
-        states = [state_at(s, at, _allowed(allow_import)) for s in schedules]
+        allowance = _allowed(allow_import)
+        states = [state_at(s, at, allow_import=allowance) for s in schedules]
         if json_:
             typer.echo(json.dumps(states if len(states) > 1 else states[0], indent=1))
             return
@@ -503,7 +509,8 @@ def resume(
                                print_spec)
         if schedules is None:
             return
-        reports = [check_resume(s, at, methods, _allowed(allow_import)) for s in schedules]
+        allowance = _allowed(allow_import)
+        reports = [check_resume(s, at, methods, allow_import=allowance) for s in schedules]
         if output is not None:
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
@@ -559,8 +566,8 @@ def check(
                                print_spec)
         if schedules is None:
             return
-        allow = _allowed(allow_import)
-        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow)]
+        allowance = _allowed(allow_import)
+        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow_import=allowance)]
         errors = sum(f.level == "error" for f in findings)
         warnings_ = len(findings) - errors
         if json_:

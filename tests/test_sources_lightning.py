@@ -264,11 +264,11 @@ def test_other_packages_need_allow_import(tmp_path):
 trainer: {max_steps: 50}
 optimizer: {class_path: torch.optim.SGD, init_args: {lr: 0.1}}
 lr_scheduler:
-  class_path: transformers.optimization.get_constant_schedule
+  class_path: my_lib.schedules.WarmupCosine
 """)
     with pytest.raises(ImportNotAllowedError) as exc:
         load_input(path)
-    assert exc.value.location.line == 5 and "--allow-import transformers" in exc.value.hint
+    assert exc.value.location.line == 5 and "--allow-import my_lib" in exc.value.hint
 
 
 def test_non_torch_optimizer_is_refused(tmp_path):

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ImportNotAllowedError, SpecError
-from ..imports import ENV_VAR
+from ..errors import SpecError
 from ..yamlio import KeyPath, SourceMap, format_path
 from . import lightning_loop as rules
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
     from . import BudgetInputs, Document, Source
 
 SCHEDULER_MODULE = "torch.optim.lr_scheduler."
@@ -50,8 +50,12 @@ class Target:
     children: list[Target] = field(default_factory=list)  # SequentialLR/ChainedScheduler's
 
 
-def scheduler_type(doc: Document, target: Target, allow: frozenset[str]) -> str:
-    """The spec's ``type`` for a scheduler class: a torch name, or an import path that must be allowed."""
+def scheduler_type(doc: Document, target: Target, allow_import: Allowance) -> str:
+    """The spec's ``type`` for a scheduler class: a torch name, or an import path, which must pass
+    lrplot's one import rule (:func:`lrplot.imports.resolve_allowed`: refused, located at the
+    config's class name, unless trusted or allowed; never called here)."""
+    from ..imports import resolve_allowed
+
     name = target.name
     if name in ALIASES:
         return ALIASES[name]
@@ -61,12 +65,8 @@ def scheduler_type(doc: Document, target: Target, allow: frozenset[str]) -> str:
     if not module:
         raise error(doc, f"'{name}' is not a dotted class name", target.path,
                     hint="write the full name, e.g. torch.optim.lr_scheduler.CosineAnnealingLR")
-    top = module.split(".")[0]
-    if top not in allow:
-        raise ImportNotAllowedError(
-            f"'{name}' imports the Python package '{top}', and a config alone may not run code",
-            hint=f"to allow it, add --allow-import {top} (or set {ENV_VAR}={top})",
-            location=doc.source.value(target.path))
+    resolve_allowed(name, allow_import=allow_import, location=doc.source.value(target.path),
+                    base_dir=doc.path.parent)
     return f"{module}:{attribute}"
 
 
@@ -95,8 +95,8 @@ class SpecBuilder:
         if start is not None:
             self.source.text_start[tuple(spec_path)] = start
 
-    def scheduler(self, target: Target, spec_path: KeyPath, allow: frozenset[str]) -> dict[str, Any]:
-        type_name = scheduler_type(self.doc, target, allow)
+    def scheduler(self, target: Target, spec_path: KeyPath, allow_import: Allowance) -> dict[str, Any]:
+        type_name = scheduler_type(self.doc, target, allow_import)
         node: dict[str, Any] = {"type": type_name}
         self.link(spec_path, target.path)
         self.link(spec_path + ("type",), target.path)
@@ -107,7 +107,7 @@ class SpecBuilder:
             node[key] = value
             self.link(spec_path + (key,), target.args_path + (key,))
         if target.children:
-            node["schedulers"] = [self.scheduler(c, spec_path + ("schedulers", i), allow)
+            node["schedulers"] = [self.scheduler(c, spec_path + ("schedulers", i), allow_import)
                                   for i, c in enumerate(target.children)]
             self.link(spec_path + ("schedulers",), target.args_path + ("schedulers",))
         return node
@@ -274,7 +274,7 @@ def budget(doc: Document, loop: LoopSettings, needs_epochs: bool, why: str) -> B
 
 def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Target, loop: LoopSettings,
                      interval: Any, frequency: Any, stepping_paths: dict[str, KeyPath],
-                     allow: frozenset[str], notes: list[str]) -> Source:
+                     allow_import: Allowance, notes: list[str]) -> Source:
     """The spec of a schedule a Lightning Trainer runs with ``loop``, stepped at ``interval``
     every ``frequency`` (Lightning's configure_optimizers dict keys)."""
     from ..spec import spec_from_data
@@ -286,7 +286,7 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
         raise error(doc, f"frequency should be a whole number >= 1, not {frequency!r}", stepping_paths["frequency"])
     build = SpecBuilder(doc)
     build.data["optimizer"] = build.optimizer(optimizer)
-    node = build.scheduler(scheduler, ("scheduler",), allow)
+    node = build.scheduler(scheduler, ("scheduler",), allow_import)
     if node["type"] == "ReduceLROnPlateau":
         monitor = scheduler.args.get("monitor")
         notes.append(f"ReduceLROnPlateau is fed lrplot's metric (default: its own lr, a staircase), not "

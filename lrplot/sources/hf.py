@@ -37,6 +37,7 @@ from ..errors import Location, SpecError, UsageError
 from ..text import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
     from . import Budget, BudgetInputs, Document, Source
 
 KIND = "hf"
@@ -358,7 +359,7 @@ def _source_map(cfg: _Config, total_key: str) -> Any:
     return out
 
 
-def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from . import Budget, Source
     from ..spec import spec_from_data
 

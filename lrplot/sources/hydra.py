@@ -32,6 +32,7 @@ from ..yamlio import KeyPath, format_path
 from . import framework as fw
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
     from . import BudgetInputs, Document, Source
 
 KIND = "hydra"
@@ -158,7 +159,7 @@ def _target(doc: Document, path: KeyPath, node: dict) -> fw.Target:
     return fw.Target(name.strip(), path + ("_target_",), args, path, children)
 
 
-def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     if not isinstance(doc.data, dict):
         raise fw.error(doc, "a Hydra config must be a mapping", ())
     resolver = _Resolver(doc)
@@ -194,4 +195,5 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
         notes.append("data.batch_size is read as the per-device batch size (lightning-hydra-template's "
                      "MNISTDataModule divides it by the world size: then pass --batch-size)")
     return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, stepping.get("interval", "epoch"),
-                               stepping.get("frequency", 1), stepping_paths, allow, notes)
+                               stepping.get("frequency", 1), stepping_paths, allow_import,
+                               notes)

@@ -21,6 +21,7 @@ from ..yamlio import KeyPath, format_path
 from . import framework as fw
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
     from . import BudgetInputs, Document, Source
 
 KIND = "lightning"
@@ -86,7 +87,7 @@ def _find(doc: Document, keys: tuple[str, ...]) -> tuple[KeyPath | None, bool]:
     return None, True
 
 
-def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     data = doc.data
     if not isinstance(data, dict):
         raise fw.error(doc, "a LightningCLI config must be a mapping", ())
@@ -116,7 +117,7 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
             f"interval 'epoch' assumed: Lightning's default for a scheduler returned bare by the model's "
             f"configure_optimizers; --set {format_path(sched_path)}.interval=step if it says otherwise")
     return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, interval, frequency, stepping_paths,
-                               allow, notes)
+                               allow_import, notes)
 
 
 def _node(doc: Document, path: KeyPath) -> dict:
