@@ -113,7 +113,7 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
     entries = []
     for config, inputs in configs:
         try:
-            spec = load_input(config, inputs=inputs, allow=frozenset(allow)).spec
+            spec = load_input(config, inputs=inputs, allow_import=allowance).spec
         except MissingLibraryError as exc:
             entries.append(GalleryEntry(config, config.stem, (), missing=exc.package))
             continue

@@ -7,7 +7,7 @@ and ChainedScheduler with a list of partial schedulers), ``trainer`` (a Lightnin
 arguments: max_epochs, max_steps, accumulate_grad_batches, limit_train_batches, devices, num_nodes)
 and ``data.batch_size`` / ``data.drop_last``. Any node with a torch optimizer or scheduler
 ``_target_`` is found, wherever it stands; a node named ``optimizer``/``scheduler``/``lr_scheduler``
-with another ``_target_`` is one too (it needs --allow-import: a ``_target_`` is an import path).
+with another ``_target_`` is one too (an import path: lrplot's one import rule applies).
 
 Nothing in the config is executed: it is never passed to ``hydra.utils.instantiate``. Interpolations
 (``${trainer.max_steps}``) are resolved by OmegaConf's own resolver (its built-in ``oc.*`` resolvers

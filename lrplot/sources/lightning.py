@@ -1,7 +1,7 @@
 """LightningCLI configs (what ``fit --print_config`` writes) -> an lrplot Spec.
 
-Read: ``optimizer`` and ``lr_scheduler`` (``class_path`` + ``init_args``; torch classes by
-default, other packages need --allow-import), ``trainer`` (max_epochs, max_steps,
+Read: ``optimizer`` and ``lr_scheduler`` (``class_path`` + ``init_args``; torch classes, and
+others under lrplot's one import rule, :mod:`lrplot.imports`), ``trainer`` (max_epochs, max_steps,
 accumulate_grad_batches, limit_train_batches, devices x num_nodes), and the batch size and
 drop_last of ``data`` (its init_args, or its keys when the CLI was given a fixed DataModule class).
 The stepping rules are Lightning 2.6.6's (see :mod:`.lightning_loop`). LightningCLI's own
