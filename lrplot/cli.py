@@ -212,9 +212,8 @@ class Inputs:
         from .sources import BudgetInputs, load_input
 
         budget = BudgetInputs(self.dataset_size, self.devices, self.batch_size)
-        allow = _allowed(self.allow_import)
-        return [load_input(p, kind=self.kind, overrides=self.overrides or (), inputs=budget,
-                           allow_import=allow)
+        allowance = _allowed(self.allow_import)
+        return [load_input(p, kind=self.kind, overrides=self.overrides or (), inputs=budget, allow_import=allowance)
                 for p in self.paths]
 
     def print_budget(self, sources: list[Any]) -> None:

@@ -27,7 +27,7 @@ from lrplot.sources.hf import batches_per_epoch
 pytest.importorskip("transformers")
 pytest.importorskip("accelerate")
 
-ALLOW = ["transformers"]
+ALLOW = None  # transformers.optimization is trusted: no --allow-import needed
 
 # name: (TrainingArguments keys, dataset size). Sizes are tiny so each run takes a fraction of a second.
 CASES = {
@@ -262,7 +262,7 @@ def test_cli_summary_shows_the_arithmetic_and_print_spec_round_trips(cli, write_
     path = write_spec("model_name_or_path: x\nlearning_rate: 1e-3\nlr_scheduler_type: cosine\nnum_train_epochs: 2\n"
                       "per_device_train_batch_size: 4\nwarmup_steps: 0.1\ngradient_accumulation_steps: 2\n",
                       "recipe.yaml")
-    result = cli(path, "--dataset-size", "50", "--devices", "2", "--allow-import", "transformers")
+    result = cli(path, "--dataset-size", "50", "--devices", "2")
     assert result.exit_code == 0, result.stderr
     assert (f"{path}: 50 examples / (4 x 2) = 7 batches per epoch / accumulation 2 = 4 updates x 2 epochs = "
             "8 updates; warmup 10% = 1") in result.stderr
@@ -325,7 +325,7 @@ def test_check_state_and_resume_read_hf_configs_and_show_the_budget(cli, write_s
     path = write_spec("learning_rate: 1e-3\nlr_scheduler_type: linear\nnum_train_epochs: 1\n"
                       "per_device_train_batch_size: 5\nwarmup_steps: 2\n", "recipe.yaml")
     budget = f"{path}: 20 examples / (5 x 1) = 4 batches per epoch / accumulation 1 = 4 updates x 1 epoch = 4 updates"
-    common = ("--dataset-size", "20", "--allow-import", "transformers")
+    common = ("--dataset-size", "20")
     checked = cli("check", path, *common)
     assert "1 schedule(s) checked" in checked.stdout and budget in checked.stderr
     state = cli("state", path, "--at", "2", "--json", *common)
