@@ -205,3 +205,35 @@ scheduler: {_target_: torch.optim.lr_scheduler.StepLR, step_size: 3}
     source = load_input(path, overrides=("trainer.max_steps=9", "scheduler.interval=step"))
     values = simulate(source.spec).schedules[0].values[(0, "lr")]
     assert list(values) == [0.1] * 3 + [0.1 * 0.1] * 3 + [0.1 * 0.1 * 0.1] * 3
+
+
+def test_trusted_factory_target_equals_a_plain_loop_built_by_hydra(tmp_path):
+    """A _target_ outside torch that lrplot's import rule trusts (transformers' schedule factory),
+    stepped per update: == a plain torch loop over the scheduler hydra.utils.instantiate builds."""
+    pytest.importorskip("transformers")
+    import torch
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    text = """
+model:
+  optimizer: {_target_: torch.optim.AdamW, _partial_: true, lr: 0.001}
+  scheduler:
+    _target_: transformers.optimization.get_cosine_schedule_with_warmup
+    _partial_: true
+    num_warmup_steps: 10
+    num_training_steps: ${trainer.max_steps}
+trainer: {max_steps: 60}
+"""
+    path = _write(tmp_path, text)
+    cfg = OmegaConf.create(text)
+    optimizer = instantiate(cfg.model.optimizer)(params=[torch.nn.Parameter(torch.zeros(1))])
+    scheduler = instantiate(cfg.model.scheduler)(optimizer=optimizer)
+    expected = []
+    for _ in range(60):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    source = load_input(path, overrides=("model.scheduler.interval=step",))
+    assert source.spec.scheduler.type == "transformers.optimization:get_cosine_schedule_with_warmup"
+    assert list(simulate(source.spec).schedules[0].values[(0, "lr")]) == expected
