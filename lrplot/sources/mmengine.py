@@ -12,8 +12,9 @@ and ``interval: epoch`` for ``by_epoch=True``. Rules reproduced, read from MMEng
 
 * ``ParamSchedulerHook`` (hooks/param_scheduler_hook.py): ``after_train_iter`` steps every scheduler
   whose ``by_epoch`` is False, in list order; ``after_train_epoch`` then steps every ``by_epoch`` one.
-  At an epoch end every per-iteration scheduler therefore steps before any per-epoch one, so the
-  nodes are emitted in that order (per-iteration ones first, each group in the config's order).
+  At an epoch end every per-iteration scheduler therefore steps before any per-epoch one: the
+  engine steps a schedule's list that way, and the nodes are also written in that order
+  (per-iteration ones first, each group in the config's order), so ``--print-spec`` reads as it runs.
 * ``Runner._build_param_scheduler`` (runner/runner.py): a scheduler without ``end`` ends at
   ``max_epochs`` (``by_epoch``) or ``max_iters``; ``convert_to_iter_based`` gets
   ``epoch_length=len(train_dataloader)`` (registry/build_functions.py ``build_scheduler_from_cfg``).
