@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -38,7 +38,13 @@ _DENSE = 2
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """Everything about how curves look; none of it changes the numbers."""
+    """Everything about how curves look; none of it changes the numbers.
+
+    The options own their rules: every field is normalised and checked here, so the library, the
+    CLI and the doc-tool directives accept the same values and give the same messages.
+    ``annotate`` takes a comma text (``"peak,final"``), a list, ``"all"`` or ``"none"``; ``size``
+    takes ``"8x4.5"`` or ``(8, 4.5)``; an unknown ``layout``, ``x``, ``theme`` or annotation is
+    a :class:`~lrplot.errors.UsageError` with a did-you-mean."""
 
     layout: str = "auto"
     x: str = "step"  # step | epoch
@@ -50,6 +56,95 @@ class RenderOptions:
     legend: bool = True
     annotate: frozenset[str] = field(default_factory=lambda: frozenset(ANNOTATIONS))
     jump_threshold: float = 0.2  # change between consecutive steps, as a fraction of the curve's range
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "layout", _choice("layout", self.layout, LAYOUTS))
+        set_(self, "x", _choice("x", self.x, ("step", "epoch")))
+        set_(self, "size", parse_size(self.size))
+        set_(self, "annotate", parse_annotate(self.annotate))
+        if isinstance(self.dpi, bool) or not isinstance(self.dpi, int) or not 20 <= self.dpi <= 1200:
+            raise UsageError(f"dpi {self.dpi!r}: expected a whole number from 20 to 1200")
+        if not isinstance(self.theme, str):
+            raise UsageError(f"theme {self.theme!r}: expected a name such as light or dark")
+        if self.theme not in THEMES:
+            style_path(self.theme)  # unknown styles fail here, with a did-you-mean
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def replace(self, **changes: Any) -> "RenderOptions":
+        """A copy with ``changes``; an unknown option name is a UsageError with a did-you-mean."""
+        check_option_names(changes)
+        return replace(self, **changes) if changes else self
+
+
+def check_option_names(names: Any) -> None:
+    """Refuse names that are not RenderOptions fields (``render(lgend=False)``)."""
+    from .text import did_you_mean
+
+    known = RenderOptions.names()
+    for name in names:
+        if name not in known:
+            raise UsageError(f"unknown option '{name}'",
+                             hint=did_you_mean(name, known) or f"options are {', '.join(known)}")
+
+
+def _choice(what: str, value: Any, choices: Sequence[str]) -> str:
+    text = str(value).strip().lower() if isinstance(value, str) else value
+    if text in choices:
+        return text
+    from .text import did_you_mean
+
+    raise UsageError(f"unknown {what} '{value}'",
+                     hint=did_you_mean(str(value), choices) or f"use one of {', '.join(choices)}")
+
+
+def parse_size(value: Any) -> tuple[float, float]:
+    """``"8x4.5"``, ``"8,4.5"`` or ``(8, 4.5)`` -> (8.0, 4.5) inches, each in (0, 100]."""
+    try:
+        if isinstance(value, str):
+            parts = value.lower().replace(",", "x").split("x")
+        else:
+            parts = list(value)
+        if len(parts) != 2 or any(isinstance(p, bool) for p in parts):
+            raise ValueError
+        w, h = (float(p) for p in parts)
+        if not (0 < w <= 100 and 0 < h <= 100):
+            raise ValueError
+        return w, h
+    except (TypeError, ValueError):
+        shown = value if isinstance(value, str) else tuple(value) if isinstance(value, (list, tuple)) else value
+        raise UsageError(f"size '{shown}': expected WIDTHxHEIGHT in inches, e.g. 8x4.5") from None
+
+
+def parse_annotate(value: Any) -> frozenset[str]:
+    """``"all"``, ``"none"``, ``"peak,final"``, a list or a set of annotation names."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("none", ""):
+            return frozenset()
+        if text == "all":
+            return frozenset(ANNOTATIONS)
+        items = [t.strip().lower() for t in text.split(",") if t.strip()]
+    else:
+        try:
+            items = [str(t).strip().lower() for t in value]
+        except TypeError:
+            raise UsageError(f"annotate {value!r}: expected a comma list of {', '.join(ANNOTATIONS)}, "
+                             "or all, or none") from None
+        if items in (["all"], ["none"]):
+            return parse_annotate(items[0])
+    from .text import did_you_mean
+
+    for item in items:
+        if item not in ANNOTATIONS:
+            raise UsageError(f"unknown annotation '{item}'", hint=did_you_mean(item, ANNOTATIONS) or
+                             f"use a comma list of {', '.join(ANNOTATIONS)}, or all, or none")
+    return frozenset(items)
 
 
 def style_path(theme: str) -> str:
@@ -97,8 +192,6 @@ def column_envelope(x: np.ndarray, y: np.ndarray, x0: float, x1: float,
 # --- panels ------------------------------------------------------------------------------------
 
 def _resolve_layout(curves: Curves, layout: str) -> str:
-    if layout not in LAYOUTS:
-        raise UsageError(f"unknown layout '{layout}'", hint=f"use one of {', '.join(LAYOUTS)}")
     if layout == "auto":
         fields = {f for s in curves.schedules for f in s.fields}
         return "fields" if len(fields) > 1 else "overlay"
@@ -146,17 +239,13 @@ def render(curves: Curves, ax: Axes | None = None, options: RenderOptions | None
     """Draw ``curves`` and return the Figure. With ``ax``, draw everything into that one Axes
     (overlay) and return its figure; otherwise build a new Figure with the layout's panels.
     Keyword arguments override fields of ``options`` (e.g. ``render(curves, log_y=True)``)."""
-    from dataclasses import replace
-
-    with _themed(curves, replace(options or RenderOptions(), **overrides)) as opts:
+    with _themed(curves, (options or RenderOptions()).replace(**overrides)) as opts:
         return _draw(curves, ax, opts)
 
 
 @contextmanager
 def _themed(curves: Curves, opts: RenderOptions) -> Iterator[RenderOptions]:
     """Check the options against the curves, then apply the theme while drawing (and saving)."""
-    if opts.x not in ("step", "epoch"):
-        raise UsageError(f"unknown x unit '{opts.x}'", hint="use step or epoch")
     if opts.x == "epoch" and not all(s.steps_per_epoch for s in curves.schedules):
         raise UsageError("--x epoch needs steps_per_epoch in the spec")
     import matplotlib.style
