@@ -367,7 +367,7 @@ def resume(
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
 
-            render_to_file(resume_curves(reports), output, RenderOptions(layout="overlay"))
+            render_to_file(resume_curves(reports), output, RenderOptions())  # several fields: own axes
         if json_:
             typer.echo(json.dumps([r.to_json() for r in reports], indent=1))
         else:

@@ -11,7 +11,7 @@ from ..curves import Event, ScheduleTrace
 from ..facts import resolve_steps, spec_events
 from ..spec import ResolvedSchedule
 from .build import build_scheduler
-from .fields import resolve_fields
+from .fields import field_labels, resolve_fields
 from .loop import Progress, library_loop, run_loop, step_order_satisfied
 from .memory import check_memory
 from .metric import metric_feed
@@ -132,6 +132,7 @@ class Run:
             values=self.values(rows),
             source=schedule.spec.stem,
             events=events,
+            meta=field_labels(self.readers),
         )
 
 
