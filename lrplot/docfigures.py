@@ -127,6 +127,37 @@ def load_doc_spec(*, path: Path | None = None, text: str | None = None, base_dir
     return parse_spec(text or "", name, tuple(overrides), file=base_dir / f"{Path(name).stem}.yaml")
 
 
+def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[str] = ("png",)
+               ) -> tuple["Spec", DocFigure, Path | None]:
+    """A fenced block's YAML: option keys (``layout``, ``theme``, ``caption``, ...) and either
+    ``path:`` (a spec file relative to ``base_dir``) or the spec's own keys. Errors are located
+    in the block (``name``, lines of the block)."""
+    from .spec import spec_from_data
+    from .yamlio import load_yaml
+
+    data, source = load_yaml(text, name)
+    if not isinstance(data, dict):
+        raise SpecError("an lrplot block holds YAML keys: path: FILE or a spec, and options",
+                        location=Location(name, 1))
+    options = {k: data.pop(k) for k in list(data) if k in OPTIONS and k != "title"}
+    figure = parse_options(options, default_formats)
+    path = data.pop("path", None)
+    if path is not None:
+        if data:
+            key = next(iter(data))
+            raise SpecError(f"'{key}': a block with 'path:' takes options only, the spec is in the file",
+                            location=source.key((key,)))
+        where = (base_dir / str(path)).resolve()
+        if not where.is_file():
+            raise SpecError(f"path '{path}': no such file (looked for {where})", location=source.value(("path",)))
+        return load_doc_spec(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides), \
+            figure, where
+    spec = spec_from_data(data, source, figure.overrides, file=base_dir / f"{Path(name).stem}.yaml")
+    if spec.title is None:
+        figure.render.setdefault("title", "")
+    return spec, figure, None
+
+
 def _import_facts(spec: "Spec") -> list[Any]:
     """For each import-path type: the digest of its local file, or its package's version."""
     from .imports import is_import_path
@@ -225,7 +256,14 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
     return images
 
 
-def located(exc: Exception, line: int | None, inline_offset: int | None = None) -> tuple[int | None, str]:
+def default_alt(spec: "Spec") -> str:
+    """The alt text when none is given: the spec's title, else its scheduler types."""
+    names = [s.scheduler.type.split(":")[-1] for s in spec.schedule_list()]
+    return f"Learning-rate schedule: {spec.title or ', '.join(dict.fromkeys(names))}"
+
+
+def located(exc: Exception, line: int | None, inline_offset: int | None = None,
+            what: str = "directive", inline_name: str | None = None) -> tuple[int | None, str]:
     """(document line, message) for an error of a figure whose directive starts at ``line``.
     The message names the spec's ``file:line:col``; for inline YAML (``inline_offset``: the
     document line of the spec's first line) the document line is the spec line's own."""
@@ -236,10 +274,10 @@ def located(exc: Exception, line: int | None, inline_offset: int | None = None) 
         text = f"{text}; {hint}"
     if loc is None:
         return line, f"lrplot: {text}"
-    if inline_offset is not None and loc.line is not None:
+    if inline_offset is not None and loc.line is not None and (inline_name is None or loc.path == inline_name):
         where = f"line {loc.line}" + (f":{loc.col}" if loc.col else "")
         return inline_offset + loc.line - 1, (f"lrplot: {text} (inline spec {where}; the figure's "
-                                              f"directive is at line {line})")
+                                              f"{what} is at line {line})")
     return line, f"lrplot: {loc}: {text}"
 
 

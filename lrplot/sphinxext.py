@@ -107,7 +107,7 @@ class LrplotDirective(SphinxDirective):
             images = render_images(spec, figure, out_dir, allow_import=self.config.lrplot_allow_import,
                                    stats=stats)
         except LrplotError as exc:
-            line, message = located(exc, self.lineno, inline_offset)
+            line, message = located(exc, self.lineno, inline_offset, inline_name=doc_rel)
             logger.error(message, location=(env.docname, line), type="lrplot")
             _failed(env)[env.docname] = f"{doc_rel}:{line}"
             return []
@@ -117,7 +117,9 @@ class LrplotDirective(SphinxDirective):
         return self._nodes(spec, figure, images, doc_dir)
 
     def _nodes(self, spec: Any, figure: Any, images: list, doc_dir: Path) -> list[nodes.Node]:
-        alt = figure.alt or _default_alt(spec)
+        from .docfigures import default_alt
+
+        alt = figure.alt or default_alt(spec)
         shown = [im for im in images if im.fmt == figure.formats[0]]
         pictures = []
         for im in shown:
@@ -152,12 +154,6 @@ class LrplotDirective(SphinxDirective):
                 para += ref
             out.append(para)
         return out
-
-
-def _default_alt(spec: Any) -> str:
-    names = [s.scheduler.type.split(":")[-1] for s in spec.schedule_list()]
-    what = spec.title or ", ".join(dict.fromkeys(names))
-    return f"Learning-rate schedule: {what}"
 
 
 def _init_stats(app: Any) -> None:
