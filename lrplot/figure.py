@@ -627,22 +627,52 @@ def place_labels(fig: Any, axes: Sequence[Any]) -> None:
     for axis in axes:
         frame = axis.get_window_extent(renderer)
         taken = [lg.get_window_extent(renderer) for lg in (axis.get_legend(),) if lg is not None]
+        lines = _line_paths(axis)
         order = {kind: i for i, kind in enumerate(_MOVABLE)}
         movable = sorted((t for t in axis.texts if (t.get_gid() or "").split(":")[0] in _MOVABLE),
                          key=lambda t: order[t.get_gid().split(":")[0]])
         for text in movable:
             box = None
-            for dx, dy, ha in _candidates(text, renderer, scale):
-                text.xyann = (dx, dy)
-                text.set_horizontalalignment(ha)
-                bb = text.get_window_extent(renderer)
-                if _inside(bb, frame) and not any(_overlaps(bb, t) for t in taken):
-                    box = bb
+            candidates = list(_candidates(text, renderer, scale))
+            # first a place clear of every curve, else one clear of other text only
+            for avoid_lines in ((True, False) if text.get_gid().split(":")[0] != "event-label" else (False,)):
+                for dx, dy, ha in candidates:
+                    text.xyann = (dx, dy)
+                    text.set_horizontalalignment(ha)
+                    bb = text.get_window_extent(renderer)
+                    if _inside(bb, frame) and not any(_overlaps(bb, t) for t in taken) and not (
+                            avoid_lines and any(p.intersects_bbox(bb.shrunk(0.9, 0.9), filled=False)
+                                                for p in lines)):
+                        box = bb
+                        break
+                if box is not None:
                     break
             if box is None:
                 text.set_visible(False)
             else:
                 taken.append(box)
+
+
+def _line_paths(axis: Any) -> list:
+    """The drawn curves of ``axis`` as display-space paths (staircases as drawn)."""
+    from matplotlib.path import Path as MplPath
+
+    out = []
+    for line in axis.get_lines():
+        if not (line.get_gid() or "").startswith("series:"):
+            continue
+        xy = line.get_transform().transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
+        if line.get_drawstyle() == "steps-post" and len(xy) > 1:
+            steps = np.empty((2 * len(xy) - 1, 2))
+            steps[0::2] = xy
+            steps[1::2, 0] = xy[1:, 0]
+            steps[1::2, 1] = xy[:-1, 1]
+            xy = steps
+        for part in np.split(xy, np.flatnonzero(~np.isfinite(xy).all(axis=1))):
+            part = part[np.isfinite(part).all(axis=1)]
+            if len(part) > 1:
+                out.append(MplPath(part))
+    return out
 
 
 def _candidates(text: Any, renderer: Any, scale: float) -> Iterator[tuple[float, float, str]]:
