@@ -136,6 +136,7 @@ def test_curves_as_tidy_records_and_dataframe():
     csv_lines = to_csv_text(curves).splitlines()
     assert len(rows) == len(csv_lines) - 1
     assert [str(rows[5][k]) if k != "value" else repr(rows[5][k]) for k in rows[5]] == csv_lines[6].split(",")
+    pytest.importorskip("pandas")
     df = curves.to_pandas()
     assert list(df.columns) == ["schedule", "group", "group_name", "field", "step", "value"]
     assert len(df) == len(rows)
