@@ -635,7 +635,7 @@ def place_labels(fig: Any, axes: Sequence[Any]) -> None:
             box = None
             candidates = list(_candidates(text, renderer, scale))
             # first a place clear of every curve, else one clear of other text only
-            for avoid_lines in ((True, False) if text.get_gid().split(":")[0] != "event-label" else (False,)):
+            for avoid_lines in (True, False):
                 for dx, dy, ha in candidates:
                     text.xyann = (dx, dy)
                     text.set_horizontalalignment(ha)
