@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 def as_spec(source: Any, overrides: Iterable[str] = ()) -> "Spec":
     """A Spec from a Spec, a path to a spec or training config, spec YAML text (it has a line
     break) or a dict of spec keys (as in a spec file)."""
-    from .spec import Spec, parse_spec, spec_from_data
+    from .spec import Spec, parse_spec
 
     overrides = tuple(overrides)
     if isinstance(source, Spec):
@@ -26,7 +26,7 @@ def as_spec(source: Any, overrides: Iterable[str] = ()) -> "Spec":
                              hint="pass the path or the dict instead")
         return source
     if isinstance(source, dict):
-        return spec_from_data(source, None, overrides)
+        return Spec.from_dict(source, overrides)
     if isinstance(source, str) and "\n" in source:
         return parse_spec(source, "<spec>", overrides)
     if isinstance(source, (str, Path)):
@@ -53,8 +53,7 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     opts = RenderOptions(**options)  # values are checked before torch runs, too
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
     specs = [as_spec(s, set) for s in sources]
-    from .cache import simulate_cached
-    from .imports import allowed_imports
+    from .engine import simulate
 
-    curves = simulate_cached(specs, use_cache=cache, allow_import=allowed_imports(allow_import))
+    curves = simulate(specs, allow_import=allow_import, cache=cache)
     return render(curves, ax=ax, options=opts)

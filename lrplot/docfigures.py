@@ -244,9 +244,9 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
             rendered = not path.is_file()
             if rendered:
                 if curves is None:
-                    from .cache import simulate_cached
+                    from .engine import simulate
 
-                    curves = simulate_cached([spec], allow_import=allow_import)
+                    curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
                 render_to_file(curves, path, opts)
             if stats is not None:
                 stats.rendered += rendered
@@ -258,7 +258,7 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
 
 def default_alt(spec: "Spec") -> str:
     """The alt text when none is given: the spec's title, else its scheduler types."""
-    names = [s.scheduler.type.split(":")[-1] for s in spec.schedule_list()]
+    names = [n.type.split(":")[-1] for s in spec.schedule_list() for n in s.schedulers]
     return f"Learning-rate schedule: {spec.title or ', '.join(dict.fromkeys(names))}"
 
 

@@ -125,6 +125,7 @@ print(repr([v.tolist() for v in curves.schedules[0].values.values()]))
 """
 
 
+@pytest.mark.slow
 def test_cold_process_skips_dynamo_and_gives_the_same_curve():
     # the process is the subject: only a fresh one shows whether torch._dynamo gets imported
     def run(env_extra):
