@@ -13,13 +13,16 @@ import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import LrplotError, UsageError, first_line
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .imports import Allowance
 
 DEFAULT_COMMAND = "plot"
 INTERNAL_ERROR = 70
@@ -165,12 +168,13 @@ SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY.PATH=VALUE", help="Override a spec value, e.g. --set scheduler.T_max=50 (repeatable).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also LRPLOT_DEBUG=1).")]
 AllowOpt = Annotated[Optional[list[str]], typer.Option(
-    "--allow-import", metavar="PACKAGE",
-    help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package "
-         "or local module (repeatable; also LRPLOT_ALLOW_IMPORT=a,b).")]
+    "--allow-import", metavar="PACKAGE|FILE.py",
+    help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package, "
+         "or this local file by its path (repeatable; also LRPLOT_ALLOW_IMPORT=a,b). The scheduler modules "
+         "of torch, timm, transformers and pytorch-accelerated need no flag.")]
 
 
-def _allowed(names: list[str] | None) -> frozenset[str]:
+def _allowed(names: list[str] | None) -> Allowance:
     from .imports import allowed_imports
 
     return allowed_imports(names)
@@ -235,7 +239,7 @@ def plot(
         from .progress import terminal_progress
 
         with terminal_progress() as progress:
-            curves = simulate(loaded, allow_import=allow_import, cache=not no_cache, progress=progress)
+            curves = simulate(loaded, allow_import=_allowed(allow_import), cache=not no_cache, progress=progress)
         for series, first, count in curves.nonfinite():
             typer.echo(f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN "
                        f"or infinite at {count} step(s), first at step {first}; drawn where finite", err=True)
@@ -350,7 +354,8 @@ def state(
 
         from .state import state_at
 
-        states = [state_at(s, at, _allowed(allow_import)) for s in _schedules(specs, set_)]
+        allowance = _allowed(allow_import)
+        states = [state_at(s, at, allow_import=allowance) for s in _schedules(specs, set_)]
         if json_:
             typer.echo(json.dumps(states if len(states) > 1 else states[0], indent=1))
             return
@@ -394,7 +399,8 @@ def resume(
             from .output import FIGURE_SUFFIXES, check_target
 
             check_target(output, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
-        reports = [check_resume(s, at, methods, _allowed(allow_import)) for s in _schedules(specs, set_)]
+        allowance = _allowed(allow_import)
+        reports = [check_resume(s, at, methods, allow_import=allowance) for s in _schedules(specs, set_)]
         if output is not None:
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
@@ -442,8 +448,8 @@ def check(
 
         check_rule_ids(ignore or ())
         schedules = _schedules(specs, set_)
-        allow = _allowed(allow_import)
-        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow)]
+        allowance = _allowed(allow_import)
+        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow_import=allowance)]
         errors = sum(f.level == "error" for f in findings)
         warnings_ = len(findings) - errors
         if json_:
