@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .curves import Curves, ScheduleTrace
     from .spec import Spec
 
-FORMAT = 1
+FORMAT = 2  # 2: ScheduleTrace.meta holds field_labels (beta1)
 ENV_DIR = "LRPLOT_CACHE_DIR"
 MAX_ENTRY_BYTES = 256 * 2**20
 

@@ -235,31 +235,6 @@ def _allowed(names: list[str] | None) -> Allowance:
     return allowed_imports(names)
 
 
-def _parse_size(text: str) -> tuple[float, float]:
-    try:
-        w, h = (float(v) for v in text.lower().split("x"))
-        if not (0 < w <= 100 and 0 < h <= 100):
-            raise ValueError
-        return w, h
-    except ValueError:
-        raise UsageError(f"--size {text}: expected WIDTHxHEIGHT in inches, e.g. 8x4.5") from None
-
-
-def _parse_annotate(text: str) -> frozenset[str]:
-    from .figure import ANNOTATIONS
-
-    if text.strip().lower() in ("none", ""):
-        return frozenset()
-    if text.strip().lower() == "all":
-        return frozenset(ANNOTATIONS)
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    for item in items:
-        if item not in ANNOTATIONS:
-            raise UsageError(f"--annotate: unknown annotation '{item}'",
-                             hint=f"use a comma list of {', '.join(ANNOTATIONS)}, or all, or none")
-    return frozenset(items)
-
-
 @app.command(DEFAULT_COMMAND, cls=LrplotCommand, short_help="Draw the schedules of SPEC files into one figure.")
 def plot(
     specs: SpecsArg,
@@ -314,8 +289,8 @@ def plot(
             check_target(data, DATA_SUFFIXES, "data", protected=tuple(specs))
         for figure in figures:
             style_path(figure.theme)
-        options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=_parse_size(size), dpi=dpi,
-                                legend=not no_legend, annotate=_parse_annotate(annotate))
+        options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=size, dpi=dpi,
+                                legend=not no_legend, annotate=annotate)
 
         sources = inputs.load()
         loaded = [source.spec for source in sources]
@@ -514,7 +489,7 @@ def resume(
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
 
-            render_to_file(resume_curves(reports), output, RenderOptions(layout="overlay"))
+            render_to_file(resume_curves(reports), output, RenderOptions())  # several fields: own axes
         if json_:
             typer.echo(json.dumps([r.to_json() for r in reports], indent=1))
         else:

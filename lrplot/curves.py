@@ -89,6 +89,33 @@ class Curves:
     def names(self) -> list[str]:
         return [s.name for s in self.schedules]
 
+    def to_records(self) -> list[dict[str, Any]]:
+        """The tidy table as a list of rows ``{schedule, group, field, step, value}`` (the CSV's
+        columns; ``group`` is the param group's index), for seaborn, polars or plain Python."""
+        return [{"schedule": s.schedule, "group": s.group, "field": s.field, "step": i, "value": v}
+                for s in self.series() for i, v in enumerate(s.values.tolist())]
+
+    def to_pandas(self) -> Any:
+        """The tidy table as a pandas DataFrame (columns as :meth:`to_records`, plus
+        ``group_name``); needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError:
+            from .errors import MissingLibraryError
+
+            raise MissingLibraryError("Curves.to_pandas() needs pandas, which is not installed",
+                                      package="pandas", hint="pip install pandas") from None
+        parts = list(self.series())
+        lengths = [len(s.values) for s in parts]
+        return pd.DataFrame({
+            "schedule": np.repeat([s.schedule for s in parts], lengths).astype(object),
+            "group": np.repeat(np.array([s.group for s in parts], dtype=np.int64), lengths),
+            "group_name": np.repeat([s.group_name for s in parts], lengths).astype(object),
+            "field": np.repeat([s.field for s in parts], lengths).astype(object),
+            "step": np.concatenate([np.arange(n, dtype=np.int64) for n in lengths]) if parts else [],
+            "value": np.concatenate([s.values for s in parts]) if parts else [],
+        })
+
 
 def _repr_values(values: np.ndarray) -> list[str]:
     # repr of a Python float is the shortest text that reads back as the same float64.

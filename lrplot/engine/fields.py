@@ -50,3 +50,10 @@ def resolve_fields(schedule: ResolvedSchedule, group: dict) -> list[tuple[str, s
                              hint=f"numeric fields: {', '.join(numeric)}")
     return out
 
+
+
+def field_labels(readers: list[tuple[str, str, int | None]]) -> dict:
+    """What figures call the recorded fields, where it differs from the spec's name: ``momentum``
+    read from Adam's ``betas[0]`` is beta1 (the ``meta`` of a ScheduleTrace; empty when none)."""
+    labels = {label: "beta1" for label, key, index in readers if label == "momentum" and key == "betas"}
+    return {"field_labels": labels} if labels else {}
