@@ -775,10 +775,19 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int | None = None) -> Pat
 def render_to_file(curves: Curves, path: str | Path, options: RenderOptions | None = None) -> Path:
     """Render and save in one go, with the theme applied to both."""
     with _themed(curves, options or RenderOptions()) as opts:
-        return save_figure(_draw(curves, None, opts), path, dpi=opts.dpi)
+        return save_figure(_settled(_draw(curves, None, opts)), path, dpi=opts.dpi)
 
 
 def render_to_stream(curves: Curves, fh: IO[bytes], fmt: str, options: RenderOptions | None = None) -> None:
     """Render and write to a binary stream (``-o -``)."""
     with _themed(curves, options or RenderOptions()) as opts:
-        write_figure(_draw(curves, None, opts), fh, fmt, dpi=opts.dpi)
+        write_figure(_settled(_draw(curves, None, opts)), fh, fmt, dpi=opts.dpi)
+
+
+def _settled(fig: Any) -> Any:
+    """A figure lrplot drew only to save it at once: its layout was settled while the labels
+    were placed, so freeze it there. savefig then draws once instead of running constrained
+    layout twice more (a dry run and the real draw): about half of the time a figure costs.
+    (A Figure returned by :func:`render` keeps its layout engine: its owner may still change it.)"""
+    fig.set_layout_engine("none")
+    return fig
