@@ -17,6 +17,7 @@ from ..expr import compile_expression
 from ..imports import is_import_path, resolve_import
 from ..spec import SchedulerNode, Spec
 from ..text import did_you_mean
+from .argtypes import check_types
 
 NESTED = ("SequentialLR", "ChainedScheduler")
 # Arguments that hold an expression of one variable: {argument: variable names}.
@@ -55,7 +56,8 @@ def signature_text(name: str, fn: Callable[..., Any], skip: tuple[str, ...] = ("
 
 def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[str, Any],
                     path: tuple, implied: tuple[str, ...] = ("optimizer",)) -> None:
-    """Unknown or missing keyword arguments of ``fn`` as a located SpecError."""
+    """Unknown or missing keyword arguments of ``fn``, or a value of the wrong type (see
+    :mod:`lrplot.engine.argtypes`), as a located SpecError, before ``fn`` is called."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -76,6 +78,8 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
             continue
         if p.default is p.empty and pname not in given:
             raise spec.error(f"{name} needs '{pname}'", path, hint=f"signature: {sig}")
+    check_types(params, given, lambda key, message, hint: spec.error(f"{name} {message}", path + (key,),
+                                                                     hint=hint))
 
 
 def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
