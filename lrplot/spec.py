@@ -58,9 +58,9 @@ class OptimizerSpec(_Open):
     """Any ``torch.optim`` class by name, with its keyword arguments as further keys."""
 
     type: str = Field("SGD", description="Name of a torch.optim optimizer class, e.g. SGD, AdamW.")
-    lr: float = Field(0.1, description="Base learning rate, the default of every param group.")
+    lr: float = Field(0.1, strict=True, description="Base learning rate, the default of every param group.")
     initial_lr: float | None = Field(
-        None, description="Set initial_lr in every param group (needed when a scheduler is built "
+        None, strict=True, description="Set initial_lr in every param group (needed when a scheduler is built "
                           "with last_epoch, as in a resumed run).")
 
 
@@ -103,12 +103,12 @@ class ScheduleEntry(_Model):
 
     name: str
     scheduler: SchedulerNode
-    steps: int | None = Field(None, gt=0, le=MAX_STEPS)
+    steps: int | None = Field(None, gt=0, le=MAX_STEPS, strict=True)
     optimizer: OptimizerSpec | None = None
     param_groups: list[ParamGroupSpec] | None = Field(None, min_length=1)
     metric: Metric | None = Field(None, description=METRIC_DESCRIPTION)
     interval: Literal["step", "epoch"] | None = None
-    steps_per_epoch: int | None = Field(None, gt=0)
+    steps_per_epoch: int | None = Field(None, gt=0, strict=True)
 
 
 class Spec(_Model):
@@ -116,7 +116,7 @@ class Spec(_Model):
 
     title: str | None = Field(None, description="Figure title (default: derived from the file).")
     steps: int | None = Field(
-        None, gt=0, le=MAX_STEPS,
+        None, gt=0, le=MAX_STEPS, strict=True,
         description="Optimizer updates to simulate; may be left out when the schedule defines its "
                     "own length (OneCycleLR total_steps, CosineAnnealingLR T_max, ...).")
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
@@ -124,7 +124,7 @@ class Spec(_Model):
         None, min_length=1, description="Per-group overrides, like optim.SGD([{...}, {...}], lr=...).")
     scheduler: SchedulerNode | None = None
     schedules: list[ScheduleEntry] | None = Field(None, min_length=1)
-    steps_per_epoch: int | None = Field(None, gt=0, description="Optimizer updates per epoch.")
+    steps_per_epoch: int | None = Field(None, gt=0, strict=True, description="Optimizer updates per epoch.")
     interval: Literal["step", "epoch"] = Field(
         "step", description="step: the scheduler steps after every update; epoch: once per epoch.")
     fields: list[str] = Field(
@@ -370,6 +370,9 @@ def _data_path(data: Any, loc: tuple) -> KeyPath:
     return tuple(out)
 
 
+_STRICT_NUMBERS = {"int_type": "int", "float_type": "float"}
+
+
 def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
     """The most specific pydantic error, as one located SpecError."""
     best = None
@@ -390,6 +393,14 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
         return SpecError(f"{where + ': ' if where else ''}missing required key '{missing}'",
                          location=source.value(path))
     message = err["msg"]
+    if err["type"] in _STRICT_NUMBERS:  # booleans and quoted numbers are not numbers
+        from .engine.argtypes import Expected, describe_value, suggestion
+
+        expected = (Expected(_STRICT_NUMBERS[err["type"]]),)
+        hint = suggestion(err["input"], expected)
+        what = "an integer" if expected[0].kind == "int" else "a number"
+        return SpecError(f"{where + ': ' if where else ''}expected {what}, got {describe_value(err['input'])}",
+                         hint=hint, location=source.value(path))
     if err["type"].startswith(("literal_error", "enum")):
         message = message.replace("Input should be", "should be")
     else:

@@ -259,7 +259,7 @@ def _yaml(value: Any) -> str:
     return str(value)
 
 
-def _suggestion(value: Any, options: tuple[Expected, ...]) -> str | None:
+def suggestion(value: Any, options: tuple[Expected, ...]) -> str | None:
     """How to write ``value`` so that it has an accepted type, when lrplot can tell."""
     from ..errors import SpecError
     from ..yamlio import parse_scalar
@@ -278,9 +278,7 @@ def _suggestion(value: Any, options: tuple[Expected, ...]) -> str | None:
                 return f"drop the quotes: write {candidate}" if candidate == text else f"write {_yaml(parsed)}"
         return None
     if isinstance(value, bool):
-        if fits(int(value)):
-            return f"a boolean is not a number: write {int(value)}"
-        return None
+        return "a boolean is not a number: write a number" if fits(0) else None
     if isinstance(value, float) and value.is_integer() and fits(int(value)):
         return f"write {int(value)}"
     if isinstance(value, (int, float)) and fits([value]):
@@ -308,7 +306,7 @@ def type_problem(param: inspect.Parameter, value: Any) -> tuple[str, str | None]
     if options is None or any(_matches(value, o) for o in options):
         return None
     message = f"{param.name}: expected {describe_all(options)}, got {describe_value(value)}"
-    return message, _suggestion(value, options)
+    return message, suggestion(value, options)
 
 
 def check_types(params: dict[str, inspect.Parameter], given: dict[str, Any],
