@@ -109,6 +109,9 @@ class ScheduleEntry(_Model):
     metric: Metric | None = Field(None, description=METRIC_DESCRIPTION)
     interval: Literal["step", "epoch"] | None = None
     steps_per_epoch: int | None = Field(None, gt=0, strict=True)
+    fields: list[str] | None = Field(None, min_length=1, description=(
+        "Param-group fields this schedule records (default: the spec's fields), e.g. weight_decay "
+        "for an AdamW schedule beside an SGD one recording momentum."))
 
 
 class Spec(_Model):
@@ -222,7 +225,7 @@ class ResolvedSchedule:
 
     @property
     def fields(self) -> list[str]:
-        return self.spec.fields
+        return self._get("fields")
 
     @property
     def group_names(self) -> list[str]:
@@ -431,6 +434,9 @@ def _check(spec: Spec, data: dict) -> None:
         names = [g.name for g in groups if g.name is not None]
         if len(set(names)) != len(names):
             raise spec.error("two param groups have the same name", schedule.where("param_groups"))
+        for j, name in enumerate(schedule.fields):
+            if schedule.fields.index(name) != j:
+                raise spec.error(f"field '{name}' is listed twice", schedule.where("fields") + (j,))
     for i, name in enumerate(spec.fields):
         if spec.fields.index(name) != i:
             raise spec.error(f"field '{name}' is listed twice", ("fields", i))
