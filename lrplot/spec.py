@@ -138,6 +138,7 @@ class Spec(_Model):
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("<spec>"))
     _file: Path | None = PrivateAttr(default=None)
+    _inputs: dict[Path, str] = PrivateAttr(default_factory=dict)
 
     @property
     def source(self) -> SourceMap:
@@ -156,6 +157,18 @@ class Spec(_Model):
     def base_dir(self) -> Path:
         """Folder that relative paths in the spec (metric CSV, local modules) are relative to."""
         return self._file.parent if self._file else Path.cwd()
+
+    def input_files(self) -> list[Path]:
+        """Every file this spec reads besides itself (metric CSVs), in schedule order."""
+        return [self.base_dir / s.metric.csv for s in self.schedule_list() if isinstance(s.metric, MetricCsv)]
+
+    def read_input(self, path: Path) -> str:
+        """The text of an input file of this spec, read once: the curve cache hashes and the
+        simulation parses the very same text (a FIFO or a pipe can be read only once, and a file
+        changed in between must not give a cache key for other content)."""
+        if path not in self._inputs:
+            self._inputs[path] = read_text(path)
+        return self._inputs[path]
 
     def locate(self, path: KeyPath) -> Location:
         return self._source.value(path)

@@ -10,8 +10,9 @@ know (``torch.Tensor``, ``LRScheduler``, a library's own class) is a type no YAM
 except as the only member of a union, where it makes the parameter accept anything: lrplot checks
 what it understands and leaves the rest to the callee.
 
-Rules: a boolean is never a number; an integer is a number where a float is expected; ``None`` is
-allowed only where the annotation says Optional / ``| None`` or the default is None.
+Rules: a boolean is never a number; an integer is a number where a float is expected; an integer
+is expected as such (``2.0`` is refused with "write 2"), except ``.inf``/``-.inf``, the idiom for
+"never" (``patience: .inf``); ``None`` is allowed only where the annotation says Optional / ``| None`` or the default is None.
 """
 
 from __future__ import annotations
@@ -162,8 +163,8 @@ def _matches(value: Any, t: Expected) -> bool:
         return True
     if kind == "union":
         return any(_matches(value, o) for o in _normalise(t.items))
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "int":  # .inf / -.inf: the idiom for "never" (patience: .inf), which torch compares fine
+        return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and math.isinf(value)
     if kind == "float":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "bool":

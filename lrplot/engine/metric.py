@@ -9,13 +9,13 @@ from typing import Any, Callable
 
 from ..errors import Location, SpecError
 from ..expr import compile_expression
-from ..spec import MetricCsv, ResolvedSchedule, Spec, read_text
+from ..spec import MetricCsv, ResolvedSchedule, Spec
 from ..text import did_you_mean
 
 
 def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
     path = spec.base_dir / metric.csv
-    text = read_text(path)
+    text = spec.read_input(path)  # the text the curve cache hashed
     rows = list(csv.reader(text.splitlines()))
     if len(rows) < 2:
         raise SpecError("the metric CSV needs a header row and at least one value", location=Location(str(path), 1))
