@@ -224,6 +224,9 @@ def plot(
                                 legend=not no_legend, annotate=_parse_annotate(annotate))
 
         loaded = load_specs(specs, set_)
+        from .output import protect_inputs
+
+        protect_inputs([f.path for f in figures] + [data], loaded)
         from .cache import simulate_cached
         from .progress import terminal_progress
 
@@ -387,7 +390,12 @@ def resume(
             from .output import FIGURE_SUFFIXES, check_target
 
             check_target(output, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
-        reports = [check_resume(s, at, methods, _allowed(allow_import)) for s in _schedules(specs, set_)]
+        schedules = _schedules(specs, set_)
+        if output is not None:
+            from .output import protect_inputs
+
+            protect_inputs([output], {id(s.spec): s.spec for s in schedules}.values())
+        reports = [check_resume(s, at, methods, _allowed(allow_import)) for s in schedules]
         if output is not None:
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
