@@ -439,22 +439,23 @@ def check(
     with reporting(debug):
         import json
 
-        from .check import check_rule_ids, check_schedule, failing
+        from .check import check_files, check_rule_ids, failing
 
         check_rule_ids(ignore or ())
-        schedules = _schedules(specs, set_)
-        allow = _allowed(allow_import)
-        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow)]
+        report = check_files(specs, set_ or (), ignore or (), _allowed(allow_import))
+        findings, schedules = report.findings, report.schedules
         errors = sum(f.level == "error" for f in findings)
         warnings_ = len(findings) - errors
+        invalid = sum(not s["valid"] for s in report.specs)
         if json_:
             typer.echo(json.dumps({"findings": [f.to_json() for f in findings],
                                    "errors": errors, "warnings": warnings_,
-                                   "schedules": [s.name for s in schedules]}, indent=1))
+                                   "schedules": schedules, "specs": report.specs}, indent=1))
         else:
             for f in findings:
                 typer.echo(f.text())
-            typer.echo(f"{len(schedules)} schedule(s) checked: {errors} error(s), {warnings_} warning(s)")
+            typer.echo(f"{len(schedules)} schedule(s) checked: {errors} error(s), {warnings_} warning(s)"
+                       + (f"; {invalid} of {len(report.specs)} spec(s) invalid" if invalid else ""))
         if failing(findings, strict):
             raise typer.Exit(1)
 
