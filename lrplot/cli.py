@@ -292,7 +292,13 @@ def gallery(
         from .gallery import build_gallery
 
         entries = build_gallery(configs, output, allow_import=_allowed(allow_import))
-        typer.echo(f"{output / 'README.md'} ({len(entries)} configs)")
+        failed = [e for e in entries if e.error]
+        for e in failed:
+            typer.echo(e.error, err=True)
+        typer.echo(f"{output / 'README.md'} ({len(entries)} configs"
+                   + (f", {len(failed)} failed: listed in the index" if failed else "") + ")")
+        if failed:
+            raise typer.Exit(1)
 
 
 @app.command("schema")
