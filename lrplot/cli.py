@@ -230,7 +230,9 @@ def plot(
         from .cache import simulate_cached
         from .progress import terminal_progress
 
-        with terminal_progress() as progress:
+        from .engine.memory import exporting
+
+        with terminal_progress() as progress, exporting(data.suffix if data is not None else None):
             curves = simulate_cached(loaded, use_cache=not no_cache, progress=progress,
                                      allow_import=_allowed(allow_import))
         for series, first, count in curves.nonfinite():
@@ -256,10 +258,16 @@ def plot(
 
 
 def write_data(curves: Any, path: Path) -> None:
-    from .curves import DATA_FORMATS
-    from .output import write_text_atomic
+    from .curves import DATA_FORMATS, write_csv
+    from .engine.memory import check_export_memory
+    from .output import write_atomic, write_text_atomic
 
-    write_text_atomic(path, DATA_FORMATS[path.suffix.lower()](curves))
+    suffix = path.suffix.lower()
+    check_export_memory(curves, suffix)
+    if suffix == ".csv":  # streamed: its memory does not grow with the steps
+        write_atomic(path, lambda fh: write_csv(curves, fh))
+    else:
+        write_text_atomic(path, DATA_FORMATS[suffix](curves))
 
 
 def print_summary(curves: Any) -> None:
