@@ -227,14 +227,12 @@ def plot(
         from .output import protect_inputs
 
         protect_inputs([f.path for f in figures] + [data], loaded)
-        from .cache import simulate_cached
+        from .engine import simulate
+        from .engine.memory import exporting
         from .progress import terminal_progress
 
-        from .engine.memory import exporting
-
         with terminal_progress() as progress, exporting(data.suffix if data is not None else None):
-            curves = simulate_cached(loaded, use_cache=not no_cache, progress=progress,
-                                     allow_import=_allowed(allow_import))
+            curves = simulate(loaded, allow_import=allow_import, cache=not no_cache, progress=progress)
         for series, first, count in curves.nonfinite():
             typer.echo(f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN "
                        f"or infinite at {count} step(s), first at step {first}; drawn where finite", err=True)

@@ -105,7 +105,7 @@ def input_files(specs: Iterable[Any]) -> list[tuple[Path, str]]:
             found.append((spec.file, "a spec file"))
         found.extend((p, f"the metric CSV of {name}") for p in spec.input_files())
         for schedule in spec.schedule_list():
-            nodes = [schedule.scheduler]
+            nodes = list(schedule.schedulers)
             while nodes:
                 node = nodes.pop()
                 nodes.extend(node.schedulers or [])

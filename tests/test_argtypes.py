@@ -114,11 +114,13 @@ def test_milestones_as_text_through_the_cli(cli, write_spec):
           type: MultiStepLR
           milestones: 30, 60
     """)
-    for args in (["check", path], [path, "-o", "out.png"]):
-        r = cli(*args)
-        assert r.exit_code == 1
-        assert r.output.strip().endswith(
-            ":4:15: MultiStepLR milestones: expected a list of integers, got the text '30, 60'; write [30, 60]"), r.output
+    message = ":4:15: MultiStepLR milestones: expected a list of integers, got the text '30, 60'; write [30, 60]"
+    r = cli(path, "-o", "out.png")
+    assert r.exit_code == 1
+    assert r.output.strip() == f"{path}{message}", r.output
+    r = cli("check", path)  # a clean check no more
+    assert r.exit_code == 1
+    assert r.output.splitlines()[0] == f"{path}{message.replace(': M', ': error: M', 1)} [invalid-spec]", r.output
     import os
     assert not os.path.exists("out.png")
 
@@ -147,7 +149,7 @@ def test_param_group_options_are_checked_like_the_optimizers_arguments(cli, writ
         param_groups: [{lr: 0.01}, {weight_decay: true}]
         scheduler: {type: StepLR, step_size: 3}
     """)
-    r = cli("check", path)
+    r = cli(path, "-o", "out.png")
     assert r.exit_code == 1
     assert r.output.strip().endswith(":2:43: SGD weight_decay: expected a number, got the boolean true; "
                                      "a boolean is not a number: write a number"), r.output
@@ -164,7 +166,7 @@ def test_param_group_options_are_checked_like_the_optimizers_arguments(cli, writ
 ])
 def test_booleans_and_quoted_numbers_are_not_numbers_anywhere_in_a_spec(cli, write_spec, text, message):
     path = write_spec(text + "\nscheduler: {type: StepLR, step_size: 3}\n" + ("steps: 10\n" if "steps:" not in text else ""))
-    r = cli("check", path)
+    r = cli(path, "-o", "out.png")
     assert r.exit_code == 1
     assert message in r.output, r.output
     assert len(r.output.strip().splitlines()) == 1
