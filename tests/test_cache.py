@@ -103,6 +103,7 @@ def test_key_changes_with_versions(spec_file, monkeypatch):
     assert spec_key(load_spec(spec_file)) != base
 
 
+@pytest.mark.slow
 def test_torch_version_is_read_without_importing_torch():
     code = ("import sys; from lrplot import cache; "
             "print(cache.torch_version(), cache._dist_version('torch'), 'torch' in sys.modules)")
@@ -214,6 +215,7 @@ def test_cache_folder_follows_xdg(monkeypatch, tmp_path):
     assert cache.cache_dir() == tmp_path / "lrplot"
 
 
+@pytest.mark.slow
 def test_a_hit_does_not_import_torch(spec_file, tmp_path):
     # the process is the subject: a second run whose curves are cached must not pay for torch
     simulate(load_spec(spec_file), cache=True)

@@ -9,9 +9,10 @@ A reader is a small module of this package with::
     KIND = "hf"                                   # the --from name
     LOOKS_FOR = "keys such as lr_scheduler_type"  # said when no reader recognises a file
     def detect(data) -> bool: ...                 # from the loaded content alone, cheap
-    def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source: ...
+    def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source: ...
 
-and is listed in :data:`READERS`. Reader modules import their framework inside ``read`` only, so
+and is listed in :data:`READERS`. A reader that resolves import strings (Hydra ``_target_``, MMEngine
+types) does it with :func:`lrplot.imports.resolve_allowed` and ``allow_import``, never by itself. Reader modules import their framework inside ``read`` only, so
 a plain spec never imports transformers, Lightning, Hydra, timm or MMEngine. ``--set`` overrides
 apply to the input's own keys (a config's ``gradient_accumulation_steps``, a spec's
 ``scheduler.T_max``) before the reader translates it.
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import Location, SpecError, UsageError
+from ..imports import AllowImport, allowed_imports
 from ..spec import Spec, apply_override, read_text
 from ..text import did_you_mean
 from ..yamlio import SourceMap, load_yaml
@@ -86,19 +88,24 @@ def kinds() -> list[str]:
     return list(READERS)
 
 
-def load_document(path: Path, overrides: Iterable[str] = ()) -> Document:
-    """Read ``path`` and, when it is YAML or JSON, parse it with positions and apply overrides."""
+def load_document(path: Path) -> Document:
+    """Read ``path`` and, when it is YAML or JSON, parse it with positions."""
     if path.is_dir():
         raise SpecError("is a directory, not a spec file", location=Location(str(path)))
     text = read_text(path)
-    overrides = tuple(overrides)
     if path.suffix == ".py":
-        return Document(path, text, None, SourceMap(str(path)), overrides)
+        return Document(path, text, None, SourceMap(str(path)))
     data, source = load_yaml(text, str(path))
-    if isinstance(data, dict):
-        for item in overrides:
-            apply_override(data, source, item)
-    return Document(path, text, data, source, overrides)
+    return Document(path, text, data, source)
+
+
+def apply_overrides(doc: Document, overrides: Iterable[str], kind: str) -> None:
+    """Apply ``--set`` overrides to the document's own keys (checked against the spec's keys for
+    an lrplot spec; a training config's keys are its framework's)."""
+    doc.overrides = tuple(overrides)
+    if isinstance(doc.data, dict):
+        for item in doc.overrides:
+            apply_override(doc.data, doc.source, item, spec_keys=kind == "lrplot")
 
 
 def detect(doc: Document) -> str:
@@ -110,14 +117,15 @@ def detect(doc: Document) -> str:
 
 
 def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable[str] = (),
-               inputs: BudgetInputs = BudgetInputs(), allow: frozenset[str] = frozenset()) -> Source:
+               inputs: BudgetInputs = BudgetInputs(), allow_import: AllowImport = None) -> Source:
     """Read one input file of any kind lrplot knows (``kind`` forces one, as ``--from`` does)."""
     if kind is not None and kind not in READERS:
         hint = did_you_mean(kind, READERS)
         raise UsageError(f"--from {kind}: unknown kind of input", hint=hint or f"use one of {', '.join(READERS)}")
-    doc = load_document(Path(path), overrides)
+    doc = load_document(Path(path))
     kind = kind or detect(doc)
-    return _reader(kind).read(doc, inputs, allow)
+    apply_overrides(doc, overrides, kind)
+    return _reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
 
 
 def load_inputs(paths: Iterable[str | Path], **kwargs: Any) -> list[Source]:
