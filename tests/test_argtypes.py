@@ -214,3 +214,18 @@ def test_third_party_scheduler_defaults_have_their_own_annotations_type():
 def test_lr_scheduler_module_is_the_one_walked():
     assert set(SCHEDULERS) >= {n for n, o in vars(L).items() if inspect.isclass(o) and not n.startswith("_")
                                and issubclass(o, L.LRScheduler) and o is not L.LRScheduler}
+
+
+def test_an_imported_schedulers_arguments_are_checked_the_same_way(cli, write_spec):
+    pytest.importorskip("transformers")
+    path = write_spec("""
+        steps: 50
+        scheduler:
+          type: 'transformers.optimization:get_cosine_schedule_with_warmup'
+          num_warmup_steps: "10"
+          num_training_steps: 50
+    """)
+    r = cli(path, "-o", "out.png")
+    assert r.exit_code == 1
+    assert r.output.strip() == (f"{path}:4:21: get_cosine_schedule_with_warmup num_warmup_steps: expected an integer, "
+                                "got the text '10'; drop the quotes: write 10"), r.output
