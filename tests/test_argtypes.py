@@ -229,3 +229,73 @@ def test_an_imported_schedulers_arguments_are_checked_the_same_way(cli, write_sp
     assert r.exit_code == 1
     assert r.output.strip() == (f"{path}:4:21: get_cosine_schedule_with_warmup num_warmup_steps: expected an integer, "
                                 "got the text '10'; drop the quotes: write 10"), r.output
+
+
+# --- fuzz: a value of the wrong type never passes silently -------------------------------------
+
+import os  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from .conftest import CONFIGS  # noqa: E402
+
+_SEEDS = {p.stem: yaml.safe_load(p.read_text().replace("e-", ".0e-")) for p in sorted(CONFIGS.glob("*.yaml"))
+          if "csv" not in p.read_text()}  # import-path nodes are skipped below: only torch's are walked
+# PyYAML (1.1) dumps the text "1e-5" unquoted, which lrplot (YAML 1.2) reads as a number: "1.0e-5" it quotes.
+_TYPED_VALUES = st.one_of(st.booleans(), st.none(), st.sampled_from(["30, 60", "1.0e-5", "0.9", "cos", "x", ""]),
+                          st.sampled_from([0, 3, -1, 0.5, 2.0, float("inf")]),
+                          st.lists(st.sampled_from([1, 2.5, "3", True]), max_size=3), st.just({"a": 1}))
+
+
+def _nodes(node, out):
+    if isinstance(node, dict):
+        if isinstance(node.get("type"), str) and node["type"] in builtin_schedulers():
+            out.append(node)
+        for v in node.values():
+            _nodes(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _nodes(v, out)
+    return out
+
+
+def _accepts(annotation_text: str, value) -> bool:
+    """An oracle independent of lrplot's parser: which YAML kinds an annotation's text can admit."""
+    if value is None:
+        return "None" in annotation_text or "Optional" in annotation_text
+    if isinstance(value, bool):
+        return "bool" in annotation_text
+    if isinstance(value, str):
+        return "str" in annotation_text or "Literal" in annotation_text or "Callable" in annotation_text
+    if isinstance(value, dict):
+        return "dict" in annotation_text.lower() or "Mapping" in annotation_text
+    if isinstance(value, list):
+        return any(k in annotation_text for k in ("list", "List", "Iterable", "Sequence", "tuple"))
+    return "int" in annotation_text or "float" in annotation_text
+
+
+@settings(max_examples=400 if os.environ.get("LRPLOT_FUZZ") == "long" else 40, deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(sorted(_SEEDS)), st.data(), _TYPED_VALUES)
+def test_fuzz_wrong_typed_arguments_never_pass_silently(stem, data, value):
+    spec_data = copy.deepcopy(_SEEDS[stem])
+    nodes = _nodes(spec_data, [])
+    if not nodes:
+        return
+    node = data.draw(st.sampled_from(nodes))
+    params = [p for p in _params(builtin_schedulers()[node["type"]]) if p.annotation is not p.empty]
+    if not params:
+        return
+    p = data.draw(st.sampled_from(params))
+    node[p.name] = value
+    try:
+        simulate_spec(parse_spec(yaml.safe_dump(spec_data), "fuzz.yaml"))
+    except SpecError as exc:
+        assert "\n" not in exc.format()
+        return
+    text = _annotation_text(p)
+    accepted_kinds = _accepts(text, value) or (value is None and p.default is None)
+    if isinstance(value, list) and accepted_kinds and ("int" in text and "float" not in text):
+        assert all(isinstance(v, int) and not isinstance(v, bool) for v in value), (node, p.name, value)
+    assert accepted_kinds, f"{node['type']} {p.name}: {text} took {value!r} silently"
