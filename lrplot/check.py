@@ -323,18 +323,18 @@ class CheckReport:
     findings: list[Finding]
 
 
-def check_files(paths: Iterable[Any], overrides: Iterable[str] = (), ignore: Iterable[str] = (),
-                allow: frozenset[str] = frozenset()) -> CheckReport:
-    """Load and check every spec of ``paths``. A spec that cannot be loaded, or a schedule that
-    cannot be built or simulated, is an ``invalid-spec`` finding at its location; the other specs
-    and schedules are checked all the same. Command-line mistakes (UsageError) still raise."""
+def check_files(paths: Iterable[Any], ignore: Iterable[str] = (), allow: Any = None, *,
+                load: Callable[[Any], Any]) -> CheckReport:
+    """Check every spec of ``paths``, each read by ``load(path) -> Spec``. A spec that cannot be
+    loaded, or a schedule that cannot be built or simulated, is an ``invalid-spec`` finding at its
+    location; the other specs and schedules are checked all the same. Command-line mistakes
+    (UsageError) still raise."""
     from .errors import SpecError
-    from .sources import load_input
 
     report = CheckReport([], [], [])
     for path in paths:
         try:
-            spec = load_input(path, overrides=tuple(overrides)).spec
+            spec = load(path)
         except SpecError as exc:
             report.specs.append({"path": str(path), "valid": False})
             report.findings.append(invalid_spec(exc, str(path)))

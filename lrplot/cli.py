@@ -12,6 +12,7 @@ import os
 import sys
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
 
@@ -20,6 +21,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import LrplotError, UsageError, first_line
+from .sources import READERS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .imports import Allowance
@@ -163,7 +165,9 @@ def reporting(debug: bool) -> Iterator[None]:
 
 # --- shared option types -------------------------------------------------------------------------
 
-SpecsArg = Annotated[list[Path], typer.Argument(help="Spec files (YAML).", metavar="SPEC", show_default=False)]
+SpecsArg = Annotated[list[Path], typer.Argument(
+    help="lrplot specs or training configs (YAML/JSON), recognised by content (see --from).", metavar="SPEC",
+    show_default=False)]
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY.PATH=VALUE", help="Override a spec value, e.g. --set scheduler.T_max=50 (repeatable).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also LRPLOT_DEBUG=1).")]
@@ -172,6 +176,57 @@ AllowOpt = Annotated[Optional[list[str]], typer.Option(
     help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package, "
          "or this local file by its path (repeatable; also LRPLOT_ALLOW_IMPORT=a,b). The scheduler modules "
          "of torch, timm, transformers and pytorch-accelerated need no flag.")]
+
+
+FromOpt = Annotated[Optional[str], typer.Option(
+    "--from", metavar="KIND",
+    help="Read every SPEC as this kind instead of recognising it by content: "
+         + " | ".join(READERS) + ".", show_default=False)]
+DatasetSizeOpt = Annotated[Optional[int], typer.Option(
+    "--dataset-size", metavar="N", min=1, help="Training examples (for training configs).", show_default=False)]
+DevicesOpt = Annotated[Optional[int], typer.Option(
+    "--devices", metavar="K", min=1, help="World size, devices x nodes (for training configs; default 1).",
+    show_default=False)]
+BatchSizeOpt = Annotated[Optional[int], typer.Option(
+    "--batch-size", metavar="B", min=1, help="Per-device batch size, where a training config does not hold it.",
+    show_default=False)]
+PrintSpecOpt = Annotated[bool, typer.Option(
+    "--print-spec", help="Print the equivalent lrplot spec (YAML, with the step arithmetic as a comment) "
+                         "and exit without simulating.")]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The options that say how SPEC files are read (shared by plot, check, state and resume)."""
+
+    paths: list[Path]
+    overrides: list[str] | None = None
+    kind: str | None = None
+    dataset_size: int | None = None
+    devices: int | None = None
+    batch_size: int | None = None
+    allow_import: list[str] | None = None
+
+    def load(self) -> list[Any]:
+        """Every SPEC file as a :class:`lrplot.sources.Source`."""
+        from .sources import BudgetInputs, load_input
+
+        budget = BudgetInputs(self.dataset_size, self.devices, self.batch_size)
+        allowance = _allowed(self.allow_import)
+        return [load_input(p, kind=self.kind, overrides=self.overrides or (), inputs=budget, allow_import=allowance)
+                for p in self.paths]
+
+    def print_budget(self, sources: list[Any]) -> None:
+        """The training configs' budget arithmetic and notes, on stderr."""
+        from .sources import budget_lines
+
+        for line in budget_lines(sources, self.paths):
+            typer.echo(line, err=True)
+
+    def print_spec(self, sources: list[Any]) -> None:
+        from .sources import spec_text
+
+        typer.echo(spec_text(sources, self.paths), nl=False)
 
 
 def _allowed(names: list[str] | None) -> Allowance:
@@ -205,12 +260,6 @@ def _parse_annotate(text: str) -> frozenset[str]:
     return frozenset(items)
 
 
-def load_specs(paths: list[Path], overrides: list[str] | None) -> list[Any]:
-    from .sources import load_input
-
-    return [load_input(p, overrides=overrides or ()).spec for p in paths]
-
-
 @app.command(DEFAULT_COMMAND, cls=LrplotCommand, short_help="Draw the schedules of SPEC files into one figure.")
 def plot(
     specs: SpecsArg,
@@ -239,6 +288,11 @@ def plot(
         "--annotate", metavar="LIST", help="Comma list of milestones, peak, final, jumps; or all, or none.")] = "all",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary table on stderr.")] = False,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Simulate even if the curves are cached (and do not cache them). "
                            "Cache folder: $LRPLOT_CACHE_DIR, else $XDG_CACHE_HOME/lrplot or ~/.cache/lrplot.")] = False,
@@ -248,6 +302,10 @@ def plot(
     with reporting(debug):
         import sys
 
+        inputs = Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import)
+        if print_spec:
+            inputs.print_spec(inputs.load())
+            return
         from .output import DATA_SUFFIXES, check_target, plan_figures
         from .figure import RenderOptions, style_path
 
@@ -259,7 +317,8 @@ def plot(
         options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=_parse_size(size), dpi=dpi,
                                 legend=not no_legend, annotate=_parse_annotate(annotate))
 
-        loaded = load_specs(specs, set_)
+        sources = inputs.load()
+        loaded = [source.spec for source in sources]
         from .output import protect_inputs
 
         protect_inputs([f.path for f in figures] + [data], loaded)
@@ -288,6 +347,7 @@ def plot(
         if data is not None:
             typer.echo(str(data), err=figures[0].path is None)
         if not quiet:
+            inputs.print_budget(sources)
             print_summary(curves)
 
 
@@ -369,8 +429,14 @@ AtOpt = Annotated[list[int], typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of text.")]
 
 
-def _schedules(specs: list[Path], overrides: list[str] | None) -> list[Any]:
-    return [s for spec in load_specs(specs, overrides) for s in spec.schedule_list()]
+def _schedules(inputs: Inputs, print_spec: bool) -> list[Any] | None:
+    """The schedules of every input; None after printing the specs (--print-spec)."""
+    sources = inputs.load()
+    if print_spec:
+        inputs.print_spec(sources)
+        return None
+    inputs.print_budget(sources)
+    return [s for source in sources for s in source.spec.schedule_list()]
 
 
 def _console(stderr: bool = False) -> Any:
@@ -387,6 +453,11 @@ def state(
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Show what the scheduler keeps (state_dict) and the optimizer's param groups after K updates."""
@@ -395,8 +466,12 @@ def state(
 
         from .state import state_at
 
+        schedules = _schedules(Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import),
+                               print_spec)
+        if schedules is None:
+            return
         allowance = _allowed(allow_import)
-        states = [state_at(s, at, allow_import=allowance) for s in _schedules(specs, set_)]
+        states = [state_at(s, at, allow_import=allowance) for s in schedules]
         if json_:
             typer.echo(json.dumps(states if len(states) > 1 else states[0], indent=1))
             return
@@ -423,6 +498,11 @@ def resume(
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Stop after update K, save state, resume as a user would, and compare with the uninterrupted run.
@@ -440,7 +520,10 @@ def resume(
             from .output import FIGURE_SUFFIXES, check_target
 
             check_target(output, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
-        schedules = _schedules(specs, set_)
+        schedules = _schedules(Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import),
+                               print_spec)
+        if schedules is None:
+            return
         if output is not None:
             from .output import protect_inputs
 
@@ -481,6 +564,11 @@ def check(
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Lint schedules: jumps, overshoot, no anneal, cosine rebound, short schedules, zero/NaN lr.
@@ -493,7 +581,18 @@ def check(
         from .check import check_files, check_rule_ids, failing
 
         check_rule_ids(ignore or ())
-        report = check_files(specs, set_ or (), ignore or (), _allowed(allow_import))
+        inputs = Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import)
+        if print_spec:
+            _schedules(inputs, print_spec)
+            return
+
+        def load_one(path: Path) -> Any:  # one file: a bad one is a finding, the others are checked
+            one = replace(inputs, paths=[path])
+            sources = one.load()
+            one.print_budget(sources)
+            return sources[0].spec
+
+        report = check_files(specs, ignore or (), _allowed(allow_import), load=load_one)
         findings, schedules = report.findings, report.schedules
         errors = sum(f.level == "error" for f in findings)
         warnings_ = len(findings) - errors
