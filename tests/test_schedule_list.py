@@ -109,7 +109,7 @@ scheduler:
     ("steps: 5\nscheduler: {type: StepLR, step_size: 1, frequency: 0}\n",
      "s.yaml:2:52: scheduler.frequency: input should be greater than 0"),
     ("steps: 5\nscheduler: {type: StepLR, step_size: 1, frequency: 1.5}\n",
-     "s.yaml:2:52: scheduler.frequency: input should be a valid integer"),
+     "s.yaml:2:52: scheduler.frequency: expected an integer, got the number 1.5"),
 ])
 def test_bad_forms_are_one_located_line(text, message):
     with pytest.raises(SpecError) as exc:

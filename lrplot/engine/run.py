@@ -13,7 +13,7 @@ from ..facts import resolve_steps, schedule_events
 from ..spec import ResolvedSchedule, SchedulerNode
 from ..imports import Allowance
 from .build import build_scheduler
-from .fields import resolve_fields
+from .fields import field_labels, resolve_fields
 from .loop import Progress, library_loop, run_loop, step_order_satisfied
 from .memory import check_memory
 from .metric import metric_feed
@@ -165,6 +165,7 @@ class Run:
             values=self.values(rows),
             source=schedule.spec.stem,
             events=schedule_events(schedule, self.steps),
+            meta=field_labels(self.readers),
         )
 
 
