@@ -202,12 +202,12 @@ def figure_key(spec: "Spec", opts: "RenderOptions", fmt: str) -> str:
     from importlib.metadata import version
 
     from . import __version__
-    from .cache import _files_read, _digest, torch_version
+    from .cache import _digest, exact, torch_version
 
     data = {
-        "spec": spec.model_dump(mode="json"),
+        "spec": exact(spec.model_dump(mode="python")),  # exact: NaN, inf and -inf key apart
         "stem": spec.stem,
-        "files": [_digest(p) for p in _files_read(spec)],
+        "files": [_digest(spec, p) for p in spec.input_files()],
         "imports": _import_facts(spec),
         "options": {k: sorted(v) if isinstance(v, frozenset) else v for k, v in asdict(opts).items()},
         "format": fmt,
@@ -218,9 +218,7 @@ def figure_key(spec: "Spec", opts: "RenderOptions", fmt: str) -> str:
 
 def spec_files(spec: "Spec") -> list[Path]:
     """The files a spec reads besides itself (for the doc tool's dependency tracking)."""
-    from .cache import _files_read
-
-    files = list(_files_read(spec))
+    files = list(spec.input_files())
     for t, _ in _import_facts(spec):
         module = t.split(":")[0]
         if module.endswith(".py"):
