@@ -103,9 +103,12 @@ def _files_read(spec: Spec) -> list[Path]:
 
 
 def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+    from .errors import LrplotError
+    from .spec import MAX_CSV_BYTES, read_input
+
+    try:  # bounded, and never blocks on a FIFO or reads a device
+        return hashlib.sha256(read_input(path, "metric CSV", MAX_CSV_BYTES)).hexdigest()
+    except LrplotError:
         return None
 
 
