@@ -8,7 +8,9 @@ Heavy modules (torch, matplotlib) are imported inside the commands, so ``--help`
 
 from __future__ import annotations
 
+import io
 import os
+import signal
 import sys
 import warnings
 from contextlib import contextmanager
@@ -19,7 +21,8 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
-from .errors import LrplotError, UsageError, first_line
+from .errors import LrplotError, OutputError, UsageError, first_line
+from .text import bad_character, printable
 
 DEFAULT_COMMAND = "plot"
 INTERNAL_ERROR = 70
@@ -51,9 +54,8 @@ class LrplotGroup(TyperGroup):
             code = exc.exit_code
         except typer.Exit as exc:
             code = exc.exit_code
-        except (typer.Abort, KeyboardInterrupt):
-            typer.echo("lrplot: interrupted", err=True)
-            code = 130
+        except (typer.Abort, KeyboardInterrupt) as exc:
+            code = _interrupted(exc)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -89,7 +91,60 @@ def _root(
 def _warning_line(message: Any, category: type, filename: str, lineno: int, file: Any = None,
                   line: Any = None) -> None:
     text = first_line(message, category.__name__)
-    print(f"lrplot: warning: {text}", file=sys.stderr)
+    print(printable(f"lrplot: warning: {text}"), file=sys.stderr)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: temporary files removed, one line, exit 143."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _interrupted(exc: BaseException) -> int:
+    terminated = isinstance(exc, Terminated)
+    typer.echo("lrplot: terminated" if terminated else "lrplot: interrupted", err=True)
+    return 143 if terminated else 130
+
+
+class StdoutError(OutputError):
+    """Standard output cannot be written (a full disk, a closed terminal); not a broken pipe."""
+
+
+class _GuardedStdout(io.FileIO):
+    """The raw standard output under lrplot's buffered one: a failed write becomes one clear
+    error (``cannot write to standard output: No space left on device``), wherever it happens."""
+
+    def write(self, data: Any) -> int | None:
+        try:
+            return super().write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _guard_stdout() -> None:
+    try:
+        fd = sys.stdout.fileno()
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):  # not a real file (already replaced)
+        return
+    old = sys.stdout
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(_GuardedStdout(fd, "wb", closefd=False)),
+                                  encoding=old.encoding, errors=old.errors, line_buffering=old.line_buffering)
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so that what is still buffered for it cannot fail
+    again (and print a second message) when Python exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 @contextmanager
@@ -102,14 +157,17 @@ def reporting(debug: bool) -> Iterator[None]:
         warnings.showwarning = _warning_line
     try:
         yield
+        sys.stdout.flush()  # a full disk shows here, while errors are still reported
     except LrplotError as exc:
+        if isinstance(exc, StdoutError):
+            _discard_stdout()
         if debug:
             raise
-        typer.echo(f"lrplot: {exc.format()}" if exc.location is None else exc.format(), err=True)
+        line = f"lrplot: {exc.format()}" if exc.location is None else exc.format()
+        typer.echo(printable(line), err=True)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo("lrplot: interrupted", err=True)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        raise typer.Exit(_interrupted(exc)) from None
     except BrokenPipeError:  # the reader of our output went away (| head): stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -119,8 +177,8 @@ def reporting(debug: bool) -> Iterator[None]:
     except Exception as exc:  # a bug in lrplot, not in the input
         if debug:
             raise
-        typer.echo(f"lrplot: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                   err=True)
+        typer.echo(printable(f"lrplot: internal error: {type(exc).__name__}: {first_line(exc)} "
+                             "(run with --debug for the traceback)"), err=True)
         raise typer.Exit(INTERNAL_ERROR) from None
     finally:
         warnings.showwarning = previous
@@ -220,8 +278,14 @@ def plot(
             check_target(data, DATA_SUFFIXES, "data", protected=tuple(specs))
         for figure in figures:
             style_path(figure.theme)
+        if title is not None and bad_character(title):
+            raise UsageError(f"--title contains {bad_character(title)}", hint="remove it")
         options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=_parse_size(size), dpi=dpi,
                                 legend=not no_legend, annotate=_parse_annotate(annotate))
+        from .figure import check_raster
+
+        for figure in figures:
+            check_raster(options.size, dpi, figure.fmt)
 
         loaded = load_specs(specs, set_)
         from .cache import simulate_cached
@@ -231,32 +295,39 @@ def plot(
             curves = simulate_cached(loaded, use_cache=not no_cache, progress=progress,
                                      allow_import=_allowed(allow_import))
         for series, first, count in curves.nonfinite():
-            typer.echo(f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN "
-                       f"or infinite at {count} step(s), first at step {first}; drawn where finite", err=True)
-        if data is not None:
-            write_data(curves, data)
+            typer.echo(printable(f"lrplot: warning: '{series.schedule}' {series.field} of group "
+                                 f"{series.group_name} is NaN or infinite at {count} step(s), first at step "
+                                 f"{first}; drawn where finite"), err=True)
         from dataclasses import replace
 
-        from .figure import render_to_file, render_to_stream
+        from .figure import render_to_bytes
+        from .output import Staged
 
+        # All or nothing: every output is rendered first, written to temporary files, and renamed
+        # into place only once all are ready; a failure or an interrupt leaves nothing behind.
+        rendered = [render_to_bytes(curves, f.fmt, replace(options, theme=f.theme)) for f in figures]
+        with Staged() as staged:
+            if data is not None:
+                from .curves import DATA_FORMATS
+
+                text = DATA_FORMATS[data.suffix.lower()](curves)
+                staged.add(data, lambda fh: fh.write(text.encode("utf-8")))
+            for figure, blob in zip(figures, rendered):
+                if figure.path is not None:
+                    staged.add(figure.path, lambda fh, blob=blob: fh.write(blob))
+            for figure, blob in zip(figures, rendered):
+                if figure.path is None:
+                    stream = typer.get_binary_stream("stdout")
+                    stream.write(blob)
+                    stream.flush()
+            staged.commit()
         for figure in figures:
-            opts = replace(options, theme=figure.theme)
-            if figure.path is None:
-                render_to_stream(curves, typer.get_binary_stream("stdout"), figure.fmt, opts)
-            else:
-                render_to_file(curves, figure.path, opts)
-                typer.echo(str(figure.path))
+            if figure.path is not None:
+                typer.echo(printable(str(figure.path)))
         if data is not None:
-            typer.echo(str(data), err=figures[0].path is None)
+            typer.echo(printable(str(data)), err=figures[0].path is None)
         if not quiet:
             print_summary(curves)
-
-
-def write_data(curves: Any, path: Path) -> None:
-    from .curves import DATA_FORMATS
-    from .output import write_text_atomic
-
-    write_text_atomic(path, DATA_FORMATS[path.suffix.lower()](curves))
 
 
 def print_summary(curves: Any) -> None:
@@ -268,11 +339,14 @@ def print_summary(curves: Any) -> None:
         return
     from rich.table import Table
 
+    from rich.text import Text
+
     table = Table(box=None, pad_edge=False, header_style="bold")
     for col in ("schedule", "group", "field", "initial", "peak (step)", "final", "min", "jumps at"):
         table.add_column(col, justify="right" if col not in ("schedule", "group", "field", "jumps at") else "left")
-    for r in rows:
-        table.add_row(r.schedule, r.group, r.field, f"{r.initial:.4g}", f"{r.peak:.4g} ({r.peak_step})",
+    for r in rows:  # names come from the inputs: shown as plain, escaped text, never as markup
+        table.add_row(Text(printable(r.schedule)), Text(printable(r.group)), Text(printable(r.field)),
+                      f"{r.initial:.4g}", f"{r.peak:.4g} ({r.peak_step})",
                       f"{r.final:.4g}", f"{r.min:.4g}", r.jumps_text())
     _console(stderr=True).print(table)
 
@@ -288,8 +362,11 @@ def gallery(
     with reporting(debug):
         from .gallery import build_gallery
 
+        if output.exists() and not output.is_dir():
+            raise UsageError(f"{printable(str(output))}: is a file; -o names the gallery's folder",
+                             hint="choose a folder name")
         entries = build_gallery(configs, output, allow_import=_allowed(allow_import))
-        typer.echo(f"{output / 'README.md'} ({len(entries)} configs)")
+        typer.echo(printable(f"{output / 'README.md'} ({len(entries)} configs)"))
 
 
 @app.command("schema")
@@ -310,7 +387,7 @@ def schema(
             from .output import write_text_atomic
 
             write_text_atomic(output, text)
-            typer.echo(str(output))
+            typer.echo(printable(str(output)))
 
 
 AtOpt = Annotated[list[int], typer.Option(
@@ -350,9 +427,11 @@ def state(
         from rich.pretty import Pretty
 
         console = _console()
+        from rich.markup import escape
+
         for st in states:
-            console.print(f"[bold]{st['schedule']}[/bold] ({st['scheduler']}) after {st['at']} updates "
-                          f"({st['scheduler_steps']} scheduler steps)")
+            console.print(f"[bold]{escape(printable(st['schedule']))}[/bold] ({escape(printable(st['scheduler']))}) "
+                          f"after {st['at']} updates ({st['scheduler_steps']} scheduler steps)")
             console.print("scheduler.state_dict():")
             console.print(Pretty(st["scheduler_state"], indent_guides=False), soft_wrap=False)
             console.print("optimizer param groups:")
@@ -404,11 +483,13 @@ def resume(
             for rep in reports:
                 for r in rep.results:
                     style = "green" if r.identical else "red"
-                    table.add_row(rep.schedule, str(r.at), r.method,
-                                  f"[{style}]{r.describe()}[/{style}]")
+                    from rich.markup import escape
+
+                    table.add_row(escape(printable(rep.schedule)), str(r.at), r.method,
+                                  f"[{style}]{escape(printable(r.describe()))}[/{style}]")
             _console().print(table)
         if output is not None:
-            typer.echo(str(output))
+            typer.echo(printable(str(output)))
         if not all(r.identical for r in reports):
             raise typer.Exit(1)
 
@@ -445,7 +526,7 @@ def check(
                                    "schedules": [s.name for s in schedules]}, indent=1))
         else:
             for f in findings:
-                typer.echo(f.text())
+                typer.echo(printable(f.text()))
             typer.echo(f"{len(schedules)} schedule(s) checked: {errors} error(s), {warnings_} warning(s)")
         if failing(findings, strict):
             raise typer.Exit(1)
@@ -453,4 +534,9 @@ def check(
 
 def main() -> None:
     """Entry point of the ``lrplot`` script and ``python -m lrplot``."""
+    _guard_stdout()
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread
+        pass
     app()

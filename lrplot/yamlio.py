@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .errors import Location, SpecError, first_line
+from .text import bad_character
 
 KeyPath = tuple  # tuple[str | int, ...]: ("scheduler", "schedulers", 0, "T_max")
 
@@ -27,9 +28,6 @@ MAX_NODES = 20_000
 # Integers are refused beyond 64 bits: no schedule needs more, and a huge one (0x followed by a
 # million digits) costs seconds to convert and fails later when printed.
 _MAX_INT_BITS = 64
-# Control characters (other than tab and newline) and lone surrogates in a text: they break file
-# names, terminals and fonts, and no spec needs them.
-_BAD_CHAR = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def format_path(path: KeyPath) -> str:
@@ -271,11 +269,9 @@ class _Builder:
 
 
 def _check_text(text: str, where: Location) -> None:
-    bad = _BAD_CHAR.search(text)
-    if bad is not None:
-        char = bad.group()
-        kind = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "the control character"
-        raise SpecError(f"the text contains {kind} U+{ord(char):04X}", hint="remove it", location=where)
+    bad = bad_character(text)
+    if bad is not None:  # no spec needs one, and they break file names, terminals and fonts
+        raise SpecError(f"the text contains {bad}", hint="remove it", location=where)
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
