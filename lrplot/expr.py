@@ -290,8 +290,6 @@ class _Compiler:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise self.fail(f"only numbers are allowed, not {value!r}", node)
-            if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
-                raise self.fail(f"the number is too large (more than {_MAX_INT_BITS} bits)", node)
             return lambda x: value
         if isinstance(node, ast.Name):
             if node.id in self.bound:
