@@ -54,6 +54,10 @@ class LrplotGroup(TyperGroup):
             code = exc.exit_code
         except typer.Exit as exc:
             code = exc.exit_code
+        except StdoutError as exc:  # --help or --version into a full disk
+            _discard_stdout()
+            typer.echo(f"lrplot: {exc.format()}", err=True)
+            code = exc.exit_code
         except (typer.Abort, KeyboardInterrupt) as exc:
             code = _interrupted(exc)
         if standalone_mode:

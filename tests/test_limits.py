@@ -309,7 +309,8 @@ def test_gallery_output_that_is_a_file(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["spec.yaml", "-o", "-", "-q"], ["schema"], ["state", "spec.yaml", "--json"],
-                                  ["check", "spec.yaml"], ["check", "spec.yaml", "--json"]])
+                                  ["check", "spec.yaml"], ["check", "spec.yaml", "--json"], ["--help"],
+                                  ["--version"], ["check", "--help"]])
 def test_full_disk_on_standard_output(tmp_path, args):
     (tmp_path / "spec.yaml").write_text(COSINE)
     with open("/dev/full", "wb") as full:
@@ -373,3 +374,11 @@ def test_lrplot_error_lines_are_escaped():
 
     err = LrplotError("bad \x1b[31m name\n", hint="x\udcff")
     assert printable(err.format()) == "bad \\x1b[31m name\\n; x\\udcff"
+
+
+def test_nul_in_a_set_value_is_one_line(tmp_path, cli):
+    (tmp_path / "spec.yaml").write_text(COSINE)
+    result = cli("spec.yaml", "--set", "title=a\0b", "-o", "o.png")  # argv cannot hold NUL; the API can
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("--set title: cannot read the value: not valid YAML: the character U+0000 "
+                                     "is not allowed")
