@@ -24,7 +24,7 @@ KeyPath = tuple  # tuple[str | int, ...]: ("scheduler", "schedulers", 0, "T_max"
 _MAX_DEPTH = 64
 # The most values one document may expand to, aliases and "<<" merges counted each time they are
 # re-used: an honest spec has a few hundred; "billion laughs" alias chains have billions.
-MAX_NODES = 20_000
+MAX_NODES = 10_000
 # Integers are refused beyond 64 bits: no schedule needs more, and a huge one (0x followed by a
 # million digits) costs seconds to convert and fails later when printed.
 _MAX_INT_BITS = 64
@@ -100,13 +100,23 @@ class _Loader(yaml.SafeLoader):
     MAX_NODES nodes while it composes them (PyYAML spends ~50 us and ~1 kB on each)."""
 
     composed = 0
+    depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self.composed += 1
         if self.composed > MAX_NODES:
             raise SpecError(f"the document has more than {MAX_NODES} values; a spec is far smaller",
                             location=_loc(self.name, self.peek_event().start_mark))
-        return super().compose_node(parent, index)
+        # Stop at the depth limit while composing: PyYAML's scanner costs depth squared on
+        # "[[[[..." (seconds at a few thousand) and its composer recurses into a RecursionError.
+        if self.depth > _MAX_DEPTH:
+            raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+                            location=_loc(self.name, self.peek_event().start_mark))
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _REPLACED = {
@@ -301,9 +311,40 @@ def _merged_size(node: yaml.MappingNode, memo: dict[int, int], file: str) -> int
     return size
 
 
+_OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _precheck(text: str, path: str) -> None:
+    """Refuse deep or huge documents with libyaml's scanner (linear, in C) before PyYAML's,
+    which spends depth-squared time on "[[[[..." before it yields a single event."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return
+    depth = count = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > _MAX_DEPTH + 1:
+                    raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+                                    location=_loc(path, event.start_mark))
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+                continue
+            elif not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                continue
+            count += 1
+            if count > MAX_NODES:
+                raise SpecError(f"the document has more than {MAX_NODES} values; a spec is far smaller",
+                                location=_loc(path, event.start_mark))
+    except yaml.YAMLError:
+        return  # PyYAML reports it, with its own (same) position and words
+
+
 def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document. Returns the data (None for an empty document) and its source map."""
     srcmap = SourceMap(path)
+    _precheck(text, path)
     loader = None
     try:
         loader = _Loader(text)  # its reader refuses NUL and other non-printable characters here
