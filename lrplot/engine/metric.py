@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from functools import partial
 from operator import getitem
 from typing import Any, Callable
@@ -16,6 +17,9 @@ from ..text import did_you_mean
 
 def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
     path = spec.base_dir / metric.csv
+    if not os.path.lexists(path):  # a symbolic link that leads nowhere is read, and says why
+        raise spec.error(f"the metric CSV '{metric.csv}' does not exist (looked for {path.absolute()})", where + ("csv",),
+                         hint="a metric CSV path is relative to the spec file's folder")
     text = read_text(path, "metric CSV", MAX_CSV_BYTES)
     reader = csv.reader(io.StringIO(text))  # row by row: only the one column's numbers are kept
     try:
