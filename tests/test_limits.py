@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,27 +27,29 @@ COSINE = "steps: 20\nscheduler: {type: CosineAnnealingLR, T_max: 20}\n"
 PLATEAU = "steps: 5\nscheduler: {type: ReduceLROnPlateau, patience: 1}\nmetric: {csv: loss.csv}\n"
 
 
+TIME = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+
+
 def run(*args, cwd, timeout=60, stdout=subprocess.PIPE, env=None):
-    """The real CLI in a child process -> (exit code, stdout, stderr, seconds, peak MB)."""
+    """The real CLI in a child process -> (exit code, stdout, stderr, seconds, peak MB). The peak
+    comes from GNU time (the rusage of a process forked from pytest would count pytest's pages)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    command = [sys.executable, "-m", "lrplot", *map(str, args)]
+    if TIME:
+        command = [TIME, "-f", "%M", "-o", str(cwd / ".peak"), *command]
     start = time.perf_counter()
     with open(cwd / ".stderr", "w+b") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "lrplot", *map(str, args)], cwd=cwd, env=env,
-                                stdout=stdout, stderr=err)
-        out = proc.stdout.read() if stdout == subprocess.PIPE else b""
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"lrplot {args} hangs")
-            time.sleep(0.02)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=err)
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"lrplot {args} hangs")
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    return proc.returncode, out, text, time.perf_counter() - start, usage.ru_maxrss / 1024
+    seconds = time.perf_counter() - start
+    peak = int((cwd / ".peak").read_text().split()[-1]) / 1024 if TIME else 0.0
+    return proc.returncode, out or b"", text, seconds, peak
 
 
 def one_line(stderr: str) -> str:
