@@ -72,7 +72,7 @@ def test_alias_expansion_is_bounded(levels):
     start = time.perf_counter()
     with pytest.raises(SpecError, match=f"expands to more than {MAX_NODES} values") as info:
         load_yaml(laughs(levels), "bomb.yaml")
-    assert time.perf_counter() - start < 1.5
+    assert time.perf_counter() - start < 3  # ~0.3 s alone; 10^40 values if it were expanded
     assert info.value.location.line is not None
 
 
@@ -311,7 +311,7 @@ def test_gallery_output_that_is_a_file(tmp_path):
     assert (tmp_path / "gallery").read_text() == "not a folder"
 
 
-@pytest.mark.parametrize("args", [["spec.yaml", "-o", "-", "-q"], ["schema"], ["state", "spec.yaml", "--json"],
+@pytest.mark.parametrize("args", [["spec.yaml", "-o", "-", "-q"], ["schema"], ["state", "spec.yaml", "--at", "0", "--json"],
                                   ["check", "spec.yaml"], ["check", "spec.yaml", "--json"], ["--help"],
                                   ["--version"], ["check", "--help"]])
 def test_full_disk_on_standard_output(tmp_path, args):
