@@ -241,11 +241,11 @@ def _allowed(names: list[str] | None) -> frozenset[str]:
 def _parse_size(text: str) -> tuple[float, float]:
     try:
         w, h = (float(v) for v in text.lower().split("x"))
-        if not (0 < w <= 100 and 0 < h <= 100):
+        if not (1 <= w <= 100 and 1 <= h <= 100):  # below an inch matplotlib draws an empty image
             raise ValueError
         return w, h
     except ValueError:
-        raise UsageError(f"--size {text}: expected WIDTHxHEIGHT in inches, e.g. 8x4.5") from None
+        raise UsageError(f"--size {text}: expected WIDTHxHEIGHT in inches, each 1 to 100, e.g. 8x4.5") from None
 
 
 def _parse_annotate(text: str) -> frozenset[str]:

@@ -302,6 +302,15 @@ def test_pixel_count_is_bounded_before_any_work(tmp_path):
     assert code == 0, err  # vector output has no pixels
 
 
+@pytest.mark.parametrize("size", ["0.01x0.01", "0.5x4", "101x2"])
+def test_figure_size_out_of_range_is_a_usage_error(tmp_path, cli, size):
+    (tmp_path / "spec.yaml").write_text(COSINE)
+    result = cli("spec.yaml", "--size", size, "--dpi", "20", "-o", "o.png")  # 0.01 in: "cannot write empty image"
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"lrplot: --size {size}: expected WIDTHxHEIGHT in inches, each 1 to 100, e.g. 8x4.5"
+    assert not (tmp_path / "o.png").exists()
+
+
 def test_gallery_output_that_is_a_file(tmp_path):
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "a.yaml").write_text(COSINE)
