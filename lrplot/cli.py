@@ -14,15 +14,20 @@ import signal
 import sys
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import LrplotError, OutputError, UsageError, first_line
+from .sources import READERS
 from .text import bad_character, printable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .imports import Allowance
 
 DEFAULT_COMMAND = "plot"
 INTERNAL_ERROR = 70
@@ -222,17 +227,71 @@ def reporting(debug: bool) -> Iterator[None]:
 
 # --- shared option types -------------------------------------------------------------------------
 
-SpecsArg = Annotated[list[Path], typer.Argument(help="Spec files (YAML).", metavar="SPEC", show_default=False)]
+SpecsArg = Annotated[list[Path], typer.Argument(
+    help="lrplot specs or training configs (YAML/JSON), recognised by content (see --from).", metavar="SPEC",
+    show_default=False)]
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY.PATH=VALUE", help="Override a spec value, e.g. --set scheduler.T_max=50 (repeatable).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also LRPLOT_DEBUG=1).")]
 AllowOpt = Annotated[Optional[list[str]], typer.Option(
-    "--allow-import", metavar="PACKAGE",
-    help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package "
-         "or local module (repeatable; also LRPLOT_ALLOW_IMPORT=a,b).")]
+    "--allow-import", metavar="PACKAGE|FILE.py",
+    help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package, "
+         "or this local file by its path (repeatable; also LRPLOT_ALLOW_IMPORT=a,b). The scheduler modules "
+         "of torch, timm, transformers and pytorch-accelerated need no flag.")]
 
 
-def _allowed(names: list[str] | None) -> frozenset[str]:
+FromOpt = Annotated[Optional[str], typer.Option(
+    "--from", metavar="KIND",
+    help="Read every SPEC as this kind instead of recognising it by content: "
+         + " | ".join(READERS) + ".", show_default=False)]
+DatasetSizeOpt = Annotated[Optional[int], typer.Option(
+    "--dataset-size", metavar="N", min=1, help="Training examples (for training configs).", show_default=False)]
+DevicesOpt = Annotated[Optional[int], typer.Option(
+    "--devices", metavar="K", min=1, help="World size, devices x nodes (for training configs; default 1).",
+    show_default=False)]
+BatchSizeOpt = Annotated[Optional[int], typer.Option(
+    "--batch-size", metavar="B", min=1, help="Per-device batch size, where a training config does not hold it.",
+    show_default=False)]
+PrintSpecOpt = Annotated[bool, typer.Option(
+    "--print-spec", help="Print the equivalent lrplot spec (YAML, with the step arithmetic as a comment) "
+                         "and exit without simulating.")]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The options that say how SPEC files are read (shared by plot, check, state and resume)."""
+
+    paths: list[Path]
+    overrides: list[str] | None = None
+    kind: str | None = None
+    dataset_size: int | None = None
+    devices: int | None = None
+    batch_size: int | None = None
+    allow_import: list[str] | None = None
+
+    def load(self) -> list[Any]:
+        """Every SPEC file as a :class:`lrplot.sources.Source`."""
+        from .sources import BudgetInputs, load_input
+
+        budget = BudgetInputs(self.dataset_size, self.devices, self.batch_size)
+        allowance = _allowed(self.allow_import)
+        return [load_input(p, kind=self.kind, overrides=self.overrides or (), inputs=budget, allow_import=allowance)
+                for p in self.paths]
+
+    def print_budget(self, sources: list[Any]) -> None:
+        """The training configs' budget arithmetic and notes, on stderr."""
+        from .sources import budget_lines
+
+        for line in budget_lines(sources, self.paths):
+            typer.echo(line, err=True)
+
+    def print_spec(self, sources: list[Any]) -> None:
+        from .sources import spec_text
+
+        typer.echo(spec_text(sources, self.paths), nl=False)
+
+
+def _allowed(names: list[str] | None) -> Allowance:
     from .imports import allowed_imports
 
     return allowed_imports(names)
@@ -263,12 +322,6 @@ def _parse_annotate(text: str) -> frozenset[str]:
     return frozenset(items)
 
 
-def load_specs(paths: list[Path], overrides: list[str] | None) -> list[Any]:
-    from .sources import load_input
-
-    return [load_input(p, overrides=overrides or ()).spec for p in paths]
-
-
 @app.command(DEFAULT_COMMAND, cls=LrplotCommand, short_help="Draw the schedules of SPEC files into one figure.")
 def plot(
     specs: SpecsArg,
@@ -297,6 +350,11 @@ def plot(
         "--annotate", metavar="LIST", help="Comma list of milestones, peak, final, jumps; or all, or none.")] = "all",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary table on stderr.")] = False,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Simulate even if the curves are cached (and do not cache them). "
                            "Cache folder: $LRPLOT_CACHE_DIR, else $XDG_CACHE_HOME/lrplot or ~/.cache/lrplot.")] = False,
@@ -306,6 +364,10 @@ def plot(
     with reporting(debug):
         import sys
 
+        inputs = Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import)
+        if print_spec:
+            inputs.print_spec(inputs.load())
+            return
         from .output import DATA_SUFFIXES, check_target, plan_figures
         from .figure import RenderOptions, style_path
 
@@ -323,12 +385,13 @@ def plot(
         for figure in figures:
             check_raster(options.size, dpi, figure.fmt)
 
-        loaded = load_specs(specs, set_)
+        sources = inputs.load()
+        loaded = [source.spec for source in sources]
         from .engine import simulate
         from .progress import terminal_progress
 
         with terminal_progress() as progress:
-            curves = simulate(loaded, allow_import=allow_import, cache=not no_cache, progress=progress)
+            curves = simulate(loaded, allow_import=_allowed(allow_import), cache=not no_cache, progress=progress)
         for series, first, count in curves.nonfinite():
             typer.echo(printable(f"lrplot: warning: '{series.schedule}' {series.field} of group "
                                  f"{series.group_name} is NaN or infinite at {count} step(s), first at step "
@@ -362,6 +425,7 @@ def plot(
         if data is not None:
             typer.echo(printable(str(data)), err=figures[0].path is None)
         if not quiet:
+            inputs.print_budget(sources)
             print_summary(curves)
 
 
@@ -430,8 +494,14 @@ AtOpt = Annotated[list[int], typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of text.")]
 
 
-def _schedules(specs: list[Path], overrides: list[str] | None) -> list[Any]:
-    return [s for spec in load_specs(specs, overrides) for s in spec.schedule_list()]
+def _schedules(inputs: Inputs, print_spec: bool) -> list[Any] | None:
+    """The schedules of every input; None after printing the specs (--print-spec)."""
+    sources = inputs.load()
+    if print_spec:
+        inputs.print_spec(sources)
+        return None
+    inputs.print_budget(sources)
+    return [s for source in sources for s in source.spec.schedule_list()]
 
 
 def _console(stderr: bool = False) -> Any:
@@ -448,6 +518,11 @@ def state(
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Show what the scheduler keeps (state_dict) and the optimizer's param groups after K updates."""
@@ -456,7 +531,12 @@ def state(
 
         from .state import state_at
 
-        states = [state_at(s, at, _allowed(allow_import)) for s in _schedules(specs, set_)]
+        schedules = _schedules(Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import),
+                               print_spec)
+        if schedules is None:
+            return
+        allowance = _allowed(allow_import)
+        states = [state_at(s, at, allow_import=allowance) for s in schedules]
         if json_:
             typer.echo(json.dumps(states if len(states) > 1 else states[0], indent=1))
             return
@@ -485,6 +565,11 @@ def resume(
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Stop after update K, save state, resume as a user would, and compare with the uninterrupted run.
@@ -502,7 +587,12 @@ def resume(
             from .output import FIGURE_SUFFIXES, check_target
 
             check_target(output, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
-        reports = [check_resume(s, at, methods, _allowed(allow_import)) for s in _schedules(specs, set_)]
+        schedules = _schedules(Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import),
+                               print_spec)
+        if schedules is None:
+            return
+        allowance = _allowed(allow_import)
+        reports = [check_resume(s, at, methods, allow_import=allowance) for s in schedules]
         if output is not None:
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
@@ -539,6 +629,11 @@ def check(
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Lint schedules: jumps, overshoot, no anneal, cosine rebound, short schedules, zero/NaN lr.
@@ -551,9 +646,12 @@ def check(
         from .check import check_rule_ids, check_schedule, failing
 
         check_rule_ids(ignore or ())
-        schedules = _schedules(specs, set_)
-        allow = _allowed(allow_import)
-        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow)]
+        schedules = _schedules(Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import),
+                               print_spec)
+        if schedules is None:
+            return
+        allowance = _allowed(allow_import)
+        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow_import=allowance)]
         errors = sum(f.level == "error" for f in findings)
         warnings_ = len(findings) - errors
         if json_:

@@ -11,6 +11,7 @@ import numpy as np
 from ..curves import ScheduleTrace
 from ..facts import resolve_steps, schedule_events
 from ..spec import ResolvedSchedule, SchedulerNode
+from ..imports import Allowance
 from .build import build_scheduler
 from .fields import resolve_fields
 from .loop import Progress, library_loop, run_loop, step_order_satisfied
@@ -162,20 +163,21 @@ def _fed(step: Callable[[Any], Any], feed: Callable[[], Any]) -> Any:
     return step(feed())
 
 
-def start_run(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset()) -> Run:
-    """A fresh optimizer and scheduler for ``schedule``, ready to record update 0 (``allow``: the
-    names import-path schedulers may import)."""
+def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance()) -> Run:
+    """A fresh optimizer and schedulers for ``schedule``, ready to record update 0 (``allow_import``:
+    what import-path schedulers may import, see :mod:`lrplot.imports`)."""
     steps = resolve_steps(schedule)
     check_memory(schedule, steps)
     optimizer = build_optimizer(schedule)
     placeholders = _placeholders(schedule, steps)
-    schedulers = [build_scheduler(schedule.spec, node, optimizer, allow, placeholders) for node in schedule.schedulers]
+    schedulers = [build_scheduler(schedule.spec, node, optimizer, allow_import=allow_import, placeholders=placeholders)
+                  for node in schedule.schedulers]
     return Run(schedule, optimizer, schedulers, steps)
 
 
-def run_schedule(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset(),
-                 progress: Progress | None = None) -> ScheduleTrace:
+def run_schedule(schedule: ResolvedSchedule, progress: Progress | None = None, *,
+                 allow_import: Allowance = Allowance()) -> ScheduleTrace:
     """Simulate one schedule (``progress`` is told how far the loop is, every CHUNK updates)."""
-    run = start_run(schedule, allow)
+    run = start_run(schedule, allow_import=allow_import)
     return run.curves(run.advance(0, run.steps, progress))
 
