@@ -14,7 +14,7 @@ import signal
 import sys
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
 
@@ -297,31 +297,6 @@ def _allowed(names: list[str] | None) -> Allowance:
     return allowed_imports(names)
 
 
-def _parse_size(text: str) -> tuple[float, float]:
-    try:
-        w, h = (float(v) for v in text.lower().split("x"))
-        if not (1 <= w <= 100 and 1 <= h <= 100):  # below an inch matplotlib draws an empty image
-            raise ValueError
-        return w, h
-    except ValueError:
-        raise UsageError(f"--size {text}: expected WIDTHxHEIGHT in inches, each 1 to 100, e.g. 8x4.5") from None
-
-
-def _parse_annotate(text: str) -> frozenset[str]:
-    from .figure import ANNOTATIONS
-
-    if text.strip().lower() in ("none", ""):
-        return frozenset()
-    if text.strip().lower() == "all":
-        return frozenset(ANNOTATIONS)
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    for item in items:
-        if item not in ANNOTATIONS:
-            raise UsageError(f"--annotate: unknown annotation '{item}'",
-                             hint=f"use a comma list of {', '.join(ANNOTATIONS)}, or all, or none")
-    return frozenset(items)
-
-
 @app.command(DEFAULT_COMMAND, cls=LrplotCommand, short_help="Draw the schedules of SPEC files into one figure.")
 def plot(
     specs: SpecsArg,
@@ -378,19 +353,23 @@ def plot(
             style_path(figure.theme)
         if title is not None and bad_character(title):
             raise UsageError(f"--title contains {bad_character(title)}", hint="remove it")
-        options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=_parse_size(size), dpi=dpi,
-                                legend=not no_legend, annotate=_parse_annotate(annotate))
+        options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=size, dpi=dpi,
+                                legend=not no_legend, annotate=annotate)
         from .figure import check_raster
 
         for figure in figures:
-            check_raster(options.size, dpi, figure.fmt)
+            check_raster(options.size, options.dpi, figure.fmt)
 
         sources = inputs.load()
         loaded = [source.spec for source in sources]
+        from .output import protect_inputs
+
+        protect_inputs([f.path for f in figures] + [data], loaded)
         from .engine import simulate
+        from .engine.memory import exporting
         from .progress import terminal_progress
 
-        with terminal_progress() as progress:
+        with terminal_progress() as progress, exporting(data.suffix if data is not None else None):
             curves = simulate(loaded, allow_import=_allowed(allow_import), cache=not no_cache, progress=progress)
         for series, first, count in curves.nonfinite():
             typer.echo(printable(f"lrplot: warning: '{series.schedule}' {series.field} of group "
@@ -406,10 +385,7 @@ def plot(
         rendered = [render_to_bytes(curves, f.fmt, replace(options, theme=f.theme)) for f in figures]
         with Staged() as staged:
             if data is not None:
-                from .curves import DATA_FORMATS
-
-                text = DATA_FORMATS[data.suffix.lower()](curves)
-                staged.add(data, lambda fh: fh.write(text.encode("utf-8")))
+                staged.add(data, data_writer(curves, data))
             for figure, blob in zip(figures, rendered):
                 if figure.path is not None:
                     staged.add(figure.path, lambda fh, blob=blob: fh.write(blob))
@@ -427,6 +403,18 @@ def plot(
         if not quiet:
             inputs.print_budget(sources)
             print_summary(curves)
+
+
+def data_writer(curves: Any, path: Path) -> Any:
+    """What writes ``--data`` to an open file (checked against the memory first)."""
+    from .curves import DATA_FORMATS, write_csv
+    from .engine.memory import check_export_memory
+
+    suffix = path.suffix.lower()
+    check_export_memory(curves, suffix)
+    if suffix == ".csv":  # streamed: its memory does not grow with the steps
+        return lambda fh: write_csv(curves, fh)
+    return lambda fh: fh.write(DATA_FORMATS[suffix](curves).encode("utf-8"))
 
 
 def print_summary(curves: Any) -> None:
@@ -465,7 +453,13 @@ def gallery(
             raise UsageError(f"{printable(str(output))}: is a file; -o names the gallery's folder",
                              hint="choose a folder name")
         entries = build_gallery(configs, output, allow_import=_allowed(allow_import))
-        typer.echo(printable(f"{output / 'README.md'} ({len(entries)} configs)"))
+        failed = [e for e in entries if e.error]
+        for e in failed:
+            typer.echo(printable(e.error), err=True)
+        typer.echo(printable(f"{output / 'README.md'} ({len(entries)} configs"
+                             + (f", {len(failed)} failed: listed in the index" if failed else "") + ")"))
+        if failed:
+            raise typer.Exit(1)
 
 
 @app.command("schema", cls=LrplotCommand, short_help="Print the JSON Schema of spec files.")
@@ -591,13 +585,17 @@ def resume(
                                print_spec)
         if schedules is None:
             return
+        if output is not None:
+            from .output import protect_inputs
+
+            protect_inputs([output], {id(s.spec): s.spec for s in schedules}.values())
         allowance = _allowed(allow_import)
         reports = [check_resume(s, at, methods, allow_import=allowance) for s in schedules]
         if output is not None:
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
 
-            render_to_file(resume_curves(reports), output, RenderOptions(layout="overlay"))
+            render_to_file(resume_curves(reports), output, RenderOptions())  # several fields: own axes
         if json_:
             typer.echo(json.dumps([r.to_json() for r in reports], indent=1))
         else:
@@ -643,25 +641,34 @@ def check(
     with reporting(debug):
         import json
 
-        from .check import check_rule_ids, check_schedule, failing
+        from .check import check_files, check_rule_ids, failing
 
         check_rule_ids(ignore or ())
-        schedules = _schedules(Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import),
-                               print_spec)
-        if schedules is None:
+        inputs = Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import)
+        if print_spec:
+            _schedules(inputs, print_spec)
             return
-        allowance = _allowed(allow_import)
-        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow_import=allowance)]
+
+        def load_one(path: Path) -> Any:  # one file: a bad one is a finding, the others are checked
+            one = replace(inputs, paths=[path])
+            sources = one.load()
+            one.print_budget(sources)
+            return sources[0].spec
+
+        report = check_files(specs, ignore or (), _allowed(allow_import), load=load_one)
+        findings, schedules = report.findings, report.schedules
         errors = sum(f.level == "error" for f in findings)
         warnings_ = len(findings) - errors
+        invalid = sum(not s["valid"] for s in report.specs)
         if json_:
             typer.echo(json.dumps({"findings": [f.to_json() for f in findings],
                                    "errors": errors, "warnings": warnings_,
-                                   "schedules": [s.name for s in schedules]}, indent=1))
+                                   "schedules": schedules, "specs": report.specs}, indent=1))
         else:
             for f in findings:
                 typer.echo(printable(f.text()))
-            typer.echo(f"{len(schedules)} schedule(s) checked: {errors} error(s), {warnings_} warning(s)")
+            typer.echo(f"{len(schedules)} schedule(s) checked: {errors} error(s), {warnings_} warning(s)"
+                       + (f"; {invalid} of {len(report.specs)} spec(s) invalid" if invalid else ""))
         if failing(findings, strict):
             raise typer.Exit(1)
 

@@ -307,7 +307,7 @@ def test_figure_size_out_of_range_is_a_usage_error(tmp_path, cli, size):
     (tmp_path / "spec.yaml").write_text(COSINE)
     result = cli("spec.yaml", "--size", size, "--dpi", "20", "-o", "o.png")  # 0.01 in: "cannot write empty image"
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"lrplot: --size {size}: expected WIDTHxHEIGHT in inches, each 1 to 100, e.g. 8x4.5"
+    assert result.stderr.strip() == f"lrplot: size '{size}': expected WIDTHxHEIGHT in inches, each 1 to 100, e.g. 8x4.5"
     assert not (tmp_path / "o.png").exists()
 
 

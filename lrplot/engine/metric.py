@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from ..errors import Location, SpecError, first_line
 from ..expr import compile_expression
-from ..spec import MAX_CSV_BYTES, MetricCsv, ResolvedSchedule, Spec, read_text
+from ..spec import MetricCsv, ResolvedSchedule, Spec
 from ..text import did_you_mean
 
 
@@ -20,7 +20,7 @@ def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
     if not os.path.lexists(path):  # a symbolic link that leads nowhere is read, and says why
         raise spec.error(f"the metric CSV '{metric.csv}' does not exist (looked for {path.absolute()})", where + ("csv",),
                          hint="a metric CSV path is relative to the spec file's folder")
-    text = read_text(path, "metric CSV", MAX_CSV_BYTES)
+    text = spec.read_input(path)  # the text the curve cache hashed (bounded: see Spec.read_input)
     reader = csv.reader(io.StringIO(text))  # row by row: only the one column's numbers are kept
     try:
         header = next(reader, None)
