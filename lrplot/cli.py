@@ -449,9 +449,6 @@ def gallery(
     with reporting(debug):
         from .gallery import build_gallery
 
-        if output.exists() and not output.is_dir():
-            raise UsageError(f"{printable(str(output))}: is a file; -o names the gallery's folder",
-                             hint="choose a folder name")
         entries = build_gallery(configs, output, allow_import=_allowed(allow_import))
         failed = [e for e in entries if e.error]
         for e in failed:

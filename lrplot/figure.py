@@ -34,8 +34,8 @@ FIELD_LABELS = {"lr": "learning rate", "momentum": "momentum", "weight_decay": "
 _LINESTYLES = ("-", "--", ":", "-.")
 # Curves with more than this many points per pixel column are drawn as a min/max band.
 _DENSE = 2
-# A PNG is at most this many pixels (4 bytes each while drawing): --size 100x100 --dpi 1200
-# would need 58 GB. Vector formats (SVG, PDF) have no pixels and no such limit.
+# A figure is at most this many pixels (4 bytes each while drawing): --size 100x100 --dpi 1200
+# would need 58 GB (SVG and PDF too: their labels are placed on a canvas of that size).
 MAX_PIXELS = 64_000_000
 # Any text drawn (titles, names in legends and panel titles) is cut to this many characters:
 # laying out a title of a million characters takes minutes in FreeType, deaf to Ctrl-C.
@@ -230,14 +230,13 @@ def _short(text: str) -> str:
 
 
 def check_raster(size: tuple[float, float], dpi: float, fmt: str) -> None:
-    """Refuse a PNG of more than MAX_PIXELS pixels before anything is drawn."""
-    if fmt != "png":
-        return
+    """Refuse a figure of more than MAX_PIXELS pixels before anything is drawn (any format:
+    labels are placed on an Agg canvas of the figure's pixel size, SVG and PDF too)."""
     width, height = round(size[0] * dpi), round(size[1] * dpi)
     if width * height > MAX_PIXELS:
-        raise UsageError(f"--size {size[0]:g}x{size[1]:g} at --dpi {dpi:g} makes a {width}x{height} pixel PNG "
-                         f"({width * height / 1e6:.0f} megapixels); a PNG is at most {MAX_PIXELS // 1_000_000} "
-                         "megapixels", hint="lower --dpi or --size, or write .svg or .pdf")
+        raise UsageError(f"--size {size[0]:g}x{size[1]:g} at --dpi {dpi:g} makes a {width}x{height} pixel figure "
+                         f"({width * height / 1e6:.0f} megapixels); a figure is at most {MAX_PIXELS // 1_000_000} "
+                         "megapixels", hint="lower --dpi or --size")
 
 
 def _check_drawable(curves: Curves) -> None:

@@ -184,7 +184,7 @@ def test_big_spec_is_refused_by_its_size_without_reading_it(tmp_path):
     big = tmp_path / "big.yaml"
     with open(big, "wb") as fh:
         fh.truncate(100_000_000)  # sparse: 100 MB that take no disk
-    code, _, err, seconds, mb = run("check", big, cwd=tmp_path)
+    code, _, err, seconds, mb = run(big, "-o", "o.png", cwd=tmp_path)
     assert code == 1 and one_line(err) == f"{big}: the spec is 100 MB; a spec is at most 256 kB"
     assert mb < 300
 
@@ -296,10 +296,10 @@ def test_lr_near_the_float_limit(tmp_path):
 def test_pixel_count_is_bounded_before_any_work(tmp_path):
     (tmp_path / "spec.yaml").write_text(COSINE)
     code, _, err, seconds, mb = run("spec.yaml", "--size", "100x100", "--dpi", "1200", "-o", "o.png", cwd=tmp_path)
-    assert code == 2 and "makes a 120000x120000 pixel PNG (14400 megapixels); a PNG is at most 64" in one_line(err)
+    assert code == 2 and "makes a 120000x120000 pixel figure (14400 megapixels); a figure is at most 64" in one_line(err)
     assert mb < 300
     code, _, err, _, _ = run("spec.yaml", "--size", "100x100", "--dpi", "1200", "-o", "o.svg", "-q", cwd=tmp_path)
-    assert code == 0, err  # vector output has no pixels
+    assert code == 2 and "120000x120000 pixel" in one_line(err)  # labels are placed on a canvas of that size
 
 
 @pytest.mark.parametrize("size", ["0.01x0.01", "0.5x4", "101x2"])
@@ -309,15 +309,6 @@ def test_figure_size_out_of_range_is_a_usage_error(tmp_path, cli, size):
     assert result.exit_code == 2
     assert result.stderr.strip() == f"lrplot: size '{size}': expected WIDTHxHEIGHT in inches, each 1 to 100, e.g. 8x4.5"
     assert not (tmp_path / "o.png").exists()
-
-
-def test_gallery_output_that_is_a_file(tmp_path):
-    (tmp_path / "configs").mkdir()
-    (tmp_path / "configs" / "a.yaml").write_text(COSINE)
-    (tmp_path / "gallery").write_text("not a folder")
-    code, _, err, _, _ = run("gallery", "configs", "-o", "gallery", cwd=tmp_path)
-    assert code == 2 and one_line(err) == "lrplot: gallery: is a file; -o names the gallery's folder; choose a folder name"
-    assert (tmp_path / "gallery").read_text() == "not a folder"
 
 
 @pytest.mark.parametrize("args", [["spec.yaml", "-o", "-", "-q"], ["schema"], ["state", "spec.yaml", "--at", "0", "--json"],
@@ -378,7 +369,7 @@ def test_huge_title_renders_fast(tmp_path, cli):
     assert result.exit_code == 0
     assert time.perf_counter() - start < 10
     svg = (tmp_path / "a.svg").read_text()
-    assert len(re.findall(r"<!-- (W+)\u2026 -->", svg)[0]) == MAX_TEXT - 1
+    assert MAX_TEXT // 2 < svg.count("W") <= MAX_TEXT + 5  # cut (then wrapped); "W3C" in the header
 
 
 def test_lrplot_error_lines_are_escaped():
