@@ -356,6 +356,10 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
         chunks: list[bytes] = []
         total = 0
         while total <= limit:
+            # A FIFO nobody has opened for writing yet is not readable (Linux reports the end
+            # only after a writer came and went): wait for one, a bounded time.
+            if pipe and not select.select([fd], [], [], _PIPE_IDLE_SECONDS)[0]:
+                raise SpecError(f"the pipe gave no data for {_PIPE_IDLE_SECONDS} s", location=where)
             try:
                 chunk = os.read(fd, min(1 << 20, limit + 1 - total))
             except BlockingIOError:  # a pipe whose writer has not written yet
