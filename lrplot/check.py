@@ -322,6 +322,29 @@ class CheckReport:
     schedules: list[str]
     findings: list[Finding]
 
+    @property
+    def errors(self) -> int:
+        return sum(f.level == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.findings) - self.errors
+
+    def failing(self, strict: bool = False) -> bool:
+        """Exit 1: an error-level finding, or any finding with ``strict``."""
+        return failing(self.findings, strict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"findings": [f.to_json() for f in self.findings], "errors": self.errors,
+                "warnings": self.warnings, "schedules": self.schedules, "specs": self.specs}
+
+    def lines(self) -> list[str]:
+        """The text report: one line per finding, then the count."""
+        invalid = sum(not s["valid"] for s in self.specs)
+        total = (f"{len(self.schedules)} schedule(s) checked: {self.errors} error(s), {self.warnings} warning(s)"
+                 + (f"; {invalid} of {len(self.specs)} spec(s) invalid" if invalid else ""))
+        return [f.text() for f in self.findings] + [total]
+
 
 def check_files(paths: Iterable[Any], ignore: Iterable[str] = (), allow: Any = None, *,
                 load: Callable[[Any], Any]) -> CheckReport:

@@ -638,7 +638,7 @@ def check(
     with reporting(debug):
         import json
 
-        from .check import check_files, check_rule_ids, failing
+        from .check import check_files, check_rule_ids
 
         check_rule_ids(ignore or ())
         inputs = Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import)
@@ -653,20 +653,12 @@ def check(
             return sources[0].spec
 
         report = check_files(specs, ignore or (), _allowed(allow_import), load=load_one)
-        findings, schedules = report.findings, report.schedules
-        errors = sum(f.level == "error" for f in findings)
-        warnings_ = len(findings) - errors
-        invalid = sum(not s["valid"] for s in report.specs)
         if json_:
-            typer.echo(json.dumps({"findings": [f.to_json() for f in findings],
-                                   "errors": errors, "warnings": warnings_,
-                                   "schedules": schedules, "specs": report.specs}, indent=1))
+            typer.echo(json.dumps(report.to_json(), indent=1))
         else:
-            for f in findings:
-                typer.echo(printable(f.text()))
-            typer.echo(f"{len(schedules)} schedule(s) checked: {errors} error(s), {warnings_} warning(s)"
-                       + (f"; {invalid} of {len(report.specs)} spec(s) invalid" if invalid else ""))
-        if failing(findings, strict):
+            for line in report.lines():
+                typer.echo(printable(line))
+        if report.failing(strict):
             raise typer.Exit(1)
 
 

@@ -507,6 +507,13 @@ def _annotate(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, color: An
         if words in shown:  # a constant curve: its final value is its peak, say it once
             continue
         shown.add(words)
+        # another line of this panel already says the same number at the same point (identical
+        # param groups): one label says it for both
+        said = getattr(axis, "_lrplot_said", set())
+        if (float(x[i]), words) in said:
+            continue
+        said.add((float(x[i]), words))
+        axis._lrplot_said = said
         text = axis.annotate(words, (x[i], values[i]), xytext=(4, 4) if kind == "peak" else (-4, 4),
                              textcoords="offset points", fontsize="x-small", color=color,
                              ha="left" if kind == "peak" else "right", va="bottom")

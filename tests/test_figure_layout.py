@@ -114,6 +114,13 @@ def test_final_value_labels_of_several_groups_do_not_overlap():
     assert len(finals) == 2  # both groups' final values land near 0; both are shown, apart
 
 
+def test_identical_groups_say_each_number_once():
+    spec = parse_spec("steps: 30\nparam_groups: [{}, {}]\nscheduler: {type: CosineAnnealingLR, T_max: 30}\n", "s.yaml")
+    fig = render(simulate(spec))
+    texts = [t.get_text() for t in fig.axes[0].texts if (t.get_gid() or "").startswith(("peak-label", "final-label"))]
+    assert sorted(texts) == sorted({*texts}) and len(texts) == 2  # the peak and the final value, once each
+
+
 def test_long_titles_wrap_inside_the_figure():
     curves = simulate(parse_spec("steps: 20\nscheduler: {type: StepLR, step_size: 5}\n"))
     title = "A very long title that says far too much about this schedule " * 3
