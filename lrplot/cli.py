@@ -8,7 +8,9 @@ Heavy modules (torch, matplotlib) are imported inside the commands, so ``--help`
 
 from __future__ import annotations
 
+import io
 import os
+import signal
 import sys
 import warnings
 from contextlib import contextmanager
@@ -20,8 +22,9 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__
-from .errors import LrplotError, UsageError, first_line
+from .errors import LrplotError, OutputError, UsageError, first_line
 from .sources import READERS
+from .text import bad_character, printable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .imports import Allowance
@@ -62,9 +65,12 @@ class LrplotGroup(TyperGroup):
             code = exc.exit_code
         except typer.Exit as exc:
             code = exc.exit_code
-        except (typer.Abort, KeyboardInterrupt):
-            typer.echo("lrplot: interrupted", err=True)
-            code = 130
+        except StdoutError as exc:  # --help or --version into a full disk
+            _discard_stdout()
+            typer.echo(f"lrplot: {exc.format()}", err=True)
+            code = exc.exit_code
+        except (typer.Abort, KeyboardInterrupt) as exc:
+            code = _interrupted(exc)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -126,7 +132,60 @@ def _root(
 def _warning_line(message: Any, category: type, filename: str, lineno: int, file: Any = None,
                   line: Any = None) -> None:
     text = first_line(message, category.__name__)
-    print(f"lrplot: warning: {text}", file=sys.stderr)
+    print(printable(f"lrplot: warning: {text}"), file=sys.stderr)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: temporary files removed, one line, exit 143."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _interrupted(exc: BaseException) -> int:
+    terminated = isinstance(exc, Terminated)
+    typer.echo("lrplot: terminated" if terminated else "lrplot: interrupted", err=True)
+    return 143 if terminated else 130
+
+
+class StdoutError(OutputError):
+    """Standard output cannot be written (a full disk, a closed terminal); not a broken pipe."""
+
+
+class _GuardedStdout(io.FileIO):
+    """The raw standard output under lrplot's buffered one: a failed write becomes one clear
+    error (``cannot write to standard output: No space left on device``), wherever it happens."""
+
+    def write(self, data: Any) -> int | None:
+        try:
+            return super().write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _guard_stdout() -> None:
+    try:
+        fd = sys.stdout.fileno()
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):  # not a real file (already replaced)
+        return
+    old = sys.stdout
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(_GuardedStdout(fd, "wb", closefd=False)),
+                                  encoding=old.encoding, errors=old.errors, line_buffering=old.line_buffering)
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so that what is still buffered for it cannot fail
+    again (and print a second message) when Python exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 @contextmanager
@@ -139,14 +198,17 @@ def reporting(debug: bool) -> Iterator[None]:
         warnings.showwarning = _warning_line
     try:
         yield
+        sys.stdout.flush()  # a full disk shows here, while errors are still reported
     except LrplotError as exc:
+        if isinstance(exc, StdoutError):
+            _discard_stdout()
         if debug:
             raise
-        typer.echo(f"lrplot: {exc.format()}" if exc.location is None else exc.format(), err=True)
+        line = f"lrplot: {exc.format()}" if exc.location is None else exc.format()
+        typer.echo(printable(line), err=True)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo("lrplot: interrupted", err=True)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        raise typer.Exit(_interrupted(exc)) from None
     except BrokenPipeError:  # the reader of our output went away (| head): stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -156,8 +218,8 @@ def reporting(debug: bool) -> Iterator[None]:
     except Exception as exc:  # a bug in lrplot, not in the input
         if debug:
             raise
-        typer.echo(f"lrplot: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                   err=True)
+        typer.echo(printable(f"lrplot: internal error: {type(exc).__name__}: {first_line(exc)} "
+                             "(run with --debug for the traceback)"), err=True)
         raise typer.Exit(INTERNAL_ERROR) from None
     finally:
         warnings.showwarning = previous
@@ -289,8 +351,14 @@ def plot(
             check_target(data, DATA_SUFFIXES, "data", protected=tuple(specs))
         for figure in figures:
             style_path(figure.theme)
+        if title is not None and bad_character(title):
+            raise UsageError(f"--title contains {bad_character(title)}", hint="remove it")
         options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=size, dpi=dpi,
                                 legend=not no_legend, annotate=annotate)
+        from .figure import check_raster
+
+        for figure in figures:
+            check_raster(options.size, options.dpi, figure.fmt)
 
         sources = inputs.load()
         loaded = [source.spec for source in sources]
@@ -304,39 +372,49 @@ def plot(
         with terminal_progress() as progress, exporting(data.suffix if data is not None else None):
             curves = simulate(loaded, allow_import=_allowed(allow_import), cache=not no_cache, progress=progress)
         for series, first, count in curves.nonfinite():
-            typer.echo(f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN "
-                       f"or infinite at {count} step(s), first at step {first}; drawn where finite", err=True)
-        if data is not None:
-            write_data(curves, data)
+            typer.echo(printable(f"lrplot: warning: '{series.schedule}' {series.field} of group "
+                                 f"{series.group_name} is NaN or infinite at {count} step(s), first at step "
+                                 f"{first}; drawn where finite"), err=True)
         from dataclasses import replace
 
-        from .figure import render_to_file, render_to_stream
+        from .figure import render_to_bytes
+        from .output import Staged
 
+        # All or nothing: every output is rendered first, written to temporary files, and renamed
+        # into place only once all are ready; a failure or an interrupt leaves nothing behind.
+        rendered = [render_to_bytes(curves, f.fmt, replace(options, theme=f.theme)) for f in figures]
+        with Staged() as staged:
+            if data is not None:
+                staged.add(data, data_writer(curves, data))
+            for figure, blob in zip(figures, rendered):
+                if figure.path is not None:
+                    staged.add(figure.path, lambda fh, blob=blob: fh.write(blob))
+            for figure, blob in zip(figures, rendered):
+                if figure.path is None:
+                    stream = typer.get_binary_stream("stdout")
+                    stream.write(blob)
+                    stream.flush()
+            staged.commit()
         for figure in figures:
-            opts = replace(options, theme=figure.theme)
-            if figure.path is None:
-                render_to_stream(curves, typer.get_binary_stream("stdout"), figure.fmt, opts)
-            else:
-                render_to_file(curves, figure.path, opts)
-                typer.echo(str(figure.path))
+            if figure.path is not None:
+                typer.echo(printable(str(figure.path)))
         if data is not None:
-            typer.echo(str(data), err=figures[0].path is None)
+            typer.echo(printable(str(data)), err=figures[0].path is None)
         if not quiet:
             inputs.print_budget(sources)
             print_summary(curves)
 
 
-def write_data(curves: Any, path: Path) -> None:
+def data_writer(curves: Any, path: Path) -> Any:
+    """What writes ``--data`` to an open file (checked against the memory first)."""
     from .curves import DATA_FORMATS, write_csv
     from .engine.memory import check_export_memory
-    from .output import write_atomic, write_text_atomic
 
     suffix = path.suffix.lower()
     check_export_memory(curves, suffix)
     if suffix == ".csv":  # streamed: its memory does not grow with the steps
-        write_atomic(path, lambda fh: write_csv(curves, fh))
-    else:
-        write_text_atomic(path, DATA_FORMATS[suffix](curves))
+        return lambda fh: write_csv(curves, fh)
+    return lambda fh: fh.write(DATA_FORMATS[suffix](curves).encode("utf-8"))
 
 
 def print_summary(curves: Any) -> None:
@@ -348,11 +426,14 @@ def print_summary(curves: Any) -> None:
         return
     from rich.table import Table
 
+    from rich.text import Text
+
     table = Table(box=None, pad_edge=False, header_style="bold")
     for col in ("schedule", "group", "field", "initial", "peak (step)", "final", "min", "jumps at"):
         table.add_column(col, justify="right" if col not in ("schedule", "group", "field", "jumps at") else "left")
-    for r in rows:
-        table.add_row(r.schedule, r.group, r.field, f"{r.initial:.4g}", f"{r.peak:.4g} ({r.peak_step})",
+    for r in rows:  # names come from the inputs: shown as plain, escaped text, never as markup
+        table.add_row(Text(printable(r.schedule)), Text(printable(r.group)), Text(printable(r.field)),
+                      f"{r.initial:.4g}", f"{r.peak:.4g} ({r.peak_step})",
                       f"{r.final:.4g}", f"{r.min:.4g}", r.jumps_text())
     _console(stderr=True).print(table)
 
@@ -371,9 +452,9 @@ def gallery(
         entries = build_gallery(configs, output, allow_import=_allowed(allow_import))
         failed = [e for e in entries if e.error]
         for e in failed:
-            typer.echo(e.error, err=True)
-        typer.echo(f"{output / 'README.md'} ({len(entries)} configs"
-                   + (f", {len(failed)} failed: listed in the index" if failed else "") + ")")
+            typer.echo(printable(e.error), err=True)
+        typer.echo(printable(f"{output / 'README.md'} ({len(entries)} configs"
+                             + (f", {len(failed)} failed: listed in the index" if failed else "") + ")"))
         if failed:
             raise typer.Exit(1)
 
@@ -396,7 +477,7 @@ def schema(
             from .output import write_text_atomic
 
             write_text_atomic(output, text)
-            typer.echo(str(output))
+            typer.echo(printable(str(output)))
 
 
 AtOpt = Annotated[list[int], typer.Option(
@@ -453,9 +534,11 @@ def state(
         from rich.pretty import Pretty
 
         console = _console()
+        from rich.markup import escape
+
         for st in states:
-            console.print(f"[bold]{st['schedule']}[/bold] ({st['scheduler']}) after {st['at']} updates "
-                          f"({st['scheduler_steps']} scheduler steps)")
+            console.print(f"[bold]{escape(printable(st['schedule']))}[/bold] ({escape(printable(st['scheduler']))}) "
+                          f"after {st['at']} updates ({st['scheduler_steps']} scheduler steps)")
             console.print("scheduler.state_dict():")
             console.print(Pretty(st["scheduler_state"], indent_guides=False), soft_wrap=False)
             console.print("optimizer param groups:")
@@ -521,11 +604,13 @@ def resume(
             for rep in reports:
                 for r in rep.results:
                     style = "green" if r.identical else "red"
-                    table.add_row(rep.schedule, str(r.at), r.method,
-                                  f"[{style}]{r.describe()}[/{style}]")
+                    from rich.markup import escape
+
+                    table.add_row(escape(printable(rep.schedule)), str(r.at), r.method,
+                                  f"[{style}]{escape(printable(r.describe()))}[/{style}]")
             _console().print(table)
         if output is not None:
-            typer.echo(str(output))
+            typer.echo(printable(str(output)))
         if not all(r.identical for r in reports):
             raise typer.Exit(1)
 
@@ -572,11 +657,16 @@ def check(
             typer.echo(json.dumps(report.to_json(), indent=1))
         else:
             for line in report.lines():
-                typer.echo(line)
+                typer.echo(printable(line))
         if report.failing(strict):
             raise typer.Exit(1)
 
 
 def main() -> None:
     """Entry point of the ``lrplot`` script and ``python -m lrplot``."""
+    _guard_stdout()
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread
+        pass
     app()

@@ -22,13 +22,34 @@ MAX_LENGTH = 1000
 MAX_DEPTH = 40
 # int ** int is computed exactly (as Python would) only while the result stays this small.
 _MAX_EXACT_POW_BITS = 4096
+# No integer, given or computed, grows beyond this: evaluation stays cheap (microseconds) whatever
+# the expression, since a product of two such integers is refused once computed.
+_MAX_INT_BITS = 4096
+# round(x, n) with |n| beyond this gives what Python gives for any larger |n| (x itself, or 0):
+# round(1, -10**8) would build 10**(10**8) first, for minutes.
+_MAX_ROUND_DIGITS = 1300
+
+def _round(x: Any, ndigits: Any = None) -> Any:
+    if ndigits is None:
+        return round(x)
+    if isinstance(ndigits, int) and not isinstance(ndigits, bool):
+        ndigits = max(-_MAX_ROUND_DIGITS, min(ndigits, _MAX_ROUND_DIGITS))
+    return round(x, ndigits)
+
+
+def _mul(a: Any, b: Any) -> Any:
+    result = a * b
+    if type(result) is int and result.bit_length() > _MAX_INT_BITS:
+        raise OverflowError("integer too large")
+    return result
+
 
 FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # name: (function, min args, max args)
     "min": (min, 2, 16),
     "max": (max, 2, 16),
     "abs": (abs, 1, 1),
-    "round": (round, 1, 2),
+    "round": (_round, 1, 2),
     "int": (int, 1, 1),
     "float": (float, 1, 1),
     "floor": (math.floor, 1, 1),
@@ -61,7 +82,7 @@ def _pow(a: Any, b: Any) -> Any:
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
+    ast.Mult: _mul,
     ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
@@ -116,21 +137,24 @@ class Expression:
     """
 
     def __init__(self, text: str, variable: str, names: tuple[str, ...], fn: Callable[[Any], Any],
-                 location: Location | None):
+                 location: Location | None, locate: Callable[[Any], Location | None] | None = None):
         self.text = text
         self.variable = variable
         self.names = names
         self._fn = fn
         self.location = location
+        # x -> where the evaluation at x fails (the failing piece of the text); only on failure
+        self._locate_failure = locate
 
     def __call__(self, x: Any) -> Any:
         try:
             return self._fn(x)
         except (ArithmeticError, ValueError, TypeError) as exc:
+            where = self._locate_failure(x) if self._locate_failure is not None else None
             raise SpecError(
                 f"expression {self.text!r} fails at {self.variable}={x}: {_explain(exc)}",
                 hint="guard it, e.g. with max(...) or a conditional",
-                location=self.location,
+                location=where or self.location,
             ) from None
 
     def __repr__(self) -> str:
@@ -202,14 +226,36 @@ def compile_expression(
         bound = set(names)
 
     fn = _Compiler(bound, locate, what).compile(body, 0)
-    return Expression(text, variable, names, fn, locate(0))
+    located = _Compiler(bound, locate, what, locating=True).compile(body, 0)
+
+    def locate_failure(x: Any) -> Location | None:
+        try:
+            located(x)
+        except _Failed as failed:
+            return locate(failed.offset)
+        except (ArithmeticError, ValueError, TypeError):
+            pass
+        return None
+
+    return Expression(text, variable, names, fn, locate(0), locate_failure)
+
+
+class _Failed(Exception):
+    """Raised by the locating build of an expression: the innermost piece that failed."""
+
+    def __init__(self, offset: int):
+        super().__init__(offset)
+        self.offset = offset
 
 
 class _Compiler:
-    def __init__(self, bound: set[str], locate: Locator, what: str):
+    def __init__(self, bound: set[str], locate: Locator, what: str, locating: bool = False):
         self.bound = bound
         self.locate = locate
         self.what = what
+        # The locating build wraps every operation to say which one failed; the fast build
+        # (run at every step) has no such overhead and is only re-run this way on failure.
+        self.locating = locating
 
     def fail(self, message: str, node: ast.AST, hint: str | None = None) -> SpecError:
         return _fail(f"{self.what}: {message}", node, self.locate, hint)
@@ -219,6 +265,14 @@ class _Compiler:
         if isinstance(node, ast.Constant) or any(
             isinstance(n, ast.Name) and n.id in self.bound for n in ast.walk(node)
         ):
+            if self.locating and isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare)):
+                inner, offset = fn, node.col_offset
+
+                def fn(x: Any) -> Any:
+                    try:
+                        return inner(x)
+                    except (ArithmeticError, ValueError, TypeError):
+                        raise _Failed(offset) from None
             return fn
         # A sub-expression without the variable is evaluated once, now, as Python's own
         # compiler would fold it: the same value, and "9**9**9" fails at load time.

@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, Iterator, Sequence
 import numpy as np
 
 from .curves import Curves, ScheduleTrace, Series
-from .errors import UsageError
+from .errors import LrplotError, UsageError
 from .output import FIGURE_SUFFIXES, write_atomic
 from .summary import jump_steps as jumps
 
@@ -34,6 +34,14 @@ FIELD_LABELS = {"lr": "learning rate", "momentum": "momentum", "weight_decay": "
 _LINESTYLES = ("-", "--", ":", "-.")
 # Curves with more than this many points per pixel column are drawn as a min/max band.
 _DENSE = 2
+# A figure is at most this many pixels (4 bytes each while drawing): --size 100x100 --dpi 1200
+# would need 58 GB (SVG and PDF too: their labels are placed on a canvas of that size).
+MAX_PIXELS = 64_000_000
+# Any text drawn (titles, names in legends and panel titles) is cut to this many characters:
+# laying out a title of a million characters takes minutes in FreeType, deaf to Ctrl-C.
+MAX_TEXT = 200
+# Values beyond this cannot be drawn: matplotlib's axis ticks overflow near the float limit.
+MAX_DRAWABLE = 1e300
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,8 @@ def _choice(what: str, value: Any, choices: Sequence[str]) -> str:
 
 
 def parse_size(value: Any) -> tuple[float, float]:
-    """``"8x4.5"``, ``"8,4.5"`` or ``(8, 4.5)`` -> (8.0, 4.5) inches, each in (0, 100]."""
+    """``"8x4.5"``, ``"8,4.5"`` or ``(8, 4.5)`` -> (8.0, 4.5) inches, each in [1, 100] (below an
+    inch matplotlib draws an empty image and cannot write it)."""
     try:
         if isinstance(value, str):
             parts = value.lower().replace(",", "x").split("x")
@@ -111,12 +120,12 @@ def parse_size(value: Any) -> tuple[float, float]:
         if len(parts) != 2 or any(isinstance(p, bool) for p in parts):
             raise ValueError
         w, h = (float(p) for p in parts)
-        if not (0 < w <= 100 and 0 < h <= 100):
+        if not (1 <= w <= 100 and 1 <= h <= 100):
             raise ValueError
         return w, h
     except (TypeError, ValueError):
         shown = value if isinstance(value, str) else tuple(value) if isinstance(value, (list, tuple)) else value
-        raise UsageError(f"size '{shown}': expected WIDTHxHEIGHT in inches, e.g. 8x4.5") from None
+        raise UsageError(f"size '{shown}': expected WIDTHxHEIGHT in inches, each 1 to 100, e.g. 8x4.5") from None
 
 
 def parse_annotate(value: Any) -> frozenset[str]:
@@ -216,6 +225,31 @@ def _panels(curves: Curves, layout: str) -> list[tuple[str | None, list[Series]]
     return panels
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "\u2026"
+
+
+def check_raster(size: tuple[float, float], dpi: float, fmt: str) -> None:
+    """Refuse a figure of more than MAX_PIXELS pixels before anything is drawn (any format:
+    labels are placed on an Agg canvas of the figure's pixel size, SVG and PDF too)."""
+    width, height = round(size[0] * dpi), round(size[1] * dpi)
+    if width * height > MAX_PIXELS:
+        raise UsageError(f"--size {size[0]:g}x{size[1]:g} at --dpi {dpi:g} makes a {width}x{height} pixel figure "
+                         f"({width * height / 1e6:.0f} megapixels); a figure is at most {MAX_PIXELS // 1_000_000} "
+                         "megapixels", hint="lower --dpi or --size")
+
+
+def _check_drawable(curves: Curves) -> None:
+    for s in curves.series():
+        values = np.abs(np.asarray(s.values, dtype=float))
+        big = np.flatnonzero(np.isfinite(values) & (values > MAX_DRAWABLE))
+        if big.size:
+            step = int(big[0])
+            raise LrplotError(f"cannot draw '{s.schedule}' {s.field} of group {s.group_name}: it is "
+                              f"{float(s.values[step]):.4g} at step {step}, beyond the {MAX_DRAWABLE:g} a figure "
+                              "can show", hint="check the spec's lr and factors")
+
+
 def _label(s: Series, show_schedule: bool, show_group: bool, show_field: bool) -> str:
     parts = []
     if show_schedule:
@@ -224,7 +258,7 @@ def _label(s: Series, show_schedule: bool, show_group: bool, show_field: bool) -
         parts.append(s.group_name)
     if show_field:
         parts.append(s.field)
-    return " · ".join(parts) if parts else s.schedule
+    return _short(" · ".join(parts) if parts else s.schedule)
 
 
 def _x_values(sc: ScheduleTrace, unit: str) -> np.ndarray:
@@ -248,6 +282,7 @@ def _themed(curves: Curves, opts: RenderOptions) -> Iterator[RenderOptions]:
     """Check the options against the curves, then apply the theme while drawing (and saving)."""
     if opts.x == "epoch" and not all(s.steps_per_epoch for s in curves.schedules):
         raise UsageError("--x epoch needs steps_per_epoch in the spec")
+    _check_drawable(curves)
     import matplotlib.style
 
     with matplotlib.style.context(style_path(opts.theme)):
@@ -358,11 +393,12 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
         ylabels.append(ylabel)
         axis.set_ylabel(ylabel)
         if panel_title and layout != "fields":
-            axis.set_title(_wrap(panel_title, fig, len(axes) if layout in ("grid", "groups") and len(axes) > 3
+            axis.set_title(_wrap(_short(panel_title), fig, len(axes) if layout in ("grid", "groups") and len(axes) > 3
                                  else 1, "medium"), fontsize="medium", fontweight="normal")
     title = opts.title if opts.title is not None else curves.title
     if title is None and len(curves.schedules) == 1:
         title = curves.schedules[0].name
+    title = _short(title) if title else title
     fig.lrplot_schedules = tuple(schedules)
     _legends(fig, axes, layout, opts, twin_axes, title)
     unit = "epoch" if opts.x == "epoch" else "step"
@@ -509,7 +545,7 @@ def _events(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleT
             line = axis.axvline(x, color=color, alpha=0.35, linewidth=0.8, linestyle="--", zorder=0,
                                 label="_event")
             line.set_gid(f"event:{name}:{e.step}:{e.label}")
-            text = axis.annotate(e.label, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
+            text = axis.annotate(_short(e.label), (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
                                  textcoords="offset points", rotation=90, va="top", ha="left",
                                  fontsize="x-small", alpha=0.6)
             text.set_gid(f"event-label:{name}:{e.step}")
@@ -764,6 +800,8 @@ def write_figure(fig: Figure, fh: IO[bytes], fmt: str, *, dpi: int | None = None
     stamp, so the bytes are the same on every run."""
     import matplotlib
 
+    width, height = fig.get_size_inches()
+    check_raster((float(width), float(height)), dpi or fig.dpi, fmt)
     with matplotlib.rc_context(_SAVE_RC):
         fig.savefig(fh, format=fmt, dpi=dpi or fig.dpi, metadata=_METADATA[f".{fmt}"])
 
@@ -783,6 +821,15 @@ def render_to_file(curves: Curves, path: str | Path, options: RenderOptions | No
     """Render and save in one go, with the theme applied to both."""
     with _themed(curves, options or RenderOptions()) as opts:
         return save_figure(_settled(_draw(curves, None, opts)), path, dpi=opts.dpi)
+
+
+def render_to_bytes(curves: Curves, fmt: str, options: RenderOptions | None = None) -> bytes:
+    """Render into memory (a run writes all its outputs only once every one is ready)."""
+    import io
+
+    buffer = io.BytesIO()
+    render_to_stream(curves, buffer, fmt, options)
+    return buffer.getvalue()
 
 
 def render_to_stream(curves: Curves, fh: IO[bytes], fmt: str, options: RenderOptions | None = None) -> None:

@@ -79,6 +79,10 @@ def check_target(path: Path, suffixes: tuple[str, ...], what: str, protected: tu
         raise OutputError(f"{path}: is a directory")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"{path}: the folder {folder} is not writable")
+    try:
+        path.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: a symbolic link loop (Python < 3.13)
+        raise OutputError(f"{path}: is a symbolic link loop", hint="remove the link or choose another name") from None
     for other in protected:
         if same_file(path, other):
             raise UsageError(f"{path}: refusing to overwrite an input file", hint="choose another output name")
@@ -137,24 +141,53 @@ def protect_inputs(outputs: Iterable[Path | None], specs: Iterable[Any]) -> None
 
 def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Call ``write(fh)`` on a temporary file beside ``path``, then rename it over ``path``."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException as exc:
+    with Staged() as staged:
+        staged.add(path, write)
+        staged.commit()
+
+
+class Staged:
+    """Several output files written all-or-nothing: each is written to a temporary file beside
+    its target; :meth:`commit` renames them all into place at the end. Leaving the ``with``
+    block without a commit (an error, Ctrl-C, SIGTERM) removes every temporary file, so a run
+    that fails while drawing has written nothing, not even its --data file."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, Path]] = []
+
+    def __enter__(self) -> "Staged":
+        return self
+
+    def add(self, path: Path, write: Callable[[IO[bytes]], None]) -> None:
+        folder = path.parent if str(path.parent) else Path(".")
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-        raise
+        self._pending.append((tmp, path))
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+            os.chmod(tmp, 0o666 & ~_umask())
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+    def commit(self) -> None:
+        while self._pending:
+            tmp, path = self._pending[0]
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+            self._pending.pop(0)
+
+    def __exit__(self, *exc: object) -> None:
+        for tmp, _ in self._pending:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        self._pending.clear()
 
 
 def _umask() -> int:

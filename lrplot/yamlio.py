@@ -16,11 +16,18 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, SpecError
+from .errors import Location, SpecError, first_line
+from .text import bad_character
 
 KeyPath = tuple  # tuple[str | int, ...]: ("scheduler", "schedulers", 0, "T_max")
 
 _MAX_DEPTH = 64
+# The most values one document may expand to, aliases and "<<" merges counted each time they are
+# re-used: an honest spec has a few hundred; "billion laughs" alias chains have billions.
+MAX_NODES = 10_000
+# Integers are refused beyond 64 bits: no schedule needs more, and a huge one (0x followed by a
+# million digits) costs seconds to convert and fails later when printed.
+_MAX_INT_BITS = 64
 
 
 def format_path(path: KeyPath) -> str:
@@ -89,7 +96,27 @@ class SourceMap:
 # --- YAML 1.2 core schema -------------------------------------------------------------------
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema scalar resolution."""
+    """SafeLoader with YAML 1.2 core-schema scalar resolution, refusing documents of more than
+    MAX_NODES nodes while it composes them (PyYAML spends ~50 us and ~1 kB on each)."""
+
+    composed = 0
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.composed += 1
+        if self.composed > MAX_NODES:
+            raise SpecError(f"the document has more than {MAX_NODES} values; a spec is far smaller",
+                            location=_loc(self.name, self.peek_event().start_mark))
+        # Stop at the depth limit while composing: PyYAML's scanner costs depth squared on
+        # "[[[[..." (seconds at a few thousand) and its composer recurses into a RecursionError.
+        if self.depth > _MAX_DEPTH:
+            raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+                            location=_loc(self.name, self.peek_event().start_mark))
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _REPLACED = {
@@ -121,11 +148,15 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:null", _NULL_RE, ["~", "n", "N"
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     text = loader.construct_scalar(node).replace("_", "")
-    if text[:2] == "0o":
-        return int(text[2:], 8)
-    if text[:2] == "0x":
-        return int(text[2:], 16)
-    return int(text, 10)
+    body = text.lstrip("+-")
+    base = {"0o": 8, "0x": 16}.get(body[:2], 10)
+    digits = body[2:] if base != 10 else body
+    if len(digits.lstrip("0")) > 24:  # refused before converting: no spec number is this long
+        raise ValueError(f"the integer has {len(digits)} digits; integers are at most 64 bits")
+    value = int(digits, base)
+    if value.bit_length() > _MAX_INT_BITS:
+        raise ValueError("the integer is too large; integers are at most 64 bits")
+    return -value if text.startswith("-") else value
 
 
 def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
@@ -160,9 +191,15 @@ class _Builder:
         self.loader = loader
         self.map = srcmap
         self.active: set[int] = set()
+        self.count = 0  # values built so far, each alias expansion counted again
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         file = self.map.path
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise SpecError(f"the document expands to more than {MAX_NODES} values",
+                            hint="aliases (*name) count each time they repeat an anchor",
+                            location=_loc(file, node.start_mark))
         self.map.values[path] = _loc(file, node.start_mark)
         if len(path) > _MAX_DEPTH:
             raise SpecError("the document is nested too deeply", location=_loc(file, node.start_mark))
@@ -192,8 +229,11 @@ class _Builder:
             raise SpecError(f"cannot read this value: {problem}",
                             location=_loc(self.map.path, node.start_mark)) from None
         except (ValueError, OverflowError) as exc:
-            raise SpecError(f"cannot read {node.value!r}: {exc}",
+            shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+            raise SpecError(f"cannot read {shown!r}: {exc}",
                             location=_loc(self.map.path, node.start_mark)) from None
+        if isinstance(value, str):
+            _check_text(value, _loc(self.map.path, node.start_mark))
         if node.start_mark.line == node.end_mark.line and node.style in (None, "'", '"'):
             start = _loc(self.map.path, node.start_mark)
             shift = 1 if node.style in ("'", '"') else 0
@@ -202,13 +242,17 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict:
         file = self.map.path
+        _merged_size(node, {}, self.map.path)  # before PyYAML copies merged entries
+        own = {id(k) for k, _ in node.value if k.tag != _MERGE_TAG}
         try:
             self.loader.flatten_mapping(node)  # resolves "<<" merge keys
         except yaml.YAMLError as exc:
             raise SpecError(f"bad merge key: {getattr(exc, 'problem', exc)}",
                             location=_loc(file, node.start_mark)) from None
-        out: dict[str, Any] = {}
-        first_seen: dict[str, Location] = {}
+        # flatten_mapping puts merged entries first, the mapping's own keys last; a later entry
+        # overrides an earlier one (YAML's merge rule), but the mapping's own keys must be unique.
+        entries: dict[str, tuple[yaml.Node, yaml.Node, Location]] = {}
+        first_own: dict[str, Location] = {}
         for key_node, value_node in node.value:
             key_loc = _loc(file, key_node.start_mark)
             if not isinstance(key_node, yaml.ScalarNode):
@@ -216,16 +260,85 @@ class _Builder:
             key = self.loader.construct_object(key_node)
             if not isinstance(key, str):
                 key = key_node.value
-            if key in first_seen:
-                raise SpecError(
-                    f"duplicate key '{key}' (first given at line {first_seen[key].line})",
-                    hint="remove one of them",
-                    location=key_loc,
-                )
-            first_seen[key] = key_loc
+            _check_text(key, key_loc)
+            if id(key_node) in own:
+                if key in first_own:
+                    raise SpecError(
+                        f"duplicate key '{key}' (first given at line {first_own[key].line})",
+                        hint="remove one of them",
+                        location=key_loc,
+                    )
+                first_own[key] = key_loc
+            entries.pop(key, None)
+            entries[key] = (key_node, value_node, key_loc)
+        out: dict[str, Any] = {}
+        for key, (key_node, value_node, key_loc) in entries.items():
             self.map.keys[path + (key,)] = key_loc
             out[key] = self.build(value_node, path + (key,))
         return out
+
+
+def _check_text(text: str, where: Location) -> None:
+    bad = bad_character(text)
+    if bad is not None:  # no spec needs one, and they break file names, terminals and fonts
+        raise SpecError(f"the text contains {bad}", hint="remove it", location=where)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _merged_size(node: yaml.MappingNode, memo: dict[int, int], file: str) -> int:
+    """How many entries ``node`` has once its "<<" merge keys are resolved (PyYAML's
+    flatten_mapping concatenates them, so nested merges of merges grow exponentially)."""
+    key = id(node)
+    if key in memo:
+        if memo[key] < 0:
+            raise SpecError("a merge key (<<) refers to its own mapping", location=_loc(file, node.start_mark))
+        return memo[key]
+    memo[key] = -1
+    size = 0
+    for key_node, value_node in node.value:
+        if key_node.tag != _MERGE_TAG:
+            size += 1
+            continue
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for sub in sources:
+            size += _merged_size(sub, memo, file) if isinstance(sub, yaml.MappingNode) else 1
+        if size > MAX_NODES:
+            raise SpecError(f"the merge keys (<<) expand to more than {MAX_NODES} values",
+                            location=_loc(file, node.start_mark))
+    memo[key] = size
+    return size
+
+
+_OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _precheck(text: str, path: str) -> None:
+    """Refuse deep or huge documents with libyaml's scanner (linear, in C) before PyYAML's,
+    which spends depth-squared time on "[[[[..." before it yields a single event."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return
+    depth = count = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > _MAX_DEPTH + 1:
+                    raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+                                    location=_loc(path, event.start_mark))
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+                continue
+            elif not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                continue
+            count += 1
+            if count > MAX_NODES:
+                raise SpecError(f"the document has more than {MAX_NODES} values; a spec is far smaller",
+                                location=_loc(path, event.start_mark))
+    except yaml.YAMLError:
+        return  # PyYAML reports it, with its own (same) position and words
 
 
 _YAML_HINTS = (
@@ -251,8 +364,11 @@ def _yaml_hint(problem: str) -> str | None:
 def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document. Returns the data (None for an empty document) and its source map."""
     srcmap = SourceMap(path)
-    loader = _Loader(text)
+    _precheck(text, path)
+    loader = None
     try:
+        loader = _Loader(text)  # its reader refuses NUL and other non-printable characters here
+        loader.name = path
         node = loader.get_single_node()
         if node is None:
             return None, srcmap
@@ -262,10 +378,25 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         problem = exc.problem or exc.context or "invalid YAML"
         raise SpecError(f"not valid YAML: {problem}", hint=_yaml_hint(problem),
                         location=_loc(path, mark) if mark else Location(path)) from None
+    except yaml.reader.ReaderError as exc:
+        where = Location(path, *_line_col(text, exc.position))
+        raise SpecError(f"not valid YAML: the character U+{exc.character:04X} is not allowed"
+                        if isinstance(exc.character, int) else f"not valid YAML: {exc.reason}",
+                        hint="remove it", location=where) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"not valid YAML: {exc}", location=Location(path)) from None
+        raise SpecError(f"not valid YAML: {first_line(exc)}", location=Location(path)) from None
+    except RecursionError:
+        where = _loc(path, loader.get_mark()) if loader is not None else Location(path)
+        raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+                        location=where) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
 def parse_scalar(text: str) -> Any:

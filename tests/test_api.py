@@ -113,7 +113,7 @@ def test_render_annotate_all_draws_every_annotation():
     ({"layout": "gird"}, "unknown layout 'gird'; did you mean 'grid'?"),
     ({"x": "epochs"}, "unknown x 'epochs'; did you mean 'epoch'?"),
     ({"theme": "drak"}, "unknown style 'drak'; did you mean 'dark'?"),
-    ({"size": "8by4"}, "size '8by4': expected WIDTHxHEIGHT in inches, e.g. 8x4.5"),
+    ({"size": "8by4"}, "size '8by4': expected WIDTHxHEIGHT in inches, each 1 to 100, e.g. 8x4.5"),
     ({"size": (8, 0)}, "size '(8, 0)': expected WIDTHxHEIGHT"),
     ({"dpi": 5}, "dpi 5: expected a whole number from 20 to 1200"),
 ])

@@ -301,7 +301,7 @@ def test_the_metric_csv_is_read_once_and_a_fifo_works(tmp_path, monkeypatch):
 
     opened = []
     real = spec_module.read_text
-    monkeypatch.setattr(spec_module, "read_text", lambda p: opened.append(Path(p).name) or real(p))
+    monkeypatch.setattr(spec_module, "read_text", lambda p, *a: opened.append(Path(p).name) or real(p, *a))
     got = simulate(load_spec(tmp_path / "p.yaml"), cache=True)
     assert opened.count("loss.csv") == 1
     assert bitwise_same(got, reference)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
+import os
 from functools import partial
 from operator import getitem
 from typing import Any, Callable
 
-from ..errors import Location, SpecError
+from ..errors import Location, SpecError, first_line
 from ..expr import compile_expression
 from ..spec import MetricCsv, ResolvedSchedule, Spec
 from ..text import did_you_mean
@@ -15,31 +17,41 @@ from ..text import did_you_mean
 
 def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
     path = spec.base_dir / metric.csv
-    if not path.exists():
+    if not os.path.lexists(path):  # a symbolic link that leads nowhere is read, and says why
         raise spec.error(f"the metric CSV '{metric.csv}' does not exist (looked for {path.absolute()})", where + ("csv",),
                          hint="a metric CSV path is relative to the spec file's folder")
-    text = spec.read_input(path)  # the text the curve cache hashed
-    rows = list(csv.reader(text.splitlines()))
-    if len(rows) < 2:
+    text = spec.read_input(path)  # the text the curve cache hashed (bounded: see Spec.read_input)
+    reader = csv.reader(io.StringIO(text))  # row by row: only the one column's numbers are kept
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise SpecError("the metric CSV needs a header row and at least one value",
+                            location=Location(str(path), 1))
+        header = [h.strip() for h in header]
+        column = metric.column if metric.column is not None else header[-1]
+        if column not in header:
+            hint = did_you_mean(column, header)
+            raise spec.error(f"the metric CSV {metric.csv} has no column '{column}'", where + ("column",),
+                             hint=hint or f"columns: {', '.join(header)}")
+        index = header.index(column)
+        values = []
+        for row in reader:
+            if not row or all(not c.strip() for c in row):
+                continue
+            cell = row[index].strip() if index < len(row) else ""
+            try:
+                values.append(float(cell))
+            except ValueError:
+                col = sum(len(c) + 1 for c in row[:index]) + 1
+                shown = cell if len(cell) <= 40 else cell[:40] + "..."
+                raise SpecError(f"'{shown}' in column '{column}' is not a number",
+                                location=Location(str(path), reader.line_num, col),
+                                hint="every row needs a numeric value") from None
+    except csv.Error as exc:
+        raise SpecError(f"not a valid CSV file: {first_line(exc)}", location=Location(str(path), reader.line_num),
+                        hint=f"a field is at most {csv.field_size_limit()} characters") from None
+    if not values:
         raise SpecError("the metric CSV needs a header row and at least one value", location=Location(str(path), 1))
-    header = [h.strip() for h in rows[0]]
-    column = metric.column if metric.column is not None else header[-1]
-    if column not in header:
-        hint = did_you_mean(column, header)
-        raise spec.error(f"the metric CSV {metric.csv} has no column '{column}'", where + ("column",),
-                         hint=hint or f"columns: {', '.join(header)}")
-    index = header.index(column)
-    values = []
-    for line, row in enumerate(rows[1:], start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        cell = row[index].strip() if index < len(row) else ""
-        try:
-            values.append(float(cell))
-        except ValueError:
-            col = sum(len(c) + 1 for c in row[:index]) + 1
-            raise SpecError(f"'{cell}' in column '{column}' is not a number", location=Location(str(path), line, col),
-                            hint="every row needs a numeric value") from None
     return values
 
 
