@@ -135,12 +135,19 @@ class Run:
         )
 
 
-def start_run(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset()) -> Run:
+def start_run(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset(),
+              base_lrs: dict[int, float] | None = None) -> Run:
     """A fresh optimizer and scheduler for ``schedule``, ready to record update 0 (``allow``: the
-    names import-path schedulers may import)."""
+    names import-path schedulers may import; ``base_lrs``: another lr for some groups, set before
+    the scheduler is built, as a config with another learning rate would)."""
     steps = resolve_steps(schedule)
     check_memory(schedule, steps)
     optimizer = build_optimizer(schedule)
+    for g, lr in (base_lrs or {}).items():
+        group = optimizer.param_groups[g]
+        group["lr"] = lr
+        if "initial_lr" in group:
+            group["initial_lr"] = lr
     scheduler = build_scheduler(schedule.spec, schedule.scheduler, optimizer, allow, _placeholders(schedule, steps))
     return Run(schedule, optimizer, scheduler, steps)
 
