@@ -203,6 +203,9 @@ def plot(
         "--annotate", help="Comma list of milestones, peak, final, jumps; or all, or none.")] = "all",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary table on stderr.")] = False,
     allow_import: AllowOpt = None,
+    log: LogOpt = None,
+    log_format: LogFormatOpt = None,
+    log_key: LogKeyOpt = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Simulate even if the curves are cached (and do not cache them). "
                            "Cache folder: $LRPLOT_CACHE_DIR, else $XDG_CACHE_HOME/lrplot or ~/.cache/lrplot.")] = False,
@@ -223,6 +226,11 @@ def plot(
         options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=_parse_size(size), dpi=dpi,
                                 legend=not no_legend, annotate=_parse_annotate(annotate))
 
+        logged = None
+        if log is not None:
+            from .logs import load_log
+
+            logged = load_log(log, fmt=log_format, key=log_key)
         loaded = load_specs(specs, set_)
         from .cache import simulate_cached
         from .progress import terminal_progress
@@ -230,6 +238,11 @@ def plot(
         with terminal_progress() as progress:
             curves = simulate_cached(loaded, use_cache=not no_cache, progress=progress,
                                      allow_import=_allowed(allow_import))
+        if logged is not None:
+            from .logs.verify import overlay
+
+            curves = overlay(curves, [s for spec in loaded for s in spec.schedule_list()], logged,
+                             allow=_allowed(allow_import))
         for series, first, count in curves.nonfinite():
             typer.echo(f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN "
                        f"or infinite at {count} step(s), first at step {first}; drawn where finite", err=True)
@@ -313,6 +326,15 @@ def schema(
             typer.echo(str(output))
 
 
+LogOpt = Annotated[Optional[Path], typer.Option(
+    "--log", metavar="LOG", help="A training log to draw over the plan, as points: TensorBoard events (a run folder "
+                                 "or a file), trainer_state.json, metrics.csv, a W&B history CSV, a step,lr CSV.")]
+LogFormatOpt = Annotated[Optional[str], typer.Option(
+    "--log-format", help="Force the log's format: hf | lightning-csv | wandb-csv | csv | tensorboard.",
+    show_default=False)]
+LogKeyOpt = Annotated[Optional[str], typer.Option(
+    "--log-key", metavar="TAG", help="The lr tag or column, when its name is not a usual one (lr, learning_rate, "
+                                     "train/learning_rate, lr-AdamW, ...).", show_default=False)]
 AtOpt = Annotated[list[int], typer.Option(
     "--at", metavar="K", help="Resume after update K (repeatable: --at 50 --at 120).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of text.")]
@@ -449,6 +471,75 @@ def check(
             typer.echo(f"{len(schedules)} schedule(s) checked: {errors} error(s), {warnings_} warning(s)")
         if failing(findings, strict):
             raise typer.Exit(1)
+
+
+@contextmanager
+def _json_error(json_: bool) -> Iterator[None]:
+    """With --json, an error also prints a JSON object on stdout (the line still goes to stderr)."""
+    try:
+        yield
+    except LrplotError as exc:
+        if json_:
+            import json
+
+            typer.echo(json.dumps({"follows": None, "error": exc.format(), "verdicts": [], "skipped": []}))
+        raise
+
+
+@app.command("verify")
+def verify(
+    plan: Annotated[Path, typer.Argument(help="The plan: a spec or training config lrplot draws.", metavar="PLAN",
+                                         show_default=False)],
+    log: Annotated[Path, typer.Option("--log", metavar="LOG", help="The training log (see lrplot plot --log).",
+                                      show_default=False)],
+    json_: JsonOpt = False,
+    rtol: Annotated[float, typer.Option("--rtol", help="Relative tolerance (default: exact; float32 for logs "
+                                                      "that store float32).")] = 0.0,
+    log_format: LogFormatOpt = None,
+    log_key: LogKeyOpt = None,
+    schedule: Annotated[Optional[str], typer.Option(
+        "--schedule", metavar="NAME", help="The plan's schedule the run followed (when the plan has several).",
+        show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", help="Also draw the plan, the logged points and where they diverge (.png/.svg/.pdf).",
+        show_default=False)] = None,
+    set_: SetOpt = None,
+    allow_import: AllowOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Did the run follow the plan? Compare every logged lr with the plan; name the cause when not.
+
+    Exit 0 when every logged series follows the plan, 1 when one does not (or on bad input).
+    """
+    try:
+        with reporting(debug), _json_error(json_):
+            from .logs.verify import verify_files
+
+            if output is not None:
+                from .output import FIGURE_SUFFIXES, check_target
+
+                check_target(output, FIGURE_SUFFIXES, "figure", protected=(plan, log))
+            report = verify_files(plan, log, log_format=log_format, log_key=log_key, rtol=rtol, schedule=schedule,
+                                  overrides=set_ or (), allow=_allowed(allow_import))
+            if output is not None:
+                from .figure import RenderOptions, render_to_file
+
+                render_to_file(report.curves, output, RenderOptions(layout="overlay"))
+    except typer.Exit:
+        raise
+    if json_:
+        import json
+
+        typer.echo(json.dumps(report.to_json(), indent=1, allow_nan=False))
+    else:
+        for v in report.verdicts:
+            typer.echo(v.text())
+        for line in report.skipped:
+            typer.echo(f"{line} (not compared)")
+    if output is not None:
+        typer.echo(str(output), err=json_)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:

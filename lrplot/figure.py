@@ -221,7 +221,12 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
             label = _label(s, show_schedule or (not multi_group and len(fields_here) == 1 and layout == "overlay"),
                            multi_group and layout != "groups", len(fields_here) > 1)
             gid = f"{s.schedule}:{s.group}:{s.field}"
-            x = xs[s.schedule]
+            x = xs[s.schedule] if s.at is None else _x_of(s.at, sc, opts.x)
+            if sc.style == "points" and len(x) <= _DENSE * columns:  # a logged run: its values as markers
+                (line,) = axis.plot(x, s.values, color=colors[key], linestyle="none", marker="o", markersize=2.5,
+                                    label=label)
+                line.set_gid(f"points:{gid}")
+                continue
             if len(x) > _DENSE * columns:
                 # More points than pixels: draw what the pixels can show, a min/max band per
                 # pixel column with its two edges, instead of a zig-zag of full-height segments.
@@ -234,8 +239,11 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
                 (line,) = axis.plot(x, s.values, color=colors[key], linestyle=linestyle, label=label,
                                     drawstyle="steps-post" if sc.interval == "epoch" else "default")
             line.set_gid(f"series:{gid}")
+            if sc.style == "points":
+                continue
             _annotate(axis, s, sc, xs[s.schedule], colors[key], opts, numbers=len(series) <= 2)
         _events(axis, series, schedules, opts)
+        _spans(axis, series, schedules, opts)
         axis.set_ylabel(FIELD_LABELS.get(next(iter(fields_here)), next(iter(fields_here)))
                         if len(fields_here) == 1 else "value")
         if panel_title and layout != "fields":
@@ -256,6 +264,20 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
     elif title and ax is not None and not ax.get_title():
         ax.set_title(title)
     return fig
+
+
+def _x_of(steps: np.ndarray, sc: ScheduleTrace, unit: str) -> np.ndarray:
+    x = steps.astype(np.float64)
+    return x / sc.steps_per_epoch if unit == "epoch" and sc.steps_per_epoch else x
+
+
+def _spans(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTrace], opts: RenderOptions) -> None:
+    """Shade the step ranges where a logged run left the plan (``ScheduleTrace.spans``)."""
+    for name in dict.fromkeys(s.schedule for s in series):
+        for first, last in schedules[name].spans:
+            a, b = _x_of(np.array([first - 0.5, last + 0.5]), schedules[name], opts.x)
+            patch = axis.axvspan(a, b, color="tab:red", alpha=0.15, linewidth=0, zorder=0, label="_diverges")
+            patch.set_gid(f"diverges:{name}:{first}:{last}")
 
 
 def _secondary_axis(axis: Axes, curves: Curves, opts: RenderOptions) -> None:

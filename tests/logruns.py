@@ -140,15 +140,17 @@ def lightning_run(out: Path, *, lr: float = 0.1, max_steps: int = 24, batches: i
 # --- a plain torch loop -------------------------------------------------------------------------
 
 def torch_run(out: Path, *, lr: float = 0.1, steps: int = 30, per_step: int = 1, restart_at: int | None = None,
-              tag: str = "lr", steps_per_epoch: int | None = None) -> list[list[float]]:
+              tag: str = "lr", steps_per_epoch: int | None = None, log_after: bool = False) -> list[list[float]]:
     """The classic loop with ``torch.utils.tensorboard.SummaryWriter``: the lr of update t is logged
     at step t, before the update (``get_last_lr()`` before ``scheduler.step()``). ``per_step``
     scheduler steps per update (2: stepped per micro-batch of two); ``restart_at``: the scheduler
-    is rebuilt there without its state; ``steps_per_epoch``: stepped once per epoch instead."""
+    is rebuilt there without its state; ``steps_per_epoch``: stepped once per epoch instead;
+    ``log_after``: the lr is logged after ``scheduler.step()`` (the next update's). Also writes the
+    same values as ``lr.csv`` (``step,group,lr``, two rows per step: the loop's two param groups)."""
     from torch.utils.tensorboard import SummaryWriter
 
     model = torch.nn.Linear(4, 1)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt = torch.optim.SGD([{"params": [model.weight]}, {"params": [model.bias], "lr": lr / 10}], lr=lr)
     used: list[list[float]] = []
     _record(opt, used)
 
@@ -156,14 +158,17 @@ def torch_run(out: Path, *, lr: float = 0.1, steps: int = 30, per_step: int = 1,
         return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 5) * 0.97 ** t)
 
     sched = build()
+    rows = ["step,group,lr"]
     with SummaryWriter(str(out)) as writer:
         for t in range(steps):
             if restart_at is not None and t == restart_at:
-                for g in opt.param_groups:  # a fresh optimizer with the same settings, as a naive resume
-                    g["lr"] = lr
+                for g, base in zip(opt.param_groups, (lr, lr / 10)):  # a fresh optimizer, as a naive resume
+                    g["lr"] = base
                     g.pop("initial_lr", None)
                 sched = build()
-            writer.add_scalar(tag, sched.get_last_lr()[0], t)
+            if not log_after:
+                writer.add_scalar(tag, sched.get_last_lr()[0], t)
+                rows += [f"{t},{g},{v!r}" for g, v in enumerate(sched.get_last_lr())]
             opt.zero_grad()
             model(torch.randn(2, 4)).pow(2).mean().backward()
             opt.step()
@@ -172,6 +177,10 @@ def torch_run(out: Path, *, lr: float = 0.1, steps: int = 30, per_step: int = 1,
                     sched.step()
             elif (t + 1) % steps_per_epoch == 0:
                 sched.step()
+            if log_after:
+                writer.add_scalar(tag, sched.get_last_lr()[0], t)
+                rows += [f"{t},{g},{v!r}" for g, v in enumerate(sched.get_last_lr())]
+    (out / "lr.csv").write_text("\n".join(rows) + "\n")
     return used
 
 

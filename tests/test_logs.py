@@ -1,0 +1,216 @@
+"""lrplot verify against REAL logs: transformers' Trainer, a Lightning Trainer and a plain torch loop
+run for real on CPU (tests/logruns.py), correct and broken on purpose.
+
+Two truths are checked: (1) alignment: every value lrplot reads from a log, at the step lrplot puts
+it, is the lr that optimizer update really used (recorded by an optimizer step pre-hook, independent
+of every logger); (2) verdicts: correct runs follow the plan (an lrplot spec equivalent to the run,
+written by hand), broken runs are diagnosed with the right cause and k or n.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrplot.logs import load_log
+from lrplot.logs.verify import verify_files
+
+from . import logruns
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+ALLOW = frozenset({"transformers"})
+
+
+def spec(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def check_alignment(log: Path, used: list[list[float]], fmt: str | None = None, float32: bool = False) -> int:
+    """Every logged value is the lr of the update lrplot aligns it with; returns how many were checked."""
+    curves = load_log(log, fmt=fmt)
+    used_arr = np.array(used, dtype=np.float64)
+    n = 0
+    for trace in curves.schedules:
+        for g in range(len(trace.groups)):
+            at, values = trace.at[(g, "lr")], trace.values[(g, "lr")]
+            truth = used_arr[at, g]
+            if float32:
+                truth = truth.astype(np.float32).astype(np.float64)
+            np.testing.assert_array_equal(values, truth)
+            n += len(values)
+    return n
+
+
+def verdicts(plan: Path, log: Path, **kw):
+    report = verify_files(plan, log, allow=ALLOW, **kw)
+    assert report.verdicts
+    return report
+
+
+# --- transformers Trainer ------------------------------------------------------------------------
+
+HF_PLAN = """
+    steps: 20
+    optimizer: {type: AdamW, lr: 1e-3}
+    scheduler:
+      type: "transformers:get_scheduler"
+      name: cosine
+      num_warmup_steps: 3
+      num_training_steps: 20
+"""
+
+
+@pytest.fixture(scope="module")
+def hf(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hf")
+    runs = {
+        "ok": logruns.hf_run(root / "ok"),
+        "sparse": logruns.hf_run(root / "sparse", logging_steps=5),
+        "twice": logruns.hf_run(root / "twice", extra_step=True),
+        "lr": logruns.hf_run(root / "lr", lr=2e-3),
+        "resume": logruns.hf_run(root / "resume", save_steps=8, resume_without_scheduler=True),
+    }
+    return root, runs, spec(root, "plan.yaml", HF_PLAN)
+
+
+@pytest.mark.slow
+def test_hf_alignment_trainer_state_and_tensorboard(hf):
+    root, runs, _ = hf
+    # trainer_state.json: step s is global_step after the update: lrplot step s - 1
+    assert check_alignment(root / "ok" / "trainer_state.json", runs["ok"]) == 20
+    assert check_alignment(root / "sparse", runs["sparse"]) == 4
+    # report_to=["tensorboard"]: train/learning_rate at the same global step, float32
+    assert check_alignment(root / "ok" / "runs", runs["ok"], float32=True) == 20
+    curves = load_log(root / "sparse" / "trainer_state.json")
+    assert curves.schedules[0].at[(0, "lr")].tolist() == [4, 9, 14, 19]
+
+
+@pytest.mark.slow
+def test_hf_correct_runs_follow(hf):
+    root, _, plan = hf
+    for log in (root / "ok", root / "ok" / "runs", root / "sparse"):
+        report = verdicts(plan, log)
+        assert report.ok, [v.text() for v in report.verdicts]
+    (v,) = verdicts(plan, root / "sparse").verdicts
+    assert v.text() == "learning_rate: follows the plan (4 of 4 logged steps)"
+    (v,) = verdicts(plan, root / "ok" / "runs").verdicts
+    assert v.dtype == "float32" and v.compared == 20
+
+
+@pytest.mark.slow
+def test_hf_faults_are_named(hf):
+    root, _, plan = hf
+    (v,) = verdicts(plan, root / "twice").verdicts
+    assert not v.ok and v.cause.kind == "compressed" and v.cause.k == 2, v.text()
+    assert "k=2" in v.text()
+    (v,) = verdicts(plan, root / "lr").verdicts
+    assert v.cause.kind == "scaled" and v.cause.lr == 2e-3 and v.cause.factor == 2.0, v.text()
+    (v,) = verdicts(plan, root / "resume").verdicts
+    assert v.cause.kind == "restarted" and v.cause.n == 8, v.text()
+    # checkpoint-8: update 8 (HF's step 9) used plan[0] again (0: warmup starts at 0)
+    assert (v.first.step, v.first.update, v.first.logged) == (9, 8, 0.0)
+    assert v.spans == ((8, 19),)
+
+
+# --- Lightning -----------------------------------------------------------------------------------
+
+PL_PLAN = """
+    steps: 24
+    steps_per_epoch: 6
+    optimizer: {type: SGD, lr: 0.1, momentum: 0.9}
+    param_groups: [{name: a}, {name: b, lr: 0.01}]
+    fields: [lr, momentum]
+    scheduler: {type: LinearLR, start_factor: 0.1, total_iters: 24}
+"""
+
+
+@pytest.fixture(scope="module")
+def pl(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pl")
+    runs = {
+        "ok": logruns.lightning_run(root / "ok", groups=2, momentum=True),
+        "sparse": logruns.lightning_run(root / "sparse", groups=2, momentum=True, log_every_n_steps=5),
+        "epoch": logruns.lightning_run(root / "epoch", groups=2, momentum=True, interval="epoch"),
+    }
+    return root, runs, spec(root, "plan.yaml", PL_PLAN)
+
+
+@pytest.mark.slow
+def test_lightning_alignment_csv_and_tensorboard(pl):
+    root, runs, _ = pl
+    # LearningRateMonitor logs at on_train_batch_start, step = updates done: lrplot step s
+    assert check_alignment(root / "ok" / "csv" / "version_0" / "metrics.csv", runs["ok"]) == 48
+    assert check_alignment(root / "ok" / "tb", runs["ok"], float32=True) == 48
+    assert check_alignment(root / "sparse", runs["sparse"]) == 8  # steps 4, 9, 14, 19, two groups
+    trace = load_log(root / "ok" / "tb").schedules[0]
+    assert trace.groups == ("pg1", "pg2") and trace.fields == ("lr", "momentum")
+
+
+@pytest.mark.slow
+def test_lightning_correct_and_per_epoch(pl):
+    root, _, plan = pl
+    for log in (root / "ok", root / "ok" / "tb", root / "sparse"):
+        report = verdicts(plan, log)
+        assert report.ok and len(report.verdicts) == 4, [v.text() for v in report.verdicts]
+    report = verdicts(plan, root / "epoch")
+    lrs = [v for v in report.verdicts if v.field == "lr"]
+    assert len(lrs) == 2 and not report.ok
+    for v in lrs:  # interval: "epoch" for a schedule written in updates: stepped once per 6-update epoch
+        assert v.cause.kind == "stretched" and v.cause.k == 6, v.text()
+    assert all(v.ok for v in report.verdicts if v.field == "momentum")
+
+
+# --- a plain torch loop with SummaryWriter -------------------------------------------------------
+
+TORCH_PLAN = """
+    steps: 30
+    param_groups: [{name: weight}, {name: bias, lr: 0.01}]
+    scheduler:
+      type: LambdaLR
+      lr_lambda: "min(1.0, (epoch + 1) / 5) * 0.97 ** epoch"
+"""
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory):
+    root = tmp_path_factory.mktemp("loop")
+    runs = {
+        "ok": logruns.torch_run(root / "ok"),
+        "twice": logruns.torch_run(root / "twice", per_step=2),
+        "epoch": logruns.torch_run(root / "epoch", steps_per_epoch=5),
+        "restart": logruns.torch_run(root / "restart", restart_at=12),
+        "after": logruns.torch_run(root / "after", log_after=True),
+        "frozen": logruns.torch_run(root / "frozen", per_step=0),
+        "lr": logruns.torch_run(root / "lr", lr=0.3),
+    }
+    return root, runs, spec(root, "plan.yaml", TORCH_PLAN)
+
+
+def test_torch_loop_alignment(loop):
+    root, runs, _ = loop
+    assert check_alignment(root / "ok", runs["ok"], float32=True) == 30
+    assert check_alignment(root / "ok" / "lr.csv", runs["ok"]) == 60
+
+
+def test_torch_loop_verdicts(loop):
+    root, _, plan = loop
+    for log in (root / "ok", root / "ok" / "lr.csv"):
+        report = verdicts(plan, log)
+        assert report.ok, [v.text() for v in report.verdicts]
+    expect = {"twice": ("compressed", "k", 2), "epoch": ("stretched", "k", 5), "restart": ("restarted", "n", 12),
+              "after": ("shifted", "n", 1)}
+    for name, (kind, attr, value) in expect.items():
+        for log in (root / name, root / name / "lr.csv"):
+            for v in verdicts(plan, log).verdicts:
+                assert v.cause is not None and v.cause.kind == kind and getattr(v.cause, attr) == value, (log, v.text())
+    for v in verdicts(plan, root / "frozen" / "lr.csv").verdicts:
+        assert v.cause.kind == "frozen", v.text()
+    for v in verdicts(plan, root / "lr" / "lr.csv").verdicts:
+        assert v.cause.kind == "scaled" and v.cause.factor == pytest.approx(3.0), v.text()
