@@ -193,12 +193,14 @@ def loop(tmp_path_factory):
     return root, runs, spec(root, "plan.yaml", TORCH_PLAN)
 
 
+@pytest.mark.slow
 def test_torch_loop_alignment(loop):
     root, runs, _ = loop
     assert check_alignment(root / "ok", runs["ok"], float32=True) == 30
     assert check_alignment(root / "ok" / "lr.csv", runs["ok"]) == 60
 
 
+@pytest.mark.slow
 def test_torch_loop_verdicts(loop):
     root, _, plan = loop
     for log in (root / "ok", root / "ok" / "lr.csv"):
@@ -214,3 +216,100 @@ def test_torch_loop_verdicts(loop):
         assert v.cause.kind == "frozen", v.text()
     for v in verdicts(plan, root / "lr" / "lr.csv").verdicts:
         assert v.cause.kind == "scaled" and v.cause.factor == pytest.approx(3.0), v.text()
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_cli_verify_text_json_exit_codes(loop, cli):
+    root, _, plan = loop
+    r = cli("verify", plan, "--log", root / "ok")
+    assert r.exit_code == 0 and r.stdout == "lr: follows the plan (30 of 30 logged steps)\n"
+    r = cli("verify", plan, "--log", root / "twice" / "lr.csv")
+    assert r.exit_code == 1
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and all("compressed in time by k=2" in line for line in lines)
+    # update 1 used plan[2] (0.056454) instead of plan[1] (0.0388)
+    assert lines[0].startswith("lr (group 0): diverges at step 1: logged 0.056454, plan 0.0388 (1 of 30 logged")
+    r = cli("verify", plan, "--log", root / "restart", "--json")
+    data = json.loads(r.stdout)
+    assert r.exit_code == 1 and data["follows"] is False
+    (v,) = data["verdicts"]
+    assert v["cause"]["kind"] == "restarted" and v["cause"]["n"] == 12 and v["first_divergence"]["step"] == 12
+    assert v["diverging_steps"] == [[12, 29]] or v["diverging_steps"][0][0] == 12
+    # --rtol loosens: the float32 TensorBoard values against a 1e-7 tolerance still follow
+    r = cli("verify", plan, "--log", root / "ok", "--rtol", "1e-7", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["follows"] is True
+
+
+@pytest.mark.slow
+def test_cli_errors_are_one_line_and_json_stays_valid(loop, cli, tmp_path):
+    root, _, plan = loop
+    losses = tmp_path / "losses.csv"
+    losses.write_text("step,loss,grad_norm\n0,1.5,2.0\n1,1.2,1.9\n")
+    r = cli("verify", plan, "--log", losses)
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "no learning-rate series in this csv log; found: loss, grad_norm" in r.stderr
+    r = cli("verify", plan, "--log", losses, "--json")
+    assert r.exit_code == 1 and json.loads(r.stdout)["error"].startswith(str(losses))
+    r = cli("verify", plan, "--log", losses, "--log-key", "loss")
+    assert r.exit_code == 1 and "diverges at step 0: logged 1.5, plan 0.02" in r.stdout  # forced key: compared
+    r = cli("verify", plan, "--log", root / "ok", "--log-key", "learning_rat")
+    assert r.exit_code == 1 and "no tag or column 'learning_rat'" in r.stderr
+    r = cli("verify", plan, "--log", root / "ok", "--log-format", "tensorbord")
+    assert r.exit_code == 2 and "did you mean 'tensorboard'" in r.stderr.lower() or "tensorboard" in r.stderr
+    r = cli("verify", plan, "--log", tmp_path / "missing")
+    assert r.exit_code == 1 and "no such file" in r.stderr
+
+
+@pytest.mark.slow
+def test_figures_draw_points_and_shade_divergence(loop, cli, tmp_path):
+    from lrplot.figure import render
+    from lrplot.logs.verify import verify_files
+
+    root, _, plan = loop
+    report = verify_files(plan, root / "restart")
+    fig = render(report.curves, layout="overlay")
+    ax = fig.axes[0]
+    points = [l for l in ax.lines if (l.get_gid() or "").startswith("points:")]
+    assert len(points) == 1 and points[0].get_linestyle() == "None" and len(points[0].get_xdata()) == 30
+    shaded = [p for p in ax.patches if (p.get_gid() or "").startswith("diverges:")]
+    assert [p.get_gid() for p in shaded] == ["diverges:lr:12:29"]
+    x0, x1 = shaded[0].get_x(), shaded[0].get_x() + shaded[0].get_width()
+    assert (x0, x1) == (11.5, 29.5)
+    ok = render(verify_files(plan, root / "ok").curves, layout="overlay")
+    assert not [p for p in ok.axes[0].patches if (p.get_gid() or "").startswith("diverges:")]
+    r = cli(plan, "--log", root / "restart", "-o", tmp_path / "overlay.svg", "-q")
+    assert r.exit_code == 0
+    svg = (tmp_path / "overlay.svg").read_text()
+    assert 'id="points:lr:0:lr"' in svg and 'id="diverges:lr:12:29"' in svg
+    r = cli("verify", plan, "--log", root / "restart", "-o", tmp_path / "v.png")
+    assert r.exit_code == 1 and (tmp_path / "v.png").stat().st_size > 1000
+
+
+def test_wandb_and_plain_csv_readers(tmp_path):
+    """W&B is not installed here: a history export as its CSV looks (``_step``, ``_runtime``, metric
+    columns with gaps); Lightning's WandbLogger adds trainer/global_step, HF's train/global_step."""
+    wb = tmp_path / "wandb.csv"
+    wb.write_text("_step,_runtime,_timestamp,trainer/global_step,lr-AdamW,train_loss\n"
+                  "0,1.0,1700000000,0,0.001,\n1,1.1,1700000001,0,,2.5\n2,1.2,1700000002,10,0.0009,\n")
+    (t,) = load_log(wb).schedules
+    assert log_fmt(t) == "wandb-csv" and t.at[(0, "lr")].tolist() == [0, 10] and t.values[(0, "lr")].tolist() == [0.001, 0.0009]
+    hfwb = tmp_path / "hf_wandb.csv"
+    hfwb.write_text("_step,train/global_step,train/learning_rate\n0,5,0.5\n1,10,0.25\n")
+    (t,) = load_log(hfwb).schedules
+    assert t.at[(0, "lr")].tolist() == [4, 9]  # HF's global step counts the update that used the lr
+    plain = tmp_path / "plain.csv"
+    plain.write_text("step,lr\n0,0.1\n5,0.05\n")
+    (t,) = load_log(plain).schedules
+    assert log_fmt(t) == "csv" and t.at[(0, "lr")].tolist() == [0, 5]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("step,lr\n0,0.1\nx,0.2\n")
+    from lrplot.errors import LrplotError
+
+    with pytest.raises(LrplotError, match=r"bad.csv:3: step 'x' is not a number"):
+        load_log(bad)
+
+
+def log_fmt(trace):
+    return trace.meta["log"].format

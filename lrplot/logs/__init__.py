@@ -187,7 +187,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
             last = np.r_[steps[1:] != steps[:-1], True]
             values[(g, m.field)] = vals[last]
             at[(g, m.field)] = steps[last]
-            keys[(g, m.field)] = raw.key
+            keys[(g, m.field)] = raw.key if raw.group is None else f"{raw.key} (group {raw.group})"
         name = " · ".join(p for p in (run if len(runs) > 1 else "", base if len(bases) > 1 or not run else "") if p)
         end = max(int(a[-1]) + 1 for a in at.values() if len(a))
         traces.append(ScheduleTrace(
