@@ -12,6 +12,7 @@ import os
 import sys
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Iterator, Optional
 
@@ -20,6 +21,7 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .errors import LrplotError, UsageError, first_line
+from .sources import READERS
 
 DEFAULT_COMMAND = "plot"
 INTERNAL_ERROR = 70
@@ -128,7 +130,9 @@ def reporting(debug: bool) -> Iterator[None]:
 
 # --- shared option types -------------------------------------------------------------------------
 
-SpecsArg = Annotated[list[Path], typer.Argument(help="Spec files (YAML).", metavar="SPEC...", show_default=False)]
+SpecsArg = Annotated[list[Path], typer.Argument(
+    help="lrplot specs or training configs (YAML/JSON), recognised by content (see --from).", metavar="SPEC...",
+    show_default=False)]
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY.PATH=VALUE", help="Override a spec value, e.g. --set scheduler.T_max=50 (repeatable).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also LRPLOT_DEBUG=1).")]
@@ -136,6 +140,50 @@ AllowOpt = Annotated[Optional[list[str]], typer.Option(
     "--allow-import", metavar="PACKAGE",
     help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package "
          "or local module (repeatable; also LRPLOT_ALLOW_IMPORT=a,b).")]
+
+
+FromOpt = Annotated[Optional[str], typer.Option(
+    "--from", metavar="KIND",
+    help="Read every SPEC as this kind instead of recognising it by content: "
+         + " | ".join(READERS) + ".", show_default=False)]
+DatasetSizeOpt = Annotated[Optional[int], typer.Option(
+    "--dataset-size", metavar="N", min=1, help="Training examples (for training configs).", show_default=False)]
+DevicesOpt = Annotated[Optional[int], typer.Option(
+    "--devices", metavar="K", min=1, help="World size, devices x nodes (for training configs; default 1).",
+    show_default=False)]
+BatchSizeOpt = Annotated[Optional[int], typer.Option(
+    "--batch-size", metavar="B", min=1, help="Per-device batch size, where a training config does not hold it.",
+    show_default=False)]
+PrintSpecOpt = Annotated[bool, typer.Option(
+    "--print-spec", help="Print the equivalent lrplot spec (YAML, with the step arithmetic as a comment) "
+                         "and exit without simulating.")]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The options that say how SPEC files are read (shared by plot, check, state and resume)."""
+
+    paths: list[Path]
+    overrides: list[str] | None = None
+    kind: str | None = None
+    dataset_size: int | None = None
+    devices: int | None = None
+    batch_size: int | None = None
+    allow_import: list[str] | None = None
+
+    def load(self) -> list[Any]:
+        """Every SPEC file as a :class:`lrplot.sources.Source`."""
+        from .sources import BudgetInputs, load_input
+
+        budget = BudgetInputs(self.dataset_size, self.devices, self.batch_size)
+        allow = _allowed(self.allow_import)
+        return [load_input(p, kind=self.kind, overrides=self.overrides or (), inputs=budget, allow=allow)
+                for p in self.paths]
+
+    def print_spec(self, sources: list[Any]) -> None:
+        from .sources import spec_text
+
+        typer.echo(spec_text(sources, self.paths), nl=False)
 
 
 def _allowed(names: list[str] | None) -> frozenset[str]:
@@ -169,12 +217,6 @@ def _parse_annotate(text: str) -> frozenset[str]:
     return frozenset(items)
 
 
-def load_specs(paths: list[Path], overrides: list[str] | None) -> list[Any]:
-    from .sources import load_input
-
-    return [load_input(p, overrides=overrides or ()).spec for p in paths]
-
-
 @app.command(DEFAULT_COMMAND)
 def plot(
     specs: SpecsArg,
@@ -203,6 +245,11 @@ def plot(
         "--annotate", help="Comma list of milestones, peak, final, jumps; or all, or none.")] = "all",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary table on stderr.")] = False,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     log: LogOpt = None,
     log_format: LogFormatOpt = None,
     log_key: LogKeyOpt = None,
@@ -215,6 +262,10 @@ def plot(
     with reporting(debug):
         import sys
 
+        inputs = Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import)
+        if print_spec:
+            inputs.print_spec(inputs.load())
+            return
         from .output import DATA_SUFFIXES, check_target, plan_figures
         from .figure import RenderOptions, style_path
 
@@ -231,7 +282,8 @@ def plot(
             from .logs import load_log
 
             logged = load_log(log, fmt=log_format, key=log_key)
-        loaded = load_specs(specs, set_)
+        sources = inputs.load()
+        loaded = [source.spec for source in sources]
         from .cache import simulate_cached
         from .progress import terminal_progress
 
@@ -262,6 +314,10 @@ def plot(
         if data is not None:
             typer.echo(str(data), err=figures[0].path is None)
         if not quiet:
+            from .sources import budget_lines
+
+            for line in budget_lines(sources, specs):
+                typer.echo(line, err=True)
             print_summary(curves)
 
 
@@ -340,8 +396,13 @@ AtOpt = Annotated[list[int], typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of text.")]
 
 
-def _schedules(specs: list[Path], overrides: list[str] | None) -> list[Any]:
-    return [s for spec in load_specs(specs, overrides) for s in spec.schedule_list()]
+def _schedules(inputs: Inputs, print_spec: bool) -> list[Any] | None:
+    """The schedules of every input; None after printing the specs (--print-spec)."""
+    sources = inputs.load()
+    if print_spec:
+        inputs.print_spec(sources)
+        return None
+    return [s for source in sources for s in source.spec.schedule_list()]
 
 
 def _console(stderr: bool = False) -> Any:
@@ -357,6 +418,11 @@ def state(
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Show what the scheduler keeps (state_dict) and the optimizer's param groups after K updates."""
@@ -365,7 +431,11 @@ def state(
 
         from .state import state_at
 
-        states = [state_at(s, at, _allowed(allow_import)) for s in _schedules(specs, set_)]
+        schedules = _schedules(Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import),
+                               print_spec)
+        if schedules is None:
+            return
+        states = [state_at(s, at, _allowed(allow_import)) for s in schedules]
         if json_:
             typer.echo(json.dumps(states if len(states) > 1 else states[0], indent=1))
             return
@@ -392,6 +462,11 @@ def resume(
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Stop after update K, save state, resume as a user would, and compare with the uninterrupted run.
@@ -409,7 +484,11 @@ def resume(
             from .output import FIGURE_SUFFIXES, check_target
 
             check_target(output, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
-        reports = [check_resume(s, at, methods, _allowed(allow_import)) for s in _schedules(specs, set_)]
+        schedules = _schedules(Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import),
+                               print_spec)
+        if schedules is None:
+            return
+        reports = [check_resume(s, at, methods, _allowed(allow_import)) for s in schedules]
         if output is not None:
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
@@ -444,6 +523,11 @@ def check(
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    print_spec: PrintSpecOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Lint schedules: jumps, overshoot, no anneal, cosine rebound, short schedules, zero/NaN lr.
@@ -456,7 +540,10 @@ def check(
         from .check import check_rule_ids, check_schedule, failing
 
         check_rule_ids(ignore or ())
-        schedules = _schedules(specs, set_)
+        schedules = _schedules(Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import),
+                               print_spec)
+        if schedules is None:
+            return
         allow = _allowed(allow_import)
         findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow)]
         errors = sum(f.level == "error" for f in findings)
@@ -505,28 +592,31 @@ def verify(
         show_default=False)] = None,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Did the run follow the plan? Compare every logged lr with the plan; name the cause when not.
 
     Exit 0 when every logged series follows the plan, 1 when one does not (or on bad input).
     """
-    try:
-        with reporting(debug), _json_error(json_):
-            from .logs.verify import verify_files
+    with reporting(debug), _json_error(json_):
+        from .logs.verify import verify_files
+        from .sources import BudgetInputs
 
-            if output is not None:
-                from .output import FIGURE_SUFFIXES, check_target
+        if output is not None:
+            from .output import FIGURE_SUFFIXES, check_target
 
-                check_target(output, FIGURE_SUFFIXES, "figure", protected=(plan, log))
-            report = verify_files(plan, log, log_format=log_format, log_key=log_key, rtol=rtol, schedule=schedule,
-                                  overrides=set_ or (), allow=_allowed(allow_import))
-            if output is not None:
-                from .figure import RenderOptions, render_to_file
+            check_target(output, FIGURE_SUFFIXES, "figure", protected=(plan, log))
+        report = verify_files(plan, log, log_format=log_format, log_key=log_key, rtol=rtol, schedule=schedule,
+                              overrides=set_ or (), allow=_allowed(allow_import), kind=from_,
+                              inputs=BudgetInputs(dataset_size, devices, batch_size))
+        if output is not None:
+            from .figure import RenderOptions, render_to_file
 
-                render_to_file(report.curves, output, RenderOptions(layout="overlay"))
-    except typer.Exit:
-        raise
+            render_to_file(report.curves, output, RenderOptions(layout="overlay"))
     if json_:
         import json
 

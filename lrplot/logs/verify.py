@@ -389,22 +389,23 @@ def spans_of(traces: Iterable[ScheduleTrace]) -> list[tuple[int, int]]:
 
 
 def load_plan(path: Any, *, overrides: Iterable[str] = (), allow: frozenset[str] = frozenset(),
-              inputs: Any = None, use_cache: bool = True) -> tuple[Curves, list[ResolvedSchedule]]:
+              inputs: Any = None, kind: str | None = None, use_cache: bool = True) -> tuple[Curves, list[ResolvedSchedule]]:
     """PLAN: anything lrplot draws (an lrplot spec or a training config), simulated."""
     from ..cache import simulate_cached
     from ..sources import BudgetInputs, load_input
 
-    source = load_input(path, overrides=overrides, inputs=inputs or BudgetInputs(), allow=allow)
+    source = load_input(path, kind=kind, overrides=overrides, inputs=inputs or BudgetInputs(), allow=allow)
     curves = simulate_cached([source.spec], use_cache=use_cache, allow_import=allow)
     return curves, source.spec.schedule_list()
 
 
 def verify_files(plan_path: Any, log_path: Any, *, log_format: str | None = None, log_key: str | None = None,
                  rtol: float = 0.0, schedule: str | None = None, overrides: Iterable[str] = (),
-                 allow: frozenset[str] = frozenset(), inputs: Any = None, diagnose: bool = True) -> Report:
+                 allow: frozenset[str] = frozenset(), inputs: Any = None, kind: str | None = None,
+                 diagnose: bool = True) -> Report:
     """``lrplot verify PLAN --log LOG``: the log is read first (cheap), then the plan simulated."""
     from . import load_log
 
     log = load_log(log_path, fmt=log_format, key=log_key)
-    plan, schedules = load_plan(plan_path, overrides=overrides, allow=allow, inputs=inputs)
+    plan, schedules = load_plan(plan_path, overrides=overrides, allow=allow, inputs=inputs, kind=kind)
     return verify(plan, schedules, log, rtol=rtol, schedule=schedule, allow=allow, diagnose=diagnose)

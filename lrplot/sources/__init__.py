@@ -15,6 +15,10 @@ and is listed in :data:`READERS`. Reader modules import their framework inside `
 a plain spec never imports transformers, Lightning, Hydra, timm or MMEngine. ``--set`` overrides
 apply to the input's own keys (a config's ``gradient_accumulation_steps``, a spec's
 ``scheduler.T_max``) before the reader translates it.
+
+Helpers every reader uses: :func:`needs` (a budget number the config lacks, with the flag that
+gives it) and :class:`Budget` (the arithmetic line shown by the summary and ``--print-spec``).
+This module imports nothing heavy at import time (the CLI reads :data:`READERS` for ``--help``).
 """
 
 from __future__ import annotations
@@ -24,13 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from typing import TYPE_CHECKING
+
 from ..errors import Location, SpecError, UsageError
-from ..spec import Spec, apply_override, read_text
 from ..text import did_you_mean
-from ..yamlio import SourceMap, load_yaml
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..spec import Spec
+    from ..yamlio import KeyPath, SourceMap
 
 # kind -> module, in detection order; "lrplot" is the fallback and last.
 READERS: dict[str, str] = {
+    "hf": "lrplot.sources.hf",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 
@@ -86,8 +95,19 @@ def kinds() -> list[str]:
     return list(READERS)
 
 
+def needs(doc: Document, what: str, flag: str, path: KeyPath = ()) -> SpecError:
+    """The error for a budget number the config lacks: ``needs the training-set size; add
+    --dataset-size N``, located at ``path`` in the config (the key that made it needed) or at the
+    file."""
+    where = doc.source.value(path) if path else Location(str(doc.path))
+    return SpecError(f"needs {what}", hint=f"add {flag}", location=where)
+
+
 def load_document(path: Path, overrides: Iterable[str] = ()) -> Document:
     """Read ``path`` and, when it is YAML or JSON, parse it with positions and apply overrides."""
+    from ..spec import apply_override, read_text
+    from ..yamlio import SourceMap, load_yaml
+
     if path.is_dir():
         raise SpecError("is a directory, not a spec file", location=Location(str(path)))
     text = read_text(path)
@@ -102,11 +122,24 @@ def load_document(path: Path, overrides: Iterable[str] = ()) -> Document:
 
 
 def detect(doc: Document) -> str:
-    """The kind of ``doc``, recognised by its content."""
+    """The kind of ``doc``, recognised by its content. A mapping that no reader recognises and
+    that has no key of an lrplot spec (not even a misspelt one) is refused, saying what each
+    reader looked for; anything else falls back to the lrplot spec, whose errors are precise."""
     for kind in READERS:
         if kind != "lrplot" and _reader(kind).detect(doc):
             return kind
+    if isinstance(doc.data, dict) and doc.data and not _near_spec(doc.data):
+        looked = "; ".join(f"{kind}: {_reader(kind).LOOKS_FOR}" for kind in READERS)
+        raise SpecError(f"not a kind of file lrplot reads (looked for {looked})",
+                        hint=f"force one with --from {'|'.join(READERS)}", location=doc.source.value(()))
     return "lrplot"
+
+
+def _near_spec(data: dict) -> bool:
+    from ..spec import Spec
+
+    fields = list(Spec.model_fields)
+    return any(isinstance(k, str) and (k in fields or did_you_mean(k, fields)) for k in data)
 
 
 def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable[str] = (),
@@ -122,3 +155,30 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
 
 def load_inputs(paths: Iterable[str | Path], **kwargs: Any) -> list[Source]:
     return [load_input(p, **kwargs) for p in paths]
+
+
+def spec_text(sources: Iterable[Source], names: Iterable[str | Path]) -> str:
+    """What ``--print-spec`` prints: each input's equivalent lrplot spec as YAML, headed by
+    where it came from and the budget arithmetic as comment lines; several inputs are separate
+    YAML documents."""
+    from ..specyaml import dump_spec
+
+    parts = []
+    for source, name in zip(sources, names):
+        comments = [f"lrplot spec of {name} (read as {source.kind})"]
+        if source.budget is not None:
+            comments.append(f"budget: {source.budget.text}")
+        comments += [f"note: {n}" for n in source.notes]
+        parts.append(dump_spec(source.spec, comments))
+    return "---\n".join(parts)
+
+
+def budget_lines(sources: Iterable[Source], names: Iterable[str | Path]) -> list[str]:
+    """The summary's lines about training configs: ``sft.yaml: 207865 examples / ... = 4872
+    updates; warmup 10% = 488`` and the readers' notes."""
+    lines = []
+    for source, name in zip(sources, names):
+        if source.budget is not None:
+            lines.append(f"{name}: {source.budget.text}")
+        lines += [f"{name}: {n}" for n in source.notes]
+    return lines
