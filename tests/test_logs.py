@@ -105,6 +105,24 @@ def test_hf_correct_runs_follow(hf):
 
 
 @pytest.mark.slow
+def test_hf_training_config_as_the_plan(hf, cli):
+    """PLAN may be the run's own TrainingArguments (read by lrplot.sources' hf reader)."""
+    root, _, _ = hf
+    config = spec(root, "args.yaml", """
+        learning_rate: 1.0e-3
+        lr_scheduler_type: cosine
+        warmup_steps: 3
+        max_steps: 20
+        per_device_train_batch_size: 4
+    """)
+    r = cli("verify", config, "--log", root / "ok", "--allow-import", "transformers")
+    assert r.exit_code == 0 and r.stdout == "learning_rate: follows the plan (20 of 20 logged steps)\n", r.stderr
+    r = cli("verify", config, "--log", root / "lr" / "runs", "--allow-import", "transformers", "--json")
+    (v,) = json.loads(r.stdout)["verdicts"]
+    assert r.exit_code == 1 and v["cause"]["kind"] == "scaled" and v["cause"]["lr"] == 2e-3
+
+
+@pytest.mark.slow
 def test_hf_faults_are_named(hf):
     root, _, plan = hf
     (v,) = verdicts(plan, root / "twice").verdicts

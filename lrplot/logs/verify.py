@@ -258,7 +258,8 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     # scaled: the plan with another base lr, re-simulated
     if base[t0 if t0 < T else -1] != 0 and t0 < T:
         c = float(y[i0]) / float(base[t0])
-        ratios = y[at < T] / base[at[at < T]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = y[at < T] / base[at[at < T]]
         finite = np.isfinite(ratios)
         if c > 0 and finite.any() and np.allclose(ratios[finite], c, rtol=1e-5, atol=0):
             lr0 = plan.base_lr(s.g)
