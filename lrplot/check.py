@@ -98,13 +98,13 @@ class Context:
     def __init__(self, schedule: ResolvedSchedule, curves: ScheduleTrace):
         self.schedule = schedule
         self.curves = curves
-        self.scale = (schedule.steps_per_epoch or 1) if schedule.interval == "epoch" else 1
         self.location = str(schedule.spec.locate(schedule.scheduler.path))
         steps = curves.steps
-        # the phases in optimizer updates, cut to the run
+        # the phases of every scheduler in optimizer updates (each at its own period), cut to the run
         self.phases = [
-            Phase(p.spec, p.start * self.scale, steps if p.end is None else min(p.end * self.scale, steps), p.handoff)
-            for p in phases(schedule.scheduler) if p.start * self.scale < steps
+            Phase(p.spec, p.start * scale, steps if p.end is None else min(p.end * scale, steps), p.handoff, scale)
+            for node in schedule.schedulers for scale in (schedule.period(node),)
+            for p in phases(node) if p.start * scale < steps
         ]
 
     def finding(self, rule_id: str, level: str, group: int | None, field: str | None, step: int | None,
@@ -178,9 +178,9 @@ class Context:
         out: set[int] = set()
         for p in self.phases:
             s, o, done = p.spec, p.spec.options, resumed_steps(p.spec)
-            at = lambda n: p.start + (n - done) * self.scale  # noqa: E731 - scheduler step n -> update
+            at = lambda n: p.start + (n - done) * p.scale  # noqa: E731 - scheduler step n -> update
             if s.type == "StepLR" and int_or_none(o.get("step_size")):
-                out.update(at(n) for n in range(o["step_size"], done + (p.end - p.start) // self.scale + 1,
+                out.update(at(n) for n in range(o["step_size"], done + (p.end - p.start) // p.scale + 1,
                                                    o["step_size"]))
             elif s.type == "MultiStepLR":
                 out.update(at(m) for m in o.get("milestones") or [] if int_or_none(m) is not None)
@@ -190,11 +190,11 @@ class Context:
                     out.add(at(total))
             elif s.type == "CosineAnnealingWarmRestarts" and int_or_none(o.get("T_0")):
                 t, mult, n = o["T_0"], int_or_none(option(s, "T_mult")) or 1, 0
-                while n + t < done + (p.end - p.start) // self.scale + 1 and t > 0:
+                while n + t < done + (p.end - p.start) // p.scale + 1 and t > 0:
                     n += t
                     out.add(at(n))
                     t *= mult
-        if self.schedule.scheduler.type == "ReduceLROnPlateau":
+        if any(n.type == "ReduceLROnPlateau" for n in self.schedule.schedulers):
             out.update(range(self.curves.steps))  # its drops follow the metric: all are by design
         return out
 
@@ -287,7 +287,7 @@ def _rebound(ctx: Context) -> Iterator[Finding]:
         t_max = int_or_none(p.spec.options.get("T_max")) if p.spec.type == "CosineAnnealingLR" else None
         if not t_max:
             continue
-        end_of_cosine = p.start + (t_max - resumed_steps(p.spec)) * ctx.scale
+        end_of_cosine = p.start + (t_max - resumed_steps(p.spec)) * p.scale
         if end_of_cosine >= p.end:
             continue
         for g, v in ctx.lr_series():
@@ -298,7 +298,7 @@ def _rebound(ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding("rebound", "error", g, "lr", t, (v[t - 1], v[t]),
                                   f"CosineAnnealingLR (T_max={t_max}) rises again after T_max, from "
                                   f"{v[t - 1]:.6g} to {v[t]:.6g}; set T_max to the updates it drives "
-                                  f"({(p.end - p.start) // ctx.scale + resumed_steps(p.spec)})")
+                                  f"({(p.end - p.start) // p.scale + resumed_steps(p.spec)})")
 
 
 @rule("short-schedule", "warning", "the run is longer than the schedule's own length (error for "
@@ -310,9 +310,9 @@ def _short(ctx: Context) -> Iterator[Finding]:
         if p.spec.type not in ("CosineAnnealingLR", "PolynomialLR", "OneCycleLR"):
             continue
         n = natural_length(p.spec)
-        driven = -(-(p.end - p.start) // ctx.scale)
+        driven = -(-(p.end - p.start) // p.scale)
         if n is not None and driven > n:
-            t = p.start + n * ctx.scale
+            t = p.start + n * p.scale
             yield ctx.finding("short-schedule", "warning", None, None, t, (float(driven), float(n)),
                               f"{p.spec.type} defines {n} scheduler steps but drives {driven}; "
                               f"after step {t} it is past its end")
@@ -333,7 +333,7 @@ def _constant_lambda(ctx: Context) -> Iterator[Finding]:
 
 @rule("plateau-self-metric", "warning", "ReduceLROnPlateau fed its own lr: a staircase, not training")
 def _plateau_self(ctx: Context) -> Iterator[Finding]:
-    if ctx.schedule.scheduler.type == "ReduceLROnPlateau" and ctx.schedule.metric == "lr":
+    if any(n.type == "ReduceLROnPlateau" for n in ctx.schedule.schedulers) and ctx.schedule.metric == "lr":
         yield ctx.finding("plateau-self-metric", "warning", None, None, None, (),
                           "ReduceLROnPlateau is fed its own lr, so it halves on a fixed beat; "
                           "give 'metric' a CSV of real losses or an expression")
@@ -343,14 +343,15 @@ def _plateau_self(ctx: Context) -> Iterator[Finding]:
 
 def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), allow: frozenset[str] = frozenset()) -> list[Finding]:
     """Simulate ``schedule`` and run every rule not in ``ignore``."""
-    from .facts import hard_limit, scheduler_values
+    from .facts import hard_limit
     from .engine import run_schedule
 
     ignored = set(ignore)
-    sched = schedule.scheduler
-    limit = hard_limit(sched)
-    if limit is not None and schedule.steps is not None:
-        used = scheduler_values(schedule.steps, schedule.interval, schedule.steps_per_epoch)
+    for sched in schedule.schedulers:
+        limit = hard_limit(sched)
+        if limit is None or schedule.steps is None:
+            continue
+        used = -(-schedule.steps // schedule.period(sched))
         if used > limit:
             if "short-schedule" in ignored:
                 return []

@@ -35,6 +35,7 @@ class Phase:
     start: int
     end: int | None
     handoff: bool = False
+    scale: int = 1  # optimizer updates per scheduler step, once placed in a run (see check.Context)
 
 
 def phases(sched: SchedulerNode, start: int = 0, end: int | None = None, handoff: bool = False) -> Iterator[Phase]:
@@ -103,41 +104,48 @@ def hard_limit(sched: SchedulerNode) -> int | None:
     return None
 
 
-def scheduler_values(steps: int, interval: str, steps_per_epoch: int | None) -> int:
-    """How many distinct scheduler states ``steps`` updates use."""
-    if interval == "epoch" and steps_per_epoch:
-        return math.ceil(steps / steps_per_epoch)
-    return steps
-
-
 def resolve_steps(schedule: ResolvedSchedule) -> int:
-    """The number of optimizer updates to simulate, given or derived, checked against the
-    schedule's own length."""
+    """The number of optimizer updates to simulate, given or derived (the longest of the
+    schedule's schedulers, each scaled by its period), checked against each scheduler's limit."""
     spec = schedule.spec
-    sched = schedule.scheduler
-    per = schedule.steps_per_epoch if schedule.interval == "epoch" else 1
-    unit = "epochs" if schedule.interval == "epoch" else "steps"
     steps = schedule.steps
     if steps is None:
-        length = natural_length(sched)
-        if length is None:
-            raise spec.error(
-                f"'steps' is required: {sched.type} does not define its own length", sched.path,
-                hint="add 'steps: N' (the number of optimizer updates to draw)")
-        steps = length * (per or 1)
+        lengths = []
+        for sched in schedule.schedulers:
+            length = natural_length(sched)
+            if length is None:
+                raise spec.error(
+                    f"'steps' is required: {sched.type} does not define its own length", sched.path,
+                    hint="add 'steps: N' (the number of optimizer updates to draw)")
+            lengths.append(length * schedule.period(sched))
+        steps = max(lengths)
         if steps > MAX_STEPS:
+            sched = schedule.schedulers[lengths.index(steps)]
             raise spec.error(f"{sched.type} defines {steps:,} steps, more than lrplot simulates ({MAX_STEPS:,})",
                              sched.path, hint="set 'steps' to the part you want to see")
         return steps
-    limit = hard_limit(sched)
-    used = scheduler_values(steps, schedule.interval, schedule.steps_per_epoch)
-    if limit is not None and used > limit:
-        fix = limit * (per or 1)
-        raise spec.error(
-            f"steps: {steps} runs past {sched.type}'s total_steps ({limit} {unit}); torch raises "
-            f"at scheduler step {limit + 1}", schedule.where("steps"),
-            hint=f"set steps: {fix} or raise total_steps to {used}")
+    for sched in schedule.schedulers:
+        limit = hard_limit(sched)
+        period = schedule.period(sched)
+        used = math.ceil(steps / period)
+        if limit is not None and used > limit:
+            unit = "epochs" if schedule.interval_of(sched) == "epoch" else "steps"
+            unit = unit if (sched.frequency or 1) == 1 else "scheduler steps"
+            raise spec.error(
+                f"steps: {steps} runs past {sched.type}'s total_steps ({limit} {unit}); torch raises "
+                f"at scheduler step {limit + 1}", schedule.where("steps"),
+                hint=f"set steps: {limit * period} or raise total_steps to {used}")
     return steps
+
+
+def schedule_events(schedule: ResolvedSchedule, steps: int) -> tuple[Event, ...]:
+    """The events of every scheduler of ``schedule`` in optimizer updates, inside the run."""
+    events = []
+    for sched in schedule.schedulers:
+        period = schedule.period(sched)
+        events.extend(Event(e.step * period, e.label, e.kind) for e in spec_events(sched)
+                      if 0 < e.step * period < steps)
+    return tuple(events)
 
 
 # --- events (from the spec, for annotations) --------------------------------------------------

@@ -195,4 +195,5 @@ def check_all_allowed(spec_list: Iterable[Spec], allow: frozenset[str]) -> None:
     """Refuse, before anything runs, a spec that names code the user has not allowed."""
     for spec in spec_list:
         for schedule in spec.schedule_list():
-            check_allowed(spec, schedule.scheduler, allow)
+            for node in schedule.schedulers:
+                check_allowed(spec, node, allow)

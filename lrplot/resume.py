@@ -31,7 +31,7 @@ import numpy as np
 
 from .curves import Curves, Event, ScheduleTrace
 from .errors import LrplotError, UsageError, first_line
-from .spec import ResolvedSchedule
+from .spec import ResolvedSchedule, SchedulerNode
 
 METHODS = ("full", "scheduler-only", "last_epoch")
 METHOD_TEXT = {
@@ -116,15 +116,15 @@ def _accepts(cls: type, name: str) -> bool:
         return False
 
 
-def _resumed_offset(schedule: ResolvedSchedule) -> int:
+def _resumed_offset(node: SchedulerNode) -> int:
     """``last_epoch`` the spec itself gives (a schedule that is already resumed), else -1."""
-    value = schedule.scheduler.options.get("last_epoch", -1)
+    value = node.options.get("last_epoch", -1)
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
-def _rebuild(schedule: ResolvedSchedule, method: str, calls: int, saved_opt: dict, saved_sched: dict,
-             allow: frozenset[str] = frozenset(), steps: int | None = None) -> Any:
-    """(optimizer, scheduler) resumed after ``calls`` scheduler steps, as a user would."""
+def _rebuild(schedule: ResolvedSchedule, method: str, at: int, saved_opt: dict, saved_scheds: list[dict],
+             allow: frozenset[str] = frozenset(), steps: int | None = None) -> tuple[Any, list[Any]]:
+    """(optimizer, schedulers) resumed after update ``at``, as a user would."""
     from .engine.build import build_scheduler, resolve_class
     from .engine.optimizer import build_optimizer
     from .engine.run import _placeholders
@@ -132,21 +132,25 @@ def _rebuild(schedule: ResolvedSchedule, method: str, calls: int, saved_opt: dic
     fill = _placeholders(schedule, steps) if steps is not None else None
 
     spec = schedule.spec
+    optimizer = build_optimizer(schedule)
     if method == "last_epoch":
-        cls = resolve_class(spec, schedule.scheduler)
-        if not _accepts(cls, "last_epoch"):
-            raise LrplotError(f"{schedule.scheduler.type} takes no last_epoch, so it cannot be rebuilt this way")
-        optimizer = build_optimizer(schedule)
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
-        sched = schedule.scheduler.model_copy(update={"last_epoch": _resumed_offset(schedule) + calls})
-        return optimizer, build_scheduler(spec, sched, optimizer, allow, fill)
-    optimizer = build_optimizer(schedule)
-    scheduler = build_scheduler(spec, schedule.scheduler, optimizer, allow, fill)
+        schedulers = []
+        for node in schedule.schedulers:
+            cls = resolve_class(spec, node)
+            if not _accepts(cls, "last_epoch"):
+                raise LrplotError(f"{node.type} takes no last_epoch, so it cannot be rebuilt this way")
+            calls = at // schedule.period(node)
+            rebuilt = node.model_copy(update={"last_epoch": _resumed_offset(node) + calls})
+            schedulers.append(build_scheduler(spec, rebuilt, optimizer, allow, fill))
+        return optimizer, schedulers
+    schedulers = [build_scheduler(spec, node, optimizer, allow, fill) for node in schedule.schedulers]
     if method == "full":
         optimizer.load_state_dict(copy.deepcopy(saved_opt))
-    scheduler.load_state_dict(copy.deepcopy(saved_sched))
-    return optimizer, scheduler
+    for scheduler, saved in zip(schedulers, saved_scheds):
+        scheduler.load_state_dict(copy.deepcopy(saved))
+    return optimizer, schedulers
 
 
 def _first_error_line(exc: BaseException) -> str:
@@ -214,18 +218,17 @@ def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterabl
         run = start_run(schedule, allow)
         run.advance(0, k)
         saved_opt = copy.deepcopy(run.optimizer.state_dict())
-        saved_sched = copy.deepcopy(run.scheduler.state_dict())
-        calls = run.calls_before(k)
+        saved_scheds = [copy.deepcopy(s.state_dict()) for s in run.schedulers]
         for method in methods:
             try:
-                optimizer, scheduler = _rebuild(schedule, method, calls, saved_opt, saved_sched, allow, run.steps)
-                resumed = Run(schedule, optimizer, scheduler, steps, start=k)
+                optimizer, schedulers = _rebuild(schedule, method, k, saved_opt, saved_scheds, allow, run.steps)
+                resumed = Run(schedule, optimizer, schedulers, steps, start=k)
                 values = resumed.values(resumed.advance(k, steps))
             except Exception as exc:  # noqa: BLE001 - any failure of the resumed run is the finding
                 results.append(MethodResult(method, k, "failed", error=_first_error_line(exc)))
                 continue
             results.append(_compare(reference, values, method, k))
-    return ResumeReport(schedule.name, schedule.scheduler.type, reference, tuple(results))
+    return ResumeReport(schedule.name, schedule.scheduler_label, reference, tuple(results))
 
 
 def resume_curves(reports: Iterable[ResumeReport]) -> Curves:

@@ -12,9 +12,10 @@ import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Iterator, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 
 from .errors import Location, SpecError, UsageError
@@ -77,6 +78,13 @@ class SchedulerNode(_Open):
                                   "'package.module:Name' or 'file.py:Name' (needs --allow-import).")
     schedulers: list[SchedulerNode] | None = Field(
         None, description="The nested schedulers of SequentialLR or ChainedScheduler.")
+    interval: Literal["step", "epoch"] | None = Field(
+        None, description="When this scheduler steps (a top-level scheduler only; default: the "
+                          "schedule's interval): after every optimizer update, or at every epoch end.")
+    frequency: int | None = Field(
+        None, gt=0, strict=True,
+        description="Step this scheduler after every N intervals (N updates, or N epochs) instead of "
+                    "every one, as Lightning's 'frequency' does (a top-level scheduler only; default 1).")
     _path: KeyPath = PrivateAttr(default=())
 
     @property
@@ -98,11 +106,23 @@ METRIC_DESCRIPTION = (
     "plotting recipe), an expression of 'step' such as '1 / (1 + step)', or {csv, column}.")
 
 
+SchedulerList = Annotated[list[SchedulerNode], Field(min_length=1)]
+# One scheduler or a list; the discriminator picks the member by the value's shape, so an error
+# speaks of the form the user wrote (not "should be a dictionary" for a bad list).
+SchedulerField = Annotated[
+    Union[Annotated[SchedulerNode, Tag("node")], Annotated[SchedulerList, Tag("list")]],
+    Discriminator(lambda v: "list" if isinstance(v, list) else "node")]
+SCHEDULER_DESCRIPTION = (
+    "One scheduler, or a list of schedulers that all act on the same optimizer, each stepped in "
+    "list order at its own interval and frequency (a per-update warmup beside a per-epoch "
+    "MultiStepLR, as MMEngine configs and many hand-written loops do).")
+
+
 class ScheduleEntry(_Model):
     """One named schedule of a comparison; unset keys fall back to the top level."""
 
     name: str
-    scheduler: SchedulerNode
+    scheduler: SchedulerField = Field(description=SCHEDULER_DESCRIPTION)
     steps: int | None = Field(None, gt=0, le=MAX_STEPS)
     optimizer: OptimizerSpec | None = None
     param_groups: list[ParamGroupSpec] | None = Field(None, min_length=1)
@@ -122,7 +142,7 @@ class Spec(_Model):
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
     param_groups: list[ParamGroupSpec] | None = Field(
         None, min_length=1, description="Per-group overrides, like optim.SGD([{...}, {...}], lr=...).")
-    scheduler: SchedulerNode | None = None
+    scheduler: SchedulerField | None = Field(None, description=SCHEDULER_DESCRIPTION)
     schedules: list[ScheduleEntry] | None = Field(None, min_length=1)
     steps_per_epoch: int | None = Field(None, gt=0, description="Optimizer updates per epoch.")
     interval: Literal["step", "epoch"] = Field(
@@ -167,19 +187,62 @@ class Spec(_Model):
     def schedule_list(self) -> list[ResolvedSchedule]:
         """Every schedule of the spec with the top-level defaults filled in."""
         if self.scheduler is not None:
-            return [ResolvedSchedule(self, self.stem, self.scheduler, ())]
-        assert self.schedules is not None  # guaranteed by load-time checks
-        return [ResolvedSchedule(self, s.name, s.scheduler, ("schedules", i)) for i, s in enumerate(self.schedules)]
+            return [ResolvedSchedule(self, self.stem, _node_list(self.scheduler), ())]
+        if self.schedules is None:  # not a validated spec: the model validator forbids it
+            return []
+        return [ResolvedSchedule(self, s.name, _node_list(s.scheduler), ("schedules", i))
+                for i, s in enumerate(self.schedules)]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], overrides: list[str] | tuple[str, ...] = ()) -> Spec:
+        """A Spec from a mapping built in Python (the same checks as a file; errors say ``<spec>``)."""
+        return spec_from_data(data, None, overrides)
+
+    @model_validator(mode="after")
+    def _cross_key_rules(self) -> Spec:
+        """Rules between keys, checked however a Spec is made (file, dict, ``model_validate``)."""
+        try:
+            _check(self)
+        except _RuleBroken as exc:
+            raise PydanticCustomError("cross_key", "{message}", {
+                "message": exc.message, "path": exc.path, "hint": exc.hint, "key": exc.key}) from None
+        return self
+
+
+def _node_list(scheduler: SchedulerNode | list[SchedulerNode]) -> tuple[SchedulerNode, ...]:
+    return tuple(scheduler) if isinstance(scheduler, list) else (scheduler,)
 
 
 @dataclass(frozen=True)
 class ResolvedSchedule:
-    """One schedule to simulate, with every setting resolved (its own or the spec's)."""
+    """One schedule to simulate, with every setting resolved (its own or the spec's).
+
+    ``schedulers`` are the top-level scheduler nodes that act on the schedule's optimizer: one,
+    or several when the spec lists them, each stepped at its own :meth:`period`."""
 
     spec: Spec
     name: str
-    scheduler: SchedulerNode
+    schedulers: tuple[SchedulerNode, ...]
     prefix: KeyPath
+
+    @property
+    def scheduler(self) -> SchedulerNode:
+        """The first (usually the only) scheduler of the schedule."""
+        return self.schedulers[0]
+
+    @property
+    def scheduler_label(self) -> str:
+        """``CosineAnnealingLR``, or ``LinearLR + MultiStepLR`` for several schedulers."""
+        return " + ".join(node.type for node in self.schedulers)
+
+    def interval_of(self, node: SchedulerNode) -> str:
+        """``step`` or ``epoch``: when ``node`` steps (its own interval, else the schedule's)."""
+        return node.interval or self.interval
+
+    def period(self, node: SchedulerNode) -> int:
+        """Optimizer updates per scheduler step of ``node``: its frequency times 1 or steps_per_epoch."""
+        per = (self.steps_per_epoch or 1) if self.interval_of(node) == "epoch" else 1
+        return per * (node.frequency or 1)
 
     def _own(self) -> ScheduleEntry | None:
         return self.spec.schedules[self.prefix[1]] if self.prefix else None
@@ -292,7 +355,6 @@ def spec_from_data(data: Any, source: SourceMap | None = None, overrides: list[s
         raise _translate(exc, data, source) from None
     spec._source = source
     spec._file = file if file is not None else (Path(name) if not name.startswith("<") else None)
-    _check(spec, data)
     return spec
 
 
@@ -382,6 +444,10 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
             best = (rank, path, err)
     assert best is not None
     _, path, err = best
+    if err["type"] == "cross_key":
+        ctx = err["ctx"]
+        location = source.key(ctx["path"]) if ctx["key"] else source.value(ctx["path"])
+        return SpecError(ctx["message"], hint=ctx["hint"], location=location)
     where = format_path(path)
     if err["type"] == "unknown_key":
         return SpecError(err["msg"], location=source.key(path))
@@ -397,32 +463,57 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
     return SpecError(f"{where}: {message}" if where else message, location=source.value(path))
 
 
-def _check(spec: Spec, data: dict) -> None:
+class _RuleBroken(Exception):
+    """A cross-key rule the spec breaks, with where (a key path) and how to fix it."""
+
+    def __init__(self, message: str, path: KeyPath, hint: str | None = None, key: bool = False):
+        super().__init__(message)
+        self.message, self.path, self.hint, self.key = message, tuple(path), hint, key
+
+
+def _check(spec: Spec) -> None:
     """Rules between keys that pydantic's per-field types do not express."""
     if spec.scheduler is None and spec.schedules is None:
-        raise spec.error("the spec names no scheduler", (),
-                         hint="add 'scheduler: {type: ...}' or a 'schedules:' list")
+        raise _RuleBroken("the spec names no scheduler", (),
+                          hint="add 'scheduler: {type: ...}' or a 'schedules:' list")
     if spec.scheduler is not None and spec.schedules is not None:
-        raise spec.error("give either 'scheduler' or 'schedules', not both", ("schedules",), key=True)
+        raise _RuleBroken("give either 'scheduler' or 'schedules', not both", ("schedules",), key=True)
     if spec.schedules is not None:
         seen: dict[str, int] = {}
         for i, s in enumerate(spec.schedules):
             if s.name in seen:
-                raise spec.error(f"two schedules are named '{s.name}' (also schedules[{seen[s.name]}])",
-                                 ("schedules", i, "name"), hint="give each schedule its own name")
+                raise _RuleBroken(f"two schedules are named '{s.name}' (also schedules[{seen[s.name]}])",
+                                  ("schedules", i, "name"), hint="give each schedule its own name")
             seen[s.name] = i
-    for i, schedule in enumerate(spec.schedule_list()):
-        _assign_paths(schedule.scheduler, schedule.prefix + ("scheduler",))
-        if schedule.interval == "epoch" and schedule.steps_per_epoch is None:
-            raise spec.error("interval: epoch needs steps_per_epoch", schedule.where("interval"),
-                             hint="add 'steps_per_epoch: N' (optimizer updates per epoch)")
+    for schedule in spec.schedule_list():
+        listed = len(schedule.schedulers) > 1 or isinstance(
+            spec.scheduler if not schedule.prefix else spec.schedules[schedule.prefix[1]].scheduler, list)
+        for i, node in enumerate(schedule.schedulers):
+            _assign_paths(node, schedule.prefix + (("scheduler", i) if listed else ("scheduler",)))
+            for child in _descendants(node):
+                for key in ("interval", "frequency"):
+                    if getattr(child, key) is not None:
+                        raise _RuleBroken(f"'{key}' applies to a top-level scheduler, not to one nested in "
+                                          "SequentialLR or ChainedScheduler (its parent steps it)",
+                                          child.path + (key,), hint=f"move '{key}' to the outer scheduler",
+                                          key=True)
+            if schedule.interval_of(node) == "epoch" and schedule.steps_per_epoch is None:
+                where = node.path + ("interval",) if node.interval else schedule.where("interval")
+                raise _RuleBroken("interval: epoch needs steps_per_epoch", where,
+                                  hint="add 'steps_per_epoch: N' (optimizer updates per epoch)")
         groups = schedule.param_groups or []
         names = [g.name for g in groups if g.name is not None]
         if len(set(names)) != len(names):
-            raise spec.error("two param groups have the same name", schedule.where("param_groups"))
+            raise _RuleBroken("two param groups have the same name", schedule.where("param_groups"))
     for i, name in enumerate(spec.fields):
         if spec.fields.index(name) != i:
-            raise spec.error(f"field '{name}' is listed twice", ("fields", i))
+            raise _RuleBroken(f"field '{name}' is listed twice", ("fields", i))
+
+
+def _descendants(node: SchedulerNode) -> Iterator[SchedulerNode]:
+    for child in node.schedulers or []:
+        yield child
+        yield from _descendants(child)
 
 
 def _assign_paths(sched: SchedulerNode, path: KeyPath) -> None:

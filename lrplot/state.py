@@ -51,9 +51,11 @@ def state_at(schedule: ResolvedSchedule, at: int, allow: frozenset[str] = frozen
     groups = [{k: plain(v) for k, v in g.items() if k != "params"} for g in run.optimizer.param_groups]
     return {
         "schedule": schedule.name,
-        "scheduler": schedule.scheduler.type,
+        "scheduler": schedule.scheduler_label,
         "at": at,
         "scheduler_steps": run.calls_before(at),
-        "scheduler_state": plain(run.scheduler.state_dict()),
+        # one state_dict, or one per scheduler when the schedule lists several
+        "scheduler_state": (plain(run.scheduler.state_dict()) if len(run.schedulers) == 1
+                            else [plain(s.state_dict()) for s in run.schedulers]),
         "param_groups": [{"name": name, **g} for name, g in zip(schedule.group_names, groups)],
     }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any, Callable
 
 import numpy as np
 
-from ..curves import Event, ScheduleTrace
-from ..facts import resolve_steps, spec_events
-from ..spec import ResolvedSchedule
+from ..curves import ScheduleTrace
+from ..facts import resolve_steps, schedule_events
+from ..spec import ResolvedSchedule, SchedulerNode
 from .build import build_scheduler
 from .fields import resolve_fields
 from .loop import Progress, library_loop, run_loop, step_order_satisfied
@@ -28,21 +29,41 @@ def _placeholders(schedule: ResolvedSchedule, steps: int) -> dict[str, int] | No
             "PER_PROCESS_NUM_UPDATE_STEPS_PER_EPOCH": per, "TRAIN_DATALOADER_LEN": per}
 
 
-def _check_protocol(schedule: ResolvedSchedule, scheduler: Any, kind: str | None) -> None:
+def _check_protocol(schedule: ResolvedSchedule, sched: SchedulerNode, scheduler: Any, kind: str | None) -> None:
     spec = schedule.spec
-    sched = schedule.scheduler
     if kind is None:
         raise spec.error(f"{sched.type} built a {type(scheduler).__name__}, which lrplot does not know how to step",
                          sched.path + ("type",),
                          hint="expected a torch LRScheduler or ReduceLROnPlateau, a pytorch-accelerated or "
                               "a timm scheduler (see 'Schedulers from other libraries' in the README)")
-    if kind in LIBRARY_DRIVEN and schedule.interval == "epoch":
-        raise spec.error(f"interval: epoch does not apply to {sched.type}: {describe(kind)}",
-                         schedule.where("interval"), hint="remove 'interval: epoch'")
+    if kind in LIBRARY_DRIVEN:
+        if len(schedule.schedulers) > 1:
+            raise spec.error(f"{sched.type} cannot share its optimizer with other schedulers in a list: "
+                             f"{describe(kind)}", sched.path, hint="give it a schedule of its own")
+        if schedule.interval_of(sched) == "epoch" or (sched.frequency or 1) != 1:
+            key = "frequency" if (sched.frequency or 1) != 1 else "interval"
+            value = getattr(sched, key) or schedule.interval
+            where = sched.path + (key,) if getattr(sched, key) is not None else schedule.where("interval")
+            raise spec.error(f"{key}: {value} does not apply to {sched.type}: {describe(kind)}", where,
+                             hint=f"remove '{key}: {value}'")
     if kind == TIMM and schedule.steps_per_epoch is None:
         raise spec.error(f"{sched.type} is a timm scheduler, stepped at every epoch end, so the spec needs "
                          "steps_per_epoch", sched.path,
                          hint="add 'steps_per_epoch: N' (optimizer updates per epoch)")
+
+
+def _every_period(steppers: list[tuple[Callable[[], Any], int]], start: int) -> Callable[[], Any]:
+    """One step function for several schedulers with their own periods, called after every
+    update: it steps, in list order, each scheduler whose period divides the updates done."""
+    done = start
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        for fn, period in steppers:
+            if done % period == 0:
+                fn()
+    return step
 
 
 def _float64(values: list) -> np.ndarray:
@@ -62,27 +83,35 @@ class Run:
     def __init__(self, schedule: ResolvedSchedule, optimizer: Any, scheduler: Any, steps: int, start: int = 0):
         self.schedule = schedule
         self.optimizer = optimizer
-        self.scheduler = scheduler
+        self.schedulers: list[Any] = list(scheduler) if isinstance(scheduler, (list, tuple)) else [scheduler]
+        self.scheduler = self.schedulers[0]
         self.steps = steps
-        self.by_epoch = schedule.interval == "epoch"
         self.per = schedule.steps_per_epoch or 1
-        self.kind = protocol_of(scheduler)
-        _check_protocol(schedule, scheduler, self.kind)
+        self.periods = [schedule.period(node) for node in schedule.schedulers]
+        self.kind = protocol_of(self.scheduler)
+        for node, obj in zip(schedule.schedulers, self.schedulers):
+            _check_protocol(schedule, node, obj, protocol_of(obj))
         groups = optimizer.param_groups
         self.readers = resolve_fields(schedule, groups[0])
-        self.step: Callable[[], Any] | None = getattr(scheduler, "step", None)
-        self.library = library_calls(self.kind, scheduler) if self.kind in LIBRARY_DRIVEN else None
-        if self.kind == PLATEAU:
-            feed = metric_feed(schedule, optimizer, self.calls_before(steps - 1), self.calls_before(start))
-            plateau_step = scheduler.step
-            self.step = lambda: plateau_step(feed())
+        self.library = library_calls(self.kind, self.scheduler) if self.kind in LIBRARY_DRIVEN else None
+        steppers = []
+        for obj, period in zip(self.schedulers, self.periods):
+            step = getattr(obj, "step", None)  # library-driven schedulers may have only step_update
+            if protocol_of(obj) == PLATEAU:
+                feed = metric_feed(schedule, optimizer, (steps - 1) // period, start // period)
+                step = partial(_fed, obj.step, feed)
+            steppers.append((step, period))
+        if len(steppers) == 1:
+            self.step, self.every = steppers[0]
+        else:
+            self.step, self.every = _every_period(steppers, start), 1
         # The value of a (group, key) pair at update t is read before the scheduler steps after
         # update t-1. Tuple-valued keys (betas) are recorded whole and split in :meth:`values`.
         self.pairs = [(g, key) for g in range(len(groups)) for key in dict.fromkeys(k for _, k, _ in self.readers)]
 
     def calls_before(self, t: int) -> int:
-        """How many ``scheduler.step()`` calls the loop makes before update ``t``."""
-        return t // self.per if self.by_epoch else t
+        """How many ``step()`` calls the loop makes on the first scheduler before update ``t``."""
+        return t // self.periods[0]
 
     def advance(self, start: int, stop: int, progress: Progress | None = None) -> list:
         """Record updates ``start``..``stop-1`` (the scheduler steps after each one, except after
@@ -95,8 +124,7 @@ class Run:
         if self.library is not None:
             return library_loop(*self.library, dicts, keys, start, stop, self.steps, self.per, self.schedule)
         with step_order_satisfied():
-            return run_loop(self.step, dicts, keys, start, stop, self.steps, self.per if self.by_epoch else 1,
-                            self.schedule, progress)
+            return run_loop(self.step, dicts, keys, start, stop, self.steps, self.every, self.schedule, progress)
 
     def values(self, rows: list) -> dict[tuple[int, str], np.ndarray]:
         """The recorded values as ``{(group, field label): float64 array}``."""
@@ -114,25 +142,24 @@ class Run:
 
     def curves(self, rows: list) -> ScheduleTrace:
         schedule = self.schedule
-        scale = self.per if self.by_epoch else 1
-        steps = self.steps
-        events = tuple(
-            Event(e.step * scale, e.label, e.kind)
-            for e in spec_events(schedule.scheduler)
-            if 0 < e.step * scale < steps
-        )
+        single = len(schedule.schedulers) == 1
         return ScheduleTrace(
             name=schedule.name,
-            scheduler=schedule.scheduler.type,
-            steps=steps,
-            interval=schedule.interval,
+            scheduler=schedule.scheduler_label,
+            steps=self.steps,
+            interval=schedule.interval_of(schedule.scheduler) if single else "step",
             steps_per_epoch=schedule.steps_per_epoch,
             groups=tuple(schedule.group_names),
             fields=tuple(label for label, _, _ in self.readers),
             values=self.values(rows),
             source=schedule.spec.stem,
-            events=events,
+            events=schedule_events(schedule, self.steps),
         )
+
+
+def _fed(step: Callable[[Any], Any], feed: Callable[[], Any]) -> Any:
+    """``ReduceLROnPlateau.step(metric)`` with the next metric value."""
+    return step(feed())
 
 
 def start_run(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset(),
@@ -148,8 +175,9 @@ def start_run(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset(),
         group["lr"] = lr
         if "initial_lr" in group:
             group["initial_lr"] = lr
-    scheduler = build_scheduler(schedule.spec, schedule.scheduler, optimizer, allow, _placeholders(schedule, steps))
-    return Run(schedule, optimizer, scheduler, steps)
+    placeholders = _placeholders(schedule, steps)
+    schedulers = [build_scheduler(schedule.spec, node, optimizer, allow, placeholders) for node in schedule.schedulers]
+    return Run(schedule, optimizer, schedulers, steps)
 
 
 def run_schedule(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset(),
