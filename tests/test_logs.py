@@ -76,6 +76,7 @@ def hf(tmp_path_factory):
         "twice": logruns.hf_run(root / "twice", extra_step=True),
         "lr": logruns.hf_run(root / "lr", lr=2e-3),
         "resume": logruns.hf_run(root / "resume", save_steps=8, resume_without_scheduler=True),
+        "short": logruns.hf_run(root / "short", max_steps=14, logging_steps=2),
     }
     return root, runs, spec(root, "plan.yaml", HF_PLAN)
 
@@ -135,6 +136,9 @@ def test_hf_faults_are_named(hf):
     # checkpoint-8: update 8 (HF's step 9) used plan[0] again (0: warmup starts at 0)
     assert (v.first.step, v.first.update, v.first.logged) == (9, 8, 0.0)
     assert v.spans == ((8, 19),)
+    # max_steps 14 instead of 20: the Trainer builds its cosine over 14 updates
+    (v,) = verdicts(plan, root / "short").verdicts
+    assert v.cause.kind == "ended-early" and v.cause.n == 14, v.text()
 
 
 # --- Lightning -----------------------------------------------------------------------------------
@@ -230,6 +234,10 @@ def test_torch_loop_verdicts(loop):
         for log in (root / name, root / name / "lr.csv"):
             for v in verdicts(plan, log).verdicts:
                 assert v.cause is not None and v.cause.kind == kind and getattr(v.cause, attr) == value, (log, v.text())
+    # a run stopped (or still running) after 30 of 40 planned updates: it followed the plan so far
+    longer_plan = spec(root, "plan40.yaml", TORCH_PLAN.replace("steps: 30", "steps: 40"))
+    (v,) = verdicts(longer_plan, root / "ok").verdicts
+    assert v.ok and v.text() == "lr: follows the plan (30 of 30 logged steps); the log ends at step 29, the plan at step 39"
     for v in verdicts(plan, root / "frozen" / "lr.csv").verdicts:
         assert v.cause.kind == "frozen", v.text()
     for v in verdicts(plan, root / "lr" / "lr.csv").verdicts:

@@ -18,6 +18,8 @@ end, or with another base lr, where needed), agrees with EVERY logged value unde
 - restarted at n: plan at t before n, plan at t - n from n on (a resume that rebuilt the scheduler
   without its state);
 - scaled by c: the plan re-simulated with base lr c * lr (another learning rate in the config);
+- ended early / ran longer: the plan re-simulated with the run's length (where its log ends) as its
+  horizon (the scheduler length arguments spanning the plan moved by the difference);
 - longer: every value agrees and the run goes on past the plan's last step (the horizons differ).
 
 Candidates for k and n come from the first diverging value; each is then tested on all values.
@@ -50,6 +52,20 @@ def agree(plan: np.ndarray, logged: np.ndarray, dtype: str, rtol: float = 0.0) -
     else:
         ok = planned == logged
     return ok | (np.isnan(planned) & np.isnan(logged))
+
+
+HORIZON_KEYS = ("T_max", "total_steps", "total_iters", "num_training_steps")
+
+
+def _rehorizon(node: Any, delta: int, steps: int) -> Any:
+    """``node`` with its horizon arguments (those longer than half the plan) moved by ``delta``."""
+    update: dict[str, Any] = {k: v + delta for k, v in node.options.items()
+                              if k in HORIZON_KEYS and isinstance(v, int) and not isinstance(v, bool) and v > steps // 2}
+    if node.schedulers:
+        children = [_rehorizon(c, delta, steps) for c in node.schedulers]
+        if children != node.schedulers:
+            update["schedulers"] = children
+    return node.model_copy(update=update) if update else node
 
 
 class Plan:
@@ -88,6 +104,31 @@ class Plan:
                 except Exception:  # the real scheduler refuses to go on: the hypothesis cannot hold
                     self._longer[key] = None
         return self._longer[key]
+
+    def with_horizon(self, g: int, f: str, horizon: int) -> np.ndarray | None:
+        """The plan had its horizon been ``horizon`` updates: every length argument of its schedulers
+        that spans most of the plan (T_max, total_steps, total_iters, num_training_steps) moved by
+        the difference, and ``steps`` set to ``horizon``; None when that is not a valid schedule."""
+        delta = horizon - self.steps
+        nodes = tuple(_rehorizon(node, delta, self.steps) for node in self.schedule.schedulers)
+        if nodes == self.schedule.schedulers:
+            return None
+        key = (-horizon,)
+        if key not in self._longer:
+            self._longer[key] = None
+            from ..engine.run import start_run
+
+            spec = self.schedule.spec
+            if not self.schedule.prefix and spec.steps is not None:
+                spec = spec.model_copy(update={"steps": horizon})
+            try:
+                run = start_run(replace(self.schedule, spec=spec, schedulers=nodes), self.allow)
+                run.steps = horizon
+                self._longer[key] = run.values(run.advance(0, horizon))
+            except Exception:  # not a schedule torch accepts: the hypothesis cannot hold
+                self._longer[key] = None
+        values = self._longer[key]
+        return None if values is None else values[(g, f)]
 
     def base_lr(self, g: int) -> float:
         from ..engine.optimizer import build_optimizer
@@ -270,6 +311,17 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                 if values is not None and agree(values[at], y, s.dtype, s.rtol).all():
                     return Cause("scaled", f"scaled by {lr / lr0:.6g}: the run's base lr is {lr:.6g} where the plan's "
                                            f"is {lr0:.6g}", factor=lr / lr0, lr=lr)
+    # ended early (or later): the plan re-simulated with the run's own horizon, where its log ends
+    last = int(at[-1])
+    if last + 1 != T:
+        gap = max(int(np.median(np.diff(at))), 1) if len(at) > 1 else 1
+        for horizon in range(last + 1, last + 1 + min(gap, 8)):
+            values = plan.with_horizon(s.g, s.f, horizon)
+            if values is not None and len(values) > last and agree(values[at], y, s.dtype, s.rtol).all():
+                kind, how = ("ended-early", "ended early") if horizon < T else ("longer", "ran longer")
+                return Cause(kind, f"{how}: the run's schedule spans {horizon} updates, the plan's {T} (the plan "
+                                   f"with its length set to {horizon} matches every logged value: a different "
+                                   "max_steps, epochs, dataset size, batch size or device count)", n=horizon)
     return None
 
 
