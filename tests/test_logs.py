@@ -339,3 +339,33 @@ def test_wandb_and_plain_csv_readers(tmp_path):
 
 def log_fmt(trace):
     return trace.meta["log"].format
+
+
+@pytest.mark.parametrize("key, meaning", [
+    ("lr-AdamW", ("lr-AdamW", None, "lr")),
+    ("lr-AdamW/pg2", ("lr-AdamW", "pg2", "lr")),
+    ("lr-AdamW-momentum", ("lr-AdamW", None, "momentum")),
+    ("lr-AdamW/head-momentum", ("lr-AdamW", "head", "momentum")),
+    ("lr-SGD-1", ("lr-SGD-1", None, "lr")),
+    ("train/learning_rate", ("train/learning_rate", None, "lr")),
+    ("learning_rate", ("learning_rate", None, "lr")),
+    ("lr", ("lr", None, "lr")),
+    ("optim/lr", ("optim/lr", None, "lr")),
+    ("lr/group1", ("lr", "1", "lr")),
+    ("train/loss", None),
+    ("lr_scheduler_type", None),
+    ("epoch", None),
+])
+def test_which_keys_hold_a_learning_rate(key, meaning):
+    from lrplot.logs import classify
+
+    got = classify(key)
+    assert (None if got is None else (got.base, got.group, got.field)) == meaning
+
+
+def test_named_groups_keep_the_logs_order(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_text("lr-SGD/head,lr-SGD/backbone,step\n0.1,0.01,0\n0.2,0.02,1\n")
+    (t,) = load_log(path).schedules
+    assert log_fmt(t) == "lightning-csv" and t.groups == ("head", "backbone")
+    assert t.values[(1, "lr")].tolist() == [0.01, 0.02] and t.meta["log"].keys[(1, "lr")] == "lr-SGD/backbone"

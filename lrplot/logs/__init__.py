@@ -131,7 +131,7 @@ def _group_order(label: str | None) -> tuple:
     if label is None:
         return (0, 0, "")
     m = re.fullmatch(r"(?:pg|group|param_group)?_?(\d+)", label)
-    return (1, int(m[1]), "") if m else (2, 0, label)
+    return (1, int(m[1]), "") if m else (2, 0, label)  # named: ordered by appearance by the caller
 
 
 def step_offset(fmt: str, key: str) -> int:
@@ -171,7 +171,8 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
     for (run, base), items in by_trace.items():
         if not any(m.field == "lr" for m, _ in items):
             continue
-        labels = sorted({m.group for m, _ in items}, key=_group_order)
+        seen = list(dict.fromkeys(m.group for m, _ in items))  # named groups keep the log's order
+        labels = sorted(seen, key=lambda lbl: (*_group_order(lbl)[:2], seen.index(lbl)))
         groups = tuple(lbl if lbl is not None else "0" for lbl in labels)
         fields = tuple(f for f in ("lr", "momentum") if any(m.field == f for m, _ in items))
         values: dict[tuple[int, str], np.ndarray] = {}

@@ -433,7 +433,10 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
 
 def overlay(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, **kwargs: Any) -> Curves:
     """The plan with the logged points (and diverging spans), for ``lrplot PLAN --log LOG``."""
-    report = verify(plan, schedules, log, diagnose=False, **kwargs)
+    try:
+        report = verify(plan, schedules, log, diagnose=False, **kwargs)
+    except UsageError:  # several schedules and none named like the run: draw the points, shade nothing
+        return Curves(plan.schedules + log.schedules, plan.title)
     return Curves(plan.schedules + tuple(t for t in report.curves.schedules if t.style == "points"), plan.title)
 
 
