@@ -183,9 +183,6 @@ class Verdict:
     def ok(self) -> bool:
         return self.first is None
 
-    def label(self) -> str:
-        return self.key
-
     def text(self) -> str:
         if self.ok:
             out = f"{self.key}: follows the plan ({self.agreed} of {self.compared} logged steps)"
@@ -425,7 +422,8 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
                 v = compare(model, trace, g, f, rtol=rtol, diagnose=diagnose, schedule_name=model.trace.name)
                 report.verdicts.append(v)
                 spans.extend(v.spans)
-        logged.append(replace(trace, spans=tuple(sorted(set(spans)))))
+        # the plan's steps_per_epoch, so that --x epoch and the epoch axis work for the points too
+        logged.append(replace(trace, spans=tuple(sorted(set(spans))), steps_per_epoch=model.trace.steps_per_epoch))
     used = [plan.schedules[p] for p in sorted(plans)]
     report.curves = Curves(tuple(used + logged), title=plan.title)
     return report
@@ -438,10 +436,6 @@ def overlay(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, **kwar
     except UsageError:  # several schedules and none named like the run: draw the points, shade nothing
         return Curves(plan.schedules + log.schedules, plan.title)
     return Curves(plan.schedules + tuple(t for t in report.curves.schedules if t.style == "points"), plan.title)
-
-
-def spans_of(traces: Iterable[ScheduleTrace]) -> list[tuple[int, int]]:
-    return [s for t in traces for s in t.spans]
 
 
 def load_plan(path: Any, *, overrides: Iterable[str] = (), allow: frozenset[str] = frozenset(),
