@@ -369,3 +369,27 @@ def test_named_groups_keep_the_logs_order(tmp_path):
     (t,) = load_log(path).schedules
     assert log_fmt(t) == "lightning-csv" and t.groups == ("head", "backbone")
     assert t.values[(1, "lr")].tolist() == [0.01, 0.02] and t.meta["log"].keys[(1, "lr")] == "lr-SGD/backbone"
+
+
+@pytest.mark.slow
+def test_tensorboard_is_imported_only_for_tensorboard_logs(tmp_path):
+    """A CSV log and a plain spec never import TensorBoard (nor transformers or Lightning)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "plan.yaml").write_text("steps: 3\nscheduler: {type: ExponentialLR, gamma: 0.5}\n")
+    (tmp_path / "lr.csv").write_text("step,lr\n0,0.1\n1,0.05\n2,0.025\n")
+    code = textwrap.dedent("""
+        import sys
+        from lrplot.cli import app
+        try:
+            app(["verify", "plan.yaml", "--log", "lr.csv"])
+        except SystemExit as exc:
+            print("EXIT", exc.code)
+        print(sorted(m for m in ('tensorboard', 'transformers', 'lightning') if m in sys.modules))
+        """)
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={**__import__("os").environ, "PYTHONPATH": str(root)}, check=True)
+    assert out.stdout.splitlines()[-2:] == ["EXIT 0", "[]"], out.stdout + out.stderr
+    assert "lr: follows the plan (3 of 3 logged steps)" in out.stdout
