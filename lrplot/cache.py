@@ -1,4 +1,4 @@
-"""A disk cache of simulated curves, so re-runs that change only presentation skip torch.
+"""A disk cache of simulated curves: keys, loads and stores entries (``lrplot.simulate(..., cache=True)`` uses it).
 
 Changing a title, theme, size, layout or output format is the daily loop of figure makers; the
 curves do not change, and simulating them costs the torch import (seconds). Each spec's curves are
@@ -224,37 +224,3 @@ def store(key: dict[str, Any], curves: list[ScheduleTrace], folder: Path | None 
     except (OSError, LrplotError):
         return False
     return True
-
-
-# --- the library entry point ----------------------------------------------------------------------
-
-def simulate_cached(specs: Spec | Iterable[Spec], use_cache: bool = True,
-                    progress: Callable[[str, int, int], None] | None = None,
-                    allow_import: Iterable[str] | None = None) -> Curves:
-    """Like :func:`lrplot.engine.simulate`, reading each spec's curves from the cache when an
-    entry for exactly this spec, its input files and these versions exists, and storing them
-    otherwise. With ``use_cache=False`` the cache is neither read nor written. Import-path
-    schedules are never cached (their code is not part of the key)."""
-    from .imports import allowed_imports, check_all_allowed
-    from .spec import Spec
-
-    spec_list = [specs] if isinstance(specs, Spec) else list(specs)
-    allow = allowed_imports(allow_import)
-    check_all_allowed(spec_list, allow)  # before anything runs or is read from the cache
-    per_spec = []
-    for spec in spec_list:
-        try:
-            key = spec_key(spec) if use_cache else None
-        except (TypeError, ValueError):  # a value the key cannot hold: simulate, do not cache
-            key = None
-        curves = load(key) if key is not None else None
-        if curves is None:
-            from .engine import simulate_spec
-
-            curves = simulate_spec(spec, progress, allow)
-            if key is not None:
-                store(key, curves)
-        per_spec.append(curves)
-    from .engine import combine
-
-    return combine(spec_list, per_spec)

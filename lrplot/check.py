@@ -12,7 +12,6 @@ milestones, lengths); no rule re-derives a torch formula. Add a rule by writing 
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
@@ -21,12 +20,11 @@ import numpy as np
 
 from . import summary
 from .curves import ScheduleTrace
-from .facts import Phase, int_or_none, phases, resumed_steps
+from .facts import Phase, facts_of, natural_length, phases, resumed_steps
 from .spec import ResolvedSchedule, SchedulerNode
 from .summary import steps_text
 
 LEVELS = ("error", "warning")
-JUMP_THRESHOLD = summary.JUMP_THRESHOLD  # a step that moves the value by more than this fraction of its peak
 NO_ANNEAL_FRACTION = 0.1  # a decaying schedule should end within this fraction of its range above its floor
 TOLERANCE = 1e-9  # relative slack for float noise when comparing against a declared value
 
@@ -72,26 +70,6 @@ def rule(rule_id: str, level: str, summary: str) -> Callable:
     return register
 
 
-# --- what the spec declares ---------------------------------------------------------------------
-
-def option(sched: SchedulerNode, name: str) -> Any:
-    """The spec's value of ``name``, else the torch class's default (read from its signature)."""
-    if name in sched.options:
-        return sched.options[name]
-    from .engine.build import builtin_schedulers
-
-    cls = builtin_schedulers().get(sched.type)
-    try:
-        p = inspect.signature(cls).parameters.get(name) if cls else None
-    except (TypeError, ValueError):
-        p = None
-    return None if p is None or p.default is p.empty else p.default
-
-
-def per_group(value: Any, g: int) -> Any:
-    return value[g] if isinstance(value, (list, tuple)) and g < len(value) else value
-
-
 class Context:
     """One simulated schedule and what its spec declares, handed to every rule."""
 
@@ -132,70 +110,27 @@ class Context:
 
     def declared_peak(self, g: int) -> float:
         """The highest lr the spec declares for group ``g``."""
-        peaks = [self._leaf_peak(p.spec, g) for p in self.phases]
-        return max(peaks) if peaks else self.base_lr(g)
-
-    def _leaf_peak(self, sched: SchedulerNode, g: int) -> float:
         base = self.base_lr(g)
-        if sched.type in ("OneCycleLR", "CyclicLR"):
-            value = per_group(option(sched, "max_lr"), g)
-            return float(value) if isinstance(value, (int, float)) else base
-        if sched.type == "SWALR":
-            value = per_group(option(sched, "swa_lr"), g)
-            return max(base, float(value)) if isinstance(value, (int, float)) else base
-        if sched.type == "CosineAnnealingWarmRestarts" or sched.type == "CosineAnnealingLR":
-            eta = option(sched, "eta_min")
-            return max(base, float(eta)) if isinstance(eta, (int, float)) else base
-        return base
+        peaks = [facts_of(p.spec).peak(p.spec, base, g) for p in self.phases]
+        return max(peaks) if peaks else base
 
     def floor(self, sched: SchedulerNode, g: int) -> float | None:
         """Where a decaying scheduler declares it ends, or None if it is not one."""
-        base = self.base_lr(g)
-        kind = sched.type
-        if kind == "CosineAnnealingLR":
-            return float(option(sched, "eta_min") or 0.0)
-        if kind == "PolynomialLR":
-            return 0.0
-        if kind == "OneCycleLR":
-            max_lr = per_group(option(sched, "max_lr"), g)
-            div, final = option(sched, "div_factor"), option(sched, "final_div_factor")
-            if all(isinstance(v, (int, float)) for v in (max_lr, div, final)):
-                return float(max_lr) / float(div) / float(final)
-            return None
-        if kind == "LinearLR":
-            start, end = option(sched, "start_factor"), option(sched, "end_factor")
-            if isinstance(start, (int, float)) and isinstance(end, (int, float)) and end < start:
-                return base * float(end)
-            return None
-        if kind == "SWALR":
-            value = per_group(option(sched, "swa_lr"), g)
-            return float(value) if isinstance(value, (int, float)) and value < base else None
-        return None
+        return facts_of(sched).floor(sched, self.base_lr(g), g)
 
     def declared_jumps(self) -> set[int]:
         """Updates where the spec itself asks for a discontinuity (StepLR boundaries, MultiStepLR
-        milestones, the end of ConstantLR, the restarts of CosineAnnealingWarmRestarts)."""
+        milestones, the end of ConstantLR, the restarts of CosineAnnealingWarmRestarts, any step of
+        a metric-driven scheduler): each type's ``jumps`` in the fact table."""
         out: set[int] = set()
         for p in self.phases:
-            s, o, done = p.spec, p.spec.options, resumed_steps(p.spec)
-            at = lambda n: p.start + (n - done) * p.scale  # noqa: E731 - scheduler step n -> update
-            if s.type == "StepLR" and int_or_none(o.get("step_size")):
-                out.update(at(n) for n in range(o["step_size"], done + (p.end - p.start) // p.scale + 1,
-                                                   o["step_size"]))
-            elif s.type == "MultiStepLR":
-                out.update(at(m) for m in o.get("milestones") or [] if int_or_none(m) is not None)
-            elif s.type == "ConstantLR":
-                total = int_or_none(option(s, "total_iters"))
-                if total is not None:
-                    out.add(at(total))
-            elif s.type == "CosineAnnealingWarmRestarts" and int_or_none(o.get("T_0")):
-                t, mult, n = o["T_0"], int_or_none(option(s, "T_mult")) or 1, 0
-                while n + t < done + (p.end - p.start) // p.scale + 1 and t > 0:
-                    n += t
-                    out.add(at(n))
-                    t *= mult
-        if any(n.type == "ReduceLROnPlateau" for n in self.schedule.schedulers):
-            out.update(range(self.curves.steps))  # its drops follow the metric: all are by design
+            facts = facts_of(p.spec)
+            if facts.metric_driven:
+                out.update(range(self.curves.steps))  # its drops follow the metric: all are by design
+                continue
+            done = resumed_steps(p.spec)
+            out.update(p.start + (n - done) * p.scale
+                       for n in facts.jumps(p.spec, done, (p.end - p.start) // p.scale))
         return out
 
     def lr_series(self) -> Iterator[tuple[int, np.ndarray]]:
@@ -244,13 +179,13 @@ def _overshoot(ctx: Context) -> Iterator[Finding]:
                               f"(x{v[t] / peak:.3g}), at {len(over)} step(s) from step {int(over[0])}")
 
 
-@rule("jump", "error", "the value changes by more than 25% of its peak in one update where the spec "
-                       "declares no step (error at a SequentialLR hand-off, else warning)")
+@rule("jump", "error", f"the value changes by more than {summary.JUMP_THRESHOLD:.0%} of its peak in one update "
+                       "where the spec declares no step (error at a SequentialLR hand-off, else warning)")
 def _jump(ctx: Context) -> Iterator[Finding]:
     declared = ctx.declared_jumps()
     handoffs = {p.start: p.spec.type for p in ctx.phases if p.handoff}
     for (g, f), v in ctx.curves.values.items():
-        steps = [int(t) for t in summary.jump_steps(v, JUMP_THRESHOLD) if int(t) not in declared]
+        steps = [int(t) for t in summary.jump_steps(v) if int(t) not in declared]
         if not steps:
             continue
         at_handoff = [t for t in steps if t in handoffs]
@@ -284,7 +219,8 @@ def _no_anneal(ctx: Context) -> Iterator[Finding]:
 @rule("rebound", "error", "CosineAnnealingLR climbs again after T_max")
 def _rebound(ctx: Context) -> Iterator[Finding]:
     for p in ctx.phases:
-        t_max = int_or_none(p.spec.options.get("T_max")) if p.spec.type == "CosineAnnealingLR" else None
+        facts = facts_of(p.spec)
+        t_max = facts.length(p.spec) if facts.rises_after_length else None
         if not t_max:
             continue
         end_of_cosine = p.start + (t_max - resumed_steps(p.spec)) * p.scale
@@ -304,10 +240,8 @@ def _rebound(ctx: Context) -> Iterator[Finding]:
 @rule("short-schedule", "warning", "the run is longer than the schedule's own length (error for "
                                    "OneCycleLR, which raises)")
 def _short(ctx: Context) -> Iterator[Finding]:
-    from .facts import natural_length
-
     for p in ctx.phases:
-        if p.spec.type not in ("CosineAnnealingLR", "PolynomialLR", "OneCycleLR"):
+        if not facts_of(p.spec).decays:
             continue
         n = natural_length(p.spec)
         driven = -(-(p.end - p.start) // p.scale)
@@ -321,7 +255,7 @@ def _short(ctx: Context) -> Iterator[Finding]:
 @rule("constant-lambda", "warning", "an lr_lambda gives the same lr at every step (the scheduler does nothing)")
 def _constant_lambda(ctx: Context) -> Iterator[Finding]:
     for p in ctx.phases:
-        if p.spec.type not in ("LambdaLR", "MultiplicativeLR") or p.end - p.start < 3:
+        if not facts_of(p.spec).lambda_driven or p.end - p.start < 3:
             continue
         for g, v in ctx.lr_series():
             seg = v[p.start:p.end]
@@ -333,7 +267,7 @@ def _constant_lambda(ctx: Context) -> Iterator[Finding]:
 
 @rule("plateau-self-metric", "warning", "ReduceLROnPlateau fed its own lr: a staircase, not training")
 def _plateau_self(ctx: Context) -> Iterator[Finding]:
-    if any(n.type == "ReduceLROnPlateau" for n in ctx.schedule.schedulers) and ctx.schedule.metric == "lr":
+    if any(facts_of(n).metric_driven for n in ctx.schedule.schedulers) and ctx.schedule.metric == "lr":
         yield ctx.finding("plateau-self-metric", "warning", None, None, None, (),
                           "ReduceLROnPlateau is fed its own lr, so it halves on a fixed beat; "
                           "give 'metric' a CSV of real losses or an expression")

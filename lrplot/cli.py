@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Iterator, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import LrplotError, UsageError, first_line
@@ -45,6 +45,12 @@ class LrplotGroup(TyperGroup):
             rv = super().main(args=args, prog_name=prog_name or "lrplot", standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
         except _ClickUsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+                typer.echo(exc.ctx.get_help())  # plain 'lrplot': the help, and exit 2 as for any usage slip
+                code = 2
+                if standalone_mode:
+                    sys.exit(code)
+                return code
             command = exc.ctx.command_path if exc.ctx else "lrplot"
             typer.echo(f"{command}: {exc.format_message()} (see '{command} --help')", err=True)
             code = 2
@@ -61,6 +67,31 @@ class LrplotGroup(TyperGroup):
         return code
 
 
+class _Argument(TyperArgument):
+    """An argument shown as a CLI user reads it: ``SPEC...``, not ``{SPEC}... <list[Path]>``."""
+
+    def display_type_rich(self, ctx: Any) -> None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def _rich_display_name(self) -> str:
+        return self._usage_display_name()
+
+
+class LrplotCommand(TyperCommand):
+    """A command whose help has no Python type names (typer shows ``<list[Path]>`` otherwise)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument):
+                param.__class__ = _Argument
+
+
 app = typer.Typer(
     cls=LrplotGroup,
     name="lrplot",
@@ -70,6 +101,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -131,7 +163,7 @@ def reporting(debug: bool) -> Iterator[None]:
 # --- shared option types -------------------------------------------------------------------------
 
 SpecsArg = Annotated[list[Path], typer.Argument(
-    help="lrplot specs or training configs (YAML/JSON), recognised by content (see --from).", metavar="SPEC...",
+    help="lrplot specs or training configs (YAML/JSON), recognised by content (see --from).", metavar="SPEC",
     show_default=False)]
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY.PATH=VALUE", help="Override a spec value, e.g. --set scheduler.T_max=50 (repeatable).")]
@@ -217,32 +249,32 @@ def _parse_annotate(text: str) -> frozenset[str]:
     return frozenset(items)
 
 
-@app.command(DEFAULT_COMMAND)
+@app.command(DEFAULT_COMMAND, cls=LrplotCommand, short_help="Draw the schedules of SPEC files into one figure.")
 def plot(
     specs: SpecsArg,
     output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", help="Figure file: .png, .svg or .pdf (default: the SPEC's stem + .png in the current folder; "
+        "-o", "--output", metavar="FILE", help="Figure file: .png, .svg or .pdf (default: the SPEC's stem + .png in the current folder; "
              "- for standard output).",
         show_default=False)] = None,
     fmt: Annotated[Optional[str], typer.Option(
-        "--format", help="png | svg | pdf: the format for -o - (standard output); otherwise the suffix decides.",
+        "--format", metavar="FORMAT", help="png | svg | pdf: the format for -o - (standard output); otherwise the suffix decides.",
         show_default=False)] = None,
     data: Annotated[Optional[Path], typer.Option(
-        "--data", help="Also write the numbers: .csv (schedule,group,field,step,value) or .json.")] = None,
+        "--data", metavar="FILE", help="Also write the numbers: .csv (schedule,group,field,step,value) or .json.")] = None,
     set_: SetOpt = None,
     layout: Annotated[str, typer.Option(
-        "--layout", help="overlay | grid (a panel per schedule) | fields (a row per field) | groups | auto.")] = "auto",
-    x: Annotated[str, typer.Option("--x", help="x axis unit: step | epoch (needs steps_per_epoch).")] = "step",
+        "--layout", metavar="LAYOUT", help="overlay | grid (a panel per schedule) | fields (a row per field) | groups | auto.")] = "auto",
+    x: Annotated[str, typer.Option("--x", metavar="UNIT", help="x axis unit: step | epoch (needs steps_per_epoch).")] = "step",
     log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
-    title: Annotated[Optional[str], typer.Option("--title", help="Figure title (default: the spec's title).")] = None,
-    theme: Annotated[str, typer.Option("--theme", help="light | dark | both (writes NAME.light.EXT and NAME.dark.EXT).")] = "light",
+    title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Figure title (default: the spec's title).")] = None,
+    theme: Annotated[str, typer.Option("--theme", metavar="THEME", help="light | dark | both (writes NAME.light.EXT and NAME.dark.EXT).")] = "light",
     style: Annotated[Optional[str], typer.Option(
-        "--style", help="Any matplotlib style name or .mplstyle file (instead of --theme).")] = None,
-    size: Annotated[str, typer.Option("--size", help="Figure size in inches, WIDTHxHEIGHT.")] = "8x4.5",
-    dpi: Annotated[int, typer.Option("--dpi", min=20, max=1200, help="Resolution of PNG output.")] = 150,
+        "--style", metavar="STYLE", help="Any matplotlib style name or .mplstyle file (instead of --theme).")] = None,
+    size: Annotated[str, typer.Option("--size", metavar="WxH", help="Figure size in inches, WIDTHxHEIGHT.")] = "8x4.5",
+    dpi: Annotated[int, typer.Option("--dpi", metavar="DPI", min=20, max=1200, help="Resolution of PNG output.")] = 150,
     no_legend: Annotated[bool, typer.Option("--no-legend", help="Leave the legend out.")] = False,
     annotate: Annotated[str, typer.Option(
-        "--annotate", help="Comma list of milestones, peak, final, jumps; or all, or none.")] = "all",
+        "--annotate", metavar="LIST", help="Comma list of milestones, peak, final, jumps; or all, or none.")] = "all",
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary table on stderr.")] = False,
     allow_import: AllowOpt = None,
     from_: FromOpt = None,
@@ -284,12 +316,11 @@ def plot(
             logged = load_log(log, fmt=log_format, key=log_key)
         sources = inputs.load()
         loaded = [source.spec for source in sources]
-        from .cache import simulate_cached
+        from .engine import simulate
         from .progress import terminal_progress
 
         with terminal_progress() as progress:
-            curves = simulate_cached(loaded, use_cache=not no_cache, progress=progress,
-                                     allow_import=_allowed(allow_import))
+            curves = simulate(loaded, allow_import=allow_import, cache=not no_cache, progress=progress)
         if logged is not None:
             from .logs.verify import overlay
 
@@ -346,10 +377,10 @@ def print_summary(curves: Any) -> None:
     _console(stderr=True).print(table)
 
 
-@app.command("gallery")
+@app.command("gallery", cls=LrplotCommand, short_help="Render every spec of a folder to PNG and SVG, with an index.")
 def gallery(
-    configs: Annotated[Path, typer.Argument(help="Folder of spec files.", show_default=False)] = Path("configs"),
-    output: Annotated[Path, typer.Option("-o", "--output", help="Gallery folder (figures + README.md).")] = Path("gallery"),
+    configs: Annotated[Path, typer.Argument(help="Folder of spec files.", metavar="CONFIGS", show_default=False)] = Path("configs"),
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="DIR", help="Gallery folder (figures + README.md).")] = Path("gallery"),
     allow_import: AllowOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -361,9 +392,9 @@ def gallery(
         typer.echo(f"{output / 'README.md'} ({len(entries)} configs)")
 
 
-@app.command("schema")
+@app.command("schema", cls=LrplotCommand, short_help="Print the JSON Schema of spec files.")
 def schema(
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write to a file instead of stdout.")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", metavar="FILE", help="Write to a file instead of stdout.")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Print the JSON Schema of spec files (for editor completion and validation)."""
@@ -386,13 +417,13 @@ LogOpt = Annotated[Optional[Path], typer.Option(
     "--log", metavar="LOG", help="A training log to draw over the plan, as points: TensorBoard events (a run folder "
                                  "or a file), trainer_state.json, metrics.csv, a W&B history CSV, a step,lr CSV.")]
 LogFormatOpt = Annotated[Optional[str], typer.Option(
-    "--log-format", help="Force the log's format: hf | lightning-csv | wandb-csv | csv | tensorboard.",
+    "--log-format", metavar="FORMAT", help="Force the log's format: hf | lightning-csv | wandb-csv | csv | tensorboard.",
     show_default=False)]
 LogKeyOpt = Annotated[Optional[str], typer.Option(
     "--log-key", metavar="TAG", help="The lr tag or column, when its name is not a usual one (lr, learning_rate, "
                                      "train/learning_rate, lr-AdamW, ...).", show_default=False)]
 AtOpt = Annotated[list[int], typer.Option(
-    "--at", metavar="K", help="Resume after update K (repeatable: --at 50 --at 120).", show_default=False)]
+    "--at", metavar="K", min=1, help="Resume after update K (repeatable: --at 50 --at 120).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of text.")]
 
 
@@ -411,10 +442,11 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, width=max(100, Console().width), highlight=False)
 
 
-@app.command("state")
+@app.command("state", cls=LrplotCommand, short_help="Show the scheduler's state and param groups after K updates.")
 def state(
     specs: SpecsArg,
-    at: Annotated[int, typer.Option("--at", metavar="K", help="State after K updates (before update K).")] = 0,
+    at: Annotated[int, typer.Option("--at", metavar="K", min=0, show_default=False,
+                                    help="State after K updates (before update K).")],
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
@@ -451,14 +483,14 @@ def state(
             console.print(Pretty(st["param_groups"], indent_guides=False))
 
 
-@app.command("resume")
+@app.command("resume", cls=LrplotCommand, short_help="Check that resuming after update K continues the same curve.")
 def resume(
     specs: SpecsArg,
     at: AtOpt,
     method: Annotated[Optional[list[str]], typer.Option(
-        "--method", help="full | scheduler-only | last_epoch (repeatable; default: all three).")] = None,
+        "--method", metavar="METHOD", help="full | scheduler-only | last_epoch (repeatable; default: all three).")] = None,
     output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", help="Draw the uninterrupted and the differing resumed curves (.png/.svg/.pdf).")] = None,
+        "-o", "--output", metavar="FILE", help="Draw the uninterrupted and the differing resumed curves (.png/.svg/.pdf).")] = None,
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,
@@ -514,7 +546,7 @@ def resume(
             raise typer.Exit(1)
 
 
-@app.command("check")
+@app.command("check", cls=LrplotCommand, short_help="Lint schedules: jumps, overshoot, rebound, no anneal, zero lr.")
 def check(
     specs: SpecsArg,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
@@ -573,22 +605,23 @@ def _json_error(json_: bool) -> Iterator[None]:
         raise
 
 
-@app.command("verify")
+@app.command("verify", cls=LrplotCommand, short_help="Did the run follow the plan? Logged lr against the schedule.")
 def verify(
     plan: Annotated[Path, typer.Argument(help="The plan: a spec or training config lrplot draws.", metavar="PLAN",
                                          show_default=False)],
     log: Annotated[Path, typer.Option("--log", metavar="LOG", help="The training log (see lrplot plot --log).",
                                       show_default=False)],
     json_: JsonOpt = False,
-    rtol: Annotated[float, typer.Option("--rtol", help="Relative tolerance (default: exact; float32 for logs "
-                                                      "that store float32).")] = 0.0,
+    rtol: Annotated[float, typer.Option("--rtol", metavar="R", help="Relative tolerance (default 0: exact, at "
+                                                                   "float32 for logs that store float32).")] = 0.0,
     log_format: LogFormatOpt = None,
     log_key: LogKeyOpt = None,
     schedule: Annotated[Optional[str], typer.Option(
         "--schedule", metavar="NAME", help="The plan's schedule the run followed (when the plan has several).",
         show_default=False)] = None,
     output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", help="Also draw the plan, the logged points and where they diverge (.png/.svg/.pdf).",
+        "-o", "--output", metavar="FIG", help="Also draw the plan, the logged points and where they diverge "
+                                              "(.png/.svg/.pdf).",
         show_default=False)] = None,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,

@@ -1,10 +1,19 @@
-"""What a spec declares about a schedule, from the spec alone (no torch): lengths, phases, events."""
+"""What a spec declares about a schedule, from the spec alone: one table of facts per scheduler type.
+
+Every fact lrplot knows about a scheduler type -- the length it defines by itself, whether torch
+raises past it, where it steps on purpose, the peak and floor it declares, the marks drawn on a
+figure -- is one entry of :data:`TABLE`, read by the engine (lengths, limits), the figures (events)
+and ``lrplot check`` (peaks, floors, declared jumps). Defaults the spec leaves out (``total_iters``
+of LinearLR is 5) are read from torch's own signatures, once, never written here.
+"""
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .curves import Event
 from .imports import is_import_path
@@ -57,41 +66,187 @@ def phases(sched: SchedulerNode, start: int = 0, end: int | None = None, handoff
         yield Phase(sched, start, end, handoff)
 
 
-def natural_length(sched: SchedulerNode) -> int | None:
-    """How many scheduler values the schedule defines by itself, or None if it goes on forever.
+@lru_cache(maxsize=None)
+def torch_default(type_name: str, name: str) -> Any:
+    """The default of argument ``name`` of torch scheduler ``type_name``, from its signature (None
+    when it has none, or the type is not torch's). Imports torch on first use."""
+    from .engine.build import builtin_schedulers
 
-    OneCycleLR: total_steps; CosineAnnealingLR: T_max (one half-period); PolynomialLR:
-    total_iters; LinearLR/ConstantLR: total_iters + 1 (so the value they settle at is shown);
-    SequentialLR: last milestone + its last scheduler's length; ChainedScheduler: the longest.
-    """
+    cls = builtin_schedulers().get(type_name)
+    try:
+        param = inspect.signature(cls).parameters.get(name) if cls else None
+    except (TypeError, ValueError):
+        param = None
+    return None if param is None or param.default is param.empty else param.default
+
+
+def option(sched: SchedulerNode, name: str) -> Any:
+    """The spec's value of ``name``, else torch's default for the scheduler's type."""
+    if name in sched.options:
+        return sched.options[name]
+    return torch_default(sched.type, name)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def per_group(value: Any, g: int) -> Any:
+    """A per-group argument (``max_lr: [0.1, 0.01]``) for group ``g``, or the single value."""
+    return value[g] if isinstance(value, (list, tuple)) and g < len(value) else value
+
+
+@dataclass(frozen=True)
+class TypeFacts:
+    """What one scheduler type declares. Lengths and steps count scheduler steps (not updates)."""
+
+    # scheduler values it defines by itself (None: it goes on)
+    length: Callable[[SchedulerNode], int | None] = lambda s: None
+    raises_past_length: bool = False  # torch raises when stepped past its length (OneCycleLR)
+    decays: bool = False              # it ends at a floor: a run longer than its length is suspicious
+    rises_after_length: bool = False  # CosineAnnealingLR is periodic past T_max
+    lambda_driven: bool = False       # its values come from lr_lambda
+    metric_driven: bool = False       # its steps follow a metric (ReduceLROnPlateau)
+    # the highest lr it declares for a group whose base lr is ``base``
+    peak: Callable[[SchedulerNode, float, int], float] = lambda s, base, g: base
+    # where it declares it ends, or None
+    floor: Callable[[SchedulerNode, float, int], float | None] = lambda s, base, g: None
+    # scheduler steps in [done, done + driven] where it changes the value on purpose
+    jumps: Callable[[SchedulerNode, int, int], Iterable[int]] = lambda s, done, driven: ()
+    # marks for a figure, in scheduler steps from the scheduler's start (``first``: it starts the run)
+    events: Callable[[SchedulerNode, bool], Iterable[Event]] = lambda s, first: ()
+
+
+def _total_iters_plus_one(s: SchedulerNode) -> int | None:
+    total = int_or_none(option(s, "total_iters"))
+    return total + 1 if total is not None else None  # the value it settles at is shown too
+
+
+def _one_cycle_length(s: SchedulerNode) -> int | None:
+    total = int_or_none(option(s, "total_steps"))
+    epochs, per = int_or_none(option(s, "epochs")), int_or_none(option(s, "steps_per_epoch"))
+    return total if total is not None else (epochs * per if epochs and per else None)
+
+
+def _one_cycle_floor(s: SchedulerNode, base: float, g: int) -> float | None:
+    values = [_number(per_group(option(s, "max_lr"), g)), _number(option(s, "div_factor")),
+              _number(option(s, "final_div_factor"))]
+    return values[0] / values[1] / values[2] if None not in values else None
+
+
+def _linear_floor(s: SchedulerNode, base: float, g: int) -> float | None:
+    start, end = _number(option(s, "start_factor")), _number(option(s, "end_factor"))
+    return base * end if start is not None and end is not None and end < start else None
+
+
+def _swa_floor(s: SchedulerNode, base: float, g: int) -> float | None:
+    swa = _number(per_group(option(s, "swa_lr"), g))
+    return swa if swa is not None and swa < base else None
+
+
+def _max_with(name: str) -> Callable[[SchedulerNode, float, int], float]:
+    def peak(s: SchedulerNode, base: float, g: int) -> float:
+        value = _number(per_group(option(s, name), g))
+        return max(base, value) if value is not None else base
+    return peak
+
+
+def _max_lr(s: SchedulerNode, base: float, g: int) -> float:
+    value = _number(per_group(option(s, "max_lr"), g))
+    return value if value is not None else base
+
+
+def _every(name: str) -> Callable[[SchedulerNode, int, int], Iterable[int]]:
+    def jumps(s: SchedulerNode, done: int, driven: int) -> Iterable[int]:
+        size = int_or_none(option(s, name))
+        return range(size, done + driven + 1, size) if size and size > 0 else ()
+    return jumps
+
+
+def _milestones(s: SchedulerNode) -> list[int]:
+    return [m for m in (option(s, "milestones") or []) if int_or_none(m) is not None]
+
+
+def _restarts(s: SchedulerNode, done: int, driven: int) -> Iterable[int]:
+    period, mult = int_or_none(option(s, "T_0")), int_or_none(option(s, "T_mult")) or 1
+    n = 0
+    while period and period > 0 and n + period < done + driven + 1:
+        n += period
+        yield n
+        period *= mult
+
+
+def _at_total_iters(s: SchedulerNode, done: int, driven: int) -> Iterable[int]:
+    total = int_or_none(option(s, "total_iters"))
+    return (total,) if total is not None else ()
+
+
+def _warmup_end(label: str) -> Callable[[SchedulerNode, bool], Iterable[Event]]:
+    def events(s: SchedulerNode, first: bool) -> Iterable[Event]:
+        total = int_or_none(option(s, "total_iters"))
+        return (Event(total, label, "phase"),) if first and total is not None else ()
+    return events
+
+
+TABLE: dict[str, TypeFacts] = {
+    "OneCycleLR": TypeFacts(length=_one_cycle_length, raises_past_length=True, decays=True,
+                            peak=_max_lr, floor=_one_cycle_floor),
+    "CyclicLR": TypeFacts(peak=_max_lr),
+    "CosineAnnealingLR": TypeFacts(length=lambda s: int_or_none(option(s, "T_max")), decays=True,
+                                   rises_after_length=True, peak=_max_with("eta_min"),
+                                   floor=lambda s, base, g: _number(option(s, "eta_min")) or 0.0),
+    "CosineAnnealingWarmRestarts": TypeFacts(peak=_max_with("eta_min"), jumps=_restarts),
+    "PolynomialLR": TypeFacts(length=lambda s: int_or_none(option(s, "total_iters")), decays=True,
+                              floor=lambda s, base, g: 0.0),
+    "LinearLR": TypeFacts(length=_total_iters_plus_one, floor=_linear_floor, events=_warmup_end("warmup end")),
+    "ConstantLR": TypeFacts(length=_total_iters_plus_one, jumps=_at_total_iters,
+                            events=_warmup_end("ConstantLR ends")),
+    "StepLR": TypeFacts(jumps=_every("step_size")),
+    "MultiStepLR": TypeFacts(jumps=lambda s, done, driven: _milestones(s),
+                             events=lambda s, first: [Event(m, f"milestone {m}") for m in _milestones(s)]),
+    "SWALR": TypeFacts(peak=_max_with("swa_lr"), floor=_swa_floor),
+    "LambdaLR": TypeFacts(lambda_driven=True),
+    "MultiplicativeLR": TypeFacts(lambda_driven=True),
+    "ReduceLROnPlateau": TypeFacts(metric_driven=True),
+}
+_UNKNOWN = TypeFacts()
+
+
+def _imported_length(s: SchedulerNode) -> int | None:
+    """transformers' factories: num_training_steps; pytorch-accelerated: epochs x updates per epoch."""
+    o = s.options
+    length = int_or_none(o.get("num_training_steps"))
+    epochs = int_or_none(o.get("total_num_epochs", o.get("num_epochs")))
+    per = int_or_none(o.get("num_update_steps_per_epoch"))
+    return length if length is not None else (epochs * per if epochs and per else None)
+
+
+_IMPORTED = TypeFacts(length=_imported_length)
+
+
+def facts_of(sched: SchedulerNode | str) -> TypeFacts:
+    """The facts of a scheduler type (a node or its type name); an unknown type declares nothing."""
+    name = sched if isinstance(sched, str) else sched.type
+    return _IMPORTED if is_import_path(name) else TABLE.get(name, _UNKNOWN)
+
+
+def natural_length(sched: SchedulerNode) -> int | None:
+    """How many scheduler values the schedule defines by itself, or None if it goes on forever:
+    the table's length for a leaf; SequentialLR: last milestone + its last scheduler's length;
+    ChainedScheduler: the longest. A ``last_epoch`` already counts as steps done."""
     o = sched.options
-    kind = sched.type
-    length: int | None = None
-    if kind == "OneCycleLR":
-        length = int_or_none(o.get("total_steps"))
-        if length is None and int_or_none(o.get("epochs")) and int_or_none(o.get("steps_per_epoch")):
-            length = o["epochs"] * o["steps_per_epoch"]
-    elif kind == "CosineAnnealingLR":
-        length = int_or_none(o.get("T_max"))
-    elif kind == "PolynomialLR":
-        length = int_or_none(o.get("total_iters", 5))
-    elif kind in ("LinearLR", "ConstantLR"):
-        total = int_or_none(o.get("total_iters", 5))
-        length = total + 1 if total is not None else None
-    elif kind == "SequentialLR" and sched.schedulers:
+    length: int | None
+    if sched.type == "SequentialLR" and sched.schedulers:
         milestones = o.get("milestones")
         last = natural_length(sched.schedulers[-1])
+        length = None
         if isinstance(milestones, list) and milestones and int_or_none(milestones[-1]) is not None and last:
             length = milestones[-1] + last
-    elif kind == "ChainedScheduler" and sched.schedulers:
+    elif sched.type == "ChainedScheduler" and sched.schedulers:
         lengths = [n for n in (natural_length(c) for c in sched.schedulers) if n]
         length = max(lengths) if lengths else None
-    elif is_import_path(kind):
-        # transformers' factories: num_training_steps; pytorch-accelerated: epochs x updates per epoch
-        length = int_or_none(o.get("num_training_steps"))
-        epochs, per = int_or_none(o.get("total_num_epochs", o.get("num_epochs"))), int_or_none(o.get("num_update_steps_per_epoch"))
-        if length is None and epochs and per:
-            length = epochs * per
+    else:
+        length = facts_of(sched).length(sched)
     if length is None or length <= 0:
         return None
     return max(length - resumed_steps(sched), 1)
@@ -99,9 +254,7 @@ def natural_length(sched: SchedulerNode) -> int | None:
 
 def hard_limit(sched: SchedulerNode) -> int | None:
     """How many scheduler values torch can produce before it raises (OneCycleLR's total_steps)."""
-    if sched.type == "OneCycleLR":
-        return natural_length(sched)
-    return None
+    return natural_length(sched) if facts_of(sched).raises_past_length else None
 
 
 def resolve_steps(schedule: ResolvedSchedule) -> int:
@@ -151,21 +304,13 @@ def schedule_events(schedule: ResolvedSchedule, steps: int) -> tuple[Event, ...]
 # --- events (from the spec, for annotations) --------------------------------------------------
 
 def spec_events(sched: SchedulerNode) -> list[Event]:
-    """Steps the spec declares worth marking, in scheduler steps: SequentialLR hand-offs, the end
-    of a warmup (or of any LinearLR/ConstantLR that starts the run), MultiStepLR milestones."""
+    """Steps the spec declares worth marking, in scheduler steps: SequentialLR hand-offs and what
+    each scheduler type marks (the end of a warmup that starts the run, MultiStepLR milestones)."""
     events: list[Event] = []
     for phase in phases(sched):
-        child, o = phase.spec, phase.spec.options
         if phase.handoff:
-            events.append(Event(phase.start, f"→ {child.type}", "phase"))
-        if child.type == "MultiStepLR" and isinstance(o.get("milestones"), list):
-            events.extend(Event(phase.start + m, f"milestone {m}") for m in o["milestones"]
-                          if int_or_none(m) is not None)
-        elif child.type in ("LinearLR", "ConstantLR") and phase.start == 0:
-            total = int_or_none(o.get("total_iters", 5))
-            if total is not None:
-                events.append(Event(total, "warmup end" if child.type == "LinearLR" else f"{child.type} ends",
-                                    "phase"))
+            events.append(Event(phase.start, f"→ {phase.spec.type}", "phase"))
+        events.extend(Event(phase.start + e.step, e.label, e.kind)
+                      for e in facts_of(phase.spec).events(phase.spec, phase.start == 0))
     seen: set[tuple[int, str]] = set()  # dedupe, keep order
     return [e for e in events if (e.step, e.label) not in seen and not seen.add((e.step, e.label))]
-

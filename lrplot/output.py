@@ -66,6 +66,9 @@ def default_output(paths: list[Path], suffix: str = ".png") -> Path:
 
 def check_target(path: Path, suffixes: tuple[str, ...], what: str, protected: tuple[Path, ...] = ()) -> None:
     """Refuse an output path lrplot cannot or must not write, before any work is done."""
+    if path.is_dir() or str(path).endswith(("/", os.sep)):
+        raise UsageError(f"{path}: is a folder, not a {what} file",
+                         hint=f"name a file in it, e.g. {path / ('name' + suffixes[0])}")
     if path.suffix.lower() not in suffixes:
         raise UsageError(f"{path}: unknown {what} format '{path.suffix or '(none)'}'",
                          hint=f"use one of {', '.join(suffixes)}")

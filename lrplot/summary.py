@@ -8,7 +8,8 @@ import numpy as np
 
 from .curves import Curves
 
-JUMP_THRESHOLD = 0.2
+JUMP_THRESHOLD = 0.2  # a jump: one update moves the value by more than this fraction of its peak
+# (the one definition: figure marks, the summary table and check's 'jump' rule all use it)
 
 
 @dataclass(frozen=True)

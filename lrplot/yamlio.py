@@ -228,6 +228,26 @@ class _Builder:
         return out
 
 
+_YAML_HINTS = (
+    ("'\\t'", "YAML indents with spaces, never tabs: replace the tab with spaces"),
+    ("mapping values are not allowed", "this line is indented deeper than the key above it (or a value holds "
+                                       "': ': quote it); line keys of one mapping up at the same column"),
+    ("expected <block end>", "this line is indented less than the block it belongs to: line it up with the "
+                             "keys above it"),
+    ("could not find expected ':'", "a key needs ': ' after it (key: value)"),
+    ("found duplicate anchor", "give each '&anchor' its own name"),
+    ("found undefined alias", "define '&name' before using '*name'"),
+)
+
+
+def _yaml_hint(problem: str) -> str | None:
+    """How to fix the PyYAML syntax errors people actually make."""
+    for needle, hint in _YAML_HINTS:
+        if needle in problem:
+            return hint
+    return None
+
+
 def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document. Returns the data (None for an empty document) and its source map."""
     srcmap = SourceMap(path)
@@ -240,7 +260,7 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(f"not valid YAML: {problem}",
+        raise SpecError(f"not valid YAML: {problem}", hint=_yaml_hint(problem),
                         location=_loc(path, mark) if mark else Location(path)) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"not valid YAML: {exc}", location=Location(path)) from None

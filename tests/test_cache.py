@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from lrplot import cache
-from lrplot.cache import simulate_cached, spec_key
+from lrplot.cache import spec_key
 from lrplot.curves import Curves
 from lrplot.engine import simulate
 from lrplot.spec import load_spec, parse_spec
@@ -67,19 +67,19 @@ def no_simulation(monkeypatch):
 
 
 def test_hit_returns_identical_curves_without_simulating(spec_file, monkeypatch):
-    first = simulate_cached(load_spec(spec_file))
+    first = simulate(load_spec(spec_file), cache=True)
     assert same(first, simulate(load_spec(spec_file)))
     assert len(entries()) == 1
     no_simulation(monkeypatch)
-    second = simulate_cached(load_spec(spec_file))
+    second = simulate(load_spec(spec_file), cache=True)
     assert same(second, first)
 
 
 def test_title_is_presentation_only(spec_file, monkeypatch):
-    simulate_cached(load_spec(spec_file))
+    simulate(load_spec(spec_file), cache=True)
     spec_file.write_text(SPEC.replace("Warmup then cosine", "Another title"))
     no_simulation(monkeypatch)
-    assert simulate_cached(load_spec(spec_file)).title == "Another title"
+    assert simulate(load_spec(spec_file), cache=True).title == "Another title"
 
 
 def test_key_changes_with_the_spec_and_overrides(spec_file):
@@ -103,6 +103,7 @@ def test_key_changes_with_versions(spec_file, monkeypatch):
     assert spec_key(load_spec(spec_file)) != base
 
 
+@pytest.mark.slow
 def test_torch_version_is_read_without_importing_torch():
     code = ("import sys; from lrplot import cache; "
             "print(cache.torch_version(), cache._dist_version('torch'), 'torch' in sys.modules)")
@@ -126,11 +127,11 @@ def test_metric_csv_content_is_part_of_the_key(write_spec):
     csv = write_spec("step,loss\n" + "".join(f"{i},{1 / (1 + i)}\n" for i in range(30)), "loss.csv")
     path = write_spec("steps: 30\nmetric: {csv: loss.csv}\nscheduler: {type: ReduceLROnPlateau, patience: 1}\n",
                       "plateau.yaml")
-    first = simulate_cached(load_spec(path))
+    first = simulate(load_spec(path), cache=True)
     key = spec_key(load_spec(path))
     csv.write_text("step,loss\n" + "".join(f"{i},1.0\n" for i in range(30)))  # a plateau from the start
     assert spec_key(load_spec(path)) != key
-    second = simulate_cached(load_spec(path))
+    second = simulate(load_spec(path), cache=True)
     assert same(second, simulate(load_spec(path)))
     assert not np.array_equal(first.schedules[0].values[(0, "lr")], second.schedules[0].values[(0, "lr")])
 
@@ -151,7 +152,7 @@ def _only_entry() -> Path:
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "format", "key echo", "wrong shape"])
 def test_damaged_or_foreign_entries_are_ignored_and_replaced(spec_file, damage):
     truth = simulate(load_spec(spec_file))
-    simulate_cached(load_spec(spec_file))
+    simulate(load_spec(spec_file), cache=True)
     path = _only_entry()
     data = path.read_bytes()
     if damage == "garbage":
@@ -173,7 +174,7 @@ def test_damaged_or_foreign_entries_are_ignored_and_replaced(spec_file, damage):
         arrays["header"] = np.array(json.dumps(header))
         with open(path, "wb") as fh:
             np.savez(fh, **arrays)
-    got = simulate_cached(load_spec(spec_file))
+    got = simulate(load_spec(spec_file), cache=True)
     assert same(got, truth)
     assert cache.load(spec_key(load_spec(spec_file))) is not None  # rewritten as a sound entry
 
@@ -205,7 +206,7 @@ def test_unwritable_cache_does_not_fail_the_run(spec_file, monkeypatch, tmp_path
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv(cache.ENV_DIR, str(blocker / "cache"))  # a folder under a file: cannot exist
-    assert same(simulate_cached(load_spec(spec_file)), simulate(load_spec(spec_file)))
+    assert same(simulate(load_spec(spec_file), cache=True), simulate(load_spec(spec_file)))
 
 
 def test_cache_folder_follows_xdg(monkeypatch, tmp_path):
@@ -214,9 +215,10 @@ def test_cache_folder_follows_xdg(monkeypatch, tmp_path):
     assert cache.cache_dir() == tmp_path / "lrplot"
 
 
+@pytest.mark.slow
 def test_a_hit_does_not_import_torch(spec_file, tmp_path):
     # the process is the subject: a second run whose curves are cached must not pay for torch
-    simulate_cached(load_spec(spec_file))
+    simulate(load_spec(spec_file), cache=True)
     code = ("import sys; from lrplot.cli import app; "
             f"code = app([{str(spec_file)!r}, '-o', {str(tmp_path / 'x.png')!r}, '-q'], standalone_mode=False); "
             "print(code, 'torch' in sys.modules)")

@@ -165,6 +165,7 @@ def _run(*args, **kw):
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=120, **kw)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flag", ["--help", "--version"])
 def test_help_and_version_do_not_import_torch_or_matplotlib(flag):
     code = ("import sys, runpy; sys.argv = ['lrplot', %r]\n"
@@ -176,6 +177,7 @@ def test_help_and_version_do_not_import_torch_or_matplotlib(flag):
     assert out.stdout.strip().splitlines()[-1] == "HEAVY []"
 
 
+@pytest.mark.slow
 def test_python_dash_m(tmp_path):
     out = _run("-m", "lrplot", str(COSINE), "-o", str(tmp_path / "m.svg"), "-q")
     assert out.returncode == 0, out.stderr
@@ -184,6 +186,7 @@ def test_python_dash_m(tmp_path):
     assert bad.returncode == 1 and bad.stderr == f"{tmp_path / 'none.yaml'}: no such file\n"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("lrplot") is None, reason="lrplot is not installed as a script")
 def test_installed_script(tmp_path):
     out = subprocess.run(["lrplot", "--version"], capture_output=True, text=True, timeout=60)

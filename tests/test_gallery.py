@@ -23,6 +23,7 @@ def config_imports():
     return sorted({a for p in CONFIGS.glob("*.yaml") for a in import_needs(load_spec(p))[0]})
 
 
+@pytest.mark.slow
 def test_regenerating_the_gallery_changes_nothing(tmp_path):
     stamp = re.search(r"matplotlib (\S+?)\.\s*$", (GALLERY / "README.md").read_text(), re.M)
     if stamp is None or stamp.group(1) != version("matplotlib"):

@@ -338,6 +338,7 @@ def test_transformers_length_from_num_training_steps(write_spec):
     assert simulate(load_spec(path), allow_import=["transformers"]).schedules[0].steps == 50
 
 
+@pytest.mark.slow
 def test_other_libraries_are_imported_only_when_a_spec_names_them():
     code = textwrap.dedent(f"""
         import sys

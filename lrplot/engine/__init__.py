@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from .. import cache as _cache
 from ..curves import Curves, ScheduleTrace
 from ..imports import allowed_imports, check_all_allowed
 from ..spec import Spec
@@ -20,17 +21,38 @@ from .run import Run, run_schedule, start_run
 __all__ = ["Run", "combine", "run_schedule", "simulate", "simulate_spec", "start_run"]
 
 
-def simulate(specs: Spec | Iterable[Spec], allow_import: Iterable[str] | None = None) -> Curves:
-    """Simulate every schedule of one or several specs. Schedule names that collide across
-    files are labelled ``file stem / name``.
+def simulate(specs: Spec | Iterable[Spec], *, allow_import: Iterable[str] | None = None, cache: bool = False,
+             progress: Progress | None = None) -> Curves:
+    """Simulate every schedule of one or several specs: the one entry point of the CLI, the
+    library and the gallery. Schedule names that collide across files are labelled
+    ``file stem / name``.
 
-    ``allow_import``: the packages (or local files, by module name) that import-path scheduler
-    types may import, added to those of ``$LRPLOT_ALLOW_IMPORT``. Every schedule is checked
-    before any is run."""
+    ``allow_import``: the packages (or local files) that import-path scheduler types may import,
+    added to those of ``$LRPLOT_ALLOW_IMPORT``; every schedule is checked before any is run.
+    ``cache``: read each spec's curves from the disk cache (:mod:`lrplot.cache`) when an entry for
+    exactly this spec, its input files and these versions exists, and store them otherwise (the
+    CLI turns it on; ``--no-cache`` turns it off). ``progress(schedule name, updates done,
+    total)`` is told how far long runs are."""
     spec_list = [specs] if isinstance(specs, Spec) else list(specs)
     allow = allowed_imports(allow_import)
-    check_all_allowed(spec_list, allow)
-    return combine(spec_list, [simulate_spec(spec, allow=allow) for spec in spec_list])
+    check_all_allowed(spec_list, allow)  # before anything runs or is read from the cache
+    per_spec = []
+    for spec in spec_list:
+        key = _cache_key(spec) if cache else None
+        traces = _cache.load(key) if key is not None else None
+        if traces is None:
+            traces = simulate_spec(spec, progress, allow)
+            if key is not None:
+                _cache.store(key, traces)
+        per_spec.append(traces)
+    return combine(spec_list, per_spec)
+
+
+def _cache_key(spec: Spec) -> dict | None:
+    try:
+        return _cache.spec_key(spec)
+    except (TypeError, ValueError):  # a value the key cannot hold: simulate, do not cache
+        return None
 
 
 def simulate_spec(spec: Spec, progress: Progress | None = None,

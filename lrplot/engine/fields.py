@@ -21,6 +21,8 @@ def resolve_fields(schedule: ResolvedSchedule, group: dict) -> list[tuple[str, s
     out: list[tuple[str, str, int | None]] = []
     numeric = sorted(k for k, v in group.items() if k != "params" and (
         _is_number(v) or (isinstance(v, (tuple, list)) and v and all(_is_number(x) for x in v))))
+    if "momentum" not in numeric and isinstance(group.get("betas"), (tuple, list)):
+        numeric = sorted(numeric + ["momentum"])  # the documented alias of betas[0]
     for i, name in enumerate(schedule.fields):
         m = _INDEXED.match(name)
         if m:

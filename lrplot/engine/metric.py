@@ -15,6 +15,9 @@ from ..text import did_you_mean
 
 def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
     path = spec.base_dir / metric.csv
+    if not path.exists():
+        raise spec.error(f"the metric CSV '{metric.csv}' does not exist (looked for {path.absolute()})", where + ("csv",),
+                         hint="a metric CSV path is relative to the spec file's folder")
     text = read_text(path)
     rows = list(csv.reader(text.splitlines()))
     if len(rows) < 2:

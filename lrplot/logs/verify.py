@@ -441,11 +441,11 @@ def overlay(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, **kwar
 def load_plan(path: Any, *, overrides: Iterable[str] = (), allow: frozenset[str] = frozenset(),
               inputs: Any = None, kind: str | None = None, use_cache: bool = True) -> tuple[Curves, list[ResolvedSchedule]]:
     """PLAN: anything lrplot draws (an lrplot spec or a training config), simulated."""
-    from ..cache import simulate_cached
+    from ..engine import simulate
     from ..sources import BudgetInputs, load_input
 
     source = load_input(path, kind=kind, overrides=overrides, inputs=inputs or BudgetInputs(), allow=allow)
-    curves = simulate_cached([source.spec], use_cache=use_cache, allow_import=allow)
+    curves = simulate([source.spec], allow_import=allow, cache=use_cache)
     return curves, source.spec.schedule_list()
 
 

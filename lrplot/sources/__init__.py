@@ -103,22 +103,29 @@ def needs(doc: Document, what: str, flag: str, path: KeyPath = ()) -> SpecError:
     return SpecError(f"needs {what}", hint=f"add {flag}", location=where)
 
 
-def load_document(path: Path, overrides: Iterable[str] = ()) -> Document:
-    """Read ``path`` and, when it is YAML or JSON, parse it with positions and apply overrides."""
-    from ..spec import apply_override, read_text
+def load_document(path: Path) -> Document:
+    """Read ``path`` and, when it is YAML or JSON, parse it with positions."""
+    from ..spec import read_text
     from ..yamlio import SourceMap, load_yaml
 
     if path.is_dir():
         raise SpecError("is a directory, not a spec file", location=Location(str(path)))
     text = read_text(path)
-    overrides = tuple(overrides)
     if path.suffix == ".py":
-        return Document(path, text, None, SourceMap(str(path)), overrides)
+        return Document(path, text, None, SourceMap(str(path)))
     data, source = load_yaml(text, str(path))
-    if isinstance(data, dict):
-        for item in overrides:
-            apply_override(data, source, item)
-    return Document(path, text, data, source, overrides)
+    return Document(path, text, data, source)
+
+
+def apply_overrides(doc: Document, overrides: Iterable[str], kind: str) -> None:
+    """Apply ``--set`` overrides to the document's own keys (checked against the spec's keys for
+    an lrplot spec; a training config's keys are its framework's)."""
+    from ..spec import apply_override
+
+    doc.overrides = tuple(overrides)
+    if isinstance(doc.data, dict):
+        for item in doc.overrides:
+            apply_override(doc.data, doc.source, item, spec_keys=kind == "lrplot")
 
 
 def detect(doc: Document) -> str:
@@ -148,8 +155,9 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
     if kind is not None and kind not in READERS:
         hint = did_you_mean(kind, READERS)
         raise UsageError(f"--from {kind}: unknown kind of input", hint=hint or f"use one of {', '.join(READERS)}")
-    doc = load_document(Path(path), overrides)
+    doc = load_document(Path(path))
     kind = kind or detect(doc)
+    apply_overrides(doc, overrides, kind)
     return _reader(kind).read(doc, inputs, allow)
 
 

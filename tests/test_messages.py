@@ -1,0 +1,79 @@
+"""The messages a new user meets describe the problem they actually have (issue: 'messages that
+describe the wrong problem'), and --help reads like a well-made CLI at 80 columns."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+SCHEDULES = "steps: 50\nschedules:\n  - name: a\n    scheduler: {type: CosineAnnealingLR, T_max: 50}\n"
+SEQUENTIAL = ("steps: 50\nscheduler:\n  type: SequentialLR\n  milestones: [5]\n  schedulers:\n"
+              "    - {type: LinearLR, total_iters: 5}\n    - {type: CosineAnnealingLR, T_max: 45}\n")
+
+
+@pytest.mark.parametrize("text,args,expected", [
+    (SCHEDULES, ["--set", "scheduler.T_max=5"],
+     "--set scheduler.T_max: this spec lists 'schedules:', so it has no top-level 'scheduler'; set one "
+     "schedule's: --set schedules[0].scheduler.T_max=... (schedules: a)"),
+    (SEQUENTIAL, ["--set", "schedulers[1].T_max=5"],
+     "--set schedulers[1].T_max: unknown key 'schedulers'; did you mean 'scheduler.schedulers[1].T_max'?"),
+    (SEQUENTIAL, ["--set", "schedules[0].name=x"],
+     "--set schedules[0].name: this spec has one 'scheduler:', not a 'schedules:' list; set it with "
+     "--set scheduler.KEY=VALUE"),
+    (SEQUENTIAL, ["-o", "out/"], "lrplot: out: is a folder, not a figure file; name a file in it, e.g. out/name.png"),
+    ("steps: 10\noptimizer: {type: Adam}\nfields: [momentun]\nscheduler: {type: OneCycleLR, max_lr: 1, total_steps: 10}\n",
+     [], "s.yaml:3:10: the param groups have no field 'momentun'; did you mean 'momentum'?"),
+    ("steps: 10\nscheduler:\n\ttype: StepLR\n", [],
+     "s.yaml:3:1: not valid YAML: found character '\\t' that cannot start any token; YAML indents with spaces, "
+     "never tabs: replace the tab with spaces"),
+    ("steps: 10\nscheduler:\n  type: StepLR\n   step_size: 2\n", [],
+     "s.yaml:4:13: not valid YAML: mapping values are not allowed here; this line is indented deeper than the "
+     "key above it (or a value holds ': ': quote it); line keys of one mapping up at the same column"),
+    ("steps: 10\nscheduler:\n  type: StepLR\n step_size: 2\n", [],
+     "s.yaml:4:2: not valid YAML: expected <block end>, but found '<block mapping start>'; this line is "
+     "indented less than the block it belongs to: line it up with the keys above it"),
+])
+def test_message_names_the_real_problem(cli, tmp_path, text, args, expected):
+    (tmp_path / "s.yaml").write_text(text)
+    (tmp_path / "out").mkdir()
+    result = cli("s.yaml", *args, "-q")
+    assert result.exit_code in (1, 2)
+    assert result.stderr == expected + "\n"
+
+
+def test_resume_and_state_refuse_bad_at_before_any_work(cli, tmp_path):
+    (tmp_path / "s.yaml").write_text(SEQUENTIAL)
+    result = cli("resume", "s.yaml", "--at", "-1")
+    assert result.exit_code == 2 and "'--at'" in result.stderr and len(result.stderr.splitlines()) == 1
+    result = cli("state", "s.yaml")
+    assert result.exit_code == 2 and "Missing option '--at'" in result.stderr
+
+
+def run(*args: str, columns: int = 80) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": str(columns), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "lrplot", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT)
+
+
+@pytest.mark.slow
+def test_no_arguments_prints_help_alone():
+    result = run()
+    assert result.returncode == 2 and result.stderr == ""
+    assert result.stdout.startswith("Usage: lrplot [OPTIONS] COMMAND [ARGS]...")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["", "plot", "check", "resume", "state", "gallery", "schema"])
+def test_help_reads_well_at_80_columns(command):
+    result = run(*([command] if command else []), "--help")
+    assert result.returncode == 0
+    text = result.stdout
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert not re.search(r"<(bool|str|int|path|list\[Path\]|int range|float)>", text)  # no Python type names
+    assert "{SPEC}" not in text and "..." not in text.replace("SPEC...", "").replace("[ARGS]...", "")
