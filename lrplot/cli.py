@@ -421,7 +421,7 @@ LogFormatOpt = Annotated[Optional[str], typer.Option(
     show_default=False)]
 LogKeyOpt = Annotated[Optional[str], typer.Option(
     "--log-key", metavar="TAG", help="The lr tag or column, when its name is not a usual one (lr, learning_rate, "
-                                     "train/learning_rate, lr-AdamW, ...).", show_default=False)]
+                                     "train/learning_rate, lr-AdamW and the like).", show_default=False)]
 AtOpt = Annotated[list[int], typer.Option(
     "--at", metavar="K", min=1, help="Resume after update K (repeatable: --at 50 --at 120).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of text.")]
