@@ -49,7 +49,7 @@ def test_needs_names_the_number_and_the_flag(tmp_path):
     assert err.format() == f"{tmp_path / 'c.yaml'}: needs the training-set size; add --dataset-size N"
 
 
-@pytest.mark.parametrize("command", [("plot",), ("check",), ("state",), ("resume", "--at", "3")])
+@pytest.mark.parametrize("command", [("plot",), ("check",), ("state", "--at", "3"), ("resume", "--at", "3")])
 def test_print_spec_prints_a_loadable_spec_and_draws_nothing(cli, tmp_path, command):
     result = cli(*command, CONFIGS / "two_groups.yaml", "--print-spec", "--set", "steps=50")
     assert result.exit_code == 0, result.stderr
