@@ -1,6 +1,6 @@
 """A pytorch-accelerated scheduler for any param-group field: configs/accelerated_weight_decay.yaml
 ramps weight decay with it (as DINO does). Draw it with
-    lrplot configs/accelerated_weight_decay.yaml --allow-import accelerated_schedules
+    lrplot configs/accelerated_weight_decay.yaml --allow-import configs/accelerated_schedules.py
 """
 
 import math

@@ -1,5 +1,5 @@
 """Your own scheduler, in a file next to the spec: configs/custom_scheduler.yaml draws it with
-    lrplot configs/custom_scheduler.yaml --allow-import my_schedules
+    lrplot configs/custom_scheduler.yaml --allow-import configs/my_schedules.py
 """
 
 from torch.optim.lr_scheduler import LRScheduler

@@ -21,6 +21,7 @@ import numpy as np
 from . import summary
 from .curves import ScheduleTrace
 from .facts import Phase, facts_of, natural_length, phases, resumed_steps
+from .imports import AllowImport, allowed_imports
 from .spec import ResolvedSchedule, SchedulerNode
 from .summary import steps_text
 
@@ -275,7 +276,8 @@ def _plateau_self(ctx: Context) -> Iterator[Finding]:
 
 # --- running the rules ---------------------------------------------------------------------------
 
-def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), allow: frozenset[str] = frozenset()) -> list[Finding]:
+def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), *,
+                   allow_import: AllowImport = None) -> list[Finding]:
     """Simulate ``schedule`` and run every rule not in ``ignore``."""
     from .facts import hard_limit
     from .engine import run_schedule
@@ -293,7 +295,7 @@ def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), allow
             return [Finding("short-schedule", "error", schedule.name, None, None, None, (float(used), float(limit)),
                             f"'{schedule.name}': steps {schedule.steps} needs {used} {sched.type} steps but "
                             f"total_steps is {limit}; torch raises at step {limit + 1}", loc)]
-    curves = run_schedule(schedule, allow)
+    curves = run_schedule(schedule, allow_import=allowed_imports(allow_import))
     ctx = Context(schedule, curves)
     findings: list[Finding] = []
     for r in RULES.values():

@@ -14,7 +14,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
@@ -22,6 +22,9 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 from . import __version__
 from .errors import LrplotError, UsageError, first_line
 from .sources import READERS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .imports import Allowance
 
 DEFAULT_COMMAND = "plot"
 INTERNAL_ERROR = 70
@@ -169,9 +172,10 @@ SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY.PATH=VALUE", help="Override a spec value, e.g. --set scheduler.T_max=50 (repeatable).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also LRPLOT_DEBUG=1).")]
 AllowOpt = Annotated[Optional[list[str]], typer.Option(
-    "--allow-import", metavar="PACKAGE",
-    help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package "
-         "or local module (repeatable; also LRPLOT_ALLOW_IMPORT=a,b).")]
+    "--allow-import", metavar="PACKAGE|FILE.py",
+    help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package, "
+         "or this local file by its path (repeatable; also LRPLOT_ALLOW_IMPORT=a,b). The scheduler modules "
+         "of torch, timm, transformers and pytorch-accelerated need no flag.")]
 
 
 FromOpt = Annotated[Optional[str], typer.Option(
@@ -208,9 +212,16 @@ class Inputs:
         from .sources import BudgetInputs, load_input
 
         budget = BudgetInputs(self.dataset_size, self.devices, self.batch_size)
-        allow = _allowed(self.allow_import)
-        return [load_input(p, kind=self.kind, overrides=self.overrides or (), inputs=budget, allow=allow)
+        allowance = _allowed(self.allow_import)
+        return [load_input(p, kind=self.kind, overrides=self.overrides or (), inputs=budget, allow_import=allowance)
                 for p in self.paths]
+
+    def print_budget(self, sources: list[Any]) -> None:
+        """The training configs' budget arithmetic and notes, on stderr."""
+        from .sources import budget_lines
+
+        for line in budget_lines(sources, self.paths):
+            typer.echo(line, err=True)
 
     def print_spec(self, sources: list[Any]) -> None:
         from .sources import spec_text
@@ -218,7 +229,7 @@ class Inputs:
         typer.echo(spec_text(sources, self.paths), nl=False)
 
 
-def _allowed(names: list[str] | None) -> frozenset[str]:
+def _allowed(names: list[str] | None) -> Allowance:
     from .imports import allowed_imports
 
     return allowed_imports(names)
@@ -320,12 +331,12 @@ def plot(
         from .progress import terminal_progress
 
         with terminal_progress() as progress:
-            curves = simulate(loaded, allow_import=allow_import, cache=not no_cache, progress=progress)
+            curves = simulate(loaded, allow_import=_allowed(allow_import), cache=not no_cache, progress=progress)
         if logged is not None:
             from .logs.verify import overlay
 
             curves = overlay(curves, [s for spec in loaded for s in spec.schedule_list()], logged,
-                             allow=_allowed(allow_import))
+                             allow_import=_allowed(allow_import))
         for series, first, count in curves.nonfinite():
             typer.echo(f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN "
                        f"or infinite at {count} step(s), first at step {first}; drawn where finite", err=True)
@@ -345,10 +356,7 @@ def plot(
         if data is not None:
             typer.echo(str(data), err=figures[0].path is None)
         if not quiet:
-            from .sources import budget_lines
-
-            for line in budget_lines(sources, specs):
-                typer.echo(line, err=True)
+            inputs.print_budget(sources)
             print_summary(curves)
 
 
@@ -433,6 +441,7 @@ def _schedules(inputs: Inputs, print_spec: bool) -> list[Any] | None:
     if print_spec:
         inputs.print_spec(sources)
         return None
+    inputs.print_budget(sources)
     return [s for source in sources for s in source.spec.schedule_list()]
 
 
@@ -467,7 +476,8 @@ def state(
                                print_spec)
         if schedules is None:
             return
-        states = [state_at(s, at, _allowed(allow_import)) for s in schedules]
+        allowance = _allowed(allow_import)
+        states = [state_at(s, at, allow_import=allowance) for s in schedules]
         if json_:
             typer.echo(json.dumps(states if len(states) > 1 else states[0], indent=1))
             return
@@ -520,7 +530,8 @@ def resume(
                                print_spec)
         if schedules is None:
             return
-        reports = [check_resume(s, at, methods, _allowed(allow_import)) for s in schedules]
+        allowance = _allowed(allow_import)
+        reports = [check_resume(s, at, methods, allow_import=allowance) for s in schedules]
         if output is not None:
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
@@ -576,8 +587,8 @@ def check(
                                print_spec)
         if schedules is None:
             return
-        allow = _allowed(allow_import)
-        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow)]
+        allowance = _allowed(allow_import)
+        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow_import=allowance)]
         errors = sum(f.level == "error" for f in findings)
         warnings_ = len(findings) - errors
         if json_:
@@ -644,7 +655,7 @@ def verify(
 
             check_target(output, FIGURE_SUFFIXES, "figure", protected=(plan, log))
         report = verify_files(plan, log, log_format=log_format, log_key=log_key, rtol=rtol, schedule=schedule,
-                              overrides=set_ or (), allow=_allowed(allow_import), kind=from_,
+                              overrides=set_ or (), allow_import=_allowed(allow_import), kind=from_,
                               inputs=BudgetInputs(dataset_size, devices, batch_size))
         if output is not None:
             from .figure import RenderOptions, render_to_file

@@ -31,6 +31,7 @@ import numpy as np
 
 from .curves import Curves, Event, ScheduleTrace
 from .errors import LrplotError, UsageError, first_line
+from .imports import Allowance, AllowImport, allowed_imports
 from .spec import ResolvedSchedule, SchedulerNode
 
 METHODS = ("full", "scheduler-only", "last_epoch")
@@ -123,7 +124,7 @@ def _resumed_offset(node: SchedulerNode) -> int:
 
 
 def _rebuild(schedule: ResolvedSchedule, method: str, at: int, saved_opt: dict, saved_scheds: list[dict],
-             allow: frozenset[str] = frozenset(), steps: int | None = None) -> tuple[Any, list[Any]]:
+             *, allow_import: Allowance, steps: int | None = None) -> tuple[Any, list[Any]]:
     """(optimizer, schedulers) resumed after update ``at``, as a user would."""
     from .engine.build import build_scheduler, resolve_class
     from .engine.optimizer import build_optimizer
@@ -143,9 +144,11 @@ def _rebuild(schedule: ResolvedSchedule, method: str, at: int, saved_opt: dict, 
                 raise LrplotError(f"{node.type} takes no last_epoch, so it cannot be rebuilt this way")
             calls = at // schedule.period(node)
             rebuilt = node.model_copy(update={"last_epoch": _resumed_offset(node) + calls})
-            schedulers.append(build_scheduler(spec, rebuilt, optimizer, allow, fill))
+            schedulers.append(build_scheduler(spec, rebuilt, optimizer, allow_import=allow_import,
+                                              placeholders=fill))
         return optimizer, schedulers
-    schedulers = [build_scheduler(spec, node, optimizer, allow, fill) for node in schedule.schedulers]
+    schedulers = [build_scheduler(spec, node, optimizer, allow_import=allow_import, placeholders=fill)
+                  for node in schedule.schedulers]
     if method == "full":
         optimizer.load_state_dict(copy.deepcopy(saved_opt))
     for scheduler, saved in zip(schedulers, saved_scheds):
@@ -201,11 +204,12 @@ def resume_methods(names: Iterable[str] | None) -> list[str]:
 
 
 def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterable[str] = METHODS,
-                 allow: frozenset[str] = frozenset()) -> ResumeReport:
+                 *, allow_import: AllowImport = None) -> ResumeReport:
     """Resume ``schedule`` after each update in ``at`` with each method and compare."""
     from .engine import Run, start_run
 
-    reference_run = start_run(schedule, allow)
+    allowance = allowed_imports(allow_import)
+    reference_run = start_run(schedule, allow_import=allowance)
     steps = reference_run.steps
     reference = reference_run.curves(reference_run.advance(0, steps))
     points = list(dict.fromkeys(at))
@@ -215,13 +219,14 @@ def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterabl
                              hint=f"resume after an update between 1 and {steps - 1}")
     results = []
     for k in points:
-        run = start_run(schedule, allow)
+        run = start_run(schedule, allow_import=allowance)
         run.advance(0, k)
         saved_opt = copy.deepcopy(run.optimizer.state_dict())
         saved_scheds = [copy.deepcopy(s.state_dict()) for s in run.schedulers]
         for method in methods:
             try:
-                optimizer, schedulers = _rebuild(schedule, method, k, saved_opt, saved_scheds, allow, run.steps)
+                optimizer, schedulers = _rebuild(schedule, method, k, saved_opt, saved_scheds,
+                                                 allow_import=allowance, steps=run.steps)
                 resumed = Run(schedule, optimizer, schedulers, steps, start=k)
                 values = resumed.values(resumed.advance(k, steps))
             except Exception as exc:  # noqa: BLE001 - any failure of the resumed run is the finding

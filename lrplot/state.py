@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from .errors import UsageError
+from .imports import AllowImport, allowed_imports
 from .spec import ResolvedSchedule
 
 _MAX_ITEMS = 1000
@@ -38,12 +39,12 @@ def plain(value: Any, depth: int = 0) -> Any:
     return f"<{type(value).__qualname__}>"
 
 
-def state_at(schedule: ResolvedSchedule, at: int, allow: frozenset[str] = frozenset()) -> dict[str, Any]:
+def state_at(schedule: ResolvedSchedule, at: int, *, allow_import: AllowImport = None) -> dict[str, Any]:
     """The scheduler's state_dict and the param groups (without ``params``) after ``at`` updates,
     i.e. what a checkpoint written just before update ``at`` would hold."""
     from .engine import start_run
 
-    run = start_run(schedule, allow)
+    run = start_run(schedule, allow_import=allowed_imports(allow_import))
     if not 0 <= at < run.steps:
         raise UsageError(f"--at {at}: schedule '{schedule.name}' has {run.steps} updates",
                          hint=f"use a value between 0 and {run.steps - 1}")

@@ -1,5 +1,6 @@
 """Every example config simulates and renders. Configs that name other libraries' schedulers are
-run with the --allow-import names they need, and skip (saying why) where that library is absent;
+run with the --allow-import values they need (the local modules' paths; the libraries' scheduler
+modules are trusted), and skip (saying why) where that library is absent;
 the timm config is also run against tests/timm_double.py, since timm cannot be installed in CI."""
 
 import importlib.util
@@ -7,7 +8,7 @@ import shutil
 
 import pytest
 
-from lrplot.imports import is_import_path, parse_target
+from lrplot.imports import Allowance, is_import_path, parse_target
 from lrplot.figure import RenderOptions, render_to_file
 from lrplot.engine import simulate
 from lrplot.spec import load_spec
@@ -20,19 +21,21 @@ LOCAL_NEEDS = {"accelerated_schedules": "pytorch_accelerated", "my_schedules": "
 
 
 def import_needs(spec):
-    """(--allow-import names, libraries that must be installed) of a spec."""
+    """(--allow-import values, libraries that must be installed) of a spec."""
     allow, needs = set(), set()
 
     def walk(sched):
         if is_import_path(sched.type):
             target = parse_target(spec, sched)
-            allow.add(target.allow_name)
-            needs.add(LOCAL_NEEDS[target.allow_name] if target.file else target.allow_name)
+            if not Allowance().permits(target):  # not trusted by default
+                allow.add(str(target.file.resolve()) if target.file else target.allow_name)
+            needs.add(LOCAL_NEEDS[target.file.stem] if target.file else target.allow_name)
         for child in sched.schedulers or []:
             walk(child)
 
     for schedule in spec.schedule_list():
-        walk(schedule.scheduler)
+        for node in schedule.schedulers:
+            walk(node)
     return sorted(allow), sorted(needs)
 
 
@@ -55,7 +58,7 @@ def test_there_is_a_config_per_scheduler():
 
 
 def test_there_is_a_config_per_library():
-    names = {import_needs(load_spec(p))[1][0] for p in CONFIG_FILES if import_needs(load_spec(p))[0]}
+    names = {import_needs(load_spec(p))[1][0] for p in CONFIG_FILES if import_needs(load_spec(p))[1]}
     assert names == {"pytorch_accelerated", "transformers", "timm", "torch"}
 
 
@@ -76,11 +79,12 @@ def test_timm_config_runs_against_the_timm_double(tmp_path):
     shutil.copy(CONFIGS / "timm_cosine.yaml", tmp_path / "timm_cosine.yaml")
     shutil.copy(ROOT / "tests" / "timm_double.py", tmp_path / "timm_double.py")
     spec = load_spec(tmp_path / "timm_cosine.yaml", ["scheduler.type=timm_double.py:CosineLRScheduler"])
-    sc = simulate(spec, allow_import=["timm_double"]).schedules[0]
+    allow = [str(tmp_path / "timm_double.py")]
+    sc = simulate(spec, allow_import=allow).schedules[0]
     lr = sc.values[(0, "lr")]
     assert sc.steps == 2000
     # per epoch (t_in_epochs): constant within each epoch of 100 updates
     assert all(len(set(lr[e * 100:(e + 1) * 100])) == 1 for e in range(20))
     assert lr[0] == 1e-4 and lr[200] == 0.1             # warmup of 2 epochs, then the first cycle's peak
     assert lr[1000] == 0.05 and lr[1999] == 1e-5         # second cycle at half height; lr_min after 2 cycles
-    render_to_file(simulate(spec, allow_import=["timm_double"]), tmp_path / "t.png", RenderOptions())
+    render_to_file(simulate(spec, allow_import=allow), tmp_path / "t.png", RenderOptions())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import os
 import signal
+import subprocess
 from contextlib import contextmanager
 
 import yaml
@@ -24,6 +25,7 @@ from .conftest import CONFIGS
 LONG = os.environ.get("LRPLOT_FUZZ") == "long"
 SPEC_EXAMPLES = 4000 if LONG else 150
 CLI_EXAMPLES = 1000 if LONG else 30
+IMPORT_EXAMPLES = 1000 if LONG else 40
 SEEDS = {p.stem: p.read_text() for p in sorted(CONFIGS.glob("*.yaml")) if "csv" not in p.read_text()}
 
 values = st.one_of(
@@ -133,3 +135,59 @@ def test_mutated_command_lines_fail_cleanly_or_work(cli, command, args, stem):
                                  and not lines and result.stdout):
         # a failure explains itself in one line (check and resume also exit 1 with a report)
         assert len(lines) == 1, (command, args, result.stderr)
+
+
+# --- import paths: walking out of an allowance, built-ins, non-schedulers, local stems ----------------
+
+IMPORT_STARTS = [  # (start of the type, --allow-import values)
+    ("pytorch_accelerated:trainer.", ["pytorch_accelerated"]),
+    ("pytorch_accelerated.utils:", ["pytorch_accelerated"]),
+    ("pytorch_accelerated.schedulers:CosineLrScheduler.", []),
+    ("transformers:utils.import_utils.", ["transformers"]),
+    ("transformers.optimization:", []),
+    ("transformers.optimization:torch.", []),
+    ("transformers:", []),
+    ("torch:", []),
+    ("torch:optim.", []),
+    ("torch.optim.lr_scheduler:", ["torch"]),
+    ("torch.optim.swa_utils:", []),
+    ("{dir}/transformers.py:", ["transformers"]),  # a local file whose stem is an allowed name
+    ("{dir}/pytorch_accelerated.py:", ["pytorch_accelerated", "pytorch_accelerated.schedulers"]),
+    ("{dir}/torch.py:", ["torch"]),
+    ("{dir}/evil.py:", ["evil"]),
+]
+IMPORT_MIDDLES = ["", "os.", "subprocess.", "math.", "warnings.", "torch.", "sys.", "__builtins__.", "functools.",
+                  "logging.", "trainer.", "utils."]
+IMPORT_ENDS = ["system", "popen", "run", "Popen", "exec", "eval", "getattr", "open", "Trainer", "Adafactor",
+               "StreamingAverage", "partial", "load", "save", "update_bn", "__import__", "__class__", "step",
+               "inf", "EPOCH_DEPRECATION_WARNING", "LambdaLR.step", "get_scheduler.__globals__", "logger", "warn"]
+IMPORT_ARGS = ["command: 'touch {marker}'", "args: [touch, '{marker}']", "cmd: 'touch {marker}'",
+               "f: '{marker}'", "obj: 1", "source: 'open(\"{marker}\", \"w\")'", "name: x", "lr: 0.1"]
+LOCAL_STEM = 'open({marker!r}, "w").write("imported")\nimport os, subprocess\n'
+
+
+@settings(max_examples=IMPORT_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(IMPORT_STARTS), st.sampled_from(IMPORT_MIDDLES), st.sampled_from(IMPORT_ENDS),
+       st.lists(st.sampled_from(IMPORT_ARGS), max_size=2, unique=True))
+def test_hostile_import_paths_are_refused_and_nothing_runs(cli, tmp_path, monkeypatch, start, middle, end, args):
+    """Every such type exits 1 with one located line, and nothing runs: no command (os.system and
+    subprocess are replaced by a tripwire), no import of a local file named like an allowed package."""
+    ran = []
+    for module, name in ((os, "system"), (os, "popen"), (subprocess, "run"), (subprocess, "Popen")):
+        monkeypatch.setattr(module, name, lambda *a, **k: ran.append(a))
+    marker = tmp_path / "MARKER"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    for stem in ("transformers", "pytorch_accelerated", "torch", "evil"):
+        (elsewhere / f"{stem}.py").write_text(LOCAL_STEM.format(marker=str(marker)))
+    prefix, allow = start
+    type_ = prefix.format(dir=elsewhere) + middle + end
+    lines = "".join(f"\n  {a.format(marker=marker)}" for a in args)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"steps: 5\nscheduler:\n  type: '{type_}'{lines}\n")
+    with time_limit(60):
+        result = cli(spec, "-q", *[x for a in allow for x in ("--allow-import", a)])
+    assert result.exit_code == 1, (type_, allow, result.exit_code, result.stderr)
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"{spec}:3:9: "), (type_, result.stderr)
+    assert not ran and not marker.exists(), (type_, allow, result.stderr)
+    assert not (tmp_path / "spec.png").exists()

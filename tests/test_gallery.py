@@ -8,7 +8,7 @@ from importlib.metadata import version
 import pytest
 
 from lrplot.errors import OutputError
-from lrplot.gallery import MARKER, build_gallery
+from lrplot.gallery import MARKER, build_gallery, gallery_configs
 
 from .conftest import CONFIGS, ROOT
 
@@ -16,11 +16,13 @@ GALLERY = ROOT / "gallery"
 
 
 def config_imports():
-    """The --allow-import names the configs need (the gallery is made with all of them)."""
-    from lrplot.spec import load_spec
+    """The --allow-import values the configs need (the gallery is made with all of them): the paths
+    of the two local example modules; the libraries' scheduler modules are trusted."""
+    from lrplot.sources import load_input
     from tests.test_configs import import_needs
 
-    return sorted({a for p in CONFIGS.glob("*.yaml") for a in import_needs(load_spec(p))[0]})
+    return sorted({a for p, inputs in gallery_configs(CONFIGS)
+                   for a in import_needs(load_input(p, inputs=inputs).spec)[0]})
 
 
 @pytest.mark.slow
@@ -36,7 +38,7 @@ def test_regenerating_the_gallery_changes_nothing(tmp_path):
         pytest.skip(f"the gallery was made without {', '.join(unrendered)}, which this machine has")
     out = tmp_path / "gallery"
     entries = build_gallery(CONFIGS, out, allow_import=config_imports())
-    assert len(entries) == len(list(CONFIGS.glob("*.yaml")))
+    assert len(entries) == len(gallery_configs(CONFIGS)) > len(list(CONFIGS.glob("*.yaml")))
     fresh = sorted(p.name for p in out.iterdir())
     committed = sorted(p.name for p in GALLERY.iterdir())
     assert fresh == committed, "regenerate with: lrplot gallery configs/ -o gallery/"
@@ -53,11 +55,12 @@ def test_index_lists_every_config_under_its_title():
     assert MARKER in text
     assert "## Cosine annealing\n\n[`cosine.yaml`](../configs/cosine.yaml) · [SVG](cosine.svg)\n\n" \
            "![Cosine annealing](cosine.png)" in text
-    for config in CONFIGS.glob("*.yaml"):
-        assert f"(../configs/{config.name})" in text
-    from lrplot.gallery import regenerate_command
-
-    assert regenerate_command(config_imports()) in text
+    for config, _ in gallery_configs(CONFIGS):
+        assert f"(../configs/{config.relative_to(CONFIGS).as_posix()})" in text
+    assert "![hf_sft](frameworks-hf_sft.png)" in text
+    assert config_imports() == [str(CONFIGS / "accelerated_schedules.py"), str(CONFIGS / "my_schedules.py")]
+    assert ("\n    lrplot gallery configs/ -o gallery/ --allow-import configs/accelerated_schedules.py "
+            "--allow-import configs/my_schedules.py\n") in text
 
 
 def test_refuses_a_folder_that_is_not_a_gallery(tmp_path):

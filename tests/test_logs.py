@@ -49,7 +49,7 @@ def check_alignment(log: Path, used: list[list[float]], fmt: str | None = None, 
 
 
 def verdicts(plan: Path, log: Path, **kw):
-    report = verify_files(plan, log, allow=ALLOW, **kw)
+    report = verify_files(plan, log, allow_import=ALLOW, **kw)
     assert report.verdicts
     return report
 

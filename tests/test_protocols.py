@@ -154,7 +154,7 @@ def test_accelerated_stateless_step_update_schedules_momentum(write_spec):
         fields: [lr, momentum]
         scheduler: {type: 'halving.py:HalveEvery', every: 7, param_group_field: momentum}
         """)
-    ours = values(path, ["halving"], ("lr", "momentum"))
+    ours = values(path, [str(path.parent / "halving.py")], ("lr", "momentum"))
     spec = importlib.util.spec_from_file_location("halving_ref", path.parent / "halving.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -175,7 +175,7 @@ def test_accelerated_stateless_step_update_schedules_momentum(write_spec):
 @needs_accelerated
 def test_accelerated_weight_decay_config_is_bit_identical():
     path = CONFIGS / "accelerated_weight_decay.yaml"
-    ours = values(path, ["accelerated_schedules"], ("lr", "weight_decay"))
+    ours = values(path, [str(CONFIGS / "accelerated_schedules.py")], ("lr", "weight_decay"))
     spec = importlib.util.spec_from_file_location("acc_ref", CONFIGS / "accelerated_schedules.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -232,12 +232,12 @@ TIMM_CASES = {
 }
 
 
-def timm_source(kind):
+def timm_source(kind, folder):
     if kind == "double":
-        return "timm_double.py:CosineLRScheduler", ["timm_double"], "timm_double"
+        return "timm_double.py:CosineLRScheduler", [str(folder / "timm_double.py")], "timm_double"
     if not timm_imports():
         pytest.skip("timm does not import here (it needs torchvision; none has a CPU build on this index)")
-    return "timm.scheduler:CosineLRScheduler", ["timm"], "timm.scheduler"
+    return "timm.scheduler:CosineLRScheduler", [], "timm.scheduler"  # trusted: no --allow-import
 
 
 def spec_args(args):
@@ -247,7 +247,7 @@ def spec_args(args):
 @pytest.mark.parametrize("kind", ["double", "timm"])
 @pytest.mark.parametrize("case", sorted(TIMM_CASES))
 def test_timm_cosine_is_bit_identical_to_timm_train_loop(write_spec, tmp_path, kind, case):
-    type_, allow, module = timm_source(kind)
+    type_, allow, module = timm_source(kind, tmp_path)
     shutil.copy(HERE / "timm_double.py", tmp_path / "timm_double.py")
     args = TIMM_CASES[case]
     steps, per = 263, 25  # 10.5 epochs
@@ -273,7 +273,7 @@ def test_timm_double_per_epoch_values_change_only_at_epoch_ends(write_spec, tmp_
         steps_per_epoch: 10
         scheduler: {type: 'timm_double.py:CosineLRScheduler', t_initial: 10, warmup_t: 2, warmup_lr_init: 0.01}
         """)
-    lr = values(path, ["timm_double"])["lr"][0]
+    lr = values(path, [str(tmp_path / "timm_double.py")])["lr"][0]
     assert set(np.flatnonzero(np.diff(lr)) + 1) <= {10, 20, 30, 40, 50, 60, 70, 80, 90}
     assert lr[0] == 0.01 and lr[10] == 0.01 + (0.1 - 0.01) / 2
     # timm's default warmup_prefix=False: the warmup eats the cosine's start, the base lr is never used
@@ -287,7 +287,7 @@ def test_timm_needs_steps_per_epoch(write_spec, tmp_path):
         scheduler: {type: 'timm_double.py:CosineLRScheduler', t_initial: 10}
         """)
     with pytest.raises(SpecError) as err:
-        simulate(load_spec(path), allow_import=["timm_double"])
+        simulate(load_spec(path), allow_import=[str(tmp_path / "timm_double.py")])
     assert str(err.value) == (
         f"{path}:2:12: timm_double.py:CosineLRScheduler is a timm scheduler, stepped at every epoch end, so "
         "the spec needs steps_per_epoch; add 'steps_per_epoch: N' (optimizer updates per epoch)")
@@ -354,7 +354,7 @@ def test_other_libraries_are_imported_only_when_a_spec_names_them():
 # --- your own scheduler ----------------------------------------------------------------------
 
 def test_custom_scheduler_config_is_bit_identical():
-    ours = values(CONFIGS / "custom_scheduler.yaml", ["my_schedules"])
+    ours = values(CONFIGS / "custom_scheduler.yaml", [str(CONFIGS / "my_schedules.py")])
     spec = importlib.util.spec_from_file_location("my_schedules_ref", CONFIGS / "my_schedules.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -380,9 +380,9 @@ def test_imported_scheduler_nested_in_sequential_lr(write_spec):
             - {type: 'my_schedules.py:WarmupPoly', warmup: 10, total: 30}
             - {type: ConstantLR, factor: 0.5, total_iters: 100}
         """)
-    with pytest.raises(ImportNotAllowedError, match=r":6:14: .*--allow-import my_schedules"):
+    with pytest.raises(ImportNotAllowedError, match=r":6:14: .*--allow-import \S*my_schedules.py"):
         simulate(load_spec(path))
-    lr = values(path, ["my_schedules"])["lr"][0]
+    lr = values(path, [str(path.parent / "my_schedules.py")])["lr"][0]
     assert lr[9] == 0.1 and lr[30] == 0.05
 
 
@@ -398,40 +398,70 @@ scheduler:
 
 
 def test_import_path_is_refused_without_allow_import(cli, write_spec, tmp_path):
-    path = write_spec(TRANSFORMERS_SPEC)
+    path = write_spec("steps: 20\nscheduler:\n  type: 'mylib.schedules:Cosine'\n")
     result = cli(path, "-q")
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        f"{path}:3:9: scheduler type 'transformers:get_linear_schedule_with_warmup' imports the Python package "
-        "'transformers', and a spec alone may not run code; to allow it, add --allow-import transformers "
-        "(or set LRPLOT_ALLOW_IMPORT=transformers)\n")
+        f"{path}:3:9: scheduler type 'mylib.schedules:Cosine' imports the Python package 'mylib', and a spec "
+        "alone may not run code; to allow it, add --allow-import mylib (or set LRPLOT_ALLOW_IMPORT=mylib)\n")
     assert not (tmp_path / "spec.png").exists()
 
 
+def test_only_the_scheduler_module_of_a_trusted_library_is_trusted(cli, write_spec):
+    path = write_spec("steps: 20\nscheduler:\n  type: 'transformers.trainer_pt_utils:LayerWiseDummyScheduler'\n")
+    result = cli(path, "-q")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{path}:3:9: scheduler type 'transformers.trainer_pt_utils:LayerWiseDummyScheduler' imports the Python "
+        "module 'transformers.trainer_pt_utils', and a spec alone may not run code (of transformers, lrplot "
+        "trusts only transformers.optimization); to allow it, add --allow-import transformers "
+        "(or set LRPLOT_ALLOW_IMPORT=transformers)\n")
+
+
 def test_local_file_is_refused_by_its_module_name(cli, write_spec):
+    shutil.copy(CONFIGS / "my_schedules.py", write_spec("", "x.yaml").parent / "my_schedules.py")
     path = write_spec("steps: 10\nscheduler: {type: 'my_schedules.py:WarmupPoly', warmup: 2, total: 10}\n")
-    result = cli(path, "-q", "--allow-import", "my_schedules.py")
+    result = cli(path, "-q", "--allow-import", "my_schedules")
     assert result.exit_code == 1
     assert result.stderr == (
         f"{path}:2:19: scheduler type 'my_schedules.py:WarmupPoly' imports the local file my_schedules.py, and a "
-        "spec alone may not run code; to allow it, add --allow-import my_schedules "
-        "(or set LRPLOT_ALLOW_IMPORT=my_schedules)\n")
+        "spec alone may not run code; to allow it, add --allow-import my_schedules.py "
+        "(or set LRPLOT_ALLOW_IMPORT=my_schedules.py) (--allow-import my_schedules would allow a package: a "
+        "local file is allowed by its path)\n")
 
 
 def test_allowing_one_package_does_not_allow_another(cli, write_spec):
-    path = write_spec(TRANSFORMERS_SPEC)
-    result = cli(path, "-q", "--allow-import", "pytorch_accelerated", "--allow-import", "transformer")
-    assert result.exit_code == 1 and "add --allow-import transformers" in result.stderr
+    path = write_spec("steps: 20\nscheduler:\n  type: 'mylib.schedules:Cosine'\n")
+    result = cli(path, "-q", "--allow-import", "pytorch_accelerated", "--allow-import", "mylibx",
+                 "--allow-import", "mylib_schedules")
+    assert result.exit_code == 1 and "add --allow-import mylib " in result.stderr
+
+
+def test_allow_import_flag_and_environment_variable(cli, write_spec, tmp_path, monkeypatch):
+    """A local file is allowed by its path: relative to the current folder, or absolute."""
+    sub = tmp_path / "specs"
+    sub.mkdir()
+    shutil.copy(CONFIGS / "my_schedules.py", sub / "my_schedules.py")
+    path = sub / "spec.yaml"
+    path.write_text("steps: 30\nscheduler: {type: 'my_schedules.py:WarmupPoly', warmup: 5, total: 30}\n")
+    result = cli(path, "-q", "--data", "none.csv")
+    assert result.exit_code == 1 and "add --allow-import specs/my_schedules.py " in result.stderr
+    result = cli(path, "-q", "--allow-import", "specs/my_schedules.py", "--data", "a.csv")
+    assert result.exit_code == 0, result.stderr
+    monkeypatch.setenv("LRPLOT_ALLOW_IMPORT", f"pytorch_accelerated, {sub / 'my_schedules.py'}")
+    result = cli(path, "-q", "--data", "b.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+    assert not (tmp_path / "none.csv").exists()
 
 
 @needs_transformers
-def test_allow_import_flag_and_environment_variable(cli, write_spec, tmp_path, monkeypatch):
+def test_trusted_scheduler_modules_need_no_flag(cli, write_spec, tmp_path):
     path = write_spec(TRANSFORMERS_SPEC)
-    result = cli(path, "-q", "--allow-import", "transformers", "--data", "a.csv")
+    result = cli(path, "-q", "--data", "a.csv")
     assert result.exit_code == 0, result.stderr
-    monkeypatch.setenv("LRPLOT_ALLOW_IMPORT", "pytorch_accelerated, transformers")
-    result = cli(path, "-q", "--data", "b.csv")
+    result = cli(path, "-q", "--allow-import", "transformers", "--data", "b.csv")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
 
@@ -454,10 +484,12 @@ def test_builtin_names_never_need_allow_import(cli, monkeypatch):
      "check the module path"),
     ("missing.py:X", "missing", ":2:19: no such Python file: missing.py (looked in {dir}); local files are "
                                 "relative to the spec file's folder"),
-    ("operator:truth", "operator", ":2:19: truth returned a bool, not a scheduler; name a scheduler class, or "
-                                   "a function returning one (an object with step() or step_update())"),
-    ("math:pi", "math", ":2:19: 'math:pi' is a float, not a class or function; name a scheduler class or a "
-                        "function that returns a scheduler"),
+    ("torch.optim.lr_scheduler:bisect_right", "torch",
+     ":2:19: scheduler type 'torch.optim.lr_scheduler:bisect_right' is a built-in function, not a scheduler class "
+     "or factory; name a scheduler class, or a function that returns a scheduler"),
+    ("torch.optim.lr_scheduler:inf", "torch", ":2:19: scheduler type 'torch.optim.lr_scheduler:inf' is a float, not "
+                                              "a scheduler class or factory; name a scheduler class, or a function "
+                                              "that returns a scheduler"),
     ("transformers:", "transformers", ":2:19: scheduler type 'transformers:' is not an import path; write "
                                       "'package.module:Name' or 'file.py:Name', e.g. "
                                       "\"transformers:get_cosine_schedule_with_warmup\" or "
@@ -475,16 +507,16 @@ def test_local_file_errors_point_into_the_file(cli, write_spec):
     write_spec("import math\nRATE = 1 / 0\n", "bad_run.py")
     write_spec("def factory(optimizer, scale):\n    return undefined_name * scale\n", "bad_call.py")
     spec = write_spec("steps: 10\nscheduler: {type: 'bad_syntax.py:X'}\n", "a.yaml")
-    result = cli(spec, "-q", "--allow-import", "bad_syntax")
+    result = cli(spec, "-q", "--allow-import", "bad_syntax.py")
     assert result.exit_code == 1
     assert result.stderr == (f"{spec.parent / 'bad_syntax.py'}:3:12: syntax error in bad_syntax.py: invalid syntax; "
                              f"fix the file (it is imported by {spec}:2:19)\n")
     spec = write_spec("steps: 10\nscheduler: {type: 'bad_run.py:X'}\n", "b.yaml")
-    result = cli(spec, "-q", "--allow-import", "bad_run")
+    result = cli(spec, "-q", "--allow-import", "bad_run.py")
     assert result.stderr == (f"{spec.parent / 'bad_run.py'}:2: importing bad_run.py failed: ZeroDivisionError: "
                              f"division by zero; fix the file (it is imported by {spec}:2:19)\n")
     spec = write_spec("steps: 10\nscheduler: {type: 'bad_call.py:factory', scale: 2}\n", "c.yaml")
-    result = cli(spec, "-q", "--allow-import", "bad_call")
+    result = cli(spec, "-q", "--allow-import", "bad_call.py")
     assert result.exit_code == 1
     assert result.stderr == (f"{spec}:2:12: factory rejected its arguments: NameError: name 'undefined_name' "
                              "is not defined\n")
@@ -493,7 +525,7 @@ def test_local_file_errors_point_into_the_file(cli, write_spec):
 def test_unknown_argument_of_an_imported_scheduler_gets_its_signature(cli, write_spec):
     shutil.copy(CONFIGS / "my_schedules.py", write_spec("", "x.yaml").parent / "my_schedules.py")
     path = write_spec("steps: 10\nscheduler: {type: 'my_schedules.py:WarmupPoly', warmup: 2, totl: 10}\n")
-    result = cli(path, "-q", "--allow-import", "my_schedules")
+    result = cli(path, "-q", "--allow-import", "my_schedules.py")
     assert result.exit_code == 1
     assert result.stderr == (f"{path}:2:60: WarmupPoly has no argument 'totl'; did you mean 'total'? valid: "
                              "WarmupPoly(warmup, total, power=1.0, end_lr=0.0, last_epoch=-1)\n")

@@ -94,7 +94,7 @@ def test_bar_only_for_long_schedules():
 def test_ctrl_c_stops_cleanly_without_output(cli, write_spec, tmp_path, monkeypatch):
     path = write_spec("steps: 10\nscheduler: {type: StepLR, step_size: 2}\n")
 
-    def interrupted(spec, progress=None, allow=frozenset()):
+    def interrupted(spec, progress=None, *, allow_import):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(sim, "simulate_spec", interrupted)

@@ -92,6 +92,11 @@ class Scheduler:
         return 2 * (torch.rand(1, generator=g).item() - 0.5) * self.noise_pct
 
 
+# lrplot recognises a scheduler by its base class (lrplot.engine.protocols.SCHEDULER_BASES), never by
+# its methods; this double stands in for timm's base class, so it carries that class's name.
+Scheduler.__module__ = "timm.scheduler.scheduler"
+
+
 class CosineLRScheduler(Scheduler):
     """Double of ``timm.scheduler.CosineLRScheduler``: cosine with warmup, restarts and k-decay."""
 

@@ -13,7 +13,7 @@ from typing import Iterable
 
 from .. import cache as _cache
 from ..curves import Curves, ScheduleTrace
-from ..imports import allowed_imports, check_all_allowed
+from ..imports import Allowance, AllowImport, allowed_imports, check_all_allowed
 from ..spec import Spec
 from .loop import Progress
 from .run import Run, run_schedule, start_run
@@ -21,27 +21,28 @@ from .run import Run, run_schedule, start_run
 __all__ = ["Run", "combine", "run_schedule", "simulate", "simulate_spec", "start_run"]
 
 
-def simulate(specs: Spec | Iterable[Spec], *, allow_import: Iterable[str] | None = None, cache: bool = False,
+def simulate(specs: Spec | Iterable[Spec], *, allow_import: AllowImport = None, cache: bool = False,
              progress: Progress | None = None) -> Curves:
     """Simulate every schedule of one or several specs: the one entry point of the CLI, the
     library and the gallery. Schedule names that collide across files are labelled
     ``file stem / name``.
 
-    ``allow_import``: the packages (or local files) that import-path scheduler types may import,
-    added to those of ``$LRPLOT_ALLOW_IMPORT``; every schedule is checked before any is run.
+    ``allow_import``: the packages (by name) and local files (by path) that import-path scheduler
+    types may import besides the trusted scheduler modules, added to those of
+    ``$LRPLOT_ALLOW_IMPORT`` (see :mod:`lrplot.imports`); every schedule is checked before any is run.
     ``cache``: read each spec's curves from the disk cache (:mod:`lrplot.cache`) when an entry for
     exactly this spec, its input files and these versions exists, and store them otherwise (the
     CLI turns it on; ``--no-cache`` turns it off). ``progress(schedule name, updates done,
     total)`` is told how far long runs are."""
     spec_list = [specs] if isinstance(specs, Spec) else list(specs)
-    allow = allowed_imports(allow_import)
-    check_all_allowed(spec_list, allow)  # before anything runs or is read from the cache
+    allowance = allowed_imports(allow_import)
+    check_all_allowed(spec_list, allow_import=allowance)  # before anything runs or is read from the cache
     per_spec = []
     for spec in spec_list:
         key = _cache_key(spec) if cache else None
         traces = _cache.load(key) if key is not None else None
         if traces is None:
-            traces = simulate_spec(spec, progress, allow)
+            traces = simulate_spec(spec, progress, allow_import=allowance)
             if key is not None:
                 _cache.store(key, traces)
         per_spec.append(traces)
@@ -55,10 +56,10 @@ def _cache_key(spec: Spec) -> dict | None:
         return None
 
 
-def simulate_spec(spec: Spec, progress: Progress | None = None,
-                  allow: frozenset[str] = frozenset()) -> list[ScheduleTrace]:
+def simulate_spec(spec: Spec, progress: Progress | None = None, *,
+                  allow_import: Allowance = Allowance()) -> list[ScheduleTrace]:
     """The curves of every schedule of one spec, in spec order."""
-    return [run_schedule(schedule, allow, progress) for schedule in spec.schedule_list()]
+    return [run_schedule(schedule, progress, allow_import=allow_import) for schedule in spec.schedule_list()]
 
 
 def combine(spec_list: list[Spec], per_spec: list[list[ScheduleTrace]]) -> Curves:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ..errors import SpecError, first_line
 from ..expr import compile_expression
-from ..imports import is_import_path, resolve_import
+from ..imports import Allowance, factory_result, is_import_path, resolve_import
 from ..spec import SchedulerNode, Spec
 from ..text import did_you_mean
 
@@ -101,13 +101,13 @@ def resolve_class(spec: Spec, sched: SchedulerNode) -> type:
                      hint=hint or f"known: {', '.join(sorted(builtins))}")
 
 
-def build_scheduler(spec: Spec, sched: SchedulerNode, optimizer: Any, allow: frozenset[str] = frozenset(),
+def build_scheduler(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_import: Allowance = Allowance(),
                     placeholders: dict[str, int] | None = None) -> Any:
     """Construct the scheduler for ``sched`` on ``optimizer`` (nested ones first). Import-path
-    types are imported only if ``allow`` names them; ``placeholders`` fill pytorch-accelerated's
+    types are imported only if ``allow_import`` covers them; ``placeholders`` fill pytorch-accelerated's
     TrainerPlaceholderValues (NUM_EPOCHS, NUM_UPDATE_STEPS_PER_EPOCH, ...)."""
     if is_import_path(sched.type):
-        return build_imported(spec, sched, optimizer, allow, placeholders)
+        return build_imported(spec, sched, optimizer, allow_import=allow_import, placeholders=placeholders)
     cls = resolve_class(spec, sched)
     path = sched.path
     kwargs = dict(sched.options)
@@ -115,7 +115,8 @@ def build_scheduler(spec: Spec, sched: SchedulerNode, optimizer: Any, allow: fro
         if not sched.schedulers:
             raise spec.error(f"{sched.type} needs a 'schedulers' list", path,
                              hint="e.g. schedulers: [{type: LinearLR, ...}, {type: CosineAnnealingLR, ...}]")
-        kwargs["schedulers"] = [build_scheduler(spec, child, optimizer, allow, placeholders)
+        kwargs["schedulers"] = [build_scheduler(spec, child, optimizer, allow_import=allow_import,
+                                                placeholders=placeholders)
                                 for child in sched.schedulers]
     elif sched.schedulers is not None:
         raise spec.error(f"{sched.type} takes no nested 'schedulers'", path + ("schedulers",), key=True,
@@ -196,13 +197,14 @@ def _fill_placeholders(spec: Spec, sched: SchedulerNode, factory: Any,
     return functools.partial(factory, **filled)
 
 
-def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, allow: frozenset[str],
+def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_import: Allowance,
                    placeholders: dict[str, int] | None) -> Any:
     """Build a scheduler named by an import path: a class or function called with the optimizer,
-    or a factory whose result (a ``functools.partial``, as ``create_scheduler_fn`` returns) is."""
+    or a factory whose result (a ``functools.partial``, as ``create_scheduler_fn`` returns) is.
+    :mod:`lrplot.imports` checks what is called, and what a factory returns, before it is called."""
     from .protocols import is_scheduler
 
-    fn = resolve_import(spec, sched, allow)
+    fn = resolve_import(spec, sched, allow_import=allow_import)
     path = sched.path
     if sched.schedulers is not None:
         raise spec.error(f"{sched.type} takes no nested 'schedulers'", path + ("schedulers",), key=True,
@@ -212,9 +214,10 @@ def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, allow: froz
     opt_param = _optimizer_parameter(fn, kwargs)
     check_arguments(spec, fn, name, kwargs, path, implied=(opt_param,) if opt_param else ())
 
-    def call(f: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    def call(callee: Callable[..., Any], /, *args: Any, **kw: Any) -> Any:
+        # positional-only, so a keyword argument of any name (the spec's 'callee', 'f', 'self') reaches callee
         try:
-            return f(*args, **kw)
+            return callee(*args, **kw)
         except SpecError:
             raise
         except KeyError as exc:
@@ -233,10 +236,10 @@ def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, allow: froz
         obj = call(fn, optimizer, **kwargs)
     else:
         obj = call(fn, **kwargs)
-    if not is_scheduler(obj) and callable(obj):
-        obj = call(_fill_placeholders(spec, sched, obj, placeholders), optimizer)
+    where = spec.locate(path + ("type",))
     if not is_scheduler(obj):
-        raise spec.error(f"{name} returned a {type(obj).__name__}, not a scheduler", path + ("type",),
-                         hint="name a scheduler class, or a function returning one (an object with "
-                              "step() or step_update())")
+        factory = factory_result(obj, name, allow_import=allow_import, location=where)
+        obj = call(_fill_placeholders(spec, sched, factory, placeholders), optimizer)
+    if not is_scheduler(obj):
+        factory_result(obj, name, allow_import=allow_import, location=where)  # raises: not a scheduler
     return obj

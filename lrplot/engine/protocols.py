@@ -13,14 +13,14 @@ timm                      ``step_update(n)``                          ``step(e)`
 ========================  ==========================================  ===============================
 
 * torch: ``torch.optim.lr_scheduler.LRScheduler`` subclasses, which includes every transformers
-  schedule factory (they return ``LambdaLR``), and any other object with a ``step()`` method.
+  schedule factory (they return ``LambdaLR``), and MMEngine's ``_ParamScheduler`` subclasses.
 * torch-plateau: ``ReduceLROnPlateau`` and its subclasses (fed the spec's ``metric``).
 * accelerated: subclasses of pytorch-accelerated's ``StatefulSchedulerBase`` (e.g.
   ``CosineLrScheduler``). Its counter starts at -1, so the first ``step()`` computes update 0's value
   again: the first value appears twice. lrplot shows that, because the Trainer does it.
-* accelerated-stateless: other subclasses of pytorch-accelerated's ``SchedulerBase`` (and any object
-  with ``step_update`` but no ``t_in_epochs``), driven as its docstring loop does.
-* timm: objects with ``step_update`` and ``t_in_epochs`` (``timm.scheduler.Scheduler``), driven as
+* accelerated-stateless: other subclasses of pytorch-accelerated's ``SchedulerBase``, driven as its
+  docstring loop does.
+* timm: subclasses of ``timm.scheduler.Scheduler`` (they have ``step_update`` and ``t_in_epochs``), driven as
   timm's ``train.py`` does: ``step_update(num_updates)`` after every update, counting updates across
   epochs, then ``step(epoch + 1)`` at the end of each epoch. ``t_in_epochs`` decides which of the
   two calls changes the value; both are always made. Needs ``steps_per_epoch``.
@@ -46,9 +46,29 @@ def _bases(obj: Any) -> set[tuple[str, str]]:
     return {(c.__module__.split(".")[0], c.__name__) for c in type(obj).__mro__}
 
 
+# The base classes of the scheduler families lrplot drives, as (defining module, qualified name), so
+# that recognising one imports no library. A scheduler is an instance of a subclass of one of them.
+SCHEDULER_BASES = frozenset({
+    ("torch.optim.lr_scheduler", "LRScheduler"),
+    ("torch.optim.lr_scheduler", "ReduceLROnPlateau"),
+    ("pytorch_accelerated.schedulers.scheduler_base", "SchedulerBase"),
+    ("pytorch_accelerated.schedulers.scheduler_base", "StatefulSchedulerBase"),
+    ("timm.scheduler.scheduler", "Scheduler"),
+    ("mmengine.optim.scheduler.param_scheduler", "_ParamScheduler"),
+})
+
+
+def is_scheduler_class(cls: Any) -> bool:
+    """``cls`` is a class of a scheduler family lrplot knows (see :data:`SCHEDULER_BASES`)."""
+    mro = getattr(cls, "__mro__", None) if isinstance(cls, type) else None
+    return bool(mro) and any((getattr(c, "__module__", None), getattr(c, "__qualname__", None))
+                             in SCHEDULER_BASES for c in mro)
+
+
 def is_scheduler(obj: Any) -> bool:
-    """Something lrplot knows how to step (as opposed to a factory that still needs the optimizer)."""
-    return callable(getattr(obj, "step", None)) or callable(getattr(obj, "step_update", None))
+    """A built scheduler lrplot knows how to step (as opposed to a factory that still needs the
+    optimizer): an instance of a scheduler class."""
+    return is_scheduler_class(type(obj))
 
 
 def protocol_of(obj: Any) -> str | None:

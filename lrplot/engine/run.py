@@ -11,6 +11,7 @@ import numpy as np
 from ..curves import ScheduleTrace
 from ..facts import resolve_steps, schedule_events
 from ..spec import ResolvedSchedule, SchedulerNode
+from ..imports import Allowance
 from .build import build_scheduler
 from .fields import resolve_fields
 from .loop import Progress, library_loop, run_loop, step_order_satisfied
@@ -162,11 +163,11 @@ def _fed(step: Callable[[Any], Any], feed: Callable[[], Any]) -> Any:
     return step(feed())
 
 
-def start_run(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset(),
+def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance(),
               base_lrs: dict[int, float] | None = None) -> Run:
-    """A fresh optimizer and scheduler for ``schedule``, ready to record update 0 (``allow``: the
-    names import-path schedulers may import; ``base_lrs``: another lr for some groups, set before
-    the scheduler is built, as a config with another learning rate would)."""
+    """A fresh optimizer and schedulers for ``schedule``, ready to record update 0 (``allow_import``:
+    what import-path schedulers may import, see :mod:`lrplot.imports`; ``base_lrs``: another lr for
+    some groups, set before the schedulers are built, as a config with another learning rate would)."""
     steps = resolve_steps(schedule)
     check_memory(schedule, steps)
     optimizer = build_optimizer(schedule)
@@ -176,13 +177,14 @@ def start_run(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset(),
         if "initial_lr" in group:
             group["initial_lr"] = lr
     placeholders = _placeholders(schedule, steps)
-    schedulers = [build_scheduler(schedule.spec, node, optimizer, allow, placeholders) for node in schedule.schedulers]
+    schedulers = [build_scheduler(schedule.spec, node, optimizer, allow_import=allow_import, placeholders=placeholders)
+                  for node in schedule.schedulers]
     return Run(schedule, optimizer, schedulers, steps)
 
 
-def run_schedule(schedule: ResolvedSchedule, allow: frozenset[str] = frozenset(),
-                 progress: Progress | None = None) -> ScheduleTrace:
+def run_schedule(schedule: ResolvedSchedule, progress: Progress | None = None, *,
+                 allow_import: Allowance = Allowance()) -> ScheduleTrace:
     """Simulate one schedule (``progress`` is told how far the loop is, every CHUNK updates)."""
-    run = start_run(schedule, allow)
+    run = start_run(schedule, allow_import=allow_import)
     return run.curves(run.advance(0, run.steps, progress))
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..curves import Curves, ScheduleTrace
 from ..errors import UsageError
+from ..imports import AllowImport, Allowance, allowed_imports
 from ..spec import ResolvedSchedule
 from . import LogInfo, log_info
 
@@ -71,7 +72,7 @@ def _rehorizon(node: Any, delta: int, steps: int) -> Any:
 class Plan:
     """The plan's values of one schedule, re-simulated on demand: longer, or with another base lr."""
 
-    def __init__(self, schedule: ResolvedSchedule, trace: ScheduleTrace, allow: frozenset[str]):
+    def __init__(self, schedule: ResolvedSchedule, trace: ScheduleTrace, allow: Allowance):
         self.schedule = schedule
         self.trace = trace
         self.allow = allow
@@ -98,7 +99,7 @@ class Plan:
                 from ..engine.run import start_run
 
                 try:
-                    run = start_run(self.schedule, self.allow, base_lrs)
+                    run = start_run(self.schedule, allow_import=self.allow, base_lrs=base_lrs)
                     run.steps = n
                     self._longer[key] = run.values(run.advance(0, n))
                 except Exception:  # the real scheduler refuses to go on: the hypothesis cannot hold
@@ -122,7 +123,7 @@ class Plan:
             if not self.schedule.prefix and spec.steps is not None:
                 spec = spec.model_copy(update={"steps": horizon})
             try:
-                run = start_run(replace(self.schedule, spec=spec, schedulers=nodes), self.allow)
+                run = start_run(replace(self.schedule, spec=spec, schedulers=nodes), allow_import=self.allow)
                 run.steps = horizon
                 self._longer[key] = run.values(run.advance(0, horizon))
             except Exception:  # not a schedule torch accepts: the hypothesis cannot hold
@@ -394,12 +395,13 @@ def _pick(plan: Curves, name: str | None, trace: ScheduleTrace) -> int:
 
 
 def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol: float = 0.0,
-           schedule: str | None = None, allow: frozenset[str] = frozenset(), diagnose: bool = True) -> Report:
+           schedule: str | None = None, allow_import: AllowImport = None, diagnose: bool = True) -> Report:
     """Compare every logged series of ``log`` with the plan (``schedules`` are the plan's, to
     re-simulate it when testing causes). The report's curves are the plan and the logged points,
     with the diverging spans shaded."""
     if rtol < 0 or not math.isfinite(rtol):
         raise UsageError(f"--rtol {rtol}: must be a finite number >= 0")
+    allow = allowed_imports(allow_import)
     report = Report()
     plans: dict[int, Plan] = {}
     logged: list[ScheduleTrace] = []
@@ -438,24 +440,26 @@ def overlay(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, **kwar
     return Curves(plan.schedules + tuple(t for t in report.curves.schedules if t.style == "points"), plan.title)
 
 
-def load_plan(path: Any, *, overrides: Iterable[str] = (), allow: frozenset[str] = frozenset(),
+def load_plan(path: Any, *, overrides: Iterable[str] = (), allow_import: AllowImport = None,
               inputs: Any = None, kind: str | None = None, use_cache: bool = True) -> tuple[Curves, list[ResolvedSchedule]]:
     """PLAN: anything lrplot draws (an lrplot spec or a training config), simulated."""
     from ..engine import simulate
     from ..sources import BudgetInputs, load_input
 
-    source = load_input(path, kind=kind, overrides=overrides, inputs=inputs or BudgetInputs(), allow=allow)
+    allow = allowed_imports(allow_import)
+    source = load_input(path, kind=kind, overrides=overrides, inputs=inputs or BudgetInputs(), allow_import=allow)
     curves = simulate([source.spec], allow_import=allow, cache=use_cache)
     return curves, source.spec.schedule_list()
 
 
 def verify_files(plan_path: Any, log_path: Any, *, log_format: str | None = None, log_key: str | None = None,
                  rtol: float = 0.0, schedule: str | None = None, overrides: Iterable[str] = (),
-                 allow: frozenset[str] = frozenset(), inputs: Any = None, kind: str | None = None,
+                 allow_import: AllowImport = None, inputs: Any = None, kind: str | None = None,
                  diagnose: bool = True) -> Report:
     """``lrplot verify PLAN --log LOG``: the log is read first (cheap), then the plan simulated."""
     from . import load_log
 
     log = load_log(log_path, fmt=log_format, key=log_key)
-    plan, schedules = load_plan(plan_path, overrides=overrides, allow=allow, inputs=inputs, kind=kind)
-    return verify(plan, schedules, log, rtol=rtol, schedule=schedule, allow=allow, diagnose=diagnose)
+    allow = allowed_imports(allow_import)
+    plan, schedules = load_plan(plan_path, overrides=overrides, allow_import=allow, inputs=inputs, kind=kind)
+    return verify(plan, schedules, log, rtol=rtol, schedule=schedule, allow_import=allow, diagnose=diagnose)

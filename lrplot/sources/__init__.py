@@ -9,9 +9,10 @@ A reader is a small module of this package with::
     KIND = "hf"                                   # the --from name
     LOOKS_FOR = "keys such as lr_scheduler_type"  # said when no reader recognises a file
     def detect(data) -> bool: ...                 # from the loaded content alone, cheap
-    def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source: ...
+    def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source: ...
 
-and is listed in :data:`READERS`. Reader modules import their framework inside ``read`` only, so
+and is listed in :data:`READERS`. A reader that resolves import strings (Hydra ``_target_``, MMEngine
+types) does it with :func:`lrplot.imports.resolve_allowed` and ``allow_import``, never by itself. Reader modules import their framework inside ``read`` only, so
 a plain spec never imports transformers, Lightning, Hydra, timm or MMEngine. ``--set`` overrides
 apply to the input's own keys (a config's ``gradient_accumulation_steps``, a spec's
 ``scheduler.T_max``) before the reader translates it.
@@ -34,6 +35,7 @@ from ..errors import Location, SpecError, UsageError
 from ..text import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import AllowImport
     from ..spec import Spec
     from ..yamlio import KeyPath, SourceMap
 
@@ -150,7 +152,7 @@ def _near_spec(data: dict) -> bool:
 
 
 def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable[str] = (),
-               inputs: BudgetInputs = BudgetInputs(), allow: frozenset[str] = frozenset()) -> Source:
+               inputs: BudgetInputs = BudgetInputs(), allow_import: AllowImport = None) -> Source:
     """Read one input file of any kind lrplot knows (``kind`` forces one, as ``--from`` does)."""
     if kind is not None and kind not in READERS:
         hint = did_you_mean(kind, READERS)
@@ -158,7 +160,9 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
     doc = load_document(Path(path))
     kind = kind or detect(doc)
     apply_overrides(doc, overrides, kind)
-    return _reader(kind).read(doc, inputs, allow)
+    from ..imports import allowed_imports
+
+    return _reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
 
 
 def load_inputs(paths: Iterable[str | Path], **kwargs: Any) -> list[Source]:

@@ -37,6 +37,7 @@ from ..errors import Location, SpecError, UsageError
 from ..text import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
     from . import Budget, BudgetInputs, Document, Source
 
 KIND = "hf"
@@ -127,9 +128,10 @@ class _Config:
                                 location=self.doc.source.key((key,)))
 
 
-def _scheduler_kwargs(cfg: _Config, name: str) -> dict[str, Any] | None:
+def _scheduler_kwargs(cfg: _Config, name: str, notes: list[str]) -> dict[str, Any] | None:
     """``lr_scheduler_kwargs`` (a mapping, or JSON text as on a command line), checked against the
-    named schedule function's signature."""
+    named schedule function's signature. ``get_scheduler`` passes none to ``constant``: a note says
+    they are ignored, as the Trainer ignores them."""
     import inspect
 
     from transformers.optimization import TYPE_TO_SCHEDULER_FUNCTION
@@ -146,6 +148,9 @@ def _scheduler_kwargs(cfg: _Config, name: str) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise cfg.error("lr_scheduler_kwargs", "lr_scheduler_kwargs must be a mapping of keyword arguments",
                         hint="e.g. lr_scheduler_kwargs: {num_cycles: 2}")
+    if name == "constant":
+        notes.append("lr_scheduler_kwargs are ignored: get_scheduler passes none to the constant schedule")
+        return None
     fn = TYPE_TO_SCHEDULER_FUNCTION[SchedulerType(name)]
     params = inspect.signature(fn).parameters
     valid = [p for p in params if p not in ("optimizer", "num_warmup_steps", "num_training_steps", "last_epoch")]
@@ -175,9 +180,9 @@ def _scheduler_name(cfg: _Config) -> str:
 
 
 def _version() -> str:
-    from importlib.metadata import version
+    import transformers
 
-    return version("transformers")
+    return transformers.__version__
 
 
 def _warmup(cfg: _Config, updates: int) -> tuple[int, str | None, list[str]]:
@@ -218,10 +223,15 @@ def _warmup(cfg: _Config, updates: int) -> tuple[int, str | None, list[str]]:
 
 
 def _optimizer(cfg: _Config, notes: list[str]) -> dict[str, Any]:
+    from transformers.training_args import OptimizerNames
+
     optim = cfg.get("optim")
     optim = getattr(optim, "value", optim)
-    if not isinstance(optim, str):
-        raise cfg.error("optim", f"optim must be an optimizer name, not {optim!r}")
+    names = [o.value for o in OptimizerNames]
+    if not isinstance(optim, str) or optim not in names:
+        hint = did_you_mean(str(optim), names)
+        raise cfg.error("optim", f"unknown optim '{optim}' (transformers {_version()})",
+                        hint=hint or f"known: {', '.join(names)}")
     lr = cfg.number("learning_rate", low=0)
     torch_name, adam = _TORCH_OPTIMIZERS.get(optim, ("AdamW", True))
     if optim not in _TORCH_OPTIMIZERS:
@@ -236,9 +246,10 @@ def _optimizer(cfg: _Config, notes: list[str]) -> dict[str, Any]:
 
 def batches_per_epoch(dataset_size: int, batch_size: int, devices: int, drop_last: bool,
                       split_batches: bool = False, even_batches: bool = True) -> int:
-    """``len(train_dataloader)`` on each process: torch's ``BatchSampler`` length, then accelerate's
-    ``BatchSamplerShard.__len__`` (accelerate 1.15.0) for ``devices`` processes (process 0; with
-    ``even_batches`` every process has the same length)."""
+    """``len(train_dataloader)`` on each process: torch's ``BatchSampler`` length (``batch_size`` is
+    the Trainer's per-device batch size), then accelerate's ``BatchSamplerShard.__len__``
+    (accelerate 1.15.0) for ``devices`` processes (process 0; with ``even_batches`` every process
+    has the same length; with ``split_batches`` each batch is split over the processes)."""
     batches = dataset_size // batch_size if drop_last else -(-dataset_size // batch_size)
     if devices == 1 or split_batches:
         return batches
@@ -291,21 +302,22 @@ def _budget(cfg: _Config, inputs: BudgetInputs) -> tuple[int, int | None, str, s
 
         key = "num_train_epochs" if cfg.has("num_train_epochs") else "max_steps"
         raise needs(cfg.doc, "the training-set size", "--dataset-size N", (key,) if key in cfg.data else ())
-    per_device = batch // devices if split else batch
-    batches = batches_per_epoch(inputs.dataset_size, per_device, devices, drop_last, split, even)
+    batches = batches_per_epoch(inputs.dataset_size, batch, devices, drop_last, split, even)
     if batches == 0:
         raise cfg.error("per_device_train_batch_size", f"{inputs.dataset_size} examples make no full batch of "
-                        f"{per_device} with dataloader_drop_last: the Trainer has nothing to train on")
+                        f"{batch} with dataloader_drop_last: the Trainer has nothing to train on")
     upe = updates_per_epoch(batches, accumulation)
-    head = (f"{inputs.dataset_size} examples / ({per_device} x {devices}) = {batches} batches per epoch"
-            f"{' (last partial batch dropped)' if drop_last and inputs.dataset_size % (per_device * devices) else ''}"
+    global_batch = batch if split else batch * devices
+    divisor = f"{batch} split over {devices}" if split else f"{batch} x {devices}"
+    head = (f"{inputs.dataset_size} examples / ({divisor}) = {batches} batches per epoch"
+            f"{' (last partial batch dropped)' if drop_last and inputs.dataset_size % global_batch else ''}"
             f" / accumulation {accumulation} = {upe} updates per epoch")
     if max_steps > 0:
         return max_steps, upe, f"{head}; max_steps = {max_steps} updates", "max_steps"
     epochs = cfg.number("num_train_epochs", positive=True)
     total = math.ceil(epochs * upe)
     head = head.replace(" updates per epoch", " updates")
-    return total, upe, f"{head} x {epochs:g} epochs = {total} updates", "num_train_epochs"
+    return total, upe, f"{head} x {epochs:g} epoch{'' if epochs == 1 else 's'} = {total} updates", "num_train_epochs"
 
 
 def _batch_size(cfg: _Config, inputs: BudgetInputs) -> int:
@@ -347,7 +359,7 @@ def _source_map(cfg: _Config, total_key: str) -> Any:
     return out
 
 
-def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from . import Budget, Source
     from ..spec import spec_from_data
 
@@ -363,9 +375,9 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
                                   hint='pip install "lrplot[hf]"') from None
     cfg.check_near_misses()
     name = _scheduler_name(cfg)
-    kwargs = _scheduler_kwargs(cfg, name)
-    total, upe, text, total_key = _budget(cfg, inputs)
     notes: list[str] = []
+    kwargs = _scheduler_kwargs(cfg, name, notes)
+    total, upe, text, total_key = _budget(cfg, inputs)
     warmup, warmup_text, warmup_notes = _warmup(cfg, total)
     notes += warmup_notes
     optimizer = _optimizer(cfg, notes)
@@ -383,6 +395,12 @@ def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
     }
     if upe is not None:
         data["steps_per_epoch"] = upe
+    if _version().split(".")[0] != TRANSFORMERS_READ.split(".")[0]:
+        notes.append(f"the update count follows the Trainer of transformers {TRANSFORMERS_READ}; "
+                     f"transformers {_version()} is installed")
+    if cfg.has("deepspeed"):
+        notes.append("a deepspeed config may define its own scheduler, which replaces lr_scheduler_type: "
+                     "lrplot draws lr_scheduler_type")
     if cfg.has("auto_find_batch_size") and cfg.get("auto_find_batch_size") is True:
         notes.append("auto_find_batch_size may lower the batch size at run time, which changes the update count")
     if name != "constant" and warmup_text:

@@ -8,6 +8,7 @@ from ..errors import Location, SpecError
 from ..spec import spec_from_data
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
     from . import BudgetInputs, Document, Source
 
 KIND = "lrplot"
@@ -19,7 +20,7 @@ def detect(doc: Document) -> bool:
     return isinstance(data, dict) and ("scheduler" in data or "schedules" in data)
 
 
-def read(doc: Document, inputs: BudgetInputs, allow: frozenset[str]) -> Source:
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from . import Source
 
     data = doc.data

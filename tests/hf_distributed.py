@@ -1,0 +1,23 @@
+"""Run by tests/test_sources_hf.py under ``torchrun --nproc-per-node 2`` (gloo, CPU): a real
+2-process Trainer run that writes, from process 0, the lr of every group before every update."""
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.test_sources_hf import run_trainer  # noqa: E402
+
+
+def main() -> None:
+    import torch.distributed as dist
+
+    args, n, out = json.loads(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+    result = run_trainer(args, n, out)
+    if not dist.is_initialized() or dist.get_rank() == 0:
+        (out / "lrplot_result.json").write_text(json.dumps({k: result[k] for k in ("seen", "max_steps", "logged")}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Output planning: which files a plot writes, refused before any work when they cannot be written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lrplot.errors import OutputError, UsageError
+from lrplot.output import default_output, plan_figures, write_atomic, write_text_atomic
+
+
+def plan(output, specs=("a.yaml",), theme="light", style=None, fmt=None, tty=False):
+    return plan_figures(None if output is None else Path(output), [Path(s) for s in specs], theme, style, fmt, tty)
+
+
+def test_default_names_come_from_the_spec_stems(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert [str(t) for t in plan(None)] == ["a.png"]
+    assert [str(t) for t in plan(None, specs=("x/a.yaml", "y/b.yaml", "z/a.yaml"))] == ["a_vs_b.png"]
+    assert default_output([Path("c" * 200 + ".yaml")]).name == "c" * 120 + ".png"
+
+
+def test_theme_both_writes_a_light_and_a_dark_file(tmp_path):
+    targets = plan(tmp_path / "fig.svg", theme="both")
+    assert [(t.path.name, t.theme, t.fmt) for t in targets] == [("fig.light.svg", "light", "svg"),
+                                                               ("fig.dark.svg", "dark", "svg")]
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"output": "-", "tty": True}, "refusing to write a binary PNG figure to the terminal"),
+    ({"output": "-", "theme": "both"}, "--theme both writes two files; it cannot write to standard output"),
+    ({"output": "f.png", "fmt": "svg"}, "--format svg does not match the output name f.png"),
+    ({"output": "f.txt"}, "f.txt: unknown figure format '.txt'"),
+    ({"output": "f.png", "theme": "sepia"}, "--theme sepia: use light, dark or both"),
+    ({"output": "a.yaml.png", "specs": ("a.yaml.png",)}, "a.yaml.png: refusing to overwrite an input file"),
+])
+def test_impossible_targets_are_refused_up_front(tmp_path, monkeypatch, kwargs, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError) as exc:
+        plan(**kwargs)
+    assert exc.value.message.startswith(message)
+
+
+def test_standard_output_in_svg_is_fine_on_a_terminal():
+    (target,) = plan("-", fmt="svg", tty=True)
+    assert target.path is None and target.fmt == "svg" and str(target) == "-"
+
+
+def test_missing_folder_and_folder_as_file(tmp_path):
+    with pytest.raises(OutputError, match="the folder .* does not exist"):
+        plan(tmp_path / "nope" / "f.png")
+    with pytest.raises(UsageError, match="is a folder, not a figure file"):
+        plan(tmp_path)
+
+
+def test_atomic_write_replaces_whole_or_not_at_all(tmp_path):
+    path = tmp_path / "out.csv"
+    write_text_atomic(path, "first\n")
+
+    def fail(fh):
+        fh.write(b"half")
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(path, fail)
+    assert path.read_text() == "first\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temporary left behind

@@ -1,0 +1,334 @@
+"""HF TrainingArguments configs against a REAL transformers Trainer run on CPU.
+
+Each case trains a two-parameter model (a Linear: its weight lands in the Trainer's weight-decay
+group, its bias in the no-decay group) on a tiny dataset with the SAME TrainingArguments that the
+test writes as a YAML recipe for lrplot. The Trainer's optimizer is hooked with
+``register_step_pre_hook``: every param group's lr before every update. lrplot's curves from the
+YAML must equal those values with ``==`` at every update, and the ``learning_rate`` of every entry
+of the Trainer's ``trainer_state.json`` (logging_steps=1). That file is written with ``json``,
+which prints a Python float with ``repr``: it stores the float64 exactly, so the comparison is
+exact there too. The entry of global step k is the lr update k used (``_get_learning_rate`` runs
+after ``optimizer.step()`` and before ``lr_scheduler.step()``), i.e. lrplot's value at index k - 1.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lrplot.errors import LrplotError, SpecError, UsageError
+from lrplot.sources import BudgetInputs, load_input
+from lrplot.sources.hf import batches_per_epoch
+
+pytest.importorskip("transformers")
+pytest.importorskip("accelerate")
+
+ALLOW = None  # transformers.optimization is trusted: no --allow-import needed
+
+# name: (TrainingArguments keys, dataset size). Sizes are tiny so each run takes a fraction of a second.
+CASES = {
+    # epochs, a dataset that does not divide the batch (10 = 4 + 4 + 2), drop_last off, cosine, warmup in steps
+    "epochs_cosine": ({"num_train_epochs": 2, "per_device_train_batch_size": 4, "learning_rate": 1e-3,
+                       "lr_scheduler_type": "cosine", "warmup_steps": 2}, 10),
+    # the same with drop_last: the partial batch is dropped, 2 batches per epoch
+    "drop_last_linear": ({"num_train_epochs": 2, "per_device_train_batch_size": 4, "learning_rate": 1e-3,
+                          "lr_scheduler_type": "linear", "warmup_steps": 0.25, "dataloader_drop_last": True}, 10),
+    # accumulation 4 over 11 batches: 2 full windows and a partial one of 3 = 3 updates per epoch;
+    # warmup as a ratio (a float warmup_steps < 1)
+    "accumulation_4": ({"num_train_epochs": 3, "per_device_train_batch_size": 2, "gradient_accumulation_steps": 4,
+                        "learning_rate": 5e-4, "lr_scheduler_type": "linear", "warmup_steps": 0.1}, 22),
+    # max_steps beyond one epoch (2 updates per epoch, 7 updates), lr_scheduler_kwargs, weight decay
+    "max_steps_restarts": ({"max_steps": 7, "num_train_epochs": 1, "per_device_train_batch_size": 4,
+                            "learning_rate": 2e-3, "lr_scheduler_type": "cosine_with_restarts",
+                            "lr_scheduler_kwargs": {"num_cycles": 2}, "warmup_steps": 2,
+                            "weight_decay": 0.01}, 8),
+    # fractional epochs, accumulation 4 with max_steps, polynomial with kwargs, SGD
+    "fractional_epochs_polynomial": ({"num_train_epochs": 1.5, "per_device_train_batch_size": 2,
+                                      "learning_rate": 0.1, "lr_scheduler_type": "polynomial",
+                                      "lr_scheduler_kwargs": {"power": 2.0, "lr_end": 1e-4},
+                                      "warmup_steps": 0.2, "optim": "sgd", "weight_decay": 0.1}, 12),
+    "accumulation_4_max_steps_wsd": ({"max_steps": 9, "per_device_train_batch_size": 3,
+                                      "gradient_accumulation_steps": 4, "learning_rate": 1e-3,
+                                      "lr_scheduler_type": "warmup_stable_decay",
+                                      "lr_scheduler_kwargs": {"num_decay_steps": 3}, "warmup_steps": 2}, 20),
+    "constant_with_warmup": ({"num_train_epochs": 1, "per_device_train_batch_size": 1, "learning_rate": 1e-3,
+                              "lr_scheduler_type": "constant_with_warmup", "warmup_steps": 3}, 6),
+}
+
+
+class _Data:
+    def __init__(self, n: int):
+        import torch
+
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(n, 2, generator=g)
+        self.y = torch.randn(n, 1, generator=g)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> dict:
+        return {"x": self.x[i], "labels": self.y[i]}
+
+
+def _model():
+    import torch
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 1)
+
+        def forward(self, x, labels=None):
+            return {"loss": torch.nn.functional.mse_loss(self.linear(x), labels)}
+
+    return Tiny()
+
+
+def run_trainer(args: dict, n: int, out: Path) -> dict:
+    """Train for real; return the lr of every group before every update, the Trainer's logged
+    learning rates (from trainer_state.json) and its param groups."""
+    import torch
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    torch.manual_seed(0)
+    seen: list[list[float]] = []
+
+    class Record(TrainerCallback):
+        def on_train_begin(self, args, state, control, optimizer=None, **kwargs):
+            inner = getattr(optimizer, "optimizer", optimizer)  # accelerate's wrapper -> the torch optimizer
+            inner.register_step_pre_hook(lambda opt, a, k: seen.append([g["lr"] for g in opt.param_groups]))
+
+    targs = TrainingArguments(output_dir=str(out), logging_steps=1, report_to="none", save_strategy="no",
+                              use_cpu=True, disable_tqdm=True, remove_unused_columns=False, seed=0,
+                              dataloader_num_workers=0, **args)
+    trainer = Trainer(model=_model(), args=targs, train_dataset=_Data(n), callbacks=[Record()])
+    trainer.train()
+    trainer.save_state()  # trainer_state.json, written by the main process only
+    groups = [{"weight_decay": g["weight_decay"], "size": sum(p.numel() for p in g["params"])}
+              for g in trainer.optimizer.param_groups]
+    result = {"seen": seen, "max_steps": trainer.state.max_steps, "groups": groups}
+    if trainer.is_world_process_zero():
+        state = json.loads((out / "trainer_state.json").read_text())
+        result["logged"] = {e["step"]: e["learning_rate"] for e in state["log_history"] if "learning_rate" in e}
+        assert state["max_steps"] == trainer.state.max_steps
+    return result
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Every case trained once for the module (a few seconds in all, most of it importing transformers)."""
+    out = {}
+    for name, (args, n) in CASES.items():
+        folder = tmp_path_factory.mktemp(name)
+        start = time.perf_counter()
+        out[name] = run_trainer(args, n, folder)
+        out[name]["seconds"] = time.perf_counter() - start
+    return out
+
+
+def lrplot_curves(tmp_path: Path, args: dict, n: int, **inputs):
+    from lrplot.engine import simulate
+
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump({"model_name_or_path": "tiny", "bf16": False, **args}))
+    source = load_input(path, inputs=BudgetInputs(dataset_size=n, **inputs))
+    curves = simulate(source.spec, allow_import=ALLOW)
+    by_group = {s.group: s.values.tolist() for s in curves.series() if s.field == "lr"}
+    return source, [list(v) for v in zip(*(by_group[g] for g in sorted(by_group)))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CASES)
+def test_lr_of_every_group_at_every_update_equals_the_real_trainer(runs, tmp_path, name):
+    args, n = CASES[name]
+    real = runs[name]
+    source, values = lrplot_curves(tmp_path, args, n)
+    assert source.kind == "hf"
+    assert source.budget.updates == real["max_steps"] == len(real["seen"])
+    assert values == real["seen"]  # every group, every update, exact
+    assert sorted(real["logged"]) == list(range(1, len(values) + 1))
+    assert [real["logged"][k] for k in sorted(real["logged"])] == [v[0] for v in values]
+    spec_groups = [g.options["weight_decay"] for g in source.spec.param_groups]
+    assert spec_groups == [g["weight_decay"] for g in real["groups"]]
+    assert [g["size"] for g in real["groups"]] == [2, 1]  # the weight decays, the bias does not
+
+
+@pytest.mark.slow
+def test_warmup_ratio_is_read_as_transformers_4_did(runs, tmp_path):
+    """transformers 5 removed warmup_ratio (alignment-handbook recipes still carry it); transformers 4
+    used ceil(updates x warmup_ratio) when warmup_steps is 0, which is what 5.x computes for the same
+    number given as a float warmup_steps. Compared with the real 5.23.0 run of warmup_steps: 0.1 (a
+    transformers 4 run is not possible here)."""
+    args, n = CASES["accumulation_4"]
+    args = {k: v for k, v in args.items() if k != "warmup_steps"} | {"warmup_ratio": 0.1}
+    source, values = lrplot_curves(tmp_path, args, n)
+    assert values == runs["accumulation_4"]["seen"]
+    assert any("warmup_ratio is read as transformers 4" in note for note in source.notes)
+    assert source.budget.text.endswith("warmup 10% = 1")
+
+
+def test_budget_line_matches_the_issue(write_spec):
+    path = write_spec("learning_rate: 2.0e-05\nlr_scheduler_type: cosine\nnum_train_epochs: 3\n"
+                      "per_device_train_batch_size: 16\nwarmup_steps: 0.1\nmax_steps: -1\n", "sft.yaml")
+    source = load_input(path, inputs=BudgetInputs(dataset_size=207865, devices=8))
+    assert source.budget.text == ("207865 examples / (16 x 8) = 1624 batches per epoch / accumulation 1 = "
+                                  "1624 updates x 3 epochs = 4872 updates; warmup 10% = 488")
+    sched = source.spec.scheduler
+    assert (sched.type, sched.options) == ("transformers.optimization:get_scheduler", {
+        "name": "cosine", "num_warmup_steps": 488, "num_training_steps": 4872})
+
+
+@pytest.mark.parametrize("n, batch, devices, drop_last, split, even", [
+    (n, b, d, dl, sp, ev) for n in (1, 7, 10, 64, 101) for b in (1, 3, 4) for d in (1, 2, 3, 8)
+    for dl in (False, True) for sp in (False, True) for ev in (False, True) if not (sp and b % d)])
+def test_dataloader_length_equals_accelerates_sharded_sampler(n, batch, devices, drop_last, split, even):
+    """The per-process dataloader length against accelerate's own BatchSamplerShard on process 0."""
+    from accelerate.data_loader import BatchSamplerShard
+    from torch.utils.data import BatchSampler, SequentialSampler
+
+    sampler = BatchSampler(SequentialSampler(range(n)), batch, drop_last)
+    expected = len(BatchSamplerShard(sampler, devices, 0, split_batches=split, even_batches=even)) \
+        if devices > 1 else len(sampler)
+    assert batches_per_epoch(n, batch, devices, drop_last, split, even) == expected
+
+
+@pytest.mark.parametrize("body, inputs, expected", [
+    ("learning_rate: 1e-3\nnum_train_epochs: 2\n", {},
+     "recipe.yaml:2:19: needs the training-set size; add --dataset-size N"),
+    ("learning_rate: 1e-3\nlr_scheduler_type: cosin\n", {"dataset_size": 10},
+     "recipe.yaml:2:20: unknown lr_scheduler_type 'cosin' (transformers 5.23.0); did you mean 'cosine'?"),
+    ("learning_rate: 1e-3\nlr_scheduler_type: cosine\nlr_schedular_kwargs: {}\n", {"dataset_size": 10},
+     "recipe.yaml:3:1: 'lr_schedular_kwargs' is not a TrainingArguments key; did you mean 'lr_scheduler_kwargs'?"),
+    ("learning_rate: 1e-3\nlr_scheduler_type: cosine\nlr_scheduler_kwargs: {num_cycle: 2}\n", {"dataset_size": 10},
+     "recipe.yaml:3:23: get_cosine_schedule_with_warmup (lr_scheduler_type cosine) has no argument 'num_cycle'; "
+     "did you mean 'num_cycles'? valid: num_cycles"),
+    ("learning_rate: 1e-3\nlr_scheduler_type: reduce_lr_on_plateau\n", {"dataset_size": 10},
+     "recipe.yaml:2:20: lr_scheduler_type reduce_lr_on_plateau is stepped by the Trainer on evaluation metrics, "
+     "which a config does not hold; draw it as an lrplot spec with 'metric:' (see ReduceLROnPlateau in the README)"),
+    ("learning_rate: 1e-3\nlr_scheduler_type: linear\noptim: adamw_torhc\n", {"dataset_size": 10},
+     "recipe.yaml:3:8: unknown optim 'adamw_torhc' (transformers 5.23.0); did you mean 'adamw_torch'?"),
+    ("learning_rate: 1e-3\nlr_scheduler_type: linear\ngradient_accumulation_steps: 0\n", {"dataset_size": 10},
+     "recipe.yaml:3:30: gradient_accumulation_steps must be positive, not 0"),
+    ("learning_rate: 1e-3\nlr_scheduler_type: linear\nper_device_train_batch_size: 32\n"
+     "dataloader_drop_last: true\n", {"dataset_size": 10},
+     "recipe.yaml:3:30: 10 examples make no full batch of 32 with dataloader_drop_last: the Trainer has nothing "
+     "to train on"),
+])
+def test_bad_configs_get_one_located_line(write_spec, body, inputs, expected):
+    path = write_spec(body, "recipe.yaml")
+    with pytest.raises(LrplotError) as info:
+        load_input(path, inputs=BudgetInputs(**inputs))
+    assert info.value.format() == str(path.parent / expected)
+
+
+def test_batch_size_flag_fills_in_and_never_silently_overrides(write_spec):
+    path = write_spec("learning_rate: 1e-3\nnum_train_epochs: 1\n", "recipe.yaml")
+    assert load_input(path, inputs=BudgetInputs(dataset_size=100, batch_size=10)).budget.updates == 10
+    assert load_input(path, inputs=BudgetInputs(dataset_size=100)).budget.updates == 13  # TrainingArguments' 8
+    held = write_spec("learning_rate: 1e-3\nnum_train_epochs: 1\nper_device_train_batch_size: 4\n", "held.yaml")
+    with pytest.raises(UsageError, match="--set per_device_train_batch_size=10"):
+        load_input(held, inputs=BudgetInputs(dataset_size=100, batch_size=10))
+    assert load_input(held, overrides=["per_device_train_batch_size=10"],
+                      inputs=BudgetInputs(dataset_size=100)).budget.updates == 10
+
+
+def test_json_config_and_max_steps_without_dataset_size(write_spec):
+    path = write_spec(json.dumps({"learning_rate": 1e-3, "lr_scheduler_type": "linear", "max_steps": 100,
+                                  "warmup_steps": 10}), "args.json")
+    source = load_input(path)
+    assert source.budget.text == "max_steps = 100 updates; warmup 10 steps"
+    assert source.spec.steps == 100 and source.spec.steps_per_epoch is None
+
+
+def test_errors_from_transformers_are_located_in_the_config(write_spec):
+    from lrplot.engine import simulate
+
+    path = write_spec("learning_rate: 1e-3\nlr_scheduler_type: polynomial\nmax_steps: 10\n"
+                      "lr_scheduler_kwargs: {lr_end: 1.0}\n", "recipe.yaml")
+    with pytest.raises(SpecError) as info:
+        simulate(load_input(path).spec, allow_import=ALLOW)
+    assert str(info.value).startswith(f"{path}:2:20: get_scheduler rejected its arguments: lr_end (1.0) must be")
+
+
+def test_cli_summary_shows_the_arithmetic_and_print_spec_round_trips(cli, write_spec, tmp_path):
+    from lrplot.engine import simulate
+    from lrplot.spec import parse_spec
+
+    path = write_spec("model_name_or_path: x\nlearning_rate: 1e-3\nlr_scheduler_type: cosine\nnum_train_epochs: 2\n"
+                      "per_device_train_batch_size: 4\nwarmup_steps: 0.1\ngradient_accumulation_steps: 2\n",
+                      "recipe.yaml")
+    result = cli(path, "--dataset-size", "50", "--devices", "2")
+    assert result.exit_code == 0, result.stderr
+    assert (f"{path}: 50 examples / (4 x 2) = 7 batches per epoch / accumulation 2 = 4 updates x 2 epochs = "
+            "8 updates; warmup 10% = 1") in result.stderr
+    printed = cli(path, "--dataset-size", "50", "--devices", "2", "--print-spec")
+    assert printed.exit_code == 0 and "# budget: 50 examples" in printed.stdout
+    direct = simulate(load_input(path, inputs=BudgetInputs(50, 2)).spec, allow_import=ALLOW)
+    again = simulate(parse_spec(printed.stdout), allow_import=ALLOW)
+    assert [s.values.tolist() for s in direct.series()] == [s.values.tolist() for s in again.series()]
+    missing = cli(path)
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == f"{path}:4:19: needs the training-set size; add --dataset-size N"
+    forced = cli(path, "--from", "lrplot")
+    assert forced.exit_code == 1 and "unknown key" in forced.stderr
+
+
+DISTRIBUTED = {"num_train_epochs": 2, "per_device_train_batch_size": 3, "gradient_accumulation_steps": 2,
+               "learning_rate": 1e-3, "lr_scheduler_type": "cosine", "warmup_steps": 0.2}
+
+
+@pytest.mark.slow
+def test_two_processes_under_torchrun_equal_devices_2(tmp_path):
+    """A real 2-process CPU run (torchrun --standalone, gloo; ~15 s of CPU, more wall time on a busy
+    machine): 23 examples in batches of 3 are 8 batches, 4 per
+    process (accelerate shards them), 2 updates per epoch with accumulation 2. lrplot with
+    --devices 2 must give the update count and every lr process 0 used."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("torchrun") is None:
+        pytest.skip("torchrun is not on PATH")
+    n = 23
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+         str(Path(__file__).with_name("hf_distributed.py")), json.dumps(DISTRIBUTED), str(n), str(out)],
+        capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    real = json.loads((out / "lrplot_result.json").read_text())
+    source, values = lrplot_curves(tmp_path, DISTRIBUTED, n, devices=2)
+    assert source.budget.text.startswith("23 examples / (3 x 2) = 4 batches per epoch / accumulation 2 = 2 updates")
+    assert source.budget.updates == real["max_steps"] == len(real["seen"]) == 4
+    assert values == real["seen"]
+    assert [real["logged"][str(k)] for k in range(1, 5)] == [v[0] for v in values]
+    single, _ = lrplot_curves(tmp_path, DISTRIBUTED, n)
+    assert single.budget.updates == 8  # one process would make twice the updates
+
+
+def test_constant_ignores_scheduler_kwargs_as_get_scheduler_does(write_spec):
+    path = write_spec("learning_rate: 1e-3\nlr_scheduler_type: constant\nmax_steps: 5\n"
+                      "lr_scheduler_kwargs: {num_cycles: 2}\n", "recipe.yaml")
+    source = load_input(path)
+    assert "scheduler_specific_kwargs" not in source.spec.scheduler.options
+    assert any("lr_scheduler_kwargs are ignored" in n for n in source.notes)
+
+
+def test_check_state_and_resume_read_hf_configs_and_show_the_budget(cli, write_spec):
+    path = write_spec("learning_rate: 1e-3\nlr_scheduler_type: linear\nnum_train_epochs: 1\n"
+                      "per_device_train_batch_size: 5\nwarmup_steps: 2\n", "recipe.yaml")
+    budget = f"{path}: 20 examples / (5 x 1) = 4 batches per epoch / accumulation 1 = 4 updates x 1 epoch = 4 updates"
+    common = ("--dataset-size", "20")
+    checked = cli("check", path, *common)
+    assert "1 schedule(s) checked" in checked.stdout and budget in checked.stderr
+    state = cli("state", path, "--at", "2", "--json", *common)
+    assert state.exit_code == 0 and '"at": 2' in state.stdout and budget in state.stderr
+    resumed = cli("resume", path, "--at", "2", "--method", "full", *common)
+    assert resumed.exit_code == 0 and "identical" in resumed.stdout, resumed.stdout + resumed.stderr
