@@ -3,9 +3,11 @@
 The library API (each imported on first use, so ``import lrplot`` stays cheap)::
 
     import lrplot
+    fig = lrplot.plot("configs/cosine.yaml", log_y=True)   # one call: load, simulate, draw
     spec = lrplot.load_spec("configs/cosine.yaml")
     curves = lrplot.simulate(spec)          # torch runs here
     fig = lrplot.render(curves)             # a matplotlib Figure; pass ax=... to draw into yours
+    rows = curves.to_records()              # or curves.to_pandas(): a tidy table
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _API = {
+    "plot": "lrplot.api",
     "load_spec": "lrplot.spec",
     "parse_spec": "lrplot.spec",
     "Spec": "lrplot.spec",
@@ -35,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .figure import RenderOptions, render, save_figure
     from .engine import simulate
     from .spec import Spec, load_spec, parse_spec
+    from .api import plot
 
 
 def __getattr__(name: str) -> Any:
@@ -44,3 +48,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -4,10 +4,12 @@ Changing a title, theme, size, layout or output format is the daily loop of figu
 curves do not change, and simulating them costs the torch import (seconds). Each spec's curves are
 stored under a key made of everything they depend on:
 
-- the validated spec, dumped canonically (``--set`` overrides are applied before validation, so
-  they are part of it), without ``title`` (presentation only: it is re-applied on a hit);
+- the validated spec, dumped exactly (:func:`exact`: every scalar with its type, floats by repr, so
+  NaN, inf, -inf, -0.0 and 1 vs 1.0 are all distinct keys; ``--set`` overrides are applied before
+  validation, so they are part of it), without ``title`` (presentation only: re-applied on a hit);
 - the spec file's stem (schedule names and sources derive from it);
-- the content (SHA-256) of every file the spec reads (metric CSVs);
+- the content (SHA-256) of every file the spec reads (metric CSVs), read once: the simulation
+  parses the very text that was hashed (:meth:`lrplot.spec.Spec.read_input`);
 - the versions of lrplot, torch (read from its version.py or package metadata, without importing
   it), numpy and Python, and the cache format.
 
@@ -40,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .curves import Curves, ScheduleTrace
     from .spec import Spec
 
-FORMAT = 1
+FORMAT = 3  # 2: ScheduleTrace.meta holds field_labels (beta1); 3: the spec keyed with exact(), type-tagged
 ENV_DIR = "LRPLOT_CACHE_DIR"
 MAX_ENTRY_BYTES = 256 * 2**20
 
@@ -92,38 +94,52 @@ def _types(node: Any) -> Iterable[str]:
             yield from _types(v)
 
 
-def _files_read(spec: Spec) -> list[Path]:
-    from .spec import MetricCsv
+def _digest(spec: Spec, path: Path) -> str | None:
+    """SHA-256 of the input's text as the simulation will parse it (read once, see Spec.read_input)."""
+    from .errors import LrplotError
 
-    paths = []
-    for schedule in spec.schedule_list():
-        if isinstance(schedule.metric, MetricCsv):
-            paths.append(spec.base_dir / schedule.metric.csv)
-    return paths
-
-
-def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(spec.read_input(path).encode("utf-8", "surrogatepass")).hexdigest()
+    except LrplotError:
         return None
+
+
+def exact(value: Any) -> Any:
+    """``value`` as JSON that tells apart everything torch could: each scalar tagged with its
+    type (``1`` and ``1.0``, ``true`` and ``1``), floats by ``repr`` (NaN, ``inf``, ``-inf``,
+    ``-0.0`` and ``0.0`` all differ; JSON itself has no NaN/inf), mappings in their order."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return ["bool", value]
+    if isinstance(value, int):
+        return ["int", str(value)]
+    if isinstance(value, float):
+        return ["float", repr(value)]
+    if isinstance(value, str):
+        return ["str", value]
+    if isinstance(value, (list, tuple)):
+        return [type(value).__name__, [exact(v) for v in value]]
+    if isinstance(value, dict):
+        return ["dict", [[exact(k), exact(v)] for k, v in value.items()]]
+    raise TypeError(f"cannot key a {type(value).__name__}")  # simulate, do not cache
 
 
 def spec_key(spec: Spec) -> dict[str, Any] | None:
     """Everything ``spec``'s curves depend on, as JSON-able data; None when they must not be cached."""
-    data = spec.model_dump(mode="json")
+    data = spec.model_dump(mode="python")
     if any(is_import_path(t) for t in _types(data)):
         return None
     data.pop("title", None)
     files = []  # in schedule order; the paths themselves are in the spec
-    for path in _files_read(spec):
-        digest = _digest(path)
+    for path in spec.input_files():
+        digest = _digest(spec, path)
         if digest is None:  # unreadable: let the simulation report it
             return None
         files.append(digest)
     return {
         "format": FORMAT,
-        "spec": data,
+        "spec": exact(data),
         "stem": spec.stem,
         "files": files,
         "lrplot": __version__,

@@ -12,7 +12,7 @@ import os
 import sys
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
 
@@ -235,31 +235,6 @@ def _allowed(names: list[str] | None) -> Allowance:
     return allowed_imports(names)
 
 
-def _parse_size(text: str) -> tuple[float, float]:
-    try:
-        w, h = (float(v) for v in text.lower().split("x"))
-        if not (0 < w <= 100 and 0 < h <= 100):
-            raise ValueError
-        return w, h
-    except ValueError:
-        raise UsageError(f"--size {text}: expected WIDTHxHEIGHT in inches, e.g. 8x4.5") from None
-
-
-def _parse_annotate(text: str) -> frozenset[str]:
-    from .figure import ANNOTATIONS
-
-    if text.strip().lower() in ("none", ""):
-        return frozenset()
-    if text.strip().lower() == "all":
-        return frozenset(ANNOTATIONS)
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    for item in items:
-        if item not in ANNOTATIONS:
-            raise UsageError(f"--annotate: unknown annotation '{item}'",
-                             hint=f"use a comma list of {', '.join(ANNOTATIONS)}, or all, or none")
-    return frozenset(items)
-
-
 @app.command(DEFAULT_COMMAND, cls=LrplotCommand, short_help="Draw the schedules of SPEC files into one figure.")
 def plot(
     specs: SpecsArg,
@@ -317,8 +292,8 @@ def plot(
             check_target(data, DATA_SUFFIXES, "data", protected=tuple(specs))
         for figure in figures:
             style_path(figure.theme)
-        options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=_parse_size(size), dpi=dpi,
-                                legend=not no_legend, annotate=_parse_annotate(annotate))
+        options = RenderOptions(layout=layout, x=x, log_y=log_y, title=title, size=size, dpi=dpi,
+                                legend=not no_legend, annotate=annotate)
 
         logged = None
         if log is not None:
@@ -327,10 +302,14 @@ def plot(
             logged = load_log(log, fmt=log_format, key=log_key)
         sources = inputs.load()
         loaded = [source.spec for source in sources]
+        from .output import protect_inputs
+
+        protect_inputs([f.path for f in figures] + [data], loaded)
         from .engine import simulate
+        from .engine.memory import exporting
         from .progress import terminal_progress
 
-        with terminal_progress() as progress:
+        with terminal_progress() as progress, exporting(data.suffix if data is not None else None):
             curves = simulate(loaded, allow_import=_allowed(allow_import), cache=not no_cache, progress=progress)
         if logged is not None:
             from .logs.verify import overlay
@@ -361,10 +340,16 @@ def plot(
 
 
 def write_data(curves: Any, path: Path) -> None:
-    from .curves import DATA_FORMATS
-    from .output import write_text_atomic
+    from .curves import DATA_FORMATS, write_csv
+    from .engine.memory import check_export_memory
+    from .output import write_atomic, write_text_atomic
 
-    write_text_atomic(path, DATA_FORMATS[path.suffix.lower()](curves))
+    suffix = path.suffix.lower()
+    check_export_memory(curves, suffix)
+    if suffix == ".csv":  # streamed: its memory does not grow with the steps
+        write_atomic(path, lambda fh: write_csv(curves, fh))
+    else:
+        write_text_atomic(path, DATA_FORMATS[suffix](curves))
 
 
 def print_summary(curves: Any) -> None:
@@ -397,7 +382,13 @@ def gallery(
         from .gallery import build_gallery
 
         entries = build_gallery(configs, output, allow_import=_allowed(allow_import))
-        typer.echo(f"{output / 'README.md'} ({len(entries)} configs)")
+        failed = [e for e in entries if e.error]
+        for e in failed:
+            typer.echo(e.error, err=True)
+        typer.echo(f"{output / 'README.md'} ({len(entries)} configs"
+                   + (f", {len(failed)} failed: listed in the index" if failed else "") + ")")
+        if failed:
+            raise typer.Exit(1)
 
 
 @app.command("schema", cls=LrplotCommand, short_help="Print the JSON Schema of spec files.")
@@ -530,13 +521,17 @@ def resume(
                                print_spec)
         if schedules is None:
             return
+        if output is not None:
+            from .output import protect_inputs
+
+            protect_inputs([output], {id(s.spec): s.spec for s in schedules}.values())
         allowance = _allowed(allow_import)
         reports = [check_resume(s, at, methods, allow_import=allowance) for s in schedules]
         if output is not None:
             from .figure import RenderOptions, render_to_file
             from .resume import resume_curves
 
-            render_to_file(resume_curves(reports), output, RenderOptions(layout="overlay"))
+            render_to_file(resume_curves(reports), output, RenderOptions())  # several fields: own axes
         if json_:
             typer.echo(json.dumps([r.to_json() for r in reports], indent=1))
         else:
@@ -580,26 +575,27 @@ def check(
     with reporting(debug):
         import json
 
-        from .check import check_rule_ids, check_schedule, failing
+        from .check import check_files, check_rule_ids
 
         check_rule_ids(ignore or ())
-        schedules = _schedules(Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import),
-                               print_spec)
-        if schedules is None:
+        inputs = Inputs(specs, set_, from_, dataset_size, devices, batch_size, allow_import)
+        if print_spec:
+            _schedules(inputs, print_spec)
             return
-        allowance = _allowed(allow_import)
-        findings = [f for s in schedules for f in check_schedule(s, ignore or (), allow_import=allowance)]
-        errors = sum(f.level == "error" for f in findings)
-        warnings_ = len(findings) - errors
+
+        def load_one(path: Path) -> Any:  # one file: a bad one is a finding, the others are checked
+            one = replace(inputs, paths=[path])
+            sources = one.load()
+            one.print_budget(sources)
+            return sources[0].spec
+
+        report = check_files(specs, ignore or (), _allowed(allow_import), load=load_one)
         if json_:
-            typer.echo(json.dumps({"findings": [f.to_json() for f in findings],
-                                   "errors": errors, "warnings": warnings_,
-                                   "schedules": [s.name for s in schedules]}, indent=1))
+            typer.echo(json.dumps(report.to_json(), indent=1))
         else:
-            for f in findings:
-                typer.echo(f.text())
-            typer.echo(f"{len(schedules)} schedule(s) checked: {errors} error(s), {warnings_} warning(s)")
-        if failing(findings, strict):
+            for line in report.lines():
+                typer.echo(line)
+        if report.failing(strict):
             raise typer.Exit(1)
 
 

@@ -10,7 +10,7 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 import numpy as np
 
@@ -105,22 +105,66 @@ class Curves:
     def names(self) -> list[str]:
         return [s.name for s in self.schedules]
 
+    def to_records(self) -> list[dict[str, Any]]:
+        """The tidy table as a list of rows ``{schedule, group, field, step, value}`` (the CSV's
+        columns; ``group`` is the param group's index), for seaborn, polars or plain Python."""
+        return [{"schedule": s.schedule, "group": s.group, "field": s.field, "step": i, "value": v}
+                for s in self.series() for i, v in enumerate(s.values.tolist())]
+
+    def to_pandas(self) -> Any:
+        """The tidy table as a pandas DataFrame (columns as :meth:`to_records`, plus
+        ``group_name``); needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError:
+            from .errors import MissingLibraryError
+
+            raise MissingLibraryError("Curves.to_pandas() needs pandas, which is not installed",
+                                      package="pandas", hint="pip install pandas") from None
+        parts = list(self.series())
+        lengths = [len(s.values) for s in parts]
+        return pd.DataFrame({
+            "schedule": np.repeat([s.schedule for s in parts], lengths).astype(object),
+            "group": np.repeat(np.array([s.group for s in parts], dtype=np.int64), lengths),
+            "group_name": np.repeat([s.group_name for s in parts], lengths).astype(object),
+            "field": np.repeat([s.field for s in parts], lengths).astype(object),
+            "step": np.concatenate([np.arange(n, dtype=np.int64) for n in lengths]) if parts else [],
+            "value": np.concatenate([s.values for s in parts]) if parts else [],
+        })
+
 
 def _repr_values(values: np.ndarray) -> list[str]:
     # repr of a Python float is the shortest text that reads back as the same float64.
     return [repr(v) for v in values.tolist()]
 
 
-def to_csv_text(curves: Curves) -> str:
-    """The tidy table ``schedule,group,field,step,value``; values round-trip exactly."""
+CSV_CHUNK = 16384  # values per write: the CSV export's memory is bounded, whatever the run's length
+
+
+def write_csv(curves: Curves, fh: IO[bytes]) -> None:
+    """Stream the tidy table ``schedule,group,field,step,value`` into ``fh``, ``CSV_CHUNK``
+    values at a time (its memory does not grow with the steps); values round-trip exactly."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    fh.write(buf.getvalue().encode("utf-8"))
     for s in curves.series():
-        texts = _repr_values(s.values)
-        name, group, fld = s.schedule, str(s.group), s.field
-        writer.writerows((name, group, fld, str(i), v) for i, v in zip(s.positions().tolist(), texts))
-    return buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow((s.schedule, str(s.group), s.field))  # quoted as csv quotes them
+        prefix = buf.getvalue()[:-1]
+        steps = s.positions()
+        for start in range(0, len(s.values), CSV_CHUNK):  # a step or a float repr never needs quotes
+            texts = _repr_values(s.values[start:start + CSV_CHUNK])
+            at = steps[start:start + CSV_CHUNK].tolist()
+            fh.write("".join(f"{prefix},{i},{v}\n" for i, v in zip(at, texts)).encode("utf-8"))
+
+
+def to_csv_text(curves: Curves) -> str:
+    """The tidy table ``schedule,group,field,step,value``; values round-trip exactly."""
+    out = io.BytesIO()
+    write_csv(curves, out)
+    return out.getvalue().decode("utf-8")
 
 
 def _json_number(v: float) -> float | None:

@@ -14,6 +14,8 @@ it, or in a config, is run.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -35,6 +37,10 @@ class GalleryEntry:
     title: str
     figures: tuple[Path, ...]
     missing: str | None = None  # a library the config needs that is not installed
+    error: str | None = None  # the located line of a config that could not be rendered
+
+
+FILES_LINE = re.compile(r"^<!-- lrplot gallery files: (.*) -->$", re.M)
 
 
 def gallery_configs(config_dir: Path) -> list[tuple[Path, object]]:
@@ -85,6 +91,26 @@ def versions_line() -> str:
     return f"lrplot {__version__}, torch {version('torch')}, matplotlib {version('matplotlib')}"
 
 
+def written_before(out_dir: Path) -> set[str] | None:
+    """The files an earlier ``lrplot gallery`` wrote into ``out_dir`` (its README's manifest; for
+    a gallery from before the manifest, the figures its README shows), or None when ``out_dir``
+    holds files and is not an lrplot gallery."""
+    readme = out_dir / "README.md"
+    if not out_dir.exists() or not any(out_dir.iterdir()):
+        return set()
+    try:
+        text = readme.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if MARKER not in text:
+        return None
+    m = FILES_LINE.search(text)
+    if m:
+        return set(m.group(1).split()) | {"README.md"}
+    linked = re.findall(r"\]\(([^)/\\]+\.(?:png|svg))\)", text)  # [SVG](a.svg), ![title](a.png)
+    return set(linked) | {"README.md"}
+
+
 def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = None,
                   allow_import: AllowImport = None,
                   on_figure: Callable[[Path], None] | None = None) -> list[GalleryEntry]:
@@ -92,7 +118,17 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
 
     ``allow_import`` names the packages and local files import-path configs may import besides the
     trusted scheduler modules (as ``--allow-import``); a config whose library is not installed is
-    listed, not rendered."""
+    listed, not rendered. A
+    config that fails is listed with its error (``GalleryEntry.error``) and the others are
+    rendered all the same.
+
+    Everything is rendered into a temporary folder beside ``out_dir`` and moved in only when all
+    is written, so an interrupted run leaves ``out_dir`` as it was. lrplot replaces or removes
+    only files it wrote (listed in the README's manifest); other files in ``out_dir`` are kept."""
+    import shutil
+    import tempfile
+
+    from .errors import LrplotError
     from .figure import RenderOptions, render_to_file
     from .engine import simulate
     from .sources import load_input
@@ -103,64 +139,109 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
     configs = gallery_configs(config_dir)
     if not configs:
         raise SpecError(f"{config_dir}: no *.yaml configs in this folder")
-    readme = out_dir / "README.md"
-    if out_dir.exists() and any(out_dir.iterdir()) and not (readme.exists() and MARKER in readme.read_text()):
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: is a file, not a folder", hint="choose a folder for the gallery")
+    before = written_before(out_dir)
+    if before is None:
         raise OutputError(f"{out_dir}: exists and is not an lrplot gallery",
                           hint="choose an empty or new folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    names = {"README.md"} | {f"{_figure_stem(config_dir, c)}{suffix}" for c, _ in configs for suffix in FORMATS}
+    for name in sorted(names - before):
+        if (out_dir / name).exists() or (out_dir / name).is_symlink():
+            raise OutputError(f"{out_dir / name}: exists and was not written by lrplot gallery",
+                              hint="move it away, or choose another folder")
+    parent = out_dir.parent if str(out_dir.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{out_dir}: the folder {parent} does not exist", hint="create it first")
     opts = options if options is not None else RenderOptions()
     allowance = allowed_imports(allow_import)
-    entries = []
-    for config, inputs in configs:
-        try:
-            spec = load_input(config, inputs=inputs, allow_import=allowance).spec
-        except MissingLibraryError as exc:
-            entries.append(GalleryEntry(config, config.stem, (), missing=exc.package))
-            continue
-        title = spec.title or config.stem
-        try:
-            curves = simulate(spec, allow_import=allowance)
-        except MissingLibraryError as exc:
-            entries.append(GalleryEntry(config, title, (), missing=exc.package))
-            continue
-        figures = []
-        for suffix in FORMATS:
-            target = out_dir / f"{_figure_stem(config_dir, config)}{suffix}"
-            render_to_file(curves, target, replace(opts, title=None) if hasattr(opts, "title") else opts)
-            figures.append(target)
-            if on_figure:
-                on_figure(target)
-        entries.append(GalleryEntry(config, title, tuple(figures)))
-    produced = {f.name for e in entries for f in e.figures}
-    for stale in out_dir.iterdir():
-        if stale.suffix in FORMATS and stale.name not in produced:
-            stale.unlink()
-    write_text_atomic(readme, index_text(entries, out_dir, allow_import=allowance))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".lrplot-tmp", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
+    try:
+        entries = []
+        for config, inputs in configs:
+            title = config.stem
+            stem = _figure_stem(config_dir, config)
+            try:
+                spec = load_input(config, inputs=inputs, allow_import=allowance).spec
+                title = spec.title or config.stem
+                curves = simulate(spec, allow_import=allowance)
+                figures = []
+                for suffix in FORMATS:
+                    target = work / f"{stem}{suffix}"
+                    render_to_file(curves, target, replace(opts, title=None) if hasattr(opts, "title") else opts)
+                    figures.append(out_dir / target.name)
+            except MissingLibraryError as exc:
+                entries.append(GalleryEntry(config, title, (), missing=exc.package))
+                continue
+            except LrplotError as exc:
+                for suffix in FORMATS:
+                    (work / f"{stem}{suffix}").unlink(missing_ok=True)
+                entries.append(GalleryEntry(config, title, (), error=exc.format()))
+                continue
+            entries.append(GalleryEntry(config, title, tuple(figures)))
+        write_text_atomic(work / "README.md", index_text(entries, out_dir, allow_import=allowance, config_dir=config_dir))
+        written = sorted(p.name for p in work.iterdir())
+        out_dir.mkdir(exist_ok=True)
+        for name in sorted(before - set(written)):  # stale: written by an earlier run, not by this one
+            (out_dir / name).unlink(missing_ok=True)
+        for name in written:  # README.md last: the index only lists files already in place
+            if name != "README.md":
+                os.replace(work / name, out_dir / name)
+        os.replace(work / "README.md", out_dir / "README.md")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if on_figure:
+        for e in entries:
+            for f in e.figures:
+                on_figure(f)
     return entries
 
 
-def regenerate_command(*, allow_import: AllowImport = None) -> str:
+def _dir_text(path: Path) -> str:
+    text = path.as_posix()
+    return text if text.endswith("/") else text + "/"
+
+
+def regenerate_command(*, allow_import: AllowImport = None, config_dir: Path = Path("configs"),
+                       out_dir: Path = Path("gallery")) -> str:
+    """The command that made a gallery: its folders as the user gave them."""
     flags = allowed_imports(allow_import).flags()
-    return "lrplot gallery configs/ -o gallery/" + "".join(f" --allow-import {a}" for a in flags)
+    return (f"lrplot gallery {shlex.quote(_dir_text(config_dir))} -o {shlex.quote(_dir_text(out_dir))}"
+            + "".join(f" --allow-import {a}" for a in flags))
 
 
-def index_text(entries: Iterable[GalleryEntry], out_dir: Path, *, allow_import: AllowImport = None) -> str:
+def index_text(entries: Iterable[GalleryEntry], out_dir: Path, *, allow_import: AllowImport = None,
+               config_dir: Path = Path("configs")) -> str:
+    entries = list(entries)
+    config_link = Path(os.path.relpath(Path(config_dir).resolve(), Path(out_dir).resolve())).as_posix()
+    files = sorted(f.name for e in entries for f in e.figures)
+    failed = [e for e in entries if e.error]
     lines = [
         "# lrplot gallery",
         "",
         MARKER,
+        f"<!-- lrplot gallery files: {' '.join(files)} -->",
         "",
-        "Every spec of [`configs/`](../configs), and every training config of [`configs/frameworks/`]"
-        "(../configs/frameworks) with the budget inputs of its `_gallery.yaml`, drawn by lrplot. Regenerate with",
+        f"Every spec of [`{_dir_text(Path(config_dir))}`]({config_link})"
+        + (f", and every training config of its `{FRAMEWORKS}/` folder with the budget inputs of its "
+           f"`{MANIFEST}`," if (Path(config_dir) / FRAMEWORKS).is_dir() else "")
+        + " drawn by lrplot. Regenerate with",
         "",
-        f"    {regenerate_command(allow_import=allow_import)}",
+        f"    {regenerate_command(allow_import=allow_import, config_dir=Path(config_dir), out_dir=Path(out_dir))}",
         "",
-        "A test checks that this changes nothing.",
+        "lrplot replaces only the files it wrote here (listed at the top of this file); other files are kept.",
         "",
         f"Rendered with {versions_line()}.",
         "",
     ]
+    if failed:
+        lines += ["## Not rendered: errors", ""] + [f"- `{e.config.name}`: {e.error}" for e in failed] + [""]
     for e in entries:
+        if e.error:
+            continue
         config_link = Path(os.path.relpath(e.config.resolve(), out_dir.resolve())).as_posix()
         if e.missing:
             lines += [f"## {e.title}", "", f"[`{e.config.name}`]({config_link}): not rendered here, it needs "

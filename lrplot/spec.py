@@ -59,9 +59,9 @@ class OptimizerSpec(_Open):
     """Any ``torch.optim`` class by name, with its keyword arguments as further keys."""
 
     type: str = Field("SGD", description="Name of a torch.optim optimizer class, e.g. SGD, AdamW.")
-    lr: float = Field(0.1, description="Base learning rate, the default of every param group.")
+    lr: float = Field(0.1, strict=True, description="Base learning rate, the default of every param group.")
     initial_lr: float | None = Field(
-        None, description="Set initial_lr in every param group (needed when a scheduler is built "
+        None, strict=True, description="Set initial_lr in every param group (needed when a scheduler is built "
                           "with last_epoch, as in a resumed run).")
 
 
@@ -123,12 +123,15 @@ class ScheduleEntry(_Model):
 
     name: str
     scheduler: SchedulerField = Field(description=SCHEDULER_DESCRIPTION)
-    steps: int | None = Field(None, gt=0, le=MAX_STEPS)
+    steps: int | None = Field(None, gt=0, le=MAX_STEPS, strict=True)
     optimizer: OptimizerSpec | None = None
     param_groups: list[ParamGroupSpec] | None = Field(None, min_length=1)
     metric: Metric | None = Field(None, description=METRIC_DESCRIPTION)
     interval: Literal["step", "epoch"] | None = None
-    steps_per_epoch: int | None = Field(None, gt=0)
+    steps_per_epoch: int | None = Field(None, gt=0, strict=True)
+    fields: list[str] | None = Field(None, min_length=1, description=(
+        "Param-group fields this schedule records (default: the spec's fields), e.g. weight_decay "
+        "for an AdamW schedule beside an SGD one recording momentum."))
 
 
 class Spec(_Model):
@@ -136,7 +139,7 @@ class Spec(_Model):
 
     title: str | None = Field(None, description="Figure title (default: derived from the file).")
     steps: int | None = Field(
-        None, gt=0, le=MAX_STEPS,
+        None, gt=0, le=MAX_STEPS, strict=True,
         description="Optimizer updates to simulate; may be left out when the schedule defines its "
                     "own length (OneCycleLR total_steps, CosineAnnealingLR T_max, ...).")
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
@@ -144,7 +147,7 @@ class Spec(_Model):
         None, min_length=1, description="Per-group overrides, like optim.SGD([{...}, {...}], lr=...).")
     scheduler: SchedulerField | None = Field(None, description=SCHEDULER_DESCRIPTION)
     schedules: list[ScheduleEntry] | None = Field(None, min_length=1)
-    steps_per_epoch: int | None = Field(None, gt=0, description="Optimizer updates per epoch.")
+    steps_per_epoch: int | None = Field(None, gt=0, strict=True, description="Optimizer updates per epoch.")
     interval: Literal["step", "epoch"] = Field(
         "step", description="step: the scheduler steps after every update; epoch: once per epoch.")
     fields: list[str] = Field(
@@ -155,6 +158,7 @@ class Spec(_Model):
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("<spec>"))
     _file: Path | None = PrivateAttr(default=None)
+    _inputs: dict[Path, str] = PrivateAttr(default_factory=dict)
 
     @property
     def source(self) -> SourceMap:
@@ -173,6 +177,18 @@ class Spec(_Model):
     def base_dir(self) -> Path:
         """Folder that relative paths in the spec (metric CSV, local modules) are relative to."""
         return self._file.parent if self._file else Path.cwd()
+
+    def input_files(self) -> list[Path]:
+        """Every file this spec reads besides itself (metric CSVs), in schedule order."""
+        return [self.base_dir / s.metric.csv for s in self.schedule_list() if isinstance(s.metric, MetricCsv)]
+
+    def read_input(self, path: Path) -> str:
+        """The text of an input file of this spec, read once: the curve cache hashes and the
+        simulation parses the very same text (a FIFO or a pipe can be read only once, and a file
+        changed in between must not give a cache key for other content)."""
+        if path not in self._inputs:
+            self._inputs[path] = read_text(path)
+        return self._inputs[path]
 
     def locate(self, path: KeyPath) -> Location:
         return self._source.value(path)
@@ -285,7 +301,7 @@ class ResolvedSchedule:
 
     @property
     def fields(self) -> list[str]:
-        return self.spec.fields
+        return self._get("fields")
 
     @property
     def group_names(self) -> list[str]:
@@ -477,6 +493,9 @@ def _data_path(data: Any, loc: tuple) -> KeyPath:
     return tuple(out)
 
 
+_STRICT_NUMBERS = {"int_type": "int", "float_type": "float"}
+
+
 def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
     """The most specific pydantic error, as one located SpecError."""
     best = None
@@ -501,6 +520,14 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
         return SpecError(f"{where + ': ' if where else ''}missing required key '{missing}'",
                          location=source.value(path))
     message = err["msg"]
+    if err["type"] in _STRICT_NUMBERS:  # booleans and quoted numbers are not numbers
+        from .engine.argtypes import Expected, describe_value, suggestion
+
+        expected = (Expected(_STRICT_NUMBERS[err["type"]]),)
+        hint = suggestion(err["input"], expected)
+        what = "an integer" if expected[0].kind == "int" else "a number"
+        return SpecError(f"{where + ': ' if where else ''}expected {what}, got {describe_value(err['input'])}",
+                         hint=hint, location=source.value(path))
     if err["type"].startswith(("literal_error", "enum")):
         message = message.replace("Input should be", "should be")
     else:
@@ -550,6 +577,9 @@ def _check(spec: Spec) -> None:
         names = [g.name for g in groups if g.name is not None]
         if len(set(names)) != len(names):
             raise _RuleBroken("two param groups have the same name", schedule.where("param_groups"))
+        for j, name in enumerate(schedule.fields):
+            if schedule.fields.index(name) != j:
+                raise _RuleBroken(f"field '{name}' is listed twice", schedule.where("fields") + (j,))
     for i, name in enumerate(spec.fields):
         if spec.fields.index(name) != i:
             raise _RuleBroken(f"field '{name}' is listed twice", ("fields", i))

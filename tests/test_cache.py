@@ -168,7 +168,7 @@ def test_damaged_or_foreign_entries_are_ignored_and_replaced(spec_file, damage):
         if damage == "format":
             header["format"] = cache.FORMAT + 1
         elif damage == "key echo":  # e.g. a hash collision or an entry copied from elsewhere
-            header["key"]["spec"]["steps"] = 7
+            header["key"]["torch"] = "0.0-other"
         else:
             arrays["a0"] = arrays["a0"][:-1]
         arrays["header"] = np.array(json.dumps(header))
@@ -226,3 +226,98 @@ def test_a_hit_does_not_import_torch(spec_file, tmp_path):
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.split()[-2:] == ["0", "False"], out.stderr
     assert (tmp_path / "x.png").stat().st_size > 0
+
+
+# --- the key is exact: a hit is exactly the curve a fresh simulation gives (issue 9) ------------
+
+def bitwise_same(a: Curves, b: Curves) -> bool:
+    """Like ``same``, but NaN equals NaN and -0.0 differs from 0.0: the very bytes."""
+    return same_meta(a, b) and all(
+        x.values[k].tobytes() == y.values[k].tobytes() for x, y in zip(a.schedules, b.schedules) for k in x.values)
+
+
+def same_meta(a: Curves, b: Curves) -> bool:
+    return [(s.name, s.steps, tuple(s.values)) for s in a.schedules] == \
+        [(s.name, s.steps, tuple(s.values)) for s in b.schedules]
+
+
+PLATEAU = """
+steps: 30
+metric: "1.0"
+scheduler: {type: ReduceLROnPlateau, factor: 0.5, patience: VALUE}
+"""
+COSINE = "steps: 12\nscheduler: {type: CosineAnnealingLR, T_max: 6, eta_min: VALUE}\n"
+
+
+@pytest.mark.parametrize("template,values", [
+    (PLATEAU, (".inf", "-.inf", "2")),  # patience: .inf then -.inf drew the old curve
+    (COSINE, (".nan", ".inf", "-.inf", "0.0")),  # NaN, +inf and -inf were one key
+])
+def test_nan_and_infinities_are_distinct_keys(write_spec, template, values):
+    fresh = {}
+    for v in values:
+        path = write_spec(template.replace("VALUE", v), "s.yaml")
+        fresh[v] = simulate(load_spec(path))
+        first = simulate(load_spec(path), cache=True)  # stores (or hits an entry of an earlier value)
+        again = simulate(load_spec(path), cache=True)  # a hit
+        assert bitwise_same(first, fresh[v]) and bitwise_same(again, fresh[v]), v
+    lr = {v: fresh[v].schedules[0].values[(0, "lr")].tobytes() for v in values}
+    assert len(set(lr.values())) >= 3  # the values really give other curves (NaN and inf may both give NaN)
+    assert len(entries()) == len(values)
+
+
+def test_negative_zero_and_int_or_float_are_distinct_keys(write_spec):
+    texts = {
+        "zero": "steps: 12\nscheduler: {type: CosineAnnealingLR, T_max: 6, eta_min: 0.0}\n",
+        "minus zero": "steps: 12\nscheduler: {type: CosineAnnealingLR, T_max: 6, eta_min: -0.0}\n",
+        "int": "steps: 12\nscheduler: {type: ExponentialLR, gamma: 1}\n",
+        "float": "steps: 12\nscheduler: {type: ExponentialLR, gamma: 1.0}\n",
+    }
+    keys = set()
+    for name, text in texts.items():
+        path = write_spec(text, "z.yaml")
+        fresh = simulate(load_spec(path))
+        assert bitwise_same(simulate(load_spec(path), cache=True), fresh), name
+        assert bitwise_same(simulate(load_spec(path), cache=True), fresh), name
+        keys.add(cache.entry_path(spec_key(load_spec(path))).name)
+    assert len(keys) == 4 == len(entries())
+
+
+def test_exact_encoding_tells_every_value_type_apart():
+    values = [None, True, False, 1, 1.0, -0.0, 0.0, 0, float("nan"), float("inf"), float("-inf"), "1", "1.0",
+              [1], (1,), {"a": 1}, [1.0], 10**30, 1e30]
+    encoded = [json.dumps(cache.exact(v)) for v in values]
+    assert len(set(encoded)) == len(values)
+
+
+def test_the_metric_csv_is_read_once_and_a_fifo_works(tmp_path, monkeypatch):
+    """The cache hashes and the simulation parses the same text: the file is opened once."""
+    rows = "step,loss\n" + "".join(f"{i},{1 / (i + 1)}\n" for i in range(40))
+    (tmp_path / "loss.csv").write_text(rows)
+    spec_text = "steps: 30\nmetric: {csv: loss.csv, column: loss}\nscheduler: {type: ReduceLROnPlateau, patience: 1}\n"
+    (tmp_path / "p.yaml").write_text(spec_text)
+    reference = simulate(load_spec(tmp_path / "p.yaml"))
+    import lrplot.spec as spec_module
+
+    opened = []
+    real = spec_module.read_text
+    monkeypatch.setattr(spec_module, "read_text", lambda p: opened.append(Path(p).name) or real(p))
+    got = simulate(load_spec(tmp_path / "p.yaml"), cache=True)
+    assert opened.count("loss.csv") == 1
+    assert bitwise_same(got, reference)
+    monkeypatch.undo()
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.remove(tmp_path / "loss.csv")
+    os.mkfifo(tmp_path / "loss.csv")
+    import threading
+
+    def feed():
+        with open(tmp_path / "loss.csv", "w") as fh:
+            fh.write(rows)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    got = simulate(load_spec(tmp_path / "p.yaml"), cache=True)
+    writer.join(5)
+    assert bitwise_same(got, reference)

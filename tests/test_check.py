@@ -10,7 +10,7 @@ import pytest
 from lrplot.check import RULES, check_schedule
 from lrplot.spec import load_spec, parse_spec
 
-from .conftest import CONFIGS
+from .conftest import CONFIGS, ROOT
 
 # Every example config is meant to be clean except plateau.yaml (the classic own-lr recipe).
 # Configs that show a real problem on purpose are not clean: plateau (fed its own lr),
@@ -114,3 +114,42 @@ def test_library_quirks_are_caught():
     zero = [f for s in spec.schedule_list() for f in check_schedule(s)
             if f.rule == "nonpositive-lr"]
     assert zero and all(f.step == 0 and f.values[0] == 0.0 for f in zero)
+
+
+# --- every spec is reported, an invalid one as a located finding (issue 9) ----------------------
+
+def test_check_reports_every_spec_and_always_prints_valid_json(tmp_path):
+    import json as _json
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "a.yaml").write_text("steps: 100\nscheduler:\n  type: MultiStepLR\n  milestones: 30, 60\n")
+    (tmp_path / "b.yaml").write_text("steps: 50\nscheduler: {type: CosineAnnealingLR, T_max: 50}\n")
+    (tmp_path / "c.yaml").write_text("steps: [\n")  # not even YAML
+    (tmp_path / "d.yaml").write_text("schedules:\n  - {name: ok, steps: 20, scheduler: {type: StepLR, step_size: 5}}\n"
+                                     "  - {name: bad, steps: 20, scheduler: {type: StepLR, step_size: 5, gamma: 'x'}}\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "lrplot", "check", "a.yaml", "b.yaml", "c.yaml", "missing.yaml", "d.yaml"]
+    r = subprocess.run(args + ["--json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, r.stderr
+    report = _json.loads(r.stdout)
+    assert report["specs"] == [{"path": "a.yaml", "valid": False}, {"path": "b.yaml", "valid": True},
+                               {"path": "c.yaml", "valid": False}, {"path": "missing.yaml", "valid": False},
+                               {"path": "d.yaml", "valid": False}]
+    invalid = [(f["location"], f["message"]) for f in report["findings"] if f["rule"] == "invalid-spec"]
+    assert [loc.split(":")[0] for loc, _ in invalid] == ["a.yaml", "c.yaml", "missing.yaml", "d.yaml"]
+    assert invalid[0] == ("a.yaml:4:15", "MultiStepLR milestones: expected a list of integers, got the text "
+                                         "'30, 60'; write [30, 60]")
+    assert invalid[3][0] == "d.yaml:3:75" and "StepLR gamma: expected a number" in invalid[3][1]
+    assert report["schedules"] == ["a", "b", "ok", "bad"]
+    assert report["errors"] == 4 and all(f["level"] == "error" for f in report["findings"]
+                                         if f["rule"] == "invalid-spec")
+    text = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert text.returncode == 1
+    lines = text.stdout.strip().splitlines()
+    assert lines[0] == ("a.yaml:4:15: error: MultiStepLR milestones: expected a list of integers, got the text "
+                        "'30, 60'; write [30, 60] [invalid-spec]")
+    assert sum("[invalid-spec]" in line for line in lines) == 4
+    assert lines[-1] == "4 schedule(s) checked: 4 error(s), 0 warning(s); 4 of 5 spec(s) invalid"
+    assert text.stderr == ""

@@ -95,7 +95,7 @@ def test_1e_3_is_a_number_end_to_end(cli, write_spec, tmp_path):
     ([COSINE, "-o", "nope/out.png"], 1, "lrplot: nope/out.png: the folder nope does not exist; create it first"),
     ([COSINE, "--data", "out.xlsx"], 2, "lrplot: out.xlsx: unknown data format '.xlsx'; use one of .csv, .json"),
     ([COSINE, "--layout", "mosaic"], 2, "lrplot: unknown layout 'mosaic'; use one of auto, overlay, grid, fields, groups"),
-    ([COSINE, "--size", "big"], 2, "lrplot: --size big: expected WIDTHxHEIGHT in inches, e.g. 8x4.5"),
+    ([COSINE, "--size", "big"], 2, "lrplot: size 'big': expected WIDTHxHEIGHT in inches, e.g. 8x4.5"),
     ([COSINE, "--bogus"], 2, "lrplot plot: No such option: --bogus (Possible options: --log) (see 'lrplot plot --help')"),
     ([COSINE, "--set", "scheduler.T_mx=5"], 1,
      "--set scheduler.T_mx: CosineAnnealingLR has no argument 'T_mx'; did you mean 'T_max'? valid: "

@@ -89,3 +89,114 @@ def test_gallery_command(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "out/README.md (1 configs)\n"
     assert "## A" in (tmp_path / "out" / "README.md").read_text()
+
+
+# --- all-or-nothing, failures listed, only lrplot's own files touched (issue 9) ------------------
+
+GOOD = "title: A\nsteps: 10\nscheduler: {type: StepLR, step_size: 2}\n"
+BAD = "steps: 10\nscheduler:\n  type: MultiStepLR\n  milestones: 3, 6\n"
+
+
+def _folder(tmp_path, **configs):
+    folder = tmp_path / "specs"
+    folder.mkdir(exist_ok=True)
+    for name, text in configs.items():
+        (folder / f"{name}.yaml").write_text(text)
+    return folder
+
+
+def _listing(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_failing_config_is_listed_the_rest_rendered_and_the_rerun_works(cli, tmp_path):
+    _folder(tmp_path, a=GOOD, b=BAD)
+    r = cli("gallery", "specs", "-o", "out")
+    assert r.exit_code == 1
+    assert r.stdout == "out/README.md (2 configs, 1 failed: listed in the index)\n"
+    assert r.stderr.strip() == ("specs/b.yaml:4:15: MultiStepLR milestones: expected a list of integers, got the text "
+                                "'3, 6'; write [3, 6]")
+    assert _listing(tmp_path / "out") == ["README.md", "a.png", "a.svg"]
+    index = (tmp_path / "out" / "README.md").read_text()
+    assert "## Not rendered: errors\n\n- `b.yaml`: specs/b.yaml:4:15: MultiStepLR milestones" in index
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
+    (tmp_path / "specs" / "b.yaml").write_text(GOOD.replace("A", "B"))
+    r = cli("gallery", "specs", "-o", "out")  # never "not an lrplot gallery"
+    assert r.exit_code == 0, r.stderr
+    assert _listing(tmp_path / "out") == ["README.md", "a.png", "a.svg", "b.png", "b.svg"]
+    assert "Not rendered" not in (tmp_path / "out" / "README.md").read_text()
+
+
+def test_regenerating_with_a_failure_leaves_no_stale_readme(cli, tmp_path):
+    _folder(tmp_path, a=GOOD, b=GOOD.replace("A", "B"))
+    assert cli("gallery", "specs", "-o", "out").exit_code == 0
+    (tmp_path / "specs" / "b.yaml").write_text(BAD)
+    assert cli("gallery", "specs", "-o", "out").exit_code == 1
+    index = (tmp_path / "out" / "README.md").read_text()
+    assert "![B]" not in index and "- `b.yaml`: " in index
+    assert _listing(tmp_path / "out") == ["README.md", "a.png", "a.svg"]  # b's old figures went with it
+
+
+def test_files_lrplot_did_not_write_are_never_deleted(cli, tmp_path):
+    _folder(tmp_path, a=GOOD, b=GOOD)
+    assert cli("gallery", "specs", "-o", "out").exit_code == 0
+    (tmp_path / "out" / "mine.png").write_bytes(b"my own figure")
+    (tmp_path / "out" / "notes.svg").write_text("<svg/>")
+    (tmp_path / "specs" / "b.yaml").unlink()
+    assert cli("gallery", "specs", "-o", "out").exit_code == 0
+    assert _listing(tmp_path / "out") == ["README.md", "a.png", "a.svg", "mine.png", "notes.svg"]
+    assert (tmp_path / "out" / "mine.png").read_bytes() == b"my own figure"
+    (tmp_path / "specs" / "mine.yaml").write_text(GOOD)  # would overwrite the user's mine.png
+    r = cli("gallery", "specs", "-o", "out")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == ("lrplot: out/mine.png: exists and was not written by lrplot gallery; "
+                                "move it away, or choose another folder")
+    assert (tmp_path / "out" / "mine.png").read_bytes() == b"my own figure"
+
+
+def test_an_interrupted_run_leaves_the_gallery_as_it_was(tmp_path, monkeypatch):
+    configs = _folder(tmp_path, a=GOOD, b=GOOD.replace("A", "B"))
+    out = tmp_path / "out"
+    build_gallery(configs, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (configs / "c.yaml").write_text(GOOD.replace("A", "C"))
+    import lrplot.figure
+
+    real = lrplot.figure.render_to_file
+    calls = []
+
+    def interrupted(curves, target, opts):
+        calls.append(target)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(curves, target, opts)
+
+    monkeypatch.setattr(lrplot.figure, "render_to_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_gallery(configs, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert _listing(tmp_path) == ["out", "specs"]  # no temporary folder left
+    monkeypatch.undo()
+    build_gallery(configs, out)
+    assert _listing(out) == ["README.md", "a.png", "a.svg", "b.png", "b.svg", "c.png", "c.svg"]
+
+
+def test_the_readme_describes_the_folders_and_command_the_user_ran(cli, tmp_path):
+    _folder(tmp_path, a=GOOD)
+    (tmp_path / "docs").mkdir()
+    r = cli("gallery", "specs", "-o", "docs/figs")
+    assert r.exit_code == 0, r.stderr
+    index = (tmp_path / "docs" / "figs" / "README.md").read_text()
+    assert "Every spec of [`specs/`](../../specs) drawn by lrplot" in index
+    assert "    lrplot gallery specs/ -o docs/figs/\n" in index
+    assert "configs/" not in index
+    assert "[`a.yaml`](../../specs/a.yaml)" in index
+
+
+def test_a_gallery_output_that_is_a_file_is_one_line(cli, tmp_path):
+    _folder(tmp_path, a=GOOD)
+    (tmp_path / "out").write_text("a file")
+    r = cli("gallery", "specs", "-o", "out")
+    assert r.exit_code == 1
+    assert r.stderr == "lrplot: out: is a file, not a folder; choose a folder for the gallery\n"
+    assert (tmp_path / "out").read_text() == "a file"

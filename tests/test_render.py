@@ -58,7 +58,8 @@ def test_fields_layout_puts_momentum_below_lr():
     curves = simulate(parse_spec((CONFIGS / "onecycle.yaml").read_text(), "onecycle.yaml"))
     fig = render(curves)  # auto: several fields -> one row per field
     top, bottom = [a for a in fig.axes if a.get_lines()]
-    assert top.get_ylabel() == "learning rate" and bottom.get_ylabel() == "momentum"
+    # onecycle.yaml uses AdamW: the field 'momentum' is betas[0], labelled as Adam users call it
+    assert top.get_ylabel() == "learning rate" and bottom.get_ylabel() == "beta1"
     (m,) = series_lines(bottom).values()
     assert (m.get_ydata() == curves.schedules[0].values[(0, "momentum")]).all()
 

@@ -109,7 +109,7 @@ scheduler:
     ("steps: 5\nscheduler: {type: StepLR, step_size: 1, frequency: 0}\n",
      "s.yaml:2:52: scheduler.frequency: input should be greater than 0"),
     ("steps: 5\nscheduler: {type: StepLR, step_size: 1, frequency: 1.5}\n",
-     "s.yaml:2:52: scheduler.frequency: input should be a valid integer"),
+     "s.yaml:2:52: scheduler.frequency: expected an integer, got the number 1.5"),
 ])
 def test_bad_forms_are_one_located_line(text, message):
     with pytest.raises(SpecError) as exc:
@@ -147,3 +147,37 @@ scheduler:
     state = state_at(schedule, 30)
     assert [s["last_epoch"] for s in state["scheduler_state"]] == [30, 4]  # 30 updates, 4 epoch ends
     assert state["scheduler"] == "LinearLR + MultiStepLR"
+
+
+def _epoch_then_step_loop(step_first: bool):
+    params = [{"params": [torch.nn.Parameter(torch.zeros(1))]}]
+    opt = torch.optim.SGD(params, lr=0.1)
+    # LambdaLR sets lr = base * f(epoch) (it overwrites); ExponentialLR multiplies: their order matters
+    epochly = L.LambdaLR(opt, lr_lambda=lambda e: 0.5 ** e)
+    stepwise = L.ExponentialLR(opt, gamma=0.9)
+    out = []
+    for t in range(30):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if t + 1 < 30:
+            end = (t + 1) % 5 == 0
+            if end and not step_first:
+                epochly.step()
+            stepwise.step()
+            if end and step_first:
+                epochly.step()
+    return out
+
+
+def test_at_an_epoch_end_per_update_schedulers_step_before_per_epoch_ones():
+    # listed epoch-first: at an epoch end the order is still per-update, then per-epoch (Lightning, MMEngine)
+    trace = lr_of("""
+steps: 30
+steps_per_epoch: 5
+scheduler:
+  - {type: LambdaLR, lr_lambda: "0.5 ** epoch", interval: epoch}
+  - {type: ExponentialLR, gamma: 0.9}
+""")
+    expected = _epoch_then_step_loop(step_first=True)
+    assert expected != _epoch_then_step_loop(step_first=False)  # the order is visible in the values
+    assert trace.values[(0, "lr")].tolist() == expected

@@ -50,7 +50,7 @@ schedules:
     ("scheduler: {type: StepLR}\nmetric: {csv: a.csv, colum: x}\n",
      "s.yaml:2:22: unknown key 'colum'; did you mean 'column'?"),
     ("steps: 0\nscheduler: {type: StepLR}\n", "s.yaml:1:8: steps: input should be greater than 0"),
-    ("steps: many\nscheduler: {type: StepLR}\n", "s.yaml:1:8: steps: input should be a valid integer, unable to parse string as an integer"),
+    ("steps: many\nscheduler: {type: StepLR}\n", "s.yaml:1:8: steps: expected an integer, got the text 'many'"),
     ("interval: epochs\nscheduler: {type: StepLR}\n", "s.yaml:1:11: interval: should be 'step' or 'epoch'"),
     ("scheduler: {step_size: 3}\n", "s.yaml:1:12: scheduler: missing required key 'type'"),
     ("steps: 10\n", "s.yaml:1:1: the spec names no scheduler; add 'scheduler: {type: ...}' or a 'schedules:' list"),

@@ -63,16 +63,40 @@ def simulate_spec(spec: Spec, progress: Progress | None = None, *,
 
 
 def combine(spec_list: list[Spec], per_spec: list[list[ScheduleTrace]]) -> Curves:
-    """One Curves from the schedules of several specs (names that collide get the file stem)."""
+    """One Curves from the schedules of several specs. Names that collide get the file they come
+    from: its stem, or, for files with the same name in different folders, the shortest path
+    suffix that tells them apart (``a/cosine``, ``b/cosine``)."""
     names = [c.name for curves in per_spec for c in curves]
+    files = source_labels(spec_list)
     results = []
-    for spec, curves_list in zip(spec_list, per_spec):
+    for spec, label, curves_list in zip(spec_list, files, per_spec):
         for curves in curves_list:
             if names.count(curves.name) > 1:
-                curves = _renamed(curves, f"{spec.stem} / {curves.name}")
+                curves = _renamed(curves, label if curves.name == spec.stem else f"{label} / {curves.name}")
             results.append(curves)
+    taken = [c.name for c in results]
+    for i, c in enumerate(results):  # the very same file twice: number them
+        if taken.count(c.name) > 1:
+            results[i] = _renamed(c, f"{c.name} ({taken[:i + 1].count(c.name)})")
     title = spec_list[0].title if len(spec_list) == 1 else None
     return Curves(tuple(results), title)
+
+
+def source_labels(spec_list: list[Spec]) -> list[str]:
+    """A short name per spec: its file stem, made unique by as many parent folders as needed."""
+    stems = [spec.stem for spec in spec_list]
+    out = list(stems)
+    for stem in {s for s in stems if stems.count(s) > 1}:
+        idx = [i for i, s in enumerate(stems) if s == stem]
+        parts = [spec_list[i].file.resolve().with_suffix("").parts if spec_list[i].file else (stem,)
+                 for i in idx]
+        for k in range(1, max(len(p) for p in parts) + 1):
+            labels = ["/".join(p[-k:]) for p in parts]
+            if len(set(labels)) == len(labels):
+                break
+        for i, label in zip(idx, labels):
+            out[i] = label
+    return out
 
 
 def _renamed(curves: ScheduleTrace, name: str) -> ScheduleTrace:

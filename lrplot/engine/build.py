@@ -17,6 +17,7 @@ from ..expr import compile_expression
 from ..imports import Allowance, factory_result, is_import_path, resolve_import
 from ..spec import SchedulerNode, Spec
 from ..text import did_you_mean
+from .argtypes import check_types
 
 NESTED = ("SequentialLR", "ChainedScheduler")
 # Arguments that hold an expression of one variable: {argument: variable names}.
@@ -55,7 +56,8 @@ def signature_text(name: str, fn: Callable[..., Any], skip: tuple[str, ...] = ("
 
 def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[str, Any],
                     path: tuple, implied: tuple[str, ...] = ("optimizer",)) -> None:
-    """Unknown or missing keyword arguments of ``fn`` as a located SpecError."""
+    """Unknown or missing keyword arguments of ``fn``, or a value of the wrong type (see
+    :mod:`lrplot.engine.argtypes`), as a located SpecError, before ``fn`` is called."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -76,6 +78,8 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
             continue
         if p.default is p.empty and pname not in given:
             raise spec.error(f"{name} needs '{pname}'", path, hint=f"signature: {sig}")
+    check_types(params, given, lambda key, message, hint: spec.error(f"{name} {message}", path + (key,),
+                                                                     hint=hint))
 
 
 def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
@@ -193,8 +197,46 @@ def _fill_placeholders(spec: Spec, sched: SchedulerNode, factory: Any,
             raise spec.error(f"{sched.type}: '{key}' is left to the trainer ({value.name}) and the spec "
                              "does not say it", sched.path,
                              hint=f"add 'steps_per_epoch: N' to the spec, or give '{key}' under the scheduler")
-        filled[key] = placeholders[value.name]
+        filled[key] = _placeholder_number(spec, sched, key, value, placeholders[value.name])
     return functools.partial(factory, **filled)
+
+
+def _placeholder_number(spec: Spec, sched: SchedulerNode, key: str, value: Any, number: int) -> Any:
+    """The number pytorch-accelerated's Trainer puts where ``value`` stands.
+
+    pytorch-accelerated 0.1.61 (``trainer.py``: ``TrainerPlaceholderValues.__mul__``/``__add__``
+    and ``replace_trainer_placeholder_values``): a placeholder's value is the text of a Python
+    expression, ``"trainer.run_config.num_local_update_steps_per_epoch"``; ``placeholder * 2``
+    builds a new member whose value is that text with ``"*2"`` appended (``+ 1`` appends
+    ``"+1"``), and the Trainer ``eval``s the text. lrplot never evals: the text must be the
+    member's original expression followed by that appended arithmetic, which lrplot's safe
+    evaluator computes with the original expression replaced by ``number``, the same operator
+    precedence as the Trainer's eval."""
+    from ..expr import compile_expression
+
+    base = _placeholder_base(value)
+    text = str(value.value)
+    if base is None or not text.startswith(base):
+        raise spec.error(f"{sched.type}: '{key}' is a trainer placeholder lrplot cannot read ({text!r})",
+                         sched.path, hint=f"give '{key}' under the scheduler")
+    rest = text[len(base):]
+    if not rest:
+        return number
+    expr = compile_expression(f"x{rest}", ("x",), what=f"the trainer placeholder of '{key}'",
+                              location=lambda off: spec.locate(sched.path))
+    result = expr(number)
+    return int(result) if isinstance(result, float) and result.is_integer() and "." not in rest else result
+
+
+def _placeholder_base(value: Any) -> str | None:
+    """The original expression text of the placeholder member ``value`` names, from the library's
+    own ``TrainerPlaceholderValues`` (``value`` may be a derived member of a new Enum)."""
+    import sys
+
+    trainer = sys.modules.get("pytorch_accelerated.trainer")
+    cls = getattr(trainer, "TrainerPlaceholderValues", None)
+    member = getattr(cls, "_member_map_", {}).get(value.name) if cls is not None else None
+    return str(member.value) if member is not None else None
 
 
 def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_import: Allowance,

@@ -18,6 +18,7 @@ def _is_number(v: Any) -> bool:
 def resolve_fields(schedule: ResolvedSchedule, group: dict) -> list[tuple[str, str, int | None]]:
     """[(label, key, index)]: what to read from each param group for the spec's ``fields``."""
     spec = schedule.spec
+    where = schedule.where("fields")  # the schedule's own list, or the spec's
     out: list[tuple[str, str, int | None]] = []
     numeric = sorted(k for k, v in group.items() if k != "params" and (
         _is_number(v) or (isinstance(v, (tuple, list)) and v and all(_is_number(x) for x in v))))
@@ -30,7 +31,7 @@ def resolve_fields(schedule: ResolvedSchedule, group: dict) -> list[tuple[str, s
             value = group.get(key)
             if not isinstance(value, (tuple, list)) or index >= len(value):
                 raise spec.error(f"field '{name}': the param group's '{key}' has no element {index}",
-                                 ("fields", i), hint=f"numeric fields: {', '.join(numeric)}")
+                                 where + (i,), hint=f"numeric fields: {', '.join(numeric)}")
             out.append((name, key, index))
             continue
         if name == "momentum" and "momentum" not in group and isinstance(group.get("betas"), (tuple, list)):
@@ -38,7 +39,7 @@ def resolve_fields(schedule: ResolvedSchedule, group: dict) -> list[tuple[str, s
             continue
         if name not in group or name == "params":
             hint = did_you_mean(name, numeric)
-            raise spec.error(f"the param groups have no field '{name}'", ("fields", i),
+            raise spec.error(f"the param groups have no field '{name}'", where + (i,),
                              hint=hint or f"numeric fields: {', '.join(numeric)}")
         value = group[name]
         if isinstance(value, (tuple, list)) and value and all(_is_number(x) for x in value):
@@ -46,7 +47,14 @@ def resolve_fields(schedule: ResolvedSchedule, group: dict) -> list[tuple[str, s
         elif _is_number(value) or hasattr(value, "item"):
             out.append((name, name, None))
         else:
-            raise spec.error(f"field '{name}' is not a number (it is {value!r})", ("fields", i),
+            raise spec.error(f"field '{name}' is not a number (it is {value!r})", where + (i,),
                              hint=f"numeric fields: {', '.join(numeric)}")
     return out
 
+
+
+def field_labels(readers: list[tuple[str, str, int | None]]) -> dict:
+    """What figures call the recorded fields, where it differs from the spec's name: ``momentum``
+    read from Adam's ``betas[0]`` is beta1 (the ``meta`` of a ScheduleTrace; empty when none)."""
+    labels = {label: "beta1" for label, key, index in readers if label == "momentum" and key == "betas"}
+    return {"field_labels": labels} if labels else {}

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from ..errors import Location, SpecError
 from ..expr import compile_expression
-from ..spec import MetricCsv, ResolvedSchedule, Spec, read_text
+from ..spec import MetricCsv, ResolvedSchedule, Spec
 from ..text import did_you_mean
 
 
@@ -18,7 +18,7 @@ def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
     if not path.exists():
         raise spec.error(f"the metric CSV '{metric.csv}' does not exist (looked for {path.absolute()})", where + ("csv",),
                          hint="a metric CSV path is relative to the spec file's folder")
-    text = read_text(path)
+    text = spec.read_input(path)  # the text the curve cache hashed
     rows = list(csv.reader(text.splitlines()))
     if len(rows) < 2:
         raise SpecError("the metric CSV needs a header row and at least one value", location=Location(str(path), 1))

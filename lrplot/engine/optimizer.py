@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ..spec import ParamGroupSpec, ResolvedSchedule
 from ..text import did_you_mean
+from .argtypes import check_types
 from .build import check_arguments, construct
 from .torchfast import fast_optimizers
 
@@ -40,6 +42,11 @@ def build_optimizer(schedule: ResolvedSchedule) -> Any:
     kwargs = {k: _plain(v) for k, v in opt.options.items()}
     kwargs["lr"] = opt.lr
     check_arguments(spec, cls, opt.type, kwargs, where, implied=("params",))
+    signature = inspect.signature(cls).parameters
+    for i, g in enumerate(schedule.param_groups or []):  # a group's option has the type of the argument
+        check_types(signature, {k: _plain(v) for k, v in g.options.items()},
+                    lambda key, message, hint, i=i: spec.error(f"{opt.type} {message}",
+                                                               schedule.where("param_groups") + (i, key), hint=hint))
     groups_spec = schedule.param_groups or [ParamGroupSpec()]
     groups = [
         {"params": [torch.nn.Parameter(torch.zeros(1))], **{k: _plain(v) for k, v in g.options.items()}}

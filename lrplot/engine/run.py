@@ -13,7 +13,7 @@ from ..facts import resolve_steps, schedule_events
 from ..spec import ResolvedSchedule, SchedulerNode
 from ..imports import Allowance
 from .build import build_scheduler
-from .fields import resolve_fields
+from .fields import field_labels, resolve_fields
 from .loop import Progress, library_loop, run_loop, step_order_satisfied
 from .memory import check_memory
 from .metric import metric_feed
@@ -53,9 +53,15 @@ def _check_protocol(schedule: ResolvedSchedule, sched: SchedulerNode, scheduler:
                          hint="add 'steps_per_epoch: N' (optimizer updates per epoch)")
 
 
-def _every_period(steppers: list[tuple[Callable[[], Any], int]], start: int) -> Callable[[], Any]:
+def _every_period(steppers: list[tuple[Callable[[], Any], int]], by_epoch: list[bool], start: int
+                  ) -> Callable[[], Any]:
     """One step function for several schedulers with their own periods, called after every
-    update: it steps, in list order, each scheduler whose period divides the updates done."""
+    update: it steps each scheduler whose period divides the updates done. At an epoch end the
+    per-update schedulers step before the per-epoch ones (each in list order), as Lightning 2.6
+    (training_epoch_loop: interval "step" updates, then on_advance_end's "epoch" update) and
+    MMEngine 0.10 (ParamSchedulerHook.after_train_iter, then after_train_epoch) do."""
+    steppers = [s for s, epoch in zip(steppers, by_epoch) if not epoch] + \
+               [s for s, epoch in zip(steppers, by_epoch) if epoch]
     done = start
 
     def step() -> None:
@@ -105,7 +111,8 @@ class Run:
         if len(steppers) == 1:
             self.step, self.every = steppers[0]
         else:
-            self.step, self.every = _every_period(steppers, start), 1
+            by_epoch = [schedule.interval_of(node) == "epoch" for node in schedule.schedulers]
+            self.step, self.every = _every_period(steppers, by_epoch, start), 1
         # The value of a (group, key) pair at update t is read before the scheduler steps after
         # update t-1. Tuple-valued keys (betas) are recorded whole and split in :meth:`values`.
         self.pairs = [(g, key) for g in range(len(groups)) for key in dict.fromkeys(k for _, k, _ in self.readers)]
@@ -155,6 +162,7 @@ class Run:
             values=self.values(rows),
             source=schedule.spec.stem,
             events=schedule_events(schedule, self.steps),
+            meta=field_labels(self.readers),
         )
 
 

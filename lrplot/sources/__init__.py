@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 # kind -> module, in detection order; "lrplot" is the fallback and last.
 READERS: dict[str, str] = {
     "hf": "lrplot.sources.hf",
+    "lightning": "lrplot.sources.lightning",
+    "hydra": "lrplot.sources.hydra",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 

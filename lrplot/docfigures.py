@@ -1,0 +1,285 @@
+"""Figures for documentation builds (Sphinx, MkDocs): a spec and CLI-like options -> image files,
+rendered once per content: a rebuild with nothing changed renders nothing.
+
+Both doc-tool integrations go through here, so a directive and a fenced block accept the same
+options as the command line and produce the same bytes as ``lrplot SPEC -o FILE`` with them.
+Each image is named by a hash of everything it depends on: the validated spec (title included),
+the files it reads (metric CSVs, local scheduler modules), the installed version of any package an
+import-path type names, the options, the theme, the format, and the versions of lrplot, torch,
+matplotlib and numpy. An existing file with that name is the figure; nothing is re-rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from .errors import Location, SpecError, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .figure import RenderOptions
+    from .spec import Spec
+
+# Option names as the CLI spells them (and the Sphinx directive / MkDocs block accept).
+OPTIONS = ("layout", "x", "log-y", "annotate", "set", "size", "theme", "alt", "caption", "formats",
+           "title", "dpi", "no-legend")
+FORMATS = ("png", "svg", "pdf")
+
+
+@dataclass(frozen=True)
+class DocFigure:
+    """What one directive or fenced block asks for."""
+
+    render: dict[str, Any]                  # RenderOptions keyword arguments (checked)
+    themes: tuple[str, ...] = ("light",)     # ("light", "dark") for theme: both
+    formats: tuple[str, ...] = ("png",)      # the first is shown, the others are linked
+    overrides: tuple[str, ...] = ()          # --set
+    alt: str | None = None
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Image:
+    theme: str
+    fmt: str
+    path: Path
+    rendered: bool  # False: it was already there (cache hit)
+
+
+@dataclass
+class Stats:
+    rendered: int = 0
+    cached: int = 0
+    paths: list[Path] = field(default_factory=list)
+
+
+def parse_options(raw: Mapping[str, Any], default_formats: Iterable[str] = ("png",)) -> DocFigure:
+    """Options as given in a document (text values; flags as None/True) -> DocFigure.
+    Unknown names and bad values are UsageErrors with a did-you-mean."""
+    from .figure import RenderOptions
+    from .text import did_you_mean
+
+    for name in raw:
+        if name not in OPTIONS:
+            raise UsageError(f"unknown option '{name}'", hint=did_you_mean(name, OPTIONS)
+                             or f"options are {', '.join(OPTIONS)}")
+    render: dict[str, Any] = {}
+    for name in ("layout", "x", "annotate", "size", "title"):
+        if raw.get(name) is not None:
+            render[name] = str(raw[name]).strip()
+    if "log-y" in raw:
+        render["log_y"] = _flag("log-y", raw["log-y"])
+    if "no-legend" in raw:
+        render["legend"] = not _flag("no-legend", raw["no-legend"])
+    if raw.get("dpi") is not None:
+        try:
+            render["dpi"] = int(str(raw["dpi"]).strip())
+        except ValueError:
+            raise UsageError(f"dpi '{raw['dpi']}': expected a whole number") from None
+    theme = str(raw.get("theme") or "light").strip()
+    themes = ("light", "dark") if theme == "both" else (theme,)
+    for t in themes:
+        RenderOptions(theme=t)  # unknown themes fail here, with a did-you-mean
+    RenderOptions(**render)
+    formats = _split(raw.get("formats")) if raw.get("formats") else list(default_formats)
+    for f in formats:
+        if f not in FORMATS:
+            raise UsageError(f"unknown figure format '{f}'", hint=did_you_mean(f, FORMATS)
+                             or f"use a comma list of {', '.join(FORMATS)}")
+    overrides = raw.get("set") or ()
+    if isinstance(overrides, str):
+        overrides = [line.strip() for part in overrides.splitlines() for line in part.split(";") if line.strip()]
+    return DocFigure(render, themes, tuple(dict.fromkeys(formats)), tuple(overrides),
+                     _text(raw.get("alt")), _text(raw.get("caption")))
+
+
+def _flag(name: str, value: Any) -> bool:
+    if value is None or value is True or str(value).strip().lower() in ("", "true", "yes", "1"):
+        return True
+    if value is False or str(value).strip().lower() in ("false", "no", "0"):
+        return False
+    raise UsageError(f"{name}: a flag takes no value (or true/false), not '{value}'")
+
+
+def _split(value: Any) -> list[str]:
+    items = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
+    return [str(v).strip().lower().lstrip(".") for v in items if str(v).strip()]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else " ".join(str(value).split())
+
+
+def load_doc_spec(*, path: Path | None = None, text: str | None = None, base_dir: Path,
+                  name: str, overrides: Iterable[str] = ()) -> "Spec":
+    """The spec of a directive: a file (any input lrplot reads) or inline YAML text, whose
+    relative paths (metric CSVs, local modules) are relative to the document's folder."""
+    if path is not None:
+        from .sources import load_input
+
+        return load_input(path, overrides=tuple(overrides)).spec
+    from .spec import parse_spec
+
+    # a file name in the document's folder: relative paths resolve there; the name shows in errors
+    return parse_spec(text or "", name, tuple(overrides), file=base_dir / f"{Path(name).stem}.yaml")
+
+
+def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[str] = ("png",)
+               ) -> tuple["Spec", DocFigure, Path | None]:
+    """A fenced block's YAML: option keys (``layout``, ``theme``, ``caption``, ...) and either
+    ``path:`` (a spec file relative to ``base_dir``) or the spec's own keys. Errors are located
+    in the block (``name``, lines of the block)."""
+    from .spec import spec_from_data
+    from .yamlio import load_yaml
+
+    data, source = load_yaml(text, name)
+    if not isinstance(data, dict):
+        raise SpecError("an lrplot block holds YAML keys: path: FILE or a spec, and options",
+                        location=Location(name, 1))
+    options = {k: data.pop(k) for k in list(data) if k in OPTIONS and k != "title"}
+    figure = parse_options(options, default_formats)
+    path = data.pop("path", None)
+    if path is not None:
+        if data:
+            key = next(iter(data))
+            raise SpecError(f"'{key}': a block with 'path:' takes options only, the spec is in the file",
+                            location=source.key((key,)))
+        where = (base_dir / str(path)).resolve()
+        if not where.is_file():
+            raise SpecError(f"path '{path}': no such file (looked for {where})", location=source.value(("path",)))
+        return load_doc_spec(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides), \
+            figure, where
+    spec = spec_from_data(data, source, figure.overrides, file=base_dir / f"{Path(name).stem}.yaml")
+    if spec.title is None:
+        figure.render.setdefault("title", "")
+    return spec, figure, None
+
+
+def _import_facts(spec: "Spec") -> list[Any]:
+    """For each import-path type: the digest of its local file, or its package's version."""
+    from .imports import is_import_path
+
+    facts: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            t = node.get("type")
+            if isinstance(t, str) and is_import_path(t):
+                module = t.split(":")[0]
+                if module.endswith(".py"):
+                    try:
+                        facts.append([t, hashlib.sha256((spec.base_dir / module).read_bytes()).hexdigest()])
+                    except OSError:
+                        facts.append([t, None])
+                else:
+                    facts.append([t, _package_version(module.split(".")[0])])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec.model_dump(mode="json"))
+    return facts
+
+
+def _package_version(top: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+
+    for dist in packages_distributions().get(top, [top]):
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            continue
+    return None
+
+
+def figure_key(spec: "Spec", opts: "RenderOptions", fmt: str) -> str:
+    """The content hash an image is stored under."""
+    from importlib.metadata import version
+
+    from . import __version__
+    from .cache import _files_read, _digest, torch_version
+
+    data = {
+        "spec": spec.model_dump(mode="json"),
+        "stem": spec.stem,
+        "files": [_digest(p) for p in _files_read(spec)],
+        "imports": _import_facts(spec),
+        "options": {k: sorted(v) if isinstance(v, frozenset) else v for k, v in asdict(opts).items()},
+        "format": fmt,
+        "versions": [__version__, torch_version(), version("matplotlib"), version("numpy")],
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def spec_files(spec: "Spec") -> list[Path]:
+    """The files a spec reads besides itself (for the doc tool's dependency tracking)."""
+    from .cache import _files_read
+
+    files = list(_files_read(spec))
+    for t, _ in _import_facts(spec):
+        module = t.split(":")[0]
+        if module.endswith(".py"):
+            files.append(spec.base_dir / module)
+    return files
+
+
+def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_import: Iterable[str] = (),
+                  stats: Stats | None = None) -> list[Image]:
+    """Every (theme, format) image of ``figure`` in ``out_dir``, rendering only the missing ones;
+    simulated at most once (through the curves cache, as the CLI does)."""
+    from .figure import RenderOptions, render_to_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = RenderOptions(**figure.render)
+    images, curves = [], None
+    for theme in figure.themes:
+        opts = base.replace(theme=theme)
+        for fmt in figure.formats:
+            path = out_dir / f"lrplot-{figure_key(spec, opts, fmt)}.{fmt}"
+            rendered = not path.is_file()
+            if rendered:
+                if curves is None:
+                    from .engine import simulate
+
+                    curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
+                render_to_file(curves, path, opts)
+            if stats is not None:
+                stats.rendered += rendered
+                stats.cached += not rendered
+                stats.paths.append(path)
+            images.append(Image(theme, fmt, path, rendered))
+    return images
+
+
+def default_alt(spec: "Spec") -> str:
+    """The alt text when none is given: the spec's title, else its scheduler types."""
+    names = [n.type.split(":")[-1] for s in spec.schedule_list() for n in s.schedulers]
+    return f"Learning-rate schedule: {spec.title or ', '.join(dict.fromkeys(names))}"
+
+
+def located(exc: Exception, line: int | None, inline_offset: int | None = None,
+            what: str = "directive", inline_name: str | None = None) -> tuple[int | None, str]:
+    """(document line, message) for an error of a figure whose directive starts at ``line``.
+    The message names the spec's ``file:line:col``; for inline YAML (``inline_offset``: the
+    document line of the spec's first line) the document line is the spec line's own."""
+    loc = getattr(exc, "location", None)
+    text = getattr(exc, "message", str(exc))
+    hint = getattr(exc, "hint", None)
+    if hint:
+        text = f"{text}; {hint}"
+    if loc is None:
+        return line, f"lrplot: {text}"
+    if inline_offset is not None and loc.line is not None and (inline_name is None or loc.path == inline_name):
+        where = f"line {loc.line}" + (f":{loc.col}" if loc.col else "")
+        return inline_offset + loc.line - 1, (f"lrplot: {text} (inline spec {where}; the figure's "
+                                              f"{what} is at line {line})")
+    return line, f"lrplot: {loc}: {text}"
+
+
+__all__ = ["DocFigure", "Image", "OPTIONS", "SpecError", "Stats", "figure_key", "load_doc_spec", "located",
+           "parse_options", "render_images", "spec_files"]

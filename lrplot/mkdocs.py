@@ -1,0 +1,140 @@
+"""MkDocs plugin: ``plugins: [lrplot]`` turns fenced ```` ```lrplot ```` blocks into figures.
+
+::
+
+    ```lrplot
+    path: ../configs/warmup_cosine.yaml   # relative to the page; or the spec's keys inline
+    layout: grid
+    theme: both
+    caption: Linear warmup then cosine.
+    ```
+
+A block is YAML: the CLI's options (``layout``, ``x``, ``log-y``, ``annotate``, ``set``, ``size``,
+``theme``, ``dpi``, ``no-legend``, ``formats``) plus ``alt`` and ``caption``, and either ``path:``
+or the spec itself. ``theme: both`` emits a light and a dark image, marked the way Material for
+MkDocs (``#only-light`` / ``#only-dark``) and class-based themes (``only-light`` / ``only-dark``)
+show by colour scheme. Images are rendered into a content-hash cache (``cache_dir``, default
+``.cache/lrplot`` next to mkdocs.yml), so a rebuild with nothing changed renders nothing, and
+added to the site as ``assets/lrplot/...``. A bad spec stops the build with the spec's and the
+page's ``file:line``. Plugin options: ``formats`` (default ``[png]``), ``allow_import``,
+``cache_dir``.
+
+Why a plugin and not a ``pymdownx.superfences`` custom fence: a fence formatter only returns HTML;
+it cannot add image files to the site, see the page's path, or fail the build with a location. A
+plugin is one line in ``mkdocs.yml`` and works with or without superfences.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
+
+from .errors import LrplotError
+
+log = get_plugin_logger(__name__)
+
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*lrplot[ \t]*\n(?P<body>.*?)\n(?P=indent)(?P=fence)[ \t]*$",
+                   re.M | re.S)
+ASSETS = "assets/lrplot"
+
+
+class LrplotConfig(Config):
+    formats = c.ListOfItems(c.Type(str), default=["png"])
+    allow_import = c.ListOfItems(c.Type(str), default=[])
+    cache_dir = c.Optional(c.Type(str))
+
+
+class LrplotPlugin(BasePlugin[LrplotConfig]):
+    def on_config(self, config: Any) -> Any:
+        root = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+        self.cache = Path(self.config.cache_dir) if self.config.cache_dir else root / ".cache" / "lrplot"
+        if not self.cache.is_absolute():
+            self.cache = root / self.cache
+        self.blocks: dict[str, list[tuple[Any, list]]] = {}
+        self.rendered = 0
+        return config
+
+    def on_files(self, files: Files, config: Any) -> Files:
+        """Render every block of every page now, so the images are site files MkDocs copies."""
+        from .docfigures import Stats, located, read_block, render_images
+
+        added: set[str] = set()
+        stats = Stats()
+        for page_file in files.documentation_pages():
+            text = page_file.content_string
+            blocks = []
+            for m in FENCE.finditer(text):
+                line = text.count("\n", 0, m.start()) + 1
+                body = "\n".join(ln[len(m.group("indent")):] for ln in m.group("body").split("\n"))
+                doc = page_file.src_uri
+                base = Path(page_file.abs_src_path).parent
+                name = f"{doc}:lrplot@{line}"
+                try:
+                    spec, figure, _ = read_block(body + "\n", name, base, self.config.formats)
+                    images = render_images(spec, figure, self.cache, allow_import=self.config.allow_import,
+                                           stats=stats)
+                except LrplotError as exc:
+                    doc_line, message = located(exc, line, line + 1, what="block", inline_name=name)
+                    raise PluginError(f"{doc}:{doc_line}: {message}") from None
+                for im in images:
+                    if im.rendered:
+                        log.info("rendered %s", im.path.name)
+                    uri = f"{ASSETS}/{im.path.name}"
+                    if uri not in added:
+                        added.add(uri)
+                        files.append(File.generated(config, uri, abs_src_path=str(im.path)))
+                blocks.append((figure, images, spec))
+            if blocks:
+                self.blocks[page_file.src_uri] = blocks
+        self.rendered = stats.rendered
+        if stats.rendered or stats.cached:
+            log.info("%d figure(s) rendered, %d from cache", stats.rendered, stats.cached)
+        return files
+
+    def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Files) -> str:
+        blocks = iter(self.blocks.get(page.file.src_uri, ()))
+
+        def figure_html(m: re.Match) -> str:
+            found = next(blocks, None)
+            if found is None:  # another plugin added this block after on_files: leave it as code
+                return m.group(0)
+            figure, images, spec = found
+            return m.group("indent") + _html(figure, images, spec, page.url)
+
+        return FENCE.sub(figure_html, markdown)
+
+
+def _html(figure: Any, images: list, spec: Any, page_url: str) -> str:
+    from .docfigures import default_alt
+
+    alt = html.escape(figure.alt or default_alt(spec), quote=True)
+    first = figure.formats[0]
+    both = len(figure.themes) > 1
+    imgs = []
+    for im in images:
+        if im.fmt != first:
+            continue
+        src = get_relative_url(f"{ASSETS}/{im.path.name}", page_url)
+        if both:
+            imgs.append(f'<img src="{src}#only-{im.theme}" class="only-{im.theme}" alt="{alt}">')
+        else:
+            imgs.append(f'<img src="{src}" alt="{alt}">')
+    parts = ['<figure class="lrplot">', *imgs]
+    if figure.caption:
+        parts.append(f"<figcaption>{html.escape(figure.caption)}</figcaption>")
+    links = [im for im in images if im.fmt != first]
+    if links:
+        parts.append('<p class="lrplot-formats">' + " · ".join(
+            f'<a href="{get_relative_url(f"{ASSETS}/{im.path.name}", page_url)}" download>'
+            f'{im.fmt.upper()}{f" ({im.theme})" if both else ""}</a>' for im in links) + "</p>")
+    parts.append("</figure>")
+    return "\n".join(parts)

@@ -1,0 +1,199 @@
+"""Hydra/OmegaConf configs (``_target_`` optimizer and scheduler) -> an lrplot Spec.
+
+The layout read is lightning-hydra-template's, as composed (a run's ``.hydra/config.yaml`` or
+``python train.py --cfg job``): ``model.optimizer`` (``_target_: torch.optim.X``,
+usually ``_partial_: true``), ``model.scheduler`` (``_target_: torch.optim.lr_scheduler.Y``, SequentialLR
+and ChainedScheduler with a list of partial schedulers), ``trainer`` (a Lightning Trainer's
+arguments: max_epochs, max_steps, accumulate_grad_batches, limit_train_batches, devices, num_nodes)
+and ``data.batch_size`` / ``data.drop_last``. Any node with a torch optimizer or scheduler
+``_target_`` is found, wherever it stands; a node named ``optimizer``/``scheduler``/``lr_scheduler``
+with another ``_target_`` is one too (an import path: lrplot's one import rule applies).
+
+Nothing in the config is executed: it is never passed to ``hydra.utils.instantiate``. Interpolations
+(``${trainer.max_steps}``) are resolved by OmegaConf's own resolver (its built-in ``oc.*`` resolvers
+only; no resolver that runs code is registered), and only in the keys lrplot reads, so an unrelated
+``${hydra:runtime.output_dir}`` does not matter; one that cannot be resolved is reported at its line.
+
+The stepping: the trainer is a Lightning Trainer, so Lightning 2.6.6's rules apply (see
+:mod:`.lightning_loop`). The interval and frequency live in the module's configure_optimizers, not in
+the config; lrplot assumes Lightning's default for a bare scheduler, ``interval: epoch``,
+``frequency: 1`` (lightning-hydra-template's module returns exactly that), unless the config holds
+Lightning's dict form ``{scheduler: {_target_: ...}, interval: step, frequency: N}``, or ``interval``
+/ ``frequency`` are set next to the scheduler's ``_target_`` (``--set model.scheduler.interval=step``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MissingLibraryError, SpecError
+from ..yamlio import KeyPath, format_path
+from . import framework as fw
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
+    from . import BudgetInputs, Document, Source
+
+KIND = "hydra"
+LOOKS_FOR = "a Hydra/OmegaConf config: '_target_: torch.optim.lr_scheduler.X' and '_target_: torch.optim.X'"
+HYDRA_KEYS = ("_target_", "_partial_", "_recursive_", "_convert_")
+STEPPING_KEYS = ("interval", "frequency")  # Lightning's configure_optimizers dict keys
+_TRAINER_KEYS = ("max_epochs", "max_steps", "accumulate_grad_batches", "limit_train_batches", "devices",
+                 "num_nodes", "accelerator")
+_DATA_KEYS = ("batch_size", "train_batch_size", "drop_last")
+
+
+def _walk(node: Any, path: KeyPath = ()):
+    yield path, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk(v, path + (i,))
+
+
+def detect(doc: Document) -> bool:
+    return isinstance(doc.data, dict) and any(
+        isinstance(n, dict) and "_target_" in n for _, n in _walk(doc.data))
+
+
+def _is_scheduler(path: KeyPath, node: dict) -> bool:
+    target = node.get("_target_")
+    if not isinstance(target, str):
+        return False
+    return (target.startswith(fw.SCHEDULER_MODULE) or target in fw.ALIASES
+            or bool(path) and path[-1] in ("scheduler", "lr_scheduler"))
+
+
+def _is_optimizer(path: KeyPath, node: dict) -> bool:
+    target = node.get("_target_")
+    if not isinstance(target, str) or _is_scheduler(path, node):
+        return False
+    torch_optimizer = re.fullmatch(r"torch\.optim\.[A-Za-z_]\w*", target) is not None
+    return torch_optimizer or bool(path) and path[-1] == "optimizer"
+
+
+def _find(doc: Document, test: Any, what: str, example: str) -> KeyPath:
+    found: list[KeyPath] = []
+    for path, node in _walk(doc.data):
+        if isinstance(node, dict) and test(path, node) and not any(path[:len(f)] == f for f in found):
+            found.append(path)
+    if not found:
+        if "defaults" in doc.data:
+            raise fw.error(doc, f"the config names no {what}; it has a defaults list, which lrplot does "
+                                "not compose", ("defaults",), key=True,
+                           hint="give lrplot the composed config: a run's .hydra/config.yaml, or "
+                                "'python train.py --cfg job > composed.yaml'")
+        raise fw.error(doc, f"the config names no {what}", (), hint=f"add one, e.g. '_target_: {example}'")
+    if len(found) > 1:
+        raise fw.error(doc, f"the config names more than one {what}: {format_path(found[0])} and "
+                            f"{format_path(found[1])}", found[1] + ("_target_",),
+                       hint="lrplot reads one; remove the other, or draw them from two files")
+    return found[0]
+
+
+def _omegaconf_error(doc: Document, exc: Exception, fallback: KeyPath) -> SpecError:
+    """An OmegaConf error, located at the key it names (``full_key``, e.g. 'model.scheduler.T_max')."""
+    full_key = getattr(exc, "full_key", None) or ""
+    path: list[Any] = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", full_key):
+        path.append(int(index) if index else name)
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return fw.error(doc, f"cannot resolve '{full_key or format_path(fallback)}': {message}",
+                    tuple(path) or fallback,
+                    hint="fix the interpolation, or give the value with --set KEY=VALUE")
+
+
+class _Resolver:
+    """Resolves the keys lrplot reads with OmegaConf, errors located in the file."""
+
+    def __init__(self, doc: Document) -> None:
+        try:
+            from omegaconf import OmegaConf
+        except ModuleNotFoundError:
+            raise MissingLibraryError("reading Hydra configs needs omegaconf", package="omegaconf",
+                                      hint="pip install 'lrplot[hydra]'") from None
+        self.doc = doc
+        self.omegaconf = OmegaConf
+        try:
+            self.cfg = OmegaConf.create(doc.data)
+        except Exception as exc:  # noqa: BLE001 - OmegaConf rejects some YAML (non-string keys, ...)
+            raise _omegaconf_error(doc, exc, ()) from None
+
+    def node(self, path: KeyPath) -> Any:
+        from omegaconf.errors import OmegaConfBaseException
+
+        sub: Any = self.cfg
+        try:
+            for part in path:
+                sub = sub[part]  # resolves a leaf interpolation; containers stay lazy
+            return self.omegaconf.to_container(sub, resolve=True) if self.omegaconf.is_config(sub) else sub
+        except OmegaConfBaseException as exc:
+            raise _omegaconf_error(self.doc, exc, path) from None
+
+    def keys(self, path: KeyPath, keys: tuple[str, ...]) -> dict[str, Any]:
+        """The resolved values of ``keys`` present in the mapping at ``path`` (others untouched)."""
+        raw = self.doc.data
+        for part in path:
+            raw = raw.get(part) if isinstance(raw, dict) else None
+        if not isinstance(raw, dict):
+            return {}
+        return {k: self.node(path + (k,)) for k in keys if k in raw}
+
+
+def _target(doc: Document, path: KeyPath, node: dict) -> fw.Target:
+    """The class a resolved ``_target_`` node names, with its arguments (and nested schedulers)."""
+    if "_args_" in node:
+        raise fw.error(doc, "positional arguments (_args_) are not read", path + ("_args_",),
+                       hint="give the arguments by name")
+    name = node.get("_target_")
+    if not isinstance(name, str) or not name.strip():
+        raise fw.error(doc, "'_target_' should be a dotted class name", path + ("_target_",))
+    args = {k: v for k, v in node.items() if k not in HYDRA_KEYS}
+    children = []
+    nested = args.get("schedulers")
+    if isinstance(nested, list) and all(isinstance(c, dict) and "_target_" in c for c in nested):
+        children = [_target(doc, path + ("schedulers", i), c) for i, c in enumerate(nested)]
+    return fw.Target(name.strip(), path + ("_target_",), args, path, children)
+
+
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
+    if not isinstance(doc.data, dict):
+        raise fw.error(doc, "a Hydra config must be a mapping", ())
+    resolver = _Resolver(doc)
+    sched_path = _find(doc, _is_scheduler, "scheduler", "torch.optim.lr_scheduler.CosineAnnealingLR")
+    opt_path = _find(doc, _is_optimizer, "optimizer", "torch.optim.AdamW")
+    sched_node = resolver.node(sched_path)
+    stepping: dict[str, Any] = {}
+    stepping_paths = {k: sched_path + (k,) for k in STEPPING_KEYS}
+    for key in STEPPING_KEYS:
+        if key in sched_node:
+            stepping[key] = sched_node.pop(key)
+    parent = sched_path[:-1]
+    parent_raw = resolver.keys(parent, ("scheduler",) + STEPPING_KEYS) if sched_path[-1:] == ("scheduler",) else {}
+    if "scheduler" in parent_raw:  # Lightning's dict form {scheduler: ..., interval: ..., frequency: ...}
+        for key in STEPPING_KEYS:
+            if key in parent_raw:
+                stepping[key] = parent_raw[key]
+                stepping_paths[key] = parent + (key,)
+    scheduler = _target(doc, sched_path, sched_node)
+    optimizer = _target(doc, opt_path, resolver.node(opt_path))
+    notes = []
+    if "interval" not in stepping:
+        notes.append("interval 'epoch' assumed: Lightning's default for a scheduler returned bare (and "
+                     f"lightning-hydra-template's); --set {format_path(sched_path)}.interval=step if your "
+                     "module's configure_optimizers says otherwise")
+    if "trainer" not in doc.data:
+        raise fw.error(doc, "the config has no 'trainer' section, so the run length is unknown", (),
+                       hint="add --set trainer.max_steps=N (or trainer.max_epochs=E with --dataset-size N)")
+    trainer = resolver.keys(("trainer",), _TRAINER_KEYS)
+    data = resolver.keys(("data",), _DATA_KEYS)
+    loop = fw.LoopSettings.from_trainer(doc, trainer, ("trainer",), data, ("data",), inputs)
+    if loop.world_size and loop.world_size > 1 and "batch_size" not in loop.flags:
+        notes.append("data.batch_size is read as the per-device batch size (lightning-hydra-template's "
+                     "MNISTDataModule divides it by the world size: then pass --batch-size)")
+    return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, stepping.get("interval", "epoch"),
+                               stepping.get("frequency", 1), stepping_paths, allow_import,
+                               notes)

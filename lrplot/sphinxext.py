@@ -1,0 +1,199 @@
+"""Sphinx extension: ``extensions = ["lrplot.sphinxext"]`` and the ``.. lrplot::`` directive.
+
+::
+
+    .. lrplot:: ../configs/warmup_cosine.yaml
+       :layout: grid
+       :theme: both
+       :caption: Linear warmup then cosine.
+
+    .. lrplot::
+
+       steps: 300
+       scheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 300}
+
+The argument is a spec (or training config) path relative to the document; without one the
+content is the spec. Options mirror the CLI: ``layout``, ``x``, ``log-y``, ``annotate``, ``set``
+(one ``key.path=value`` per line), ``size``, ``theme`` (light, dark, a style, or ``both``: a light
+and a dark image with the ``only-light``/``only-dark`` classes Furo and the PyData theme show by
+colour scheme), ``title``, ``dpi``, ``no-legend``, plus ``alt``, ``caption`` and ``formats``
+(``png,svg``: the first is shown, the others linked). Config values: ``lrplot_formats`` (default
+``["png"]``), ``lrplot_allow_import`` (names import-path types may import, as ``--allow-import``).
+
+Images are written to ``<doctreedir>/lrplot/`` under a content hash (see :mod:`lrplot.docfigures`)
+and copied by Sphinx to the build's ``_images/``: a rebuild with nothing changed renders nothing.
+A bad spec stops the build with the spec's ``file:line`` and the document's line.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from . import __version__
+from .errors import LrplotError
+
+logger = logging.getLogger(__name__)
+
+
+def _failed(env: Any) -> dict[str, str]:
+    """Documents whose lrplot figures failed: re-read on every build, and the build fails."""
+    if not hasattr(env, "lrplot_failed"):
+        env.lrplot_failed = {}
+    return env.lrplot_failed
+
+
+class LrplotDirective(SphinxDirective):
+    """``.. lrplot:: [path]`` with the CLI's options; inline YAML as content."""
+
+    optional_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+    option_spec = {
+        "layout": directives.unchanged_required,
+        "x": directives.unchanged_required,
+        "log-y": directives.flag,
+        "annotate": directives.unchanged,
+        "set": directives.unchanged,
+        "size": directives.unchanged_required,
+        "theme": directives.unchanged_required,
+        "title": directives.unchanged,
+        "dpi": directives.unchanged_required,
+        "no-legend": directives.flag,
+        "alt": directives.unchanged,
+        "caption": directives.unchanged,
+        "formats": directives.unchanged_required,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        from .docfigures import load_doc_spec, located, parse_options, render_images, spec_files
+
+        env = self.env
+        doc_file = env.doc2path(env.docname)
+        doc_rel = os.path.relpath(doc_file, env.srcdir)
+        doc_dir = Path(doc_file).parent
+        inline_offset = None
+        try:
+            raw = dict(self.options)
+            for flag in ("log-y", "no-legend"):
+                if flag in raw:
+                    raw[flag] = True
+            figure = parse_options(raw, self.config.lrplot_formats)
+            if self.arguments:
+                if "\n".join(self.content).strip():
+                    raise LrplotError("give a spec path or inline YAML, not both")
+                rel, abs_path = env.relfn2path(self.arguments[0], env.docname)
+                path = Path(abs_path)
+                env.note_dependency(rel)
+                spec = load_doc_spec(path=path, base_dir=doc_dir, name=str(path), overrides=figure.overrides)
+            else:
+                text = "\n".join(self.content)
+                if not text.strip():
+                    raise LrplotError("no spec: give a path argument or inline YAML content")
+                inline_offset = self.content_offset + 1
+                spec = load_doc_spec(text=text + "\n", base_dir=doc_dir, name=doc_rel, overrides=figure.overrides)
+                if spec.title is None:
+                    figure.render.setdefault("title", "")  # the caption speaks for an inline spec
+            for dep in spec_files(spec):
+                env.note_dependency(str(dep))
+            out_dir = Path(self.config.lrplot_cache_dir or Path(self.env.app.doctreedir) / "lrplot")
+            stats = env.app._lrplot_stats if hasattr(env.app, "_lrplot_stats") else None
+            images = render_images(spec, figure, out_dir, allow_import=self.config.lrplot_allow_import,
+                                   stats=stats)
+        except LrplotError as exc:
+            line, message = located(exc, self.lineno, inline_offset, inline_name=doc_rel)
+            logger.error(message, location=(env.docname, line), type="lrplot")
+            _failed(env)[env.docname] = f"{doc_rel}:{line}"
+            return []
+        for image in images:
+            if image.rendered:
+                logger.info("lrplot: rendered %s", image.path.name)
+        return self._nodes(spec, figure, images, doc_dir)
+
+    def _nodes(self, spec: Any, figure: Any, images: list, doc_dir: Path) -> list[nodes.Node]:
+        from .docfigures import default_alt
+
+        alt = figure.alt or default_alt(spec)
+        shown = [im for im in images if im.fmt == figure.formats[0]]
+        pictures = []
+        for im in shown:
+            uri = os.path.relpath(im.path, doc_dir).replace(os.sep, "/")
+            node = nodes.image(uri=uri, alt=alt)
+            node["candidates"] = {"*": uri}
+            if len(figure.themes) > 1:
+                node["classes"].append(f"only-{im.theme}")
+            pictures.append(node)
+        links = [im for im in images if im.fmt != figure.formats[0]]
+        if figure.caption:
+            fig = nodes.figure("", *pictures, classes=["lrplot"])
+            caption = nodes.caption(figure.caption, "")
+            caption += self.parse_inline(figure.caption, lineno=self.lineno)[0]
+            fig += caption
+            out: list[nodes.Node] = [fig]
+        else:
+            container = nodes.container("", *pictures, classes=["lrplot"])
+            out = [container]
+        if links:
+            from sphinx import addnodes
+
+            para = nodes.paragraph(classes=["lrplot-formats"])
+            for i, im in enumerate(links):
+                if i:
+                    para += nodes.Text(" · ")
+                label = im.fmt.upper() + (f" ({im.theme})" if len(figure.themes) > 1 else "")
+                target = os.path.relpath(im.path, doc_dir).replace(os.sep, "/")
+                ref = addnodes.download_reference("", "", reftarget=target, refdoc=self.env.docname,
+                                                  refexplicit=True)
+                ref += nodes.literal(label, label)
+                para += ref
+            out.append(para)
+        return out
+
+
+def _init_stats(app: Any) -> None:
+    from .docfigures import Stats
+
+    app._lrplot_stats = Stats()
+
+
+def _report(app: Any, exception: Exception | None) -> None:
+    stats = getattr(app, "_lrplot_stats", None)
+    if stats is not None and exception is None:
+        logger.info("lrplot: %d figure(s) rendered, %d from cache", stats.rendered, stats.cached)
+    failed = _failed(app.env) if app.env is not None else {}
+    if exception is None and failed:
+        # an ERROR alone does not fail a build without -W; a wrong figure must
+        logger.info("lrplot: %d document(s) with a figure that could not be made: %s",
+                    len(failed), ", ".join(sorted(failed.values())))
+        app.statuscode = app.statuscode or 1
+
+
+def _purge(app: Any, env: Any, docname: str) -> None:
+    _failed(env).pop(docname, None)
+
+
+def _merge(app: Any, env: Any, docnames: Any, other: Any) -> None:
+    _failed(env).update({d: v for d, v in _failed(other).items() if d in docnames})
+
+
+def _outdated(app: Any, env: Any, added: Any, changed: Any, removed: Any) -> list[str]:
+    return [d for d in _failed(env) if d not in removed]
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.add_config_value("lrplot_formats", ["png"], "env")
+    app.add_config_value("lrplot_allow_import", [], "env")
+    app.add_config_value("lrplot_cache_dir", None, "env")
+    app.add_directive("lrplot", LrplotDirective)
+    app.connect("builder-inited", _init_stats)
+    app.connect("build-finished", _report)
+    app.connect("env-merge-info", _merge)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-get-outdated", _outdated)
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,152 @@
+"""lrplot.plot and the notebook-facing API: one call, self-displaying figures, tidy tables."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import lrplot
+from lrplot.errors import LrplotError, UsageError
+from lrplot.figure import RenderOptions, render
+
+COSINE = {"steps": 50, "scheduler": {"type": "CosineAnnealingLR", "T_max": 50}}
+
+
+def test_dir_lists_the_api():
+    names = dir(lrplot)
+    for name in ("plot", "load_spec", "parse_spec", "simulate", "render", "save_figure", "RenderOptions",
+                 "Curves", "Spec", "LrplotError", "__version__"):
+        assert name in names
+    assert "TYPE_CHECKING" not in names and "Any" not in names
+
+
+@pytest.mark.parametrize("source", ["path", "text", "dict"])
+def test_plot_takes_a_path_text_or_dict_and_draws_the_simulated_curve(source, tmp_path):
+    text = "steps: 50\nscheduler: {type: CosineAnnealingLR, T_max: 50}\n"
+    if source == "path":
+        (tmp_path / "c.yaml").write_text(text)
+        source = tmp_path / "c.yaml"
+    elif source == "text":
+        source = text
+    elif source == "dict":
+        source = COSINE
+    fig = lrplot.plot(source, annotate="none")
+    (line,) = [ln for ln in fig.axes[0].get_lines() if (ln.get_gid() or "").startswith("series:")]
+    import torch
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # the spec's default optimizer
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=50)
+    expected = []
+    for _ in range(50):
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert list(line.get_ydata()) == expected
+
+
+def test_plot_set_overrides_and_unknown_options():
+    fig = lrplot.plot(COSINE, set=["steps=20"], annotate="none")
+    (line,) = [ln for ln in fig.axes[0].get_lines() if (ln.get_gid() or "").startswith("series:")]
+    assert len(line.get_ydata()) == 20
+    with pytest.raises(UsageError, match="unknown option 'lgend'; did you mean 'legend'"):
+        lrplot.plot(COSINE, lgend=False)
+    with pytest.raises(UsageError, match="unknown option 'log-y'; did you mean 'log_y'"):
+        render(lrplot.simulate(lrplot.parse_spec("steps: 5\nscheduler: {type: StepLR, step_size: 2}\n")),
+               **{"log-y": True})
+    with pytest.raises(LrplotError, match="cannot make a spec from a int"):
+        lrplot.plot(3)
+
+
+def test_figures_display_themselves_as_png_and_svg():
+    fig = lrplot.plot(COSINE)
+    png = fig._repr_png_()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == fig._repr_png_()  # deterministic
+    svg = fig._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and svg.rstrip().endswith("</svg>")
+    bundle = fig._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "image/png"} and bundle["image/png"] == png
+    assert set(fig._repr_mimebundle_(include=["image/svg+xml"])) == {"text/plain", "image/svg+xml"}
+    # the dark theme's background is in the displayed bytes too
+    import io
+
+    from matplotlib.image import imread
+
+    dark = imread(io.BytesIO(lrplot.plot(COSINE, theme="dark")._repr_png_()))
+    light = imread(io.BytesIO(png))
+    assert dark[2, 2, :3].mean() < 0.2 < 0.9 < light[2, 2, :3].mean()
+
+
+def test_display_bytes_equal_the_saved_file(tmp_path):
+    fig = lrplot.plot(COSINE, theme="dark")
+    lrplot.save_figure(fig, tmp_path / "f.svg")
+    # save_figure outside the theme context writes the same figure; repr applies the theme itself
+    from lrplot.figure import figure_bytes
+
+    assert figure_bytes(fig, "svg") == fig._repr_svg_().encode()
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("all", {"milestones", "peak", "final", "jumps"}),
+    ("none", set()),
+    ("peak, final", {"peak", "final"}),
+    (["peak"], {"peak"}),
+    (("all",), {"milestones", "peak", "final", "jumps"}),
+    (None, set()),
+])
+def test_render_options_normalise_annotate(value, expected):
+    assert RenderOptions(annotate=value).annotate == expected
+
+
+def test_render_annotate_all_draws_every_annotation():
+    curves = lrplot.simulate(lrplot.parse_spec(
+        "steps: 30\nscheduler: {type: MultiStepLR, milestones: [10, 20], gamma: 0.1}\n"))
+    gids = {(a.get_gid() or "").split(":")[0] for a in render(curves, annotate="all").axes[0].get_children()}
+    assert {"event", "peak", "final", "jumps"} <= gids
+    assert not {"event", "peak", "final", "jumps"} & {
+        (a.get_gid() or "").split(":")[0] for a in render(curves, annotate="none").axes[0].get_children()}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"annotate": "peek"}, "unknown annotation 'peek'; did you mean 'peak'?"),
+    ({"layout": "gird"}, "unknown layout 'gird'; did you mean 'grid'?"),
+    ({"x": "epochs"}, "unknown x 'epochs'; did you mean 'epoch'?"),
+    ({"theme": "drak"}, "unknown style 'drak'; did you mean 'dark'?"),
+    ({"size": "8by4"}, "size '8by4': expected WIDTHxHEIGHT in inches, e.g. 8x4.5"),
+    ({"size": (8, 0)}, "size '(8, 0)': expected WIDTHxHEIGHT"),
+    ({"dpi": 5}, "dpi 5: expected a whole number from 20 to 1200"),
+])
+def test_render_options_refuse_bad_values_with_a_hint(kwargs, message):
+    with pytest.raises(UsageError) as exc:
+        RenderOptions(**kwargs)
+    assert str(exc.value).startswith(message)
+
+
+def test_render_options_accept_the_cli_and_library_spellings_alike():
+    assert RenderOptions(size="6x3").size == RenderOptions(size=(6, 3)).size == (6.0, 3.0)
+    assert RenderOptions(layout="Grid").layout == "grid"
+
+
+def test_curves_as_tidy_records_and_dataframe():
+    curves = lrplot.simulate(lrplot.load_spec("configs/two_groups.yaml"))
+    rows = curves.to_records()
+    from lrplot.curves import to_csv_text
+
+    csv_lines = to_csv_text(curves).splitlines()
+    assert len(rows) == len(csv_lines) - 1
+    assert [str(rows[5][k]) if k != "value" else repr(rows[5][k]) for k in rows[5]] == csv_lines[6].split(",")
+    pytest.importorskip("pandas")
+    df = curves.to_pandas()
+    assert list(df.columns) == ["schedule", "group", "group_name", "field", "step", "value"]
+    assert len(df) == len(rows)
+    for (g, f), values in curves.schedules[0].values.items():
+        got = df[(df.group == g) & (df.field == f)].sort_values("step")["value"].to_numpy()
+        assert np.array_equal(got, values)
+
+
+def test_to_pandas_without_pandas_says_how_to_install(monkeypatch):
+    curves = lrplot.simulate(lrplot.parse_spec("steps: 3\nscheduler: {type: StepLR, step_size: 2}\n"))
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(LrplotError, match="needs pandas.*pip install pandas"):
+        curves.to_pandas()

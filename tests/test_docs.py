@@ -1,0 +1,38 @@
+"""The project's own documentation (docs/) builds with ``sphinx-build -W``: every page, every
+figure drawn by the lrplot directive from the configs in the repository. CI builds it through this
+test."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+pytest.importorskip("sphinx")
+pytest.importorskip("furo")
+pytest.importorskip("transformers")
+
+PAGES = ["index", "getting-started", "figures-in-docs", *(f"schedulers/{p}" for p in (
+    "step", "cosine", "cyclic", "warmup", "plateau", "lambda")), *(f"frameworks/{p}" for p in (
+    "huggingface", "lightning", "hydra", "timm", "mmengine"))]
+
+
+def test_docs_build_with_warnings_as_errors(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    out = tmp_path / "html"
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
+                           "-d", str(tmp_path / "doctrees"), str(ROOT / "docs"), str(out)],
+                          capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    for page in PAGES:
+        html = (out / f"{page}.html").read_text()
+        for src in re.findall(r'<img alt="[^"]+" (?:class="[^"]*" )?src="([^"]+)"', html):
+            assert (out / page).parent.joinpath(src).resolve().is_file(), (page, src)
+    families = [p for p in PAGES if p.startswith("schedulers/")]
+    assert all("_images/lrplot-" in (out / f"{p}.html").read_text() for p in families)

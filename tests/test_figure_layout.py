@@ -1,0 +1,255 @@
+"""Figures a person would publish, checked on the drawn artists (never on pixels): no text overlaps
+other text or a legend, nothing is clipped by the figure edge or leaves its panel, numbers read as ML
+people write them, grids sit behind the data, and repeated words are said once."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+
+import numpy as np
+import pytest
+
+import lrplot
+from lrplot.curves import Curves, Event, ScheduleTrace
+from lrplot.engine import simulate
+from lrplot.errors import UsageError
+from lrplot.figure import RenderOptions, format_number, format_steps, render
+from lrplot.spec import load_spec, parse_spec
+
+from .conftest import CONFIGS
+from .test_configs import CONFIG_FILES, import_needs, importable
+
+
+def drawn_texts(fig):
+    """Every Text artist actually drawn, with its extent in display pixels, plus the legend frames."""
+    from matplotlib.text import Text
+
+    drawn = []
+    original = Text.draw
+
+    def record(self, renderer):
+        original(self, renderer)
+        if self.get_visible() and self.get_text().strip():
+            drawn.append((self, self.get_window_extent(renderer)))
+
+    Text.draw = record
+    try:
+        fig.canvas.draw()
+    finally:
+        Text.draw = original
+    renderer = fig.canvas.get_renderer()
+    legends = [lg for lg in [*(a.get_legend() for a in fig.axes), *fig.legends] if lg is not None]
+    return drawn, [(lg, lg.get_window_extent(renderer)) for lg in legends]
+
+
+def overlap(a, b, tol=0.5):
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > tol and min(a.y1, b.y1) - max(a.y0, b.y0) > tol
+
+
+def describe(text):
+    return f"{text.get_text()!r} ({text.get_gid() or type(text).__name__})"
+
+
+def assert_publishable(fig):
+    texts, legends = drawn_texts(fig)
+    assert texts
+    box = fig.bbox
+    for t, bb in texts:
+        assert bb.x0 >= box.x0 - 0.5 and bb.x1 <= box.x1 + 0.5 and bb.y0 >= box.y0 - 0.5 and bb.y1 <= box.y1 + 0.5, \
+            f"{describe(t)} is clipped by the figure edge: {bb} not in {box}"
+        if (t.get_gid() or "").split(":")[0] in ("event-label", "peak-label", "final-label"):
+            frame = t.axes.get_window_extent()
+            assert frame.x0 - 0.5 <= bb.x0 and bb.x1 <= frame.x1 + 0.5 and frame.y0 - 0.5 <= bb.y0 \
+                and bb.y1 <= frame.y1 + 0.5, f"{describe(t)} leaves its panel"
+    for (a, ba), (b, bb) in itertools.combinations(texts, 2):
+        assert not overlap(ba, bb), f"{describe(a)} overlaps {describe(b)}"
+    for lg, lb in legends:
+        inside = set(lg.get_texts()) | {lg.get_title()}
+        for t, bb in texts:
+            if t not in inside:
+                assert not overlap(lb, bb), f"{describe(t)} is under a legend"
+    return texts
+
+
+def config_curves(path):
+    spec = load_spec(path)
+    allow, needs = import_needs(spec)
+    missing = [n for n in needs if not importable(n)]
+    if missing:
+        pytest.skip(f"{path.name} needs {', '.join(missing)}")
+    return simulate(spec, allow_import=allow)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: p.stem)
+def test_every_config_draws_without_overlapping_or_clipped_text(path):
+    curves = config_curves(path)
+    assert_publishable(render(curves))
+    if len(curves.schedules) > 1 or len(curves.schedules[0].groups) > 1:
+        for layout in ("grid", "groups"):
+            assert_publishable(render(curves, layout=layout))
+
+
+def test_peak_label_and_warmup_end_label_do_not_overlap():
+    # warmup_cosine peaks exactly where warmup ends: the peak value and 'warmup end' meet there
+    curves = simulate(load_spec(CONFIGS / "warmup_cosine.yaml"))
+    texts = assert_publishable(render(curves))
+    kinds = {(t.get_gid() or "").split(":")[0] for t, _ in texts}
+    assert {"peak-label", "final-label", "event-label"} <= kinds  # moved apart, not dropped
+
+
+def test_milestone_labels_of_several_files_do_not_overlap():
+    specs = [parse_spec(f"steps: 100\nscheduler: {{type: MultiStepLR, milestones: [{m}, {m + 2}], gamma: 0.5}}\n",
+                        f"s{i}.yaml") for i, m in enumerate((30, 31, 33))]
+    curves = simulate(specs)
+    texts = assert_publishable(render(curves))
+    assert sum((t.get_gid() or "").startswith("event-label") for t, _ in texts) >= 3
+
+
+def test_final_value_labels_of_several_groups_do_not_overlap():
+    curves = simulate(load_spec(CONFIGS / "two_groups.yaml"))
+    texts = assert_publishable(render(curves))
+    finals = [t for t, _ in texts if (t.get_gid() or "").startswith("final-label")]
+    assert len(finals) == 2  # both groups' final values land near 0; both are shown, apart
+
+
+def test_identical_groups_say_each_number_once():
+    spec = parse_spec("steps: 30\nparam_groups: [{}, {}]\nscheduler: {type: CosineAnnealingLR, T_max: 30}\n", "s.yaml")
+    fig = render(simulate(spec))
+    texts = [t.get_text() for t in fig.axes[0].texts if (t.get_gid() or "").startswith(("peak-label", "final-label"))]
+    assert sorted(texts) == sorted({*texts}) and len(texts) == 2  # the peak and the final value, once each
+
+
+def test_long_titles_wrap_inside_the_figure():
+    curves = simulate(parse_spec("steps: 20\nscheduler: {type: StepLR, step_size: 5}\n"))
+    title = "A very long title that says far too much about this schedule " * 3
+    fig = render(curves, title=title.strip(), size="6x4")
+    assert "\n" in fig.get_suptitle()
+    assert_publishable(fig)
+
+
+@pytest.mark.parametrize("value, text", [
+    (3e-4, "3e-4"), (0.00025, "2.5e-4"), (1e-5, "1e-5"), (0.1, "0.1"), (0.02, "0.02"), (0.0, "0"),
+    (1.004e-6, "1e-6"), (0.06333, "0.0633"), (2e5, "2e5"),
+])
+def test_numbers_are_written_as_ml_people_write_them(value, text):
+    assert format_number(value) == text
+
+
+@pytest.mark.parametrize("value, short, text", [
+    (2000, False, "2000"), (100_000, True, "100k"), (1_000_000, True, "1M"), (1_500_000, True, "1.5M"),
+    (2500, True, "2.5k"), (0, True, "0"),
+])
+def test_step_counts_are_short(value, short, text):
+    assert format_steps(value, short) == text
+
+
+def trace(name, values, events=(), steps_per_epoch=None, fields=("lr",), groups=("0",)):
+    values = np.asarray(values, dtype=np.float64)
+    return ScheduleTrace(name, "X", values.shape[-1], "step", steps_per_epoch, groups, fields,
+                         {(g, f): values for g in range(len(groups)) for f in fields}, events=events)
+
+
+def tick_texts(axis, fig):
+    fig.canvas.draw()
+    lo, hi = sorted(axis.get_view_interval())
+    return [t.get_text() for t in axis.get_ticklabels() if lo <= t.get_position()[0 if axis.axis_name == "x" else 1] <= hi]
+
+
+def test_tick_labels_use_exponents_and_step_suffixes():
+    n = 1_000_000
+    curves = Curves((trace("long", 3e-4 * (1 + np.cos(np.linspace(0, np.pi, n))) / 2),))
+    fig = render(curves, annotate="none")
+    ax = fig.axes[0]
+    ys = tick_texts(ax.yaxis, fig)
+    assert "3e-4" in ys and "1e-4" in ys and not any("0.000" in y for y in ys), ys
+    xs = tick_texts(ax.xaxis, fig)
+    assert "1M" in xs and any(x.endswith("k") for x in xs), xs
+    assert_publishable(fig)
+
+
+def test_log_axis_ticks_are_exponents():
+    curves = Curves((trace("exp", 0.1 * 0.9 ** np.arange(200)),))
+    fig = render(curves, log_y=True, annotate="none")
+    ys = [t for t in tick_texts(fig.axes[0].yaxis, fig) if t]
+    assert ys and all("e-" in y or y in ("0.1", "1") for y in ys), ys
+    assert not any("\\" in y or "$" in y for y in ys)
+
+
+def test_grid_lines_are_behind_lines_and_bands():
+    n = 200_000
+    curves = Curves((trace("long", np.where(np.arange(n) % 2, 0.1, 0.05)),))  # dense: drawn as a band
+    ax = render(curves, annotate="none").axes[0]
+    band = next(c for c in ax.collections if (c.get_gid() or "").startswith("band:"))
+    line = next(ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith("series:"))
+    assert ax.xaxis.get_gridlines()[0].get_visible()
+    assert ax.get_axisbelow() is True
+    assert ax.xaxis.get_zorder() < band.get_zorder() and ax.yaxis.get_zorder() < band.get_zorder()
+    assert ax.yaxis.get_zorder() < line.get_zorder()
+
+
+def test_several_fields_into_one_axes_use_a_twin_y_axis():
+    from matplotlib.figure import Figure
+
+    curves = simulate(load_spec(CONFIGS / "onecycle.yaml"))  # lr and Adam's beta1
+    fig = Figure(figsize=(8, 4), dpi=150)  # wide enough to draw the 1000 steps as lines
+    ax = fig.add_subplot()
+    assert render(curves, ax=ax) is fig
+    twin = [a for a in fig.axes if a is not ax]
+    assert len(twin) == 1 and twin[0].get_gid() == "twin-y"
+    assert ax.get_ylabel() == "learning rate" and twin[0].get_ylabel() == "beta1"
+    (lr,) = [ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith("series:")]
+    (b1,) = [ln for ln in twin[0].get_lines() if (ln.get_gid() or "").startswith("series:")]
+    assert (b1.get_ydata() == curves.schedules[0].values[(0, "momentum")]).all()
+    assert lr.get_color() != b1.get_color()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("beta1" in s for s in labels)
+
+
+def test_three_fields_into_one_axes_is_refused():
+    curves = Curves((trace("t", np.ones(10), fields=("lr", "momentum", "weight_decay")),))
+    from matplotlib.figure import Figure
+
+    with pytest.raises(UsageError, match="at most two fields.*leave ax out"):
+        render(curves, ax=Figure().add_subplot())
+
+
+def test_same_file_name_in_different_folders_gets_distinct_labels_and_colours(tmp_path):
+    for folder, t_max in (("a", 50), ("b", 80)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "cosine.yaml").write_text(
+            f"steps: 100\nscheduler: {{type: CosineAnnealingLR, T_max: {t_max}}}\n")
+    curves = simulate([load_spec(tmp_path / "a" / "cosine.yaml"), load_spec(tmp_path / "b" / "cosine.yaml")])
+    assert curves.names == ["a/cosine", "b/cosine"]
+    ax = render(curves).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a/cosine", "b/cosine"]
+    lines = [ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith("series:")]
+    assert lines[0].get_color() != lines[1].get_color()
+
+
+def test_same_folder_names_need_a_longer_suffix(tmp_path):
+    for top in ("x", "y"):
+        (tmp_path / top / "run").mkdir(parents=True)
+        (tmp_path / top / "run" / "s.yaml").write_text("steps: 10\nscheduler: {type: StepLR, step_size: 3}\n")
+    curves = simulate([load_spec(tmp_path / t / "run" / "s.yaml") for t in ("x", "y")])
+    assert curves.names == ["x/run/s", "y/run/s"]
+
+
+def test_grid_layout_says_shared_words_once():
+    specs = [load_spec(CONFIGS / "two_groups.yaml"),
+             parse_spec((CONFIGS / "two_groups.yaml").read_text().replace("max_lr: [0.01, 0.1]", "max_lr: [0.02, 0.2]"),
+                        "other.yaml")]
+    curves = simulate(specs)
+    fig = render(curves, layout="grid")
+    texts = [t.get_text() for t, _ in assert_publishable(fig)]
+    assert texts.count("step") == 1 and texts.count("learning rate") == 1
+    assert all(a.get_legend() is None for a in fig.axes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["backbone", "head"]
+    assert texts.count("backbone") == 1
+
+
+def test_single_schedule_has_no_legend_repeating_its_name():
+    curves = simulate(load_spec(CONFIGS / "cosine.yaml"))
+    assert render(curves).axes[0].get_legend() is None

@@ -1,0 +1,118 @@
+"""The MkDocs plugin, through a real ``mkdocs build --strict``: HTML, image files (byte-equal to the
+CLI's), the cache, and a located error."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from .conftest import CONFIGS, ROOT
+
+pytestmark = pytest.mark.slow
+pytest.importorskip("mkdocs")
+
+
+def env(tmp_path: Path) -> dict:
+    paths = [str(ROOT)]
+    if not any(ep.name == "lrplot" for ep in entry_points(group="mkdocs.plugins")):
+        # this checkout is not installed (lrplot is installed from elsewhere): declare the
+        # plugin's entry point, exactly as pyproject.toml does, in a throwaway dist-info
+        shim = tmp_path / "shim" / "lrplot_entry_point-0.dist-info"
+        shim.mkdir(parents=True, exist_ok=True)
+        (shim / "METADATA").write_text("Metadata-Version: 2.1\nName: lrplot-entry-point\nVersion: 0\n")
+        (shim / "entry_points.txt").write_text("[mkdocs.plugins]\nlrplot = lrplot.mkdocs:LrplotPlugin\n")
+        paths.append(str(shim.parent))
+    e = dict(os.environ)
+    e["PYTHONPATH"] = os.pathsep.join([*paths, e.get("PYTHONPATH", "")])
+    return e
+
+
+def test_pyproject_declares_the_entry_point():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert '[project.entry-points."mkdocs.plugins"]\nlrplot = "lrplot.mkdocs:LrplotPlugin"' in text
+
+
+@pytest.fixture
+def site(tmp_path):
+    shutil.copy(CONFIGS / "warmup_cosine.yaml", tmp_path / "warmup_cosine.yaml")
+    (tmp_path / "docs" / "guide").mkdir(parents=True)
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nplugins:\n  - lrplot\n")
+    (tmp_path / "docs" / "index.md").write_text(textwrap.dedent("""\
+        # Home
+
+        ```lrplot
+        path: ../warmup_cosine.yaml
+        theme: both
+        layout: grid
+        caption: Linear warmup then cosine.
+        alt: Warmup then cosine
+        ```
+
+        ```lrplot
+        steps: 300
+        scheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 300}
+        formats: [svg, png]
+        ```
+        """))
+    (tmp_path / "docs" / "guide" / "page.md").write_text(
+        "# Page\n\n```lrplot\npath: ../../warmup_cosine.yaml\nlog-y: true\nsize: 6x3\n```\n")
+    return tmp_path
+
+
+def build(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root, env=env(root),
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_mkdocs_build_strict_writes_figures_and_html(site):
+    proc = build(site)
+    assert proc.returncode == 0, proc.stderr
+    out = site / "site"
+    index = (out / "index.html").read_text()
+    imgs = re.findall(r'<img src="([^"]+)"(?: class="([^"]+)")? alt="([^"]*)">', index)
+    assert [(cls, alt) for _, cls, alt in imgs] == [
+        ("only-light", "Warmup then cosine"), ("only-dark", "Warmup then cosine"),
+        ("", "Learning-rate schedule: OneCycleLR")]
+    assert imgs[0][0].endswith("#only-light") and imgs[1][0].endswith("#only-dark")
+    assert imgs[2][0].endswith(".svg")
+    assert "<figcaption>Linear warmup then cosine.</figcaption>" in index
+    for src, _, _ in imgs:
+        assert (out / src.split("#")[0]).is_file()
+    subprocess.run([sys.executable, "-m", "lrplot", str(site / "warmup_cosine.yaml"), "-o", "cli.png", "--layout",
+                    "grid", "--theme", "both", "-q"], cwd=site, env=env(site), check=True, capture_output=True)
+    assert (out / imgs[0][0].split("#")[0]).read_bytes() == (site / "cli.light.png").read_bytes()
+    assert (out / imgs[1][0].split("#")[0]).read_bytes() == (site / "cli.dark.png").read_bytes()
+    page = (out / "guide" / "page" / "index.html").read_text()
+    (src,) = re.findall(r'<img src="([^"]+)"', page)
+    assert src.startswith("../../assets/lrplot/") and (out / "guide" / "page" / src).resolve().is_file()
+    assert proc.stderr.count("lrplot: rendered lrplot-") == 5
+
+    again = build(site)
+    assert again.returncode == 0 and "lrplot: rendered" not in again.stderr
+    assert "0 figure(s) rendered, 5 from cache" in again.stderr
+
+
+def test_bad_block_fails_the_build_with_the_page_line(site):
+    (site / "docs" / "guide" / "page.md").write_text(
+        "# Page\n\nText.\n\n```lrplot\nsteps: 10\nscheduler: {type: StepLR, stepsize: 2}\n```\n")
+    proc = build(site)
+    assert proc.returncode == 1
+    assert re.search(r"guide/page\.md:7: lrplot: StepLR has no argument 'stepsize'.*\(inline spec line 2:27; "
+                     r"the figure's block is at line 5\)", proc.stderr), proc.stderr
+
+
+def test_path_block_error_names_the_spec_file(site):
+    (site / "bad.yaml").write_text("steps: 10\nscheduler: {type: StepLR, step_size: 2, gama: 2}\n")
+    (site / "docs" / "guide" / "page.md").write_text("# Page\n\n```lrplot\npath: ../../bad.yaml\n```\n")
+    proc = build(site)
+    assert proc.returncode == 1
+    assert f"guide/page.md:3: lrplot: {(site / 'bad.yaml').resolve()}:2:41: StepLR has no argument 'gama'" \
+        in proc.stderr, proc.stderr

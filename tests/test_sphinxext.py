@@ -1,0 +1,160 @@
+"""The Sphinx directive, through a real ``sphinx-build -W`` of a small project: the HTML, the images
+(byte-equal to the CLI's), the content-hash cache (a rebuild renders nothing) and the errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from .conftest import CONFIGS, ROOT
+
+pytestmark = pytest.mark.slow
+pytest.importorskip("sphinx")
+
+
+def env():
+    e = dict(os.environ)
+    e["PYTHONPATH"] = os.pathsep.join([str(ROOT), e.get("PYTHONPATH", "")])
+    return e
+
+
+def sphinx(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sphinx", "-W", "-b", "html", *extra, str(src), str(out)],
+                          capture_output=True, text=True, env=env(), timeout=600)
+
+
+def cli(*args: str, cwd: Path) -> None:
+    subprocess.run([sys.executable, "-m", "lrplot", *args, "-q"], check=True, cwd=cwd, env=env(),
+                   capture_output=True, timeout=600)
+
+
+def rendered(proc) -> int:
+    return len(re.findall(r"^lrplot: rendered lrplot-", proc.stdout, re.M))
+
+
+@pytest.fixture
+def project(tmp_path):
+    shutil.copy(CONFIGS / "warmup_cosine.yaml", tmp_path / "warmup_cosine.yaml")
+    src = tmp_path / "src"
+    (src / "guide").mkdir(parents=True)
+    (src / "conf.py").write_text('extensions = ["lrplot.sphinxext"]\nproject = "t"\nhtml_theme = "furo"\n')
+    (src / "index.rst").write_text(textwrap.dedent("""\
+        Schedules
+        =========
+
+        .. toctree::
+
+           guide/page
+
+        .. lrplot:: ../warmup_cosine.yaml
+           :layout: grid
+           :theme: both
+           :alt: Warmup then cosine
+           :caption: Linear warmup then *cosine*.
+
+        .. lrplot::
+           :annotate: peak,final
+           :formats: svg,png
+
+           steps: 300
+           scheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 300}
+        """))
+    (src / "guide" / "page.rst").write_text(textwrap.dedent("""\
+        Page
+        ====
+
+        .. lrplot:: ../../warmup_cosine.yaml
+           :log-y:
+           :size: 6x3
+           :set: scheduler.milestones=[40]
+                 steps=450
+        """))
+    return tmp_path
+
+
+def images(html: str) -> list[tuple[str, str, str]]:
+    return re.findall(r'<img alt="([^"]*)" (?:class="([^"]*)" )?src="([^"]+)"', html)
+
+
+def test_build_emits_images_alt_caption_and_theme_classes(project):
+    proc = sphinx(project / "src", project / "out")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = project / "out"
+    html = (out / "index.html").read_text()
+    imgs = images(html)
+    assert [(alt, cls) for alt, cls, _ in imgs] == [
+        ("Warmup then cosine", "only-light"), ("Warmup then cosine", "only-dark"),
+        ("Learning-rate schedule: OneCycleLR", "")]
+    for _, _, src in imgs:
+        assert src.startswith("_images/") and (out / src).is_file()
+    assert imgs[2][2].endswith(".svg")  # formats: svg first -> the SVG is shown, the PNG linked
+    assert re.search(r'href="_downloads/[0-9a-f]+/lrplot-[0-9a-f]+\.png"', html)
+    assert re.search(r"<figcaption>\s*<p><span class=\"caption-text\">Linear warmup then <em>cosine</em>\.</span>",
+                     html)
+
+    # the same bytes as the CLI with the same options
+    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.png", "--layout", "grid", "--theme", "both", cwd=project)
+    assert (out / imgs[0][2]).read_bytes() == (project / "cli.light.png").read_bytes()
+    assert (out / imgs[1][2]).read_bytes() == (project / "cli.dark.png").read_bytes()
+    page = (out / "guide" / "page.html").read_text()
+    ((_, _, src),) = images(page)
+    cli(str(project / "warmup_cosine.yaml"), "-o", "page.png", "--log-y", "--size", "6x3",
+        "--set", "scheduler.milestones=[40]", "--set", "steps=450", cwd=project)
+    assert (out / "guide" / src).resolve().read_bytes() == (project / "page.png").read_bytes()
+    assert rendered(proc) == 5  # light, dark, svg, png, the page's png
+
+
+def test_rebuild_with_nothing_changed_renders_nothing(project):
+    first = sphinx(project / "src", project / "out")
+    assert first.returncode == 0 and rendered(first) == 5, first.stdout + first.stderr
+    again = sphinx(project / "src", project / "out")
+    assert again.returncode == 0 and rendered(again) == 0
+    fresh = sphinx(project / "src", project / "out", "-E")  # every document re-read: the images are cached
+    assert fresh.returncode == 0 and rendered(fresh) == 0, fresh.stdout
+    assert "lrplot: 0 figure(s) rendered, 5 from cache" in fresh.stdout
+    # a change to the spec file re-reads the documents using it and renders only what changed
+    spec = project / "warmup_cosine.yaml"
+    spec.write_text(spec.read_text().replace("title: Linear warmup + cosine", "title: Changed"))
+    changed = sphinx(project / "src", project / "out")
+    assert changed.returncode == 0 and rendered(changed) == 3, changed.stdout
+
+
+def test_parallel_build(project):
+    proc = sphinx(project / "src", project / "out", "-j", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "parallel_read_safe" not in proc.stderr
+
+
+def test_bad_spec_fails_the_build_with_both_locations(project):
+    (project / "bad.yaml").write_text("steps: 10\nscheduler: {type: StepLR, stepsize: 2}\n")
+    (project / "src" / "guide" / "page.rst").write_text("Page\n====\n\nText.\n\n.. lrplot:: ../../bad.yaml\n")
+    proc = sphinx(project / "src", project / "out")
+    assert proc.returncode == 1
+    bad = project / "bad.yaml"
+    assert f"guide/page.rst:6: ERROR: lrplot: {bad}:2:27: StepLR has no argument 'stepsize'" in proc.stderr
+    # the failure is not forgotten by a rebuild
+    assert sphinx(project / "src", project / "out").returncode == 1
+
+
+def test_bad_inline_spec_points_at_the_document_line(project):
+    (project / "src" / "guide" / "page.rst").write_text(
+        "Page\n====\n\n.. lrplot::\n   :annotate: peak\n\n   steps: 10\n   scheduler: {type: StepLR, stepsize: 2}\n")
+    proc = sphinx(project / "src", project / "out")
+    assert proc.returncode == 1
+    assert re.search(r"guide/page\.rst:8: ERROR: lrplot: StepLR has no argument 'stepsize'.*"
+                     r"\(inline spec line 2:27; the figure's directive is at line 4\)", proc.stderr), proc.stderr
+
+
+def test_bad_option_is_a_build_error_with_a_hint(project):
+    (project / "src" / "guide" / "page.rst").write_text("Page\n====\n\n.. lrplot:: ../../warmup_cosine.yaml\n"
+                                                       "   :layout: gird\n")
+    proc = sphinx(project / "src", project / "out")
+    assert proc.returncode == 1
+    assert "guide/page.rst:4: ERROR: lrplot: unknown layout 'gird'; did you mean 'grid'?" in proc.stderr
