@@ -166,8 +166,8 @@ def reporting(debug: bool) -> Iterator[None]:
 # --- shared option types -------------------------------------------------------------------------
 
 SpecsArg = Annotated[list[Path], typer.Argument(
-    help="lrplot specs or training configs (YAML/JSON), recognised by content (see --from).", metavar="SPEC",
-    show_default=False)]
+    help="lrplot specs or training configs (YAML/JSON, MMEngine .py), recognised by content (see --from).",
+    metavar="SPEC", show_default=False)]
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY.PATH=VALUE", help="Override a spec value, e.g. --set scheduler.T_max=50 (repeatable).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also LRPLOT_DEBUG=1).")]

@@ -17,12 +17,19 @@ GALLERY = ROOT / "gallery"
 
 def config_imports():
     """The --allow-import values the configs need (the gallery is made with all of them): the paths
-    of the two local example modules; the libraries' scheduler modules are trusted."""
+    of the two local example modules, and mmengine (reading an MMEngine config runs it); the libraries'
+    scheduler modules are trusted."""
     from lrplot.sources import load_input
     from tests.test_configs import import_needs
 
-    return sorted({a for p, inputs in gallery_configs(CONFIGS)
-                   for a in import_needs(load_input(p, inputs=inputs).spec)[0]})
+    from .conftest import install_timm_stub
+
+    install_timm_stub()  # the timm args.yaml reader runs timm's real factory, without torchvision
+    # Reading an MMEngine config runs it, so the gallery is made allowing mmengine.
+    reading = frozenset({"mmengine"})
+    names = {a for p, inputs in gallery_configs(CONFIGS)
+             for a in import_needs(load_input(p, inputs=inputs, allow_import=reading).spec)[0]}
+    return sorted(names | reading)
 
 
 @pytest.mark.slow
@@ -58,9 +65,10 @@ def test_index_lists_every_config_under_its_title():
     for config, _ in gallery_configs(CONFIGS):
         assert f"(../configs/{config.relative_to(CONFIGS).as_posix()})" in text
     assert "![hf_sft](frameworks-hf_sft.png)" in text
-    assert config_imports() == [str(CONFIGS / "accelerated_schedules.py"), str(CONFIGS / "my_schedules.py")]
-    assert ("\n    lrplot gallery configs/ -o gallery/ --allow-import configs/accelerated_schedules.py "
-            "--allow-import configs/my_schedules.py\n") in text
+    assert config_imports() == sorted([str(CONFIGS / "accelerated_schedules.py"), "mmengine",
+                                       str(CONFIGS / "my_schedules.py")])
+    assert ("\n    lrplot gallery configs/ -o gallery/ --allow-import mmengine --allow-import "
+            "configs/accelerated_schedules.py --allow-import configs/my_schedules.py\n") in text
 
 
 def test_refuses_a_folder_that_is_not_a_gallery(tmp_path):

@@ -331,20 +331,10 @@ def test_pytorch_accelerated_schedulers_need_no_flag(write_spec):
 
 
 @pytest.fixture
-def timm_stub(monkeypatch):
-    """Real timm.scheduler without timm's __init__ (which needs torchvision): a parent package whose
-    __path__ is the installed timm folder."""
-    spec = importlib.util.find_spec("timm") if "timm" not in sys.modules else None
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("timm is not installed")
-    stub = types.ModuleType("timm")
-    stub.__path__ = list(spec.submodule_search_locations)
-    before = set(sys.modules)
-    monkeypatch.setitem(sys.modules, "timm", stub)
+def timm_stub(real_timm):
+    """Real timm.scheduler without timm's __init__ (which needs torchvision): the ``real_timm`` fixture
+    of tests/conftest.py (a parent package whose __path__ is the installed timm folder)."""
     yield
-    for name in set(sys.modules) - before:
-        if name.startswith("timm."):
-            del sys.modules[name]
 
 
 def test_timm_scheduler_is_trusted_as_installed(write_spec, timm_stub):

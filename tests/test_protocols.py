@@ -1,9 +1,9 @@
 """Schedulers from other libraries: each is bit-identical (==) to driving that library's object by hand,
 the way its own trainer does; import paths are refused unless allowed; import failures are one line.
 
-pytorch-accelerated and transformers are in the ``test`` extra, so these run in CI; timm cannot be
-installed there (no CPU torchvision), so its protocol runs against tests/timm_double.py (a faithful
-double of timm's scheduler API) and the real-timm variants skip where timm does not import.
+pytorch-accelerated and transformers are in the ``test`` extra, so these run in CI; so is timm, whose
+package ``__init__`` needs torchvision (no CPU build there): its REAL scheduler code runs through the
+``real_timm`` fixture (a stub parent package, tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from lrplot.spec import load_spec
 
 from .conftest import CONFIGS, ROOT
 
-HERE = ROOT / "tests"
 
 
 @pytest.fixture(autouse=True)
@@ -39,14 +38,6 @@ def has(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False
-
-
-def timm_imports() -> bool:
-    try:
-        import timm.scheduler  # noqa: F401
-    except Exception:  # timm imports torchvision, which may be missing or broken
-        return False
-    return True
 
 
 needs_accelerated = pytest.mark.skipif(
@@ -232,64 +223,45 @@ TIMM_CASES = {
 }
 
 
-def timm_source(kind, folder):
-    if kind == "double":
-        return "timm_double.py:CosineLRScheduler", [str(folder / "timm_double.py")], "timm_double"
-    if not timm_imports():
-        pytest.skip("timm does not import here (it needs torchvision; none has a CPU build on this index)")
-    return "timm.scheduler:CosineLRScheduler", [], "timm.scheduler"  # trusted: no --allow-import
-
-
 def spec_args(args):
     return "\n".join(f"  {k}: {list(v) if isinstance(v, tuple) else v}" for k, v in args.items())
 
 
-@pytest.mark.parametrize("kind", ["double", "timm"])
 @pytest.mark.parametrize("case", sorted(TIMM_CASES))
-def test_timm_cosine_is_bit_identical_to_timm_train_loop(write_spec, tmp_path, kind, case):
-    type_, allow, module = timm_source(kind, tmp_path)
-    shutil.copy(HERE / "timm_double.py", tmp_path / "timm_double.py")
+def test_timm_cosine_is_bit_identical_to_timm_train_loop(write_spec, real_timm, case):
     args = TIMM_CASES[case]
     steps, per = 263, 25  # 10.5 epochs
-    path = write_spec(f"steps: {steps}\nsteps_per_epoch: {per}\n{SPEC_GROUPS}scheduler:\n  type: '{type_}'\n"
-                      f"{spec_args(args)}\n")
-    ours = values(path, allow)
-    if kind == "double":
-        spec = importlib.util.spec_from_file_location("timm_double_ref", HERE / "timm_double.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-    else:
-        mod = importlib.import_module(module)
+    path = write_spec(f"steps: {steps}\nsteps_per_epoch: {per}\n{SPEC_GROUPS}scheduler:\n"
+                      f"  type: 'timm.scheduler:CosineLRScheduler'\n{spec_args(args)}\n")
+    ours = values(path, [])
     opt = two_group_sgd()
-    ref = timm_train_loop(opt, mod.CosineLRScheduler(opt, **args), steps, per)
+    ref = timm_train_loop(opt, real_timm.CosineLRScheduler(opt, **args), steps, per)
     assert ours["lr"].shape == (2, steps)
     assert (ours["lr"] == ref["lr"]).all()
 
 
-def test_timm_double_per_epoch_values_change_only_at_epoch_ends(write_spec, tmp_path):
-    shutil.copy(HERE / "timm_double.py", tmp_path / "timm_double.py")
+def test_timm_per_epoch_values_change_only_at_epoch_ends(write_spec, real_timm):
     path = write_spec("""\
         steps: 100
         steps_per_epoch: 10
-        scheduler: {type: 'timm_double.py:CosineLRScheduler', t_initial: 10, warmup_t: 2, warmup_lr_init: 0.01}
+        scheduler: {type: 'timm.scheduler:CosineLRScheduler', t_initial: 10, warmup_t: 2, warmup_lr_init: 0.01}
         """)
-    lr = values(path, [str(tmp_path / "timm_double.py")])["lr"][0]
+    lr = values(path, [])["lr"][0]
     assert set(np.flatnonzero(np.diff(lr)) + 1) <= {10, 20, 30, 40, 50, 60, 70, 80, 90}
     assert lr[0] == 0.01 and lr[10] == 0.01 + (0.1 - 0.01) / 2
     # timm's default warmup_prefix=False: the warmup eats the cosine's start, the base lr is never used
     assert lr[20] == 0.5 * 0.1 * (1 + math.cos(math.pi * 2 / 10)) and lr.max() < 0.0905
 
 
-def test_timm_needs_steps_per_epoch(write_spec, tmp_path):
-    shutil.copy(HERE / "timm_double.py", tmp_path / "timm_double.py")
+def test_timm_needs_steps_per_epoch(write_spec, real_timm):
     path = write_spec("""\
         steps: 100
-        scheduler: {type: 'timm_double.py:CosineLRScheduler', t_initial: 10}
+        scheduler: {type: 'timm.scheduler:CosineLRScheduler', t_initial: 10}
         """)
     with pytest.raises(SpecError) as err:
-        simulate(load_spec(path), allow_import=[str(tmp_path / "timm_double.py")])
+        simulate(load_spec(path))
     assert str(err.value) == (
-        f"{path}:2:12: timm_double.py:CosineLRScheduler is a timm scheduler, stepped at every epoch end, so "
+        f"{path}:2:12: timm.scheduler:CosineLRScheduler is a timm scheduler, stepped at every epoch end, so "
         "the spec needs steps_per_epoch; add 'steps_per_epoch: N' (optimizer updates per epoch)")
 
 
@@ -345,7 +317,7 @@ def test_other_libraries_are_imported_only_when_a_spec_names_them():
         from lrplot.engine import simulate
         from lrplot.spec import load_spec
         simulate(load_spec({str(CONFIGS / 'cosine.yaml')!r}))
-        print(sorted(m for m in ('transformers', 'pytorch_accelerated', 'timm') if m in sys.modules))
+        print(sorted(m for m in ('transformers', 'pytorch_accelerated', 'timm', 'mmengine') if m in sys.modules))
         """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"

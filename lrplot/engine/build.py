@@ -175,6 +175,8 @@ def _optimizer_parameter(fn: Callable[..., Any], kwargs: dict[str, Any]) -> str 
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty \
                 and p.name not in kwargs:
             return p.name
+    if any(p.kind is p.VAR_POSITIONAL for p in params.values()):
+        return "*args"  # e.g. MMEngine's Scheduler.build_iter_from_epoch(*args, ...): first positional
     return None
 
 
@@ -278,6 +280,8 @@ def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_im
         obj = call(fn, optimizer, **kwargs)
     else:
         obj = call(fn, **kwargs)
+    if isinstance(obj, tuple) and obj and is_scheduler(obj[0]):
+        obj = obj[0]  # a factory returning (scheduler, ...): timm's create_scheduler_v2 gives (scheduler, num_epochs)
     where = spec.locate(path + ("type",))
     if not is_scheduler(obj):
         factory = factory_result(obj, name, allow_import=allow_import, location=where)

@@ -20,7 +20,9 @@ from ..errors import SpecError, first_line
 if TYPE_CHECKING:  # pragma: no cover
     from ..spec import ResolvedSchedule
 
-STEP_ORDER_WARNING = r".*lr_scheduler\.step\(\)` before `optimizer\.step\(\)`"
+# torch: "...`lr_scheduler.step()` before `optimizer.step()`"; MMEngine 0.10.7's _ParamScheduler:
+# "Detected call of `scheduler.step()` before `optimizer.step()`".
+STEP_ORDER_WARNING = r".*(lr_)?scheduler\.step\(\)` before `optimizer\.step\(\)`"
 
 
 @contextmanager

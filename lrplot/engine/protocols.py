@@ -9,7 +9,7 @@ torch-plateau             ``step(metric)`` (``interval: step``)       ``step(met
 accelerated               ``step()`` (pytorch-accelerated's Trainer:  --
                           ``optimizer.step(); scheduler.step()``)
 accelerated-stateless     ``step_update(n)``                          --
-timm                      ``step_update(n)``                          ``step(e)``
+timm                      ``step_update(n)``                          ``step(e, metric)``
 ========================  ==========================================  ===============================
 
 * torch: ``torch.optim.lr_scheduler.LRScheduler`` subclasses, which includes every transformers
@@ -22,8 +22,13 @@ timm                      ``step_update(n)``                          ``step(e)`
   docstring loop does.
 * timm: subclasses of ``timm.scheduler.Scheduler`` (they have ``step_update`` and ``t_in_epochs``), driven as
   timm's ``train.py`` does: ``step_update(num_updates)`` after every update, counting updates across
-  epochs, then ``step(epoch + 1)`` at the end of each epoch. ``t_in_epochs`` decides which of the
-  two calls changes the value; both are always made. Needs ``steps_per_epoch``.
+  epochs, then ``step(epoch + 1, metric)`` at the end of each epoch, ``metric`` being the spec's
+  metric (one value per epoch end, the same feed as ReduceLROnPlateau's; timm's PlateauLRScheduler
+  reduces on it). ``t_in_epochs`` decides which of the two calls changes the value; both are always
+  made. train.py also passes its running training loss to ``step_update``; timm 1.0.31's schedulers
+  never read it there (``Scheduler.step_update`` stores it in ``self.metric``, which the next
+  ``step()`` overwrites; ``PlateauLRScheduler.step_update`` does nothing), so lrplot passes none.
+  Needs ``steps_per_epoch``.
 
 The value recorded at update t is the param-group field read before the calls that follow update t.
 """
@@ -91,15 +96,20 @@ def protocol_of(obj: Any) -> str | None:
     return None
 
 
-def library_calls(kind: str, scheduler: Any) -> tuple[Callable[[int], Any] | None, Callable[[int], Any] | None]:
-    """(after_update(n), after_epoch(e)) for a library-driven protocol."""
+def library_calls(kind: str, scheduler: Any, metric: Callable[[], Any] | None = None,
+                  ) -> tuple[Callable[[int], Any] | None, Callable[[int], Any] | None]:
+    """(after_update(n), after_epoch(e)) for a library-driven protocol. ``metric()`` gives the
+    next value of the spec's metric: timm's ``step(epoch, metric)`` gets one per epoch end."""
     if kind == ACCELERATED:
         step = scheduler.step
         return (lambda n: step()), None
     if kind == ACCELERATED_STATELESS:
         return scheduler.step_update, None
     if kind == TIMM:
-        return scheduler.step_update, scheduler.step
+        step = scheduler.step
+        if metric is None:
+            return scheduler.step_update, step
+        return scheduler.step_update, (lambda e: step(e, metric()))
     raise ValueError(kind)
 
 

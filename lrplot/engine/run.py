@@ -101,6 +101,9 @@ class Run:
         groups = optimizer.param_groups
         self.readers = resolve_fields(schedule, groups[0])
         self.library = library_calls(self.kind, self.scheduler) if self.kind in LIBRARY_DRIVEN else None
+        if self.kind == TIMM:  # step(epoch, metric) at every epoch end: one metric value per epoch
+            feed = metric_feed(schedule, optimizer, max(steps - 1, 0) // self.per, start // self.per)
+            self.library = library_calls(self.kind, self.scheduler, feed)
         steppers = []
         for obj, period in zip(self.schedulers, self.periods):
             step = getattr(obj, "step", None)  # library-driven schedulers may have only step_update

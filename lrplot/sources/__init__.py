@@ -44,6 +44,8 @@ READERS: dict[str, str] = {
     "hf": "lrplot.sources.hf",
     "lightning": "lrplot.sources.lightning",
     "hydra": "lrplot.sources.hydra",
+    "timm": "lrplot.sources.timm",
+    "mmengine": "lrplot.sources.mmengine",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 

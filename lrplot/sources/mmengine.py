@@ -1,0 +1,270 @@
+"""OpenMMLab configs (mmdet, mmpretrain, mmseg, ...: MMEngine Python configs with ``_base_``) as lrplot specs.
+
+An MMEngine config is a Python file: reading it with MMEngine's own ``Config.fromfile`` runs its
+code (and its ``_base_`` files'), so it is read only when the user passed ``--allow-import
+mmengine``. What is read: ``param_scheduler`` (a dict or a list), ``train_cfg`` (the loop and its
+length), ``optim_wrapper.optimizer`` and ``train_dataloader.batch_size``, and ``auto_scale_lr``.
+
+Each entry of ``param_scheduler`` becomes one node of a list of schedulers on one optimizer, built
+by MMEngine's OWN class (``mmengine.optim.scheduler:MultiStepLR``, ...; ``convert_to_iter_based``
+through the class's own ``build_iter_from_epoch``), with ``interval: step`` for ``by_epoch=False``
+and ``interval: epoch`` for ``by_epoch=True``. Rules reproduced, read from MMEngine 0.10.7:
+
+* ``ParamSchedulerHook`` (hooks/param_scheduler_hook.py): ``after_train_iter`` steps every scheduler
+  whose ``by_epoch`` is False, in list order; ``after_train_epoch`` then steps every ``by_epoch`` one.
+  At an epoch end every per-iteration scheduler therefore steps before any per-epoch one: the
+  engine steps a schedule's list that way, and the nodes are also written in that order
+  (per-iteration ones first, each group in the config's order), so ``--print-spec`` reads as it runs.
+* ``Runner._build_param_scheduler`` (runner/runner.py): a scheduler without ``end`` ends at
+  ``max_epochs`` (``by_epoch``) or ``max_iters``; ``convert_to_iter_based`` gets
+  ``epoch_length=len(train_dataloader)`` (registry/build_functions.py ``build_scheduler_from_cfg``).
+* ``EpochBasedTrainLoop`` (runner/loops.py): ``max_iters = max_epochs * len(dataloader)``; an
+  ``IterBasedTrainLoop`` runs ``max_iters`` and never calls ``after_train_epoch``.
+* ``len(train_dataloader)``: MMEngine's ``DefaultSampler`` gives each rank ``ceil(N / world)``
+  samples (``round_up=True``, its default; rank 0 also with ``round_up=False``), and torch's
+  DataLoader makes ``ceil(samples / batch)`` batches, or ``samples // batch`` with ``drop_last=True``
+  (torch's default is False; mmdet's AspectRatioBatchSampler has the same ``__len__``).
+* ``Runner.scale_lr``: with ``auto_scale_lr.enable``, every group's lr is multiplied by
+  ``world_size * batch_size / base_batch_size``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ImportNotAllowedError, Location, SpecError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
+    from . import BudgetInputs, Document, Source
+
+KIND = "mmengine"
+LOOKS_FOR = "an MMEngine Python config (.py) with param_scheduler, train_cfg or _base_"
+VERSION_READ = "MMEngine 0.10.7"
+SCHEDULERS_MODULE = "mmengine.optim.scheduler"
+_MARKERS = re.compile(r"^(param_scheduler|train_cfg|optim_wrapper|_base_)\s*=", re.M)
+
+
+def detect(doc: Document) -> bool:
+    return doc.path.suffix == ".py" and _MARKERS.search(doc.text) is not None
+
+
+def _line_of(doc: Document, name: str) -> Location:
+    """Where ``name = ...`` is assigned in the config file itself (else the file)."""
+    m = re.search(rf"^{re.escape(name)}\s*=", doc.text, re.M)
+    if m is None:
+        return Location(str(doc.path))
+    return Location(str(doc.path), doc.text.count("\n", 0, m.start()) + 1, 1)
+
+
+def _load(doc: Document, allow_import: Allowance) -> Any:
+    if "mmengine" not in allow_import.packages:  # exactly --allow-import mmengine: it runs the config
+        raise ImportNotAllowedError(
+            "this is an MMEngine config, a Python file: reading it with MMEngine's Config runs the config's "
+            "code (and its _base_ files')", location=Location(str(doc.path)),
+            hint="if you trust it, add --allow-import mmengine (or set LRPLOT_ALLOW_IMPORT=mmengine)")
+    try:
+        from mmengine.config import Config
+    except ImportError:
+        from ..errors import MissingLibraryError
+
+        raise MissingLibraryError("reading an MMEngine config needs mmengine", package="mmengine",
+                                  location=Location(str(doc.path)),
+                                  hint='pip install "lrplot[mmengine]"') from None
+    try:
+        return Config.fromfile(str(doc.path))
+    except SyntaxError as exc:
+        raise SpecError(f"syntax error: {exc.msg}", location=Location(str(exc.filename or doc.path), exc.lineno,
+                                                                      exc.offset)) from None
+    except Exception as exc:  # noqa: BLE001 - the config's own code may raise anything
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SpecError(f"MMEngine could not read the config: {type(exc).__name__}: {message}",
+                        location=Location(str(doc.path)), hint="run with --debug for the traceback") from None
+
+
+def _apply_overrides(cfg: Any, overrides: tuple[str, ...]) -> None:
+    """``--set key.path=value`` on a Python config: MMEngine's own ``merge_from_dict`` (what its
+    tools' ``--cfg-options`` do), the value parsed with the YAML rules of every --set;
+    ``param_scheduler[1].end`` and ``param_scheduler.1.end`` both name a list item."""
+    from ..errors import UsageError
+    from ..yamlio import parse_scalar
+
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = re.sub(r"\[(\d+)\]", r".\1", key.strip())
+        if not sep or not key or ".." in key or key.startswith("."):
+            raise UsageError(f"--set {item!r}: expected key.path=value, e.g. train_cfg.max_epochs=24")
+        try:
+            cfg.merge_from_dict({key: parse_scalar(text)})
+        except SpecError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - MMEngine raises KeyError/TypeError/... for bad paths
+            raise SpecError(f"MMEngine cannot set {key}: {type(exc).__name__}: {exc}",
+                            location=Location(f"--set {key}")) from None
+
+
+def _plain(value: Any) -> Any:
+    """ConfigDict/tuples -> plain dicts and lists (what a spec holds)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _scheduler_type(name: Any, where: Location) -> str:
+    """The import path of the MMEngine class a config's ``type`` names."""
+    import mmengine.optim.scheduler as schedulers
+
+    if isinstance(name, type):
+        return f"{name.__module__}:{name.__qualname__}"
+    if not isinstance(name, str):
+        raise SpecError(f"param_scheduler type must be a class name, not {name!r}", location=where)
+    if isinstance(getattr(schedulers, name, None), type):
+        return f"{SCHEDULERS_MODULE}:{name}"
+    from mmengine.registry import PARAM_SCHEDULERS
+
+    cls = PARAM_SCHEDULERS.get(name)
+    if cls is None:
+        from ..text import did_you_mean
+
+        hint = did_you_mean(name, [n for n in dir(schedulers) if not n.startswith("_")])
+        raise SpecError(f"'{name}' is not an MMEngine parameter scheduler", location=where,
+                        hint=hint or "a scheduler of a downstream package needs its custom_imports")
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _loop(cfg: Any, where: Location) -> tuple[str, int]:
+    train_cfg = _plain(cfg.get("train_cfg") or {})
+    if not train_cfg:
+        raise SpecError("the config has no train_cfg (the training loop and its length)", location=where,
+                        hint="add train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12)")
+    kind = train_cfg.get("type")
+    if kind is None and "by_epoch" in train_cfg:  # Runner.build_train_loop's older form
+        kind = "EpochBasedTrainLoop" if train_cfg["by_epoch"] else "IterBasedTrainLoop"
+    if kind in ("EpochBasedTrainLoop", None) and "max_epochs" in train_cfg:
+        return "epoch", int(train_cfg["max_epochs"])
+    if kind in ("IterBasedTrainLoop", None) and "max_iters" in train_cfg:
+        return "iter", int(train_cfg["max_iters"])
+    raise SpecError(f"train_cfg: lrplot reads EpochBasedTrainLoop (max_epochs) and IterBasedTrainLoop "
+                    f"(max_iters), not {kind or train_cfg}", location=where)
+
+
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
+    from . import Budget, Source, needs
+    from ..spec import spec_from_data
+    from ..yamlio import SourceMap
+
+    cfg = _load(doc, allow_import)
+    _apply_overrides(cfg, doc.overrides)
+    sched_at = _line_of(doc, "param_scheduler")
+    loop, length = _loop(cfg, _line_of(doc, "train_cfg"))
+    notes: list[str] = []
+
+    # optimizer
+    wrapper = _plain(cfg.get("optim_wrapper") or {})
+    opt_cfg = dict(wrapper.get("optimizer") or _plain(cfg.get("optimizer") or {}))
+    opt_at = _line_of(doc, "optim_wrapper")
+    if not opt_cfg or "type" not in opt_cfg:
+        raise SpecError("the config has no optim_wrapper.optimizer with a type", location=opt_at,
+                        hint="add optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01))")
+    opt_cfg.pop("_scope_", None)
+    if wrapper.get("paramwise_cfg"):
+        notes.append("paramwise_cfg is not modelled: one param group with the optimizer's own lr and "
+                     "weight_decay (every group follows the same schedule, scaled)")
+
+    # iterations per epoch (len(train_dataloader)), and the batch size
+    loader = _plain(cfg.get("train_dataloader") or {})
+    batch = loader.get("batch_size", inputs.batch_size)
+    world = inputs.devices or 1
+    scale = _plain(cfg.get("auto_scale_lr") or {})
+    per_epoch = None
+    budget_text = ""
+    if loop == "epoch":
+        if batch is None:
+            raise needs(doc, "the per-device batch size (train_dataloader has none)", "--batch-size B")
+        if inputs.dataset_size is None:
+            raise needs(doc, "the training-set size (an epoch is len(train_dataloader) iterations)",
+                        "--dataset-size N")
+        n = inputs.dataset_size
+        drop_last = bool(loader.get("drop_last", False))
+        samples = math.ceil(n / world)                    # DefaultSampler, rank 0
+        per_epoch = samples // batch if drop_last else math.ceil(samples / batch)
+        if per_epoch == 0:
+            raise SpecError(f"{n} examples give no full batch of {batch}", location=_line_of(doc, "train_dataloader"),
+                            hint="check --dataset-size and the batch size")
+        steps = length * per_epoch
+        devices = f" x {world}" if world > 1 else ""
+        budget_text = (f"{n} examples / ({batch}{devices}) = {per_epoch} iterations per epoch"
+                       f"{' (drop_last)' if drop_last else ''} x {length} epochs = {steps} iterations")
+    else:
+        steps = length
+        budget_text = f"IterBasedTrainLoop: {steps} iterations"
+    lr = opt_cfg.get("lr", 0.001)
+    if scale.get("enable"):
+        if batch is None:
+            raise needs(doc, "the per-device batch size for auto_scale_lr", "--batch-size B")
+        ratio = float(world * batch) / float(scale["base_batch_size"])
+        lr = lr * ratio
+        budget_text += f"; auto_scale_lr: lr {opt_cfg.get('lr')} x {world * batch}/{scale['base_batch_size']} = {lr:g}"
+    opt_cfg["lr"] = lr
+
+    # param_scheduler -> a list of MMEngine schedulers on one optimizer
+    raw = cfg.get("param_scheduler")
+    if raw is None:
+        raise SpecError("the config has no param_scheduler", location=Location(str(doc.path)),
+                        hint="nothing to draw: the lr stays at the optimizer's")
+    entries = [raw] if isinstance(raw, dict) else list(raw)
+    per_iter, per_ep = [], []
+    scheduled: set[str] = set()
+    for i, entry in enumerate(entries):
+        node = _plain(entry)
+        if not isinstance(node, dict) or "type" not in node:
+            raise SpecError(f"param_scheduler[{i}] is not a dict with a type", location=sched_at)
+        node.pop("_scope_", None)
+        kind = _scheduler_type(node.pop("type"), sched_at)
+        name = kind.rpartition(":")[2]
+        if "ReduceOnPlateau" in name:
+            raise SpecError(f"param_scheduler[{i}] ({name}) steps on validation metrics (MMEngine's "
+                            "after_val_epoch), which lrplot does not feed to MMEngine schedulers",
+                            location=sched_at, hint="draw the other schedulers without it, or write an lrplot "
+                                                    "spec with ReduceLROnPlateau and a metric")
+        scheduled.add("momentum" if name.endswith("Momentum") else node.get("param_name", "lr"))
+        by_epoch = node.get("by_epoch", True)
+        convert = node.pop("convert_to_iter_based", False)
+        if loop == "iter" and by_epoch and not convert:
+            raise SpecError(f"param_scheduler[{i}] ({kind.rpartition(':')[2]}) has by_epoch=True in an "
+                            "IterBasedTrainLoop, which never calls after_train_epoch: it would never step",
+                            location=sched_at, hint="set by_epoch=False and give begin/end in iterations")
+        node.setdefault("end", length if loop == "epoch" and by_epoch else steps)
+        if convert:
+            if per_epoch is None:
+                raise SpecError(f"param_scheduler[{i}]: convert_to_iter_based needs an EpochBasedTrainLoop",
+                                location=sched_at)
+            kind += ".build_iter_from_epoch"
+            node["epoch_length"] = per_epoch
+            per_iter.append({"type": kind, "interval": "step", **node})
+        elif by_epoch:
+            per_ep.append({"type": kind, "interval": "epoch", **node})
+        else:
+            per_iter.append({"type": kind, "interval": "step", **node})
+
+    # Record what the schedulers change: lr, and momentum / weight decay when one schedules them.
+    fields = ["lr"] + [f for f in ("momentum", "weight_decay") if f in scheduled]
+    spec_data: dict[str, Any] = {
+        "title": f"{doc.path.name} (MMEngine)",
+        "steps": steps,
+        "optimizer": opt_cfg,
+        "fields": fields,
+        "scheduler": per_iter + per_ep,
+    }
+    if per_epoch is not None:
+        spec_data["steps_per_epoch"] = per_epoch
+    source = SourceMap(str(doc.path))
+    for key in ("scheduler", "steps", "steps_per_epoch", "fields"):
+        source.values[(key,)] = sched_at
+    source.values[("optimizer",)] = opt_at
+    spec = spec_from_data(spec_data, source, file=doc.path)
+    return Source(KIND, spec, Budget(budget_text, steps, per_epoch), tuple(notes))
