@@ -330,6 +330,9 @@ def plot(
     devices: DevicesOpt = None,
     batch_size: BatchSizeOpt = None,
     print_spec: PrintSpecOpt = False,
+    log: LogOpt = None,
+    log_format: LogFormatOpt = None,
+    log_key: LogKeyOpt = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Simulate even if the curves are cached (and do not cache them). "
                            "Cache folder: $LRPLOT_CACHE_DIR, else $XDG_CACHE_HOME/lrplot or ~/.cache/lrplot.")] = False,
@@ -360,6 +363,11 @@ def plot(
         for figure in figures:
             check_raster(options.size, options.dpi, figure.fmt)
 
+        logged = None
+        if log is not None:
+            from .logs import load_log
+
+            logged = load_log(log, fmt=log_format, key=log_key)
         sources = inputs.load()
         loaded = [source.spec for source in sources]
         from .output import protect_inputs
@@ -371,6 +379,11 @@ def plot(
 
         with terminal_progress() as progress, exporting(data.suffix if data is not None else None):
             curves = simulate(loaded, allow_import=_allowed(allow_import), cache=not no_cache, progress=progress)
+        if logged is not None:
+            from .logs.verify import overlay
+
+            curves = overlay(curves, [s for spec in loaded for s in spec.schedule_list()], logged,
+                             allow_import=_allowed(allow_import))
         for series, first, count in curves.nonfinite():
             typer.echo(printable(f"lrplot: warning: '{series.schedule}' {series.field} of group "
                                  f"{series.group_name} is NaN or infinite at {count} step(s), first at step "
@@ -480,6 +493,15 @@ def schema(
             typer.echo(printable(str(output)))
 
 
+LogOpt = Annotated[Optional[Path], typer.Option(
+    "--log", metavar="LOG", help="A training log to draw over the plan, as points: TensorBoard events (a run folder "
+                                 "or a file), trainer_state.json, metrics.csv, a W&B history CSV, a step,lr CSV.")]
+LogFormatOpt = Annotated[Optional[str], typer.Option(
+    "--log-format", metavar="FORMAT", help="Force the log's format: hf | lightning-csv | wandb-csv | csv | tensorboard.",
+    show_default=False)]
+LogKeyOpt = Annotated[Optional[str], typer.Option(
+    "--log-key", metavar="TAG", help="The lr tag or column, when its name is not a usual one (lr, learning_rate, "
+                                     "train/learning_rate, lr-AdamW and the like).", show_default=False)]
 AtOpt = Annotated[list[int], typer.Option(
     "--at", metavar="K", min=1, help="Resume after update K (repeatable: --at 50 --at 120).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of text.")]
@@ -660,6 +682,79 @@ def check(
                 typer.echo(printable(line))
         if report.failing(strict):
             raise typer.Exit(1)
+
+
+@contextmanager
+def _json_error(json_: bool) -> Iterator[None]:
+    """With --json, an error also prints a JSON object on stdout (the line still goes to stderr)."""
+    try:
+        yield
+    except LrplotError as exc:
+        if json_:
+            import json
+
+            typer.echo(json.dumps({"follows": None, "error": exc.format(), "verdicts": [], "skipped": []}))
+        raise
+
+
+@app.command("verify", cls=LrplotCommand, short_help="Did the run follow the plan? Logged lr against the schedule.")
+def verify(
+    plan: Annotated[Path, typer.Argument(help="The plan: a spec or training config lrplot draws.", metavar="PLAN",
+                                         show_default=False)],
+    log: Annotated[Path, typer.Option("--log", metavar="LOG", help="The training log (see lrplot plot --log).",
+                                      show_default=False)],
+    json_: JsonOpt = False,
+    rtol: Annotated[float, typer.Option("--rtol", metavar="R", help="Relative tolerance (default 0: exact, at "
+                                                                   "float32 for logs that store float32).")] = 0.0,
+    log_format: LogFormatOpt = None,
+    log_key: LogKeyOpt = None,
+    schedule: Annotated[Optional[str], typer.Option(
+        "--schedule", metavar="NAME", help="The plan's schedule the run followed (when the plan has several).",
+        show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", metavar="FIG", help="Also draw the plan, the logged points and where they diverge "
+                                              "(.png/.svg/.pdf).",
+        show_default=False)] = None,
+    set_: SetOpt = None,
+    allow_import: AllowOpt = None,
+    from_: FromOpt = None,
+    dataset_size: DatasetSizeOpt = None,
+    devices: DevicesOpt = None,
+    batch_size: BatchSizeOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Did the run follow the plan? Compare every logged lr with the plan; name the cause when not.
+
+    Exit 0 when every logged series follows the plan, 1 when one does not (or on bad input).
+    """
+    with reporting(debug), _json_error(json_):
+        from .logs.verify import verify_files
+        from .sources import BudgetInputs
+
+        if output is not None:
+            from .output import FIGURE_SUFFIXES, check_target
+
+            check_target(output, FIGURE_SUFFIXES, "figure", protected=(plan, log))
+        report = verify_files(plan, log, log_format=log_format, log_key=log_key, rtol=rtol, schedule=schedule,
+                              overrides=set_ or (), allow_import=_allowed(allow_import), kind=from_,
+                              inputs=BudgetInputs(dataset_size, devices, batch_size))
+        if output is not None:
+            from .figure import RenderOptions, render_to_file
+
+            render_to_file(report.curves, output, RenderOptions(layout="overlay"))
+    if json_:
+        import json
+
+        typer.echo(json.dumps(report.to_json(), indent=1, allow_nan=False))
+    else:
+        for v in report.verdicts:
+            typer.echo(v.text())
+        for line in report.skipped:
+            typer.echo(f"{line} (not compared)")
+    if output is not None:
+        typer.echo(str(output), err=json_)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:

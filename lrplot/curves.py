@@ -35,11 +35,22 @@ class Series:
     group_name: str
     field: str
     values: np.ndarray
+    at: np.ndarray | None = None  # the steps of ``values`` when not 0..n-1 (a sparse log)
+
+    def positions(self) -> np.ndarray:
+        """The step of every value."""
+        return np.arange(len(self.values)) if self.at is None else self.at
 
 
 @dataclass(frozen=True)
 class ScheduleTrace:
-    """What one schedule recorded: ``values[(group, field)]`` is a float64 array of ``steps``."""
+    """What one schedule recorded: ``values[(group, field)]`` is a float64 array of ``steps``.
+
+    A logged run (:mod:`lrplot.logs`) is a trace too: its values are where the run logged them,
+    so ``at[(group, field)]`` holds their steps (int64, increasing, lrplot's step convention: the
+    value at step t is the lr of update t) and ``steps`` is the last step + 1. ``style`` says how a
+    figure draws it (``line`` or ``points``); ``spans`` are (first, last) step ranges to shade,
+    where a logged run left the plan."""
 
     name: str
     scheduler: str
@@ -52,11 +63,16 @@ class ScheduleTrace:
     source: str = ""
     events: tuple[Event, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    at: dict[tuple[int, str], np.ndarray] | None = None
+    style: str = "line"
+    spans: tuple[tuple[int, int], ...] = ()
 
     def series(self) -> Iterator[Series]:
         for g, group_name in enumerate(self.groups):
             for f in self.fields:
-                yield Series(self.name, g, group_name, f, self.values[(g, f)])
+                if (g, f) in self.values:
+                    at = None if self.at is None else self.at[(g, f)]
+                    yield Series(self.name, g, group_name, f, self.values[(g, f)], at)
 
 
 @dataclass(frozen=True)
@@ -137,9 +153,11 @@ def write_csv(curves: Curves, fh: IO[bytes]) -> None:
         buf.truncate()
         writer.writerow((s.schedule, str(s.group), s.field))  # quoted as csv quotes them
         prefix = buf.getvalue()[:-1]
+        steps = s.positions()
         for start in range(0, len(s.values), CSV_CHUNK):  # a step or a float repr never needs quotes
             texts = _repr_values(s.values[start:start + CSV_CHUNK])
-            fh.write("".join(f"{prefix},{start + i},{v}\n" for i, v in enumerate(texts)).encode("utf-8"))
+            at = steps[start:start + CSV_CHUNK].tolist()
+            fh.write("".join(f"{prefix},{i},{v}\n" for i, v in zip(at, texts)).encode("utf-8"))
 
 
 def to_csv_text(curves: Curves) -> str:
@@ -161,10 +179,12 @@ def to_json_data(curves: Curves) -> dict[str, Any]:
         for g, group_name in enumerate(s.groups):
             fields = {}
             for f in s.fields:
+                if (g, f) not in s.values:
+                    continue
                 values = s.values[(g, f)].tolist()
                 if not all(math.isfinite(v) for v in values):
                     values = [_json_number(v) for v in values]
-                fields[f] = values
+                fields[f] = values if s.at is None else {"steps": s.at[(g, f)].tolist(), "values": values}
             groups.append({"index": g, "name": group_name, "fields": fields})
         out["schedules"][s.name] = {
             "scheduler": s.scheduler,

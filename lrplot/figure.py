@@ -370,7 +370,12 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
             if len(fields_here) > 1 or twin_axes:
                 label = label.replace(s.field, _field_label(sc, s.field)) if label.endswith(s.field) else label
             gid = f"{s.schedule}:{s.group}:{s.field}"
-            x = xs[s.schedule]
+            x = xs[s.schedule] if s.at is None else _x_of(s.at, sc, opts.x)
+            if sc.style == "points" and len(x) <= _DENSE * columns:  # a logged run: its values as markers
+                (line,) = axis.plot(x, s.values, color=color, linestyle="none", marker="o", markersize=2.5,
+                                    label=label)
+                line.set_gid(f"points:{gid}")
+                continue
             if len(x) > _DENSE * columns:
                 # More points than pixels: draw what the pixels can show, a min/max band per
                 # pixel column with its two edges, instead of a zig-zag of full-height segments.
@@ -383,9 +388,12 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
                 (line,) = axis.plot(x, s.values, color=color, linestyle=linestyle, label=label,
                                     drawstyle="steps-post" if sc.interval == "epoch" else "default")
             line.set_gid(f"series:{gid}")
+            if sc.style == "points":
+                continue
             _annotate(axis, s, sc, xs[s.schedule], color, opts, numbers=len(series) <= 2)
         if not (twin_axes and n):
             _events(axis, series, schedules, opts)
+        _spans(axis, series, schedules, opts)
         first = series[0] if series else None
         names = {_field_label(schedules[s.schedule], s.field) for s in series}
         ylabel = (FIELD_LABELS.get(next(iter(names)), next(iter(names))) if len(names) == 1 else "value") \
@@ -418,6 +426,20 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
         ax.set_title(_wrap(title, fig, 1, matplotlib.rcParams["axes.titlesize"]))
     place_labels(fig, axes)
     return fig
+
+
+def _x_of(steps: np.ndarray, sc: ScheduleTrace, unit: str) -> np.ndarray:
+    x = steps.astype(np.float64)
+    return x / sc.steps_per_epoch if unit == "epoch" and sc.steps_per_epoch else x
+
+
+def _spans(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTrace], opts: RenderOptions) -> None:
+    """Shade the step ranges where a logged run left the plan (``ScheduleTrace.spans``)."""
+    for name in dict.fromkeys(s.schedule for s in series):
+        for first, last in schedules[name].spans:
+            a, b = _x_of(np.array([first - 0.5, last + 0.5]), schedules[name], opts.x)
+            patch = axis.axvspan(a, b, color="tab:red", alpha=0.15, linewidth=0, zorder=0, label="_diverges")
+            patch.set_gid(f"diverges:{name}:{first}:{last}")
 
 
 def _wrap(text: str, fig: Any, columns: int, size: Any, bold: bool = False) -> str:

@@ -69,7 +69,7 @@ def test_no_arguments_prints_help_alone():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["", "plot", "check", "resume", "state", "gallery", "schema"])
+@pytest.mark.parametrize("command", ["", "plot", "check", "resume", "state", "gallery", "schema", "verify"])
 def test_help_reads_well_at_80_columns(command):
     result = run(*([command] if command else []), "--help")
     assert result.returncode == 0

@@ -174,12 +174,19 @@ def _fed(step: Callable[[Any], Any], feed: Callable[[], Any]) -> Any:
     return step(feed())
 
 
-def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance()) -> Run:
+def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance(),
+              base_lrs: dict[int, float] | None = None) -> Run:
     """A fresh optimizer and schedulers for ``schedule``, ready to record update 0 (``allow_import``:
-    what import-path schedulers may import, see :mod:`lrplot.imports`)."""
+    what import-path schedulers may import, see :mod:`lrplot.imports`; ``base_lrs``: another lr for
+    some groups, set before the schedulers are built, as a config with another learning rate would)."""
     steps = resolve_steps(schedule)
     check_memory(schedule, steps)
     optimizer = build_optimizer(schedule)
+    for g, lr in (base_lrs or {}).items():
+        group = optimizer.param_groups[g]
+        group["lr"] = lr
+        if "initial_lr" in group:
+            group["initial_lr"] = lr
     placeholders = _placeholders(schedule, steps)
     schedulers = [build_scheduler(schedule.spec, node, optimizer, allow_import=allow_import, placeholders=placeholders)
                   for node in schedule.schedulers]

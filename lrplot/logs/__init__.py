@@ -1,0 +1,247 @@
+"""Training logs -> Curves: the learning rate a run really logged, one small reader per format.
+
+Every reader turns a log into :class:`~lrplot.curves.Curves`: one ScheduleTrace per run and
+series (a TensorBoard run folder, a CSV file; a Lightning optimizer), its param groups from the
+tags or columns (``lr-AdamW/pg1``, ``lr-AdamW/pg2``; a ``group`` column), ``lr`` and ``momentum``
+as fields, and the steps the values were logged at in ``at`` (logs are sparse). Steps are moved to
+lrplot's convention as the writing framework counts them, so that logged step t and plan step t are
+the same update (the value at step t is the lr optimizer update t used, updates counted from 0):
+
+==================  ============================================  ===============================
+format              what the framework logs at step s              lrplot step
+==================  ============================================  ===============================
+``hf``              trainer_state.json ``log_history``: ``step``   s - 1
+                    is ``global_step`` after the update, and the
+                    lr is the one that update used (transformers
+                    5.23 reads it before ``optimizer.step()``)
+``tensorboard``     ``train/learning_rate`` (HF Trainer's tag):    s - 1
+                    as above; every other tag (Lightning's
+                    LearningRateMonitor ``lr-*``, plain loops):
+                    the lr of update s                             s
+``lightning-csv``   LearningRateMonitor at ``on_train_batch_start``
+                    with ``step = _batches_that_stepped``: the lr
+                    the coming update uses                         s
+``wandb-csv``       ``trainer/global_step`` (Lightning) if present  s
+                    else ``train/global_step`` (HF)                s - 1
+                    else ``_step``                                 s
+``csv``             ``step,lr`` / ``step,group,lr``: the lr of     s
+                    update s
+==================  ============================================  ===============================
+
+Each row was measured with real runs (tests/test_logs.py runs the transformers Trainer, a
+Lightning Trainer and a torch loop and compares every logged value with the lr each update used,
+recorded by an optimizer step pre-hook). A loop that logs after ``scheduler.step()`` is one step
+ahead: ``verify`` says "shifted by 1 step".
+
+Formats are recognised by content (``--log-format`` forces one; ``--log-key`` names the tag or
+column when its name is not one of the usual ones). TensorBoard files are read with TensorBoard's
+own reader (the optional extra ``lrplot[tensorboard]``), imported only for TensorBoard logs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from ..curves import Curves, ScheduleTrace
+from ..errors import Location, SpecError, UsageError
+from ..text import did_you_mean
+
+# format -> module, in detection order
+FORMATS: dict[str, str] = {
+    "hf": "lrplot.logs.hf",
+    "lightning-csv": "lrplot.logs.csvlogs",
+    "wandb-csv": "lrplot.logs.csvlogs",
+    "csv": "lrplot.logs.csvlogs",
+    "tensorboard": "lrplot.logs.tensorboard",
+}
+
+
+class LogError(SpecError):
+    """A log file lrplot cannot read, or without a learning-rate series."""
+
+
+@dataclass(frozen=True)
+class Raw:
+    """One column or tag of a log, as written: the log's own steps and the values."""
+
+    run: str                 # the run (a folder below the log, a file) or "" for the only one
+    key: str                 # tag or column name
+    steps: np.ndarray        # int64, the log's own step numbers
+    values: np.ndarray       # float64
+    group: str | None = None  # from a 'group' column
+
+
+@dataclass(frozen=True)
+class LogInfo:
+    """How a logged trace was read: kept in ``ScheduleTrace.meta["log"]``."""
+
+    format: str
+    path: str
+    dtype: str                       # float32 (TensorBoard) | float64
+    step_offset: int                 # the log's step minus lrplot's step (HF: 1)
+    keys: dict[tuple[int, str], str] = field(default_factory=dict)  # (group, field) -> tag/column
+
+
+def log_info(trace: ScheduleTrace) -> LogInfo:
+    return trace.meta["log"]
+
+
+# --- which keys hold a learning rate ------------------------------------------------------------
+
+_LIGHTNING = re.compile(r"^(?P<base>lr-[^/]+?)(?:/(?P<group>.+?))?(?P<momentum>-momentum)?$")
+_PLAIN = re.compile(r"^(?:.*/)?(?:lr|learning_rate|learning-rate|learningrate)$", re.I)
+_PLAIN_GROUP = re.compile(r"^(?P<base>(?:.*/)?(?:lr|learning_rate))[/_](?:pg|group|param_group)?_?(?P<group>\d+)$",
+                          re.I)
+
+
+@dataclass(frozen=True)
+class KeyMeaning:
+    base: str          # the series a key belongs to (one trace): 'lr-AdamW', 'train/learning_rate'
+    group: str | None  # 'pg1', 'head', '0'; None: the only group
+    field: str         # lr | momentum
+
+
+def classify(key: str, forced: str | None = None) -> KeyMeaning | None:
+    """What a tag or column holds, or None when it is not a learning rate (or its momentum).
+    ``forced`` (``--log-key``): only that key, or its per-group keys ``KEY/...``."""
+    if forced is not None:
+        if key == forced:
+            return KeyMeaning(forced, None, "lr")
+        if key.startswith(forced + "/"):
+            return KeyMeaning(forced, key[len(forced) + 1:], "lr")
+        return None
+    m = _LIGHTNING.match(key)
+    if m:
+        return KeyMeaning(m["base"], m["group"], "momentum" if m["momentum"] else "lr")
+    if _PLAIN.match(key):
+        return KeyMeaning(key, None, "lr")
+    m = _PLAIN_GROUP.match(key)
+    if m:
+        return KeyMeaning(m["base"], m["group"], "lr")
+    return None
+
+
+def _group_order(label: str | None) -> tuple:
+    if label is None:
+        return (0, 0, "")
+    m = re.fullmatch(r"(?:pg|group|param_group)?_?(\d+)", label)
+    return (1, int(m[1]), "") if m else (2, 0, label)  # named: ordered by appearance by the caller
+
+
+def step_offset(fmt: str, key: str) -> int:
+    """The log's step minus lrplot's step for a key (see the table in the module docstring)."""
+    if fmt == "hf":
+        return 1
+    if fmt == "tensorboard" and key in ("train/learning_rate",):
+        return 1
+    return 0
+
+
+# --- building traces -----------------------------------------------------------------------------
+
+def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str | None = None,
+                 offset: int | None = None, found: Iterable[str] = ()) -> Curves:
+    """Group the lr-like keys of ``raws`` into traces: one per (run, series base)."""
+    by_trace: dict[tuple[str, str], list[tuple[KeyMeaning, Raw]]] = {}
+    for raw in raws:
+        meaning = classify(raw.key, key)
+        if meaning is None:
+            continue
+        if raw.group is not None:
+            meaning = KeyMeaning(meaning.base, raw.group, meaning.field)
+        by_trace.setdefault((raw.run, meaning.base), []).append((meaning, raw))
+    if not by_trace or not any(m.field == "lr" for items in by_trace.values() for m, _ in items):
+        keys = list(dict.fromkeys([*found, *(r.key for r in raws)]))
+        shown = ", ".join(keys[:12]) + (f", ... ({len(keys)} in all)" if len(keys) > 12 else "")
+        if key is not None:
+            hint = did_you_mean(key, keys)
+            raise LogError(f"no tag or column '{key}' in this {fmt} log; found: {shown or 'none'}",
+                           location=Location(str(path)), hint=hint or "name one of them with --log-key")
+        raise LogError(f"no learning-rate series in this {fmt} log; found: {shown or 'no series'}",
+                       location=Location(str(path)), hint="name the lr tag or column with --log-key")
+    runs = {run for run, _ in by_trace}
+    bases = {base for _, base in by_trace}
+    traces = []
+    for (run, base), items in by_trace.items():
+        if not any(m.field == "lr" for m, _ in items):
+            continue
+        seen = list(dict.fromkeys(m.group for m, _ in items))  # named groups keep the log's order
+        labels = sorted(seen, key=lambda lbl: (*_group_order(lbl)[:2], seen.index(lbl)))
+        groups = tuple(lbl if lbl is not None else "0" for lbl in labels)
+        fields = tuple(f for f in ("lr", "momentum") if any(m.field == f for m, _ in items))
+        values: dict[tuple[int, str], np.ndarray] = {}
+        at: dict[tuple[int, str], np.ndarray] = {}
+        keys: dict[tuple[int, str], str] = {}
+        shift = step_offset(fmt, base) if offset is None else offset
+        for m, raw in items:
+            g = labels.index(m.group)
+            order = np.argsort(raw.steps, kind="stable")
+            steps = raw.steps[order] - shift
+            vals = raw.values[order]
+            # a step logged twice (a resumed run writing over its own tail): keep the last value
+            last = np.r_[steps[1:] != steps[:-1], True]
+            values[(g, m.field)] = vals[last]
+            at[(g, m.field)] = steps[last]
+            keys[(g, m.field)] = raw.key if raw.group is None else f"{raw.key} (group {raw.group})"
+        name = " · ".join(p for p in (run if len(runs) > 1 else "", base if len(bases) > 1 or not run else "") if p)
+        end = max(int(a[-1]) + 1 for a in at.values() if len(a))
+        traces.append(ScheduleTrace(
+            name=name or base, scheduler=f"logged ({fmt})", steps=end, interval="step", steps_per_epoch=None,
+            groups=groups, fields=fields, values=values, source=str(path),
+            meta={"log": LogInfo(fmt, str(path), dtype, shift, keys)}, at=at, style="points"))
+    return Curves(tuple(traces), title=None)
+
+
+# --- detection -----------------------------------------------------------------------------------
+
+def _module(fmt: str):
+    return importlib.import_module(FORMATS[fmt])
+
+
+def detect(path: Path) -> tuple[str, Path]:
+    """The format of a log file or folder, by content, and the file or folder to read."""
+    if path.is_dir():
+        found: list[tuple[str, Path]] = []
+        for fmt in ("hf", "lightning-csv", "tensorboard"):
+            target = _module(fmt).find(path, fmt)
+            if target is not None:
+                found.append((fmt, target))
+        if not found:
+            raise LogError("no training log in this folder (looked for trainer_state.json, metrics.csv and "
+                           "TensorBoard event files)", location=Location(str(path)),
+                           hint="name the log file, or force a format with --log-format")
+        return found[0]
+    if not path.exists():
+        raise LogError("no such file or folder", location=Location(str(path)))
+    for fmt in FORMATS:
+        if _module(fmt).detect_file(path, fmt):
+            return fmt, path
+    raise LogError("not a training log lrplot reads (TensorBoard events, trainer_state.json, metrics.csv, "
+                   "a W&B history CSV, a step,lr CSV)", location=Location(str(path)),
+                   hint="force a format with --log-format " + "|".join(FORMATS))
+
+
+def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None) -> Curves:
+    """Read a training log (file or run folder) into Curves of its logged lr series."""
+    path = Path(path)
+    if fmt is not None and fmt not in FORMATS:
+        raise UsageError(f"--log-format {fmt}: unknown log format",
+                         hint=did_you_mean(fmt, FORMATS) or f"use one of {', '.join(FORMATS)}")
+    if fmt is None:
+        fmt, target = detect(path)
+    else:
+        if not path.exists():
+            raise LogError("no such file or folder", location=Location(str(path)))
+        target = path
+        if path.is_dir():
+            found = _module(fmt).find(path, fmt)
+            if found is None:
+                raise LogError(f"no {fmt} log in this folder", location=Location(str(path)))
+            target = found
+    return _module(fmt).read(target, fmt, key)

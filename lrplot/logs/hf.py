@@ -1,0 +1,65 @@
+"""Hugging Face ``trainer_state.json``: the ``learning_rate`` of each ``log_history`` entry.
+
+transformers' Trainer (read in 5.23.0, ``Trainer._inner_training_loop``) reads the lr with
+``_get_learning_rate()`` before ``optimizer.step()`` and logs it every ``logging_steps`` updates under
+``step = state.global_step``, which already counts that update: logged step s is lrplot step s - 1.
+Values are Python floats written by ``json``: exact float64.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import Location
+from . import LogError, Raw, build_curves
+
+NAME = "trainer_state.json"
+
+
+def find(folder: Path, fmt: str) -> Path | None:
+    """``trainer_state.json`` in the folder, else in its newest ``checkpoint-N``."""
+    if (folder / NAME).is_file():
+        return folder / NAME
+    checkpoints = sorted(folder.glob(f"checkpoint-*/{NAME}"),
+                         key=lambda p: int(p.parent.name.split("-")[-1]) if p.parent.name.split("-")[-1].isdigit() else -1)
+    return checkpoints[-1] if checkpoints else None
+
+
+def detect_file(path: Path, fmt: str) -> bool:
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return False
+    return b'"log_history"' in head or path.name == NAME
+
+
+def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LogError(f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}",
+                       location=Location(str(path))) from None
+    except json.JSONDecodeError as exc:
+        raise LogError(f"not valid JSON: {exc.msg}", location=Location(str(path), exc.lineno, exc.colno)) from None
+    history = data.get("log_history") if isinstance(data, dict) else None
+    if not isinstance(history, list):
+        raise LogError("no 'log_history' list: not a Hugging Face trainer_state.json",
+                       location=Location(str(path)), hint="force another format with --log-format")
+    columns: dict[str, tuple[list[int], list[float]]] = {}
+    for entry in history:
+        if not isinstance(entry, dict) or not isinstance(entry.get("step"), int):
+            continue
+        for k, v in entry.items():
+            if k in ("step", "epoch") or isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            steps, values = columns.setdefault(k, ([], []))
+            steps.append(entry["step"])
+            values.append(float(v))
+    raws = [Raw("", k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64)) for k, (s, v) in columns.items()]
+    return build_curves(raws, fmt, path, "float64", key=key)
