@@ -316,7 +316,7 @@ class ResolvedSchedule:
 
 MAX_SPEC_BYTES = 256_000        # a spec or training config (real ones are a few kB; PyYAML reads ~1 MB/s)
 MAX_CSV_BYTES = 16_000_000      # a metric CSV (a million steps of losses)
-_PIPE_IDLE_SECONDS = 5          # a pipe that gives nothing for this long is given up on
+_PIPE_IDLE_SECONDS = 1.5  # a FIFO nobody writes fails within the 2 s every failure keeps (README, Limits)
 
 
 def _size(n: int) -> str:

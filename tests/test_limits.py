@@ -214,7 +214,7 @@ def test_file_kinds_fail_fast(tmp_path, kind, role):
     code, _, err, seconds, mb = run("spec.yaml", "-o", "out.png", "-q", cwd=tmp_path)
     line = one_line(err)
     assert code == 1, err
-    expected = {"fifo": "the pipe gave no data for 5 s",  # a FIFO nobody writes: waited for, a bounded time
+    expected = {"fifo": "the pipe gave no data for 1.5 s",  # a FIFO nobody writes: waited for, a bounded time
                 "device": f"is a device, not a {role} file", "loop": "Too many levels of symbolic links",
                 "directory": "is a directory"}[kind]
     assert expected in line and line.startswith(target.name), line
@@ -225,7 +225,7 @@ def test_file_kinds_fail_fast(tmp_path, kind, role):
 def test_pipe_with_a_writer_is_read(tmp_path):
     os.mkfifo(tmp_path / "loss.csv")
     (tmp_path / "spec.yaml").write_text(PLATEAU)
-    writer = subprocess.Popen(["sh", "-c", "sleep 1; printf 'step,loss\\n0,1\\n1,1\\n2,1\\n3,1\\n4,1\\n' > loss.csv"],
+    writer = subprocess.Popen(["sh", "-c", "sleep 0.3; printf 'step,loss\\n0,1\\n1,1\\n2,1\\n3,1\\n4,1\\n' > loss.csv"],
                               cwd=tmp_path)
     code, _, err, _, _ = run("spec.yaml", "-o", "out.png", "-q", "--no-cache", cwd=tmp_path)
     writer.wait()
