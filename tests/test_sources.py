@@ -64,3 +64,21 @@ def test_print_spec_of_several_inputs_is_one_document_each(cli):
     assert result.exit_code == 0
     docs = result.stdout.split("---\n")
     assert len(docs) == 2 and all(parse_spec(d).scheduler is not None for d in docs)
+
+
+def test_a_framework_that_does_not_import_is_one_line_not_an_internal_error(monkeypatch):
+    """timm's package imports torchvision: where that fails, reading a timm config names the
+    missing package (the gallery then lists the config as not rendered) instead of exit 70."""
+    import sys
+
+    from lrplot.errors import MissingLibraryError
+    from lrplot.sources import BudgetInputs, load_input
+
+    from .conftest import CONFIGS
+
+    monkeypatch.setitem(sys.modules, "timm.scheduler", None)  # import timm.scheduler -> ModuleNotFoundError
+    with pytest.raises(MissingLibraryError) as exc:
+        load_input(CONFIGS / "frameworks" / "timm_args.yaml", inputs=BudgetInputs(dataset_size=1000))
+    assert exc.value.package == "timm"
+    assert exc.value.format().startswith(f"{CONFIGS / 'frameworks' / 'timm_args.yaml'}: reading this timm config "
+                                         "needs the Python package 'timm'")

@@ -31,7 +31,7 @@ from typing import Any, Iterable
 
 from typing import TYPE_CHECKING
 
-from ..errors import Location, SpecError, UsageError
+from ..errors import Location, SpecError, UsageError, first_line
 from ..text import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -166,7 +166,17 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
     apply_overrides(doc, overrides, kind)
     from ..imports import allowed_imports
 
-    return _reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
+    try:
+        return _reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
+    except ImportError as exc:  # the framework, or something it imports (timm -> torchvision), is missing
+        from ..errors import MissingLibraryError
+
+        missing = (exc.name or "").split(".")[0] or kind
+        raise MissingLibraryError(
+            f"reading this {kind} config needs the Python package '{missing}', which does not import here "
+            f"({first_line(exc)})", package=missing, location=Location(str(doc.path)),
+            hint=f"install it in the environment that runs lrplot (pip install {missing.replace('_', '-')})"
+        ) from None
 
 
 def load_inputs(paths: Iterable[str | Path], **kwargs: Any) -> list[Source]:
