@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import Any, Callable
 
 import numpy as np
@@ -109,7 +108,7 @@ class Run:
             step = getattr(obj, "step", None)  # library-driven schedulers may have only step_update
             if protocol_of(obj) == PLATEAU:
                 feed = metric_feed(schedule, optimizer, (steps - 1) // period, start // period)
-                step = partial(_fed, obj.step, feed)
+                step = _fed(obj.step, feed)
             steppers.append((step, period))
         if len(steppers) == 1:
             self.step, self.every = steppers[0]
@@ -169,9 +168,10 @@ class Run:
         )
 
 
-def _fed(step: Callable[[Any], Any], feed: Callable[[], Any]) -> Any:
-    """``ReduceLROnPlateau.step(metric)`` with the next metric value."""
-    return step(feed())
+def _fed(step: Callable[[Any], Any], feed: Callable[[], Any]) -> Callable[[], Any]:
+    """``ReduceLROnPlateau.step(metric)`` with the next metric value, as a closure: one Python frame
+    per call (a ``functools.partial`` of a function adds a C call and measured ~10% slower here)."""
+    return lambda: step(feed())
 
 
 def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance(),
