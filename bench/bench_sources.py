@@ -1,18 +1,21 @@
-"""Cost of reading a training config into a Spec, against reading a plain lrplot spec (medians, ratio).
+"""Cost of reading each kind of training config into a Spec, against reading a plain lrplot spec
+(medians, ratios), with each reader's library already imported; the imports are measured apart.
 
-  plain     ``load_input(configs/cosine.yaml)``: YAML with positions -> Spec
-  hf        ``load_input(configs/frameworks/hf_sft.yaml, --dataset-size 207865 --devices 8)``: the same
-            plus the TrainingArguments defaults, SchedulerType, get_warmup_steps and the budget
-            arithmetic, with transformers already imported
-  lightning ``load_input(configs/frameworks/lightning_fit.yaml, --dataset-size 50000)``: class_path
-            nodes, Lightning 2.6.6's update arithmetic (no framework import)
-  hydra     ``load_input(configs/frameworks/hydra_train.yaml, --dataset-size 55000)``: OmegaConf
-            resolution of the keys read, the same arithmetic, with omegaconf already imported
-  import    importing what the HF reader needs (transformers.training_args, transformers.optimization),
-            and what the Hydra reader needs (omegaconf), once per process, measured in fresh
-            interpreters and reported separately
+  plain      ``load_input(configs/cosine.yaml)``: YAML with positions -> Spec
+  hf         ``configs/frameworks/hf_sft.yaml --dataset-size 207865 --devices 8``: TrainingArguments
+             defaults, SchedulerType, get_warmup_steps and the budget arithmetic
+  lightning  ``configs/frameworks/lightning_fit.yaml --dataset-size 50000``: class_path nodes and
+             Lightning 2.6.6's update arithmetic (no framework import)
+  hydra      ``configs/frameworks/hydra_train.yaml --dataset-size 55000``: OmegaConf resolution of the
+             keys read, the same arithmetic
+  timm       ``configs/frameworks/timm_args.yaml --dataset-size 1281167 --devices 8``: the budget
+             arithmetic plus one call of timm's create_scheduler_v2 on a throwaway optimizer
+  mmengine   ``configs/frameworks/mmdet_schedule_1x.py --dataset-size 118287 --devices 8``: MMEngine's
+             Config.fromfile (runs the file and its _base_) and the translation
+  import     what the HF reader imports (transformers parts) and what the Hydra reader imports
+             (omegaconf), once per process, in fresh interpreters, over importing torch
 
-    python bench/bench_sources.py [--runs 200] [--imports 3]
+    python bench/bench_sources.py [--runs 100] [--imports 3]
 """
 
 from __future__ import annotations
@@ -27,13 +30,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+FRAMEWORKS = ROOT / "configs" / "frameworks"
 
-PLAIN = ROOT / "configs" / "cosine.yaml"
-HF = ROOT / "configs" / "frameworks" / "hf_sft.yaml"
-LIGHTNING = ROOT / "configs" / "frameworks" / "lightning_fit.yaml"
-HYDRA = ROOT / "configs" / "frameworks" / "hydra_train.yaml"
-IMPORT = "import transformers.training_args, transformers.optimization"
-IMPORT_HYDRA = "import omegaconf"
+# name -> (file, budget inputs, what --allow-import must name to read it)
+KINDS = {
+    "plain": (ROOT / "configs" / "cosine.yaml", {}, ()),
+    "hf": (FRAMEWORKS / "hf_sft.yaml", {"dataset_size": 207865, "devices": 8}, ()),
+    "lightning": (FRAMEWORKS / "lightning_fit.yaml", {"dataset_size": 50000}, ()),
+    "hydra": (FRAMEWORKS / "hydra_train.yaml", {"dataset_size": 55000}, ()),
+    "timm": (FRAMEWORKS / "timm_args.yaml", {"dataset_size": 1281167, "devices": 8}, ()),
+    "mmengine": (FRAMEWORKS / "mmdet_schedule_1x.py", {"dataset_size": 118287, "devices": 8}, ("mmengine",)),
+}
+IMPORTS = {"transformers parts": "import transformers.training_args, transformers.optimization",
+           "omegaconf": "import omegaconf"}
 
 
 def median_seconds(fn, runs: int) -> float:
@@ -47,40 +56,38 @@ def median_seconds(fn, runs: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--imports", type=int, default=3)
     args = ap.parse_args()
+    from tests.conftest import install_timm_stub
+
+    install_timm_stub()  # timm's scheduler code where its package needs a torchvision this machine lacks
     from lrplot.sources import BudgetInputs, load_input
 
-    inputs = BudgetInputs(dataset_size=207865, devices=8)
-    load_input(HF, inputs=inputs)  # imports transformers once, outside the timing
-    lightning_inputs, hydra_inputs = BudgetInputs(dataset_size=50000), BudgetInputs(dataset_size=55000)
-    load_input(HYDRA, inputs=hydra_inputs)  # imports omegaconf once, outside the timing
-    plain, hf, lit, hyd = [], [], [], []
-    for _ in range(5):  # interleaved rounds, so load drifts hit all alike
-        plain.append(median_seconds(lambda: load_input(PLAIN), args.runs // 5))
-        hf.append(median_seconds(lambda: load_input(HF, inputs=inputs), args.runs // 5))
-        lit.append(median_seconds(lambda: load_input(LIGHTNING, inputs=lightning_inputs), args.runs // 5))
-        hyd.append(median_seconds(lambda: load_input(HYDRA, inputs=hydra_inputs), args.runs // 5))
-    p, h = statistics.median(plain), statistics.median(hf)
-    li, hy = statistics.median(lit), statistics.median(hyd)
+    calls = {name: (lambda p=path, i=BudgetInputs(**inputs), a=allow: load_input(p, inputs=i, allow_import=a))
+             for name, (path, inputs, allow) in KINDS.items()}
+    for call in calls.values():
+        call()  # imports each reader's library once, outside the timing
+    rounds: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(5):  # interleaved rounds, so load drifts hit every kind alike
+        for name, call in calls.items():
+            rounds[name].append(median_seconds(call, max(1, args.runs // 5)))
+    plain = statistics.median(rounds["plain"])
+    for name, times in rounds.items():
+        t = statistics.median(times)
+        print(f"{name:10} -> Spec {t * 1e3:8.2f} ms" + ("" if name == "plain" else f"   ratio {t / plain:6.2f} x plain"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    base, torch_, imp, imp_hydra = [], [], [], []
+    codes = {"python": "pass", "torch": "import torch", **{k: "import torch; " + v for k, v in IMPORTS.items()}}
+    times = {name: [] for name in codes}
     for _ in range(args.imports):
-        for code, out in (("pass", base), ("import torch", torch_), ("import torch; " + IMPORT, imp),
-                          ("import torch; " + IMPORT_HYDRA, imp_hydra)):
+        for name, code in codes.items():
             start = time.perf_counter()
             subprocess.run([sys.executable, "-c", code], check=True, env=env)
-            out.append(time.perf_counter() - start)
-    print(f"plain spec -> Spec        {p * 1e3:8.2f} ms")
-    print(f"HF config  -> Spec        {h * 1e3:8.2f} ms   ratio {h / p:.2f} x plain (transformers imported)")
-    print(f"Lightning  -> Spec        {li * 1e3:8.2f} ms   ratio {li / p:.2f} x plain")
-    print(f"Hydra      -> Spec        {hy * 1e3:8.2f} ms   ratio {hy / p:.2f} x plain (omegaconf imported)")
-    print(f"import omegaconf          {(statistics.median(imp_hydra) - statistics.median(torch_)):8.2f} s   "
-          "(once per process, over importing torch)")
-    print(f"import transformers parts {(statistics.median(imp) - statistics.median(torch_)):8.2f} s   "
-          "(once per process, over importing torch, which every simulation does; torch itself: "
-          f"{statistics.median(torch_) - statistics.median(base):.2f} s)")
+            times[name].append(time.perf_counter() - start)
+    med = {name: statistics.median(v) for name, v in times.items()}
+    for name in IMPORTS:
+        print(f"import {name:18} {med[name] - med['torch']:6.2f} s   (once per process, over importing torch, "
+              f"which every simulation does; torch itself {med['torch'] - med['python']:.2f} s)")
 
 
 if __name__ == "__main__":
