@@ -171,7 +171,7 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
                 figures = []
                 for suffix in FORMATS:
                     target = work / f"{stem}{suffix}"
-                    render_to_file(curves, target, replace(opts, title=None) if hasattr(opts, "title") else opts)
+                    render_to_file(curves, target, replace(opts, title=None))
                     figures.append(out_dir / target.name)
             except MissingLibraryError as exc:
                 entries.append(GalleryEntry(config, title, (), missing=exc.package))
