@@ -351,6 +351,7 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
     ylabels = []
     for n, (axis, (panel_title, series)) in enumerate(zip(axes, panels)):
         fields_here = {s.field for s in series}
+        said: set[tuple[float, str]] = set()  # (x, number) already labelled in this panel
         axis.set_xlim(x0, x1)
         axis.set_axisbelow(True)  # grid lines behind every line and band
         if opts.log_y:
@@ -390,7 +391,7 @@ def _draw(curves: Curves, ax: Axes | None, opts: RenderOptions) -> Figure:
             line.set_gid(f"series:{gid}")
             if sc.style == "points":
                 continue
-            _annotate(axis, s, sc, xs[s.schedule], color, opts, numbers=len(series) <= 2)
+            _annotate(axis, s, sc, xs[s.schedule], color, opts, said, numbers=len(series) <= 2)
         if not (twin_axes and n):
             _events(axis, series, schedules, opts)
         _spans(axis, series, schedules, opts)
@@ -508,6 +509,7 @@ def _secondary_axis(axis: Axes, curves: Curves, opts: RenderOptions) -> None:
 
 
 def _annotate(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, color: Any, opts: RenderOptions,
+              said: set[tuple[float, str]],
               numbers: bool = True) -> None:
     values = s.values
     if not len(values) or not np.isfinite(values).any():
@@ -531,11 +533,9 @@ def _annotate(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, color: An
         shown.add(words)
         # another line of this panel already says the same number at the same point (identical
         # param groups): one label says it for both
-        said = getattr(axis, "_lrplot_said", set())
         if (float(x[i]), words) in said:
             continue
         said.add((float(x[i]), words))
-        axis._lrplot_said = said
         text = axis.annotate(words, (x[i], values[i]), xytext=(4, 4) if kind == "peak" else (-4, 4),
                              textcoords="offset points", fontsize="x-small", color=color,
                              ha="left" if kind == "peak" else "right", va="bottom")
