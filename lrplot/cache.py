@@ -33,13 +33,13 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from . import __version__
 from .imports import is_import_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .curves import Curves, ScheduleTrace
+    from .curves import ScheduleTrace
     from .spec import Spec
 
 FORMAT = 3  # 2: ScheduleTrace.meta holds field_labels (beta1); 3: the spec keyed with exact(), type-tagged

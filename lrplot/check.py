@@ -25,7 +25,6 @@ from .imports import AllowImport, allowed_imports
 from .spec import ResolvedSchedule, SchedulerNode
 from .summary import steps_text
 
-LEVELS = ("error", "warning")
 NO_ANNEAL_FRACTION = 0.1  # a decaying schedule should end within this fraction of its range above its floor
 TOLERANCE = 1e-9  # relative slack for float noise when comparing against a declared value
 

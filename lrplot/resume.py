@@ -35,11 +35,6 @@ from .imports import Allowance, AllowImport, allowed_imports
 from .spec import ResolvedSchedule, SchedulerNode
 
 METHODS = ("full", "scheduler-only", "last_epoch")
-METHOD_TEXT = {
-    "full": "optimizer + scheduler load_state_dict",
-    "scheduler-only": "scheduler.load_state_dict only",
-    "last_epoch": "rebuilt with last_epoch and initial_lr",
-}
 
 
 @dataclass(frozen=True)

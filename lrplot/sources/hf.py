@@ -38,7 +38,7 @@ from ..text import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
-    from . import Budget, BudgetInputs, Document, Source
+    from . import BudgetInputs, Document, Source
 
 KIND = "hf"
 LOOKS_FOR = "Hugging Face TrainingArguments: keys such as lr_scheduler_type, or learning_rate with num_train_epochs"

@@ -30,7 +30,6 @@ with real Trainer runs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 LIGHTNING_VERSION = "2.6.6"
 DEFAULT_MAX_EPOCHS = 1000  # _parse_loop_limits, when neither max_epochs nor max_steps is set
@@ -57,15 +56,6 @@ def epoch_limit(max_epochs: int | None, max_steps: int) -> int:
     if max_epochs is None:
         return DEFAULT_MAX_EPOCHS if max_steps == -1 else -1
     return max_epochs
-
-
-@dataclass(frozen=True)
-class Stepping:
-    """A Lightning scheduler's stepping, as lrplot's spec says it."""
-
-    interval: str        # "step" | "epoch"
-    frequency: int       # the spec's: step after every `frequency` updates / epochs
-    note: str | None = None
 
 
 def step_frequency(frequency: int, batches: int, accumulate: int, total: int) -> int | None:
