@@ -9,16 +9,29 @@ matplotlib.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .. import cache as _cache
 from ..curves import Curves, ScheduleTrace
 from ..imports import Allowance, AllowImport, allowed_imports, check_all_allowed
 from ..spec import Spec
 from .loop import Progress
-from .run import Run, run_schedule, start_run
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .run import Run, run_schedule, start_run
 
 __all__ = ["Run", "combine", "run_schedule", "simulate", "simulate_spec", "start_run"]
+_FROM_RUN = ("Run", "run_schedule", "start_run")
+
+
+def __getattr__(name: str) -> Any:
+    """``Run``, ``run_schedule`` and ``start_run`` come from :mod:`.run`, imported on first use:
+    a run whose curves all come from the cache never builds a scheduler."""
+    if name in _FROM_RUN:
+        from . import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def simulate(specs: Spec | Iterable[Spec], *, allow_import: AllowImport = None, cache: bool = False,
@@ -59,6 +72,8 @@ def _cache_key(spec: Spec) -> dict | None:
 def simulate_spec(spec: Spec, progress: Progress | None = None, *,
                   allow_import: Allowance = Allowance()) -> list[ScheduleTrace]:
     """The curves of every schedule of one spec, in spec order."""
+    from .run import run_schedule
+
     return [run_schedule(schedule, progress, allow_import=allow_import) for schedule in spec.schedule_list()]
 
 
