@@ -40,3 +40,30 @@ def printable(text: str) -> str:
     escape (``\\x1b``, ``\\udcff``): what lrplot prints from its inputs stays one inert line."""
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii")
                             if not "\ud800" <= m.group() <= "\udfff" else f"\\u{ord(m.group()):04x}", text)
+
+
+def cell_width(text: str) -> int:
+    """Terminal columns ``text`` takes: wide East Asian characters take two, combining marks none."""
+    import unicodedata
+
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
+
+
+def text_table(header: list[str], rows: list[list[str]], right: frozenset[str] = frozenset(),
+               bold_header: bool = False) -> str:
+    """Rows as aligned columns two spaces apart (``right`` names the right-aligned columns), the
+    header bold when asked (a terminal); cells are printed as given, so escape them first."""
+    widths = [max(cell_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for name, cell, width in zip(header, cells, widths):
+            pad = " " * (width - cell_width(cell))
+            out.append(pad + cell if name in right else cell + pad)
+        return "  ".join(out).rstrip()
+
+    top = line(header)
+    return "\n".join([f"\x1b[1m{top}\x1b[0m" if bold_header else top, *(line(r) for r in rows)])

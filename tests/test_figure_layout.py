@@ -5,16 +5,14 @@ people write them, grids sit behind the data, and repeated words are said once."
 from __future__ import annotations
 
 import itertools
-import shutil
 
 import numpy as np
 import pytest
 
-import lrplot
-from lrplot.curves import Curves, Event, ScheduleTrace
+from lrplot.curves import Curves, ScheduleTrace
 from lrplot.engine import simulate
 from lrplot.errors import UsageError
-from lrplot.figure import RenderOptions, format_number, format_steps, render
+from lrplot.figure import format_number, format_steps, render
 from lrplot.spec import load_spec, parse_spec
 
 from .conftest import CONFIGS

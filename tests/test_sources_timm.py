@@ -31,8 +31,6 @@ loader (``drop_last=True``; torch's DistributedSampler when distributed).
 
 from __future__ import annotations
 
-import math
-import textwrap
 from argparse import Namespace
 
 import pytest
