@@ -11,7 +11,8 @@ A reader is a small module of this package with::
     def detect(data) -> bool: ...                 # from the loaded content alone, cheap
     def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source: ...
 
-and is listed in :data:`READERS`. A reader that resolves import strings (Hydra ``_target_``, MMEngine
+and is listed in :data:`READERS`. A reader that applies ``--set`` itself (Hydra composition takes them
+as Hydra overrides) also defines ``own_overrides(doc) -> bool``. A reader that resolves import strings (Hydra ``_target_``, MMEngine
 types) does it with :func:`lrplot.imports.resolve_allowed` and ``allow_import``, never by itself. Reader modules import their framework inside ``read`` only, so
 a plain spec never imports transformers, Lightning, Hydra, timm or MMEngine. ``--set`` overrides
 apply to the input's own keys (a config's ``gradient_accumulation_steps``, a spec's
@@ -129,6 +130,9 @@ def apply_overrides(doc: Document, overrides: Iterable[str], kind: str) -> None:
     from ..spec import apply_override
 
     doc.overrides = tuple(overrides)
+    own = getattr(_reader(kind), "own_overrides", None)
+    if own is not None and own(doc):  # the reader applies them itself (Hydra: as Hydra overrides)
+        return
     if isinstance(doc.data, dict):
         for item in doc.overrides:
             apply_override(doc.data, doc.source, item, spec_keys=kind == "lrplot")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import MissingLibraryError, SpecError
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
+from .hydra_compose import is_primary
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -55,8 +56,13 @@ def _walk(node: Any, path: KeyPath = ()):
 
 
 def detect(doc: Document) -> bool:
-    return isinstance(doc.data, dict) and any(
-        isinstance(n, dict) and "_target_" in n for _, n in _walk(doc.data))
+    return isinstance(doc.data, dict) and (is_primary(doc.data) or any(
+        isinstance(n, dict) and "_target_" in n for _, n in _walk(doc.data)))
+
+
+def own_overrides(doc: Document) -> bool:
+    """A primary config takes ``--set`` items as Hydra overrides, applied by Hydra's composition."""
+    return is_primary(doc.data)
 
 
 def _is_scheduler(path: KeyPath, node: dict) -> bool:
@@ -162,6 +168,12 @@ def _target(doc: Document, path: KeyPath, node: dict) -> fw.Target:
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     if not isinstance(doc.data, dict):
         raise fw.error(doc, "a Hydra config must be a mapping", ())
+    composed = is_primary(doc.data)
+    if composed:
+        from .hydra_compose import compose
+
+        doc = compose(doc, allow_import)
+    add = "+" if composed else ""  # a key the composed config lacks is added with Hydra's '+key=value'
     resolver = _Resolver(doc)
     sched_path = _find(doc, _is_scheduler, "scheduler", "torch.optim.lr_scheduler.CosineAnnealingLR")
     opt_path = _find(doc, _is_optimizer, "optimizer", "torch.optim.AdamW")
@@ -183,11 +195,11 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     notes = []
     if "interval" not in stepping:
         notes.append("interval 'epoch' assumed: Lightning's default for a scheduler returned bare (and "
-                     f"lightning-hydra-template's); --set {format_path(sched_path)}.interval=step if your "
+                     f"lightning-hydra-template's); --set {add}{format_path(sched_path)}.interval=step if your "
                      "module's configure_optimizers says otherwise")
     if "trainer" not in doc.data:
         raise fw.error(doc, "the config has no 'trainer' section, so the run length is unknown", (),
-                       hint="add --set trainer.max_steps=N (or trainer.max_epochs=E with --dataset-size N)")
+                       hint=f"add --set {add}trainer.max_steps=N (or {add}trainer.max_epochs=E with --dataset-size N)")
     trainer = resolver.keys(("trainer",), _TRAINER_KEYS)
     data = resolver.keys(("data",), _DATA_KEYS)
     loop = fw.LoopSettings.from_trainer(doc, trainer, ("trainer",), data, ("data",), inputs)
