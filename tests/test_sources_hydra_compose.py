@@ -1,0 +1,267 @@
+"""Hydra primary configs (a defaults list): lrplot's curve == a REAL @hydra.main app's run, `==`.
+
+The reference is tests/hydra_app.py run as a subprocess over a config tree shaped like
+lightning-hydra-template (train.yaml's defaults -> data/, model/, trainer/, paths/): Hydra composes
+it (with the case's command-line overrides), the module's configure_optimizers instantiates the
+optimizer and scheduler partials, a Lightning Trainer instantiated from the composed ``trainer``
+fits it, and a step pre-hook records every group's lr before each update. lrplot reads the same
+train.yaml with the same overrides given as ``--set``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("hydra")
+
+from lrplot.engine import simulate  # noqa: E402
+from lrplot.sources import BudgetInputs, detect, load_document, load_input  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASET_SIZE = 10
+
+TREE = {
+    "train.yaml": """\
+# @package _global_
+defaults:
+  - _self_
+  - data: tiny
+  - model: mnist
+  - paths: default
+  - trainer: default
+
+task_name: train
+seed: null
+""",
+    "data/tiny.yaml": """\
+_target_: src.data.mnist_datamodule.MNISTDataModule
+data_dir: ${paths.data_dir}
+batch_size: 3
+num_workers: 0
+""",
+    "model/mnist.yaml": """\
+_target_: src.models.mnist_module.MNISTLitModule
+
+optimizer:
+  _target_: torch.optim.Adam
+  _partial_: true
+  lr: 0.001
+  weight_decay: 0.0
+
+scheduler:
+  _target_: torch.optim.lr_scheduler.StepLR
+  _partial_: true
+  step_size: 2
+  gamma: 0.5
+
+compile: false
+""",
+    "model/other.yaml": """\
+_target_: src.models.mnist_module.MNISTLitModule
+optimizer: {_target_: torch.optim.SGD, _partial_: true, lr: 0.1, momentum: 0.9}
+lr_scheduler:
+  scheduler:
+    _target_: torch.optim.lr_scheduler.SequentialLR
+    _partial_: true
+    milestones: [3]
+    schedulers:
+      - {_target_: torch.optim.lr_scheduler.LinearLR, _partial_: true, start_factor: 0.1, total_iters: 3}
+      - {_target_: torch.optim.lr_scheduler.CosineAnnealingLR, _partial_: true, T_max: 9}
+  interval: step
+  frequency: 1
+""",
+    "paths/default.yaml": """\
+data_dir: data/
+output_dir: ${hydra:runtime.output_dir}
+""",
+    "trainer/default.yaml": """\
+_target_: lightning.pytorch.trainer.Trainer
+default_root_dir: ${paths.output_dir}
+min_epochs: 1
+max_epochs: 4
+accelerator: cpu
+devices: 1
+check_val_every_n_epoch: 1
+deterministic: false
+""",
+}
+
+
+def write_tree(folder: Path) -> Path:
+    for name, text in TREE.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder / "train.yaml"
+
+
+# name -> the overrides, typed after `python train.py` and given to lrplot as --set
+CASES = {
+    "default": [],
+    "value_overrides": ["model.optimizer.lr=0.01", "model.scheduler.gamma=0.1", "data.batch_size=4",
+                        "trainer.max_epochs=3"],
+    "group_switch_per_step": ["model=other"],
+    "group_switch_accumulate": ["model=other", "trainer.max_epochs=3", "+trainer.accumulate_grad_batches=2"],
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    pytest.importorskip("lightning")
+    folder = tmp_path_factory.mktemp("hydra_app")
+    config = write_tree(folder / "configs")
+    argv = [["--config-path", str(config.parent), "--config-name", "train", *overrides,
+             f"hydra.run.dir={folder / 'out' / name}", "hydra.output_subdir=null",
+             "hydra/job_logging=disabled", "hydra/hydra_logging=disabled"]
+            for name, overrides in CASES.items()]
+    (folder / "cases.json").write_text(json.dumps(argv))
+    out = folder / "recorded.json"
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "hydra_app.py"), str(out), str(DATASET_SIZE),
+                           str(folder / "cases.json")], capture_output=True, text=True, cwd=folder,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return config, dict(zip(CASES, json.loads(out.read_text())))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(CASES))
+def test_equals_the_real_hydra_app_at_every_update(runs, name):
+    config, recorded = runs
+    source = load_input(config, overrides=CASES[name], inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    assert source.kind == "hydra"
+    trace = simulate(source.spec).schedules[0]
+    assert source.budget.updates == len(recorded[name]) == trace.steps
+    assert [[trace.values[(0, "lr")][t]] for t in range(trace.steps)] == recorded[name][:]
+    assert len({r[0] for r in recorded[name]}) > 1  # the schedule moved
+
+
+@pytest.mark.slow
+def test_print_spec_of_a_composed_config_reloads_to_the_real_run(runs, cli, tmp_path):
+    """--print-spec of train.yaml --set model=other (through the CLI) is a plain lrplot spec that
+    draws exactly what the real app ran."""
+    config, recorded = runs
+    printed = cli(config, "--dataset-size", str(DATASET_SIZE), "--print-spec",
+                  *[a for o in CASES["group_switch_accumulate"] for a in ("--set", o)])
+    assert printed.exit_code == 0, printed.output
+    spec_file = tmp_path / "printed.yaml"
+    spec_file.write_text(printed.stdout)
+    reloaded = load_input(spec_file)
+    assert reloaded.kind == "lrplot"
+    values = simulate(reloaded.spec).schedules[0].values[(0, "lr")]
+    assert [[v] for v in values] == recorded["group_switch_accumulate"]
+
+
+# --- fast: composition alone, no framework run ---------------------------------------------------
+
+def test_detected_and_keys_located_in_the_group_file(tmp_path):
+    config = write_tree(tmp_path)
+    assert detect(load_document(config)) == "hydra"
+    source = load_input(config, inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    line = TREE["model/mnist.yaml"].splitlines().index("  step_size: 2") + 1
+    where = source.spec.locate(("scheduler", "step_size"))
+    assert (Path(where.path), where.line) == (tmp_path / "model" / "mnist.yaml", line)
+    assert str(source.spec.locate(("optimizer", "lr"))) != str(where)
+    overridden = load_input(config, overrides=["model.scheduler.step_size=3"],
+                            inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    assert str(overridden.spec.locate(("scheduler", "step_size"))) == "--set model.scheduler.step_size"
+
+
+def test_unresolvable_interpolation_in_a_group_file_is_located_there(tmp_path):
+    config = write_tree(tmp_path)
+    model = tmp_path / "model" / "mnist.yaml"
+    model.write_text(TREE["model/mnist.yaml"].replace("step_size: 2", "step_size: ${trainer.max_epoch}"))
+    from lrplot.errors import SpecError
+
+    with pytest.raises(SpecError) as exc:
+        load_input(config, inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    assert exc.value.location.path == str(model)
+    assert model.read_text().splitlines()[exc.value.location.line - 1] == "  step_size: ${trainer.max_epoch}"
+
+
+@pytest.mark.parametrize("data", [
+    {"defaults": ["_self_", {"model": "mnist"}], "x": 1},
+    {"defaults": [{"override hydra/launcher": "basic"}, {"optional db@x": None}, "base"]},
+])
+def test_hydra_defaults_lists_are_primary_configs(data):
+    from lrplot.sources.hydra_compose import is_primary
+
+    assert is_primary(data)
+
+
+@pytest.mark.parametrize("data", [
+    {"defaults": []}, {"defaults": {"lr": 0.1}}, {"defaults": [{"lr": 0.1}]}, {"defaults": [1, 2]},
+    {"defaults": [{"a": 1, "b": 2}]}, {"defaults": ["has space"]}, {"steps": 10, "defaults": None},
+])
+def test_other_defaults_are_not_primary_configs(data):
+    from lrplot.sources.hydra_compose import is_primary
+
+    assert not is_primary(data)
+
+
+# --- errors through the real CLI: exit code and the one line ---------------------------------------
+
+def _cli(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("LRPLOT_ALLOW_IMPORT", None)
+    return subprocess.run([sys.executable, "-m", "lrplot", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120)
+
+
+@pytest.mark.slow
+def test_cli_errors_are_one_located_line(tmp_path):
+    config = write_tree(tmp_path)
+    config.write_text(TREE["train.yaml"].replace("model: mnist", "model: mnsit"))
+    done = _cli("train.yaml", "--dataset-size", "10", "-o", "x.png", cwd=tmp_path)
+    line = TREE["train.yaml"].splitlines().index("  - model: mnist") + 1
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert done.stderr == (f"train.yaml:{line}:12: config group 'model' has no option 'mnsit' (options: mnist, "
+                           "other); did you mean 'mnist'?\n")
+    config.write_text(TREE["train.yaml"])
+    done = _cli("train.yaml", "--dataset-size", "10", "-o", "x.png", "--set", "model=othr", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == ("--set model: config group 'model' has no option 'othr' (options: mnist, other); "
+                           "did you mean 'other'?\n")
+    done = _cli("train.yaml", "--dataset-size", "10", "-o", "x.png", "--set", "model.optimizer.betas=1",
+                cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == ("--set model.optimizer.betas: Hydra cannot compose it: Could not override "
+                           "'model.optimizer.betas'; To append to your config use +model.optimizer.betas=1\n")
+    config.write_text(TREE["train.yaml"] + "hydra:\n  searchpath:\n    - pkg://my_project.configs\n")
+    done = _cli("train.yaml", "--dataset-size", "10", "-o", "x.png", cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"train.yaml:{len(TREE['train.yaml'].splitlines()) + 3}:7: hydra.searchpath "
+                                  "entry 'pkg://my_project.configs' imports the Python package")
+    assert "--allow-import my_project.configs" in done.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_hydra_core_absent_is_a_missing_library_one_line(tmp_path, monkeypatch):
+    """omegaconf alone reads composed configs; a defaults list needs hydra-core."""
+    from lrplot.errors import MissingLibraryError
+
+    config = write_tree(tmp_path)
+    monkeypatch.setitem(sys.modules, "hydra", None)  # import hydra -> ModuleNotFoundError
+    with pytest.raises(MissingLibraryError) as exc:
+        load_input(config, inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    assert exc.value.package == "hydra-core"
+    assert exc.value.location.line == 2 and "pip install hydra-core" in exc.value.hint
+
+
+@pytest.mark.slow
+def test_cli_without_hydra_core_says_what_to_install(tmp_path):
+    write_tree(tmp_path)
+    code = ("import runpy, sys; sys.modules['hydra'] = None; "  # hydra-core absent, omegaconf present
+            "sys.argv = ['lrplot', 'train.yaml', '--dataset-size', '10', '-o', 'x.png']; "
+            "runpy.run_module('lrplot', run_name='__main__', alter_sys=True)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=120)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("train.yaml:2:1: this Hydra config has a defaults list, and composing it "
+                                  "needs hydra-core")
+    assert "pip install hydra-core" in done.stderr
