@@ -265,3 +265,22 @@ def test_cli_without_hydra_core_says_what_to_install(tmp_path):
     assert done.stderr.startswith("train.yaml:2:1: this Hydra config has a defaults list, and composing it "
                                   "needs hydra-core")
     assert "pip install hydra-core" in done.stderr
+
+
+@pytest.mark.parametrize("overrides", [[], ["model=cosine_per_step"], ["model.optimizer.lr=0.003",
+                                                                         "+model.scheduler.interval=step"]])
+def test_example_tree_reads_as_its_composed_config(tmp_path, overrides):
+    """examples/hydra: the primary config gives the same spec as the composed config Hydra writes
+    for the same overrides (what `python train.py --cfg job ARGS` prints), read as before."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    config = ROOT / "examples" / "hydra" / "configs" / "train.yaml"
+    with initialize_config_dir(config_dir=str(config.parent), version_base="1.3"):
+        composed = tmp_path / "composed.yaml"
+        composed.write_text(OmegaConf.to_yaml(compose(config_name="train", overrides=overrides)))
+    inputs = BudgetInputs(dataset_size=55000)
+    ours = load_input(config, overrides=overrides, inputs=inputs)
+    reference = load_input(composed, inputs=inputs)
+    assert ours.spec.model_dump() == reference.spec.model_dump()
+    assert ours.budget == reference.budget and ours.budget.updates == 43000

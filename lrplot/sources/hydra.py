@@ -20,6 +20,14 @@ the config; lrplot assumes Lightning's default for a bare scheduler, ``interval:
 ``frequency: 1`` (lightning-hydra-template's module returns exactly that), unless the config holds
 Lightning's dict form ``{scheduler: {_target_: ...}, interval: step, frequency: N}``, or ``interval``
 / ``frequency`` are set next to the scheduler's ``_target_`` (``--set model.scheduler.interval=step``).
+
+A primary config (a ``defaults:`` list in Hydra's form, e.g. the template's ``configs/train.yaml``) is
+composed first by Hydra's own ``initialize_config_dir`` + ``compose`` (:mod:`.hydra_compose`, hydra-core
+needed), with ``--set`` items as Hydra overrides (``model=other`` picks a group option,
+``model.optimizer.lr=0.01`` sets a value, ``+key=value`` adds one), then read as above with every key
+located in the file it came from. Refused: a ``hydra.searchpath`` entry ``pkg://package`` (importing
+runs code) unless the package is allowed with ``--allow-import``; ConfigStore entries (registered by
+user code, never run) are missing configs.
 """
 
 from __future__ import annotations
