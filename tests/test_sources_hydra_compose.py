@@ -284,3 +284,20 @@ def test_example_tree_reads_as_its_composed_config(tmp_path, overrides):
     reference = load_input(composed, inputs=inputs)
     assert ours.spec.model_dump() == reference.spec.model_dump()
     assert ours.budget == reference.budget and ours.budget.updates == 43000
+
+
+def test_errors_in_group_files_are_located_in_them(tmp_path):
+    from lrplot.errors import SpecError
+
+    config = write_tree(tmp_path)
+    model = tmp_path / "model" / "mnist.yaml"
+    model.write_text("optimizer: [1\n")
+    with pytest.raises(SpecError) as exc:
+        load_input(config, inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    assert str(exc.value.location) == f"{model}:2:1" and exc.value.message.startswith("not valid YAML")
+    model.write_text(TREE["model/mnist.yaml"] + "defaults:\n  - _self_\n  - missing_base\n")
+    with pytest.raises(SpecError) as exc:
+        load_input(config, inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    lines = model.read_text().splitlines()
+    assert exc.value.location.path == str(model) and lines[exc.value.location.line - 1] == "  - missing_base"
+    assert exc.value.message == "config group 'model' has no option 'missing_base' (options: mnist, other)"

@@ -124,8 +124,9 @@ def _check_searchpath(doc: Document, parsed: list[Any], allowance: Allowance) ->
                  f"(file://...) holding the configs of {top}", location=where)
 
 
-def _default_entry(file: Path, display: str, group: str) -> Location | None:
-    """Where ``group`` is chosen in the defaults list of ``file``, if it is."""
+def _default_entry(file: Path, display: str, group: str, name: str) -> Location | None:
+    """Where ``group`` is chosen (or the config ``name`` named, relative to the file's group) in
+    the defaults list of ``file``, if it is."""
     from ..yamlio import load_yaml
 
     try:
@@ -138,7 +139,7 @@ def _default_entry(file: Path, display: str, group: str) -> Location | None:
             (key, _), = entry.items()
             if isinstance(key, str) and _default_group(key) == group:
                 return source.value(("defaults", i, key))
-        elif isinstance(entry, str) and entry == group:
+        elif isinstance(entry, str) and entry.strip() in (name, name.rpartition("/")[2]):
             return source.value(("defaults", i))
     return None
 
@@ -160,7 +161,7 @@ def _missing_config(doc: Document, exc: Exception, loader: Any, parsed: list[Any
     if where is None:
         parent = parent_match.group(1) if parent_match else doc.path.stem
         file = doc.path.parent / f"{parent}.yaml"
-        where = _default_entry(file, str(file) if parent != doc.path.stem else str(doc.path), group or name)
+        where = _default_entry(file, str(file) if parent != doc.path.stem else str(doc.path), group or name, name)
     where = where or Location(str(doc.path))
     store_hint = ("a config registered in Hydra's ConfigStore exists only when your code has run, which lrplot "
                   "never does: compose it with 'python train.py --cfg job > composed.yaml' and give lrplot that")
@@ -180,6 +181,22 @@ def _missing_config(doc: Document, exc: Exception, loader: Any, parsed: list[Any
     near = did_you_mean(option, options)
     return SpecError(f"config group '{group}' has no option '{option}' (options: {', '.join(options)})",
                      location=where, hint=near or f"choose one of {', '.join(options)}")
+
+
+def _yaml_error(doc: Document, exc: Any) -> SpecError:
+    """PyYAML's error in a file Hydra loaded, at its line (the mark names the absolute file)."""
+    mark = getattr(exc, "problem_mark", None)
+    what = " ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p)
+    where = Location(str(doc.path))
+    if mark is not None and mark.name:
+        file = Path(mark.name)
+        try:
+            shown = doc.path.parent / file.relative_to(doc.path.parent.resolve())
+        except ValueError:
+            shown = file
+        where = Location(str(shown), mark.line + 1, mark.column + 1)
+    return SpecError(f"not valid YAML: {what or first_line(exc)}", location=where,
+                     hint="fix this file of the config tree")
 
 
 def _groups(loader: Any) -> list[str]:
@@ -244,6 +261,8 @@ def compose(doc: Document, allowance: Allowance) -> Document:
     """The composed config of the primary config ``doc`` (``doc.overrides`` as Hydra overrides)."""
     from dataclasses import replace
 
+    import yaml
+
     try:
         import hydra
         from hydra.core.global_hydra import GlobalHydra
@@ -275,6 +294,11 @@ def compose(doc: Document, allowance: Allowance) -> Document:
             cfg = hydra.compose(config_name=doc.path.stem, overrides=list(doc.overrides))
         except MissingConfigException as exc:
             raise _missing_config(doc, exc, loader, parsed) from None
+        except yaml.YAMLError as exc:  # a file of the tree is not YAML (Hydra loads it with PyYAML)
+            raise _yaml_error(doc, exc) from None
+        except (ValueError, TypeError, OSError) as exc:  # what else Hydra lets through from odd input
+            raise SpecError(f"Hydra cannot compose it: {first_line(exc, type(exc).__name__)}",
+                            location=Location(str(doc.path)), hint="fix the config tree") from None
         except (HydraException, OmegaConfBaseException) as exc:
             lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
             message = lines[0].rstrip(".") if lines else type(exc).__name__
