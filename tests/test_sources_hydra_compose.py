@@ -301,3 +301,22 @@ def test_errors_in_group_files_are_located_in_them(tmp_path):
     lines = model.read_text().splitlines()
     assert exc.value.location.path == str(model) and lines[exc.value.location.line - 1] == "  - missing_base"
     assert exc.value.message == "config group 'model' has no option 'missing_base' (options: mnist, other)"
+
+
+def test_called_inside_a_hydra_app_leaves_the_apps_hydra_as_it_was(tmp_path):
+    """lrplot as a library inside an initialized Hydra (an app plotting its own schedule)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.version import VersionBase
+
+    config = write_tree(tmp_path / "lrplot_tree")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.yaml").write_text("x: 1\n")
+    with initialize_config_dir(config_dir=str(app), version_base="1.2"):
+        before = (GlobalHydra.instance().hydra, VersionBase.instance().getbase())
+        source = load_input(config, inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+        assert source.spec.optimizer.type == "Adam"
+        assert (GlobalHydra.instance().hydra, VersionBase.instance().getbase()) == before
+        assert compose(config_name="main").x == 1
+    assert not GlobalHydra.instance().is_initialized()

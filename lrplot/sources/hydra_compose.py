@@ -259,17 +259,11 @@ def _is_group(loader: Any, key: str) -> bool:
 
 def compose(doc: Document, allowance: Allowance) -> Document:
     """The composed config of the primary config ``doc`` (``doc.overrides`` as Hydra overrides)."""
-    from dataclasses import replace
-
-    import yaml
-
     try:
-        import hydra
+        import hydra  # noqa: F401 - hydra-core itself, not only omegaconf
         from hydra.core.global_hydra import GlobalHydra
-        from hydra.errors import HydraException, MissingConfigException
-        from omegaconf import OmegaConf
-        from omegaconf.errors import OmegaConfBaseException
-    except ModuleNotFoundError as exc:
+        from hydra.version import VersionBase
+    except ImportError as exc:
         raise MissingLibraryError(
             f"this Hydra config has a defaults list, and composing it needs hydra-core ({first_line(exc)}; "
             "omegaconf alone reads only composed configs)", package="hydra-core",
@@ -281,10 +275,30 @@ def compose(doc: Document, allowance: Allowance) -> Document:
                         location=Location(str(doc.path)), hint=f"rename it to {doc.path.stem}.yaml")
     parsed = _parse_overrides(doc.overrides)
     _check_searchpath(doc, parsed, allowance)
-    if GlobalHydra.instance().is_initialized():
-        raise SpecError("Hydra is already initialized in this process (lrplot called inside a Hydra app)",
-                        location=Location(str(doc.path)),
-                        hint="call GlobalHydra.instance().clear() first, or run the lrplot CLI")
+    # lrplot may be called inside a Hydra app (its GlobalHydra initialized, its version_base set):
+    # compose in a cleared GlobalHydra, then give the app back exactly what it had.
+    app_hydra = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
+    app_base = VersionBase.instance().version_base
+    GlobalHydra.instance().clear()
+    try:
+        return _compose(doc, parsed)
+    finally:
+        GlobalHydra.instance().clear()
+        if app_hydra is not None:
+            GlobalHydra.instance().initialize(app_hydra)
+        VersionBase.instance().version_base = app_base
+
+
+def _compose(doc: Document, parsed: list[Any]) -> Document:
+    from dataclasses import replace
+
+    import hydra
+    import yaml
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     config_dir = str(doc.path.parent.resolve())
     with warnings.catch_warnings(), hydra.initialize_config_dir(config_dir=config_dir, version_base=VERSION_BASE,
                                                                  job_name="lrplot"):
@@ -294,11 +308,6 @@ def compose(doc: Document, allowance: Allowance) -> Document:
             cfg = hydra.compose(config_name=doc.path.stem, overrides=list(doc.overrides))
         except MissingConfigException as exc:
             raise _missing_config(doc, exc, loader, parsed) from None
-        except yaml.YAMLError as exc:  # a file of the tree is not YAML (Hydra loads it with PyYAML)
-            raise _yaml_error(doc, exc) from None
-        except (ValueError, TypeError, OSError) as exc:  # what else Hydra lets through from odd input
-            raise SpecError(f"Hydra cannot compose it: {first_line(exc, type(exc).__name__)}",
-                            location=Location(str(doc.path)), hint="fix the config tree") from None
         except (HydraException, OmegaConfBaseException) as exc:
             lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
             message = lines[0].rstrip(".") if lines else type(exc).__name__
@@ -309,6 +318,11 @@ def compose(doc: Document, allowance: Allowance) -> Document:
                 where = _set_location(quoted.group(1))
             raise SpecError(f"Hydra cannot compose it: {message}", location=where,
                             hint=hint or "fix the config or the --set override Hydra names") from None
+        except yaml.YAMLError as exc:  # a file of the tree is not YAML (Hydra loads it with PyYAML)
+            raise _yaml_error(doc, exc) from None
+        except (ValueError, TypeError, OSError) as exc:  # what else Hydra lets through from odd input
+            raise SpecError(f"Hydra cannot compose it: {first_line(exc, type(exc).__name__)}",
+                            location=Location(str(doc.path)), hint="fix the config tree") from None
         source = _source_map(doc, loader, parsed)
     data = OmegaConf.to_container(cfg, resolve=False)
     return replace(doc, data=data, source=source)
