@@ -320,3 +320,36 @@ def test_called_inside_a_hydra_app_leaves_the_apps_hydra_as_it_was(tmp_path):
         assert (GlobalHydra.instance().hydra, VersionBase.instance().getbase()) == before
         assert compose(config_name="main").x == 1
     assert not GlobalHydra.instance().is_initialized()
+
+
+def test_keys_the_composition_lacks_are_added_with_hydras_plus(tmp_path):
+    """The hints say '+key=value' (Hydra refuses to set a key the config lacks without it); given
+    so, the run == a plain torch loop over the scheduler Hydra's instantiate builds from it."""
+    import torch
+    from hydra import compose, initialize_config_dir
+    from hydra.utils import instantiate
+
+    from lrplot.errors import SpecError
+
+    (tmp_path / "model").mkdir()
+    config = tmp_path / "train.yaml"
+    config.write_text("defaults:\n  - _self_\n  - model: m\n")
+    (tmp_path / "model" / "m.yaml").write_text(
+        "optimizer: {_target_: torch.optim.SGD, _partial_: true, lr: 0.1}\n"
+        "scheduler: {_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, step_size: 3}\n")
+    with pytest.raises(SpecError) as exc:
+        load_input(config)
+    assert "--set +trainer.max_steps=N" in exc.value.hint
+    overrides = ["+trainer.max_steps=9", "+model.scheduler.interval=step"]
+    values = simulate(load_input(config, overrides=overrides).spec).schedules[0].values[(0, "lr")]
+    with initialize_config_dir(config_dir=str(tmp_path), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=overrides)
+    optimizer = instantiate(cfg.model.optimizer)(params=[torch.nn.Parameter(torch.zeros(1))])
+    node = {k: v for k, v in cfg.model.scheduler.items() if k != "interval"}
+    scheduler = instantiate(node)(optimizer=optimizer)
+    expected = []
+    for _ in range(cfg.trainer.max_steps):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert list(values) == expected and len(set(expected)) == 3

@@ -11,12 +11,12 @@ A reader is a small module of this package with::
     def detect(data) -> bool: ...                 # from the loaded content alone, cheap
     def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source: ...
 
-and is listed in :data:`READERS`. A reader that applies ``--set`` itself (Hydra composition takes them
-as Hydra overrides) also defines ``own_overrides(doc) -> bool``. A reader that resolves import strings (Hydra ``_target_``, MMEngine
+and is listed in :data:`READERS`. A reader that resolves import strings (Hydra ``_target_``, MMEngine
 types) does it with :func:`lrplot.imports.resolve_allowed` and ``allow_import``, never by itself. Reader modules import their framework inside ``read`` only, so
 a plain spec never imports transformers, Lightning, Hydra, timm or MMEngine. ``--set`` overrides
 apply to the input's own keys (a config's ``gradient_accumulation_steps``, a spec's
-``scheduler.T_max``) before the reader translates it.
+``scheduler.T_max``) before the reader translates it; a reader that applies them itself (a Hydra
+primary config: Hydra overrides, given to Hydra's composition) defines ``own_overrides(doc) -> bool``.
 
 Helpers every reader uses: :func:`needs` (a budget number the config lacks, with the flag that
 gives it) and :class:`Budget` (the arithmetic line shown by the summary and ``--print-spec``).
