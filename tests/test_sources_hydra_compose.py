@@ -353,3 +353,13 @@ def test_keys_the_composition_lacks_are_added_with_hydras_plus(tmp_path):
         optimizer.step()
         scheduler.step()
     assert list(values) == expected and len(set(expected)) == 3
+
+
+def test_a_misspelt_override_key_gets_a_did_you_mean(tmp_path):
+    from lrplot.errors import SpecError
+
+    config = write_tree(tmp_path)
+    with pytest.raises(SpecError) as exc:
+        load_input(config, overrides=["model.optimzer.lr=0.1"], inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    assert exc.value.format() == ("--set model.optimzer.lr: Hydra cannot compose it: Could not override "
+                                  "'model.optimzer.lr'; did you mean 'model.optimizer.lr'?")

@@ -183,6 +183,29 @@ def _missing_config(doc: Document, exc: Exception, loader: Any, parsed: list[Any
                      location=where, hint=near or f"choose one of {', '.join(options)}")
 
 
+def _near_key(doc: Document, key: str) -> str | None:
+    """``did you mean 'model.optimizer.lr'?`` for a value override of a key the config lacks (a
+    typo), from the config Hydra composes without the overrides."""
+    import hydra
+    from omegaconf import OmegaConf
+
+    try:
+        node: Any = OmegaConf.to_container(hydra.compose(config_name=doc.path.stem), resolve=False)
+    except Exception:  # noqa: BLE001 - only for the hint
+        return None
+    parts = key.lstrip("+~").split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(node, dict):
+            return None
+        if part not in node:
+            keys = [str(k) for k in node]
+            near = did_you_mean(part, keys)
+            close = [k for k in keys if near == did_you_mean(part, [k])] if near else []
+            return f"did you mean '{'.'.join(parts[:i] + close[:1] + parts[i + 1:])}'?" if close else None
+        node = node[part]
+    return None
+
+
 def _yaml_error(doc: Document, exc: Any) -> SpecError:
     """PyYAML's error in a file Hydra loaded, at its line (the mark names the absolute file)."""
     mark = getattr(exc, "problem_mark", None)
@@ -316,6 +339,7 @@ def _compose(doc: Document, parsed: list[Any]) -> Document:
             quoted = re.search(r"override '([^']+)'", message)
             if quoted:
                 where = _set_location(quoted.group(1))
+                hint = _near_key(doc, quoted.group(1)) or hint
             raise SpecError(f"Hydra cannot compose it: {message}", location=where,
                             hint=hint or "fix the config or the --set override Hydra names") from None
         except yaml.YAMLError as exc:  # a file of the tree is not YAML (Hydra loads it with PyYAML)
