@@ -363,3 +363,21 @@ def test_a_misspelt_override_key_gets_a_did_you_mean(tmp_path):
         load_input(config, overrides=["model.optimzer.lr=0.1"], inputs=BudgetInputs(dataset_size=DATASET_SIZE))
     assert exc.value.format() == ("--set model.optimzer.lr: Hydra cannot compose it: Could not override "
                                   "'model.optimzer.lr'; did you mean 'model.optimizer.lr'?")
+
+
+def test_pkg_search_path_refused_even_through_an_interpolation_and_allowed_by_name(tmp_path):
+    from lrplot.errors import ImportNotAllowedError
+
+    config = write_tree(tmp_path)
+    config.write_text(TREE["train.yaml"] + "pkgs: {mine: 'pkg://my_pkg.conf'}\n"
+                                           "hydra:\n  searchpath:\n    - ${pkgs.mine}\n")
+    with pytest.raises(ImportNotAllowedError) as exc:
+        load_input(config, inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    assert exc.value.location.line == len(config.read_text().splitlines())
+    assert "--allow-import my_pkg.conf" in exc.value.hint
+    with pytest.raises(ImportNotAllowedError):
+        load_input(config, overrides=["hydra.searchpath=[pkg://other_pkg]"], allow_import=["my_pkg"],
+                   inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    # allowed: Hydra may import it (here it does not exist, so Hydra skips that search path entry)
+    source = load_input(config, allow_import=["my_pkg"], inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    assert source.spec.optimizer.type == "Adam"

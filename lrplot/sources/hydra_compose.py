@@ -104,8 +104,9 @@ def _check_searchpath(doc: Document, parsed: list[Any], allowance: Allowance) ->
 
             for i, raw in enumerate(searchpath):
                 where = doc.source.value(("hydra", "searchpath", i))
-                try:  # Hydra reads the entries through OmegaConf, interpolations resolved
-                    value = OmegaConf.create({"v": raw}).v if isinstance(raw, str) and "${" in raw else raw
+                try:  # Hydra reads the entries through OmegaConf, interpolations resolved in the file
+                    value = OmegaConf.create(doc.data).hydra.searchpath[i] if isinstance(raw, str) and "${" in raw \
+                        else raw
                 except OmegaConfBaseException as exc:
                     raise SpecError(f"cannot resolve this search path entry: {first_line(exc)}", location=where,
                                     hint="write the search path entry literally") from None
