@@ -96,10 +96,10 @@ def _find(doc: Document, test: Any, what: str, example: str) -> KeyPath:
             found.append(path)
     if not found:
         if "defaults" in doc.data:
-            raise fw.error(doc, f"the config names no {what}; it has a defaults list, which lrplot does "
-                                "not compose", ("defaults",), key=True,
-                           hint="give lrplot the composed config: a run's .hydra/config.yaml, or "
-                                "'python train.py --cfg job > composed.yaml'")
+            raise fw.error(doc, f"the config names no {what}; its 'defaults' is not a Hydra defaults list "
+                                "(entries '_self_', 'group: option'), so it is not composed", ("defaults",), key=True,
+                           hint="fix the defaults list, or give lrplot the composed config: a run's "
+                                ".hydra/config.yaml, or 'python train.py --cfg job > composed.yaml'")
         raise fw.error(doc, f"the config names no {what}", (), hint=f"add one, e.g. '_target_: {example}'")
     if len(found) > 1:
         raise fw.error(doc, f"the config names more than one {what}: {format_path(found[0])} and "

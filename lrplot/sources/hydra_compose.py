@@ -30,12 +30,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 VERSION_BASE = "1.3"
 _NAME = r"[A-Za-z0-9_][\w\-.]*(?:/[\w\-.]+)*"
-_DEFAULT_KEY = re.compile(rf"^(?:(?:override|optional)\s+)*(?P<group>{_NAME})(?:@[\w\-.]*)?$")
-_CONFIG = re.compile(rf"^(?:optional\s+)?{_NAME}(?:@[\w\-.]*)?$")
+_DEFAULT_KEY = rf"^(?:(?:override|optional)\s+)*(?P<group>{_NAME})(?:@[\w\-.]*)?$"  # `group@pkg: option`
+_CONFIG = rf"^(?:optional\s+)?{_NAME}(?:@[\w\-.]*)?$"  # a config entry; compiled on first use (re's cache)
 
 
 def _default_group(key: str) -> str | None:
-    match = _DEFAULT_KEY.match(key.strip())
+    match = re.match(_DEFAULT_KEY, key.strip())
     return match.group("group") if match else None
 
 
@@ -50,7 +50,7 @@ def is_primary(data: Any) -> bool:
         return False
     for entry in entries:
         if isinstance(entry, str):
-            if entry != "_self_" and not _CONFIG.match(entry):
+            if entry != "_self_" and not re.match(_CONFIG, entry):
                 return False
         elif isinstance(entry, dict) and len(entry) == 1:
             (key, value), = entry.items()
