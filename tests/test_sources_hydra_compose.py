@@ -322,6 +322,7 @@ def test_called_inside_a_hydra_app_leaves_the_apps_hydra_as_it_was(tmp_path):
     assert not GlobalHydra.instance().is_initialized()
 
 
+@pytest.mark.slow  # imports torch and simulates
 def test_keys_the_composition_lacks_are_added_with_hydras_plus(tmp_path):
     """The hints say '+key=value' (Hydra refuses to set a key the config lacks without it); given
     so, the run == a plain torch loop over the scheduler Hydra's instantiate builds from it."""
