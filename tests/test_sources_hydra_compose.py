@@ -382,3 +382,16 @@ def test_pkg_search_path_refused_even_through_an_interpolation_and_allowed_by_na
     # allowed: Hydra may import it (here it does not exist, so Hydra skips that search path entry)
     source = load_input(config, allow_import=["my_pkg"], inputs=BudgetInputs(dataset_size=DATASET_SIZE))
     assert source.spec.optimizer.type == "Adam"
+
+
+def test_a_config_only_in_hydras_config_store_is_a_clear_error(tmp_path):
+    """Structured configs exist only when user code registered them (lrplot never runs it)."""
+    from lrplot.errors import SpecError
+
+    config = write_tree(tmp_path)
+    config.write_text(TREE["train.yaml"].replace("  - _self_\n", "  - base_train_config\n  - _self_\n"))
+    with pytest.raises(SpecError) as exc:
+        load_input(config, inputs=BudgetInputs(dataset_size=DATASET_SIZE))
+    assert config.read_text().splitlines()[exc.value.location.line - 1] == "  - base_train_config"
+    assert exc.value.message == "Hydra found no config 'base_train_config' (no base_train_config.yaml beside train.yaml)"
+    assert "ConfigStore" in exc.value.hint and "--cfg job" in exc.value.hint
