@@ -8,12 +8,15 @@
              Lightning 2.6.6's update arithmetic (no framework import)
   hydra      ``configs/frameworks/hydra_train.yaml --dataset-size 55000``: OmegaConf resolution of the
              keys read, the same arithmetic
+  hydra-compose ``examples/hydra/configs/train.yaml --dataset-size 55000``: the same config as a
+             primary config with a defaults list, composed by hydra.compose (initialize_config_dir,
+             compose, Hydra's defaults list for the locations), then read as ``hydra``
   timm       ``configs/frameworks/timm_args.yaml --dataset-size 1281167 --devices 8``: the budget
              arithmetic plus one call of timm's create_scheduler_v2 on a throwaway optimizer
   mmengine   ``configs/frameworks/mmdet_schedule_1x.py --dataset-size 118287 --devices 8``: MMEngine's
              Config.fromfile (runs the file and its _base_) and the translation
   import     what the HF reader imports (transformers parts) and what the Hydra reader imports
-             (omegaconf), once per process, in fresh interpreters, over importing torch
+             (omegaconf; hydra-core to compose), once per process, in fresh interpreters, over importing torch
 
     python bench/bench_sources.py [--runs 100] [--imports 3]
 """
@@ -38,11 +41,13 @@ KINDS = {
     "hf": (FRAMEWORKS / "hf_sft.yaml", {"dataset_size": 207865, "devices": 8}, ()),
     "lightning": (FRAMEWORKS / "lightning_fit.yaml", {"dataset_size": 50000}, ()),
     "hydra": (FRAMEWORKS / "hydra_train.yaml", {"dataset_size": 55000}, ()),
+    "hydra-compose": (ROOT / "examples" / "hydra" / "configs" / "train.yaml", {"dataset_size": 55000}, ()),
     "timm": (FRAMEWORKS / "timm_args.yaml", {"dataset_size": 1281167, "devices": 8}, ()),
     "mmengine": (FRAMEWORKS / "mmdet_schedule_1x.py", {"dataset_size": 118287, "devices": 8}, ("mmengine",)),
 }
 IMPORTS = {"transformers parts": "import transformers.training_args, transformers.optimization",
-           "omegaconf": "import omegaconf"}
+           "omegaconf": "import omegaconf",
+           "hydra (compose)": "import hydra, hydra.core.global_hydra, hydra.core.override_parser.overrides_parser"}
 
 
 def median_seconds(fn, runs: int) -> float:
@@ -75,7 +80,7 @@ def main() -> None:
     plain = statistics.median(rounds["plain"])
     for name, times in rounds.items():
         t = statistics.median(times)
-        print(f"{name:10} -> Spec {t * 1e3:8.2f} ms" + ("" if name == "plain" else f"   ratio {t / plain:6.2f} x plain"))
+        print(f"{name:13} -> Spec {t * 1e3:8.2f} ms" + ("" if name == "plain" else f"   ratio {t / plain:6.2f} x plain"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     codes = {"python": "pass", "torch": "import torch", **{k: "import torch; " + v for k, v in IMPORTS.items()}}
     times = {name: [] for name in codes}

@@ -138,6 +138,11 @@ class Allowance:
         top = module.split(".")[0]
         return any(p.split(".")[0] == top for p in self.packages)
 
+    def allows_package(self, module: str) -> bool:
+        """The user allowed ``module`` or a package holding it (a Hydra ``pkg://`` search path
+        entry: importing it runs its code; the trusted scheduler modules do not cover it)."""
+        return any(within(module, p) for p in self.packages)
+
     def flags(self) -> list[str]:
         """The ``--allow-import`` values that make this allowance (files relative to the current folder)."""
         return sorted(self.packages) + sorted(display_path(f) for f in self.files)

@@ -15,7 +15,8 @@ and is listed in :data:`READERS`. A reader that resolves import strings (Hydra `
 types) does it with :func:`lrplot.imports.resolve_allowed` and ``allow_import``, never by itself. Reader modules import their framework inside ``read`` only, so
 a plain spec never imports transformers, Lightning, Hydra, timm or MMEngine. ``--set`` overrides
 apply to the input's own keys (a config's ``gradient_accumulation_steps``, a spec's
-``scheduler.T_max``) before the reader translates it.
+``scheduler.T_max``) before the reader translates it; a reader that applies them itself (a Hydra
+primary config: Hydra overrides, given to Hydra's composition) defines ``own_overrides(doc) -> bool``.
 
 Helpers every reader uses: :func:`needs` (a budget number the config lacks, with the flag that
 gives it) and :class:`Budget` (the arithmetic line shown by the summary and ``--print-spec``).
@@ -129,6 +130,9 @@ def apply_overrides(doc: Document, overrides: Iterable[str], kind: str) -> None:
     from ..spec import apply_override
 
     doc.overrides = tuple(overrides)
+    own = getattr(_reader(kind), "own_overrides", None)
+    if own is not None and own(doc):  # the reader applies them itself (Hydra: as Hydra overrides)
+        return
     if isinstance(doc.data, dict):
         for item in doc.overrides:
             apply_override(doc.data, doc.source, item, spec_keys=kind == "lrplot")

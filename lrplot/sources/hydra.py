@@ -20,6 +20,14 @@ the config; lrplot assumes Lightning's default for a bare scheduler, ``interval:
 ``frequency: 1`` (lightning-hydra-template's module returns exactly that), unless the config holds
 Lightning's dict form ``{scheduler: {_target_: ...}, interval: step, frequency: N}``, or ``interval``
 / ``frequency`` are set next to the scheduler's ``_target_`` (``--set model.scheduler.interval=step``).
+
+A primary config (a ``defaults:`` list in Hydra's form, e.g. the template's ``configs/train.yaml``) is
+composed first by Hydra's own ``initialize_config_dir`` + ``compose`` (:mod:`.hydra_compose`, hydra-core
+needed), with ``--set`` items as Hydra overrides (``model=other`` picks a group option,
+``model.optimizer.lr=0.01`` sets a value, ``+key=value`` adds one), then read as above with every key
+located in the file it came from. Refused: a ``hydra.searchpath`` entry ``pkg://package`` (importing
+runs code) unless the package is allowed with ``--allow-import``; ConfigStore entries (registered by
+user code, never run) are missing configs.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import MissingLibraryError, SpecError
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
+from .hydra_compose import is_primary
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -55,8 +64,13 @@ def _walk(node: Any, path: KeyPath = ()):
 
 
 def detect(doc: Document) -> bool:
-    return isinstance(doc.data, dict) and any(
-        isinstance(n, dict) and "_target_" in n for _, n in _walk(doc.data))
+    return isinstance(doc.data, dict) and (is_primary(doc.data) or any(
+        isinstance(n, dict) and "_target_" in n for _, n in _walk(doc.data)))
+
+
+def own_overrides(doc: Document) -> bool:
+    """A primary config takes ``--set`` items as Hydra overrides, applied by Hydra's composition."""
+    return is_primary(doc.data)
 
 
 def _is_scheduler(path: KeyPath, node: dict) -> bool:
@@ -82,10 +96,10 @@ def _find(doc: Document, test: Any, what: str, example: str) -> KeyPath:
             found.append(path)
     if not found:
         if "defaults" in doc.data:
-            raise fw.error(doc, f"the config names no {what}; it has a defaults list, which lrplot does "
-                                "not compose", ("defaults",), key=True,
-                           hint="give lrplot the composed config: a run's .hydra/config.yaml, or "
-                                "'python train.py --cfg job > composed.yaml'")
+            raise fw.error(doc, f"the config names no {what}; its 'defaults' is not a Hydra defaults list "
+                                "(entries '_self_', 'group: option'), so it is not composed", ("defaults",), key=True,
+                           hint="fix the defaults list, or give lrplot the composed config: a run's "
+                                ".hydra/config.yaml, or 'python train.py --cfg job > composed.yaml'")
         raise fw.error(doc, f"the config names no {what}", (), hint=f"add one, e.g. '_target_: {example}'")
     if len(found) > 1:
         raise fw.error(doc, f"the config names more than one {what}: {format_path(found[0])} and "
@@ -162,6 +176,12 @@ def _target(doc: Document, path: KeyPath, node: dict) -> fw.Target:
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     if not isinstance(doc.data, dict):
         raise fw.error(doc, "a Hydra config must be a mapping", ())
+    composed = is_primary(doc.data)
+    if composed:
+        from .hydra_compose import compose
+
+        doc = compose(doc, allow_import)
+    add = "+" if composed else ""  # a key the composed config lacks is added with Hydra's '+key=value'
     resolver = _Resolver(doc)
     sched_path = _find(doc, _is_scheduler, "scheduler", "torch.optim.lr_scheduler.CosineAnnealingLR")
     opt_path = _find(doc, _is_optimizer, "optimizer", "torch.optim.AdamW")
@@ -183,11 +203,11 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     notes = []
     if "interval" not in stepping:
         notes.append("interval 'epoch' assumed: Lightning's default for a scheduler returned bare (and "
-                     f"lightning-hydra-template's); --set {format_path(sched_path)}.interval=step if your "
+                     f"lightning-hydra-template's); --set {add}{format_path(sched_path)}.interval=step if your "
                      "module's configure_optimizers says otherwise")
     if "trainer" not in doc.data:
         raise fw.error(doc, "the config has no 'trainer' section, so the run length is unknown", (),
-                       hint="add --set trainer.max_steps=N (or trainer.max_epochs=E with --dataset-size N)")
+                       hint=f"add --set {add}trainer.max_steps=N (or {add}trainer.max_epochs=E with --dataset-size N)")
     trainer = resolver.keys(("trainer",), _TRAINER_KEYS)
     data = resolver.keys(("data",), _DATA_KEYS)
     loop = fw.LoopSettings.from_trainer(doc, trainer, ("trainer",), data, ("data",), inputs)

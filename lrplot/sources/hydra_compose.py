@@ -1,0 +1,353 @@
+"""A Hydra primary config (one with a ``defaults:`` list) -> the composed config, by Hydra itself.
+
+``hydra.initialize_config_dir(<the file's folder>)`` + ``hydra.compose(<its stem>, overrides)``
+(hydra-core 1.3.8, ``version_base="1.3"``) compose it exactly as ``python train.py k=v`` would, with
+``--set`` items as Hydra overrides. The result is handed back as a :class:`~lrplot.sources.Document`
+whose data is the composed config (interpolations unresolved: the Hydra reader resolves only the
+keys it reads) and whose SourceMap points every key at the file it came from: Hydra's own defaults
+list (``compute_defaults_list``, what ``--info defaults`` prints) says which file was merged at which
+package, in merge order, so ``model.optimizer.lr`` is located in ``model/mnist.yaml`` (or at
+``--set model.optimizer.lr``). Nothing is instantiated.
+
+Composition reads YAML only, except a ``hydra.searchpath`` entry ``pkg://some.package``, which
+imports that package: refused unless ``--allow-import some.package`` (lrplot's one allow rule,
+:meth:`lrplot.imports.Allowance.allows_package`); Hydra's own ``pkg://hydra.conf`` is Hydra's.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ImportNotAllowedError, Location, MissingLibraryError, SpecError, first_line
+from ..text import did_you_mean
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
+    from . import Document
+
+VERSION_BASE = "1.3"
+_NAME = r"[A-Za-z0-9_][\w\-.]*(?:/[\w\-.]+)*"
+_DEFAULT_KEY = rf"^(?:(?:override|optional)\s+)*(?P<group>{_NAME})(?:@[\w\-.]*)?$"  # `group@pkg: option`
+_CONFIG = rf"^(?:optional\s+)?{_NAME}(?:@[\w\-.]*)?$"  # a config entry; compiled on first use (re's cache)
+
+
+def _default_group(key: str) -> str | None:
+    match = re.match(_DEFAULT_KEY, key.strip())
+    return match.group("group") if match else None
+
+
+def is_primary(data: Any) -> bool:
+    """A mapping whose ``defaults`` is a list in Hydra's form: ``_self_``, ``group: option``
+    (``override``/``optional`` prefixes, ``@package``; option a name, a list of names or null),
+    or a config name. Cheap: no import."""
+    if not isinstance(data, dict):
+        return False
+    entries = data.get("defaults")
+    if not isinstance(entries, list) or not entries:
+        return False
+    for entry in entries:
+        if isinstance(entry, str):
+            if entry != "_self_" and not re.match(_CONFIG, entry):
+                return False
+        elif isinstance(entry, dict) and len(entry) == 1:
+            (key, value), = entry.items()
+            if not isinstance(key, str) or _default_group(key) is None:
+                return False
+            if not (value is None or isinstance(value, str)
+                    or isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                return False
+        else:
+            return False
+    return True
+
+
+def _set_location(key: str) -> Location:
+    return Location(f"--set {key}")
+
+
+def _parse_overrides(items: tuple[str, ...]) -> list[Any]:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    parsed = []
+    for item in items:
+        try:
+            parsed.extend(parser.parse_overrides([item]))
+        except HydraException as exc:
+            key = item.partition("=")[0].strip() or item
+            raise SpecError(f"not a Hydra override: {first_line(exc)}", location=_set_location(key),
+                            hint="write key.path=value, group=option, +new.key=value or ~key "
+                                 "(Hydra's override grammar)") from None
+    return parsed
+
+
+def _check_searchpath(doc: Document, parsed: list[Any], allowance: Allowance) -> None:
+    """Refuse ``pkg://`` search path entries (importing a package runs its code) unless allowed.
+    Hydra reads ``hydra.searchpath`` from a ``--set hydra.searchpath=[...]`` override, else from
+    the primary file (hydra-core 1.3.8, ``ConfigLoaderImpl._process_config_searchpath``)."""
+    entries: list[tuple[Any, Location]] = []
+    override = next((o for o in parsed if o.key_or_group == "hydra.searchpath"), None)
+    if override is not None:
+        value = override.value()
+        for v in value if isinstance(value, list) else [value]:
+            entries.append((v, _set_location("hydra.searchpath")))
+    else:
+        hydra_node = doc.data.get("hydra")
+        searchpath = hydra_node.get("searchpath") if isinstance(hydra_node, dict) else None
+        if isinstance(searchpath, list):
+            from omegaconf import OmegaConf
+            from omegaconf.errors import OmegaConfBaseException
+
+            for i, raw in enumerate(searchpath):
+                where = doc.source.value(("hydra", "searchpath", i))
+                try:  # Hydra reads the entries through OmegaConf, interpolations resolved in the file
+                    value = OmegaConf.create(doc.data).hydra.searchpath[i] if isinstance(raw, str) and "${" in raw \
+                        else raw
+                except OmegaConfBaseException as exc:
+                    raise SpecError(f"cannot resolve this search path entry: {first_line(exc)}", location=where,
+                                    hint="write the search path entry literally") from None
+                entries.append((value, where))
+    for value, where in entries:
+        if not isinstance(value, str) or not value.startswith("pkg://"):
+            continue  # file:// and plain folders are read as YAML only
+        package = value[len("pkg://"):].replace("/", ".").rstrip(".")
+        if package == "hydra.conf" or allowance.allows_package(package):
+            continue
+        top = package.split(".")[0]
+        raise ImportNotAllowedError(
+            f"hydra.searchpath entry '{value}' imports the Python package '{package}' to read its configs, "
+            "and a config alone may not run code",
+            hint=f"to allow it, add --allow-import {package}, or point the search path at the folder "
+                 f"(file://...) holding the configs of {top}", location=where)
+
+
+def _default_entry(file: Path, display: str, group: str, name: str) -> Location | None:
+    """Where ``group`` is chosen (or the config ``name`` named, relative to the file's group) in
+    the defaults list of ``file``, if it is."""
+    from ..yamlio import load_yaml
+
+    try:
+        data, source = load_yaml(file.read_text(encoding="utf-8"), display)
+    except (OSError, SpecError):
+        return None
+    entries = data.get("defaults") if isinstance(data, dict) else None
+    for i, entry in enumerate(entries if isinstance(entries, list) else ()):
+        if isinstance(entry, dict) and len(entry) == 1:
+            (key, _), = entry.items()
+            if isinstance(key, str) and _default_group(key) == group:
+                return source.value(("defaults", i, key))
+        elif isinstance(entry, str) and entry.strip() in (name, name.rpartition("/")[2]):
+            return source.value(("defaults", i))
+    return None
+
+
+def _missing_config(doc: Document, exc: Exception, loader: Any, parsed: list[Any]) -> SpecError:
+    """Hydra's MissingConfigException (``In 'train': Could not find 'model/mnistt'``), located at
+    the defaults entry (or the ``--set`` override) that chose it, with the group's options."""
+    text = str(exc)
+    match = re.search(r"Could not (?:find|load) '([^']+)'", text)
+    parent_match = re.match(r"In '([^']+)'", text)
+    if not match:
+        return SpecError(f"Hydra cannot compose it: {first_line(exc)}", location=Location(str(doc.path)))
+    name = match.group(1)
+    group, _, option = name.rpartition("/")
+    where: Location | None = None
+    for o in parsed:
+        if group and o.key_or_group == group:
+            where = _set_location(group)
+    if where is None:
+        parent = parent_match.group(1) if parent_match else doc.path.stem
+        file = doc.path.parent / f"{parent}.yaml"
+        where = _default_entry(file, str(file) if parent != doc.path.stem else str(doc.path), group or name, name)
+    where = where or Location(str(doc.path))
+    store_hint = ("a config registered in Hydra's ConfigStore exists only when your code has run, which lrplot "
+                  "never does: compose it with 'python train.py --cfg job > composed.yaml' and give lrplot that")
+    if not group:
+        return SpecError(f"Hydra found no config '{name}' (no {name}.yaml beside {doc.path.name})",
+                         location=where, hint=store_hint)
+    try:
+        options = loader.get_group_options(group, config_name=doc.path.stem, overrides=list(doc.overrides))
+    except Exception:  # noqa: BLE001 - the options only improve the hint
+        options = []
+    if not options:
+        groups = _groups(loader)
+        near = did_you_mean(group, groups) if groups else None
+        listed = f"the groups here are {', '.join(groups)}; " if groups else ""
+        return SpecError(f"no config group '{group}' (no folder {group}/ beside {doc.path.name})",
+                         location=where, hint=near or listed + store_hint)
+    near = did_you_mean(option, options)
+    return SpecError(f"config group '{group}' has no option '{option}' (options: {', '.join(options)})",
+                     location=where, hint=near or f"choose one of {', '.join(options)}")
+
+
+def _near_key(doc: Document, key: str) -> str | None:
+    """``did you mean 'model.optimizer.lr'?`` for a value override of a key the config lacks (a
+    typo), from the config Hydra composes without the overrides."""
+    import hydra
+    from omegaconf import OmegaConf
+
+    try:
+        node: Any = OmegaConf.to_container(hydra.compose(config_name=doc.path.stem), resolve=False)
+    except Exception:  # noqa: BLE001 - only for the hint
+        return None
+    parts = key.lstrip("+~").split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(node, dict):
+            return None
+        if part not in node:
+            keys = [str(k) for k in node]
+            near = did_you_mean(part, keys)
+            close = [k for k in keys if near == did_you_mean(part, [k])] if near else []
+            return f"did you mean '{'.'.join(parts[:i] + close[:1] + parts[i + 1:])}'?" if close else None
+        node = node[part]
+    return None
+
+
+def _yaml_error(doc: Document, exc: Any) -> SpecError:
+    """PyYAML's error in a file Hydra loaded, at its line (the mark names the absolute file)."""
+    mark = getattr(exc, "problem_mark", None)
+    what = " ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p)
+    where = Location(str(doc.path))
+    if mark is not None and mark.name:
+        file = Path(mark.name)
+        try:
+            shown = doc.path.parent / file.relative_to(doc.path.parent.resolve())
+        except ValueError:
+            shown = file
+        where = Location(str(shown), mark.line + 1, mark.column + 1)
+    return SpecError(f"not valid YAML: {what or first_line(exc)}", location=where,
+                     hint="fix this file of the config tree")
+
+
+def _groups(loader: Any) -> list[str]:
+    try:
+        return sorted(g for g in loader.list_groups("") if g != "hydra")
+    except Exception:  # noqa: BLE001 - only for the hint
+        return []
+
+
+def _source_map(doc: Document, loader: Any, parsed: list[Any]) -> Any:
+    """Key path -> location in the file Hydra merged it from (later files win, as in the merge),
+    then the value overrides at ``--set``."""
+    from hydra.types import RunMode
+
+    from ..yamlio import SourceMap, load_yaml
+
+    source = SourceMap(str(doc.path))
+    try:
+        defaults = loader.compute_defaults_list(doc.path.stem, list(doc.overrides), RunMode.RUN).defaults
+    except Exception:  # noqa: BLE001 - provenance only improves locations: fall back to the primary file
+        defaults = []
+    for default in defaults:
+        path = default.config_path
+        package = default.package or ""
+        if path is None or package == "hydra" or package.startswith("hydra."):
+            continue
+        if path == doc.path.stem and default.primary:
+            file_source = doc.source
+        else:
+            file = doc.path.parent / f"{path}.yaml"
+            if not file.is_file():
+                continue  # from another search path entry or the ConfigStore: located at the primary file
+            try:
+                _, file_source = load_yaml(file.read_text(encoding="utf-8"), str(file))
+            except (OSError, SpecError):
+                continue
+        prefix = tuple(package.split(".")) if package else ()
+        for table, mine in ((file_source.keys, source.keys), (file_source.values, source.values),
+                            (file_source.text_start, source.text_start)):
+            for key_path, location in table.items():
+                if not prefix and key_path[:1] in (("defaults",), ("hydra",)):
+                    continue
+                mine[prefix + key_path] = location
+    for o in parsed:
+        if o.is_delete() or o.package is not None:
+            continue
+        key_path = tuple(o.key_or_group.split("."))
+        if key_path[:1] == ("hydra",) or _is_group(loader, o.key_or_group):
+            continue
+        source.override(key_path, _set_location(o.key_or_group))
+    return source
+
+
+def _is_group(loader: Any, key: str) -> bool:
+    try:
+        return bool(loader.get_group_options(key))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def compose(doc: Document, allowance: Allowance) -> Document:
+    """The composed config of the primary config ``doc`` (``doc.overrides`` as Hydra overrides)."""
+    try:
+        import hydra  # noqa: F401 - hydra-core itself, not only omegaconf
+        from hydra.core.global_hydra import GlobalHydra
+        from hydra.version import VersionBase
+    except ImportError as exc:
+        raise MissingLibraryError(
+            f"this Hydra config has a defaults list, and composing it needs hydra-core ({first_line(exc)}; "
+            "omegaconf alone reads only composed configs)", package="hydra-core",
+            location=doc.source.key(("defaults",)),
+            hint="pip install hydra-core (or 'lrplot[hydra]'), or give lrplot the composed config: "
+                 "'python train.py --cfg job > composed.yaml'") from None
+    if doc.path.suffix != ".yaml":
+        raise SpecError(f"Hydra composes '.yaml' files only, not '{doc.path.suffix}'",
+                        location=Location(str(doc.path)), hint=f"rename it to {doc.path.stem}.yaml")
+    parsed = _parse_overrides(doc.overrides)
+    _check_searchpath(doc, parsed, allowance)
+    # lrplot may be called inside a Hydra app (its GlobalHydra initialized, its version_base set):
+    # compose in a cleared GlobalHydra, then give the app back exactly what it had.
+    app_hydra = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
+    app_base = VersionBase.instance().version_base
+    GlobalHydra.instance().clear()
+    try:
+        return _compose(doc, parsed)
+    finally:
+        GlobalHydra.instance().clear()
+        if app_hydra is not None:
+            GlobalHydra.instance().initialize(app_hydra)
+        VersionBase.instance().version_base = app_base
+
+
+def _compose(doc: Document, parsed: list[Any]) -> Document:
+    from dataclasses import replace
+
+    import hydra
+    import yaml
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    config_dir = str(doc.path.parent.resolve())
+    with warnings.catch_warnings(), hydra.initialize_config_dir(config_dir=config_dir, version_base=VERSION_BASE,
+                                                                 job_name="lrplot"):
+        warnings.simplefilter("ignore")
+        loader = GlobalHydra.instance().config_loader()
+        try:
+            cfg = hydra.compose(config_name=doc.path.stem, overrides=list(doc.overrides))
+        except MissingConfigException as exc:
+            raise _missing_config(doc, exc, loader, parsed) from None
+        except (HydraException, OmegaConfBaseException) as exc:
+            lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+            message = lines[0].rstrip(".") if lines else type(exc).__name__
+            hint = lines[1] if len(lines) > 1 and lines[1].startswith("To ") else None
+            where = Location(str(doc.path))
+            quoted = re.search(r"override '([^']+)'", message)
+            if quoted:
+                where = _set_location(quoted.group(1))
+                hint = _near_key(doc, quoted.group(1)) or hint
+            raise SpecError(f"Hydra cannot compose it: {message}", location=where,
+                            hint=hint or "fix the config or the --set override Hydra names") from None
+        except yaml.YAMLError as exc:  # a file of the tree is not YAML (Hydra loads it with PyYAML)
+            raise _yaml_error(doc, exc) from None
+        except (ValueError, TypeError, OSError) as exc:  # what else Hydra lets through from odd input
+            raise SpecError(f"Hydra cannot compose it: {first_line(exc, type(exc).__name__)}",
+                            location=Location(str(doc.path)), hint="fix the config tree") from None
+        source = _source_map(doc, loader, parsed)
+    data = OmegaConf.to_container(cfg, resolve=False)
+    return replace(doc, data=data, source=source)
