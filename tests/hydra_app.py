@@ -26,21 +26,10 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
-from lightning_helpers import ConfiguredModel, TinyData  # noqa: E402
+from lightning_helpers import ConfiguredModel, TinyData, hydra_scheduler_factory  # noqa: E402
 
 RESULTS: list[list[list[float]]] = []
 DATASET_SIZE = 10
-
-
-def _scheduler_factory(node):
-    """``scheduler(optimizer=...)``; SequentialLR's partial children are called with it first."""
-    def build(optimizer):
-        kids = node.get("schedulers")
-        if kids is not None:
-            children = [instantiate(k)(optimizer=optimizer) for k in kids]
-            return instantiate(node, schedulers=children)(optimizer=optimizer)
-        return instantiate(node)(optimizer=optimizer)
-    return build
 
 
 @hydra.main(version_base="1.3", config_path=None, config_name=None)
@@ -51,7 +40,7 @@ def main(cfg: DictConfig) -> None:
         sched, interval, frequency = node.scheduler, node.get("interval", "epoch"), node.get("frequency", 1)
     else:  # a bare scheduler: the template's module returns interval "epoch", frequency 1
         sched, interval, frequency = cfg.model.scheduler, "epoch", 1
-    model = ConfiguredModel(lambda m: make_opt(params=m.parameters()), _scheduler_factory(sched),
+    model = ConfiguredModel(lambda m: make_opt(params=m.parameters()), hydra_scheduler_factory(sched),
                             interval, frequency)
     data = TinyData(DATASET_SIZE, cfg.data.batch_size, bool(cfg.data.get("drop_last", False)))
     trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False, enable_progress_bar=False,

@@ -140,3 +140,17 @@ def run_trainer(model, data, root, **trainer_kwargs):
                 if key.startswith("lr-") and value != "":
                     logged.setdefault(key, {})[int(row["step"])] = float(value)
     return model.recorded, logged
+
+
+def hydra_scheduler_factory(node):
+    """``scheduler(optimizer=...)`` from a Hydra partial scheduler node, as lightning-hydra-template's
+    module calls it; SequentialLR's (and ChainedScheduler's) partial children are called first."""
+    from hydra.utils import instantiate
+
+    def build(optimizer):
+        kids = node.get("schedulers")
+        if kids is not None:
+            children = [instantiate(k)(optimizer=optimizer) for k in kids]
+            return instantiate(node, schedulers=children)(optimizer=optimizer)
+        return instantiate(node)(optimizer=optimizer)
+    return build

@@ -24,7 +24,7 @@ from lrplot.sources import BudgetInputs, load_input  # noqa: E402
 from lrplot.spec import spec_from_data  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from lightning_helpers import ConfiguredModel, TinyData, run_trainer  # noqa: E402
+from lightning_helpers import ConfiguredModel, TinyData, hydra_scheduler_factory, run_trainer  # noqa: E402
 
 pytestmark = pytest.mark.slow  # importing Lightning alone takes seconds
 
@@ -84,18 +84,6 @@ trainer:
 """
 
 
-def _scheduler_factory(node):
-    from hydra.utils import instantiate
-
-    def build(optimizer):
-        kids = node.get("schedulers")
-        if kids is not None:
-            children = [instantiate(k)(optimizer=optimizer) for k in kids]
-            return instantiate(node, schedulers=children)(optimizer=optimizer)
-        return instantiate(node)(optimizer=optimizer)
-    return build
-
-
 def _reference(text, root, dataset_size, sched_key, interval, frequency, groups=1):
     """The real run: objects from the config via hydra.utils.instantiate, a real Trainer."""
     from hydra.utils import instantiate
@@ -108,7 +96,7 @@ def _reference(text, root, dataset_size, sched_key, interval, frequency, groups=
         return make_opt(params=model.groups(make_opt.keywords["lr"]))
 
     sched_node = OmegaConf.select(cfg, sched_key)
-    model = ConfiguredModel(make_optimizer, _scheduler_factory(sched_node), interval, frequency, groups)
+    model = ConfiguredModel(make_optimizer, hydra_scheduler_factory(sched_node), interval, frequency, groups)
     data = TinyData(dataset_size, cfg.data.batch_size, bool(cfg.data.get("drop_last", False)))
     trainer_cfg = OmegaConf.masked_copy(cfg.trainer, [k for k in cfg.trainer if k != "default_root_dir"])
     trainer = instantiate(trainer_cfg, _partial_=True)
