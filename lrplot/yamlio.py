@@ -341,6 +341,53 @@ def _precheck(text: str, path: str) -> None:
         return  # PyYAML reports it, with its own (same) position and words
 
 
+def check_expansion(text: str, path: str, limit: int = 100_000) -> None:
+    """Refuse a YAML file that another library is about to load in full (Hydra's composition
+    loads every file of a config tree with PyYAML and copies it with OmegaConf) when loading would
+    not end: nesting deeper than PyYAML parses in reasonable time, or aliases and merge keys that
+    expand to more than ``limit`` values (a "billion laughs"). Large plain files pass: their cost
+    is linear. Syntax errors pass too: the loader reports them, if it reads the file at all."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > _MAX_DEPTH + 1:
+                    raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+                                    location=_loc(path, event.start_mark))
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+        if "*" not in text:  # no alias: nothing can expand
+            return
+        root = yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key not in sizes:
+            sizes[key] = 0  # a node reached again while being counted (a recursive alias) adds nothing
+            children = (node.value if isinstance(node, yaml.SequenceNode)
+                        else [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else ())
+            total = 1 + sum(size(child) for child in children)
+            if total > limit:
+                raise SpecError(f"the aliases (*name) and merge keys (<<) of this file expand to more than {limit} "
+                                "values", hint="write the values out, or use fewer nested aliases",
+                                location=_loc(path, node.start_mark))
+            sizes[key] = total
+        return sizes[key]
+
+    if root is not None:
+        try:
+            size(root)
+        except RecursionError:  # thousands of anchors, each an alias of the one before
+            raise SpecError("the aliases (*name) of this file are chained too deeply",
+                            hint="write the values out", location=Location(path)) from None
+
+
 _YAML_HINTS = (
     ("'\\t'", "YAML indents with spaces, never tabs: replace the tab with spaces"),
     ("mapping values are not allowed", "this line is indented deeper than the key above it (or a value holds "

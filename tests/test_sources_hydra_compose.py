@@ -395,3 +395,43 @@ def test_a_config_only_in_hydras_config_store_is_a_clear_error(tmp_path):
     assert config.read_text().splitlines()[exc.value.location.line - 1] == "  - base_train_config"
     assert exc.value.message == "Hydra found no config 'base_train_config' (no base_train_config.yaml beside train.yaml)"
     assert "ConfigStore" in exc.value.hint and "--cfg job" in exc.value.hint
+
+
+BOMB = "\n".join(['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+                 + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]) + "\n"
+
+
+@pytest.mark.parametrize("where", ["model/mnist.yaml", "unused/elsewhere.yaml", "extra/searched.yaml"])
+def test_a_file_hydra_would_never_finish_loading_is_refused_before_composing(tmp_path, where):
+    """Hydra loads group files with PyYAML and copies them with OmegaConf, without lrplot's limits:
+    ten levels of ten aliases (10^9 values) would never finish. Every .yaml of the tree and of
+    file:// search paths is checked first, and the refusal is located in the file, in well under a
+    second (the unguarded composition was still running after 30 s)."""
+    import time
+
+    from lrplot.errors import SpecError
+
+    config = write_tree(tmp_path)
+    if where.startswith("extra/"):
+        config.write_text(TREE["train.yaml"] + f"hydra:\n  searchpath:\n    - file://{tmp_path / 'extra'}\n")
+    (tmp_path / where).parent.mkdir(exist_ok=True)
+    text = (tmp_path / where).read_text() if (tmp_path / where).exists() else ""
+    (tmp_path / where).write_text(text + BOMB)
+    start = time.perf_counter()
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=BudgetInputs(dataset_size=10))
+    assert time.perf_counter() - start < 5
+    line = len(text.splitlines()) + 5  # a4, the first anchor over 100000 values
+    assert err.value.format() == (f"{tmp_path / where}:{line}:5: the aliases (*name) and merge keys (<<) of this "
+                                  "file expand to more than 100000 values; write the values out, or use fewer "
+                                  "nested aliases")
+
+
+def test_a_tree_with_modest_aliases_and_a_large_plain_file_still_composes(tmp_path):
+    config = write_tree(tmp_path)
+    (tmp_path / "model" / "mnist.yaml").write_text(
+        TREE["model/mnist.yaml"] + "shared: &shared {a: 1, b: [1, 2, 3]}\nuses: [*shared, *shared]\n")
+    (tmp_path / "data" / "classes.yaml").write_text(
+        "classes:\n" + "".join(f"  - class_{i}\n" for i in range(30_000)))  # unused, big, linear
+    source = load_input(config, inputs=BudgetInputs(dataset_size=10))
+    assert source.kind == "hydra"

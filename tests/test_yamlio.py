@@ -65,3 +65,39 @@ def test_recursive_alias_is_refused():
 def test_merge_keys_still_work():
     data, _ = load_yaml("base: &b {gamma: 0.5}\nstep: {<<: *b, step_size: 3}\n", "s.yaml")
     assert data["step"] == {"gamma": 0.5, "step_size": 3}
+
+
+# --- check_expansion: files another library (Hydra) loads without lrplot's limits ----------------
+
+def test_check_expansion_refuses_a_billion_laughs_at_the_first_anchor_over_the_limit():
+    from lrplot.yamlio import check_expansion
+
+    text = "\n".join(['a0: &a0 [x, x, x, x, x, x, x, x, x, x]']
+                     + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)])
+    with pytest.raises(SpecError) as err:
+        check_expansion(text, "laughs.yaml")
+    assert err.value.format().startswith("laughs.yaml:5:5: the aliases (*name) and merge keys (<<) of this file "
+                                         "expand to more than 100000 values")
+    check_expansion(text, "laughs.yaml", limit=2 * 10**9)  # the limit is the only reason (counted, not built)
+
+
+def test_check_expansion_counts_merge_keys_and_passes_what_loads_in_linear_time():
+    from lrplot.yamlio import check_expansion
+
+    check_expansion("base: &b {lr: 0.1, wd: 0.01}\nrun: {<<: *b, lr: 0.2}\nalso: [*b, *b]\n", "ok.yaml")
+    check_expansion("values:\n" + "".join(f"  - {i}\n" for i in range(50_000)), "big.yaml")  # no alias
+    check_expansion("a: [unclosed\n", "broken.yaml")  # syntax is the loader's to report
+    merges = "\n".join(["m0: &m0 {k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9}"]
+                       + [f"m{i}: &m{i} {{{', '.join(f's{j}: *m{i - 1}' for j in range(10))}}}" for i in range(1, 8)])
+    with pytest.raises(SpecError, match="expand to more than 100000 values"):
+        check_expansion(merges, "merges.yaml")
+
+
+def test_check_expansion_refuses_nesting_too_deep_and_long_alias_chains():
+    from lrplot.yamlio import check_expansion
+
+    with pytest.raises(SpecError, match="nested too deeply; at most 64 levels"):
+        check_expansion("[" * 5000 + "]" * 5000, "deep.yaml")
+    chain = "a0: &a0 1\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 5000))  # 12.5M values
+    with pytest.raises(SpecError, match="expand to more than 100000 values"):
+        check_expansion(chain, "chain.yaml")

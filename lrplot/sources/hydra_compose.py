@@ -85,10 +85,11 @@ def _parse_overrides(items: tuple[str, ...]) -> list[Any]:
     return parsed
 
 
-def _check_searchpath(doc: Document, parsed: list[Any], allowance: Allowance) -> None:
-    """Refuse ``pkg://`` search path entries (importing a package runs its code) unless allowed.
-    Hydra reads ``hydra.searchpath`` from a ``--set hydra.searchpath=[...]`` override, else from
-    the primary file (hydra-core 1.3.8, ``ConfigLoaderImpl._process_config_searchpath``)."""
+def _check_searchpath(doc: Document, parsed: list[Any], allowance: Allowance) -> list[Path]:
+    """Refuse ``pkg://`` search path entries (importing a package runs its code) unless allowed;
+    return the folders of the ``file://`` entries. Hydra reads ``hydra.searchpath`` from a
+    ``--set hydra.searchpath=[...]`` override, else from the primary file (hydra-core 1.3.8,
+    ``ConfigLoaderImpl._process_config_searchpath``)."""
     entries: list[tuple[Any, Location]] = []
     override = next((o for o in parsed if o.key_or_group == "hydra.searchpath"), None)
     if override is not None:
@@ -111,7 +112,10 @@ def _check_searchpath(doc: Document, parsed: list[Any], allowance: Allowance) ->
                     raise SpecError(f"cannot resolve this search path entry: {first_line(exc)}", location=where,
                                     hint="write the search path entry literally") from None
                 entries.append((value, where))
+    folders = []
     for value, where in entries:
+        if isinstance(value, str) and value.startswith("file://"):
+            folders.append(Path(value[len("file://"):]))
         if not isinstance(value, str) or not value.startswith("pkg://"):
             continue  # file:// and plain folders are read as YAML only
         package = value[len("pkg://"):].replace("/", ".").rstrip(".")
@@ -123,6 +127,40 @@ def _check_searchpath(doc: Document, parsed: list[Any], allowance: Allowance) ->
             "and a config alone may not run code",
             hint=f"to allow it, add --allow-import {package}, or point the search path at the folder "
                  f"(file://...) holding the configs of {top}", location=where)
+    return folders
+
+
+MAX_TREE_FILES = 2000
+MAX_FILE_BYTES = 16 * 2**20
+
+
+def _check_files(folders: list[Path]) -> None:
+    """Hydra loads the files of the config tree with PyYAML and copies them with OmegaConf, without
+    lrplot's limits: refuse, before it starts, a file whose loading would not end (aliases that
+    expand to millions of values, extreme nesting: :func:`lrplot.yamlio.check_expansion`), or that is
+    too big to be a config. Every ``.yaml`` of the tree is checked, since which ones Hydra reads is
+    only known once it has read them."""
+    from ..yamlio import check_expansion
+
+    seen = 0
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for file in sorted(folder.rglob("*.yaml")):
+            seen += 1
+            if seen > MAX_TREE_FILES:
+                raise SpecError(f"the config tree holds more than {MAX_TREE_FILES} .yaml files",
+                                location=Location(str(folder)),
+                                hint="give lrplot the composed config: 'python train.py --cfg job > composed.yaml'")
+            try:
+                if file.stat().st_size > MAX_FILE_BYTES:
+                    raise SpecError(f"{file.stat().st_size / 2**20:.0f} MB is too big for a config file (at most "
+                                    f"{MAX_FILE_BYTES // 2**20} MB)", location=Location(str(file)),
+                                    hint="move it out of the config tree")
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue  # Hydra reports it if it reads the file
+            check_expansion(text, str(file))
 
 
 def _default_entry(file: Path, display: str, group: str, name: str) -> Location | None:
@@ -298,7 +336,7 @@ def compose(doc: Document, allowance: Allowance) -> Document:
         raise SpecError(f"Hydra composes '.yaml' files only, not '{doc.path.suffix}'",
                         location=Location(str(doc.path)), hint=f"rename it to {doc.path.stem}.yaml")
     parsed = _parse_overrides(doc.overrides)
-    _check_searchpath(doc, parsed, allowance)
+    _check_files([doc.path.parent, *_check_searchpath(doc, parsed, allowance)])
     # lrplot may be called inside a Hydra app (its GlobalHydra initialized, its version_base set):
     # compose in a cleared GlobalHydra, then give the app back exactly what it had.
     app_hydra = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
