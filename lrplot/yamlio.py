@@ -315,9 +315,10 @@ _OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
-def _precheck(text: str, path: str) -> None:
-    """Refuse deep or huge documents with libyaml's scanner (linear, in C) before PyYAML's,
-    which spends depth-squared time on "[[[[..." before it yields a single event."""
+def _precheck(text: str, path: str, max_values: int | None = MAX_NODES) -> None:
+    """Refuse deep or huge documents (more than ``max_values`` values, when given) with libyaml's
+    scanner (linear, in C) before PyYAML's, which spends depth-squared time on "[[[[..." before it
+    yields a single event."""
     if not getattr(yaml, "__with_libyaml__", False):
         return
     depth = count = 0
@@ -334,7 +335,7 @@ def _precheck(text: str, path: str) -> None:
             elif not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
                 continue
             count += 1
-            if count > MAX_NODES:
+            if max_values is not None and count > max_values:
                 raise SpecError(f"the document has more than {MAX_NODES} values; a spec is far smaller",
                                 location=_loc(path, event.start_mark))
     except yaml.YAMLError:
@@ -349,18 +350,10 @@ def check_expansion(text: str, path: str, limit: int = 100_000) -> None:
     is linear. Syntax errors pass too: the loader reports them, if it reads the file at all."""
     if not getattr(yaml, "__with_libyaml__", False):
         return
-    depth = 0
+    _precheck(text, path, max_values=None)
+    if "*" not in text:  # no alias: nothing can expand
+        return
     try:
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            if isinstance(event, _OPEN):
-                depth += 1
-                if depth > _MAX_DEPTH + 1:
-                    raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
-                                    location=_loc(path, event.start_mark))
-            elif isinstance(event, _CLOSE):
-                depth -= 1
-        if "*" not in text:  # no alias: nothing can expand
-            return
         root = yaml.compose(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError:
         return
