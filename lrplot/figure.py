@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -305,16 +306,12 @@ def styled(theme: str) -> Iterator[None]:
         yield
 
 
-_THEME_PARAMS: dict[str, dict[str, Any]] = {}
-
-
+@lru_cache(maxsize=None)
 def _theme_params(theme: str) -> dict[str, Any]:
-    if theme not in _THEME_PARAMS:
-        import matplotlib
+    """The settings of one of lrplot's theme files, read once per process."""
+    import matplotlib
 
-        params = matplotlib.rc_params_from_file(style_path(theme), use_default_template=False)
-        _THEME_PARAMS[theme] = dict(params.items())
-    return _THEME_PARAMS[theme]
+    return dict(matplotlib.rc_params_from_file(style_path(theme), use_default_template=False).items())
 
 
 def _field_label(sc: ScheduleTrace, fld: str) -> str:

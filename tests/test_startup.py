@@ -18,10 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 
 
-def _python(code: str, *args: str, **kw) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LRPLOT_CACHE_DIR": kw.pop("cache")} if "cache" in kw \
-        else {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, env=env, timeout=120, **kw)
+def _env(cache: Path | str | None = None) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if cache is not None:
+        env["LRPLOT_CACHE_DIR"] = str(cache)
+    return env
+
+
+def _python(code: str, *args: str, cache: Path | str | None = None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, env=_env(cache), timeout=120,
+                          **kw)
 
 
 def test_matplotlib_artists_skip_their_set_docstrings_and_still_work():
@@ -56,8 +62,7 @@ def test_the_command_writes_the_bytes_the_library_renders(fmt, tmp_path):
     skipped, the figure is byte for byte what an ordinary process renders."""
     spec = CONFIGS / "warmup_cosine.yaml"
     out = subprocess.run([sys.executable, "-m", "lrplot", str(spec), "-o", "-", "--format", fmt, "-q"],
-                         capture_output=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(ROOT), "LRPLOT_CACHE_DIR": str(tmp_path)})
+                         capture_output=True, timeout=120, env=_env(tmp_path))
     assert out.returncode == 0, out.stderr
     expected = render_to_bytes(simulate(load_spec(spec)), fmt, RenderOptions())
     assert out.stdout == expected
@@ -69,7 +74,7 @@ def test_exit_handlers_run_and_the_exit_code_is_kept(args, code, tmp_path):
     spec = [] if args == ["missing.yaml"] else [str(CONFIGS / "cosine.yaml")]
     out = _python("import atexit, sys\natexit.register(lambda: print('handler ran'))\n"
                   "sys.argv = ['lrplot', *sys.argv[1:]]\nfrom lrplot.cli import main\nmain()",
-                  *spec, *args, "-o", str(tmp_path / "out.png"), "-q", cache=str(tmp_path), cwd=tmp_path)
+                  *spec, *args, "-o", str(tmp_path / "out.png"), "-q", cache=tmp_path, cwd=tmp_path)
     assert out.returncode == code, out.stderr
     assert out.stdout.decode().splitlines()[-1] == "handler ran"
     assert len(out.stderr.decode().strip().splitlines()) == (0 if code == 0 else 1)
@@ -83,7 +88,6 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path):
     # a PNG at 600 dpi (about 1 MB) cannot fit in the pipe's buffer: the write really fails
     command = (f"{sys.executable} -m lrplot {CONFIGS / 'cosine.yaml'} -o - --format png --dpi 600 -q | head -c 10;"
                " echo \" ${PIPESTATUS[0]}\" >&2")
-    proc = subprocess.run(["bash", "-c", command], capture_output=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), "LRPLOT_CACHE_DIR": str(tmp_path)})
+    proc = subprocess.run(["bash", "-c", command], capture_output=True, timeout=120, env=_env(tmp_path))
     assert len(proc.stdout) == 10
     assert proc.stderr.decode().strip() == "141", proc.stderr
