@@ -242,18 +242,12 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict:
         file = self.map.path
-        _merged_size(node, {}, self.map.path)  # before PyYAML copies merged entries
-        own = {id(k) for k, _ in node.value if k.tag != _MERGE_TAG}
-        try:
-            self.loader.flatten_mapping(node)  # resolves "<<" merge keys
-        except yaml.YAMLError as exc:
-            raise SpecError(f"bad merge key: {getattr(exc, 'problem', exc)}",
-                            location=_loc(file, node.start_mark)) from None
-        # flatten_mapping puts merged entries first, the mapping's own keys last; a later entry
-        # overrides an earlier one (YAML's merge rule), but the mapping's own keys must be unique.
+        _merged_size(node, {}, self.map.path)  # before anything is expanded
+        # Merged entries first, the mapping's own keys last; a later entry overrides an earlier
+        # one, but the mapping's own keys must be unique.
         entries: dict[str, tuple[yaml.Node, yaml.Node, Location]] = {}
         first_own: dict[str, Location] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node, own in _merge_entries(node, file):
             key_loc = _loc(file, key_node.start_mark)
             if not isinstance(key_node, yaml.ScalarNode):
                 raise SpecError("a key must be plain text, not a list or mapping", location=key_loc)
@@ -261,7 +255,7 @@ class _Builder:
             if not isinstance(key, str):
                 key = key_node.value
             _check_text(key, key_loc)
-            if id(key_node) in own:
+            if own:
                 if key in first_own:
                     raise SpecError(
                         f"duplicate key '{key}' (first given at line {first_own[key].line})",
@@ -285,6 +279,30 @@ def _check_text(text: str, where: Location) -> None:
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _merge_entries(node: yaml.MappingNode, file: str) -> list[tuple[yaml.Node, yaml.Node, bool]]:
+    """The entries of ``node`` with its "<<" merge keys resolved, as (key, value, own), in the
+    order in which a later entry overrides an earlier one: merged entries first, the mapping's own
+    keys last, and of a list of merged mappings the FIRST wins (YAML's merge-key rule). lrplot
+    resolves merges itself instead of calling PyYAML's ``flatten_mapping``, whose answer changed
+    in PyYAML 6.0.4 (the last source won) and which rewrites shared anchor nodes in place: a
+    spec's meaning must not depend on the PyYAML version. The tree has passed :func:`_merged_size`."""
+    merged: list[tuple[yaml.Node, yaml.Node, bool]] = []
+    own: list[tuple[yaml.Node, yaml.Node, bool]] = []
+    for key_node, value_node in node.value:
+        if key_node.tag != _MERGE_TAG:
+            own.append((key_node, value_node, True))
+            continue
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in reversed(sources):  # the first source is applied last, so it wins
+            if not isinstance(source, yaml.MappingNode):
+                raise SpecError("a merge key (<<) takes a mapping or a list of mappings, "
+                                f"not {'a list' if isinstance(source, yaml.SequenceNode) else 'a value'}",
+                                hint="merge an anchored mapping: <<: *name or <<: [*a, *b]",
+                                location=_loc(file, source.start_mark))
+            merged.extend((k, v, False) for k, v, _ in _merge_entries(source, file))
+    return merged + own
 
 
 def _merged_size(node: yaml.MappingNode, memo: dict[int, int], file: str) -> int:
@@ -338,8 +356,15 @@ def _precheck(text: str, path: str, max_values: int | None = MAX_NODES) -> None:
             if max_values is not None and count > max_values:
                 raise SpecError(f"the document has more than {MAX_NODES} values; a spec is far smaller",
                                 location=_loc(path, event.start_mark))
-    except yaml.YAMLError:
+    except yaml.MarkedYAMLError as exc:
+        # libyaml (PyYAML 6.0.4's wheels) refuses deep flow nesting itself, while scanning ahead
+        # and before it yields a single event: that is this refusal too, not a syntax error.
+        if "nesting depth" in (exc.problem or ""):
+            raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+                            location=_loc(path, exc.problem_mark) if exc.problem_mark else Location(path)) from None
         return  # PyYAML reports it, with its own (same) position and words
+    except yaml.YAMLError:
+        return
 
 
 def check_expansion(text: str, path: str, limit: int = 100_000) -> None:

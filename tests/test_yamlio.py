@@ -67,6 +67,26 @@ def test_merge_keys_still_work():
     assert data["step"] == {"gamma": 0.5, "step_size": 3}
 
 
+def test_merge_keys_follow_the_yaml_merge_rule_whatever_the_pyyaml_version():
+    # YAML's merge-key rule (yaml.org/type/merge.html): of a list of merged mappings the first
+    # wins, the mapping's own keys win over all of them, merges nest. PyYAML 6.0.4 let the last
+    # source win and rewrites anchors in place; lrplot resolves "<<" itself (CI runs this file
+    # under the oldest supported PyYAML too).
+    text = ("a: &a {x: 1, y: 1}\n"
+            "b: &b {x: 2, y: 2, z: 2}\n"
+            "c: &c {<<: [*a, *b], y: 3}\n"       # x from a (first source), y own, z from b
+            "d: {<<: [*b, *c]}\n"                # the merged c is itself merged: b wins where both have a key
+            "e: {<<: *c, w: 4}\n")
+    data, _ = load_yaml(text, "m.yaml")
+    assert data["a"] == {"x": 1, "y": 1} and data["b"] == {"x": 2, "y": 2, "z": 2}  # anchors unchanged
+    assert data["c"] == {"x": 1, "y": 3, "z": 2}
+    assert data["d"] == {"x": 2, "y": 2, "z": 2}
+    assert data["e"] == {"x": 1, "y": 3, "z": 2, "w": 4}
+    for bad in ("a: &a 1\nm: {<<: *a}\n", "a: &a {x: 1}\nm: {<<: [*a, 2]}\n"):
+        with pytest.raises(SpecError, match=r"a merge key \(<<\) takes a mapping or a list of mappings"):
+            load_yaml(bad, "bad.yaml")
+
+
 # --- check_expansion: files another library (Hydra) loads without lrplot's limits ----------------
 
 def test_check_expansion_refuses_a_billion_laughs_at_the_first_anchor_over_the_limit():
