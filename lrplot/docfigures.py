@@ -114,21 +114,22 @@ def _text(value: Any) -> str | None:
 
 
 def load_doc_spec(*, path: Path | None = None, text: str | None = None, base_dir: Path,
-                  name: str, overrides: Iterable[str] = ()) -> "Spec":
-    """The spec of a directive: a file (any input lrplot reads) or inline YAML text, whose
-    relative paths (metric CSVs, local modules) are relative to the document's folder."""
+                  name: str, overrides: Iterable[str] = (), allow_import: Any = None) -> "Spec":
+    """The spec of a directive: a file (any input lrplot reads, with the site's ``allow_import``) or
+    inline YAML text, whose relative paths (metric CSVs, local modules) are relative to the
+    document's folder."""
     if path is not None:
         from .sources import load_input
 
-        return load_input(path, overrides=tuple(overrides)).spec
+        return load_input(path, overrides=tuple(overrides), allow_import=allow_import).spec
     from .spec import parse_spec
 
     # a file name in the document's folder: relative paths resolve there; the name shows in errors
     return parse_spec(text or "", name, tuple(overrides), file=base_dir / f"{Path(name).stem}.yaml")
 
 
-def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[str] = ("png",)
-               ) -> tuple["Spec", DocFigure, Path | None]:
+def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[str] = ("png",),
+               allow_import: Any = None) -> tuple["Spec", DocFigure, Path | None]:
     """A fenced block's YAML: option keys (``layout``, ``theme``, ``caption``, ...) and either
     ``path:`` (a spec file relative to ``base_dir``) or the spec's own keys. Errors are located
     in the block (``name``, lines of the block)."""
@@ -150,7 +151,8 @@ def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[s
         where = (base_dir / str(path)).resolve()
         if not where.is_file():
             raise SpecError(f"path '{path}': no such file (looked for {where})", location=source.value(("path",)))
-        return load_doc_spec(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides), \
+        return load_doc_spec(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides,
+                             allow_import=allow_import), \
             figure, where
     spec = spec_from_data(data, source, figure.overrides, file=base_dir / f"{Path(name).stem}.yaml")
     if spec.title is None:
@@ -226,7 +228,7 @@ def spec_files(spec: "Spec") -> list[Path]:
     return files
 
 
-def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_import: Iterable[str] = (),
+def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_import: Any = (),
                   stats: Stats | None = None) -> list[Image]:
     """Every (theme, format) image of ``figure`` in ``out_dir``, rendering only the missing ones;
     simulated at most once (through the curves cache, as the CLI does)."""

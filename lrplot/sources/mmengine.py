@@ -64,7 +64,7 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
         raise ImportNotAllowedError(
             "this is an MMEngine config, a Python file: reading it with MMEngine's Config runs the config's "
             "code (and its _base_ files')", location=Location(str(doc.path)),
-            hint="if you trust it, add --allow-import mmengine (or set LRPLOT_ALLOW_IMPORT=mmengine)")
+            hint=f"if you trust it, {allow_import.how_to_allow('mmengine')}")
     try:
         from mmengine.config import Config
     except ImportError:

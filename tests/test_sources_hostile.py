@@ -1,0 +1,225 @@
+"""Hostile config trees and training configs: no code runs without an allowance, no reader hangs or
+fills memory, every refusal is one located line.
+
+The import proofs plant a package on sys.path whose import writes a marker file: the marker must not
+exist after a refusal, and does exist once the package is allowed (so each test can fail).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+pytest.importorskip("hydra")
+
+from lrplot.errors import ImportNotAllowedError, SpecError  # noqa: E402
+from lrplot.sources import BudgetInputs, load_input  # noqa: E402
+
+TRAIN = """\
+defaults:
+  - _self_
+  - model: m
+  - trainer: t
+"""
+MODEL = """\
+optimizer: {_target_: torch.optim.SGD, _partial_: true, lr: 0.1}
+scheduler: {_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, step_size: 2}
+"""
+INPUTS = BudgetInputs(dataset_size=10, batch_size=2)
+_names = itertools.count()
+
+
+def tree(folder: Path, extra: str = "") -> Path:
+    (folder / "model").mkdir(parents=True, exist_ok=True)
+    (folder / "trainer").mkdir(exist_ok=True)
+    (folder / "model" / "m.yaml").write_text(MODEL)
+    (folder / "trainer" / "t.yaml").write_text("max_steps: 20\n")
+    (folder / "train.yaml").write_text(TRAIN + extra)
+    return folder / "train.yaml"
+
+
+def plant(folder: Path) -> tuple[str, Path]:
+    """A package (unique name) whose import writes a marker file; the folder must be on sys.path."""
+    name = f"planted_{os.getpid()}_{next(_names)}"
+    marker = folder / f"{name}.imported"
+    (folder / name).mkdir(parents=True)
+    (folder / name / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('imported')\n")
+    return name, marker
+
+
+# route -> (text added to train.yaml, --set overrides); {pkg} is the planted package
+ROUTES = {
+    "interpolated list": ("sp: [pkg://{pkg}]\nhydra:\n  searchpath: ${{sp}}\n", []),
+    "oc.create": ("hydra: ${{oc.create:{{searchpath:[pkg://{pkg}]}}}}\n", []),
+    "structured entry": ("hydra:\n  searchpath: [structured://{pkg}]\n", []),
+    "+hydra.searchpath override": ("hydra:\n  searchpath: [pkg://{pkg}]\n", ["+hydra.searchpath=[file://x]"]),
+    "~hydra.searchpath override": ("hydra:\n  searchpath: [pkg://{pkg}]\n", ["~hydra.searchpath"]),
+    "command line": ("", ["hydra.searchpath=[structured://{pkg}]"]),
+}
+WHERE = {  # route -> where the refusal is located (line:col in train.yaml, or the --set item)
+    "interpolated list": "7:15", "oc.create": "5:8", "structured entry": "6:16",
+    "+hydra.searchpath override": "6:16", "~hydra.searchpath override": "6:16", "command line": None,
+}
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_no_search_path_route_imports_a_package_without_an_allowance(tmp_path, monkeypatch, route):
+    """The search path checked is the one Hydra USES (after interpolation and overrides), at the
+    moment Hydra makes its config sources, so no way of writing it imports unallowed code."""
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    pkg, marker = plant(tmp_path / "site")
+    text, overrides = ROUTES[route]
+    config = tree(tmp_path / "conf", text.format(pkg=pkg))
+    overrides = [o.format(pkg=pkg) for o in overrides]
+    with pytest.raises(ImportNotAllowedError) as err:
+        load_input(config, overrides=overrides, inputs=INPUTS)
+    scheme = "structured" if "structured" in (text + "".join(overrides)) else "pkg"
+    what = "package" if scheme == "pkg" else "module"
+    where = f"{config}:{WHERE[route]}" if WHERE[route] else "--set hydra.searchpath"
+    assert err.value.format() == (
+        f"{where}: hydra.searchpath entry '{scheme}://{pkg}' imports the Python {what} '{pkg}' to read its "
+        f"configs, and a config alone may not run code; to allow it, add --allow-import {pkg} (or set "
+        f"LRPLOT_ALLOW_IMPORT={pkg}); or point the search path at the folder (file://...) holding the configs "
+        f"of {pkg}")
+    assert not marker.exists()
+    try:
+        load_input(config, overrides=overrides, inputs=INPUTS, allow_import=[pkg])
+    except SpecError:
+        pass  # Hydra's own verdict on what it imported (an empty package holds no configs)
+    assert marker.exists()  # allowed, Hydra does import it: the refusal above is what kept it out
+
+
+def test_a_stdlib_search_path_package_is_not_offered_as_an_allowance(tmp_path):
+    config = tree(tmp_path, "hydra:\n  searchpath: [pkg://os]\n")
+    with pytest.raises(ImportNotAllowedError) as err:
+        load_input(config, inputs=INPUTS)
+    assert err.value.format() == (f"{config}:6:16: hydra.searchpath entry 'pkg://os' names no package that holds "
+                                  "configs; remove it, or point it at a folder (file://...)")
+
+
+def _cli(*args, cwd: Path, extra_path: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in (ROOT, extra_path) if p)}
+    env.pop("LRPLOT_ALLOW_IMPORT", None)
+    return subprocess.run([sys.executable, "-m", "lrplot", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120)
+
+
+@pytest.mark.slow
+def test_cli_refuses_an_interpolated_pkg_search_path_in_one_line_and_imports_nothing(tmp_path):
+    pkg, marker = plant(tmp_path / "site")
+    tree(tmp_path, f"sp: [pkg://{pkg}]\nhydra:\n  searchpath: ${{sp}}\n")
+    done = _cli("train.yaml", "--dataset-size", "10", "--batch-size", "2", "-o", "x.png", cwd=tmp_path,
+                extra_path=tmp_path / "site")
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"train.yaml:7:15: hydra.searchpath entry 'pkg://{pkg}' imports the Python package '{pkg}' to read its "
+        f"configs, and a config alone may not run code; to allow it, add --allow-import {pkg} (or set "
+        f"LRPLOT_ALLOW_IMPORT={pkg}); or point the search path at the folder (file://...) holding the configs "
+        f"of {pkg}\n")
+    assert not marker.exists() and not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.slow
+def test_sphinx_refuses_the_search_path_and_names_its_own_way_to_allow(tmp_path):
+    pytest.importorskip("sphinx")
+    pkg, marker = plant(tmp_path / "site")
+    tree(tmp_path, f"sp: [pkg://{pkg}]\nhydra:\n  searchpath: ${{sp}}\n")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["lrplot.sphinxext"]\nproject = "t"\n')
+    (src / "index.rst").write_text("Title\n=====\n\n.. lrplot:: ../train.yaml\n   :set: +model.scheduler.interval=step\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path / "site")])}
+    env.pop("LRPLOT_ALLOW_IMPORT", None)
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-b", "html", str(src), str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 1
+    assert (f"index.rst:4: ERROR: lrplot: {tmp_path / 'train.yaml'}:7:15: hydra.searchpath entry 'pkg://{pkg}' "
+            f"imports the Python package '{pkg}' to read its configs, and a config alone may not run code; to "
+            f"allow it, add '{pkg}' to lrplot_allow_import in conf.py; or point the search path") in proc.stderr
+    assert not marker.exists()
+    (src / "conf.py").write_text(f'extensions = ["lrplot.sphinxext"]\nproject = "t"\nlrplot_allow_import = ["{pkg}"]\n')
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-b", "html", str(src), str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr  # conf.py's allowance reaches the config reader too
+    assert marker.exists()
+
+
+# --- every file Hydra reads gets lrplot's file guards ----------------------------------------------
+
+def test_a_defaults_entry_leaving_the_config_folder_is_refused_at_its_line(tmp_path):
+    config = tree(tmp_path / "conf")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "bomb.yaml").write_text(MODEL)
+    config.write_text(TRAIN.replace("model: m", "model: ../../other/bomb"))
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=INPUTS)
+    assert err.value.format() == (
+        f"{config}:3:12: the config 'model/../../other/bomb' is outside its config folder {tmp_path / 'conf'} "
+        f"(it resolves to {tmp_path / 'other' / 'bomb.yaml'}); name configs inside the config folder (no '..', "
+        "no link leading out), or add their folder to hydra.searchpath")
+
+
+def test_a_config_file_too_big_is_refused_before_hydra_loads_it(tmp_path):
+    config = tree(tmp_path)
+    (tmp_path / "model" / "m.yaml").write_text(MODEL + "#" * 299_000 + "\n")
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=INPUTS)
+    assert err.value.format() == (f"{tmp_path / 'model' / 'm.yaml'}: the config is 299 kB; a config is at most "
+                                  "256 kB")
+
+
+def test_unread_files_of_the_tree_are_never_opened_however_deep_or_odd(tmp_path):
+    """The tree is not walked: a FIFO, a 1,200-level folder chain (a RecursionError in a walk) and a
+    huge file that no defaults list names do not matter."""
+    config = tree(tmp_path)
+    os.mkfifo(tmp_path / "model" / "fifo.yaml")
+    (tmp_path / "model" / "huge.yaml").write_text("x" * 20_000_000)
+    deep = tmp_path / "deep"
+    deep.mkdir()
+    os.chdir(deep)  # relative steps: the full path would pass the OS's path length limit
+    try:
+        for _ in range(1200):
+            os.mkdir("d")
+            os.chdir("d")
+        Path("x.yaml").write_text("a: 1\n")
+    finally:
+        os.chdir(ROOT)
+    try:
+        source = load_input(config, inputs=INPUTS)
+    finally:  # removed bottom up, here: a recursive removal would itself hit the recursion limit
+        os.chdir(deep)
+        os.chdir("/".join(["d"] * 1200))
+        os.remove("x.yaml")
+        for _ in range(1200):
+            os.chdir("..")
+            os.rmdir("d")
+        os.chdir(ROOT)
+    assert source.spec.steps == 20
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+def test_a_group_option_that_is_a_pipe_or_a_device_is_refused_not_read(tmp_path, kind):
+    tree(tmp_path)
+    target = tmp_path / "model" / "bad.yaml"
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to("/dev/zero")
+    done = _cli("train.yaml", "--dataset-size", "10", "--batch-size", "2", "--set", "model=bad", "-o", "x.png",
+                cwd=tmp_path)
+    assert done.returncode == 1
+    if kind == "fifo":  # Hydra itself takes only regular files as options
+        assert done.stderr == "--set model: config group 'model' has no option 'bad' (options: m); choose one of m\n"
+    else:
+        assert done.stderr == (f"--set model: the config 'model/bad' is outside its config folder {tmp_path} (it "
+                               "resolves to /dev/zero); name configs inside the config folder (no '..', no link "
+                               "leading out), or add their folder to hydra.searchpath\n")
