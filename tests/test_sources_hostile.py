@@ -223,3 +223,60 @@ def test_a_group_option_that_is_a_pipe_or_a_device_is_refused_not_read(tmp_path,
         assert done.stderr == (f"--set model: the config 'model/bad' is outside its config folder {tmp_path} (it "
                                "resolves to /dev/zero); name configs inside the config folder (no '..', no link "
                                "leading out), or add their folder to hydra.searchpath\n")
+
+
+def test_the_hydra_internals_the_guard_relies_on_keep_their_shape():
+    """The guard swaps Hydra's config source types in its SourcesRegistry (a private API): fail here,
+    not in a user's run, when a Hydra release changes how sources are made or named."""
+    import inspect
+
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.config_repository import ConfigRepository
+    from hydra._internal.sources_registry import SourcesRegistry
+    from hydra.core.plugins import Plugins
+
+    from lrplot.sources.hydra_guard import FROM_COMMAND_LINE, FROM_FILE
+
+    Plugins.instance()
+    types = {scheme: cls.__name__ for scheme, cls in SourcesRegistry.instance().types.items()}
+    assert types == {"file": "FileConfigSource", "pkg": "ImportlibResourcesConfigSource",
+                     "structured": "StructuredConfigSource"}
+    assert "SourcesRegistry.instance().resolve(scheme)" in inspect.getsource(ConfigRepository.initialize_sources)
+    searchpath = inspect.getsource(ConfigLoaderImpl._process_config_searchpath)
+    assert f'"{FROM_FILE}"' in searchpath and f'"{FROM_COMMAND_LINE}"' in searchpath
+
+
+# --- OmegaConf resolution ---------------------------------------------------------------------------
+
+def test_interpolations_that_double_at_every_level_are_refused_before_resolving(tmp_path):
+    """'${k1}${k1}' sixteen levels deep: OmegaConf resolves 2^16 interpolations (over 60 s)."""
+    config = tree(tmp_path)
+    levels = "".join(f"k{i}: '${{trainer.k{i + 1}}}${{trainer.k{i + 1}}}'\n" for i in range(16))
+    (tmp_path / "trainer" / "t.yaml").write_text("max_steps: ${trainer.k0}\n" + levels + "k16: ab\n")
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=INPUTS)
+    assert err.value.format() == (
+        f"{tmp_path / 'trainer' / 't.yaml'}:4:5: 'trainer.k2' resolves through more than 10000 interpolations or "
+        "to more than 1000000 characters (OmegaConf resolves an interpolation again each time it is used); write "
+        "the value out, or interpolate a value fewer times")
+
+
+def test_honest_interpolations_still_resolve(tmp_path):
+    config = tree(tmp_path)
+    (tmp_path / "trainer" / "t.yaml").write_text("steps: 20\nmax_steps: ${.steps}\nalso: ${trainer.max_steps}\n")
+    (tmp_path / "model" / "m.yaml").write_text(MODEL.replace("step_size: 2", "step_size: '${trainer.also}'"))
+    source = load_input(config, inputs=INPUTS)
+    assert source.spec.steps == 20 and source.spec.scheduler.step_size == 20
+
+
+def test_an_environment_value_is_named_never_printed_in_an_error_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("LRPLOT_TEST_TOKEN", "s3cr3t-t0ken")
+    config = tree(tmp_path)
+    (tmp_path / "model" / "m.yaml").write_text(
+        MODEL.replace("step_size: 2", "step_size: '${oc.env:LRPLOT_TEST_TOKEN}'"))
+    with pytest.raises(SpecError) as err:
+        from lrplot.engine import simulate
+
+        simulate([load_input(config, inputs=INPUTS).spec])
+    assert err.value.format() == (f"{tmp_path / 'model' / 'm.yaml'}:2:84: StepLR step_size: expected an integer, "
+                                  "got the text '${oc.env:LRPLOT_TEST_TOKEN}'")

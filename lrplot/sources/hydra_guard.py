@@ -18,6 +18,8 @@ ACTUALLY uses, whatever produced it (a literal list, an interpolation, ``oc.crea
   and must lie inside its search path folder (``data: ../../elsewhere`` is refused).
 
 Only the files Hydra reads are read: a file of the tree no defaults list names is never opened.
+And a value OmegaConf reads from the environment (``${oc.env:VAR}``) is never printed in an error
+line, which names the variable instead (:func:`env_values_said_by_name`).
 """
 
 from __future__ import annotations
@@ -146,6 +148,27 @@ def _guarded_types(doc: Document, allowance: Allowance, overrides: list[str]) ->
 
 
 @contextmanager
+def env_values_said_by_name() -> Iterator[None]:
+    """While OmegaConf resolves, each ``${oc.env:VAR}`` value it returns is registered with
+    :func:`lrplot.errors.said_by_name`, so no later error line prints it."""
+    from omegaconf import OmegaConf
+    from omegaconf.resolvers import oc
+
+    from ..errors import said_by_name
+
+    def env(key: str, *default: Any) -> Any:
+        value = oc.env(key, *default)
+        said_by_name(value, key)
+        return value
+
+    OmegaConf.register_new_resolver("oc.env", env, replace=True)
+    try:
+        yield
+    finally:
+        OmegaConf.register_new_resolver("oc.env", oc.env, replace=True)
+
+
+@contextmanager
 def guarded(doc: Document, allowance: Allowance, overrides: list[str]) -> Iterator[None]:
     """Hydra composes with the guarded config sources inside this block; Hydra's own come back after."""
     from hydra._internal.sources_registry import SourcesRegistry
@@ -156,7 +179,8 @@ def guarded(doc: Document, allowance: Allowance, overrides: list[str]) -> Iterat
     saved = dict(registry.types)
     registry.types.update(_guarded_types(doc, allowance, overrides))
     try:
-        yield
+        with env_values_said_by_name():
+            yield
     finally:
         registry.types.clear()
         registry.types.update(saved)
