@@ -396,9 +396,12 @@ def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     return parse_spec(read_text(path), str(path), overrides, file=path)
 
 
-def parse_spec(text: str, name: str = "<spec>", overrides: list[str] | tuple[str, ...] = (),
+def parse_spec(text: str | dict[str, Any], name: str = "<spec>", overrides: list[str] | tuple[str, ...] = (),
                *, file: Path | None = None) -> Spec:
-    """Validate spec text (``name`` is used in error locations)."""
+    """Validate spec text, or a dict of spec keys as a file would hold them (``name`` is used in
+    error locations; a dict's are key paths: ``<spec>:scheduler.T_max``)."""
+    if not isinstance(text, str):  # a dict (anything else is refused as not a mapping)
+        return spec_from_data(text, SourceMap(name, by_path=True), overrides, file=file)
     data, source = load_yaml(text, name)
     if data is None:
         data = {}
@@ -414,7 +417,7 @@ def spec_from_data(data: Any, source: SourceMap | None = None, overrides: list[s
     file, or the training config a reader in :mod:`lrplot.sources` translated); without one,
     errors are located at ``<spec>``. ``overrides`` are ``key.path=value`` texts (``--set``)."""
     if source is None:
-        source = SourceMap(str(file) if file is not None else "<spec>")
+        source = SourceMap(str(file) if file is not None else "<spec>", by_path=True)
     name = source.path
     if not isinstance(data, dict):
         raise SpecError(f"a spec must be a mapping of keys, not a {_kind(data)}",
@@ -571,11 +574,12 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
         location = source.key(ctx["path"]) if ctx["key"] else source.value(ctx["path"])
         return SpecError(ctx["message"], hint=ctx["hint"], location=location)
     where = format_path(path)
+    lead = f"{where}: " if where and not source.by_path else ""  # a key-path location says it already
     if err["type"] == "unknown_key":
         return SpecError(err["msg"], location=source.key(path))
     if err["type"] == "missing":
         missing = err["loc"][-1]
-        return SpecError(f"{where + ': ' if where else ''}missing required key '{missing}'",
+        return SpecError(f"{lead}missing required key '{missing}'",
                          location=source.value(path))
     message = err["msg"]
     if err["type"] in _STRICT_NUMBERS:  # booleans and quoted numbers are not numbers
@@ -584,13 +588,13 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
         expected = (Expected(_STRICT_NUMBERS[err["type"]]),)
         hint = suggestion(err["input"], expected)
         what = "an integer" if expected[0].kind == "int" else "a number"
-        return SpecError(f"{where + ': ' if where else ''}expected {what}, got {describe_value(err['input'])}",
+        return SpecError(f"{lead}expected {what}, got {describe_value(err['input'])}",
                          hint=hint, location=source.value(path))
     if err["type"].startswith(("literal_error", "enum")):
         message = message.replace("Input should be", "should be")
     else:
         message = message[0].lower() + message[1:]
-    return SpecError(f"{where}: {message}" if where else message, location=source.value(path))
+    return SpecError(f"{lead}{message}", location=source.value(path))
 
 
 class _RuleBroken(Exception):
