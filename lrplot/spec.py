@@ -574,12 +574,11 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
         location = source.key(ctx["path"]) if ctx["key"] else source.value(ctx["path"])
         return SpecError(ctx["message"], hint=ctx["hint"], location=location)
     where = format_path(path)
-    lead = f"{where}: " if where and not source.by_path else ""  # a key-path location says it already
     if err["type"] == "unknown_key":
         return SpecError(err["msg"], location=source.key(path))
     if err["type"] == "missing":
         missing = err["loc"][-1]
-        return SpecError(f"{lead}missing required key '{missing}'",
+        return SpecError(f"{where + ': ' if where else ''}missing required key '{missing}'",
                          location=source.value(path))
     message = err["msg"]
     if err["type"] in _STRICT_NUMBERS:  # booleans and quoted numbers are not numbers
@@ -588,13 +587,13 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
         expected = (Expected(_STRICT_NUMBERS[err["type"]]),)
         hint = suggestion(err["input"], expected)
         what = "an integer" if expected[0].kind == "int" else "a number"
-        return SpecError(f"{lead}expected {what}, got {describe_value(err['input'])}",
+        return SpecError(f"{where + ': ' if where else ''}expected {what}, got {describe_value(err['input'])}",
                          hint=hint, location=source.value(path))
     if err["type"].startswith(("literal_error", "enum")):
         message = message.replace("Input should be", "should be")
     else:
         message = message[0].lower() + message[1:]
-    return SpecError(f"{lead}{message}", location=source.value(path))
+    return SpecError(f"{where}: {message}" if where else message, location=source.value(path))
 
 
 class _RuleBroken(Exception):

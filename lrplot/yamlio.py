@@ -67,7 +67,7 @@ class SourceMap:
             if path in self.keys:
                 return self.keys[path]
             if not path:
-                return Location(f"{self.path}:{format_path(full)}" if self.by_path and full else self.path)
+                return Location(self.path, key=format_path(full) if self.by_path and full else None)
             path = path[:-1]
 
     def key(self, path: KeyPath) -> Location:
