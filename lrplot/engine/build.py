@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ..errors import SpecError, first_line
 from ..expr import compile_expression
-from ..imports import Allowance, factory_result, is_import_path, resolve_import
+from ..imports import Allowance, factory_result, is_import_path, may_build, resolve_import
 from ..spec import SchedulerNode, Spec
 from ..text import did_you_mean
 from .argtypes import check_types
@@ -246,7 +246,8 @@ def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_im
     """Build a scheduler named by an import path: a class or function called with the optimizer,
     or a factory whose result (a ``functools.partial``, as ``create_scheduler_fn`` returns) is.
     :mod:`lrplot.imports` checks what is called, and what a factory returns, before it is called."""
-    from .protocols import is_scheduler
+    def is_scheduler(obj: Any) -> bool:
+        return may_build(type(obj), allow_import)
 
     fn = resolve_import(spec, sched, allow_import=allow_import)
     path = sched.path
