@@ -16,8 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .curves import Event
-from .imports import is_import_path
-from .spec import MAX_STEPS, SchedulerNode
+from .spec import MAX_STEPS, SchedulerNode, is_import_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import ResolvedSchedule
@@ -66,12 +65,51 @@ def phases(sched: SchedulerNode, start: int = 0, end: int | None = None, handoff
         yield Phase(sched, start, end, handoff)
 
 
+# --- what a scheduler is ---------------------------------------------------------------------
+
+# Types that hold other schedulers (``schedulers:``) instead of arguments of their own.
+NESTED = ("SequentialLR", "ChainedScheduler")
+
+
+def builtin_schedulers() -> dict[str, type]:
+    """Every scheduler class torch ships, by name (imports torch)."""
+    import torch.optim.lr_scheduler as lr_scheduler
+    from torch.optim.swa_utils import SWALR
+
+    bases = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
+    found = {
+        name: obj
+        for name, obj in vars(lr_scheduler).items()
+        if inspect.isclass(obj) and issubclass(obj, bases) and not name.startswith("_")
+        and obj is not lr_scheduler.LRScheduler
+    }
+    found["SWALR"] = SWALR
+    return found
+
+
+# The base classes of the scheduler families lrplot drives, as (defining module, qualified name), so
+# that recognising one imports no library. A scheduler is an instance of a subclass of one of them.
+SCHEDULER_BASES = frozenset({
+    ("torch.optim.lr_scheduler", "LRScheduler"),
+    ("torch.optim.lr_scheduler", "ReduceLROnPlateau"),
+    ("pytorch_accelerated.schedulers.scheduler_base", "SchedulerBase"),
+    ("pytorch_accelerated.schedulers.scheduler_base", "StatefulSchedulerBase"),
+    ("timm.scheduler.scheduler", "Scheduler"),
+    ("mmengine.optim.scheduler.param_scheduler", "_ParamScheduler"),
+})
+
+
+def is_scheduler_class(cls: Any) -> bool:
+    """``cls`` is a class of a scheduler family lrplot knows (see :data:`SCHEDULER_BASES`)."""
+    mro = getattr(cls, "__mro__", None) if isinstance(cls, type) else None
+    return bool(mro) and any((getattr(c, "__module__", None), getattr(c, "__qualname__", None))
+                             in SCHEDULER_BASES for c in mro)
+
+
 @lru_cache(maxsize=None)
 def torch_default(type_name: str, name: str) -> Any:
     """The default of argument ``name`` of torch scheduler ``type_name``, from its signature (None
     when it has none, or the type is not torch's). Imports torch on first use."""
-    from .engine.build import builtin_schedulers
-
     cls = builtin_schedulers().get(type_name)
     try:
         param = inspect.signature(cls).parameters.get(name) if cls else None
