@@ -38,13 +38,14 @@ from ..text import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
-    from . import BudgetInputs, Document, Source
+    from .protocol import BudgetInputs, Document, Source
 
 KIND = "hf"
 LOOKS_FOR = "Hugging Face TrainingArguments: keys such as lr_scheduler_type, or learning_rate with num_train_epochs"
 
 SCHEDULER = "transformers.optimization:get_scheduler"
 TRANSFORMERS_READ = "5.23.0"   # the version whose Trainer the stepping rules were read from
+FOLLOWS = f"transformers {TRANSFORMERS_READ} (Trainer), accelerate 1.15.0"
 
 # The TrainingArguments keys that decide the schedule; near-misses of these are errors (did you
 # mean), every other key of a recipe (model, data, logging, ...) is ignored.

@@ -38,11 +38,11 @@ from ..errors import ImportNotAllowedError, Location, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
-    from . import BudgetInputs, Document, Source
+    from .protocol import BudgetInputs, Document, Source
 
 KIND = "mmengine"
 LOOKS_FOR = "an MMEngine Python config (.py) with param_scheduler, train_cfg or _base_"
-VERSION_READ = "MMEngine 0.10.7"
+FOLLOWS = "MMEngine 0.10.7 (Runner, ParamSchedulerHook)"
 SCHEDULERS_MODULE = "mmengine.optim.scheduler"
 _MARKERS = re.compile(r"^(param_scheduler|train_cfg|optim_wrapper|_base_)\s*=", re.M)
 

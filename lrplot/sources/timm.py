@@ -38,11 +38,11 @@ from ..errors import SpecError
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
     from ..yamlio import SourceMap
-    from . import BudgetInputs, Document, Source
+    from .protocol import BudgetInputs, Document, Source
 
 KIND = "timm"
 LOOKS_FOR = "a timm args.yaml: keys such as sched, epochs, warmup_epochs, lr_base"
-TRAIN_PY = "timm train.py (aa4b5850, 1.0.29.dev0)"
+FOLLOWS = "timm train.py (aa4b5850, 1.0.29.dev0)"
 FACTORY = "timm.scheduler:create_scheduler_v2"
 
 # train.py's argparse defaults for every key lrplot reads (timm train.py aa4b5850).
