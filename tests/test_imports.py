@@ -465,3 +465,20 @@ def test_functools_partial_of_a_scheduler_class_from_a_local_factory_is_built(wr
     path = write_spec("steps: 10\nscheduler: {type: 'partials.py:make', step_size: 3}\n")
     lr = simulate(load_spec(path), allow_import=[str(path.parent / "partials.py")]).schedules[0].values[(0, "lr")]
     assert list(lr) == [0.1] * 3 + [0.05] * 3 + [0.025] * 3 + [0.0125]
+
+
+@pytest.mark.parametrize("given, allowed", [((), False), (("mmengine",), True), (("mmengine.config",), False),
+                                            (("mmdet",), False), (("torch", "mmengine"), True)])
+def test_a_config_that_runs_code_is_read_only_when_its_framework_is_allowed_by_name(given, allowed, monkeypatch):
+    from lrplot.errors import ImportNotAllowedError, Location
+    from lrplot.imports import check_config_code
+
+    monkeypatch.delenv("LRPLOT_ALLOW_IMPORT", raising=False)
+    where = Location("c.py")
+    if allowed:
+        check_config_code("mmengine", "runs the config", allow_import=given, location=where)
+        return
+    with pytest.raises(ImportNotAllowedError) as err:
+        check_config_code("mmengine", "runs the config", allow_import=given, location=where)
+    assert err.value.format() == ("c.py: runs the config; if you trust it, add --allow-import mmengine "
+                                  "(or set LRPLOT_ALLOW_IMPORT=mmengine)")

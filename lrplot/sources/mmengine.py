@@ -34,7 +34,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ImportNotAllowedError, Location, SpecError
+from ..errors import Location, SpecError
 
 from .protocol import Budget, Source, Told, assumption, needs
 
@@ -62,11 +62,11 @@ def _line_of(doc: Document, name: str) -> Location:
 
 
 def _load(doc: Document, allow_import: Allowance) -> Any:
-    if "mmengine" not in allow_import.packages:  # exactly --allow-import mmengine: it runs the config
-        raise ImportNotAllowedError(
-            "this is an MMEngine config, a Python file: reading it with MMEngine's Config runs the config's "
-            "code (and its _base_ files')", location=Location(str(doc.path)),
-            hint="if you trust it, add --allow-import mmengine (or set LRPLOT_ALLOW_IMPORT=mmengine)")
+    from ..imports import check_config_code
+
+    check_config_code("mmengine", "this is an MMEngine config, a Python file: reading it with MMEngine's Config "
+                                  "runs the config's code (and its _base_ files')",
+                      allow_import=allow_import, location=Location(str(doc.path)))
     try:
         from mmengine.config import Config
     except ImportError:
