@@ -79,12 +79,12 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
         if p.default is p.empty and pname not in given:
             raise spec.error(f"{name} needs '{pname}'", path, hint=f"signature: {sig}")
     check_types(params, given, lambda key, message, hint: spec.error(f"{name} {message}", path + (key,),
-                                                                     hint=hint))
+                                                                     hint=hint), doc=inspect.getdoc(fn))
 
 
 def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
     names = EXPRESSION_ARGS[key]
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # one per param group (a tuple from a dict built in Python)
         return [
             compile_expression(v, names, what=key,
                                location=lambda off, p=path + (key, i): spec.source.text(p, off))
