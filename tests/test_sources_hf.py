@@ -333,3 +333,18 @@ def test_check_state_and_resume_read_hf_configs_and_show_the_budget(cli, write_s
     assert state.exit_code == 0 and '"at": 2' in state.stdout and budget in state.stderr
     resumed = cli("resume", path, "--at", "2", "--method", "full", *common)
     assert resumed.exit_code == 0 and "identical" in resumed.stdout, resumed.stdout + resumed.stderr
+
+
+@pytest.mark.parametrize("epochs, shown", [("1e308", "'inf' updates (1000 examples / (8 x 1) = 125 batches per epoch / "
+                                                      "accumulation 1 = 125 updates x 1e+308 epochs = inf updates): "
+                                                      "expected a whole number >= 1"),
+                                           ("1e12", "125,000,000,000,000 updates, more than lrplot simulates "
+                                                    "(50,000,000): 1000 examples / (8 x 1) = 125 batches per epoch / "
+                                                    "accumulation 1 = 125 updates x 1e+12 epochs = 125000000000000 "
+                                                    "updates")])
+def test_a_budget_too_long_to_simulate_is_refused_at_the_key_that_makes_it(write_spec, epochs, shown):
+    path = write_spec(f"lr_scheduler_type: cosine\nlearning_rate: 0.001\nnum_train_epochs: {epochs}\n"
+                      "per_device_train_batch_size: 8\n", "hf.yaml")
+    with pytest.raises(SpecError) as err:
+        load_input(path, inputs=BudgetInputs(dataset_size=1000))
+    assert err.value.format() == f"{path}:3:19: the budget gives {shown}; check the run length, batch size and --dataset-size"

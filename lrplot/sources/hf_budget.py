@@ -150,7 +150,8 @@ def budget(cfg: _Config, inputs: BudgetInputs) -> Budget:
     if max_steps > 0:
         return made(f"{head}; max_steps = {max_steps} updates", max_steps, upe, "max_steps")
     epochs = cfg.number("num_train_epochs", positive=True)
-    total = math.ceil(epochs * upe)
+    product = epochs * upe
+    total = math.ceil(product) if math.isfinite(product) else product  # an infinite total: Budget refuses it
     head = head.replace(" updates per epoch", " updates")
     return made(f"{head} x {epochs:g} epoch{'' if epochs == 1 else 's'} = {total} updates", total, upe,
                 "num_train_epochs")
