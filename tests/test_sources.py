@@ -161,3 +161,12 @@ def test_budget_numbers_are_checked_in_one_place(updates, per_epoch, warmup, mes
     with pytest.raises(SpecError) as err:
         Budget("t", updates, per_epoch, warmup, where=Location("c.yaml", 3, 5))
     assert err.value.format() == f"c.yaml:3:5: {message}; check the run length, batch size and --dataset-size"
+
+
+def test_readme_lists_every_reader_from_the_registry():
+    from pathlib import Path
+
+    from lrplot.sources import markdown_table
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme

@@ -88,6 +88,12 @@ def describe() -> list[tuple[str, str, str]]:
     return [(kind, reader(kind).LOOKS_FOR, reader(kind).FOLLOWS) for kind in READERS]
 
 
+def markdown_table() -> str:
+    """README's table of the kinds of input, in detection order."""
+    rows = [f"| `{kind}` | {looks} | {follows} |" for kind, looks, follows in describe()]
+    return "\n".join(["| `--from` | recognised by | counting and stepping rules of |", "| --- | --- | --- |", *rows]) + "\n"
+
+
 def load_document(path: Path) -> Document:
     """Read ``path`` and, when it is YAML or JSON, parse it with positions."""
     from ..spec import read_text
