@@ -26,6 +26,7 @@ from .text import did_you_mean
 from .yamlio import KeyPath, SourceMap, format_path, load_yaml, parse_scalar
 
 MAX_STEPS = 50_000_000  # per schedule; 8 bytes x steps x groups x fields must fit in memory
+MAX_BUDGET_NUMBER = 2**53  # a number a config reader's budget arithmetic takes (examples, epochs): exact as a float
 
 
 class _Model(BaseModel):

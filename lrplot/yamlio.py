@@ -21,7 +21,8 @@ from .text import bad_character
 
 KeyPath = tuple  # tuple[str | int, ...]: ("scheduler", "schedulers", 0, "T_max")
 
-_MAX_DEPTH = 64
+MAX_DEPTH = 64  # nesting levels of a document (or a --set value): PyYAML and OmegaConf recurse per level
+_MAX_DEPTH = MAX_DEPTH
 # The most values one document may expand to, aliases and "<<" merges counted each time they are
 # re-used: an honest spec has a few hundred; "billion laughs" alias chains have billions.
 MAX_NODES = 10_000

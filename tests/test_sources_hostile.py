@@ -280,3 +280,82 @@ def test_an_environment_value_is_named_never_printed_in_an_error_line(tmp_path, 
         simulate([load_input(config, inputs=INPUTS).spec])
     assert err.value.format() == (f"{tmp_path / 'model' / 'm.yaml'}:2:84: StepLR step_size: expected an integer, "
                                   "got the text '${oc.env:LRPLOT_TEST_TOKEN}'")
+
+
+# --- budget numbers: one checker for every reader ----------------------------------------------------
+
+FRAMEWORKS = ROOT / "configs" / "frameworks"
+BUDGET_CASES = {  # name -> (config, --set items, inputs, the whole error line)
+    "hf epochs 1e308": ("hf_sft.yaml", ["num_train_epochs=1e308"], BudgetInputs(207865, 8),
+                        "--set num_train_epochs: num_train_epochs must be at most 9,007,199,254,740,992, not 1e+308"),
+    "hf epochs nan": ("hf_sft.yaml", ["num_train_epochs=.nan"], BudgetInputs(207865, 8),
+                      "--set num_train_epochs: num_train_epochs must be a number > 0, not nan"),
+    "lightning limit nan": ("lightning_fit.yaml", ["trainer.limit_train_batches=.nan"], BudgetInputs(50000),
+                            "--set trainer.limit_train_batches: limit_train_batches must be a number >= 0, not nan"),
+    "lightning epochs 1e300": ("lightning_fit.yaml", ["trainer.max_epochs=1e300"], BudgetInputs(50000),
+                               "--set trainer.max_epochs: 'trainer.max_epochs' must be at most "
+                               "9,007,199,254,740,992, not 1e+300"),
+    "timm lr_base_size 0": ("timm_args.yaml", ["lr_base_size=0"], BudgetInputs(1281167, 8),
+                            "--set lr_base_size: lr_base_size must be a number > 0, not 0; fix it, or --set "
+                            "lr_base_size=N"),
+    "timm lr_base text": ("timm_args.yaml", ["lr_base=abc"], BudgetInputs(1281167, 8),
+                          "--set lr_base: lr_base must be a number >= 0, not 'abc'; fix it, or --set lr_base=N"),
+}
+
+
+@pytest.mark.parametrize("name", list(BUDGET_CASES))
+def test_budget_numbers_are_checked_by_one_checker_before_any_arithmetic(name):
+    config, overrides, inputs, expected = BUDGET_CASES[name]
+    with pytest.raises(SpecError) as err:
+        load_input(FRAMEWORKS / config, overrides=overrides, inputs=inputs)
+    assert err.value.format() == expected
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("train_cfg.max_epochs='ten'", "train_cfg.max_epochs must be a whole number > 0, not 'ten'"),
+    ("train_dataloader.batch_size=0", "train_dataloader.batch_size must be a whole number > 0, not 0"),
+    ("auto_scale_lr.base_batch_size=0", "auto_scale_lr.base_batch_size must be a whole number > 0, not 0"),
+])
+def test_mmengine_budget_numbers_are_checked_too(override, expected):
+    pytest.importorskip("mmengine")
+    with pytest.raises(SpecError) as err:
+        load_input(FRAMEWORKS / "mmdet_schedule_1x.py", overrides=[override, "auto_scale_lr.enable=true"],
+                   inputs=BudgetInputs(118287, 8), allow_import=["mmengine"])
+    assert err.value.message == expected
+
+
+def test_command_line_budget_numbers_are_refused_when_given():
+    from lrplot.errors import UsageError
+
+    with pytest.raises(UsageError) as err:
+        BudgetInputs(dataset_size=10**400)
+    assert err.value.format() == "--dataset-size must be at most 9,007,199,254,740,992, not a number of 401 digits"
+    with pytest.raises(UsageError) as err:
+        BudgetInputs(devices=0)
+    assert err.value.format() == "--devices must be a whole number > 0, not 0"
+
+
+@pytest.mark.slow
+def test_cli_dataset_size_of_400_digits_is_a_usage_error_not_an_internal_one(tmp_path):
+    done = _cli(FRAMEWORKS / "hf_sft.yaml", "--dataset-size", "9" * 400, "-o", "x.png", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == "lrplot: --dataset-size must be at most 9,007,199,254,740,992, not a number of 400 digits\n"
+
+
+def test_a_run_far_over_the_step_limit_is_refused_before_its_stepping_is_walked(tmp_path):
+    """frequency 3 per step with 10^12 examples: the frequency rule walked every update (a hang)."""
+    config = tree(tmp_path)
+    (tmp_path / "model" / "m.yaml").write_text(MODEL.replace("step_size: 2", "step_size: 2, interval: step, "
+                                                                               "frequency: 3"))
+    (tmp_path / "trainer" / "t.yaml").write_text("max_epochs: 2\n")
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=BudgetInputs(dataset_size=10**12, batch_size=1))
+    assert err.value.message.startswith("the budget gives 2,000,000,000,000 updates, more than lrplot simulates "
+                                        "(50,000,000)")
+
+
+def test_a_hydra_override_value_nested_too_deeply_is_refused_at_its_set_item(tmp_path):
+    config = tree(tmp_path)
+    with pytest.raises(SpecError) as err:
+        load_input(config, overrides=["+model.x=" + "[" * 200 + "]" * 200], inputs=INPUTS)
+    assert err.value.format() == "--set +model.x: the value is nested too deeply; at most 64 levels"

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SpecError
 
-from .protocol import Budget, Source, Told, assumption, needs
+from .protocol import Budget, Source, Told, assumption, budget_number, needs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -147,9 +147,11 @@ def _loop(cfg: Any, where: Location) -> tuple[str, int]:
     if kind is None and "by_epoch" in train_cfg:  # Runner.build_train_loop's older form
         kind = "EpochBasedTrainLoop" if train_cfg["by_epoch"] else "IterBasedTrainLoop"
     if kind in ("EpochBasedTrainLoop", None) and "max_epochs" in train_cfg:
-        return "epoch", int(train_cfg["max_epochs"])
+        return "epoch", budget_number(train_cfg["max_epochs"], "train_cfg.max_epochs", where, integer=True,
+                                      positive=True)
     if kind in ("IterBasedTrainLoop", None) and "max_iters" in train_cfg:
-        return "iter", int(train_cfg["max_iters"])
+        return "iter", budget_number(train_cfg["max_iters"], "train_cfg.max_iters", where, integer=True,
+                                     positive=True)
     raise SpecError(f"train_cfg: lrplot reads EpochBasedTrainLoop (max_epochs) and IterBasedTrainLoop "
                     f"(max_iters), not {kind or train_cfg}", location=where)
 
@@ -180,6 +182,9 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     # iterations per epoch (len(train_dataloader)), and the batch size
     loader = _plain(cfg.get("train_dataloader") or {})
     batch = loader.get("batch_size", inputs.batch_size)
+    if batch is not None:
+        batch = budget_number(batch, "train_dataloader.batch_size", _line_of(doc, "train_dataloader"), integer=True,
+                              positive=True)
     world = inputs.devices or 1
     scale = _plain(cfg.get("auto_scale_lr") or {})
     per_epoch = None
@@ -208,8 +213,9 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if scale.get("enable"):
         if batch is None:
             raise needs(doc, "the per-device batch size for auto_scale_lr", "--batch-size B")
-        ratio = float(world * batch) / float(scale["base_batch_size"])
-        lr = lr * ratio
+        base = budget_number(scale.get("base_batch_size"), "auto_scale_lr.base_batch_size",
+                             _line_of(doc, "auto_scale_lr"), integer=True, positive=True)
+        lr = budget_number(lr, "optim_wrapper.optimizer.lr", opt_at, low=0) * float(world * batch) / float(base)
         budget_text += f"; auto_scale_lr: lr {opt_cfg.get('lr')} x {world * batch}/{scale['base_batch_size']} = {lr:g}"
     opt_cfg["lr"] = lr
 
