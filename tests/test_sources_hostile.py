@@ -359,3 +359,39 @@ def test_a_hydra_override_value_nested_too_deeply_is_refused_at_its_set_item(tmp
     with pytest.raises(SpecError) as err:
         load_input(config, overrides=["+model.x=" + "[" * 200 + "]" * 200], inputs=INPUTS)
     assert err.value.format() == "--set +model.x: the value is nested too deeply; at most 64 levels"
+
+
+# --- MMEngine _base_ files -------------------------------------------------------------------------
+
+def _mm_config(folder: Path, base: str) -> Path:
+    (folder / "_base_").mkdir(parents=True, exist_ok=True)
+    config = folder / "cfg.py"
+    config.write_text(f"_base_ = ['./_base_/{base}']\ntrain_dataloader = dict(batch_size=2)\n")
+    return config
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "big", "cycle"])
+def test_mmengine_base_files_get_the_file_guards_before_mmengine_reads_them(tmp_path, kind):
+    """MMEngine reads every _base_ file whole and recurses through them: a FIFO hung it, /dev/zero
+    or a 6 MB base filled memory, a cycle ended in a RecursionError."""
+    pytest.importorskip("mmengine")
+    config = _mm_config(tmp_path, "b.py")
+    base = tmp_path / "_base_" / "b.py"
+    expected = {
+        "fifo": f"{base}: is a pipe, not a config file; give the path of a config file",
+        "device": f"{base}: is a device, not a config file; give the path of a config file",
+        "big": f"{base}: the config is 6 MB; a config is at most 256 kB",
+        "cycle": f"{base}:1:1: the _base_ files inherit from each other (cfg.py -> b.py -> cfg.py); remove the "
+                 "_base_ entry that closes the circle",
+    }[kind]
+    if kind == "fifo":
+        os.mkfifo(base)
+    elif kind == "device":
+        base.symlink_to("/dev/zero")
+    elif kind == "big":
+        base.write_text("x = [" + "1," * 3_000_000 + "]\n")
+    else:
+        base.write_text("_base_ = ['../cfg.py']\n")
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=BudgetInputs(100), allow_import=["mmengine"])
+    assert err.value.format() == expected
