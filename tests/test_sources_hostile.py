@@ -395,3 +395,30 @@ def test_mmengine_base_files_get_the_file_guards_before_mmengine_reads_them(tmp_
     with pytest.raises(SpecError) as err:
         load_input(config, inputs=BudgetInputs(100), allow_import=["mmengine"])
     assert err.value.format() == expected
+
+
+# --- depth ---------------------------------------------------------------------------------------
+
+def test_hf_lr_scheduler_kwargs_json_nested_too_deeply_is_refused_at_its_key(tmp_path):
+    pytest.importorskip("transformers")
+    config = tmp_path / "hf.yaml"
+    config.write_text("learning_rate: 0.001\nlr_scheduler_type: cosine\nper_device_train_batch_size: 8\n"
+                      "lr_scheduler_kwargs: '{\"a\": " + "[" * 5000 + "]" * 5000 + "}'\n")
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=BudgetInputs(100))
+    assert err.value.format() == f"{config}:4:22: lr_scheduler_kwargs is nested too deeply; at most 64 levels"
+
+
+def test_nesting_depth_counts_brackets_outside_strings_only():
+    from lrplot.yamlio import nesting_depth
+
+    assert [nesting_depth(t) for t in ('[[1]]', '"[[["', '{"a\\"[": [1]}', "'[[' [x]", '[{(x)}]')] == [2, 0, 2, 1, 3]
+
+
+def test_a_group_file_with_a_5000_deep_flow_list_is_refused_at_its_line(tmp_path):
+    config = tree(tmp_path)
+    (tmp_path / "model" / "m.yaml").write_text(MODEL + "x: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=INPUTS)
+    assert err.value.message == "the document is nested too deeply; at most 64 levels"
+    assert err.value.location.path == str(tmp_path / "model" / "m.yaml") and err.value.location.line == 3

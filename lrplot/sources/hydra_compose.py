@@ -70,34 +70,17 @@ def _set_location(key: str) -> Location:
     return Location(f"--set {key}")
 
 
-def _nesting(text: str) -> int:
-    """The deepest bracket nesting of an override's text, quoted parts aside."""
-    depth = deepest = 0
-    quote = None
-    for char in text:
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "[{(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]})":
-            depth -= 1
-    return deepest
-
-
 def _parse_overrides(items: tuple[str, ...]) -> list[Any]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
-    from ..yamlio import MAX_DEPTH
+    from ..yamlio import MAX_DEPTH, nesting_depth
 
     parser = OverridesParser.create()
     parsed = []
     for item in items:
         key = item.partition("=")[0].strip() or item
-        if _nesting(item) > MAX_DEPTH:  # Hydra's parser and OmegaConf recurse per level
+        if nesting_depth(item) > MAX_DEPTH:  # Hydra's parser and OmegaConf recurse per level
             raise SpecError(f"the value is nested too deeply; at most {MAX_DEPTH} levels", location=_set_location(key))
         try:
             parsed.extend(parser.parse_overrides([item]))
