@@ -9,6 +9,7 @@ import numpy as np
 
 from ..curves import Curves
 from ..errors import LrplotError, UsageError
+from ..facts import JUMP_THRESHOLD
 from .themes import THEMES, style_path
 
 LAYOUTS = ("auto", "overlay", "grid", "fields", "groups")
@@ -42,7 +43,7 @@ class RenderOptions:
     dpi: int = 150
     legend: bool = True
     annotate: frozenset[str] = field(default_factory=lambda: frozenset(ANNOTATIONS))
-    jump_threshold: float = 0.2  # change between consecutive steps, as a fraction of the curve's range
+    jump_threshold: float = JUMP_THRESHOLD  # change between consecutive steps, as a fraction of the curve's peak
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
