@@ -122,7 +122,7 @@ def overlay_log(curves: "Curves", specs: "list[Spec]", logged: "Curves | None", 
     """The plan with a training log's points drawn over it (and where they diverge)."""
     if logged is None:
         return curves
-    from .logs.verify import overlay
+    from .verify import overlay
 
     return overlay(curves, [s for spec in specs for s in spec.schedule_list()], logged, allow_import=allow_import)
 
@@ -238,8 +238,9 @@ class Plotter:
     def protect_inputs(self, specs: "list[Spec]") -> None:
         """No output may overwrite a file the run reads (configs, metric CSVs, local modules)."""
         from .output import protect_inputs
+        from .walk import input_files
 
-        protect_inputs([f.path for f in self.figures] + [self.data], specs)
+        protect_inputs([f.path for f in self.figures] + [self.data], input_files(specs))
 
 
 def plan_outputs(paths: list[Path], *, output: Path | None, fmt: str | None, data: Path | None, theme: str,

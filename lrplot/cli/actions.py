@@ -110,8 +110,9 @@ def resume(inputs: Inputs, *, at: list[int], method: list[str] | None, output: P
             return
         if output is not None:
             from ..output import protect_inputs
+            from ..walk import input_files
 
-            protect_inputs([output], {id(s.spec): s.spec for s in schedules}.values())
+            protect_inputs([output], input_files({id(s.spec): s.spec for s in schedules}.values()))
         allowance = inputs.allowance()
         reports = [check_resume(s, at, methods, allow_import=allowance) for s in schedules]
         if output is not None:
@@ -176,7 +177,7 @@ def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: s
     """Compare every logged lr with the plan; exit 1 when a series does not follow it."""
     plan = inputs.paths[0]
     with reporting(debug), json_error(json_):
-        from ..logs.verify import verify_files
+        from ..verify import verify_files
 
         if output is not None:
             from ..output import FIGURE_SUFFIXES, check_target
