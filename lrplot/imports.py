@@ -26,7 +26,11 @@ rule, written here and nowhere else:
 * **What may be called**: a scheduler class (a subclass of torch's ``LRScheduler`` or
   ``ReduceLROnPlateau``, pytorch-accelerated's ``SchedulerBase``, timm's ``Scheduler``, MMEngine's
   ``_ParamScheduler``: :func:`lrplot.facts.is_scheduler_class`), a module-level function
-  or a classmethod of such a class. Built-ins, other classes and callable instances are refused.
+  or a classmethod of such a class. In an allowed local FILE, any class with a ``step()`` method is
+  a scheduler too (:func:`may_build`): the file already ran as code when it was imported, and
+  trainers treat such a class (a SWA switch, a hand-written warmup) as a scheduler by its
+  ``step()``; an allowed PACKAGE stays limited to its schedulers, so an allowance of a library is
+  never a way to call its other classes. Built-ins, other classes and callable instances are refused.
   What a factory returns is checked again (:func:`factory_result`) before it is called.
 
 Every refusal happens before anything from the spec is called, as one line located at the spec's
@@ -453,20 +457,32 @@ def _walk(module: Any, target: ImportTarget, allowance: Allowance, location: Loc
     return obj
 
 
-def _check_callable(obj: Any, target: ImportTarget, location: Location) -> None:
+def may_build(cls: Any, allow_import: AllowImport) -> bool:
+    """``cls`` is a scheduler class lrplot may build and step: one of a family it knows
+    (:func:`lrplot.facts.is_scheduler_class`), or a class with a ``step()`` method
+    defined in a local file the user allowed (see the rule above)."""
+    if is_scheduler_class(cls):
+        return True
+    module = getattr(cls, "__module__", None)
+    return (inspect.isclass(cls) and module in _LOCAL_FILES and callable(getattr(cls, "step", None))
+            and allowed_imports(allow_import).defines(module, cls.__qualname__))
+
+
+def _check_callable(obj: Any, target: ImportTarget, allowance: Allowance, location: Location) -> None:
     """What lrplot may call: a scheduler class, a module-level function, a scheduler's classmethod."""
     if isinstance(obj, types.ModuleType):
         raise _refuse(target, "is a module, not a scheduler class or factory",
                       "name a scheduler class or a function that returns a scheduler after ':'", location)
     if inspect.isclass(obj):
-        if not is_scheduler_class(obj):
+        if not may_build(obj, allowance):
             raise _refuse(target, "is a class that is not a scheduler",
                           "lrplot builds subclasses of torch's LRScheduler or ReduceLROnPlateau, "
                           "pytorch-accelerated's SchedulerBase, timm's Scheduler or MMEngine's _ParamScheduler, "
+                          "classes with a step() method in an allowed local file, "
                           "and functions that return one", location)
         return
     if inspect.ismethod(obj):
-        if not is_scheduler_class(obj.__self__):
+        if not may_build(obj.__self__, allowance):
             raise _refuse(target, f"is a method of {obj.__self__.__qualname__}, which is not a scheduler class",
                           "name a classmethod of a scheduler class, or a module-level function", location)
         return
@@ -488,7 +504,7 @@ def resolve_allowed(text: str, *, allow_import: AllowImport, location: Location,
     else:
         module = _import_module(target, target.module, allowance, location)
     obj = _walk(module, target, allowance, location)
-    _check_callable(obj, target, location)
+    _check_callable(obj, target, allowance, location)
     return obj
 
 
@@ -505,7 +521,7 @@ def factory_result(obj: Any, name: str, *, allow_import: AllowImport, location: 
     allowance = allowed_imports(allow_import)
     if isinstance(obj, functools.partial):
         func = obj.func
-        if inspect.isclass(func) and is_scheduler_class(func) and allowance.defines(*_defined(func)):
+        if inspect.isclass(func) and may_build(func, allowance) and allowance.defines(*_defined(func)):
             return obj
         what = f"a functools.partial of {getattr(func, '__qualname__', type(func).__name__)}"
         raise ImportNotAllowedError(f"{name} returned {what}, not of a scheduler class lrplot may build",

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from ..errors import SpecError, first_line
 from ..expr import compile_expression
 from ..facts import NESTED, builtin_schedulers
-from ..imports import Allowance, factory_result, resolve_import
+from ..imports import Allowance, factory_result, may_build, resolve_import
 from ..spec import SchedulerNode, Spec, is_import_path
 from ..argtypes import check_types
 from ..text import did_you_mean
@@ -63,12 +63,12 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
         if p.default is p.empty and pname not in given:
             raise spec.error(f"{name} needs '{pname}'", path, hint=f"signature: {sig}")
     check_types(params, given, lambda key, message, hint: spec.error(f"{name} {message}", path + (key,),
-                                                                     hint=hint))
+                                                                     hint=hint), doc=inspect.getdoc(fn))
 
 
 def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
     names = EXPRESSION_ARGS[key]
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # one per param group (a tuple from a dict built in Python)
         return [
             compile_expression(v, names, what=key,
                                location=lambda off, p=path + (key, i): spec.source.text(p, off))
@@ -230,7 +230,8 @@ def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_im
     """Build a scheduler named by an import path: a class or function called with the optimizer,
     or a factory whose result (a ``functools.partial``, as ``create_scheduler_fn`` returns) is.
     :mod:`lrplot.imports` checks what is called, and what a factory returns, before it is called."""
-    from .protocols import is_scheduler
+    def is_scheduler(obj: Any) -> bool:
+        return may_build(type(obj), allow_import)
 
     fn = resolve_import(spec, sched, allow_import=allow_import)
     path = sched.path
