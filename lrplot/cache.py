@@ -19,7 +19,7 @@ code behind them can change without the spec changing.
 Entries live in ``$LRPLOT_CACHE_DIR``, else ``$XDG_CACHE_HOME/lrplot``, else ``~/.cache/lrplot``,
 as one ``.npz`` per key (float64 arrays plus a JSON header echoing the key; no pickles), written
 atomically. An entry that cannot be read, has another format version, or does not echo the very
-key asked for is ignored and replaced: it is never trusted. Entries over :data:`MAX_ENTRY_BYTES`
+key asked for is ignored and replaced: it is never trusted. Entries over :data:`MAX_CACHE_ENTRY_BYTES`
 are not stored. Removing the folder is always safe.
 
 This module imports neither torch nor matplotlib; numpy only when an entry is read or written.
@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .limits import MAX_CACHE_ENTRY_BYTES
 from .walk import import_paths
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +45,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FORMAT = 3  # 2: ScheduleTrace.meta holds field_labels (beta1); 3: the spec keyed with exact(), type-tagged
 ENV_DIR = "LRPLOT_CACHE_DIR"
-MAX_ENTRY_BYTES = 256 * 2**20
 
 
 def cache_dir() -> Path:
@@ -248,7 +248,7 @@ def store(key: dict[str, Any], curves: list[ScheduleTrace], folder: Path | None 
             "source": s.source, "events": [[e.step, e.label, e.kind] for e in s.events], "meta": s.meta,
             "arrays": names,
         })
-    if sum(a.nbytes for a in arrays.values()) > MAX_ENTRY_BYTES:
+    if sum(a.nbytes for a in arrays.values()) > MAX_CACHE_ENTRY_BYTES:
         return False
     try:
         header = json.dumps({"format": FORMAT, "key": key, "schedules": schedules}, allow_nan=False)

@@ -36,14 +36,10 @@ import numpy as np
 from ..curves import Curves, ScheduleTrace
 from ..errors import UsageError
 from ..facts import HORIZON_ARGS, base_lr
+from ..limits import MAX_VERIFY_EXTEND_STEPS, MAX_VERIFY_MULTIPLE, MAX_VERIFY_SHIFTS, MAX_VERIFY_SPANS
 from ..imports import AllowImport, Allowance, allowed_imports
 from ..spec import ResolvedSchedule
 from . import LogInfo, log_info
-
-MAX_SPANS = 20
-MAX_K = 64
-MAX_SHIFTS = 64
-EXTEND_LIMIT = 20_000_000
 
 
 def agree(plan: np.ndarray, logged: np.ndarray, dtype: str, rtol: float = 0.0) -> np.ndarray:
@@ -54,8 +50,6 @@ def agree(plan: np.ndarray, logged: np.ndarray, dtype: str, rtol: float = 0.0) -
     else:
         ok = planned == logged
     return ok | (np.isnan(planned) & np.isnan(logged))
-
-
 
 
 def _rehorizon(node: Any, delta: int, steps: int) -> Any:
@@ -95,7 +89,7 @@ class Plan:
         key = (n, *sorted((base_lrs or {}).items()))
         if key not in self._longer:
             self._longer[key] = None
-            if n <= EXTEND_LIMIT:
+            if n <= MAX_VERIFY_EXTEND_STEPS:
                 from ..engine.run import start_run
 
                 try:
@@ -210,7 +204,7 @@ def _num(v: float) -> float | None:
 
 
 def _spans(at: np.ndarray, bad: np.ndarray) -> tuple[tuple[int, int], ...]:
-    """(first, last) step of every run of consecutive diverging logged values (merged beyond MAX_SPANS)."""
+    """(first, last) step of every run of consecutive diverging logged values (merged beyond MAX_VERIFY_SPANS)."""
     idx = np.flatnonzero(bad)
     if not len(idx):
         return ()
@@ -218,7 +212,7 @@ def _spans(at: np.ndarray, bad: np.ndarray) -> tuple[tuple[int, int], ...]:
     starts = np.r_[idx[0], idx[breaks + 1]]
     ends = np.r_[idx[breaks], idx[-1]]
     spans = [(int(at[a]), int(at[b])) for a, b in zip(starts, ends)]
-    if len(spans) > MAX_SPANS:
+    if len(spans) > MAX_VERIFY_SPANS:
         spans = [(spans[0][0], spans[-1][1])]
     return tuple(spans)
 
@@ -257,7 +251,7 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     t0 = int(at[i0])
     # compressed by k: the scheduler stepped k times per update
     if t0 > 0:
-        ks = [k for k in range(2, MAX_K + 1) if k * t0 < T and agree(base[k * t0: k * t0 + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
+        ks = [k for k in range(2, MAX_VERIFY_MULTIPLE + 1) if k * t0 < T and agree(base[k * t0: k * t0 + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
         for k in ks:
             if s.holds(at * k):
                 return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per update "
@@ -278,7 +272,7 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                                           f"(once per epoch of {k} updates instead of after every update)", k=k)
     # shifted by n, restarted at n
     hits = s.matches(base, float(y[i0]))
-    shifts = sorted({int(j) - t0 for j in hits} - {0}, key=lambda n: (abs(n), n))[:MAX_SHIFTS]
+    shifts = sorted({int(j) - t0 for j in hits} - {0}, key=lambda n: (abs(n), n))[:MAX_VERIFY_SHIFTS]
     for n in shifts:
         if s.holds(at + n):
             ahead = (f"the log is {n} step(s) ahead of the plan (the lr logged after scheduler.step(), or a "
