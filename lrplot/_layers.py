@@ -10,7 +10,7 @@ walks every module's syntax tree and fails, naming file:line, on an import again
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     # 1. words and numbers everything shares: errors, message text, the limits lrplot enforces
-    ("_layers", "errors", "text"),
+    ("_layers", "errors", "text", "limits"),
     # 2. machinery that knows no spec: YAML with positions, expressions, curves, atomic files, the
     #    progress bar, the tricks played on dependencies (they import no lrplot part)
     ("yamlio", "expr", "curves", "output", "progress", "tricks"),
