@@ -231,8 +231,9 @@ SpecsArg = Annotated[list[Path], typer.Argument(
     help="lrplot specs or training configs (YAML/JSON, MMEngine .py), recognised by content (see --from).",
     metavar="SPEC", show_default=False)]
 SetOpt = Annotated[Optional[list[str]], typer.Option(
-    "--set", metavar="KEY.PATH=VALUE", help="Override a value of the input, e.g. --set scheduler.T_max=50 (repeatable; on a Hydra "
-                                             "config with a defaults list, a Hydra override such as model=other).")]
+    "--set", metavar="KEY.PATH=VALUE", help="Override a value of the input, e.g. --set scheduler.T_max=50, or delete a key: "
+                                             "--set '~scheduler.verbose' (repeatable; on a Hydra config with a defaults "
+                                             "list, a Hydra override such as model=other).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also LRPLOT_DEBUG=1).")]
 AllowOpt = Annotated[Optional[list[str]], typer.Option(
     "--allow-import", metavar="PACKAGE|FILE.py",

@@ -12,14 +12,17 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
-from ..errors import SpecError, first_line
+from ..errors import LrplotError, SpecError, first_line
 from ..expr import compile_expression
 from ..imports import Allowance, factory_result, is_import_path, may_build, resolve_import
-from ..spec import SchedulerNode, Spec
+from ..spec import SchedulerNode, Spec, read_text
 from ..text import did_you_mean
 from .argtypes import check_types
 
 NESTED = ("SequentialLR", "ChainedScheduler")
+# Arguments torch's schedulers took once and no longer take: configs written for an older torch
+# still carry them, and a refusal says why and how to drop one without editing the file.
+REMOVED_ARGUMENTS = {"verbose": "torch removed it from its schedulers (it only printed every change)"}
 # Arguments that hold an expression of one variable: {argument: variable names}.
 EXPRESSION_ARGS = {"lr_lambda": ("epoch", "step"), "scale_fn": ("x",)}
 
@@ -69,6 +72,10 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
         if key in implied:
             raise spec.error(f"'{key}' is implied: lrplot builds it", path + (key,), key=True,
                              hint="remove this key")
+        if key not in params and not accepts_any and key in REMOVED_ARGUMENTS and _is_torch(fn):
+            where = _input_key_path(spec, path + (key,))
+            raise spec.error(f"{name} has no argument '{key}': {REMOVED_ARGUMENTS[key]}", path + (key,), key=True,
+                             hint=f"delete it, or leave the input as it is and add --set '~{where or 'KEY.PATH'}'")
         if key not in params and not accepts_any:
             hint = did_you_mean(key, valid)
             raise spec.error(f"{name} has no argument '{key}'", path + (key,), key=True,
@@ -80,6 +87,28 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
             raise spec.error(f"{name} needs '{pname}'", path, hint=f"signature: {sig}")
     check_types(params, given, lambda key, message, hint: spec.error(f"{name} {message}", path + (key,),
                                                                      hint=hint), doc=inspect.getdoc(fn))
+
+
+def _is_torch(fn: Any) -> bool:
+    return str(getattr(fn, "__module__", "")).startswith("torch.")
+
+
+def _input_key_path(spec: Spec, path: tuple) -> str | None:
+    """The path of the key at ``path`` in the input file itself, as ``--set`` names it there (a
+    training config's keys are its framework's, not the spec's), or None when it is not in that
+    file (a Hydra group file, a --set value)."""
+    from ..yamlio import format_path, load_yaml
+
+    loc = spec.locate_key(path)
+    if loc.key is not None:
+        return loc.key
+    if spec.file is None or loc.path != str(spec.file) or loc.line is None or not spec.file.is_file():
+        return None  # (a pipe cannot be read twice)
+    try:
+        _, source = load_yaml(read_text(spec.file), loc.path)
+    except (LrplotError, OSError):
+        return None
+    return next((format_path(p) for p, at in source.keys.items() if at == loc), None)
 
 
 def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
