@@ -373,8 +373,9 @@ def plot(
         sources = inputs.load()
         loaded = [source.spec for source in sources]
         from .output import protect_inputs
+        from .walk import input_files
 
-        protect_inputs([f.path for f in figures] + [data], loaded)
+        protect_inputs([f.path for f in figures] + [data], input_files(loaded))
         from .engine import simulate
         from .engine.memory import exporting
         from .progress import terminal_progress
@@ -382,7 +383,7 @@ def plot(
         with terminal_progress() as progress, exporting(data.suffix if data is not None else None):
             curves = simulate(loaded, allow_import=_allowed(allow_import), cache=not no_cache, progress=progress)
         if logged is not None:
-            from .logs.verify import overlay
+            from .verify import overlay
 
             curves = overlay(curves, [s for spec in loaded for s in spec.schedule_list()], logged,
                              allow_import=_allowed(allow_import))
@@ -610,8 +611,9 @@ def resume(
             return
         if output is not None:
             from .output import protect_inputs
+            from .walk import input_files
 
-            protect_inputs([output], {id(s.spec): s.spec for s in schedules}.values())
+            protect_inputs([output], input_files({id(s.spec): s.spec for s in schedules}.values()))
         allowance = _allowed(allow_import)
         reports = [check_resume(s, at, methods, allow_import=allowance) for s in schedules]
         if output is not None:
@@ -732,7 +734,7 @@ def verify(
     Exit 0 when every logged series follows the plan, 1 when one does not (or on bad input).
     """
     with reporting(debug), _json_error(json_):
-        from .logs.verify import verify_files
+        from .verify import verify_files
         from .sources import BudgetInputs
 
         if output is not None:

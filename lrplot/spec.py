@@ -96,6 +96,11 @@ class SchedulerNode(_Open):
         return self._path
 
 
+def is_import_path(type_name: str) -> bool:
+    """``package.module:Name`` or ``file.py:Name`` (built-in names never contain a colon)."""
+    return ":" in type_name
+
+
 class MetricCsv(_Model):
     """Real validation losses, one row per scheduler step."""
 
@@ -610,7 +615,7 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
                          location=source.value(path))
     message = err["msg"]
     if err["type"] in _STRICT_NUMBERS:  # booleans and quoted numbers are not numbers
-        from .engine.argtypes import Expected, describe_value, suggestion
+        from .argtypes import Expected, describe_value, suggestion
 
         expected = (Expected(_STRICT_NUMBERS[err["type"]]),)
         hint = suggestion(err["input"], expected)

@@ -12,7 +12,7 @@ import torch.optim.lr_scheduler as L
 import yaml
 
 from lrplot.engine import simulate_spec
-from lrplot.engine.argtypes import expected_types, type_problem
+from lrplot.argtypes import expected_types, type_problem
 from lrplot.engine.build import EXPRESSION_ARGS, builtin_schedulers
 from lrplot.engine.optimizer import optimizer_classes
 from lrplot.errors import SpecError

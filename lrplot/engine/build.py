@@ -14,33 +14,17 @@ from typing import Any, Callable
 
 from ..errors import LrplotError, SpecError, first_line
 from ..expr import compile_expression
-from ..imports import Allowance, factory_result, is_import_path, may_build, resolve_import
-from ..spec import SchedulerNode, Spec, read_text
+from ..facts import NESTED, builtin_schedulers
+from ..imports import Allowance, factory_result, may_build, resolve_import
+from ..spec import SchedulerNode, Spec, is_import_path, read_text
+from ..argtypes import check_types
 from ..text import did_you_mean
-from .argtypes import check_types
 
-NESTED = ("SequentialLR", "ChainedScheduler")
 # Arguments torch's schedulers took once and no longer take: configs written for an older torch
 # still carry them, and a refusal says why and how to drop one without editing the file.
 REMOVED_ARGUMENTS = {"verbose": "torch removed it from its schedulers (it only printed every change)"}
 # Arguments that hold an expression of one variable: {argument: variable names}.
 EXPRESSION_ARGS = {"lr_lambda": ("epoch", "step"), "scale_fn": ("x",)}
-
-
-def builtin_schedulers() -> dict[str, type]:
-    """Every scheduler class torch ships, by name (imports torch)."""
-    import torch.optim.lr_scheduler as lr_scheduler
-    from torch.optim.swa_utils import SWALR
-
-    bases = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
-    found = {
-        name: obj
-        for name, obj in vars(lr_scheduler).items()
-        if inspect.isclass(obj) and issubclass(obj, bases) and not name.startswith("_")
-        and obj is not lr_scheduler.LRScheduler
-    }
-    found["SWALR"] = SWALR
-    return found
 
 
 def signature_text(name: str, fn: Callable[..., Any], skip: tuple[str, ...] = ("self", "optimizer")) -> str:
@@ -60,7 +44,7 @@ def signature_text(name: str, fn: Callable[..., Any], skip: tuple[str, ...] = ("
 def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[str, Any],
                     path: tuple, implied: tuple[str, ...] = ("optimizer",)) -> None:
     """Unknown or missing keyword arguments of ``fn``, or a value of the wrong type (see
-    :mod:`lrplot.engine.argtypes`), as a located SpecError, before ``fn`` is called."""
+    :mod:`lrplot.argtypes`), as a located SpecError, before ``fn`` is called."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):

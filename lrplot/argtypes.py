@@ -303,8 +303,8 @@ def _yaml(value: Any) -> str:
 
 def suggestion(value: Any, options: tuple[Expected, ...]) -> str | None:
     """How to write ``value`` so that it has an accepted type, when lrplot can tell."""
-    from ..errors import SpecError
-    from ..yamlio import parse_scalar
+    from .errors import SpecError
+    from .yamlio import parse_scalar
 
     def fits(v: Any) -> bool:
         return any(_matches(v, o) for o in options)
