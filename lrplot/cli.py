@@ -532,7 +532,7 @@ def _console(stderr: bool = False) -> Any:
 def state(
     specs: SpecsArg,
     at: Annotated[int, typer.Option("--at", metavar="K", min=0, show_default=False,
-                                    help="State after K updates (before update K).")],
+                                    help="State after K updates (before update K); K may be the run's length (after its last update).")],
     json_: JsonOpt = False,
     set_: SetOpt = None,
     allow_import: AllowOpt = None,

@@ -111,3 +111,29 @@ def test_state_shows_state_dict_and_groups(cli):
     assert data["param_groups"][0]["lr"] == simulate(spec).schedules[0].values[(0, "lr")][50]
     text = cli("state", CONFIGS / "chained.yaml", "--at", "3").stdout
     assert "scheduler.state_dict()" in text and "_schedulers" in text
+
+
+@pytest.mark.parametrize("sched, build", [
+    ("{type: CosineAnnealingLR, T_max: 200}", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=200)),
+    ("{type: OneCycleLR, max_lr: 1.0, total_steps: 200}",
+     lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=1.0, total_steps=200)),
+])
+def test_state_after_the_last_update_is_torchs_after_as_many_steps(cli, tmp_path, sched, build):
+    """--at == steps: the state a checkpoint written after the run's last update holds, i.e. after
+    the trainer's 200 optimizer.step(); scheduler.step() pairs."""
+    from lrplot.state import plain, state_at
+
+    text = f"steps: 200\noptimizer: {{type: SGD, lr: 0.1, momentum: 0.9}}\nscheduler: {sched}\n"
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    torch_sched = build(opt)
+    for _ in range(200):
+        opt.step()
+        torch_sched.step()
+    state = state_at(parse_spec(text).schedule_list()[0], 200)
+    assert (state["at"], state["scheduler_steps"]) == (200, 200)
+    assert state["scheduler_state"] == plain(torch_sched.state_dict())
+    assert state["param_groups"][0]["lr"] == opt.param_groups[0]["lr"]
+    (tmp_path / "s.yaml").write_text(text)
+    assert cli("state", tmp_path / "s.yaml", "--at", "200").exit_code == 0
+    past = cli("state", tmp_path / "s.yaml", "--at", "201")
+    assert past.exit_code == 2 and past.stderr == "lrplot: --at 201: schedule 's' has 200 updates; use a value between 0 and 200\n"
