@@ -166,7 +166,12 @@ def construct(spec: Spec, fn: Callable[..., Any], name: str, path: tuple, optimi
         if "initial_lr" in str(key):
             raise spec.error(f"{name}: last_epoch is set, so every param group needs 'initial_lr'", path,
                              hint="add 'initial_lr: <base lr>' under optimizer (or per param group)") from None
-        raise spec.error(f"{name} could not be built: missing {key}", path) from None
+        if kwargs.get("last_epoch", -1) != -1:  # a resumed scheduler reads what it stored in the groups
+            raise spec.error(f"{name} could not be built: last_epoch is set, so torch reads {key!r} from every "
+                             "param group, and the optimizer's groups have none", path,
+                             hint="a resumed run loads the optimizer's saved state (it holds them) before "
+                                  "building the scheduler") from None
+        raise spec.error(f"{name} could not be built: the optimizer's param groups have no {key!r}", path) from None
     except (ValueError, TypeError, IndexError, ZeroDivisionError, AttributeError,
             RuntimeError, OverflowError) as exc:
         message = first_line(exc, type(exc).__name__)
