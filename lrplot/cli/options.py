@@ -40,9 +40,10 @@ AllowOpt = Annotated[Optional[list[str]], typer.Option(
 # The input options, in the order --help lists them.
 INPUT_OPTIONS: dict[str, Any] = {
     "set_": Annotated[Optional[list[str]], typer.Option(
-        "--set", metavar="KEY.PATH=VALUE", help="Override a value of the input, e.g. --set scheduler.T_max=50 "
-                                                 "(repeatable; on a Hydra config with a defaults list, a Hydra "
-                                                 "override such as model=other).")],
+        "--set", metavar="KEY.PATH=VALUE", help="Override a value of the input, e.g. --set scheduler.T_max=50, "
+                                                 "or delete a key: --set '~scheduler.verbose' (repeatable; on a "
+                                                 "Hydra config with a defaults list, a Hydra override such as "
+                                                 "model=other).")],
     "allow_import": AllowOpt,
     "from_": Annotated[Optional[str], typer.Option(
         "--from", metavar="KIND", help="Read every SPEC as this kind instead of recognising it by content: "
