@@ -87,7 +87,8 @@ def schema(
 def state(
     specs: SpecsArg,
     at: Annotated[int, typer.Option("--at", metavar="K", min=0, show_default=False,
-                                    help="State after K updates (before update K); K may be the run's length (after its last update).")],
+                                    help="State after K updates (before update K); K may be the run's length "
+                                         "(after its last update).")],
     json_: JsonOpt = False,
     inputs: Inputs = None,  # type: ignore[assignment]
     debug: DebugOpt = False,
