@@ -132,10 +132,11 @@ def _scheduler_kwargs(cfg: _Config, name: str, notes: list[str]) -> dict[str, An
     if value is None or value == {}:
         return None
     if isinstance(value, str):
-        from ..yamlio import MAX_DEPTH, nesting_depth
+        from ..limits import MAX_YAML_DEPTH
+        from ..yamlio import nesting_depth
 
-        if nesting_depth(value) > MAX_DEPTH:  # json.loads recurses per level
-            raise cfg.error("lr_scheduler_kwargs", f"lr_scheduler_kwargs is nested too deeply; at most {MAX_DEPTH} "
+        if nesting_depth(value) > MAX_YAML_DEPTH:  # json.loads recurses per level
+            raise cfg.error("lr_scheduler_kwargs", f"lr_scheduler_kwargs is nested too deeply; at most {MAX_YAML_DEPTH} "
                                                    "levels")
         try:
             value = json.loads(value)

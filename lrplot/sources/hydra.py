@@ -36,6 +36,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingLibraryError, SpecError
+from ..limits import MAX_INTERPOLATED_CHARS, MAX_INTERPOLATIONS
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
 from .protocol import assumption
@@ -54,10 +55,6 @@ STEPPING_KEYS = ("interval", "frequency")  # Lightning's configure_optimizers di
 _TRAINER_KEYS = ("max_epochs", "max_steps", "accumulate_grad_batches", "limit_train_batches", "devices",
                  "num_nodes", "accelerator")
 _DATA_KEYS = ("batch_size", "train_batch_size", "drop_last")
-# OmegaConf resolves an interpolation again at every use (no cache): '${a}${a}' chains double the work
-# per level. An honest config resolves a key through a few dozen values.
-MAX_RESOLVED_VALUES = 10_000
-MAX_RESOLVED_CHARS = 1_000_000  # and each use copies the text again
 
 
 def _walk(node: Any, path: KeyPath = ()):
@@ -155,7 +152,7 @@ def _lookup(data: Any, path: KeyPath) -> tuple[bool, Any]:
 
 def check_interpolation_growth(doc: Document, path: KeyPath) -> None:
     """Refuse, before OmegaConf resolves ``path``, interpolations that would resolve more than
-    MAX_RESOLVED_VALUES times or to more than MAX_RESOLVED_CHARS characters (counted the way
+    MAX_INTERPOLATIONS times or to more than MAX_INTERPOLATED_CHARS characters (counted the way
     OmegaConf works: each use of an interpolation resolves it again)."""
     memo: dict[KeyPath, tuple[int, int]] = {}
 
@@ -176,14 +173,14 @@ def check_interpolation_growth(doc: Document, path: KeyPath) -> None:
                 if found:
                     more = cost(target, value)
                     total = (total[0] + more[0], total[1] + more[1])
-                if total[0] > MAX_RESOLVED_VALUES or total[1] > MAX_RESOLVED_CHARS:
+                if total[0] > MAX_INTERPOLATIONS or total[1] > MAX_INTERPOLATED_CHARS:
                     break
         else:
             total = (0, len(str(node)))
         memo[where] = total
-        if total[0] > MAX_RESOLVED_VALUES or total[1] > MAX_RESOLVED_CHARS:
-            raise fw.error(doc, f"'{format_path(where)}' resolves through more than {MAX_RESOLVED_VALUES} "
-                                f"interpolations or to more than {MAX_RESOLVED_CHARS} characters (OmegaConf "
+        if total[0] > MAX_INTERPOLATIONS or total[1] > MAX_INTERPOLATED_CHARS:
+            raise fw.error(doc, f"'{format_path(where)}' resolves through more than {MAX_INTERPOLATIONS} "
+                                f"interpolations or to more than {MAX_INTERPOLATED_CHARS} characters (OmegaConf "
                                 "resolves an interpolation again each time it is used)",
                            where, hint="write the value out, or interpolate a value fewer times")
         return total

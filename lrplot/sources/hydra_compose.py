@@ -74,14 +74,16 @@ def _parse_overrides(items: tuple[str, ...]) -> list[Any]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
-    from ..yamlio import MAX_DEPTH, nesting_depth
+    from ..limits import MAX_YAML_DEPTH
+    from ..yamlio import nesting_depth
 
     parser = OverridesParser.create()
     parsed = []
     for item in items:
         key = item.partition("=")[0].strip() or item
-        if nesting_depth(item) > MAX_DEPTH:  # Hydra's parser and OmegaConf recurse per level
-            raise SpecError(f"the value is nested too deeply; at most {MAX_DEPTH} levels", location=_set_location(key))
+        if nesting_depth(item) > MAX_YAML_DEPTH:  # Hydra's parser and OmegaConf recurse per level
+            raise SpecError(f"the value is nested too deeply; at most {MAX_YAML_DEPTH} levels",
+                            location=_set_location(key))
         try:
             parsed.extend(parser.parse_overrides([item]))
         except HydraException as exc:

@@ -88,9 +88,6 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
                         location=Location(str(doc.path)), hint="run with --debug for the traceback") from None
 
 
-MAX_BASE_FILES = 256  # distinct files one config may inherit from, through every _base_ level
-
-
 def _bases(path: Path, text: str) -> list[tuple[Path, Location]]:
     """The local files ``path`` inherits from, each with where it is named: the ``_base_`` list
     (MMEngine's ``_get_base_files``; ``pkg::path`` bases come from installed packages, not checked)
@@ -131,10 +128,11 @@ def _bases(path: Path, text: str) -> list[tuple[Path, Location]]:
 
 def _check_bases(path: Path, text: str, chain: list[Path], seen: set[Path]) -> None:
     """Every file the config inherits from passes lrplot's file guards before MMEngine reads it: a
-    regular file (no pipe, no device) of at most a config's size, no cycle, at most MAX_BASE_FILES
-    files and MAX_DEPTH levels (MMEngine recurses per level, and reads every file whole)."""
+    regular file (no pipe, no device) of at most a config's size, no cycle, at most MAX_MMENGINE_BASE_FILES
+    files and MAX_YAML_DEPTH levels (MMEngine recurses per level, and reads every file whole)."""
     from ..spec import read_text
-    from ..yamlio import MAX_DEPTH, check_expansion
+    from ..limits import MAX_MMENGINE_BASE_FILES, MAX_YAML_DEPTH
+    from ..yamlio import check_expansion
 
     chain = chain + [path.resolve()]
     for base, where in _bases(path, text) if path.suffix == ".py" else ():
@@ -142,13 +140,13 @@ def _check_bases(path: Path, text: str, chain: list[Path], seen: set[Path]) -> N
             cycle = " -> ".join(p.name for p in chain[chain.index(base.resolve()):] + [base.resolve()])
             raise SpecError(f"the _base_ files inherit from each other ({cycle})", location=where,
                             hint="remove the _base_ entry that closes the circle")
-        if len(chain) > MAX_DEPTH:
-            raise SpecError(f"the _base_ files inherit more than {MAX_DEPTH} levels deep", location=where)
+        if len(chain) > MAX_YAML_DEPTH:
+            raise SpecError(f"the _base_ files inherit more than {MAX_YAML_DEPTH} levels deep", location=where)
         if base.resolve() in seen:
             continue
         seen.add(base.resolve())
-        if len(seen) > MAX_BASE_FILES:
-            raise SpecError(f"the config inherits from more than {MAX_BASE_FILES} _base_ files", location=where)
+        if len(seen) > MAX_MMENGINE_BASE_FILES:
+            raise SpecError(f"the config inherits from more than {MAX_MMENGINE_BASE_FILES} _base_ files", location=where)
         if not base.is_file() and not base.exists():
             continue  # MMEngine says which file is missing
         base_text = read_text(base, "config", pipe_ok=False)
@@ -160,15 +158,22 @@ def _check_bases(path: Path, text: str, chain: list[Path], seen: set[Path]) -> N
 def _apply_overrides(cfg: Any, overrides: tuple[str, ...]) -> None:
     """``--set key.path=value`` on a Python config: MMEngine's own ``merge_from_dict`` (what its
     tools' ``--cfg-options`` do), the value parsed with the YAML rules of every --set;
-    ``param_scheduler[1].end`` and ``param_scheduler.1.end`` both name a list item."""
+    ``param_scheduler[1].end`` and ``param_scheduler.1.end`` both name a list item. ``--set
+    '~key.path'`` deletes the key, as for every other input."""
     from ..errors import UsageError
+    from ..spec import SET_FORMS, delete_key
     from ..yamlio import parse_scalar
 
     for item in overrides:
         key, sep, text = item.partition("=")
-        key = re.sub(r"\[(\d+)\]", r".\1", key.strip())
-        if not sep or not key or ".." in key or key.startswith("."):
-            raise UsageError(f"--set {item!r}: expected key.path=value, e.g. train_cfg.max_epochs=24")
+        deleting = key.strip().startswith("~")
+        key = re.sub(r"\[(\d+)\]", r".\1", key.strip().lstrip("~"))
+        if bool(sep) == deleting or not key or ".." in key or key.startswith(".") or key.endswith("."):
+            raise UsageError(f"--set {item!r}: expected {SET_FORMS}")
+        if deleting:
+            delete_key(cfg, tuple(int(p) if p.isdigit() else p for p in key.split(".")),
+                       Location(f"--set ~{key}"))
+            continue
         try:
             cfg.merge_from_dict({key: parse_scalar(text)})
         except SpecError:

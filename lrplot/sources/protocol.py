@@ -87,13 +87,6 @@ class Note(str):
         note.settle = settle
         return note
 
-    def __reduce__(self) -> Any:  # pickles (the cache, worker processes) keep the flags
-        return (_note, (str(self), self.assumed, self.settle))
-
-
-def _note(text: str, assumed: bool, settle: str | None) -> Note:
-    return Note(text, assumed=assumed, settle=settle)
-
 
 def assumption(text: str, settle: str | None = None) -> Note:
     """A note naming an assumption that changes the curve (``settle``: the key or flag that would
@@ -109,7 +102,7 @@ def budget_number(value: Any, what: str, location: Location | None, *, integer: 
     ``integer``, ``> 0`` where ``positive``, ``>= low``, and at most MAX_BUDGET_NUMBER (exact as a
     float; what the arithmetic then gives is checked against the step limit by :class:`Budget`).
     Refused: ``what must be a whole number >= 1, not 'ten'`` at ``location``."""
-    from ..spec import MAX_BUDGET_NUMBER
+    from ..limits import MAX_BUDGET_NUMBER
 
     kind = "a whole number" if integer else "a number"
     bound = " > 0" if positive else f" >= {low:g}" if low is not None else ""
