@@ -179,9 +179,10 @@ def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | N
                 files.add(_allowed_file(origin, text))
             elif MODULE_NAME.match(text):
                 top = text.split(".")[0]
-                if top in sys.stdlib_module_names:
-                    raise UsageError(f"{origin} {text}: '{top}' is part of Python's standard library, which holds "
-                                     "no schedulers", hint="allow the package that defines your scheduler")
+                if top in sys.stdlib_module_names or top == "__main__":
+                    what = "the running program's module" if top == "__main__" else "part of Python's standard library"
+                    raise UsageError(f"{origin} {text}: '{top}' is {what}, which holds no schedulers",
+                                     hint="allow the package that defines your scheduler")
                 packages.add(text)
             else:
                 raise UsageError(f"{origin} {text}: not a package name or a .py file",
@@ -219,9 +220,9 @@ def _refuse_unless_permitted(target: ImportTarget, allowance: Allowance, locatio
     if allowance.permits(target):
         return
     top = target.module.split(".")[0]
-    if top in sys.stdlib_module_names:  # never allowed (allowed_imports refuses it): say what is wrong instead
-        raise ImportNotAllowedError(f"scheduler type '{target.text}' is in Python's standard library ('{top}'), "
-                                    "which holds no schedulers",
+    if top in sys.stdlib_module_names or top == "__main__":  # never allowed: say what is wrong instead
+        where = "the running program's module" if top == "__main__" else f"Python's standard library ('{top}')"
+        raise ImportNotAllowedError(f"scheduler type '{target.text}' is in {where}, which holds no schedulers",
                                     hint="name a scheduler class, e.g. torch.optim.lr_scheduler.CosineAnnealingLR",
                                     location=location)
     trusted = [p if names is None else f"{p}:{'/'.join(names)}" for p, names in TRUSTED.items()

@@ -422,3 +422,50 @@ def test_a_group_file_with_a_5000_deep_flow_list_is_refused_at_its_line(tmp_path
         load_input(config, inputs=INPUTS)
     assert err.value.message == "the document is nested too deeply; at most 64 levels"
     assert err.value.location.path == str(tmp_path / "model" / "m.yaml") and err.value.location.line == 3
+
+
+# --- found by the adversarial round -----------------------------------------------------------------
+
+def test_an_absolute_group_in_a_defaults_list_is_still_a_primary_config():
+    from lrplot.sources.hydra_compose import is_primary
+
+    assert is_primary({"defaults": ["_self_", {"/model@_global_": "m"}, "/base"]})
+
+
+def test_main_module_target_is_said_to_hold_no_scheduler(tmp_path):
+    config = tree(tmp_path)
+    (tmp_path / "model" / "m.yaml").write_text(MODEL.replace("torch.optim.lr_scheduler.StepLR", "__main__.X"))
+    with pytest.raises(ImportNotAllowedError) as err:
+        load_input(config, inputs=INPUTS)
+    assert err.value.format() == (f"{tmp_path / 'model' / 'm.yaml'}:2:23: scheduler type '__main__.X' is in the running "
+                                  "program's module, which holds no schedulers; name a scheduler class, e.g. "
+                                  "torch.optim.lr_scheduler.CosineAnnealingLR")
+
+
+def test_a_world_size_beyond_exact_arithmetic_is_refused(tmp_path):
+    config = tmp_path / "l.yaml"
+    config.write_text((FRAMEWORKS / "lightning_fit.yaml").read_text().replace("devices: 1", "devices: '1" + "0" * 22
+                                                                                + "'"))
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=BudgetInputs(50000))
+    assert err.value.message == ("the world size (trainer.devices x trainer.num_nodes) must be at most "
+                                 "9,007,199,254,740,992, not a number of 23 digits")
+
+
+def test_a_huge_float_for_an_integer_argument_gets_no_300_digit_suggestion(tmp_path):
+    from lrplot.engine import simulate
+
+    config = tmp_path / "l.yaml"
+    config.write_text((FRAMEWORKS / "lightning_fit.yaml").read_text().replace("T_max: 30", "T_max: 1e300"))
+    with pytest.raises(SpecError) as err:
+        simulate([load_input(config, inputs=BudgetInputs(50000)).spec])
+    assert err.value.format() == f"{config}:40:12: CosineAnnealingLR T_max: expected an integer, got the number 1e+300"
+
+
+def test_an_mmengine_config_python_cannot_parse_is_located_in_it(tmp_path):
+    pytest.importorskip("mmengine")
+    config = _mm_config(tmp_path, "b.py")
+    (tmp_path / "_base_" / "b.py").write_text("x = " + "[" * 3000 + "]" * 3000 + "\n")
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=BudgetInputs(100), allow_import=["mmengine"])
+    assert err.value.format() == f"{tmp_path / '_base_' / 'b.py'}:1:205: syntax error: too many nested parentheses"

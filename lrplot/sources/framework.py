@@ -208,7 +208,10 @@ def _world_size(doc: Document, trainer: dict, tpath: KeyPath) -> int | None:
         count = 1
     else:
         count = None
-    return None if count is None else count * nodes
+    if count is None:
+        return None
+    return budget_number(count * nodes, "the world size (trainer.devices x trainer.num_nodes)",
+                         doc.source.value(tpath + ("devices",)), integer=True, positive=True)
 
 
 def _plural(n: int, word: str) -> str:

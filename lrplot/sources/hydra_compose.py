@@ -32,8 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 VERSION_BASE = "1.3"
 _NAME = r"[A-Za-z0-9_][\w\-.]*(?:/[\w\-.]+)*"
-_DEFAULT_KEY = rf"^(?:(?:override|optional)\s+)*(?P<group>{_NAME})(?:@[\w\-.]*)?$"  # `group@pkg: option`
-_CONFIG = rf"^(?:optional\s+)?{_NAME}(?:@[\w\-.]*)?$"  # a config entry; compiled on first use (re's cache)
+_DEFAULT_KEY = rf"^(?:(?:override|optional)\s+)*/?(?P<group>{_NAME})(?:@[\w\-.]*)?$"  # `group@pkg: option`
+_CONFIG = rf"^(?:optional\s+)?/?{_NAME}(?:@[\w\-.]*)?$"  # a config entry; compiled on first use (re's cache)
 
 
 def _default_group(key: str) -> str | None:

@@ -96,8 +96,8 @@ def _bases(path: Path, text: str) -> list[tuple[Path, Location]]:
 
     try:
         tree = ast.parse(text, filename=str(path))
-    except SyntaxError:
-        return []  # MMEngine reports it, located
+    except SyntaxError as exc:
+        raise SpecError(f"syntax error: {exc.msg}", location=Location(str(path), exc.lineno, exc.offset)) from None
     except (RecursionError, MemoryError, ValueError):
         raise SpecError("the config is nested too deeply for Python to parse", location=Location(str(path))) from None
     found: list[tuple[Path, Location]] = []
