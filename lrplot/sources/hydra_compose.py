@@ -276,8 +276,14 @@ def compose(doc: Document, allowance: Allowance) -> Document:
     app_base = VersionBase.instance().version_base
     GlobalHydra.instance().clear()
     try:
-        with guarded(doc, allowance, list(doc.overrides)):
-            return _compose(doc, parsed)
+        with guarded(doc, allowance, list(doc.overrides)) as spent:
+            try:
+                return _compose(doc, parsed)
+            except SpecError:
+                if spent.over is None:
+                    raise
+                raise SpecError(f"the hydra section: {spent.over.message}", location=doc.source.key(("hydra",)),
+                                hint=spent.over.hint) from None
     finally:
         GlobalHydra.instance().clear()
         if app_hydra is not None:
