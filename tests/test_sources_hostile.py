@@ -487,3 +487,11 @@ def test_an_mmengine_config_python_cannot_parse_is_located_in_it(tmp_path):
     with pytest.raises(SpecError) as err:
         load_input(config, inputs=BudgetInputs(100), allow_import=["mmengine"])
     assert err.value.format() == f"{tmp_path / '_base_' / 'b.py'}:1:205: syntax error: too many nested parentheses"
+
+
+def test_a_search_path_entry_is_hydras_own_only_by_its_exact_package_name(tmp_path):
+    config = tree(tmp_path, "hydra: {searchpath: ['pkg://hydra.conf/../evilpkg']}\n")
+    with pytest.raises(ImportNotAllowedError) as err:
+        load_input(config, inputs=INPUTS)
+    assert err.value.format() == (f"{config}:5:22: hydra.searchpath entry 'pkg://hydra.conf/../evilpkg' names no "
+                                  "package that holds configs; remove it, or point it at a folder (file://...)")

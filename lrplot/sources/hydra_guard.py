@@ -59,15 +59,16 @@ def _refuse_import(doc: Document, allowance: Allowance, provider: str, scheme: s
     from ..imports import within
 
     package = path.replace("/", ".").rstrip(".")
-    if provider not in (FROM_FILE, FROM_COMMAND_LINE) or within(package, HYDRAS_OWN):
+    if provider not in (FROM_FILE, FROM_COMMAND_LINE):
         return  # the entries of Hydra itself and of installed Hydra plugins
-    if package and allowance.allows_package(package):
+    named = bool(package) and all(p.isidentifier() for p in package.split("."))
+    if named and (within(package, HYDRAS_OWN) or allowance.allows_package(package)):
         return
     entry = f"{scheme}://{path}"
     where = _where(doc, provider, entry)
     what = "imports the Python package" if scheme == "pkg" else "imports the Python module"
     top = package.split(".")[0]
-    if not package or top in sys.stdlib_module_names or not all(p.isidentifier() for p in package.split(".")):
+    if not named or top in sys.stdlib_module_names:
         raise ImportNotAllowedError(f"hydra.searchpath entry '{entry}' names no package that holds configs",
                                     location=where, hint="remove it, or point it at a folder (file://...)")
     raise ImportNotAllowedError(
