@@ -193,6 +193,9 @@ def reporting(debug: bool) -> Iterator[None]:
     """Turn an LrplotError into its one line and exit code; anything else is an internal error,
     also one line unless --debug asks for the traceback."""
     debug = debug or bool(os.environ.get("LRPLOT_DEBUG"))
+    from .reads import forget
+
+    forget()  # a command is one run: the files it reads start here (a test may run several in one process)
     previous = warnings.showwarning
     if not debug:
         warnings.showwarning = _warning_line
@@ -334,6 +337,7 @@ def plot(
     log: LogOpt = None,
     log_format: LogFormatOpt = None,
     log_key: LogKeyOpt = None,
+    log_skip_corrupt: LogSkipOpt = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Simulate even if the curves are cached (and do not cache them). "
                            "Cache folder: $LRPLOT_CACHE_DIR, else $XDG_CACHE_HOME/lrplot or ~/.cache/lrplot.")] = False,
@@ -368,7 +372,7 @@ def plot(
         if log is not None:
             from .logs import load_log
 
-            logged = load_log(log, fmt=log_format, key=log_key)
+            logged = load_log(log, fmt=log_format, key=log_key, skip_corrupt=log_skip_corrupt)
         sources = inputs.load()
         loaded = [source.spec for source in sources]
         from .output import protect_inputs
@@ -505,6 +509,9 @@ LogFormatOpt = Annotated[Optional[str], typer.Option(
 LogKeyOpt = Annotated[Optional[str], typer.Option(
     "--log-key", metavar="TAG", help="The lr tag or column, when its name is not a usual one (lr, learning_rate, "
                                      "train/learning_rate, lr-AdamW and the like).", show_default=False)]
+LogSkipOpt = Annotated[bool, typer.Option(
+    "--log-skip-corrupt", help="Skip TensorBoard records that fail their CRC check (each verdict names them) "
+                               "instead of refusing the log.")]
 AtOpt = Annotated[list[int], typer.Option(
     "--at", metavar="K", min=1, help="Resume after update K (repeatable: --at 50 --at 120).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of text.")]
@@ -711,6 +718,7 @@ def verify(
                                                                    "float32 for logs that store float32).")] = 0.0,
     log_format: LogFormatOpt = None,
     log_key: LogKeyOpt = None,
+    log_skip_corrupt: LogSkipOpt = False,
     schedule: Annotated[Optional[str], typer.Option(
         "--schedule", metavar="NAME", help="The plan's schedule the run followed (when the plan has several).",
         show_default=False)] = None,
@@ -740,7 +748,7 @@ def verify(
             check_target(output, FIGURE_SUFFIXES, "figure", protected=(plan, log))
         report = verify_files(plan, log, log_format=log_format, log_key=log_key, rtol=rtol, schedule=schedule,
                               overrides=set_ or (), allow_import=_allowed(allow_import), kind=from_,
-                              inputs=BudgetInputs(dataset_size, devices, batch_size))
+                              inputs=BudgetInputs(dataset_size, devices, batch_size), skip_corrupt=log_skip_corrupt)
         if output is not None:
             from .figure import RenderOptions, render_to_file
 

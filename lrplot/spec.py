@@ -22,6 +22,7 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, 
 from pydantic_core import PydanticCustomError
 
 from .errors import Location, SpecError, UsageError
+from .reads import record
 from .text import did_you_mean
 from .yamlio import KeyPath, SourceMap, format_path, load_yaml, parse_scalar
 
@@ -316,16 +317,22 @@ class ResolvedSchedule:
 
 MAX_SPEC_BYTES = 256_000        # a spec or training config (real ones are a few kB; PyYAML reads ~1 MB/s)
 MAX_CSV_BYTES = 16_000_000      # a metric CSV (a million steps of losses)
+MAX_LOG_BYTES = 32_000_000      # a CSV or JSON training log (a million logged steps of step,lr is 25 MB)
+MAX_EVENTS_BYTES = 64_000_000   # the TensorBoard event files of one --log, together (every record CRC-checked)
+MAX_LOG_VALUES = 2_000_000      # logged values of one --log, all series together
+MAX_LOG_WALK = 20_000           # folder entries looked at to find the log files below a --log folder
+MAX_LOG_SERIES = 1000           # lr series (tags, columns, param groups) of one --log
+MAX_LOG_STEP = 2**53            # a logged step (beyond, a float step is not exact; no run is that long)
 _PIPE_IDLE_SECONDS = 1.5  # a FIFO nobody writes fails within the 2 s every failure keeps (README, Limits)
 
 
 def _size(n: int) -> str:
-    return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{max(round(n / 1e3), 1)} kB"
+    return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{n / 1e3:.3g} kB"  # 3 digits: never "1 kB; at most 1 kB"
 
 
 def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> bytes:
     """The bytes of an input file the user named, at most ``limit``; every OS problem becomes
-    one clear SpecError. Only regular files and pipes are read: the kind is checked with fstat
+    one clear SpecError. The file is recorded as read (:mod:`lrplot.reads`): no output replaces it. Only regular files and pipes are read: the kind is checked with fstat
     on a descriptor opened with O_NONBLOCK (so a FIFO without a writer never blocks the open),
     and at most ``limit + 1`` bytes are ever read, so a device such as /dev/zero, a huge file or
     an endless pipe fails fast instead of filling memory."""
@@ -350,6 +357,7 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
             kind = "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file"
             raise SpecError(f"is {kind}, not a {what} file", hint=f"give the path of a {what} file",
                             location=where)
+        record(path, f"a {what} file", info)
         if info.st_size > limit:
             raise SpecError(f"the {what} is {_size(info.st_size)}; a {what} is at most {_size(limit)}",
                             location=where)

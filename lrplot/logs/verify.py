@@ -179,6 +179,7 @@ class Verdict:
     spans: tuple[tuple[int, int], ...] = ()
     note: str | None = None
     dtype: str = "float64"
+    damaged: tuple[str, ...] = ()  # corrupt records of the log skipped at the user's request
 
     @property
     def ok(self) -> bool:
@@ -193,6 +194,9 @@ class Verdict:
             out = (f"{self.key}: diverges at step {d.step}: logged {d.logged:.9g}, {planned} "
                    f"({self.agreed} of {self.compared} logged steps agree)")
             out += f"; {self.cause.text}" if self.cause else "; no single cause explains every logged value"
+        if self.damaged:
+            out += (f"; {len(self.damaged)} corrupt record(s) of the log skipped (--log-skip-corrupt), "
+                    f"first: {self.damaged[0]}")
         return out + (f"; {self.note}" if self.note else "")
 
     def to_json(self) -> dict[str, Any]:
@@ -205,6 +209,7 @@ class Verdict:
             "cause": None if self.cause is None else self.cause.to_json(),
             "diverging_steps": [list(s) for s in self.spans],
             "note": self.note,
+            "skipped_records": list(self.damaged),
         }
 
 
@@ -331,7 +336,7 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     y = trace.values[(g, f)]
     key = info.keys.get((g, f), trace.name)
     common = dict(log=trace.name, key=key, group=trace.groups[g], field=f, schedule=schedule_name,
-                  compared=len(y), dtype=info.dtype)
+                  compared=len(y), dtype=info.dtype, damaged=info.damaged)
     base = plan.values(g, f)
     T = len(base)
     inside = (at >= 0) & (at < T)
@@ -455,11 +460,11 @@ def load_plan(path: Any, *, overrides: Iterable[str] = (), allow_import: AllowIm
 def verify_files(plan_path: Any, log_path: Any, *, log_format: str | None = None, log_key: str | None = None,
                  rtol: float = 0.0, schedule: str | None = None, overrides: Iterable[str] = (),
                  allow_import: AllowImport = None, inputs: Any = None, kind: str | None = None,
-                 diagnose: bool = True) -> Report:
+                 diagnose: bool = True, skip_corrupt: bool = False) -> Report:
     """``lrplot verify PLAN --log LOG``: the log is read first (cheap), then the plan simulated."""
     from . import load_log
 
-    log = load_log(log_path, fmt=log_format, key=log_key)
+    log = load_log(log_path, fmt=log_format, key=log_key, skip_corrupt=skip_corrupt)
     allow = allowed_imports(allow_import)
     plan, schedules = load_plan(plan_path, overrides=overrides, allow_import=allow, inputs=inputs, kind=kind)
     return verify(plan, schedules, log, rtol=rtol, schedule=schedule, allow_import=allow, diagnose=diagnose)
