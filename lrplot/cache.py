@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from . import __version__
-from .imports import is_import_path
+from .spec import is_import_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .curves import ScheduleTrace

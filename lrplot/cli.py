@@ -376,8 +376,9 @@ def plot(
         sources = inputs.load()
         loaded = [source.spec for source in sources]
         from .output import protect_inputs
+        from .walk import input_files
 
-        protect_inputs([f.path for f in figures] + [data], loaded)
+        protect_inputs([f.path for f in figures] + [data], input_files(loaded))
         from .engine import simulate
         from .engine.memory import exporting
         from .progress import terminal_progress
@@ -616,8 +617,9 @@ def resume(
             return
         if output is not None:
             from .output import protect_inputs
+            from .walk import input_files
 
-            protect_inputs([output], {id(s.spec): s.spec for s in schedules}.values())
+            protect_inputs([output], input_files({id(s.spec): s.spec for s in schedules}.values()))
         allowance = _allowed(allow_import)
         reports = [check_resume(s, at, methods, allow_import=allowance) for s in schedules]
         if output is not None:

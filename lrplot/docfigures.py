@@ -160,7 +160,7 @@ def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[s
 
 def _import_facts(spec: "Spec") -> list[Any]:
     """For each import-path type: the digest of its local file, or its package's version."""
-    from .imports import is_import_path
+    from .spec import is_import_path
 
     facts: list[Any] = []
 

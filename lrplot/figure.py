@@ -20,6 +20,7 @@ import numpy as np
 
 from .curves import Curves, ScheduleTrace, Series
 from .errors import LrplotError, UsageError
+from .facts import JUMP_THRESHOLD
 from .output import FIGURE_SUFFIXES, write_atomic
 from .summary import jump_steps as jumps
 
@@ -64,7 +65,7 @@ class RenderOptions:
     dpi: int = 150
     legend: bool = True
     annotate: frozenset[str] = field(default_factory=lambda: frozenset(ANNOTATIONS))
-    jump_threshold: float = 0.2  # change between consecutive steps, as a fraction of the curve's range
+    jump_threshold: float = JUMP_THRESHOLD  # change between consecutive steps, as a fraction of the curve's peak
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

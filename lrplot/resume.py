@@ -217,7 +217,7 @@ def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterabl
         run = start_run(schedule, allow_import=allowance)
         run.advance(0, k)
         saved_opt = copy.deepcopy(run.optimizer.state_dict())
-        saved_scheds = [copy.deepcopy(s.state_dict()) for s in run.schedulers]
+        saved_scheds = [copy.deepcopy(s) for s in run.state_dicts()]
         for method in methods:
             try:
                 optimizer, schedulers = _rebuild(schedule, method, k, saved_opt, saved_scheds,

@@ -97,6 +97,11 @@ class SchedulerNode(_Open):
         return self._path
 
 
+def is_import_path(type_name: str) -> bool:
+    """``package.module:Name`` or ``file.py:Name`` (built-in names never contain a colon)."""
+    return ":" in type_name
+
+
 class MetricCsv(_Model):
     """Real validation losses, one row per scheduler step."""
 
@@ -404,9 +409,12 @@ def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     return parse_spec(read_text(path), str(path), overrides, file=path)
 
 
-def parse_spec(text: str, name: str = "<spec>", overrides: list[str] | tuple[str, ...] = (),
+def parse_spec(text: str | dict[str, Any], name: str = "<spec>", overrides: list[str] | tuple[str, ...] = (),
                *, file: Path | None = None) -> Spec:
-    """Validate spec text (``name`` is used in error locations)."""
+    """Validate spec text, or a dict of spec keys as a file would hold them (``name`` is used in
+    error locations; a dict's are key paths: ``<spec>:scheduler.T_max``)."""
+    if not isinstance(text, str):  # a dict (anything else is refused as not a mapping)
+        return spec_from_data(text, SourceMap(name, by_path=True), overrides, file=file)
     data, source = load_yaml(text, name)
     if data is None:
         data = {}
@@ -422,7 +430,7 @@ def spec_from_data(data: Any, source: SourceMap | None = None, overrides: list[s
     file, or the training config a reader in :mod:`lrplot.sources` translated); without one,
     errors are located at ``<spec>``. ``overrides`` are ``key.path=value`` texts (``--set``)."""
     if source is None:
-        source = SourceMap(str(file) if file is not None else "<spec>")
+        source = SourceMap(str(file) if file is not None else "<spec>", by_path=True)
     name = source.path
     if not isinstance(data, dict):
         raise SpecError(f"a spec must be a mapping of keys, not a {_kind(data)}",
@@ -587,7 +595,7 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
                          location=source.value(path))
     message = err["msg"]
     if err["type"] in _STRICT_NUMBERS:  # booleans and quoted numbers are not numbers
-        from .engine.argtypes import Expected, describe_value, suggestion
+        from .argtypes import Expected, describe_value, suggestion
 
         expected = (Expected(_STRICT_NUMBERS[err["type"]]),)
         hint = suggestion(err["input"], expected)

@@ -49,6 +49,7 @@ def state_at(schedule: ResolvedSchedule, at: int, *, allow_import: AllowImport =
         raise UsageError(f"--at {at}: schedule '{schedule.name}' has {run.steps} updates",
                          hint=f"use a value between 0 and {run.steps - 1}")
     run.advance(0, at)
+    states = run.state_dicts()
     groups = [{k: plain(v) for k, v in g.items() if k != "params"} for g in run.optimizer.param_groups]
     return {
         "schedule": schedule.name,
@@ -56,7 +57,6 @@ def state_at(schedule: ResolvedSchedule, at: int, *, allow_import: AllowImport =
         "at": at,
         "scheduler_steps": run.calls_before(at),
         # one state_dict, or one per scheduler when the schedule lists several
-        "scheduler_state": (plain(run.scheduler.state_dict()) if len(run.schedulers) == 1
-                            else [plain(s.state_dict()) for s in run.schedulers]),
+        "scheduler_state": plain(states[0]) if len(states) == 1 else [plain(s) for s in states],
         "param_groups": [{"name": name, **g} for name, g in zip(schedule.group_names, groups)],
     }

@@ -46,7 +46,8 @@ class SourceMap:
     """Where each key and value of a loaded document stands in its source.
 
     Lookups fall back to the nearest enclosing node that has a position, so any path gives a
-    usable location (at worst the file itself).
+    usable location (at worst the file itself). ``by_path``: the document has no text (a dict
+    built in Python), so a location is the key path itself: ``<spec>:scheduler.T_max``.
     """
 
     path: str
@@ -54,9 +55,10 @@ class SourceMap:
     values: dict[KeyPath, Location] = field(default_factory=dict)
     # For single-line scalars: column where the text content starts (after an opening quote).
     text_start: dict[KeyPath, Location] = field(default_factory=dict)
+    by_path: bool = False
 
     def _lookup(self, table: dict[KeyPath, Location], path: KeyPath) -> Location:
-        path = tuple(path)
+        path = full = tuple(path)
         while True:
             if path in table:
                 return table[path]
@@ -65,7 +67,7 @@ class SourceMap:
             if path in self.keys:
                 return self.keys[path]
             if not path:
-                return Location(self.path)
+                return Location(self.path, key=format_path(full) if self.by_path and full else None)
             path = path[:-1]
 
     def key(self, path: KeyPath) -> Location:

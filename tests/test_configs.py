@@ -7,7 +7,9 @@ import importlib.util
 
 import pytest
 
-from lrplot.imports import Allowance, is_import_path, parse_target
+from lrplot.imports import Allowance
+from lrplot.walk import parse_target
+from lrplot.spec import is_import_path
 from lrplot.figure import RenderOptions, render_to_file
 from lrplot.engine import simulate
 from lrplot.spec import load_spec

@@ -122,7 +122,7 @@ def test_cross_key_rules_hold_however_a_spec_is_made():
         {"name": "a", "scheduler": {"type": "StepLR", "step_size": 1}}]}
     with pytest.raises(ValidationError, match="give either 'scheduler' or 'schedules', not both"):
         Spec.model_validate(both)
-    with pytest.raises(SpecError, match="^<spec>: give either 'scheduler' or 'schedules', not both$"):
+    with pytest.raises(SpecError, match="^<spec>:schedules: give either 'scheduler' or 'schedules', not both$"):
         Spec.from_dict(both)
     spec = Spec.from_dict({"steps": 10, "scheduler": {"type": "StepLR", "step_size": 3}})
     assert simulate(spec).schedules[0].values[(0, "lr")].tolist() == \

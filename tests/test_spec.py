@@ -66,6 +66,30 @@ def test_spec_errors_are_located(text, expected):
     assert err(text) == expected
 
 
+def test_parse_spec_takes_a_dict_as_a_file_would_hold_it():
+    text = "steps: 20\nscheduler: {type: CosineAnnealingLR, T_max: 20, eta_min: 1.0e-5}\n"
+    data = {"steps": 20, "scheduler": {"type": "CosineAnnealingLR", "T_max": 20, "eta_min": 1e-5}}
+    from_dict = parse_spec(data, overrides=["scheduler.T_max=10"])
+    assert from_dict.model_dump() == parse_spec(text, "s.yaml", ["scheduler.T_max=10"]).model_dump()
+    assert data["scheduler"]["T_max"] == 20  # the caller's dict is not edited by the override
+
+
+@pytest.mark.parametrize("data, expected", [
+    ({"stepz": 3, "scheduler": {"type": "StepLR"}}, "<spec>:stepz: unknown key 'stepz'; did you mean 'steps'?"),
+    ({"scheduler": {"type": "StepLR"}, "metric": {"csv": "a.csv", "colum": "x"}},
+     "<spec>:metric.colum: unknown key 'colum'; did you mean 'column'?"),
+    ({"steps": "many", "scheduler": {"type": "StepLR"}}, "<spec>:steps: expected an integer, got the text 'many'"),
+    ({"scheduler": {"step_size": 3}}, "<spec>:scheduler: missing required key 'type'"),
+    ({"schedules": [{"name": "a", "scheduler": {"type": "StepLR"}}, {"name": "a", "scheduler": {"type": "StepLR"}}]},
+     "<spec>:schedules[1].name: two schedules are named 'a' (also schedules[0]); give each schedule its own name"),
+    ([1], "<spec>: a spec must be a mapping of keys, not a list; start with 'scheduler:' or 'schedules:'"),
+])
+def test_a_dict_spec_is_refused_at_key_paths(data, expected):
+    with pytest.raises(SpecError) as e:
+        parse_spec(data)
+    assert e.value.format() == expected
+
+
 def test_overrides_use_yaml_rules_and_report_bad_paths():
     spec = parse_spec("scheduler: {type: CosineAnnealingLR, T_max: 10}\n", "s.yaml",
                       ["scheduler.T_max=50", "steps=1_000", "scheduler.eta_min=1e-5", "optimizer.momentum=0.9"])

@@ -14,30 +14,14 @@ from typing import Any, Callable
 
 from ..errors import SpecError, first_line
 from ..expr import compile_expression
-from ..imports import Allowance, factory_result, is_import_path, resolve_import
-from ..spec import SchedulerNode, Spec
+from ..facts import NESTED, builtin_schedulers
+from ..imports import Allowance, factory_result, may_build, resolve_import
+from ..spec import SchedulerNode, Spec, is_import_path
+from ..argtypes import check_types
 from ..text import did_you_mean
-from .argtypes import check_types
 
-NESTED = ("SequentialLR", "ChainedScheduler")
 # Arguments that hold an expression of one variable: {argument: variable names}.
 EXPRESSION_ARGS = {"lr_lambda": ("epoch", "step"), "scale_fn": ("x",)}
-
-
-def builtin_schedulers() -> dict[str, type]:
-    """Every scheduler class torch ships, by name (imports torch)."""
-    import torch.optim.lr_scheduler as lr_scheduler
-    from torch.optim.swa_utils import SWALR
-
-    bases = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
-    found = {
-        name: obj
-        for name, obj in vars(lr_scheduler).items()
-        if inspect.isclass(obj) and issubclass(obj, bases) and not name.startswith("_")
-        and obj is not lr_scheduler.LRScheduler
-    }
-    found["SWALR"] = SWALR
-    return found
 
 
 def signature_text(name: str, fn: Callable[..., Any], skip: tuple[str, ...] = ("self", "optimizer")) -> str:
@@ -57,7 +41,7 @@ def signature_text(name: str, fn: Callable[..., Any], skip: tuple[str, ...] = ("
 def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[str, Any],
                     path: tuple, implied: tuple[str, ...] = ("optimizer",)) -> None:
     """Unknown or missing keyword arguments of ``fn``, or a value of the wrong type (see
-    :mod:`lrplot.engine.argtypes`), as a located SpecError, before ``fn`` is called."""
+    :mod:`lrplot.argtypes`), as a located SpecError, before ``fn`` is called."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -79,12 +63,12 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
         if p.default is p.empty and pname not in given:
             raise spec.error(f"{name} needs '{pname}'", path, hint=f"signature: {sig}")
     check_types(params, given, lambda key, message, hint: spec.error(f"{name} {message}", path + (key,),
-                                                                     hint=hint))
+                                                                     hint=hint), doc=inspect.getdoc(fn))
 
 
 def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
     names = EXPRESSION_ARGS[key]
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # one per param group (a tuple from a dict built in Python)
         return [
             compile_expression(v, names, what=key,
                                location=lambda off, p=path + (key, i): spec.source.text(p, off))
@@ -246,7 +230,8 @@ def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_im
     """Build a scheduler named by an import path: a class or function called with the optimizer,
     or a factory whose result (a ``functools.partial``, as ``create_scheduler_fn`` returns) is.
     :mod:`lrplot.imports` checks what is called, and what a factory returns, before it is called."""
-    from .protocols import is_scheduler
+    def is_scheduler(obj: Any) -> bool:
+        return may_build(type(obj), allow_import)
 
     fn = resolve_import(spec, sched, allow_import=allow_import)
     path = sched.path

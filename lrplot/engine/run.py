@@ -119,6 +119,18 @@ class Run:
         # update t-1. Tuple-valued keys (betas) are recorded whole and split in :meth:`values`.
         self.pairs = [(g, key) for g in range(len(groups)) for key in dict.fromkeys(k for _, k, _ in self.readers)]
 
+    def state_dicts(self) -> list[Any]:
+        """Every scheduler's ``state_dict()``, what a checkpoint holds; a scheduler without one (a
+        class with only ``step()`` from a local file) is refused where the spec names it."""
+        out = []
+        for node, obj in zip(self.schedule.schedulers, self.schedulers):
+            if not callable(getattr(obj, "state_dict", None)):
+                raise self.schedule.spec.error(
+                    f"{node.type} has no state_dict(), so no checkpoint can hold its state", node.path + ("type",),
+                    hint="give the class state_dict() and load_state_dict(), as torch's schedulers have")
+            out.append(obj.state_dict())
+        return out
+
     def calls_before(self, t: int) -> int:
         """How many ``step()`` calls the loop makes on the first scheduler before update ``t``."""
         return t // self.periods[0]

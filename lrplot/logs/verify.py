@@ -35,6 +35,7 @@ import numpy as np
 
 from ..curves import Curves, ScheduleTrace
 from ..errors import UsageError
+from ..facts import HORIZON_ARGS, base_lr
 from ..imports import AllowImport, Allowance, allowed_imports
 from ..spec import ResolvedSchedule
 from . import LogInfo, log_info
@@ -55,13 +56,12 @@ def agree(plan: np.ndarray, logged: np.ndarray, dtype: str, rtol: float = 0.0) -
     return ok | (np.isnan(planned) & np.isnan(logged))
 
 
-HORIZON_KEYS = ("T_max", "total_steps", "total_iters", "num_training_steps")
 
 
 def _rehorizon(node: Any, delta: int, steps: int) -> Any:
     """``node`` with its horizon arguments (those longer than half the plan) moved by ``delta``."""
     update: dict[str, Any] = {k: v + delta for k, v in node.options.items()
-                              if k in HORIZON_KEYS and isinstance(v, int) and not isinstance(v, bool) and v > steps // 2}
+                              if k in HORIZON_ARGS and isinstance(v, int) and not isinstance(v, bool) and v > steps // 2}
     if node.schedulers:
         children = [_rehorizon(c, delta, steps) for c in node.schedulers]
         if children != node.schedulers:
@@ -132,10 +132,7 @@ class Plan:
         return None if values is None else values[(g, f)]
 
     def base_lr(self, g: int) -> float:
-        from ..engine.optimizer import build_optimizer
-
-        group = build_optimizer(self.schedule).param_groups[g]
-        return float(group.get("initial_lr", group["lr"]))
+        return base_lr(self.schedule, g)
 
     def with_lr(self, g: int, f: str, lr: float, n: int) -> np.ndarray | None:
         values = self._simulate(max(n, self.steps), {g: lr})
