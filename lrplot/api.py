@@ -51,6 +51,9 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
 
     check_option_names(options)
     opts = RenderOptions(**options)  # values are checked before torch runs, too
+    from .figure import check_raster
+
+    check_raster(opts.size, opts.dpi, "png")  # pixels too: a notebook's memory
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
     specs = [as_spec(s, set) for s in sources]
     from .engine import simulate

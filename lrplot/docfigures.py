@@ -6,7 +6,9 @@ options as the command line and produce the same bytes as ``lrplot SPEC -o FILE`
 Each image is named by a hash of everything it depends on: the validated spec (title included),
 the files it reads (metric CSVs, local scheduler modules), the installed version of any package an
 import-path type names, the options, the theme, the format, and the versions of lrplot, torch,
-matplotlib and numpy. An existing file with that name is the figure; nothing is re-rendered.
+matplotlib and numpy. An existing file with that name is the figure, nothing is re-rendered, if
+it is a regular file whose bytes hash to the digest lrplot wrote beside it (``NAME.sha256``): a
+planted file or symbolic link is rendered over.
 """
 
 from __future__ import annotations
@@ -83,7 +85,10 @@ def parse_options(raw: Mapping[str, Any], default_formats: Iterable[str] = ("png
     themes = ("light", "dark") if theme == "both" else (theme,)
     for t in themes:
         RenderOptions(theme=t)  # unknown themes fail here, with a did-you-mean
-    RenderOptions(**render)
+    checked = RenderOptions(**render)
+    from .figure import check_raster
+
+    check_raster(checked.size, checked.dpi, "png")  # before anything is drawn (a build's memory)
     formats = _split(raw.get("formats")) if raw.get("formats") else list(default_formats)
     for f in formats:
         if f not in FORMATS:
@@ -239,19 +244,46 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
         opts = base.replace(theme=theme)
         for fmt in figure.formats:
             path = out_dir / f"lrplot-{figure_key(spec, opts, fmt)}.{fmt}"
-            rendered = not path.is_file()
+            rendered = not sound_image(path)
             if rendered:
                 if curves is None:
                     from .engine import simulate
 
                     curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
                 render_to_file(curves, path, opts)
+                _seal(path)
             if stats is not None:
                 stats.rendered += rendered
                 stats.cached += not rendered
                 stats.paths.append(path)
             images.append(Image(theme, fmt, path, rendered))
     return images
+
+
+def _digest_path(image: Path) -> Path:
+    return image.with_name(image.name + ".sha256")
+
+
+def _regular_bytes(path: Path) -> bytes | None:
+    from .cache import _regular_bytes
+
+    return _regular_bytes(path)
+
+
+def sound_image(path: Path) -> bool:
+    """Whether ``path`` is an image lrplot rendered, as it rendered it: a regular file (not a
+    symbolic link planted to publish another file) whose bytes hash to the digest written beside
+    it. Anything else is rendered again, over it."""
+    blob, seal = _regular_bytes(path), _regular_bytes(_digest_path(path))
+    return blob is not None and seal is not None and hashlib.sha256(blob).hexdigest().encode() == seal.strip()
+
+
+def _seal(path: Path) -> None:
+    from .output import write_atomic
+
+    blob = _regular_bytes(path)
+    if blob is not None:
+        write_atomic(_digest_path(path), lambda fh: fh.write(hashlib.sha256(blob).hexdigest().encode()))
 
 
 def default_alt(spec: "Spec") -> str:

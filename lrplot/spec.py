@@ -220,7 +220,10 @@ class Spec(_Model):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], overrides: list[str] | tuple[str, ...] = ()) -> Spec:
-        """A Spec from a mapping built in Python (the same checks as a file; errors say ``<spec>``)."""
+        """A Spec from a mapping built in Python (the same checks and limits as a file; errors say ``<spec>``)."""
+        from .yamlio import check_data
+
+        check_data(data)
         return spec_from_data(data, None, overrides)
 
     @model_validator(mode="after")
