@@ -154,13 +154,27 @@ def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[s
                             location=source.key((key,)))
         where = (base_dir / str(path)).resolve()
         if not where.is_file():
-            raise SpecError(f"path '{path}': no such file (looked for {where})", location=source.value(("path",)))
+            kind = _kind(where)
+            problem = "no such file" if kind is None else f"is {kind}, not a spec file"
+            raise SpecError(f"path '{path}': {problem} (looked for {where})", location=source.value(("path",)))
         return load_doc_spec(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides), \
             figure, where
     spec = spec_from_data(data, source, figure.overrides, file=base_dir / f"{Path(name).stem}.yaml")
     if spec.title is None:
         figure.render.setdefault("title", "")
     return spec, figure, None
+
+
+def _kind(path: Path) -> str | None:
+    """What a path that is not a regular file is (None: nothing there)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+    return ("a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
 
 
 def _import_facts(spec: "Spec") -> list[Any]:
