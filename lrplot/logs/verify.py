@@ -76,7 +76,8 @@ class Plan:
         self.schedule = schedule
         self.trace = trace
         self.allow = allow
-        self._longer: dict[tuple[int, ...], dict | None] = {}
+        self._longer: dict[tuple, Any] = {}  # base lrs -> (steps, values); (-horizon,) -> values
+        self._failed: dict[tuple, int] = {}  # base lrs -> the shortest run the real scheduler refused
 
     @property
     def steps(self) -> int:
@@ -91,25 +92,45 @@ class Plan:
         values = self._simulate(n)
         return None if values is None else values[(g, f)]
 
-    def _simulate(self, n: int, base_lrs: dict[int, float] | None = None) -> dict | None:
-        key = (n, *sorted((base_lrs or {}).items()))
-        if key not in self._longer:
-            self._longer[key] = None
-            if n <= EXTEND_LIMIT:
-                from ..engine.run import start_run
+    @property
+    def limit(self) -> int:
+        """How far a hypothesis may re-simulate the plan: a cause is a transformation of the plan,
+        and none reaches past MAX_K times its length (compressed by k <= MAX_K), so a log step far
+        beyond (19,999,990 for a 50-step plan) costs nothing."""
+        return min(EXTEND_LIMIT, MAX_K * max(self.steps, 1) + MAX_SHIFTS)
 
-                try:
-                    run = start_run(self.schedule, allow_import=self.allow, base_lrs=base_lrs)
-                    run.steps = n
-                    self._longer[key] = run.values(run.advance(0, n))
-                except Exception:  # the real scheduler refuses to go on: the hypothesis cannot hold
-                    self._longer[key] = None
-        return self._longer[key]
+    def _simulate(self, n: int, base_lrs: dict[int, float] | None = None) -> dict | None:
+        """The plan's values to at least ``n`` steps, or None when the real scheduler cannot go
+        that far. One simulation serves every shorter request, and each runs at least twice as far
+        as the last, so many requests cost about one run of the longest."""
+        if n > self.limit:
+            return None
+        lrs = tuple(sorted((base_lrs or {}).items()))
+        have = self._longer.get(lrs)
+        if have is not None and have[0] >= n:
+            return have[1]
+        if n >= self._failed.get(lrs, n + 1):
+            return None
+        from ..engine.run import start_run
+
+        for length in dict.fromkeys([min(max(n, 2 * have[0] if have else 0, 2 * self.steps), self.limit), n]):
+            if length >= self._failed.get(lrs, length + 1):
+                continue
+            try:
+                run = start_run(self.schedule, allow_import=self.allow, base_lrs=base_lrs)
+                run.steps = length
+                self._longer[lrs] = (length, run.values(run.advance(0, length)))
+                return self._longer[lrs][1]
+            except Exception:  # the real scheduler refuses to go on: the hypothesis cannot hold
+                self._failed[lrs] = min(length, self._failed.get(lrs, length))
+        return None
 
     def with_horizon(self, g: int, f: str, horizon: int) -> np.ndarray | None:
         """The plan had its horizon been ``horizon`` updates: every length argument of its schedulers
         that spans most of the plan (T_max, total_steps, total_iters, num_training_steps) moved by
         the difference, and ``steps`` set to ``horizon``; None when that is not a valid schedule."""
+        if horizon > self.limit:
+            return None
         delta = horizon - self.steps
         nodes = tuple(_rehorizon(node, delta, self.steps) for node in self.schedule.schedulers)
         if nodes == self.schedule.schedulers:
