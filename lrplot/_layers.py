@@ -9,8 +9,9 @@ walks every module's syntax tree and fails, naming file:line, on an import again
 """
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # 1. words and numbers everything shares: errors, message text, the limits lrplot enforces
-    ("_layers", "errors", "text"),
+    # 1. words and numbers everything shares: errors, message text, the limits lrplot enforces;
+    #    the list of files this run read (filled by readers, consulted by outputs)
+    ("_layers", "errors", "text", "reads"),
     # 2. machinery that knows no spec: YAML with positions, expressions, curves, atomic files, the
     #    progress bar, the start-up shortcuts of a command-line process
     ("yamlio", "expr", "curves", "output", "progress", "startup"),
@@ -28,8 +29,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cache",),
     # 9. the only place that steps a scheduler
     ("engine",),
-    # 10. what inspects specs and runs
-    ("check", "resume", "state"),
+    # 10. what inspects specs and runs, and compares a logged run with its plan
+    ("check", "resume", "state", "verify"),
     # 11. curves -> matplotlib figure
     ("figure",),
     # 12. whole runs: the gallery and the documentation figures

@@ -8,8 +8,8 @@ logged something else (Lightning writes sparse rows; a W&B export has one row pe
   on_train_batch_start``) logs the lr the coming update uses with ``step = _batches_that_stepped``
   (updates done so far): logged step s is lrplot step s.
 - ``wandb-csv``: ``_step`` plus the metrics. Lightning's WandbLogger adds ``trainer/global_step``
-  (used as the step, same counting as above), transformers' WandbCallback ``train/global_step``
-  (used, minus 1, as in trainer_state.json); otherwise ``_step`` is the step.
+  (used as the step), transformers' WandbCallback ``train/global_step`` (used as the step);
+  otherwise ``_step`` is the step. How each counts: :mod:`lrplot.logs.conventions`.
 - ``csv``: ``step,lr`` or ``step,group,lr`` (any lr-like column name): step s holds the lr of update s.
 
 Cells are parsed with ``float``: exact float64 for what Python's csv writers write (``repr``).
@@ -24,15 +24,20 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Location
-from . import LogError, Raw, build_curves, classify, log_step, read_log_text, walk
+from . import LogError, Raw, build_curves, classify, head_text, log_step, read_log_text, walk
 
+LOOKS_FOR = {"lightning-csv": "metrics.csv", "wandb-csv": "a W&B history CSV", "csv": "a step,lr CSV"}
+FINDS = {"lightning-csv": "metrics.csv"}
 _STEP_COLUMNS = {"lightning-csv": ("step",), "csv": ("step",),
                  "wandb-csv": ("trainer/global_step", "train/global_step", "_step")}
 
 
-def _header(text: str) -> list[str] | None:
+def _header(path: Path) -> list[str] | None:
+    text = head_text(path)  # the first 64 kB: a header line without an end is no log's
+    if text is None:
+        return None
     try:
-        return next(csv.reader(io.StringIO(text[:1 << 16].split("\n", 1)[0])), None)
+        return next(csv.reader(io.StringIO(text.split("\n", 1)[0])), None)
     except csv.Error:
         return None
 
@@ -53,10 +58,10 @@ def find(folder: Path, fmt: str) -> Path | None:
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
-def detect_text(path: Path, text: str, fmt: str) -> bool:
+def detect_file(path: Path, fmt: str) -> bool:
     if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
         return False
-    header = _header(text)
+    header = _header(path)
     return header is not None and _kind(header) == fmt
 
 
@@ -73,7 +78,6 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
     if step_col is None:
         raise LogError(f"no step column ({' or '.join(_STEP_COLUMNS[fmt])}) in the header", location=Location(str(path), 1),
                        hint="the first row must name the columns, e.g. step,lr")
-    offset = 1 if step_col == "train/global_step" else 0
     si = header.index(step_col)
     gi = header.index("group") if fmt == "csv" and "group" in header else None
     wanted = [i for i, h in enumerate(header) if i not in (si, gi) and classify(h, key) is not None]
@@ -105,4 +109,4 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
     raws = [Raw("", k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64), group=g)
             for (k, g), (s, v) in series.items()]
     found = [h for i, h in enumerate(header) if i not in (si, gi)]
-    return build_curves(raws, fmt, path, "float64", key=key, found=found, offset=offset if offset else None)
+    return build_curves(raws, fmt, path, "float64", key=key, found=found, step=step_col)

@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Location
-from . import LogError, Raw, build_curves, log_step, read_log_text, walk
+from . import LogError, Raw, build_curves, head_text, log_step, read_log_text, walk
 
 NAME = "trainer_state.json"
+LOOKS_FOR = {"hf": NAME}
+FINDS = {"hf": NAME}
 
 
 def find(folder: Path, fmt: str) -> Path | None:
@@ -29,10 +31,10 @@ def find(folder: Path, fmt: str) -> Path | None:
     return checkpoints[-1] if checkpoints else None
 
 
-def detect_text(path: Path, text: str, fmt: str) -> bool:
+def detect_file(path: Path, fmt: str) -> bool:
     if path.suffix.lower() != ".json":
         return False
-    return '"log_history"' in text[:1 << 16] or path.name == NAME
+    return path.name == NAME or '"log_history"' in (head_text(path) or "")
 
 
 def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821

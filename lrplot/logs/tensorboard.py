@@ -32,6 +32,8 @@ from ..errors import Location
 from . import LogError, Raw, build_curves, log_step, walk
 
 MARK = "tfevents"
+LOOKS_FOR = {"tensorboard": "TensorBoard events"}
+FINDS = {"tensorboard": "TensorBoard event files"}
 _DEPTH = 8  # run folders below a --log folder (tb_logs/NAME/version_N, output/runs/DATE_HOST)
 
 
