@@ -25,6 +25,9 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
 
     check_option_names(options)
     opts = RenderOptions(**options)  # values are checked before torch runs, too
+    from .figure import check_raster
+
+    check_raster(opts.size, opts.dpi, "png")  # pixels too: a notebook's memory
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
     specs = [s.spec for s in Reading(tuple(set), allow_import=allow_import).load(sources)]
     curves = simulate(specs, allow_import=allow_import, cache=cache)
