@@ -53,7 +53,7 @@ class Plotter:
     def _make_axes(self) -> None:
         if self.ax is not None:
             self.fig = self.ax.figure
-            self.layout, self.panels, self.axes = layouts.into_axes(self.curves, self.ax)
+            self.layout, self.panels, self.axes = layouts.into_axes(self.curves, self.ax, self.opts.layout)
         else:
             self.layout = layouts.resolve_layout(self.curves, self.opts.layout)
             self.panels = layouts.panels_of(self.curves, self.layout)
@@ -143,7 +143,8 @@ class Plotter:
 def render(curves: Curves, ax: Axes | None = None, options: RenderOptions | None = None,
            **overrides: Any) -> Figure:
     """Draw ``curves`` and return the Figure. With ``ax``, draw everything into that one Axes
-    (overlay) and return its figure; otherwise build a new Figure with the layout's panels.
+    (overlaid; a second field on a twin y axis; ``grid`` and ``groups`` are refused) and return its
+    figure; otherwise build a new Figure with the layout's panels.
     Keyword arguments override fields of ``options`` (e.g. ``render(curves, log_y=True)``)."""
     with _themed(curves, (options or RenderOptions()).replace(**overrides)) as opts:
         return Plotter(curves, opts, ax).plot()
