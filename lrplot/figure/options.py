@@ -10,18 +10,12 @@ import numpy as np
 from ..curves import Curves
 from ..errors import LrplotError, UsageError
 from ..facts import JUMP_THRESHOLD
+from ..limits import MAX_DRAWABLE, MAX_PIXELS, MAX_SIDE_INCHES, MIN_SIDE_INCHES
+from ..limits import MAX_TEXT_CHARS as MAX_TEXT
 from .themes import THEMES, style_path
 
 LAYOUTS = ("auto", "overlay", "grid", "fields", "groups")
 ANNOTATIONS = ("milestones", "peak", "final", "jumps")
-# A figure is at most this many pixels (4 bytes each while drawing): --size 100x100 --dpi 1200
-# would need 58 GB (SVG and PDF too: their labels are placed on a canvas of that size).
-MAX_PIXELS = 64_000_000
-# Any text drawn (titles, names in legends and panel titles) is cut to this many characters:
-# laying out a title of a million characters takes minutes in FreeType, deaf to Ctrl-C.
-MAX_TEXT = 200
-# Values beyond this cannot be drawn: matplotlib's axis ticks overflow near the float limit.
-MAX_DRAWABLE = 1e300
 
 
 @dataclass(frozen=True)
@@ -100,12 +94,13 @@ def parse_size(value: Any) -> tuple[float, float]:
         if len(parts) != 2 or any(isinstance(p, bool) for p in parts):
             raise ValueError
         w, h = (float(p) for p in parts)
-        if not (1 <= w <= 100 and 1 <= h <= 100):
+        if not (MIN_SIDE_INCHES <= w <= MAX_SIDE_INCHES and MIN_SIDE_INCHES <= h <= MAX_SIDE_INCHES):
             raise ValueError
         return w, h
     except (TypeError, ValueError):
         shown = value if isinstance(value, str) else tuple(value) if isinstance(value, (list, tuple)) else value
-        raise UsageError(f"size '{shown}': expected WIDTHxHEIGHT in inches, each 1 to 100, e.g. 8x4.5") from None
+        raise UsageError(f"size '{shown}': expected WIDTHxHEIGHT in inches, each {MIN_SIDE_INCHES} to {MAX_SIDE_INCHES}, "
+                         "e.g. 8x4.5") from None
 
 
 def parse_annotate(value: Any) -> frozenset[str]:
