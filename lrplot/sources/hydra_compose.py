@@ -275,8 +275,11 @@ def compose(doc: Document, allowance: Allowance) -> Document:
     app_hydra = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
     app_base = VersionBase.instance().version_base
     GlobalHydra.instance().clear()
+    from ..reads import recording
+
     try:
-        with guarded(doc, allowance, list(doc.overrides)) as spent:
+        with recording(f"a file Hydra read for {doc.path.name}"), \
+                guarded(doc, allowance, list(doc.overrides)) as spent:
             try:
                 return _compose(doc, parsed)
             except SpecError:
