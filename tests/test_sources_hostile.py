@@ -225,31 +225,6 @@ def test_a_group_option_that_is_a_pipe_or_a_device_is_refused_not_read(tmp_path,
                                "leading out), or add their folder to hydra.searchpath\n")
 
 
-def test_the_hydra_internals_the_guard_relies_on_keep_their_shape():
-    """The guard swaps Hydra's config source types in its SourcesRegistry (a private API): fail here,
-    not in a user's run, when a Hydra release changes how sources are made or named."""
-    import inspect
-
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl
-    from hydra._internal.config_repository import ConfigRepository
-    from hydra._internal.sources_registry import SourcesRegistry
-    from hydra.core.plugins import Plugins
-
-    from lrplot.sources.hydra_guard import FROM_COMMAND_LINE, FROM_FILE
-
-    Plugins.instance()
-    types = {scheme: cls.__name__ for scheme, cls in SourcesRegistry.instance().types.items()}
-    assert types == {"file": "FileConfigSource", "pkg": "ImportlibResourcesConfigSource",
-                     "structured": "StructuredConfigSource"}
-    assert "SourcesRegistry.instance().resolve(scheme)" in inspect.getsource(ConfigRepository.initialize_sources)
-    searchpath = inspect.getsource(ConfigLoaderImpl._process_config_searchpath)
-    assert f'"{FROM_FILE}"' in searchpath and f'"{FROM_COMMAND_LINE}"' in searchpath
-    # the resolution bound wraps OmegaConf's one evaluation of an interpolation (a private method)
-    from omegaconf.base import Container
-
-    assert "resolve_parse_tree" in inspect.getsource(Container._resolve_interpolation_from_parse_tree)
-
-
 # --- OmegaConf resolution ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dynamic", [False, True])
