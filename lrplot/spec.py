@@ -22,10 +22,9 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, 
 from pydantic_core import PydanticCustomError
 
 from .errors import Location, SpecError, UsageError
+from .limits import MAX_CSV_BYTES, MAX_SPEC_BYTES, MAX_STEPS, PIPE_IDLE_SECONDS
 from .text import did_you_mean
 from .yamlio import KeyPath, SourceMap, format_path, load_yaml, parse_scalar
-
-MAX_STEPS = 50_000_000  # per schedule; 8 bytes x steps x groups x fields must fit in memory
 
 
 class _Model(BaseModel):
@@ -319,10 +318,6 @@ class ResolvedSchedule:
 
 # --- loading --------------------------------------------------------------------------------
 
-MAX_SPEC_BYTES = 256_000        # a spec or training config (real ones are a few kB; PyYAML reads ~1 MB/s)
-MAX_CSV_BYTES = 16_000_000      # a metric CSV (a million steps of losses)
-_PIPE_IDLE_SECONDS = 1.5  # a FIFO nobody writes fails within the 2 s every failure keeps (README, Limits)
-
 
 def _size(n: int) -> str:
     return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{max(round(n / 1e3), 1)} kB"
@@ -363,13 +358,13 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
         while total <= limit:
             # A FIFO nobody has opened for writing yet is not readable (Linux reports the end
             # only after a writer came and went): wait for one, a bounded time.
-            if pipe and not select.select([fd], [], [], _PIPE_IDLE_SECONDS)[0]:
-                raise SpecError(f"the pipe gave no data for {_PIPE_IDLE_SECONDS} s", location=where)
+            if pipe and not select.select([fd], [], [], PIPE_IDLE_SECONDS)[0]:
+                raise SpecError(f"the pipe gave no data for {PIPE_IDLE_SECONDS} s", location=where)
             try:
                 chunk = os.read(fd, min(1 << 20, limit + 1 - total))
             except BlockingIOError:  # a pipe whose writer has not written yet
-                if not select.select([fd], [], [], _PIPE_IDLE_SECONDS)[0]:
-                    raise SpecError(f"the pipe gave no data for {_PIPE_IDLE_SECONDS} s", location=where) from None
+                if not select.select([fd], [], [], PIPE_IDLE_SECONDS)[0]:
+                    raise SpecError(f"the pipe gave no data for {PIPE_IDLE_SECONDS} s", location=where) from None
                 continue
             if not chunk:
                 break

@@ -9,9 +9,8 @@ from typing import Any
 
 from .errors import UsageError
 from .imports import AllowImport, allowed_imports
+from .limits import MAX_STATE_ITEMS
 from .spec import ResolvedSchedule
-
-_MAX_ITEMS = 1000
 
 
 def plain(value: Any, depth: int = 0) -> Any:
@@ -26,9 +25,9 @@ def plain(value: Any, depth: int = 0) -> Any:
     if depth > 20:
         return f"<{type(value).__name__}>"
     if isinstance(value, dict):
-        return {str(k): plain(v, depth + 1) for k, v in list(value.items())[:_MAX_ITEMS]}
+        return {str(k): plain(v, depth + 1) for k, v in list(value.items())[:MAX_STATE_ITEMS]}
     if isinstance(value, (list, tuple)):
-        return [plain(v, depth + 1) for v in value[:_MAX_ITEMS]]
+        return [plain(v, depth + 1) for v in value[:MAX_STATE_ITEMS]]
     numel = getattr(value, "numel", None)
     if callable(numel) and hasattr(value, "item"):
         try:

@@ -12,9 +12,8 @@ from ..curves import ScheduleTrace
 from ..errors import SpecError
 from ..facts import HORIZON_ARGS, base_lr
 from ..imports import Allowance
+from ..limits import MAX_VERIFY_EXTEND_STEPS
 from ..spec import ResolvedSchedule
-
-EXTEND_LIMIT = 20_000_000
 
 
 def agree(plan: np.ndarray, logged: np.ndarray, dtype: str, rtol: float = 0.0) -> np.ndarray:
@@ -79,7 +78,7 @@ class Plan:
         key = (n, *sorted((base_lrs or {}).items()))
         if key not in self._longer:
             self._longer[key] = None
-            if n <= EXTEND_LIMIT:
+            if n <= MAX_VERIFY_EXTEND_STEPS:
                 self._longer[key] = _record(self.schedule, self.allow, n, base_lrs)
         return self._longer[key]
 
