@@ -75,7 +75,7 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
 
         raise MissingLibraryError("reading an MMEngine config needs mmengine", package="mmengine",
                                   location=Location(str(doc.path)),
-                                  hint='pip install "lrplot[mmengine]"') from None
+                                  hint='pip install ".[mmengine]" in the lrplot checkout') from None
     _check_bases(doc.path, doc.text, [], set())
     try:
         from ..reads import recording
