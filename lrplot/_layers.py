@@ -28,8 +28,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cache",),
     # 9. the only place that steps a scheduler
     ("engine",),
-    # 10. what inspects specs and runs
-    ("check", "resume", "state"),
+    # 10. what inspects specs and runs, and compares a logged run with its plan
+    ("check", "resume", "state", "verify"),
     # 11. curves -> matplotlib figure
     ("figure",),
     # 12. whole runs: the gallery and the documentation figures

@@ -382,7 +382,7 @@ def plot(
         with terminal_progress() as progress, exporting(data.suffix if data is not None else None):
             curves = simulate(loaded, allow_import=_allowed(allow_import), cache=not no_cache, progress=progress)
         if logged is not None:
-            from .logs.verify import overlay
+            from .verify import overlay
 
             curves = overlay(curves, [s for spec in loaded for s in spec.schedule_list()], logged,
                              allow_import=_allowed(allow_import))
@@ -733,7 +733,7 @@ def verify(
     Exit 0 when every logged series follows the plan, 1 when one does not (or on bad input).
     """
     with reporting(debug), _json_error(json_):
-        from .logs.verify import verify_files
+        from .verify import verify_files
         from .sources import BudgetInputs
 
         if output is not None:

@@ -33,6 +33,10 @@ rule, written here and nowhere else:
   never a way to call its other classes. Built-ins, other classes and callable instances are refused.
   What a factory returns is checked again (:func:`factory_result`) before it is called.
 
+* **A config whose reading runs it** (an MMEngine Python config: ``Config.fromfile`` executes it and
+  its ``_base_`` files) is read only when the user allowed the framework that runs it by its exact
+  name (``--allow-import mmengine``): :func:`check_config_code`. The trusted set never covers it.
+
 Every refusal happens before anything from the spec is called, as one line located at the spec's
 ``type``. Other readers (Hydra ``_target_`` strings ``pkg.mod.Name``, MMEngine types) use the same
 rule through :func:`resolve_allowed`, which refuses or returns the object and never calls it. Every
@@ -506,6 +510,14 @@ def resolve_allowed(text: str, *, allow_import: AllowImport, location: Location,
     obj = _walk(module, target, allowance, location)
     _check_callable(obj, target, allowance, location)
     return obj
+
+
+def check_config_code(framework: str, what: str, *, allow_import: AllowImport, location: Location) -> None:
+    """Refuse reading a config whose loading runs its code (``what`` says how) unless the user
+    allowed ``framework``, the package that runs it, by exactly that name."""
+    if framework not in allowed_imports(allow_import).packages:
+        raise ImportNotAllowedError(what, location=location, hint=f"if you trust it, add --allow-import {framework} "
+                                                                  f"(or set {ENV_VAR}={framework})")
 
 
 def resolve_import(spec: Spec, sched: SchedulerNode, *, allow_import: AllowImport) -> Any:

@@ -546,3 +546,20 @@ def test_a_stepping_class_without_state_dict_is_refused_by_state_and_resume(cli,
         assert result.exit_code == 1 and result.stderr == (
             f"{path}:2:19: my_sched.py:Warmup has no state_dict(), so no checkpoint can hold its state; "
             "give the class state_dict() and load_state_dict(), as torch's schedulers have\n"), result.stderr
+
+
+@pytest.mark.parametrize("given, allowed", [((), False), (("mmengine",), True), (("mmengine.config",), False),
+                                            (("mmdet",), False), (("torch", "mmengine"), True)])
+def test_a_config_that_runs_code_is_read_only_when_its_framework_is_allowed_by_name(given, allowed, monkeypatch):
+    from lrplot.errors import ImportNotAllowedError, Location
+    from lrplot.imports import check_config_code
+
+    monkeypatch.delenv("LRPLOT_ALLOW_IMPORT", raising=False)
+    where = Location("c.py")
+    if allowed:
+        check_config_code("mmengine", "runs the config", allow_import=given, location=where)
+        return
+    with pytest.raises(ImportNotAllowedError) as err:
+        check_config_code("mmengine", "runs the config", allow_import=given, location=where)
+    assert err.value.format() == ("c.py: runs the config; if you trust it, add --allow-import mmengine "
+                                  "(or set LRPLOT_ALLOW_IMPORT=mmengine)")

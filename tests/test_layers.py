@@ -94,16 +94,8 @@ def violations() -> list[str]:
     return found
 
 
-# Moving now, by another change of issue 19: the verify analysis leaves logs/ (readers read; the
-# analysis, which re-simulates the plan, sits above the engine). Each entry must still violate.
-MOVING = ("lrplot/logs/verify.py",)
-
-
 def test_parts_import_only_downward():
-    found = violations()
-    moving = [v for v in found if v.split(":")[0] in MOVING]
-    assert [v for v in found if v not in moving] == []
-    assert sorted({v.split(":")[0] for v in moving}) == sorted(MOVING), "moved: drop it from MOVING"
+    assert violations() == []
 
 
 def test_the_walk_sees_imports_inside_functions_and_type_checking(tmp_path, monkeypatch):

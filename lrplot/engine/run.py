@@ -187,11 +187,15 @@ def _fed(step: Callable[[Any], Any], feed: Callable[[], Any]) -> Callable[[], An
 
 
 def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance(),
-              base_lrs: dict[int, float] | None = None) -> Run:
+              base_lrs: dict[int, float] | None = None, steps: int | None = None) -> Run:
     """A fresh optimizer and schedulers for ``schedule``, ready to record update 0 (``allow_import``:
     what import-path schedulers may import, see :mod:`lrplot.imports`; ``base_lrs``: another lr for
-    some groups, set before the schedulers are built, as a config with another learning rate would)."""
-    steps = resolve_steps(schedule)
+    some groups, set before the schedulers are built, as a config with another learning rate would;
+    ``steps``: the run's length when it is not the schedule's, e.g. a run that went on past the
+    plan's end: the schedulers are the schedule's, built for its own length, and are stepped, fed
+    and checked for memory for ``steps`` updates)."""
+    own = resolve_steps(schedule)
+    steps = own if steps is None else steps
     check_memory(schedule, steps)
     optimizer = build_optimizer(schedule)
     for g, lr in (base_lrs or {}).items():
@@ -199,7 +203,7 @@ def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance
         group["lr"] = lr
         if "initial_lr" in group:
             group["initial_lr"] = lr
-    placeholders = _placeholders(schedule, steps)
+    placeholders = _placeholders(schedule, own)
     schedulers = [build_scheduler(schedule.spec, node, optimizer, allow_import=allow_import, placeholders=placeholders)
                   for node in schedule.schedulers]
     return Run(schedule, optimizer, schedulers, steps)
