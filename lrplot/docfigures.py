@@ -117,14 +117,18 @@ def load_doc_spec(*, path: Path | None = None, text: str | None = None, base_dir
                   name: str, overrides: Iterable[str] = ()) -> "Spec":
     """The spec of a directive: a file (any input lrplot reads) or inline YAML text, whose
     relative paths (metric CSVs, local modules) are relative to the document's folder."""
+    from .pipeline import Reading, load_source
+
+    reading = Reading(tuple(overrides))
     if path is not None:
-        from .sources import load_input
-
-        return load_input(path, overrides=tuple(overrides)).spec
-    from .spec import parse_spec
-
+        return load_source(Path(path), reading).spec
     # a file name in the document's folder: relative paths resolve there; the name shows in errors
-    return parse_spec(text or "", name, tuple(overrides), file=base_dir / f"{Path(name).stem}.yaml")
+    return load_source(_as_text(text or ""), reading, name=name, base_dir=base_dir).spec
+
+
+def _as_text(text: str) -> str:
+    """Inline spec text, read as text even when it is one word (then it is a located error)."""
+    return text if "\n" in text else text + "\n"
 
 
 def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[str] = ("png",)
@@ -185,7 +189,8 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
                   stats: Stats | None = None) -> list[Image]:
     """Every (theme, format) image of ``figure`` in ``out_dir``, rendering only the missing ones;
     simulated at most once (through the curves cache, as the CLI does)."""
-    from .figure import RenderOptions, render_to_file
+    from .figure import RenderOptions
+    from .pipeline import render_files, simulate
 
     out_dir.mkdir(parents=True, exist_ok=True)
     base = RenderOptions(**figure.render)
@@ -197,10 +202,8 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
             rendered = not path.is_file()
             if rendered:
                 if curves is None:
-                    from .engine import simulate
-
                     curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
-                render_to_file(curves, path, opts)
+                render_files(curves, [path], opts)
             if stats is not None:
                 stats.rendered += rendered
                 stats.cached += not rendered

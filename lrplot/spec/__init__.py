@@ -21,7 +21,7 @@ from ..yamlio import KeyPath, SourceMap, load_yaml
 from .files import read_input, read_text
 from .models import (METRIC_DESCRIPTION, SCHEDULER_DESCRIPTION, Metric, MetricCsv, OptimizerSpec, ParamGroupSpec,
                      ResolvedSchedule, ScheduleEntry, SchedulerNode, Spec, is_import_path, json_schema)
-from .overrides import apply_override
+from .overrides import SET_FORMS, apply_override, delete_key
 from .translate import translate
 
 
@@ -78,5 +78,5 @@ def _kind(value: Any) -> str:
 
 
 __all__ = ["METRIC_DESCRIPTION", "SCHEDULER_DESCRIPTION", "KeyPath", "Metric", "MetricCsv", "OptimizerSpec",
-           "ParamGroupSpec", "ResolvedSchedule", "ScheduleEntry", "SchedulerNode", "Spec", "apply_override",
-           "is_import_path", "json_schema", "load_spec", "parse_spec", "read_input", "read_text", "spec_from_data"]
+           "ParamGroupSpec", "ResolvedSchedule", "SET_FORMS", "ScheduleEntry", "SchedulerNode", "Spec", "apply_override",
+           "delete_key", "is_import_path", "json_schema", "load_spec", "parse_spec", "read_input", "read_text", "spec_from_data"]

@@ -28,18 +28,26 @@ def _parse_key_path(text: str) -> KeyPath:
     return tuple(parts)
 
 
+SET_FORMS = "key.path=value (e.g. scheduler.T_max=50), or '~key.path' to delete a key"
+
+
 def apply_override(data: dict, source: SourceMap, item: str, *, spec_keys: bool = True) -> None:
-    """Apply one ``--set key.path=value`` to loaded data (value parsed with the YAML rules).
-    ``spec_keys``: the data is an lrplot spec, so the path must start at a spec key (a training
-    config's keys are its framework's)."""
+    """Apply one ``--set key.path=value`` to loaded data (value parsed with the YAML rules), or
+    delete the key ``--set '~key.path'`` names (Hydra's spelling). ``spec_keys``: the data is an
+    lrplot spec, so a path that sets must start at a spec key (a training config's keys are its
+    framework's)."""
     key_text, sep, value_text = item.partition("=")
     key_text = key_text.strip()
+    deleting = key_text.startswith("~")
     try:
-        if not sep:
+        if bool(sep) == deleting:  # a value without '=' or a deletion with one
             raise ValueError
-        path = _parse_key_path(key_text)
+        path = _parse_key_path(key_text[1:] if deleting else key_text)
     except ValueError:
-        raise UsageError(f"--set {item!r}: expected key.path=value, e.g. scheduler.T_max=50") from None
+        raise UsageError(f"--set {item!r}: expected {SET_FORMS}") from None
+    if deleting:
+        delete_key(data, path, Location(f"--set {key_text}"))
+        return
     where = Location(f"--set {key_text}")
     if spec_keys:
         _check_override_root(data, path, where)
@@ -68,6 +76,26 @@ def apply_override(data: dict, source: SourceMap, item: str, *, spec_keys: bool 
     else:
         raise SpecError(f"'{format_path(path)}' does not name a value that can be set", location=where)
     source.override(path, where)
+
+
+def delete_key(data: Any, path: KeyPath, where: Location) -> None:
+    """Delete the key (or list item) at ``path`` of loaded data; refused at ``where`` when
+    ``path`` names nothing, as Hydra refuses ``~key`` for a key the config does not have."""
+    node = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        mapping = not isinstance(node, (list, str)) and hasattr(node, "keys")  # a dict or MMEngine's Config
+        if mapping and isinstance(part, str) and part in node:
+            if last:
+                node.pop(part)
+                return
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if last:
+                del node[part]
+                return
+        else:
+            raise SpecError(f"'{format_path(path[:i + 1])}' is not in the input: nothing to delete", location=where)
+        node = node[part]
 
 
 def _find_key(data: Any, key: str, path: KeyPath = ()) -> KeyPath | None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..curves import ScheduleTrace
-from ..limits import MAX_VERIFY_MULTIPLE, MAX_VERIFY_SHIFTS
+from ..limits import MAX_VERIFY_MULTIPLE as MAX_K
+from ..limits import MAX_VERIFY_SHIFTS as MAX_SHIFTS
 from ..logs import LogInfo, log_info
 from .plan import Plan, agree
 from .verdict import Cause, Divergence, Verdict, spans_of
@@ -46,7 +47,7 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     t0 = int(at[i0])
     # compressed by k: the scheduler stepped k times per update
     if t0 > 0:
-        ks = [k for k in range(2, MAX_VERIFY_MULTIPLE + 1) if k * t0 < T and agree(base[k * t0: k * t0 + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
+        ks = [k for k in range(2, MAX_K + 1) if k * t0 < T and agree(base[k * t0: k * t0 + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
         for k in ks:
             if s.holds(at * k):
                 return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per update "
@@ -67,7 +68,7 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                                           f"(once per epoch of {k} updates instead of after every update)", k=k)
     # shifted by n, restarted at n
     hits = s.matches(base, float(y[i0]))
-    shifts = sorted({int(j) - t0 for j in hits} - {0}, key=lambda n: (abs(n), n))[:MAX_VERIFY_SHIFTS]
+    shifts = sorted({int(j) - t0 for j in hits} - {0}, key=lambda n: (abs(n), n))[:MAX_SHIFTS]
     for n in shifts:
         if s.holds(at + n):
             ahead = (f"the log is {n} step(s) ahead of the plan (the lr logged after scheduler.step(), or a "

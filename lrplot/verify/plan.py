@@ -13,6 +13,7 @@ from ..errors import SpecError
 from ..facts import HORIZON_ARGS, base_lr
 from ..limits import MAX_VERIFY_EXTEND_STEPS
 from ..imports import Allowance
+from ..limits import MAX_VERIFY_EXTEND_STEPS
 from ..spec import ResolvedSchedule
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..curves import Curves
-from ..limits import MAX_VERIFY_SPANS
+from ..limits import MAX_VERIFY_SPANS as MAX_SPANS
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _num(v: float) -> float | None:
 
 
 def spans_of(at: np.ndarray, bad: np.ndarray) -> tuple[tuple[int, int], ...]:
-    """(first, last) step of every run of consecutive diverging logged values (merged beyond MAX_VERIFY_SPANS)."""
+    """(first, last) step of every run of consecutive diverging logged values (merged beyond MAX_SPANS)."""
     idx = np.flatnonzero(bad)
     if not len(idx):
         return ()
@@ -91,7 +91,7 @@ def spans_of(at: np.ndarray, bad: np.ndarray) -> tuple[tuple[int, int], ...]:
     starts = np.r_[idx[0], idx[breaks + 1]]
     ends = np.r_[idx[breaks], idx[-1]]
     spans = [(int(at[a]), int(at[b])) for a, b in zip(starts, ends)]
-    if len(spans) > MAX_VERIFY_SPANS:
+    if len(spans) > MAX_SPANS:
         spans = [(spans[0][0], spans[-1][1])]
     return tuple(spans)
 
