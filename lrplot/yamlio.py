@@ -94,24 +94,18 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core-schema scalar resolution, refusing documents of more than
     MAX_YAML_VALUES nodes while it composes them (PyYAML spends ~50 us and ~1 kB on each)."""
 
-    composed = 0
-    depth = 0
+    guard: _Guard
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        self.composed += 1
-        if self.composed > MAX_YAML_VALUES:
-            raise SpecError(f"the document has more than {MAX_YAML_VALUES} values; a spec is far smaller",
-                            location=_loc(self.name, self.peek_event().start_mark))
-        # Stop at the depth limit while composing: PyYAML's scanner costs depth squared on
-        # "[[[[..." (seconds at a few thousand) and its composer recurses into a RecursionError.
-        if self.depth > MAX_YAML_DEPTH:
-            raise SpecError(f"the document is nested too deeply; at most {MAX_YAML_DEPTH} levels",
-                            location=_loc(self.name, self.peek_event().start_mark))
-        self.depth += 1
+        # Stop at the limits while composing: PyYAML's scanner costs depth squared on "[[[[..."
+        # (seconds at a few thousand) and its composer recurses into a RecursionError.
+        mark = self.peek_event().start_mark
+        self.guard.value(mark)
+        self.guard.enter(mark)
         try:
             return super().compose_node(parent, index)
         finally:
-            self.depth -= 1
+            self.guard.leave()
 
 
 _REPLACED = {
@@ -179,6 +173,40 @@ def _loc(path: str, mark: Any) -> Location:
     return Location(path, mark.line + 1, mark.column + 1)
 
 
+@dataclass
+class _Guard:
+    """The one size and depth guard of a YAML document. Each walk of it (libyaml's event scan,
+    PyYAML's composer, the builder, the expansion of merge keys and aliases) counts here and is
+    refused past the limits, located where it stands; ``too_many`` says what the walk counts."""
+
+    path: str
+    max_values: int | None = MAX_YAML_VALUES
+    too_many: str = "the document has more than {n} values; a spec is far smaller"
+    hint: str | None = None
+    count: int = 0
+    depth: int = 0
+
+    def value(self, mark: Any, n: int = 1) -> None:
+        """``n`` more values, at ``mark``."""
+        self.count += n
+        if self.max_values is not None and self.count > self.max_values:
+            raise SpecError(self.too_many.format(n=self.max_values), hint=self.hint, location=_loc(self.path, mark))
+
+    def levels(self, depth: int, mark: Any) -> None:
+        """``depth`` levels of nesting at ``mark``: refused beyond MAX_YAML_DEPTH."""
+        if depth > MAX_YAML_DEPTH:
+            raise SpecError(f"the document is nested too deeply; at most {MAX_YAML_DEPTH} levels",
+                            location=_loc(self.path, mark))
+
+    def enter(self, mark: Any) -> None:
+        """One level deeper, at ``mark``."""
+        self.levels(self.depth, mark)
+        self.depth += 1
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+
 class _Builder:
     """Turns a composed node tree into plain Python data while recording positions."""
 
@@ -186,18 +214,15 @@ class _Builder:
         self.loader = loader
         self.map = srcmap
         self.active: set[int] = set()
-        self.count = 0  # values built so far, each alias expansion counted again
+        # values built so far, each alias expansion counted again
+        self.guard = _Guard(srcmap.path, too_many="the document expands to more than {n} values",
+                            hint="aliases (*name) count each time they repeat an anchor")
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         file = self.map.path
-        self.count += 1
-        if self.count > MAX_YAML_VALUES:
-            raise SpecError(f"the document expands to more than {MAX_YAML_VALUES} values",
-                            hint="aliases (*name) count each time they repeat an anchor",
-                            location=_loc(file, node.start_mark))
+        self.guard.value(node.start_mark)
         self.map.values[path] = _loc(file, node.start_mark)
-        if len(path) > MAX_YAML_DEPTH:
-            raise SpecError("the document is nested too deeply", location=_loc(file, node.start_mark))
+        self.guard.levels(len(path), node.start_mark)  # an alias may have put this node deeper than it was written
         if id(node) in self.active:
             raise SpecError("an alias refers to itself; remove the recursive alias",
                             location=_loc(file, node.start_mark))
@@ -317,9 +342,7 @@ def _merged_size(node: yaml.MappingNode, memo: dict[int, int], file: str) -> int
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for sub in sources:
             size += _merged_size(sub, memo, file) if isinstance(sub, yaml.MappingNode) else 1
-        if size > MAX_YAML_VALUES:
-            raise SpecError(f"the merge keys (<<) expand to more than {MAX_YAML_VALUES} values",
-                            location=_loc(file, node.start_mark))
+        _Guard(file, too_many="the merge keys (<<) expand to more than {n} values").value(node.start_mark, size)
     memo[key] = size
     return size
 
@@ -334,23 +357,17 @@ def _precheck(text: str, path: str, max_values: int | None = MAX_YAML_VALUES) ->
     yields a single event."""
     if not getattr(yaml, "__with_libyaml__", False):
         return
-    depth = count = 0
+    guard = _Guard(path, max_values)
     try:
         for event in yaml.parse(text, Loader=yaml.CSafeLoader):
             if isinstance(event, _OPEN):
-                depth += 1
-                if depth > MAX_YAML_DEPTH + 1:
-                    raise SpecError(f"the document is nested too deeply; at most {MAX_YAML_DEPTH} levels",
-                                    location=_loc(path, event.start_mark))
+                guard.enter(event.start_mark)
             elif isinstance(event, _CLOSE):
-                depth -= 1
+                guard.leave()
                 continue
             elif not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
                 continue
-            count += 1
-            if max_values is not None and count > max_values:
-                raise SpecError(f"the document has more than {MAX_YAML_VALUES} values; a spec is far smaller",
-                                location=_loc(path, event.start_mark))
+            guard.value(event.start_mark)
     except yaml.MarkedYAMLError as exc:
         # libyaml (PyYAML 6.0.4's wheels) refuses deep flow nesting itself, while scanning ahead
         # and before it yields a single event: that is this refusal too, not a syntax error.
@@ -378,6 +395,8 @@ def check_expansion(text: str, path: str, limit: int = MAX_HYDRA_YAML_VALUES) ->
     except yaml.YAMLError:
         return
     sizes: dict[int, int] = {}
+    guard = _Guard(path, limit, "the aliases (*name) and merge keys (<<) of this file expand to more than {n} values",
+                   "write the values out, or use fewer nested aliases")
 
     def size(node: yaml.Node) -> int:
         key = id(node)
@@ -386,10 +405,8 @@ def check_expansion(text: str, path: str, limit: int = MAX_HYDRA_YAML_VALUES) ->
             children = (node.value if isinstance(node, yaml.SequenceNode)
                         else [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else ())
             total = 1 + sum(size(child) for child in children)
-            if total > limit:
-                raise SpecError(f"the aliases (*name) and merge keys (<<) of this file expand to more than {limit} "
-                                "values", hint="write the values out, or use fewer nested aliases",
-                                location=_loc(path, node.start_mark))
+            guard.count = 0
+            guard.value(node.start_mark, total)
             sizes[key] = total
         return sizes[key]
 
@@ -429,6 +446,7 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     try:
         loader = _Loader(text)  # its reader refuses NUL and other non-printable characters here
         loader.name = path
+        loader.guard = _Guard(path)
         node = loader.get_single_node()
         if node is None:
             return None, srcmap
