@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportNotAllowedError, Location, MissingLibraryError, SpecError, first_line
+from ..reads import record, recording
 from ..walk import ImportTarget
 from .allowance import DISTRIBUTIONS, Allowance, Loaded
 
@@ -31,8 +32,10 @@ def load_local(target: ImportTarget, loaded: Loaded, location: Location) -> Any:
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
     loaded.local_files[name] = resolved
+    record(file, f"a Python file {location.path} imports")
     try:
-        module_spec.loader.exec_module(module)
+        with recording(f"a file {file.name} imports"):
+            module_spec.loader.exec_module(module)
     except SyntaxError as exc:
         sys.modules.pop(name, None)
         raise SpecError(f"syntax error in {file.name}: {exc.msg}",

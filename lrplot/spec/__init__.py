@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Location, SpecError
-from ..yamlio import KeyPath, SourceMap, load_yaml
+from ..yamlio import KeyPath, SourceMap, check_data, load_yaml
 from .files import read_input, read_text
 from .models import (METRIC_DESCRIPTION, SCHEDULER_DESCRIPTION, Metric, MetricCsv, OptimizerSpec, ParamGroupSpec,
                      ResolvedSchedule, ScheduleEntry, SchedulerNode, Spec, is_import_path, json_schema)
@@ -38,6 +38,7 @@ def parse_spec(text: str | dict[str, Any], name: str = "<spec>", overrides: list
     """Validate spec text, or a dict of spec keys as a file would hold them (``name`` is used in
     error locations; a dict's are key paths: ``<spec>:scheduler.T_max``)."""
     if not isinstance(text, str):  # a dict (anything else is refused as not a mapping)
+        check_data(text, name)  # the limits of a file: size, depth, no cycle
         return spec_from_data(text, SourceMap(name, by_path=True), overrides, file=file)
     data, source = load_yaml(text, name)
     if data is None:

@@ -10,15 +10,16 @@ from pathlib import Path
 
 from ..errors import Location, SpecError
 from ..limits import MAX_SPEC_BYTES, PIPE_IDLE_SECONDS
+from ..reads import record
 
 
 def _size(n: int) -> str:
-    return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{max(round(n / 1e3), 1)} kB"
+    return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{n / 1e3:.3g} kB"  # 3 digits: never "1 kB; at most 1 kB"
 
 
 def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> bytes:
     """The bytes of an input file the user named, at most ``limit``; every OS problem becomes
-    one clear SpecError. Only regular files and pipes are read: the kind is checked with fstat
+    one clear SpecError. The file is recorded as read (:mod:`lrplot.reads`): no output replaces it. Only regular files and pipes are read: the kind is checked with fstat
     on a descriptor opened with O_NONBLOCK (so a FIFO without a writer never blocks the open),
     and at most ``limit + 1`` bytes are ever read, so a device such as /dev/zero, a huge file or
     an endless pipe fails fast instead of filling memory."""
@@ -43,6 +44,7 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
             kind = "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file"
             raise SpecError(f"is {kind}, not a {what} file", hint=f"give the path of a {what} file",
                             location=where)
+        record(path, f"a {what} file", info)
         if info.st_size > limit:
             raise SpecError(f"the {what} is {_size(info.st_size)}; a {what} is at most {_size(limit)}",
                             location=where)

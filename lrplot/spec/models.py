@@ -212,10 +212,10 @@ class Spec(_Model):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], overrides: list[str] | tuple[str, ...] = ()) -> Spec:
-        """A Spec from a mapping built in Python (the same checks as a file; errors say ``<spec>``)."""
-        from . import spec_from_data
+        """A Spec from a mapping built in Python (the same checks and limits as a file; errors say ``<spec>``)."""
+        from . import parse_spec
 
-        return spec_from_data(data, None, overrides)
+        return parse_spec(data, "<spec>", overrides)
 
     def model_post_init(self, context: Any, /) -> None:
         """Each scheduler node learns where it stands in the spec (its :attr:`SchedulerNode.path`),

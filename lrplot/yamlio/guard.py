@@ -9,6 +9,7 @@ import yaml
 
 from ..errors import Location, SpecError
 from ..limits import MAX_HYDRA_YAML_VALUES, MAX_YAML_DEPTH, MAX_YAML_VALUES
+from .positions import KeyPath, format_path
 
 
 def loc(path: str, mark: Any) -> Location:
@@ -118,3 +119,32 @@ def check_expansion(text: str, path: str, limit: int = MAX_HYDRA_YAML_VALUES) ->
         except RecursionError:  # thousands of anchors, each an alias of the one before
             raise SpecError("the aliases (*name) of this file are chained too deeply",
                             hint="write the values out", location=Location(path)) from None
+
+
+def check_data(data: Any, name: str = "<spec>") -> None:
+    """The limits of a spec file, for data built in Python (``lrplot.plot(dict)``): at most
+    MAX_YAML_VALUES values (a value counted each time it appears) and MAX_YAML_DEPTH levels, and no cycle."""
+    count = 0
+    active: set[int] = set()
+
+    def walk(node: Any, path: KeyPath) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_YAML_VALUES:
+            raise SpecError(f"the spec has more than {MAX_YAML_VALUES} values; a spec is far smaller",
+                            location=Location(name), hint="a spec file has the same limit")
+        if not isinstance(node, (dict, list, tuple)):
+            return
+        if len(path) >= MAX_YAML_DEPTH:
+            raise SpecError(f"the spec is nested too deeply at {format_path(path[:4])}...; at most {MAX_YAML_DEPTH} "
+                            "levels", location=Location(name))
+        if id(node) in active:
+            raise SpecError(f"the spec contains itself at {format_path(path) or 'its top'} (a cycle)",
+                            location=Location(name), hint="build it without a reference to itself")
+        active.add(id(node))
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            walk(value, path + (key if isinstance(key, (str, int)) else str(key),))
+        active.discard(id(node))
+
+    walk(data, ())
