@@ -1,4 +1,4 @@
-"""The import allowance (lrplot/imports.py): real attack attempts are refused, as one located line,
+"""The import allowance (lrplot/imports/): real attack attempts are refused, as one located line,
 before anything is called; what is allowed is what an allowed package or file DEFINES; local files
 are allowed by path and never shadow (or are shadowed by) an installed package; the scheduler modules
 of the supported libraries are trusted as installed, and only they."""

@@ -146,7 +146,7 @@ class Budget:
     where: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        from ..spec import MAX_STEPS
+        from ..limits import MAX_STEPS
 
         for name, value, low in (("updates", self.updates, 1), ("updates per epoch", self.updates_per_epoch, 1),
                                  ("warmup updates", self.warmup, 0)):
