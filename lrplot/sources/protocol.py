@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import Location, SpecError
+from ..limits import MAX_STEPS
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -111,8 +112,6 @@ class Budget:
     where: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        from ..spec import MAX_STEPS
-
         for name, value, low in (("updates", self.updates, 1), ("updates per epoch", self.updates_per_epoch, 1),
                                  ("warmup updates", self.warmup, 0)):
             if value is None and name != "updates":
