@@ -50,13 +50,16 @@ class BudgetInputs:
 class Document:
     """One input file, loaded (YAML/JSON through :mod:`lrplot.yamlio`, with positions) and with
     ``--set`` overrides applied. ``data`` is None for inputs that are not YAML (MMEngine's
-    Python configs); ``text`` is always the file's text."""
+    Python configs; a TOML file or a launch script, whose reader parses ``text`` itself); ``text``
+    is always the file's text. ``not_yaml`` is why YAML refused the text: the error the user sees
+    unless a reader recognises the text as its own."""
 
     path: Path
     text: str
     data: Any
     source: SourceMap
     overrides: tuple[str, ...] = ()
+    not_yaml: SpecError | None = None
 
 
 def needs(doc: Document, what: str, flag: str, path: KeyPath = ()) -> SpecError:
