@@ -14,8 +14,8 @@ computed (total updates, updates per epoch, warmup updates) and the line that ex
 numbers are checked here, once, for every reader: whole, positive, within what lrplot simulates.
 What a reader assumed that changes the curve (an interval nothing in the file states, a world size
 of 1 for ``devices: auto``) is a :class:`Note` with ``assumed=True``, kept in reading order with the
-other notes; the summary, ``--print-spec``'s comments and the figure's footnote show
-:attr:`Source.assumptions`.
+other notes. The summary and ``--print-spec``'s comments show every note, in that order;
+:attr:`Source.assumptions` is what a figure's footnote names (the figure does not draw one yet).
 """
 
 from __future__ import annotations
