@@ -88,6 +88,35 @@ class SourceMap:
         self.values[path] = location
 
 
+def check_data(data: Any, name: str = "<spec>") -> None:
+    """The limits of a spec file, for data built in Python (``lrplot.plot(dict)``): at most
+    MAX_YAML_VALUES values (a value counted each time it appears) and MAX_YAML_DEPTH levels, and no cycle."""
+    count = 0
+    active: set[int] = set()
+
+    def walk(node: Any, path: KeyPath) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_YAML_VALUES:
+            raise SpecError(f"the spec has more than {MAX_YAML_VALUES} values; a spec is far smaller",
+                            location=Location(name), hint="a spec file has the same limit")
+        if not isinstance(node, (dict, list, tuple)):
+            return
+        if len(path) >= MAX_YAML_DEPTH:
+            raise SpecError(f"the spec is nested too deeply at {format_path(path[:4])}...; at most {MAX_YAML_DEPTH} "
+                            "levels", location=Location(name))
+        if id(node) in active:
+            raise SpecError(f"the spec contains itself at {format_path(path) or 'its top'} (a cycle)",
+                            location=Location(name), hint="build it without a reference to itself")
+        active.add(id(node))
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            walk(value, path + (key if isinstance(key, (str, int)) else str(key),))
+        active.discard(id(node))
+
+    walk(data, ())
+
+
 # --- YAML 1.2 core schema -------------------------------------------------------------------
 
 class _Loader(yaml.SafeLoader):
@@ -360,6 +389,29 @@ def _precheck(text: str, path: str, max_values: int | None = MAX_YAML_VALUES) ->
         return  # PyYAML reports it, with its own (same) position and words
     except yaml.YAMLError:
         return
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest bracket nesting of a one-line flow value (a ``--set`` value, a JSON text) outside
+    its quoted strings: checked against MAX_YAML_DEPTH before a parser that recurses per level reads it."""
+    depth = deepest = 0
+    quote, escaped = None, False
+    for char in text:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "[{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]})":
+            depth -= 1
+    return deepest
 
 
 def check_expansion(text: str, path: str, limit: int = MAX_HYDRA_YAML_VALUES) -> None:
