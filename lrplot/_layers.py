@@ -11,10 +11,10 @@ walks every module's syntax tree and fails, naming file:line, on an import again
 LAYERS: tuple[tuple[str, ...], ...] = (
     # 1. words and numbers everything shares: errors, message text, the limits lrplot enforces;
     #    the list of files this run read (filled by readers, consulted by outputs)
-    ("_layers", "errors", "text", "reads"),
+    ("_layers", "errors", "text", "limits", "reads"),
     # 2. machinery that knows no spec: YAML with positions, expressions, curves, atomic files, the
-    #    progress bar, the start-up shortcuts of a command-line process
-    ("yamlio", "expr", "curves", "output", "progress", "startup"),
+    #    progress bar, the tricks played on dependencies (they import no lrplot part)
+    ("yamlio", "expr", "curves", "output", "progress", "tricks"),
     # 3. what torch's signatures say an argument accepts (read by spec errors and the builders)
     ("argtypes",),
     # 4. the spec: models, reading, overrides, validation
@@ -33,10 +33,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("check", "resume", "state", "verify"),
     # 11. curves -> matplotlib figure
     ("figure",),
-    # 12. whole runs: the gallery and the documentation figures
+    # 12. the one way from inputs to figures: load, simulate, overlay a log, render, stage and write
+    ("pipeline",),
+    # 13. whole runs: the gallery and the documentation figures
     ("gallery", "docfigures"),
-    # 13. the front doors: the library call, the command line, the doc-tool plugins
+    # 14. the front doors: the library call, the command line, the doc-tool plugins
     ("api", "cli", "sphinxext", "mkdocs"),
-    # 14. ``python -m lrplot``
+    # 15. ``python -m lrplot``
     ("__main__",),
 )

@@ -1,8 +1,8 @@
 """The one domain exception of lrplot and its kinds.
 
 Every error a user can cause is an :class:`LrplotError`. It carries the message, an optional hint
-(how to fix it) and, when the error comes from a spec file, the source location. Only ``cli.py``
-turns one into a printed line and an exit code; the library raises and never exits.
+(how to fix it) and, when the error comes from a spec file, the source location. Only the command
+line (``lrplot.cli``) turns one into a printed line and an exit code; the library raises and never exits.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .curves import Event
-from .spec import MAX_STEPS, SchedulerNode, is_import_path
+from .limits import MAX_STEPS
+from .spec import SchedulerNode, is_import_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import ResolvedSchedule

@@ -61,7 +61,7 @@ from .errors import ImportNotAllowedError, Location, MissingLibraryError, SpecEr
 from .facts import is_scheduler_class
 from .spec import SchedulerNode, Spec, is_import_path
 from .text import did_you_mean
-from .walk import MODULE_NAME, ImportTarget, display_path, parse_import, parse_target
+from .walk import MODULE_NAME, ImportTarget, display_path, nodes, parse_import, parse_target
 
 ENV_VAR = "LRPLOT_ALLOW_IMPORT"
 
@@ -217,22 +217,14 @@ def _refuse_unless_permitted(target: ImportTarget, allowance: Allowance, locatio
                                 location=location)
 
 
-def check_allowed(spec: Spec, sched: SchedulerNode, *, allow_import: AllowImport) -> None:
-    """Refuse (located) an import-path scheduler, or any nested one, that is not allowed."""
-    allowance = allowed_imports(allow_import)
-    if is_import_path(sched.type):
-        _refuse_unless_permitted(parse_target(spec, sched), allowance, spec.locate(sched.path + ("type",)))
-    for child in sched.schedulers or []:
-        check_allowed(spec, child, allow_import=allowance)
-
-
 def check_all_allowed(spec_list: Iterable[Spec], *, allow_import: AllowImport) -> None:
-    """Refuse, before anything runs, a spec that names code the user has not allowed."""
+    """Refuse (located), before anything runs, a scheduler of any spec, nested ones included, that
+    names code the user has not allowed."""
     allowance = allowed_imports(allow_import)
     for spec in spec_list:
-        for schedule in spec.schedule_list():
-            for node in schedule.schedulers:
-                check_allowed(spec, node, allow_import=allowance)
+        for node in nodes(spec):
+            if is_import_path(node.type):
+                _refuse_unless_permitted(parse_target(spec, node), allowance, spec.locate(node.path + ("type",)))
 
 
 # --- importing ---------------------------------------------------------------------------------

@@ -22,11 +22,10 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, 
 from pydantic_core import PydanticCustomError
 
 from .errors import Location, SpecError, UsageError
+from .limits import MAX_CSV_BYTES, MAX_SPEC_BYTES, MAX_STEPS, PIPE_IDLE_SECONDS
 from .reads import record
 from .text import did_you_mean
 from .yamlio import KeyPath, SourceMap, format_path, load_yaml, parse_scalar
-
-MAX_STEPS = 50_000_000  # per schedule; 8 bytes x steps x groups x fields must fit in memory
 
 
 class _Model(BaseModel):
@@ -221,9 +220,6 @@ class Spec(_Model):
     @classmethod
     def from_dict(cls, data: dict[str, Any], overrides: list[str] | tuple[str, ...] = ()) -> Spec:
         """A Spec from a mapping built in Python (the same checks and limits as a file; errors say ``<spec>``)."""
-        from .yamlio import check_data
-
-        check_data(data)
         return spec_from_data(data, None, overrides)
 
     @model_validator(mode="after")
@@ -323,16 +319,6 @@ class ResolvedSchedule:
 
 # --- loading --------------------------------------------------------------------------------
 
-MAX_SPEC_BYTES = 256_000        # a spec or training config (real ones are a few kB; PyYAML reads ~1 MB/s)
-MAX_CSV_BYTES = 16_000_000      # a metric CSV (a million steps of losses)
-MAX_LOG_BYTES = 32_000_000      # a CSV or JSON training log (a million logged steps of step,lr is 25 MB)
-MAX_EVENTS_BYTES = 64_000_000   # the TensorBoard event files of one --log, together (every record CRC-checked)
-MAX_LOG_VALUES = 2_000_000      # logged values of one --log, all series together
-MAX_LOG_WALK = 20_000           # folder entries looked at to find the log files below a --log folder
-MAX_LOG_SERIES = 1000           # lr series (tags, columns, param groups) of one --log
-MAX_LOG_STEP = 2**53            # a logged step (beyond, a float step is not exact; no run is that long)
-_PIPE_IDLE_SECONDS = 1.5  # a FIFO nobody writes fails within the 2 s every failure keeps (README, Limits)
-
 
 def _size(n: int) -> str:
     return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{n / 1e3:.3g} kB"  # 3 digits: never "1 kB; at most 1 kB"
@@ -374,13 +360,13 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
         while total <= limit:
             # A FIFO nobody has opened for writing yet is not readable (Linux reports the end
             # only after a writer came and went): wait for one, a bounded time.
-            if pipe and not select.select([fd], [], [], _PIPE_IDLE_SECONDS)[0]:
-                raise SpecError(f"the pipe gave no data for {_PIPE_IDLE_SECONDS} s", location=where)
+            if pipe and not select.select([fd], [], [], PIPE_IDLE_SECONDS)[0]:
+                raise SpecError(f"the pipe gave no data for {PIPE_IDLE_SECONDS} s", location=where)
             try:
                 chunk = os.read(fd, min(1 << 20, limit + 1 - total))
             except BlockingIOError:  # a pipe whose writer has not written yet
-                if not select.select([fd], [], [], _PIPE_IDLE_SECONDS)[0]:
-                    raise SpecError(f"the pipe gave no data for {_PIPE_IDLE_SECONDS} s", location=where) from None
+                if not select.select([fd], [], [], PIPE_IDLE_SECONDS)[0]:
+                    raise SpecError(f"the pipe gave no data for {PIPE_IDLE_SECONDS} s", location=where) from None
                 continue
             if not chunk:
                 break
@@ -439,6 +425,9 @@ def spec_from_data(data: Any, source: SourceMap | None = None, overrides: list[s
         raise SpecError(f"a spec must be a mapping of keys, not a {_kind(data)}",
                         location=source.value(()),
                         hint="start with 'scheduler:' or 'schedules:'")
+    from .yamlio import check_data
+
+    check_data(data, name)  # a file's limits for data built in Python too: values, depth, no cycle
     data = copy.deepcopy(data)  # overrides edit it; the caller's data stays as it was
     for item in overrides:
         apply_override(data, source, item)
@@ -473,18 +462,26 @@ def _parse_key_path(text: str) -> KeyPath:
     return tuple(parts)
 
 
+SET_FORMS = "key.path=value (e.g. scheduler.T_max=50), or '~key.path' to delete a key"
+
+
 def apply_override(data: dict, source: SourceMap, item: str, *, spec_keys: bool = True) -> None:
-    """Apply one ``--set key.path=value`` to loaded data (value parsed with the YAML rules).
-    ``spec_keys``: the data is an lrplot spec, so the path must start at a spec key (a training
-    config's keys are its framework's)."""
+    """Apply one ``--set key.path=value`` to loaded data (value parsed with the YAML rules), or
+    delete the key ``--set '~key.path'`` names (Hydra's spelling). ``spec_keys``: the data is an
+    lrplot spec, so a path that sets must start at a spec key (a training config's keys are its
+    framework's)."""
     key_text, sep, value_text = item.partition("=")
     key_text = key_text.strip()
+    deleting = key_text.startswith("~")
     try:
-        if not sep:
+        if bool(sep) == deleting:  # a value without '=' or a deletion with one
             raise ValueError
-        path = _parse_key_path(key_text)
+        path = _parse_key_path(key_text[1:] if deleting else key_text)
     except ValueError:
-        raise UsageError(f"--set {item!r}: expected key.path=value, e.g. scheduler.T_max=50") from None
+        raise UsageError(f"--set {item!r}: expected {SET_FORMS}") from None
+    if deleting:
+        delete_key(data, path, Location(f"--set {key_text}"))
+        return
     where = Location(f"--set {key_text}")
     if spec_keys:
         _check_override_root(data, path, where)
@@ -513,6 +510,26 @@ def apply_override(data: dict, source: SourceMap, item: str, *, spec_keys: bool 
     else:
         raise SpecError(f"'{format_path(path)}' does not name a value that can be set", location=where)
     source.override(path, where)
+
+
+def delete_key(data: Any, path: KeyPath, where: Location) -> None:
+    """Delete the key (or list item) at ``path`` of loaded data; refused at ``where`` when
+    ``path`` names nothing, as Hydra refuses ``~key`` for a key the config does not have."""
+    node = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        mapping = not isinstance(node, (list, str)) and hasattr(node, "keys")  # a dict or MMEngine's Config
+        if mapping and isinstance(part, str) and part in node:
+            if last:
+                node.pop(part)
+                return
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if last:
+                del node[part]
+                return
+        else:
+            raise SpecError(f"'{format_path(path[:i + 1])}' is not in the input: nothing to delete", location=where)
+        node = node[part]
 
 
 def _find_key(data: Any, key: str, path: KeyPath = ()) -> KeyPath | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .errors import Location, LrplotError, SpecError
 from .spec import SchedulerNode, Spec, is_import_path
@@ -75,6 +75,38 @@ def parse_target(spec: Spec, sched: SchedulerNode) -> ImportTarget:
     return parse_import(sched.type, location=spec.locate(sched.path + ("type",)), base_dir=spec.base_dir)
 
 
+def nodes(spec: Spec) -> Iterator[SchedulerNode]:
+    """Every scheduler node of ``spec``, nested ones included: schedule by schedule, each tree
+    parent first, in file order."""
+    for schedule in spec.schedule_list():
+        stack = list(reversed(schedule.schedulers))
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.schedulers or []))
+
+
+def import_paths(spec: Spec) -> list[str]:
+    """Every import-path type ``spec`` names (its optimizers' and schedulers'), once each, in order."""
+    types = [schedule.optimizer.type for schedule in spec.schedule_list()] + [node.type for node in nodes(spec)]
+    return list(dict.fromkeys(t for t in types if is_import_path(t)))
+
+
+def local_files(spec: Spec) -> list[tuple[SchedulerNode, Path]]:
+    """The local Python files ``spec``'s scheduler types import (``file.py:Name``), with the node
+    naming each; a type that is not a valid import path is left to the build to report."""
+    found = []
+    for node in nodes(spec):
+        if is_import_path(node.type):
+            try:
+                target = parse_target(spec, node)
+            except LrplotError:
+                continue
+            if target.file is not None:
+                found.append((node, target.file))
+    return found
+
+
 def input_files(specs: Iterable[Spec]) -> list[tuple[Path, str]]:
     """Every file a run of ``specs`` reads, with what it is: each spec file, its metric CSVs and
     the local Python files its import paths name."""
@@ -84,16 +116,5 @@ def input_files(specs: Iterable[Spec]) -> list[tuple[Path, str]]:
         if spec.file is not None:
             found.append((spec.file, "a spec file"))
         found.extend((p, f"the metric CSV of {name}") for p in spec.input_files())
-        for schedule in spec.schedule_list():
-            nodes = list(schedule.schedulers)
-            while nodes:
-                node = nodes.pop()
-                nodes.extend(node.schedulers or [])
-                if is_import_path(node.type):
-                    try:
-                        target = parse_target(spec, node)
-                    except LrplotError:
-                        continue  # reported when the schedule is built
-                    if target.file is not None:
-                        found.append((target.file, f"a Python file {name} imports"))
+        found.extend((file, f"a Python file {name} imports") for _, file in local_files(spec))
     return found

@@ -356,3 +356,32 @@ def test_a_per_group_list_is_still_checked_element_by_element():
                                  "base_momentum: [0.8, '0.9']}\n", "s.yaml"))
     assert e.value.format() == ("s.yaml:2:69: CyclicLR base_momentum: expected a number or a list of numbers, "
                                 "got the list [0.8, '0.9']; drop the quotes: write [0.8, 0.9]")
+
+
+REMOVED = "has no argument 'verbose': torch removed it from its schedulers (it only printed every change)"
+
+
+def test_an_argument_torch_removed_says_so_and_how_to_drop_it_with_set(cli, write_spec):
+    """Configs written for an older torch carry ``verbose: false``: the refusal says torch removed
+    it and names the --set that deletes it, at the input's own key path; with it the run works."""
+    spec = write_spec("steps: 20\nscheduler: {type: StepLR, step_size: 5, verbose: false}\n")
+    lightning = write_spec("""\
+        trainer: {max_steps: 20}
+        model: {class_path: my_project.Model}
+        optimizer: {class_path: torch.optim.SGD, init_args: {lr: 0.1}}
+        lr_scheduler:
+          class_path: torch.optim.lr_scheduler.StepLR
+          init_args: {step_size: 5, verbose: false}
+        """, "fit.yaml")
+    for path, at, key, flags in [
+        (spec, "2:41", "scheduler.verbose", ()),
+        (lightning, "6:29", "lr_scheduler.init_args.verbose", ("--dataset-size", "100", "--batch-size", "10")),
+    ]:
+        result = cli(path, "-q", *flags)
+        assert result.exit_code == 1 and result.stderr == (
+            f"{path}:{at}: StepLR {REMOVED}; delete it, or leave the input as it is and add --set '~{key}'\n")
+        assert cli(path, "-q", *flags, "--set", f"~{key}").exit_code == 0
+    with pytest.raises(SpecError) as e:  # a dict names the key by its path
+        simulate_spec(parse_spec({"steps": 5, "scheduler": {"type": "StepLR", "step_size": 2, "verbose": False}}))
+    assert e.value.format() == (f"<spec>:scheduler.verbose: StepLR {REMOVED}; delete it, or leave the input as it "
+                                "is and add --set '~scheduler.verbose'")

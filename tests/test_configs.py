@@ -8,7 +8,7 @@ import importlib.util
 import pytest
 
 from lrplot.imports import Allowance
-from lrplot.walk import parse_target
+from lrplot.walk import nodes, parse_target
 from lrplot.spec import is_import_path
 from lrplot.figure import RenderOptions, render_to_file
 from lrplot.engine import simulate
@@ -25,18 +25,12 @@ def import_needs(spec):
     """(--allow-import values, libraries that must be installed) of a spec."""
     allow, needs = set(), set()
 
-    def walk(sched):
+    for sched in nodes(spec):
         if is_import_path(sched.type):
             target = parse_target(spec, sched)
             if not Allowance().permits(target):  # not trusted by default
                 allow.add(str(target.file.resolve()) if target.file else target.allow_name)
             needs.add(LOCAL_NEEDS[target.file.stem] if target.file else target.allow_name)
-        for child in sched.schedulers or []:
-            walk(child)
-
-    for schedule in spec.schedule_list():
-        for node in schedule.schedulers:
-            walk(node)
     return sorted(allow), sorted(needs)
 
 

@@ -20,7 +20,8 @@ import pytest
 
 from lrplot.errors import LrplotError, SpecError
 from lrplot.expr import compile_expression
-from lrplot.yamlio import MAX_NODES, load_yaml
+from lrplot.limits import MAX_YAML_VALUES
+from lrplot.yamlio import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COSINE = "steps: 20\nscheduler: {type: CosineAnnealingLR, T_max: 20}\n"
@@ -70,7 +71,7 @@ def laughs(levels: int, fanout: int = 10) -> str:
 @pytest.mark.parametrize("levels", [4, 9, 40])
 def test_alias_expansion_is_bounded(levels):
     start = time.perf_counter()
-    with pytest.raises(SpecError, match=f"expands to more than {MAX_NODES} values") as info:
+    with pytest.raises(SpecError, match=f"expands to more than {MAX_YAML_VALUES} values") as info:
         load_yaml(laughs(levels), "bomb.yaml")
     assert time.perf_counter() - start < 3  # ~0.3 s alone; 10^40 values if it were expanded
     assert info.value.location.line is not None
@@ -122,9 +123,9 @@ def test_deep_nesting_is_one_located_error(text):
 
 
 def test_many_values_are_refused_while_composing():
-    text = "x:\n" + "  - 1\n" * (MAX_NODES + 10)
+    text = "x:\n" + "  - 1\n" * (MAX_YAML_VALUES + 10)
     start = time.perf_counter()
-    with pytest.raises(SpecError, match=f"more than {MAX_NODES} values"):
+    with pytest.raises(SpecError, match=f"more than {MAX_YAML_VALUES} values"):
         load_yaml(text, "wide.yaml")
     assert time.perf_counter() - start < 3
 
@@ -361,7 +362,7 @@ def test_signal_during_a_run_leaves_nothing(tmp_path, sig, code, word):
 
 
 def test_huge_title_renders_fast(tmp_path, cli):
-    from lrplot.figure import MAX_TEXT
+    from lrplot.limits import MAX_TEXT_CHARS
 
     (tmp_path / "spec.yaml").write_text(COSINE)
     start = time.perf_counter()
@@ -369,7 +370,7 @@ def test_huge_title_renders_fast(tmp_path, cli):
     assert result.exit_code == 0
     assert time.perf_counter() - start < 10
     svg = (tmp_path / "a.svg").read_text()
-    assert MAX_TEXT // 2 < svg.count("W") <= MAX_TEXT + 5  # cut (then wrapped); "W3C" in the header
+    assert MAX_TEXT_CHARS // 2 < svg.count("W") <= MAX_TEXT_CHARS + 5  # cut (then wrapped); "W3C" in the header
 
 
 def test_lrplot_error_lines_are_escaped():

@@ -148,7 +148,7 @@ def test_pipes_and_devices_are_refused_before_they_are_opened(tmp_path, cli, mak
 
 
 def test_a_log_folder_never_walks_the_disk(tmp_path, cli):
-    from lrplot.spec import MAX_LOG_WALK
+    from lrplot.limits import MAX_LOG_WALK
 
     (tmp_path / "cos.yaml").write_text(COS)
     big = tmp_path / "big"
@@ -217,9 +217,9 @@ def test_too_many_groups_and_too_big_logs_are_refused(tmp_path, cli, monkeypatch
     assert r.exit_code == 1
     assert r.output == ("g.csv: 1,001 learning-rate series (tags, columns or groups); a log is read with at most "
                         "1,000; name one with --log-key\n")
-    import lrplot.spec
+    import lrplot.limits
 
-    monkeypatch.setattr(lrplot.spec, "MAX_LOG_BYTES", 1000)
+    monkeypatch.setattr(lrplot.limits, "MAX_LOG_BYTES", 1000)
     (tmp_path / "big.csv").write_text("step,lr\n" + "".join(f"{i},0.1\n" for i in range(200)))
     r = cli("verify", "cos.yaml", "--log", "big.csv")
     assert r.exit_code == 1

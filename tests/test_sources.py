@@ -170,3 +170,57 @@ def test_readme_lists_every_reader_from_the_registry():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert markdown_table() in readme
+
+
+MMENGINE_CONFIG = """\
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=60)
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
+    dict(type='MultiStepLR', by_epoch=False, milestones=[30], gamma=0.5),
+]
+"""
+
+
+@pytest.mark.parametrize("kind, source, key, line, flags", [
+    ("lrplot", "steps: 20\nscheduler: {type: StepLR, step_size: 5, gamma: 0.5}\n", "scheduler.gamma",
+     "scheduler: {type: StepLR, step_size: 5}", ()),
+    ("hf", "frameworks/hf_sft.yaml", "warmup_steps", None, ("--dataset-size", "2000")),
+    ("lightning", "frameworks/lightning_fit.yaml", "lr_scheduler.init_args.eta_min", None, ("--dataset-size", "5000")),
+    pytest.param("timm", "frameworks/timm_args.yaml", "epochs", None, ("--dataset-size", "10000"),
+                 marks=pytest.mark.slow),
+    pytest.param("hydra", "frameworks/hydra_train.yaml", "model.scheduler.schedulers[1].eta_min", None,
+                 ("--dataset-size", "55000"), marks=pytest.mark.slow),
+    pytest.param("mmengine", MMENGINE_CONFIG, "param_scheduler[1].gamma",
+                 "    dict(type='MultiStepLR', by_epoch=False, milestones=[30]),", ("--allow-import", "mmengine"),
+                 marks=pytest.mark.slow),
+])
+def test_set_tilde_deletes_a_key_of_every_kind_of_input_as_deleting_it_in_the_file_does(
+        cli, tmp_path, request, kind, source, key, line, flags):
+    """``--set '~key.path'`` on the input == the same input with that key deleted from the file."""
+    if kind == "timm":
+        request.getfixturevalue("real_timm")
+    suffix = ".py" if kind == "mmengine" else ".yaml"
+    if "\n" in source:  # written here; ``line`` replaces the line that holds the key
+        text = source
+        gone = "\n".join(line if key.rpartition(".")[2].split("[")[0] in old and (kind != "mmengine" or
+                         "MultiStepLR" in old) else old for old in text.splitlines()) + "\n"
+    else:
+        text = (CONFIGS / source).read_text()
+        leaf = key.rpartition(".")[2]
+        lines = text.splitlines()
+        at = max(i for i, old in enumerate(lines) if old.lstrip().startswith(f"{leaf}:"))
+        gone = "\n".join(lines[:at] + lines[at + 1:]) + "\n"
+    assert gone != text
+    original, edited_file = tmp_path / "original" / f"config{suffix}", tmp_path / "edited" / f"config{suffix}"
+    for path, content in ((original, text), (edited_file, gone)):
+        path.parent.mkdir()
+        path.write_text(content)
+    common = ("--from", kind, "--print-spec", *flags)
+    deleted = cli(original, *common, "--set", f"~{key}")
+    edited = cli(edited_file, *common)
+    kept = cli(original, *common)
+    assert deleted.exit_code == edited.exit_code == kept.exit_code == 0, (deleted.stderr, edited.stderr)
+    # without the header naming the file, and with one folder name (a title may name it)
+    body = [r.stdout.split("\n", 1)[1].replace("edited", "original") for r in (deleted, edited, kept)]
+    assert body[0] == body[1] != body[2]

@@ -119,3 +119,18 @@ def test_published_json_schema_is_current():
 def test_every_config_is_a_valid_spec():
     for path in sorted((ROOT / "configs").glob("*.yaml")):
         load_spec(path)
+
+
+def test_set_tilde_deletes_a_key_or_a_list_item_as_hydra_spells_it():
+    text = ("steps: 10\nschedules:\n  - {name: a, scheduler: {type: StepLR, step_size: 2, verbose: false}}\n"
+            "  - {name: b, scheduler: {type: StepLR, step_size: 3}}\n")
+    spec = parse_spec(text, "s.yaml", ["~schedules[0].scheduler.verbose", "~schedules[1]"])
+    assert [s.name for s in spec.schedules] == ["a"] and spec.schedules[0].scheduler.options == {"step_size": 2}
+    assert err(text, ["~schedules[0].scheduler.gamma"]) == \
+        "--set ~schedules[0].scheduler.gamma: 'schedules[0].scheduler.gamma' is not in the input: nothing to delete"
+    assert err(text, ["~schedules[5]"]) == "--set ~schedules[5]: 'schedules[5]' is not in the input: nothing to delete"
+    assert err(text, ["~steps=3"]) == ("--set '~steps=3': expected key.path=value (e.g. scheduler.T_max=50), "
+                                       "or '~key.path' to delete a key")
+    # a key lrplot does not know can be deleted (that is what an old file needs)
+    assert parse_spec("steps: 3\nscheduler: {type: StepLR, step_size: 1}\nold_key: 1\n", "s.yaml",
+                      ["~old_key"]).steps == 3

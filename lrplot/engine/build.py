@@ -12,14 +12,17 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
-from ..errors import SpecError, first_line
+from ..errors import LrplotError, SpecError, first_line
 from ..expr import compile_expression
 from ..facts import NESTED, builtin_schedulers
 from ..imports import Allowance, factory_result, may_build, resolve_import
-from ..spec import SchedulerNode, Spec, is_import_path
+from ..spec import SchedulerNode, Spec, is_import_path, read_text
 from ..argtypes import check_types
 from ..text import did_you_mean
 
+# Arguments torch's schedulers took once and no longer take: configs written for an older torch
+# still carry them, and a refusal says why and how to drop one without editing the file.
+REMOVED_ARGUMENTS = {"verbose": "torch removed it from its schedulers (it only printed every change)"}
 # Arguments that hold an expression of one variable: {argument: variable names}.
 EXPRESSION_ARGS = {"lr_lambda": ("epoch", "step"), "scale_fn": ("x",)}
 
@@ -53,6 +56,10 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
         if key in implied:
             raise spec.error(f"'{key}' is implied: lrplot builds it", path + (key,), key=True,
                              hint="remove this key")
+        if key not in params and not accepts_any and key in REMOVED_ARGUMENTS and _is_torch(fn):
+            where = _input_key_path(spec, path + (key,))
+            raise spec.error(f"{name} has no argument '{key}': {REMOVED_ARGUMENTS[key]}", path + (key,), key=True,
+                             hint=f"delete it, or leave the input as it is and add --set '~{where or 'KEY.PATH'}'")
         if key not in params and not accepts_any:
             hint = did_you_mean(key, valid)
             raise spec.error(f"{name} has no argument '{key}'", path + (key,), key=True,
@@ -64,6 +71,28 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
             raise spec.error(f"{name} needs '{pname}'", path, hint=f"signature: {sig}")
     check_types(params, given, lambda key, message, hint: spec.error(f"{name} {message}", path + (key,),
                                                                      hint=hint), doc=inspect.getdoc(fn))
+
+
+def _is_torch(fn: Any) -> bool:
+    return str(getattr(fn, "__module__", "")).startswith("torch.")
+
+
+def _input_key_path(spec: Spec, path: tuple) -> str | None:
+    """The path of the key at ``path`` in the input file itself, as ``--set`` names it there (a
+    training config's keys are its framework's, not the spec's), or None when it is not in that
+    file (a Hydra group file, a --set value)."""
+    from ..yamlio import format_path, load_yaml
+
+    loc = spec.locate_key(path)
+    if loc.key is not None:
+        return loc.key
+    if spec.file is None or loc.path != str(spec.file) or loc.line is None or not spec.file.is_file():
+        return None  # (a pipe cannot be read twice)
+    try:
+        _, source = load_yaml(read_text(spec.file), loc.path)
+    except (LrplotError, OSError):
+        return None
+    return next((format_path(p) for p, at in source.keys.items() if at == loc), None)
 
 
 def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
@@ -137,7 +166,12 @@ def construct(spec: Spec, fn: Callable[..., Any], name: str, path: tuple, optimi
         if "initial_lr" in str(key):
             raise spec.error(f"{name}: last_epoch is set, so every param group needs 'initial_lr'", path,
                              hint="add 'initial_lr: <base lr>' under optimizer (or per param group)") from None
-        raise spec.error(f"{name} could not be built: missing {key}", path) from None
+        if kwargs.get("last_epoch", -1) != -1:  # a resumed scheduler reads what it stored in the groups
+            raise spec.error(f"{name} could not be built: last_epoch is set, so torch reads {key!r} from every "
+                             "param group, and the optimizer's groups have none", path,
+                             hint="a resumed run loads the optimizer's saved state (it holds them) before "
+                                  "building the scheduler") from None
+        raise spec.error(f"{name} could not be built: the optimizer's param groups have no {key!r}", path) from None
     except (ValueError, TypeError, IndexError, ZeroDivisionError, AttributeError,
             RuntimeError, OverflowError) as exc:
         message = first_line(exc, type(exc).__name__)

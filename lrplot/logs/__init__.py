@@ -33,7 +33,7 @@ import numpy as np
 from ..curves import Curves, ScheduleTrace
 from ..errors import Location, SpecError, UsageError
 from ..text import did_you_mean
-from ..spec import MAX_LOG_SERIES, MAX_LOG_STEP, MAX_LOG_VALUES
+from ..limits import MAX_LOG_SERIES, MAX_LOG_STEP, MAX_LOG_VALUES
 from .conventions import convention
 
 # format -> the reader's module (or, registered at run time, the reader itself), in detection order
@@ -226,7 +226,7 @@ def walk(folder: Path, match: Callable[[str], bool], depth: int) -> list[Path]:
     """The files below ``folder`` (at most ``depth`` folders down; linked folders not followed)
     whose name ``match``es, in name order; a folder holding more than MAX_LOG_WALK entries in
     those levels is refused (``--log /`` never walks the disk)."""
-    from ..spec import MAX_LOG_WALK
+    from ..limits import MAX_LOG_WALK
 
     found: list[Path] = []
     seen = 0
@@ -281,7 +281,8 @@ def head_text(path: Path, size: int = 1 << 16) -> str | None:
 
 def read_log_text(path: Path) -> str:
     """The text of a CSV or JSON log: bounded, recorded as read (no output may replace it)."""
-    from ..spec import MAX_LOG_BYTES, read_text
+    from ..limits import MAX_LOG_BYTES
+    from ..spec import read_text
 
     check_kind(path)
     return read_text(path, "training log", MAX_LOG_BYTES)

@@ -62,7 +62,7 @@ class Budget:
     """The bytes of event files one --log may read, all runs together."""
 
     def __init__(self) -> None:
-        from ..spec import MAX_EVENTS_BYTES
+        from ..limits import MAX_EVENTS_BYTES
 
         self.left = MAX_EVENTS_BYTES
         self.limit = MAX_EVENTS_BYTES

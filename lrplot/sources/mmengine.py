@@ -92,15 +92,22 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
 def _apply_overrides(cfg: Any, overrides: tuple[str, ...]) -> None:
     """``--set key.path=value`` on a Python config: MMEngine's own ``merge_from_dict`` (what its
     tools' ``--cfg-options`` do), the value parsed with the YAML rules of every --set;
-    ``param_scheduler[1].end`` and ``param_scheduler.1.end`` both name a list item."""
+    ``param_scheduler[1].end`` and ``param_scheduler.1.end`` both name a list item. ``--set
+    '~key.path'`` deletes the key, as for every other input."""
     from ..errors import UsageError
+    from ..spec import SET_FORMS, delete_key
     from ..yamlio import parse_scalar
 
     for item in overrides:
         key, sep, text = item.partition("=")
-        key = re.sub(r"\[(\d+)\]", r".\1", key.strip())
-        if not sep or not key or ".." in key or key.startswith("."):
-            raise UsageError(f"--set {item!r}: expected key.path=value, e.g. train_cfg.max_epochs=24")
+        deleting = key.strip().startswith("~")
+        key = re.sub(r"\[(\d+)\]", r".\1", key.strip().lstrip("~"))
+        if bool(sep) == deleting or not key or ".." in key or key.startswith(".") or key.endswith("."):
+            raise UsageError(f"--set {item!r}: expected {SET_FORMS}")
+        if deleting:
+            delete_key(cfg, tuple(int(p) if p.isdigit() else p for p in key.split(".")),
+                       Location(f"--set ~{key}"))
+            continue
         try:
             cfg.merge_from_dict({key: parse_scalar(text)})
         except SpecError:

@@ -79,13 +79,6 @@ class Note(str):
         note.settle = settle
         return note
 
-    def __reduce__(self) -> Any:  # pickles (the cache, worker processes) keep the flags
-        return (_note, (str(self), self.assumed, self.settle))
-
-
-def _note(text: str, assumed: bool, settle: str | None) -> Note:
-    return Note(text, assumed=assumed, settle=settle)
-
 
 def assumption(text: str, settle: str | None = None) -> Note:
     """A note naming an assumption that changes the curve (``settle``: the key or flag that would

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..curves import ScheduleTrace
+from ..limits import MAX_VERIFY_MULTIPLE as MAX_K
+from ..limits import MAX_VERIFY_SHIFTS as MAX_SHIFTS
 from ..logs import LogInfo, log_info
-from .plan import MAX_K, MAX_SHIFTS, Plan, agree
+from .plan import Plan, agree
 from .verdict import Cause, Divergence, Verdict, spans_of
-
 
 
 class _Series:

@@ -12,11 +12,8 @@ from ..curves import ScheduleTrace
 from ..errors import SpecError
 from ..facts import HORIZON_ARGS, base_lr
 from ..imports import Allowance
+from ..limits import MAX_VERIFY_EXTEND_STEPS, MAX_VERIFY_MULTIPLE, MAX_VERIFY_SHIFTS
 from ..spec import ResolvedSchedule
-
-EXTEND_LIMIT = 20_000_000
-MAX_K = 64        # the largest k of 'compressed by k' and 'stretched by k' tried
-MAX_SHIFTS = 64   # shifts tried
 
 
 def agree(plan: np.ndarray, logged: np.ndarray, dtype: str, rtol: float = 0.0) -> np.ndarray:
@@ -81,9 +78,9 @@ class Plan:
     @property
     def limit(self) -> int:
         """How far a hypothesis may re-simulate the plan: a cause is a transformation of the plan,
-        and none reaches past MAX_K times its length (compressed by k <= MAX_K), so a log step far
-        beyond (19,999,990 for a 50-step plan) costs nothing."""
-        return min(EXTEND_LIMIT, MAX_K * max(self.steps, 1) + MAX_SHIFTS)
+        and none reaches past MAX_VERIFY_MULTIPLE times its length (compressed by k), so a log step
+        far beyond (19,999,990 for a 50-step plan) costs nothing."""
+        return min(MAX_VERIFY_EXTEND_STEPS, MAX_VERIFY_MULTIPLE * max(self.steps, 1) + MAX_VERIFY_SHIFTS)
 
     def _simulate(self, n: int, base_lrs: dict[int, float] | None = None) -> dict | None:
         """The plan's values to at least ``n`` steps, or None when the real scheduler cannot go

@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..curves import Curves
-
-MAX_SPANS = 20
+from ..limits import MAX_VERIFY_SPANS as MAX_SPANS
 
 
 @dataclass(frozen=True)
