@@ -47,6 +47,10 @@ MAX_SIDE_INCHES = 100
 # million characters takes minutes in FreeType, deaf to Ctrl-C
 MAX_TEXT_CHARS = 200
 MAX_DRAWABLE = 1e300           # values beyond cannot be drawn: matplotlib's axis ticks overflow near the float limit
+MAX_STYLE_BYTES = 64_000       # a --style file (matplotlib's own are 1 to 40 kB)
+# a size in a --style file (font sizes, line widths, tick lengths, paddings, in points): a font of
+# 1e300 points overflows the renderer; real styles stay below 100
+MAX_STYLE_SIZE = 1000
 
 # --- bounds of lrplot's own work (not a property of an input) ---------------------------------
 
