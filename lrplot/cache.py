@@ -20,7 +20,7 @@ Entries live in ``$LRPLOT_CACHE_DIR``, else ``$XDG_CACHE_HOME/lrplot``, else ``~
 as one ``.npz`` per key (float64 arrays plus a JSON header echoing the key; no pickles), written
 atomically. An entry that is not a regular file (a symbolic link), cannot be read, has another
 format version, does not echo the very key asked for, or whose payload (schedules and arrays) does
-not hash to the digest in its header is ignored and replaced: it is never trusted. Entries over :data:`~lrplot.limits.MAX_CACHE_ENTRY_BYTES`
+not hash to the digest in its header is ignored and replaced: it is never trusted. Entries over :data:`MAX_CACHE_ENTRY_BYTES`
 are not stored. Removing the folder is always safe.
 
 This module imports neither torch nor matplotlib; numpy only when an entry is read or written.

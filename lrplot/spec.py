@@ -220,7 +220,7 @@ class Spec(_Model):
     @classmethod
     def from_dict(cls, data: dict[str, Any], overrides: list[str] | tuple[str, ...] = ()) -> Spec:
         """A Spec from a mapping built in Python (the same checks and limits as a file; errors say ``<spec>``)."""
-        return spec_from_data(data, None, overrides)
+        return parse_spec(data, "<spec>", overrides)
 
     @model_validator(mode="after")
     def _cross_key_rules(self) -> Spec:
@@ -324,10 +324,12 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{n / 1e3:.3g} kB"  # 3 digits: never "1 kB; at most 1 kB"
 
 
-def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> bytes:
+def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES, *, pipe_ok: bool = True) -> bytes:
     """The bytes of an input file the user named, at most ``limit``; every OS problem becomes
-    one clear SpecError. The file is recorded as read (:mod:`lrplot.reads`): no output replaces it. Only regular files and pipes are read: the kind is checked with fstat
-    on a descriptor opened with O_NONBLOCK (so a FIFO without a writer never blocks the open),
+    one clear SpecError. The file is recorded as read (:mod:`lrplot.reads`): no output replaces it.
+    Only regular files and pipes are read (regular files alone with ``pipe_ok=False``: the files a
+    config names, where a pipe is never what the user meant): the kind is checked with fstat on a
+    descriptor opened with O_NONBLOCK (so a FIFO without a writer never blocks the open),
     and at most ``limit + 1`` bytes are ever read, so a device such as /dev/zero, a huge file or
     an endless pipe fails fast instead of filling memory."""
     where = Location(str(path))
@@ -346,9 +348,10 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise SpecError(f"is a directory, not a {what} file", location=where)
-        pipe = stat.S_ISFIFO(info.st_mode)
+        pipe = stat.S_ISFIFO(info.st_mode) and pipe_ok
         if not (stat.S_ISREG(info.st_mode) or pipe):
-            kind = "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file"
+            kind = ("a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                    else "a pipe" if stat.S_ISFIFO(info.st_mode) else "not a regular file")
             raise SpecError(f"is {kind}, not a {what} file", hint=f"give the path of a {what} file",
                             location=where)
         record(path, f"a {what} file", info)
@@ -381,9 +384,9 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
         os.close(fd)
 
 
-def read_text(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> str:
+def read_text(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES, *, pipe_ok: bool = True) -> str:
     """Read a text file the user named (see :func:`read_input`), decoded as UTF-8."""
-    data = read_input(path, what, limit)
+    data = read_input(path, what, limit, pipe_ok=pipe_ok)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -403,6 +406,9 @@ def parse_spec(text: str | dict[str, Any], name: str = "<spec>", overrides: list
     """Validate spec text, or a dict of spec keys as a file would hold them (``name`` is used in
     error locations; a dict's are key paths: ``<spec>:scheduler.T_max``)."""
     if not isinstance(text, str):  # a dict (anything else is refused as not a mapping)
+        from .yamlio import check_data
+
+        check_data(text, name)  # the limits of a file: size, depth, no cycle
         return spec_from_data(text, SourceMap(name, by_path=True), overrides, file=file)
     data, source = load_yaml(text, name)
     if data is None:
@@ -425,9 +431,6 @@ def spec_from_data(data: Any, source: SourceMap | None = None, overrides: list[s
         raise SpecError(f"a spec must be a mapping of keys, not a {_kind(data)}",
                         location=source.value(()),
                         hint="start with 'scheduler:' or 'schedules:'")
-    from .yamlio import check_data
-
-    check_data(data, name)  # a file's limits for data built in Python too: values, depth, no cycle
     data = copy.deepcopy(data)  # overrides edit it; the caller's data stays as it was
     for item in overrides:
         apply_override(data, source, item)

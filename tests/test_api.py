@@ -59,6 +59,21 @@ def test_plot_set_overrides_and_unknown_options():
         lrplot.plot(3)
 
 
+def test_plot_into_an_axes_refuses_a_layout_of_panels_before_simulating(monkeypatch):
+    from matplotlib.figure import Figure
+
+    import lrplot.engine
+
+    def simulate(*args, **kwargs):
+        raise AssertionError("simulated")
+
+    monkeypatch.setattr(lrplot.engine, "simulate", simulate)
+    with pytest.raises(UsageError) as err:
+        lrplot.plot(COSINE, ax=Figure().add_subplot(), layout="grid")
+    assert str(err.value) == ("layout 'grid' draws one panel per schedule, and render(ax=...) draws into one Axes; "
+                              "leave ax out for the panels, or leave layout out to overlay the curves in ax")
+
+
 def test_figures_display_themselves_as_png_and_svg():
     fig = lrplot.plot(COSINE)
     png = fig._repr_png_()

@@ -21,7 +21,7 @@ from .report import echo, json_error, reporting, styled
 
 def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | None, theme: str,
          style: str | None, render: dict[str, Any], log: Path | None, log_format: str | None, log_key: str | None,
-         quiet: bool, cache: bool, debug: bool, log_skip_corrupt: bool = False) -> None:
+         log_skip_corrupt: bool, quiet: bool, cache: bool, debug: bool) -> None:
     """Simulate the schedules of SPEC files and draw them into one figure (``lrplot plot``)."""
     with reporting(debug):
         if inputs.print_spec:
@@ -173,7 +173,8 @@ def check(inputs: Inputs, *, strict: bool, ignore: list[str] | None, json_: bool
 
 
 def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: str | None, log_key: str | None,
-           schedule: str | None, output: Path | None, debug: bool, log_skip_corrupt: bool = False) -> None:
+           log_skip_corrupt: bool,
+           schedule: str | None, output: Path | None, debug: bool) -> None:
     """Compare every logged lr with the plan; exit 1 when a series does not follow it."""
     plan = inputs.paths[0]
     with reporting(debug), json_error(json_):

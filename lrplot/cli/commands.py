@@ -60,8 +60,7 @@ def plot(
     actions.plot(inputs, output=output, fmt=fmt, data=data, theme=theme, style=style,
                  render=dict(layout=layout, x=x, log_y=log_y, title=title, size=size, dpi=dpi, legend=not no_legend,
                              annotate=annotate),
-                 log=log, log_format=log_format, log_key=log_key, log_skip_corrupt=log_skip_corrupt, quiet=quiet,
-                 cache=not no_cache, debug=debug)
+                 log=log, log_format=log_format, log_key=log_key, log_skip_corrupt=log_skip_corrupt, quiet=quiet, cache=not no_cache, debug=debug)
 
 
 @command("gallery", "Render every spec of a folder to PNG and SVG, with an index.")
@@ -169,4 +168,5 @@ def verify(
     Exit 0 when every logged series follows the plan, 1 when one does not (or on bad input).
     """
     actions.verify(inputs, log=log, json_=json_, rtol=rtol, log_format=log_format, log_key=log_key,
-                   log_skip_corrupt=log_skip_corrupt, schedule=schedule, output=output, debug=debug)
+                   log_skip_corrupt=log_skip_corrupt,
+                   schedule=schedule, output=output, debug=debug)

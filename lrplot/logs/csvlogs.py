@@ -20,11 +20,15 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import Location
 from . import LogError, Raw, build_curves, classify, head_text, log_step, read_log_text, walk
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..curves import Curves
 
 LOOKS_FOR = {"lightning-csv": "metrics.csv", "wandb-csv": "a W&B history CSV", "csv": "a step,lr CSV"}
 FINDS = {"lightning-csv": "metrics.csv"}

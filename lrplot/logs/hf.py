@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import Location
 from . import LogError, Raw, build_curves, head_text, log_step, read_log_text, walk
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..curves import Curves
 
 NAME = "trainer_state.json"
 LOOKS_FOR = {"hf": NAME}

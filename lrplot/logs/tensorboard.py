@@ -24,12 +24,15 @@ import os
 import stat
 import struct
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
 from ..errors import Location
 from . import LogError, Raw, build_curves, log_step, walk
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..curves import Curves
 
 MARK = "tfevents"
 LOOKS_FOR = {"tensorboard": "TensorBoard events"}
@@ -54,7 +57,7 @@ def _accumulator():
         from tensorboard.backend.event_processing import event_accumulator
     except ImportError:
         raise LogError("reading TensorBoard logs needs the tensorboard package",
-                       hint="pip install 'lrplot[tensorboard]'") from None
+                       hint="pip install '.[tensorboard]' in the lrplot checkout (or pip install tensorboard)") from None
     return event_accumulator
 
 

@@ -78,8 +78,8 @@ class Plan:
     @property
     def limit(self) -> int:
         """How far a hypothesis may re-simulate the plan: a cause is a transformation of the plan,
-        and none reaches past MAX_VERIFY_MULTIPLE times its length (compressed by k), so a log step
-        far beyond (19,999,990 for a 50-step plan) costs nothing."""
+        and none reaches past MAX_VERIFY_MULTIPLE times its length (compressed by k <= that), so a log step far
+        beyond (19,999,990 for a 50-step plan) costs nothing."""
         return min(MAX_VERIFY_EXTEND_STEPS, MAX_VERIFY_MULTIPLE * max(self.steps, 1) + MAX_VERIFY_SHIFTS)
 
     def _simulate(self, n: int, base_lrs: dict[int, float] | None = None) -> dict | None:
