@@ -246,8 +246,12 @@ def _load_local(target: ImportTarget, location: Location) -> Any:
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
     _LOCAL_FILES[name] = resolved
+    from .reads import record, recording
+
+    record(file, f"a Python file {location.path} imports")
     try:
-        module_spec.loader.exec_module(module)
+        with recording(f"a file {file.name} imports"):
+            module_spec.loader.exec_module(module)
     except SyntaxError as exc:
         sys.modules.pop(name, None)
         raise SpecError(f"syntax error in {file.name}: {exc.msg}",

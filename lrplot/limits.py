@@ -17,6 +17,12 @@ MAX_YAML_DEPTH = 64            # levels of nesting of a YAML document
 # costs seconds to convert and fails later when printed
 MAX_YAML_INT_BITS = 64
 MAX_CSV_BYTES = 16_000_000     # a metric CSV (a million steps of losses)
+MAX_LOG_BYTES = 32_000_000     # a CSV or JSON training log (a million logged steps of step,lr is 25 MB)
+MAX_EVENTS_BYTES = 64_000_000  # the TensorBoard event files of one --log, together (every record CRC-checked)
+MAX_LOG_VALUES = 2_000_000     # logged values of one --log, all series together
+MAX_LOG_WALK = 20_000          # folder entries looked at to find the log files below a --log folder
+MAX_LOG_SERIES = 1000          # lr series (tags, columns, param groups) of one --log
+MAX_LOG_STEP = 2**53           # a logged step (beyond, a float step is not exact; no run is that long)
 MAX_CSV_FIELD_CHARS = 131_072  # one field of a CSV: Python's csv module's own limit, which lrplot keeps
 PIPE_IDLE_SECONDS = 1.5        # a pipe nobody writes fails within the 2 s every failure keeps
 MAX_EXPRESSION_CHARS = 1000    # the text of one expression

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from .errors import Location, SpecError, UsageError
 from .limits import MAX_CSV_BYTES, MAX_SPEC_BYTES, MAX_STEPS, PIPE_IDLE_SECONDS
+from .reads import record
 from .text import did_you_mean
 from .yamlio import KeyPath, SourceMap, format_path, load_yaml, parse_scalar
 
@@ -218,8 +219,8 @@ class Spec(_Model):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], overrides: list[str] | tuple[str, ...] = ()) -> Spec:
-        """A Spec from a mapping built in Python (the same checks as a file; errors say ``<spec>``)."""
-        return spec_from_data(data, None, overrides)
+        """A Spec from a mapping built in Python (the same checks and limits as a file; errors say ``<spec>``)."""
+        return parse_spec(data, "<spec>", overrides)
 
     @model_validator(mode="after")
     def _cross_key_rules(self) -> Spec:
@@ -320,12 +321,12 @@ class ResolvedSchedule:
 
 
 def _size(n: int) -> str:
-    return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{max(round(n / 1e3), 1)} kB"
+    return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{n / 1e3:.3g} kB"  # 3 digits: never "1 kB; at most 1 kB"
 
 
 def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> bytes:
     """The bytes of an input file the user named, at most ``limit``; every OS problem becomes
-    one clear SpecError. Only regular files and pipes are read: the kind is checked with fstat
+    one clear SpecError. The file is recorded as read (:mod:`lrplot.reads`): no output replaces it. Only regular files and pipes are read: the kind is checked with fstat
     on a descriptor opened with O_NONBLOCK (so a FIFO without a writer never blocks the open),
     and at most ``limit + 1`` bytes are ever read, so a device such as /dev/zero, a huge file or
     an endless pipe fails fast instead of filling memory."""
@@ -350,6 +351,7 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
             kind = "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file"
             raise SpecError(f"is {kind}, not a {what} file", hint=f"give the path of a {what} file",
                             location=where)
+        record(path, f"a {what} file", info)
         if info.st_size > limit:
             raise SpecError(f"the {what} is {_size(info.st_size)}; a {what} is at most {_size(limit)}",
                             location=where)
@@ -401,6 +403,9 @@ def parse_spec(text: str | dict[str, Any], name: str = "<spec>", overrides: list
     """Validate spec text, or a dict of spec keys as a file would hold them (``name`` is used in
     error locations; a dict's are key paths: ``<spec>:scheduler.T_max``)."""
     if not isinstance(text, str):  # a dict (anything else is refused as not a mapping)
+        from .yamlio import check_data
+
+        check_data(text, name)  # the limits of a file: size, depth, no cycle
         return spec_from_data(text, SourceMap(name, by_path=True), overrides, file=file)
     data, source = load_yaml(text, name)
     if data is None:

@@ -88,6 +88,35 @@ class SourceMap:
         self.values[path] = location
 
 
+def check_data(data: Any, name: str = "<spec>") -> None:
+    """The limits of a spec file, for data built in Python (``lrplot.plot(dict)``): at most
+    MAX_YAML_VALUES values (a value counted each time it appears) and MAX_YAML_DEPTH levels, and no cycle."""
+    count = 0
+    active: set[int] = set()
+
+    def walk(node: Any, path: KeyPath) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_YAML_VALUES:
+            raise SpecError(f"the spec has more than {MAX_YAML_VALUES} values; a spec is far smaller",
+                            location=Location(name), hint="a spec file has the same limit")
+        if not isinstance(node, (dict, list, tuple)):
+            return
+        if len(path) >= MAX_YAML_DEPTH:
+            raise SpecError(f"the spec is nested too deeply at {format_path(path[:4])}...; at most {MAX_YAML_DEPTH} "
+                            "levels", location=Location(name))
+        if id(node) in active:
+            raise SpecError(f"the spec contains itself at {format_path(path) or 'its top'} (a cycle)",
+                            location=Location(name), hint="build it without a reference to itself")
+        active.add(id(node))
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            walk(value, path + (key if isinstance(key, (str, int)) else str(key),))
+        active.discard(id(node))
+
+    walk(data, ())
+
+
 # --- YAML 1.2 core schema -------------------------------------------------------------------
 
 class _Loader(yaml.SafeLoader):

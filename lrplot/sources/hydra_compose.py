@@ -339,8 +339,11 @@ def compose(doc: Document, allowance: Allowance) -> Document:
     app_hydra = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
     app_base = VersionBase.instance().version_base
     GlobalHydra.instance().clear()
+    from ..reads import recording
+
     try:
-        return _compose(doc, parsed)
+        with recording(f"a file Hydra read for {doc.path.name}"):  # group files: no output replaces them
+            return _compose(doc, parsed)
     finally:
         GlobalHydra.instance().clear()
         if app_hydra is not None:

@@ -76,7 +76,10 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
                                   location=Location(str(doc.path)),
                                   hint='pip install "lrplot[mmengine]"') from None
     try:
-        return Config.fromfile(str(doc.path))
+        from ..reads import recording
+
+        with recording(f"a file MMEngine read for {doc.path.name}"):  # its _base_ files: no output replaces them
+            return Config.fromfile(str(doc.path))
     except SyntaxError as exc:
         raise SpecError(f"syntax error: {exc.msg}", location=Location(str(exc.filename or doc.path), exc.lineno,
                                                                       exc.offset)) from None
