@@ -53,7 +53,7 @@ import inspect
 import os
 import sys
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Union
 
@@ -77,6 +77,13 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
 DISTRIBUTIONS = {"torch": "torch", "timm": "timm", "transformers": "transformers",
                  "pytorch_accelerated": "pytorch-accelerated"}
 
+# How a refusal says to allow a name, by where lrplot was called from: the way the user CAN allow it there.
+ALLOW_WAYS = {
+    "cli": "add --allow-import {name} (or set " + ENV_VAR + "={name})",
+    "sphinx": "add '{name}' to lrplot_allow_import in conf.py",
+    "mkdocs": "add '{name}' to allow_import of the lrplot plugin in mkdocs.yml",
+}
+
 # Local files loaded so far: private module name -> resolved path.
 _LOCAL_FILES: dict[str, Path] = {}
 
@@ -93,6 +100,11 @@ class Allowance:
 
     packages: frozenset[str] = frozenset()
     files: frozenset[Path] = frozenset()
+    way: str = field(default="cli", compare=False)  # a key of ALLOW_WAYS: where the user allows more
+
+    def how_to_allow(self, name: str) -> str:
+        """``add --allow-import NAME (...)``, or what the calling context (conf.py, mkdocs.yml) takes."""
+        return ALLOW_WAYS[self.way].format(name=name)
 
     def _scopes(self) -> list[tuple[str, tuple[str, ...] | None]]:
         return list(TRUSTED.items()) + [(p, None) for p in sorted(self.packages)]
@@ -146,9 +158,11 @@ class Allowance:
 AllowImport = Union[Allowance, Iterable[str], None]
 
 
-def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | None = None) -> Allowance:
+def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | None = None,
+                    way: str = "cli") -> Allowance:
     """The :class:`Allowance` of a run: ``given`` (names or ``.py`` paths, each may be a comma list)
-    plus ``$LRPLOT_ALLOW_IMPORT``. An :class:`Allowance` is returned as it is (made once)."""
+    plus ``$LRPLOT_ALLOW_IMPORT``; ``way`` says how refusals tell the user to allow more (a key of
+    :data:`ALLOW_WAYS`). An :class:`Allowance` is returned as it is (made once)."""
     if isinstance(given, Allowance):
         return given
     if isinstance(given, (str, Path)):
@@ -165,15 +179,16 @@ def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | N
                 files.add(_allowed_file(origin, text))
             elif MODULE_NAME.match(text):
                 top = text.split(".")[0]
-                if top in sys.stdlib_module_names:
-                    raise UsageError(f"{origin} {text}: '{top}' is part of Python's standard library, which holds "
-                                     "no schedulers", hint="allow the package that defines your scheduler")
+                if top in sys.stdlib_module_names or top == "__main__":
+                    what = "the running program's module" if top == "__main__" else "part of Python's standard library"
+                    raise UsageError(f"{origin} {text}: '{top}' is {what}, which holds no schedulers",
+                                     hint="allow the package that defines your scheduler")
                 packages.add(text)
             else:
                 raise UsageError(f"{origin} {text}: not a package name or a .py file",
                                  hint="give a package ('transformers') or a local file's path "
                                       "('configs/my_schedules.py')")
-    return Allowance(frozenset(packages), frozenset(files))
+    return Allowance(frozenset(packages), frozenset(files), way)
 
 
 def _allowed_file(origin: str, text: str) -> Path:
@@ -196,15 +211,20 @@ def _refuse_unless_permitted(target: ImportTarget, allowance: Allowance, locatio
         if allowance.permits(target):
             return
         flag = target.allow_name
-        by_name = (f" (--allow-import {target.file.stem} would allow a package: a local file is allowed by "
-                   "its path)") if target.file.stem in allowance.packages else ""
+        by_name = (f" ('{target.file.stem}' allows a package: a local file is allowed by its path)"
+                   if target.file.stem in allowance.packages else "")
         raise ImportNotAllowedError(
             f"scheduler type '{target.text}' imports the local file {flag}, and a spec alone may not run code",
-            hint=f"to allow it, add --allow-import {flag} (or set {ENV_VAR}={flag}){by_name}",
+            hint=f"to allow it, {allowance.how_to_allow(flag)}{by_name}",
             location=location)
     if allowance.permits(target):
         return
     top = target.module.split(".")[0]
+    if top in sys.stdlib_module_names or top == "__main__":  # never allowed: say what is wrong instead
+        where = "the running program's module" if top == "__main__" else f"Python's standard library ('{top}')"
+        raise ImportNotAllowedError(f"scheduler type '{target.text}' is in {where}, which holds no schedulers",
+                                    hint="name a scheduler class, e.g. torch.optim.lr_scheduler.CosineAnnealingLR",
+                                    location=location)
     trusted = [p if names is None else f"{p}:{'/'.join(names)}" for p, names in TRUSTED.items()
                if p.split(".")[0] == top]
     if trusted:
@@ -213,7 +233,7 @@ def _refuse_unless_permitted(target: ImportTarget, allowance: Allowance, locatio
     else:
         what = f"the Python package '{top}', and a spec alone may not run code"
     raise ImportNotAllowedError(f"scheduler type '{target.text}' imports {what}",
-                                hint=f"to allow it, add --allow-import {top} (or set {ENV_VAR}={top})",
+                                hint=f"to allow it, {allowance.how_to_allow(top)}",
                                 location=location)
 
 
@@ -321,7 +341,7 @@ def _refuse_shadow(target: ImportTarget, module: str, allowance: Allowance, loca
     raise ImportNotAllowedError(
         f"scheduler type '{target.text}' would import '{top}' from {found}, which is not the installed "
         f"{DISTRIBUTIONS[top]} package lrplot trusts",
-        hint=f"rename or remove {found}, or, if you mean to use it, add --allow-import {top}",
+        hint=f"rename or remove {found}, or, if you mean to use it, {allowance.how_to_allow(top)}",
         location=location)
 
 
@@ -458,7 +478,7 @@ def _walk(module: Any, target: ImportTarget, allowance: Allowance, location: Loc
         if not allowance.defines(defined_in, qualname):
             raise _refuse(target, f"reaches {qualname or part}, defined in '{defined_in}', which is outside "
                                   f"{_scope_text(target, allowance)}",
-                          "name it where it is defined and allow that package with --allow-import", location)
+                          "name it where it is defined, and allow that package", location)
         if inspect.ismethod(obj) and not allowance.defines(*_defined(obj.__self__)):
             raise _refuse(target, f"reaches a method of {obj.__self__.__qualname__}, defined outside "
                                   f"{_scope_text(target, allowance)}", "name it where it is defined", location)
@@ -519,9 +539,9 @@ def resolve_allowed(text: str, *, allow_import: AllowImport, location: Location,
 def check_config_code(framework: str, what: str, *, allow_import: AllowImport, location: Location) -> None:
     """Refuse reading a config whose loading runs its code (``what`` says how) unless the user
     allowed ``framework``, the package that runs it, by exactly that name."""
-    if framework not in allowed_imports(allow_import).packages:
-        raise ImportNotAllowedError(what, location=location, hint=f"if you trust it, add --allow-import {framework} "
-                                                                  f"(or set {ENV_VAR}={framework})")
+    allowance = allowed_imports(allow_import)
+    if framework not in allowance.packages:
+        raise ImportNotAllowedError(what, location=location, hint=f"if you trust it, {allowance.how_to_allow(framework)}")
 
 
 def resolve_import(spec: Spec, sched: SchedulerNode, *, allow_import: AllowImport) -> Any:

@@ -57,7 +57,7 @@ def _accumulator():
         from tensorboard.backend.event_processing import event_accumulator
     except ImportError:
         raise LogError("reading TensorBoard logs needs the tensorboard package",
-                       hint="pip install 'lrplot[tensorboard]'") from None
+                       hint="pip install '.[tensorboard]' in the lrplot checkout (or pip install tensorboard)") from None
     return event_accumulator
 
 
