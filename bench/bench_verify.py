@@ -61,7 +61,7 @@ def main() -> None:
               f"{time.perf_counter() - t:.1f} s (not timed)")
 
         from lrplot.logs.tensorboard import read_run
-        from lrplot.logs.verify import verify_files
+        from lrplot.verify import verify_files
 
         totals, readers = [], []
         for _ in range(args.repeat):

@@ -4,7 +4,7 @@ The library API (each imported on first use, so ``import lrplot`` stays cheap)::
 
     import lrplot
     fig = lrplot.plot("configs/cosine.yaml", log_y=True)   # one call: load, simulate, draw
-    spec = lrplot.load_spec("configs/cosine.yaml")
+    spec = lrplot.load_spec("configs/cosine.yaml")   # a spec, or any training config lrplot reads
     curves = lrplot.simulate(spec)          # torch runs here
     fig = lrplot.render(curves)             # a matplotlib Figure; pass ax=... to draw into yours
     rows = curves.to_records()              # or curves.to_pandas(): a tidy table
@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 
 _API = {
     "plot": "lrplot.api",
-    "load_spec": "lrplot.spec",
+    "load_spec": "lrplot.pipeline",
     "parse_spec": "lrplot.spec",
     "Spec": "lrplot.spec",
     "simulate": "lrplot.engine",
@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import LrplotError, SpecError
     from .figure import RenderOptions, render, save_figure
     from .engine import simulate
-    from .spec import Spec, load_spec, parse_spec
+    from .pipeline import load_spec
+    from .spec import Spec, parse_spec
     from .api import plot
 
 

@@ -19,7 +19,7 @@ code behind them can change without the spec changing.
 Entries live in ``$LRPLOT_CACHE_DIR``, else ``$XDG_CACHE_HOME/lrplot``, else ``~/.cache/lrplot``,
 as one ``.npz`` per key (float64 arrays plus a JSON header echoing the key; no pickles), written
 atomically. An entry that cannot be read, has another format version, or does not echo the very
-key asked for is ignored and replaced: it is never trusted. Entries over :data:`MAX_ENTRY_BYTES`
+key asked for is ignored and replaced: it is never trusted. Entries over :data:`MAX_CACHE_ENTRY_BYTES`
 are not stored. Removing the folder is always safe.
 
 This module imports neither torch nor matplotlib; numpy only when an entry is read or written.
@@ -33,10 +33,11 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .imports import is_import_path
+from .limits import MAX_CACHE_ENTRY_BYTES
+from .walk import import_paths
 
 if TYPE_CHECKING:  # pragma: no cover
     from .curves import ScheduleTrace
@@ -44,7 +45,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FORMAT = 3  # 2: ScheduleTrace.meta holds field_labels (beta1); 3: the spec keyed with exact(), type-tagged
 ENV_DIR = "LRPLOT_CACHE_DIR"
-MAX_ENTRY_BYTES = 256 * 2**20
 
 
 def cache_dir() -> Path:
@@ -83,17 +83,6 @@ def torch_version() -> str | None:
     return _dist_version("torch")
 
 
-def _types(node: Any) -> Iterable[str]:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == "type" and isinstance(v, str):
-                yield v
-            yield from _types(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _types(v)
-
-
 def _digest(spec: Spec, path: Path) -> str | None:
     """SHA-256 of the input's text as the simulation will parse it (read once, see Spec.read_input)."""
     from .errors import LrplotError
@@ -125,19 +114,28 @@ def exact(value: Any) -> Any:
     raise TypeError(f"cannot key a {type(value).__name__}")  # simulate, do not cache
 
 
-def spec_key(spec: Spec) -> dict[str, Any] | None:
-    """Everything ``spec``'s curves depend on, as JSON-able data; None when they must not be cached."""
+def spec_key(spec: Spec, *, code: bool = False) -> dict[str, Any] | None:
+    """Everything ``spec``'s curves depend on, as JSON-able data: the one builder of cache keys.
+
+    For the curves cache (``code`` False): None when they must not be cached (the spec names code
+    by an import path, or a file it reads cannot be read: the simulation reports that). For an
+    image of the doc figures (``code`` True, its own keys added by the caller): the code each
+    import path names is keyed by what can be known of it without running it (a local file's
+    SHA-256, a package's installed version), the title is kept, an unreadable file is keyed as
+    None (the render that follows reports it), and a key is always returned."""
     data = spec.model_dump(mode="python")
-    if any(is_import_path(t) for t in _types(data)):
+    imported = import_paths(spec)
+    if imported and not code:
         return None
-    data.pop("title", None)
+    if not code:
+        data.pop("title", None)
     files = []  # in schedule order; the paths themselves are in the spec
     for path in spec.input_files():
         digest = _digest(spec, path)
-        if digest is None:  # unreadable: let the simulation report it
+        if digest is None and not code:
             return None
         files.append(digest)
-    return {
+    key = {
         "format": FORMAT,
         "spec": exact(data),
         "stem": spec.stem,
@@ -147,6 +145,32 @@ def spec_key(spec: Spec) -> dict[str, Any] | None:
         "numpy": _numpy_version(),
         "python": list(sys.version_info[:2]),
     }
+    if code:
+        key["imports"] = [[t, _code_version(spec, t)] for t in imported]
+    return key
+
+
+def _code_version(spec: Spec, type_name: str) -> str | None:
+    """What can be known of the code an import path names without importing it: a local file's
+    SHA-256, else the installed version of its package (None: unknown)."""
+    module = type_name.split(":")[0]
+    if module.endswith(".py"):
+        try:
+            return hashlib.sha256((spec.base_dir / module).read_bytes()).hexdigest()
+        except OSError:
+            return None
+    return _package_version(module.split(".")[0])
+
+
+def _package_version(top: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+
+    for dist in packages_distributions().get(top, [top]):
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            continue
+    return None
 
 
 def _numpy_version() -> str:
@@ -224,7 +248,7 @@ def store(key: dict[str, Any], curves: list[ScheduleTrace], folder: Path | None 
             "source": s.source, "events": [[e.step, e.label, e.kind] for e in s.events], "meta": s.meta,
             "arrays": names,
         })
-    if sum(a.nbytes for a in arrays.values()) > MAX_ENTRY_BYTES:
+    if sum(a.nbytes for a in arrays.values()) > MAX_CACHE_ENTRY_BYTES:
         return False
     try:
         header = json.dumps({"format": FORMAT, "key": key, "schedules": schedules}, allow_nan=False)

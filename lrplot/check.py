@@ -20,7 +20,7 @@ import numpy as np
 
 from . import summary
 from .curves import ScheduleTrace
-from .facts import Phase, facts_of, natural_length, phases, resumed_steps
+from .facts import JUMP_THRESHOLD, Phase, base_lr, facts_of, natural_length, overrun, phases, resumed_steps
 from .imports import AllowImport, allowed_imports
 from .spec import ResolvedSchedule, SchedulerNode
 from .summary import steps_text
@@ -99,14 +99,7 @@ class Context:
                        tuple(float(v) for v in values), f"{prefix}: {message}", self.location)
 
     def base_lr(self, g: int) -> float:
-        """The lr a group starts from before any scheduler: initial_lr if given, else its lr."""
-        groups = self.schedule.param_groups
-        opt = self.schedule.optimizer
-        own = groups[g].options if groups and g < len(groups) else {}
-        for value in (own.get("initial_lr"), opt.initial_lr, own.get("lr"), opt.lr):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return float(value)
-        return float(opt.lr)
+        return base_lr(self.schedule, g)
 
     def declared_peak(self, g: int) -> float:
         """The highest lr the spec declares for group ``g``."""
@@ -179,7 +172,7 @@ def _overshoot(ctx: Context) -> Iterator[Finding]:
                               f"(x{v[t] / peak:.3g}), at {len(over)} step(s) from step {int(over[0])}")
 
 
-@rule("jump", "error", f"the value changes by more than {summary.JUMP_THRESHOLD:.0%} of its peak in one update "
+@rule("jump", "error", f"the value changes by more than {JUMP_THRESHOLD:.0%} of its peak in one update "
                        "where the spec declares no step (error at a SequentialLR hand-off, else warning)")
 def _jump(ctx: Context) -> Iterator[Finding]:
     declared = ctx.declared_jumps()
@@ -278,16 +271,13 @@ def _plateau_self(ctx: Context) -> Iterator[Finding]:
 def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), *,
                    allow_import: AllowImport = None) -> list[Finding]:
     """Simulate ``schedule`` and run every rule not in ``ignore``."""
-    from .facts import hard_limit
     from .engine import run_schedule
 
     ignored = set(ignore)
     for sched in schedule.schedulers:
-        limit = hard_limit(sched)
-        if limit is None or schedule.steps is None:
-            continue
-        used = -(-schedule.steps // schedule.period(sched))
-        if used > limit:
+        over = overrun(schedule, sched, schedule.steps) if schedule.steps is not None else None
+        if over is not None:
+            used, limit = over
             if "short-schedule" in ignored:
                 return []
             loc = str(schedule.spec.locate(schedule.where("steps")))

@@ -38,7 +38,7 @@ class Series:
     at: np.ndarray | None = None  # the steps of ``values`` when not 0..n-1 (a sparse log)
 
     def positions(self) -> np.ndarray:
-        """The step of every value."""
+        """The step of every value: the one place every exporter and message takes steps from."""
         return np.arange(len(self.values)) if self.at is None else self.at
 
 
@@ -98,7 +98,7 @@ class Curves:
         for s in self.series():
             bad = np.flatnonzero(~np.isfinite(s.values))
             if len(bad):
-                out.append((s, int(bad[0]), len(bad)))
+                out.append((s, int(s.positions()[bad[0]]), len(bad)))
         return out
 
     @property
@@ -109,7 +109,7 @@ class Curves:
         """The tidy table as a list of rows ``{schedule, group, field, step, value}`` (the CSV's
         columns; ``group`` is the param group's index), for seaborn, polars or plain Python."""
         return [{"schedule": s.schedule, "group": s.group, "field": s.field, "step": i, "value": v}
-                for s in self.series() for i, v in enumerate(s.values.tolist())]
+                for s in self.series() for i, v in zip(s.positions().tolist(), s.values.tolist())]
 
     def to_pandas(self) -> Any:
         """The tidy table as a pandas DataFrame (columns as :meth:`to_records`, plus
@@ -128,7 +128,7 @@ class Curves:
             "group": np.repeat(np.array([s.group for s in parts], dtype=np.int64), lengths),
             "group_name": np.repeat([s.group_name for s in parts], lengths).astype(object),
             "field": np.repeat([s.field for s in parts], lengths).astype(object),
-            "step": np.concatenate([np.arange(n, dtype=np.int64) for n in lengths]) if parts else [],
+            "step": np.concatenate([s.positions().astype(np.int64) for s in parts]) if parts else [],
             "value": np.concatenate([s.values for s in parts]) if parts else [],
         })
 

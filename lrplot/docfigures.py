@@ -3,10 +3,10 @@ rendered once per content: a rebuild with nothing changed renders nothing.
 
 Both doc-tool integrations go through here, so a directive and a fenced block accept the same
 options as the command line and produce the same bytes as ``lrplot SPEC -o FILE`` with them.
-Each image is named by a hash of everything it depends on: the validated spec (title included),
-the files it reads (metric CSVs, local scheduler modules), the installed version of any package an
-import-path type names, the options, the theme, the format, and the versions of lrplot, torch,
-matplotlib and numpy. An existing file with that name is the figure; nothing is re-rendered.
+Each image is named by a hash of everything it depends on: the spec's key as the curve cache
+builds it (:func:`lrplot.cache.spec_key`: the validated spec, title included here, the files it
+reads, the code its import paths name, the versions of lrplot, torch, numpy and Python) plus the
+options, the theme, the format and matplotlib's version. An existing file with that name is the figure; nothing is re-rendered.
 """
 
 from __future__ import annotations
@@ -117,14 +117,18 @@ def load_doc_spec(*, path: Path | None = None, text: str | None = None, base_dir
                   name: str, overrides: Iterable[str] = ()) -> "Spec":
     """The spec of a directive: a file (any input lrplot reads) or inline YAML text, whose
     relative paths (metric CSVs, local modules) are relative to the document's folder."""
+    from .pipeline import Reading, load_source
+
+    reading = Reading(tuple(overrides))
     if path is not None:
-        from .sources import load_input
-
-        return load_input(path, overrides=tuple(overrides)).spec
-    from .spec import parse_spec
-
+        return load_source(Path(path), reading).spec
     # a file name in the document's folder: relative paths resolve there; the name shows in errors
-    return parse_spec(text or "", name, tuple(overrides), file=base_dir / f"{Path(name).stem}.yaml")
+    return load_source(_as_text(text or ""), reading, name=name, base_dir=base_dir).spec
+
+
+def _as_text(text: str) -> str:
+    """Inline spec text, read as text even when it is one word (then it is a located error)."""
+    return text if "\n" in text else text + "\n"
 
 
 def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[str] = ("png",)
@@ -158,79 +162,35 @@ def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[s
     return spec, figure, None
 
 
-def _import_facts(spec: "Spec") -> list[Any]:
-    """For each import-path type: the digest of its local file, or its package's version."""
-    from .imports import is_import_path
-
-    facts: list[Any] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            t = node.get("type")
-            if isinstance(t, str) and is_import_path(t):
-                module = t.split(":")[0]
-                if module.endswith(".py"):
-                    try:
-                        facts.append([t, hashlib.sha256((spec.base_dir / module).read_bytes()).hexdigest()])
-                    except OSError:
-                        facts.append([t, None])
-                else:
-                    facts.append([t, _package_version(module.split(".")[0])])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(spec.model_dump(mode="json"))
-    return facts
-
-
-def _package_version(top: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, packages_distributions, version
-
-    for dist in packages_distributions().get(top, [top]):
-        try:
-            return version(dist)
-        except PackageNotFoundError:
-            continue
-    return None
-
-
 def figure_key(spec: "Spec", opts: "RenderOptions", fmt: str) -> str:
-    """The content hash an image is stored under."""
+    """The content hash an image is stored under: the spec's key (:func:`lrplot.cache.spec_key`,
+    the code it imports included) plus what the image adds."""
     from importlib.metadata import version
 
-    from . import __version__
-    from .cache import _digest, exact, torch_version
+    from .cache import spec_key
 
     data = {
-        "spec": exact(spec.model_dump(mode="python")),  # exact: NaN, inf and -inf key apart
-        "stem": spec.stem,
-        "files": [_digest(spec, p) for p in spec.input_files()],
-        "imports": _import_facts(spec),
+        **spec_key(spec, code=True),
         "options": {k: sorted(v) if isinstance(v, frozenset) else v for k, v in asdict(opts).items()},
-        "format": fmt,
-        "versions": [__version__, torch_version(), version("matplotlib"), version("numpy")],
+        "image": fmt,
+        "matplotlib": version("matplotlib"),
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def spec_files(spec: "Spec") -> list[Path]:
     """The files a spec reads besides itself (for the doc tool's dependency tracking)."""
-    files = list(spec.input_files())
-    for t, _ in _import_facts(spec):
-        module = t.split(":")[0]
-        if module.endswith(".py"):
-            files.append(spec.base_dir / module)
-    return files
+    from .walk import local_files
+
+    return list(spec.input_files()) + [file for _, file in local_files(spec)]
 
 
 def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_import: Iterable[str] = (),
                   stats: Stats | None = None) -> list[Image]:
     """Every (theme, format) image of ``figure`` in ``out_dir``, rendering only the missing ones;
     simulated at most once (through the curves cache, as the CLI does)."""
-    from .figure import RenderOptions, render_to_file
+    from .figure import RenderOptions
+    from .pipeline import render_files, simulate
 
     out_dir.mkdir(parents=True, exist_ok=True)
     base = RenderOptions(**figure.render)
@@ -242,10 +202,8 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
             rendered = not path.is_file()
             if rendered:
                 if curves is None:
-                    from .engine import simulate
-
                     curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
-                render_to_file(curves, path, opts)
+                render_files(curves, [path], opts)
             if stats is not None:
                 stats.rendered += rendered
                 stats.cached += not rendered

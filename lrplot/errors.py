@@ -1,8 +1,8 @@
 """The one domain exception of lrplot and its kinds.
 
 Every error a user can cause is an :class:`LrplotError`. It carries the message, an optional hint
-(how to fix it) and, when the error comes from a spec file, the source location. Only ``cli.py``
-turns one into a printed line and an exit code; the library raises and never exits.
+(how to fix it) and, when the error comes from a spec file, the source location. Only the command
+line (``lrplot.cli``) turns one into a printed line and an exit code; the library raises and never exits.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ class Location:
     path: str
     line: int | None = None
     col: int | None = None
+    key: str | None = None  # in a document without lines (a dict built in Python): the key path
 
     def __str__(self) -> str:
         if self.line is None:
-            return self.path
+            return f"{self.path}:{self.key}" if self.key else self.path
         if self.col is None:
             return f"{self.path}:{self.line}"
         return f"{self.path}:{self.line}:{self.col}"
@@ -46,6 +47,9 @@ class LrplotError(Exception):
     def format(self) -> str:
         """The single line the CLI prints: ``path:line:col: message; hint``."""
         text = self.message
+        key = self.location.key if self.location else None
+        if key and text.startswith(f"{key}: "):  # the location names the key already
+            text = text[len(key) + 2:]
         if self.hint:
             text = f"{text}; {self.hint}"
         return f"{self.location}: {text}" if self.location else text

@@ -17,29 +17,21 @@ import operator
 from typing import Any, Callable
 
 from .errors import Location, SpecError
+from .limits import (MAX_EXACT_POW_BITS, MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_INT_BITS,
+                     MAX_ROUND_DIGITS)
 
-MAX_LENGTH = 1000
-MAX_DEPTH = 40
-# int ** int is computed exactly (as Python would) only while the result stays this small.
-_MAX_EXACT_POW_BITS = 4096
-# No integer, given or computed, grows beyond this: evaluation stays cheap (microseconds) whatever
-# the expression, since a product of two such integers is refused once computed.
-_MAX_INT_BITS = 4096
-# round(x, n) with |n| beyond this gives what Python gives for any larger |n| (x itself, or 0):
-# round(1, -10**8) would build 10**(10**8) first, for minutes.
-_MAX_ROUND_DIGITS = 1300
 
 def _round(x: Any, ndigits: Any = None) -> Any:
     if ndigits is None:
         return round(x)
     if isinstance(ndigits, int) and not isinstance(ndigits, bool):
-        ndigits = max(-_MAX_ROUND_DIGITS, min(ndigits, _MAX_ROUND_DIGITS))
+        ndigits = max(-MAX_ROUND_DIGITS, min(ndigits, MAX_ROUND_DIGITS))
     return round(x, ndigits)
 
 
 def _mul(a: Any, b: Any) -> Any:
     result = a * b
-    if type(result) is int and result.bit_length() > _MAX_INT_BITS:
+    if type(result) is int and result.bit_length() > MAX_EXPRESSION_INT_BITS:
         raise OverflowError("integer too large")
     return result
 
@@ -71,7 +63,7 @@ def _pow(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and b > 0:
         # Exact integer power only while it stays small; beyond that use float arithmetic,
         # which raises OverflowError instead of spending minutes on a huge integer.
-        if max(abs(a).bit_length(), 1) * b > _MAX_EXACT_POW_BITS:
+        if max(abs(a).bit_length(), 1) * b > MAX_EXACT_POW_BITS:
             a = float(a)
     result = a**b
     if isinstance(result, complex):
@@ -198,8 +190,8 @@ def compile_expression(
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise _fail(f"{what} must be a text expression such as \"0.95 ** {names[0]}\"", 0, locate)
     text = str(text)
-    if len(text) > MAX_LENGTH:
-        raise _fail(f"{what} is {len(text)} characters long; the limit is {MAX_LENGTH}", 0, locate)
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise _fail(f"{what} is {len(text)} characters long; the limit is {MAX_EXPRESSION_CHARS}", 0, locate)
     if not text.strip():
         raise _fail(f"{what} is empty", 0, locate, hint=f"write e.g. \"0.95 ** {names[0]}\"")
     try:
@@ -283,8 +275,8 @@ class _Compiler:
         return lambda x: value
 
     def _compile(self, node: ast.AST, depth: int) -> Callable[[Any], Any]:
-        if depth > MAX_DEPTH:
-            raise self.fail(f"nested deeper than {MAX_DEPTH} levels", node)
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise self.fail(f"nested deeper than {MAX_EXPRESSION_DEPTH} levels", node)
         c = lambda child: self.compile(child, depth + 1)  # noqa: E731
         if isinstance(node, ast.Constant):
             value = node.value

@@ -1,23 +1,25 @@
 """What a spec declares about a schedule, from the spec alone: one table of facts per scheduler type.
 
-Every fact lrplot knows about a scheduler type -- the length it defines by itself, whether torch
-raises past it, where it steps on purpose, the peak and floor it declares, the marks drawn on a
-figure -- is one entry of :data:`TABLE`, read by the engine (lengths, limits), the figures (events)
-and ``lrplot check`` (peaks, floors, declared jumps). Defaults the spec leaves out (``total_iters``
+Every fact lrplot knows about a scheduler type -- the length it defines by itself and the
+arguments that set it, whether it nests other schedulers, whether torch raises past it, where it
+steps on purpose, the peak and floor it declares, the marks drawn on a figure -- is one entry of
+:data:`TABLE`, read by the engine (lengths, limits, nesting), the figures (events), ``lrplot check``
+(peaks, floors, declared jumps) and ``lrplot verify`` (horizons). Beside it, written once: what a
+scheduler is (:func:`is_scheduler_class`), the over-run check (:func:`overrun`), a group's base lr
+(:func:`base_lr`) and what counts as a jump (:data:`JUMP_THRESHOLD`). Defaults the spec leaves out (``total_iters``
 of LinearLR is 5) are read from torch's own signatures, once, never written here.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .curves import Event
-from .imports import is_import_path
-from .spec import MAX_STEPS, SchedulerNode
+from .limits import MAX_STEPS
+from .spec import SchedulerNode, is_import_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import ResolvedSchedule
@@ -49,7 +51,8 @@ class Phase:
 
 def phases(sched: SchedulerNode, start: int = 0, end: int | None = None, handoff: bool = False) -> Iterator[Phase]:
     """The leaf schedulers of ``sched`` with the scheduler steps each drives (from the spec alone)."""
-    if sched.type == "SequentialLR" and sched.schedulers:
+    nests = facts_of(sched).nests if sched.schedulers else None
+    if nests == "in turn":
         milestones = [m for m in (sched.options.get("milestones") or []) if int_or_none(m) is not None]
         bounds: list[int | None] = [start] + [start + m for m in milestones] + [end]
         for i, child in enumerate(sched.schedulers):
@@ -59,19 +62,54 @@ def phases(sched: SchedulerNode, start: int = 0, end: int | None = None, handoff
             if end is not None and stop is not None:
                 stop = min(stop, end)
             yield from phases(child, first, stop, i > 0)
-    elif sched.type == "ChainedScheduler" and sched.schedulers:
+    elif nests == "together":
         for child in sched.schedulers:
             yield from phases(child, start, end, handoff)
     else:
         yield Phase(sched, start, end, handoff)
 
 
+# --- what a scheduler is ---------------------------------------------------------------------
+
+def builtin_schedulers() -> dict[str, type]:
+    """Every scheduler class torch ships, by name (imports torch)."""
+    import torch.optim.lr_scheduler as lr_scheduler
+    from torch.optim.swa_utils import SWALR
+
+    bases = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
+    found = {
+        name: obj
+        for name, obj in vars(lr_scheduler).items()
+        if inspect.isclass(obj) and issubclass(obj, bases) and not name.startswith("_")
+        and obj is not lr_scheduler.LRScheduler
+    }
+    found["SWALR"] = SWALR
+    return found
+
+
+# The base classes of the scheduler families lrplot drives, as (defining module, qualified name), so
+# that recognising one imports no library. A scheduler is an instance of a subclass of one of them.
+SCHEDULER_BASES = frozenset({
+    ("torch.optim.lr_scheduler", "LRScheduler"),
+    ("torch.optim.lr_scheduler", "ReduceLROnPlateau"),
+    ("pytorch_accelerated.schedulers.scheduler_base", "SchedulerBase"),
+    ("pytorch_accelerated.schedulers.scheduler_base", "StatefulSchedulerBase"),
+    ("timm.scheduler.scheduler", "Scheduler"),
+    ("mmengine.optim.scheduler.param_scheduler", "_ParamScheduler"),
+})
+
+
+def is_scheduler_class(cls: Any) -> bool:
+    """``cls`` is a class of a scheduler family lrplot knows (see :data:`SCHEDULER_BASES`)."""
+    mro = getattr(cls, "__mro__", None) if isinstance(cls, type) else None
+    return bool(mro) and any((getattr(c, "__module__", None), getattr(c, "__qualname__", None))
+                             in SCHEDULER_BASES for c in mro)
+
+
 @lru_cache(maxsize=None)
 def torch_default(type_name: str, name: str) -> Any:
     """The default of argument ``name`` of torch scheduler ``type_name``, from its signature (None
     when it has none, or the type is not torch's). Imports torch on first use."""
-    from .engine.build import builtin_schedulers
-
     cls = builtin_schedulers().get(type_name)
     try:
         param = inspect.signature(cls).parameters.get(name) if cls else None
@@ -102,6 +140,11 @@ class TypeFacts:
 
     # scheduler values it defines by itself (None: it goes on)
     length: Callable[[SchedulerNode], int | None] = lambda s: None
+    # the arguments that set that length (what a run with another horizon changes)
+    horizon: tuple[str, ...] = ()
+    # it holds other schedulers (``schedulers:``): they take turns at its milestones ("in turn",
+    # SequentialLR) or all drive the same steps ("together", ChainedScheduler)
+    nests: str | None = None
     raises_past_length: bool = False  # torch raises when stepped past its length (OneCycleLR)
     decays: bool = False              # it ends at a floor: a run longer than its length is suspicious
     rises_after_length: bool = False  # CosineAnnealingLR is periodic past T_max
@@ -189,17 +232,20 @@ def _warmup_end(label: str) -> Callable[[SchedulerNode, bool], Iterable[Event]]:
 
 
 TABLE: dict[str, TypeFacts] = {
-    "OneCycleLR": TypeFacts(length=_one_cycle_length, raises_past_length=True, decays=True,
-                            peak=_max_lr, floor=_one_cycle_floor),
+    "SequentialLR": TypeFacts(nests="in turn"),
+    "ChainedScheduler": TypeFacts(nests="together"),
+    "OneCycleLR": TypeFacts(length=_one_cycle_length, horizon=("total_steps",), raises_past_length=True,
+                            decays=True, peak=_max_lr, floor=_one_cycle_floor),
     "CyclicLR": TypeFacts(peak=_max_lr),
-    "CosineAnnealingLR": TypeFacts(length=lambda s: int_or_none(option(s, "T_max")), decays=True,
+    "CosineAnnealingLR": TypeFacts(length=lambda s: int_or_none(option(s, "T_max")), horizon=("T_max",), decays=True,
                                    rises_after_length=True, peak=_max_with("eta_min"),
                                    floor=lambda s, base, g: _number(option(s, "eta_min")) or 0.0),
     "CosineAnnealingWarmRestarts": TypeFacts(peak=_max_with("eta_min"), jumps=_restarts),
-    "PolynomialLR": TypeFacts(length=lambda s: int_or_none(option(s, "total_iters")), decays=True,
+    "PolynomialLR": TypeFacts(length=lambda s: int_or_none(option(s, "total_iters")), horizon=("total_iters",),
+                              decays=True,
                               floor=lambda s, base, g: 0.0),
-    "LinearLR": TypeFacts(length=_total_iters_plus_one, floor=_linear_floor, events=_warmup_end("warmup end")),
-    "ConstantLR": TypeFacts(length=_total_iters_plus_one, jumps=_at_total_iters,
+    "LinearLR": TypeFacts(length=_total_iters_plus_one, horizon=("total_iters",), floor=_linear_floor, events=_warmup_end("warmup end")),
+    "ConstantLR": TypeFacts(length=_total_iters_plus_one, horizon=("total_iters",), jumps=_at_total_iters,
                             events=_warmup_end("ConstantLR ends")),
     "StepLR": TypeFacts(jumps=_every("step_size")),
     "MultiStepLR": TypeFacts(jumps=lambda s, done, driven: _milestones(s),
@@ -221,7 +267,15 @@ def _imported_length(s: SchedulerNode) -> int | None:
     return length if length is not None else (epochs * per if epochs and per else None)
 
 
-_IMPORTED = TypeFacts(length=_imported_length)
+_IMPORTED = TypeFacts(length=_imported_length, horizon=("num_training_steps",))
+
+# Types that hold other schedulers instead of arguments of their own.
+NESTED = tuple(name for name, facts in TABLE.items() if facts.nests)
+# Every argument that sets a scheduler's length, of any type (verify moves them to test a horizon).
+HORIZON_ARGS = tuple(dict.fromkeys(arg for facts in (*TABLE.values(), _IMPORTED) for arg in facts.horizon))
+# A jump: one update moves the value by more than this fraction of the curve's peak magnitude (the
+# figure's marks, the summary table and check's 'jump' rule).
+JUMP_THRESHOLD = 0.2
 
 
 def facts_of(sched: SchedulerNode | str) -> TypeFacts:
@@ -236,13 +290,14 @@ def natural_length(sched: SchedulerNode) -> int | None:
     ChainedScheduler: the longest. A ``last_epoch`` already counts as steps done."""
     o = sched.options
     length: int | None
-    if sched.type == "SequentialLR" and sched.schedulers:
+    nests = facts_of(sched).nests if sched.schedulers else None
+    if nests == "in turn":
         milestones = o.get("milestones")
         last = natural_length(sched.schedulers[-1])
         length = None
         if isinstance(milestones, list) and milestones and int_or_none(milestones[-1]) is not None and last:
             length = milestones[-1] + last
-    elif sched.type == "ChainedScheduler" and sched.schedulers:
+    elif nests == "together":
         lengths = [n for n in (natural_length(c) for c in sched.schedulers) if n]
         length = max(lengths) if lengths else None
     else:
@@ -255,6 +310,26 @@ def natural_length(sched: SchedulerNode) -> int | None:
 def hard_limit(sched: SchedulerNode) -> int | None:
     """How many scheduler values torch can produce before it raises (OneCycleLR's total_steps)."""
     return natural_length(sched) if facts_of(sched).raises_past_length else None
+
+
+def overrun(schedule: ResolvedSchedule, sched: SchedulerNode, steps: int) -> tuple[int, int] | None:
+    """(scheduler steps ``steps`` updates need, the most torch can give) when a run of ``steps``
+    updates drives ``sched`` past its hard limit (OneCycleLR's total_steps: torch raises), else None."""
+    limit = hard_limit(sched)
+    used = -(-steps // schedule.period(sched))
+    return (used, limit) if limit is not None and used > limit else None
+
+
+def base_lr(schedule: ResolvedSchedule, g: int) -> float:
+    """The lr group ``g`` starts from before any scheduler: its initial_lr if given, else its lr
+    (each the group's own, else the optimizer's), as torch's schedulers read it."""
+    groups = schedule.param_groups
+    opt = schedule.optimizer
+    own = groups[g].options if groups and g < len(groups) else {}
+    for value in (own.get("initial_lr"), opt.initial_lr, own.get("lr"), opt.lr):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return float(opt.lr)
 
 
 def resolve_steps(schedule: ResolvedSchedule) -> int:
@@ -278,10 +353,10 @@ def resolve_steps(schedule: ResolvedSchedule) -> int:
                              sched.path, hint="set 'steps' to the part you want to see")
         return steps
     for sched in schedule.schedulers:
-        limit = hard_limit(sched)
-        period = schedule.period(sched)
-        used = math.ceil(steps / period)
-        if limit is not None and used > limit:
+        over = overrun(schedule, sched, steps)
+        if over is not None:
+            used, limit = over
+            period = schedule.period(sched)
             unit = "epochs" if schedule.interval_of(sched) == "epoch" else "steps"
             unit = unit if (sched.frequency or 1) == 1 else "scheduler steps"
             raise spec.error(

@@ -129,9 +129,8 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
     import tempfile
 
     from .errors import LrplotError
-    from .figure import RenderOptions, render_to_file
-    from .engine import simulate
-    from .sources import load_input
+    from .figure import RenderOptions
+    from .pipeline import Reading, render_files, simulate
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)
     if not config_dir.is_dir():
@@ -165,14 +164,12 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
             title = config.stem
             stem = _figure_stem(config_dir, config)
             try:
-                spec = load_input(config, inputs=inputs, allow_import=allowance).spec
+                spec = Reading(budget=inputs, allow_import=allowance).load([config])[0].spec
                 title = spec.title or config.stem
-                curves = simulate(spec, allow_import=allowance)
-                figures = []
-                for suffix in FORMATS:
-                    target = work / f"{stem}{suffix}"
-                    render_to_file(curves, target, replace(opts, title=None))
-                    figures.append(out_dir / target.name)
+                curves = simulate([spec], allow_import=allowance)
+                targets = render_files(curves, [work / f"{stem}{suffix}" for suffix in FORMATS],
+                                       replace(opts, title=None))
+                figures = [out_dir / target.name for target in targets]
             except MissingLibraryError as exc:
                 entries.append(GalleryEntry(config, title, (), missing=exc.package))
                 continue

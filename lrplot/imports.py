@@ -25,9 +25,17 @@ rule, written here and nowhere else:
   a module-level ``import os`` of an allowed package is refused.
 * **What may be called**: a scheduler class (a subclass of torch's ``LRScheduler`` or
   ``ReduceLROnPlateau``, pytorch-accelerated's ``SchedulerBase``, timm's ``Scheduler``, MMEngine's
-  ``_ParamScheduler``: :func:`lrplot.engine.protocols.is_scheduler_class`), a module-level function
-  or a classmethod of such a class. Built-ins, other classes and callable instances are refused.
+  ``_ParamScheduler``: :func:`lrplot.facts.is_scheduler_class`), a module-level function
+  or a classmethod of such a class. In an allowed local FILE, any class with a ``step()`` method is
+  a scheduler too (:func:`may_build`): the file already ran as code when it was imported, and
+  trainers treat such a class (a SWA switch, a hand-written warmup) as a scheduler by its
+  ``step()``; an allowed PACKAGE stays limited to its schedulers, so an allowance of a library is
+  never a way to call its other classes. Built-ins, other classes and callable instances are refused.
   What a factory returns is checked again (:func:`factory_result`) before it is called.
+
+* **A config whose reading runs it** (an MMEngine Python config: ``Config.fromfile`` executes it and
+  its ``_base_`` files) is read only when the user allowed the framework that runs it by its exact
+  name (``--allow-import mmengine``): :func:`check_config_code`. The trusted set never covers it.
 
 Every refusal happens before anything from the spec is called, as one line located at the spec's
 ``type``. Other readers (Hydra ``_target_`` strings ``pkg.mod.Name``, MMEngine types) use the same
@@ -43,7 +51,6 @@ import importlib
 import importlib.util
 import inspect
 import os
-import re
 import sys
 import types
 from dataclasses import dataclass
@@ -51,11 +58,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Union
 
 from .errors import ImportNotAllowedError, Location, MissingLibraryError, SpecError, UsageError, first_line
-from .spec import SchedulerNode, Spec
+from .facts import is_scheduler_class
+from .spec import SchedulerNode, Spec, is_import_path
 from .text import did_you_mean
+from .walk import MODULE_NAME, ImportTarget, display_path, nodes, parse_import, parse_target
 
 ENV_VAR = "LRPLOT_ALLOW_IMPORT"
-_MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 # Trusted without --allow-import: module prefix -> the top-level names trusted in it (None: all).
 TRUSTED: dict[str, tuple[str, ...] | None] = {
@@ -76,19 +84,6 @@ _LOCAL_FILES: dict[str, Path] = {}
 def within(module: str, prefix: str) -> bool:
     """``module`` is ``prefix`` or one of its submodules."""
     return module == prefix or module.startswith(prefix + ".")
-
-
-def display_path(path: Path) -> str:
-    """``path`` as a user types it here: relative to the current folder when inside it."""
-    try:
-        return Path(path).relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def is_import_path(type_name: str) -> bool:
-    """``package.module:Name`` or ``file.py:Name`` (built-in names never contain a colon)."""
-    return ":" in type_name
 
 
 @dataclass(frozen=True)
@@ -168,7 +163,7 @@ def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | N
                 continue
             if text.endswith(".py") or "/" in text or os.sep in text:
                 files.add(_allowed_file(origin, text))
-            elif _MODULE.match(text):
+            elif MODULE_NAME.match(text):
                 top = text.split(".")[0]
                 if top in sys.stdlib_module_names:
                     raise UsageError(f"{origin} {text}: '{top}' is part of Python's standard library, which holds "
@@ -190,55 +185,6 @@ def _allowed_file(origin: str, text: str) -> Path:
                          hint="a local module is allowed by the path of its .py file, relative to the "
                               "current folder or absolute")
     return path
-
-
-@dataclass(frozen=True)
-class ImportTarget:
-    """What an import-path type names."""
-
-    text: str
-    module: str           # dotted module name, or the file path as written
-    attribute: str        # possibly dotted
-    file: Path | None     # a local file, resolved against the spec's folder
-
-    @property
-    def allow_name(self) -> str:
-        """What --allow-import must say: the top-level package, or the local file's path."""
-        return display_path(self.file.resolve()) if self.file is not None else self.module.split(".")[0]
-
-
-_EXAMPLE = 'e.g. "transformers:get_cosine_schedule_with_warmup" or "my_schedules.py:WarmupPoly"'
-
-
-def parse_import(text: str, *, location: Location, base_dir: Path) -> ImportTarget:
-    """``package.module:Name``, ``file.py:Name`` or (as Hydra writes it) ``package.module.Name``."""
-    if ":" not in text:
-        parts = text.split(".")
-        if len(parts) < 2 or not all(p.isidentifier() for p in parts):
-            raise SpecError(f"'{text}' is not an import path", location=location,
-                            hint="write 'package.module.Name'")
-        return ImportTarget(text, parts[0], ".".join(parts[1:]), None)
-    module, _, attribute = text.rpartition(":")
-    module, attribute = module.strip(), attribute.strip()
-    if not module or not attribute or not all(p.isidentifier() for p in attribute.split(".")):
-        raise SpecError(f"scheduler type '{text}' is not an import path", location=location,
-                        hint=f"write 'package.module:Name' or 'file.py:Name', {_EXAMPLE}")
-    if module.endswith(".py"):
-        file = Path(module)
-        if not file.is_absolute():
-            file = base_dir / file
-        if not file.stem.isidentifier():
-            raise SpecError(f"'{module}' cannot be imported: '{file.stem}' is not a Python module name",
-                            location=location, hint="rename the file to letters, digits and underscores")
-        return ImportTarget(text, module, attribute, file)
-    if not _MODULE.match(module):
-        raise SpecError(f"scheduler type '{text}': '{module}' is not a module name", location=location,
-                        hint=f"write 'package.module:Name' or 'file.py:Name', {_EXAMPLE}")
-    return ImportTarget(text, module, attribute, None)
-
-
-def parse_target(spec: Spec, sched: SchedulerNode) -> ImportTarget:
-    return parse_import(sched.type, location=spec.locate(sched.path + ("type",)), base_dir=spec.base_dir)
 
 
 def _refuse_unless_permitted(target: ImportTarget, allowance: Allowance, location: Location) -> None:
@@ -271,22 +217,14 @@ def _refuse_unless_permitted(target: ImportTarget, allowance: Allowance, locatio
                                 location=location)
 
 
-def check_allowed(spec: Spec, sched: SchedulerNode, *, allow_import: AllowImport) -> None:
-    """Refuse (located) an import-path scheduler, or any nested one, that is not allowed."""
-    allowance = allowed_imports(allow_import)
-    if is_import_path(sched.type):
-        _refuse_unless_permitted(parse_target(spec, sched), allowance, spec.locate(sched.path + ("type",)))
-    for child in sched.schedulers or []:
-        check_allowed(spec, child, allow_import=allowance)
-
-
 def check_all_allowed(spec_list: Iterable[Spec], *, allow_import: AllowImport) -> None:
-    """Refuse, before anything runs, a spec that names code the user has not allowed."""
+    """Refuse (located), before anything runs, a scheduler of any spec, nested ones included, that
+    names code the user has not allowed."""
     allowance = allowed_imports(allow_import)
     for spec in spec_list:
-        for schedule in spec.schedule_list():
-            for node in schedule.schedulers:
-                check_allowed(spec, node, allow_import=allowance)
+        for node in nodes(spec):
+            if is_import_path(node.type):
+                _refuse_unless_permitted(parse_target(spec, node), allowance, spec.locate(node.path + ("type",)))
 
 
 # --- importing ---------------------------------------------------------------------------------
@@ -523,22 +461,32 @@ def _walk(module: Any, target: ImportTarget, allowance: Allowance, location: Loc
     return obj
 
 
-def _check_callable(obj: Any, target: ImportTarget, location: Location) -> None:
-    """What lrplot may call: a scheduler class, a module-level function, a scheduler's classmethod."""
-    from .engine.protocols import is_scheduler_class
+def may_build(cls: Any, allow_import: AllowImport) -> bool:
+    """``cls`` is a scheduler class lrplot may build and step: one of a family it knows
+    (:func:`lrplot.facts.is_scheduler_class`), or a class with a ``step()`` method
+    defined in a local file the user allowed (see the rule above)."""
+    if is_scheduler_class(cls):
+        return True
+    module = getattr(cls, "__module__", None)
+    return (inspect.isclass(cls) and module in _LOCAL_FILES and callable(getattr(cls, "step", None))
+            and allowed_imports(allow_import).defines(module, cls.__qualname__))
 
+
+def _check_callable(obj: Any, target: ImportTarget, allowance: Allowance, location: Location) -> None:
+    """What lrplot may call: a scheduler class, a module-level function, a scheduler's classmethod."""
     if isinstance(obj, types.ModuleType):
         raise _refuse(target, "is a module, not a scheduler class or factory",
                       "name a scheduler class or a function that returns a scheduler after ':'", location)
     if inspect.isclass(obj):
-        if not is_scheduler_class(obj):
+        if not may_build(obj, allowance):
             raise _refuse(target, "is a class that is not a scheduler",
                           "lrplot builds subclasses of torch's LRScheduler or ReduceLROnPlateau, "
                           "pytorch-accelerated's SchedulerBase, timm's Scheduler or MMEngine's _ParamScheduler, "
+                          "classes with a step() method in an allowed local file, "
                           "and functions that return one", location)
         return
     if inspect.ismethod(obj):
-        if not is_scheduler_class(obj.__self__):
+        if not may_build(obj.__self__, allowance):
             raise _refuse(target, f"is a method of {obj.__self__.__qualname__}, which is not a scheduler class",
                           "name a classmethod of a scheduler class, or a module-level function", location)
         return
@@ -560,8 +508,16 @@ def resolve_allowed(text: str, *, allow_import: AllowImport, location: Location,
     else:
         module = _import_module(target, target.module, allowance, location)
     obj = _walk(module, target, allowance, location)
-    _check_callable(obj, target, location)
+    _check_callable(obj, target, allowance, location)
     return obj
+
+
+def check_config_code(framework: str, what: str, *, allow_import: AllowImport, location: Location) -> None:
+    """Refuse reading a config whose loading runs its code (``what`` says how) unless the user
+    allowed ``framework``, the package that runs it, by exactly that name."""
+    if framework not in allowed_imports(allow_import).packages:
+        raise ImportNotAllowedError(what, location=location, hint=f"if you trust it, add --allow-import {framework} "
+                                                                  f"(or set {ENV_VAR}={framework})")
 
 
 def resolve_import(spec: Spec, sched: SchedulerNode, *, allow_import: AllowImport) -> Any:
@@ -574,12 +530,10 @@ def factory_result(obj: Any, name: str, *, allow_import: AllowImport, location: 
     """What a factory returned, if it is not yet a scheduler: accepted only as a ``functools.partial``
     of an allowed scheduler class (as pytorch-accelerated's ``create_scheduler_fn`` returns), to be
     called with the optimizer; anything else is refused before it is called."""
-    from .engine.protocols import is_scheduler_class
-
     allowance = allowed_imports(allow_import)
     if isinstance(obj, functools.partial):
         func = obj.func
-        if inspect.isclass(func) and is_scheduler_class(func) and allowance.defines(*_defined(func)):
+        if inspect.isclass(func) and may_build(func, allowance) and allowance.defines(*_defined(func)):
             return obj
         what = f"a functools.partial of {getattr(func, '__qualname__', type(func).__name__)}"
         raise ImportNotAllowedError(f"{name} returned {what}, not of a scheduler class lrplot may build",

@@ -10,7 +10,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable
+from typing import IO, Callable, Iterable
 
 from .errors import OutputError, UsageError
 
@@ -99,37 +99,11 @@ def same_file(a: Path, b: Path) -> bool:
             return False
 
 
-def input_files(specs: Iterable[Any]) -> list[tuple[Path, str]]:
-    """Every file a run of ``specs`` reads, with what it is: each spec file, its metric CSVs and
-    the local Python files its import paths name."""
-    from .errors import LrplotError
-    from .imports import is_import_path, parse_target
-
-    found: list[tuple[Path, str]] = []
-    for spec in specs:
-        name = spec.file.name if spec.file is not None else "the spec"
-        if spec.file is not None:
-            found.append((spec.file, "a spec file"))
-        found.extend((p, f"the metric CSV of {name}") for p in spec.input_files())
-        for schedule in spec.schedule_list():
-            nodes = list(schedule.schedulers)
-            while nodes:
-                node = nodes.pop()
-                nodes.extend(node.schedulers or [])
-                if is_import_path(node.type):
-                    try:
-                        target = parse_target(spec, node)
-                    except LrplotError:
-                        continue  # reported when the schedule is built
-                    if target.file is not None:
-                        found.append((target.file, f"a Python file {name} imports"))
-    return found
-
-
-def protect_inputs(outputs: Iterable[Path | None], specs: Iterable[Any]) -> None:
-    """Refuse, before any work, an output that would overwrite a file the run reads: the next run
-    would read lrplot's output as its input (``--data`` over the spec's own metric CSV)."""
-    inputs = input_files(specs)
+def protect_inputs(outputs: Iterable[Path | None], inputs: Iterable[tuple[Path, str]]) -> None:
+    """Refuse, before any work, an output that would overwrite a file the run reads (``inputs``:
+    each with what it is, see :func:`lrplot.walk.input_files`): the next run would read lrplot's
+    output as its input (``--data`` over the spec's own metric CSV)."""
+    inputs = list(inputs)
     for out in outputs:
         if out is None:
             continue

@@ -1,7 +1,7 @@
 """A progress bar on stderr for long simulations, only when stderr is a terminal.
 
-The stepping loop reports every ``simulate.CHUNK`` updates (never per step); the bar (rich) is
-created on the first report of a schedule of at least :data:`MIN_STEPS` updates, so short runs do
+The stepping loop reports every ``lrplot.engine.loop.CHUNK`` updates (never per step); the bar
+(rich) is created on the first report of a schedule of at least :data:`MIN_STEPS` updates, so short runs do
 not even import it. It is transient: once done (or interrupted) it leaves nothing behind.
 """
 

@@ -11,9 +11,11 @@ Three ways of resuming are compared (all with torch's own objects; nothing is re
     The same, but only the scheduler's state is loaded (a common mistake: the optimizer's lr
     starts again from the spec's value).
 ``last_epoch``
-    A fresh optimizer with ``initial_lr`` set to each group's base lr and the scheduler built with
-    ``last_epoch=K-1`` (no state loaded). Schedulers without a ``last_epoch`` argument cannot be
-    rebuilt this way; that is reported, not raised.
+    A fresh optimizer loaded with the saved optimizer state (its param groups hold ``initial_lr``
+    and what a scheduler stored there: OneCycleLR's ``max_lr``, ``min_lr``, momenta), and the
+    scheduler built with ``last_epoch=K-1``, its own state not loaded: what torch's own
+    checkpoint test (``test_lr_scheduler_checkpoint``) does. Schedulers without a ``last_epoch``
+    argument cannot be rebuilt this way; that is reported, not raised.
 
 The uninterrupted reference is the same run :func:`lrplot.engine.run_schedule` records.
 """
@@ -122,6 +124,8 @@ def _rebuild(schedule: ResolvedSchedule, method: str, at: int, saved_opt: dict, 
              *, allow_import: Allowance, steps: int | None = None) -> tuple[Any, list[Any]]:
     """(optimizer, schedulers) resumed after update ``at``, as a user would."""
     from .engine.build import build_scheduler, resolve_class
+    from .imports import resolve_import
+    from .spec import is_import_path
     from .engine.optimizer import build_optimizer
     from .engine.run import _placeholders
 
@@ -130,11 +134,11 @@ def _rebuild(schedule: ResolvedSchedule, method: str, at: int, saved_opt: dict, 
     spec = schedule.spec
     optimizer = build_optimizer(schedule)
     if method == "last_epoch":
-        for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
+        optimizer.load_state_dict(copy.deepcopy(saved_opt))
         schedulers = []
         for node in schedule.schedulers:
-            cls = resolve_class(spec, node)
+            cls = resolve_import(spec, node, allow_import=allow_import) if is_import_path(node.type) \
+                else resolve_class(spec, node)
             if not _accepts(cls, "last_epoch"):
                 raise LrplotError(f"{node.type} takes no last_epoch, so it cannot be rebuilt this way")
             calls = at // schedule.period(node)
@@ -217,7 +221,7 @@ def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterabl
         run = start_run(schedule, allow_import=allowance)
         run.advance(0, k)
         saved_opt = copy.deepcopy(run.optimizer.state_dict())
-        saved_scheds = [copy.deepcopy(s.state_dict()) for s in run.schedulers]
+        saved_scheds = [copy.deepcopy(s) for s in run.state_dicts()]
         for method in methods:
             try:
                 optimizer, schedulers = _rebuild(schedule, method, k, saved_opt, saved_scheds,

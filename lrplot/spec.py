@@ -22,10 +22,9 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, 
 from pydantic_core import PydanticCustomError
 
 from .errors import Location, SpecError, UsageError
+from .limits import MAX_CSV_BYTES, MAX_SPEC_BYTES, MAX_STEPS, PIPE_IDLE_SECONDS
 from .text import did_you_mean
 from .yamlio import KeyPath, SourceMap, format_path, load_yaml, parse_scalar
-
-MAX_STEPS = 50_000_000  # per schedule; 8 bytes x steps x groups x fields must fit in memory
 
 
 class _Model(BaseModel):
@@ -94,6 +93,11 @@ class SchedulerNode(_Open):
     def path(self) -> KeyPath:
         """Where this scheduler stands in the spec file, e.g. ('scheduler', 'schedulers', 1)."""
         return self._path
+
+
+def is_import_path(type_name: str) -> bool:
+    """``package.module:Name`` or ``file.py:Name`` (built-in names never contain a colon)."""
+    return ":" in type_name
 
 
 class MetricCsv(_Model):
@@ -314,10 +318,6 @@ class ResolvedSchedule:
 
 # --- loading --------------------------------------------------------------------------------
 
-MAX_SPEC_BYTES = 256_000        # a spec or training config (real ones are a few kB; PyYAML reads ~1 MB/s)
-MAX_CSV_BYTES = 16_000_000      # a metric CSV (a million steps of losses)
-_PIPE_IDLE_SECONDS = 1.5  # a FIFO nobody writes fails within the 2 s every failure keeps (README, Limits)
-
 
 def _size(n: int) -> str:
     return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{max(round(n / 1e3), 1)} kB"
@@ -358,13 +358,13 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
         while total <= limit:
             # A FIFO nobody has opened for writing yet is not readable (Linux reports the end
             # only after a writer came and went): wait for one, a bounded time.
-            if pipe and not select.select([fd], [], [], _PIPE_IDLE_SECONDS)[0]:
-                raise SpecError(f"the pipe gave no data for {_PIPE_IDLE_SECONDS} s", location=where)
+            if pipe and not select.select([fd], [], [], PIPE_IDLE_SECONDS)[0]:
+                raise SpecError(f"the pipe gave no data for {PIPE_IDLE_SECONDS} s", location=where)
             try:
                 chunk = os.read(fd, min(1 << 20, limit + 1 - total))
             except BlockingIOError:  # a pipe whose writer has not written yet
-                if not select.select([fd], [], [], _PIPE_IDLE_SECONDS)[0]:
-                    raise SpecError(f"the pipe gave no data for {_PIPE_IDLE_SECONDS} s", location=where) from None
+                if not select.select([fd], [], [], PIPE_IDLE_SECONDS)[0]:
+                    raise SpecError(f"the pipe gave no data for {PIPE_IDLE_SECONDS} s", location=where) from None
                 continue
             if not chunk:
                 break
@@ -396,9 +396,12 @@ def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     return parse_spec(read_text(path), str(path), overrides, file=path)
 
 
-def parse_spec(text: str, name: str = "<spec>", overrides: list[str] | tuple[str, ...] = (),
+def parse_spec(text: str | dict[str, Any], name: str = "<spec>", overrides: list[str] | tuple[str, ...] = (),
                *, file: Path | None = None) -> Spec:
-    """Validate spec text (``name`` is used in error locations)."""
+    """Validate spec text, or a dict of spec keys as a file would hold them (``name`` is used in
+    error locations; a dict's are key paths: ``<spec>:scheduler.T_max``)."""
+    if not isinstance(text, str):  # a dict (anything else is refused as not a mapping)
+        return spec_from_data(text, SourceMap(name, by_path=True), overrides, file=file)
     data, source = load_yaml(text, name)
     if data is None:
         data = {}
@@ -414,7 +417,7 @@ def spec_from_data(data: Any, source: SourceMap | None = None, overrides: list[s
     file, or the training config a reader in :mod:`lrplot.sources` translated); without one,
     errors are located at ``<spec>``. ``overrides`` are ``key.path=value`` texts (``--set``)."""
     if source is None:
-        source = SourceMap(str(file) if file is not None else "<spec>")
+        source = SourceMap(str(file) if file is not None else "<spec>", by_path=True)
     name = source.path
     if not isinstance(data, dict):
         raise SpecError(f"a spec must be a mapping of keys, not a {_kind(data)}",
@@ -454,18 +457,26 @@ def _parse_key_path(text: str) -> KeyPath:
     return tuple(parts)
 
 
+SET_FORMS = "key.path=value (e.g. scheduler.T_max=50), or '~key.path' to delete a key"
+
+
 def apply_override(data: dict, source: SourceMap, item: str, *, spec_keys: bool = True) -> None:
-    """Apply one ``--set key.path=value`` to loaded data (value parsed with the YAML rules).
-    ``spec_keys``: the data is an lrplot spec, so the path must start at a spec key (a training
-    config's keys are its framework's)."""
+    """Apply one ``--set key.path=value`` to loaded data (value parsed with the YAML rules), or
+    delete the key ``--set '~key.path'`` names (Hydra's spelling). ``spec_keys``: the data is an
+    lrplot spec, so a path that sets must start at a spec key (a training config's keys are its
+    framework's)."""
     key_text, sep, value_text = item.partition("=")
     key_text = key_text.strip()
+    deleting = key_text.startswith("~")
     try:
-        if not sep:
+        if bool(sep) == deleting:  # a value without '=' or a deletion with one
             raise ValueError
-        path = _parse_key_path(key_text)
+        path = _parse_key_path(key_text[1:] if deleting else key_text)
     except ValueError:
-        raise UsageError(f"--set {item!r}: expected key.path=value, e.g. scheduler.T_max=50") from None
+        raise UsageError(f"--set {item!r}: expected {SET_FORMS}") from None
+    if deleting:
+        delete_key(data, path, Location(f"--set {key_text}"))
+        return
     where = Location(f"--set {key_text}")
     if spec_keys:
         _check_override_root(data, path, where)
@@ -494,6 +505,26 @@ def apply_override(data: dict, source: SourceMap, item: str, *, spec_keys: bool 
     else:
         raise SpecError(f"'{format_path(path)}' does not name a value that can be set", location=where)
     source.override(path, where)
+
+
+def delete_key(data: Any, path: KeyPath, where: Location) -> None:
+    """Delete the key (or list item) at ``path`` of loaded data; refused at ``where`` when
+    ``path`` names nothing, as Hydra refuses ``~key`` for a key the config does not have."""
+    node = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        mapping = not isinstance(node, (list, str)) and hasattr(node, "keys")  # a dict or MMEngine's Config
+        if mapping and isinstance(part, str) and part in node:
+            if last:
+                node.pop(part)
+                return
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if last:
+                del node[part]
+                return
+        else:
+            raise SpecError(f"'{format_path(path[:i + 1])}' is not in the input: nothing to delete", location=where)
+        node = node[part]
 
 
 def _find_key(data: Any, key: str, path: KeyPath = ()) -> KeyPath | None:
@@ -579,7 +610,7 @@ def _translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
                          location=source.value(path))
     message = err["msg"]
     if err["type"] in _STRICT_NUMBERS:  # booleans and quoted numbers are not numbers
-        from .engine.argtypes import Expected, describe_value, suggestion
+        from .argtypes import Expected, describe_value, suggestion
 
         expected = (Expected(_STRICT_NUMBERS[err["type"]]),)
         hint = suggestion(err["input"], expected)

@@ -9,9 +9,8 @@ from typing import Any
 
 from .errors import UsageError
 from .imports import AllowImport, allowed_imports
+from .limits import MAX_STATE_ITEMS
 from .spec import ResolvedSchedule
-
-_MAX_ITEMS = 1000
 
 
 def plain(value: Any, depth: int = 0) -> Any:
@@ -26,9 +25,9 @@ def plain(value: Any, depth: int = 0) -> Any:
     if depth > 20:
         return f"<{type(value).__name__}>"
     if isinstance(value, dict):
-        return {str(k): plain(v, depth + 1) for k, v in list(value.items())[:_MAX_ITEMS]}
+        return {str(k): plain(v, depth + 1) for k, v in list(value.items())[:MAX_STATE_ITEMS]}
     if isinstance(value, (list, tuple)):
-        return [plain(v, depth + 1) for v in value[:_MAX_ITEMS]]
+        return [plain(v, depth + 1) for v in value[:MAX_STATE_ITEMS]]
     numel = getattr(value, "numel", None)
     if callable(numel) and hasattr(value, "item"):
         try:
@@ -41,14 +40,21 @@ def plain(value: Any, depth: int = 0) -> Any:
 
 def state_at(schedule: ResolvedSchedule, at: int, *, allow_import: AllowImport = None) -> dict[str, Any]:
     """The scheduler's state_dict and the param groups (without ``params``) after ``at`` updates,
-    i.e. what a checkpoint written just before update ``at`` would hold."""
+    i.e. what a checkpoint written just before update ``at`` would hold; ``at`` may be the
+    schedule's length: the state after its last update, once the trainer stepped the scheduler."""
     from .engine import start_run
+    from .facts import resolve_steps
 
-    run = start_run(schedule, allow_import=allowed_imports(allow_import))
-    if not 0 <= at < run.steps:
-        raise UsageError(f"--at {at}: schedule '{schedule.name}' has {run.steps} updates",
-                         hint=f"use a value between 0 and {run.steps - 1}")
+    allowance = allowed_imports(allow_import)
+    steps = resolve_steps(schedule)
+    if not 0 <= at <= steps:
+        raise UsageError(f"--at {at}: schedule '{schedule.name}' has {steps} updates",
+                         hint=f"use a value between 0 and {steps}")
+    # After the last update the trainer still steps the scheduler: a run one update longer takes
+    # that step (the loop never steps after a run's own last update).
+    run = start_run(schedule, allow_import=allowance, steps=steps + 1 if at == steps else None)
     run.advance(0, at)
+    states = run.state_dicts()
     groups = [{k: plain(v) for k, v in g.items() if k != "params"} for g in run.optimizer.param_groups]
     return {
         "schedule": schedule.name,
@@ -56,7 +62,6 @@ def state_at(schedule: ResolvedSchedule, at: int, *, allow_import: AllowImport =
         "at": at,
         "scheduler_steps": run.calls_before(at),
         # one state_dict, or one per scheduler when the schedule lists several
-        "scheduler_state": (plain(run.scheduler.state_dict()) if len(run.schedulers) == 1
-                            else [plain(s.state_dict()) for s in run.schedulers]),
+        "scheduler_state": plain(states[0]) if len(states) == 1 else [plain(s) for s in states],
         "param_groups": [{"name": name, **g} for name, g in zip(schedule.group_names, groups)],
     }

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .curves import Curves
-
-JUMP_THRESHOLD = 0.2  # a jump: one update moves the value by more than this fraction of its peak
-# (the one definition: figure marks, the summary table and check's 'jump' rule all use it)
+from .facts import JUMP_THRESHOLD
 
 
 @dataclass(frozen=True)

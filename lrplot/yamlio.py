@@ -17,17 +17,10 @@ from typing import Any
 import yaml
 
 from .errors import Location, SpecError, first_line
+from .limits import MAX_HYDRA_YAML_VALUES, MAX_YAML_DEPTH, MAX_YAML_INT_BITS, MAX_YAML_VALUES
 from .text import bad_character
 
 KeyPath = tuple  # tuple[str | int, ...]: ("scheduler", "schedulers", 0, "T_max")
-
-_MAX_DEPTH = 64
-# The most values one document may expand to, aliases and "<<" merges counted each time they are
-# re-used: an honest spec has a few hundred; "billion laughs" alias chains have billions.
-MAX_NODES = 10_000
-# Integers are refused beyond 64 bits: no schedule needs more, and a huge one (0x followed by a
-# million digits) costs seconds to convert and fails later when printed.
-_MAX_INT_BITS = 64
 
 
 def format_path(path: KeyPath) -> str:
@@ -46,7 +39,8 @@ class SourceMap:
     """Where each key and value of a loaded document stands in its source.
 
     Lookups fall back to the nearest enclosing node that has a position, so any path gives a
-    usable location (at worst the file itself).
+    usable location (at worst the file itself). ``by_path``: the document has no text (a dict
+    built in Python), so a location is the key path itself: ``<spec>:scheduler.T_max``.
     """
 
     path: str
@@ -54,9 +48,10 @@ class SourceMap:
     values: dict[KeyPath, Location] = field(default_factory=dict)
     # For single-line scalars: column where the text content starts (after an opening quote).
     text_start: dict[KeyPath, Location] = field(default_factory=dict)
+    by_path: bool = False
 
     def _lookup(self, table: dict[KeyPath, Location], path: KeyPath) -> Location:
-        path = tuple(path)
+        path = full = tuple(path)
         while True:
             if path in table:
                 return table[path]
@@ -65,7 +60,7 @@ class SourceMap:
             if path in self.keys:
                 return self.keys[path]
             if not path:
-                return Location(self.path)
+                return Location(self.path, key=format_path(full) if self.by_path and full else None)
             path = path[:-1]
 
     def key(self, path: KeyPath) -> Location:
@@ -97,20 +92,20 @@ class SourceMap:
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core-schema scalar resolution, refusing documents of more than
-    MAX_NODES nodes while it composes them (PyYAML spends ~50 us and ~1 kB on each)."""
+    MAX_YAML_VALUES nodes while it composes them (PyYAML spends ~50 us and ~1 kB on each)."""
 
     composed = 0
     depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self.composed += 1
-        if self.composed > MAX_NODES:
-            raise SpecError(f"the document has more than {MAX_NODES} values; a spec is far smaller",
+        if self.composed > MAX_YAML_VALUES:
+            raise SpecError(f"the document has more than {MAX_YAML_VALUES} values; a spec is far smaller",
                             location=_loc(self.name, self.peek_event().start_mark))
         # Stop at the depth limit while composing: PyYAML's scanner costs depth squared on
         # "[[[[..." (seconds at a few thousand) and its composer recurses into a RecursionError.
-        if self.depth > _MAX_DEPTH:
-            raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+        if self.depth > MAX_YAML_DEPTH:
+            raise SpecError(f"the document is nested too deeply; at most {MAX_YAML_DEPTH} levels",
                             location=_loc(self.name, self.peek_event().start_mark))
         self.depth += 1
         try:
@@ -154,7 +149,7 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     if len(digits.lstrip("0")) > 24:  # refused before converting: no spec number is this long
         raise ValueError(f"the integer has {len(digits)} digits; integers are at most 64 bits")
     value = int(digits, base)
-    if value.bit_length() > _MAX_INT_BITS:
+    if value.bit_length() > MAX_YAML_INT_BITS:
         raise ValueError("the integer is too large; integers are at most 64 bits")
     return -value if text.startswith("-") else value
 
@@ -196,12 +191,12 @@ class _Builder:
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         file = self.map.path
         self.count += 1
-        if self.count > MAX_NODES:
-            raise SpecError(f"the document expands to more than {MAX_NODES} values",
+        if self.count > MAX_YAML_VALUES:
+            raise SpecError(f"the document expands to more than {MAX_YAML_VALUES} values",
                             hint="aliases (*name) count each time they repeat an anchor",
                             location=_loc(file, node.start_mark))
         self.map.values[path] = _loc(file, node.start_mark)
-        if len(path) > _MAX_DEPTH:
+        if len(path) > MAX_YAML_DEPTH:
             raise SpecError("the document is nested too deeply", location=_loc(file, node.start_mark))
         if id(node) in self.active:
             raise SpecError("an alias refers to itself; remove the recursive alias",
@@ -322,8 +317,8 @@ def _merged_size(node: yaml.MappingNode, memo: dict[int, int], file: str) -> int
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for sub in sources:
             size += _merged_size(sub, memo, file) if isinstance(sub, yaml.MappingNode) else 1
-        if size > MAX_NODES:
-            raise SpecError(f"the merge keys (<<) expand to more than {MAX_NODES} values",
+        if size > MAX_YAML_VALUES:
+            raise SpecError(f"the merge keys (<<) expand to more than {MAX_YAML_VALUES} values",
                             location=_loc(file, node.start_mark))
     memo[key] = size
     return size
@@ -333,7 +328,7 @@ _OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
-def _precheck(text: str, path: str, max_values: int | None = MAX_NODES) -> None:
+def _precheck(text: str, path: str, max_values: int | None = MAX_YAML_VALUES) -> None:
     """Refuse deep or huge documents (more than ``max_values`` values, when given) with libyaml's
     scanner (linear, in C) before PyYAML's, which spends depth-squared time on "[[[[..." before it
     yields a single event."""
@@ -344,8 +339,8 @@ def _precheck(text: str, path: str, max_values: int | None = MAX_NODES) -> None:
         for event in yaml.parse(text, Loader=yaml.CSafeLoader):
             if isinstance(event, _OPEN):
                 depth += 1
-                if depth > _MAX_DEPTH + 1:
-                    raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+                if depth > MAX_YAML_DEPTH + 1:
+                    raise SpecError(f"the document is nested too deeply; at most {MAX_YAML_DEPTH} levels",
                                     location=_loc(path, event.start_mark))
             elif isinstance(event, _CLOSE):
                 depth -= 1
@@ -354,20 +349,20 @@ def _precheck(text: str, path: str, max_values: int | None = MAX_NODES) -> None:
                 continue
             count += 1
             if max_values is not None and count > max_values:
-                raise SpecError(f"the document has more than {MAX_NODES} values; a spec is far smaller",
+                raise SpecError(f"the document has more than {MAX_YAML_VALUES} values; a spec is far smaller",
                                 location=_loc(path, event.start_mark))
     except yaml.MarkedYAMLError as exc:
         # libyaml (PyYAML 6.0.4's wheels) refuses deep flow nesting itself, while scanning ahead
         # and before it yields a single event: that is this refusal too, not a syntax error.
         if "nesting depth" in (exc.problem or ""):
-            raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+            raise SpecError(f"the document is nested too deeply; at most {MAX_YAML_DEPTH} levels",
                             location=_loc(path, exc.problem_mark) if exc.problem_mark else Location(path)) from None
         return  # PyYAML reports it, with its own (same) position and words
     except yaml.YAMLError:
         return
 
 
-def check_expansion(text: str, path: str, limit: int = 100_000) -> None:
+def check_expansion(text: str, path: str, limit: int = MAX_HYDRA_YAML_VALUES) -> None:
     """Refuse a YAML file that another library is about to load in full (Hydra's composition
     loads every file of a config tree with PyYAML and copies it with OmegaConf) when loading would
     not end: nesting deeper than PyYAML parses in reasonable time, or aliases and merge keys that
@@ -452,7 +447,7 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         raise SpecError(f"not valid YAML: {first_line(exc)}", location=Location(path)) from None
     except RecursionError:
         where = _loc(path, loader.get_mark()) if loader is not None else Location(path)
-        raise SpecError(f"the document is nested too deeply; at most {_MAX_DEPTH} levels",
+        raise SpecError(f"the document is nested too deeply; at most {MAX_YAML_DEPTH} levels",
                         location=where) from None
     finally:
         if loader is not None:

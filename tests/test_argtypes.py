@@ -12,7 +12,7 @@ import torch.optim.lr_scheduler as L
 import yaml
 
 from lrplot.engine import simulate_spec
-from lrplot.engine.argtypes import expected_types, type_problem
+from lrplot.argtypes import expected_types, type_problem
 from lrplot.engine.build import EXPRESSION_ARGS, builtin_schedulers
 from lrplot.engine.optimizer import optimizer_classes
 from lrplot.errors import SpecError
@@ -299,3 +299,89 @@ def test_fuzz_wrong_typed_arguments_never_pass_silently(stem, data, value):
     if isinstance(value, list) and accepted_kinds and ("int" in text and "float" not in text):
         assert all(isinstance(v, int) and not isinstance(v, bool) for v in value), (node, p.name, value)
     assert accepted_kinds, f"{node['type']} {p.name}: {text} took {value!r} silently"
+
+
+# Every argument form pytorch's own test/optim/test_lrscheduler.py passes (the test each comes
+# from is named), plus the per-group forms torch's signatures and docstrings document.
+TORCH_TEST_FORMS = [
+    ("CyclicLR", {"base_lr": [1, 2], "max_lr": [5, 6], "step_size_up": 4, "cycle_momentum": True,
+                  "base_momentum": [1, 2], "max_momentum": [5, 6], "mode": "triangular"}),  # test_cycle_lr_triangular_mode
+    ("CyclicLR", {"base_lr": [1, 5], "max_lr": [5, 12], "step_size_up": 4, "base_momentum": [1, 5],
+                  "max_momentum": [5, 12], "mode": "exp_range", "gamma": 0.9}),  # test_cycle_lr_exp_range_mode
+    ("CyclicLR", {"base_lr": 1, "max_lr": 5, "step_size_up": 4, "step_size_down": 6, "base_momentum": 1,
+                  "max_momentum": 5, "mode": "triangular"}),  # test_cycle_lr_triangular_mode_step_size_up_down
+    ("OneCycleLR", {"max_lr": 25, "final_div_factor": 2, "base_momentum": 1, "max_momentum": 22,
+                    "total_steps": 10, "anneal_strategy": "linear"}),  # test_onecycle_lr_linear_annealing
+    ("OneCycleLR", {"max_lr": [0.1, 0.2], "base_momentum": [0.8, 0.85], "max_momentum": [0.9, 0.95],
+                    "total_steps": 10}),  # per group: max_lr (float or list) in its docstring
+    ("LambdaLR", {"lr_lambda": ["0.9 ** epoch", "0.8 ** epoch"]}),  # test_lambda_lr
+    ("MultiplicativeLR", {"lr_lambda": ["0.9 + 0 * epoch", "0.8 + 0 * epoch"]}),  # test_multiplicative_lr
+    ("SWALR", {"anneal_epochs": 4, "anneal_strategy": "linear", "swa_lr": [0.01, 0.02]}),  # test_swalr_linear_anneal_...
+    ("MultiStepLR", {"gamma": 0.1, "milestones": [2, 5, 9]}),  # test_multi_step_lr
+    ("CosineAnnealingLR", {"T_max": 10, "eta_min": 1e-10}),  # test_cos_anneal_lr
+    ("CosineAnnealingWarmRestarts", {"T_0": 10, "T_mult": 2, "eta_min": 1e-10}),  # test_CosineAnnealingWarmRestarts_lr1
+]
+
+
+def _torch_kwargs(kwargs):
+    """The spec's arguments as torch takes them: expressions become the functions they spell."""
+    out = dict(kwargs)
+    if "lr_lambda" in out:
+        out["lr_lambda"] = [eval(f"lambda epoch: {e}") for e in out["lr_lambda"]]  # noqa: S307 (test text)
+    return out
+
+
+@pytest.mark.parametrize("sched,kwargs", TORCH_TEST_FORMS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(TORCH_TEST_FORMS)])
+@pytest.mark.parametrize("as_tuples", [False, True], ids=["lists", "tuples"])
+def test_every_argument_form_torchs_own_tests_use_is_accepted_and_runs_as_torch(sched, kwargs, as_tuples):
+    """Two param groups as in torch's tests; the curve == the same torch scheduler in a plain loop."""
+    from tests.helpers.loops import plain_loop
+
+    steps = 10
+    given = {k: tuple(v) if as_tuples and isinstance(v, list) else v for k, v in kwargs.items()}
+    spec = parse_spec({"steps": steps, "optimizer": {"type": "SGD", "lr": 0.1, "momentum": 0.9},
+                       "param_groups": [{"name": "a"}, {"name": "b"}], "fields": ["lr", "momentum"],
+                       "scheduler": {"type": sched, **given}})
+    trace = simulate_spec(spec)[0]
+    cls = builtin_schedulers()[sched]
+    ref = plain_loop(steps, lambda o: [cls(o, **_torch_kwargs(kwargs))], lambda i, n: True,
+                     fields=("lr", "momentum"), groups=2)
+    for key, values in ref.items():
+        assert trace.values[key].tolist() == values, key
+
+
+def test_a_per_group_list_is_still_checked_element_by_element():
+    with pytest.raises(SpecError) as e:
+        simulate_spec(parse_spec("steps: 5\nscheduler: {type: CyclicLR, base_lr: 0.1, max_lr: 1, "
+                                 "base_momentum: [0.8, '0.9']}\n", "s.yaml"))
+    assert e.value.format() == ("s.yaml:2:69: CyclicLR base_momentum: expected a number or a list of numbers, "
+                                "got the list [0.8, '0.9']; drop the quotes: write [0.8, 0.9]")
+
+
+REMOVED = "has no argument 'verbose': torch removed it from its schedulers (it only printed every change)"
+
+
+def test_an_argument_torch_removed_says_so_and_how_to_drop_it_with_set(cli, write_spec):
+    """Configs written for an older torch carry ``verbose: false``: the refusal says torch removed
+    it and names the --set that deletes it, at the input's own key path; with it the run works."""
+    spec = write_spec("steps: 20\nscheduler: {type: StepLR, step_size: 5, verbose: false}\n")
+    lightning = write_spec("""\
+        trainer: {max_steps: 20}
+        model: {class_path: my_project.Model}
+        optimizer: {class_path: torch.optim.SGD, init_args: {lr: 0.1}}
+        lr_scheduler:
+          class_path: torch.optim.lr_scheduler.StepLR
+          init_args: {step_size: 5, verbose: false}
+        """, "fit.yaml")
+    for path, at, key, flags in [
+        (spec, "2:41", "scheduler.verbose", ()),
+        (lightning, "6:29", "lr_scheduler.init_args.verbose", ("--dataset-size", "100", "--batch-size", "10")),
+    ]:
+        result = cli(path, "-q", *flags)
+        assert result.exit_code == 1 and result.stderr == (
+            f"{path}:{at}: StepLR {REMOVED}; delete it, or leave the input as it is and add --set '~{key}'\n")
+        assert cli(path, "-q", *flags, "--set", f"~{key}").exit_code == 0
+    with pytest.raises(SpecError) as e:  # a dict names the key by its path
+        simulate_spec(parse_spec({"steps": 5, "scheduler": {"type": "StepLR", "step_size": 2, "verbose": False}}))
+    assert e.value.format() == (f"<spec>:scheduler.verbose: StepLR {REMOVED}; delete it, or leave the input as it "
+                                "is and add --set '~scheduler.verbose'")

@@ -144,6 +144,18 @@ def test_import_path_schedulers_are_never_cached():
     assert spec_key(spec) is None
 
 
+def test_an_image_key_holds_the_code_an_import_path_names(write_spec):
+    """The doc figures key an import-path spec by its local file's content and its title."""
+    module = write_spec("def f(optimizer):\n    pass\n", "my_sched.py")
+    path = write_spec("title: One\nsteps: 10\nscheduler: {type: 'my_sched.py:f'}\n", "s.yaml")
+    key = spec_key(load_spec(path), code=True)
+    assert key["imports"][0][0] == "my_sched.py:f" and len(key["imports"][0][1]) == 64
+    module.write_text("def f(optimizer):\n    return None\n")
+    assert spec_key(load_spec(path), code=True)["imports"] != key["imports"]
+    path.write_text("title: Two\nsteps: 10\nscheduler: {type: 'my_sched.py:f'}\n")
+    assert spec_key(load_spec(path), code=True)["spec"] != key["spec"]
+
+
 def _only_entry() -> Path:
     (path,) = entries()
     return path

@@ -168,7 +168,7 @@ def _run(*args, **kw):
 @pytest.mark.slow
 @pytest.mark.parametrize("flag", ["--help", "--version"])
 def test_help_and_version_do_not_import_torch_or_matplotlib(flag):
-    # printed by an exit handler: lrplot runs them, then leaves without finalizing (cli._exit_now)
+    # printed by an exit handler: lrplot runs them, then leaves without finalizing (lrplot.tricks.exit_now)
     code = ("import atexit, sys, runpy; sys.argv = ['lrplot', %r]\n"
             "atexit.register(lambda: print('HEAVY', sorted(m for m in ('torch', 'matplotlib', 'numpy', 'pydantic')"
             " if m in sys.modules)))\n"

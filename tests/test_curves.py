@@ -3,6 +3,7 @@ import io
 import json
 
 import numpy as np
+import pytest
 
 from lrplot.curves import Curves, ScheduleTrace, to_csv_text, to_json_text
 
@@ -41,3 +42,22 @@ def test_json_nests_schedule_group_field_with_names():
 def test_nonfinite_values_are_found():
     ((series, first, count),) = make_curves().nonfinite()
     assert (series.schedule, series.field, first, count) == ("b", "momentum", 1, 1)
+
+
+def logged_curves():
+    """A logged trace: values at steps 0, 10, 20, one of them not finite."""
+    at = np.array([0, 10, 20], dtype=np.int64)
+    return Curves((ScheduleTrace("run", "log", 21, "step", None, ("0",), ("lr",),
+                                 {(0, "lr"): np.array([0.1, np.inf, 0.05])}, at={(0, "lr"): at}),))
+
+
+def test_every_export_of_a_logged_trace_uses_its_logged_steps():
+    curves = logged_curves()
+    csv_steps = [int(r[3]) for r in list(csv.reader(io.StringIO(to_csv_text(curves))))[1:]]
+    assert csv_steps == [0, 10, 20]
+    assert [r["step"] for r in curves.to_records()] == csv_steps
+    assert json.loads(to_json_text(curves))["schedules"]["run"]["groups"][0]["fields"]["lr"]["steps"] == csv_steps
+    ((_, first, count),) = curves.nonfinite()
+    assert (first, count) == (10, 1)  # the step, not the index of the value
+    pytest.importorskip("pandas")
+    assert curves.to_pandas()["step"].tolist() == csv_steps

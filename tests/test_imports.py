@@ -454,3 +454,101 @@ def test_functools_partial_of_a_scheduler_class_from_a_local_factory_is_built(wr
     path = write_spec("steps: 10\nscheduler: {type: 'partials.py:make', step_size: 3}\n")
     lr = simulate(load_spec(path), allow_import=[str(path.parent / "partials.py")]).schedules[0].values[(0, "lr")]
     assert list(lr) == [0.1] * 3 + [0.05] * 3 + [0.025] * 3 + [0.0125]
+
+
+# --- a local file's classes with step() are schedulers there ------------------------------------
+
+DUCK_SCHEDULERS = """\
+    from torch.optim.lr_scheduler import CosineAnnealingLR
+    from torch.optim.swa_utils import SWALR
+
+
+    class SwaSwitch:
+        \"\"\"Cosine until swa_start, then SWALR: what a SWA training loop steps.\"\"\"
+
+        def __init__(self, optimizer, T_max, swa_start, swa_lr):
+            self.cosine = CosineAnnealingLR(optimizer, T_max=T_max)
+            self.swa = SWALR(optimizer, swa_lr=swa_lr, anneal_epochs=3)
+            self.swa_start, self.n = swa_start, 0
+
+        def step(self):
+            self.n += 1
+            (self.swa if self.n >= self.swa_start else self.cosine).step()
+
+
+    class Warmup:
+        \"\"\"A hand-written linear warmup over the optimizer it was given.\"\"\"
+
+        def __init__(self, optimizer, warmup_steps):
+            self.optimizer, self.warmup_steps, self.t = optimizer, warmup_steps, 0
+            self.base = [g["lr"] for g in optimizer.param_groups]
+            self._apply()
+
+        def _apply(self):
+            for g, base in zip(self.optimizer.param_groups, self.base):
+                g["lr"] = base * min(1.0, (self.t + 1) / self.warmup_steps)
+
+        def step(self):
+            self.t += 1
+            self._apply()
+
+
+    def make_warmup(optimizer, warmup_steps):
+        return Warmup(optimizer, warmup_steps)
+    """
+
+
+@pytest.mark.parametrize("type_, args, build", [
+    ("SwaSwitch", "T_max: 20, swa_start: 10, swa_lr: 0.01", lambda m, o: m.SwaSwitch(o, 20, 10, 0.01)),
+    ("Warmup", "warmup_steps: 5", lambda m, o: m.Warmup(o, 5)),
+    ("make_warmup", "warmup_steps: 5", lambda m, o: m.make_warmup(o, 5)),
+])
+def test_a_class_with_step_in_an_allowed_local_file_is_a_scheduler(write_spec, type_, args, build):
+    module_path = write_spec(DUCK_SCHEDULERS, "my_sched.py")
+    path = write_spec(f"steps: 20\nscheduler: {{type: 'my_sched.py:{type_}', {args}}}\n")
+    lr = simulate(load_spec(path), allow_import=[str(module_path)]).schedules[0].values[(0, "lr")]
+    spec = importlib.util.spec_from_file_location("duck_reference", module_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = build(module, opt)
+    expected = []
+    for _ in range(20):  # the loop a trainer runs: record, optimizer.step(), scheduler.step()
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lr.tolist() == expected
+
+
+def test_an_allowed_package_is_still_used_only_for_its_schedulers(tmp_path, nothing_runs):
+    # torch.optim.SGD has a step() too: allowing the package does not make it a scheduler
+    with pytest.raises(ImportNotAllowedError, match=r"^spec.yaml:3:9: scheduler type 'torch.optim.sgd:SGD' is a "
+                                                    r"class that is not a scheduler"):
+        resolve_allowed("torch.optim.sgd:SGD", allow_import=["torch"], location=HERE, base_dir=tmp_path)
+
+
+def test_a_stepping_class_without_state_dict_is_refused_by_state_and_resume(cli, write_spec):
+    write_spec(DUCK_SCHEDULERS, "my_sched.py")
+    path = write_spec("steps: 20\nscheduler: {type: 'my_sched.py:Warmup', warmup_steps: 5}\n")
+    for command in ("state", "resume"):
+        result = cli(command, path, "--at", "5", "--allow-import", "my_sched.py")
+        assert result.exit_code == 1 and result.stderr == (
+            f"{path}:2:19: my_sched.py:Warmup has no state_dict(), so no checkpoint can hold its state; "
+            "give the class state_dict() and load_state_dict(), as torch's schedulers have\n"), result.stderr
+
+
+@pytest.mark.parametrize("given, allowed", [((), False), (("mmengine",), True), (("mmengine.config",), False),
+                                            (("mmdet",), False), (("torch", "mmengine"), True)])
+def test_a_config_that_runs_code_is_read_only_when_its_framework_is_allowed_by_name(given, allowed, monkeypatch):
+    from lrplot.errors import ImportNotAllowedError, Location
+    from lrplot.imports import check_config_code
+
+    monkeypatch.delenv("LRPLOT_ALLOW_IMPORT", raising=False)
+    where = Location("c.py")
+    if allowed:
+        check_config_code("mmengine", "runs the config", allow_import=given, location=where)
+        return
+    with pytest.raises(ImportNotAllowedError) as err:
+        check_config_code("mmengine", "runs the config", allow_import=given, location=where)
+    assert err.value.format() == ("c.py: runs the config; if you trust it, add --allow-import mmengine "
+                                  "(or set LRPLOT_ALLOW_IMPORT=mmengine)")

@@ -21,7 +21,8 @@ import pytest
 
 from lrplot.errors import LrplotError, SpecError
 from lrplot.expr import compile_expression
-from lrplot.yamlio import MAX_NODES, load_yaml
+from lrplot.limits import MAX_YAML_VALUES
+from lrplot.yamlio import load_yaml
 from tests.helpers.bounds import MB, peak_memory
 from tests.helpers.paths import ROOT
 
@@ -71,9 +72,9 @@ def laughs(levels: int, fanout: int = 10) -> str:
 @pytest.mark.timeout(60)  # a hang guard, far above the normal time
 @pytest.mark.parametrize("levels", [4, 9, 40])
 def test_alias_expansion_is_bounded(levels):
-    with peak_memory() as peak, pytest.raises(SpecError, match=f"expands to more than {MAX_NODES} values") as info:
+    with peak_memory() as peak, pytest.raises(SpecError, match=f"expands to more than {MAX_YAML_VALUES} values") as info:
         load_yaml(laughs(levels), "bomb.yaml")
-    # refused after building MAX_NODES values (~3 MB), whatever the bomb: 10^41 values if it were expanded
+    # refused after building MAX_YAML_VALUES values (~3 MB), whatever the bomb: 10^41 values if it were expanded
     assert peak.bytes < 16 * MB
     assert info.value.location.line is not None
 
@@ -125,8 +126,8 @@ def test_deep_nesting_is_one_located_error(text):
 
 @pytest.mark.timeout(60)  # a hang guard, far above the normal time
 def test_many_values_are_refused_while_composing():
-    text = "x:\n" + "  - 1\n" * (MAX_NODES * 10)
-    with peak_memory() as peak, pytest.raises(SpecError, match=f"more than {MAX_NODES} values"):
+    text = "x:\n" + "  - 1\n" * (MAX_YAML_VALUES * 10)
+    with peak_memory() as peak, pytest.raises(SpecError, match=f"more than {MAX_YAML_VALUES} values"):
         load_yaml(text, "wide.yaml")
     # refused while composing (PyYAML holds ~1 kB per node): the 100000 nodes composed would be ~100 MB
     assert peak.bytes < 16 * MB
@@ -382,7 +383,7 @@ def test_signal_during_a_run_leaves_nothing(tmp_path, sig, code, word):
 def test_huge_title_renders_fast(tmp_path, cli, monkeypatch):
     from matplotlib.text import Text
 
-    from lrplot.figure import MAX_TEXT
+    from lrplot.limits import MAX_TEXT_CHARS
 
     (tmp_path / "spec.yaml").write_text(COSINE)
     longest = []
@@ -390,9 +391,9 @@ def test_huge_title_renders_fast(tmp_path, cli, monkeypatch):
     monkeypatch.setattr(Text, "set_text", lambda self, s: (longest.append(len(str(s))), set_text(self, s))[1])
     result = cli("spec.yaml", "-o", "a.svg", "-q", "--title", "W" * 1_000_000)
     assert result.exit_code == 0
-    assert max(longest) <= MAX_TEXT + 5  # cut before matplotlib lays anything out (wrapping adds newlines)
+    assert max(longest) <= MAX_TEXT_CHARS + 5  # cut before matplotlib lays anything out (wrapping adds newlines)
     svg = (tmp_path / "a.svg").read_text()
-    assert MAX_TEXT // 2 < svg.count("W") <= MAX_TEXT + 5  # cut (then wrapped); "W3C" in the header
+    assert MAX_TEXT_CHARS // 2 < svg.count("W") <= MAX_TEXT_CHARS + 5  # cut (then wrapped); "W3C" in the header
 
 
 def test_lrplot_error_lines_are_escaped():

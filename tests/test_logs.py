@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from lrplot.logs import load_log
-from lrplot.logs.verify import verify_files
+from lrplot.verify import verify_files
 
 from tests.helpers import logruns
 
@@ -291,7 +291,7 @@ def test_cli_errors_are_one_line_and_json_stays_valid(loop, cli, tmp_path):
 @pytest.mark.slow
 def test_figures_draw_points_and_shade_divergence(loop, cli, tmp_path):
     from lrplot.figure import render
-    from lrplot.logs.verify import verify_files
+    from lrplot.verify import verify_files
 
     root, _, plan = loop
     report = verify_files(plan, root / "restart")

@@ -11,23 +11,7 @@ from torch.optim import lr_scheduler as L
 from lrplot.engine import simulate
 from lrplot.errors import SpecError
 from lrplot.spec import Spec, parse_spec
-
-
-def plain_loop(steps, build, due, fields=("lr",), groups=1):
-    """record; optimizer.step(); then every scheduler i whose due(i, updates_done) is true steps."""
-    params = [{"params": [torch.nn.Parameter(torch.zeros(1))]} for _ in range(groups)]
-    opt = torch.optim.SGD(params, lr=0.1, momentum=0.9)
-    scheds = build(opt)
-    out = {(g, f): [] for g in range(groups) for f in fields}
-    for t in range(steps):
-        for g, group in enumerate(opt.param_groups):
-            for f in fields:
-                out[(g, f)].append(group[f])
-        opt.step()
-        for i, s in enumerate(scheds):
-            if t + 1 < steps and due(i, t + 1):
-                s.step()
-    return out
+from tests.helpers.loops import plain_loop
 
 
 def lr_of(text, name="s.yaml"):
@@ -122,7 +106,7 @@ def test_cross_key_rules_hold_however_a_spec_is_made():
         {"name": "a", "scheduler": {"type": "StepLR", "step_size": 1}}]}
     with pytest.raises(ValidationError, match="give either 'scheduler' or 'schedules', not both"):
         Spec.model_validate(both)
-    with pytest.raises(SpecError, match="^<spec>: give either 'scheduler' or 'schedules', not both$"):
+    with pytest.raises(SpecError, match="^<spec>:schedules: give either 'scheduler' or 'schedules', not both$"):
         Spec.from_dict(both)
     spec = Spec.from_dict({"steps": 10, "scheduler": {"type": "StepLR", "step_size": 3}})
     assert simulate(spec).schedules[0].values[(0, "lr")].tolist() == \

@@ -297,3 +297,27 @@ def test_nan_produced_by_a_schedule_is_kept_in_the_data():
                              "s.yaml")).schedules[0]
     lr = sc.values[(0, "lr")]
     assert lr[0] == 0.1 and np.isnan(lr[2:]).all()
+
+
+def _torch_cosine(n: int) -> list[float]:
+    """CosineAnnealingLR(T_max=40, eta_min=0.001) on SGD(lr=0.1), stepped n times by a torch loop."""
+    import torch
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=40, eta_min=0.001)
+    out = []
+    for _ in range(n):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return out
+
+
+def test_start_run_records_past_the_schedules_end_with_the_same_schedulers():
+    from lrplot.engine.run import start_run
+
+    (schedule,) = parse_spec("steps: 40\nscheduler: {type: CosineAnnealingLR, T_max: 40, eta_min: 0.001}\n"
+                             "optimizer: {type: SGD, lr: 0.1}\n").schedule_list()
+    run = start_run(schedule, steps=100)
+    values = run.values(run.advance(0, 100))[(0, "lr")]
+    assert run.steps == 100 and values.tolist() == _torch_cosine(100)

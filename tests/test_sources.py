@@ -82,3 +82,145 @@ def test_a_framework_that_does_not_import_is_one_line_not_an_internal_error(monk
     assert exc.value.package == "timm"
     assert exc.value.format().startswith(f"{CONFIGS / 'frameworks' / 'timm_args.yaml'}: reading this timm config "
                                          "needs the Python package 'timm'")
+
+
+def _toy_reader():
+    """A reader of a made-up kind: a file with 'toy_steps:' is a constant schedule of that length."""
+    from types import SimpleNamespace
+
+    from lrplot.sources import Budget, Source, assumption
+    from lrplot.spec import spec_from_data
+
+    def detect(doc):
+        return isinstance(doc.data, dict) and "toy_steps" in doc.data
+
+    def read(doc, inputs, *, allow_import):
+        steps = doc.data["toy_steps"]
+        spec = spec_from_data({"steps": steps, "scheduler": {"type": "ConstantLR", "factor": 1.0}},
+                              doc.source, file=doc.path)
+        note = assumption("toy readers assume a constant lr", settle="toy_lr")
+        return Source("toy", spec, Budget(f"toy_steps = {steps} updates", steps, decided_by="toy_steps"), (note,))
+
+    return SimpleNamespace(KIND="toy", LOOKS_FOR="a toy config: toy_steps", FOLLOWS="toy 1.0",
+                           detect=detect, read=read)
+
+
+def test_a_registered_reader_is_recognised_listed_and_a_from_choice(cli, write_spec, monkeypatch):
+    """Adding a reader is one registry entry: detection, --from, the 'looked for' line and describe() see it."""
+    from lrplot import sources
+
+    monkeypatch.setattr(sources, "READERS", dict(sources.READERS))
+    assert sources.register(_toy_reader()) == "toy"
+    assert list(sources.READERS)[-2:] == ["toy", "lrplot"]  # tried before the lrplot spec's fallback
+    path = write_spec("toy_steps: 7\n", "toy.yaml")
+    source = load_input(path)
+    assert (source.kind, source.spec.steps, source.budget.updates) == ("toy", 7, 7)
+    assert [str(n) for n in source.assumptions] == ["toy readers assume a constant lr"]
+    assert ("toy", "a toy config: toy_steps", "toy 1.0") in sources.describe()
+    result = cli(path, "--from", "toy", "--print-spec")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[:3] == [f"# lrplot spec of {path} (read as toy)",
+                                              "# budget: toy_steps = 7 updates",
+                                              "# note: toy readers assume a constant lr"]
+    unknown = cli(write_spec("model_name_or_path: gpt2\n", "recipe.yaml"))
+    assert "toy: a toy config: toy_steps" in unknown.stderr and "--from hf|lightning|" in unknown.stderr
+
+
+def test_register_refuses_an_object_that_is_not_a_reader(monkeypatch):
+    from types import SimpleNamespace
+
+    from lrplot import sources
+
+    monkeypatch.setattr(sources, "READERS", dict(sources.READERS))
+    with pytest.raises(TypeError, match="lacks FOLLOWS, read"):
+        sources.register(SimpleNamespace(KIND="x", LOOKS_FOR="x", detect=lambda doc: False))
+    assert "x" not in sources.READERS
+
+
+def test_every_registered_reader_follows_the_protocol():
+    from lrplot import sources
+
+    for kind in sources.READERS:
+        reader = sources.reader(kind)
+        assert isinstance(reader, sources.ConfigReader) and reader.KIND == kind and reader.FOLLOWS
+
+
+@pytest.mark.parametrize("updates, per_epoch, warmup, message", [
+    (0, None, None, "the budget gives 0 updates (t): expected a whole number >= 1"),
+    (10, 0, None, "the budget gives 0 updates per epoch (t): expected a whole number >= 1"),
+    (10, None, -1, "the budget gives -1 warmup updates (t): expected a whole number >= 0"),
+    (10.5, None, None, "the budget gives 10.5 updates (t): expected a whole number >= 1"),
+    (float("inf"), None, None, "the budget gives 'inf' updates (t): expected a whole number >= 1"),
+    (10 ** 30, None, None, "the budget gives 1,000,000,000,000,000,000,000,000,000,000 updates, more than "
+                           "lrplot simulates (50,000,000): t"),
+])
+def test_budget_numbers_are_checked_in_one_place(updates, per_epoch, warmup, message):
+    from lrplot.errors import Location
+    from lrplot.sources import Budget
+
+    with pytest.raises(SpecError) as err:
+        Budget("t", updates, per_epoch, warmup, where=Location("c.yaml", 3, 5))
+    assert err.value.format() == f"c.yaml:3:5: {message}; check the run length, batch size and --dataset-size"
+
+
+def test_readme_lists_every_reader_from_the_registry():
+    from pathlib import Path
+
+    from lrplot.sources import markdown_table
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme
+
+
+MMENGINE_CONFIG = """\
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=60)
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
+    dict(type='MultiStepLR', by_epoch=False, milestones=[30], gamma=0.5),
+]
+"""
+
+
+@pytest.mark.parametrize("kind, source, key, line, flags", [
+    ("lrplot", "steps: 20\nscheduler: {type: StepLR, step_size: 5, gamma: 0.5}\n", "scheduler.gamma",
+     "scheduler: {type: StepLR, step_size: 5}", ()),
+    ("hf", "frameworks/hf_sft.yaml", "warmup_steps", None, ("--dataset-size", "2000")),
+    ("lightning", "frameworks/lightning_fit.yaml", "lr_scheduler.init_args.eta_min", None, ("--dataset-size", "5000")),
+    pytest.param("timm", "frameworks/timm_args.yaml", "epochs", None, ("--dataset-size", "10000"),
+                 marks=pytest.mark.slow),
+    pytest.param("hydra", "frameworks/hydra_train.yaml", "model.scheduler.schedulers[1].eta_min", None,
+                 ("--dataset-size", "55000"), marks=pytest.mark.slow),
+    pytest.param("mmengine", MMENGINE_CONFIG, "param_scheduler[1].gamma",
+                 "    dict(type='MultiStepLR', by_epoch=False, milestones=[30]),", ("--allow-import", "mmengine"),
+                 marks=pytest.mark.slow),
+])
+def test_set_tilde_deletes_a_key_of_every_kind_of_input_as_deleting_it_in_the_file_does(
+        cli, tmp_path, request, kind, source, key, line, flags):
+    """``--set '~key.path'`` on the input == the same input with that key deleted from the file."""
+    if kind == "timm":
+        request.getfixturevalue("real_timm")
+    suffix = ".py" if kind == "mmengine" else ".yaml"
+    if "\n" in source:  # written here; ``line`` replaces the line that holds the key
+        text = source
+        gone = "\n".join(line if key.rpartition(".")[2].split("[")[0] in old and (kind != "mmengine" or
+                         "MultiStepLR" in old) else old for old in text.splitlines()) + "\n"
+    else:
+        text = (CONFIGS / source).read_text()
+        leaf = key.rpartition(".")[2]
+        lines = text.splitlines()
+        at = max(i for i, old in enumerate(lines) if old.lstrip().startswith(f"{leaf}:"))
+        gone = "\n".join(lines[:at] + lines[at + 1:]) + "\n"
+    assert gone != text
+    original, edited_file = tmp_path / "original" / f"config{suffix}", tmp_path / "edited" / f"config{suffix}"
+    for path, content in ((original, text), (edited_file, gone)):
+        path.parent.mkdir()
+        path.write_text(content)
+    common = ("--from", kind, "--print-spec", *flags)
+    deleted = cli(original, *common, "--set", f"~{key}")
+    edited = cli(edited_file, *common)
+    kept = cli(original, *common)
+    assert deleted.exit_code == edited.exit_code == kept.exit_code == 0, (deleted.stderr, edited.stderr)
+    # without the header naming the file, and with one folder name (a title may name it)
+    body = [r.stdout.split("\n", 1)[1].replace("edited", "original") for r in (deleted, edited, kept)]
+    assert body[0] == body[1] != body[2]

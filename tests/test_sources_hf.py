@@ -21,7 +21,7 @@ import yaml
 
 from lrplot.errors import LrplotError, SpecError, UsageError
 from lrplot.sources import BudgetInputs, load_input
-from lrplot.sources.hf import batches_per_epoch
+from lrplot.sources.hf_budget import batches_per_epoch
 from tests.helpers.hf_trainer import run_trainer
 from tests.helpers.installed import require
 from tests.helpers.paths import ROOT
@@ -126,14 +126,15 @@ def test_budget_line_matches_the_issue(write_spec):
     (n, b, d, dl, sp, ev) for n in (1, 7, 10, 64, 101) for b in (1, 3, 4) for d in (1, 2, 3, 8)
     for dl in (False, True) for sp in (False, True) for ev in (False, True) if not (sp and b % d)])
 def test_dataloader_length_equals_accelerates_sharded_sampler(n, batch, devices, drop_last, split, even):
-    """The per-process dataloader length against accelerate's own BatchSamplerShard on process 0."""
+    """The per-process dataloader length against accelerate's own BatchSamplerShard on process 0,
+    whatever even_batches says (it changes the other processes' lengths only, so lrplot does not read it)."""
     from accelerate.data_loader import BatchSamplerShard
     from torch.utils.data import BatchSampler, SequentialSampler
 
     sampler = BatchSampler(SequentialSampler(range(n)), batch, drop_last)
     expected = len(BatchSamplerShard(sampler, devices, 0, split_batches=split, even_batches=even)) \
         if devices > 1 else len(sampler)
-    assert batches_per_epoch(n, batch, devices, drop_last, split, even) == expected
+    assert batches_per_epoch(n, batch, devices, drop_last, split) == expected
 
 
 @pytest.mark.parametrize("body, inputs, expected", [
@@ -271,3 +272,18 @@ def test_check_state_and_resume_read_hf_configs_and_show_the_budget(cli, write_s
     assert state.exit_code == 0 and '"at": 2' in state.stdout and budget in state.stderr
     resumed = cli("resume", path, "--at", "2", "--method", "full", *common)
     assert resumed.exit_code == 0 and "identical" in resumed.stdout, resumed.stdout + resumed.stderr
+
+
+@pytest.mark.parametrize("epochs, shown", [("1e308", "'inf' updates (1000 examples / (8 x 1) = 125 batches per epoch / "
+                                                      "accumulation 1 = 125 updates x 1e+308 epochs = inf updates): "
+                                                      "expected a whole number >= 1"),
+                                           ("1e12", "125,000,000,000,000 updates, more than lrplot simulates "
+                                                    "(50,000,000): 1000 examples / (8 x 1) = 125 batches per epoch / "
+                                                    "accumulation 1 = 125 updates x 1e+12 epochs = 125000000000000 "
+                                                    "updates")])
+def test_a_budget_too_long_to_simulate_is_refused_at_the_key_that_makes_it(write_spec, epochs, shown):
+    path = write_spec(f"lr_scheduler_type: cosine\nlearning_rate: 0.001\nnum_train_epochs: {epochs}\n"
+                      "per_device_train_batch_size: 8\n", "hf.yaml")
+    with pytest.raises(SpecError) as err:
+        load_input(path, inputs=BudgetInputs(dataset_size=1000))
+    assert err.value.format() == f"{path}:3:19: the budget gives {shown}; check the run length, batch size and --dataset-size"

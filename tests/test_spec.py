@@ -66,6 +66,30 @@ def test_spec_errors_are_located(text, expected):
     assert err(text) == expected
 
 
+def test_parse_spec_takes_a_dict_as_a_file_would_hold_it():
+    text = "steps: 20\nscheduler: {type: CosineAnnealingLR, T_max: 20, eta_min: 1.0e-5}\n"
+    data = {"steps": 20, "scheduler": {"type": "CosineAnnealingLR", "T_max": 20, "eta_min": 1e-5}}
+    from_dict = parse_spec(data, overrides=["scheduler.T_max=10"])
+    assert from_dict.model_dump() == parse_spec(text, "s.yaml", ["scheduler.T_max=10"]).model_dump()
+    assert data["scheduler"]["T_max"] == 20  # the caller's dict is not edited by the override
+
+
+@pytest.mark.parametrize("data, expected", [
+    ({"stepz": 3, "scheduler": {"type": "StepLR"}}, "<spec>:stepz: unknown key 'stepz'; did you mean 'steps'?"),
+    ({"scheduler": {"type": "StepLR"}, "metric": {"csv": "a.csv", "colum": "x"}},
+     "<spec>:metric.colum: unknown key 'colum'; did you mean 'column'?"),
+    ({"steps": "many", "scheduler": {"type": "StepLR"}}, "<spec>:steps: expected an integer, got the text 'many'"),
+    ({"scheduler": {"step_size": 3}}, "<spec>:scheduler: missing required key 'type'"),
+    ({"schedules": [{"name": "a", "scheduler": {"type": "StepLR"}}, {"name": "a", "scheduler": {"type": "StepLR"}}]},
+     "<spec>:schedules[1].name: two schedules are named 'a' (also schedules[0]); give each schedule its own name"),
+    ([1], "<spec>: a spec must be a mapping of keys, not a list; start with 'scheduler:' or 'schedules:'"),
+])
+def test_a_dict_spec_is_refused_at_key_paths(data, expected):
+    with pytest.raises(SpecError) as e:
+        parse_spec(data)
+    assert e.value.format() == expected
+
+
 def test_overrides_use_yaml_rules_and_report_bad_paths():
     spec = parse_spec("scheduler: {type: CosineAnnealingLR, T_max: 10}\n", "s.yaml",
                       ["scheduler.T_max=50", "steps=1_000", "scheduler.eta_min=1e-5", "optimizer.momentum=0.9"])
@@ -95,3 +119,18 @@ def test_published_json_schema_is_current():
 def test_every_config_is_a_valid_spec():
     for path in sorted((ROOT / "configs").glob("*.yaml")):
         load_spec(path)
+
+
+def test_set_tilde_deletes_a_key_or_a_list_item_as_hydra_spells_it():
+    text = ("steps: 10\nschedules:\n  - {name: a, scheduler: {type: StepLR, step_size: 2, verbose: false}}\n"
+            "  - {name: b, scheduler: {type: StepLR, step_size: 3}}\n")
+    spec = parse_spec(text, "s.yaml", ["~schedules[0].scheduler.verbose", "~schedules[1]"])
+    assert [s.name for s in spec.schedules] == ["a"] and spec.schedules[0].scheduler.options == {"step_size": 2}
+    assert err(text, ["~schedules[0].scheduler.gamma"]) == \
+        "--set ~schedules[0].scheduler.gamma: 'schedules[0].scheduler.gamma' is not in the input: nothing to delete"
+    assert err(text, ["~schedules[5]"]) == "--set ~schedules[5]: 'schedules[5]' is not in the input: nothing to delete"
+    assert err(text, ["~steps=3"]) == ("--set '~steps=3': expected key.path=value (e.g. scheduler.T_max=50), "
+                                       "or '~key.path' to delete a key")
+    # a key lrplot does not know can be deleted (that is what an old file needs)
+    assert parse_spec("steps: 3\nscheduler: {type: StepLR, step_size: 1}\nold_key: 1\n", "s.yaml",
+                      ["~old_key"]).steps == 3

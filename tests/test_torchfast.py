@@ -9,7 +9,7 @@ import textwrap
 import pytest
 import torch
 
-from lrplot.engine import torchfast
+from lrplot import tricks as torchfast
 from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 from tests.helpers.paths import ROOT
@@ -127,7 +127,7 @@ def test_fallback_still_builds_and_simulates(monkeypatch):
 
 
 def test_env_var_disables_the_fast_path(monkeypatch):
-    monkeypatch.setenv(torchfast.ENV_DISABLE, "1")
+    monkeypatch.setenv(torchfast.SWITCHES["dynamo-seed"], "1")
     with torchfast.fast_optimizers() as used:
         assert not used
 
@@ -161,6 +161,6 @@ def test_cold_process_skips_dynamo_and_gives_the_same_curve():
         return out.stdout.splitlines()
 
     fast = run({})
-    normal = run({torchfast.ENV_DISABLE: "1"})
+    normal = run({torchfast.SWITCHES["dynamo-seed"]: "1"})
     assert fast[0] == "False" and normal[0] == "True"
     assert fast[1] == normal[1]

@@ -12,32 +12,19 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
-from ..errors import SpecError, first_line
+from ..errors import LrplotError, SpecError, first_line
 from ..expr import compile_expression
-from ..imports import Allowance, factory_result, is_import_path, resolve_import
-from ..spec import SchedulerNode, Spec
+from ..facts import NESTED, builtin_schedulers
+from ..imports import Allowance, factory_result, may_build, resolve_import
+from ..spec import SchedulerNode, Spec, is_import_path, read_text
+from ..argtypes import check_types
 from ..text import did_you_mean
-from .argtypes import check_types
 
-NESTED = ("SequentialLR", "ChainedScheduler")
+# Arguments torch's schedulers took once and no longer take: configs written for an older torch
+# still carry them, and a refusal says why and how to drop one without editing the file.
+REMOVED_ARGUMENTS = {"verbose": "torch removed it from its schedulers (it only printed every change)"}
 # Arguments that hold an expression of one variable: {argument: variable names}.
 EXPRESSION_ARGS = {"lr_lambda": ("epoch", "step"), "scale_fn": ("x",)}
-
-
-def builtin_schedulers() -> dict[str, type]:
-    """Every scheduler class torch ships, by name (imports torch)."""
-    import torch.optim.lr_scheduler as lr_scheduler
-    from torch.optim.swa_utils import SWALR
-
-    bases = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
-    found = {
-        name: obj
-        for name, obj in vars(lr_scheduler).items()
-        if inspect.isclass(obj) and issubclass(obj, bases) and not name.startswith("_")
-        and obj is not lr_scheduler.LRScheduler
-    }
-    found["SWALR"] = SWALR
-    return found
 
 
 def signature_text(name: str, fn: Callable[..., Any], skip: tuple[str, ...] = ("self", "optimizer")) -> str:
@@ -57,7 +44,7 @@ def signature_text(name: str, fn: Callable[..., Any], skip: tuple[str, ...] = ("
 def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[str, Any],
                     path: tuple, implied: tuple[str, ...] = ("optimizer",)) -> None:
     """Unknown or missing keyword arguments of ``fn``, or a value of the wrong type (see
-    :mod:`lrplot.engine.argtypes`), as a located SpecError, before ``fn`` is called."""
+    :mod:`lrplot.argtypes`), as a located SpecError, before ``fn`` is called."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -69,6 +56,10 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
         if key in implied:
             raise spec.error(f"'{key}' is implied: lrplot builds it", path + (key,), key=True,
                              hint="remove this key")
+        if key not in params and not accepts_any and key in REMOVED_ARGUMENTS and _is_torch(fn):
+            where = _input_key_path(spec, path + (key,))
+            raise spec.error(f"{name} has no argument '{key}': {REMOVED_ARGUMENTS[key]}", path + (key,), key=True,
+                             hint=f"delete it, or leave the input as it is and add --set '~{where or 'KEY.PATH'}'")
         if key not in params and not accepts_any:
             hint = did_you_mean(key, valid)
             raise spec.error(f"{name} has no argument '{key}'", path + (key,), key=True,
@@ -79,12 +70,34 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
         if p.default is p.empty and pname not in given:
             raise spec.error(f"{name} needs '{pname}'", path, hint=f"signature: {sig}")
     check_types(params, given, lambda key, message, hint: spec.error(f"{name} {message}", path + (key,),
-                                                                     hint=hint))
+                                                                     hint=hint), doc=inspect.getdoc(fn))
+
+
+def _is_torch(fn: Any) -> bool:
+    return str(getattr(fn, "__module__", "")).startswith("torch.")
+
+
+def _input_key_path(spec: Spec, path: tuple) -> str | None:
+    """The path of the key at ``path`` in the input file itself, as ``--set`` names it there (a
+    training config's keys are its framework's, not the spec's), or None when it is not in that
+    file (a Hydra group file, a --set value)."""
+    from ..yamlio import format_path, load_yaml
+
+    loc = spec.locate_key(path)
+    if loc.key is not None:
+        return loc.key
+    if spec.file is None or loc.path != str(spec.file) or loc.line is None or not spec.file.is_file():
+        return None  # (a pipe cannot be read twice)
+    try:
+        _, source = load_yaml(read_text(spec.file), loc.path)
+    except (LrplotError, OSError):
+        return None
+    return next((format_path(p) for p, at in source.keys.items() if at == loc), None)
 
 
 def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
     names = EXPRESSION_ARGS[key]
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # one per param group (a tuple from a dict built in Python)
         return [
             compile_expression(v, names, what=key,
                                location=lambda off, p=path + (key, i): spec.source.text(p, off))
@@ -153,7 +166,12 @@ def construct(spec: Spec, fn: Callable[..., Any], name: str, path: tuple, optimi
         if "initial_lr" in str(key):
             raise spec.error(f"{name}: last_epoch is set, so every param group needs 'initial_lr'", path,
                              hint="add 'initial_lr: <base lr>' under optimizer (or per param group)") from None
-        raise spec.error(f"{name} could not be built: missing {key}", path) from None
+        if kwargs.get("last_epoch", -1) != -1:  # a resumed scheduler reads what it stored in the groups
+            raise spec.error(f"{name} could not be built: last_epoch is set, so torch reads {key!r} from every "
+                             "param group, and the optimizer's groups have none", path,
+                             hint="a resumed run loads the optimizer's saved state (it holds them) before "
+                                  "building the scheduler") from None
+        raise spec.error(f"{name} could not be built: the optimizer's param groups have no {key!r}", path) from None
     except (ValueError, TypeError, IndexError, ZeroDivisionError, AttributeError,
             RuntimeError, OverflowError) as exc:
         message = first_line(exc, type(exc).__name__)
@@ -246,7 +264,8 @@ def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_im
     """Build a scheduler named by an import path: a class or function called with the optimizer,
     or a factory whose result (a ``functools.partial``, as ``create_scheduler_fn`` returns) is.
     :mod:`lrplot.imports` checks what is called, and what a factory returns, before it is called."""
-    from .protocols import is_scheduler
+    def is_scheduler(obj: Any) -> bool:
+        return may_build(type(obj), allow_import)
 
     fn = resolve_import(spec, sched, allow_import=allow_import)
     path = sched.path

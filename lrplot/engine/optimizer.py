@@ -7,9 +7,9 @@ from typing import Any
 
 from ..spec import ParamGroupSpec, ResolvedSchedule
 from ..text import did_you_mean
-from .argtypes import check_types
+from ..argtypes import check_types
 from .build import check_arguments, construct
-from .torchfast import fast_optimizers
+from ..tricks import fast_optimizers
 
 
 def optimizer_classes() -> dict[str, type]:

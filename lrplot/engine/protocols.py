@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..facts import is_scheduler_class
+
 TORCH = "torch"
 PLATEAU = "torch-plateau"
 ACCELERATED = "accelerated"
@@ -49,25 +51,6 @@ LIBRARY_DRIVEN = (ACCELERATED, ACCELERATED_STATELESS, TIMM)
 
 def _bases(obj: Any) -> set[tuple[str, str]]:
     return {(c.__module__.split(".")[0], c.__name__) for c in type(obj).__mro__}
-
-
-# The base classes of the scheduler families lrplot drives, as (defining module, qualified name), so
-# that recognising one imports no library. A scheduler is an instance of a subclass of one of them.
-SCHEDULER_BASES = frozenset({
-    ("torch.optim.lr_scheduler", "LRScheduler"),
-    ("torch.optim.lr_scheduler", "ReduceLROnPlateau"),
-    ("pytorch_accelerated.schedulers.scheduler_base", "SchedulerBase"),
-    ("pytorch_accelerated.schedulers.scheduler_base", "StatefulSchedulerBase"),
-    ("timm.scheduler.scheduler", "Scheduler"),
-    ("mmengine.optim.scheduler.param_scheduler", "_ParamScheduler"),
-})
-
-
-def is_scheduler_class(cls: Any) -> bool:
-    """``cls`` is a class of a scheduler family lrplot knows (see :data:`SCHEDULER_BASES`)."""
-    mro = getattr(cls, "__mro__", None) if isinstance(cls, type) else None
-    return bool(mro) and any((getattr(c, "__module__", None), getattr(c, "__qualname__", None))
-                             in SCHEDULER_BASES for c in mro)
 
 
 def is_scheduler(obj: Any) -> bool:

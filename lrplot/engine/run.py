@@ -119,6 +119,18 @@ class Run:
         # update t-1. Tuple-valued keys (betas) are recorded whole and split in :meth:`values`.
         self.pairs = [(g, key) for g in range(len(groups)) for key in dict.fromkeys(k for _, k, _ in self.readers)]
 
+    def state_dicts(self) -> list[Any]:
+        """Every scheduler's ``state_dict()``, what a checkpoint holds; a scheduler without one (a
+        class with only ``step()`` from a local file) is refused where the spec names it."""
+        out = []
+        for node, obj in zip(self.schedule.schedulers, self.schedulers):
+            if not callable(getattr(obj, "state_dict", None)):
+                raise self.schedule.spec.error(
+                    f"{node.type} has no state_dict(), so no checkpoint can hold its state", node.path + ("type",),
+                    hint="give the class state_dict() and load_state_dict(), as torch's schedulers have")
+            out.append(obj.state_dict())
+        return out
+
     def calls_before(self, t: int) -> int:
         """How many ``step()`` calls the loop makes on the first scheduler before update ``t``."""
         return t // self.periods[0]
@@ -175,11 +187,15 @@ def _fed(step: Callable[[Any], Any], feed: Callable[[], Any]) -> Callable[[], An
 
 
 def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance(),
-              base_lrs: dict[int, float] | None = None) -> Run:
+              base_lrs: dict[int, float] | None = None, steps: int | None = None) -> Run:
     """A fresh optimizer and schedulers for ``schedule``, ready to record update 0 (``allow_import``:
     what import-path schedulers may import, see :mod:`lrplot.imports`; ``base_lrs``: another lr for
-    some groups, set before the schedulers are built, as a config with another learning rate would)."""
-    steps = resolve_steps(schedule)
+    some groups, set before the schedulers are built, as a config with another learning rate would;
+    ``steps``: the run's length when it is not the schedule's, e.g. a run that went on past the
+    plan's end: the schedulers are the schedule's, built for its own length, and are stepped, fed
+    and checked for memory for ``steps`` updates)."""
+    own = resolve_steps(schedule)
+    steps = own if steps is None else steps
     check_memory(schedule, steps)
     optimizer = build_optimizer(schedule)
     for g, lr in (base_lrs or {}).items():
@@ -187,7 +203,7 @@ def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance
         group["lr"] = lr
         if "initial_lr" in group:
             group["initial_lr"] = lr
-    placeholders = _placeholders(schedule, steps)
+    placeholders = _placeholders(schedule, own)
     schedulers = [build_scheduler(schedule.spec, node, optimizer, allow_import=allow_import, placeholders=placeholders)
                   for node in schedule.schedulers]
     return Run(schedule, optimizer, schedulers, steps)

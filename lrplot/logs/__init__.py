@@ -5,35 +5,14 @@ series (a TensorBoard run folder, a CSV file; a Lightning optimizer), its param 
 tags or columns (``lr-AdamW/pg1``, ``lr-AdamW/pg2``; a ``group`` column), ``lr`` and ``momentum``
 as fields, and the steps the values were logged at in ``at`` (logs are sparse). Steps are moved to
 lrplot's convention as the writing framework counts them, so that logged step t and plan step t are
-the same update (the value at step t is the lr optimizer update t used, updates counted from 0):
+the same update (the value at step t is the lr optimizer update t used, updates counted from 0): how
+each writer counts is the table of :mod:`.conventions`, and which writer it was is recorded in
+each trace's :class:`LogInfo` (the provenance). A loop that logs after ``scheduler.step()`` is one
+step ahead: ``verify`` says "shifted by 1 step".
 
-==================  ============================================  ===============================
-format              what the framework logs at step s              lrplot step
-==================  ============================================  ===============================
-``hf``              trainer_state.json ``log_history``: ``step``   s - 1
-                    is ``global_step`` after the update, and the
-                    lr is the one that update used (transformers
-                    5.23 reads it before ``optimizer.step()``)
-``tensorboard``     ``train/learning_rate`` (HF Trainer's tag):    s - 1
-                    as above; every other tag (Lightning's
-                    LearningRateMonitor ``lr-*``, plain loops):
-                    the lr of update s                             s
-``lightning-csv``   LearningRateMonitor at ``on_train_batch_start``
-                    with ``step = _batches_that_stepped``: the lr
-                    the coming update uses                         s
-``wandb-csv``       ``trainer/global_step`` (Lightning) if present  s
-                    else ``train/global_step`` (HF)                s - 1
-                    else ``_step``                                 s
-``csv``             ``step,lr`` / ``step,group,lr``: the lr of     s
-                    update s
-==================  ============================================  ===============================
-
-Each row was measured with real runs (tests/test_logs.py runs the transformers Trainer, a
-Lightning Trainer and a torch loop and compares every logged value with the lr each update used,
-recorded by an optimizer step pre-hook). A loop that logs after ``scheduler.step()`` is one step
-ahead: ``verify`` says "shifted by 1 step".
-
-Formats are recognised by content (``--log-format`` forces one; ``--log-key`` names the tag or
+A reader is a module with the attributes of :class:`LogReader` (one module may read several
+formats: :mod:`.csvlogs`), listed in :data:`FORMATS` (format -> module path, in detection order;
+one line per format). Formats are recognised by content (``--log-format`` forces one; ``--log-key`` names the tag or
 column when its name is not one of the usual ones). TensorBoard files are read with TensorBoard's
 own reader (the optional extra ``lrplot[tensorboard]``), imported only for TensorBoard logs.
 """
@@ -44,16 +23,17 @@ import importlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..curves import Curves, ScheduleTrace
 from ..errors import Location, SpecError, UsageError
 from ..text import did_you_mean
+from .conventions import convention
 
-# format -> module, in detection order
-FORMATS: dict[str, str] = {
+# format -> the reader's module (or, registered at run time, the reader itself), in detection order
+FORMATS: dict[str, str | LogReader] = {
     "hf": "lrplot.logs.hf",
     "lightning-csv": "lrplot.logs.csvlogs",
     "wandb-csv": "lrplot.logs.csvlogs",
@@ -64,6 +44,24 @@ FORMATS: dict[str, str] = {
 
 class LogError(SpecError):
     """A log file lrplot cannot read, or without a learning-rate series."""
+
+
+@runtime_checkable
+class LogReader(Protocol):
+    """A reader of one or more log formats (``fmt`` says which)."""
+
+    LOOKS_FOR: dict[str, str]   # format -> what a file of it is: "trainer_state.json" (said when none matches)
+    FINDS: dict[str, str]       # format -> what it looks for in a folder; only formats found in folders
+
+    def find(self, folder: Path, fmt: str) -> Path | None:
+        """The log of format ``fmt`` in ``folder`` (the file or run folder to read), or None."""
+
+    def detect_file(self, path: Path, fmt: str) -> bool:
+        """Cheaply, from the name and the first bytes: is this file a log of format ``fmt``?"""
+
+    def read(self, path: Path, fmt: str, key: str | None) -> Curves:
+        """The log's lr series (``key``: the tag or column ``--log-key`` names) as Curves, built by
+        :func:`build_curves` (which records the provenance)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +84,7 @@ class LogInfo:
     dtype: str                       # float32 (TensorBoard) | float64
     step_offset: int                 # the log's step minus lrplot's step (HF: 1)
     keys: dict[tuple[int, str], str] = field(default_factory=dict)  # (group, field) -> tag/column
+    writer: str = ""                 # whose convention the steps follow (lrplot.logs.conventions)
 
 
 def log_info(trace: ScheduleTrace) -> LogInfo:
@@ -134,20 +133,12 @@ def _group_order(label: str | None) -> tuple:
     return (1, int(m[1]), "") if m else (2, 0, label)  # named: ordered by appearance by the caller
 
 
-def step_offset(fmt: str, key: str) -> int:
-    """The log's step minus lrplot's step for a key (see the table in the module docstring)."""
-    if fmt == "hf":
-        return 1
-    if fmt == "tensorboard" and key in ("train/learning_rate",):
-        return 1
-    return 0
-
-
 # --- building traces -----------------------------------------------------------------------------
 
 def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str | None = None,
-                 offset: int | None = None, found: Iterable[str] = ()) -> Curves:
-    """Group the lr-like keys of ``raws`` into traces: one per (run, series base)."""
+                 step: str = "step", found: Iterable[str] = ()) -> Curves:
+    """Group the lr-like keys of ``raws`` into traces: one per (run, series base), their steps
+    moved to lrplot's by the convention of (``fmt``, the key, the ``step`` column they came from)."""
     by_trace: dict[tuple[str, str], list[tuple[KeyMeaning, Raw]]] = {}
     for raw in raws:
         meaning = classify(raw.key, key)
@@ -178,7 +169,8 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         values: dict[tuple[int, str], np.ndarray] = {}
         at: dict[tuple[int, str], np.ndarray] = {}
         keys: dict[tuple[int, str], str] = {}
-        shift = step_offset(fmt, base) if offset is None else offset
+        rule = convention(fmt, base, step)
+        shift = rule.offset
         for m, raw in items:
             g = labels.index(m.group)
             order = np.argsort(raw.steps, kind="stable")
@@ -194,36 +186,49 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         traces.append(ScheduleTrace(
             name=name or base, scheduler=f"logged ({fmt})", steps=end, interval="step", steps_per_epoch=None,
             groups=groups, fields=fields, values=values, source=str(path),
-            meta={"log": LogInfo(fmt, str(path), dtype, shift, keys)}, at=at, style="points"))
+            meta={"log": LogInfo(fmt, str(path), dtype, shift, keys, rule.writer)}, at=at, style="points"))
     return Curves(tuple(traces), title=None)
 
 
 # --- detection -----------------------------------------------------------------------------------
 
-def _module(fmt: str):
-    return importlib.import_module(FORMATS[fmt])
+def reader(fmt: str) -> LogReader:
+    """The reader of format ``fmt`` (its module imported on first use)."""
+    entry = FORMATS[fmt]
+    return importlib.import_module(entry) if isinstance(entry, str) else entry
+
+
+def register(fmt: str, entry: str | LogReader) -> None:
+    """Add a log format (a module path, or an object with :class:`LogReader`'s attributes), tried
+    after the formats already known; it is then a ``--log-format`` choice."""
+    obj = importlib.import_module(entry) if isinstance(entry, str) else entry
+    if not isinstance(obj, LogReader) or fmt not in obj.LOOKS_FOR:
+        raise TypeError(f"{obj!r} is not a log reader of {fmt!r}")
+    FORMATS[fmt] = entry
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def detect(path: Path) -> tuple[str, Path]:
     """The format of a log file or folder, by content, and the file or folder to read."""
     if path.is_dir():
-        found: list[tuple[str, Path]] = []
-        for fmt in ("hf", "lightning-csv", "tensorboard"):
-            target = _module(fmt).find(path, fmt)
+        in_folders = [fmt for fmt in FORMATS if fmt in reader(fmt).FINDS]
+        for fmt in in_folders:  # the first format found wins: the exact ones come first
+            target = reader(fmt).find(path, fmt)
             if target is not None:
-                found.append((fmt, target))
-        if not found:
-            raise LogError("no training log in this folder (looked for trainer_state.json, metrics.csv and "
-                           "TensorBoard event files)", location=Location(str(path)),
-                           hint="name the log file, or force a format with --log-format")
-        return found[0]
+                return fmt, target
+        looked = _and([reader(fmt).FINDS[fmt] for fmt in in_folders])
+        raise LogError(f"no training log in this folder (looked for {looked})", location=Location(str(path)),
+                       hint="name the log file, or force a format with --log-format")
     if not path.exists():
         raise LogError("no such file or folder", location=Location(str(path)))
     for fmt in FORMATS:
-        if _module(fmt).detect_file(path, fmt):
+        if reader(fmt).detect_file(path, fmt):
             return fmt, path
-    raise LogError("not a training log lrplot reads (TensorBoard events, trainer_state.json, metrics.csv, "
-                   "a W&B history CSV, a step,lr CSV)", location=Location(str(path)),
+    looked = ", ".join(reader(fmt).LOOKS_FOR[fmt] for fmt in FORMATS)
+    raise LogError(f"not a training log lrplot reads ({looked})", location=Location(str(path)),
                    hint="force a format with --log-format " + "|".join(FORMATS))
 
 
@@ -240,8 +245,8 @@ def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None
             raise LogError("no such file or folder", location=Location(str(path)))
         target = path
         if path.is_dir():
-            found = _module(fmt).find(path, fmt)
+            found = reader(fmt).find(path, fmt)
             if found is None:
                 raise LogError(f"no {fmt} log in this folder", location=Location(str(path)))
             target = found
-    return _module(fmt).read(target, fmt, key)
+    return reader(fmt).read(target, fmt, key)

@@ -8,8 +8,8 @@ logged something else (Lightning writes sparse rows; a W&B export has one row pe
   on_train_batch_start``) logs the lr the coming update uses with ``step = _batches_that_stepped``
   (updates done so far): logged step s is lrplot step s.
 - ``wandb-csv``: ``_step`` plus the metrics. Lightning's WandbLogger adds ``trainer/global_step``
-  (used as the step, same counting as above), transformers' WandbCallback ``train/global_step``
-  (used, minus 1, as in trainer_state.json); otherwise ``_step`` is the step.
+  (used as the step), transformers' WandbCallback ``train/global_step`` (used as the step);
+  otherwise ``_step`` is the step. How each counts: :mod:`lrplot.logs.conventions`.
 - ``csv``: ``step,lr`` or ``step,group,lr`` (any lr-like column name): step s holds the lr of update s.
 
 Cells are parsed with ``float``: exact float64 for what Python's csv writers write (``repr``).
@@ -25,6 +25,8 @@ import numpy as np
 from ..errors import Location
 from . import LogError, Raw, build_curves, classify
 
+LOOKS_FOR = {"lightning-csv": "metrics.csv", "wandb-csv": "a W&B history CSV", "csv": "a step,lr CSV"}
+FINDS = {"lightning-csv": "metrics.csv"}
 _STEP_COLUMNS = {"lightning-csv": ("step",), "csv": ("step",),
                  "wandb-csv": ("trainer/global_step", "train/global_step", "_step")}
 
@@ -74,7 +76,6 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
     if step_col is None:
         raise LogError(f"no step column ({' or '.join(_STEP_COLUMNS[fmt])}) in the header", location=Location(str(path), 1),
                        hint="the first row must name the columns, e.g. step,lr")
-    offset = 1 if step_col == "train/global_step" else 0
     si = header.index(step_col)
     gi = header.index("group") if fmt == "csv" and "group" in header else None
     wanted = [i for i, h in enumerate(header) if i not in (si, gi) and classify(h, key) is not None]
@@ -101,4 +102,4 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
     raws = [Raw("", k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64), group=g)
             for (k, g), (s, v) in series.items()]
     found = [h for i, h in enumerate(header) if i not in (si, gi)]
-    return build_curves(raws, fmt, path, "float64", key=key, found=found, offset=offset if offset else None)
+    return build_curves(raws, fmt, path, "float64", key=key, found=found, step=step_col)

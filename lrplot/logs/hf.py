@@ -17,6 +17,8 @@ from ..errors import Location
 from . import LogError, Raw, build_curves
 
 NAME = "trainer_state.json"
+LOOKS_FOR = {"hf": NAME}
+FINDS = {"hf": NAME}
 
 
 def find(folder: Path, fmt: str) -> Path | None:

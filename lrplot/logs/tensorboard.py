@@ -21,6 +21,8 @@ from ..errors import Location
 from . import LogError, Raw, build_curves
 
 MARK = "tfevents"
+LOOKS_FOR = {"tensorboard": "TensorBoard events"}
+FINDS = {"tensorboard": "TensorBoard event files"}
 
 
 def _event_files(folder: Path) -> list[Path]:

@@ -1,47 +1,53 @@
 """Input files -> Spec: an lrplot spec, or a training config people already have, one reader per kind.
 
 Every input becomes the same thing, an ordinary :class:`~lrplot.spec.Spec` (plus, for training
-configs, the step-budget arithmetic the reader did), so the engine, the cache, the figures,
-``check``, ``state`` and ``resume`` never learn which framework a schedule came from.
+configs, the step-budget arithmetic the reader did and what it assumed), so the engine, the cache,
+the figures, ``check``, ``state`` and ``resume`` never learn which framework a schedule came from.
 
-A reader is a small module of this package with::
+A reader is a module with the attributes of :class:`~.protocol.ConfigReader`::
 
     KIND = "hf"                                   # the --from name
     LOOKS_FOR = "keys such as lr_scheduler_type"  # said when no reader recognises a file
-    def detect(data) -> bool: ...                 # from the loaded content alone, cheap
+    FOLLOWS = "transformers 5.23.0 (Trainer)"     # whose counting and stepping rules it reproduces
+    def detect(doc: Document) -> bool: ...        # from the loaded content alone, cheap
     def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source: ...
 
-and is listed in :data:`READERS`. A reader that resolves import strings (Hydra ``_target_``, MMEngine
-types) does it with :func:`lrplot.imports.resolve_allowed` and ``allow_import``, never by itself. Reader modules import their framework inside ``read`` only, so
-a plain spec never imports transformers, Lightning, Hydra, timm or MMEngine. ``--set`` overrides
-apply to the input's own keys (a config's ``gradient_accumulation_steps``, a spec's
-``scheduler.T_max``) before the reader translates it; a reader that applies them itself (a Hydra
-primary config: Hydra overrides, given to Hydra's composition) defines ``own_overrides(doc) -> bool``.
+and one line in :data:`READERS` (kind -> module path, in detection order; :func:`register` adds one
+at run time). The CLI's ``--from`` choices and help, :func:`load_input` (the CLI, ``lrplot.plot``,
+``verify``, the gallery, the doc integrations) and :func:`describe` (the docs) all read that registry.
+A reader that resolves import strings (Hydra ``_target_``, MMEngine types) does it with
+:func:`lrplot.imports.resolve_allowed` and ``allow_import``, never by itself. Reader modules import
+their framework inside ``read`` only, so a plain spec never imports transformers, Lightning, Hydra,
+timm or MMEngine. ``--set`` overrides apply to the input's own keys (a config's
+``gradient_accumulation_steps``, a spec's ``scheduler.T_max``) before the reader translates it; a
+reader that applies them itself (a Hydra primary config: Hydra overrides, given to Hydra's
+composition) defines ``own_overrides(doc) -> bool``.
 
 Helpers every reader uses: :func:`needs` (a budget number the config lacks, with the flag that
-gives it) and :class:`Budget` (the arithmetic line shown by the summary and ``--print-spec``).
+gives it), :class:`~.protocol.Budget` (the arithmetic, checked in one place) and
+:func:`~.protocol.assumption` (a note that changes the curve).
 This module imports nothing heavy at import time (the CLI reads :data:`READERS` for ``--help``).
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from ..errors import Location, SpecError, UsageError, first_line
 from ..text import did_you_mean
+from .protocol import Budget, BudgetInputs, ConfigReader, Document, Note, Source, Told, assumption, needs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import AllowImport
-    from ..spec import Spec
-    from ..yamlio import KeyPath, SourceMap
 
-# kind -> module, in detection order; "lrplot" is the fallback and last.
-READERS: dict[str, str] = {
+__all__ = ["READERS", "Budget", "BudgetInputs", "ConfigReader", "Document", "Note", "Source", "Told", "assumption",
+           "describe", "detect", "kinds", "load_input", "needs", "reader", "register"]
+
+# kind -> the reader's module (or, registered at run time, the reader itself), in detection order;
+# "lrplot" is the fallback and stays last.
+READERS: dict[str, str | ConfigReader] = {
     "hf": "lrplot.sources.hf",
     "lightning": "lrplot.sources.lightning",
     "hydra": "lrplot.sources.hydra",
@@ -51,63 +57,41 @@ READERS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class BudgetInputs:
-    """What the command line adds to a training config: ``--dataset-size`` (training examples),
-    ``--devices`` (world size: devices x nodes) and ``--batch-size`` (per device, where the
-    config does not hold it)."""
-
-    dataset_size: int | None = None
-    devices: int | None = None
-    batch_size: int | None = None
+FALLBACK = "lrplot"
 
 
-@dataclass(frozen=True)
-class Budget:
-    """The update-count arithmetic a reader did, shown in the summary and by ``--print-spec``."""
-
-    text: str                       # one line: "207865 examples / (16 x 8) = 1624 batches per epoch / ..."
-    updates: int                    # optimizer updates of the whole run
-    updates_per_epoch: int | None = None
-
-
-@dataclass
-class Document:
-    """One input file, loaded (YAML/JSON through :mod:`lrplot.yamlio`, with positions) and with
-    ``--set`` overrides applied. ``data`` is None for inputs that are not YAML (MMEngine's
-    Python configs); ``text`` is always the file's text."""
-
-    path: Path
-    text: str
-    data: Any
-    source: SourceMap
-    overrides: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Source:
-    """An input file, read: the spec it means, its kind, and the budget arithmetic if any."""
-
-    kind: str
-    spec: Spec
-    budget: Budget | None = None
-    notes: tuple[str, ...] = field(default=())  # facts the reader wants the user to see
-
-
-def _reader(kind: str) -> Any:
-    return importlib.import_module(READERS[kind])
+def reader(kind: str) -> ConfigReader:
+    """The reader of ``kind`` (its module imported on first use)."""
+    entry = READERS[kind]
+    return importlib.import_module(entry) if isinstance(entry, str) else entry
 
 
 def kinds() -> list[str]:
     return list(READERS)
 
 
-def needs(doc: Document, what: str, flag: str, path: KeyPath = ()) -> SpecError:
-    """The error for a budget number the config lacks: ``needs the training-set size; add
-    --dataset-size N``, located at ``path`` in the config (the key that made it needed) or at the
-    file."""
-    where = doc.source.value(path) if path else Location(str(doc.path))
-    return SpecError(f"needs {what}", hint=f"add {flag}", location=where)
+def register(entry: str | ConfigReader) -> str:
+    """Add a reader (a module path, or an object with :class:`ConfigReader`'s attributes), tried
+    before the lrplot spec's fallback; its kind is then a ``--from`` choice. Returns the kind."""
+    obj = importlib.import_module(entry) if isinstance(entry, str) else entry
+    if not isinstance(obj, ConfigReader):
+        missing = [a for a in ("KIND", "LOOKS_FOR", "FOLLOWS", "detect", "read") if not hasattr(obj, a)]
+        raise TypeError(f"{obj!r} is not a config reader: it lacks {', '.join(missing)}")
+    fallback = READERS.pop(FALLBACK)
+    READERS[obj.KIND] = entry
+    READERS[FALLBACK] = fallback
+    return obj.KIND
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(kind, what it looks for, the framework rules it follows) of every reader, for the docs."""
+    return [(kind, reader(kind).LOOKS_FOR, reader(kind).FOLLOWS) for kind in READERS]
+
+
+def markdown_table() -> str:
+    """README's table of the kinds of input, in detection order."""
+    rows = [f"| `{kind}` | {looks} | {follows} |" for kind, looks, follows in describe()]
+    return "\n".join(["| `--from` | recognised by | counting and stepping rules of |", "| --- | --- | --- |", *rows]) + "\n"
 
 
 def load_document(path: Path) -> Document:
@@ -130,7 +114,7 @@ def apply_overrides(doc: Document, overrides: Iterable[str], kind: str) -> None:
     from ..spec import apply_override
 
     doc.overrides = tuple(overrides)
-    own = getattr(_reader(kind), "own_overrides", None)
+    own = getattr(reader(kind), "own_overrides", None)
     if own is not None and own(doc):  # the reader applies them itself (Hydra: as Hydra overrides)
         return
     if isinstance(doc.data, dict):
@@ -143,13 +127,13 @@ def detect(doc: Document) -> str:
     that has no key of an lrplot spec (not even a misspelt one) is refused, saying what each
     reader looked for; anything else falls back to the lrplot spec, whose errors are precise."""
     for kind in READERS:
-        if kind != "lrplot" and _reader(kind).detect(doc):
+        if kind != FALLBACK and reader(kind).detect(doc):
             return kind
     if isinstance(doc.data, dict) and doc.data and not _near_spec(doc.data):
-        looked = "; ".join(f"{kind}: {_reader(kind).LOOKS_FOR}" for kind in READERS)
+        looked = "; ".join(f"{kind}: {reader(kind).LOOKS_FOR}" for kind in READERS)
         raise SpecError(f"not a kind of file lrplot reads (looked for {looked})",
                         hint=f"force one with --from {'|'.join(READERS)}", location=doc.source.value(()))
-    return "lrplot"
+    return FALLBACK
 
 
 def _near_spec(data: dict) -> bool:
@@ -171,7 +155,7 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
     from ..imports import allowed_imports
 
     try:
-        return _reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
+        return reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
     except ImportError as exc:  # the framework, or something it imports (timm -> torchvision), is missing
         from ..errors import MissingLibraryError
 
@@ -181,10 +165,6 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
             f"({first_line(exc)})", package=missing, location=Location(str(doc.path)),
             hint=f"install it in the environment that runs lrplot (pip install {missing.replace('_', '-')})"
         ) from None
-
-
-def load_inputs(paths: Iterable[str | Path], **kwargs: Any) -> list[Source]:
-    return [load_input(p, **kwargs) for p in paths]
 
 
 def spec_text(sources: Iterable[Source], names: Iterable[str | Path]) -> str:

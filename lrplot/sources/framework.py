@@ -11,10 +11,13 @@ from ..errors import SpecError
 from ..yamlio import KeyPath, SourceMap, format_path
 from . import lightning_loop as rules
 
+from .protocol import Budget, Told, assumption, needs
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
-    from . import BudgetInputs, Document, Source
+    from .protocol import BudgetInputs, Document, Source
 
+FOLLOWS = f"Lightning {rules.LIGHTNING_VERSION} (Trainer loop)"
 SCHEDULER_MODULE = "torch.optim.lr_scheduler."
 # Classes that are torch's under another name: LightningCLI's ReduceLROnPlateau only adds `monitor`.
 ALIASES = {
@@ -209,20 +212,30 @@ def _world_size(doc: Document, trainer: dict, tpath: KeyPath) -> int | None:
     return None if count is None else count * nodes
 
 
-@dataclass(frozen=True)
-class BudgetResult:
-    total: int
-    per_epoch: int | None     # updates per epoch, None when the run never needs epochs
-    batches: int | None
-    text: str
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "es" if word == "batch" else "s")
 
 
-def budget(doc: Document, loop: LoopSettings, needs_epochs: bool, why: str) -> BudgetResult:
-    """Lightning 2.6.6's update count for ``loop`` (see :mod:`.lightning_loop`)."""
+def _told(doc: Document, loop: LoopSettings, *names: str) -> tuple[Told, ...]:
+    flags = {"batch_size": "--batch-size", "world_size": "--devices"}
+    out = []
+    for name in names:
+        value = loop.dataset_size if name == "dataset_size" else getattr(loop, name)
+        if value is None:
+            continue
+        if name == "dataset_size":
+            origin = "--dataset-size"
+        elif name in loop.flags:
+            origin = flags[name]
+        else:
+            origin = format_path(loop.where.get(name, ())) or "default"
+        out.append(Told(name.replace("_", " "), value, origin))
+    return tuple(out)
+
+
+def budget(doc: Document, loop: LoopSettings, needs_epochs: bool, why: str) -> tuple[Budget, int | None]:
+    """Lightning 2.6.6's update count for ``loop`` (see :mod:`.lightning_loop`), and the batches
+    per epoch (None when the run never needs epochs)."""
     epochs = rules.epoch_limit(loop.max_epochs, loop.max_steps)
     if epochs == -1 and loop.max_steps == -1:
         raise error(doc, "max_epochs is -1 and max_steps is -1: the run never ends", loop.where["max_epochs"],
@@ -231,11 +244,9 @@ def budget(doc: Document, loop: LoopSettings, needs_epochs: bool, why: str) -> B
         raise error(doc, "the run makes no update (max_epochs or max_steps is 0)",
                     loop.where["max_epochs" if epochs == 0 else "max_steps"])
     if epochs == -1 and not needs_epochs:  # max_steps alone decides; epochs never matter
-        return BudgetResult(loop.max_steps, None, None,
-                            f"max_steps {loop.max_steps} = {_plural(loop.max_steps, 'update')}")
+        return Budget(f"max_steps {loop.max_steps} = {_plural(loop.max_steps, 'update')}", loop.max_steps,
+                      told=_told(doc, loop, "max_steps"), where=doc.source.value(loop.where["max_steps"])), None
     reason = why if needs_epochs else f"max_epochs is {epochs}"
-    from . import needs
-
     if loop.dataset_size is None:
         raise needs(doc, f"the training-set size ({reason})", "--dataset-size N")
     if loop.batch_size is None:
@@ -264,12 +275,13 @@ def budget(doc: Document, loop: LoopSettings, needs_epochs: bool, why: str) -> B
         parts.append(f"= {_plural(per_epoch, 'update')} per epoch")
     run = per_epoch * epochs if epochs != -1 else None
     if run is not None and (loop.max_steps == -1 or run <= loop.max_steps):
-        total = run
+        total, decides = run, "max_epochs"
         parts.append(f"x {_plural(epochs, 'epoch')} = {_plural(total, 'update')}")
     else:
-        total = loop.max_steps
+        total, decides = loop.max_steps, "max_steps"
         parts.append(f"; max_steps {loop.max_steps} = {_plural(total, 'update')}")
-    return BudgetResult(total, per_epoch, batches, " ".join(parts))
+    told = _told(doc, loop, "dataset_size", "batch_size", "world_size", "accumulate", "max_epochs", "max_steps")
+    return Budget(" ".join(parts), total, per_epoch, told=told, where=doc.source.value(loop.where[decides])), batches
 
 
 def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Target, loop: LoopSettings,
@@ -278,7 +290,7 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
     """The spec of a schedule a Lightning Trainer runs with ``loop``, stepped at ``interval``
     every ``frequency`` (Lightning's configure_optimizers dict keys)."""
     from ..spec import spec_from_data
-    from . import Budget, Source
+    from .protocol import Source
 
     if interval not in ("step", "epoch"):
         raise error(doc, f"interval should be 'step' or 'epoch', not {interval!r}", stepping_paths["interval"])
@@ -289,28 +301,29 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
     node = build.scheduler(scheduler, ("scheduler",), allow_import)
     if node["type"] == "ReduceLROnPlateau":
         monitor = scheduler.args.get("monitor")
-        notes.append(f"ReduceLROnPlateau is fed lrplot's metric (default: its own lr, a staircase), not "
-                     f"{repr(monitor) if monitor else 'your monitored metric'}; Lightning steps it after validation")
+        notes.append(assumption(f"ReduceLROnPlateau is fed lrplot's metric (default: its own lr, a staircase), not "
+                                f"{repr(monitor) if monitor else 'your monitored metric'}; Lightning steps it after "
+                                "validation", settle="metric:"))
     needs_epochs = interval == "epoch" or frequency != 1
     why = f"interval '{interval}'" + (f", frequency {frequency}" if frequency != 1 else "")
-    result = budget(doc, loop, needs_epochs, why)
-    if loop.world_size is None and result.batches is not None:
-        notes.append("trainer.devices depends on the machine ('auto'): counted as 1 device; "
-                     "add --devices K for a world size of K")
+    result, batches = budget(doc, loop, needs_epochs, why)
+    if loop.world_size is None and batches is not None:
+        notes.append(assumption("trainer.devices depends on the machine ('auto'): counted as 1 device; "
+                                "add --devices K for a world size of K", settle="--devices"))
     if loop.max_epochs is None and loop.max_steps == -1:
         notes.append(f"neither max_epochs nor max_steps is set: Lightning trains {rules.DEFAULT_MAX_EPOCHS} epochs")
-    build.data["steps"] = result.total
+    build.data["steps"] = result.updates
     build.link(("steps",), loop.where["max_steps" if loop.max_steps != -1 else "max_epochs"])
-    if result.per_epoch is not None:
-        build.data["steps_per_epoch"] = result.per_epoch
+    if result.updates_per_epoch is not None:
+        build.data["steps_per_epoch"] = result.updates_per_epoch
         build.link(("steps_per_epoch",), loop.where.get("batch_size", ()))
     spec_frequency = frequency
     if interval == "step" and frequency != 1:
-        assert result.batches is not None
-        found = rules.step_frequency(frequency, result.batches, loop.accumulate, result.total)
+        assert batches is not None
+        found = rules.step_frequency(frequency, batches, loop.accumulate, result.updates)
         if found is None:
             raise error(doc, f"frequency {frequency} with accumulate_grad_batches {loop.accumulate} and "
-                             f"{result.batches} batches per epoch: Lightning {rules.LIGHTNING_VERSION} steps "
+                             f"{batches} batches per epoch: Lightning {rules.LIGHTNING_VERSION} steps "
                              "when the batch index within the epoch (+1) is a multiple of the frequency, "
                              "which here is not every N-th update, and lrplot's spec cannot say that yet",
                         stepping_paths["frequency"],
@@ -328,7 +341,7 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
     for setting in loop.flags:
         notes.append(f"{setting.replace('_', ' ')} from the command line")
     spec = spec_from_data(build.data, build.source, file=doc.path)
-    return Source(kind, spec, Budget(result.text, result.total, result.per_epoch), tuple(notes))
+    return Source(kind, spec, result, tuple(notes))
 
 
 def _installed_lightning() -> str | None:

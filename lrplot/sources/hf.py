@@ -8,16 +8,9 @@ every optimizer update as ``Trainer._run_epoch`` does. The warmup count comes fr
 ``TrainingArguments.get_warmup_steps`` and the defaults of keys the config leaves out from the
 installed ``TrainingArguments`` fields.
 
-What lrplot reproduces (read from transformers 5.23.0 and accelerate 1.15.0; see :func:`budget`):
+What lrplot reproduces (read from transformers 5.23.0): the update count and the warmup
+(:mod:`.hf_budget`), and
 
-* batches per epoch on one process: the ``DataLoader``'s length (``ceil(N / B)``, ``floor`` with
-  ``dataloader_drop_last``), sharded over ``--devices`` processes as accelerate's
-  ``BatchSamplerShard.__len__`` does (``even_batches`` pads the remainder to one more batch each);
-* updates per epoch: ``Trainer.set_initial_training_values``:
-  ``max(len // gradient_accumulation_steps + (len % gradient_accumulation_steps > 0), 1)`` (the last,
-  partial accumulation window is an update of its own, ``_run_epoch``'s ``remainder``);
-* total updates: ``max_steps`` when > 0, else ``ceil(num_train_epochs x updates per epoch)``; the
-  Trainer stops at exactly that many updates;
 * param groups: ``Trainer.create_optimizer`` always makes two groups, parameters with weight decay
   (``weight_decay``) and without (biases and norm weights, ``weight_decay: 0.0``); both follow the
   same schedule;
@@ -33,18 +26,22 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Location, SpecError, UsageError
+from ..errors import Location, SpecError
 from ..text import did_you_mean
+
+from .hf_budget import budget as _budget_of, installed_version as _version, warmup as _warmup
+from .protocol import Source, assumption
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
-    from . import BudgetInputs, Document, Source
+    from .protocol import BudgetInputs, Document
 
 KIND = "hf"
 LOOKS_FOR = "Hugging Face TrainingArguments: keys such as lr_scheduler_type, or learning_rate with num_train_epochs"
 
 SCHEDULER = "transformers.optimization:get_scheduler"
 TRANSFORMERS_READ = "5.23.0"   # the version whose Trainer the stepping rules were read from
+FOLLOWS = f"transformers {TRANSFORMERS_READ} (Trainer), accelerate 1.15.0"
 
 # The TrainingArguments keys that decide the schedule; near-misses of these are errors (did you
 # mean), every other key of a recipe (model, data, logging, ...) is ignored.
@@ -179,49 +176,6 @@ def _scheduler_name(cfg: _Config) -> str:
     return name
 
 
-def _version() -> str:
-    import transformers
-
-    return transformers.__version__
-
-
-def _warmup(cfg: _Config, updates: int) -> tuple[int, str | None, list[str]]:
-    """(num_warmup_steps, its text for the budget line, notes) by the installed
-    ``TrainingArguments.get_warmup_steps`` (a float ``warmup_steps`` < 1 is a ratio).
-    ``warmup_ratio`` (removed in transformers 5) is read as transformers 4 read it: used only when
-    ``warmup_steps`` is 0, as the ratio ``ceil(updates x warmup_ratio)``, which is what passing it
-    as a float ``warmup_steps`` < 1 computes."""
-    from types import SimpleNamespace
-
-    from transformers.training_args import TrainingArguments
-
-    notes = []
-    steps = cfg.number("warmup_steps", low=0)
-    ratio = None
-    if cfg.has("warmup_ratio"):
-        ratio = cfg.number("warmup_ratio", low=0)
-        if not ratio < 1:
-            raise cfg.error("warmup_ratio", f"warmup_ratio must be below 1, not {ratio!r}",
-                            hint="write the warmup as a number of updates: warmup_steps: N")
-        if "warmup_ratio" not in cfg.fields:
-            notes.append(f"warmup_ratio is read as transformers 4 read it; transformers {_version()} no longer "
-                         f"accepts it: write warmup_steps: {ratio!r} (a float below 1 is a ratio)")
-        if steps > 0:
-            notes.append(f"warmup_steps {steps!r} is used and warmup_ratio {ratio!r} ignored, as transformers 4 did")
-            ratio = None
-        else:
-            steps = ratio
-    args = SimpleNamespace(warmup_steps=steps, warmup_ratio=ratio or 0.0)
-    count = TrainingArguments.get_warmup_steps(args, updates)
-    if steps == 0:
-        text = None
-    elif steps < 1:
-        text = f"warmup {steps * 100:g}% = {count}"
-    else:
-        text = f"warmup {count} steps"
-    return count, text, notes
-
-
 def _optimizer(cfg: _Config, notes: list[str]) -> dict[str, Any]:
     from transformers.training_args import OptimizerNames
 
@@ -242,95 +196,6 @@ def _optimizer(cfg: _Config, notes: list[str]) -> dict[str, Any]:
         out["betas"] = [float(cfg.number("adam_beta1")), float(cfg.number("adam_beta2"))]
         out["eps"] = float(cfg.number("adam_epsilon", low=0))
     return out
-
-
-def batches_per_epoch(dataset_size: int, batch_size: int, devices: int, drop_last: bool,
-                      split_batches: bool = False, even_batches: bool = True) -> int:
-    """``len(train_dataloader)`` on each process: torch's ``BatchSampler`` length (``batch_size`` is
-    the Trainer's per-device batch size), then accelerate's ``BatchSamplerShard.__len__``
-    (accelerate 1.15.0) for ``devices`` processes (process 0; with ``even_batches`` every process
-    has the same length; with ``split_batches`` each batch is split over the processes)."""
-    batches = dataset_size // batch_size if drop_last else -(-dataset_size // batch_size)
-    if devices == 1 or split_batches:
-        return batches
-    if batches % devices == 0:
-        return batches // devices
-    length = batches // devices
-    if drop_last:
-        return length
-    return length + 1  # even_batches; without it too, on process 0 (the one that logs)
-
-
-def updates_per_epoch(batches: int, accumulation: int) -> int:
-    """``Trainer.set_initial_training_values`` (transformers 5.23.0)."""
-    return max(batches // accumulation + int(batches % accumulation > 0), 1)
-
-
-def _accelerator(cfg: _Config) -> tuple[bool, bool]:
-    value = cfg.get("accelerator_config")
-    if value is None:
-        return False, True
-    if isinstance(value, str):
-        raise cfg.error("accelerator_config", "accelerator_config as a file path is not read by lrplot",
-                        hint="write its split_batches/even_batches keys inline")
-    if not isinstance(value, dict):
-        raise cfg.error("accelerator_config", "accelerator_config must be a mapping")
-    split, even = value.get("split_batches", False), value.get("even_batches", True)
-    for key, v in (("split_batches", split), ("even_batches", even)):
-        if not isinstance(v, bool):
-            raise SpecError(f"accelerator_config.{key} must be true or false",
-                            location=cfg.doc.source.value(("accelerator_config", key)))
-    return split, even
-
-
-def _budget(cfg: _Config, inputs: BudgetInputs) -> tuple[int, int | None, str, str]:
-    """(total updates, updates per epoch or None, the budget text so far, the key that decides the
-    total) following ``Trainer.set_initial_training_values`` (transformers 5.23.0)."""
-    max_steps = cfg.number("max_steps", integer=True)
-    accumulation = cfg.number("gradient_accumulation_steps", integer=True, positive=True)
-    devices = inputs.devices or 1
-    batch = _batch_size(cfg, inputs)
-    drop_last = cfg.flag("dataloader_drop_last")
-    split, even = _accelerator(cfg)
-    if split and batch % devices:
-        raise cfg.error("accelerator_config", f"split_batches needs a batch size ({batch}) that is a multiple of "
-                        f"the {devices} devices")
-    if inputs.dataset_size is None:
-        if max_steps > 0:
-            return max_steps, None, f"max_steps = {max_steps} updates", "max_steps"
-        from . import needs
-
-        key = "num_train_epochs" if cfg.has("num_train_epochs") else "max_steps"
-        raise needs(cfg.doc, "the training-set size", "--dataset-size N", (key,) if key in cfg.data else ())
-    batches = batches_per_epoch(inputs.dataset_size, batch, devices, drop_last, split, even)
-    if batches == 0:
-        raise cfg.error("per_device_train_batch_size", f"{inputs.dataset_size} examples make no full batch of "
-                        f"{batch} with dataloader_drop_last: the Trainer has nothing to train on")
-    upe = updates_per_epoch(batches, accumulation)
-    global_batch = batch if split else batch * devices
-    divisor = f"{batch} split over {devices}" if split else f"{batch} x {devices}"
-    head = (f"{inputs.dataset_size} examples / ({divisor}) = {batches} batches per epoch"
-            f"{' (last partial batch dropped)' if drop_last and inputs.dataset_size % global_batch else ''}"
-            f" / accumulation {accumulation} = {upe} updates per epoch")
-    if max_steps > 0:
-        return max_steps, upe, f"{head}; max_steps = {max_steps} updates", "max_steps"
-    epochs = cfg.number("num_train_epochs", positive=True)
-    total = math.ceil(epochs * upe)
-    head = head.replace(" updates per epoch", " updates")
-    return total, upe, f"{head} x {epochs:g} epoch{'' if epochs == 1 else 's'} = {total} updates", "num_train_epochs"
-
-
-def _batch_size(cfg: _Config, inputs: BudgetInputs) -> int:
-    if cfg.has("per_device_train_batch_size"):
-        value = cfg.number("per_device_train_batch_size", integer=True, positive=True)
-        if inputs.batch_size is not None and inputs.batch_size != value:
-            raise UsageError(f"--batch-size {inputs.batch_size}: the config holds per_device_train_batch_size: "
-                             f"{value} ({cfg.where('per_device_train_batch_size')})",
-                             hint=f"change it with --set per_device_train_batch_size={inputs.batch_size}")
-        return value
-    if inputs.batch_size is not None:
-        return inputs.batch_size
-    return cfg.number("per_device_train_batch_size", integer=True, positive=True)
 
 
 def _source_map(cfg: _Config, total_key: str) -> Any:
@@ -360,7 +225,8 @@ def _source_map(cfg: _Config, total_key: str) -> Any:
 
 
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
-    from . import Budget, Source
+    from dataclasses import replace
+
     from ..spec import spec_from_data
 
     if not isinstance(doc.data, dict):
@@ -377,7 +243,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     name = _scheduler_name(cfg)
     notes: list[str] = []
     kwargs = _scheduler_kwargs(cfg, name, notes)
-    total, upe, text, total_key = _budget(cfg, inputs)
+    budget = _budget_of(cfg, inputs)
+    total, upe, text = budget.updates, budget.updates_per_epoch, budget.text
     warmup, warmup_text, warmup_notes = _warmup(cfg, total)
     notes += warmup_notes
     optimizer = _optimizer(cfg, notes)
@@ -399,11 +266,12 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         notes.append(f"the update count follows the Trainer of transformers {TRANSFORMERS_READ}; "
                      f"transformers {_version()} is installed")
     if cfg.has("deepspeed"):
-        notes.append("a deepspeed config may define its own scheduler, which replaces lr_scheduler_type: "
-                     "lrplot draws lr_scheduler_type")
+        notes.append(assumption("a deepspeed config may define its own scheduler, which replaces "
+                                "lr_scheduler_type: lrplot draws lr_scheduler_type", settle="deepspeed"))
     if cfg.has("auto_find_batch_size") and cfg.get("auto_find_batch_size") is True:
-        notes.append("auto_find_batch_size may lower the batch size at run time, which changes the update count")
+        notes.append(assumption("auto_find_batch_size may lower the batch size at run time, which changes the "
+                                "update count", settle="auto_find_batch_size"))
     if name != "constant" and warmup_text:
         text = f"{text}; {warmup_text}"
-    spec = spec_from_data(data, _source_map(cfg, total_key), file=doc.path)
-    return Source(KIND, spec, Budget(text, total, upe), tuple(notes))
+    spec = spec_from_data(data, _source_map(cfg, budget.decided_by), file=doc.path)
+    return Source(KIND, spec, replace(budget, text=text, warmup=warmup), tuple(notes))

@@ -38,13 +38,15 @@ from typing import TYPE_CHECKING, Any
 from ..errors import MissingLibraryError, SpecError
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
+from .protocol import assumption
 from .hydra_compose import is_primary
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
-    from . import BudgetInputs, Document, Source
+    from .protocol import BudgetInputs, Document, Source
 
 KIND = "hydra"
+FOLLOWS = f"{fw.FOLLOWS}, composed by Hydra"
 LOOKS_FOR = "a Hydra/OmegaConf config: '_target_: torch.optim.lr_scheduler.X' and '_target_: torch.optim.X'"
 HYDRA_KEYS = ("_target_", "_partial_", "_recursive_", "_convert_")
 STEPPING_KEYS = ("interval", "frequency")  # Lightning's configure_optimizers dict keys
@@ -202,9 +204,10 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     optimizer = _target(doc, opt_path, resolver.node(opt_path))
     notes = []
     if "interval" not in stepping:
-        notes.append("interval 'epoch' assumed: Lightning's default for a scheduler returned bare (and "
-                     f"lightning-hydra-template's); --set {add}{format_path(sched_path)}.interval=step if your "
-                     "module's configure_optimizers says otherwise")
+        notes.append(assumption("interval 'epoch' assumed: Lightning's default for a scheduler returned bare (and "
+                                f"lightning-hydra-template's); --set {add}{format_path(sched_path)}.interval=step if "
+                                "your module's configure_optimizers says otherwise",
+                                settle=f"{add}{format_path(sched_path)}.interval"))
     if "trainer" not in doc.data:
         raise fw.error(doc, "the config has no 'trainer' section, so the run length is unknown", (),
                        hint=f"add --set {add}trainer.max_steps=N (or {add}trainer.max_epochs=E with --dataset-size N)")
@@ -212,8 +215,9 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     data = resolver.keys(("data",), _DATA_KEYS)
     loop = fw.LoopSettings.from_trainer(doc, trainer, ("trainer",), data, ("data",), inputs)
     if loop.world_size and loop.world_size > 1 and "batch_size" not in loop.flags:
-        notes.append("data.batch_size is read as the per-device batch size (lightning-hydra-template's "
-                     "MNISTDataModule divides it by the world size: then pass --batch-size)")
+        notes.append(assumption("data.batch_size is read as the per-device batch size (lightning-hydra-template's "
+                                "MNISTDataModule divides it by the world size: then pass --batch-size)",
+                                settle="--batch-size"))
     return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, stepping.get("interval", "epoch"),
                                stepping.get("frequency", 1), stepping_paths, allow_import,
                                notes)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ImportNotAllowedError, Location, MissingLibraryError, SpecError, first_line
+from ..limits import MAX_HYDRA_FILE_BYTES, MAX_HYDRA_TREE_FILES
 from ..text import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -130,10 +131,6 @@ def _check_searchpath(doc: Document, parsed: list[Any], allowance: Allowance) ->
     return folders
 
 
-MAX_TREE_FILES = 2000
-MAX_FILE_BYTES = 16 * 2**20
-
-
 def _check_files(folders: list[Path]) -> None:
     """Hydra loads the files of the config tree with PyYAML and copies them with OmegaConf, without
     lrplot's limits: refuse, before it starts, a file whose loading would not end (aliases that
@@ -148,14 +145,14 @@ def _check_files(folders: list[Path]) -> None:
             continue
         for file in sorted(folder.rglob("*.yaml")):
             seen += 1
-            if seen > MAX_TREE_FILES:
-                raise SpecError(f"the config tree holds more than {MAX_TREE_FILES} .yaml files",
+            if seen > MAX_HYDRA_TREE_FILES:
+                raise SpecError(f"the config tree holds more than {MAX_HYDRA_TREE_FILES} .yaml files",
                                 location=Location(str(folder)),
                                 hint="give lrplot the composed config: 'python train.py --cfg job > composed.yaml'")
             try:
-                if file.stat().st_size > MAX_FILE_BYTES:
+                if file.stat().st_size > MAX_HYDRA_FILE_BYTES:
                     raise SpecError(f"{file.stat().st_size / 2**20:.0f} MB is too big for a config file (at most "
-                                    f"{MAX_FILE_BYTES // 2**20} MB)", location=Location(str(file)),
+                                    f"{MAX_HYDRA_FILE_BYTES // 2**20} MB)", location=Location(str(file)),
                                     hint="move it out of the config tree")
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
+from .protocol import assumption
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
-    from . import BudgetInputs, Document, Source
+    from .protocol import BudgetInputs, Document, Source
 
 KIND = "lightning"
+FOLLOWS = fw.FOLLOWS
 LOOKS_FOR = "a LightningCLI config: 'optimizer'/'lr_scheduler'/'model'/'data' with 'class_path', and 'trainer'"
 _CLI_KEYS = {"seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler", "ckpt_path",
              "weights_only", "config", "fit", "validate", "test", "predict"}
@@ -111,11 +113,12 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     loop = fw.LoopSettings.from_trainer(doc, trainer, trainer_path, data_args, data_path, inputs)
     notes = []
     if "interval" not in sched_node:
-        notes.append(
+        notes.append(assumption(
             "LightningCLI steps the scheduler once per epoch (its configure_optimizers returns "
             "[optimizer], [lr_scheduler]; Lightning's default interval is 'epoch')" if by_cli else
             f"interval 'epoch' assumed: Lightning's default for a scheduler returned bare by the model's "
-            f"configure_optimizers; --set {format_path(sched_path)}.interval=step if it says otherwise")
+            f"configure_optimizers; --set {format_path(sched_path)}.interval=step if it says otherwise",
+            settle=f"{format_path(sched_path)}.interval"))
     return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, interval, frequency, stepping_paths,
                                allow_import, notes)
 

@@ -9,10 +9,11 @@ from ..spec import spec_from_data
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
-    from . import BudgetInputs, Document, Source
+    from .protocol import BudgetInputs, Document, Source
 
 KIND = "lrplot"
 LOOKS_FOR = "an lrplot spec: 'scheduler:' or 'schedules:'"
+FOLLOWS = "lrplot's own spec"
 
 
 def detect(doc: Document) -> bool:

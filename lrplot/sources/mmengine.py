@@ -34,15 +34,17 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ImportNotAllowedError, Location, SpecError
+from ..errors import Location, SpecError
+
+from .protocol import Budget, Source, Told, assumption, needs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
-    from . import BudgetInputs, Document, Source
+    from .protocol import BudgetInputs, Document
 
 KIND = "mmengine"
 LOOKS_FOR = "an MMEngine Python config (.py) with param_scheduler, train_cfg or _base_"
-VERSION_READ = "MMEngine 0.10.7"
+FOLLOWS = "MMEngine 0.10.7 (Runner, ParamSchedulerHook)"
 SCHEDULERS_MODULE = "mmengine.optim.scheduler"
 _MARKERS = re.compile(r"^(param_scheduler|train_cfg|optim_wrapper|_base_)\s*=", re.M)
 
@@ -60,11 +62,11 @@ def _line_of(doc: Document, name: str) -> Location:
 
 
 def _load(doc: Document, allow_import: Allowance) -> Any:
-    if "mmengine" not in allow_import.packages:  # exactly --allow-import mmengine: it runs the config
-        raise ImportNotAllowedError(
-            "this is an MMEngine config, a Python file: reading it with MMEngine's Config runs the config's "
-            "code (and its _base_ files')", location=Location(str(doc.path)),
-            hint="if you trust it, add --allow-import mmengine (or set LRPLOT_ALLOW_IMPORT=mmengine)")
+    from ..imports import check_config_code
+
+    check_config_code("mmengine", "this is an MMEngine config, a Python file: reading it with MMEngine's Config "
+                                  "runs the config's code (and its _base_ files')",
+                      allow_import=allow_import, location=Location(str(doc.path)))
     try:
         from mmengine.config import Config
     except ImportError:
@@ -87,15 +89,22 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
 def _apply_overrides(cfg: Any, overrides: tuple[str, ...]) -> None:
     """``--set key.path=value`` on a Python config: MMEngine's own ``merge_from_dict`` (what its
     tools' ``--cfg-options`` do), the value parsed with the YAML rules of every --set;
-    ``param_scheduler[1].end`` and ``param_scheduler.1.end`` both name a list item."""
+    ``param_scheduler[1].end`` and ``param_scheduler.1.end`` both name a list item. ``--set
+    '~key.path'`` deletes the key, as for every other input."""
     from ..errors import UsageError
+    from ..spec import SET_FORMS, delete_key
     from ..yamlio import parse_scalar
 
     for item in overrides:
         key, sep, text = item.partition("=")
-        key = re.sub(r"\[(\d+)\]", r".\1", key.strip())
-        if not sep or not key or ".." in key or key.startswith("."):
-            raise UsageError(f"--set {item!r}: expected key.path=value, e.g. train_cfg.max_epochs=24")
+        deleting = key.strip().startswith("~")
+        key = re.sub(r"\[(\d+)\]", r".\1", key.strip().lstrip("~"))
+        if bool(sep) == deleting or not key or ".." in key or key.startswith(".") or key.endswith("."):
+            raise UsageError(f"--set {item!r}: expected {SET_FORMS}")
+        if deleting:
+            delete_key(cfg, tuple(int(p) if p.isdigit() else p for p in key.split(".")),
+                       Location(f"--set ~{key}"))
+            continue
         try:
             cfg.merge_from_dict({key: parse_scalar(text)})
         except SpecError:
@@ -153,7 +162,6 @@ def _loop(cfg: Any, where: Location) -> tuple[str, int]:
 
 
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
-    from . import Budget, Source, needs
     from ..spec import spec_from_data
     from ..yamlio import SourceMap
 
@@ -172,8 +180,9 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                         hint="add optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01))")
     opt_cfg.pop("_scope_", None)
     if wrapper.get("paramwise_cfg"):
-        notes.append("paramwise_cfg is not modelled: one param group with the optimizer's own lr and "
-                     "weight_decay (every group follows the same schedule, scaled)")
+        notes.append(assumption("paramwise_cfg is not modelled: one param group with the optimizer's own lr and "
+                                "weight_decay (every group follows the same schedule, scaled)",
+                                settle="optim_wrapper.paramwise_cfg"))
 
     # iterations per epoch (len(train_dataloader)), and the batch size
     loader = _plain(cfg.get("train_dataloader") or {})
@@ -267,4 +276,11 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         source.values[(key,)] = sched_at
     source.values[("optimizer",)] = opt_at
     spec = spec_from_data(spec_data, source, file=doc.path)
-    return Source(KIND, spec, Budget(budget_text, steps, per_epoch), tuple(notes))
+    told = [Told("max_epochs" if loop == "epoch" else "max_iters", length, "train_cfg")]
+    if per_epoch is not None:
+        told += [Told("dataset size", inputs.dataset_size, "--dataset-size"),
+                 Told("batch size", batch, "train_dataloader.batch_size" if "batch_size" in loader else "--batch-size"),
+                 Told("devices", world, "--devices" if inputs.devices else "default")]
+    budget = Budget(budget_text, steps, per_epoch, told=tuple(told), decided_by="train_cfg",
+                    where=_line_of(doc, "train_cfg"))
+    return Source(KIND, spec, budget, tuple(notes))

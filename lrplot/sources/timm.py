@@ -35,14 +35,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 
+from .protocol import Budget, Source, Told, assumption, needs
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
     from ..yamlio import SourceMap
-    from . import BudgetInputs, Document, Source
+    from .protocol import BudgetInputs, Document
 
 KIND = "timm"
 LOOKS_FOR = "a timm args.yaml: keys such as sched, epochs, warmup_epochs, lr_base"
-TRAIN_PY = "timm train.py (aa4b5850, 1.0.29.dev0)"
+FOLLOWS = "timm train.py (aa4b5850, 1.0.29.dev0)"
 FACTORY = "timm.scheduler:create_scheduler_v2"
 
 # train.py's argparse defaults for every key lrplot reads (timm train.py aa4b5850).
@@ -160,7 +162,6 @@ def _optimizer(doc: Document, args: dict, lr: float) -> tuple[dict, str | None]:
 
 
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
-    from . import Budget, Source, needs
     from ..spec import spec_from_data
 
     data = doc.data
@@ -208,8 +209,9 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     else:
         lr, lr_text = lr_from_base(args, world)
     if args.get("val_interval", 1) != 1 and args["sched"] == "plateau":
-        notes.append(f"val_interval {args['val_interval']}: train.py feeds the plateau scheduler no metric on "
-                     "epochs it does not validate; lrplot feeds the metric every epoch")
+        notes.append(assumption(f"val_interval {args['val_interval']}: train.py feeds the plateau scheduler no "
+                                "metric on epochs it does not validate; lrplot feeds the metric every epoch",
+                                settle="val_interval"))
 
     import torch
     from timm.scheduler import create_scheduler_v2, scheduler_kwargs
@@ -254,4 +256,10 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                                             f"{', cycles' if args['lr_cycle_limit'] > 1 else ''})" if extra else "")
     text = (f"{n} examples / ({batch}{devices}) = {batches} batches per epoch (drop_last) / accumulation {accum} "
             f"= {updates_per_epoch} updates x {epochs_text} = {steps} updates; {lr_text}")
-    return Source(KIND, spec, Budget(text, steps, updates_per_epoch), tuple(notes))
+    told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else "default"),
+            Told("batch size", batch, "batch_size" if "batch_size" in data else "--batch-size" if inputs.batch_size
+                 else "default"), Told("accumulation", accum, "grad_accum_steps"),
+            Told("epochs", args["epochs"], "epochs" if "epochs" in data else "default"))
+    budget = Budget(text, steps, updates_per_epoch, told=told, decided_by="epochs",
+                    where=doc.source.value(("epochs",)) if "epochs" in data else doc.source.value(("sched",)))
+    return Source(KIND, spec, budget, tuple(notes))

@@ -1,6 +1,8 @@
 """The example configs of configs/ and what each needs to run (--allow-import values, libraries)."""
 
-from lrplot.imports import Allowance, is_import_path, parse_target
+from lrplot.imports import Allowance
+from lrplot.spec import is_import_path
+from lrplot.walk import nodes, parse_target
 from tests.helpers.installed import installed
 from tests.helpers.paths import CONFIGS
 from tests.helpers.timm_stub import install_timm_stub
@@ -14,18 +16,12 @@ def import_needs(spec):
     """(--allow-import values, libraries that must be installed) of a spec."""
     allow, needs = set(), set()
 
-    def walk(sched):
+    for sched in nodes(spec):
         if is_import_path(sched.type):
             target = parse_target(spec, sched)
             if not Allowance().permits(target):  # not trusted by default
                 allow.add(str(target.file.resolve()) if target.file else target.allow_name)
             needs.add(LOCAL_NEEDS[target.file.stem] if target.file else target.allow_name)
-        for child in sched.schedulers or []:
-            walk(child)
-
-    for schedule in spec.schedule_list():
-        for node in schedule.schedulers:
-            walk(node)
     return sorted(allow), sorted(needs)
 
 

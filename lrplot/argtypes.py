@@ -10,6 +10,12 @@ know (``torch.Tensor``, ``LRScheduler``, a library's own class) is a type no YAM
 except as the only member of a union, where it makes the parameter accept anything: lrplot checks
 what it understands and leaves the rest to the callee.
 
+torch's docstrings document a per-group list for some arguments whose annotation says only
+``float`` (CyclicLR's ``base_momentum (float or list)``, SWALR's ``swa_lr``): where the callee's
+``Args:`` entry names scalar types and a list, a list of those scalars is accepted too. The
+docstring only adds that per-group form; a more precise annotation (a ``Literal``, ``list[int]``)
+is never widened by a docstring's looser words.
+
 Rules: a boolean is never a number; an integer is a number where a float is expected; an integer
 is expected as such (``2.0`` is refused with "write 2"), except ``.inf``/``-.inf``, the idiom for
 "never" (``patience: .inf``); ``None`` is allowed only where the annotation says Optional / ``| None`` or the default is None.
@@ -18,8 +24,10 @@ is expected as such (``2.0`` is refused with "write 2"), except ``.inf``/``-.inf
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -135,8 +143,41 @@ def _from_default(default: Any) -> tuple[Expected, ...] | None:
     return None
 
 
-def expected_types(param: inspect.Parameter) -> tuple[Expected, ...] | None:
-    """What ``param`` accepts, or None when lrplot cannot tell (then nothing is checked)."""
+_DOC_ENTRY = re.compile(r"^\s*(\w+) \(([^()]*)\):", re.M)
+_DOC_SCALARS = {"float": "float", "int": "int", "number": "float", "bool": "bool", "str": "str",
+                "function": "callable", "callable": "callable"}
+_DOC_LISTS = {"list", "sequence", "iterable", "tuple"}
+
+
+@functools.lru_cache(maxsize=256)
+def documented_lists(doc: str | None) -> dict[str, Expected]:
+    """``{argument: list of its scalars}`` for every docstring ``Args:`` entry that documents a
+    per-group list beside scalars: ``base_momentum (float or list): ...`` gives a list of numbers."""
+    out: dict[str, Expected] = {}
+    for name, text in _DOC_ENTRY.findall(doc or ""):
+        words = [w.strip().lower() for w in re.split(r",| or ", text)]
+        scalars = tuple(dict.fromkeys(Expected(_DOC_SCALARS[w]) for w in words if w in _DOC_SCALARS))
+        if scalars and any(w in _DOC_LISTS for w in words):
+            out[name] = Expected("list", items=(scalars[0] if len(scalars) == 1 else Expected("union", scalars),))
+    return out
+
+
+def _documented_list(param: inspect.Parameter, doc: str | None) -> Expected | None:
+    lists = documented_lists(doc)  # SWALR documents its swa_lr as "swa_lrs": the plural names it too
+    return lists.get(param.name, lists.get(param.name + "s"))
+
+
+def expected_types(param: inspect.Parameter, doc: str | None = None) -> tuple[Expected, ...] | None:
+    """What ``param`` accepts, or None when lrplot cannot tell (then nothing is checked);
+    ``doc``: the callee's docstring, whose per-group lists are accepted too."""
+    options = _declared_types(param)
+    per_group = _documented_list(param, doc) if options is not None else None
+    if per_group is not None and not any(_matches([], o) for o in options):
+        options = options + (per_group,)
+    return options
+
+
+def _declared_types(param: inspect.Parameter) -> tuple[Expected, ...] | None:
     options: tuple[Expected, ...] | None = None
     if param.annotation is not param.empty:
         text = param.annotation if isinstance(param.annotation, str) else inspect.formatannotation(param.annotation)
@@ -262,8 +303,8 @@ def _yaml(value: Any) -> str:
 
 def suggestion(value: Any, options: tuple[Expected, ...]) -> str | None:
     """How to write ``value`` so that it has an accepted type, when lrplot can tell."""
-    from ..errors import SpecError
-    from ..yamlio import parse_scalar
+    from .errors import SpecError
+    from .yamlio import parse_scalar
 
     def fits(v: Any) -> bool:
         return any(_matches(v, o) for o in options)
@@ -301,9 +342,10 @@ def suggestion(value: Any, options: tuple[Expected, ...]) -> str | None:
     return None
 
 
-def type_problem(param: inspect.Parameter, value: Any) -> tuple[str, str | None] | None:
-    """``(message, hint)`` when ``value`` is not what ``param`` accepts, else None."""
-    options = expected_types(param)
+def type_problem(param: inspect.Parameter, value: Any, doc: str | None = None) -> tuple[str, str | None] | None:
+    """``(message, hint)`` when ``value`` is not what ``param`` accepts, else None (``doc``: the
+    callee's docstring)."""
+    options = expected_types(param, doc)
     if options is None or any(_matches(value, o) for o in options):
         return None
     message = f"{param.name}: expected {describe_all(options)}, got {describe_value(value)}"
@@ -311,12 +353,13 @@ def type_problem(param: inspect.Parameter, value: Any) -> tuple[str, str | None]
 
 
 def check_types(params: dict[str, inspect.Parameter], given: dict[str, Any],
-                fail: Callable[[str, str, str | None], Exception]) -> None:
-    """Raise ``fail(key, message, hint)`` for the first value of ``given`` its parameter does not accept."""
+                fail: Callable[[str, str, str | None], Exception], doc: str | None = None) -> None:
+    """Raise ``fail(key, message, hint)`` for the first value of ``given`` its parameter does not
+    accept (``doc``: the callee's docstring, see :func:`documented_lists`)."""
     for key, value in given.items():
         param = params.get(key)
         if param is None or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
-        problem = type_problem(param, value)
+        problem = type_problem(param, value, doc)
         if problem is not None:
             raise fail(key, *problem)

@@ -1,0 +1,236 @@
+"""What each command does once its options are parsed: call the library, print its answer, choose the exit code.
+
+One function per command of :mod:`lrplot.cli.commands`, each inside :func:`~lrplot.cli.report.reporting`
+(an error is one line and its exit code). The figure pipeline itself is :mod:`lrplot.pipeline`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ..text import printable
+from .options import Inputs
+from .report import echo, json_error, reporting, styled
+
+
+def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | None, theme: str,
+         style: str | None, render: dict[str, Any], log: Path | None, log_format: str | None, log_key: str | None,
+         quiet: bool, cache: bool, debug: bool) -> None:
+    """Simulate the schedules of SPEC files and draw them into one figure (``lrplot plot``)."""
+    with reporting(debug):
+        if inputs.print_spec:
+            inputs.print_spec_text(inputs.load())
+            return
+        from ..pipeline import LogRequest, Plotter, plan_outputs
+        from ..progress import terminal_progress
+
+        figures, options = plan_outputs(inputs.paths, output=output, fmt=fmt, data=data, theme=theme, style=style,
+                                        options=render, stdout_is_tty=sys.stdout.isatty())
+        plotter = Plotter(inputs.paths, inputs.reading(), figures, options, data=data, cache=cache,
+                          log=LogRequest(log, log_format, log_key) if log is not None else None,
+                          progress=terminal_progress, stdout=typer.get_binary_stream("stdout"),
+                          warn=lambda line: echo(line, err=True))
+        curves = plotter.run()
+        for figure in figures:
+            if figure.path is not None:
+                echo(str(figure.path))
+        if data is not None:
+            echo(str(data), err=figures[0].path is None)
+        if not quiet:
+            inputs.print_budget(plotter.sources)
+            print_summary(curves)
+
+
+def print_summary(curves: Any) -> None:
+    """Per schedule and group: initial, peak, final, min and jumps, as a table on stderr."""
+    from ..summary import summarize
+    from ..text import text_table
+
+    rows = summarize(curves)
+    if not rows:
+        return
+    header = ["schedule", "group", "field", "initial", "peak (step)", "final", "min", "jumps at"]
+    cells = [[printable(r.schedule), printable(r.group), printable(r.field), f"{r.initial:.4g}",
+              f"{r.peak:.4g} ({r.peak_step})", f"{r.final:.4g}", f"{r.min:.4g}", r.jumps_text()] for r in rows]
+    right = frozenset(("initial", "peak (step)", "final", "min"))
+    typer.echo(text_table(header, cells, right, bold_header=styled(sys.stderr)), err=True)
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, width=max(100, Console().width), highlight=False)
+
+
+def state(inputs: Inputs, *, at: int, json_: bool, debug: bool) -> None:
+    """Show the scheduler's state_dict and the optimizer's param groups after K updates."""
+    with reporting(debug):
+        from ..state import state_at
+
+        schedules = inputs.schedules()
+        if schedules is None:
+            return
+        allowance = inputs.allowance()
+        states = [state_at(s, at, allow_import=allowance) for s in schedules]
+        if json_:
+            typer.echo(json.dumps(states if len(states) > 1 else states[0], indent=1))
+            return
+        from rich.markup import escape
+        from rich.pretty import Pretty
+
+        console = _console()
+        for st in states:
+            console.print(f"[bold]{escape(printable(st['schedule']))}[/bold] ({escape(printable(st['scheduler']))}) "
+                          f"after {st['at']} updates ({st['scheduler_steps']} scheduler steps)")
+            console.print("scheduler.state_dict():")
+            console.print(Pretty(st["scheduler_state"], indent_guides=False), soft_wrap=False)
+            console.print("optimizer param groups:")
+            console.print(Pretty(st["param_groups"], indent_guides=False))
+
+
+def resume(inputs: Inputs, *, at: list[int], method: list[str] | None, output: Path | None, json_: bool,
+           debug: bool) -> None:
+    """Stop after update K, save state, resume as a user would, compare; exit 1 when one differs."""
+    with reporting(debug):
+        from ..resume import check_resume, resume_methods
+
+        methods = resume_methods(method)
+        if output is not None:
+            from ..output import FIGURE_SUFFIXES, check_target
+
+            check_target(output, FIGURE_SUFFIXES, "figure", protected=tuple(inputs.paths))
+        schedules = inputs.schedules()
+        if schedules is None:
+            return
+        if output is not None:
+            from ..output import protect_inputs
+            from ..walk import input_files
+
+            protect_inputs([output], input_files({id(s.spec): s.spec for s in schedules}.values()))
+        allowance = inputs.allowance()
+        reports = [check_resume(s, at, methods, allow_import=allowance) for s in schedules]
+        if output is not None:
+            from ..figure import RenderOptions
+            from ..pipeline import render_files
+            from ..resume import resume_curves
+
+            render_files(resume_curves(reports), [output], RenderOptions())  # several fields: own axes
+        if json_:
+            typer.echo(json.dumps([r.to_json() for r in reports], indent=1))
+        else:
+            _console().print(_resume_table(reports))
+        if output is not None:
+            echo(str(output))
+        if not all(r.identical for r in reports):
+            raise typer.Exit(1)
+
+
+def _resume_table(reports: list[Any]) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("schedule", "at", "method", "result"):
+        table.add_column(col, justify="right" if col == "at" else "left", overflow="fold")
+    for rep in reports:
+        for r in rep.results:
+            style = "green" if r.identical else "red"
+            table.add_row(escape(printable(rep.schedule)), str(r.at), r.method,
+                          f"[{style}]{escape(printable(r.describe()))}[/{style}]")
+    return table
+
+
+def check(inputs: Inputs, *, strict: bool, ignore: list[str] | None, json_: bool, debug: bool) -> None:
+    """Lint schedules; exit 1 on an error-level finding (warnings too with --strict)."""
+    with reporting(debug):
+        from ..check import check_files, check_rule_ids
+
+        check_rule_ids(ignore or ())
+        if inputs.print_spec:
+            inputs.schedules()
+            return
+
+        def load_one(path: Path) -> Any:  # one file: a bad one is a finding, the others are checked
+            one = replace(inputs, paths=[path])
+            sources = one.load()
+            one.print_budget(sources)
+            return sources[0].spec
+
+        report = check_files(inputs.paths, ignore or (), inputs.allowance(), load=load_one)
+        if json_:
+            typer.echo(json.dumps(report.to_json(), indent=1))
+        else:
+            for line in report.lines():
+                echo(line)
+        if report.failing(strict):
+            raise typer.Exit(1)
+
+
+def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: str | None, log_key: str | None,
+           schedule: str | None, output: Path | None, debug: bool) -> None:
+    """Compare every logged lr with the plan; exit 1 when a series does not follow it."""
+    plan = inputs.paths[0]
+    with reporting(debug), json_error(json_):
+        from ..verify import verify_files
+
+        if output is not None:
+            from ..output import FIGURE_SUFFIXES, check_target
+
+            check_target(output, FIGURE_SUFFIXES, "figure", protected=(plan, log))
+        reading = inputs.reading()
+        report = verify_files(plan, log, log_format=log_format, log_key=log_key, rtol=rtol, schedule=schedule,
+                              overrides=reading.overrides, allow_import=inputs.allowance(), kind=reading.kind,
+                              inputs=reading.budget)
+        if output is not None:
+            from ..figure import RenderOptions
+            from ..pipeline import render_files
+
+            render_files(report.curves, [output], RenderOptions(layout="overlay"))
+    if json_:
+        typer.echo(json.dumps(report.to_json(), indent=1, allow_nan=False))
+    else:
+        for v in report.verdicts:
+            typer.echo(v.text())
+        for line in report.skipped:
+            typer.echo(f"{line} (not compared)")
+    if output is not None:
+        typer.echo(str(output), err=json_)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def gallery(configs: Path, output: Path, allow_import: list[str] | None, debug: bool) -> None:
+    """Render every spec of a folder to PNG and SVG with an index README; exit 1 when one failed."""
+    with reporting(debug):
+        from ..gallery import build_gallery
+        from ..imports import allowed_imports
+
+        entries = build_gallery(configs, output, allow_import=allowed_imports(allow_import))
+        failed = [e for e in entries if e.error]
+        for e in failed:
+            echo(e.error, err=True)
+        echo(f"{output / 'README.md'} ({len(entries)} configs"
+             + (f", {len(failed)} failed: listed in the index" if failed else "") + ")")
+        if failed:
+            raise typer.Exit(1)
+
+
+def schema(output: Path | None, debug: bool) -> None:
+    """Print (or write) the JSON Schema of spec files."""
+    with reporting(debug):
+        from ..spec import json_schema
+
+        text = json.dumps(json_schema(), indent=2) + "\n"
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            from ..output import write_text_atomic
+
+            write_text_atomic(output, text)
+            echo(str(output))

@@ -1,0 +1,120 @@
+"""The typer application: ``lrplot SPEC...`` as ``lrplot plot SPEC...``, usage errors as one line, the process entry.
+
+Commands are declared in :mod:`lrplot.cli.commands`; heavy modules (torch, matplotlib) are imported
+inside them, so ``--help`` and ``--version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any, Annotated, Optional
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from .. import __version__, tricks
+from .report import StdoutError, discard_stdout, guard_stdout, interrupted, terminate
+
+DEFAULT_COMMAND = "plot"
+
+
+class LrplotGroup(TyperGroup):
+    """``lrplot SPEC...`` means ``lrplot plot SPEC...``; errors are printed as one line."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names \
+                and args[0] not in ("--version", "--install-completion", "--show-completion"):
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+    def main(self, args: Any = None, prog_name: Any = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "lrplot", standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except StdoutError as exc:  # --help or --version into a full disk
+            discard_stdout()
+            typer.echo(f"lrplot: {exc.format()}", err=True)
+            code = exc.exit_code
+        except (typer.Abort, KeyboardInterrupt) as exc:
+            code = interrupted(exc)
+        except Exception as exc:
+            if tricks.is_usage_error(exc):
+                code = _usage_error(exc)
+            elif tricks.is_click_error(exc):
+                typer.echo(f"lrplot: {exc.format_message()}", err=True)  # type: ignore[attr-defined]
+                code = exc.exit_code  # type: ignore[attr-defined]
+            else:
+                raise
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _usage_error(exc: Any) -> int:
+    """``lrplot plot: No such option: --bogus (see 'lrplot plot --help')``; plain ``lrplot`` prints the help."""
+    if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+        typer.echo(exc.ctx.get_help())  # plain 'lrplot': the help, and exit 2 as for any usage slip
+        return 2
+    command = exc.ctx.command_path if exc.ctx else "lrplot"
+    typer.echo(f"{command}: {exc.format_message()} (see '{command} --help')", err=True)
+    return 2
+
+
+class LrplotCommand(TyperCommand):
+    """A command whose help has no Python type names (typer shows ``<list[Path]>`` otherwise)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tricks.plain_arguments(self.params)
+
+
+app = typer.Typer(
+    cls=LrplotGroup,
+    name="lrplot",
+    help="Draw exactly what a PyTorch learning-rate schedule does, before training.\n\n"
+         "'lrplot SPEC...' is short for 'lrplot plot SPEC...'. A spec file named like a command "
+         "stays reachable as ./NAME.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lrplot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None,
+) -> None:
+    """Draw exactly what a PyTorch learning-rate schedule does, before training."""
+
+
+def command(name: str, short_help: str) -> Any:
+    """Declare a command of ``lrplot`` (its help free of Python type names)."""
+    return app.command(name, cls=LrplotCommand, short_help=short_help)
+
+
+def main() -> None:
+    """Entry point of the ``lrplot`` script and ``python -m lrplot``."""
+    tricks.install_startup()
+    guard_stdout()
+    try:
+        signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        app()
+    except SystemExit as exc:
+        tricks.exit_now(exc.code, discard_stdout)
+        raise
+    tricks.exit_now(0, discard_stdout)

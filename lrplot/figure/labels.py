@@ -1,0 +1,104 @@
+"""Label placement: the value and milestone labels lrplot adds never overlap each other or a legend, nor leave their axes."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+_MOVABLE = ("event-label", "peak-label", "final-label")
+
+
+def _overlaps(a: Any, b: Any, pad: float = 1.0) -> bool:
+    return a.x0 < b.x1 + pad and b.x0 < a.x1 + pad and a.y0 < b.y1 + pad and b.y0 < a.y1 + pad
+
+
+def _inside(a: Any, box: Any) -> bool:
+    return a.x0 >= box.x0 - 0.5 and a.x1 <= box.x1 + 0.5 and a.y0 >= box.y0 - 0.5 and a.y1 <= box.y1 + 0.5
+
+
+def place_labels(fig: Any, axes: Sequence[Any]) -> None:
+    """Move the labels lrplot adds (milestones, peak and final values) so that none overlaps
+    another label or a legend and none leaves its axes: greedy, milestone labels first, each tries
+    its usual place, then the other side, then nudges away from the line one text height at a
+    time; a label with no free place is hidden (its marker stays, the summary has the number)."""
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        engine.execute(fig)
+    else:
+        fig.draw_without_rendering()
+    canvas = fig.canvas
+    renderer = canvas.get_renderer() if hasattr(canvas, "get_renderer") else fig._get_renderer()
+    for axis in axes:
+        legend = axis.get_legend()
+        if legend is not None:  # "best" would move once labels move: pin it where it is
+            box = legend.get_window_extent(renderer).transformed(axis.transAxes.inverted())
+            legend.set_loc((box.x0, box.y0))
+    scale = 72.0 / fig.dpi  # display pixels -> points
+    for axis in axes:
+        frame = axis.get_window_extent(renderer)
+        taken = [lg.get_window_extent(renderer) for lg in (axis.get_legend(),) if lg is not None]
+        lines = _line_paths(axis)
+        order = {kind: i for i, kind in enumerate(_MOVABLE)}
+        movable = sorted((t for t in axis.texts if (t.get_gid() or "").split(":")[0] in _MOVABLE),
+                         key=lambda t: order[t.get_gid().split(":")[0]])
+        for text in movable:
+            box = None
+            candidates = list(_candidates(text, renderer, scale))
+            # first a place clear of every curve, else one clear of other text only
+            for avoid_lines in (True, False):
+                for dx, dy, ha in candidates:
+                    text.xyann = (dx, dy)
+                    text.set_horizontalalignment(ha)
+                    bb = text.get_window_extent(renderer)
+                    if _inside(bb, frame) and not any(_overlaps(bb, t) for t in taken) and not (
+                            avoid_lines and any(p.intersects_bbox(bb.shrunk(0.9, 0.9), filled=False)
+                                                for p in lines)):
+                        box = bb
+                        break
+                if box is not None:
+                    break
+            if box is None:
+                text.set_visible(False)
+            else:
+                taken.append(box)
+
+
+def _line_paths(axis: Any) -> list:
+    """The drawn curves of ``axis`` as display-space paths (staircases as drawn)."""
+    from matplotlib.path import Path as MplPath
+
+    out = []
+    for line in axis.get_lines():
+        if not (line.get_gid() or "").startswith("series:"):
+            continue
+        xy = line.get_transform().transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
+        if line.get_drawstyle() == "steps-post" and len(xy) > 1:
+            steps = np.empty((2 * len(xy) - 1, 2))
+            steps[0::2] = xy
+            steps[1::2, 0] = xy[1:, 0]
+            steps[1::2, 1] = xy[:-1, 1]
+            xy = steps
+        for part in np.split(xy, np.flatnonzero(~np.isfinite(xy).all(axis=1))):
+            part = part[np.isfinite(part).all(axis=1)]
+            if len(part) > 1:
+                out.append(MplPath(part))
+    return out
+
+
+def _candidates(text: Any, renderer: Any, scale: float) -> Iterator[tuple[float, float, str]]:
+    kind = text.get_gid().split(":")[0]
+    bb = text.get_window_extent(renderer)
+    if kind == "event-label":  # vertical text hanging from the top: right of the line, left, then lower
+        length = bb.height * scale + 3
+        for k in range(0, 6):
+            yield 2, -2 - k * length, "left"
+            yield -2, -2 - k * length, "right"
+        return
+    step = bb.height * scale + 1
+    sides = [(4, "left"), (-4, "right")] if kind == "peak-label" else [(-4, "right"), (4, "left")]
+    for k in range(0, 7):
+        for dx, ha in sides:
+            yield dx, 4 + k * step, ha
+            yield dx, -4 - (k + 1) * step + 2, ha

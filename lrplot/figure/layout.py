@@ -1,0 +1,79 @@
+"""Panels and axes: which series share a panel (overlay, grid, fields, groups), and the new Figure or the user's Axes that holds them."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from ..curves import Curves, Series
+from ..errors import UsageError
+from .notebook import figure_class
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from .options import RenderOptions
+
+Panels = list[tuple[str | None, list[Series]]]
+
+
+def resolve_layout(curves: Curves, layout: str) -> str:
+    """``auto``: one panel per field when there are several fields, else one panel for all."""
+    if layout == "auto":
+        fields = {f for s in curves.schedules for f in s.fields}
+        return "fields" if len(fields) > 1 else "overlay"
+    return layout
+
+
+def panels_of(curves: Curves, layout: str) -> Panels:
+    """(panel title, its series) for each panel of ``layout``."""
+    series = list(curves.series())
+    if layout == "overlay":
+        return [(None, series)]
+    if layout == "grid":
+        return [(s.name, list(s.series())) for s in curves.schedules]
+    if layout == "fields":
+        fields = list(dict.fromkeys(s.field for s in series))
+        return [(f, [s for s in series if s.field == f]) for f in fields]
+    # groups: one panel per group index
+    count = max(len(s.groups) for s in curves.schedules)
+    panels = []
+    for g in range(count):
+        names = dict.fromkeys(s.groups[g] for s in curves.schedules if g < len(s.groups))
+        panels.append((f"group {g}: {' / '.join(names)}", [s for s in series if s.group == g]))
+    return panels
+
+
+def into_axes(curves: Curves, ax: Axes) -> tuple[str, Panels, list[Axes]]:
+    """The layout, panels and axes of a drawing into the user's ``ax``: one panel, with a twin y
+    axis for a second field (each field keeps its own y scale)."""
+    fields = list(dict.fromkeys(s.field for s in curves.series()))
+    if len(fields) > 2:
+        raise UsageError(f"render(ax=...) draws at most two fields (on twin y axes), these curves have "
+                         f"{len(fields)}: {', '.join(fields)}", hint="leave ax out: each field gets its own axes")
+    if len(fields) < 2:
+        return "overlay", panels_of(curves, "overlay"), [ax]
+    twin = ax.twinx()
+    twin.set_gid("twin-y")
+    return "fields", panels_of(curves, "fields"), [ax, twin]
+
+
+def new_figure(layout: str, panels: Panels, opts: RenderOptions) -> tuple[Any, list[Axes]]:
+    """A new figure with one axes per panel (two columns beyond three grid or group panels)."""
+    rows, cols = len(panels), 1
+    if layout in ("grid", "groups") and len(panels) > 3:
+        cols = 2
+        rows = math.ceil(len(panels) / cols)
+    width, height = opts.size
+    fig = figure_class()(figsize=(width, height * (1 if rows == 1 else max(0.55 * rows, 1.0))),
+                         dpi=opts.dpi, layout="constrained")
+    fig.lrplot_theme = opts.theme
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)  # a renderer to measure text with (place_labels), and the canvas savefig uses
+    share_y = layout in ("grid", "groups")
+    grid = fig.subplots(rows, cols, sharex=True, sharey=share_y, squeeze=False)
+    axes = list(grid.ravel())
+    for extra in axes[len(panels):]:
+        extra.set_visible(False)
+    return fig, axes[: len(panels)]

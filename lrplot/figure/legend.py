@@ -1,0 +1,86 @@
+"""The words around the curves: legends, titles and axis labels, each said once where panels share it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from .options import RenderOptions
+
+
+def wrap(text: str, fig: Any, columns: int, size: Any, bold: bool = False) -> str:
+    """``text`` broken into lines that fit the width of one of ``columns`` panels."""
+    import textwrap
+
+    from matplotlib.font_manager import FontProperties
+
+    points = FontProperties(size=size).get_size_in_points()
+    width_pt = fig.get_figwidth() * 72 / (2 if columns > 1 else 1) * 0.92
+    chars = max(int(width_pt / (points * (0.62 if bold else 0.56))), 12)
+    return "\n".join(textwrap.wrap(text, chars, break_on_hyphens=False)) if len(text) > chars else text
+
+
+def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, title: str | None,
+            one_schedule: bool) -> None:
+    """One legend per panel, or one for the figure when every panel would show the same entries
+    (grid and groups layouts), or none when a panel's only entry is its own title."""
+    if not opts.legend:
+        return
+    import matplotlib
+    from matplotlib.lines import Line2D
+
+    def entries(a: Any) -> list:
+        return [ln for ln in a.get_lines() if not ln.get_label().startswith("_")]
+
+    if twin:
+        handles = entries(axes[0]) + entries(axes[1])
+        axes[0].legend(handles, [h.get_label() for h in handles], loc="best")
+        return
+    per_panel = [entries(a) for a in axes]
+    if len(axes) > 1 and layout in ("grid", "groups"):
+        labels = [[h.get_label() for h in hs] for hs in per_panel]
+        if all(lb == labels[0] for lb in labels) and len(labels[0]) > 1:
+            styles = [[(h.get_color(), h.get_linestyle()) for h in hs] for hs in per_panel]
+            if all(st == styles[0] for st in styles):
+                handles = per_panel[0]
+            else:  # colours name the panels' schedules: the legend shows the line styles only
+                neutral = matplotlib.rcParams["text.color"]
+                handles = [Line2D([], [], color=neutral, linestyle=h.get_linestyle(), label=h.get_label())
+                           for h in per_panel[0]]
+            legend = fig.legend(handles, labels[0], loc="outside upper center", ncols=min(len(handles), 4))
+            legend.set_gid("figure-legend")
+            return
+    for a, hs in zip(axes, per_panel):
+        if not hs:
+            continue
+        if len(hs) == 1 and (layout in ("grid", "groups", "fields") and len(axes) > 1
+                             or hs[0].get_label() == title or one_schedule):
+            continue
+        a.legend(loc="best")
+
+
+def axis_labels(fig: Any, axes: list[Axes], unit: str, ylabels: list[str], shared: bool, twin: bool) -> None:
+    """The x unit under the lowest panel (``shared``: once under the figure, and the y label once
+    beside it when every panel has the same one)."""
+    import matplotlib
+
+    if shared:  # the same words once, not on every panel
+        fig.supxlabel(unit, fontsize=matplotlib.rcParams["axes.labelsize"])
+        if len(set(ylabels)) == 1:
+            for a in axes:
+                a.set_ylabel("")
+            fig.supylabel(ylabels[0], fontsize=matplotlib.rcParams["axes.labelsize"])
+    else:
+        (axes[0] if twin else axes[-1]).set_xlabel(unit)
+
+
+def titles(fig: Any, ax: Axes | None, title: str | None) -> None:
+    """The title over a new figure, or over the user's ``ax`` unless it has one already."""
+    import matplotlib
+
+    if title and ax is None:
+        fig.suptitle(wrap(title, fig, 1, matplotlib.rcParams["figure.titlesize"], bold=True), fontweight="bold")
+    elif title and ax is not None and not ax.get_title():
+        ax.set_title(wrap(title, fig, 1, matplotlib.rcParams["axes.titlesize"]))

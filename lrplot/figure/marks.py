@@ -1,0 +1,94 @@
+"""Marks on the curves: peak and final values, jumps, milestones and the shaded steps where a logged run left the plan."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from ..curves import ScheduleTrace, Series
+from ..summary import jump_steps as jumps
+from .options import short
+from .series import x_of
+from .ticks import format_number
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from .options import RenderOptions
+
+
+def annotate(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, color: Any, opts: RenderOptions,
+             said: set[tuple[float, str]], numbers: bool = True) -> None:
+    """Peak and final markers of ``s`` with their values (``numbers``), and ▼ at its jumps."""
+    values = s.values
+    if not len(values) or not np.isfinite(values).any():
+        return
+    marks = []
+    if "peak" in opts.annotate:
+        i = int(np.nanargmax(values))
+        marks.append(("peak", i))
+    if "final" in opts.annotate:
+        marks.append(("final", len(values) - 1))
+    shown: set[str] = set()
+    for kind, i in marks:
+        (m,) = axis.plot([x[i]], [values[i]], marker="o", markersize=3.5, color=color, linestyle="none",
+                         label=f"_{kind}")
+        m.set_gid(f"{kind}:{s.schedule}:{s.group}:{s.field}")
+        if not numbers:  # crowded panel: markers only, the summary table has the numbers
+            continue
+        words = format_number(float(values[i]))
+        if words in shown:  # a constant curve: its final value is its peak, say it once
+            continue
+        shown.add(words)
+        # another line of this panel already says the same number at the same point (identical
+        # param groups): one label says it for both
+        if (float(x[i]), words) in said:
+            continue
+        said.add((float(x[i]), words))
+        text = axis.annotate(words, (x[i], values[i]), xytext=(4, 4) if kind == "peak" else (-4, 4),
+                             textcoords="offset points", fontsize="x-small", color=color,
+                             ha="left" if kind == "peak" else "right", va="bottom")
+        text.set_gid(f"{kind}-label:{s.schedule}:{s.group}:{s.field}")
+        text.set_in_layout(False)  # kept inside the axes by place_labels
+    if "jumps" in opts.annotate:
+        idx = jumps(values, opts.jump_threshold)
+        if len(idx):
+            (m,) = axis.plot(x[idx], values[idx], marker="v", markersize=5, color=color, linestyle="none",
+                             alpha=0.8, label="_jumps")
+            m.set_gid(f"jumps:{s.schedule}:{s.group}:{s.field}")
+
+
+def events(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTrace],
+           opts: RenderOptions) -> None:
+    """A dashed vertical line and a label at each milestone of the schedules of ``series``."""
+    if "milestones" not in opts.annotate:
+        return
+    import matplotlib
+
+    color = matplotlib.rcParams["axes.edgecolor"]
+    seen: set[float] = set()
+    for name in dict.fromkeys(s.schedule for s in series):
+        sc = schedules[name]
+        for e in sc.events:
+            x = e.step / sc.steps_per_epoch if opts.x == "epoch" and sc.steps_per_epoch else float(e.step)
+            if x in seen:
+                continue
+            seen.add(x)
+            line = axis.axvline(x, color=color, alpha=0.35, linewidth=0.8, linestyle="--", zorder=0,
+                                label="_event")
+            line.set_gid(f"event:{name}:{e.step}:{e.label}")
+            text = axis.annotate(short(e.label), (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
+                                 textcoords="offset points", rotation=90, va="top", ha="left",
+                                 fontsize="x-small", alpha=0.6)
+            text.set_gid(f"event-label:{name}:{e.step}")
+            text.set_in_layout(False)  # kept inside the axes by place_labels
+
+
+def spans(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTrace], opts: RenderOptions) -> None:
+    """Shade the step ranges where a logged run left the plan (``ScheduleTrace.spans``)."""
+    for name in dict.fromkeys(s.schedule for s in series):
+        for first, last in schedules[name].spans:
+            a, b = x_of(np.array([first - 0.5, last + 0.5]), schedules[name], opts.x)
+            patch = axis.axvspan(a, b, color="tab:red", alpha=0.15, linewidth=0, zorder=0, label="_diverges")
+            patch.set_gid(f"diverges:{name}:{first}:{last}")

@@ -1,0 +1,185 @@
+"""The Plotter: Curves drawn into a Figure as a list of named phases, and the render entry points that theme, draw and save."""
+
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Iterator
+
+from ..curves import Curves, Series
+from . import layout as layouts
+from .files import save_figure, write_figure
+from .labels import place_labels
+from .legend import axis_labels, legends, titles, wrap
+from .marks import annotate, events, spans
+from .options import RenderOptions, check_curves, short
+from .series import FIELD_LABELS, LINESTYLES, draw_series, field_label, series_label, x_of, x_values
+from .themes import styled
+from .ticks import number_ticks, secondary_axis
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+class Plotter:
+    """One figure in the making. :meth:`plot` runs the phases in order; each phase is one method
+    and leaves what the next needs on ``self``. Runs inside the theme (:func:`styled`)."""
+
+    def __init__(self, curves: Curves, opts: RenderOptions, ax: Axes | None = None) -> None:
+        self.curves, self.opts, self.ax = curves, opts, ax
+        self.schedules = {s.name: s for s in curves.schedules}
+        self.multi_schedule = len(curves.schedules) > 1
+        self.multi_group = any(len(s.groups) > 1 for s in curves.schedules)
+
+    def plot(self) -> Figure:
+        self._make_axes()        # layout, panels, and a new figure's axes or the user's (plus a twin)
+        self._pick_colors()      # one colour per schedule, or per param group of a single schedule
+        self._set_x_range()      # before drawing: long curves are reduced to the final pixel columns
+        for n, (axis, (panel_title, series)) in enumerate(zip(self.axes, self.panels)):
+            self._draw_panel(n, axis, panel_title, series)  # curves, their marks, milestones, y label
+        self._resolve_title()
+        legends(self.fig, self.axes, self.layout, self.opts, self.twin, self.title, len(self.schedules) == 1)
+        axis_labels(self.fig, self.axes, "epoch" if self.opts.x == "epoch" else "step", self.ylabels,
+                    self.layout in ("grid", "groups") and len(self.axes) > 1, self.twin)
+        secondary_axis(self.axes[0], self.curves, self.opts)
+        titles(self.fig, self.ax, self.title)
+        place_labels(self.fig, self.axes)  # last: labels move once everything else has its place
+        return self.fig
+
+    # --- phases ---------------------------------------------------------------------------------
+
+    def _make_axes(self) -> None:
+        if self.ax is not None:
+            self.fig = self.ax.figure
+            self.layout, self.panels, self.axes = layouts.into_axes(self.curves, self.ax)
+        else:
+            self.layout = layouts.resolve_layout(self.curves, self.opts.layout)
+            self.panels = layouts.panels_of(self.curves, self.layout)
+            self.fig, self.axes = layouts.new_figure(self.layout, self.panels, self.opts)
+        self.twin = self.ax is not None and len(self.axes) == 2
+
+    def _pick_colors(self) -> None:
+        import matplotlib
+
+        self.cycle = [c["color"] for c in matplotlib.rcParams["axes.prop_cycle"]]
+        self.colors: dict[tuple[str, int], Any] = {}
+        for s in self.curves.series():
+            key = self._color_key(s)
+            if key not in self.colors:
+                self.colors[key] = self.cycle[len(self.colors) % len(self.cycle)]
+
+    def _set_x_range(self) -> None:
+        opts = self.opts
+        self.xs = {name: x_values(sc, opts.x) for name, sc in self.schedules.items()}
+        x_max = max((float(x[-1]) for x in self.xs.values() if len(x)), default=1.0)
+        margin = max(x_max * 0.02, 0.5 if opts.x == "step" else 0.0)
+        self.x_range = (-margin if x_max > 0 else -0.5, x_max + margin if x_max > 0 else 0.5)
+        self.ylabels: list[str] = []
+
+    def _draw_panel(self, n: int, axis: Axes, panel_title: str | None, series: list[Series]) -> None:
+        opts = self.opts
+        fields_here = {s.field for s in series}
+        said: set[tuple[float, str]] = set()  # (x, number) already labelled in this panel
+        axis.set_xlim(*self.x_range)
+        axis.set_axisbelow(True)  # grid lines behind every line and band
+        if opts.log_y:
+            axis.set_yscale("log")
+        number_ticks(axis, opts.log_y)
+        columns = max(int(axis.bbox.width), 100)  # one per pixel column of the axes
+        for s in series:
+            sc = self.schedules[s.schedule]
+            color, linestyle, label = self._style(n, s, fields_here)
+            x = self.xs[s.schedule] if s.at is None else x_of(s.at, sc, opts.x)
+            draw_series(axis, s, sc, x, self.x_range, columns, color, linestyle, label)
+            if sc.style != "points":
+                annotate(axis, s, sc, self.xs[s.schedule], color, opts, said, numbers=len(series) <= 2)
+        if not (self.twin and n):
+            events(axis, series, self.schedules, opts)
+        spans(axis, series, self.schedules, opts)
+        names = {field_label(self.schedules[s.schedule], s.field) for s in series}
+        ylabel = (FIELD_LABELS.get(next(iter(names)), next(iter(names))) if len(names) == 1 else "value") \
+            if series else ""
+        self.ylabels.append(ylabel)
+        axis.set_ylabel(ylabel)
+        if panel_title and self.layout != "fields":
+            columns_of = len(self.axes) if self.layout in ("grid", "groups") and len(self.axes) > 3 else 1
+            axis.set_title(wrap(short(panel_title), self.fig, columns_of, "medium"),
+                           fontsize="medium", fontweight="normal")
+
+    def _resolve_title(self) -> None:
+        title = self.opts.title if self.opts.title is not None else self.curves.title
+        if title is None and len(self.curves.schedules) == 1:
+            title = self.curves.schedules[0].name
+        self.title = short(title) if title else title
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _color_key(self, s: Series) -> tuple[str, int]:
+        return (s.schedule, s.group) if not self.multi_schedule else (s.schedule, 0)
+
+    def _style(self, n: int, s: Series, fields_here: set[str]) -> tuple[Any, str, str]:
+        """Colour, line style and legend label of ``s`` in panel ``n``."""
+        layout, key = self.layout, self._color_key(s)
+        color = self.colors[key]
+        if self.twin and n:  # the twin axis's field: the next colour after the schedules'
+            color = self.cycle[(len(self.colors) + n - 1) % len(self.cycle)]
+        linestyle = LINESTYLES[s.group % len(LINESTYLES)] if self.multi_schedule and self.multi_group else "-"
+        if len(fields_here) > 1 and layout != "fields":
+            linestyle = LINESTYLES[sorted(fields_here).index(s.field) % len(LINESTYLES)]
+        show_schedule = self.multi_schedule and layout != "grid"
+        label = series_label(s, show_schedule or (not self.multi_group and len(fields_here) == 1
+                                                  and layout == "overlay"),
+                             self.multi_group and layout != "groups", len(fields_here) > 1 or self.twin)
+        if len(fields_here) > 1 or self.twin:
+            sc = self.schedules[s.schedule]
+            label = label.replace(s.field, field_label(sc, s.field)) if label.endswith(s.field) else label
+        return color, linestyle, label
+
+
+# --- entry points --------------------------------------------------------------------------------
+
+def render(curves: Curves, ax: Axes | None = None, options: RenderOptions | None = None,
+           **overrides: Any) -> Figure:
+    """Draw ``curves`` and return the Figure. With ``ax``, draw everything into that one Axes
+    (overlay) and return its figure; otherwise build a new Figure with the layout's panels.
+    Keyword arguments override fields of ``options`` (e.g. ``render(curves, log_y=True)``)."""
+    with _themed(curves, (options or RenderOptions()).replace(**overrides)) as opts:
+        return Plotter(curves, opts, ax).plot()
+
+
+def render_to_file(curves: Curves, path: str | Path, options: RenderOptions | None = None) -> Path:
+    """Render and save in one go, with the theme applied to both."""
+    with _themed(curves, options or RenderOptions()) as opts:
+        return save_figure(_settled(Plotter(curves, opts).plot()), path, dpi=opts.dpi)
+
+
+def render_to_bytes(curves: Curves, fmt: str, options: RenderOptions | None = None) -> bytes:
+    """Render into memory (a run writes all its outputs only once every one is ready)."""
+    buffer = io.BytesIO()
+    render_to_stream(curves, buffer, fmt, options)
+    return buffer.getvalue()
+
+
+def render_to_stream(curves: Curves, fh: IO[bytes], fmt: str, options: RenderOptions | None = None) -> None:
+    """Render and write to a binary stream (``-o -``)."""
+    with _themed(curves, options or RenderOptions()) as opts:
+        write_figure(_settled(Plotter(curves, opts).plot()), fh, fmt, dpi=opts.dpi)
+
+
+@contextmanager
+def _themed(curves: Curves, opts: RenderOptions) -> Iterator[RenderOptions]:
+    """Check the options against the curves, then apply the theme while drawing (and saving)."""
+    check_curves(curves, opts)
+    with styled(opts.theme):
+        yield opts
+
+
+def _settled(fig: Any) -> Any:
+    """A figure lrplot drew only to save it at once: its layout was settled while the labels
+    were placed, so freeze it there. savefig then draws once instead of running constrained
+    layout twice more (a dry run and the real draw): about half of the time a figure costs.
+    (A Figure returned by :func:`render` keeps its layout engine: its owner may still change it.)"""
+    fig.set_layout_engine("none")
+    return fig

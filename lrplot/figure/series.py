@@ -1,0 +1,93 @@
+"""Drawing one series: its x positions, name, and line, staircase, markers or per-pixel min/max envelope."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..curves import ScheduleTrace, Series
+from .options import short
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+FIELD_LABELS = {"lr": "learning rate", "momentum": "momentum", "weight_decay": "weight decay"}
+LINESTYLES = ("-", "--", ":", "-.")
+# Curves with more than this many points per pixel column are drawn as a min/max band.
+_DENSE = 2
+
+
+def column_envelope(x: np.ndarray, y: np.ndarray, x0: float, x1: float,
+                    columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Min and max of ``y`` in each of ``columns`` equal slices of [x0, x1] (``x`` increasing).
+
+    Returns (x of each non-empty column, min, max). Every peak and trough survives: the band
+    between min and max covers exactly the pixels the full line would cover in that column.
+    Columns where every value is NaN give NaN (a gap, as the line would have)."""
+    bucket = np.clip(np.floor((x - x0) / (x1 - x0) * columns), 0, columns - 1).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    ends = np.r_[starts[1:], len(x)] - 1
+    nan = np.isnan(y)
+    lo = np.minimum.reduceat(np.where(nan, np.inf, y), starts)
+    hi = np.maximum.reduceat(np.where(nan, -np.inf, y), starts)
+    empty = ~np.isfinite(lo) & ~np.isfinite(hi) & (lo > hi)
+    lo[empty] = np.nan
+    hi[empty] = np.nan
+    return (x[starts] + x[ends]) / 2.0, lo, hi
+
+
+def x_values(sc: ScheduleTrace, unit: str) -> np.ndarray:
+    """The x of every step of ``sc`` in ``unit`` (step or epoch)."""
+    x = np.arange(sc.steps, dtype=np.float64)
+    if unit == "epoch" and sc.steps_per_epoch:
+        x = x / sc.steps_per_epoch
+    return x
+
+
+def x_of(steps: np.ndarray, sc: ScheduleTrace, unit: str) -> np.ndarray:
+    """``steps`` of ``sc`` as x in ``unit``."""
+    x = steps.astype(np.float64)
+    return x / sc.steps_per_epoch if unit == "epoch" and sc.steps_per_epoch else x
+
+
+def field_label(sc: ScheduleTrace, fld: str) -> str:
+    """What a field is called on the figure: ``momentum`` read from Adam's ``betas[0]`` is beta1."""
+    return sc.meta.get("field_labels", {}).get(fld, fld)
+
+
+def series_label(s: Series, show_schedule: bool, show_group: bool, show_field: bool) -> str:
+    """The legend name of ``s``: the parts that tell it apart from the others."""
+    parts = []
+    if show_schedule:
+        parts.append(s.schedule)
+    if show_group:
+        parts.append(s.group_name)
+    if show_field:
+        parts.append(s.field)
+    return short(" · ".join(parts) if parts else s.schedule)
+
+
+def draw_series(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, x_range: tuple[float, float],
+                columns: int, color: Any, linestyle: str, label: str) -> None:
+    """Draw ``s`` at ``x`` into ``axis``, ``columns`` pixel columns wide over ``x_range``: a logged
+    run's values as markers, a step-per-epoch schedule as a staircase, more points than pixels as
+    the envelope of each pixel column."""
+    gid = f"{s.schedule}:{s.group}:{s.field}"
+    if sc.style == "points" and len(x) <= _DENSE * columns:  # a logged run: its values as markers
+        (line,) = axis.plot(x, s.values, color=color, linestyle="none", marker="o", markersize=2.5,
+                            label=label)
+        line.set_gid(f"points:{gid}")
+        return
+    if len(x) > _DENSE * columns:
+        # More points than pixels: draw what the pixels can show, a min/max band per
+        # pixel column with its two edges, instead of a zig-zag of full-height segments.
+        xc, lo, hi = column_envelope(x, s.values, x_range[0], x_range[1], columns)
+        band = axis.fill_between(xc, lo, hi, color=color, linewidth=0, alpha=1.0)
+        band.set_gid(f"band:{gid}")
+        (line,) = axis.plot(np.r_[xc, np.nan, xc], np.r_[hi, np.nan, lo], color=color,
+                            linestyle=linestyle, label=label)
+    else:
+        (line,) = axis.plot(x, s.values, color=color, linestyle=linestyle, label=label,
+                            drawstyle="steps-post" if sc.interval == "epoch" else "default")
+    line.set_gid(f"series:{gid}")

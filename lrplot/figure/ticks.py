@@ -1,0 +1,115 @@
+"""Numbers as ML people write them (``3e-4``, ``100k``): number formats, tick formatters, the secondary step/epoch axis."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..curves import Curves
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from .options import RenderOptions
+
+
+def format_number(v: float, sci: bool | None = None, digits: int = 3) -> str:
+    """``3e-4``, ``0.1``, ``2.5e-5``, ``1200``: short, no trailing zeros, exponents without padding.
+    ``sci`` forces (or forbids) the exponent form; by default small (< 0.01) and huge numbers use it."""
+    if v == 0 or not math.isfinite(v):
+        return "0" if v == 0 else str(v)
+    a = abs(v)
+    if sci is None:
+        sci = a < 1e-2 or a >= 1e5
+    if not sci:
+        text = f"{v:.{digits}g}"
+        if "e" not in text:
+            return text
+    mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def format_steps(v: float, short: bool) -> str:
+    """Step counts: ``2000``, or with ``short`` ``100k``, ``1.5M``."""
+    if short and abs(v) >= 1e6:
+        return f"{v / 1e6:.4g}M"
+    if short and abs(v) >= 1e3:
+        return f"{v / 1e3:.4g}k"
+    return f"{int(v)}" if float(v).is_integer() else f"{v:.4g}"
+
+
+@lru_cache(maxsize=None)
+def _formatters() -> dict[str, type]:
+    """The tick formatter classes, made on first use (matplotlib is imported lazily)."""
+    from matplotlib.ticker import Formatter
+
+    class NumberFormatter(Formatter):
+        """y ticks: one notation per axis, chosen from the largest visible tick."""
+
+        sci = False
+
+        def set_locs(self, locs: Any) -> None:
+            super().set_locs(locs)
+            lo, hi = sorted(self.axis.get_view_interval()) if self.axis is not None else (-np.inf, np.inf)
+            shown = [abs(v) for v in locs if v != 0 and lo <= v <= hi]
+            top = max(shown, default=1.0)
+            self.sci = top < 1e-2 or top >= 1e5 or (min(shown, default=1.0) < 1e-3)
+
+        def __call__(self, x: float, pos: Any = None) -> str:
+            return format_number(x, self.sci if x != 0 else None, digits=4)
+
+    class LogMinorFormatter(Formatter):
+        """Log axes spanning less than a decade label 2x and 5x ticks, other minors stay blank."""
+
+        def __call__(self, x: float, pos: Any = None) -> str:
+            if self.axis is None or x <= 0:
+                return ""
+            lo, hi = sorted(self.axis.get_view_interval())
+            if lo <= 0 or math.log10(hi / lo) > 1.0:
+                return ""
+            lead = round(x / 10 ** math.floor(math.log10(x) + 1e-9), 6)
+            return format_number(x) if lead in (2.0, 5.0) else ""
+
+    class StepFormatter(Formatter):
+        """x ticks: ``100k``, ``1.5M`` once the axis reaches 10,000."""
+
+        short = False
+
+        def set_locs(self, locs: Any) -> None:
+            super().set_locs(locs)
+            self.short = max((abs(v) for v in locs), default=0) >= 1e4
+
+        def __call__(self, x: float, pos: Any = None) -> str:
+            return format_steps(x, self.short)
+
+    return {"number": NumberFormatter, "logminor": LogMinorFormatter, "steps": StepFormatter}
+
+
+def number_ticks(axis: Any, log_y: bool) -> None:
+    """lrplot's tick formatters on ``axis`` (y: values, x: steps)."""
+    if hasattr(axis, "yaxis") and axis.__class__.__name__ != "SecondaryAxis":
+        axis.yaxis.set_major_formatter(_formatters()["number"]())
+        if log_y:
+            axis.yaxis.set_minor_formatter(_formatters()["logminor"]())
+    axis.xaxis.set_major_formatter(_formatters()["steps"]())
+
+
+def secondary_axis(axis: Axes, curves: Curves, opts: RenderOptions) -> None:
+    """Epochs on top of a step axis (steps on top of an epoch axis), when every schedule has the
+    same steps_per_epoch."""
+    per = {s.steps_per_epoch for s in curves.schedules}
+    if len(per) != 1 or None in per:
+        return
+    (spe,) = per
+    if opts.x == "epoch":
+        sec = axis.secondary_xaxis("top", functions=(lambda e: e * spe, lambda s: s / spe))
+        sec.set_xlabel("step")
+    else:
+        sec = axis.secondary_xaxis("top", functions=(lambda s: s / spe, lambda e: e * spe))
+        sec.set_xlabel("epoch")
+    sec.set_gid("secondary-x")
+    number_ticks(sec, False)

@@ -1,0 +1,59 @@
+"""Every limit lrplot enforces, in one place: what one input may hold, what a figure may be, and
+the bounds of its own work. README's Limits table states the user-facing ones (tests/test_limits_readme.py
+checks it against this module); every other module imports its limits from here.
+
+Each limit keeps lrplot's promise that any failure is one line within 2 s and 300 MB of its own
+work: real inputs are far below them, hostile ones are refused before they cost anything.
+"""
+
+# --- what one input may hold (README, Limits) -------------------------------------------------
+
+MAX_SPEC_BYTES = 256_000       # a spec or training config (real ones are a few kB; PyYAML reads ~1 MB/s)
+# values one YAML document may expand to, aliases and "<<" merges counted each time they are
+# re-used: an honest spec has a few hundred; "billion laughs" alias chains have billions
+MAX_YAML_VALUES = 10_000
+MAX_YAML_DEPTH = 64            # levels of nesting of a YAML document
+# bits of a YAML integer: no schedule needs more, and a huge one (0x followed by a million digits)
+# costs seconds to convert and fails later when printed
+MAX_YAML_INT_BITS = 64
+MAX_CSV_BYTES = 16_000_000     # a metric CSV (a million steps of losses)
+MAX_CSV_FIELD_CHARS = 131_072  # one field of a CSV: Python's csv module's own limit, which lrplot keeps
+PIPE_IDLE_SECONDS = 1.5        # a pipe nobody writes fails within the 2 s every failure keeps
+MAX_EXPRESSION_CHARS = 1000    # the text of one expression
+MAX_EXPRESSION_DEPTH = 40      # levels of nesting of one expression
+# no integer, given or computed while evaluating an expression, grows beyond this: evaluation stays
+# cheap (microseconds) whatever the expression, since a product of two such integers is refused
+MAX_EXPRESSION_INT_BITS = 4096
+MAX_STEPS = 50_000_000         # optimizer updates per schedule: 8 bytes x steps x groups x fields must fit in memory
+# a Hydra config tree, whose files Hydra loads without lrplot's YAML limits: each is checked first
+MAX_HYDRA_TREE_FILES = 2000
+MAX_HYDRA_FILE_BYTES = 16 * 2**20
+MAX_HYDRA_YAML_VALUES = 100_000
+
+# --- what a figure may be (README, Limits) ----------------------------------------------------
+
+# pixels of a figure (4 bytes each while drawing): --size 100x100 --dpi 1200 would need 58 GB (SVG
+# and PDF too: their labels are placed on a canvas of that size)
+MAX_PIXELS = 64_000_000
+MIN_SIDE_INCHES = 1            # below an inch matplotlib draws an empty image and cannot write it
+MAX_SIDE_INCHES = 100
+# characters of any text drawn (titles, names in legends and panel titles): laying out a title of a
+# million characters takes minutes in FreeType, deaf to Ctrl-C
+MAX_TEXT_CHARS = 200
+MAX_DRAWABLE = 1e300           # values beyond cannot be drawn: matplotlib's axis ticks overflow near the float limit
+
+# --- bounds of lrplot's own work (not a property of an input) ---------------------------------
+
+# int ** int in an expression is computed exactly (as Python would) only while the result stays this small
+MAX_EXACT_POW_BITS = 4096
+# round(x, n) with |n| beyond this gives what Python gives for any larger |n| (x itself, or 0):
+# round(1, -10**8) would build 10**(10**8) first, for minutes
+MAX_ROUND_DIGITS = 1300
+MAX_STATE_ITEMS = 1000         # items of one list or dict shown from a scheduler's state_dict
+MAX_CACHE_ENTRY_BYTES = 256 * 2**20  # curves larger than this are not cached
+# verify: diverging spans reported (merged beyond), update-count multiples and step shifts tried,
+# and how far a plan is re-simulated past its end to test a hypothesis
+MAX_VERIFY_SPANS = 20
+MAX_VERIFY_MULTIPLE = 64
+MAX_VERIFY_SHIFTS = 64
+MAX_VERIFY_EXTEND_STEPS = 20_000_000

@@ -1,0 +1,266 @@
+"""One pipeline from inputs to figures: load -> simulate -> overlay a log -> render -> stage and write.
+
+Every figure lrplot makes goes through these phases, wherever it is asked for: ``lrplot plot``
+runs them all through :class:`Plotter` (whose :meth:`Plotter.run` reads as the list of phases),
+:func:`lrplot.plot` loads, simulates and renders into a matplotlib Figure, the gallery and the
+doc integrations load, simulate and render to files. Nothing here prints: lines for the user are
+handed to a ``warn`` callable, so the command line and the libraries show them their own way.
+Heavy modules (torch, matplotlib) are imported inside the phases that need them.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Callable, ContextManager, Iterable
+
+from .errors import UsageError
+from .sources import BudgetInputs, Source
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .curves import Curves
+    from .figure import RenderOptions
+    from .imports import AllowImport
+    from .output import FigureTarget
+    from .spec import Spec
+
+# Text rather than a path: it has a line break, or starts as a YAML mapping does ('{', 'key: ').
+_YAML_TEXT = re.compile(r"\s*(\{|[^\s:/\\]+:(\s|$))")
+
+
+# --- load --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reading:
+    """How inputs are read: ``--set`` overrides, ``--from`` kind, budget inputs, ``--allow-import``."""
+
+    overrides: tuple[str, ...] = ()
+    kind: str | None = None
+    budget: BudgetInputs = BudgetInputs()
+    allow_import: AllowImport = None
+
+    def load(self, sources: Iterable[Any]) -> list[Source]:
+        """Every input read (the allowance is made once, when the first input is read)."""
+        from .imports import allowed_imports
+
+        items = list(sources)
+        reading = replace(self, allow_import=allowed_imports(self.allow_import)) if items else self
+        return [load_source(s, reading) for s in items]
+
+
+def is_spec_text(source: Any) -> bool:
+    """Whether a ``str`` given to :func:`load_spec` is spec text (a line break, or one line that
+    starts as a YAML mapping: ``{...}``, ``key: value``) rather than a path."""
+    return isinstance(source, str) and ("\n" in source or not source.strip() or bool(_YAML_TEXT.match(source)))
+
+
+def load_source(source: Any, reading: Reading = Reading(), *, name: str = "<spec>",
+                base_dir: Path | None = None) -> Source:
+    """One input as a :class:`~lrplot.sources.Source`: a path to any file ``lrplot plot`` reads
+    (spec, training config of any kind, recognised by content unless ``reading.kind`` says),
+    spec text, a dict of spec keys, or a :class:`~lrplot.Spec`. ``name`` and ``base_dir`` are for
+    text and dicts: the name errors are located at, the folder relative paths resolve in."""
+    from .spec import Spec, parse_spec, spec_from_data
+
+    overrides = tuple(reading.overrides)
+    if isinstance(source, Spec):
+        if overrides:
+            raise UsageError("set= applies to a file, text or dict, not to an already validated Spec",
+                             hint="pass the path or the dict instead")
+        return Source("lrplot", source)
+    if isinstance(source, dict) or is_spec_text(source):
+        if reading.kind not in (None, "lrplot"):
+            raise UsageError(f"--from {reading.kind} reads a file; spec text and dicts are lrplot specs",
+                             hint="pass the config's path")
+        file = None if base_dir is None else Path(base_dir) / f"{Path(name).stem}.yaml"
+        if isinstance(source, dict):
+            return Source("lrplot", spec_from_data(source, None, overrides, file=file))
+        return Source("lrplot", parse_spec(source, name, overrides, file=file))
+    if isinstance(source, (str, Path)):
+        from .sources import load_input
+
+        return load_input(source, kind=reading.kind, overrides=overrides, inputs=reading.budget,
+                          allow_import=reading.allow_import)
+    raise UsageError(f"cannot make a spec from a {type(source).__name__}",
+                     hint="pass a path, YAML text, a dict or a lrplot.Spec")
+
+
+def load_spec(source: Any, *, set: Iterable[str] = (), kind: str | None = None,  # noqa: A002
+              dataset_size: int | None = None, devices: int | None = None, batch_size: int | None = None,
+              allow_import: AllowImport = None, name: str = "<spec>", base_dir: Path | None = None) -> "Spec":
+    """The :class:`~lrplot.Spec` of anything ``lrplot plot`` reads, the one public loader:
+    ``lrplot.load_spec("sft.yaml", dataset_size=207865, devices=8)``.
+
+    ``source``: a path (an lrplot spec or a training config, recognised by content; ``kind``
+    forces one as ``--from`` does), spec YAML text (a ``str`` with a line break, or one line
+    starting as a mapping: ``"{scheduler: {type: StepLR, step_size: 10}, steps: 50}"``), a dict of
+    spec keys, or a Spec. ``set``: ``key.path=value`` overrides (``--set``); ``dataset_size``,
+    ``devices``, ``batch_size``: the budget inputs of training configs; ``allow_import``: as
+    ``--allow-import``."""
+    reading = Reading(tuple(set), kind, BudgetInputs(dataset_size, devices, batch_size), allow_import)
+    return load_source(source, reading, name=name, base_dir=base_dir).spec
+
+
+# --- simulate, overlay ----------------------------------------------------------------------------------
+
+def simulate(specs: "list[Spec]", *, allow_import: AllowImport = None, cache: bool = False,
+             progress: Any = None, export: str | None = None) -> "Curves":
+    """The curves of every spec (torch runs here); ``export`` is the suffix of a ``--data`` file
+    the curves will be written to (its memory is checked as they are made)."""
+    from .engine import simulate as run
+    from .engine.memory import exporting
+
+    with exporting(export):
+        return run(specs, allow_import=allow_import, cache=cache, progress=progress)
+
+
+def overlay_log(curves: "Curves", specs: "list[Spec]", logged: "Curves | None", *,
+                allow_import: AllowImport = None) -> "Curves":
+    """The plan with a training log's points drawn over it (and where they diverge)."""
+    if logged is None:
+        return curves
+    from .verify import overlay
+
+    return overlay(curves, [s for spec in specs for s in spec.schedule_list()], logged, allow_import=allow_import)
+
+
+def nonfinite_lines(curves: "Curves") -> list[str]:
+    """A warning line per series that is NaN or infinite somewhere (drawn where finite)."""
+    return [f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN or infinite "
+            f"at {count} step(s), first at step {first}; drawn where finite"
+            for series, first, count in curves.nonfinite()]
+
+
+# --- render, stage and write ------------------------------------------------------------------------
+
+def render_all(curves: "Curves", figures: "list[FigureTarget]", options: "RenderOptions") -> list[bytes]:
+    """Every figure in memory, each in its theme and format."""
+    from .figure import render_to_bytes
+
+    return [render_to_bytes(curves, f.fmt, replace(options, theme=f.theme)) for f in figures]
+
+
+def render_files(curves: "Curves", paths: Iterable[Path], options: "RenderOptions") -> list[Path]:
+    """Each path written with the figure in the format its suffix names (each atomically)."""
+    from .figure import render_to_file
+
+    return [render_to_file(curves, p, options) for p in paths]
+
+
+def data_writer(curves: "Curves", path: Path) -> Callable[[IO[bytes]], Any]:
+    """What writes ``--data`` to an open file (checked against the memory first)."""
+    from .curves import DATA_FORMATS, write_csv
+    from .engine.memory import check_export_memory
+
+    suffix = path.suffix.lower()
+    check_export_memory(curves, suffix)
+    if suffix == ".csv":  # streamed: its memory does not grow with the steps
+        return lambda fh: write_csv(curves, fh)
+    return lambda fh: fh.write(DATA_FORMATS[suffix](curves).encode("utf-8"))
+
+
+def stage_and_write(curves: "Curves", figures: "list[FigureTarget]", rendered: list[bytes], data: Path | None,
+                    stdout: IO[bytes] | None) -> None:
+    """All or nothing: every output goes to a temporary file and is renamed into place only once
+    all are ready; a failure or an interrupt leaves nothing behind. A figure for standard output
+    (``-o -``) is written to ``stdout`` before the files are renamed."""
+    from .output import Staged
+
+    with Staged() as staged:
+        if data is not None:
+            staged.add(data, data_writer(curves, data))
+        for figure, blob in zip(figures, rendered):
+            if figure.path is not None:
+                staged.add(figure.path, lambda fh, blob=blob: fh.write(blob))
+        for figure, blob in zip(figures, rendered):
+            if figure.path is None and stdout is not None:
+                stdout.write(blob)
+                stdout.flush()
+        staged.commit()
+
+
+# --- the whole pipeline, as ``lrplot plot`` runs it ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class LogRequest:
+    """A training log to draw over the plan (``--log``, ``--log-format``, ``--log-key``)."""
+
+    path: Path
+    fmt: str | None = None
+    key: str | None = None
+
+
+@dataclass
+class Plotter:
+    """A plot of input files into figure files (and ``--data``), checked before anything runs."""
+
+    paths: list[Path]
+    reading: Reading
+    figures: "list[FigureTarget]"
+    options: "RenderOptions"
+    data: Path | None = None
+    log: LogRequest | None = None
+    cache: bool = True
+    progress: Callable[[], ContextManager[Any]] = nullcontext  # what reports a long simulation's progress
+    stdout: IO[bytes] | None = None
+    warn: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
+    sources: list[Source] = field(default_factory=list)
+
+    def run(self) -> "Curves":
+        """The phases, in order; returns the curves drawn."""
+        logged = self.read_log()
+        self.sources = self.reading.load(self.paths)
+        specs = [source.spec for source in self.sources]
+        self.protect_inputs(specs)
+        curves = self.simulate(specs)
+        curves = overlay_log(curves, specs, logged, allow_import=self.reading.allow_import)
+        for line in nonfinite_lines(curves):
+            self.warn(line)
+        rendered = render_all(curves, self.figures, self.options)
+        stage_and_write(curves, self.figures, rendered, self.data, self.stdout)
+        return curves
+
+    def simulate(self, specs: "list[Spec]") -> "Curves":
+        with self.progress() as progress:
+            return simulate(specs, allow_import=self.reading.allow_import, cache=self.cache, progress=progress,
+                            export=self.data.suffix if self.data is not None else None)
+
+    def read_log(self) -> "Curves | None":
+        if self.log is None:
+            return None
+        from .logs import load_log
+
+        return load_log(self.log.path, fmt=self.log.fmt, key=self.log.key)
+
+    def protect_inputs(self, specs: "list[Spec]") -> None:
+        """No output may overwrite a file the run reads (configs, metric CSVs, local modules)."""
+        from .output import protect_inputs
+        from .walk import input_files
+
+        protect_inputs([f.path for f in self.figures] + [self.data], input_files(specs))
+
+
+def plan_outputs(paths: list[Path], *, output: Path | None, fmt: str | None, data: Path | None, theme: str,
+                 style: str | None, options: dict[str, Any], stdout_is_tty: bool
+                 ) -> "tuple[list[FigureTarget], RenderOptions]":
+    """The figures a plot writes and its render options, every one checked before any work: the
+    names, formats and themes, ``--data``'s target, the title, the raster size."""
+    from .figure import RenderOptions, check_raster, style_path
+    from .output import DATA_SUFFIXES, check_target, plan_figures
+    from .text import bad_character
+
+    figures = plan_figures(output, paths, theme, style, fmt, stdout_is_tty=stdout_is_tty)
+    if data is not None:
+        check_target(data, DATA_SUFFIXES, "data", protected=tuple(paths))
+    for figure in figures:
+        style_path(figure.theme)
+    title = options.get("title")
+    if title is not None and bad_character(title):
+        raise UsageError(f"--title contains {bad_character(title)}", hint="remove it")
+    render_options = RenderOptions(**options)
+    for figure in figures:
+        check_raster(render_options.size, render_options.dpi, figure.fmt)
+    return figures, render_options

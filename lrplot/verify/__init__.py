@@ -1,0 +1,137 @@
+"""Did the run follow the plan? Every logged value against the plan, and the cause when it did not.
+
+The analysis above the readers: :mod:`lrplot.logs` reads the log, :mod:`lrplot.sources` and the
+engine make the plan, and this package compares them (:mod:`.plan`: the plan re-simulated on
+demand; :mod:`.diagnose`: one series against the plan and its cause; :mod:`.verdict`: what is
+reported; here: the files and series put together).
+
+The plan is simulated by the engine (the real scheduler); the log is read by :mod:`lrplot.logs`
+with its steps already in lrplot's convention (the value at step t is the lr of update t).
+A logged value agrees with the plan when it is what the log would hold had the run followed the
+plan: ``np.float32(plan) == logged`` for logs that store float32 (TensorBoard), ``plan == logged``
+otherwise; ``rtol`` loosens both to ``|logged - plan| <= rtol * |plan|``.
+
+When a series leaves the plan, each cause below is a transformation of the plan, and it is named
+only if the transformed plan, computed by the real scheduler again (re-simulated past the plan's
+end, or with another base lr, where needed), agrees with EVERY logged value under the same rule:
+
+- frozen: every value is the plan's first (the scheduler never stepped), or the base lr (none attached);
+- compressed by k: value at t == plan at k*t (the scheduler stepped k times per update: once per
+  process, once per micro-batch, an extra ``scheduler.step()``);
+- stretched by k: value at t == plan at floor(t / k) (stepped once every k updates: per epoch);
+- shifted by n: value at t == plan at t + n (logged after ``scheduler.step()``; started late/early);
+- restarted at n: plan at t before n, plan at t - n from n on (a resume that rebuilt the scheduler
+  without its state);
+- scaled by c: the plan re-simulated with base lr c * lr (another learning rate in the config);
+- ended early / ran longer: the plan re-simulated with the run's length (where its log ends) as its
+  horizon (the scheduler length arguments spanning the plan moved by the difference);
+- longer: every value agrees and the run goes on past the plan's last step (the horizons differ).
+
+Candidates for k and n come from the first diverging value; each is then tested on all values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any, Iterable
+
+from ..curves import Curves, ScheduleTrace
+from ..errors import UsageError
+from ..imports import AllowImport, allowed_imports
+from ..logs import log_info
+from ..spec import ResolvedSchedule
+from .diagnose import compare
+from .plan import Plan, agree
+from .verdict import Cause, Divergence, Report, Verdict
+
+__all__ = ["Cause", "Divergence", "Plan", "Report", "Verdict", "agree", "compare", "load_plan", "overlay",
+           "verify", "verify_files"]
+
+
+def _pick(plan: Curves, name: str | None, trace: ScheduleTrace) -> int:
+    names = plan.names
+    if name is not None:
+        if name not in names:
+            from ..text import did_you_mean
+
+            raise UsageError(f"--schedule {name}: no such schedule in the plan",
+                             hint=did_you_mean(name, names) or f"use one of {', '.join(names)}")
+        return names.index(name)
+    if len(names) == 1:
+        return 0
+    if trace.name in names:
+        return names.index(trace.name)
+    raise UsageError(f"the plan has {len(names)} schedules ({', '.join(names)}); say which the run followed",
+                     hint="add --schedule NAME")
+
+
+def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol: float = 0.0,
+           schedule: str | None = None, allow_import: AllowImport = None, diagnose: bool = True) -> Report:
+    """Compare every logged series of ``log`` with the plan (``schedules`` are the plan's, to
+    re-simulate it when testing causes). The report's curves are the plan and the logged points,
+    with the diverging spans shaded."""
+    if rtol < 0 or not math.isfinite(rtol):
+        raise UsageError(f"--rtol {rtol}: must be a finite number >= 0")
+    allow = allowed_imports(allow_import)
+    report = Report()
+    plans: dict[int, Plan] = {}
+    logged: list[ScheduleTrace] = []
+    for trace in log.schedules:
+        p = _pick(plan, schedule, trace)
+        model = plans.setdefault(p, Plan(schedules[p], plan.schedules[p], allow))
+        spans: list[tuple[int, int]] = []
+        for g, group in enumerate(trace.groups):
+            for f in trace.fields:
+                if (g, f) not in trace.values:
+                    continue
+                key = log_info(trace).keys.get((g, f), trace.name)
+                if g >= len(model.trace.groups):
+                    report.skipped.append(f"{key}: the plan has {len(model.trace.groups)} param group(s), "
+                                          f"not a group {group}")
+                    continue
+                if (g, f) not in model.trace.values:
+                    report.skipped.append(f"{key}: the plan does not record {f} (add it to 'fields:')")
+                    continue
+                v = compare(model, trace, g, f, rtol=rtol, diagnose=diagnose, schedule_name=model.trace.name)
+                report.verdicts.append(v)
+                spans.extend(v.spans)
+        # the plan's steps_per_epoch, so that --x epoch and the epoch axis work for the points too
+        logged.append(replace(trace, spans=tuple(sorted(set(spans))), steps_per_epoch=model.trace.steps_per_epoch))
+    used = [plan.schedules[p] for p in sorted(plans)]
+    report.curves = Curves(tuple(used + logged), title=plan.title)
+    return report
+
+
+def overlay(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, **kwargs: Any) -> Curves:
+    """The plan with the logged points (and diverging spans), for ``lrplot PLAN --log LOG``."""
+    try:
+        report = verify(plan, schedules, log, diagnose=False, **kwargs)
+    except UsageError:  # several schedules and none named like the run: draw the points, shade nothing
+        return Curves(plan.schedules + log.schedules, plan.title)
+    return Curves(plan.schedules + tuple(t for t in report.curves.schedules if t.style == "points"), plan.title)
+
+
+def load_plan(path: Any, *, overrides: Iterable[str] = (), allow_import: AllowImport = None,
+              inputs: Any = None, kind: str | None = None, use_cache: bool = True) -> tuple[Curves, list[ResolvedSchedule]]:
+    """PLAN: anything lrplot draws (an lrplot spec or a training config), simulated."""
+    from ..engine import simulate
+    from ..sources import BudgetInputs, load_input
+
+    allow = allowed_imports(allow_import)
+    source = load_input(path, kind=kind, overrides=overrides, inputs=inputs or BudgetInputs(), allow_import=allow)
+    curves = simulate([source.spec], allow_import=allow, cache=use_cache)
+    return curves, source.spec.schedule_list()
+
+
+def verify_files(plan_path: Any, log_path: Any, *, log_format: str | None = None, log_key: str | None = None,
+                 rtol: float = 0.0, schedule: str | None = None, overrides: Iterable[str] = (),
+                 allow_import: AllowImport = None, inputs: Any = None, kind: str | None = None,
+                 diagnose: bool = True) -> Report:
+    """``lrplot verify PLAN --log LOG``: the log is read first (cheap), then the plan simulated."""
+    from ..logs import load_log
+
+    log = load_log(log_path, fmt=log_format, key=log_key)
+    allow = allowed_imports(allow_import)
+    plan, schedules = load_plan(plan_path, overrides=overrides, allow_import=allow, inputs=inputs, kind=kind)
+    return verify(plan, schedules, log, rtol=rtol, schedule=schedule, allow_import=allow, diagnose=diagnose)

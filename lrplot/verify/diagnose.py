@@ -1,0 +1,148 @@
+"""Why a logged series leaves the plan: each cause a transformation of the plan, named only when the
+transformed plan, recomputed by the real scheduler, agrees with every logged value (see :mod:`lrplot.verify`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..curves import ScheduleTrace
+from ..limits import MAX_VERIFY_MULTIPLE as MAX_K
+from ..limits import MAX_VERIFY_SHIFTS as MAX_SHIFTS
+from ..logs import LogInfo, log_info
+from .plan import Plan, agree
+from .verdict import Cause, Divergence, Verdict, spans_of
+
+
+class _Series:
+    """One logged series and the rule to test a transformed plan against it."""
+
+    def __init__(self, at: np.ndarray, y: np.ndarray, plan: Plan, g: int, f: str, dtype: str, rtol: float):
+        self.at, self.y, self.plan, self.g, self.f, self.dtype, self.rtol = at, y, plan, g, f, dtype, rtol
+
+    def holds(self, index: np.ndarray) -> bool:
+        """Does the plan at ``index`` (one plan step per logged value) agree with every value?"""
+        if len(index) and index.min() < 0:
+            return False
+        values = self.plan.values(self.g, self.f, int(index.max()) + 1 if len(index) else 0)
+        return values is not None and bool(agree(values[index], self.y, self.dtype, self.rtol).all())
+
+    def matches(self, values: np.ndarray, value: float) -> np.ndarray:
+        """Plan steps whose value agrees with ``value``."""
+        return np.flatnonzero(agree(values, np.full(len(values), value), self.dtype, self.rtol))
+
+
+def _diagnose(s: _Series, i0: int) -> Cause | None:
+    at, y, plan = s.at, s.y, s.plan
+    base = plan.values(s.g, s.f)
+    T = len(base)
+    # frozen
+    if np.all(agree(np.full(len(y), y[0]), y, s.dtype, s.rtol)):
+        if s.holds(np.zeros(len(y), dtype=np.int64)):
+            return Cause("frozen", f"frozen: every logged value is the plan's first ({base[0]:.6g}): the scheduler "
+                                   "never stepped")
+        lr0 = plan.base_lr(s.g)
+        if agree(np.array([lr0]), y[:1], s.dtype, s.rtol)[0]:
+            return Cause("unscheduled", f"frozen at the base lr {lr0:.6g}: no scheduler changed it (none attached, "
+                                        "or its lr was overwritten)", lr=lr0)
+    t0 = int(at[i0])
+    # compressed by k: the scheduler stepped k times per update
+    if t0 > 0:
+        ks = [k for k in range(2, MAX_K + 1) if k * t0 < T and agree(base[k * t0: k * t0 + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
+        for k in ks:
+            if s.holds(at * k):
+                return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per update "
+                                           f"(once per process on {k} processes, once per micro-batch with {k} "
+                                           "accumulation steps, or an extra scheduler.step())", k=k)
+    # stretched by k: stepped once every k updates
+    changed = np.flatnonzero(~agree(np.full(len(y), y[0]), y, s.dtype, s.rtol))
+    if len(changed):
+        j = int(changed[0])
+        lo = int(at[j - 1]) + 1 if j > 0 else 1
+        candidates = list(range(max(lo, 2), int(at[j]) + 1))
+        if plan.trace.steps_per_epoch and plan.trace.steps_per_epoch in candidates:
+            candidates.remove(plan.trace.steps_per_epoch)
+            candidates.insert(0, plan.trace.steps_per_epoch)
+        for k in candidates[:4096]:
+            if s.holds(at // k):
+                return Cause("stretched", f"stretched in time by k={k}: the scheduler stepped once every {k} updates "
+                                          f"(once per epoch of {k} updates instead of after every update)", k=k)
+    # shifted by n, restarted at n
+    hits = s.matches(base, float(y[i0]))
+    shifts = sorted({int(j) - t0 for j in hits} - {0}, key=lambda n: (abs(n), n))[:MAX_SHIFTS]
+    for n in shifts:
+        if s.holds(at + n):
+            ahead = (f"the log is {n} step(s) ahead of the plan (the lr logged after scheduler.step(), or a "
+                     f"scheduler that started {n} step(s) in)" if n > 0 else
+                     f"the log is {-n} step(s) behind the plan (the scheduler started {-n} update(s) late)")
+            return Cause("shifted", f"shifted by n={n} steps: {ahead}", n=n)
+    prev = int(at[i0 - 1]) if i0 > 0 else -1
+    for j in hits:
+        n = t0 - int(j)
+        if prev < n <= t0 and s.holds(np.where(at < n, at, at - n)):
+            return Cause("restarted", f"restarted at step n={n}: from there the lr starts the plan over (a resume "
+                                      "that rebuilt the scheduler without loading its state)", n=n)
+    # scaled: the plan with another base lr, re-simulated
+    if base[t0 if t0 < T else -1] != 0 and t0 < T:
+        c = float(y[i0]) / float(base[t0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = y[at < T] / base[at[at < T]]
+        finite = np.isfinite(ratios)
+        if c > 0 and finite.any() and np.allclose(ratios[finite], c, rtol=1e-5, atol=0):
+            lr0 = plan.base_lr(s.g)
+            lr1 = c * lr0
+            tried = list(dict.fromkeys([float(f"{lr1:.{d}g}") for d in range(1, 8)] + [lr1]))
+            for lr in tried:
+                values = plan.with_lr(s.g, s.f, lr, int(at.max()) + 1)
+                if values is not None and agree(values[at], y, s.dtype, s.rtol).all():
+                    return Cause("scaled", f"scaled by {lr / lr0:.6g}: the run's base lr is {lr:.6g} where the plan's "
+                                           f"is {lr0:.6g}", factor=lr / lr0, lr=lr)
+    # ended early (or later): the plan re-simulated with the run's own horizon, where its log ends
+    last = int(at[-1])
+    if last + 1 != T:
+        gap = max(int(np.median(np.diff(at))), 1) if len(at) > 1 else 1
+        for horizon in range(last + 1, last + 1 + min(gap, 8)):
+            values = plan.with_horizon(s.g, s.f, horizon)
+            if values is not None and len(values) > last and agree(values[at], y, s.dtype, s.rtol).all():
+                kind, how = ("ended-early", "ended early") if horizon < T else ("longer", "ran longer")
+                return Cause(kind, f"{how}: the run's schedule spans {horizon} updates, the plan's {T} (the plan "
+                                   f"with its length set to {horizon} matches every logged value: a different "
+                                   "max_steps, epochs, dataset size, batch size or device count)", n=horizon)
+    return None
+
+
+def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0.0, diagnose: bool = True,
+            schedule_name: str = "") -> Verdict:
+    """One logged series (group ``g``, field ``f`` of ``trace``) against the plan."""
+    info: LogInfo = log_info(trace)
+    at = trace.at[(g, f)]
+    y = trace.values[(g, f)]
+    key = info.keys.get((g, f), trace.name)
+    common = dict(log=trace.name, key=key, group=trace.groups[g], field=f, schedule=schedule_name,
+                  compared=len(y), dtype=info.dtype)
+    base = plan.values(g, f)
+    T = len(base)
+    inside = (at >= 0) & (at < T)
+    ok = np.zeros(len(y), dtype=bool)
+    ok[inside] = agree(base[at[inside]], y[inside], info.dtype, rtol)
+    agreed = int(ok.sum())
+    note = None
+    if len(at) > 1:
+        gap = int(np.median(np.diff(at)))
+        if int(at[-1]) + gap < T - 1:
+            note = f"the log ends at step {int(at[-1]) + info.step_offset}, the plan at step {T - 1 + info.step_offset}"
+    if ok.all():
+        return Verdict(**common, agreed=agreed, note=note)
+    i0 = int(np.flatnonzero(~ok)[0])
+    t0 = int(at[i0])
+    first = Divergence(t0 + info.step_offset, t0, float(y[i0]), float(base[t0]) if 0 <= t0 < T else None)
+    cause = None
+    if diagnose:
+        if ok[inside].all() and not inside[at >= 0].all() and (at >= 0).all():
+            cause = Cause("longer", f"the run goes on past the plan's end: logged to step {int(at[-1]) + info.step_offset}, "
+                                    f"the plan ends at step {T - 1 + info.step_offset} (their horizons differ)",
+                          n=int(at[-1]) + 1)
+        else:
+            cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol), i0)
+        if cause is not None and cause.kind != "longer":
+            note = None
+    return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)

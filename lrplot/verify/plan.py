@@ -1,0 +1,107 @@
+"""The plan of a verification, re-simulated on demand: run on past its end, with another base lr,
+or with its horizon moved, each time by the real schedulers through the engine."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..curves import ScheduleTrace
+from ..errors import SpecError
+from ..facts import HORIZON_ARGS, base_lr
+from ..imports import Allowance
+from ..limits import MAX_VERIFY_EXTEND_STEPS
+from ..spec import ResolvedSchedule
+
+
+def agree(plan: np.ndarray, logged: np.ndarray, dtype: str, rtol: float = 0.0) -> np.ndarray:
+    """Element-wise: does ``logged`` hold what the log would store for ``plan``? NaN agrees with NaN."""
+    planned = plan.astype(np.float32).astype(np.float64) if dtype == "float32" else plan
+    if rtol > 0:
+        ok = np.abs(logged - planned) <= rtol * np.abs(plan)
+    else:
+        ok = planned == logged
+    return ok | (np.isnan(planned) & np.isnan(logged))
+
+
+def _rehorizon(node: Any, delta: int, steps: int) -> Any:
+    """``node`` with its horizon arguments (those longer than half the plan) moved by ``delta``."""
+    update: dict[str, Any] = {k: v + delta for k, v in node.options.items()
+                              if k in HORIZON_ARGS and isinstance(v, int) and not isinstance(v, bool) and v > steps // 2}
+    if node.schedulers:
+        children = [_rehorizon(c, delta, steps) for c in node.schedulers]
+        if children != node.schedulers:
+            update["schedulers"] = children
+    return node.model_copy(update=update) if update else node
+
+
+def _record(schedule: ResolvedSchedule, allow: Allowance, n: int,
+            base_lrs: dict[int, float] | None = None) -> dict[tuple[int, str], np.ndarray] | None:
+    """``n`` updates of ``schedule``'s real schedulers (past its end if need be), or None when the
+    engine refuses them: a SpecError is how the engine reports that the scheduler (torch, the
+    framework) rejected the arguments or stopped stepping, so the hypothesis cannot hold. Any other
+    exception is a bug and is not swallowed here."""
+    from ..engine.run import start_run
+
+    try:
+        run = start_run(schedule, allow_import=allow, base_lrs=base_lrs, steps=n)
+        return run.values(run.advance(0, n))
+    except SpecError:
+        return None
+
+
+class Plan:
+    """The plan's values of one schedule, re-simulated on demand: longer, or with another base lr."""
+
+    def __init__(self, schedule: ResolvedSchedule, trace: ScheduleTrace, allow: Allowance):
+        self.schedule = schedule
+        self.trace = trace
+        self.allow = allow
+        self._longer: dict[tuple[int, ...], dict | None] = {}
+
+    @property
+    def steps(self) -> int:
+        return self.trace.steps
+
+    def values(self, g: int, f: str, n: int | None = None) -> np.ndarray | None:
+        """At least ``n`` values (the plan run on past its end when needed), or None if torch
+        cannot run it that far (e.g. OneCycleLR past total_steps)."""
+        base = self.trace.values[(g, f)]
+        if n is None or n <= len(base):
+            return base
+        values = self._simulate(n)
+        return None if values is None else values[(g, f)]
+
+    def _simulate(self, n: int, base_lrs: dict[int, float] | None = None) -> dict | None:
+        key = (n, *sorted((base_lrs or {}).items()))
+        if key not in self._longer:
+            self._longer[key] = None
+            if n <= MAX_VERIFY_EXTEND_STEPS:
+                self._longer[key] = _record(self.schedule, self.allow, n, base_lrs)
+        return self._longer[key]
+
+    def with_horizon(self, g: int, f: str, horizon: int) -> np.ndarray | None:
+        """The plan had its horizon been ``horizon`` updates: every length argument of its schedulers
+        that spans most of the plan (T_max, total_steps, total_iters, num_training_steps) moved by
+        the difference, and ``steps`` set to ``horizon``; None when that is not a valid schedule."""
+        delta = horizon - self.steps
+        nodes = tuple(_rehorizon(node, delta, self.steps) for node in self.schedule.schedulers)
+        if nodes == self.schedule.schedulers:
+            return None
+        key = (-horizon,)
+        if key not in self._longer:
+            spec = self.schedule.spec
+            if not self.schedule.prefix and spec.steps is not None:
+                spec = spec.model_copy(update={"steps": horizon})
+            self._longer[key] = _record(replace(self.schedule, spec=spec, schedulers=nodes), self.allow, horizon)
+        values = self._longer[key]
+        return None if values is None else values[(g, f)]
+
+    def base_lr(self, g: int) -> float:
+        return base_lr(self.schedule, g)
+
+    def with_lr(self, g: int, f: str, lr: float, n: int) -> np.ndarray | None:
+        values = self._simulate(max(n, self.steps), {g: lr})
+        return None if values is None else values[(g, f)]

@@ -1,0 +1,116 @@
+"""Parts import only downward: every import in lrplot/ (at top, in functions, under TYPE_CHECKING)
+against the direction written once in :mod:`lrplot._layers`."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import lrplot
+from lrplot._layers import LAYERS
+
+PACKAGE = Path(lrplot.__file__).parent
+
+
+def _modules() -> list[tuple[Path, str]]:
+    """(file, dotted module name) of every module of the package."""
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = ("lrplot",) + path.relative_to(PACKAGE).with_suffix("").parts
+        out.append((path, ".".join(parts[:-1] if parts[-1] == "__init__" else parts)))
+    return out
+
+
+def _part(module: str) -> str | None:
+    """The part a dotted name is in (None: the package itself)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def _imported(path: Path, module: str, node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The lrplot modules (or names of the package itself) an import statement reaches."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name.split(".")[0] == "lrplot"]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    if node.level:
+        base = package.split(".")[: len(package.split(".")) - node.level + 1]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    if target.split(".")[0] != "lrplot":
+        return []
+    if target != "lrplot":
+        return [target]
+    # ``from lrplot import x``: a part if x is one, else a name the package itself holds
+    return [f"lrplot.{a.name}" if (PACKAGE / a.name).exists() or (PACKAGE / f"{a.name}.py").exists()
+            else "lrplot" for a in node.names]
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    ids = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            ids.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    return ids
+
+
+def _layer_of() -> dict[str, int]:
+    return {part: i for i, layer in enumerate(LAYERS) for part in layer}
+
+
+def test_every_part_has_one_layer():
+    listed = [p for layer in LAYERS for p in layer]
+    assert len(listed) == len(set(listed)), "a part is listed twice"
+    parts = {p.stem if p.suffix == ".py" else p.name for p in PACKAGE.iterdir()
+             if (p.suffix == ".py" and p.name != "__init__.py") or (p / "__init__.py").exists()}
+    assert sorted(parts - set(listed)) == [], "parts with no layer in lrplot/_layers.py"
+    assert sorted(set(listed) - parts) == [], "layers name parts that do not exist"
+
+
+def violations() -> list[str]:
+    layer = _layer_of()
+    found = []
+    for path, module in _modules():
+        tree = ast.parse(path.read_text("utf-8"), str(path))
+        here = _part(module)
+        typing_only = _type_checking_nodes(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            for target in _imported(path, module, node):
+                there = _part(target)
+                where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+                if here is None:  # the package itself: a lazy facade, importing no part at run time
+                    if there is not None and id(node) not in typing_only:
+                        found.append(f"{where}: lrplot/__init__.py imports {target} at run time")
+                    continue
+                if there is None or there == here:
+                    continue
+                if there not in layer or here not in layer:
+                    continue  # test_every_part_has_one_layer says so
+                if layer[there] >= layer[here]:
+                    found.append(f"{where}: {here} (layer {layer[here] + 1}) imports {target} "
+                                 f"(layer {layer[there] + 1})")
+    return found
+
+
+def test_parts_import_only_downward():
+    assert violations() == []
+
+
+def test_the_walk_sees_imports_inside_functions_and_type_checking(tmp_path, monkeypatch):
+    """The checker itself: a function-level import and a TYPE_CHECKING one are both reported."""
+    import tests.test_layers as me
+
+    pkg = tmp_path / "lrplot"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "errors.py").write_text("def f():\n    from .cli import main\n")
+    (pkg / "text.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from lrplot import spec\n")
+    (pkg / "spec.py").write_text("from .errors import f\n")
+    (pkg / "cli.py").write_text("")
+    monkeypatch.setattr(me, "PACKAGE", pkg)
+    assert violations() == [
+        "lrplot/errors.py:2: errors (layer 1) imports lrplot.cli (layer 14)",
+        "lrplot/text.py:3: text (layer 1) imports lrplot.spec (layer 4)",
+    ]
