@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from lrplot import logs
 from lrplot.logs.conventions import CONVENTIONS, convention, markdown_table
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_readme_shows_the_table_the_readers_use():

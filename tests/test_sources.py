@@ -9,7 +9,7 @@ from lrplot.sources import READERS, Document, load_input, needs
 from lrplot.spec import parse_spec
 from lrplot.yamlio import SourceMap
 
-from .conftest import CONFIGS
+from tests.helpers.paths import CONFIGS
 
 
 def test_a_file_no_reader_recognises_says_what_was_looked_for(cli, write_spec):
@@ -74,7 +74,7 @@ def test_a_framework_that_does_not_import_is_one_line_not_an_internal_error(monk
     from lrplot.errors import MissingLibraryError
     from lrplot.sources import BudgetInputs, load_input
 
-    from .conftest import CONFIGS
+    from tests.helpers.paths import CONFIGS
 
     monkeypatch.setitem(sys.modules, "timm.scheduler", None)  # import timm.scheduler -> ModuleNotFoundError
     with pytest.raises(MissingLibraryError) as exc:
