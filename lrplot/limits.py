@@ -24,6 +24,12 @@ MAX_LOG_WALK = 20_000          # folder entries looked at to find the log files 
 MAX_LOG_SERIES = 1000          # lr series (tags, columns, param groups) of one --log
 MAX_LOG_STEP = 2**53           # a logged step (beyond, a float step is not exact; no run is that long)
 MAX_CSV_FIELD_CHARS = 131_072  # one field of a CSV: Python's csv module's own limit, which lrplot keeps
+MAX_LOG_BYTES = 32_000_000     # a CSV or JSON training log (a million logged steps of step,lr is 25 MB)
+MAX_EVENTS_BYTES = 64_000_000  # the TensorBoard event files of one --log, together (every record CRC-checked)
+MAX_LOG_VALUES = 2_000_000     # logged lr values of one --log, all series together
+MAX_LOG_SERIES = 1000          # lr series (tags, columns, param groups) of one --log
+MAX_LOG_STEP = 2**53           # a logged step (beyond, a float step is not exact; no run is that long)
+MAX_LOG_WALK = 20_000          # folder entries looked through to find the log below a --log folder
 PIPE_IDLE_SECONDS = 1.5        # a pipe nobody writes fails within the 2 s every failure keeps
 MAX_EXPRESSION_CHARS = 1000    # the text of one expression
 MAX_EXPRESSION_DEPTH = 40      # levels of nesting of one expression
@@ -53,6 +59,10 @@ MAX_SIDE_INCHES = 100
 # million characters takes minutes in FreeType, deaf to Ctrl-C
 MAX_TEXT_CHARS = 200
 MAX_DRAWABLE = 1e300           # values beyond cannot be drawn: matplotlib's axis ticks overflow near the float limit
+MAX_STYLE_BYTES = 64_000       # a --style file (matplotlib's own are 1 to 40 kB)
+# a size in a --style file (font sizes, line widths, tick lengths, paddings, in points): a font of
+# 1e300 points overflows the renderer; real styles stay below 100
+MAX_STYLE_SIZE = 1000
 
 # --- bounds of lrplot's own work (not a property of an input) ---------------------------------
 

@@ -140,7 +140,7 @@ def test_atexit_runs_its_handlers_through_a_private_function():
 
 
 def test_pydantic_error_types_lrplot_translates():
-    """spec._translate: the error types 'missing', 'int_type', 'float_type', 'literal_error', a custom
+    """spec.translate.translate: the error types 'missing', 'int_type', 'float_type', 'literal_error', a custom
     type's ctx, and errors(include_url=False)."""
     from typing import Literal
 
@@ -180,7 +180,7 @@ def test_pydantic_reads_the_plugin_switch():
 
 
 def test_yaml_implicit_resolvers_shape():
-    """yamlio._Loader: SafeLoader.yaml_implicit_resolvers maps a first character to (tag, regex) pairs."""
+    """yamlio.schema.Loader: SafeLoader.yaml_implicit_resolvers maps a first character to (tag, regex) pairs."""
     import yaml
 
     resolvers = yaml.SafeLoader.yaml_implicit_resolvers
@@ -193,15 +193,15 @@ def test_yaml_composer_tags_merge_keys():
     """yamlio resolves '<<' itself: the composer tags the key node 'tag:yaml.org,2002:merge'."""
     import yaml
 
-    from lrplot.yamlio import _MERGE_TAG
+    from lrplot.yamlio.builder import MERGE_TAG
 
     root = yaml.compose("a: &x {b: 1}\nc: {<<: *x, b: 2}\n", Loader=yaml.SafeLoader)
     merge_key = root.value[1][1].value[0][0]
-    assert merge_key.tag == _MERGE_TAG
+    assert merge_key.tag == MERGE_TAG
 
 
 def test_libyaml_is_there_and_names_its_depth_refusal():
-    """yamlio._precheck: yaml.CSafeLoader, and libyaml's deep-nesting refusal says 'nesting depth'
+    """yamlio.guard.precheck: yaml.CSafeLoader, and libyaml's deep-nesting refusal says 'nesting depth'
     (a MarkedYAMLError with problem_mark), mapped to lrplot's located depth refusal."""
     import yaml
 

@@ -14,7 +14,7 @@ A reader is a module with the attributes of :class:`LogReader` (one module may r
 formats: :mod:`.csvlogs`), listed in :data:`FORMATS` (format -> module path, in detection order;
 one line per format). Formats are recognised by content (``--log-format`` forces one; ``--log-key`` names the tag or
 column when its name is not one of the usual ones). TensorBoard files are read with TensorBoard's
-own reader (the optional extra ``lrplot[tensorboard]``), imported only for TensorBoard logs.
+own reader (the optional extra ``tensorboard``), imported only for TensorBoard logs.
 """
 
 from __future__ import annotations
@@ -234,23 +234,22 @@ def walk(folder: Path, match: Callable[[str], bool], depth: int) -> list[Path]:
     while stack:
         current, level = stack.pop()
         try:
-            entries = os.scandir(current)
-        except OSError:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > MAX_LOG_WALK:
+                        raise LogError(f"more than {MAX_LOG_WALK:,} files and folders to look through for a log",
+                                       location=Location(str(folder)), hint="name the run folder or the log file")
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            if level < depth:
+                                stack.append((Path(entry.path), level + 1))
+                        elif match(entry.name):
+                            found.append(Path(entry.path))
+                    except OSError:
+                        continue
+        except OSError:  # a folder that vanished or cannot be listed (/proc): nothing of a log there
             continue
-        with entries:
-            for entry in entries:
-                seen += 1
-                if seen > MAX_LOG_WALK:
-                    raise LogError(f"more than {MAX_LOG_WALK:,} files and folders to look through for a log",
-                                   location=Location(str(folder)), hint="name the run folder or the log file")
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if level < depth:
-                            stack.append((Path(entry.path), level + 1))
-                    elif match(entry.name):
-                        found.append(Path(entry.path))
-                except OSError:
-                    continue
     return sorted(found)
 
 

@@ -238,7 +238,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
 
         raise MissingLibraryError(f"reading a Hugging Face config needs transformers ({exc})",
                                   package="transformers", location=Location(str(doc.path)),
-                                  hint='pip install "lrplot[hf]"') from None
+                                  hint='pip install ".[hf]" in the lrplot checkout') from None
     cfg.check_near_misses()
     name = _scheduler_name(cfg)
     notes: list[str] = []

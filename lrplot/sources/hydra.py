@@ -131,7 +131,7 @@ class _Resolver:
             from omegaconf import OmegaConf
         except ModuleNotFoundError:
             raise MissingLibraryError("reading Hydra configs needs omegaconf", package="omegaconf",
-                                      hint="pip install 'lrplot[hydra]'") from None
+                                      hint="pip install '.[hydra]' in the lrplot checkout") from None
         self.doc = doc
         self.omegaconf = OmegaConf
         try:

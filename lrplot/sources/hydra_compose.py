@@ -262,7 +262,7 @@ def compose(doc: Document, allowance: Allowance) -> Document:
             f"this Hydra config has a defaults list, and composing it needs hydra-core ({first_line(exc)}; "
             "omegaconf alone reads only composed configs)", package="hydra-core",
             location=doc.source.key(("defaults",)),
-            hint="pip install hydra-core (or 'lrplot[hydra]'), or give lrplot the composed config: "
+            hint="pip install hydra-core (or '.[hydra]' in the lrplot checkout), or give lrplot the composed config: "
                  "'python train.py --cfg job > composed.yaml'") from None
     if doc.path.suffix != ".yaml":
         raise SpecError(f"Hydra composes '.yaml' files only, not '{doc.path.suffix}'",

@@ -85,7 +85,8 @@ def _guarded_types(doc: Document, allowance: Allowance, overrides: list[str]) ->
         ImportlibResourcesConfigSource as HydraPkg)
     from hydra._internal.core_plugins.structured_config_source import StructuredConfigSource as HydraStructured
 
-    from ..spec import MAX_SPEC_BYTES, read_text
+    from ..limits import MAX_SPEC_BYTES
+    from ..spec import read_text
     from ..yamlio import check_expansion
 
     read: list[tuple[Path, str]] = []  # the files read so far, to locate a config named from one of them

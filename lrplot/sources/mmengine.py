@@ -75,7 +75,7 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
 
         raise MissingLibraryError("reading an MMEngine config needs mmengine", package="mmengine",
                                   location=Location(str(doc.path)),
-                                  hint='pip install "lrplot[mmengine]"') from None
+                                  hint='pip install ".[mmengine]" in the lrplot checkout') from None
     from ..reads import recording
 
     with recording(f"a file MMEngine read for {doc.path.name}"):  # (as MMEngine's own reads below)
