@@ -36,7 +36,7 @@ MAX_STEPS = 50_000_000         # optimizer updates per schedule: 8 bytes x steps
 MAX_HYDRA_YAML_VALUES = 100_000
 # OmegaConf resolves an interpolation again at each use ('${a}${a}' doubles per level): resolving one
 # key may go through at most this many interpolations and produce at most this many characters
-MAX_INTERPOLATIONS = 10_000
+MAX_INTERPOLATIONS = 1_000  # (an honest key: a few dozen; each costs OmegaConf ~0.3 ms)
 MAX_INTERPOLATED_CHARS = 1_000_000
 # a number a training config's budget or lr arithmetic takes (examples, batch size, epochs): exact as a float
 MAX_BUDGET_NUMBER = 2**53

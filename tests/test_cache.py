@@ -17,7 +17,7 @@ from lrplot.cache import spec_key
 from lrplot.curves import Curves
 from lrplot.engine import simulate
 from lrplot.spec import load_spec, parse_spec
-from tests.conftest import ROOT
+from tests.helpers.paths import ROOT
 
 SPEC = """
 title: Warmup then cosine
@@ -323,7 +323,7 @@ def test_the_metric_csv_is_read_once_and_a_fifo_works(tmp_path, monkeypatch):
     spec_text = "steps: 30\nmetric: {csv: loss.csv, column: loss}\nscheduler: {type: ReduceLROnPlateau, patience: 1}\n"
     (tmp_path / "p.yaml").write_text(spec_text)
     reference = simulate(load_spec(tmp_path / "p.yaml"))
-    import lrplot.spec as spec_module
+    import lrplot.spec.models as spec_module  # where Spec.read_input reads its inputs
 
     opened = []
     real = spec_module.read_text

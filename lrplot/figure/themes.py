@@ -1,4 +1,4 @@
-"""Themes: lrplot's light and dark styles, a matplotlib style name or a .mplstyle file, applied while drawing and saving."""
+"""Themes: lrplot's light and dark, a matplotlib style or a .mplstyle file, applied while drawing and saving."""
 
 from __future__ import annotations
 
