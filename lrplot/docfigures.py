@@ -119,12 +119,13 @@ def _text(value: Any) -> str | None:
 
 
 def load_doc_spec(*, path: Path | None = None, text: str | None = None, base_dir: Path,
-                  name: str, overrides: Iterable[str] = ()) -> "Spec":
-    """The spec of a directive: a file (any input lrplot reads) or inline YAML text, whose
-    relative paths (metric CSVs, local modules) are relative to the document's folder."""
+                  name: str, overrides: Iterable[str] = (), allow_import: Any = None) -> "Spec":
+    """The spec of a directive: a file (any input lrplot reads, with the site's ``allow_import``) or
+    inline YAML text, whose relative paths (metric CSVs, local modules) are relative to the
+    document's folder."""
     from .pipeline import Reading, load_source
 
-    reading = Reading(tuple(overrides))
+    reading = Reading(tuple(overrides), allow_import=allow_import)
     if path is not None:
         return load_source(Path(path), reading).spec
     # a file name in the document's folder: relative paths resolve there; the name shows in errors
@@ -136,8 +137,8 @@ def _as_text(text: str) -> str:
     return text if "\n" in text else text + "\n"
 
 
-def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[str] = ("png",)
-               ) -> tuple["Spec", DocFigure, Path | None]:
+def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[str] = ("png",),
+               allow_import: Any = None) -> tuple["Spec", DocFigure, Path | None]:
     """A fenced block's YAML: option keys (``layout``, ``theme``, ``caption``, ...) and either
     ``path:`` (a spec file relative to ``base_dir``) or the spec's own keys. Errors are located
     in the block (``name``, lines of the block)."""
@@ -161,7 +162,8 @@ def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[s
             kind = _kind(where)
             problem = "no such file" if kind is None else f"is {kind}, not a spec file"
             raise SpecError(f"path '{path}': {problem} (looked for {where})", location=source.value(("path",)))
-        return load_doc_spec(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides), \
+        return load_doc_spec(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides,
+                             allow_import=allow_import), \
             figure, where
     spec = spec_from_data(data, source, figure.overrides, file=base_dir / f"{Path(name).stem}.yaml")
     if spec.title is None:
@@ -204,7 +206,7 @@ def spec_files(spec: "Spec") -> list[Path]:
     return list(spec.input_files()) + [file for _, file in local_files(spec)]
 
 
-def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_import: Iterable[str] = (),
+def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_import: Any = (),
                   stats: Stats | None = None) -> list[Image]:
     """Every (theme, format) image of ``figure`` in ``out_dir``, rendering only the missing ones;
     simulated at most once (through the curves cache, as the CLI does)."""

@@ -31,10 +31,16 @@ MAX_EXPRESSION_DEPTH = 40      # levels of nesting of one expression
 # cheap (microseconds) whatever the expression, since a product of two such integers is refused
 MAX_EXPRESSION_INT_BITS = 4096
 MAX_STEPS = 50_000_000         # optimizer updates per schedule: 8 bytes x steps x groups x fields must fit in memory
-# a Hydra config tree, whose files Hydra loads without lrplot's YAML limits: each is checked first
-MAX_HYDRA_TREE_FILES = 2000
-MAX_HYDRA_FILE_BYTES = 16 * 2**20
+# each file Hydra reads (as a training config: MAX_SPEC_BYTES, a regular file) is checked before
+# Hydra loads it with PyYAML, which has no limits of its own
 MAX_HYDRA_YAML_VALUES = 100_000
+# OmegaConf resolves an interpolation again at each use ('${a}${a}' doubles per level): resolving one
+# key may go through at most this many interpolations and produce at most this many characters
+MAX_INTERPOLATIONS = 10_000
+MAX_INTERPOLATED_CHARS = 1_000_000
+# a number a training config's budget or lr arithmetic takes (examples, batch size, epochs): exact as a float
+MAX_BUDGET_NUMBER = 2**53
+MAX_MMENGINE_BASE_FILES = 256  # distinct files one MMEngine config inherits from, through every _base_ level
 
 # --- what a figure may be (README, Limits) ----------------------------------------------------
 
@@ -57,6 +63,7 @@ MAX_EXACT_POW_BITS = 4096
 MAX_ROUND_DIGITS = 1300
 MAX_STATE_ITEMS = 1000         # items of one list or dict shown from a scheduler's state_dict
 MAX_CACHE_ENTRY_BYTES = 256 * 2**20  # curves larger than this are not cached
+MAX_LOG_FOLDER_DEPTH = 8      # run folders searched below a --log folder (tb_logs/NAME/version_N, output/runs/DATE_HOST)
 # verify: diverging spans reported (merged beyond), update-count multiples and step shifts tried,
 # and how far a plan is re-simulated past its end to test a hypothesis
 MAX_VERIFY_SPANS = 20

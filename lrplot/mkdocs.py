@@ -101,6 +101,7 @@ class LrplotPlugin(BasePlugin[LrplotConfig]):
     def on_files(self, files: Files, config: Any) -> Files:
         """Render every block of every page now, so the images are site files MkDocs copies."""
         from .docfigures import Stats, located, read_block, render_images
+        from .imports import allowed_imports
 
         added: set[str] = set()
         stats = Stats()
@@ -114,8 +115,9 @@ class LrplotPlugin(BasePlugin[LrplotConfig]):
                 base = Path(page_file.abs_src_path).parent
                 name = f"{doc}:lrplot@{line}"
                 try:
-                    spec, figure, _ = read_block(body + "\n", name, base, self.config.formats)
-                    images = render_images(spec, figure, self.cache, allow_import=self.config.allow_import,
+                    allowance = allowed_imports(self.config.allow_import, way="mkdocs")
+                    spec, figure, _ = read_block(body + "\n", name, base, self.config.formats, allowance)
+                    images = render_images(spec, figure, self.cache, allow_import=allowance,
                                            stats=stats)
                 except LrplotError as exc:
                     doc_line, message = located(exc, line, line + 1, what="block", inline_name=name)

@@ -31,9 +31,11 @@ WRITTEN = {
     "MAX_EXPRESSION_DEPTH": ("expression", lambda v: f"{v} levels"),
     "MAX_EXPRESSION_INT_BITS": ("expression", lambda v: f"integers of {v:,} bits"),
     "MAX_STEPS": ("schedule", lambda v: f"{v:,} optimizer updates"),
-    "MAX_HYDRA_TREE_FILES": ("Hydra config tree", lambda v: f"{v:,} `.yaml` files"),
-    "MAX_HYDRA_FILE_BYTES": ("Hydra config tree", lambda v: f"at most {v // 2**20} MB"),
     "MAX_HYDRA_YAML_VALUES": ("Hydra config tree", lambda v: f"{v:,} values"),
+    "MAX_INTERPOLATIONS": ("Hydra config tree", lambda v: f"{v:,} interpolations"),
+    "MAX_INTERPOLATED_CHARS": ("Hydra config tree", lambda v: f"{v:,} characters"),
+    "MAX_BUDGET_NUMBER": ("training-config number", lambda v: f"at most {v:,} (2^53"),
+    "MAX_MMENGINE_BASE_FILES": ("MMEngine `_base_` files", lambda v: f"{v} files"),
     "MAX_PIXELS": ("figure", lambda v: f"{v // 1_000_000} megapixels"),
     "MIN_SIDE_INCHES": ("figure", lambda v: f"each side {v} to"),
     "MAX_SIDE_INCHES": ("figure", lambda v: f"to {v} inches"),
@@ -41,7 +43,8 @@ WRITTEN = {
     "MAX_DRAWABLE": ("figure", lambda v: f"±{v:.0e}".replace("e+", "e")),
 }
 # limits a second row states too (Hydra's files are checked against the YAML depth)
-ALSO = {"Hydra config tree": ["MAX_YAML_DEPTH"]}
+ALSO = {"Hydra config tree": ["MAX_YAML_DEPTH", "MAX_SPEC_BYTES"],
+        "MMEngine `_base_` files": ["MAX_YAML_DEPTH", "MAX_SPEC_BYTES"], "training-config number": ["MAX_STEPS"]}
 
 
 def _rows() -> dict[str, str]:

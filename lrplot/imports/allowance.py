@@ -26,6 +26,13 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
 DISTRIBUTIONS = {"torch": "torch", "timm": "timm", "transformers": "transformers",
                  "pytorch_accelerated": "pytorch-accelerated"}
 
+# How a refusal says to allow a name, by where lrplot was called from: the way the user CAN allow it there.
+ALLOW_WAYS = {
+    "cli": "add --allow-import {name} (or set " + ENV_VAR + "={name})",
+    "sphinx": "add '{name}' to lrplot_allow_import in conf.py",
+    "mkdocs": "add '{name}' to allow_import of the lrplot plugin in mkdocs.yml",
+}
+
 
 @dataclass
 class Loaded:
@@ -55,8 +62,13 @@ class Allowance:
 
     packages: frozenset[str] = frozenset()
     files: frozenset[Path] = frozenset()
+    way: str = field(default="cli", compare=False)  # a key of ALLOW_WAYS: where the user allows more
     # what this process has loaded (a local file is known by the private name it was loaded under)
     loaded: Loaded = field(default_factory=lambda: LOADED, compare=False, repr=False)
+
+    def how_to_allow(self, name: str) -> str:
+        """``add --allow-import NAME (...)``, or what the calling context (conf.py, mkdocs.yml) takes."""
+        return ALLOW_WAYS[self.way].format(name=name)
 
     def _scopes(self) -> list[tuple[str, tuple[str, ...] | None]]:
         return list(TRUSTED.items()) + [(p, None) for p in sorted(self.packages)]
@@ -110,9 +122,11 @@ class Allowance:
 AllowImport = Union[Allowance, Iterable[str], None]
 
 
-def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | None = None) -> Allowance:
+def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | None = None,
+                    way: str = "cli") -> Allowance:
     """The :class:`Allowance` of a run: ``given`` (names or ``.py`` paths, each may be a comma list)
-    plus ``$LRPLOT_ALLOW_IMPORT``. An :class:`Allowance` is returned as it is (made once)."""
+    plus ``$LRPLOT_ALLOW_IMPORT``; ``way`` says how refusals tell the user to allow more (a key of
+    :data:`ALLOW_WAYS`). An :class:`Allowance` is returned as it is (made once)."""
     if isinstance(given, Allowance):
         return given
     if isinstance(given, (str, Path)):
@@ -129,15 +143,16 @@ def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | N
                 files.add(allowed_file(origin, text))
             elif MODULE_NAME.match(text):
                 top = text.split(".")[0]
-                if top in sys.stdlib_module_names:
-                    raise UsageError(f"{origin} {text}: '{top}' is part of Python's standard library, which holds "
-                                     "no schedulers", hint="allow the package that defines your scheduler")
+                if top in sys.stdlib_module_names or top == "__main__":
+                    what = "the running program's module" if top == "__main__" else "part of Python's standard library"
+                    raise UsageError(f"{origin} {text}: '{top}' is {what}, which holds no schedulers",
+                                     hint="allow the package that defines your scheduler")
                 packages.add(text)
             else:
                 raise UsageError(f"{origin} {text}: not a package name or a .py file",
                                  hint="give a package ('transformers') or a local file's path "
                                       "('configs/my_schedules.py')")
-    return Allowance(frozenset(packages), frozenset(files))
+    return Allowance(frozenset(packages), frozenset(files), way)
 
 
 def allowed_file(origin: str, text: str) -> Path:
@@ -160,15 +175,20 @@ def refuse_unless_permitted(target: ImportTarget, allowance: Allowance, location
         if allowance.permits(target):
             return
         flag = target.allow_name
-        by_name = (f" (--allow-import {target.file.stem} would allow a package: a local file is allowed by "
-                   "its path)") if target.file.stem in allowance.packages else ""
+        by_name = (f" ('{target.file.stem}' allows a package: a local file is allowed by its path)"
+                   if target.file.stem in allowance.packages else "")
         raise ImportNotAllowedError(
             f"scheduler type '{target.text}' imports the local file {flag}, and a spec alone may not run code",
-            hint=f"to allow it, add --allow-import {flag} (or set {ENV_VAR}={flag}){by_name}",
+            hint=f"to allow it, {allowance.how_to_allow(flag)}{by_name}",
             location=location)
     if allowance.permits(target):
         return
     top = target.module.split(".")[0]
+    if top in sys.stdlib_module_names or top == "__main__":  # never allowed: say what is wrong instead
+        where = "the running program's module" if top == "__main__" else f"Python's standard library ('{top}')"
+        raise ImportNotAllowedError(f"scheduler type '{target.text}' is in {where}, which holds no schedulers",
+                                    hint="name a scheduler class, e.g. torch.optim.lr_scheduler.CosineAnnealingLR",
+                                    location=location)
     trusted = [p if names is None else f"{p}:{'/'.join(names)}" for p, names in TRUSTED.items()
                if p.split(".")[0] == top]
     if trusted:
@@ -177,5 +197,5 @@ def refuse_unless_permitted(target: ImportTarget, allowance: Allowance, location
     else:
         what = f"the Python package '{top}', and a spec alone may not run code"
     raise ImportNotAllowedError(f"scheduler type '{target.text}' imports {what}",
-                                hint=f"to allow it, add --allow-import {top} (or set {ENV_VAR}={top})",
+                                hint=f"to allow it, {allowance.how_to_allow(top)}",
                                 location=location)

@@ -102,7 +102,7 @@ def _refuse_shadow(target: ImportTarget, module: str, allowance: Allowance, loca
     raise ImportNotAllowedError(
         f"scheduler type '{target.text}' would import '{top}' from {found}, which is not the installed "
         f"{DISTRIBUTIONS[top]} package lrplot trusts",
-        hint=f"rename or remove {found}, or, if you mean to use it, add --allow-import {top}",
+        hint=f"rename or remove {found}, or, if you mean to use it, {allowance.how_to_allow(top)}",
         location=location)
 
 

@@ -124,7 +124,7 @@ def walk(module: Any, target: ImportTarget, allowance: Allowance, location: Loca
         if not allowance.defines(defined_in, qualname):
             raise _refuse(target, f"reaches {qualname or part}, defined in '{defined_in}', which is outside "
                                   f"{_scope_text(target, allowance)}",
-                          "name it where it is defined and allow that package with --allow-import", location)
+                          "name it where it is defined, and allow that package", location)
         if inspect.ismethod(obj) and not allowance.defines(*defined(obj.__self__)):
             raise _refuse(target, f"reaches a method of {obj.__self__.__qualname__}, defined outside "
                                   f"{_scope_text(target, allowance)}", "name it where it is defined", location)

@@ -14,7 +14,7 @@ A reader is a module with the attributes of :class:`LogReader` (one module may r
 formats: :mod:`.csvlogs`), listed in :data:`FORMATS` (format -> module path, in detection order;
 one line per format). Formats are recognised by content (``--log-format`` forces one; ``--log-key`` names the tag or
 column when its name is not one of the usual ones). TensorBoard files are read with TensorBoard's
-own reader (the optional extra ``lrplot[tensorboard]``), imported only for TensorBoard logs.
+own reader (the optional extra ``tensorboard``), imported only for TensorBoard logs.
 """
 
 from __future__ import annotations

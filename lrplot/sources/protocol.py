@@ -44,6 +44,14 @@ class BudgetInputs:
     devices: int | None = None
     batch_size: int | None = None
 
+    def __post_init__(self) -> None:
+        from ..errors import UsageError
+
+        for flag, value in (("--dataset-size", self.dataset_size), ("--devices", self.devices),
+                            ("--batch-size", self.batch_size)):
+            if value is not None:
+                budget_number(value, flag, None, integer=True, positive=True, error=UsageError)
+
 
 @dataclass
 class Document:
@@ -84,6 +92,33 @@ def assumption(text: str, settle: str | None = None) -> Note:
     """A note naming an assumption that changes the curve (``settle``: the key or flag that would
     make it a fact instead)."""
     return Note(text, assumed=True, settle=settle)
+
+
+def budget_number(value: Any, what: str, location: Location | None, *, integer: bool = False,
+                  low: float | None = None, positive: bool = False, hint: str | None = None,
+                  error: type[SpecError] = SpecError) -> Any:
+    """The one check of a number that a reader's budget or lr arithmetic takes (a dataset size, a
+    batch size, epochs, a base lr): a real number (not a bool, not text), finite, whole where
+    ``integer``, ``> 0`` where ``positive``, ``>= low``, and at most MAX_BUDGET_NUMBER (exact as a
+    float; what the arithmetic then gives is checked against the step limit by :class:`Budget`).
+    Refused: ``what must be a whole number >= 1, not 'ten'`` at ``location``."""
+    from ..limits import MAX_BUDGET_NUMBER
+
+    kind = "a whole number" if integer else "a number"
+    bound = " > 0" if positive else f" >= {low:g}" if low is not None else ""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        shown = f"a number of {len(str(abs(value)))} digits"
+    elif isinstance(value, str) and len(value) > 40:
+        shown = repr(value[:40] + "...")
+    else:
+        shown = repr(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
+    if (not number or isinstance(value, float) and (not math.isfinite(value) or integer and not value.is_integer())
+            or positive and value <= 0 or low is not None and value < low):
+        raise error(f"{what} must be {kind}{bound}, not {shown}", location=location, hint=hint)
+    if abs(value) > MAX_BUDGET_NUMBER:
+        raise error(f"{what} must be at most {MAX_BUDGET_NUMBER:,}, not {shown}", location=location, hint=hint)
+    return int(value) if integer else value
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,12 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.3g} MB" if n >= 1_000_000 else f"{n / 1e3:.3g} kB"  # 3 digits: never "1 kB; at most 1 kB"
 
 
-def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> bytes:
+def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES, *, pipe_ok: bool = True) -> bytes:
     """The bytes of an input file the user named, at most ``limit``; every OS problem becomes
-    one clear SpecError. The file is recorded as read (:mod:`lrplot.reads`): no output replaces it. Only regular files and pipes are read: the kind is checked with fstat
-    on a descriptor opened with O_NONBLOCK (so a FIFO without a writer never blocks the open),
+    one clear SpecError. The file is recorded as read (:mod:`lrplot.reads`): no output replaces it.
+    Only regular files and pipes are read (regular files alone with ``pipe_ok=False``: the files a
+    config names, where a pipe is never what the user meant): the kind is checked with fstat on a
+    descriptor opened with O_NONBLOCK (so a FIFO without a writer never blocks the open),
     and at most ``limit + 1`` bytes are ever read, so a device such as /dev/zero, a huge file or
     an endless pipe fails fast instead of filling memory."""
     where = Location(str(path))
@@ -39,9 +41,10 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise SpecError(f"is a directory, not a {what} file", location=where)
-        pipe = stat.S_ISFIFO(info.st_mode)
+        pipe = stat.S_ISFIFO(info.st_mode) and pipe_ok
         if not (stat.S_ISREG(info.st_mode) or pipe):
-            kind = "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file"
+            kind = ("a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                    else "a pipe" if stat.S_ISFIFO(info.st_mode) else "not a regular file")
             raise SpecError(f"is {kind}, not a {what} file", hint=f"give the path of a {what} file",
                             location=where)
         record(path, f"a {what} file", info)
@@ -74,9 +77,9 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> b
         os.close(fd)
 
 
-def read_text(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES) -> str:
+def read_text(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES, *, pipe_ok: bool = True) -> str:
     """Read a text file the user named (see :func:`read_input`), decoded as UTF-8."""
-    data = read_input(path, what, limit)
+    data = read_input(path, what, limit, pipe_ok=pipe_ok)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -16,7 +16,7 @@ import yaml
 from ..errors import Location, SpecError, first_line
 from ..limits import MAX_YAML_DEPTH
 from .builder import Builder
-from .guard import Guard, check_data, check_expansion, loc, precheck
+from .guard import Guard, check_data, check_expansion, loc, nesting_depth, precheck
 from .positions import KeyPath, SourceMap, format_path
 from .schema import Loader
 
@@ -86,4 +86,4 @@ def parse_scalar(text: str) -> Any:
     return data
 
 
-__all__ = ["KeyPath", "SourceMap", "check_data", "check_expansion", "format_path", "load_yaml", "parse_scalar"]
+__all__ = ["KeyPath", "SourceMap", "check_data", "check_expansion", "format_path", "load_yaml", "nesting_depth", "parse_scalar"]

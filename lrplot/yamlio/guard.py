@@ -82,6 +82,29 @@ def precheck(text: str, path: str, max_values: int | None = MAX_YAML_VALUES) -> 
         return
 
 
+def nesting_depth(text: str) -> int:
+    """The deepest bracket nesting of a one-line flow value (a ``--set`` value, a JSON text) outside
+    its quoted strings: checked against MAX_YAML_DEPTH before a parser that recurses per level reads it."""
+    depth = deepest = 0
+    quote, escaped = None, False
+    for char in text:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "[{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]})":
+            depth -= 1
+    return deepest
+
+
 def check_expansion(text: str, path: str, limit: int = MAX_HYDRA_YAML_VALUES) -> None:
     """Refuse a YAML file that another library is about to load in full (Hydra's composition
     loads every file of a config tree with PyYAML and copies it with OmegaConf) when loading would
