@@ -64,7 +64,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--imports", type=int, default=3)
     args = ap.parse_args()
-    from tests.conftest import install_timm_stub
+    from tests.helpers.timm_stub import install_timm_stub
 
     install_timm_stub()  # timm's scheduler code where its package needs a torchvision this machine lacks
     from lrplot.sources import BudgetInputs, load_input

@@ -80,7 +80,8 @@ def parse_options(raw: Mapping[str, Any], default_formats: Iterable[str] = ("png
         try:
             render["dpi"] = int(str(raw["dpi"]).strip())
         except ValueError:
-            raise UsageError(f"dpi '{raw['dpi']}': expected a whole number") from None
+            shown = str(raw["dpi"]) if len(str(raw["dpi"])) <= 20 else f"{str(raw['dpi'])[:20]}..."
+            raise UsageError(f"dpi '{shown}': expected a whole number") from None
     theme = str(raw.get("theme") or "light").strip()
     themes = ("light", "dark") if theme == "both" else (theme,)
     for t in themes:

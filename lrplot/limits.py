@@ -36,7 +36,7 @@ MAX_STEPS = 50_000_000         # optimizer updates per schedule: 8 bytes x steps
 MAX_HYDRA_YAML_VALUES = 100_000
 # OmegaConf resolves an interpolation again at each use ('${a}${a}' doubles per level): resolving one
 # key may go through at most this many interpolations and produce at most this many characters
-MAX_INTERPOLATIONS = 10_000
+MAX_INTERPOLATIONS = 1_000  # (an honest key: a few dozen; each costs OmegaConf ~0.3 ms)
 MAX_INTERPOLATED_CHARS = 1_000_000
 # a number a training config's budget or lr arithmetic takes (examples, batch size, epochs): exact as a float
 MAX_BUDGET_NUMBER = 2**53
@@ -53,6 +53,10 @@ MAX_SIDE_INCHES = 100
 # million characters takes minutes in FreeType, deaf to Ctrl-C
 MAX_TEXT_CHARS = 200
 MAX_DRAWABLE = 1e300           # values beyond cannot be drawn: matplotlib's axis ticks overflow near the float limit
+MAX_STYLE_BYTES = 64_000       # a --style file (matplotlib's own are 1 to 40 kB)
+# a size in a --style file (font sizes, line widths, tick lengths, paddings, in points): a font of
+# 1e300 points overflows the renderer; real styles stay below 100
+MAX_STYLE_SIZE = 1000
 
 # --- bounds of lrplot's own work (not a property of an input) ---------------------------------
 

@@ -1,15 +1,22 @@
-"""Shared test helpers. torch is imported once per session (by whichever test needs it first)."""
+"""Fixtures every test module may use (helpers that are plain functions live in tests/helpers/).
+torch is imported once per session (by whichever test needs it first)."""
 
 from __future__ import annotations
 
+import multiprocessing.process
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = ROOT / "configs"
+from tests.helpers.bounds import deadline
+from tests.helpers.timm_stub import install_timm_stub
+
+TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture
@@ -44,41 +51,87 @@ def _private_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("LRPLOT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
-def install_timm_stub() -> bool:
-    """Make ``import timm.scheduler`` run timm's REAL scheduler code where ``import timm`` fails.
-
-    timm's package ``__init__`` imports torchvision, which has no working CPU build on these machines;
-    ``timm/scheduler/`` needs only torch and numpy. Register an empty parent package ``timm`` whose
-    ``__path__`` is the installed timm folder, so its submodules import from there. Test-only: lrplot
-    itself imports timm normally. Returns False when timm is not installed at all."""
-    import importlib.util
-    import sys
-    import types
-
-    try:
-        import timm.scheduler  # noqa: F401
-        return True
-    except Exception:  # noqa: BLE001 - torchvision missing, or installed but broken
-        pass
-    for name in [m for m in sys.modules if m == "timm" or m.startswith("timm.")]:
-        del sys.modules[name]
-    found = importlib.util.find_spec("timm")
-    if found is None or not found.submodule_search_locations:
-        return False
-    stub = types.ModuleType("timm")
-    stub.__path__ = list(found.submodule_search_locations)
-    stub.__file__ = str(Path(stub.__path__[0]) / "__init__.py")  # inspect wants a file; it is never run
-    sys.modules["timm"] = stub
-    import timm.scheduler  # noqa: F401,F811
-
-    return True
-
-
 @pytest.fixture(scope="session")
 def real_timm():
-    """timm's real ``timm.scheduler`` module (see :func:`install_timm_stub`)."""
+    """timm's real ``timm.scheduler`` module (see :func:`tests.helpers.timm_stub.install_timm_stub`)."""
     if not install_timm_stub():
         pytest.skip("timm is not installed (pip install --no-deps timm)")
     import timm.scheduler
 
     return timm.scheduler
+
+
+# --- the suite's own rules, enforced on every test -------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def _timeout(request):
+    """``@pytest.mark.timeout(seconds)``: the test fails if it is still running after ``seconds`` (a hang
+    guard, never a speed target; see tests/helpers/bounds.py). No test is timed otherwise."""
+    marker = request.node.get_closest_marker("timeout")
+    if marker is None:
+        yield
+        return
+    with deadline(marker.args[0]):
+        yield
+
+
+def _started_from_the_tests() -> bool:
+    """True when the code that asked for a process is a test or a helper of tests/ (not a library)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        file = Path(frame.f_code.co_filename)
+        if file.name not in ("subprocess.py", "os.py", "process.py", "context.py", "conftest.py"):
+            return TESTS in file.resolve().parents
+        frame = frame.f_back
+    return False
+
+
+def _runs_python(args) -> bool:
+    if isinstance(args, (str, bytes, os.PathLike)):
+        args = os.fsdecode(args).split()
+    args = [os.fsdecode(a) for a in args]
+    return bool(args) and (args[0] == sys.executable
+                           or Path(args[0]).name.startswith(("python", "lrplot", "torchrun")))
+
+
+@pytest.fixture(autouse=True)
+def _processes_only_in_slow_tests(request, monkeypatch):
+    """A test that starts a process (a Python child pays every import again: seconds) is marked
+    ``slow``, so that ``-m "not slow"`` leaves it out. A test not marked slow that starts one (a Python
+    child from anywhere, or any process from test code) fails."""
+    if request.node.get_closest_marker("slow"):
+        yield None
+        return
+    started: list[str] = []
+    popen_init = subprocess.Popen.__init__
+    process_start = multiprocessing.process.BaseProcess.start
+
+    def refuse(what: str):
+        started.append(what)
+        pytest.fail(f"{what} started by a test not marked slow: add @pytest.mark.slow (a child process costs "
+                    "seconds, and the quick run -m 'not slow' leaves out every test that starts one)")
+
+    def guarded_popen(self, args, *more, **kwargs):
+        if _runs_python(args) or _started_from_the_tests():
+            refuse(f"the process {args!r:.120}")
+        popen_init(self, args, *more, **kwargs)
+
+    def guarded_start(self):
+        if _started_from_the_tests():
+            refuse(f"the multiprocessing process {self.name}")
+        process_start(self)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", guarded_popen)
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", guarded_start)
+    yield started
+    call = getattr(request.node, "report_call", None)
+    if started and not (call is not None and call.failed):  # the failure was caught inside the test
+        pytest.fail(f"{started[0]} started by a test not marked slow: add @pytest.mark.slow")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test (``item.report_call``) for the fixtures' teardown."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)

@@ -9,11 +9,12 @@ from types import SimpleNamespace
 
 import pytest
 
-pytest.importorskip("pytorch_accelerated")
+from lrplot.engine import simulate
+from lrplot.errors import SpecError
+from lrplot.spec import load_spec
+from tests.helpers.installed import require
 
-from lrplot.engine import simulate  # noqa: E402
-from lrplot.errors import SpecError  # noqa: E402
-from lrplot.spec import load_spec  # noqa: E402
+require("pytorch_accelerated")
 
 ALLOW = ["pytorch_accelerated"]
 

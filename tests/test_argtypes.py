@@ -18,7 +18,7 @@ from lrplot.engine.optimizer import optimizer_classes
 from lrplot.errors import SpecError
 from lrplot.spec import parse_spec
 
-from .test_simulate import NESTED, SIMPLE
+from tests.helpers.schedulers import NESTED, SIMPLE
 
 SKIP = {"self", "optimizer", "params", "schedulers", *EXPRESSION_ARGS}
 
@@ -238,7 +238,7 @@ import os  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from .conftest import CONFIGS  # noqa: E402
+from tests.helpers.paths import CONFIGS  # noqa: E402
 
 _SEEDS = {p.stem: yaml.safe_load(p.read_text().replace("e-", ".0e-")) for p in sorted(CONFIGS.glob("*.yaml"))
           if "csv" not in p.read_text()}  # import-path nodes are skipped below: only torch's are walked
@@ -335,7 +335,7 @@ def _torch_kwargs(kwargs):
 @pytest.mark.parametrize("as_tuples", [False, True], ids=["lists", "tuples"])
 def test_every_argument_form_torchs_own_tests_use_is_accepted_and_runs_as_torch(sched, kwargs, as_tuples):
     """Two param groups as in torch's tests; the curve == the same torch scheduler in a plain loop."""
-    from .test_schedule_list import plain_loop
+    from tests.helpers.loops import plain_loop
 
     steps = 10
     given = {k: tuple(v) if as_tuples and isinstance(v, list) else v for k, v in kwargs.items()}

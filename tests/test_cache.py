@@ -17,7 +17,7 @@ from lrplot.cache import spec_key
 from lrplot.curves import Curves
 from lrplot.engine import simulate
 from lrplot.spec import load_spec, parse_spec
-from tests.conftest import ROOT
+from tests.helpers.paths import ROOT
 
 SPEC = """
 title: Warmup then cosine

@@ -10,7 +10,7 @@ import pytest
 from lrplot.check import RULES, check_schedule
 from lrplot.spec import load_spec, parse_spec
 
-from .conftest import CONFIGS, ROOT
+from tests.helpers.paths import CONFIGS, ROOT
 
 # Every example config is meant to be clean except plateau.yaml (the classic own-lr recipe).
 # Configs that show a real problem on purpose are not clean: plateau (fed its own lr),
@@ -59,7 +59,7 @@ def test_rule_fires_on_its_trigger(rule_id):
 
 @pytest.mark.parametrize("path", CLEAN, ids=lambda p: p.stem)
 def test_clean_configs_have_no_findings(path):
-    from tests.test_configs import import_needs, importable
+    from tests.helpers.configs import import_needs, importable
 
     spec = load_spec(path)
     allow, needs = import_needs(spec)
@@ -119,6 +119,7 @@ def test_library_quirks_are_caught():
 
 # --- every spec is reported, an invalid one as a located finding (issue 9) ----------------------
 
+@pytest.mark.slow  # a child process
 def test_check_reports_every_spec_and_always_prints_valid_json(tmp_path):
     import json as _json
     import os

@@ -16,7 +16,7 @@ import pytest
 from lrplot.engine import simulate
 from lrplot.spec import load_spec
 
-from .conftest import CONFIGS, ROOT
+from tests.helpers.paths import CONFIGS, ROOT
 
 COSINE = CONFIGS / "cosine.yaml"
 

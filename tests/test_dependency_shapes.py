@@ -1,4 +1,4 @@
-"""What lrplot relies on in typer, click, matplotlib, torch, pydantic and PyYAML beyond their promises:
+"""What lrplot relies on in typer, click, matplotlib, torch, pydantic, PyYAML, Hydra and OmegaConf beyond their promises:
 a private name, a message text, an error type. One test per behaviour, so that a new version of a
 dependency fails here, in the suite, instead of in a user's run. CONTRIBUTING lists them, with where
 in lrplot each is used."""
@@ -210,3 +210,50 @@ def test_libyaml_is_there_and_names_its_depth_refusal():
         list(yaml.parse("[" * 1500, Loader=yaml.CSafeLoader))
     if tuple(int(p) for p in yaml.__version__.split(".")[:3]) >= (6, 0, 4):  # whose wheels' libyaml refuses the depth itself
         assert "nesting depth" in caught.value.problem and caught.value.problem_mark is not None
+
+
+# --- Hydra / OmegaConf -----------------------------------------------------------------------------
+
+
+def test_hydra_makes_its_config_sources_from_its_sources_registry():
+    """sources/hydra_guard.guarded swaps the config source types in Hydra's SourcesRegistry (same
+    class names: Hydra checks the schema source by name), and locates a search path entry by the
+    provider names Hydra gives the entries of hydra.searchpath."""
+    pytest.importorskip("hydra")
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.config_repository import ConfigRepository
+    from hydra._internal.sources_registry import SourcesRegistry
+    from hydra.core.plugins import Plugins
+
+    from lrplot.sources.hydra_guard import FROM_COMMAND_LINE, FROM_FILE
+
+    Plugins.instance()
+    types = {scheme: cls.__name__ for scheme, cls in SourcesRegistry.instance().types.items()}
+    assert types == {"file": "FileConfigSource", "pkg": "ImportlibResourcesConfigSource",
+                     "structured": "StructuredConfigSource"}
+    assert "SourcesRegistry.instance().resolve(scheme)" in inspect.getsource(ConfigRepository.initialize_sources)
+    searchpath = inspect.getsource(ConfigLoaderImpl._process_config_searchpath)
+    assert f'"{FROM_FILE}"' in searchpath and f'"{FROM_COMMAND_LINE}"' in searchpath
+
+
+def test_omegaconf_evaluates_each_interpolation_in_one_private_method():
+    """sources/hydra_guard.omegaconf_guarded counts OmegaConf's evaluations by wrapping
+    Container._resolve_interpolation_from_parse_tree: every use of an interpolation passes there."""
+    pytest.importorskip("omegaconf")
+    from omegaconf import OmegaConf
+    from omegaconf.base import Container
+
+    calls = []
+    original = Container._resolve_interpolation_from_parse_tree
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    Container._resolve_interpolation_from_parse_tree = counting
+    try:
+        cfg = OmegaConf.create({"a": "x", "b": "${a}${a}", "c": "${b}-${b}"})
+        assert cfg.c == "xx-xx"
+    finally:
+        Container._resolve_interpolation_from_parse_tree = original
+    assert len(calls) == 3  # c once, b twice (each use evaluates it again: no cache); a is no interpolation

@@ -15,7 +15,19 @@ from lrplot.spec import parse_spec
 SPEC = "steps: 20\nscheduler: {type: StepLR, step_size: 5}\n"
 
 
-@pytest.mark.parametrize("plant", ["symlink", "other bytes", "no digest"])
+def test_a_folder_planted_where_an_image_goes_is_one_error_line(tmp_path):
+    from lrplot.errors import OutputError
+
+    spec, figure = parse_spec(SPEC, "s.yaml"), parse_options({})
+    (first,) = render_images(spec, figure, tmp_path / "cache")
+    first.path.unlink()
+    first.path.mkdir()
+    with pytest.raises(OutputError) as exc:
+        render_images(spec, figure, tmp_path / "cache")
+    assert exc.value.format() == f"{first.path}: cannot write: Is a directory"
+
+
+@pytest.mark.parametrize("plant", ["symlink", "other bytes", "no digest", "pipe"])
 def test_a_planted_cache_entry_is_rendered_over_never_published(tmp_path, plant):
     spec, figure = parse_spec(SPEC, "s.yaml"), parse_options({})
     (first,) = render_images(spec, figure, tmp_path / "cache")
@@ -27,6 +39,9 @@ def test_a_planted_cache_entry_is_rendered_over_never_published(tmp_path, plant)
         first.path.symlink_to(secret)
     elif plant == "other bytes":
         first.path.write_bytes(secret.read_bytes())
+    elif plant == "pipe":
+        first.path.unlink()
+        os.mkfifo(first.path)
     else:
         first.path.with_name(first.path.name + ".sha256").unlink()
     (again,) = render_images(spec, figure, tmp_path / "cache")

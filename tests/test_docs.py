@@ -11,12 +11,11 @@ import sys
 
 import pytest
 
-from .conftest import ROOT
+from tests.helpers.installed import require
+from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("sphinx")
-pytest.importorskip("furo")
-pytest.importorskip("transformers")
+require("sphinx", "furo", "transformers")
 
 PAGES = ["index", "getting-started", "figures-in-docs", *(f"schedulers/{p}" for p in (
     "step", "cosine", "cyclic", "warmup", "plateau", "lambda")), *(f"frameworks/{p}" for p in (

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from .conftest import CONFIGS
+from tests.helpers.paths import CONFIGS
 
 
 @pytest.mark.parametrize("files, args, code, expected", [

@@ -12,7 +12,7 @@ from lrplot.engine import simulate
 from lrplot.facts import TABLE, facts_of, hard_limit, natural_length, spec_events, torch_default
 from lrplot.spec import parse_spec
 
-from .test_simulate import all_torch_schedulers
+from tests.helpers.schedulers import all_torch_schedulers
 
 
 def node(text: str):

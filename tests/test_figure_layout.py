@@ -15,8 +15,8 @@ from lrplot.errors import UsageError
 from lrplot.figure import format_number, format_steps, render
 from lrplot.spec import load_spec, parse_spec
 
-from .conftest import CONFIGS
-from .test_configs import CONFIG_FILES, import_needs, importable
+from tests.helpers.paths import CONFIGS
+from tests.helpers.configs import CONFIG_FILES, import_needs, importable
 
 
 def drawn_texts(fig):

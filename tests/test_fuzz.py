@@ -20,7 +20,7 @@ from lrplot.errors import LrplotError
 from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 
-from .conftest import CONFIGS
+from tests.helpers.paths import CONFIGS
 
 LONG = os.environ.get("LRPLOT_FUZZ") == "long"
 SPEC_EXAMPLES = 4000 if LONG else 150

@@ -14,7 +14,7 @@ from lrplot.cli import app
 from lrplot.errors import OutputError
 from lrplot.gallery import MARKER, build_gallery, gallery_configs
 
-from .conftest import CONFIGS, ROOT
+from tests.helpers.paths import CONFIGS, ROOT
 
 GALLERY = ROOT / "gallery"
 
@@ -24,9 +24,9 @@ def config_imports():
     of the two local example modules, and mmengine (reading an MMEngine config runs it); the libraries'
     scheduler modules are trusted."""
     from lrplot.sources import load_input
-    from tests.test_configs import import_needs
+    from tests.helpers.configs import import_needs
 
-    from .conftest import install_timm_stub
+    from tests.helpers.timm_stub import install_timm_stub
 
     install_timm_stub()  # the timm args.yaml reader runs timm's real factory, without torchvision
     # Reading an MMEngine config runs it, so the gallery is made allowing mmengine.
@@ -53,7 +53,7 @@ def test_regenerating_the_gallery_changes_nothing(tmp_path, monkeypatch):
     if stamp is None or stamp.group(1) != version("matplotlib"):
         pytest.skip("PNG/SVG bytes are only stable within one matplotlib version; the gallery was rendered "
                     f"with {stamp.group(1) if stamp else 'an unknown version'}, this is {version('matplotlib')}")
-    from tests.test_configs import importable
+    from tests.helpers.configs import importable
 
     unrendered = re.findall(r"needs the `(\w+)` package", (GALLERY / "README.md").read_text())
     if any(importable(name) for name in unrendered):

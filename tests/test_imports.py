@@ -22,20 +22,10 @@ from lrplot.errors import ImportNotAllowedError, Location, SpecError, UsageError
 from lrplot.imports import Allowance, allowed_imports, resolve_allowed
 from lrplot.spec import load_spec
 
-from .conftest import CONFIGS, ROOT
+from tests.helpers.installed import installed, needs_accelerated, needs_transformers
+from tests.helpers.paths import CONFIGS, ROOT
 
 HERE = Location("spec.yaml", 3, 9)
-
-
-def has(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-needs_accelerated = pytest.mark.skipif(not has("pytorch_accelerated"), reason="pytorch-accelerated is not installed")
-needs_transformers = pytest.mark.skipif(not has("transformers"), reason="transformers is not installed")
 
 
 @pytest.fixture(autouse=True)
@@ -103,7 +93,7 @@ ATTACKS = [
 
 @pytest.mark.parametrize("type_, allow, args, says", ATTACKS, ids=[a[0] for a in ATTACKS])
 def test_attacks_are_refused_before_anything_is_called(cli, write_spec, nothing_runs, type_, allow, args, says):
-    if "transformers" in type_ and not has("transformers") or "accelerated" in type_ and not has("pytorch_accelerated"):
+    if "transformers" in type_ and not installed("transformers") or "accelerated" in type_ and not installed("pytorch_accelerated"):
         pytest.skip("library not installed")
     keyword = f"\n  {args.format(marker=nothing_runs)}" if args else ""
     path = write_spec(f"steps: 5\nscheduler:\n  type: '{type_}'{keyword}\n")
@@ -319,7 +309,7 @@ def test_swalr_is_trusted_and_the_same_as_the_builtin_name(write_spec):
 
 @needs_accelerated
 def test_pytorch_accelerated_schedulers_need_no_flag(write_spec):
-    from tests.test_protocols import COSINE_ARGS, accelerated_trainer_loop, two_group_sgd
+    from tests.helpers.loops import COSINE_ARGS, accelerated_trainer_loop, two_group_sgd
 
     from pytorch_accelerated.schedulers import CosineLrScheduler
 
@@ -342,7 +332,7 @@ def timm_stub(real_timm):
 
 
 def test_timm_scheduler_is_trusted_as_installed(write_spec, timm_stub):
-    from tests.test_protocols import TIMM_CASES, timm_train_loop, two_group_sgd
+    from tests.helpers.loops import TIMM_CASES, timm_train_loop, two_group_sgd
 
     from timm.scheduler import CosineLRScheduler
 

@@ -1,8 +1,10 @@
 """Limits: no input file, expression or option can hang lrplot, exhaust its memory, leave a
 partial output, or end in anything but one clear line with exit 1 or 2.
 
-The real CLI runs in a subprocess (``run``) where the point is the process: its exit code, its
-time and peak memory (from the kernel's rusage of that one child), signals, and a full disk.
+The real CLI runs in a subprocess (``run``, marked slow) where the point is the process: its exit
+code, its peak memory (from the kernel's rusage of that one child), signals, and a full disk. Nothing
+is timed: "fast" means a bound on the memory the refusal holds (tests/helpers/bounds.py) plus a
+deadline far above the normal time, so a hang fails and a busy machine passes.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
+import time  # sleep only: nothing here reads a clock
 
 import pytest
 
@@ -22,8 +23,9 @@ from lrplot.errors import LrplotError, SpecError
 from lrplot.expr import compile_expression
 from lrplot.limits import MAX_YAML_VALUES
 from lrplot.yamlio import load_yaml
+from tests.helpers.bounds import MB, peak_memory
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 COSINE = "steps: 20\nscheduler: {type: CosineAnnealingLR, T_max: 20}\n"
 PLATEAU = "steps: 5\nscheduler: {type: ReduceLROnPlateau, patience: 1}\nmetric: {csv: loss.csv}\n"
 
@@ -32,13 +34,13 @@ TIME = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time
 
 
 def run(*args, cwd, timeout=60, stdout=subprocess.PIPE, env=None):
-    """The real CLI in a child process -> (exit code, stdout, stderr, seconds, peak MB). The peak
-    comes from GNU time (the rusage of a process forked from pytest would count pytest's pages)."""
+    """The real CLI in a child process -> (exit code, stdout, stderr, peak MB). The peak comes from
+    GNU time (the rusage of a process forked from pytest would count pytest's pages). A child still
+    running after ``timeout`` seconds (a hang guard, far above the normal few seconds) fails the test."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     command = [sys.executable, "-m", "lrplot", *map(str, args)]
     if TIME:
         command = [TIME, "-f", "%M", "-o", str(cwd / ".peak"), *command]
-    start = time.perf_counter()
     with open(cwd / ".stderr", "w+b") as err:
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=err)
         try:
@@ -48,9 +50,8 @@ def run(*args, cwd, timeout=60, stdout=subprocess.PIPE, env=None):
             pytest.fail(f"lrplot {args} hangs")
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    seconds = time.perf_counter() - start
     peak = int((cwd / ".peak").read_text().split()[-1]) / 1024 if TIME else 0.0
-    return proc.returncode, out or b"", text, seconds, peak
+    return proc.returncode, out or b"", text, peak
 
 
 def one_line(stderr: str) -> str:
@@ -68,21 +69,22 @@ def laughs(levels: int, fanout: int = 10) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.timeout(60)  # a hang guard, far above the normal time
 @pytest.mark.parametrize("levels", [4, 9, 40])
 def test_alias_expansion_is_bounded(levels):
-    start = time.perf_counter()
-    with pytest.raises(SpecError, match=f"expands to more than {MAX_YAML_VALUES} values") as info:
+    with peak_memory() as peak, pytest.raises(SpecError, match=f"expands to more than {MAX_YAML_VALUES} values") as info:
         load_yaml(laughs(levels), "bomb.yaml")
-    assert time.perf_counter() - start < 3  # ~0.3 s alone; 10^40 values if it were expanded
+    # refused after building MAX_YAML_VALUES values (~3 MB), whatever the bomb: 10^41 values if it were expanded
+    assert peak.bytes < 16 * MB
     assert info.value.location.line is not None
 
 
+@pytest.mark.timeout(60)  # a hang guard, far above the normal time
 def test_merge_key_expansion_is_bounded():
     lines = ["a0: &a0 {k0: 1, k1: 2}"] + [f"a{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}]}}" for i in range(1, 40)]
-    start = time.perf_counter()
-    with pytest.raises(SpecError, match="merge keys"):
+    with peak_memory() as peak, pytest.raises(SpecError, match="merge keys"):
         load_yaml("\n".join(lines), "merges.yaml")
-    assert time.perf_counter() - start < 1.0
+    assert peak.bytes < 16 * MB  # ~1 MB: 2^40 merged entries if they were expanded
     with pytest.raises(SpecError, match="refers to its own mapping"):
         load_yaml("x: &x {<<: *x}\n", "self.yaml")
 
@@ -122,21 +124,26 @@ def test_deep_nesting_is_one_located_error(text):
     assert info.value.location.line is not None
 
 
+@pytest.mark.timeout(60)  # a hang guard, far above the normal time
 def test_many_values_are_refused_while_composing():
-    text = "x:\n" + "  - 1\n" * (MAX_YAML_VALUES + 10)
-    start = time.perf_counter()
-    with pytest.raises(SpecError, match=f"more than {MAX_YAML_VALUES} values"):
+    text = "x:\n" + "  - 1\n" * (MAX_YAML_VALUES * 10)
+    with peak_memory() as peak, pytest.raises(SpecError, match=f"more than {MAX_YAML_VALUES} values"):
         load_yaml(text, "wide.yaml")
-    assert time.perf_counter() - start < 3
+    # refused while composing (PyYAML holds ~1 kB per node): the 100000 nodes composed would be ~100 MB
+    assert peak.bytes < 16 * MB
 
 
-@pytest.mark.parametrize("literal", ["0x" + "f" * 100_000, "9" * 5000, "0o" + "7" * 30, "18446744073709551616"],
+@pytest.mark.timeout(60)  # a hang guard, far above the normal time
+@pytest.mark.parametrize("literal,problem", [("0x" + "f" * 100_000, "the integer has 100000 digits"),
+                                             ("9" * 5000, "the integer has 5000 digits"),
+                                             ("0o" + "7" * 30, "the integer has 30 digits"),
+                                             ("18446744073709551616", "the integer is too large")],
                          ids=["hex", "decimal", "octal", "2**64"])
-def test_huge_integers_are_refused_fast(literal):
-    start = time.perf_counter()
+def test_huge_integers_are_refused_fast(literal, problem):
     with pytest.raises(SpecError, match="integer") as info:
         load_yaml(f"steps: {literal}\n", "int.yaml")
-    assert time.perf_counter() - start < 0.5
+    # refused by its digit count, before int() converts it (which is quadratic in the digits)
+    assert info.value.format().endswith(f"{problem}; integers are at most 64 bits")
     assert len(info.value.format()) < 300  # the literal is not echoed whole
     assert load_yaml("a: 0xf_f\nb: -9223372036854775808\nc: 007\n", "x")[0] == {
         "a": 255, "b": -9223372036854775808, "c": 7}
@@ -154,38 +161,40 @@ def test_control_characters_and_surrogates_are_refused(text, what):
 
 # --- expressions -------------------------------------------------------------------------------
 
+@pytest.mark.timeout(60)  # a hang guard, far above the normal time
 @pytest.mark.parametrize("text,at", [
     ("round(1, -10**8)", None), ("round(epoch, -epoch * 10**8)", 3), ("round(2.5, 10**9 * epoch)", 3),
 ])
 def test_round_costs_nothing_whatever_its_digits(text, at):
-    start = time.perf_counter()
-    fn = compile_expression(text, ("epoch",))
-    value = fn(3)
-    assert time.perf_counter() - start < 0.1
+    with peak_memory() as peak:
+        fn = compile_expression(text, ("epoch",))
+        value = fn(3)
+    assert peak.bytes < 1 * MB  # round(1, -10**8) builds 10**(10**8) first: 40 MB and minutes
     # the same value Python gives for any |ndigits| beyond the clamp
     reference = {"round(1, -10**8)": 0, "round(epoch, -epoch * 10**8)": round(3, -5000),
                  "round(2.5, 10**9 * epoch)": 2.5}[text]
     assert value == reference and type(value) is type(reference)
 
 
+@pytest.mark.timeout(60)  # a hang guard, far above the normal time
 @pytest.mark.parametrize("text,col", [("10 ** (epoch * 10**8)", 1), ("1 + 3 ** 2000 * epoch * 3 ** 2000", 5),
                                       ("min(1, (epoch * 7) ** (epoch * 10**9))", 8)])
 def test_huge_results_fail_fast_and_located(text, col):
     fn = compile_expression(text, ("epoch",))
-    start = time.perf_counter()
-    with pytest.raises(SpecError, match="too large") as info:
+    with peak_memory() as peak, pytest.raises(SpecError, match="too large") as info:
         fn(3)
-    assert time.perf_counter() - start < 0.1
+    assert peak.bytes < 1 * MB  # refused before computing: 10 ** (3 * 10**8) alone is 125 MB
     assert info.value.location.col == col
 
 
 # --- files -------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # the real CLI in a child process
 def test_big_spec_is_refused_by_its_size_without_reading_it(tmp_path):
     big = tmp_path / "big.yaml"
     with open(big, "wb") as fh:
         fh.truncate(100_000_000)  # sparse: 100 MB that take no disk
-    code, _, err, seconds, mb = run(big, "-o", "o.png", cwd=tmp_path)
+    code, _, err, mb = run(big, "-o", "o.png", cwd=tmp_path)
     assert code == 1 and one_line(err) == f"{big}: the spec is 100 MB; a spec is at most 256 kB"
     assert mb < 300
 
@@ -197,6 +206,7 @@ def test_long_scalar_within_the_size_limit_works(tmp_path, write_spec):
     assert len(spec.title) == 200_000
 
 
+@pytest.mark.slow  # the real CLI in a child process
 @pytest.mark.parametrize("kind", ["fifo", "device", "loop", "directory"])
 @pytest.mark.parametrize("role", ["spec", "metric CSV"])
 def test_file_kinds_fail_fast(tmp_path, kind, role):
@@ -212,94 +222,102 @@ def test_file_kinds_fail_fast(tmp_path, kind, role):
         target.mkdir()
     if role == "metric CSV":
         (tmp_path / "spec.yaml").write_text(PLATEAU)
-    code, _, err, seconds, mb = run("spec.yaml", "-o", "out.png", "-q", cwd=tmp_path)
+    code, _, err, mb = run("spec.yaml", "-o", "out.png", "-q", cwd=tmp_path)
     line = one_line(err)
     assert code == 1, err
     expected = {"fifo": "the pipe gave no data for 1.5 s",  # a FIFO nobody writes: waited for, a bounded time
                 "device": f"is a device, not a {role} file", "loop": "Too many levels of symbolic links",
                 "directory": "is a directory"}[kind]
     assert expected in line and line.startswith(target.name), line
-    assert mb < 400 and seconds < 30
+    assert mb < 400  # and it ended: run() fails a child still running after its timeout
     assert not (tmp_path / "out.png").exists()
 
 
+@pytest.mark.slow  # the real CLI in a child process
 def test_pipe_with_a_writer_is_read(tmp_path):
     os.mkfifo(tmp_path / "loss.csv")
     (tmp_path / "spec.yaml").write_text(PLATEAU)
     writer = subprocess.Popen(["sh", "-c", "sleep 0.3; printf 'step,loss\\n0,1\\n1,1\\n2,1\\n3,1\\n4,1\\n' > loss.csv"],
                               cwd=tmp_path)
-    code, _, err, _, _ = run("spec.yaml", "-o", "out.png", "-q", "--no-cache", cwd=tmp_path)
+    code, _, err, _ = run("spec.yaml", "-o", "out.png", "-q", "--no-cache", cwd=tmp_path)
     writer.wait()
     assert code == 0, err
 
 
+@pytest.mark.slow  # the real CLI in a child process
 def test_huge_csv_field_is_one_line(tmp_path):
     (tmp_path / "loss.csv").write_text('step,loss\n0,"' + "x" * 200_000 + '"\n')
     (tmp_path / "spec.yaml").write_text(PLATEAU)
-    code, _, err, _, _ = run("spec.yaml", "-o", "out.png", cwd=tmp_path)
+    code, _, err, _ = run("spec.yaml", "-o", "out.png", cwd=tmp_path)
     assert code == 1 and "loss.csv:2: not a valid CSV file: field larger than field limit" in one_line(err)
 
 
+@pytest.mark.slow  # the real CLI in a child process
 def test_big_metric_csv_is_refused(tmp_path):
     with open(tmp_path / "loss.csv", "wb") as fh:
         fh.truncate(50_000_000)
     (tmp_path / "spec.yaml").write_text(PLATEAU)
-    code, _, err, _, _ = run("spec.yaml", "-o", "out.png", cwd=tmp_path)
+    code, _, err, _ = run("spec.yaml", "-o", "out.png", cwd=tmp_path)
     assert code == 1 and "the metric CSV is 50 MB; a metric CSV is at most 16 MB" in one_line(err)
 
 
 # --- section 3: one clear line through the real CLI ---------------------------------------------
 
+@pytest.mark.slow  # the real CLI in a child process
 def test_output_symlink_loop(tmp_path):
     (tmp_path / "spec.yaml").write_text(COSINE)
     (tmp_path / "a.png").symlink_to(tmp_path / "b.png")
     (tmp_path / "b.png").symlink_to(tmp_path / "a.png")
-    code, _, err, _, _ = run("spec.yaml", "-o", "a.png", cwd=tmp_path)
+    code, _, err, _ = run("spec.yaml", "-o", "a.png", cwd=tmp_path)
     assert code == 1 and one_line(err) == "lrplot: a.png: is a symbolic link loop; remove the link or choose another name"
 
 
+@pytest.mark.slow  # the real CLI in a child process
 def test_control_characters_in_set_and_title(tmp_path):
     (tmp_path / "spec.yaml").write_text(COSINE)
-    code, _, err, _, _ = run("spec.yaml", "--set", "title=a\x1b[2Jb", "-o", "o.png", cwd=tmp_path)
+    code, _, err, _ = run("spec.yaml", "--set", "title=a\x1b[2Jb", "-o", "o.png", cwd=tmp_path)
     assert code == 1 and "U+001B" in one_line(err) and "\x1b" not in err
-    code, _, err, _, _ = run("spec.yaml", "--set", 'title="\\ud800"', "-o", "o.png", cwd=tmp_path)
+    code, _, err, _ = run("spec.yaml", "--set", 'title="\\ud800"', "-o", "o.png", cwd=tmp_path)
     assert code == 1 and "lone surrogate U+D800" in one_line(err)
-    code, _, err, _, _ = run("spec.yaml", "--title", b"bad \xff byte".decode("utf-8", "surrogateescape"),
+    code, _, err, _ = run("spec.yaml", "--title", b"bad \xff byte".decode("utf-8", "surrogateescape"),
                              "-o", "o.png", cwd=tmp_path)
     assert code == 2 and "--title contains a lone surrogate" in one_line(err)
-    code, _, err, _, _ = run("spec.yaml", "--title", "x\x07", "-o", "o.png", cwd=tmp_path)
+    code, _, err, _ = run("spec.yaml", "--title", "x\x07", "-o", "o.png", cwd=tmp_path)
     assert code == 2 and one_line(err) == "lrplot: --title contains the control character U+0007; remove it"
     assert not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.slow  # the real CLI in a child process
 def test_escape_sequences_in_names_never_reach_the_terminal(tmp_path):
     name = "evil\x1b]0;pwned\x07\x1b[31m"
     (tmp_path / f"{name}.yaml").write_text(COSINE)
-    code, out, err, _, _ = run(f"{name}.yaml", "-o", f"{name}.png", cwd=tmp_path)
+    code, out, err, _ = run(f"{name}.yaml", "-o", f"{name}.png", cwd=tmp_path)
     assert code == 0, err
     assert "\x1b" not in err and "\x07" not in err and b"\x1b" not in out
     assert "evil\\x1b]0;pwned\\x07\\x1b[31m" in err  # the summary table shows the name, escaped
-    code, out, err, _, _ = run("check", f"{name}.yaml", "--set", "scheduler.T_max=2", cwd=tmp_path)
+    code, out, err, _ = run("check", f"{name}.yaml", "--set", "scheduler.T_max=2", cwd=tmp_path)
     assert b"\x1b" not in out and "\x1b" not in err
-    code, _, err, _, _ = run(f"{name}.yaml", "-o", "x.txt", cwd=tmp_path)
+    code, _, err, _ = run(f"{name}.yaml", "-o", "x.txt", cwd=tmp_path)
     assert code == 2 and "\x1b" not in err
 
 
+@pytest.mark.slow  # the real CLI in a child process
 def test_lr_near_the_float_limit(tmp_path):
     (tmp_path / "spec.yaml").write_text("steps: 5\noptimizer: {type: SGD, lr: 1e308}\n"
                                         "scheduler: {type: StepLR, step_size: 2, gamma: 1.7}\n")
-    code, _, err, _, _ = run("spec.yaml", "-o", "o.png", "--data", "o.csv", cwd=tmp_path)
+    code, _, err, _ = run("spec.yaml", "-o", "o.png", "--data", "o.csv", cwd=tmp_path)
     assert code == 1
     assert one_line(err).startswith("lrplot: cannot draw 'spec' lr of group 0: it is 1e+308 at step 0")
     assert not (tmp_path / "o.png").exists() and not (tmp_path / "o.csv").exists()
 
 
+@pytest.mark.slow  # the real CLI in a child process
 def test_pixel_count_is_bounded_before_any_work(tmp_path):
     (tmp_path / "spec.yaml").write_text(COSINE)
-    code, _, err, seconds, mb = run("spec.yaml", "--size", "100x100", "--dpi", "1200", "-o", "o.png", cwd=tmp_path)
+    code, _, err, mb = run("spec.yaml", "--size", "100x100", "--dpi", "1200", "-o", "o.png", cwd=tmp_path)
     assert code == 2 and "makes a 120000x120000 pixel figure (14400 megapixels); a figure is at most 64" in one_line(err)
     assert mb < 300
-    code, _, err, _, _ = run("spec.yaml", "--size", "100x100", "--dpi", "1200", "-o", "o.svg", "-q", cwd=tmp_path)
+    code, _, err, _ = run("spec.yaml", "--size", "100x100", "--dpi", "1200", "-o", "o.svg", "-q", cwd=tmp_path)
     assert code == 2 and "120000x120000 pixel" in one_line(err)  # labels are placed on a canvas of that size
 
 
@@ -312,13 +330,14 @@ def test_figure_size_out_of_range_is_a_usage_error(tmp_path, cli, size):
     assert not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.slow  # the real CLI in a child process
 @pytest.mark.parametrize("args", [["spec.yaml", "-o", "-", "-q"], ["schema"], ["state", "spec.yaml", "--at", "0", "--json"],
                                   ["check", "spec.yaml"], ["check", "spec.yaml", "--json"], ["--help"],
                                   ["--version"], ["check", "--help"]])
 def test_full_disk_on_standard_output(tmp_path, args):
     (tmp_path / "spec.yaml").write_text(COSINE)
     with open("/dev/full", "wb") as full:
-        code, _, err, _, _ = run(*args, cwd=tmp_path, stdout=full)
+        code, _, err, _ = run(*args, cwd=tmp_path, stdout=full)
     assert code == 1 and one_line(err) == "lrplot: cannot write to standard output: No space left on device"
 
 
@@ -353,22 +372,26 @@ def test_signal_during_a_run_leaves_nothing(tmp_path, sig, code, word):
                              "--no-cache"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
     time.sleep(5)
     assert proc.poll() is None, "the run ended before the signal"
-    start = time.perf_counter()
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=20)
-    assert time.perf_counter() - start < 5  # stops at once (the rest is Python and torch shutting down)
+    # the signal ends the run (its exit code says so): finishing the 20 million steps would take minutes
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == code and err.decode().strip().splitlines() == [f"lrplot: {word}"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
 
 
-def test_huge_title_renders_fast(tmp_path, cli):
+@pytest.mark.timeout(120)  # a hang guard, far above the normal time
+def test_huge_title_renders_fast(tmp_path, cli, monkeypatch):
+    from matplotlib.text import Text
+
     from lrplot.limits import MAX_TEXT_CHARS
 
     (tmp_path / "spec.yaml").write_text(COSINE)
-    start = time.perf_counter()
+    longest = []
+    set_text = Text.set_text
+    monkeypatch.setattr(Text, "set_text", lambda self, s: (longest.append(len(str(s))), set_text(self, s))[1])
     result = cli("spec.yaml", "-o", "a.svg", "-q", "--title", "W" * 1_000_000)
     assert result.exit_code == 0
-    assert time.perf_counter() - start < 10
+    assert max(longest) <= MAX_TEXT_CHARS + 5  # cut before matplotlib lays anything out (wrapping adds newlines)
     svg = (tmp_path / "a.svg").read_text()
     assert MAX_TEXT_CHARS // 2 < svg.count("W") <= MAX_TEXT_CHARS + 5  # cut (then wrapped); "W3C" in the header
 

@@ -41,6 +41,8 @@ WRITTEN = {
     "MAX_SIDE_INCHES": ("figure", lambda v: f"to {v} inches"),
     "MAX_TEXT_CHARS": ("figure", lambda v: f"cut at {v} characters"),
     "MAX_DRAWABLE": ("figure", lambda v: f"±{v:.0e}".replace("e+", "e")),
+    "MAX_STYLE_BYTES": ("figure", lambda v: f"a `--style` file: {v // 1000} kB"),
+    "MAX_STYLE_SIZE": ("figure", lambda v: f"sizes at most {v:,} points"),
 }
 # limits a second row states too (Hydra's files are checked against the YAML depth)
 ALSO = {"Hydra config tree": ["MAX_YAML_DEPTH", "MAX_SPEC_BYTES"],

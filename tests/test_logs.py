@@ -19,7 +19,7 @@ import pytest
 from lrplot.logs import load_log
 from lrplot.verify import verify_files
 
-from . import logruns
+from tests.helpers import logruns
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

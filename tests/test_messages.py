@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT
+from tests.helpers.paths import ROOT
 
 SCHEDULES = "steps: 50\nschedules:\n  - name: a\n    scheduler: {type: CosineAnnealingLR, T_max: 50}\n"
 SEQUENTIAL = ("steps: 50\nscheduler:\n  type: SequentialLR\n  milestones: [5]\n  schedulers:\n"

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CONFIGS, ROOT
+from tests.helpers.installed import require
+from tests.helpers.paths import CONFIGS, ROOT
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("mkdocs")
+require("mkdocs")
 
 
 def env(tmp_path: Path) -> dict:

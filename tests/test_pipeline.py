@@ -3,17 +3,14 @@ command line, the API and the gallery share give the same curves and bytes."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import lrplot
 from lrplot.errors import UsageError
 from lrplot.pipeline import is_spec_text, load_spec
 from lrplot.sources import BudgetInputs, load_input
+from tests.helpers.paths import CONFIGS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = ROOT / "configs"
 STEP = "{scheduler: {type: StepLR, step_size: 10}, steps: 50}"
 
 

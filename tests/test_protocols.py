@@ -3,7 +3,7 @@ the way its own trainer does; import paths are refused unless allowed; import fa
 
 pytorch-accelerated and transformers are in the ``test`` extra, so these run in CI; so is timm, whose
 package ``__init__`` needs torchvision (no CPU build there): its REAL scheduler code runs through the
-``real_timm`` fixture (a stub parent package, tests/conftest.py).
+``real_timm`` fixture (a stub parent package, tests/helpers/timm_stub.py).
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from lrplot.errors import ImportNotAllowedError, SpecError
 from lrplot.engine import simulate
 from lrplot.spec import load_spec
 
-from .conftest import CONFIGS, ROOT
-
+from tests.helpers.installed import needs_accelerated, needs_transformers
+from tests.helpers.loops import (COSINE_ARGS, TIMM_CASES, accelerated_trainer_loop, as_arrays, record,
+                                  timm_train_loop, two_group_sgd)
+from tests.helpers.paths import CONFIGS, ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -33,28 +35,9 @@ def no_allow_list_from_the_environment(monkeypatch):
     monkeypatch.delenv("LRPLOT_ALLOW_IMPORT", raising=False)
 
 
-def has(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-needs_accelerated = pytest.mark.skipif(
-    not has("pytorch_accelerated"),
-    reason="pytorch-accelerated is not installed (pip install 'lrplot[accelerated]' or '.[test]')")
-needs_transformers = pytest.mark.skipif(
-    not has("transformers"), reason="transformers is not installed (pip install 'lrplot[transformers]' or '.[test]')")
-
-
 def values(spec_path, allow, fields=("lr",)):
     sc = simulate(load_spec(spec_path), allow_import=allow).schedules[0]
     return {f: np.array([sc.values[(g, f)] for g in range(len(sc.groups))]) for f in fields}
-
-
-def two_group_sgd(lrs=(0.1, 0.02), **kwargs):
-    return torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs],
-                           lr=0.5, **kwargs)
 
 
 SPEC_GROUPS = """\
@@ -63,28 +46,7 @@ param_groups: [{lr: 0.1}, {lr: 0.02}]
 """
 
 
-def record(opt, fields):
-    return {f: [g[f] for g in opt.param_groups] for f in fields}
-
-
-def as_arrays(rows, fields):
-    return {f: np.array([r[f] for r in rows]).T for f in fields}
-
-
 # --- pytorch-accelerated ---------------------------------------------------------------------
-
-def accelerated_trainer_loop(opt, sched, steps, fields=("lr",)):
-    """pytorch-accelerated's Trainer: optimizer.step(); scheduler.step() after every update."""
-    rows = []
-    for _ in range(steps):
-        rows.append(record(opt, fields))
-        opt.step()
-        sched.step()
-    return as_arrays(rows, fields)
-
-
-COSINE_ARGS = dict(num_warmup_epochs=2, warmup_starting_lr=1e-4, num_cooldown_epochs=1, lr_min=1e-3, k_decay=1.7)
-
 
 @needs_accelerated
 @pytest.mark.parametrize("how", ["class", "create_scheduler_fn"])
@@ -192,36 +154,6 @@ def test_accelerated_scheduler_refuses_interval_epoch(write_spec):
 
 
 # --- timm ------------------------------------------------------------------------------------
-
-def timm_train_loop(opt, sched, steps, per, fields=("lr",)):
-    """timm's train.py: num_updates counts across epochs; step_update(num_updates) after every
-    update, step(epoch + 1) after every epoch."""
-    rows = []
-    epoch = 0
-    while len(rows) < steps:
-        num_updates = epoch * per
-        for _ in range(per):
-            if len(rows) == steps:
-                break
-            rows.append(record(opt, fields))
-            opt.step()
-            num_updates += 1
-            sched.step_update(num_updates=num_updates)
-        sched.step(epoch + 1)
-        epoch += 1
-    return as_arrays(rows, fields)
-
-
-TIMM_CASES = {
-    "per-epoch, warmup, 2 decaying cycles, k-decay": dict(
-        t_initial=4, warmup_t=2, warmup_lr_init=1e-4, warmup_prefix=True, cycle_limit=2, cycle_decay=0.5,
-        lr_min=1e-5, k_decay=1.5),
-    "per-update, growing cycles, noise with a seed": dict(
-        t_initial=60, t_in_epochs=False, warmup_t=15, warmup_lr_init=1e-3, cycle_mul=2.0, cycle_limit=3,
-        noise_range_t=[30, 200], noise_pct=0.3, noise_seed=7),
-    "per-epoch, uniform noise from epoch 3": dict(t_initial=10, noise_range_t=3, noise_pct=0.2, noise_seed=1234),
-}
-
 
 def spec_args(args):
     return "\n".join(f"  {k}: {list(v) if isinstance(v, tuple) else v}" for k, v in args.items())
@@ -399,8 +331,8 @@ def test_local_file_is_refused_by_its_module_name(cli, write_spec):
     assert result.stderr == (
         f"{path}:2:19: scheduler type 'my_schedules.py:WarmupPoly' imports the local file my_schedules.py, and a "
         "spec alone may not run code; to allow it, add --allow-import my_schedules.py "
-        "(or set LRPLOT_ALLOW_IMPORT=my_schedules.py) (--allow-import my_schedules would allow a package: a "
-        "local file is allowed by its path)\n")
+        "(or set LRPLOT_ALLOW_IMPORT=my_schedules.py) ('my_schedules' allows a package: a local file is allowed "
+        "by its path)\n")
 
 
 def test_allowing_one_package_does_not_allow_another(cli, write_spec):

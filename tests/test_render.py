@@ -10,7 +10,7 @@ from lrplot.figure import column_envelope, render, render_to_file, save_figure
 from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 
-from .conftest import CONFIGS
+from tests.helpers.paths import CONFIGS
 
 
 def curves_of(text: str) -> Curves:

@@ -10,8 +10,8 @@ import torch
 from lrplot.resume import check_resume
 from lrplot.spec import load_spec, parse_spec
 
-from .conftest import CONFIGS
-from .test_simulate import NESTED, SIMPLE
+from tests.helpers.paths import CONFIGS
+from tests.helpers.schedulers import NESTED, SIMPLE
 
 AT = 17
 

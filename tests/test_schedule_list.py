@@ -11,23 +11,7 @@ from torch.optim import lr_scheduler as L
 from lrplot.engine import simulate
 from lrplot.errors import SpecError
 from lrplot.spec import Spec, parse_spec
-
-
-def plain_loop(steps, build, due, fields=("lr",), groups=1):
-    """record; optimizer.step(); then every scheduler i whose due(i, updates_done) is true steps."""
-    params = [{"params": [torch.nn.Parameter(torch.zeros(1))]} for _ in range(groups)]
-    opt = torch.optim.SGD(params, lr=0.1, momentum=0.9)
-    scheds = build(opt)
-    out = {(g, f): [] for g in range(groups) for f in fields}
-    for t in range(steps):
-        for g, group in enumerate(opt.param_groups):
-            for f in fields:
-                out[(g, f)].append(group[f])
-        opt.step()
-        for i, s in enumerate(scheds):
-            if t + 1 < steps and due(i, t + 1):
-                s.step()
-    return out
+from tests.helpers.loops import plain_loop
 
 
 def lr_of(text, name="s.yaml"):

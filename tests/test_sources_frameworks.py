@@ -7,14 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from lrplot.engine import simulate
 from lrplot.sources import BudgetInputs, load_input
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = ROOT / "configs" / "frameworks"
 
 
@@ -69,6 +68,7 @@ def test_detected_by_content(name):
     assert detect(load_document(FRAMEWORKS / name)) == name.split("_")[0]
 
 
+@pytest.mark.slow  # a child process
 def test_reading_a_lightning_config_imports_no_framework():
     code = ("import sys; from lrplot.sources import load_input, BudgetInputs; "
             f"load_input({str(FRAMEWORKS / 'lightning_fit.yaml')!r}, inputs=BudgetInputs(dataset_size=10)); "

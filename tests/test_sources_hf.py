@@ -14,7 +14,6 @@ after ``optimizer.step()`` and before ``lr_scheduler.step()``), i.e. lrplot's va
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -23,9 +22,11 @@ import yaml
 from lrplot.errors import LrplotError, SpecError, UsageError
 from lrplot.sources import BudgetInputs, load_input
 from lrplot.sources.hf_budget import batches_per_epoch
+from tests.helpers.hf_trainer import run_trainer
+from tests.helpers.installed import require
+from tests.helpers.paths import ROOT
 
-pytest.importorskip("transformers")
-pytest.importorskip("accelerate")
+require("transformers", "accelerate")  # imported where a test runs them: collecting this module stays cheap
 
 ALLOW = None  # transformers.optimization is trusted: no --allow-import needed
 
@@ -60,74 +61,12 @@ CASES = {
 }
 
 
-class _Data:
-    def __init__(self, n: int):
-        import torch
-
-        g = torch.Generator().manual_seed(0)
-        self.x = torch.randn(n, 2, generator=g)
-        self.y = torch.randn(n, 1, generator=g)
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def __getitem__(self, i: int) -> dict:
-        return {"x": self.x[i], "labels": self.y[i]}
-
-
-def _model():
-    import torch
-
-    class Tiny(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.linear = torch.nn.Linear(2, 1)
-
-        def forward(self, x, labels=None):
-            return {"loss": torch.nn.functional.mse_loss(self.linear(x), labels)}
-
-    return Tiny()
-
-
-def run_trainer(args: dict, n: int, out: Path) -> dict:
-    """Train for real; return the lr of every group before every update, the Trainer's logged
-    learning rates (from trainer_state.json) and its param groups."""
-    import torch
-    from transformers import Trainer, TrainerCallback, TrainingArguments
-
-    torch.manual_seed(0)
-    seen: list[list[float]] = []
-
-    class Record(TrainerCallback):
-        def on_train_begin(self, args, state, control, optimizer=None, **kwargs):
-            inner = getattr(optimizer, "optimizer", optimizer)  # accelerate's wrapper -> the torch optimizer
-            inner.register_step_pre_hook(lambda opt, a, k: seen.append([g["lr"] for g in opt.param_groups]))
-
-    targs = TrainingArguments(output_dir=str(out), logging_steps=1, report_to="none", save_strategy="no",
-                              use_cpu=True, disable_tqdm=True, remove_unused_columns=False, seed=0,
-                              dataloader_num_workers=0, **args)
-    trainer = Trainer(model=_model(), args=targs, train_dataset=_Data(n), callbacks=[Record()])
-    trainer.train()
-    trainer.save_state()  # trainer_state.json, written by the main process only
-    groups = [{"weight_decay": g["weight_decay"], "size": sum(p.numel() for p in g["params"])}
-              for g in trainer.optimizer.param_groups]
-    result = {"seen": seen, "max_steps": trainer.state.max_steps, "groups": groups}
-    if trainer.is_world_process_zero():
-        state = json.loads((out / "trainer_state.json").read_text())
-        result["logged"] = {e["step"]: e["learning_rate"] for e in state["log_history"] if "learning_rate" in e}
-        assert state["max_steps"] == trainer.state.max_steps
-    return result
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Every case trained once for the module (a few seconds in all, most of it importing transformers)."""
     out = {}
     for name, (args, n) in CASES.items():
-        folder = tmp_path_factory.mktemp(name)
-        start = time.perf_counter()
-        out[name] = run_trainer(args, n, folder)
-        out[name]["seconds"] = time.perf_counter() - start
+        out[name] = run_trainer(args, n, tmp_path_factory.mktemp(name))
     return out
 
 
@@ -298,10 +237,10 @@ def test_two_processes_under_torchrun_equal_devices_2(tmp_path):
         pytest.skip("torchrun is not on PATH")
     n = 23
     out = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-         str(Path(__file__).with_name("hf_distributed.py")), json.dumps(DISTRIBUTED), str(n), str(out)],
+         str(ROOT / "tests" / "helpers" / "hf_distributed.py"), json.dumps(DISTRIBUTED), str(n), str(out)],
         capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     real = json.loads((out / "lrplot_result.json").read_text())

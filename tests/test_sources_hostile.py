@@ -225,40 +225,33 @@ def test_a_group_option_that_is_a_pipe_or_a_device_is_refused_not_read(tmp_path,
                                "leading out), or add their folder to hydra.searchpath\n")
 
 
-def test_the_hydra_internals_the_guard_relies_on_keep_their_shape():
-    """The guard swaps Hydra's config source types in its SourcesRegistry (a private API): fail here,
-    not in a user's run, when a Hydra release changes how sources are made or named."""
-    import inspect
-
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl
-    from hydra._internal.config_repository import ConfigRepository
-    from hydra._internal.sources_registry import SourcesRegistry
-    from hydra.core.plugins import Plugins
-
-    from lrplot.sources.hydra_guard import FROM_COMMAND_LINE, FROM_FILE
-
-    Plugins.instance()
-    types = {scheme: cls.__name__ for scheme, cls in SourcesRegistry.instance().types.items()}
-    assert types == {"file": "FileConfigSource", "pkg": "ImportlibResourcesConfigSource",
-                     "structured": "StructuredConfigSource"}
-    assert "SourcesRegistry.instance().resolve(scheme)" in inspect.getsource(ConfigRepository.initialize_sources)
-    searchpath = inspect.getsource(ConfigLoaderImpl._process_config_searchpath)
-    assert f'"{FROM_FILE}"' in searchpath and f'"{FROM_COMMAND_LINE}"' in searchpath
-
-
 # --- OmegaConf resolution ---------------------------------------------------------------------------
 
-def test_interpolations_that_double_at_every_level_are_refused_before_resolving(tmp_path):
-    """'${k1}${k1}' sixteen levels deep: OmegaConf resolves 2^16 interpolations (over 60 s)."""
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_interpolations_that_double_at_every_level_are_stopped_while_resolving(tmp_path, dynamic):
+    """'${k1}${k1}' sixteen levels deep: OmegaConf resolves 2^16 interpolations (over 60 s), also
+    when the keys are themselves interpolated ('${trainer.${trainer.n1}}')."""
     config = tree(tmp_path)
-    levels = "".join(f"k{i}: '${{trainer.k{i + 1}}}${{trainer.k{i + 1}}}'\n" for i in range(16))
+    ref = (lambda i: f"${{trainer.${{trainer.n{i}}}}}") if dynamic else (lambda i: f"${{trainer.k{i}}}")
+    levels = "".join(f"k{i}: '{ref(i + 1)}{ref(i + 1)}'\nn{i + 1}: k{i + 1}\n" for i in range(16))
     (tmp_path / "trainer" / "t.yaml").write_text("max_steps: ${trainer.k0}\n" + levels + "k16: ab\n")
     with pytest.raises(SpecError) as err:
         load_input(config, inputs=INPUTS)
     assert err.value.format() == (
-        f"{tmp_path / 'trainer' / 't.yaml'}:4:5: 'trainer.k2' resolves through more than 10000 interpolations or "
-        "to more than 1000000 characters (OmegaConf resolves an interpolation again each time it is used); write "
-        "the value out, or interpolate a value fewer times")
+        f"{tmp_path / 'trainer' / 't.yaml'}:1:12: 'trainer.max_steps': resolving it goes through more than 1,000 "
+        "interpolations or 1,000,000 characters (OmegaConf resolves an interpolation again each time it is used); "
+        "write the value out, or interpolate a value fewer times")
+
+
+def test_interpolations_growing_in_the_hydra_section_are_stopped_too(tmp_path):
+    levels = "".join(f"k{i}: '${{k{i + 1}}}${{k{i + 1}}}'\n" for i in range(16))
+    config = tree(tmp_path, levels + "k16: ab\nhydra:\n  searchpath: ['${k0}']\n")
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=INPUTS)
+    assert err.value.format() == (
+        f"{config}:22:1: the hydra section: resolving it goes through more than 1,000 interpolations or 1,000,000 "
+        "characters (OmegaConf resolves an interpolation again each time it is used); write the value out, or "
+        "interpolate a value fewer times")
 
 
 def test_honest_interpolations_still_resolve(tmp_path):
@@ -469,3 +462,11 @@ def test_an_mmengine_config_python_cannot_parse_is_located_in_it(tmp_path):
     with pytest.raises(SpecError) as err:
         load_input(config, inputs=BudgetInputs(100), allow_import=["mmengine"])
     assert err.value.format() == f"{tmp_path / '_base_' / 'b.py'}:1:205: syntax error: too many nested parentheses"
+
+
+def test_a_search_path_entry_is_hydras_own_only_by_its_exact_package_name(tmp_path):
+    config = tree(tmp_path, "hydra: {searchpath: ['pkg://hydra.conf/../evilpkg']}\n")
+    with pytest.raises(ImportNotAllowedError) as err:
+        load_input(config, inputs=INPUTS)
+    assert err.value.format() == (f"{config}:5:22: hydra.searchpath entry 'pkg://hydra.conf/../evilpkg' names no "
+                                  "package that holds configs; remove it, or point it at a folder (file://...)")

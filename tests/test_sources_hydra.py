@@ -10,21 +10,16 @@ compared with ``==``.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-pytest.importorskip("lightning")
-pytest.importorskip("hydra")
+from tests.helpers.installed import require
+
+require("lightning", "hydra")  # imported where a test runs them: collecting this module stays cheap
 
 from lrplot.engine import simulate  # noqa: E402
 from lrplot.errors import ImportNotAllowedError, SpecError  # noqa: E402
 from lrplot.sources import BudgetInputs, load_input  # noqa: E402
 from lrplot.spec import spec_from_data  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))
-from lightning_helpers import ConfiguredModel, TinyData, hydra_scheduler_factory, run_trainer  # noqa: E402
 
 pytestmark = pytest.mark.slow  # importing Lightning alone takes seconds
 
@@ -88,6 +83,8 @@ def _reference(text, root, dataset_size, sched_key, interval, frequency, groups=
     """The real run: objects from the config via hydra.utils.instantiate, a real Trainer."""
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
+
+    from tests.helpers.lightning_runs import ConfiguredModel, TinyData, hydra_scheduler_factory, run_trainer
 
     cfg = OmegaConf.create(text)
     make_opt = instantiate(cfg.model.optimizer)

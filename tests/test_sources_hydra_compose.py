@@ -1,6 +1,6 @@
 """Hydra primary configs (a defaults list): lrplot's curve == a REAL @hydra.main app's run, `==`.
 
-The reference is tests/hydra_app.py run as a subprocess over a config tree shaped like
+The reference is tests/helpers/hydra_app.py run as a subprocess over a config tree shaped like
 lightning-hydra-template (train.yaml's defaults -> data/, model/, trainer/, paths/): Hydra composes
 it (with the case's command-line overrides), the module's configure_optimizers instantiates the
 optimizer and scheduler partials, a Lightning Trainer instantiated from the composed ``trainer``
@@ -22,8 +22,8 @@ pytest.importorskip("hydra")
 
 from lrplot.engine import simulate  # noqa: E402
 from lrplot.sources import BudgetInputs, detect, load_document, load_input  # noqa: E402
+from tests.helpers.paths import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 DATASET_SIZE = 10
 
 TREE = {
@@ -121,7 +121,7 @@ def runs(tmp_path_factory):
             for name, overrides in CASES.items()]
     (folder / "cases.json").write_text(json.dumps(argv))
     out = folder / "recorded.json"
-    done = subprocess.run([sys.executable, str(ROOT / "tests" / "hydra_app.py"), str(out), str(DATASET_SIZE),
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "hydra_app.py"), str(out), str(DATASET_SIZE),
                            str(folder / "cases.json")], capture_output=True, text=True, cwd=folder,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -402,6 +402,7 @@ BOMB = "\n".join(['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
 
 
 @pytest.mark.parametrize("where", ["model/mnist.yaml", "extra/model/bomb.yaml"])
+@pytest.mark.timeout(60)  # a hang guard, far above the normal time
 def test_a_file_hydra_would_never_finish_loading_is_refused_before_hydra_loads_it(tmp_path, where):
     """Hydra loads group files with PyYAML and copies them with OmegaConf, without lrplot's limits:
     ten levels of ten aliases (10^9 values) would never finish (the unguarded composition was still

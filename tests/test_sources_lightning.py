@@ -1,7 +1,7 @@
 """LightningCLI configs: lrplot's values == what a REAL LightningCLI/Trainer run uses, at every update.
 
 Each case writes a LightningCLI config, runs ``LightningCLI(..., args=["fit", "--config", path])``
-in-process on CPU with a tiny model (tests/lightning_helpers.py), and records the lr of every group
+in-process on CPU with a tiny model (tests/helpers/lightning_runs.py), and records the lr of every group
 right before each optimizer update (``optimizer.register_step_pre_hook``) plus the CSVLogger rows
 of ``LearningRateMonitor(logging_interval="step")``. CSVLogger writes ``str(float)``, the shortest
 repr of the Python float, so its values round-trip exactly: both are compared with ``==`` at float64.
@@ -10,20 +10,18 @@ repr of the Python float, so its values round-trip exactly: both are compared wi
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
-pytest.importorskip("lightning")
-pytest.importorskip("jsonargparse")
+from tests.helpers.installed import require
+
+require("lightning", "jsonargparse")  # imported where a test runs them: collecting this module stays cheap
 
 from lrplot.engine import simulate  # noqa: E402
 from lrplot.errors import ImportNotAllowedError, SpecError  # noqa: E402
 from lrplot.sources import BudgetInputs, load_input  # noqa: E402
 from lrplot.sources.lightning_loop import step_frequency  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))
-from lightning_helpers import dict_cli, run_cli  # noqa: E402
+from tests.helpers.paths import ROOT  # noqa: E402
 
 pytestmark = pytest.mark.slow  # importing Lightning alone takes seconds
 
@@ -113,6 +111,8 @@ def _overrides(cli):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
+    from tests.helpers.lightning_runs import dict_cli, run_cli
+
     out = {}
     for name, (text, size, cli) in CASES.items():
         folder = tmp_path_factory.mktemp(name)
@@ -165,7 +165,7 @@ def test_stock_cli_says_it_steps_per_epoch(runs):
 def test_print_config_output_is_read(tmp_path, capsys, monkeypatch):
     """The full YAML LightningCLI's own --print_config writes (every default spelled out)."""
     from lightning.pytorch.cli import LightningCLI
-    from lightning_helpers import TinyData, TinyModel
+    from tests.helpers.lightning_runs import TinyData, TinyModel
 
     monkeypatch.setattr(sys, "argv", ["fit"])
 
@@ -189,6 +189,8 @@ def test_print_config_output_is_read(tmp_path, capsys, monkeypatch):
 def test_frequency_that_is_not_every_nth_update_is_refused_and_lightning_agrees(tmp_path):
     """frequency 3 with 4 batches per epoch: Lightning restarts its batch count every epoch, so it
     steps after updates 3 and 7 (not 3 and 6). The real run shows it; lrplot refuses to guess."""
+    from tests.helpers.lightning_runs import dict_cli, run_cli
+
     path = tmp_path / "fit.yaml"
     path.write_text("""
 trainer: {max_epochs: 2}
@@ -299,7 +301,7 @@ lr_scheduler: {class_path: torch.optim.lr_scheduler.ExponentialLR, init_args: {g
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    script = Path(__file__).parent / "lightning_ddp_script.py"
+    script = ROOT / "tests" / "helpers" / "lightning_ddp.py"
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
                            "--master_port", str(port), str(script), str(path), str(tmp_path / "out.json")],
                           capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})

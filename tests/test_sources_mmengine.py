@@ -19,7 +19,7 @@ from lrplot.engine import simulate
 from lrplot.errors import ImportNotAllowedError, SpecError
 from lrplot.sources import BudgetInputs, load_input
 
-from .conftest import CONFIGS
+from tests.helpers.paths import CONFIGS
 
 mmengine = pytest.importorskip("mmengine", reason="mmengine is not installed (pip install 'lrplot[mmengine]')")
 ALLOW = frozenset({"mmengine"})

@@ -41,7 +41,7 @@ from lrplot.engine import simulate
 from lrplot.errors import SpecError
 from lrplot.sources import BudgetInputs, load_input
 
-from .conftest import CONFIGS
+from tests.helpers.paths import CONFIGS
 
 BASE = dict(sched="cosine", epochs=8, warmup_epochs=2, warmup_lr=1e-4, min_lr=1e-5, lr=None, lr_base=0.1,
             lr_base_size=256, lr_base_scale="", batch_size=32, grad_accum_steps=1, opt="sgd", momentum=0.9,

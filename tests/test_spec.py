@@ -5,7 +5,7 @@ import pytest
 from lrplot.errors import SpecError, UsageError
 from lrplot.spec import json_schema, load_spec, parse_spec
 
-from .conftest import ROOT
+from tests.helpers.paths import ROOT
 
 
 def err(text, overrides=()):

@@ -10,7 +10,7 @@ from lrplot.sources import load_input
 from lrplot.spec import parse_spec
 from lrplot.specyaml import dump_spec, spec_data
 
-from .conftest import CONFIGS
+from tests.helpers.paths import CONFIGS
 
 IMPORT_FREE = [p for p in sorted(CONFIGS.glob("*.yaml")) if '.py:' not in p.read_text()
                and 'transformers:' not in p.read_text() and 'pytorch_accelerated' not in p.read_text()

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CONFIGS, ROOT
+from tests.helpers.installed import require
+from tests.helpers.paths import CONFIGS, ROOT
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("sphinx")
+require("sphinx")
 
 
 def env():

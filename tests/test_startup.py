@@ -13,9 +13,7 @@ import pytest
 from lrplot.engine import simulate
 from lrplot.figure import RenderOptions, render_to_bytes
 from lrplot.spec import load_spec
-
-ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = ROOT / "configs"
+from tests.helpers.paths import CONFIGS, ROOT
 
 
 def _env(cache: Path | str | None = None) -> dict[str, str]:
@@ -30,6 +28,7 @@ def _python(code: str, *args: str, cache: Path | str | None = None, **kw) -> sub
                           **kw)
 
 
+@pytest.mark.slow  # a child process
 def test_matplotlib_artists_skip_their_set_docstrings_and_still_work():
     out = _python(
         "import lrplot.tricks as s; s.install_startup()\n"
@@ -41,6 +40,7 @@ def test_matplotlib_artists_skip_their_set_docstrings_and_still_work():
     assert out.stdout.decode().split() == ["None", "None", "True", "3.0", "r"]
 
 
+@pytest.mark.slow  # a child process
 def test_importing_lrplot_keeps_matplotlib_docstrings():
     """Only the command line installs the shortcut: a notebook's help(Line2D.set) is whole."""
     out = _python("import lrplot, lrplot.figure, lrplot.api\nimport matplotlib.lines as l\n"
@@ -49,6 +49,7 @@ def test_importing_lrplot_keeps_matplotlib_docstrings():
     assert out.stdout.decode().strip() == "True"
 
 
+@pytest.mark.slow  # a child process
 def test_shortcuts_are_skipped_once_matplotlib_is_imported():
     out = _python("import matplotlib.artist, sys, lrplot.tricks as s; s.install_startup()\n"
                   "print(any(isinstance(f, s._ArtistFinder) for f in sys.meta_path))")

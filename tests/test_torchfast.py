@@ -12,7 +12,7 @@ import torch
 from lrplot import tricks as torchfast
 from lrplot.engine import simulate
 from lrplot.spec import parse_spec
-from tests.conftest import ROOT
+from tests.helpers.paths import ROOT
 
 OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "ASGD", "Rprop", "NAdam", "RAdam",
               "Adamax", "LBFGS"]

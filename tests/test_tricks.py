@@ -7,15 +7,14 @@ import atexit
 import os
 import subprocess
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 import typer
 
 from lrplot import tricks
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_trick_has_a_switch_and_one_switch_turns_all_off(monkeypatch):

@@ -60,7 +60,8 @@ def plot(
     actions.plot(inputs, output=output, fmt=fmt, data=data, theme=theme, style=style,
                  render=dict(layout=layout, x=x, log_y=log_y, title=title, size=size, dpi=dpi, legend=not no_legend,
                              annotate=annotate),
-                 log=log, log_format=log_format, log_key=log_key, log_skip_corrupt=log_skip_corrupt, quiet=quiet, cache=not no_cache, debug=debug)
+                 log=log, log_format=log_format, log_key=log_key, log_skip_corrupt=log_skip_corrupt, quiet=quiet,
+                 cache=not no_cache, debug=debug)
 
 
 @command("gallery", "Render every spec of a folder to PNG and SVG, with an index.")

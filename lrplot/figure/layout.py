@@ -1,4 +1,4 @@
-"""Panels and axes: which series share a panel (overlay, grid, fields, groups), and the new Figure or the user's Axes that holds them."""
+"""Panels and axes: which series share a panel, and the new Figure or the user's Axes that holds them."""
 
 from __future__ import annotations
 

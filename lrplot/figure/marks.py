@@ -1,4 +1,4 @@
-"""Marks on the curves: peak and final values, jumps, milestones and the shaded steps where a logged run left the plan."""
+"""Marks on the curves: peak and final values, jumps, milestones, and where a logged run left the plan."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Plotter: Curves drawn into a Figure as a list of named phases, and the render entry points that theme, draw and save."""
+"""The Plotter: Curves drawn into a Figure as a list of named phases; the render entry points around it."""
 
 from __future__ import annotations
 

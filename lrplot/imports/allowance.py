@@ -25,7 +25,6 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
 # The distribution that installs each trusted top-level package (where it must be found).
 DISTRIBUTIONS = {"torch": "torch", "timm": "timm", "transformers": "transformers",
                  "pytorch_accelerated": "pytorch-accelerated"}
-
 # How a refusal says to allow a name, by where lrplot was called from: the way the user CAN allow it there.
 ALLOW_WAYS = {
     "cli": "add --allow-import {name} (or set " + ENV_VAR + "={name})",
@@ -62,9 +61,9 @@ class Allowance:
 
     packages: frozenset[str] = frozenset()
     files: frozenset[Path] = frozenset()
-    way: str = field(default="cli", compare=False)  # a key of ALLOW_WAYS: where the user allows more
     # what this process has loaded (a local file is known by the private name it was loaded under)
     loaded: Loaded = field(default_factory=lambda: LOADED, compare=False, repr=False)
+    way: str = field(default="cli", compare=False)  # a key of ALLOW_WAYS: where the user allows more
 
     def how_to_allow(self, name: str) -> str:
         """``add --allow-import NAME (...)``, or what the calling context (conf.py, mkdocs.yml) takes."""
@@ -152,7 +151,7 @@ def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | N
                 raise UsageError(f"{origin} {text}: not a package name or a .py file",
                                  hint="give a package ('transformers') or a local file's path "
                                       "('configs/my_schedules.py')")
-    return Allowance(frozenset(packages), frozenset(files), way)
+    return Allowance(frozenset(packages), frozenset(files), way=way)
 
 
 def allowed_file(origin: str, text: str) -> Path:

@@ -234,23 +234,22 @@ def walk(folder: Path, match: Callable[[str], bool], depth: int) -> list[Path]:
     while stack:
         current, level = stack.pop()
         try:
-            entries = os.scandir(current)
-        except OSError:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > MAX_LOG_WALK:
+                        raise LogError(f"more than {MAX_LOG_WALK:,} files and folders to look through for a log",
+                                       location=Location(str(folder)), hint="name the run folder or the log file")
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            if level < depth:
+                                stack.append((Path(entry.path), level + 1))
+                        elif match(entry.name):
+                            found.append(Path(entry.path))
+                    except OSError:
+                        continue
+        except OSError:  # a folder that vanished or cannot be listed (/proc): nothing of a log there
             continue
-        with entries:
-            for entry in entries:
-                seen += 1
-                if seen > MAX_LOG_WALK:
-                    raise LogError(f"more than {MAX_LOG_WALK:,} files and folders to look through for a log",
-                                   location=Location(str(folder)), hint="name the run folder or the log file")
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if level < depth:
-                            stack.append((Path(entry.path), level + 1))
-                    elif match(entry.name):
-                        found.append(Path(entry.path))
-                except OSError:
-                    continue
     return sorted(found)
 
 

@@ -106,6 +106,8 @@ def records(path: Path, budget: Budget, skip_corrupt: bool, damaged: list[str]) 
                                    "before it (every verdict then names what was skipped)")
                 damaged.append(f"{path}: {problem}; the rest of the file from byte {offset} skipped")
                 return
+            if length > info.st_size - offset - 16:
+                return  # a last record cut short (its length is sound, its data not all there)
             data = fh.read(length)
             tail = fh.read(4)
             if len(data) < length or len(tail) < 4:

@@ -36,12 +36,11 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingLibraryError, SpecError
-from ..limits import MAX_INTERPOLATED_CHARS, MAX_INTERPOLATIONS
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
 from .protocol import assumption
 from .hydra_compose import is_primary
-from .hydra_guard import env_values_said_by_name
+from .hydra_guard import ResolutionTooLarge, omegaconf_guarded
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -124,72 +123,6 @@ def _omegaconf_error(doc: Document, exc: Exception, fallback: KeyPath) -> SpecEr
                     hint="fix the interpolation, or give the value with --set KEY=VALUE")
 
 
-def _references(text: str) -> list[tuple[int, list[str]]]:
-    """The key paths named inside the ``${...}`` of ``text``, as (leading dots, parts): every dotted
-    name is taken (a resolver's name too: a name that is no key costs nothing), so none is missed."""
-    inside, depth = [], 0
-    for i, char in enumerate(text):
-        if text.startswith("${", i):
-            depth += 1
-        elif char == "}" and depth:
-            depth -= 1
-        inside.append(char if depth else " ")
-    return [(len(dots), re.split(r"\.|\[|\]\.?", name.rstrip("]")))
-            for dots, name in re.findall(r"(\.*)([A-Za-z_][\w\-]*(?:(?:\.|\[)[\w\-]+\]?)*)", "".join(inside))]
-
-
-def _lookup(data: Any, path: KeyPath) -> tuple[bool, Any]:
-    node = data
-    for part in path:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        else:
-            return False, None
-    return True, node
-
-
-def check_interpolation_growth(doc: Document, path: KeyPath) -> None:
-    """Refuse, before OmegaConf resolves ``path``, interpolations that would resolve more than
-    MAX_INTERPOLATIONS times or to more than MAX_INTERPOLATED_CHARS characters (counted the way
-    OmegaConf works: each use of an interpolation resolves it again)."""
-    memo: dict[KeyPath, tuple[int, int]] = {}
-
-    def cost(where: KeyPath, node: Any) -> tuple[int, int]:  # (resolutions, characters)
-        if where in memo:
-            return memo[where]
-        memo[where] = (1, 1)  # a cycle: OmegaConf reports it itself
-        if isinstance(node, (dict, list)):
-            items = node.items() if isinstance(node, dict) else enumerate(node)
-            parts = [cost(where + (k,), v) for k, v in items]
-            total = (sum(p[0] for p in parts), sum(p[1] for p in parts))
-        elif isinstance(node, str) and "${" in node:
-            total = (1, len(node))
-            for dots, names in _references(node):
-                target = (where[:len(where) - dots] if dots else ()) + tuple(
-                    int(n) if n.isdigit() else n for n in names)
-                found, value = _lookup(doc.data, target)
-                if found:
-                    more = cost(target, value)
-                    total = (total[0] + more[0], total[1] + more[1])
-                if total[0] > MAX_INTERPOLATIONS or total[1] > MAX_INTERPOLATED_CHARS:
-                    break
-        else:
-            total = (0, len(str(node)))
-        memo[where] = total
-        if total[0] > MAX_INTERPOLATIONS or total[1] > MAX_INTERPOLATED_CHARS:
-            raise fw.error(doc, f"'{format_path(where)}' resolves through more than {MAX_INTERPOLATIONS} "
-                                f"interpolations or to more than {MAX_INTERPOLATED_CHARS} characters (OmegaConf "
-                                "resolves an interpolation again each time it is used)",
-                           where, hint="write the value out, or interpolate a value fewer times")
-        return total
-
-    found, node = _lookup(doc.data, path)
-    if found:
-        cost(tuple(path), node)
-
-
 class _Resolver:
     """Resolves the keys lrplot reads with OmegaConf, errors located in the file."""
 
@@ -209,15 +142,17 @@ class _Resolver:
     def node(self, path: KeyPath) -> Any:
         from omegaconf.errors import OmegaConfBaseException
 
-        check_interpolation_growth(self.doc, path)
         sub: Any = self.cfg
-        try:
-            with env_values_said_by_name():
+        with omegaconf_guarded() as spent:
+            try:
                 for part in path:
                     sub = sub[part]  # resolves a leaf interpolation; containers stay lazy
                 return self.omegaconf.to_container(sub, resolve=True) if self.omegaconf.is_config(sub) else sub
-        except OmegaConfBaseException as exc:
-            raise _omegaconf_error(self.doc, exc, path) from None
+            except (OmegaConfBaseException, ResolutionTooLarge) as exc:
+                if spent.over is not None:  # (OmegaConf may have wrapped it)
+                    raise fw.error(self.doc, f"'{format_path(path)}': {spent.over.message}", path,
+                                   hint=spent.over.hint) from None
+                raise _omegaconf_error(self.doc, exc, path) from None
 
     def keys(self, path: KeyPath, keys: tuple[str, ...]) -> dict[str, Any]:
         """The resolved values of ``keys`` present in the mapping at ``path`` (others untouched)."""
@@ -252,7 +187,6 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if composed:
         from .hydra_compose import compose
 
-        check_interpolation_growth(doc, ("hydra",))  # Hydra resolves hydra.searchpath itself
         doc = compose(doc, allow_import)
     add = "+" if composed else ""  # a key the composed config lacks is added with Hydra's '+key=value'
     resolver = _Resolver(doc)

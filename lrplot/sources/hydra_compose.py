@@ -278,8 +278,15 @@ def compose(doc: Document, allowance: Allowance) -> Document:
     from ..reads import recording
 
     try:
-        with recording(f"a file Hydra read for {doc.path.name}"), guarded(doc, allowance, list(doc.overrides)):
-            return _compose(doc, parsed)
+        with recording(f"a file Hydra read for {doc.path.name}"), \
+                guarded(doc, allowance, list(doc.overrides)) as spent:
+            try:
+                return _compose(doc, parsed)
+            except SpecError:
+                if spent.over is None:
+                    raise
+                raise SpecError(f"the hydra section: {spent.over.message}", location=doc.source.key(("hydra",)),
+                                hint=spent.over.hint) from None
     finally:
         GlobalHydra.instance().clear()
         if app_hydra is not None:

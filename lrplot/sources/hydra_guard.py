@@ -19,7 +19,7 @@ ACTUALLY uses, whatever produced it (a literal list, an interpolation, ``oc.crea
 
 Only the files Hydra reads are read: a file of the tree no defaults list names is never opened.
 And a value OmegaConf reads from the environment (``${oc.env:VAR}``) is never printed in an error
-line, which names the variable instead (:func:`env_values_said_by_name`).
+line, which names the variable instead, and resolving one key is bounded (:func:`omegaconf_guarded`).
 """
 
 from __future__ import annotations
@@ -59,15 +59,16 @@ def _refuse_import(doc: Document, allowance: Allowance, provider: str, scheme: s
     from ..imports import within
 
     package = path.replace("/", ".").rstrip(".")
-    if provider not in (FROM_FILE, FROM_COMMAND_LINE) or within(package, HYDRAS_OWN):
+    if provider not in (FROM_FILE, FROM_COMMAND_LINE):
         return  # the entries of Hydra itself and of installed Hydra plugins
-    if package and allowance.allows_package(package):
+    named = bool(package) and all(p.isidentifier() for p in package.split("."))
+    if named and (within(package, HYDRAS_OWN) or allowance.allows_package(package)):
         return
     entry = f"{scheme}://{path}"
     where = _where(doc, provider, entry)
     what = "imports the Python package" if scheme == "pkg" else "imports the Python module"
     top = package.split(".")[0]
-    if not package or top in sys.stdlib_module_names or not all(p.isidentifier() for p in package.split(".")):
+    if not named or top in sys.stdlib_module_names:
         raise ImportNotAllowedError(f"hydra.searchpath entry '{entry}' names no package that holds configs",
                                     location=where, hint="remove it, or point it at a folder (file://...)")
     raise ImportNotAllowedError(
@@ -148,14 +149,54 @@ def _guarded_types(doc: Document, allowance: Allowance, overrides: list[str]) ->
     return {"file": FileConfigSource, "pkg": ImportlibResourcesConfigSource, "structured": StructuredConfigSource}
 
 
+class ResolutionTooLarge(SpecError):
+    """OmegaConf's resolution of one key went past MAX_INTERPOLATIONS or MAX_INTERPOLATED_CHARS."""
+
+
+class Spent:
+    """What one guarded resolution has cost so far; ``over`` once it went past the limits."""
+
+    def __init__(self) -> None:
+        self.interpolations = self.chars = 0
+        self.over: ResolutionTooLarge | None = None
+
+
 @contextmanager
-def env_values_said_by_name() -> Iterator[None]:
-    """While OmegaConf resolves, each ``${oc.env:VAR}`` value it returns is registered with
-    :func:`lrplot.errors.said_by_name`, so no later error line prints it."""
+def omegaconf_guarded() -> Iterator[Spent]:
+    """While OmegaConf resolves (for lrplot's reader, or inside Hydra's composition):
+
+    * each ``${oc.env:VAR}`` value it returns is registered with :func:`lrplot.errors.said_by_name`,
+      so no later error line prints it;
+    * the interpolations it evaluates are counted, with the characters they produce: OmegaConf
+      resolves an interpolation again at every use (no cache), so '${a}${a}' chains double the
+      work per level, however the keys are written (``${x.${name}}`` too). Past
+      MAX_INTERPOLATIONS or MAX_INTERPOLATED_CHARS, :class:`ResolutionTooLarge` stops it (OmegaConf
+      may wrap it in its own error: the yielded :class:`Spent` keeps it as ``over``).
+    """
     from omegaconf import OmegaConf
+    from omegaconf.base import Container
     from omegaconf.resolvers import oc
 
     from ..errors import said_by_name
+    from ..limits import MAX_INTERPOLATED_CHARS, MAX_INTERPOLATIONS
+
+    evaluate = Container._resolve_interpolation_from_parse_tree
+    spent = Spent()
+
+    def bounded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if spent.over is not None:
+            raise spent.over
+        spent.interpolations += 1
+        result = evaluate(self, *args, **kwargs)
+        value = result._value() if hasattr(result, "_value") else result
+        spent.chars += len(value) if isinstance(value, str) else 0
+        if spent.interpolations > MAX_INTERPOLATIONS or spent.chars > MAX_INTERPOLATED_CHARS:
+            spent.over = ResolutionTooLarge(
+                f"resolving it goes through more than {MAX_INTERPOLATIONS:,} interpolations or "
+                f"{MAX_INTERPOLATED_CHARS:,} characters (OmegaConf resolves an interpolation again each time it is "
+                "used)", hint="write the value out, or interpolate a value fewer times")
+            raise spent.over
+        return result
 
     def env(key: str, *default: Any) -> Any:
         value = oc.env(key, *default)
@@ -163,14 +204,16 @@ def env_values_said_by_name() -> Iterator[None]:
         return value
 
     OmegaConf.register_new_resolver("oc.env", env, replace=True)
+    Container._resolve_interpolation_from_parse_tree = bounded  # type: ignore[method-assign]
     try:
-        yield
+        yield spent
     finally:
+        Container._resolve_interpolation_from_parse_tree = evaluate  # type: ignore[method-assign]
         OmegaConf.register_new_resolver("oc.env", oc.env, replace=True)
 
 
 @contextmanager
-def guarded(doc: Document, allowance: Allowance, overrides: list[str]) -> Iterator[None]:
+def guarded(doc: Document, allowance: Allowance, overrides: list[str]) -> Iterator[Spent]:
     """Hydra composes with the guarded config sources inside this block; Hydra's own come back after."""
     from hydra._internal.sources_registry import SourcesRegistry
     from hydra.core.plugins import Plugins
@@ -180,8 +223,8 @@ def guarded(doc: Document, allowance: Allowance, overrides: list[str]) -> Iterat
     saved = dict(registry.types)
     registry.types.update(_guarded_types(doc, allowance, overrides))
     try:
-        with env_values_said_by_name():
-            yield
+        with omegaconf_guarded() as spent:
+            yield spent
     finally:
         registry.types.clear()
         registry.types.update(saved)

@@ -14,8 +14,8 @@ computed (total updates, updates per epoch, warmup updates) and the line that ex
 numbers are checked here, once, for every reader: whole, positive, within what lrplot simulates.
 What a reader assumed that changes the curve (an interval nothing in the file states, a world size
 of 1 for ``devices: auto``) is a :class:`Note` with ``assumed=True``, kept in reading order with the
-other notes; the summary, ``--print-spec``'s comments and the figure's footnote show
-:attr:`Source.assumptions`.
+other notes. The summary and ``--print-spec``'s comments show every note, in that order;
+:attr:`Source.assumptions` is what a figure's footnote names (the figure does not draw one yet).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import Location, SpecError
+from ..limits import MAX_STEPS
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -57,13 +58,16 @@ class BudgetInputs:
 class Document:
     """One input file, loaded (YAML/JSON through :mod:`lrplot.yamlio`, with positions) and with
     ``--set`` overrides applied. ``data`` is None for inputs that are not YAML (MMEngine's
-    Python configs); ``text`` is always the file's text."""
+    Python configs; a TOML file or a launch script, whose reader parses ``text`` itself); ``text``
+    is always the file's text. ``not_yaml`` is why YAML refused the text: the error the user sees
+    unless a reader recognises the text as its own."""
 
     path: Path
     text: str
     data: Any
     source: SourceMap
     overrides: tuple[str, ...] = ()
+    not_yaml: SpecError | None = None
 
 
 def needs(doc: Document, what: str, flag: str, path: KeyPath = ()) -> SpecError:
@@ -146,8 +150,6 @@ class Budget:
     where: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        from ..limits import MAX_STEPS
-
         for name, value, low in (("updates", self.updates, 1), ("updates per epoch", self.updates_per_epoch, 1),
                                  ("warmup updates", self.warmup, 0)):
             if value is None and name != "updates":

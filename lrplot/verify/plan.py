@@ -11,7 +11,6 @@ import numpy as np
 from ..curves import ScheduleTrace
 from ..errors import SpecError
 from ..facts import HORIZON_ARGS, base_lr
-from ..limits import MAX_VERIFY_EXTEND_STEPS
 from ..imports import Allowance
 from ..limits import MAX_VERIFY_EXTEND_STEPS, MAX_VERIFY_MULTIPLE, MAX_VERIFY_SHIFTS
 from ..spec import ResolvedSchedule

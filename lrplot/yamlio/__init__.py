@@ -86,4 +86,5 @@ def parse_scalar(text: str) -> Any:
     return data
 
 
-__all__ = ["KeyPath", "SourceMap", "check_data", "check_expansion", "format_path", "load_yaml", "nesting_depth", "parse_scalar"]
+__all__ = ["KeyPath", "SourceMap", "check_data", "check_expansion", "format_path", "load_yaml", "nesting_depth",
+           "parse_scalar"]

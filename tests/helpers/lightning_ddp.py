@@ -5,9 +5,9 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from lightning_helpers import dict_cli, run_cli  # noqa: E402
+from tests.helpers.lightning_runs import dict_cli, run_cli  # noqa: E402
 
 if __name__ == "__main__":
     config, out = sys.argv[1], Path(sys.argv[2])

@@ -2,7 +2,7 @@
 
 Run as a subprocess by tests/test_sources_hydra_compose.py::
 
-    python tests/hydra_app.py OUT.json DATASET_SIZE CASES.json
+    python tests/helpers/hydra_app.py OUT.json DATASET_SIZE CASES.json
 
 ``CASES.json`` is a list of argument lists, each what a user types after ``python train.py``
 (``--config-path DIR --config-name train model=other ...``); the app runs once per case in this one
@@ -25,8 +25,8 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-sys.path.insert(0, str(Path(__file__).parent))
-from lightning_helpers import ConfiguredModel, TinyData, hydra_scheduler_factory  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.helpers.lightning_runs import ConfiguredModel, TinyData, hydra_scheduler_factory  # noqa: E402
 
 RESULTS: list[list[list[float]]] = []
 DATASET_SIZE = 10

@@ -5,9 +5,9 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.test_sources_hf import run_trainer  # noqa: E402
+from tests.helpers.hf_trainer import run_trainer  # noqa: E402
 
 
 def main() -> None:
