@@ -5,6 +5,7 @@ of the supported libraries are trusted as installed, and only they."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
