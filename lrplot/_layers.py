@@ -9,8 +9,9 @@ walks every module's syntax tree and fails, naming file:line, on an import again
 """
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # 1. words and numbers everything shares: errors, message text, the limits lrplot enforces
-    ("_layers", "errors", "text", "limits"),
+    # 1. words and numbers everything shares: errors, message text, the limits lrplot enforces;
+    #    the list of files this run read (filled by readers, consulted by outputs)
+    ("_layers", "errors", "text", "limits", "reads"),
     # 2. machinery that knows no spec: YAML with positions, expressions, curves, atomic files, the
     #    progress bar, the tricks played on dependencies (they import no lrplot part)
     ("yamlio", "expr", "curves", "output", "progress", "tricks"),

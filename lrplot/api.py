@@ -20,11 +20,14 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     ``size``, ``dpi``, ``legend``, ``annotate``); an unknown name fails with a did-you-mean before
     anything runs. ``cache=True`` uses the disk cache of curves as the CLI does. The figure
     displays itself in Jupyter."""
-    from .figure import RenderOptions, check_option_names, render
+    from .figure import RenderOptions, check_ax_layout, check_option_names, check_raster, render
     from .pipeline import Reading, simulate
 
     check_option_names(options)
     opts = RenderOptions(**options)  # values are checked before torch runs, too
+    check_raster(opts.size, opts.dpi, "png")  # pixels too: a notebook's memory
+    if ax is not None:
+        check_ax_layout(opts.layout)
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
     specs = [s.spec for s in Reading(tuple(set), allow_import=allow_import).load(sources)]
     curves = simulate(specs, allow_import=allow_import, cache=cache)

@@ -321,7 +321,8 @@ def suggestion(value: Any, options: tuple[Expected, ...]) -> str | None:
         return None
     if isinstance(value, bool):
         return "a boolean is not a number: write a number" if fits(0) else None
-    if isinstance(value, float) and value.is_integer() and fits(int(value)):
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53 and fits(int(value)):
+        # (beyond 2**53 a float is no exact whole number: suggesting its 300 digits would mislead)
         return f"write {int(value)}"
     if isinstance(value, (int, float)) and fits([value]):
         return f"write [{_yaml(value)}]"

@@ -18,8 +18,9 @@ code behind them can change without the spec changing.
 
 Entries live in ``$LRPLOT_CACHE_DIR``, else ``$XDG_CACHE_HOME/lrplot``, else ``~/.cache/lrplot``,
 as one ``.npz`` per key (float64 arrays plus a JSON header echoing the key; no pickles), written
-atomically. An entry that cannot be read, has another format version, or does not echo the very
-key asked for is ignored and replaced: it is never trusted. Entries over :data:`MAX_CACHE_ENTRY_BYTES`
+atomically. An entry that is not a regular file (a symbolic link), cannot be read, has another
+format version, does not echo the very key asked for, or whose payload (schedules and arrays) does
+not hash to the digest in its header is ignored and replaced: it is never trusted. Entries over :data:`MAX_CACHE_ENTRY_BYTES`
 are not stored. Removing the folder is always safe.
 
 This module imports neither torch nor matplotlib; numpy only when an entry is read or written.
@@ -43,7 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .curves import ScheduleTrace
     from .spec import Spec
 
-FORMAT = 3  # 2: ScheduleTrace.meta holds field_labels (beta1); 3: the spec keyed with exact(), type-tagged
+FORMAT = 4  # 2: ScheduleTrace.meta holds field_labels (beta1); 3: the spec keyed with exact(), type-tagged;
+# 4: the header holds a digest of the payload (its schedules and every array), checked before use
 ENV_DIR = "LRPLOT_CACHE_DIR"
 
 
@@ -193,40 +195,75 @@ def entry_path(key: dict[str, Any], folder: Path | None = None) -> Path:
 def load(key: dict[str, Any], folder: Path | None = None) -> list[ScheduleTrace] | None:
     """The cached curves for ``key``, or None when there is no sound entry."""
     path = entry_path(key, folder)
-    if not path.is_file():
-        return None
     try:
-        return _read(path, key)
+        blob = _regular_bytes(path)
+        return None if blob is None else _read(blob, key)
     except Exception:  # corrupt, truncated, foreign: never trusted, recomputed
         return None
 
 
-def _read(path: Path, key: dict[str, Any]) -> list[ScheduleTrace] | None:
+def _regular_bytes(path: Path) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of at most an entry's size (never through a
+    symbolic link: an entry is a file lrplot wrote, not one planted to point elsewhere)."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > 2 * MAX_CACHE_ENTRY_BYTES:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
+
+
+def payload_digest(schedules: Any, arrays: dict[str, Any]) -> str:
+    """SHA-256 of an entry's payload: its schedules (names, groups, events, meta) and every array
+    (name, dtype, shape, bytes). Kept in the header; an entry whose payload does not hash to it
+    was not written by lrplot as it is and is never used."""
+    h = hashlib.sha256(_canonical(schedules).encode())
+    for name in sorted(arrays):
+        a = arrays[name]
+        h.update(f"|{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _read(blob: bytes, key: dict[str, Any]) -> list[ScheduleTrace] | None:
+    import io
+
     import numpy as np
 
     from .curves import Event, ScheduleTrace
 
-    with np.load(path, allow_pickle=False) as archive:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
         header = json.loads(str(archive["header"][()]))
         if header.get("format") != FORMAT or _canonical(header.get("key")) != _canonical(key):
             return None
-        out = []
-        for s in header["schedules"]:
-            steps = s["steps"]
-            values = {}
-            for g, field, name in s["arrays"]:
-                array = archive[name]
-                if array.dtype != np.float64 or array.shape != (steps,):
-                    return None
-                values[(g, field)] = array
-            groups, fields = tuple(s["groups"]), tuple(s["fields"])
-            if set(values) != {(g, f) for g in range(len(groups)) for f in fields}:
+        arrays = {name: archive[name] for name in archive.files if name != "header"}
+    if payload_digest(header["schedules"], arrays) != header.get("digest"):
+        return None
+    out = []
+    for s in header["schedules"]:
+        steps = s["steps"]
+        values = {}
+        for g, field, name in s["arrays"]:
+            array = arrays[name]
+            if array.dtype != np.float64 or array.shape != (steps,):
                 return None
-            out.append(ScheduleTrace(
-                name=s["name"], scheduler=s["scheduler"], steps=steps, interval=s["interval"],
-                steps_per_epoch=s["steps_per_epoch"], groups=groups, fields=fields, values=values,
-                source=s["source"], events=tuple(Event(*e) for e in s["events"]), meta=s["meta"]))
-        return out
+            values[(g, field)] = array
+        groups, fields = tuple(s["groups"]), tuple(s["fields"])
+        if set(values) != {(g, f) for g in range(len(groups)) for f in fields}:
+            return None
+        out.append(ScheduleTrace(
+            name=s["name"], scheduler=s["scheduler"], steps=steps, interval=s["interval"],
+            steps_per_epoch=s["steps_per_epoch"], groups=groups, fields=fields, values=values,
+            source=s["source"], events=tuple(Event(*e) for e in s["events"]), meta=s["meta"]))
+    return out
 
 
 def store(key: dict[str, Any], curves: list[ScheduleTrace], folder: Path | None = None) -> bool:
@@ -251,7 +288,9 @@ def store(key: dict[str, Any], curves: list[ScheduleTrace], folder: Path | None 
     if sum(a.nbytes for a in arrays.values()) > MAX_CACHE_ENTRY_BYTES:
         return False
     try:
-        header = json.dumps({"format": FORMAT, "key": key, "schedules": schedules}, allow_nan=False)
+        digest = payload_digest(json.loads(json.dumps(schedules, allow_nan=False)), arrays)  # as it will be read
+        header = json.dumps({"format": FORMAT, "key": key, "schedules": schedules, "digest": digest},
+                            allow_nan=False)
     except (TypeError, ValueError):  # meta that JSON cannot hold: do not cache
         return False
     path = entry_path(key, folder)

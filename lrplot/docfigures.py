@@ -6,7 +6,9 @@ options as the command line and produce the same bytes as ``lrplot SPEC -o FILE`
 Each image is named by a hash of everything it depends on: the spec's key as the curve cache
 builds it (:func:`lrplot.cache.spec_key`: the validated spec, title included here, the files it
 reads, the code its import paths name, the versions of lrplot, torch, numpy and Python) plus the
-options, the theme, the format and matplotlib's version. An existing file with that name is the figure; nothing is re-rendered.
+options, the theme, the format and matplotlib's version. An existing file with that name is the
+figure, nothing is re-rendered, if it is a regular file whose bytes hash to the digest lrplot wrote
+beside it (``NAME.sha256``): a planted file or symbolic link is rendered over.
 """
 
 from __future__ import annotations
@@ -78,12 +80,16 @@ def parse_options(raw: Mapping[str, Any], default_formats: Iterable[str] = ("png
         try:
             render["dpi"] = int(str(raw["dpi"]).strip())
         except ValueError:
-            raise UsageError(f"dpi '{raw['dpi']}': expected a whole number") from None
+            shown = str(raw["dpi"]) if len(str(raw["dpi"])) <= 20 else f"{str(raw['dpi'])[:20]}..."
+            raise UsageError(f"dpi '{shown}': expected a whole number") from None
     theme = str(raw.get("theme") or "light").strip()
     themes = ("light", "dark") if theme == "both" else (theme,)
     for t in themes:
         RenderOptions(theme=t)  # unknown themes fail here, with a did-you-mean
-    RenderOptions(**render)
+    checked = RenderOptions(**render)
+    from .figure import check_raster
+
+    check_raster(checked.size, checked.dpi, "png")  # before anything is drawn (a build's memory)
     formats = _split(raw.get("formats")) if raw.get("formats") else list(default_formats)
     for f in formats:
         if f not in FORMATS:
@@ -114,12 +120,13 @@ def _text(value: Any) -> str | None:
 
 
 def load_doc_spec(*, path: Path | None = None, text: str | None = None, base_dir: Path,
-                  name: str, overrides: Iterable[str] = ()) -> "Spec":
-    """The spec of a directive: a file (any input lrplot reads) or inline YAML text, whose
-    relative paths (metric CSVs, local modules) are relative to the document's folder."""
+                  name: str, overrides: Iterable[str] = (), allow_import: Any = None) -> "Spec":
+    """The spec of a directive: a file (any input lrplot reads, with the site's ``allow_import``) or
+    inline YAML text, whose relative paths (metric CSVs, local modules) are relative to the
+    document's folder."""
     from .pipeline import Reading, load_source
 
-    reading = Reading(tuple(overrides))
+    reading = Reading(tuple(overrides), allow_import=allow_import)
     if path is not None:
         return load_source(Path(path), reading).spec
     # a file name in the document's folder: relative paths resolve there; the name shows in errors
@@ -131,8 +138,8 @@ def _as_text(text: str) -> str:
     return text if "\n" in text else text + "\n"
 
 
-def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[str] = ("png",)
-               ) -> tuple["Spec", DocFigure, Path | None]:
+def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[str] = ("png",),
+               allow_import: Any = None) -> tuple["Spec", DocFigure, Path | None]:
     """A fenced block's YAML: option keys (``layout``, ``theme``, ``caption``, ...) and either
     ``path:`` (a spec file relative to ``base_dir``) or the spec's own keys. Errors are located
     in the block (``name``, lines of the block)."""
@@ -153,13 +160,28 @@ def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[s
                             location=source.key((key,)))
         where = (base_dir / str(path)).resolve()
         if not where.is_file():
-            raise SpecError(f"path '{path}': no such file (looked for {where})", location=source.value(("path",)))
-        return load_doc_spec(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides), \
+            kind = _kind(where)
+            problem = "no such file" if kind is None else f"is {kind}, not a spec file"
+            raise SpecError(f"path '{path}': {problem} (looked for {where})", location=source.value(("path",)))
+        return load_doc_spec(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides,
+                             allow_import=allow_import), \
             figure, where
     spec = spec_from_data(data, source, figure.overrides, file=base_dir / f"{Path(name).stem}.yaml")
     if spec.title is None:
         figure.render.setdefault("title", "")
     return spec, figure, None
+
+
+def _kind(path: Path) -> str | None:
+    """What a path that is not a regular file is (None: nothing there)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+    return ("a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
 
 
 def figure_key(spec: "Spec", opts: "RenderOptions", fmt: str) -> str:
@@ -185,7 +207,7 @@ def spec_files(spec: "Spec") -> list[Path]:
     return list(spec.input_files()) + [file for _, file in local_files(spec)]
 
 
-def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_import: Iterable[str] = (),
+def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_import: Any = (),
                   stats: Stats | None = None) -> list[Image]:
     """Every (theme, format) image of ``figure`` in ``out_dir``, rendering only the missing ones;
     simulated at most once (through the curves cache, as the CLI does)."""
@@ -199,17 +221,44 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
         opts = base.replace(theme=theme)
         for fmt in figure.formats:
             path = out_dir / f"lrplot-{figure_key(spec, opts, fmt)}.{fmt}"
-            rendered = not path.is_file()
+            rendered = not sound_image(path)
             if rendered:
                 if curves is None:
                     curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
                 render_files(curves, [path], opts)
+                _seal(path)
             if stats is not None:
                 stats.rendered += rendered
                 stats.cached += not rendered
                 stats.paths.append(path)
             images.append(Image(theme, fmt, path, rendered))
     return images
+
+
+def _digest_path(image: Path) -> Path:
+    return image.with_name(image.name + ".sha256")
+
+
+def _regular_bytes(path: Path) -> bytes | None:
+    from .cache import _regular_bytes
+
+    return _regular_bytes(path)
+
+
+def sound_image(path: Path) -> bool:
+    """Whether ``path`` is an image lrplot rendered, as it rendered it: a regular file (not a
+    symbolic link planted to publish another file) whose bytes hash to the digest written beside
+    it. Anything else is rendered again, over it."""
+    blob, seal = _regular_bytes(path), _regular_bytes(_digest_path(path))
+    return blob is not None and seal is not None and hashlib.sha256(blob).hexdigest().encode() == seal.strip()
+
+
+def _seal(path: Path) -> None:
+    from .output import write_atomic
+
+    blob = _regular_bytes(path)
+    if blob is not None:
+        write_atomic(_digest_path(path), lambda fh: fh.write(hashlib.sha256(blob).hexdigest().encode()))
 
 
 def default_alt(spec: "Spec") -> str:

@@ -33,12 +33,36 @@ def first_line(obj: object, default: str = "") -> str:
     return text.splitlines()[0] if text else default
 
 
+# Values read from environment variables on a config's behalf (``${oc.env:VAR}``), value -> VAR: an
+# error line names the variable instead of printing its value (a token, a password).
+_ENV_VALUES: dict[str, str] = {}
+
+
+def said_by_name(value: object, variable: str) -> None:
+    """From now on, error lines say ``${oc.env:VARIABLE}`` where they would print ``value``
+    (numbers, booleans and very short values are no secrets, and replacing them would garble lines)."""
+    text = str(value)
+    if len(text) >= 4 and text.strip().lower() not in ("true", "false", "null", "none"):
+        try:
+            float(text)
+        except ValueError:
+            _ENV_VALUES[text] = variable
+
+
+def _named(text: str) -> str:
+    for value in sorted((v for v in _ENV_VALUES if v in text), key=len, reverse=True):
+        text = text.replace(value, f"${{oc.env:{_ENV_VALUES[value]}}}")
+    return text
+
+
 class LrplotError(Exception):
     """Base class: something the user can fix. ``exit_code`` is what the CLI exits with."""
 
     exit_code = 1
 
     def __init__(self, message: str, *, hint: str | None = None, location: Location | None = None):
+        if _ENV_VALUES:
+            message, hint = _named(message), hint and _named(hint)
         super().__init__(message)
         self.message = message
         self.hint = hint

@@ -17,7 +17,19 @@ MAX_YAML_DEPTH = 64            # levels of nesting of a YAML document
 # costs seconds to convert and fails later when printed
 MAX_YAML_INT_BITS = 64
 MAX_CSV_BYTES = 16_000_000     # a metric CSV (a million steps of losses)
+MAX_LOG_BYTES = 32_000_000     # a CSV or JSON training log (a million logged steps of step,lr is 25 MB)
+MAX_EVENTS_BYTES = 64_000_000  # the TensorBoard event files of one --log, together (every record CRC-checked)
+MAX_LOG_VALUES = 2_000_000     # logged values of one --log, all series together
+MAX_LOG_WALK = 20_000          # folder entries looked at to find the log files below a --log folder
+MAX_LOG_SERIES = 1000          # lr series (tags, columns, param groups) of one --log
+MAX_LOG_STEP = 2**53           # a logged step (beyond, a float step is not exact; no run is that long)
 MAX_CSV_FIELD_CHARS = 131_072  # one field of a CSV: Python's csv module's own limit, which lrplot keeps
+MAX_LOG_BYTES = 32_000_000     # a CSV or JSON training log (a million logged steps of step,lr is 25 MB)
+MAX_EVENTS_BYTES = 64_000_000  # the TensorBoard event files of one --log, together (every record CRC-checked)
+MAX_LOG_VALUES = 2_000_000     # logged lr values of one --log, all series together
+MAX_LOG_SERIES = 1000          # lr series (tags, columns, param groups) of one --log
+MAX_LOG_STEP = 2**53           # a logged step (beyond, a float step is not exact; no run is that long)
+MAX_LOG_WALK = 20_000          # folder entries looked through to find the log below a --log folder
 PIPE_IDLE_SECONDS = 1.5        # a pipe nobody writes fails within the 2 s every failure keeps
 MAX_EXPRESSION_CHARS = 1000    # the text of one expression
 MAX_EXPRESSION_DEPTH = 40      # levels of nesting of one expression
@@ -25,10 +37,16 @@ MAX_EXPRESSION_DEPTH = 40      # levels of nesting of one expression
 # cheap (microseconds) whatever the expression, since a product of two such integers is refused
 MAX_EXPRESSION_INT_BITS = 4096
 MAX_STEPS = 50_000_000         # optimizer updates per schedule: 8 bytes x steps x groups x fields must fit in memory
-# a Hydra config tree, whose files Hydra loads without lrplot's YAML limits: each is checked first
-MAX_HYDRA_TREE_FILES = 2000
-MAX_HYDRA_FILE_BYTES = 16 * 2**20
+# each file Hydra reads (as a training config: MAX_SPEC_BYTES, a regular file) is checked before
+# Hydra loads it with PyYAML, which has no limits of its own
 MAX_HYDRA_YAML_VALUES = 100_000
+# OmegaConf resolves an interpolation again at each use ('${a}${a}' doubles per level): resolving one
+# key may go through at most this many interpolations and produce at most this many characters
+MAX_INTERPOLATIONS = 1_000  # (an honest key: a few dozen; each costs OmegaConf ~0.3 ms)
+MAX_INTERPOLATED_CHARS = 1_000_000
+# a number a training config's budget or lr arithmetic takes (examples, batch size, epochs): exact as a float
+MAX_BUDGET_NUMBER = 2**53
+MAX_MMENGINE_BASE_FILES = 256  # distinct files one MMEngine config inherits from, through every _base_ level
 
 # --- what a figure may be (README, Limits) ----------------------------------------------------
 
@@ -41,6 +59,10 @@ MAX_SIDE_INCHES = 100
 # million characters takes minutes in FreeType, deaf to Ctrl-C
 MAX_TEXT_CHARS = 200
 MAX_DRAWABLE = 1e300           # values beyond cannot be drawn: matplotlib's axis ticks overflow near the float limit
+MAX_STYLE_BYTES = 64_000       # a --style file (matplotlib's own are 1 to 40 kB)
+# a size in a --style file (font sizes, line widths, tick lengths, paddings, in points): a font of
+# 1e300 points overflows the renderer; real styles stay below 100
+MAX_STYLE_SIZE = 1000
 
 # --- bounds of lrplot's own work (not a property of an input) ---------------------------------
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,42 @@ from .errors import LrplotError
 
 log = get_plugin_logger(__name__)
 
-FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*lrplot[ \t]*\n(?P<body>.*?)\n(?P=indent)(?P=fence)[ \t]*$",
-                   re.M | re.S)
+_OPENER = re.compile(r"(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*lrplot[ \t]*")
+
+
+@dataclass(frozen=True)
+class Fence:
+    """One ```` ```lrplot ```` block of a page: ``text[start:end]`` (opening line to closing fence)."""
+
+    start: int
+    end: int
+    line: int    # of the opening fence, 1-based
+    indent: str
+    body: str    # the lines between the fences, as written
+
+
+def fences(text: str) -> list[Fence]:
+    """Every lrplot block of ``text``, in one pass over its lines: a block runs from its opening
+    fence to the first line holding the same fence at the same indent; an unclosed fence runs to
+    the end of the page (as in Markdown), so nothing after it is a block."""
+    found: list[Fence] = []
+    lines = text.split("\n")
+    starts = [0]
+    for ln in lines[:-1]:
+        starts.append(starts[-1] + len(ln) + 1)
+    i = 0
+    while i < len(lines):
+        m = _OPENER.fullmatch(lines[i])
+        if m is None:
+            i += 1
+            continue
+        closer = re.compile(re.escape(m["indent"]) + re.escape(m["fence"]) + r"[ \t]*")
+        j = next((j for j in range(i + 1, len(lines)) if closer.fullmatch(lines[j])), None)
+        if j is None:
+            break
+        found.append(Fence(starts[i], starts[j] + len(lines[j]), i + 1, m["indent"], "\n".join(lines[i + 1:j])))
+        i = j + 1
+    return found
 ASSETS = "assets/lrplot"
 
 
@@ -66,21 +101,23 @@ class LrplotPlugin(BasePlugin[LrplotConfig]):
     def on_files(self, files: Files, config: Any) -> Files:
         """Render every block of every page now, so the images are site files MkDocs copies."""
         from .docfigures import Stats, located, read_block, render_images
+        from .imports import allowed_imports
 
         added: set[str] = set()
         stats = Stats()
         for page_file in files.documentation_pages():
             text = page_file.content_string
             blocks = []
-            for m in FENCE.finditer(text):
-                line = text.count("\n", 0, m.start()) + 1
-                body = "\n".join(ln[len(m.group("indent")):] for ln in m.group("body").split("\n"))
+            for m in fences(text):
+                line = m.line
+                body = "\n".join(ln[len(m.indent):] for ln in m.body.split("\n"))
                 doc = page_file.src_uri
                 base = Path(page_file.abs_src_path).parent
                 name = f"{doc}:lrplot@{line}"
                 try:
-                    spec, figure, _ = read_block(body + "\n", name, base, self.config.formats)
-                    images = render_images(spec, figure, self.cache, allow_import=self.config.allow_import,
+                    allowance = allowed_imports(self.config.allow_import, way="mkdocs")
+                    spec, figure, _ = read_block(body + "\n", name, base, self.config.formats, allowance)
+                    images = render_images(spec, figure, self.cache, allow_import=allowance,
                                            stats=stats)
                 except LrplotError as exc:
                     doc_line, message = located(exc, line, line + 1, what="block", inline_name=name)
@@ -102,15 +139,15 @@ class LrplotPlugin(BasePlugin[LrplotConfig]):
 
     def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Files) -> str:
         blocks = iter(self.blocks.get(page.file.src_uri, ()))
-
-        def figure_html(m: re.Match) -> str:
+        parts, done = [], 0
+        for m in fences(markdown):
             found = next(blocks, None)
             if found is None:  # another plugin added this block after on_files: leave it as code
-                return m.group(0)
+                break
             figure, images, spec = found
-            return m.group("indent") + _html(figure, images, spec, page.url)
-
-        return FENCE.sub(figure_html, markdown)
+            parts += [markdown[done:m.start], m.indent + _html(figure, images, spec, page.url)]
+            done = m.end
+        return "".join(parts) + markdown[done:]
 
 
 def _html(figure: Any, images: list, spec: Any, page_url: str) -> str:

@@ -86,6 +86,16 @@ def check_target(path: Path, suffixes: tuple[str, ...], what: str, protected: tu
     for other in protected:
         if same_file(path, other):
             raise UsageError(f"{path}: refusing to overwrite an input file", hint="choose another output name")
+    refuse_read(path)
+
+
+def refuse_read(path: Path) -> None:
+    """Refuse ``path`` as an output when this run read it (:mod:`lrplot.reads`)."""
+    from .reads import read_as
+
+    what = read_as(path)
+    if what is not None:
+        raise UsageError(f"{path}: refusing to overwrite an input file ({what})", hint="choose another output name")
 
 
 def same_file(a: Path, b: Path) -> bool:
@@ -111,6 +121,7 @@ def protect_inputs(outputs: Iterable[Path | None], inputs: Iterable[tuple[Path, 
             if same_file(out, path):
                 raise UsageError(f"{out}: refusing to overwrite an input file ({what})",
                                  hint="choose another output name")
+        refuse_read(out)
 
 
 def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
@@ -133,6 +144,7 @@ class Staged:
         return self
 
     def add(self, path: Path, write: Callable[[IO[bytes]], None]) -> None:
+        refuse_read(path)  # the last word: every file the run read is known by now
         folder = path.parent if str(path.parent) else Path(".")
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)

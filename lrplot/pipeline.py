@@ -63,7 +63,7 @@ def load_source(source: Any, reading: Reading = Reading(), *, name: str = "<spec
     (spec, training config of any kind, recognised by content unless ``reading.kind`` says),
     spec text, a dict of spec keys, or a :class:`~lrplot.Spec`. ``name`` and ``base_dir`` are for
     text and dicts: the name errors are located at, the folder relative paths resolve in."""
-    from .spec import Spec, parse_spec, spec_from_data
+    from .spec import Spec, parse_spec
 
     overrides = tuple(reading.overrides)
     if isinstance(source, Spec):
@@ -76,9 +76,7 @@ def load_source(source: Any, reading: Reading = Reading(), *, name: str = "<spec
             raise UsageError(f"--from {reading.kind} reads a file; spec text and dicts are lrplot specs",
                              hint="pass the config's path")
         file = None if base_dir is None else Path(base_dir) / f"{Path(name).stem}.yaml"
-        if isinstance(source, dict):
-            return Source("lrplot", spec_from_data(source, None, overrides, file=file))
-        return Source("lrplot", parse_spec(source, name, overrides, file=file))
+        return Source("lrplot", parse_spec(source, name, overrides, file=file))  # a dict: with a file's limits
     if isinstance(source, (str, Path)):
         from .sources import load_input
 
@@ -186,11 +184,13 @@ def stage_and_write(curves: "Curves", figures: "list[FigureTarget]", rendered: l
 
 @dataclass(frozen=True)
 class LogRequest:
-    """A training log to draw over the plan (``--log``, ``--log-format``, ``--log-key``)."""
+    """A training log to draw over the plan (``--log``, ``--log-format``, ``--log-key``,
+    ``--log-skip-corrupt``)."""
 
     path: Path
     fmt: str | None = None
     key: str | None = None
+    skip_corrupt: bool = False
 
 
 @dataclass
@@ -233,7 +233,7 @@ class Plotter:
             return None
         from .logs import load_log
 
-        return load_log(self.log.path, fmt=self.log.fmt, key=self.log.key)
+        return load_log(self.log.path, fmt=self.log.fmt, key=self.log.key, skip_corrupt=self.log.skip_corrupt)
 
     def protect_inputs(self, specs: "list[Spec]") -> None:
         """No output may overwrite a file the run reads (configs, metric CSVs, local modules)."""

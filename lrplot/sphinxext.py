@@ -73,6 +73,7 @@ class LrplotDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         from .docfigures import load_doc_spec, located, parse_options, render_images, spec_files
+        from .imports import allowed_imports
 
         env = self.env
         doc_file = env.doc2path(env.docname)
@@ -85,13 +86,15 @@ class LrplotDirective(SphinxDirective):
                 if flag in raw:
                     raw[flag] = True
             figure = parse_options(raw, self.config.lrplot_formats)
+            allowance = allowed_imports(self.config.lrplot_allow_import, way="sphinx")
             if self.arguments:
                 if "\n".join(self.content).strip():
                     raise LrplotError("give a spec path or inline YAML, not both")
                 rel, abs_path = env.relfn2path(self.arguments[0], env.docname)
                 path = Path(abs_path)
                 env.note_dependency(rel)
-                spec = load_doc_spec(path=path, base_dir=doc_dir, name=str(path), overrides=figure.overrides)
+                spec = load_doc_spec(path=path, base_dir=doc_dir, name=str(path), overrides=figure.overrides,
+                                     allow_import=allowance)
             else:
                 text = "\n".join(self.content)
                 if not text.strip():
@@ -104,7 +107,7 @@ class LrplotDirective(SphinxDirective):
                 env.note_dependency(str(dep))
             out_dir = Path(self.config.lrplot_cache_dir or Path(self.env.app.doctreedir) / "lrplot")
             stats = env.app._lrplot_stats if hasattr(env.app, "_lrplot_stats") else None
-            images = render_images(spec, figure, out_dir, allow_import=self.config.lrplot_allow_import,
+            images = render_images(spec, figure, out_dir, allow_import=allowance,
                                    stats=stats)
         except LrplotError as exc:
             line, message = located(exc, self.lineno, inline_offset, inline_name=doc_rel)

@@ -59,6 +59,21 @@ def test_plot_set_overrides_and_unknown_options():
         lrplot.plot(3)
 
 
+def test_plot_into_an_axes_refuses_a_layout_of_panels_before_simulating(monkeypatch):
+    from matplotlib.figure import Figure
+
+    import lrplot.engine
+
+    def simulate(*args, **kwargs):
+        raise AssertionError("simulated")
+
+    monkeypatch.setattr(lrplot.engine, "simulate", simulate)
+    with pytest.raises(UsageError) as err:
+        lrplot.plot(COSINE, ax=Figure().add_subplot(), layout="grid")
+    assert str(err.value) == ("layout 'grid' draws one panel per schedule, and render(ax=...) draws into one Axes; "
+                              "leave ax out for the panels, or leave layout out to overlay the curves in ax")
+
+
 def test_figures_display_themselves_as_png_and_svg():
     fig = lrplot.plot(COSINE)
     png = fig._repr_png_()
@@ -150,3 +165,50 @@ def test_to_pandas_without_pandas_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(LrplotError, match="needs pandas.*pip install pandas"):
         curves.to_pandas()
+
+
+# --- a dict built in Python has a spec file's limits (issue 18) ----------------------------------
+
+def _cyclic() -> dict:
+    spec = {"steps": 10, "scheduler": {"type": "StepLR", "step_size": 2}}
+    spec["x"] = spec
+    return spec
+
+
+def _deep() -> dict:
+    top = node = {}
+    for _ in range(100_000):
+        node["a"] = {}
+        node = node["a"]
+    return {"steps": 10, "scheduler": {"type": "StepLR", "step_size": 2}, "title": top}
+
+
+def _self_list() -> dict:
+    items: list = []
+    items.append(items)
+    return {"steps": 10, "scheduler": {"type": "MultiStepLR", "milestones": items}}
+
+
+@pytest.mark.parametrize("make, line", [
+    (lambda: {"steps": 10, "scheduler": {"type": "MultiStepLR", "milestones": list(range(2_000_000))}},
+     "<spec>: the spec has more than 10000 values; a spec is far smaller; a spec file has the same limit"),
+    (_cyclic, "<spec>: the spec contains itself at x (a cycle); build it without a reference to itself"),
+    (_self_list, "<spec>: the spec contains itself at scheduler.milestones[0] (a cycle); build it without a "
+                 "reference to itself"),
+    (_deep, "<spec>: the spec is nested too deeply at title.a.a.a...; at most 64 levels"),
+])
+def test_a_dict_spec_obeys_the_limits_of_a_file(make, line):
+    from lrplot.errors import SpecError
+
+    with pytest.raises(SpecError) as exc:
+        lrplot.plot(make())
+    assert exc.value.format() == line
+
+
+def test_the_pixel_limit_is_checked_before_anything_runs():
+    from lrplot.errors import UsageError
+
+    with pytest.raises(UsageError) as exc:
+        lrplot.plot({"steps": 10, "scheduler": {"type": "StepLR", "step_size": 2}}, size=(100, 100), dpi=1200)
+    assert exc.value.format() == ("--size 100x100 at --dpi 1200 makes a 120000x120000 pixel figure (14400 "
+                                  "megapixels); a figure is at most 64 megapixels; lower --dpi or --size")

@@ -350,6 +350,14 @@ def test_every_argument_form_torchs_own_tests_use_is_accepted_and_runs_as_torch(
         assert trace.values[key].tolist() == values, key
 
 
+def test_a_list_where_torch_documents_only_a_number_is_still_refused():
+    # CosineAnnealingLR documents eta_min (float): torch would fail adding a list to an lr
+    with pytest.raises(SpecError) as e:
+        simulate_spec(parse_spec("steps: 5\nscheduler: {type: CosineAnnealingLR, T_max: 5, eta_min: [0.0, 0.1]}\n",
+                                 "s.yaml"))
+    assert e.value.format() == "s.yaml:2:57: CosineAnnealingLR eta_min: expected a number, got the list [0.0, 0.1]"
+
+
 def test_a_per_group_list_is_still_checked_element_by_element():
     with pytest.raises(SpecError) as e:
         simulate_spec(parse_spec("steps: 5\nscheduler: {type: CyclicLR, base_lr: 0.1, max_lr: 1, "

@@ -161,13 +161,22 @@ def _only_entry() -> Path:
     return path
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "format", "key echo", "wrong shape"])
-def test_damaged_or_foreign_entries_are_ignored_and_replaced(spec_file, damage):
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "format", "key echo", "wrong shape",
+                                    "changed arrays", "changed schedules", "symlink"])
+def test_damaged_or_foreign_entries_are_ignored_and_replaced(spec_file, damage, tmp_path):
     truth = simulate(load_spec(spec_file))
     simulate(load_spec(spec_file), cache=True)
     path = _only_entry()
     data = path.read_bytes()
-    if damage == "garbage":
+    if damage == "symlink":  # a planted link to an entry elsewhere (here: a sound one with other values)
+        key = spec_key(load_spec(spec_file))
+        other = cache.load(key)
+        for values in other[0].values.values():
+            values[:] = 0.5
+        assert cache.store(key, other, tmp_path / "elsewhere")
+        path.unlink()
+        path.symlink_to(next((tmp_path / "elsewhere").iterdir()))
+    elif damage == "garbage":
         path.write_bytes(b"not an npz file at all")
     elif damage == "truncated":
         path.write_bytes(data[: len(data) // 2])
@@ -181,6 +190,10 @@ def test_damaged_or_foreign_entries_are_ignored_and_replaced(spec_file, damage):
             header["format"] = cache.FORMAT + 1
         elif damage == "key echo":  # e.g. a hash collision or an entry copied from elsewhere
             header["key"]["torch"] = "0.0-other"
+        elif damage == "changed arrays":  # the header kept, the values changed: a planted entry
+            arrays["a0"] = np.full_like(arrays["a0"], 0.5)
+        elif damage == "changed schedules":
+            header["schedules"][0]["name"] = "planted"
         else:
             arrays["a0"] = arrays["a0"][:-1]
         arrays["header"] = np.array(json.dumps(header))
@@ -189,6 +202,7 @@ def test_damaged_or_foreign_entries_are_ignored_and_replaced(spec_file, damage):
     got = simulate(load_spec(spec_file), cache=True)
     assert same(got, truth)
     assert cache.load(spec_key(load_spec(spec_file))) is not None  # rewritten as a sound entry
+    assert not path.is_symlink()
 
 
 def _poison(spec_file) -> None:
@@ -309,7 +323,7 @@ def test_the_metric_csv_is_read_once_and_a_fifo_works(tmp_path, monkeypatch):
     spec_text = "steps: 30\nmetric: {csv: loss.csv, column: loss}\nscheduler: {type: ReduceLROnPlateau, patience: 1}\n"
     (tmp_path / "p.yaml").write_text(spec_text)
     reference = simulate(load_spec(tmp_path / "p.yaml"))
-    import lrplot.spec as spec_module
+    import lrplot.spec.models as spec_module  # where Spec.read_input reads its inputs
 
     opened = []
     real = spec_module.read_text

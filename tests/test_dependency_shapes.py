@@ -1,4 +1,4 @@
-"""What lrplot relies on in typer, click, matplotlib, torch, pydantic and PyYAML beyond their promises:
+"""What lrplot relies on in typer, click, matplotlib, torch, pydantic, PyYAML, Hydra and OmegaConf beyond their promises:
 a private name, a message text, an error type. One test per behaviour, so that a new version of a
 dependency fails here, in the suite, instead of in a user's run. CONTRIBUTING lists them, with where
 in lrplot each is used."""
@@ -140,7 +140,7 @@ def test_atexit_runs_its_handlers_through_a_private_function():
 
 
 def test_pydantic_error_types_lrplot_translates():
-    """spec._translate: the error types 'missing', 'int_type', 'float_type', 'literal_error', a custom
+    """spec.translate.translate: the error types 'missing', 'int_type', 'float_type', 'literal_error', a custom
     type's ctx, and errors(include_url=False)."""
     from typing import Literal
 
@@ -180,7 +180,7 @@ def test_pydantic_reads_the_plugin_switch():
 
 
 def test_yaml_implicit_resolvers_shape():
-    """yamlio._Loader: SafeLoader.yaml_implicit_resolvers maps a first character to (tag, regex) pairs."""
+    """yamlio.schema.Loader: SafeLoader.yaml_implicit_resolvers maps a first character to (tag, regex) pairs."""
     import yaml
 
     resolvers = yaml.SafeLoader.yaml_implicit_resolvers
@@ -193,15 +193,15 @@ def test_yaml_composer_tags_merge_keys():
     """yamlio resolves '<<' itself: the composer tags the key node 'tag:yaml.org,2002:merge'."""
     import yaml
 
-    from lrplot.yamlio import _MERGE_TAG
+    from lrplot.yamlio.builder import MERGE_TAG
 
     root = yaml.compose("a: &x {b: 1}\nc: {<<: *x, b: 2}\n", Loader=yaml.SafeLoader)
     merge_key = root.value[1][1].value[0][0]
-    assert merge_key.tag == _MERGE_TAG
+    assert merge_key.tag == MERGE_TAG
 
 
 def test_libyaml_is_there_and_names_its_depth_refusal():
-    """yamlio._precheck: yaml.CSafeLoader, and libyaml's deep-nesting refusal says 'nesting depth'
+    """yamlio.guard.precheck: yaml.CSafeLoader, and libyaml's deep-nesting refusal says 'nesting depth'
     (a MarkedYAMLError with problem_mark), mapped to lrplot's located depth refusal."""
     import yaml
 
@@ -210,3 +210,50 @@ def test_libyaml_is_there_and_names_its_depth_refusal():
         list(yaml.parse("[" * 1500, Loader=yaml.CSafeLoader))
     if tuple(int(p) for p in yaml.__version__.split(".")[:3]) >= (6, 0, 4):  # whose wheels' libyaml refuses the depth itself
         assert "nesting depth" in caught.value.problem and caught.value.problem_mark is not None
+
+
+# --- Hydra / OmegaConf -----------------------------------------------------------------------------
+
+
+def test_hydra_makes_its_config_sources_from_its_sources_registry():
+    """sources/hydra_guard.guarded swaps the config source types in Hydra's SourcesRegistry (same
+    class names: Hydra checks the schema source by name), and locates a search path entry by the
+    provider names Hydra gives the entries of hydra.searchpath."""
+    pytest.importorskip("hydra")
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.config_repository import ConfigRepository
+    from hydra._internal.sources_registry import SourcesRegistry
+    from hydra.core.plugins import Plugins
+
+    from lrplot.sources.hydra_guard import FROM_COMMAND_LINE, FROM_FILE
+
+    Plugins.instance()
+    types = {scheme: cls.__name__ for scheme, cls in SourcesRegistry.instance().types.items()}
+    assert types == {"file": "FileConfigSource", "pkg": "ImportlibResourcesConfigSource",
+                     "structured": "StructuredConfigSource"}
+    assert "SourcesRegistry.instance().resolve(scheme)" in inspect.getsource(ConfigRepository.initialize_sources)
+    searchpath = inspect.getsource(ConfigLoaderImpl._process_config_searchpath)
+    assert f'"{FROM_FILE}"' in searchpath and f'"{FROM_COMMAND_LINE}"' in searchpath
+
+
+def test_omegaconf_evaluates_each_interpolation_in_one_private_method():
+    """sources/hydra_guard.omegaconf_guarded counts OmegaConf's evaluations by wrapping
+    Container._resolve_interpolation_from_parse_tree: every use of an interpolation passes there."""
+    pytest.importorskip("omegaconf")
+    from omegaconf import OmegaConf
+    from omegaconf.base import Container
+
+    calls = []
+    original = Container._resolve_interpolation_from_parse_tree
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    Container._resolve_interpolation_from_parse_tree = counting
+    try:
+        cfg = OmegaConf.create({"a": "x", "b": "${a}${a}", "c": "${b}-${b}"})
+        assert cfg.c == "xx-xx"
+    finally:
+        Container._resolve_interpolation_from_parse_tree = original
+    assert len(calls) == 3  # c once, b twice (each use evaluates it again: no cache); a is no interpolation

@@ -213,6 +213,52 @@ def test_three_fields_into_one_axes_is_refused():
         render(curves, ax=Figure().add_subplot())
 
 
+@pytest.mark.parametrize("layout, per", [("grid", "schedule"), ("groups", "param group")])
+def test_a_layout_of_several_panels_into_one_axes_is_refused(layout, per):
+    from matplotlib.figure import Figure
+
+    curves = Curves((trace("a", np.linspace(1, 0, 10), groups=("0", "1")), trace("b", np.ones(10))))
+    fig = Figure()
+    ax = fig.add_subplot()
+    with pytest.raises(UsageError) as err:
+        render(curves, ax=ax, layout=layout)
+    assert str(err.value) == (f"layout '{layout}' draws one panel per {per}, and render(ax=...) draws into one "
+                              "Axes; leave ax out for the panels, or leave layout out to overlay the curves in ax")
+    assert fig.axes == [ax] and not ax.lines  # refused before anything is drawn
+
+
+def test_drawing_into_a_users_axes_changes_nothing_outside_them():
+    """render(ax=...) in the dark theme, with a twin axis, into one of two axes: the other axes,
+    the figure and matplotlib's settings are as they would be without lrplot."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def users_figure(draw):
+        fig = Figure(figsize=(8, 4), dpi=100)
+        FigureCanvasAgg(fig)
+        ax, other = fig.subplots(1, 2)
+        other.plot([0, 1], [1, 2])
+        other.set_title("mine")
+        draw(ax)
+        fig.canvas.draw()
+        return fig, other
+
+    def seen(fig, other):
+        ticks = [axis.get_major_ticks()[0] for axis in (other.xaxis, other.yaxis)]
+        return (sorted(vars(fig)), fig.get_facecolor(), fig.texts, fig.legends, other.get_facecolor(),
+                other.get_legend(), other.title.get_color(), other.xaxis.label.get_color(),
+                [(t.tick1line.get_color(), t.label1.get_color(), t.label1.get_fontsize(), t.gridline.get_visible())
+                 for t in ticks], {k: (sp.get_visible(), sp.get_edgecolor()) for k, sp in other.spines.items()})
+
+    rc = dict(matplotlib.rcParams)
+    curves = Curves((trace("t", np.linspace(1, 0, 50), fields=("lr", "momentum")),))
+    fig, other = users_figure(lambda ax: render(curves, ax=ax, theme="dark"))
+    assert [a.get_gid() for a in fig.axes].count("twin-y") == 1  # lrplot drew, with a twin axis
+    assert seen(fig, other) == seen(*users_figure(lambda ax: ax.plot([0, 1])))
+    assert dict(matplotlib.rcParams) == rc
+
+
 def test_same_file_name_in_different_folders_gets_distinct_labels_and_colours(tmp_path):
     for folder, t_max in (("a", 50), ("b", 80)):
         (tmp_path / folder).mkdir()

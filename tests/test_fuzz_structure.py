@@ -203,10 +203,11 @@ def _child(folder: str, argv: list[str], conn) -> None:
 
     sys.stdout = open(1, "w", closefd=False)
     sys.stderr = open(2, "w", closefd=False)
-    from lrplot.cli import _guard_stdout, _terminate, app
+    from lrplot.cli import app
+    from lrplot.cli.report import guard_stdout, terminate
 
-    _guard_stdout()
-    signal.signal(signal.SIGTERM, _terminate)
+    guard_stdout()
+    signal.signal(signal.SIGTERM, terminate)
     start_cpu = time.process_time()
     try:
         code = app(argv, standalone_mode=False)

@@ -20,22 +20,33 @@ WRITTEN = {
     "MAX_YAML_INT_BITS": ("spec or training config", lambda v: f"integers of {v} bits"),
     "MAX_CSV_BYTES": ("metric CSV", lambda v: f"{v // 1_000_000} MB"),
     "MAX_CSV_FIELD_CHARS": ("metric CSV", lambda v: f"fields of {v:,} characters"),
+    "MAX_LOG_BYTES": ("training log (`--log`)", lambda v: f"a CSV or JSON log: {v // 1_000_000} MB"),
+    "MAX_EVENTS_BYTES": ("training log (`--log`)", lambda v: f"TensorBoard event files: {v // 1_000_000} MB together"),
+    "MAX_LOG_VALUES": ("training log (`--log`)", lambda v: f"{v:,} logged values"),
+    "MAX_LOG_SERIES": ("training log (`--log`)", lambda v: f"{v:,} lr series"),
+    "MAX_LOG_STEP": ("training log (`--log`)", lambda v: "0 to 2**53" if v == 2**53 else f"0 to {v}"),
+    "MAX_LOG_WALK": ("training log (`--log`)", lambda v: f"at most {v:,} entries"),
     "PIPE_IDLE_SECONDS": ("file kind", lambda v: f"silent for {v} s"),
     "MAX_EXPRESSION_CHARS": ("expression", lambda v: f"{v:,} characters"),
     "MAX_EXPRESSION_DEPTH": ("expression", lambda v: f"{v} levels"),
     "MAX_EXPRESSION_INT_BITS": ("expression", lambda v: f"integers of {v:,} bits"),
     "MAX_STEPS": ("schedule", lambda v: f"{v:,} optimizer updates"),
-    "MAX_HYDRA_TREE_FILES": ("Hydra config tree", lambda v: f"{v:,} `.yaml` files"),
-    "MAX_HYDRA_FILE_BYTES": ("Hydra config tree", lambda v: f"at most {v // 2**20} MB"),
     "MAX_HYDRA_YAML_VALUES": ("Hydra config tree", lambda v: f"{v:,} values"),
+    "MAX_INTERPOLATIONS": ("Hydra config tree", lambda v: f"{v:,} interpolations"),
+    "MAX_INTERPOLATED_CHARS": ("Hydra config tree", lambda v: f"{v:,} characters"),
+    "MAX_BUDGET_NUMBER": ("training-config number", lambda v: f"at most {v:,} (2^53"),
+    "MAX_MMENGINE_BASE_FILES": ("MMEngine `_base_` files", lambda v: f"{v} files"),
     "MAX_PIXELS": ("figure", lambda v: f"{v // 1_000_000} megapixels"),
     "MIN_SIDE_INCHES": ("figure", lambda v: f"each side {v} to"),
     "MAX_SIDE_INCHES": ("figure", lambda v: f"to {v} inches"),
     "MAX_TEXT_CHARS": ("figure", lambda v: f"cut at {v} characters"),
     "MAX_DRAWABLE": ("figure", lambda v: f"±{v:.0e}".replace("e+", "e")),
+    "MAX_STYLE_BYTES": ("figure", lambda v: f"a `--style` file: {v // 1000} kB"),
+    "MAX_STYLE_SIZE": ("figure", lambda v: f"sizes at most {v:,} points"),
 }
 # limits a second row states too (Hydra's files are checked against the YAML depth)
-ALSO = {"Hydra config tree": ["MAX_YAML_DEPTH"]}
+ALSO = {"Hydra config tree": ["MAX_YAML_DEPTH", "MAX_SPEC_BYTES"],
+        "MMEngine `_base_` files": ["MAX_YAML_DEPTH", "MAX_SPEC_BYTES"], "training-config number": ["MAX_STEPS"]}
 
 
 def _rows() -> dict[str, str]:

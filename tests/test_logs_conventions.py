@@ -93,3 +93,12 @@ def test_register_refuses_an_object_that_is_not_a_log_reader(monkeypatch):
     with pytest.raises(TypeError):
         logs.register("toy-log", object())
     assert "toy-log" not in logs.FORMATS
+
+
+def test_the_log_format_help_lists_the_registry():
+    """--help cannot import lrplot.logs (numpy), so the option's help names the formats itself: it
+    must name exactly the registry's, in its order."""
+    from lrplot.cli.options import LogFormatOpt
+
+    (option,) = LogFormatOpt.__metadata__
+    assert option.help == f"Force the log's format: {' | '.join(logs.FORMATS)}."

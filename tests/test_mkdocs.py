@@ -117,3 +117,32 @@ def test_path_block_error_names_the_spec_file(site):
     assert proc.returncode == 1
     assert f"guide/page.md:3: lrplot: {(site / 'bad.yaml').resolve()}:2:41: StepLR has no argument 'gama'" \
         in proc.stderr, proc.stderr
+
+
+# --- the fence scan (issue 18) --------------------------------------------------------------------
+
+def test_fences_are_found_in_one_pass_and_an_unclosed_fence_ends_the_page():
+    from lrplot.mkdocs import fences
+
+    text = "# t\n\n```lrplot\npath: a.yaml\n```\n\n  ~~~~ lrplot\n  steps: 3\n\n  ~~~~\n```lrplot\nx: 1\n````\n"
+    found = fences(text)
+    assert [(f.line, f.indent, f.body) for f in found] == [(3, "", "path: a.yaml"), (7, "  ", "  steps: 3\n")]
+    assert text[found[0].start:found[0].end] == "```lrplot\npath: a.yaml\n```"
+    assert text[found[1].start:found[1].end] == "  ~~~~ lrplot\n  steps: 3\n\n  ~~~~"
+    # 20,000 unclosed fences: the first runs to the end of the page (no block), found in one pass
+    # (the regex scan was quadratic: each unclosed fence searched the rest of the page)
+    assert fences("```lrplot\n" * 20_000) == []
+    assert [f.line for f in fences("```lrplot\n```\n" + "```lrplot\n" * 20_000)] == [1]
+
+
+def test_a_pipe_as_a_block_path_is_named_as_a_pipe(tmp_path):
+    import os
+
+    from lrplot.docfigures import read_block
+    from lrplot.errors import SpecError
+
+    os.mkfifo(tmp_path / "p.yaml")
+    with pytest.raises(SpecError) as exc:
+        read_block("path: p.yaml\n", "page.md:lrplot@3", tmp_path)
+    assert exc.value.format() == (f"page.md:lrplot@3:1:7: path 'p.yaml': is a pipe, not a spec file (looked for "
+                                  f"{tmp_path / 'p.yaml'})")

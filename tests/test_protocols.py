@@ -331,8 +331,8 @@ def test_local_file_is_refused_by_its_module_name(cli, write_spec):
     assert result.stderr == (
         f"{path}:2:19: scheduler type 'my_schedules.py:WarmupPoly' imports the local file my_schedules.py, and a "
         "spec alone may not run code; to allow it, add --allow-import my_schedules.py "
-        "(or set LRPLOT_ALLOW_IMPORT=my_schedules.py) (--allow-import my_schedules would allow a package: a "
-        "local file is allowed by its path)\n")
+        "(or set LRPLOT_ALLOW_IMPORT=my_schedules.py) ('my_schedules' allows a package: a local file is allowed "
+        "by its path)\n")
 
 
 def test_allowing_one_package_does_not_allow_another(cli, write_spec):

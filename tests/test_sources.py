@@ -224,3 +224,42 @@ def test_set_tilde_deletes_a_key_of_every_kind_of_input_as_deleting_it_in_the_fi
     # without the header naming the file, and with one folder name (a title may name it)
     body = [r.stdout.split("\n", 1)[1].replace("edited", "original") for r in (deleted, edited, kept)]
     assert body[0] == body[1] != body[2]
+
+
+def _toml_reader():
+    """A reader of a format YAML refuses (TOML: 'steps = 7' under '[toy]'), which parses the text itself."""
+    import tomllib
+    from types import SimpleNamespace
+
+    from lrplot.sources import Source
+    from lrplot.spec import spec_from_data
+    from lrplot.yamlio import SourceMap
+
+    def detect(doc):
+        return doc.path.suffix == ".toml" and doc.text.lstrip().startswith("[toy]")
+
+    def read(doc, inputs, *, allow_import):
+        steps = tomllib.loads(doc.text)["toy"]["steps"]
+        data = {"steps": steps, "scheduler": {"type": "ConstantLR", "factor": 1.0}}
+        return Source("toy-toml", spec_from_data(data, SourceMap(str(doc.path)), file=doc.path))
+
+    return SimpleNamespace(KIND="toy-toml", LOOKS_FOR="a [toy] TOML table", FOLLOWS="toy 1.0",
+                           detect=detect, read=read)
+
+
+def test_a_reader_can_recognise_text_that_is_not_yaml(write_spec, monkeypatch):
+    """A TOML or a launch script is not YAML: YAML's error is kept for the user only when no reader
+    recognises the text (before, every input had to parse as YAML before any reader saw it)."""
+    from lrplot import sources
+
+    path = write_spec("[toy]\nsteps = 7\n", "run.toml")
+    with pytest.raises(SpecError) as before:
+        load_input(path)
+    assert str(before.value).startswith(f"{path}:2:")  # YAML's own located error, as without the reader
+    with pytest.raises(SpecError) as forced:
+        load_input(path, kind="hf")
+    assert str(forced.value) == str(before.value)
+    monkeypatch.setattr(sources, "READERS", dict(sources.READERS))
+    sources.register(_toml_reader())
+    assert load_input(path).spec.steps == 7
+    assert load_input(path, kind="toy-toml").spec.steps == 7

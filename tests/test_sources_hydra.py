@@ -172,11 +172,25 @@ def test_unrelated_hydra_resolver_does_not_matter(runs):
 
 
 def test_other_targets_need_allow_import(tmp_path):
+    path = _write(tmp_path, DICT_FORM.replace("torch.optim.lr_scheduler.OneCycleLR", "mylib.sched.Warm"))
+    with pytest.raises(ImportNotAllowedError) as exc:
+        load_input(path)
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "mylib.sched.Warm" in t)
+    assert exc.value.location.line == line
+    assert exc.value.hint == "to allow it, add --allow-import mylib (or set LRPLOT_ALLOW_IMPORT=mylib)"
+
+
+def test_a_stdlib_target_is_said_to_be_no_scheduler_never_offered_as_an_allowance(tmp_path):
+    """--allow-import os is itself refused (the standard library holds no schedulers): the hint
+    must only suggest what would be accepted."""
     path = _write(tmp_path, DICT_FORM.replace("torch.optim.lr_scheduler.OneCycleLR", "os.system"))
     with pytest.raises(ImportNotAllowedError) as exc:
         load_input(path)
-    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "os.system" in t)
-    assert exc.value.location.line == line and "--allow-import os" in exc.value.hint
+    line, col = next((i, t.index("os.system") + 1) for i, t in enumerate(path.read_text().splitlines(), 1)
+                     if "os.system" in t)
+    assert exc.value.format() == (f"{path}:{line}:{col}: scheduler type 'os.system' is in Python's standard "
+                                  "library ('os'), which holds no schedulers; name a scheduler class, e.g. "
+                                  "torch.optim.lr_scheduler.CosineAnnealingLR")
 
 
 def test_no_trainer_says_how_to_give_the_length(tmp_path):

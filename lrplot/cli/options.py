@@ -31,6 +31,9 @@ LogFormatOpt = Annotated[Optional[str], typer.Option(
 LogKeyOpt = Annotated[Optional[str], typer.Option(
     "--log-key", metavar="TAG", help="The lr tag or column, when its name is not a usual one (lr, learning_rate, "
                                      "train/learning_rate, lr-AdamW and the like).", show_default=False)]
+LogSkipOpt = Annotated[bool, typer.Option(
+    "--log-skip-corrupt", help="Skip TensorBoard records that fail their CRC check (each verdict names them) "
+                               "instead of refusing the log.")]
 AllowOpt = Annotated[Optional[list[str]], typer.Option(
     "--allow-import", metavar="PACKAGE|FILE.py",
     help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package, "

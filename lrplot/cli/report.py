@@ -87,6 +87,9 @@ def reporting(debug: bool) -> Iterator[None]:
     """Turn an LrplotError into its one line and exit code; anything else is an internal error,
     also one line unless --debug asks for the traceback."""
     debug = debug or bool(os.environ.get("LRPLOT_DEBUG"))
+    from ..reads import forget
+
+    forget()  # a command is one run: the files it reads start here (a test may run several in one process)
     previous = warnings.showwarning
     if not debug:
         warnings.showwarning = _warning_line

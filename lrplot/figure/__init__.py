@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from .files import save_figure, write_figure
 from .labels import place_labels
+from .layout import check_ax_layout
 from .notebook import figure_bytes, figure_class
 from .options import (ANNOTATIONS, LAYOUTS, MAX_DRAWABLE, MAX_PIXELS, MAX_TEXT, RenderOptions, check_option_names,
                       check_raster, parse_annotate, parse_size)
@@ -29,8 +30,8 @@ from .ticks import format_number, format_steps
 
 __all__ = [
     "ANNOTATIONS", "FIELD_LABELS", "LAYOUTS", "MAX_DRAWABLE", "MAX_PIXELS", "MAX_TEXT", "STYLES_DIR", "THEMES",
-    "Plotter", "RenderOptions", "check_option_names", "check_raster", "column_envelope", "figure_bytes",
-    "figure_class", "format_number", "format_steps", "parse_annotate", "parse_size", "place_labels", "render",
-    "render_to_bytes", "render_to_file", "render_to_stream", "save_figure", "style_path", "styled",
-    "write_figure",
+    "Plotter", "RenderOptions", "check_ax_layout", "check_option_names", "check_raster", "column_envelope",
+    "figure_bytes", "figure_class", "format_number", "format_steps", "parse_annotate", "parse_size", "place_labels",
+    "render", "render_to_bytes", "render_to_file", "render_to_stream", "save_figure", "style_path", "styled",
+    "write_figure"
 ]

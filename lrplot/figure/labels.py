@@ -1,4 +1,4 @@
-"""Label placement: the value and milestone labels lrplot adds never overlap each other or a legend, nor leave their axes."""
+"""Label placement: lrplot's value and milestone labels overlap no other label or legend, and stay in their axes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Panels and axes: which series share a panel (overlay, grid, fields, groups), and the new Figure or the user's Axes that holds them."""
+"""Panels and axes: which series share a panel, and the new Figure or the user's Axes that holds them."""
 
 from __future__ import annotations
 
@@ -44,9 +44,19 @@ def panels_of(curves: Curves, layout: str) -> Panels:
     return panels
 
 
-def into_axes(curves: Curves, ax: Axes) -> tuple[str, Panels, list[Axes]]:
+def check_ax_layout(layout: str) -> None:
+    """Refuse a layout of several panels (``grid``, ``groups``) for a drawing into one Axes, rather
+    than silently overlaying the curves."""
+    if layout in ("grid", "groups"):
+        raise UsageError(f"layout '{layout}' draws one panel per {'schedule' if layout == 'grid' else 'param group'}"
+                         ", and render(ax=...) draws into one Axes",
+                         hint="leave ax out for the panels, or leave layout out to overlay the curves in ax")
+
+
+def into_axes(curves: Curves, ax: Axes, layout: str) -> tuple[str, Panels, list[Axes]]:
     """The layout, panels and axes of a drawing into the user's ``ax``: one panel, with a twin y
     axis for a second field (each field keeps its own y scale)."""
+    check_ax_layout(layout)
     fields = list(dict.fromkeys(s.field for s in curves.series()))
     if len(fields) > 2:
         raise UsageError(f"render(ax=...) draws at most two fields (on twin y axes), these curves have "

@@ -1,4 +1,4 @@
-"""Marks on the curves: peak and final values, jumps, milestones and the shaded steps where a logged run left the plan."""
+"""Marks on the curves: peak and final values, jumps, milestones, and where a logged run left the plan."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def events(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTr
     for name in dict.fromkeys(s.schedule for s in series):
         sc = schedules[name]
         for e in sc.events:
-            x = e.step / sc.steps_per_epoch if opts.x == "epoch" and sc.steps_per_epoch else float(e.step)
+            x = float(x_of(np.array([e.step]), sc, opts.x)[0])
             if x in seen:
                 continue
             seen.add(x)

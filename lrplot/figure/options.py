@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Sequence
 
@@ -97,8 +99,9 @@ def parse_size(value: Any) -> tuple[float, float]:
         if not (MIN_SIDE_INCHES <= w <= MAX_SIDE_INCHES and MIN_SIDE_INCHES <= h <= MAX_SIDE_INCHES):
             raise ValueError
         return w, h
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond any float (10**400)
         shown = value if isinstance(value, str) else tuple(value) if isinstance(value, (list, tuple)) else value
+        shown = str(shown) if len(str(shown)) <= 40 else f"{str(shown)[:40]}..."
         raise UsageError(f"size '{shown}': expected WIDTHxHEIGHT in inches, each {MIN_SIDE_INCHES} to {MAX_SIDE_INCHES}, "
                          "e.g. 8x4.5") from None
 
@@ -156,6 +159,14 @@ def check_curves(curves: Curves, opts: RenderOptions) -> None:
                               "can show", hint="check the spec's lr and factors")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # tab and newline are text
+
+
 def short(text: str) -> str:
-    """``text`` cut to MAX_TEXT characters, with an ellipsis when cut."""
+    """``text`` as it is drawn: control characters shown as escapes (``\\x1b``: a name from a log or a
+    spec never reaches a figure raw), cut to MAX_TEXT characters, with an ellipsis when cut."""
+    if _CONTROL.search(text):
+        from ..text import printable
+
+        text = _CONTROL.sub(lambda m: printable(m.group()), text)
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "\u2026"

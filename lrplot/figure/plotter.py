@@ -1,4 +1,4 @@
-"""The Plotter: Curves drawn into a Figure as a list of named phases, and the render entry points that theme, draw and save."""
+"""The Plotter: Curves drawn into a Figure as a list of named phases; the render entry points around it."""
 
 from __future__ import annotations
 
@@ -27,6 +27,19 @@ class Plotter:
     """One figure in the making. :meth:`plot` runs the phases in order; each phase is one method
     and leaves what the next needs on ``self``. Runs inside the theme (:func:`styled`)."""
 
+    # set by the phases, in this order
+    fig: Figure
+    layout: str                      # the resolved layout: overlay, grid, fields or groups
+    panels: layouts.Panels           # (panel title, its series) for each axes
+    axes: list[Axes]                 # one per panel (the user's ax, and its twin for a second field)
+    twin: bool                       # drawing into the user's ax with a twin y axis
+    cycle: list[Any]                 # the theme's colours
+    colors: dict[tuple[str, int], Any]
+    xs: dict[str, Any]               # x of every step of each schedule, in the x unit
+    x_range: tuple[float, float]
+    title: str | None
+    ylabels: list[str]               # each panel's y label, said once when all panels share it
+
     def __init__(self, curves: Curves, opts: RenderOptions, ax: Axes | None = None) -> None:
         self.curves, self.opts, self.ax = curves, opts, ax
         self.schedules = {s.name: s for s in curves.schedules}
@@ -37,15 +50,12 @@ class Plotter:
         self._make_axes()        # layout, panels, and a new figure's axes or the user's (plus a twin)
         self._pick_colors()      # one colour per schedule, or per param group of a single schedule
         self._set_x_range()      # before drawing: long curves are reduced to the final pixel columns
-        for n, (axis, (panel_title, series)) in enumerate(zip(self.axes, self.panels)):
-            self._draw_panel(n, axis, panel_title, series)  # curves, their marks, milestones, y label
-        self._resolve_title()
-        legends(self.fig, self.axes, self.layout, self.opts, self.twin, self.title, len(self.schedules) == 1)
-        axis_labels(self.fig, self.axes, "epoch" if self.opts.x == "epoch" else "step", self.ylabels,
-                    self.layout in ("grid", "groups") and len(self.axes) > 1, self.twin)
-        secondary_axis(self.axes[0], self.curves, self.opts)
-        titles(self.fig, self.ax, self.title)
-        place_labels(self.fig, self.axes)  # last: labels move once everything else has its place
+        self._resolve_title()    # the options', else the curves', else the one schedule's name
+        self._draw_panels()      # curves, their marks, milestones, divergence, y label, panel title
+        self._legends()          # per panel, or once for the figure when every panel says the same
+        self._axis_labels()      # the x unit (and a shared y label) once, secondary step/epoch axis
+        self._titles()           # over the figure, or over the user's axes unless it has one
+        self._place_labels()     # last: value and milestone labels move once all else has its place
         return self.fig
 
     # --- phases ---------------------------------------------------------------------------------
@@ -53,7 +63,7 @@ class Plotter:
     def _make_axes(self) -> None:
         if self.ax is not None:
             self.fig = self.ax.figure
-            self.layout, self.panels, self.axes = layouts.into_axes(self.curves, self.ax)
+            self.layout, self.panels, self.axes = layouts.into_axes(self.curves, self.ax, self.opts.layout)
         else:
             self.layout = layouts.resolve_layout(self.curves, self.opts.layout)
             self.panels = layouts.panels_of(self.curves, self.layout)
@@ -64,7 +74,7 @@ class Plotter:
         import matplotlib
 
         self.cycle = [c["color"] for c in matplotlib.rcParams["axes.prop_cycle"]]
-        self.colors: dict[tuple[str, int], Any] = {}
+        self.colors = {}
         for s in self.curves.series():
             key = self._color_key(s)
             if key not in self.colors:
@@ -76,7 +86,33 @@ class Plotter:
         x_max = max((float(x[-1]) for x in self.xs.values() if len(x)), default=1.0)
         margin = max(x_max * 0.02, 0.5 if opts.x == "step" else 0.0)
         self.x_range = (-margin if x_max > 0 else -0.5, x_max + margin if x_max > 0 else 0.5)
-        self.ylabels: list[str] = []
+
+    def _resolve_title(self) -> None:
+        title = self.opts.title if self.opts.title is not None else self.curves.title
+        if title is None and len(self.curves.schedules) == 1:
+            title = self.curves.schedules[0].name
+        self.title = short(title) if title else title
+
+    def _draw_panels(self) -> None:
+        self.ylabels = []
+        for n, (axis, (panel_title, series)) in enumerate(zip(self.axes, self.panels)):
+            self._draw_panel(n, axis, panel_title, series)
+
+    def _legends(self) -> None:
+        legends(self.fig, self.axes, self.layout, self.opts, self.twin, self.title, len(self.schedules) == 1)
+
+    def _axis_labels(self) -> None:
+        axis_labels(self.fig, self.axes, "epoch" if self.opts.x == "epoch" else "step", self.ylabels,
+                    self.layout in ("grid", "groups") and len(self.axes) > 1, self.twin)
+        secondary_axis(self.axes[0], self.curves, self.opts)
+
+    def _titles(self) -> None:
+        titles(self.fig, self.ax, self.title)
+
+    def _place_labels(self) -> None:
+        place_labels(self.fig, self.axes)
+
+    # --- drawing one panel ----------------------------------------------------------------------
 
     def _draw_panel(self, n: int, axis: Axes, panel_title: str | None, series: list[Series]) -> None:
         opts = self.opts
@@ -108,12 +144,6 @@ class Plotter:
             axis.set_title(wrap(short(panel_title), self.fig, columns_of, "medium"),
                            fontsize="medium", fontweight="normal")
 
-    def _resolve_title(self) -> None:
-        title = self.opts.title if self.opts.title is not None else self.curves.title
-        if title is None and len(self.curves.schedules) == 1:
-            title = self.curves.schedules[0].name
-        self.title = short(title) if title else title
-
     # --- helpers --------------------------------------------------------------------------------
 
     def _color_key(self, s: Series) -> tuple[str, int]:
@@ -143,7 +173,8 @@ class Plotter:
 def render(curves: Curves, ax: Axes | None = None, options: RenderOptions | None = None,
            **overrides: Any) -> Figure:
     """Draw ``curves`` and return the Figure. With ``ax``, draw everything into that one Axes
-    (overlay) and return its figure; otherwise build a new Figure with the layout's panels.
+    (overlaid; a second field on a twin y axis; ``grid`` and ``groups`` are refused) and return its
+    figure; otherwise build a new Figure with the layout's panels.
     Keyword arguments override fields of ``options`` (e.g. ``render(curves, log_y=True)``)."""
     with _themed(curves, (options or RenderOptions()).replace(**overrides)) as opts:
         return Plotter(curves, opts, ax).plot()

@@ -38,8 +38,9 @@ def column_envelope(x: np.ndarray, y: np.ndarray, x0: float, x1: float,
 
 
 def x_values(sc: ScheduleTrace, unit: str) -> np.ndarray:
-    """The x of every step of ``sc`` in ``unit`` (step or epoch)."""
-    x = np.arange(sc.steps, dtype=np.float64)
+    """The x of every step of ``sc`` in ``unit`` (step or epoch); for logged points (drawn at their
+    own steps), only the extent: a log's last step may be far (1e15) and is not an array's length."""
+    x = np.arange(sc.steps, dtype=np.float64) if sc.at is None else np.array([0.0, max(sc.steps - 1, 0)])
     if unit == "epoch" and sc.steps_per_epoch:
         x = x / sc.steps_per_epoch
     return x

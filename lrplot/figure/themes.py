@@ -1,4 +1,4 @@
-"""Themes: lrplot's light and dark styles, a matplotlib style name or a .mplstyle file, applied while drawing and saving."""
+"""Themes: lrplot's light and dark, a matplotlib style or a .mplstyle file, applied while drawing and saving."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def style_path(theme: str) -> str:
     if path.suffix == ".mplstyle" or path.exists():
         if not path.is_file():
             raise UsageError(f"--style {theme}: no such style file")
+        from .stylefile import check_style_file
+
+        check_style_file(path)  # every line a setting lrplot can draw with, before anything is drawn
         return str(path)
     from ..text import did_you_mean
 
@@ -48,7 +51,14 @@ def styled(theme: str) -> Iterator[None]:
         return
     import matplotlib.style
 
-    with matplotlib.style.context(style_path(theme)):
+    found = style_path(theme)
+    if found == theme and theme in matplotlib.style.available or theme == "default":
+        with matplotlib.style.context(found):
+            yield
+        return
+    from .stylefile import check_style_file
+
+    with matplotlib.rc_context(check_style_file(Path(found))):  # the settings as checked, read once
         yield
 
 

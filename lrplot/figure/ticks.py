@@ -1,4 +1,4 @@
-"""Numbers as ML people write them (``3e-4``, ``100k``): number formats, tick formatters, the secondary step/epoch axis."""
+"""Numbers as ML people write them (``3e-4``, ``100k``): formats, tick formatters, the secondary x axis."""
 
 from __future__ import annotations
 

@@ -14,22 +14,26 @@ A reader is a module with the attributes of :class:`LogReader` (one module may r
 formats: :mod:`.csvlogs`), listed in :data:`FORMATS` (format -> module path, in detection order;
 one line per format). Formats are recognised by content (``--log-format`` forces one; ``--log-key`` names the tag or
 column when its name is not one of the usual ones). TensorBoard files are read with TensorBoard's
-own reader (the optional extra ``lrplot[tensorboard]``), imported only for TensorBoard logs.
+own reader (the optional extra ``tensorboard``), imported only for TensorBoard logs.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Protocol, runtime_checkable
+from typing import Callable, Iterable, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..curves import Curves, ScheduleTrace
 from ..errors import Location, SpecError, UsageError
 from ..text import did_you_mean
+from ..limits import MAX_LOG_SERIES, MAX_LOG_STEP, MAX_LOG_VALUES
 from .conventions import convention
 
 # format -> the reader's module (or, registered at run time, the reader itself), in detection order
@@ -85,6 +89,7 @@ class LogInfo:
     step_offset: int                 # the log's step minus lrplot's step (HF: 1)
     keys: dict[tuple[int, str], str] = field(default_factory=dict)  # (group, field) -> tag/column
     writer: str = ""                 # whose convention the steps follow (lrplot.logs.conventions)
+    damaged: tuple[str, ...] = ()    # records skipped as corrupt (--log-skip-corrupt), each located
 
 
 def log_info(trace: ScheduleTrace) -> LogInfo:
@@ -136,9 +141,10 @@ def _group_order(label: str | None) -> tuple:
 # --- building traces -----------------------------------------------------------------------------
 
 def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str | None = None,
-                 step: str = "step", found: Iterable[str] = ()) -> Curves:
+                 step: str = "step", found: Iterable[str] = (), damaged: Iterable[str] = ()) -> Curves:
     """Group the lr-like keys of ``raws`` into traces: one per (run, series base), their steps
-    moved to lrplot's by the convention of (``fmt``, the key, the ``step`` column they came from)."""
+    moved to lrplot's by the convention of (``fmt``, the key, the ``step`` column they came from).
+    ``damaged``: the corrupt records skipped at the user's request, named by every verdict."""
     by_trace: dict[tuple[str, str], list[tuple[KeyMeaning, Raw]]] = {}
     for raw in raws:
         meaning = classify(raw.key, key)
@@ -156,14 +162,23 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
                            location=Location(str(path)), hint=hint or "name one of them with --log-key")
         raise LogError(f"no learning-rate series in this {fmt} log; found: {shown or 'no series'}",
                        location=Location(str(path)), hint="name the lr tag or column with --log-key")
+    series = sum(len(items) for items in by_trace.values())
+    if series > MAX_LOG_SERIES:
+        raise LogError(f"{series:,} learning-rate series (tags, columns or groups); a log is read with at most "
+                       f"{MAX_LOG_SERIES:,}", location=Location(str(path)), hint="name one with --log-key")
+    count = sum(len(raw.values) for items in by_trace.values() for _, raw in items)
+    if count > MAX_LOG_VALUES:
+        raise LogError(f"{count:,} logged learning-rate values; a log is read with at most {MAX_LOG_VALUES:,}",
+                       location=Location(str(path)), hint="log less often, or cut the log")
     runs = {run for run, _ in by_trace}
     bases = {base for _, base in by_trace}
     traces = []
     for (run, base), items in by_trace.items():
         if not any(m.field == "lr" for m, _ in items):
             continue
-        seen = list(dict.fromkeys(m.group for m, _ in items))  # named groups keep the log's order
-        labels = sorted(seen, key=lambda lbl: (*_group_order(lbl)[:2], seen.index(lbl)))
+        seen = {lbl: i for i, lbl in enumerate(dict.fromkeys(m.group for m, _ in items))}  # the log's order
+        labels = sorted(seen, key=lambda lbl: (*_group_order(lbl)[:2], seen[lbl]))
+        index = {lbl: i for i, lbl in enumerate(labels)}
         groups = tuple(lbl if lbl is not None else "0" for lbl in labels)
         fields = tuple(f for f in ("lr", "momentum") if any(m.field == f for m, _ in items))
         values: dict[tuple[int, str], np.ndarray] = {}
@@ -172,7 +187,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         rule = convention(fmt, base, step)
         shift = rule.offset
         for m, raw in items:
-            g = labels.index(m.group)
+            g = index[m.group]
             order = np.argsort(raw.steps, kind="stable")
             steps = raw.steps[order] - shift
             vals = raw.values[order]
@@ -186,8 +201,91 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         traces.append(ScheduleTrace(
             name=name or base, scheduler=f"logged ({fmt})", steps=end, interval="step", steps_per_epoch=None,
             groups=groups, fields=fields, values=values, source=str(path),
-            meta={"log": LogInfo(fmt, str(path), dtype, shift, keys, rule.writer)}, at=at, style="points"))
+            meta={"log": LogInfo(fmt, str(path), dtype, shift, keys, rule.writer, tuple(damaged))}, at=at, style="points"))
     return Curves(tuple(traces), title=None)
+
+
+# --- finding and reading files ------------------------------------------------------------------
+
+def log_step(value: object, where: Location, what: str = "step") -> int:
+    """A step as a log wrote it (an int, or a float with an integral value): a count of updates,
+    0 .. 2**53 (beyond, a float step is no longer exact and no run is that long)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise LogError(f"{what} {value!r} is not a number", location=where)
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise LogError(f"{what} {value!r} is not a whole number", location=where)
+    if value < 0:
+        raise LogError(f"{what} {int(value)} is negative; a log's steps count updates from 0", location=where)
+    if value > MAX_LOG_STEP:
+        shown = repr(value) if len(repr(value)) <= 24 else f"{repr(value)[:20]}... ({len(repr(value))} digits)"
+        raise LogError(f"{what} {shown} is beyond any run's length (at most 2**53)", location=where)
+    return int(value)
+
+
+def walk(folder: Path, match: Callable[[str], bool], depth: int) -> list[Path]:
+    """The files below ``folder`` (at most ``depth`` folders down; linked folders not followed)
+    whose name ``match``es, in name order; a folder holding more than MAX_LOG_WALK entries in
+    those levels is refused (``--log /`` never walks the disk)."""
+    from ..limits import MAX_LOG_WALK
+
+    found: list[Path] = []
+    seen = 0
+    stack = [(folder, 0)]
+    while stack:
+        current, level = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > MAX_LOG_WALK:
+                        raise LogError(f"more than {MAX_LOG_WALK:,} files and folders to look through for a log",
+                                       location=Location(str(folder)), hint="name the run folder or the log file")
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            if level < depth:
+                                stack.append((Path(entry.path), level + 1))
+                        elif match(entry.name):
+                            found.append(Path(entry.path))
+                    except OSError:
+                        continue
+        except OSError:  # a folder that vanished or cannot be listed (/proc): nothing of a log there
+            continue
+    return sorted(found)
+
+
+def check_kind(path: Path) -> os.stat_result:
+    """A log file must be a regular file: a pipe or a device is refused before it is opened."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise LogError("no such file or folder", location=Location(str(path))) from None
+    except (OSError, ValueError) as exc:
+        raise LogError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", location=Location(str(path))) from None
+    if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+        kind = ("a pipe" if stat.S_ISFIFO(info.st_mode) else
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file")
+        raise LogError(f"is {kind}, not a training log file", location=Location(str(path)),
+                       hint="save the log to a file and name that")
+    return info
+
+
+def head_text(path: Path, size: int = 1 << 16) -> str | None:
+    """The first ``size`` bytes of a regular file (``check_kind`` passed), as text without a
+    UTF-8 BOM; None when it cannot be read. For detecting a format by its first bytes."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(size).decode("utf-8-sig", errors="replace")
+    except OSError:
+        return None
+
+
+def read_log_text(path: Path) -> str:
+    """The text of a CSV or JSON log: bounded, recorded as read (no output may replace it)."""
+    from ..limits import MAX_LOG_BYTES
+    from ..spec import read_text
+
+    check_kind(path)
+    return read_text(path, "training log", MAX_LOG_BYTES)
 
 
 # --- detection -----------------------------------------------------------------------------------
@@ -222,8 +320,7 @@ def detect(path: Path) -> tuple[str, Path]:
         looked = _and([reader(fmt).FINDS[fmt] for fmt in in_folders])
         raise LogError(f"no training log in this folder (looked for {looked})", location=Location(str(path)),
                        hint="name the log file, or force a format with --log-format")
-    if not path.exists():
-        raise LogError("no such file or folder", location=Location(str(path)))
+    check_kind(path)  # a pipe or a device is refused before any reader opens it
     for fmt in FORMATS:
         if reader(fmt).detect_file(path, fmt):
             return fmt, path
@@ -232,8 +329,11 @@ def detect(path: Path) -> tuple[str, Path]:
                    hint="force a format with --log-format " + "|".join(FORMATS))
 
 
-def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None) -> Curves:
-    """Read a training log (file or run folder) into Curves of its logged lr series."""
+def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None,
+             skip_corrupt: bool = False) -> Curves:
+    """Read a training log (file or run folder) into Curves of its logged lr series. A corrupt
+    TensorBoard record is an error located at its file and byte offset; with ``skip_corrupt``
+    it is skipped, and named in the log's :class:`LogInfo` (``damaged``) and every verdict."""
     path = Path(path)
     if fmt is not None and fmt not in FORMATS:
         raise UsageError(f"--log-format {fmt}: unknown log format",
@@ -241,12 +341,13 @@ def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None
     if fmt is None:
         fmt, target = detect(path)
     else:
-        if not path.exists():
-            raise LogError("no such file or folder", location=Location(str(path)))
+        check_kind(path)
         target = path
         if path.is_dir():
             found = reader(fmt).find(path, fmt)
             if found is None:
                 raise LogError(f"no {fmt} log in this folder", location=Location(str(path)))
             target = found
+    if fmt == "tensorboard":
+        return reader(fmt).read(target, fmt, key, skip_corrupt=skip_corrupt)
     return reader(fmt).read(target, fmt, key)

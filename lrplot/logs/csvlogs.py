@@ -18,12 +18,17 @@ Cells are parsed with ``float``: exact float64 for what Python's csv writers wri
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import Location
-from . import LogError, Raw, build_curves, classify
+from . import LogError, Raw, build_curves, classify, head_text, log_step, read_log_text, walk
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..curves import Curves
 
 LOOKS_FOR = {"lightning-csv": "metrics.csv", "wandb-csv": "a W&B history CSV", "csv": "a step,lr CSV"}
 FINDS = {"lightning-csv": "metrics.csv"}
@@ -32,10 +37,12 @@ _STEP_COLUMNS = {"lightning-csv": ("step",), "csv": ("step",),
 
 
 def _header(path: Path) -> list[str] | None:
+    text = head_text(path)  # the first 64 kB: a header line without an end is no log's
+    if text is None:
+        return None
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            return next(csv.reader(fh), None)
-    except (OSError, UnicodeDecodeError, csv.Error):
+        return next(csv.reader(io.StringIO(text.split("\n", 1)[0])), None)
+    except csv.Error:
         return None
 
 
@@ -51,8 +58,7 @@ def _kind(header: list[str]) -> str | None:
 
 def find(folder: Path, fmt: str) -> Path | None:
     """The newest ``metrics.csv`` at most three folders down (CSVLogger writes NAME/version_N/)."""
-    found = [p for pattern in ("metrics.csv", "*/metrics.csv", "*/*/metrics.csv", "*/*/*/metrics.csv")
-             for p in folder.glob(pattern)]
+    found = walk(folder, lambda name: name == "metrics.csv", 3)
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
@@ -64,14 +70,14 @@ def detect_file(path: Path, fmt: str) -> bool:
 
 
 def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
+    text = read_log_text(path)  # bounded, recorded as read; a UTF-8 BOM is dropped
+    rows = csv.reader(io.StringIO(text, newline=""))  # streamed: one row in memory at a time
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise LogError(f"cannot read as CSV: {exc}", location=Location(str(path))) from None
-    if not rows:
+        header = next(rows, None)
+    except csv.Error as exc:
+        raise LogError(f"cannot read as CSV: {exc}", location=Location(str(path), 1)) from None
+    if header is None:
         raise LogError("the file is empty", location=Location(str(path)))
-    header = rows[0]
     step_col = next((c for c in _STEP_COLUMNS[fmt] if c in header), None)
     if step_col is None:
         raise LogError(f"no step column ({' or '.join(_STEP_COLUMNS[fmt])}) in the header", location=Location(str(path), 1),
@@ -80,25 +86,30 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
     gi = header.index("group") if fmt == "csv" and "group" in header else None
     wanted = [i for i, h in enumerate(header) if i not in (si, gi) and classify(h, key) is not None]
     series: dict[tuple[str, str | None], tuple[list[int], list[float]]] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) <= si or not row[si].strip():
-            continue
-        try:
-            step = int(float(row[si]))
-        except ValueError:
-            raise LogError(f"step '{row[si]}' is not a number", location=Location(str(path), line)) from None
-        group = row[gi].strip() if gi is not None and len(row) > gi else None
-        for i in wanted:
-            cell = row[i].strip() if i < len(row) else ""
-            if not cell:
+    line = 1
+    try:
+        for line, row in enumerate(rows, start=2):
+            if len(row) <= si or not row[si].strip():
                 continue
+            where = Location(str(path), line)
             try:
-                value = float(cell)
+                step = log_step(float(row[si]), where)
             except ValueError:
-                raise LogError(f"{header[i]} '{cell}' is not a number", location=Location(str(path), line)) from None
-            steps, values = series.setdefault((header[i], group), ([], []))
-            steps.append(step)
-            values.append(value)
+                raise LogError(f"step '{row[si]}' is not a number", location=where) from None
+            group = row[gi].strip() if gi is not None and len(row) > gi else None
+            for i in wanted:
+                cell = row[i].strip() if i < len(row) else ""
+                if not cell:
+                    continue
+                try:
+                    value = float(cell)
+                except ValueError:
+                    raise LogError(f"{header[i]} '{cell}' is not a number", location=where) from None
+                steps, values = series.setdefault((header[i], group), ([], []))
+                steps.append(step)
+                values.append(value)
+    except csv.Error as exc:
+        raise LogError(f"cannot read as CSV: {exc}", location=Location(str(path), line + 1)) from None
     raws = [Raw("", k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64), group=g)
             for (k, g), (s, v) in series.items()]
     found = [h for i, h in enumerate(header) if i not in (si, gi)]

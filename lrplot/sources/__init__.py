@@ -21,7 +21,9 @@ their framework inside ``read`` only, so a plain spec never imports transformers
 timm or MMEngine. ``--set`` overrides apply to the input's own keys (a config's
 ``gradient_accumulation_steps``, a spec's ``scheduler.T_max``) before the reader translates it; a
 reader that applies them itself (a Hydra primary config: Hydra overrides, given to Hydra's
-composition) defines ``own_overrides(doc) -> bool``.
+composition) defines ``own_overrides(doc) -> bool``. A file that is not YAML (a TOML, a launch
+script) reaches the readers' ``detect`` as ``text`` with ``data`` None; YAML's error reaches the user
+only when no reader recognises it.
 
 Helpers every reader uses: :func:`needs` (a budget number the config lacks, with the flag that
 gives it), :class:`~.protocol.Budget` (the arithmetic, checked in one place) and
@@ -95,7 +97,8 @@ def markdown_table() -> str:
 
 
 def load_document(path: Path) -> Document:
-    """Read ``path`` and, when it is YAML or JSON, parse it with positions."""
+    """Read ``path`` and, when it is YAML or JSON, parse it with positions; text YAML refuses is
+    kept as text, with YAML's error, for a reader of another format to recognise."""
     from ..spec import read_text
     from ..yamlio import SourceMap, load_yaml
 
@@ -104,7 +107,10 @@ def load_document(path: Path) -> Document:
     text = read_text(path)
     if path.suffix == ".py":
         return Document(path, text, None, SourceMap(str(path)))
-    data, source = load_yaml(text, str(path))
+    try:
+        data, source = load_yaml(text, str(path))
+    except SpecError as exc:
+        return Document(path, text, None, SourceMap(str(path)), not_yaml=exc)
     return Document(path, text, data, source)
 
 
@@ -129,6 +135,8 @@ def detect(doc: Document) -> str:
     for kind in READERS:
         if kind != FALLBACK and reader(kind).detect(doc):
             return kind
+    if doc.not_yaml is not None:
+        raise doc.not_yaml
     if isinstance(doc.data, dict) and doc.data and not _near_spec(doc.data):
         looked = "; ".join(f"{kind}: {reader(kind).LOOKS_FOR}" for kind in READERS)
         raise SpecError(f"not a kind of file lrplot reads (looked for {looked})",
@@ -150,6 +158,8 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
         hint = did_you_mean(kind, READERS)
         raise UsageError(f"--from {kind}: unknown kind of input", hint=hint or f"use one of {', '.join(READERS)}")
     doc = load_document(Path(path))
+    if kind is not None and doc.not_yaml is not None and not reader(kind).detect(doc):
+        raise doc.not_yaml
     kind = kind or detect(doc)
     apply_overrides(doc, overrides, kind)
     from ..imports import allowed_imports

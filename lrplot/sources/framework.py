@@ -11,7 +11,7 @@ from ..errors import SpecError
 from ..yamlio import KeyPath, SourceMap, format_path
 from . import lightning_loop as rules
 
-from .protocol import Budget, Told, assumption, needs
+from .protocol import Budget, Told, assumption, budget_number, needs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -131,10 +131,8 @@ def _int(doc: Document, node: dict, key: str, path: KeyPath, default: Any, minim
     value = node.get(key, default)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise error(doc, f"'{format_path(path + (key,))}' should be a whole number >= {minimum}, not {value!r}",
-                    path + (key,))
-    return value
+    return budget_number(value, f"'{format_path(path + (key,))}'", doc.source.value(path + (key,)), integer=True,
+                         low=minimum)
 
 
 @dataclass(frozen=True)
@@ -165,8 +163,9 @@ class LoopSettings:
             where[name] = tpath + (key,)
         limit = trainer.get("limit_train_batches")
         where["limit"] = tpath + ("limit_train_batches",)
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0
-                                  or isinstance(limit, float) and limit > 1):
+        if limit is not None:
+            budget_number(limit, "limit_train_batches", doc.source.value(where["limit"]), low=0)
+        if limit is not None and isinstance(limit, float) and limit > 1:
             raise error(doc, f"limit_train_batches should be a whole number of batches or a fraction "
                              f"in [0, 1], not {limit!r}", where["limit"])
         if limit == 0:
@@ -209,7 +208,10 @@ def _world_size(doc: Document, trainer: dict, tpath: KeyPath) -> int | None:
         count = 1
     else:
         count = None
-    return None if count is None else count * nodes
+    if count is None:
+        return None
+    return budget_number(count * nodes, "the world size (trainer.devices x trainer.num_nodes)",
+                         doc.source.value(tpath + ("devices",)), integer=True, positive=True)
 
 
 def _plural(n: int, word: str) -> str:

@@ -23,14 +23,13 @@ What lrplot reproduces (read from transformers 5.23.0): the update count and the
 from __future__ import annotations
 
 import json
-import math
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SpecError
 from ..text import did_you_mean
 
 from .hf_budget import budget as _budget_of, installed_version as _version, warmup as _warmup
-from .protocol import Source, assumption
+from .protocol import Source, assumption, budget_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -99,14 +98,9 @@ class _Config:
 
     def number(self, key: str, *, integer: bool = False, positive: bool = False, low: float | None = None) -> Any:
         value = self.get(key)
-        ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok or (isinstance(value, float) and not math.isfinite(value)):
-            raise self.error(key, f"{key} must be {'a whole number' if integer else 'a number'}, not {value!r}")
-        if positive and value <= 0:
-            raise self.error(key, f"{key} must be positive, not {value!r}")
-        if low is not None and value < low:
-            raise self.error(key, f"{key} must be at least {low:g}, not {value!r}")
-        return value
+        if integer and isinstance(value, float):  # TrainingArguments' int fields take no 2.0
+            raise self.error(key, f"{key} must be a whole number, not {value!r}")
+        return budget_number(value, key, self.where(key), integer=integer, positive=positive, low=low)
 
     def flag(self, key: str) -> bool:
         value = self.get(key)
@@ -138,6 +132,12 @@ def _scheduler_kwargs(cfg: _Config, name: str, notes: list[str]) -> dict[str, An
     if value is None or value == {}:
         return None
     if isinstance(value, str):
+        from ..limits import MAX_YAML_DEPTH
+        from ..yamlio import nesting_depth
+
+        if nesting_depth(value) > MAX_YAML_DEPTH:  # json.loads recurses per level
+            raise cfg.error("lr_scheduler_kwargs", f"lr_scheduler_kwargs is nested too deeply; at most {MAX_YAML_DEPTH} "
+                                                   "levels")
         try:
             value = json.loads(value)
         except ValueError as exc:
@@ -238,7 +238,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
 
         raise MissingLibraryError(f"reading a Hugging Face config needs transformers ({exc})",
                                   package="transformers", location=Location(str(doc.path)),
-                                  hint='pip install "lrplot[hf]"') from None
+                                  hint='pip install ".[hf]" in the lrplot checkout') from None
     cfg.check_near_misses()
     name = _scheduler_name(cfg)
     notes: list[str] = []

@@ -40,6 +40,7 @@ from ..yamlio import KeyPath, format_path
 from . import framework as fw
 from .protocol import assumption
 from .hydra_compose import is_primary
+from .hydra_guard import ResolutionTooLarge, omegaconf_guarded
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -130,7 +131,7 @@ class _Resolver:
             from omegaconf import OmegaConf
         except ModuleNotFoundError:
             raise MissingLibraryError("reading Hydra configs needs omegaconf", package="omegaconf",
-                                      hint="pip install 'lrplot[hydra]'") from None
+                                      hint="pip install '.[hydra]' in the lrplot checkout") from None
         self.doc = doc
         self.omegaconf = OmegaConf
         try:
@@ -142,12 +143,16 @@ class _Resolver:
         from omegaconf.errors import OmegaConfBaseException
 
         sub: Any = self.cfg
-        try:
-            for part in path:
-                sub = sub[part]  # resolves a leaf interpolation; containers stay lazy
-            return self.omegaconf.to_container(sub, resolve=True) if self.omegaconf.is_config(sub) else sub
-        except OmegaConfBaseException as exc:
-            raise _omegaconf_error(self.doc, exc, path) from None
+        with omegaconf_guarded() as spent:
+            try:
+                for part in path:
+                    sub = sub[part]  # resolves a leaf interpolation; containers stay lazy
+                return self.omegaconf.to_container(sub, resolve=True) if self.omegaconf.is_config(sub) else sub
+            except (OmegaConfBaseException, ResolutionTooLarge) as exc:
+                if spent.over is not None:  # (OmegaConf may have wrapped it)
+                    raise fw.error(self.doc, f"'{format_path(path)}': {spent.over.message}", path,
+                                   hint=spent.over.hint) from None
+                raise _omegaconf_error(self.doc, exc, path) from None
 
     def keys(self, path: KeyPath, keys: tuple[str, ...]) -> dict[str, Any]:
         """The resolved values of ``keys`` present in the mapping at ``path`` (others untouched)."""

@@ -9,9 +9,11 @@ list (``compute_defaults_list``, what ``--info defaults`` prints) says which fil
 package, in merge order, so ``model.optimizer.lr`` is located in ``model/mnist.yaml`` (or at
 ``--set model.optimizer.lr``). Nothing is instantiated.
 
-Composition reads YAML only, except a ``hydra.searchpath`` entry ``pkg://some.package``, which
-imports that package: refused unless ``--allow-import some.package`` (lrplot's one allow rule,
-:meth:`lrplot.imports.Allowance.allows_package`); Hydra's own ``pkg://hydra.conf`` is Hydra's.
+Composition reads YAML only, except a ``hydra.searchpath`` entry ``pkg://some.package`` or
+``structured://some.module``, which imports it: refused unless ``--allow-import some.package``
+(lrplot's one allow rule, :meth:`lrplot.imports.Allowance.allows_package`). Hydra composes with
+guarded config sources (:mod:`.hydra_guard`), so that check, and lrplot's file limits on every
+file Hydra reads, apply to the search path Hydra actually uses, however it was written.
 """
 
 from __future__ import annotations
@@ -21,8 +23,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ImportNotAllowedError, Location, MissingLibraryError, SpecError, first_line
-from ..limits import MAX_HYDRA_FILE_BYTES, MAX_HYDRA_TREE_FILES
+from ..errors import Location, MissingLibraryError, SpecError, first_line
 from ..text import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,8 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 VERSION_BASE = "1.3"
 _NAME = r"[A-Za-z0-9_][\w\-.]*(?:/[\w\-.]+)*"
-_DEFAULT_KEY = rf"^(?:(?:override|optional)\s+)*(?P<group>{_NAME})(?:@[\w\-.]*)?$"  # `group@pkg: option`
-_CONFIG = rf"^(?:optional\s+)?{_NAME}(?:@[\w\-.]*)?$"  # a config entry; compiled on first use (re's cache)
+_DEFAULT_KEY = rf"^(?:(?:override|optional)\s+)*/?(?P<group>{_NAME})(?:@[\w\-.]*)?$"  # `group@pkg: option`
+_CONFIG = rf"^(?:optional\s+)?/?{_NAME}(?:@[\w\-.]*)?$"  # a config entry; compiled on first use (re's cache)
 
 
 def _default_group(key: str) -> str | None:
@@ -73,101 +74,34 @@ def _parse_overrides(items: tuple[str, ...]) -> list[Any]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
+    from ..limits import MAX_YAML_DEPTH
+    from ..yamlio import nesting_depth
+
     parser = OverridesParser.create()
     parsed = []
     for item in items:
+        key = item.partition("=")[0].strip() or item
+        if nesting_depth(item) > MAX_YAML_DEPTH:  # Hydra's parser and OmegaConf recurse per level
+            raise SpecError(f"the value is nested too deeply; at most {MAX_YAML_DEPTH} levels",
+                            location=_set_location(key))
         try:
             parsed.extend(parser.parse_overrides([item]))
         except HydraException as exc:
-            key = item.partition("=")[0].strip() or item
             raise SpecError(f"not a Hydra override: {first_line(exc)}", location=_set_location(key),
                             hint="write key.path=value, group=option, +new.key=value or ~key "
                                  "(Hydra's override grammar)") from None
     return parsed
 
 
-def _check_searchpath(doc: Document, parsed: list[Any], allowance: Allowance) -> list[Path]:
-    """Refuse ``pkg://`` search path entries (importing a package runs its code) unless allowed;
-    return the folders of the ``file://`` entries. Hydra reads ``hydra.searchpath`` from a
-    ``--set hydra.searchpath=[...]`` override, else from the primary file (hydra-core 1.3.8,
-    ``ConfigLoaderImpl._process_config_searchpath``)."""
-    entries: list[tuple[Any, Location]] = []
-    override = next((o for o in parsed if o.key_or_group == "hydra.searchpath"), None)
-    if override is not None:
-        value = override.value()
-        for v in value if isinstance(value, list) else [value]:
-            entries.append((v, _set_location("hydra.searchpath")))
-    else:
-        hydra_node = doc.data.get("hydra")
-        searchpath = hydra_node.get("searchpath") if isinstance(hydra_node, dict) else None
-        if isinstance(searchpath, list):
-            from omegaconf import OmegaConf
-            from omegaconf.errors import OmegaConfBaseException
-
-            for i, raw in enumerate(searchpath):
-                where = doc.source.value(("hydra", "searchpath", i))
-                try:  # Hydra reads the entries through OmegaConf, interpolations resolved in the file
-                    value = OmegaConf.create(doc.data).hydra.searchpath[i] if isinstance(raw, str) and "${" in raw \
-                        else raw
-                except OmegaConfBaseException as exc:
-                    raise SpecError(f"cannot resolve this search path entry: {first_line(exc)}", location=where,
-                                    hint="write the search path entry literally") from None
-                entries.append((value, where))
-    folders = []
-    for value, where in entries:
-        if isinstance(value, str) and value.startswith("file://"):
-            folders.append(Path(value[len("file://"):]))
-        if not isinstance(value, str) or not value.startswith("pkg://"):
-            continue  # file:// and plain folders are read as YAML only
-        package = value[len("pkg://"):].replace("/", ".").rstrip(".")
-        if package == "hydra.conf" or allowance.allows_package(package):
-            continue
-        top = package.split(".")[0]
-        raise ImportNotAllowedError(
-            f"hydra.searchpath entry '{value}' imports the Python package '{package}' to read its configs, "
-            "and a config alone may not run code",
-            hint=f"to allow it, add --allow-import {package}, or point the search path at the folder "
-                 f"(file://...) holding the configs of {top}", location=where)
-    return folders
-
-
-def _check_files(folders: list[Path]) -> None:
-    """Hydra loads the files of the config tree with PyYAML and copies them with OmegaConf, without
-    lrplot's limits: refuse, before it starts, a file whose loading would not end (aliases that
-    expand to millions of values, extreme nesting: :func:`lrplot.yamlio.check_expansion`), or that is
-    too big to be a config. Every ``.yaml`` of the tree is checked, since which ones Hydra reads is
-    only known once it has read them."""
-    from ..yamlio import check_expansion
-
-    seen = 0
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for file in sorted(folder.rglob("*.yaml")):
-            seen += 1
-            if seen > MAX_HYDRA_TREE_FILES:
-                raise SpecError(f"the config tree holds more than {MAX_HYDRA_TREE_FILES} .yaml files",
-                                location=Location(str(folder)),
-                                hint="give lrplot the composed config: 'python train.py --cfg job > composed.yaml'")
-            try:
-                if file.stat().st_size > MAX_HYDRA_FILE_BYTES:
-                    raise SpecError(f"{file.stat().st_size / 2**20:.0f} MB is too big for a config file (at most "
-                                    f"{MAX_HYDRA_FILE_BYTES // 2**20} MB)", location=Location(str(file)),
-                                    hint="move it out of the config tree")
-                text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue  # Hydra reports it if it reads the file
-            check_expansion(text, str(file))
-
-
 def _default_entry(file: Path, display: str, group: str, name: str) -> Location | None:
     """Where ``group`` is chosen (or the config ``name`` named, relative to the file's group) in
     the defaults list of ``file``, if it is."""
+    from ..spec import read_text
     from ..yamlio import load_yaml
 
     try:
-        data, source = load_yaml(file.read_text(encoding="utf-8"), display)
-    except (OSError, SpecError):
+        data, source = load_yaml(read_text(file, "config", pipe_ok=False), display)
+    except SpecError:
         return None
     entries = data.get("defaults") if isinstance(data, dict) else None
     for i, entry in enumerate(entries if isinstance(entries, list) else ()):
@@ -270,6 +204,7 @@ def _source_map(doc: Document, loader: Any, parsed: list[Any]) -> Any:
     then the value overrides at ``--set``."""
     from hydra.types import RunMode
 
+    from ..spec import read_text
     from ..yamlio import SourceMap, load_yaml
 
     source = SourceMap(str(doc.path))
@@ -289,8 +224,8 @@ def _source_map(doc: Document, loader: Any, parsed: list[Any]) -> Any:
             if not file.is_file():
                 continue  # from another search path entry or the ConfigStore: located at the primary file
             try:
-                _, file_source = load_yaml(file.read_text(encoding="utf-8"), str(file))
-            except (OSError, SpecError):
+                _, file_source = load_yaml(read_text(file, "config", pipe_ok=False), str(file))
+            except SpecError:
                 continue
         prefix = tuple(package.split(".")) if package else ()
         for table, mine in ((file_source.keys, source.keys), (file_source.values, source.values),
@@ -327,20 +262,31 @@ def compose(doc: Document, allowance: Allowance) -> Document:
             f"this Hydra config has a defaults list, and composing it needs hydra-core ({first_line(exc)}; "
             "omegaconf alone reads only composed configs)", package="hydra-core",
             location=doc.source.key(("defaults",)),
-            hint="pip install hydra-core (or 'lrplot[hydra]'), or give lrplot the composed config: "
+            hint="pip install hydra-core (or '.[hydra]' in the lrplot checkout), or give lrplot the composed config: "
                  "'python train.py --cfg job > composed.yaml'") from None
     if doc.path.suffix != ".yaml":
         raise SpecError(f"Hydra composes '.yaml' files only, not '{doc.path.suffix}'",
                         location=Location(str(doc.path)), hint=f"rename it to {doc.path.stem}.yaml")
+    from .hydra_guard import guarded
+
     parsed = _parse_overrides(doc.overrides)
-    _check_files([doc.path.parent, *_check_searchpath(doc, parsed, allowance)])
     # lrplot may be called inside a Hydra app (its GlobalHydra initialized, its version_base set):
     # compose in a cleared GlobalHydra, then give the app back exactly what it had.
     app_hydra = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
     app_base = VersionBase.instance().version_base
     GlobalHydra.instance().clear()
+    from ..reads import recording
+
     try:
-        return _compose(doc, parsed)
+        with recording(f"a file Hydra read for {doc.path.name}"), \
+                guarded(doc, allowance, list(doc.overrides)) as spent:
+            try:
+                return _compose(doc, parsed)
+            except SpecError:
+                if spent.over is None:
+                    raise
+                raise SpecError(f"the hydra section: {spent.over.message}", location=doc.source.key(("hydra",)),
+                                hint=spent.over.hint) from None
     finally:
         GlobalHydra.instance().clear()
         if app_hydra is not None:

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SpecError
 
-from .protocol import Budget, Source, Told, assumption, needs
+from .protocol import Budget, Source, Told, assumption, budget_number, needs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -74,9 +75,13 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
 
         raise MissingLibraryError("reading an MMEngine config needs mmengine", package="mmengine",
                                   location=Location(str(doc.path)),
-                                  hint='pip install "lrplot[mmengine]"') from None
+                                  hint='pip install ".[mmengine]" in the lrplot checkout') from None
+    _check_bases(doc.path, doc.text, [], set())
     try:
-        return Config.fromfile(str(doc.path))
+        from ..reads import recording
+
+        with recording(f"a file MMEngine read for {doc.path.name}"):  # its _base_ files: no output replaces them
+            return Config.fromfile(str(doc.path))
     except SyntaxError as exc:
         raise SpecError(f"syntax error: {exc.msg}", location=Location(str(exc.filename or doc.path), exc.lineno,
                                                                       exc.offset)) from None
@@ -84,6 +89,73 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"MMEngine could not read the config: {type(exc).__name__}: {message}",
                         location=Location(str(doc.path)), hint="run with --debug for the traceback") from None
+
+
+def _bases(path: Path, text: str) -> list[tuple[Path, Location]]:
+    """The local files ``path`` inherits from, each with where it is named: the ``_base_`` list
+    (MMEngine's ``_get_base_files``; ``pkg::path`` bases come from installed packages, not checked)
+    and the relative imports of a ``with read_base():`` block."""
+    import ast
+
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        raise SpecError(f"syntax error: {exc.msg}", location=Location(str(path), exc.lineno, exc.offset)) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise SpecError("the config is nested too deeply for Python to parse", location=Location(str(path))) from None
+    found: list[tuple[Path, Location]] = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "_base_":
+            where = Location(str(path), node.lineno, node.col_offset + 1)
+            try:
+                names = ast.literal_eval(node.value)
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                names = None
+            names = [names] if isinstance(names, str) else names
+            if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+                raise SpecError("_base_ should be a file name or a list of file names, written out", location=where,
+                                hint="lrplot checks every base file before MMEngine reads it")
+            found += [(path.parent / name, where) for name in names if "::" not in name]
+        elif isinstance(node, ast.With) and any(isinstance(item.context_expr, ast.Call)
+                                                and getattr(item.context_expr.func, "id", None) == "read_base"
+                                                for item in node.items):
+            for imp in node.body:
+                if isinstance(imp, ast.ImportFrom) and imp.level:
+                    folder = path.parent
+                    for _ in range(imp.level - 1):
+                        folder = folder.parent
+                    found.append((folder / ((imp.module or "").replace(".", "/") + ".py"),
+                                  Location(str(path), imp.lineno, imp.col_offset + 1)))
+    return found
+
+
+def _check_bases(path: Path, text: str, chain: list[Path], seen: set[Path]) -> None:
+    """Every file the config inherits from passes lrplot's file guards before MMEngine reads it: a
+    regular file (no pipe, no device) of at most a config's size, no cycle, at most MAX_MMENGINE_BASE_FILES
+    files and MAX_YAML_DEPTH levels (MMEngine recurses per level, and reads every file whole)."""
+    from ..spec import read_text
+    from ..limits import MAX_MMENGINE_BASE_FILES, MAX_YAML_DEPTH
+    from ..yamlio import check_expansion
+
+    chain = chain + [path.resolve()]
+    for base, where in _bases(path, text) if path.suffix == ".py" else ():
+        if base.resolve() in chain:
+            cycle = " -> ".join(p.name for p in chain[chain.index(base.resolve()):] + [base.resolve()])
+            raise SpecError(f"the _base_ files inherit from each other ({cycle})", location=where,
+                            hint="remove the _base_ entry that closes the circle")
+        if len(chain) > MAX_YAML_DEPTH:
+            raise SpecError(f"the _base_ files inherit more than {MAX_YAML_DEPTH} levels deep", location=where)
+        if base.resolve() in seen:
+            continue
+        seen.add(base.resolve())
+        if len(seen) > MAX_MMENGINE_BASE_FILES:
+            raise SpecError(f"the config inherits from more than {MAX_MMENGINE_BASE_FILES} _base_ files", location=where)
+        if not base.is_file() and not base.exists():
+            continue  # MMEngine says which file is missing
+        base_text = read_text(base, "config", pipe_ok=False)
+        if base.suffix in (".yaml", ".yml", ".json"):
+            check_expansion(base_text, str(base))
+        _check_bases(base, base_text, chain, seen)
 
 
 def _apply_overrides(cfg: Any, overrides: tuple[str, ...]) -> None:
@@ -154,9 +226,11 @@ def _loop(cfg: Any, where: Location) -> tuple[str, int]:
     if kind is None and "by_epoch" in train_cfg:  # Runner.build_train_loop's older form
         kind = "EpochBasedTrainLoop" if train_cfg["by_epoch"] else "IterBasedTrainLoop"
     if kind in ("EpochBasedTrainLoop", None) and "max_epochs" in train_cfg:
-        return "epoch", int(train_cfg["max_epochs"])
+        return "epoch", budget_number(train_cfg["max_epochs"], "train_cfg.max_epochs", where, integer=True,
+                                      positive=True)
     if kind in ("IterBasedTrainLoop", None) and "max_iters" in train_cfg:
-        return "iter", int(train_cfg["max_iters"])
+        return "iter", budget_number(train_cfg["max_iters"], "train_cfg.max_iters", where, integer=True,
+                                     positive=True)
     raise SpecError(f"train_cfg: lrplot reads EpochBasedTrainLoop (max_epochs) and IterBasedTrainLoop "
                     f"(max_iters), not {kind or train_cfg}", location=where)
 
@@ -187,6 +261,9 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     # iterations per epoch (len(train_dataloader)), and the batch size
     loader = _plain(cfg.get("train_dataloader") or {})
     batch = loader.get("batch_size", inputs.batch_size)
+    if batch is not None:
+        batch = budget_number(batch, "train_dataloader.batch_size", _line_of(doc, "train_dataloader"), integer=True,
+                              positive=True)
     world = inputs.devices or 1
     scale = _plain(cfg.get("auto_scale_lr") or {})
     per_epoch = None
@@ -215,8 +292,9 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if scale.get("enable"):
         if batch is None:
             raise needs(doc, "the per-device batch size for auto_scale_lr", "--batch-size B")
-        ratio = float(world * batch) / float(scale["base_batch_size"])
-        lr = lr * ratio
+        base = budget_number(scale.get("base_batch_size"), "auto_scale_lr.base_batch_size",
+                             _line_of(doc, "auto_scale_lr"), integer=True, positive=True)
+        lr = budget_number(lr, "optim_wrapper.optimizer.lr", opt_at, low=0) * float(world * batch) / float(base)
         budget_text += f"; auto_scale_lr: lr {opt_cfg.get('lr')} x {world * batch}/{scale['base_batch_size']} = {lr:g}"
     opt_cfg["lr"] = lr
 

@@ -14,8 +14,8 @@ computed (total updates, updates per epoch, warmup updates) and the line that ex
 numbers are checked here, once, for every reader: whole, positive, within what lrplot simulates.
 What a reader assumed that changes the curve (an interval nothing in the file states, a world size
 of 1 for ``devices: auto``) is a :class:`Note` with ``assumed=True``, kept in reading order with the
-other notes; the summary, ``--print-spec``'s comments and the figure's footnote show
-:attr:`Source.assumptions`.
+other notes. The summary and ``--print-spec``'s comments show every note, in that order;
+:attr:`Source.assumptions` is what a figure's footnote names (the figure does not draw one yet).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import Location, SpecError
+from ..limits import MAX_STEPS
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -44,18 +45,29 @@ class BudgetInputs:
     devices: int | None = None
     batch_size: int | None = None
 
+    def __post_init__(self) -> None:
+        from ..errors import UsageError
+
+        for flag, value in (("--dataset-size", self.dataset_size), ("--devices", self.devices),
+                            ("--batch-size", self.batch_size)):
+            if value is not None:
+                budget_number(value, flag, None, integer=True, positive=True, error=UsageError)
+
 
 @dataclass
 class Document:
     """One input file, loaded (YAML/JSON through :mod:`lrplot.yamlio`, with positions) and with
     ``--set`` overrides applied. ``data`` is None for inputs that are not YAML (MMEngine's
-    Python configs); ``text`` is always the file's text."""
+    Python configs; a TOML file or a launch script, whose reader parses ``text`` itself); ``text``
+    is always the file's text. ``not_yaml`` is why YAML refused the text: the error the user sees
+    unless a reader recognises the text as its own."""
 
     path: Path
     text: str
     data: Any
     source: SourceMap
     overrides: tuple[str, ...] = ()
+    not_yaml: SpecError | None = None
 
 
 def needs(doc: Document, what: str, flag: str, path: KeyPath = ()) -> SpecError:
@@ -86,6 +98,33 @@ def assumption(text: str, settle: str | None = None) -> Note:
     return Note(text, assumed=True, settle=settle)
 
 
+def budget_number(value: Any, what: str, location: Location | None, *, integer: bool = False,
+                  low: float | None = None, positive: bool = False, hint: str | None = None,
+                  error: type[SpecError] = SpecError) -> Any:
+    """The one check of a number that a reader's budget or lr arithmetic takes (a dataset size, a
+    batch size, epochs, a base lr): a real number (not a bool, not text), finite, whole where
+    ``integer``, ``> 0`` where ``positive``, ``>= low``, and at most MAX_BUDGET_NUMBER (exact as a
+    float; what the arithmetic then gives is checked against the step limit by :class:`Budget`).
+    Refused: ``what must be a whole number >= 1, not 'ten'`` at ``location``."""
+    from ..limits import MAX_BUDGET_NUMBER
+
+    kind = "a whole number" if integer else "a number"
+    bound = " > 0" if positive else f" >= {low:g}" if low is not None else ""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        shown = f"a number of {len(str(abs(value)))} digits"
+    elif isinstance(value, str) and len(value) > 40:
+        shown = repr(value[:40] + "...")
+    else:
+        shown = repr(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
+    if (not number or isinstance(value, float) and (not math.isfinite(value) or integer and not value.is_integer())
+            or positive and value <= 0 or low is not None and value < low):
+        raise error(f"{what} must be {kind}{bound}, not {shown}", location=location, hint=hint)
+    if abs(value) > MAX_BUDGET_NUMBER:
+        raise error(f"{what} must be at most {MAX_BUDGET_NUMBER:,}, not {shown}", location=location, hint=hint)
+    return int(value) if integer else value
+
+
 @dataclass(frozen=True)
 class Told:
     """One number a reader was told: its name (``dataset size``), value, and where it came from (a
@@ -111,8 +150,6 @@ class Budget:
     where: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        from ..spec import MAX_STEPS
-
         for name, value, low in (("updates", self.updates, 1), ("updates per epoch", self.updates_per_epoch, 1),
                                  ("warmup updates", self.warmup, 0)):
             if value is None and name != "updates":

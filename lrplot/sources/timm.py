@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 
-from .protocol import Budget, Source, Told, assumption, needs
+from .protocol import Budget, Source, Told, assumption, budget_number, needs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -83,17 +83,10 @@ def detect(doc: Document) -> bool:
             and "schedules" not in data and sum(k in data for k in KEYS) >= 2)
 
 
-def _number(doc: Document, args: dict, key: str, kind: type = float, minimum: float | None = None) -> Any:
-    value = args[key]
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok and kind is int:
-        ok = float(value).is_integer()
-    if not ok or (minimum is not None and value < minimum):
-        what = "a whole number" if kind is int else "a number"
-        bound = f" >= {minimum:g}" if minimum is not None else ""
-        raise SpecError(f"{key} must be {what}{bound}, not {value!r}", location=doc.source.value((key,)),
-                        hint=f"fix it, or --set {key}=N")
-    return kind(value)
+def _number(doc: Document, args: dict, key: str, kind: type = float, minimum: float | None = None,
+            positive: bool = False) -> Any:
+    return kind(budget_number(args[key], key, doc.source.value((key,)), integer=kind is int, low=minimum,
+                              positive=positive, hint=f"fix it, or --set {key}=N"))
 
 
 def _source_map(doc: Document, kwargs: dict) -> SourceMap:
@@ -207,6 +200,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         lr = _number(doc, args, "lr", minimum=0)
         lr_text = f"lr {lr:g}"
     else:
+        _number(doc, args, "lr_base", minimum=0)  # checked; train.py computes with the values as given
+        _number(doc, args, "lr_base_size", positive=True)
         lr, lr_text = lr_from_base(args, world)
     if args.get("val_interval", 1) != 1 and args["sched"] == "plateau":
         notes.append(assumption(f"val_interval {args['val_interval']}: train.py feeds the plateau scheduler no "

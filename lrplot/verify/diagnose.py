@@ -118,7 +118,7 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     y = trace.values[(g, f)]
     key = info.keys.get((g, f), trace.name)
     common = dict(log=trace.name, key=key, group=trace.groups[g], field=f, schedule=schedule_name,
-                  compared=len(y), dtype=info.dtype)
+                  compared=len(y), dtype=info.dtype, damaged=info.damaged)
     base = plan.values(g, f)
     T = len(base)
     inside = (at >= 0) & (at < T)

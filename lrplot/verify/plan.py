@@ -12,7 +12,7 @@ from ..curves import ScheduleTrace
 from ..errors import SpecError
 from ..facts import HORIZON_ARGS, base_lr
 from ..imports import Allowance
-from ..limits import MAX_VERIFY_EXTEND_STEPS
+from ..limits import MAX_VERIFY_EXTEND_STEPS, MAX_VERIFY_MULTIPLE, MAX_VERIFY_SHIFTS
 from ..spec import ResolvedSchedule
 
 
@@ -59,7 +59,8 @@ class Plan:
         self.schedule = schedule
         self.trace = trace
         self.allow = allow
-        self._longer: dict[tuple[int, ...], dict | None] = {}
+        self._longer: dict[tuple, Any] = {}  # base lrs -> (steps, values); (-horizon,) -> values
+        self._failed: dict[tuple, int] = {}  # base lrs -> the shortest run the real scheduler refused
 
     @property
     def steps(self) -> int:
@@ -74,18 +75,39 @@ class Plan:
         values = self._simulate(n)
         return None if values is None else values[(g, f)]
 
+    @property
+    def limit(self) -> int:
+        """How far a hypothesis may re-simulate the plan: a cause is a transformation of the plan,
+        and none reaches past MAX_VERIFY_MULTIPLE times its length (compressed by k <= that), so a log step far
+        beyond (19,999,990 for a 50-step plan) costs nothing."""
+        return min(MAX_VERIFY_EXTEND_STEPS, MAX_VERIFY_MULTIPLE * max(self.steps, 1) + MAX_VERIFY_SHIFTS)
+
     def _simulate(self, n: int, base_lrs: dict[int, float] | None = None) -> dict | None:
-        key = (n, *sorted((base_lrs or {}).items()))
-        if key not in self._longer:
-            self._longer[key] = None
-            if n <= MAX_VERIFY_EXTEND_STEPS:
-                self._longer[key] = _record(self.schedule, self.allow, n, base_lrs)
-        return self._longer[key]
+        """The plan's values to at least ``n`` steps, or None when the real scheduler cannot go
+        that far. One simulation serves every shorter request, and each runs at least twice as far
+        as the last, so many requests cost about one run of the longest."""
+        if n > self.limit:
+            return None
+        lrs = tuple(sorted((base_lrs or {}).items()))
+        have = self._longer.get(lrs)
+        if have is not None and have[0] >= n:
+            return have[1]
+        for length in dict.fromkeys([min(max(n, 2 * have[0] if have else 0, 2 * self.steps), self.limit), n]):
+            if length >= self._failed.get(lrs, length + 1):
+                continue
+            values = _record(self.schedule, self.allow, length, base_lrs)
+            if values is not None:
+                self._longer[lrs] = (length, values)
+                return values
+            self._failed[lrs] = length  # the real scheduler refused to go on: a shorter run may still do
+        return None
 
     def with_horizon(self, g: int, f: str, horizon: int) -> np.ndarray | None:
         """The plan had its horizon been ``horizon`` updates: every length argument of its schedulers
         that spans most of the plan (T_max, total_steps, total_iters, num_training_steps) moved by
         the difference, and ``steps`` set to ``horizon``; None when that is not a valid schedule."""
+        if horizon > self.limit:
+            return None
         delta = horizon - self.steps
         nodes = tuple(_rehorizon(node, delta, self.steps) for node in self.schedule.schedulers)
         if nodes == self.schedule.schedulers:

@@ -49,6 +49,7 @@ class Verdict:
     spans: tuple[tuple[int, int], ...] = ()
     note: str | None = None
     dtype: str = "float64"
+    damaged: tuple[str, ...] = ()  # corrupt records of the log skipped at the user's request
 
     @property
     def ok(self) -> bool:
@@ -63,6 +64,9 @@ class Verdict:
             out = (f"{self.key}: diverges at step {d.step}: logged {d.logged:.9g}, {planned} "
                    f"({self.agreed} of {self.compared} logged steps agree)")
             out += f"; {self.cause.text}" if self.cause else "; no single cause explains every logged value"
+        if self.damaged:
+            out += (f"; {len(self.damaged)} corrupt record(s) of the log skipped (--log-skip-corrupt), "
+                    f"first: {self.damaged[0]}")
         return out + (f"; {self.note}" if self.note else "")
 
     def to_json(self) -> dict[str, Any]:
@@ -75,6 +79,7 @@ class Verdict:
             "cause": None if self.cause is None else self.cause.to_json(),
             "diverging_steps": [list(s) for s in self.spans],
             "note": self.note,
+            "skipped_records": list(self.damaged),
         }
 
 
