@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import stat
-import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -33,6 +32,7 @@ from . import LogError, Raw, build_curves, log_step, walk
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
+    from .tfrecord import Frames
 
 MARK = "tfevents"
 LOOKS_FOR = {"tensorboard": "TensorBoard events"}
@@ -71,11 +71,9 @@ class Budget:
         self.limit = MAX_EVENTS_BYTES
 
 
-def records(path: Path, budget: Budget, skip_corrupt: bool, damaged: list[str]) -> Iterator[bytes]:
-    """The records of one event file (TFRecord framing: length, its masked CRC-32C, data, its
-    masked CRC-32C), each checked; the file is recorded as read (no output may replace it)."""
-    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
-
+def _open(path: Path, budget: Budget) -> bytes:
+    """The bytes of one event file (a regular file, within the budget), recorded as read (no output
+    may replace it)."""
     from ..reads import record
 
     where = Location(str(path))
@@ -93,35 +91,35 @@ def records(path: Path, budget: Budget, skip_corrupt: bool, damaged: list[str]) 
                            f"a log is read with at most {budget.limit / 1e6:.3g} MB of events", location=where,
                            hint="name one run folder or event file")
         record(path, "a TensorBoard event file", info)
-        offset, n = 0, 0
-        while True:
-            head = fh.read(12)
-            if len(head) < 12:
-                return  # the end, or a last record cut short (a run still writing)
-            length, head_crc = struct.unpack("<QI", head)
-            if masked_crc32c(head[:8]) != head_crc:
-                problem = f"record {n} at byte {offset}: its length fails its CRC check (the file is corrupt)"
-                if not skip_corrupt:
-                    raise LogError(problem, location=where, hint="pass --log-skip-corrupt to read the records "
-                                   "before it (every verdict then names what was skipped)")
-                damaged.append(f"{path}: {problem}; the rest of the file from byte {offset} skipped")
-                return
-            if length > info.st_size - offset - 16:
-                return  # a last record cut short (its length is sound, its data not all there)
-            data = fh.read(length)
-            tail = fh.read(4)
-            if len(data) < length or len(tail) < 4:
-                return  # cut short
-            if masked_crc32c(data) != struct.unpack("<I", tail)[0]:
-                problem = f"record {n} at byte {offset}: its data fails its CRC check (the file is corrupt)"
-                if not skip_corrupt:
-                    raise LogError(problem, location=where, hint="pass --log-skip-corrupt to skip it (every "
-                                   "verdict then names it)")
-                damaged.append(f"{path}: {problem}; skipped")
-            else:
-                yield data
-            offset += 16 + length
-            n += 1
+        return fh.read(info.st_size)
+
+
+def records(path: Path, budget: Budget, skip_corrupt: bool, damaged: list[str]) -> tuple[bytes, "Frames"]:
+    """The bytes of one event file and its sound records (TFRecord framing: length, its masked
+    CRC-32C, data, its masked CRC-32C), each checked. A corrupt record is an error at its byte
+    offset; with ``skip_corrupt`` it is skipped and named in ``damaged``."""
+    from .tfrecord import frames
+
+    buf = _open(path, budget)
+    found = frames(buf)
+    problems = [(n, at, f"record {n} at byte {at}: its data fails its CRC check (the file is corrupt)",
+                 "pass --log-skip-corrupt to skip it (every verdict then names it)", "skipped")
+                for n, at in found.bad_data]
+    if found.bad_length is not None:
+        n, at = found.bad_length
+        problems.append((n, at, f"record {n} at byte {at}: its length fails its CRC check (the file is corrupt)",
+                         "pass --log-skip-corrupt to read the records before it (every verdict then names what "
+                         "was skipped)", f"the rest of the file from byte {at} skipped"))
+    for n, at, problem, hint, what in sorted(problems):
+        if not skip_corrupt:
+            raise LogError(problem, location=Location(str(path)), hint=hint)
+        damaged.append(f"{path}: {problem}; {what}")
+    return buf, found
+
+
+def _data(buf: bytes, found: "Frames") -> Iterator[bytes]:
+    for start, length in zip(found.starts.tolist(), found.lengths.tolist()):
+        yield buf[start:start + length]
 
 
 class _Events:
@@ -136,7 +134,7 @@ class _Events:
         from tensorboard.compat.proto import event_pb2
 
         for file in self.files:
-            for data in records(file, self.budget, self.skip_corrupt, self.damaged):
+            for data in _data(*records(file, self.budget, self.skip_corrupt, self.damaged)):
                 try:
                     yield event_pb2.Event.FromString(data)
                 except (DecodeError, RecursionError):  # a sound CRC over bytes that are no event
