@@ -149,9 +149,11 @@ class Items:
 def bulk(buf: bytes, starts: np.ndarray, lengths: np.ndarray, order: np.ndarray, items: Items) -> np.ndarray:
     """Read the records of the common layouts into ``items``; returns the positions (in ``starts``)
     of the records left to parse one by one."""
+    from .tfrecord import distinct_lengths
+
     u8 = np.frombuffer(buf, np.uint8)
     rest = []
-    for length in np.unique(lengths):
+    for length in distinct_lengths(lengths):
         idx = np.flatnonzero(lengths == length)
         for _ in range(4):  # a few layouts of one length (a short tag with a long step, ...)
             if len(idx) < 16:
@@ -160,22 +162,34 @@ def bulk(buf: bytes, starts: np.ndarray, lengths: np.ndarray, order: np.ndarray,
             lay = layout(buf[first:first + int(length)])
             if lay is None:
                 break
-            rows = u8[starts[idx][:, None] + np.arange(int(length))]
-            same = (rows[:, lay.fixed] == rows[0, lay.fixed]).all(axis=1)
-            s0, s1 = lay.step
-            if s1 - s0 > 8:
-                same[:] = False
-            elif s1 > s0:
-                cont = rows[:, s0:s1] >= 0x80
-                same &= cont[:, :-1].all(axis=1) & ~cont[:, -1]
+            same, steps, values = _match(u8, starts[idx], int(length), lay)
             if not same.any():
                 break
-            hit = rows[same]
-            steps = np.zeros(len(hit), np.int64)
-            for k in range(s1 - s0):
-                steps |= (hit[:, s0 + k].astype(np.int64) & 0x7F) << (7 * k)
-            values = hit[:, lay.value[0]:lay.value[1]].copy().view(lay.dtype).ravel()
-            items.add(lay.tag, lay.tensor, order[idx[same]], steps, values.astype(np.float64), lay.dtype == "<f8")
+            items.add(lay.tag, lay.tensor, order[idx[same]], steps, values, lay.dtype == "<f8")
             idx = idx[~same]
         rest.append(idx)
     return np.sort(np.concatenate(rest)) if rest else np.zeros(0, np.int64)
+
+
+def _match(u8: np.ndarray, starts: np.ndarray, length: int, lay: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which records (their data at ``starts``) have ``lay``'s layout; their steps and values."""
+    same, steps, values = [], [], []
+    s0, s1 = lay.step
+    columns = np.arange(length)
+    expected = u8[starts[0] + np.flatnonzero(lay.fixed)]  # the first record's fixed bytes
+    for at in range(0, len(starts), 1 << 16):  # in slices: a few MB of indices at a time
+        rows = u8[starts[at:at + (1 << 16), None] + columns]
+        ok = (rows[:, lay.fixed] == expected).all(axis=1)
+        if s1 - s0 > 8:
+            ok[:] = False
+        elif s1 > s0:
+            cont = rows[:, s0:s1] >= 0x80
+            ok &= cont[:, :-1].all(axis=1) & ~cont[:, -1]
+        hit = rows[ok]
+        step = np.zeros(len(hit), np.int64)
+        for k in range(s1 - s0):
+            step |= (hit[:, s0 + k].astype(np.int64) & 0x7F) << (7 * k)
+        same.append(ok)
+        steps.append(step)
+        values.append(hit[:, lay.value[0]:lay.value[1]].copy().view(lay.dtype).ravel().astype(np.float64))
+    return np.concatenate(same), np.concatenate(steps), np.concatenate(values)
