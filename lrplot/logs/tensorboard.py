@@ -1,4 +1,4 @@
-"""TensorBoard event files: every record read and CRC-checked here, its events kept by TensorBoard's own ``EventAccumulator``.
+"""TensorBoard event files: every record read and CRC-checked here, the scalars kept as TensorBoard's ``EventAccumulator`` keeps them.
 
 A run is a folder holding ``events.out.tfevents.*`` files (TensorBoard's own definition); a log
 folder may hold several runs (``runs/exp1/version_0``, HF's ``runs/<date>_<host>``), each becomes its
@@ -12,6 +12,11 @@ verdict would read "follows the plan". A record whose length or data fails its C
 ``file:byte offset``; with ``--log-skip-corrupt`` it is skipped and every verdict names it. Only a
 last record cut short (a run still writing, or killed) ends a file quietly, as TensorBoard does.
 Tensors that are not scalars are never expanded (a 200-byte record may declare gigabytes).
+
+Speed: records are framed and CRC-checked in bulk (:mod:`.tfrecord`, a C CRC-32C) and scalar
+events read in bulk (:mod:`.tbscalars`, EventAccumulator's purge rules applied), equal to what
+EventAccumulator reads (tests/test_logs_tbfast.py); a run that does not declare ``file_version`` 2
+first (older purge rules) is read by EventAccumulator itself. bench/bench_logs.py measures both.
 
 Steps: the HF Trainer's ``train/learning_rate`` is logged at ``global_step`` after the update that
 used it (lrplot step = s - 1); Lightning's LearningRateMonitor tags (``lr-AdamW``, ``lr-AdamW/pg1``,
