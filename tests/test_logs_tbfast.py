@@ -199,3 +199,17 @@ def test_the_bulk_framing_finds_every_record_a_plain_walk_finds():
     found = frames(blob)
     assert found.starts.tolist() == starts and found.lengths.tolist() == lengths
     assert found.bad_data == [] and found.bad_length is None
+
+
+@pytest.mark.slow
+def test_reading_a_csv_log_imports_no_tensorboard_protobuf_or_crc(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "metrics.csv").write_text("step,lr\n0,0.1\n1,0.05\n")
+    code = ("import sys; import lrplot.logs.tensorboard, lrplot.logs.tfrecord, lrplot.logs.tbscalars; "
+            "from lrplot.logs import load_log; load_log(sys.argv[1]); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorboard', 'google', 'google_crc32c')))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "metrics.csv")], capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert out.stdout == "[]\n", out.stdout + out.stderr
