@@ -13,8 +13,9 @@ step ahead: ``verify`` says "shifted by 1 step".
 A reader is a module with the attributes of :class:`LogReader` (one module may read several
 formats: :mod:`.csvlogs`), listed in :data:`FORMATS` (format -> module path, in detection order;
 one line per format). Formats are recognised by content (``--log-format`` forces one; ``--log-key`` names the tag or
-column when its name is not one of the usual ones). TensorBoard files are read with TensorBoard's
-own reader (the optional extra ``tensorboard``), imported only for TensorBoard logs.
+column when its name is not one of the usual ones). TensorBoard files are read with the protobuf
+classes TensorBoard ships and a C CRC-32C (the optional extra ``tensorboard``), equal to TensorBoard's
+EventAccumulator, imported only for TensorBoard logs.
 """
 
 from __future__ import annotations

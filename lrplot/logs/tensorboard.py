@@ -1,4 +1,4 @@
-"""TensorBoard event files: every record read and CRC-checked here, its events kept by TensorBoard's own ``EventAccumulator``.
+"""TensorBoard event files: every record read and CRC-checked here, the scalars kept as TensorBoard's ``EventAccumulator`` keeps them.
 
 A run is a folder holding ``events.out.tfevents.*`` files (TensorBoard's own definition); a log
 folder may hold several runs (``runs/exp1/version_0``, HF's ``runs/<date>_<host>``), each becomes its
@@ -13,6 +13,11 @@ verdict would read "follows the plan". A record whose length or data fails its C
 last record cut short (a run still writing, or killed) ends a file quietly, as TensorBoard does.
 Tensors that are not scalars are never expanded (a 200-byte record may declare gigabytes).
 
+Speed: records are framed and CRC-checked in bulk (:mod:`.tfrecord`, a C CRC-32C) and scalar
+events read in bulk (:mod:`.tbscalars`, EventAccumulator's purge rules applied), equal to what
+EventAccumulator reads (tests/test_logs_tbfast.py); a run that does not declare ``file_version`` 2
+first (older purge rules) is read by EventAccumulator itself. bench/bench_logs.py measures both.
+
 Steps: the HF Trainer's ``train/learning_rate`` is logged at ``global_step`` after the update that
 used it (lrplot step = s - 1); Lightning's LearningRateMonitor tags (``lr-AdamW``, ``lr-AdamW/pg1``,
 ``lr-AdamW-momentum``) and plain loops log the lr of update s at step s. See :mod:`lrplot.logs`.
@@ -22,7 +27,6 @@ from __future__ import annotations
 
 import os
 import stat
-import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -34,6 +38,7 @@ from . import LogError, Raw, build_curves, log_step, walk
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
+    from .tfrecord import Frames
 
 MARK = "tfevents"
 LOOKS_FOR = {"tensorboard": "TensorBoard events"}
@@ -71,11 +76,9 @@ class Budget:
         self.limit = MAX_EVENTS_BYTES
 
 
-def records(path: Path, budget: Budget, skip_corrupt: bool, damaged: list[str]) -> Iterator[bytes]:
-    """The records of one event file (TFRecord framing: length, its masked CRC-32C, data, its
-    masked CRC-32C), each checked; the file is recorded as read (no output may replace it)."""
-    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
-
+def _open(path: Path, budget: Budget) -> bytes:
+    """The bytes of one event file (a regular file, within the budget), recorded as read (no output
+    may replace it)."""
     from ..reads import record
 
     where = Location(str(path))
@@ -93,35 +96,35 @@ def records(path: Path, budget: Budget, skip_corrupt: bool, damaged: list[str]) 
                            f"a log is read with at most {budget.limit / 1e6:.3g} MB of events", location=where,
                            hint="name one run folder or event file")
         record(path, "a TensorBoard event file", info)
-        offset, n = 0, 0
-        while True:
-            head = fh.read(12)
-            if len(head) < 12:
-                return  # the end, or a last record cut short (a run still writing)
-            length, head_crc = struct.unpack("<QI", head)
-            if masked_crc32c(head[:8]) != head_crc:
-                problem = f"record {n} at byte {offset}: its length fails its CRC check (the file is corrupt)"
-                if not skip_corrupt:
-                    raise LogError(problem, location=where, hint="pass --log-skip-corrupt to read the records "
-                                   "before it (every verdict then names what was skipped)")
-                damaged.append(f"{path}: {problem}; the rest of the file from byte {offset} skipped")
-                return
-            if length > info.st_size - offset - 16:
-                return  # a last record cut short (its length is sound, its data not all there)
-            data = fh.read(length)
-            tail = fh.read(4)
-            if len(data) < length or len(tail) < 4:
-                return  # cut short
-            if masked_crc32c(data) != struct.unpack("<I", tail)[0]:
-                problem = f"record {n} at byte {offset}: its data fails its CRC check (the file is corrupt)"
-                if not skip_corrupt:
-                    raise LogError(problem, location=where, hint="pass --log-skip-corrupt to skip it (every "
-                                   "verdict then names it)")
-                damaged.append(f"{path}: {problem}; skipped")
-            else:
-                yield data
-            offset += 16 + length
-            n += 1
+        return fh.read(info.st_size)
+
+
+def records(path: Path, budget: Budget, skip_corrupt: bool, damaged: list[str]) -> tuple[bytes, "Frames"]:
+    """The bytes of one event file and its sound records (TFRecord framing: length, its masked
+    CRC-32C, data, its masked CRC-32C), each checked. A corrupt record is an error at its byte
+    offset; with ``skip_corrupt`` it is skipped and named in ``damaged``."""
+    from .tfrecord import frames
+
+    buf = _open(path, budget)
+    found = frames(buf)
+    problems = [(n, at, f"record {n} at byte {at}: its data fails its CRC check (the file is corrupt)",
+                 "pass --log-skip-corrupt to skip it (every verdict then names it)", "skipped")
+                for n, at in found.bad_data]
+    if found.bad_length is not None:
+        n, at = found.bad_length
+        problems.append((n, at, f"record {n} at byte {at}: its length fails its CRC check (the file is corrupt)",
+                         "pass --log-skip-corrupt to read the records before it (every verdict then names what "
+                         "was skipped)", f"the rest of the file from byte {at} skipped"))
+    for n, at, problem, hint, what in sorted(problems):
+        if not skip_corrupt:
+            raise LogError(problem, location=Location(str(path)), hint=hint)
+        damaged.append(f"{path}: {problem}; {what}")
+    return buf, found
+
+
+def _data(buf: bytes, found: "Frames") -> Iterator[bytes]:
+    for start, length in zip(found.starts.tolist(), found.lengths.tolist()):
+        yield buf[start:start + length]
 
 
 class _Events:
@@ -136,7 +139,7 @@ class _Events:
         from tensorboard.compat.proto import event_pb2
 
         for file in self.files:
-            for data in records(file, self.budget, self.skip_corrupt, self.damaged):
+            for data in _data(*records(file, self.budget, self.skip_corrupt, self.damaged)):
                 try:
                     yield event_pb2.Event.FromString(data)
                 except (DecodeError, RecursionError):  # a sound CRC over bytes that are no event
@@ -160,16 +163,138 @@ def _scalar(proto: object) -> float | None:
     return array
 
 
+def _fast_run(files: list[Path], target: Path, budget: Budget, skip_corrupt: bool,
+              damaged: list[str]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str] | None:
+    """What :func:`_accumulated` returns, read in bulk (:mod:`.tbscalars`); None for a run whose
+    first event does not declare ``file_version`` 2 (EventAccumulator's older purge rules apply)."""
+    from google.protobuf.message import DecodeError
+    from tensorboard.backend.event_processing.event_util import ParseFileVersion
+    from tensorboard.compat.proto import event_pb2
+
+    from .tbscalars import Items, bulk
+
+    items = Items()
+    starts: list[tuple[int, int]] = []  # SessionLog.START: (record index in the run, step)
+    bad_tensor: list[tuple[int, int, int]] = []  # (record index, tag index, step): a tensor that is no scalar
+    first_seen: int | None = None
+    first_bulk: int | None = None
+    base = 0
+    for file in files:
+        buf, found = records(file, budget, skip_corrupt, damaged)
+        order = base + found.numbers
+        base += int(found.numbers[-1]) + 1 if len(found.numbers) else 0
+        rest = bulk(buf, found.starts, found.lengths, order, items)
+        done = np.ones(len(order), bool)
+        done[rest] = False
+        if done.any():
+            first_bulk = int(order[done].min()) if first_bulk is None else first_bulk
+        for pos in rest.tolist():
+            start, n = int(found.starts[pos]), int(found.lengths[pos])
+            try:
+                event = event_pb2.Event.FromString(buf[start:start + n])
+            except (DecodeError, RecursionError):
+                problem = "a record that is not a TensorBoard event"
+                if not skip_corrupt:
+                    raise LogError(problem, location=Location(str(file)), hint="pass --log-skip-corrupt to skip it")
+                damaged.append(f"{file}: {problem}; skipped")
+                continue
+            index = int(order[pos])
+            if first_seen is None:
+                first_seen = index
+                if not event.HasField("file_version") or ParseFileVersion(event.file_version) < 2:
+                    return None
+            if event.HasField("file_version") and ParseFileVersion(event.file_version) < 2:
+                return None
+            if event.HasField("session_log") and event.session_log.status == event_pb2.SessionLog.START:
+                starts.append((index, event.step))
+            if not event.HasField("summary"):
+                continue
+            for value in event.summary.value:
+                if value.HasField("simple_value"):
+                    items.add(value.tag, False, [index], [event.step], [value.simple_value], False)
+                elif value.HasField("tensor"):
+                    tag = value.tag or value.node_name
+                    array = _scalar(value.tensor)
+                    if array is None:
+                        bad_tensor.append((index, items.names.setdefault((tag, True), len(items.names)), event.step))
+                        continue
+                    items.add(tag, True, [index], [event.step], [float(array)], array.dtype == np.float64)
+    if first_bulk is not None and (first_seen is None or first_bulk < first_seen):
+        return None  # the first event is a scalar: no file_version before it
+    return _kept(items, starts, bad_tensor, target)
+
+
+def _kept(items, starts, bad_tensor, target: Path) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
+    """The values EventAccumulator keeps: purged by every later SessionLog.START at a step <= theirs;
+    scalar tags first, then tensor tags whose every value is a scalar, each in first-seen order."""
+    from ..limits import MAX_LOG_STEP
+
+    if not items.names:
+        return {}, "float32"
+    cat = (lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dt))
+    order, tags = cat(items.order, np.int64), cat(items.tags, np.int64)
+    steps, values = cat(items.steps, np.int64), cat(items.values, np.float64)
+    sort = np.argsort(order, kind="stable")
+    order, tags, steps, values = order[sort], tags[sort], steps[sort], values[sort]
+    first = {}
+    for i in range(len(items.names)):
+        hit = np.flatnonzero(tags == i)
+        first[i] = int(order[hit[0]]) if len(hit) else None
+    for index, t, _ in bad_tensor:
+        first[t] = index if first.get(t) is None else min(first[t], index)
+    keep = np.ones(len(order), bool)
+    if starts:
+        at = np.array([a for a, _ in starts], np.int64)
+        floor = np.minimum.accumulate(np.array([s for _, s in starts], np.int64)[::-1])[::-1]
+        nxt = np.searchsorted(at, order, side="right")
+        later = nxt < len(at)
+        keep[later] = steps[later] < floor[nxt[later]]
+        bad_tensor = [(i, t, st) for i, t, st in bad_tensor if not any(a > i and s <= st for a, s in starts)]
+    where = Location(str(target))
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    dtype = "float32"
+    names = sorted(items.names.items(), key=lambda kv: (kv[0][1], first[kv[1]] if first[kv[1]] is not None else 0))
+    broken = {t for _, t, _ in bad_tensor}
+    for (tag, tensor), i in names:
+        mask = keep & (tags == i)
+        if tensor and (tag in out or i in broken or not mask.any()):
+            continue
+        s, v = steps[mask], values[mask]
+        wrong = np.flatnonzero((s < 0) | (s > MAX_LOG_STEP))
+        if len(wrong):
+            log_step(int(s[wrong[0]]), where, f"{tag}: step")
+        if tensor and i in items.wide:
+            dtype = "float64"
+        out[tag] = (s, v)
+    return out, dtype
+
+
 def read_run(target: Path, budget: Budget | None = None, skip_corrupt: bool = False,
              damaged: list[str] | None = None) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
     """Every scalar tag of one run (a folder of event files, or one file): {tag: (steps, values)}
-    and the storage dtype."""
+    and the storage dtype, as EventAccumulator reads them: in bulk where the run declares
+    ``file_version`` 2 first (every writer since 2016), else by EventAccumulator itself."""
+    _accumulator()  # the tensorboard package, or one line saying how to install it
+    budget = budget or Budget()
+    damaged = damaged if damaged is not None else []
+    files = [target] if target.is_file() else sorted(p for p in target.iterdir() if MARK in p.name and p.is_file())
+    left, named = budget.left, len(damaged)
+    fast = _fast_run(files, target, budget, skip_corrupt, damaged)
+    if fast is not None:
+        return fast
+    budget.left, damaged[named:] = left, []  # read again, by EventAccumulator
+    return _accumulated(files, target, budget, skip_corrupt, damaged)
+
+
+def _accumulated(files: list[Path], target: Path, budget: Budget, skip_corrupt: bool,
+                 damaged: list[str]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
+    """Every scalar tag of one run, by TensorBoard's own EventAccumulator (its events from the
+    records read and checked here)."""
     ea = _accumulator()
     guidance = {ea.SCALARS: 0, ea.TENSORS: 0, ea.HISTOGRAMS: 1, ea.IMAGES: 1, ea.AUDIO: 1,
                 ea.COMPRESSED_HISTOGRAMS: 1}
-    files = [target] if target.is_file() else sorted(p for p in target.iterdir() if MARK in p.name and p.is_file())
     acc = ea.EventAccumulator(str(target), size_guidance=guidance)
-    acc._generator = _Events(files, budget or Budget(), skip_corrupt, damaged if damaged is not None else [])
+    acc._generator = _Events(files, budget, skip_corrupt, damaged)
     try:
         acc.Reload()
     except LogError:
