@@ -149,7 +149,7 @@ def test_a_computed_interval_is_asked_for(tmp_path):
         load_input(path, inputs=BudgetInputs(dataset_size=10))
     where = f"{file.resolve()}:{_line(file, 'lr_scheduler.interval')}"
     assert exc.value.message == (f"the scheduler's interval is computed in code ({where}: "
-                                 "'lr_scheduler.interval' is computed in code)")
+                                 "'lr_scheduler.interval' is neither a literal nor an init argument)")
     assert exc.value.hint == ("add --set lr_scheduler.interval=step or --set lr_scheduler.interval=epoch, "
                               "as your configure_optimizers returns it")
     source = load_input(path, inputs=BudgetInputs(dataset_size=10), overrides=("lr_scheduler.interval=step",))

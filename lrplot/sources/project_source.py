@@ -215,7 +215,13 @@ def _init_default(chain: list[_Class], arg: str) -> tuple[bool, Any]:
 
 
 def _where(cls: _Class, node: ast.AST) -> str:
-    return f"{cls.file}:{getattr(node, 'lineno', 0)}"
+    """``file:line``, the file relative to the working folder when it lies below it."""
+    file = cls.file
+    try:
+        file = file.relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
+    return f"{file}:{getattr(node, 'lineno', 0)}"
 
 
 def interval_of(chain: list[_Class], init_args: dict) -> Interval | None:
@@ -246,7 +252,8 @@ def interval_of(chain: list[_Class], init_args: dict) -> Interval | None:
             readings.append(Interval(default if default in ("step", "epoch") else None, where, arg=arg,
                                      why=f"'{arg}' defaults to {default!r}"))
         else:
-            readings.append(Interval(None, where, why=f"'{ast.unparse(value)}' is computed in code"))
+            why = f"'{ast.unparse(value)}' is neither a literal nor an init argument"
+            readings.append(Interval(None, where, why=why))
     values = {r.value for r in readings}
     if len(values) == 1 and None not in values:
         return readings[0]
