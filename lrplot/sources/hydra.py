@@ -278,6 +278,7 @@ def _own_loop(doc: Document, resolver: _Resolver, optimizer: fw.Target, schedule
                            {"max_steps": path, "max_epochs": path, "limit": path}, frozenset())
     notes: list[str] = [assumption(
         f"{what}: the script is assumed to step the scheduler once per update, for {updates} updates, as "
-        f"{format_path(path)}: ${{{source_key}}} sizes it in updates", settle=f"{add}{format_path(sched_path)}.interval")]
+        f"{format_path(path)}: ${{{source_key}}} sizes it in updates",
+        settle=f"{add}{format_path(sched_path)}.interval")]
     return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, "step", 1,
                                {k: sched_path + (k,) for k in STEPPING_KEYS}, allow_import, notes)
