@@ -67,6 +67,7 @@ MAX_EXACT_POW_BITS = 4096
 MAX_ROUND_DIGITS = 1300
 MAX_STATE_ITEMS = 1000         # items of one list or dict shown from a scheduler's state_dict
 MAX_CACHE_ENTRY_BYTES = 256 * 2**20  # curves larger than this are not cached
+MAX_LOG_FOLDER_DEPTH = 8      # run folders searched below a --log folder (tb_logs/NAME/version_N, output/runs/DATE_HOST)
 # verify: diverging spans reported (merged beyond), update-count multiples and step shifts tried,
 # and how far a plan is re-simulated past its end to test a hypothesis
 MAX_VERIFY_SPANS = 20
