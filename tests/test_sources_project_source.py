@@ -197,3 +197,48 @@ def test_cli_subclass_interval_step_equals_a_real_lightning_cli_run(tmp_path):
     trace = simulate(source.spec).schedules[0]
     assert source.budget.updates == len(recorded) == trace.steps == 8
     assert [[trace.values[(0, "lr")][t]] for t in range(trace.steps)] == recorded
+
+
+def _lightning_ir(tmp_path):
+    """webis-de/lightning-ir as published (tests/data/lightning_ir/SOURCE.md), laid out as in the repository."""
+    from tests.helpers.paths import ROOT
+
+    data = ROOT / "tests" / "data" / "lightning_ir"
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'lightning-ir'\n")
+    (tmp_path / "lightning_ir" / "schedulers").mkdir(parents=True)
+    (tmp_path / "configs" / "examples").mkdir(parents=True)
+    (tmp_path / "lightning_ir" / "main.py").write_text((data / "main.py.txt").read_text())
+    schedulers = tmp_path / "lightning_ir" / "schedulers" / "lr_schedulers.py"
+    schedulers.write_text((data / "lr_schedulers.py.txt").read_text())
+    config = tmp_path / "configs" / "examples" / "fine-tune.yaml"
+    config.write_text((data / "fine-tune.yaml").read_text())
+    return config, schedulers
+
+
+WARMUP = "lightning_ir.schedulers.lr_schedulers.LinearLRSchedulerWithLinearWarmup"
+
+
+def test_published_cli_subclass_reads_the_interval_its_scheduler_class_sets(tmp_path):
+    """lightning-ir's CLI returns ``lr_scheduler.interval``; its warmup schedulers set
+    ``self.interval = "step"`` in a base class's __init__: read as 'step', at that line."""
+    from lrplot.sources.project_source import cli_interval
+
+    config, schedulers = _lightning_ir(tmp_path)
+    found = cli_interval(config, WARMUP)
+    assert (found.value, found.where) == ("step", f"{schedulers.resolve()}:22")
+    assert found.why == "the scheduler's interval, set by lightning_ir.schedulers.lr_schedulers.WarmupLRScheduler"
+
+
+def test_published_cli_subclass_with_a_torch_scheduler_is_asked_for(tmp_path):
+    """The published fine-tune.yaml with a torch scheduler given on the command line: the CLI
+    subclass reads the scheduler's own ``interval``, which no torch scheduler has: asked."""
+    config, _ = _lightning_ir(tmp_path)
+    main = (tmp_path / "lightning_ir" / "main.py").resolve()
+    line = _line(main, '"interval": lr_scheduler.interval')
+    overrides = ("lr_scheduler={class_path: torch.optim.lr_scheduler.LinearLR, init_args: {total_iters: 10}}",)
+    with pytest.raises(SpecError) as exc:
+        load_input(config, overrides=overrides)
+    assert exc.value.message == (f"the scheduler's interval is computed in code ({main}:{line}: "
+                                 "'lr_scheduler.interval' is neither a literal nor an init argument)")
+    source = load_input(config, overrides=overrides + ("lr_scheduler.interval=step",))
+    assert source.spec.scheduler.interval == "step" and source.budget.updates == 100_000

@@ -116,7 +116,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if "interval" in sched_node:
         interval = sched_node["interval"]
     else:
-        interval, note = _code_interval(doc, sched_path, by_cli)
+        interval, note = _code_interval(doc, sched_path, by_cli, scheduler.name)
         notes.append(note)
     frequency = sched_node.get("frequency", 1)
     stepping_paths = {"interval": sched_path + ("interval",), "frequency": sched_path + ("frequency",)}
@@ -127,7 +127,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                                allow_import, notes)
 
 
-def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool) -> tuple[str, Note]:
+def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool, scheduler: str) -> tuple[str, Note]:
     """The interval the project's code gives Lightning, read from its source (never imported):
     a LightningCLI subclass's configure_optimizers for a top-level ``lr_scheduler`` (else
     LightningCLI's own, which returns the scheduler bare: ``epoch``), the model class's for one in
@@ -137,7 +137,7 @@ def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool) -> tuple[st
     key = f"{format_path(sched_path)}.interval"
     ask = f"add --set {key}=step or --set {key}=epoch, as your configure_optimizers returns it"
     if by_cli:
-        found = cli_interval(doc.path)
+        found = cli_interval(doc.path, scheduler)
         if found is None:
             return "epoch", assumption(
                 f"LightningCLI steps the scheduler once per epoch: no LightningCLI subclass in the project "
@@ -151,7 +151,7 @@ def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool) -> tuple[st
             raise fw.error(doc, "the model's configure_optimizers decides the scheduler's interval, and the "
                                 "config names no model class_path to read it from", sched_path, hint=ask)
         init_args = model.get("init_args") if isinstance(model.get("init_args"), dict) else {}
-        found = model_interval(class_path.strip(), init_args, doc.path)
+        found = model_interval(class_path.strip(), init_args, doc.path, scheduler)
         if found is None:
             raise fw.error(doc, f"the interval of this scheduler is decided by {class_path.strip()}'s "
                                 "configure_optimizers, whose source is not found on the config's project tree "
@@ -163,7 +163,7 @@ def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool) -> tuple[st
     if found.default:
         return "epoch", Note(f"interval 'epoch': {what} ({found.where}) returns the scheduler without an "
                              f"interval, so Lightning's default applies ({_DEFAULT_RULE})")
-    via = f" ({found.why})" if found.arg else ""
+    via = f" ({found.why})" if found.why else ""
     return found.value, Note(f"interval '{found.value}' read from {what} at {found.where}{via}")
 
 

@@ -224,9 +224,43 @@ def _where(cls: _Class, node: ast.AST) -> str:
     return f"{file}:{getattr(node, 'lineno', 0)}"
 
 
-def interval_of(chain: list[_Class], init_args: dict) -> Interval | None:
+def _attribute(chain: list[_Class], name: str) -> tuple[_Class, ast.expr] | None:
+    """Where the classes of ``chain`` set ``name``: a class attribute, or ``self.name = ...`` in a method."""
+    for cls in chain:
+        for stmt in cls.node.body:
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+                return cls, stmt.value
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name \
+                    and stmt.value is not None:
+                return cls, stmt.value
+        for func in _methods(cls).values():
+            for node in ast.walk(func):
+                if isinstance(node, ast.Assign) and any(
+                        isinstance(t, ast.Attribute) and t.attr == name and isinstance(t.value, ast.Name)
+                        and t.value.id == "self" for t in node.targets):
+                    return cls, node.value
+    return None
+
+
+def _scheduler_attribute(value: ast.expr, scheduler: list[_Class]) -> Interval | None:
+    """``lr_scheduler.interval`` (an attribute of the scheduler object): the literal the scheduler's
+    class sets, when its source is in the project."""
+    if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id != "self"
+            and scheduler):
+        return None
+    found = _attribute(scheduler, value.attr)
+    if found is None or not (isinstance(found[1], ast.Constant) and found[1].value in ("step", "epoch")):
+        return None
+    cls, literal = found
+    return Interval(literal.value, _where(cls, literal), arg=value.attr,
+                    why=f"the scheduler's {value.attr}, set by {cls.module}.{cls.node.name}" if cls.module
+                    else f"the scheduler's {value.attr}, set by {cls.node.name}")
+
+
+def interval_of(chain: list[_Class], init_args: dict, scheduler: list[_Class] | None = None) -> Interval | None:
     """The interval ``configure_optimizers`` of the first class of ``chain`` defining it gives
-    (None: none of them defines it)."""
+    (None: none of them defines it); ``scheduler``: the scheduler's class and bases, for an
+    interval read off the scheduler object."""
     owner = next((c for c in chain if "configure_optimizers" in _methods(c)), None)
     if owner is None:
         return None
@@ -241,8 +275,11 @@ def interval_of(chain: list[_Class], init_args: dict) -> Interval | None:
     for cls, value in found:
         where = _where(cls, value)
         arg = _arg_name(value)
+        attribute = _scheduler_attribute(value, scheduler or [])
         if isinstance(value, ast.Constant) and value.value in ("step", "epoch"):
             readings.append(Interval(value.value, where))
+        elif attribute is not None:
+            readings.append(attribute)
         elif arg is not None and arg in init_args:
             given = init_args[arg]
             readings.append(Interval(given if given in ("step", "epoch") else None, where, arg=arg,
@@ -265,12 +302,19 @@ def interval_of(chain: list[_Class], init_args: dict) -> Interval | None:
                                                                 next(r for r in readings if r.value == "epoch"))))
 
 
-def model_interval(class_path: str, init_args: dict, config: Path) -> Interval | None:
+def _scheduler_chain(scheduler_path: str, roots: list[Path]) -> list[_Class]:
+    cls = find_class(scheduler_path, roots)
+    return _bases(cls, roots) if cls is not None else []
+
+
+def model_interval(class_path: str, init_args: dict, config: Path, scheduler_path: str) -> Interval | None:
     """The interval of the LightningModule ``class_path`` (None: its source is not found, or it
-    defines no configure_optimizers)."""
+    defines no configure_optimizers); ``scheduler_path``: the scheduler's class."""
     roots = project_roots(config)
     cls = find_class(class_path, roots)
-    return interval_of(_bases(cls, roots), init_args) if cls is not None else None
+    if cls is None:
+        return None
+    return interval_of(_bases(cls, roots), init_args, _scheduler_chain(scheduler_path, roots))
 
 
 def _is_cli(base: ast.expr) -> bool:
@@ -278,7 +322,7 @@ def _is_cli(base: ast.expr) -> bool:
     return name == "LightningCLI"
 
 
-def cli_interval(config: Path) -> Interval | None:
+def cli_interval(config: Path, scheduler_path: str) -> Interval | None:
     """The interval of the project's LightningCLI subclass that overrides ``configure_optimizers``
     (the one ``lr_scheduler:`` at the top level goes through), looked for in the ``.py`` files of
     the config's project (at most ``MAX_PROJECT_SCAN_FILES``). None: no such subclass."""
@@ -301,7 +345,8 @@ def cli_interval(config: Path) -> Interval | None:
                 if isinstance(stmt, ast.ClassDef) and any(_is_cli(b) for b in stmt.bases):
                     cls = _Class(stmt, path, "", tree)
                     if "configure_optimizers" in _methods(cls):
-                        found = interval_of([cls], {})
+                        scheduler = _scheduler_chain(scheduler_path, project_roots(config))
+                        found = interval_of(_bases(cls, project_roots(config)), {}, scheduler)
                         if found is not None:
                             seen.append(found)
     return _one(seen)
