@@ -74,3 +74,8 @@ MAX_VERIFY_SPANS = 20
 MAX_VERIFY_MULTIPLE = 64
 MAX_VERIFY_SHIFTS = 64
 MAX_VERIFY_EXTEND_STEPS = 20_000_000
+
+# --- a project's own source, read (never imported) for a LightningModule's stepping interval -----
+MAX_PROJECT_SOURCE_BYTES = 1_000_000  # one Python module of a project (real modules are tens of kB)
+MAX_PROJECT_SCAN_FILES = 400          # .py files looked through for a LightningCLI subclass
+MAX_PROJECT_PARENTS = 6               # folders above a config searched for the project root

@@ -100,8 +100,12 @@ model:
     from lrplot.errors import SpecError
 
     with pytest.raises(SpecError) as exc:
-        load_input(path)  # interval epoch assumed: epochs matter, the dataset size is missing
-    assert "training-set size" in exc.value.message
+        load_input(path)  # the model's configure_optimizers decides the interval, and its source is absent
+    assert exc.value.message == ("the interval of this scheduler is decided by my.Model's configure_optimizers, "
+                                 "whose source is not found on the config's project tree or PYTHONPATH")
+    assert exc.value.hint == ("add --set model.init_args.scheduler.interval=step or --set "
+                              "model.init_args.scheduler.interval=epoch, as your configure_optimizers returns it")
+    assert exc.value.location.line == 4  # model.class_path
 
 
 def test_primary_config_with_a_missing_group_folder_names_its_defaults_entry(tmp_path):

@@ -234,7 +234,8 @@ def test_interpolations_that_double_at_every_level_are_stopped_while_resolving(t
     config = tree(tmp_path)
     ref = (lambda i: f"${{trainer.${{trainer.n{i}}}}}") if dynamic else (lambda i: f"${{trainer.k{i}}}")
     levels = "".join(f"k{i}: '{ref(i + 1)}{ref(i + 1)}'\nn{i + 1}: k{i + 1}\n" for i in range(16))
-    (tmp_path / "trainer" / "t.yaml").write_text("max_steps: ${trainer.k0}\n" + levels + "k16: ab\n")
+    (tmp_path / "trainer" / "t.yaml").write_text("max_steps: ${trainer.k0}\n" + levels + "k16: ab\n"
+                                                 "_target_: lightning.pytorch.Trainer\n")  # (its other keys are no Trainer's)
     with pytest.raises(SpecError) as err:
         load_input(config, inputs=INPUTS)
     assert err.value.format() == (
@@ -256,7 +257,8 @@ def test_interpolations_growing_in_the_hydra_section_are_stopped_too(tmp_path):
 
 def test_honest_interpolations_still_resolve(tmp_path):
     config = tree(tmp_path)
-    (tmp_path / "trainer" / "t.yaml").write_text("steps: 20\nmax_steps: ${.steps}\nalso: ${trainer.max_steps}\n")
+    (tmp_path / "trainer" / "t.yaml").write_text("steps: 20\nmax_steps: ${.steps}\nalso: ${trainer.max_steps}\n"
+                                                 "_target_: lightning.pytorch.Trainer\n")
     (tmp_path / "model" / "m.yaml").write_text(MODEL.replace("step_size: 2", "step_size: '${trainer.also}'"))
     source = load_input(config, inputs=INPUTS)
     assert source.spec.steps == 20 and source.spec.scheduler.step_size == 20

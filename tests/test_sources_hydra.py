@@ -236,3 +236,85 @@ trainer: {max_steps: 60}
     source = load_input(path, overrides=("model.scheduler.interval=step",))
     assert source.spec.scheduler.type == "transformers.optimization:get_cosine_schedule_with_warmup"
     assert list(simulate(source.spec).schedules[0].values[(0, "lr")]) == expected
+
+
+OWN_LOOP = """
+trainer:
+  num_epochs: 5
+  epoch_len: 10
+  total_steps: 50
+model:
+  optimizer: {_target_: torch.optim.AdamW, _partial_: true, lr: 0.001}
+  scheduler:
+    _target_: torch.optim.lr_scheduler.OneCycleLR
+    _partial_: true
+    max_lr: 0.001
+    total_steps: ${trainer.total_steps}
+"""
+
+
+def test_own_loop_trainer_sized_in_updates_equals_a_plain_loop(tmp_path):
+    """A trainer: section of the script's own loop (epoch_len, num_epochs), read as Lightning's before
+    (1000 epochs x a dataset size asked for); the scheduler interpolates an update count, so the
+    script steps it per update: == a plain torch loop over the scheduler Hydra builds, and said."""
+    import torch
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    path = _write(tmp_path, OWN_LOOP)
+    cfg = OmegaConf.create(OWN_LOOP)
+    optimizer = instantiate(cfg.model.optimizer)(params=[torch.nn.Parameter(torch.zeros(1))])
+    scheduler = instantiate(cfg.model.scheduler)(optimizer=optimizer)
+    expected = []
+    for _ in range(50):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    source = load_input(path)
+    assert source.budget.updates == 50
+    assert list(simulate(source.spec).schedules[0].values[(0, "lr")]) == expected
+    assert [str(n) for n in source.assumptions] == [
+        "'trainer' is not Lightning's Trainer (num_epochs, epoch_len, total_steps are not Lightning 2.6.6 Trainer "
+        "arguments): the script is assumed to step the scheduler once per update, for 50 updates, as "
+        "model.scheduler.total_steps: ${trainer.total_steps} sizes it in updates"]
+
+
+def test_own_loop_trainer_without_an_update_count_is_refused(tmp_path):
+    path = _write(tmp_path, OWN_LOOP.replace("${trainer.total_steps}", "50"))
+    with pytest.raises(SpecError) as exc:
+        load_input(path)
+    assert exc.value.format() == (
+        f"{path}:2:1: 'trainer' is not Lightning's Trainer (num_epochs, epoch_len, total_steps are not Lightning "
+        "2.6.6 Trainer arguments): the script's own loop decides how many updates it makes and when it steps the "
+        "scheduler, which the config does not say; describe the run as an lrplot spec (steps: N, the scheduler and "
+        "its interval), or set trainer._target_: lightning.pytorch.Trainer if a Lightning Trainer runs it")
+
+
+def test_trainer_target_decides_whose_trainer_it_is(tmp_path):
+    text = OWN_LOOP.replace("trainer:\n", "trainer:\n  _target_: src.trainer.Trainer\n")
+    path = _write(tmp_path, text.replace("  num_epochs: 5\n  epoch_len: 10\n  total_steps: 50\n", "  max_steps: 50\n")
+                  .replace("${trainer.total_steps}", "60"))
+    with pytest.raises(SpecError) as exc:
+        load_input(path)
+    assert exc.value.message.startswith("'trainer' is not Lightning's Trainer (its _target_ is src.trainer.Trainer): ")
+    lightning = path.read_text().replace("src.trainer.Trainer", "lightning.pytorch.trainer.Trainer")
+    path.write_text(lightning)
+    source = load_input(path, overrides=("model.scheduler.interval=step",))
+    assert source.budget.updates == 50
+    path.write_text(lightning.replace("  _target_: lightning.pytorch.trainer.Trainer\n", "  gpus: 0\n"))
+    assert load_input(path, overrides=("model.scheduler.interval=step",)).budget.updates == 50  # 1.x keys too
+
+
+def test_recorded_trainer_arguments_are_lightnings():
+    import inspect
+
+    from lightning.pytorch import Trainer
+
+    from lrplot.sources.lightning_loop import LIGHTNING_VERSION, TRAINER_ARGS, installed_trainer_args
+
+    real = frozenset(inspect.signature(Trainer.__init__).parameters) - {"self"}
+    assert installed_trainer_args() == real
+    import lightning
+
+    if lightning.__version__ == LIGHTNING_VERSION:
+        assert TRAINER_ARGS == real

@@ -14,6 +14,12 @@ Nothing in the config is executed: it is never passed to ``hydra.utils.instantia
 only; no resolver that runs code is registered), and only in the keys lrplot reads, so an unrelated
 ``${hydra:runtime.output_dir}`` does not matter; one that cannot be resolved is reported at its line.
 
+Whose loop: ``trainer`` is read as a Lightning Trainer's only when its ``_target_`` is Lightning's
+Trainer or all its keys are Lightning Trainer arguments (:func:`.lightning_loop.not_lightning_trainer`).
+Any other is the script's own loop: drawn only when the scheduler is sized in updates by
+interpolation (``total_steps: ${trainer.total_steps}``: the script steps it once per update, for that
+many updates, and the figure says so), else refused with the reason.
+
 The stepping: the trainer is a Lightning Trainer, so Lightning 2.6.6's rules apply (see
 :mod:`.lightning_loop`). The interval and frequency live in the module's configure_optimizers, not in
 the config; lrplot assumes Lightning's default for a bare scheduler, ``interval: epoch``,
@@ -38,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import MissingLibraryError, SpecError
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
+from . import lightning_loop as rules
 from .protocol import assumption
 from .hydra_compose import is_primary
 from .hydra_guard import ResolutionTooLarge, omegaconf_guarded
@@ -54,6 +61,10 @@ STEPPING_KEYS = ("interval", "frequency")  # Lightning's configure_optimizers di
 _TRAINER_KEYS = ("max_epochs", "max_steps", "accumulate_grad_batches", "limit_train_batches", "devices",
                  "num_nodes", "accelerator")
 _DATA_KEYS = ("batch_size", "train_batch_size", "drop_last")
+# scheduler arguments that size it in optimizer updates: interpolating one of these names means the
+# script steps the scheduler once per update
+_UPDATE_COUNTS = ("max_steps", "total_steps", "num_steps", "num_training_steps", "training_steps", "train_steps",
+                  "max_iters", "max_iter", "total_iters", "num_iters", "max_updates", "num_updates", "total_updates")
 
 
 def _walk(node: Any, path: KeyPath = ()):
@@ -208,6 +219,10 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     scheduler = _target(doc, sched_path, sched_node)
     optimizer = _target(doc, opt_path, resolver.node(opt_path))
     notes = []
+    if "trainer" in doc.data and isinstance(doc.data["trainer"], dict):
+        foreign = rules.not_lightning_trainer(doc.data["trainer"])
+        if foreign:
+            return _own_loop(doc, resolver, optimizer, scheduler, sched_path, stepping, foreign, allow_import, add)
     if "interval" not in stepping:
         notes.append(assumption("interval 'epoch' assumed: Lightning's default for a scheduler returned bare (and "
                                 f"lightning-hydra-template's); --set {add}{format_path(sched_path)}.interval=step if "
@@ -226,3 +241,44 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, stepping.get("interval", "epoch"),
                                stepping.get("frequency", 1), stepping_paths, allow_import,
                                notes)
+
+
+def _horizon(doc: Document, sched_path: KeyPath) -> tuple[KeyPath, str] | None:
+    """A scheduler argument (its own or a nested scheduler's) that interpolates an update count:
+    ``total_steps: ${trainer.max_steps}``, and the key it interpolates."""
+    raw = doc.data
+    for part in sched_path:
+        raw = raw[part]
+    nodes = [(sched_path, raw)] + [(sched_path + ("schedulers", i), c)
+                                   for i, c in enumerate(raw.get("schedulers") or []) if isinstance(c, dict)]
+    for path, node in nodes:
+        for key, value in node.items():
+            match = re.fullmatch(r"\$\{([\w.]+)\}", value.strip()) if isinstance(value, str) else None
+            if match and match.group(1).rsplit(".", 1)[-1] in _UPDATE_COUNTS:
+                return path + (key,), match.group(1)
+    return None
+
+
+def _own_loop(doc: Document, resolver: _Resolver, optimizer: fw.Target, scheduler: fw.Target, sched_path: KeyPath,
+              stepping: dict, foreign: str, allow_import: Allowance, add: str) -> Source:
+    """A ``trainer:`` section that is not a Lightning Trainer's: the script's own loop. Drawn only
+    when the scheduler is sized in updates by interpolation (then the script steps it per update,
+    for that many updates, and the figure says so); refused otherwise."""
+    what = f"'trainer' is not Lightning's Trainer ({foreign})"
+    found = _horizon(doc, sched_path)
+    interval = stepping.get("interval", "step")
+    if found is None or interval != "step" or stepping.get("frequency", 1) != 1:
+        raise fw.error(doc, f"{what}: the script's own loop decides how many updates it makes and when it steps "
+                            "the scheduler, which the config does not say", ("trainer",), key=True,
+                       hint="describe the run as an lrplot spec (steps: N, the scheduler and its interval), or set "
+                            "trainer._target_: lightning.pytorch.Trainer if a Lightning Trainer runs it")
+    path, source_key = found
+    updates = resolver.node(path)
+    loop = fw.LoopSettings(None, updates, 1, None, None, False, 1, None,
+                           {"max_steps": path, "max_epochs": path, "limit": path}, frozenset())
+    notes: list[str] = [assumption(
+        f"{what}: the script is assumed to step the scheduler once per update, for {updates} updates, as "
+        f"{format_path(path)}: ${{{source_key}}} sizes it in updates",
+        settle=f"{add}{format_path(sched_path)}.interval")]
+    return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, "step", 1,
+                               {k: sched_path + (k,) for k in STEPPING_KEYS}, allow_import, notes)

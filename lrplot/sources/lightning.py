@@ -4,13 +4,15 @@ Read: ``optimizer`` and ``lr_scheduler`` (``class_path`` + ``init_args``; torch 
 others under lrplot's one import rule, :mod:`lrplot.imports`), ``trainer`` (max_epochs, max_steps,
 accumulate_grad_batches, limit_train_batches, devices x num_nodes), and the batch size and
 drop_last of ``data`` (its init_args, or its keys when the CLI was given a fixed DataModule class).
-The stepping rules are Lightning 2.6.6's (see :mod:`.lightning_loop`). LightningCLI's own
-``configure_optimizers`` (lightning/pytorch/cli.py, 2.6.6) returns ``[optimizer], [lr_scheduler]``,
-so Lightning's defaults apply: the scheduler steps once per EPOCH (``interval="epoch"``,
-``frequency=1``), whatever the scheduler is. A config cannot say otherwise (jsonargparse rejects
-extra keys); a LightningCLI subclass whose configure_optimizers returns a dict can be described
-with ``--set lr_scheduler.interval=step`` / ``--set lr_scheduler.frequency=N``, which lrplot reads
-next to ``class_path`` as Lightning reads them in that dict.
+The stepping rules are Lightning 2.6.6's (see :mod:`.lightning_loop`). The interval lives in code,
+so it is read from the project's source, parsed and never imported (:mod:`.project_source`): for a
+top-level ``lr_scheduler`` (LightningCLI replaces the model's configure_optimizers with its own), a
+LightningCLI subclass of the project that overrides ``configure_optimizers``, else LightningCLI's
+own, which returns ``[optimizer], [lr_scheduler]``: Lightning's default ``interval="epoch"``,
+``frequency=1``; for a scheduler in the model's init_args, the ``model.class_path`` class's
+configure_optimizers. Where the code does not say (source not found, interval computed), the user
+is asked for ``--set lr_scheduler.interval=step|epoch`` (read next to ``class_path`` as Lightning
+reads it in its dict, as is ``frequency``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
-from .protocol import assumption
+from .protocol import Note, assumption
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
     from .protocol import BudgetInputs, Document, Source
+
+# Lightning 2.6.6, where LightningCLI's configure_optimizers returns the scheduler bare, and the
+# default interval of a bare scheduler
+_CLI_RULE = "lightning/pytorch/cli.py:682, Lightning 2.6.6"
+_DEFAULT_RULE = "LRSchedulerConfig.interval, lightning/pytorch/utilities/types.py:86"
 
 KIND = "lightning"
 FOLLOWS = fw.FOLLOWS
@@ -105,22 +112,59 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     optimizer = _class_node(doc, opt_path)
     scheduler = _class_node(doc, sched_path)
     sched_node = _node(doc, sched_path)
-    interval = sched_node.get("interval", "epoch")
+    notes: list[str] = []
+    if "interval" in sched_node:
+        interval = sched_node["interval"]
+    else:
+        interval, note = _code_interval(doc, sched_path, by_cli, scheduler.name)
+        notes.append(note)
     frequency = sched_node.get("frequency", 1)
     stepping_paths = {"interval": sched_path + ("interval",), "frequency": sched_path + ("frequency",)}
     trainer, trainer_path = _init_args(doc, "trainer")
     data_args, data_path = _init_args(doc, "data")
     loop = fw.LoopSettings.from_trainer(doc, trainer, trainer_path, data_args, data_path, inputs)
-    notes = []
-    if "interval" not in sched_node:
-        notes.append(assumption(
-            "LightningCLI steps the scheduler once per epoch (its configure_optimizers returns "
-            "[optimizer], [lr_scheduler]; Lightning's default interval is 'epoch')" if by_cli else
-            f"interval 'epoch' assumed: Lightning's default for a scheduler returned bare by the model's "
-            f"configure_optimizers; --set {format_path(sched_path)}.interval=step if it says otherwise",
-            settle=f"{format_path(sched_path)}.interval"))
     return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, interval, frequency, stepping_paths,
                                allow_import, notes)
+
+
+def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool, scheduler: str) -> tuple[str, Note]:
+    """The interval the project's code gives Lightning, read from its source (never imported):
+    a LightningCLI subclass's configure_optimizers for a top-level ``lr_scheduler`` (else
+    LightningCLI's own, which returns the scheduler bare: ``epoch``), the model class's for one in
+    the model's init_args. Where the code does not say, the user is asked."""
+    from .project_source import cli_interval, model_interval
+
+    key = f"{format_path(sched_path)}.interval"
+    ask = f"add --set {key}=step or --set {key}=epoch, as your configure_optimizers returns it"
+    if by_cli:
+        found = cli_interval(doc.path, scheduler)
+        if found is None:
+            return "epoch", assumption(
+                f"LightningCLI steps the scheduler once per epoch: no LightningCLI subclass in the project "
+                f"overrides configure_optimizers, and LightningCLI's own returns [optimizer], [lr_scheduler] "
+                f"({_CLI_RULE}), stepped at Lightning's default interval 'epoch' ({_DEFAULT_RULE})", settle=key)
+        what = "the project's LightningCLI subclass's configure_optimizers"
+    else:
+        model = doc.data.get("model")
+        class_path = model.get("class_path") if isinstance(model, dict) else None
+        if not isinstance(class_path, str):
+            raise fw.error(doc, "the model's configure_optimizers decides the scheduler's interval, and the "
+                                "config names no model class_path to read it from", sched_path, hint=ask)
+        init_args = model.get("init_args") if isinstance(model.get("init_args"), dict) else {}
+        found = model_interval(class_path.strip(), init_args, doc.path, scheduler)
+        if found is None:
+            raise fw.error(doc, f"the interval of this scheduler is decided by {class_path.strip()}'s "
+                                "configure_optimizers, whose source is not found on the config's project tree "
+                                "or PYTHONPATH", ("model", "class_path"), hint=ask)
+        what = f"{class_path.strip()}.configure_optimizers"
+    if found.value is None:
+        raise fw.error(doc, f"the scheduler's interval is computed in code ({found.where}: {found.why})",
+                       sched_path, hint=ask)
+    if found.default:
+        return "epoch", Note(f"interval 'epoch': {what} ({found.where}) returns the scheduler without an "
+                             f"interval, so Lightning's default applies ({_DEFAULT_RULE})")
+    via = f" ({found.why})" if found.why else ""
+    return found.value, Note(f"interval '{found.value}' read from {what} at {found.where}{via}")
 
 
 def _node(doc: Document, path: KeyPath) -> dict:

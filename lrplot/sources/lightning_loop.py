@@ -1,5 +1,6 @@
 """How a Lightning ``Trainer`` counts optimizer updates and steps lr schedulers, as arithmetic.
 
+Also which ``trainer:`` sections are a Lightning Trainer's (its ``__init__`` arguments).
 Shared by the LightningCLI and the Hydra reader (lightning-hydra-template configs train with a
 Lightning Trainer). Nothing here imports Lightning: the rules were read from the source of
 Lightning **2.6.6** (``lightning.pytorch``), file by file as named below, and the tests compare them
@@ -76,3 +77,73 @@ def step_frequency(frequency: int, batches: int, accumulate: int, total: int) ->
     if all(lightning_steps(u) == (u % candidate == 0) for u in range(1, span + 1)):
         return candidate
     return None
+
+
+# Lightning 2.6.6's Trainer.__init__ arguments (lightning/pytorch/trainer/trainer.py), and those of
+# the PyTorch Lightning 1.x Trainer that 2.x removed (configs written for 1.x still carry them): a
+# ``trainer:`` section with any other key is not Lightning's.
+TRAINER_ARGS = frozenset((
+    "accelerator", "accumulate_grad_batches", "barebones", "benchmark", "callbacks", "check_val_every_n_epoch",
+    "default_root_dir", "detect_anomaly", "deterministic", "devices", "enable_autolog_hparams",
+    "enable_checkpointing", "enable_model_summary", "enable_progress_bar", "fast_dev_run",
+    "gradient_clip_algorithm", "gradient_clip_val", "inference_mode", "limit_predict_batches",
+    "limit_test_batches", "limit_train_batches", "limit_val_batches", "log_every_n_steps", "logger",
+    "max_epochs", "max_steps", "max_time", "min_epochs", "min_steps", "model_registry", "num_nodes",
+    "num_sanity_val_steps", "overfit_batches", "plugins", "precision", "profiler",
+    "reload_dataloaders_every_n_epochs", "strategy", "sync_batchnorm", "use_distributed_sampler",
+    "val_check_interval"))
+TRAINER_ARGS_1X = frozenset((
+    "amp_backend", "amp_level", "auto_lr_find", "auto_scale_batch_size", "auto_select_gpus",
+    "checkpoint_callback", "distributed_backend", "flush_logs_every_n_steps", "gpus", "ipus", "log_gpu_memory",
+    "move_metrics_to_cpu", "multiple_trainloader_mode", "num_processes", "prepare_data_per_node",
+    "process_position", "progress_bar_refresh_rate", "reload_dataloaders_every_epoch", "replace_sampler_ddp",
+    "resume_from_checkpoint", "stochastic_weight_avg", "terminate_on_nan", "tpu_cores", "track_grad_norm",
+    "truncated_bptt_steps", "weights_save_path", "weights_summary", "hpus"))
+TRAINER_TARGETS = frozenset(f"{package}{module}.Trainer" for package in ("lightning.pytorch", "pytorch_lightning",
+                                                                         "lightning")
+                            for module in ("", ".trainer", ".trainer.trainer"))
+
+
+def installed_trainer_args() -> frozenset[str] | None:
+    """The installed Lightning's ``Trainer.__init__`` argument names, read from its source with
+    :mod:`ast` (importing Lightning takes seconds); None when it is not installed or has moved."""
+    import ast
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    from ..errors import SpecError
+    from ..spec import read_text
+
+    try:
+        spec = find_spec("lightning")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    path = Path(spec.origin).parent / "pytorch" / "trainer" / "trainer.py"
+    try:
+        tree = ast.parse(read_text(path, "Lightning's trainer.py", 4_000_000, pipe_ok=False))
+    except (SpecError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Trainer":
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                    args = item.args
+                    return frozenset(a.arg for a in args.posonlyargs + args.args + args.kwonlyargs) - {"self"}
+    return None
+
+
+def not_lightning_trainer(section: dict) -> str | None:
+    """Why a ``trainer:`` section is not a Lightning Trainer's (its ``_target_``, or the keys no
+    Lightning Trainer takes), or None: it is Lightning's, by its ``_target_`` or by all its keys."""
+    target = section.get("_target_")
+    if isinstance(target, str):
+        return None if target.strip() in TRAINER_TARGETS else f"its _target_ is {target.strip()}"
+    known = (installed_trainer_args() or TRAINER_ARGS) | TRAINER_ARGS | TRAINER_ARGS_1X
+    foreign = [k for k in section if isinstance(k, str) and not (k.startswith("_") and k.endswith("_"))
+               and k not in known]
+    if not foreign:
+        return None
+    return f"{', '.join(foreign)} {'is not a' if len(foreign) == 1 else 'are not'} Lightning {LIGHTNING_VERSION} " \
+           f"Trainer argument{'' if len(foreign) == 1 else 's'}"
