@@ -176,3 +176,61 @@ def test_print_spec_is_the_same_schedule(cli, tmp_path):
     (tmp_path / "spec.yaml").write_text(printed.stdout)
     again = simulate(load_spec(tmp_path / "spec.yaml")).schedules[0].values[(0, "lr")].tolist()
     assert again == drawn(GPT2, ["scheduler.params.total_num_steps=900"])[1]
+
+
+# Inside an HF run: transformers' tests/deepspeed/ds_config_zero2.json (huggingface/transformers at
+# 00e12e7c54598e50e7bef1540db3408f81916de1), unedited: WarmupLR, every value "auto".
+ZERO2 = DATA / "ds_config_zero2.json"
+HF_CONFIG = "output_dir: out\nlearning_rate: 2.0e-5\nmax_steps: 300\nwarmup_steps: 0.1\nfp16: true\ndeepspeed: {ds}\n"
+
+
+def hf_run(tmp_path, ds_text: str, hf_text: str = HF_CONFIG):
+    (tmp_path / "ds.json").write_text(ds_text)
+    path = tmp_path / "sft.yaml"
+    path.write_text(hf_text.format(ds="ds.json"))
+    return path
+
+
+@pytest.mark.slow
+def test_an_hf_config_naming_a_deepspeed_scheduler_draws_deepspeeds_schedule_filled_as_hf_fills_it(tmp_path):
+    """The reference fills "auto" with transformers' OWN HfTrainerDeepSpeedConfig (trainer_config_process,
+    then trainer_config_finalize with the Trainer's num_training_steps), then drives DeepSpeed's class as the
+    engine does."""
+    from transformers import TrainingArguments
+    from transformers.integrations.deepspeed import HfTrainerDeepSpeedConfig
+
+    path = hf_run(tmp_path, ZERO2.read_text())
+    source, lr = drawn(path)
+    args = TrainingArguments(output_dir=str(tmp_path / "out"), learning_rate=2e-5, max_steps=300, warmup_steps=0.1,
+                             use_cpu=True)
+    args.fp16 = True  # as the config says (fp16 needs a GPU to construct TrainingArguments with)
+    hf = HfTrainerDeepSpeedConfig(json.loads(ZERO2.read_text()))
+    hf.trainer_config_process(args)
+    hf.trainer_config_finalize(args, None, 300)
+    assert hf.config["scheduler"]["params"] == {"warmup_min_lr": 0, "warmup_max_lr": 2e-5, "warmup_num_steps": 30}
+    assert source.kind == "hf" and len(lr) == 300 and lr == engine_loop(hf.config, 300)
+    assert lr[:2] == [0.0, 0.0] and lr[30:] == [2e-5] * 270  # WarmupLR: flat after warmup, not HF's linear decay
+    assert any(n.startswith("the schedule is ds.json's scheduler block (WarmupLR), which HF's DeepSpeed integration "
+                            "runs instead of lr_scheduler_type") for n in source.notes)
+    assert source.assumptions[-1].startswith("fp16 dynamic loss scaling")
+
+
+@pytest.mark.slow
+def test_without_a_scheduler_block_hfs_own_scheduler_applies(tmp_path):
+    config = json.loads(ZERO2.read_text())
+    del config["scheduler"]
+    with_ds = drawn(hf_run(tmp_path, json.dumps(config)))[1]
+    (tmp_path / "plain.yaml").write_text(HF_CONFIG.replace("deepspeed: {ds}\n", ""))
+    assert with_ds == drawn(tmp_path / "plain.yaml")[1]
+
+
+def test_a_value_that_mismatches_the_trainer_is_refused_as_hf_refuses_it(tmp_path):
+    config = json.loads(ZERO2.read_text())
+    config["scheduler"]["params"]["warmup_max_lr"] = 1e-3
+    path = hf_run(tmp_path, json.dumps(config, indent=1))
+    with pytest.raises(SpecError) as err:
+        load_input(path)
+    assert err.value.format() == (
+        f"{tmp_path}/ds.json:26:21: scheduler.params.warmup_max_lr 0.001 differs from the Trainer's learning_rate "
+        "2e-05: HF's Trainer refuses to start ('Please correct the following DeepSpeed config values that mismatch "
+        "TrainingArguments values'); set it to \"auto\", or to 2e-05")
