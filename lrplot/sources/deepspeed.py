@@ -87,7 +87,7 @@ def _optimizer(doc: Document, data: dict, reads_lr: bool) -> tuple[dict, list[st
     params = block.get("params") if isinstance(block.get("params"), dict) else {}
     name = str(block.get("type", "Adam"))
     torch_name = OPTIMIZERS.get(name.lower())
-    if name.lower() == "adam" and params.get("adam_w_mode") is False or params.get("torch_adam") and name.lower() == "adam":
+    if name.lower() == "adam" and params.get("adam_w_mode") is False:
         torch_name = "Adam"
     if torch_name is None:
         notes.append(f"optimizer {name} is DeepSpeed's own; lrplot steps the schedule on a torch AdamW "
