@@ -15,6 +15,8 @@
              arithmetic plus one call of timm's create_scheduler_v2 on a throwaway optimizer
   mmengine   ``configs/frameworks/mmdet_schedule_1x.py --dataset-size 118287 --devices 8``: MMEngine's
              Config.fromfile (runs the file and its _base_) and the translation
+  deepspeed  ``tests/data/deepspeed/t5_base_pretraining.json`` (DeepSpeedExamples, unedited): the JSON
+             with positions and the translation to DeepSpeed's WarmupDecayLR (no simulation)
   import     what the HF reader imports (transformers parts) and what the Hydra reader imports
              (omegaconf; hydra-core to compose), once per process, in fresh interpreters, over importing torch
 
@@ -44,9 +46,11 @@ KINDS = {
     "hydra-compose": (ROOT / "examples" / "hydra" / "configs" / "train.yaml", {"dataset_size": 55000}, ()),
     "timm": (FRAMEWORKS / "timm_args.yaml", {"dataset_size": 1281167, "devices": 8}, ()),
     "mmengine": (FRAMEWORKS / "mmdet_schedule_1x.py", {"dataset_size": 118287, "devices": 8}, ("mmengine",)),
+    "deepspeed": (ROOT / "tests" / "data" / "deepspeed" / "t5_base_pretraining.json", {}, ()),
 }
 IMPORTS = {"transformers parts": "import transformers.training_args, transformers.optimization",
            "omegaconf": "import omegaconf",
+           "deepspeed schedules": "import deepspeed.runtime.lr_schedules",
            "hydra (compose)": "import hydra, hydra.core.global_hydra, hydra.core.override_parser.overrides_parser"}
 
 

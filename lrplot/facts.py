@@ -96,6 +96,11 @@ SCHEDULER_BASES = frozenset({
     ("pytorch_accelerated.schedulers.scheduler_base", "StatefulSchedulerBase"),
     ("timm.scheduler.scheduler", "Scheduler"),
     ("mmengine.optim.scheduler.param_scheduler", "_ParamScheduler"),
+    # DeepSpeed's schedulers have no base class of their own (each derives from object)
+    ("deepspeed.runtime.lr_schedules", "LRRangeTest"),
+    ("deepspeed.runtime.lr_schedules", "OneCycle"),
+    ("deepspeed.runtime.lr_schedules", "WarmupLR"),
+    ("deepspeed.runtime.lr_schedules", "WarmupCosineLR"),
 })
 
 

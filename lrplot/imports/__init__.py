@@ -9,7 +9,8 @@ rule, written here and nowhere else:
 
 * **Trusted by default** (:data:`TRUSTED`): the scheduler modules of the libraries lrplot supports,
   ``torch.optim.lr_scheduler`` (and ``torch.optim.swa_utils:SWALR``), ``timm.scheduler``,
-  ``transformers.optimization`` and ``pytorch_accelerated.schedulers`` -- and only as installed: a
+  ``transformers.optimization``, ``pytorch_accelerated.schedulers`` and DeepSpeed's schedule classes
+  in ``deepspeed.runtime.lr_schedules`` -- and only as installed: a
   trusted package found anywhere but where its installed distribution put it (a ``transformers.py``
   in the current folder) is refused.
 * **Allowed by the user** with ``--allow-import`` / ``$LRPLOT_ALLOW_IMPORT`` (comma-separated) or

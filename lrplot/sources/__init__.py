@@ -55,6 +55,7 @@ READERS: dict[str, str | ConfigReader] = {
     "hydra": "lrplot.sources.hydra",
     "timm": "lrplot.sources.timm",
     "mmengine": "lrplot.sources.mmengine",
+    "deepspeed": "lrplot.sources.deepspeed",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 

@@ -265,13 +265,23 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if _version().split(".")[0] != TRANSFORMERS_READ.split(".")[0]:
         notes.append(f"the update count follows the Trainer of transformers {TRANSFORMERS_READ}; "
                      f"transformers {_version()} is installed")
-    if cfg.has("deepspeed"):
-        notes.append(assumption("a deepspeed config may define its own scheduler, which replaces "
-                                "lr_scheduler_type: lrplot draws lr_scheduler_type", settle="deepspeed"))
+    ds = None
+    if cfg.has("deepspeed"):  # its scheduler block, if any, replaces lr_scheduler_type (see hf_deepspeed)
+        from .hf_deepspeed import deepspeed_document
+
+        ds = deepspeed_document(doc, cfg.get("deepspeed"), cfg.where("deepspeed"))
     if cfg.has("auto_find_batch_size") and cfg.get("auto_find_batch_size") is True:
         notes.append(assumption("auto_find_batch_size may lower the batch size at run time, which changes the "
                                 "update count", settle="auto_find_batch_size"))
     if name != "constant" and warmup_text:
         text = f"{text}; {warmup_text}"
+    if ds is not None:
+        from . import hf_deepspeed
+
+        args = {k: cfg.number(k, low=0) for k in ("learning_rate", "adam_beta1", "adam_beta2", "adam_epsilon",
+                                                   "weight_decay")}
+        args.update(fp16=cfg.flag("fp16") or cfg.flag("fp16_full_eval"), bf16=cfg.flag("bf16") or cfg.flag("bf16_full_eval"))
+        return hf_deepspeed.read(doc, ds, args, replace(budget, text=text, warmup=warmup), warmup, inputs,
+                                 allow_import=allow_import, notes=notes)
     spec = spec_from_data(data, _source_map(cfg, budget.decided_by), file=doc.path)
     return Source(KIND, spec, replace(budget, text=text, warmup=warmup), tuple(notes))

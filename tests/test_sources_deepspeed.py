@@ -1,0 +1,236 @@
+"""DeepSpeed JSON configs: lrplot's curve equals DeepSpeed's OWN scheduler driven as its engine drives it,
+``==`` at every update.
+
+DeepSpeed's engine does not run a training step on CPU here, so the reference drives the real classes of
+``deepspeed.runtime.lr_schedules`` (deepspeed 0.19.8) with the engine's loop arithmetic, read from
+deepspeed/runtime/engine.py of that release:
+
+* engine.py:1921-1937 ``_scheduler_from_config``: ``scheduler = getattr(lr_schedules, name)`` (else
+  ``torch.optim.lr_scheduler``'s), ``scheduler(optimizer, **scheduler_params)``, built once at
+  ``deepspeed.initialize`` (engine.py:683, ``_configure_lr_scheduler``), before any update;
+* engine.py:3536-3545 ``_take_model_step``: after ``optimizer.step()``, ``if overflow: skipped_steps += 1
+  else: self.lr_scheduler.step(**(lr_kwargs or {}))`` -- one ``lr_scheduler.step()`` per applied update.
+
+The published configs in tests/data/deepspeed/ are taken unedited (CRLF line ends included) from
+deepspeedai/DeepSpeedExamples:
+  claude_tutorials/model_configs/gpt/gpt2_baseline.json at a56a7261e8412f1a734af7cdf8d087a34f29b130
+  claude_tutorials/model_configs/t5/t5_base_pretraining.json at d6b8036ecce3a70dea35476d74e09e5b43976b51
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lrplot.errors import SpecError
+from lrplot.sources import load_input
+
+from tests.helpers.installed import require
+from tests.helpers.paths import ROOT
+
+require("deepspeed")
+
+DATA = ROOT / "tests" / "data" / "deepspeed"
+GPT2 = DATA / "gpt2_baseline.json"
+T5 = DATA / "t5_base_pretraining.json"
+
+
+def engine_loop(config: dict, updates: int) -> list[float]:
+    """The engine's calls, as quoted above, on a torch optimizer made from the optimizer block."""
+    import torch
+    from deepspeed.runtime import lr_schedules
+
+    opt = (config.get("optimizer") or {}).get("params", {})
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=opt.get("lr", 1e-3),
+                                  betas=tuple(opt.get("betas", (0.9, 0.999))))
+    block = config["scheduler"]
+    cls = getattr(lr_schedules, block["type"], None) or getattr(torch.optim.lr_scheduler, block["type"])
+    scheduler = cls(optimizer, **block["params"])          # _scheduler_from_config
+    lrs = []
+    for _ in range(updates):
+        lrs.append(optimizer.param_groups[0]["lr"])         # the lr this update uses
+        optimizer.step()
+        scheduler.step()                                    # _take_model_step, no overflow
+    return lrs
+
+
+def drawn(path, overrides=(), kind=None):
+    from lrplot.engine import simulate
+
+    source = load_input(path, overrides=overrides, kind=kind)
+    return source, simulate(source.spec).schedules[0].values[(0, "lr")].tolist()
+
+
+@pytest.mark.slow
+def test_published_warmup_decay_config_equals_the_engine():
+    config = json.loads(T5.read_text())
+    source, lr = drawn(T5)
+    assert source.kind == "deepspeed" and source.budget.updates == 500000 and len(lr) == 500000
+    assert lr == engine_loop(config, 500000)
+    assert lr[0] == lr[1] == 0 and max(lr) == 1e-4  # log warmup: the first two updates at warmup_min_lr
+
+
+@pytest.mark.slow
+def test_published_warmup_config_with_the_run_length_given_equals_the_engine():
+    config = json.loads(GPT2.read_text())
+    source, lr = drawn(GPT2, ["scheduler.params.total_num_steps=2000"])
+    assert lr == engine_loop(config, 2000)
+    assert lr[500:] == [5e-5] * 1500
+    assert [n for n in source.notes if n.assumed] == [source.assumptions[0]]
+    assert source.assumptions[0].startswith("fp16 dynamic loss scaling: DeepSpeed's engine skips "
+                                            "lr_scheduler.step() on every update whose gradients overflow")
+
+
+BLOCKS = {
+    "WarmupCosineLR, log warmup by default": {"type": "WarmupCosineLR", "params": {
+        "total_num_steps": 300, "warmup_num_steps": 40, "warmup_min_ratio": 0.1, "cos_min_ratio": 0.01}},
+    "WarmupDecayLR, linear warmup": {"type": "WarmupDecayLR", "params": {
+        "total_num_steps": 200, "warmup_min_lr": 1e-5, "warmup_max_lr": 3e-4, "warmup_num_steps": 20,
+        "warmup_type": "linear"}},
+    "OneCycle with decay": {"type": "OneCycle", "params": {
+        "cycle_min_lr": 1e-4, "cycle_max_lr": 1e-3, "cycle_first_step_size": 50, "decay_step_size": 10,
+        "decay_lr_rate": 0.1, "cycle_momentum": True, "cycle_min_mom": 0.85, "cycle_max_mom": 0.99}},
+    "LRRangeTest, staircase": {"type": "LRRangeTest", "params": {
+        "lr_range_test_min_lr": 1e-5, "lr_range_test_step_size": 10, "lr_range_test_step_rate": 2.0,
+        "lr_range_test_staircase": True}},
+    "a torch scheduler by name": {"type": "CosineAnnealingLR", "params": {"T_max": 150, "eta_min": 1e-6}},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(BLOCKS))
+def test_every_schedule_equals_the_engine(tmp_path, case):
+    config = {"train_micro_batch_size_per_gpu": 4, "zero_optimization": {"stage": 2},
+              "optimizer": {"type": "AdamW", "params": {"lr": 2e-4, "betas": [0.9, 0.95], "weight_decay": 0.1}},
+              "scheduler": BLOCKS[case]}
+    path = tmp_path / "ds_config.json"
+    path.write_text(json.dumps(config, indent=2))
+    given = "total_num_steps" in BLOCKS[case]["params"]
+    source, lr = drawn(path, () if given else ["scheduler.params.total_num_steps=250"])
+    assert lr == engine_loop(config, len(lr)) and len(lr) == (BLOCKS[case]["params"]["total_num_steps"] if given
+                                                             else 250)
+
+
+def test_is_recognised_by_content_and_by_from(tmp_path):
+    from lrplot.sources import detect, load_document
+
+    assert detect(load_document(T5)) == "deepspeed"
+    plain = tmp_path / "plain.json"
+    plain.write_text('{"scheduler": {"type": "WarmupLR", "params": {"warmup_num_steps": 5, "total_num_steps": 9}}}')
+    assert detect(load_document(plain)) == "lrplot"  # no DeepSpeed key: an lrplot spec's errors apply
+    with pytest.raises(SpecError) as err:
+        load_input(plain, kind="deepspeed")
+    assert err.value.format() == (
+        f"{plain}:1:70: WarmupLR takes no total_num_steps (DeepSpeed would fail: WarmupLR() got an unexpected keyword "
+        "argument 'total_num_steps'); remove it from the file, and give the length to draw with --set "
+        "scheduler.params.total_num_steps=N")
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"train_batch_size": 8,\n "scheduler": {"type": "WarmupDecayLR",\n  "params": {"total_num_steps": "auto"}}}',
+     'ds.json:3:33: scheduler.params.total_num_steps is "auto": HF\'s Trainer fills it (num_training_steps and '
+     'warmup steps, learning_rate), and a DeepSpeed config read alone has no value for it; read the HF config '
+     'that names this file (its deepspeed: key), or --set scheduler.params.total_num_steps=VALUE'),
+    ('{"train_batch_size": 8,\n "scheduler": {"type": "WarmupLR",\n  "params": {"warmup_num_steps": 10}}}',
+     "ds.json:2:24: needs the number of updates to draw (WarmupLR has no total_num_steps: the training script "
+     "decides the run length); add --set scheduler.params.total_num_steps=N"),
+    ('{"train_batch_size": 8,\n "scheduler": {"type": "WarmupDecayLr", "params": {}}}',
+     "ds.json:2:24: scheduler.type 'WarmupDecayLr' is neither a DeepSpeed schedule nor a torch scheduler "
+     "(DeepSpeed would fail: 'DeepSpeed does not recognize LR scheduler'); did you mean 'WarmupDecayLR'?"),
+    ('{"train_batch_size": 8, "zero_optimization": {"stage": 3}}',
+     "ds.json:1:1: this DeepSpeed config has no scheduler block: the training script passes its own scheduler "
+     "to deepspeed.initialize (or HF's Trainer builds its own); draw that scheduler instead, or add a "
+     "scheduler: {type, params} block"),
+    ('{"train_batch_size": 8,\n "scheduler": {"type": "WarmupCosineLR",\n  "params": {"total_num_steps": 100}}}',
+     "ds.json:2:24: needs the optimizer's lr (the schedule starts from it; with no optimizer block the training "
+     "script's optimizer sets it); add --set optimizer.params.lr=LR"),
+])
+def test_bad_configs_are_one_located_line(tmp_path, text, message):
+    path = tmp_path / "ds.json"
+    path.write_text(text)
+    with pytest.raises(SpecError) as err:
+        load_input(path)
+    assert err.value.format() == f"{tmp_path}/{message}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["check"], ["state", "--at", "600"], ["resume", "--at", "600", "--method", "full"]])
+def test_check_state_resume_work_on_a_deepspeed_config(cli, command):
+    result = cli(*command, GPT2, "--set", "scheduler.params.total_num_steps=1000")
+    assert result.exit_code == 0, result.output
+    if command[0] == "state":
+        assert "last_batch_iteration" in result.output
+    if command[0] == "resume":
+        assert "identical" in result.output
+
+
+@pytest.mark.slow
+def test_print_spec_is_the_same_schedule(cli, tmp_path):
+    from lrplot.engine import simulate
+    from lrplot.spec import load_spec
+
+    printed = cli(GPT2, "--set", "scheduler.params.total_num_steps=900", "--print-spec")
+    assert printed.exit_code == 0, printed.output
+    assert "type: 'deepspeed.runtime.lr_schedules:WarmupLR'" in printed.stdout
+    (tmp_path / "spec.yaml").write_text(printed.stdout)
+    again = simulate(load_spec(tmp_path / "spec.yaml")).schedules[0].values[(0, "lr")].tolist()
+    assert again == drawn(GPT2, ["scheduler.params.total_num_steps=900"])[1]
+
+
+# Inside an HF run: transformers' tests/deepspeed/ds_config_zero2.json (huggingface/transformers at
+# 00e12e7c54598e50e7bef1540db3408f81916de1), unedited: WarmupLR, every value "auto".
+ZERO2 = DATA / "ds_config_zero2.json"
+HF_CONFIG = "output_dir: out\nlearning_rate: 2.0e-5\nmax_steps: 300\nwarmup_steps: 0.1\nfp16: true\ndeepspeed: {ds}\n"
+
+
+def hf_run(tmp_path, ds_text: str, hf_text: str = HF_CONFIG):
+    (tmp_path / "ds.json").write_text(ds_text)
+    path = tmp_path / "sft.yaml"
+    path.write_text(hf_text.format(ds="ds.json"))
+    return path
+
+
+@pytest.mark.slow
+def test_an_hf_config_naming_a_deepspeed_scheduler_draws_deepspeeds_schedule_filled_as_hf_fills_it(tmp_path):
+    """The reference fills "auto" with transformers' OWN HfTrainerDeepSpeedConfig (trainer_config_process,
+    then trainer_config_finalize with the Trainer's num_training_steps), then drives DeepSpeed's class as the
+    engine does."""
+    from transformers import TrainingArguments
+    from transformers.integrations.deepspeed import HfTrainerDeepSpeedConfig
+
+    path = hf_run(tmp_path, ZERO2.read_text())
+    source, lr = drawn(path)
+    args = TrainingArguments(output_dir=str(tmp_path / "out"), learning_rate=2e-5, max_steps=300, warmup_steps=0.1,
+                             use_cpu=True)
+    args.fp16 = True  # as the config says (fp16 needs a GPU to construct TrainingArguments with)
+    hf = HfTrainerDeepSpeedConfig(json.loads(ZERO2.read_text()))
+    hf.trainer_config_process(args)
+    hf.trainer_config_finalize(args, None, 300)
+    assert hf.config["scheduler"]["params"] == {"warmup_min_lr": 0, "warmup_max_lr": 2e-5, "warmup_num_steps": 30}
+    assert source.kind == "hf" and len(lr) == 300 and lr == engine_loop(hf.config, 300)
+    assert lr[:2] == [0.0, 0.0] and lr[30:] == [2e-5] * 270  # WarmupLR: flat after warmup, not HF's linear decay
+    assert any(n.startswith("the schedule is ds.json's scheduler block (WarmupLR), which HF's DeepSpeed integration "
+                            "runs instead of lr_scheduler_type") for n in source.notes)
+    assert source.assumptions[-1].startswith("fp16 dynamic loss scaling")
+
+
+@pytest.mark.slow
+def test_without_a_scheduler_block_hfs_own_scheduler_applies(tmp_path):
+    config = json.loads(ZERO2.read_text())
+    del config["scheduler"]
+    with_ds = drawn(hf_run(tmp_path, json.dumps(config)))[1]
+    (tmp_path / "plain.yaml").write_text(HF_CONFIG.replace("deepspeed: {ds}\n", ""))
+    assert with_ds == drawn(tmp_path / "plain.yaml")[1]
+
+
+def test_a_value_that_mismatches_the_trainer_is_refused_as_hf_refuses_it(tmp_path):
+    config = json.loads(ZERO2.read_text())
+    config["scheduler"]["params"]["warmup_max_lr"] = 1e-3
+    path = hf_run(tmp_path, json.dumps(config, indent=1))
+    with pytest.raises(SpecError) as err:
+        load_input(path)
+    assert err.value.format() == (
+        f"{tmp_path}/ds.json:26:21: scheduler.params.warmup_max_lr 0.001 differs from the Trainer's learning_rate "
+        "2e-05: HF's Trainer refuses to start ('Please correct the following DeepSpeed config values that mismatch "
+        "TrainingArguments values'); set it to \"auto\", or to 2e-05")
