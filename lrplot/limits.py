@@ -24,12 +24,6 @@ MAX_LOG_WALK = 20_000          # folder entries looked at to find the log files 
 MAX_LOG_SERIES = 1000          # lr series (tags, columns, param groups) of one --log
 MAX_LOG_STEP = 2**53           # a logged step (beyond, a float step is not exact; no run is that long)
 MAX_CSV_FIELD_CHARS = 131_072  # one field of a CSV: Python's csv module's own limit, which lrplot keeps
-MAX_LOG_BYTES = 32_000_000     # a CSV or JSON training log (a million logged steps of step,lr is 25 MB)
-MAX_EVENTS_BYTES = 64_000_000  # the TensorBoard event files of one --log, together (every record CRC-checked)
-MAX_LOG_VALUES = 2_000_000     # logged lr values of one --log, all series together
-MAX_LOG_SERIES = 1000          # lr series (tags, columns, param groups) of one --log
-MAX_LOG_STEP = 2**53           # a logged step (beyond, a float step is not exact; no run is that long)
-MAX_LOG_WALK = 20_000          # folder entries looked through to find the log below a --log folder
 PIPE_IDLE_SECONDS = 1.5        # a pipe nobody writes fails within the 2 s every failure keeps
 MAX_EXPRESSION_CHARS = 1000    # the text of one expression
 MAX_EXPRESSION_DEPTH = 40      # levels of nesting of one expression
@@ -73,6 +67,7 @@ MAX_EXACT_POW_BITS = 4096
 MAX_ROUND_DIGITS = 1300
 MAX_STATE_ITEMS = 1000         # items of one list or dict shown from a scheduler's state_dict
 MAX_CACHE_ENTRY_BYTES = 256 * 2**20  # curves larger than this are not cached
+MAX_LOG_FOLDER_DEPTH = 8      # run folders searched below a --log folder (tb_logs/NAME/version_N, output/runs/DATE_HOST)
 # verify: diverging spans reported (merged beyond), update-count multiples and step shifts tried,
 # and how far a plan is re-simulated past its end to test a hypothesis
 MAX_VERIFY_SPANS = 20

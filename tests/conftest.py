@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing.process
 import os
+from collections import Counter
 import subprocess
 import sys
 import textwrap
@@ -135,3 +136,21 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
+
+
+# --- the order modules run in ------------------------------------------------------------------------
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist: keep the order chosen below
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Modules with the most slow tests first (each module's own tests keep their order). With
+    ``-n 2 --dist loadscope`` a worker takes whole modules from the front of this order: long ones
+    early keep the two workers busy to the end. pytest-xdist's own order (most tests first) puts a
+    module of one long test, such as the docs build, last, where one worker runs it alone."""
+    module = {item: item.nodeid.split("::")[0] for item in items}
+    slow = Counter(module[item] for item in items if item.get_closest_marker("slow"))
+    first_seen = {name: i for i, name in enumerate(dict.fromkeys(module.values()))}
+    items.sort(key=lambda item: (-slow[module[item]], first_seen[module[item]]))

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
-import signal
 import subprocess
-from contextlib import contextmanager
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +18,7 @@ from lrplot.errors import LrplotError
 from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 
+from tests.helpers.bounds import deadline
 from tests.helpers.paths import CONFIGS
 
 LONG = os.environ.get("LRPLOT_FUZZ") == "long"
@@ -67,20 +66,6 @@ def mutate(data, path, action, value, name):
     return data
 
 
-@contextmanager
-def time_limit(seconds: int):
-    def fail(*_):
-        raise TimeoutError(f"hang: more than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 @st.composite
 def mutated_specs(draw):
     stem = draw(st.sampled_from(sorted(SEEDS)))
@@ -98,7 +83,7 @@ def mutated_specs(draw):
 @settings(max_examples=SPEC_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(mutated_specs())
 def test_mutated_specs_fail_cleanly_or_work(text):
-    with time_limit(20):
+    with deadline(20):
         try:
             spec = parse_spec(text, "fuzz.yaml")
             curves = simulate(spec)
@@ -126,7 +111,7 @@ EXTRA = ["--at", "0", "999", "--json", "--strict", "--ignore", "jump", "jmp", "-
 @given(st.sampled_from(COMMANDS), st.lists(st.sampled_from(OPTIONS + ARG_VALUES + EXTRA), max_size=5),
        st.sampled_from(["cosine", "step", "compare", "onecycle", "plateau_loss"]))
 def test_mutated_command_lines_fail_cleanly_or_work(cli, command, args, stem):
-    with time_limit(60):
+    with deadline(60):
         result = cli(*command, CONFIGS / f"{stem}.yaml", *args)
     assert result.exit_code in (0, 1, 2), (command, args, result.exit_code, result.stderr)
     lines = [line for line in result.stderr.splitlines() if not line.startswith("lrplot: warning:")]
@@ -185,7 +170,7 @@ def test_hostile_import_paths_are_refused_and_nothing_runs(cli, tmp_path, monkey
     lines = "".join(f"\n  {a.format(marker=marker)}" for a in args)
     spec = tmp_path / "spec.yaml"
     spec.write_text(f"steps: 5\nscheduler:\n  type: '{type_}'{lines}\n")
-    with time_limit(60):
+    with deadline(60):
         result = cli(spec, "-q", *[x for a in allow for x in ("--allow-import", a)])
     assert result.exit_code == 1, (type_, allow, result.exit_code, result.stderr)
     assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"{spec}:3:9: "), (type_, result.stderr)

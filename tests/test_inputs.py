@@ -168,7 +168,7 @@ def test_no_output_replaces_an_mmengine_base_file(cli, tmp_path):
     os.symlink(tmp_path / "base.py", tmp_path / "base.csv")
     before = _snapshot(tmp_path)
     r = cli("cfg.py", "--allow-import", "mmengine", "--data", "base.csv", "-q")
-    _refused(r, "base.csv", "a file MMEngine read for cfg.py")
+    _refused(r, "base.csv", "a file MMEngine read for cfg.py")  # its base check reads under MMEngine's label
     assert _unchanged(tmp_path, before)
 
 

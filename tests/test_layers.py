@@ -27,16 +27,20 @@ def _part(module: str) -> str | None:
     return parts[1] if len(parts) > 1 else None
 
 
+def _from_target(path: Path, module: str, node: ast.ImportFrom) -> str:
+    """The absolute module a ``from ... import`` statement of ``module`` (in file ``path``) reads."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _imported(path: Path, module: str, node: ast.Import | ast.ImportFrom) -> list[str]:
     """The lrplot modules (or names of the package itself) an import statement reaches."""
     if isinstance(node, ast.Import):
         return [a.name for a in node.names if a.name.split(".")[0] == "lrplot"]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    if node.level:
-        base = package.split(".")[: len(package.split(".")) - node.level + 1]
-        target = ".".join(base + ([node.module] if node.module else []))
-    else:
-        target = node.module or ""
+    target = _from_target(path, module, node)
     if target.split(".")[0] != "lrplot":
         return []
     if target != "lrplot":
@@ -124,15 +128,10 @@ def test_every_name_an_lrplot_module_imports_from_lrplot_exists():
 
     missing = []
     for path, module in _modules():
-        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if not isinstance(node, ast.ImportFrom):
                 continue
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
+            target = _from_target(path, module, node)
             if target.split(".")[0] != "lrplot":
                 continue
             where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from tests.helpers.paths import ROOT
 
 pytest.importorskip("hydra")
 

@@ -54,8 +54,8 @@ from typing import Any, Iterable
 from ..errors import ImportNotAllowedError, Location, SpecError
 from ..spec import SchedulerNode, Spec, is_import_path
 from ..walk import nodes, parse_import, parse_target
-from .allowance import (DISTRIBUTIONS, ENV_VAR, LOADED, TRUSTED, Allowance, AllowImport, Loaded, allowed_imports,
-                        refuse_unless_permitted, within)
+from .allowance import (ALLOW_WAYS, DISTRIBUTIONS, ENV_VAR, LOADED, TRUSTED, Allowance, AllowImport, Loaded,
+                        allowed_imports, refuse_unless_permitted, within)
 from .loading import import_module, load_local
 from .reach import check_callable, defined, kind, may_build, walk
 
@@ -119,6 +119,6 @@ def factory_result(obj: Any, name: str, *, allow_import: AllowImport, location: 
                          "LRScheduler or of a supported library's scheduler base)")
 
 
-__all__ = ["DISTRIBUTIONS", "ENV_VAR", "LOADED", "TRUSTED", "Allowance", "AllowImport", "Loaded", "allowed_imports",
-           "check_all_allowed", "check_config_code", "factory_result", "may_build", "resolve_allowed",
-           "resolve_import", "within"]
+__all__ = ["ALLOW_WAYS", "DISTRIBUTIONS", "ENV_VAR", "LOADED", "TRUSTED", "Allowance", "AllowImport", "Loaded",
+           "allowed_imports", "check_all_allowed", "check_config_code", "factory_result", "may_build",
+           "resolve_allowed", "resolve_import", "within"]

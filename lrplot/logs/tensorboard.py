@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from ..errors import Location
+from ..limits import MAX_LOG_FOLDER_DEPTH
 from . import LogError, Raw, build_curves, log_step, walk
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,11 +38,10 @@ if TYPE_CHECKING:  # pragma: no cover
 MARK = "tfevents"
 LOOKS_FOR = {"tensorboard": "TensorBoard events"}
 FINDS = {"tensorboard": "TensorBoard event files"}
-_DEPTH = 8  # run folders below a --log folder (tb_logs/NAME/version_N, output/runs/DATE_HOST)
 
 
 def _event_files(folder: Path) -> list[Path]:
-    return walk(folder, lambda name: MARK in name, _DEPTH)
+    return walk(folder, lambda name: MARK in name, MAX_LOG_FOLDER_DEPTH)
 
 
 def find(folder: Path, fmt: str) -> Path | None:

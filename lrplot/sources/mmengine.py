@@ -76,10 +76,11 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
         raise MissingLibraryError("reading an MMEngine config needs mmengine", package="mmengine",
                                   location=Location(str(doc.path)),
                                   hint='pip install ".[mmengine]" in the lrplot checkout') from None
-    _check_bases(doc.path, doc.text, [], set())
-    try:
-        from ..reads import recording
+    from ..reads import recording
 
+    with recording(f"a file MMEngine read for {doc.path.name}"):  # (as MMEngine's own reads below)
+        _check_bases(doc.path, doc.text, [], set())
+    try:
         with recording(f"a file MMEngine read for {doc.path.name}"):  # its _base_ files: no output replaces them
             return Config.fromfile(str(doc.path))
     except SyntaxError as exc:
