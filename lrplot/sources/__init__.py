@@ -50,6 +50,7 @@ __all__ = ["READERS", "Budget", "BudgetInputs", "ConfigReader", "Document", "Not
 # kind -> the reader's module (or, registered at run time, the reader itself), in detection order;
 # "lrplot" is the fallback and stays last.
 READERS: dict[str, str | ConfigReader] = {
+    "trl": "lrplot.sources.trl",
     "hf": "lrplot.sources.hf",
     "lightning": "lrplot.sources.lightning",
     "hydra": "lrplot.sources.hydra",

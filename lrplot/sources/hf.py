@@ -73,16 +73,18 @@ def detect(doc: Document) -> bool:
 class _Config:
     """The config's values with their locations, and the installed TrainingArguments defaults."""
 
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, args_class: type | None = None):
         import dataclasses
 
-        from transformers.training_args import TrainingArguments
+        if args_class is None:
+            from transformers.training_args import TrainingArguments as args_class
 
         self.doc = doc
         self.data: dict = doc.data
-        self.defaults = {f.name: f.default for f in dataclasses.fields(TrainingArguments)
+        self.args_name = args_class.__name__
+        self.defaults = {f.name: f.default for f in dataclasses.fields(args_class)
                          if f.default is not dataclasses.MISSING}
-        self.fields = [f.name for f in dataclasses.fields(TrainingArguments)]
+        self.fields = [f.name for f in dataclasses.fields(args_class)]
 
     def has(self, key: str) -> bool:
         return key in self.data and self.data[key] is not None
@@ -115,7 +117,7 @@ class _Config:
                 continue
             hint = did_you_mean(key, SCHEDULE_KEYS)
             if hint:
-                raise SpecError(f"'{key}' is not a TrainingArguments key", hint=hint,
+                raise SpecError(f"'{key}' is not a {self.args_name} key", hint=hint,
                                 location=self.doc.source.key((key,)))
 
 
@@ -225,10 +227,6 @@ def _source_map(cfg: _Config, total_key: str) -> Any:
 
 
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
-    from dataclasses import replace
-
-    from ..spec import spec_from_data
-
     if not isinstance(doc.data, dict):
         raise SpecError("a TrainingArguments config must be a mapping of keys", location=Location(str(doc.path)))
     try:
@@ -240,10 +238,22 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                                   package="transformers", location=Location(str(doc.path)),
                                   hint='pip install ".[hf]" in the lrplot checkout') from None
     cfg.check_near_misses()
+    return source_of(cfg, inputs, allow_import=allow_import)
+
+
+def source_of(cfg: _Config, inputs: BudgetInputs, *, kind: str = KIND, budget_of: Any = None,
+              notes: list[str] | None = None, allow_import: Allowance = None) -> Source:
+    """The Source of a config read as the HF Trainer reads it; a neighbour (TRL, LLaMA-Factory)
+    passes its own ``_Config`` (its dataclass's defaults), ``kind``, an update-count function in
+    place of the Trainer's and its notes (first in the summary)."""
+    from dataclasses import replace
+
+    from ..spec import spec_from_data
+
     name = _scheduler_name(cfg)
-    notes: list[str] = []
+    notes = list(notes or [])
     kwargs = _scheduler_kwargs(cfg, name, notes)
-    budget = _budget_of(cfg, inputs)
+    budget = (budget_of or _budget_of)(cfg, inputs)
     total, upe, text = budget.updates, budget.updates_per_epoch, budget.text
     warmup, warmup_text, warmup_notes = _warmup(cfg, total)
     notes += warmup_notes
@@ -269,7 +279,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if cfg.has("deepspeed"):  # its scheduler block, if any, replaces lr_scheduler_type (see hf_deepspeed)
         from .hf_deepspeed import deepspeed_document
 
-        ds = deepspeed_document(doc, cfg.get("deepspeed"), cfg.where("deepspeed"))
+        ds = deepspeed_document(cfg.doc, cfg.get("deepspeed"), cfg.where("deepspeed"))
     if cfg.has("auto_find_batch_size") and cfg.get("auto_find_batch_size") is True:
         notes.append(assumption("auto_find_batch_size may lower the batch size at run time, which changes the "
                                 "update count", settle="auto_find_batch_size"))
@@ -281,7 +291,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         args = {k: cfg.number(k, low=0) for k in ("learning_rate", "adam_beta1", "adam_beta2", "adam_epsilon",
                                                    "weight_decay")}
         args.update(fp16=cfg.flag("fp16") or cfg.flag("fp16_full_eval"), bf16=cfg.flag("bf16") or cfg.flag("bf16_full_eval"))
-        return hf_deepspeed.read(doc, ds, args, replace(budget, text=text, warmup=warmup), warmup, inputs,
+        return hf_deepspeed.read(cfg.doc, ds, args, replace(budget, text=text, warmup=warmup), warmup, inputs,
                                  allow_import=allow_import, notes=notes)
-    spec = spec_from_data(data, _source_map(cfg, budget.decided_by), file=doc.path)
-    return Source(KIND, spec, replace(budget, text=text, warmup=warmup), tuple(notes))
+    spec = spec_from_data(data, _source_map(cfg, budget.decided_by), file=cfg.doc.path)
+    return Source(kind, spec, replace(budget, text=text, warmup=warmup), tuple(notes))
