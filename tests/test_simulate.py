@@ -15,6 +15,7 @@ from lrplot.errors import SpecError
 from lrplot.engine import simulate
 from lrplot.spec import parse_spec
 from tests.helpers.schedulers import NESTED, SIMPLE, STEPS, all_torch_schedulers
+from tests.helpers.loops import torch_cosine
 
 GROUP_LRS = {1: [None], 3: [0.01, None, 0.3]}
 BUILTINS = {"SWALR": SWALR, **{n: getattr(L, n) for n in dir(L)}}
@@ -299,20 +300,6 @@ def test_nan_produced_by_a_schedule_is_kept_in_the_data():
     assert lr[0] == 0.1 and np.isnan(lr[2:]).all()
 
 
-def _torch_cosine(n: int) -> list[float]:
-    """CosineAnnealingLR(T_max=40, eta_min=0.001) on SGD(lr=0.1), stepped n times by a torch loop."""
-    import torch
-
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=40, eta_min=0.001)
-    out = []
-    for _ in range(n):
-        out.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    return out
-
-
 def test_start_run_records_past_the_schedules_end_with_the_same_schedulers():
     from lrplot.engine.run import start_run
 
@@ -320,4 +307,4 @@ def test_start_run_records_past_the_schedules_end_with_the_same_schedulers():
                              "optimizer: {type: SGD, lr: 0.1}\n").schedule_list()
     run = start_run(schedule, steps=100)
     values = run.values(run.advance(0, 100))[(0, "lr")]
-    assert run.steps == 100 and values.tolist() == _torch_cosine(100)
+    assert run.steps == 100 and values.tolist() == torch_cosine(100)

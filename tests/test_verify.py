@@ -10,21 +10,9 @@ from lrplot.curves import Curves
 from lrplot.engine import simulate
 from lrplot.logs import Raw, build_curves
 from lrplot.spec import parse_spec
+from tests.helpers.loops import torch_cosine
 
 PLAN = "steps: 40\nscheduler: {type: CosineAnnealingLR, T_max: 40, eta_min: 0.001}\noptimizer: {type: SGD, lr: 0.1}\n"
-
-
-def _torch_cosine(n: int) -> list[float]:
-    import torch
-
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=40, eta_min=0.001)
-    out = []
-    for _ in range(n):
-        out.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    return out
 
 
 def _log(tmp_path, values, steps=None) -> Curves:
@@ -41,7 +29,7 @@ def _verify(tmp_path, values, **kwargs):
 
 
 def test_a_run_stepped_twice_per_update_is_compressed_by_2_past_the_plans_end(tmp_path):
-    report = _verify(tmp_path, _torch_cosine(80)[::2])
+    report = _verify(tmp_path, torch_cosine(80)[::2])
     (verdict,) = report.verdicts
     assert (verdict.cause.kind, verdict.cause.k) == ("compressed", 2)
 
@@ -54,7 +42,7 @@ def test_a_bug_while_re_simulating_is_not_read_as_no_single_cause(tmp_path, monk
 
     monkeypatch.setattr(run, "start_run", broken)
     with pytest.raises(AttributeError, match="a bug in lrplot"):
-        _verify(tmp_path, _torch_cosine(80)[::2])
+        _verify(tmp_path, torch_cosine(80)[::2])
 
 
 def test_a_transformed_plan_the_scheduler_refuses_only_fails_that_cause(tmp_path):

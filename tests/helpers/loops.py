@@ -82,3 +82,16 @@ TIMM_CASES = {
         noise_range_t=[30, 200], noise_pct=0.3, noise_seed=7),
     "per-epoch, uniform noise from epoch 3": dict(t_initial=10, noise_range_t=3, noise_pct=0.2, noise_seed=1234),
 }
+
+
+def torch_cosine(n: int) -> list[float]:
+    """CosineAnnealingLR(T_max=40, eta_min=0.001) on SGD(lr=0.1), stepped n times by a plain torch loop:
+    the lr each update used (the reference of the engine's and verify's runs past a plan's end)."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=40, eta_min=0.001)
+    out = []
+    for _ in range(n):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return out
