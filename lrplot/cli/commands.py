@@ -22,12 +22,13 @@ from .options import (AllowOpt, DebugOpt, Inputs, JsonOpt, LogFormatOpt, LogKeyO
 def plot(
     specs: SpecsArg,
     output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", metavar="FILE", help="Figure file: .png, .svg or .pdf (default: the SPEC's stem + .png in "
-                                               "the current folder; - for standard output).",
+        "-o", "--output", metavar="FILE", help="Figure file: .png, .svg, .pdf, or .html (an interactive page) "
+                                               "(default: the SPEC's stem + .png in the current folder; - for standard "
+                                               "output, drawn as text on a terminal).",
         show_default=False)] = None,
     fmt: Annotated[Optional[str], typer.Option(
-        "--format", metavar="FORMAT", help="png | svg | pdf: the format for -o - (standard output); otherwise the "
-                                           "suffix decides.", show_default=False)] = None,
+        "--format", metavar="FORMAT", help="png | svg | pdf | html: the format for -o - (standard output); term: "
+                                           "draw in the terminal. Otherwise the suffix decides.", show_default=False)] = None,
     data: Annotated[Optional[Path], typer.Option(
         "--data", metavar="FILE", help="Also write the numbers: .csv (schedule,group,field,step,value) or .json.")] = None,
     layout: Annotated[str, typer.Option(
