@@ -33,12 +33,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("check", "resume", "state", "verify"),
     # 11. curves -> matplotlib figure
     ("figure",),
-    # 12. the one way from inputs to figures: load, simulate, overlay a log, render, stage and write
+    # 12. curves -> an interactive HTML page or terminal text (the figure's options and colours)
+    ("views",),
+    # 13. the one way from inputs to figures: load, simulate, overlay a log, render, stage and write
     ("pipeline",),
-    # 13. whole runs: the gallery and the documentation figures
+    # 14. whole runs: the gallery and the documentation figures
     ("gallery", "docfigures"),
-    # 14. the front doors: the library call, the command line, the doc-tool plugins
+    # 15. the front doors: the library call, the command line, the doc-tool plugins
     ("api", "cli", "sphinxext", "mkdocs"),
-    # 15. ``python -m lrplot``
+    # 16. ``python -m lrplot``
     ("__main__",),
 )

@@ -15,6 +15,10 @@ from typing import IO, Callable, Iterable
 from .errors import OutputError, UsageError
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+PAGE_SUFFIXES = (".html",)  # the interactive page (lrplot.views)
+PLOT_SUFFIXES = FIGURE_SUFFIXES + PAGE_SUFFIXES
+# --format: the figure formats, the page, and terminal text (standard output only)
+PLOT_FORMATS = ("png", "svg", "pdf", "html", "term")
 DATA_SUFFIXES = (".csv", ".json")
 THEME_CHOICES = ("light", "dark", "both")
 
@@ -24,8 +28,8 @@ class FigureTarget:
     """One figure to write: a file, or standard output (``path`` None) in ``fmt``."""
 
     path: Path | None
-    theme: str
-    fmt: str  # png | svg | pdf
+    theme: str  # a figure's theme or style; a page's light | dark | both (the viewer's colour scheme)
+    fmt: str  # png | svg | pdf | html | term
 
     def __str__(self) -> str:
         return "-" if self.path is None else str(self.path)
@@ -34,27 +38,36 @@ class FigureTarget:
 def plan_figures(output: Path | None, specs: list[Path], theme: str, style: str | None,
                  fmt: str | None, stdout_is_tty: bool) -> list[FigureTarget]:
     """The figures a plot writes, checked before any work: the default name, ``-`` for standard
-    output, ``--theme both`` writing NAME.light.EXT and NAME.dark.EXT."""
+    output (drawn as text on a terminal), ``--theme both`` writing NAME.light.EXT and NAME.dark.EXT
+    (a page serves both in one file), ``--format term`` drawing in the terminal."""
     if theme not in THEME_CHOICES:
         raise UsageError(f"--theme {theme}: use light, dark or both (or --style for any matplotlib style)")
-    if fmt is not None and f".{fmt}" not in FIGURE_SUFFIXES:
-        raise UsageError(f"--format {fmt}: use png, svg or pdf")
+    if fmt is not None and fmt not in PLOT_FORMATS:
+        raise UsageError(f"--format {fmt}: use png, svg, pdf, html or term")
     themes = ["light", "dark"] if theme == "both" and style is None else [style or theme]
-    if output is not None and str(output) == "-":
+    if fmt == "term" and output is not None and str(output) != "-":
+        raise UsageError("--format term draws in the terminal; it writes no file", hint="leave -o out, or use -o -")
+    if fmt == "term" or (output is not None and str(output) == "-"):
+        if fmt is None and stdout_is_tty:
+            fmt = "term"  # no image viewer on a terminal: draw the curves in it
         fmt = fmt or "png"
-        if len(themes) > 1:
+        if fmt == "html":
+            themes = [theme if style is None else "light"]
+        if len(themes) > 1 and fmt != "term":
             raise UsageError("--theme both writes two files; it cannot write to standard output")
-        if stdout_is_tty and fmt != "svg":
+        if stdout_is_tty and fmt in ("png", "pdf"):
             raise UsageError(f"refusing to write a binary {fmt.upper()} figure to the terminal",
-                             hint="redirect it (> fig.png), or use -o FILE")
+                             hint="redirect it (> fig.png), use -o FILE, or leave --format out to draw it here")
         return [FigureTarget(None, themes[0], fmt)]
     target = output or default_output(specs, f".{fmt}" if fmt else ".png")
     if fmt is not None and target.suffix.lower() != f".{fmt}":
         raise UsageError(f"--format {fmt} does not match the output name {target}",
                          hint="leave --format out; the format comes from the suffix")
+    if target.suffix.lower() in PAGE_SUFFIXES:  # one page follows the viewer's light or dark scheme
+        themes = [theme if style is None else "light"]
     paths = [target] if len(themes) == 1 else [target.with_suffix(f".{t}{target.suffix}") for t in themes]
     for path in paths:
-        check_target(path, FIGURE_SUFFIXES, "figure", protected=tuple(specs))
+        check_target(path, PLOT_SUFFIXES, "figure", protected=tuple(specs))
     return [FigureTarget(p, t, p.suffix.lower()[1:]) for p, t in zip(paths, themes)]
 
 

@@ -134,11 +134,15 @@ def nonfinite_lines(curves: "Curves") -> list[str]:
 
 # --- render, stage and write ------------------------------------------------------------------------
 
-def render_all(curves: "Curves", figures: "list[FigureTarget]", options: "RenderOptions") -> list[bytes]:
-    """Every figure in memory, each in its theme and format."""
+def render_all(curves: "Curves", figures: "list[FigureTarget]", options: "RenderOptions", *,
+               colour: bool = False) -> list[bytes]:
+    """Every figure in memory, each in its theme and format (a page or terminal text by
+    :mod:`lrplot.views`; ``colour``: ANSI colours in terminal text)."""
     from .figure import render_to_bytes
+    from .views import VIEW_FORMATS, render_view
 
-    return [render_to_bytes(curves, f.fmt, replace(options, theme=f.theme)) for f in figures]
+    return [render_view(curves, f.fmt, options, f.theme, colour=colour) if f.fmt in VIEW_FORMATS
+            else render_to_bytes(curves, f.fmt, replace(options, theme=f.theme)) for f in figures]
 
 
 def render_files(curves: "Curves", paths: Iterable[Path], options: "RenderOptions") -> list[Path]:
@@ -219,7 +223,7 @@ class Plotter:
         curves = overlay_log(curves, specs, logged, allow_import=self.reading.allow_import)
         for line in nonfinite_lines(curves):
             self.warn(line)
-        rendered = render_all(curves, self.figures, self.options)
+        rendered = render_all(curves, self.figures, self.options, colour=self.colour())
         stage_and_write(curves, self.figures, rendered, self.data, self.stdout)
         return curves
 
@@ -227,6 +231,14 @@ class Plotter:
         with self.progress() as progress:
             return simulate(specs, allow_import=self.reading.allow_import, cache=self.cache, progress=progress,
                             export=self.data.suffix if self.data is not None else None)
+
+    def colour(self) -> bool:
+        """ANSI colours for terminal text: standard output is a terminal, and NO_COLOR is unset."""
+        if not any(f.fmt == "term" for f in self.figures):
+            return False
+        from .views.terminal import colours_allowed
+
+        return colours_allowed(self.stdout)
 
     def read_log(self) -> "Curves | None":
         if self.log is None:
@@ -256,11 +268,13 @@ def plan_outputs(paths: list[Path], *, output: Path | None, fmt: str | None, dat
     if data is not None:
         check_target(data, DATA_SUFFIXES, "data", protected=tuple(paths))
     for figure in figures:
-        style_path(figure.theme)
+        if figure.theme != "both":  # a page's "both": the viewer's scheme picks light or dark
+            style_path(figure.theme)
     title = options.get("title")
     if title is not None and bad_character(title):
         raise UsageError(f"--title contains {bad_character(title)}", hint="remove it")
     render_options = RenderOptions(**options)
     for figure in figures:
-        check_raster(render_options.size, render_options.dpi, figure.fmt)
+        if figure.fmt not in ("html", "term"):
+            check_raster(render_options.size, render_options.dpi, figure.fmt)
     return figures, render_options

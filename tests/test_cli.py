@@ -91,7 +91,7 @@ def test_1e_3_is_a_number_end_to_end(cli, write_spec, tmp_path):
 
 @pytest.mark.parametrize("args, code, message", [
     (["missing.yaml"], 1, "missing.yaml: no such file"),
-    ([COSINE, "-o", "out.jpg"], 2, "lrplot: out.jpg: unknown figure format '.jpg'; use one of .png, .svg, .pdf"),
+    ([COSINE, "-o", "out.jpg"], 2, "lrplot: out.jpg: unknown figure format '.jpg'; use one of .png, .svg, .pdf, .html"),
     ([COSINE, "-o", "nope/out.png"], 1, "lrplot: nope/out.png: the folder nope does not exist; create it first"),
     ([COSINE, "--data", "out.xlsx"], 2, "lrplot: out.xlsx: unknown data format '.xlsx'; use one of .csv, .json"),
     ([COSINE, "--layout", "mosaic"], 2, "lrplot: unknown layout 'mosaic'; use one of auto, overlay, grid, fields, groups"),
@@ -209,7 +209,7 @@ def test_binary_figure_to_a_terminal_is_refused(tmp_path):
     from lrplot.output import plan_figures
 
     with pytest.raises(UsageError, match="refusing to write a binary PNG figure to the terminal"):
-        plan_figures(Path("-"), [COSINE], "light", None, None, stdout_is_tty=True)
+        plan_figures(Path("-"), [COSINE], "light", None, "png", stdout_is_tty=True)
     (svg,) = plan_figures(Path("-"), [COSINE], "light", None, "svg", stdout_is_tty=True)
     assert svg.path is None and svg.fmt == "svg"
     with pytest.raises(UsageError, match="--format pdf does not match the output name out.png"):

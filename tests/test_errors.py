@@ -41,7 +41,7 @@ from tests.helpers.paths import CONFIGS
      "s.yaml:2:15: the metric CSV 'none.csv' does not exist (looked for <tmp>/none.csv); "
      "a metric CSV path is relative to the spec file's folder"),
     ({"s.yaml": "steps: 5\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml", "-o", "s.yaml"], 2,
-     "lrplot: s.yaml: unknown figure format '.yaml'; use one of .png, .svg, .pdf"),
+     "lrplot: s.yaml: unknown figure format '.yaml'; use one of .png, .svg, .pdf, .html"),
     ({"s.yaml": "steps: 5\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml", "--theme", "sepia"], 2,
      "lrplot: --theme sepia: use light, dark or both (or --style for any matplotlib style)"),
     ({"s.yaml": "steps: 5\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml", "--style", "ggplott"], 2,

@@ -115,7 +115,7 @@ def test_the_walk_sees_imports_inside_functions_and_type_checking(tmp_path, monk
     (pkg / "cli.py").write_text("")
     monkeypatch.setattr(me, "PACKAGE", pkg)
     assert violations() == [
-        "lrplot/errors.py:2: errors (layer 1) imports lrplot.cli (layer 14)",
+        "lrplot/errors.py:2: errors (layer 1) imports lrplot.cli (layer 15)",
         "lrplot/text.py:3: text (layer 1) imports lrplot.spec (layer 4)",
     ]
 

@@ -28,7 +28,7 @@ def test_theme_both_writes_a_light_and_a_dark_file(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"output": "-", "tty": True}, "refusing to write a binary PNG figure to the terminal"),
+    ({"output": "-", "fmt": "png", "tty": True}, "refusing to write a binary PNG figure to the terminal"),
     ({"output": "-", "theme": "both"}, "--theme both writes two files; it cannot write to standard output"),
     ({"output": "f.png", "fmt": "svg"}, "--format svg does not match the output name f.png"),
     ({"output": "f.txt"}, "f.txt: unknown figure format '.txt'"),

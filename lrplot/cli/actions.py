@@ -47,6 +47,35 @@ def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | N
             print_summary(curves)
 
 
+def watch(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | None, theme: str,
+          render: dict[str, Any], quiet: bool, interval: float, debug: bool) -> None:
+    """Redraw whenever a file the run reads changes (``lrplot watch``)."""
+    with reporting(debug):
+        from ..pipeline import Plotter, plan_outputs
+        from ..walk import input_files
+        from .watching import watch_loop
+
+        tty = sys.stdout.isatty()
+        figures, options = plan_outputs(inputs.paths, output=output, fmt=fmt, data=data, theme=theme, style=None,
+                                        options=render, stdout_is_tty=tty)
+        to_terminal = any(f.path is None for f in figures)
+
+        def once() -> list[Path]:
+            plotter = Plotter(inputs.paths, inputs.reading(), figures, options, data=data, cache=False,
+                              stdout=typer.get_binary_stream("stdout"), warn=lambda line: echo(line, err=True))
+            if to_terminal and tty:
+                typer.echo("\x1b[H\x1b[2J", nl=False)  # each drawing replaces the last
+            curves = plotter.run()
+            for figure in figures:
+                if figure.path is not None:
+                    echo(f"lrplot: drew {figure.path}", err=True)
+            if not quiet:
+                print_summary(curves)
+            return [path for path, _ in input_files(source.spec for source in plotter.sources)]
+
+        watch_loop(once, list(inputs.paths), say=lambda line: echo(line, err=True), interval=interval)
+
+
 def print_summary(curves: Any) -> None:
     """Per schedule and group: initial, peak, final, min and jumps, as a table on stderr."""
     from ..summary import summarize

@@ -22,12 +22,13 @@ from .options import (AllowOpt, DebugOpt, Inputs, JsonOpt, LogFormatOpt, LogKeyO
 def plot(
     specs: SpecsArg,
     output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", metavar="FILE", help="Figure file: .png, .svg or .pdf (default: the SPEC's stem + .png in "
-                                               "the current folder; - for standard output).",
+        "-o", "--output", metavar="FILE", help="Figure file: .png, .svg, .pdf, or .html (an interactive page) "
+                                               "(default: the SPEC's stem + .png in the current folder; - for standard "
+                                               "output, drawn as text on a terminal).",
         show_default=False)] = None,
     fmt: Annotated[Optional[str], typer.Option(
-        "--format", metavar="FORMAT", help="png | svg | pdf: the format for -o - (standard output); otherwise the "
-                                           "suffix decides.", show_default=False)] = None,
+        "--format", metavar="FORMAT", help="png | svg | pdf | html: the format for -o - (standard output); term: "
+                                           "draw in the terminal. Otherwise the suffix decides.", show_default=False)] = None,
     data: Annotated[Optional[Path], typer.Option(
         "--data", metavar="FILE", help="Also write the numbers: .csv (schedule,group,field,step,value) or .json.")] = None,
     layout: Annotated[str, typer.Option(
@@ -62,6 +63,32 @@ def plot(
                              annotate=annotate),
                  log=log, log_format=log_format, log_key=log_key, log_skip_corrupt=log_skip_corrupt, quiet=quiet,
                  cache=not no_cache, debug=debug)
+
+
+@command("watch", "Redraw whenever a spec, its metric CSV or a module it imports changes.")
+@input_options()
+def watch(
+    specs: SpecsArg,
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", metavar="FILE", help="Figure or page to redraw (.png, .svg, .pdf, .html; - or "
+                                               "--format term: the terminal).", show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT", help="As for plot; term: draw in "
+                                                                                   "the terminal.", show_default=False)] = None,
+    data: Annotated[Optional[Path], typer.Option("--data", metavar="FILE", help="Also rewrite the numbers (.csv, .json).")] = None,
+    layout: Annotated[str, typer.Option("--layout", metavar="LAYOUT", help="As for plot.")] = "auto",
+    x: Annotated[str, typer.Option("--x", metavar="UNIT", help="step | epoch.")] = "step",
+    log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
+    theme: Annotated[str, typer.Option("--theme", metavar="THEME", help="light | dark | both.")] = "light",
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No summary table after each drawing.")] = False,
+    interval: Annotated[float, typer.Option("--interval", metavar="SECONDS", min=0.05, max=60,
+                                            help="How often to look for changes.")] = 0.5,
+    inputs: Inputs = None,  # type: ignore[assignment]
+    debug: DebugOpt = False,
+) -> None:
+    """Simulate and draw, then again whenever a file the run reads is saved; a bad save prints its one
+    error line and the watch goes on. Ctrl-C stops."""
+    actions.watch(inputs, output=output, fmt=fmt, data=data, theme=theme,
+                  render=dict(layout=layout, x=x, log_y=log_y), quiet=quiet, interval=interval, debug=debug)
 
 
 @command("gallery", "Render every spec of a folder to PNG and SVG, with an index.")

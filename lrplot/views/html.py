@@ -1,0 +1,170 @@
+"""Curves -> one self-contained interactive HTML page (``-o plan.html``).
+
+The page needs no network when it is viewed: uPlot (MIT, 51 kB minified, vendored in
+``views/assets`` with its licence) and the data are inside the file. Why uPlot: it is built for long
+time series (a 1,000,000-point line redraws in tens of milliseconds), it has hover read-outs,
+drag-to-zoom, double-click reset and legend toggles built in, it has no dependencies, and it is
+small enough to inline in every page; Plotly's bundle is about 90 times larger and Chart.js
+redraws a million points far slower (see the note in docs/figures-in-docs.rst).
+
+Every value is stored exactly: each series is its float64 array (little-endian), deflated with
+zlib and base64-encoded; the page inflates it with the browser's ``DecompressionStream`` (every
+current browser has one) and shows each value with JavaScript's shortest round-trip decimal, so
+hovering over step t shows the very number lrplot recorded. Steps are 0..n-1 (a logged run keeps
+its own steps, drawn as points). The same curves and options give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..curves import Curves, Series
+from ..figure.options import RenderOptions
+from ..figure.series import series_label
+from .palette import palette
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+@lru_cache(maxsize=None)
+def _asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
+
+
+def _encode(values: np.ndarray) -> str:
+    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
+    return base64.b64encode(zlib.compress(data, 6)).decode("ascii")
+
+
+def _dense(s: Series, n: int) -> np.ndarray:
+    """``s`` on steps 0..n-1: NaN where it has no value (a logged run's gaps, a shorter schedule)."""
+    out = np.full(n, np.nan)
+    out[s.positions()] = s.values
+    return out
+
+
+def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
+    """What the page's script draws: the series, their axes and the labels."""
+    parts = list(curves.series())
+    n = max((int(s.positions()[-1]) + 1 for s in parts if len(s.values)), default=1)
+    show_schedule = len(curves.schedules) > 1
+    show_group = len({(s.schedule, s.group) for s in parts}) > len({s.schedule for s in parts})
+    show_field = len({s.field for s in parts}) > 1
+    traces = {sc.name: sc for sc in curves.schedules}
+    spe = {sc.steps_per_epoch for sc in curves.schedules if sc.steps_per_epoch}
+    series = []
+    for s in parts:
+        sc = traces[s.schedule]
+        series.append({
+            "label": series_label(s, show_schedule, show_group, show_field),
+            "scale": "lr" if s.field == "lr" else "other",
+            "points": sc.style == "points",
+            "data": _encode(_dense(s, n)),
+        })
+    fields = sorted({s.field for s in parts})
+    return {
+        "title": curves.title or options.title or "",
+        "n": n,
+        "stepsPerEpoch": spe.pop() if len(spe) == 1 else None,
+        "logY": options.log_y,
+        "leftLabel": "learning rate" if "lr" in fields else ", ".join(fields),
+        "rightLabel": ", ".join(f for f in fields if f != "lr") if "lr" in fields else "",
+        "series": series,
+    }
+
+
+_SCRIPT = r"""
+(async function () {
+  const spec = JSON.parse(document.getElementById("lrplot-data").textContent);
+  async function inflate(b64) {
+    const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    const buf = await new Response(stream).arrayBuffer();
+    return Array.from(new Float64Array(buf), v => Number.isFinite(v) ? v : null);
+  }
+  const dark = document.documentElement.dataset.theme === "dark" ||
+    (document.documentElement.dataset.theme === "auto" && matchMedia("(prefers-color-scheme: dark)").matches);
+  const pal = JSON.parse(document.getElementById("lrplot-palette").textContent)[dark ? "dark" : "light"];
+  const xs = Array.from({length: spec.n}, (_, i) => i);
+  const data = [xs];
+  for (const s of spec.series) data.push(await inflate(s.data));
+  const spe = spec.stepsPerEpoch;
+  const fmtX = (u, v) => v == null ? "" :
+    spe ? `step ${v} \u00b7 epoch ${(v / spe).toFixed(3).replace(/\.?0+$/, "")}` : `step ${v}`;
+  const fmtY = (u, v) => v == null ? "\u2013" : String(v);
+  const axis = {stroke: pal.text, grid: {stroke: pal.grid, width: 1}, ticks: {stroke: pal.edge, width: 1}};
+  const hasOther = spec.series.some(s => s.scale === "other");
+  const opts = {
+    title: spec.title,
+    width: Math.max(320, Math.min(window.innerWidth - 24, 1200)),
+    height: Math.max(240, Math.min(window.innerHeight - 140, 520)),
+    cursor: {drag: {x: true, y: false}, focus: {prox: 16}},
+    scales: {x: {time: false}, lr: spec.logY ? {distr: 3} : {}, other: {}},
+    axes: [Object.assign({label: "step"}, axis),
+           Object.assign({scale: "lr", label: spec.leftLabel, size: 70}, axis)]
+      .concat(hasOther ? [Object.assign({scale: "other", side: 1, label: spec.rightLabel, size: 60},
+                                       axis, {grid: {show: false}})] : []),
+    series: [{label: "step", value: fmtX}].concat(spec.series.map((s, i) => ({
+      label: s.label, scale: s.scale, value: fmtY, width: 1.5,
+      stroke: pal.cycle[i % pal.cycle.length],
+      points: s.points ? {show: true, size: 5, fill: pal.cycle[i % pal.cycle.length]} : {show: false},
+      paths: s.points ? () => null : undefined,
+      spanGaps: false,
+    }))),
+  };
+  const plot = new uPlot(opts, data, document.getElementById("lrplot"));
+  window.lrplot = {plot: plot, ready: true};
+})().catch(e => { document.getElementById("lrplot").textContent = "lrplot: " + e; throw e; });
+"""
+
+
+def _page(spec: dict[str, Any], theme: str) -> str:
+    light, dark = palette("light"), palette("dark")
+    colours = {name: {"cycle": list(p.cycle), "text": p.text, "grid": p.grid, "edge": p.edge, "background": p.background}
+               for name, p in (("light", light), ("dark", dark))}
+    mode = {"dark": "dark", "both": "auto"}.get(theme, "light")
+    data = json.dumps(spec, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
+    title = spec["title"] or "lrplot"
+    esc = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"""<!DOCTYPE html>
+<html lang="en" data-theme="{mode}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="lrplot">
+<title>{esc}</title>
+<style>{_asset("uPlot.min.css")}</style>
+<style>
+html {{ background: {light.background}; color: {light.text}; font: 14px system-ui, sans-serif; }}
+html[data-theme="dark"] {{ background: {dark.background}; color: {dark.text}; }}
+@media (prefers-color-scheme: dark) {{ html[data-theme="auto"] {{ background: {dark.background}; color: {dark.text}; }} }}
+body {{ margin: 12px; }}
+.u-legend {{ text-align: left; }}
+.lrplot-help {{ opacity: 0.7; font-size: 12px; margin-top: 6px; }}
+</style>
+</head>
+<body>
+<div id="lrplot"></div>
+<div class="lrplot-help">Hover for exact values; drag to zoom, double-click to reset; click a legend entry to hide it.</div>
+<script id="lrplot-data" type="application/json">{data}</script>
+<script id="lrplot-palette" type="application/json">{json.dumps(colours, sort_keys=True, separators=(",", ":"))}</script>
+<script>/* uPlot, MIT licence: */
+/* {_asset("uPlot.LICENSE").strip().replace("*/", "* /")} */
+{_asset("uPlot.iife.min.js")}</script>
+<script>{_SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+def render_html(curves: Curves, options: RenderOptions, theme: str = "light") -> bytes:
+    """The interactive page for ``curves`` in ``theme``: light, dark, or both (the viewer's colour
+    scheme picks; one file serves both)."""
+    return _page(payload(curves, options), theme).encode("utf-8")

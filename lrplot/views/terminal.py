@@ -1,0 +1,142 @@
+"""Curves -> text for a terminal (``lrplot SPEC -o -`` on a terminal, ``--format term``).
+
+Over SSH there is no image viewer. Each series is drawn in Unicode braille (a character cell holds
+2 x 4 dots), one colour per series where colours are allowed (a terminal, no ``NO_COLOR``). Long
+curves are reduced as the figures reduce them: every dot column covers a range of steps and draws
+that range's minimum to maximum (the same per-column envelope as the PNG's), so no drop, spike or
+cycle between two columns is lost. The y axis is linear from 0 (log with ``--log-y``); labels
+name the top, middle and bottom values and the first and last step.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from typing import Any
+
+import numpy as np
+
+from ..curves import Curves
+from ..figure.options import RenderOptions
+from ..figure.series import series_label
+from ..figure.ticks import format_number
+from .palette import palette
+
+_BRAILLE = 0x2800
+# dot bit of (column in cell 0..1, row in cell 0..3)
+_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+
+
+def colours_allowed(stream: Any) -> bool:
+    """ANSI colours on a terminal, unless NO_COLOR is set (https://no-color.org); FORCE_COLOR forces them."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+
+
+def _ansi(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"\x1b[38;2;{r};{g};{b}m"
+
+
+def _column_ranges(x: np.ndarray, y: np.ndarray, columns: int, x0: float, x1: float) -> list[tuple[int, float, float]]:
+    """(column, min, max) of the finite values falling in each of ``columns`` equal x ranges."""
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if not len(x):
+        return []
+    span = (x1 - x0) or 1.0
+    col = np.minimum(((x - x0) / span * (columns - 1) + 0.5).astype(np.int64), columns - 1)
+    order = np.argsort(col, kind="stable")
+    col, y = col[order], y[order]
+    starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+    lows, highs = np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
+    return [(int(c), float(lo), float(hi)) for c, lo, hi in zip(col[starts], lows, highs)]
+
+
+def render_text(curves: Curves, options: RenderOptions, *, width: int | None = None, height: int | None = None,
+                colour: bool = False) -> str:
+    """The curves as braille text ``width`` characters wide (the terminal's, at most 160)."""
+    cols = width or min(shutil.get_terminal_size((100, 30)).columns, 160)
+    parts = list(curves.series())
+    finite = [s.values[np.isfinite(s.values)] for s in parts]
+    values = np.concatenate(finite) if finite else np.zeros(0)
+    log = options.log_y and len(values) and (values > 0).all()
+    if not len(values):
+        return "lrplot: nothing finite to draw\n"
+    top = float(values.max())
+    bottom = float(values.min()) if log else min(0.0, float(values.min()))
+    if top == bottom:
+        top = bottom + (abs(bottom) or 1.0)
+    labels = [format_number(v) for v in (top, (top + bottom) / 2 if not log else math.sqrt(top * bottom), bottom)]
+    gutter = max(len(t) for t in labels) + 1
+    plot_cols = max(cols - gutter - 1, 10)
+    rows = height or 12
+    dots_x, dots_y = plot_cols * 2, rows * 4
+    n = max((int(s.positions()[-1]) + 1 for s in parts if len(s.values)), default=1)
+    x0, x1 = 0.0, float(max(n - 1, 1))
+
+    def to_row(v: float) -> int:
+        if log:
+            frac = (math.log(v) - math.log(bottom)) / ((math.log(top) - math.log(bottom)) or 1.0)
+        else:
+            frac = (v - bottom) / (top - bottom)
+        return min(max(int(round((1 - frac) * (dots_y - 1))), 0), dots_y - 1)
+
+    grid = [[0] * plot_cols for _ in range(rows)]
+    owner: list[list[int]] = [[-1] * plot_cols for _ in range(rows)]
+    traces = {sc.name: sc for sc in curves.schedules}
+    for index, s in enumerate(parts):
+        x, y = s.positions().astype(float), np.asarray(s.values, dtype=float)
+        line = traces[s.schedule].style != "points"
+        if line and len(x) < dots_x:  # fewer points than dot columns: the line between them, as a figure draws it
+            ok = np.isfinite(y)
+            grid_x = x0 + (x1 - x0) * np.arange(dots_x) / (dots_x - 1)
+            inside = (grid_x >= x[ok].min()) & (grid_x <= x[ok].max()) if ok.any() else grid_x < x0
+            x, y = np.r_[x, grid_x[inside]], np.r_[y, np.interp(grid_x[inside], x[ok], y[ok]) if ok.any() else []]
+        previous = None
+        for column, lo, hi in _column_ranges(x, y, dots_x, x0, x1):
+            r_hi, r_lo = to_row(hi), to_row(lo)
+            if line and previous is not None and previous[0] == column - 1:  # joined to the column before
+                r_hi, r_lo = min(r_hi, previous[1] + 1), max(r_lo, previous[2] - 1)
+            for r in range(r_hi, r_lo + 1):
+                cell_r, cell_c = r // 4, column // 2
+                grid[cell_r][cell_c] |= _BITS[column % 2][r % 4]
+                owner[cell_r][cell_c] = index
+            previous = (column, to_row(hi), to_row(lo))
+    cycle = palette(options.theme).cycle
+    reset = "\x1b[0m" if colour else ""
+    lines = []
+    title = curves.title or options.title
+    if title:
+        lines.append(title)
+    for r in range(rows):
+        label = labels[0] if r == 0 else labels[1] if r == rows // 2 else labels[2] if r == rows - 1 else ""
+        text, current = [], None
+        for c in range(plot_cols):
+            want = owner[r][c] if colour and grid[r][c] else None
+            if want != current:  # one escape per run of one colour
+                text.append(reset if want is None else _ansi(cycle[want % len(cycle)]))
+                current = want
+            text.append(chr(_BRAILLE + grid[r][c]) if grid[r][c] else " ")
+        if current is not None:
+            text.append(reset)
+        lines.append(f"{label:>{gutter - 1}} \u2502{''.join(text)}".rstrip())
+    lines.append(" " * gutter + "\u2514" + "\u2500" * plot_cols)
+    first, last = "0", f"{n - 1} steps" if n > 1 else "0"
+    lines.append(" " * (gutter + 1) + first + last.rjust(plot_cols - len(first)))
+    show_schedule = len(curves.schedules) > 1
+    show_group = len({(s.schedule, s.group) for s in parts}) > len({s.schedule for s in parts})
+    show_field = len({s.field for s in parts}) > 1
+    if len(parts) > 1 or show_field:
+        keys = []
+        for index, s in enumerate(parts):
+            mark = f"{_ansi(cycle[index % len(cycle)])}\u2588{reset}" if colour else "-"
+            keys.append(f"{mark} {series_label(s, show_schedule, show_group, show_field)}")
+        lines.append(" " * (gutter + 1) + "   ".join(keys))
+        if not colour:
+            lines.append(" " * (gutter + 1) + "(no colours here, so the curves look alike: FORCE_COLOR=1 colours them)")
+    return "\n".join(lines) + "\n"

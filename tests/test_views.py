@@ -1,0 +1,217 @@
+"""The views that are not matplotlib figures: terminal text (``-o -`` on a terminal, ``--format term``)
+and the interactive HTML page (``-o plan.html``), the page tested in a real headless Chromium."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import zlib
+
+import numpy as np
+import pytest
+
+from lrplot.curves import Curves, ScheduleTrace
+from lrplot.figure import RenderOptions
+from lrplot.views import render_view
+from lrplot.views.html import payload
+from lrplot.views.terminal import render_text
+
+BRAILLE = re.compile("[\u2800-\u28ff]")
+
+
+def trace(name, values, *, steps_per_epoch=None, at=None, style="line", groups=("g0",), field="lr"):
+    values = np.asarray(values, dtype=float)
+    return ScheduleTrace(name, "X", int(at[-1]) + 1 if at is not None else len(values), "step", steps_per_epoch,
+                         groups, (field,), {(0, field): values},
+                         at=None if at is None else {(0, field): np.asarray(at, dtype=np.int64)}, style=style)
+
+
+def dots(text: str) -> list[tuple[int, int]]:
+    """(dot row, dot column) of every braille dot drawn, rows counted from the top of the plot."""
+    bits = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+    rows = [line.split("\u2502", 1)[1] for line in text.splitlines() if "\u2502" in line]
+    out = []
+    for r, row in enumerate(rows):
+        for c, ch in enumerate(row):
+            if BRAILLE.match(ch):
+                code = ord(ch) - 0x2800
+                out += [(r * 4 + y, c * 2 + x) for x in range(2) for y in range(4) if code & bits[x][y]]
+    return sorted(out)
+
+
+# --- terminal text -------------------------------------------------------------------------------------
+
+def test_a_constant_curve_is_one_row_of_dots_at_the_top_and_the_axis_starts_at_zero():
+    text = render_text(Curves((trace("c", [0.1] * 50),)), RenderOptions(), width=40, height=5)
+    lines = text.splitlines()
+    assert lines[0].split("\u2502")[0].strip() == "0.1" and lines[4].split("\u2502")[0].strip() == "0"
+    assert {r for r, _ in dots(text)} == {0} and len(dots(text)) == 2 * (40 - 6)  # every dot column: one line
+    assert lines[-1].split() == ["0", "49", "steps"]
+
+
+def test_a_step_drop_keeps_its_vertical_edge_between_columns():
+    # StepLR-like: 0.1 for 30 steps then 0.01; 200 steps on 20 dot columns: the drop lies inside one column
+    values = [0.1] * 30 + [0.01] * 170
+    text = render_text(Curves((trace("s", values),)), RenderOptions(), width=14, height=5)
+    found = dots(text)
+    drop_col = round(30 / 199 * 19)  # the dot column holding steps 29 and 30
+    rows_at_drop = {r for r, c in found if c == drop_col}
+    assert min(rows_at_drop) == 0 and max(rows_at_drop) >= 17, text  # the whole edge from 0.1 down to 0.01
+
+
+def test_colours_only_when_allowed(monkeypatch):
+    curves = Curves((trace("a", [1.0, 0.5]), trace("b", [0.5, 1.0])))
+    plain = render_text(curves, RenderOptions(), width=30, height=4, colour=False)
+    coloured = render_text(curves, RenderOptions(), width=30, height=4, colour=True)
+    assert "\x1b[" not in plain and "FORCE_COLOR=1 colours them" in plain
+    assert "\x1b[38;2;0;114;178m" in coloured and "\x1b[38;2;213;94;0m" in coloured  # the light theme's first two
+    from lrplot.views.terminal import colours_allowed
+
+    class Tty:
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert colours_allowed(Tty())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not colours_allowed(Tty())
+
+
+def test_format_term_draws_the_spec_in_the_terminal(cli, write_spec):
+    spec = write_spec("""
+        steps: 100
+        optimizer: {type: SGD, lr: 0.1}
+        scheduler: {type: StepLR, step_size: 50, gamma: 0.1}
+    """)
+    result = cli(spec, "--format", "term", "-q")
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "\u2502" in line]
+    assert rows[0].split("\u2502")[0].strip() == "0.1" and len(rows) == 12
+    assert "refusing" not in result.output
+
+
+def test_format_term_with_a_file_is_refused_in_one_line(cli, write_spec):
+    spec = write_spec("steps: 10\noptimizer: {type: SGD, lr: 0.1}\n")
+    result = cli(spec, "--format", "term", "-o", "x.png")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        "lrplot: --format term draws in the terminal; it writes no file; leave -o out, or use -o -")
+
+
+def test_standard_output_on_a_terminal_draws_text_instead_of_refusing(tmp_path):
+    from lrplot.output import plan_figures
+
+    [target] = plan_figures(__import__("pathlib").Path("-"), [tmp_path / "a.yaml"], "light", None, None,
+                            stdout_is_tty=True)
+    assert (target.path, target.fmt) == (None, "term")
+    [target] = plan_figures(__import__("pathlib").Path("-"), [tmp_path / "a.yaml"], "light", None, None,
+                            stdout_is_tty=False)
+    assert target.fmt == "png"  # piped: the PNG bytes, as before
+
+
+# --- the HTML page ---------------------------------------------------------------------------------
+
+def decode(entry) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(base64.b64decode(entry["data"])), dtype="<f8")
+
+
+def test_the_page_holds_every_value_exactly_and_a_logged_run_at_its_own_steps():
+    plan = trace("plan", np.cos(np.linspace(0, 3, 300)) * 0.1 + 0.1000000000000001, steps_per_epoch=30)
+    log = trace("log", [0.2, 0.15, 0.05], at=[0, 150, 299], style="points")
+    data = payload(Curves((plan, log)), RenderOptions())
+    assert data["n"] == 300 and data["stepsPerEpoch"] == 30
+    first, second = data["series"]
+    assert np.array_equal(decode(first), plan.values[(0, "lr")])  # bit for bit
+    logged = decode(second)
+    assert logged[[0, 150, 299]].tolist() == [0.2, 0.15, 0.05] and np.isnan(logged).sum() == 297
+    assert (first["points"], second["points"]) == (False, True)
+
+
+def test_the_page_is_self_contained_deterministic_and_follows_the_theme():
+    curves = Curves((trace("a", [0.1, 0.05, 0.0]),), title="A <b> title")
+    page = render_view(curves, "html", RenderOptions(), "both").decode()
+    assert page == render_view(curves, "html", RenderOptions(), "both").decode()
+    assert '<html lang="en" data-theme="auto">' in page and "prefers-color-scheme: dark" in page
+    assert "<title>A &lt;b&gt; title</title>" in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched at view time
+    assert 'data-theme="dark"' in render_view(curves, "html", RenderOptions(), "dark").decode()
+
+
+def test_plot_writes_one_page_for_theme_both(cli, write_spec):
+    spec = write_spec("steps: 20\noptimizer: {type: SGD, lr: 0.1}\nscheduler: {type: StepLR, step_size: 5}\n")
+    result = cli(spec, "-o", "plan.html", "--theme", "both", "-q")
+    assert result.exit_code == 0, result.output
+    page = (spec.parent / "plan.html").read_text()
+    assert 'data-theme="auto"' in page and not (spec.parent / "plan.light.html").exists()
+
+
+# --- in a real browser ----------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium; CI installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the test extra has it)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_page_in_chromium_hovers_the_exact_value_zooms_and_resets(browser, cli, write_spec):
+    spec = write_spec("""
+        steps: 400
+        steps_per_epoch: 100
+        optimizer: {type: SGD, lr: 0.1}
+        scheduler: {type: CosineAnnealingLR, T_max: 400, eta_min: 0.001}
+    """)
+    assert cli(spec, "-o", "plan.html", "--data", "plan.json", "-q").exit_code == 0
+    data = json.loads((spec.parent / "plan.json").read_text())
+    lr = next(iter(data["schedules"].values()))["groups"][0]["fields"]["lr"]
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((spec.parent / "plan.html").as_uri())
+    page.wait_for_function("window.lrplot && window.lrplot.ready", timeout=30000)
+    assert errors == []
+
+    def client_x(step):
+        return page.evaluate(f"(() => {{ const u = window.lrplot.plot; const r = u.over.getBoundingClientRect();"
+                             f" return r.left + u.valToPos({step}, 'x'); }})()")
+
+    middle_y = page.evaluate("(() => { const r = window.lrplot.plot.over.getBoundingClientRect();"
+                             " return r.top + r.height / 2; })()")
+    page.mouse.move(client_x(123), middle_y)
+    shown = page.text_content(".u-legend .u-series:nth-child(2) .u-value")
+    x_shown = page.text_content(".u-legend .u-series:nth-child(1) .u-value")
+    assert x_shown == "step 123 \u00b7 epoch 1.23"
+    assert float(shown) == lr[123]  # the very float64 lrplot recorded
+
+    page.mouse.move(client_x(100), middle_y)
+    page.mouse.down()
+    page.mouse.move(client_x(200), middle_y, steps=5)
+    page.mouse.up()
+    lo, hi = page.evaluate("[window.lrplot.plot.scales.x.min, window.lrplot.plot.scales.x.max]")
+    assert 99 <= lo <= 101 and 199 <= hi <= 201
+    page.mouse.dblclick(client_x(150), middle_y)
+    assert page.evaluate("[window.lrplot.plot.scales.x.min, window.lrplot.plot.scales.x.max]") == [0, 399]
+    assert errors == []
+
+
+def test_the_readme_example_page_is_what_lrplot_writes_today(cli, tmp_path):
+    from tests.helpers.paths import ROOT
+
+    result = cli(ROOT / "configs" / "cosine.yaml", "-o", tmp_path / "cosine.html", "--theme", "both", "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cosine.html").read_bytes() == (ROOT / "examples" / "cosine.html").read_bytes(), (
+        "regenerate with: lrplot configs/cosine.yaml -o examples/cosine.html --theme both")
