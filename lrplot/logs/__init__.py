@@ -43,6 +43,8 @@ FORMATS: dict[str, str | LogReader] = {
     "lightning-csv": "lrplot.logs.csvlogs",
     "wandb-csv": "lrplot.logs.csvlogs",
     "csv": "lrplot.logs.csvlogs",
+    "mmengine": "lrplot.logs.mmengine",
+    "mmengine-text": "lrplot.logs.mmengine",
     "tensorboard": "lrplot.logs.tensorboard",
 }
 

@@ -18,7 +18,12 @@ from ..spec import ResolvedSchedule
 
 def agree(plan: np.ndarray, logged: np.ndarray, dtype: str, rtol: float = 0.0) -> np.ndarray:
     """Element-wise: does ``logged`` hold what the log would store for ``plan``? NaN agrees with NaN."""
-    planned = plan.astype(np.float32).astype(np.float64) if dtype == "float32" else plan
+    if dtype == "float32":
+        planned = plan.astype(np.float32).astype(np.float64)
+    elif dtype.startswith("%"):  # a text log printing the lr rounded ('%.4e': MMEngine): the plan printed so
+        planned = np.array([float(dtype % v) for v in plan.tolist()], dtype=np.float64)
+    else:
+        planned = plan
     if rtol > 0:
         ok = np.abs(logged - planned) <= rtol * np.abs(plan)
     else:
