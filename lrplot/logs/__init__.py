@@ -45,6 +45,7 @@ FORMATS: dict[str, str | LogReader] = {
     "csv": "lrplot.logs.csvlogs",
     "mmengine": "lrplot.logs.mmengine",
     "mmengine-text": "lrplot.logs.mmengine",
+    "torchtune": "lrplot.logs.torchtune",
     "tensorboard": "lrplot.logs.tensorboard",
 }
 
@@ -96,6 +97,7 @@ class LogInfo:
     axis: str = "updates"            # what the log's step counts: updates | samples | epochs
     per: int = 1                     # samples per update | updates per epoch; 0: not moved to updates yet
     other: tuple[str, int] | None = None  # another reading (writer, offset) when the log does not say which
+    after: bool = False              # read after scheduler.step(): the last value is the lr of an update never run
 
     def log_step(self, t: int) -> int:
         """The log's own step of lrplot step (update) ``t``."""
@@ -227,7 +229,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
             groups=groups, fields=fields, values=values, source=str(path),
             meta={"log": LogInfo(fmt, str(path), dtype, used.offset, keys, used.writer, tuple(damaged), used.axis,
                                  1 if used.axis == "updates" else 0,
-                                 None if other is None else (other.writer, other.offset))},
+                                 None if other is None else (other.writer, other.offset), used.lr == "next")},
             at=at, style="points"))
     return Curves(tuple(traces), title=None)
 

@@ -142,7 +142,12 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
                   compared=len(y), dtype=info.dtype, damaged=info.damaged)
     base = plan.values(g, f)
     T = len(base)
-    inside = (at >= 0) & (at < T)
+    if info.after and len(at) and int(at[-1]) == T:
+        # read after scheduler.step(): a run's last value is the lr the scheduler set after its last update,
+        # the plan's one step past its end (re-simulated by the real scheduler)
+        longer = plan.values(g, f, T + 1)
+        base = base if longer is None else longer
+    inside = (at >= 0) & (at < len(base))
     ok = np.zeros(len(y), dtype=bool)
     ok[inside] = agree(base[at[inside]], y[inside], info.dtype, rtol)
     agreed = int(ok.sum())
