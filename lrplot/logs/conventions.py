@@ -50,12 +50,12 @@ CONVENTIONS: tuple[Convention, ...] = (
                "updates", 1, "used"),
     Convention("transformers 5.23 Trainer (WandbCallback)", ("wandb-csv",), "*", "train/global_step",
                "updates", 1, "used"),
-    Convention("MMEngine 0.10 LocalVisBackend (vis_data/scalars.json, LoggerHook)", ("mmengine",), "lr", "step",
+    Convention("MMEngine 0.10 LocalVisBackend (vis_data/scalars.json, LoggerHook)", ("mmengine",), "*", "step",
                "updates", 1, "used"),
     Convention("MMEngine 0.10 text log (LogProcessor, lr printed with 5 significant digits)", ("mmengine-text",),
-               "lr", "step", "updates", 1, "used"),
+               "*", "step", "updates", 1, "used"),
     Convention("torchtune DiskLogger (recipes/full_finetune_single_device.py:638-662: get_lr after "
-               "lr_scheduler.step(), at global_step after the update)", ("torchtune",), "lr", "step", "updates", 1,
+               "lr_scheduler.step(), at global_step after the update)", ("torchtune",), "*", "step", "updates", 1,
                "next"),
     Convention("torchtitan (trainer.py:847 lr_schedulers.get_metrics() before optimizers.step() :956; "
                "self.step += 1 before the update :1030)", ("tensorboard",), "lr/*", "step", "updates", 1, "used"),
