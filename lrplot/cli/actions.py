@@ -203,7 +203,7 @@ def check(inputs: Inputs, *, strict: bool, ignore: list[str] | None, json_: bool
 
 def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: str | None, log_key: str | None,
            log_skip_corrupt: bool,
-           schedule: str | None, output: Path | None, debug: bool) -> None:
+           schedule: str | None, output: Path | None, debug: bool, global_batch: int | None = None) -> None:
     """Compare every logged lr with the plan; exit 1 when a series does not follow it."""
     plan = inputs.paths[0]
     with reporting(debug), json_error(json_):
@@ -216,7 +216,7 @@ def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: s
         reading = inputs.reading()
         report = verify_files(plan, log, log_format=log_format, log_key=log_key, rtol=rtol, schedule=schedule,
                               overrides=reading.overrides, allow_import=inputs.allowance(), kind=reading.kind,
-                              inputs=reading.budget, skip_corrupt=log_skip_corrupt)
+                              inputs=reading.budget, skip_corrupt=log_skip_corrupt, global_batch=global_batch)
         if output is not None:
             from ..figure import RenderOptions
             from ..pipeline import render_files

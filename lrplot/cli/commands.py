@@ -182,6 +182,10 @@ def verify(
     log_format: LogFormatOpt = None,
     log_key: LogKeyOpt = None,
     log_skip_corrupt: LogSkipOpt = False,
+    global_batch: Annotated[Optional[int], typer.Option(
+        "--global-batch", metavar="N", min=1, help="Samples per update, for logs whose step counts samples "
+                                                   "(DeepSpeed's Train/Samples/lr, Megatron's learning-rate vs samples).",
+        show_default=False)] = None,
     schedule: Annotated[Optional[str], typer.Option(
         "--schedule", metavar="NAME", help="The plan's schedule the run followed (when the plan has several).",
         show_default=False)] = None,
@@ -196,5 +200,5 @@ def verify(
     Exit 0 when every logged series follows the plan, 1 when one does not (or on bad input).
     """
     actions.verify(inputs, log=log, json_=json_, rtol=rtol, log_format=log_format, log_key=log_key,
-                   log_skip_corrupt=log_skip_corrupt,
+                   log_skip_corrupt=log_skip_corrupt, global_batch=global_batch,
                    schedule=schedule, output=output, debug=debug)

@@ -35,7 +35,7 @@ from ..curves import Curves, ScheduleTrace
 from ..errors import Location, SpecError, UsageError
 from ..text import did_you_mean
 from ..limits import MAX_LOG_SERIES, MAX_LOG_STEP, MAX_LOG_VALUES
-from .conventions import convention
+from .conventions import Convention, convention
 
 # format -> the reader's module (or, registered at run time, the reader itself), in detection order
 FORMATS: dict[str, str | LogReader] = {
@@ -43,6 +43,9 @@ FORMATS: dict[str, str | LogReader] = {
     "lightning-csv": "lrplot.logs.csvlogs",
     "wandb-csv": "lrplot.logs.csvlogs",
     "csv": "lrplot.logs.csvlogs",
+    "mmengine": "lrplot.logs.mmengine",
+    "mmengine-text": "lrplot.logs.mmengine",
+    "torchtune": "lrplot.logs.torchtune",
     "tensorboard": "lrplot.logs.tensorboard",
 }
 
@@ -91,6 +94,18 @@ class LogInfo:
     keys: dict[tuple[int, str], str] = field(default_factory=dict)  # (group, field) -> tag/column
     writer: str = ""                 # whose convention the steps follow (lrplot.logs.conventions)
     damaged: tuple[str, ...] = ()    # records skipped as corrupt (--log-skip-corrupt), each located
+    axis: str = "updates"            # what the log's step counts: updates | samples | epochs
+    per: int = 1                     # samples per update | updates per epoch; 0: not moved to updates yet
+    other: tuple[str, int] | None = None  # another reading (writer, offset) when the log does not say which
+    after: bool = False              # read after scheduler.step(): the last value is the lr of an update never run
+
+    def log_step(self, t: int) -> int:
+        """The log's own step of lrplot step (update) ``t``."""
+        if self.axis == "samples":
+            return (t + self.step_offset) * self.per
+        if self.axis == "epochs":
+            return t // max(self.per, 1) + self.step_offset
+        return t + self.step_offset
 
 
 def log_info(trace: ScheduleTrace) -> LogInfo:
@@ -100,7 +115,9 @@ def log_info(trace: ScheduleTrace) -> LogInfo:
 # --- which keys hold a learning rate ------------------------------------------------------------
 
 _LIGHTNING = re.compile(r"^(?P<base>lr-[^/]+?)(?:/(?P<group>.+?))?(?P<momentum>-momentum)?$")
-_PLAIN = re.compile(r"^(?:.*/)?(?:lr|learning_rate|learning-rate|learningrate)$", re.I)
+_PLAIN = re.compile(r"^(?:.*/)?(?:lr|learning_rate|learning-rate|learningrate|epoch_learning_rate|"
+                    r"learning-rate vs samples)$", re.I)
+_PER_OPTIMIZER = re.compile(r"^(?P<base>lr/[^/]+)(?:/(?P<group>\d+))?$")  # torchtitan: lr/AdamW, lr/AdamW/1
 _PLAIN_GROUP = re.compile(r"^(?P<base>(?:.*/)?(?:lr|learning_rate))[/_](?:pg|group|param_group)?_?(?P<group>\d+)$",
                           re.I)
 
@@ -129,6 +146,9 @@ def classify(key: str, forced: str | None = None) -> KeyMeaning | None:
     m = _PLAIN_GROUP.match(key)
     if m:
         return KeyMeaning(m["base"], m["group"], "lr")
+    m = _PER_OPTIMIZER.match(key)
+    if m:
+        return KeyMeaning(m["base"], m["group"], "lr")
     return None
 
 
@@ -142,10 +162,14 @@ def _group_order(label: str | None) -> tuple:
 # --- building traces -----------------------------------------------------------------------------
 
 def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str | None = None,
-                 step: str = "step", found: Iterable[str] = (), damaged: Iterable[str] = ()) -> Curves:
+                 step: str = "step", found: Iterable[str] = (), damaged: Iterable[str] = (),
+                 rule: Convention | None = None, other: Convention | None = None) -> Curves:
     """Group the lr-like keys of ``raws`` into traces: one per (run, series base), their steps
-    moved to lrplot's by the convention of (``fmt``, the key, the ``step`` column they came from).
-    ``damaged``: the corrupt records skipped at the user's request, named by every verdict."""
+    moved to lrplot's by the convention of (``fmt``, the key, the ``step`` column they came from),
+    or ``rule`` when the reader knows the writer (``other``: a second reading verify also tries,
+    when the log does not say which writer wrote it). Steps counted in samples or epochs stay in
+    the log's unit until :func:`.axes.to_updates` moves them. ``damaged``: the corrupt records
+    skipped at the user's request, named by every verdict."""
     by_trace: dict[tuple[str, str], list[tuple[KeyMeaning, Raw]]] = {}
     for raw in raws:
         meaning = classify(raw.key, key)
@@ -185,8 +209,9 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         values: dict[tuple[int, str], np.ndarray] = {}
         at: dict[tuple[int, str], np.ndarray] = {}
         keys: dict[tuple[int, str], str] = {}
-        rule = convention(fmt, base, step)
-        shift = rule.offset
+        # the convention of the key as written (Composer's lr-AdamW/group0 is not Lightning's lr-AdamW/pg1)
+        used = rule or convention(fmt, next(raw.key for m, raw in items if m.field == "lr"), step)
+        shift = used.offset if used.axis == "updates" else 0
         for m, raw in items:
             g = index[m.group]
             order = np.argsort(raw.steps, kind="stable")
@@ -202,7 +227,10 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         traces.append(ScheduleTrace(
             name=name or base, scheduler=f"logged ({fmt})", steps=end, interval="step", steps_per_epoch=None,
             groups=groups, fields=fields, values=values, source=str(path),
-            meta={"log": LogInfo(fmt, str(path), dtype, shift, keys, rule.writer, tuple(damaged))}, at=at, style="points"))
+            meta={"log": LogInfo(fmt, str(path), dtype, used.offset, keys, used.writer, tuple(damaged), used.axis,
+                                 1 if used.axis == "updates" else 0,
+                                 None if other is None else (other.writer, other.offset), used.lr == "next")},
+            at=at, style="points"))
     return Curves(tuple(traces), title=None)
 
 

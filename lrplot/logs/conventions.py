@@ -4,7 +4,9 @@ lrplot's step t is update t counted from 0, and the value at t is the lr that up
 convention says how a writer's logged step s relates to that: what its step counts (``axis``:
 updates, samples or epochs), the step it logs the first update at (``first``: 0 or 1), and whether
 the value is the lr the update used (read before ``scheduler.step()``) or the next one's (read after
-it). :attr:`Convention.offset` is then the log's step minus lrplot's step. The readers of
+it). :attr:`Convention.offset` is then the log's step minus lrplot's step, in the log's own unit: a
+log counted in samples or epochs is moved to updates by :mod:`.axes` with the samples per update
+(``--global-batch``) or the plan's updates per epoch. The readers of
 :mod:`lrplot.logs` take the offset from here (:func:`convention`), the README's table is
 :func:`markdown_table` (a test checks it), and each row was measured with a real run of the writer
 (tests/test_logs.py compares every logged value with the lr each update used, recorded by an
@@ -33,21 +35,51 @@ class Convention:
         return self.first if self.lr == "used" else self.first - 1
 
 
-# First match wins: the specific writers before the generic rows.
+# transformers before PR #36973 (first released in 4.51.0): the lr read after scheduler.step(). The hf reader
+# picks it when the run folder records an older transformers_version (never by lookup: "hf" finds the 5.23 row first).
+HF_BEFORE_4_51 = Convention("transformers before 4.51 Trainer (log_history: global_step after the update, lr read "
+                            "after scheduler.step(); changed by PR #36973)", ("hf",), "*", "step", "updates", 1, "next")
+
+# First match wins: the specific writers before the generic rows. A writer's file:line is where it
+# reads the lr and picks the step (read in the version named).
 CONVENTIONS: tuple[Convention, ...] = (
     Convention("transformers 5.23 Trainer (log_history: global_step after the update, lr read before "
                "optimizer.step())", ("hf",), "*", "step", "updates", 1, "used"),
+    HF_BEFORE_4_51,
     Convention("transformers 5.23 Trainer (TensorBoardCallback)", ("tensorboard",), "train/learning_rate", "step",
                "updates", 1, "used"),
     Convention("transformers 5.23 Trainer (WandbCallback)", ("wandb-csv",), "*", "train/global_step",
                "updates", 1, "used"),
+    Convention("MMEngine 0.10 LocalVisBackend (vis_data/scalars.json, LoggerHook)", ("mmengine",), "*", "step",
+               "updates", 1, "used"),
+    Convention("MMEngine 0.10 text log (LogProcessor, lr printed with 5 significant digits)", ("mmengine-text",),
+               "*", "step", "updates", 1, "used"),
+    Convention("torchtune DiskLogger (recipes/full_finetune_single_device.py:638-662: get_lr after "
+               "lr_scheduler.step(), at global_step after the update)", ("torchtune",), "*", "step", "updates", 1,
+               "next"),
+    Convention("torchtitan (trainer.py:847 lr_schedulers.get_metrics() before optimizers.step() :956; "
+               "self.step += 1 before the update :1030)", ("tensorboard",), "lr/*", "step", "updates", 1, "used"),
+    Convention("Megatron-LM (training.py:3380: the lr after opt_param_scheduler.step() :3223, at iteration "
+               "after the update)", ("tensorboard",), "learning-rate", "step", "updates", 1, "next"),
+    Convention("Megatron-LM (training.py:3381: at consumed_train_samples after the update)", ("tensorboard",),
+               "learning-rate vs samples", "step", "samples", 1, "next"),
+    Convention("DeepSpeed monitor (runtime/engine.py:3483: get_lr() after the scheduler stepped in "
+               "_take_model_step, at global_samples after the update)", ("tensorboard",), "Train/Samples/lr",
+               "step", "samples", 1, "next"),
+    Convention("Composer LRMonitor (callbacks/lr_monitor.py:53 at BATCH_END, after scheduler.step(), "
+               "trainer.py:2492-2507; step = batches done)", ("tensorboard",), "lr-*/group*", "step", "updates", 1,
+               "next"),
+    Convention("Keras 3 TensorBoard callback (callbacks/tensorboard.py:495-567: at epoch end, step = epoch; "
+               "the lr a LearningRateScheduler set at the epoch's start)", ("tensorboard",), "epoch_learning_rate",
+               "step", "epochs", 0, "used"),
     Convention("Lightning 2.6 LearningRateMonitor (on_train_batch_start, step = updates done)",
                ("lightning-csv", "tensorboard"), "lr-*", "step", "updates", 0, "used"),
     Convention("Lightning 2.6 WandbLogger (LearningRateMonitor)", ("wandb-csv",), "*", "trainer/global_step",
                "updates", 0, "used"),
     Convention("W&B's own step (one wandb.log call per update)", ("wandb-csv",), "*", "_step", "updates", 0, "used"),
-    Convention("a plain loop (the lr of update s logged at step s)", ("tensorboard", "lightning-csv", "csv"), "*",
-               "step", "updates", 0, "used"),
+    Convention("a plain loop (the lr of update s logged at step s); also self.log in a LightningModule's "
+               "training_step, as NeMo logs lr (megatron_gpt_model.py:1019)", ("tensorboard", "lightning-csv", "csv"),
+               "*", "step", "updates", 0, "used"),
 )
 
 

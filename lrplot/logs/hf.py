@@ -3,12 +3,18 @@
 transformers' Trainer (read in 5.23.0, ``Trainer._inner_training_loop``) reads the lr with
 ``_get_learning_rate()`` before ``optimizer.step()`` and logs it every ``logging_steps`` updates under
 ``step = state.global_step``, which already counts that update: logged step s is lrplot step s - 1.
+Before transformers PR #36973 (first released in 4.51.0; 4.50.3 ``trainer.py:2614`` steps the scheduler,
+then ``_maybe_log_save_evaluate`` reads the lr at :3083) the logged value was the NEXT update's lr, so
+logged step s is lrplot step s. trainer_state.json does not record the version; the model's
+``config.json`` beside it (a ``checkpoint-N`` folder) or in the run folder above does
+(``transformers_version``). Without it both readings are kept: ``verify`` says which one the log follows.
 Values are Python floats written by ``json``: exact float64.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +22,7 @@ import numpy as np
 
 from ..errors import Location
 from . import LogError, Raw, build_curves, head_text, log_step, read_log_text, walk
+from .conventions import HF_BEFORE_4_51, convention
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
@@ -70,4 +77,26 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
             steps.append(step)
             values.append(value)
     raws = [Raw("", k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64)) for k, (s, v) in columns.items()]
-    return build_curves(raws, fmt, path, "float64", key=key)
+    version = transformers_version(path)
+    current = convention(fmt, "learning_rate")
+    if version is None:  # not recorded: the current reading, and the older one for verify to try
+        return build_curves(raws, fmt, path, "float64", key=key, rule=current, other=HF_BEFORE_4_51)
+    rule = HF_BEFORE_4_51 if version < (4, 51) else current
+    return build_curves(raws, fmt, path, "float64", key=key, rule=rule)
+
+
+def transformers_version(path: Path) -> tuple[int, int] | None:
+    """(major, minor) of the transformers that wrote ``path``, from ``transformers_version`` in the
+    ``config.json`` beside it or in the folder above (the run's output_dir); None if neither says."""
+    for folder in (path.parent, path.parent.parent):
+        config = folder / "config.json"
+        if not config.is_file():
+            continue
+        try:
+            data = json.loads(read_log_text(config))
+        except (LogError, ValueError, RecursionError):
+            continue
+        m = re.match(r"(\d+)\.(\d+)", str(data.get("transformers_version", ""))) if isinstance(data, dict) else None
+        if m:
+            return int(m[1]), int(m[2])
+    return None

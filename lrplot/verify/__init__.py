@@ -23,6 +23,10 @@ end, or with another base lr, where needed), agrees with EVERY logged value unde
 - restarted at n: plan at t before n, plan at t - n from n on (a resume that rebuilt the scheduler
   without its state);
 - scaled by c: the plan re-simulated with base lr c * lr (another learning rate in the config);
+- stepped once per process: the plan re-simulated with the real scheduler stepped k times per update
+  the way Accelerate's ``AcceleratedScheduler.step`` does (named when only that explains the log, as
+  with OneCycleLR, which Accelerate stops stepping at ``total_steps``, or when ``--devices`` is k);
+- counted in samples: value at step s == plan at s / B (the log's step counts samples, B per update);
 - ended early / ran longer: the plan re-simulated with the run's length (where its log ends) as its
   horizon (the scheduler length arguments spanning the plan moved by the difference);
 - longer: every value agrees and the run goes on past the plan's last step (the horizons differ).
@@ -66,11 +70,37 @@ def _pick(plan: Curves, name: str | None, trace: ScheduleTrace) -> int:
                      hint="add --schedule NAME")
 
 
+def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | None) -> ScheduleTrace:
+    """A log counted in samples or epochs, its steps moved to updates (:mod:`lrplot.logs.axes`)."""
+    from ..logs.axes import samples_per_update, to_updates
+
+    info = log_info(trace)
+    if info.axis == "updates" or info.per:
+        return trace
+    key = next(iter(info.keys.values()), trace.name)
+    if info.axis == "samples":
+        if global_batch is not None:
+            return to_updates(trace, global_batch, f"{global_batch} samples per update (--global-batch)")
+        b = samples_per_update(trace)
+        if b is None:
+            raise UsageError(f"{key}: the log's steps count samples seen ({info.writer.split(' (')[0]}); say how "
+                             "many samples one update takes", hint="add --global-batch N (micro-batch x "
+                                                                  "accumulation steps x data-parallel processes)")
+        return to_updates(trace, b, f"{b} samples per update: the log's step spacing (it logs every update); "
+                                    "--global-batch says otherwise")
+    if not plan.steps_per_epoch:
+        raise UsageError(f"{key}: the log's steps count epochs and the plan does not say how many updates an "
+                         "epoch has", hint="set steps_per_epoch in the plan (--set steps_per_epoch=N)")
+    return to_updates(trace, plan.steps_per_epoch, f"{plan.steps_per_epoch} updates per epoch (the plan's)")
+
+
 def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol: float = 0.0,
-           schedule: str | None = None, allow_import: AllowImport = None, diagnose: bool = True) -> Report:
+           schedule: str | None = None, allow_import: AllowImport = None, diagnose: bool = True,
+           global_batch: int | None = None, devices: int | None = None) -> Report:
     """Compare every logged series of ``log`` with the plan (``schedules`` are the plan's, to
     re-simulate it when testing causes). The report's curves are the plan and the logged points,
-    with the diverging spans shaded."""
+    with the diverging spans shaded. ``global_batch``: samples per update, for logs counted in
+    samples; ``devices``: the run's process count (names "stepped once per process")."""
     if rtol < 0 or not math.isfinite(rtol):
         raise UsageError(f"--rtol {rtol}: must be a finite number >= 0")
     allow = allowed_imports(allow_import)
@@ -79,7 +109,8 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
     logged: list[ScheduleTrace] = []
     for trace in log.schedules:
         p = _pick(plan, schedule, trace)
-        model = plans.setdefault(p, Plan(schedules[p], plan.schedules[p], allow))
+        model = plans.setdefault(p, Plan(schedules[p], plan.schedules[p], allow, devices))
+        trace = _in_updates(trace, model.trace, global_batch)
         spans: list[tuple[int, int]] = []
         for g, group in enumerate(trace.groups):
             for f in trace.fields:
@@ -127,11 +158,12 @@ def load_plan(path: Any, *, overrides: Iterable[str] = (), allow_import: AllowIm
 def verify_files(plan_path: Any, log_path: Any, *, log_format: str | None = None, log_key: str | None = None,
                  rtol: float = 0.0, schedule: str | None = None, overrides: Iterable[str] = (),
                  allow_import: AllowImport = None, inputs: Any = None, kind: str | None = None,
-                 diagnose: bool = True, skip_corrupt: bool = False) -> Report:
+                 diagnose: bool = True, skip_corrupt: bool = False, global_batch: int | None = None) -> Report:
     """``lrplot verify PLAN --log LOG``: the log is read first (cheap), then the plan simulated."""
     from ..logs import load_log
 
     log = load_log(log_path, fmt=log_format, key=log_key, skip_corrupt=skip_corrupt)
     allow = allowed_imports(allow_import)
     plan, schedules = load_plan(plan_path, overrides=overrides, allow_import=allow, inputs=inputs, kind=kind)
-    return verify(plan, schedules, log, rtol=rtol, schedule=schedule, allow_import=allow, diagnose=diagnose)
+    return verify(plan, schedules, log, rtol=rtol, schedule=schedule, allow_import=allow, diagnose=diagnose,
+                  global_batch=global_batch, devices=getattr(inputs, "devices", None))

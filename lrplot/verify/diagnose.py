@@ -45,11 +45,32 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
             return Cause("unscheduled", f"frozen at the base lr {lr0:.6g}: no scheduler changed it (none attached, "
                                         "or its lr was overwritten)", lr=lr0)
     t0 = int(at[i0])
-    # compressed by k: the scheduler stepped k times per update
+    # counted in samples: the log's step is samples seen, B per update, so it runs far past the plan's
+    # end (tested before "stretched", which also fits such a log when it starts at step 0)
+    pos = at[at > 0]
+    if len(pos) >= 2 and int(at[-1]) >= T:
+        g = int(np.gcd.reduce(pos))
+        for b in dict.fromkeys(g // m for m in range(1, MAX_K + 1) if g % m == 0 and g // m > 1):
+            for first in (0, 1):  # step s = samples before the update, or after it (the lr it used)
+                if s.holds(at // b - first):
+                    return Cause("samples", f"counted in samples, not updates: the log's step is the samples seen, "
+                                            f"{b} per update (step s is update {'s/' if not first else '(s/'}{b}"
+                                            f"{'' if not first else ') - 1'}); read it with --global-batch {b} and "
+                                            "a samples-counted key, or log the update count", k=b, n=first)
+    # compressed by k: the scheduler stepped k times per update; once per process (Accelerate) when
+    # only Accelerate's stepping explains it (OneCycleLR, not stepped past total_steps), or --devices is k
     if t0 > 0:
         ks = [k for k in range(2, MAX_K + 1) if k * t0 < T and agree(base[k * t0: k * t0 + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
         for k in ks:
-            if s.holds(at * k):
+            plain = s.holds(at * k)
+            if not plain or plan.devices == k:
+                accelerate = plan.per_process(s.g, s.f, k, int(at.max()) + 1)
+                if accelerate is not None and agree(accelerate[at], y, s.dtype, s.rtol).all():
+                    return Cause("per-process", f"stepped once per process (Accelerate, {k} processes): the "
+                                                f"scheduler stepped {k} times per update, as Accelerate's prepared "
+                                                "scheduler does unless split_batches=True (the plan re-simulated so "
+                                                "matches every logged value)", k=k)
+            if plain:
                 return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per update "
                                            f"(once per process on {k} processes, once per micro-batch with {k} "
                                            "accumulation steps, or an extra scheduler.step())", k=k)
@@ -121,7 +142,12 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
                   compared=len(y), dtype=info.dtype, damaged=info.damaged)
     base = plan.values(g, f)
     T = len(base)
-    inside = (at >= 0) & (at < T)
+    if info.after and len(at) and int(at[-1]) == T:
+        # read after scheduler.step(): a run's last value is the lr the scheduler set after its last update,
+        # the plan's one step past its end (re-simulated by the real scheduler)
+        longer = plan.values(g, f, T + 1)
+        base = base if longer is None else longer
+    inside = (at >= 0) & (at < len(base))
     ok = np.zeros(len(y), dtype=bool)
     ok[inside] = agree(base[at[inside]], y[inside], info.dtype, rtol)
     agreed = int(ok.sum())
@@ -129,20 +155,39 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     if len(at) > 1:
         gap = int(np.median(np.diff(at)))
         if int(at[-1]) + gap < T - 1:
-            note = f"the log ends at step {int(at[-1]) + info.step_offset}, the plan at step {T - 1 + info.step_offset}"
+            note = f"the log ends at step {info.log_step(int(at[-1]))}, the plan at step {info.log_step(T - 1)}"
+    if info.axis != "updates":
+        reading = f"the log's steps count {info.axis}: {info.writer.rsplit('; ', 1)[-1]}"
+        note = reading if note is None else f"{reading}; {note}"
+    if info.other is not None and not ok.all() and _other_reading(plan, at, y, g, f, info, rtol):
+        # the log does not record which writer's convention it follows, and only the other one fits
+        ok[:] = True
+        here, there = info.writer.split(" (")[0], info.other[0].split(" (")[0]
+        note = (f"read as written by {there}: the log does not record which version wrote it, and read as "
+                f"{here} it would be shifted by {info.step_offset - info.other[1]} step(s)")
     if ok.all():
-        return Verdict(**common, agreed=agreed, note=note)
+        return Verdict(**common, agreed=len(y), note=note)
     i0 = int(np.flatnonzero(~ok)[0])
     t0 = int(at[i0])
-    first = Divergence(t0 + info.step_offset, t0, float(y[i0]), float(base[t0]) if 0 <= t0 < T else None)
+    first = Divergence(info.log_step(t0), t0, float(y[i0]), float(base[t0]) if 0 <= t0 < T else None)
     cause = None
     if diagnose:
         if ok[inside].all() and not inside[at >= 0].all() and (at >= 0).all():
-            cause = Cause("longer", f"the run goes on past the plan's end: logged to step {int(at[-1]) + info.step_offset}, "
-                                    f"the plan ends at step {T - 1 + info.step_offset} (their horizons differ)",
+            cause = Cause("longer", f"the run goes on past the plan's end: logged to step {info.log_step(int(at[-1]))}, "
+                                    f"the plan ends at step {info.log_step(T - 1)} (their horizons differ)",
                           n=int(at[-1]) + 1)
         else:
             cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol), i0)
         if cause is not None and cause.kind != "longer":
             note = None
     return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)
+
+
+def _other_reading(plan: Plan, at: np.ndarray, y: np.ndarray, g: int, f: str, info: LogInfo, rtol: float) -> bool | None:
+    """Does every logged value agree with the plan read by the log's other convention?"""
+    moved = at + info.step_offset - info.other[1]
+    base = plan.values(g, f, int(moved.max()) + 1 if len(moved) else 0)
+    if base is None or (len(moved) and moved.min() < 0):
+        return False
+    return bool(agree(base[moved], y, info.dtype, rtol).all())
+

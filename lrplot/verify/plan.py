@@ -18,7 +18,12 @@ from ..spec import ResolvedSchedule
 
 def agree(plan: np.ndarray, logged: np.ndarray, dtype: str, rtol: float = 0.0) -> np.ndarray:
     """Element-wise: does ``logged`` hold what the log would store for ``plan``? NaN agrees with NaN."""
-    planned = plan.astype(np.float32).astype(np.float64) if dtype == "float32" else plan
+    if dtype == "float32":
+        planned = plan.astype(np.float32).astype(np.float64)
+    elif dtype.startswith("%"):  # a text log printing the lr rounded ('%.4e': MMEngine): the plan printed so
+        planned = np.array([float(dtype % v) for v in plan.tolist()], dtype=np.float64)
+    else:
+        planned = plan
     if rtol > 0:
         ok = np.abs(logged - planned) <= rtol * np.abs(plan)
     else:
@@ -55,10 +60,12 @@ def _record(schedule: ResolvedSchedule, allow: Allowance, n: int,
 class Plan:
     """The plan's values of one schedule, re-simulated on demand: longer, or with another base lr."""
 
-    def __init__(self, schedule: ResolvedSchedule, trace: ScheduleTrace, allow: Allowance):
+    def __init__(self, schedule: ResolvedSchedule, trace: ScheduleTrace, allow: Allowance,
+                 devices: int | None = None):
         self.schedule = schedule
         self.trace = trace
         self.allow = allow
+        self.devices = devices  # the run's process count, when the command line gave it (--devices)
         self._longer: dict[tuple, Any] = {}  # base lrs -> (steps, values); (-horizon,) -> values
         self._failed: dict[tuple, int] = {}  # base lrs -> the shortest run the real scheduler refused
 
@@ -127,3 +134,39 @@ class Plan:
     def with_lr(self, g: int, f: str, lr: float, n: int) -> np.ndarray | None:
         values = self._simulate(max(n, self.steps), {g: lr})
         return None if values is None else values[(g, f)]
+
+    def per_process(self, g: int, f: str, k: int, n: int) -> np.ndarray | None:
+        """``n`` updates with the real scheduler stepped as Accelerate's ``AcceleratedScheduler.step``
+        steps it on ``k`` processes (accelerate 16cb6eb8 ``src/accelerate/scheduler.py:71-82``: ``k``
+        calls per update, except that a scheduler with ``total_steps`` (OneCycleLR) is not stepped once
+        ``_step_count`` passes it); None when the schedule is not one torch scheduler stepped per update."""
+        key = ("per-process", k, n)
+        if key not in self._longer:
+            self._longer[key] = _per_process(self.schedule, self.allow, k, n)
+        values = self._longer[key]
+        return None if values is None else values[(g, f)]
+
+
+def _per_process(schedule: ResolvedSchedule, allow: Allowance, k: int, n: int) -> dict | None:
+    from ..engine.run import start_run
+
+    try:
+        run = start_run(schedule, allow_import=allow, steps=n)
+    except SpecError:
+        return None
+    if run.library is not None or len(run.schedulers) != 1 or run.every != 1:
+        return None
+    one, scheduler = run.step, run.scheduler
+
+    def step() -> None:
+        for _ in range(k):
+            if hasattr(scheduler, "total_steps"):
+                if scheduler._step_count <= scheduler.total_steps:
+                    one()
+            else:
+                one()
+    run.step = step
+    try:
+        return run.values(run.advance(0, n))
+    except SpecError:
+        return None

@@ -1,0 +1,163 @@
+"""MMEngine's logs, written by a REAL MMEngine 0.10 Runner on CPU: ``vis_data/scalars.json`` and the text log.
+
+Every logged lr is compared with the lr each update used, recorded by an optimizer step pre-hook (the
+same hook as tests/test_sources_mmengine.py); the plan is the MMEngine config the Runner trained with,
+read by lrplot's mmengine source. A broken run steps the param schedulers twice per iteration (a
+second ParamSchedulerHook).
+"""
+
+from __future__ import annotations
+
+import copy
+import textwrap
+
+import pytest
+
+from lrplot.logs import load_log, log_info
+from lrplot.sources import BudgetInputs
+from lrplot.verify import verify_files
+
+mmengine = pytest.importorskip("mmengine", reason="mmengine is not installed (pip install 'lrplot[mmengine]')")
+
+ITER_CONFIG = """
+    train_cfg = dict(type='IterBasedTrainLoop', max_iters=30)
+    train_dataloader = dict(batch_size=4, sampler=dict(type='InfiniteSampler', shuffle=False))
+    optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9))
+    param_scheduler = [
+        dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=5),
+        dict(type='CosineAnnealingLR', T_max=25, by_epoch=False, begin=5, end=30),
+    ]
+"""
+EPOCH_CONFIG = """
+    train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4)
+    train_dataloader = dict(batch_size=4)
+    optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.05))
+    param_scheduler = [
+        dict(type='LinearLR', start_factor=0.25, by_epoch=False, begin=0, end=6),
+        dict(type='CosineAnnealingLR', T_max=14, by_epoch=False, begin=6, end=20),
+    ]
+"""
+DATASET = 20  # 5 iterations per epoch at batch 4
+
+
+def train(path, work_dir, *, twice: bool = False) -> list[float]:
+    """Train ``path`` with MMEngine's Runner and its LoggerHook (interval 1) + LocalVisBackend."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.hooks import Hook, ParamSchedulerHook
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    class ToyModel(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, inputs, data_samples=None, mode="tensor"):
+            return {"loss": (self.w ** 2).sum()}
+
+    class ToyData(torch.utils.data.Dataset):
+        def __len__(self):
+            return DATASET
+
+        def __getitem__(self, i):
+            return dict(inputs=torch.zeros(1))
+
+    used: list[float] = []
+
+    class Record(Hook):
+        def before_train(self, runner):
+            runner.optim_wrapper.optimizer.register_step_pre_hook(
+                lambda opt, args, kwargs: used.append(opt.param_groups[0]["lr"]))
+
+    cfg = Config.fromfile(str(path))
+    loader = copy.deepcopy(dict(cfg.train_dataloader))
+    loader.update(dataset=ToyData(), num_workers=0, persistent_workers=False)
+    loader.setdefault("sampler", dict(type="DefaultSampler", shuffle=False))
+    hooks = [Record()] + ([ParamSchedulerHook()] if twice else [])
+    runner = Runner(model=ToyModel(), work_dir=str(work_dir), train_dataloader=loader, train_cfg=cfg.train_cfg,
+                    optim_wrapper=cfg.optim_wrapper, param_scheduler=cfg.param_scheduler,
+                    default_hooks=dict(checkpoint=None, logger=dict(type="LoggerHook", interval=1)),
+                    custom_hooks=hooks, log_level="INFO", default_scope="mmengine",
+                    experiment_name=f"lrplot-{work_dir.name}",  # its own visualizer: MMEngine's are global by name
+                    visualizer=dict(type="Visualizer", vis_backends=[dict(type="LocalVisBackend")]))
+    runner.train()
+    return used
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mmengine")
+    out = {}
+    for name, text, twice in (("iter", ITER_CONFIG, False), ("epoch", EPOCH_CONFIG, False),
+                              ("twice", ITER_CONFIG, True)):
+        config = root / f"{name}.py"
+        config.write_text(textwrap.dedent(text).lstrip())
+        out[name] = (config, root / f"work_{name}", train(config, root / f"work_{name}", twice=twice))
+    return out
+
+
+def check(config, log, **kw):
+    return verify_files(config, log, inputs=BudgetInputs(dataset_size=DATASET), allow_import=["mmengine"], **kw)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["iter", "epoch"])
+def test_scalars_json_holds_the_lr_each_update_used(runs, name):
+    config, work, used = runs[name]
+    (trace,) = load_log(work).schedules  # the work_dir: its newest <timestamp>/vis_data/scalars.json
+    info = log_info(trace)
+    assert (info.format, info.step_offset, info.dtype) == ("mmengine", 1, "float64")
+    assert info.path.endswith("vis_data/scalars.json")
+    assert trace.at[(0, "lr")].tolist() == list(range(len(used)))
+    assert trace.values[(0, "lr")].tolist() == used  # ==: json writes Python's float repr
+    (v,) = check(config, work).verdicts
+    assert v.text() == f"lr: follows the plan ({len(used)} of {len(used)} logged steps)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["iter", "epoch"])
+def test_the_text_log_holds_the_lr_rounded_as_printed(runs, name):
+    """The text log prints ``{lr:.4e}``: the values equal the used lrs printed so (not the lrs
+    themselves), and verify compares the plan printed the same way, with no other tolerance."""
+    config, work, used = runs[name]
+    (log,) = list(work.glob("*/*.log"))
+    (trace,) = load_log(log).schedules
+    info = log_info(trace)
+    assert (info.format, info.step_offset, info.dtype) == ("mmengine-text", 1, "%.4e")
+    assert trace.at[(0, "lr")].tolist() == list(range(len(used)))
+    assert trace.values[(0, "lr")].tolist() == [float(f"{lr:.4e}") for lr in used]
+    assert trace.values[(0, "lr")].tolist() != used  # rounded: an exact comparison would fail
+    (v,) = check(config, log).verdicts
+    assert v.text() == f"lr: follows the plan ({len(used)} of {len(used)} logged steps)"
+
+
+@pytest.mark.slow
+def test_a_run_stepping_its_schedulers_twice_is_named(runs):
+    config, work, used = runs["twice"]
+    (trace,) = load_log(work).schedules
+    assert trace.values[(0, "lr")].tolist() == used
+    assert f"{used[1]:.9g}" == "0.055"  # plan[2]: MMEngine's LinearLR reaches its end at iteration end - 1
+    (v,) = check(config, work).verdicts
+    assert v.text() == (
+        "lr: diverges at step 2: logged 0.055, plan 0.0325 (2 of 30 logged steps agree); compressed in "
+        "time by k=2: the scheduler stepped 2 times per update (once per process on 2 processes, once per "
+        "micro-batch with 2 accumulation steps, or an extra scheduler.step())")
+    (log,) = list(work.glob("*/*.log"))
+    (v,) = check(config, log).verdicts
+    assert v.cause is not None and (v.cause.kind, v.cause.k) == ("compressed", 2), v.text()
+
+
+def test_text_log_lines_and_a_broken_line(tmp_path):
+    """The two header forms, lr keys of several optimizers, and a line that is not JSON located."""
+    log = tmp_path / "20240101_000000.log"
+    log.write_text(
+        "2024/01/01 00:00:00 - mmengine - INFO - Epoch(train)  [2][ 3/10]  lr: 1.0000e-02  eta: 0:00:01\n"
+        "2024/01/01 00:00:01 - mmengine - INFO - Iter(val) [ 3/10]  acc: 0.5\n")
+    (trace,) = load_log(log).schedules
+    assert trace.at[(0, "lr")].tolist() == [12] and trace.values[(0, "lr")].tolist() == [0.01]
+    bad = tmp_path / "scalars.json"
+    bad.write_text('{"lr": 0.1, "step": 1}\n{"lr": 0.1, "step": \n')
+    with pytest.raises(Exception) as err:
+        load_log(bad)
+    assert str(err.value).startswith(f"{bad}:2: not a JSON object per line")

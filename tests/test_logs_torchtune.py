@@ -1,0 +1,60 @@
+"""torchtune's DiskLogger logs (txt and jsonl), written by torchtune's own DiskLogger class in the
+recipe's loop (tests/data/logs/torchtune/regenerate.py, which names the source lines): the lr is read
+after ``lr_scheduler.step()`` at the ``global_step`` that counts the update, so logged step s is the
+lr update s uses, and the last line is the lr after the last update. Every logged value equals the lr
+the update used (an optimizer step pre-hook, ``used.json``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lrplot.logs import LogError, load_log, log_info
+from lrplot.verify import verify_files
+from tests.helpers.paths import ROOT
+
+DATA = ROOT / "tests" / "data" / "logs" / "torchtune"
+USED = json.loads((DATA / "used.json").read_text())
+PLAN = DATA / "plan.yaml"
+
+
+@pytest.mark.parametrize("name", ["log_ok.txt", "log_ok.jsonl"])
+def test_each_logged_value_is_the_lr_of_the_update_at_its_step(name):
+    (trace,) = load_log(DATA / name).schedules
+    info = log_info(trace)
+    assert (info.format, info.step_offset, info.after) == ("torchtune", 0, True)
+    used = USED["ok"]
+    # step s (1..24) holds the lr update s uses: updates 1..23, and the lr after the last one
+    assert trace.at[(0, "lr")].tolist() == list(range(1, 25))
+    assert trace.values[(0, "lr")].tolist()[:-1] == used[1:]
+
+
+@pytest.mark.parametrize("name", ["log_ok.txt", "log_ok.jsonl"])
+def test_a_correct_run_follows_the_plan(name):
+    (v,) = verify_files(PLAN, DATA / name).verdicts
+    assert v.text() == "lr: follows the plan (24 of 24 logged steps)"
+
+
+def test_a_sparse_log_and_the_folder_are_read():
+    (v,) = verify_files(PLAN, DATA / "log_sparse.jsonl").verdicts
+    assert v.text() == "lr: follows the plan (4 of 4 logged steps)"
+    (trace,) = load_log(DATA).schedules  # the folder: its newest log_* file
+    assert log_info(trace).format == "torchtune"
+
+
+def test_a_run_stepping_its_scheduler_twice_is_named():
+    used = USED["twice"]
+    (v,) = verify_files(PLAN, DATA / "log_twice.txt").verdicts
+    assert v.text() == (
+        f"lr: diverges at step 1: logged {used[1]:.9g}, plan {USED['ok'][1]:.9g} (0 of 24 logged steps agree); "
+        "compressed in time by k=2: the scheduler stepped 2 times per update (once per process on 2 processes, "
+        "once per micro-batch with 2 accumulation steps, or an extra scheduler.step())")
+
+
+def test_a_tensor_lr_is_a_located_error(tmp_path):
+    log = tmp_path / "log_1.txt"
+    log.write_text("Step 1 | loss:0.5 lr:tensor(0.1000) \n")
+    with pytest.raises(LogError) as err:
+        load_log(log)
+    assert str(err.value).startswith(f"{log}:1: lr:tensor(0.1000) is not a number")
