@@ -39,15 +39,15 @@ CONVENTIONS: tuple[Convention, ...] = (
                "optimizer.step())", ("hf",), "*", "step", "updates", 1, "used"),
     Convention("transformers 5.23 Trainer (TensorBoardCallback)", ("tensorboard",), "train/learning_rate", "step",
                "updates", 1, "used"),
-    Convention("transformers 5.23 Trainer (WandbCallback)", ("wandb-csv",), "*", "train/global_step",
+    Convention("transformers 5.23 Trainer (WandbCallback)", ("wandb", "wandb-csv"), "*", "train/global_step",
                "updates", 1, "used"),
     Convention("Lightning 2.6 LearningRateMonitor (on_train_batch_start, step = updates done)",
                ("lightning-csv", "tensorboard"), "lr-*", "step", "updates", 0, "used"),
-    Convention("Lightning 2.6 WandbLogger (LearningRateMonitor)", ("wandb-csv",), "*", "trainer/global_step",
+    Convention("Lightning 2.6 WandbLogger (LearningRateMonitor)", ("wandb", "wandb-csv"), "*", "trainer/global_step",
                "updates", 0, "used"),
-    Convention("W&B's own step (one wandb.log call per update)", ("wandb-csv",), "*", "_step", "updates", 0, "used"),
-    Convention("a plain loop (the lr of update s logged at step s)", ("tensorboard", "lightning-csv", "csv"), "*",
-               "step", "updates", 0, "used"),
+    Convention("W&B's own step (one wandb.log call per update)", ("wandb", "wandb-csv"), "*", "_step", "updates", 0, "used"),
+    Convention("a plain loop (the lr of update s logged at step s)",
+               ("tensorboard", "lightning-csv", "csv", "mlflow"), "*", "step", "updates", 0, "used"),
 )
 
 
