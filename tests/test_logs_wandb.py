@@ -204,3 +204,14 @@ def test_a_copy_elsewhere_is_found_from_its_project_folder(tmp_path):
     shutil.copytree(DATA / "lightning" / "ok", tmp_path / "project")
     (trace,) = load_log(tmp_path / "project").schedules
     assert trace.values[(0, "lr")].tolist() == used("lightning/ok").tolist()
+
+
+def test_run_files_beyond_the_limit_are_refused_before_they_are_read(cli, plan, monkeypatch):
+    import lrplot.limits
+
+    monkeypatch.setattr(lrplot.limits, "MAX_STORE_BYTES", 20_000)
+    first = sorted((DATA / "plain").rglob("run-*.wandb"))[:2]
+    assert first[0].stat().st_size < 20_000 < first[0].stat().st_size + first[1].stat().st_size
+    r = cli("verify", plan("plain"), "--log", DATA / "plain")
+    assert r.exit_code == 1 and r.output == (f"{first[1]}: the W&B run files of this log are more than 0.02 MB; a log "
+                                             "is read with at most 0.02 MB of them; name one run folder or run file\n")
