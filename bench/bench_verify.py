@@ -4,9 +4,10 @@
 
 Writes the log once with torch.utils.tensorboard's SummaryWriter (a real scheduler stepped once per
 update, its lr logged at every update; not timed), then times ``verify_files`` end to end (read the
-events, simulate the plan, compare every point) and, separately, TensorBoard's own reader alone
-(``EventAccumulator.Reload`` + ``Scalars``, what ``lrplot.logs.tensorboard`` calls). Prints the
-medians and the reader's share. The plan's curves are cached after the first run, as for a user
+events, simulate the plan, compare every point) and, separately, lrplot's TensorBoard reader alone
+(``lrplot.logs.tensorboard.read_run``: records framed in bulk, every CRC checked; bench/bench_logs.py
+sets it beside TensorBoard's own EventAccumulator). Prints the medians and the reader's share.
+The plan's curves are cached after the first run, as for a user
 re-running verify; ``--no-cache`` simulates every time.
 """
 
@@ -79,7 +80,7 @@ def main() -> None:
         total, reader = statistics.median(totals), statistics.median(readers)
         print(report.verdicts[0].text())
         print(f"verify, end to end : median {total:6.2f} s of {args.repeat} ({', '.join(f'{x:.2f}' for x in totals)})")
-        print(f"TensorBoard reader : median {reader:6.2f} s  = {reader / total:.0%} of verify")
+        print(f"lrplot's TB reader : median {reader:6.2f} s  = {reader / total:.0%} of verify")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ MAX_YAML_INT_BITS = 64
 MAX_CSV_BYTES = 16_000_000     # a metric CSV (a million steps of losses)
 MAX_LOG_BYTES = 32_000_000     # a CSV or JSON training log (a million logged steps of step,lr is 25 MB)
 MAX_EVENTS_BYTES = 64_000_000  # the TensorBoard event files of one --log, together (every record CRC-checked)
+MAX_STORE_BYTES = 512_000_000  # W&B run files / MLflow metric files of one --log, together (a million-point W&B run is ~320 MB)
 MAX_LOG_VALUES = 2_000_000     # logged values of one --log, all series together
 MAX_LOG_WALK = 20_000          # folder entries looked at to find the log files below a --log folder
 MAX_LOG_SERIES = 1000          # lr series (tags, columns, param groups) of one --log

@@ -189,12 +189,13 @@ def stage_and_write(curves: "Curves", figures: "list[FigureTarget]", rendered: l
 @dataclass(frozen=True)
 class LogRequest:
     """A training log to draw over the plan (``--log``, ``--log-format``, ``--log-key``,
-    ``--log-skip-corrupt``)."""
+    ``--log-skip-corrupt``, ``--log-run``)."""
 
     path: Path
     fmt: str | None = None
     key: str | None = None
     skip_corrupt: bool = False
+    run: str | None = None
 
 
 @dataclass
@@ -245,7 +246,8 @@ class Plotter:
             return None
         from .logs import load_log
 
-        return load_log(self.log.path, fmt=self.log.fmt, key=self.log.key, skip_corrupt=self.log.skip_corrupt)
+        return load_log(self.log.path, fmt=self.log.fmt, key=self.log.key, skip_corrupt=self.log.skip_corrupt,
+                        run=self.log.run)
 
     def protect_inputs(self, specs: "list[Spec]") -> None:
         """No output may overwrite a file the run reads (configs, metric CSVs, local modules)."""

@@ -96,7 +96,7 @@ def test_1e_3_is_a_number_end_to_end(cli, write_spec, tmp_path):
     ([COSINE, "--data", "out.xlsx"], 2, "lrplot: out.xlsx: unknown data format '.xlsx'; use one of .csv, .json"),
     ([COSINE, "--layout", "mosaic"], 2, "lrplot: unknown layout 'mosaic'; use one of auto, overlay, grid, fields, groups"),
     ([COSINE, "--size", "big"], 2, "lrplot: size 'big': expected WIDTHxHEIGHT in inches, each 1 to 100, e.g. 8x4.5"),
-    ([COSINE, "--bogus"], 2, "lrplot plot: No such option: --bogus (Possible options: --log) (see 'lrplot plot --help')"),
+    ([COSINE, "--bogus"], 2, "lrplot plot: No such option: --bogus (Possible options: --log, --log-run) (see 'lrplot plot --help')"),
     ([COSINE, "--set", "scheduler.T_mx=5"], 1,
      "--set scheduler.T_mx: CosineAnnealingLR has no argument 'T_mx'; did you mean 'T_max'? valid: "
      "CosineAnnealingLR(T_max, eta_min=0.0, last_epoch=-1)"),

@@ -22,6 +22,7 @@ WRITTEN = {
     "MAX_CSV_FIELD_CHARS": ("metric CSV", lambda v: f"fields of {v:,} characters"),
     "MAX_LOG_BYTES": ("training log (`--log`)", lambda v: f"a CSV or JSON log: {v // 1_000_000} MB"),
     "MAX_EVENTS_BYTES": ("training log (`--log`)", lambda v: f"TensorBoard event files: {v // 1_000_000} MB together"),
+    "MAX_STORE_BYTES": ("training log (`--log`)", lambda v: f"W&B run files and MLflow metric files: {v // 1_000_000} MB together"),
     "MAX_LOG_VALUES": ("training log (`--log`)", lambda v: f"{v:,} logged values"),
     "MAX_LOG_SERIES": ("training log (`--log`)", lambda v: f"{v:,} lr series"),
     "MAX_LOG_STEP": ("training log (`--log`)", lambda v: "0 to 2**53" if v == 2**53 else f"0 to {v}"),

@@ -26,6 +26,10 @@ def test_readme_shows_the_table_the_readers_use():
     ("wandb-csv", "train/learning_rate", "train/global_step", 1),
     ("wandb-csv", "lr", "_step", 0),
     ("csv", "lr", "step", 0),
+    ("wandb", "lr-SGD", "trainer/global_step", 0),
+    ("wandb", "train/learning_rate", "train/global_step", 1),
+    ("wandb", "lr", "_step", 0),
+    ("mlflow", "lr", "step", 0),
 ])
 def test_the_offset_of_each_writer(fmt, key, step, offset):
     assert convention(fmt, key, step).offset == offset
@@ -33,9 +37,10 @@ def test_the_offset_of_each_writer(fmt, key, step, offset):
 
 def test_every_format_and_step_column_has_a_convention():
     from lrplot.logs.csvlogs import _STEP_COLUMNS
+    from lrplot.logs.wandbrun import STEP_KEYS
 
     for fmt in logs.FORMATS:
-        for step in _STEP_COLUMNS.get(fmt, ("step",)):
+        for step in _STEP_COLUMNS.get(fmt, STEP_KEYS if fmt == "wandb" else ("step",)):
             assert convention(fmt, "some/lr", step) in CONVENTIONS
     with pytest.raises(LookupError):
         convention("hf", "lr", "_step")

@@ -201,6 +201,32 @@ def test_the_bulk_framing_finds_every_record_a_plain_walk_finds():
     assert found.bad_data == [] and found.bad_length is None
 
 
+def test_data_crcs_by_linearity_equal_the_crc_of_every_record_flipped_bits_included():
+    """Records of one length differing in a few bytes get their CRC from the linear tables: each
+    equals google-crc32c over that record's own bytes, a record with a flipped bit anywhere too."""
+    import google_crc32c
+
+    from lrplot.logs.tfrecord import data_crcs
+
+    rng = np.random.default_rng(1)
+    template = rng.integers(0, 256, 40, dtype=np.uint8)
+    records = []
+    for i in range(3000):
+        row = template.copy()
+        row[[3, 7, 8, 20, 39]] = rng.integers(0, 256, 5, dtype=np.uint8)  # wall time, step, value
+        if i % 500 == 7:
+            row[i % 40] ^= np.uint8(1 << (i % 8))  # a flipped bit in a byte that is fixed elsewhere
+        records.append(row.tobytes())
+    records += [rng.integers(0, 256, int(n), dtype=np.uint8).tobytes() for n in rng.integers(0, 90, 300)]
+    order = rng.permutation(len(records))
+    records = [records[i] for i in order]
+    buf = b"".join(records)
+    lens = np.array([len(r) for r in records], np.int64)
+    starts = np.concatenate(([0], np.cumsum(lens)[:-1])).astype(np.int64)
+    got = data_crcs(buf, np.frombuffer(buf, np.uint8), starts, lens, google_crc32c.value)
+    assert got.tolist() == [google_crc32c.value(r) for r in records]
+
+
 @pytest.mark.slow
 def test_reading_a_csv_log_imports_no_tensorboard_protobuf_or_crc(tmp_path):
     import subprocess

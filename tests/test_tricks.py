@@ -110,7 +110,7 @@ def test_click_errors_switched_off_reads_the_same_usage_line(cli, monkeypatch):
     assert tricks.click_classes() is None
     result = cli("plot", "spec.yaml", "--bogus")
     assert result.exit_code == 2
-    assert result.stderr == ("lrplot plot: No such option: --bogus (Possible options: --log) "
+    assert result.stderr == ("lrplot plot: No such option: --bogus (Possible options: --log, --log-run) "
                              "(see 'lrplot plot --help')\n")
     result = cli("state", "spec.yaml")
     assert (result.exit_code, result.stderr) == (2, "lrplot state: Missing option '--at'. (see 'lrplot state --help')\n")

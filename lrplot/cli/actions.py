@@ -21,7 +21,7 @@ from .report import echo, json_error, reporting, styled
 
 def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | None, theme: str,
          style: str | None, render: dict[str, Any], log: Path | None, log_format: str | None, log_key: str | None,
-         log_skip_corrupt: bool, quiet: bool, cache: bool, debug: bool) -> None:
+         log_run: str | None, log_skip_corrupt: bool, quiet: bool, cache: bool, debug: bool) -> None:
     """Simulate the schedules of SPEC files and draw them into one figure (``lrplot plot``)."""
     with reporting(debug):
         if inputs.print_spec:
@@ -33,7 +33,7 @@ def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | N
         figures, options = plan_outputs(inputs.paths, output=output, fmt=fmt, data=data, theme=theme, style=style,
                                         options=render, stdout_is_tty=sys.stdout.isatty())
         plotter = Plotter(inputs.paths, inputs.reading(), figures, options, data=data, cache=cache,
-                          log=LogRequest(log, log_format, log_key, log_skip_corrupt) if log is not None else None,
+                          log=LogRequest(log, log_format, log_key, log_skip_corrupt, log_run) if log is not None else None,
                           progress=terminal_progress, stdout=typer.get_binary_stream("stdout"),
                           warn=lambda line: echo(line, err=True))
         curves = plotter.run()
@@ -202,7 +202,7 @@ def check(inputs: Inputs, *, strict: bool, ignore: list[str] | None, json_: bool
 
 
 def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: str | None, log_key: str | None,
-           log_skip_corrupt: bool,
+           log_run: str | None, log_skip_corrupt: bool,
            schedule: str | None, output: Path | None, debug: bool, global_batch: int | None = None) -> None:
     """Compare every logged lr with the plan; exit 1 when a series does not follow it."""
     plan = inputs.paths[0]
@@ -214,7 +214,7 @@ def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: s
 
             check_target(output, FIGURE_SUFFIXES, "figure", protected=(plan, log))
         reading = inputs.reading()
-        report = verify_files(plan, log, log_format=log_format, log_key=log_key, rtol=rtol, schedule=schedule,
+        report = verify_files(plan, log, log_format=log_format, log_key=log_key, log_run=log_run, rtol=rtol, schedule=schedule,
                               overrides=reading.overrides, allow_import=inputs.allowance(), kind=reading.kind,
                               inputs=reading.budget, skip_corrupt=log_skip_corrupt, global_batch=global_batch)
         if output is not None:

@@ -13,7 +13,7 @@ import typer
 
 from . import actions
 from .app import DEFAULT_COMMAND, command
-from .options import (AllowOpt, DebugOpt, Inputs, JsonOpt, LogFormatOpt, LogKeyOpt, LogOpt, LogSkipOpt, SpecsArg,
+from .options import (AllowOpt, DebugOpt, Inputs, JsonOpt, LogFormatOpt, LogKeyOpt, LogOpt, LogRunOpt, LogSkipOpt, SpecsArg,
                       input_options)
 
 
@@ -51,6 +51,7 @@ def plot(
     log: LogOpt = None,
     log_format: LogFormatOpt = None,
     log_key: LogKeyOpt = None,
+    log_run: LogRunOpt = None,
     log_skip_corrupt: LogSkipOpt = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Simulate even if the curves are cached (and do not cache them). "
@@ -61,7 +62,7 @@ def plot(
     actions.plot(inputs, output=output, fmt=fmt, data=data, theme=theme, style=style,
                  render=dict(layout=layout, x=x, log_y=log_y, title=title, size=size, dpi=dpi, legend=not no_legend,
                              annotate=annotate),
-                 log=log, log_format=log_format, log_key=log_key, log_skip_corrupt=log_skip_corrupt, quiet=quiet,
+                 log=log, log_format=log_format, log_key=log_key, log_run=log_run, log_skip_corrupt=log_skip_corrupt, quiet=quiet,
                  cache=not no_cache, debug=debug)
 
 
@@ -181,6 +182,7 @@ def verify(
                                                                    "float32 for logs that store float32).")] = 0.0,
     log_format: LogFormatOpt = None,
     log_key: LogKeyOpt = None,
+    log_run: LogRunOpt = None,
     log_skip_corrupt: LogSkipOpt = False,
     global_batch: Annotated[Optional[int], typer.Option(
         "--global-batch", metavar="N", min=1, help="Samples per update, for logs whose step counts samples "
@@ -200,5 +202,5 @@ def verify(
     Exit 0 when every logged series follows the plan, 1 when one does not (or on bad input).
     """
     actions.verify(inputs, log=log, json_=json_, rtol=rtol, log_format=log_format, log_key=log_key,
-                   log_skip_corrupt=log_skip_corrupt, global_batch=global_batch,
+                   log_run=log_run, log_skip_corrupt=log_skip_corrupt, global_batch=global_batch,
                    schedule=schedule, output=output, debug=debug)

@@ -24,13 +24,17 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also L
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of text.")]
 LogOpt = Annotated[Optional[Path], typer.Option(
     "--log", metavar="LOG", help="A training log to draw over the plan, as points: TensorBoard events (a run folder "
-                                 "or a file), trainer_state.json, metrics.csv, a W&B history CSV, a step,lr CSV.")]
+                                 "or a file), trainer_state.json, metrics.csv, a W&B run (run-<id>.wandb, a history "
+                                 "CSV), an MLflow store (mlflow.db, mlruns/), a step,lr CSV.")]
 LogFormatOpt = Annotated[Optional[str], typer.Option(
-    "--log-format", metavar="FORMAT", help="Force the log's format: hf | lightning-csv | wandb-csv | csv | tensorboard.",
+    "--log-format", metavar="FORMAT", help="Force the log's format: hf | lightning-csv | wandb-csv | csv | tensorboard | wandb | mlflow.",
     show_default=False)]
 LogKeyOpt = Annotated[Optional[str], typer.Option(
     "--log-key", metavar="TAG", help="The lr tag or column, when its name is not a usual one (lr, learning_rate, "
                                      "train/learning_rate, lr-AdamW and the like).", show_default=False)]
+LogRunOpt = Annotated[Optional[str], typer.Option(
+    "--log-run", metavar="RUN", help="Read only this run of a log holding several: a W&B run id or folder, an "
+                                     "MLflow run id (or its first characters) or run name.", show_default=False)]
 LogSkipOpt = Annotated[bool, typer.Option(
     "--log-skip-corrupt", help="Skip TensorBoard records that fail their CRC check (each verdict names them) "
                                "instead of refusing the log.")]

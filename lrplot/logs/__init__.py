@@ -47,6 +47,8 @@ FORMATS: dict[str, str | LogReader] = {
     "mmengine-text": "lrplot.logs.mmengine",
     "torchtune": "lrplot.logs.torchtune",
     "tensorboard": "lrplot.logs.tensorboard",
+    "wandb": "lrplot.logs.wandbrun",
+    "mlflow": "lrplot.logs.mlflowstore",
 }
 
 
@@ -359,10 +361,11 @@ def detect(path: Path) -> tuple[str, Path]:
 
 
 def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None,
-             skip_corrupt: bool = False) -> Curves:
+             skip_corrupt: bool = False, run: str | None = None) -> Curves:
     """Read a training log (file or run folder) into Curves of its logged lr series. A corrupt
     TensorBoard record is an error located at its file and byte offset; with ``skip_corrupt``
-    it is skipped, and named in the log's :class:`LogInfo` (``damaged``) and every verdict."""
+    it is skipped, and named in the log's :class:`LogInfo` (``damaged``) and every verdict.
+    ``run`` (``--log-run``) reads one run of a log holding several (readers with ``SELECTS_RUNS``)."""
     path = Path(path)
     if fmt is not None and fmt not in FORMATS:
         raise UsageError(f"--log-format {fmt}: unknown log format",
@@ -377,6 +380,13 @@ def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None
             if found is None:
                 raise LogError(f"no {fmt} log in this folder", location=Location(str(path)))
             target = found
+    options: dict[str, object] = {}
+    if run is not None:
+        if not getattr(reader(fmt), "SELECTS_RUNS", False):
+            chooses = ", ".join(f for f in FORMATS if getattr(reader(f), "SELECTS_RUNS", False))
+            raise UsageError(f"--log-run chooses one run of a log holding several ({chooses}); this is a {fmt} log",
+                             hint="name the run's own folder or file instead")
+        options["run"] = run
     if fmt == "tensorboard":
-        return reader(fmt).read(target, fmt, key, skip_corrupt=skip_corrupt)
-    return reader(fmt).read(target, fmt, key)
+        options["skip_corrupt"] = skip_corrupt
+    return reader(fmt).read(target, fmt, key, **options)

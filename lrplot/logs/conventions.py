@@ -48,7 +48,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     HF_BEFORE_4_51,
     Convention("transformers 5.23 Trainer (TensorBoardCallback)", ("tensorboard",), "train/learning_rate", "step",
                "updates", 1, "used"),
-    Convention("transformers 5.23 Trainer (WandbCallback)", ("wandb-csv",), "*", "train/global_step",
+    Convention("transformers 5.23 Trainer (WandbCallback)", ("wandb", "wandb-csv"), "*", "train/global_step",
                "updates", 1, "used"),
     Convention("MMEngine 0.10 LocalVisBackend (vis_data/scalars.json, LoggerHook)", ("mmengine",), "*", "step",
                "updates", 1, "used"),
@@ -74,12 +74,13 @@ CONVENTIONS: tuple[Convention, ...] = (
                "step", "epochs", 0, "used"),
     Convention("Lightning 2.6 LearningRateMonitor (on_train_batch_start, step = updates done)",
                ("lightning-csv", "tensorboard"), "lr-*", "step", "updates", 0, "used"),
-    Convention("Lightning 2.6 WandbLogger (LearningRateMonitor)", ("wandb-csv",), "*", "trainer/global_step",
+    Convention("Lightning 2.6 WandbLogger (LearningRateMonitor)", ("wandb", "wandb-csv"), "*", "trainer/global_step",
                "updates", 0, "used"),
-    Convention("W&B's own step (one wandb.log call per update)", ("wandb-csv",), "*", "_step", "updates", 0, "used"),
+    Convention("W&B's own step (one wandb.log call per update)", ("wandb", "wandb-csv"), "*", "_step", "updates", 0,
+               "used"),
     Convention("a plain loop (the lr of update s logged at step s); also self.log in a LightningModule's "
-               "training_step, as NeMo logs lr (megatron_gpt_model.py:1019)", ("tensorboard", "lightning-csv", "csv"),
-               "*", "step", "updates", 0, "used"),
+               "training_step, as NeMo logs lr (megatron_gpt_model.py:1019)",
+               ("tensorboard", "lightning-csv", "csv", "mlflow"), "*", "step", "updates", 0, "used"),
 )
 
 

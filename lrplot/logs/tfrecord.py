@@ -5,7 +5,13 @@ data and their masked CRC-32C. The framing is walked by predicting the next reco
 lengths (event files repeat a few record lengths) and confirming a whole block of predictions at once
 with numpy: a predicted offset is kept only when every length before it was read there, so the offsets
 are exactly those of a record-by-record walk. Length CRCs are compared per distinct length; data CRCs
-are computed by a C CRC-32C (``google-crc32c``; TensorBoard's pure-Python one when it is missing).
+are computed by a C CRC-32C (``google-crc32c``; TensorBoard's pure-Python one when it is missing),
+record by record, except where many records of one length differ in a few bytes only (a scalar's
+wall time, step and value): CRC-32C is affine over GF(2), so for records of one length
+``crc(r) = crc(r0) ^ L(r ^ r0)`` with ``L`` linear, and ``L`` of a difference is the XOR of one
+table entry per differing byte, the tables built by the C CRC itself (8 calls per varying byte
+position). Every record's own CRC is still computed and compared, exactly; tests/test_logs_tbfast.py
+checks it against the record-by-record CRC, bit flips included.
 """
 
 from __future__ import annotations
@@ -99,6 +105,66 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
+_LINEAR_MIN = 256     # records of one length for the linear CRC to pay off
+_LINEAR_MAX_VARYING = 48  # byte positions that differ among them, at most
+
+
+def _bit_tables(length: int, positions: np.ndarray, crc) -> np.ndarray:
+    """``L(v at p)`` for every varying position p and byte value v: (len(positions), 256) uint32,
+    from ``L(e) = crc(e) ^ crc(zeros)`` for the 8 single-bit bytes, combined by linearity."""
+    zero = bytearray(length)
+    base = crc(bytes(zero))
+    bits = np.zeros((len(positions), 8), np.uint32)
+    for i, p in enumerate(positions.tolist()):
+        for b in range(8):
+            zero[p] = 1 << b
+            bits[i, b] = crc(bytes(zero)) ^ base
+        zero[p] = 0
+    values = np.arange(256, dtype=np.uint32)
+    table = np.zeros((len(positions), 256), np.uint32)
+    for b in range(8):
+        table ^= np.where((values >> b) & 1, bits[:, b:b + 1], np.uint32(0)).astype(np.uint32)
+    return table
+
+
+def data_crcs(buf: bytes, u8: np.ndarray, starts: np.ndarray, lens: np.ndarray, crc) -> np.ndarray:
+    """The CRC-32C of every record's data (uint64, in order): by the linear tables for the many
+    records of one length that differ in few byte positions, else one C call per record."""
+    out = np.zeros(len(starts), np.uint64)
+    done = np.zeros(len(starts), bool)
+    for length in distinct_lengths(lens) if len(lens) >= _LINEAR_MIN else ():
+        idx = np.flatnonzero(lens == length)
+        if len(idx) < _LINEAR_MIN or length == 0:
+            continue
+        first = int(starts[idx[0]])
+        row0 = u8[first:first + int(length)]
+        columns = np.arange(int(length))
+        varying = np.zeros(int(length), bool)
+        for at in range(0, len(idx), 1 << 15):
+            rows = u8[starts[idx[at:at + (1 << 15)], None] + columns]
+            varying |= (rows != row0).any(axis=0)
+            if varying.sum() > _LINEAR_MAX_VARYING:
+                break
+        positions = np.flatnonzero(varying)
+        if len(positions) > _LINEAR_MAX_VARYING:
+            continue
+        tables = _bit_tables(int(length), positions, crc)
+        crc0 = np.uint32(crc(buf[first:first + int(length)]))
+        for at in range(0, len(idx), 1 << 15):
+            part = idx[at:at + (1 << 15)]
+            acc = np.full(len(part), crc0, np.uint32)
+            diff = u8[starts[part, None] + positions] ^ row0[positions]
+            for i in range(len(positions)):
+                acc ^= tables[i][diff[:, i]]
+            out[part] = acc
+        done[idx] = True
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        s, e = starts[rest].tolist(), (starts[rest] + lens[rest]).tolist()
+        out[rest] = np.fromiter(map(crc, map(buf.__getitem__, map(slice, s, e))), dtype=np.uint64, count=len(rest))
+    return out
+
+
 def distinct_lengths(lens: np.ndarray) -> np.ndarray:
     """The distinct values of ``lens`` in ascending order (counted, not sorted, when all are small)."""
     if len(lens) and int(lens.max()) < 1 << 20:
@@ -138,8 +204,7 @@ def frames(buf: bytes, check: bool = True) -> Frames:
     ends = starts + lens
     if not check:
         return Frames(starts, lens, numbers, [], bad_length)
-    data_crc = np.fromiter(map(crc, map(buf.__getitem__, map(slice, starts.tolist(), ends.tolist()))),
-                           dtype=np.uint64, count=len(starts))
+    data_crc = data_crcs(buf, u8, starts, lens, crc)
     tails = _u32(u8, ends) if len(ends) else np.zeros(0, np.uint32)
     wrong = masked(data_crc) != tails
     bad_data = [(int(i), int(offs[i])) for i in np.flatnonzero(wrong)]

@@ -156,13 +156,13 @@ def load_plan(path: Any, *, overrides: Iterable[str] = (), allow_import: AllowIm
 
 
 def verify_files(plan_path: Any, log_path: Any, *, log_format: str | None = None, log_key: str | None = None,
-                 rtol: float = 0.0, schedule: str | None = None, overrides: Iterable[str] = (),
+                 log_run: str | None = None, rtol: float = 0.0, schedule: str | None = None, overrides: Iterable[str] = (),
                  allow_import: AllowImport = None, inputs: Any = None, kind: str | None = None,
                  diagnose: bool = True, skip_corrupt: bool = False, global_batch: int | None = None) -> Report:
     """``lrplot verify PLAN --log LOG``: the log is read first (cheap), then the plan simulated."""
     from ..logs import load_log
 
-    log = load_log(log_path, fmt=log_format, key=log_key, skip_corrupt=skip_corrupt)
+    log = load_log(log_path, fmt=log_format, key=log_key, skip_corrupt=skip_corrupt, run=log_run)
     allow = allowed_imports(allow_import)
     plan, schedules = load_plan(plan_path, overrides=overrides, allow_import=allow, inputs=inputs, kind=kind)
     return verify(plan, schedules, log, rtol=rtol, schedule=schedule, allow_import=allow, diagnose=diagnose,

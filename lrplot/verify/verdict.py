@@ -55,13 +55,21 @@ class Verdict:
     def ok(self) -> bool:
         return self.first is None
 
+    @property
+    def label(self) -> str:
+        """The series named in the text: its key, after its run where the log holds several runs
+        (the trace is then named ``run`` or ``run · series``)."""
+        if not self.log or self.key.startswith(self.log):
+            return self.key
+        return f"{self.log.split(' · ')[0]} · {self.key}"
+
     def text(self) -> str:
         if self.ok:
-            out = f"{self.key}: follows the plan ({self.agreed} of {self.compared} logged steps)"
+            out = f"{self.label}: follows the plan ({self.agreed} of {self.compared} logged steps)"
         else:
             d = self.first
             planned = "past the plan's end" if d.planned is None else f"plan {d.planned:.9g}"
-            out = (f"{self.key}: diverges at step {d.step}: logged {d.logged:.9g}, {planned} "
+            out = (f"{self.label}: diverges at step {d.step}: logged {d.logged:.9g}, {planned} "
                    f"({self.agreed} of {self.compared} logged steps agree)")
             out += f"; {self.cause.text}" if self.cause else "; no single cause explains every logged value"
         if self.damaged:

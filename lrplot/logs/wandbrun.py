@@ -1,0 +1,360 @@
+"""W&B runs as W&B writes them locally: ``run-<id>.wandb`` (wandb ≥ 0.10) and ``wandb-history.jsonl``.
+
+A W&B run folder (``wandb/offline-run-<date>-<id>/`` or ``wandb/run-<date>-<id>/``) holds the run's
+transaction log ``run-<id>.wandb``: since wandb 0.2x (read here in 0.31.0) the only local copy of
+the history, no ``wandb-history.jsonl`` is written. Older wandb also wrote ``files/wandb-history.jsonl``
+(one JSON object per ``wandb.log`` call); it is read where it is the run's only log.
+
+The ``.wandb`` file is a LevelDB-style log (wandb-core ``core/pkg/leveldb``, the format the
+``wandb.sdk.internal.datastore`` of older wandb read): a 7-byte header ``:W&B``, 0xBEE1, version 0,
+then 32 KiB blocks of chunks, each ``crc32 (u32) length (u16) type (u8)`` and its data (FULL, or
+FIRST/MIDDLE/LAST pieces of one record), the CRC a plain CRC-32 over the type byte and the data.
+Every chunk's CRC is checked here; a chunk that fails it is one error line at its byte offset; a
+last record cut short (a run still writing, or killed) ends the file quietly, as ``wandb leet
+inspect`` does. Each record is wandb's own ``Record`` protobuf message, parsed by the class wandb
+ships (``wandb.proto.wandb_internal_pb2``, the ``wandb`` extra); only its ``history`` records are
+parsed, each ``HistoryItem``'s ``value_json`` read by ``json`` (exact float64).
+
+Why not ``wandb leet inspect --json`` (wandb-core, the supported command to print a ``.wandb``
+file's records): it prints every record as JSON, ≈ 30 µs per record, 45 s for a 700k-point run;
+lrplot reads the same records in a few seconds. tests/test_logs_wandb.py checks that both give the
+same values, and the wandb-core inspector's verdict on corrupt and cut files.
+
+Steps: W&B's own ``_step`` counts ``wandb.log`` calls from 0. Lightning's WandbLogger adds
+``trainer/global_step`` and transformers' WandbCallback ``train/global_step``; where a run logs one
+of them it is the step. How each counts: :mod:`lrplot.logs.conventions` (the rows of ``wandb``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+import struct
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import Location
+from . import LogError, Raw, build_curves, classify, log_step, read_log_text, walk
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..curves import Curves
+
+LOOKS_FOR = {"wandb": "a W&B run (run-<id>.wandb, wandb-history.jsonl)"}
+FINDS = {"wandb": "W&B runs (run-<id>.wandb)"}
+SELECTS_RUNS = True
+STEP_KEYS = ("trainer/global_step", "train/global_step", "_step")  # the first one a run logs is its step
+HISTORY = "wandb-history.jsonl"
+_HEADER = b":W&B" + struct.pack("<HB", 0xBEE1, 0)
+_BLOCK = 32768
+_FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
+
+
+def _is_run_file(name: str) -> bool:
+    return (name.startswith("run-") and name.endswith(".wandb")) or name == HISTORY
+
+
+def _runs(folder: Path) -> list[Path]:
+    """The logs of the runs below ``folder``: each run's ``.wandb`` file, else its history jsonl."""
+    found = walk(folder, _is_run_file, 4)
+    wandb_dirs = {p.parent for p in found if p.suffix == ".wandb"}
+    return [p for p in found if p.suffix == ".wandb" or p.parent.parent not in wandb_dirs]
+
+
+def find(folder: Path, fmt: str) -> Path | None:
+    return folder if _runs(folder) else None
+
+
+def detect_file(path: Path, fmt: str) -> bool:
+    if path.name == HISTORY:
+        return True
+    if path.suffix != ".wandb":
+        return False
+    try:
+        with path.open("rb") as fh:
+            return fh.read(len(_HEADER)) == _HEADER
+    except OSError:
+        return False
+
+
+class Budget:
+    """The bytes of W&B run files one --log may read, all runs together."""
+
+    def __init__(self) -> None:
+        from ..limits import MAX_STORE_BYTES
+
+        self.left = self.limit = MAX_STORE_BYTES
+
+
+def _bytes(path: Path, budget: Budget) -> bytes:
+    """The bytes of one ``.wandb`` file (a regular file, within the budget), recorded as read."""
+    from ..reads import record
+
+    where = Location(str(path))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise LogError(f"cannot read: {exc.strerror or exc}", location=where) from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise LogError("is not a regular file, not a W&B run file", location=where)
+        budget.left -= info.st_size
+        if budget.left < 0:
+            raise LogError(f"the W&B run files of this log are more than {budget.limit / 1e6:.3g} MB; a log is "
+                           f"read with at most {budget.limit / 1e6:.3g} MB of them", location=where,
+                           hint="name one run folder or run file")
+        record(path, "a W&B run file", info)
+        return fh.read(info.st_size)
+
+
+def records(buf: bytes, path: Path) -> list[tuple[int, bytes]]:
+    """Every whole record of a ``.wandb`` file: (byte offset of its first chunk, its data), each
+    chunk's CRC checked. A last record cut short ends the list."""
+    where = Location(str(path))
+    if buf[:len(_HEADER)] != _HEADER:
+        raise LogError("not a W&B run file (it does not start with the ':W&B' header of wandb's transaction log)",
+                       location=where, hint="name a run-<id>.wandb file or its run folder")
+    out: list[tuple[int, bytes]] = []
+    size = len(buf)
+    off = len(_HEADER)
+    pieces: list[bytes] = []
+    start = -1
+    unpack = struct.Struct("<IHB").unpack_from
+    crc32 = zlib.crc32
+    type_crc = [crc32(bytes([t])) for t in range(256)]
+    while True:
+        left = _BLOCK - off % _BLOCK
+        if left < 7:  # a block's tail too short for a chunk header: padding
+            off += left
+            continue
+        if off + 7 > size:
+            break  # the end (or a header cut short: a run still writing)
+        crc, length, kind = unpack(buf, off)
+        if kind == 0 and length == 0 and crc == 0:  # zeros: preallocated space, the end of what was written
+            break
+        end = off + 7 + length
+        if length > left - 7:
+            raise LogError(f"chunk at byte {off}: its length {length} runs past its 32 KiB block (the file is corrupt)",
+                           location=where)
+        if end > size:
+            break  # its data cut short: a run still writing, or killed
+        if crc32(buf[off + 7:end], type_crc[kind]) != crc:
+            raise LogError(f"chunk at byte {off}: its data fails its CRC check (the file is corrupt)", location=where,
+                           hint="the records before it can be seen with `wandb leet inspect`")
+        if kind == _FULL and not pieces:
+            out.append((off, buf[off + 7:end]))
+        elif kind == _FIRST and not pieces:
+            start, pieces = off, [buf[off + 7:end]]
+        elif kind in (_MIDDLE, _LAST) and pieces:
+            pieces.append(buf[off + 7:end])
+            if kind == _LAST:
+                out.append((start, b"".join(pieces)))
+                pieces = []
+        else:
+            raise LogError(f"chunk at byte {off}: chunk type {kind} out of order (the file is corrupt)", location=where)
+        off = end
+    return out
+
+
+def _history(path: Path, key: str | None, budget: Budget) -> tuple[dict[str, tuple[list[int], list[float]]], list[str]]:
+    """{key: (record numbers, values)} of the lr-like and step keys of a ``.wandb`` file's history,
+    and every key it logged."""
+    try:
+        from google.protobuf.message import DecodeError
+        from wandb.proto import wandb_internal_pb2
+    except ImportError:
+        raise LogError("reading W&B run files needs the wandb package",
+                       hint="pip install '.[wandb]' in the lrplot checkout (or pip install wandb)") from None
+    parse = wandb_internal_pb2.Record.FromString
+    buf = _bytes(path, budget)
+    keep: dict[str, bool] = {}
+    texts: dict[str, tuple[list[int], list[str], list[int]]] = {}  # key -> rows, value_json, record offsets
+    row = 0
+    for at, data in records(buf, path):
+        # protobuf writers (Go's, which wandb-core is, and Python's) write fields in number order:
+        # num (field 1, a varint) first, then the record's kind; history is field 2 (tag byte 0x12)
+        i = 0
+        if data[:1] == b"\x08":
+            i = 1
+            while i < len(data) and data[i] & 0x80:
+                i += 1
+            i += 1
+        if data[i:i + 1] != b"\x12":
+            continue
+        try:
+            items = parse(data).history.item
+        except (DecodeError, RecursionError):
+            raise LogError(f"record at byte {at} is not a W&B record (the file is corrupt)",
+                           location=Location(str(path))) from None
+        for item in items:
+            nested = item.nested_key
+            name = item.key or (nested[0] if len(nested) == 1 else ".".join(nested))
+            wanted = keep.get(name)
+            if wanted is None:
+                wanted = keep[name] = name in STEP_KEYS or classify(name, key) is not None
+                if wanted:
+                    texts[name] = ([], [], [])
+            if not wanted:
+                continue
+            text = item.value_json
+            if not text:  # the typed fields of HistoryItem (number, integer), where a writer used them
+                kind = item.WhichOneof("value")
+                if kind not in ("number", "integer"):
+                    continue
+                text = repr(float(getattr(item, kind)))
+            rows, values, where = texts[name]
+            rows.append(row)
+            values.append(text)
+            where.append(at)
+        row += 1
+    return {name: _numbers(name, *parts, path) for name, parts in texts.items()}, list(keep)
+
+
+def _numbers(name: str, rows: list[int], texts: list[str], where: list[int], path: Path) -> tuple[list[int], list[float]]:
+    """The rows and values of one key's ``value_json`` texts, parsed by ``json`` in one call (each
+    text alone where that fails, to name the record); values that are no number (media) left out."""
+    try:
+        parsed = json.loads("[" + ",".join(texts) + "]")
+        if len(parsed) != len(texts):
+            raise ValueError
+    except (ValueError, RecursionError):
+        parsed = []
+        for text, at in zip(texts, where):
+            try:
+                parsed.append(json.loads(text))
+            except (ValueError, RecursionError):
+                raise LogError(f"record at byte {at}: {name} {text[:40]!r} is not JSON",
+                               location=Location(str(path))) from None
+    out_rows, out_values = [], []
+    for r, value, at in zip(rows, parsed, where):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue  # an image, a table, a histogram: not a learning rate
+        try:
+            out_values.append(float(value))
+        except OverflowError:
+            raise LogError(f"record at byte {at}: {name} {str(value)[:20]}... is beyond any float",
+                           location=Location(str(path))) from None
+        out_rows.append(r)
+    return out_rows, out_values
+
+
+def _jsonl(path: Path, key: str | None) -> tuple[dict[str, tuple[list[int], list[float]]], list[str]]:
+    """The same from an older wandb's ``wandb-history.jsonl`` (one JSON object per line)."""
+    text = read_log_text(path)
+    keep: dict[str, bool] = {}
+    columns: dict[str, tuple[list[int], list[float]]] = {}
+    row = 0
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError as exc:
+            raise LogError(f"not valid JSON: {exc.msg}", location=Location(str(path), line_no, exc.colno)) from None
+        except RecursionError:
+            raise LogError("nested too deeply", location=Location(str(path), line_no)) from None
+        if not isinstance(entry, dict):
+            raise LogError("a history line must be a JSON object", location=Location(str(path), line_no))
+        for name, value in entry.items():
+            wanted = keep.get(name)
+            if wanted is None:
+                wanted = keep[name] = name in STEP_KEYS or classify(name, key) is not None
+                if wanted:
+                    columns[name] = ([], [])
+            if not wanted or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            try:
+                number = float(value)
+            except OverflowError:
+                raise LogError(f"{name}: {str(value)[:20]}... is beyond any float",
+                               location=Location(str(path), line_no)) from None
+            rows, values = columns[name]
+            rows.append(row)
+            values.append(number)
+        row += 1
+    return columns, list(keep)
+
+
+def _raws(path: Path, run: str, key: str | None, budget: Budget) -> tuple[list[Raw], str, list[str]]:
+    columns, found = _history(path, key, budget) if path.suffix == ".wandb" else _jsonl(path, key)
+    step_key = next((k for k in STEP_KEYS if columns.get(k, ([], []))[0]), None)
+    if step_key is None:
+        return [], "_step", found
+    step_rows, step_values = columns[step_key]
+    at_row = dict(zip(step_rows, step_values))
+    where = Location(str(path))
+    raws = []
+    for name, (rows, values) in columns.items():
+        if name in STEP_KEYS and classify(name, key) is None:
+            continue
+        steps, kept = [], []
+        for r, v in zip(rows, values):
+            s = at_row.get(r)
+            if s is None:
+                continue  # a wandb.log call without the run's step key: not placed on its axis
+            steps.append(log_step(int(s) if math.isfinite(s) and s.is_integer() else s, where, f"{step_key}"))
+            kept.append(v)
+        raws.append(Raw(run, name, np.array(steps, dtype=np.int64), np.array(kept, dtype=np.float64)))
+    return raws, step_key, [k for k in found if k not in STEP_KEYS]
+
+
+def _joined(raws: list[Raw]) -> list[Raw]:
+    """One Raw per (run, key): a resumed run's files concatenated in order (a step logged again
+    keeps the value logged last)."""
+    out: dict[tuple[str, str], Raw] = {}
+    for raw in raws:
+        had = out.get((raw.run, raw.key))
+        out[(raw.run, raw.key)] = raw if had is None else Raw(
+            raw.run, raw.key, np.concatenate([had.steps, raw.steps]), np.concatenate([had.values, raw.values]))
+    return list(out.values())
+
+
+def _run_id(file: Path) -> str:
+    return file.stem[4:] if file.suffix == ".wandb" else file.parent.parent.name.rsplit("-", 1)[-1]
+
+
+def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curves":  # noqa: F821
+    files = _runs(path) if path.is_dir() else [path]
+    if not files:
+        raise LogError("no W&B run in this folder", location=Location(str(path)))
+    if run is not None:
+        chosen = [f for f in files if run in (_run_id(f), f.parent.name, f.parent.parent.name, f.stem)]
+        if not chosen:
+            from ..text import did_you_mean
+
+            ids = list(dict.fromkeys(_run_id(f) for f in files))
+            raise LogError(f"--log-run {run}: no such W&B run here ({len(ids)} runs: {', '.join(ids[:8])})",
+                           location=Location(str(path)), hint=did_you_mean(run, ids) or "name a run by its id")
+        files = chosen
+    # one run resumed in several folders (the same id) is one run: its files in the order written
+    names = [_run_id(f) for f in files]
+    by_step: dict[str, list[Raw]] = {}
+    found: list[str] = []
+    budget = Budget()
+    several = len(set(names)) > 1
+    for file, name in zip(files, names):
+        raws, step_key, keys = _raws(file, name if several else "", key, budget)
+        by_step.setdefault(step_key, []).extend(raws)
+        found.extend(keys)
+    by_step = {step: _joined(raws) for step, raws in by_step.items()}
+    if len(by_step) == 1:
+        ((step_key, raws),) = by_step.items()
+        return build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found)
+    from dataclasses import replace
+
+    from ..curves import Curves
+
+    traces = []
+    for step_key, raws in by_step.items():  # runs stepping on different keys: each by its own convention
+        curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found)
+        runs = {r.run for r in raws}
+        for trace in curves.schedules:
+            if len(runs) == 1 and trace.name and not trace.name.startswith(next(iter(runs))):
+                trace = replace(trace, name=f"{next(iter(runs))} · {trace.name}")
+            traces.append(trace)
+    return Curves(tuple(traces), title=None)

@@ -1,0 +1,195 @@
+"""Write the W&B run files tests/test_logs_wandb.py reads: tiny CPU runs logged by the REAL wandb
+in offline mode (wandb 0.31.0: only ``run-<id>.wandb`` is written), correct and broken on purpose.
+
+    WANDB_MODE=offline python tests/data/wandb/regenerate.py    # needs wandb, transformers, lightning
+
+Each case keeps only its ``wandb/offline-run-*/run-<id>.wandb`` (the rest of a run folder is logs and
+requirements) and ``used.json``: the lr every optimizer update really used, recorded by an optimizer
+step pre-hook (``register_step_pre_hook``), independent of every logger.
+
+- ``plain/*``: a torch loop calling ``wandb.log({"lr": ...}, step=t)`` before each update
+  (``ok``; ``twice``: the scheduler stepped twice per update; ``epoch``: stepped once per 5-update
+  epoch; ``resume``: stopped after 12 updates and resumed into the same W&B run id with a
+  scheduler rebuilt without its state).
+- ``hf/ok``, ``hf/twice``: transformers' Trainer with ``report_to=["wandb"]`` (its WandbCallback).
+- ``lightning/ok``, ``lightning/epoch``: Lightning's WandbLogger with LearningRateMonitor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[2]))
+
+from tests.helpers.logruns import _record  # noqa: E402
+
+
+def keep(work: Path, case: Path, used: list) -> None:
+    """Copy the case's run files (and only them) from ``work`` into tests/data/wandb/<case>/."""
+    shutil.rmtree(case, ignore_errors=True)
+    files = sorted(work.rglob("run-*.wandb"))
+    assert files, f"no run file written under {work}"
+    for file in files:
+        target = case / "wandb" / file.parent.name / file.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(file, target)
+    (case / "used.json").write_text(json.dumps(used) + "\n")
+
+
+def plain(work: Path, *, per_step: int = 1, steps_per_epoch: int | None = None, restart_at: int | None = None,
+          steps: int = 30) -> list:
+    import wandb
+
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    used: list = []
+    _record(opt, used)
+
+    def build():
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 5) * 0.97 ** t)
+
+    sched = build()
+    run = wandb.init(project="lrplot", dir=str(work), mode="offline", id=work.name)
+    for t in range(steps):
+        if restart_at is not None and t == restart_at:  # the process ends; a new one resumes the W&B run
+            run.finish()
+            run = wandb.init(project="lrplot", dir=str(work), mode="offline", id=work.name,
+                             resume="allow")
+            opt.param_groups[0]["lr"] = 0.1  # a fresh optimizer and scheduler: the state was not saved
+            opt.param_groups[0].pop("initial_lr", None)
+            sched = build()
+        run.log({"lr": opt.param_groups[0]["lr"], "loss": 1.0 / (t + 1)}, step=t)
+        opt.zero_grad()
+        model(torch.randn(2, 4)).pow(2).mean().backward()
+        opt.step()
+        if steps_per_epoch is None:
+            for _ in range(per_step):
+                sched.step()
+        elif (t + 1) % steps_per_epoch == 0:
+            sched.step()
+    run.finish()
+    return used
+
+
+def hf(work: Path, *, extra_step: bool = False) -> list:
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    from tests.helpers.logruns import _HFModel, _hf_data
+
+    os.environ["WANDB_PROJECT"] = "lrplot"
+    used: list = []
+
+    class ExtraStep(TrainerCallback):
+        def on_step_end(self, args, state, control, lr_scheduler=None, **kw):
+            lr_scheduler.step()
+
+    class Recording(Trainer):
+        def create_optimizer(self, *a, **kw):
+            opt = super().create_optimizer(*a, **kw)
+            if not getattr(opt, "_lrplot_recorded", False):
+                _record(opt, used)
+                opt._lrplot_recorded = True
+            return opt
+
+    args = TrainingArguments(
+        output_dir="out", max_steps=20, per_device_train_batch_size=4, learning_rate=1e-3,
+        lr_scheduler_type="cosine", warmup_steps=3, logging_steps=1, report_to=["wandb"], use_cpu=True,
+        disable_tqdm=True, save_strategy="no", seed=0, dataloader_drop_last=True)
+    Recording(model=_HFModel(), args=args, train_dataset=_hf_data(80),
+              callbacks=[ExtraStep()] if extra_step else []).train()
+    import wandb
+
+    wandb.finish()
+    return used
+
+
+def lightning(work: Path, *, interval: str = "step") -> list:
+    import lightning.pytorch as pl
+    from lightning.pytorch.callbacks import LearningRateMonitor
+    from lightning.pytorch.loggers import WandbLogger
+
+    used: list = []
+
+    class Module(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch, i):
+            (x,) = batch
+            return self.a(x).pow(2).mean()
+
+        def configure_optimizers(self):
+            opt = torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
+            _record(opt, used)
+            sched = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=24)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": interval}}
+
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(12, 4)), batch_size=2)
+    trainer = pl.Trainer(max_steps=24, accelerator="cpu", devices=1, default_root_dir=str(work),
+                         logger=WandbLogger(project="lrplot", save_dir=str(work), offline=True),
+                         callbacks=[LearningRateMonitor()], log_every_n_steps=1, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(Module(), data)
+    import wandb
+
+    wandb.finish()
+    return used
+
+
+CASES = {
+    "plain/ok": lambda w: plain(w),
+    "plain/twice": lambda w: plain(w, per_step=2),
+    "plain/epoch": lambda w: plain(w, steps_per_epoch=5),
+    "plain/resume": lambda w: plain(w, restart_at=12),
+    "hf/ok": lambda w: hf(w),
+    "hf/twice": lambda w: hf(w, extra_step=True),
+    "lightning/ok": lambda w: lightning(w),
+    "lightning/epoch": lambda w: lightning(w, interval="epoch"),
+}
+
+
+def one(name: str, work: Path) -> None:
+    """Run one case in this process (a child of :func:`main`): wandb-core has written and closed
+    the run file only once the process that started it has ended."""
+    import wandb
+
+    torch.manual_seed(0)
+    used = CASES[name](work)
+    wandb.teardown()
+    (work / "used.json").write_text(json.dumps(used) + "\n")
+
+
+def main() -> None:
+    import subprocess
+
+    os.environ["WANDB_MODE"] = "offline"
+    os.environ.setdefault("WANDB_SILENT", "true")
+    # no machine details in the committed files (paths, host, git): lrplot reads none of them
+    for switch in ("WANDB_DISABLE_CODE", "WANDB_DISABLE_GIT", "WANDB_X_DISABLE_META", "WANDB_X_DISABLE_STATS",
+                   "WANDB_X_DISABLE_MACHINE_INFO"):
+        os.environ[switch] = "true"
+    if sys.argv[1:2] == ["--one"]:
+        return one(sys.argv[2], Path(sys.argv[3]))
+    for name in sys.argv[1:] or list(CASES):
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp) / name.replace("/", "-")
+            work.mkdir()
+            env = {**os.environ, "WANDB_DIR": str(work)}
+            subprocess.run([sys.executable, "-W", "ignore", __file__, "--one", name, str(work)], env=env, check=True,
+                           cwd=work)
+            used = json.loads((work / "used.json").read_text())
+            keep(work, HERE / name, used)
+            print(name, len(used), "updates")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""MLflow stores as the REAL mlflow (3.17.2) wrote them: its default sqlite store (``mlflow.db``) and
+its file store (``mlruns/``), four runs each (tests/data/mlflow/regenerate.py: a torch loop calling
+``mlflow.log_metric("lr", ..., step=t)`` before each update, correct and broken on purpose).
+
+Two truths: every value read, at the step lrplot puts it, is the lr that optimizer update used
+(``used.json``, recorded by an optimizer step pre-hook); and each broken run gets its cause. Reading
+needs no mlflow (sqlite3 and text); one test compares with MLflow's own client where it is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrplot.logs import load_log
+from lrplot.verify import verify_files
+
+DATA = Path(__file__).resolve().parent / "data" / "mlflow"
+USED = json.loads((DATA / "used.json").read_text())
+STORES = {"sqlite": DATA / "mlflow.db", "files": DATA / "mlruns"}
+PLAN = """
+    steps: 30
+    scheduler:
+      type: LambdaLR
+      lr_lambda: "min(1.0, (epoch + 1) / 5) * 0.97 ** epoch"
+"""
+CAUSES = {"twice": ("compressed", "k", 2), "epoch": ("stretched", "k", 5), "resume": ("restarted", "n", 12)}
+
+
+@pytest.fixture
+def plan(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(textwrap.dedent(PLAN).lstrip())
+    return path
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("case", list(USED))
+def test_every_value_is_the_lr_its_update_used(store, case):
+    (trace,) = load_log(STORES[store], run=case).schedules
+    info = trace.meta["log"]
+    assert info.format == "mlflow" and info.dtype == "float64" and info.step_offset == 0
+    at, values = trace.at[(0, "lr")], trace.values[(0, "lr")]
+    assert at.tolist() == list(range(30))
+    assert values.tolist() == np.array(USED[case])[at, 0].tolist()  # ==, no tolerance
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_every_run_is_read_and_each_fault_is_named(store, plan):
+    report = verify_files(plan, STORES[store])
+    by_run = {v.log: v for v in report.verdicts}
+    assert list(by_run) == ["ok", "twice", "epoch", "resume"]  # in the order the runs started
+    assert by_run["ok"].ok and by_run["ok"].text() == "ok · lr: follows the plan (30 of 30 logged steps)"
+    for name, (kind, attr, value) in CAUSES.items():
+        v = by_run[name]
+        assert not v.ok and v.cause.kind == kind and getattr(v.cause, attr) == value, v.text()
+    assert by_run["resume"].text().startswith("resume · lr: diverges at step 12: logged 0.02, plan 0.0693842361 "
+                                              "(12 of 30 logged steps agree); restarted at step n=12")
+
+
+def test_the_folder_holding_the_store_is_found(tmp_path, plan):
+    shutil.copy(STORES["sqlite"], tmp_path / "mlflow.db")
+    assert load_log(tmp_path, run="ok").schedules[0].meta["log"].path == str(tmp_path / "mlflow.db")
+    shutil.copytree(STORES["files"], tmp_path / "only" / "mlruns")
+    assert len(load_log(tmp_path / "only").schedules) == 4
+    run_folder = next(p.parent for p in (tmp_path / "only" / "mlruns").rglob("meta.yaml") if (p.parent / "metrics").is_dir()
+                      and (p.parent / "tags" / "mlflow.runName").read_text() == "twice")
+    (trace,) = load_log(run_folder).schedules  # one run's own folder
+    assert trace.values[(0, "lr")].tolist() == np.array(USED["twice"])[:, 0].tolist()
+
+
+def test_runs_are_chosen_by_name_or_id(cli, plan):
+    con = sqlite3.connect(STORES["sqlite"])
+    run_id = con.execute("SELECT run_uuid FROM runs WHERE name = 'epoch'").fetchone()[0]
+    con.close()
+    for run in ("epoch", run_id, run_id[:8]):
+        (v,) = verify_files(plan, STORES["sqlite"], log_run=run).verdicts
+        assert v.cause.kind == "stretched" and v.text().startswith("lr: diverges at step 1"), v.text()
+    r = cli("verify", plan, "--log", STORES["sqlite"], "--log-run", "ok")
+    assert r.exit_code == 0 and r.output == "lr: follows the plan (30 of 30 logged steps)\n"
+    r = cli("verify", plan, "--log", STORES["files"], "--log-run", "okk")
+    assert r.exit_code == 1 and r.output == (f"{STORES['files']}: --log-run okk: no such run in this MLflow store "
+                                             "(4 runs); did you mean 'ok'?\n")
+    r = cli("verify", plan, "--log", DATA / "used.json", "--log-format", "hf",
+            "--log-run", "ok")
+    assert r.exit_code == 2 and r.output == ("lrplot: --log-run chooses one run of a log holding several (wandb, "
+                                             "mlflow); this is a hf log; name the run's own folder or file instead\n")
+
+
+def test_a_step_logged_twice_keeps_the_value_logged_last(tmp_path):
+    """A resumed run logging its tail again: MLflow keeps both rows; the later timestamp wins."""
+    db = tmp_path / "mlflow.db"
+    shutil.copy(STORES["sqlite"], db)
+    con = sqlite3.connect(db)
+    run_id = con.execute("SELECT run_uuid FROM runs WHERE name = 'ok'").fetchone()[0]
+    con.execute("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES ('lr', 0.5, 1, ?, 3, 0)",
+                (run_id,))  # an older row at step 3
+    con.execute("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+                "VALUES ('lr', 0.0, 9999999999999, ?, 4, 1)", (run_id,))  # a NaN logged last at step 4
+    con.commit()
+    con.close()
+    values = load_log(db, run="ok").schedules[0].values[(0, "lr")]
+    assert values[3] == USED["ok"][3][0] and np.isnan(values[4])
+
+
+def test_broken_stores_are_one_located_line(tmp_path, cli, plan):
+    cut = tmp_path / "cut.db"
+    cut.write_bytes(STORES["sqlite"].read_bytes()[:5000])
+    r = cli("verify", plan, "--log", cut, "--log-format", "mlflow")
+    assert r.exit_code == 1 and r.output.count("\n") == 1
+    assert r.output.startswith(f"{cut}: cannot read this MLflow database: ") or "cannot read as an sqlite" in r.output
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE metrics (key TEXT, value REAL)")
+    con.execute("CREATE TABLE runs (run_uuid TEXT, name TEXT, lifecycle_stage TEXT)")
+    con.close()
+    r = cli("verify", plan, "--log", other)
+    assert r.exit_code == 1 and r.output == (f"{other}: not an MLflow tracking database: table 'metrics' has no "
+                                             "column 'timestamp', 'run_uuid', 'step', 'is_nan'\n")
+    store = tmp_path / "mlruns"
+    shutil.copytree(STORES["files"], store)
+    metric = next(store.rglob("metrics/lr"))
+    lines = metric.read_text().splitlines()
+    lines[6] = lines[6].replace(" ", ",", 1)
+    metric.write_text("\n".join(lines) + "\n")
+    r = cli("verify", plan, "--log", store)
+    assert r.exit_code == 1 and r.output == (f"{metric}:7: not an MLflow metric line ('timestamp value step'); each "
+                                             "line is written by MLflow as: <timestamp ms> <value> <step>\n")
+
+
+@pytest.mark.slow
+def test_values_equal_mlflows_own_client():
+    """What MLflow's own store API returns for each run (where MLflow is installed)."""
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{STORES['sqlite']}")
+    con = sqlite3.connect(STORES["sqlite"])
+    runs = dict(con.execute("SELECT name, run_uuid FROM runs"))
+    con.close()
+    for name, run_id in runs.items():
+        history = sorted(client.get_metric_history(run_id, "lr"), key=lambda m: (m.step, m.timestamp))
+        (trace,) = load_log(STORES["sqlite"], run=name).schedules
+        assert trace.at[(0, "lr")].tolist() == [m.step for m in history]
+        assert trace.values[(0, "lr")].tolist() == [m.value for m in history]

@@ -1,0 +1,217 @@
+"""W&B runs as the REAL wandb (0.31.0, offline) wrote them: ``run-<id>.wandb`` files of tiny CPU runs
+(tests/data/wandb/regenerate.py): a plain loop calling ``wandb.log``, transformers' Trainer with its
+WandbCallback, Lightning's WandbLogger with LearningRateMonitor; correct and broken on purpose.
+
+Two truths: every value read, at the step lrplot puts it, is the lr that optimizer update used
+(``used.json``, recorded by an optimizer step pre-hook); and each broken run gets its cause. The
+values are also compared with what wandb's own record inspector prints (``wandb leet inspect``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.helpers.installed import require
+
+require("wandb")
+
+from lrplot.logs import load_log  # noqa: E402
+from lrplot.verify import verify_files  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data" / "wandb"
+PLANS = {
+    "plain": """
+        steps: 30
+        scheduler:
+          type: LambdaLR
+          lr_lambda: "min(1.0, (epoch + 1) / 5) * 0.97 ** epoch"
+    """,
+    "hf": """
+        steps: 20
+        optimizer: {type: AdamW, lr: 1e-3}
+        scheduler: {type: "transformers:get_scheduler", name: cosine, num_warmup_steps: 3, num_training_steps: 20}
+    """,
+    "lightning": """
+        steps: 24
+        steps_per_epoch: 6
+        optimizer: {type: SGD, lr: 0.1, momentum: 0.9}
+        scheduler: {type: LinearLR, start_factor: 0.1, total_iters: 24}
+    """,
+}
+# case -> (the step key the writer logs, logged step minus lrplot step, lr key)
+WRITERS = {"plain": ("_step", 0, "lr"), "hf": ("train/global_step", 1, "train/learning_rate"),
+           "lightning": ("trainer/global_step", 0, "lr-SGD")}
+CASES = ["plain/ok", "plain/twice", "plain/epoch", "plain/resume", "hf/ok", "hf/twice", "lightning/ok",
+         "lightning/epoch"]
+CAUSES = {"plain/twice": ("compressed", "k", 2), "plain/epoch": ("stretched", "k", 5),
+          "plain/resume": ("restarted", "n", 12), "hf/twice": ("compressed", "k", 2),
+          "lightning/epoch": ("stretched", "k", 6)}
+
+
+def used(case: str) -> np.ndarray:
+    return np.array(json.loads((DATA / case / "used.json").read_text()))[:, 0]
+
+
+def run_file(case: str) -> Path:
+    return sorted((DATA / case).rglob("run-*.wandb"))[-1]
+
+
+@pytest.fixture
+def plan(tmp_path):
+    def write(kind: str) -> Path:
+        path = tmp_path / f"{kind}.yaml"
+        path.write_text(textwrap.dedent(PLANS[kind]).lstrip())
+        return path
+
+    return write
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_value_is_the_lr_its_update_used(case):
+    step_key, offset, key = WRITERS[case.split("/")[0]]
+    (trace,) = load_log(DATA / case).schedules
+    info = trace.meta["log"]
+    assert (info.format, info.dtype, info.step_offset, info.keys[(0, "lr")]) == ("wandb", "float64", offset, key)
+    at, values = trace.at[(0, "lr")], trace.values[(0, "lr")]
+    truth = used(case)
+    # every update logged once, at its own step; LearningRateMonitor logs a per-epoch scheduler per epoch
+    assert at.tolist() == (list(range(0, 24, 6)) if case == "lightning/epoch" else list(range(len(truth))))
+    assert values.tolist() == truth[at].tolist()  # ==, no tolerance
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_run_gets_its_verdict(case, plan):
+    (v,) = verify_files(plan(case.split("/")[0]), DATA / case).verdicts
+    if case not in CAUSES:
+        assert v.ok, v.text()
+        return
+    kind, attr, value = CAUSES[case]
+    assert not v.ok and v.cause.kind == kind and getattr(v.cause, attr) == value, v.text()
+
+
+def test_the_wandb_folder_reads_every_run_and_log_run_chooses_one(cli, plan):
+    report = verify_files(plan("plain"), DATA / "plain")
+    assert [v.log for v in report.verdicts] == ["plain-epoch", "plain-ok", "plain-resume", "plain-twice"]
+    assert report.verdicts[1].text() == "plain-ok · lr: follows the plan (30 of 30 logged steps)"
+    r = cli("verify", plan("plain"), "--log", DATA / "plain", "--log-run", "plain-resume")
+    assert r.exit_code == 1 and r.output.startswith("lr: diverges at step 12: logged 0.02, plan 0.0693842361 (12 of "
+                                                    "30 logged steps agree); restarted at step n=12")
+    r = cli("verify", plan("plain"), "--log", DATA / "plain", "--log-run", "plain-okk")
+    assert r.exit_code == 1 and r.output == (f"{DATA / 'plain'}: --log-run plain-okk: no such W&B run here (4 runs: "
+                                             "plain-epoch, plain-ok, plain-resume, plain-twice); did you mean "
+                                             "'plain-ok'?\n")
+
+
+def test_a_run_resumed_into_a_second_folder_is_one_run():
+    files = sorted((DATA / "plain" / "resume").rglob("run-*.wandb"))
+    assert len(files) == 2 and files[0].name == files[1].name  # wandb offline: one folder per process
+    (trace,) = load_log(DATA / "plain" / "resume").schedules
+    assert trace.at[(0, "lr")].tolist() == list(range(30))
+
+
+def _inspect(path: Path) -> tuple[list[dict], str]:
+    """wandb's own reader of a .wandb file: ``wandb leet inspect --json`` (wandb-core)."""
+    from wandb.util import get_core_path
+
+    out = subprocess.run([get_core_path(), "leet", "inspect", "--no-observability", "--json", "--run-file",
+                          str(path)], capture_output=True, text=True, timeout=120, check=True)
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    return [r["history"]["item"] for r in records if r["type"] == "history"], out.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["plain/ok", "hf/ok", "lightning/ok"])
+def test_values_equal_what_wandbs_own_inspector_prints(case):
+    step_key, offset, key = WRITERS[case.split("/")[0]]
+    items, _ = _inspect(run_file(case))
+    expected = [(int(i[step_key]) - offset, i[key]) for i in items if key in i and step_key in i]
+    (trace,) = load_log(run_file(case)).schedules
+    assert list(zip(trace.at[(0, "lr")].tolist(), trace.values[(0, "lr")].tolist())) == expected
+
+
+def _chunks(blob: bytes) -> list[int]:
+    """The byte offset of every chunk of a .wandb file (a plain walk of the framing)."""
+    import struct
+
+    out, off = [], 7
+    while off + 7 <= len(blob):
+        if 32768 - off % 32768 < 7:
+            off += 32768 - off % 32768
+            continue
+        length = struct.unpack_from("<H", blob, off + 4)[0]
+        if length == 0 and blob[off + 6] == 0:
+            break
+        out.append(off)
+        off += 7 + length
+    return out
+
+
+@pytest.mark.slow
+def test_a_flipped_bit_is_one_located_line_and_a_cut_file_reads_what_was_written(tmp_path, cli, plan):
+    blob = run_file("plain/ok").read_bytes()
+    chunks = _chunks(blob)
+    bad = tmp_path / "run-x.wandb"
+    flipped = bytearray(blob)
+    flipped[chunks[20] + 9] ^= 0x04  # inside chunk 20's data
+    bad.write_bytes(bytes(flipped))
+    r = cli("verify", plan("plain"), "--log", bad)
+    assert r.exit_code == 1 and r.output == (f"{bad}: chunk at byte {chunks[20]}: its data fails its CRC check (the "
+                                             "file is corrupt); the records before it can be seen with `wandb leet "
+                                             "inspect`\n")
+    assert "checksum mismatch" in _inspect(bad)[1]  # wandb's own reader sees the same corruption
+    cut = tmp_path / "run-y.wandb"
+    cut.write_bytes(blob[:chunks[60] + 20])  # a run still writing (or killed): its last record cut short
+    items, said = _inspect(cut)
+    assert "incomplete" in said
+    (trace,) = load_log(cut).schedules
+    expected = [(int(i["_step"]), i["lr"]) for i in items if "lr" in i]
+    assert 0 < len(expected) < 30
+    assert list(zip(trace.at[(0, "lr")].tolist(), trace.values[(0, "lr")].tolist())) == expected
+    junk = tmp_path / "run-z.wandb"
+    junk.write_bytes(b"not a run\n" * 10)
+    r = cli("verify", plan("plain"), "--log", junk, "--log-format", "wandb")
+    assert r.exit_code == 1 and r.output == (f"{junk}: not a W&B run file (it does not start with the ':W&B' header "
+                                             "of wandb's transaction log); name a run-<id>.wandb file or its run "
+                                             "folder\n")
+
+
+def test_an_older_wandbs_history_jsonl(tmp_path, cli, plan):
+    """wandb < 0.20 wrote files/wandb-history.jsonl, one JSON object per wandb.log call."""
+    run = tmp_path / "wandb" / "run-20200101_000000-abc" / "files"
+    run.mkdir(parents=True)
+    truth = used("plain/ok")
+    lines = [json.dumps({"_step": t, "_runtime": 0.1 * t, "lr": float(v), "loss": 1.0}) for t, v in enumerate(truth)]
+    (run / "wandb-history.jsonl").write_text("\n".join(lines) + "\n")
+    (trace,) = load_log(tmp_path).schedules
+    assert trace.meta["log"].format == "wandb" and trace.values[(0, "lr")].tolist() == truth.tolist()
+    r = cli("verify", plan("plain"), "--log", tmp_path)
+    assert r.exit_code == 0 and r.output == "lr: follows the plan (30 of 30 logged steps)\n"
+    lines[3] = lines[3][:-5]
+    (run / "wandb-history.jsonl").write_text("\n".join(lines) + "\n")
+    r = cli("verify", plan("plain"), "--log", tmp_path)
+    assert r.exit_code == 1 and r.output.startswith(f"{run / 'wandb-history.jsonl'}:4:")
+    assert r.output.count("\n") == 1 and "not valid JSON" in r.output
+
+
+def test_a_copy_elsewhere_is_found_from_its_project_folder(tmp_path):
+    shutil.copytree(DATA / "lightning" / "ok", tmp_path / "project")
+    (trace,) = load_log(tmp_path / "project").schedules
+    assert trace.values[(0, "lr")].tolist() == used("lightning/ok").tolist()
+
+
+def test_run_files_beyond_the_limit_are_refused_before_they_are_read(cli, plan, monkeypatch):
+    import lrplot.limits
+
+    monkeypatch.setattr(lrplot.limits, "MAX_STORE_BYTES", 20_000)
+    first = sorted((DATA / "plain").rglob("run-*.wandb"))[:2]
+    assert first[0].stat().st_size < 20_000 < first[0].stat().st_size + first[1].stat().st_size
+    r = cli("verify", plan("plain"), "--log", DATA / "plain")
+    assert r.exit_code == 1 and r.output == (f"{first[1]}: the W&B run files of this log are more than 0.02 MB; a log "
+                                             "is read with at most 0.02 MB of them; name one run folder or run file\n")
