@@ -56,6 +56,7 @@ READERS: dict[str, str | ConfigReader] = {
     "hydra": "lrplot.sources.hydra",
     "timm": "lrplot.sources.timm",
     "mmengine": "lrplot.sources.mmengine",
+    "torchtune": "lrplot.sources.torchtune",  # before deepspeed, which claims gradient_accumulation_steps
     "deepspeed": "lrplot.sources.deepspeed",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
