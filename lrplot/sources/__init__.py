@@ -58,6 +58,7 @@ READERS: dict[str, str | ConfigReader] = {
     "mmengine": "lrplot.sources.mmengine",
     "torchtune": "lrplot.sources.torchtune",  # before deepspeed, which claims gradient_accumulation_steps
     "deepspeed": "lrplot.sources.deepspeed",
+    "torchtitan": "lrplot.sources.torchtitan",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 
