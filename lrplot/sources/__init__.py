@@ -56,7 +56,9 @@ READERS: dict[str, str | ConfigReader] = {
     "hydra": "lrplot.sources.hydra",
     "timm": "lrplot.sources.timm",
     "mmengine": "lrplot.sources.mmengine",
+    "torchtune": "lrplot.sources.torchtune",  # before deepspeed, which claims gradient_accumulation_steps
     "deepspeed": "lrplot.sources.deepspeed",
+    "torchtitan": "lrplot.sources.torchtitan",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 

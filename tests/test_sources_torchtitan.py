@@ -1,0 +1,174 @@
+"""torchtitan TOML job configs (releases up to 0.2.2): lrplot's curve equals torchtitan's OWN schedulers,
+built from the file by torchtitan's own ConfigManager and stepped as its trainer steps them, ``==`` at every
+update.
+
+The reference reads the TOML with ``torchtitan.config.ConfigManager().parse_args(["--job.config_file",
+path, *overrides])`` and follows torchtitan 0.2.2's ``torchtitan/train.py`` (pytorch/torchtitan at
+73a0e6979dd10b6b1904098eb3c8f62c18ab87ce, tag v0.2.2):
+
+* :278-280 ``self.lr_schedulers = build_lr_schedulers_fn(self.optimizers, job_config.lr_scheduler,
+  job_config.training.steps)``, one LambdaLR per model part (here two parts, two AdamW optimizers);
+* :672-674 ``while self.should_continue_training(): self.step += 1; ... self.train_step(...)`` until
+  ``training.steps``; :552 ``lr = self.lr_schedulers.schedulers[0].get_last_lr()[0]`` (the lr it logs for
+  the step), then :600-601 ``self.optimizers.step(); self.lr_schedulers.step()``.
+
+torchtitan 0.2.2's package ``__init__`` imports its models, whose MoE kernels need triton; its config and
+scheduler modules run here through a stub parent package (tests/helpers/framework_stub.py).
+
+The published configs in tests/data/torchtitan/ are taken unedited from pytorch/torchtitan at
+73a0e6979dd10b6b1904098eb3c8f62c18ab87ce: torchtitan/models/llama3/train_configs/llama3_8b.toml and
+debug_model.toml, torchtitan/models/deepseek_v3/train_configs/deepseek_v3_16b.toml.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lrplot.errors import SpecError
+from lrplot.sources import load_input
+
+from tests.helpers.installed import require
+from tests.helpers.paths import ROOT
+
+require("torchtitan")
+
+DATA = ROOT / "tests" / "data" / "torchtitan"
+LLAMA3_8B = DATA / "llama3_8b.toml"
+DEBUG = DATA / "debug_model.toml"
+DEEPSEEK = DATA / "deepseek_v3_16b.toml"
+
+
+@pytest.fixture(scope="module")
+def torchtitan_schedulers():
+    from tests.helpers.framework_stub import torchtitan_schedulers
+
+    module = torchtitan_schedulers()
+    if module is None:
+        pytest.skip("torchtitan is not installed")
+    return module
+
+
+def trainer_loop(module, path, overrides: tuple[str, ...] = ()) -> tuple[list[float], list[float]]:
+    """train.py's calls, as quoted above: (the lr each step's update uses, the lr train_step logs)."""
+    import logging
+
+    import torch
+    from torchtitan.config import ConfigManager
+
+    logging.disable(logging.WARNING)  # ConfigManager warns that the published hf_assets_path is not here
+    try:
+        job_config = ConfigManager().parse_args(["--job.config_file", str(path), *overrides])
+    finally:
+        logging.disable(logging.NOTSET)
+    parts = [torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=job_config.optimizer.lr) for _ in range(2)]
+    lr_schedulers = module.build_lr_schedulers(parts, job_config.lr_scheduler, job_config.training.steps)
+    used, logged = [], []
+    for _ in range(job_config.training.steps):
+        logged.append(lr_schedulers.schedulers[0].get_last_lr()[0])
+        used.append(parts[1].param_groups[0]["lr"])
+        for optimizer in parts:
+            optimizer.step()
+        lr_schedulers.step()
+    return used, logged
+
+
+def drawn(path, overrides=()):
+    from lrplot.engine import simulate
+
+    source = load_input(path, overrides=overrides)
+    return source, simulate(source.spec).schedules[0].values[(0, "lr")].tolist()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path, updates", [(LLAMA3_8B, 1000), (DEBUG, 10), (DEEPSEEK, 1000)])
+def test_published_configs_equal_the_trainer(torchtitan_schedulers, path, updates):
+    source, lr = drawn(path)
+    used, logged = trainer_loop(torchtitan_schedulers, path)
+    assert source.kind == "torchtitan" and source.budget.updates == updates
+    assert lr == used == logged
+
+
+@pytest.mark.slow
+def test_warmup_and_decay_cut_by_torchtitan_are_named_and_drawn_as_it_cuts_them(torchtitan_schedulers):
+    source, lr = drawn(DEBUG, ["lr_scheduler.warmup_steps=20"])
+    used, _ = trainer_loop(torchtitan_schedulers, DEBUG, ("--lr_scheduler.warmup_steps", "20"))
+    assert lr == used
+    assert [n for n in source.notes] == list(source.assumptions) == [
+        "torchtitan: Warmup steps (20) exceed total steps (10). Adjusting warmup steps to 10.",
+        "torchtitan: Warmup (10) + decay (8) steps exceed total steps (10). Adjusting decay steps to 0."]
+
+
+@pytest.mark.slow
+def test_the_first_update_is_already_warmed_one_step():
+    """torchtitan's warmup is (step + 1) / warmup_steps (components/lr_scheduler.py, 0.2.2): update 1 uses
+    lr / warmup_steps, not 0, and the linear decay ends one step short of 0 (its 'virtual last step')."""
+    _, lr = drawn(LLAMA3_8B)
+    assert lr[0] == 3e-4 / 200 and lr[199] == 3e-4 and lr[-1] > 0
+
+
+def test_is_recognised_by_content_and_by_from(tmp_path):
+    from lrplot.sources import detect, load_document
+
+    assert detect(load_document(LLAMA3_8B)) == "torchtitan"
+    other = tmp_path / "pyproject.toml"
+    other.write_text('[project]\nname = "x"\n')
+    with pytest.raises(SpecError, match="not valid YAML"):  # no reader's: YAML's error is the one said
+        detect(load_document(other))
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[lr_scheduler]\nwarmup_step = 10\n[training]\nsteps = 100\n',
+     "titan.toml:2:1: [lr_scheduler] has no key 'warmup_step' (torchtitan 0.2.2 would fail: Invalid field names); "
+     "did you mean 'warmup_steps'?"),
+    ('[lr_scheduler]\nwarmup_steps = 10\ndecay_type = "exp"\n[training]\nsteps = 100\n',
+     "titan.toml:3:1: lr_scheduler.decay_type 'exp' is not one of torchtitan's (linear, sqrt, cosine): its lr "
+     "lambda would fail at the first decay step; use one of linear, sqrt, cosine"),
+    ('[lr_scheduler]\nwarmup_steps = 10\n[training]\nsteps = "many"\n',
+     "titan.toml:4:1: training.steps must be a whole number > 0, not 'many'; fix it, or --set training.steps=N"),
+    ('[lr_scheduler]\nwarmup_steps = = 10\n',
+     "titan.toml:2:16: not valid TOML: Invalid value; fix the file (torchtitan's ConfigManager reads it with "
+     "tomllib)"),
+])
+def test_broken_files_are_refused_in_one_located_line(torchtitan_schedulers, tmp_path, text, message):
+    path = tmp_path / "titan.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as err:
+        load_input(path)
+    assert err.value.format() == f"{tmp_path}/{message}"
+
+
+def test_a_python_config_of_a_later_release_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "config_registry.py"
+    path.write_text("from torchtitan.components.optimizer import default_adamw, LRSchedulersContainer\n"
+                    "from torchtitan.trainer import Trainer\n\n\ndef llama3_debugmodel() -> Trainer.Config:\n"
+                    "    return Trainer.Config(\n        optimizer=default_adamw(lr=8e-4),\n"
+                    "        lr_scheduler=LRSchedulersContainer.Config(warmup_steps=2),\n    )\n")
+    with pytest.raises(SpecError) as err:
+        load_input(path)
+    assert err.value.format() == (
+        f"{path}:8:1: a torchtitan Python config (torchtitan after 0.2.2: functions returning Trainer.Config, "
+        "since pytorch/torchtitan#2386); lrplot reads torchtitan's TOML job configs of releases up to 0.2.2 and "
+        "does not run config code; write its lr_scheduler values, training steps and optimizer lr as a TOML "
+        "([lr_scheduler] warmup_steps = ..., [training] steps = ..., [optimizer] lr = ...) and read that")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["check"], ["state", "--at", "400"], ["resume", "--at", "400", "--method", "full"]])
+def test_check_state_resume_work_on_the_kind(torchtitan_schedulers, cli, command):
+    result = cli(*command, DEEPSEEK, "--from", "torchtitan")
+    assert result.exit_code == 0, result.output
+    if command[0] == "resume":
+        assert "identical" in result.output
+
+
+@pytest.mark.slow
+def test_print_spec_is_the_same_schedule(torchtitan_schedulers, cli, tmp_path):
+    from lrplot.engine import simulate
+    from lrplot.spec import load_spec
+
+    printed = cli(DEEPSEEK, "--print-spec")
+    assert printed.exit_code == 0, printed.output
+    assert "type: 'lrplot.sources.torchtitan:lr_schedulers'" in printed.stdout
+    (tmp_path / "spec.yaml").write_text(printed.stdout)
+    again = simulate(load_spec(tmp_path / "spec.yaml")).schedules[0].values[(0, "lr")].tolist()
+    assert again == drawn(DEEPSEEK)[1]
