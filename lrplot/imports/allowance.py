@@ -22,10 +22,13 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
     "transformers.optimization": None,
     "pytorch_accelerated.schedulers": None,
     "deepspeed.runtime.lr_schedules": ("LRRangeTest", "OneCycle", "WarmupLR", "WarmupDecayLR", "WarmupCosineLR"),
+    "megatron.core.optimizer_param_scheduler": ("OptimizerParamScheduler",),
+    "nemo.core.optim.lr_scheduler": None,
 }
 # The distribution that installs each trusted top-level package (where it must be found).
 DISTRIBUTIONS = {"torch": "torch", "timm": "timm", "transformers": "transformers",
-                 "pytorch_accelerated": "pytorch-accelerated", "deepspeed": "deepspeed"}
+                 "pytorch_accelerated": "pytorch-accelerated", "deepspeed": "deepspeed",
+                 "megatron": "megatron-core", "nemo": "nemo-toolkit"}
 # How a refusal says to allow a name, by where lrplot was called from: the way the user CAN allow it there.
 ALLOW_WAYS = {
     "cli": "add --allow-import {name} (or set " + ENV_VAR + "={name})",
