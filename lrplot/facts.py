@@ -101,6 +101,7 @@ SCHEDULER_BASES = frozenset({
     ("deepspeed.runtime.lr_schedules", "OneCycle"),
     ("deepspeed.runtime.lr_schedules", "WarmupLR"),
     ("deepspeed.runtime.lr_schedules", "WarmupCosineLR"),
+    ("megatron.core.optimizer_param_scheduler", "OptimizerParamScheduler"),  # also object's subclass
 })
 
 

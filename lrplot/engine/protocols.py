@@ -10,6 +10,7 @@ accelerated               ``step()`` (pytorch-accelerated's Trainer:  --
                           ``optimizer.step(); scheduler.step()``)
 accelerated-stateless     ``step_update(n)``                          --
 timm                      ``step_update(n)``                          ``step(e, metric)``
+megatron                  ``step(increment=<update n's global batch>)``  --
 ========================  ==========================================  ===============================
 
 * torch: ``torch.optim.lr_scheduler.LRScheduler`` subclasses, which includes every transformers
@@ -29,6 +30,15 @@ timm                      ``step_update(n)``                          ``step(e, 
   never read it there (``Scheduler.step_update`` stores it in ``self.metric``, which the next
   ``step()`` overwrites; ``PlateauLRScheduler.step_update`` does nothing), so lrplot passes none.
   Needs ``steps_per_epoch``.
+* megatron: Megatron-Core's ``OptimizerParamScheduler``, which counts samples, driven as Megatron-LM
+  core_v0.16.1 does (megatron/training/training.py:1728-1730, ``train_step``: after a successful
+  update, ``step(increment=get_num_microbatches() * micro_batch_size * data_parallel_size)``, the
+  global batch; :2711 ``update_num_microbatches(consumed_train_samples)`` before each iteration and
+  :2869 ``consumed_train_samples +=`` it after). The batch is the scheduler node's
+  ``global_batch_size``, or, with ``rampup_batch_size``, what Megatron's own
+  ``RampupBatchsizeNumMicroBatchesCalculator`` gives for the samples consumed so far (built with a
+  micro batch times data-parallel size of 1: Megatron asserts the batch is a multiple of it, so
+  the increment is the current global batch). The scheduler sets ``lr`` and ``weight_decay``.
 
 The value recorded at update t is the param-group field read before the calls that follow update t.
 """
@@ -44,9 +54,10 @@ PLATEAU = "torch-plateau"
 ACCELERATED = "accelerated"
 ACCELERATED_STATELESS = "accelerated-stateless"
 TIMM = "timm"
+MEGATRON = "megatron"
 
 # Protocols whose calls are fixed by the library: the spec's ``interval`` does not apply.
-LIBRARY_DRIVEN = (ACCELERATED, ACCELERATED_STATELESS, TIMM)
+LIBRARY_DRIVEN = (ACCELERATED, ACCELERATED_STATELESS, TIMM, MEGATRON)
 
 
 def _bases(obj: Any) -> set[tuple[str, str]]:
@@ -68,6 +79,8 @@ def protocol_of(obj: Any) -> str | None:
     if isinstance(obj, LRScheduler):
         return TORCH
     bases = _bases(obj)
+    if ("megatron", "OptimizerParamScheduler") in bases:
+        return MEGATRON
     if ("pytorch_accelerated", "StatefulSchedulerBase") in bases:
         return ACCELERATED
     if ("pytorch_accelerated", "SchedulerBase") in bases:
@@ -79,10 +92,13 @@ def protocol_of(obj: Any) -> str | None:
     return None
 
 
-def library_calls(kind: str, scheduler: Any, metric: Callable[[], Any] | None = None,
+def library_calls(kind: str, scheduler: Any, metric: Callable[[], Any] | None = None, node: Any = None,
                   ) -> tuple[Callable[[int], Any] | None, Callable[[int], Any] | None]:
     """(after_update(n), after_epoch(e)) for a library-driven protocol. ``metric()`` gives the
-    next value of the spec's metric: timm's ``step(epoch, metric)`` gets one per epoch end."""
+    next value of the spec's metric: timm's ``step(epoch, metric)`` gets one per epoch end;
+    ``node`` is the scheduler's spec node (Megatron's batch sizes)."""
+    if kind == MEGATRON:
+        return _megatron_steps(scheduler, node), None
     if kind == ACCELERATED:
         step = scheduler.step
         return (lambda n: step()), None
@@ -96,9 +112,33 @@ def library_calls(kind: str, scheduler: Any, metric: Callable[[], Any] | None = 
     raise ValueError(kind)
 
 
+def _megatron_steps(scheduler: Any, node: Any) -> Callable[[int], Any]:
+    """``after_update(n)``: Megatron's ``step(increment=batch)`` with the batch of the iteration just done."""
+    step = scheduler.step
+    ramp = getattr(node, "rampup_batch_size", None)
+    batch = getattr(node, "global_batch_size", None)
+    if batch is None:
+        raise ValueError("Megatron's OptimizerParamScheduler needs the scheduler's global_batch_size")
+    if ramp is None:
+        return lambda n: step(increment=batch)
+    from megatron.core.num_microbatches_calculator import RampupBatchsizeNumMicroBatchesCalculator
+
+    calculator = RampupBatchsizeNumMicroBatchesCalculator(batch, 1, 1, False, 1, *ramp)
+    consumed = 0
+
+    def after_update(n: int) -> None:
+        nonlocal consumed
+        calculator.update(consumed, False)  # training.py:2711, before the iteration
+        increment = calculator.get()        # num_microbatches x 1 x 1 (training.py:1729)
+        step(increment=increment)
+        consumed += increment               # training.py:2869
+    return after_update
+
+
 def describe(kind: str) -> str:
     return {
         ACCELERATED: "pytorch-accelerated schedulers step after every optimizer update",
         ACCELERATED_STATELESS: "pytorch-accelerated schedulers step after every optimizer update",
         TIMM: "timm schedulers are called after every update and at every epoch end",
+        MEGATRON: "Megatron's OptimizerParamScheduler steps by the global batch after every update",
     }.get(kind, kind)

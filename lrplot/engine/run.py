@@ -17,7 +17,7 @@ from .loop import Progress, library_loop, run_loop, step_order_satisfied
 from .memory import check_memory
 from .metric import metric_feed
 from .optimizer import build_optimizer
-from .protocols import LIBRARY_DRIVEN, PLATEAU, TIMM, describe, library_calls, protocol_of
+from .protocols import LIBRARY_DRIVEN, MEGATRON, PLATEAU, TIMM, describe, library_calls, protocol_of
 
 
 def _placeholders(schedule: ResolvedSchedule, steps: int) -> dict[str, int] | None:
@@ -46,6 +46,12 @@ def _check_protocol(schedule: ResolvedSchedule, sched: SchedulerNode, scheduler:
             where = sched.path + (key,) if getattr(sched, key) is not None else schedule.where("interval")
             raise spec.error(f"{key}: {value} does not apply to {sched.type}: {describe(kind)}", where,
                              hint=f"remove '{key}: {value}'")
+    if (kind == MEGATRON) != (sched.global_batch_size is not None) or (
+            sched.rampup_batch_size is not None and kind != MEGATRON):
+        key = "global_batch_size" if kind == MEGATRON or sched.rampup_batch_size is None else "rampup_batch_size"
+        raise spec.error(f"{sched.type} {'needs' if kind == MEGATRON else 'takes no'} '{key}' (the samples each "
+                         "update adds to Megatron's OptimizerParamScheduler)", sched.path,
+                         hint="add 'global_batch_size: N'" if kind == MEGATRON else f"remove '{key}'")
     if kind == TIMM and schedule.steps_per_epoch is None:
         raise spec.error(f"{sched.type} is a timm scheduler, stepped at every epoch end, so the spec needs "
                          "steps_per_epoch", sched.path,
@@ -99,7 +105,8 @@ class Run:
             _check_protocol(schedule, node, obj, protocol_of(obj))
         groups = optimizer.param_groups
         self.readers = resolve_fields(schedule, groups[0])
-        self.library = library_calls(self.kind, self.scheduler) if self.kind in LIBRARY_DRIVEN else None
+        self.library = (library_calls(self.kind, self.scheduler, node=schedule.schedulers[0])
+                        if self.kind in LIBRARY_DRIVEN else None)
         if self.kind == TIMM:  # step(epoch, metric) at every epoch end: one metric value per epoch
             feed = metric_feed(schedule, optimizer, max(steps - 1, 0) // self.per, start // self.per)
             self.library = library_calls(self.kind, self.scheduler, feed)

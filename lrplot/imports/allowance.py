@@ -25,10 +25,13 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
     "torchtune.training.lr_schedulers": ("get_cosine_schedule_with_warmup",),
     # torchtitan 0.2.x builds its LambdaLR inside build_lr_schedulers: lrplot's call of it, one model part
     "lrplot.sources.torchtitan": ("lr_schedulers",),
+    "megatron.core.optimizer_param_scheduler": ("OptimizerParamScheduler",),
+    "nemo.core.optim.lr_scheduler": None,
 }
 # The distribution that installs each trusted top-level package (where it must be found).
 DISTRIBUTIONS = {"torch": "torch", "timm": "timm", "transformers": "transformers",
-                 "pytorch_accelerated": "pytorch-accelerated", "deepspeed": "deepspeed", "torchtune": "torchtune"}
+                 "pytorch_accelerated": "pytorch-accelerated", "deepspeed": "deepspeed", "torchtune": "torchtune",
+                 "megatron": "megatron-core", "nemo": "nemo-toolkit"}
 # How a refusal says to allow a name, by where lrplot was called from: the way the user CAN allow it there.
 ALLOW_WAYS = {
     "cli": "add --allow-import {name} (or set " + ENV_VAR + "={name})",

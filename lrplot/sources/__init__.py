@@ -59,6 +59,7 @@ READERS: dict[str, str | ConfigReader] = {
     "torchtune": "lrplot.sources.torchtune",  # before deepspeed, which claims gradient_accumulation_steps
     "deepspeed": "lrplot.sources.deepspeed",
     "torchtitan": "lrplot.sources.torchtitan",
+    "megatron": "lrplot.sources.megatron",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 

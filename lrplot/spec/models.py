@@ -81,6 +81,14 @@ class SchedulerNode(_Open):
         None, gt=0, strict=True,
         description="Step this scheduler after every N intervals (N updates, or N epochs) instead of "
                     "every one, as Lightning's 'frequency' does (a top-level scheduler only; default 1).")
+    global_batch_size: int | None = Field(
+        None, gt=0, strict=True,
+        description="Megatron's OptimizerParamScheduler only: samples per update, what its trainer passes to "
+                    "step(increment=...) after each update (the global batch size).")
+    rampup_batch_size: list[int] | None = Field(
+        None, min_length=3, max_length=3,
+        description="Megatron's --rampup-batch-size [start, increment, ramp-up samples]: the global batch grows "
+                    "to global_batch_size, as Megatron's num-microbatches calculator gives it.")
     _path: KeyPath = PrivateAttr(default=())
 
     @property
