@@ -10,6 +10,8 @@ accelerated               ``step()`` (pytorch-accelerated's Trainer:  --
                           ``optimizer.step(); scheduler.step()``)
 accelerated-stateless     ``step_update(n)``                          --
 timm                      ``step_update(n)``                          ``step(e, metric)``
+composer                  ``step()``, then the timestamp advances     as the Trainer's flag says
+ignite                    ``scheduler(engine)`` (also before update 0) --
 ========================  ==========================================  ===============================
 
 * torch: ``torch.optim.lr_scheduler.LRScheduler`` subclasses, which includes every transformers
@@ -30,6 +32,11 @@ timm                      ``step_update(n)``                          ``step(e, 
   ``step()`` overwrites; ``PlateauLRScheduler.step_update`` does nothing), so lrplot passes none.
   Needs ``steps_per_epoch``.
 
+* composer: a ``ComposerScheduler`` (a function of Composer's training time), compiled and driven by
+  :func:`lrplot.engine.stepping.composer_calls` as Composer's Trainer does; needs ``stepping.composer``.
+* ignite: a ``ParamScheduler`` handler on ``Events.ITERATION_STARTED``: it sets the value an
+  iteration uses before that iteration (:func:`lrplot.engine.stepping.ignite_calls`).
+
 The value recorded at update t is the param-group field read before the calls that follow update t.
 """
 
@@ -44,9 +51,11 @@ PLATEAU = "torch-plateau"
 ACCELERATED = "accelerated"
 ACCELERATED_STATELESS = "accelerated-stateless"
 TIMM = "timm"
+COMPOSER = "composer"
+IGNITE = "ignite"
 
 # Protocols whose calls are fixed by the library: the spec's ``interval`` does not apply.
-LIBRARY_DRIVEN = (ACCELERATED, ACCELERATED_STATELESS, TIMM)
+LIBRARY_DRIVEN = (ACCELERATED, ACCELERATED_STATELESS, TIMM, COMPOSER, IGNITE)
 
 
 def _bases(obj: Any) -> set[tuple[str, str]]:
@@ -70,6 +79,10 @@ def protocol_of(obj: Any) -> str | None:
     bases = _bases(obj)
     if ("pytorch_accelerated", "StatefulSchedulerBase") in bases:
         return ACCELERATED
+    if ("composer", "ComposerScheduler") in bases:
+        return COMPOSER
+    if ("ignite", "ParamScheduler") in bases:
+        return IGNITE
     if ("pytorch_accelerated", "SchedulerBase") in bases:
         return ACCELERATED_STATELESS
     if callable(getattr(obj, "step_update", None)):
@@ -93,6 +106,10 @@ def library_calls(kind: str, scheduler: Any, metric: Callable[[], Any] | None = 
         if metric is None:
             return scheduler.step_update, step
         return scheduler.step_update, (lambda e: step(e, metric()))
+    if kind == IGNITE:
+        from .stepping import ignite_calls
+
+        return ignite_calls(scheduler), None
     raise ValueError(kind)
 
 
@@ -101,4 +118,6 @@ def describe(kind: str) -> str:
         ACCELERATED: "pytorch-accelerated schedulers step after every optimizer update",
         ACCELERATED_STATELESS: "pytorch-accelerated schedulers step after every optimizer update",
         TIMM: "timm schedulers are called after every update and at every epoch end",
+        COMPOSER: "Composer schedulers follow Composer's training time (stepping.composer)",
+        IGNITE: "ignite schedulers are called before every iteration",
     }.get(kind, kind)

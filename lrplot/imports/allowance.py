@@ -22,10 +22,13 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
     "transformers.optimization": None,
     "pytorch_accelerated.schedulers": None,
     "deepspeed.runtime.lr_schedules": ("LRRangeTest", "OneCycle", "WarmupLR", "WarmupDecayLR", "WarmupCosineLR"),
+    "composer.optim.scheduler": None,
+    "ignite.handlers.param_scheduler": None,
 }
 # The distribution that installs each trusted top-level package (where it must be found).
 DISTRIBUTIONS = {"torch": "torch", "timm": "timm", "transformers": "transformers",
-                 "pytorch_accelerated": "pytorch-accelerated", "deepspeed": "deepspeed"}
+                 "pytorch_accelerated": "pytorch-accelerated", "deepspeed": "deepspeed",
+                 "composer": "mosaicml", "ignite": "pytorch-ignite"}
 # How a refusal says to allow a name, by where lrplot was called from: the way the user CAN allow it there.
 ALLOW_WAYS = {
     "cli": "add --allow-import {name} (or set " + ENV_VAR + "={name})",

@@ -57,6 +57,7 @@ READERS: dict[str, str | ConfigReader] = {
     "timm": "lrplot.sources.timm",
     "mmengine": "lrplot.sources.mmengine",
     "deepspeed": "lrplot.sources.deepspeed",
+    "composer": "lrplot.sources.composer",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 

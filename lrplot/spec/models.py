@@ -19,6 +19,7 @@ from ..text import did_you_mean
 from ..yamlio import KeyPath, SourceMap
 from .files import read_text
 from .rules import RuleBroken, assign_positions, check
+from .stepping import Stepping
 
 
 class _Model(BaseModel):
@@ -107,6 +108,11 @@ METRIC_DESCRIPTION = (
     "plotting recipe), an expression of 'step' such as '1 / (1 + step)', or {csv, column}.")
 
 
+STEPPING_DESCRIPTION = (
+    "A trainer that steps the scheduler its own way: accelerate (AcceleratedScheduler: num_processes "
+    "steps per update) or composer (Composer's training time). Default: one step per update.")
+
+
 SchedulerList = Annotated[list[SchedulerNode], Field(min_length=1)]
 # One scheduler or a list; the discriminator picks the member by the value's shape, so an error
 # speaks of the form the user wrote (not "should be a dictionary" for a bad list).
@@ -133,6 +139,7 @@ class ScheduleEntry(_Model):
     fields: list[str] | None = Field(None, min_length=1, description=(
         "Param-group fields this schedule records (default: the spec's fields), e.g. weight_decay "
         "for an AdamW schedule beside an SGD one recording momentum."))
+    stepping: Stepping | None = Field(None, description=STEPPING_DESCRIPTION)
 
 
 class Spec(_Model):
@@ -156,6 +163,7 @@ class Spec(_Model):
         description="Param-group fields to record: lr, momentum (momentum or betas[0]), "
                     "weight_decay, betas[1], ...")
     metric: Metric = Field("lr", description=METRIC_DESCRIPTION)
+    stepping: Stepping | None = Field(None, description=STEPPING_DESCRIPTION)
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("<spec>"))
     _file: Path | None = PrivateAttr(default=None)
@@ -310,6 +318,10 @@ class ResolvedSchedule:
     @property
     def fields(self) -> list[str]:
         return self._get("fields")
+
+    @property
+    def stepping(self) -> Stepping | None:
+        return self._get("stepping")
 
     @property
     def group_names(self) -> list[str]:
