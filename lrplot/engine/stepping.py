@@ -25,6 +25,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..errors import first_line
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..spec import ResolvedSchedule
     from ..spec.stepping import AccelerateStepping, ComposerStepping
@@ -80,7 +82,12 @@ def composer_calls(schedule: ResolvedSchedule, stepping: ComposerStepping, optim
     if not is_torch:
         from composer.optim.scheduler import compile_composer_scheduler
 
-        scheduler = compile_composer_scheduler(scheduler, state)  # a LambdaLR bound to the state (ssr 1.0)
+        try:  # a LambdaLR bound to the state (ssr 1.0); it calls the scheduler once, at time 0
+            scheduler = compile_composer_scheduler(scheduler, state)
+        except (ValueError, RuntimeError, AssertionError) as exc:
+            node = schedule.scheduler
+            raise schedule.spec.error(f"{node.type} rejected its arguments: {first_line(exc)}", node.path,
+                                      hint="Composer's Trainer would fail the same way") from None
     every_batch = stepping.step_schedulers_every_batch
     if every_batch is None:
         every_batch = not is_torch  # trainer.py:163-177
