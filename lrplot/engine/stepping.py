@@ -155,3 +155,23 @@ def ignite_calls(scheduler: Any) -> Callable[[int], Any]:
     The first call, before update 0, is made here."""
     scheduler(None)
     return lambda n: scheduler(None)
+
+
+def accelerated(schedule: ResolvedSchedule, num_processes: int, *, split_batches: bool = False,
+                gradient_accumulation_steps: int = 1) -> ResolvedSchedule:
+    """``schedule`` as a loop under ``accelerate launch --num_processes N`` would step it (for ``verify``,
+    testing the cause "stepped once per process": ``start_run(accelerated(plan, k), steps=n)``)."""
+    from ..spec import ResolvedSchedule
+    from ..spec.stepping import AccelerateStepping, Stepping
+
+    stepping = Stepping(accelerate=AccelerateStepping(num_processes=num_processes, split_batches=split_batches,
+                                                      gradient_accumulation_steps=gradient_accumulation_steps))
+    update = {"stepping": stepping}
+    spec = schedule.spec
+    if schedule.prefix:  # a schedule of a 'schedules:' list: its own entry's stepping
+        entries = list(spec.schedules or [])
+        entries[schedule.prefix[1]] = entries[schedule.prefix[1]].model_copy(update=update)
+        spec = spec.model_copy(update={"schedules": entries})
+    else:
+        spec = spec.model_copy(update=update)
+    return ResolvedSchedule(spec, schedule.name, schedule.schedulers, schedule.prefix)

@@ -10,35 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+from pydantic import ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..errors import Location, SpecError
 from ..limits import MAX_CSV_BYTES, MAX_STEPS
-from ..text import did_you_mean
 from ..yamlio import KeyPath, SourceMap
 from .files import read_text
+from .base import _Model
 from .rules import RuleBroken, assign_positions, check
 from .stepping import Stepping
-
-
-class _Model(BaseModel):
-    """Base of the spec models: unknown keys are errors with a did-you-mean."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict) and cls.model_config.get("extra") == "forbid":
-            known = list(cls.model_fields)
-            for key in data:
-                if key not in cls.model_fields:
-                    hint = did_you_mean(key, known) or f"known keys: {', '.join(known)}"
-                    raise PydanticCustomError(
-                        "unknown_key", "unknown key '{key}'; {hint}", {"key": key, "hint": hint}
-                    )
-        return data
 
 
 class _Open(_Model):

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from .base import _Model
 
 # Composer's time strings (composer/core/time.py, TimeUnit and _TIME_STR_REGEX): a number and a unit.
 TIME_STRING = re.compile(r"^\s*(\d+(\.\d*)?|\.\d+)(e-?\d+)?(ep|ba|sp|tok|dur|iter)\s*$", re.IGNORECASE)
 
 
-class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AccelerateStepping(_Closed):
+class AccelerateStepping(_Model):
     """How ``accelerate launch`` runs the loop whose scheduler went through ``accelerator.prepare``."""
 
     num_processes: int = Field(1, ge=1, strict=True, description="Processes (accelerate launch --num_processes).")
@@ -33,7 +31,7 @@ class AccelerateStepping(_Closed):
         "scheduler.step() after each, and Accelerate steps only on the last."))
 
 
-class ComposerStepping(_Closed):
+class ComposerStepping(_Model):
     """What Composer's Trainer tells its schedulers: the run's length and how much each batch holds."""
 
     max_duration: str = Field(description="Trainer max_duration as a Composer time string: 4800ba, 2ep, 1000sp, "
@@ -55,7 +53,7 @@ class ComposerStepping(_Closed):
         return value.strip()
 
 
-class Stepping(_Closed):
+class Stepping(_Model):
     """A trainer that steps the scheduler in its own way (one of them)."""
 
     accelerate: AccelerateStepping | None = None
