@@ -17,6 +17,9 @@
              Config.fromfile (runs the file and its _base_) and the translation
   deepspeed  ``tests/data/deepspeed/t5_base_pretraining.json`` (DeepSpeedExamples, unedited): the JSON
              with positions and the translation to DeepSpeed's WarmupDecayLR (no simulation)
+  composer   ``tests/data/composer/mpt-125m.yaml`` (LLM Foundry, unedited): max_duration, the global
+             batch and the translation to Composer's CosineAnnealingWithWarmupScheduler (the reader
+             imports nothing of Composer; the engine does, when it simulates)
   import     what the HF reader imports (transformers parts) and what the Hydra reader imports
              (omegaconf; hydra-core to compose), once per process, in fresh interpreters, over importing torch
 
@@ -47,10 +50,14 @@ KINDS = {
     "timm": (FRAMEWORKS / "timm_args.yaml", {"dataset_size": 1281167, "devices": 8}, ()),
     "mmengine": (FRAMEWORKS / "mmdet_schedule_1x.py", {"dataset_size": 118287, "devices": 8}, ("mmengine",)),
     "deepspeed": (ROOT / "tests" / "data" / "deepspeed" / "t5_base_pretraining.json", {}, ()),
+    "composer": (ROOT / "tests" / "data" / "composer" / "mpt-125m.yaml", {}, ()),
 }
 IMPORTS = {"transformers parts": "import transformers.training_args, transformers.optimization",
            "omegaconf": "import omegaconf",
            "deepspeed schedules": "import deepspeed.runtime.lr_schedules",
+           # Composer's package needs torchvision (absent here): its scheduler and time code through the
+           # tests' stub parent, i.e. a lower bound of `import composer.optim.scheduler`
+           "composer schedules": "from tests.helpers.composer_stub import install_composer_stub as i; i()",
            "hydra (compose)": "import hydra, hydra.core.global_hydra, hydra.core.override_parser.overrides_parser"}
 
 

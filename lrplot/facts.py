@@ -96,6 +96,8 @@ SCHEDULER_BASES = frozenset({
     ("pytorch_accelerated.schedulers.scheduler_base", "StatefulSchedulerBase"),
     ("timm.scheduler.scheduler", "Scheduler"),
     ("mmengine.optim.scheduler.param_scheduler", "_ParamScheduler"),
+    ("composer.optim.scheduler", "ComposerScheduler"),  # stateless: compiled on Composer's training time
+    ("ignite.handlers.param_scheduler", "ParamScheduler"),  # called on an engine event, not stepped
     # DeepSpeed's schedulers have no base class of their own (each derives from object)
     ("deepspeed.runtime.lr_schedules", "LRRangeTest"),
     ("deepspeed.runtime.lr_schedules", "OneCycle"),

@@ -11,6 +11,8 @@ accelerated               ``step()`` (pytorch-accelerated's Trainer:  --
 accelerated-stateless     ``step_update(n)``                          --
 timm                      ``step_update(n)``                          ``step(e, metric)``
 megatron                  ``step(increment=<update n's global batch>)``  --
+composer                  ``step()``, then the timestamp advances     as the Trainer's flag says
+ignite                    ``scheduler(engine)`` (also before update 0) --
 ========================  ==========================================  ===============================
 
 * torch: ``torch.optim.lr_scheduler.LRScheduler`` subclasses, which includes every transformers
@@ -40,6 +42,11 @@ megatron                  ``step(increment=<update n's global batch>)``  --
   micro batch times data-parallel size of 1: Megatron asserts the batch is a multiple of it, so
   the increment is the current global batch). The scheduler sets ``lr`` and ``weight_decay``.
 
+* composer: a ``ComposerScheduler`` (a function of Composer's training time), compiled and driven by
+  :func:`lrplot.engine.stepping.composer_calls` as Composer's Trainer does; needs ``stepping.composer``.
+* ignite: a ``ParamScheduler`` handler on ``Events.ITERATION_STARTED``: it sets the value an
+  iteration uses before that iteration (:func:`lrplot.engine.stepping.ignite_calls`).
+
 The value recorded at update t is the param-group field read before the calls that follow update t.
 """
 
@@ -55,9 +62,11 @@ ACCELERATED = "accelerated"
 ACCELERATED_STATELESS = "accelerated-stateless"
 TIMM = "timm"
 MEGATRON = "megatron"
+COMPOSER = "composer"
+IGNITE = "ignite"
 
 # Protocols whose calls are fixed by the library: the spec's ``interval`` does not apply.
-LIBRARY_DRIVEN = (ACCELERATED, ACCELERATED_STATELESS, TIMM, MEGATRON)
+LIBRARY_DRIVEN = (ACCELERATED, ACCELERATED_STATELESS, TIMM, MEGATRON, COMPOSER, IGNITE)
 
 
 def _bases(obj: Any) -> set[tuple[str, str]]:
@@ -83,6 +92,10 @@ def protocol_of(obj: Any) -> str | None:
         return MEGATRON
     if ("pytorch_accelerated", "StatefulSchedulerBase") in bases:
         return ACCELERATED
+    if ("composer", "ComposerScheduler") in bases:
+        return COMPOSER
+    if ("ignite", "ParamScheduler") in bases:
+        return IGNITE
     if ("pytorch_accelerated", "SchedulerBase") in bases:
         return ACCELERATED_STATELESS
     if callable(getattr(obj, "step_update", None)):
@@ -109,6 +122,10 @@ def library_calls(kind: str, scheduler: Any, metric: Callable[[], Any] | None = 
         if metric is None:
             return scheduler.step_update, step
         return scheduler.step_update, (lambda e: step(e, metric()))
+    if kind == IGNITE:
+        from .stepping import ignite_calls
+
+        return ignite_calls(scheduler), None
     raise ValueError(kind)
 
 
@@ -141,4 +158,6 @@ def describe(kind: str) -> str:
         ACCELERATED_STATELESS: "pytorch-accelerated schedulers step after every optimizer update",
         TIMM: "timm schedulers are called after every update and at every epoch end",
         MEGATRON: "Megatron's OptimizerParamScheduler steps by the global batch after every update",
+        COMPOSER: "Composer schedulers follow Composer's training time (stepping.composer)",
+        IGNITE: "ignite schedulers are called before every iteration",
     }.get(kind, kind)

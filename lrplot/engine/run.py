@@ -17,7 +17,8 @@ from .loop import Progress, library_loop, run_loop, step_order_satisfied
 from .memory import check_memory
 from .metric import metric_feed
 from .optimizer import build_optimizer
-from .protocols import LIBRARY_DRIVEN, MEGATRON, PLATEAU, TIMM, describe, library_calls, protocol_of
+from .protocols import COMPOSER, LIBRARY_DRIVEN, MEGATRON, PLATEAU, TIMM, describe, library_calls, protocol_of
+from .stepping import accelerate_step, check_composer, composer_calls
 
 
 def _placeholders(schedule: ResolvedSchedule, steps: int) -> dict[str, int] | None:
@@ -52,6 +53,19 @@ def _check_protocol(schedule: ResolvedSchedule, sched: SchedulerNode, scheduler:
         raise spec.error(f"{sched.type} {'needs' if kind == MEGATRON else 'takes no'} '{key}' (the samples each "
                          "update adds to Megatron's OptimizerParamScheduler)", sched.path,
                          hint="add 'global_batch_size: N'" if kind == MEGATRON else f"remove '{key}'")
+    stepping = schedule.stepping
+    if kind == COMPOSER and (stepping is None or stepping.composer is None):
+        raise spec.error(f"{sched.type} is a Composer scheduler: it reads Composer's training time, which the spec "
+                         "gives in stepping.composer", sched.path,
+                         hint="add 'stepping: {composer: {max_duration: 4800ba}}' (the Trainer's max_duration)")
+    if stepping is not None and stepping.composer is not None and kind in LIBRARY_DRIVEN and kind != COMPOSER:
+        raise spec.error(f"stepping.composer steps a Composer or torch scheduler, not {sched.type}: {describe(kind)}",
+                         schedule.where("stepping"), hint="remove stepping.composer")
+    if stepping is not None and stepping.composer is not None:
+        check_composer(schedule, stepping.composer, sched)
+    if stepping is not None and stepping.accelerate is not None and kind in LIBRARY_DRIVEN:
+        raise spec.error(f"stepping.accelerate wraps a torch scheduler, not {sched.type}: {describe(kind)}",
+                         schedule.where("stepping"), hint="remove stepping.accelerate")
     if kind == TIMM and schedule.steps_per_epoch is None:
         raise spec.error(f"{sched.type} is a timm scheduler, stepped at every epoch end, so the spec needs "
                          "steps_per_epoch", sched.path,
@@ -106,16 +120,24 @@ class Run:
         groups = optimizer.param_groups
         self.readers = resolve_fields(schedule, groups[0])
         self.library = (library_calls(self.kind, self.scheduler, node=schedule.schedulers[0])
-                        if self.kind in LIBRARY_DRIVEN else None)
+                        if self.kind in LIBRARY_DRIVEN and self.kind != COMPOSER else None)
         if self.kind == TIMM:  # step(epoch, metric) at every epoch end: one metric value per epoch
             feed = metric_feed(schedule, optimizer, max(steps - 1, 0) // self.per, start // self.per)
             self.library = library_calls(self.kind, self.scheduler, feed)
+        stepping = schedule.stepping
+        if stepping is not None and stepping.composer is not None:  # Composer's Trainer (engine/stepping.py)
+            self.scheduler, *calls = composer_calls(schedule, stepping.composer, optimizer, self.scheduler,
+                                                    self.kind != COMPOSER)
+            self.schedulers[0], self.library = self.scheduler, tuple(calls)
+            self.per = stepping.composer.dataloader_len or 1
         steppers = []
         for obj, period in zip(self.schedulers, self.periods):
             step = getattr(obj, "step", None)  # library-driven schedulers may have only step_update
             if protocol_of(obj) == PLATEAU:
                 feed = metric_feed(schedule, optimizer, (steps - 1) // period, start // period)
                 step = _fed(obj.step, feed)
+            if stepping is not None and stepping.accelerate is not None:  # AcceleratedScheduler (engine/stepping.py)
+                step = accelerate_step(obj, optimizer, stepping.accelerate, step if step != obj.step else None)
             steppers.append((step, period))
         if len(steppers) == 1:
             self.step, self.every = steppers[0]
@@ -150,9 +172,9 @@ class Run:
         keys = [k for _, k in self.pairs]
         if start >= stop:
             return []
-        if self.library is not None:
-            return library_loop(*self.library, dicts, keys, start, stop, self.steps, self.per, self.schedule)
         with step_order_satisfied():
+            if self.library is not None:  # Composer's compiled LambdaLR is a torch scheduler too
+                return library_loop(*self.library, dicts, keys, start, stop, self.steps, self.per, self.schedule)
             return run_loop(self.step, dicts, keys, start, stop, self.steps, self.every, self.schedule, progress)
 
     def values(self, rows: list) -> dict[tuple[int, str], np.ndarray]:

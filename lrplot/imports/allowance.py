@@ -27,11 +27,14 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
     "lrplot.sources.torchtitan": ("lr_schedulers",),
     "megatron.core.optimizer_param_scheduler": ("OptimizerParamScheduler",),
     "nemo.core.optim.lr_scheduler": None,
+    "composer.optim.scheduler": None,
+    "ignite.handlers.param_scheduler": None,
 }
 # The distribution that installs each trusted top-level package (where it must be found).
 DISTRIBUTIONS = {"torch": "torch", "timm": "timm", "transformers": "transformers",
                  "pytorch_accelerated": "pytorch-accelerated", "deepspeed": "deepspeed", "torchtune": "torchtune",
-                 "megatron": "megatron-core", "nemo": "nemo-toolkit"}
+                 "megatron": "megatron-core", "nemo": "nemo-toolkit", "composer": "mosaicml",
+                 "ignite": "pytorch-ignite"}
 # How a refusal says to allow a name, by where lrplot was called from: the way the user CAN allow it there.
 ALLOW_WAYS = {
     "cli": "add --allow-import {name} (or set " + ENV_VAR + "={name})",

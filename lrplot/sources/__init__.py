@@ -60,6 +60,7 @@ READERS: dict[str, str | ConfigReader] = {
     "deepspeed": "lrplot.sources.deepspeed",
     "torchtitan": "lrplot.sources.torchtitan",
     "megatron": "lrplot.sources.megatron",
+    "composer": "lrplot.sources.composer",
     "lrplot": "lrplot.sources.lrplot_spec",
 }
 

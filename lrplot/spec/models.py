@@ -10,34 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+from pydantic import ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..errors import Location, SpecError
 from ..limits import MAX_CSV_BYTES, MAX_STEPS
-from ..text import did_you_mean
 from ..yamlio import KeyPath, SourceMap
 from .files import read_text
+from .base import _Model
 from .rules import RuleBroken, assign_positions, check
-
-
-class _Model(BaseModel):
-    """Base of the spec models: unknown keys are errors with a did-you-mean."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict) and cls.model_config.get("extra") == "forbid":
-            known = list(cls.model_fields)
-            for key in data:
-                if key not in cls.model_fields:
-                    hint = did_you_mean(key, known) or f"known keys: {', '.join(known)}"
-                    raise PydanticCustomError(
-                        "unknown_key", "unknown key '{key}'; {hint}", {"key": key, "hint": hint}
-                    )
-        return data
+from .stepping import Stepping
 
 
 class _Open(_Model):
@@ -115,6 +97,11 @@ METRIC_DESCRIPTION = (
     "plotting recipe), an expression of 'step' such as '1 / (1 + step)', or {csv, column}.")
 
 
+STEPPING_DESCRIPTION = (
+    "A trainer that steps the scheduler its own way: accelerate (AcceleratedScheduler: num_processes "
+    "steps per update) or composer (Composer's training time). Default: one step per update.")
+
+
 SchedulerList = Annotated[list[SchedulerNode], Field(min_length=1)]
 # One scheduler or a list; the discriminator picks the member by the value's shape, so an error
 # speaks of the form the user wrote (not "should be a dictionary" for a bad list).
@@ -141,6 +128,7 @@ class ScheduleEntry(_Model):
     fields: list[str] | None = Field(None, min_length=1, description=(
         "Param-group fields this schedule records (default: the spec's fields), e.g. weight_decay "
         "for an AdamW schedule beside an SGD one recording momentum."))
+    stepping: Stepping | None = Field(None, description=STEPPING_DESCRIPTION)
 
 
 class Spec(_Model):
@@ -164,6 +152,7 @@ class Spec(_Model):
         description="Param-group fields to record: lr, momentum (momentum or betas[0]), "
                     "weight_decay, betas[1], ...")
     metric: Metric = Field("lr", description=METRIC_DESCRIPTION)
+    stepping: Stepping | None = Field(None, description=STEPPING_DESCRIPTION)
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("<spec>"))
     _file: Path | None = PrivateAttr(default=None)
@@ -318,6 +307,10 @@ class ResolvedSchedule:
     @property
     def fields(self) -> list[str]:
         return self._get("fields")
+
+    @property
+    def stepping(self) -> Stepping | None:
+        return self._get("stepping")
 
     @property
     def group_names(self) -> list[str]:
