@@ -1,0 +1,100 @@
+"""litgpt finetune configs: the schedule litgpt builds in code (get_lr_scheduler), stepped per update as
+fit does; every drawn curve `==` litgpt's own get_lr_scheduler driven by its own CycleIterator over a real
+DataLoader (recorded by tests/data/litgpt/regenerate.py with litgpt 0.5.13; re-checked live where litgpt
+imports), every refusal one whole line.
+
+Published configs, unedited, in tests/data/published/, from Lightning-AI/litgpt
+@ 26857050fe3ff627cd714fe92f5838f51a3d5efa (each last changed in 92627d71d47c24f7d3ef4d0b5721b34956819a95):
+* litgpt_llama-3.2-1B_full.yaml: config_hub/finetune/llama-3.2-1B/full.yaml
+* litgpt_phi-2_lora.yaml: config_hub/finetune/phi-2/lora.yaml
+* litgpt_pretrain_tinyllama.yaml: config_hub/pretrain/tinyllama.yaml (refused: pretrain.py's own get_lr)
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lrplot.errors import LrplotError
+from lrplot.sources import BudgetInputs, detect, load_document, load_input
+from tests.helpers.paths import ROOT
+
+PUBLISHED = ROOT / "tests" / "data" / "published"
+REFERENCE = json.loads((ROOT / "tests" / "data" / "litgpt" / "reference.json").read_text())
+# case -> the --set overrides that make the published file that case (see regenerate.py's CASES)
+OVERRIDES = {"phi-2_lora_99_3_epochs": ["train.epochs=3"], "phi-2_lora_max_steps_40": ["train.max_steps=40"]}
+
+
+def drawn(source) -> list[float]:
+    from lrplot.engine import simulate
+
+    result = simulate(source.spec, allow_import=None)
+    (series,) = [s for s in result.series() if s.field == "lr"]
+    return series.values.tolist()
+
+
+@pytest.mark.parametrize("name", REFERENCE["cases"])
+def test_every_update_equals_litgpts_own_schedule_driven_as_fit_drives_it(name):
+    case = REFERENCE["cases"][name]
+    path = PUBLISHED / case["config"]
+    source = load_input(path, inputs=BudgetInputs(dataset_size=case["dataset_size"]),
+                        overrides=OVERRIDES.get(name, ()))
+    assert source.kind == "litgpt" and detect(load_document(path)) == "litgpt"
+    assert drawn(source) == case["lrs"]
+
+
+def test_the_recorded_reference_is_litgpts_current_code():
+    """Where litgpt imports, its own get_lr_scheduler and CycleIterator give the recorded values now."""
+    from tests.helpers.installed import installed
+
+    if not installed("litgpt"):
+        pytest.skip("litgpt is not installed (its dependencies pin other versions than lrplot's test extra)")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("regenerate", ROOT / "tests" / "data" / "litgpt" / "regenerate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, (config, *args) in module.CASES.items():
+        assert module.lrs(*args) == REFERENCE["cases"][name]["lrs"]
+
+
+def test_the_budget_names_the_arithmetic_and_the_unused_min_lr():
+    source = load_input(PUBLISHED / "litgpt_phi-2_lora.yaml", inputs=BudgetInputs(dataset_size=99),
+                        overrides=["train.epochs=3"])
+    assert source.budget.text == (
+        "99 examples / micro_batch_size 4 = 25 batches per epoch; accumulation 8 // 1 // 4 = 2; 3 epochs x 25 // 2 "
+        "= 37 updates; cosine over lr_max_steps = 36; warmup 10 steps")
+    assert source.notes == ("train.min_lr 6e-05 is not used by litgpt's finetune schedule (CosineAnnealingLR "
+                            "without eta_min: the cosine ends at 0)",)
+
+
+def test_devices_shard_the_dataloader_as_a_distributed_sampler_does():
+    source = load_input(PUBLISHED / "litgpt_llama-3.2-1B_full.yaml", inputs=BudgetInputs(dataset_size=1901),
+                        overrides=["devices=2"])
+    # ceil(1901 / 2) = 951 per device / 4 = 238 batches; accumulation 64 // 2 // 4 = 8; 238 // 8 = 29
+    assert source.budget.updates == 29 and source.budget.updates_per_epoch == 29
+    assert source.budget.text.startswith("1901 examples over 2 devices = 951 per device / micro_batch_size 4 = 238")
+
+
+@pytest.mark.parametrize("file, overrides, inputs, expected", [
+    ("litgpt_pretrain_tinyllama.yaml", [], {"dataset_size": 10},
+     ":50:15: train.max_tokens is set: a litgpt pretrain config; pretrain.py sets the lr at every iteration with its "
+     "own get_lr (litgpt/pretrain.py:463), which lrplot does not read; describe the schedule as an lrplot spec"),
+    ("litgpt_phi-2_lora.yaml", [], {},
+     ":75:11: needs the number of training examples of litgpt.data.Alpaca2k (after its validation split): litgpt sizes the "
+     "cosine from len(train_dataloader); add --dataset-size N"),
+    ("litgpt_phi-2_lora.yaml", ["train.lr_warmup_steps=0"], {"dataset_size": 100},
+     "--set train.lr_warmup_steps: train.lr_warmup_steps is 0: litgpt's get_lr_scheduler builds LambdaLR(lambda step: step / 0), which "
+     "fails when it is built; set train.lr_warmup_steps to a whole number >= 1"),
+    ("litgpt_llama-3.2-1B_full.yaml", [], {"dataset_size": 1000},
+     ":61:20: train.lr_warmup_steps 25 is not below the cosine's length lr_max_steps 15 (1000 examples / "
+     "micro_batch_size 4 = 250 batches per epoch; accumulation 64 // 1 // 4 = 16; 1 epoch x 250 // 16 = 15 updates; "
+     "cosine over lr_max_steps = 15): litgpt would build CosineAnnealingLR(T_max=-10); lower lr_warmup_steps or "
+     "train longer"),
+])
+def test_refusals_and_questions_are_one_located_line(file, overrides, inputs, expected):
+    path = PUBLISHED / file
+    with pytest.raises(LrplotError) as info:
+        load_input(path, inputs=BudgetInputs(**inputs), overrides=overrides)
+    assert info.value.format() == (f"{path}{expected}" if expected.startswith(":") else expected)
