@@ -22,6 +22,9 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
     "transformers.optimization": None,
     "pytorch_accelerated.schedulers": None,
     "deepspeed.runtime.lr_schedules": ("LRRangeTest", "OneCycle", "WarmupLR", "WarmupDecayLR", "WarmupCosineLR"),
+    # lrplot's own: MMEngine's schedulers on the Runner's iteration clock (accumulative_counts); it
+    # builds only mmengine.optim.scheduler's public classes, by name
+    "lrplot.sources.mmengine_updates": ("AccumulatedIterations",),
 }
 # The distribution that installs each trusted top-level package (where it must be found).
 DISTRIBUTIONS = {"torch": "torch", "timm": "timm", "transformers": "transformers",
