@@ -9,69 +9,19 @@ every group's values before each update.
 
 from __future__ import annotations
 
-import copy
 import textwrap
 
-import numpy as np
 import pytest
 
 from lrplot.engine import simulate
 from lrplot.errors import ImportNotAllowedError, SpecError
 from lrplot.sources import BudgetInputs, load_input
 
+from tests.helpers.mmengine_runner import run_runner
 from tests.helpers.paths import CONFIGS
 
 mmengine = pytest.importorskip("mmengine", reason="mmengine is not installed (pip install 'lrplot[mmengine]')")
 ALLOW = frozenset({"mmengine"})
-
-
-def run_runner(path, dataset_size: int, batch_size: int | None = None) -> dict[str, np.ndarray]:
-    """Train with MMEngine's Runner on CPU and return group 0's lr / momentum / weight_decay per update."""
-    import torch
-    from mmengine.config import Config
-    from mmengine.hooks import Hook
-    from mmengine.model import BaseModel
-    from mmengine.runner import Runner
-
-    class ToyModel(BaseModel):
-        def __init__(self):
-            super().__init__()
-            self.w = torch.nn.Parameter(torch.ones(1))
-
-        def forward(self, inputs, data_samples=None, mode="tensor"):
-            return {"loss": (self.w ** 2).sum()}
-
-    class ToyData(torch.utils.data.Dataset):
-        def __len__(self):
-            return dataset_size
-
-        def __getitem__(self, i):
-            return dict(inputs=torch.zeros(1))
-
-    class Record(Hook):
-        rows: list = []
-
-        def before_train(self, runner):
-            def pre(optimizer, args, kwargs):
-                g = optimizer.param_groups[0]
-                self.rows.append((g["lr"], g["betas"][0] if "betas" in g else g["momentum"], g["weight_decay"]))
-
-            runner.optim_wrapper.optimizer.register_step_pre_hook(pre)
-
-    cfg = Config.fromfile(str(path))
-    loader = copy.deepcopy(dict(cfg.get("train_dataloader") or {}))
-    loader.update(dataset=ToyData(), num_workers=0, persistent_workers=False)
-    loader.setdefault("batch_size", batch_size)
-    loader.setdefault("sampler", dict(type="DefaultSampler", shuffle=False))
-    record = Record()
-    record.rows = []
-    runner = Runner(model=ToyModel(), work_dir=str(path.parent / "work"), train_dataloader=loader,
-                    train_cfg=cfg.train_cfg, optim_wrapper=cfg.optim_wrapper, param_scheduler=cfg.param_scheduler,
-                    auto_scale_lr=cfg.get("auto_scale_lr"), default_hooks=dict(checkpoint=None, logger=None),
-                    custom_hooks=[record], log_level="ERROR", default_scope="mmengine")
-    runner.train()
-    rows = np.array(record.rows, dtype=np.float64)
-    return {"lr": rows[:, 0], "momentum": rows[:, 1], "weight_decay": rows[:, 2]}
 
 
 def ours(path, dataset_size=None, batch_size=None):

@@ -29,6 +29,9 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
     "nemo.core.optim.lr_scheduler": None,
     "composer.optim.scheduler": None,
     "ignite.handlers.param_scheduler": None,
+    # lrplot's own: MMEngine's schedulers on the Runner's iteration clock (accumulative_counts); it
+    # builds only mmengine.optim.scheduler's public classes, by name
+    "lrplot.sources.mmengine_updates": ("AccumulatedIterations",),
 }
 # The distribution that installs each trusted top-level package (where it must be found).
 DISTRIBUTIONS = {"torch": "torch", "timm": "timm", "transformers": "transformers",

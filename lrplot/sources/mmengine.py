@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SpecError
 
-from .protocol import Budget, Source, Told, assumption, budget_number, needs
+from .mmengine_files import check_bases, refuse_mmcv1
+from .mmengine_optim import plain as _plain
+from .protocol import Budget, Note, Source, Told, assumption, budget_number, needs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -47,7 +48,7 @@ KIND = "mmengine"
 LOOKS_FOR = "an MMEngine Python config (.py) with param_scheduler, train_cfg or _base_"
 FOLLOWS = "MMEngine 0.10.7 (Runner, ParamSchedulerHook)"
 SCHEDULERS_MODULE = "mmengine.optim.scheduler"
-_MARKERS = re.compile(r"^(param_scheduler|train_cfg|optim_wrapper|_base_)\s*=", re.M)
+_MARKERS = re.compile(r"^(param_scheduler|train_cfg|optim_wrapper|_base_|lr_config)\s*=|^with read_base\(\):", re.M)
 
 
 def detect(doc: Document) -> bool:
@@ -64,7 +65,10 @@ def _line_of(doc: Document, name: str) -> Location:
 
 def _load(doc: Document, allow_import: Allowance) -> Any:
     from ..imports import check_config_code
+    from ..reads import recording
 
+    with recording(f"a file MMEngine read for {doc.path.name}"):
+        refuse_mmcv1(doc.path, doc.text)  # before asking to allow what would not read it anyway
     check_config_code("mmengine", "this is an MMEngine config, a Python file: reading it with MMEngine's Config "
                                   "runs the config's code (and its _base_ files')",
                       allow_import=allow_import, location=Location(str(doc.path)))
@@ -76,13 +80,12 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
         raise MissingLibraryError("reading an MMEngine config needs mmengine", package="mmengine",
                                   location=Location(str(doc.path)),
                                   hint='pip install ".[mmengine]" in the lrplot checkout') from None
-    from ..reads import recording
-
     with recording(f"a file MMEngine read for {doc.path.name}"):  # (as MMEngine's own reads below)
-        _check_bases(doc.path, doc.text, [], set())
+        check_bases(doc.path, doc.text, [], set())
     try:
         with recording(f"a file MMEngine read for {doc.path.name}"):  # its _base_ files: no output replaces them
-            return Config.fromfile(str(doc.path))
+            # custom_imports (a project's own modules) are not imported: no schedule needs them
+            return Config.fromfile(str(doc.path), import_custom_modules=False)
     except SyntaxError as exc:
         raise SpecError(f"syntax error: {exc.msg}", location=Location(str(exc.filename or doc.path), exc.lineno,
                                                                       exc.offset)) from None
@@ -90,73 +93,6 @@ def _load(doc: Document, allow_import: Allowance) -> Any:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"MMEngine could not read the config: {type(exc).__name__}: {message}",
                         location=Location(str(doc.path)), hint="run with --debug for the traceback") from None
-
-
-def _bases(path: Path, text: str) -> list[tuple[Path, Location]]:
-    """The local files ``path`` inherits from, each with where it is named: the ``_base_`` list
-    (MMEngine's ``_get_base_files``; ``pkg::path`` bases come from installed packages, not checked)
-    and the relative imports of a ``with read_base():`` block."""
-    import ast
-
-    try:
-        tree = ast.parse(text, filename=str(path))
-    except SyntaxError as exc:
-        raise SpecError(f"syntax error: {exc.msg}", location=Location(str(path), exc.lineno, exc.offset)) from None
-    except (RecursionError, MemoryError, ValueError):
-        raise SpecError("the config is nested too deeply for Python to parse", location=Location(str(path))) from None
-    found: list[tuple[Path, Location]] = []
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "_base_":
-            where = Location(str(path), node.lineno, node.col_offset + 1)
-            try:
-                names = ast.literal_eval(node.value)
-            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-                names = None
-            names = [names] if isinstance(names, str) else names
-            if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-                raise SpecError("_base_ should be a file name or a list of file names, written out", location=where,
-                                hint="lrplot checks every base file before MMEngine reads it")
-            found += [(path.parent / name, where) for name in names if "::" not in name]
-        elif isinstance(node, ast.With) and any(isinstance(item.context_expr, ast.Call)
-                                                and getattr(item.context_expr.func, "id", None) == "read_base"
-                                                for item in node.items):
-            for imp in node.body:
-                if isinstance(imp, ast.ImportFrom) and imp.level:
-                    folder = path.parent
-                    for _ in range(imp.level - 1):
-                        folder = folder.parent
-                    found.append((folder / ((imp.module or "").replace(".", "/") + ".py"),
-                                  Location(str(path), imp.lineno, imp.col_offset + 1)))
-    return found
-
-
-def _check_bases(path: Path, text: str, chain: list[Path], seen: set[Path]) -> None:
-    """Every file the config inherits from passes lrplot's file guards before MMEngine reads it: a
-    regular file (no pipe, no device) of at most a config's size, no cycle, at most MAX_MMENGINE_BASE_FILES
-    files and MAX_YAML_DEPTH levels (MMEngine recurses per level, and reads every file whole)."""
-    from ..spec import read_text
-    from ..limits import MAX_MMENGINE_BASE_FILES, MAX_YAML_DEPTH
-    from ..yamlio import check_expansion
-
-    chain = chain + [path.resolve()]
-    for base, where in _bases(path, text) if path.suffix == ".py" else ():
-        if base.resolve() in chain:
-            cycle = " -> ".join(p.name for p in chain[chain.index(base.resolve()):] + [base.resolve()])
-            raise SpecError(f"the _base_ files inherit from each other ({cycle})", location=where,
-                            hint="remove the _base_ entry that closes the circle")
-        if len(chain) > MAX_YAML_DEPTH:
-            raise SpecError(f"the _base_ files inherit more than {MAX_YAML_DEPTH} levels deep", location=where)
-        if base.resolve() in seen:
-            continue
-        seen.add(base.resolve())
-        if len(seen) > MAX_MMENGINE_BASE_FILES:
-            raise SpecError(f"the config inherits from more than {MAX_MMENGINE_BASE_FILES} _base_ files", location=where)
-        if not base.is_file() and not base.exists():
-            continue  # MMEngine says which file is missing
-        base_text = read_text(base, "config", pipe_ok=False)
-        if base.suffix in (".yaml", ".yml", ".json"):
-            check_expansion(base_text, str(base))
-        _check_bases(base, base_text, chain, seen)
 
 
 def _apply_overrides(cfg: Any, overrides: tuple[str, ...]) -> None:
@@ -187,23 +123,14 @@ def _apply_overrides(cfg: Any, overrides: tuple[str, ...]) -> None:
                             location=Location(f"--set {key}")) from None
 
 
-def _plain(value: Any) -> Any:
-    """ConfigDict/tuples -> plain dicts and lists (what a spec holds)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _scheduler_type(name: Any, where: Location) -> str:
     """The import path of the MMEngine class a config's ``type`` names."""
     import mmengine.optim.scheduler as schedulers
 
-    if isinstance(name, type):
-        return f"{name.__module__}:{name.__qualname__}"
     if not isinstance(name, str):
         raise SpecError(f"param_scheduler type must be a class name, not {name!r}", location=where)
+    if name.startswith("mmengine."):  # a class (or lazy import) of a new-style config: MMEngine's own, by name
+        name = name.rpartition(".")[2]
     if isinstance(getattr(schedulers, name, None), type):
         return f"{SCHEDULERS_MODULE}:{name}"
     from mmengine.registry import PARAM_SCHEDULERS
@@ -224,6 +151,8 @@ def _loop(cfg: Any, where: Location) -> tuple[str, int]:
         raise SpecError("the config has no train_cfg (the training loop and its length)", location=where,
                         hint="add train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12)")
     kind = train_cfg.get("type")
+    if isinstance(kind, str):  # a new-style config's class: mmengine.runner.EpochBasedTrainLoop
+        kind = kind.rpartition(".")[2]
     if kind is None and "by_epoch" in train_cfg:  # Runner.build_train_loop's older form
         kind = "EpochBasedTrainLoop" if train_cfg["by_epoch"] else "IterBasedTrainLoop"
     if kind in ("EpochBasedTrainLoop", None) and "max_epochs" in train_cfg:
@@ -237,14 +166,27 @@ def _loop(cfg: Any, where: Location) -> tuple[str, int]:
 
 
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
-    from ..spec import spec_from_data
-    from ..yamlio import SourceMap
+    from .mmengine_optim import lazy_values
 
     cfg = _load(doc, allow_import)
     _apply_overrides(cfg, doc.overrides)
+    with lazy_values():  # a new-style config's lazy imports (mmpretrain's datasets, ...) stay unimported
+        return _read(doc, inputs, cfg)
+
+
+def _read(doc: Document, inputs: BudgetInputs, cfg: Any) -> Source:
+    from ..spec import spec_from_data
+    from ..yamlio import SourceMap
+    from . import mmengine_optim
+
     sched_at = _line_of(doc, "param_scheduler")
     loop, length = _loop(cfg, _line_of(doc, "train_cfg"))
     notes: list[str] = []
+    custom = _plain(cfg.get("custom_imports") or {})
+    if custom.get("imports"):
+        names = custom["imports"] if isinstance(custom["imports"], list) else [custom["imports"]]
+        notes.append(Note(f"custom_imports ({', '.join(map(str, names))}) not imported: the schedule needs only "
+                          "MMEngine's schedulers and the optimizer's settings"))
 
     # optimizer
     wrapper = _plain(cfg.get("optim_wrapper") or {})
@@ -254,6 +196,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         raise SpecError("the config has no optim_wrapper.optimizer with a type", location=opt_at,
                         hint="add optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01))")
     opt_cfg.pop("_scope_", None)
+    opt_cfg = mmengine_optim.optimizer(opt_cfg, opt_at, notes)
+    counts = mmengine_optim.accumulative_counts(wrapper, opt_at)
     if wrapper.get("paramwise_cfg"):
         notes.append(assumption("paramwise_cfg is not modelled: one param group with the optimizer's own lr and "
                                 "weight_decay (every group follows the same schedule, scaled)",
@@ -306,6 +250,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                         hint="nothing to draw: the lr stays at the optimizer's")
     entries = [raw] if isinstance(raw, dict) else list(raw)
     per_iter, per_ep = [], []
+    in_order: list[tuple[str, dict, bool]] = []  # the config's order, for accumulative_counts
     scheduled: set[str] = set()
     for i, entry in enumerate(entries):
         node = _plain(entry)
@@ -327,6 +272,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                             "IterBasedTrainLoop, which never calls after_train_epoch: it would never step",
                             location=sched_at, hint="set by_epoch=False and give begin/end in iterations")
         node.setdefault("end", length if loop == "epoch" and by_epoch else steps)
+        in_order.append((kind, dict(node), convert))
         if convert:
             if per_epoch is None:
                 raise SpecError(f"param_scheduler[{i}]: convert_to_iter_based needs an EpochBasedTrainLoop",
@@ -348,7 +294,14 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         "fields": fields,
         "scheduler": per_iter + per_ep,
     }
-    if per_epoch is not None:
+    updates, updates_per_epoch = steps, per_epoch
+    if counts > 1:  # the schedulers step every iteration, the optimizer every counts-th one and at the last
+        updates, updates_per_epoch = mmengine_optim.updates(steps, counts), None
+        spec_data.update(steps=updates, scheduler=[mmengine_optim.accumulated_node(
+            in_order, counts, steps, per_epoch, sched_at)])
+        budget_text += (f"; accumulative_counts {counts}: {updates} optimizer updates (after every {counts} iterations"
+                        f"{' and at the last' if steps % counts else ''}), each drawn at the lr it used")
+    elif per_epoch is not None:
         spec_data["steps_per_epoch"] = per_epoch
     source = SourceMap(str(doc.path))
     for key in ("scheduler", "steps", "steps_per_epoch", "fields"):
@@ -360,6 +313,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         told += [Told("dataset size", inputs.dataset_size, "--dataset-size"),
                  Told("batch size", batch, "train_dataloader.batch_size" if "batch_size" in loader else "--batch-size"),
                  Told("devices", world, "--devices" if inputs.devices else "default")]
-    budget = Budget(budget_text, steps, per_epoch, told=tuple(told), decided_by="train_cfg",
+    if counts > 1:
+        told.append(Told("accumulation", counts, "optim_wrapper.accumulative_counts"))
+    budget = Budget(budget_text, updates, updates_per_epoch, told=tuple(told), decided_by="train_cfg",
                     where=_line_of(doc, "train_cfg"))
     return Source(KIND, spec, budget, tuple(notes))
