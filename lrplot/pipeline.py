@@ -132,6 +132,33 @@ def nonfinite_lines(curves: "Curves") -> list[str]:
             for series, first, count in curves.nonfinite()]
 
 
+# --- what the figure must say: check's rules, the readers' assumptions ----------------------------------
+
+_CITATION = re.compile(r"\s*\([^()]*\.py:\d+[^()]*\)")  # "(lightning/pytorch/cli.py:682, ...)": the summary has it
+PLOT_RULES = ("no-anneal", "short-schedule", "rebound")  # a mis-sized schedule that would look healthy
+
+
+def plan_findings(specs: "list[Spec]", curves: "Curves") -> list[Any]:
+    """What ``lrplot check`` says of a mis-sized schedule (:data:`PLOT_RULES`), found on the
+    curves already simulated (``curves`` as :func:`simulate` returns them, in spec order)."""
+    from .check import RULES, Context
+
+    schedules = [schedule for spec in specs for schedule in spec.schedule_list()]
+    return [finding for schedule, trace in zip(schedules, curves.schedules)
+            for rule_id in PLOT_RULES for finding in RULES[rule_id].fn(Context(schedule, trace))]
+
+
+def footnotes(findings: Iterable[Any], sources: Iterable[Source] = ()) -> tuple[str, ...]:
+    """The figure's footnote lines: each finding, then each assumption a reader made that changes
+    the curve (with the key or flag that would settle it)."""
+    lines = [f"\u26a0 {f.message} [{f.rule}]" for f in findings]
+    for note in (n for source in sources for n in source.assumptions):
+        text = _CITATION.sub("", note)
+        lines.append(("" if "assum" in text.lower() else "assumed: ") + text
+                     + (f" (set {note.settle} to change it)" if note.settle and note.settle not in text else ""))
+    return tuple(dict.fromkeys(lines))
+
+
 # --- render, stage and write ------------------------------------------------------------------------
 
 def render_all(curves: "Curves", figures: "list[FigureTarget]", options: "RenderOptions") -> list[bytes]:
@@ -216,10 +243,14 @@ class Plotter:
         specs = [source.spec for source in self.sources]
         self.protect_inputs(specs)
         curves = self.simulate(specs)
+        findings = plan_findings(specs, curves)
+        for finding in findings:
+            self.warn(finding.text())
         curves = overlay_log(curves, specs, logged, allow_import=self.reading.allow_import)
         for line in nonfinite_lines(curves):
             self.warn(line)
-        rendered = render_all(curves, self.figures, self.options)
+        notes = footnotes(findings, self.sources)
+        rendered = render_all(curves, self.figures, replace(self.options, notes=self.options.notes + notes))
         stage_and_write(curves, self.figures, rendered, self.data, self.stdout)
         return curves
 

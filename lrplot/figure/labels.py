@@ -28,8 +28,7 @@ def place_labels(fig: Any, axes: Sequence[Any]) -> None:
         engine.execute(fig)
     else:
         fig.draw_without_rendering()
-    canvas = fig.canvas
-    renderer = canvas.get_renderer() if hasattr(canvas, "get_renderer") else fig._get_renderer()
+    renderer = renderer_of(fig)
     for axis in axes:
         legend = axis.get_legend()
         if legend is not None:  # "best" would move once labels move: pin it where it is
@@ -39,7 +38,8 @@ def place_labels(fig: Any, axes: Sequence[Any]) -> None:
     for axis in axes:
         frame = axis.get_window_extent(renderer)
         taken = [lg.get_window_extent(renderer) for lg in (axis.get_legend(),) if lg is not None]
-        lines = _line_paths(axis)
+        taken += [c.get_tightbbox(renderer) for c in axis.child_axes if c.get_gid() == "inset"]
+        lines = line_paths(axis)
         order = {kind: i for i, kind in enumerate(_MOVABLE)}
         movable = sorted((t for t in axis.texts if (t.get_gid() or "").split(":")[0] in _MOVABLE),
                          key=lambda t: order[t.get_gid().split(":")[0]])
@@ -65,7 +65,13 @@ def place_labels(fig: Any, axes: Sequence[Any]) -> None:
                 taken.append(box)
 
 
-def _line_paths(axis: Any) -> list:
+def renderer_of(fig: Any) -> Any:
+    """A renderer to measure text and legends with (the Agg canvas's; a bare Figure's own)."""
+    canvas = fig.canvas
+    return canvas.get_renderer() if hasattr(canvas, "get_renderer") else fig._get_renderer()
+
+
+def line_paths(axis: Any) -> list:
     """The drawn curves of ``axis`` as display-space paths (staircases as drawn)."""
     from matplotlib.path import Path as MplPath
 
