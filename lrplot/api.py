@@ -21,7 +21,7 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     anything runs. ``cache=True`` uses the disk cache of curves as the CLI does. The figure
     displays itself in Jupyter."""
     from .figure import RenderOptions, check_ax_layout, check_option_names, check_raster, render
-    from .pipeline import Reading, footnotes, plan_findings, simulate
+    from .pipeline import Reading, figure_facts, simulate
 
     check_option_names(options)
     opts = RenderOptions(**options)  # values are checked before torch runs, too
@@ -31,6 +31,5 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
     loaded = Reading(tuple(set), allow_import=allow_import).load(sources)
     specs = [s.spec for s in loaded]
-    curves = simulate(specs, allow_import=allow_import, cache=cache)
-    notes = footnotes(plan_findings(specs, curves), loaded)  # what check would say, on the figure
+    curves, _, notes = figure_facts(specs, simulate(specs, allow_import=allow_import, cache=cache), loaded)
     return render(curves, ax=ax, options=opts.replace(notes=opts.notes + notes))

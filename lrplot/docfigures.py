@@ -214,7 +214,7 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
     """Every (theme, format) image of ``figure`` in ``out_dir``, rendering only the missing ones;
     simulated at most once (through the curves cache, as the CLI does)."""
     from .figure import RenderOptions
-    from .pipeline import footnotes, plan_findings, render_files, simulate
+    from .pipeline import figure_facts, render_files, simulate
 
     out_dir.mkdir(parents=True, exist_ok=True)
     base = RenderOptions(**figure.render)
@@ -227,7 +227,7 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
             if rendered:
                 if curves is None:
                     curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
-                    notes = footnotes(plan_findings([spec], curves))  # what check would say, on the figure
+                    curves, _, notes = figure_facts([spec], curves)  # the metric, what check would say
                 render_files(curves, [path], opts.replace(notes=opts.notes + notes))
                 _seal(path)
             if stats is not None:

@@ -222,3 +222,50 @@ def test_two_fields_in_a_users_axes_the_twin_draws_no_grid_and_no_curve_crosses_
     assert ax.get_legend() is None and [t.get_text() for t in legend.get_texts()] == ["lr", "beta1"]
     box = legend.get_window_extent(fig.canvas.get_renderer())
     assert not [p for a in (ax, twin) for p in line_paths(a) if p.intersects_bbox(box, filled=False)]
+
+
+def test_logged_points_are_called_logged_and_a_divergence_has_no_slits(tmp_path):
+    from lrplot.verify import verify_files
+
+    (tmp_path / "plan.yaml").write_text("steps: 100\noptimizer: {type: SGD, lr: 0.1}\n"
+                                       "scheduler: {type: CosineAnnealingLR, T_max: 100}\n")
+    (tmp_path / "log.csv").write_text("step,lr\n" + "".join(f"{t},{0.1 if t < 50 else 0.05}\n" for t in range(100)))
+    report = verify_files(tmp_path / "plan.yaml", tmp_path / "log.csv")
+    ax = render(report.curves, layout="overlay").axes[0]
+    assert legend_texts(ax) == ["plan", "logged"]
+    plan = ScheduleTrace("p", "X", 1000, "step", None, ("0",), ("lr",), {(0, "lr"): np.linspace(1, 0, 1000)},
+                         spans=((10, 20), (22, 30), (60, 70)))  # step 21 agrees: 1 of 1000, no slit
+    shaded = [p.get_gid() for p in render(Curves((plan,))).axes[0].patches]
+    assert shaded == ["diverges:p:10:30", "diverges:p:60:70"]
+
+
+def test_a_plateau_schedule_draws_the_metric_that_drives_it_on_a_secondary_axis():
+    import csv
+
+    fig = lrplot.plot(CONFIGS / "plateau_loss.yaml")  # metric: {csv: data/val_loss.csv, column: val_loss}
+    (twin,) = [a for a in fig.axes if a.get_gid() == "metric-y"]
+    (line,) = twin.get_lines()
+    with open(CONFIGS / "data" / "val_loss.csv") as fh:
+        losses = [float(row["val_loss"]) for row in csv.DictReader(fh)]
+    # ReduceLROnPlateau.step(loss k) runs after update k: it decides the lr of update k + 1
+    assert list(line.get_ydata()) == losses[:99] and list(line.get_xdata()) == list(range(1, 100))
+    assert twin.get_ylabel() == "val_loss (the metric it is fed)"
+    assert not [a for a in lrplot.plot(CONFIGS / "plateau.yaml").axes if a.get_gid() == "metric-y"]  # its own lr
+
+
+@pytest.mark.parametrize("path, options", [
+    ("frameworks/hf_sft.yaml", {}), ("plateau_loss.yaml", {}), ("warmup_step.yaml", {"x": "epoch"}),
+    ("accelerated_cosine.yaml", {"x": "epoch"})])
+def test_value_labels_stay_off_the_spines_and_inside_the_axes(path, options):
+    spec = lrplot.load_spec(CONFIGS / path, dataset_size=207865, devices=8) if "frameworks" in path \
+        else lrplot.load_spec(CONFIGS / path)
+    fig = render(simulate(spec), **options)
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    frame = ax.get_window_extent(renderer)
+    labels = [t for t in ax.texts if t.get_visible() and (t.get_gid() or "").endswith(tuple("0123456789lr"))
+              and (t.get_gid() or "").split(":")[0] in ("peak-label", "final-label", "event-label")]
+    assert labels
+    for t in labels:
+        box = t.get_window_extent(renderer)
+        assert frame.x0 + 2 <= box.x0 and box.x1 <= frame.x1 - 2 and frame.y0 + 2 <= box.y0 and box.y1 <= frame.y1 - 2

@@ -13,8 +13,10 @@ def _overlaps(a: Any, b: Any, pad: float = 1.0) -> bool:
     return a.x0 < b.x1 + pad and b.x0 < a.x1 + pad and a.y0 < b.y1 + pad and b.y0 < a.y1 + pad
 
 
-def _inside(a: Any, box: Any) -> bool:
-    return a.x0 >= box.x0 - 0.5 and a.x1 <= box.x1 + 0.5 and a.y0 >= box.y0 - 0.5 and a.y1 <= box.y1 + 0.5
+def _inside(a: Any, box: Any, margin: float = 2.0) -> bool:
+    """``a`` inside ``box`` and ``margin`` pixels clear of its edges: a label never sits on a spine."""
+    return (a.x0 >= box.x0 + margin and a.x1 <= box.x1 - margin and a.y0 >= box.y0 + margin
+            and a.y1 <= box.y1 - margin)
 
 
 def place_labels(fig: Any, axes: Sequence[Any]) -> None:

@@ -12,6 +12,7 @@ from . import layout as layouts
 from .files import save_figure, write_figure
 from .footnote import caption, footnote
 from .inset import draw_inset
+from .metric import draw_metric
 from .labels import place_labels
 from .legend import axis_labels, legends, titles, wrap
 from .marks import annotate, events, spans
@@ -56,6 +57,7 @@ class Plotter:
         self._resolve_title()    # the options', else the curves', else the one schedule's name
         self._draw_panels()      # curves, their marks, milestones, divergence, y label, panel title
         self._legends()          # per panel, or once for the figure when every panel says the same
+        self._metrics()          # what drives a plateau schedule, on a secondary y axis
         self._insets()           # a zoomed inset of a phase too short to see, where no curve runs
         self._axis_labels()      # the x unit (and a shared y label) once, secondary step/epoch axis
         self._titles()           # over the figure, or over the user's axes unless it has one
@@ -109,6 +111,12 @@ class Plotter:
     def _legends(self) -> None:
         legends(self.fig, self.axes, self.layout, self.opts, self.twin, self.title, len(self.schedules) == 1,
                 self.merged)
+
+    def _metrics(self) -> None:
+        if self.ax is not None:  # the user's axes keep at most the one twin of a second field
+            return
+        for axis, (_, series) in zip(self.axes, self.panels):
+            draw_metric(axis, series, self.schedules, self.opts.x)
 
     def _insets(self) -> None:
         if not self.opts.inset or self.opts.xlim is not None:
@@ -190,9 +198,12 @@ class Plotter:
         label = series_label(s, show_schedule or (not self.multi_group and len(fields_here) == 1
                                                   and layout == "overlay"),
                              self.multi_group and layout != "groups", len(fields_here) > 1 or self.twin)
+        sc = self.schedules[s.schedule]
         if len(fields_here) > 1 or self.twin:
-            sc = self.schedules[s.schedule]
             label = label.replace(s.field, field_label(sc, s.field)) if label.endswith(s.field) else label
+        if sc.style == "points":  # a training log's values: say so, not "lr" beside the plan
+            logs = sum(t.style == "points" for t in self.curves.schedules)
+            label = "logged" if logs == 1 and label in (s.field, s.schedule) else short(f"logged {label}")
         return color, linestyle, label
 
 
