@@ -17,11 +17,11 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     spec YAML text, a dict of spec keys, a :class:`~lrplot.Spec`), or a list of these (drawn in
     one figure). ``set``: ``key.path=value`` overrides (``--set``). ``options``: any
     :class:`~lrplot.RenderOptions` field (``layout``, ``x``, ``log_y``, ``title``, ``theme``,
-    ``size``, ``dpi``, ``legend``, ``annotate``); an unknown name fails with a did-you-mean before
+    ``size``, ``dpi``, ``legend``, ``annotate``, ``xlim``, ``ylim``, ``inset``, ``notes``); an unknown name fails with a did-you-mean before
     anything runs. ``cache=True`` uses the disk cache of curves as the CLI does. The figure
     displays itself in Jupyter."""
     from .figure import RenderOptions, check_ax_layout, check_option_names, check_raster, render
-    from .pipeline import Reading, simulate
+    from .pipeline import Reading, figure_facts, simulate
 
     check_option_names(options)
     opts = RenderOptions(**options)  # values are checked before torch runs, too
@@ -29,6 +29,7 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     if ax is not None:
         check_ax_layout(opts.layout)
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
-    specs = [s.spec for s in Reading(tuple(set), allow_import=allow_import).load(sources)]
-    curves = simulate(specs, allow_import=allow_import, cache=cache)
-    return render(curves, ax=ax, options=opts)
+    loaded = Reading(tuple(set), allow_import=allow_import).load(sources)
+    specs = [s.spec for s in loaded]
+    curves, _, notes = figure_facts(specs, simulate(specs, allow_import=allow_import, cache=cache), loaded)
+    return render(curves, ax=ax, options=opts.replace(notes=opts.notes + notes))

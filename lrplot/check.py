@@ -201,12 +201,16 @@ def _no_anneal(ctx: Context) -> Iterator[Finding]:
         finite = v[np.isfinite(v)]
         if floor is None or not len(finite):
             continue
-        top, final = float(finite.max()), float(v[-1])
+        top, final, declared = float(finite.max()), float(v[-1]), ctx.declared_peak(g)
         if top > floor and final - floor > NO_ANNEAL_FRACTION * (top - floor):
+            # said against the peak the schedule declares (max_lr, the base lr): a schedule stepped
+            # per epoch may never reach it, and "100% of the way to the peak it reached" hides that
+            high = max(declared, top)
+            reached = f" (it reaches only {top:.6g})" if top < declared * (1 - 1e-6) else ""
             yield ctx.finding("no-anneal", "warning", g, "lr", ctx.curves.steps - 1, (final, floor),
-                              f"{last.spec.type} ends at {final:.6g}, {(final - floor) / (top - floor):.0%} of "
-                              f"the way from its floor {floor:.6g} to its peak {top:.6g}; does it run its "
-                              "length (steps, interval, total_steps)?")
+                              f"{last.spec.type} ends at {final:.6g}, {(final - floor) / (high - floor):.0%} of "
+                              f"the way from its floor {floor:.6g} to its declared peak {high:.6g}{reached}; "
+                              "does it run its length (steps, interval, total_steps)?")
 
 
 @rule("rebound", "error", "CosineAnnealingLR climbs again after T_max")

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Option names as the CLI spells them (and the Sphinx directive / MkDocs block accept).
 OPTIONS = ("layout", "x", "log-y", "annotate", "set", "size", "theme", "alt", "caption", "formats",
-           "title", "dpi", "no-legend")
+           "title", "dpi", "no-legend", "xlim", "ylim", "no-inset")
 FORMATS = ("png", "svg", "pdf")
 
 
@@ -69,13 +69,15 @@ def parse_options(raw: Mapping[str, Any], default_formats: Iterable[str] = ("png
             raise UsageError(f"unknown option '{name}'", hint=did_you_mean(name, OPTIONS)
                              or f"options are {', '.join(OPTIONS)}")
     render: dict[str, Any] = {}
-    for name in ("layout", "x", "annotate", "size", "title"):
+    for name in ("layout", "x", "annotate", "size", "title", "xlim", "ylim"):
         if raw.get(name) is not None:
             render[name] = str(raw[name]).strip()
     if "log-y" in raw:
         render["log_y"] = _flag("log-y", raw["log-y"])
     if "no-legend" in raw:
         render["legend"] = not _flag("no-legend", raw["no-legend"])
+    if "no-inset" in raw:
+        render["inset"] = not _flag("no-inset", raw["no-inset"])
     if raw.get("dpi") is not None:
         try:
             render["dpi"] = int(str(raw["dpi"]).strip())
@@ -212,11 +214,11 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
     """Every (theme, format) image of ``figure`` in ``out_dir``, rendering only the missing ones;
     simulated at most once (through the curves cache, as the CLI does)."""
     from .figure import RenderOptions
-    from .pipeline import render_files, simulate
+    from .pipeline import figure_facts, render_files, simulate
 
     out_dir.mkdir(parents=True, exist_ok=True)
     base = RenderOptions(**figure.render)
-    images, curves = [], None
+    images, curves, notes = [], None, ()
     for theme in figure.themes:
         opts = base.replace(theme=theme)
         for fmt in figure.formats:
@@ -225,7 +227,8 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
             if rendered:
                 if curves is None:
                     curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
-                render_files(curves, [path], opts)
+                    curves, _, notes = figure_facts([spec], curves)  # the metric, what check would say
+                render_files(curves, [path], opts.replace(notes=opts.notes + notes))
                 _seal(path)
             if stats is not None:
                 stats.rendered += rendered

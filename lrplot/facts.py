@@ -395,8 +395,8 @@ def spec_events(sched: SchedulerNode) -> list[Event]:
             events.append(Event(phase.start, f"→ {phase.spec.type}", "phase"))
         # a scheduler that starts later counts from its start (a SequentialLR phase): the label says
         # so, since "milestone 25" drawn at 30 is exactly the surprise people hit
-        events.extend(Event(phase.start + e.step, e.label + (f" (+{phase.start})" if phase.start and e.kind ==
-                                                              "milestone" else ""), e.kind)
+        events.extend(Event(phase.start + e.step, e.label + (f" (counted from {phase.start})" if phase.start and
+                                                              e.kind == "milestone" else ""), e.kind)
                       for e in facts_of(phase.spec).events(phase.spec, phase.start == 0))
     seen: set[tuple[int, str]] = set()  # dedupe, keep order
     return [e for e in events if (e.step, e.label) not in seen and not seen.add((e.step, e.label))]

@@ -130,7 +130,7 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
 
     from .errors import LrplotError
     from .figure import RenderOptions
-    from .pipeline import Reading, render_files, simulate
+    from .pipeline import Reading, figure_facts, render_files, simulate
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)
     if not config_dir.is_dir():
@@ -164,11 +164,12 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
             title = config.stem
             stem = _figure_stem(config_dir, config)
             try:
-                spec = Reading(budget=inputs, allow_import=allowance).load([config])[0].spec
+                source = Reading(budget=inputs, allow_import=allowance).load([config])[0]
+                spec = source.spec
                 title = spec.title or config.stem
-                curves = simulate([spec], allow_import=allowance)
+                curves, _, notes = figure_facts([spec], simulate([spec], allow_import=allowance), [source])
                 targets = render_files(curves, [work / f"{stem}{suffix}" for suffix in FORMATS],
-                                       replace(opts, title=None))
+                                       replace(opts, title=None, notes=opts.notes + notes))
                 figures = [out_dir / target.name for target in targets]
             except MissingLibraryError as exc:
                 entries.append(GalleryEntry(config, title, (), missing=exc.package))

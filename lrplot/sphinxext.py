@@ -66,6 +66,9 @@ class LrplotDirective(SphinxDirective):
         "title": directives.unchanged,
         "dpi": directives.unchanged_required,
         "no-legend": directives.flag,
+        "no-inset": directives.flag,
+        "xlim": directives.unchanged_required,
+        "ylim": directives.unchanged_required,
         "alt": directives.unchanged,
         "caption": directives.unchanged,
         "formats": directives.unchanged_required,
@@ -82,7 +85,7 @@ class LrplotDirective(SphinxDirective):
         inline_offset = None
         try:
             raw = dict(self.options)
-            for flag in ("log-y", "no-legend"):
+            for flag in ("log-y", "no-legend", "no-inset"):
                 if flag in raw:
                     raw[flag] = True
             figure = parse_options(raw, self.config.lrplot_formats)

@@ -118,7 +118,7 @@ def test_render_annotate_all_draws_every_annotation():
     curves = lrplot.simulate(lrplot.parse_spec(
         "steps: 30\nscheduler: {type: MultiStepLR, milestones: [10, 20], gamma: 0.1}\n"))
     gids = {(a.get_gid() or "").split(":")[0] for a in render(curves, annotate="all").axes[0].get_children()}
-    assert {"event", "peak", "final", "jumps"} <= gids
+    assert {"event", "peak", "final", "drops"} <= gids
     assert not {"event", "peak", "final", "jumps"} & {
         (a.get_gid() or "").split(":")[0] for a in render(curves, annotate="none").axes[0].get_children()}
 

@@ -80,7 +80,8 @@ def test_events_mark_milestones_and_warmup_end():
     seq = node("{type: SequentialLR, milestones: [5], schedulers: [{type: LinearLR, total_iters: 5},"
                " {type: MultiStepLR, milestones: [10, 20]}]}")
     assert [(e.step, e.label) for e in spec_events(seq)] == [
-        (5, "warmup end"), (5, "→ MultiStepLR"), (15, "milestone 10 (+5)"), (25, "milestone 20 (+5)")]
+        (5, "warmup end"), (5, "→ MultiStepLR"), (15, "milestone 10 (counted from 5)"),
+        (25, "milestone 20 (counted from 5)")]
 
 
 def test_an_unknown_type_declares_nothing():

@@ -201,7 +201,7 @@ def test_several_fields_into_one_axes_use_a_twin_y_axis():
     (b1,) = [ln for ln in twin[0].get_lines() if (ln.get_gid() or "").startswith("series:")]
     assert (b1.get_ydata() == curves.schedules[0].values[(0, "momentum")]).all()
     assert lr.get_color() != b1.get_color()
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = [t.get_text() for t in twin[0].get_legend().get_texts()]  # on the twin, drawn over ax
     assert any("beta1" in s for s in labels)
 
 

@@ -35,7 +35,15 @@ def plot(
         "--layout", metavar="LAYOUT", help="overlay | grid (a panel per schedule) | fields (a row per field) | "
                                            "groups | auto.")] = "auto",
     x: Annotated[str, typer.Option("--x", metavar="UNIT", help="x axis unit: step | epoch (needs steps_per_epoch).")] = "step",
-    log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
+    log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis (else an lr axis starts at 0).")] = False,
+    xlim: Annotated[Optional[str], typer.Option(
+        "--xlim", metavar="LOW,HIGH", help="The x range shown, in the x unit (default: the whole run).",
+        show_default=False)] = None,
+    ylim: Annotated[Optional[str], typer.Option(
+        "--ylim", metavar="LOW,HIGH", help="The y range shown (default: from 0 for an lr axis).",
+        show_default=False)] = None,
+    no_inset: Annotated[bool, typer.Option(
+        "--no-inset", help="No zoomed inset of a phase shorter than 2% of the run.")] = False,
     title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Figure title (default: the spec's title).")] = None,
     theme: Annotated[str, typer.Option("--theme", metavar="THEME", help="light | dark | both (writes NAME.light.EXT "
                                                                        "and NAME.dark.EXT).")] = "light",
@@ -61,8 +69,9 @@ def plot(
     """Simulate the schedules of SPEC files and draw them into one figure."""
     actions.plot(inputs, output=output, fmt=fmt, data=data, theme=theme, style=style,
                  render=dict(layout=layout, x=x, log_y=log_y, title=title, size=size, dpi=dpi, legend=not no_legend,
-                             annotate=annotate),
-                 log=log, log_format=log_format, log_key=log_key, log_run=log_run, log_skip_corrupt=log_skip_corrupt, quiet=quiet,
+                             annotate=annotate, xlim=xlim, ylim=ylim, inset=not no_inset),
+                 log=log, log_format=log_format, log_key=log_key, log_run=log_run, log_skip_corrupt=log_skip_corrupt,
+                 quiet=quiet,
                  cache=not no_cache, debug=debug)
 
 

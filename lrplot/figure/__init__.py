@@ -9,9 +9,11 @@ Saved files are byte-identical run to run (no dates, ids or software stamps).
 The modules, each importing only those before it: ``themes`` (styles applied while drawing),
 ``options`` (RenderOptions and the checks before drawing), ``ticks`` (number formats), ``files``
 (deterministic saving), ``notebook`` (the Figure that displays itself), ``layout`` (panels and
-axes), ``series`` (one curve), ``marks`` (peak, final, jumps, milestones, divergence),
-``legend`` (legends, titles, axis labels), ``labels`` (label placement), and ``plotter`` (the
-phases of a drawing, in order, and the render entry points). matplotlib is imported only inside
+axes), ``series`` (one curve, and which curves are equal), ``marks`` (peak, final, jumps,
+milestones, divergence), ``labels`` (label placement), ``legend`` (legends, titles, axis labels),
+``footnote`` (the caption of the marks, check's findings, the readers' assumptions), ``inset``
+(a zoomed inset of a short phase), and ``plotter`` (the phases of a drawing, in order, and the
+render entry points). matplotlib is imported only inside
 functions: importing this package costs numpy alone.
 """
 

@@ -13,8 +13,10 @@ def _overlaps(a: Any, b: Any, pad: float = 1.0) -> bool:
     return a.x0 < b.x1 + pad and b.x0 < a.x1 + pad and a.y0 < b.y1 + pad and b.y0 < a.y1 + pad
 
 
-def _inside(a: Any, box: Any) -> bool:
-    return a.x0 >= box.x0 - 0.5 and a.x1 <= box.x1 + 0.5 and a.y0 >= box.y0 - 0.5 and a.y1 <= box.y1 + 0.5
+def _inside(a: Any, box: Any, margin: float = 2.0) -> bool:
+    """``a`` inside ``box`` and ``margin`` pixels clear of its edges: a label never sits on a spine."""
+    return (a.x0 >= box.x0 + margin and a.x1 <= box.x1 - margin and a.y0 >= box.y0 + margin
+            and a.y1 <= box.y1 - margin)
 
 
 def place_labels(fig: Any, axes: Sequence[Any]) -> None:
@@ -28,8 +30,7 @@ def place_labels(fig: Any, axes: Sequence[Any]) -> None:
         engine.execute(fig)
     else:
         fig.draw_without_rendering()
-    canvas = fig.canvas
-    renderer = canvas.get_renderer() if hasattr(canvas, "get_renderer") else fig._get_renderer()
+    renderer = renderer_of(fig)
     for axis in axes:
         legend = axis.get_legend()
         if legend is not None:  # "best" would move once labels move: pin it where it is
@@ -39,7 +40,8 @@ def place_labels(fig: Any, axes: Sequence[Any]) -> None:
     for axis in axes:
         frame = axis.get_window_extent(renderer)
         taken = [lg.get_window_extent(renderer) for lg in (axis.get_legend(),) if lg is not None]
-        lines = _line_paths(axis)
+        taken += [c.get_tightbbox(renderer) for c in axis.child_axes if c.get_gid() == "inset"]
+        lines = line_paths(axis)
         order = {kind: i for i, kind in enumerate(_MOVABLE)}
         movable = sorted((t for t in axis.texts if (t.get_gid() or "").split(":")[0] in _MOVABLE),
                          key=lambda t: order[t.get_gid().split(":")[0]])
@@ -65,7 +67,13 @@ def place_labels(fig: Any, axes: Sequence[Any]) -> None:
                 taken.append(box)
 
 
-def _line_paths(axis: Any) -> list:
+def renderer_of(fig: Any) -> Any:
+    """A renderer to measure text and legends with (the Agg canvas's; a bare Figure's own)."""
+    canvas = fig.canvas
+    return canvas.get_renderer() if hasattr(canvas, "get_renderer") else fig._get_renderer()
+
+
+def line_paths(axis: Any) -> list:
     """The drawn curves of ``axis`` as display-space paths (staircases as drawn)."""
     from matplotlib.path import Path as MplPath
 

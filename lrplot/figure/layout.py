@@ -65,6 +65,7 @@ def into_axes(curves: Curves, ax: Axes, layout: str) -> tuple[str, Panels, list[
         return "overlay", panels_of(curves, "overlay"), [ax]
     twin = ax.twinx()
     twin.set_gid("twin-y")
+    twin.grid(False)  # the lr axis's grid is the grid: the twin's own lines would cut across the lr curve
     return "fields", panels_of(curves, "fields"), [ax, twin]
 
 

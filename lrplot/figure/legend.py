@@ -23,9 +23,10 @@ def wrap(text: str, fig: Any, columns: int, size: Any, bold: bool = False) -> st
 
 
 def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, title: str | None,
-            one_schedule: bool) -> None:
+            one_schedule: bool, merged: "set[str] | frozenset[str]" = frozenset()) -> None:
     """One legend per panel, or one for the figure when every panel would show the same entries
-    (grid and groups layouts), or none when a panel's only entry is its own title."""
+    (grid and groups layouts), or none when a panel's only entry is its own title. A line that
+    stands for several equal curves (``merged``: "decay = no_decay") always has its entry."""
     if not opts.legend:
         return
     import matplotlib
@@ -34,9 +35,10 @@ def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, 
     def entries(a: Any) -> list:
         return [ln for ln in a.get_lines() if not ln.get_label().startswith("_")]
 
-    if twin:
+    if twin:  # on the twin, which is drawn over the user's axes: no curve of either runs over it
         handles = entries(axes[0]) + entries(axes[1])
-        axes[0].legend(handles, [h.get_label() for h in handles], loc="best")
+        legend = axes[1].legend(handles, [h.get_label() for h in handles], loc="upper right")
+        legend.set_loc(_clearest_corner(fig, axes, legend))
         return
     per_panel = [entries(a) for a in axes]
     if len(axes) > 1 and layout in ("grid", "groups"):
@@ -55,10 +57,31 @@ def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, 
     for a, hs in zip(axes, per_panel):
         if not hs:
             continue
-        if len(hs) == 1 and (layout in ("grid", "groups", "fields") and len(axes) > 1
-                             or hs[0].get_label() == title or one_schedule):
+        if len(hs) == 1 and hs[0].get_label() not in merged and (
+                layout in ("grid", "groups", "fields") and len(axes) > 1 or hs[0].get_label() == title
+                or one_schedule):
             continue
         a.legend(loc="best")
+
+
+def _clearest_corner(fig: Any, axes: list, legend: Any) -> str:
+    """The place for ``legend`` that the curves of all ``axes`` cross least ("best" of one axes
+    sees only its own lines)."""
+    from .labels import line_paths, renderer_of
+
+    renderer = renderer_of(fig)
+    paths = [p for a in axes for p in line_paths(a)]
+    best, fewest = "upper right", None
+    for loc in ("upper right", "upper left", "lower left", "lower right", "center right", "center left",
+                "upper center", "lower center", "center"):
+        legend.set_loc(loc)
+        box = legend.get_window_extent(renderer)
+        crossed = sum(p.intersects_bbox(box, filled=False) for p in paths)
+        if fewest is None or crossed < fewest:
+            best, fewest = loc, crossed
+        if crossed == 0:
+            break
+    return best
 
 
 def axis_labels(fig: Any, axes: list[Axes], unit: str, ylabels: list[str], shared: bool, twin: bool) -> None:

@@ -40,6 +40,10 @@ class RenderOptions:
     legend: bool = True
     annotate: frozenset[str] = field(default_factory=lambda: frozenset(ANNOTATIONS))
     jump_threshold: float = JUMP_THRESHOLD  # change between consecutive steps, as a fraction of the curve's peak
+    xlim: tuple[float, float] | None = None  # the x range shown, in the x unit; None: the whole run
+    ylim: tuple[float, float] | None = None  # the y range shown; None: from 0 (an lr axis), or the data's
+    inset: bool = True  # a zoomed inset of a declared phase shorter than INSET_FRACTION of the run
+    notes: tuple[str, ...] = ()  # footnote lines under the figure (what check found, what was assumed)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -49,6 +53,15 @@ class RenderOptions:
         set_(self, "annotate", parse_annotate(self.annotate))
         if isinstance(self.dpi, bool) or not isinstance(self.dpi, int) or not 20 <= self.dpi <= 1200:
             raise UsageError(f"dpi {self.dpi!r}: expected a whole number from 20 to 1200")
+        set_(self, "xlim", parse_limits("xlim", self.xlim))
+        set_(self, "ylim", parse_limits("ylim", self.ylim))
+        if not isinstance(self.inset, bool):
+            raise UsageError(f"inset {self.inset!r}: expected true or false")
+        notes = (self.notes,) if isinstance(self.notes, str) else self.notes
+        try:
+            set_(self, "notes", tuple(short(str(n), 2 * MAX_TEXT) for n in notes))  # a sentence or two each
+        except TypeError:
+            raise UsageError(f"notes {self.notes!r}: expected a list of lines") from None
         if not isinstance(self.theme, str):
             raise UsageError(f"theme {self.theme!r}: expected a name such as light or dark")
         if self.theme not in THEMES:
@@ -106,6 +119,24 @@ def parse_size(value: Any) -> tuple[float, float]:
                          "e.g. 8x4.5") from None
 
 
+def parse_limits(what: str, value: Any) -> tuple[float, float] | None:
+    """``"0,1000"``, ``"0:1e-3"`` or ``(0, 1000)`` -> (0.0, 1000.0): LOW below HIGH, both finite."""
+    if value is None or isinstance(value, str) and value.strip().lower() in ("", "auto", "none"):
+        return None
+    try:
+        parts = value.replace(":", ",").split(",") if isinstance(value, str) else list(value)
+        if len(parts) != 2 or any(isinstance(p, bool) for p in parts):
+            raise ValueError
+        lo, hi = (float(p) for p in parts)
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ValueError
+        return lo, hi
+    except (TypeError, ValueError, OverflowError):
+        shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:40]}..."
+        raise UsageError(f"--{what} '{shown}': expected LOW,HIGH with LOW below HIGH, e.g. "
+                         f"{'0,1000' if what == 'xlim' else '0,1e-3'}") from None
+
+
 def parse_annotate(value: Any) -> frozenset[str]:
     """``"all"``, ``"none"``, ``"peak,final"``, a list or a set of annotation names."""
     if value is None:
@@ -159,14 +190,27 @@ def check_curves(curves: Curves, opts: RenderOptions) -> None:
                               "can show", hint="check the spec's lr and factors")
 
 
+def y_range(axis: Any, series: Sequence[Any], opts: RenderOptions) -> None:
+    """``--ylim`` when given; else an lr axis starts at 0 (a drop from 1e-3 to 9e-4 is a tenth, not
+    the whole height), unless the axis is logarithmic or a value is below 0."""
+    if opts.ylim is not None:
+        axis.set_ylim(*opts.ylim)
+        return
+    if opts.log_y or not series or any(s.field != "lr" for s in series):
+        return
+    lowest = min((float(np.nanmin(s.values)) for s in series if np.isfinite(s.values).any()), default=0.0)
+    if lowest >= 0:
+        axis.set_ylim(bottom=0)
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # tab and newline are text
 
 
-def short(text: str) -> str:
+def short(text: str, limit: int = MAX_TEXT) -> str:
     """``text`` as it is drawn: control characters shown as escapes (``\\x1b``: a name from a log or a
     spec never reaches a figure raw), cut to MAX_TEXT characters, with an ellipsis when cut."""
     if _CONTROL.search(text):
         from ..text import printable
 
         text = _CONTROL.sub(lambda m: printable(m.group()), text)
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "\u2026"
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

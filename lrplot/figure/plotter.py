@@ -10,11 +10,14 @@ from typing import IO, TYPE_CHECKING, Any, Iterator
 from ..curves import Curves, Series
 from . import layout as layouts
 from .files import save_figure, write_figure
+from .footnote import caption, footnote
+from .inset import draw_inset
+from .metric import draw_metric
 from .labels import place_labels
 from .legend import axis_labels, legends, titles, wrap
 from .marks import annotate, events, spans
-from .options import RenderOptions, check_curves, short
-from .series import FIELD_LABELS, LINESTYLES, draw_series, field_label, series_label, x_of, x_values
+from .options import RenderOptions, check_curves, short, y_range
+from .series import FIELD_LABELS, LINESTYLES, draw_series, field_label, same_curves, series_label, x_of, x_values
 from .themes import styled
 from .ticks import number_ticks, secondary_axis
 
@@ -39,6 +42,7 @@ class Plotter:
     x_range: tuple[float, float]
     title: str | None
     ylabels: list[str]               # each panel's y label, said once when all panels share it
+    merged: set[str]                 # legend labels of lines that stand for several equal curves
 
     def __init__(self, curves: Curves, opts: RenderOptions, ax: Axes | None = None) -> None:
         self.curves, self.opts, self.ax = curves, opts, ax
@@ -53,8 +57,11 @@ class Plotter:
         self._resolve_title()    # the options', else the curves', else the one schedule's name
         self._draw_panels()      # curves, their marks, milestones, divergence, y label, panel title
         self._legends()          # per panel, or once for the figure when every panel says the same
+        self._metrics()          # what drives a plateau schedule, on a secondary y axis
+        self._insets()           # a zoomed inset of a phase too short to see, where no curve runs
         self._axis_labels()      # the x unit (and a shared y label) once, secondary step/epoch axis
         self._titles()           # over the figure, or over the user's axes unless it has one
+        self._footnote()         # a new figure's last lines: its marks, check's findings, assumptions
         self._place_labels()     # last: value and milestone labels move once all else has its place
         return self.fig
 
@@ -86,6 +93,8 @@ class Plotter:
         x_max = max((float(x[-1]) for x in self.xs.values() if len(x)), default=1.0)
         margin = max(x_max * 0.02, 0.5 if opts.x == "step" else 0.0)
         self.x_range = (-margin if x_max > 0 else -0.5, x_max + margin if x_max > 0 else 0.5)
+        if opts.xlim is not None:
+            self.x_range = opts.xlim
 
     def _resolve_title(self) -> None:
         title = self.opts.title if self.opts.title is not None else self.curves.title
@@ -95,11 +104,26 @@ class Plotter:
 
     def _draw_panels(self) -> None:
         self.ylabels = []
+        self.merged = set()
         for n, (axis, (panel_title, series)) in enumerate(zip(self.axes, self.panels)):
             self._draw_panel(n, axis, panel_title, series)
 
     def _legends(self) -> None:
-        legends(self.fig, self.axes, self.layout, self.opts, self.twin, self.title, len(self.schedules) == 1)
+        legends(self.fig, self.axes, self.layout, self.opts, self.twin, self.title, len(self.schedules) == 1,
+                self.merged)
+
+    def _metrics(self) -> None:
+        if self.ax is not None:  # the user's axes keep at most the one twin of a second field
+            return
+        for axis, (_, series) in zip(self.axes, self.panels):
+            draw_metric(axis, series, self.schedules, self.opts.x)
+
+    def _insets(self) -> None:
+        if not self.opts.inset or self.opts.xlim is not None:
+            return
+        for n, (axis, (_, series)) in enumerate(zip(self.axes, self.panels)):
+            if not (self.twin and n):
+                draw_inset(axis, series, self.schedules, self.opts.x)
 
     def _axis_labels(self) -> None:
         axis_labels(self.fig, self.axes, "epoch" if self.opts.x == "epoch" else "step", self.ylabels,
@@ -108,6 +132,12 @@ class Plotter:
 
     def _titles(self) -> None:
         titles(self.fig, self.ax, self.title)
+
+    def _footnote(self) -> None:
+        if self.ax is not None:  # the user's figure is theirs: nothing is written outside their axes
+            return
+        marks = caption(self.axes, self.opts.jump_threshold)
+        footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes))
 
     def _place_labels(self) -> None:
         place_labels(self.fig, self.axes)
@@ -124,16 +154,22 @@ class Plotter:
             axis.set_yscale("log")
         number_ticks(axis, opts.log_y)
         columns = max(int(axis.bbox.width), 100)  # one per pixel column of the axes
-        for s in series:
+        drawn = same_curves(series, self.schedules, opts.x)
+        for same in drawn:
+            s = same[0]
             sc = self.schedules[s.schedule]
             color, linestyle, label = self._style(n, s, fields_here)
+            if len(same) > 1:  # equal at every step: one line, named after all of them
+                label = short(" = ".join(dict.fromkeys(self._style(n, o, fields_here)[2] for o in same)))
+                self.merged.add(label)
             x = self.xs[s.schedule] if s.at is None else x_of(s.at, sc, opts.x)
             draw_series(axis, s, sc, x, self.x_range, columns, color, linestyle, label)
             if sc.style != "points":
-                annotate(axis, s, sc, self.xs[s.schedule], color, opts, said, numbers=len(series) <= 2)
+                annotate(axis, s, sc, self.xs[s.schedule], color, opts, said, numbers=len(drawn) <= 2)
         if not (self.twin and n):
             events(axis, series, self.schedules, opts)
         spans(axis, series, self.schedules, opts)
+        y_range(axis, [s for same in drawn for s in same[:1]], opts)
         names = {field_label(self.schedules[s.schedule], s.field) for s in series}
         ylabel = (FIELD_LABELS.get(next(iter(names)), next(iter(names))) if len(names) == 1 else "value") \
             if series else ""
@@ -162,9 +198,12 @@ class Plotter:
         label = series_label(s, show_schedule or (not self.multi_group and len(fields_here) == 1
                                                   and layout == "overlay"),
                              self.multi_group and layout != "groups", len(fields_here) > 1 or self.twin)
+        sc = self.schedules[s.schedule]
         if len(fields_here) > 1 or self.twin:
-            sc = self.schedules[s.schedule]
             label = label.replace(s.field, field_label(sc, s.field)) if label.endswith(s.field) else label
+        if sc.style == "points":  # a training log's values: say so, not "lr" beside the plan
+            logs = sum(t.style == "points" for t in self.curves.schedules)
+            label = "logged" if logs == 1 and label in (s.field, s.schedule) else short(f"logged {label}")
         return color, linestyle, label
 
 

@@ -69,6 +69,28 @@ def series_label(s: Series, show_schedule: bool, show_group: bool, show_field: b
     return short(" · ".join(parts) if parts else s.schedule)
 
 
+def same_curves(series: list[Series], schedules: dict[str, ScheduleTrace], unit: str) -> list[list[Series]]:
+    """``series`` in groups of curves equal at every step (drawn at the same x, in the same style):
+    each group is drawn once. Hugging Face's ``decay``/``no_decay`` groups, two resume methods that
+    go wrong the same way: one line named after all of them instead of one hiding the others."""
+    out: list[list[Series]] = []
+    for s in series:
+        sc = schedules[s.schedule]
+        for group in out:
+            first = group[0]
+            fsc = schedules[first.schedule]
+            if (first.field == s.field and fsc.style == sc.style and len(first.values) == len(s.values)
+                    and (sc.steps_per_epoch == fsc.steps_per_epoch or unit == "step")
+                    and (first.at is None) == (s.at is None)
+                    and (s.at is None or np.array_equal(first.at, s.at))
+                    and np.array_equal(first.values, s.values, equal_nan=True)):
+                group.append(s)
+                break
+        else:
+            out.append([s])
+    return out
+
+
 def draw_series(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, x_range: tuple[float, float],
                 columns: int, color: Any, linestyle: str, label: str) -> None:
     """Draw ``s`` at ``x`` into ``axis``, ``columns`` pixel columns wide over ``x_range``: a logged
@@ -80,10 +102,11 @@ def draw_series(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, x_range
                             label=label)
         line.set_gid(f"points:{gid}")
         return
-    if len(x) > _DENSE * columns:
+    seen = (x >= x_range[0]) & (x <= x_range[1])  # all of it, unless --xlim zooms in
+    if int(seen.sum()) > _DENSE * columns:
         # More points than pixels: draw what the pixels can show, a min/max band per
         # pixel column with its two edges, instead of a zig-zag of full-height segments.
-        xc, lo, hi = column_envelope(x, s.values, x_range[0], x_range[1], columns)
+        xc, lo, hi = column_envelope(x[seen], s.values[seen], x_range[0], x_range[1], columns)
         band = axis.fill_between(xc, lo, hi, color=color, linewidth=0, alpha=1.0)
         band.set_gid(f"band:{gid}")
         (line,) = axis.plot(np.r_[xc, np.nan, xc], np.r_[hi, np.nan, lo], color=color,

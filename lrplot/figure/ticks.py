@@ -95,6 +95,10 @@ def number_ticks(axis: Any, log_y: bool) -> None:
         axis.yaxis.set_major_formatter(_formatters()["number"]())
         if log_y:
             axis.yaxis.set_minor_formatter(_formatters()["logminor"]())
+        else:  # ticks at 1, 2 or 5 times a power of ten: 5e-6, 1e-5, 1.5e-5, not nine ticks of 1.75e-5
+            from matplotlib.ticker import MaxNLocator
+
+            axis.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
     axis.xaxis.set_major_formatter(_formatters()["steps"]())
 
 
@@ -107,9 +111,17 @@ def secondary_axis(axis: Axes, curves: Curves, opts: RenderOptions) -> None:
     (spe,) = per
     if opts.x == "epoch":
         sec = axis.secondary_xaxis("top", functions=(lambda e: e * spe, lambda s: s / spe))
-        sec.set_xlabel("step")
     else:
         sec = axis.secondary_xaxis("top", functions=(lambda s: s / spe, lambda e: e * spe))
-        sec.set_xlabel("epoch")
+    # the unit left of the top tick labels, in their row: not wedged between them and the title
+    import matplotlib
+    from matplotlib.transforms import ScaledTranslation
+
+    label = sec.set_xlabel("step" if opts.x == "epoch" else "epoch", ha="right", va="bottom",
+                           fontsize=matplotlib.rcParams["xtick.labelsize"])
+    ticks = sec.xaxis.get_major_ticks()
+    pad = ticks[0].get_tick_padding() + ticks[0].get_pad() if ticks else 7.0  # where the tick labels sit
+    sec.xaxis.set_label_coords(-0.01, 1.0)
+    label.set_transform(axis.transAxes + ScaledTranslation(0, pad / 72, axis.figure.dpi_scale_trans))
     sec.set_gid("secondary-x")
     number_ticks(sec, False)
