@@ -18,10 +18,10 @@ def test_a_file_no_reader_recognises_says_what_was_looked_for(cli, write_spec):
     assert result.exit_code == 1
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1
-    assert line.startswith(f"{path}:1:1: not a kind of file lrplot reads (looked for ")
-    for kind in READERS:
-        assert f"{kind}: " in line
-    assert line.endswith(f"force one with --from {'|'.join(READERS)}")
+    assert line.startswith(f"{path}:1:1: not a kind of file lrplot reads (none of trl, hf, ")
+    assert f"(none of {', '.join(READERS)} recognised it)" in line
+    assert line.endswith(f"force one with --from {'|'.join(READERS)}; README's 'Training configs' table says what "
+                         "each kind is recognised by")
 
 
 def test_a_misspelt_spec_key_still_gets_the_spec_error(write_spec):
@@ -122,8 +122,13 @@ def test_a_registered_reader_is_recognised_listed_and_a_from_choice(cli, write_s
     assert result.stdout.splitlines()[:3] == [f"# lrplot spec of {path} (read as toy)",
                                               "# budget: toy_steps = 7 updates",
                                               "# note: toy readers assume a constant lr"]
-    unknown = cli(write_spec("model_name_or_path: gpt2\n", "recipe.yaml"))
-    assert "toy: a toy config: toy_steps" in unknown.stderr and "--from trl|hf|lightning|" in unknown.stderr
+    unknown_path = write_spec("model_name_or_path: gpt2\n", "recipe.yaml")
+    unknown = cli(unknown_path)
+    kinds = list(sources.READERS)
+    assert unknown.stderr == (f"{unknown_path}:1:1: not a kind of file lrplot reads (none of {', '.join(kinds)} "
+                              f"recognised it); force one with --from {'|'.join(kinds)}; README's 'Training configs' "
+                              "table says what each kind is recognised by\n")
+    assert "toy" in kinds
 
 
 def test_register_refuses_an_object_that_is_not_a_reader(monkeypatch):

@@ -145,9 +145,10 @@ def detect(doc: Document) -> str:
     if doc.not_yaml is not None:
         raise doc.not_yaml
     if isinstance(doc.data, dict) and doc.data and not _near_spec(doc.data):
-        looked = "; ".join(f"{kind}: {reader(kind).LOOKS_FOR}" for kind in READERS)
-        raise SpecError(f"not a kind of file lrplot reads (looked for {looked})",
-                        hint=f"force one with --from {'|'.join(READERS)}", location=doc.source.value(()))
+        # the kinds by name: what each looks for is README's table (one line per kind would not fit one line)
+        raise SpecError(f"not a kind of file lrplot reads (none of {', '.join(READERS)} recognised it)",
+                        hint=f"force one with --from {'|'.join(READERS)}; README's 'Training configs' table says "
+                             "what each kind is recognised by", location=doc.source.value(()))
     return FALLBACK
 
 
