@@ -27,7 +27,8 @@ LogOpt = Annotated[Optional[Path], typer.Option(
                                  "or a file), trainer_state.json, metrics.csv, a W&B run (run-<id>.wandb, a history "
                                  "CSV), an MLflow store (mlflow.db, mlruns/), a step,lr CSV.")]
 LogFormatOpt = Annotated[Optional[str], typer.Option(
-    "--log-format", metavar="FORMAT", help="Force the log's format: hf | lightning-csv | wandb-csv | csv | tensorboard | wandb | mlflow.",
+    "--log-format", metavar="FORMAT", help="Force the log's format: hf | lightning-csv | wandb-csv | csv | mmengine | "
+                                           "mmengine-text | torchtune | tensorboard | wandb | mlflow.",
     show_default=False)]
 LogKeyOpt = Annotated[Optional[str], typer.Option(
     "--log-key", metavar="TAG", help="The lr tag or column, when its name is not a usual one (lr, learning_rate, "
