@@ -20,8 +20,13 @@
   composer   ``tests/data/composer/mpt-125m.yaml`` (LLM Foundry, unedited): max_duration, the global
              batch and the translation to Composer's CosineAnnealingWithWarmupScheduler (the reader
              imports nothing of Composer; the engine does, when it simulates)
+  torchtune  ``tests/data/torchtune/1B_lora_single_device.yaml --dataset-size 51760`` (torchtune's own, unedited):
+             the recipe's update arithmetic and the translation (torchtune's factory runs at simulation)
+  torchtitan ``tests/data/torchtitan/llama3_8b.toml`` (torchtitan v0.2.2's own, unedited): tomllib, torchtitan's
+             config dataclasses, and one build of its schedulers (to repeat its warnings)
   import     what the HF reader imports (transformers parts) and what the Hydra reader imports
-             (omegaconf; hydra-core to compose), once per process, in fresh interpreters, over importing torch
+             (omegaconf; hydra-core to compose), torchtune's and torchtitan's scheduler modules (through stub
+             parents, as the tests load them), once per process, in fresh interpreters, over importing torch
 
     python bench/bench_sources.py [--runs 100] [--imports 3]
 """
@@ -51,6 +56,8 @@ KINDS = {
     "mmengine": (FRAMEWORKS / "mmdet_schedule_1x.py", {"dataset_size": 118287, "devices": 8}, ("mmengine",)),
     "deepspeed": (ROOT / "tests" / "data" / "deepspeed" / "t5_base_pretraining.json", {}, ()),
     "composer": (ROOT / "tests" / "data" / "composer" / "mpt-125m.yaml", {}, ()),
+    "torchtune": (ROOT / "tests" / "data" / "torchtune" / "1B_lora_single_device.yaml", {"dataset_size": 51760}, ()),
+    "torchtitan": (ROOT / "tests" / "data" / "torchtitan" / "llama3_8b.toml", {}, ()),
 }
 IMPORTS = {"transformers parts": "import transformers.training_args, transformers.optimization",
            "omegaconf": "import omegaconf",
@@ -58,7 +65,9 @@ IMPORTS = {"transformers parts": "import transformers.training_args, transformer
            # Composer's package needs torchvision (absent here): its scheduler and time code through the
            # tests' stub parent, i.e. a lower bound of `import composer.optim.scheduler`
            "composer schedules": "from tests.helpers.composer_stub import install_composer_stub as i; i()",
-           "hydra (compose)": "import hydra, hydra.core.global_hydra, hydra.core.override_parser.overrides_parser"}
+           "hydra (compose)": "import hydra, hydra.core.global_hydra, hydra.core.override_parser.overrides_parser",
+           "torchtune schedulers": "from tests.helpers.framework_stub import torchtune_schedulers as t; t()",
+           "torchtitan schedulers": "from tests.helpers.framework_stub import torchtitan_schedulers as t; t()"}
 
 
 def median_seconds(fn, runs: int) -> float:
@@ -78,6 +87,10 @@ def main() -> None:
     from tests.helpers.timm_stub import install_timm_stub
 
     install_timm_stub()  # timm's scheduler code where its package needs a torchvision this machine lacks
+    from tests.helpers.framework_stub import torchtitan_schedulers, torchtune_schedulers
+
+    torchtune_schedulers()  # likewise: torchtune's __init__ needs torchao, torchtitan's models triton
+    torchtitan_schedulers()
     from lrplot.sources import BudgetInputs, load_input
 
     calls = {name: (lambda p=path, i=BudgetInputs(**inputs), a=allow: load_input(p, inputs=i, allow_import=a))
