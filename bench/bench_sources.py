@@ -17,6 +17,8 @@
              Config.fromfile (runs the file and its _base_) and the translation
   deepspeed  ``tests/data/deepspeed/t5_base_pretraining.json`` (DeepSpeedExamples, unedited): the JSON
              with positions and the translation to DeepSpeed's WarmupDecayLR (no simulation)
+  megatron   ``tests/data/megatron/train_bert_340m_distributed.sh`` (NVIDIA/Megatron-LM, unedited): the
+             script split by shlex, its variables expanded, Megatron's sample arithmetic (no simulation)
   import     what the HF reader imports (transformers parts) and what the Hydra reader imports
              (omegaconf; hydra-core to compose), once per process, in fresh interpreters, over importing torch
 
@@ -26,6 +28,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -47,11 +50,16 @@ KINDS = {
     "timm": (FRAMEWORKS / "timm_args.yaml", {"dataset_size": 1281167, "devices": 8}, ()),
     "mmengine": (FRAMEWORKS / "mmdet_schedule_1x.py", {"dataset_size": 118287, "devices": 8}, ("mmengine",)),
     "deepspeed": (ROOT / "tests" / "data" / "deepspeed" / "t5_base_pretraining.json", {}, ()),
+    "megatron": (ROOT / "tests" / "data" / "megatron" / "train_bert_340m_distributed.sh", {}, ()),
 }
 IMPORTS = {"transformers parts": "import transformers.training_args, transformers.optimization",
            "omegaconf": "import omegaconf",
            "deepspeed schedules": "import deepspeed.runtime.lr_schedules",
            "hydra (compose)": "import hydra, hydra.core.global_hydra, hydra.core.override_parser.overrides_parser"}
+if importlib.util.find_spec("megatron") is None:  # the [megatron] extra is optional
+    del KINDS["megatron"]
+else:
+    IMPORTS["megatron-core scheduler"] = "import megatron.core.optimizer_param_scheduler"
 
 
 def median_seconds(fn, runs: int) -> float:
