@@ -24,6 +24,8 @@
              the recipe's update arithmetic and the translation (torchtune's factory runs at simulation)
   torchtitan ``tests/data/torchtitan/llama3_8b.toml`` (torchtitan v0.2.2's own, unedited): tomllib, torchtitan's
              config dataclasses, and one build of its schedulers (to repeat its warnings)
+  megatron   ``tests/data/megatron/train_bert_340m_distributed.sh`` (NVIDIA/Megatron-LM, unedited): the
+             script split by shlex, its variables expanded, Megatron's sample arithmetic (no simulation)
   import     what the HF reader imports (transformers parts) and what the Hydra reader imports
              (omegaconf; hydra-core to compose), torchtune's and torchtitan's scheduler modules (through stub
              parents, as the tests load them), once per process, in fresh interpreters, over importing torch
@@ -34,6 +36,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -58,6 +61,7 @@ KINDS = {
     "composer": (ROOT / "tests" / "data" / "composer" / "mpt-125m.yaml", {}, ()),
     "torchtune": (ROOT / "tests" / "data" / "torchtune" / "1B_lora_single_device.yaml", {"dataset_size": 51760}, ()),
     "torchtitan": (ROOT / "tests" / "data" / "torchtitan" / "llama3_8b.toml", {}, ()),
+    "megatron": (ROOT / "tests" / "data" / "megatron" / "train_bert_340m_distributed.sh", {}, ()),
 }
 IMPORTS = {"transformers parts": "import transformers.training_args, transformers.optimization",
            "omegaconf": "import omegaconf",
@@ -68,6 +72,10 @@ IMPORTS = {"transformers parts": "import transformers.training_args, transformer
            "hydra (compose)": "import hydra, hydra.core.global_hydra, hydra.core.override_parser.overrides_parser",
            "torchtune schedulers": "from tests.helpers.framework_stub import torchtune_schedulers as t; t()",
            "torchtitan schedulers": "from tests.helpers.framework_stub import torchtitan_schedulers as t; t()"}
+if importlib.util.find_spec("megatron") is None:  # the [megatron] extra is optional
+    del KINDS["megatron"]
+else:
+    IMPORTS["megatron-core scheduler"] = "import megatron.core.optimizer_param_scheduler"
 
 
 def median_seconds(fn, runs: int) -> float:

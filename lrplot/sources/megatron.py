@@ -46,7 +46,7 @@ TYPE = "megatron.core.optimizer_param_scheduler:OptimizerParamScheduler"
 FLOATS = ("lr", "min_lr", "lr_warmup_fraction", "lr_warmup_init", "weight_decay", "start_weight_decay",
           "end_weight_decay")
 INTS = ("lr_warmup_iters", "lr_warmup_samples", "lr_decay_iters", "lr_decay_samples", "lr_wsd_decay_iters",
-        "lr_wsd_decay_samples", "train_iters", "train_samples", "global_batch_size", "micro_batch_size")
+        "lr_wsd_decay_samples", "train_iters", "train_samples", "global_batch_size")
 CHOICES = {"lr_decay_style": ("constant", "linear", "cosine", "inverse-square-root", "WSD"),
            "lr_wsd_decay_style": ("exponential", "linear", "cosine", "minus_sqrt"),
            "weight_decay_incr_style": ("constant", "linear", "cosine")}
@@ -64,13 +64,15 @@ def detect(doc: Document) -> bool:
     if isinstance(data, dict):
         return "global_batch_size" in data and ("train_iters" in data or "train_samples" in data) and (
             "lr" in data and "lr_decay_style" in data)
-    return data is None and doc.path.suffix != ".py" and bool(_SCRIPT.search(doc.text) and _LR.search(doc.text))
+    # a script is often valid YAML too (one plain text): what matters is that it is no mapping
+    return not isinstance(data, list) and doc.path.suffix != ".py" and bool(
+        _SCRIPT.search(doc.text) and _LR.search(doc.text))
 
 
 def own_overrides(doc: Document) -> bool:
     """A script's ``--set`` names its flags (``--set lr-decay-iters=1000``, ``--set ~train-iters``),
     applied in :func:`read`; a YAML's are applied to its keys as usual."""
-    return doc.data is None
+    return not isinstance(doc.data, dict)
 
 
 class _Args:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ..errors import Location, SpecError
 
 _ASSIGN = re.compile(r"^\s*(?:export\s+|declare\s+(?:-\w+\s+)*|local\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+_QUOTED_LINES = 400  # at most this many lines of one quoted text are joined
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(\[[@*]\])?\}|([A-Za-z_][A-Za-z0-9_]*)|(\d|\{\d+\}|\(|\{))")
 
 
@@ -50,6 +51,11 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
         while buf.endswith("\\") and not buf.endswith("\\\\") and i + 1 < len(lines):
             i += 1
             buf = buf[:-1] + " " + lines[i]
+        for _ in range(_QUOTED_LINES):  # a quoted text that goes on over lines ("...\n...")
+            if i + 1 >= len(lines) or not _unclosed(buf):
+                break
+            i += 1
+            buf += "\n" + lines[i]
         m = _ASSIGN.match(buf)
         if m and m.group(2).lstrip().startswith("(") and ")" not in _strip_comment(m.group(2)):
             while i + 1 < len(lines):
@@ -60,6 +66,14 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
         out.append((start, buf))
         i += 1
     return out
+
+
+def _unclosed(text: str) -> bool:
+    try:
+        _words(text)
+    except ValueError as exc:
+        return "quotation" in str(exc)
+    return False
 
 
 def _strip_comment(line: str) -> str:
@@ -132,6 +146,8 @@ def parse(text: str, path: str, is_flag: set[str]) -> Script:
         except ValueError:  # an unclosed quote: not a line lrplot can read, and not the command
             continue
         expanded = _expand_words(words, variables)
+        if words and words[0] in ("echo", "printf"):  # shows the command, does not run it
+            continue
         if any(w.startswith("--") and w[2:].split("=")[0] in is_flag for w in expanded):
             commands.append(expanded)
     if not commands:
@@ -170,9 +186,10 @@ def value(script: Script, flag: Flag) -> list[str]:
             name = m.group(1) or m.group(3)
             val = script.variables.get(name) if name else None
             if not isinstance(val, str) or "$" in val:
-                shown = name or m.group(0)
-                raise SpecError(f"--{flag.name} {' '.join(flag.words)}: the script does not set {shown} to a value "
-                                "lrplot can read (an argument, an environment variable or a command's output)",
+                why = (f"the script does not set {name} to a value lrplot can read (it is an argument, an environment "
+                       "variable or computed by the shell)" if name else
+                       "the shell computes it ($(...), $((...)) or an argument), which lrplot does not run")
+                raise SpecError(f"--{flag.name} {' '.join(flag.words)}: {why}",
                                 location=flag.where, hint=f"give it with --set {flag.name}=VALUE")
             return val
         out.append(_VAR.sub(sub, word))
