@@ -198,6 +198,34 @@ def _optimizer_parameter(fn: Callable[..., Any], kwargs: dict[str, Any]) -> str 
     return None
 
 
+def _pairs_as_tuples(fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    """A list of lists (YAML has no tuples) for an argument annotated ``list[tuple[...]]`` becomes a list of
+    tuples: ignite's PiecewiseLinear refuses ``milestones_values`` pairs that are not tuples."""
+    import re
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return
+    for key, value in kwargs.items():
+        note = str(params[key].annotation) if key in params else ""
+        if re.match(r"^(list|List|Sequence|typing\.List)\[(tuple|Tuple|typing\.Tuple)\[", note) and \
+                isinstance(value, list) and all(isinstance(v, list) for v in value):
+            kwargs[key] = [tuple(v) for v in value]
+
+
+def _nested_parameter(fn: Callable[..., Any], count: int) -> str | None:
+    """Where ``fn`` takes the schedulers nested under it in the spec: ``schedulers`` (a list), or
+    ``lr_scheduler`` (exactly one, as ignite's LRScheduler and create_lr_scheduler_with_warmup)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+    if "schedulers" in params:
+        return "schedulers"
+    return "lr_scheduler" if "lr_scheduler" in params and count == 1 else None
+
+
 def _fill_placeholders(spec: Spec, sched: SchedulerNode, factory: Any,
                        placeholders: dict[str, int] | None) -> Any:
     """Replace pytorch-accelerated's TrainerPlaceholderValues in a ``functools.partial`` with the
@@ -269,10 +297,17 @@ def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_im
 
     fn = resolve_import(spec, sched, allow_import=allow_import)
     path = sched.path
-    if sched.schedulers is not None:
-        raise spec.error(f"{sched.type} takes no nested 'schedulers'", path + ("schedulers",), key=True,
-                         hint=f"only {' and '.join(NESTED)} do")
     kwargs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in sched.options.items()}
+    if sched.schedulers is not None:  # ignite's ConcatScheduler(schedulers), LRScheduler(lr_scheduler), ...
+        nested = _nested_parameter(fn, len(sched.schedulers))
+        if nested is None:
+            raise spec.error(f"{sched.type} takes no nested 'schedulers'", path + ("schedulers",), key=True,
+                             hint=f"only {' and '.join(NESTED)}, and imported schedulers taking 'schedulers' or "
+                                  "(one) 'lr_scheduler', do")
+        children = [build_scheduler(spec, child, optimizer, allow_import=allow_import, placeholders=placeholders)
+                    for child in sched.schedulers]
+        kwargs[nested] = children if nested == "schedulers" else children[0]
+    _pairs_as_tuples(fn, kwargs)
     name = sched.type.rpartition(":")[2]
     opt_param = _optimizer_parameter(fn, kwargs)
     check_arguments(spec, fn, name, kwargs, path, implied=(opt_param,) if opt_param else ())
