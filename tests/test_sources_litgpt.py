@@ -88,7 +88,7 @@ def test_devices_shard_the_dataloader_as_a_distributed_sampler_does():
      "--set train.lr_warmup_steps: train.lr_warmup_steps is 0: litgpt's get_lr_scheduler builds LambdaLR(lambda step: step / 0), which "
      "fails when it is built; set train.lr_warmup_steps to a whole number >= 1"),
     ("litgpt_llama-3.2-1B_full.yaml", [], {"dataset_size": 1000},
-     ":61:20: train.lr_warmup_steps 25 is not below the cosine's length lr_max_steps 15 (1000 examples / "
+     ":47:20: train.lr_warmup_steps 25 is not below the cosine's length lr_max_steps 15 (1000 examples / "
      "micro_batch_size 4 = 250 batches per epoch; accumulation 64 // 1 // 4 = 16; 1 epoch x 250 // 16 = 15 updates; "
      "cosine over lr_max_steps = 15): litgpt would build CosineAnnealingLR(T_max=-10); lower lr_warmup_steps or "
      "train longer"),
