@@ -6,6 +6,12 @@ Runner on CPU (tests/helpers/mmengine_runner.py) ``==`` at every optimizer updat
 Published configs, unedited, under tests/data/mmengine/:
 * mmselfsup/: open-mmlab/mmselfsup@db861f30487c9a0b0cb3e35e176d6058887660bc, the files of
   configs/selfsup/ their paths name (barlowtwins ...-accum8-..., byol ...-accum16-..., and their bases).
+* mmpretrain/: open-mmlab/mmpretrain@ee7f2e88501f61aa95c742dd5f429f039935ee90, the new-style (read_base)
+  configs under mmpretrain/configs/ their paths name (convnext-base_32xb128_in1k.py,
+  mobilenet_v3_small_8xb16_cifar10.py, and their _base_ files), and the projects/ files their paths name.
+* mmselfsup/projects/: the same mmselfsup commit, the files their paths name.
+* mmselfsup-0.11/: open-mmlab/mmselfsup@684875d09b68ae654b1d3186190a993274dcc297 (tag v0.11.0, mmcv 1.x),
+  the files of configs/selfsup/ their paths name.
 """
 
 from __future__ import annotations
@@ -65,3 +71,87 @@ def test_accumulative_counts_draws_the_lr_of_each_real_update(published, name, s
     assert ("optimizer LARS is not a torch.optim class: the schedule is drawn on a stand-in torch.optim.SGD with "
             "its lr, momentum, weight_decay; the schedulers set the param group's values whatever the "
             "optimizer's class") in source.notes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, size, text", [
+    # LinearLR converted to iterations (20 epochs) then a per-epoch CosineAnnealingLR; classes as type=
+    ("convnext/convnext-base_32xb128_in1k.py", 300, "300 examples / (128) = 3 iterations per epoch x 300 epochs"
+                                                    " = 900 iterations"),
+    # the base's MultiStepLR merged with new milestones (param_scheduler.merge)
+    ("mobilenet_v3/mobilenet_v3_small_8xb16_cifar10.py", 40, "40 examples / (16) = 3 iterations per epoch x 200 "
+                                                              "epochs = 600 iterations"),
+])
+def test_new_style_read_base_configs_equal_the_runner(published, name, size, text):
+    """Their bases import mmpretrain's datasets and models lazily; mmpretrain is not installed here, and
+    the schedule never needs it: lrplot reads the values without building those imports."""
+    path = published / "mmpretrain/configs" / name
+    source, lr = ours(path, dataset_size=size)
+    assert source.budget.text == text
+    assert lr == run_runner(path, size)["lr"].tolist()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tree, package", [("mmselfsup", "mmcls.datasets"), ("mmpretrain", "mmpretrain.datasets")])
+def test_custom_imports_of_a_missing_package_do_not_block_reading(published, tree, package):
+    """fgia_accv2022_1st's MAE config imports a package (allow_failed_imports=False) that is not installed
+    here; MMEngine's Config.fromfile would fail importing it. lrplot reads without importing it and says so;
+    the curve equals a Runner's (an OptimWrapper for its AmpOptimWrapper: AMP needs a GPU, the lr is the same)."""
+    path = published / tree / "projects/fgia_accv2022_1st/config/mae_vit-large-p16_8xb512-amp-coslr-1600e_in1k.py"
+    source, lr = ours(path, dataset_size=256)
+    assert source.notes[0] == (f"custom_imports ({package}) not imported: the schedule needs only MMEngine's "
+                               "schedulers and the optimizer's settings")
+    assert lr == run_runner(path, 256)["lr"].tolist()
+
+
+@pytest.mark.parametrize("config, line", [
+    ("mmpretrain/projects/internimage_classification/configs/internimage-tiny_8xb128_in1k-224.py",
+     "mmpretrain/projects/internimage_classification/configs/_base_.py:1:1: the config inherits from "
+     "mmpretrain::_base_/default_runtime.py, a file of the Python package 'mmpretrain', which is not installed "
+     "here; install mmpretrain (pip install mmpretrain) in the environment that runs lrplot"),
+    ("mmselfsup/projects/example_project/configs/dummy-mae_vit-base-p16_8xb512-amp-coslr-300e_in1k.py",
+     "mmselfsup/projects/example_project/configs/dummy-mae_vit-base-p16_8xb512-amp-coslr-300e_in1k.py:1:1: the "
+     "config inherits from mmselfsup::selfsup/mae/mae_vit-base-p16_8xb512-amp-coslr-300e_in1k.py, a file of the "
+     "Python package 'mmselfsup', which is not installed here; install mmselfsup (pip install mmselfsup) in the "
+     "environment that runs lrplot"),
+])
+def test_a_base_of_a_package_that_is_not_installed_is_one_line(config, line, monkeypatch):
+    """Projects that extend a package's configs (pkg::path bases, with custom_imports of their own models)."""
+    monkeypatch.chdir(DATA)
+    with pytest.raises(SpecError) as err:
+        load_input(config, allow_import=["mmengine"])
+    assert str(err.value) == line
+
+
+MMCV1_GUIDE = "https://mmengine.readthedocs.io/en/latest/migration/param_scheduler.html"
+
+
+@pytest.mark.parametrize("config, base, policy, hook", [
+    ("byol/byol_resnet50_8xb32-accum16-coslr-200e_in1k.py", "lars_coslr-200e_in1k.py", "CosineAnnealing",
+     "CosineAnnealingLrUpdaterHook"),
+    ("mocov1/mocov1_resnet50_8xb32-steplr-200e_in1k.py", "sgd_steplr-200e_in1k.py", "step", "StepLrUpdaterHook"),
+])
+def test_mmcv1_lr_config_is_refused_in_one_line_before_anything_runs(config, base, policy, hook, monkeypatch):
+    """mmselfsup v0.11.0 (mmcv 1.x): the schedule is lr_config in a _base_ file. Refused without
+    --allow-import too: the file is never run, and allowing it would not help."""
+    monkeypatch.chdir(DATA / "mmselfsup-0.11/configs/selfsup")
+    with pytest.raises(SpecError) as err:
+        load_input(config)
+    assert str(err.value) == (
+        f"{config.split('/')[0]}/../_base_/schedules/{base}:6:1: an mmcv 1.x config: its lr_config (policy "
+        f"'{policy}') is run by mmcv 1.x's {hook}, which MMEngine replaced and lrplot does not run; write it as "
+        f"MMEngine's param_scheduler (see {MMCV1_GUIDE}) or as an lrplot spec")
+
+
+@pytest.mark.slow
+def test_a_registry_optimizer_is_drawn_on_a_stand_in_that_equals_the_runner(published):
+    """mmpretrain's RSB-A3 recipe trains with Lamb (mmpretrain's registry, not installed here): the schedule
+    is drawn on torch's SGD with Lamb's lr and weight decay; a Runner stepping that stand-in gives the same
+    lr at every update (the schedulers set the group's lr whatever the optimizer's class)."""
+    path = published / "mmpretrain/configs/resnet/resnet50_8xb256-rsb-a3-100e_in1k.py"
+    source, lr = ours(path, dataset_size=512)
+    assert ("optimizer Lamb is not a torch.optim class: the schedule is drawn on a stand-in torch.optim.SGD with "
+            "its lr, weight_decay; the schedulers set the param group's values whatever the optimizer's class"
+            ) in source.notes
+    assert source.spec.optimizer.model_dump(exclude_none=True) == {"type": "SGD", "lr": 0.008, "weight_decay": 0.02}
+    assert lr == run_runner(path, 512, optimizer=dict(type="SGD", lr=0.008, weight_decay=0.02))["lr"].tolist()

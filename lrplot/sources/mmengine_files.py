@@ -15,6 +15,23 @@ from ..errors import Location, SpecError
 MMCV1_GUIDE = "https://mmengine.readthedocs.io/en/latest/migration/param_scheduler.html"
 
 
+def _installed(name: str, where: Location) -> None:
+    """A ``pkg::path`` base is a file of the installed package ``pkg`` (MMEngine's ``_get_cfg_path``):
+    refuse in one line when the package is not installed, instead of MMEngine's lookup error. Finding
+    a top-level package's spec imports nothing."""
+    import importlib.util
+
+    package = name.split("::")[0]
+    try:
+        found = importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise SpecError(f"the config inherits from {name}, a file of the Python package '{package}', which is "
+                        "not installed here", location=where,
+                        hint=f"install {package} (pip install {package}) in the environment that runs lrplot")
+
+
 def _parse(path: Path, text: str) -> ast.Module:
     try:
         return ast.parse(text, filename=str(path))
@@ -41,6 +58,9 @@ def bases(path: Path, text: str) -> list[tuple[Path, Location]]:
             if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
                 raise SpecError("_base_ should be a file name or a list of file names, written out", location=where,
                                 hint="lrplot checks every base file before MMEngine reads it")
+            for name in names:
+                if "::" in name:
+                    _installed(name, where)
             found += [(path.parent / name, where) for name in names if "::" not in name]
         elif isinstance(node, ast.With) and any(isinstance(item.context_expr, ast.Call)
                                                 and getattr(item.context_expr.func, "id", None) == "read_base"

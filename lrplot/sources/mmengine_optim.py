@@ -41,9 +41,12 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     module = type(value).__module__
     if module == "mmengine.config.lazy":
-        if type(value).__name__ == "LazyAttr":
+        if type(value).__name__ == "LazyAttr":  # module.attr: an attribute of a lazily imported module
             return f"{value.module}.{value.name}"
-        return str(getattr(value, "_module", value))
+        module, imported = getattr(value, "_module", None), getattr(value, "_imported", None)
+        if isinstance(module, str) and isinstance(imported, str):  # from module import imported
+            return f"{module}.{imported}"
+        return str(module)
     if isinstance(value, type):
         return f"{value.__module__}.{value.__qualname__}"
     return value

@@ -45,15 +45,29 @@ def run_runner(path, dataset_size: int, batch_size: int | None = None, optimizer
 
             runner.optim_wrapper.optimizer.register_step_pre_hook(pre)
 
-    cfg = Config.fromfile(str(path))
-    loader = copy.deepcopy(dict(cfg.get("train_dataloader") or {}))
-    loader.update(dataset=ToyData(), num_workers=0, persistent_workers=False)
+    cfg = Config.fromfile(str(path), import_custom_modules=False)  # a project's own modules: not installed here
+    if Config._is_lazy_import(str(path)):  # a new-style config: its dataset type is a lazy import (mmpretrain's)
+        from mmengine.config.config import ConfigDict
+
+        ConfigDict.lazy = True
+        try:
+            raw = dict.items(cfg.get("train_dataloader") or {})
+            loader = {k: v for k, v in raw if k in ("batch_size", "drop_last")}
+        finally:
+            ConfigDict.lazy = False
+    else:
+        loader = copy.deepcopy(dict(cfg.get("train_dataloader") or {}))
+    loader.update(dataset=ToyData(), num_workers=0, persistent_workers=False, pin_memory=False)  # CPU
     loader.setdefault("batch_size", batch_size)
     loader.setdefault("sampler", dict(type="DefaultSampler", shuffle=False))
     optim_wrapper = copy.deepcopy(cfg.optim_wrapper)
     if optimizer is not None:
         optim_wrapper["optimizer"] = optimizer
         optim_wrapper.pop("paramwise_cfg", None)
+    if "Amp" in str(optim_wrapper.get("type")):  # AmpOptimWrapper needs a GPU; the lr it steps with is the same
+        optim_wrapper["type"] = "OptimWrapper"
+        for key in ("loss_scale", "dtype"):
+            optim_wrapper.pop(key, None)
     record = Record()
     record.rows = []
     runner = Runner(model=ToyModel(), work_dir=str(path.parent / "work"), train_dataloader=loader,
