@@ -26,7 +26,8 @@ LogOpt = Annotated[Optional[Path], typer.Option(
     "--log", metavar="LOG", help="A training log to draw over the plan, as points: TensorBoard events (a run folder "
                                  "or a file), trainer_state.json, metrics.csv, a W&B history CSV, a step,lr CSV.")]
 LogFormatOpt = Annotated[Optional[str], typer.Option(
-    "--log-format", metavar="FORMAT", help="Force the log's format: hf | lightning-csv | wandb-csv | csv | tensorboard.",
+    "--log-format", metavar="FORMAT", help="Force the log's format: hf | lightning-csv | wandb-csv | csv | "
+                                                  "mmengine | mmengine-text | torchtune | tensorboard.",
     show_default=False)]
 LogKeyOpt = Annotated[Optional[str], typer.Option(
     "--log-key", metavar="TAG", help="The lr tag or column, when its name is not a usual one (lr, learning_rate, "
