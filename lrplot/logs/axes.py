@@ -52,6 +52,6 @@ def to_updates(trace: ScheduleTrace, per: int, how: str) -> ScheduleTrace:
         else:
             moved = (steps - info.step_offset) * per
         at[key], values[key] = moved, trace.values[key]
-    moved_info = replace(info, per=per, writer=f"{info.writer}; {how}")
+    moved_info = replace(info, per=per, writer=f"{info.writer}; read with {how}")
     end = max(int(a[-1]) + 1 for a in at.values() if len(a)) if any(len(a) for a in at.values()) else 0
     return replace(trace, at=at, values=values, steps=max(end, 0), meta={**trace.meta, "log": moved_info})

@@ -157,7 +157,7 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
         if int(at[-1]) + gap < T - 1:
             note = f"the log ends at step {info.log_step(int(at[-1]))}, the plan at step {info.log_step(T - 1)}"
     if info.axis != "updates":
-        reading = f"the log's steps count {info.axis}: {info.writer.rsplit('; ', 1)[-1]}"
+        reading = f"the log's steps count {info.axis}: {info.writer.split('; read with ', 1)[-1]}"
         note = reading if note is None else f"{reading}; {note}"
     if info.other is not None and not ok.all() and _other_reading(plan, at, y, g, f, info, rtol):
         # the log does not record which writer's convention it follows, and only the other one fits

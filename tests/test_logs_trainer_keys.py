@@ -1,0 +1,69 @@
+"""Other trainers' tags and step rules in TensorBoard logs, written with the real
+``torch.utils.tensorboard.SummaryWriter`` in a tiny CPU loop that follows each writer's rule as read in
+its source (lrplot/logs/conventions.py names file:line): DeepSpeed's monitor logs ``Train/Samples/lr``
+after the scheduler stepped at the samples seen after the update (deepspeed engine.py:3483); torchtitan
+logs ``lr/<Optimizer>`` read before the update at the 1-based step (trainer.py:847, :1030). Values are
+float32 in TensorBoard, so equal to the pre-hook lr rounded to float32."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrplot.logs import load_log, log_info
+from lrplot.verify import verify_files
+
+pytest.importorskip("tensorboard")
+PLAN = """
+steps: 20
+optimizer: {type: SGD, lr: 0.1}
+scheduler: {type: CosineAnnealingLR, T_max: 20}
+"""
+BATCH = 16
+
+
+def run(folder, rule: str, *, twice: bool = False) -> list[float]:
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=20)
+    used: list[float] = []
+    opt.register_step_pre_hook(lambda o, a, k: used.append(o.param_groups[0]["lr"]))
+    writer = SummaryWriter(str(folder))
+    samples = 0
+    for step in range(1, 21):
+        before = sched.get_last_lr()[0]
+        model(torch.ones(1, 2)).sum().backward()
+        opt.step()
+        sched.step()
+        if twice:
+            sched.step()
+        samples += BATCH
+        if rule == "deepspeed":
+            writer.add_scalar("Train/Samples/lr", opt.param_groups[0]["lr"], samples)
+        else:
+            writer.add_scalar("lr/SGD", before, step)
+    writer.close()
+    return used
+
+
+@pytest.mark.slow
+def test_deepspeed_samples_and_torchtitan_steps(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN)
+    used = run(tmp_path / "ds", "deepspeed")
+    (trace,) = load_log(tmp_path / "ds").schedules
+    assert (log_info(trace).axis, trace.at[(0, "lr")][:2].tolist()) == ("samples", [16, 32])
+    (v,) = verify_files(plan, tmp_path / "ds").verdicts
+    assert v.text() == ("Train/Samples/lr: follows the plan (20 of 20 logged steps); the log's steps count samples: "
+                        "16 samples per update: the log's step spacing (it logs every update); --global-batch says "
+                        "otherwise")
+    (v,) = verify_files(plan, tmp_path / "ds", global_batch=8).verdicts
+    assert not v.ok
+    used = run(tmp_path / "titan", "torchtitan")
+    (trace,) = load_log(tmp_path / "titan").schedules
+    assert trace.values[(0, "lr")].tolist() == np.float32(used).astype(np.float64).tolist()
+    (v,) = verify_files(plan, tmp_path / "titan").verdicts
+    assert v.text() == "lr/SGD: follows the plan (20 of 20 logged steps)"
