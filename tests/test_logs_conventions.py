@@ -88,7 +88,8 @@ def test_a_registered_log_reader_is_recognised_in_files_and_folders(tmp_path, mo
     (trace,) = logs.load_log(tmp_path, fmt="toy-log").schedules
     assert list(trace.values[(0, "lr")]) == [0.5, 0.25]
     (tmp_path / "empty").mkdir()
-    with pytest.raises(logs.LogError, match=r"looked for trainer_state.json, metrics.csv, TensorBoard event files "
+    with pytest.raises(logs.LogError, match=r"looked for trainer_state.json, metrics.csv, TensorBoard event files, "
+                                            r"W&B runs \(run-<id>.wandb\), an MLflow store \(mlflow.db, mlruns/\) "
                                             r"and toy.log\)"):
         logs.detect(tmp_path / "empty")
 
