@@ -15,8 +15,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 2. machinery that knows no spec: YAML with positions, expressions, curves, atomic files, the
     #    progress bar, the tricks played on dependencies (they import no lrplot part)
     ("yamlio", "expr", "curves", "output", "progress", "tricks"),
-    # 3. what torch's signatures say an argument accepts (read by spec errors and the builders)
-    ("argtypes",),
+    # 3. what torch's signatures say an argument accepts (read by spec errors and the builders); what a
+    #    scheduler class is (the families lrplot drives)
+    ("argtypes", "families"),
     # 4. the spec: models, reading, overrides, validation
     ("spec",),
     # 5. what is read off a spec: its walker, the scheduler-type table, the spec written back as YAML

@@ -5,7 +5,7 @@ arguments that set it, whether it nests other schedulers, whether torch raises p
 steps on purpose, the peak and floor it declares, the marks drawn on a figure -- is one entry of
 :data:`TABLE`, read by the engine (lengths, limits, nesting), the figures (events), ``lrplot check``
 (peaks, floors, declared jumps) and ``lrplot verify`` (horizons). Beside it, written once: what a
-scheduler is (:func:`is_scheduler_class`), the over-run check (:func:`overrun`), a group's base lr
+scheduler is (:mod:`lrplot.families`), the over-run check (:func:`overrun`), a group's base lr
 (:func:`base_lr`) and what counts as a jump (:data:`JUMP_THRESHOLD`). Defaults the spec leaves out (``total_iters``
 of LinearLR is 5) are read from torch's own signatures, once, never written here.
 """
@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .curves import Event
+from .families import builtin_schedulers
 from .limits import MAX_STEPS
 from .spec import SchedulerNode, is_import_path
 
@@ -67,51 +68,6 @@ def phases(sched: SchedulerNode, start: int = 0, end: int | None = None, handoff
             yield from phases(child, start, end, handoff)
     else:
         yield Phase(sched, start, end, handoff)
-
-
-# --- what a scheduler is ---------------------------------------------------------------------
-
-def builtin_schedulers() -> dict[str, type]:
-    """Every scheduler class torch ships, by name (imports torch)."""
-    import torch.optim.lr_scheduler as lr_scheduler
-    from torch.optim.swa_utils import SWALR
-
-    bases = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
-    found = {
-        name: obj
-        for name, obj in vars(lr_scheduler).items()
-        if inspect.isclass(obj) and issubclass(obj, bases) and not name.startswith("_")
-        and obj is not lr_scheduler.LRScheduler
-    }
-    found["SWALR"] = SWALR
-    return found
-
-
-# The base classes of the scheduler families lrplot drives, as (defining module, qualified name), so
-# that recognising one imports no library. A scheduler is an instance of a subclass of one of them.
-SCHEDULER_BASES = frozenset({
-    ("torch.optim.lr_scheduler", "LRScheduler"),
-    ("torch.optim.lr_scheduler", "ReduceLROnPlateau"),
-    ("pytorch_accelerated.schedulers.scheduler_base", "SchedulerBase"),
-    ("pytorch_accelerated.schedulers.scheduler_base", "StatefulSchedulerBase"),
-    ("timm.scheduler.scheduler", "Scheduler"),
-    ("mmengine.optim.scheduler.param_scheduler", "_ParamScheduler"),
-    ("composer.optim.scheduler", "ComposerScheduler"),  # stateless: compiled on Composer's training time
-    ("ignite.handlers.param_scheduler", "ParamScheduler"),  # called on an engine event, not stepped
-    # DeepSpeed's schedulers have no base class of their own (each derives from object)
-    ("deepspeed.runtime.lr_schedules", "LRRangeTest"),
-    ("deepspeed.runtime.lr_schedules", "OneCycle"),
-    ("deepspeed.runtime.lr_schedules", "WarmupLR"),
-    ("deepspeed.runtime.lr_schedules", "WarmupCosineLR"),
-    ("megatron.core.optimizer_param_scheduler", "OptimizerParamScheduler"),  # also object's subclass
-})
-
-
-def is_scheduler_class(cls: Any) -> bool:
-    """``cls`` is a class of a scheduler family lrplot knows (see :data:`SCHEDULER_BASES`)."""
-    mro = getattr(cls, "__mro__", None) if isinstance(cls, type) else None
-    return bool(mro) and any((getattr(c, "__module__", None), getattr(c, "__qualname__", None))
-                             in SCHEDULER_BASES for c in mro)
 
 
 @lru_cache(maxsize=None)

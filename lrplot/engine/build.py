@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from ..errors import LrplotError, SpecError, first_line
 from ..expr import compile_expression
-from ..facts import NESTED, builtin_schedulers
+from ..facts import NESTED
+from ..families import builtin_schedulers
 from ..imports import Allowance, factory_result, may_build, resolve_import
 from ..spec import SchedulerNode, Spec, is_import_path, read_text
 from ..argtypes import check_types

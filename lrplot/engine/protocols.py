@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..facts import is_scheduler_class
+from ..families import is_scheduler_class
 
 TORCH = "torch"
 PLATEAU = "torch-plateau"

@@ -26,7 +26,7 @@ rule, written here and nowhere else:
   a module-level ``import os`` of an allowed package is refused.
 * **What may be called**: a scheduler class (a subclass of torch's ``LRScheduler`` or
   ``ReduceLROnPlateau``, pytorch-accelerated's ``SchedulerBase``, timm's ``Scheduler``, MMEngine's
-  ``_ParamScheduler``: :func:`lrplot.facts.is_scheduler_class`), a module-level function
+  ``_ParamScheduler``: :func:`lrplot.families.is_scheduler_class`), a module-level function
   or a classmethod of such a class. In an allowed local FILE, any class with a ``step()`` method is
   a scheduler too (:func:`may_build`): the file already ran as code when it was imported, and
   trainers treat such a class (a SWA switch, a hand-written warmup) as a scheduler by its

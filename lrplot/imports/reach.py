@@ -10,7 +10,7 @@ import types
 from typing import Any
 
 from ..errors import ImportNotAllowedError, Location, SpecError
-from ..facts import is_scheduler_class
+from ..families import is_scheduler_class
 from ..text import did_you_mean
 from ..walk import ImportTarget
 from .allowance import Allowance, AllowImport, allowed_imports, within
@@ -133,7 +133,7 @@ def walk(module: Any, target: ImportTarget, allowance: Allowance, location: Loca
 
 def may_build(cls: Any, allow_import: AllowImport) -> bool:
     """``cls`` is a scheduler class lrplot may build and step: one of a family it knows
-    (:func:`lrplot.facts.is_scheduler_class`), or a class with a ``step()`` method
+    (:func:`lrplot.families.is_scheduler_class`), or a class with a ``step()`` method
     defined in a local file the user allowed (see the rule above)."""
     if is_scheduler_class(cls):
         return True

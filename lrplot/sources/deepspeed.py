@@ -60,7 +60,7 @@ def _auto(doc: Document, path: tuple, what: str) -> SpecError:
 
 def scheduler_class(doc: Document, name: Any) -> str:
     """The spec's type for the block's ``type``: DeepSpeed's class, else torch's of that name."""
-    from ..facts import builtin_schedulers
+    from ..families import builtin_schedulers
     from ..text import did_you_mean
 
     if name in DEEPSPEED_SCHEDULES:

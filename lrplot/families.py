@@ -1,0 +1,52 @@
+"""What a scheduler is: torch's own scheduler classes, and the base classes of every scheduler family
+lrplot drives, written once. A new family (a framework reader's scheduler) is one row of
+:data:`SCHEDULER_BASES`; recognising a class imports no library.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+
+def builtin_schedulers() -> dict[str, type]:
+    """Every scheduler class torch ships, by name (imports torch)."""
+    import torch.optim.lr_scheduler as lr_scheduler
+    from torch.optim.swa_utils import SWALR
+
+    bases = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
+    found = {
+        name: obj
+        for name, obj in vars(lr_scheduler).items()
+        if inspect.isclass(obj) and issubclass(obj, bases) and not name.startswith("_")
+        and obj is not lr_scheduler.LRScheduler
+    }
+    found["SWALR"] = SWALR
+    return found
+
+
+# The base classes of the scheduler families lrplot drives, as (defining module, qualified name), so
+# that recognising one imports no library. A scheduler is an instance of a subclass of one of them.
+SCHEDULER_BASES = frozenset({
+    ("torch.optim.lr_scheduler", "LRScheduler"),
+    ("torch.optim.lr_scheduler", "ReduceLROnPlateau"),
+    ("pytorch_accelerated.schedulers.scheduler_base", "SchedulerBase"),
+    ("pytorch_accelerated.schedulers.scheduler_base", "StatefulSchedulerBase"),
+    ("timm.scheduler.scheduler", "Scheduler"),
+    ("mmengine.optim.scheduler.param_scheduler", "_ParamScheduler"),
+    ("composer.optim.scheduler", "ComposerScheduler"),  # stateless: compiled on Composer's training time
+    ("ignite.handlers.param_scheduler", "ParamScheduler"),  # called on an engine event, not stepped
+    # DeepSpeed's schedulers have no base class of their own (each derives from object)
+    ("deepspeed.runtime.lr_schedules", "LRRangeTest"),
+    ("deepspeed.runtime.lr_schedules", "OneCycle"),
+    ("deepspeed.runtime.lr_schedules", "WarmupLR"),
+    ("deepspeed.runtime.lr_schedules", "WarmupCosineLR"),
+    ("megatron.core.optimizer_param_scheduler", "OptimizerParamScheduler"),  # also object's subclass
+})
+
+
+def is_scheduler_class(cls: Any) -> bool:
+    """``cls`` is a class of a scheduler family lrplot knows (see :data:`SCHEDULER_BASES`)."""
+    mro = getattr(cls, "__mro__", None) if isinstance(cls, type) else None
+    return bool(mro) and any((getattr(c, "__module__", None), getattr(c, "__qualname__", None))
+                             in SCHEDULER_BASES for c in mro)
