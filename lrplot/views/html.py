@@ -27,7 +27,7 @@ import numpy as np
 
 from ..curves import Curves, Series
 from ..figure.options import RenderOptions
-from ..figure.series import series_label
+from .naming import named, span
 from .palette import palette
 
 ASSETS = Path(__file__).parent / "assets"
@@ -52,18 +52,16 @@ def _dense(s: Series, n: int) -> np.ndarray:
 
 def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
     """What the page's script draws: the series, their axes and the labels."""
-    parts = list(curves.series())
-    n = max((int(s.positions()[-1]) + 1 for s in parts if len(s.values)), default=1)
-    show_schedule = len(curves.schedules) > 1
-    show_group = len({(s.schedule, s.group) for s in parts}) > len({s.schedule for s in parts})
-    show_field = len({s.field for s in parts}) > 1
+    labelled = named(curves)
+    parts = [s for s, _ in labelled]
+    n = span(parts)
     traces = {sc.name: sc for sc in curves.schedules}
     spe = {sc.steps_per_epoch for sc in curves.schedules if sc.steps_per_epoch}
     series = []
-    for s in parts:
+    for s, label in labelled:
         sc = traces[s.schedule]
         series.append({
-            "label": series_label(s, show_schedule, show_group, show_field),
+            "label": label,
             "scale": "lr" if s.field == "lr" else "other",
             "points": sc.style == "points",
             "data": _encode(_dense(s, n)),

@@ -19,8 +19,8 @@ import numpy as np
 
 from ..curves import Curves
 from ..figure.options import RenderOptions
-from ..figure.series import series_label
 from ..figure.ticks import format_number
+from .naming import named, span
 from .palette import palette
 
 _BRAILLE = 0x2800
@@ -43,7 +43,11 @@ def _ansi(hex_colour: str) -> str:
 
 
 def _column_ranges(x: np.ndarray, y: np.ndarray, columns: int, x0: float, x1: float) -> list[tuple[int, float, float]]:
-    """(column, min, max) of the finite values falling in each of ``columns`` equal x ranges."""
+    """(column, min, max) of the finite values nearest each of ``columns`` dot columns. Not the
+    figures' :func:`~lrplot.figure.series.column_envelope`: that one slices [x0, x1] into pixel-wide
+    ranges, while a dot column stands for a point, so the first and last steps land on the edge
+    columns under the axis labels 0 and n-1 (and unsorted points, a line's interpolated ones, are
+    taken as they come)."""
     ok = np.isfinite(y)
     x, y = x[ok], y[ok]
     if not len(x):
@@ -61,7 +65,8 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
                 colour: bool = False) -> str:
     """The curves as braille text ``width`` characters wide (the terminal's, at most 160)."""
     cols = width or min(shutil.get_terminal_size((100, 30)).columns, 160)
-    parts = list(curves.series())
+    labelled = named(curves)
+    parts = [s for s, _ in labelled]
     finite = [s.values[np.isfinite(s.values)] for s in parts]
     values = np.concatenate(finite) if finite else np.zeros(0)
     log = options.log_y and len(values) and (values > 0).all()
@@ -76,7 +81,7 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
     plot_cols = max(cols - gutter - 1, 10)
     rows = height or 12
     dots_x, dots_y = plot_cols * 2, rows * 4
-    n = max((int(s.positions()[-1]) + 1 for s in parts if len(s.values)), default=1)
+    n = span(parts)
     x0, x1 = 0.0, float(max(n - 1, 1))
 
     def to_row(v: float) -> int:
@@ -128,14 +133,11 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
     lines.append(" " * gutter + "\u2514" + "\u2500" * plot_cols)
     first, last = "0", f"{n - 1} steps" if n > 1 else "0"
     lines.append(" " * (gutter + 1) + first + last.rjust(plot_cols - len(first)))
-    show_schedule = len(curves.schedules) > 1
-    show_group = len({(s.schedule, s.group) for s in parts}) > len({s.schedule for s in parts})
-    show_field = len({s.field for s in parts}) > 1
-    if len(parts) > 1 or show_field:
+    if len(parts) > 1 or len({s.field for s in parts}) > 1:
         keys = []
-        for index, s in enumerate(parts):
+        for index, (s, label) in enumerate(labelled):
             mark = f"{_ansi(cycle[index % len(cycle)])}\u2588{reset}" if colour else "-"
-            keys.append(f"{mark} {series_label(s, show_schedule, show_group, show_field)}")
+            keys.append(f"{mark} {label}")
         lines.append(" " * (gutter + 1) + "   ".join(keys))
         if not colour:
             lines.append(" " * (gutter + 1) + "(no colours here, so the curves look alike: FORCE_COLOR=1 colours them)")
