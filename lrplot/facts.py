@@ -13,12 +13,13 @@ of LinearLR is 5) are read from torch's own signatures, once, never written here
 from __future__ import annotations
 
 import inspect
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .curves import Event
-from .families import builtin_schedulers
+from .families import NOT_LITERAL, builtin_schedulers, source_defaults
 from .limits import MAX_STEPS
 from .spec import SchedulerNode, is_import_path
 
@@ -70,10 +71,21 @@ def phases(sched: SchedulerNode, start: int = 0, end: int | None = None, handoff
         yield Phase(sched, start, end, handoff)
 
 
+_MISSING = object()
+
+
 @lru_cache(maxsize=None)
 def torch_default(type_name: str, name: str) -> Any:
     """The default of argument ``name`` of torch scheduler ``type_name``, from its signature (None
-    when it has none, or the type is not torch's). Imports torch on first use."""
+    when it has none, or the type is not torch's). Read from torch's source while torch is not yet
+    imported (``lrplot plot`` whose curves are cached checks the schedule without paying ~1 s for
+    torch); imports torch where the source does not say (a default that is not a literal)."""
+    if "torch" not in sys.modules:
+        default = source_defaults().get(type_name, {}).get(name, _MISSING)
+        if default is inspect.Parameter.empty:
+            return None
+        if default is not _MISSING and default is not NOT_LITERAL:
+            return default
     cls = builtin_schedulers().get(type_name)
     try:
         param = inspect.signature(cls).parameters.get(name) if cls else None

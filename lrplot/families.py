@@ -6,6 +6,7 @@ lrplot drives, written once. A new family (a framework reader's scheduler) is on
 from __future__ import annotations
 
 import inspect
+from functools import lru_cache
 from typing import Any
 
 
@@ -50,3 +51,50 @@ def is_scheduler_class(cls: Any) -> bool:
     mro = getattr(cls, "__mro__", None) if isinstance(cls, type) else None
     return bool(mro) and any((getattr(c, "__module__", None), getattr(c, "__qualname__", None))
                              in SCHEDULER_BASES for c in mro)
+
+
+NOT_LITERAL = object()  # a default source_defaults could not read as a literal
+
+
+@lru_cache(maxsize=1)
+def source_defaults() -> dict[str, dict[str, Any]]:
+    """The literal argument defaults of every class in torch's scheduler modules, read from their
+    source (``ast``) without importing torch: ``{"CosineAnnealingLR": {"eta_min": 0.0, ...}}``. An
+    argument with no default maps to :data:`inspect.Parameter.empty`, one whose default is not a
+    literal to a marker :func:`torch_default`'s caller never sees. Empty when torch's files cannot be
+    found. tests/test_dependency_shapes.py checks every entry against ``inspect.signature``."""
+    import ast
+    import importlib.util
+    from pathlib import Path
+
+    found = importlib.util.find_spec("torch")
+    if found is None or not found.submodule_search_locations:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for name in ("lr_scheduler.py", "swa_utils.py"):
+        try:
+            tree = ast.parse((Path(found.submodule_search_locations[0]) / "optim" / name).read_text("utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            return {}
+        for node in tree.body:
+            init = next((f for f in getattr(node, "body", ()) if isinstance(f, ast.FunctionDef)
+                         and f.name == "__init__"), None) if isinstance(node, ast.ClassDef) else None
+            if init is None:
+                continue
+            args = init.args
+            positional = args.posonlyargs + args.args
+            defaults = [inspect.Parameter.empty] * (len(positional) - len(args.defaults)) + list(args.defaults)
+            params = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
+            out[node.name] = {arg.arg: _literal(default) for arg, default in params}
+    return out
+
+
+def _literal(node: Any) -> Any:
+    if node is None or node is inspect.Parameter.empty:
+        return inspect.Parameter.empty
+    import ast
+
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError):
+        return NOT_LITERAL

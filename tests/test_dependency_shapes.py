@@ -257,3 +257,21 @@ def test_omegaconf_evaluates_each_interpolation_in_one_private_method():
     finally:
         Container._resolve_interpolation_from_parse_tree = original
     assert len(calls) == 3  # c once, b twice (each use evaluates it again: no cache); a is no interpolation
+
+
+def test_torch_scheduler_defaults_read_from_source_equal_their_signatures():
+    """lrplot reads torch's scheduler defaults from its source while torch is not imported (a cached
+    run's checks): every class and argument must be found there, with the signature's very default."""
+    import inspect
+
+    from lrplot.families import NOT_LITERAL, builtin_schedulers, source_defaults
+
+    read = source_defaults()
+    for name, cls in builtin_schedulers().items():
+        for param in inspect.signature(cls).parameters.values():
+            assert param.name in read[name], (name, param.name)
+            got = read[name][param.name]
+            if got is not NOT_LITERAL:
+                assert got is param.default if param.default is param.empty else got == param.default, \
+                    (name, param.name, got, param.default)
+                assert type(got) is type(param.default), (name, param.name)

@@ -48,8 +48,8 @@ def watch_loop(run_once: Callable[[], Iterable[Path]], inputs: list[Path], *, sa
             say(printable(line))
         except Exception as exc:  # noqa: BLE001  a bug must not end the watch either
             say(printable(f"lrplot: internal error: {type(exc).__name__}: {exc}"))
+        before = signature(watched)  # before saying so: a save right after the line is a change
         say(f"lrplot: watching {len(watched)} file(s); Ctrl-C stops")
-        before = signature(watched)
         while not stop():
             sleep(interval)
             now = signature(watched)

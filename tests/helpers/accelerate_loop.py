@@ -40,6 +40,11 @@ def main() -> None:
         with open(out, "w") as f:
             json.dump({"seen": seen, "num_processes": accelerator.num_processes,
                        "split_batches": scheduler.split_batches}, f)
+    # leave the gloo group before the interpreter tears down: a process that exits with it still
+    # open can abort in its C++ teardown ("terminate called without an active exception", exit -6)
+    accelerator.wait_for_everyone()
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
