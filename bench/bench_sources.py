@@ -47,6 +47,7 @@ KINDS = {
     "timm": (FRAMEWORKS / "timm_args.yaml", {"dataset_size": 1281167, "devices": 8}, ()),
     "mmengine": (FRAMEWORKS / "mmdet_schedule_1x.py", {"dataset_size": 118287, "devices": 8}, ("mmengine",)),
     "deepspeed": (ROOT / "tests" / "data" / "deepspeed" / "t5_base_pretraining.json", {}, ()),
+    "litgpt": (ROOT / "tests" / "data" / "published" / "litgpt_phi-2_lora.yaml", {"dataset_size": 1900}, ()),
 }
 IMPORTS = {"transformers parts": "import transformers.training_args, transformers.optimization",
            "omegaconf": "import omegaconf",

@@ -123,7 +123,7 @@ def test_a_registered_reader_is_recognised_listed_and_a_from_choice(cli, write_s
                                               "# budget: toy_steps = 7 updates",
                                               "# note: toy readers assume a constant lr"]
     unknown = cli(write_spec("model_name_or_path: gpt2\n", "recipe.yaml"))
-    assert "toy: a toy config: toy_steps" in unknown.stderr and "--from trl|hf|lightning|" in unknown.stderr
+    assert "toy: a toy config: toy_steps" in unknown.stderr and "--from trl|hf|litgpt|lightning|" in unknown.stderr
 
 
 def test_register_refuses_an_object_that_is_not_a_reader(monkeypatch):
