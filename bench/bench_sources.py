@@ -17,6 +17,8 @@
              Config.fromfile (runs the file and its _base_) and the translation
   deepspeed  ``tests/data/deepspeed/t5_base_pretraining.json`` (DeepSpeedExamples, unedited): the JSON
              with positions and the translation to DeepSpeed's WarmupDecayLR (no simulation)
+  litgpt     ``tests/data/published/litgpt_phi-2_lora.yaml --dataset-size 1900`` (config_hub, unedited):
+             the train: arithmetic and the SequentialLR spec litgpt's get_lr_scheduler builds
   import     what the HF reader imports (transformers parts) and what the Hydra reader imports
              (omegaconf; hydra-core to compose), once per process, in fresh interpreters, over importing torch
 
