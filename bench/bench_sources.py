@@ -26,6 +26,8 @@
              config dataclasses, and one build of its schedulers (to repeat its warnings)
   megatron   ``tests/data/megatron/train_bert_340m_distributed.sh`` (NVIDIA/Megatron-LM, unedited): the
              script split by shlex, its variables expanded, Megatron's sample arithmetic (no simulation)
+  litgpt     ``tests/data/published/litgpt_phi-2_lora.yaml --dataset-size 1900`` (config_hub, unedited):
+             the train: arithmetic and the SequentialLR spec litgpt's get_lr_scheduler builds
   import     what the HF reader imports (transformers parts) and what the Hydra reader imports
              (omegaconf; hydra-core to compose), torchtune's and torchtitan's scheduler modules (through stub
              parents, as the tests load them), once per process, in fresh interpreters, over importing torch
@@ -62,6 +64,7 @@ KINDS = {
     "torchtune": (ROOT / "tests" / "data" / "torchtune" / "1B_lora_single_device.yaml", {"dataset_size": 51760}, ()),
     "torchtitan": (ROOT / "tests" / "data" / "torchtitan" / "llama3_8b.toml", {}, ()),
     "megatron": (ROOT / "tests" / "data" / "megatron" / "train_bert_340m_distributed.sh", {}, ()),
+    "litgpt": (ROOT / "tests" / "data" / "published" / "litgpt_phi-2_lora.yaml", {"dataset_size": 1900}, ()),
 }
 IMPORTS = {"transformers parts": "import transformers.training_args, transformers.optimization",
            "omegaconf": "import omegaconf",

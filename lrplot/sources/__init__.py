@@ -52,7 +52,7 @@ __all__ = ["READERS", "Budget", "BudgetInputs", "ConfigReader", "Document", "Not
 READERS: dict[str, str | ConfigReader] = {
     "trl": "lrplot.sources.trl",
     "hf": "lrplot.sources.hf",
-    "litgpt": "lrplot.sources.litgpt",
+    "litgpt": "lrplot.sources.litgpt",  # before lightning: its optimizer/data carry class_path
     "lightning": "lrplot.sources.lightning",
     "hydra": "lrplot.sources.hydra",
     "timm": "lrplot.sources.timm",
