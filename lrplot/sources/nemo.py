@@ -95,8 +95,8 @@ def _nemo() -> Any:
         import nemo.core.optim.lr_scheduler as module
     except Exception as exc:  # noqa: BLE001 - NeMo's package __init__ imports onnx, lightning, ...
         raise MissingLibraryError(f"importing {MODULE} failed: {type(exc).__name__}: {exc}".splitlines()[0],
-                                  package="nemo", hint="install nemo_toolkit with its dependencies "
-                                                       "(pip install 'lrplot[nemo]')") from None
+                                  package="nemo", hint="install the module it names in the environment that "
+                                                       "runs lrplot (NeMo's import needs it)") from None
     return module
 
 
