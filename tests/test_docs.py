@@ -20,7 +20,7 @@ require("sphinx", "furo", "transformers")
 PAGES = ["index", "getting-started", "figures-in-docs", *(f"schedulers/{p}" for p in (
     "step", "cosine", "cyclic", "warmup", "plateau", "lambda")), *(f"frameworks/{p}" for p in (
     "huggingface", "lightning", "hydra", "timm", "mmengine", "deepspeed", "torchtune", "torchtitan", "composer",
-    "accelerate", "megatron", "ignite"))]
+    "accelerate", "megatron", "nemo", "ignite"))]
 
 
 def test_docs_build_with_warnings_as_errors(tmp_path):

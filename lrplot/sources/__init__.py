@@ -54,6 +54,7 @@ READERS: dict[str, str | ConfigReader] = {
     "hf": "lrplot.sources.hf",
     "litgpt": "lrplot.sources.litgpt",  # before lightning: its optimizer/data carry class_path
     "lightning": "lrplot.sources.lightning",
+    "nemo": "lrplot.sources.nemo",  # before hydra, which claims any _target_ node
     "hydra": "lrplot.sources.hydra",
     "timm": "lrplot.sources.timm",
     "mmengine": "lrplot.sources.mmengine",

@@ -18,14 +18,16 @@ import types
 from pathlib import Path
 
 
-def install_stub(module: str, parents: tuple[str, ...]) -> bool:
+def install_stub(module: str, parents: tuple[str, ...], *, plain: bool = True) -> bool:
     """Make ``import module`` run the installed file where importing its package fails; ``parents``
-    are the packages to stand in (outermost first). Returns False when the package is not installed."""
-    try:
-        importlib.import_module(module)
-        return True
-    except Exception:  # noqa: BLE001 - a dependency of the package's __init__ is missing or broken
-        pass
+    are the packages to stand in (outermost first). Returns False when the package is not installed.
+    ``plain=False`` skips trying the normal import first (one that fails half-way leaves state behind)."""
+    if plain or parents[0] in sys.modules:
+        try:
+            importlib.import_module(module)
+            return True
+        except Exception:  # noqa: BLE001 - a dependency of the package's __init__ is missing or broken
+            pass
     top = parents[0]
     for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
         del sys.modules[name]
@@ -57,3 +59,14 @@ def torchtitan_schedulers():
     if not install_stub("torchtitan.components.lr_scheduler", ("torchtitan",)):
         return None
     return sys.modules["torchtitan.components.lr_scheduler"]
+
+
+def nemo_schedulers():
+    """NeMo's real ``nemo.core.optim.lr_scheduler`` module, or None when nemo_toolkit is not installed.
+
+    ``import nemo`` fails without onnx (nemo_toolkit installed with --no-deps), and a failed attempt
+    leaves OmegaConf resolvers registered that a second import refuses: the stubs go in first."""
+    if not install_stub("nemo.core.optim.lr_scheduler", ("nemo", "nemo.core", "nemo.core.optim", "nemo.core.classes"),
+                        plain=False):
+        return None
+    return sys.modules["nemo.core.optim.lr_scheduler"]

@@ -1,0 +1,233 @@
+"""A NeMo model config (``model.optim: {name, lr, sched: {name, ...}}`` plus ``trainer:``) as an lrplot spec.
+
+The schedule is NeMo's own: the spec names ``nemo.core.optim.lr_scheduler:<sched.name>`` (CosineAnnealing,
+NoamAnnealing, WarmupHoldPolicy, ...) with the ``sched`` block's other keys, exactly as nemo_toolkit 3.0.0
+builds it: ``ModelPT.setup_optimization`` (nemo/core/classes/modelPT.py:626-691) copies the trainer's
+numbers into ``sched`` and ``prepare_lr_scheduler`` (nemo/core/optim/lr_scheduler.py:759-1016) drops
+``name``, ``t_*``, ``monitor`` and ``reduce_on_plateau``, injects ``max_steps`` and calls
+``scheduler_cls(optimizer, **scheduler_args)`` (:987-995), returned to Lightning as ``interval: 'step'``,
+``frequency: 1`` (:1007-1016): one ``step()`` per optimizer update, the spec's ``interval: step``.
+
+``max_steps`` is ``sched.max_steps`` when the block sets it (:915-921), else ``trainer.max_steps`` when
+it is >= 0 (modelPT.py:675, :691), else NeMo's own ``compute_max_steps`` (lr_scheduler.py:1019-1041) from
+``trainer.max_epochs``, ``accumulate_grad_batches``, ``limit_train_batches``, the world size
+(``num_devices * num_nodes``, modelPT.py:685), the training-set size (``--dataset-size``: NeMo reads
+``len(train_dataloader.dataset)``), ``model.train_ds.batch_size`` and the loader's ``drop_last``.
+lrplot calls that function itself (importing ``nemo.core.optim.lr_scheduler``), so it needs
+nemo_toolkit installed with its dependencies (``pip install 'lrplot[nemo]'``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MissingLibraryError, SpecError
+from .protocol import Budget, Source, Told, assumption, budget_number, needs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..imports import Allowance
+    from ..yamlio import SourceMap
+    from .protocol import BudgetInputs, Document
+
+KIND = "nemo"
+LOOKS_FOR = "a NeMo model config: model.optim.sched with a name, and a trainer block"
+FOLLOWS = "nemo_toolkit 3.0.0 (ModelPT.setup_optimization, prepare_lr_scheduler)"
+MODULE = "nemo.core.optim.lr_scheduler"
+# NeMo's own classes in AVAILABLE_SCHEDULERS (lr_scheduler.py:1044-1063), all stepped per update.
+SCHEDULES = ("WarmupPolicy", "WarmupHoldPolicy", "SquareAnnealing", "CosineAnnealing", "NoamAnnealing",
+             "NoamHoldAnnealing", "WarmupHoldAnnealOneMinusSquareRoot", "WarmupHoldAnnealLinear", "WarmupAnnealing",
+             "InverseSquareRootAnnealing", "T5InverseSquareRootAnnealing", "SquareRootAnnealing",
+             "PolynomialDecayAnnealing", "PolynomialHoldDecayAnnealing")
+# Keys prepare_lr_scheduler pops before calling the class (:810-817); max_steps it sets itself (:987).
+DROPPED = ("name", "t_max_epochs", "t_accumulate_grad_batches", "t_limit_train_batches", "t_num_workers",
+           "monitor", "reduce_on_plateau", "max_steps")
+# NeMo optimizer names -> the torch optimizer lrplot steps (NeMo's schedulers scale base_lrs alone).
+OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop",
+              "adadelta": "Adadelta", "adamax": "Adamax"}
+
+
+def _sched(data: Any) -> Any:
+    model = data.get("model") if isinstance(data, dict) else None
+    optim = model.get("optim") if isinstance(model, dict) else None
+    return optim.get("sched") if isinstance(optim, dict) else None
+
+
+def detect(doc: Document) -> bool:
+    sched = _sched(doc.data)
+    return isinstance(sched, dict) and "name" in sched and isinstance(doc.data.get("trainer"), dict)
+
+
+def _get(data: dict, path: tuple) -> Any:
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _int(doc: Document, value: Any, path: tuple, *, low: int = 0) -> int:
+    key = ".".join(path)
+    return budget_number(value, key, doc.source.value(path), integer=True, low=low, hint=f"fix it, or --set {key}=N")
+
+
+def _optimizer(doc: Document, optim: dict, lr: Any, notes: list[str]) -> dict:
+    name = optim.get("name") or "adam"  # modelPT.py:704-714: 'adam' when the config names none
+    torch_name = OPTIMIZERS.get(str(name).lower())
+    if torch_name is None:
+        notes.append(f"optimizer {name} is drawn on torch AdamW: the lr schedule is the same (NeMo's schedulers "
+                     "scale each param group's initial lr)")
+    out: dict[str, Any] = {"type": torch_name or "AdamW",
+                           "lr": budget_number(lr, "model.optim.lr", doc.source.value(("model", "optim", "lr")),
+                                               low=0, hint="fix it, or --set model.optim.lr=LR")}
+    if torch_name is not None:
+        for key in ("weight_decay", "betas", "momentum"):
+            if optim.get(key) is not None:
+                out[key] = optim[key]
+    return out
+
+
+def _nemo() -> Any:
+    """NeMo's scheduler module (its compute_max_steps), or a one-line error saying what to install."""
+    import importlib.util
+
+    if importlib.util.find_spec("nemo") is None:
+        raise MissingLibraryError("reading a NeMo config needs nemo_toolkit (NeMo's own compute_max_steps and "
+                                  "schedulers)", package="nemo", hint="pip install 'lrplot[nemo]'")
+    try:
+        import nemo.core.optim.lr_scheduler as module
+    except Exception as exc:  # noqa: BLE001 - NeMo's package __init__ imports onnx, lightning, ...
+        raise MissingLibraryError(f"importing {MODULE} failed: {type(exc).__name__}: {exc}".splitlines()[0],
+                                  package="nemo", hint="install the module it names in the environment that "
+                                                       "runs lrplot (NeMo's import needs it)") from None
+    return module
+
+
+def _source_map(doc: Document, kwargs: dict) -> SourceMap:
+    from ..yamlio import SourceMap
+
+    src = doc.source
+    out = SourceMap(src.path)
+    out.values[()] = src.value(())
+    sched = ("model", "optim", "sched")
+    for spec_path, path in ((("scheduler",), sched), (("scheduler", "type"), sched + ("name",)),
+                            (("optimizer",), ("model", "optim")), (("optimizer", "type"), ("model", "optim", "name")),
+                            (("optimizer", "lr"), ("model", "optim", "lr")), (("steps",), ("trainer",))):
+        if path in src.values:
+            out.values[spec_path] = src.value(path)
+            if path in src.keys:
+                out.keys[spec_path] = src.key(path)
+    for key in kwargs:
+        if sched + (key,) in src.values:
+            out.values[("scheduler", key)] = src.value(sched + (key,))
+            out.keys[("scheduler", key)] = src.key(sched + (key,))
+    return out
+
+
+def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs,
+               notes: list[str]) -> tuple[int, int | None, str, tuple, str]:
+    """(max_steps, updates per epoch, the arithmetic, what was told, the deciding key)."""
+    trainer = data["trainer"]
+    if sched.get("max_steps") is not None:  # prepare_lr_scheduler:915-921, ahead of the trainer's numbers
+        steps = _int(doc, sched["max_steps"], ("model", "optim", "sched", "max_steps"), low=-1)
+        if steps == -1:
+            raise SpecError("model.optim.sched.max_steps is -1: NeMo builds no scheduler then (prepare_lr_scheduler) "
+                            "and the lr stays at model.optim.lr", location=doc.source.value(
+                                ("model", "optim", "sched", "max_steps")), hint="nothing to draw; set it to N")
+        return steps, None, f"model.optim.sched.max_steps {steps}", (), "model.optim.sched.max_steps"
+    max_steps = trainer.get("max_steps")
+    if max_steps is not None and _int(doc, max_steps, ("trainer", "max_steps"), low=-1) >= 0:
+        return max_steps, None, f"trainer.max_steps {max_steps}", (), "trainer.max_steps"
+    # trainer.max_steps < 0 (null or -1: Lightning's "no limit"): modelPT.py:675-688 -> compute_max_steps
+    if trainer.get("max_epochs") is None:
+        raise needs(doc, "trainer.max_steps or trainer.max_epochs (NeMo computes max_steps from the epochs)",
+                    "--set trainer.max_steps=N", ("trainer",))
+    epochs = _int(doc, trainer["max_epochs"], ("trainer", "max_epochs"), low=1)
+    accum = trainer.get("accumulate_grad_batches", 1)
+    if accum is None:
+        accum = 1
+    accum = _int(doc, accum, ("trainer", "accumulate_grad_batches"), low=1)
+    limit = trainer.get("limit_train_batches")
+    limit = 1.0 if limit is None else budget_number(limit, "trainer.limit_train_batches", doc.source.value(
+        ("trainer", "limit_train_batches")), low=0, hint="fix it, or --set trainer.limit_train_batches=X")
+    batch_path = ("model", "train_ds", "batch_size")
+    if _get(data, batch_path) is None:
+        raise needs(doc, "model.train_ds.batch_size (NeMo divides the dataset by it)",
+                    "--set model.train_ds.batch_size=N", ("model",))
+    batch = _int(doc, _get(data, batch_path), batch_path, low=1)
+    if inputs.dataset_size is None:
+        raise needs(doc, "the training-set size (NeMo reads len(train_dataloader.dataset) to compute max_steps, "
+                         "trainer.max_steps being unset)", "--dataset-size N (or --set trainer.max_steps=N)",
+                    ("trainer", "max_steps") if "max_steps" in trainer else ("trainer",))
+    drop_last = _get(data, ("model", "train_ds", "drop_last"))
+    if drop_last is None:
+        drop_last = False
+        notes.append(assumption("drop_last false: NeMo's dataloaders default to it (the partial batch is an update)",
+                                settle="--set model.train_ds.drop_last=true"))
+    nodes = trainer.get("num_nodes") or 1
+    nodes = _int(doc, nodes, ("trainer", "num_nodes"), low=1)
+    if inputs.devices is None:
+        devices = 1
+        notes.append(assumption("1 device per node: NeMo divides the dataset over num_devices x num_nodes "
+                                "ranks (modelPT.py:685)", settle="--devices N"))
+    else:
+        devices = inputs.devices
+    world = devices * nodes
+    n = inputs.dataset_size
+    total = _nemo().compute_max_steps(max_epochs=epochs, accumulate_grad_batches=accum, limit_train_batches=limit,
+                                      num_workers=world, num_samples=n, batch_size=batch, drop_last=bool(drop_last))
+    per_epoch = total // epochs
+    text = (f"compute_max_steps: {n} examples / {world} ranks / batch {batch} ({'drop_last' if drop_last else 'ceil'}"
+            f"{f', limit_train_batches {limit}' if limit != 1.0 else ''}) / accumulation {accum} = {per_epoch} updates"
+            f" x {epochs} epochs = {total} updates (max_steps)")
+    told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else
+                                                            "default"),
+            Told("batch size", batch, "model.train_ds.batch_size"),
+            Told("accumulation", accum, "trainer.accumulate_grad_batches"), Told("epochs", epochs, "trainer.max_epochs"))
+    return total, per_epoch, text, told, "trainer.max_epochs"
+
+
+def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
+    from ..spec import spec_from_data
+    from .hydra import _Resolver
+
+    data = doc.data
+    sched_path = ("model", "optim", "sched")
+    raw = _sched(data)
+    if "args" in raw:
+        raise SpecError("model.optim.sched.args (the args/params form) is not read", hint="give the scheduler's "
+                        "arguments as keys of model.optim.sched (warmup_steps: N, min_lr: X)",
+                        location=doc.source.key(sched_path + ("args",)))
+    if "_target_" in raw:
+        raise SpecError("model.optim.sched._target_ (a params dataclass) is not read", hint="name the scheduler with "
+                        "name: CosineAnnealing and give its arguments as keys",
+                        location=doc.source.key(sched_path + ("_target_",)))
+    resolver = _Resolver(doc)
+    sched = resolver.node(sched_path)
+    name = sched.get("name")
+    if name not in SCHEDULES:
+        from ..text import did_you_mean
+
+        hint = did_you_mean(str(name), SCHEDULES) or f"one of {', '.join(SCHEDULES)}"
+        raise SpecError(f"model.optim.sched.name {name!r} is not one of NeMo's schedulers lrplot draws (NeMo's "
+                        "classes in nemo.core.optim.lr_scheduler, stepped per update)",
+                        location=doc.source.value(sched_path + ("name",)), hint=hint)
+    optim = resolver.node(("model", "optim"))
+    if optim.get("lr") is None:
+        raise needs(doc, "model.optim.lr (the schedule scales it)", "--set model.optim.lr=LR", ("model", "optim"))
+    notes: list[str] = []
+    optimizer = _optimizer(doc, optim, optim["lr"], notes)
+    total, per_epoch, text, told, decided_by = _max_steps(doc, data, sched, inputs, notes)
+    kwargs = {k: v for k, v in sched.items() if k not in DROPPED}
+    spec_data: dict[str, Any] = {
+        "title": f"NeMo {name}: {doc.path.name}",
+        "steps": total,
+        "optimizer": optimizer,
+        "scheduler": {"type": f"{MODULE}:{name}", **kwargs, "max_steps": total},
+    }
+    if per_epoch:
+        spec_data["steps_per_epoch"] = per_epoch
+    spec = spec_from_data(spec_data, _source_map(doc, kwargs), file=doc.path)
+    warmup = kwargs.get("warmup_steps")
+    warmup = warmup if isinstance(warmup, int) and not isinstance(warmup, bool) and warmup >= 0 else None
+    budget = Budget(text, total, per_epoch, warmup=warmup, told=told, decided_by=decided_by,
+                    where=doc.source.value(tuple(decided_by.split("."))) if tuple(decided_by.split("."))
+                    in doc.source.values else None)
+    return Source(KIND, spec, budget, tuple(notes))
