@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 12. curves -> an interactive HTML page or terminal text (the figure's options and colours)
     ("views",),
     # 13. the one way from inputs to figures: load, simulate, overlay a log, render, stage and write
-    ("pipeline",),
+    ("pipeline", "docmemo"),
     # 14. whole runs: the gallery and the documentation figures
     ("gallery", "docfigures"),
     # 15. the front doors: the library call, the command line, the doc-tool plugins

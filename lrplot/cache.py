@@ -205,20 +205,9 @@ def load(key: dict[str, Any], folder: Path | None = None) -> list[ScheduleTrace]
 def _regular_bytes(path: Path) -> bytes | None:
     """The bytes of ``path`` if it is a regular file of at most an entry's size (never through a
     symbolic link: an entry is a file lrplot wrote, not one planted to point elsewhere)."""
-    import stat
+    from .output import regular_bytes
 
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > 2 * MAX_CACHE_ENTRY_BYTES:
-            return None
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            return fh.read()
-    finally:
-        os.close(fd)
+    return regular_bytes(path, 2 * MAX_CACHE_ENTRY_BYTES)
 
 
 def payload_digest(schedules: Any, arrays: dict[str, Any]) -> str:

@@ -127,13 +127,20 @@ def load_doc_spec(*, path: Path | None = None, text: str | None = None, base_dir
     """The spec of a directive: a file (any input lrplot reads, with the site's ``allow_import``) or
     inline YAML text, whose relative paths (metric CSVs, local modules) are relative to the
     document's folder."""
+    return load_doc_source(path=path, text=text, base_dir=base_dir, name=name, overrides=overrides,
+                           allow_import=allow_import).spec
+
+
+def load_doc_source(*, path: Path | None = None, text: str | None = None, base_dir: Path,
+                    name: str, overrides: Iterable[str] = (), allow_import: Any = None) -> Any:
+    """:func:`load_doc_spec` with the kind of input read (a :class:`lrplot.sources.Source`)."""
     from .pipeline import Reading, load_source
 
     reading = Reading(tuple(overrides), allow_import=allow_import)
     if path is not None:
-        return load_source(Path(path), reading).spec
+        return load_source(Path(path), reading)
     # a file name in the document's folder: relative paths resolve there; the name shows in errors
-    return load_source(_as_text(text or ""), reading, name=name, base_dir=base_dir).spec
+    return load_source(_as_text(text or ""), reading, name=name, base_dir=base_dir)
 
 
 def _as_text(text: str) -> str:
@@ -246,22 +253,7 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
     return images
 
 
-def _digest_path(image: Path) -> Path:
-    return image.with_name(image.name + ".sha256")
-
-
-def _regular_bytes(path: Path) -> bytes | None:
-    from .cache import _regular_bytes
-
-    return _regular_bytes(path)
-
-
-def sound_image(path: Path) -> bool:
-    """Whether ``path`` is an image lrplot rendered, as it rendered it: a regular file (not a
-    symbolic link planted to publish another file) whose bytes hash to the digest written beside
-    it. Anything else is rendered again, over it."""
-    blob, seal = _regular_bytes(path), _regular_bytes(_digest_path(path))
-    return blob is not None and seal is not None and hashlib.sha256(blob).hexdigest().encode() == seal.strip()
+from .docmemo import _digest_path, _regular_bytes, sound_image  # noqa: E402 (one place: the memo checks them too)
 
 
 def _seal(path: Path) -> None:

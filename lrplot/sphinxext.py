@@ -75,14 +75,45 @@ class LrplotDirective(SphinxDirective):
     }
 
     def run(self) -> list[nodes.Node]:
-        from .docfigures import load_doc_spec, located, parse_options, render_images, spec_files
-        from .imports import allowed_imports
+        from . import docmemo
 
         env = self.env
         doc_file = env.doc2path(env.docname)
-        doc_rel = os.path.relpath(doc_file, env.srcdir)
         doc_dir = Path(doc_file).parent
+        out_dir = Path(self.config.lrplot_cache_dir or Path(self.env.app.doctreedir) / "lrplot")
+        key = docmemo.memo_key({
+            "document": os.path.abspath(doc_file), "arguments": list(self.arguments),
+            "content": list(self.content), "options": sorted((k, str(v)) for k, v in self.options.items()),
+            "formats": list(self.config.lrplot_formats), "allow_import": list(self.config.lrplot_allow_import),
+        })
+        memo = docmemo.lookup(out_dir, key)
+        if memo is not None:  # unchanged directive, files and images: the spec is not read again
+            return self._from_memo(memo, out_dir, doc_dir)
+        return self._run(doc_file, doc_dir, out_dir, key)
+
+    def _from_memo(self, memo: dict[str, Any], out_dir: Path, doc_dir: Path) -> list[nodes.Node]:
+        from .docfigures import DocFigure, Image
+
+        for dep in memo["deps"]:
+            self.env.note_dependency(dep)
+        images = [Image(theme, fmt, out_dir / name, False) for theme, fmt, name in memo["images"]]
+        stats = getattr(self.env.app, "_lrplot_stats", None)
+        if stats is not None:
+            stats.cached += len(images)
+            stats.paths.extend(im.path for im in images)
+        figure = DocFigure({}, tuple(memo["themes"]), tuple(memo["formats"]), caption=memo["caption"])
+        return self._nodes(memo["alt"], figure, images, doc_dir)
+
+    def _run(self, doc_file: Any, doc_dir: Path, out_dir: Path, key: str) -> list[nodes.Node]:
+        from . import docmemo
+        from .docfigures import load_doc_source, located, parse_options, render_images, spec_files
+        from .imports import allowed_imports
+
+        env = self.env
+        doc_rel = os.path.relpath(doc_file, env.srcdir)
         inline_offset = None
+        deps: list[str] = []
+        read: list[Path] = []
         try:
             raw = dict(self.options)
             for flag in ("log-y", "no-legend", "no-inset"):
@@ -96,19 +127,26 @@ class LrplotDirective(SphinxDirective):
                 rel, abs_path = env.relfn2path(self.arguments[0], env.docname)
                 path = Path(abs_path)
                 env.note_dependency(rel)
-                spec = load_doc_spec(path=path, base_dir=doc_dir, name=str(path), overrides=figure.overrides,
-                                     allow_import=allowance)
+                deps.append(rel)
+                read.append(path)
+                before = docmemo.digests(read)
+                source = load_doc_source(path=path, base_dir=doc_dir, name=str(path), overrides=figure.overrides,
+                                         allow_import=allowance)
             else:
                 text = "\n".join(self.content)
                 if not text.strip():
                     raise LrplotError("no spec: give a path argument or inline YAML content")
                 inline_offset = self.content_offset + 1
-                spec = load_doc_spec(text=text + "\n", base_dir=doc_dir, name=doc_rel, overrides=figure.overrides)
-                if spec.title is None:
+                before = {}
+                source = load_doc_source(text=text + "\n", base_dir=doc_dir, name=doc_rel,
+                                         overrides=figure.overrides)
+                if source.spec.title is None:
                     figure.render.setdefault("title", "")  # the caption speaks for an inline spec
+            spec = source.spec
             for dep in spec_files(spec):
                 env.note_dependency(str(dep))
-            out_dir = Path(self.config.lrplot_cache_dir or Path(self.env.app.doctreedir) / "lrplot")
+                deps.append(str(dep))
+            before.update(docmemo.digests(spec.input_files()))  # the spec reads them when simulated
             stats = env.app._lrplot_stats if hasattr(env.app, "_lrplot_stats") else None
             images = render_images(spec, figure, out_dir, allow_import=allowance,
                                    stats=stats)
@@ -120,12 +158,15 @@ class LrplotDirective(SphinxDirective):
         for image in images:
             if image.rendered:
                 logger.info("lrplot: rendered %s", image.path.name)
-        return self._nodes(spec, figure, images, doc_dir)
-
-    def _nodes(self, spec: Any, figure: Any, images: list, doc_dir: Path) -> list[nodes.Node]:
         from .docfigures import default_alt
+        from .walk import import_paths, local_files
 
         alt = figure.alt or default_alt(spec)
+        if source.kind == "lrplot" and not import_paths(spec) and not local_files(spec):
+            docmemo.store(out_dir, key, before=before, images=images, alt=alt, figure=figure, deps=deps)
+        return self._nodes(alt, figure, images, doc_dir)
+
+    def _nodes(self, alt: str, figure: Any, images: list, doc_dir: Path) -> list[nodes.Node]:
         shown = [im for im in images if im.fmt == figure.formats[0]]
         pictures = []
         for im in shown:
