@@ -11,9 +11,9 @@
 
 A block is YAML: the CLI's options (``layout``, ``x``, ``log-y``, ``annotate``, ``set``, ``size``,
 ``theme``, ``dpi``, ``no-legend``, ``formats``) plus ``alt`` and ``caption``, and either ``path:``
-or the spec itself. ``theme: both`` emits a light and a dark image, marked the way Material for
-MkDocs (``#only-light`` / ``#only-dark``) and class-based themes (``only-light`` / ``only-dark``)
-show by colour scheme. Images are rendered into a content-hash cache (``cache_dir``, default
+or the spec itself. ``theme: both`` emits one ``<picture>``: the dark image as a
+``prefers-color-scheme: dark`` source, the light one as its ``<img>`` (every theme shows one
+image, MkDocs' default included). Images are rendered into a content-hash cache (``cache_dir``, default
 ``.cache/lrplot`` next to mkdocs.yml), so a rebuild with nothing changed renders nothing, and
 added to the site as ``assets/lrplot/...``. A bad spec stops the build with the spec's and the
 page's ``file:line``. Plugin options: ``formats`` (default ``[png]``), ``allow_import``,
@@ -156,15 +156,13 @@ def _html(figure: Any, images: list, spec: Any, page_url: str) -> str:
     alt = html.escape(figure.alt or default_alt(spec), quote=True)
     first = figure.formats[0]
     both = len(figure.themes) > 1
-    imgs = []
-    for im in images:
-        if im.fmt != first:
-            continue
-        src = get_relative_url(f"{ASSETS}/{im.path.name}", page_url)
-        if both:
-            imgs.append(f'<img src="{src}#only-{im.theme}" class="only-{im.theme}" alt="{alt}">')
-        else:
-            imgs.append(f'<img src="{src}" alt="{alt}">')
+    srcs = {im.theme: html.escape(get_relative_url(f"{ASSETS}/{im.path.name}", page_url), quote=True)
+            for im in images if im.fmt == first}
+    if both:  # one <picture>: every theme shows one image, the dark one where the reader's system is dark
+        imgs = [f'<picture class="lrplot-picture"><source srcset="{srcs["dark"]}" '
+                f'media="(prefers-color-scheme: dark)"><img src="{srcs["light"]}" alt="{alt}"></picture>']
+    else:
+        imgs = [f'<img src="{src}" alt="{alt}">' for src in srcs.values()]
     parts = ['<figure class="lrplot">', *imgs]
     if figure.caption:
         parts.append(f"<figcaption>{html.escape(figure.caption)}</figcaption>")

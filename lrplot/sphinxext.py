@@ -14,9 +14,9 @@
 
 The argument is a spec (or training config) path relative to the document; without one the
 content is the spec. Options mirror the CLI: ``layout``, ``x``, ``log-y``, ``annotate``, ``set``
-(one ``key.path=value`` per line), ``size``, ``theme`` (light, dark, a style, or ``both``: a light
-and a dark image with the ``only-light``/``only-dark`` classes Furo and the PyData theme show by
-colour scheme), ``title``, ``dpi``, ``no-legend``, plus ``alt``, ``caption`` and ``formats``
+(one ``key.path=value`` per line), ``size``, ``theme`` (light, dark, a style, or ``both``: one
+HTML ``<picture>`` whose dark image is a ``prefers-color-scheme: dark`` source, so every theme shows
+one image, alabaster included; other builders get the light image), ``title``, ``dpi``, ``no-legend``, plus ``alt``, ``caption`` and ``formats``
 (``png,svg``: the first is shown, the others linked). Config values: ``lrplot_formats`` (default
 ``["png"]``), ``lrplot_allow_import`` (names import-path types may import, as ``--allow-import``).
 
@@ -168,14 +168,14 @@ class LrplotDirective(SphinxDirective):
 
     def _nodes(self, alt: str, figure: Any, images: list, doc_dir: Path) -> list[nodes.Node]:
         shown = [im for im in images if im.fmt == figure.formats[0]]
-        pictures = []
+        pictures: list[nodes.Node] = []
         for im in shown:
             uri = os.path.relpath(im.path, doc_dir).replace(os.sep, "/")
             node = nodes.image(uri=uri, alt=alt)
             node["candidates"] = {"*": uri}
-            if len(figure.themes) > 1:
-                node["classes"].append(f"only-{im.theme}")
             pictures.append(node)
+        if len(pictures) > 1:  # theme: both -> light and dark, one <picture>
+            pictures = [lrplot_picture("", *pictures)]
         links = [im for im in images if im.fmt != figure.formats[0]]
         if figure.caption:
             fig = nodes.figure("", *pictures, classes=["lrplot"])
@@ -201,6 +201,32 @@ class LrplotDirective(SphinxDirective):
                 para += ref
             out.append(para)
         return out
+
+
+class lrplot_picture(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes in lower case)
+    """A light and a dark image (its two children, kept as images so that Sphinx copies both)."""
+
+
+def _visit_picture_html(self: Any, node: lrplot_picture) -> None:
+    """``<picture>``: the dark image as a ``prefers-color-scheme: dark`` source, the light one as
+    the ``<img>`` every browser and theme shows otherwise."""
+    import posixpath
+    from urllib.parse import quote
+
+    light, dark = node.children
+    uri = dark["uri"]
+    src = posixpath.join(self.builder.imgpath, quote(self.builder.images[uri])) if uri in self.builder.images else uri
+    self.body.append(f'<picture class="lrplot-picture"><source srcset="{self.attval(src)}" '
+                     'media="(prefers-color-scheme: dark)">')
+    light.walkabout(self)
+    self.body.append("</picture>")
+    raise nodes.SkipNode
+
+
+def _visit_picture_other(self: Any, node: lrplot_picture) -> None:
+    """Builders without colour schemes (LaTeX, text, ...): the light image."""
+    node.children[0].walkabout(self)
+    raise nodes.SkipNode
 
 
 def _init_stats(app: Any) -> None:
@@ -238,6 +264,9 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("lrplot_allow_import", [], "env")
     app.add_config_value("lrplot_cache_dir", None, "env")
     app.add_directive("lrplot", LrplotDirective)
+    other = (_visit_picture_other, None)
+    app.add_node(lrplot_picture, html=(_visit_picture_html, None), latex=other, text=other, man=other,
+                 texinfo=other)
     app.connect("builder-inited", _init_stats)
     app.connect("build-finished", _report)
     app.connect("env-merge-info", _merge)

@@ -78,19 +78,20 @@ def test_mkdocs_build_strict_writes_figures_and_html(site):
     assert proc.returncode == 0, proc.stderr
     out = site / "site"
     index = (out / "index.html").read_text()
-    imgs = re.findall(r'<img src="([^"]+)"(?: class="([^"]+)")? alt="([^"]*)">', index)
-    assert [(cls, alt) for _, cls, alt in imgs] == [
-        ("only-light", "Warmup then cosine"), ("only-dark", "Warmup then cosine"),
-        ("", "Learning-rate schedule: OneCycleLR")]
-    assert imgs[0][0].endswith("#only-light") and imgs[1][0].endswith("#only-dark")
-    assert imgs[2][0].endswith(".svg")
+    # theme: both is one <picture>, its dark image the source for a dark colour scheme (any theme)
+    (dark, light), = re.findall(r'<picture class="lrplot-picture"><source srcset="([^"]+)" '
+                                r'media="\(prefers-color-scheme: dark\)"><img src="([^"]+)" '
+                                r'alt="Warmup then cosine"></picture>', index)
+    imgs = re.findall(r'<img src="([^"]+)" alt="([^"]*)">', index)
+    assert [alt for _, alt in imgs] == ["Warmup then cosine", "Learning-rate schedule: OneCycleLR"]
+    assert imgs[0][0] == light and imgs[1][0].endswith(".svg")
     assert "<figcaption>Linear warmup then cosine.</figcaption>" in index
-    for src, _, _ in imgs:
-        assert (out / src.split("#")[0]).is_file()
+    for src in (dark, light, imgs[1][0]):
+        assert (out / src).is_file()
     subprocess.run([sys.executable, "-m", "lrplot", str(site / "warmup_cosine.yaml"), "-o", "cli.png", "--layout",
                     "grid", "--theme", "both", "-q"], cwd=site, env=env(site), check=True, capture_output=True)
-    assert (out / imgs[0][0].split("#")[0]).read_bytes() == (site / "cli.light.png").read_bytes()
-    assert (out / imgs[1][0].split("#")[0]).read_bytes() == (site / "cli.dark.png").read_bytes()
+    assert (out / light).read_bytes() == (site / "cli.light.png").read_bytes()
+    assert (out / dark).read_bytes() == (site / "cli.dark.png").read_bytes()
     page = (out / "guide" / "page" / "index.html").read_text()
     (src,) = re.findall(r'<img src="([^"]+)"', page)
     assert src.startswith("../../assets/lrplot/") and (out / "guide" / "page" / src).resolve().is_file()

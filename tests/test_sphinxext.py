@@ -91,11 +91,14 @@ def test_build_emits_images_alt_caption_and_theme_classes(project):
     html = (out / "index.html").read_text()
     imgs = images(html)
     assert [(alt, cls) for alt, cls, _ in imgs] == [
-        ("Warmup then cosine", "only-light"), ("Warmup then cosine", "only-dark"),
-        ("Learning-rate schedule: OneCycleLR", "")]
-    for _, _, src in imgs:
+        ("Warmup then cosine", ""), ("Learning-rate schedule: OneCycleLR", "")]
+    # theme: both is one <picture>, its dark image the source for a dark colour scheme (any theme)
+    (dark,) = re.findall(r'<picture class="lrplot-picture"><source srcset="([^"]+)" '
+                         r'media="\(prefers-color-scheme: dark\)"><img alt="Warmup then cosine" src="'
+                         + re.escape(imgs[0][2]) + r'" />\s*</picture>', html)
+    for src in [dark] + [src for _, _, src in imgs]:
         assert src.startswith("_images/") and (out / src).is_file()
-    assert imgs[2][2].endswith(".svg")  # formats: svg first -> the SVG is shown, the PNG linked
+    assert dark != imgs[0][2] and imgs[1][2].endswith(".svg")  # formats: svg first -> the SVG is shown, the PNG linked
     assert re.search(r'href="_downloads/[0-9a-f]+/lrplot-[0-9a-f]+\.png"', html)
     assert re.search(r"<figcaption>\s*<p><span class=\"caption-text\">Linear warmup then <em>cosine</em>\.</span>",
                      html)
@@ -103,7 +106,7 @@ def test_build_emits_images_alt_caption_and_theme_classes(project):
     # the same bytes as the CLI with the same options
     cli(str(project / "warmup_cosine.yaml"), "-o", "cli.png", "--layout", "grid", "--theme", "both", cwd=project)
     assert (out / imgs[0][2]).read_bytes() == (project / "cli.light.png").read_bytes()
-    assert (out / imgs[1][2]).read_bytes() == (project / "cli.dark.png").read_bytes()
+    assert (out / dark).read_bytes() == (project / "cli.dark.png").read_bytes()
     page = (out / "guide" / "page.html").read_text()
     ((_, _, src),) = images(page)
     cli(str(project / "warmup_cosine.yaml"), "-o", "page.png", "--log-y", "--size", "6x3",

@@ -201,7 +201,8 @@ class Plotter:
         sc = self.schedules[s.schedule]
         if len(fields_here) > 1 or self.twin:
             label = label.replace(s.field, field_label(sc, s.field)) if label.endswith(s.field) else label
-        if sc.style == "points":  # a training log's values: say so, not "lr" beside the plan
+        if sc.style == "points" and any(t.style != "points" for t in self.curves.schedules):
+            # a training log's values beside the plan: say so, not "lr"
             logs = sum(t.style == "points" for t in self.curves.schedules)
             label = "logged" if logs == 1 and label in (s.field, s.schedule) else short(f"logged {label}")
         return color, linestyle, label
