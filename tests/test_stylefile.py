@@ -60,7 +60,7 @@ def test_names_from_inputs_reach_the_figure_escaped(tmp_path):
     (tmp_path / "g.csv").write_text("step,group,lr\n0,a\x1b[31mb,0.1\n0,c,0.2\n")
     fig = lrplot.render(load_log(tmp_path / "g.csv"))
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert texts == ["logged a\\x1b[31mb", "logged c"]
+    assert texts == ["a\\x1b[31mb", "c"]  # a log drawn alone keeps its own names ("logged" only beside a plan)
 
 
 def test_a_size_beyond_any_float_is_one_line():
