@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Location, SpecError
 
 from .mmengine_files import check_bases, refuse_mmcv1
+from .mmengine_optim import SCHEDULERS_MODULE
 from .mmengine_optim import plain as _plain
 from .protocol import Budget, Note, Source, Told, assumption, budget_number, needs
 
@@ -47,7 +48,6 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND = "mmengine"
 LOOKS_FOR = "an MMEngine Python config (.py) with param_scheduler, train_cfg or _base_"
 FOLLOWS = "MMEngine 0.10.7 (Runner, ParamSchedulerHook)"
-SCHEDULERS_MODULE = "mmengine.optim.scheduler"
 _MARKERS = re.compile(r"^(param_scheduler|train_cfg|optim_wrapper|_base_|lr_config)\s*=|^with read_base\(\):", re.M)
 
 

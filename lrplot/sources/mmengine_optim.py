@@ -13,6 +13,7 @@ from ..errors import Location, SpecError
 from .protocol import Note, budget_number
 
 ACCUMULATED = "lrplot.sources.mmengine_updates:AccumulatedIterations"
+SCHEDULERS_MODULE = "mmengine.optim.scheduler"  # where MMEngine's own parameter schedulers live
 # What a stand-in keeps of a registry optimizer's arguments: the param-group fields schedules set.
 _STAND_IN_KEYS = {"SGD": ("lr", "momentum", "weight_decay"), "AdamW": ("lr", "betas", "eps", "weight_decay")}
 
@@ -89,8 +90,6 @@ def accumulated_node(entries: list[tuple[str, dict, bool]], counts: int, iterati
     """The one scheduler node for ``accumulative_counts > 1``: ``entries`` are the config's
     schedulers in its order, each (import path, arguments with ``by_epoch`` and ``end`` filled,
     convert_to_iter_based)."""
-    from .mmengine import SCHEDULERS_MODULE
-
     nodes = []
     for i, (kind, args, convert) in enumerate(entries):
         module, _, name = kind.partition(":")
