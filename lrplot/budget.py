@@ -7,7 +7,8 @@ command-line flag, and the value), what it computed (total updates, updates per 
 updates) and the line that explains it. Its numbers are checked here, once: whole, positive, within
 what lrplot simulates. :func:`budget_number` is the one check of a number such arithmetic takes;
 :class:`BudgetInputs` is what the command line adds (``--dataset-size``, ``--devices``,
-``--batch-size``).
+``--batch-size``); :class:`Note` and :func:`assumption` are what a reader (or a spec's budget) tells
+the user beside it, some of them assumptions that change the curve.
 
 The Trainer's counting (transformers 5.23.0, accelerate 1.15.0), used by the HF/TRL readers and by
 a plain spec's ``budget:`` (:data:`CONVENTION` names it):
@@ -35,8 +36,8 @@ from .errors import Location, SpecError
 from .limits import MAX_STEPS
 
 # What a plain spec's budget says on its line and in --print-spec: whose counting it is.
-CONVENTION = ("counted as the Hugging Face Trainer does (transformers 5.23.0): a last partial batch per device is "
-              "a batch unless drop_last, a last partial accumulation window is an update")
+CONVENTION = ("counted as the Hugging Face Trainer counts, transformers 5.23.0: a last partial batch per device is "
+              "a batch unless drop_last, and a last partial accumulation window is an update")
 
 
 def budget_number(value: Any, what: str, location: Location | None, *, integer: bool = False,
@@ -64,6 +65,26 @@ def budget_number(value: Any, what: str, location: Location | None, *, integer: 
     if abs(value) > MAX_BUDGET_NUMBER:
         raise error(f"{what} must be at most {MAX_BUDGET_NUMBER:,}, not {shown}", location=location, hint=hint)
     return int(value) if integer else value
+
+
+class Note(str):
+    """A line a reader wants the user to read, as text (a ``str``), and whether it is an assumption
+    that changes the curve (``assumed``) with the key or flag that would settle it (``settle``)."""
+
+    assumed: bool
+    settle: str | None
+
+    def __new__(cls, text: str, *, assumed: bool = False, settle: str | None = None) -> Note:
+        note = super().__new__(cls, text)
+        note.assumed = assumed
+        note.settle = settle
+        return note
+
+
+def assumption(text: str, settle: str | None = None) -> Note:
+    """A note naming an assumption that changes the curve (``settle``: the key or flag that would
+    make it a fact instead)."""
+    return Note(text, assumed=True, settle=settle)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ..budget import Budget, BudgetInputs, Told, budget_number
+from ..budget import Budget, BudgetInputs, Note, Told, assumption, budget_number
 from ..errors import Location, SpecError
 
 __all__ = ["Budget", "BudgetInputs", "ConfigReader", "Document", "Note", "Source", "Told", "assumption",
@@ -58,26 +58,6 @@ def needs(doc: Document, what: str, flag: str, path: KeyPath = ()) -> SpecError:
     file."""
     where = doc.source.value(path) if path else Location(str(doc.path))
     return SpecError(f"needs {what}", hint=f"add {flag}", location=where)
-
-
-class Note(str):
-    """A line a reader wants the user to read, as text (a ``str``), and whether it is an assumption
-    that changes the curve (``assumed``) with the key or flag that would settle it (``settle``)."""
-
-    assumed: bool
-    settle: str | None
-
-    def __new__(cls, text: str, *, assumed: bool = False, settle: str | None = None) -> Note:
-        note = super().__new__(cls, text)
-        note.assumed = assumed
-        note.settle = settle
-        return note
-
-
-def assumption(text: str, settle: str | None = None) -> Note:
-    """A note naming an assumption that changes the curve (``settle``: the key or flag that would
-    make it a fact instead)."""
-    return Note(text, assumed=True, settle=settle)
 
 
 @dataclass(frozen=True)
