@@ -242,3 +242,35 @@ def test_there_is_one_budget_record():
     for path in users:
         module = importlib.import_module(f"lrplot.sources.{path.stem}")
         assert getattr(module, "Budget", Budget) is lrplot.budget.Budget, path.name
+
+
+def test_a_dict_given_to_the_library_counts_its_budget_with_the_budget_flags():
+    from lrplot.pipeline import Reading, load_source
+
+    source = load_source({"budget": {"epochs": 1, "batch_size": 10}, "scheduler": {"type": "ConstantLR"}},
+                         Reading(budget=BudgetInputs(dataset_size=95)))
+    assert (source.spec.steps, source.budget.updates, source.budget.told[0].origin) == (10, 10, "--dataset-size")
+    assert source.notes == ("the last partial batch is a batch (drop_last: false, the Trainer's default); set "
+                            "budget.drop_last",)
+
+
+def test_the_command_line_refuses_a_flag_the_budget_contradicts_in_one_line(cli, tmp_path):
+    (tmp_path / "b.yaml").write_text(BUDGETED)
+    result = cli("plot", "b.yaml", "--devices", "4", "-o", "b.svg")
+    assert result.exit_code == 2
+    assert result.stderr == ("lrplot: --devices 4: the spec's budget holds devices: 8 (b.yaml:6:12); change it with "
+                             "--set budget.devices=4\n")
+    assert not (tmp_path / "b.svg").exists()
+
+
+@pytest.mark.parametrize("body, expected", [
+    # steps may itself name the budget's total
+    ("budget: {epochs: 2, dataset_size: 100, batch_size: 8}\nsteps: ${total_steps}\n"
+     "scheduler: {type: CosineAnnealingLR, T_max: \"${total_steps}\"}\n", (26, 13, {"T_max": 26})),
+    # a budget without dataset_size leaves the spec's own steps_per_epoch to its name
+    ("budget: {warmup_steps: 4}\nsteps: 40\nsteps_per_epoch: 10\n"
+     "scheduler: {type: StepLR, step_size: \"${steps_per_epoch}\", gamma: 0.5}\n", (40, 10, {"step_size": 10, "gamma": 0.5})),
+])
+def test_names_take_the_numbers_the_spec_ends_with(body, expected):
+    spec = parse_spec(body, "s.yaml")
+    assert (spec.steps, spec.steps_per_epoch, spec.scheduler.options) == expected

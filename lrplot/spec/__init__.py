@@ -36,19 +36,20 @@ def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
 
 
 def parse_spec(text: str | dict[str, Any], name: str = "<spec>", overrides: list[str] | tuple[str, ...] = (),
-               *, file: Path | None = None) -> Spec:
+               *, file: Path | None = None, inputs: BudgetInputs | None = None) -> Spec:
     """Validate spec text, or a dict of spec keys as a file would hold them (``name`` is used in
-    error locations; a dict's are key paths: ``<spec>:scheduler.T_max``)."""
+    error locations; a dict's are key paths: ``<spec>:scheduler.T_max``); ``inputs``: the
+    command line's budget numbers, for a ``budget:`` section."""
     if not isinstance(text, str):  # a dict (anything else is refused as not a mapping)
         check_data(text, name)  # the limits of a file: size, depth, no cycle
-        return spec_from_data(text, SourceMap(name, by_path=True), overrides, file=file)
+        return spec_from_data(text, SourceMap(name, by_path=True), overrides, file=file, inputs=inputs)
     data, source = load_yaml(text, name)
     if data is None:
         data = {}
         if not overrides:
             raise SpecError("the spec is empty", location=Location(name),
                             hint="write at least 'scheduler: {type: CosineAnnealingLR, T_max: 100}'")
-    return spec_from_data(data, source, overrides, file=file)
+    return spec_from_data(data, source, overrides, file=file, inputs=inputs)
 
 
 def spec_from_data(data: Any, source: SourceMap | None = None, overrides: list[str] | tuple[str, ...] = (),

@@ -81,7 +81,8 @@ def resolve(data: dict[str, Any], source: SourceMap, inputs: BudgetInputs | None
     """Count the budget of spec ``data`` (edited in place: ``steps``, ``steps_per_epoch``, the
     command line's numbers written into ``budget``, and every ``${name}`` replaced by its number);
     the Budget and the notes for the summary."""
-    budget, notes, numbers = None, [], {"total_steps": data.get("steps"), "steps_per_epoch": data.get("steps_per_epoch")}
+    budget, notes = None, []
+    numbers = {"total_steps": _whole(data.get("steps")), "steps_per_epoch": _whole(data.get("steps_per_epoch"))}
     if data.get("budget") is not None:
         try:
             spec: Any = _BudgetOnly.model_validate({"budget": data["budget"]}).budget
@@ -89,13 +90,18 @@ def resolve(data: dict[str, Any], source: SourceMap, inputs: BudgetInputs | None
             raise translate(exc, {"budget": data["budget"]}, source) from None
         spec = _with_inputs(data, spec, source, inputs or BudgetInputs())
         budget, notes = _count(data, spec, source)
-        numbers = {"total_steps": data.get("steps"), "steps_per_epoch": data.get("steps_per_epoch"),
+        numbers = {"total_steps": budget.updates,
+                   "steps_per_epoch": budget.updates_per_epoch or _whole(data.get("steps_per_epoch")),
                    "warmup_steps": budget.warmup,
                    "budget": True, "epochs": int(spec.epochs) if spec.epochs is not None and float(spec.epochs).is_integer() else None}
         if budget.warmup is not None:
             numbers["decay_steps"] = budget.updates - budget.warmup
     _substitute(data, (), source, numbers, data.get("budget"))
     return budget, notes
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _with_inputs(data: dict, spec: BudgetSpec, source: SourceMap, inputs: BudgetInputs) -> BudgetSpec:
@@ -206,7 +212,7 @@ def _substitute(node: Any, path: KeyPath, source: SourceMap, numbers: dict[str, 
         if len(path) == 2 and path[0] == "schedules":
             numbers = dict(numbers)
             for name, key in (("total_steps", "steps"), ("steps_per_epoch", "steps_per_epoch")):
-                if isinstance(node.get(key), int):
+                if _whole(node.get(key)) is not None:
                     numbers[name] = node[key]
         items: Any = list(node.items())
     elif isinstance(node, list):
