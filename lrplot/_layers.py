@@ -13,8 +13,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     #    the list of files this run read (filled by readers, consulted by outputs)
     ("_layers", "errors", "text", "limits", "reads"),
     # 2. machinery that knows no spec: YAML with positions, expressions, curves, atomic files, the
-    #    progress bar, the tricks played on dependencies (they import no lrplot part)
-    ("yamlio", "expr", "curves", "output", "progress", "tricks"),
+    #    progress bar, the tricks played on dependencies (they import no lrplot part); the step budget
+    #    (the one Budget record and the Trainer's counting, which a spec and the readers share)
+    ("yamlio", "expr", "curves", "output", "progress", "tricks", "budget"),
     # 3. what torch's signatures say an argument accepts (read by spec errors and the builders); what a
     #    scheduler class is (the families lrplot drives)
     ("argtypes", "families"),

@@ -76,7 +76,8 @@ def load_source(source: Any, reading: Reading = Reading(), *, name: str = "<spec
             raise UsageError(f"--from {reading.kind} reads a file; spec text and dicts are lrplot specs",
                              hint="pass the config's path")
         file = None if base_dir is None else Path(base_dir) / f"{Path(name).stem}.yaml"
-        return Source("lrplot", parse_spec(source, name, overrides, file=file))  # a dict: with a file's limits
+        spec = parse_spec(source, name, overrides, file=file, inputs=reading.budget)  # a dict: with a file's limits
+        return Source("lrplot", spec, budget=spec.step_budget, notes=spec.budget_notes)
     if isinstance(source, (str, Path)):
         from .sources import load_input
 

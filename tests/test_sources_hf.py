@@ -21,7 +21,7 @@ import yaml
 
 from lrplot.errors import LrplotError, SpecError, UsageError
 from lrplot.sources import BudgetInputs, load_input
-from lrplot.sources.hf_budget import batches_per_epoch
+from lrplot.budget import batches_per_epoch
 from tests.helpers.hf_trainer import run_trainer
 from tests.helpers.installed import require
 from tests.helpers.paths import ROOT

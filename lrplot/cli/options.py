@@ -57,12 +57,12 @@ INPUT_OPTIONS: dict[str, Any] = {
         "--from", metavar="KIND", help="Read every SPEC as this kind instead of recognising it by content: "
                                        + " | ".join(READERS) + ".", show_default=False)],
     "dataset_size": Annotated[Optional[int], typer.Option(
-        "--dataset-size", metavar="N", min=1, help="Training examples (for training configs).", show_default=False)],
+        "--dataset-size", metavar="N", min=1, help="Training examples (for training configs, and a spec's budget:).", show_default=False)],
     "devices": Annotated[Optional[int], typer.Option(
-        "--devices", metavar="K", min=1, help="World size, devices x nodes (for training configs; default 1).",
+        "--devices", metavar="K", min=1, help="World size, devices x nodes (for training configs, and a spec's budget:; default 1).",
         show_default=False)],
     "batch_size": Annotated[Optional[int], typer.Option(
-        "--batch-size", metavar="B", min=1, help="Per-device batch size, where a training config does not hold it.",
+        "--batch-size", metavar="B", min=1, help="Per-device batch size, where a training config (or a spec's budget:) does not hold it.",
         show_default=False)],
     "print_spec": Annotated[bool, typer.Option(
         "--print-spec", help="Print the equivalent lrplot spec (YAML, with the step arithmetic as a comment) "

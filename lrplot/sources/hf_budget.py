@@ -1,6 +1,7 @@
 """The Hugging Face Trainer's update count and warmup for a TrainingArguments config.
 
-Read from transformers 5.23.0 and accelerate 1.15.0:
+Read from transformers 5.23.0 and accelerate 1.15.0; the counting itself is :mod:`lrplot.budget`'s, which a
+plain spec's ``budget:`` shares:
 
 * batches per epoch on one process: the ``DataLoader``'s length (``ceil(N / B)``, ``floor`` with
   ``dataloader_drop_last``), sharded over ``--devices`` processes as accelerate's
@@ -17,10 +18,10 @@ Read from transformers 5.23.0 and accelerate 1.15.0:
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError, UsageError
+from ..budget import per_epoch_text, total_updates
 from .protocol import Budget, Told, needs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,28 +72,6 @@ def warmup(cfg: _Config, updates: int) -> tuple[int, str | None, list[str]]:
     return count, text, notes
 
 
-def batches_per_epoch(dataset_size: int, batch_size: int, devices: int, drop_last: bool,
-                      split_batches: bool = False) -> int:
-    """``len(train_dataloader)`` on process 0: torch's ``BatchSampler`` length (``batch_size`` is
-    the Trainer's per-device batch size), then accelerate's ``BatchSamplerShard.__len__``
-    (accelerate 1.15.0) for ``devices`` processes (with ``split_batches`` each batch is split over
-    the processes)."""
-    batches = dataset_size // batch_size if drop_last else -(-dataset_size // batch_size)
-    if devices == 1 or split_batches:
-        return batches
-    if batches % devices == 0:
-        return batches // devices
-    length = batches // devices
-    if drop_last:
-        return length
-    return length + 1  # process 0 has one batch more, with even_batches or without
-
-
-def updates_per_epoch(batches: int, accumulation: int) -> int:
-    """``Trainer.set_initial_training_values`` (transformers 5.23.0)."""
-    return max(batches // accumulation + int(batches % accumulation > 0), 1)
-
-
 def _split_batches(cfg: _Config) -> bool:
     """``accelerator_config.split_batches``, the one key of it that changes process 0's count."""
     value = cfg.get("accelerator_config")
@@ -137,21 +116,14 @@ def budget(cfg: _Config, inputs: BudgetInputs) -> Budget:
             return made(f"max_steps = {max_steps} updates", max_steps, None, "max_steps")
         key = "num_train_epochs" if cfg.has("num_train_epochs") else "max_steps"
         raise needs(cfg.doc, "the training-set size", "--dataset-size N", (key,) if key in cfg.data else ())
-    batches = batches_per_epoch(inputs.dataset_size, batch, devices, drop_last, split)
+    batches, upe, head = per_epoch_text(inputs.dataset_size, batch, devices, drop_last, accumulation, split)
     if batches == 0:
         raise cfg.error("per_device_train_batch_size", f"{inputs.dataset_size} examples make no full batch of "
                         f"{batch} with dataloader_drop_last: the Trainer has nothing to train on")
-    upe = updates_per_epoch(batches, accumulation)
-    global_batch = batch if split else batch * devices
-    divisor = f"{batch} split over {devices}" if split else f"{batch} x {devices}"
-    head = (f"{inputs.dataset_size} examples / ({divisor}) = {batches} batches per epoch"
-            f"{' (last partial batch dropped)' if drop_last and inputs.dataset_size % global_batch else ''}"
-            f" / accumulation {accumulation} = {upe} updates per epoch")
     if max_steps > 0:
         return made(f"{head}; max_steps = {max_steps} updates", max_steps, upe, "max_steps")
     epochs = cfg.number("num_train_epochs", positive=True)
-    product = epochs * upe
-    total = math.ceil(product) if math.isfinite(product) else product  # an infinite total: Budget refuses it
+    total = total_updates(epochs, upe)  # an infinite total: Budget refuses it
     head = head.replace(" updates per epoch", " updates")
     return made(f"{head} x {epochs:g} epoch{'' if epochs == 1 else 's'} = {total} updates", total, upe,
                 "num_train_epochs")

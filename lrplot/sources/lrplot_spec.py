@@ -37,4 +37,5 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
 
         for item in doc.overrides:
             apply_override(data, doc.source, item)
-    return Source(KIND, spec_from_data(data, doc.source, file=doc.path))
+    spec = spec_from_data(data, doc.source, file=doc.path, inputs=inputs)
+    return Source(KIND, spec, budget=spec.step_budget, notes=spec.budget_notes)

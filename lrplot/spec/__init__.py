@@ -16,8 +16,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..budget import BudgetInputs
 from ..errors import Location, SpecError
 from ..yamlio import KeyPath, SourceMap, check_data, load_yaml
+from .budget import resolve
 from .files import read_input, read_text
 from .models import (METRIC_DESCRIPTION, SCHEDULER_DESCRIPTION, Metric, MetricCsv, OptimizerSpec, ParamGroupSpec,
                      ResolvedSchedule, ScheduleEntry, SchedulerNode, Spec, is_import_path, json_schema)
@@ -34,26 +36,28 @@ def load_spec(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
 
 
 def parse_spec(text: str | dict[str, Any], name: str = "<spec>", overrides: list[str] | tuple[str, ...] = (),
-               *, file: Path | None = None) -> Spec:
+               *, file: Path | None = None, inputs: BudgetInputs | None = None) -> Spec:
     """Validate spec text, or a dict of spec keys as a file would hold them (``name`` is used in
-    error locations; a dict's are key paths: ``<spec>:scheduler.T_max``)."""
+    error locations; a dict's are key paths: ``<spec>:scheduler.T_max``); ``inputs``: the
+    command line's budget numbers, for a ``budget:`` section."""
     if not isinstance(text, str):  # a dict (anything else is refused as not a mapping)
         check_data(text, name)  # the limits of a file: size, depth, no cycle
-        return spec_from_data(text, SourceMap(name, by_path=True), overrides, file=file)
+        return spec_from_data(text, SourceMap(name, by_path=True), overrides, file=file, inputs=inputs)
     data, source = load_yaml(text, name)
     if data is None:
         data = {}
         if not overrides:
             raise SpecError("the spec is empty", location=Location(name),
                             hint="write at least 'scheduler: {type: CosineAnnealingLR, T_max: 100}'")
-    return spec_from_data(data, source, overrides, file=file)
+    return spec_from_data(data, source, overrides, file=file, inputs=inputs)
 
 
 def spec_from_data(data: Any, source: SourceMap | None = None, overrides: list[str] | tuple[str, ...] = (),
-                   *, file: Path | None = None) -> Spec:
+                   *, file: Path | None = None, inputs: BudgetInputs | None = None) -> Spec:
     """Validate already-loaded spec data. ``source`` says where each value came from (a spec
     file, or the training config a reader in :mod:`lrplot.sources` translated); without one,
-    errors are located at ``<spec>``. ``overrides`` are ``key.path=value`` texts (``--set``)."""
+    errors are located at ``<spec>``. ``overrides`` are ``key.path=value`` texts (``--set``);
+    ``inputs``: the command line's budget numbers, for a ``budget:`` section (:mod:`.budget`)."""
     if source is None:
         source = SourceMap(str(file) if file is not None else "<spec>", by_path=True)
     name = source.path
@@ -64,10 +68,12 @@ def spec_from_data(data: Any, source: SourceMap | None = None, overrides: list[s
     data = copy.deepcopy(data)  # overrides edit it; the caller's data stays as it was
     for item in overrides:
         apply_override(data, source, item)
+    counted, notes = resolve(data, source, inputs)
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
         raise translate(exc, data, source) from None
+    spec._counted, spec._budget_notes = counted, tuple(notes)
     spec._source = source
     spec._file = file if file is not None else (Path(name) if not name.startswith("<") else None)
     return spec

@@ -18,6 +18,7 @@ from ..limits import MAX_CSV_BYTES, MAX_STEPS
 from ..yamlio import KeyPath, SourceMap
 from .files import read_text
 from .base import _Model
+from .budget import BUDGET_DESCRIPTION, BudgetSpec
 from .rules import RuleBroken, assign_positions, check
 from .stepping import Stepping
 
@@ -145,6 +146,7 @@ class Spec(_Model):
     scheduler: SchedulerField | None = Field(None, description=SCHEDULER_DESCRIPTION)
     schedules: list[ScheduleEntry] | None = Field(None, min_length=1)
     steps_per_epoch: int | None = Field(None, gt=0, strict=True, description="Optimizer updates per epoch.")
+    budget: BudgetSpec | None = Field(None, description=BUDGET_DESCRIPTION)
     interval: Literal["step", "epoch"] = Field(
         "step", description="step: the scheduler steps after every update; epoch: once per epoch.")
     fields: list[str] = Field(
@@ -157,6 +159,8 @@ class Spec(_Model):
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("<spec>"))
     _file: Path | None = PrivateAttr(default=None)
     _inputs: dict[Path, str] = PrivateAttr(default_factory=dict)
+    _counted: Any = PrivateAttr(default=None)
+    _budget_notes: tuple[str, ...] = PrivateAttr(default=())
 
     @property
     def source(self) -> SourceMap:
@@ -166,6 +170,16 @@ class Spec(_Model):
     def file(self) -> Path | None:
         """The spec file (None for a spec built in memory)."""
         return self._file
+
+    @property
+    def step_budget(self) -> Any:
+        """The :class:`lrplot.budget.Budget` its ``budget:`` section counted (None without one)."""
+        return self._counted
+
+    @property
+    def budget_notes(self) -> tuple[str, ...]:
+        """What counting the budget assumed (:class:`lrplot.budget.Note`), for the summary."""
+        return self._budget_notes
 
     @property
     def stem(self) -> str:
