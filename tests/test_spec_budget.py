@@ -274,3 +274,10 @@ def test_the_command_line_refuses_a_flag_the_budget_contradicts_in_one_line(cli,
 def test_names_take_the_numbers_the_spec_ends_with(body, expected):
     spec = parse_spec(body, "s.yaml")
     assert (spec.steps, spec.steps_per_epoch, spec.scheduler.options) == expected
+
+
+def test_a_warmup_ratio_alone_names_its_rounding():
+    from lrplot.budget import WARMUP_CONVENTION
+
+    spec = parse_spec("steps: 41\nbudget: {warmup_ratio: 0.1}\nscheduler: {type: ConstantLR}\n", "s.yaml")
+    assert spec.step_budget.text == f"steps = 41 updates; warmup 10% = 5 ({WARMUP_CONVENTION})"

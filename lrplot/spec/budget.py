@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError, field_serializer
 
-from ..budget import CONVENTION, Budget, BudgetInputs, Note, Told, assumption, per_epoch_text, total_updates, warmup_updates
+from ..budget import CONVENTION, WARMUP_CONVENTION, Budget, BudgetInputs, Note, Told, assumption, per_epoch_text, total_updates, warmup_updates
 from ..errors import Location, SpecError, UsageError
 from ..limits import MAX_BUDGET_NUMBER
 from ..text import did_you_mean
@@ -188,6 +188,8 @@ def _count(data: dict, spec: BudgetSpec, source: SourceMap) -> tuple[Budget, lis
         raise SpecError(f"budget.{key} gives {warmup} warmup updates, more than the run's {total}", location=at(key))
     if per_epoch is not None:
         text += f" ({CONVENTION})"
+    elif spec.warmup_ratio is not None:
+        text += f" ({WARMUP_CONVENTION})"
     made = Budget(text, total, per_epoch, warmup=warmup, told=tuple(told), decided_by=decided, where=where)
     if "steps" not in data:
         data["steps"] = total
