@@ -281,3 +281,9 @@ def test_a_warmup_ratio_alone_names_its_rounding():
 
     spec = parse_spec("steps: 41\nbudget: {warmup_ratio: 0.1}\nscheduler: {type: ConstantLR}\n", "s.yaml")
     assert spec.step_budget.text == f"steps = 41 updates; warmup 10% = 5 ({WARMUP_CONVENTION})"
+
+
+def test_epochs_by_name_for_a_scheduler_stepped_per_epoch():
+    spec = parse_spec("budget: {epochs: 3, dataset_size: 10, batch_size: 2}\ninterval: epoch\n"
+                      "scheduler: {type: CosineAnnealingLR, T_max: \"${epochs}\"}\n", "s.yaml")
+    assert (spec.steps, spec.steps_per_epoch, spec.scheduler.options) == (15, 5, {"T_max": 3})
