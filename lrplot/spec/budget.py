@@ -109,8 +109,9 @@ def _with_inputs(data: dict, spec: BudgetSpec, source: SourceMap, inputs: Budget
     """The command line's numbers where the budget does not hold them (written into ``data``, so
     the spec printed back holds them); a different number than the budget holds is an error."""
     given = {}
-    for key, flag, value in (("dataset_size", "--dataset-size", inputs.dataset_size), ("devices", "--devices", inputs.devices),
-                             ("batch_size", "--batch-size", inputs.batch_size)):
+    flags = (("dataset_size", "--dataset-size", inputs.dataset_size), ("devices", "--devices", inputs.devices),
+             ("batch_size", "--batch-size", inputs.batch_size))
+    for key, flag, value in flags:
         if value is None:
             continue
         if key in spec.model_fields_set and getattr(spec, key) != value:
