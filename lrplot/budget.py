@@ -38,6 +38,7 @@ from .limits import MAX_STEPS
 # What a plain spec's budget says on its line and in --print-spec: whose counting it is.
 CONVENTION = ("counted as the Hugging Face Trainer counts, transformers 5.23.0: a last partial batch per device is "
               "a batch unless drop_last, and a last partial accumulation window is an update")
+WARMUP_CONVENTION = "a warmup ratio rounded up, as the Hugging Face Trainer rounds it (transformers 5.23.0)"
 
 
 def budget_number(value: Any, what: str, location: Location | None, *, integer: bool = False,

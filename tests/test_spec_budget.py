@@ -274,3 +274,16 @@ def test_the_command_line_refuses_a_flag_the_budget_contradicts_in_one_line(cli,
 def test_names_take_the_numbers_the_spec_ends_with(body, expected):
     spec = parse_spec(body, "s.yaml")
     assert (spec.steps, spec.steps_per_epoch, spec.scheduler.options) == expected
+
+
+def test_a_warmup_ratio_alone_names_its_rounding():
+    from lrplot.budget import WARMUP_CONVENTION
+
+    spec = parse_spec("steps: 41\nbudget: {warmup_ratio: 0.1}\nscheduler: {type: ConstantLR}\n", "s.yaml")
+    assert spec.step_budget.text == f"steps = 41 updates; warmup 10% = 5 ({WARMUP_CONVENTION})"
+
+
+def test_epochs_by_name_for_a_scheduler_stepped_per_epoch():
+    spec = parse_spec("budget: {epochs: 3, dataset_size: 10, batch_size: 2}\ninterval: epoch\n"
+                      "scheduler: {type: CosineAnnealingLR, T_max: \"${epochs}\"}\n", "s.yaml")
+    assert (spec.steps, spec.steps_per_epoch, spec.scheduler.options) == (15, 5, {"T_max": 3})

@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError, field_serializer
 
-from ..budget import CONVENTION, Budget, BudgetInputs, Note, Told, assumption, per_epoch_text, total_updates, warmup_updates
+from ..budget import (CONVENTION, WARMUP_CONVENTION, Budget, BudgetInputs, Note, Told, assumption, per_epoch_text,
+                      total_updates, warmup_updates)
 from ..errors import Location, SpecError, UsageError
 from ..limits import MAX_BUDGET_NUMBER
 from ..text import did_you_mean
@@ -92,8 +93,8 @@ def resolve(data: dict[str, Any], source: SourceMap, inputs: BudgetInputs | None
         budget, notes = _count(data, spec, source)
         numbers = {"total_steps": budget.updates,
                    "steps_per_epoch": budget.updates_per_epoch or _whole(data.get("steps_per_epoch")),
-                   "warmup_steps": budget.warmup,
-                   "budget": True, "epochs": int(spec.epochs) if spec.epochs is not None and float(spec.epochs).is_integer() else None}
+                   "warmup_steps": budget.warmup,  # the key is there with a budget, its value or not
+                   "epochs": int(spec.epochs) if spec.epochs is not None and spec.epochs.is_integer() else None}
         if budget.warmup is not None:
             numbers["decay_steps"] = budget.updates - budget.warmup
     _substitute(data, (), source, numbers, data.get("budget"))
@@ -108,8 +109,9 @@ def _with_inputs(data: dict, spec: BudgetSpec, source: SourceMap, inputs: Budget
     """The command line's numbers where the budget does not hold them (written into ``data``, so
     the spec printed back holds them); a different number than the budget holds is an error."""
     given = {}
-    for key, flag, value in (("dataset_size", "--dataset-size", inputs.dataset_size),
-                             ("devices", "--devices", inputs.devices), ("batch_size", "--batch-size", inputs.batch_size)):
+    flags = (("dataset_size", "--dataset-size", inputs.dataset_size), ("devices", "--devices", inputs.devices),
+             ("batch_size", "--batch-size", inputs.batch_size))
+    for key, flag, value in flags:
         if value is None:
             continue
         if key in spec.model_fields_set and getattr(spec, key) != value:
@@ -188,6 +190,8 @@ def _count(data: dict, spec: BudgetSpec, source: SourceMap) -> tuple[Budget, lis
         raise SpecError(f"budget.{key} gives {warmup} warmup updates, more than the run's {total}", location=at(key))
     if per_epoch is not None:
         text += f" ({CONVENTION})"
+    elif spec.warmup_ratio is not None:
+        text += f" ({WARMUP_CONVENTION})"
     made = Budget(text, total, per_epoch, warmup=warmup, told=tuple(told), decided_by=decided, where=where)
     if "steps" not in data:
         data["steps"] = total
@@ -241,8 +245,8 @@ def _number(text: str, path: KeyPath, source: SourceMap, numbers: dict[str, int 
                         hint=(near + " " if near else "") + "known: " + ", ".join(NAMES))
     value = numbers.get(name)
     if value is None:
-        raise SpecError(f"${{{name}}} has no value here: {_why(name, 'budget' in numbers)}", location=source.value(path),
-                        hint=_fix(name))
+        raise SpecError(f"${{{name}}} has no value here: {_why(name, 'warmup_steps' in numbers)}",
+                        location=source.value(path), hint=_fix(name))
     return value
 
 
