@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SpecError
@@ -189,21 +190,17 @@ def _loraplus(doc: Document, lr: float, weight_decay: float) -> list[dict]:
 
 def _deepspeed_path(cfg: Any, doc: Document, notes: list) -> None:
     """``deepspeed:`` as llamafactory-cli opens it: relative to the folder it runs in (the project root,
-    as in its README's ``llamafactory-cli train examples/...``); lrplot looks in the config's folder and
-    then in each folder above it, and says where it found the file."""
-    from pathlib import Path
+    as in its README's ``llamafactory-cli train examples/...``)."""
+    from .hf_deepspeed import run_folder_path
 
     value = doc.data.get("deepspeed")
-    if not isinstance(value, str) or Path(value).is_absolute() or (doc.path.parent / value).is_file():
-        return
-    for folder in [*doc.path.resolve().parents, Path.cwd()]:
-        if (folder / value).is_file():
-            cfg.data["deepspeed"] = str(folder / value)
-            shown = os.path.relpath(folder, doc.path.parent)
-            notes.append(assumption(f"deepspeed: {value} is read from {shown}/, {doc.path.name}'s nearest folder that "
-                                    "holds it (llamafactory-cli opens it relative to the folder it runs in)",
-                                    settle="deepspeed"))
-            return
+    found = run_folder_path(doc, value)
+    if found is not None:
+        cfg.data["deepspeed"] = str(found)
+        shown = os.path.relpath(found.parents[len(Path(value).parts) - 1], doc.path.parent)
+        notes.append(assumption(f"deepspeed: {value} is read from {shown}/, {doc.path.name}'s nearest "
+                                "folder that holds it (llamafactory-cli opens it relative to the folder it runs in)",
+                                settle="deepspeed"))
 
 
 def _unknown(cfg: Any, doc: Document) -> Note | None:
