@@ -201,3 +201,30 @@ def test_the_key_table_names_its_commit_and_defaults():
     assert keys.READ["lr_scheduler"] == ("cosine", "src/axolotl/utils/schemas/training.py:144")
     assert keys.READ["micro_batch_size"][0] == 1 and keys.READ["num_epochs"][0] == 1.0
     assert "model_type" in keys.KEYS  # an alias (schemas/deprecated.py)
+
+
+def test_check_state_resume_and_print_spec_read_a_published_config(cli):
+    common = ("--dataset-size", "40")
+    budget = (f"{LLAMA3_LORA}: 40 examples x 4 epochs / (micro_batch_size 2 x accumulation 4 x 1 device) = 20 "
+              "updates; warmup 2 steps")
+    checked = cli("check", LLAMA3_LORA, *common)
+    assert checked.exit_code == 0 and "1 schedule(s) checked: 0 error(s)" in checked.stdout
+    assert budget in checked.stderr
+    state = cli("state", LLAMA3_LORA, "--at", "4", "--json", *common)
+    assert state.exit_code == 0 and '"at": 4' in state.stdout
+    resumed = cli("resume", LLAMA3_LORA, "--at", "10", "--method", "full", *common)
+    assert resumed.exit_code == 0 and "identical" in resumed.stdout, resumed.stdout + resumed.stderr
+    printed = cli(LLAMA3_LORA, "--print-spec", *common)
+    assert printed.exit_code == 0
+    assert printed.stdout.splitlines()[:2] == [f"# lrplot spec of {LLAMA3_LORA} (read as axolotl)",
+                                               f"# budget: {budget.split(': ', 1)[1]}"]
+
+
+def test_from_axolotl_forces_the_kind_and_a_missing_learning_rate_is_one_line(write_spec):
+    path = write_spec("learning_rate: 0.001\nnum_epochs: 2\n", "x.yaml")
+    source = load_input(path, kind="axolotl", inputs=BudgetInputs(dataset_size=8))
+    assert source.kind == "axolotl" and source.budget.updates == 16  # micro_batch_size defaults to 1
+    path = write_spec("base_model: x\nmicro_batch_size: 2\nnum_epochs: 1\n", "y.yaml")
+    with pytest.raises(LrplotError) as info:
+        load_input(path, inputs=BudgetInputs(dataset_size=8))
+    assert info.value.format() == f"{path}: learning_rate is required by axolotl's schema; set learning_rate"

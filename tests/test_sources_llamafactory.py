@@ -219,3 +219,27 @@ def test_warmup_stable_decay_gets_llamafactorys_thirds(tmp_path, write_spec):
                        tmp_path / "out")
     assert source.budget.updates == real["max_steps"] == 12  # (12 - 2) // 3 = 3 stable, 7 decaying
     assert curves(source) == real["seen"]
+
+
+def test_check_state_resume_and_print_spec_read_a_published_config(cli):
+    common = ("--dataset-size", "100")
+    budget = (f"{LORA_SFT}: 100 examples / (1 x 1) = 100 batches per epoch / accumulation 8 = 13 updates x 3 epochs "
+              "= 39 updates; warmup 10% = 4")
+    checked = cli("check", LORA_SFT, *common)
+    assert checked.exit_code == 0 and "1 schedule(s) checked: 0 error(s)" in checked.stdout
+    assert budget in checked.stderr
+    state = cli("state", LORA_SFT, "--at", "4", "--json", *common)
+    assert state.exit_code == 0 and '"at": 4' in state.stdout
+    resumed = cli("resume", LORA_SFT, "--at", "20", "--method", "full", *common)
+    assert resumed.exit_code == 0 and "identical" in resumed.stdout, resumed.stdout + resumed.stderr
+    printed = cli(LORA_SFT, "--print-spec", *common)
+    assert printed.exit_code == 0
+    assert printed.stdout.splitlines()[:2] == [f"# lrplot spec of {LORA_SFT} (read as llamafactory)",
+                                               f"# budget: {budget.split(': ', 1)[1]}"]
+
+
+def test_from_llamafactory_forces_the_kind(write_spec):
+    path = write_spec("learning_rate: 1e-4\nnum_train_epochs: 1\nlr_scheduler_type: linear\n", "x.yaml")
+    assert detect(load_document(path)) == "hf"
+    source = load_input(path, kind="llamafactory", inputs=BudgetInputs(dataset_size=8))
+    assert source.kind == "llamafactory" and source.budget.updates == 1

@@ -218,7 +218,7 @@ def _unknown(cfg: Any, doc: Document) -> Note | None:
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from dataclasses import replace
 
-    from transformers import Seq2SeqTrainingArguments
+    from transformers.training_args_seq2seq import Seq2SeqTrainingArguments
 
     from .hf import _Config, source_of
     from .hf_budget import installed_version
