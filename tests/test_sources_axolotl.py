@@ -6,13 +6,15 @@ Published configs, unedited, in tests/data/published/axolotl/ (the repository's 
 axolotl-ai-cloud/axolotl @ 067b021c8b87a9e5e380b9173c704cf7340e30f5:
 * examples/llama-3/instruct-lora-8b.yml (sample_packing: false, val_set_size 0.05): drawn
 * examples/falcon-h1/falcon-h1-1b-qlora.yaml (sample_packing: false): drawn
+* examples/llama-3/instruct-dpo-lora-8b.yml (rl: dpo; preference RL counts the same way, common/datasets.py:121-124,
+  and AxolotlDPOTrainer keeps SchedulerMixin, core/trainers/dpo/trainer.py:26-28): drawn
 * examples/arcee/afm-4.5b-qlora.yaml (sample_packing: true): asked
 * examples/llama-3/3b-qat-fsdp2.yaml (cosine_min_lr_ratio: axolotl's own scheduler): refused
 
 The reference TrainingArguments are what axolotl's builder passes (src/axolotl/core/builders/base.py):
 ``max_steps`` = total_num_steps (line 677) = ceil(examples x num_epochs / (micro_batch_size x
 gradient_accumulation_steps)) (src/axolotl/utils/trainer.py:519-522, utils/config/__init__.py:202-207);
-``warmup_steps`` = int(warmup_ratio x total) (base.py:242-244); ``per_device_train_batch_size`` =
+``warmup_steps`` = int(warmup_ratio x total) (base.py:242-244), 2 where that is 1 (base.py:256-257); ``per_device_train_batch_size`` =
 micro_batch_size (line 668); ``lr_scheduler_type`` = lr_scheduler (lines 284-287).
 """
 
@@ -33,6 +35,7 @@ require("transformers", "accelerate")
 EXAMPLES = ROOT / "tests" / "data" / "published" / "axolotl" / "examples"
 LLAMA3_LORA = EXAMPLES / "llama-3" / "instruct-lora-8b.yml"
 FALCON_QLORA = EXAMPLES / "falcon-h1" / "falcon-h1-1b-qlora.yaml"
+LLAMA3_DPO = EXAMPLES / "llama-3" / "instruct-dpo-lora-8b.yml"
 PACKED = EXAMPLES / "arcee" / "afm-4.5b-qlora.yaml"
 MIN_LR = EXAMPLES / "llama-3" / "3b-qat-fsdp2.yaml"
 
@@ -50,14 +53,16 @@ def axolotl_training_args(path, n: int) -> dict:
     cfg = yaml.safe_load(path.read_text())
     micro, accumulation = cfg.get("micro_batch_size", 1), cfg.get("gradient_accumulation_steps", 1)
     total = math.ceil(n * cfg.get("num_epochs", 1.0) / (micro * accumulation))
-    return {"max_steps": total, "warmup_steps": int(cfg["warmup_ratio"] * total), "learning_rate": cfg["learning_rate"],
+    warmup = int(cfg["warmup_ratio"] * total)
+    warmup = 2 if warmup == 1 else warmup  # base.py:256-257
+    return {"max_steps": total, "warmup_steps": warmup, "learning_rate": cfg["learning_rate"],
             "lr_scheduler_type": cfg.get("lr_scheduler", "cosine"), "per_device_train_batch_size": micro,
             "gradient_accumulation_steps": accumulation, "weight_decay": cfg.get("weight_decay", 0.0)}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path, n, updates", [(LLAMA3_LORA, 40, 20), (FALCON_QLORA, 30, 30)],
-                         ids=["llama3_instruct_lora", "falcon_h1_qlora"])
+@pytest.mark.parametrize("path, n, updates", [(LLAMA3_LORA, 40, 20), (FALCON_QLORA, 30, 30), (LLAMA3_DPO, 24, 12)],
+                         ids=["llama3_instruct_lora", "falcon_h1_qlora", "llama3_instruct_dpo"])
 def test_published_configs_equal_a_real_trainer(tmp_path, path, n, updates):
     from tests.helpers.hf_trainer import run_trainer
 
@@ -188,7 +193,7 @@ def test_unknown_keys_are_listed(write_spec):
 
 
 def test_detection_claims_axolotl_files_only():
-    for path in (LLAMA3_LORA, FALCON_QLORA, PACKED, MIN_LR):
+    for path in (LLAMA3_LORA, FALCON_QLORA, LLAMA3_DPO, PACKED, MIN_LR):
         assert detect(load_document(path)) == "axolotl", path
     assert detect(load_document(ROOT / "tests" / "data" / "megatron" / "gpt_config.yaml")) == "megatron"
     assert detect(load_document(ROOT / "configs" / "frameworks" / "hf_sft.yaml")) == "hf"
