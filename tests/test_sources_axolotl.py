@@ -173,6 +173,9 @@ def test_one_cycle_is_torchs_one_cycle_as_axolotl_builds_it(write_spec):
      "LambdaLR of axolotl's formula), or compare with --set lr_scheduler=cosine"),
     (BASE + "micro_batch_size: 2\nnum_epochs: 1\nlr_scheduler: cosinee\n",
      "x.yaml:6:15: unknown lr_scheduler_type 'cosinee' (transformers 5.23.0); did you mean 'cosine'?"),
+    (BASE + "micro_batch_size: 2\nnum_epochs: 1\nwarmup_steps: 0.1\n",
+     "x.yaml:6:15: warmup_steps must be a whole number, not 0.1: axolotl's schema takes an int "
+     "(src/axolotl/utils/schemas/config.py:1184); for a ratio write warmup_ratio: 0.1"),
     (BASE + "micro_batch_size: 2\nnum_epochs: 1\n",
      "x.yaml:5:13: needs the training-set size; add --dataset-size N (len(train_dataset) after axolotl's "
      "preprocessing; axolotl logs the update count it derives: 'Maximum number of steps set at N')"),
@@ -186,10 +189,10 @@ def test_bad_or_unreadable_configs_get_one_located_line(write_spec, body, expect
 
 
 def test_unknown_keys_are_listed(write_spec):
-    source = load_input(write_spec(BASE + "micro_batch_size: 2\nnum_epochs: 1\nmy_flag: 1\nlora_r: 8\n", "x.yaml"),
-                        inputs=BudgetInputs(dataset_size=10))
+    body = BASE + "micro_batch_size: 2\nnum_epochs: 1\nmy_flag: 1\nlora_r: 8\nadam_eps: 1e-9\n"
+    source = load_input(write_spec(body, "x.yaml"), inputs=BudgetInputs(dataset_size=10))
     assert source.notes[0] == ("keys not of axolotl's config schema (067b021c8), left to axolotl (its validation may "
-                               "refuse them): my_flag")
+                               "refuse them): my_flag, adam_eps")  # adam_eps is closest to adam_epsilon: no typo
 
 
 def test_detection_claims_axolotl_files_only():

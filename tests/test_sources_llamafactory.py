@@ -9,6 +9,8 @@ all from hiyouga/LLaMA-Factory @ ff6d4d12eeb035d6ce06805a5733dd7b29f2ac30:
 * examples/train_full/qwen3_full_sft.yaml (+ examples/deepspeed/ds_z3_config.json, which it names)
 * examples/train_lora/qwen3_lora_dpo.yaml
 * examples/train_lora/qwen3_lora_pretrain.yaml
+* examples/v1/train_lora/train_lora_sft.yaml (a "v1" config: another trainer, refused; before this reader it was
+  read as a TrainingArguments file and drawn with a linear decay where v1 keeps the lr constant)
 
 The reference for a LLaMA-Factory stage is the HF Trainer: sft/pt/rm train with Trainer subclasses, and the DPO
 and KTO trainers call ``Trainer.__init__`` with LLaMA-Factory's TrainingArguments (LLaMA-Factory
@@ -33,6 +35,7 @@ LORA_SFT = EXAMPLES / "train_lora" / "qwen3_lora_sft.yaml"
 FULL_SFT = EXAMPLES / "train_full" / "qwen3_full_sft.yaml"
 LORA_DPO = EXAMPLES / "train_lora" / "qwen3_lora_dpo.yaml"
 PRETRAIN = EXAMPLES / "train_lora" / "qwen3_lora_pretrain.yaml"
+V1_SFT = EXAMPLES / "v1" / "train_lora" / "train_lora_sft.yaml"
 
 
 def curves(source) -> list[list[float]]:
@@ -243,3 +246,15 @@ def test_from_llamafactory_forces_the_kind(write_spec):
     assert detect(load_document(path)) == "hf"
     source = load_input(path, kind="llamafactory", inputs=BudgetInputs(dataset_size=8))
     assert source.kind == "llamafactory" and source.budget.updates == 1
+
+
+def test_a_v1_config_is_refused_instead_of_drawn_as_trainingarguments():
+    """LLaMA-Factory v1 (src/llamafactory/v1/core/base_trainer.py:215-223 @ ff6d4d12): LambdaLR(lambda x: 1.0)
+    without lr_scheduler_config; its learning_rate + max_steps made the HF reader claim the file."""
+    assert detect(load_document(V1_SFT)) == "llamafactory"
+    with pytest.raises(LrplotError) as info:
+        load_input(V1_SFT)
+    assert info.value.format() == (
+        f"{V1_SFT}:2:1: a LLaMA-Factory v1 config: its own trainer (src/llamafactory/v1/core/base_trainer.py), whose "
+        "lr stays constant unless lr_scheduler_config names a scheduler plugin; lrplot does not read v1 configs; draw "
+        "its schedule as an lrplot spec (no lr_scheduler_config: a constant lr)")

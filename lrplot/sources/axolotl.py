@@ -84,15 +84,20 @@ def _number(doc: Document, key: str, *, integer: bool = False, positive: bool = 
 
 
 def _check_keys(doc: Document, notes: list) -> None:
+    """A key of none of axolotl's models is a typo when the axolotl key it is closest to is a schedule key
+    (``warmup_ration``); otherwise (``adam_eps``, closest to adam_epsilon) it is listed in a note."""
+    import difflib
+
     from ..text import did_you_mean
 
     unknown = []
     for key in doc.data:
         if not isinstance(key, str) or key in KEYS:
             continue
-        hint = did_you_mean(key, SCHEDULE)
-        if hint:
-            raise SpecError(f"'{key}' is not an axolotl key", hint=hint, location=doc.source.key((key,)))
+        closest = difflib.get_close_matches(key, sorted(KEYS), n=1, cutoff=0.6)
+        if closest and closest[0] in SCHEDULE:
+            raise SpecError(f"'{key}' is not an axolotl key", hint=did_you_mean(key, closest),
+                            location=doc.source.key((key,)))
         unknown.append(key)
     if unknown:
         notes.append(Note(f"keys not of axolotl's config schema ({COMMIT[:9]}), left to axolotl (its validation may "
@@ -196,6 +201,10 @@ def count(doc: Document, inputs: BudgetInputs, notes: list) -> Budget:
 def warmup(doc: Document, total: int) -> tuple[int, str]:
     """``_configure_warmup_and_logging`` (core/builders/base.py lines 238-257), with the total known."""
     if _get(doc, "warmup_steps") is not None:
+        value = _get(doc, "warmup_steps")
+        if isinstance(value, float) and not value.is_integer():
+            raise _error(doc, "warmup_steps", f"warmup_steps must be a whole number, not {value!r}: axolotl's schema "
+                         f"takes an int ({READ['warmup_steps'][1]})", hint=f"for a ratio write warmup_ratio: {value!r}")
         steps, text = _number(doc, "warmup_steps", integer=True, low=0), "warmup_steps"
     elif _get(doc, "warmup_ratio") is not None:
         ratio = _number(doc, "warmup_ratio", low=0)

@@ -60,11 +60,22 @@ OPTIMIZERS = {"use_galore": "GaLore", "use_apollo": "APOLLO", "use_badam": "BAda
               "use_muon": "Muon"}
 
 
+# LLaMA-Factory's "v1" configs (``llamafactory v1``, src/llamafactory/v1/config/*_args.py) are another trainer:
+# keys only they have
+V1_SIGNS = frozenset({"lr_scheduler_config", "optim_config", "dist_config", "peft_config", "kernel_config",
+                      "model_class", "batching_strategy"})
+
+
 def detect(doc: Document) -> bool:
     data = doc.data
     if not isinstance(data, dict):
         return False
-    return "finetuning_type" in data or sum(isinstance(k, str) and k in SIGNS for k in data) >= 2
+    return ("finetuning_type" in data or sum(isinstance(k, str) and k in SIGNS for k in data) >= 2
+            or _v1(data))
+
+
+def _v1(data: dict) -> bool:
+    return any(isinstance(k, str) and k in V1_SIGNS for k in data) and "train_dataset" in data
 
 
 def _own(doc: Document, key: str) -> Any:
@@ -225,6 +236,12 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
 
     if not isinstance(doc.data, dict):
         raise SpecError("a LLaMA-Factory config must be a mapping of keys", location=Location(str(doc.path)))
+    if _v1(doc.data):
+        key = next(k for k in doc.data if k in V1_SIGNS)
+        raise SpecError("a LLaMA-Factory v1 config: its own trainer (src/llamafactory/v1/core/base_trainer.py), whose "
+                        "lr stays constant unless lr_scheduler_config names a scheduler plugin; lrplot does not read "
+                        "v1 configs", location=doc.source.key((key,)),
+                        hint="draw its schedule as an lrplot spec (no lr_scheduler_config: a constant lr)")
     cfg = _Config(doc, Seq2SeqTrainingArguments)
     cfg.args_name = "LLaMA-Factory"
     cfg.fields = [*cfg.fields, *sorted(OWN)]  # a key of its own classes is never a typo
