@@ -236,3 +236,13 @@ def test_from_axolotl_forces_the_kind_and_a_missing_learning_rate_is_one_line(wr
     with pytest.raises(LrplotError) as info:
         load_input(path, inputs=BudgetInputs(dataset_size=8))
     assert info.value.format() == f"{path}: learning_rate is required by axolotl's schema; set learning_rate"
+
+
+def test_print_spec_is_the_same_schedule_for_one_cycle(cli, write_spec, tmp_path):
+    path = write_spec(BASE + "micro_batch_size: 2\nnum_epochs: 1\nlr_scheduler: one_cycle\nwarmup_ratio: 0.25\n",
+                      "x.yaml")
+    printed = cli(path, "--dataset-size", "40", "--print-spec")
+    assert printed.exit_code == 0
+    spec = tmp_path / "printed.yaml"
+    spec.write_text(printed.stdout)
+    assert curves(load_input(spec)) == curves(load_input(path, inputs=BudgetInputs(dataset_size=40)))

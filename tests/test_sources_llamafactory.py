@@ -258,3 +258,13 @@ def test_a_v1_config_is_refused_instead_of_drawn_as_trainingarguments():
         f"{V1_SFT}:2:1: a LLaMA-Factory v1 config: its own trainer (src/llamafactory/v1/core/base_trainer.py), whose "
         "lr stays constant unless lr_scheduler_config names a scheduler plugin; lrplot does not read v1 configs; draw "
         "its schedule as an lrplot spec (no lr_scheduler_config: a constant lr)")
+
+
+def test_print_spec_is_the_same_schedule_with_loraplus_groups(cli, write_spec, tmp_path):
+    path = write_spec("finetuning_type: lora\nloraplus_lr_ratio: 8\nnum_train_epochs: 2\nlearning_rate: 1e-4\n"
+                      "lr_scheduler_type: cosine\nwarmup_steps: 2\n", "x.yaml")
+    printed = cli(path, "--dataset-size", "20", "--print-spec")
+    assert printed.exit_code == 0
+    spec = tmp_path / "printed.yaml"
+    spec.write_text(printed.stdout)
+    assert curves(load_input(spec)) == curves(load_input(path, inputs=BudgetInputs(dataset_size=20)))
