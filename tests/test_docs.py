@@ -19,7 +19,7 @@ require("sphinx", "furo", "transformers")
 
 PAGES = ["index", "getting-started", "figures-in-docs", *(f"schedulers/{p}" for p in (
     "step", "cosine", "cyclic", "warmup", "plateau", "lambda")), *(f"frameworks/{p}" for p in (
-    "huggingface", "lightning", "hydra", "timm", "mmengine", "deepspeed", "torchtune", "torchtitan", "composer",
+    "huggingface", "llamafactory", "axolotl", "lightning", "hydra", "timm", "mmengine", "deepspeed", "torchtune", "torchtitan", "composer",
     "accelerate", "megatron", "nemo", "ignite"))]
 
 

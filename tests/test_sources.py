@@ -18,7 +18,7 @@ def test_a_file_no_reader_recognises_says_what_was_looked_for(cli, write_spec):
     assert result.exit_code == 1
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1
-    assert line.startswith(f"{path}:1:1: not a kind of file lrplot reads (none of trl, hf, ")
+    assert line.startswith(f"{path}:1:1: not a kind of file lrplot reads (none of llamafactory, axolotl, trl, hf, ")
     assert f"(none of {', '.join(READERS)} recognised it)" in line
     assert line.endswith(f"force one with --from {'|'.join(READERS)}; README's 'Training configs' table says what "
                          "each kind is recognised by")

@@ -50,6 +50,8 @@ __all__ = ["READERS", "Budget", "BudgetInputs", "ConfigReader", "Document", "Not
 # kind -> the reader's module (or, registered at run time, the reader itself), in detection order;
 # "lrplot" is the fallback and stays last.
 READERS: dict[str, str | ConfigReader] = {
+    "llamafactory": "lrplot.sources.llamafactory",  # before trl: its DataArguments has packing
+    "axolotl": "lrplot.sources.axolotl",  # before hf and deepspeed: learning_rate, gradient_accumulation_steps
     "trl": "lrplot.sources.trl",
     "hf": "lrplot.sources.hf",
     "litgpt": "lrplot.sources.litgpt",  # before lightning: its optimizer/data carry class_path

@@ -53,6 +53,17 @@ def deepspeed_document(doc: Document, value: Any, where: Any) -> Document | None
     return Document(path, "", data, source if isinstance(source, SourceMap) else SourceMap(str(path)))
 
 
+def run_folder_path(doc: Document, value: Any) -> Path | None:
+    """A relative ``deepspeed:`` path that is not in the config's folder, as a launcher that opens it
+    relative to the folder it runs in (llamafactory-cli, axolotl's CLI: the project root) finds it: the
+    nearest folder above the config (then the current one) that holds it; None when the path needs no
+    search or no folder holds it."""
+    if not isinstance(value, str) or Path(value).is_absolute() or (doc.path.parent / value).is_file():
+        return None
+    return next((folder / value for folder in [*doc.path.resolve().parents, Path.cwd()]
+                 if (folder / value).is_file()), None)
+
+
 def _fill(ds: Document, key: str, hf_value: Any, hf_key: str, must_match: bool, filled: list[str]) -> None:
     """``fill_match`` of transformers' integration: "auto" becomes the Trainer's value; a value given
     that differs is the Trainer's refusal."""
