@@ -166,10 +166,15 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
     if kind is not None and kind not in READERS:
         hint = did_you_mean(kind, READERS)
         raise UsageError(f"--from {kind}: unknown kind of input", hint=hint or f"use one of {', '.join(READERS)}")
-    doc = load_document(Path(path))
+    from . import composed
+
+    parts = composed.split(path)
+    doc = composed.compose(parts) if parts else load_document(Path(path))
     if kind is not None and doc.not_yaml is not None and not reader(kind).detect(doc):
         raise doc.not_yaml
     kind = kind or detect(doc)
+    if parts:
+        composed.refuse_kind(kind, str(path))
     apply_overrides(doc, overrides, kind)
     from ..imports import allowed_imports
 
