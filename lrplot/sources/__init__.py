@@ -143,6 +143,13 @@ def detect(doc: Document) -> str:
     for kind in READERS:
         if kind != FALLBACK and reader(kind).detect(doc):
             return kind
+    if not (isinstance(doc.data, dict) and _near_spec(doc.data)):
+        from .unread import what
+
+        named = what(doc)
+        if named is not None:
+            raise SpecError(f"{named[0]}: lrplot does not read this kind of file", hint=named[1],
+                            location=Location(str(doc.path)))
     if doc.not_yaml is not None:
         raise doc.not_yaml
     if isinstance(doc.data, dict) and doc.data and not _near_spec(doc.data):
