@@ -36,7 +36,8 @@ _DEFAULT_RULE = "LRSchedulerConfig.interval, lightning/pytorch/utilities/types.p
 
 KIND = "lightning"
 FOLLOWS = fw.FOLLOWS
-LOOKS_FOR = "a LightningCLI config: 'optimizer'/'lr_scheduler'/'model'/'data' with 'class_path', and 'trainer'"
+LOOKS_FOR = ("a LightningCLI config (or its fit: section): 'optimizer'/'lr_scheduler'/'model'/'data' with "
+             "'class_path', or a fixed class's arguments beside a Lightning 'trainer'")
 _CLI_KEYS = {"seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler", "ckpt_path",
              "weights_only", "config", "fit", "validate", "test", "predict"}
 
