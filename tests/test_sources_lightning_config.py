@@ -290,6 +290,25 @@ def test_a_later_file_changing_the_class_keeps_earlier_args_in_lightning_so_lrpl
     assert exc.value.location.path == str(second) and exc.value.location.line == 1
 
 
+NO_SCHEDULE = ("the config names no optimizer and no lr_scheduler (no class_path in 'optimizer', 'lr_scheduler' or "
+               "the model's init_args): the project's own code builds them")
+
+
+@pytest.mark.parametrize("folder, files", [
+    # NiklasHargarter/focus_offset_public@b5c1d29944a0407ac18aa23b18f9d914f194b5d9, README: "python -m src.train fit
+    # --config configs/trainer.yaml --config configs/models/resnet50.yaml --config configs/data/zstack_he.yaml";
+    # the model's configure_optimizers returns a bare Adam(lr=1e-4) (src/models/lightning_module.py:119)
+    ("focus_offset_public", ("trainer.yaml", "resnet50.yaml", "zstack_he.yaml")),
+    # rpatrik96/ima-vae@c3d2595e10f7ccaa9eb18d83b586eab4224b6623, README: "ima_vae/cli.py fit --config
+    # configs/trainer.yaml --config configs/synth/moebius.yaml" (a PyTorch Lightning 1.x trainer section)
+    ("ima-vae", ("trainer.yaml", "moebius.yaml")),
+])
+def test_published_configs_split_over_files_compose_and_say_the_code_builds_the_schedule(folder, files):
+    with pytest.raises(SpecError) as exc:
+        load_input("+".join(str(DATA / folder / f) for f in files))
+    assert exc.value.message == NO_SCHEDULE
+
+
 def test_a_missing_part_is_named(tmp_path):
     first = tmp_path / "a.yaml"
     first.write_text("trainer: {max_steps: 3}\n")
