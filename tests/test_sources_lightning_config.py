@@ -340,3 +340,36 @@ def test_a_trainer_section_lightning_does_not_take_is_refused(tmp_path):
                                  "2.6.6 Trainer arguments), and lrplot counts a LightningCLI config's updates as "
                                  "Lightning's Trainer does")
     assert (exc.value.location.line, exc.value.location.col) == (2, 1)
+
+
+@pytest.mark.parametrize("files, where, message", [
+    # kaiko-ai/eva@3487e633b2da6cb49bf583bc52c4e4b67cc090cf configs/vision/pathology/offline/classification/bach.yaml:
+    # eva.Trainer repeats Lightning's fit n_runs times
+    (("eva/bach.yaml",), ("eva/bach.yaml", 2),
+     "this 'trainer' (eva.Trainer) is not Lightning's Trainer (n_runs is not a Lightning 2.6.6 Trainer argument)"),
+    # ireydiak/pyad@6e031270d0e249a019d09ef1f6d699b07ded8c5f config/arrhythmia/{_data,_trainer,autoencoder}.yaml, composed
+    # as its README runs them (--config x3); ModuleTrainer is the project's own loop
+    (("pyad/_data.yaml", "pyad/_trainer.yaml", "pyad/autoencoder.yaml"), ("pyad/_trainer.yaml", 1),
+     "this 'trainer' (pyad.models.trainer.ModuleTrainer) is not Lightning's Trainer (n_runs, enable_checkpoints, "
+     "checkpoint_interval are not Lightning 2.6.6 Trainer arguments)"),
+])
+def test_published_trainers_that_are_not_lightnings_are_refused(files, where, message):
+    with pytest.raises(SpecError) as exc:
+        load_input("+".join(str(DATA / f) for f in files))
+    tail = ", and lrplot counts a LightningCLI config's updates as Lightning's Trainer does"
+    assert exc.value.message == message + tail
+    assert (exc.value.location.path, exc.value.location.line) == (str(DATA / where[0]), where[1])
+
+
+def test_a_trainer_class_of_lightnings_shape_is_asked_to_be_named_lightnings(tmp_path):
+    path = tmp_path / "cfg.yaml"
+    path.write_text("trainer: {class_path: proj.MyTrainer, init_args: {max_epochs: 2}}\n"
+                    "optimizer: {class_path: torch.optim.SGD, init_args: {lr: 0.1}}\n"
+                    "lr_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_size: 1}}\n")
+    with pytest.raises(SpecError) as exc:
+        load_input(path)
+    assert exc.value.hint == ("if that class keeps Lightning's loop as it is, read it so with "
+                              "--set trainer.class_path=lightning.pytorch.Trainer")
+    source = load_input(path, inputs=BudgetInputs(dataset_size=4, batch_size=2),
+                        overrides=("trainer.class_path=lightning.pytorch.Trainer",))
+    assert source.budget.updates == 4

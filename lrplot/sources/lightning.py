@@ -134,13 +134,21 @@ def _find(doc: Document, keys: tuple[str, ...]) -> tuple[KeyPath | None, bool]:
 
 
 def _check_trainer(doc: Document) -> None:
-    """Refuse a ``trainer:`` section that is not a Lightning Trainer's (keys it does not take)."""
+    """Refuse a ``trainer:`` section that is not a Lightning Trainer's: keys it does not take, or
+    another class (a subclass may run its own loop around Lightning's, or none of it)."""
     trainer = doc.data.get("trainer")
-    if isinstance(trainer, dict) and _has_class_path(trainer):
+    cls = trainer.get("class_path") if _has_class_path(trainer) else None
+    if cls is not None:
         trainer = trainer.get("init_args") if isinstance(trainer.get("init_args"), dict) else {}
     why = rules.not_lightning_trainer(trainer) if isinstance(trainer, dict) else None
+    if why is None and cls is not None and str(cls).strip() not in rules.TRAINER_TARGETS:
+        raise fw.error(doc, f"this 'trainer' is {str(cls).strip()}, not Lightning's Trainer, and lrplot counts a "
+                            "LightningCLI config's updates as Lightning's Trainer does", ("trainer", "class_path"),
+                       hint="if that class keeps Lightning's loop as it is, read it so with "
+                            "--set trainer.class_path=lightning.pytorch.Trainer")
     if why is not None:
-        raise fw.error(doc, f"this 'trainer' is not Lightning's Trainer ({why}), and lrplot counts a "
+        named = f" ({str(cls).strip()})" if cls is not None else ""
+        raise fw.error(doc, f"this 'trainer'{named} is not Lightning's Trainer ({why}), and lrplot counts a "
                             "LightningCLI config's updates as Lightning's Trainer does", ("trainer",), key=True,
                        hint="the run's loop is the project's own: describe its schedule as an lrplot spec "
                             "(optimizer, scheduler, steps: the run's update count)")
