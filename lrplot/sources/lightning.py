@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
 from . import lightning_loop as rules
-from .lightning_config import SECTIONS, fit_section, full_name, looks_fixed, resolve_short, section_args, subcommand_view
+from .lightning_config import (SECTIONS, fit_section, full_name, looks_fixed, resolve_short, section_args,
+                               subcommand_view)
 from .protocol import Note, assumption
 
 if TYPE_CHECKING:  # pragma: no cover
