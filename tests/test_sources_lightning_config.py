@@ -231,11 +231,12 @@ def test_fit_section_equals_real_lightning_given_it_at_the_top_level(real, tmp_p
     assert ours == real["forestnet_fit"] == real["forestnet"]
 
 
-def test_published_fit_section_whose_code_builds_the_optimizer_is_refused():
-    """TGCN-GSL-PyTorch configs/gcn-sz-gsl-pre_len1.yaml (TGCN): a fit: section with the model's
-    learning_rate; its own loop builds a constant-lr Adam (tasks/supervised.py:138)."""
+@pytest.mark.parametrize("name", ["gcn-sz-gsl-pre_len1.yaml", "tgcn-los-gsl-pre_len3.yaml"])
+def test_published_fit_section_whose_code_builds_the_optimizer_is_refused(name):
+    """TGCN-GSL-PyTorch configs/<name> (TGCN): a fit: section with the model's learning_rate; its own
+    loop builds a constant-lr Adam (tasks/supervised.py:138)."""
     with pytest.raises(SpecError) as exc:
-        load_input(DATA / "tgcn-gsl" / "gcn-sz-gsl-pre_len1.yaml")
+        load_input(DATA / "tgcn-gsl" / name)
     assert exc.value.message == ("the config names no optimizer and no lr_scheduler (no class_path in 'optimizer', "
                                  "'lr_scheduler' or the model's init_args): the project's own code builds them")
     assert exc.value.location.line == 2
