@@ -4,7 +4,8 @@ lightning/SOURCE.md): each is drawn == a REAL LightningCLI run on CPU, or refuse
 
 The real run gets the published file's ``optimizer:`` and ``lr_scheduler:`` sections as their
 verbatim text (the model, data and hardware keys name classes of the projects that do not run
-here), the published ``trainer.max_epochs``, a tiny dataset of two batches an epoch (so per-epoch
+here), a ``trainer.max_epochs`` that both sides are given (``--set``; fewer epochs than published,
+past every milestone and T_max, to keep the runs cheap), a tiny dataset of two batches an epoch (so per-epoch
 and per-update stepping differ), and, for a fixed-class section, a LightningCLI subclass making the
 same ``add_optimizer_args`` / ``add_lr_scheduler_args`` calls as the project's CLI file. The lr of
 every update is recorded with ``optimizer.register_step_pre_hook`` (tests/helpers/lightning_runs.py).
@@ -93,21 +94,22 @@ def real(tmp_path_factory):
     forestnet = (DATA / "terratorch" / "forestnet_timm.yaml").read_text()
     substation = (DATA / "terratorch" / "object_detection_substation_resnet50.yaml").read_text()
     return {
-        # tiny-imagenet/resnet.py:12-13 fixes SGD and CosineAnnealingLR; 200 epochs of 2 batches (256 + 255)
-        "tiny": _real(tmp, "tiny", (tu / "tiny-imagenet/configs/resnet18/standard.yaml").read_text(), 200, 511, 256,
+        # tiny-imagenet/resnet.py:12-13 fixes SGD and CosineAnnealingLR (T_max 200); 30 epochs of 2 batches (256 + 255)
+        "tiny": _real(tmp, "tiny", (tu / "tiny-imagenet/configs/resnet18/standard.yaml").read_text(), 30, 511, 256,
                       _fixed_cli("SGD", "CosineAnnealingLR")),
-        # cifar10/resnet.py:12-13: SGD and MultiStepLR; 75 epochs of 2 batches (128 + 1)
-        "cifar": _real(tmp, "cifar", (tu / "cifar10/configs/resnet18/standard.yaml").read_text(), 75, 129, 128,
+        # cifar10/resnet.py:12-13: SGD and MultiStepLR (milestones 25, 50); 55 epochs of 2 batches (128 + 1)
+        "cifar": _real(tmp, "cifar", (tu / "cifar10/configs/resnet18/standard.yaml").read_text(), 55, 129, 128,
                        _fixed_cli("SGD", "MultiStepLR")),
         # the stock LightningCLI resolves 'CosineAnnealingLR' itself; batch_size 16 as published
-        "forestnet": _real(tmp, "forestnet", forestnet, 100, 31, 16),
+        "forestnet": _real(tmp, "forestnet", forestnet, 30, 31, 16),  # T_max 20: down and up again
         "substation": _real(tmp, "substation", substation, 10, 7, 4),
         # the same sections in a fit: section given to the CLI's top-level --config
-        "forestnet_fit": _real(tmp, "forestnet_fit", forestnet, 100, 31, 16, nest=True),
+        "forestnet_fit": _real(tmp, "forestnet_fit", forestnet, 30, 31, 16, nest=True),
     }
 
 
-def _lrplot(path, size, *overrides, batch=None):
+def _lrplot(path, size, *overrides, batch=None, epochs=None, key="trainer.max_epochs"):
+    overrides += (f"{key}={epochs}",) if epochs else ()
     source = load_input(path, inputs=BudgetInputs(dataset_size=size, batch_size=batch), overrides=overrides)
     trace = simulate(source.spec).schedules[0]
     return source, [[trace.values[(0, "lr")][t]] for t in range(trace.steps)]
@@ -120,14 +122,14 @@ def test_fixed_class_read_from_the_projects_cli_equals_real_lightning(real, tmp_
     """torch-uncertainty experiments/classification/tiny-imagenet/configs/resnet18/standard.yaml
     (TU): 'optimizer: {lr: 0.2, ...}', no class_path; its resnet.py fixes SGD and CosineAnnealingLR."""
     config = _torch_uncertainty(tmp_path, "tiny-imagenet")
-    source, ours = _lrplot(config, 511)
+    source, ours = _lrplot(config, 511, epochs=30)
     assert (source.spec.optimizer.type, source.spec.scheduler.type) == ("SGD", "CosineAnnealingLR")
     cli = config.resolve().parents[2] / "resnet.py"
     assert [n for n in source.notes if "fixed by" in n] == [
         f"optimizer class torch.optim.SGD: fixed by parser.add_optimizer_args at {cli}:12",
         f"lr_scheduler class torch.optim.lr_scheduler.CosineAnnealingLR: fixed by parser.add_lr_scheduler_args "
         f"at {cli}:13"]
-    assert len(ours) == len(real["tiny"]) == 400
+    assert len(ours) == len(real["tiny"]) == 60
     assert ours == real["tiny"]
 
 
@@ -147,9 +149,10 @@ def test_fixed_class_that_the_project_leaves_open_is_asked_then_equals_real_ligh
         "torch.optim.Adam, wideresnet.py:12: torch.optim.SGD)")
     assert exc.value.hint == ("add --set optimizer.class_path=CLASS, the class your CLI passes to add_optimizer_args "
                               "(e.g. torch.optim.SGD)")
-    source, ours = _lrplot(config, 129, "optimizer.class_path=torch.optim.SGD")
+    source, ours = _lrplot(config, 129, "optimizer.class_path=torch.optim.SGD", epochs=55)
     assert source.spec.optimizer.nesterov is True and source.spec.scheduler.milestones == [25, 50]
-    assert len(ours) == len(real["cifar"]) == 150
+    assert len(ours) == len(real["cifar"]) == 110
+    assert ours[49] == [0.05] and ours[50] != ours[49] and ours[100] != ours[99]  # epochs 25 and 50
     assert ours == real["cifar"]
 
 
@@ -166,13 +169,13 @@ def test_fixed_class_without_a_cli_in_the_project_is_asked(tmp_path):
 # --- short class names ---------------------------------------------------------------------------
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, size, batch, key", [
-    ("forestnet_timm.yaml", 31, None, "forestnet"),                     # data batch_size 16
-    ("object_detection_substation_resnet50.yaml", 7, 4, "substation"),  # no batch size in the file
+@pytest.mark.parametrize("name, size, batch, epochs, key", [
+    ("forestnet_timm.yaml", 31, None, 30, "forestnet"),                   # data batch_size 16
+    ("object_detection_substation_resnet50.yaml", 7, 4, None, "substation"),  # no batch size in the file
 ])
-def test_short_class_names_resolve_as_lightning_cli_does(real, name, size, batch, key):
+def test_short_class_names_resolve_as_lightning_cli_does(real, name, size, batch, epochs, key):
     """terratorch examples/confs/<name> (TERRATORCH): 'class_path: CosineAnnealingLR'."""
-    source, ours = _lrplot(DATA / "terratorch" / name, size, batch=batch)
+    source, ours = _lrplot(DATA / "terratorch" / name, size, batch=batch, epochs=epochs)
     assert source.spec.scheduler.type == "CosineAnnealingLR" and source.spec.scheduler.interval == "epoch"
     assert len(ours) == len(real[key]) and ours == real[key]
 
@@ -226,7 +229,7 @@ def test_fit_section_equals_real_lightning_given_it_at_the_top_level(real, tmp_p
     text = (DATA / "terratorch" / "forestnet_timm.yaml").read_text()
     path = tmp_path / "fit.yaml"
     path.write_text("fit:\n" + "".join(f"  {line}\n" for line in text.splitlines()))
-    source, ours = _lrplot(path, 31)
+    source, ours = _lrplot(path, 31, epochs=30, key="fit.trainer.max_epochs")
     assert source.notes[0] == "read the 'fit' section: the fit subcommand's config (--config FILE fit)"
     assert ours == real["forestnet_fit"] == real["forestnet"]
 
