@@ -553,3 +553,63 @@ def test_a_config_that_runs_code_is_read_only_when_its_framework_is_allowed_by_n
         check_config_code("mmengine", "runs the config", allow_import=given, location=where)
     assert err.value.format() == ("c.py: runs the config; if you trust it, add --allow-import mmengine "
                                   "(or set LRPLOT_ALLOW_IMPORT=mmengine)")
+
+
+# --- a package of the project, allowed by its folder's path ---------------------------------------
+
+def _project_package(tmp_path, name):
+    package = tmp_path / "src" / name
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from .warm import Warm\n")
+    (package / "warm.py").write_text(textwrap.dedent("""\
+        from torch.optim.lr_scheduler import LambdaLR
+
+
+        class Warm(LambdaLR):
+            def __init__(self, optimizer, warmup=3):
+                super().__init__(optimizer, lambda s: min(1.0, (s + 1) / warmup))
+        """))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f'optimizer: {{type: SGD, lr: 0.1}}\nscheduler: {{type: "{name}.warm:Warm", warmup: 4}}\nsteps: 6\n')
+    return spec
+
+
+def test_a_project_package_allowed_by_name_names_its_folder_as_the_way(tmp_path, monkeypatch):
+    """Was "(lrplot does not import from the current folder)" with no way forward."""
+    spec = _project_package(tmp_path, "lrplot_folder_pkg_a")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SpecError) as exc:
+        simulate([load_spec(spec)], allow_import=["lrplot_folder_pkg_a"])
+    assert exc.value.message == ("cannot import 'lrplot_folder_pkg_a.warm': no module named 'lrplot_folder_pkg_a' is "
+                                 "installed; lrplot does not import from the current folder, and "
+                                 "./src/lrplot_folder_pkg_a is a package folder there")
+    assert exc.value.hint == ("to use that folder, allow it by its path: add --allow-import ./src/lrplot_folder_pkg_a "
+                              "(or set LRPLOT_ALLOW_IMPORT=./src/lrplot_folder_pkg_a)")
+
+
+def test_a_project_package_allowed_by_its_folder_path_runs_as_torch_would(tmp_path, monkeypatch):
+    spec = _project_package(tmp_path, "lrplot_folder_pkg_b")
+    monkeypatch.chdir(tmp_path)
+    try:
+        allowance = allowed_imports(["./src/lrplot_folder_pkg_b"])
+        assert allowance.flags() == ["src/lrplot_folder_pkg_b"]
+        values = simulate([load_spec(spec)], allow_import=allowance).schedules[0].values[(0, "lr")]
+        from lrplot_folder_pkg_b import Warm  # the folder's package, imported under its own name
+
+        optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        scheduler, reference = Warm(optimizer, warmup=4), []
+        for _ in range(6):
+            reference.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            scheduler.step()
+        assert list(values) == reference and reference[0] == 0.025
+    finally:
+        for module in [m for m in sys.modules if m.startswith("lrplot_folder_pkg_b")]:
+            del sys.modules[module]
+
+
+def test_a_bare_name_stays_a_package_name_even_beside_a_folder_of_that_name(tmp_path, monkeypatch):
+    _project_package(tmp_path, "lrplot_folder_pkg_c")
+    monkeypatch.chdir(tmp_path / "src")
+    allowance = allowed_imports(["lrplot_folder_pkg_c"])
+    assert allowance.folders == () and allowance.packages == frozenset({"lrplot_folder_pkg_c"})

@@ -253,17 +253,19 @@ def _toml_reader():
 
 
 def test_a_reader_can_recognise_text_that_is_not_yaml(write_spec, monkeypatch):
-    """A TOML or a launch script is not YAML: YAML's error is kept for the user only when no reader
-    recognises the text (before, every input had to parse as YAML before any reader saw it)."""
+    """A TOML or a launch script is not YAML: a reader that recognises the text reads it; when none
+    does, the file is named (sources/unread.py), and YAML's error is said only when a YAML kind is
+    forced (before, every input had to parse as YAML before any reader saw it)."""
     from lrplot import sources
 
     path = write_spec("[toy]\nsteps = 7\n", "run.toml")
     with pytest.raises(SpecError) as before:
         load_input(path)
-    assert str(before.value).startswith(f"{path}:2:")  # YAML's own located error, as without the reader
+    assert before.value.message == ("a TOML file that is not a torchtitan job config ([lr_scheduler], [training] and "
+                                    "[optimizer] tables): lrplot does not read this kind of file")
     with pytest.raises(SpecError) as forced:
         load_input(path, kind="hf")
-    assert str(forced.value) == str(before.value)
+    assert str(forced.value).startswith(f"{path}:2:")  # YAML's own located error: the user said it is YAML
     monkeypatch.setattr(sources, "READERS", dict(sources.READERS))
     sources.register(_toml_reader())
     assert load_input(path).spec.steps == 7

@@ -112,8 +112,9 @@ def test_is_recognised_by_content_and_by_from(tmp_path):
     assert detect(load_document(LLAMA3_8B)) == "torchtitan"
     other = tmp_path / "pyproject.toml"
     other.write_text('[project]\nname = "x"\n')
-    with pytest.raises(SpecError, match="not valid YAML"):  # no reader's: YAML's error is the one said
+    with pytest.raises(SpecError) as exc:  # no reader's: named, not YAML's parse error
         detect(load_document(other))
+    assert exc.value.message == "a Python project's pyproject.toml: lrplot does not read this kind of file"
 
 
 @pytest.mark.parametrize("text, message", [

@@ -40,9 +40,10 @@ LogSkipOpt = Annotated[bool, typer.Option(
     "--log-skip-corrupt", help="Skip TensorBoard records that fail their CRC check (each verdict names them) "
                                "instead of refusing the log.")]
 AllowOpt = Annotated[Optional[list[str]], typer.Option(
-    "--allow-import", metavar="PACKAGE|FILE.py",
+    "--allow-import", metavar="PACKAGE|FILE.py|./FOLDER",
     help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package, "
-         "or this local file by its path (repeatable; also LRPLOT_ALLOW_IMPORT=a,b). The scheduler modules "
+         "this local file by its path, or a package of the project by its folder's path ('./src/mypkg') "
+         "(repeatable; also LRPLOT_ALLOW_IMPORT=a,b). The scheduler modules "
          "of torch, timm, transformers and pytorch-accelerated need no flag.")]
 
 # The input options, in the order --help lists them.

@@ -17,8 +17,11 @@ rule, written here and nowhere else:
   the ``allow_import=`` keyword of the library: a package by its dotted name (``transformers``,
   ``mylib.schedules``; the name covers its submodules), a local file by its PATH
   (``configs/my_schedules.py``, relative to the current folder, or absolute; symlinks resolved),
-  never by its stem. Local files are loaded under a private module name, so they never shadow, and
-  are never shadowed by, an installed package. :func:`allowed_imports` makes the one immutable
+  never by its stem; a package of the project by its folder's PATH (``./src/mypkg``, the folder
+  holding ``__init__.py``; the path must hold a ``/``: a bare name is a package name), which is then
+  imported from that folder under its own name (its relative imports work) and is covered as a
+  package of that name is. Local files are loaded under a private module name, so they never
+  shadow, and are never shadowed by, an installed package. :func:`allowed_imports` makes the one immutable
   :class:`Allowance` a run uses.
 * **What an allowance covers**: objects DEFINED in an allowed package or file (a class's or a
   function's ``__module__``), reached by attribute walking that passes only through modules of (or

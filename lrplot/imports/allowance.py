@@ -74,6 +74,8 @@ class Allowance:
 
     packages: frozenset[str] = frozenset()
     files: frozenset[Path] = frozenset()
+    # packages allowed by their folder's path: the name (also in ``packages``) -> the folder it is imported from
+    folders: tuple[tuple[str, Path], ...] = ()
     # what this process has loaded (a local file is known by the private name it was loaded under)
     loaded: Loaded = field(default_factory=lambda: LOADED, compare=False, repr=False)
     way: str = field(default="cli", compare=False)  # a key of ALLOW_WAYS: where the user allows more
@@ -126,9 +128,15 @@ class Allowance:
         entry: importing it runs its code; the trusted scheduler modules do not cover it)."""
         return any(within(module, p) for p in self.packages)
 
+    def folder_of(self, top: str) -> Path | None:
+        """The folder a package allowed by its path is imported from (None: allowed by name, or not)."""
+        return dict(self.folders).get(top)
+
     def flags(self) -> list[str]:
-        """The ``--allow-import`` values that make this allowance (files relative to the current folder)."""
-        return sorted(self.packages) + sorted(display_path(f) for f in self.files)
+        """The ``--allow-import`` values that make this allowance (paths relative to the current folder)."""
+        by_folder = dict(self.folders)
+        return (sorted(p for p in self.packages if p not in by_folder)
+                + sorted(display_path(f) for f in [*self.files, *by_folder.values()]))
 
 
 AllowImport = Union[Allowance, Iterable[str], None]
@@ -146,12 +154,17 @@ def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | N
     environ = os.environ if environ is None else environ
     sources = [("--allow-import", str(item)) for item in (given or ())]
     sources.append((ENV_VAR, environ.get(ENV_VAR, "")))
-    packages, files = set(), set()
+    packages, files, folders = set(), set(), {}
     for origin, item in sources:
         for text in (t.strip() for t in item.split(",")):
             if not text:
                 continue
-            if text.endswith(".py") or "/" in text or os.sep in text:
+            folder = Path(text).expanduser()
+            if ("/" in text or os.sep in text) and not text.endswith(".py") and (folder / "__init__.py").is_file():
+                name, path = allowed_folder(origin, text)
+                packages.add(name)
+                folders[name] = path
+            elif text.endswith(".py") or "/" in text or os.sep in text:
                 files.add(allowed_file(origin, text))
             elif MODULE_NAME.match(text):
                 top = text.split(".")[0]
@@ -164,7 +177,21 @@ def allowed_imports(given: AllowImport = None, *, environ: Mapping[str, str] | N
                 raise UsageError(f"{origin} {text}: not a package name or a .py file",
                                  hint="give a package ('transformers') or a local file's path "
                                       "('configs/my_schedules.py')")
-    return Allowance(frozenset(packages), frozenset(files), way=way)
+    return Allowance(frozenset(packages), frozenset(files), tuple(sorted(folders.items())), way=way)
+
+
+def allowed_folder(origin: str, text: str) -> tuple[str, Path]:
+    """A package of the project allowed by its folder's path (``./src/mypkg``): its name, and the
+    folder, whose parent it is imported from (the package's own relative imports then work)."""
+    path = Path(text).expanduser()
+    path = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    if not MODULE_NAME.match(path.name) or "." in path.name:
+        raise UsageError(f"{origin} {text}: the folder name '{path.name}' is not a Python package name",
+                         hint="allow the package folder whose name the config's import paths start with")
+    if path.name in sys.stdlib_module_names:
+        raise UsageError(f"{origin} {text}: '{path.name}' is the name of a module of Python's standard library",
+                         hint="rename the package folder")
+    return path.name, path
 
 
 def allowed_file(origin: str, text: str) -> Path:
@@ -173,8 +200,9 @@ def allowed_file(origin: str, text: str) -> Path:
     if not path.is_file() or path.suffix != ".py":
         what = "is a folder" if path.is_dir() else "is not a .py file" if path.exists() else "no such file"
         raise UsageError(f"{origin} {text}: {what}",
-                         hint="a local module is allowed by the path of its .py file, relative to the "
-                              "current folder or absolute")
+                         hint="a local module is allowed by the path of its .py file, a package of the project "
+                              "by its folder's path (the folder holding __init__.py), relative to the current "
+                              "folder or absolute")
     return path
 
 

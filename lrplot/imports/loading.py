@@ -4,6 +4,7 @@ on sys.path is refused), or a local file under a private module name; every fail
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import itertools
 import sys
@@ -46,6 +47,25 @@ def load_local(target: ImportTarget, loaded: Loaded, location: Location) -> Any:
         raise run_error(exc, f"importing {file.name} failed", location, file) from None
     loaded.local_modules[key] = module
     return module
+
+
+def _project_folder(top: str, location: Location) -> Path | None:
+    """A package folder named ``top`` in the current folder, its ``src/``, or the config's folder."""
+    bases = [Path.cwd(), Path.cwd() / "src"]
+    if location.path and Path(location.path).exists():
+        bases.append(Path(location.path).resolve().parent)
+    for base in bases:
+        if (base / top / "__init__.py").is_file():
+            return (base / top).resolve()
+    return None
+
+
+def display(path: Path) -> str:
+    """A folder as --allow-import takes it: ``./pkg`` below the current folder, else absolute."""
+    try:
+        return "./" + path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def run_error(exc: BaseException, what: str, location: Location, file: Path | None) -> SpecError:
@@ -106,9 +126,36 @@ def _refuse_shadow(target: ImportTarget, module: str, allowance: Allowance, loca
         location=location)
 
 
+def _load_folder(top: str, folder: Path, location: Location) -> None:
+    """Import the package ``top`` from the folder the user allowed by its path, under its own name
+    (so its relative imports work); refused when a module of that name was imported from elsewhere."""
+    loaded = sys.modules.get(top)
+    if loaded is not None:
+        where = [Path(p).resolve() for p in getattr(loaded, "__path__", None) or []]
+        if folder not in where:
+            raise ImportNotAllowedError(f"'{top}' is already imported from {where[0] if where else 'elsewhere'}, "
+                                        f"not from the allowed folder {folder}", location=location,
+                                        hint="run lrplot where that package is not imported, or allow it by name")
+        return
+    spec = importlib.machinery.PathFinder.find_spec(top, [str(folder.parent)])
+    if spec is None or spec.loader is None:
+        raise SpecError(f"cannot import the package folder {folder}", location=location)
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[top] = package
+    record(folder / "__init__.py", f"a package {location.path} imports")
+    try:
+        spec.loader.exec_module(package)
+    except BaseException:
+        sys.modules.pop(top, None)
+        raise
+
+
 def import_module(target: ImportTarget, module: str, allowance: Allowance, location: Location) -> Any:
     _refuse_shadow(target, module, allowance, location)
     try:
+        folder = allowance.folder_of(module.split(".")[0])
+        if folder is not None:
+            _load_folder(module.split(".")[0], folder, location)
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         missing = exc.name or module
@@ -116,10 +163,15 @@ def import_module(target: ImportTarget, module: str, allowance: Allowance, locat
         if top == module.split(".")[0] and missing != top:
             raise SpecError(f"cannot import '{module}': there is no module '{missing}'", location=location,
                             hint="check the module path") from None
-        local = " (lrplot does not import from the current folder)" if Path(top).exists() or \
-            Path(f"{top}.py").exists() else ""
+        here = _project_folder(top, location)
+        if here is not None:
+            raise MissingLibraryError(
+                f"cannot import '{module}': no module named '{missing}' is installed; lrplot does not import "
+                f"from the current folder, and {display(here)} is a package folder there",
+                package=top, location=location,
+                hint=f"to use that folder, allow it by its path: {allowance.how_to_allow(display(here))}") from None
         raise MissingLibraryError(
-            f"cannot import '{module}': no module named '{missing}'{local}", package=top, location=location,
+            f"cannot import '{module}': no module named '{missing}'", package=top, location=location,
             hint=f"install it (pip install {top.replace('_', '-')}) in the environment that runs lrplot, "
                  "or check the spelling") from None
     except SyntaxError as exc:

@@ -145,6 +145,13 @@ def detect(doc: Document) -> str:
     for kind in READERS:
         if kind != FALLBACK and reader(kind).detect(doc):
             return kind
+    if not (isinstance(doc.data, dict) and _near_spec(doc.data)):
+        from .unread import what
+
+        named = what(doc)
+        if named is not None:
+            raise SpecError(f"{named[0]}: lrplot does not read this kind of file", hint=named[1],
+                            location=Location(str(doc.path)))
     if doc.not_yaml is not None:
         raise doc.not_yaml
     if isinstance(doc.data, dict) and doc.data and not _near_spec(doc.data):
@@ -168,10 +175,15 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
     if kind is not None and kind not in READERS:
         hint = did_you_mean(kind, READERS)
         raise UsageError(f"--from {kind}: unknown kind of input", hint=hint or f"use one of {', '.join(READERS)}")
-    doc = load_document(Path(path))
+    from . import composed
+
+    parts = composed.split(path)
+    doc = composed.compose(parts) if parts else load_document(Path(path))
     if kind is not None and doc.not_yaml is not None and not reader(kind).detect(doc):
         raise doc.not_yaml
     kind = kind or detect(doc)
+    if parts:
+        composed.refuse_kind(kind, str(path))
     apply_overrides(doc, overrides, kind)
     from ..imports import allowed_imports
 

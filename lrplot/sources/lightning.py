@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
+from . import lightning_loop as rules
+from .lightning_config import (SECTIONS, fit_section, full_name, looks_fixed, resolve_short, section_args,
+                               subcommand_view)
 from .protocol import Note, assumption
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,7 +37,8 @@ _DEFAULT_RULE = "LRSchedulerConfig.interval, lightning/pytorch/utilities/types.p
 
 KIND = "lightning"
 FOLLOWS = fw.FOLLOWS
-LOOKS_FOR = "a LightningCLI config: 'optimizer'/'lr_scheduler'/'model'/'data' with 'class_path', and 'trainer'"
+LOOKS_FOR = ("a LightningCLI config (or its fit: section): 'optimizer'/'lr_scheduler'/'model'/'data' with "
+             "'class_path', or a fixed class's arguments beside a Lightning 'trainer'")
 _CLI_KEYS = {"seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler", "ckpt_path",
              "weights_only", "config", "fit", "validate", "test", "predict"}
 
@@ -45,9 +49,15 @@ def _has_class_path(node: Any) -> bool:
 
 def detect(doc: Document) -> bool:
     data = doc.data
+    if fit_section(data):  # LightningCLI's subcommands config: its fit section says what trains
+        fit = data["fit"]
+        return any(isinstance(fit.get(k), dict) for k in ("trainer", "model", "data")) or any(
+            _has_class_path(fit.get(k)) for k in SECTIONS)
     if not isinstance(data, dict):
         return False
     if any(_has_class_path(data.get(k)) for k in ("optimizer", "lr_scheduler", "model", "data")):
+        return True
+    if looks_fixed(data):
         return True
     return isinstance(data.get("trainer"), dict) and "seed_everything" in data and set(data) <= _CLI_KEYS
 
@@ -68,10 +78,11 @@ def _init_args(doc: Document, key: str) -> tuple[dict, tuple]:
 
 
 def _class_node(doc: Document, path: KeyPath) -> fw.Target:
-    """The class_path node at ``path`` (known to hold one) as a Target."""
-    node: Any = doc.data
-    for part in path:
-        node = node[part]
+    """The class_path node at ``path`` (known to hold one) as a Target; without ``init_args`` (a
+    class_path given with --set beside a fixed class's arguments) its other keys are the arguments."""
+    node = _node(doc, path)
+    if "init_args" not in node:
+        return fw.Target(fw.text_value(doc, path + ("class_path",)), path + ("class_path",), section_args(node), path)
     args = node.get("init_args") or {}
     if not isinstance(args, dict):
         raise fw.error(doc, f"'{format_path(path + ('init_args',))}' should be a mapping", path + ("init_args",))
@@ -79,12 +90,39 @@ def _class_node(doc: Document, path: KeyPath) -> fw.Target:
                      path + ("init_args",))
 
 
+def _target(doc: Document, path: KeyPath, section: str, prefix: KeyPath, notes: list[str]) -> fw.Target:
+    """The class of ``section`` at ``path``: its class_path (a short name resolved as LightningCLI
+    does), or, for a top-level section without one, the class the project's CLI fixes."""
+    node = _node(doc, path)
+    if "class_path" in node:
+        target = _class_node(doc, path)
+        resolve_short(doc, target, section, prefix)
+        return target
+    from .project_cli import METHODS, fixed_class
+
+    key = format_path(prefix + path)
+    method = METHODS[section]
+    found = fixed_class(doc.path, section)
+    if found is None or found.name is None:
+        why = (found.why if found is not None else
+               "no such call is in the project's source (the config's folder and its parents)")
+        example = "torch.optim.SGD" if section == "optimizer" else "torch.optim.lr_scheduler.StepLR"
+        raise fw.error(doc, f"'{key}' has no class_path: a LightningCLI subclass fixes its class with "
+                            f"parser.{method}(...), and {why}", path, key=True,
+                       hint=f"add --set {key}.class_path=CLASS, the class your CLI passes to {method} "
+                            f"(e.g. {example})")
+    name = full_name(section, found.name) or found.name
+    notes.append(Note(f"{section} class {name}: fixed by parser.{method} at {found.where}"))
+    return fw.Target(name, path, section_args(node), path)
+
+
 def _find(doc: Document, keys: tuple[str, ...]) -> tuple[KeyPath | None, bool]:
     """Where the config names a class for one of ``keys``: at the top level (LightningCLI builds
-    it), else in the model's init_args (the model's own configure_optimizers builds it)."""
+    it; a mapping without class_path is a fixed class's arguments), else in the model's init_args
+    (the model's own configure_optimizers builds it)."""
     data = doc.data
     for key in keys:
-        if _has_class_path(data.get(key)):
+        if _has_class_path(data.get(key)) or key in SECTIONS and isinstance(data.get(key), dict):
             return (key,), True
     model = data.get("model")
     args = model.get("init_args") if _has_class_path(model) else model
@@ -96,11 +134,42 @@ def _find(doc: Document, keys: tuple[str, ...]) -> tuple[KeyPath | None, bool]:
     return None, True
 
 
+def _check_trainer(doc: Document) -> None:
+    """Refuse a ``trainer:`` section that is not a Lightning Trainer's: keys it does not take, or
+    another class (a subclass may run its own loop around Lightning's, or none of it)."""
+    trainer = doc.data.get("trainer")
+    cls = trainer.get("class_path") if _has_class_path(trainer) else None
+    if cls is not None:
+        trainer = trainer.get("init_args") if isinstance(trainer.get("init_args"), dict) else {}
+    why = rules.not_lightning_trainer(trainer) if isinstance(trainer, dict) else None
+    if why is None and cls is not None and str(cls).strip() not in rules.TRAINER_TARGETS:
+        raise fw.error(doc, f"this 'trainer' is {str(cls).strip()}, not Lightning's Trainer, and lrplot counts a "
+                            "LightningCLI config's updates as Lightning's Trainer does", ("trainer", "class_path"),
+                       hint="if that class keeps Lightning's loop as it is, read it so with "
+                            "--set trainer.class_path=lightning.pytorch.Trainer")
+    if why is not None:
+        named = f" ({str(cls).strip()})" if cls is not None else ""
+        raise fw.error(doc, f"this 'trainer'{named} is not Lightning's Trainer ({why}), and lrplot counts a "
+                            "LightningCLI config's updates as Lightning's Trainer does", ("trainer",), key=True,
+                       hint="the run's loop is the project's own: describe its schedule as an lrplot spec "
+                            "(optimizer, scheduler, steps: the run's update count)")
+
+
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
-    data = doc.data
-    if not isinstance(data, dict):
+    if not isinstance(doc.data, dict):
         raise fw.error(doc, "a LightningCLI config must be a mapping", ())
+    doc, prefix = subcommand_view(doc)
+    data = doc.data
+    notes: list[str] = []
+    if prefix:
+        notes.append(Note("read the 'fit' section: the fit subcommand's config (--config FILE fit)"))
+    _check_trainer(doc)
     opt_path, _ = _find(doc, ("optimizer",))
+    if opt_path is None and _find(doc, ("lr_scheduler", "scheduler"))[0] is None:
+        raise fw.error(doc, "the config names no optimizer and no lr_scheduler (no class_path in 'optimizer', "
+                            "'lr_scheduler' or the model's init_args): the project's own code builds them",
+                       (), hint="describe the schedule that code builds as an lrplot spec (optimizer, scheduler, "
+                                "steps: the run's update count)")
     if opt_path is None:
         raise fw.error(doc, "the config names no optimizer", ("optimizer",) if "optimizer" in data else (),
                        hint="add 'optimizer: {class_path: torch.optim.AdamW, init_args: {...}}'")
@@ -109,14 +178,13 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         raise fw.error(doc, "the config names no lr_scheduler: LightningCLI trains at the optimizer's "
                             "constant lr", ("lr_scheduler",) if "lr_scheduler" in data else (),
                        hint="add 'lr_scheduler: {class_path: torch.optim.lr_scheduler.X, init_args: {...}}'")
-    optimizer = _class_node(doc, opt_path)
-    scheduler = _class_node(doc, sched_path)
+    optimizer = _target(doc, opt_path, "optimizer", prefix, notes)
+    scheduler = _target(doc, sched_path, "lr_scheduler", prefix, notes)
     sched_node = _node(doc, sched_path)
-    notes: list[str] = []
     if "interval" in sched_node:
         interval = sched_node["interval"]
     else:
-        interval, note = _code_interval(doc, sched_path, by_cli, scheduler.name)
+        interval, note = _code_interval(doc, sched_path, by_cli, scheduler.name, prefix)
         notes.append(note)
     frequency = sched_node.get("frequency", 1)
     stepping_paths = {"interval": sched_path + ("interval",), "frequency": sched_path + ("frequency",)}
@@ -127,14 +195,15 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                                allow_import, notes)
 
 
-def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool, scheduler: str) -> tuple[str, Note]:
+def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool, scheduler: str,
+                   prefix: KeyPath = ()) -> tuple[str, Note]:
     """The interval the project's code gives Lightning, read from its source (never imported):
     a LightningCLI subclass's configure_optimizers for a top-level ``lr_scheduler`` (else
     LightningCLI's own, which returns the scheduler bare: ``epoch``), the model class's for one in
     the model's init_args. Where the code does not say, the user is asked."""
     from .project_source import cli_interval, model_interval
 
-    key = f"{format_path(sched_path)}.interval"
+    key = f"{format_path(prefix + sched_path)}.interval"
     ask = f"add --set {key}=step or --set {key}=epoch, as your configure_optimizers returns it"
     if by_cli:
         found = cli_interval(doc.path, scheduler)

@@ -31,6 +31,7 @@ with real Trainer runs.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 LIGHTNING_VERSION = "2.6.6"
 DEFAULT_MAX_EPOCHS = 1000  # _parse_loop_limits, when neither max_epochs nor max_steps is set
@@ -104,6 +105,7 @@ TRAINER_TARGETS = frozenset(f"{package}{module}.Trainer" for package in ("lightn
                             for module in ("", ".trainer", ".trainer.trainer"))
 
 
+@lru_cache(maxsize=1)
 def installed_trainer_args() -> frozenset[str] | None:
     """The installed Lightning's ``Trainer.__init__`` argument names, read from its source with
     :mod:`ast` (importing Lightning takes seconds); None when it is not installed or has moved."""

@@ -48,10 +48,12 @@ class TinyData(LightningDataModule):
         return DataLoader(data, batch_size=self.batch_size, drop_last=self.drop_last)
 
 
-def run_cli(config_path, root, cli_class=None, devices=1, strategy="auto"):
-    """Run the REAL LightningCLI ``fit --config config_path`` in-process on CPU. Returns the lr of
-    every group before each update (optimizer step pre-hook) and the CSVLogger's lr rows
-    (LearningRateMonitor, logging_interval="step") as ``{step: value}`` per column."""
+def run_cli(config_path, root, cli_class=None, devices=1, strategy="auto", top_level=False):
+    """Run the REAL LightningCLI ``fit --config config_path`` in-process on CPU (``config_path``
+    may be a list: ``fit --config a --config b``; ``top_level``: ``--config path fit``, the form of
+    a config with a ``fit:`` section). Returns the lr of every group before each update (optimizer
+    step pre-hook) and the CSVLogger's lr rows (LearningRateMonitor, logging_interval="step") as
+    ``{step: value}`` per column."""
     import csv
     import warnings
 
@@ -61,12 +63,15 @@ def run_cli(config_path, root, cli_class=None, devices=1, strategy="auto"):
     from lightning.pytorch.loggers import CSVLogger
 
     cli_class = cli_class or LightningCLI
+    paths = config_path if isinstance(config_path, list) else [config_path]
+    configs = [a for p in paths for a in ("--config", str(p))]
+    args = configs + ["fit"] if top_level else ["fit"] + configs
     logger = lazy_instance(CSVLogger, save_dir=str(root), name="lr")
     monitor = lazy_instance(LearningRateMonitor, logging_interval="step")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cli = cli_class(
-            TinyModel, TinyData, args=["fit", "--config", str(config_path)], run=True,
+            TinyModel, TinyData, args=args, run=True,
             save_config_callback=None,
             trainer_defaults={"logger": logger, "callbacks": [monitor],
                               "enable_checkpointing": False, "enable_progress_bar": False,

@@ -1,0 +1,77 @@
+"""Files of kinds lrplot does not read (lrplot/sources/unread.py) are named, with what lrplot reads
+instead: never YAML's parse error or an lrplot spec's complaint about a file that is neither.
+Each file is taken unedited from a public repository (tests/data/published/unread/SOURCE.md) and
+laid out under its original name."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from lrplot.errors import SpecError
+from lrplot.sources import load_input
+from tests.helpers.paths import ROOT
+
+DATA = ROOT / "tests" / "data" / "published" / "unread"
+ACCELERATE = ("an Accelerate config (accelerate launch --config_file, which sets processes and precision, not the "
+              "schedule): lrplot does not read this kind of file")
+SHELL = ("a shell script without the Megatron-LM flags lrplot reads (--lr with --train-iters or --train-samples): "
+         "lrplot does not read this kind of file")
+REQUIREMENTS = "a pip requirements file: lrplot does not read this kind of file"
+PYPROJECT = "a Python project's pyproject.toml: lrplot does not read this kind of file"
+
+
+@pytest.mark.parametrize("file, name, message", [
+    # huggingface/alignment-handbook recipes/accelerate_configs/multi_gpu.yaml @ e4f98e7d8fb7c13e5e894c71b340cb509c93b1a7
+    ("alignment-handbook_multi_gpu.yaml", "multi_gpu.yaml", ACCELERATE),
+    # angelahzyuan/SPPO recipes/accelerate_configs/multi_gpu.yaml @ a167cb0c675ffb5dca4e05fe50b4ed51e3265861
+    ("SPPO_multi_gpu.yaml", "multi_gpu.yaml", ACCELERATE),
+    # IBM/terratorch examples/scripts/sen1floods11_vit_fit.sh @ 85467a9fbbaf567e7ce4541758c09a548a7bace5
+    ("terratorch_sen1floods11_vit_fit.sh", "sen1floods11_vit_fit.sh", SHELL),
+    # IBM/terratorch run_tests_container.sh @ 85467a9fbbaf567e7ce4541758c09a548a7bace5
+    ("terratorch_run_tests_container.sh", "run_tests_container.sh", SHELL),
+    # mamintoosi/TGCN-GSL-PyTorch requirements.txt @ dac89785f47968d4aaf1d728b6ec6556d9874e1e
+    ("TGCN_requirements.txt", "requirements.txt", REQUIREMENTS),
+    # IBM/terratorch release/requirements_release.txt @ 85467a9fbbaf567e7ce4541758c09a548a7bace5 (its three names
+    # parse as one YAML string: it was "a spec must be a mapping of keys")
+    ("terratorch_requirements_release.txt", "requirements_release.txt", REQUIREMENTS),
+    # mamintoosi/TGCN-GSL-PyTorch pyproject.toml @ dac89785f47968d4aaf1d728b6ec6556d9874e1e (was "not valid YAML")
+    ("TGCN_pyproject.toml", "pyproject.toml", PYPROJECT),
+    # ENSTA-U2IS-AI/torch-uncertainty pyproject.toml @ 0d0df2b2e553139edeb2cdd1b99a88efb68f1945
+    ("torch-uncertainty_pyproject.toml", "pyproject.toml", PYPROJECT),
+    # ML4GW/aframe projects/data/environment.yaml @ 6a45a6e9cef86c4542acb27e3e3b7db65051eb82
+    ("aframe_environment.yaml", "environment.yaml", "a conda environment file: lrplot does not read this kind of file"),
+])
+def test_published_files_of_kinds_lrplot_does_not_read_are_named(tmp_path, file, name, message):
+    path = tmp_path / name
+    shutil.copyfile(DATA / file, path)
+    with pytest.raises(SpecError) as exc:
+        load_input(path)
+    assert exc.value.message == message
+    assert exc.value.location.path == str(path) and exc.value.location.line is None
+
+
+def test_other_json_and_text_files_say_what_lrplot_reads(tmp_path):
+    package = tmp_path / "package.json"
+    package.write_text('{"name": "x", "version": "1.0", "dependencies": {"a": "1"}}\n')
+    with pytest.raises(SpecError) as exc:
+        load_input(package)
+    assert exc.value.message == ("a JSON file that is neither a DeepSpeed config (a scheduler block with "
+                                 "train_batch_size, zero_optimization) nor Hugging Face TrainingArguments: lrplot "
+                                 "does not read this kind of file")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello world\n")
+    with pytest.raises(SpecError) as exc:
+        load_input(notes)
+    assert exc.value.hint == ("lrplot reads YAML/JSON specs and training configs, torchtitan TOML, Megatron-LM "
+                              "launch scripts and MMEngine .py configs")
+
+
+def test_a_misspelt_spec_keeps_its_own_errors(tmp_path):
+    """A mapping with a key of an lrplot spec is never claimed as another kind (here: a .json spec)."""
+    path = tmp_path / "spec.json"
+    path.write_text('{"schedulr": {"type": "StepLR", "step_size": 2}, "steps": 10}\n')
+    with pytest.raises(SpecError) as exc:
+        load_input(path)
+    assert "did you mean 'scheduler'" in (exc.value.hint or "") + exc.value.message
