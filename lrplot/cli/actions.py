@@ -235,13 +235,15 @@ def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: s
         raise typer.Exit(1)
 
 
-def gallery(configs: Path, output: Path, allow_import: list[str] | None, debug: bool) -> None:
-    """Render every spec of a folder to PNG and SVG with an index README; exit 1 when one failed."""
+def gallery(configs: Path, output: Path, allow_import: list[str] | None, debug: bool, *, formats: str = "png,svg",
+            theme: str = "light", overrides: list[str] = ()) -> None:  # type: ignore[assignment]
+    """Render every spec of a folder with an index README; exit 1 when one failed."""
     with reporting(debug):
-        from ..gallery import build_gallery
+        from ..gallery import Look, build_gallery
         from ..imports import allowed_imports
 
-        entries = build_gallery(configs, output, allow_import=allowed_imports(allow_import))
+        look = Look(tuple(f.strip().lower() for f in formats.split(",") if f.strip()), theme, tuple(overrides))
+        entries = build_gallery(configs, output, allow_import=allowed_imports(allow_import), look=look)
         failed = [e for e in entries if e.error]
         for e in failed:
             echo(e.error, err=True)

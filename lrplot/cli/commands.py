@@ -108,11 +108,17 @@ def watch(
 def gallery(
     configs: Annotated[Path, typer.Argument(help="Folder of spec files.", metavar="CONFIGS", show_default=False)] = Path("configs"),
     output: Annotated[Path, typer.Option("-o", "--output", metavar="DIR", help="Gallery folder (figures + README.md).")] = Path("gallery"),
+    formats: Annotated[str, typer.Option(
+        "--formats", metavar="LIST", help="Comma list of png, svg, pdf, html (the interactive page).")] = "png,svg",
+    theme: Annotated[str, typer.Option("--theme", metavar="THEME", help="light | dark | both (NAME.light.EXT and "
+                                                                       "NAME.dark.EXT; a page follows the viewer).")] = "light",
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", metavar="KEY.PATH=VALUE", help="Override a value of every config, as for plot (repeatable).")] = None,
     allow_import: AllowOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Render every spec of a folder to PNG and SVG with an index README, in one process."""
-    actions.gallery(configs, output, allow_import, debug)
+    """Render every spec of a folder (PNG and SVG unless --formats) with an index README, in one process."""
+    actions.gallery(configs, output, allow_import, debug, formats=formats, theme=theme, overrides=set_ or [])
 
 
 @command("schema", "Print the JSON Schema of spec files.")
