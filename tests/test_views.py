@@ -231,3 +231,21 @@ def test_the_readme_example_page_is_what_lrplot_writes_today(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cosine.html").read_bytes() == (ROOT / "examples" / "cosine.html").read_bytes(), (
         "regenerate with: lrplot configs/cosine.yaml -o examples/cosine.html --theme both")
+
+
+def test_the_page_says_what_the_figures_footnote_says(cli, tmp_path):
+    import html as html_text
+
+    from tests.helpers.paths import CONFIGS
+
+    result = cli(CONFIGS / "cosine.yaml", "--set", "scheduler.T_max=50", "--set", "steps=500", "-o", "bad.html",
+                 "--no-cache")
+    assert result.exit_code == 0, result.output
+    notes = re.findall(r'<div class="lrplot-note" style="font-size: 12px; margin-top: 4px;">(.*)</div>',
+                       (tmp_path / "bad.html").read_text())
+    warned = [line.split(": ", 2)[2] for line in result.stderr.splitlines() if line.startswith(str(CONFIGS))]
+    assert [html_text.unescape(n) for n in notes] == [f"\u26a0 {w}" for w in warned]  # the lines plot warns
+    assert len(notes) == 3 and notes[2].endswith("[rebound]")
+    page = render_view(Curves((trace("a", [0.1, 0.05]),)), "html", RenderOptions(notes=("a <b> & c",)), "light")
+    assert '<div class="lrplot-note" style="font-size: 12px; margin-top: 4px;">a &lt;b&gt; &amp; c</div>' \
+        in page.decode()

@@ -149,14 +149,21 @@ _SCRIPT = r"""
 """
 
 
-def _page(spec: dict[str, Any], theme: str) -> str:
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _page(spec: dict[str, Any], theme: str, notes: tuple[str, ...] = ()) -> str:
     light, dark = palette("light"), palette("dark")
     colours = {name: {"cycle": list(p.cycle), "text": p.text, "grid": p.grid, "edge": p.edge, "background": p.background}
                for name, p in (("light", light), ("dark", dark))}
     mode = {"dark": "dark", "both": "auto"}.get(theme, "light")
     data = json.dumps(spec, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
     title = spec["title"] or "lrplot"
-    esc = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    esc = _escape(title)
+    # what the figure's footnote says: check's findings on a mis-sized schedule, the readers' assumptions
+    said = "".join(f'<div class="lrplot-note" style="font-size: 12px; margin-top: 4px;">{_escape(line)}</div>\n'
+                   for line in notes)
     return f"""<!DOCTYPE html>
 <html lang="en" data-theme="{mode}">
 <head>
@@ -177,7 +184,7 @@ body {{ margin: 12px; }}
 <body>
 <div id="lrplot"></div>
 <div class="lrplot-help">Hover for exact values; drag to zoom, double-click to reset; click a legend entry to hide it.</div>
-<script id="lrplot-data" type="application/json">{data}</script>
+{said}<script id="lrplot-data" type="application/json">{data}</script>
 <script id="lrplot-palette" type="application/json">{json.dumps(colours, sort_keys=True, separators=(",", ":"))}</script>
 <script>/* uPlot, MIT licence: */
 /* {_asset("uPlot.LICENSE").strip().replace("*/", "* /")} */
@@ -191,4 +198,4 @@ body {{ margin: 12px; }}
 def render_html(curves: Curves, options: RenderOptions, theme: str = "light") -> bytes:
     """The interactive page for ``curves`` in ``theme``: light, dark, or both (the viewer's colour
     scheme picks; one file serves both)."""
-    return _page(payload(curves, options), theme).encode("utf-8")
+    return _page(payload(curves, options), theme, tuple(options.notes)).encode("utf-8")
