@@ -28,13 +28,14 @@ _API = {
     "RenderOptions": "lrplot.figure",
     "LrplotError": "lrplot.errors",
     "SpecError": "lrplot.errors",
+    "LrplotWarning": "lrplot.errors",
 }
 
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .curves import Curves
-    from .errors import LrplotError, SpecError
+    from .errors import LrplotError, LrplotWarning, SpecError
     from .figure import RenderOptions, render, save_figure
     from .engine import simulate
     from .pipeline import load_spec

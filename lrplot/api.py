@@ -19,9 +19,17 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     :class:`~lrplot.RenderOptions` field (``layout``, ``x``, ``log_y``, ``title``, ``theme``,
     ``size``, ``dpi``, ``legend``, ``annotate``, ``xlim``, ``ylim``, ``inset``, ``notes``); an unknown name fails with a did-you-mean before
     anything runs. ``cache=True`` uses the disk cache of curves as the CLI does. The figure
-    displays itself in Jupyter."""
+    displays itself in Jupyter.
+
+    What ``lrplot plot`` prints as warning lines (``lrplot check``'s no-anneal, short-schedule and
+    rebound findings; NaN or infinite values) is raised as a :class:`~lrplot.LrplotWarning`, one
+    per line, with the same text (``warnings.filterwarnings("error", category=lrplot.LrplotWarning)``
+    makes them errors)."""
+    import warnings
+
+    from .errors import LrplotWarning
     from .figure import RenderOptions, check_ax_layout, check_option_names, check_raster, render
-    from .pipeline import Reading, figure_facts, simulate
+    from .pipeline import Reading, figure_facts, nonfinite_lines, simulate
 
     check_option_names(options)
     opts = RenderOptions(**options)  # values are checked before torch runs, too
@@ -31,5 +39,9 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
     loaded = Reading(tuple(set), allow_import=allow_import).load(sources)
     specs = [s.spec for s in loaded]
-    curves, _, notes = figure_facts(specs, simulate(specs, allow_import=allow_import, cache=cache), loaded)
+    curves, findings, notes = figure_facts(specs, simulate(specs, allow_import=allow_import, cache=cache), loaded)
+    lines = [f.text() for f in findings] + [line.removeprefix("lrplot: warning: ")
+                                            for line in nonfinite_lines(curves)]
+    for line in lines:
+        warnings.warn(line, LrplotWarning, stacklevel=2)  # at the caller's line: the notebook cell
     return render(curves, ax=ax, options=opts.replace(notes=opts.notes + notes))

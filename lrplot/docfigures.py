@@ -29,7 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 # Option names as the CLI spells them (and the Sphinx directive / MkDocs block accept).
 OPTIONS = ("layout", "x", "log-y", "annotate", "set", "size", "theme", "alt", "caption", "formats",
            "title", "dpi", "no-legend", "xlim", "ylim", "no-inset")
-FORMATS = ("png", "svg", "pdf")
+FORMATS = ("png", "svg", "pdf", "html")  # html: the interactive page, embedded in an iframe when shown
+PAGE_HEIGHT = 560  # px of the iframe an embedded page is shown in (its plot fits the frame's height)
 
 
 @dataclass(frozen=True)
@@ -227,29 +228,35 @@ def spec_files(spec: "Spec") -> list[Path]:
 def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_import: Any = (),
                   stats: Stats | None = None) -> list[Image]:
     """Every (theme, format) image of ``figure`` in ``out_dir``, rendering only the missing ones;
-    simulated at most once (through the curves cache, as the CLI does)."""
+    simulated at most once (through the curves cache, as the CLI does). The interactive page
+    (``html``) is one file whatever the themes: with ``theme: both`` it follows the reader's
+    colour scheme (its Image's theme is ``both``)."""
     from .figure import RenderOptions
-    from .pipeline import figure_facts, render_files, simulate
+    from .output import FigureTarget, write_atomic
+    from .pipeline import figure_facts, render_all, simulate
 
     out_dir.mkdir(parents=True, exist_ok=True)
     base = RenderOptions(**figure.render)
     images, curves, notes = [], None, ()
-    for theme in figure.themes:
-        opts = base.replace(theme=theme)
-        for fmt in figure.formats:
-            path = out_dir / f"lrplot-{figure_key(spec, opts, fmt)}.{fmt}"
-            rendered = not sound_image(path)
-            if rendered:
-                if curves is None:
-                    curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
-                    curves, _, notes = figure_facts([spec], curves)  # the metric, what check would say
-                render_files(curves, [path], opts.replace(notes=opts.notes + notes))
-                _seal(path)
-            if stats is not None:
-                stats.rendered += rendered
-                stats.cached += not rendered
-                stats.paths.append(path)
-            images.append(Image(theme, fmt, path, rendered))
+    page_theme = "both" if len(figure.themes) > 1 else figure.themes[0]
+    wanted = [(theme, fmt) for theme in figure.themes for fmt in figure.formats if fmt != "html"]
+    wanted += [(page_theme, "html")] if "html" in figure.formats else []
+    for theme, fmt in wanted:
+        opts = base.replace(theme=theme if fmt != "html" else base.theme)
+        path = out_dir / f"lrplot-{figure_key(spec, opts, fmt if fmt != 'html' else f'html-{theme}')}.{fmt}"
+        rendered = not sound_image(path)
+        if rendered:
+            if curves is None:
+                curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
+                curves, _, notes = figure_facts([spec], curves)  # the metric, what check would say
+            (blob,) = render_all(curves, [FigureTarget(path, theme, fmt)], opts.replace(notes=opts.notes + notes))
+            write_atomic(path, lambda fh, blob=blob: fh.write(blob))
+            _seal(path)
+        if stats is not None:
+            stats.rendered += rendered
+            stats.cached += not rendered
+            stats.paths.append(path)
+        images.append(Image(theme, fmt, path, rendered))
     return images
 
 

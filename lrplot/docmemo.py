@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 FORMAT = 1
-_IMAGE = re.compile(r"lrplot-[0-9a-f]{32}\.(png|svg|pdf)")
+_IMAGE = re.compile(r"lrplot-[0-9a-f]{32}\.(png|svg|pdf|html)")
 _KEY = re.compile(r"[0-9a-f]{64}")
 
 

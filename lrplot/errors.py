@@ -106,3 +106,10 @@ class MissingLibraryError(SpecError):
 
 class ImportNotAllowedError(SpecError):
     """A spec names code to import that the user has not allowed with --allow-import."""
+
+
+class LrplotWarning(UserWarning):
+    """What ``lrplot plot`` prints as a warning line, raised by :func:`lrplot.plot` as a Python
+    warning so ``warnings.filterwarnings`` and pytest see it: a schedule that ends far from its
+    floor (no-anneal), runs past its end (short-schedule) or rises again (rebound), a value that
+    is NaN or infinite. The text is the command line's, located at the spec's line."""

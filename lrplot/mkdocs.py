@@ -11,7 +11,9 @@
 
 A block is YAML: the CLI's options (``layout``, ``x``, ``log-y``, ``annotate``, ``set``, ``size``,
 ``theme``, ``dpi``, ``no-legend``, ``formats``) plus ``alt`` and ``caption``, and either ``path:``
-or the spec itself. ``theme: both`` emits one ``<picture>``: the dark image as a
+or the spec itself. ``formats: [html]`` embeds the self-contained interactive page in an
+``<iframe>`` (listed after another format: a link to open it); with ``theme: both`` the one page
+follows the reader's colour scheme. ``theme: both`` emits one ``<picture>``: the dark image as a
 ``prefers-color-scheme: dark`` source, the light one as its ``<img>`` (every theme shows one
 image, MkDocs' default included). Images are rendered into a content-hash cache (``cache_dir``, default
 ``.cache/lrplot`` next to mkdocs.yml), so a rebuild with nothing changed renders nothing, and
@@ -158,7 +160,13 @@ def _html(figure: Any, images: list, spec: Any, page_url: str) -> str:
     both = len(figure.themes) > 1
     srcs = {im.theme: html.escape(get_relative_url(f"{ASSETS}/{im.path.name}", page_url), quote=True)
             for im in images if im.fmt == first}
-    if both:  # one <picture>: every theme shows one image, the dark one where the reader's system is dark
+    if first == "html":  # the interactive page (one file, whatever the themes) in a frame
+        from .docfigures import PAGE_HEIGHT
+
+        (src,) = srcs.values()
+        imgs = [f'<iframe class="lrplot-page" src="{src}" title="{alt}" loading="lazy" '
+                f'style="width: 100%; height: {PAGE_HEIGHT}px; border: 0;"></iframe>']
+    elif both:  # one <picture>: every theme shows one image, the dark one where the reader's system is dark
         imgs = [f'<picture class="lrplot-picture"><source srcset="{srcs["dark"]}" '
                 f'media="(prefers-color-scheme: dark)"><img src="{srcs["light"]}" alt="{alt}"></picture>']
     else:
@@ -168,8 +176,14 @@ def _html(figure: Any, images: list, spec: Any, page_url: str) -> str:
         parts.append(f"<figcaption>{html.escape(figure.caption)}</figcaption>")
     links = [im for im in images if im.fmt != first]
     if links:
-        parts.append('<p class="lrplot-formats">' + " · ".join(
-            f'<a href="{get_relative_url(f"{ASSETS}/{im.path.name}", page_url)}" download>'
-            f'{im.fmt.upper()}{f" ({im.theme})" if both else ""}</a>' for im in links) + "</p>")
+        parts.append('<p class="lrplot-formats">' + " · ".join(_link(im, both, page_url) for im in links) + "</p>")
     parts.append("</figure>")
     return "\n".join(parts)
+
+
+def _link(image: Any, both: bool, page_url: str) -> str:
+    """A link to one more format: a download, or the interactive page to open."""
+    href = get_relative_url(f"{ASSETS}/{image.path.name}", page_url)
+    if image.fmt == "html":
+        return f'<a class="lrplot-page" href="{href}">interactive page</a>'
+    return f'<a href="{href}" download>{image.fmt.upper()}{f" ({image.theme})" if both else ""}</a>'

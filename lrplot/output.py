@@ -35,11 +35,23 @@ class FigureTarget:
         return "-" if self.path is None else str(self.path)
 
 
+NO_FIGURE = "none"  # -o none: the same as --no-figure
+
+
 def plan_figures(output: Path | None, specs: list[Path], theme: str, style: str | None,
-                 fmt: str | None, stdout_is_tty: bool) -> list[FigureTarget]:
+                 fmt: str | None, stdout_is_tty: bool, no_figure: bool = False) -> list[FigureTarget]:
     """The figures a plot writes, checked before any work: the default name, ``-`` for standard
     output (drawn as text on a terminal), ``--theme both`` writing NAME.light.EXT and NAME.dark.EXT
-    (a page serves both in one file), ``--format term`` drawing in the terminal."""
+    (a page serves both in one file), ``--format term`` drawing in the terminal; none at all for
+    ``--no-figure`` or ``-o none`` (the numbers only: ``--data``, the summary)."""
+    if no_figure or (output is not None and str(output) == NO_FIGURE):
+        if fmt is not None:
+            raise UsageError(f"--format {fmt} names a figure format, but no figure is drawn (--no-figure or -o none)",
+                             hint="leave --format out, or drop --no-figure")
+        if no_figure and output is not None and str(output) != NO_FIGURE:
+            raise UsageError(f"-o {output} names a figure, but --no-figure draws none",
+                             hint="leave -o out, or drop --no-figure")
+        return []
     if theme not in THEME_CHOICES:
         raise UsageError(f"--theme {theme}: use light, dark or both (or --style for any matplotlib style)")
     if fmt is not None and fmt not in PLOT_FORMATS:

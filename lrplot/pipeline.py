@@ -200,6 +200,8 @@ def render_all(curves: "Curves", figures: "list[FigureTarget]", options: "Render
                colour: bool = False) -> list[bytes]:
     """Every figure in memory, each in its theme and format (a page or terminal text by
     :mod:`lrplot.views`; ``colour``: ANSI colours in terminal text)."""
+    if not figures:  # --no-figure: the numbers only, matplotlib stays unimported
+        return []
     from .figure import render_to_bytes
     from .views import VIEW_FORMATS, render_view
 
@@ -324,15 +326,16 @@ class Plotter:
 
 
 def plan_outputs(paths: list[Path], *, output: Path | None, fmt: str | None, data: Path | None, theme: str,
-                 style: str | None, options: dict[str, Any], stdout_is_tty: bool
+                 style: str | None, options: dict[str, Any], stdout_is_tty: bool, no_figure: bool = False
                  ) -> "tuple[list[FigureTarget], RenderOptions]":
     """The figures a plot writes and its render options, every one checked before any work: the
-    names, formats and themes, ``--data``'s target, the title, the raster size."""
+    names, formats and themes, ``--data``'s target, the title, the raster size. ``no_figure``
+    (``--no-figure``, ``-o none``): no figure, so nothing is rendered (and matplotlib is not imported)."""
     from .figure import RenderOptions, check_raster, style_path
     from .output import DATA_SUFFIXES, check_target, plan_figures
     from .text import bad_character
 
-    figures = plan_figures(output, paths, theme, style, fmt, stdout_is_tty=stdout_is_tty)
+    figures = plan_figures(output, paths, theme, style, fmt, stdout_is_tty=stdout_is_tty, no_figure=no_figure)
     if data is not None:
         check_target(data, DATA_SUFFIXES, "data", protected=tuple(paths))
     for figure in figures:

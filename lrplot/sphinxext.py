@@ -17,7 +17,9 @@ content is the spec. Options mirror the CLI: ``layout``, ``x``, ``log-y``, ``ann
 (one ``key.path=value`` per line), ``size``, ``theme`` (light, dark, a style, or ``both``: one
 HTML ``<picture>`` whose dark image is a ``prefers-color-scheme: dark`` source, so every theme shows
 one image, alabaster included; other builders get the light image), ``title``, ``dpi``, ``no-legend``, plus ``alt``, ``caption`` and ``formats``
-(``png,svg``: the first is shown, the others linked). Config values: ``lrplot_formats`` (default
+(``png,svg``: the first is shown, the others linked; ``html``: the self-contained interactive page,
+copied to the output's ``_lrplot/`` folder and shown in an ``<iframe>`` when first, else linked;
+with ``theme: both`` the one page follows the reader's colour scheme). Config values: ``lrplot_formats`` (default
 ``["png"]``), ``lrplot_allow_import`` (names import-path types may import, as ``--allow-import``).
 
 Images are written to ``<doctreedir>/lrplot/`` under a content hash (see :mod:`lrplot.docfigures`)
@@ -170,6 +172,9 @@ class LrplotDirective(SphinxDirective):
         shown = [im for im in images if im.fmt == figure.formats[0]]
         pictures: list[nodes.Node] = []
         for im in shown:
+            if im.fmt == "html":  # the interactive page, in a frame (HTML builders; others say where it is)
+                pictures.append(lrplot_page("", source=str(im.path), alt=alt, embed=True))
+                continue
             uri = os.path.relpath(im.path, doc_dir).replace(os.sep, "/")
             node = nodes.image(uri=uri, alt=alt)
             node["candidates"] = {"*": uri}
@@ -193,6 +198,9 @@ class LrplotDirective(SphinxDirective):
             for i, im in enumerate(links):
                 if i:
                     para += nodes.Text(" · ")
+                if im.fmt == "html":  # a page to open, not to download
+                    para += lrplot_page("", source=str(im.path), alt=alt, embed=False)
+                    continue
                 label = im.fmt.upper() + (f" ({im.theme})" if len(figure.themes) > 1 else "")
                 target = os.path.relpath(im.path, doc_dir).replace(os.sep, "/")
                 ref = addnodes.download_reference("", "", reftarget=target, refdoc=self.env.docname,
@@ -220,6 +228,42 @@ def _visit_picture_html(self: Any, node: lrplot_picture) -> None:
                      'media="(prefers-color-scheme: dark)">')
     light.walkabout(self)
     self.body.append("</picture>")
+    raise nodes.SkipNode
+
+
+class lrplot_page(nodes.General, nodes.Inline, nodes.Element):  # noqa: N801
+    """The interactive page (``formats: html``): ``source`` is the page lrplot wrote; HTML builders
+    copy it to ``_lrplot/`` in the output and show it in an ``<iframe>`` (``embed``) or link it."""
+
+
+PAGES = "_lrplot"  # the output folder the pages are copied to (a page's name is its content hash)
+
+
+def _visit_page_html(self: Any, node: lrplot_page) -> None:
+    import shutil
+
+    from sphinx.util.osutil import relative_uri
+
+    from .docfigures import PAGE_HEIGHT
+
+    source = Path(node["source"])
+    target = Path(self.builder.outdir) / PAGES / source.name
+    if not target.is_file() or target.stat().st_size != source.stat().st_size:  # named by content: same size, same page
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    src = relative_uri(self.builder.get_target_uri(self.builder.current_docname), f"{PAGES}/{source.name}")
+    if node["embed"]:
+        self.body.append(f'<iframe class="lrplot-page" src="{self.attval(src)}" title="{self.attval(node["alt"])}" '
+                         f'loading="lazy" style="width: 100%; height: {PAGE_HEIGHT}px; border: 0;"></iframe>')
+    else:
+        self.body.append(f'<a class="reference external lrplot-page" href="{self.attval(src)}">'
+                         '<code class="literal">interactive page</code></a>')
+    raise nodes.SkipNode
+
+
+def _visit_page_other(self: Any, node: lrplot_page) -> None:
+    """Builders without pages (LaTeX, text, ...): the figure's words stand alone; list an image
+    format first (``formats: png,html``) to show a picture there."""
     raise nodes.SkipNode
 
 
@@ -267,6 +311,9 @@ def setup(app: Any) -> dict[str, Any]:
     other = (_visit_picture_other, None)
     app.add_node(lrplot_picture, html=(_visit_picture_html, None), latex=other, text=other, man=other,
                  texinfo=other)
+    no_page = (_visit_page_other, None)
+    app.add_node(lrplot_page, html=(_visit_page_html, None), latex=no_page, text=no_page, man=no_page,
+                 texinfo=no_page)
     app.connect("builder-inited", _init_stats)
     app.connect("build-finished", _report)
     app.connect("env-merge-info", _merge)

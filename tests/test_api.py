@@ -17,7 +17,7 @@ COSINE = {"steps": 50, "scheduler": {"type": "CosineAnnealingLR", "T_max": 50}}
 def test_dir_lists_the_api():
     names = dir(lrplot)
     for name in ("plot", "load_spec", "parse_spec", "simulate", "render", "save_figure", "RenderOptions",
-                 "Curves", "Spec", "LrplotError", "__version__"):
+                 "Curves", "Spec", "LrplotError", "LrplotWarning", "__version__"):
         assert name in names
     assert "TYPE_CHECKING" not in names and "Any" not in names
 
@@ -47,7 +47,8 @@ def test_plot_takes_a_path_text_or_dict_and_draws_the_simulated_curve(source, tm
 
 
 def test_plot_set_overrides_and_unknown_options():
-    fig = lrplot.plot(COSINE, set=["steps=20"], annotate="none")
+    with pytest.warns(lrplot.LrplotWarning, match=r"\[no-anneal\]$"):  # T_max 50 cut at 20
+        fig = lrplot.plot(COSINE, set=["steps=20"], annotate="none")
     (line,) = [ln for ln in fig.axes[0].get_lines() if (ln.get_gid() or "").startswith("series:")]
     assert len(line.get_ydata()) == 20
     with pytest.raises(UsageError, match="unknown option 'lgend'; did you mean 'legend'"):
@@ -212,3 +213,36 @@ def test_the_pixel_limit_is_checked_before_anything_runs():
         lrplot.plot({"steps": 10, "scheduler": {"type": "StepLR", "step_size": 2}}, size=(100, 100), dpi=1200)
     assert exc.value.format() == ("--size 100x100 at --dpi 1200 makes a 120000x120000 pixel figure (14400 "
                                   "megapixels); a figure is at most 64 megapixels; lower --dpi or --size")
+
+
+def test_plot_raises_what_the_command_line_warns_as_lrplot_warnings(tmp_path):
+    import warnings
+
+    from tests.helpers.paths import CONFIGS
+
+    assert issubclass(lrplot.LrplotWarning, UserWarning)
+    overrides = ["scheduler.T_max=50", "steps=500"]  # README's own mis-sized cosine: five humps
+    with pytest.warns(lrplot.LrplotWarning) as caught:
+        lrplot.plot(CONFIGS / "cosine.yaml", set=overrides, annotate="none")
+    where = f"{CONFIGS / 'cosine.yaml'}:6:3"
+    assert [str(w.message) for w in caught] == [
+        f"{where}: warning: 'cosine' lr at step 499: CosineAnnealingLR ends at 0.0999013, 100% of the way from its "
+        "floor 1e-05 to its declared peak 0.1; does it run its length (steps, interval, total_steps)? [no-anneal]",
+        f"{where}: warning: 'cosine' at step 50: CosineAnnealingLR defines 50 scheduler steps but drives 500; "
+        "after step 50 it is past its end [short-schedule]",
+        f"{where}: error: 'cosine' lr at step 51: CosineAnnealingLR (T_max=50) rises again after T_max, from 1e-05 "
+        "to 0.000108654; set T_max to the updates it drives (500) [rebound]"]
+    assert {w.filename for w in caught} == {__file__}  # said at the caller's line, not inside lrplot
+    with warnings.catch_warnings():  # the filter a notebook user sets makes them errors
+        warnings.filterwarnings("error", category=lrplot.LrplotWarning)
+        with pytest.raises(lrplot.LrplotWarning, match=r"\[no-anneal\]$"):
+            lrplot.plot(CONFIGS / "cosine.yaml", set=overrides, annotate="none")
+        lrplot.plot(CONFIGS / "cosine.yaml", annotate="none")  # a healthy schedule: nothing said
+
+
+def test_plot_warns_of_nan_values_as_the_command_line_does():
+    spec = {"steps": 6, "scheduler": {"type": "LambdaLR", "lr_lambda": "inf * 0 if epoch > 2 else 1"}}
+    with pytest.warns(lrplot.LrplotWarning) as caught:
+        lrplot.plot(spec, annotate="none")
+    assert [str(w.message) for w in caught if "NaN" in str(w.message)] == [
+        "'spec' lr of group 0 is NaN or infinite at 3 step(s), first at step 3; drawn where finite"]

@@ -180,6 +180,20 @@ def test_help_and_version_do_not_import_torch_or_matplotlib(flag):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("how", [["--no-figure"], ["-o", "none"]])
+def test_data_without_a_figure_never_imports_matplotlib(tmp_path, how):
+    code = ("import atexit, sys, runpy; sys.argv = ['lrplot', %r, '--data', %r, '-q', '--no-cache', *%r]\n"
+            "atexit.register(lambda: print('MPL', 'matplotlib' in sys.modules))\n"
+            "runpy.run_module('lrplot', run_name='__main__')\n" % (str(COSINE), str(tmp_path / "c.csv"), how))
+    out = _run("-c", code, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [str(tmp_path / "c.csv"), "MPL False"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv"]  # no figure file, no "none"
+    rows = (tmp_path / "c.csv").read_text().splitlines()
+    assert rows[:2] == ["schedule,group,field,step,value", "cosine,0,lr,0,0.1"] and len(rows) == 201
+
+
+@pytest.mark.slow
 def test_python_dash_m(tmp_path):
     out = _run("-m", "lrplot", str(COSINE), "-o", str(tmp_path / "m.svg"), "-q")
     assert out.returncode == 0, out.stderr
@@ -202,6 +216,25 @@ def test_figure_to_standard_output(cli, tmp_path):
     assert not list(tmp_path.glob("*.svg"))
     png = cli(COSINE, "-o", "-", "-q")  # CliRunner's stdout is not a terminal
     assert png.exit_code == 0 and png.stdout_bytes.startswith(b"\x89PNG")
+
+
+def test_no_figure_writes_the_numbers_and_the_summary_only(cli, tmp_path):
+    result = cli(COSINE, "--no-figure", "--data", "out.json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "out.json\n" and "peak (step)" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+    assert cli(COSINE, "-o", "none", "-q").stdout == "" and not list(tmp_path.glob("*.png"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--no-figure", "-o", "x.png"], "lrplot: -o x.png names a figure, but --no-figure draws none; "
+                                     "leave -o out, or drop --no-figure"),
+    (["-o", "none", "--format", "svg"], "lrplot: --format svg names a figure format, but no figure is drawn "
+                                        "(--no-figure or -o none); leave --format out, or drop --no-figure"),
+])
+def test_no_figure_refuses_a_figure_option(cli, tmp_path, args, message):
+    result = cli(COSINE, *args)
+    assert result.exit_code == 2 and result.stderr.splitlines() == [message]
 
 
 def test_binary_figure_to_a_terminal_is_refused(tmp_path):

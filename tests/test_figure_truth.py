@@ -6,6 +6,8 @@ axis starts at 0; --xlim/--ylim; jump marks show their direction and only mark r
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -78,7 +80,9 @@ def test_plot_says_what_check_finds_in_one_warning_line_each_and_on_the_figure(c
         "drives 500; after step 50 it is past its end [short-schedule]",
         "cosine.yaml:6:3: error: 'cosine' lr at step 51: CosineAnnealingLR (T_max=50) rises again after "
         "T_max, from 1e-05 to 0.000108654; set T_max to the updates it drives (500) [rebound]"]
-    fig = lrplot.plot(tmp_path / "cosine.yaml", set=["scheduler.T_max=50", "steps=500"])
+    with pytest.warns(lrplot.LrplotWarning) as caught:  # the library says the same lines
+        fig = lrplot.plot(tmp_path / "cosine.yaml", set=["scheduler.T_max=50", "steps=500"])
+    assert [str(w.message) for w in caught] == [f"{tmp_path}/{line}" for line in lines]
     said = " ".join(footnote_lines(fig))
     assert "[no-anneal]" in said and "[short-schedule]" in said and "[rebound]" in said
     assert "set T_max to the updates it drives (500)" in said
@@ -219,7 +223,8 @@ def test_two_fields_in_a_users_axes_the_twin_draws_no_grid_and_no_curve_crosses_
     fig.canvas.draw()
     assert not any(line.get_visible() for line in twin.get_ygridlines() + twin.get_xgridlines())
     legend = twin.get_legend()
-    assert ax.get_legend() is None and [t.get_text() for t in legend.get_texts()] == ["lr", "beta1"]
+    assert ax.get_legend() is None  # the marks are named here too: no caption under a user's axes
+    assert [t.get_text() for t in legend.get_texts()] == ["lr", "beta1", "peak and final value"]
     box = legend.get_window_extent(fig.canvas.get_renderer())
     assert not [p for a in (ax, twin) for p in line_paths(a) if p.intersects_bbox(box, filled=False)]
 
@@ -269,3 +274,38 @@ def test_value_labels_stay_off_the_spines_and_inside_the_axes(path, options):
     for t in labels:
         box = t.get_window_extent(renderer)
         assert frame.x0 + 2 <= box.x0 and box.x1 <= frame.x1 - 2 and frame.y0 + 2 <= box.y0 and box.y1 <= frame.y1 - 2
+
+
+def test_every_kind_of_mark_is_named_in_the_caption_line():
+    restarts = simulate(parse_spec((CONFIGS / "cosine_restarts.yaml").read_text(), "r.yaml"))
+    assert footnote_lines(render(restarts))[0] == (
+        "\u25cf peak and final value   \u25b2 rise of more than 20%")  # each restart: a rise after a fall
+    plan = ScheduleTrace("p", "X", 100, "step", None, ("0",), ("lr",),
+                         {(0, "lr"): np.where(np.arange(100) < 50, 1.0, 0.1)}, spans=((60, 70),))
+    fig = render(Curves((plan,)))
+    assert footnote_lines(fig)[0] == ("\u25cf peak and final value   \u25bc drop of more than 20% of the peak in "
+                                      "one update   red band: where the log leaves the plan")
+    assert [m.get_marker() for m in gids(fig.axes[0], "drops:")] == ["v"]
+
+
+def test_marks_on_a_users_axes_are_legend_entries_not_a_caption():
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    plan = ScheduleTrace("p", "X", 100, "step", None, ("0",), ("lr",),
+                         {(0, "lr"): np.where(np.arange(100) < 50, 1.0, 0.1)}, spans=((60, 70),))
+    ax = Figure().add_subplot()
+    fig = render(Curves((plan,)), ax=ax)
+    assert not [t for t in fig.texts if t.get_gid() == "footnote"]  # nothing outside the user's axes
+    legend = ax.get_legend()
+    assert legend_texts(ax) == ["p", "peak and final value", "drop of more than 20% of the peak in one update",
+                                "where the log leaves the plan"]
+    handles = legend.legend_handles[1:]
+    assert [h.get_marker() for h in handles[:2]] == ["o", "v"] and isinstance(handles[0], Line2D)
+    assert isinstance(handles[2], Patch) and handles[2].get_facecolor()[:3] == (0.8392156862745098, 0.15294117647058825,
+                                                                                0.1568627450980392)  # tab:red
+    # no marks drawn: the legend stays as before (a lone curve named by the title needs none)
+    bare = Figure().add_subplot()
+    render(Curves((replace(plan, spans=()),)), ax=bare, annotate="none")
+    assert bare.get_legend() is None

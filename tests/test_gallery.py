@@ -192,16 +192,16 @@ def test_an_interrupted_run_leaves_the_gallery_as_it_was(tmp_path, monkeypatch):
     (configs / "c.yaml").write_text(GOOD.replace("A", "C"))
     import lrplot.figure
 
-    real = lrplot.figure.render_to_file
+    real = lrplot.figure.render_to_bytes
     calls = []
 
-    def interrupted(curves, target, opts):
-        calls.append(target)
+    def interrupted(curves, fmt, opts):
+        calls.append(fmt)
         if len(calls) == 5:
             raise KeyboardInterrupt
-        return real(curves, target, opts)
+        return real(curves, fmt, opts)
 
-    monkeypatch.setattr(lrplot.figure, "render_to_file", interrupted)
+    monkeypatch.setattr(lrplot.figure, "render_to_bytes", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_gallery(configs, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -230,3 +230,46 @@ def test_a_gallery_output_that_is_a_file_is_one_line(cli, tmp_path):
     assert r.exit_code == 1
     assert r.stderr == "lrplot: out: is a file, not a folder; choose a folder for the gallery\n"
     assert (tmp_path / "out").read_text() == "a file"
+
+
+# --- the look of a gallery: --formats (the page too), --theme, --set, through plot's pipeline -----
+
+def test_formats_theme_and_set_are_drawn_as_plot_draws_them(cli, tmp_path):
+    _folder(tmp_path, a=GOOD)
+    r = cli("gallery", "specs", "-o", "out", "--formats", "png,svg,html", "--theme", "both", "--set", "steps=20")
+    assert r.exit_code == 0, r.stderr
+    assert _listing(tmp_path / "out") == ["README.md", "a.dark.png", "a.dark.svg", "a.html", "a.light.png",
+                                          "a.light.svg"]
+    index = (tmp_path / "out" / "README.md").read_text()
+    assert "    lrplot gallery specs/ -o out/ --formats png,svg,html --theme both --set steps=20\n" in index
+    assert ("[`a.yaml`](../specs/a.yaml) · [PNG (dark)](a.dark.png) · [SVG (light)](a.light.svg) · "
+            "[SVG (dark)](a.dark.svg) · [interactive page](a.html)\n\n![A](a.light.png)\n") in index
+    # each file is the one `lrplot plot` writes for the same spec, options and theme (bytes ==)
+    for name, args in (("a.dark.png", ["--theme", "dark"]), ("a.light.svg", []), ("a.html", ["--theme", "both"])):
+        suffix = name.rsplit(".", 1)[1]
+        assert cli("specs/a.yaml", "--set", "steps=20", "-o", f"p.{suffix}", "-q", *args).exit_code == 0
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / f"p.{suffix}").read_bytes(), name
+    # a regeneration with fewer formats removes the files it no longer writes, and says its own command
+    assert cli("gallery", "specs", "-o", "out", "--formats", "html").exit_code == 0
+    assert _listing(tmp_path / "out") == ["README.md", "a.html"]
+    index = (tmp_path / "out" / "README.md").read_text()
+    assert "[`a.yaml`](../specs/a.yaml) · [interactive page](a.html)\n" in index and "![A]" not in index
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--formats", "png,gif"], "lrplot: --formats png,gif: use a comma list of png, svg, pdf, html"),
+    (["--theme", "solarized"], "lrplot: --theme solarized: use light, dark or both"),
+])
+def test_a_bad_look_is_one_line_before_any_work(cli, tmp_path, args, message):
+    _folder(tmp_path, a=GOOD)
+    r = cli("gallery", "specs", "-o", "out", *args)
+    assert r.exit_code == 2 and r.stderr == message + "\n"
+    assert _listing(tmp_path) == ["specs"]
+
+
+def test_a_set_a_config_cannot_take_is_that_configs_located_error(cli, tmp_path):
+    _folder(tmp_path, a=GOOD)
+    r = cli("gallery", "specs", "-o", "out", "--set", "scheduler.step_size=ten")
+    assert r.exit_code == 1
+    assert r.stderr == "--set scheduler.step_size: StepLR step_size: expected an integer, got the text 'ten'\n"
+    assert "## Not rendered: errors" in (tmp_path / "out" / "README.md").read_text()

@@ -162,3 +162,39 @@ def test_bad_option_is_a_build_error_with_a_hint(project):
     proc = sphinx(project / "src", project / "out")
     assert proc.returncode == 1
     assert "guide/page.rst:4: ERROR: lrplot: unknown layout 'gird'; did you mean 'grid'?" in proc.stderr
+
+
+def test_formats_html_embeds_the_interactive_page_and_links_it_second(project):
+    (project / "src" / "guide" / "page.rst").write_text(textwrap.dedent("""\
+        Page
+        ====
+
+        .. lrplot:: ../../warmup_cosine.yaml
+           :formats: html,png
+           :theme: both
+           :alt: Warmup then cosine
+
+        .. lrplot:: ../../warmup_cosine.yaml
+           :formats: png,html
+        """))
+    proc = sphinx(project / "src", project / "out")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = project / "out"
+    page = (out / "guide" / "page.html").read_text()
+    (src,) = re.findall(r'<iframe class="lrplot-page" src="([^"]+)" title="Warmup then cosine" loading="lazy" '
+                        r'style="width: 100%; height: 560px; border: 0;"></iframe>', page)
+    assert re.fullmatch(r"\.\./_lrplot/lrplot-[0-9a-f]{32}\.html", src)
+    # the page is the CLI's, byte for byte: one file following the reader's colour scheme
+    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.html", "--theme", "both", cwd=project)
+    assert (out / "guide" / src).resolve().read_bytes() == (project / "cli.html").read_bytes()
+    assert 'data-theme="auto"' in (project / "cli.html").read_text()
+    # listed second, the page is linked (opened, not downloaded), beside the shown PNG
+    (link,) = re.findall(r'<a class="reference external lrplot-page" href="([^"]+)"><code class="literal">'
+                         r"interactive page</code></a>", page)
+    assert link.startswith("../_lrplot/") and (out / "guide" / link).resolve().is_file() and link != src
+    (light_png,) = [s for _, _, s in images(page)]
+    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.png", cwd=project)
+    assert (out / "guide" / light_png).resolve().read_bytes() == (project / "cli.png").read_bytes()
+    # a rebuild with everything re-read renders nothing: the page is cached like the images
+    again = sphinx(project / "src", project / "out", "-E")
+    assert again.returncode == 0 and rendered(again) == 0, again.stdout

@@ -116,7 +116,22 @@ def test_standard_output_on_a_terminal_draws_text_instead_of_refusing(tmp_path):
 # --- the HTML page ---------------------------------------------------------------------------------
 
 def decode(entry) -> np.ndarray:
-    return np.frombuffer(zlib.decompress(base64.b64decode(entry["data"])), dtype="<f8")
+    from lrplot.views.html import decode as stored
+
+    return stored(entry["data"])
+
+
+def test_the_stored_form_is_exact_for_every_bit_pattern_and_small_for_a_smooth_curve():
+    from lrplot.views.html import _encode
+
+    rng = np.random.default_rng(0)
+    odd = np.concatenate([rng.standard_normal(1000) * 1e300, [np.nan, np.inf, -np.inf, -0.0, 0.0, 5e-324],
+                          rng.integers(-2**63, 2**63 - 1, 1000, dtype=np.int64).view("<f8")])
+    back = decode({"data": _encode(odd)})
+    assert back.view("<i8").tolist() == odd.view("<i8").tolist()  # bit for bit, NaN payloads and -0.0 too
+    smooth = np.cos(np.linspace(0, np.pi, 100_000)) * 0.05 + 0.05
+    plain = len(base64.b64encode(zlib.compress(smooth.astype("<f8").tobytes(), 6)))
+    assert len(_encode(smooth)) < plain / 2  # differences' high bytes repeat: deflate packs them
 
 
 def test_the_page_holds_every_value_exactly_and_a_logged_run_at_its_own_steps():
@@ -184,6 +199,7 @@ def test_the_page_in_chromium_hovers_the_exact_value_zooms_and_resets(browser, c
     page.goto((spec.parent / "plan.html").as_uri())
     page.wait_for_function("window.lrplot && window.lrplot.ready", timeout=30000)
     assert errors == []
+    assert page.evaluate("window.lrplot.plot.data[1]") == lr  # every value the page decoded, exactly
 
     def client_x(step):
         return page.evaluate(f"(() => {{ const u = window.lrplot.plot; const r = u.over.getBoundingClientRect();"
@@ -215,3 +231,21 @@ def test_the_readme_example_page_is_what_lrplot_writes_today(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cosine.html").read_bytes() == (ROOT / "examples" / "cosine.html").read_bytes(), (
         "regenerate with: lrplot configs/cosine.yaml -o examples/cosine.html --theme both")
+
+
+def test_the_page_says_what_the_figures_footnote_says(cli, tmp_path):
+    import html as html_text
+
+    from tests.helpers.paths import CONFIGS
+
+    result = cli(CONFIGS / "cosine.yaml", "--set", "scheduler.T_max=50", "--set", "steps=500", "-o", "bad.html",
+                 "--no-cache")
+    assert result.exit_code == 0, result.output
+    notes = re.findall(r'<div class="lrplot-note" style="font-size: 12px; margin-top: 4px;">(.*)</div>',
+                       (tmp_path / "bad.html").read_text())
+    warned = [line.split(": ", 2)[2] for line in result.stderr.splitlines() if line.startswith(str(CONFIGS))]
+    assert [html_text.unescape(n) for n in notes] == [f"\u26a0 {w}" for w in warned]  # the lines plot warns
+    assert len(notes) == 3 and notes[2].endswith("[rebound]")
+    page = render_view(Curves((trace("a", [0.1, 0.05]),)), "html", RenderOptions(notes=("a <b> & c",)), "light")
+    assert '<div class="lrplot-note" style="font-size: 12px; margin-top: 4px;">a &lt;b&gt; &amp; c</div>' \
+        in page.decode()

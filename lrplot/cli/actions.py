@@ -19,7 +19,7 @@ from .options import Inputs
 from .report import echo, json_error, reporting, styled
 
 
-def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | None, theme: str,
+def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | None, no_figure: bool, theme: str,
          style: str | None, render: dict[str, Any], log: Path | None, log_format: str | None, log_key: str | None,
          log_run: str | None, log_skip_corrupt: bool, quiet: bool, cache: bool, debug: bool) -> None:
     """Simulate the schedules of SPEC files and draw them into one figure (``lrplot plot``)."""
@@ -31,7 +31,7 @@ def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | N
         from ..progress import terminal_progress
 
         figures, options = plan_outputs(inputs.paths, output=output, fmt=fmt, data=data, theme=theme, style=style,
-                                        options=render, stdout_is_tty=sys.stdout.isatty())
+                                        options=render, stdout_is_tty=sys.stdout.isatty(), no_figure=no_figure)
         plotter = Plotter(inputs.paths, inputs.reading(), figures, options, data=data, cache=cache,
                           log=LogRequest(log, log_format, log_key, log_skip_corrupt, log_run) if log is not None else None,
                           progress=terminal_progress, stdout=typer.get_binary_stream("stdout"),
@@ -41,7 +41,7 @@ def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | N
             if figure.path is not None:
                 echo(str(figure.path))
         if data is not None:
-            echo(str(data), err=figures[0].path is None)
+            echo(str(data), err=bool(figures) and figures[0].path is None)
         if not quiet:
             inputs.print_budget(plotter.sources)
             print_summary(curves)
@@ -235,13 +235,15 @@ def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: s
         raise typer.Exit(1)
 
 
-def gallery(configs: Path, output: Path, allow_import: list[str] | None, debug: bool) -> None:
-    """Render every spec of a folder to PNG and SVG with an index README; exit 1 when one failed."""
+def gallery(configs: Path, output: Path, allow_import: list[str] | None, debug: bool, *, formats: str = "png,svg",
+            theme: str = "light", overrides: list[str] = ()) -> None:  # type: ignore[assignment]
+    """Render every spec of a folder with an index README; exit 1 when one failed."""
     with reporting(debug):
-        from ..gallery import build_gallery
+        from ..gallery import Look, build_gallery
         from ..imports import allowed_imports
 
-        entries = build_gallery(configs, output, allow_import=allowed_imports(allow_import))
+        look = Look(tuple(f.strip().lower() for f in formats.split(",") if f.strip()), theme, tuple(overrides))
+        entries = build_gallery(configs, output, allow_import=allowed_imports(allow_import), look=look)
         failed = [e for e in entries if e.error]
         for e in failed:
             echo(e.error, err=True)

@@ -24,13 +24,16 @@ def plot(
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", metavar="FILE", help="Figure file: .png, .svg, .pdf, or .html (an interactive page) "
                                                "(default: the SPEC's stem + .png in the current folder; - for standard "
-                                               "output, drawn as text on a terminal).",
+                                               "output, drawn as text on a terminal; none: no figure, as --no-figure).",
         show_default=False)] = None,
     fmt: Annotated[Optional[str], typer.Option(
         "--format", metavar="FORMAT", help="png | svg | pdf | html: the format for -o - (standard output); term: "
                                            "draw in the terminal. Otherwise the suffix decides.", show_default=False)] = None,
     data: Annotated[Optional[Path], typer.Option(
         "--data", metavar="FILE", help="Also write the numbers: .csv (schedule,group,field,step,value) or .json.")] = None,
+    no_figure: Annotated[bool, typer.Option(
+        "--no-figure", help="Draw no figure (the same as -o none): only --data and the summary; "
+                            "matplotlib is not even imported.")] = False,
     layout: Annotated[str, typer.Option(
         "--layout", metavar="LAYOUT", help="overlay | grid (a panel per schedule) | fields (a row per field) | "
                                            "groups | auto.")] = "auto",
@@ -67,7 +70,7 @@ def plot(
     debug: DebugOpt = False,
 ) -> None:
     """Simulate the schedules of SPEC files and draw them into one figure."""
-    actions.plot(inputs, output=output, fmt=fmt, data=data, theme=theme, style=style,
+    actions.plot(inputs, output=output, fmt=fmt, data=data, no_figure=no_figure, theme=theme, style=style,
                  render=dict(layout=layout, x=x, log_y=log_y, title=title, size=size, dpi=dpi, legend=not no_legend,
                              annotate=annotate, xlim=xlim, ylim=ylim, inset=not no_inset),
                  log=log, log_format=log_format, log_key=log_key, log_run=log_run, log_skip_corrupt=log_skip_corrupt,
@@ -105,11 +108,17 @@ def watch(
 def gallery(
     configs: Annotated[Path, typer.Argument(help="Folder of spec files.", metavar="CONFIGS", show_default=False)] = Path("configs"),
     output: Annotated[Path, typer.Option("-o", "--output", metavar="DIR", help="Gallery folder (figures + README.md).")] = Path("gallery"),
+    formats: Annotated[str, typer.Option(
+        "--formats", metavar="LIST", help="Comma list of png, svg, pdf, html (the interactive page).")] = "png,svg",
+    theme: Annotated[str, typer.Option("--theme", metavar="THEME", help="light | dark | both (NAME.light.EXT and "
+                                                                       "NAME.dark.EXT; a page follows the viewer).")] = "light",
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", metavar="KEY.PATH=VALUE", help="Override a value of every config, as for plot (repeatable).")] = None,
     allow_import: AllowOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Render every spec of a folder to PNG and SVG with an index README, in one process."""
-    actions.gallery(configs, output, allow_import, debug)
+    """Render every spec of a folder (PNG and SVG unless --formats) with an index README, in one process."""
+    actions.gallery(configs, output, allow_import, debug, formats=formats, theme=theme, overrides=set_ or [])
 
 
 @command("schema", "Print the JSON Schema of spec files.")

@@ -6,21 +6,44 @@ from typing import Any, Sequence
 
 from .legend import wrap
 
-# what each kind of mark means, in the order the caption says them (gid prefix -> words)
+# what each kind of mark means, in the order the caption says them: gid prefixes, the symbol the
+# caption shows it by (a legend draws the mark itself), the words, and the mark (a marker, or "band")
 MARKS = (
-    (("peak:", "final:"), "\u25cf peak and final value"),
-    (("drops:",), "\u25bc drop of more than {threshold} of the peak in one update"),
-    (("rises:",), "\u25b2 rise of more than {threshold}"),
-    (("diverges:",), "red band: where the log leaves the plan"),
+    (("peak:", "final:"), "\u25cf", "peak and final value", "o"),
+    (("drops:",), "\u25bc", "drop of more than {threshold} of the peak in one update", "v"),
+    (("rises:",), "\u25b2", "rise of more than {threshold}", "^"),
+    (("diverges:",), "red band:", "where the log leaves the plan", "band"),
 )
+
+
+def _marks_drawn(axes: Sequence[Any]) -> list[tuple[str, str, str]]:
+    gids = [a.get_gid() or "" for ax in axes for a in (*ax.get_lines(), *ax.patches, *ax.collections)]
+    return [(symbol, words, mark) for prefixes, symbol, words, mark in MARKS if any(g.startswith(prefixes) for g in gids)]
 
 
 def caption(axes: Sequence[Any], threshold: float) -> str | None:
     """One line naming the marks drawn on ``axes`` (dots, triangles, shaded spans), or None."""
-    gids = [a.get_gid() or "" for ax in axes for a in (*ax.get_lines(), *ax.patches, *ax.collections)]
-    said = [words.format(threshold=f"{threshold:.0%}") for prefixes, words in MARKS
-            if any(g.startswith(prefixes) for g in gids)]
+    said = [f"{symbol} {words.format(threshold=f'{threshold:.0%}')}" for symbol, words, _ in _marks_drawn(axes)]
     return "   ".join(said) if said else None
+
+
+def mark_handles(axes: Sequence[Any], threshold: float) -> list[Any]:
+    """Legend entries for the marks drawn on ``axes``, in a neutral colour (the caption's words, for
+    a user's axes, where lrplot writes nothing outside them)."""
+    import matplotlib
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    neutral = matplotlib.rcParams["text.color"]
+    handles = []
+    for _, words, mark in _marks_drawn(axes):
+        label = words.format(threshold=f"{threshold:.0%}")
+        handle = (Patch(color="tab:red", alpha=0.15, linewidth=0, label=label) if mark == "band" else
+                  Line2D([], [], marker=mark, markersize=5 if mark != "o" else 3.5, color=neutral, linestyle="none",
+                         label=label))
+        handle.set_gid(f"mark-entry:{mark}")
+        handles.append(handle)
+    return handles
 
 
 def footnote(fig: Any, lines: Sequence[str]) -> None:

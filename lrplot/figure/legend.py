@@ -23,10 +23,12 @@ def wrap(text: str, fig: Any, columns: int, size: Any, bold: bool = False) -> st
 
 
 def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, title: str | None,
-            one_schedule: bool, merged: "set[str] | frozenset[str]" = frozenset()) -> None:
+            one_schedule: bool, merged: "set[str] | frozenset[str]" = frozenset(), marks: list | None = None) -> None:
     """One legend per panel, or one for the figure when every panel would show the same entries
     (grid and groups layouts), or none when a panel's only entry is its own title. A line that
-    stands for several equal curves (``merged``: "decay = no_decay") always has its entry."""
+    stands for several equal curves (``merged``: "decay = no_decay") always has its entry.
+    ``marks``: entries for the marks (a user's axes, which get no caption line under them)."""
+    marks = marks or []
     if not opts.legend:
         return
     import matplotlib
@@ -36,7 +38,7 @@ def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, 
         return [ln for ln in a.get_lines() if not ln.get_label().startswith("_")]
 
     if twin:  # on the twin, which is drawn over the user's axes: no curve of either runs over it
-        handles = entries(axes[0]) + entries(axes[1])
+        handles = entries(axes[0]) + entries(axes[1]) + marks
         legend = axes[1].legend(handles, [h.get_label() for h in handles], loc="upper right")
         legend.set_loc(_clearest_corner(fig, axes, legend))
         return
@@ -55,6 +57,9 @@ def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, 
             legend.set_gid("figure-legend")
             return
     for a, hs in zip(axes, per_panel):
+        if marks:  # a user's axes: one panel, whose marks are named here or nowhere
+            a.legend(handles=hs + marks, loc="best")
+            continue
         if not hs:
             continue
         if len(hs) == 1 and hs[0].get_label() not in merged and (

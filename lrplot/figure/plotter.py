@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Any, Iterator
 from ..curves import Curves, Series
 from . import layout as layouts
 from .files import save_figure, write_figure
-from .footnote import caption, footnote
+from .footnote import caption, footnote, mark_handles
 from .inset import draw_inset
 from .metric import draw_metric
 from .labels import place_labels
@@ -109,8 +109,9 @@ class Plotter:
             self._draw_panel(n, axis, panel_title, series)
 
     def _legends(self) -> None:
+        marks = mark_handles(self.axes, self.opts.jump_threshold) if self.ax is not None else None
         legends(self.fig, self.axes, self.layout, self.opts, self.twin, self.title, len(self.schedules) == 1,
-                self.merged)
+                self.merged, marks)
 
     def _metrics(self) -> None:
         if self.ax is not None:  # the user's axes keep at most the one twin of a second field

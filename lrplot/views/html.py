@@ -7,10 +7,14 @@ drag-to-zoom, double-click reset and legend toggles built in, it has no dependen
 small enough to inline in every page; Plotly's bundle is about 90 times larger and Chart.js
 redraws a million points far slower (see the note in docs/figures-in-docs.rst).
 
-Every value is stored exactly: each series is its float64 array (little-endian), deflated with
-zlib and base64-encoded; the page inflates it with the browser's ``DecompressionStream`` (every
-current browser has one) and shows each value with JavaScript's shortest round-trip decimal, so
-hovering over step t shows the very number lrplot recorded. Steps are 0..n-1 (a logged run keeps
+Every value is stored exactly: each series is its float64 array (little-endian) taken as 64-bit
+integers, each minus the one before (wrapping), its 8 byte planes one after the other (all lowest
+bytes, then the next, ...), deflated with zlib and base64-encoded. The differences of a smooth
+curve share their high bytes, which deflate then packs: a 1,000,000-step cosine takes 2.1 MB
+instead of 7.9 MB for the plain array (``bench/bench_html.py``). The page inflates it with the
+browser's ``DecompressionStream`` (every current browser has one), undoes the planes and the
+differences with 32-bit halves and a carry (exact), and shows each value with JavaScript's
+shortest round-trip decimal, so hovering over step t shows the very number lrplot recorded. Steps are 0..n-1 (a logged run keeps
 its own steps, drawn as points). The same curves and options give the same bytes.
 """
 
@@ -39,8 +43,20 @@ def _asset(name: str) -> str:
 
 
 def _encode(values: np.ndarray) -> str:
-    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
-    return base64.b64encode(zlib.compress(data, 6)).decode("ascii")
+    """``values`` exactly, as the page's ``inflate`` reads them back (see the module's docstring)."""
+    bits = np.ascontiguousarray(values, dtype="<f8").view("<i8")
+    with np.errstate(over="ignore"):
+        delta = np.diff(bits, prepend=np.zeros(1, "<i8")).astype("<i8")  # wraps at 2**64, undone exactly
+    planes = delta.view(np.uint8).reshape(-1, 8).T.tobytes()
+    return base64.b64encode(zlib.compress(planes, 6)).decode("ascii")
+
+
+def decode(data: str) -> np.ndarray:
+    """The float64 array :func:`_encode` stored (what the page's script computes)."""
+    planes = np.frombuffer(zlib.decompress(base64.b64decode(data)), dtype=np.uint8)
+    delta = planes.reshape(8, -1).T.copy().view("<i8").ravel()
+    with np.errstate(over="ignore"):
+        return np.cumsum(delta, dtype="<i8").view("<f8")
 
 
 def _dense(s: Series, n: int) -> np.ndarray:
@@ -84,8 +100,18 @@ _SCRIPT = r"""
   async function inflate(b64) {
     const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-    const buf = await new Response(stream).arrayBuffer();
-    return Array.from(new Float64Array(buf), v => Number.isFinite(v) ? v : null);
+    const planes = new Uint8Array(await new Response(stream).arrayBuffer());
+    const n = planes.length / 8, le = new Uint8Array(planes.length);
+    for (let p = 0; p < 8; p++) for (let i = 0, o = p * n; i < n; i++) le[i * 8 + p] = planes[o + i];
+    const w = new Uint32Array(le.buffer);  // each value's low and high 32 bits: add with a carry
+    let lo = 0, hi = 0;
+    for (let i = 0; i < n; i++) {
+      const l = (lo + w[2 * i]) >>> 0;
+      hi = (hi + w[2 * i + 1] + (l < lo ? 1 : 0)) >>> 0;
+      lo = l;
+      w[2 * i] = lo; w[2 * i + 1] = hi;
+    }
+    return Array.from(new Float64Array(le.buffer), v => Number.isFinite(v) ? v : null);
   }
   const dark = document.documentElement.dataset.theme === "dark" ||
     (document.documentElement.dataset.theme === "auto" && matchMedia("(prefers-color-scheme: dark)").matches);
@@ -123,14 +149,21 @@ _SCRIPT = r"""
 """
 
 
-def _page(spec: dict[str, Any], theme: str) -> str:
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _page(spec: dict[str, Any], theme: str, notes: tuple[str, ...] = ()) -> str:
     light, dark = palette("light"), palette("dark")
     colours = {name: {"cycle": list(p.cycle), "text": p.text, "grid": p.grid, "edge": p.edge, "background": p.background}
                for name, p in (("light", light), ("dark", dark))}
     mode = {"dark": "dark", "both": "auto"}.get(theme, "light")
     data = json.dumps(spec, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
     title = spec["title"] or "lrplot"
-    esc = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    esc = _escape(title)
+    # what the figure's footnote says: check's findings on a mis-sized schedule, the readers' assumptions
+    said = "".join(f'<div class="lrplot-note" style="font-size: 12px; margin-top: 4px;">{_escape(line)}</div>\n'
+                   for line in notes)
     return f"""<!DOCTYPE html>
 <html lang="en" data-theme="{mode}">
 <head>
@@ -151,7 +184,7 @@ body {{ margin: 12px; }}
 <body>
 <div id="lrplot"></div>
 <div class="lrplot-help">Hover for exact values; drag to zoom, double-click to reset; click a legend entry to hide it.</div>
-<script id="lrplot-data" type="application/json">{data}</script>
+{said}<script id="lrplot-data" type="application/json">{data}</script>
 <script id="lrplot-palette" type="application/json">{json.dumps(colours, sort_keys=True, separators=(",", ":"))}</script>
 <script>/* uPlot, MIT licence: */
 /* {_asset("uPlot.LICENSE").strip().replace("*/", "* /")} */
@@ -165,4 +198,4 @@ body {{ margin: 12px; }}
 def render_html(curves: Curves, options: RenderOptions, theme: str = "light") -> bytes:
     """The interactive page for ``curves`` in ``theme``: light, dark, or both (the viewer's colour
     scheme picks; one file serves both)."""
-    return _page(payload(curves, options), theme).encode("utf-8")
+    return _page(payload(curves, options), theme, tuple(options.notes)).encode("utf-8")
