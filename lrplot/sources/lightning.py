@@ -34,6 +34,7 @@ _DEFAULT_RULE = "LRSchedulerConfig.interval, lightning/pytorch/utilities/types.p
 
 KIND = "lightning"
 FOLLOWS = fw.FOLLOWS
+DOCS = "docs/frameworks/lightning.rst"  # README's table links the kind to it
 LOOKS_FOR = "a LightningCLI config: 'optimizer'/'lr_scheduler'/'model'/'data' with 'class_path', and 'trainer'"
 _CLI_KEYS = {"seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler", "ckpt_path",
              "weights_only", "config", "fit", "validate", "test", "predict"}
