@@ -76,8 +76,9 @@ def check_composer(schedule: ResolvedSchedule, stepping: ComposerStepping, node:
 
 
 def composer_calls(schedule: ResolvedSchedule, stepping: ComposerStepping, optimizer: Any, scheduler: Any,
-                   is_torch: bool) -> tuple[Any, Callable[[int], Any], Callable[[int], Any] | None]:
-    """(the stepped scheduler, after_update(n), after_epoch(e)) of Composer's Trainer for ``scheduler``."""
+                   is_torch: bool) -> tuple[Any, ComposerState, Callable[[int], Any], Callable[[int], Any] | None]:
+    """(the stepped scheduler, the state it reads, after_update(n), after_epoch(e)) of Composer's Trainer
+    for ``scheduler``."""
     state = ComposerState(optimizer, stepping)
     if not is_torch:
         from composer.optim.scheduler import compile_composer_scheduler
@@ -104,7 +105,7 @@ def composer_calls(schedule: ResolvedSchedule, stepping: ComposerStepping, optim
             step()
         state.timestamp = state.timestamp.to_next_epoch()
 
-    return scheduler, after_batch, after_epoch if stepping.dataloader_len is not None else None
+    return scheduler, state, after_batch, after_epoch if stepping.dataloader_len is not None else None
 
 
 def accelerate_step(scheduler: Any, optimizer: Any, stepping: AccelerateStepping,
