@@ -125,7 +125,10 @@ class Run:
             feed = metric_feed(schedule, optimizer, max(steps - 1, 0) // self.per, start // self.per)
             self.library = library_calls(self.kind, self.scheduler, feed)
         stepping = schedule.stepping
-        self.trainer_state: Any = None  # what a trainer's checkpoint also restores (Composer: State.timestamp)
+        # what the trainer's checkpoint restores besides the schedulers (a state_dict()/load_state_dict()
+        # object): Composer's State.timestamp, Megatron's consumed samples that ramp the batch up
+        self.trainer_state: Any = self.library[0] if isinstance(self.library, tuple) and hasattr(
+            self.library[0], "load_state_dict") else None
         if stepping is not None and stepping.composer is not None:  # Composer's Trainer (engine/stepping.py)
             self.scheduler, self.trainer_state, *calls = composer_calls(schedule, stepping.composer, optimizer,
                                                                         self.scheduler, self.kind != COMPOSER)
@@ -162,8 +165,8 @@ class Run:
         return out
 
     def trainer_state_dict(self) -> dict[str, Any] | None:
-        """What the trainer's checkpoint holds besides the schedulers (Composer: ``State.timestamp``)."""
-        return None if self.trainer_state is None else {"timestamp": self.trainer_state.timestamp.state_dict()}
+        """What the trainer's checkpoint holds besides the schedulers (see ``trainer_state``)."""
+        return None if self.trainer_state is None else self.trainer_state.state_dict()
 
     def load_state_dicts(self, schedulers: list[Any], trainer: dict[str, Any] | None = None,
                          optimizer: dict[str, Any] | None = None) -> None:
@@ -174,12 +177,12 @@ class Run:
         ``optimizer`` state given is loaded again after the compiling."""
         import copy
 
-        if optimizer is not None and self.trainer_state is not None:
+        if optimizer is not None and self.schedule.stepping is not None and self.schedule.stepping.composer:
             self.optimizer.load_state_dict(copy.deepcopy(optimizer))
         for obj, saved in zip(self.schedulers, schedulers):
             obj.load_state_dict(copy.deepcopy(saved))
         if self.trainer_state is not None and trainer is not None:
-            self.trainer_state.timestamp.load_state_dict(copy.deepcopy(trainer["timestamp"]))
+            self.trainer_state.load_state_dict(copy.deepcopy(trainer))
 
     def calls_before(self, t: int) -> int:
         """How many ``step()`` calls the loop makes on the first scheduler before update ``t``."""

@@ -47,6 +47,13 @@ class ComposerState:
                                if stepping.dataloader_len is not None else None)
         self.timestamp = Timestamp()
 
+    def state_dict(self) -> dict[str, Any]:
+        """What Composer's checkpoint holds of the state besides the schedulers: ``timestamp``."""
+        return {"timestamp": self.timestamp.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.timestamp.load_state_dict(state["timestamp"])
+
 
 def composer_units(stepping: ComposerStepping, options: dict[str, Any]) -> dict[str, str]:
     """Each time unit the run uses (max_duration's and the scheduler's time strings) -> the option or
