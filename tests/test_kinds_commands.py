@@ -40,7 +40,7 @@ CASES = {
            ("transformers",)),
     "litgpt": (DATA / "published/litgpt_phi-2_lora.yaml", 1000, (), None, 1, "SequentialLR", 40, ()),
     "lightning": (FRAMEWORKS / "lightning_fit.yaml", 5000, (), None, 0, "CosineAnnealingLR", 1, ()),
-    "nemo": (DATA / "nemo/citrinet_512.yaml", 280000, (), None, 0, "nemo.core.optim.lr_scheduler:CosineAnnealing",
+    "nemo": (DATA / "nemo/citrinet_512.yaml", 1000, (), None, 0, "nemo.core.optim.lr_scheduler:CosineAnnealing",
              40, ("nemo", "omegaconf")),
     "hydra": (FRAMEWORKS / "hydra_train.yaml", 5000, (), None, 0, "SequentialLR", 0, ("omegaconf",)),
     "timm": (FRAMEWORKS / "timm_args.yaml", 10000, (), None, 1, "timm.scheduler:create_scheduler_v2", 40, ("timm",)),
