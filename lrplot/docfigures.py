@@ -133,11 +133,13 @@ def load_doc_spec(*, path: Path | None = None, text: str | None = None, base_dir
 
 
 def load_doc_source(*, path: Path | None = None, text: str | None = None, base_dir: Path,
-                    name: str, overrides: Iterable[str] = (), allow_import: Any = None) -> Any:
-    """:func:`load_doc_spec` with the kind of input read (a :class:`lrplot.sources.Source`)."""
+                    name: str, overrides: Iterable[str] = (), allow_import: Any = None, budget: Any = None) -> Any:
+    """:func:`load_doc_spec` with the kind of input read (a :class:`lrplot.sources.Source`); ``budget``:
+    the training config's :class:`~lrplot.sources.BudgetInputs` (``--dataset-size``, ``--devices``)."""
     from .pipeline import Reading, load_source
+    from .sources import BudgetInputs
 
-    reading = Reading(tuple(overrides), allow_import=allow_import)
+    reading = Reading(tuple(overrides), budget=budget or BudgetInputs(), allow_import=allow_import)
     if path is not None:
         return load_source(Path(path), reading)
     # a file name in the document's folder: relative paths resolve there; the name shows in errors

@@ -120,7 +120,7 @@ def _resumed_offset(node: SchedulerNode) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
-def _rebuild(schedule: ResolvedSchedule, method: str, at: int, saved_opt: dict, saved_scheds: list[dict],
+def _rebuild(schedule: ResolvedSchedule, method: str, at: int, saved_opt: dict,
              *, allow_import: Allowance, steps: int | None = None) -> tuple[Any, list[Any]]:
     """(optimizer, schedulers) resumed after update ``at``, as a user would."""
     from .engine.build import build_scheduler, resolve_class
@@ -150,9 +150,7 @@ def _rebuild(schedule: ResolvedSchedule, method: str, at: int, saved_opt: dict, 
                   for node in schedule.schedulers]
     if method == "full":
         optimizer.load_state_dict(copy.deepcopy(saved_opt))
-    for scheduler, saved in zip(schedulers, saved_scheds):
-        scheduler.load_state_dict(copy.deepcopy(saved))
-    return optimizer, schedulers
+    return optimizer, schedulers  # the schedulers' states are loaded into the run (Run.load_state_dicts)
 
 
 def _first_error_line(exc: BaseException) -> str:
@@ -222,11 +220,15 @@ def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterabl
         run.advance(0, k)
         saved_opt = copy.deepcopy(run.optimizer.state_dict())
         saved_scheds = [copy.deepcopy(s) for s in run.state_dicts()]
+        saved_trainer = copy.deepcopy(run.trainer_state_dict())
         for method in methods:
             try:
-                optimizer, schedulers = _rebuild(schedule, method, k, saved_opt, saved_scheds,
+                optimizer, schedulers = _rebuild(schedule, method, k, saved_opt,
                                                  allow_import=allowance, steps=run.steps)
                 resumed = Run(schedule, optimizer, schedulers, steps, start=k)
+                if method != "last_epoch":  # a checkpoint's scheduler state (Composer: and its timestamp)
+                    resumed.load_state_dicts(saved_scheds, saved_trainer,
+                                             optimizer=saved_opt if method == "full" else None)
                 values = resumed.values(resumed.advance(k, steps))
             except Exception as exc:  # noqa: BLE001 - any failure of the resumed run is the finding
                 results.append(MethodResult(method, k, "failed", error=_first_error_line(exc)))

@@ -19,7 +19,8 @@ HTML ``<picture>`` whose dark image is a ``prefers-color-scheme: dark`` source, 
 one image, alabaster included; other builders get the light image), ``title``, ``dpi``, ``no-legend``, plus ``alt``, ``caption`` and ``formats``
 (``png,svg``: the first is shown, the others linked; ``html``: the self-contained interactive page,
 copied to the output's ``_lrplot/`` folder and shown in an ``<iframe>`` when first, else linked;
-with ``theme: both`` the one page follows the reader's colour scheme). Config values: ``lrplot_formats`` (default
+with ``theme: both`` the one page follows the reader's colour scheme); a training config's budget:
+``dataset-size``, ``devices``, ``batch-size`` (as the CLI's ``--dataset-size`` ...). Config values: ``lrplot_formats`` (default
 ``["png"]``), ``lrplot_allow_import`` (names import-path types may import, as ``--allow-import``).
 
 Images are written to ``<doctreedir>/lrplot/`` under a content hash (see :mod:`lrplot.docfigures`)
@@ -74,6 +75,9 @@ class LrplotDirective(SphinxDirective):
         "alt": directives.unchanged,
         "caption": directives.unchanged,
         "formats": directives.unchanged_required,
+        "dataset-size": directives.positive_int,
+        "devices": directives.positive_int,
+        "batch-size": directives.positive_int,
     }
 
     def run(self) -> list[nodes.Node]:
@@ -118,6 +122,9 @@ class LrplotDirective(SphinxDirective):
         read: list[Path] = []
         try:
             raw = dict(self.options)
+            from .sources import BudgetInputs
+
+            budget = BudgetInputs(raw.pop("dataset-size", None), raw.pop("devices", None), raw.pop("batch-size", None))
             for flag in ("log-y", "no-legend", "no-inset"):
                 if flag in raw:
                     raw[flag] = True
@@ -133,7 +140,7 @@ class LrplotDirective(SphinxDirective):
                 read.append(path)
                 before = docmemo.digests(read)
                 source = load_doc_source(path=path, base_dir=doc_dir, name=str(path), overrides=figure.overrides,
-                                         allow_import=allowance)
+                                         allow_import=allowance, budget=budget)
             else:
                 text = "\n".join(self.content)
                 if not text.strip():

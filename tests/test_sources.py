@@ -9,7 +9,7 @@ from lrplot.sources import READERS, Document, load_input, needs
 from lrplot.spec import parse_spec
 from lrplot.yamlio import SourceMap
 
-from tests.helpers.paths import CONFIGS
+from tests.helpers.paths import CONFIGS, ROOT
 
 
 def test_a_file_no_reader_recognises_says_what_was_looked_for(cli, write_spec):
@@ -175,6 +175,15 @@ def test_readme_lists_every_reader_from_the_registry():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert markdown_table() in readme
+
+
+def test_every_kind_links_its_docs_page_from_readme():
+    from lrplot.sources import markdown_table, reader
+
+    for kind in READERS:
+        page = reader(kind).DOCS
+        assert (ROOT / page).is_file(), (kind, page)
+        assert f"| [`{kind}`]({page}) |" in markdown_table()
 
 
 MMENGINE_CONFIG = """\

@@ -155,17 +155,6 @@ def test_bad_configs_are_one_located_line(tmp_path, text, message):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [["check"], ["state", "--at", "600"], ["resume", "--at", "600", "--method", "full"]])
-def test_check_state_resume_work_on_a_deepspeed_config(cli, command):
-    result = cli(*command, GPT2, "--set", "scheduler.params.total_num_steps=1000")
-    assert result.exit_code == 0, result.output
-    if command[0] == "state":
-        assert "last_batch_iteration" in result.output
-    if command[0] == "resume":
-        assert "identical" in result.output
-
-
-@pytest.mark.slow
 def test_print_spec_is_the_same_schedule(cli, tmp_path):
     from lrplot.engine import simulate
     from lrplot.spec import load_spec

@@ -154,15 +154,6 @@ def test_a_python_config_of_a_later_release_is_refused_in_one_line(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [["check"], ["state", "--at", "400"], ["resume", "--at", "400", "--method", "full"]])
-def test_check_state_resume_work_on_the_kind(torchtitan_schedulers, cli, command):
-    result = cli(*command, DEEPSEEK, "--from", "torchtitan")
-    assert result.exit_code == 0, result.output
-    if command[0] == "resume":
-        assert "identical" in result.output
-
-
-@pytest.mark.slow
 def test_print_spec_is_the_same_schedule(torchtitan_schedulers, cli, tmp_path):
     from lrplot.engine import simulate
     from lrplot.spec import load_spec

@@ -175,15 +175,6 @@ def test_bad_configs_are_refused_in_one_located_line(tmp_path, text, message):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [["check"], ["state", "--at", "40"], ["resume", "--at", "40", "--method", "full"]])
-def test_check_state_resume_work_on_the_kind(torchtune_schedulers, cli, command):
-    result = cli(*command, LORA, "--dataset-size", "2000", "--from", "torchtune")
-    assert result.exit_code == 0, result.output
-    if command[0] == "resume":
-        assert "identical" in result.output
-
-
-@pytest.mark.slow
 def test_print_spec_is_the_same_schedule(torchtune_schedulers, cli, tmp_path):
     from lrplot.engine import simulate
     from lrplot.spec import load_spec

@@ -136,32 +136,28 @@ def test_parallel_build(project):
     assert "parallel_read_safe" not in proc.stderr
 
 
-def test_bad_spec_fails_the_build_with_both_locations(project):
+def test_bad_specs_and_options_fail_the_build_each_with_its_locations(project):
+    """Three documents, each with one kind of bad figure, in one build (--keep-going: every error is
+    reported; a Sphinx build is what costs): a bad spec file (the spec's file:line:col and the document's
+    line), a bad inline spec (the document's line of the bad key), a bad option (a did-you-mean)."""
     (project / "bad.yaml").write_text("steps: 10\nscheduler: {type: StepLR, stepsize: 2}\n")
-    (project / "src" / "guide" / "page.rst").write_text("Page\n====\n\nText.\n\n.. lrplot:: ../../bad.yaml\n")
-    proc = sphinx(project / "src", project / "out")
+    src = project / "src"
+    (src / "guide" / "page.rst").write_text("Page\n====\n\nText.\n\n.. lrplot:: ../../bad.yaml\n")
+    (src / "guide" / "inline.rst").write_text(
+        "Inline\n======\n\n.. lrplot::\n   :annotate: peak\n\n   steps: 10\n   scheduler: {type: StepLR, stepsize: 2}\n")
+    (src / "guide" / "option.rst").write_text("Option\n======\n\n.. lrplot:: ../../warmup_cosine.yaml\n"
+                                              "   :layout: gird\n")
+    index = src / "index.rst"
+    index.write_text(index.read_text().replace("   guide/page\n", "   guide/page\n   guide/inline\n   guide/option\n"))
+    proc = sphinx(src, project / "out", "--keep-going")
     assert proc.returncode == 1
     bad = project / "bad.yaml"
     assert f"guide/page.rst:6: ERROR: lrplot: {bad}:2:27: StepLR has no argument 'stepsize'" in proc.stderr
-    # the failure is not forgotten by a rebuild
-    assert sphinx(project / "src", project / "out").returncode == 1
-
-
-def test_bad_inline_spec_points_at_the_document_line(project):
-    (project / "src" / "guide" / "page.rst").write_text(
-        "Page\n====\n\n.. lrplot::\n   :annotate: peak\n\n   steps: 10\n   scheduler: {type: StepLR, stepsize: 2}\n")
-    proc = sphinx(project / "src", project / "out")
-    assert proc.returncode == 1
-    assert re.search(r"guide/page\.rst:8: ERROR: lrplot: StepLR has no argument 'stepsize'.*"
+    assert re.search(r"guide/inline\.rst:8: ERROR: lrplot: StepLR has no argument 'stepsize'.*"
                      r"\(inline spec line 2:27; the figure's directive is at line 4\)", proc.stderr), proc.stderr
-
-
-def test_bad_option_is_a_build_error_with_a_hint(project):
-    (project / "src" / "guide" / "page.rst").write_text("Page\n====\n\n.. lrplot:: ../../warmup_cosine.yaml\n"
-                                                       "   :layout: gird\n")
-    proc = sphinx(project / "src", project / "out")
-    assert proc.returncode == 1
-    assert "guide/page.rst:4: ERROR: lrplot: unknown layout 'gird'; did you mean 'grid'?" in proc.stderr
+    assert "guide/option.rst:4: ERROR: lrplot: unknown layout 'gird'; did you mean 'grid'?" in proc.stderr
+    # the failure is not forgotten by a rebuild
+    assert sphinx(src, project / "out").returncode == 1
 
 
 def test_formats_html_embeds_the_interactive_page_and_links_it_second(project):

@@ -48,24 +48,32 @@ def drawn(case: dict, updates: int) -> list[float]:
     return simulate(spec).schedules[0].values[(0, "lr")].tolist()
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(600)
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_accelerate_launch_with_two_processes_equals_the_spec(tmp_path, name):
+@pytest.fixture(scope="module")
+def launched(tmp_path_factory):
+    """One real 2-process ``accelerate launch`` running every case in turn (each with a fresh Accelerator):
+    the launch, not the loops, is what costs."""
     import os
     import subprocess
     import sys
 
-    case = CASES[name]
+    tmp_path = tmp_path_factory.mktemp("accelerate")
     out = tmp_path / "seen.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "HF_HOME": str(tmp_path / "hf")}
     proc = subprocess.run(
         [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines",
          "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "0",
-         str(ROOT / "tests" / "helpers" / "accelerate_loop.py"), json.dumps(case), str(out)],
+         str(ROOT / "tests" / "helpers" / "accelerate_loop.py"), json.dumps(CASES), str(out)],
         capture_output=True, text=True, timeout=540, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    real = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_accelerate_launch_with_two_processes_equals_the_spec(launched, name):
+    case = CASES[name]
+    real = launched[name]
     assert real["num_processes"] == 2 and real["split_batches"] == case["split_batches"]
     # each process reads half the batches; with split_batches each batch is split across the two instead
     batches = case["examples"] // case["batch_size"] // (1 if case["split_batches"] else 2)

@@ -140,16 +140,28 @@ def _megatron_steps(scheduler: Any, node: Any) -> Callable[[int], Any]:
         return lambda n: step(increment=batch)
     from megatron.core.num_microbatches_calculator import RampupBatchsizeNumMicroBatchesCalculator
 
-    calculator = RampupBatchsizeNumMicroBatchesCalculator(batch, 1, 1, False, 1, *ramp)
-    consumed = 0
+    return MegatronRampup(step, RampupBatchsizeNumMicroBatchesCalculator(batch, 1, 1, False, 1, *ramp))
 
-    def after_update(n: int) -> None:
-        nonlocal consumed
-        calculator.update(consumed, False)  # training.py:2711, before the iteration
-        increment = calculator.get()        # num_microbatches x 1 x 1 (training.py:1729)
-        step(increment=increment)
-        consumed += increment               # training.py:2869
-    return after_update
+
+class MegatronRampup:
+    """``after_update(n)`` of a ramped-up global batch: the batch follows the samples consumed so far,
+    ``args.consumed_train_samples``, which a Megatron checkpoint holds and a resumed run restores
+    (checkpointing.py ``load_checkpoint``, then ``update_num_microbatches``), hence its state_dict."""
+
+    def __init__(self, step: Callable[..., Any], calculator: Any) -> None:
+        self.step, self.calculator, self.consumed = step, calculator, 0
+
+    def __call__(self, n: int) -> None:
+        self.calculator.update(self.consumed, False)  # training.py:2711, before the iteration
+        increment = self.calculator.get()             # num_microbatches x 1 x 1 (training.py:1729)
+        self.step(increment=increment)
+        self.consumed += increment                    # training.py:2869
+
+    def state_dict(self) -> dict[str, int]:
+        return {"consumed_train_samples": self.consumed}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.consumed = state["consumed_train_samples"]
 
 
 def describe(kind: str) -> str:

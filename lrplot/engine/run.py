@@ -125,9 +125,13 @@ class Run:
             feed = metric_feed(schedule, optimizer, max(steps - 1, 0) // self.per, start // self.per)
             self.library = library_calls(self.kind, self.scheduler, feed)
         stepping = schedule.stepping
+        # what the trainer's checkpoint restores besides the schedulers (a state_dict()/load_state_dict()
+        # object): Composer's State.timestamp, Megatron's consumed samples that ramp the batch up
+        self.trainer_state: Any = self.library[0] if isinstance(self.library, tuple) and hasattr(
+            self.library[0], "load_state_dict") else None
         if stepping is not None and stepping.composer is not None:  # Composer's Trainer (engine/stepping.py)
-            self.scheduler, *calls = composer_calls(schedule, stepping.composer, optimizer, self.scheduler,
-                                                    self.kind != COMPOSER)
+            self.scheduler, self.trainer_state, *calls = composer_calls(schedule, stepping.composer, optimizer,
+                                                                        self.scheduler, self.kind != COMPOSER)
             self.schedulers[0], self.library = self.scheduler, tuple(calls)
             self.per = stepping.composer.dataloader_len or 1
         steppers = []
@@ -159,6 +163,26 @@ class Run:
                     hint="give the class state_dict() and load_state_dict(), as torch's schedulers have")
             out.append(obj.state_dict())
         return out
+
+    def trainer_state_dict(self) -> dict[str, Any] | None:
+        """What the trainer's checkpoint holds besides the schedulers (see ``trainer_state``)."""
+        return None if self.trainer_state is None else self.trainer_state.state_dict()
+
+    def load_state_dicts(self, schedulers: list[Any], trainer: dict[str, Any] | None = None,
+                         optimizer: dict[str, Any] | None = None) -> None:
+        """Restore a checkpoint's scheduler states into this fresh run (its optimizer state, if any, was
+        loaded before the run was built: a metric feed holds its param group). Composer: its Trainer
+        compiles the schedulers, which sets the lr, and then loads the checkpoint in the order
+        ``State.load_state_dict`` does (composer/core/state.py: optimizers, schedulers, timestamp), so the
+        ``optimizer`` state given is loaded again after the compiling."""
+        import copy
+
+        if optimizer is not None and self.schedule.stepping is not None and self.schedule.stepping.composer:
+            self.optimizer.load_state_dict(copy.deepcopy(optimizer))
+        for obj, saved in zip(self.schedulers, schedulers):
+            obj.load_state_dict(copy.deepcopy(saved))
+        if self.trainer_state is not None and trainer is not None:
+            self.trainer_state.load_state_dict(copy.deepcopy(trainer))
 
     def calls_before(self, t: int) -> int:
         """How many ``step()`` calls the loop makes on the first scheduler before update ``t``."""

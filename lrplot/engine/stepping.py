@@ -47,6 +47,13 @@ class ComposerState:
                                if stepping.dataloader_len is not None else None)
         self.timestamp = Timestamp()
 
+    def state_dict(self) -> dict[str, Any]:
+        """What Composer's checkpoint holds of the state besides the schedulers: ``timestamp``."""
+        return {"timestamp": self.timestamp.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.timestamp.load_state_dict(state["timestamp"])
+
 
 def composer_units(stepping: ComposerStepping, options: dict[str, Any]) -> dict[str, str]:
     """Each time unit the run uses (max_duration's and the scheduler's time strings) -> the option or
@@ -76,8 +83,9 @@ def check_composer(schedule: ResolvedSchedule, stepping: ComposerStepping, node:
 
 
 def composer_calls(schedule: ResolvedSchedule, stepping: ComposerStepping, optimizer: Any, scheduler: Any,
-                   is_torch: bool) -> tuple[Any, Callable[[int], Any], Callable[[int], Any] | None]:
-    """(the stepped scheduler, after_update(n), after_epoch(e)) of Composer's Trainer for ``scheduler``."""
+                   is_torch: bool) -> tuple[Any, ComposerState, Callable[[int], Any], Callable[[int], Any] | None]:
+    """(the stepped scheduler, the state it reads, after_update(n), after_epoch(e)) of Composer's Trainer
+    for ``scheduler``."""
     state = ComposerState(optimizer, stepping)
     if not is_torch:
         from composer.optim.scheduler import compile_composer_scheduler
@@ -104,7 +112,7 @@ def composer_calls(schedule: ResolvedSchedule, stepping: ComposerStepping, optim
             step()
         state.timestamp = state.timestamp.to_next_epoch()
 
-    return scheduler, after_batch, after_epoch if stepping.dataloader_len is not None else None
+    return scheduler, state, after_batch, after_epoch if stepping.dataloader_len is not None else None
 
 
 def accelerate_step(scheduler: Any, optimizer: Any, stepping: AccelerateStepping,

@@ -9,6 +9,7 @@ A reader is a module with the attributes of :class:`~.protocol.ConfigReader`::
     KIND = "hf"                                   # the --from name
     LOOKS_FOR = "keys such as lr_scheduler_type"  # said when no reader recognises a file
     FOLLOWS = "transformers 5.23.0 (Trainer)"     # whose counting and stepping rules it reproduces
+    DOCS = "docs/frameworks/huggingface.rst"      # optional: its page, linked from README's table
     def detect(doc: Document) -> bool: ...        # from the loaded content alone, cheap
     def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source: ...
 
@@ -101,8 +102,12 @@ def describe() -> list[tuple[str, str, str]]:
 
 
 def markdown_table() -> str:
-    """README's table of the kinds of input, in detection order."""
-    rows = [f"| `{kind}` | {looks} | {follows} |" for kind, looks, follows in describe()]
+    """README's table of the kinds of input, in detection order; a reader's ``DOCS`` page links its kind."""
+    rows = []
+    for kind, looks, follows in describe():
+        page = getattr(reader(kind), "DOCS", None)
+        name = f"[`{kind}`]({page})" if page else f"`{kind}`"
+        rows.append(f"| {name} | {looks} | {follows} |")
     return "\n".join(["| `--from` | recognised by | counting and stepping rules of |", "| --- | --- | --- |", *rows]) + "\n"
 
 

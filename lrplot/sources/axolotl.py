@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 KIND = "axolotl"
 FOLLOWS = f"axolotl {COMMIT[:9]} (calculate_total_num_steps, its warmup and scheduler choice), then the HF Trainer"
+DOCS = "docs/frameworks/axolotl.rst"  # README's table links the kind to it
 LOOKS_FOR = "axolotl keys such as micro_batch_size, num_epochs, sequence_len, base_model"
 
 # the keys whose near-misses are typos (a misspelt schedule key would silently change the curve)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND = "composer"
 LOOKS_FOR = "an LLM Foundry YAML: max_duration with a scheduler: {name: ...} block or global_train_batch_size"
 FOLLOWS = "mosaicml (Composer) 0.32.1 (Trainer), llm-foundry 8c8dd48f"
+DOCS = "docs/frameworks/composer.rst"  # README's table links the kind to it
 MODULE = "composer.optim.scheduler"
 # LLM Foundry's scheduler registry (llmfoundry/optim/__init__.py:23-31)
 SCHEDULERS = {

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND = "deepspeed"
 LOOKS_FOR = "a DeepSpeed JSON: a scheduler block with keys such as train_batch_size, zero_optimization, fp16"
 FOLLOWS = "deepspeed 0.19.8 (DeepSpeedEngine)"
+DOCS = "docs/frameworks/deepspeed.rst"  # README's table links the kind to it
 MODULE = "deepspeed.runtime.lr_schedules"
 DEEPSPEED_SCHEDULES = ("LRRangeTest", "OneCycle", "WarmupLR", "WarmupDecayLR", "WarmupCosineLR")
 TAKES_TOTAL = ("WarmupDecayLR", "WarmupCosineLR")

@@ -41,6 +41,7 @@ LOOKS_FOR = "Hugging Face TrainingArguments: keys such as lr_scheduler_type, or 
 SCHEDULER = "transformers.optimization:get_scheduler"
 TRANSFORMERS_READ = "5.23.0"   # the version whose Trainer the stepping rules were read from
 FOLLOWS = f"transformers {TRANSFORMERS_READ} (Trainer), accelerate 1.15.0"
+DOCS = "docs/frameworks/huggingface.rst"  # README's table links the kind to it
 
 # The TrainingArguments keys that decide the schedule; near-misses of these are errors (did you
 # mean), every other key of a recipe (model, data, logging, ...) is ignored.

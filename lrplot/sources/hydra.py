@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 KIND = "hydra"
 FOLLOWS = f"{fw.FOLLOWS}, composed by Hydra"
+DOCS = "docs/frameworks/hydra.rst"  # README's table links the kind to it
 LOOKS_FOR = "a Hydra/OmegaConf config: '_target_: torch.optim.lr_scheduler.X' and '_target_: torch.optim.X'"
 HYDRA_KEYS = ("_target_", "_partial_", "_recursive_", "_convert_")
 STEPPING_KEYS = ("interval", "frequency")  # Lightning's configure_optimizers dict keys

@@ -37,6 +37,7 @@ _DEFAULT_RULE = "LRSchedulerConfig.interval, lightning/pytorch/utilities/types.p
 
 KIND = "lightning"
 FOLLOWS = fw.FOLLOWS
+DOCS = "docs/frameworks/lightning.rst"  # README's table links the kind to it
 LOOKS_FOR = ("a LightningCLI config (or its fit: section): 'optimizer'/'lr_scheduler'/'model'/'data' with "
              "'class_path', or a fixed class's arguments beside a Lightning 'trainer'")
 _CLI_KEYS = {"seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler", "ckpt_path",

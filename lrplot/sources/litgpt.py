@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND = "litgpt"
 LITGPT_READ = "0.5.13"
 FOLLOWS = f"litgpt {LITGPT_READ} (finetune get_lr_scheduler and fit's loop)"
+DOCS = "docs/frameworks/litgpt.rst"  # README's table links the kind to it
 LOOKS_FOR = "a litgpt config: a train: section with global_batch_size, micro_batch_size, lr_warmup_steps"
 
 # TrainArgs' fields (litgpt/args.py :8-37); detection needs two of them under train:

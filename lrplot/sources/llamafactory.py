@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 KIND = "llamafactory"
 FOLLOWS = f"LLaMA-Factory {VERSION} (its argument dataclasses, max_samples, packing), then the HF Trainer"
+DOCS = "docs/frameworks/llamafactory.rst"  # README's table links the kind to it
 LOOKS_FOR = "LLaMA-Factory keys such as finetuning_type, stage, template, cutoff_len"
 
 OWN = frozenset().union(*KEYS.values())  # every key of LLaMA-Factory's own argument classes

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND = "lrplot"
 LOOKS_FOR = "an lrplot spec: 'scheduler:' or 'schedules:'"
 FOLLOWS = "lrplot's own spec"
+DOCS = "docs/getting-started.rst"  # README's table links the kind to it
 
 
 def detect(doc: Document) -> bool:

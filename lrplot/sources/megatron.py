@@ -42,6 +42,7 @@ KIND = "megatron"
 LOOKS_FOR = ("a Megatron-LM launch script (--lr with --train-iters or --train-samples) or its --yaml-cfg YAML "
              "(lr, global_batch_size, train_iters or train_samples)")
 FOLLOWS = "Megatron-LM core_v0.16.1 (get_optimizer_param_scheduler, train_step)"
+DOCS = "docs/frameworks/megatron.rst"  # README's table links the kind to it
 TYPE = "megatron.core.optimizer_param_scheduler:OptimizerParamScheduler"
 FLOATS = ("lr", "min_lr", "lr_warmup_fraction", "lr_warmup_init", "weight_decay", "start_weight_decay",
           "end_weight_decay")

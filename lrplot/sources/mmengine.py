@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND = "mmengine"
 LOOKS_FOR = "an MMEngine Python config (.py) with param_scheduler, train_cfg or _base_"
 FOLLOWS = "MMEngine 0.10.7 (Runner, ParamSchedulerHook)"
+DOCS = "docs/frameworks/mmengine.rst"  # README's table links the kind to it
 _MARKERS = re.compile(r"^(param_scheduler|train_cfg|optim_wrapper|_base_|lr_config)\s*=|^with read_base\(\):", re.M)
 
 

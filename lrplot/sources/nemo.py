@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND = "nemo"
 LOOKS_FOR = "a NeMo model config: model.optim.sched with a name, and a trainer block"
 FOLLOWS = "nemo_toolkit 3.0.0 (ModelPT.setup_optimization, prepare_lr_scheduler)"
+DOCS = "docs/frameworks/nemo.rst"  # README's table links the kind to it
 MODULE = "nemo.core.optim.lr_scheduler"
 # NeMo's own classes in AVAILABLE_SCHEDULERS (lr_scheduler.py:1044-1063), all stepped per update.
 SCHEDULES = ("WarmupPolicy", "WarmupHoldPolicy", "SquareAnnealing", "CosineAnnealing", "NoamAnnealing",

@@ -79,7 +79,8 @@ class Source:
 @runtime_checkable
 class ConfigReader(Protocol):
     """A reader of one kind of input. Optional: ``own_overrides(doc) -> bool`` for a reader that
-    applies ``--set`` itself (a Hydra primary config: as Hydra overrides)."""
+    applies ``--set`` itself (a Hydra primary config: as Hydra overrides), and ``DOCS``, the path of its
+    documentation page in this repository (README's table of kinds links the kind to it)."""
 
     KIND: str        # the --from name
     LOOKS_FOR: str   # said when no reader recognises a file: "keys such as lr_scheduler_type"

@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND = "timm"
 LOOKS_FOR = "a timm args.yaml: keys such as sched, epochs, warmup_epochs, lr_base"
 FOLLOWS = "timm train.py (aa4b5850, 1.0.29.dev0)"
+DOCS = "docs/frameworks/timm.rst"  # README's table links the kind to it
 FACTORY = "timm.scheduler:create_scheduler_v2"
 
 # train.py's argparse defaults for every key lrplot reads (timm train.py aa4b5850).

@@ -38,6 +38,7 @@ KIND = "torchtitan"
 LOOKS_FOR = "a torchtitan (<= 0.2.2) TOML: [lr_scheduler], [training] and [optimizer] tables"
 TORCHTITAN_READ = "0.2.2"
 FOLLOWS = f"torchtitan {TORCHTITAN_READ} (train.py, components/lr_scheduler.py)"
+DOCS = "docs/frameworks/torchtitan.rst"  # README's table links the kind to it
 SCHEDULER = "lrplot.sources.torchtitan:lr_schedulers"
 _TABLES = re.compile(r"^\s*\[(lr_scheduler|training|optimizer)\]\s*(#.*)?$", re.M)
 _PYTHON_CONFIG = re.compile(r"^\s*from torchtitan\b.*$", re.M)

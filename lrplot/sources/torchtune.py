@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND = "torchtune"
 LOOKS_FOR = "a torchtune recipe config: _component_ blocks (optimizer, lr_scheduler) with epochs, batch_size"
 FOLLOWS = "torchtune 0.6.1 (recipes full_finetune_*, lora_finetune_*)"
+DOCS = "docs/frameworks/torchtune.rst"  # README's table links the kind to it
 # torchtune.training re-exports its scheduler factory; the spec names the module that defines it.
 REEXPORTS = {"torchtune.training.get_cosine_schedule_with_warmup":
              "torchtune.training.lr_schedulers.get_cosine_schedule_with_warmup"}

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KIND = "trl"
 TRL_READ = "1.16.0"
 FOLLOWS = f"trl {TRL_READ} (its config dataclasses; GRPO/RLOO's RepeatSampler), then the HF Trainer"
+DOCS = "docs/frameworks/huggingface.rst"  # README's table links the kind to it
 LOOKS_FOR = "TRL config keys such as num_generations, beta, packing, dataset_text_field"
 
 # trainer -> TRL's config class, a TrainingArguments subclass (trl 1.16.0 exports the first seven;

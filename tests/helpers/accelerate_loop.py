@@ -1,4 +1,4 @@
-"""Run by tests/test_stepping_accelerate.py under ``accelerate launch --num_processes 2 --cpu``: the
+"""Run by tests/test_stepping.py under ``accelerate launch --multi_gpu --num_processes 2`` (once for every case): the
 hand-written loop of Accelerate's examples (examples/by_feature/gradient_accumulation.py: the scheduler goes
 through ``accelerator.prepare`` and ``lr_scheduler.step()`` is called after every micro-batch inside
 ``accelerator.accumulate``). Process 0 writes the lr before every optimizer update (the torch optimizer's
@@ -8,12 +8,15 @@ import json
 import sys
 
 
-def main() -> None:
+def run_case(case: dict) -> dict:
     import torch
     from accelerate import Accelerator, DataLoaderConfiguration
+    from accelerate.state import AcceleratorState, GradientState
     from torch.utils.data import DataLoader, TensorDataset
 
-    case, out = json.loads(sys.argv[1]), sys.argv[2]
+    # one launched job runs every case: each gets a fresh Accelerator (the process group stays)
+    AcceleratorState._reset_state(reset_partial_state=False)
+    GradientState._reset_state()
     # Accelerator(split_batches=...) is accepted and ignored by accelerate 1.15 (accelerator.py:283, the value
     # is never read): the setting that reaches AcceleratedScheduler is the DataLoaderConfiguration's
     config = DataLoaderConfiguration(split_batches=case["split_batches"])
@@ -36,13 +39,22 @@ def main() -> None:
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
-    if accelerator.is_main_process:
+    accelerator.wait_for_everyone()
+    return {"seen": seen, "num_processes": accelerator.num_processes, "split_batches": scheduler.split_batches}
+
+
+def main() -> None:
+    """argv: a JSON object of cases by name, and the output file (process 0 writes each case's result)."""
+    import torch
+
+    cases, out = json.loads(sys.argv[1]), sys.argv[2]
+    results = {name: run_case(case) for name, case in cases.items()}
+    if torch.distributed.get_rank() == 0:
         with open(out, "w") as f:
-            json.dump({"seen": seen, "num_processes": accelerator.num_processes,
-                       "split_batches": scheduler.split_batches}, f)
+            json.dump(results, f)
     # leave the gloo group before the interpreter tears down: a process that exits with it still
     # open can abort in its C++ teardown ("terminate called without an active exception", exit -6)
-    accelerator.wait_for_everyone()
+    torch.distributed.barrier()
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
 

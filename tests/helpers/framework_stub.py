@@ -56,7 +56,9 @@ def torchtune_schedulers():
 
 def torchtitan_schedulers():
     """torchtitan's real ``torchtitan.components.lr_scheduler`` module, or None when not installed."""
-    if not install_stub("torchtitan.components.lr_scheduler", ("torchtitan",)):
+    # without triton the plain import fails, after importing torchtitan's models (seconds): not tried then
+    plain = importlib.util.find_spec("triton") is not None
+    if not install_stub("torchtitan.components.lr_scheduler", ("torchtitan",), plain=plain):
         return None
     return sys.modules["torchtitan.components.lr_scheduler"]
 
