@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import Location
+from ..limits import MAX_LOG_STEP
 from . import LogError, Raw, build_curves, classify, log_step, read_log_text, walk
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -161,21 +162,10 @@ def records(buf: bytes, path: Path) -> list[tuple[int, bytes]]:
     return out
 
 
-def _history(path: Path, key: str | None, budget: Budget) -> tuple[dict[str, tuple[list[int], list[float]]], list[str]]:
-    """{key: (record numbers, values)} of the lr-like and step keys of a ``.wandb`` file's history,
-    and every key it logged."""
-    try:
-        from google.protobuf.message import DecodeError
-        from wandb.proto import wandb_internal_pb2
-    except ImportError:
-        raise LogError("reading W&B run files needs the wandb package",
-                       hint="pip install '.[wandb]' in the lrplot checkout (or pip install wandb)") from None
-    parse = wandb_internal_pb2.Record.FromString
-    buf = _bytes(path, budget)
-    keep: dict[str, bool] = {}
-    texts: dict[str, tuple[list[int], list[str], list[int]]] = {}  # key -> rows, value_json, record offsets
-    row = 0
-    for at, data in records(buf, path):
+def _record_items(parse, DecodeError, path: Path):
+    """The (key, value_json) items of one record's history, parsed by wandb's ``Record`` class;
+    None for a record that is no history record."""
+    def items(data: bytes, at: int) -> list[tuple[str, str]] | None:
         # protobuf writers (Go's, which wandb-core is, and Python's) write fields in number order:
         # num (field 1, a varint) first, then the record's kind; history is field 2 (tag byte 0x12)
         i = 0
@@ -185,62 +175,70 @@ def _history(path: Path, key: str | None, budget: Budget) -> tuple[dict[str, tup
                 i += 1
             i += 1
         if data[i:i + 1] != b"\x12":
-            continue
+            return None
         try:
-            items = parse(data).history.item
+            parsed = parse(data).history.item
         except (DecodeError, RecursionError):
             raise LogError(f"record at byte {at} is not a W&B record (the file is corrupt)",
                            location=Location(str(path))) from None
-        for item in items:
+        out = []
+        for item in parsed:
             nested = item.nested_key
             name = item.key or (nested[0] if len(nested) == 1 else ".".join(nested))
-            wanted = keep.get(name)
-            if wanted is None:
-                wanted = keep[name] = name in STEP_KEYS or classify(name, key) is not None
-                if wanted:
-                    texts[name] = ([], [], [])
-            if not wanted:
-                continue
             text = item.value_json
             if not text:  # the typed fields of HistoryItem (number, integer), where a writer used them
                 kind = item.WhichOneof("value")
-                if kind not in ("number", "integer"):
-                    continue
-                text = repr(float(getattr(item, kind)))
-            rows, values, where = texts[name]
-            rows.append(row)
-            values.append(text)
-            where.append(at)
-        row += 1
-    return {name: _numbers(name, *parts, path) for name, parts in texts.items()}, list(keep)
+                text = repr(float(getattr(item, kind))) if kind in ("number", "integer") else ""
+            out.append((name, text))
+        return out
+    return items
 
 
-def _numbers(name: str, rows: list[int], texts: list[str], where: list[int], path: Path) -> tuple[list[int], list[float]]:
-    """The rows and values of one key's ``value_json`` texts, parsed by ``json`` in one call (each
-    text alone where that fails, to name the record); values that are no number (media) left out."""
+def _history(path: Path, key: str | None, budget: Budget) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[str]]:
+    """{key: (history record numbers, values)} of the lr-like and step keys of a ``.wandb`` file's
+    history, and every key it logged. Large files are read in bulk (:mod:`.wandbbulk`), with the
+    same result."""
     try:
-        parsed = json.loads("[" + ",".join(texts) + "]")
-        if len(parsed) != len(texts):
-            raise ValueError
-    except (ValueError, RecursionError):
-        parsed = []
-        for text, at in zip(texts, where):
-            try:
-                parsed.append(json.loads(text))
-            except (ValueError, RecursionError):
-                raise LogError(f"record at byte {at}: {name} {text[:40]!r} is not JSON",
-                               location=Location(str(path))) from None
-    out_rows, out_values = [], []
-    for r, value, at in zip(rows, parsed, where):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            continue  # an image, a table, a histogram: not a learning rate
-        try:
-            out_values.append(float(value))
-        except OverflowError:
-            raise LogError(f"record at byte {at}: {name} {str(value)[:20]}... is beyond any float",
-                           location=Location(str(path))) from None
-        out_rows.append(r)
-    return out_rows, out_values
+        from google.protobuf.message import DecodeError
+        from wandb.proto import wandb_internal_pb2
+    except ImportError:
+        raise LogError("reading W&B run files needs the wandb package",
+                       hint="pip install '.[wandb]' in the lrplot checkout (or pip install wandb)") from None
+    from .wandbbulk import history, numbers
+
+    buf = _bytes(path, budget)
+    items = _record_items(wandb_internal_pb2.Record.FromString, DecodeError, path)
+    wanted: dict[str, bool] = {}
+
+    def want(name: str) -> bool:
+        if name not in wanted:
+            wanted[name] = name in STEP_KEYS or classify(name, key) is not None
+        return wanted[name]
+
+    if buf[:len(_HEADER)] == _HEADER:
+        bulk = history(buf, path, want, items)
+        if bulk is not None:
+            return bulk
+    texts: dict[str, tuple[list[int], list[str], list[int]]] = {}  # key -> rows, value_json, record offsets
+    found: dict[str, None] = {}
+    row = 0
+    for at, data in records(buf, path):
+        got = items(data, at)
+        if got is None:
+            continue
+        for name, text in got:
+            found.setdefault(name)
+            if text and want(name):
+                rows, values, where = texts.setdefault(name, ([], [], []))
+                rows.append(row)
+                values.append(text)
+                where.append(at)
+        row += 1
+    columns = {}
+    for name, (rows, values, where) in texts.items():
+        keep, parsed = numbers(name, values, where, path)
+        columns[name] = (np.array(rows, np.int64)[keep], parsed[keep])
+    return columns, list(found)
 
 
 def _jsonl(path: Path, key: str | None) -> tuple[dict[str, tuple[list[int], list[float]]], list[str]]:
@@ -281,25 +279,32 @@ def _jsonl(path: Path, key: str | None) -> tuple[dict[str, tuple[list[int], list
 
 
 def _raws(path: Path, run: str, key: str | None, budget: Budget) -> tuple[list[Raw], str, list[str]]:
-    columns, found = _history(path, key, budget) if path.suffix == ".wandb" else _jsonl(path, key)
-    step_key = next((k for k in STEP_KEYS if columns.get(k, ([], []))[0]), None)
+    if path.suffix == ".wandb":
+        columns, found = _history(path, key, budget)
+    else:
+        lists, found = _jsonl(path, key)
+        columns = {k: (np.array(r, np.int64), np.array(v, np.float64)) for k, (r, v) in lists.items()}
+    step_key = next((k for k in STEP_KEYS if len(columns.get(k, ((), ()))[0])), None)
     if step_key is None:
         return [], "_step", found
     step_rows, step_values = columns[step_key]
-    at_row = dict(zip(step_rows, step_values))
+    # a row's step is the last value of the step key in it (as a dict of the row would keep it)
+    last = np.r_[step_rows[1:] != step_rows[:-1], True]
+    step_rows, step_values = step_rows[last], step_values[last]
     where = Location(str(path))
     raws = []
     for name, (rows, values) in columns.items():
         if name in STEP_KEYS and classify(name, key) is None:
             continue
-        steps, kept = [], []
-        for r, v in zip(rows, values):
-            s = at_row.get(r)
-            if s is None:
-                continue  # a wandb.log call without the run's step key: not placed on its axis
-            steps.append(log_step(int(s) if math.isfinite(s) and s.is_integer() else s, where, f"{step_key}"))
-            kept.append(v)
-        raws.append(Raw(run, name, np.array(steps, dtype=np.int64), np.array(kept, dtype=np.float64)))
+        at = np.searchsorted(step_rows, rows)
+        placed = at < len(step_rows)
+        placed[placed] = step_rows[at[placed]] == rows[placed]  # a wandb.log call without the step key: off the axis
+        steps = step_values[at[placed]]
+        wrong = ~(np.isfinite(steps) & (steps == np.floor(steps)) & (steps >= 0) & (steps <= MAX_LOG_STEP))
+        if wrong.any():
+            s = float(steps[np.flatnonzero(wrong)[0]])
+            log_step(int(s) if math.isfinite(s) and s.is_integer() else s, where, f"{step_key}")
+        raws.append(Raw(run, name, steps.astype(np.int64), values[placed]))
     return raws, step_key, [k for k in found if k not in STEP_KEYS]
 
 
