@@ -102,3 +102,27 @@ def test_damaged_files_give_the_same_line_or_the_same_columns(run_file, tmp_path
         slow, bulk = _read(path, False, monkeypatch), _read(path, True, monkeypatch)
         assert _same(slow, bulk), name
         assert isinstance(slow, str) == (name != "cut"), (name, slow)  # zeros mid-chunk: that chunk's CRC fails
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_skip_corrupt_drops_the_rest_of_the_block_and_keeps_every_other_record(run_file, tmp_path, cli):
+    from lrplot.logs import wandbframe
+    from lrplot.logs.wandbrun import records
+
+    blob = run_file.read_bytes()
+    (starts, lengths, _), chunk = wandbframe.frame(blob), None
+    chunk = int(starts[np.searchsorted(starts, 5 * wandbframe.BLOCK + 100)]) - 7  # a FULL chunk in block 5
+    end = 6 * wandbframe.BLOCK
+    flipped = tmp_path / "run-flipped.wandb"
+    flipped.write_bytes(blob[:chunk + 9] + bytes([blob[chunk + 9] ^ 0x01]) + blob[chunk + 10:])
+    damaged: list[str] = []
+    kept = records(flipped.read_bytes(), flipped, damaged)
+    assert kept == [(at, data) for at, data in records(blob, run_file) if not chunk <= at < end]
+    assert damaged[0] == (f"{flipped}: chunk at byte {chunk}: its data fails its CRC check (the file is corrupt); "
+                          f"bytes {chunk}-{end - 1} skipped")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("steps: 1500\noptimizer: {type: AdamW, lr: 3.0e-4}\nscheduler: {type: LambdaLR, "
+                    "lr_lambda: '(1 - epoch / 1500) ** 2'}\n")
+    r = cli("verify", plan, "--log", flipped, "--log-skip-corrupt", "--log-key", "lr")
+    assert f"corrupt record(s) of the log skipped (--log-skip-corrupt), first: {damaged[0]}" in r.output

@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 LOOKS_FOR = {"wandb": "a W&B run (run-<id>.wandb, wandb-history.jsonl)"}
 FINDS = {"wandb": "W&B runs (run-<id>.wandb)"}
 SELECTS_RUNS = True
+SKIPS_CORRUPT = True  # --log-skip-corrupt: corrupt chunks and records, JSONL lines that are no JSON
 STEP_KEYS = ("trainer/global_step", "train/global_step", "_step")  # the first one a run logs is its step
 HISTORY = "wandb-history.jsonl"
 _HEADER = b":W&B" + struct.pack("<HB", 0xBEE1, 0)
@@ -113,9 +114,21 @@ def _bytes(path: Path, budget: Budget) -> bytes:
         return fh.read(info.st_size)
 
 
-def records(buf: bytes, path: Path) -> list[tuple[int, bytes]]:
+def records(buf: bytes, path: Path, damaged: list[str] | None = None) -> list[tuple[int, bytes]]:
     """Every whole record of a ``.wandb`` file: (byte offset of its first chunk, its data), each
-    chunk's CRC checked. A last record cut short ends the list."""
+    chunk's CRC checked. A last record cut short ends the list. A corrupt chunk is an error at its
+    byte; given ``damaged`` (--log-skip-corrupt) it is named there and the rest of its 32 KiB block
+    skipped, with any record it was part of, as LevelDB's log reader (and wandb-core's) skips it."""
+    def bad(off: int, problem: str, hint: str | None = None, upto: int | None = None) -> int:
+        if damaged is None:
+            raise LogError(f"chunk at byte {off}: {problem} (the file is corrupt)", location=where, hint=(
+                f"{hint}; " if hint else "") + "pass --log-skip-corrupt to skip it (every verdict then names it)")
+        nxt = upto or (off // _BLOCK + 1) * _BLOCK
+        damaged.append(f"{path}: chunk at byte {off}: {problem} (the file is corrupt); bytes {off}-{min(nxt, size) - 1} "
+                       "skipped")
+        pieces.clear()
+        return nxt
+
     where = Location(str(path))
     if buf[:len(_HEADER)] != _HEADER:
         raise LogError("not a W&B run file (it does not start with the ':W&B' header of wandb's transaction log)",
@@ -140,13 +153,15 @@ def records(buf: bytes, path: Path) -> list[tuple[int, bytes]]:
             break
         end = off + 7 + length
         if length > left - 7:
-            raise LogError(f"chunk at byte {off}: its length {length} runs past its 32 KiB block (the file is corrupt)",
-                           location=where)
+            off = bad(off, f"its length {length} runs past its 32 KiB block")
+            continue
         if end > size:
             break  # its data cut short: a run still writing, or killed
         if crc32(buf[off + 7:end], type_crc[kind]) != crc:
-            raise LogError(f"chunk at byte {off}: its data fails its CRC check (the file is corrupt)", location=where,
-                           hint="the records before it can be seen with `wandb leet inspect`")
+            off = bad(off, "its data fails its CRC check", "the records before it can be seen with `wandb leet inspect`")
+            continue
+        if kind in (_FULL, _FIRST) and pieces and damaged is not None:  # a record left without its last piece
+            bad(start, "a record without its last chunk", upto=off)
         if kind == _FULL and not pieces:
             out.append((off, buf[off + 7:end]))
         elif kind == _FIRST and not pieces:
@@ -157,14 +172,15 @@ def records(buf: bytes, path: Path) -> list[tuple[int, bytes]]:
                 out.append((start, b"".join(pieces)))
                 pieces = []
         else:
-            raise LogError(f"chunk at byte {off}: chunk type {kind} out of order (the file is corrupt)", location=where)
+            off = bad(off, f"chunk type {kind} out of order", upto=end)
+            continue
         off = end
     return out
 
 
-def _record_items(parse, DecodeError, path: Path):
+def _record_items(parse, DecodeError, path: Path, damaged: list[str] | None):
     """The (key, value_json) items of one record's history, parsed by wandb's ``Record`` class;
-    None for a record that is no history record."""
+    None for a record that is no history record (or not one at all, skipped into ``damaged``)."""
     def items(data: bytes, at: int) -> list[tuple[str, str]] | None:
         # protobuf writers (Go's, which wandb-core is, and Python's) write fields in number order:
         # num (field 1, a varint) first, then the record's kind; history is field 2 (tag byte 0x12)
@@ -179,8 +195,11 @@ def _record_items(parse, DecodeError, path: Path):
         try:
             parsed = parse(data).history.item
         except (DecodeError, RecursionError):
-            raise LogError(f"record at byte {at} is not a W&B record (the file is corrupt)",
-                           location=Location(str(path))) from None
+            if damaged is None:
+                raise LogError(f"record at byte {at} is not a W&B record (the file is corrupt)",
+                               location=Location(str(path)), hint="pass --log-skip-corrupt to skip it") from None
+            damaged.append(f"{path}: record at byte {at} is not a W&B record (the file is corrupt); skipped")
+            return None
         out = []
         for item in parsed:
             nested = item.nested_key
@@ -194,7 +213,8 @@ def _record_items(parse, DecodeError, path: Path):
     return items
 
 
-def _history(path: Path, key: str | None, budget: Budget) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[str]]:
+def _history(path: Path, key: str | None, budget: Budget,
+             damaged: list[str] | None = None) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[str]]:
     """{key: (history record numbers, values)} of the lr-like and step keys of a ``.wandb`` file's
     history, and every key it logged. Large files are read in bulk (:mod:`.wandbbulk`), with the
     same result."""
@@ -207,7 +227,7 @@ def _history(path: Path, key: str | None, budget: Budget) -> tuple[dict[str, tup
     from .wandbbulk import history, numbers
 
     buf = _bytes(path, budget)
-    items = _record_items(wandb_internal_pb2.Record.FromString, DecodeError, path)
+    items = _record_items(wandb_internal_pb2.Record.FromString, DecodeError, path, damaged)
     wanted: dict[str, bool] = {}
 
     def want(name: str) -> bool:
@@ -222,7 +242,7 @@ def _history(path: Path, key: str | None, budget: Budget) -> tuple[dict[str, tup
     texts: dict[str, tuple[list[int], list[str], list[int]]] = {}  # key -> rows, value_json, record offsets
     found: dict[str, None] = {}
     row = 0
-    for at, data in records(buf, path):
+    for at, data in records(buf, path, damaged):
         got = items(data, at)
         if got is None:
             continue
@@ -241,7 +261,8 @@ def _history(path: Path, key: str | None, budget: Budget) -> tuple[dict[str, tup
     return columns, list(found)
 
 
-def _jsonl(path: Path, key: str | None) -> tuple[dict[str, tuple[list[int], list[float]]], list[str]]:
+def _jsonl(path: Path, key: str | None,
+           damaged: list[str] | None = None) -> tuple[dict[str, tuple[list[int], list[float]]], list[str]]:
     """The same from an older wandb's ``wandb-history.jsonl`` (one JSON object per line)."""
     text = read_log_text(path)
     keep: dict[str, bool] = {}
@@ -253,7 +274,11 @@ def _jsonl(path: Path, key: str | None) -> tuple[dict[str, tuple[list[int], list
         try:
             entry = json.loads(line)
         except ValueError as exc:
-            raise LogError(f"not valid JSON: {exc.msg}", location=Location(str(path), line_no, exc.colno)) from None
+            if damaged is None:
+                raise LogError(f"not valid JSON: {exc.msg}", location=Location(str(path), line_no, exc.colno),
+                               hint="pass --log-skip-corrupt to skip the line (every verdict then names it)") from None
+            damaged.append(f"{path}:{line_no}:{exc.colno}: not valid JSON: {exc.msg}; line skipped")
+            continue
         except RecursionError:
             raise LogError("nested too deeply", location=Location(str(path), line_no)) from None
         if not isinstance(entry, dict):
@@ -278,11 +303,12 @@ def _jsonl(path: Path, key: str | None) -> tuple[dict[str, tuple[list[int], list
     return columns, list(keep)
 
 
-def _raws(path: Path, run: str, key: str | None, budget: Budget) -> tuple[list[Raw], str, list[str]]:
+def _raws(path: Path, run: str, key: str | None, budget: Budget,
+          damaged: list[str] | None) -> tuple[list[Raw], str, list[str]]:
     if path.suffix == ".wandb":
-        columns, found = _history(path, key, budget)
+        columns, found = _history(path, key, budget, damaged)
     else:
-        lists, found = _jsonl(path, key)
+        lists, found = _jsonl(path, key, damaged)
         columns = {k: (np.array(r, np.int64), np.array(v, np.float64)) for k, (r, v) in lists.items()}
     step_key = next((k for k in STEP_KEYS if len(columns.get(k, ((), ()))[0])), None)
     if step_key is None:
@@ -323,7 +349,8 @@ def _run_id(file: Path) -> str:
     return file.stem[4:] if file.suffix == ".wandb" else file.parent.parent.name.rsplit("-", 1)[-1]
 
 
-def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curves":  # noqa: F821
+def read(path: Path, fmt: str, key: str | None, run: str | None = None,
+         skip_corrupt: bool = False) -> "Curves":  # noqa: F821
     files = _runs(path) if path.is_dir() else [path]
     if not files:
         raise LogError("no W&B run in this folder", location=Location(str(path)))
@@ -341,22 +368,23 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curv
     by_step: dict[str, list[Raw]] = {}
     found: list[str] = []
     budget = Budget()
+    damaged: list[str] = []
     several = len(set(names)) > 1
     for file, name in zip(files, names):
-        raws, step_key, keys = _raws(file, name if several else "", key, budget)
+        raws, step_key, keys = _raws(file, name if several else "", key, budget, damaged if skip_corrupt else None)
         by_step.setdefault(step_key, []).extend(raws)
         found.extend(keys)
     by_step = {step: _joined(raws) for step, raws in by_step.items()}
     if len(by_step) == 1:
         ((step_key, raws),) = by_step.items()
-        return build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found)
+        return build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
     from dataclasses import replace
 
     from ..curves import Curves
 
     traces = []
     for step_key, raws in by_step.items():  # runs stepping on different keys: each by its own convention
-        curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found)
+        curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
         runs = {r.run for r in raws}
         for trace in curves.schedules:
             if len(runs) == 1 and trace.name and not trace.name.startswith(next(iter(runs))):
