@@ -111,7 +111,7 @@ def test_skip_corrupt_drops_the_rest_of_the_block_and_keeps_every_other_record(r
     from lrplot.logs.wandbrun import records
 
     blob = run_file.read_bytes()
-    (starts, lengths, _), chunk = wandbframe.frame(blob), None
+    starts = wandbframe.frame(blob)[0]
     chunk = int(starts[np.searchsorted(starts, 5 * wandbframe.BLOCK + 100)]) - 7  # a FULL chunk in block 5
     end = 6 * wandbframe.BLOCK
     flipped = tmp_path / "run-flipped.wandb"
