@@ -2,7 +2,9 @@
 hand-written loop of Accelerate's examples (examples/by_feature/gradient_accumulation.py: the scheduler goes
 through ``accelerator.prepare`` and ``lr_scheduler.step()`` is called after every micro-batch inside
 ``accelerator.accumulate``). Process 0 writes the lr before every optimizer update (the torch optimizer's
-step pre-hook: AcceleratedOptimizer calls it only on the updates that happen)."""
+step pre-hook: AcceleratedOptimizer calls it only on the updates that happen), and with ``tensorboard`` (a
+folder) logs ``learning-rate`` after each update's ``scheduler.step()`` at the updates done, as Megatron-LM
+does (tests/test_logs_trainer_faults.py)."""
 
 import json
 import sys
@@ -28,6 +30,11 @@ def main() -> None:
     data = DataLoader(TensorDataset(torch.randn(case["examples"], 2), torch.randn(case["examples"], 1)),
                       batch_size=case["batch_size"])
     model, optimizer, data, scheduler = accelerator.prepare(model, optimizer, data, scheduler)
+    writer = None
+    if case.get("tensorboard") and accelerator.is_main_process:  # logged as Megatron-LM logs learning-rate
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(case["tensorboard"])
     for _ in range(case["epochs"]):
         for x, y in data:
             with accelerator.accumulate(model):
@@ -36,6 +43,10 @@ def main() -> None:
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
+            if writer is not None and accelerator.sync_gradients:  # after the update and scheduler.step()
+                writer.add_scalar("learning-rate", optimizer.param_groups[0]["lr"], len(seen))
+    if writer is not None:
+        writer.close()
     if accelerator.is_main_process:
         with open(out, "w") as f:
             json.dump({"seen": seen, "num_processes": accelerator.num_processes,
