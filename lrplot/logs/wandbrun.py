@@ -9,11 +9,13 @@ The ``.wandb`` file is a LevelDB-style log (wandb-core ``core/pkg/leveldb``, the
 ``wandb.sdk.internal.datastore`` of older wandb read): a 7-byte header ``:W&B``, 0xBEE1, version 0,
 then 32 KiB blocks of chunks, each ``crc32 (u32) length (u16) type (u8)`` and its data (FULL, or
 FIRST/MIDDLE/LAST pieces of one record), the CRC a plain CRC-32 over the type byte and the data.
-Every chunk's CRC is checked here; a chunk that fails it is one error line at its byte offset; a
-last record cut short (a run still writing, or killed) ends the file quietly, as ``wandb leet
-inspect`` does. Each record is wandb's own ``Record`` protobuf message, parsed by the class wandb
-ships (``wandb.proto.wandb_internal_pb2``, the ``wandb`` extra); only its ``history`` records are
-parsed, each ``HistoryItem``'s ``value_json`` read by ``json`` (exact float64).
+Every chunk's CRC is checked here; a chunk that fails it is one error line at its byte offset
+(``--log-skip-corrupt``: skipped with the rest of its block, and named); a last record cut short (a
+run still writing, or killed) ends the file quietly, as ``wandb leet inspect`` does. Each record is
+wandb's own ``Record`` protobuf message, parsed by the class wandb ships
+(``wandb.proto.wandb_internal_pb2``, the ``wandb`` extra); only its ``history`` records are parsed,
+each ``HistoryItem``'s ``value_json`` read by ``json`` (exact float64). Files over 1 MB are read in
+bulk by :mod:`.wandbbulk` with the same result.
 
 Why not ``wandb leet inspect --json`` (wandb-core, the supported command to print a ``.wandb``
 file's records): it prints every record as JSON, ≈ 30 µs per record, 45 s for a 700k-point run;
