@@ -13,7 +13,12 @@ same result in a few passes of numpy over all records at once:
   text-to-float cast (Python's correctly rounded one, what ``json.loads`` gives for a JSON number);
   a value that is not plainly a JSON number (``NaN``, a string, an object) goes through ``json``.
 
-tests/test_logs_wandb.py checks that both readers give the same columns (values ``==``).
+One difference, on files no wandb writes: the bulk decoder does not check that the value texts of the
+keys it does not read are UTF-8 (the Record class refuses such a record; wandb-core writes UTF-8, and
+every chunk's CRC vouches that the bytes are as written).
+
+tests/test_logs_wandb_bulk.py checks that both readers give the same columns (values ``==``), keys and
+errors on a multi-block file written by the real wandb, whole and damaged.
 """
 
 from __future__ import annotations
@@ -319,7 +324,10 @@ def history(buf: bytes, path: Path, wanted: Callable[[str], bool], slow_items: S
             vals.append(values[~odd])
             if odd.any():
                 at = mine[odd]
-                texts = [buf[int(a):int(a) + int(n)].decode("utf-8") for a, n in zip(vs[at], vlen[at])]
+                try:
+                    texts = [buf[int(a):int(a) + int(n)].decode("utf-8") for a, n in zip(vs[at], vlen[at])]
+                except UnicodeDecodeError:
+                    return None  # no UTF-8: the Record class refuses the record (the chunk-by-chunk reader says so)
                 keep, parsed_values = numbers(name, texts, (starts[rec[at]] - 7).tolist(), path)
                 keys.append(order[at][keep])
                 vals.append(parsed_values[keep])
