@@ -298,26 +298,29 @@ def _metric_file(file: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _metric_columns(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The three columns of a metric file whose every line is ``timestamp value step`` (two single
-    spaces, ASCII digits and float text), converted by numpy in bulk (its text-to-float cast is
-    Python's own correctly rounded one, its text-to-int64 cast ``int()``'s); None when any line is
-    otherwise or a number does not fit: the line-by-line reader then reads it, or names the line."""
+    spaces), the lines checked at once by numpy and each field converted by ``int()`` and ``float()``
+    without a Python loop; None when any line is otherwise or a number does not convert or fit:
+    the line-by-line reader then reads it, or names the line."""
     if not data:
         return np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64)
     if not data.endswith(b"\n"):
         data += b"\n"
     arr = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(arr == 10)
-    spaces = np.cumsum(arr == 32)[ends]
-    if spaces[0] != 2 or (len(ends) > 1 and np.any(np.diff(spaces) != 2)):
+    spaces = np.flatnonzero(arr == 32)
+    if len(spaces) != 2 * len(ends) or np.count_nonzero(arr < 33) != 3 * len(ends):
         return None
-    if np.count_nonzero(arr < 33) != 3 * len(ends) or b"  " in data or data.startswith(b" ") or b" \n" in data \
-            or b"\n " in data:
-        return None  # every whitespace byte is one of the two spaces or the newline of a line, no field empty
+    starts = np.r_[0, ends[:-1] + 1]
+    first, second = spaces[0::2], spaces[1::2]
+    # each line's two spaces inside it, every field non-empty (no other whitespace: counted above)
+    if not (np.all(first > starts) and np.all(second > first + 1) and np.all(ends > second + 1)):
+        return None
     parts = data.split()
-    try:
-        stamps = np.array(parts[0::3]).astype(np.int64)
-        steps = np.array(parts[2::3]).astype(np.int64)
-        values = np.array(parts[1::3]).astype(np.float64)
+    n = len(ends)
+    try:  # int() and float() of each ASCII field, as the line-by-line reader calls them on its text
+        stamps = np.fromiter(map(int, parts[0::3]), np.int64, n)
+        steps = np.fromiter(map(int, parts[2::3]), np.int64, n)
+        values = np.fromiter(map(float, parts[1::3]), np.float64, n)
     except (ValueError, OverflowError):
         return None
     return stamps, values, steps
