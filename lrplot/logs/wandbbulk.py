@@ -147,7 +147,7 @@ def _items(arr: np.ndarray, start: np.ndarray, end: np.ndarray):
     items = tuple(np.concatenate(p) if p else np.zeros(0, np.int64) for p in zip(*parts)) if parts else \
         tuple(np.zeros(0, np.int64) for _ in range(6))
     keep = ~slow[items[0]]  # a record one of whose items is odd is parsed whole by the Record class
-    return hist, slow & hist, tuple(a[keep] for a in items)
+    return hist, slow & hist, items if keep.all() else tuple(a[keep] for a in items)
 
 
 def _varint_value(arr: np.ndarray, at: np.ndarray, after: np.ndarray) -> np.ndarray:
