@@ -1,6 +1,6 @@
 """Reading W&B run files and MLflow stores: 1,000 vs 1,000,000 points, lrplot beside the libraries' own readers.
 
-    python bench/bench_logs_stores.py [--points 1000000] [--repeat 3] [--folder DIR] [--only wandb|mlflow]
+    python bench/bench_logs_stores.py [--points 1000000] [--repeat 3] [--folder DIR] [--only wandb|mlflow] [--no-own]
 
 Needs wandb and mlflow installed (they write the logs). One plan (AdamW 3e-4, CosineAnnealingLR over
 --points updates) and, per store, two logs of it (not timed; --folder keeps them for later runs):
@@ -131,6 +131,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--folder", type=Path)
     parser.add_argument("--only", choices=["wandb", "mlflow"])
+    parser.add_argument("--no-own", action="store_true",
+                        help="time lrplot only (the libraries' own readers still check the values once)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.folder or Path(tmp)
@@ -170,7 +172,7 @@ def main() -> None:
                 "lrplot verify": lambda log: subprocess.run([*command, str(log)], env=env, check=True,
                                                             capture_output=True),
             }
-            if "mlruns" not in kind:
+            if "mlruns" not in kind and not args.no_own:
                 cases[kind][own_name] = leet if kind.startswith("W&B") else mlflow_history
         times: dict[tuple[str, str, str], list[float]] = {}
         for _ in range(args.repeat):

@@ -164,7 +164,14 @@ def test_a_flipped_bit_is_one_located_line_and_a_cut_file_reads_what_was_written
     r = cli("verify", plan("plain"), "--log", bad)
     assert r.exit_code == 1 and r.output == (f"{bad}: chunk at byte {chunks[20]}: its data fails its CRC check (the "
                                              "file is corrupt); the records before it can be seen with `wandb leet "
-                                             "inspect`\n")
+                                             "inspect`; pass --log-skip-corrupt to skip it (every verdict then names "
+                                             "it)\n")
+    # skipped: the rest of its 32 KiB block (the whole rest of this small file) and named by the verdict
+    r = cli("verify", plan("plain"), "--log", bad, "--log-skip-corrupt")
+    assert r.exit_code == 0 and r.output == (
+        f"lr: follows the plan (5 of 5 logged steps); 1 corrupt record(s) of the log skipped (--log-skip-corrupt), "
+        f"first: {bad}: chunk at byte {chunks[20]}: its data fails its CRC check (the file is corrupt); bytes "
+        f"{chunks[20]}-{len(blob) - 1} skipped; the log ends at step 4, the plan at step 29\n")
     assert "checksum mismatch" in _inspect(bad)[1]  # wandb's own reader sees the same corruption
     cut = tmp_path / "run-y.wandb"
     cut.write_bytes(blob[:chunks[60] + 20])  # a run still writing (or killed): its last record cut short
@@ -198,6 +205,11 @@ def test_an_older_wandbs_history_jsonl(tmp_path, cli, plan):
     r = cli("verify", plan("plain"), "--log", tmp_path)
     assert r.exit_code == 1 and r.output.startswith(f"{run / 'wandb-history.jsonl'}:4:")
     assert r.output.count("\n") == 1 and "not valid JSON" in r.output
+    r = cli("verify", plan("plain"), "--log", tmp_path, "--log-skip-corrupt")
+    assert r.exit_code == 0 and r.output == (
+        f"lr: follows the plan (29 of 29 logged steps); 1 corrupt record(s) of the log skipped (--log-skip-corrupt), "
+        f"first: {run / 'wandb-history.jsonl'}:4:{len(lines[3]) + 1}: not valid JSON: Expecting value; line "
+        "skipped\n")
 
 
 def test_a_copy_elsewhere_is_found_from_its_project_folder(tmp_path):

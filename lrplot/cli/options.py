@@ -37,8 +37,9 @@ LogRunOpt = Annotated[Optional[str], typer.Option(
     "--log-run", metavar="RUN", help="Read only this run of a log holding several: a W&B run id or folder, an "
                                      "MLflow run id (or its first characters) or run name.", show_default=False)]
 LogSkipOpt = Annotated[bool, typer.Option(
-    "--log-skip-corrupt", help="Skip TensorBoard records that fail their CRC check (each verdict names them) "
-                               "instead of refusing the log.")]
+    "--log-skip-corrupt", help="Skip corrupt records instead of refusing the log (each verdict names them): "
+                               "TensorBoard records and W&B chunks that fail their CRC check (a W&B chunk with "
+                               "the rest of its 32 KiB block), W&B history lines that are no JSON.")]
 AllowOpt = Annotated[Optional[list[str]], typer.Option(
     "--allow-import", metavar="PACKAGE|FILE.py|./FOLDER",
     help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package, "

@@ -363,8 +363,9 @@ def detect(path: Path) -> tuple[str, Path]:
 def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None,
              skip_corrupt: bool = False, run: str | None = None) -> Curves:
     """Read a training log (file or run folder) into Curves of its logged lr series. A corrupt
-    TensorBoard record is an error located at its file and byte offset; with ``skip_corrupt``
-    it is skipped, and named in the log's :class:`LogInfo` (``damaged``) and every verdict.
+    record (TensorBoard, W&B; readers with ``SKIPS_CORRUPT``) is an error located at its file and
+    byte offset or line; with ``skip_corrupt`` it is skipped, and named in the log's
+    :class:`LogInfo` (``damaged``) and every verdict.
     ``run`` (``--log-run``) reads one run of a log holding several (readers with ``SELECTS_RUNS``)."""
     path = Path(path)
     if fmt is not None and fmt not in FORMATS:
@@ -387,6 +388,6 @@ def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None
             raise UsageError(f"--log-run chooses one run of a log holding several ({chooses}); this is a {fmt} log",
                              hint="name the run's own folder or file instead")
         options["run"] = run
-    if fmt == "tensorboard":
-        options["skip_corrupt"] = skip_corrupt
+    if skip_corrupt and getattr(reader(fmt), "SKIPS_CORRUPT", False):
+        options["skip_corrupt"] = True
     return reader(fmt).read(target, fmt, key, **options)

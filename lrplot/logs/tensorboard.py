@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .tfrecord import Frames
 
 MARK = "tfevents"
+SKIPS_CORRUPT = True  # --log-skip-corrupt: records that fail their CRC
 LOOKS_FOR = {"tensorboard": "TensorBoard events"}
 FINDS = {"tensorboard": "TensorBoard event files"}
 

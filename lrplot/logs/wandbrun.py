@@ -9,11 +9,13 @@ The ``.wandb`` file is a LevelDB-style log (wandb-core ``core/pkg/leveldb``, the
 ``wandb.sdk.internal.datastore`` of older wandb read): a 7-byte header ``:W&B``, 0xBEE1, version 0,
 then 32 KiB blocks of chunks, each ``crc32 (u32) length (u16) type (u8)`` and its data (FULL, or
 FIRST/MIDDLE/LAST pieces of one record), the CRC a plain CRC-32 over the type byte and the data.
-Every chunk's CRC is checked here; a chunk that fails it is one error line at its byte offset; a
-last record cut short (a run still writing, or killed) ends the file quietly, as ``wandb leet
-inspect`` does. Each record is wandb's own ``Record`` protobuf message, parsed by the class wandb
-ships (``wandb.proto.wandb_internal_pb2``, the ``wandb`` extra); only its ``history`` records are
-parsed, each ``HistoryItem``'s ``value_json`` read by ``json`` (exact float64).
+Every chunk's CRC is checked here; a chunk that fails it is one error line at its byte offset
+(``--log-skip-corrupt``: skipped with the rest of its block, and named); a last record cut short (a
+run still writing, or killed) ends the file quietly, as ``wandb leet inspect`` does. Each record is
+wandb's own ``Record`` protobuf message, parsed by the class wandb ships
+(``wandb.proto.wandb_internal_pb2``, the ``wandb`` extra); only its ``history`` records are parsed,
+each ``HistoryItem``'s ``value_json`` read by ``json`` (exact float64). Files over 1 MB are read in
+bulk by :mod:`.wandbbulk` with the same result.
 
 Why not ``wandb leet inspect --json`` (wandb-core, the supported command to print a ``.wandb``
 file's records): it prints every record as JSON, ≈ 30 µs per record, 45 s for a 700k-point run;
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import Location
+from ..limits import MAX_LOG_STEP
 from . import LogError, Raw, build_curves, classify, log_step, read_log_text, walk
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
 LOOKS_FOR = {"wandb": "a W&B run (run-<id>.wandb, wandb-history.jsonl)"}
 FINDS = {"wandb": "W&B runs (run-<id>.wandb)"}
 SELECTS_RUNS = True
+SKIPS_CORRUPT = True  # --log-skip-corrupt: corrupt chunks and records, JSONL lines that are no JSON
 STEP_KEYS = ("trainer/global_step", "train/global_step", "_step")  # the first one a run logs is its step
 HISTORY = "wandb-history.jsonl"
 _HEADER = b":W&B" + struct.pack("<HB", 0xBEE1, 0)
@@ -112,9 +116,21 @@ def _bytes(path: Path, budget: Budget) -> bytes:
         return fh.read(info.st_size)
 
 
-def records(buf: bytes, path: Path) -> list[tuple[int, bytes]]:
+def records(buf: bytes, path: Path, damaged: list[str] | None = None) -> list[tuple[int, bytes]]:
     """Every whole record of a ``.wandb`` file: (byte offset of its first chunk, its data), each
-    chunk's CRC checked. A last record cut short ends the list."""
+    chunk's CRC checked. A last record cut short ends the list. A corrupt chunk is an error at its
+    byte; given ``damaged`` (--log-skip-corrupt) it is named there and the rest of its 32 KiB block
+    skipped, with any record it was part of, as LevelDB's log reader (and wandb-core's) skips it."""
+    def bad(off: int, problem: str, hint: str | None = None, upto: int | None = None) -> int:
+        if damaged is None:
+            raise LogError(f"chunk at byte {off}: {problem} (the file is corrupt)", location=where, hint=(
+                f"{hint}; " if hint else "") + "pass --log-skip-corrupt to skip it (every verdict then names it)")
+        nxt = upto or (off // _BLOCK + 1) * _BLOCK
+        damaged.append(f"{path}: chunk at byte {off}: {problem} (the file is corrupt); bytes {off}-{min(nxt, size) - 1} "
+                       "skipped")
+        pieces.clear()
+        return nxt
+
     where = Location(str(path))
     if buf[:len(_HEADER)] != _HEADER:
         raise LogError("not a W&B run file (it does not start with the ':W&B' header of wandb's transaction log)",
@@ -139,13 +155,15 @@ def records(buf: bytes, path: Path) -> list[tuple[int, bytes]]:
             break
         end = off + 7 + length
         if length > left - 7:
-            raise LogError(f"chunk at byte {off}: its length {length} runs past its 32 KiB block (the file is corrupt)",
-                           location=where)
+            off = bad(off, f"its length {length} runs past its 32 KiB block")
+            continue
         if end > size:
             break  # its data cut short: a run still writing, or killed
         if crc32(buf[off + 7:end], type_crc[kind]) != crc:
-            raise LogError(f"chunk at byte {off}: its data fails its CRC check (the file is corrupt)", location=where,
-                           hint="the records before it can be seen with `wandb leet inspect`")
+            off = bad(off, "its data fails its CRC check", "the records before it can be seen with `wandb leet inspect`")
+            continue
+        if kind in (_FULL, _FIRST) and pieces and damaged is not None:  # a record left without its last piece
+            bad(start, "a record without its last chunk", upto=off)
         if kind == _FULL and not pieces:
             out.append((off, buf[off + 7:end]))
         elif kind == _FIRST and not pieces:
@@ -156,26 +174,16 @@ def records(buf: bytes, path: Path) -> list[tuple[int, bytes]]:
                 out.append((start, b"".join(pieces)))
                 pieces = []
         else:
-            raise LogError(f"chunk at byte {off}: chunk type {kind} out of order (the file is corrupt)", location=where)
+            off = bad(off, f"chunk type {kind} out of order", upto=end)
+            continue
         off = end
     return out
 
 
-def _history(path: Path, key: str | None, budget: Budget) -> tuple[dict[str, tuple[list[int], list[float]]], list[str]]:
-    """{key: (record numbers, values)} of the lr-like and step keys of a ``.wandb`` file's history,
-    and every key it logged."""
-    try:
-        from google.protobuf.message import DecodeError
-        from wandb.proto import wandb_internal_pb2
-    except ImportError:
-        raise LogError("reading W&B run files needs the wandb package",
-                       hint="pip install '.[wandb]' in the lrplot checkout (or pip install wandb)") from None
-    parse = wandb_internal_pb2.Record.FromString
-    buf = _bytes(path, budget)
-    keep: dict[str, bool] = {}
-    texts: dict[str, tuple[list[int], list[str], list[int]]] = {}  # key -> rows, value_json, record offsets
-    row = 0
-    for at, data in records(buf, path):
+def _record_items(parse, DecodeError, path: Path, damaged: list[str] | None):
+    """The (key, value_json) items of one record's history, parsed by wandb's ``Record`` class;
+    None for a record that is no history record (or not one at all, skipped into ``damaged``)."""
+    def items(data: bytes, at: int) -> list[tuple[str, str]] | None:
         # protobuf writers (Go's, which wandb-core is, and Python's) write fields in number order:
         # num (field 1, a varint) first, then the record's kind; history is field 2 (tag byte 0x12)
         i = 0
@@ -185,65 +193,78 @@ def _history(path: Path, key: str | None, budget: Budget) -> tuple[dict[str, tup
                 i += 1
             i += 1
         if data[i:i + 1] != b"\x12":
-            continue
+            return None
         try:
-            items = parse(data).history.item
+            parsed = parse(data).history.item
         except (DecodeError, RecursionError):
-            raise LogError(f"record at byte {at} is not a W&B record (the file is corrupt)",
-                           location=Location(str(path))) from None
-        for item in items:
+            if damaged is None:
+                raise LogError(f"record at byte {at} is not a W&B record (the file is corrupt)",
+                               location=Location(str(path)), hint="pass --log-skip-corrupt to skip it") from None
+            damaged.append(f"{path}: record at byte {at} is not a W&B record (the file is corrupt); skipped")
+            return None
+        out = []
+        for item in parsed:
             nested = item.nested_key
             name = item.key or (nested[0] if len(nested) == 1 else ".".join(nested))
-            wanted = keep.get(name)
-            if wanted is None:
-                wanted = keep[name] = name in STEP_KEYS or classify(name, key) is not None
-                if wanted:
-                    texts[name] = ([], [], [])
-            if not wanted:
-                continue
             text = item.value_json
             if not text:  # the typed fields of HistoryItem (number, integer), where a writer used them
                 kind = item.WhichOneof("value")
-                if kind not in ("number", "integer"):
-                    continue
-                text = repr(float(getattr(item, kind)))
-            rows, values, where = texts[name]
-            rows.append(row)
-            values.append(text)
-            where.append(at)
-        row += 1
-    return {name: _numbers(name, *parts, path) for name, parts in texts.items()}, list(keep)
+                text = repr(float(getattr(item, kind))) if kind in ("number", "integer") else ""
+            out.append((name, text))
+        return out
+    return items
 
 
-def _numbers(name: str, rows: list[int], texts: list[str], where: list[int], path: Path) -> tuple[list[int], list[float]]:
-    """The rows and values of one key's ``value_json`` texts, parsed by ``json`` in one call (each
-    text alone where that fails, to name the record); values that are no number (media) left out."""
+def _history(path: Path, key: str | None, budget: Budget,
+             damaged: list[str] | None = None) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[str]]:
+    """{key: (history record numbers, values)} of the lr-like and step keys of a ``.wandb`` file's
+    history, and every key it logged. Large files are read in bulk (:mod:`.wandbbulk`), with the
+    same result."""
     try:
-        parsed = json.loads("[" + ",".join(texts) + "]")
-        if len(parsed) != len(texts):
-            raise ValueError
-    except (ValueError, RecursionError):
-        parsed = []
-        for text, at in zip(texts, where):
-            try:
-                parsed.append(json.loads(text))
-            except (ValueError, RecursionError):
-                raise LogError(f"record at byte {at}: {name} {text[:40]!r} is not JSON",
-                               location=Location(str(path))) from None
-    out_rows, out_values = [], []
-    for r, value, at in zip(rows, parsed, where):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            continue  # an image, a table, a histogram: not a learning rate
-        try:
-            out_values.append(float(value))
-        except OverflowError:
-            raise LogError(f"record at byte {at}: {name} {str(value)[:20]}... is beyond any float",
-                           location=Location(str(path))) from None
-        out_rows.append(r)
-    return out_rows, out_values
+        from google.protobuf.message import DecodeError
+        from wandb.proto import wandb_internal_pb2
+    except ImportError:
+        raise LogError("reading W&B run files needs the wandb package",
+                       hint="pip install '.[wandb]' in the lrplot checkout (or pip install wandb)") from None
+    from .wandbbulk import history, numbers
+
+    buf = _bytes(path, budget)
+    items = _record_items(wandb_internal_pb2.Record.FromString, DecodeError, path, damaged)
+    wanted: dict[str, bool] = {}
+
+    def want(name: str) -> bool:
+        if name not in wanted:
+            wanted[name] = name in STEP_KEYS or classify(name, key) is not None
+        return wanted[name]
+
+    if buf[:len(_HEADER)] == _HEADER:
+        bulk = history(buf, path, want, items)
+        if bulk is not None:
+            return bulk
+    texts: dict[str, tuple[list[int], list[str], list[int]]] = {}  # key -> rows, value_json, record offsets
+    found: dict[str, None] = {}
+    row = 0
+    for at, data in records(buf, path, damaged):
+        got = items(data, at)
+        if got is None:
+            continue
+        for name, text in got:
+            found.setdefault(name)
+            if text and want(name):
+                rows, values, where = texts.setdefault(name, ([], [], []))
+                rows.append(row)
+                values.append(text)
+                where.append(at)
+        row += 1
+    columns = {}
+    for name, (rows, values, where) in texts.items():
+        keep, parsed = numbers(name, values, where, path)
+        columns[name] = (np.array(rows, np.int64)[keep], parsed[keep])
+    return columns, list(found)
 
 
-def _jsonl(path: Path, key: str | None) -> tuple[dict[str, tuple[list[int], list[float]]], list[str]]:
+def _jsonl(path: Path, key: str | None,
+           damaged: list[str] | None = None) -> tuple[dict[str, tuple[list[int], list[float]]], list[str]]:
     """The same from an older wandb's ``wandb-history.jsonl`` (one JSON object per line)."""
     text = read_log_text(path)
     keep: dict[str, bool] = {}
@@ -255,7 +276,11 @@ def _jsonl(path: Path, key: str | None) -> tuple[dict[str, tuple[list[int], list
         try:
             entry = json.loads(line)
         except ValueError as exc:
-            raise LogError(f"not valid JSON: {exc.msg}", location=Location(str(path), line_no, exc.colno)) from None
+            if damaged is None:
+                raise LogError(f"not valid JSON: {exc.msg}", location=Location(str(path), line_no, exc.colno),
+                               hint="pass --log-skip-corrupt to skip the line (every verdict then names it)") from None
+            damaged.append(f"{path}:{line_no}:{exc.colno}: not valid JSON: {exc.msg}; line skipped")
+            continue
         except RecursionError:
             raise LogError("nested too deeply", location=Location(str(path), line_no)) from None
         if not isinstance(entry, dict):
@@ -280,26 +305,34 @@ def _jsonl(path: Path, key: str | None) -> tuple[dict[str, tuple[list[int], list
     return columns, list(keep)
 
 
-def _raws(path: Path, run: str, key: str | None, budget: Budget) -> tuple[list[Raw], str, list[str]]:
-    columns, found = _history(path, key, budget) if path.suffix == ".wandb" else _jsonl(path, key)
-    step_key = next((k for k in STEP_KEYS if columns.get(k, ([], []))[0]), None)
+def _raws(path: Path, run: str, key: str | None, budget: Budget,
+          damaged: list[str] | None) -> tuple[list[Raw], str, list[str]]:
+    if path.suffix == ".wandb":
+        columns, found = _history(path, key, budget, damaged)
+    else:
+        lists, found = _jsonl(path, key, damaged)
+        columns = {k: (np.array(r, np.int64), np.array(v, np.float64)) for k, (r, v) in lists.items()}
+    step_key = next((k for k in STEP_KEYS if len(columns.get(k, ((), ()))[0])), None)
     if step_key is None:
         return [], "_step", found
     step_rows, step_values = columns[step_key]
-    at_row = dict(zip(step_rows, step_values))
+    # a row's step is the last value of the step key in it (as a dict of the row would keep it)
+    last = np.r_[step_rows[1:] != step_rows[:-1], True]
+    step_rows, step_values = step_rows[last], step_values[last]
     where = Location(str(path))
     raws = []
     for name, (rows, values) in columns.items():
         if name in STEP_KEYS and classify(name, key) is None:
             continue
-        steps, kept = [], []
-        for r, v in zip(rows, values):
-            s = at_row.get(r)
-            if s is None:
-                continue  # a wandb.log call without the run's step key: not placed on its axis
-            steps.append(log_step(int(s) if math.isfinite(s) and s.is_integer() else s, where, f"{step_key}"))
-            kept.append(v)
-        raws.append(Raw(run, name, np.array(steps, dtype=np.int64), np.array(kept, dtype=np.float64)))
+        at = np.searchsorted(step_rows, rows)
+        placed = at < len(step_rows)
+        placed[placed] = step_rows[at[placed]] == rows[placed]  # a wandb.log call without the step key: off the axis
+        steps = step_values[at[placed]]
+        wrong = ~(np.isfinite(steps) & (steps == np.floor(steps)) & (steps >= 0) & (steps <= MAX_LOG_STEP))
+        if wrong.any():
+            s = float(steps[np.flatnonzero(wrong)[0]])
+            log_step(int(s) if math.isfinite(s) and s.is_integer() else s, where, f"{step_key}")
+        raws.append(Raw(run, name, steps.astype(np.int64), values[placed]))
     return raws, step_key, [k for k in found if k not in STEP_KEYS]
 
 
@@ -318,7 +351,8 @@ def _run_id(file: Path) -> str:
     return file.stem[4:] if file.suffix == ".wandb" else file.parent.parent.name.rsplit("-", 1)[-1]
 
 
-def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curves":  # noqa: F821
+def read(path: Path, fmt: str, key: str | None, run: str | None = None,
+         skip_corrupt: bool = False) -> "Curves":  # noqa: F821
     files = _runs(path) if path.is_dir() else [path]
     if not files:
         raise LogError("no W&B run in this folder", location=Location(str(path)))
@@ -336,22 +370,23 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curv
     by_step: dict[str, list[Raw]] = {}
     found: list[str] = []
     budget = Budget()
+    damaged: list[str] = []
     several = len(set(names)) > 1
     for file, name in zip(files, names):
-        raws, step_key, keys = _raws(file, name if several else "", key, budget)
+        raws, step_key, keys = _raws(file, name if several else "", key, budget, damaged if skip_corrupt else None)
         by_step.setdefault(step_key, []).extend(raws)
         found.extend(keys)
     by_step = {step: _joined(raws) for step, raws in by_step.items()}
     if len(by_step) == 1:
         ((step_key, raws),) = by_step.items()
-        return build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found)
+        return build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
     from dataclasses import replace
 
     from ..curves import Curves
 
     traces = []
     for step_key, raws in by_step.items():  # runs stepping on different keys: each by its own convention
-        curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found)
+        curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
         runs = {r.run for r in raws}
         for trace in curves.schedules:
             if len(runs) == 1 and trace.name and not trace.name.startswith(next(iter(runs))):

@@ -16,8 +16,10 @@ from .verdict import Cause, Divergence, Verdict, spans_of
 class _Series:
     """One logged series and the rule to test a transformed plan against it."""
 
-    def __init__(self, at: np.ndarray, y: np.ndarray, plan: Plan, g: int, f: str, dtype: str, rtol: float):
+    def __init__(self, at: np.ndarray, y: np.ndarray, plan: Plan, g: int, f: str, dtype: str, rtol: float,
+                 after: bool = False):
         self.at, self.y, self.plan, self.g, self.f, self.dtype, self.rtol = at, y, plan, g, f, dtype, rtol
+        self.after = after  # the log reads the lr after scheduler.step(): the next update's
 
     def holds(self, index: np.ndarray) -> bool:
         """Does the plan at ``index`` (one plan step per logged value) agree with every value?"""
@@ -99,7 +101,10 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     prev = int(at[i0 - 1]) if i0 > 0 else -1
     for j in hits:
         n = t0 - int(j)
-        if prev < n <= t0 and s.holds(np.where(at < n, at, at - n)):
+        # a log read after scheduler.step() shows at the seam (step n) what the old scheduler set for update n
+        # before the run stopped, not the lr update n used after the resume (Megatron, Composer, torchtune)
+        if (prev < n <= t0 and s.holds(np.where(at < n, at, at - n))) or (
+                s.after and n == prev and s.holds(np.where(at <= n, at, at - n))):
             return Cause("restarted", f"restarted at step n={n}: from there the lr starts the plan over (a resume "
                                       "that rebuilt the scheduler without loading its state)", n=n)
     # scaled: the plan with another base lr, re-simulated
@@ -177,7 +182,7 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
                                     f"the plan ends at step {info.log_step(T - 1)} (their horizons differ)",
                           n=int(at[-1]) + 1)
         else:
-            cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol), i0)
+            cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol, info.after), i0)
         if cause is not None and cause.kind != "longer":
             note = None
     return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)

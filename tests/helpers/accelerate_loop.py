@@ -2,7 +2,9 @@
 hand-written loop of Accelerate's examples (examples/by_feature/gradient_accumulation.py: the scheduler goes
 through ``accelerator.prepare`` and ``lr_scheduler.step()`` is called after every micro-batch inside
 ``accelerator.accumulate``). Process 0 writes the lr before every optimizer update (the torch optimizer's
-step pre-hook: AcceleratedOptimizer calls it only on the updates that happen)."""
+step pre-hook: AcceleratedOptimizer calls it only on the updates that happen). A case with ``tensorboard`` (a
+folder) also logs ``learning-rate`` after each update's ``scheduler.step()`` at the updates done, as Megatron-LM
+does (tests/test_logs_trainer_faults.py, which launches one case)."""
 
 import json
 import sys
@@ -31,6 +33,11 @@ def run_case(case: dict) -> dict:
     data = DataLoader(TensorDataset(torch.randn(case["examples"], 2), torch.randn(case["examples"], 1)),
                       batch_size=case["batch_size"])
     model, optimizer, data, scheduler = accelerator.prepare(model, optimizer, data, scheduler)
+    writer = None
+    if case.get("tensorboard") and accelerator.is_main_process:  # logged as Megatron-LM logs learning-rate
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(case["tensorboard"])
     for _ in range(case["epochs"]):
         for x, y in data:
             with accelerator.accumulate(model):
@@ -39,16 +46,22 @@ def run_case(case: dict) -> dict:
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
+            if writer is not None and accelerator.sync_gradients:  # after the update and scheduler.step()
+                writer.add_scalar("learning-rate", optimizer.param_groups[0]["lr"], len(seen))
+    if writer is not None:
+        writer.close()
     accelerator.wait_for_everyone()
     return {"seen": seen, "num_processes": accelerator.num_processes, "split_batches": scheduler.split_batches}
 
 
 def main() -> None:
-    """argv: a JSON object of cases by name, and the output file (process 0 writes each case's result)."""
+    """argv: a JSON object of cases by name (or one case), and the output file (process 0 writes each case's
+    result, or the one case's)."""
     import torch
 
     cases, out = json.loads(sys.argv[1]), sys.argv[2]
-    results = {name: run_case(case) for name, case in cases.items()}
+    one = "type" in cases
+    results = run_case(cases) if one else {name: run_case(case) for name, case in cases.items()}
     if torch.distributed.get_rank() == 0:
         with open(out, "w") as f:
             json.dump(results, f)

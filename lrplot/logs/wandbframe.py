@@ -1,0 +1,121 @@
+"""The chunks of a large ``.wandb`` file framed in bulk, every chunk's CRC-32 checked.
+
+A chunk never spans a 32 KiB block (a record that does not fit is split into FIRST/MIDDLE/LAST
+chunks, the next piece starting the next block), so the chunks of every block are walked side by
+side, one chunk of each block per numpy step, each header read as one 8-byte word. The chunk types
+are checked in order as :func:`.wandbrun.records` checks them, and every chunk's CRC-32 over its
+type byte and data is computed (one C call per chunk) and compared. Anything that reader would
+refuse (a chunk past its block, types out of order, a failed CRC) is left to it, so that its
+located line is what the user sees; where it stops quietly (zeros, a last record cut short) this
+stops at the same byte.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Callable
+
+import numpy as np
+
+BLOCK = 32768
+FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+
+def words(buf) -> np.ndarray:
+    """Every 8 bytes of ``buf`` (bytes or a uint8 array) from each byte offset, as little-endian
+    u64 (a view, no copy)."""
+    return np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, offset=0, strides=(1,))
+
+
+
+
+Records = list[tuple[int, bytes]]
+
+
+def frame(buf: bytes) -> tuple[np.ndarray, np.ndarray, Records] | None:
+    """The records of a ``.wandb`` file as the chunk-by-chunk reader finds them: (offsets and lengths
+    of the data of every FULL chunk, the records assembled from FIRST..LAST pieces with the byte
+    offset of their first chunk); every chunk's CRC checked. None where that reader would refuse the
+    file (it then names the byte)."""
+    size = len(buf)
+    word = words(buf)
+    blocks = (size + BLOCK - 1) // BLOCK
+    pos = np.arange(blocks, dtype=np.int64) * BLOCK
+    pos[0] = 7
+    live = np.arange(blocks, dtype=np.int64)
+    found: list[tuple[np.ndarray, ...]] = []
+    stops = [size]   # where the chunk-by-chunk reader stops quietly
+    bad = [size + 1]  # where it would raise
+    while live.size:
+        at = pos[live]
+        end = (live + 1) * BLOCK
+        room = end - at >= 7
+        live, at, end = live[room], at[room], end[room]
+        short = at + 7 > size
+        if short.any():
+            stops.append(int(at[short].min()))
+            live, at, end = live[~short], at[~short], end[~short]
+        if not live.size:
+            break
+        head = word[np.minimum(at, size - 8)]  # crc (u32) length (u16) type (u8): one gather
+        head = np.where(at > size - 8, head >> np.uint64(8), head).astype(np.int64)
+        crc, length, kind = head & 0xFFFFFFFF, (head >> 32) & 0xFFFF, (head >> 48) & 0xFF
+        zero = (crc == 0) & (length == 0) & (kind == 0)
+        over = length > end - at - 7
+        cut = at + 7 + length > size
+        if zero.any() or cut.any():
+            stops.append(int(at[zero | (cut & ~over)].min(initial=size)))
+        if over.any():
+            bad.append(int(at[over].min()))
+        ok = ~(zero | over | cut)
+        live, at, length = live[ok], at[ok], length[ok]
+        found.append((at, length, kind[ok], crc[ok]))
+        pos[live] = at + 7 + length
+    stop = min(stops)
+    if min(bad) < stop:
+        return None
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), []
+    at, length, kind, crc = (np.concatenate(parts) for parts in zip(*found))
+    order = np.argsort(at, kind="stable")
+    keep = at[order] < stop
+    order = order[keep]
+    at, length, kind, crc = at[order], length[order], kind[order], crc[order]
+    # the chunk types in order: FULL or FIRST outside a record, MIDDLE or LAST inside one
+    opens, closes = kind == FIRST, kind == LAST
+    inside = np.r_[0, np.cumsum(opens.astype(np.int64) - closes)[:-1]]
+    if np.any((inside != 0) & (inside != 1)) or np.any((inside == 1) != ((kind == MIDDLE) | closes)) \
+            or np.any((inside == 0) != ((kind == FULL) | opens)):
+        return None
+    if not _crcs_hold(buf, at, length, kind, crc):
+        return None
+    full = kind == FULL
+    pieces: Records = []
+    firsts = np.flatnonzero(opens)
+    lasts = np.flatnonzero(closes)
+    at_list, length_list = at.tolist(), length.tolist()
+    for first, last in zip(firsts.tolist(), lasts.tolist()):  # a FIRST with no LAST (cut short) is dropped
+        pieces.append((at_list[first], b"".join(buf[a + 7:a + 7 + n] for a, n in
+                                                zip(at_list[first:last + 1], length_list[first:last + 1]))))
+    return at[full] + 7, length[full], pieces
+
+
+def _crc32() -> Callable[[bytes, int], int]:
+    """CRC-32 (the same function as zlib's): zlib-ng's or ISA-L's SIMD one where installed."""
+    for module, name in (("zlib_ng.zlib_ng", "crc32"), ("isal.isal_zlib", "crc32")):
+        try:
+            import importlib
+
+            return getattr(importlib.import_module(module), name)
+        except ImportError:
+            continue
+    return zlib.crc32
+
+
+def _crcs_hold(buf: bytes, at: np.ndarray, length: np.ndarray, kind: np.ndarray, crc: np.ndarray) -> bool:
+    """Every chunk's CRC-32 over its type byte and data (adjacent in the file: one span each),
+    computed and compared."""
+    crc32 = _crc32()
+    view = memoryview(buf)
+    spans = map(slice, (at + 6).tolist(), (at + 7 + length).tolist())
+    got = np.fromiter(map(crc32, map(view.__getitem__, spans)), dtype=np.int64, count=len(at))
+    return bool(np.array_equal(got, crc))
