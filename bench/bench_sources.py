@@ -127,7 +127,7 @@ def main() -> None:
     ap.add_argument("--again", type=int, default=20)
     ap.add_argument("--only", default=None, help="comma list of kinds (the plain spec is always read)")
     args = ap.parse_args()
-    import torch  # noqa: F401 - every child starts with torch imported, as a simulating process has it
+    importlib.import_module("torch")  # every child starts with torch imported, as a simulating process has it
 
     from lrplot.sources import READERS
 
@@ -165,7 +165,7 @@ def main() -> None:
     plain = med["lrplot"]["read"]
     print(f"CPU seconds in a child forked after `import torch`, medians of {args.runs} rounds; load average "
           f"{os.getloadavg()[0]:.1f}; plain lrplot spec read: {plain:.3f} s")
-    head = f"| kind | read | own (read - plain) | scheduler module | import | own - import | again | met (<= 0.1 s) |"
+    head = "| kind | read | own (read - plain) | scheduler module | import | own - import | again | met (<= 0.1 s) |"
     print(head)
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in [k for k in KINDS if k in chosen]:
