@@ -186,9 +186,22 @@ class Run:
     def values(self, rows: list) -> dict[tuple[int, str], np.ndarray]:
         """The recorded values as ``{(group, field label): float64 array}``."""
         n = len(self.pairs)
-        columns = [rows[i::n] for i in range(n)] if n > 1 else [rows]
         col_of = {pair: i for i, pair in enumerate(self.pairs)}
         values: dict[tuple[int, str], np.ndarray] = {}
+        if n > 1 and all(index is None for _, _, index in self.readers):
+            # several plain values per update: one conversion of the flat record, then its columns
+            # (the same float64 of each element as converting each column; a third of the time)
+            try:
+                matrix = np.array(rows, dtype=np.float64)
+            except (TypeError, ValueError):
+                matrix = None
+            if matrix is not None and matrix.ndim == 1 and matrix.size == len(rows):
+                table = matrix.reshape(-1, n)
+                for g in range(len(self.optimizer.param_groups)):
+                    for label, key, _ in self.readers:
+                        values[(g, label)] = np.ascontiguousarray(table[:, col_of[(g, key)]])
+                return values
+        columns = [rows[i::n] for i in range(n)] if n > 1 else [rows]
         for g in range(len(self.optimizer.param_groups)):
             for label, key, index in self.readers:
                 col = columns[col_of[(g, key)]]
