@@ -72,8 +72,9 @@ KINDS = {
     "nemo": (DATA / "nemo" / "citrinet_512.yaml", {"dataset_size": 10000}, (), "nemo.core.optim.lr_scheduler",
              stub("nemo"), "nemo"),
     "hydra": (FRAMEWORKS / "hydra_train.yaml", {"dataset_size": 55000}, (), TORCH, None, "omegaconf"),
-    "hydra (compose)": (ROOT / "examples" / "hydra" / "configs" / "train.yaml", {"dataset_size": 55000}, (), TORCH,
-                        None, "hydra"),
+    # Hydra has no scheduler module (it builds torch's): what composing needs of Hydra instead
+    "hydra (compose)": (ROOT / "examples" / "hydra" / "configs" / "train.yaml", {"dataset_size": 55000}, (),
+                        "hydra.core.override_parser.overrides_parser", None, "hydra"),
     "timm": (FRAMEWORKS / "timm_args.yaml", {"dataset_size": 1281167, "devices": 8}, (), "timm.scheduler",
              stub("timm"), "timm"),
     "mmengine": (FRAMEWORKS / "mmdet_schedule_1x.py", {"dataset_size": 118287, "devices": 8}, ("mmengine",),
