@@ -11,9 +11,11 @@ ChainedScheduler) with 1 and 4 param groups, in one process:
          ``scheduler.step()``.
 
 Setup (spec -> optimizer + scheduler, i.e. ``run_schedule`` with 1 step) is reported separately.
-Medians over --repeats runs. Targets: engine/bare <= 1.2, naive/engine >= 4.
+Medians over --repeats runs. Targets: engine/bare <= 1.2, naive/engine >= 4. Times are this process's
+CPU time (``time.process_time``: what a shared machine's load changes least; ``--clock wall`` for
+``time.perf_counter``).
 
-    python bench/bench_simulate.py [--steps 20000] [--repeats 7]
+    python bench/bench_simulate.py [--steps 20000] [--repeats 7] [--clock cpu|wall]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 import json
 import statistics
 import sys
+import os
 import time
 import warnings
 from pathlib import Path
@@ -36,6 +39,7 @@ from lrplot.expr import compile_expression  # noqa: E402
 from lrplot.engine import run_schedule  # noqa: E402
 from lrplot.spec import parse_spec  # noqa: E402
 
+clock = time.process_time
 BUILTINS = {"SWALR": SWALR, **{n: getattr(L, n) for n in dir(L)}}
 
 
@@ -99,22 +103,22 @@ def bare(sched: dict, groups: int, steps: int) -> float:
     opt.step()
     if isinstance(s, L.ReduceLROnPlateau):
         g = opt.param_groups[0]
-        t = time.perf_counter()
+        t = clock()
         for _ in range(steps - 1):
             s.step(g["lr"])
-        return (time.perf_counter() - t) / (steps - 1)
+        return (clock() - t) / (steps - 1)
     step = s.step
-    t = time.perf_counter()
+    t = clock()
     for _ in range(steps - 1):
         step()
-    return (time.perf_counter() - t) / (steps - 1)
+    return (clock() - t) / (steps - 1)
 
 
 def naive(sched: dict, groups: int, steps: int) -> float:
     opt, s = torch_objects(sched, groups)
     plateau = isinstance(s, L.ReduceLROnPlateau)
     lrs = []
-    t = time.perf_counter()
+    t = clock()
     for _ in range(steps):
         lrs.append([g["lr"] for g in opt.param_groups])
         opt.step()
@@ -122,18 +126,18 @@ def naive(sched: dict, groups: int, steps: int) -> float:
             s.step(opt.param_groups[0]["lr"])
         else:
             s.step()
-    return (time.perf_counter() - t) / steps
+    return (clock() - t) / steps
 
 
 def engine(sched: dict, groups: int, steps: int) -> tuple[float, float]:
     long = parse_spec(spec_text(sched, groups, steps), "b.yaml").schedule_list()[0]
     one = parse_spec(spec_text(sched, groups, 1), "b.yaml").schedule_list()[0]
-    t = time.perf_counter()
+    t = clock()
     run_schedule(one)
-    t1 = time.perf_counter() - t
-    t = time.perf_counter()
+    t1 = clock() - t
+    t = clock()
     run_schedule(long)
-    tn = time.perf_counter() - t
+    tn = clock() - t
     return (tn - t1) / (steps - 1), t1
 
 
@@ -143,7 +147,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--only", default=None, help="comma list of case names")
     ap.add_argument("--no-naive", action="store_true", help="skip the naive recipe (slow at 1M steps)")
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     args = ap.parse_args()
+    global clock
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     warnings.simplefilter("ignore")
     steps = args.steps
     all_cases = cases(steps)
@@ -152,7 +159,8 @@ def main() -> None:
     # warm up: the first optimizer of a process pays one-time imports
     engine(all_cases[next(iter(all_cases))], 1, 100)
     bare(all_cases[next(iter(all_cases))], 1, 100)
-    print(f"torch {torch.__version__}, {steps} steps, median of {args.repeats} runs; times in µs per step")
+    print(f"torch {torch.__version__}, {steps} steps, median of {args.repeats} runs; {args.clock} times in µs per "
+          f"step; load average {os.getloadavg()[0]:.1f}")
     head = f"{'scheduler':28} {'groups':>6} {'bare':>7} {'engine':>7} {'naive':>7} {'eng/bare':>9} {'naive/eng':>10} {'setup ms':>9}"
     print(head)
     print("-" * len(head))

@@ -1,133 +1,184 @@
-"""Cost of reading each kind of training config into a Spec, against reading a plain lrplot spec
-(medians, ratios), with each reader's library already imported; the imports are measured apart.
+"""What reading each kind of training config costs, against importing that framework's scheduler module.
 
-  plain      ``load_input(configs/cosine.yaml)``: YAML with positions -> Spec
-  hf         ``configs/frameworks/hf_sft.yaml --dataset-size 207865 --devices 8``: TrainingArguments
-             defaults, SchedulerType, get_warmup_steps and the budget arithmetic
-  lightning  ``configs/frameworks/lightning_fit.yaml --dataset-size 50000``: class_path nodes and
-             Lightning 2.6.6's update arithmetic (no framework import)
-  hydra      ``configs/frameworks/hydra_train.yaml --dataset-size 55000``: OmegaConf resolution of the
-             keys read, the same arithmetic
-  hydra-compose ``examples/hydra/configs/train.yaml --dataset-size 55000``: the same config as a
-             primary config with a defaults list, composed by hydra.compose (initialize_config_dir,
-             compose, Hydra's defaults list for the locations), then read as ``hydra``
-  timm       ``configs/frameworks/timm_args.yaml --dataset-size 1281167 --devices 8``: the budget
-             arithmetic plus one call of timm's create_scheduler_v2 on a throwaway optimizer
-  mmengine   ``configs/frameworks/mmdet_schedule_1x.py --dataset-size 118287 --devices 8``: MMEngine's
-             Config.fromfile (runs the file and its _base_) and the translation
-  deepspeed  ``tests/data/deepspeed/t5_base_pretraining.json`` (DeepSpeedExamples, unedited): the JSON
-             with positions and the translation to DeepSpeed's WarmupDecayLR (no simulation)
-  composer   ``tests/data/composer/mpt-125m.yaml`` (LLM Foundry, unedited): max_duration, the global
-             batch and the translation to Composer's CosineAnnealingWithWarmupScheduler (the reader
-             imports nothing of Composer; the engine does, when it simulates)
-  torchtune  ``tests/data/torchtune/1B_lora_single_device.yaml --dataset-size 51760`` (torchtune's own, unedited):
-             the recipe's update arithmetic and the translation (torchtune's factory runs at simulation)
-  torchtitan ``tests/data/torchtitan/llama3_8b.toml`` (torchtitan v0.2.2's own, unedited): tomllib, torchtitan's
-             config dataclasses, and one build of its schedulers (to repeat its warnings)
-  megatron   ``tests/data/megatron/train_bert_340m_distributed.sh`` (NVIDIA/Megatron-LM, unedited): the
-             script split by shlex, its variables expanded, Megatron's sample arithmetic (no simulation)
-  litgpt     ``tests/data/published/litgpt_phi-2_lora.yaml --dataset-size 1900`` (config_hub, unedited):
-             the train: arithmetic and the SequentialLR spec litgpt's get_lr_scheduler builds
-  import     what the HF reader imports (transformers parts) and what the Hydra reader imports
-             (omegaconf; hydra-core to compose), torchtune's and torchtitan's scheduler modules (through stub
-             parents, as the tests load them), once per process, in fresh interpreters, over importing torch
+Target (issue 24): for every kind in ``lrplot.sources.READERS``, reading costs at most the import of the
+framework's scheduler module plus 0.1 s. Each measurement runs in a child forked from this process after
+``import torch`` (every simulation imports torch; see bench/forked.py), timed as the child's CPU time:
 
-    python bench/bench_sources.py [--runs 100] [--imports 3]
+  read     ``load_input(file)`` in a fresh child: lrplot's own modules, the reader, what it imports of
+           its framework, the translation to a Spec (first call: what one ``lrplot`` command pays)
+  own      read minus the read of a plain lrplot spec (``configs/cosine.yaml``): what this reader adds
+           to lrplot's spec machinery (pydantic models, YAML), which every input pays alike
+  import   importing the framework's scheduler module in a fresh child (torch's lr_scheduler, already
+           imported with torch, for the kinds that step torch's own schedulers). timm, torchtune,
+           torchtitan, Composer and NeMo load through the test suite's stub parents, the read as well,
+           where their package ``__init__`` needs a library this machine lacks (torchvision, torchao,
+           triton, onnx): the scheduler files themselves, unedited
+  again    the same ``load_input`` again in that child, everything imported (median of --again calls)
+
+A kind is met when own <= import + 0.1 s. A framework that is not installed is skipped with the reason
+(a kind whose reader imports nothing of its framework is still read). Medians of --runs interleaved rounds.
+
+    python bench/bench_sources.py [--runs 5] [--again 20] [--only timm,hf]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from forked import in_child  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
 FRAMEWORKS = ROOT / "configs" / "frameworks"
+TORCH = "torch.optim.lr_scheduler"
 
-# name -> (file, budget inputs, what --allow-import must name to read it)
+
+def stub(name: str):
+    """The test suite's loader of a framework's scheduler module where its package cannot import here."""
+    def load() -> None:
+        if name == "timm":
+            from tests.helpers.timm_stub import install_timm_stub
+            ok = install_timm_stub()
+        elif name == "composer":
+            from tests.helpers.composer_stub import install_composer_stub
+            ok = install_composer_stub()
+        else:
+            from tests.helpers import framework_stub
+            ok = getattr(framework_stub, f"{name}_schedulers")() is not None
+        if not ok:
+            raise ModuleNotFoundError(f"{name} is not installed")
+    return load
+
+
+# kind -> (file, budget inputs, --allow-import, the framework's scheduler module, its loader or None, package)
 KINDS = {
-    "plain": (ROOT / "configs" / "cosine.yaml", {}, ()),
-    "hf": (FRAMEWORKS / "hf_sft.yaml", {"dataset_size": 207865, "devices": 8}, ()),
-    "lightning": (FRAMEWORKS / "lightning_fit.yaml", {"dataset_size": 50000}, ()),
-    "hydra": (FRAMEWORKS / "hydra_train.yaml", {"dataset_size": 55000}, ()),
-    "hydra-compose": (ROOT / "examples" / "hydra" / "configs" / "train.yaml", {"dataset_size": 55000}, ()),
-    "timm": (FRAMEWORKS / "timm_args.yaml", {"dataset_size": 1281167, "devices": 8}, ()),
-    "mmengine": (FRAMEWORKS / "mmdet_schedule_1x.py", {"dataset_size": 118287, "devices": 8}, ("mmengine",)),
-    "deepspeed": (ROOT / "tests" / "data" / "deepspeed" / "t5_base_pretraining.json", {}, ()),
-    "composer": (ROOT / "tests" / "data" / "composer" / "mpt-125m.yaml", {}, ()),
-    "torchtune": (ROOT / "tests" / "data" / "torchtune" / "1B_lora_single_device.yaml", {"dataset_size": 51760}, ()),
-    "torchtitan": (ROOT / "tests" / "data" / "torchtitan" / "llama3_8b.toml", {}, ()),
-    "megatron": (ROOT / "tests" / "data" / "megatron" / "train_bert_340m_distributed.sh", {}, ()),
-    "litgpt": (ROOT / "tests" / "data" / "published" / "litgpt_phi-2_lora.yaml", {"dataset_size": 1900}, ()),
+    "lrplot": (ROOT / "configs" / "cosine.yaml", {}, (), TORCH, None, None),
+    "trl": (DATA / "published" / "open-r1_qwen2.5-1.5b_grpo_config_demo.yaml", {"dataset_size": 1000}, (),
+            "transformers.optimization", None, "trl"),
+    "hf": (FRAMEWORKS / "hf_sft.yaml", {"dataset_size": 207865, "devices": 8}, (), "transformers.optimization", None,
+           "transformers"),
+    "litgpt": (DATA / "published" / "litgpt_phi-2_lora.yaml", {"dataset_size": 1900}, (), TORCH, None, None),
+    "lightning": (FRAMEWORKS / "lightning_fit.yaml", {"dataset_size": 50000}, (), TORCH, None, None),
+    "nemo": (DATA / "nemo" / "citrinet_512.yaml", {"dataset_size": 10000}, (), "nemo.core.optim.lr_scheduler",
+             stub("nemo"), "nemo"),
+    "hydra": (FRAMEWORKS / "hydra_train.yaml", {"dataset_size": 55000}, (), TORCH, None, "omegaconf"),
+    # Hydra has no scheduler module (it builds torch's): what composing needs of Hydra instead
+    "hydra (compose)": (ROOT / "examples" / "hydra" / "configs" / "train.yaml", {"dataset_size": 55000}, (),
+                        "hydra.core.override_parser.overrides_parser", None, "hydra"),
+    "timm": (FRAMEWORKS / "timm_args.yaml", {"dataset_size": 1281167, "devices": 8}, (), "timm.scheduler",
+             stub("timm"), "timm"),
+    "mmengine": (FRAMEWORKS / "mmdet_schedule_1x.py", {"dataset_size": 118287, "devices": 8}, ("mmengine",),
+                 "mmengine.optim.scheduler", None, "mmengine"),
+    "torchtune": (DATA / "torchtune" / "1B_lora_single_device.yaml", {"dataset_size": 51760}, (),
+                  "torchtune.training.lr_schedulers", stub("torchtune"), "torchtune"),
+    "deepspeed": (DATA / "deepspeed" / "t5_base_pretraining.json", {}, (), "deepspeed.runtime.lr_schedules", None,
+                  "deepspeed"),
+    "torchtitan": (DATA / "torchtitan" / "llama3_8b.toml", {}, (), "torchtitan.components.lr_scheduler",
+                   stub("torchtitan"), "torchtitan"),
+    "megatron": (DATA / "megatron" / "train_bert_340m_distributed.sh", {}, (),
+                 "megatron.core.optimizer_param_scheduler", None, "megatron"),
+    "composer": (DATA / "composer" / "mpt-125m.yaml", {}, (), "composer.optim.scheduler", stub("composer"),
+                 "composer"),
 }
-IMPORTS = {"transformers parts": "import transformers.training_args, transformers.optimization",
-           "omegaconf": "import omegaconf",
-           "deepspeed schedules": "import deepspeed.runtime.lr_schedules",
-           # Composer's package needs torchvision (absent here): its scheduler and time code through the
-           # tests' stub parent, i.e. a lower bound of `import composer.optim.scheduler`
-           "composer schedules": "from tests.helpers.composer_stub import install_composer_stub as i; i()",
-           "hydra (compose)": "import hydra, hydra.core.global_hydra, hydra.core.override_parser.overrides_parser",
-           "torchtune schedulers": "from tests.helpers.framework_stub import torchtune_schedulers as t; t()",
-           "torchtitan schedulers": "from tests.helpers.framework_stub import torchtitan_schedulers as t; t()"}
-if importlib.util.find_spec("megatron") is None:  # the [megatron] extra is optional
-    del KINDS["megatron"]
-else:
-    IMPORTS["megatron-core scheduler"] = "import megatron.core.optimizer_param_scheduler"
 
 
-def median_seconds(fn, runs: int) -> float:
+def kind_of(name: str) -> str:
+    return name.split(" ")[0]
+
+
+def importing(module: str, loader) -> dict:
+    start = time.process_time()
+    if loader is not None:
+        loader()
+    importlib.import_module(module)
+    return {"import": time.process_time() - start}
+
+
+def reading(name: str, again: int) -> dict:
+    path, inputs, allow, _, loader, _ = KINDS[name]
+    start = time.process_time()
+    if loader is not None:
+        loader()
+    from lrplot.sources import BudgetInputs, load_input
+
+    call = lambda: load_input(path, inputs=BudgetInputs(**inputs), allow_import=allow)  # noqa: E731
+    source = call()
+    first = time.process_time() - start
     times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    for _ in range(again):
+        t = time.process_time()
+        call()
+        times.append(time.process_time() - t)
+    return {"read": first, "again": statistics.median(times) if times else float("nan"), "kind": source.kind}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=100)
-    ap.add_argument("--imports", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--again", type=int, default=20)
+    ap.add_argument("--only", default=None, help="comma list of kinds (the plain spec is always read)")
     args = ap.parse_args()
-    from tests.helpers.timm_stub import install_timm_stub
+    importlib.import_module("torch")  # every child starts with torch imported, as a simulating process has it
 
-    install_timm_stub()  # timm's scheduler code where its package needs a torchvision this machine lacks
-    from tests.helpers.framework_stub import torchtitan_schedulers, torchtune_schedulers
-
-    torchtune_schedulers()  # likewise: torchtune's __init__ needs torchao, torchtitan's models triton
-    torchtitan_schedulers()
-    from lrplot.sources import BudgetInputs, load_input
-
-    calls = {name: (lambda p=path, i=BudgetInputs(**inputs), a=allow: load_input(p, inputs=i, allow_import=a))
-             for name, (path, inputs, allow) in KINDS.items()}
-    for call in calls.values():
-        call()  # imports each reader's library once, outside the timing
-    rounds: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(5):  # interleaved rounds, so load drifts hit every kind alike
-        for name, call in calls.items():
-            rounds[name].append(median_seconds(call, max(1, args.runs // 5)))
-    plain = statistics.median(rounds["plain"])
-    for name, times in rounds.items():
-        t = statistics.median(times)
-        print(f"{name:13} -> Spec {t * 1e3:8.2f} ms" + ("" if name == "plain" else f"   ratio {t / plain:6.2f} x plain"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    codes = {"python": "pass", "torch": "import torch", **{k: "import torch; " + v for k, v in IMPORTS.items()}}
-    times = {name: [] for name in codes}
-    for _ in range(args.imports):
-        for name, code in codes.items():
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True, env=env)
-            times[name].append(time.perf_counter() - start)
-    med = {name: statistics.median(v) for name, v in times.items()}
-    for name in IMPORTS:
-        print(f"import {name:18} {med[name] - med['torch']:6.2f} s   (once per process, over importing torch, "
-              f"which every simulation does; torch itself {med['torch'] - med['python']:.2f} s)")
+    # the kinds, read in a child: importing lrplot.sources here would spare every child its import
+    READERS = in_child(lambda: {"kinds": list(importlib.import_module("lrplot.sources").READERS)})["kinds"]
+    missing = sorted({kind_of(k) for k in READERS} - {kind_of(k) for k in KINDS})
+    if missing:
+        raise SystemExit(f"no case in this bench for the kinds {', '.join(missing)}: add one to KINDS")
+    skipped, names = {}, []
+    chosen = {"lrplot", *args.only.split(",")} if args.only else set(KINDS)
+    for name, (_, _, _, module, loader, package) in KINDS.items():
+        if name not in chosen:
+            continue
+        if package is not None and importlib.util.find_spec(package.split(".")[0]) is None:
+            skipped[name] = f"{package} is not installed"
+            continue
+        probe = in_child(lambda n=name: reading(n, 0))
+        if "error" not in probe:
+            probe = in_child(lambda m=module, lo=loader: importing(m, lo))
+        if "error" in probe:
+            skipped[name] = probe["error"]
+            continue
+        names.append(name)
+    results: dict = {n: {"read": [], "again": [], "import": []} for n in names}
+    for _ in range(args.runs):  # interleaved rounds: load drifts hit every kind alike
+        for name in names:
+            _, _, _, module, loader, _ = KINDS[name]
+            r = in_child(lambda n=name: reading(n, args.again))
+            i = in_child(lambda m=module, lo=loader: importing(m, lo))
+            for out in (r, i):
+                if "error" in out:
+                    raise SystemExit(f"{name}: {out['error']}")
+            results[name]["read"].append(r["read"])
+            results[name]["again"].append(r["again"])
+            results[name]["import"].append(i["import"])
+    med = {n: {k: statistics.median(v) for k, v in results[n].items()} for n in names}
+    plain = med["lrplot"]["read"]
+    print(f"CPU seconds in a child forked after `import torch`, medians of {args.runs} rounds; load average "
+          f"{os.getloadavg()[0]:.1f}; plain lrplot spec read: {plain:.3f} s")
+    head = "| kind | read | own (read - plain) | scheduler module | import | own - import | again | met (<= 0.1 s) |"
+    print(head)
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name in [k for k in KINDS if k in chosen]:
+        module = KINDS[name][3]
+        if name in skipped:
+            print(f"| {name} | skipped: {skipped[name]} | | `{module}` | | | | |")
+            continue
+        m = med[name]
+        own = m["read"] - plain
+        over = own - m["import"]
+        print(f"| {name} | {m['read']:.3f} | {own:+.3f} | `{module}` | {m['import']:.3f} | {over:+.3f} | "
+              f"{m['again'] * 1e3:.1f} ms | {'yes' if over <= 0.1 else 'NO'} |")
 
 
 if __name__ == "__main__":

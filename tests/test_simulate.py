@@ -308,3 +308,46 @@ def test_start_run_records_past_the_schedules_end_with_the_same_schedulers():
     run = start_run(schedule, steps=100)
     values = run.values(run.advance(0, 100))[(0, "lr")]
     assert run.steps == 100 and values.tolist() == torch_cosine(100)
+
+
+# --- several groups: the loop extends its record by the lr list torch's step() leaves ----------
+
+def test_the_lr_list_is_read_only_from_torch_steps_that_read_every_group():
+    from lrplot.engine.loop import lr_list_owner
+
+    class Halved(L.StepLR):  # a step() of its own: what it leaves in _last_lr is not known
+        def step(self, epoch=None):
+            super().step(epoch)
+            self._last_lr = [lr / 2 for lr in self._last_lr]
+
+    def owner(sched, opt, keys=None):
+        groups = opt.param_groups
+        return lr_list_owner(sched, groups, list(groups), keys or ["lr"] * len(groups))
+
+    opt = ref_optimizer([0.01, None, 0.3], momentum=0.9)
+    for sched in (L.StepLR(opt, 2), L.ReduceLROnPlateau(opt), L.CosineAnnealingWarmRestarts(opt, 3), SWALR(opt, 0.1)):
+        assert owner(sched, opt) is sched
+    assert owner(Halved(opt, 2), opt) is None
+    assert owner(L.SequentialLR(opt, [L.StepLR(opt, 2), L.StepLR(opt, 3)], [4]), opt) is None
+    assert owner(L.StepLR(opt, 2), opt, ["lr", "momentum", "lr"]) is None
+    one = ref_optimizer([None])
+    assert owner(L.StepLR(one, 2), one) is None  # one group: read directly
+    tensor = ref_optimizer([torch.tensor(0.1), 0.2])  # torch clones tensors into _last_lr
+    assert owner(L.StepLR(tensor, 2), tensor) is None
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of")
+def test_a_stale_lr_list_is_caught_after_the_first_step():
+    from types import SimpleNamespace
+
+    from lrplot.engine.loop import run_loop
+
+    opt = ref_optimizer([0.01, None, 0.3])
+    sched = L.StepLR(opt, 2, gamma=0.5)
+    stale = SimpleNamespace(_last_lr=[g["lr"] for g in opt.param_groups])
+    groups = opt.param_groups
+    rows = run_loop(sched.step, list(groups), ["lr"] * 3, 0, 9, 9, 1, None, owner=stale)
+    opt2 = ref_optimizer([0.01, None, 0.3])
+    expected = ref_loop(opt2, L.StepLR(opt2, 2, gamma=0.5), 9)["lr"]
+    assert (np.array(rows).reshape(9, 3).T == expected).all()
+    assert expected[0][-1] == 0.01 * 0.5 ** 4  # the values did change, so a stale list would differ

@@ -219,7 +219,10 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if kwargs["sched"] == "none":
         raise SpecError("sched: none: train.py runs no scheduler, the lr stays at "
                         f"{lr:g}", location=doc.source.value(("sched",)), hint="nothing to draw")
-    probe = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    from ..tricks import fast_optimizers
+
+    with fast_optimizers():  # the same optimizer, without the first one's import of torch._dynamo (1-3 s)
+        probe = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
     try:
         import warnings
 

@@ -206,6 +206,8 @@ def _torchtitan_warnings(steps: int, kwargs: dict) -> list:
     trainer changes the schedule the file asks for."""
     import torch
 
+    from ..tricks import fast_optimizers
+
     caught: list[str] = []
 
     class Catch(logging.Handler):
@@ -217,7 +219,8 @@ def _torchtitan_warnings(steps: int, kwargs: dict) -> list:
     handler = Catch()
     root.addHandler(handler)
     try:
-        probe = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        with fast_optimizers():  # the same optimizer, without the first one's import of torch._dynamo
+            probe = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         lr_schedulers(probe, steps, **kwargs)
     finally:
         root.removeHandler(handler)
