@@ -275,3 +275,33 @@ def test_torch_scheduler_defaults_read_from_source_equal_their_signatures():
                 assert got is param.default if param.default is param.empty else got == param.default, \
                     (name, param.name, got, param.default)
                 assert type(got) is type(param.default), (name, param.name)
+
+
+@pytest.mark.slow  # imports TRL's experimental trainers in a child process
+def test_trl_experimental_config_files_load_alone_as_their_packages_export_them():
+    """The TRL reader loads ORPO's and CPO's config files without their packages' __init__ (which
+    import the trainers: seconds of CPU for a dataclass). The classes so loaded must be the ones
+    ``import trl.experimental.orpo`` exports: the same fields and defaults, and no trainer imported."""
+    import dataclasses
+    import json
+    import subprocess
+    import sys
+
+    pytest.importorskip("trl")
+    child = ("import json, dataclasses, sys\n"
+             "from lrplot.sources.trl import _classes\n"
+             "c = _classes()\n"
+             "d = lambda f: None if f.default is dataclasses.MISSING else repr(f.default)\n"
+             "print(json.dumps({n: [[f.name, d(f)] for f in dataclasses.fields(c[n])] "
+             "for n in ('ORPOConfig', 'CPOConfig')}))\n"
+             "print(json.dumps(sorted(m for m in sys.modules if m.endswith(('orpo_trainer', 'cpo_trainer')))))\n")
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300, check=True)
+    alone, trainers = (json.loads(line) for line in out.stdout.splitlines()[-2:])
+    assert trainers == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from trl.experimental.cpo import CPOConfig
+        from trl.experimental.orpo import ORPOConfig
+    for cls in (ORPOConfig, CPOConfig):
+        assert alone[cls.__name__] == [[f.name, None if f.default is dataclasses.MISSING else repr(f.default)]
+                                       for f in dataclasses.fields(cls)]
