@@ -8,14 +8,14 @@ import re
 from typing import Any
 
 
-def did_you_mean(word: str, choices: Any) -> str | None:
-    """``"did you mean 'T_max'?"`` for the closest of ``choices``, or None."""
+def did_you_mean(word: str, choices: Any, cutoff: float = 0.6) -> str | None:
+    """``"did you mean 'T_max'?"`` for the closest of ``choices`` (difflib ratio >= ``cutoff``), or None."""
     choices = [str(c) for c in choices]
     lowered = {c.lower(): c for c in choices}
     if str(word).lower() in lowered:
         close = [lowered[str(word).lower()]]
     else:
-        close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(str(word), choices, n=1, cutoff=cutoff)
     return f"did you mean '{close[0]}'?" if close else None
 
 

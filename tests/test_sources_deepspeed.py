@@ -15,6 +15,9 @@ The published configs in tests/data/deepspeed/ are taken unedited (CRLF line end
 deepspeedai/DeepSpeedExamples:
   claude_tutorials/model_configs/gpt/gpt2_baseline.json at a56a7261e8412f1a734af7cdf8d087a34f29b130
   claude_tutorials/model_configs/t5/t5_base_pretraining.json at d6b8036ecce3a70dea35476d74e09e5b43976b51
+  training/tensor_parallel/hf_integration/configs/ds_config.json (as tp_hf_ds_config.json) and
+  ds_config_temp.json (as tp_hf_ds_config_temp.json, a template its run script fills in) at
+  45b4b7156c8794a3452a5a7d03dbd8d797068569
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ require("deepspeed")
 DATA = ROOT / "tests" / "data" / "deepspeed"
 GPT2 = DATA / "gpt2_baseline.json"
 T5 = DATA / "t5_base_pretraining.json"
+TP_HF = DATA / "tp_hf_ds_config.json"
+TP_TEMPLATE = DATA / "tp_hf_ds_config_temp.json"
 
 
 def engine_loop(config: dict, updates: int) -> list[float]:
@@ -223,3 +228,21 @@ def test_a_value_that_mismatches_the_trainer_is_refused_as_hf_refuses_it(tmp_pat
         f"{tmp_path}/ds.json:26:21: scheduler.params.warmup_max_lr 0.001 differs from the Trainer's learning_rate "
         "2e-05: HF's Trainer refuses to start ('Please correct the following DeepSpeed config values that mismatch "
         "TrainingArguments values'); set it to \"auto\", or to 2e-05")
+
+
+def test_published_hf_config_of_autos_is_asked_for_the_hf_run():
+    with pytest.raises(SpecError) as info:
+        load_input(TP_HF)
+    assert str(info.value) == (
+        f'{TP_HF}:17:28: scheduler.params.total_num_steps is "auto": HF\'s Trainer fills it (num_training_steps and '
+        "warmup steps, learning_rate), and a DeepSpeed config read alone has no value for it; read the HF config "
+        "that names this file (its deepspeed: key), or --set scheduler.params.total_num_steps=VALUE")
+
+
+def test_published_template_names_its_placeholder():
+    # was only "not valid YAML: expected ',' or '}', but got '{'"
+    with pytest.raises(SpecError) as info:
+        load_input(TP_TEMPLATE)
+    assert str(info.value) == (
+        f"{TP_TEMPLATE}:24:17: not valid YAML: expected ',' or '}}', but got '{{'; ${{zero_stage}} is a template "
+        "placeholder a launch script fills in; read the filled-in file, or write the value")

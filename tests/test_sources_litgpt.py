@@ -8,6 +8,7 @@ Published configs, unedited, in tests/data/published/, from Lightning-AI/litgpt
 * litgpt_llama-3.2-1B_full.yaml: config_hub/finetune/llama-3.2-1B/full.yaml
 * litgpt_phi-2_lora.yaml: config_hub/finetune/phi-2/lora.yaml
 * litgpt_pretrain_tinyllama.yaml: config_hub/pretrain/tinyllama.yaml (refused: pretrain.py's own get_lr)
+* litgpt_gemma-2b_full.yaml: config_hub/finetune/gemma-2b/full.yaml (max_steps 50 < lr_warmup_steps 100)
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tests.helpers.paths import ROOT
 PUBLISHED = ROOT / "tests" / "data" / "published"
 REFERENCE = json.loads((ROOT / "tests" / "data" / "litgpt" / "reference.json").read_text())
 # case -> the --set overrides that make the published file that case (see regenerate.py's CASES)
-OVERRIDES = {"phi-2_lora_99_3_epochs": ["train.epochs=3"], "phi-2_lora_max_steps_40": ["train.max_steps=40"]}
+OVERRIDES = {"phi-2_lora_99_3_epochs": ["train.epochs=3"], "phi-2_lora_max_steps_40": ["train.max_steps=40"],
+             "gemma-2b_full_1900_1_device": ["devices=1"]}
 
 
 def drawn(source) -> list[float]:
@@ -69,6 +71,16 @@ def test_the_budget_names_the_arithmetic_and_the_unused_min_lr():
                             "without eta_min: the cosine ends at 0)",)
 
 
+def test_a_warmup_longer_than_the_run_is_drawn_as_litgpt_runs_it():
+    # was refused ("litgpt would build CosineAnnealingLR(T_max=-50)"): torch builds it and SequentialLR never
+    # reaches it, so the published run climbs to 49/100 of its lr; the reference case above is litgpt's own
+    source = load_input(PUBLISHED / "litgpt_gemma-2b_full.yaml", inputs=BudgetInputs(dataset_size=1900))
+    assert source.budget.updates == 50
+    assert source.notes[-2] == (
+        "train.lr_warmup_steps 100 is not below lr_max_steps 50: the run's 50 updates end inside the warmup, at 49/100 "
+        "of the lr (the cosine, CosineAnnealingLR(T_max=-50), never starts)")
+
+
 def test_devices_shard_the_dataloader_as_a_distributed_sampler_does():
     source = load_input(PUBLISHED / "litgpt_llama-3.2-1B_full.yaml", inputs=BudgetInputs(dataset_size=1901),
                         overrides=["devices=2"])
@@ -87,11 +99,12 @@ def test_devices_shard_the_dataloader_as_a_distributed_sampler_does():
     ("litgpt_phi-2_lora.yaml", ["train.lr_warmup_steps=0"], {"dataset_size": 100},
      "--set train.lr_warmup_steps: train.lr_warmup_steps is 0: litgpt's get_lr_scheduler builds LambdaLR(lambda step: step / 0), which "
      "fails when it is built; set train.lr_warmup_steps to a whole number >= 1"),
-    ("litgpt_llama-3.2-1B_full.yaml", [], {"dataset_size": 1000},
-     ":47:20: train.lr_warmup_steps 25 is not below the cosine's length lr_max_steps 15 (1000 examples / "
-     "micro_batch_size 4 = 250 batches per epoch; accumulation 64 // 1 // 4 = 16; 1 epoch x 250 // 16 = 15 updates; "
-     "cosine over lr_max_steps = 15): litgpt would build CosineAnnealingLR(T_max=-10); lower lr_warmup_steps or "
-     "train longer"),
+    # 37 updates: the 37th runs SequentialLR into CosineAnnealingLR(T_max=0): torch raises ZeroDivisionError
+    ("litgpt_phi-2_lora.yaml", ["train.epochs=3", "train.lr_warmup_steps=36"], {"dataset_size": 99},
+     "--set train.lr_warmup_steps: train.lr_warmup_steps 36 is not below the cosine's length lr_max_steps 36 (99 "
+     "examples / micro_batch_size 4 = 25 batches per epoch; accumulation 8 // 1 // 4 = 2; 3 epochs x 25 // 2 = 37 "
+     "updates; cosine over lr_max_steps = 36): litgpt builds CosineAnnealingLR(T_max=0), and update 37 fails in it "
+     "(ZeroDivisionError); lower lr_warmup_steps or train longer"),
 ])
 def test_refusals_and_questions_are_one_located_line(file, overrides, inputs, expected):
     path = PUBLISHED / file

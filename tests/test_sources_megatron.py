@@ -21,6 +21,8 @@ Published configs in tests/data/megatron/, unedited:
   NVIDIA/Megatron-LM @ 55ac7082517c3878ae653c07c09c534b8aed49f6 (tag core_v0.16.1):
     examples/bert/train_bert_340m_distributed.sh, examples/gpt3/gpt_config.yaml,
     examples/gpt3/train_gpt3_175b_distributed.sh (refused: ramp-up with --train-iters, as Megatron refuses it)
+  NVIDIA/Megatron-LM @ d98e8a64ddf34856e74b24714e3bedb2f5a39553:
+    examples/mamba/train.sh as mamba_train.sh (GLOBAL_BATCH_SIZE set by a case on MODEL_SCALE: asked)
   deepspeedai/Megatron-DeepSpeed @ 4efb479d5317ce9b86096b9d8e3e8030b0b5263b:
     examples_deepspeed/universal_checkpointing/megatron_gpt/run_bf16.sh (Megatron-DeepSpeed's fork keeps
     Megatron's flags; lrplot draws Megatron-Core's scheduler for them)
@@ -44,6 +46,7 @@ BERT = DATA / "train_bert_340m_distributed.sh"
 GPT_YAML = DATA / "gpt_config.yaml"
 GPT_175B = DATA / "train_gpt3_175b_distributed.sh"
 DS_BF16 = DATA / "run_bf16.sh"
+MAMBA = DATA / "mamba_train.sh"
 DP = 8
 
 
@@ -193,6 +196,42 @@ def test_a_variable_the_script_does_not_set_is_asked_for_by_name(tmp_path):
         "--set train-iters=VALUE")
     source = load_input(script, overrides=["train-iters=300"])
     assert source.budget.updates == 300
+
+
+def test_a_variable_set_in_case_branches_is_asked_for_not_taken_from_the_last_branch():
+    # was drawn with the "8B" branch's GLOBAL_BATCH_SIZE=8 while MODEL_SCALE="800M" picks 32: 4x the iterations
+    with pytest.raises(SpecError) as info:
+        load_input(MAMBA)
+    assert str(info.value) == (
+        f"{MAMBA}:81:8: --global-batch-size ${{GLOBAL_BATCH_SIZE}}: the script sets GLOBAL_BATCH_SIZE inside an if, "
+        "case or loop (lines 13, 20), and which value holds depends on the shell running it, which lrplot does not; "
+        "give it with --set global-batch-size=VALUE")
+
+
+def test_flags_appended_in_a_branch_are_asked_for_unless_lrplot_does_not_read_them(tmp_path):
+    base = "OPTS=\"--micro-batch-size 2 --global-batch-size 8 --train-iters 100 --lr 1e-4\"\nif [ -n \"$X\" ]; then\n"
+    script = tmp_path / "train.sh"
+    script.write_text(base + "OPTS=\"$OPTS --no-pipeline-parallel\"\nfi\npython pretrain_gpt.py $OPTS\n")
+    assert load_input(script).budget.updates == 100
+    script.write_text(base + "OPTS=\"$OPTS --lr-decay-style cosine\"\nfi\npython pretrain_gpt.py $OPTS\n")
+    with pytest.raises(SpecError) as info:
+        load_input(script)
+    assert str(info.value) == (
+        f"{script}:3: the script sets OPTS with Megatron's training flags inside an if, case or loop (line 3), and "
+        "which flags the run gets depends on the shell running it, which lrplot does not; keep the branch the run "
+        "takes in a copy of the script")
+
+
+@pytest.mark.slow
+def test_published_mamba_script_with_its_batch_given_equals_megatrons_loop():
+    # the first 200000 samples of the run (its decay and warmup as published), global batch 32 as MODEL_SCALE picks
+    source, lr, wd = drawn(MAMBA, ["global-batch-size=32", "train-samples=200000"])
+    args = {"micro_batch_size": 4, "global_batch_size": 32, "train_samples": 200000, "lr": 2.5e-4, "min_lr": 2.5e-5,
+            "lr_decay_style": "cosine", "weight_decay": 0.1, "lr_decay_samples": 73192188,
+            "lr_warmup_samples": 50000}
+    ref_lr, ref_wd = megatron_loop(args, dp=1)
+    assert source.budget.updates == 6250 == len(ref_lr)
+    assert lr == ref_lr and wd == ref_wd
 
 
 def test_print_spec_names_the_sample_arithmetic_and_the_scheduler():

@@ -18,7 +18,11 @@ and steps it with the recipe's loop, read from torchtune 0.6.1's ``recipes/lora_
 
 The published configs in tests/data/torchtune/ are taken unedited from pytorch/torchtune at
 bd2a0fc7c31430972728494fa01aaeeb0ebf1ba1: recipes/configs/llama3_2/1B_lora_single_device.yaml,
-recipes/configs/dev/11B_lora_multi_dataset.yaml and recipes/configs/llama3_2/1B_full_single_device.yaml.
+recipes/configs/dev/11B_lora_multi_dataset.yaml and recipes/configs/llama3_2/1B_full_single_device.yaml;
+3B_full_grpo.yaml: recipes/configs/dev/3B_full_grpo.yaml, same repository and commit, for the GRPO recipe
+(recipes/dev/grpo_full_finetune_distributed.py, same commit: :201 ``len(self._dataloader)`` batches per epoch,
+no accumulation; :205-209 the horizon; :839-857 ``ppo_epochs`` updates per batch, each stepping the scheduler;
+:902-904 the stop after ``num_steps`` batches).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ DATA = ROOT / "tests" / "data" / "torchtune"
 LORA = DATA / "1B_lora_single_device.yaml"
 MULTI = DATA / "11B_lora_multi_dataset.yaml"
 FULL = DATA / "1B_full_single_device.yaml"
+GRPO = DATA / "3B_full_grpo.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +88,36 @@ def recipe_loop(module, cfg: dict, examples: int, world: int = 1) -> list[float]
     return lrs
 
 
+def grpo_loop(module, cfg: dict, prompts: int, world: int) -> list[float]:
+    """The GRPO recipe's calls, as quoted above, on torch's AdamW with the config's lr."""
+    import warnings
+
+    import torch
+    from torchdata.stateful_dataloader import StatefulDataLoader
+    from torchdata.stateful_dataloader.sampler import StatefulDistributedSampler
+
+    ds = list(range(prompts))
+    sampler = StatefulDistributedSampler(ds, num_replicas=world, rank=0, shuffle=True, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        steps_per_epoch = len(StatefulDataLoader(ds, batch_size=cfg["batch_size"], sampler=sampler, drop_last=True))
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=float(cfg["optimizer"]["lr"]))
+    block = {k: v for k, v in cfg["lr_scheduler"].items() if k != "_component_"}
+    scheduler = module.get_cosine_schedule_with_warmup(
+        optimizer, **block, num_training_steps=cfg["epochs"] * steps_per_epoch, last_epoch=-1)
+    lrs, steps_run = [], 0
+    for _ in range(cfg["epochs"]):
+        for _ in range(steps_per_epoch):
+            for _ in range(cfg["ppo_epochs"]):
+                lrs.append(optimizer.param_groups[0]["lr"])
+                optimizer.step()
+                scheduler.step()
+            steps_run += 1
+            if steps_run == cfg["num_steps"]:
+                return lrs
+    return lrs
+
+
 def drawn(path, inputs: BudgetInputs, overrides=()):
     from lrplot.engine import simulate
 
@@ -110,6 +145,27 @@ def test_published_capped_config_never_reaches_its_peak(torchtune_schedulers):
     source, lr = drawn(MULTI, BudgetInputs(dataset_size=20000))
     assert lr == recipe_loop(torchtune_schedulers, config(MULTI), 20000) and len(lr) == 50
     assert max(lr) == lr[-1] < 1e-4 / 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prompts, devices, overrides, updates", [
+    (7473, 4, [], 200),                                 # gsm8k's train split on the 4 GPUs its header names
+    (50, 3, ["ppo_epochs=2", "epochs=3"], 102),         # 17 batches x 3 epochs, 2 updates each, under num_steps
+])
+def test_published_grpo_config_equals_the_grpo_recipe(torchtune_schedulers, prompts, devices, overrides, updates):
+    # read before as the fine-tuning recipes count: refused for gradient_accumulation_steps, which this
+    # recipe never reads, and with it set, 10 epochs x 1869 updates drawn for a run that stops after 200
+    source, lr = drawn(GRPO, BudgetInputs(dataset_size=prompts, devices=devices), overrides)
+    cfg = config(GRPO)
+    for item in overrides:
+        key, value = item.split("=")
+        cfg[key] = int(value)
+    assert lr == grpo_loop(torchtune_schedulers, cfg, prompts, devices)
+    assert source.budget.updates == len(lr) == updates
+    if not overrides:
+        assert source.budget.text == (
+            "7473 prompts / (1 x 4) = 1869 batches per epoch (drop_last) x 10 epochs = 18690 (num_training_steps); "
+            "the run stops at num_steps 200 batches; x ppo_epochs 1 = 200 updates; num_warmup_steps 50")
 
 
 @pytest.mark.slow

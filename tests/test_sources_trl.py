@@ -9,6 +9,8 @@ Published configs, unedited, in tests/data/published/:
   recipes/Qwen2.5-1.5B-Instruct/sft/config_demo.yaml @ 27af68edce3b36fcd722a22dc7968240784a0a05
 * alignment-handbook_llama3-8b_orpo_config_v1.0.yaml: huggingface/alignment-handbook
   recipes/llama3-8b/orpo/config_v1.0.yaml @ b63c6d3358ca6b5d7631d876ad33996f92533d22
+* open-r1_qwen2.5-coder-7b_grpo_config_codeforces.yaml: huggingface/open-r1
+  recipes/Qwen2.5-Coder-7B-Instruct/grpo/config_codeforces.yaml @ 1416fa0cf21595d2083b399a2a0bbddd7f6e9563
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ PUBLISHED = ROOT / "tests" / "data" / "published"
 GRPO_DEMO = PUBLISHED / "open-r1_qwen2.5-1.5b_grpo_config_demo.yaml"
 SFT_DEMO = PUBLISHED / "open-r1_qwen2.5-1.5b_sft_config_demo.yaml"
 ORPO = PUBLISHED / "alignment-handbook_llama3-8b_orpo_config_v1.0.yaml"
+CODEFORCES = PUBLISHED / "open-r1_qwen2.5-coder-7b_grpo_config_codeforces.yaml"
 
 
 def curves(source) -> list[list[float]]:
@@ -45,6 +48,11 @@ CASES = {
                                          "gradient_accumulation_steps": 4, "learning_rate": 2e-5,
                                          "lr_scheduler_type": "cosine", "warmup_steps": 0.1,
                                          "num_train_epochs": 1}, 1000),
+    # open-r1's Codeforces GRPO recipe's schedule keys (constant_with_warmup, 4 epochs)
+    "open_r1_grpo_codeforces": ("GRPOConfig", {"num_generations": 16, "per_device_train_batch_size": 4,
+                                               "gradient_accumulation_steps": 32, "learning_rate": 1e-6,
+                                               "lr_scheduler_type": "constant_with_warmup", "warmup_steps": 0.1,
+                                               "num_train_epochs": 4}, 100),
     # GRPOConfig's own lr (1e-6) and schedule (linear); num_iterations 2; prompts that leave a partial
     # generation batch (dropped by the sampler)
     "grpo_defaults_iterations": ("GRPOConfig", {"num_generations": 4, "per_device_train_batch_size": 4,
@@ -102,6 +110,25 @@ def test_the_published_grpo_recipe_equals_the_trainer_and_names_its_class(tmp_pa
         "keys not of GRPOConfig, ScriptArguments or ModelConfig (trl 1.16.0), left to the training script: "
         "torch_dtype, dataset_configs, system_prompt, vllm_device, max_prompt_length, overwrite_output_dir, "
         "reward_funcs")
+
+
+def test_a_script_key_sharing_words_with_a_schedule_key_is_not_a_typo():
+    # code_eval_test_batch_size is open-r1's GRPOScriptArguments key; it was refused as a misspelt
+    # per_device_train_batch_size. Its recipe aims at 1k updates on 8 GPUs x 16k prompts (its comment).
+    source = load_input(CODEFORCES, inputs=BudgetInputs(dataset_size=16000, devices=8))
+    assert source.budget.updates == 1000
+    assert source.notes[1].endswith("wandb_project, code_eval_test_batch_size, code_eval_scoring_mode")
+
+
+@pytest.mark.slow
+def test_the_published_codeforces_recipe_equals_the_trainer(tmp_path):
+    from tests.helpers.trl_counts import trl_schedule
+
+    config, args, n = CASES["open_r1_grpo_codeforces"]
+    real = trl_schedule(config, args, n, tmp_path / "out")
+    source = load_input(CODEFORCES, inputs=BudgetInputs(dataset_size=n))
+    assert source.budget.updates == real["max_steps"] == 48
+    assert curves(source) == real["seen"]
 
 
 def test_grpo_defaults_to_its_own_learning_rate(write_spec):

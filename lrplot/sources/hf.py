@@ -51,6 +51,9 @@ SCHEDULE_KEYS = (
     "dataloader_drop_last", "optim", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon",
     "accelerator_config",
 )
+# A misspelling of a schedule key scores >= 0.75 (warmup_step 0.96, num_epochs 0.77, lr_scheduler 0.83);
+# script keys that only share words with one score less (code_eval_test_batch_size 0.62).
+TYPO_RATIO = 0.75
 _DETECT_WITH_LR = ("num_train_epochs", "max_steps", "per_device_train_batch_size", "warmup_steps",
                    "warmup_ratio", "gradient_accumulation_steps")
 
@@ -112,11 +115,14 @@ class _Config:
         return value
 
     def check_near_misses(self) -> None:
-        """A key that is not a TrainingArguments field but looks like a schedule key is a typo."""
+        """A key that is not a TrainingArguments field but looks like a schedule key is a typo. "Looks
+        like" is strict (difflib ratio >= TYPO_RATIO): a training script's own key that merely shares
+        words with one, such as open-r1's ``code_eval_test_batch_size`` (0.62 to
+        ``per_device_train_batch_size``), is not refused."""
         for key in self.data:
             if not isinstance(key, str) or key in self.fields or key in SCHEDULE_KEYS:
                 continue
-            hint = did_you_mean(key, SCHEDULE_KEYS)
+            hint = did_you_mean(key, SCHEDULE_KEYS, cutoff=TYPO_RATIO)
             if hint:
                 raise SpecError(f"'{key}' is not a {self.args_name} key", hint=hint,
                                 location=self.doc.source.key((key,)))

@@ -188,10 +188,19 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                         f"step / {warmup}), which fails when it is built", location=train.where("lr_warmup_steps"),
                         hint="set train.lr_warmup_steps to a whole number >= 1")
     warmup = train.int("lr_warmup_steps")
-    if lr_max_steps - warmup < 1:
+    if lr_max_steps - warmup < 1 and made.updates > warmup:
         raise SpecError(f"train.lr_warmup_steps {warmup} is not below the cosine's length lr_max_steps "
-                        f"{lr_max_steps} ({made.text}): litgpt would build CosineAnnealingLR(T_max={lr_max_steps - warmup})",
-                        location=train.where("lr_warmup_steps"), hint="lower lr_warmup_steps or train longer")
+                        f"{lr_max_steps} ({made.text}): litgpt builds CosineAnnealingLR(T_max={lr_max_steps - warmup}), "
+                        + (f"and update {warmup + 1} fails in it (ZeroDivisionError)" if lr_max_steps == warmup else
+                           f"which updates {warmup + 1} on would follow; lrplot draws no cosine of negative length"),
+                        location=train.where("lr_warmup_steps"),
+                        hint="lower lr_warmup_steps or train longer")
+    if lr_max_steps - warmup < 1:
+        # torch builds a cosine with T_max <= 0 without complaint and SequentialLR never reaches it: the
+        # run is the warmup's first updates (litgpt/finetune/full.py get_lr_scheduler; checked by the tests).
+        notes.append(Note(f"train.lr_warmup_steps {warmup} is not below lr_max_steps {lr_max_steps}: the run's "
+                          f"{made.updates} updates end inside the warmup, at {made.updates - 1}/{warmup} of the lr "
+                          f"(the cosine, CosineAnnealingLR(T_max={lr_max_steps - warmup}), never starts)"))
     if "min_lr" in train.data:
         notes.append(Note(f"train.min_lr {train.data['min_lr']} is not used by litgpt's finetune schedule "
                           "(CosineAnnealingLR without eta_min: the cosine ends at 0)"))

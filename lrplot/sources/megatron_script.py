@@ -34,10 +34,37 @@ class Flag:
 
 
 @dataclass
+class Branched:
+    """A variable the script assigns inside an ``if``/``case``/loop: which value holds depends on the
+    shell running the test, which lrplot does not, so it is asked for (``mamba/train.sh`` sets
+    ``GLOBAL_BATCH_SIZE`` to 32 or 8 by ``case "${MODEL_SCALE}"``)."""
+
+    lines: list[int]
+
+
+@dataclass
 class Script:
     flags: dict[str, Flag]
-    variables: dict[str, str | list[str]]
+    variables: dict[str, str | list[str] | Branched]
     path: str
+
+
+_OPENS = frozenset({"if", "case", "for", "while", "until", "select"})
+_CLOSES = frozenset({"fi", "esac", "done"})
+
+
+def _depth_change(words: list[str]) -> int:
+    """How many ``if``/``case``/loops a line opens minus those it closes (a keyword counts at the
+    start of the line or after a ``;``)."""
+    change, command_start = 0, True
+    for word in words:
+        bare = word.rstrip(";")
+        if command_start and bare in _OPENS:
+            change += 1
+        elif bare in _CLOSES:
+            change -= 1
+        command_start = word.endswith(";") or bare in ("then", "do", "else", "elif", "&&", "||")
+    return change
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -125,14 +152,40 @@ def _known(word: str, variables: dict[str, str | list[str]]) -> str:
     return _VAR.sub(sub, word)
 
 
+def _appended(name: str, rest: str, before: object) -> list[str] | None:
+    """The words ``NAME="$NAME more words"`` adds to a text ``NAME`` already holds, else None."""
+    if not isinstance(before, str):
+        return None
+    words = _words(rest.strip())
+    if len(words) != 1:
+        return None
+    for head in (f"${{{name}}}", f"${name}"):
+        if words[0].startswith(head) and not (head == f"${name}" and (words[0][len(head):len(head) + 1].isalnum() or words[0][len(head):len(head) + 1] == "_")):
+            return _words(words[0][len(head):])
+    return None
+
+
 def parse(text: str, path: str, is_flag: set[str]) -> Script:
     """The variables the script assigns and the flags of the one command that holds any flag of
     ``is_flag`` (the training command). Refused: no such command, or two of them."""
-    variables: dict[str, str | list[str]] = {}
+    variables: dict[str, str | list[str] | Branched] = {}
     commands: list[list[str]] = []
-    for _, line in _logical_lines(text):
+    depth = 0  # inside this many if/case/loops
+    flagged: dict[str, list[int]] = {}  # variables set with Megatron's flags inside one: lines
+    for start, line in _logical_lines(text):
         try:
             m = _ASSIGN.match(line)
+            if m and depth > 0:
+                name, before = m.group(1), variables.get(m.group(1))
+                added = _appended(name, m.group(2), before)
+                if added is not None and not any(w.startswith("--") and w[2:].split("=")[0] in is_flag
+                                                 for w in added):
+                    continue  # OPTIONS="$OPTIONS --no-pipeline-parallel" in an if: adds no flag lrplot reads
+                variables[name] = Branched((before.lines if isinstance(before, Branched) else []) + [start])
+                if any(w.startswith("--") and w[2:].split("=")[0] in is_flag
+                       for w in _words(" ".join(_words(m.group(2))))):
+                    flagged.setdefault(name, []).append(start)
+                continue
             if m:
                 rest = m.group(2).strip()
                 if rest.startswith("("):
@@ -145,11 +198,18 @@ def parse(text: str, path: str, is_flag: set[str]) -> Script:
             words = _words(line)
         except ValueError:  # an unclosed quote: not a line lrplot can read, and not the command
             continue
+        depth = max(0, depth + _depth_change(words))
         expanded = _expand_words(words, variables)
         if words and words[0] in ("echo", "printf"):  # shows the command, does not run it
             continue
         if any(w.startswith("--") and w[2:].split("=")[0] in is_flag for w in expanded):
             commands.append(expanded)
+    if not commands and flagged:
+        name, lines = next(iter(flagged.items()))
+        raise SpecError(f"the script sets {name} with Megatron's training flags inside an if, case or loop (line "
+                        f"{', '.join(map(str, lines))}), and which flags the run gets depends on the shell running "
+                        "it, which lrplot does not", location=Location(path, lines[0]),
+                        hint="keep the branch the run takes in a copy of the script")
     if not commands:
         raise SpecError("found no command with Megatron's training flags (--train-iters or --train-samples, --lr)",
                         location=Location(path), hint="read the script's YAML (--yaml-cfg) or give --from megatron "
@@ -185,6 +245,11 @@ def value(script: Script, flag: Flag) -> list[str]:
         def sub(m: re.Match) -> str:
             name = m.group(1) or m.group(3)
             val = script.variables.get(name) if name else None
+            if isinstance(val, Branched):
+                raise SpecError(f"--{flag.name} {' '.join(flag.words)}: the script sets {name} inside an if, case or "
+                                f"loop ({'lines' if len(val.lines) > 1 else 'line'} {', '.join(map(str, val.lines))}), and which value holds depends on the "
+                                "shell running it, which lrplot does not", location=flag.where,
+                                hint=f"give it with --set {flag.name}=VALUE")
             if not isinstance(val, str) or "$" in val:
                 why = (f"the script does not set {name} to a value lrplot can read (it is an argument, an environment "
                        "variable or computed by the shell)" if name else

@@ -21,6 +21,14 @@ wheel; the fine-tuning recipes count alike, e.g. ``full_finetune_single_device.p
   lr_scheduler.step()`` (:704-717 / :709-718), and the epoch ends after ``max_steps_per_epoch``
   updates (:776-779 / :772-775): one ``step()`` per update, the spec's ``interval: step``.
 
+torchtune's GRPO recipe (``recipes/dev/grpo_full_finetune_distributed.py`` at pytorch/torchtune
+bd2a0fc; its configs are told by ``grpo_samples``) counts otherwise: it reads no
+``gradient_accumulation_steps``; ``self._steps_per_epoch = len(self._dataloader)`` (:201, the same
+sampler and ``drop_last`` loader, :446-466) and ``num_training_steps=self.total_epochs *
+self._steps_per_epoch`` (:205-209); every batch runs ``ppo_epochs`` updates, each
+``optimizer.step(); ... self._lr_scheduler.step()`` (:839-857); the run stops after ``num_steps``
+batches (:225, :902-904), however many epochs are left.
+
 The training-set size is not in a recipe config (the ``dataset`` component builds it): it is asked
 for (``--dataset-size``), the number of examples after packing when ``packed`` is on.
 """
@@ -150,6 +158,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     optimizer = _optimizer(doc, data, notes)
     epochs = _number(doc, data, "epochs")
     batch = _number(doc, data, "batch_size")
+    if "grpo_samples" in data:
+        return _grpo(doc, data, inputs, sched_type, kwargs, optimizer, notes, epochs, batch)
     accum = _number(doc, data, "gradient_accumulation_steps")
     cap = data.get("max_steps_per_epoch")
     if cap is not None:
@@ -197,4 +207,55 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
             Told("epochs", epochs, "epochs"))
     budget = Budget(text, total, per_epoch, warmup=warmup if isinstance(warmup, int) and not isinstance(warmup, bool)
                     and 0 <= warmup else None, told=told, decided_by="epochs", where=doc.source.value(("epochs",)))
+    return Source(KIND, spec, budget, tuple(notes))
+
+
+def _grpo(doc: Document, data: dict, inputs: BudgetInputs, sched_type: str, kwargs: dict, optimizer: dict,
+          notes: list[str], epochs: int, batch: int) -> Source:
+    """torchtune's GRPO recipe: ``ppo_epochs`` updates per batch, ``num_steps`` batches at most, the
+    scheduler's horizon ``epochs x len(dataloader)`` (see the module docstring)."""
+    from ..spec import spec_from_data
+
+    ppo = _number(doc, data, "ppo_epochs")
+    num_steps = _number(doc, data, "num_steps")
+    if "gradient_accumulation_steps" in data:
+        notes.append("gradient_accumulation_steps is not read by torchtune's GRPO recipe (one batch, ppo_epochs "
+                     "updates)")
+    if inputs.dataset_size is None:
+        raise needs(doc, "the number of prompts in the training set (the dataset component builds it; the GRPO "
+                         "recipe's horizon is epochs x its data loader's length)", "--dataset-size N",
+                    ("dataset",) if "dataset" in data else ())
+    n, world = inputs.dataset_size, inputs.devices or 1
+    if inputs.devices is None:
+        notes.append(assumption("world size 1: the GRPO recipe splits the prompts over its ranks", settle="--devices N"))
+    batches = math.ceil(n / world) // batch         # StatefulDistributedSampler pads; drop_last=True
+    if batches == 0:
+        raise SpecError(f"{n} prompts give no full batch of {batch}{f' per rank (x {world})' if world > 1 else ''} "
+                        "(torchtune drops the last partial batch)", location=doc.source.value(("batch_size",)),
+                        hint="check --dataset-size and batch_size")
+    horizon = epochs * batches                      # num_training_steps
+    run = min(horizon, num_steps)                   # batches before the num_steps stop
+    total = run * ppo
+    spec_data: dict[str, Any] = {
+        "title": f"torchtune GRPO {sched_type.rpartition(':')[2]}: {doc.path.name}",
+        "steps": total,
+        "steps_per_epoch": batches * ppo,
+        "optimizer": optimizer,
+        "scheduler": {"type": sched_type, **kwargs, "num_training_steps": horizon},
+    }
+    spec = spec_from_data(spec_data, _source_map(doc, kwargs), file=doc.path)
+    ranks = f" x {world}" if world > 1 else ""
+    stop = f"stops at num_steps {num_steps} batches" if num_steps < horizon else f"num_steps {num_steps} not reached"
+    text = (f"{n} prompts / ({batch}{ranks}) = {batches} batches per epoch (drop_last) x {epochs} epochs = {horizon} "
+            f"(num_training_steps); the run {stop}; x ppo_epochs {ppo} = {total} updates")
+    warmup = kwargs.get("num_warmup_steps")
+    warm = warmup if isinstance(warmup, int) and not isinstance(warmup, bool) and warmup >= 0 else None
+    if warm is not None:
+        text += f"; num_warmup_steps {warm}"
+    told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else "default"),
+            Told("batch size", batch, "batch_size"), Told("epochs", epochs, "epochs"),
+            Told("num steps", num_steps, "num_steps"), Told("ppo epochs", ppo, "ppo_epochs"))
+    budget = Budget(text, total, batches * ppo, warmup=warm, told=told,
+                    decided_by="num_steps" if num_steps < horizon else "epochs",
+                    where=doc.source.value(("num_steps" if num_steps < horizon else "epochs",)))
     return Source(KIND, spec, budget, tuple(notes))

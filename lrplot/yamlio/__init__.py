@@ -9,6 +9,8 @@ that later stages can report ``file:line:col``.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 import yaml
@@ -57,7 +59,13 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(f"not valid YAML: {problem}", hint=_yaml_hint(problem),
+        hint = _yaml_hint(problem)
+        line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+        placeholder = re.search(r"\$\{[A-Za-z_][\w.]*\}", line)
+        if placeholder and not hint:  # DeepSpeedExamples' ds_config_temp.json: "stage": ${zero_stage}
+            hint = (f"{placeholder.group()} is a template placeholder a launch script fills in; read the filled-in "
+                    "file, or write the value")
+        raise SpecError(f"not valid YAML: {problem}", hint=hint,
                         location=loc(path, mark) if mark else Location(path)) from None
     except yaml.reader.ReaderError as exc:
         where = Location(path, *_line_col(text, exc.position))

@@ -23,6 +23,9 @@ CASES = {
     "phi-2_lora_1900": ("litgpt_phi-2_lora.yaml", 1900, 2e-4, 8, 4, 10, 1, None),
     "phi-2_lora_99_3_epochs": ("litgpt_phi-2_lora.yaml", 99, 2e-4, 8, 4, 10, 3, None),  # --set train.epochs=3
     "phi-2_lora_max_steps_40": ("litgpt_phi-2_lora.yaml", 1900, 2e-4, 8, 4, 10, 1, 40),  # --set train.max_steps=40
+    # warmup longer than the run: the updates end inside the warmup, the cosine (T_max <= 0) never starts
+    "llama-3.2-1B_full_1000": ("litgpt_llama-3.2-1B_full.yaml", 1000, 2e-4, 64, 4, 25, 1, None),
+    "gemma-2b_full_1900_1_device": ("litgpt_gemma-2b_full.yaml", 1900, 2e-4, 16, 1, 100, 1, 50),  # --set devices=1
 }
 
 
