@@ -61,6 +61,7 @@ STEPPING_KEYS = ("interval", "frequency")  # Lightning's configure_optimizers di
 _TRAINER_KEYS = ("max_epochs", "max_steps", "accumulate_grad_batches", "limit_train_batches", "devices",
                  "num_nodes", "accelerator")
 _DATA_KEYS = ("batch_size", "train_batch_size", "drop_last")
+DATA_SECTIONS = ("data", "datamodule")  # the template's name, and its older one
 # scheduler arguments that size it in optimizer updates: interpolating one of these names means the
 # script steps the scheduler once per update
 _UPDATE_COUNTS = ("max_steps", "total_steps", "num_steps", "num_training_steps", "training_steps", "train_steps",
@@ -123,14 +124,23 @@ def _find(doc: Document, test: Any, what: str, example: str) -> KeyPath:
 
 
 def _omegaconf_error(doc: Document, exc: Exception, fallback: KeyPath) -> SpecError:
-    """An OmegaConf error, located at the key it names (``full_key``, e.g. 'model.scheduler.T_max')."""
+    """An OmegaConf error, located at the key it names (``full_key``, e.g. 'model.scheduler.T_max').
+    A resolver the project's code registers (``${my_resolver:...}``), which lrplot never runs: the
+    user is asked for the key's value."""
+    from omegaconf.errors import UnsupportedInterpolationType
+
     full_key = getattr(exc, "full_key", None) or ""
     path: list[Any] = []
     for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", full_key):
         path.append(int(index) if index else name)
+    key = full_key or format_path(fallback)
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return fw.error(doc, f"cannot resolve '{full_key or format_path(fallback)}': {message}",
-                    tuple(path) or fallback,
+    unknown = re.match(r"Unsupported interpolation type (\S+)", message)
+    if isinstance(exc, UnsupportedInterpolationType) and unknown:
+        return fw.error(doc, f"'{key}' is computed by the resolver '{unknown.group(1)}', which your code registers "
+                             "and lrplot does not run", tuple(path) or fallback,
+                        hint=f"give its value: --set {key}=VALUE")
+    return fw.error(doc, f"cannot resolve '{key}': {message}", tuple(path) or fallback,
                     hint="fix the interpolation, or give the value with --set KEY=VALUE")
 
 
@@ -163,6 +173,12 @@ class _Resolver:
                 if spent.over is not None:  # (OmegaConf may have wrapped it)
                     raise fw.error(self.doc, f"'{format_path(path)}': {spent.over.message}", path,
                                    hint=spent.over.hint) from None
+                if spent.refused is not None:  # an ${eval:...} lrplot's evaluator does not compute
+                    key = getattr(exc, "full_key", None) or format_path(path)
+                    raise fw.error(self.doc, f"'{key}': ${{eval:...}} is computed by lrplot's own expression "
+                                             f"evaluator (numbers and arithmetic), which refuses it: "
+                                             f"{spent.refused.message}", path,
+                                   hint=f"give its value: --set {key}=VALUE") from None
                 raise _omegaconf_error(self.doc, exc, path) from None
 
     def keys(self, path: KeyPath, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -195,10 +211,12 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if not isinstance(doc.data, dict):
         raise fw.error(doc, "a Hydra config must be a mapping", ())
     composed = is_primary(doc.data)
+    notes: list[str] = []
     if composed:
         from .hydra_compose import compose
 
-        doc = compose(doc, allow_import)
+        doc, composition_notes = compose(doc, allow_import)
+        notes += composition_notes
     add = "+" if composed else ""  # a key the composed config lacks is added with Hydra's '+key=value'
     resolver = _Resolver(doc)
     sched_path = _find(doc, _is_scheduler, "scheduler", "torch.optim.lr_scheduler.CosineAnnealingLR")
@@ -218,27 +236,28 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                 stepping_paths[key] = parent + (key,)
     scheduler = _target(doc, sched_path, sched_node)
     optimizer = _target(doc, opt_path, resolver.node(opt_path))
-    notes = []
     if "trainer" in doc.data and isinstance(doc.data["trainer"], dict):
         foreign = rules.not_lightning_trainer(doc.data["trainer"])
         if foreign:
-            return _own_loop(doc, resolver, optimizer, scheduler, sched_path, stepping, foreign, allow_import, add)
-    if "interval" not in stepping:
-        notes.append(assumption("interval 'epoch' assumed: Lightning's default for a scheduler returned bare (and "
-                                f"lightning-hydra-template's); --set {add}{format_path(sched_path)}.interval=step if "
-                                "your module's configure_optimizers says otherwise",
-                                settle=f"{add}{format_path(sched_path)}.interval"))
+            return _own_loop(doc, resolver, optimizer, scheduler, sched_path, stepping, foreign, allow_import, add,
+                             notes)
     if "trainer" not in doc.data:
         raise fw.error(doc, "the config has no 'trainer' section, so the run length is unknown", (),
                        hint=f"add --set {add}trainer.max_steps=N (or {add}trainer.max_epochs=E with --dataset-size N)")
+    if "interval" not in stepping:
+        from .hydra_module import code_interval
+
+        stepping["interval"], note = code_interval(doc, sched_path, scheduler.name, resolver.node, add)
+        notes.append(note)
     trainer = resolver.keys(("trainer",), _TRAINER_KEYS)
-    data = resolver.keys(("data",), _DATA_KEYS)
-    loop = fw.LoopSettings.from_trainer(doc, trainer, ("trainer",), data, ("data",), inputs)
+    data_key = next((k for k in DATA_SECTIONS if isinstance(doc.data.get(k), dict)), "data")
+    data = resolver.keys((data_key,), _DATA_KEYS)
+    loop = fw.LoopSettings.from_trainer(doc, trainer, ("trainer",), data, (data_key,), inputs)
     if loop.world_size and loop.world_size > 1 and "batch_size" not in loop.flags:
-        notes.append(assumption("data.batch_size is read as the per-device batch size (lightning-hydra-template's "
-                                "MNISTDataModule divides it by the world size: then pass --batch-size)",
-                                settle="--batch-size"))
-    return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, stepping.get("interval", "epoch"),
+        notes.append(assumption(f"{data_key}.batch_size is read as the per-device batch size "
+                                "(lightning-hydra-template's MNISTDataModule divides it by the world size: then pass "
+                                "--batch-size)", settle="--batch-size"))
+    return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, stepping["interval"],
                                stepping.get("frequency", 1), stepping_paths, allow_import,
                                notes)
 
@@ -260,7 +279,7 @@ def _horizon(doc: Document, sched_path: KeyPath) -> tuple[KeyPath, str] | None:
 
 
 def _own_loop(doc: Document, resolver: _Resolver, optimizer: fw.Target, scheduler: fw.Target, sched_path: KeyPath,
-              stepping: dict, foreign: str, allow_import: Allowance, add: str) -> Source:
+              stepping: dict, foreign: str, allow_import: Allowance, add: str, notes: list[str]) -> Source:
     """A ``trainer:`` section that is not a Lightning Trainer's: the script's own loop. Drawn only
     when the scheduler is sized in updates by interpolation (then the script steps it per update,
     for that many updates, and the figure says so); refused otherwise."""
@@ -276,7 +295,7 @@ def _own_loop(doc: Document, resolver: _Resolver, optimizer: fw.Target, schedule
     updates = resolver.node(path)
     loop = fw.LoopSettings(None, updates, 1, None, None, False, 1, None,
                            {"max_steps": path, "max_epochs": path, "limit": path}, frozenset())
-    notes: list[str] = [assumption(
+    notes = notes + [assumption(
         f"{what}: the script is assumed to step the scheduler once per update, for {updates} updates, as "
         f"{format_path(path)}: ${{{source_key}}} sizes it in updates",
         settle=f"{add}{format_path(sched_path)}.interval")]

@@ -23,6 +23,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, MissingLibraryError, SpecError, first_line
+from . import hydra_plugins as plugins
 from .hydra_messages import missing_config, near_key, set_location as _set_location, yaml_error
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,7 +110,7 @@ def _source_map(doc: Document, loader: Any, parsed: list[Any]) -> Any:
         if path == doc.path.stem and default.primary:
             file_source = doc.source
         else:
-            file = doc.path.parent / f"{path}.yaml"
+            file = doc.path.parent / f"{path.removesuffix('.yaml')}.yaml"  # (a defaults entry may name the file)
             if not file.is_file():
                 continue  # from another search path entry or the ConfigStore: located at the primary file
             try:
@@ -140,8 +141,9 @@ def _is_group(loader: Any, key: str) -> bool:
         return False
 
 
-def compose(doc: Document, allowance: Allowance) -> Document:
-    """The composed config of the primary config ``doc`` (``doc.overrides`` as Hydra overrides)."""
+def compose(doc: Document, allowance: Allowance) -> tuple[Document, list[str]]:
+    """The composed config of the primary config ``doc`` (``doc.overrides`` as Hydra overrides),
+    and the notes of the composition (a logging plugin composed without, :mod:`.hydra_plugins`)."""
     try:
         import hydra  # noqa: F401 - hydra-core itself, not only omegaconf
         from hydra.core.global_hydra import GlobalHydra
@@ -183,25 +185,40 @@ def compose(doc: Document, allowance: Allowance) -> Document:
         VersionBase.instance().version_base = app_base
 
 
-def _compose(doc: Document, parsed: list[Any]) -> Document:
+def _compose(doc: Document, parsed: list[Any]) -> tuple[Document, list[str]]:
     from dataclasses import replace
 
     import hydra
-    import yaml
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException, MissingConfigException
     from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
 
     config_dir = str(doc.path.parent.resolve())
     with warnings.catch_warnings(), hydra.initialize_config_dir(config_dir=config_dir, version_base=VERSION_BASE,
                                                                  job_name="lrplot"):
         warnings.simplefilter("ignore")
         loader = GlobalHydra.instance().config_loader()
+        with plugins.stubs() as stubbed:
+            cfg = _compose_tree(doc, parsed, loader, stubbed)
+            source = _source_map(doc, loader, parsed)
+    data = OmegaConf.to_container(cfg, resolve=False)
+    return replace(doc, data=data, source=source), [plugins.note(stubbed)] if stubbed else []
+
+
+def _compose_tree(doc: Document, parsed: list[Any], loader: Any, stubbed: list) -> Any:
+    """Hydra's compose; a missing logging plugin's config stubbed and composed again."""
+    import hydra
+    import yaml
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    while True:
         try:
-            cfg = hydra.compose(config_name=doc.path.stem, overrides=list(doc.overrides))
+            return hydra.compose(config_name=doc.path.stem, overrides=list(doc.overrides))
         except MissingConfigException as exc:
-            raise missing_config(doc, exc, loader, parsed) from None
+            missing = plugins.missing_logging_plugin(exc)
+            if missing is None or missing in stubbed:
+                raise missing_config(doc, exc, loader, parsed) from None
+            plugins.add(stubbed, *missing)
         except (HydraException, OmegaConfBaseException) as exc:
             lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
             message = lines[0].rstrip(".") if lines else type(exc).__name__
@@ -218,6 +235,3 @@ def _compose(doc: Document, parsed: list[Any]) -> Document:
         except (ValueError, TypeError, OSError) as exc:  # what else Hydra lets through from odd input
             raise SpecError(f"Hydra cannot compose it: {first_line(exc, type(exc).__name__)}",
                             location=Location(str(doc.path)), hint="fix the config tree") from None
-        source = _source_map(doc, loader, parsed)
-    data = OmegaConf.to_container(cfg, resolve=False)
-    return replace(doc, data=data, source=source)
