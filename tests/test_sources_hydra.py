@@ -101,6 +101,16 @@ def _reference(text, root, dataset_size, sched_key, interval, frequency, groups=
     return recorded, logged
 
 
+def _template_module(folder):
+    """lightning-hydra-template's MNISTLitModule (published copy, see test_sources_hydra_published.py)
+    beside the config, where lrplot reads its configure_optimizers: interval 'epoch' (line 209)."""
+    from tests.helpers.paths import ROOT
+
+    module = folder / "src" / "models" / "mnist_module.py"
+    module.parent.mkdir(parents=True)
+    module.write_text((ROOT / "tests/data/published/lightning-hydra-template/src/models/mnist_module.py").read_text())
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     cases = {
@@ -114,6 +124,7 @@ def runs(tmp_path_factory):
         folder = tmp_path_factory.mktemp(name)
         path = folder / "config.yaml"
         path.write_text(text)
+        _template_module(folder)
         reference = _reference(text, folder, size, key, interval, frequency, groups)
         out[name] = (path, size, groups, overrides, reference)
     return out
@@ -146,7 +157,9 @@ def test_budget_of_the_template(runs):
     source = load_input(path, inputs=BudgetInputs(dataset_size=size))
     assert source.budget.text == ("10 examples / 3 = 4 batches per epoch (rounded up) = 4 updates per epoch "
                                   "x 4 epochs = 16 updates")
-    assert any("interval 'epoch' assumed" in n for n in source.notes)
+    assert source.notes[0] == ("interval 'epoch' read from src.models.mnist_module.MNISTLitModule."
+                               f"configure_optimizers at {path.parent / 'src/models/mnist_module.py'}:209")
+    assert not source.assumptions
 
 
 # --- errors are one located line; nothing is executed ----------------------------------------

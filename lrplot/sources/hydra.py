@@ -10,22 +10,28 @@ and ``data.batch_size`` / ``data.drop_last``. Any node with a torch optimizer or
 with another ``_target_`` is one too (an import path: lrplot's one import rule applies).
 
 Nothing in the config is executed: it is never passed to ``hydra.utils.instantiate``. Interpolations
-(``${trainer.max_steps}``) are resolved by OmegaConf's own resolver (its built-in ``oc.*`` resolvers
-only; no resolver that runs code is registered), and only in the keys lrplot reads, so an unrelated
+(``${trainer.max_steps}``) are resolved by OmegaConf's own resolver (its built-in ``oc.*`` resolvers,
+and ``eval`` answered by lrplot's evaluator; no resolver that runs code is registered), and only in the keys lrplot reads, so an unrelated
 ``${hydra:runtime.output_dir}`` does not matter; one that cannot be resolved is reported at its line.
 
 Whose loop: ``trainer`` is read as a Lightning Trainer's only when its ``_target_`` is Lightning's
 Trainer or all its keys are Lightning Trainer arguments (:func:`.lightning_loop.not_lightning_trainer`).
-Any other is the script's own loop: drawn only when the scheduler is sized in updates by
-interpolation (``total_steps: ${trainer.total_steps}``: the script steps it once per update, for that
-many updates, and the figure says so), else refused with the reason.
+Any other is the script's own loop (:mod:`.hydra_own_loop`): drawn only where the config says it in
+updates, with the assumption named, else refused naming the keys that would answer it.
 
 The stepping: the trainer is a Lightning Trainer, so Lightning 2.6.6's rules apply (see
 :mod:`.lightning_loop`). The interval and frequency live in the module's configure_optimizers, not in
-the config; lrplot assumes Lightning's default for a bare scheduler, ``interval: epoch``,
-``frequency: 1`` (lightning-hydra-template's module returns exactly that), unless the config holds
-Lightning's dict form ``{scheduler: {_target_: ...}, interval: step, frequency: N}``, or ``interval``
-/ ``frequency`` are set next to the scheduler's ``_target_`` (``--set model.scheduler.interval=step``).
+the config: read from the module's source (the node above the scheduler with a ``_target_``, parsed
+and never imported, :mod:`.hydra_module`), unless the config holds Lightning's dict form
+``{scheduler: {_target_: ...}, interval: step, frequency: N}``, or ``interval`` / ``frequency`` are set
+next to the scheduler's ``_target_`` (``--set model.scheduler.interval=step``); where the source does
+not say, the user is asked. The data section is ``data`` or ``datamodule`` (the template's older name).
+
+Custom resolvers: ``${eval:'...'}`` (registered as Python's eval by many of the template's
+descendants) is computed by lrplot's own expression evaluator (:mod:`lrplot.expr`, never Python's
+eval); any other resolver the project's code registers is asked for, naming the key. A logging
+plugin the tree names but this environment lacks (hydra-colorlog) is composed without
+(:mod:`.hydra_plugins`), and a note says so.
 
 A primary config (a ``defaults:`` list in Hydra's form, e.g. the template's ``configs/train.yaml``) is
 composed first by Hydra's own ``initialize_config_dir`` + ``compose`` (:mod:`.hydra_compose`, hydra-core
@@ -62,11 +68,6 @@ _TRAINER_KEYS = ("max_epochs", "max_steps", "accumulate_grad_batches", "limit_tr
                  "num_nodes", "accelerator")
 _DATA_KEYS = ("batch_size", "train_batch_size", "drop_last")
 DATA_SECTIONS = ("data", "datamodule")  # the template's name, and its older one
-# scheduler arguments that size it in optimizer updates: interpolating one of these names means the
-# script steps the scheduler once per update
-_UPDATE_COUNTS = ("max_steps", "total_steps", "num_steps", "num_training_steps", "training_steps", "train_steps",
-                  "max_iters", "max_iter", "total_iters", "num_iters", "max_updates", "num_updates", "total_updates")
-
 
 def _walk(node: Any, path: KeyPath = ()):
     yield path, node
@@ -239,8 +240,10 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if "trainer" in doc.data and isinstance(doc.data["trainer"], dict):
         foreign = rules.not_lightning_trainer(doc.data["trainer"])
         if foreign:
-            return _own_loop(doc, resolver, optimizer, scheduler, sched_path, stepping, foreign, allow_import, add,
-                             notes)
+            from . import hydra_own_loop
+
+            return hydra_own_loop.read(doc, resolver, optimizer, scheduler, sched_path, stepping, foreign,
+                                       allow_import, add, notes, STEPPING_KEYS)
     if "trainer" not in doc.data:
         raise fw.error(doc, "the config has no 'trainer' section, so the run length is unknown", (),
                        hint=f"add --set {add}trainer.max_steps=N (or {add}trainer.max_epochs=E with --dataset-size N)")
@@ -260,44 +263,3 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, stepping["interval"],
                                stepping.get("frequency", 1), stepping_paths, allow_import,
                                notes)
-
-
-def _horizon(doc: Document, sched_path: KeyPath) -> tuple[KeyPath, str] | None:
-    """A scheduler argument (its own or a nested scheduler's) that interpolates an update count:
-    ``total_steps: ${trainer.max_steps}``, and the key it interpolates."""
-    raw = doc.data
-    for part in sched_path:
-        raw = raw[part]
-    nodes = [(sched_path, raw)] + [(sched_path + ("schedulers", i), c)
-                                   for i, c in enumerate(raw.get("schedulers") or []) if isinstance(c, dict)]
-    for path, node in nodes:
-        for key, value in node.items():
-            match = re.fullmatch(r"\$\{([\w.]+)\}", value.strip()) if isinstance(value, str) else None
-            if match and match.group(1).rsplit(".", 1)[-1] in _UPDATE_COUNTS:
-                return path + (key,), match.group(1)
-    return None
-
-
-def _own_loop(doc: Document, resolver: _Resolver, optimizer: fw.Target, scheduler: fw.Target, sched_path: KeyPath,
-              stepping: dict, foreign: str, allow_import: Allowance, add: str, notes: list[str]) -> Source:
-    """A ``trainer:`` section that is not a Lightning Trainer's: the script's own loop. Drawn only
-    when the scheduler is sized in updates by interpolation (then the script steps it per update,
-    for that many updates, and the figure says so); refused otherwise."""
-    what = f"'trainer' is not Lightning's Trainer ({foreign})"
-    found = _horizon(doc, sched_path)
-    interval = stepping.get("interval", "step")
-    if found is None or interval != "step" or stepping.get("frequency", 1) != 1:
-        raise fw.error(doc, f"{what}: the script's own loop decides how many updates it makes and when it steps "
-                            "the scheduler, which the config does not say", ("trainer",), key=True,
-                       hint="describe the run as an lrplot spec (steps: N, the scheduler and its interval), or set "
-                            "trainer._target_: lightning.pytorch.Trainer if a Lightning Trainer runs it")
-    path, source_key = found
-    updates = resolver.node(path)
-    loop = fw.LoopSettings(None, updates, 1, None, None, False, 1, None,
-                           {"max_steps": path, "max_epochs": path, "limit": path}, frozenset())
-    notes = notes + [assumption(
-        f"{what}: the script is assumed to step the scheduler once per update, for {updates} updates, as "
-        f"{format_path(path)}: ${{{source_key}}} sizes it in updates",
-        settle=f"{add}{format_path(sched_path)}.interval")]
-    return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, "step", 1,
-                               {k: sched_path + (k,) for k in STEPPING_KEYS}, allow_import, notes)

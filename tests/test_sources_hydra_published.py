@@ -1,0 +1,215 @@
+"""Hydra trees as projects publish them, taken UNEDITED from public repositories (a tree folder
+per project under tests/data/published/, relative layout kept):
+
+* lightning-hydra-template: ashleve/lightning-hydra-template@bddbc24b82ab6ccfa6243e815a49dc5bfe8d4144,
+  configs/ + src/models/mnist_module.py + setup.py (hydra/default.yaml overrides both logging groups
+  to hydra-colorlog's 'colorlog'; experiment/example.yaml has '/group' entries);
+* pflow-encodec: seastar105/pflow-encodec@6dd533958a07eac39b9146b5b9a8c4837a2c17ba, configs/ +
+  pflow_encodec/models/lightning_modules/pflow.py + setup.py (colorlog; experiment/libritts_base.yaml
+  with 'override /trainer: gpu.yaml'; configure_optimizers returns interval 'step' at pflow.py:76);
+* flash-attention: Dao-AILab/flash-attention@0251105a2fb19d2957484b7f023cd8c115286ced,
+  training/configs/ + training/src/tasks/seq.py (colorlog in config.yaml's own defaults;
+  'datamodule:'; '- /experiment/owt/base.yaml'; ${eval:...} and the project's ${div_up:...};
+  the module is 'task._target_', whose configure_optimizers computes the interval at seq.py:148).
+
+Read ones are compared with ``==`` against a REAL Lightning Trainer on CPU (lr recorded by an
+optimizer step pre-hook) whose optimizer and scheduler Hydra builds from the same tree, composed by
+Hydra itself (with its logging groups set to Hydra's own 'disabled', since hydra-colorlog is not
+installed here), built and stepped as the project's module does (file:line named at each run).
+Asked ones: the whole line is asserted.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers.installed import require
+
+require("hydra")
+
+from lrplot.errors import SpecError  # noqa: E402
+from lrplot.sources import BudgetInputs, load_input  # noqa: E402
+from tests.helpers.paths import ROOT  # noqa: E402
+
+PUBLISHED = "tests/data/published"
+LHT = f"{PUBLISHED}/lightning-hydra-template"
+PFLOW = f"{PUBLISHED}/pflow-encodec"
+FLASH = f"{PUBLISHED}/flash-attention/training"
+COLORLOG = ("composed without 'hydra/job_logging: colorlog' and 'hydra/hydra_logging: colorlog': a Hydra logging "
+            "plugin not installed here (e.g. hydra-colorlog); Hydra's logging settings cannot change the schedule")
+# flash-attention's experiment with the answers its asked lines request (see test_flash_attention_asks)
+FLASH_SET = ("experiment=owt/gpt2s-flash", "+train.scheduler.interval=step", "datamodule.batch_size=16",
+             "trainer.accumulate_grad_batches=4", "train.optimizer._target_=torch.optim.AdamW",
+             "~train.optimizer.adam_w_mode")
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)  # locations and source lines are printed relative to the working folder
+
+
+def _load(path, *overrides, **inputs):
+    return load_input(path, inputs=BudgetInputs(**inputs), overrides=overrides)
+
+
+def _asked(path, *overrides, **inputs):
+    with pytest.raises(SpecError) as caught:
+        _load(path, *overrides, **inputs)
+    return str(caught.value)
+
+
+# --- read: the notes say what was composed without and where the interval was read ---------------
+
+def test_template_composes_without_colorlog_and_reads_the_interval_from_its_module():
+    source = _load(f"{LHT}/configs/train.yaml", dataset_size=100)
+    assert source.kind == "hydra"
+    assert list(source.notes[:2]) == [
+        COLORLOG,
+        f"interval 'epoch' read from src.models.mnist_module.MNISTLitModule.configure_optimizers at "
+        f"{LHT}/src/models/mnist_module.py:209"]
+    assert not source.notes[1].assumed
+    assert source.spec.scheduler.type == "ReduceLROnPlateau" and source.spec.scheduler.interval == "epoch"
+
+
+def test_template_experiment_with_absolute_group_entries_composes():
+    source = _load(f"{LHT}/configs/train.yaml", "experiment=example", dataset_size=640)
+    assert source.spec.optimizer.lr == 0.002  # experiment/example.yaml's model.optimizer.lr
+    assert source.budget.updates == 100  # 640 / data.batch_size 64 = 10 updates x max_epochs 10
+
+
+def test_pflow_reads_interval_step_from_its_module():
+    source = _load(f"{PFLOW}/configs/train.yaml", "experiment=libritts_base", "trainer.max_steps=40",
+                   dataset_size=200, batch_size=1)
+    assert list(source.notes[:2]) == [
+        COLORLOG,
+        "interval 'step' read from pflow_encodec.models.lightning_modules.pflow.PFlowLightningModule."
+        f"configure_optimizers at {PFLOW}/pflow_encodec/models/lightning_modules/pflow.py:76"]
+    assert source.spec.scheduler.interval == "step" and source.spec.scheduler.total_steps == 40
+
+
+# --- asked: one line naming the key ---------------------------------------------------------------
+
+def test_flash_attention_asks_for_each_value_its_code_computes():
+    config = f"{FLASH}/configs/config.yaml"
+    step = "+train.scheduler.interval=step"
+    assert _asked(config, "experiment=owt/gpt2s-flash") == (
+        f"{FLASH}/configs/experiment/owt/base.yaml:19:13: the scheduler's interval is computed in code "
+        f"({FLASH}/src/tasks/seq.py:148: 'self.cfg.train.get('scheduler_interval', 'step')' is neither a literal "
+        "nor an init argument); add --set +train.scheduler.interval=step or --set +train.scheduler.interval=epoch, "
+        "as your configure_optimizers returns it")
+    # datamodule.batch_size: ${eval:"16 if ${train.gpu_mem} < 24 ..."}, and train.gpu_mem an
+    # ${eval:} that calls nvidia-smi through __import__('subprocess'): never run
+    assert _asked(config, "experiment=owt/gpt2s-flash", step) == (
+        f"{FLASH}/configs/experiment/owt/base.yaml:27:28: 'trainer.accumulate_grad_batches': ${{eval:...}} is "
+        "computed by lrplot's own expression evaluator (numbers and arithmetic), which refuses it: the expression: "
+        "calling methods or results of calls is not allowed; give its value: --set trainer.accumulate_grad_batches=VALUE")
+    assert _asked(config, "experiment=owt/gpt2s-flash", step, "datamodule.batch_size=16") == (
+        f"{FLASH}/configs/experiment/owt/base.yaml:27:28: 'trainer.accumulate_grad_batches' is computed by the "
+        "resolver 'div_up', which your code registers and lrplot does not run; give its value: "
+        "--set trainer.accumulate_grad_batches=VALUE")
+    assert _asked(config, *FLASH_SET[:4]) == (
+        f"{FLASH}/configs/optimizer/adamw-apex.yaml:2:11: optimizer 'apex.optimizers.FusedAdam': lrplot builds "
+        "torch.optim optimizers only; name the torch optimizer closest to it (--set on this key), e.g. "
+        "torch.optim.AdamW")
+
+
+def test_flash_attention_eval_is_computed_by_lrplots_evaluator():
+    source = _load(f"{FLASH}/configs/config.yaml", *FLASH_SET, "trainer.max_steps=300", dataset_size=100000)
+    assert source.notes[0] == COLORLOG
+    # num_warmup_steps: ${eval:0.01 * ${trainer.max_steps}} (experiment/owt/base.yaml)
+    assert source.spec.scheduler.num_warmup_steps == 0.01 * 300
+    assert source.spec.scheduler.num_training_steps == 300 == source.budget.updates
+
+
+def test_a_module_whose_source_is_missing_is_asked_for(tmp_path):
+    config = tmp_path / "config.yaml"  # a composed template config away from its project
+    config.write_text("model:\n  _target_: src.models.mnist_module.MNISTLitModule\n"
+                      "  optimizer: {_target_: torch.optim.Adam, _partial_: true, lr: 0.001}\n"
+                      "  scheduler: {_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, step_size: 2}\n"
+                      "trainer: {_target_: lightning.pytorch.trainer.Trainer, max_epochs: 4}\n")
+    assert _asked(config, dataset_size=10) == (
+        f"{config}:2:13: the scheduler's interval is decided by src.models.mnist_module.MNISTLitModule."
+        "configure_optimizers, whose source is not found on the config's project tree or PYTHONPATH; add "
+        "--set model.scheduler.interval=step or --set model.scheduler.interval=epoch, as your "
+        "configure_optimizers returns it")
+
+
+# --- drawn == a REAL Lightning Trainer -------------------------------------------------------------
+
+def _composed(config_dir, name, overrides):
+    """The tree composed by Hydra itself, as the project's train.py would with these overrides
+    (hydra-colorlog is not installed here: Hydra's own 'disabled' logging instead)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(ROOT / config_dir), version_base="1.3"):
+            return compose(config_name=name, overrides=list(overrides) + [
+                "hydra/job_logging=disabled", "hydra/hydra_logging=disabled"])
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def _real_run(cfg, make_optimizer, make_scheduler, interval, dataset_size, batch_size, root, **trainer):
+    from tests.helpers.lightning_runs import ConfiguredModel, TinyData, run_trainer
+
+    model = ConfiguredModel(make_optimizer, make_scheduler, interval, 1)
+    recorded, _ = run_trainer(model, TinyData(dataset_size, batch_size), root, **trainer)
+    return [r[0] for r in recorded]
+
+
+@pytest.fixture(scope="module")
+def real_runs(tmp_path_factory):
+    require("lightning")
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    runs = {}
+    # pflow-encodec: pflow.py:72 instantiate(optimizer_cfg, params=...), :75 instantiate(scheduler_cfg,
+    # optimizer=...), :76 returns it with interval 'step', frequency 1
+    cfg = _composed(f"{PFLOW}/configs", "train", ["experiment=libritts_base", "trainer.max_steps=40"])
+    runs["pflow"] = _real_run(
+        cfg, lambda m: instantiate(cfg.model.optimizer, params=m.parameters()),
+        lambda o: instantiate(cfg.model.scheduler, optimizer=o), "step", 200, 1, tmp_path_factory.mktemp("pflow"),
+        max_steps=cfg.trainer.max_steps, max_epochs=cfg.trainer.max_epochs,
+        accumulate_grad_batches=cfg.trainer.accumulate_grad_batches, gradient_clip_val=cfg.trainer.gradient_clip_val)
+    # flash-attention: training/run.py:11 registers Python's eval as the 'eval' resolver; seq.py:133
+    # instantiate(cfg.train.optimizer, parameters), :146 instantiate(cfg.train.scheduler, optimizer),
+    # :147-148 interval cfg.train.get('scheduler_interval', 'step') ('step' here, as set)
+    # (the '+train.scheduler.interval' answer is lrplot's, not the project's: left out)
+    cfg = _composed(f"{FLASH}/configs", "config", [o for o in FLASH_SET if ".interval=" not in o]
+                    + ["trainer.max_steps=300"])
+    OmegaConf.register_new_resolver("eval", eval, replace=True)
+    try:
+        scheduler = OmegaConf.to_container(cfg.train.scheduler, resolve=True)
+    finally:
+        OmegaConf.clear_resolver("eval")
+    optimizer = OmegaConf.to_container(cfg.train.optimizer, resolve=True)
+    runs["flash"] = _real_run(
+        cfg, lambda m: instantiate(optimizer, m.parameters()), lambda o: instantiate(scheduler, o), "step",
+        100000 // 8, 16, tmp_path_factory.mktemp("flash"),
+        max_steps=cfg.trainer.max_steps, accumulate_grad_batches=4)  # (one device: 100000 / 8 examples)
+    return runs
+
+
+def _curve(source):
+    from lrplot.engine import simulate
+
+    trace = simulate(source.spec).schedules[0]
+    return [trace.values[(0, "lr")][t] for t in range(trace.steps)]
+
+
+@pytest.mark.slow
+def test_pflow_equals_a_real_trainer_at_every_update(real_runs):
+    source = _load(f"{PFLOW}/configs/train.yaml", "experiment=libritts_base", "trainer.max_steps=40",
+                   dataset_size=200, batch_size=1)
+    assert _curve(source) == real_runs["pflow"]
+    assert len(real_runs["pflow"]) == 40 and len(set(real_runs["pflow"])) > 10
+
+
+@pytest.mark.slow
+def test_flash_attention_with_its_answers_equals_a_real_trainer_at_every_update(real_runs):
+    source = _load(f"{FLASH}/configs/config.yaml", *FLASH_SET, "trainer.max_steps=300", dataset_size=100000)
+    assert _curve(source) == real_runs["flash"]
+    assert len(real_runs["flash"]) == 300 and len(set(real_runs["flash"])) > 100
