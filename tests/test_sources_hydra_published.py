@@ -10,7 +10,14 @@ per project under tests/data/published/, relative layout kept):
 * flash-attention: Dao-AILab/flash-attention@0251105a2fb19d2957484b7f023cd8c115286ced,
   training/configs/ + training/src/tasks/seq.py (colorlog in config.yaml's own defaults;
   'datamodule:'; '- /experiment/owt/base.yaml'; ${eval:...} and the project's ${div_up:...};
-  the module is 'task._target_', whose configure_optimizers computes the interval at seq.py:148).
+  the module is 'task._target_', whose configure_optimizers computes the interval at seq.py:148);
+* pytorch_project_template: Blinorot/pytorch_project_template@e668eb362ae1261159790aedbd99d5b353972882,
+  src/configs/ + src/trainer/{base_trainer,trainer}.py + train.py (a plain training script: its
+  'trainer:' is its own loop, n_epochs x epoch_len batches, StepLR(step_size: ${trainer.epoch_len})
+  stepped after every optimizer step at trainer.py:46-48);
+* dla_hw1_asr: TmBoris/dla_hw1_asr@126d0ca50cd8042064cd749f982f1cea713b941b, the same layout (a
+  project made from that template), OneCycleLR(steps_per_epoch: ${trainer.epoch_len},
+  epochs: ${trainer.n_epochs}) stepped at trainer.py:54-56.
 
 Read ones are compared with ``==`` against a REAL Lightning Trainer on CPU (lr recorded by an
 optimizer step pre-hook) whose optimizer and scheduler Hydra builds from the same tree, composed by
@@ -32,6 +39,8 @@ from lrplot.sources import BudgetInputs, load_input  # noqa: E402
 from tests.helpers.paths import ROOT  # noqa: E402
 
 PUBLISHED = "tests/data/published"
+TEMPLATE = f"{PUBLISHED}/pytorch_project_template"
+ASR = f"{PUBLISHED}/dla_hw1_asr"
 LHT = f"{PUBLISHED}/lightning-hydra-template"
 PFLOW = f"{PUBLISHED}/pflow-encodec"
 FLASH = f"{PUBLISHED}/flash-attention/training"
@@ -119,6 +128,10 @@ def test_flash_attention_eval_is_computed_by_lrplots_evaluator():
     # num_warmup_steps: ${eval:0.01 * ${trainer.max_steps}} (experiment/owt/base.yaml)
     assert source.spec.scheduler.num_warmup_steps == 0.01 * 300
     assert source.spec.scheduler.num_training_steps == 300 == source.budget.updates
+    # datamodule: (not data:) gives the per-device batch size; trainer.devices 8 from the experiment
+    assert source.budget.text == ("100000 examples / 8 devices = 12500 per device / 16 = 782 batches per epoch "
+                                  "(rounded up) / accumulation 4 = 196 updates per epoch, last window partial ; "
+                                  "max_steps 300 = 300 updates")
 
 
 def test_a_module_whose_source_is_missing_is_asked_for(tmp_path):
@@ -132,6 +145,76 @@ def test_a_module_whose_source_is_missing_is_asked_for(tmp_path):
         "configure_optimizers, whose source is not found on the config's project tree or PYTHONPATH; add "
         "--set model.scheduler.interval=step or --set model.scheduler.interval=epoch, as your "
         "configure_optimizers returns it")
+
+
+# --- plain training scripts: their 'trainer:' is their own loop ------------------------------------
+
+OWN_KEYS = ("log_step, n_epochs, epoch_len, device_tensors, resume_from, device, override, monitor, save_period, "
+            "early_stop, save_dir, seed are not Lightning 2.6.6 Trainer arguments")
+
+
+def test_template_trainer_is_never_read_as_lightnings_and_asks_for_what_its_loop_decides():
+    assert _asked(f"{TEMPLATE}/src/configs/baseline.yaml") == (
+        f"{TEMPLATE}/src/configs/baseline.yaml:18:1: 'trainer' is not Lightning's Trainer ({OWN_KEYS}): the "
+        "script's own loop decides how many updates it makes and when it steps the scheduler, which the config "
+        "does not say; if the script steps it once per update, add --set +lr_scheduler.interval=step --set "
+        "+trainer.max_steps=N (the updates it makes); else describe the run as an lrplot spec (steps: N, the "
+        "scheduler and its interval)")
+
+
+def test_template_answered_says_what_was_given():
+    source = _load(f"{TEMPLATE}/src/configs/baseline.yaml", "+lr_scheduler.interval=step",
+                   "+trainer.max_steps=50000")
+    assert source.budget.updates == 50000
+    assert source.notes[-1] == (
+        f"'trainer' is not Lightning's Trainer ({OWN_KEYS}): 50000 updates (trainer.max_steps), the scheduler "
+        "stepped once per update (lr_scheduler.interval 'step'), as given")
+    assert not source.notes[-1].assumed
+
+
+def test_one_cycle_sized_by_the_loop_is_drawn_with_the_assumption_named():
+    source = _load(f"{ASR}/src/configs/baseline.yaml")  # no --dataset-size asked for
+    assert source.budget.updates == 10000
+    assert source.assumptions == (
+        "'trainer' is not Lightning's Trainer (log_step, n_epochs, epoch_len, device_tensors, saver_decode_methods, "
+        "resume_from, device, override, monitor, save_period, early_stop, save_dir, seed are not Lightning 2.6.6 "
+        "Trainer arguments): the script is assumed to step OneCycleLR once per update, for epochs x "
+        "steps_per_epoch = 20 x 500 = 10000 updates (its length as torch defines it; stepping it further raises)",)
+
+
+def _script_run(config_dir, overrides, step_line):
+    """The project's train.py:50-51 (instantiate(config.optimizer, params=...), then
+    instantiate(config.lr_scheduler, optimizer=...)) and its BaseTrainer loop: for each of n_epochs
+    epochs, epoch_len batches (base_trainer.py, inf_loop), each an optimizer.step() followed by
+    lr_scheduler.step() (``step_line``); the lr recorded right before each update."""
+    import torch
+    from hydra.utils import instantiate
+
+    cfg = _composed(config_dir, "baseline", overrides)
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    optimizer = instantiate(cfg.optimizer, params=params)
+    lr_scheduler = instantiate(cfg.lr_scheduler, optimizer=optimizer)
+    recorded = []
+    optimizer.register_step_pre_hook(lambda o, args, kwargs: recorded.append(o.param_groups[0]["lr"]))
+    for _epoch in range(1, cfg.trainer.n_epochs + 1):
+        for _batch_idx in range(cfg.trainer.epoch_len):
+            params[0].grad = torch.ones(2)
+            optimizer.step()
+            lr_scheduler.step()
+    return recorded
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tree, answers, step_line", [
+    (TEMPLATE, ("+lr_scheduler.interval=step", "+trainer.max_steps=60"), "trainer.py:46-48"),
+    (ASR, (), "trainer.py:54-56"),
+])
+def test_plain_script_equals_the_scheduler_driven_as_its_script_drives_it(tree, answers, step_line):
+    shrink = ("trainer.n_epochs=3", "trainer.epoch_len=20")  # 60 updates: the loop as the config sizes it
+    reference = _script_run(f"{tree}/src/configs", list(shrink), step_line)
+    source = _load(f"{tree}/src/configs/baseline.yaml", *shrink, *answers)
+    assert _curve(source) == reference
+    assert len(reference) == 60 and len(set(reference)) > 2
 
 
 # --- drawn == a REAL Lightning Trainer -------------------------------------------------------------
