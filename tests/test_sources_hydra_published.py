@@ -80,6 +80,19 @@ def test_template_composes_without_colorlog_and_reads_the_interval_from_its_modu
     assert source.spec.scheduler.type == "ReduceLROnPlateau" and source.spec.scheduler.interval == "epoch"
 
 
+def test_the_logging_stubs_are_gone_after_composing_and_other_missing_plugins_stay_errors():
+    from hydra.core.config_store import ConfigStore
+
+    _load(f"{LHT}/configs/train.yaml", dataset_size=100)
+    hydra_groups = ConfigStore.instance().repo.get("hydra", {})
+    assert "colorlog.yaml" not in hydra_groups.get("job_logging", {})
+    assert "colorlog.yaml" not in hydra_groups.get("hydra_logging", {})
+    # a launcher can matter to the run (it is the launcher's to say how): never composed without
+    assert _asked(f"{LHT}/configs/train.yaml", "hydra/launcher=submitit_slurm", dataset_size=100) == (
+        "--set hydra/launcher: config group 'hydra/launcher' has no option 'submitit_slurm' (options: basic); "
+        "choose one of basic")
+
+
 def test_template_experiment_with_absolute_group_entries_composes():
     source = _load(f"{LHT}/configs/train.yaml", "experiment=example", dataset_size=640)
     assert source.spec.optimizer.lr == 0.002  # experiment/example.yaml's model.optimizer.lr
@@ -145,6 +158,30 @@ def test_a_module_whose_source_is_missing_is_asked_for(tmp_path):
         "configure_optimizers, whose source is not found on the config's project tree or PYTHONPATH; add "
         "--set model.scheduler.interval=step or --set model.scheduler.interval=epoch, as your "
         "configure_optimizers returns it")
+
+
+def test_eval_is_lrplots_evaluator_and_the_callers_resolver_comes_back(tmp_path):
+    from omegaconf import OmegaConf
+
+    seen = []
+    OmegaConf.register_new_resolver("eval", lambda text: seen.append(text) or 0, replace=True)  # a caller's
+    try:
+        config = tmp_path / "config.yaml"
+        template = ("model:\n  optimizer: {{_target_: torch.optim.SGD, lr: 0.1}}\n"
+                    "  scheduler: {{_target_: torch.optim.lr_scheduler.StepLR, interval: step, "
+                    "step_size: \"${{eval:'{}'}}\"}}\n"
+                    "trainer: {{_target_: lightning.pytorch.trainer.Trainer, max_steps: 40}}\n")
+        config.write_text(template.format("${trainer.max_steps} // 4"))
+        assert _load(config).spec.scheduler.step_size == 10
+        config.write_text(template.format('__import__(\\"os\\").getpid()'))
+        assert _asked(config) == (
+            f"{config}:3:85: 'model.scheduler.step_size': ${{eval:...}} is computed by lrplot's own expression "
+            "evaluator (numbers and arithmetic), which refuses it: the expression: calling methods or results of "
+            "calls is not allowed; give its value: --set model.scheduler.step_size=VALUE")
+        assert seen == []  # the caller's resolver never saw lrplot's reading
+        assert OmegaConf.create({"x": "${eval:'1'}"}).x == 0 and seen == ["1"]  # and is back after it
+    finally:
+        OmegaConf.clear_resolver("eval")
 
 
 # --- plain training scripts: their 'trainer:' is their own loop ------------------------------------

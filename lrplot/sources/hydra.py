@@ -124,6 +124,12 @@ def _find(doc: Document, test: Any, what: str, example: str) -> KeyPath:
     return found[0]
 
 
+def _key_path(full_key: str) -> KeyPath:
+    """'model.schedulers[1].T_max' -> ('model', 'schedulers', 1, 'T_max')."""
+    return tuple(int(index) if index else name
+                 for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", full_key))
+
+
 def _omegaconf_error(doc: Document, exc: Exception, fallback: KeyPath) -> SpecError:
     """An OmegaConf error, located at the key it names (``full_key``, e.g. 'model.scheduler.T_max').
     A resolver the project's code registers (``${my_resolver:...}``), which lrplot never runs: the
@@ -131,9 +137,7 @@ def _omegaconf_error(doc: Document, exc: Exception, fallback: KeyPath) -> SpecEr
     from omegaconf.errors import UnsupportedInterpolationType
 
     full_key = getattr(exc, "full_key", None) or ""
-    path: list[Any] = []
-    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", full_key):
-        path.append(int(index) if index else name)
+    path = _key_path(full_key)
     key = full_key or format_path(fallback)
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     unknown = re.match(r"Unsupported interpolation type (\S+)", message)
@@ -178,7 +182,7 @@ class _Resolver:
                     key = getattr(exc, "full_key", None) or format_path(path)
                     raise fw.error(self.doc, f"'{key}': ${{eval:...}} is computed by lrplot's own expression "
                                              f"evaluator (numbers and arithmetic), which refuses it: "
-                                             f"{spent.refused.message}", path,
+                                             f"{spent.refused.message}", _key_path(key) or path,
                                    hint=f"give its value: --set {key}=VALUE") from None
                 raise _omegaconf_error(self.doc, exc, path) from None
 
