@@ -299,8 +299,9 @@ def test_own_loop_trainer_without_an_update_count_is_refused(tmp_path):
     assert exc.value.format() == (
         f"{path}:2:1: 'trainer' is not Lightning's Trainer (num_epochs, epoch_len, total_steps are not Lightning "
         "2.6.6 Trainer arguments): the script's own loop decides how many updates it makes and when it steps the "
-        "scheduler, which the config does not say; describe the run as an lrplot spec (steps: N, the scheduler and "
-        "its interval), or set trainer._target_: lightning.pytorch.Trainer if a Lightning Trainer runs it")
+        "scheduler, which the config does not say; if the script steps it once per update, add --set "
+        "model.scheduler.interval=step --set trainer.max_steps=N (the updates it makes); else describe the run as "
+        "an lrplot spec (steps: N, the scheduler and its interval)")
 
 
 def test_trainer_target_decides_whose_trainer_it_is(tmp_path):

@@ -112,24 +112,25 @@ def test_pflow_reads_interval_step_from_its_module():
 # --- asked: one line naming the key ---------------------------------------------------------------
 
 def test_flash_attention_asks_for_each_value_its_code_computes():
+    """The config's own questions first, then the interval (asked last), then what lrplot cannot build."""
     config = f"{FLASH}/configs/config.yaml"
-    step = "+train.scheduler.interval=step"
+    # datamodule.batch_size: ${eval:"16 if ${train.gpu_mem} < 24 ..."}, and train.gpu_mem an
+    # ${eval:} that calls nvidia-smi through __import__('subprocess'): never run
     assert _asked(config, "experiment=owt/gpt2s-flash") == (
+        f"{FLASH}/configs/experiment/owt/base.yaml:27:28: 'trainer.accumulate_grad_batches': ${{eval:...}} is "
+        "computed by lrplot's own expression evaluator (numbers and arithmetic), which refuses it: the expression: "
+        "calling methods or results of calls is not allowed; give its value: --set trainer.accumulate_grad_batches=VALUE")
+    assert _asked(config, "experiment=owt/gpt2s-flash", "datamodule.batch_size=16") == (
+        f"{FLASH}/configs/experiment/owt/base.yaml:27:28: 'trainer.accumulate_grad_batches' is computed by the "
+        "resolver 'div_up', which your code registers and lrplot does not run; give its value: "
+        "--set trainer.accumulate_grad_batches=VALUE")
+    assert _asked(config, "experiment=owt/gpt2s-flash", "datamodule.batch_size=16",
+                  "trainer.accumulate_grad_batches=4", dataset_size=100000) == (
         f"{FLASH}/configs/experiment/owt/base.yaml:19:13: the scheduler's interval is computed in code "
         f"({FLASH}/src/tasks/seq.py:148: 'self.cfg.train.get('scheduler_interval', 'step')' is neither a literal "
         "nor an init argument); add --set +train.scheduler.interval=step or --set +train.scheduler.interval=epoch, "
         "as your configure_optimizers returns it")
-    # datamodule.batch_size: ${eval:"16 if ${train.gpu_mem} < 24 ..."}, and train.gpu_mem an
-    # ${eval:} that calls nvidia-smi through __import__('subprocess'): never run
-    assert _asked(config, "experiment=owt/gpt2s-flash", step) == (
-        f"{FLASH}/configs/experiment/owt/base.yaml:27:28: 'trainer.accumulate_grad_batches': ${{eval:...}} is "
-        "computed by lrplot's own expression evaluator (numbers and arithmetic), which refuses it: the expression: "
-        "calling methods or results of calls is not allowed; give its value: --set trainer.accumulate_grad_batches=VALUE")
-    assert _asked(config, "experiment=owt/gpt2s-flash", step, "datamodule.batch_size=16") == (
-        f"{FLASH}/configs/experiment/owt/base.yaml:27:28: 'trainer.accumulate_grad_batches' is computed by the "
-        "resolver 'div_up', which your code registers and lrplot does not run; give its value: "
-        "--set trainer.accumulate_grad_batches=VALUE")
-    assert _asked(config, *FLASH_SET[:4]) == (
+    assert _asked(config, *FLASH_SET[:4], dataset_size=100000) == (
         f"{FLASH}/configs/optimizer/adamw-apex.yaml:2:11: optimizer 'apex.optimizers.FusedAdam': lrplot builds "
         "torch.optim optimizers only; name the torch optimizer closest to it (--set on this key), e.g. "
         "torch.optim.AdamW")
@@ -310,7 +311,63 @@ def real_runs(tmp_path_factory):
         cfg, lambda m: instantiate(optimizer, m.parameters()), lambda o: instantiate(scheduler, o), "step",
         100000 // 8, 16, tmp_path_factory.mktemp("flash"),
         max_steps=cfg.trainer.max_steps, accumulate_grad_batches=4)  # (one device: 100000 / 8 examples)
+    runs["template"] = _template_run(tmp_path_factory.mktemp("template"))
     return runs
+
+
+def _template_run(root):
+    """lightning-hydra-template's OWN MNISTLitModule (the published file, loaded by path), built
+    from the composed model node as its train.py does (hydra.utils.instantiate(cfg.model), the net a
+    tiny stand-in), fitted by a Trainer with the composed trainer's arguments on 200 random
+    examples: its configure_optimizers (mnist_module.py:192-213) steps ReduceLROnPlateau per epoch on
+    val/loss. The lr is recorded right before each optimizer update."""
+    import importlib.util
+    import sys
+    import warnings
+
+    import torch
+    from hydra.utils import instantiate
+    from lightning.pytorch import Callback, LightningDataModule, Trainer
+    from torch.utils.data import DataLoader, TensorDataset
+
+    file = ROOT / LHT / "src" / "models" / "mnist_module.py"
+    spec = importlib.util.spec_from_file_location("published_lht_mnist_module", file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    cfg = _composed(f"{LHT}/configs", "train", [])
+    model = module.MNISTLitModule(net=torch.nn.Linear(4, 10), optimizer=instantiate(cfg.model.optimizer),
+                                  scheduler=instantiate(cfg.model.scheduler), compile=False)
+
+    class Data(LightningDataModule):
+        def _loader(self, n, seed):
+            g = torch.Generator().manual_seed(seed)
+            return DataLoader(TensorDataset(torch.randn(n, 4, generator=g), torch.randint(0, 10, (n,), generator=g)),
+                              batch_size=cfg.data.batch_size)
+
+        def train_dataloader(self):
+            return self._loader(200, 0)
+
+        def val_dataloader(self):
+            return self._loader(20, 1)
+
+    recorded = []
+
+    class Record(Callback):
+        def on_fit_start(self, trainer, pl_module):
+            trainer.optimizers[0].register_step_pre_hook(
+                lambda o, args, kwargs: recorded.append(o.param_groups[0]["lr"]))
+
+    from omegaconf import OmegaConf
+
+    raw = OmegaConf.to_container(cfg.trainer, resolve=False)  # (default_root_dir needs a running Hydra app)
+    args = {k: v for k, v in raw.items() if k not in ("_target_", "default_root_dir")}
+    trainer = Trainer(**args, default_root_dir=str(root), logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False, callbacks=[Record()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(model, datamodule=Data())
+    return recorded
 
 
 def _curve(source):
@@ -318,6 +375,15 @@ def _curve(source):
 
     trace = simulate(source.spec).schedules[0]
     return [trace.values[(0, "lr")][t] for t in range(trace.steps)]
+
+
+@pytest.mark.slow
+def test_template_equals_its_own_module_fitted_by_a_real_trainer(real_runs):
+    source = _load(f"{LHT}/configs/train.yaml", dataset_size=200)
+    # 200 / 128 = 2 updates per epoch x 10 epochs; ReduceLROnPlateau(patience 10) never reduces in 10
+    # epochs, whatever the metric: lrplot's own staircase and the run's val/loss agree here
+    assert _curve(source) == real_runs["template"]
+    assert len(real_runs["template"]) == 20
 
 
 @pytest.mark.slow

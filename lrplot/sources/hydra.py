@@ -251,15 +251,15 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if "trainer" not in doc.data:
         raise fw.error(doc, "the config has no 'trainer' section, so the run length is unknown", (),
                        hint=f"add --set {add}trainer.max_steps=N (or {add}trainer.max_epochs=E with --dataset-size N)")
-    if "interval" not in stepping:
-        from .hydra_module import code_interval
-
-        stepping["interval"], note = code_interval(doc, sched_path, scheduler.name, resolver.node, add)
-        notes.append(note)
     trainer = resolver.keys(("trainer",), _TRAINER_KEYS)
     data_key = next((k for k in DATA_SECTIONS if isinstance(doc.data.get(k), dict)), "data")
     data = resolver.keys((data_key,), _DATA_KEYS)
     loop = fw.LoopSettings.from_trainer(doc, trainer, ("trainer",), data, (data_key,), inputs)
+    if "interval" not in stepping:  # asked last: what is wrong in the config is said first
+        from .hydra_module import code_interval
+
+        stepping["interval"], note = code_interval(doc, sched_path, scheduler.name, resolver.node, add)
+        notes.append(note)
     if loop.world_size and loop.world_size > 1 and "batch_size" not in loop.flags:
         notes.append(assumption(f"{data_key}.batch_size is read as the per-device batch size "
                                 "(lightning-hydra-template's MNISTDataModule divides it by the world size: then pass "
