@@ -148,6 +148,29 @@ def test_flash_attention_eval_is_computed_by_lrplots_evaluator():
                                   "max_steps 300 = 300 updates")
 
 
+def test_a_module_section_reads_the_interval_its_init_argument_gives(tmp_path):
+    """'module:' (not 'model:'): the node above the scheduler with a _target_ is the LightningModule;
+    its configure_optimizers takes the interval from an init argument the config sets."""
+    (tmp_path / "lit").mkdir()
+    (tmp_path / "lit" / "module.py").write_text(
+        "class Lit:\n"
+        "    def __init__(self, optimizer, scheduler, lr_interval='epoch'):\n"
+        "        self.save_hyperparameters()\n\n"
+        "    def configure_optimizers(self):\n"
+        "        opt = self.hparams.optimizer(params=self.parameters())\n"
+        "        return [opt], [{'scheduler': self.hparams.scheduler(optimizer=opt),\n"
+        "                        'interval': self.hparams.lr_interval}]\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("module:\n  _target_: lit.module.Lit\n  lr_interval: ${trainer.unit}\n"
+                      "  optimizer: {_target_: torch.optim.Adam, _partial_: true, lr: 0.001}\n"
+                      "  scheduler: {_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, step_size: 2}\n"
+                      "trainer: {_target_: lightning.pytorch.trainer.Trainer, max_steps: 8, unit: step}\n")
+    source = _load(config)
+    assert source.spec.scheduler.interval == "step" and source.budget.updates == 8
+    assert source.notes[-1] == ("interval 'step' read from lit.module.Lit.configure_optimizers at "
+                                f"{tmp_path / 'lit' / 'module.py'}:8 (init argument 'lr_interval' is 'step')")
+
+
 def test_a_module_whose_source_is_missing_is_asked_for(tmp_path):
     config = tmp_path / "config.yaml"  # a composed template config away from its project
     config.write_text("model:\n  _target_: src.models.mnist_module.MNISTLitModule\n"
