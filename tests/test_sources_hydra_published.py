@@ -11,6 +11,10 @@ per project under tests/data/published/, relative layout kept):
   training/configs/ + training/src/tasks/seq.py (colorlog in config.yaml's own defaults;
   'datamodule:'; '- /experiment/owt/base.yaml'; ${eval:...} and the project's ${div_up:...};
   the module is 'task._target_', whose configure_optimizers computes the interval at seq.py:148);
+* fly: HazyResearch/fly@6b73449a6b3e228af9e4afe4f153a384e9b537b9, the files Hydra reads for
+  configs/config.yaml with experiment=imagenet-cnn + src/tasks/seq.py (flash-attention's ancestor:
+  colorlog, 'datamodule:', '- override /optimizer: sgd', lr: ${eval:0.1 * ${train.global_batch_size} / 256},
+  interval computed at seq.py:136 from train.scheduler_interval);
 * pytorch_project_template: Blinorot/pytorch_project_template@e668eb362ae1261159790aedbd99d5b353972882,
   src/configs/ + src/trainer/{base_trainer,trainer}.py + train.py (a plain training script: its
   'trainer:' is its own loop, n_epochs x epoch_len batches, StepLR(step_size: ${trainer.epoch_len})
@@ -44,6 +48,9 @@ ASR = f"{PUBLISHED}/dla_hw1_asr"
 LHT = f"{PUBLISHED}/lightning-hydra-template"
 PFLOW = f"{PUBLISHED}/pflow-encodec"
 FLASH = f"{PUBLISHED}/flash-attention/training"
+FLY = f"{PUBLISHED}/fly"
+FLY_SET = ("experiment=imagenet-cnn", "trainer.max_epochs=5", "train.scheduler.milestones=[1,3]",
+           "datamodule.batch_size=4")  # 16 examples / 4 = 4 updates per epoch x 5 epochs
 COLORLOG = ("composed without 'hydra/job_logging: colorlog' and 'hydra/hydra_logging: colorlog': a Hydra logging "
             "plugin not installed here (e.g. hydra-colorlog); Hydra's logging settings cannot change the schedule")
 # flash-attention's experiment with the answers its asked lines request (see test_flash_attention_asks)
@@ -146,6 +153,21 @@ def test_flash_attention_eval_is_computed_by_lrplots_evaluator():
     assert source.budget.text == ("100000 examples / 8 devices = 12500 per device / 16 = 782 batches per epoch "
                                   "(rounded up) / accumulation 4 = 196 updates per epoch, last window partial ; "
                                   "max_steps 300 = 300 updates")
+
+
+def test_fly_asks_for_the_interval_then_computes_its_eval_lr():
+    config = f"{FLY}/configs/config.yaml"
+    assert _asked(config, "experiment=imagenet-cnn", dataset_size=1281167) == (
+        f"{FLY}/configs/task/sequence-model.yaml:1:11: the scheduler's interval is computed in code "
+        f"({FLY}/src/tasks/seq.py:136: 'self.cfg.train.get('scheduler_interval', 'step')' is neither a literal nor "
+        "an init argument); add --set +train.scheduler.interval=step or --set +train.scheduler.interval=epoch, as "
+        "your configure_optimizers returns it")
+    source = _load(config, "experiment=imagenet-cnn", "+train.scheduler.interval=epoch", dataset_size=1281167)
+    assert source.notes[0] == COLORLOG
+    # train.global_batch_size: ${eval:${trainer.gpus} * ${datamodule.batch_size}} = 8 x 256, and
+    # lr: ${eval:0.1 * ${train.global_batch_size} / 256}
+    assert source.spec.optimizer.lr == 0.1 * (8 * 256) / 256
+    assert source.budget.updates == 5005 * 90  # datamodule.batch_size 256 per device, 1 device (said in a note)
 
 
 def test_a_module_section_reads_the_interval_its_init_argument_gives(tmp_path):
@@ -334,6 +356,19 @@ def real_runs(tmp_path_factory):
         cfg, lambda m: instantiate(optimizer, m.parameters()), lambda o: instantiate(scheduler, o), "step",
         100000 // 8, 16, tmp_path_factory.mktemp("flash"),
         max_steps=cfg.trainer.max_steps, accumulate_grad_batches=4)  # (one device: 100000 / 8 examples)
+    # fly: run.py:11 registers Python's eval; seq.py:121 instantiate(cfg.train.optimizer, parameters),
+    # :134 instantiate(cfg.train.scheduler, optimizer), :136 interval cfg.train.scheduler_interval ('epoch')
+    cfg = _composed(f"{FLY}/configs", "config", list(FLY_SET))
+    OmegaConf.register_new_resolver("eval", eval, replace=True)
+    try:
+        optimizer = OmegaConf.to_container(cfg.train.optimizer, resolve=True)
+        scheduler = OmegaConf.to_container(cfg.train.scheduler, resolve=True)
+    finally:
+        OmegaConf.clear_resolver("eval")
+    assert cfg.train.scheduler_interval == "epoch"
+    runs["fly"] = _real_run(
+        cfg, lambda m: instantiate(optimizer, m.parameters()), lambda o: instantiate(scheduler, o),
+        cfg.train.scheduler_interval, 16, 4, tmp_path_factory.mktemp("fly"), max_epochs=cfg.trainer.max_epochs)
     runs["template"] = _template_run(tmp_path_factory.mktemp("template"))
     return runs
 
@@ -407,6 +442,13 @@ def test_template_equals_its_own_module_fitted_by_a_real_trainer(real_runs):
     # epochs, whatever the metric: lrplot's own staircase and the run's val/loss agree here
     assert _curve(source) == real_runs["template"]
     assert len(real_runs["template"]) == 20
+
+
+@pytest.mark.slow
+def test_fly_with_its_answer_equals_a_real_trainer_at_every_update(real_runs):
+    source = _load(f"{FLY}/configs/config.yaml", *FLY_SET, "+train.scheduler.interval=epoch", dataset_size=16)
+    assert _curve(source) == real_runs["fly"]
+    assert len(real_runs["fly"]) == 20 and len(set(real_runs["fly"])) == 3  # MultiStepLR at epochs 1 and 3
 
 
 @pytest.mark.slow
