@@ -7,8 +7,8 @@ per project under tests/data/published/, relative layout kept):
 * pflow-encodec: seastar105/pflow-encodec@6dd533958a07eac39b9146b5b9a8c4837a2c17ba, configs/ +
   pflow_encodec/models/lightning_modules/pflow.py + setup.py (colorlog; experiment/libritts_base.yaml
   with 'override /trainer: gpu.yaml'; configure_optimizers returns interval 'step' at pflow.py:76);
-* flash-attention: Dao-AILab/flash-attention@0251105a2fb19d2957484b7f023cd8c115286ced,
-  training/configs/ + training/src/tasks/seq.py (colorlog in config.yaml's own defaults;
+* flash-attention: Dao-AILab/flash-attention@0251105a2fb19d2957484b7f023cd8c115286ced, the files of
+  training/configs/ Hydra reads for config.yaml with experiment=owt/gpt2s-flash + training/src/tasks/seq.py (colorlog in config.yaml's own defaults;
   'datamodule:'; '- /experiment/owt/base.yaml'; ${eval:...} and the project's ${div_up:...};
   the module is 'task._target_', whose configure_optimizers computes the interval at seq.py:148);
 * fly: HazyResearch/fly@6b73449a6b3e228af9e4afe4f153a384e9b537b9, the files Hydra reads for
