@@ -287,9 +287,9 @@ def test_own_loop_trainer_sized_in_updates_equals_a_plain_loop(tmp_path):
     assert source.budget.updates == 50
     assert list(simulate(source.spec).schedules[0].values[(0, "lr")]) == expected
     assert [str(n) for n in source.assumptions] == [
-        "'trainer' is not Lightning's Trainer (num_epochs, epoch_len, total_steps are not Lightning 2.6.6 Trainer "
-        "arguments): the script is assumed to step the scheduler once per update, for 50 updates, as "
-        "model.scheduler.total_steps: ${trainer.total_steps} sizes it in updates"]
+        "the script is assumed to step the scheduler once per update, for 50 updates, as "
+        "model.scheduler.total_steps: ${trainer.total_steps} sizes it in updates; 'trainer' is the script's own loop "
+        "(num_epochs, epoch_len, total_steps are not Lightning 2.6.6 Trainer arguments)"]
 
 
 def test_own_loop_trainer_without_an_update_count_is_refused(tmp_path):

@@ -250,8 +250,8 @@ def test_template_answered_says_what_was_given():
                    "+trainer.max_steps=50000")
     assert source.budget.updates == 50000
     assert source.notes[-1] == (
-        f"'trainer' is not Lightning's Trainer ({OWN_KEYS}): 50000 updates (trainer.max_steps), the scheduler "
-        "stepped once per update (lr_scheduler.interval 'step'), as given")
+        "50000 updates (trainer.max_steps), the scheduler stepped once per update (lr_scheduler.interval 'step'), "
+        f"as given; 'trainer' is the script's own loop ({OWN_KEYS})")
     assert not source.notes[-1].assumed
 
 
@@ -259,10 +259,10 @@ def test_one_cycle_sized_by_the_loop_is_drawn_with_the_assumption_named():
     source = _load(f"{ASR}/src/configs/baseline.yaml")  # no --dataset-size asked for
     assert source.budget.updates == 10000
     assert source.assumptions == (
-        "'trainer' is not Lightning's Trainer (log_step, n_epochs, epoch_len, device_tensors, saver_decode_methods, "
-        "resume_from, device, override, monitor, save_period, early_stop, save_dir, seed are not Lightning 2.6.6 "
-        "Trainer arguments): the script is assumed to step OneCycleLR once per update, for epochs x "
-        "steps_per_epoch = 20 x 500 = 10000 updates (its length as torch defines it; stepping it further raises)",)
+        "the script is assumed to step OneCycleLR once per update, for epochs x steps_per_epoch = 20 x 500 = 10000 "
+        "updates (its length as torch defines it; stepping it further raises); 'trainer' is the script's own loop "
+        "(log_step, n_epochs, epoch_len, device_tensors, saver_decode_methods, resume_from, device, override, "
+        "monitor, save_period, early_stop, save_dir, seed are not Lightning 2.6.6 Trainer arguments)",)
 
 
 def _script_run(config_dir, overrides, step_line):

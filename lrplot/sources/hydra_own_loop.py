@@ -62,6 +62,7 @@ def read(doc: Document, resolver: Any, optimizer: fw.Target, scheduler: fw.Targe
          stepping: dict, foreign: str, allow_import: Allowance, add: str, notes: list[str],
          stepping_keys: tuple[str, ...]) -> Source:
     what = f"'trainer' is not Lightning's Trainer ({foreign})"
+    own = f"'trainer' is the script's own loop ({foreign})"  # said last: the figure's footnote shows the start
     key = f"{add}{format_path(sched_path)}.interval"
     interval, frequency = stepping.get("interval"), stepping.get("frequency", 1)
     raw_trainer = doc.data["trainer"]
@@ -71,24 +72,24 @@ def read(doc: Document, resolver: Any, optimizer: fw.Target, scheduler: fw.Targe
         path: KeyPath = ("trainer", "max_steps")
         updates = _updates(resolver, path)
         given = any(o.lstrip("+").partition("=")[0].strip() == "trainer.max_steps" for o in doc.overrides)
-        text = (f"{what}: {updates} updates (trainer.max_steps), the scheduler stepped once per update "
+        text = (f"{updates} updates (trainer.max_steps), the scheduler stepped once per update "
                 f"({format_path(sched_path)}.interval 'step')")
-        note = Note(f"{text}, as given") if given else assumption(
-            f"{text}; trainer.max_steps is read as the number of updates the script makes",
+        note = Note(f"{text}, as given; {own}") if given else assumption(
+            f"{text}; trainer.max_steps is read as the number of updates the script makes; {own}",
             settle=f"{add}trainer.max_steps")
     elif found is not None and interval in (None, "step") and frequency == 1:
         path, source_key = found
         updates = _updates(resolver, path)
-        note = assumption(f"{what}: the script is assumed to step the scheduler once per update, for {updates} "
-                          f"updates, as {format_path(path)}: ${{{source_key}}} sizes it in updates", settle=key)
+        note = assumption(f"the script is assumed to step the scheduler once per update, for {updates} updates, as "
+                          f"{format_path(path)}: ${{{source_key}}} sizes it in updates; {own}", settle=key)
     elif (scheduler.name in ONE_CYCLE and interval in (None, "step") and frequency == 1
           and "total_steps" not in sched_raw and {"epochs", "steps_per_epoch"} <= set(sched_raw)):
         path = sched_path + ("epochs",)
         epochs, per_epoch = sched_raw["epochs"], sched_raw["steps_per_epoch"]
         updates = _count(doc, epochs, path) * _count(doc, per_epoch, sched_path + ("steps_per_epoch",))
-        note = assumption(f"{what}: the script is assumed to step OneCycleLR once per update, for epochs x "
-                          f"steps_per_epoch = {epochs} x {per_epoch} = {updates} updates (its length as torch "
-                          "defines it; stepping it further raises)", settle=key)
+        note = assumption(f"the script is assumed to step OneCycleLR once per update, for epochs x steps_per_epoch "
+                          f"= {epochs} x {per_epoch} = {updates} updates (its length as torch defines it; stepping "
+                          f"it further raises); {own}", settle=key)
     else:
         raise fw.error(doc, f"{what}: the script's own loop decides how many updates it makes and when it steps "
                             "the scheduler, which the config does not say", ("trainer",), key=True,
