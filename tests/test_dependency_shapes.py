@@ -259,6 +259,39 @@ def test_omegaconf_evaluates_each_interpolation_in_one_private_method():
     assert len(calls) == 3  # c once, b twice (each use evaluates it again: no cache); a is no interpolation
 
 
+def test_hydra_config_store_repo_is_nested_by_group_folder():
+    """sources/hydra_plugins.stubs removes the empty logging-plugin configs it stored by popping
+    ConfigStore.instance().repo[group parts...]['<name>.yaml']."""
+    pytest.importorskip("hydra")
+    from hydra.core.config_store import ConfigStore
+
+    store = ConfigStore.instance()
+    store.store(name="lrplot_probe", node={}, group="hydra/job_logging", provider="lrplot test")
+    try:
+        assert "lrplot_probe.yaml" in store.repo["hydra"]["job_logging"]
+    finally:
+        store.repo["hydra"]["job_logging"].pop("lrplot_probe.yaml", None)
+    assert "lrplot_probe.yaml" not in store.repo["hydra"]["job_logging"]
+
+
+def test_omegaconf_keeps_registered_resolvers_in_one_class_dict():
+    """sources/hydra_guard.omegaconf_guarded answers ${eval:...} with lrplot's evaluator and gives the
+    calling process its own 'eval' resolver back by saving and restoring BaseContainer._resolvers['eval']."""
+    pytest.importorskip("omegaconf")
+    from omegaconf import OmegaConf
+    from omegaconf.basecontainer import BaseContainer
+
+    assert isinstance(BaseContainer._resolvers, dict)
+    OmegaConf.register_new_resolver("lrplot_shape_probe", lambda: 7)
+    try:
+        saved = BaseContainer._resolvers.pop("lrplot_shape_probe")
+        assert not OmegaConf.has_resolver("lrplot_shape_probe")
+        BaseContainer._resolvers["lrplot_shape_probe"] = saved
+        assert OmegaConf.create({"x": "${lrplot_shape_probe:}"}).x == 7
+    finally:
+        OmegaConf.clear_resolver("lrplot_shape_probe")
+
+
 def test_torch_scheduler_defaults_read_from_source_equal_their_signatures():
     """lrplot reads torch's scheduler defaults from its source while torch is not imported (a cached
     run's checks): every class and argument must be found there, with the signature's very default."""

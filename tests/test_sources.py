@@ -203,7 +203,7 @@ param_scheduler = [
     ("lightning", "frameworks/lightning_fit.yaml", "lr_scheduler.init_args.eta_min", None, ("--dataset-size", "5000")),
     pytest.param("timm", "frameworks/timm_args.yaml", "epochs", None, ("--dataset-size", "10000"),
                  marks=pytest.mark.slow),
-    pytest.param("hydra", "frameworks/hydra_train.yaml", "model.scheduler.schedulers[1].eta_min", None,
+    pytest.param("hydra", "frameworks/hydra_train.yaml", "model.lr_scheduler.scheduler.schedulers[1].eta_min", None,
                  ("--dataset-size", "55000"), marks=pytest.mark.slow),
     pytest.param("mmengine", MMENGINE_CONFIG, "param_scheduler[1].gamma",
                  "    dict(type='MultiStepLR', by_epoch=False, milestones=[30]),", ("--allow-import", "mmengine"),

@@ -31,7 +31,7 @@ defaults:
 """
 MODEL = """\
 optimizer: {_target_: torch.optim.SGD, _partial_: true, lr: 0.1}
-scheduler: {_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, step_size: 2}
+scheduler: {_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, step_size: 2, interval: epoch}
 """
 INPUTS = BudgetInputs(dataset_size=10, batch_size=2)
 _names = itertools.count()
@@ -135,7 +135,7 @@ def test_sphinx_refuses_the_search_path_and_names_its_own_way_to_allow(tmp_path)
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text('extensions = ["lrplot.sphinxext"]\nproject = "t"\n')
-    (src / "index.rst").write_text("Title\n=====\n\n.. lrplot:: ../train.yaml\n   :set: +model.scheduler.interval=step\n")
+    (src / "index.rst").write_text("Title\n=====\n\n.. lrplot:: ../train.yaml\n   :set: model.scheduler.interval=step\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path / "site")])}
     env.pop("LRPLOT_ALLOW_IMPORT", None)
     proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-b", "html", str(src), str(tmp_path / "out")],
@@ -340,8 +340,8 @@ def test_cli_dataset_size_of_400_digits_is_a_usage_error_not_an_internal_one(tmp
 def test_a_run_far_over_the_step_limit_is_refused_before_its_stepping_is_walked(tmp_path):
     """frequency 3 per step with 10^12 examples: the frequency rule walked every update (a hang)."""
     config = tree(tmp_path)
-    (tmp_path / "model" / "m.yaml").write_text(MODEL.replace("step_size: 2", "step_size: 2, interval: step, "
-                                                                               "frequency: 3"))
+    (tmp_path / "model" / "m.yaml").write_text(MODEL.replace("interval: epoch", "interval: step, "
+                                                                                  "frequency: 3"))
     (tmp_path / "trainer" / "t.yaml").write_text("max_epochs: 2\n")
     with pytest.raises(SpecError) as err:
         load_input(config, inputs=BudgetInputs(dataset_size=10**12, batch_size=1))

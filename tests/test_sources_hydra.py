@@ -101,6 +101,16 @@ def _reference(text, root, dataset_size, sched_key, interval, frequency, groups=
     return recorded, logged
 
 
+def _template_module(folder):
+    """lightning-hydra-template's MNISTLitModule (published copy, see test_sources_hydra_published.py)
+    beside the config, where lrplot reads its configure_optimizers: interval 'epoch' (line 209)."""
+    from tests.helpers.paths import ROOT
+
+    module = folder / "src" / "models" / "mnist_module.py"
+    module.parent.mkdir(parents=True)
+    module.write_text((ROOT / "tests/data/published/lightning-hydra-template/src/models/mnist_module.py").read_text())
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     cases = {
@@ -114,6 +124,7 @@ def runs(tmp_path_factory):
         folder = tmp_path_factory.mktemp(name)
         path = folder / "config.yaml"
         path.write_text(text)
+        _template_module(folder)
         reference = _reference(text, folder, size, key, interval, frequency, groups)
         out[name] = (path, size, groups, overrides, reference)
     return out
@@ -146,7 +157,9 @@ def test_budget_of_the_template(runs):
     source = load_input(path, inputs=BudgetInputs(dataset_size=size))
     assert source.budget.text == ("10 examples / 3 = 4 batches per epoch (rounded up) = 4 updates per epoch "
                                   "x 4 epochs = 16 updates")
-    assert any("interval 'epoch' assumed" in n for n in source.notes)
+    assert source.notes[0] == ("interval 'epoch' read from src.models.mnist_module.MNISTLitModule."
+                               f"configure_optimizers at {path.parent / 'src/models/mnist_module.py'}:209")
+    assert not source.assumptions
 
 
 # --- errors are one located line; nothing is executed ----------------------------------------
@@ -274,9 +287,9 @@ def test_own_loop_trainer_sized_in_updates_equals_a_plain_loop(tmp_path):
     assert source.budget.updates == 50
     assert list(simulate(source.spec).schedules[0].values[(0, "lr")]) == expected
     assert [str(n) for n in source.assumptions] == [
-        "'trainer' is not Lightning's Trainer (num_epochs, epoch_len, total_steps are not Lightning 2.6.6 Trainer "
-        "arguments): the script is assumed to step the scheduler once per update, for 50 updates, as "
-        "model.scheduler.total_steps: ${trainer.total_steps} sizes it in updates"]
+        "the script is assumed to step the scheduler once per update, for 50 updates, as "
+        "model.scheduler.total_steps: ${trainer.total_steps} sizes it in updates; 'trainer' is the script's own loop "
+        "(num_epochs, epoch_len, total_steps are not Lightning 2.6.6 Trainer arguments)"]
 
 
 def test_own_loop_trainer_without_an_update_count_is_refused(tmp_path):
@@ -286,8 +299,9 @@ def test_own_loop_trainer_without_an_update_count_is_refused(tmp_path):
     assert exc.value.format() == (
         f"{path}:2:1: 'trainer' is not Lightning's Trainer (num_epochs, epoch_len, total_steps are not Lightning "
         "2.6.6 Trainer arguments): the script's own loop decides how many updates it makes and when it steps the "
-        "scheduler, which the config does not say; describe the run as an lrplot spec (steps: N, the scheduler and "
-        "its interval), or set trainer._target_: lightning.pytorch.Trainer if a Lightning Trainer runs it")
+        "scheduler, which the config does not say; if the script steps it once per update, add --set "
+        "model.scheduler.interval=step --set trainer.max_steps=N (the updates it makes); else describe the run as "
+        "an lrplot spec (steps: N, the scheduler and its interval)")
 
 
 def test_trainer_target_decides_whose_trainer_it_is(tmp_path):

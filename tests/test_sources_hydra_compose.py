@@ -94,6 +94,13 @@ deterministic: false
 }
 
 
+# the module model/*.yaml name: lightning-hydra-template's own (published copy, see
+# tests/test_sources_hydra_published.py), whose configure_optimizers lrplot reads (never imports):
+# interval 'epoch' for the bare scheduler, as tests/helpers/hydra_app.py steps it
+TREE["src/models/mnist_module.py"] = (
+    ROOT / "tests/data/published/lightning-hydra-template/src/models/mnist_module.py").read_text()
+
+
 def write_tree(folder: Path) -> Path:
     for name, text in TREE.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -271,12 +278,14 @@ def test_cli_without_hydra_core_says_what_to_install(tmp_path):
 
 @pytest.mark.parametrize("overrides", [[], ["model=cosine_per_step"], ["model.optimizer.lr=0.003",
                                                                          "+model.scheduler.interval=step"]])
-def test_example_tree_reads_as_its_composed_config(tmp_path, overrides):
+def test_example_tree_reads_as_its_composed_config(tmp_path, overrides, monkeypatch):
     """examples/hydra: the primary config gives the same spec as the composed config Hydra writes
-    for the same overrides (what `python train.py --cfg job ARGS` prints), read as before."""
+    for the same overrides (what `python train.py --cfg job ARGS` prints), read as before (the
+    composed file elsewhere: its module's source found on PYTHONPATH)."""
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
+    monkeypatch.setenv("PYTHONPATH", str(ROOT / "examples" / "hydra"))
     config = ROOT / "examples" / "hydra" / "configs" / "train.yaml"
     with initialize_config_dir(config_dir=str(config.parent), version_base="1.3"):
         composed = tmp_path / "composed.yaml"

@@ -10,22 +10,28 @@ and ``data.batch_size`` / ``data.drop_last``. Any node with a torch optimizer or
 with another ``_target_`` is one too (an import path: lrplot's one import rule applies).
 
 Nothing in the config is executed: it is never passed to ``hydra.utils.instantiate``. Interpolations
-(``${trainer.max_steps}``) are resolved by OmegaConf's own resolver (its built-in ``oc.*`` resolvers
-only; no resolver that runs code is registered), and only in the keys lrplot reads, so an unrelated
+(``${trainer.max_steps}``) are resolved by OmegaConf's own resolver (its built-in ``oc.*`` resolvers,
+and ``eval`` answered by lrplot's evaluator; no resolver that runs code is registered), and only in the keys lrplot reads, so an unrelated
 ``${hydra:runtime.output_dir}`` does not matter; one that cannot be resolved is reported at its line.
 
 Whose loop: ``trainer`` is read as a Lightning Trainer's only when its ``_target_`` is Lightning's
 Trainer or all its keys are Lightning Trainer arguments (:func:`.lightning_loop.not_lightning_trainer`).
-Any other is the script's own loop: drawn only when the scheduler is sized in updates by
-interpolation (``total_steps: ${trainer.total_steps}``: the script steps it once per update, for that
-many updates, and the figure says so), else refused with the reason.
+Any other is the script's own loop (:mod:`.hydra_own_loop`): drawn only where the config says it in
+updates, with the assumption named, else refused naming the keys that would answer it.
 
 The stepping: the trainer is a Lightning Trainer, so Lightning 2.6.6's rules apply (see
 :mod:`.lightning_loop`). The interval and frequency live in the module's configure_optimizers, not in
-the config; lrplot assumes Lightning's default for a bare scheduler, ``interval: epoch``,
-``frequency: 1`` (lightning-hydra-template's module returns exactly that), unless the config holds
-Lightning's dict form ``{scheduler: {_target_: ...}, interval: step, frequency: N}``, or ``interval``
-/ ``frequency`` are set next to the scheduler's ``_target_`` (``--set model.scheduler.interval=step``).
+the config: read from the module's source (the node above the scheduler with a ``_target_``, parsed
+and never imported, :mod:`.hydra_module`), unless the config holds Lightning's dict form
+``{scheduler: {_target_: ...}, interval: step, frequency: N}``, or ``interval`` / ``frequency`` are set
+next to the scheduler's ``_target_`` (``--set model.scheduler.interval=step``); where the source does
+not say, the user is asked. The data section is ``data`` or ``datamodule`` (the template's older name).
+
+Custom resolvers: ``${eval:'...'}`` (registered as Python's eval by many of the template's
+descendants) is computed by lrplot's own expression evaluator (:mod:`lrplot.expr`, never Python's
+eval); any other resolver the project's code registers is asked for, naming the key. A logging
+plugin the tree names but this environment lacks (hydra-colorlog) is composed without
+(:mod:`.hydra_plugins`), and a note says so.
 
 A primary config (a ``defaults:`` list in Hydra's form, e.g. the template's ``configs/train.yaml``) is
 composed first by Hydra's own ``initialize_config_dir`` + ``compose`` (:mod:`.hydra_compose`, hydra-core
@@ -62,11 +68,7 @@ STEPPING_KEYS = ("interval", "frequency")  # Lightning's configure_optimizers di
 _TRAINER_KEYS = ("max_epochs", "max_steps", "accumulate_grad_batches", "limit_train_batches", "devices",
                  "num_nodes", "accelerator")
 _DATA_KEYS = ("batch_size", "train_batch_size", "drop_last")
-# scheduler arguments that size it in optimizer updates: interpolating one of these names means the
-# script steps the scheduler once per update
-_UPDATE_COUNTS = ("max_steps", "total_steps", "num_steps", "num_training_steps", "training_steps", "train_steps",
-                  "max_iters", "max_iter", "total_iters", "num_iters", "max_updates", "num_updates", "total_updates")
-
+DATA_SECTIONS = ("data", "datamodule")  # the template's name, and its older one
 
 def _walk(node: Any, path: KeyPath = ()):
     yield path, node
@@ -123,15 +125,28 @@ def _find(doc: Document, test: Any, what: str, example: str) -> KeyPath:
     return found[0]
 
 
+def _key_path(full_key: str) -> KeyPath:
+    """'model.schedulers[1].T_max' -> ('model', 'schedulers', 1, 'T_max')."""
+    return tuple(int(index) if index else name
+                 for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", full_key))
+
+
 def _omegaconf_error(doc: Document, exc: Exception, fallback: KeyPath) -> SpecError:
-    """An OmegaConf error, located at the key it names (``full_key``, e.g. 'model.scheduler.T_max')."""
+    """An OmegaConf error, located at the key it names (``full_key``, e.g. 'model.scheduler.T_max').
+    A resolver the project's code registers (``${my_resolver:...}``), which lrplot never runs: the
+    user is asked for the key's value."""
+    from omegaconf.errors import UnsupportedInterpolationType
+
     full_key = getattr(exc, "full_key", None) or ""
-    path: list[Any] = []
-    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", full_key):
-        path.append(int(index) if index else name)
+    path = _key_path(full_key)
+    key = full_key or format_path(fallback)
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return fw.error(doc, f"cannot resolve '{full_key or format_path(fallback)}': {message}",
-                    tuple(path) or fallback,
+    unknown = re.match(r"Unsupported interpolation type (\S+)", message)
+    if isinstance(exc, UnsupportedInterpolationType) and unknown:
+        return fw.error(doc, f"'{key}' is computed by the resolver '{unknown.group(1)}', which your code registers "
+                             "and lrplot does not run", tuple(path) or fallback,
+                        hint=f"give its value: --set {key}=VALUE")
+    return fw.error(doc, f"cannot resolve '{key}': {message}", tuple(path) or fallback,
                     hint="fix the interpolation, or give the value with --set KEY=VALUE")
 
 
@@ -164,6 +179,12 @@ class _Resolver:
                 if spent.over is not None:  # (OmegaConf may have wrapped it)
                     raise fw.error(self.doc, f"'{format_path(path)}': {spent.over.message}", path,
                                    hint=spent.over.hint) from None
+                if spent.refused is not None:  # an ${eval:...} lrplot's evaluator does not compute
+                    key = getattr(exc, "full_key", None) or format_path(path)
+                    raise fw.error(self.doc, f"'{key}': ${{eval:...}} is computed by lrplot's own expression "
+                                             f"evaluator (numbers and arithmetic), which refuses it: "
+                                             f"{spent.refused.message}", _key_path(key) or path,
+                                   hint=f"give its value: --set {key}=VALUE") from None
                 raise _omegaconf_error(self.doc, exc, path) from None
 
     def keys(self, path: KeyPath, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -196,10 +217,12 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if not isinstance(doc.data, dict):
         raise fw.error(doc, "a Hydra config must be a mapping", ())
     composed = is_primary(doc.data)
+    notes: list[str] = []
     if composed:
         from .hydra_compose import compose
 
-        doc = compose(doc, allow_import)
+        doc, composition_notes = compose(doc, allow_import)
+        notes += composition_notes
     add = "+" if composed else ""  # a key the composed config lacks is added with Hydra's '+key=value'
     resolver = _Resolver(doc)
     sched_path = _find(doc, _is_scheduler, "scheduler", "torch.optim.lr_scheduler.CosineAnnealingLR")
@@ -219,67 +242,29 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                 stepping_paths[key] = parent + (key,)
     scheduler = _target(doc, sched_path, sched_node)
     optimizer = _target(doc, opt_path, resolver.node(opt_path))
-    notes = []
     if "trainer" in doc.data and isinstance(doc.data["trainer"], dict):
         foreign = rules.not_lightning_trainer(doc.data["trainer"])
         if foreign:
-            return _own_loop(doc, resolver, optimizer, scheduler, sched_path, stepping, foreign, allow_import, add)
-    if "interval" not in stepping:
-        notes.append(assumption("interval 'epoch' assumed: Lightning's default for a scheduler returned bare (and "
-                                f"lightning-hydra-template's); --set {add}{format_path(sched_path)}.interval=step if "
-                                "your module's configure_optimizers says otherwise",
-                                settle=f"{add}{format_path(sched_path)}.interval"))
+            from . import hydra_own_loop
+
+            return hydra_own_loop.read(doc, resolver, optimizer, scheduler, sched_path, stepping, foreign,
+                                       allow_import, add, notes, STEPPING_KEYS)
     if "trainer" not in doc.data:
         raise fw.error(doc, "the config has no 'trainer' section, so the run length is unknown", (),
                        hint=f"add --set {add}trainer.max_steps=N (or {add}trainer.max_epochs=E with --dataset-size N)")
     trainer = resolver.keys(("trainer",), _TRAINER_KEYS)
-    data = resolver.keys(("data",), _DATA_KEYS)
-    loop = fw.LoopSettings.from_trainer(doc, trainer, ("trainer",), data, ("data",), inputs)
+    data_key = next((k for k in DATA_SECTIONS if isinstance(doc.data.get(k), dict)), "data")
+    data = resolver.keys((data_key,), _DATA_KEYS)
+    loop = fw.LoopSettings.from_trainer(doc, trainer, ("trainer",), data, (data_key,), inputs)
+    if "interval" not in stepping:  # asked last: what is wrong in the config is said first
+        from .hydra_module import code_interval
+
+        stepping["interval"], note = code_interval(doc, sched_path, scheduler.name, resolver.node, add)
+        notes.append(note)
     if loop.world_size and loop.world_size > 1 and "batch_size" not in loop.flags:
-        notes.append(assumption("data.batch_size is read as the per-device batch size (lightning-hydra-template's "
-                                "MNISTDataModule divides it by the world size: then pass --batch-size)",
-                                settle="--batch-size"))
-    return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, stepping.get("interval", "epoch"),
+        notes.append(assumption(f"{data_key}.batch_size is read as the per-device batch size "
+                                "(lightning-hydra-template's MNISTDataModule divides it by the world size: then pass "
+                                "--batch-size)", settle="--batch-size"))
+    return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, stepping["interval"],
                                stepping.get("frequency", 1), stepping_paths, allow_import,
                                notes)
-
-
-def _horizon(doc: Document, sched_path: KeyPath) -> tuple[KeyPath, str] | None:
-    """A scheduler argument (its own or a nested scheduler's) that interpolates an update count:
-    ``total_steps: ${trainer.max_steps}``, and the key it interpolates."""
-    raw = doc.data
-    for part in sched_path:
-        raw = raw[part]
-    nodes = [(sched_path, raw)] + [(sched_path + ("schedulers", i), c)
-                                   for i, c in enumerate(raw.get("schedulers") or []) if isinstance(c, dict)]
-    for path, node in nodes:
-        for key, value in node.items():
-            match = re.fullmatch(r"\$\{([\w.]+)\}", value.strip()) if isinstance(value, str) else None
-            if match and match.group(1).rsplit(".", 1)[-1] in _UPDATE_COUNTS:
-                return path + (key,), match.group(1)
-    return None
-
-
-def _own_loop(doc: Document, resolver: _Resolver, optimizer: fw.Target, scheduler: fw.Target, sched_path: KeyPath,
-              stepping: dict, foreign: str, allow_import: Allowance, add: str) -> Source:
-    """A ``trainer:`` section that is not a Lightning Trainer's: the script's own loop. Drawn only
-    when the scheduler is sized in updates by interpolation (then the script steps it per update,
-    for that many updates, and the figure says so); refused otherwise."""
-    what = f"'trainer' is not Lightning's Trainer ({foreign})"
-    found = _horizon(doc, sched_path)
-    interval = stepping.get("interval", "step")
-    if found is None or interval != "step" or stepping.get("frequency", 1) != 1:
-        raise fw.error(doc, f"{what}: the script's own loop decides how many updates it makes and when it steps "
-                            "the scheduler, which the config does not say", ("trainer",), key=True,
-                       hint="describe the run as an lrplot spec (steps: N, the scheduler and its interval), or set "
-                            "trainer._target_: lightning.pytorch.Trainer if a Lightning Trainer runs it")
-    path, source_key = found
-    updates = resolver.node(path)
-    loop = fw.LoopSettings(None, updates, 1, None, None, False, 1, None,
-                           {"max_steps": path, "max_epochs": path, "limit": path}, frozenset())
-    notes: list[str] = [assumption(
-        f"{what}: the script is assumed to step the scheduler once per update, for {updates} updates, as "
-        f"{format_path(path)}: ${{{source_key}}} sizes it in updates",
-        settle=f"{add}{format_path(sched_path)}.interval")]
-    return fw.lightning_source(KIND, doc, optimizer, scheduler, loop, "step", 1,
-                               {k: sched_path + (k,) for k in STEPPING_KEYS}, allow_import, notes)

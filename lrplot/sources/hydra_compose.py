@@ -7,7 +7,8 @@ whose data is the composed config (interpolations unresolved: the Hydra reader r
 keys it reads) and whose SourceMap points every key at the file it came from: Hydra's own defaults
 list (``compute_defaults_list``, what ``--info defaults`` prints) says which file was merged at which
 package, in merge order, so ``model.optimizer.lr`` is located in ``model/mnist.yaml`` (or at
-``--set model.optimizer.lr``). Nothing is instantiated.
+``--set model.optimizer.lr``). Nothing is instantiated. A logging plugin the tree names but this
+environment lacks (hydra-colorlog) is composed without (:mod:`.hydra_plugins`), said in a note.
 
 Composition reads YAML only, except a ``hydra.searchpath`` entry ``pkg://some.package`` or
 ``structured://some.module``, which imports it: refused unless ``--allow-import some.package``
@@ -20,11 +21,11 @@ from __future__ import annotations
 
 import re
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, MissingLibraryError, SpecError, first_line
-from ..text import did_you_mean
+from . import hydra_plugins as plugins
+from .hydra_messages import missing_config, near_key, set_location as _set_location, yaml_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -66,10 +67,6 @@ def is_primary(data: Any) -> bool:
     return True
 
 
-def _set_location(key: str) -> Location:
-    return Location(f"--set {key}")
-
-
 def _parse_overrides(items: tuple[str, ...]) -> list[Any]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
@@ -93,112 +90,6 @@ def _parse_overrides(items: tuple[str, ...]) -> list[Any]:
     return parsed
 
 
-def _default_entry(file: Path, display: str, group: str, name: str) -> Location | None:
-    """Where ``group`` is chosen (or the config ``name`` named, relative to the file's group) in
-    the defaults list of ``file``, if it is."""
-    from ..spec import read_text
-    from ..yamlio import load_yaml
-
-    try:
-        data, source = load_yaml(read_text(file, "config", pipe_ok=False), display)
-    except SpecError:
-        return None
-    entries = data.get("defaults") if isinstance(data, dict) else None
-    for i, entry in enumerate(entries if isinstance(entries, list) else ()):
-        if isinstance(entry, dict) and len(entry) == 1:
-            (key, _), = entry.items()
-            if isinstance(key, str) and _default_group(key) == group:
-                return source.value(("defaults", i, key))
-        elif isinstance(entry, str) and entry.strip() in (name, name.rpartition("/")[2]):
-            return source.value(("defaults", i))
-    return None
-
-
-def _missing_config(doc: Document, exc: Exception, loader: Any, parsed: list[Any]) -> SpecError:
-    """Hydra's MissingConfigException (``In 'train': Could not find 'model/mnistt'``), located at
-    the defaults entry (or the ``--set`` override) that chose it, with the group's options."""
-    text = str(exc)
-    match = re.search(r"Could not (?:find|load) '([^']+)'", text)
-    parent_match = re.match(r"In '([^']+)'", text)
-    if not match:
-        return SpecError(f"Hydra cannot compose it: {first_line(exc)}", location=Location(str(doc.path)))
-    name = match.group(1)
-    group, _, option = name.rpartition("/")
-    where: Location | None = None
-    for o in parsed:
-        if group and o.key_or_group == group:
-            where = _set_location(group)
-    if where is None:
-        parent = parent_match.group(1) if parent_match else doc.path.stem
-        file = doc.path.parent / f"{parent}.yaml"
-        where = _default_entry(file, str(file) if parent != doc.path.stem else str(doc.path), group or name, name)
-    where = where or Location(str(doc.path))
-    store_hint = ("a config registered in Hydra's ConfigStore exists only when your code has run, which lrplot "
-                  "never does: compose it with 'python train.py --cfg job > composed.yaml' and give lrplot that")
-    if not group:
-        return SpecError(f"Hydra found no config '{name}' (no {name}.yaml beside {doc.path.name})",
-                         location=where, hint=store_hint)
-    try:
-        options = loader.get_group_options(group, config_name=doc.path.stem, overrides=list(doc.overrides))
-    except Exception:  # noqa: BLE001 - the options only improve the hint
-        options = []
-    if not options:
-        groups = _groups(loader)
-        near = did_you_mean(group, groups) if groups else None
-        listed = f"the groups here are {', '.join(groups)}; " if groups else ""
-        return SpecError(f"no config group '{group}' (no folder {group}/ beside {doc.path.name})",
-                         location=where, hint=near or listed + store_hint)
-    near = did_you_mean(option, options)
-    return SpecError(f"config group '{group}' has no option '{option}' (options: {', '.join(options)})",
-                     location=where, hint=near or f"choose one of {', '.join(options)}")
-
-
-def _near_key(doc: Document, key: str) -> str | None:
-    """``did you mean 'model.optimizer.lr'?`` for a value override of a key the config lacks (a
-    typo), from the config Hydra composes without the overrides."""
-    import hydra
-    from omegaconf import OmegaConf
-
-    try:
-        node: Any = OmegaConf.to_container(hydra.compose(config_name=doc.path.stem), resolve=False)
-    except Exception:  # noqa: BLE001 - only for the hint
-        return None
-    parts = key.lstrip("+~").split(".")
-    for i, part in enumerate(parts):
-        if not isinstance(node, dict):
-            return None
-        if part not in node:
-            keys = [str(k) for k in node]
-            near = did_you_mean(part, keys)
-            close = [k for k in keys if near == did_you_mean(part, [k])] if near else []
-            return f"did you mean '{'.'.join(parts[:i] + close[:1] + parts[i + 1:])}'?" if close else None
-        node = node[part]
-    return None
-
-
-def _yaml_error(doc: Document, exc: Any) -> SpecError:
-    """PyYAML's error in a file Hydra loaded, at its line (the mark names the absolute file)."""
-    mark = getattr(exc, "problem_mark", None)
-    what = " ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p)
-    where = Location(str(doc.path))
-    if mark is not None and mark.name:
-        file = Path(mark.name)
-        try:
-            shown = doc.path.parent / file.relative_to(doc.path.parent.resolve())
-        except ValueError:
-            shown = file
-        where = Location(str(shown), mark.line + 1, mark.column + 1)
-    return SpecError(f"not valid YAML: {what or first_line(exc)}", location=where,
-                     hint="fix this file of the config tree")
-
-
-def _groups(loader: Any) -> list[str]:
-    try:
-        return sorted(g for g in loader.list_groups("") if g != "hydra")
-    except Exception:  # noqa: BLE001 - only for the hint
-        return []
-
-
 def _source_map(doc: Document, loader: Any, parsed: list[Any]) -> Any:
     """Key path -> location in the file Hydra merged it from (later files win, as in the merge),
     then the value overrides at ``--set``."""
@@ -220,7 +111,7 @@ def _source_map(doc: Document, loader: Any, parsed: list[Any]) -> Any:
         if path == doc.path.stem and default.primary:
             file_source = doc.source
         else:
-            file = doc.path.parent / f"{path}.yaml"
+            file = doc.path.parent / f"{path.removesuffix('.yaml')}.yaml"  # (a defaults entry may name the file)
             if not file.is_file():
                 continue  # from another search path entry or the ConfigStore: located at the primary file
             try:
@@ -251,8 +142,9 @@ def _is_group(loader: Any, key: str) -> bool:
         return False
 
 
-def compose(doc: Document, allowance: Allowance) -> Document:
-    """The composed config of the primary config ``doc`` (``doc.overrides`` as Hydra overrides)."""
+def compose(doc: Document, allowance: Allowance) -> tuple[Document, list[str]]:
+    """The composed config of the primary config ``doc`` (``doc.overrides`` as Hydra overrides),
+    and the notes of the composition (a logging plugin composed without, :mod:`.hydra_plugins`)."""
     try:
         import hydra  # noqa: F401 - hydra-core itself, not only omegaconf
         from hydra.core.global_hydra import GlobalHydra
@@ -294,25 +186,40 @@ def compose(doc: Document, allowance: Allowance) -> Document:
         VersionBase.instance().version_base = app_base
 
 
-def _compose(doc: Document, parsed: list[Any]) -> Document:
+def _compose(doc: Document, parsed: list[Any]) -> tuple[Document, list[str]]:
     from dataclasses import replace
 
     import hydra
-    import yaml
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException, MissingConfigException
     from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
 
     config_dir = str(doc.path.parent.resolve())
     with warnings.catch_warnings(), hydra.initialize_config_dir(config_dir=config_dir, version_base=VERSION_BASE,
                                                                  job_name="lrplot"):
         warnings.simplefilter("ignore")
         loader = GlobalHydra.instance().config_loader()
+        with plugins.stubs() as stubbed:
+            cfg = _compose_tree(doc, parsed, loader, stubbed)
+            source = _source_map(doc, loader, parsed)
+    data = OmegaConf.to_container(cfg, resolve=False)
+    return replace(doc, data=data, source=source), [plugins.note(stubbed)] if stubbed else []
+
+
+def _compose_tree(doc: Document, parsed: list[Any], loader: Any, stubbed: list) -> Any:
+    """Hydra's compose; a missing logging plugin's config stubbed and composed again."""
+    import hydra
+    import yaml
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    while True:
         try:
-            cfg = hydra.compose(config_name=doc.path.stem, overrides=list(doc.overrides))
+            return hydra.compose(config_name=doc.path.stem, overrides=list(doc.overrides))
         except MissingConfigException as exc:
-            raise _missing_config(doc, exc, loader, parsed) from None
+            missing = plugins.missing_logging_plugin(exc)
+            if missing is None or missing in stubbed:
+                raise missing_config(doc, exc, loader, parsed) from None
+            plugins.add(stubbed, *missing)
         except (HydraException, OmegaConfBaseException) as exc:
             lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
             message = lines[0].rstrip(".") if lines else type(exc).__name__
@@ -321,14 +228,11 @@ def _compose(doc: Document, parsed: list[Any]) -> Document:
             quoted = re.search(r"override '([^']+)'", message)
             if quoted:
                 where = _set_location(quoted.group(1))
-                hint = _near_key(doc, quoted.group(1)) or hint
+                hint = near_key(doc, quoted.group(1)) or hint
             raise SpecError(f"Hydra cannot compose it: {message}", location=where,
                             hint=hint or "fix the config or the --set override Hydra names") from None
         except yaml.YAMLError as exc:  # a file of the tree is not YAML (Hydra loads it with PyYAML)
-            raise _yaml_error(doc, exc) from None
+            raise yaml_error(doc, exc) from None
         except (ValueError, TypeError, OSError) as exc:  # what else Hydra lets through from odd input
             raise SpecError(f"Hydra cannot compose it: {first_line(exc, type(exc).__name__)}",
                             location=Location(str(doc.path)), hint="fix the config tree") from None
-        source = _source_map(doc, loader, parsed)
-    data = OmegaConf.to_container(cfg, resolve=False)
-    return replace(doc, data=data, source=source)

@@ -154,11 +154,29 @@ class ResolutionTooLarge(SpecError):
 
 
 class Spent:
-    """What one guarded resolution has cost so far; ``over`` once it went past the limits."""
+    """What one guarded resolution has cost so far; ``over`` once it went past the limits;
+    ``refused``: why lrplot's evaluator refused an ``${eval:...}`` expression."""
 
     def __init__(self) -> None:
         self.interpolations = self.chars = 0
         self.over: ResolutionTooLarge | None = None
+        self.refused: SpecError | None = None
+
+
+def _evaluate(spent: Spent) -> Any:
+    """The ``eval`` resolver projects register as Python's ``eval`` (``${eval:'${a} // ${b}'}``,
+    lightning-hydra-template's descendants), answered by lrplot's own expression evaluator
+    (:mod:`lrplot.expr`: numbers, arithmetic, comparisons, a few math functions; never Python's
+    eval). What it refuses is kept in ``spent.refused`` (OmegaConf wraps the resolver's error)."""
+    from ..expr import compile_expression
+
+    def evaluate(text: Any) -> Any:
+        try:
+            return compile_expression(text, ("_",), what="the expression")(None)
+        except SpecError as exc:
+            spent.refused = exc
+            raise
+    return evaluate
 
 
 @contextmanager
@@ -171,10 +189,13 @@ def omegaconf_guarded() -> Iterator[Spent]:
       resolves an interpolation again at every use (no cache), so '${a}${a}' chains double the
       work per level, however the keys are written (``${x.${name}}`` too). Past
       MAX_INTERPOLATIONS or MAX_INTERPOLATED_CHARS, :class:`ResolutionTooLarge` stops it (OmegaConf
-      may wrap it in its own error: the yielded :class:`Spent` keeps it as ``over``).
+      may wrap it in its own error: the yielded :class:`Spent` keeps it as ``over``);
+    * ``${eval:...}`` is evaluated by lrplot's expression evaluator (:func:`_evaluate`), whatever
+      ``eval`` resolver the process had (given back after).
     """
     from omegaconf import OmegaConf
     from omegaconf.base import Container
+    from omegaconf.basecontainer import BaseContainer
     from omegaconf.resolvers import oc
 
     from ..errors import said_by_name
@@ -204,12 +225,17 @@ def omegaconf_guarded() -> Iterator[Spent]:
         return value
 
     OmegaConf.register_new_resolver("oc.env", env, replace=True)
+    app_eval = BaseContainer._resolvers.get("eval")  # a resolver the calling process registered
+    OmegaConf.register_new_resolver("eval", _evaluate(spent), replace=True)
     Container._resolve_interpolation_from_parse_tree = bounded  # type: ignore[method-assign]
     try:
         yield spent
     finally:
         Container._resolve_interpolation_from_parse_tree = evaluate  # type: ignore[method-assign]
         OmegaConf.register_new_resolver("oc.env", oc.env, replace=True)
+        BaseContainer._resolvers.pop("eval", None)
+        if app_eval is not None:
+            BaseContainer._resolvers["eval"] = app_eval
 
 
 @contextmanager
