@@ -150,6 +150,10 @@ def detect(doc: Document) -> str:
     for kind in READERS:
         if kind != FALLBACK and reader(kind).detect(doc):
             return kind
+    from ..yamlio import TemplateFileError
+
+    if isinstance(doc.not_yaml, TemplateFileError):  # a template: its placeholder is the thing to say
+        raise doc.not_yaml
     if not (isinstance(doc.data, dict) and _near_spec(doc.data)):
         from .unread import what
 

@@ -43,6 +43,11 @@ def _yaml_hint(problem: str) -> str | None:
     return None
 
 
+class TemplateFileError(SpecError):
+    """A file that does not parse where a launch script's placeholder (``${zero_stage}``) stands: a
+    template, said so before any guess at what kind of file it is."""
+
+
 def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document. Returns the data (None for an empty document) and its source map."""
     srcmap = SourceMap(path)
@@ -65,8 +70,9 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         if placeholder and not hint:  # DeepSpeedExamples' ds_config_temp.json: "stage": ${zero_stage}
             hint = (f"{placeholder.group()} is a template placeholder a launch script fills in; read the filled-in "
                     "file, or write the value")
-        raise SpecError(f"not valid YAML: {problem}", hint=hint,
-                        location=loc(path, mark) if mark else Location(path)) from None
+        error = TemplateFileError if placeholder and hint and placeholder.group() in hint else SpecError
+        raise error(f"not valid YAML: {problem}", hint=hint,
+                    location=loc(path, mark) if mark else Location(path)) from None
     except yaml.reader.ReaderError as exc:
         where = Location(path, *_line_col(text, exc.position))
         raise SpecError(f"not valid YAML: the character U+{exc.character:04X} is not allowed"
