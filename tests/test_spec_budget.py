@@ -226,14 +226,16 @@ def test_there_is_one_budget_record():
     """One class holds the update-count arithmetic's result (lrplot/budget.py); every reader and the
     spec use it, and the Trainer's counting is written once (other frameworks count their own way:
     lightning_loop.py)."""
-    defined = []
+    defined, named = [], []
     for path in sorted((ROOT / "lrplot").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and node.name == "Budget":
+                named.append(f"{path.relative_to(ROOT)}:{node.name}")
             if isinstance(node, ast.ClassDef) and any(
                     isinstance(s, ast.AnnAssign) and getattr(s.target, "id", None) in ("updates", "updates_per_epoch")
                     for s in node.body):
                 defined.append(f"{path.relative_to(ROOT)}:{node.name}")
-    assert defined == ["lrplot/budget.py:Budget"]
+    assert defined == named == ["lrplot/budget.py:Budget"]  # and no other class of that name
     # the Trainer's counting is written once: the HF/TRL readers and a spec's budget: call it
     for module in ("lrplot.sources.hf_budget", "lrplot.spec.budget"):
         assert importlib.import_module(module).per_epoch_text is lrplot.budget.per_epoch_text

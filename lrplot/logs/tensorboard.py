@@ -67,7 +67,7 @@ def _accumulator():
     return event_accumulator
 
 
-class Budget:
+class ByteAllowance:
     """The bytes of event files one --log may read, all runs together."""
 
     def __init__(self) -> None:
@@ -77,7 +77,7 @@ class Budget:
         self.limit = MAX_EVENTS_BYTES
 
 
-def _open(path: Path, budget: Budget) -> bytes:
+def _open(path: Path, budget: ByteAllowance) -> bytes:
     """The bytes of one event file (a regular file, within the budget), recorded as read (no output
     may replace it)."""
     from ..reads import record
@@ -100,7 +100,7 @@ def _open(path: Path, budget: Budget) -> bytes:
         return fh.read(info.st_size)
 
 
-def records(path: Path, budget: Budget, skip_corrupt: bool, damaged: list[str]) -> tuple[bytes, "Frames"]:
+def records(path: Path, budget: ByteAllowance, skip_corrupt: bool, damaged: list[str]) -> tuple[bytes, "Frames"]:
     """The bytes of one event file and its sound records (TFRecord framing: length, its masked
     CRC-32C, data, its masked CRC-32C), each checked. A corrupt record is an error at its byte
     offset; with ``skip_corrupt`` it is skipped and named in ``damaged``."""
@@ -132,7 +132,7 @@ class _Events:
     """EventAccumulator's source of events: the records of a run's event files (in name order,
     as TensorBoard's DirectoryWatcher reads them), parsed as Event protos."""
 
-    def __init__(self, files: list[Path], budget: Budget, skip_corrupt: bool, damaged: list[str]):
+    def __init__(self, files: list[Path], budget: ByteAllowance, skip_corrupt: bool, damaged: list[str]):
         self.files, self.budget, self.skip_corrupt, self.damaged = files, budget, skip_corrupt, damaged
 
     def Load(self) -> Iterator[object]:  # noqa: N802 - TensorBoard's loader interface
@@ -164,7 +164,7 @@ def _scalar(proto: object) -> float | None:
     return array
 
 
-def _fast_run(files: list[Path], target: Path, budget: Budget, skip_corrupt: bool,
+def _fast_run(files: list[Path], target: Path, budget: ByteAllowance, skip_corrupt: bool,
               damaged: list[str]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str] | None:
     """What :func:`_accumulated` returns, read in bulk (:mod:`.tbscalars`); None for a run whose
     first event does not declare ``file_version`` 2 (EventAccumulator's older purge rules apply)."""
@@ -270,13 +270,13 @@ def _kept(items, starts, bad_tensor, target: Path) -> tuple[dict[str, tuple[np.n
     return out, dtype
 
 
-def read_run(target: Path, budget: Budget | None = None, skip_corrupt: bool = False,
+def read_run(target: Path, budget: ByteAllowance | None = None, skip_corrupt: bool = False,
              damaged: list[str] | None = None) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
     """Every scalar tag of one run (a folder of event files, or one file): {tag: (steps, values)}
     and the storage dtype, as EventAccumulator reads them: in bulk where the run declares
     ``file_version`` 2 first (every writer since 2016), else by EventAccumulator itself."""
     _accumulator()  # the tensorboard package, or one line saying how to install it
-    budget = budget or Budget()
+    budget = budget or ByteAllowance()
     damaged = damaged if damaged is not None else []
     files = [target] if target.is_file() else sorted(p for p in target.iterdir() if MARK in p.name and p.is_file())
     left, named = budget.left, len(damaged)
@@ -287,7 +287,7 @@ def read_run(target: Path, budget: Budget | None = None, skip_corrupt: bool = Fa
     return _accumulated(files, target, budget, skip_corrupt, damaged)
 
 
-def _accumulated(files: list[Path], target: Path, budget: Budget, skip_corrupt: bool,
+def _accumulated(files: list[Path], target: Path, budget: ByteAllowance, skip_corrupt: bool,
                  damaged: list[str]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
     """Every scalar tag of one run, by TensorBoard's own EventAccumulator (its events from the
     records read and checked here)."""
@@ -338,7 +338,7 @@ def read(path: Path, fmt: str, key: str | None, *, skip_corrupt: bool = False) -
     raws: list[Raw] = []
     dtype = "float32"
     found: list[str] = []
-    budget = Budget()
+    budget = ByteAllowance()
     damaged: list[str] = []
     for run, target in runs.items():
         tags, kind = read_run(target, budget, skip_corrupt, damaged)

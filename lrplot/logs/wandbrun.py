@@ -85,7 +85,7 @@ def detect_file(path: Path, fmt: str) -> bool:
         return False
 
 
-class Budget:
+class ByteAllowance:
     """The bytes of W&B run files one --log may read, all runs together."""
 
     def __init__(self) -> None:
@@ -94,7 +94,7 @@ class Budget:
         self.left = self.limit = MAX_STORE_BYTES
 
 
-def _bytes(path: Path, budget: Budget) -> bytes:
+def _bytes(path: Path, budget: ByteAllowance) -> bytes:
     """The bytes of one ``.wandb`` file (a regular file, within the budget), recorded as read."""
     from ..reads import record
 
@@ -215,7 +215,7 @@ def _record_items(parse, DecodeError, path: Path, damaged: list[str] | None):
     return items
 
 
-def _history(path: Path, key: str | None, budget: Budget,
+def _history(path: Path, key: str | None, budget: ByteAllowance,
              damaged: list[str] | None = None) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[str]]:
     """{key: (history record numbers, values)} of the lr-like and step keys of a ``.wandb`` file's
     history, and every key it logged. Large files are read in bulk (:mod:`.wandbbulk`), with the
@@ -305,7 +305,7 @@ def _jsonl(path: Path, key: str | None,
     return columns, list(keep)
 
 
-def _raws(path: Path, run: str, key: str | None, budget: Budget,
+def _raws(path: Path, run: str, key: str | None, budget: ByteAllowance,
           damaged: list[str] | None) -> tuple[list[Raw], str, list[str]]:
     if path.suffix == ".wandb":
         columns, found = _history(path, key, budget, damaged)
@@ -369,7 +369,7 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
     names = [_run_id(f) for f in files]
     by_step: dict[str, list[Raw]] = {}
     found: list[str] = []
-    budget = Budget()
+    budget = ByteAllowance()
     damaged: list[str] = []
     several = len(set(names)) > 1
     for file, name in zip(files, names):
