@@ -157,6 +157,16 @@ def test_a_failing_config_is_listed_the_rest_rendered_and_the_rerun_works(cli, t
     assert "Not rendered" not in (tmp_path / "out" / "README.md").read_text()
 
 
+def test_a_config_whose_package_is_missing_is_said_on_the_command_line_too(cli, tmp_path):
+    _folder(tmp_path, a=GOOD, b='steps: 10\nscheduler: {type: "nopkg_lrplot_x.sched:Foo"}\n')
+    r = cli("gallery", "specs", "-o", "out", "--allow-import", "nopkg_lrplot_x")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == "out/README.md (2 configs, 1 not rendered for a missing package)\n"
+    assert r.stderr == "specs/b.yaml: not rendered: it needs the nopkg_lrplot_x package, which is not installed\n"
+    assert _listing(tmp_path / "out") == ["README.md", "a.png", "a.svg"]
+    assert "it needs the `nopkg_lrplot_x` package" in (tmp_path / "out" / "README.md").read_text()
+
+
 def test_regenerating_with_a_failure_leaves_no_stale_readme(cli, tmp_path):
     _folder(tmp_path, a=GOOD, b=GOOD.replace("A", "B"))
     assert cli("gallery", "specs", "-o", "out").exit_code == 0

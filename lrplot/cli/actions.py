@@ -247,8 +247,12 @@ def gallery(configs: Path, output: Path, allow_import: list[str] | None, debug: 
         failed = [e for e in entries if e.error]
         for e in failed:
             echo(e.error, err=True)
+        missing = [e for e in entries if e.missing]
+        for e in missing:  # said here too, not only in the index: its figures are not in the gallery
+            echo(f"{e.config}: not rendered: it needs the {e.missing} package, which is not installed", err=True)
         echo(f"{output / 'README.md'} ({len(entries)} configs"
-             + (f", {len(failed)} failed: listed in the index" if failed else "") + ")")
+             + (f", {len(failed)} failed: listed in the index" if failed else "")
+             + (f", {len(missing)} not rendered for a missing package" if missing else "") + ")")
         if failed:
             raise typer.Exit(1)
 
