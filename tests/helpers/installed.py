@@ -13,7 +13,13 @@ import pytest
 
 
 def installed(name: str) -> bool:
-    """True when the top-level package ``name`` can be imported (it is not imported)."""
+    """True when the top-level package ``name`` can be imported (it is not imported). A package
+    already in ``sys.modules`` counts, also a stand-in parent (tests/helpers/framework_stub.py), whose
+    ``__spec__`` is None: find_spec raises ValueError for it, which read as "not installed"."""
+    import sys
+
+    if name in sys.modules:
+        return True
     try:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
