@@ -363,6 +363,30 @@ def test_staged_outputs_are_removed_on_interrupt(tmp_path):
     assert (tmp_path / "keep.csv").read_text() == "old"
 
 
+def _wait_until(proc: subprocess.Popen, ready, what: str, polls: int = 1200) -> None:
+    """Until ``ready(pid)`` holds for the running child, instead of a guessed sleep; at most ``polls``
+    looks 50 ms apart (a hang guard)."""
+    for _ in range(polls):
+        if proc.poll() is None and ready(proc.pid):
+            return
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"the child never {what}")
+
+
+def _catches(sig: int):
+    def ready(pid: int) -> bool:  # Linux: the SigCgt mask of /proc/PID/status
+        with open(f"/proc/{pid}/status") as f:
+            return bool(int(next((ln.split()[1] for ln in f if ln.startswith("SigCgt:")), "0"), 16) >> (sig - 1) & 1)
+    return ready
+
+
+def _torch_loaded(pid: int) -> bool:  # past its imports: torch's library is mapped
+    with open(f"/proc/{pid}/maps") as f:
+        return any("libtorch_cpu" in line for line in f)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig,code,word", [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")])
 def test_signal_during_a_run_leaves_nothing(tmp_path, sig, code, word):
@@ -370,7 +394,8 @@ def test_signal_during_a_run_leaves_nothing(tmp_path, sig, code, word):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "lrplot", "spec.yaml", "-o", "o.png", "--data", "o.csv",
                              "--no-cache"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
-    time.sleep(5)
+    _wait_until(proc, _catches(signal.SIGTERM), "set its SIGTERM handler")  # the first thing main does
+    _wait_until(proc, _torch_loaded, "imported torch")  # into the run: 20 million steps take minutes
     assert proc.poll() is None, "the run ended before the signal"
     proc.send_signal(sig)
     # the signal ends the run (its exit code says so): finishing the 20 million steps would take minutes
