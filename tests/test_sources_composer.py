@@ -231,3 +231,67 @@ def test_a_composer_scheduler_without_composer_time_is_refused_in_one_line():
         simulate(spec)
     assert err.value.format() == ("<spec>:stepping.composer: t_warmup counts in 'ep', which Composer measures with dataloader_len, and "
                                   "stepping.composer has none; add stepping.composer.dataloader_len: N")
+
+
+def torch_len(n, world, batch, drop_last, streaming=False):
+    """len(train_dataloader) on rank 0, from torch's own classes: LLM Foundry's device batch
+    (global / world, llmfoundry/utils/config_utils.py:444), a DistributedSampler with the loader's drop_last
+    (llmfoundry/data/finetuning/dataloader.py:334-351) or a streaming dataset of ceil(n / world) per rank."""
+    import torch.utils.data as tud
+
+    if streaming:
+        class Shard(tud.IterableDataset):
+            def __len__(self):
+                return -(-n // world)  # mosaicml-streaming StreamingDataset: ceil(epoch_size / world.num_ranks)
+
+            def __iter__(self):
+                return iter(())
+        return len(tud.DataLoader(Shard(), batch_size=batch // world, drop_last=drop_last))
+    sampler = tud.DistributedSampler(range(n), num_replicas=world, rank=0, shuffle=False, drop_last=drop_last)
+    return len(tud.DataLoader(range(n), batch_size=batch // world, drop_last=drop_last, sampler=sampler))
+
+
+@pytest.mark.parametrize("name, path", [("finetuning", DOLLY), ("text", MPT)])
+def test_devices_split_each_epoch_as_llm_foundrys_dataloader_does(name, path):
+    streaming = name == "text"
+    for drop_last in (True, False):
+        for n in (64, 1020, 1023, 4097):
+            for world in (1, 2, 8):
+                inputs = BudgetInputs(dataset_size=n, devices=world)
+                source = load_input(path, overrides=["max_duration=1ep", "global_train_batch_size=64",
+                                                     f"train_loader.drop_last={str(drop_last).lower()}"], inputs=inputs)
+                assert source.budget.updates_per_epoch == torch_len(n, world, 64, drop_last, streaming), (n, world, drop_last)
+
+
+def test_a_streaming_dataset_over_8_devices_gains_the_batch_a_single_device_drops():
+    source = load_input(MPT, overrides=["max_duration=2ep", "global_train_batch_size=64"],
+                        inputs=BudgetInputs(dataset_size=1020, devices=8))
+    assert source.budget.updates_per_epoch == torch_len(1020, 8, 64, True, streaming=True) == 16 != 1020 // 64
+    assert source.budget.updates == 32
+    assert ("dataloader length: 1020 examples / 8 devices = 128 per device (a streaming dataset rounds up); / 8 "
+            "per device batch = 16 batches per epoch (rounded down, train_loader.drop_last); a packing ratio can "
+            "change it") in source.assumptions
+    single = load_input(MPT, overrides=["max_duration=2ep", "global_train_batch_size=64"],
+                        inputs=BudgetInputs(dataset_size=1020))
+    assert ("world size 1: a streaming dataset rounds each device's share up, so the device count can add a "
+            "batch per epoch") in single.assumptions and single.budget.updates_per_epoch == 15
+
+
+def test_a_global_batch_that_does_not_split_over_the_devices_is_refused_as_llm_foundry_does():
+    with pytest.raises(SpecError) as caught:
+        load_input(DOLLY, inputs=BudgetInputs(dataset_size=1000, devices=7))
+    assert str(caught.value) == (f"{DOLLY}:97:26: global_train_batch_size 48 does not split over --devices 7: LLM "
+                                 "Foundry refuses a per-device batch that would be truncated; use --devices K with "
+                                 "K dividing 48")
+
+
+@pytest.mark.slow
+def test_the_curve_over_8_devices_equals_composers_trainer_loop_with_torchs_dataloader_length():
+    scheduler, config = foundry_scheduler(MPT)
+    from lrplot.engine import simulate
+
+    source = load_input(MPT, overrides=["max_duration=3ep", "global_train_batch_size=64"],
+                        inputs=BudgetInputs(dataset_size=1020, devices=8))
+    lr = simulate(source.spec).schedules[0].values[(0, "lr")].tolist()
+    length = torch_len(1020, 8, 64, True, streaming=True)
+    assert lr == trainer_loop(scheduler, 6.0e-4, "3ep", dataloader_len=length, samples=64) and len(lr) == 48

@@ -117,6 +117,56 @@ def _source_map(doc: Document) -> SourceMap:
     return out
 
 
+def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, batch: int, notes: list[str]) -> int:
+    """Composer's ``dataloader_len``: ``len(train_dataloader)`` on one rank (state.py:1657-1675).
+
+    LLM Foundry splits ``global_train_batch_size`` evenly over the world size, refusing a remainder
+    (llmfoundry/utils/config_utils.py:437-446). A Hugging Face dataset goes through torch's
+    ``DistributedSampler`` with the loader's ``drop_last`` (llmfoundry/data/finetuning/dataloader.py:334-351;
+    torch/utils/data/distributed.py:94-102: floor(n / world) examples when dropping, else padded to
+    ceil(n / world)); a streaming dataset (``train_loader.name: text``, or a finetuning ``dataset.remote`` /
+    ``streams``, dataloader.py:186-189) has ``len = ceil(n / world)`` (mosaicml-streaming's
+    ``StreamingDataset``: ``self.length = ceil(self.epoch_size / world.num_ranks)``). Then torch's
+    DataLoader: per-rank examples // device batch, or rounded up (torch/utils/data/dataloader.py:548-550).
+    """
+    loader = data.get("train_loader") if isinstance(data.get("train_loader"), dict) else {}
+    dataset = loader.get("dataset") if isinstance(loader.get("dataset"), dict) else {}
+    n, world = inputs.dataset_size, inputs.devices or 1
+    assert n is not None
+    if batch % world:
+        raise _error(doc, f"global_train_batch_size {batch} does not split over --devices {world}: LLM Foundry "
+                          "refuses a per-device batch that would be truncated", ("global_train_batch_size",),
+                     hint=f"use --devices K with K dividing {batch}")
+    device_batch = batch // world
+    where = ("train_loader", "drop_last") if "drop_last" in loader else ("train_loader",)
+    drop_last = loader.get("drop_last", False) is True
+    if "drop_last" not in loader:
+        if loader.get("name") == "finetuning":  # build_finetuning_dataloader(drop_last=False), dataloader.py:61
+            notes.append("train_loader.drop_last is not set: LLM Foundry's finetuning loader keeps the last batch")
+        else:
+            notes.append(assumption("train_loader.drop_last is not set: counted as false (the last, partial "
+                                    "batch of an epoch is kept)", settle="--set train_loader.drop_last=true"))
+    streaming = loader.get("name") == "text" or "remote" in dataset or "streams" in dataset
+    if streaming or not (drop_last and n % world):
+        per_rank = -(-n // world)
+    else:
+        per_rank = n // world
+    per_epoch = per_rank // device_batch if drop_last else -(-per_rank // device_batch)
+    if per_epoch == 0:
+        raise needs(doc, f"more examples than one global batch ({batch}) for a batch per epoch", "--dataset-size N",
+                    where)
+    split = (f"{n} examples / {world} devices = {per_rank} per device "
+             f"({'a streaming dataset rounds up' if streaming else 'DistributedSampler'}); " if world > 1 else
+             f"{n} examples; ")
+    notes.append(assumption(f"dataloader length: {split}/ {device_batch} per device batch = {per_epoch} batches per "
+                            f"epoch ({'rounded down, train_loader.drop_last' if drop_last else 'rounded up'}); "
+                            "a packing ratio can change it", settle="--dataset-size"))
+    if inputs.devices is None and streaming:  # a DistributedSampler's count does not depend on the world size
+        notes.append(assumption("world size 1: a streaming dataset rounds each device's share up, so the "
+                                "device count can add a batch per epoch", settle="--devices"))
+    return per_epoch
+
+
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from ..spec import spec_from_data
 
@@ -153,16 +203,9 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         if inputs.dataset_size is None:
             raise needs(doc, "the training-set size (Composer counts epochs in batches of the train dataloader)",
                         "--dataset-size N", ("max_duration",) if unit == "ep" else ("scheduler",))
-        loader = data.get("train_loader") if isinstance(data.get("train_loader"), dict) else {}
-        drop_last = loader.get("drop_last", False) is True
-        per_epoch = inputs.dataset_size // batch if drop_last else -(-inputs.dataset_size // batch)
-        if per_epoch == 0:
-            raise needs(doc, f"more examples than one global batch ({batch}) for a batch per epoch", "--dataset-size N")
+        per_epoch = _per_epoch(doc, data, inputs, batch, notes)
         stepping["dataloader_len"] = per_epoch
         told.append(Told("dataset size", inputs.dataset_size, "--dataset-size"))
-        notes.append(assumption(f"dataloader length {inputs.dataset_size} // {batch} = {per_epoch} batches per epoch "
-                                f"({'rounded down, train_loader.drop_last' if drop_last else 'rounded up'}); a "
-                                "dataset split across ranks or a packing ratio can change it", settle="--dataset-size"))
     if "tok" in units:
         seq = _resolve(doc, data, "max_seq_len")
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or batch is None:
