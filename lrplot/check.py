@@ -210,7 +210,8 @@ def _no_anneal(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding("no-anneal", "warning", g, "lr", ctx.curves.steps - 1, (final, floor),
                               f"{last.spec.type} ends at {final:.6g}, {(final - floor) / (high - floor):.0%} of "
                               f"the way from its floor {floor:.6g} to its declared peak {high:.6g}{reached}; "
-                              "does it run its length (steps, interval, total_steps)?")
+                              + ctx.schedule.spec.advise(("steps",), "does it run its length (steps, interval, "
+                                                         "total_steps)?"))
 
 
 @rule("rebound", "error", "CosineAnnealingLR climbs again after T_max")
@@ -230,8 +231,9 @@ def _rebound(ctx: Context) -> Iterator[Finding]:
                 t = max(end_of_cosine, p.start) + int(rising[0])
                 yield ctx.finding("rebound", "error", g, "lr", t, (v[t - 1], v[t]),
                                   f"CosineAnnealingLR (T_max={t_max}) rises again after T_max, from "
-                                  f"{v[t - 1]:.6g} to {v[t]:.6g}; set T_max to the updates it drives "
-                                  f"({(p.end - p.start) // p.scale + resumed_steps(p.spec)})")
+                                  f"{v[t - 1]:.6g} to {v[t]:.6g}; " + ctx.schedule.spec.advise(
+                                      p.spec.path + ("T_max",), "set T_max to the updates it drives "
+                                      f"({(p.end - p.start) // p.scale + resumed_steps(p.spec)})"))
 
 
 @rule("short-schedule", "warning", "the run is longer than the schedule's own length (error for "

@@ -9,6 +9,8 @@ Published configs, unedited, in tests/data/published/, from Lightning-AI/litgpt
 * litgpt_phi-2_lora.yaml: config_hub/finetune/phi-2/lora.yaml
 * litgpt_pretrain_tinyllama.yaml: config_hub/pretrain/tinyllama.yaml (refused: pretrain.py's own get_lr)
 * litgpt_gemma-2b_full.yaml: config_hub/finetune/gemma-2b/full.yaml (max_steps 50 < lr_warmup_steps 100)
+* litgpt_mistral-7b_qlora.yaml: config_hub/finetune/mistral-7b/qlora.yaml (the cosine rebounds: 950 vs 948)
+* litgpt_llama-3.1-8b_lora.yaml: config_hub/finetune/llama-3.1-8b/lora.yaml
 """
 
 from __future__ import annotations
@@ -111,3 +113,45 @@ def test_refusals_and_questions_are_one_located_line(file, overrides, inputs, ex
     with pytest.raises(LrplotError) as info:
         load_input(path, inputs=BudgetInputs(**inputs), overrides=overrides)
     assert info.value.format() == (f"{path}{expected}" if expected.startswith(":") else expected)
+
+
+def check_lines(file, dataset_size, overrides=()):
+    from lrplot.check import check_schedule
+
+    path = PUBLISHED / file
+    (schedule,) = load_input(path, inputs=BudgetInputs(dataset_size=dataset_size), overrides=overrides
+                             ).spec.schedule_list()
+    return [f.text() for f in check_schedule(schedule)]
+
+
+def test_a_rebound_of_litgpts_own_cosine_is_advised_in_litgpts_keys():
+    # 1900 examples / 2 = 950 batches, accumulation 4: 4 epochs make 950 updates, but fit's lr_max_steps is
+    # 4 x (950 // 4) = 948 (litgpt/finetune/lora.py:202), so litgpt's real cosine climbs again after update 948
+    path = PUBLISHED / "litgpt_mistral-7b_qlora.yaml"
+    lines = check_lines(path.name, 1900)
+    assert f"{path}:73:20: error: 'litgpt_mistral-7b_qlora' lr at step 949: CosineAnnealingLR (T_max=938) rises again " \
+           "after T_max, from 0 to 5.60872e-10; litgpt sets T_max itself (lr_max_steps 948 - train.lr_warmup_steps " \
+           "10): lr_max_steps counts train.epochs x (batches per epoch // accumulation), fewer than the run's 950 " \
+           "updates; set train.max_steps: 948 to end the run where the cosine ends [rebound]" in lines
+    assert not any("T_max to" in line for line in lines)
+    # the advice, applied, ends the rebound
+    assert not any("[rebound]" in line for line in check_lines(path.name, 1900, ["train.max_steps=948"]))
+
+
+def test_a_cosine_cut_short_by_litgpts_warmup_names_litgpts_keys():
+    path = PUBLISHED / "litgpt_llama-3.2-1B_full.yaml"
+    assert check_lines(path.name, 1900)[-1] == (
+        f"{path}:47:20: warning: 'litgpt_llama-3.2-1B_full' lr at step 28: CosineAnnealingLR ends at 2.92893e-05, 15% "
+        "of the way from its floor 0 to its declared peak 0.0002; litgpt sets T_max itself (lr_max_steps 29 - "
+        "train.lr_warmup_steps 25); the run's length is train.epochs or train.max_steps [no-anneal]")
+    assert not any("[rebound]" in line for line in check_lines("litgpt_llama-3.1-8b_lora.yaml", 1900))
+
+
+def test_a_plain_spec_is_still_advised_in_spec_keys():
+    from lrplot.check import check_schedule
+    from lrplot.spec import spec_from_data
+
+    spec = spec_from_data({"steps": 12, "optimizer": {"type": "SGD", "lr": 1.0},
+                           "scheduler": {"type": "CosineAnnealingLR", "T_max": 8}})
+    (line,) = [f.text() for f in check_schedule(spec.schedule_list()[0]) if f.rule == "rebound"]
+    assert line.endswith("; set T_max to the updates it drives (12) [rebound]")

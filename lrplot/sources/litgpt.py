@@ -164,6 +164,18 @@ def _optimizer(doc: Document, notes: list[str]) -> tuple[dict[str, Any], Locatio
     return out, where
 
 
+def _advice(updates: int, lr_max_steps: int, warmup: int) -> dict[tuple, str]:
+    """A finding's advice in litgpt's own keys: litgpt computes the cosine's T_max itself (fit's
+    ``lr_max_steps``, finetune/full.py:145), so the spec's T_max and steps are no keys of the config."""
+    own = (f"litgpt sets T_max itself (lr_max_steps {lr_max_steps} - train.lr_warmup_steps {warmup})")
+    if updates > lr_max_steps:
+        own += (f": lr_max_steps counts train.epochs x (batches per epoch // accumulation), fewer than the run's "
+                f"{updates} updates; set train.max_steps: {lr_max_steps} to end the run where the cosine ends")
+    else:
+        own += "; the run's length is train.epochs or train.max_steps"
+    return {("scheduler", "schedulers", 1, "T_max"): own, ("steps",): own}
+
+
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from ..spec import spec_from_data
     from ..yamlio import SourceMap
@@ -218,6 +230,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                         (("scheduler",), train.where("lr_warmup_steps"))):
         if where is not None:
             src.values[path] = where
+    src.advice.update(_advice(made.updates, lr_max_steps, warmup))
     spec = spec_from_data(data, src, file=doc.path)
     from dataclasses import replace
 

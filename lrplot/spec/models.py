@@ -208,6 +208,11 @@ class Spec(_Model):
     def locate_key(self, path: KeyPath) -> Location:
         return self._source.key(path)
 
+    def advise(self, path: KeyPath, default: str) -> str:
+        """How to change the spec key ``path``: ``default`` (in spec keys), or what the reader of the
+        training config this spec came from says in that config's own keys."""
+        return self._source.advise(path) or default
+
     def error(self, message: str, path: KeyPath, hint: str | None = None, *, key: bool = False) -> SpecError:
         """A SpecError located at ``path`` in this spec (at the key when ``key``)."""
         return SpecError(message, hint=hint, location=self.locate_key(path) if key else self.locate(path))

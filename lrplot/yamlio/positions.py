@@ -36,6 +36,10 @@ class SourceMap:
     # For single-line scalars: column where the text content starts (after an opening quote).
     text_start: dict[KeyPath, Location] = field(default_factory=dict)
     by_path: bool = False
+    # A reader of a training config: spec key path -> how the user changes that value in the config's
+    # OWN keys, or a sentence saying the framework computes it (a finding says this instead of naming
+    # the spec key, which the config does not have).
+    advice: dict[KeyPath, str] = field(default_factory=dict)
 
     def _lookup(self, table: dict[KeyPath, Location], path: KeyPath) -> Location:
         path = full = tuple(path)
@@ -64,6 +68,10 @@ class SourceMap:
         if start is None or start.col is None:
             return self.value(path)
         return Location(start.path, start.line, start.col + offset)
+
+    def advise(self, path: KeyPath) -> str | None:
+        """The config's own advice for the spec key ``path`` (exactly that key), or None."""
+        return self.advice.get(tuple(path))
 
     def override(self, path: KeyPath, location: Location) -> None:
         """Point ``path`` and everything below it at ``location`` (a --set override)."""
