@@ -246,9 +246,11 @@ def _short(ctx: Context) -> Iterator[Finding]:
         driven = -(-(p.end - p.start) // p.scale)
         if n is not None and driven > n:
             t = p.start + n * p.scale
+            # a training config's reader may say how to fix it in the config's own keys
             yield ctx.finding("short-schedule", "warning", None, None, t, (float(driven), float(n)),
                               f"{p.spec.type} defines {n} scheduler steps but drives {driven}; "
-                              f"after step {t} it is past its end")
+                              f"after step {t} it is past its end"
+                              + _own_advice(ctx.schedule, p.spec.path + facts_of(p.spec).horizon[:1]))
 
 
 @rule("constant-lambda", "warning", "an lr_lambda gives the same lr at every step (the scheduler does nothing)")
@@ -289,7 +291,8 @@ def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), *,
             loc = str(schedule.spec.locate(schedule.where("steps")))
             return [Finding("short-schedule", "error", schedule.name, None, None, None, (float(used), float(limit)),
                             f"'{schedule.name}': steps {schedule.steps} needs {used} {sched.type} steps but "
-                            f"total_steps is {limit}; torch raises at step {limit + 1}", loc)]
+                            f"total_steps is {limit}; torch raises at step {limit + 1}"
+                            + _own_advice(schedule, sched.path + facts_of(sched).horizon[:1]), loc)]
     curves = run_schedule(schedule, allow_import=allowed_imports(allow_import))
     ctx = Context(schedule, curves)
     findings: list[Finding] = []
@@ -297,6 +300,12 @@ def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), *,
         if r.id not in ignored:
             findings.extend(r.fn(ctx))
     return findings
+
+
+def _own_advice(schedule: ResolvedSchedule, path: tuple) -> str:
+    """'; <advice>' when the training config's reader says how to change ``path`` in its own keys."""
+    own = schedule.spec.advise(path, "")
+    return f"; {own}" if own else ""
 
 
 INVALID_SPEC = "invalid-spec"  # a spec (or one of its schedules) that cannot be loaded or simulated

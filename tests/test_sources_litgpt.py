@@ -155,3 +155,16 @@ def test_a_plain_spec_is_still_advised_in_spec_keys():
                            "scheduler": {"type": "CosineAnnealingLR", "T_max": 8}})
     (line,) = [f.text() for f in check_schedule(spec.schedule_list()[0]) if f.rule == "rebound"]
     assert line.endswith("; set T_max to the updates it drives (12) [rebound]")
+
+
+def test_a_run_past_litgpts_cosine_is_advised_in_litgpts_keys():
+    # micro_batch_size 1, global_batch_size 8: 2 epochs x 1900 batches make 3800 // 8 = 475 updates, but fit's
+    # lr_max_steps is 2 x (1900 // 8) = 474, so the cosine (T_max 474 - 10) is driven one step past its end
+    path = PUBLISHED / "litgpt_llama-3.1-8b_lora.yaml"
+    (line,) = [x for x in check_lines(path.name, 1900) if x.endswith("[short-schedule]")]
+    assert line == (
+        f"{path}:71:20: warning: 'litgpt_llama-3.1-8b_lora' at step 474: CosineAnnealingLR defines 464 scheduler "
+        "steps but drives 465; after step 474 it is past its end; litgpt sets T_max itself (lr_max_steps 474 - "
+        "train.lr_warmup_steps 10): lr_max_steps counts train.epochs x (batches per epoch // accumulation), fewer "
+        "than the run's 475 updates; set train.max_steps: 474 to end the run where the cosine ends [short-schedule]")
+    assert not any("[short-schedule]" in x for x in check_lines(path.name, 1900, ["train.max_steps=474"]))
