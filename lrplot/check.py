@@ -232,7 +232,7 @@ def _rebound(ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding("rebound", "error", g, "lr", t, (v[t - 1], v[t]),
                                   f"CosineAnnealingLR (T_max={t_max}) rises again after T_max, from "
                                   f"{v[t - 1]:.6g} to {v[t]:.6g}; " + ctx.schedule.spec.advise(
-                                      p.spec.path + ("T_max",), "set T_max to the updates it drives "
+                                      p.spec.path + ("T_max",), "set {key} to the updates it drives "
                                       f"({(p.end - p.start) // p.scale + resumed_steps(p.spec)})"))
 
 
@@ -250,7 +250,7 @@ def _short(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding("short-schedule", "warning", None, None, t, (float(driven), float(n)),
                               f"{p.spec.type} defines {n} scheduler steps but drives {driven}; "
                               f"after step {t} it is past its end"
-                              + _own_advice(ctx.schedule, p.spec.path + facts_of(p.spec).horizon[:1]))
+                              + _own_advice(ctx.schedule, p.spec.path + facts_of(p.spec).horizon[:1], driven))
 
 
 @rule("constant-lambda", "warning", "an lr_lambda gives the same lr at every step (the scheduler does nothing)")
@@ -292,7 +292,7 @@ def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), *,
             return [Finding("short-schedule", "error", schedule.name, None, None, None, (float(used), float(limit)),
                             f"'{schedule.name}': steps {schedule.steps} needs {used} {sched.type} steps but "
                             f"total_steps is {limit}; torch raises at step {limit + 1}"
-                            + _own_advice(schedule, sched.path + facts_of(sched).horizon[:1]), loc)]
+                            + _own_advice(schedule, sched.path + facts_of(sched).horizon[:1], used), loc)]
     curves = run_schedule(schedule, allow_import=allowed_imports(allow_import))
     ctx = Context(schedule, curves)
     findings: list[Finding] = []
@@ -302,9 +302,13 @@ def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), *,
     return findings
 
 
-def _own_advice(schedule: ResolvedSchedule, path: tuple) -> str:
-    """'; <advice>' when the training config's reader says how to change ``path`` in its own keys."""
-    own = schedule.spec.advise(path, "")
+def _own_advice(schedule: ResolvedSchedule, path: tuple, driven: int) -> str:
+    """'; <advice>' when the training config's reader says how to change ``path`` in its own keys
+    (its advice, or its name for the key); nothing for a plain spec, whose message names its keys."""
+    spec = schedule.spec
+    own = spec.advise(path, "")
+    if not own and spec.advise(path, "{key}") != str(path[-1]):
+        own = spec.advise(path, f"set {{key}} to the scheduler steps it drives ({driven})")
     return f"; {own}" if own else ""
 
 

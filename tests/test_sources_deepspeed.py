@@ -246,3 +246,27 @@ def test_published_template_names_its_placeholder():
     assert str(info.value) == (
         f"{TP_TEMPLATE}:24:17: not valid YAML: expected ',' or '}}', but got '{{'; ${{zero_stage}} is a template "
         "placeholder a launch script fills in; read the filled-in file, or write the value")
+
+
+def checked(path, overrides):
+    from lrplot.check import check_schedule
+
+    (schedule,) = load_input(path, overrides=overrides).spec.schedule_list()
+    return [f.text() for f in check_schedule(schedule)]
+
+
+def test_a_finding_is_advised_in_the_jsons_own_keys(tmp_path):
+    # DeepSpeed builds torch's CosineAnnealingLR from a name it does not ship (engine.py:1921-1937); a
+    # minimal config (no published one names it): T_max 60 on a run of 100 updates climbs again, first to
+    # 1e-3 * (1 - cos(pi / 60)) / 2 = 6.85233e-07
+    path = tmp_path / "ds.json"
+    path.write_text('{"train_batch_size": 8, "optimizer": {"type": "AdamW", "params": {"lr": 0.001}},\n'
+                    ' "scheduler": {"type": "CosineAnnealingLR", "params": {"T_max": 60}}}')
+    run = ["scheduler.params.total_num_steps=100"]
+    (line,) = [x for x in checked(path, run) if x.endswith("[rebound]")]
+    assert line == (f"{path}:2:55: error: 'ds' lr at step 61: CosineAnnealingLR (T_max=60) rises again after T_max, "
+                    "from 0 to 6.85233e-07; set scheduler.params.T_max to the updates it drives (100) [rebound]")
+    (line,) = [x for x in checked(path, run) if x.endswith("[short-schedule]")]
+    assert line.endswith("after step 60 it is past its end; set scheduler.params.T_max to the scheduler steps it "
+                         "drives (100) [short-schedule]")
+    assert checked(path, run + ["scheduler.params.T_max=100"]) == []

@@ -136,6 +136,11 @@ def _source_map(doc: Document) -> SourceMap:
             elif path[:1] in (("scheduler",), ("optimizer",), ()):
                 table_out.setdefault(path, loc)
     out.values[("steps",)] = src.value(("scheduler", "params", "total_num_steps"))
+    # a finding's advice names the JSON's own keys: the scheduler's arguments are its params
+    params = doc.data["scheduler"].get("params") or {}
+    out.names.update({("scheduler", key): f"scheduler.params.{key}" for key in params})
+    out.advice[("steps",)] = (f"the run is {TOTAL} updates: does the scheduler's own length (its params) "
+                              "match it?")
     return out
 
 

@@ -210,8 +210,9 @@ class Spec(_Model):
 
     def advise(self, path: KeyPath, default: str) -> str:
         """How to change the spec key ``path``: ``default`` (in spec keys), or what the reader of the
-        training config this spec came from says in that config's own keys."""
-        return self._source.advise(path) or default
+        training config this spec came from says in that config's own keys. ``{key}`` in ``default``
+        is the key's name: the config's own dotted name when its reader gives one, else the spec key's."""
+        return self._source.advise(path) or default.replace("{key}", self._source.name(path) or str(path[-1]))
 
     def error(self, message: str, path: KeyPath, hint: str | None = None, *, key: bool = False) -> SpecError:
         """A SpecError located at ``path`` in this spec (at the key when ``key``)."""

@@ -40,6 +40,9 @@ class SourceMap:
     # OWN keys, or a sentence saying the framework computes it (a finding says this instead of naming
     # the spec key, which the config does not have).
     advice: dict[KeyPath, str] = field(default_factory=dict)
+    # ... or only the config's own dotted name of that spec key (a scheduler's T_max that a DeepSpeed
+    # config holds as scheduler.params.T_max): advice said in spec keys then names this key instead.
+    names: dict[KeyPath, str] = field(default_factory=dict)
 
     def _lookup(self, table: dict[KeyPath, Location], path: KeyPath) -> Location:
         path = full = tuple(path)
@@ -72,6 +75,10 @@ class SourceMap:
     def advise(self, path: KeyPath) -> str | None:
         """The config's own advice for the spec key ``path`` (exactly that key), or None."""
         return self.advice.get(tuple(path))
+
+    def name(self, path: KeyPath) -> str | None:
+        """The config's own dotted name of the spec key ``path``, or None (a plain spec's key is its name)."""
+        return self.names.get(tuple(path))
 
     def override(self, path: KeyPath, location: Location) -> None:
         """Point ``path`` and everything below it at ``location`` (a --set override)."""
