@@ -377,3 +377,23 @@ def test_a_trainer_class_of_lightnings_shape_is_asked_to_be_named_lightnings(tmp
     source = load_input(path, inputs=BudgetInputs(dataset_size=4, batch_size=2),
                         overrides=("trainer.class_path=lightning.pytorch.Trainer",))
     assert source.budget.updates == 4
+
+
+def _findings(path, size, *overrides):
+    from lrplot.check import check_schedule
+
+    (schedule,) = load_input(path, inputs=BudgetInputs(dataset_size=size), overrides=overrides).spec.schedule_list()
+    return [f.text() for f in check_schedule(schedule) if f.rule != "nonpositive-lr"]
+
+
+def test_a_finding_is_advised_in_the_configs_init_args():
+    """terratorch examples/confs/forestnet_timm.yaml (TERRATORCH), unedited: T_max 20 on 100 epochs (interval
+    epoch, 380 / 16 -> 24 batches per epoch) climbs back up at epoch 21; the advice names the config's lr_scheduler.init_args.T_max, and applied it is gone."""
+    path = DATA / "terratorch" / "forestnet_timm.yaml"
+    assert _findings(path, 380) == [
+        f"{path}:132:15: error: 'forestnet_timm' lr at step 504: CosineAnnealingLR (T_max=20) rises again after "
+        "T_max, from 0 to 6.15583e-07; set lr_scheduler.init_args.T_max to the updates it drives (100) [rebound]",
+        f"{path}:132:15: warning: 'forestnet_timm' at step 480: CosineAnnealingLR defines 20 scheduler steps but "
+        "drives 100; after step 480 it is past its end; set lr_scheduler.init_args.T_max to the scheduler steps it "
+        "drives (100) [short-schedule]"]
+    assert _findings(path, 380, "lr_scheduler.init_args.T_max=100") == []

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
+from ..facts import HORIZON_ARGS
 from ..yamlio import KeyPath, SourceMap, format_path
 from . import lightning_loop as rules
 
@@ -109,6 +110,9 @@ class SpecBuilder:
                 continue
             node[key] = value
             self.link(spec_path + (key,), target.args_path + (key,))
+        # a finding's advice names the config's own keys (its init_args / params), also a length it leaves out
+        for key in (*target.args, *HORIZON_ARGS):
+            self.source.names.setdefault(spec_path + (key,), format_path(target.args_path + (key,)))
         if target.children:
             node["schedulers"] = [self.scheduler(c, spec_path + ("schedulers", i), allow_import)
                                   for i, c in enumerate(target.children)]
@@ -316,6 +320,10 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
         notes.append(f"neither max_epochs nor max_steps is set: Lightning trains {rules.DEFAULT_MAX_EPOCHS} epochs")
     build.data["steps"] = result.updates
     build.link(("steps",), loop.where["max_steps" if loop.max_steps != -1 else "max_epochs"])
+    lengths = [format_path(scheduler.args_path + (k,)) for k in HORIZON_ARGS if k in scheduler.args]
+    run = format_path(loop.where["max_steps" if loop.max_steps != -1 else "max_epochs"]) or "max_epochs (default)"
+    if lengths:
+        build.source.advice[("steps",)] = f"does {' / '.join(lengths)} match the run ({run}, interval '{interval}')?"
     if result.updates_per_epoch is not None:
         build.data["steps_per_epoch"] = result.updates_per_epoch
         build.link(("steps_per_epoch",), loop.where.get("batch_size", ()))
