@@ -332,3 +332,31 @@ def test_recorded_trainer_arguments_are_lightnings():
 
     if lightning.__version__ == LIGHTNING_VERSION:
         assert TRAINER_ARGS == real
+
+
+def _findings(path, *overrides):
+    from lrplot.check import check_schedule
+
+    (schedule,) = load_input(path, inputs=BudgetInputs(dataset_size=10), overrides=overrides).spec.schedule_list()
+    return [f.text() for f in check_schedule(schedule) if f.rule in ("no-anneal", "rebound", "short-schedule")]
+
+
+def test_a_finding_is_advised_at_the_configs_own_key_path(tmp_path):
+    # the template's cosine (T_max ${trainer.max_epochs} = 4) starts after the LinearLR's 2 epochs, so it runs
+    # 2 of its 4 epochs; the advice names its key in the config (at epoch ends, no T_max ends it: T_max 1
+    # drives 2 steps, T_max 2 ends at its midpoint; stepped per update, one does, below)
+    path = _write(tmp_path, TEMPLATE)
+    _template_module(tmp_path)
+    assert _findings(path) == [
+        f"{path}:15:15: warning: 'config' lr at step 15: CosineAnnealingLR ends at 0.000853553, 85% of the way from "
+        "its floor 0 to its declared peak 0.001; does model.scheduler.schedulers[1].T_max match the run "
+        "(trainer.max_epochs, interval 'epoch')? [no-anneal]"]
+    # stepped per update (16 updates), the cosine climbs again: the length to set, in the config's key
+    step = ("model.scheduler.interval=step",)
+    assert _findings(path, *step)[1:] == [
+        f"{path}:15:15: error: 'config' lr at step 7: CosineAnnealingLR (T_max=4) rises again after T_max, from 0 to "
+        "0.000146447; set model.scheduler.schedulers[1].T_max to the updates it drives (14) [rebound]",
+        f"{path}:15:15: warning: 'config' at step 6: CosineAnnealingLR defines 4 scheduler steps but drives 14; after "
+        "step 6 it is past its end; set model.scheduler.schedulers[1].T_max to the scheduler steps it drives (14) "
+        "[short-schedule]"]
+    assert _findings(path, *step, "model.scheduler.schedulers[1].T_max=14") == []  # the no-anneal too

@@ -320,7 +320,10 @@ def lightning_source(kind: str, doc: Document, optimizer: Target, scheduler: Tar
         notes.append(f"neither max_epochs nor max_steps is set: Lightning trains {rules.DEFAULT_MAX_EPOCHS} epochs")
     build.data["steps"] = result.updates
     build.link(("steps",), loop.where["max_steps" if loop.max_steps != -1 else "max_epochs"])
-    lengths = [format_path(scheduler.args_path + (k,)) for k in HORIZON_ARGS if k in scheduler.args]
+    last = scheduler  # no-anneal speaks of the scheduler that runs last
+    while last.children:
+        last = last.children[-1]
+    lengths = [format_path(last.args_path + (k,)) for k in HORIZON_ARGS if k in last.args]
     run = format_path(loop.where["max_steps" if loop.max_steps != -1 else "max_epochs"]) or "max_epochs (default)"
     if lengths:
         build.source.advice[("steps",)] = f"does {' / '.join(lengths)} match the run ({run}, interval '{interval}')?"
