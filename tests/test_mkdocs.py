@@ -73,6 +73,16 @@ def build(root: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+def cli(*args: str) -> None:
+    """The CLI in this process (the build is the child process; the bytes compared are the CLI's either way)."""
+    from typer.testing import CliRunner
+
+    from lrplot.cli import app
+
+    result = CliRunner().invoke(app, [*args, "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
 def test_mkdocs_build_strict_writes_figures_and_html(site):
     proc = build(site)
     assert proc.returncode == 0, proc.stderr
@@ -88,8 +98,7 @@ def test_mkdocs_build_strict_writes_figures_and_html(site):
     assert "<figcaption>Linear warmup then cosine.</figcaption>" in index
     for src in (dark, light, imgs[1][0]):
         assert (out / src).is_file()
-    subprocess.run([sys.executable, "-m", "lrplot", str(site / "warmup_cosine.yaml"), "-o", "cli.png", "--layout",
-                    "grid", "--theme", "both", "-q"], cwd=site, env=env(site), check=True, capture_output=True)
+    cli(str(site / "warmup_cosine.yaml"), "-o", str(site / "cli.png"), "--layout", "grid", "--theme", "both")
     assert (out / light).read_bytes() == (site / "cli.light.png").read_bytes()
     assert (out / dark).read_bytes() == (site / "cli.dark.png").read_bytes()
     page = (out / "guide" / "page" / "index.html").read_text()
@@ -160,8 +169,7 @@ def test_formats_html_embeds_the_interactive_page_and_links_it_second(site):
     (src,) = re.findall(r'<iframe class="lrplot-page" src="([^"]+)" title="Warmup" loading="lazy" '
                         r'style="width: 100%; height: 560px; border: 0;"></iframe>', page)
     assert re.fullmatch(r"\.\./\.\./assets/lrplot/lrplot-[0-9a-f]{32}\.html", src)
-    subprocess.run([sys.executable, "-m", "lrplot", str(site / "warmup_cosine.yaml"), "-o", "cli.html", "--theme",
-                    "both", "-q"], cwd=site, env=env(site), check=True, capture_output=True)
+    cli(str(site / "warmup_cosine.yaml"), "-o", str(site / "cli.html"), "--theme", "both")
     # copied as it is (not a page MkDocs templates): the CLI's bytes, one file for both colour schemes
     assert (page_dir / src).resolve().read_bytes() == (site / "cli.html").read_bytes()
     (link,) = re.findall(r'<a class="lrplot-page" href="([^"]+)">interactive page</a>', page)
