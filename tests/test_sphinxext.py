@@ -92,10 +92,11 @@ def images(html: str) -> list[tuple[str, str, str]]:
     return re.findall(r'<img alt="([^"]*)" (?:class="([^"]*)" )?src="([^"]+)"', html)
 
 
-def test_build_then_rebuilds_emit_images_alt_caption_theme_classes_and_render_only_what_changed(project):
+def test_build_then_rebuilds_emit_images_alt_caption_theme_classes_html_pages_and_render_only_what_changed(project):
     """One project, built once from scratch (a parallel build: the directive is parallel-safe), then
-    rebuilt: the first build's HTML and images, then what each rebuild renders (a Sphinx build is what
-    costs, so the rebuilds continue from the first build instead of each test building its own)."""
+    rebuilt: the first build's HTML and images, what each rebuild renders, then a page of ``formats: html``
+    figures (a Sphinx build is what costs, so the rebuilds continue from the first build instead of each
+    test building its own)."""
     proc = sphinx(project / "src", project / "out", "-j", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "parallel_read_safe" not in proc.stderr
@@ -138,6 +139,40 @@ def test_build_then_rebuilds_emit_images_alt_caption_theme_classes_and_render_on
     changed = sphinx(project / "src", project / "out")
     assert changed.returncode == 0 and rendered(changed) == 3, changed.stdout
 
+    # formats: html embeds the interactive page and links it second (the page rewritten: only it is re-read)
+    (project / "src" / "guide" / "page.rst").write_text(textwrap.dedent("""\
+        Page
+        ====
+
+        .. lrplot:: ../../warmup_cosine.yaml
+           :formats: html,png
+           :theme: both
+           :alt: Warmup then cosine
+
+        .. lrplot:: ../../warmup_cosine.yaml
+           :formats: png,html
+        """))
+    pages = sphinx(project / "src", project / "out")
+    assert pages.returncode == 0, pages.stdout + pages.stderr
+    page = (out / "guide" / "page.html").read_text()
+    (src,) = re.findall(r'<iframe class="lrplot-page" src="([^"]+)" title="Warmup then cosine" loading="lazy" '
+                        r'style="width: 100%; height: 560px; border: 0;"></iframe>', page)
+    assert re.fullmatch(r"\.\./_lrplot/lrplot-[0-9a-f]{32}\.html", src)
+    # the page is the CLI's, byte for byte: one file following the reader's colour scheme
+    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.html", "--theme", "both", cwd=project)
+    assert (out / "guide" / src).resolve().read_bytes() == (project / "cli.html").read_bytes()
+    assert 'data-theme="auto"' in (project / "cli.html").read_text()
+    # listed second, the page is linked (opened, not downloaded), beside the shown PNG
+    (link,) = re.findall(r'<a class="reference external lrplot-page" href="([^"]+)"><code class="literal">'
+                         r"interactive page</code></a>", page)
+    assert link.startswith("../_lrplot/") and (out / "guide" / link).resolve().is_file() and link != src
+    (light_png,) = [s for _, _, s in images(page)]
+    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.png", cwd=project)
+    assert (out / "guide" / light_png).resolve().read_bytes() == (project / "cli.png").read_bytes()
+    # a rebuild with everything re-read renders nothing: the page is cached like the images
+    again = sphinx(project / "src", project / "out", "-E")
+    assert again.returncode == 0 and rendered(again) == 0, again.stdout
+
 
 def test_bad_specs_and_options_fail_the_build_each_with_its_locations(project):
     """Three documents, each with one kind of bad figure, in one build (--keep-going: every error is
@@ -161,39 +196,3 @@ def test_bad_specs_and_options_fail_the_build_each_with_its_locations(project):
     assert "guide/option.rst:4: ERROR: lrplot: unknown layout 'gird'; did you mean 'grid'?" in proc.stderr
     # the failure is not forgotten by a rebuild
     assert sphinx(src, project / "out").returncode == 1
-
-
-def test_formats_html_embeds_the_interactive_page_and_links_it_second(project):
-    (project / "src" / "guide" / "page.rst").write_text(textwrap.dedent("""\
-        Page
-        ====
-
-        .. lrplot:: ../../warmup_cosine.yaml
-           :formats: html,png
-           :theme: both
-           :alt: Warmup then cosine
-
-        .. lrplot:: ../../warmup_cosine.yaml
-           :formats: png,html
-        """))
-    proc = sphinx(project / "src", project / "out")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = project / "out"
-    page = (out / "guide" / "page.html").read_text()
-    (src,) = re.findall(r'<iframe class="lrplot-page" src="([^"]+)" title="Warmup then cosine" loading="lazy" '
-                        r'style="width: 100%; height: 560px; border: 0;"></iframe>', page)
-    assert re.fullmatch(r"\.\./_lrplot/lrplot-[0-9a-f]{32}\.html", src)
-    # the page is the CLI's, byte for byte: one file following the reader's colour scheme
-    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.html", "--theme", "both", cwd=project)
-    assert (out / "guide" / src).resolve().read_bytes() == (project / "cli.html").read_bytes()
-    assert 'data-theme="auto"' in (project / "cli.html").read_text()
-    # listed second, the page is linked (opened, not downloaded), beside the shown PNG
-    (link,) = re.findall(r'<a class="reference external lrplot-page" href="([^"]+)"><code class="literal">'
-                         r"interactive page</code></a>", page)
-    assert link.startswith("../_lrplot/") and (out / "guide" / link).resolve().is_file() and link != src
-    (light_png,) = [s for _, _, s in images(page)]
-    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.png", cwd=project)
-    assert (out / "guide" / light_png).resolve().read_bytes() == (project / "cli.png").read_bytes()
-    # a rebuild with everything re-read renders nothing: the page is cached like the images
-    again = sphinx(project / "src", project / "out", "-E")
-    assert again.returncode == 0 and rendered(again) == 0, again.stdout
