@@ -244,20 +244,20 @@ def test_pipe_with_a_writer_is_read(tmp_path):
     assert code == 0, err
 
 
-@pytest.mark.slow  # the real CLI in a child process
-def test_huge_csv_field_is_one_line(tmp_path):
+def test_huge_csv_field_is_one_line(tmp_path, cli):  # the CLI in this process: no memory or signal to see
     (tmp_path / "loss.csv").write_text('step,loss\n0,"' + "x" * 200_000 + '"\n')
     (tmp_path / "spec.yaml").write_text(PLATEAU)
-    code, _, err, _ = run("spec.yaml", "-o", "out.png", cwd=tmp_path)
+    r = cli("spec.yaml", "-o", "out.png")
+    code, err = r.exit_code, r.stderr
     assert code == 1 and "loss.csv:2: not a valid CSV file: field larger than field limit" in one_line(err)
 
 
-@pytest.mark.slow  # the real CLI in a child process
-def test_big_metric_csv_is_refused(tmp_path):
+def test_big_metric_csv_is_refused(tmp_path, cli):  # the CLI in this process: no memory or signal to see
     with open(tmp_path / "loss.csv", "wb") as fh:
         fh.truncate(50_000_000)
     (tmp_path / "spec.yaml").write_text(PLATEAU)
-    code, _, err, _ = run("spec.yaml", "-o", "out.png", cwd=tmp_path)
+    r = cli("spec.yaml", "-o", "out.png")
+    code, err = r.exit_code, r.stderr
     assert code == 1 and "the metric CSV is 50 MB; a metric CSV is at most 16 MB" in one_line(err)
 
 
@@ -301,11 +301,11 @@ def test_escape_sequences_in_names_never_reach_the_terminal(tmp_path):
     assert code == 2 and "\x1b" not in err
 
 
-@pytest.mark.slow  # the real CLI in a child process
-def test_lr_near_the_float_limit(tmp_path):
+def test_lr_near_the_float_limit(tmp_path, cli):  # the CLI in this process: no memory or signal to see
     (tmp_path / "spec.yaml").write_text("steps: 5\noptimizer: {type: SGD, lr: 1e308}\n"
                                         "scheduler: {type: StepLR, step_size: 2, gamma: 1.7}\n")
-    code, _, err, _ = run("spec.yaml", "-o", "o.png", "--data", "o.csv", cwd=tmp_path)
+    r = cli("spec.yaml", "-o", "o.png", "--data", "o.csv")
+    code, err = r.exit_code, r.stderr
     assert code == 1
     assert one_line(err).startswith("lrplot: cannot draw 'spec' lr of group 0: it is 1e+308 at step 0")
     assert not (tmp_path / "o.png").exists() and not (tmp_path / "o.csv").exists()

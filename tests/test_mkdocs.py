@@ -73,7 +73,19 @@ def build(root: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def test_mkdocs_build_strict_writes_figures_and_html(site):
+def cli(*args: str) -> None:
+    """The CLI in this process (the build is the child process; the bytes compared are the CLI's either way)."""
+    from typer.testing import CliRunner
+
+    from lrplot.cli import app
+
+    result = CliRunner().invoke(app, [*args, "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def test_mkdocs_build_strict_writes_figures_html_and_interactive_pages(site):
+    """One site built, rebuilt (all from the cache), then rebuilt with a page of ``formats: [html, ...]``
+    figures (a build is what costs: one site for all three)."""
     proc = build(site)
     assert proc.returncode == 0, proc.stderr
     out = site / "site"
@@ -88,8 +100,7 @@ def test_mkdocs_build_strict_writes_figures_and_html(site):
     assert "<figcaption>Linear warmup then cosine.</figcaption>" in index
     for src in (dark, light, imgs[1][0]):
         assert (out / src).is_file()
-    subprocess.run([sys.executable, "-m", "lrplot", str(site / "warmup_cosine.yaml"), "-o", "cli.png", "--layout",
-                    "grid", "--theme", "both", "-q"], cwd=site, env=env(site), check=True, capture_output=True)
+    cli(str(site / "warmup_cosine.yaml"), "-o", str(site / "cli.png"), "--layout", "grid", "--theme", "both")
     assert (out / light).read_bytes() == (site / "cli.light.png").read_bytes()
     assert (out / dark).read_bytes() == (site / "cli.dark.png").read_bytes()
     page = (out / "guide" / "page" / "index.html").read_text()
@@ -100,6 +111,24 @@ def test_mkdocs_build_strict_writes_figures_and_html(site):
     again = build(site)
     assert again.returncode == 0 and "lrplot: rendered" not in again.stderr
     assert "0 figure(s) rendered, 5 from cache" in again.stderr
+
+    # formats: [html, ...] embeds the interactive page and links it second (the page rewritten, rebuilt)
+    (site / "docs" / "guide" / "page.md").write_text(
+        "# Page\n\n```lrplot\npath: ../../warmup_cosine.yaml\nformats: [html, png]\ntheme: both\nalt: Warmup\n```\n\n"
+        "```lrplot\npath: ../../warmup_cosine.yaml\nformats: [png, html]\n```\n")
+    pages = build(site)
+    assert pages.returncode == 0, pages.stderr
+    page_dir = site / "site" / "guide" / "page"
+    page = (page_dir / "index.html").read_text()
+    (src,) = re.findall(r'<iframe class="lrplot-page" src="([^"]+)" title="Warmup" loading="lazy" '
+                        r'style="width: 100%; height: 560px; border: 0;"></iframe>', page)
+    assert re.fullmatch(r"\.\./\.\./assets/lrplot/lrplot-[0-9a-f]{32}\.html", src)
+    cli(str(site / "warmup_cosine.yaml"), "-o", str(site / "cli.html"), "--theme", "both")
+    # copied as it is (not a page MkDocs templates): the CLI's bytes, one file for both colour schemes
+    assert (page_dir / src).resolve().read_bytes() == (site / "cli.html").read_bytes()
+    (link,) = re.findall(r'<a class="lrplot-page" href="([^"]+)">interactive page</a>', page)
+    assert link != src and (page_dir / link).resolve().read_bytes().startswith(b"<!DOCTYPE html>")
+    assert len(re.findall(r'<img src="[^"]+\.png"', page)) == 1  # the second block's PNG
 
 
 def test_bad_block_fails_the_build_with_the_page_line(site):
@@ -147,23 +176,3 @@ def test_a_pipe_as_a_block_path_is_named_as_a_pipe(tmp_path):
         read_block("path: p.yaml\n", "page.md:lrplot@3", tmp_path)
     assert exc.value.format() == (f"page.md:lrplot@3:1:7: path 'p.yaml': is a pipe, not a spec file (looked for "
                                   f"{tmp_path / 'p.yaml'})")
-
-
-def test_formats_html_embeds_the_interactive_page_and_links_it_second(site):
-    (site / "docs" / "guide" / "page.md").write_text(
-        "# Page\n\n```lrplot\npath: ../../warmup_cosine.yaml\nformats: [html, png]\ntheme: both\nalt: Warmup\n```\n\n"
-        "```lrplot\npath: ../../warmup_cosine.yaml\nformats: [png, html]\n```\n")
-    proc = build(site)
-    assert proc.returncode == 0, proc.stderr
-    page_dir = site / "site" / "guide" / "page"
-    page = (page_dir / "index.html").read_text()
-    (src,) = re.findall(r'<iframe class="lrplot-page" src="([^"]+)" title="Warmup" loading="lazy" '
-                        r'style="width: 100%; height: 560px; border: 0;"></iframe>', page)
-    assert re.fullmatch(r"\.\./\.\./assets/lrplot/lrplot-[0-9a-f]{32}\.html", src)
-    subprocess.run([sys.executable, "-m", "lrplot", str(site / "warmup_cosine.yaml"), "-o", "cli.html", "--theme",
-                    "both", "-q"], cwd=site, env=env(site), check=True, capture_output=True)
-    # copied as it is (not a page MkDocs templates): the CLI's bytes, one file for both colour schemes
-    assert (page_dir / src).resolve().read_bytes() == (site / "cli.html").read_bytes()
-    (link,) = re.findall(r'<a class="lrplot-page" href="([^"]+)">interactive page</a>', page)
-    assert link != src and (page_dir / link).resolve().read_bytes().startswith(b"<!DOCTYPE html>")
-    assert len(re.findall(r'<img src="[^"]+\.png"', page)) == 1  # the second block's PNG

@@ -51,13 +51,13 @@ def test_devices_and_drop_last_in_the_budget():
 
 
 @pytest.mark.slow
-def test_print_spec_and_missing_dataset_size_through_the_cli(tmp_path):
-    done = _cli(str(FRAMEWORKS / "lightning_fit.yaml"), "--dataset-size", "50000", "--print-spec")
-    assert done.returncode == 0, done.stderr
+def test_print_spec_and_missing_dataset_size_through_the_cli(tmp_path, cli):  # in this process: no process property
+    done = cli(str(FRAMEWORKS / "lightning_fit.yaml"), "--dataset-size", "50000", "--print-spec")
+    assert done.exit_code == 0, done.stderr
     assert "# budget: 50000 examples / 128 = 391 batches per epoch" in done.stdout
     assert "interval: epoch" in done.stdout
-    done = _cli(str(FRAMEWORKS / "hydra_train.yaml"), "-o", str(tmp_path / "x.png"))
-    assert done.returncode == 1
+    done = cli(str(FRAMEWORKS / "hydra_train.yaml"), "-o", str(tmp_path / "x.png"))
+    assert done.exit_code == 1
     assert done.stderr.strip().count("\n") == 0 and "--dataset-size N" in done.stderr
 
 

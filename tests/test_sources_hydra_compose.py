@@ -212,37 +212,32 @@ def test_other_defaults_are_not_primary_configs(data):
     assert not is_primary(data)
 
 
-# --- errors through the real CLI: exit code and the one line ---------------------------------------
-
-def _cli(*args, cwd):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("LRPLOT_ALLOW_IMPORT", None)
-    return subprocess.run([sys.executable, "-m", "lrplot", *map(str, args)], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=120)
-
+# --- errors through the CLI: exit code and the one line ---------------------------------------------
 
 @pytest.mark.slow
-def test_cli_errors_are_one_located_line(tmp_path):
+def test_cli_errors_are_one_located_line(tmp_path, cli, monkeypatch):
+    """The CLI in this process (the exit code and stderr are what the command gives; what only a child
+    process shows, hydra-core absent, is the next test's)."""
+    monkeypatch.delenv("LRPLOT_ALLOW_IMPORT", raising=False)
     config = write_tree(tmp_path)
     config.write_text(TREE["train.yaml"].replace("model: mnist", "model: mnsit"))
-    done = _cli("train.yaml", "--dataset-size", "10", "-o", "x.png", cwd=tmp_path)
+    done = cli("train.yaml", "--dataset-size", "10", "-o", "x.png")
     line = TREE["train.yaml"].splitlines().index("  - model: mnist") + 1
-    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert done.exit_code == 1 and done.stderr.count("\n") == 1
     assert done.stderr == (f"train.yaml:{line}:12: config group 'model' has no option 'mnsit' (options: mnist, "
                            "other); did you mean 'mnist'?\n")
     config.write_text(TREE["train.yaml"])
-    done = _cli("train.yaml", "--dataset-size", "10", "-o", "x.png", "--set", "model=othr", cwd=tmp_path)
-    assert done.returncode == 1
+    done = cli("train.yaml", "--dataset-size", "10", "-o", "x.png", "--set", "model=othr")
+    assert done.exit_code == 1
     assert done.stderr == ("--set model: config group 'model' has no option 'othr' (options: mnist, other); "
                            "did you mean 'other'?\n")
-    done = _cli("train.yaml", "--dataset-size", "10", "-o", "x.png", "--set", "model.optimizer.betas=1",
-                cwd=tmp_path)
-    assert done.returncode == 1
+    done = cli("train.yaml", "--dataset-size", "10", "-o", "x.png", "--set", "model.optimizer.betas=1")
+    assert done.exit_code == 1
     assert done.stderr == ("--set model.optimizer.betas: Hydra cannot compose it: Could not override "
                            "'model.optimizer.betas'; To append to your config use +model.optimizer.betas=1\n")
     config.write_text(TREE["train.yaml"] + "hydra:\n  searchpath:\n    - pkg://my_project.configs\n")
-    done = _cli("train.yaml", "--dataset-size", "10", "-o", "x.png", cwd=tmp_path)
-    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    done = cli("train.yaml", "--dataset-size", "10", "-o", "x.png")
+    assert done.exit_code == 1 and done.stderr.count("\n") == 1
     assert done.stderr.startswith(f"train.yaml:{len(TREE['train.yaml'].splitlines()) + 3}:7: hydra.searchpath "
                                   "entry 'pkg://my_project.configs' imports the Python package")
     assert "--allow-import my_project.configs" in done.stderr

@@ -32,8 +32,16 @@ def sphinx(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def cli(*args: str, cwd: Path) -> None:
-    subprocess.run([sys.executable, "-m", "lrplot", *args, "-q"], check=True, cwd=cwd, env=env(),
-                   capture_output=True, timeout=600)
+    """The CLI in this process (the build is the child process; the bytes compared are the CLI's either way),
+    its output files named under ``cwd``."""
+    from typer.testing import CliRunner
+
+    from lrplot.cli import app
+
+    at = args.index("-o") + 1
+    args = (*args[:at], str(cwd / args[at]), *args[at + 1:])
+    result = CliRunner().invoke(app, [*args, "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
 
 
 def rendered(proc) -> int:
@@ -84,9 +92,14 @@ def images(html: str) -> list[tuple[str, str, str]]:
     return re.findall(r'<img alt="([^"]*)" (?:class="([^"]*)" )?src="([^"]+)"', html)
 
 
-def test_build_emits_images_alt_caption_and_theme_classes(project):
-    proc = sphinx(project / "src", project / "out")
+def test_build_then_rebuilds_emit_images_alt_caption_theme_classes_html_pages_and_render_only_what_changed(project):
+    """One project, built once from scratch (a parallel build: the directive is parallel-safe), then
+    rebuilt: the first build's HTML and images, what each rebuild renders, then a page of ``formats: html``
+    figures (a Sphinx build is what costs, so the rebuilds continue from the first build instead of each
+    test building its own)."""
+    proc = sphinx(project / "src", project / "out", "-j", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "parallel_read_safe" not in proc.stderr
     out = project / "out"
     html = (out / "index.html").read_text()
     imgs = images(html)
@@ -114,11 +127,7 @@ def test_build_emits_images_alt_caption_and_theme_classes(project):
     assert (out / "guide" / src).resolve().read_bytes() == (project / "page.png").read_bytes()
     assert rendered(proc) == 5  # light, dark, svg, png, the page's png
 
-
-def test_rebuild_with_nothing_changed_renders_nothing(project):
-    first = sphinx(project / "src", project / "out", "-j", "2")  # a parallel build: the directive is parallel-safe
-    assert first.returncode == 0 and rendered(first) == 5, first.stdout + first.stderr
-    assert "parallel_read_safe" not in first.stderr
+    # a rebuild with nothing changed renders nothing
     again = sphinx(project / "src", project / "out")
     assert again.returncode == 0 and rendered(again) == 0
     fresh = sphinx(project / "src", project / "out", "-E")  # every document re-read: the images are cached
@@ -129,6 +138,40 @@ def test_rebuild_with_nothing_changed_renders_nothing(project):
     spec.write_text(spec.read_text().replace("title: Linear warmup + cosine", "title: Changed"))
     changed = sphinx(project / "src", project / "out")
     assert changed.returncode == 0 and rendered(changed) == 3, changed.stdout
+
+    # formats: html embeds the interactive page and links it second (the page rewritten: only it is re-read)
+    (project / "src" / "guide" / "page.rst").write_text(textwrap.dedent("""\
+        Page
+        ====
+
+        .. lrplot:: ../../warmup_cosine.yaml
+           :formats: html,png
+           :theme: both
+           :alt: Warmup then cosine
+
+        .. lrplot:: ../../warmup_cosine.yaml
+           :formats: png,html
+        """))
+    pages = sphinx(project / "src", project / "out")
+    assert pages.returncode == 0, pages.stdout + pages.stderr
+    page = (out / "guide" / "page.html").read_text()
+    (src,) = re.findall(r'<iframe class="lrplot-page" src="([^"]+)" title="Warmup then cosine" loading="lazy" '
+                        r'style="width: 100%; height: 560px; border: 0;"></iframe>', page)
+    assert re.fullmatch(r"\.\./_lrplot/lrplot-[0-9a-f]{32}\.html", src)
+    # the page is the CLI's, byte for byte: one file following the reader's colour scheme
+    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.html", "--theme", "both", cwd=project)
+    assert (out / "guide" / src).resolve().read_bytes() == (project / "cli.html").read_bytes()
+    assert 'data-theme="auto"' in (project / "cli.html").read_text()
+    # listed second, the page is linked (opened, not downloaded), beside the shown PNG
+    (link,) = re.findall(r'<a class="reference external lrplot-page" href="([^"]+)"><code class="literal">'
+                         r"interactive page</code></a>", page)
+    assert link.startswith("../_lrplot/") and (out / "guide" / link).resolve().is_file() and link != src
+    (light_png,) = [s for _, _, s in images(page)]
+    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.png", cwd=project)
+    assert (out / "guide" / light_png).resolve().read_bytes() == (project / "cli.png").read_bytes()
+    # a rebuild with everything re-read renders nothing: the page is cached like the images
+    again = sphinx(project / "src", project / "out", "-E")
+    assert again.returncode == 0 and rendered(again) == 0, again.stdout
 
 
 def test_bad_specs_and_options_fail_the_build_each_with_its_locations(project):
@@ -153,39 +196,3 @@ def test_bad_specs_and_options_fail_the_build_each_with_its_locations(project):
     assert "guide/option.rst:4: ERROR: lrplot: unknown layout 'gird'; did you mean 'grid'?" in proc.stderr
     # the failure is not forgotten by a rebuild
     assert sphinx(src, project / "out").returncode == 1
-
-
-def test_formats_html_embeds_the_interactive_page_and_links_it_second(project):
-    (project / "src" / "guide" / "page.rst").write_text(textwrap.dedent("""\
-        Page
-        ====
-
-        .. lrplot:: ../../warmup_cosine.yaml
-           :formats: html,png
-           :theme: both
-           :alt: Warmup then cosine
-
-        .. lrplot:: ../../warmup_cosine.yaml
-           :formats: png,html
-        """))
-    proc = sphinx(project / "src", project / "out")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = project / "out"
-    page = (out / "guide" / "page.html").read_text()
-    (src,) = re.findall(r'<iframe class="lrplot-page" src="([^"]+)" title="Warmup then cosine" loading="lazy" '
-                        r'style="width: 100%; height: 560px; border: 0;"></iframe>', page)
-    assert re.fullmatch(r"\.\./_lrplot/lrplot-[0-9a-f]{32}\.html", src)
-    # the page is the CLI's, byte for byte: one file following the reader's colour scheme
-    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.html", "--theme", "both", cwd=project)
-    assert (out / "guide" / src).resolve().read_bytes() == (project / "cli.html").read_bytes()
-    assert 'data-theme="auto"' in (project / "cli.html").read_text()
-    # listed second, the page is linked (opened, not downloaded), beside the shown PNG
-    (link,) = re.findall(r'<a class="reference external lrplot-page" href="([^"]+)"><code class="literal">'
-                         r"interactive page</code></a>", page)
-    assert link.startswith("../_lrplot/") and (out / "guide" / link).resolve().is_file() and link != src
-    (light_png,) = [s for _, _, s in images(page)]
-    cli(str(project / "warmup_cosine.yaml"), "-o", "cli.png", cwd=project)
-    assert (out / "guide" / light_png).resolve().read_bytes() == (project / "cli.png").read_bytes()
-    # a rebuild with everything re-read renders nothing: the page is cached like the images
-    again = sphinx(project / "src", project / "out", "-E")
-    assert again.returncode == 0 and rendered(again) == 0, again.stdout
