@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .curves import Curves
-from .facts import JUMP_THRESHOLD
+from .facts import JUMP_THRESHOLD, STEP_CHANGE, STEP_SHARPNESS
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,35 @@ def steps_text(steps: list[int], limit: int = 5) -> str:
     return shown + (f" (+{len(steps) - limit} more)" if len(steps) > limit else "")
 
 
-def jump_steps(values: np.ndarray, threshold: float = JUMP_THRESHOLD) -> np.ndarray:
+def jump_steps(values: np.ndarray, threshold: float = STEP_CHANGE) -> np.ndarray:
+    """Steps t where the value changed abruptly: by more than ``threshold`` of the value itself
+    (``|v[t] - v[t-1]| > threshold * max(|v[t-1]|, |v[t]|)``) and by more than
+    :data:`~lrplot.facts.STEP_SHARPNESS` times the change of the update before and of the update
+    after it (a discontinuity, not the steady slope of a steep warmup, cosine or triangle). Each x0.5
+    drop of a StepLR counts alike, early or late. A rise counts only where the curve was going down
+    before it (a restart): a rise after rises or from the start (a warmup's staircase, the end of a
+    ConstantLR warmup) is the schedule's shape. The figure's jump marks and the summary's "jumps
+    at" use this one definition; ``lrplot check`` uses :func:`peak_jumps`."""
+    if len(values) < 2:
+        return np.zeros(0, dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        d = np.abs(np.diff(values))  # d[t - 1]: the change at step t
+        scale = np.maximum(np.abs(values[:-1]), np.abs(values[1:]))
+        side = np.maximum(np.concatenate(([0.0], d[:-1])), np.concatenate((d[1:], [0.0])))
+        side = np.where(np.isfinite(side), side, 0.0)  # a NaN neighbour says nothing about the slope
+        big = np.isfinite(d) & (d > threshold * scale) & (d > STEP_SHARPNESS * side)
+        idx = np.flatnonzero(big) + 1
+        signed = np.diff(values)
+    moved = np.flatnonzero(np.isfinite(signed) & (signed != 0))
+    before = np.searchsorted(moved, idx - 1) - 1  # the last change before each jump, if any
+    fell = (before >= 0) & (signed[moved[np.maximum(before, 0)]] < 0) if len(moved) else np.zeros(len(idx), bool)
+    return idx[(signed[idx - 1] < 0) | fell]
+
+
+def peak_jumps(values: np.ndarray, threshold: float = JUMP_THRESHOLD) -> np.ndarray:
     """Steps t where the value moved from t-1 by more than ``threshold`` times the curve's peak
-    magnitude: the discontinuities a reader should notice. The figure's jump marks, the summary
-    table and ``lrplot check``'s jump rule all use this one definition."""
+    magnitude: a change big enough to matter to training wherever it happens (``lrplot check``'s
+    ``jump`` rule; a small step late in a run is harmless there)."""
     finite = np.abs(values[np.isfinite(values)])
     if len(values) < 2 or not len(finite) or finite.max() <= 0:
         return np.zeros(0, dtype=np.int64)
@@ -45,7 +70,7 @@ def jump_steps(values: np.ndarray, threshold: float = JUMP_THRESHOLD) -> np.ndar
         return np.flatnonzero(np.isfinite(d) & (np.abs(d) > threshold * finite.max())) + 1
 
 
-def summarize(curves: Curves, threshold: float = JUMP_THRESHOLD) -> list[SummaryRow]:
+def summarize(curves: Curves, threshold: float = STEP_CHANGE) -> list[SummaryRow]:
     rows = []
     for s in curves.series():
         v = s.values

@@ -63,19 +63,11 @@ def annotate(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, color: Any
 
 
 def jump_directions(values: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """The jumps of ``values`` (:func:`~lrplot.summary.jump_steps`, the one definition) as drops
-    and rises. A rise is marked only where the curve was going down before it (a restart): a rise
-    after rises or from the start (a warmup's ramp or staircase) is the schedule's shape."""
+    """The jumps of ``values`` (:func:`~lrplot.summary.jump_steps`, the one definition the summary's
+    "jumps at" also uses) as drops and rises (restarts): every step the table lists gets its mark."""
     idx = jumps(values, threshold)
-    if not len(idx):
-        return idx, idx
-    with np.errstate(invalid="ignore"):
-        d = np.diff(values)  # d[t - 1]: the change at step t
-    moved = np.flatnonzero(np.isfinite(d) & (d != 0))
-    before = np.searchsorted(moved, idx - 1) - 1  # the last change before each jump, if any
-    fell = (before >= 0) & (d[moved[np.maximum(before, 0)]] < 0) if len(moved) else np.zeros(len(idx), bool)
-    up = d[idx - 1] > 0
-    return idx[~up], idx[up & fell]
+    up = values[idx] > values[idx - 1]
+    return idx[~up], idx[up]
 
 
 def events(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTrace],

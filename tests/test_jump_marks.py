@@ -1,0 +1,104 @@
+"""The figure's jump marks and the summary's "jumps at" mark every abrupt change alike (issue 23):
+each x0.5 drop of a StepLR, early or late; every MultiStepLR milestone; every ReduceLROnPlateau
+halving; each warm restart; and never the steady slope of a steep OneCycle or a CyclicLR triangle.
+The references are the steps where torch's own scheduler, stepped like lrplot's loop (optimizer.step
+then scheduler.step, lr read before each update), changes the lr."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.optim import lr_scheduler as L
+
+from lrplot.engine import simulate
+from lrplot.figure import render
+from lrplot.spec import parse_spec
+from lrplot.summary import jump_steps, peak_jumps, summarize
+
+
+def torch_lr(make, steps, metric=False):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    sched = make(opt)
+    out = []
+    for _ in range(steps):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step(out[-1]) if metric else sched.step()
+    return np.array(out)
+
+
+def marks(text):
+    curves = simulate(parse_spec(text, "s.yaml"))
+    ax = render(curves).axes[0]
+    drawn = {kind: [] for kind in ("drops", "rises")}
+    for line in ax.lines:
+        kind = (line.get_gid() or "").split(":")[0]
+        if kind in drawn:
+            drawn[kind].extend(int(x) for x in line.get_xdata())
+    (row,) = [r for r in summarize(curves) if r.field == "lr"]
+    return drawn["drops"], drawn["rises"], list(row.jumps)
+
+
+def changes(lr):
+    return [int(t) for t in np.flatnonzero(np.diff(lr)) + 1]
+
+
+CASES = [  # spec, torch's scheduler, steps, fed its own lr as the metric
+    ("scheduler: {type: StepLR, step_size: 30, gamma: 0.5}", lambda o: L.StepLR(o, 30, gamma=0.5), 120, False),
+    ("scheduler: {type: MultiStepLR, milestones: [20, 50, 80], gamma: 0.1}",
+     lambda o: L.MultiStepLR(o, [20, 50, 80], gamma=0.1), 100, False),
+    ("metric: lr\nscheduler: {type: ReduceLROnPlateau, mode: min, factor: 0.5, patience: 5}",
+     lambda o: L.ReduceLROnPlateau(o, mode="min", factor=0.5, patience=5), 60, True),
+]
+
+
+@pytest.mark.parametrize("spec, make, steps, metric", CASES, ids=["step", "multistep", "plateau"])
+def test_every_drop_is_marked_alike(spec, make, steps, metric):
+    lr = torch_lr(make, steps, metric)
+    drops, rises, table = marks(f"steps: {steps}\noptimizer: {{type: SGD, lr: 0.1, momentum: 0.9}}\n{spec}\n")
+    assert drops == table == changes(lr) and rises == []
+    assert len(drops) >= 3  # the late drops too, which are small next to the peak
+
+
+def test_step_lr_marks_its_three_halvings():
+    drops, rises, table = marks("steps: 120\nscheduler: {type: StepLR, step_size: 30, gamma: 0.5}\n")
+    assert drops == table == [30, 60, 90] and rises == []
+
+
+def test_warm_restarts_are_rises_and_the_cosines_between_are_not_marked():
+    lr = torch_lr(lambda o: L.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=2), 70)
+    drops, rises, table = marks("steps: 70\nscheduler: {type: CosineAnnealingWarmRestarts, T_0: 10, T_mult: 2}\n")
+    restarts = [int(t) for t in np.flatnonzero(np.diff(lr) > 0) + 1]
+    assert rises == table == restarts == [10, 30] and drops == []
+
+
+@pytest.mark.parametrize("spec", [
+    # 20 updates: the warmup rises 6x in 6 steps and the anneal falls 25000x in 14; no step is abrupt
+    "steps: 20\nscheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 20}",
+    "steps: 20\nscheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 20, anneal_strategy: linear}",
+    "steps: 40\nscheduler: {type: CyclicLR, base_lr: 0.001, max_lr: 0.1, step_size_up: 5, mode: triangular}",
+])
+def test_a_steep_slope_is_not_marked(spec):
+    drops, rises, table = marks("optimizer: {type: SGD, lr: 0.1, momentum: 0.9}\n" + spec + "\n")
+    assert (drops, rises, table) == ([], [], [])
+
+
+def test_a_warmup_staircase_is_the_schedules_shape():
+    # per epoch: 0.01 -> 0.028 -> ... -> 0.1, then x0.1 at epoch 6 and 12 (steps 30 and 60)
+    drops, rises, table = marks("steps: 80\nsteps_per_epoch: 5\ninterval: epoch\nscheduler: {type: SequentialLR, "
+                                "milestones: [3], schedulers: [{type: LinearLR, start_factor: 0.1, total_iters: 3},"
+                                " {type: MultiStepLR, milestones: [3, 9], gamma: 0.1}]}\n")
+    assert drops == table == [30, 60] and rises == []
+
+
+def test_check_keeps_the_peak_relative_rule():
+    lr = torch_lr(lambda o: L.StepLR(o, 30, gamma=0.5), 120)
+    assert peak_jumps(lr).tolist() == [30, 60]  # 0.1 -> 0.05 -> 0.025: more than 20% of the peak (0.02)
+    assert jump_steps(lr).tolist() == [30, 60, 90]  # the figure: 0.025 -> 0.0125 is as abrupt
+
+
+def test_jump_steps_ignore_nan_and_need_a_discontinuity():
+    assert jump_steps(np.array([1.0, 1.0, np.nan, 1.0, 1.0, 0.1, 0.1])).tolist() == [5]
+    assert jump_steps(np.array([1.0, 0.5, 0.25, 0.125])).tolist() == []  # a steady x0.5 slope
+    assert jump_steps(np.array([1.0, 1.0, 0.5, 0.5])).tolist() == [2]
