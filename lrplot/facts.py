@@ -349,12 +349,13 @@ def resolve_steps(schedule: ResolvedSchedule) -> int:
 
 
 def schedule_events(schedule: ResolvedSchedule, steps: int) -> tuple[Event, ...]:
-    """The events of every scheduler of ``schedule`` in optimizer updates, inside the run."""
+    """The events of every scheduler of ``schedule`` in optimizer updates of this run, inside it (a
+    scheduler resumed with ``last_epoch`` has done some of its steps before the run)."""
     events = []
     for sched in schedule.schedulers:
-        period = schedule.period(sched)
-        events.extend(Event(e.step * period, e.label, e.kind) for e in spec_events(sched)
-                      if 0 < e.step * period < steps)
+        period, done = schedule.period(sched), resumed_steps(sched)
+        events.extend(Event((e.step - done) * period, e.label, e.kind) for e in spec_events(sched)
+                      if 0 < (e.step - done) * period < steps)
     return tuple(events)
 
 

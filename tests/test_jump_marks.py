@@ -102,3 +102,22 @@ def test_jump_steps_ignore_nan_and_need_a_discontinuity():
     assert jump_steps(np.array([1.0, 1.0, np.nan, 1.0, 1.0, 0.1, 0.1])).tolist() == [5]
     assert jump_steps(np.array([1.0, 0.5, 0.25, 0.125])).tolist() == []  # a steady x0.5 slope
     assert jump_steps(np.array([1.0, 1.0, 0.5, 0.5])).tolist() == [2]
+
+
+def test_a_resumed_run_is_drawn_from_where_it_resumes():
+    # last_epoch 99: the run's first update is update 100, and torch drops at milestone 150, i.e.
+    # 50 updates into the run; the x axis, the milestone line and the drop mark all say 150
+    def make(o):
+        o.param_groups[0]["initial_lr"] = 0.1
+        return L.MultiStepLR(o, [150], gamma=0.1, last_epoch=99)
+    lr = torch_lr(make, 100)
+    curves = simulate(parse_spec("steps: 100\noptimizer: {type: SGD, lr: 0.1, initial_lr: 0.1}\n"
+                                 "scheduler: {type: MultiStepLR, milestones: [150], gamma: 0.1, last_epoch: 99}\n",
+                                 "s.yaml"))
+    ax = render(curves).axes[0]
+    (line,) = [ln for ln in ax.lines if ln.get_gid() == "series:s:0:lr"]
+    assert (line.get_xdata() == np.arange(100, 200)).all() and (line.get_ydata() == lr).all()
+    assert ax.get_xlim()[0] > 90 and ax.get_xlim()[1] < 210
+    (event,) = [ln for ln in ax.lines if (ln.get_gid() or "").startswith("event:")]
+    (drop,) = [ln for ln in ax.lines if (ln.get_gid() or "").startswith("drops:")]
+    assert changes(lr) == [50] and event.get_xdata()[0] == 150 and list(drop.get_xdata()) == [150]
