@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .curves import Curves
+from .curves import Curves, ScheduleTrace
 from .facts import JUMP_THRESHOLD, STEP_CHANGE, STEP_SHARPNESS
 
 
@@ -33,7 +33,22 @@ def steps_text(steps: list[int], limit: int = 5) -> str:
     return shown + (f" (+{len(steps) - limit} more)" if len(steps) > limit else "")
 
 
-def jump_steps(values: np.ndarray, threshold: float = STEP_CHANGE) -> np.ndarray:
+def scheduler_period(sc: ScheduleTrace) -> int:
+    """Updates per scheduler step of a recorded trace: ``steps_per_epoch`` for a schedule stepped
+    per epoch (each epoch is one stair, one scheduler step), else 1."""
+    return sc.steps_per_epoch if sc.interval == "epoch" and sc.at is None and sc.steps_per_epoch else 1
+
+
+def jump_steps(values: np.ndarray, threshold: float = STEP_CHANGE, period: int = 1) -> np.ndarray:
+    """:func:`abrupt_steps` of ``values`` counted in scheduler steps of ``period`` updates (its value
+    at the start of each), as updates: a per-epoch cosine is a staircase whose every stair is a
+    step of its slope, not a jump; a per-epoch MultiStepLR's milestones still are."""
+    if period > 1:
+        return abrupt_steps(values[::period], threshold) * period
+    return abrupt_steps(values, threshold)
+
+
+def abrupt_steps(values: np.ndarray, threshold: float = STEP_CHANGE) -> np.ndarray:
     """Steps t where the value changed abruptly: by more than ``threshold`` of the value itself
     (``|v[t] - v[t-1]| > threshold * max(|v[t-1]|, |v[t]|)``) and by more than
     :data:`~lrplot.facts.STEP_SHARPNESS` times the change of the update before and of the update
@@ -72,7 +87,7 @@ def peak_jumps(values: np.ndarray, threshold: float = JUMP_THRESHOLD) -> np.ndar
 
 def summarize(curves: Curves, threshold: float = STEP_CHANGE) -> list[SummaryRow]:
     rows = []
-    for s in curves.series():
+    for s, sc in ((s, sc) for sc in curves.schedules for s in sc.series()):
         v = s.values
         if not len(v):
             continue
@@ -84,5 +99,5 @@ def summarize(curves: Curves, threshold: float = STEP_CHANGE) -> list[SummaryRow
             peak_step = min_step = 0
         rows.append(SummaryRow(s.schedule, s.group_name, s.field, float(v[0]), float(v[peak_step]), peak_step,
                                float(v[-1]), float(v[min_step]), min_step,
-                               tuple(int(j) for j in jump_steps(v, threshold))))
+                               tuple(int(j) for j in jump_steps(v, threshold, scheduler_period(sc)))))
     return rows

@@ -92,6 +92,15 @@ def test_a_warmup_staircase_is_the_schedules_shape():
     assert drops == table == [30, 60] and rises == []
 
 
+def test_a_per_epoch_cosine_is_a_staircase_not_jumps():
+    # stepped per epoch, each stair is one scheduler step; near its end each stair is more than 20%
+    # of the value, yet it is the cosine's slope (torch: a change at every epoch, none marked)
+    lr = torch_lr(lambda o: L.CosineAnnealingLR(o, T_max=30), 30)
+    drops, rises, table = marks("steps: 300\nsteps_per_epoch: 10\ninterval: epoch\n"
+                                "scheduler: {type: CosineAnnealingLR, T_max: 30}\n")
+    assert len(changes(lr)) == 29 and (drops, rises, table) == ([], [], [])
+
+
 def test_check_keeps_the_peak_relative_rule():
     lr = torch_lr(lambda o: L.StepLR(o, 30, gamma=0.5), 120)
     assert peak_jumps(lr).tolist() == [30, 60]  # 0.1 -> 0.05 -> 0.025: more than 20% of the peak (0.02)
