@@ -279,7 +279,7 @@ def test_value_labels_stay_off_the_spines_and_inside_the_axes(path, options):
 def test_every_kind_of_mark_is_named_in_the_caption_line():
     restarts = simulate(parse_spec((CONFIGS / "cosine_restarts.yaml").read_text(), "r.yaml"))
     assert footnote_lines(render(restarts))[0] == (
-        "\u25cf peak and final value   \u25b2 abrupt rise (a restart)")  # each restart: a rise after a fall
+        "\u25cf peak and final value   \u25b2 abrupt rise after a fall")  # each restart: a rise after a fall
     plan = ScheduleTrace("p", "X", 100, "step", None, ("0",), ("lr",),
                          {(0, "lr"): np.where(np.arange(100) < 50, 1.0, 0.1)}, spans=((60, 70),))
     fig = render(Curves((plan,)))

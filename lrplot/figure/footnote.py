@@ -11,7 +11,7 @@ from .legend import wrap
 MARKS = (
     (("peak:", "final:"), "\u25cf", "peak and final value", "o"),
     (("drops:",), "\u25bc", "abrupt drop (more than {threshold} of the value in one update)", "v"),
-    (("rises:",), "\u25b2", "abrupt rise (a restart)", "^"),
+    (("rises:",), "\u25b2", "abrupt rise after a fall", "^"),
     (("diverges:",), "red band:", "where the log leaves the plan", "band"),
 )
 
