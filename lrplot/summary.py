@@ -34,17 +34,21 @@ def steps_text(steps: list[int], limit: int = 5) -> str:
 
 
 def scheduler_period(sc: ScheduleTrace) -> int:
-    """Updates per scheduler step of a recorded trace: ``steps_per_epoch`` for a schedule stepped
-    per epoch (each epoch is one stair, one scheduler step), else 1."""
-    return sc.steps_per_epoch if sc.interval == "epoch" and sc.at is None and sc.steps_per_epoch else 1
+    """Updates per epoch of a recorded trace (``steps_per_epoch``), or 1 for logged points or a
+    run without epochs: where :func:`jump_steps` looks for an epoch staircase."""
+    return sc.steps_per_epoch if sc.at is None and sc.steps_per_epoch and sc.steps_per_epoch > 1 else 1
 
 
 def jump_steps(values: np.ndarray, threshold: float = STEP_CHANGE, period: int = 1) -> np.ndarray:
-    """:func:`abrupt_steps` of ``values`` counted in scheduler steps of ``period`` updates (its value
-    at the start of each), as updates: a per-epoch cosine is a staircase whose every stair is a
-    step of its slope, not a jump; a per-epoch MultiStepLR's milestones still are."""
+    """:func:`abrupt_steps` of ``values``; a curve that changes only at multiples of ``period``
+    updates (an epoch staircase: stepped per epoch, or timm's ``t_in_epochs``) is taken one value per
+    stair, so each stair of a per-epoch cosine is a step of its slope, not a jump, while a per-epoch
+    MultiStepLR's milestones still are."""
     if period > 1:
-        return abrupt_steps(values[::period], threshold) * period
+        with np.errstate(invalid="ignore"):
+            moved = np.flatnonzero(np.diff(values) != 0) + 1
+        if not (moved % period).any():
+            return abrupt_steps(values[::period], threshold) * period
     return abrupt_steps(values, threshold)
 
 

@@ -101,6 +101,19 @@ def test_a_per_epoch_cosine_is_a_staircase_not_jumps():
     assert len(changes(lr)) == 29 and (drops, rises, table) == ([], [], [])
 
 
+def test_an_epoch_staircase_stepped_per_update_is_taken_per_stair():
+    # timm's t_in_epochs: stepped every update, the lr changes only at epoch starts (torch's cosine
+    # per epoch, each value held for 10 updates); the trace is per step, yet its stairs are a slope
+    from lrplot.curves import Curves, ScheduleTrace
+
+    lr = np.repeat(torch_lr(lambda o: L.CosineAnnealingLR(o, T_max=30), 30), 10)
+    sc = ScheduleTrace("t", "X", len(lr), "step", 10, ("0",), ("lr",), {(0, "lr"): lr})
+    ax = render(Curves((sc,))).axes[0]
+    assert not [ln for ln in ax.lines if (ln.get_gid() or "").startswith(("drops:", "rises:"))]
+    assert summarize(Curves((sc,)))[0].jumps == ()
+    assert jump_steps(lr).tolist() != []  # update by update, the last stairs would look abrupt
+
+
 def test_check_keeps_the_peak_relative_rule():
     lr = torch_lr(lambda o: L.StepLR(o, 30, gamma=0.5), 120)
     assert peak_jumps(lr).tolist() == [30, 60]  # 0.1 -> 0.05 -> 0.025: more than 20% of the peak (0.02)
