@@ -44,8 +44,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .curves import ScheduleTrace
     from .spec import Spec
 
-FORMAT = 4  # 2: ScheduleTrace.meta holds field_labels (beta1); 3: the spec keyed with exact(), type-tagged;
-# 4: the header holds a digest of the payload (its schedules and every array), checked before use
+FORMAT = 5  # 2: ScheduleTrace.meta holds field_labels (beta1); 3: the spec keyed with exact(), type-tagged;
+# 4: the header holds a digest of the payload (its schedules and every array), checked before use;
+# 5: meta holds first_update (a spec resumed with last_epoch)
 ENV_DIR = "LRPLOT_CACHE_DIR"
 
 

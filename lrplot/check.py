@@ -178,7 +178,7 @@ def _jump(ctx: Context) -> Iterator[Finding]:
     declared = ctx.declared_jumps()
     handoffs = {p.start: p.spec.type for p in ctx.phases if p.handoff}
     for (g, f), v in ctx.curves.values.items():
-        steps = [int(t) for t in summary.jump_steps(v) if int(t) not in declared]
+        steps = [int(t) for t in summary.peak_jumps(v) if int(t) not in declared]
         if not steps:
             continue
         at_handoff = [t for t in steps if t in handoffs]

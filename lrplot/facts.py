@@ -6,7 +6,7 @@ steps on purpose, the peak and floor it declares, the marks drawn on a figure --
 :data:`TABLE`, read by the engine (lengths, limits, nesting), the figures (events), ``lrplot check``
 (peaks, floors, declared jumps) and ``lrplot verify`` (horizons). Beside it, written once: what a
 scheduler is (:mod:`lrplot.families`), the over-run check (:func:`overrun`), a group's base lr
-(:func:`base_lr`) and what counts as a jump (:data:`JUMP_THRESHOLD`). Defaults the spec leaves out (``total_iters``
+(:func:`base_lr`) and what counts as a jump (:data:`JUMP_THRESHOLD`, :data:`STEP_CHANGE`). Defaults the spec leaves out (``total_iters``
 of LinearLR is 5) are read from torch's own signatures, once, never written here.
 """
 
@@ -249,9 +249,15 @@ _IMPORTED = TypeFacts(length=_imported_length, horizon=("num_training_steps",))
 NESTED = tuple(name for name, facts in TABLE.items() if facts.nests)
 # Every argument that sets a scheduler's length, of any type (verify moves them to test a horizon).
 HORIZON_ARGS = tuple(dict.fromkeys(arg for facts in (*TABLE.values(), _IMPORTED) for arg in facts.horizon))
-# A jump: one update moves the value by more than this fraction of the curve's peak magnitude (the
-# figure's marks, the summary table and check's 'jump' rule).
+# Two meanings of "jump", one definition each (lrplot.summary):
+# - a large change (check's 'jump' rule): one update moves the value by more than JUMP_THRESHOLD of the
+#   curve's peak magnitude; small absolute changes late in a run are harmless there.
+# - an abrupt change (the figure's marks and the summary's "jumps at"): one update moves the value by
+#   more than STEP_CHANGE of the value itself and by more than STEP_SHARPNESS times the changes of the
+#   updates either side, so every x0.5 drop is marked alike and a steep ramp's steady slope is not.
 JUMP_THRESHOLD = 0.2
+STEP_CHANGE = 0.2
+STEP_SHARPNESS = 2.0
 
 
 def facts_of(sched: SchedulerNode | str) -> TypeFacts:
@@ -343,12 +349,13 @@ def resolve_steps(schedule: ResolvedSchedule) -> int:
 
 
 def schedule_events(schedule: ResolvedSchedule, steps: int) -> tuple[Event, ...]:
-    """The events of every scheduler of ``schedule`` in optimizer updates, inside the run."""
+    """The events of every scheduler of ``schedule`` in optimizer updates of this run, inside it (a
+    scheduler resumed with ``last_epoch`` has done some of its steps before the run)."""
     events = []
     for sched in schedule.schedulers:
-        period = schedule.period(sched)
-        events.extend(Event(e.step * period, e.label, e.kind) for e in spec_events(sched)
-                      if 0 < e.step * period < steps)
+        period, done = schedule.period(sched), resumed_steps(sched)
+        events.extend(Event((e.step - done) * period, e.label, e.kind) for e in spec_events(sched)
+                      if 0 < (e.step - done) * period < steps)
     return tuple(events)
 
 

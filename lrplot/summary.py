@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .curves import Curves
-from .facts import JUMP_THRESHOLD
+from .curves import Curves, ScheduleTrace
+from .facts import JUMP_THRESHOLD, STEP_CHANGE, STEP_SHARPNESS
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,54 @@ def steps_text(steps: list[int], limit: int = 5) -> str:
     return shown + (f" (+{len(steps) - limit} more)" if len(steps) > limit else "")
 
 
-def jump_steps(values: np.ndarray, threshold: float = JUMP_THRESHOLD) -> np.ndarray:
+def scheduler_period(sc: ScheduleTrace) -> int:
+    """Updates per epoch of a recorded trace (``steps_per_epoch``), or 1 for logged points or a
+    run without epochs: where :func:`jump_steps` looks for an epoch staircase."""
+    return sc.steps_per_epoch if sc.at is None and sc.steps_per_epoch and sc.steps_per_epoch > 1 else 1
+
+
+def jump_steps(values: np.ndarray, threshold: float = STEP_CHANGE, period: int = 1) -> np.ndarray:
+    """:func:`abrupt_steps` of ``values``; a curve that changes only at multiples of ``period``
+    updates (an epoch staircase: stepped per epoch, or timm's ``t_in_epochs``) is taken one value per
+    stair, so each stair of a per-epoch cosine is a step of its slope, not a jump, while a per-epoch
+    MultiStepLR's milestones still are."""
+    if period > 1:
+        with np.errstate(invalid="ignore"):
+            moved = np.flatnonzero(np.diff(values) != 0) + 1
+        if not (moved % period).any():
+            return abrupt_steps(values[::period], threshold) * period
+    return abrupt_steps(values, threshold)
+
+
+def abrupt_steps(values: np.ndarray, threshold: float = STEP_CHANGE) -> np.ndarray:
+    """Steps t where the value changed abruptly: by more than ``threshold`` of the value itself
+    (``|v[t] - v[t-1]| > threshold * max(|v[t-1]|, |v[t]|)``) and by more than
+    :data:`~lrplot.facts.STEP_SHARPNESS` times the change of the update before and of the update
+    after it (a discontinuity, not the steady slope of a steep warmup, cosine or triangle). Each x0.5
+    drop of a StepLR counts alike, early or late. A rise counts only where the curve was going down
+    before it (a restart): a rise after rises or from the start (a warmup's staircase, the end of a
+    ConstantLR warmup) is the schedule's shape. The figure's jump marks and the summary's "jumps
+    at" use this one definition; ``lrplot check`` uses :func:`peak_jumps`."""
+    if len(values) < 2:
+        return np.zeros(0, dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        d = np.abs(np.diff(values))  # d[t - 1]: the change at step t
+        scale = np.maximum(np.abs(values[:-1]), np.abs(values[1:]))
+        side = np.maximum(np.concatenate(([0.0], d[:-1])), np.concatenate((d[1:], [0.0])))
+        side = np.where(np.isfinite(side), side, 0.0)  # a NaN neighbour says nothing about the slope
+        big = np.isfinite(d) & (d > threshold * scale) & (d > STEP_SHARPNESS * side)
+        idx = np.flatnonzero(big) + 1
+        signed = np.diff(values)
+    moved = np.flatnonzero(np.isfinite(signed) & (signed != 0))
+    before = np.searchsorted(moved, idx - 1) - 1  # the last change before each jump, if any
+    fell = (before >= 0) & (signed[moved[np.maximum(before, 0)]] < 0) if len(moved) else np.zeros(len(idx), bool)
+    return idx[(signed[idx - 1] < 0) | fell]
+
+
+def peak_jumps(values: np.ndarray, threshold: float = JUMP_THRESHOLD) -> np.ndarray:
     """Steps t where the value moved from t-1 by more than ``threshold`` times the curve's peak
-    magnitude: the discontinuities a reader should notice. The figure's jump marks, the summary
-    table and ``lrplot check``'s jump rule all use this one definition."""
+    magnitude: a change big enough to matter to training wherever it happens (``lrplot check``'s
+    ``jump`` rule; a small step late in a run is harmless there)."""
     finite = np.abs(values[np.isfinite(values)])
     if len(values) < 2 or not len(finite) or finite.max() <= 0:
         return np.zeros(0, dtype=np.int64)
@@ -45,9 +89,9 @@ def jump_steps(values: np.ndarray, threshold: float = JUMP_THRESHOLD) -> np.ndar
         return np.flatnonzero(np.isfinite(d) & (np.abs(d) > threshold * finite.max())) + 1
 
 
-def summarize(curves: Curves, threshold: float = JUMP_THRESHOLD) -> list[SummaryRow]:
+def summarize(curves: Curves, threshold: float = STEP_CHANGE) -> list[SummaryRow]:
     rows = []
-    for s in curves.series():
+    for s, sc in ((s, sc) for sc in curves.schedules for s in sc.series()):
         v = s.values
         if not len(v):
             continue
@@ -59,5 +103,5 @@ def summarize(curves: Curves, threshold: float = JUMP_THRESHOLD) -> list[Summary
             peak_step = min_step = 0
         rows.append(SummaryRow(s.schedule, s.group_name, s.field, float(v[0]), float(v[peak_step]), peak_step,
                                float(v[-1]), float(v[min_step]), min_step,
-                               tuple(int(j) for j in jump_steps(v, threshold))))
+                               tuple(int(j) for j in jump_steps(v, threshold, scheduler_period(sc)))))
     return rows

@@ -120,7 +120,7 @@ def test_an_assumption_that_changes_the_curve_is_on_the_figure():
 def test_marks_are_named_in_a_caption_line():
     curves = simulate(parse_spec((CONFIGS / "step.yaml").read_text(), "step.yaml"))
     fig = render(curves)
-    assert footnote_lines(fig) == ["\u25cf peak and final value   \u25bc drop of more than 20% of the peak in one update"]
+    assert footnote_lines(fig) == ["\u25cf peak and final value   \u25bc abrupt drop (more than 20% of the value in one update)"]
     assert not [t for t in render(curves, annotate="none").texts if t.get_gid() == "footnote"]
 
 
@@ -167,8 +167,8 @@ def test_cli_limits(cli, tmp_path):
 
 
 def test_jump_marks_show_their_direction_and_skip_a_warmup_ramp():
-    # 4 warmup steps (each +25% of the peak), a restart up, a step down
-    values = np.array([0.25, 0.5, 0.75, 1.0, 1.0, 0.9, 0.75, 1.0, 0.9, 0.3, 0.3])
+    # 4 warmup steps (each +25% of the peak), a decay, a restart up, a step down
+    values = np.array([0.25, 0.5, 0.75, 1.0, 0.9, 0.8, 0.7, 1.0, 0.95, 0.3, 0.3])
     sc = ScheduleTrace("j", "X", len(values), "step", None, ("0",), ("lr",), {(0, "lr"): values})
     ax = render(Curves((sc,))).axes[0]
     (drops,) = gids(ax, "drops:")
@@ -279,12 +279,12 @@ def test_value_labels_stay_off_the_spines_and_inside_the_axes(path, options):
 def test_every_kind_of_mark_is_named_in_the_caption_line():
     restarts = simulate(parse_spec((CONFIGS / "cosine_restarts.yaml").read_text(), "r.yaml"))
     assert footnote_lines(render(restarts))[0] == (
-        "\u25cf peak and final value   \u25b2 rise of more than 20%")  # each restart: a rise after a fall
+        "\u25cf peak and final value   \u25b2 abrupt rise after a fall")  # each restart: a rise after a fall
     plan = ScheduleTrace("p", "X", 100, "step", None, ("0",), ("lr",),
                          {(0, "lr"): np.where(np.arange(100) < 50, 1.0, 0.1)}, spans=((60, 70),))
     fig = render(Curves((plan,)))
-    assert footnote_lines(fig)[0] == ("\u25cf peak and final value   \u25bc drop of more than 20% of the peak in "
-                                      "one update   red band: where the log leaves the plan")
+    assert footnote_lines(fig)[0] == ("\u25cf peak and final value   \u25bc abrupt drop (more than 20% of the value "
+                                      "in one update)   red band: where the log leaves the plan")
     assert [m.get_marker() for m in gids(fig.axes[0], "drops:")] == ["v"]
 
 
@@ -299,7 +299,7 @@ def test_marks_on_a_users_axes_are_legend_entries_not_a_caption():
     fig = render(Curves((plan,)), ax=ax)
     assert not [t for t in fig.texts if t.get_gid() == "footnote"]  # nothing outside the user's axes
     legend = ax.get_legend()
-    assert legend_texts(ax) == ["p", "peak and final value", "drop of more than 20% of the peak in one update",
+    assert legend_texts(ax) == ["p", "peak and final value", "abrupt drop (more than 20% of the value in one update)",
                                 "where the log leaves the plan"]
     handles = legend.legend_handles[1:]
     assert [h.get_marker() for h in handles[:2]] == ["o", "v"] and isinstance(handles[0], Line2D)

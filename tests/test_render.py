@@ -94,7 +94,7 @@ def test_annotations_mark_milestones_peak_final_and_jumps():
     step = simulate(parse_spec((CONFIGS / "step.yaml").read_text(), "step.yaml"))
     ax = render(step).axes[0]
     jumps = next(line for line in ax.lines if (line.get_gid() or "").startswith("drops:"))
-    assert list(jumps.get_xdata()) == [30, 60]  # 0.1 -> 0.05 -> 0.025; later drops are small
+    assert list(jumps.get_xdata()) == [30, 60, 90]  # 0.1 -> 0.05 -> 0.025 -> 0.0125: each drop alike
     bare = render(step, annotate=frozenset()).axes[0]
     assert [line.get_gid() for line in bare.lines] == ["series:step:0:lr"]
 

@@ -29,9 +29,9 @@ def test_summary_of_a_step_schedule():
     lr = torch_step_lr()
     assert (row.initial, row.peak, row.peak_step, row.final) == (lr[0], max(lr), lr.index(max(lr)), lr[-1])
     assert (row.min, row.min_step) == (min(lr), lr.index(min(lr)))
-    # jumps above 20% of the peak (0.02): 0.1 -> 0.05 at 10 and 0.05 -> 0.025 at 20; 0.0125 at 30 is below
-    assert row.jumps == (10, 20)
-    assert row.jumps_text() == "10, 20"
+    # every x0.5 drop is abrupt, the late one at 30 as much as the first (its changes in torch's own curve)
+    assert row.jumps == tuple(int(t) for t in np.flatnonzero(np.diff(lr)) + 1) == (10, 20, 30)
+    assert row.jumps_text() == "10, 20, 30"
 
 
 def test_jumps_ignore_nan_and_flat_curves():

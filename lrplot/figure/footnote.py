@@ -10,8 +10,8 @@ from .legend import wrap
 # caption shows it by (a legend draws the mark itself), the words, and the mark (a marker, or "band")
 MARKS = (
     (("peak:", "final:"), "\u25cf", "peak and final value", "o"),
-    (("drops:",), "\u25bc", "drop of more than {threshold} of the peak in one update", "v"),
-    (("rises:",), "\u25b2", "rise of more than {threshold}", "^"),
+    (("drops:",), "\u25bc", "abrupt drop (more than {threshold} of the value in one update)", "v"),
+    (("rises:",), "\u25b2", "abrupt rise after a fall", "^"),
     (("diverges:",), "red band:", "where the log leaves the plan", "band"),
 )
 

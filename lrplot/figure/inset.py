@@ -67,8 +67,8 @@ def draw_inset(axis: Axes, series: Sequence[Series], schedules: dict[str, Schedu
         drawn.set_gid(f"inset-{gid}")
         if np.isfinite(values).any():
             tops.append(float(np.nanmax(values)))
-    end_x = float(x_of(np.array([shown - 1]), next(iter(schedules[n] for n in ends)), unit)[0])
-    inset.set_xlim(-end_x * 0.03, end_x * 1.03)
+    start_x, end_x = x_of(np.array([0, shown - 1]), next(iter(schedules[n] for n in ends)), unit).tolist()
+    inset.set_xlim(start_x - (end_x - start_x) * 0.03, end_x + (end_x - start_x) * 0.03)
     if tops and max(tops) > 0:
         inset.set_ylim(0, max(tops) * 1.1)
     inset.tick_params(labelsize="xx-small")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ..curves import ScheduleTrace, Series
-from ..summary import jump_steps as jumps
+from ..summary import jump_steps as jumps, scheduler_period
 from .options import short
 from .series import x_of
 from .ticks import format_number
@@ -54,7 +54,7 @@ def annotate(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, color: Any
         text.set_gid(f"{kind}-label:{s.schedule}:{s.group}:{s.field}")
         text.set_in_layout(False)  # kept inside the axes by place_labels
     if "jumps" in opts.annotate:
-        drops, rises = jump_directions(values, opts.jump_threshold)
+        drops, rises = jump_directions(values, opts.jump_threshold, scheduler_period(sc))
         for kind, idx, marker in (("drops", drops, "v"), ("rises", rises, "^")):
             if len(idx):
                 (m,) = axis.plot(x[idx], values[idx], marker=marker, markersize=5, color=color, linestyle="none",
@@ -62,20 +62,12 @@ def annotate(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, color: Any
                 m.set_gid(f"{kind}:{s.schedule}:{s.group}:{s.field}")
 
 
-def jump_directions(values: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """The jumps of ``values`` (:func:`~lrplot.summary.jump_steps`, the one definition) as drops
-    and rises. A rise is marked only where the curve was going down before it (a restart): a rise
-    after rises or from the start (a warmup's ramp or staircase) is the schedule's shape."""
-    idx = jumps(values, threshold)
-    if not len(idx):
-        return idx, idx
-    with np.errstate(invalid="ignore"):
-        d = np.diff(values)  # d[t - 1]: the change at step t
-    moved = np.flatnonzero(np.isfinite(d) & (d != 0))
-    before = np.searchsorted(moved, idx - 1) - 1  # the last change before each jump, if any
-    fell = (before >= 0) & (d[moved[np.maximum(before, 0)]] < 0) if len(moved) else np.zeros(len(idx), bool)
-    up = d[idx - 1] > 0
-    return idx[~up], idx[up & fell]
+def jump_directions(values: np.ndarray, threshold: float, period: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The jumps of ``values`` (:func:`~lrplot.summary.jump_steps`, the one definition the summary's
+    "jumps at" also uses) as drops and rises (restarts): every step the table lists gets its mark."""
+    idx = jumps(values, threshold, period)
+    up = values[idx] > values[idx - 1]
+    return idx[~up], idx[up]
 
 
 def events(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTrace],

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..curves import Curves
 from ..errors import LrplotError, UsageError
-from ..facts import JUMP_THRESHOLD
+from ..facts import STEP_CHANGE
 from ..limits import MAX_DRAWABLE, MAX_PIXELS, MAX_SIDE_INCHES, MIN_SIDE_INCHES
 from ..limits import MAX_TEXT_CHARS as MAX_TEXT
 from .themes import THEMES, style_path
@@ -39,7 +39,7 @@ class RenderOptions:
     dpi: int = 150
     legend: bool = True
     annotate: frozenset[str] = field(default_factory=lambda: frozenset(ANNOTATIONS))
-    jump_threshold: float = JUMP_THRESHOLD  # change between consecutive steps, as a fraction of the curve's peak
+    jump_threshold: float = STEP_CHANGE  # an abrupt change, as a fraction of the value (summary.jump_steps)
     xlim: tuple[float, float] | None = None  # the x range shown, in the x unit; None: the whole run
     ylim: tuple[float, float] | None = None  # the y range shown; None: from 0 (an lr axis), or the data's
     inset: bool = True  # a zoomed inset of a declared phase shorter than INSET_FRACTION of the run

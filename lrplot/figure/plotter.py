@@ -91,8 +91,10 @@ class Plotter:
         opts = self.opts
         self.xs = {name: x_values(sc, opts.x) for name, sc in self.schedules.items()}
         x_max = max((float(x[-1]) for x in self.xs.values() if len(x)), default=1.0)
-        margin = max(x_max * 0.02, 0.5 if opts.x == "step" else 0.0)
-        self.x_range = (-margin if x_max > 0 else -0.5, x_max + margin if x_max > 0 else 0.5)
+        x_min = min((float(x[0]) for x in self.xs.values() if len(x)), default=0.0)  # > 0: a resumed run
+        margin = max((x_max - x_min) * 0.02, 0.5 if opts.x == "step" else 0.0)
+        self.x_range = (x_min - margin if x_max > x_min else x_min - 0.5,
+                        x_max + margin if x_max > x_min else x_min + 0.5)
         if opts.xlim is not None:
             self.x_range = opts.xlim
 
