@@ -65,3 +65,12 @@ def footnote(fig: Any, lines: Sequence[str]) -> None:
     engine = fig.get_layout_engine()
     if engine is not None and hasattr(engine, "set"):
         engine.set(rect=(0, min(height, 0.5), 1, 1 - min(height, 0.5)))
+        # constrained layout puts a figure-wide x label at the figure's bottom edge, whatever the rect
+        # (on these lines): the unit goes under each panel of the lowest row instead
+        for label in [t for t in fig.texts if t.get_gid() == "supxlabel"]:
+            label.set_visible(False)
+            label.set_in_layout(False)
+            for ax in fig.axes:
+                spec = ax.get_subplotspec()
+                if spec is not None and spec.is_last_row() and ax.get_visible() and not ax.get_xlabel():
+                    ax.set_xlabel(label.get_text(), fontsize=label.get_fontsize())

@@ -95,7 +95,7 @@ def axis_labels(fig: Any, axes: list[Axes], unit: str, ylabels: list[str], share
     import matplotlib
 
     if shared:  # the same words once, not on every panel
-        fig.supxlabel(unit, fontsize=matplotlib.rcParams["axes.labelsize"])
+        fig.supxlabel(unit, fontsize=matplotlib.rcParams["axes.labelsize"]).set_gid("supxlabel")
         if len(set(ylabels)) == 1:
             for a in axes:
                 a.set_ylabel("")

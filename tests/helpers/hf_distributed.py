@@ -17,6 +17,12 @@ def main() -> None:
     result = run_trainer(args, n, out)
     if not dist.is_initialized() or dist.get_rank() == 0:
         (out / "lrplot_result.json").write_text(json.dumps({k: result[k] for k in ("seen", "max_steps", "logged")}))
+    # leave the gloo group before the interpreter tears down: a process that exits with it still open
+    # can abort in its C++ teardown ("terminate called without an active exception", exit -6), as the
+    # Accelerate loop did (tests/helpers/accelerate_loop.py)
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
