@@ -54,3 +54,27 @@ def note(added: list[tuple[str, str]]) -> str:
     named = " and ".join(f"'{g}: {o}'" for g, o in added)
     return (f"composed without {named}: a Hydra logging plugin not installed here (e.g. hydra-colorlog); "
             "Hydra's logging settings cannot change the schedule")
+
+
+@contextmanager
+def store_kept() -> Iterator[None]:
+    """Hydra's ConfigStore as it was before the block: NeMo's modules register structured configs (a
+    ``trainer`` group, ...) in this process-wide store when imported, and a Hydra tree composed later in
+    the same process (several SPECs, a docs build, a notebook) would find those groups as its own."""
+    import importlib.util
+
+    if importlib.util.find_spec("hydra") is None:
+        yield
+        return
+    from hydra.core.config_store import ConfigStore
+
+    def copied(node: dict) -> dict:
+        return {k: copied(v) if isinstance(v, dict) else v for k, v in node.items()}
+
+    repo = ConfigStore.instance().repo
+    saved = copied(repo)
+    try:
+        yield
+    finally:
+        repo.clear()
+        repo.update(saved)

@@ -92,8 +92,11 @@ def _nemo() -> Any:
     if importlib.util.find_spec("nemo") is None:
         raise MissingLibraryError("reading a NeMo config needs nemo_toolkit (NeMo's own compute_max_steps and "
                                   "schedulers)", package="nemo", hint="pip install 'lrplot[nemo]'")
+    from .hydra_plugins import store_kept
+
     try:
-        import nemo.core.optim.lr_scheduler as module
+        with store_kept():  # NeMo's imports register configs in Hydra's process-wide ConfigStore
+            import nemo.core.optim.lr_scheduler as module
     except Exception as exc:  # noqa: BLE001 - NeMo's package __init__ imports onnx, lightning, ...
         raise MissingLibraryError(f"importing {MODULE} failed: {type(exc).__name__}: {exc}".splitlines()[0],
                                   package="nemo", hint="install the module it names in the environment that "

@@ -68,7 +68,10 @@ def nemo_schedulers():
 
     ``import nemo`` fails without onnx (nemo_toolkit installed with --no-deps), and a failed attempt
     leaves OmegaConf resolvers registered that a second import refuses: the stubs go in first."""
-    if not install_stub("nemo.core.optim.lr_scheduler", ("nemo", "nemo.core", "nemo.core.optim", "nemo.core.classes"),
-                        plain=False):
-        return None
+    from lrplot.sources.hydra_plugins import store_kept
+
+    with store_kept():  # as lrplot's reader imports it: NeMo's ConfigStore entries do not outlive the import
+        if not install_stub("nemo.core.optim.lr_scheduler",
+                            ("nemo", "nemo.core", "nemo.core.optim", "nemo.core.classes"), plain=False):
+            return None
     return sys.modules["nemo.core.optim.lr_scheduler"]
