@@ -8,6 +8,12 @@ import re
 from typing import Any
 
 
+# A training config's key is refused as a misspelt schedule key only at this difflib ratio or above: real
+# misspellings score 0.77-0.98 (warmup_step 0.96, num_epochs 0.77, lr_scheduler 0.83); a script's own key
+# that merely shares words with one scores less (open-r1's code_eval_test_batch_size 0.62)
+TYPO_RATIO = 0.75
+
+
 def did_you_mean(word: str, choices: Any, cutoff: float = 0.6) -> str | None:
     """``"did you mean 'T_max'?"`` for the closest of ``choices`` (difflib ratio >= ``cutoff``), or None."""
     choices = [str(c) for c in choices]

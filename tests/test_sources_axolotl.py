@@ -189,10 +189,12 @@ def test_bad_or_unreadable_configs_get_one_located_line(write_spec, body, expect
 
 
 def test_unknown_keys_are_listed(write_spec):
-    body = BASE + "micro_batch_size: 2\nnum_epochs: 1\nmy_flag: 1\nlora_r: 8\nadam_eps: 1e-9\n"
+    body = BASE + "micro_batch_size: 2\nnum_epochs: 1\nmy_flag: 1\nlora_r: 8\nadam_eps: 1e-9\nmy_warmup_scale: 2\n"
     source = load_input(write_spec(body, "x.yaml"), inputs=BudgetInputs(dataset_size=10))
+    # adam_eps is closest to adam_epsilon: no typo; my_warmup_scale is closest to warmup_steps but only at
+    # ratio 0.67, under the one typo ratio every reader uses (text.TYPO_RATIO): a project's key, listed
     assert source.notes[0] == ("keys not of axolotl's config schema (067b021c8), left to axolotl (its validation may "
-                               "refuse them): my_flag, adam_eps")  # adam_eps is closest to adam_epsilon: no typo
+                               "refuse them): my_flag, adam_eps, my_warmup_scale")
 
 
 def test_detection_claims_axolotl_files_only():

@@ -89,13 +89,13 @@ def _check_keys(doc: Document, notes: list) -> None:
     (``warmup_ration``); otherwise (``adam_eps``, closest to adam_epsilon) it is listed in a note."""
     import difflib
 
-    from ..text import did_you_mean
+    from ..text import TYPO_RATIO, did_you_mean
 
     unknown = []
     for key in doc.data:
         if not isinstance(key, str) or key in KEYS:
             continue
-        closest = difflib.get_close_matches(key, sorted(KEYS), n=1, cutoff=0.6)
+        closest = difflib.get_close_matches(key, sorted(KEYS), n=1, cutoff=TYPO_RATIO)
         if closest and closest[0] in SCHEDULE:
             raise SpecError(f"'{key}' is not an axolotl key", hint=did_you_mean(key, closest),
                             location=doc.source.key((key,)))

@@ -26,7 +26,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SpecError
-from ..text import did_you_mean
+from ..text import TYPO_RATIO, did_you_mean
 
 from .hf_budget import budget as _budget_of, installed_version as _version, warmup as _warmup
 from .protocol import Source, assumption, budget_number
@@ -51,9 +51,6 @@ SCHEDULE_KEYS = (
     "dataloader_drop_last", "optim", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon",
     "accelerator_config",
 )
-# A misspelling of a schedule key scores >= 0.75 (warmup_step 0.96, num_epochs 0.77, lr_scheduler 0.83);
-# script keys that only share words with one score less (code_eval_test_batch_size 0.62).
-TYPO_RATIO = 0.75
 _DETECT_WITH_LR = ("num_train_epochs", "max_steps", "per_device_train_batch_size", "warmup_steps",
                    "warmup_ratio", "gradient_accumulation_steps")
 
