@@ -23,6 +23,13 @@ def main() -> None:
     if dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+    # and skip the C++ static teardown altogether: a rank still aborted in it once the group was gone (CI),
+    # after its result was written; what the test checks is in the file
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
