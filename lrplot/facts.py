@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .curves import Event
-from .families import NOT_LITERAL, builtin_schedulers, source_defaults
+from .families import NOT_LITERAL, builtin_schedulers, resolve_class, source_defaults
 from .limits import MAX_STEPS
 from .spec import SchedulerNode, is_import_path
 
@@ -324,6 +324,8 @@ def resolve_steps(schedule: ResolvedSchedule) -> int:
         for sched in schedule.schedulers:
             length = natural_length(sched)
             if length is None:
+                if not is_import_path(sched.type):
+                    resolve_class(spec, sched)  # an unknown name is said as such, not as a missing length
                 raise spec.error(
                     f"'steps' is required: {sched.type} does not define its own length", sched.path,
                     hint="add 'steps: N' (the number of optimizer updates to draw)")
