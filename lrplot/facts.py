@@ -38,6 +38,16 @@ def resumed_steps(sched: SchedulerNode) -> int:
     return max(last_epoch, -1) + 1 if last_epoch is not None else 0
 
 
+def first_update(schedule: ResolvedSchedule) -> int:
+    """The trainer's number of the first update a run of ``schedule`` records: 0, or for a schedule
+    resumed by its spec (``last_epoch`` of its one scheduler) the updates already done. Every step
+    lrplot shows for the run (figure, summary, export, ``check``, ``state``, ``resume``) counts from
+    it, as the trainer's global step does."""
+    if len(schedule.schedulers) != 1:
+        return 0
+    return resumed_steps(schedule.scheduler) * schedule.period(schedule.scheduler)
+
+
 @dataclass(frozen=True)
 class Phase:
     """A leaf scheduler and the scheduler steps [start, end) it drives: SequentialLR children take

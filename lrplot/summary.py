@@ -101,7 +101,9 @@ def summarize(curves: Curves, threshold: float = STEP_CHANGE) -> list[SummaryRow
             min_step = int(np.nanargmin(np.where(finite, v, np.nan)))
         else:
             peak_step = min_step = 0
-        rows.append(SummaryRow(s.schedule, s.group_name, s.field, float(v[0]), float(v[peak_step]), peak_step,
-                               float(v[-1]), float(v[min_step]), min_step,
-                               tuple(int(j) for j in jump_steps(v, threshold, scheduler_period(sc)))))
+        steps = s.positions()  # the trainer's step numbers, as the figure's x axis (a resumed run, a log)
+        jumps = jump_steps(v, threshold, scheduler_period(sc))
+        rows.append(SummaryRow(s.schedule, s.group_name, s.field, float(v[0]), float(v[peak_step]),
+                               int(steps[peak_step]), float(v[-1]), float(v[min_step]), int(steps[min_step]),
+                               tuple(int(j) for j in steps[jumps])))
     return rows
