@@ -186,3 +186,51 @@ def test_verify_reads_the_resumed_runs_own_log(multistep, cli, tmp_path):
     assert r.exit_code == 1
     assert verdict["first_divergence"] == {"step": 16, "update": 16, "logged": lrs[14], "planned": lrs[16]}
     assert verdict["diverging_steps"] == [[16, 16]]
+
+
+def test_the_terminal_and_the_page_start_where_the_run_resumes(multistep):
+    from lrplot.figure import RenderOptions
+    from lrplot.views.html import decode, payload
+    from lrplot.views.terminal import render_text
+
+    lrs, _ = multistep
+    curves = simulate(spec(MULTISTEP))
+    data = payload(curves, RenderOptions())
+    assert (data["x0"], data["n"]) == (DONE, TOTAL - DONE)
+    assert dict(zip(range(DONE, TOTAL), decode(data["series"][0]["data"]).tolist())) == lrs
+    axis = render_text(curves, RenderOptions(), width=60).splitlines()[-1].split()
+    assert axis == [str(DONE), str(TOTAL - 1), "steps"]
+    # a run resumed a billion updates in holds its 20 values, not a billion (the page was killed for memory)
+    far = simulate(spec("{type: LambdaLR, lr_lambda: '0.5', last_epoch: 999999999}"))
+    data = payload(far, RenderOptions())
+    assert (data["x0"], data["n"], len(decode(data["series"][0]["data"]))) == (10**9, 20, 20)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_page_in_chromium_hovers_the_trainers_step(multistep, cli, tmp_path):
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium; CI installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the test extra has it)")
+    lrs, _ = multistep
+    (tmp_path / "s.yaml").write_text("steps: 20\noptimizer: {type: SGD, lr: 0.1, momentum: 0.9, initial_lr: 0.1}\n"
+                                     f"scheduler: {MULTISTEP}\n")
+    assert cli("s.yaml", "-o", "plan.html", "-q").exit_code == 0
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 700})
+            page.goto((tmp_path / "plan.html").as_uri())
+            page.wait_for_function("window.lrplot && window.lrplot.ready", timeout=30000)
+            xs, ys = page.evaluate("window.lrplot.plot.data")
+            assert dict(zip(xs, ys)) == lrs
+            x = page.evaluate("(() => { const u = window.lrplot.plot; const r = u.over.getBoundingClientRect();"
+                              " return [r.left + u.valToPos(16, 'x'), r.top + r.height / 2]; })()")
+            page.mouse.move(*x)
+            assert page.text_content(".u-legend .u-series:nth-child(1) .u-value") == "step 16"
+            assert float(page.text_content(".u-legend .u-series:nth-child(2) .u-value")) == lrs[16]
+        finally:
+            browser.close()
