@@ -234,3 +234,12 @@ def test_the_page_in_chromium_hovers_the_trainers_step(multistep, cli, tmp_path)
             assert float(page.text_content(".u-legend .u-series:nth-child(2) .u-value")) == lrs[16]
         finally:
             browser.close()
+
+
+def test_a_value_too_big_to_draw_is_named_at_the_trainers_step(cli, tmp_path):
+    (tmp_path / "s.yaml").write_text("steps: 20\noptimizer: {type: SGD, lr: 0.1, initial_lr: 0.1}\n"
+                                     "scheduler: {type: LambdaLR, lr_lambda: '1.0 if epoch < 15 else 1e308', "
+                                     "last_epoch: 9}\n")
+    r = cli("s.yaml", "-o", "s.png")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("lrplot: cannot draw 's' lr of group 0: it is 1e+307 at step 15, beyond the")
