@@ -264,7 +264,8 @@ HORIZON_ARGS = tuple(dict.fromkeys(arg for facts in (*TABLE.values(), _IMPORTED)
 #   curve's peak magnitude; small absolute changes late in a run are harmless there.
 # - an abrupt change (the figure's marks and the summary's "jumps at"): one update moves the value by
 #   more than STEP_CHANGE of the value itself and by more than STEP_SHARPNESS times the changes of the
-#   updates either side, so every x0.5 drop is marked alike and a steep ramp's steady slope is not.
+#   updates either side, so every x0.5 drop is marked alike and a steep ramp's steady slope is not;
+#   drops back to back (milestones [30, 31]) are compared with the updates either side of all of them.
 JUMP_THRESHOLD = 0.2
 STEP_CHANGE = 0.2
 STEP_SHARPNESS = 2.0
