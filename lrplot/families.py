@@ -26,6 +26,20 @@ def builtin_schedulers() -> dict[str, type]:
     return found
 
 
+def resolve_class(spec: Any, sched: Any) -> type:
+    """The torch scheduler class named by ``sched.type`` (a SchedulerNode of ``spec``), or the spec's
+    one-line error naming the closest known name."""
+    from .text import did_you_mean
+
+    builtins = builtin_schedulers()
+    cls = builtins.get(sched.type)
+    if cls is not None:
+        return cls
+    hint = did_you_mean(sched.type, builtins)
+    raise spec.error(f"unknown scheduler '{sched.type}'", sched.path + ("type",),
+                     hint=hint or f"known: {', '.join(sorted(builtins))}")
+
+
 # The base classes of the scheduler families lrplot drives, as (defining module, qualified name), so
 # that recognising one imports no library. A scheduler is an instance of a subclass of one of them.
 SCHEDULER_BASES = frozenset({

@@ -123,7 +123,8 @@ def _resumed_offset(node: SchedulerNode) -> int:
 def _rebuild(schedule: ResolvedSchedule, method: str, at: int, saved_opt: dict,
              *, allow_import: Allowance, steps: int | None = None) -> tuple[Any, list[Any]]:
     """(optimizer, schedulers) resumed after update ``at``, as a user would."""
-    from .engine.build import build_scheduler, resolve_class
+    from .engine.build import build_scheduler
+    from .families import resolve_class
     from .imports import resolve_import
     from .spec import is_import_path
     from .engine.optimizer import build_optimizer

@@ -249,6 +249,9 @@ def test_nested_failure_mid_run_is_reported_not_a_traceback():
 @pytest.mark.parametrize("text, expected", [
     ("steps: 5\nscheduler: {type: CosineAnealingLR, T_max: 5}\n",
      "s.yaml:2:19: unknown scheduler 'CosineAnealingLR'; did you mean 'CosineAnnealingLR'?"),
+    # without steps: the misspelt name is said, not that it "does not define its own length"
+    ("scheduler: {type: CosineAnealingLR, T_max: 5}\n",
+     "s.yaml:1:19: unknown scheduler 'CosineAnealingLR'; did you mean 'CosineAnnealingLR'?"),
     ("steps: 5\nscheduler: {type: StepLR, step_sise: 5}\n",
      "s.yaml:2:27: StepLR has no argument 'step_sise'; did you mean 'step_size'? valid: "
      "StepLR(step_size, gamma=0.1, last_epoch=-1)"),

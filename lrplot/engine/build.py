@@ -15,7 +15,7 @@ from typing import Any, Callable
 from ..errors import LrplotError, SpecError, first_line
 from ..expr import compile_expression
 from ..facts import NESTED
-from ..families import builtin_schedulers
+from ..families import resolve_class
 from ..imports import Allowance, factory_result, may_build, resolve_import
 from ..spec import SchedulerNode, Spec, is_import_path, read_text
 from ..argtypes import check_types
@@ -106,17 +106,6 @@ def _compile_arg(spec: Spec, key: str, value: Any, path: tuple) -> Any:
         ]
     return compile_expression(value, names, what=key,
                               location=lambda off: spec.source.text(path + (key,), off))
-
-
-def resolve_class(spec: Spec, sched: SchedulerNode) -> type:
-    """The scheduler class named by ``sched.type``."""
-    builtins = builtin_schedulers()
-    cls = builtins.get(sched.type)
-    if cls is not None:
-        return cls
-    hint = did_you_mean(sched.type, builtins)
-    raise spec.error(f"unknown scheduler '{sched.type}'", sched.path + ("type",),
-                     hint=hint or f"known: {', '.join(sorted(builtins))}")
 
 
 def build_scheduler(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_import: Allowance = Allowance(),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from ..curves import Event
+from ..families import resolve_class
 from ..limits import MAX_STEPS
 from ..spec import SchedulerNode, is_import_path
 from . import frameworks as fw
@@ -271,6 +272,8 @@ def resolve_steps(schedule: ResolvedSchedule) -> int:
         for sched in schedule.schedulers:
             length = natural_length(sched)
             if length is None:
+                if not is_import_path(sched.type):
+                    resolve_class(spec, sched)  # an unknown name is said as such, not as a missing length
                 raise spec.error(
                     f"'steps' is required: {sched.type} does not define its own length", sched.path,
                     hint="add 'steps: N' (the number of optimizer updates to draw)")
