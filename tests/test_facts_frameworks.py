@@ -134,6 +134,16 @@ def test_check_mmengine_multistep_milestones_are_not_jumps(cli):
     assert (r.exit_code, r.stdout) == (0, "1 schedule(s) checked: 0 error(s), 0 warning(s)\n")
 
 
+def test_check_mmdet_1x_warmup_and_milestones_are_clean(cli):
+    """The repository's mmdet 1x example (mmdet 3.x's _base_/schedules/schedule_1x.py): a 500-iteration
+    LinearLR beside an epoch MultiStepLR at [8, 11]; before, "lr at step 59144: lr jumps from 0.02 to
+    0.002 (-90% of its peak) [jump]"."""
+    pytest.importorskip("mmengine")
+    path = ROOT / "configs" / "frameworks" / "mmdet_schedule_1x.py"
+    r = cli("check", path, "--dataset-size", "118287", "--devices", "8", "--allow-import", "mmengine")
+    assert (r.exit_code, r.stdout) == (0, "1 schedule(s) checked: 0 error(s), 0 warning(s)\n")
+
+
 def test_check_mmengine_cosine_cut_short_is_no_anneal(cli):
     pytest.importorskip("mmengine")
     path = DATA / "mmengine" / "mmagic" / "configs" / "ifrnet" / "ifrnet_in2out7_8xb4_adobe.py"
