@@ -221,22 +221,23 @@ def _no_anneal(ctx: Context) -> Iterator[Finding]:
 def _rebound(ctx: Context) -> Iterator[Finding]:
     for p in ctx.phases:
         facts = facts_of(p.spec)
-        t_max = facts.length(p.spec) if facts.rises_after_length else None
-        if not t_max:
+        length = facts.length(p.spec) if facts.rises_after_length else None
+        if not length:
             continue
-        end_of_cosine = p.start + (t_max - resumed_steps(p.spec)) * p.scale
+        end_of_cosine = p.start + (length - resumed_steps(p.spec)) * p.scale
         if end_of_cosine >= p.end:
             continue
+        key = facts.horizon[0]  # T_max, as the spec writes it (MMEngine's counts from its begin)
         for g, v in ctx.lr_series():
             seg = v[max(end_of_cosine, p.start):p.end]
             rising = np.flatnonzero(np.diff(seg) > np.abs(seg[:-1]) * TOLERANCE) + 1
             if len(rising):
                 t = max(end_of_cosine, p.start) + int(rising[0])
+                driven = (p.end - p.start) // p.scale + resumed_steps(p.spec)
                 yield ctx.finding("rebound", "error", g, "lr", t, (v[t - 1], v[t]),
-                                  f"CosineAnnealingLR (T_max={t_max}) rises again after T_max, from "
-                                  f"{v[t - 1]:.6g} to {v[t]:.6g}; " + ctx.schedule.spec.advise(
-                                      p.spec.path + ("T_max",), "set {key} to the updates it drives "
-                                      f"({(p.end - p.start) // p.scale + resumed_steps(p.spec)})"))
+                                  f"CosineAnnealingLR ({key}={p.spec.options.get(key, length)}) rises again after "
+                                  f"{key}, from {v[t - 1]:.6g} to {v[t]:.6g}; " + ctx.schedule.spec.advise(
+                                      p.spec.path + (key,), facts.refit(p.spec, driven)))
 
 
 @rule("short-schedule", "warning", "the run is longer than the schedule's own length (error for "

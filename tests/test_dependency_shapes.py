@@ -310,31 +310,25 @@ def test_torch_scheduler_defaults_read_from_source_equal_their_signatures():
                 assert type(got) is type(param.default), (name, param.name)
 
 
-@pytest.mark.slow  # imports TRL's experimental trainers in a child process
-def test_trl_experimental_config_files_load_alone_as_their_packages_export_them():
-    """The TRL reader loads ORPO's and CPO's config files without their packages' __init__ (which
-    import the trainers: seconds of CPU for a dataclass). The classes so loaded must be the ones
-    ``import trl.experimental.orpo`` exports: the same fields and defaults, and no trainer imported."""
-    import dataclasses
-    import json
-    import subprocess
-    import sys
+@pytest.mark.slow  # imports TRL's experimental trainers (seconds of CPU)
+def test_trl_config_classes_read_from_source_equal_the_imported_ones():
+    """The TRL reader reads TRL's config dataclasses from their source files (lrplot/sources/trl_fields.py)
+    without importing trl. Each class so read must have the imported class's fields, in order, and
+    its defaults ``==``; the experimental ones are imported as their packages export them."""
+    import importlib
 
     pytest.importorskip("trl")
-    child = ("import json, dataclasses, sys\n"
-             "from lrplot.sources.trl import _classes\n"
-             "c = _classes()\n"
-             "d = lambda f: None if f.default is dataclasses.MISSING else repr(f.default)\n"
-             "print(json.dumps({n: [[f.name, d(f)] for f in dataclasses.fields(c[n])] "
-             "for n in ('ORPOConfig', 'CPOConfig')}))\n"
-             "print(json.dumps(sorted(m for m in sys.modules if m.endswith(('orpo_trainer', 'cpo_trainer')))))\n")
-    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300, check=True)
-    alone, trainers = (json.loads(line) for line in out.stdout.splitlines()[-2:])
-    assert trainers == []
+    from lrplot.sources import trl_fields
+    from lrplot.sources.trl import CONFIGS, PARSED_WITH
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from trl.experimental.cpo import CPOConfig
-        from trl.experimental.orpo import ORPOConfig
-    for cls in (ORPOConfig, CPOConfig):
-        assert alone[cls.__name__] == [[f.name, None if f.default is dataclasses.MISSING else repr(f.default)]
-                                       for f in dataclasses.fields(cls)]
+        for path in (*CONFIGS.values(), *PARSED_WITH):
+            module, _, name = path.rpartition(".")
+            read = trl_fields._read(trl_fields.trl_root(), (trl_fields.trl_root() / module.replace(".", "/"))
+                                    .with_suffix(".py"), name)  # the source reading itself, no fallback
+            exported = importlib.import_module("trl." + module.rsplit(".", 1)[0]) if "experimental" in module \
+                else importlib.import_module("trl")
+            real = trl_fields.ConfigFields.of(getattr(exported, name))
+            assert (read.name, read.fields) == (real.name, real.fields), name
+            assert read.defaults == real.defaults, name

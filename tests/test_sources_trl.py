@@ -195,7 +195,7 @@ def test_detection_signs_are_keys_only_trl_configs_have():
     from lrplot.sources.trl import SIGNS, _classes
 
     base = {f.name for f in dataclasses.fields(TrainingArguments)}
-    trl_only = set().union(*({f.name for f in dataclasses.fields(c)} for c in _classes().values())) - base
+    trl_only = set().union(*(c.fields for c in _classes().values())) - base
     assert SIGNS <= trl_only
     assert detect(load_document(GRPO_DEMO)) == "trl"
     assert detect(load_document(ROOT / "configs" / "frameworks" / "hf_sft.yaml")) == "hf"

@@ -74,7 +74,9 @@ def detect(doc: Document) -> bool:
 class _Config:
     """The config's values with their locations, and the installed TrainingArguments defaults."""
 
-    def __init__(self, doc: Document, args_class: type | None = None):
+    def __init__(self, doc: Document, args_class: Any = None):
+        """``args_class``: the arguments dataclass (TrainingArguments when None), or a record of one read
+        without importing it (:class:`.trl_fields.ConfigFields`: name, fields, defaults)."""
         import dataclasses
 
         if args_class is None:
@@ -82,10 +84,15 @@ class _Config:
 
         self.doc = doc
         self.data: dict = doc.data
-        self.args_name = args_class.__name__
-        self.defaults = {f.name: f.default for f in dataclasses.fields(args_class)
-                         if f.default is not dataclasses.MISSING}
-        self.fields = [f.name for f in dataclasses.fields(args_class)]
+        if isinstance(args_class, type):
+            found = dataclasses.fields(args_class)
+            self.args_name = args_class.__name__
+            self.defaults = {f.name: f.default for f in found if f.default is not dataclasses.MISSING}
+            self.fields = [f.name for f in found]
+        else:
+            self.args_name = args_class.name
+            self.defaults = dict(args_class.defaults)
+            self.fields = list(args_class.fields)
 
     def has(self, key: str) -> bool:
         return key in self.data and self.data[key] is not None

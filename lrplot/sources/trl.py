@@ -28,6 +28,7 @@ from .protocol import Note, Source, Told, assumption, budget_number, needs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
+    from .trl_fields import ConfigFields
     from .protocol import Budget, BudgetInputs, Document
 
 KIND = "trl"
@@ -36,11 +37,15 @@ FOLLOWS = f"trl {TRL_READ} (its config dataclasses; GRPO/RLOO's RepeatSampler), 
 DOCS = "docs/frameworks/huggingface.rst"  # README's table links the kind to it
 LOOKS_FOR = "TRL config keys such as num_generations, beta, packing, dataset_text_field"
 
-# trainer -> TRL's config class, a TrainingArguments subclass (trl 1.16.0 exports the first seven;
-# ORPO and CPO live in trl.experimental since 1.0).
-CONFIGS = {"sft": "SFTConfig", "dpo": "DPOConfig", "grpo": "GRPOConfig", "rloo": "RLOOConfig",
-           "kto": "KTOConfig", "reward": "RewardConfig", "distillation": "DistillationConfig",
+# trainer -> TRL's config class, a TrainingArguments subclass, by its module under trl (trl 1.16.0; ORPO
+# and CPO live in trl.experimental since 1.0). Read from their source files (.trl_fields), not imported.
+CONFIGS = {"sft": "trainer.sft_config.SFTConfig", "dpo": "trainer.dpo_config.DPOConfig",
+           "grpo": "trainer.grpo_config.GRPOConfig", "rloo": "trainer.rloo_config.RLOOConfig",
+           "kto": "trainer.kto_config.KTOConfig", "reward": "trainer.reward_config.RewardConfig",
+           "distillation": "trainer.distillation_config.DistillationConfig",
            "orpo": "experimental.orpo.orpo_config.ORPOConfig", "cpo": "experimental.cpo.cpo_config.CPOConfig"}
+# TrlParser's other dataclasses: a key of theirs is no training script's own
+PARSED_WITH = ("scripts.utils.ScriptArguments", "trainer.model_config.ModelConfig")
 REPEATED = ("GRPOConfig", "RLOOConfig")  # a RepeatSampler feeds their dataloader
 CHOOSE = "trl_trainer"  # the --set key that says which trainer runs the file
 
@@ -61,64 +66,27 @@ def detect(doc: Document) -> bool:
     return isinstance(data, dict) and any(isinstance(k, str) and k in SIGNS for k in data)
 
 
-def _config_module(module: str) -> Any:
-    """``module``, imported; an experimental trainer's config file without its package's ``__init__``,
-    which imports the trainer too (``trl.experimental.orpo``: 2.6 s of CPU for a dataclass). The file
-    imports only ``trl.trainer.base_config``; tests/test_dependency_shapes.py checks the class so loaded
-    has the fields and defaults of the one ``import trl.experimental.orpo`` gives."""
-    import importlib
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    package, _, leaf = module.rpartition(".")
-    if module in sys.modules or package in sys.modules or not package.startswith("trl.experimental."):
-        return importlib.import_module(module)
-    experimental = importlib.import_module("trl.experimental")  # a light __init__ (a warning filter)
-    spec = importlib.util.spec_from_file_location(
-        module, Path(experimental.__file__).parent / package.rpartition(".")[2] / f"{leaf}.py")
-    if spec is None or spec.loader is None or not Path(spec.origin or "").is_file():
-        return importlib.import_module(module)
-    loaded = importlib.util.module_from_spec(spec)
-    sys.modules[module] = loaded
-    try:
-        spec.loader.exec_module(loaded)
-    except BaseException:
-        del sys.modules[module]
-        raise
-    return loaded
-
-
-def _classes() -> dict[str, type]:
-    import warnings
+def _classes() -> dict[str, ConfigFields]:
+    from .trl_fields import config_fields
 
     out = {}
-    with warnings.catch_warnings():  # trl.experimental warns on import that its APIs may change
-        warnings.simplefilter("ignore")
-        for path in CONFIGS.values():
-            module, _, name = f"trl.{path}".rpartition(".")
-            out[name] = getattr(_config_module(module), name)
+    for path in CONFIGS.values():
+        module, _, name = path.rpartition(".")
+        out[name] = config_fields(module, name)
     return out
 
 
-def _fields(cls: type) -> set[str]:
-    import dataclasses
-
-    return {f.name for f in dataclasses.fields(cls)}
-
-
-def _curve_defaults(cls: type, unset: list[str]) -> tuple:
+def _curve_defaults(cls: ConfigFields, unset: list[str]) -> tuple:
     """What of ``cls`` changes the curve for a file that leaves ``unset`` out: those keys'
     defaults, and whether a RepeatSampler feeds the dataloader."""
-    import dataclasses
-
-    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
-    return tuple(defaults.get(k) for k in unset) + (cls.__name__ in REPEATED,)
+    return tuple(cls.defaults.get(k) for k in unset) + (cls.name in REPEATED,)
 
 
-def which_class(doc: Document) -> tuple[type, list[str]]:
+def which_class(doc: Document) -> tuple[ConfigFields, list[str]]:
     """The config class of ``doc`` and notes: ``trl_trainer`` when given; else the classes with
     the most of the file's TRL keys; several whose defaults give different curves: asked."""
+    import dataclasses
+
     from transformers.training_args import TrainingArguments
 
     from ..text import did_you_mean
@@ -134,9 +102,9 @@ def which_class(doc: Document) -> tuple[type, list[str]]:
                             location=Location(str(doc.path)))
         name = CONFIGS[chosen].rpartition(".")[2]
         return classes[name], [f"read as TRL's {name} ({CHOOSE}={chosen})"]
-    base = _fields(TrainingArguments)
+    base = {f.name for f in dataclasses.fields(TrainingArguments)}
     own = [k for k in data if isinstance(k, str) and k not in base]
-    score = {name: sum(k in _fields(cls) for k in own) for name, cls in classes.items()}
+    score = {name: sum(k in cls.fields for k in own) for name, cls in classes.items()}
     best = max(score.values())
     fits = [name for name, s in score.items() if s == best]
     unset = [k for k in SCHEDULE_KEYS if k not in data]
@@ -154,24 +122,27 @@ def which_class(doc: Document) -> tuple[type, list[str]]:
     return classes[name], [assumption(f"read as TRL's {name} ({others} would give the same curve)", settle=CHOOSE)]
 
 
-def _unknown_keys(doc: Document, cls: type) -> Note | None:
+def _unknown_keys(doc: Document, cls: ConfigFields) -> Note | None:
     """Keys of none of TrlParser's dataclasses: read by the training script, not lrplot (a warning)."""
-    import trl
-
     from .hf import SCHEDULE_KEYS
+    from .trl_fields import config_fields
 
-    known = _fields(cls) | _fields(trl.ScriptArguments) | _fields(trl.ModelConfig) | set(SCHEDULE_KEYS) | {"warmup_ratio"}
+    parsed = [config_fields(*path.rsplit(".", 1)) for path in PARSED_WITH]
+    known = set(cls.fields).union(*(p.fields for p in parsed)) | set(SCHEDULE_KEYS) | {"warmup_ratio"}
     unknown = [k for k in doc.data if isinstance(k, str) and k not in known]
     if not unknown:
         return None
-    return Note(f"keys not of {cls.__name__}, ScriptArguments or ModelConfig (trl {_version()}), left to the "
+    return Note(f"keys not of {cls.name}, ScriptArguments or ModelConfig (trl {_version()}), left to the "
                 f"training script: {', '.join(unknown)}")
 
 
 def _version() -> str:
-    import trl
+    from importlib.metadata import PackageNotFoundError, version
 
-    return trl.__version__
+    try:
+        return version("trl")
+    except PackageNotFoundError:  # trl's own __init__ says "unknown" then
+        return "unknown"
 
 
 def _int(cfg: Any, key: str, value: Any, *, positive: bool = True) -> int:
@@ -241,15 +212,15 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     unknown = _unknown_keys(doc, cls)
     if unknown:
         notes.append(unknown)
-    if cls.__name__ == "SFTConfig" and cfg.get("packing") is True and (cfg.number("max_steps", integer=True) <= 0):
+    if cls.name == "SFTConfig" and cfg.get("packing") is True and (cfg.number("max_steps", integer=True) <= 0):
         raise cfg.error("packing", "packing: true packs examples into sequences of max_length, so the update count "
                         "depends on the tokenized data, which lrplot does not read",
                         hint="count the packed sequences (len(trainer.train_dataset)) and pass --dataset-size N "
                              "with --set packing=false, or set max_steps")
-    if cls.__name__ == "SFTConfig" and cfg.get("packing") is True:
+    if cls.name == "SFTConfig" and cfg.get("packing") is True:
         notes.append("packing: true does not change this run's length (max_steps)")
     if cfg.get("packing") is False and cfg.has("packing") and any(o.startswith("packing=") for o in doc.overrides):
         notes.append(assumption("--dataset-size counts packed sequences (--set packing=false)", settle="packing"))
-    budget_of = repeat_budget if cls.__name__ in REPEATED else None
+    budget_of = repeat_budget if cls.name in REPEATED else None
     return source_of(cfg, inputs, kind=KIND, budget_of=budget_of, notes=notes,
                      allow_import=allow_import)

@@ -12,30 +12,22 @@ of LinearLR is 5) are read from torch's own signatures, once, never written here
 
 from __future__ import annotations
 
-import inspect
-import sys
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from .curves import Event
-from .families import NOT_LITERAL, builtin_schedulers, resolve_class, source_defaults
-from .limits import MAX_STEPS
-from .spec import SchedulerNode, is_import_path
+from ..curves import Event
+from ..families import resolve_class
+from ..limits import MAX_STEPS
+from ..spec import SchedulerNode, is_import_path
+from . import frameworks as fw
+from .types import TypeFacts, int_or_none, number, option, per_group, resumed_steps, torch_default
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .spec import ResolvedSchedule
+    from ..spec import ResolvedSchedule
 
-
-def int_or_none(value: Any) -> int | None:
-    """``value`` if it is an int (not a bool), else None: spec values read without trusting them."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def resumed_steps(sched: SchedulerNode) -> int:
-    """How many scheduler steps ``last_epoch`` says have already happened."""
-    last_epoch = int_or_none(sched.options.get("last_epoch", -1))
-    return max(last_epoch, -1) + 1 if last_epoch is not None else 0
+__all__ = ["TABLE", "TypeFacts", "Phase", "phases", "facts_of", "natural_length", "hard_limit", "overrun", "base_lr",
+           "resolve_steps", "schedule_events", "spec_events", "int_or_none", "option", "per_group", "resumed_steps",
+           "torch_default", "NESTED", "HORIZON_ARGS", "JUMP_THRESHOLD", "STEP_CHANGE", "STEP_SHARPNESS"]
 
 
 def first_update(schedule: ResolvedSchedule) -> int:
@@ -81,70 +73,6 @@ def phases(sched: SchedulerNode, start: int = 0, end: int | None = None, handoff
         yield Phase(sched, start, end, handoff)
 
 
-_MISSING = object()
-
-
-@lru_cache(maxsize=None)
-def torch_default(type_name: str, name: str) -> Any:
-    """The default of argument ``name`` of torch scheduler ``type_name``, from its signature (None
-    when it has none, or the type is not torch's). Read from torch's source while torch is not yet
-    imported (``lrplot plot`` whose curves are cached checks the schedule without paying ~1 s for
-    torch); imports torch where the source does not say (a default that is not a literal)."""
-    if "torch" not in sys.modules:
-        default = source_defaults().get(type_name, {}).get(name, _MISSING)
-        if default is inspect.Parameter.empty:
-            return None
-        if default is not _MISSING and default is not NOT_LITERAL:
-            return default
-    cls = builtin_schedulers().get(type_name)
-    try:
-        param = inspect.signature(cls).parameters.get(name) if cls else None
-    except (TypeError, ValueError):
-        param = None
-    return None if param is None or param.default is param.empty else param.default
-
-
-def option(sched: SchedulerNode, name: str) -> Any:
-    """The spec's value of ``name``, else torch's default for the scheduler's type."""
-    if name in sched.options:
-        return sched.options[name]
-    return torch_default(sched.type, name)
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def per_group(value: Any, g: int) -> Any:
-    """A per-group argument (``max_lr: [0.1, 0.01]``) for group ``g``, or the single value."""
-    return value[g] if isinstance(value, (list, tuple)) and g < len(value) else value
-
-
-@dataclass(frozen=True)
-class TypeFacts:
-    """What one scheduler type declares. Lengths and steps count scheduler steps (not updates)."""
-
-    # scheduler values it defines by itself (None: it goes on)
-    length: Callable[[SchedulerNode], int | None] = lambda s: None
-    # the arguments that set that length (what a run with another horizon changes)
-    horizon: tuple[str, ...] = ()
-    # it holds other schedulers (``schedulers:``): they take turns at its milestones ("in turn",
-    # SequentialLR) or all drive the same steps ("together", ChainedScheduler)
-    nests: str | None = None
-    raises_past_length: bool = False  # torch raises when stepped past its length (OneCycleLR)
-    decays: bool = False              # it ends at a floor: a run longer than its length is suspicious
-    rises_after_length: bool = False  # CosineAnnealingLR is periodic past T_max
-    lambda_driven: bool = False       # its values come from lr_lambda
-    metric_driven: bool = False       # its steps follow a metric (ReduceLROnPlateau)
-    # the highest lr it declares for a group whose base lr is ``base``
-    peak: Callable[[SchedulerNode, float, int], float] = lambda s, base, g: base
-    # where it declares it ends, or None
-    floor: Callable[[SchedulerNode, float, int], float | None] = lambda s, base, g: None
-    # scheduler steps in [done, done + driven] where it changes the value on purpose
-    jumps: Callable[[SchedulerNode, int, int], Iterable[int]] = lambda s, done, driven: ()
-    # marks for a figure, in scheduler steps from the scheduler's start (``first``: it starts the run)
-    events: Callable[[SchedulerNode, bool], Iterable[Event]] = lambda s, first: ()
-
 
 def _total_iters_plus_one(s: SchedulerNode) -> int | None:
     total = int_or_none(option(s, "total_iters"))
@@ -158,30 +86,30 @@ def _one_cycle_length(s: SchedulerNode) -> int | None:
 
 
 def _one_cycle_floor(s: SchedulerNode, base: float, g: int) -> float | None:
-    values = [_number(per_group(option(s, "max_lr"), g)), _number(option(s, "div_factor")),
-              _number(option(s, "final_div_factor"))]
+    values = [number(per_group(option(s, "max_lr"), g)), number(option(s, "div_factor")),
+              number(option(s, "final_div_factor"))]
     return values[0] / values[1] / values[2] if None not in values else None
 
 
 def _linear_floor(s: SchedulerNode, base: float, g: int) -> float | None:
-    start, end = _number(option(s, "start_factor")), _number(option(s, "end_factor"))
+    start, end = number(option(s, "start_factor")), number(option(s, "end_factor"))
     return base * end if start is not None and end is not None and end < start else None
 
 
 def _swa_floor(s: SchedulerNode, base: float, g: int) -> float | None:
-    swa = _number(per_group(option(s, "swa_lr"), g))
+    swa = number(per_group(option(s, "swa_lr"), g))
     return swa if swa is not None and swa < base else None
 
 
 def _max_with(name: str) -> Callable[[SchedulerNode, float, int], float]:
     def peak(s: SchedulerNode, base: float, g: int) -> float:
-        value = _number(per_group(option(s, name), g))
+        value = number(per_group(option(s, name), g))
         return max(base, value) if value is not None else base
     return peak
 
 
 def _max_lr(s: SchedulerNode, base: float, g: int) -> float:
-    value = _number(per_group(option(s, "max_lr"), g))
+    value = number(per_group(option(s, "max_lr"), g))
     return value if value is not None else base
 
 
@@ -217,7 +145,21 @@ def _warmup_end(label: str) -> Callable[[SchedulerNode, bool], Iterable[Event]]:
     return events
 
 
+def _imported_length(s: SchedulerNode) -> int | None:
+    """transformers' factories: num_training_steps; pytorch-accelerated: epochs x updates per epoch."""
+    o = s.options
+    length = int_or_none(o.get("num_training_steps"))
+    epochs = int_or_none(o.get("total_num_epochs", o.get("num_epochs")))
+    per = int_or_none(o.get("num_update_steps_per_epoch"))
+    return length if length is not None else (epochs * per if epochs and per else None)
+
+
+_IMPORTED = TypeFacts(length=_imported_length, horizon=("num_training_steps",))
+_MM_JUMPS = {"MultiStep": fw.milestone_jumps, "Step": fw.step_jumps, "Constant": fw.constant_jumps,
+             "Linear": fw.at_begin, "OneCycle": fw.at_begin, "CosineRestart": fw.restart_jumps}
+
 TABLE: dict[str, TypeFacts] = {
+    # torch.optim.lr_scheduler (and SWALR)
     "SequentialLR": TypeFacts(nests="in turn"),
     "ChainedScheduler": TypeFacts(nests="together"),
     "OneCycleLR": TypeFacts(length=_one_cycle_length, horizon=("total_steps",), raises_past_length=True,
@@ -225,7 +167,7 @@ TABLE: dict[str, TypeFacts] = {
     "CyclicLR": TypeFacts(peak=_max_lr),
     "CosineAnnealingLR": TypeFacts(length=lambda s: int_or_none(option(s, "T_max")), horizon=("T_max",), decays=True,
                                    rises_after_length=True, peak=_max_with("eta_min"),
-                                   floor=lambda s, base, g: _number(option(s, "eta_min")) or 0.0),
+                                   floor=lambda s, base, g: number(option(s, "eta_min")) or 0.0),
     "CosineAnnealingWarmRestarts": TypeFacts(peak=_max_with("eta_min"), jumps=_restarts),
     "PolynomialLR": TypeFacts(length=lambda s: int_or_none(option(s, "total_iters")), horizon=("total_iters",),
                               decays=True,
@@ -240,20 +182,25 @@ TABLE: dict[str, TypeFacts] = {
     "LambdaLR": TypeFacts(lambda_driven=True),
     "MultiplicativeLR": TypeFacts(lambda_driven=True),
     "ReduceLROnPlateau": TypeFacts(metric_driven=True),
+    # MMEngine's parameter schedulers, each acting on [begin, end) (see .frameworks); the momentum and
+    # generic variants declare only where they step, their peak and floor are not the lr's
+    **fw.mmengine("CosineAnnealingLR", TypeFacts(length=fw.cosine_end, horizon=("T_max",), rises_after_length=True,
+                                                 peak=fw.eta_min_peak, floor=fw.eta_min_floor, refit=fw.cosine_refit)),
+    **fw.mmengine("CosineRestartLR", TypeFacts(peak=fw.restart_peak, floor=fw.eta_min_floor, jumps=fw.restart_jumps)),
+    **fw.mmengine("PolyLR", TypeFacts(floor=fw.eta_min_floor)),
+    **fw.mmengine("OneCycleLR", TypeFacts(peak=fw.max_lr_peak, jumps=fw.at_begin)),
+    **{k: v for kind, jumps in _MM_JUMPS.items() if kind not in ("CosineRestart", "OneCycle")
+       for k, v in fw.mmengine(f"{kind}LR", TypeFacts(jumps=jumps)).items()},
+    **{k: v for kind, jumps in _MM_JUMPS.items() for suffix in ("Momentum", "ParamScheduler")
+       if kind + suffix != "OneCycleMomentum" for k, v in fw.mmengine(kind + suffix, TypeFacts(jumps=jumps)).items()},
+    # transformers' schedule functions: cosine_with_restarts restarts on purpose
+    **fw.transformers("get_scheduler", replace(_IMPORTED, jumps=fw.named_jumps)),
+    **fw.transformers("get_cosine_with_hard_restarts_schedule_with_warmup",
+                      replace(_IMPORTED, jumps=fw.hard_restart_jumps)),
 }
 _UNKNOWN = TypeFacts()
 
 
-def _imported_length(s: SchedulerNode) -> int | None:
-    """transformers' factories: num_training_steps; pytorch-accelerated: epochs x updates per epoch."""
-    o = s.options
-    length = int_or_none(o.get("num_training_steps"))
-    epochs = int_or_none(o.get("total_num_epochs", o.get("num_epochs")))
-    per = int_or_none(o.get("num_update_steps_per_epoch"))
-    return length if length is not None else (epochs * per if epochs and per else None)
-
-
-_IMPORTED = TypeFacts(length=_imported_length, horizon=("num_training_steps",))
 
 # Types that hold other schedulers instead of arguments of their own.
 NESTED = tuple(name for name, facts in TABLE.items() if facts.nests)
@@ -272,9 +219,10 @@ STEP_SHARPNESS = 2.0
 
 
 def facts_of(sched: SchedulerNode | str) -> TypeFacts:
-    """The facts of a scheduler type (a node or its type name); an unknown type declares nothing."""
+    """The facts of a scheduler type (a node or its type name); an unknown type declares nothing but,
+    given by import path, the length of transformers-style ``num_training_steps``."""
     name = sched if isinstance(sched, str) else sched.type
-    return _IMPORTED if is_import_path(name) else TABLE.get(name, _UNKNOWN)
+    return TABLE.get(name) or (_IMPORTED if is_import_path(name) else _UNKNOWN)
 
 
 def natural_length(sched: SchedulerNode) -> int | None:

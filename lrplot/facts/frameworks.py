@@ -1,0 +1,162 @@
+"""What framework scheduler types declare, as rows of :data:`lrplot.facts.TABLE` keyed by their import
+paths (``mmengine.optim.scheduler:CosineAnnealingLR``, ``transformers.optimization:get_scheduler``).
+Each row is written where the table is; the functions here read a node's arguments the way its
+framework does, without importing it.
+
+MMEngine (read from mmengine 0.10.7, ``optim/scheduler/param_scheduler.py``): a scheduler acts only
+on the scheduler steps ``[begin, end)`` (``_ParamScheduler.step``, :180-222: ``last_step`` counts the
+steps inside, the value holds outside), so its milestones, step sizes, periods and ``T_max`` count
+from ``begin``; ``T_max`` defaults to ``end - begin`` (:638); ConstantLR and LinearLR apply their
+factor at ``begin`` and ConstantLR restores the value at ``end - 1`` (``total_iters = end - begin - 1``,
+:440); ``build_iter_from_epoch`` multiplies ``begin``, ``end`` and the lengths it names by
+``epoch_length`` (:271-296, :359-385, :651-677, :1080-1110, :1203-1230).
+
+transformers (read from 5.23.0, ``optimization.py`` :177-185): ``cosine_with_restarts`` restarts
+at ``num_warmup_steps + k (num_training_steps - num_warmup_steps) / num_cycles``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from ..spec import SchedulerNode
+from .types import TypeFacts, int_or_none, number, per_group
+
+MMENGINE_MODULES = ("mmengine.optim.scheduler",)  # where the reader names them from (all of them are there)
+TRANSFORMERS_MODULES = ("transformers.optimization", "transformers")
+BUILD_ITER = ".build_iter_from_epoch"
+
+
+def mmengine(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:
+    """Rows for MMEngine's ``name`` under each import path a spec may give it, epoch-built too."""
+    return {f"{module}:{name}{suffix}": facts for module in MMENGINE_MODULES for suffix in ("", BUILD_ITER)}
+
+
+def transformers(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:
+    return {f"{module}:{name}": facts for module in TRANSFORMERS_MODULES}
+
+
+# --- MMEngine ------------------------------------------------------------------------------------
+
+def _scale(s: SchedulerNode) -> int | None:
+    """Scheduler steps per unit of its arguments: epoch_length once built from epochs, else 1."""
+    return int_or_none(s.options.get("epoch_length")) if s.type.endswith(BUILD_ITER) else 1
+
+
+def _range(s: SchedulerNode) -> tuple[int, float] | None:
+    """[begin, end) in scheduler steps (end: inf when not given), or None when unreadable."""
+    k, begin, end = _scale(s), number(s.options.get("begin", 0)), s.options.get("end")
+    end = math.inf if end is None else number(end)
+    if k is None or begin is None or end is None:
+        return None
+    if s.type.endswith(BUILD_ITER):
+        return int(begin * k), end if end == math.inf else int(end * k)
+    return math.ceil(begin), end
+
+
+def _inside(s: SchedulerNode, steps: Iterable[float]) -> list[int]:
+    span = _range(s)
+    return [] if span is None else [int(n) for n in steps if span[0] <= n < span[1] and n == int(n)]
+
+
+def _scaled(s: SchedulerNode, name: str) -> float | None:
+    value, k = number(s.options.get(name)), _scale(s)
+    return None if value is None or k is None else value * k
+
+
+def cosine_end(s: SchedulerNode) -> int | None:
+    """begin + T_max: where CosineAnnealingLR reaches its floor (it rises after, until end)."""
+    span, t_max = _range(s), _scaled(s, "T_max")
+    if span is None:
+        return None
+    if not t_max:  # MMEngine: T_max or (end - begin)
+        return None if span[1] == math.inf else int(span[1])
+    return int(span[0] + t_max)
+
+
+def cosine_refit(s: SchedulerNode, driven: int) -> str:
+    span, k = _range(s), _scale(s) or 1
+    stop = driven if span is None else min(span[1], driven)
+    begin = 0 if span is None else span[0]
+    unit = "epochs" if s.options.get("by_epoch", True) else "iterations"
+    return (f"set {{key}} to the {unit} it anneals over ({int(stop - begin) // k}), or leave it out "
+            "(MMEngine then anneals from begin to end)")
+
+
+def eta_min_peak(s: SchedulerNode, base: float, g: int) -> float:
+    eta_min, ratio = number(per_group(s.options.get("eta_min"), g)), number(s.options.get("eta_min_ratio"))
+    return max(base, eta_min if eta_min is not None else base * (ratio or 0.0))
+
+
+def eta_min_floor(s: SchedulerNode, base: float, g: int) -> float | None:
+    eta_min, ratio = number(per_group(s.options.get("eta_min"), g)), number(s.options.get("eta_min_ratio"))
+    return eta_min if eta_min is not None else base * (ratio or 0.0)
+
+
+def restart_peak(s: SchedulerNode, base: float, g: int) -> float:
+    weights = [w for w in (number(v) for v in s.options.get("restart_weights") or [1]) if w is not None]
+    return max([base] + [base * w for w in weights])
+
+
+def max_lr_peak(s: SchedulerNode, base: float, g: int) -> float:
+    value = number(per_group(s.options.get("max_lr"), g))
+    return value if value is not None else base
+
+
+def at_begin(s: SchedulerNode, done: int, driven: int) -> list[int]:
+    """A factor applied when it starts (LinearLR's start_factor, OneCycleLR's initial value)."""
+    span = _range(s)
+    return [span[0]] if span is not None and span[0] > 0 else []
+
+
+def constant_jumps(s: SchedulerNode, done: int, driven: int) -> list[int]:
+    span = _range(s)
+    return at_begin(s, done, driven) + ([int(span[1]) - 1] if span is not None and span[1] != math.inf else [])
+
+
+def milestone_jumps(s: SchedulerNode, done: int, driven: int) -> list[int]:
+    span, k = _range(s), _scale(s)
+    milestones = [number(m) for m in s.options.get("milestones") or []]
+    return [] if span is None or k is None else _inside(s, (span[0] + m * k for m in milestones if m is not None))
+
+
+def step_jumps(s: SchedulerNode, done: int, driven: int) -> list[int]:
+    span, size = _range(s), _scaled(s, "step_size")
+    if span is None or not size or size < 1:
+        return []
+    return _inside(s, (span[0] + size * i for i in range(1, int((done + driven - span[0]) // size) + 1)))
+
+
+def restart_jumps(s: SchedulerNode, done: int, driven: int) -> list[int]:
+    span, k = _range(s), _scale(s)
+    periods = [number(p) for p in s.options.get("periods") or []]
+    if span is None or k is None or None in periods:
+        return []
+    ends = [sum(periods[:i + 1]) * k for i in range(len(periods) - 1)]  # a new period starts at each
+    return _inside(s, (span[0] + e for e in ends))
+
+
+# --- transformers --------------------------------------------------------------------------------
+
+def _hard_restarts(options: dict[str, Any]) -> list[int]:
+    """The updates where ``cosine_with_restarts`` starts a new cycle; each restart lands on the first
+    update past its point, which float rounding may move by one, so both are given."""
+    warmup, total = int_or_none(options.get("num_warmup_steps")) or 0, int_or_none(options.get("num_training_steps"))
+    cycles = number(options.get("num_cycles"))
+    if total is None or cycles is None or cycles <= 1:
+        return []
+    points = (warmup + i * (total - warmup) / cycles for i in range(1, math.ceil(cycles)))
+    return sorted({n for p in points for n in (math.floor(p), math.floor(p) + 1) if warmup < n < total})
+
+
+def hard_restart_jumps(s: SchedulerNode, done: int, driven: int) -> list[int]:
+    return _hard_restarts(s.options)
+
+
+def named_jumps(s: SchedulerNode, done: int, driven: int) -> list[int]:
+    """``get_scheduler``: the named schedule's jumps (``scheduler_specific_kwargs`` hold num_cycles)."""
+    if s.options.get("name") != "cosine_with_restarts":
+        return []
+    extra = s.options.get("scheduler_specific_kwargs")
+    return _hard_restarts({**s.options, **(extra if isinstance(extra, dict) else {})})

@@ -1,0 +1,189 @@
+"""Framework scheduler types in the fact table (lrplot/facts/frameworks.py): where MMEngine's and
+transformers' schedulers declare their steps, checked against the frameworks' own classes and
+functions, and ``lrplot check``'s verdicts on published configs that use them.
+
+Published configs, unedited:
+* tests/data/mmengine/mmpretrain/configs/mobilenet_v3/mobilenet_v3_small_8xb16_cifar10.py (and its
+  _base_ files): open-mmlab/mmpretrain@ee7f2e88501f61aa95c742dd5f429f039935ee90 (MMEngine MultiStepLR).
+* tests/data/mmengine/mmagic/configs/ifrnet/ifrnet_in2out7_8xb4_gopro.py, ifrnet_in2out7_8xb4_adobe.py and
+  configs/_base_/default_runtime.py: open-mmlab/mmagic@652e4ca19aed74fc3c6b5d262942c7c82d2d26c2 (a
+  CosineAnnealingLR with ``T_max=600_000`` iterations in a 300-epoch loop: how far it gets depends on
+  the dataset's size, and past 2,000 iterations per epoch it rises again).
+* tests/data/published/open-r1_qwen2.5-1.5b_sft_config_demo.yaml (cited in tests/test_sources_trl.py),
+  switched to ``cosine_with_restarts`` with ``--set``, as a user trying restarts would.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrplot.facts import facts_of
+from lrplot.spec import parse_spec
+
+from tests.helpers.paths import ROOT
+
+MM = "mmengine.optim.scheduler"
+DATA = ROOT / "tests" / "data"
+
+
+def node(type_name: str, **options):
+    import json
+
+    text = f"steps: 10\nscheduler: {json.dumps({'type': type_name, **options})}\n"
+    return parse_spec(text, "s.yaml").scheduler
+
+
+def mmengine_values(name: str, steps: int, epoch_length: int | None = None, **args) -> np.ndarray:
+    """MMEngine's own scheduler stepped ``steps - 1`` times after an optimizer step each (the Runner's
+    order, hooks/param_scheduler_hook.py ``after_train_iter``): the lr before each update."""
+    pytest.importorskip("mmengine")
+    import mmengine.optim.scheduler as schedulers
+    import torch
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    cls = getattr(schedulers, name)
+    sched = cls.build_iter_from_epoch(opt, epoch_length=epoch_length, **args) if epoch_length else cls(opt, **args)
+    out = []
+    for _ in range(steps):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return np.array(out)
+
+
+MMENGINE_CASES = [  # (class, arguments, epoch_length or None); each steps inside [begin, end) only
+    ("MultiStepLR", dict(milestones=[4, 9], gamma=0.5, begin=3, end=30, by_epoch=False), None),
+    ("MultiStepLR", dict(milestones=[2, 5], gamma=0.5, begin=1, end=9, by_epoch=True), 3),
+    ("StepLR", dict(step_size=4, gamma=0.5, begin=2, end=21, by_epoch=False), None),
+    ("StepLR", dict(step_size=2, gamma=0.5, begin=1, end=8, by_epoch=True), 3),
+    ("ConstantLR", dict(factor=0.5, begin=5, end=17, by_epoch=False), None),
+    ("ConstantLR", dict(factor=0.25, begin=0, end=4, by_epoch=True), 5),
+    ("CosineRestartLR", dict(periods=[6, 8, 5], restart_weights=[1, 0.7, 0.5], eta_min=0.001, begin=2,
+                             end=30, by_epoch=False), None),
+    ("CosineRestartLR", dict(periods=[2, 3], restart_weights=[1, 0.5], eta_min=0.0, begin=1, end=8,
+                             by_epoch=True), 4),
+    ("LinearLR", dict(start_factor=0.1, begin=7, end=15, by_epoch=False), None),
+]
+
+
+@pytest.mark.parametrize("name,args,epoch_length", MMENGINE_CASES, ids=lambda c: str(c))
+def test_mmengine_declared_jumps_are_where_mmengine_changes_the_value(name, args, epoch_length):
+    steps = 40
+    lr = mmengine_values(name, steps, epoch_length, **args)
+    options = {**args, **({"epoch_length": epoch_length} if epoch_length else {})}
+    sched = node(f"{MM}:{name}" + (".build_iter_from_epoch" if epoch_length else ""), **options)
+    declared = {n for n in facts_of(sched).jumps(sched, 0, steps - 1) if n < steps}
+    diff = np.diff(lr)
+    if name == "CosineRestartLR":  # a restart is its only rise
+        actual = {int(t) + 1 for t in np.flatnonzero(diff > 0)}
+    elif name == "LinearLR":  # the factor applied where it starts; then a steady ramp
+        actual = {int(np.flatnonzero(diff != 0)[0]) + 1}
+    else:
+        actual = {int(t) + 1 for t in np.flatnonzero(diff != 0)}
+    assert actual and declared == actual
+
+
+@pytest.mark.parametrize("args,epoch_length", [
+    (dict(T_max=12, eta_min=0.001, begin=5, end=40, by_epoch=False), None),
+    (dict(T_max=3, begin=1, end=9, by_epoch=True), 4),
+])
+def test_mmengine_cosine_ends_where_mmengine_turns_up(args, epoch_length):
+    lr = mmengine_values("CosineAnnealingLR", 45, epoch_length, **args)
+    options = {**args, **({"epoch_length": epoch_length} if epoch_length else {})}
+    sched = node(f"{MM}:CosineAnnealingLR" + (".build_iter_from_epoch" if epoch_length else ""), **options)
+    end = facts_of(sched).length(sched)
+    assert lr[end] == lr.min() and int(np.flatnonzero(np.diff(lr) > 0)[0]) + 1 == end + 1
+    assert facts_of(sched).floor(sched, 0.1, 0) == args.get("eta_min", 0.0)
+
+
+@pytest.mark.parametrize("warmup,total,cycles", [(10, 200, 3), (0, 100, 4), (7, 101, 3), (5, 50, 7), (3, 40, 1)])
+def test_hard_restarts_are_declared_where_transformers_restarts(warmup, total, cycles):
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = transformers.get_cosine_with_hard_restarts_schedule_with_warmup(opt, warmup, total, num_cycles=cycles)
+    lr = []
+    for _ in range(total):  # the Trainer: optimizer.step(), then lr_scheduler.step() (trainer.py)
+        lr.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    rises = {int(t) + 1 for t in np.flatnonzero(np.diff(lr) > 0) if t + 1 > warmup}
+    direct = node("transformers:get_cosine_with_hard_restarts_schedule_with_warmup", num_warmup_steps=warmup,
+                  num_training_steps=total, num_cycles=cycles)
+    named = node("transformers.optimization:get_scheduler", name="cosine_with_restarts", num_warmup_steps=warmup,
+                 num_training_steps=total, scheduler_specific_kwargs={"num_cycles": cycles})
+    for sched_node in (direct, named):
+        declared = set(facts_of(sched_node).jumps(sched_node, 0, total))
+        assert rises <= declared and len(rises) == cycles - 1
+        # each declared pair holds one restart: the slack is the float rounding of its point, no more
+        assert len(declared) == 2 * len(rises)
+    plain = node("transformers.optimization:get_scheduler", name="cosine", num_warmup_steps=warmup,
+                 num_training_steps=total)
+    assert list(facts_of(plain).jumps(plain, 0, total)) == []
+
+
+# --- lrplot check on published configs ----------------------------------------------------------
+
+def test_check_mmengine_multistep_milestones_are_not_jumps(cli):
+    pytest.importorskip("mmengine")
+    path = DATA / "mmengine" / "mmpretrain" / "configs" / "mobilenet_v3" / "mobilenet_v3_small_8xb16_cifar10.py"
+    r = cli("check", path, "--dataset-size", "1000", "--allow-import", "mmengine")
+    # before: "lr at step 7560: lr jumps from 0.1 to 0.01 (-90% of its peak) [jump]" at milestone 120
+    assert (r.exit_code, r.stdout) == (0, "1 schedule(s) checked: 0 error(s), 0 warning(s)\n")
+
+
+def test_check_mmdet_1x_warmup_and_milestones_are_clean(cli):
+    """The repository's mmdet 1x example (mmdet 3.x's _base_/schedules/schedule_1x.py): a 500-iteration
+    LinearLR beside an epoch MultiStepLR at [8, 11]; before, "lr at step 59144: lr jumps from 0.02 to
+    0.002 (-90% of its peak) [jump]"."""
+    pytest.importorskip("mmengine")
+    path = ROOT / "configs" / "frameworks" / "mmdet_schedule_1x.py"
+    r = cli("check", path, "--dataset-size", "118287", "--devices", "8", "--allow-import", "mmengine")
+    assert (r.exit_code, r.stdout) == (0, "1 schedule(s) checked: 0 error(s), 0 warning(s)\n")
+
+
+def test_check_mmengine_cosine_cut_short_is_no_anneal(cli):
+    pytest.importorskip("mmengine")
+    path = DATA / "mmengine" / "mmagic" / "configs" / "ifrnet" / "ifrnet_in2out7_8xb4_adobe.py"
+    r = cli("check", path, "--dataset-size", "1000", "--allow-import", "mmengine")
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == [
+        f"{path}:110:1: warning: 'ifrnet_in2out7_8xb4_adobe' lr at step 74999: {MM}:CosineAnnealingLR ends at "
+        "9.65747e-05, 96% of the way from its floor 1e-05 to its declared peak 0.0001; does it run its length "
+        "(steps, interval, total_steps)? [no-anneal]",
+        "1 schedule(s) checked: 0 error(s), 1 warning(s)"]
+
+
+@pytest.mark.slow  # 600,300 steps of MMEngine's scheduler
+@pytest.mark.timeout(300)
+def test_check_mmengine_cosine_rebound_is_an_error(cli):
+    pytest.importorskip("mmengine")
+    path = DATA / "mmengine" / "mmagic" / "configs" / "ifrnet" / "ifrnet_in2out7_8xb4_gopro.py"
+    # 8004 examples / batch 4 = 2001 iterations per epoch x 300 epochs = 600,300 iterations > T_max
+    r = cli("check", path, "--dataset-size", "8004", "--allow-import", "mmengine")
+    assert r.exit_code == 1
+    assert r.stdout.splitlines() == [
+        f"{path}:110:1: error: 'ifrnet_in2out7_8xb4_gopro' lr at step 600009: CosineAnnealingLR (T_max=600000) "
+        "rises again after T_max, from 1e-05 to 1e-05; set T_max to the iterations it anneals over (600300), or "
+        "leave it out (MMEngine then anneals from begin to end) [rebound]",
+        "1 schedule(s) checked: 1 error(s), 0 warning(s)"]
+
+
+def test_check_hf_cosine_with_restarts_restarts_are_not_jumps(cli):
+    pytest.importorskip("trl")
+    path = DATA / "published" / "open-r1_qwen2.5-1.5b_sft_config_demo.yaml"
+    args = ["--dataset-size", "2000", "--set", "packing=false", "--set", "lr_scheduler_type=cosine_with_restarts"]
+    r = cli("check", path, *args, "--set", "lr_scheduler_kwargs={num_cycles: 3}")
+    name = "open-r1_qwen2.5-1.5b_sft_config_demo"
+    zero = [f"--set lr_scheduler_type: warning: '{name}' group {g} lr at step 0: lr is 0 at 1 step(s): 0; those "
+            "updates do nothing [nonpositive-lr]" for g in ("decay", "no_decay")]
+    # before: "lr at step 51: lr jumps from 3.93374e-09 to 1.99843e-05 (+100% of its peak); also at 88 [jump]"
+    assert (r.exit_code, r.stdout.splitlines()) == (0, zero + ["1 schedule(s) checked: 0 error(s), 2 warning(s)"])
+    # the restarts written as a plain spec's LambdaLR declare nothing: the jump rule still sees them
+    spec = ("steps: 125\nscheduler: {type: LambdaLR, lr_lambda: \"0.5 * (1 + cos(pi * ((3 * epoch / 125) % 1)))\"}\n")
+    from lrplot.check import check_schedule
+
+    [schedule] = parse_spec(spec, "restarts.yaml").schedule_list()
+    assert [(f.rule, f.level, f.step) for f in check_schedule(schedule)] == [("jump", "warning", 42)]
