@@ -169,7 +169,8 @@ def test_what_lrplot_cannot_draw_is_refused_in_one_line(tmp_path):
 @pytest.fixture
 def project(tmp_path):
     path = tmp_path / "config_registry.py"
-    path.write_text(PROJECT + "\n\ndef other() -> Trainer.Config:\n    return my_run()\n")
+    path.write_text(PROJECT + "\n\ndef other() -> Trainer.Config:\n    return my_run()\n\n\ndef plain():\n"
+                    "    return my_run()\n")
     return path
 
 
@@ -219,6 +220,15 @@ def test_the_function_is_chosen_as_torchtitans_config_flag_chooses_it(project, s
     with pytest.raises(SpecError) as err:
         load_input(project, overrides=sets, allow_import=[str(project)])
     assert err.value.format() == f"{project}: {message}"
+
+
+@needs_release
+@pytest.mark.slow
+def test_a_function_without_annotation_is_read_when_named(project):
+    """torchtitan calls whatever callable its --config names (manager.py:144-158); the annotation only
+    says which functions a file offers when none is named."""
+    assert drawn(project, ["config=plain"], allow=str(project))[1] == drawn(project, ["config=my_run"],
+                                                                            allow=str(project))[1]
 
 
 @pytest.mark.skipif(release("torchtitan") is None or release("torchtitan") > (0, 2, 2),

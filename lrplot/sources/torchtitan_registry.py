@@ -86,24 +86,24 @@ def lr_schedulers(optimizer: Any, training_steps: int, **lr_scheduler: Any) -> A
                                                      training_steps=training_steps).schedulers[0]
 
 
-def _functions(doc: Document) -> dict[str, ast.FunctionDef]:
-    """The file's module-level public functions that say they return a ``Config`` (read, not run)."""
+def _functions(doc: Document) -> tuple[dict[str, ast.FunctionDef], list[str]]:
+    """The file's module-level public functions (read, not run; torchtitan calls any one its --config
+    names), and those among them annotated to return a ``Config`` (the ones a file offers)."""
     try:
         tree = ast.parse(doc.text, filename=str(doc.path))
     except SyntaxError as exc:
         raise SpecError(f"not valid Python: {exc.msg}", location=Location(str(doc.path), exc.lineno, exc.offset),
                         hint="fix the file") from None
-    out = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and node.returns is not None:
-            if ast.unparse(node.returns).split(".")[-1].strip("'\"") == "Config":
-                out[node.name] = node
-    return out
+    functions = {node.name: node for node in tree.body
+                 if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
+    offered = [name for name, node in functions.items()
+               if node.returns is not None and ast.unparse(node.returns).split(".")[-1].strip("'\"") == "Config"]
+    return functions, offered
 
 
 def _select(doc: Document) -> tuple[str, Location, list[str]]:
     """The config function's name (``--set config=NAME``), where it is defined, and the other overrides."""
-    functions = _functions(doc)
+    functions, offered = _functions(doc)
     chosen, rest = None, []
     for item in doc.overrides:
         key, sep, value = item.partition("=")
@@ -112,18 +112,18 @@ def _select(doc: Document) -> tuple[str, Location, list[str]]:
         else:
             rest.append(item)
     if chosen is None:
-        if len(functions) != 1:
-            names = ", ".join(functions) or "none"
-            raise SpecError(f"{len(functions)} torchtitan config functions here ({names}); torchtitan runs the one "
+        if len(offered) != 1:
+            names = ", ".join(offered) or "none"
+            raise SpecError(f"{len(offered)} torchtitan config functions here ({names}); torchtitan runs the one "
                             "its --config names", location=Location(str(doc.path)),
                             hint="choose one: --set config=NAME")
-        chosen = next(iter(functions))
+        chosen = offered[0]
     if chosen not in functions:
         from ..text import did_you_mean
 
         raise SpecError(f"no config function '{chosen}' here (torchtitan would fail: Config function not found)",
                         location=Location(str(doc.path)),
-                        hint=did_you_mean(chosen, list(functions)) or f"one of: {', '.join(functions) or 'none'}")
+                        hint=did_you_mean(chosen, list(functions)) or f"one of: {', '.join(offered) or 'none'}")
     node = functions[chosen]
     return chosen, Location(str(doc.path), node.lineno, node.col_offset + 1), rest
 
@@ -163,7 +163,9 @@ def load_function(doc: Document, name: str, where: Location, allow_import: Allow
         raise SpecError(exc.message, location=exc.location,
                         hint="a file with relative imports is read where its package is (folders holding "
                              "__init__.py), e.g. torchtitan/models/llama3/config_registry.py as installed") from None
-    found = Path(getattr(function, "__code__").co_filename).resolve()
+    import sys
+
+    found = Path(getattr(sys.modules.get(function.__module__), "__file__", None) or "?").resolve()
     if found != path:
         raise SpecError(f"importing {module} finds {found}, not this file", location=where,
                         hint="run lrplot where that package is imported from this file's folder, or "
