@@ -153,6 +153,10 @@ def test_what_lrplot_cannot_draw_is_refused_in_one_line(tmp_path):
         with pytest.raises(SpecError) as err:
             load_input(path, overrides=[f"config={name}"], allow_import=[str(path)])
         messages[name] = err.value.format()
+    for item in ("lr_scheduler.warmup=3", "~lr_scheduler.decay_ratio"):
+        with pytest.raises(SpecError) as err:
+            load_input(path, overrides=["config=my_run", item], allow_import=[str(path)])
+        messages[item] = err.value.format()
     assert messages == {
         "custom": f"{path}:{at['custom']}:1: custom() configures its lr_scheduler with Mine.Config of configs.py, not "
                   "torchtitan's LRSchedulersContainer.Config; lrplot draws torchtitan's own schedule only; describe "
@@ -163,6 +167,12 @@ def test_what_lrplot_cannot_draw_is_refused_in_one_line(tmp_path):
         "broken": f"{path}:{at['broken'] + 1}: calling broken() failed: TypeError: Trainer.Config.__init__() got an "
                   "unexpected keyword argument 'no_such_field'; torchtitan's own call of it would fail the same way "
                   "(--debug shows the traceback)",
+        "lr_scheduler.warmup=3": f"{path}:7:1: --set lr_scheduler.warmup: lrplot changes only "
+                                 "lr_scheduler.warmup_steps, lr_scheduler.total_steps, lr_scheduler.decay_ratio, "
+                                 "lr_scheduler.decay_type, lr_scheduler.min_lr_factor, training.steps, optimizer.lr of "
+                                 "a torchtitan config; did you mean 'lr_scheduler.warmup_steps'?",
+        "~lr_scheduler.decay_ratio": f"{path}:7:1: --set ~lr_scheduler.decay_ratio: a torchtitan config's fields "
+                                     "cannot be deleted, only set; --set lr_scheduler.decay_ratio=VALUE",
     }
 
 

@@ -248,7 +248,10 @@ def _apply(doc: Document, data: dict, overrides: list[str], where: Location) -> 
 
     allowed = [f"lr_scheduler.{f}" for f in FIELDS] + ["training.steps", "optimizer.lr"]
     for item in overrides:
-        key = item.partition("=")[0].strip().lstrip("~")
+        key = item.partition("=")[0].strip()
+        if key.startswith("~"):
+            raise SpecError(f"--set {key}: a torchtitan config's fields cannot be deleted, only set",
+                            location=where, hint=f"--set {key[1:]}=VALUE")
         if key not in allowed:
             raise SpecError(f"--set {key}: lrplot changes only {', '.join(allowed)} of a torchtitan config",
                             location=where, hint=did_you_mean(key, allowed) or "or --set config=NAME")
