@@ -137,6 +137,23 @@ def test_a_projects_own_config_file_is_read_by_its_path(tmp_path, monkeypatch):
 
 @needs_release
 @pytest.mark.slow
+def test_a_file_in_a_project_package_is_imported_under_its_package_name(tmp_path, monkeypatch):
+    """Allowed by the package folder's path, the file runs as ``projconf.config_registry`` (its relative
+    imports work), as torchtitan's --module projconf would import it (manager.py:129-141)."""
+    (tmp_path / "projconf").mkdir()
+    (tmp_path / "projconf" / "__init__.py").write_text("")
+    (tmp_path / "projconf" / "schedules.py").write_text("WARMUP = 7\n")
+    path = tmp_path / "projconf" / "config_registry.py"
+    path.write_text("from .schedules import WARMUP\n" + PROJECT.replace("warmup_steps=5", "warmup_steps=WARMUP"))
+    monkeypatch.chdir(tmp_path)
+    source, lr = drawn(path, allow="./projconf")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    used, _ = trainer_loop("projconf", "my_run")
+    assert "warmup_steps 7" in source.budget.text and lr == used
+
+
+@needs_release
+@pytest.mark.slow
 def test_what_lrplot_cannot_draw_is_refused_in_one_line(tmp_path):
     path = tmp_path / "configs.py"
     path.write_text(PROJECT + "\n\nclass Mine(LRSchedulersContainer):\n    @dataclass(kw_only=True, slots=True)\n"
