@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import ast
 import logging
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import ImportNotAllowedError, Location, SpecError
 from .protocol import Budget, Source, Told, assumption, budget_number
@@ -156,7 +157,8 @@ def load_function(doc: Document, name: str, where: Location, allow_import: Allow
                                     location=where)
     _need_release(where)
     try:
-        function = resolve_allowed(text, allow_import=allow_import, location=where, base_dir=path.parent)
+        with _caught():  # what importing torchtitan's models logs says nothing about this config
+            function = resolve_allowed(text, allow_import=allow_import, location=where, base_dir=path.parent)
     except SpecError as exc:
         if "attempted relative import" not in exc.message:
             raise
@@ -190,15 +192,40 @@ def _need_release(where: Location) -> None:
                         location=where, hint=f"pip install 'torchtitan>={TORCHTITAN_READ}'")
 
 
-def _called(function: Any, name: str, where: Location) -> Any:
+@contextmanager
+def _caught() -> Iterator[list[logging.LogRecord]]:
+    """The warnings torchtitan logs meanwhile (its logger is the root logger), kept off stderr: a handler
+    on the root logger stands in for logging's last-resort printing."""
+    caught: list[logging.LogRecord] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                caught.append(record)
+
+    root = logging.getLogger()
+    handler = Catch()
+    root.addHandler(handler)
+    try:
+        yield caught
+    finally:
+        root.removeHandler(handler)
+
+
+def _called(function: Any, name: str, where: Location) -> tuple[Any, list[str]]:
+    """What the function returns, and what torchtitan warned while it built the config (a plain note
+    each: torchtitan's own run logs the same, and none of it is about the schedule)."""
     from ..imports.loading import run_error
 
-    try:
-        return function()
-    except Exception as exc:  # noqa: BLE001 - the project's code may raise anything
-        error = run_error(exc, f"calling {name}() failed", where, Path(where.path))
-        raise SpecError(error.message, location=error.location,
-                        hint="torchtitan's own call of it would fail the same way (--debug shows the traceback)") from None
+    with _caught() as caught:
+        try:
+            config = function()
+        except Exception as exc:  # noqa: BLE001 - the project's code may raise anything
+            error = run_error(exc, f"calling {name}() failed", where, Path(where.path))
+            raise SpecError(error.message, location=error.location,
+                            hint="torchtitan's own call of it would fail the same way (--debug shows the "
+                                 "traceback)") from None
+    return config, [f"torchtitan, building {name}()'s config: {record.getMessage()}" for record in caught]
 
 
 def _read_config(config: Any, name: str, where: Location) -> dict:
@@ -264,7 +291,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
 
     name, where, overrides = _select(doc)
     function = load_function(doc, name, where, allow_import)
-    data = _read_config(_called(function, name, where), name, where)
+    config, said = _called(function, name, where)
+    data = _read_config(config, name, where)
     _apply(doc, data, overrides, where)
     sched, optim = data["lr_scheduler"], data["optimizer"]
     steps = budget_number(data["training"]["steps"], "training.steps", where, integer=True, positive=True,
@@ -279,7 +307,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                         hint="--set lr_scheduler.decay_type=linear, or fix the function")
     lr = budget_number(optim.pop("lr"), "optimizer.lr", where, low=0, hint="fix it, or --set optimizer.lr=X")
     kwargs = {k: v for k, v in sched.items() if v is not None}
-    notes = _warnings(steps, kwargs)
+    notes = said + _warnings(steps, kwargs)
     if inputs.dataset_size is not None or inputs.batch_size is not None:
         notes.append("--dataset-size and --batch-size are not used: torchtitan runs training.steps steps")
     spec_data: dict[str, Any] = {
@@ -306,20 +334,9 @@ def _warnings(steps: int, kwargs: dict) -> list:
 
     from ..tricks import fast_optimizers
 
-    caught: list[str] = []
-
-    class Catch(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.WARNING and record.pathname.endswith("lr_scheduler.py"):
-                caught.append(record.getMessage())
-
-    root = logging.getLogger()  # torchtitan.tools.logging.logger is the root logger
-    handler = Catch()
-    root.addHandler(handler)
-    try:
-        with fast_optimizers():
-            probe = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    with fast_optimizers():
+        probe = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    with _caught() as caught:
         lr_schedulers(probe, steps, **kwargs)
-    finally:
-        root.removeHandler(handler)
-    return [assumption(f"torchtitan: {message}", settle="lr_scheduler.warmup_steps") for message in caught]
+    return [assumption(f"torchtitan: {record.getMessage()}", settle="lr_scheduler.warmup_steps") for record in caught
+            if record.pathname.endswith("lr_scheduler.py")]
