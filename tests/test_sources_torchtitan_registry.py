@@ -164,10 +164,15 @@ def test_what_lrplot_cannot_draw_is_refused_in_one_line(tmp_path):
                     "def custom() -> Trainer.Config:\n    config = my_run()\n"
                     "    config.lr_scheduler = Mine.Config()\n    return config\n\n\n"
                     "def missing() -> Trainer.Config:\n    return object()\n\n\n"
-                    "def broken() -> Trainer.Config:\n    return Trainer.Config(no_such_field=1)\n")
+                    "def broken() -> Trainer.Config:\n    return Trainer.Config(no_such_field=1)\n\n\n"
+                    "def mixed() -> Trainer.Config:\n    from torchtitan.components.optimizer import ParamGroupConfig\n"
+                    "    config = my_run()\n    config.optimizer.param_groups.insert(0, ParamGroupConfig(\n"
+                    "        pattern='bias', optimizer_name='AdamW', optimizer_kwargs={'lr': 1e-4}))\n"
+                    "    return config\n")
     path.write_text("from dataclasses import dataclass\n" + path.read_text())
     lines = path.read_text().splitlines()
-    at = {name: lines.index(f"def {name}() -> Trainer.Config:") + 1 for name in ("custom", "missing", "broken")}
+    at = {name: lines.index(f"def {name}() -> Trainer.Config:") + 1 for name in ("custom", "missing", "broken",
+                                                                                 "mixed")}
     messages = {}
     for name in at:
         with pytest.raises(SpecError) as err:
@@ -187,6 +192,9 @@ def test_what_lrplot_cannot_draw_is_refused_in_one_line(tmp_path):
         "broken": f"{path}:{at['broken'] + 1}: calling broken() failed: TypeError: Trainer.Config.__init__() got an "
                   "unexpected keyword argument 'no_such_field'; torchtitan's own call of it would fail the same way "
                   "(--debug shows the traceback)",
+        "mixed": f"{path}:{at['mixed']}:1: mixed() has 2 optimizer param_groups with different optimizers or lrs "
+                 "(AdamW lr 0.0001, AdamW lr 0.001); lrplot draws one lr curve; plot one group: make an lrplot spec "
+                 "with its lr",
         "lr_scheduler.warmup=3": f"{path}:7:1: --set lr_scheduler.warmup: lrplot changes only "
                                  "lr_scheduler.warmup_steps, lr_scheduler.total_steps, lr_scheduler.decay_ratio, "
                                  "lr_scheduler.decay_type, lr_scheduler.min_lr_factor, training.steps, optimizer.lr of "
