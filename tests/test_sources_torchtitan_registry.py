@@ -220,17 +220,23 @@ def test_is_recognised_by_content(project):
 
 
 def test_without_the_allowance_nothing_runs(project, monkeypatch):
-    """The refusal comes before any import: torchtitan is not even looked up."""
+    """The refusal comes before any import: the file's first line (which leaves a mark) never runs, and
+    torchtitan is not even looked up."""
     import importlib.metadata
 
     def tripwire(*args, **kwargs):
         raise AssertionError("looked up torchtitan before the allowance was checked")
 
     monkeypatch.setattr(importlib.metadata, "version", tripwire)
+    project.write_text("import pathlib\npathlib.Path(__file__).with_suffix('.ran').write_text('')\n"
+                       + project.read_text())
+    lines = project.read_text().splitlines()
     with pytest.raises(ImportNotAllowedError) as err:
         load_input(project, overrides=["config=my_run"])
+    assert not project.with_suffix(".ran").exists()
     assert err.value.format() == (
-        f"{project}:6:1: a torchtitan config function is code: reading my_run() runs this file, and lrplot runs "
+        f"{project}:{lines.index('def my_run() -> Trainer.Config:') + 1}:1: a torchtitan config function is code: "
+        "reading my_run() runs this file, and lrplot runs "
         f"no code it was not allowed to; if you trust it, add --allow-import {project} (or set "
         f"LRPLOT_ALLOW_IMPORT={project})")
 
