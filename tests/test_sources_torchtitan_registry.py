@@ -17,7 +17,8 @@ whose torchtitan/ files named here are byte-identical to the 0.3.0 wheel's):
 
 The published config functions are taken unedited from pytorch/torchtitan at
 c537bca68d96cbedcee6c22cfd693dfecdb54752: torchtitan/models/llama3/config_registry.py (llama3_debugmodel,
-llama3_8b, llama3_70b) and torchtitan/models/deepseek_v3/config_registry.py (deepseek_v3_16b), in
+llama3_8b, llama3_70b), torchtitan/models/deepseek_v3/config_registry.py (deepseek_v3_16b) and
+torchtitan/models/qwen3/config_registry.py (qwen3_debugmodel_moe_param_groups), in
 tests/data/torchtitan/registry/. Their relative imports (``from . import model_registry``) need their
 package, so lrplot reads the installed torchtitan's copy of each, checked byte-identical to the committed
 file first, as torchtitan itself imports them.
@@ -40,7 +41,8 @@ from tests.helpers.paths import ROOT
 DATA = ROOT / "tests" / "data" / "torchtitan" / "registry"
 LLAMA3 = torchtitan_registry("llama3")
 DEEPSEEK = torchtitan_registry("deepseek_v3")
-needs_release = pytest.mark.skipif(LLAMA3 is None or DEEPSEEK is None,
+QWEN3 = torchtitan_registry("qwen3")
+needs_release = pytest.mark.skipif(LLAMA3 is None or DEEPSEEK is None or QWEN3 is None,
                                    reason="torchtitan after 0.2.2 (its config functions) is not installed")
 PROJECT = """\
 from torchtitan.components.optimizer import default_adamw, LRSchedulersContainer
@@ -94,6 +96,7 @@ def drawn(path, overrides=(), allow="torchtitan"):
 def test_the_installed_config_registries_are_the_published_files():
     assert LLAMA3.read_bytes() == (DATA / "llama3_config_registry.py").read_bytes()
     assert DEEPSEEK.read_bytes() == (DATA / "deepseek_v3_config_registry.py").read_bytes()
+    assert QWEN3.read_bytes() == (DATA / "qwen3_config_registry.py").read_bytes()
 
 
 @needs_release
@@ -106,6 +109,50 @@ def test_published_config_functions_equal_the_trainer(module, name, updates):
     used, logged = trainer_loop(module, name)
     assert source.kind == "torchtitan-registry" and source.budget.updates == updates == len(lr)
     assert lr == used == logged
+
+
+@needs_release
+@pytest.mark.slow
+def test_param_groups_of_several_optimizers_are_drawn_as_torchtitan_builds_them():
+    """qwen3_debugmodel_moe_param_groups: an AdamW for embeddings and output, an Adam at lr 1e-4 for the MoE
+    router, an AdamW for the rest. The reference is torchtitan's own OptimizersContainer (one optimizer per
+    name, components/optimizer/optimizer.py:218-240) on a stand-in model whose parameter names match the
+    three patterns (a pattern matching nothing fails torchtitan's build), and its LRSchedulersContainer's
+    per-group metrics (trainer.py:876), stepped as trainer.py steps them."""
+    import logging
+
+    import torch
+    from torchtitan.config import ConfigManager
+
+    source, _ = drawn(QWEN3, ["config=qwen3_debugmodel_moe_param_groups"])
+    from lrplot.engine import simulate
+
+    values = simulate(source.spec).schedules[0].values
+    logging.disable(logging.WARNING)
+    try:
+        config = ConfigManager().parse_args(["--module", "qwen3", "--config", "qwen3_debugmodel_moe_param_groups"])
+    finally:
+        logging.disable(logging.NOTSET)
+    model = torch.nn.ModuleDict({"tok_embeddings": torch.nn.Linear(2, 2), "layers": torch.nn.ModuleDict(
+        {"moe": torch.nn.ModuleDict({"router": torch.nn.ModuleDict({"gate": torch.nn.Linear(2, 2)})}),
+         "attention": torch.nn.Linear(2, 2)})})
+    optimizers = config.optimizer.build(model_parts=[model])
+    lr_schedulers = config.lr_scheduler.build(optimizers=optimizers, training_steps=config.training.steps)
+    logged = []
+    for _ in range(config.training.steps):
+        logged.append(lr_schedulers.get_metrics())
+        optimizers.step()
+        lr_schedulers.step()
+    assert [type(o).__name__ for o in optimizers.optimizers] == ["AdamW", "Adam"]
+    assert [n for n in source.notes] == [
+        "torchtitan, building qwen3_debugmodel_moe_param_groups()'s config: initial_load_model_only=True has no "
+        "effect without an initial_load_path.",
+        "param groups of Adam are drawn as groups of one AdamW: each optimizer's LambdaLR scales its groups' lr by "
+        "the same lambda, whatever the optimizer"]
+    assert values[(0, "lr")].tolist() == [m["lr/AdamW/0"] for m in logged]
+    assert values[(1, "lr")].tolist() == [m["lr/Adam"] for m in logged]
+    assert values[(2, "lr")].tolist() == [m["lr/AdamW/1"] for m in logged]
+    assert logged[0]["lr/Adam"] != logged[0]["lr/AdamW/0"]
 
 
 @needs_release
@@ -164,7 +211,11 @@ def test_what_lrplot_cannot_draw_is_refused_in_one_line(tmp_path):
                     "def custom() -> Trainer.Config:\n    config = my_run()\n"
                     "    config.lr_scheduler = Mine.Config()\n    return config\n\n\n"
                     "def missing() -> Trainer.Config:\n    return object()\n\n\n"
-                    "def broken() -> Trainer.Config:\n    return Trainer.Config(no_such_field=1)\n")
+                    "def broken() -> Trainer.Config:\n    return Trainer.Config(no_such_field=1)\n\n\n"
+                    "def mixed() -> Trainer.Config:\n    from torchtitan.components.optimizer import ParamGroupConfig\n"
+                    "    config = my_run()\n    config.optimizer.param_groups.insert(0, ParamGroupConfig(\n"
+                    "        pattern='bias', optimizer_name='AdamW', optimizer_kwargs={'lr': 1e-4}))\n"
+                    "    return config\n")
     path.write_text("from dataclasses import dataclass\n" + path.read_text())
     lines = path.read_text().splitlines()
     at = {name: lines.index(f"def {name}() -> Trainer.Config:") + 1 for name in ("custom", "missing", "broken")}
@@ -177,6 +228,10 @@ def test_what_lrplot_cannot_draw_is_refused_in_one_line(tmp_path):
         with pytest.raises(SpecError) as err:
             load_input(path, overrides=["config=my_run", item], allow_import=[str(path)])
         messages[item] = err.value.format()
+    with pytest.raises(SpecError) as err:
+        load_input(path, overrides=["config=mixed", "optimizer.lr=0.1"], allow_import=[str(path)])
+    mixed = lines.index("def mixed() -> Trainer.Config:") + 1
+    messages["mixed"] = err.value.format()
     assert messages == {
         "custom": f"{path}:{at['custom']}:1: custom() configures its lr_scheduler with Mine.Config of configs.py, not "
                   "torchtitan's LRSchedulersContainer.Config; lrplot draws torchtitan's own schedule only; describe "
@@ -187,6 +242,8 @@ def test_what_lrplot_cannot_draw_is_refused_in_one_line(tmp_path):
         "broken": f"{path}:{at['broken'] + 1}: calling broken() failed: TypeError: Trainer.Config.__init__() got an "
                   "unexpected keyword argument 'no_such_field'; torchtitan's own call of it would fail the same way "
                   "(--debug shows the traceback)",
+        "mixed": f"{path}:{mixed}:1: --set optimizer.lr: this config has 2 param groups, each with its own lr; set "
+                 "their lrs in the function",
         "lr_scheduler.warmup=3": f"{path}:7:1: --set lr_scheduler.warmup: lrplot changes only "
                                  "lr_scheduler.warmup_steps, lr_scheduler.total_steps, lr_scheduler.decay_ratio, "
                                  "lr_scheduler.decay_type, lr_scheduler.min_lr_factor, training.steps, optimizer.lr of "
@@ -212,17 +269,23 @@ def test_is_recognised_by_content(project):
 
 
 def test_without_the_allowance_nothing_runs(project, monkeypatch):
-    """The refusal comes before any import: torchtitan is not even looked up."""
+    """The refusal comes before any import: the file's first line (which leaves a mark) never runs, and
+    torchtitan is not even looked up."""
     import importlib.metadata
 
     def tripwire(*args, **kwargs):
         raise AssertionError("looked up torchtitan before the allowance was checked")
 
     monkeypatch.setattr(importlib.metadata, "version", tripwire)
+    project.write_text("import pathlib\npathlib.Path(__file__).with_suffix('.ran').write_text('')\n"
+                       + project.read_text())
+    lines = project.read_text().splitlines()
     with pytest.raises(ImportNotAllowedError) as err:
         load_input(project, overrides=["config=my_run"])
+    assert not project.with_suffix(".ran").exists()
     assert err.value.format() == (
-        f"{project}:6:1: a torchtitan config function is code: reading my_run() runs this file, and lrplot runs "
+        f"{project}:{lines.index('def my_run() -> Trainer.Config:') + 1}:1: a torchtitan config function is code: "
+        "reading my_run() runs this file, and lrplot runs "
         f"no code it was not allowed to; if you trust it, add --allow-import {project} (or set "
         f"LRPLOT_ALLOW_IMPORT={project})")
 

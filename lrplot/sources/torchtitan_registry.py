@@ -253,19 +253,23 @@ def _read_config(config: Any, name: str, where: Location) -> dict:
     found = []
     for group in groups or ():
         kwargs = getattr(group, "optimizer_kwargs", None) or {}
-        found.append((getattr(group, "optimizer_name", None), kwargs.get("lr"), kwargs))
-    if not found or any(lr is None for _, lr, _ in found):
+        options = {k: kwargs[k] for k in ("weight_decay", "eps") if k in kwargs}
+        if "betas" in kwargs:
+            options["betas"] = list(kwargs["betas"])
+        found.append({"name": getattr(group, "optimizer_name", None), "pattern": getattr(group, "pattern", "?"),
+                      "lr": kwargs.get("lr"), "options": options})
+    if not found or any(g["lr"] is None for g in found):
         raise SpecError(f"{name}() returned an optimizer without param_groups holding an lr", location=where,
                         hint="set optimizer=default_adamw(lr=...) or a ParamGroupConfig with optimizer_kwargs lr")
-    if len({(n, lr) for n, lr, _ in found}) > 1:
-        raise SpecError(f"{name}() has {len(found)} optimizer param_groups with different optimizers or lrs "
-                        f"({', '.join(f'{n} lr {lr}' for n, lr, _ in found)}); lrplot draws one lr curve",
-                        location=where, hint="plot one group: make an lrplot spec with its lr")
-    opt_name, lr, kwargs = found[0]
-    return {"lr_scheduler": {f: getattr(sched, f) for f in FIELDS}, "training": {"steps": steps},
-            "optimizer": {"name": opt_name, "lr": lr,
-                          **{k: kwargs[k] for k in ("weight_decay", "eps") if k in kwargs},
-                          **({"betas": list(kwargs["betas"])} if "betas" in kwargs else {})}}
+    first = found[0]
+    data = {"lr_scheduler": {f: getattr(sched, f) for f in FIELDS}, "training": {"steps": steps},
+            "optimizer": {"name": first["name"], "lr": first["lr"], **first["options"]}}
+    if len({(g["name"], g["lr"]) for g in found}) > 1:
+        # every ParamGroupConfig is a param group of the run (one matching no parameter fails the build:
+        # OptimizersContainer._build_param_groups), and each optimizer's LambdaLR scales it by the one lambda
+        data["param_groups"] = [{"name": f"{g['name']} {g['pattern']}", "lr": g["lr"], **g["options"]}
+                                for g in found]
+    return data
 
 
 def _apply(doc: Document, data: dict, overrides: list[str], where: Location) -> None:
@@ -273,12 +277,16 @@ def _apply(doc: Document, data: dict, overrides: list[str], where: Location) -> 
     from ..text import did_you_mean
     from ..yamlio import SourceMap
 
-    allowed = [f"lr_scheduler.{f}" for f in FIELDS] + ["training.steps", "optimizer.lr"]
+    allowed = [f"lr_scheduler.{f}" for f in FIELDS] + ["training.steps"] + ([] if "param_groups" in data
+                                                                             else ["optimizer.lr"])
     for item in overrides:
         key = item.partition("=")[0].strip()
         if key.startswith("~"):
             raise SpecError(f"--set {key}: a torchtitan config's fields cannot be deleted, only set",
                             location=where, hint=f"--set {key[1:]}=VALUE")
+        if key == "optimizer.lr" and "param_groups" in data:
+            raise SpecError(f"--set optimizer.lr: this config has {len(data['param_groups'])} param groups, each with "
+                            "its own lr", location=where, hint="set their lrs in the function")
         if key not in allowed:
             raise SpecError(f"--set {key}: lrplot changes only {', '.join(allowed)} of a torchtitan config",
                             location=where, hint=did_you_mean(key, allowed) or "or --set config=NAME")
@@ -306,8 +314,17 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                         "cosine): its lr lambda would fail at the first decay step", location=where,
                         hint="--set lr_scheduler.decay_type=linear, or fix the function")
     lr = budget_number(optim.pop("lr"), "optimizer.lr", where, low=0, hint="fix it, or --set optimizer.lr=X")
+    groups = data.get("param_groups")
+    for group in groups or ():
+        budget_number(group["lr"], f"the lr of param group {group['name']}", where, low=0, hint="fix it")
+    others = sorted({g["name"].split(" ")[0] for g in groups or ()} - {optim["name"]})
+    if others:
+        notes_first = [f"param groups of {', '.join(others)} are drawn as groups of one {optim['name']}: each "
+                       "optimizer's LambdaLR scales its groups' lr by the same lambda, whatever the optimizer"]
+    else:
+        notes_first = []
     kwargs = {k: v for k, v in sched.items() if v is not None}
-    notes = said + _warnings(steps, kwargs)
+    notes = said + notes_first + _warnings(steps, kwargs)
     if inputs.dataset_size is not None or inputs.batch_size is not None:
         notes.append("--dataset-size and --batch-size are not used: torchtitan runs training.steps steps")
     spec_data: dict[str, Any] = {
@@ -316,6 +333,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         "optimizer": {"type": optim.pop("name"), "lr": lr, **optim},
         "scheduler": {"type": SCHEDULER, "training_steps": steps, **kwargs},
     }
+    if groups:
+        spec_data["param_groups"] = groups
     source = SourceMap(str(doc.path))
     source.values[()] = where
     spec = spec_from_data(spec_data, source, file=doc.path)
