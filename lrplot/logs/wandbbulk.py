@@ -9,9 +9,10 @@ same result in a few passes of numpy over all records at once:
   (``num``; ``history`` last; items of one ``nested_key`` or ``key`` and a ``value_json``; the step)
   is decoded item by item, every record's n-th item at once; every other record (split over blocks,
   another layout, a typed value) is parsed by wandb's ``Record`` class, as :mod:`.wandbrun` does.
-  Keys are told apart by their length and bytes (compared whole), values are converted by numpy's
-  text-to-float cast (Python's correctly rounded one, what ``json.loads`` gives for a JSON number);
-  a value that is not plainly a JSON number (``NaN``, a string, an object) goes through ``json``.
+  Keys are told apart by their length and bytes (compared whole); a value that is plainly a JSON
+  number (its grammar checked as a table) is summed digit by digit if it is an integer of up to 15
+  digits, else converted by numpy's text-to-float cast (correctly rounded: what ``json.loads`` gives);
+  any other value (``NaN``, a string, an object) goes through ``json``.
 
 One difference, on files no wandb writes: the bulk decoder does not check that the value texts of the
 keys it does not read are UTF-8 (the Record class refuses such a record; wandb-core writes UTF-8, and
