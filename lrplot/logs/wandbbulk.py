@@ -9,9 +9,10 @@ same result in a few passes of numpy over all records at once:
   (``num``; ``history`` last; items of one ``nested_key`` or ``key`` and a ``value_json``; the step)
   is decoded item by item, every record's n-th item at once; every other record (split over blocks,
   another layout, a typed value) is parsed by wandb's ``Record`` class, as :mod:`.wandbrun` does.
-  Keys are told apart by their length and bytes (compared whole), values are converted by numpy's
-  text-to-float cast (Python's correctly rounded one, what ``json.loads`` gives for a JSON number);
-  a value that is not plainly a JSON number (``NaN``, a string, an object) goes through ``json``.
+  Keys are told apart by their length and bytes (compared whole); a value that is plainly a JSON
+  number (its grammar checked as a table) is summed digit by digit if it is an integer of up to 15
+  digits, else converted by numpy's text-to-float cast (correctly rounded: what ``json.loads`` gives);
+  any other value (``NaN``, a string, an object) goes through ``json``.
 
 One difference, on files no wandb writes: the bulk decoder does not check that the value texts of the
 keys it does not read are UTF-8 (the Record class refuses such a record; wandb-core writes UTF-8, and
@@ -37,10 +38,20 @@ MIN_BYTES = 1 << 20   # smaller files: the chunk-by-chunk reader is as fast
 MAX_ITEMS = 256       # items per record decoded side by side; a record with more is parsed by the Record class
 MAX_KEY = 40          # longer keys: the record is parsed by the Record class
 MAX_VALUE = 32        # longer value_json texts of lr-like keys: likewise
-_NUMBER = np.zeros(256, bool)
-_NUMBER[list(b"0123456789.eE+-")] = True
-_DIGIT = np.zeros(256, bool)
-_DIGIT[list(b"0123456789")] = True
+# JSON's number grammar (RFC 8259 6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?) as a table of
+# states by byte class: 0 other, 1 '0', 2 '1'-'9', 3 '-', 4 '+', 5 '.', 6 'e' 'E', 7 a zero byte (the text's end)
+_CLASS = np.zeros(256, np.uint8)
+_CLASS[list(b"0")], _CLASS[list(b"123456789")], _CLASS[list(b"-")], _CLASS[list(b"+")] = 1, 2, 3, 4
+_CLASS[list(b".")], _CLASS[list(b"eE")], _CLASS[0] = 5, 6, 7
+_INTEGER, _FRACTION, _REJECT = 9, 10, 11
+_GRAMMAR = np.full((12, 8), _REJECT, np.uint8)
+for _state, _moves in {0: {1: 2, 2: 3, 3: 1}, 1: {1: 2, 2: 3},   # start, after '-'
+                       2: {5: 4, 6: 6, 7: _INTEGER}, 3: {1: 3, 2: 3, 5: 4, 6: 6, 7: _INTEGER},  # '0', 1-9 digits
+                       4: {1: 5, 2: 5}, 5: {1: 5, 2: 5, 6: 6, 7: _FRACTION},  # after '.', its digits
+                       6: {1: 8, 2: 8, 3: 7, 4: 7}, 7: {1: 8, 2: 8}, 8: {1: 8, 2: 8, 7: _FRACTION},  # exponent
+                       _INTEGER: {7: _INTEGER}, _FRACTION: {7: _FRACTION}}.items():
+    for _cls, _to in _moves.items():
+        _GRAMMAR[_state, _cls] = _to
 
 _HIGH = np.uint64(0x8080808080808080)
 
@@ -200,9 +211,10 @@ def _key_ids(buf: bytes, words: np.ndarray, ks: np.ndarray, klen: np.ndarray) ->
 
 
 def _values(buf: bytes, arr: np.ndarray, words: np.ndarray, vs: np.ndarray, vlen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The value_json texts at ``vs`` as float64 where each is plainly a JSON number (digits, one
-    optional '-', '.', 'e' parts; what json.loads reads as that same float), and a mask of those
-    that are not (read by json)."""
+    """The value_json texts at ``vs`` as float64 where each is plainly a JSON number (its grammar
+    walked as a table, one byte of every text per step), and a mask of those that are not (read by
+    json). Integers of up to 15 digits are summed digit by digit (exact, as json's int -> float);
+    the rest by numpy's text-to-float cast (correctly rounded, as json's float)."""
     width = int(min(MAX_VALUE, max(8, -(-int(vlen.max(initial=1)) // 8) * 8)))
     inside = (vlen <= MAX_VALUE) & (vs + width <= len(buf) - 8)
     idx = np.flatnonzero(inside)
@@ -211,23 +223,29 @@ def _values(buf: bytes, arr: np.ndarray, words: np.ndarray, vs: np.ndarray, vlen
         table[:, k] = _masked(words, vs[idx] + 8 * k, np.clip(vlen[idx] - 8 * k, 0, 8))
     text = table.view(np.uint8).reshape(idx.size, width)
     n = vlen[idx]
-    used = np.arange(width)[None, :] < n[:, None]
-    plain = np.all(_NUMBER[text] | ~used, axis=1)
-    first, last = text[:, 0], text[np.arange(idx.size), np.maximum(n - 1, 0)]
-    plain &= (_DIGIT[first] | (first == 0x2D)) & _DIGIT[last]
-    nxt = np.zeros_like(text)
-    nxt[:, :-1] = text[:, 1:]
-    plain &= ~np.any((text == 0x2E) & ~_DIGIT[nxt] & used, axis=1)          # '.' followed by a digit
-    plain &= ~np.any((text == 0x2D)[:, 1:] & ~((text[:, :-1] == 0x65) | (text[:, :-1] == 0x45)), axis=1)
-    plain &= ~np.any((text == 0x2B)[:, 1:] & ~((text[:, :-1] == 0x65) | (text[:, :-1] == 0x45)), axis=1) \
-        & (first != 0x2B)
-    lead = np.where(first == 0x2D, text[:, 1], first)
-    after = np.where(first == 0x2D, text[:, 2] if width > 2 else 0, text[:, 1])
-    plain &= ~((lead == 0x30) & _DIGIT[after])                                # no leading zero
-    plain &= np.sum((text == 0x2E) & used, axis=1) <= 1
-    plain &= np.sum(((text == 0x65) | (text == 0x45)) & used, axis=1) <= 1
+    state = np.zeros(idx.size, np.uint8)
+    for k in range(width):  # JSON's number grammar, one byte of every text at a time (zeros after it)
+        state = _GRAMMAR[state, _CLASS[text[:, k]]]
+    state = _GRAMMAR[state, 7]
+    state[np.count_nonzero(text, axis=1) != n] = _REJECT  # a zero byte inside the text itself
     values = np.zeros(vs.size, np.float64)
     odd = np.ones(vs.size, bool)
+    whole = state == _INTEGER
+    if whole.any():  # integers of up to 15 digits: exact in int64 and as float64, as json's int -> float
+        rows, digits = text[whole], n[whole]
+        minus = rows[:, 0] == 0x2D
+        digits = digits - minus
+        fits = digits <= 15
+        number = np.zeros(rows.shape[0], np.int64)
+        for k in range(min(16, width)):
+            d = rows[:, k].astype(np.int64) - 0x30
+            more = (k < n[whole]) & (d >= 0)
+            number = np.where(more, number * 10 + d, number)
+        rows_at = idx[whole][fits]
+        values[rows_at] = np.where(minus, -number, number)[fits]
+        odd[rows_at] = False
+        state[np.flatnonzero(whole)[~fits]] = _FRACTION  # longer: by the float cast below
+    plain = state == _FRACTION
     good = idx[plain]
     if good.size:
         try:

@@ -42,14 +42,16 @@ def frame(buf: bytes) -> tuple[np.ndarray, np.ndarray, Records] | None:
     pos = np.arange(blocks, dtype=np.int64) * BLOCK
     pos[0] = 7
     live = np.arange(blocks, dtype=np.int64)
-    found: list[tuple[np.ndarray, ...]] = []
+    count = np.zeros(blocks, np.int64)  # chunks found in each block so far
+    found: list[tuple[np.ndarray, np.ndarray]] = []
     stops = [size]   # where the chunk-by-chunk reader stops quietly
     bad = [size + 1]  # where it would raise
     while live.size:
         at = pos[live]
         end = (live + 1) * BLOCK
         room = end - at >= 7
-        live, at, end = live[room], at[room], end[room]
+        if not room.all():
+            live, at, end = live[room], at[room], end[room]
         short = at + 7 > size
         if short.any():
             stops.append(int(at[short].min()))
@@ -57,9 +59,11 @@ def frame(buf: bytes) -> tuple[np.ndarray, np.ndarray, Records] | None:
         if not live.size:
             break
         head = word[np.minimum(at, size - 8)]  # crc (u32) length (u16) type (u8): one gather
-        head = np.where(at > size - 8, head >> np.uint64(8), head).astype(np.int64)
-        crc, length, kind = head & 0xFFFFFFFF, (head >> 32) & 0xFFFF, (head >> 48) & 0xFF
-        zero = (crc == 0) & (length == 0) & (kind == 0)
+        if at[-1] > size - 8:
+            head = np.where(at > size - 8, head >> np.uint64(8), head)
+        head = head.view(np.int64)
+        length = (head >> 32) & 0xFFFF
+        zero = (head & 0xFFFFFFFFFFFFFF) == 0
         over = length > end - at - 7
         cut = at + 7 + length > size
         if zero.any() or cut.any():
@@ -67,19 +71,26 @@ def frame(buf: bytes) -> tuple[np.ndarray, np.ndarray, Records] | None:
         if over.any():
             bad.append(int(at[over].min()))
         ok = ~(zero | over | cut)
-        live, at, length = live[ok], at[ok], length[ok]
-        found.append((at, length, kind[ok], crc[ok]))
+        if not ok.all():
+            live, at, length = live[ok], at[ok], length[ok]
+        found.append((live, at))
+        count[live] += 1
         pos[live] = at + 7 + length
     stop = min(stops)
     if min(bad) < stop:
         return None
     if not found:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), []
-    at, length, kind, crc = (np.concatenate(parts) for parts in zip(*found))
-    order = np.argsort(at, kind="stable")
-    keep = at[order] < stop
-    order = order[keep]
-    at, length, kind, crc = at[order], length[order], kind[order], crc[order]
+    # the j-th chunk of a block goes to (the chunks of the blocks before it) + j: file order, no sort
+    base = np.cumsum(count) - count
+    at = np.empty(int(count.sum()), np.int64)
+    for j, (live, where) in enumerate(found):
+        at[base[live] + j] = where
+    at = at[:np.searchsorted(at, stop)]
+    head = word[np.minimum(at, size - 8)].view(np.int64)
+    if at.size and at[-1] > size - 8:
+        head = np.where(at > size - 8, head >> 8, head)
+    crc, length, kind = head & 0xFFFFFFFF, (head >> 32) & 0xFFFF, (head >> 48) & 0xFF
     # the chunk types in order: FULL or FIRST outside a record, MIDDLE or LAST inside one
     opens, closes = kind == FIRST, kind == LAST
     inside = np.r_[0, np.cumsum(opens.astype(np.int64) - closes)[:-1]]
@@ -92,10 +103,9 @@ def frame(buf: bytes) -> tuple[np.ndarray, np.ndarray, Records] | None:
     pieces: Records = []
     firsts = np.flatnonzero(opens)
     lasts = np.flatnonzero(closes)
-    at_list, length_list = at.tolist(), length.tolist()
     for first, last in zip(firsts.tolist(), lasts.tolist()):  # a FIRST with no LAST (cut short) is dropped
-        pieces.append((at_list[first], b"".join(buf[a + 7:a + 7 + n] for a, n in
-                                                zip(at_list[first:last + 1], length_list[first:last + 1]))))
+        chunks = zip(at[first:last + 1].tolist(), length[first:last + 1].tolist())
+        pieces.append((int(at[first]), b"".join(buf[a + 7:a + 7 + n] for a, n in chunks)))
     return at[full] + 7, length[full], pieces
 
 
