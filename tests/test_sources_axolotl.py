@@ -9,7 +9,9 @@ axolotl-ai-cloud/axolotl @ 067b021c8b87a9e5e380b9173c704cf7340e30f5:
 * examples/llama-3/instruct-dpo-lora-8b.yml (rl: dpo; preference RL counts the same way, common/datasets.py:121-124,
   and AxolotlDPOTrainer keeps SchedulerMixin, core/trainers/dpo/trainer.py:26-28): drawn
 * examples/arcee/afm-4.5b-qlora.yaml (sample_packing: true): asked
-* examples/llama-3/3b-qat-fsdp2.yaml (cosine_min_lr_ratio: axolotl's own scheduler): refused
+* examples/llama-3/3b-qat-fsdp2.yaml (cosine_min_lr_ratio: axolotl's own scheduler): drawn with axolotl's own
+  get_cosine_schedule_with_min_lr (axolotl 0.19.0, whose utils/schedulers.py and core/trainers/mixins/scheduler.py
+  are those of that commit), == a real Trainer whose create_scheduler builds it as SchedulerMixin does
 
 The reference TrainingArguments are what axolotl's builder passes (src/axolotl/core/builders/base.py):
 ``max_steps`` = total_num_steps (line 677) = ceil(examples x num_epochs / (micro_batch_size x
@@ -99,14 +101,115 @@ def test_sample_packing_is_asked_in_one_line():
         "sample_packing: read as max_steps 120 updates; axolotl trains min(its packed estimate, max_steps)")
 
 
-def test_axolotls_own_scheduler_is_refused_in_one_line():
+def _mixin_scheduler(cfg: dict, warmup: int):
+    """axolotl's SchedulerMixin.create_scheduler (core/trainers/mixins/scheduler.py:38-46, 82-122 at the
+    commit above) for ``cfg``: its branch and arguments, axolotl's own scheduler code built by it; the
+    warmup is get_warmup_steps of the warmup_steps axolotl's builder set (base.py:235-268)."""
+    from axolotl.utils import schedulers as S
+
+    lr, name = float(cfg["learning_rate"]), cfg.get("lr_scheduler", "cosine")
+    ratio, constant = cfg.get("cosine_min_lr_ratio"), cfg.get("cosine_constant_lr_ratio")
+    cosine = name in ("cosine", "rex")  # rex trains with lr_scheduler_type 'cosine' (base.py:281-283)
+    use_min = cosine and ratio is not None
+
+    def create(optimizer, total):
+        if name == "rex":
+            return S.RexLR(optimizer=optimizer, max_lr=lr, min_lr=0 if not use_min else lr * ratio,
+                           total_steps=total, num_warmup_steps=warmup)
+        if cosine and cfg.get("lr_quadratic_warmup") is True:
+            return S.get_cosine_schedule_with_quadratic_warmup(optimizer, num_warmup_steps=warmup,
+                                                               num_training_steps=total)
+        if ratio and constant and use_min:
+            return S.get_cosine_schedule_with_warmup_decay_constant(
+                optimizer, num_warmup_steps=warmup, num_training_steps=total, min_lr_ratio=ratio,
+                constant_lr_ratio=constant)
+        assert ratio and use_min
+        return S.get_cosine_schedule_with_min_lr(optimizer, num_warmup_steps=warmup, num_training_steps=total,
+                                                 min_lr_ratio=ratio)
+    return create
+
+
+OWN = {  # axolotl keys -> its own scheduler; 60 examples / 2 = 30 updates, warmup_steps 5
+    "min_lr": "cosine_min_lr_ratio: 0.1\n",
+    "decay_constant": "cosine_min_lr_ratio: 0.1\ncosine_constant_lr_ratio: 0.5\n",
+    "quadratic": "lr_quadratic_warmup: true\n",
+    "rex": "lr_scheduler: rex\n",
+    "rex_min_lr": "lr_scheduler: rex\ncosine_min_lr_ratio: 0.2\n",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_axolotls_own_schedulers_equal_a_real_trainer_building_them_as_its_mixin(tmp_path, name):
+    require("axolotl")
+    from tests.helpers.hf_trainer import run_trainer
+
+    text = BASE + "micro_batch_size: 2\nnum_epochs: 1\nwarmup_steps: 5\n" + OWN[name]
+    cfg = yaml.safe_load(text)
+    args = {"max_steps": 30, "warmup_steps": 5, "learning_rate": 0.01, "lr_scheduler_type": "cosine",
+            "per_device_train_batch_size": 2, "gradient_accumulation_steps": 1}
+    real = run_trainer(args, 60, tmp_path / "out", create_scheduler=_mixin_scheduler(cfg, 5))
+    (tmp_path / "x.yaml").write_text(text)
+    source = load_input(tmp_path / "x.yaml", inputs=BudgetInputs(dataset_size=60))
+    assert source.spec.scheduler.type.startswith("axolotl.utils.schedulers:")
+    assert curves(source) == real["seen"] and len(real["seen"]) == 30
+    assert len({v[0] for v in real["seen"]}) > 5
+
+
+@pytest.mark.slow
+def test_a_published_config_with_axolotls_own_scheduler_equals_a_real_trainer(tmp_path):
+    require("axolotl")
+    from tests.helpers.hf_trainer import run_trainer
+
+    cfg = yaml.safe_load(MIN_LR.read_text())  # cosine_min_lr_ratio 1.0, cosine_constant_lr_ratio 0 (falsy)
+    # learning_rate: 2e-5 is a string to YAML 1.1; axolotl's schema converts it (schemas/training.py:280-285)
+    args = {**axolotl_training_args(MIN_LR, 320), "learning_rate": float(cfg["learning_rate"])}
+    real = run_trainer(args, 320, tmp_path / "out", create_scheduler=_mixin_scheduler(cfg, args["warmup_steps"]))
+    source = load_input(MIN_LR, inputs=BudgetInputs(dataset_size=320))
+    assert source.spec.scheduler.type == "axolotl.utils.schedulers:get_cosine_schedule_with_min_lr"
+    assert (source.budget.updates, args["warmup_steps"]) == (20, 2)
+    assert curves(source) == real["seen"]
+
+
+def test_without_axolotl_its_own_scheduler_says_how_to_install_it(monkeypatch, write_spec):
+    from lrplot.engine import simulate
+
+    path = write_spec(BASE + "micro_batch_size: 2\nnum_epochs: 1\nlr_scheduler: rex\n", "x.yaml")
+    source = load_input(path, inputs=BudgetInputs(dataset_size=60))
+    import importlib
+
+    from lrplot.imports import loading
+
+    real = importlib.import_module
+
+    def absent(name, *args):  # what Python raises where axolotl is not installed
+        if name.split(".")[0] == "axolotl":
+            raise ModuleNotFoundError("No module named 'axolotl'", name="axolotl")
+        return real(name, *args)
+
+    monkeypatch.setattr(loading.importlib, "import_module", absent)
     with pytest.raises(LrplotError) as info:
-        load_input(MIN_LR, inputs=BudgetInputs(dataset_size=1000))
+        simulate(source.spec)
+    assert info.value.format().endswith(
+        "cannot import 'axolotl.utils.schedulers': no module named 'axolotl'; install it (pip install --no-deps "
+        "axolotl: its pins would replace your torch, and its scheduler module needs only torch) in the environment "
+        "that runs lrplot, or check the spelling")
+
+
+def test_jagged_restarts_and_bad_ratios_are_refused_in_one_line(write_spec):
+    path = write_spec(BASE + "micro_batch_size: 2\nnum_epochs: 1\njagged_restart_steps: 10\n", "x.yaml")
+    with pytest.raises(LrplotError) as info:
+        load_input(path, inputs=BudgetInputs(dataset_size=60))
     assert info.value.format() == (
-        f"{MIN_LR}:48:22: cosine_min_lr_ratio makes axolotl build its own scheduler (get_cosine_schedule_with_min_lr, "
-        "axolotl/utils/schedulers.py), which lrplot does not run: this reader reads axolotl's source, it does not "
-        "import axolotl; draw it as an lrplot spec (e.g. a LambdaLR of axolotl's formula), or compare with --set "
-        "cosine_min_lr_ratio=null")
+        f"{path}:6:23: jagged_restart_steps makes axolotl wrap its scheduler in JaggedLRRestartScheduler "
+        "(axolotl/utils/schedulers.py, core/trainers/mixins/scheduler.py:134-150), which lrplot's axolotl reader does "
+        "not draw; draw it as an lrplot spec, or compare with --set jagged_restart_steps=null")
+    path = write_spec(BASE + "micro_batch_size: 2\nnum_epochs: 1\ncosine_min_lr_ratio: 1.5\n", "x.yaml")
+    with pytest.raises(LrplotError) as info:
+        load_input(path, inputs=BudgetInputs(dataset_size=60))
+    assert info.value.format() == (
+        f"{path}:6:22: cosine_min_lr_ratio is 1.5; axolotl asserts it is between 0.0 and 1.0 "
+        "(core/trainers/mixins/scheduler.py:84, 106-107, 116); set cosine_min_lr_ratio to a number in [0, 1]")
 
 
 BASE = "base_model: x\nsequence_len: 512\nlearning_rate: 0.01\n"
@@ -167,10 +270,6 @@ def test_one_cycle_is_torchs_one_cycle_as_axolotl_builds_it(write_spec):
     (BASE + "micro_batch_size: 2\nnum_epochs: 1\nloraplus_lr_ratio: 16\n",
      "x.yaml:6:20: loraplus_lr_ratio gives some param groups their own lr, which lrplot's axolotl reader does not "
      "draw; draw it as an lrplot spec with param_groups"),
-    (BASE + "micro_batch_size: 2\nnum_epochs: 1\nlr_scheduler: rex\n",
-     "x.yaml:6:15: rex makes axolotl build its own scheduler (RexLR, axolotl/utils/schedulers.py), which lrplot does "
-     "not run: this reader reads axolotl's source, it does not import axolotl; draw it as an lrplot spec (e.g. a "
-     "LambdaLR of axolotl's formula), or compare with --set lr_scheduler=cosine"),
     (BASE + "micro_batch_size: 2\nnum_epochs: 1\nlr_scheduler: cosinee\n",
      "x.yaml:6:15: unknown lr_scheduler_type 'cosinee' (transformers 5.23.0); did you mean 'cosine'?"),
     (BASE + "micro_batch_size: 2\nnum_epochs: 1\nwarmup_steps: 0.1\n",

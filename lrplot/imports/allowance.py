@@ -31,6 +31,10 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
     "nemo.core.optim.lr_scheduler": None,
     "composer.optim.scheduler": None,
     "ignite.handlers.param_scheduler": None,
+    # axolotl's own schedulers (its module needs only torch: pip install --no-deps axolotl keeps your torch)
+    "axolotl.utils.schedulers": ("RexLR", "get_cosine_schedule_with_min_lr",
+                                 "get_cosine_schedule_with_quadratic_warmup",
+                                 "get_cosine_schedule_with_warmup_decay_constant"),
     # lrplot's own: MMEngine's schedulers on the Runner's iteration clock (accumulative_counts); it
     # builds only mmengine.optim.scheduler's public classes, by name
     "lrplot.sources.mmengine_updates": ("AccumulatedIterations",),
@@ -39,7 +43,10 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
 DISTRIBUTIONS = {"torch": "torch", "timm": "timm", "transformers": "transformers",
                  "pytorch_accelerated": "pytorch-accelerated", "deepspeed": "deepspeed", "torchtune": "torchtune",
                  "megatron": "megatron-core", "nemo": "nemo-toolkit", "composer": "mosaicml",
-                 "ignite": "pytorch-ignite"}
+                 "ignite": "pytorch-ignite", "axolotl": "axolotl"}
+# How to install a trusted package whose own pins would replace lrplot's torch (default: pip install NAME).
+INSTALL = {"axolotl": "pip install --no-deps axolotl: its pins would replace your torch, and its scheduler "
+                      "module needs only torch"}
 # How a refusal says to allow a name, by where lrplot was called from: the way the user CAN allow it there.
 ALLOW_WAYS = {
     "cli": "add --allow-import {name} (or set " + ENV_VAR + "={name})",

@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import ImportNotAllowedError, Location, MissingLibraryError, SpecError, first_line
 from ..reads import record, recording
 from ..walk import ImportTarget
-from .allowance import DISTRIBUTIONS, Allowance, Loaded
+from .allowance import DISTRIBUTIONS, INSTALL, Allowance, Loaded
 
 _NUMBERS = itertools.count()  # of the private module names: each is new in the process (sys.modules is one)
 
@@ -172,8 +172,8 @@ def import_module(target: ImportTarget, module: str, allowance: Allowance, locat
                 hint=f"to use that folder, allow it by its path: {allowance.how_to_allow(display(here))}") from None
         raise MissingLibraryError(
             f"cannot import '{module}': no module named '{missing}'", package=top, location=location,
-            hint=f"install it (pip install {top.replace('_', '-')}) in the environment that runs lrplot, "
-                 "or check the spelling") from None
+            hint=f"install it ({INSTALL.get(top, 'pip install ' + top.replace('_', '-'))}) in the environment that "
+                 "runs lrplot, or check the spelling") from None
     except SyntaxError as exc:
         raise SpecError(f"syntax error in {exc.filename}: {exc.msg}",
                         location=Location(str(exc.filename), exc.lineno, exc.offset),

@@ -17,9 +17,11 @@ Read from axolotl at commit 067b021c8b87a9e5e380b9173c704cf7340e30f5 (files unde
 * the schedule (``core/builders/base.py`` lines 280-290, ``core/trainers/mixins/scheduler.py`` lines 38-150):
   ``lr_scheduler`` (default cosine) is the HF ``lr_scheduler_type``; ``one_cycle`` is torch's OneCycleLR
   (``max_lr=learning_rate``, ``pct_start = warmup / total``, ``anneal_strategy="cos"``); ``rex``, cosine with
-  ``lr_quadratic_warmup`` or a non-zero ``cosine_min_lr_ratio``, and ``jagged_restart_steps`` run axolotl's
-  own scheduler code (``utils/schedulers.py``): refused (axolotl pins torch and transformers versions that do
-  not install beside lrplot's, so this reader reads its source and never imports it).
+  ``lr_quadratic_warmup`` or a non-zero ``cosine_min_lr_ratio`` (with ``cosine_constant_lr_ratio``) are
+  axolotl's own scheduler code, built as ``SchedulerMixin.create_scheduler`` builds them (lines 82-122) and
+  run from ``axolotl.utils.schedulers`` itself (a module that needs only torch: ``pip install --no-deps
+  axolotl`` keeps lrplot's torch; axolotl's pins do not install beside it). ``jagged_restart_steps`` (a
+  wrapper of another scheduler, lines 134-150) is refused.
 """
 
 from __future__ import annotations
@@ -227,7 +229,7 @@ def _translated(doc: Document, total: int, warm: int) -> Document:
     name = _get(doc, "lr_scheduler") or "cosine"
     data: dict[str, Any] = {
         "learning_rate": _number(doc, "learning_rate", low=0), "max_steps": total, "warmup_steps": warm,
-        "lr_scheduler_type": "cosine" if name == "one_cycle" else name,
+        "lr_scheduler_type": "cosine" if name in ("one_cycle", "rex") else name,  # base.py:281-283
         "lr_scheduler_kwargs": _get(doc, "lr_scheduler_kwargs") or {},
         "per_device_train_batch_size": _get(doc, "micro_batch_size"),
         "gradient_accumulation_steps": _get(doc, "gradient_accumulation_steps"),
@@ -264,12 +266,11 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     _check_keys(doc, notes)
     _refusals(doc)
     own = _own_scheduler(doc)
-    if own is not None:
+    if own == "jagged_restart_steps":
         raise _error(doc, own if own in doc.data else "lr_scheduler",
-                     f"{own} makes axolotl build its own scheduler ({OWN_CODE[own]}, axolotl/utils/schedulers.py), "
-                     "which lrplot does not run: this reader reads axolotl's source, it does not import axolotl",
-                     hint="draw it as an lrplot spec (e.g. a LambdaLR of axolotl's formula), or compare with "
-                          "--set " + (f"{own}=null" if own != "rex" else "lr_scheduler=cosine"))
+                     f"{own} makes axolotl wrap its scheduler in {OWN_CODE[own]} (axolotl/utils/schedulers.py, "
+                     "core/trainers/mixins/scheduler.py:134-150), which lrplot's axolotl reader does not draw",
+                     hint=f"draw it as an lrplot spec, or compare with --set {own}=null")
     if doc.data.get("plugins"):
         notes.append(assumption("plugins: assumed not to create the lr scheduler (axolotl asks each plugin first, "
                                 "PluginManager.create_lr_scheduler)", settle="plugins"))
@@ -293,7 +294,47 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                        allow_import=allow_import)
     if (_get(doc, "lr_scheduler") or "cosine") == "one_cycle" and source.spec.scheduler.type.endswith("get_scheduler"):
         source = replace(source, spec=_one_cycle(doc, source.spec, budget.updates, warm))
+    if own is not None:
+        if not source.spec.scheduler.type.endswith("get_scheduler"):  # DeepSpeed's config built the scheduler
+            source = replace(source, notes=(*source.notes, f"{own} is not used: the scheduler is the deepspeed "
+                                            "config's (axolotl builds its own only where none exists, "
+                                            "core/trainers/mixins/scheduler.py:56)"))
+        else:
+            source = replace(source, spec=_own(doc, own, source.spec, budget.updates, warm))
     return replace(source, kind=KIND)
+
+
+def _own(doc: Document, own: str, spec: Any, total: int, warm: int) -> Any:
+    """axolotl's own scheduler as SchedulerMixin.create_scheduler builds it (core/trainers/mixins/scheduler.py
+    lines 38-46 and 82-122; get_warmup_steps gives the warmup axolotl set as warmup_steps)."""
+    from ..spec.models import SchedulerNode
+
+    lr = float(_number(doc, "learning_rate", low=0))
+    ratios = {}
+    for key in ("cosine_min_lr_ratio", "cosine_constant_lr_ratio"):
+        value = _get(doc, key)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value is not None and not (number and 0 <= value <= 1):
+            raise _error(doc, key, f"{key} is {value!r}; axolotl asserts it is between 0.0 and 1.0 "
+                         "(core/trainers/mixins/scheduler.py:84, 106-107, 116)",
+                         hint=f"set {key} to a number in [0, 1]")
+        ratios[key] = value
+    where = "axolotl.utils.schedulers:"
+    if own == "rex":  # use_cosine_min_lr: lr_scheduler_type is 'cosine' for rex (core/builders/base.py:281-283)
+        ratio = ratios["cosine_min_lr_ratio"]
+        node = {"type": where + "RexLR", "max_lr": lr, "min_lr": 0 if ratio is None else lr * ratio,
+                "total_steps": total, "num_warmup_steps": warm}
+    elif own == "lr_quadratic_warmup":
+        node = {"type": where + "get_cosine_schedule_with_quadratic_warmup", "num_warmup_steps": warm,
+                "num_training_steps": total}
+    elif own == "cosine_constant_lr_ratio":
+        node = {"type": where + "get_cosine_schedule_with_warmup_decay_constant", "num_warmup_steps": warm,
+                "num_training_steps": total, "min_lr_ratio": ratios["cosine_min_lr_ratio"],
+                "constant_lr_ratio": ratios["cosine_constant_lr_ratio"]}
+    else:
+        node = {"type": where + "get_cosine_schedule_with_min_lr", "num_warmup_steps": warm,
+                "num_training_steps": total, "min_lr_ratio": ratios["cosine_min_lr_ratio"]}
+    return spec.model_copy(update={"scheduler": SchedulerNode.model_validate(node)})
 
 
 def _one_cycle(doc: Document, spec: Any, total: int, warm: int) -> Any:

@@ -37,9 +37,11 @@ def _model():
     return Tiny()
 
 
-def run_trainer(args: dict, n: int, out: Path) -> dict:
+def run_trainer(args: dict, n: int, out: Path, create_scheduler=None) -> dict:
     """Train for real; return the lr of every group before every update, the Trainer's logged
-    learning rates (from trainer_state.json) and its param groups."""
+    learning rates (from trainer_state.json) and its param groups. ``create_scheduler(optimizer,
+    num_training_steps)``: the scheduler a Trainer subclass builds in its ``create_scheduler``
+    override (axolotl's SchedulerMixin), else the Trainer's own."""
     import torch
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
@@ -54,7 +56,14 @@ def run_trainer(args: dict, n: int, out: Path) -> dict:
     targs = TrainingArguments(output_dir=str(out), logging_steps=1, report_to="none", save_strategy="no",
                               use_cpu=True, disable_tqdm=True, remove_unused_columns=False, seed=0,
                               dataloader_num_workers=0, **args)
-    trainer = Trainer(model=_model(), args=targs, train_dataset=_Data(n), callbacks=[Record()])
+    class Own(Trainer):
+        def create_scheduler(self, num_training_steps, optimizer=None):
+            if self.lr_scheduler is None:
+                self.lr_scheduler = create_scheduler(optimizer or self.optimizer, num_training_steps)
+            return self.lr_scheduler
+
+    kind = Trainer if create_scheduler is None else Own
+    trainer = kind(model=_model(), args=targs, train_dataset=_Data(n), callbacks=[Record()])
     trainer.train()
     trainer.save_state()  # trainer_state.json, written by the main process only
     groups = [{"weight_decay": g["weight_decay"], "size": sum(p.numel() for p in g["params"])}
