@@ -17,6 +17,7 @@ trick                  switch                    what
 ``argument-names``     LRPLOT_NO_ARGUMENT_NAMES  ``SPEC...`` in help instead of typer's ``{SPEC}...`` (CLI)
 ``click-errors``       LRPLOT_NO_CLICK_CLASSES   click's error classes found in typer's vendored copy (CLI)
 ``dynamo-seed``        LRPLOT_NO_FASTPATH        build optimizers without importing torch._dynamo (all)
+``lean-torch``         LRPLOT_NO_LEAN_TORCH      ``import torch`` without its Python meta kernels (CLI, plain specs)
 =====================  ========================  ==========================================================
 
 This module imports nothing from lrplot, so any part may use it; the dependencies are imported
@@ -42,6 +43,7 @@ SWITCHES = {
     "argument-names": "LRPLOT_NO_ARGUMENT_NAMES",
     "click-errors": "LRPLOT_NO_CLICK_CLASSES",
     "dynamo-seed": "LRPLOT_NO_FASTPATH",
+    "lean-torch": "LRPLOT_NO_LEAN_TORCH",
 }
 ALL_OFF = "LRPLOT_NO_TRICKS"
 
@@ -284,3 +286,108 @@ def fast_optimizers() -> Iterator[bool]:
     finally:
         if vars(target).get(CACHE_ATTRIBUTE) is target:
             delattr(target, CACHE_ATTRIBUTE)
+
+
+# --- lean-torch: ``import torch`` ends with ``from torch import _meta_registrations`` (≈ 0.3 s of CPU, a fifth of ----
+# the import): it imports torch._decomp, torch._prims and torch._refs and registers Python "meta" kernels, the
+# shape functions of tensors on the ``meta`` device that tracing (torch.compile, torch.export, fake tensors) uses.
+# Building an optimizer and stepping torch's own schedulers on CPU uses none of them. So while the command
+# simulates specs that name no code of their own, that module is left unloaded: a stand-in is bound in its place
+# during ``import torch``, which loads the real module the moment anything reads from it, and is removed when the
+# simulation is done, so that whatever imports the module later (torch._decomp does) gets the real one.
+
+META = "torch._meta_registrations"
+_META_IMPORT = "from torch import _meta_registrations"
+
+
+def lean_torch_shape() -> bool:
+    """torch's ``__init__.py`` imports ``torch._meta_registrations`` in the one statement this trick
+    was verified on (torch 2.13), and reads nothing from it."""
+    import importlib.util
+    import re
+
+    try:
+        found = importlib.util.find_spec("torch")
+        if found is None or not found.origin:
+            return False
+        init = os.path.join(os.path.dirname(found.origin), "__init__.py")
+        with open(init, encoding="utf-8") as fh:
+            text = fh.read()
+    except (ImportError, OSError, ValueError):
+        return False
+    uses = re.findall(r"(?<![\w.])_meta_registrations\b.*", text)
+    return text.count(_META_IMPORT) == 1 and len(uses) == 1 \
+        and os.path.isfile(os.path.join(os.path.dirname(found.origin), "_meta_registrations.py"))
+
+
+# the packages whose import means tracing machinery is wanted: the real module is loaded before them
+_META_USERS = ("torch._decomp", "torch._dynamo", "torch._inductor", "torch._prims", "torch._refs")
+
+
+def _load_meta(stand_in: ModuleType) -> ModuleType:
+    """The real torch._meta_registrations in place of ``stand_in`` (loaded once)."""
+    import importlib
+
+    if sys.modules.get(META) is stand_in:
+        del sys.modules[META]
+    torch = sys.modules.get("torch")
+    if torch is not None and vars(torch).get("_meta_registrations") is stand_in:
+        delattr(torch, "_meta_registrations")
+    return importlib.import_module(META)
+
+
+class _Deferred(ModuleType):
+    """Stands for torch._meta_registrations: any name read from it loads the real module first."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(_load_meta(self), name)
+
+
+class _LeanFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves the stand-in once, for the ``import torch`` under way; loads the real module as soon
+    as a package of the tracing machinery is imported."""
+
+    def __init__(self) -> None:
+        self.stand_in: _Deferred | None = None
+        self.loaded = False
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname == META and self.stand_in is None:
+            return importlib.machinery.ModuleSpec(fullname, self)
+        if self.stand_in is not None and not self.loaded and fullname.startswith(_META_USERS) \
+                and sys.modules.get(META) is self.stand_in:
+            self.loaded = True
+            _load_meta(self.stand_in)
+        return None
+
+    def create_module(self, spec: Any) -> ModuleType:
+        self.stand_in = _Deferred(spec.name)
+        return self.stand_in
+
+    def exec_module(self, module: ModuleType) -> None:
+        pass
+
+
+@contextmanager
+def lean_torch() -> Iterator[bool]:
+    """While active, a first ``import torch`` leaves torch._meta_registrations unloaded (yields True);
+    afterwards the stand-in is gone, so a later import of that module loads it. Switched off, with torch
+    already imported or another torch: nothing changes (yields False)."""
+    if not enabled("lean-torch") or "torch" in sys.modules or not lean_torch_shape():
+        yield False
+        return
+    finder = _LeanFinder()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield True
+    finally:
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
+        if finder.stand_in is not None:  # gone: a later import loads the real module
+            if sys.modules.get(META) is finder.stand_in:
+                del sys.modules[META]
+            torch = sys.modules.get("torch")
+            if torch is not None and vars(torch).get("_meta_registrations") is finder.stand_in:
+                delattr(torch, "_meta_registrations")
