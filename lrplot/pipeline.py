@@ -298,10 +298,12 @@ class Plotter:
         return curves
 
     def simulate(self, specs: "list[Spec]") -> "Curves":
-        from .tricks import lean_torch
+        from .tricks import lean_torch, whole_torch
         from .walk import import_paths
 
         lean = self.lean_torch and not any(import_paths(spec) for spec in specs)  # no code of the spec's own
+        if not lean:
+            whole_torch()
         with self.progress() as progress, (lean_torch() if lean else nullcontext()):
             return simulate(specs, allow_import=self.reading.allow_import, cache=self.cache, progress=progress,
                             export=self.data.suffix if self.data is not None else None)

@@ -288,13 +288,11 @@ def fast_optimizers() -> Iterator[bool]:
             delattr(target, CACHE_ATTRIBUTE)
 
 
-# --- lean-torch: ``import torch`` ends with ``from torch import _meta_registrations`` (≈ 0.3 s of CPU, a fifth of ----
-# the import): it imports torch._decomp, torch._prims and torch._refs and registers Python "meta" kernels, the
-# shape functions of tensors on the ``meta`` device that tracing (torch.compile, torch.export, fake tensors) uses.
-# Building an optimizer and stepping torch's own schedulers on CPU uses none of them. So while the command
-# simulates specs that name no code of their own, that module is left unloaded: a stand-in is bound in its place
-# during ``import torch``, which loads the real module the moment anything reads from it, and is removed when the
-# simulation is done, so that whatever imports the module later (torch._decomp does) gets the real one.
+# --- lean-torch: ``import torch`` ends with ``from torch import _meta_registrations`` (≈ 0.3 s CPU, a fifth of it):
+# torch._decomp, _prims, _refs and the Python "meta" kernels (shapes of ``meta``-device tensors) that only tracing
+# uses (torch.compile, torch.export, fake tensors); CPU optimizers and schedulers use none. While the command
+# simulates specs naming no code of their own, a stand-in is bound instead; it loads the real module when anything
+# reads from it or imports the tracing machinery, and is removed afterwards (a later import gets the real one).
 
 META = "torch._meta_registrations"
 _META_IMPORT = "from torch import _meta_registrations"
@@ -324,16 +322,30 @@ def lean_torch_shape() -> bool:
 _META_USERS = ("torch._decomp", "torch._dynamo", "torch._inductor", "torch._prims", "torch._refs")
 
 
-def _load_meta(stand_in: ModuleType) -> ModuleType:
-    """The real torch._meta_registrations in place of ``stand_in`` (loaded once)."""
-    import importlib
-
+def _unbind(stand_in: ModuleType) -> None:
+    """The stand-in gone from ``sys.modules`` and torch: the next import loads the real module."""
     if sys.modules.get(META) is stand_in:
         del sys.modules[META]
     torch = sys.modules.get("torch")
     if torch is not None and vars(torch).get("_meta_registrations") is stand_in:
         delattr(torch, "_meta_registrations")
+
+
+def _load_meta(stand_in: ModuleType) -> ModuleType:
+    """The real torch._meta_registrations in place of ``stand_in``."""
+    import importlib
+
+    _unbind(stand_in)
     return importlib.import_module(META)
+
+
+def whole_torch() -> None:
+    """torch's meta kernels registered if a lean import left them out, before code of a spec's own runs
+    (``lrplot watch`` may simulate a plain spec, then the same file edited to name a ``module:Class``)."""
+    if "torch" in sys.modules and META not in sys.modules:
+        import importlib
+
+        importlib.import_module(META)
 
 
 class _Deferred(ModuleType):
@@ -346,8 +358,7 @@ class _Deferred(ModuleType):
 
 
 class _LeanFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves the stand-in once, for the ``import torch`` under way; loads the real module as soon
-    as a package of the tracing machinery is imported."""
+    """Serves the stand-in once; loads the real module before the tracing machinery is imported."""
 
     def __init__(self) -> None:
         self.stand_in: _Deferred | None = None
@@ -385,9 +396,5 @@ def lean_torch() -> Iterator[bool]:
     finally:
         if finder in sys.meta_path:
             sys.meta_path.remove(finder)
-        if finder.stand_in is not None:  # gone: a later import loads the real module
-            if sys.modules.get(META) is finder.stand_in:
-                del sys.modules[META]
-            torch = sys.modules.get("torch")
-            if torch is not None and vars(torch).get("_meta_registrations") is finder.stand_in:
-                delattr(torch, "_meta_registrations")
+        if finder.stand_in is not None:
+            _unbind(finder.stand_in)

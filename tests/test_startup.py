@@ -119,3 +119,33 @@ def test_the_command_imports_torch_lean_only_for_specs_naming_no_code(spec, swit
                          capture_output=True, text=True, env=env, timeout=280)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == f"True {not lean}"
+
+
+_WATCH_LIKE = """
+import sys
+from pathlib import Path
+from lrplot.figure import RenderOptions
+from lrplot.imports import allowed_imports
+from lrplot.pipeline import Plotter, Reading
+configs = Path(sys.argv[1])
+def run(name):
+    reading = Reading(allow_import=allowed_imports([str(configs / "my_schedules.py")]))
+    Plotter([configs / name], reading, [], RenderOptions(), cache=False, lean_torch=True).run()
+    print(name, "torch._meta_registrations" in sys.modules)
+run("cosine.yaml")
+run("custom_scheduler.yaml")
+"""
+
+
+@pytest.mark.slow  # a child process importing torch
+@pytest.mark.timeout(300)
+def test_a_spec_naming_its_own_code_after_a_lean_run_gets_torch_whole(tmp_path):
+    """``lrplot watch``: a plain spec simulated first (torch imported lean), then the file naming a
+    ``module:Class``: torch's meta kernels are registered before that code runs."""
+    env = _env(tmp_path)
+    env.pop("LRPLOT_NO_LEAN_TORCH", None)
+    env.pop("LRPLOT_NO_TRICKS", None)
+    out = subprocess.run([sys.executable, "-c", _WATCH_LIKE, str(CONFIGS)], capture_output=True, text=True, env=env,
+                         timeout=280)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["cosine.yaml", "False", "custom_scheduler.yaml", "True"]
