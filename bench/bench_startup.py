@@ -8,6 +8,8 @@
                    about 0.45 s with torch loaded): the floor without the part lrplot skips
   cold             ``lrplot configs/cosine.yaml --no-cache`` (target <= 1.05 x floor, _exit)
   cold, no fast    the same with LRPLOT_NO_FASTPATH=1 (torch._dynamo imported by the first optimizer)
+  cold, full torch the same with LRPLOT_NO_LEAN_TORCH=1: torch imported whole, torch._meta_registrations
+                   included, as the floor imports it (the cold run leaves that module unloaded)
   cached           the same spec again with only its presentation changed (another title and theme),
                    curves in the cache (target <= 0.3 x cold)
 
@@ -49,6 +51,8 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LRPLOT_CACHE_DIR": str(cache),
            "PYTHONPYCACHEPREFIX": str(work / "pyc")}
     env.pop("LRPLOT_NO_FASTPATH", None)
+    env.pop("LRPLOT_NO_LEAN_TORCH", None)
+    env.pop("LRPLOT_NO_TRICKS", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     py = sys.executable
     lr = [py, "-m", "lrplot"]
@@ -62,6 +66,7 @@ def main() -> None:
                                     "os._exit(0)"], env),
         "cold": (plot + ["--no-cache"], env),
         "cold, no fast path": (plot + ["--no-cache"], {**env, "LRPLOT_NO_FASTPATH": "1"}),
+        "cold, full torch": (plot + ["--no-cache"], {**env, "LRPLOT_NO_LEAN_TORCH": "1"}),
         "cached": (plot + ["--title", "Re-drawn from the cache", "--theme", "dark"], env),
     }
     for cmd, e in commands.values():  # fills the curves and bytecode caches, warms the disk
@@ -90,6 +95,8 @@ def main() -> None:
     print(f"  cold / floor                 {med['cold'] / med['floor']:.3f}")
     print(f"  cold / floor, _exit          {med['cold'] / med['floor, _exit']:.3f}   (both without teardown; "
           "target <= 1.05)")
+    print(f"  cold, full torch / floor, _exit {med['cold, full torch'] / med['floor, _exit']:.3f}   (torch imported as "
+          "the floor imports it)")
     print(f"  cached / cold                {med['cached'] / med['cold']:.3f}   (target <= 0.3)")
     print(f"  cold no-fast-path / cold     {med['cold, no fast path'] / med['cold']:.3f}"
           f"   (fast path saves {med['cold, no fast path'] - med['cold']:.2f} s)")

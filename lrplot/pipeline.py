@@ -277,6 +277,7 @@ class Plotter:
     stdout: IO[bytes] | None = None
     warn: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
     sources: list[Source] = field(default_factory=list)
+    lean_torch: bool = False  # the command line: torch imported without its meta kernels (tricks.lean_torch)
 
     def run(self) -> "Curves":
         """The phases, in order; returns the curves drawn."""
@@ -297,7 +298,13 @@ class Plotter:
         return curves
 
     def simulate(self, specs: "list[Spec]") -> "Curves":
-        with self.progress() as progress:
+        from .tricks import lean_torch, whole_torch
+        from .walk import import_paths
+
+        lean = self.lean_torch and not any(import_paths(spec) for spec in specs)  # no code of the spec's own
+        if not lean:
+            whole_torch()
+        with self.progress() as progress, (lean_torch() if lean else nullcontext()):
             return simulate(specs, allow_import=self.reading.allow_import, cache=self.cache, progress=progress,
                             export=self.data.suffix if self.data is not None else None)
 

@@ -94,6 +94,14 @@ def test_torch_add_param_group_decorator_structure():
         assert tricks.seed_target() is not None
 
 
+def test_torch_imports_its_meta_registrations_in_one_statement():
+    """tricks.lean_torch_shape: verified on torch 2.13 (another torch: the full import, slower only)."""
+    import torch
+
+    if torch.__version__.startswith("2.13."):
+        assert tricks.lean_torch_shape()
+
+
 def test_torch_step_order_warning_text_is_the_one_silenced():
     """engine.loop.STEP_ORDER_WARNING matches the warning torch gives for scheduler.step() first."""
     import torch

@@ -92,3 +92,60 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path):
     proc = subprocess.run(["bash", "-c", command], capture_output=True, timeout=120, env=_env(tmp_path))
     assert len(proc.stdout) == 10
     assert proc.stderr.decode().strip() == "141", proc.stderr
+
+
+_LEAN_PROBE = ("import atexit, sys\n"
+               "atexit.register(lambda: print('torch' in sys.modules, 'torch._decomp' in sys.modules))\n"
+               "sys.argv = ['lrplot', *sys.argv[1:]]\nfrom lrplot.cli import main\nmain()")
+
+
+@pytest.mark.slow  # a child process importing torch
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("spec, switch, lean", [
+    ("cosine.yaml", None, True),
+    ("cosine.yaml", "LRPLOT_NO_LEAN_TORCH", False),
+    ("cosine.yaml", "LRPLOT_NO_TRICKS", False),
+    ("custom_scheduler.yaml", None, False),  # code of the spec's own runs with torch as it always is
+])
+def test_the_command_imports_torch_lean_only_for_specs_naming_no_code(spec, switch, lean, tmp_path):
+    """``torch._decomp`` comes with torch._meta_registrations: a cold plot of a plain spec leaves both out."""
+    env = _env(tmp_path)
+    env.pop("LRPLOT_NO_LEAN_TORCH", None)
+    env.pop("LRPLOT_NO_TRICKS", None)
+    if switch:
+        env[switch] = "1"
+    out = subprocess.run([sys.executable, "-c", _LEAN_PROBE, str(CONFIGS / spec), "-o", str(tmp_path / "out.png"),
+                          "-q", "--no-cache", "--allow-import", str(CONFIGS / "my_schedules.py")],
+                         capture_output=True, text=True, env=env, timeout=280)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == f"True {not lean}"
+
+
+_WATCH_LIKE = """
+import sys
+from pathlib import Path
+from lrplot.figure import RenderOptions
+from lrplot.imports import allowed_imports
+from lrplot.pipeline import Plotter, Reading
+configs = Path(sys.argv[1])
+def run(name):
+    reading = Reading(allow_import=allowed_imports([str(configs / "my_schedules.py")]))
+    Plotter([configs / name], reading, [], RenderOptions(), cache=False, lean_torch=True).run()
+    print(name, "torch._meta_registrations" in sys.modules)
+run("cosine.yaml")
+run("custom_scheduler.yaml")
+"""
+
+
+@pytest.mark.slow  # a child process importing torch
+@pytest.mark.timeout(300)
+def test_a_spec_naming_its_own_code_after_a_lean_run_gets_torch_whole(tmp_path):
+    """``lrplot watch``: a plain spec simulated first (torch imported lean), then the file naming a
+    ``module:Class``: torch's meta kernels are registered before that code runs."""
+    env = _env(tmp_path)
+    env.pop("LRPLOT_NO_LEAN_TORCH", None)
+    env.pop("LRPLOT_NO_TRICKS", None)
+    out = subprocess.run([sys.executable, "-c", _WATCH_LIKE, str(CONFIGS)], capture_output=True, text=True, env=env,
+                         timeout=280)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["cosine.yaml", "False", "custom_scheduler.yaml", "True"]

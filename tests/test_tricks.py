@@ -114,3 +114,102 @@ def test_click_errors_switched_off_reads_the_same_usage_line(cli, monkeypatch):
                              "(see 'lrplot plot --help')\n")
     result = cli("state", "spec.yaml")
     assert (result.exit_code, result.stderr) == (2, "lrplot state: Missing option '--at'. (see 'lrplot state --help')\n")
+
+
+# --- lean-torch: import torch without torch._meta_registrations while a plain spec is simulated --------------
+
+def test_lean_torch_changes_nothing_once_torch_is_imported_or_switched_off(monkeypatch):
+    import torch
+
+    monkeypatch.delenv("LRPLOT_NO_LEAN_TORCH", raising=False)
+    monkeypatch.delenv(tricks.ALL_OFF, raising=False)
+    finders = list(sys.meta_path)
+    with tricks.lean_torch() as on:
+        assert on is False and sys.meta_path == finders
+    assert sys.modules[tricks.META] is torch._meta_registrations  # the real one, as torch imported it
+    monkeypatch.delitem(sys.modules, "torch")  # as if torch were not imported yet
+    monkeypatch.setenv("LRPLOT_NO_LEAN_TORCH", "1")
+    with tricks.lean_torch() as on:
+        assert on is False and sys.meta_path == finders
+
+
+# Run in a fresh process: torch imported under the trick, then every way back to the real module.
+_LEAN_CHILD = """
+import sys
+from lrplot import tricks
+with tricks.lean_torch() as on:
+    import torch
+    stand_in = type(sys.modules[tricks.META]).__name__
+    lean = [m for m in ("torch._decomp", "torch._prims", "torch._refs") if m in sys.modules]
+    {inside}
+after = (tricks.META in sys.modules, "_meta_registrations" in vars(torch))
+tricks.whole_torch()  # what the command calls before simulating a spec's own code
+meta = sys.modules[tricks.META]
+from torch._subclasses.fake_tensor import FakeTensorMode
+with FakeTensorMode():
+    shape = tuple((torch.empty(4, 5) @ torch.empty(5, 2)).shape)
+print(on, stand_in, lean, after, type(meta).__name__, callable(meta.activate_meta), shape)
+"""
+
+
+@pytest.mark.slow  # a child process importing torch
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("inside, loaded", [
+    ("pass", (False, False)),  # untouched: the stand-in is removed, the later import loads the real module
+    ("torch._meta_registrations.activate_meta", (True, True)),  # a name read: the real module, at once
+    ("import torch._dynamo", (True, True)),  # the tracing machinery imported: the real module first
+])
+def test_lean_torch_imports_torch_without_its_meta_kernels_and_gives_them_back(inside, loaded):
+    code = _LEAN_CHILD.replace("{inside}", inside)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("LRPLOT_NO_LEAN_TORCH", None)
+    env.pop(tricks.ALL_OFF, None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=280)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"True _Deferred [] {loaded} module True (4, 2)"
+
+
+_LEAN_CURVES = """
+import hashlib, json, sys
+from pathlib import Path
+from lrplot import tricks
+from lrplot.spec import load_spec
+paths = [Path(p) for p in sys.argv[1:]]
+specs = [load_spec(p) for p in paths]
+with tricks.lean_torch() as on:
+    from lrplot.engine import simulate
+    curves = [simulate(s) for s in specs]
+    assert on and "torch._decomp" not in sys.modules
+print(json.dumps([[t.name, [[g, f, hashlib.sha256(v.tobytes()).hexdigest()] for (g, f), v in t.values.items()]]
+                  for c in curves for t in c.schedules]))
+"""
+
+
+def _digests(curves_list):
+    import hashlib
+
+    return [[t.name, [[g, f, hashlib.sha256(v.tobytes()).hexdigest()] for (g, f), v in t.values.items()]]
+            for c in curves_list for t in c.schedules]
+
+
+@pytest.mark.slow  # a child process importing torch
+@pytest.mark.timeout(600)
+def test_lean_torch_simulates_every_plain_example_bit_for_bit():
+    """Every example config that names no code of its own (22 of them, all of torch's schedulers among them):
+    each recorded value has the same bits as in this process, whose torch was imported in full."""
+    import json
+
+    from lrplot.engine import simulate
+    from lrplot.spec import load_spec
+    from lrplot.walk import import_paths
+    from tests.helpers.paths import CONFIGS
+
+    paths = [p for p in sorted(CONFIGS.glob("*.yaml")) if not import_paths(load_spec(p))]
+    assert len(paths) >= 20
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("LRPLOT_NO_LEAN_TORCH", None)
+    env.pop(tricks.ALL_OFF, None)
+    out = subprocess.run([sys.executable, "-c", _LEAN_CURVES, *map(str, paths)], capture_output=True, text=True,
+                         env=env, timeout=580)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == _digests([simulate(load_spec(p)) for p in paths])

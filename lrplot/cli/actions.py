@@ -35,7 +35,7 @@ def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | N
         plotter = Plotter(inputs.paths, inputs.reading(), figures, options, data=data, cache=cache,
                           log=LogRequest(log, log_format, log_key, log_skip_corrupt, log_run) if log is not None else None,
                           progress=terminal_progress, stdout=typer.get_binary_stream("stdout"),
-                          warn=lambda line: echo(line, err=True))
+                          warn=lambda line: echo(line, err=True), lean_torch=True)
         curves = plotter.run()
         for figure in figures:
             if figure.path is not None:
@@ -62,7 +62,8 @@ def watch(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | 
 
         def once() -> list[Path]:
             plotter = Plotter(inputs.paths, inputs.reading(), figures, options, data=data, cache=False,
-                              stdout=typer.get_binary_stream("stdout"), warn=lambda line: echo(line, err=True))
+                              stdout=typer.get_binary_stream("stdout"), warn=lambda line: echo(line, err=True),
+                              lean_torch=True)
             if to_terminal and tty:
                 typer.echo("\x1b[H\x1b[2J", nl=False)  # each drawing replaces the last
             curves = plotter.run()
