@@ -161,6 +161,61 @@ def test_a_step_logged_twice_keeps_the_value_logged_last(tmp_path):
     assert values[3] == USED["ok"][3][0] and np.isnan(values[4])
 
 
+def _copy(tmp_path, store: str = "sqlite") -> tuple[Path, sqlite3.Connection]:
+    db = tmp_path / "mlflow.db"
+    shutil.copy(STORES[store], db)
+    return db, sqlite3.connect(db)
+
+
+def test_rows_read_in_bulk_are_the_doubles_mlflow_reads(tmp_path):
+    """The special run without its repeated step: its rows come back in step order once each, read as
+    (step * 2 + is_nan, value) pairs; every double as MLflow's client reads it, a NaN where is_nan."""
+    db, con = _copy(tmp_path, "special/sqlite")
+    con.execute("DELETE FROM metrics WHERE step = 3 AND value = 0.25")
+    con.commit()
+    con.close()
+    (trace,) = load_log(db).schedules
+    rows = [r for r in READ["special/sqlite"]["special"] if not (r[0] == 3 and r[2] == 0.25)]
+    assert trace.at[(0, "lr")].tolist() == [r[0] for r in rows] == list(range(len(rows)))
+    assert bits(trace.values[(0, "lr")].tolist()) == bits(r[2] for r in rows)
+    assert np.isnan(trace.values[(0, "lr")][11]) and sum(np.isnan(trace.values[(0, "lr")])) == 1
+
+
+def test_steps_out_of_order_or_beyond_2_52_are_ordered_by_step_and_timestamp(tmp_path):
+    db, con = _copy(tmp_path)
+    run_id = con.execute("SELECT run_uuid FROM runs WHERE name = 'ok'").fetchone()[0]
+    insert = "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES ('lr', ?, ?, ?, ?, 0)"
+    con.execute(insert, (0.5, 1, run_id, 2**53))  # the largest step a log may have: exact, and last
+    con.execute(insert, (0.25, 0, run_id, 2**52 + 1))
+    con.commit()
+    con.close()
+    (trace,) = load_log(db, run="ok").schedules
+    assert trace.at[(0, "lr")].tolist() == [*range(30), 2**52 + 1, 2**53]
+    assert trace.values[(0, "lr")].tolist() == [u for u, in USED["ok"]] + [0.25, 0.5]
+
+
+def test_a_step_or_value_that_is_no_number_is_refused(tmp_path, cli, plan):
+    for column, bad in (("step", "'x'"), ("step", "2.5"), ("value", "'x'")):
+        db, con = _copy(tmp_path)
+        con.execute(f"UPDATE metrics SET {column} = {bad} WHERE key = 'lr' AND step = 7")
+        con.commit()
+        con.close()
+        r = cli("verify", plan, "--log", db, "--log-run", "ok")
+        assert r.exit_code == 1 and r.output == (f"{db}: not an MLflow tracking database: a metric's step or value "
+                                                 "is not a number\n"), (column, bad, r.output)
+
+
+def test_keys_of_every_run_are_listed_and_the_value_limit_counts_all_runs(cli, plan, monkeypatch):
+    r = cli("verify", plan, "--log", STORES["sqlite"], "--log-key", "lrr")
+    assert r.exit_code == 1 and r.output == (f"{STORES['sqlite']}: no tag or column 'lrr' in this mlflow log; found: "
+                                             "loss, lr; did you mean 'lr'?\n")
+    monkeypatch.setattr("lrplot.limits.MAX_LOG_VALUES", 50)
+    r = cli("verify", plan, "--log", STORES["sqlite"])
+    assert r.exit_code == 1 and r.output == (f"{STORES['sqlite']}: 120 logged learning-rate values; a log is read with "
+                                             "at most 50; choose one run with --log-run, or name one key with "
+                                             "--log-key\n")
+
+
 def test_broken_stores_are_one_located_line(tmp_path, cli, plan):
     cut = tmp_path / "cut.db"
     cut.write_bytes(STORES["sqlite"].read_bytes()[:5000])
