@@ -161,6 +161,23 @@ def test_a_step_logged_twice_keeps_the_value_logged_last(tmp_path):
     assert values[3] == USED["ok"][3][0] and np.isnan(values[4])
 
 
+def test_file_store_lines_out_of_order_are_ordered_by_step_and_timestamp(tmp_path):
+    """A file store's lines in the order they were logged: a step logged again later (a resumed run's
+    tail) keeps the later line, whatever the order of the lines; a timestamp that is no plain digits
+    (int() takes '+5') is read line by line, the same."""
+    store = tmp_path / "mlruns"
+    shutil.copytree(STORES["files"], store)
+    metric = next(m for m in store.rglob("metrics/lr") if (m.parent.parent / "tags" / "mlflow.runName").read_text() == "ok")
+    lines = metric.read_text().splitlines()
+    stamp = int(lines[-1].split()[0])
+    for extra in ([f"{stamp + 1} 0.5 3", f"{stamp - 1} 0.25 3"], [f"+{stamp + 1} 0.5 3", f"{stamp - 1} 0.25 3"]):
+        metric.write_text("\n".join(lines + extra) + "\n")
+        (trace,) = load_log(store, run="ok").schedules
+        expected = [u for u, in USED["ok"]]
+        expected[3] = 0.5
+        assert trace.at[(0, "lr")].tolist() == list(range(30)) and trace.values[(0, "lr")].tolist() == expected
+
+
 def _copy(tmp_path, store: str = "sqlite") -> tuple[Path, sqlite3.Connection]:
     db = tmp_path / "mlflow.db"
     shutil.copy(STORES[store], db)
