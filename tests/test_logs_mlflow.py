@@ -90,7 +90,7 @@ def test_awkward_doubles_are_read_as_mlflow_reads_them(store):
     logged twice: the very doubles MLflow's client reads. The sqlite store itself bends three of them
     (SQLite keeps a REAL with no fraction as an integer, so -0.0 comes back 0.0; MLflow writes inf as the
     largest double: sqlalchemy_store.py ``sanitize_metric_value``); the file store keeps all (``repr``)."""
-    (trace,) = load_log(STORES[store]).schedules
+    (trace,) = load_log(STORES[store], run="special").schedules
     steps, values = last_per_step(READ[store]["special"])
     assert trace.at[(0, "lr")].tolist() == steps == list(range(len(LOGGED) - 1))
     assert bits(trace.values[(0, "lr")].tolist()) == bits(values)
@@ -102,6 +102,23 @@ def test_awkward_doubles_are_read_as_mlflow_reads_them(store):
     else:
         assert bent == {}
     assert values[3] == 0.25 != LOGGED[3][2]  # step 3 logged again later: the later row is kept
+
+
+@pytest.mark.parametrize("store", ["special/sqlite", "special/files"])
+def test_a_metric_logged_with_a_dataset_is_read(store):
+    """``log_metric(..., dataset=...)``: the file store's lines have five fields (the dataset's name and
+    digest after the step). lrplot reads each line's step as written, the steps the sqlite store holds
+    for the same logging; MLflow's own file-store reader puts every such line at step 0
+    (file_store.py ``_get_metric_from_line``: ``int(metric_parts[2]) if len(metric_parts) == 3 else 0``)."""
+    sqlite_read = last_per_step(READ["special/sqlite"]["dataset"])
+    assert sqlite_read == (list(range(5)), [0.1 / (t + 1) for t in range(5)])
+    if store.endswith("files"):
+        lines = [m.read_text().splitlines()[0].split(" ") for m in STORES[store].rglob("metrics/lr")]
+        assert sorted(len(line) for line in lines) == [3, 5]
+        assert [r[0] for r in READ[store]["dataset"]] == [0] * 5  # MLflow's own reading
+        assert [r[2] for r in READ[store]["dataset"]] == sqlite_read[1]
+    (trace,) = load_log(STORES[store], run="dataset").schedules
+    assert (trace.at[(0, "lr")].tolist(), trace.values[(0, "lr")].tolist()) == sqlite_read
 
 
 @pytest.mark.parametrize("store", ["sqlite", "files"])
@@ -191,7 +208,7 @@ def test_rows_read_in_bulk_are_the_doubles_mlflow_reads(tmp_path):
     con.execute("DELETE FROM metrics WHERE step = 3 AND value = 0.25")
     con.commit()
     con.close()
-    (trace,) = load_log(db).schedules
+    (trace,) = load_log(db, run="special").schedules
     rows = [r for r in READ["special/sqlite"]["special"] if not (r[0] == 3 and r[2] == 0.25)]
     assert trace.at[(0, "lr")].tolist() == [r[0] for r in rows] == list(range(len(rows)))
     assert bits(trace.values[(0, "lr")].tolist()) == bits(r[2] for r in rows)
@@ -255,7 +272,8 @@ def test_broken_stores_are_one_located_line(tmp_path, cli, plan):
     metric.write_text("\n".join(lines) + "\n")
     r = cli("verify", plan, "--log", store)
     assert r.exit_code == 1 and r.output == (f"{metric}:7: not an MLflow metric line ('timestamp value step'); each "
-                                             "line is written by MLflow as: <timestamp ms> <value> <step>\n")
+                                             "line is written by MLflow as: <timestamp ms> <value> <step> (then <dataset name> <dataset "
+                                             "digest> when logged with a dataset)\n")
 
 
 @pytest.mark.slow
@@ -278,6 +296,8 @@ def test_values_equal_mlflows_own_client(store, monkeypatch):
         assert [r[:2] for r in rows] == [r[:2] for r in READ[store][name]]
         assert bits(r[2] for r in rows) == bits(r[2] for r in READ[store][name])
         (trace,) = load_log(STORES[store], run=name).schedules
+        if (store, name) == ("special/files", "dataset"):  # MLflow reads every step as 0: see above
+            rows = [[t, *r[1:]] for t, r in enumerate(rows)]
         steps, values = last_per_step(rows)
         assert trace.at[(0, "lr")].tolist() == steps
         assert bits(trace.values[(0, "lr")].tolist()) == bits(values)

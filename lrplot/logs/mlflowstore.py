@@ -189,7 +189,9 @@ def _read_files(store: Path, key: str | None, run: str | None) -> tuple[list[Raw
 
 def _metric_file(file: Path) -> tuple[np.ndarray, np.ndarray]:
     """One metric file of the file store: ``timestamp value step`` lines (``timestamp value`` in
-    MLflow < 1.0: step 0), in the order they were logged; a step logged twice keeps the last."""
+    MLflow < 1.0: step 0; ``timestamp value step dataset_name dataset_digest`` for a metric logged with
+    a dataset, as MLflow's own reader takes them: file_store.py ``_get_metric_from_line``), in the order
+    they were logged; a step logged twice keeps the last."""
     data = file.read_bytes()
     fast = _metric_columns(data)
     if fast is not None:
@@ -209,14 +211,15 @@ def _metric_file(file: Path) -> tuple[np.ndarray, np.ndarray]:
     for n, line in enumerate(lines, start=1):
         parts = line.split(" ")
         try:
-            if len(parts) not in (2, 3):
+            if len(parts) not in (2, 3, 5):  # 5: the metric logged with a dataset (its name and digest)
                 raise ValueError
             stamps.append(int(parts[0]))
             values.append(float(parts[1]))
-            steps.append(int(parts[2]) if len(parts) == 3 else 0)
+            steps.append(int(parts[2]) if len(parts) > 2 else 0)
         except ValueError:
             raise LogError("not an MLflow metric line ('timestamp value step')", location=Location(str(file), n),
-                           hint="each line is written by MLflow as: <timestamp ms> <value> <step>") from None
+                           hint="each line is written by MLflow as: <timestamp ms> <value> <step> "
+                                "(then <dataset name> <dataset digest> when logged with a dataset)") from None
     s = np.array(steps, dtype=np.int64) if steps else np.zeros(0, np.int64)
     check_steps(s, Location(str(file)), file.name)
     order = np.lexsort((np.array(stamps, dtype=np.int64), s)) if steps else np.zeros(0, np.int64)

@@ -16,7 +16,8 @@ an optimizer step pre-hook (``register_step_pre_hook``), independent of MLflow.
 ``special/``: both stores again, one run ``special`` whose ``lr`` holds the doubles a store could
 bend (-0.0, subnormals, the largest double, inf, -inf, NaN, values needing 17 digits, random bit
 patterns) and a step logged twice, each with its own timestamp (``MlflowClient.log_batch``);
-``special/logged.json`` is what was logged.
+``special/logged.json`` is what was logged. And a run ``dataset`` logging ``lr`` with a dataset
+(``log_metric(..., dataset=...)``: the file store's lines then have five fields).
 
 ``mlflow_read.json``: per store (``sqlite``, ``files``, ``special/sqlite``, ``special/files``) and run
 name, ``MlflowClient().get_metric_history(run_id, "lr")`` as MLflow returns it: ``[step, timestamp,
@@ -109,6 +110,13 @@ def write_special(mlflow) -> dict:
     active = mlflow.start_run(run_name="special")
     client.log_batch(active.info.run_id, metrics=[Metric("lr", v, ts, t) for t, ts, v in rows])
     mlflow.end_run()
+    # a metric logged with a dataset: the file store writes 'timestamp value step name digest' lines
+    import numpy as np
+
+    dataset = mlflow.data.from_numpy(np.arange(3.0), name="eval")
+    with mlflow.start_run(run_name="dataset"):
+        for t in range(5):
+            mlflow.log_metric("lr", 0.1 / (t + 1), step=t, dataset=dataset)
     return {"rows": [list(r) for r in rows]}
 
 
