@@ -16,6 +16,9 @@ Timed, each a median of --repeat runs interleaved in this one bench run:
         ``mlflow`` and ``sqlite3`` in fresh processes
 
 Every reader's values are checked equal (==) to the library's own reader's before anything is timed.
+Wall time, except the rows "(CPU)": lrplot's reader in this process (``time.process_time``) and the
+command's own user + system time (``resource.getrusage`` of children), which the machine's load moves
+far less.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -116,6 +120,13 @@ def ours(path: Path) -> list[tuple[int, float]]:
     return list(zip(trace.at[(0, "lr")].tolist(), trace.values[(0, "lr")].tolist()))
 
 
+def child_cpu(command: list[str], env: dict) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
 def import_cost(module: str, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -179,9 +190,14 @@ def main() -> None:
             for kind, pair in logs.items():
                 for case, run in cases[kind].items():
                     for size, log in pair.items():
-                        t = time.perf_counter()
+                        t, cpu = time.perf_counter(), time.process_time()
                         run(log)
                         times.setdefault((kind, case, size), []).append(time.perf_counter() - t)
+                        if case == "lrplot reader":
+                            times.setdefault((kind, "lrplot reader (CPU)", size), []).append(time.process_time() - cpu)
+                    for size, log in pair.items():
+                        times.setdefault((kind, "lrplot verify (CPU)", size), []).append(
+                            child_cpu([*command, str(log)], env))
         print(f"{'':22} {'':32} {'1k points':>10} {'1M points':>10} {'1M / 1k':>8}")
         for (kind, case, size), _ in times.items():
             if size != "1k":
