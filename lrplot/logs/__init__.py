@@ -216,13 +216,16 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         shift = used.offset if used.axis == "updates" else 0
         for m, raw in items:
             g = index[m.group]
-            order = np.argsort(raw.steps, kind="stable")
-            steps = raw.steps[order] - shift
-            vals = raw.values[order]
-            # a step logged twice (a resumed run writing over its own tail): keep the last value
-            last = np.r_[steps[1:] != steps[:-1], True]
-            values[(g, m.field)] = vals[last]
-            at[(g, m.field)] = steps[last]
+            if len(raw.steps) < 2 or bool(np.all(raw.steps[1:] > raw.steps[:-1])):  # in order, once each
+                at[(g, m.field)], values[(g, m.field)] = raw.steps - shift if shift else raw.steps, raw.values
+            else:
+                order = np.argsort(raw.steps, kind="stable")
+                steps = raw.steps[order] - shift
+                vals = raw.values[order]
+                # a step logged twice (a resumed run writing over its own tail): keep the last value
+                last = np.r_[steps[1:] != steps[:-1], True]
+                values[(g, m.field)] = vals[last]
+                at[(g, m.field)] = steps[last]
             keys[(g, m.field)] = raw.key if raw.group is None else f"{raw.key} (group {raw.group})"
         name = " · ".join(p for p in (run if len(runs) > 1 else "", base if len(bases) > 1 or not run else "") if p)
         end = max(int(a[-1]) + 1 for a in at.values() if len(a))

@@ -8,17 +8,21 @@ table ``metrics`` with ``key, value, timestamp, run_uuid, step, is_nan``, ``runs
 Every run is read (each its own traces, named by its run name), except deleted ones; ``--log-run``
 chooses one by its id (or a prefix of it) or its name.
 
-Read with Python's ``sqlite3`` and plain text, not MLflow's store API. Measured on one 1,000,000-point
-run (bench/bench_logs_stores.py, 2026-12-06, shared 2-core machine): ``import mlflow`` alone takes
-1.4 s in a fresh process (``sqlite3``: 0.03 s), and ``MlflowClient.get_metric_history`` then takes
-30 s (a ``Metric`` object per point); the sqlite3 query reads the same values in 1.2 s, the file store
-in 0.9 s. MLflow is also a heavy install (Flask, SQLAlchemy, alembic, pyarrow, scikit-learn, ...) to
-read two tables. The tables and columns lrplot reads are checked first: a database without them is
-one line naming what is missing. tests/test_logs_mlflow.py checks the values against MLflow's own
-``MlflowClient.get_metric_history`` where MLflow is installed.
+Read with Python's ``sqlite3`` (:mod:`lrplot.logs.mlflowsql`) and plain text, not MLflow's store API.
+Measured on one 1,000,000-point run (bench/bench_logs_stores.py, 2026-12-06, shared 2-core machine):
+``import mlflow`` alone takes 1.4 s in a fresh process (``sqlite3``: 0.03 s), and
+``MlflowClient.get_metric_history`` then takes 30 s (a ``Metric`` object per point); lrplot reads the
+same values in ≈ 0.5 s CPU from ``mlflow.db`` and ≈ 0.8 s from the file store. MLflow is also a heavy
+install (Flask, SQLAlchemy, alembic, pyarrow, scikit-learn, ...) to read two tables. The tables and
+columns lrplot reads are checked first: a database without them is one line naming what is missing.
+tests/test_logs_mlflow.py checks the values bit for bit against MLflow's own
+``MlflowClient.get_metric_history``: as recorded by tests/data/mlflow/regenerate.py, and live where
+mlflow (or mlflow-skinny with SQLAlchemy, in the test extra) is installed.
 
 Values are what MLflow stored: float64 (SQL REAL; the file store writes ``repr``), a NaN as MLflow
-writes it (``is_nan``; the file store ``nan``). A step logged twice keeps the value logged last.
+writes it (``is_nan``; the file store ``nan``). The sqlite store itself bends two kinds of value, and
+lrplot reads them as MLflow does: -0.0 comes back 0.0 (SQLite keeps a whole REAL as an integer) and
+inf the largest double (MLflow's ``sanitize_metric_value``). A step logged twice keeps the value logged last.
 Steps: ``mlflow.log_metric(key, value, step=s)``'s ``s``, read as a plain loop's (see
 :mod:`lrplot.logs.conventions`). Not told apart yet: transformers' MLflowCallback, which logs
 ``learning_rate`` at ``state.global_step`` (one ahead): verify then says "shifted by 1 step".
@@ -26,10 +30,8 @@ Steps: ``mlflow.log_metric(key, value, step=s)``'s ``s``, read as a plain loop's
 
 from __future__ import annotations
 
-import math
 import os
 import re
-from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +39,7 @@ import numpy as np
 
 from ..errors import Location
 from . import LogError, Raw, build_curves, classify, walk
+from .mlflowsql import TABLES, check_steps, connect, read_sqlite
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
@@ -45,8 +48,6 @@ LOOKS_FOR = {"mlflow": "an MLflow store (mlflow.db, mlruns/)"}
 FINDS = {"mlflow": "an MLflow store (mlflow.db, mlruns/)"}
 SELECTS_RUNS = True
 _SQLITE = b"SQLite format 3\x00"
-_TABLES = {"metrics": ("key", "value", "timestamp", "run_uuid", "step", "is_nan"),
-           "runs": ("run_uuid", "name", "lifecycle_stage")}
 
 
 def _is_run_folder(folder: Path) -> bool:
@@ -89,21 +90,10 @@ def detect_file(path: Path, fmt: str) -> bool:
     except OSError:
         return False
     try:
-        tables = {name for name, in _connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = {name for name, in connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except LogError:
         return False
-    return set(_TABLES) <= tables
-
-
-def _connect(path: Path):
-    import sqlite3
-
-    try:
-        con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
-        con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-    except sqlite3.Error as exc:
-        raise LogError(f"cannot read as an sqlite database: {exc}", location=Location(str(path))) from None
-    return con
+    return set(TABLES) <= tables
 
 
 def _choose(runs: list[tuple[str, str, str]], run: str | None, where: Location) -> list[tuple[str, str]]:
@@ -131,71 +121,6 @@ def _labels(chosen: list[tuple[str, str]]) -> dict[str, str]:
     """A label per run: its name, with the start of its id where names repeat or are empty."""
     names = [n for _, n in chosen]
     return {i: (n if n and names.count(n) == 1 else f"{n or 'run'} ({i[:8]})") for i, n in chosen}
-
-
-def _read_sqlite(path: Path, key: str | None, run: str | None) -> tuple[list[Raw], list[str]]:
-    import sqlite3
-
-    from ..limits import MAX_LOG_VALUES
-    from ..reads import record
-
-    where = Location(str(path))
-    record(path, "an MLflow database", os.stat(path))
-    con = _connect(path)
-    try:
-        for table, columns in _TABLES.items():
-            have = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
-            missing = [c for c in columns if c not in have]
-            if missing:
-                raise LogError(f"not an MLflow tracking database: table '{table}' has no column "
-                               f"{', '.join(repr(c) for c in missing)}", location=where)
-        runs = [(str(i), n or "", s or "") for i, n, s in con.execute("SELECT run_uuid, name, lifecycle_stage FROM runs ORDER BY start_time, run_uuid")]
-        chosen = _choose(runs, run, where)
-        labels = _labels(chosen)
-        found: list[str] = []
-        wanted: list[tuple[str, str]] = []
-        for run_id, _ in chosen:
-            for (name,) in con.execute("SELECT DISTINCT key FROM metrics WHERE run_uuid = ?", (run_id,)):
-                found.append(name)
-                if classify(name, key) is not None:
-                    wanted.append((run_id, name))
-        counts = [con.execute("SELECT COUNT(*), MIN(step), MAX(step) FROM metrics WHERE run_uuid = ? AND key = ?",
-                              w).fetchone() for w in wanted]
-        count = sum(c[0] for c in counts)
-        if count > MAX_LOG_VALUES:
-            raise LogError(f"{count:,} logged learning-rate values; a log is read with at most {MAX_LOG_VALUES:,}",
-                           location=where, hint="choose one run with --log-run, or name one key with --log-key")
-        raws = []
-        for (run_id, name), (n, low, high) in zip(wanted, counts):
-            if n:  # the step range checked in sqlite: the rows are then read as float64, exact below 2**53
-                _check_steps(np.array([low, high], dtype=np.int64), where, name)
-            # one flat float64 array of (step, timestamp, value, is_nan) rows, read in sqlite's order and
-            # sorted by numpy (stable: the same order as ORDER BY step, timestamp), 3x faster than tuples
-            rows = con.execute("SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND key = ?",
-                               (run_id, name))
-            flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=4 * n).reshape(n, 4)
-            order = np.lexsort((flat[:, 1], flat[:, 0]))
-            steps = flat[order, 0].astype(np.int64)
-            values = flat[order, 2]
-            values[flat[order, 3] != 0] = math.nan
-            raws.append(Raw(labels[run_id] if len(chosen) > 1 else "", name, steps, values))
-    except sqlite3.Error as exc:
-        raise LogError(f"cannot read this MLflow database: {exc}", location=where) from None
-    except (TypeError, ValueError, OverflowError):  # a step or value that is no number: not what MLflow writes
-        raise LogError("not an MLflow tracking database: a metric's step or value is not a number",
-                       location=where) from None
-    finally:
-        con.close()
-    return raws, found
-
-
-def _check_steps(steps: np.ndarray, where: Location, name: str) -> None:
-    from ..limits import MAX_LOG_STEP
-    from . import log_step
-
-    wrong = np.flatnonzero((steps < 0) | (steps > MAX_LOG_STEP))
-    if len(wrong):
-        log_step(int(steps[wrong[0]]), where, f"{name}: step")
 
 
 _META = re.compile(r"^(run_id|run_uuid|run_name|lifecycle_stage|name|start_time): *'?(.*?)'?\s*$", re.M)
@@ -264,12 +189,16 @@ def _read_files(store: Path, key: str | None, run: str | None) -> tuple[list[Raw
 
 def _metric_file(file: Path) -> tuple[np.ndarray, np.ndarray]:
     """One metric file of the file store: ``timestamp value step`` lines (``timestamp value`` in
-    MLflow < 1.0: step 0), in the order they were logged; a step logged twice keeps the last."""
+    MLflow < 1.0: step 0; ``timestamp value step dataset_name dataset_digest`` for a metric logged with
+    a dataset, as MLflow's own reader takes them: file_store.py ``_get_metric_from_line``), in the order
+    they were logged; a step logged twice keeps the last."""
     data = file.read_bytes()
     fast = _metric_columns(data)
     if fast is not None:
         stamps_a, values_a, steps_a = fast
-        _check_steps(steps_a, Location(str(file)), file.name)
+        check_steps(steps_a, Location(str(file)), file.name)
+        if stamps_a is None:  # steps strictly increasing: the order the lines were logged in
+            return steps_a, values_a
         order = np.lexsort((stamps_a, steps_a))
         return steps_a[order], values_a[order]
     text = data.decode("utf-8", errors="strict")
@@ -282,25 +211,28 @@ def _metric_file(file: Path) -> tuple[np.ndarray, np.ndarray]:
     for n, line in enumerate(lines, start=1):
         parts = line.split(" ")
         try:
-            if len(parts) not in (2, 3):
+            if len(parts) not in (2, 3, 5):  # 5: the metric logged with a dataset (its name and digest)
                 raise ValueError
             stamps.append(int(parts[0]))
             values.append(float(parts[1]))
-            steps.append(int(parts[2]) if len(parts) == 3 else 0)
+            steps.append(int(parts[2]) if len(parts) > 2 else 0)
         except ValueError:
             raise LogError("not an MLflow metric line ('timestamp value step')", location=Location(str(file), n),
-                           hint="each line is written by MLflow as: <timestamp ms> <value> <step>") from None
+                           hint="each line is written by MLflow as: <timestamp ms> <value> <step> "
+                                "(then <dataset name> <dataset digest> when logged with a dataset)") from None
     s = np.array(steps, dtype=np.int64) if steps else np.zeros(0, np.int64)
-    _check_steps(s, Location(str(file)), file.name)
+    check_steps(s, Location(str(file)), file.name)
     order = np.lexsort((np.array(stamps, dtype=np.int64), s)) if steps else np.zeros(0, np.int64)
     return s[order], np.array(values, dtype=np.float64)[order]
 
 
-def _metric_columns(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _metric_columns(data: bytes) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
     """The three columns of a metric file whose every line is ``timestamp value step`` (two single
     spaces), the lines checked at once by numpy and each field converted by ``int()`` and ``float()``
     without a Python loop; None when any line is otherwise or a number does not convert or fit:
-    the line-by-line reader then reads it, or names the line."""
+    the line-by-line reader then reads it, or names the line. The timestamps, which only order a
+    step logged twice, are checked to be digits and converted only when the steps are not strictly
+    increasing (None otherwise): at 1M lines ``int()`` of them is 0.1 s."""
     if not data:
         return np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64)
     if not data.endswith(b"\n"):
@@ -317,10 +249,14 @@ def _metric_columns(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
         return None
     parts = data.split()
     n = len(ends)
+    if not b"".join(parts[0::3]).isdigit():  # a sign, '_' or '+' (int() takes them): line by line
+        return None
     try:  # int() and float() of each ASCII field, as the line-by-line reader calls them on its text
-        stamps = np.fromiter(map(int, parts[0::3]), np.int64, n)
         steps = np.fromiter(map(int, parts[2::3]), np.int64, n)
         values = np.fromiter(map(float, parts[1::3]), np.float64, n)
+        if n < 2 or bool(np.all(steps[1:] > steps[:-1])):
+            return None, values, steps
+        stamps = np.fromiter(map(int, parts[0::3]), np.int64, n)
     except (ValueError, OverflowError):
         return None
     return stamps, values, steps
@@ -343,5 +279,5 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curv
         if not sqlite:
             raise LogError("not an MLflow database (not an sqlite file)", location=Location(str(path)),
                            hint="name mlflow.db, the mlruns folder, or a run's folder")
-        raws, found = _read_sqlite(path, key, run)
+        raws, found = read_sqlite(path, key, run, _choose, _labels)
     return build_curves(raws, fmt, path, "float64", key=key, found=found)
