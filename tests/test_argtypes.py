@@ -13,7 +13,8 @@ import yaml
 
 from lrplot.engine import simulate_spec
 from lrplot.argtypes import expected_types, type_problem
-from lrplot.engine.build import EXPRESSION_ARGS, builtin_schedulers
+from lrplot.engine.build import EXPRESSION_ARGS
+from lrplot.families import builtin_schedulers
 from lrplot.engine.optimizer import optimizer_classes
 from lrplot.errors import SpecError
 from lrplot.spec import parse_spec
