@@ -77,6 +77,7 @@ class Context:
         self.schedule = schedule
         self.curves = curves
         self.location = str(schedule.spec.locate(schedule.scheduler.path))
+        self.first = curves.first_update  # rules use indices; findings say the trainer's steps (a resumed run)
         steps = curves.steps
         # the phases of every scheduler in optimizer updates (each at its own period), cut to the run
         self.phases = [
@@ -94,6 +95,7 @@ class Context:
         if field is not None:
             prefix += f" {field}"
         if step is not None:
+            step = int(step) + self.first
             prefix += f" at step {step}"
         return Finding(rule_id, level, self.curves.name, gname, field, step,
                        tuple(float(v) for v in values), f"{prefix}: {message}", self.location)
@@ -141,7 +143,7 @@ def _nan_inf(ctx: Context) -> Iterator[Finding]:
         if len(bad):
             t = int(bad[0])
             yield ctx.finding("nan-inf", "error", g, f, t, (v[t],),
-                              f"{f} is {float(v[t])!r} at {len(bad)} step(s): {steps_text(bad.tolist())}")
+                              f"{f} is {float(v[t])!r} at {len(bad)} step(s): {steps_text((bad + ctx.first).tolist())}")
 
 
 @rule("nonpositive-lr", "error", "the lr is zero (warning: wasted updates) or negative (error)")
@@ -150,13 +152,13 @@ def _nonpositive(ctx: Context) -> Iterator[Finding]:
         neg = np.flatnonzero(v < 0)
         zero = np.flatnonzero(v == 0)
         if len(neg):
-            t = int(neg[0])
+            t, at = int(neg[0]), steps_text((neg + ctx.first).tolist())
             yield ctx.finding("nonpositive-lr", "error", g, "lr", t, (v[t],),
-                              f"lr is negative ({v[t]:.6g}) at {len(neg)} step(s): {steps_text(neg.tolist())}")
+                              f"lr is negative ({v[t]:.6g}) at {len(neg)} step(s): {at}")
         if len(zero):
             t = int(zero[0])
             yield ctx.finding("nonpositive-lr", "warning", g, "lr", t, (0.0,),
-                              f"lr is 0 at {len(zero)} step(s): {steps_text(zero.tolist())}; "
+                              f"lr is 0 at {len(zero)} step(s): {steps_text((zero + ctx.first).tolist())}; "
                               "those updates do nothing")
 
 
@@ -169,7 +171,7 @@ def _overshoot(ctx: Context) -> Iterator[Finding]:
             t = int(over[np.argmax(v[over])])
             yield ctx.finding("overshoot", "error", g, "lr", t, (v[t], peak),
                               f"lr reaches {v[t]:.6g}, above the declared peak {peak:.6g} "
-                              f"(x{v[t] / peak:.3g}), at {len(over)} step(s) from step {int(over[0])}")
+                              f"(x{v[t] / peak:.3g}), at {len(over)} step(s) from step {int(over[0]) + ctx.first}")
 
 
 @rule("jump", "error", f"the value changes by more than {JUMP_THRESHOLD:.0%} of its peak in one update "
@@ -187,7 +189,8 @@ def _jump(ctx: Context) -> Iterator[Finding]:
         where = f", at the SequentialLR hand-off to {handoffs[t]}" if t in handoffs else ""
         yield ctx.finding("jump", "error" if at_handoff else "warning", g, f, t, (v[t - 1], v[t]),
                           f"{f} jumps from {v[t - 1]:.6g} to {v[t]:.6g} ({change:+.0%} of its peak){where}"
-                          + (f"; also at {steps_text([s for s in steps if s != t])}" if len(steps) > 1 else ""))
+                          + (f"; also at {steps_text([s + ctx.first for s in steps if s != t])}"
+                             if len(steps) > 1 else ""))
 
 
 @rule("no-anneal", "warning", "a decaying schedule ends far above its floor (cut short, or stepped "
@@ -250,7 +253,7 @@ def _short(ctx: Context) -> Iterator[Finding]:
             # a training config's reader may say how to fix it in the config's own keys
             yield ctx.finding("short-schedule", "warning", None, None, t, (float(driven), float(n)),
                               f"{p.spec.type} defines {n} scheduler steps but drives {driven}; "
-                              f"after step {t} it is past its end"
+                              f"after step {t + ctx.first} it is past its end"
                               + _own_advice(ctx.schedule, p.spec.path + facts_of(p.spec).horizon[:1], driven))
 
 

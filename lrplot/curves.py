@@ -28,18 +28,19 @@ class Event:
 
 @dataclass(frozen=True)
 class Series:
-    """One line: the values of ``field`` in param group ``group`` at steps 0..n-1."""
+    """One line: the values of ``field`` in param group ``group`` at steps start..start+n-1."""
 
     schedule: str
     group: int
     group_name: str
     field: str
     values: np.ndarray
-    at: np.ndarray | None = None  # the steps of ``values`` when not 0..n-1 (a sparse log)
+    at: np.ndarray | None = None  # the steps of ``values`` (from ``start``) when not consecutive (a sparse log)
+    start: int = 0  # the trainer's step of index 0 (a run resumed by its spec: its first update)
 
     def positions(self) -> np.ndarray:
         """The step of every value: the one place every exporter and message takes steps from."""
-        return np.arange(len(self.values)) if self.at is None else self.at
+        return np.arange(self.start, self.start + len(self.values)) if self.at is None else self.at + self.start
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ class ScheduleTrace:
     so ``at[(group, field)]`` holds their steps (int64, increasing, lrplot's step convention: the
     value at step t is the lr of update t) and ``steps`` is the last step + 1. ``style`` says how a
     figure draws it (``line`` or ``points``); ``spans`` are (first, last) step ranges to shade,
-    where a logged run left the plan."""
+    where a logged run left the plan. A run resumed by its spec records updates from
+    :attr:`first_update` on: ``values[..][i]`` is the lr of the trainer's update ``first_update + i``
+    (and a log compared with it counts ``at`` and ``spans`` from there too)."""
 
     name: str
     scheduler: str
@@ -67,12 +70,19 @@ class ScheduleTrace:
     style: str = "line"
     spans: tuple[tuple[int, int], ...] = ()
 
+    @property
+    def first_update(self) -> int:
+        """The trainer's number of the first update recorded: 0, or later for a run resumed by its
+        spec (``last_epoch``). Figures, exports, the summary and ``check`` count steps from it."""
+        return int(self.meta.get("first_update", 0))
+
     def series(self) -> Iterator[Series]:
+        start = self.first_update
         for g, group_name in enumerate(self.groups):
             for f in self.fields:
                 if (g, f) in self.values:
                     at = None if self.at is None else self.at[(g, f)]
-                    yield Series(self.name, g, group_name, f, self.values[(g, f)], at)
+                    yield Series(self.name, g, group_name, f, self.values[(g, f)], at, start)
 
 
 @dataclass(frozen=True)
@@ -172,9 +182,12 @@ def _json_number(v: float) -> float | None:
 
 
 def to_json_data(curves: Curves) -> dict[str, Any]:
-    """Nested schedule -> group -> field; non-finite values become null."""
+    """Nested schedule -> group -> field; non-finite values become null. A field is the list of
+    its values at steps 0..n-1, or ``{"steps": [...], "values": [...]}`` where its steps are not
+    those: a sparse log, or a run resumed by its spec (whose steps count from its first update)."""
     out: dict[str, Any] = {"title": curves.title, "schedules": {}}
     for s in curves.schedules:
+        first = s.first_update
         groups = []
         for g, group_name in enumerate(s.groups):
             fields = {}
@@ -184,7 +197,12 @@ def to_json_data(curves: Curves) -> dict[str, Any]:
                 values = s.values[(g, f)].tolist()
                 if not all(math.isfinite(v) for v in values):
                     values = [_json_number(v) for v in values]
-                fields[f] = values if s.at is None else {"steps": s.at[(g, f)].tolist(), "values": values}
+                if s.at is not None:
+                    fields[f] = {"steps": (s.at[(g, f)] + first).tolist(), "values": values}
+                elif first:
+                    fields[f] = {"steps": list(range(first, first + len(values))), "values": values}
+                else:
+                    fields[f] = values
             groups.append({"index": g, "name": group_name, "fields": fields})
         out["schedules"][s.name] = {
             "scheduler": s.scheduler,

@@ -17,7 +17,9 @@ Three ways of resuming are compared (all with torch's own objects; nothing is re
     checkpoint test (``test_lr_scheduler_checkpoint``) does. Schedulers without a ``last_epoch``
     argument cannot be rebuilt this way; that is reported, not raised.
 
-The uninterrupted reference is the same run :func:`lrplot.engine.run_schedule` records.
+The uninterrupted reference is the same run :func:`lrplot.engine.run_schedule` records. Resume
+points and steps are the trainer's update numbers, as the figure's x axis: a schedule resumed by
+its spec (``last_epoch``) counts from its first update (:func:`lrplot.facts.first_update`).
 """
 
 from __future__ import annotations
@@ -44,9 +46,9 @@ class MethodResult:
     """How one way of resuming at update ``at`` compares with the uninterrupted run."""
 
     method: str
-    at: int
+    at: int  # the trainer's update the run resumes at (updates before it were done and saved)
     status: str  # identical | differs | failed
-    step: int | None = None  # first update whose value differs
+    step: int | None = None  # first update whose value differs (the trainer's number)
     group: str | None = None
     field: str | None = None
     expected: float | None = None
@@ -161,8 +163,9 @@ def _first_error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _compare(reference: ScheduleTrace, got: dict[tuple[int, str], np.ndarray], method: str, at: int
-             ) -> MethodResult:
+def _compare(reference: ScheduleTrace, got: dict[tuple[int, str], np.ndarray], method: str, at: int,
+             first_step: int = 0) -> MethodResult:
+    """``at``: index into the recorded values; ``first_step``: the trainer's number of index 0."""
     first: tuple[int, int, str] | None = None
     max_rel = 0.0
     any_diff = np.zeros(reference.steps - at, dtype=bool)
@@ -182,9 +185,10 @@ def _compare(reference: ScheduleTrace, got: dict[tuple[int, str], np.ndarray], m
         rel = rel[~same]
         max_rel = max(max_rel, float(np.nanmax(rel)) if not np.isnan(rel).all() else math.inf)
     if first is None:
-        return MethodResult(method, at, "identical", values=got)
+        return MethodResult(method, at + first_step, "identical", values=got)
     step, g, f = first
-    return MethodResult(method, at, "differs", step=step, group=reference.groups[g], field=f,
+    return MethodResult(method, at + first_step, "differs", step=step + first_step, group=reference.groups[g],
+                        field=f,
                         expected=float(reference.values[(g, f)][step]), got=float(got[(g, f)][step - at]),
                         max_rel=max_rel, differing=int(any_diff.sum()), values=got)
 
@@ -203,20 +207,25 @@ def resume_methods(names: Iterable[str] | None) -> list[str]:
 
 def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterable[str] = METHODS,
                  *, allow_import: AllowImport = None) -> ResumeReport:
-    """Resume ``schedule`` after each update in ``at`` with each method and compare."""
+    """Resume ``schedule`` at each update in ``at`` (the trainer's numbers: updates before it are
+    done and saved) with each method and compare."""
     from .engine import Run, start_run
+    from .facts import first_update
 
     allowance = allowed_imports(allow_import)
     reference_run = start_run(schedule, allow_import=allowance)
     steps = reference_run.steps
     reference = reference_run.curves(reference_run.advance(0, steps))
+    first = first_update(schedule)
     points = list(dict.fromkeys(at))
     for k in points:
-        if not 0 < k < steps:
-            raise UsageError(f"--at {k}: schedule '{schedule.name}' has {steps} updates",
-                             hint=f"resume after an update between 1 and {steps - 1}")
+        if not first < k < first + steps:
+            raise UsageError(f"--at {k}: schedule '{schedule.name}' has {steps} updates"
+                             + (f", numbered {first} to {first + steps - 1} (it is resumed by its last_epoch)"
+                                if first else ""),
+                             hint=f"resume after an update between {first + 1} and {first + steps - 1}")
     results = []
-    for k in points:
+    for k in (p - first for p in points):
         run = start_run(schedule, allow_import=allowance)
         run.advance(0, k)
         saved_opt = copy.deepcopy(run.optimizer.state_dict())
@@ -232,9 +241,9 @@ def check_resume(schedule: ResolvedSchedule, at: Iterable[int], methods: Iterabl
                                              optimizer=saved_opt if method == "full" else None)
                 values = resumed.values(resumed.advance(k, steps))
             except Exception as exc:  # noqa: BLE001 - any failure of the resumed run is the finding
-                results.append(MethodResult(method, k, "failed", error=_first_error_line(exc)))
+                results.append(MethodResult(method, first + k, "failed", error=_first_error_line(exc)))
                 continue
-            results.append(_compare(reference, values, method, k))
+            results.append(_compare(reference, values, method, k, first))
     return ResumeReport(schedule.name, schedule.scheduler_label, reference, tuple(results))
 
 
@@ -244,14 +253,16 @@ def resume_curves(reports: Iterable[ResumeReport]) -> Curves:
     out: list[ScheduleTrace] = []
     for report in reports:
         ref = report.reference
+        first = ref.first_update  # the results' steps are the trainer's; the lines are recorded from here
         out.append(ref)
         for r in report.results:
             if r.status != "differs":
                 continue
-            values = {key: np.concatenate([np.full(r.at, np.nan), v]) for key, v in r.values.items()}
+            values = {key: np.concatenate([np.full(r.at - first, np.nan), v]) for key, v in r.values.items()}
             name = f"{ref.name} resumed at {r.at} ({r.method})"
             out.append(ScheduleTrace(
                 name=name, scheduler=ref.scheduler, steps=ref.steps, interval=ref.interval,
                 steps_per_epoch=ref.steps_per_epoch, groups=ref.groups, fields=ref.fields, values=values,
-                source=ref.source, events=(Event(r.step, f"{r.method} differs", "phase"),)))
+                source=ref.source, events=(Event(r.step - first, f"{r.method} differs", "phase"),),
+                meta={k: v for k, v in ref.meta.items() if k == "first_update"}))
     return Curves(tuple(out), "Resumed vs uninterrupted")

@@ -41,26 +41,32 @@ def plain(value: Any, depth: int = 0) -> Any:
 def state_at(schedule: ResolvedSchedule, at: int, *, allow_import: AllowImport = None) -> dict[str, Any]:
     """The scheduler's state_dict and the param groups (without ``params``) after ``at`` updates,
     i.e. what a checkpoint written just before update ``at`` would hold; ``at`` may be the
-    schedule's length: the state after its last update, once the trainer stepped the scheduler."""
+    schedule's length: the state after its last update, once the trainer stepped the scheduler.
+    ``at`` is the trainer's update number, as the figure's x axis: a schedule resumed by its spec
+    (``last_epoch``) counts from its first update (:func:`lrplot.facts.first_update`)."""
     from .engine import start_run
-    from .facts import resolve_steps
+    from .facts import first_update, resolve_steps, resumed_steps
 
     allowance = allowed_imports(allow_import)
     steps = resolve_steps(schedule)
-    if not 0 <= at <= steps:
-        raise UsageError(f"--at {at}: schedule '{schedule.name}' has {steps} updates",
-                         hint=f"use a value between 0 and {steps}")
+    first = first_update(schedule)
+    if not first <= at <= first + steps:
+        raise UsageError(f"--at {at}: schedule '{schedule.name}' has {steps} updates"
+                         + (f", numbered from {first} (it is resumed by its last_epoch)" if first else ""),
+                         hint=f"use a value between {first} and {first + steps}")
+    local = at - first
     # After the last update the trainer still steps the scheduler: a run one update longer takes
     # that step (the loop never steps after a run's own last update).
-    run = start_run(schedule, allow_import=allowance, steps=steps + 1 if at == steps else None)
-    run.advance(0, at)
+    run = start_run(schedule, allow_import=allowance, steps=steps + 1 if local == steps else None)
+    run.advance(0, local)
     states = run.state_dicts()
     groups = [{k: plain(v) for k, v in g.items() if k != "params"} for g in run.optimizer.param_groups]
+    done = resumed_steps(schedule.scheduler) if first else 0
     return {
         "schedule": schedule.name,
         "scheduler": schedule.scheduler_label,
         "at": at,
-        "scheduler_steps": run.calls_before(at),
+        "scheduler_steps": done + run.calls_before(local),
         # one state_dict, or one per scheduler when the schedule lists several
         "scheduler_state": plain(states[0]) if len(states) == 1 else [plain(s) for s in states],
         "param_groups": [{"name": name, **g} for name, g in zip(schedule.group_names, groups)],

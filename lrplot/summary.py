@@ -57,20 +57,33 @@ def abrupt_steps(values: np.ndarray, threshold: float = STEP_CHANGE) -> np.ndarr
     (``|v[t] - v[t-1]| > threshold * max(|v[t-1]|, |v[t]|)``) and by more than
     :data:`~lrplot.facts.STEP_SHARPNESS` times the change of the update before and of the update
     after it (a discontinuity, not the steady slope of a steep warmup, cosine or triangle). Each x0.5
-    drop of a StepLR counts alike, early or late. A rise counts only where the curve was going down
-    before it (a restart): a rise after rises or from the start (a warmup's staircase, the end of a
-    ConstantLR warmup) is the schedule's shape. The figure's jump marks and the summary's "jumps
-    at" use this one definition; ``lrplot check`` uses :func:`peak_jumps`."""
+    drop of a StepLR counts alike, early or late. Changes by more than ``threshold`` back to back in
+    one direction (MultiStepLR milestones [30, 31], a StepLR stepping every update for a few) are
+    one cliff: each of them is compared with the updates either side of the whole run, and each
+    counts (a run that fills the whole curve, with no update either side, is its slope). A rise
+    counts only where the curve was going down before it (a restart): a rise after rises or from
+    the start (a warmup's staircase, the end of a ConstantLR warmup) is the schedule's shape. The
+    figure's jump marks and the summary's "jumps at" use this one definition; ``lrplot check``
+    uses :func:`peak_jumps`."""
     if len(values) < 2:
         return np.zeros(0, dtype=np.int64)
     with np.errstate(invalid="ignore"):
-        d = np.abs(np.diff(values))  # d[t - 1]: the change at step t
-        scale = np.maximum(np.abs(values[:-1]), np.abs(values[1:]))
-        side = np.maximum(np.concatenate(([0.0], d[:-1])), np.concatenate((d[1:], [0.0])))
-        side = np.where(np.isfinite(side), side, 0.0)  # a NaN neighbour says nothing about the slope
-        big = np.isfinite(d) & (d > threshold * scale) & (d > STEP_SHARPNESS * side)
-        idx = np.flatnonzero(big) + 1
         signed = np.diff(values)
+        d = np.abs(signed)  # d[t - 1]: the change at step t
+        scale = np.maximum(np.abs(values[:-1]), np.abs(values[1:]))
+        big = np.flatnonzero(np.isfinite(d) & (d > threshold * scale))
+        if not len(big):
+            return np.zeros(0, dtype=np.int64)
+        # runs of big changes back to back in one direction; each run against the updates either side
+        starts = np.r_[True, (np.diff(big) != 1) | (np.sign(signed[big[1:]]) != np.sign(signed[big[:-1]]))]
+        run = np.cumsum(starts) - 1
+        first, last = big[starts], big[np.r_[starts[1:], True]]
+        calm = np.where(np.isfinite(d), d, 0.0)  # a NaN neighbour says nothing about the slope
+        before = np.where(first > 0, calm[np.maximum(first - 1, 0)], 0.0)
+        after = np.where(last < len(d) - 1, calm[np.minimum(last + 1, len(d) - 1)], 0.0)
+        alone = (first > 0) | (last < len(d) - 1) | (first == last)  # a run with an update beside it
+        sharp = (d[big] > STEP_SHARPNESS * np.maximum(before, after)[run]) & alone[run]
+        idx = big[sharp] + 1
     moved = np.flatnonzero(np.isfinite(signed) & (signed != 0))
     before = np.searchsorted(moved, idx - 1) - 1  # the last change before each jump, if any
     fell = (before >= 0) & (signed[moved[np.maximum(before, 0)]] < 0) if len(moved) else np.zeros(len(idx), bool)
@@ -101,7 +114,9 @@ def summarize(curves: Curves, threshold: float = STEP_CHANGE) -> list[SummaryRow
             min_step = int(np.nanargmin(np.where(finite, v, np.nan)))
         else:
             peak_step = min_step = 0
-        rows.append(SummaryRow(s.schedule, s.group_name, s.field, float(v[0]), float(v[peak_step]), peak_step,
-                               float(v[-1]), float(v[min_step]), min_step,
-                               tuple(int(j) for j in jump_steps(v, threshold, scheduler_period(sc)))))
+        steps = s.positions()  # the trainer's step numbers, as the figure's x axis (a resumed run, a log)
+        jumps = jump_steps(v, threshold, scheduler_period(sc))
+        rows.append(SummaryRow(s.schedule, s.group_name, s.field, float(v[0]), float(v[peak_step]),
+                               int(steps[peak_step]), float(v[-1]), float(v[min_step]), int(steps[min_step]),
+                               tuple(int(j) for j in steps[jumps])))
     return rows

@@ -143,3 +143,38 @@ def test_a_resumed_run_is_drawn_from_where_it_resumes():
     (event,) = [ln for ln in ax.lines if (ln.get_gid() or "").startswith("event:")]
     (drop,) = [ln for ln in ax.lines if (ln.get_gid() or "").startswith("drops:")]
     assert changes(lr) == [50] and event.get_xdata()[0] == 150 and list(drop.get_xdata()) == [150]
+
+
+def sequential_cooldown(o):
+    # the lr held 20 updates, then a StepLR that halves it at every update: three drops in a row to the end
+    return L.SequentialLR(o, [L.ConstantLR(o, factor=1.0, total_iters=0), L.StepLR(o, step_size=1, gamma=0.5)],
+                          milestones=[20])
+
+
+@pytest.mark.filterwarnings("ignore:The epoch parameter")
+@pytest.mark.parametrize("spec, make, steps", [
+    ("scheduler: {type: MultiStepLR, milestones: [30, 31], gamma: 0.5}",
+     lambda o: L.MultiStepLR(o, [30, 31], gamma=0.5), 60),
+    ("scheduler: {type: MultiStepLR, milestones: [30, 31, 32], gamma: 0.1}",
+     lambda o: L.MultiStepLR(o, [30, 31, 32], gamma=0.1), 60),
+    ("scheduler: {type: MultiStepLR, milestones: [20, 21, 22, 23, 40], gamma: 0.5}",
+     lambda o: L.MultiStepLR(o, [20, 21, 22, 23, 40], gamma=0.5), 60),
+    ("scheduler: {type: SequentialLR, milestones: [20], schedulers: [{type: ConstantLR, factor: 1.0, total_iters: 0},"
+     " {type: StepLR, step_size: 1, gamma: 0.5}]}", sequential_cooldown, 24),
+], ids=["two-milestones", "three-milestones", "four-and-one", "every-update-to-the-end"])
+def test_drops_back_to_back_are_each_marked(spec, make, steps):
+    """Before, a drop followed at once by another was compared with that other (as big) and neither
+    was marked: MultiStepLR [30, 31] quartered the lr in two updates with no mark and no table entry."""
+    lr = torch_lr(make, steps)
+    drops, rises, table = marks(f"steps: {steps}\noptimizer: {{type: SGD, lr: 0.1, momentum: 0.9}}\n{spec}\n")
+    assert drops == table == changes(lr) and rises == []
+    assert all(b == a + 1 for a, b in zip(drops, drops[1:])) or drops == [20, 21, 22, 23, 40]
+
+
+def test_a_run_of_changes_with_nothing_beside_it_is_the_curves_slope():
+    assert jump_steps(np.array([1.0, 0.5, 0.25, 0.125])).tolist() == []  # ExponentialLR(gamma=0.5) all along
+    assert jump_steps(np.array([1.0, 0.5, 0.25, 0.25])).tolist() == [1, 2]  # a cliff, then flat
+    # a linear cooldown over 10 updates: its last changes are above 20% of the value, but no bigger
+    # than the ones before them: a slope, not a cliff; over 3 updates after a flat stretch it is one
+    assert jump_steps(np.r_[np.full(5, 1.0), np.linspace(1.0, 0.0, 11)[1:]]).tolist() == []
+    assert jump_steps(np.r_[np.full(5, 1.0), np.linspace(1.0, 0.0, 4)[1:]]).tolist() == [5, 6, 7]

@@ -9,7 +9,8 @@ litgpt: Lightning-AI/litgpt config_hub/finetune/phi-2/lora.yaml @ 26857050fe3ff6
 mmengine: open-mmlab/mmpretrain configs/resnet/resnet50_8xb256-rsb-a3-100e_in1k.py (tests/data/mmengine);
 torchtune: pytorch/torchtune recipes/configs/llama3_2/1B_lora_single_device.yaml (0.6.1); deepspeed:
 deepspeedai/DeepSpeedExamples gpt2_baseline.json; torchtitan: pytorch/torchtitan v0.2.2
-deepseek_v3/train_configs/deepseek_v3_16b.toml; megatron: NVIDIA/Megatron-LM examples/gpt3/gpt_config.yaml
+deepseek_v3/train_configs/deepseek_v3_16b.toml; torchtitan-registry: pytorch/torchtitan
+torchtitan/models/llama3/config_registry.py (llama3_8b) @ c537bca68d96cbedcee6c22cfd693dfecdb54752; megatron: NVIDIA/Megatron-LM examples/gpt3/gpt_config.yaml
 (core_v0.16.1; its run shortened with --set, the ramp-up kept inside it); composer: mosaicml/llm-foundry
 yamls/finetune/mpt-7b_dolly_sft.yaml @ 8c8dd48f; nemo: NVIDIA/NeMo examples/asr/conf/citrinet/citrinet_512.yaml
 @ 8cfedd7203462cb251a914e700e5605444277561; llamafactory: hiyouga/LLaMA-Factory
@@ -24,13 +25,15 @@ import pytest
 
 from lrplot.sources import READERS, BudgetInputs, load_input
 
-from tests.helpers.installed import installed
+from tests.helpers.installed import installed, torchtitan_registry
 from tests.helpers.paths import CONFIGS, ROOT
 
 pytestmark = pytest.mark.slow  # the frameworks' own scheduler code is imported
 
 DATA = ROOT / "tests" / "data"
 FRAMEWORKS = CONFIGS / "frameworks"
+# torchtitan after 0.2.2: the installed package's copy of the published file (see test_sources_torchtitan_registry.py)
+TITAN_REGISTRY = torchtitan_registry("llama3")
 MEGATRON_SHORT = ("train_samples=200000", "rampup_batch_size=[32, 32, 96000]", "lr_decay_samples=150000")
 
 # kind: (config, --dataset-size, --set, --allow-import, check's warnings, state's scheduler label and
@@ -59,6 +62,9 @@ CASES = {
                   "deepspeed.runtime.lr_schedules:WarmupLR", 40, ("deepspeed",)),
     "torchtitan": (DATA / "torchtitan/deepseek_v3_16b.toml", None, (), None, 0,
                    "lrplot.sources.torchtitan:lr_schedulers", 40, ("torchtitan",)),
+    "torchtitan-registry": (TITAN_REGISTRY or DATA / "torchtitan/registry/llama3_config_registry.py", None,
+                            ("config=llama3_8b",), "torchtitan", 0, "lrplot.sources.torchtitan_registry:lr_schedulers",
+                            40, ("torchtitan",)),
     "megatron": (DATA / "megatron/gpt_config.yaml", None, MEGATRON_SHORT, None, 1,
                  "megatron.core.optimizer_param_scheduler:OptimizerParamScheduler", 40, ("megatron",)),
     "composer": (DATA / "composer/mpt-7b_dolly_sft.yaml", 3000, (), None, 1,
@@ -77,6 +83,8 @@ def _framework(kind: str) -> None:
     missing = [p for p in CASES[kind][-1] if not installed(p)]
     if missing:
         pytest.skip(f"the {kind} kind needs {', '.join(missing)}, which is not installed")
+    if kind == "torchtitan-registry" and TITAN_REGISTRY is None:
+        pytest.skip("the torchtitan-registry kind needs torchtitan after 0.2.2, which is not installed")
     from tests.helpers import framework_stub
     from tests.helpers.composer_stub import install_composer_stub
     from tests.helpers.timm_stub import install_timm_stub

@@ -10,11 +10,16 @@ per project under tests/data/published/, relative layout kept):
 * flash-attention: Dao-AILab/flash-attention@0251105a2fb19d2957484b7f023cd8c115286ced, the files of
   training/configs/ Hydra reads for config.yaml with experiment=owt/gpt2s-flash + training/src/tasks/seq.py (colorlog in config.yaml's own defaults;
   'datamodule:'; '- /experiment/owt/base.yaml'; ${eval:...} and the project's ${div_up:...};
-  the module is 'task._target_', whose configure_optimizers computes the interval at seq.py:148);
+  the module is 'task._target_', whose configure_optimizers reads the interval at seq.py:148 from
+  cfg.train.get('scheduler_interval', 'step'), cfg being the whole config: training/src/train.py:50
+  (at a8bd06f56edf627c04431ff90603adbe09d8d429) instantiate(config.task, cfg=config, _recursive_=False);
+  the config has no such key: the code's 'step');
 * fly: HazyResearch/fly@6b73449a6b3e228af9e4afe4f153a384e9b537b9, the files Hydra reads for
   configs/config.yaml with experiment=imagenet-cnn + src/tasks/seq.py (flash-attention's ancestor:
   colorlog, 'datamodule:', '- override /optimizer: sgd', lr: ${eval:0.1 * ${train.global_batch_size} / 256},
-  interval computed at seq.py:136 from train.scheduler_interval);
+  interval read at seq.py:136 from train.scheduler_interval, the whole config passed as cfg by
+  src/train.py:38 (at eeb689c00b9f322f33f6b6f85eaaac0a1d6a5eab, as flash-attention's);
+  experiment/imagenet-cnn.yaml:48 sets it to epoch);
 * pytorch_project_template: Blinorot/pytorch_project_template@e668eb362ae1261159790aedbd99d5b353972882,
   src/configs/ + src/trainer/{base_trainer,trainer}.py + train.py (a plain training script: its
   'trainer:' is its own loop, n_epochs x epoch_len batches, StepLR(step_size: ${trainer.epoch_len})
@@ -54,9 +59,16 @@ FLY_SET = ("experiment=imagenet-cnn", "trainer.max_epochs=5", "train.scheduler.m
 COLORLOG = ("composed without 'hydra/job_logging: colorlog' and 'hydra/hydra_logging: colorlog': a Hydra logging "
             "plugin not installed here (e.g. hydra-colorlog); Hydra's logging settings cannot change the schedule")
 # flash-attention's experiment with the answers its asked lines request (see test_flash_attention_asks)
-FLASH_SET = ("experiment=owt/gpt2s-flash", "+train.scheduler.interval=step", "datamodule.batch_size=16",
+FLASH_SET = ("experiment=owt/gpt2s-flash", "datamodule.batch_size=16",
              "trainer.accumulate_grad_batches=4", "train.optimizer._target_=torch.optim.AdamW",
              "~train.optimizer.adam_w_mode")
+# the interval each reads from its config through seq.py (the whole config being the 'cfg' the caller passes)
+WHOLE = "; its 'cfg' taken to be the whole config, which your code passes (task gives none)"
+
+
+def _reads(tree, line):
+    return (f"src.tasks.seq.{'SequenceLMModel' if 'flash' in tree else 'SequenceModel'}.configure_optimizers at "
+            f"{tree}/src/tasks/seq.py:{line} reads 'self.cfg.train.get('scheduler_interval', 'step')'")
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +131,8 @@ def test_pflow_reads_interval_step_from_its_module():
 # --- asked: one line naming the key ---------------------------------------------------------------
 
 def test_flash_attention_asks_for_each_value_its_code_computes():
-    """The config's own questions first, then the interval (asked last), then what lrplot cannot build."""
+    """The config's own questions first, then what lrplot cannot build (the interval is read: see
+    test_flash_attention_reads_the_interval_default_its_code_gives)."""
     config = f"{FLASH}/configs/config.yaml"
     # datamodule.batch_size: ${eval:"16 if ${train.gpu_mem} < 24 ..."}, and train.gpu_mem an
     # ${eval:} that calls nvidia-smi through __import__('subprocess'): never run
@@ -131,13 +144,7 @@ def test_flash_attention_asks_for_each_value_its_code_computes():
         f"{FLASH}/configs/experiment/owt/base.yaml:27:28: 'trainer.accumulate_grad_batches' is computed by the "
         "resolver 'div_up', which your code registers and lrplot does not run; give its value: "
         "--set trainer.accumulate_grad_batches=VALUE")
-    assert _asked(config, "experiment=owt/gpt2s-flash", "datamodule.batch_size=16",
-                  "trainer.accumulate_grad_batches=4", dataset_size=100000) == (
-        f"{FLASH}/configs/experiment/owt/base.yaml:19:13: the scheduler's interval is computed in code "
-        f"({FLASH}/src/tasks/seq.py:148: 'self.cfg.train.get('scheduler_interval', 'step')' is neither a literal "
-        "nor an init argument); add --set +train.scheduler.interval=step or --set +train.scheduler.interval=epoch, "
-        "as your configure_optimizers returns it")
-    assert _asked(config, *FLASH_SET[:4], dataset_size=100000) == (
+    assert _asked(config, *FLASH_SET[:3], dataset_size=100000) == (
         f"{FLASH}/configs/optimizer/adamw-apex.yaml:2:11: optimizer 'apex.optimizers.FusedAdam': lrplot builds "
         "torch.optim optimizers only; name the torch optimizer closest to it (--set on this key), e.g. "
         "torch.optim.AdamW")
@@ -155,14 +162,20 @@ def test_flash_attention_eval_is_computed_by_lrplots_evaluator():
                                   "max_steps 300 = 300 updates")
 
 
-def test_fly_asks_for_the_interval_then_computes_its_eval_lr():
+def test_flash_attention_reads_the_interval_default_its_code_gives():
+    source = _load(f"{FLASH}/configs/config.yaml", *FLASH_SET, "trainer.max_steps=300", dataset_size=100000)
+    assert source.spec.scheduler.interval == "step"
+    assert source.assumptions[0] == (
+        "interval 'step': the config has no train.scheduler_interval, so the code's default applies "
+        f"({_reads(FLASH, 148)}){WHOLE}")
+    assert source.assumptions[0].settle == "+train.scheduler_interval=step|epoch"
+
+
+def test_fly_reads_the_interval_its_config_sets_then_computes_its_eval_lr():
     config = f"{FLY}/configs/config.yaml"
-    assert _asked(config, "experiment=imagenet-cnn", dataset_size=1281167) == (
-        f"{FLY}/configs/task/sequence-model.yaml:1:11: the scheduler's interval is computed in code "
-        f"({FLY}/src/tasks/seq.py:136: 'self.cfg.train.get('scheduler_interval', 'step')' is neither a literal nor "
-        "an init argument); add --set +train.scheduler.interval=step or --set +train.scheduler.interval=epoch, as "
-        "your configure_optimizers returns it")
-    source = _load(config, "experiment=imagenet-cnn", "+train.scheduler.interval=epoch", dataset_size=1281167)
+    source = _load(config, "experiment=imagenet-cnn", dataset_size=1281167)
+    assert source.spec.scheduler.interval == "epoch"
+    assert source.assumptions[0] == f"interval 'epoch' read from train.scheduler_interval ({_reads(FLY, 136)}){WHOLE}"
     assert source.notes[0] == COLORLOG
     # train.global_batch_size: ${eval:${trainer.gpus} * ${datamodule.batch_size}} = 8 x 256, and
     # lr: ${eval:0.1 * ${train.global_batch_size} / 256}
@@ -191,6 +204,51 @@ def test_a_module_section_reads_the_interval_its_init_argument_gives(tmp_path):
     assert source.spec.scheduler.interval == "step" and source.budget.updates == 8
     assert source.notes[-1] == ("interval 'step' read from lit.module.Lit.configure_optimizers at "
                                 f"{tmp_path / 'lit' / 'module.py'}:8 (init argument 'lr_interval' is 'step')")
+
+
+def _config_reading_project(tmp_path, interval_expr, config_tail):
+    (tmp_path / "lit").mkdir(exist_ok=True)
+    (tmp_path / "lit" / "module.py").write_text(
+        "class Lit:\n"
+        "    def __init__(self, cfg, optimizer, scheduler):\n"
+        "        self.conf = cfg\n\n"
+        "    def configure_optimizers(self):\n"
+        "        opt = self.hparams.optimizer(params=self.parameters())\n"
+        "        return [opt], [{'scheduler': self.hparams.scheduler(optimizer=opt),\n"
+        f"                        'interval': {interval_expr}}}]\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("module:\n  _target_: lit.module.Lit\n"
+                      "  optimizer: {_target_: torch.optim.Adam, _partial_: true, lr: 0.001}\n"
+                      "  scheduler: {_target_: torch.optim.lr_scheduler.StepLR, _partial_: true, step_size: 2}\n"
+                      "trainer: {_target_: lightning.pytorch.trainer.Trainer, max_steps: 8}\n" + config_tail)
+    return config
+
+
+def test_an_interval_read_from_the_config_the_module_node_gives_is_a_fact(tmp_path):
+    config = _config_reading_project(tmp_path, "self.conf['sched'].unit", "")
+    text = config.read_text().replace("module:\n", "module:\n  cfg: {sched: {unit: step}}\n")
+    config.write_text(text)
+    source = _load(config)
+    assert source.spec.scheduler.interval == "step" and source.budget.updates == 8
+    assert source.notes[-1] == ("interval 'step' read from module.cfg.sched.unit (lit.module.Lit.configure_optimizers "
+                                f"at {tmp_path / 'lit' / 'module.py'}:8 reads 'self.conf['sched'].unit')")
+    assert not source.notes[-1].assumed
+
+
+def test_an_interval_read_from_a_key_the_config_lacks_is_asked_naming_that_key(tmp_path):
+    config = _config_reading_project(tmp_path, "self.conf.train.scheduler_interval", "train: {epochs: 3}\n")
+    assert _asked(config) == (
+        f"{config}:2:13: the scheduler's interval is read in code from 'train.scheduler_interval' "
+        f"({tmp_path / 'lit' / 'module.py'}:8: 'self.conf.train.scheduler_interval'), which the config does not "
+        "hold; add --set train.scheduler_interval=step or --set train.scheduler_interval=epoch")
+    source = _load(config, "train.scheduler_interval=epoch", dataset_size=10, batch_size=2)
+    assert source.spec.scheduler.interval == "epoch" and source.assumptions[0].startswith(
+        "interval 'epoch' read from train.scheduler_interval (lit.module.Lit.configure_optimizers at ")
+    config.write_text(config.read_text().replace("train: {epochs: 3}", "train: {scheduler_interval: steps}"))
+    assert _asked(config) == (
+        f"{config}:6:29: 'train.scheduler_interval' is 'steps', which lit.module.Lit.configure_optimizers "
+        f"({tmp_path / 'lit' / 'module.py'}:8) returns as the scheduler's interval; Lightning takes 'step' or "
+        "'epoch'; set it to step or epoch")
 
 
 def test_a_module_whose_source_is_missing_is_asked_for(tmp_path):
@@ -343,9 +401,7 @@ def real_runs(tmp_path_factory):
     # flash-attention: training/run.py:11 registers Python's eval as the 'eval' resolver; seq.py:133
     # instantiate(cfg.train.optimizer, parameters), :146 instantiate(cfg.train.scheduler, optimizer),
     # :147-148 interval cfg.train.get('scheduler_interval', 'step') ('step' here, as set)
-    # (the '+train.scheduler.interval' answer is lrplot's, not the project's: left out)
-    cfg = _composed(f"{FLASH}/configs", "config", [o for o in FLASH_SET if ".interval=" not in o]
-                    + ["trainer.max_steps=300"])
+    cfg = _composed(f"{FLASH}/configs", "config", [*FLASH_SET, "trainer.max_steps=300"])
     OmegaConf.register_new_resolver("eval", eval, replace=True)
     try:
         scheduler = OmegaConf.to_container(cfg.train.scheduler, resolve=True)
@@ -353,7 +409,8 @@ def real_runs(tmp_path_factory):
         OmegaConf.clear_resolver("eval")
     optimizer = OmegaConf.to_container(cfg.train.optimizer, resolve=True)
     runs["flash"] = _real_run(
-        cfg, lambda m: instantiate(optimizer, m.parameters()), lambda o: instantiate(scheduler, o), "step",
+        cfg, lambda m: instantiate(optimizer, m.parameters()), lambda o: instantiate(scheduler, o),
+        cfg.train.get("scheduler_interval", "step"),
         100000 // 8, 16, tmp_path_factory.mktemp("flash"),
         max_steps=cfg.trainer.max_steps, accumulate_grad_batches=4)  # (one device: 100000 / 8 examples)
     # fly: run.py:11 registers Python's eval; seq.py:121 instantiate(cfg.train.optimizer, parameters),
@@ -445,8 +502,8 @@ def test_template_equals_its_own_module_fitted_by_a_real_trainer(real_runs):
 
 
 @pytest.mark.slow
-def test_fly_with_its_answer_equals_a_real_trainer_at_every_update(real_runs):
-    source = _load(f"{FLY}/configs/config.yaml", *FLY_SET, "+train.scheduler.interval=epoch", dataset_size=16)
+def test_fly_equals_a_real_trainer_at_every_update(real_runs):
+    source = _load(f"{FLY}/configs/config.yaml", *FLY_SET, dataset_size=16)
     assert _curve(source) == real_runs["fly"]
     assert len(real_runs["fly"]) == 20 and len(set(real_runs["fly"])) == 3  # MultiStepLR at epochs 1 and 3
 

@@ -138,21 +138,6 @@ def test_broken_files_are_refused_in_one_located_line(torchtitan_schedulers, tmp
     assert err.value.format() == f"{tmp_path}/{message}"
 
 
-def test_a_python_config_of_a_later_release_is_refused_in_one_line(tmp_path):
-    path = tmp_path / "config_registry.py"
-    path.write_text("from torchtitan.components.optimizer import default_adamw, LRSchedulersContainer\n"
-                    "from torchtitan.trainer import Trainer\n\n\ndef llama3_debugmodel() -> Trainer.Config:\n"
-                    "    return Trainer.Config(\n        optimizer=default_adamw(lr=8e-4),\n"
-                    "        lr_scheduler=LRSchedulersContainer.Config(warmup_steps=2),\n    )\n")
-    with pytest.raises(SpecError) as err:
-        load_input(path)
-    assert err.value.format() == (
-        f"{path}:8:1: a torchtitan Python config (torchtitan after 0.2.2: functions returning Trainer.Config, "
-        "since pytorch/torchtitan#2386); lrplot reads torchtitan's TOML job configs of releases up to 0.2.2 and "
-        "does not run config code; write its lr_scheduler values, training steps and optimizer lr as a TOML "
-        "([lr_scheduler] warmup_steps = ..., [training] steps = ..., [optimizer] lr = ...) and read that")
-
-
 @pytest.mark.slow
 def test_print_spec_is_the_same_schedule(torchtitan_schedulers, cli, tmp_path):
     from lrplot.engine import simulate

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..curves import ScheduleTrace
-from ..facts import resolve_steps, resumed_steps, schedule_events
+from ..facts import first_update, resolve_steps, schedule_events
 from ..spec import ResolvedSchedule, SchedulerNode
 from ..imports import Allowance
 from .build import build_scheduler
@@ -248,16 +248,13 @@ class Run:
             values=self.values(rows),
             source=schedule.spec.stem,
             events=schedule_events(schedule, self.steps),
-            meta={**field_labels(self.readers), **self.first_update()},
+            meta={**field_labels(self.readers), **self._resumed_meta()},
         )
 
-    def first_update(self) -> dict[str, int]:
+    def _resumed_meta(self) -> dict[str, int]:
         """A run resumed by the spec (``last_epoch`` of its scheduler): the number of its first
-        update, so a figure's x axis starts there (``figure.series.first_update``)."""
-        schedule = self.schedule
-        if len(schedule.schedulers) != 1:
-            return {}
-        done = resumed_steps(schedule.scheduler) * schedule.period(schedule.scheduler)
+        update, so every step shown counts from there (``ScheduleTrace.first_update``)."""
+        done = first_update(self.schedule)
         return {"first_update": done} if done else {}
 
 

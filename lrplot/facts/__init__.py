@@ -30,6 +30,16 @@ __all__ = ["TABLE", "TypeFacts", "Phase", "phases", "facts_of", "natural_length"
            "torch_default", "NESTED", "HORIZON_ARGS", "JUMP_THRESHOLD", "STEP_CHANGE", "STEP_SHARPNESS"]
 
 
+def first_update(schedule: ResolvedSchedule) -> int:
+    """The trainer's number of the first update a run of ``schedule`` records: 0, or for a schedule
+    resumed by its spec (``last_epoch`` of its one scheduler) the updates already done. Every step
+    lrplot shows for the run (figure, summary, export, ``check``, ``state``, ``resume``) counts from
+    it, as the trainer's global step does."""
+    if len(schedule.schedulers) != 1:
+        return 0
+    return resumed_steps(schedule.scheduler) * schedule.period(schedule.scheduler)
+
+
 @dataclass(frozen=True)
 class Phase:
     """A leaf scheduler and the scheduler steps [start, end) it drives: SequentialLR children take
@@ -201,7 +211,8 @@ HORIZON_ARGS = tuple(dict.fromkeys(arg for facts in (*TABLE.values(), _IMPORTED)
 #   curve's peak magnitude; small absolute changes late in a run are harmless there.
 # - an abrupt change (the figure's marks and the summary's "jumps at"): one update moves the value by
 #   more than STEP_CHANGE of the value itself and by more than STEP_SHARPNESS times the changes of the
-#   updates either side, so every x0.5 drop is marked alike and a steep ramp's steady slope is not.
+#   updates either side, so every x0.5 drop is marked alike and a steep ramp's steady slope is not;
+#   drops back to back (milestones [30, 31]) are compared with the updates either side of all of them.
 JUMP_THRESHOLD = 0.2
 STEP_CHANGE = 0.2
 STEP_SHARPNESS = 2.0

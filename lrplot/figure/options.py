@@ -184,9 +184,9 @@ def check_curves(curves: Curves, opts: RenderOptions) -> None:
         values = np.abs(np.asarray(s.values, dtype=float))
         big = np.flatnonzero(np.isfinite(values) & (values > MAX_DRAWABLE))
         if big.size:
-            step = int(big[0])
+            step = int(s.positions()[big[0]])  # the trainer's step (a resumed run, a log), as the x axis
             raise LrplotError(f"cannot draw '{s.schedule}' {s.field} of group {s.group_name}: it is "
-                              f"{float(s.values[step]):.4g} at step {step}, beyond the {MAX_DRAWABLE:g} a figure "
+                              f"{float(s.values[big[0]]):.4g} at step {step}, beyond the {MAX_DRAWABLE:g} a figure "
                               "can show", hint="check the spec's lr and factors")
 
 

@@ -37,12 +37,6 @@ def column_envelope(x: np.ndarray, y: np.ndarray, x0: float, x1: float,
     return (x[starts] + x[ends]) / 2.0, lo, hi
 
 
-def first_update(sc: ScheduleTrace) -> int:
-    """The number of the first update ``sc`` recorded: a spec resumed with ``last_epoch`` starts
-    later than 0 (``meta["first_update"]``), and the figure's x axis says where."""
-    return int(sc.meta.get("first_update", 0))
-
-
 def x_values(sc: ScheduleTrace, unit: str) -> np.ndarray:
     """The x of every step of ``sc`` in ``unit`` (step or epoch); for logged points (drawn at their
     own steps), only the extent: a log's last step may be far (1e15) and is not an array's length."""
@@ -52,7 +46,7 @@ def x_values(sc: ScheduleTrace, unit: str) -> np.ndarray:
 
 def x_of(steps: np.ndarray, sc: ScheduleTrace, unit: str) -> np.ndarray:
     """``steps`` of ``sc`` (counted from its first recorded update) as x in ``unit``."""
-    x = steps.astype(np.float64) + first_update(sc)
+    x = steps.astype(np.float64) + sc.first_update
     return x / sc.steps_per_epoch if unit == "epoch" and sc.steps_per_epoch else x
 
 

@@ -25,6 +25,8 @@ TRUSTED: dict[str, tuple[str, ...] | None] = {
     "torchtune.training.lr_schedulers": ("get_cosine_schedule_with_warmup",),
     # torchtitan 0.2.x builds its LambdaLR inside build_lr_schedulers: lrplot's call of it, one model part
     "lrplot.sources.torchtitan": ("lr_schedulers",),
+    # torchtitan after 0.2.2 builds it in LRSchedulersContainer.Config.build: lrplot's call of it, one optimizer
+    "lrplot.sources.torchtitan_registry": ("lr_schedulers",),
     "megatron.core.optimizer_param_scheduler": ("OptimizerParamScheduler",),
     "nemo.core.optim.lr_scheduler": None,
     "composer.optim.scheduler": None,

@@ -64,6 +64,7 @@ READERS: dict[str, str | ConfigReader] = {
     "torchtune": "lrplot.sources.torchtune",  # before deepspeed, which claims gradient_accumulation_steps
     "deepspeed": "lrplot.sources.deepspeed",
     "torchtitan": "lrplot.sources.torchtitan",
+    "torchtitan-registry": "lrplot.sources.torchtitan_registry",
     "megatron": "lrplot.sources.megatron",
     "composer": "lrplot.sources.composer",
     "lrplot": "lrplot.sources.lrplot_spec",

@@ -9,8 +9,9 @@ those of its bases found in the project are read in method-resolution order (the
 defines ``configure_optimizers`` decides): an ``"interval"`` key of a dict literal or a
 ``dict(interval=...)`` call in its methods, whose value is a string literal, or an init argument
 (``self.hparams.X``, ``self.hparams["X"]``, ``self.X``) whose value the config gives or whose
-default ``__init__`` declares. No ``interval`` at all: the scheduler is returned bare and Lightning's
-default applies. Anything else (an attribute of the scheduler, a computed value, intervals that
+default ``__init__`` declares, or a config value read through an init argument
+(``self.cfg.train.get('scheduler_interval', 'step')``: :mod:`.project_config`, which the reader looks
+up). No ``interval`` at all: the scheduler is returned bare and Lightning's default applies. Anything else (an attribute of the scheduler, a computed value, intervals that
 differ) is ``dynamic``: the caller asks.
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..limits import MAX_PROJECT_PARENTS, MAX_PROJECT_SCAN_FILES, MAX_PROJECT_SOURCE_BYTES
+from .project_config import ConfigRead, config_read
 
 ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 _SKIP_DIRS = {".git", "__pycache__", "node_modules", "venv", ".venv", "env", "site-packages", "build", "dist"}
@@ -35,13 +37,15 @@ class Interval:
     ``'epoch'`` where the source says (or None: computed, ``why`` says from what); ``where`` is
     ``file:line`` of the ``interval`` (or of ``configure_optimizers`` when it sets none);
     ``default`` is True when no ``interval`` was written (Lightning's default applies); ``arg`` names
-    the init argument it is taken from, if any."""
+    the init argument it is taken from, if any; ``read``: the config value the code reads (value None
+    until the reader looks it up in the config)."""
 
     value: str | None
     where: str
     default: bool = False
     arg: str | None = None
     why: str = ""
+    read: ConfigRead | None = None
 
 
 def _tree(config: Path) -> list[Path]:
@@ -257,6 +261,16 @@ def _scheduler_attribute(value: ast.expr, scheduler: list[_Class]) -> Interval |
                     else f"the scheduler's {value.attr}, set by {cls.node.name}")
 
 
+def _init_param(chain: list[_Class], attr: str) -> str | None:
+    """The init argument ``self.attr`` is set from (``self.cfg = cfg`` in ``__init__``), or None."""
+    found = _attribute(chain, attr)
+    if found is None or not isinstance(found[1], ast.Name):
+        return None
+    init = _methods(found[0]).get("__init__")
+    names = [a.arg for a in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)] if init else []
+    return found[1].id if found[1].id in names[1:] else None
+
+
 def interval_of(chain: list[_Class], init_args: dict, scheduler: list[_Class] | None = None) -> Interval | None:
     """The interval ``configure_optimizers`` of the first class of ``chain`` defining it gives
     (None: none of them defines it); ``scheduler``: the scheduler's class and bases, for an
@@ -288,6 +302,8 @@ def interval_of(chain: list[_Class], init_args: dict, scheduler: list[_Class] | 
             default = _init_default(chain, arg)[1]
             readings.append(Interval(default if default in ("step", "epoch") else None, where, arg=arg,
                                      why=f"'{arg}' defaults to {default!r}"))
+        elif (read := config_read(value, lambda attr: _init_param(chain, attr))) is not None:
+            readings.append(Interval(None, where, why=f"'{read.text}' reads the config", read=read))
         else:
             why = f"'{ast.unparse(value)}' is neither a literal nor an init argument"
             readings.append(Interval(None, where, why=why))

@@ -17,8 +17,7 @@ Keys left out take the defaults of torchtitan's own config dataclasses (``torcht
 torchtitan's ``ConfigManager._dict_to_dataclass`` refuses it (``Invalid field names``).
 
 Releases after 0.2.2 (pytorch/torchtitan#2386, 2026-02-23) configure a run with Python functions
-returning ``Trainer.Config``; reading one would run its code, so such a file is refused in one line
-naming the release and the way forward.
+returning ``Trainer.Config``: the kind ``torchtitan-registry`` (:mod:`.torchtitan_registry`) reads those.
 """
 
 from __future__ import annotations
@@ -41,13 +40,10 @@ FOLLOWS = f"torchtitan {TORCHTITAN_READ} (train.py, components/lr_scheduler.py)"
 DOCS = "docs/frameworks/torchtitan.rst"  # README's table links the kind to it
 SCHEDULER = "lrplot.sources.torchtitan:lr_schedulers"
 _TABLES = re.compile(r"^\s*\[(lr_scheduler|training|optimizer)\]\s*(#.*)?$", re.M)
-_PYTHON_CONFIG = re.compile(r"^\s*from torchtitan\b.*$", re.M)
 _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def detect(doc: Document) -> bool:
-    if doc.path.suffix == ".py":
-        return _PYTHON_CONFIG.search(doc.text) is not None and "Trainer.Config" in doc.text
     return (doc.data is None or doc.path.suffix == ".toml") and _TABLES.search(doc.text) is not None
 
 
@@ -85,18 +81,6 @@ def _where(doc: Document, table: str, key: str | None = None) -> Location:
             if k:
                 return Location(str(doc.path), n, len(k.group(1)) + 1)
     return header or Location(str(doc.path))
-
-
-def _refuse_python(doc: Document) -> SpecError:
-    m = re.search(r"lr_scheduler\s*=", doc.text)
-    line = doc.text.count("\n", 0, m.start()) + 1 if m else None
-    return SpecError(f"a torchtitan Python config (torchtitan after {TORCHTITAN_READ}: functions returning "
-                     "Trainer.Config, since pytorch/torchtitan#2386); lrplot reads torchtitan's TOML job configs "
-                     f"of releases up to {TORCHTITAN_READ} and does not run config code",
-                     location=Location(str(doc.path), line, 1 if line else None),
-                     hint="write its lr_scheduler values, training steps and optimizer lr as a TOML "
-                          "([lr_scheduler] warmup_steps = ..., [training] steps = ..., [optimizer] lr = ...) and "
-                          "read that")
 
 
 def _parse(doc: Document) -> dict:
@@ -145,8 +129,6 @@ def _table(doc: Document, data: dict, name: str, cls: type) -> dict:
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from ..spec import spec_from_data
 
-    if doc.path.suffix == ".py":
-        raise _refuse_python(doc)
     data = _parse(doc)
     from typing import get_args, get_type_hints
 

@@ -94,6 +94,29 @@ def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | N
     return to_updates(trace, plan.steps_per_epoch, f"{plan.steps_per_epoch} updates per epoch (the plan's)")
 
 
+def _from_first(trace: ScheduleTrace, plan: ScheduleTrace) -> ScheduleTrace:
+    """A log compared with a plan resumed by its spec (``first_update`` F > 0): its steps counted
+    from F as the plan's values are (the trainer's update F is the plan's index 0), and the log's
+    own step of each kept in its :class:`~lrplot.logs.LogInfo` offset, so every message still says
+    the log's step and the figure and exports still draw and write the trainer's."""
+    first = plan.first_update
+    if not first or trace.at is None:
+        return trace
+    info = log_info(trace)
+    if info.axis == "epochs":
+        if first % max(info.per, 1):
+            key = next(iter(info.keys.values()), trace.name)
+            raise UsageError(f"{key}: the log's steps count epochs of {info.per} updates and the plan resumes at "
+                             f"update {first}, inside an epoch", hint="log the lr per update, or resume the plan "
+                                                                       "at an epoch's start (last_epoch)")
+        moved = replace(info, step_offset=info.step_offset + first // info.per)
+    else:
+        moved = replace(info, step_offset=info.step_offset + first)
+    at = {key: steps - first for key, steps in trace.at.items()}
+    return replace(trace, at=at, steps=max(trace.steps - first, 0),
+                   meta={**trace.meta, "log": moved, "first_update": first})
+
+
 def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol: float = 0.0,
            schedule: str | None = None, allow_import: AllowImport = None, diagnose: bool = True,
            global_batch: int | None = None, devices: int | None = None) -> Report:
@@ -110,7 +133,7 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
     for trace in log.schedules:
         p = _pick(plan, schedule, trace)
         model = plans.setdefault(p, Plan(schedules[p], plan.schedules[p], allow, devices))
-        trace = _in_updates(trace, model.trace, global_batch)
+        trace = _from_first(_in_updates(trace, model.trace, global_batch), model.trace)
         spans: list[tuple[int, int]] = []
         for g, group in enumerate(trace.groups):
             for f in trace.fields:

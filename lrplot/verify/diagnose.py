@@ -144,7 +144,7 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     y = trace.values[(g, f)]
     key = info.keys.get((g, f), trace.name)
     common = dict(log=trace.name, key=key, group=trace.groups[g], field=f, schedule=schedule_name,
-                  compared=len(y), dtype=info.dtype, damaged=info.damaged)
+                  compared=len(y), dtype=info.dtype, damaged=info.damaged, start=trace.first_update)
     base = plan.values(g, f)
     T = len(base)
     if info.after and len(at) and int(at[-1]) == T:

@@ -50,6 +50,8 @@ class Verdict:
     note: str | None = None
     dtype: str = "float64"
     damaged: tuple[str, ...] = ()  # corrupt records of the log skipped at the user's request
+    start: int = 0  # the trainer's update of lrplot's step 0 (a plan resumed by its spec): ``update``
+    #                 and ``spans`` count from it, the JSON says the trainer's numbers
 
     @property
     def ok(self) -> bool:
@@ -82,10 +84,11 @@ class Verdict:
             "log": self.log, "key": self.key, "group": self.group, "field": self.field, "schedule": self.schedule,
             "follows": self.ok, "compared": self.compared, "agreed": self.agreed, "dtype": self.dtype,
             "first_divergence": None if self.first is None else {
-                "step": self.first.step, "update": self.first.update, "logged": _num(self.first.logged),
+                "step": self.first.step, "update": self.first.update + self.start,
+                "logged": _num(self.first.logged),
                 "planned": None if self.first.planned is None else _num(self.first.planned)},
             "cause": None if self.cause is None else self.cause.to_json(),
-            "diverging_steps": [list(s) for s in self.spans],
+            "diverging_steps": [[a + self.start, b + self.start] for a, b in self.spans],
             "note": self.note,
             "skipped_records": list(self.damaged),
         }

@@ -14,8 +14,8 @@ curve share their high bytes, which deflate then packs: a 1,000,000-step cosine 
 instead of 7.9 MB for the plain array (``bench/bench_html.py``). The page inflates it with the
 browser's ``DecompressionStream`` (every current browser has one), undoes the planes and the
 differences with 32-bit halves and a carry (exact), and shows each value with JavaScript's
-shortest round-trip decimal, so hovering over step t shows the very number lrplot recorded. Steps are 0..n-1 (a logged run keeps
-its own steps, drawn as points). The same curves and options give the same bytes.
+shortest round-trip decimal, so hovering over step t shows the very number lrplot recorded. Steps are x0..x0+n-1 (x0: 0, or the first update of a
+run resumed by its spec; a logged run keeps its own steps, drawn as points). The same curves and options give the same bytes.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 
 from ..curves import Curves, Series
 from ..figure.options import RenderOptions
-from .naming import named, span
+from .naming import extent, named
 from .palette import palette
 
 ASSETS = Path(__file__).parent / "assets"
@@ -59,10 +59,10 @@ def decode(data: str) -> np.ndarray:
         return np.cumsum(delta, dtype="<i8").view("<f8")
 
 
-def _dense(s: Series, n: int) -> np.ndarray:
-    """``s`` on steps 0..n-1: NaN where it has no value (a logged run's gaps, a shorter schedule)."""
+def _dense(s: Series, x0: int, n: int) -> np.ndarray:
+    """``s`` on steps x0..x0+n-1: NaN where it has no value (a logged run's gaps, a shorter schedule)."""
     out = np.full(n, np.nan)
-    out[s.positions()] = s.values
+    out[s.positions() - x0] = s.values
     return out
 
 
@@ -70,7 +70,7 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
     """What the page's script draws: the series, their axes and the labels."""
     labelled = named(curves)
     parts = [s for s, _ in labelled]
-    n = span(parts)
+    x0, n = extent(parts)
     traces = {sc.name: sc for sc in curves.schedules}
     spe = {sc.steps_per_epoch for sc in curves.schedules if sc.steps_per_epoch}
     series = []
@@ -80,11 +80,12 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
             "label": label,
             "scale": "lr" if s.field == "lr" else "other",
             "points": sc.style == "points",
-            "data": _encode(_dense(s, n)),
+            "data": _encode(_dense(s, x0, n)),
         })
     fields = sorted({s.field for s in parts})
     return {
         "title": curves.title or options.title or "",
+        "x0": x0,
         "n": n,
         "stepsPerEpoch": spe.pop() if len(spe) == 1 else None,
         "logY": options.log_y,
@@ -116,7 +117,7 @@ _SCRIPT = r"""
   const dark = document.documentElement.dataset.theme === "dark" ||
     (document.documentElement.dataset.theme === "auto" && matchMedia("(prefers-color-scheme: dark)").matches);
   const pal = JSON.parse(document.getElementById("lrplot-palette").textContent)[dark ? "dark" : "light"];
-  const xs = Array.from({length: spec.n}, (_, i) => i);
+  const xs = Array.from({length: spec.n}, (_, i) => spec.x0 + i);
   const data = [xs];
   for (const s of spec.series) data.push(await inflate(s.data));
   const spe = spec.stepsPerEpoch;

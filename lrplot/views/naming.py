@@ -15,6 +15,9 @@ def named(curves: Curves) -> list[tuple[Series, str]]:
     return [(s, series_label(s, show_schedule, show_group, show_field)) for s in parts]
 
 
-def span(parts: list[Series]) -> int:
-    """The number of steps the series cover (a logged run's last step included)."""
-    return max((int(s.positions()[-1]) + 1 for s in parts if len(s.values)), default=1)
+def extent(parts: list[Series]) -> tuple[int, int]:
+    """(first step, number of steps) the series cover: from the earliest first step (0, or a run
+    resumed by its spec: its first update) to the last (a logged run's last step included)."""
+    drawn = [s.positions() for s in parts if len(s.values)]
+    first = min((int(p[0]) for p in drawn), default=0)
+    return first, max((int(p[-1]) + 1 for p in drawn), default=first + 1) - first

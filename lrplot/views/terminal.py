@@ -20,7 +20,7 @@ import numpy as np
 from ..curves import Curves
 from ..figure.options import RenderOptions
 from ..figure.ticks import format_number
-from .naming import named, span
+from .naming import extent, named
 from .palette import palette
 
 _BRAILLE = 0x2800
@@ -81,8 +81,8 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
     plot_cols = max(cols - gutter - 1, 10)
     rows = height or 12
     dots_x, dots_y = plot_cols * 2, rows * 4
-    n = span(parts)
-    x0, x1 = 0.0, float(max(n - 1, 1))
+    start, n = extent(parts)
+    x0, x1 = float(start), float(start + max(n - 1, 1))
 
     def to_row(v: float) -> int:
         if log:
@@ -131,7 +131,7 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
             text.append(reset)
         lines.append(f"{label:>{gutter - 1}} \u2502{''.join(text)}".rstrip())
     lines.append(" " * gutter + "\u2514" + "\u2500" * plot_cols)
-    first, last = "0", f"{n - 1} steps" if n > 1 else "0"
+    first, last = str(start), f"{start + n - 1} steps" if n > 1 else str(start)
     lines.append(" " * (gutter + 1) + first + last.rjust(plot_cols - len(first)))
     if len(parts) > 1 or len({s.field for s in parts}) > 1:
         keys = []

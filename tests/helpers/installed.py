@@ -8,6 +8,7 @@ test module calls :func:`require` at its top instead and imports the library whe
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,27 @@ needs_accelerated = pytest.mark.skipif(
 needs_transformers = pytest.mark.skipif(
     not installed("transformers"),
     reason="transformers is not installed (pip install 'lrplot[transformers]' or '.[test]')")
+
+
+def release(name: str) -> tuple[int, ...] | None:
+    """The installed distribution's release as numbers (``(0, 3, 0)``), or None; nothing is imported."""
+    import re
+    from importlib import metadata
+
+    try:
+        text = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+    return tuple(int(part) for part in re.findall(r"\d+", text.split("+")[0])[:3])
+
+
+def torchtitan_registry(module: str) -> Path | None:
+    """The file of an installed torchtitan config_registry module (``llama3``), when the installed
+    torchtitan is a release after 0.2.2 (its Python config functions); nothing is imported."""
+    found = release("torchtitan")
+    if found is None or found <= (0, 2, 2):
+        return None
+    spec = importlib.util.find_spec("torchtitan")
+    folder = Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
+    path = folder / "models" / module / "config_registry.py" if folder else None
+    return path if path is not None and path.is_file() else None
