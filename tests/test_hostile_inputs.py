@@ -394,12 +394,17 @@ def test_signal_during_a_run_leaves_nothing(tmp_path, sig, code, word):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "lrplot", "spec.yaml", "-o", "o.png", "--data", "o.csv",
                              "--no-cache"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
-    _wait_until(proc, _catches(signal.SIGTERM), "set its SIGTERM handler")  # the first thing main does
-    _wait_until(proc, _torch_loaded, "imported torch")  # into the run: 20 million steps take minutes
-    assert proc.poll() is None, "the run ended before the signal"
-    proc.send_signal(sig)
-    # the signal ends the run (its exit code says so): finishing the 20 million steps would take minutes
-    _, err = proc.communicate(timeout=60)
+    try:
+        _wait_until(proc, _catches(signal.SIGTERM), "set its SIGTERM handler")  # the first thing main does
+        _wait_until(proc, _torch_loaded, "imported torch")  # into the run: 20 million steps take minutes
+        assert proc.poll() is None, "the run ended before the signal"
+        proc.send_signal(sig)
+        # the signal ends the run (its exit code says so): finishing the 20 million steps would take minutes
+        _, err = proc.communicate(timeout=60)
+    finally:  # a failure above leaves no child running the 20 million steps (a minute of CPU) beside the suite
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == code and err.decode().strip().splitlines() == [f"lrplot: {word}"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
 

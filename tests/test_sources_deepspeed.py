@@ -3,13 +3,10 @@
 
 DeepSpeed's engine does not run a training step on CPU here, so the reference drives the real classes of
 ``deepspeed.runtime.lr_schedules`` (deepspeed 0.19.8) with the engine's loop arithmetic, read from
-deepspeed/runtime/engine.py of that release:
-
-* engine.py:1921-1937 ``_scheduler_from_config``: ``scheduler = getattr(lr_schedules, name)`` (else
-  ``torch.optim.lr_scheduler``'s), ``scheduler(optimizer, **scheduler_params)``, built once at
-  ``deepspeed.initialize`` (engine.py:683, ``_configure_lr_scheduler``), before any update;
-* engine.py:3536-3545 ``_take_model_step``: after ``optimizer.step()``, ``if overflow: skipped_steps += 1
-  else: self.lr_scheduler.step(**(lr_kwargs or {}))`` -- one ``lr_scheduler.step()`` per applied update.
+deepspeed/runtime/engine.py of that release (the calls are quoted in tests/helpers/deepspeed_engine.py):
+``_scheduler_from_config`` (engine.py:1921-1937) builds it once, ``_take_model_step`` (engine.py:3536-3545)
+calls ``lr_scheduler.step()`` after each applied ``optimizer.step()``. The 500,000-update T5 run is compared
+with that loop's record (tests/data/deepspeed/regenerate.py), which a test re-checks against DeepSpeed.
 
 The published configs in tests/data/deepspeed/ are taken unedited (CRLF line ends included) from
 deepspeedai/DeepSpeedExamples:
@@ -29,6 +26,7 @@ import pytest
 from lrplot.errors import SpecError
 from lrplot.sources import load_input
 
+from tests.helpers.deepspeed_engine import digest, engine_loop
 from tests.helpers.installed import require
 from tests.helpers.paths import ROOT
 
@@ -37,27 +35,9 @@ require("deepspeed")
 DATA = ROOT / "tests" / "data" / "deepspeed"
 GPT2 = DATA / "gpt2_baseline.json"
 T5 = DATA / "t5_base_pretraining.json"
+T5_RECORD = DATA / "t5_base_pretraining.engine.json"  # regenerate.py
 TP_HF = DATA / "tp_hf_ds_config.json"
 TP_TEMPLATE = DATA / "tp_hf_ds_config_temp.json"
-
-
-def engine_loop(config: dict, updates: int) -> list[float]:
-    """The engine's calls, as quoted above, on a torch optimizer made from the optimizer block."""
-    import torch
-    from deepspeed.runtime import lr_schedules
-
-    opt = (config.get("optimizer") or {}).get("params", {})
-    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=opt.get("lr", 1e-3),
-                                  betas=tuple(opt.get("betas", (0.9, 0.999))))
-    block = config["scheduler"]
-    cls = getattr(lr_schedules, block["type"], None) or getattr(torch.optim.lr_scheduler, block["type"])
-    scheduler = cls(optimizer, **block["params"])          # _scheduler_from_config
-    lrs = []
-    for _ in range(updates):
-        lrs.append(optimizer.param_groups[0]["lr"])         # the lr this update uses
-        optimizer.step()
-        scheduler.step()                                    # _take_model_step, no overflow
-    return lrs
 
 
 def drawn(path, overrides=(), kind=None):
@@ -69,11 +49,37 @@ def drawn(path, overrides=(), kind=None):
 
 @pytest.mark.slow
 def test_published_warmup_decay_config_equals_the_engine():
-    config = json.loads(T5.read_text())
+    # the engine loop's 500,000 updates, recorded (the loop takes seconds): every value through the digest
+    record = json.loads(T5_RECORD.read_text())
     source, lr = drawn(T5)
-    assert source.kind == "deepspeed" and source.budget.updates == 500000 and len(lr) == 500000
-    assert lr == engine_loop(config, 500000)
+    assert source.kind == "deepspeed" and source.budget.updates == 500000 and len(lr) == record["updates"]
+    assert {i: lr[int(i)] for i in record["sample"]} == record["sample"]  # shows where a curve differs
+    assert digest(lr) == record["sha256"]  # and equal at every update
     assert lr[0] == lr[1] == 0 and max(lr) == 1e-4  # log warmup: the first two updates at warmup_min_lr
+
+
+@pytest.mark.slow
+def test_the_recorded_engine_run_is_the_installed_deepspeeds():
+    """The record cannot go stale: its sample is what DeepSpeed gives now, the warmup and the decay's start
+    through the engine loop itself, the rest from DeepSpeed's own WarmupDecayLR set to each update with its
+    ``step(last_batch_iteration=i - 1)`` (the value after i steps: the schedule is a function of the
+    iteration, lr_schedules.py ``WarmupDecayLR._get_gamma``)."""
+    import deepspeed
+    import torch
+    from deepspeed.runtime.lr_schedules import WarmupDecayLR
+
+    record, config = json.loads(T5_RECORD.read_text()), json.loads(T5.read_text())
+    assert (record["config"], record["deepspeed"], record["updates"]) == (T5.name, deepspeed.__version__, 500000)
+    sample = {int(i): value for i, value in record["sample"].items()}
+    head = engine_loop(config, 12_000)  # the 10,000 warmup updates and the decay's start
+    assert {i: head[i] for i in sample if i < 12_000} == {i: v for i, v in sample.items() if i < 12_000}
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=config["optimizer"]["params"]["lr"])
+    scheduler = WarmupDecayLR(optimizer, **config["scheduler"]["params"])
+    live = {}
+    for i in (i for i in sample if i >= 12_000):
+        scheduler.step(last_batch_iteration=i - 1)
+        live[i] = optimizer.param_groups[0]["lr"]
+    assert live == {i: v for i, v in sample.items() if i >= 12_000} and len(live) > 480
 
 
 @pytest.mark.slow
