@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from .curves import Event
 from .families import NOT_LITERAL, builtin_schedulers, source_defaults
 from .limits import MAX_STEPS
-from .spec import SchedulerNode, is_import_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .spec import ResolvedSchedule
+    from .spec import ResolvedSchedule, SchedulerNode
 
 
 def int_or_none(value: Any) -> int | None:
@@ -262,6 +261,8 @@ STEP_SHARPNESS = 2.0
 
 def facts_of(sched: SchedulerNode | str) -> TypeFacts:
     """The facts of a scheduler type (a node or its type name); an unknown type declares nothing."""
+    from .spec import is_import_path  # here: the figure reads this table's constants without the spec models
+
     name = sched if isinstance(sched, str) else sched.type
     return _IMPORTED if is_import_path(name) else TABLE.get(name, _UNKNOWN)
 
