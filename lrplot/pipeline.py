@@ -355,11 +355,7 @@ class Plotter:
 
     def memo_key(self) -> "dict[str, Any] | None":
         """The plot memo's key (:mod:`lrplot.plotmemo`): only for a cached run without a log."""
-        if not self.cache or self.log is not None:
-            return None
-        reading = self.reading
-        return plotmemo.raw_key(self.paths, reading.overrides, reading.kind, [reading.budget.dataset_size, reading.budget.devices, reading.budget.batch_size],
-                                reading.allow_import)
+        return plotmemo.plot_key(self.paths, self.reading) if self.cache and self.log is None else None
 
     def budget_lines(self) -> tuple[str, ...]:
         """The training configs' budget arithmetic and notes (:func:`lrplot.sources.budget_lines`)."""

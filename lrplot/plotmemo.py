@@ -88,6 +88,13 @@ def raw_key(paths: Iterable[Path], overrides: Iterable[str], kind: str | None, b
     }
 
 
+def plot_key(paths: Iterable[Path], reading: Any) -> dict[str, Any] | None:
+    """:func:`raw_key` of a plot of ``paths`` read as ``reading`` (a :class:`lrplot.pipeline.Reading`) says."""
+    budget = reading.budget
+    return raw_key(paths, reading.overrides, reading.kind, [budget.dataset_size, budget.devices, budget.batch_size],
+                   reading.allow_import)
+
+
 def _record_path(key: dict[str, Any]) -> Path:
     return _cache.cache_dir() / f"plot-{_cache.entry_path(key).stem}.json"
 
