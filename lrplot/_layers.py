@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 8. the disk cache of curves (the engine uses it, never the reverse)
     ("cache",),
     # 9. the only place that steps a scheduler
-    ("engine",),
+    ("engine", "plotmemo"),
     # 10. what inspects specs and runs, and compares a logged run with its plan
     ("check", "resume", "state", "verify"),
     # 11. curves -> matplotlib figure

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .limits import MAX_CACHE_ENTRY_BYTES
-from .walk import import_paths
 
 if TYPE_CHECKING:  # pragma: no cover
     from .curves import ScheduleTrace
@@ -73,17 +72,25 @@ _VERSION_LINE = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", re.M)
 def torch_version() -> str | None:
     """torch's version without importing torch: its ``torch/version.py`` (1 ms), else the package
     metadata (~25 ms: it scans every installed distribution)."""
+    return module_version("torch", "version.py", "__version__")
+
+
+def module_version(name: str, file: str, variable: str, dist: str | None = None) -> str | None:
+    """The version of package ``name`` without importing it: ``variable = '...'`` in its ``file``,
+    else its package metadata (``dist``, default ``name``)."""
     import importlib.util
 
     try:
-        found = importlib.util.find_spec("torch")
+        found = importlib.util.find_spec(name)
         if found is not None and found.origin:
-            m = _VERSION_LINE.search((Path(found.origin).parent / "version.py").read_text("utf-8"))
+            pattern = _VERSION_LINE if variable == "__version__" else re.compile(
+                rf"""^{re.escape(variable)}\s*=\s*['"]([^'"]+)['"]""", re.M)
+            m = pattern.search((Path(found.origin).parent / file).read_text("utf-8"))
             if m:
                 return m.group(1)
     except (OSError, ImportError, ValueError, UnicodeDecodeError):
         pass
-    return _dist_version("torch")
+    return _dist_version(dist or name)
 
 
 def _digest(spec: Spec, path: Path) -> str | None:
@@ -126,6 +133,8 @@ def spec_key(spec: Spec, *, code: bool = False) -> dict[str, Any] | None:
     import path names is keyed by what can be known of it without running it (a local file's
     SHA-256, a package's installed version), the title is kept, an unreadable file is keyed as
     None (the render that follows reports it), and a key is always returned."""
+    from .walk import import_paths  # with the spec models: a plot memo's run reads no spec (lrplot.plotmemo)
+
     data = spec.model_dump(mode="python")
     imported = import_paths(spec)
     if imported and not code:

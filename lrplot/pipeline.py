@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, ContextManager, Iterable
 
+from . import plotmemo
 from .errors import UsageError
 from .sources import BudgetInputs, Source
 
@@ -278,18 +280,45 @@ class Plotter:
     warn: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
     sources: list[Source] = field(default_factory=list)
     lean_torch: bool = False  # the command line: torch imported without its meta kernels (tricks.lean_torch)
+    recalled_budget: "tuple[str, ...] | None" = None  # the budget lines of a plot memo (then no sources)
 
     def run(self) -> "Curves":
         """The phases, in order; returns the curves drawn."""
         logged = self.read_log()
-        self.sources = self.reading.load(self.paths)
-        specs = [source.spec for source in self.sources]
-        self.protect_inputs(specs)
-        curves = self.simulate(specs)
-        curves, findings, notes = figure_facts(specs, curves, self.sources)  # meta only: --data is the same
-        for finding in findings:
-            self.warn(finding.text())
-        curves = overlay_log(curves, specs, logged, allow_import=self.reading.allow_import)
+        memo = self.memo_key()
+        recalled = plotmemo.recall(memo)
+        if recalled is not None:  # the same input files read the same way before: nothing to read
+            curves, notes = recalled.curves, recalled.notes
+            self.recalled_budget = recalled.budget
+            from . import reads
+
+            for path, what in recalled.inputs:  # read all the same: no output may replace them (lrplot.reads)
+                reads.record(path, what)
+            self.protect(recalled.inputs)
+            for line in recalled.warnings:
+                self.warn(line)
+        else:
+            heard: list = []
+            try:
+                with warnings.catch_warnings(record=True) as heard:
+                    self.sources = self.reading.load(self.paths)
+            finally:
+                for message in heard:  # shown as they would have been; a run with any is not memoised
+                    warnings.showwarning(message.message, message.category, message.filename, message.lineno)
+            specs = [source.spec for source in self.sources]
+            from .walk import input_files
+
+            inputs = input_files(specs)
+            self.protect(inputs)
+            curves = self.simulate(specs)
+            curves, findings, notes = figure_facts(specs, curves, self.sources)  # meta only: --data is the same
+            lines = [finding.text() for finding in findings]
+            for line in lines:
+                self.warn(line)
+            if memo is not None and not heard and plotmemo.memoisable(self.sources):
+                plotmemo.store(memo, curves, self.sources, warnings=lines, notes=notes,
+                               budget=self.budget_lines(), inputs=inputs)
+            curves = overlay_log(curves, specs, logged, allow_import=self.reading.allow_import)
         for line in nonfinite_lines(curves):
             self.warn(line)
         rendered = render_all(curves, self.figures, replace(self.options, notes=self.options.notes + notes),
@@ -324,12 +353,24 @@ class Plotter:
         return load_log(self.log.path, fmt=self.log.fmt, key=self.log.key, skip_corrupt=self.log.skip_corrupt,
                         run=self.log.run)
 
-    def protect_inputs(self, specs: "list[Spec]") -> None:
-        """No output may overwrite a file the run reads (configs, metric CSVs, local modules)."""
+    def protect(self, inputs: "list[tuple[Path, str]] | tuple[tuple[Path, str], ...]") -> None:
+        """No output may overwrite a file the run reads (configs, metric CSVs, local modules;
+        :func:`lrplot.walk.input_files`)."""
         from .output import protect_inputs
-        from .walk import input_files
 
-        protect_inputs([f.path for f in self.figures] + [self.data], input_files(specs))
+        protect_inputs([f.path for f in self.figures] + [self.data], inputs)
+
+    def memo_key(self) -> "dict[str, Any] | None":
+        """The plot memo's key (:mod:`lrplot.plotmemo`): only for a cached run without a log."""
+        return plotmemo.plot_key(self.paths, self.reading) if self.cache and self.log is None else None
+
+    def budget_lines(self) -> tuple[str, ...]:
+        """The training configs' budget arithmetic and notes (:func:`lrplot.sources.budget_lines`)."""
+        if self.recalled_budget is not None:
+            return self.recalled_budget
+        from .sources import budget_lines
+
+        return tuple(budget_lines(self.sources, self.paths))
 
 
 def plan_outputs(paths: list[Path], *, output: Path | None, fmt: str | None, data: Path | None, theme: str,

@@ -206,12 +206,17 @@ def test_damaged_or_foreign_entries_are_ignored_and_replaced(spec_file, damage, 
 
 
 def _poison(spec_file) -> None:
-    """Rewrite the entry with other values but the right key: only a cache read can yield them."""
-    key = spec_key(load_spec(spec_file))
-    curves = cache.load(key)
-    for values in curves[0].values.values():
-        values[:] = 0.5
-    assert cache.store(key, curves)
+    """Rewrite the entry with other values but the right key: only a cache read can yield them.
+    The plot memo's entry (lrplot/plotmemo.py: the curves of the same run, keyed by its raw
+    inputs) too, which a re-run of the command reads first."""
+    keys = [spec_key(load_spec(spec_file))]
+    for memo in cache.cache_dir().glob("plot-*.json"):
+        keys.append(json.loads(memo.read_text())["entry"])
+    for key in keys:
+        curves = cache.load(key)
+        for values in curves[0].values.values():
+            values[:] = 0.5
+        assert cache.store(key, curves)
 
 
 def test_no_cache_flag_bypasses_the_cache(spec_file, cli, tmp_path):

@@ -43,7 +43,8 @@ def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | N
         if data is not None:
             echo(str(data), err=bool(figures) and figures[0].path is None)
         if not quiet:
-            inputs.print_budget(plotter.sources)
+            for line in plotter.budget_lines():  # as Inputs.print_budget writes them
+                typer.echo(line, err=True)
             print_summary(curves)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
+from functools import partial
 from operator import getitem
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -107,6 +108,10 @@ def run_loop(step: Callable[[], Any], dicts: list[dict], keys: list[str], start:
     read = reader(dicts, keys)
     method, feed = fed if fed is not None and every == 1 else (None, None)
     fed = fed if method is not None else None
+    # fed its own lr (metric_feed's ``partial(getitem, group, "lr")``): the loop reads it by subscript
+    # as a bare loop ``scheduler.step(group["lr"])`` does, without a call per update
+    fed_dict, fed_key = feed.args if type(feed) is partial and feed.func is getitem and not feed.keywords \
+        and len(feed.args) == 2 and type(feed.args[0]) is dict else (None, None)
     owner = owner if every == 1 else None
     t = start
     try:
@@ -128,7 +133,11 @@ def run_loop(step: Callable[[], Any], dicts: list[dict], keys: list[str], start:
             done += 1
         for first in range(start + 1, stop, CHUNK):
             chunk = range(max(first, done), min(first + CHUNK, stop))
-            if single and every == 1 and fed is not None:  # ReduceLROnPlateau, one group
+            if single and every == 1 and fed_dict is not None:  # ReduceLROnPlateau fed its lr, one group
+                for t in chunk:
+                    method(fed_dict[fed_key])
+                    record(group[key])
+            elif single and every == 1 and fed is not None:  # ReduceLROnPlateau, one group
                 for t in chunk:
                     method(feed())
                     record(group[key])
@@ -136,6 +145,10 @@ def run_loop(step: Callable[[], Any], dicts: list[dict], keys: list[str], start:
                 for t in chunk:
                     step()
                     record(group[key])
+            elif owner is not None and fed_dict is not None:  # ReduceLROnPlateau fed its lr, several groups
+                for t in chunk:
+                    method(fed_dict[fed_key])
+                    extend(owner._last_lr)
             elif owner is not None and fed is not None:  # ReduceLROnPlateau, several groups
                 for t in chunk:
                     method(feed())

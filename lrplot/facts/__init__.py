@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from ..curves import Event
 from ..families import resolve_class
 from ..limits import MAX_STEPS
-from ..spec import SchedulerNode, is_import_path
 from . import frameworks as fw
 from .types import TypeFacts, int_or_none, number, option, per_group, resumed_steps, torch_default
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..spec import ResolvedSchedule
+    from ..spec import ResolvedSchedule, SchedulerNode
 
 __all__ = ["TABLE", "TypeFacts", "Phase", "phases", "facts_of", "natural_length", "hard_limit", "overrun", "base_lr",
            "resolve_steps", "schedule_events", "spec_events", "int_or_none", "option", "per_group", "resumed_steps",
@@ -221,6 +220,8 @@ STEP_SHARPNESS = 2.0
 def facts_of(sched: SchedulerNode | str) -> TypeFacts:
     """The facts of a scheduler type (a node or its type name); an unknown type declares nothing but,
     given by import path, the length of transformers-style ``num_training_steps``."""
+    from ..spec import is_import_path  # here: the figure reads this table's constants without the spec models
+
     name = sched if isinstance(sched, str) else sched.type
     return TABLE.get(name) or (_IMPORTED if is_import_path(name) else _UNKNOWN)
 
@@ -283,6 +284,8 @@ def resolve_steps(schedule: ResolvedSchedule) -> int:
         for sched in schedule.schedulers:
             length = natural_length(sched)
             if length is None:
+                from ..spec import is_import_path
+
                 if not is_import_path(sched.type):
                     resolve_class(spec, sched)  # an unknown name is said as such, not as a missing length
                 raise spec.error(

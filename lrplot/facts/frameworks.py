@@ -18,10 +18,12 @@ at ``num_warmup_steps + k (num_training_steps - num_warmup_steps) / num_cycles``
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from ..spec import SchedulerNode
 from .types import TypeFacts, int_or_none, number, per_group
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..spec import SchedulerNode
 
 MMENGINE_MODULES = ("mmengine.optim.scheduler",)  # where the reader names them from (all of them are there)
 TRANSFORMERS_MODULES = ("transformers.optimization", "transformers")

@@ -8,11 +8,13 @@ import inspect
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..curves import Event
 from ..families import NOT_LITERAL, builtin_schedulers, source_defaults
-from ..spec import SchedulerNode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..spec import SchedulerNode
 
 
 def int_or_none(value: Any) -> int | None:
