@@ -204,11 +204,12 @@ def render_all(curves: "Curves", figures: "list[FigureTarget]", options: "Render
     :mod:`lrplot.views`; ``colour``: ANSI colours in terminal text)."""
     if not figures:  # --no-figure: the numbers only, matplotlib stays unimported
         return []
-    from .figure import render_to_bytes
+    from .figure import render_themed
     from .views import VIEW_FORMATS, render_view
 
+    blobs = render_themed(curves, [(f.theme, f.fmt) for f in figures if f.fmt not in VIEW_FORMATS], options)
     return [render_view(curves, f.fmt, options, f.theme, colour=colour) if f.fmt in VIEW_FORMATS
-            else render_to_bytes(curves, f.fmt, replace(options, theme=f.theme)) for f in figures]
+            else blobs[f.theme, f.fmt] for f in figures]
 
 
 def render_files(curves: "Curves", paths: Iterable[Path], options: "RenderOptions") -> list[Path]:

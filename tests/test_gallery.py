@@ -202,16 +202,16 @@ def test_an_interrupted_run_leaves_the_gallery_as_it_was(tmp_path, monkeypatch):
     (configs / "c.yaml").write_text(GOOD.replace("A", "C"))
     import lrplot.figure
 
-    real = lrplot.figure.render_to_bytes
+    real = lrplot.figure.render_themed
     calls = []
 
-    def interrupted(curves, fmt, opts):
-        calls.append(fmt)
-        if len(calls) == 5:
+    def interrupted(curves, figures, opts):  # each config's figure: a, b, then c interrupted
+        calls.append(figures)
+        if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(curves, fmt, opts)
+        return real(curves, figures, opts)
 
-    monkeypatch.setattr(lrplot.figure, "render_to_bytes", interrupted)
+    monkeypatch.setattr(lrplot.figure, "render_themed", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_gallery(configs, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -25,7 +25,7 @@ from .layout import check_ax_layout
 from .notebook import figure_bytes, figure_class
 from .options import (ANNOTATIONS, LAYOUTS, MAX_DRAWABLE, MAX_PIXELS, MAX_TEXT, RenderOptions, check_option_names,
                       check_raster, parse_annotate, parse_size)
-from .plotter import Plotter, render, render_to_bytes, render_to_file, render_to_stream
+from .plotter import Plotter, render, render_themed, render_to_bytes, render_to_file, render_to_stream
 from .series import FIELD_LABELS, column_envelope
 from .themes import STYLES_DIR, THEMES, style_path, styled
 from .ticks import format_number, format_steps
@@ -34,6 +34,6 @@ __all__ = [
     "ANNOTATIONS", "FIELD_LABELS", "LAYOUTS", "MAX_DRAWABLE", "MAX_PIXELS", "MAX_TEXT", "STYLES_DIR", "THEMES",
     "Plotter", "RenderOptions", "check_ax_layout", "check_option_names", "check_raster", "column_envelope",
     "figure_bytes", "figure_class", "format_number", "format_steps", "parse_annotate", "parse_size", "place_labels",
-    "render", "render_to_bytes", "render_to_file", "render_to_stream", "save_figure", "style_path", "styled",
+    "render", "render_themed", "render_to_bytes", "render_to_file", "render_to_stream", "save_figure", "style_path", "styled",
     "write_figure"
 ]
