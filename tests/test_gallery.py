@@ -59,7 +59,9 @@ def test_regenerating_the_gallery_changes_nothing(tmp_path, monkeypatch):
     if any(importable(name) for name in unrendered):
         pytest.skip(f"the gallery was made without {', '.join(unrendered)}, which this machine has")
     out = tmp_path / "gallery"
-    config_imports()  # the timm stub: timm's real scheduler code without torchvision
+    from tests.helpers.timm_stub import install_timm_stub
+
+    install_timm_stub()  # timm's real scheduler code without torchvision (the configs' imports: the command's)
     # the command gallery/README.md states (and README.md quotes), into a temporary folder
     args = shlex.split(gallery_command(GALLERY / "README.md"))[1:]
     args[args.index("-o") + 1] = str(out)
