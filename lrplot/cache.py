@@ -28,6 +28,7 @@ This module imports neither torch nor matplotlib; numpy only when an entry is re
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -175,14 +176,25 @@ def _code_version(spec: Spec, type_name: str) -> str | None:
 
 
 def _package_version(top: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+    from importlib.metadata import PackageNotFoundError, version
 
-    for dist in packages_distributions().get(top, [top]):
+    for dist in _distributions().get(top, [top]):
         try:
             return version(dist)
         except PackageNotFoundError:
             continue
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions() -> dict[str, list[str]]:
+    """The installed distributions providing each top-level package, read once per process: the
+    scan reads every installed distribution's file list (0.15 to 0.4 s, and a documentation build
+    keys a figure with it for each import path). The version itself is read at each use, so a
+    package upgraded while a process runs keys its figures with its new version."""
+    from importlib.metadata import packages_distributions
+
+    return packages_distributions()
 
 
 def _numpy_version() -> str:

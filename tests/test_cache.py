@@ -3,6 +3,7 @@ and a damaged or foreign entry is never trusted."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -154,6 +155,25 @@ def test_an_image_key_holds_the_code_an_import_path_names(write_spec):
     assert spec_key(load_spec(path), code=True)["imports"] != key["imports"]
     path.write_text("title: Two\nsteps: 10\nscheduler: {type: 'my_sched.py:f'}\n")
     assert spec_key(load_spec(path), code=True)["spec"] != key["spec"]
+
+
+def test_an_image_key_holds_the_installed_version_of_a_package_read_at_each_use(monkeypatch):
+    """A package's import path is keyed by its distribution's version: the distributions providing each
+    package are scanned once per process (a documentation build keys every such figure), the version
+    itself is read at each key, so an upgrade in a running process changes the key."""
+    import importlib.metadata
+
+    spec = parse_spec("steps: 10\nscheduler: {type: 'transformers:get_cosine_schedule_with_warmup'}\n", "s.yaml")
+    monkeypatch.setattr(cache, "_distributions", functools.lru_cache(maxsize=1)(cache._distributions.__wrapped__))
+    scans = []
+    real_scan = importlib.metadata.packages_distributions
+    monkeypatch.setattr(importlib.metadata, "packages_distributions", lambda: scans.append(1) or real_scan())
+    key = spec_key(spec, code=True)
+    installed = importlib.metadata.version("transformers")
+    assert key["imports"] == [["transformers:get_cosine_schedule_with_warmup", installed]]
+    monkeypatch.setattr(importlib.metadata, "version", lambda dist: {"transformers": "99.0"}[dist])
+    assert spec_key(spec, code=True)["imports"] == [["transformers:get_cosine_schedule_with_warmup", "99.0"]]
+    assert scans == [1]
 
 
 def _only_entry() -> Path:
