@@ -239,26 +239,26 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
 
     out_dir.mkdir(parents=True, exist_ok=True)
     base = RenderOptions(**figure.render)
-    images, curves, notes = [], None, ()
     page_theme = "both" if len(figure.themes) > 1 else figure.themes[0]
     wanted = [(theme, fmt) for theme in figure.themes for fmt in figure.formats if fmt != "html"]
     wanted += [(page_theme, "html")] if "html" in figure.formats else []
+    images = []
     for theme, fmt in wanted:
         opts = base.replace(theme=theme if fmt != "html" else base.theme)
         path = out_dir / f"lrplot-{figure_key(spec, opts, fmt if fmt != 'html' else f'html-{theme}')}.{fmt}"
-        rendered = not sound_image(path)
-        if rendered:
-            if curves is None:
-                curves = simulate([spec], allow_import=allow_import, cache=True)  # as the CLI
-                curves, _, notes = figure_facts([spec], curves)  # the metric, what check would say
-            (blob,) = render_all(curves, [FigureTarget(path, theme, fmt)], opts.replace(notes=opts.notes + notes))
-            write_atomic(path, lambda fh, blob=blob: fh.write(blob))
-            _seal(path)
-        if stats is not None:
-            stats.rendered += rendered
-            stats.cached += not rendered
-            stats.paths.append(path)
-        images.append(Image(theme, fmt, path, rendered))
+        images.append(Image(theme, fmt, path, not sound_image(path)))
+    missing = [FigureTarget(im.path, im.theme, im.fmt) for im in images if im.rendered]
+    if missing:  # simulated once (through the curves cache, as the CLI), each theme drawn once
+        curves = simulate([spec], allow_import=allow_import, cache=True)
+        curves, _, notes = figure_facts([spec], curves)  # the metric, what check would say
+        for target, blob in zip(missing, render_all(curves, missing, base.replace(notes=base.notes + notes))):
+            write_atomic(target.path, lambda fh, blob=blob: fh.write(blob))
+            _seal(target.path)
+    if stats is not None:
+        for im in images:
+            stats.rendered += im.rendered
+            stats.cached += not im.rendered
+            stats.paths.append(im.path)
     return images
 
 

@@ -60,3 +60,17 @@ def test_the_pixel_limit_is_checked_before_drawing(tmp_path):
     assert exc.value.format() == ("--size 100x100 at --dpi 1200 makes a 120000x120000 pixel figure (14400 "
                                   "megapixels); a figure is at most 64 megapixels; lower --dpi or --size")
     assert not os.path.exists(tmp_path / "cache")
+
+
+def test_a_figures_formats_drawn_once_are_the_bytes_of_one_render_each(tmp_path):
+    """A figure's images of one theme are drawn once and written in each format: the same bytes as
+    drawing the figure anew for each format."""
+    from lrplot.engine import simulate
+    from lrplot.figure import RenderOptions, render_to_bytes
+
+    spec, figure = parse_spec(SPEC, "s.yaml"), parse_options({"formats": "svg,png", "annotate": "peak"})
+    images = render_images(spec, figure, tmp_path / "cache")
+    assert [(im.theme, im.fmt, im.rendered) for im in images] == [("light", "svg", True), ("light", "png", True)]
+    curves, opts = simulate(spec), RenderOptions(**figure.render)
+    for im in images:
+        assert im.path.read_bytes() == render_to_bytes(curves, im.fmt, opts), im.fmt
