@@ -31,9 +31,10 @@ from typing import Any
 
 from tests.helpers.paths import ROOT
 
-# read while the server imports its modules (or by Python at start-up): a child cannot change them
-FIXED_AT_START = ("PYTHON", "LRPLOT_NO_", "MPL", "TORCH", "PYDANTIC", "OMP_", "MKL_", "KMP_", "LC_", "LANG",
-                  "CUDA", "TYPER", "_TYPER", "TERM")
+# read by Python at start-up or while the server imports its modules (OpenMP's when torch loads it): a child
+# cannot change them. Variables torch reads later (TORCHINDUCTOR_CACHE_DIR, set by some imports) are free.
+FIXED_AT_START = ("PYTHON", "LRPLOT_NO_", "MPL", "PYDANTIC", "OMP_", "MKL_", "KMP_", "LC_", "LANG", "TYPER", "_TYPER",
+                  "TORCH_LOGS", "TORCH_CPP_LOG_LEVEL", "TORCH_SHOW_CPP_STACKTRACES")
 PRELOAD = ("torch", "torch.optim", "torch.optim.lr_scheduler", "numpy", "yaml", "pydantic", "typer",
            "matplotlib", "matplotlib.pyplot", "matplotlib.figure", "matplotlib.backends.backend_agg",
            "matplotlib.backends.backend_svg", "matplotlib.backends.backend_pdf", "PIL.Image", "PIL.PngImagePlugin")
