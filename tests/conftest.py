@@ -143,6 +143,10 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
+def pytest_sessionfinish(session):
+    forked.stop()  # the server of tests/helpers/forked.py, if a test started it (in each xdist worker)
+
+
 # --- the order modules run in ------------------------------------------------------------------------
 
 def pytest_configure(config):

@@ -104,6 +104,14 @@ def server() -> _Server:
     return _server
 
 
+def stop() -> None:
+    """End this process's server (and wait for it, so its CPU and its children's count as this process's)."""
+    global _server
+    if _server is not None:
+        _server.close()
+        _server = None
+
+
 def run(args: Any, *, cwd: Any = None, env: dict[str, str] | None = None,
         stdout: Any = subprocess.PIPE, stderr: Any = subprocess.PIPE, text: bool = False,
         timeout: float = 120) -> subprocess.CompletedProcess:
