@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import forked
 from tests.helpers.bounds import deadline
 from tests.helpers.timm_stub import install_timm_stub
 
@@ -99,7 +100,7 @@ def _runs_python(args) -> bool:
 def _processes_only_in_slow_tests(request, monkeypatch):
     """A test that starts a process (a Python child pays every import again: seconds) is marked
     ``slow``, so that ``-m "not slow"`` leaves it out. A test not marked slow that starts one (a Python
-    child from anywhere, or any process from test code) fails."""
+    child from anywhere, any process from test code, or a child forked by tests/helpers/forked.py) fails."""
     if request.node.get_closest_marker("slow"):
         yield None
         return
@@ -122,8 +123,12 @@ def _processes_only_in_slow_tests(request, monkeypatch):
             refuse(f"the multiprocessing process {self.name}")
         process_start(self)
 
+    def guarded_fork(started_server, request, *more):
+        refuse(f"the forked lrplot child {request['args']!r:.120}")  # a real process, only cheaper
+
     monkeypatch.setattr(subprocess.Popen, "__init__", guarded_popen)
     monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", guarded_start)
+    monkeypatch.setattr(forked, "_fork", guarded_fork)
     yield started
     call = getattr(request.node, "report_call", None)
     if started and not (call is not None and call.failed):  # the failure was caught inside the test
@@ -136,6 +141,10 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
+
+
+def pytest_sessionfinish(session):
+    forked.stop()  # the server of tests/helpers/forked.py, if a test started it (in each xdist worker)
 
 
 # --- the order modules run in ------------------------------------------------------------------------

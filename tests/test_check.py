@@ -10,7 +10,7 @@ import pytest
 from lrplot.check import RULES, check_schedule
 from lrplot.spec import load_spec, parse_spec
 
-from tests.helpers.paths import CONFIGS, ROOT
+from tests.helpers.paths import CONFIGS
 
 # Every example config is meant to be clean except plateau.yaml (the classic own-lr recipe).
 # Configs that show a real problem on purpose are not clean: plateau (fed its own lr),
@@ -119,21 +119,19 @@ def test_library_quirks_are_caught():
 
 # --- every spec is reported, an invalid one as a located finding (issue 9) ----------------------
 
-@pytest.mark.slow  # a child process
+@pytest.mark.slow  # a child process (forked: tests/helpers/forked.py)
 def test_check_reports_every_spec_and_always_prints_valid_json(tmp_path):
     import json as _json
-    import os
-    import subprocess
-    import sys
+
+    from tests.helpers import forked
 
     (tmp_path / "a.yaml").write_text("steps: 100\nscheduler:\n  type: MultiStepLR\n  milestones: 30, 60\n")
     (tmp_path / "b.yaml").write_text("steps: 50\nscheduler: {type: CosineAnnealingLR, T_max: 50}\n")
     (tmp_path / "c.yaml").write_text("steps: [\n")  # not even YAML
     (tmp_path / "d.yaml").write_text("schedules:\n  - {name: ok, steps: 20, scheduler: {type: StepLR, step_size: 5}}\n"
                                      "  - {name: bad, steps: 20, scheduler: {type: StepLR, step_size: 5, gamma: 'x'}}\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    args = [sys.executable, "-m", "lrplot", "check", "a.yaml", "b.yaml", "c.yaml", "missing.yaml", "d.yaml"]
-    r = subprocess.run(args + ["--json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    args = ["check", "a.yaml", "b.yaml", "c.yaml", "missing.yaml", "d.yaml"]  # python -m lrplot ARGS, forked
+    r = forked.run(args + ["--json"], cwd=tmp_path, text=True, timeout=60)
     assert r.returncode == 1, r.stderr
     report = _json.loads(r.stdout)
     assert report["specs"] == [{"path": "a.yaml", "valid": False}, {"path": "b.yaml", "valid": True},
@@ -147,7 +145,7 @@ def test_check_reports_every_spec_and_always_prints_valid_json(tmp_path):
     assert report["schedules"] == ["a", "b", "ok", "bad"]
     assert report["errors"] == 4 and all(f["level"] == "error" for f in report["findings"]
                                          if f["rule"] == "invalid-spec")
-    text = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    text = forked.run(args, cwd=tmp_path, text=True, timeout=60)
     assert text.returncode == 1
     lines = text.stdout.strip().splitlines()
     assert lines[0] == ("a.yaml:4:15: error: MultiStepLR milestones: expected a list of integers, got the text "

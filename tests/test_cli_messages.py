@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
+from tests.helpers import forked
 from tests.helpers.paths import ROOT
 
 SCHEDULES = "steps: 50\nschedules:\n  - name: a\n    scheduler: {type: CosineAnnealingLR, T_max: 50}\n"
@@ -56,9 +56,9 @@ def test_resume_and_state_refuse_bad_at_before_any_work(cli, tmp_path):
 
 
 def run(*args: str, columns: int = 80) -> subprocess.CompletedProcess:
+    """``python -m lrplot ARGS`` in a child forked from a server that imported lrplot once (tests/helpers/forked.py)."""
     env = {**os.environ, "COLUMNS": str(columns), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "lrplot", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT)
+    return forked.run(args, text=True, env=env, cwd=ROOT)
 
 
 @pytest.mark.slow

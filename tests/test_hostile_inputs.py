@@ -1,8 +1,9 @@
 """Limits: no input file, expression or option can hang lrplot, exhaust its memory, leave a
 partial output, or end in anything but one clear line with exit 1 or 2.
 
-The real CLI runs in a subprocess (``run``, marked slow) where the point is the process: its exit
-code, its peak memory (from the kernel's rusage of that one child), signals, and a full disk. Nothing
+The real CLI runs in a child process (marked slow) where the point is the process: its exit code and
+a full disk (``run``: a child forked from a server that imported lrplot once, tests/helpers/forked.py),
+its peak memory (``run_cold``: the kernel's rusage of one fresh ``python -m lrplot``), signals. Nothing
 is timed: "fast" means a bound on the memory the refusal holds (tests/helpers/bounds.py) plus a
 deadline far above the normal time, so a hang fails and a busy machine passes.
 """
@@ -23,6 +24,7 @@ from lrplot.errors import LrplotError, SpecError
 from lrplot.expr import compile_expression
 from lrplot.limits import MAX_YAML_VALUES
 from lrplot.yamlio import load_yaml
+from tests.helpers import forked
 from tests.helpers.bounds import MB, peak_memory
 from tests.helpers.paths import ROOT
 
@@ -33,8 +35,18 @@ PLATEAU = "steps: 5\nscheduler: {type: ReduceLROnPlateau, patience: 1}\nmetric: 
 TIME = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
 
 
-def run(*args, cwd, timeout=60, stdout=subprocess.PIPE, env=None):
-    """The real CLI in a child process -> (exit code, stdout, stderr, peak MB). The peak comes from
+def run(*args, cwd, timeout=60, stdout=subprocess.PIPE):
+    """The real CLI in a forked child (tests/helpers/forked.py) -> (exit code, stdout, stderr, None): its
+    memory is the server's too, so no peak. A child still running after ``timeout`` seconds fails the test."""
+    try:
+        done = forked.run(args, cwd=cwd, timeout=timeout, stdout=stdout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"lrplot {args} hangs")
+    return done.returncode, done.stdout or b"", done.stderr.decode("utf-8", "replace"), None
+
+
+def run_cold(*args, cwd, timeout=60, stdout=subprocess.PIPE, env=None):
+    """The real CLI in a fresh child process -> (exit code, stdout, stderr, peak MB). The peak comes from
     GNU time (the rusage of a process forked from pytest would count pytest's pages). A child still
     running after ``timeout`` seconds (a hang guard, far above the normal few seconds) fails the test."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
@@ -194,7 +206,7 @@ def test_big_spec_is_refused_by_its_size_without_reading_it(tmp_path):
     big = tmp_path / "big.yaml"
     with open(big, "wb") as fh:
         fh.truncate(100_000_000)  # sparse: 100 MB that take no disk
-    code, _, err, mb = run(big, "-o", "o.png", cwd=tmp_path)
+    code, _, err, mb = run_cold(big, "-o", "o.png", cwd=tmp_path)
     assert code == 1 and one_line(err) == f"{big}: the spec is 100 MB; a spec is at most 256 kB"
     assert mb < 300
 
@@ -222,14 +234,14 @@ def test_file_kinds_fail_fast(tmp_path, kind, role):
         target.mkdir()
     if role == "metric CSV":
         (tmp_path / "spec.yaml").write_text(PLATEAU)
-    code, _, err, mb = run("spec.yaml", "-o", "out.png", "-q", cwd=tmp_path)
+    code, _, err, mb = run_cold("spec.yaml", "-o", "out.png", "-q", cwd=tmp_path)
     line = one_line(err)
     assert code == 1, err
     expected = {"fifo": "the pipe gave no data for 1.5 s",  # a FIFO nobody writes: waited for, a bounded time
                 "device": f"is a device, not a {role} file", "loop": "Too many levels of symbolic links",
                 "directory": "is a directory"}[kind]
     assert expected in line and line.startswith(target.name), line
-    assert mb < 400  # and it ended: run() fails a child still running after its timeout
+    assert mb < 400  # and it ended: run_cold() fails a child still running after its timeout
     assert not (tmp_path / "out.png").exists()
 
 
@@ -314,7 +326,7 @@ def test_lr_near_the_float_limit(tmp_path, cli):  # the CLI in this process: no 
 @pytest.mark.slow  # the real CLI in a child process
 def test_pixel_count_is_bounded_before_any_work(tmp_path):
     (tmp_path / "spec.yaml").write_text(COSINE)
-    code, _, err, mb = run("spec.yaml", "--size", "100x100", "--dpi", "1200", "-o", "o.png", cwd=tmp_path)
+    code, _, err, mb = run_cold("spec.yaml", "--size", "100x100", "--dpi", "1200", "-o", "o.png", cwd=tmp_path)
     assert code == 2 and "makes a 120000x120000 pixel figure (14400 megapixels); a figure is at most 64" in one_line(err)
     assert mb < 300
     code, _, err, _ = run("spec.yaml", "--size", "100x100", "--dpi", "1200", "-o", "o.svg", "-q", cwd=tmp_path)

@@ -232,13 +232,11 @@ def test_too_many_groups_and_too_big_logs_are_refused(tmp_path, cli, monkeypatch
 def test_verify_never_re_simulates_past_what_a_cause_could_need(tmp_path):
     """A log step of 19,999,990 against a 50-step plan ran the plan on to 20M steps, over and over
     (minutes, 1.5 GB): the hypotheses are bounded by the plan's length."""
-    import subprocess
-    import sys
+    from tests.helpers import forked
 
     (tmp_path / "cos.yaml").write_text(COS)
     (tmp_path / "far.csv").write_text("step,lr\n0,0.1\n5,0.2\n19999990,0.1\n")
-    r = subprocess.run([sys.executable, "-m", "lrplot", "verify", "cos.yaml", "--log", "far.csv"], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=60)
+    r = forked.run(["verify", "cos.yaml", "--log", "far.csv"], cwd=tmp_path, text=True, timeout=60)  # python -m lrplot
     assert r.returncode == 1 and r.stderr == ""
     assert r.stdout == ("lr: diverges at step 5: logged 0.2, plan 0.0975528258 (1 of 3 logged steps agree); no "
                         "single cause explains every logged value\n")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import forked
 from tests.helpers.paths import ROOT
 
 pytest.importorskip("hydra")
@@ -108,8 +109,7 @@ def test_a_stdlib_search_path_package_is_not_offered_as_an_allowance(tmp_path):
 def _cli(*args, cwd: Path, extra_path: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in (ROOT, extra_path) if p)}
     env.pop("LRPLOT_ALLOW_IMPORT", None)
-    return subprocess.run([sys.executable, "-m", "lrplot", *map(str, args)], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=120)
+    return forked.run(args, text=True, env=env, cwd=cwd, timeout=120)  # python -m lrplot, forked
 
 
 @pytest.mark.slow
