@@ -99,8 +99,7 @@ def load_spec(source: Any, *, set: Iterable[str] = (), kind: str | None = None, 
     forces one as ``--from`` does), spec YAML text (a ``str`` with a line break, or one line
     starting as a mapping: ``"{scheduler: {type: StepLR, step_size: 10}, steps: 50}"``), a dict of
     spec keys, or a Spec. ``set``: ``key.path=value`` overrides (``--set``); ``dataset_size``,
-    ``devices``, ``batch_size``: the budget inputs of training configs; ``allow_import``: as
-    ``--allow-import``."""
+    ``devices``, ``batch_size``: the budget inputs of training configs; ``allow_import``: as ``--allow-import``."""
     reading = Reading(tuple(set), kind, BudgetInputs(dataset_size, devices, batch_size), allow_import)
     return load_source(source, reading, name=name, base_dir=base_dir).spec
 
@@ -328,9 +327,11 @@ class Plotter:
         return curves
 
     def simulate(self, specs: "list[Spec]") -> "Curves":
+        from .engine import check_inputs
         from .tricks import lean_torch, whole_torch
         from .walk import import_paths
 
+        check_inputs(specs, self.reading.allow_import)  # a refused or unreadable input fails before torch is imported
         lean = self.lean_torch and not any(import_paths(spec) for spec in specs)  # no code of the spec's own
         if not lean:
             whole_torch()

@@ -2,17 +2,10 @@
 ``OptimizerParamScheduler`` driven as Megatron-LM's training loop drives it, ``==`` at every iteration.
 
 Megatron's trainer needs GPUs; the reference drives the real classes of megatron-core 0.16.1 with the loop
-arithmetic of Megatron-LM core_v0.16.1 (commit 55ac7082517c3878ae653c07c09c534b8aed49f6), written out below
-from megatron/training/training.py:
-
-* :1354-1404 ``get_optimizer_param_scheduler``: iteration-based ``lr_decay_steps = lr_decay_iters x
-  global_batch_size`` (``lr_decay_iters`` defaulting to ``train_iters``), warmup ``lr_warmup_fraction x
-  lr_decay_steps`` or ``lr_warmup_iters x global_batch_size``, ``wd_incr_steps = train_iters x
-  global_batch_size``; sample-based: the ``*_samples`` as given, ``train_iters`` from :1128-1157
-  ``update_train_iters`` (the ramp-up counted with the num-microbatches calculator);
-* :2711 / :2736 ``update_num_microbatches(consumed_train_samples)`` before each iteration;
-* :1728-1730 ``train_step``: ``opt_param_scheduler.step(increment=get_num_microbatches() *
-  micro_batch_size * data_parallel_size)``; :2869 ``consumed_train_samples += batch_size``.
+arithmetic of Megatron-LM core_v0.16.1 (commit 55ac7082517c3878ae653c07c09c534b8aed49f6), written out from
+megatron/training/training.py in tests/helpers/megatron_loop.py. The two runs of a million iterations are recorded
+by tests/data/megatron/regenerate.py (that loop, every value through a sha256) and their samples re-checked here
+against the installed Megatron, so the records cannot go stale.
 
 The reference uses each config's real micro batch and a data-parallel size of 8 (lrplot uses 1 x 1: the
 increments are the same whenever Megatron's divisibility check passes, which this compares).
@@ -30,13 +23,15 @@ Published configs in tests/data/megatron/, unedited:
 
 from __future__ import annotations
 
+import json
+
 import pytest
-import yaml
 
 from lrplot.errors import SpecError
 from lrplot.sources import load_input
 
 from tests.helpers.installed import require
+from tests.helpers.megatron_loop import digest, megatron_at, megatron_loop, references
 from tests.helpers.paths import ROOT
 
 require("megatron")
@@ -47,63 +42,6 @@ GPT_YAML = DATA / "gpt_config.yaml"
 GPT_175B = DATA / "train_gpt3_175b_distributed.sh"
 DS_BF16 = DATA / "run_bf16.sh"
 MAMBA = DATA / "mamba_train.sh"
-DP = 8
-
-
-def megatron_loop(args: dict, dp: int = DP) -> tuple[list[float], list[float]]:
-    """(lr, weight decay) of every iteration, as quoted above; ``args`` as Megatron's namespace holds them."""
-    import torch
-    from megatron.core.num_microbatches_calculator import (ConstantNumMicroBatchesCalculator,
-                                                           RampupBatchsizeNumMicroBatchesCalculator)
-    from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler
-
-    gbs, mbs, ramp = args["global_batch_size"], args["micro_batch_size"], args.get("rampup_batch_size")
-
-    def calculator():
-        if ramp:
-            return RampupBatchsizeNumMicroBatchesCalculator(gbs, mbs, dp, False, 0, *ramp)
-        return ConstantNumMicroBatchesCalculator(gbs, mbs, dp, False, 0)
-
-    wd = args.get("weight_decay", 0.01)
-    if args.get("train_iters"):
-        train_iters = args["train_iters"]
-        decay = (args.get("lr_decay_iters") or train_iters) * gbs
-        wd_steps = train_iters * gbs
-        warmup = (args["lr_warmup_fraction"] * decay if args.get("lr_warmup_fraction") is not None
-                  else args.get("lr_warmup_iters", 0) * gbs)
-    else:
-        samples = args["train_samples"]
-        calc, iterations, consumed = calculator(), 0, 0
-        if ramp:  # update_train_iters
-            while consumed <= int(ramp[2]) and consumed <= samples:
-                calc.update(consumed, consistency_check=False)
-                consumed += calc.get_current_global_batch_size()
-                iterations += 1
-            if samples > consumed:
-                iterations += (samples - consumed) // gbs
-        else:
-            iterations = samples // gbs
-        train_iters = iterations
-        decay = args.get("lr_decay_samples") or samples
-        wd_steps = samples
-        warmup = (args["lr_warmup_fraction"] * decay if args.get("lr_warmup_fraction") is not None
-                  else args.get("lr_warmup_samples", 0))
-    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=args["lr"], weight_decay=wd)
-    scheduler = OptimizerParamScheduler(
-        optimizer, init_lr=args.get("lr_warmup_init", 0.0), max_lr=args["lr"], min_lr=args.get("min_lr", 0.0),
-        lr_warmup_steps=warmup, lr_decay_steps=decay, lr_decay_style=args.get("lr_decay_style", "linear"),
-        start_wd=wd, end_wd=wd, wd_incr_steps=wd_steps, wd_incr_style=args.get("weight_decay_incr_style", "constant"),
-        wsd_decay_steps=None, lr_wsd_decay_style=args.get("lr_wsd_decay_style", "exponential"))
-    calc, consumed, group = calculator(), 0, optimizer.param_groups[0]
-    lrs, wds = [], []
-    for _ in range(train_iters):
-        calc.update(consumed, consistency_check=True)          # training.py:2736
-        lrs.append(group["lr"])
-        wds.append(group["weight_decay"])
-        increment = calc.get() * mbs * dp                        # training.py:1729
-        scheduler.step(increment=increment)                      # training.py:1730
-        consumed += increment                                    # training.py:2869
-    return lrs, wds
 
 
 def drawn(path, overrides=(), kind=None):
@@ -114,16 +52,23 @@ def drawn(path, overrides=(), kind=None):
     return source, trace.values[(0, "lr")].tolist(), trace.values[(0, "weight_decay")].tolist()
 
 
+def record_of(name: str) -> dict:
+    return json.loads((DATA / f"{name}.loop.json").read_text())  # regenerate.py
+
+
+def assert_equals_record(record: dict, lr: list, wd: list) -> None:
+    assert len(lr) == len(wd) == record["iterations"]
+    sample = {int(i): row[1:] for i, row in record["sample"].items()}
+    assert {i: [lr[i], wd[i]] for i in sample} == sample  # shows where a curve differs
+    assert (digest(lr), digest(wd)) == (record["lr_sha256"], record["wd_sha256"])  # and equal at every iteration
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_published_bert_script_equals_megatrons_loop():
     source, lr, wd = drawn(BERT)
-    args = {"micro_batch_size": 4, "global_batch_size": 32, "train_iters": 1000000, "weight_decay": 1e-2,
-            "lr": 0.0001, "lr_decay_iters": 990000, "lr_decay_style": "linear", "min_lr": 1.0e-5,
-            "lr_warmup_fraction": .01}  # the script's TRAINING_ARGS
-    ref_lr, ref_wd = megatron_loop(args, dp=1)  # 4 x 1 divides 32
     assert source.kind == "megatron" and source.budget.updates == 1000000
-    assert lr == ref_lr and wd == ref_wd
+    assert_equals_record(record_of("train_bert_340m_distributed"), lr, wd)
     assert lr[9900] == 0.0001 and lr[-1] == 1.0e-5 and set(wd) == {0.01}
     assert [n.settle for n in source.assumptions] == ["--fp16"]
 
@@ -132,14 +77,35 @@ def test_published_bert_script_equals_megatrons_loop():
 @pytest.mark.timeout(600)
 def test_published_yaml_with_batch_rampup_equals_megatrons_loop():
     # the ramp-up (32 -> 128 by 32 over 65324160 samples) and a part of the constant phase
-    config = yaml.safe_load(GPT_YAML.read_text())
     source, lr, wd = drawn(GPT_YAML, ["train_samples=70000000"])
-    args = {k: config[k] for k in ("micro_batch_size", "global_batch_size", "rampup_batch_size", "lr",
-                                   "lr_decay_style", "lr_decay_samples", "lr_warmup_samples", "lr_warmup_init",
-                                   "min_lr", "weight_decay", "weight_decay_incr_style")}
-    ref_lr, ref_wd = megatron_loop({**args, "train_samples": 70000000})
-    assert source.budget.updates == len(ref_lr) > 70000000 // 128
-    assert lr == ref_lr and wd == ref_wd
+    assert source.budget.updates == record_of("gpt_config")["iterations"] > 70000000 // 128
+    assert_equals_record(record_of("gpt_config"), lr, wd)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["train_bert_340m_distributed", "gpt_config"])
+def test_the_recorded_loops_are_the_installed_megatrons(name):
+    """The records cannot go stale: their samples are what Megatron gives now, the first iterations through the
+    loop itself (the warmup, and the ramp-up's first batch sizes), the rest from Megatron's own scheduler stepped
+    by the samples consumed before that iteration (its state is that count), and each recorded count followed by
+    the next iteration's as Megatron's num-microbatches calculator gives it."""
+    import megatron.core
+
+    record = record_of(name)
+    config, overrides, args, dp = references(DATA)[name]
+    assert (record["config"], record["overrides"], record["data_parallel"]) == (config.name, overrides, dp)
+    assert record["megatron_core"] == megatron.core.__version__
+    sample = {int(i): row for i, row in record["sample"].items()}
+    consumed: list[int] = []
+    assert record["iterations"] > 12_000  # the warmup ends at 9900 and 2544
+    head = megatron_loop(args, dp, consumed, iterations=12_000)
+    assert {i: [consumed[i], head[0][i], head[1][i]] for i in sample if i < 12_000} == \
+        {i: row for i, row in sample.items() if i < 12_000}
+    later = sorted(i for i in sample if i >= 12_000)
+    live = dict(zip(later, megatron_at(args, [sample[i][0] for i in later], dp)))
+    assert {i: [sample[i][0], lr, wd] for i, (lr, wd, _) in live.items()} == {i: sample[i] for i in later}
+    pairs = [i for i in later if i + 1 in sample]
+    assert len(pairs) > 500 and {i: sample[i][0] + live[i][2] for i in pairs} == {i: sample[i + 1][0] for i in pairs}
 
 
 @pytest.mark.slow

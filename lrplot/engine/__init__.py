@@ -16,6 +16,7 @@ from ..curves import Curves, ScheduleTrace
 from ..imports import Allowance, AllowImport, allowed_imports, check_all_allowed
 from ..spec import Spec
 from .loop import Progress
+from .metric import read_metric_files
 
 if TYPE_CHECKING:  # pragma: no cover
     from .run import Run, run_schedule, start_run
@@ -48,8 +49,7 @@ def simulate(specs: Spec | Iterable[Spec], *, allow_import: AllowImport = None, 
     CLI turns it on; ``--no-cache`` turns it off). ``progress(schedule name, updates done,
     total)`` is told how far long runs are."""
     spec_list = [specs] if isinstance(specs, Spec) else list(specs)
-    allowance = allowed_imports(allow_import)
-    check_all_allowed(spec_list, allow_import=allowance)  # before anything runs or is read from the cache
+    allowance = check_inputs(spec_list, allow_import)
     per_spec = []
     for spec in spec_list:
         key = _cache_key(spec) if cache else None
@@ -60,6 +60,16 @@ def simulate(specs: Spec | Iterable[Spec], *, allow_import: AllowImport = None, 
                 _cache.store(key, traces)
         per_spec.append(traces)
     return combine(spec_list, per_spec)
+
+
+def check_inputs(spec_list: list[Spec], allow_import: AllowImport = None) -> Allowance:
+    """Before anything runs or is read from the cache (and before torch is imported): refuse a
+    scheduler naming code not allowed, then read every metric CSV (one that cannot be read fails at
+    once, with the line the simulation would give). Returns the run's allowance."""
+    allowance = allowed_imports(allow_import)
+    check_all_allowed(spec_list, allow_import=allowance)
+    read_metric_files(spec_list)
+    return allowance
 
 
 def _cache_key(spec: Spec) -> dict | None:

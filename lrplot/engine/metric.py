@@ -7,7 +7,7 @@ import io
 import os
 from functools import partial
 from operator import getitem
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..errors import Location, SpecError, first_line
 from ..expr import compile_expression
@@ -15,12 +15,28 @@ from ..spec import MetricCsv, ResolvedSchedule, Spec
 from ..text import did_you_mean
 
 
-def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
+def read_metric_files(specs: Iterable[Spec]) -> None:
+    """Read every metric CSV of ``specs`` now, before anything is simulated (or torch imported): a CSV
+    that is missing, too big, a directory, a device or a pipe nobody writes fails at once, with the
+    very line the simulation would have given. Read once (:meth:`lrplot.spec.Spec.read_input`): the
+    cache and the simulation parse this same text."""
+    for spec in specs:
+        for schedule in spec.schedule_list():
+            if isinstance(schedule.metric, MetricCsv):
+                _metric_text(spec, schedule.metric, schedule.where("metric"))
+
+
+def _metric_text(spec: Spec, metric: MetricCsv, where: tuple) -> str:
     path = spec.base_dir / metric.csv
     if not os.path.lexists(path):  # a symbolic link that leads nowhere is read, and says why
         raise spec.error(f"the metric CSV '{metric.csv}' does not exist (looked for {path.absolute()})", where + ("csv",),
                          hint="a metric CSV path is relative to the spec file's folder")
-    text = spec.read_input(path)  # the text the curve cache hashed (bounded: see Spec.read_input)
+    return spec.read_input(path)  # the text the curve cache hashed (bounded: see Spec.read_input)
+
+
+def read_metric_csv(spec: Spec, metric: MetricCsv, where: tuple) -> list[float]:
+    path = spec.base_dir / metric.csv
+    text = _metric_text(spec, metric, where)
     reader = csv.reader(io.StringIO(text))  # row by row: only the one column's numbers are kept
     try:
         header = next(reader, None)
