@@ -154,6 +154,15 @@ def pytest_configure(config):
         config.option.loadscopereorder = False
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope``: modules importing the same framework go to the same worker
+    (tests/helpers/scheduling.py)."""
+    from tests.helpers.scheduling import make_scheduler
+
+    return make_scheduler(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     """Modules with the most slow tests first (each module's own tests keep their order). With
     ``-n 2 --dist loadscope`` a worker takes whole modules from the front of this order: long ones
