@@ -1,8 +1,7 @@
 """A schedule linter: rules over the recorded Curves and the spec, each one small function.
 
-A rule is ``rule(ctx) -> Iterable[Finding]`` registered with :func:`rule`. It reads the values
-torch produced (``ctx.curves``) and what the spec declares (``ctx.schedule``: peaks, floors,
-milestones, lengths); no rule re-derives a torch formula. Add a rule by writing one function::
+A rule is ``rule(ctx) -> Iterable[Finding]`` registered with :func:`rule`. It reads the values torch produced
+(``ctx.curves``) and what the spec declares (peaks, floors, milestones, lengths); it never re-derives a formula::
 
     @rule("my-rule", "warning", "what it catches")
     def _my_rule(ctx):

@@ -378,9 +378,8 @@ class Plotter:
 def plan_outputs(paths: list[Path], *, output: Path | None, fmt: str | None, data: Path | None, theme: str,
                  style: str | None, options: dict[str, Any], stdout_is_tty: bool, no_figure: bool = False
                  ) -> "tuple[list[FigureTarget], RenderOptions]":
-    """The figures a plot writes and its render options, every one checked before any work: the
-    names, formats and themes, ``--data``'s target, the title, the raster size. ``no_figure``
-    (``--no-figure``, ``-o none``): no figure, so nothing is rendered (and matplotlib is not imported)."""
+    """The figures a plot writes and its render options, all checked before any work (names, formats, themes,
+    ``--data``'s target, title, raster size); ``no_figure`` (``--no-figure``, ``-o none``): nothing rendered."""
     from .figure import RenderOptions, check_raster, style_path
     from .output import DATA_SUFFIXES, check_target, plan_figures
     from .text import bad_character

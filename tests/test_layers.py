@@ -147,3 +147,12 @@ def test_every_name_an_lrplot_module_imports_from_lrplot_exists():
                     except ImportError:
                         missing.append(f"{where}: {target}.{alias.name}")
     assert missing == []
+
+
+MAX_LINES = 400  # the house rule (CONTRIBUTING.md): a module that grows past it is split by what it does
+
+
+def test_no_module_is_longer_than_the_house_rule():
+    long = {str(path.relative_to(PACKAGE.parent)): n for path, _ in _modules()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}
