@@ -25,7 +25,7 @@ from lrplot.expr import compile_expression
 from lrplot.limits import MAX_YAML_VALUES
 from lrplot.yamlio import load_yaml
 from tests.helpers import forked
-from tests.helpers.bounds import MB, peak_memory
+from tests.helpers.bounds import MB, interruptible, peak_memory
 from tests.helpers.paths import ROOT
 
 COSINE = "steps: 20\nscheduler: {type: CosineAnnealingLR, T_max: 20}\n"
@@ -405,7 +405,8 @@ def test_signal_during_a_run_leaves_nothing(tmp_path, sig, code, word):
     (tmp_path / "spec.yaml").write_text("steps: 20000000\nscheduler: {type: CosineAnnealingLR, T_max: 20000000}\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "lrplot", "spec.yaml", "-o", "o.png", "--data", "o.csv",
-                             "--no-cache"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+                             "--no-cache"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                            preexec_fn=interruptible)
     try:
         _wait_until(proc, _catches(signal.SIGTERM), "set its SIGTERM handler")  # the first thing main does
         _wait_until(proc, _torch_loaded, "imported torch")  # into the run: 20 million steps take minutes

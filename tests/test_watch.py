@@ -13,6 +13,7 @@ import pytest
 
 from lrplot.cli.watching import signature, watch_loop
 from lrplot.errors import SpecError
+from tests.helpers.bounds import interruptible
 
 SPEC = """
 steps: 50
@@ -76,7 +77,7 @@ def test_a_real_watch_redraws_reports_and_stops_on_ctrl_c(tmp_path):
     (tmp_path / "mine.py").write_text(MODULE.format(factor=0.5))  # allowed from the start, used later
     proc = subprocess.Popen([sys.executable, "-m", "lrplot", "watch", str(spec), "-o", str(out), "-q",
                              "--interval", "0.05", "--allow-import", "mine.py"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                            cwd=tmp_path)
+                            cwd=tmp_path, preexec_fn=interruptible)
     try:
         assert next_line(proc, "lrplot: drew") == f"lrplot: drew {out}"
         next_line(proc, "lrplot: watching")

@@ -70,3 +70,11 @@ def deadline(seconds: float):
         if in_main:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+def interruptible() -> None:
+    """``preexec_fn`` of a child a test will send Ctrl-C (SIGINT): SIGINT as a terminal's foreground
+    job has it. A shell's background job (``cmd &`` without job control, as CI runners may start the
+    suite) inherits SIGINT ignored, and Python then never installs KeyboardInterrupt: the child would
+    go on past the signal, as it rightly does for a user who started it in the background."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
