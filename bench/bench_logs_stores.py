@@ -120,13 +120,6 @@ def ours(path: Path) -> list[tuple[int, float]]:
     return list(zip(trace.at[(0, "lr")].tolist(), trace.values[(0, "lr")].tolist()))
 
 
-def child_cpu(command: list[str], env: dict) -> float:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(command, env=env, check=True, capture_output=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-
-
 def import_cost(module: str, repeat: int) -> float:
     times = []
     for _ in range(repeat):

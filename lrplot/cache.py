@@ -153,14 +153,18 @@ def spec_key(spec: Spec, *, code: bool = False) -> dict[str, Any] | None:
         "spec": exact(data),
         "stem": spec.stem,
         "files": files,
-        "lrplot": __version__,
-        "torch": torch_version(),
-        "numpy": _numpy_version(),
+        **versions(),
         "python": list(sys.version_info[:2]),
     }
     if code:
         key["imports"] = [[t, _code_version(spec, t)] for t in imported]
     return key
+
+
+def versions() -> dict[str, str]:
+    """The versions every stored result depends on (lrplot's, torch's, numpy's), read without importing
+    torch or numpy: one list for the curve cache's keys and the plot memo's."""
+    return {"lrplot": __version__, "torch": torch_version(), "numpy": _numpy_version()}
 
 
 def _code_version(spec: Spec, type_name: str) -> str | None:

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from . import __version__
 from . import cache as _cache
 from .limits import MAX_CSV_BYTES, MAX_SPEC_BYTES
 
@@ -79,9 +78,7 @@ def raw_key(paths: Iterable[Path], overrides: Iterable[str], kind: str | None, b
         "budget": list(budget),
         "allow_import": repr(allow_import),
         "env": sorted([k, v] for k, v in os.environ.items() if k.startswith("LRPLOT_")),
-        "lrplot": __version__,
-        "torch": _cache.torch_version(),
-        "numpy": _cache._numpy_version(),
+        **_cache.versions(),
         "pydantic": _cache.module_version("pydantic", "version.py", "VERSION"),
         "yaml": _cache.module_version("yaml", "__init__.py", "__version__", "PyYAML"),
         "python": list(sys.version_info[:3]),
