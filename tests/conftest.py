@@ -152,6 +152,21 @@ def pytest_sessionfinish(session):
 def pytest_configure(config):
     if hasattr(config.option, "loadscopereorder"):  # pytest-xdist: keep the order chosen below
         config.option.loadscopereorder = False
+    if not hasattr(config, "workerinput"):  # once, in the process that starts any xdist workers
+        compile_lrplot()
+
+
+def compile_lrplot() -> None:
+    """lrplot's bytecode written next to its sources, as pip writes it when it installs lrplot.
+
+    The suite runs lrplot from the checkout, and hundreds of tests start it in a new process. Where
+    ``PYTHONDONTWRITEBYTECODE`` is set (CI machines often set it), no process writes bytecode, so
+    every such process compiled lrplot's hundred modules again (≈ 0.25 s of CPU each). Reading
+    bytecode is not switched off by that variable, and py_compile writes regardless of it; timestamps
+    keep an edited module from being read stale."""
+    import compileall
+
+    compileall.compile_dir(str(TESTS.parent / "lrplot"), quiet=2)
 
 
 @pytest.hookimpl(optionalhook=True)
