@@ -124,6 +124,102 @@ def test_hard_restarts_are_declared_where_transformers_restarts(warmup, total, c
     assert list(facts_of(plain).jumps(plain, 0, total)) == []
 
 
+# --- timm's cycle schedules --------------------------------------------------------------------------
+
+TIMM_CYCLE_CASES = {  # args.yaml keys (timm train.py's names) beside TIMM_ARGS
+    "cosine x3, per epoch": dict(lr_cycle_limit=3),
+    "cosine x4, cycle_mul 1.5, per epoch": dict(lr_cycle_limit=4, lr_cycle_mul=1.5, epochs=4),
+    "cosine x3, cycle_mul 2, warmup prefix": dict(lr_cycle_limit=3, lr_cycle_mul=2.0, epochs=3, warmup_epochs=2,
+                                                  warmup_prefix=True),
+    "cosine x3, per update, warmup prefix": dict(lr_cycle_limit=3, sched_on_updates=True, warmup_prefix=True),
+    "cosine x3, cycle_mul 1.3, per update": dict(lr_cycle_limit=3, lr_cycle_mul=1.3, epochs=3,
+                                                 sched_on_updates=True),
+    "cosine x5, cycle_mul 1.7, k-decay, warmup inside": dict(lr_cycle_limit=5, lr_cycle_mul=1.7, epochs=2,
+                                                             lr_k_decay=1.5, warmup_epochs=1, lr_cycle_decay=0.9),
+    "tanh x3, per epoch": dict(sched="tanh", lr_cycle_limit=3),
+    "poly x3, per update, cycle_mul 1.5": dict(sched="poly", decay_rate=2.0, lr_cycle_limit=3, lr_cycle_mul=1.5,
+                                               epochs=3, sched_on_updates=True),
+    "cosine, one cycle": dict(),
+}
+TIMM_CLEAN = ("cosine x3, per update, warmup prefix", "cosine x3, cycle_mul 1.3, per update",
+              "poly x3, per update, cycle_mul 1.5")
+TIMM_ARGS = dict(sched="cosine", epochs=5, warmup_epochs=0, warmup_lr=1e-4, min_lr=1e-4, lr=0.1, batch_size=100,
+                 lr_cycle_decay=0.5, cooldown_epochs=1, opt="sgd")
+
+
+def timm_train_py_lr(scheduler_module, args: dict, updates_per_epoch: int) -> np.ndarray:
+    """timm's REAL create_scheduler_v2 driven as train.py (huggingface/pytorch-image-models aa4b5850)
+    drives it: ``step_update(num_updates)`` after every update, ``step(epoch + 1)`` after every epoch
+    (the loop quoted in tests/test_sources_timm.py); the lr each update uses."""
+    import argparse
+
+    import torch
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=args["lr"], momentum=0.9)
+    full = argparse.Namespace(**{"lr_noise": None, "lr_noise_pct": 0.67, "lr_noise_std": 1.0, "seed": 42,
+                                 "lr_cycle_mul": 1.0, "lr_cycle_limit": 1, "lr_k_decay": 1.0, **args})
+    sched, epochs = scheduler_module.create_scheduler_v2(opt, **scheduler_module.scheduler_kwargs(full),
+                                                         updates_per_epoch=updates_per_epoch)
+    lr, num_updates = [], 0
+    for epoch in range(epochs):
+        for _ in range(updates_per_epoch):
+            lr.append(opt.param_groups[0]["lr"])
+            opt.step()
+            num_updates += 1
+            sched.step_update(num_updates=num_updates)
+        sched.step(epoch + 1)
+    return np.array(lr)
+
+
+@pytest.mark.parametrize("case", sorted(TIMM_CYCLE_CASES))
+def test_timm_restarts_are_declared_where_timm_restarts(real_timm, tmp_path, case):
+    """The updates ``lrplot check`` takes as declared jumps hold every restart of timm's own scheduler
+    (the rises after its warmup), and nothing else but the float slack of a restart point that lands on
+    a whole epoch or update. (A per-epoch cosine over a few epochs also changes by more than the jump
+    threshold between restarts: those steps are real, and still reported.)"""
+    import yaml
+
+    from lrplot.check import Context, check_schedule
+    from lrplot.engine import simulate
+    from lrplot.sources import BudgetInputs, load_input
+    from lrplot.summary import peak_jumps
+
+    args = {**TIMM_ARGS, **TIMM_CYCLE_CASES[case]}
+    path = tmp_path / "args.yaml"
+    path.write_text(yaml.safe_dump(args))
+    source = load_input(path, inputs=BudgetInputs(dataset_size=700))  # 7 updates per epoch
+    [schedule] = source.spec.schedule_list()
+    trace = simulate(source.spec).schedules[0]
+    lr = timm_train_py_lr(real_timm, args, 7)
+    assert trace.values[(0, "lr")].tolist() == lr.tolist()
+    per = 1 if args.get("sched_on_updates") else 7
+    rises = {int(t) + 1 for t in np.flatnonzero(np.diff(lr) > 0) if t + 1 > args["warmup_epochs"] * 7}
+    declared = Context(schedule, trace).declared_jumps()
+    assert len(rises) == args.get("lr_cycle_limit", 1) - 1
+    assert rises <= declared and declared - rises <= {r + per for r in rises}
+    cycles = args.get("lr_cycle_limit", 1) > 1
+    assert not cycles or rises & set(peak_jumps(lr))  # a restart is a change the jump rule looks at
+    if case in TIMM_CLEAN:  # smooth between restarts: before, "lr jumps from ... (+N% of its peak)" at each
+        assert check_schedule(schedule) == []
+
+
+def test_timm_class_in_epochs_declares_restarts_in_updates(real_timm):
+    """configs/timm_cosine.yaml names timm's CosineLRScheduler (t_in_epochs, 100 updates per epoch):
+    its restart at epoch 10 (warmup 2 + t_initial 8) is update 1000, where timm's value rises."""
+    from lrplot.check import Context, check_schedule
+    from lrplot.engine import simulate
+    from lrplot.spec import load_spec
+
+    spec = load_spec(ROOT / "configs" / "timm_cosine.yaml")
+    [schedule] = spec.schedule_list()
+    trace = simulate(spec).schedules[0]
+    lr = trace.values[(0, "lr")]
+    assert {int(t) + 1 for t in np.flatnonzero(np.diff(lr) > 0)} == {100, 200, 1000}  # warmup 2 epochs, restart
+    assert Context(schedule, trace).declared_jumps() == {1000, 1100}
+    # the warmup's 50% step per epoch is real and still reported; the restart no longer is
+    assert [(f.rule, f.step) for f in check_schedule(schedule)] == [("jump", 100)]
+
+
 # --- lrplot check on published configs ----------------------------------------------------------
 
 def test_check_mmengine_multistep_milestones_are_not_jumps(cli):

@@ -13,11 +13,20 @@ factor at ``begin`` and ConstantLR restores the value at ``end - 1`` (``total_it
 
 transformers (read from 5.23.0, ``optimization.py`` :177-185): ``cosine_with_restarts`` restarts
 at ``num_warmup_steps + k (num_training_steps - num_warmup_steps) / num_cycles``.
+
+timm (read from 1.0.31, ``timm/scheduler/cosine_lr.py`` :81-107, ``tanh_lr.py`` :79-105, ``poly_lr.py``
+:77-103, the same cycle arithmetic in each): at ``t`` (epochs with ``t_in_epochs``, else updates; less
+``warmup_t`` with ``warmup_prefix``) cycle ``i`` starts at ``t_initial (1 - cycle_mul**i) / (1 - cycle_mul)``
+(``i * t_initial`` when ``cycle_mul`` is 1) and restarts at ``lr_max * cycle_decay**i`` while
+``i < cycle_limit``; ``create_scheduler_v2`` (``scheduler_factory.py`` :133-145) passes ``num_epochs`` as
+``t_initial`` and ``warmup_epochs`` as ``warmup_t``, both times ``updates_per_epoch`` unless
+``step_on_epochs``.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .types import TypeFacts, int_or_none, number, per_group
@@ -37,6 +46,16 @@ def mmengine(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:
 
 def transformers(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:
     return {f"{module}:{name}": facts for module in TRANSFORMERS_MODULES}
+
+
+TIMM_CYCLES = {"CosineLRScheduler": "cosine_lr", "TanhLRScheduler": "tanh_lr", "PolyLRScheduler": "poly_lr"}
+TIMM_FACTORY = "create_scheduler_v2"
+
+
+def timm(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:
+    """Rows for timm's ``name`` under ``timm.scheduler`` and the module that defines it."""
+    module = TIMM_CYCLES.get(name, "scheduler_factory")
+    return {f"timm.scheduler:{name}": facts, f"timm.scheduler.{module}:{name}": facts}
 
 
 # --- MMEngine ------------------------------------------------------------------------------------
@@ -162,3 +181,56 @@ def named_jumps(s: SchedulerNode, done: int, driven: int) -> list[int]:
         return []
     extra = s.options.get("scheduler_specific_kwargs")
     return _hard_restarts({**s.options, **(extra if isinstance(extra, dict) else {})})
+
+
+# --- timm ----------------------------------------------------------------------------------------
+
+def _timm_option(s: SchedulerNode, name: str) -> Any:
+    """The spec's value of ``name``, else the default in the signature of the timm class or factory
+    the node names, read only when timm is already loaded (the engine loaded it to draw the curve);
+    None otherwise (a fact that needs it is then not declared)."""
+    if name in s.options:
+        return s.options[name]
+    module = sys.modules.get("timm.scheduler")
+    target = getattr(module, s.type.rpartition(":")[2], None) if module is not None else None
+    if target is None:
+        return None
+    import inspect
+
+    try:
+        param = inspect.signature(target).parameters.get(name)
+    except (TypeError, ValueError):
+        return None
+    return None if param is None or param.default is param.empty else param.default
+
+
+def timm_in_epochs(s: SchedulerNode) -> bool:
+    """Whether the node's ``t`` counts epochs (timm's ``t_in_epochs``; the factory's ``step_on_epochs``)."""
+    factory = s.type.endswith(":" + TIMM_FACTORY)
+    return _timm_option(s, "step_on_epochs" if factory else "t_in_epochs") is True
+
+
+def timm_restarts(s: SchedulerNode, done: int, driven: int) -> list[int]:
+    """The ``t`` where a cosine, tanh or poly schedule of timm starts cycle 1 .. cycle_limit - 1 (its
+    restarts); a point that lands on a whole ``t`` may fall either side of it in floats, so both."""
+    factory = s.type.endswith(":" + TIMM_FACTORY)
+    if factory and _timm_option(s, "sched") not in ("cosine", "tanh", "poly"):
+        return []
+    names = ("num_epochs", "warmup_epochs") if factory else ("t_initial", "warmup_t")
+    t_initial, warmup = number(_timm_option(s, names[0])), number(_timm_option(s, names[1]))
+    mul, limit = number(_timm_option(s, "cycle_mul")), int_or_none(_timm_option(s, "cycle_limit"))
+    prefix = _timm_option(s, "warmup_prefix")
+    if factory and not timm_in_epochs(s):  # scheduler_factory.py :139-143
+        per = int_or_none(_timm_option(s, "updates_per_epoch"))
+        t_initial, warmup = (None, None) if not per or t_initial is None or warmup is None else (
+            t_initial * per, warmup * per)
+    if None in (t_initial, warmup, mul, limit, prefix) or not t_initial or t_initial <= 0 or limit <= 1 or mul <= 0:
+        return []
+    shift = warmup if prefix else 0
+    out: set[int] = set()
+    for i in range(1, limit):
+        point = i * t_initial if mul == 1 else t_initial * (1 - mul ** i) / (1 - mul)
+        near = round(point)
+        candidates = (near, near + 1) if abs(point - near) < 1e-6 else (math.ceil(point),)
+        out.update(int(c + shift) for c in candidates)
+    return sorted(n for n in out if n >= max(done, warmup))
