@@ -124,6 +124,83 @@ def test_hard_restarts_are_declared_where_transformers_restarts(warmup, total, c
     assert list(facts_of(plain).jumps(plain, 0, total)) == []
 
 
+# --- MMEngine with accumulative_counts ----------------------------------------------------------------
+
+ACCUMULATED_CASES = {  # piecewise-constant schedules: every change of the lr is a declared step
+    # a per-epoch MultiStepLR whose milestone 3 (iteration 30) falls inside the window 29-32, and an
+    # iteration StepLR from iteration 5
+    "epoch milestones mid-window, iteration steps": (4, 10, 8, [
+        dict(type="StepLR", step_size=12, gamma=0.7, by_epoch=False, begin=5, end=60),
+        dict(type="MultiStepLR", milestones=[3, 6], gamma=0.5, by_epoch=True)]),
+    # ConstantLR over iterations [7, 23), then a MultiStepLR converted to iterations; 7 iterations an
+    # epoch, 3 a window: windows cross epoch ends, and the last window is partial (56 = 18 x 3 + 2)
+    "converted milestones, constant factor, partial last window": (3, 7, 8, [
+        dict(type="ConstantLR", factor=0.25, by_epoch=False, begin=7, end=23),
+        dict(type="MultiStepLR", milestones=[2, 5], gamma=0.3, by_epoch=True, convert_to_iter_based=True)]),
+}
+
+
+def _accumulated_config(tmp_path, counts, per_epoch, epochs, schedulers):
+    path = tmp_path / "accum.py"
+    path.write_text(
+        f"optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9), "
+        f"accumulative_counts={counts})\n"
+        f"param_scheduler = {schedulers!r}\n"
+        f"train_cfg = dict(by_epoch=True, max_epochs={epochs})\n"
+        f"train_dataloader = dict(batch_size=10, dataset=dict(type='X'))\n")
+    return path, per_epoch * 10
+
+
+@pytest.mark.slow  # a real MMEngine Runner per case
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("case", sorted(ACCUMULATED_CASES))
+def test_accumulated_steps_are_declared_at_the_updates_that_use_them(tmp_path, cli, case):
+    """With accumulative_counts the schedulers step by iteration and the optimizer every k-th one: a
+    real MMEngine Runner on CPU (tests/helpers/mmengine_runner.py) records the lr of each update; every
+    update where it changes is one lrplot declares (and no other), and ``lrplot check`` is clean. Before,
+    the accumulated node declared nothing: "lr at step 4: lr jumps from 0.1 to 0.07 (-30% of its peak);
+    also at 7 [jump]" for the first case, "lr at step 2: lr jumps from 0.1 to 0.025 (-75% of its peak);
+    also at 7, 11 [jump]" for the second."""
+    pytest.importorskip("mmengine")
+    from lrplot.check import Context
+    from lrplot.engine import simulate
+    from lrplot.sources import BudgetInputs, load_input
+    from tests.helpers.mmengine_runner import run_runner
+
+    counts, per_epoch, epochs, schedulers = ACCUMULATED_CASES[case]
+    path, size = _accumulated_config(tmp_path, counts, per_epoch, epochs, schedulers)
+    reference = run_runner(path, size)["lr"]
+    source = load_input(path, inputs=BudgetInputs(dataset_size=size), allow_import=["mmengine"])
+    [schedule] = source.spec.schedule_list()
+    trace = simulate(source.spec, allow_import=["mmengine"]).schedules[0]
+    assert trace.values[(0, "lr")].tolist() == reference.tolist()
+    changes = {int(t) + 1 for t in np.flatnonzero(np.diff(reference) != 0)}
+    assert len(changes) >= 4 and Context(schedule, trace).declared_jumps() == changes
+    r = cli("check", path, "--dataset-size", str(size), "--allow-import", "mmengine")
+    assert (r.exit_code, r.stdout) == (0, "1 schedule(s) checked: 0 error(s), 0 warning(s)\n")
+
+
+def test_accumulated_arithmetic_is_should_updates():
+    """first_update_after: the first update whose iteration (OptimWrapper.should_update's, every k-th and
+    the last) comes after ``m`` iterations' hooks, for every m, from the list of update iterations."""
+    from lrplot.facts.frameworks import first_update_after, update_iterations
+
+    for counts, iters in [(4, 80), (3, 56), (16, 600), (5, 5), (7, 3)]:
+        updates = update_iterations(iters, counts)
+        for m in range(iters + 2):
+            expected = next((u for u, t in enumerate(updates) if t - 1 >= m), None)
+            assert first_update_after(m, counts, iters) == expected, (counts, iters, m)
+
+
+def test_accumulated_peak_and_floor_are_its_schedulers():
+    sched = node("lrplot.sources.mmengine_updates:AccumulatedIterations", accumulative_counts=4, max_iters=80,
+                 epoch_length=10, param_scheduler=[
+                     dict(type="LinearLR", start_factor=0.01, by_epoch=False, begin=0, end=10),
+                     dict(type="CosineAnnealingLR", T_max=7, eta_min=1e-4, by_epoch=True, begin=1, end=8)])
+    facts = facts_of(sched)
+    assert facts.floor(sched, 0.1, 0) == 1e-4 and facts.peak(sched, 0.1, 0) == 0.1
+
+
 # --- timm's cycle schedules --------------------------------------------------------------------------
 
 TIMM_CYCLE_CASES = {  # args.yaml keys (timm train.py's names) beside TIMM_ARGS

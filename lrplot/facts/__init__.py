@@ -193,6 +193,10 @@ TABLE: dict[str, TypeFacts] = {
        for k, v in fw.mmengine(f"{kind}LR", TypeFacts(jumps=jumps)).items()},
     **{k: v for kind, jumps in _MM_JUMPS.items() for suffix in ("Momentum", "ParamScheduler")
        if kind + suffix != "OneCycleMomentum" for k, v in fw.mmengine(kind + suffix, TypeFacts(jumps=jumps)).items()},
+    # MMEngine's schedulers on the Runner's iteration clock, read at the updates of accumulative_counts
+    fw.ACCUMULATED: TypeFacts(jumps=lambda s, done, driven: fw.accumulated_jumps(s, done, driven, facts_of),
+                              peak=lambda s, base, g: fw.accumulated_peak(s, base, g, facts_of),
+                              floor=lambda s, base, g: fw.accumulated_floor(s, base, g, facts_of)),
     # transformers' schedule functions: cosine_with_restarts restarts on purpose
     **fw.transformers("get_scheduler", replace(_IMPORTED, jumps=fw.named_jumps)),
     **fw.transformers("get_cosine_with_hard_restarts_schedule_with_warmup",

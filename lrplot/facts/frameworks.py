@@ -11,6 +11,15 @@ factor at ``begin`` and ConstantLR restores the value at ``end - 1`` (``total_it
 :440); ``build_iter_from_epoch`` multiplies ``begin``, ``end`` and the lengths it names by
 ``epoch_length`` (:271-296, :359-385, :651-677, :1080-1110, :1203-1230).
 
+MMEngine with ``optim_wrapper.accumulative_counts = k`` (the reader's one node,
+``lrplot.sources.mmengine_updates:AccumulatedIterations``, see that module for the Runner's loop read
+from mmengine 0.10.7): the schedulers step by ITERATION (``ParamSchedulerHook.after_train_iter`` after
+every ``train_step``, hooks/param_scheduler_hook.py:19-44; ``after_train_epoch``, :57-70, after an
+epoch's last iteration) while the optimizer steps only where ``OptimWrapper.should_update``
+(optim/optimizer/optimizer_wrapper.py:335-346) is true: every k-th iteration and the last
+(:func:`update_iterations`). A scheduler's change after ``m`` iterations' hooks is therefore first
+used by the first update whose iteration comes after them (:func:`first_update_after`).
+
 transformers (read from 5.23.0, ``optimization.py`` :177-185): ``cosine_with_restarts`` restarts
 at ``num_warmup_steps + k (num_training_steps - num_warmup_steps) / num_cycles``.
 
@@ -59,6 +68,23 @@ def timm(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:
 
 
 # --- MMEngine ------------------------------------------------------------------------------------
+
+ACCUMULATED = "lrplot.sources.mmengine_updates:AccumulatedIterations"
+
+
+def update_iterations(max_iters: int, accumulative_counts: int) -> list[int]:
+    """The iterations (1-based) at which ``OptimWrapper.should_update`` is true: every
+    ``accumulative_counts``-th and the last (``_inner_count == _max_counts``, ``_max_counts`` the loop's
+    ``max_iters``: runner/runner.py:1768)."""
+    return [t for t in range(1, max_iters + 1) if t % accumulative_counts == 0 or t == max_iters]
+
+
+def first_update_after(hooks: int, accumulative_counts: int, max_iters: int) -> int | None:
+    """The first optimizer update (0-based) whose iteration comes after the hooks of iterations
+    ``1 .. hooks`` ran, i.e. the first to use what a scheduler set there; None: none does."""
+    if hooks + 1 > max_iters:
+        return None
+    return min(-(-(hooks + 1) // accumulative_counts), len(update_iterations(max_iters, accumulative_counts))) - 1
 
 def _scale(s: SchedulerNode) -> int | None:
     """Scheduler steps per unit of its arguments: epoch_length once built from epochs, else 1."""
@@ -234,3 +260,54 @@ def timm_restarts(s: SchedulerNode, done: int, driven: int) -> list[int]:
         candidates = (near, near + 1) if abs(point - near) < 1e-6 else (math.ceil(point),)
         out.update(int(c + shift) for c in candidates)
     return sorted(n for n in out if n >= max(done, warmup))
+
+
+# --- MMEngine with accumulative_counts -----------------------------------------------------------
+
+class AccumulatedEntry:
+    """One scheduler of an accumulated node's ``param_scheduler``, shaped as a spec node (``type``,
+    ``options``) so MMEngine's own rows read it: the import path lrplot's rows use, epoch-built where
+    ``convert_to_iter_based``."""
+
+    def __init__(self, entry: dict[str, Any], epoch_length: int | None) -> None:
+        options = {k: v for k, v in entry.items() if k not in ("type", "convert_to_iter_based")}
+        convert = entry.get("convert_to_iter_based") is True
+        self.type = f"{MMENGINE_MODULES[0]}:{entry.get('type')}{BUILD_ITER if convert else ''}"
+        self.options = {**options, **({"epoch_length": epoch_length} if convert else {})}
+        # its scheduler steps are epochs: stepped at each epoch end, not after every iteration
+        self.per_epoch = options.get("by_epoch", True) is True and not convert
+
+
+def accumulated_entries(s: SchedulerNode) -> list[AccumulatedEntry]:
+    entries, length = s.options.get("param_scheduler"), int_or_none(s.options.get("epoch_length"))
+    return [AccumulatedEntry(e, length) for e in entries or [] if isinstance(e, dict)]
+
+
+def accumulated_jumps(s: SchedulerNode, done: int, driven: int, facts_of: Any) -> list[int]:
+    """The updates where the accumulated node's schedulers change the value on purpose: each
+    scheduler's own jumps (its row), counted in iterations (epochs x epoch_length for a per-epoch one),
+    moved to the first update that uses them."""
+    counts, iters = int_or_none(s.options.get("accumulative_counts")), int_or_none(s.options.get("max_iters"))
+    length = int_or_none(s.options.get("epoch_length"))
+    if not counts or not iters or counts < 1:
+        return []
+    out: set[int] = set()
+    for entry in accumulated_entries(s):
+        per = length if entry.per_epoch else 1
+        if not per:  # per-epoch in an IterBasedTrainLoop: never stepped
+            continue
+        for n in facts_of(entry.type).jumps(entry, 0, iters // per):
+            update = first_update_after(int(n) * per, counts, iters)
+            if update is not None:
+                out.add(update)
+    return sorted(out)
+
+
+def accumulated_peak(s: SchedulerNode, base: float, g: int, facts_of: Any) -> float:
+    return max([base] + [facts_of(e.type).peak(e, base, g) for e in accumulated_entries(s)])
+
+
+def accumulated_floor(s: SchedulerNode, base: float, g: int, facts_of: Any) -> float | None:
+    """The floor of the last scheduler (the one that ends the run), as for schedulers listed apart."""
+    entries = accumulated_entries(s)
+    return facts_of(entries[-1].type).floor(entries[-1], base, g) if entries else None
