@@ -19,7 +19,8 @@ import numpy as np
 
 from . import summary
 from .curves import ScheduleTrace
-from .facts import JUMP_THRESHOLD, Phase, base_lr, facts_of, natural_length, overrun, phases, resumed_steps
+from .facts import (JUMP_THRESHOLD, Phase, base_lr, declared_jumps, facts_of, natural_length, overrun, phases,
+                    resumed_steps)
 from .imports import AllowImport, allowed_imports
 from .spec import ResolvedSchedule, SchedulerNode
 from .summary import steps_text
@@ -113,19 +114,8 @@ class Context:
         return facts_of(sched).floor(sched, self.base_lr(g), g)
 
     def declared_jumps(self) -> set[int]:
-        """Updates where the spec itself asks for a discontinuity (StepLR boundaries, MultiStepLR
-        milestones, the end of ConstantLR, the restarts of CosineAnnealingWarmRestarts, any step of
-        a metric-driven scheduler): each type's ``jumps`` in the fact table."""
-        out: set[int] = set()
-        for p in self.phases:
-            facts = facts_of(p.spec)
-            if facts.metric_driven:
-                out.update(range(self.curves.steps))  # its drops follow the metric: all are by design
-                continue
-            done = resumed_steps(p.spec)
-            out.update(p.start + (n - done) * p.scale
-                       for n in facts.jumps(p.spec, done, (p.end - p.start) // p.scale))
-        return out
+        """Updates where the spec itself asks for a discontinuity (:func:`lrplot.facts.declared_jumps`)."""
+        return declared_jumps(self.schedule, self.phases, self.curves.steps)
 
     def lr_series(self) -> Iterator[tuple[int, np.ndarray]]:
         for g in range(len(self.curves.groups)):

@@ -124,6 +124,179 @@ def test_hard_restarts_are_declared_where_transformers_restarts(warmup, total, c
     assert list(facts_of(plain).jumps(plain, 0, total)) == []
 
 
+# --- MMEngine with accumulative_counts ----------------------------------------------------------------
+
+ACCUMULATED_CASES = {  # piecewise-constant schedules: every change of the lr is a declared step
+    # a per-epoch MultiStepLR whose milestone 3 (iteration 30) falls inside the window 29-32, and an
+    # iteration StepLR from iteration 5
+    "epoch milestones mid-window, iteration steps": (4, 10, 8, [
+        dict(type="StepLR", step_size=12, gamma=0.7, by_epoch=False, begin=5, end=60),
+        dict(type="MultiStepLR", milestones=[3, 6], gamma=0.5, by_epoch=True)]),
+    # ConstantLR over iterations [7, 23), then a MultiStepLR converted to iterations; 7 iterations an
+    # epoch, 3 a window: windows cross epoch ends, and the last window is partial (56 = 18 x 3 + 2)
+    "converted milestones, constant factor, partial last window": (3, 7, 8, [
+        dict(type="ConstantLR", factor=0.25, by_epoch=False, begin=7, end=23),
+        dict(type="MultiStepLR", milestones=[2, 5], gamma=0.3, by_epoch=True, convert_to_iter_based=True)]),
+}
+
+
+def _accumulated_config(tmp_path, counts, per_epoch, epochs, schedulers):
+    path = tmp_path / "accum.py"
+    path.write_text(
+        f"optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9), "
+        f"accumulative_counts={counts})\n"
+        f"param_scheduler = {schedulers!r}\n"
+        f"train_cfg = dict(by_epoch=True, max_epochs={epochs})\n"
+        f"train_dataloader = dict(batch_size=10, dataset=dict(type='X'))\n")
+    return path, per_epoch * 10
+
+
+@pytest.mark.slow  # a real MMEngine Runner per case
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("case", sorted(ACCUMULATED_CASES))
+def test_accumulated_steps_are_declared_at_the_updates_that_use_them(tmp_path, cli, case):
+    """With accumulative_counts the schedulers step by iteration and the optimizer every k-th one: a
+    real MMEngine Runner on CPU (tests/helpers/mmengine_runner.py) records the lr of each update; every
+    update where it changes is one lrplot declares (and no other), and ``lrplot check`` is clean. Before,
+    the accumulated node declared nothing: "lr at step 4: lr jumps from 0.1 to 0.07 (-30% of its peak);
+    also at 7 [jump]" for the first case, "lr at step 2: lr jumps from 0.1 to 0.025 (-75% of its peak);
+    also at 7, 11 [jump]" for the second."""
+    pytest.importorskip("mmengine")
+    from lrplot.check import Context
+    from lrplot.engine import simulate
+    from lrplot.sources import BudgetInputs, load_input
+    from tests.helpers.mmengine_runner import run_runner
+
+    counts, per_epoch, epochs, schedulers = ACCUMULATED_CASES[case]
+    path, size = _accumulated_config(tmp_path, counts, per_epoch, epochs, schedulers)
+    reference = run_runner(path, size)["lr"]
+    source = load_input(path, inputs=BudgetInputs(dataset_size=size), allow_import=["mmengine"])
+    [schedule] = source.spec.schedule_list()
+    trace = simulate(source.spec, allow_import=["mmengine"]).schedules[0]
+    assert trace.values[(0, "lr")].tolist() == reference.tolist()
+    changes = {int(t) + 1 for t in np.flatnonzero(np.diff(reference) != 0)}
+    assert len(changes) >= 4 and Context(schedule, trace).declared_jumps() == changes
+    r = cli("check", path, "--dataset-size", str(size), "--allow-import", "mmengine")
+    assert (r.exit_code, r.stdout) == (0, "1 schedule(s) checked: 0 error(s), 0 warning(s)\n")
+
+
+def test_accumulated_arithmetic_is_should_updates():
+    """first_update_after: the first update whose iteration (OptimWrapper.should_update's, every k-th and
+    the last) comes after ``m`` iterations' hooks, for every m, from the list of update iterations."""
+    from lrplot.facts.frameworks import first_update_after, update_iterations
+
+    for counts, iters in [(4, 80), (3, 56), (16, 600), (5, 5), (7, 3)]:
+        updates = update_iterations(iters, counts)
+        for m in range(iters + 2):
+            expected = next((u for u, t in enumerate(updates) if t - 1 >= m), None)
+            assert first_update_after(m, counts, iters) == expected, (counts, iters, m)
+
+
+def test_accumulated_peak_and_floor_are_its_schedulers():
+    sched = node("lrplot.sources.mmengine_updates:AccumulatedIterations", accumulative_counts=4, max_iters=80,
+                 epoch_length=10, param_scheduler=[
+                     dict(type="LinearLR", start_factor=0.01, by_epoch=False, begin=0, end=10),
+                     dict(type="CosineAnnealingLR", T_max=7, eta_min=1e-4, by_epoch=True, begin=1, end=8)])
+    facts = facts_of(sched)
+    assert facts.floor(sched, 0.1, 0) == 1e-4 and facts.peak(sched, 0.1, 0) == 0.1
+
+
+# --- timm's cycle schedules --------------------------------------------------------------------------
+
+TIMM_CYCLE_CASES = {  # args.yaml keys (timm train.py's names) beside TIMM_ARGS
+    "cosine x3, per epoch": dict(lr_cycle_limit=3),
+    "cosine x4, cycle_mul 1.5, per epoch": dict(lr_cycle_limit=4, lr_cycle_mul=1.5, epochs=4),
+    "cosine x3, cycle_mul 2, warmup prefix": dict(lr_cycle_limit=3, lr_cycle_mul=2.0, epochs=3, warmup_epochs=2,
+                                                  warmup_prefix=True),
+    "cosine x3, per update, warmup prefix": dict(lr_cycle_limit=3, sched_on_updates=True, warmup_prefix=True),
+    "cosine x3, cycle_mul 1.3, per update": dict(lr_cycle_limit=3, lr_cycle_mul=1.3, epochs=3,
+                                                 sched_on_updates=True),
+    "cosine x5, cycle_mul 1.7, k-decay, warmup inside": dict(lr_cycle_limit=5, lr_cycle_mul=1.7, epochs=2,
+                                                             lr_k_decay=1.5, warmup_epochs=1, lr_cycle_decay=0.9),
+    "tanh x3, per epoch": dict(sched="tanh", lr_cycle_limit=3),
+    "poly x3, per update, cycle_mul 1.5": dict(sched="poly", decay_rate=2.0, lr_cycle_limit=3, lr_cycle_mul=1.5,
+                                               epochs=3, sched_on_updates=True),
+    "cosine, one cycle": dict(),
+}
+TIMM_CLEAN = ("cosine x3, per update, warmup prefix", "cosine x3, cycle_mul 1.3, per update",
+              "poly x3, per update, cycle_mul 1.5")
+TIMM_ARGS = dict(sched="cosine", epochs=5, warmup_epochs=0, warmup_lr=1e-4, min_lr=1e-4, lr=0.1, batch_size=100,
+                 lr_cycle_decay=0.5, cooldown_epochs=1, opt="sgd")
+
+
+def timm_train_py_lr(scheduler_module, args: dict, updates_per_epoch: int) -> np.ndarray:
+    """timm's REAL create_scheduler_v2 driven as train.py (huggingface/pytorch-image-models aa4b5850)
+    drives it: ``step_update(num_updates)`` after every update, ``step(epoch + 1)`` after every epoch
+    (the loop quoted in tests/test_sources_timm.py); the lr each update uses."""
+    import argparse
+
+    import torch
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=args["lr"], momentum=0.9)
+    full = argparse.Namespace(**{"lr_noise": None, "lr_noise_pct": 0.67, "lr_noise_std": 1.0, "seed": 42,
+                                 "lr_cycle_mul": 1.0, "lr_cycle_limit": 1, "lr_k_decay": 1.0, **args})
+    sched, epochs = scheduler_module.create_scheduler_v2(opt, **scheduler_module.scheduler_kwargs(full),
+                                                         updates_per_epoch=updates_per_epoch)
+    lr, num_updates = [], 0
+    for epoch in range(epochs):
+        for _ in range(updates_per_epoch):
+            lr.append(opt.param_groups[0]["lr"])
+            opt.step()
+            num_updates += 1
+            sched.step_update(num_updates=num_updates)
+        sched.step(epoch + 1)
+    return np.array(lr)
+
+
+@pytest.mark.parametrize("case", sorted(TIMM_CYCLE_CASES))
+def test_timm_restarts_are_declared_where_timm_restarts(real_timm, tmp_path, case):
+    """The updates ``lrplot check`` takes as declared jumps hold every restart of timm's own scheduler
+    (the rises after its warmup), and nothing else but the float slack of a restart point that lands on
+    a whole epoch or update. (A per-epoch cosine over a few epochs also changes by more than the jump
+    threshold between restarts: those steps are real, and still reported.)"""
+    import yaml
+
+    from lrplot.check import Context, check_schedule
+    from lrplot.engine import simulate
+    from lrplot.sources import BudgetInputs, load_input
+    from lrplot.summary import peak_jumps
+
+    args = {**TIMM_ARGS, **TIMM_CYCLE_CASES[case]}
+    path = tmp_path / "args.yaml"
+    path.write_text(yaml.safe_dump(args))
+    source = load_input(path, inputs=BudgetInputs(dataset_size=700))  # 7 updates per epoch
+    [schedule] = source.spec.schedule_list()
+    trace = simulate(source.spec).schedules[0]
+    lr = timm_train_py_lr(real_timm, args, 7)
+    assert trace.values[(0, "lr")].tolist() == lr.tolist()
+    per = 1 if args.get("sched_on_updates") else 7
+    rises = {int(t) + 1 for t in np.flatnonzero(np.diff(lr) > 0) if t + 1 > args["warmup_epochs"] * 7}
+    declared = Context(schedule, trace).declared_jumps()
+    assert len(rises) == args.get("lr_cycle_limit", 1) - 1
+    assert rises <= declared and declared - rises <= {r + per for r in rises}
+    cycles = args.get("lr_cycle_limit", 1) > 1
+    assert not cycles or rises & set(peak_jumps(lr))  # a restart is a change the jump rule looks at
+    if case in TIMM_CLEAN:  # smooth between restarts: before, "lr jumps from ... (+N% of its peak)" at each
+        assert check_schedule(schedule) == []
+
+
+def test_timm_class_in_epochs_declares_restarts_in_updates(real_timm):
+    """configs/timm_cosine.yaml names timm's CosineLRScheduler (t_in_epochs, 100 updates per epoch):
+    its restart at epoch 10 (warmup 2 + t_initial 8) is update 1000, where timm's value rises."""
+    from lrplot.check import Context, check_schedule
+    from lrplot.engine import simulate
+    from lrplot.spec import load_spec
+
+    spec = load_spec(ROOT / "configs" / "timm_cosine.yaml")
+    [schedule] = spec.schedule_list()
+    trace = simulate(spec).schedules[0]
+    lr = trace.values[(0, "lr")]
+    assert {int(t) + 1 for t in np.flatnonzero(np.diff(lr) > 0)} == {100, 200, 1000}  # warmup 2 epochs, restart
+    assert Context(schedule, trace).declared_jumps() == {1000, 1100}
+    # the warmup's 50% step per epoch is real and still reported; the restart no longer is
+    assert [(f.rule, f.step) for f in check_schedule(schedule)] == [("jump", 100)]
+
+
 # --- lrplot check on published configs ----------------------------------------------------------
 
 def test_check_mmengine_multistep_milestones_are_not_jumps(cli):

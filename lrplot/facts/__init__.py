@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..spec import ResolvedSchedule, SchedulerNode
 
 __all__ = ["TABLE", "TypeFacts", "Phase", "phases", "facts_of", "natural_length", "hard_limit", "overrun", "base_lr",
-           "resolve_steps", "schedule_events", "spec_events", "int_or_none", "option", "per_group", "resumed_steps",
+           "resolve_steps", "schedule_events",
+           "declared_jumps", "spec_events", "int_or_none", "option", "per_group", "resumed_steps",
            "torch_default", "NESTED", "HORIZON_ARGS", "JUMP_THRESHOLD", "STEP_CHANGE", "STEP_SHARPNESS"]
 
 
@@ -192,10 +193,17 @@ TABLE: dict[str, TypeFacts] = {
        for k, v in fw.mmengine(f"{kind}LR", TypeFacts(jumps=jumps)).items()},
     **{k: v for kind, jumps in _MM_JUMPS.items() for suffix in ("Momentum", "ParamScheduler")
        if kind + suffix != "OneCycleMomentum" for k, v in fw.mmengine(kind + suffix, TypeFacts(jumps=jumps)).items()},
+    # MMEngine's schedulers on the Runner's iteration clock, read at the updates of accumulative_counts
+    fw.ACCUMULATED: TypeFacts(jumps=lambda s, done, driven: fw.accumulated_jumps(s, done, driven, facts_of),
+                              peak=lambda s, base, g: fw.accumulated_peak(s, base, g, facts_of),
+                              floor=lambda s, base, g: fw.accumulated_floor(s, base, g, facts_of)),
     # transformers' schedule functions: cosine_with_restarts restarts on purpose
     **fw.transformers("get_scheduler", replace(_IMPORTED, jumps=fw.named_jumps)),
     **fw.transformers("get_cosine_with_hard_restarts_schedule_with_warmup",
                       replace(_IMPORTED, jumps=fw.hard_restart_jumps)),
+    # timm's cycle schedules restart on purpose, counting epochs or updates as t_in_epochs says
+    **{k: v for name in (*fw.TIMM_CYCLES, fw.TIMM_FACTORY)
+       for k, v in fw.timm(name, TypeFacts(jumps=fw.timm_restarts, jumps_in_epochs=fw.timm_in_epochs)).items()},
 }
 _UNKNOWN = TypeFacts()
 
@@ -321,6 +329,25 @@ def schedule_events(schedule: ResolvedSchedule, steps: int) -> tuple[Event, ...]
         events.extend(Event((e.step - done) * period, e.label, e.kind) for e in spec_events(sched)
                       if 0 < (e.step - done) * period < steps)
     return tuple(events)
+
+
+def declared_jumps(schedule: ResolvedSchedule, placed: Iterable[Phase], steps: int) -> set[int]:
+    """The updates of a run of ``steps`` updates where the spec itself asks for a discontinuity: each
+    type's ``jumps`` (StepLR boundaries, milestones, restarts, ...) of every phase placed in the run
+    (``placed``: start and end in updates, ``scale`` updates per scheduler step), in updates (counted in
+    epochs where the type says so); every update for a metric-driven scheduler, whose drops follow the
+    metric."""
+    out: set[int] = set()
+    for p in placed:
+        facts = facts_of(p.spec)
+        if facts.metric_driven:
+            out.update(range(steps))
+            continue
+        done = resumed_steps(p.spec)
+        unit = p.scale * ((schedule.steps_per_epoch or 1) if facts.jumps_in_epochs(p.spec) else 1)
+        driven = (p.end - p.start) // unit if p.end is not None else steps // unit
+        out.update(p.start + (n - done) * unit for n in facts.jumps(p.spec, done, driven))
+    return out
 
 
 # --- events (from the spec, for annotations) --------------------------------------------------

@@ -11,13 +11,31 @@ factor at ``begin`` and ConstantLR restores the value at ``end - 1`` (``total_it
 :440); ``build_iter_from_epoch`` multiplies ``begin``, ``end`` and the lengths it names by
 ``epoch_length`` (:271-296, :359-385, :651-677, :1080-1110, :1203-1230).
 
+MMEngine with ``optim_wrapper.accumulative_counts = k`` (the reader's one node,
+``lrplot.sources.mmengine_updates:AccumulatedIterations``, see that module for the Runner's loop read
+from mmengine 0.10.7): the schedulers step by ITERATION (``ParamSchedulerHook.after_train_iter`` after
+every ``train_step``, hooks/param_scheduler_hook.py:19-44; ``after_train_epoch``, :57-70, after an
+epoch's last iteration) while the optimizer steps only where ``OptimWrapper.should_update``
+(optim/optimizer/optimizer_wrapper.py:335-346) is true: every k-th iteration and the last
+(:func:`update_iterations`). A scheduler's change after ``m`` iterations' hooks is therefore first
+used by the first update whose iteration comes after them (:func:`first_update_after`).
+
 transformers (read from 5.23.0, ``optimization.py`` :177-185): ``cosine_with_restarts`` restarts
 at ``num_warmup_steps + k (num_training_steps - num_warmup_steps) / num_cycles``.
+
+timm (read from 1.0.31, ``timm/scheduler/cosine_lr.py`` :81-107, ``tanh_lr.py`` :79-105, ``poly_lr.py``
+:77-103, the same cycle arithmetic in each): at ``t`` (epochs with ``t_in_epochs``, else updates; less
+``warmup_t`` with ``warmup_prefix``) cycle ``i`` starts at ``t_initial (1 - cycle_mul**i) / (1 - cycle_mul)``
+(``i * t_initial`` when ``cycle_mul`` is 1) and restarts at ``lr_max * cycle_decay**i`` while
+``i < cycle_limit``; ``create_scheduler_v2`` (``scheduler_factory.py`` :133-145) passes ``num_epochs`` as
+``t_initial`` and ``warmup_epochs`` as ``warmup_t``, both times ``updates_per_epoch`` unless
+``step_on_epochs``.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .types import TypeFacts, int_or_none, number, per_group
@@ -39,7 +57,34 @@ def transformers(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:
     return {f"{module}:{name}": facts for module in TRANSFORMERS_MODULES}
 
 
+TIMM_CYCLES = {"CosineLRScheduler": "cosine_lr", "TanhLRScheduler": "tanh_lr", "PolyLRScheduler": "poly_lr"}
+TIMM_FACTORY = "create_scheduler_v2"
+
+
+def timm(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:
+    """Rows for timm's ``name`` under ``timm.scheduler`` and the module that defines it."""
+    module = TIMM_CYCLES.get(name, "scheduler_factory")
+    return {f"timm.scheduler:{name}": facts, f"timm.scheduler.{module}:{name}": facts}
+
+
 # --- MMEngine ------------------------------------------------------------------------------------
+
+ACCUMULATED = "lrplot.sources.mmengine_updates:AccumulatedIterations"
+
+
+def update_iterations(max_iters: int, accumulative_counts: int) -> list[int]:
+    """The iterations (1-based) at which ``OptimWrapper.should_update`` is true: every
+    ``accumulative_counts``-th and the last (``_inner_count == _max_counts``, ``_max_counts`` the loop's
+    ``max_iters``: runner/runner.py:1768)."""
+    return [t for t in range(1, max_iters + 1) if t % accumulative_counts == 0 or t == max_iters]
+
+
+def first_update_after(hooks: int, accumulative_counts: int, max_iters: int) -> int | None:
+    """The first optimizer update (0-based) whose iteration comes after the hooks of iterations
+    ``1 .. hooks`` ran, i.e. the first to use what a scheduler set there; None: none does."""
+    if hooks + 1 > max_iters:
+        return None
+    return min(-(-(hooks + 1) // accumulative_counts), len(update_iterations(max_iters, accumulative_counts))) - 1
 
 def _scale(s: SchedulerNode) -> int | None:
     """Scheduler steps per unit of its arguments: epoch_length once built from epochs, else 1."""
@@ -162,3 +207,107 @@ def named_jumps(s: SchedulerNode, done: int, driven: int) -> list[int]:
         return []
     extra = s.options.get("scheduler_specific_kwargs")
     return _hard_restarts({**s.options, **(extra if isinstance(extra, dict) else {})})
+
+
+# --- timm ----------------------------------------------------------------------------------------
+
+def _timm_option(s: SchedulerNode, name: str) -> Any:
+    """The spec's value of ``name``, else the default in the signature of the timm class or factory
+    the node names, read only when timm is already loaded (the engine loaded it to draw the curve);
+    None otherwise (a fact that needs it is then not declared)."""
+    if name in s.options:
+        return s.options[name]
+    module = sys.modules.get("timm.scheduler")
+    target = getattr(module, s.type.rpartition(":")[2], None) if module is not None else None
+    if target is None:
+        return None
+    import inspect
+
+    try:
+        param = inspect.signature(target).parameters.get(name)
+    except (TypeError, ValueError):
+        return None
+    return None if param is None or param.default is param.empty else param.default
+
+
+def timm_in_epochs(s: SchedulerNode) -> bool:
+    """Whether the node's ``t`` counts epochs (timm's ``t_in_epochs``; the factory's ``step_on_epochs``)."""
+    factory = s.type.endswith(":" + TIMM_FACTORY)
+    return _timm_option(s, "step_on_epochs" if factory else "t_in_epochs") is True
+
+
+def timm_restarts(s: SchedulerNode, done: int, driven: int) -> list[int]:
+    """The ``t`` where a cosine, tanh or poly schedule of timm starts cycle 1 .. cycle_limit - 1 (its
+    restarts); a point that lands on a whole ``t`` may fall either side of it in floats, so both."""
+    factory = s.type.endswith(":" + TIMM_FACTORY)
+    if factory and _timm_option(s, "sched") not in ("cosine", "tanh", "poly"):
+        return []
+    names = ("num_epochs", "warmup_epochs") if factory else ("t_initial", "warmup_t")
+    t_initial, warmup = number(_timm_option(s, names[0])), number(_timm_option(s, names[1]))
+    mul, limit = number(_timm_option(s, "cycle_mul")), int_or_none(_timm_option(s, "cycle_limit"))
+    prefix = _timm_option(s, "warmup_prefix")
+    if factory and not timm_in_epochs(s):  # scheduler_factory.py :139-143
+        per = int_or_none(_timm_option(s, "updates_per_epoch"))
+        t_initial, warmup = (None, None) if not per or t_initial is None or warmup is None else (
+            t_initial * per, warmup * per)
+    if None in (t_initial, warmup, mul, limit, prefix) or not t_initial or t_initial <= 0 or limit <= 1 or mul <= 0:
+        return []
+    shift = warmup if prefix else 0
+    out: set[int] = set()
+    for i in range(1, limit):
+        point = i * t_initial if mul == 1 else t_initial * (1 - mul ** i) / (1 - mul)
+        near = round(point)
+        candidates = (near, near + 1) if abs(point - near) < 1e-6 else (math.ceil(point),)
+        out.update(int(c + shift) for c in candidates)
+    return sorted(n for n in out if n >= max(done, warmup))
+
+
+# --- MMEngine with accumulative_counts -----------------------------------------------------------
+
+class AccumulatedEntry:
+    """One scheduler of an accumulated node's ``param_scheduler``, shaped as a spec node (``type``,
+    ``options``) so MMEngine's own rows read it: the import path lrplot's rows use, epoch-built where
+    ``convert_to_iter_based``."""
+
+    def __init__(self, entry: dict[str, Any], epoch_length: int | None) -> None:
+        options = {k: v for k, v in entry.items() if k not in ("type", "convert_to_iter_based")}
+        convert = entry.get("convert_to_iter_based") is True
+        self.type = f"{MMENGINE_MODULES[0]}:{entry.get('type')}{BUILD_ITER if convert else ''}"
+        self.options = {**options, **({"epoch_length": epoch_length} if convert else {})}
+        # its scheduler steps are epochs: stepped at each epoch end, not after every iteration
+        self.per_epoch = options.get("by_epoch", True) is True and not convert
+
+
+def accumulated_entries(s: SchedulerNode) -> list[AccumulatedEntry]:
+    entries, length = s.options.get("param_scheduler"), int_or_none(s.options.get("epoch_length"))
+    return [AccumulatedEntry(e, length) for e in entries or [] if isinstance(e, dict)]
+
+
+def accumulated_jumps(s: SchedulerNode, done: int, driven: int, facts_of: Any) -> list[int]:
+    """The updates where the accumulated node's schedulers change the value on purpose: each
+    scheduler's own jumps (its row), counted in iterations (epochs x epoch_length for a per-epoch one),
+    moved to the first update that uses them."""
+    counts, iters = int_or_none(s.options.get("accumulative_counts")), int_or_none(s.options.get("max_iters"))
+    length = int_or_none(s.options.get("epoch_length"))
+    if not counts or not iters or counts < 1:
+        return []
+    out: set[int] = set()
+    for entry in accumulated_entries(s):
+        per = length if entry.per_epoch else 1
+        if not per:  # per-epoch in an IterBasedTrainLoop: never stepped
+            continue
+        for n in facts_of(entry.type).jumps(entry, 0, iters // per):
+            update = first_update_after(int(n) * per, counts, iters)
+            if update is not None:
+                out.add(update)
+    return sorted(out)
+
+
+def accumulated_peak(s: SchedulerNode, base: float, g: int, facts_of: Any) -> float:
+    return max([base] + [facts_of(e.type).peak(e, base, g) for e in accumulated_entries(s)])
+
+
+def accumulated_floor(s: SchedulerNode, base: float, g: int, facts_of: Any) -> float | None:
+    """The floor of the last scheduler (the one that ends the run), as for schedulers listed apart."""
+    entries = accumulated_entries(s)
+    return facts_of(entries[-1].type).floor(entries[-1], base, g) if entries else None

@@ -89,6 +89,9 @@ class TypeFacts:
     floor: Callable[[SchedulerNode, float, int], float | None] = lambda s, base, g: None
     # scheduler steps in [done, done + driven] where it changes the value on purpose
     jumps: Callable[[SchedulerNode, int, int], Iterable[int]] = lambda s, done, driven: ()
+    # its jumps count epochs, not scheduler steps (timm's ``t_in_epochs``: train.py calls ``step(epoch)``
+    # at each epoch end while ``step_update`` after each update changes nothing)
+    jumps_in_epochs: Callable[[SchedulerNode], bool] = lambda s: False
     # marks for a figure, in scheduler steps from the scheduler's start (``first``: it starts the run)
     events: Callable[[SchedulerNode, bool], Iterable[Event]] = lambda s, first: ()
     # how to make its length cover the ``driven`` scheduler steps it drives, ``{key}`` naming its

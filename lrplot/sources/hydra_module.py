@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..yamlio import KeyPath, format_path
 from . import framework as fw
-from .protocol import Note, assumption
+from .protocol import Note
 
 if TYPE_CHECKING:  # pragma: no cover
     from .protocol import Document
@@ -85,7 +85,10 @@ def code_interval(doc: Document, sched_path: KeyPath, scheduler: str, resolve: C
                             "is not found on the config's project tree or PYTHONPATH", path + ("_target_",),
                        hint=ask)
     if found.value is None and found.read is not None:
-        return _config_interval(doc, path, target, found, resolve, add)
+        from .project_config import config_interval
+
+        return config_interval(doc, path, path + ("_target_",), target, found.where, found.read, resolve, add,
+                               whole=True)
     if found.value is None:
         raise fw.error(doc, f"the scheduler's interval is computed in code ({found.where}: {found.why})",
                        path + ("_target_",), hint=ask)
@@ -95,42 +98,3 @@ def code_interval(doc: Document, sched_path: KeyPath, scheduler: str, resolve: C
     via = f" ({found.why})" if found.why else ""
     return found.value, Note(f"interval '{found.value}' read from {target}.configure_optimizers at "
                              f"{found.where}{via}")
-
-
-def _has(data: Any, path: KeyPath) -> bool:
-    for part in path:
-        if not isinstance(data, dict) or part not in data:
-            return False
-        data = data[part]
-    return True
-
-
-def _config_interval(doc: Document, module: KeyPath, target: str, found: Any, resolve: Callable[[KeyPath], Any],
-                     add: str) -> tuple[str, Note]:
-    """The interval ``configure_optimizers`` reads from a config (``found.read``): the module node's
-    init argument when the node gives it, else the whole config, which the project's own code
-    passes (an assumption); its value, or the code's default where the config has no such key.
-    ``add``: what a --set adding a key starts with (Hydra's ``+``)."""
-    read = found.read
-    given = _has(doc.data, module + (read.param,))
-    base = module + (read.param,) if given else ()
-    where = f"{target}.configure_optimizers at {found.where} reads '{read.text}'"
-    whose = "" if given else (f"; its '{read.param}' taken to be the whole config, which your code passes "
-                              f"({format_path(module)} gives none)")
-    path = base + read.keys
-    if _has(doc.data, path):
-        value = resolve(path)
-        if value not in ("step", "epoch"):
-            raise fw.error(doc, f"'{format_path(path)}' is {value!r}, which {target}.configure_optimizers "
-                                f"({found.where}) returns as the scheduler's interval; Lightning takes 'step' or "
-                                "'epoch'", path, hint="set it to step or epoch")
-        text = f"interval '{value}' read from {format_path(path)} ({where}){whose}"
-    elif read.has_default and read.default in ("step", "epoch"):
-        value = read.default
-        text = (f"interval '{value}': the config has no {format_path(path)}, so the code's default applies "
-                f"({where}){whose}")
-    else:
-        raise fw.error(doc, f"the scheduler's interval is read in code from '{format_path(path)}' "
-                            f"({found.where}: '{read.text}'), which the config does not hold", module + ("_target_",),
-                       hint=f"add --set {add}{format_path(path)}=step or --set {add}{format_path(path)}=epoch")
-    return value, (Note(text) if given else assumption(text, settle=f"{add}{format_path(path)}=step|epoch"))

@@ -10,7 +10,9 @@ top-level ``lr_scheduler`` (LightningCLI replaces the model's configure_optimize
 LightningCLI subclass of the project that overrides ``configure_optimizers``, else LightningCLI's
 own, which returns ``[optimizer], [lr_scheduler]``: Lightning's default ``interval="epoch"``,
 ``frequency=1``; for a scheduler in the model's init_args, the ``model.class_path`` class's
-configure_optimizers. Where the code does not say (source not found, interval computed), the user
+configure_optimizers, following a read of the model's own config (``self.hparams.scheduler_interval``,
+``self.cfg.train.get('scheduler_interval', 'step')``: looked up in its init_args, as the Hydra reader
+does, :mod:`.project_config`). Where the code does not say (source not found, interval computed), the user
 is asked for ``--set lr_scheduler.interval=step|epoch`` (read next to ``class_path`` as Lightning
 reads it in its dict, as is ``frequency``).
 """
@@ -226,6 +228,12 @@ def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool, scheduler: 
             raise fw.error(doc, f"the interval of this scheduler is decided by {class_path.strip()}'s "
                                 "configure_optimizers, whose source is not found on the config's project tree "
                                 "or PYTHONPATH", ("model", "class_path"), hint=ask)
+        if found.value is None and found.read is not None:  # a config the model was given: its init_args
+            from .project_config import config_interval
+
+            add = "".join(f"{part}." for part in prefix)
+            return config_interval(doc, ("model", "init_args"), ("model", "class_path"), class_path.strip(),
+                                   found.where, found.read, lambda path: _node(doc, path), add, whole=False)
         what = f"{class_path.strip()}.configure_optimizers"
     if found.value is None:
         raise fw.error(doc, f"the scheduler's interval is computed in code ({found.where}: {found.why})",

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from ..errors import Location, SpecError
+from ..facts.frameworks import ACCUMULATED  # the node's type: the fact table's row is keyed by it
 from .protocol import Note, budget_number
 
-ACCUMULATED = "lrplot.sources.mmengine_updates:AccumulatedIterations"
 SCHEDULERS_MODULE = "mmengine.optim.scheduler"  # where MMEngine's own parameter schedulers live
 # What a stand-in keeps of a registry optimizer's arguments: the param-group fields schedules set.
 _STAND_IN_KEYS = {"SGD": ("lr", "momentum", "weight_decay"), "AdamW": ("lr", "betas", "eps", "weight_decay")}

@@ -37,14 +37,11 @@ from typing import Any
 
 from torch.optim.lr_scheduler import LRScheduler
 
+from ..facts.frameworks import update_iterations  # OptimWrapper.should_update, written once
+
 # MMEngine 0.10.7's _ParamScheduler warns once when it steps before the optimizer ever did: the
 # optimizer here never steps (see engine/loop.py), which changes no value.
 _STEP_ORDER = r"Detected call of `scheduler\.step\(\)` before `optimizer\.step\(\)`"
-
-
-def update_iterations(max_iters: int, accumulative_counts: int) -> list[int]:
-    """The iterations (1-based) at which ``OptimWrapper.should_update`` is true."""
-    return [t for t in range(1, max_iters + 1) if t % accumulative_counts == 0 or t == max_iters]
 
 
 class AccumulatedIterations(LRScheduler):

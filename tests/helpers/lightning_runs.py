@@ -48,10 +48,11 @@ class TinyData(LightningDataModule):
         return DataLoader(data, batch_size=self.batch_size, drop_last=self.drop_last)
 
 
-def run_cli(config_path, root, cli_class=None, devices=1, strategy="auto", top_level=False):
+def run_cli(config_path, root, cli_class=None, devices=1, strategy="auto", top_level=False, classes=True):
     """Run the REAL LightningCLI ``fit --config config_path`` in-process on CPU (``config_path``
     may be a list: ``fit --config a --config b``; ``top_level``: ``--config path fit``, the form of
-    a config with a ``fit:`` section). Returns the lr of every group before each update (optimizer
+    a config with a ``fit:`` section; ``classes`` False: the config's ``class_path`` picks the model
+    and the data, LightningCLI's subclass mode). Returns the lr of every group before each update (optimizer
     step pre-hook) and the CSVLogger's lr rows (LearningRateMonitor, logging_interval="step") as
     ``{step: value}`` per column."""
     import csv
@@ -71,7 +72,7 @@ def run_cli(config_path, root, cli_class=None, devices=1, strategy="auto", top_l
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cli = cli_class(
-            TinyModel, TinyData, args=args, run=True,
+            *((TinyModel, TinyData) if classes else (None, None)), args=args, run=True,
             save_config_callback=None,
             trainer_defaults={"logger": logger, "callbacks": [monitor],
                               "enable_checkpointing": False, "enable_progress_bar": False,
