@@ -1,6 +1,7 @@
 """A schedule linter: rules over the recorded Curves and the spec, each one small function
-(:mod:`.context`: what a rule is written with; :mod:`.rules`: the rules), and running them over
-specs into a report.
+(:mod:`.context`: what a rule is written with; :mod:`.rules`: the rules over the curves drawn;
+:mod:`.resumed`: a schedule resumed by ``last_epoch`` against the same schedule run from update 0),
+and running them over specs into a report.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from ..imports import AllowImport, allowed_imports
 from ..spec import ResolvedSchedule
 from .context import RULES, TOLERANCE, Context, Finding, Rule, own_advice, rule
 from .rules import NO_ANNEAL_FRACTION  # importing the rules registers them, in their order
+from .resumed import RESUME_TOLERANCE
 
-__all__ = ["NO_ANNEAL_FRACTION", "RULES", "TOLERANCE", "CheckReport", "Context", "Finding", "Rule", "check_files", "check_rule_ids", "check_schedule",
-           "failing", "invalid_spec", "rule"]
+__all__ = ["NO_ANNEAL_FRACTION", "RESUME_TOLERANCE", "RULES", "TOLERANCE", "CheckReport", "Context", "Finding", "Rule",
+           "check_files", "check_rule_ids", "check_schedule", "failing", "invalid_spec", "rule"]
 
 
 # --- running the rules ---------------------------------------------------------------------------
@@ -37,8 +39,9 @@ def check_schedule(schedule: ResolvedSchedule, ignore: Iterable[str] = (), *,
                             f"'{schedule.name}': steps {schedule.steps} needs {used} {sched.type} steps but "
                             f"total_steps is {limit}; torch raises at step {limit + 1}"
                             + own_advice(schedule, sched.path + facts_of(sched).horizon[:1], used), loc)]
-    curves = run_schedule(schedule, allow_import=allowed_imports(allow_import))
-    ctx = Context(schedule, curves)
+    allowance = allowed_imports(allow_import)
+    curves = run_schedule(schedule, allow_import=allowance)
+    ctx = Context(schedule, curves, allowance)
     findings: list[Finding] = []
     for r in RULES.values():
         if r.id not in ignored:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..curves import ScheduleTrace
 from ..facts import Phase, base_lr, facts_of, phases, resumed_steps
+from ..imports import AllowImport
 from ..spec import ResolvedSchedule, SchedulerNode
 
 TOLERANCE = 1e-9  # relative slack for float noise when comparing against a declared value
@@ -69,9 +70,10 @@ def rule(rule_id: str, level: str, summary: str) -> Callable:
 class Context:
     """One simulated schedule and what its spec declares, handed to every rule."""
 
-    def __init__(self, schedule: ResolvedSchedule, curves: ScheduleTrace):
+    def __init__(self, schedule: ResolvedSchedule, curves: ScheduleTrace, allow_import: AllowImport = None):
         self.schedule = schedule
         self.curves = curves
+        self.allow_import = allow_import  # what the run was allowed to import (a rule that runs torch again)
         self.location = str(schedule.spec.locate(schedule.scheduler.path))
         self.first = curves.first_update  # rules use indices; findings say the trainer's steps (a resumed run)
         steps = curves.steps
