@@ -47,8 +47,8 @@ def uninterrupted(ctx: Context) -> dict[tuple[int, str], np.ndarray] | None:
         run = start_run(fresh, allow_import=allowed_imports(ctx.allow_import),
                         base_lrs={g: base_lr(schedule, g) for g in groups}, steps=first + ctx.curves.steps)
         values = run.values(run.advance(0, first + ctx.curves.steps))
-    except (LrplotError, MemoryError):  # a run lrplot refuses (memory, an import not allowed): nothing to say
-        return None
+    except (LrplotError, MemoryError, ArithmeticError, ValueError, TypeError, KeyError):
+        return None  # a run lrplot refuses (memory, an import) or torch cannot make: it says nothing of this one
     return {key: v[first:] for key, v in values.items()}
 
 
