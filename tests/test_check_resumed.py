@@ -149,7 +149,8 @@ COSINE = "{type: CosineAnnealingLR, T_max: 20, last_epoch: 9}"
 def test_a_cosine_resumed_from_the_base_lr_is_found_and_the_fix_draws_the_resumed_run():
     lrs, _ = checkpointed_run(TORCH["CosineAnnealingLR"])
     resumed = lrs[DONE:]
-    schedule = one(f"steps: 15\noptimizer: {{type: SGD, lr: 0.1, momentum: 0.9, initial_lr: 0.1}}\nscheduler: {COSINE}\n")
+    schedule = one(f"steps: 15\noptimizer: {{type: SGD, lr: 0.1, momentum: 0.9, initial_lr: 0.1}}\n"
+                   f"scheduler: {COSINE}\n")
     (finding,) = last_epoch_findings(schedule)
     assert finding.values == (0.1, resumed[0]) and resumed[0] == 0.05000000000000001
     assert finding.text() == (
@@ -164,7 +165,8 @@ def test_a_cosine_resumed_from_the_base_lr_is_found_and_the_fix_draws_the_resume
                 f"scheduler: {COSINE}\n")
     assert next(simulate(fixed.spec).series()).values.tolist() == resumed
     assert last_epoch_findings(fixed) == []
-    whole = one("steps: 25\noptimizer: {type: SGD, lr: 0.1, momentum: 0.9}\nscheduler: {type: CosineAnnealingLR, T_max: 20}\n")
+    whole = one("steps: 25\noptimizer: {type: SGD, lr: 0.1, momentum: 0.9}\n"
+                "scheduler: {type: CosineAnnealingLR, T_max: 20}\n")
     assert next(simulate(whole.spec).series()).values.tolist() == lrs
 
 
@@ -215,3 +217,44 @@ def test_the_figure_says_it_under_the_curve():
     assert " ".join(footnote.get_text().split("\n")[1:]).startswith(
         "\u26a0 's' lr at step 10: CosineAnnealingLR built with last_epoch: 9 starts from the optimizer's lr 0.1 "
         "(it scales the group's current lr); a run resumed from its checkpoint holds 0.05 here")
+
+
+def test_a_per_epoch_schedule_of_two_groups_names_each_groups_lr():
+    # StepLR per epoch (3 updates an epoch), resumed after epoch 6 (update 18); two groups
+    per, epochs_done, epochs = 3, 6, 16
+
+    def run(lrs_out, opt, sched, first, last):
+        hook = opt.register_step_pre_hook(lambda o, a, k: lrs_out.append([g["lr"] for g in o.param_groups]))
+        for update in range(first, last):
+            opt.step()
+            if (update + 1) % per == 0:
+                sched.step()
+        hook.remove()
+
+    def fresh():
+        opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))]},
+                               {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.01}], lr=0.1)
+        return opt, L.StepLR(opt, step_size=4, gamma=0.5)
+
+    lrs: list[list[float]] = []
+    opt, sched = fresh()
+    run(lrs, opt, sched, 0, epochs_done * per)
+    saved = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}
+    opt, sched = fresh()
+    opt.load_state_dict(saved["optimizer"])
+    sched.load_state_dict(saved["scheduler"])
+    run(lrs, opt, sched, epochs_done * per, epochs * per)
+    resumed = lrs[epochs_done * per:]
+    text = ("steps: 30\nsteps_per_epoch: 3\ninterval: epoch\noptimizer: {{lr: 0.1, initial_lr: 0.1}}\n"
+            "param_groups: [{{name: a, lr: {a}}}, {{name: b, lr: {b}, initial_lr: 0.01}}]\n"
+            "scheduler: {{type: StepLR, step_size: 4, gamma: 0.5, last_epoch: 5}}\n")
+    found = last_epoch_findings(one(text.format(a=0.1, b=0.01)))
+    assert [(f.group, f.step, f.values) for f in found] == [("a", 18, (0.1, resumed[0][0])),
+                                                            ("b", 18, (0.01, resumed[0][1]))]
+    assert [f.message.split("; ")[-1] for f in found] == [
+        f"set param_groups.{g}.lr: {resumed[0][g]!r} (what the saved optimizer holds), or draw the run from update 0 "
+        f"(no last_epoch, lr {(0.1, 0.01)[g]:g}, steps: 48, --xlim 18,48)" for g in (0, 1)]
+    fixed = one(text.format(a=repr(resumed[0][0]), b=repr(resumed[0][1])))
+    values = simulate(fixed.spec).schedules[0].values
+    assert [[values[(0, "lr")][t], values[(1, "lr")][t]] for t in range(30)] == resumed
+    assert last_epoch_findings(fixed) == []
