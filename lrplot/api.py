@@ -39,7 +39,8 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
     loaded = Reading(tuple(set), allow_import=allow_import).load(sources)
     specs = [s.spec for s in loaded]
-    curves, findings, notes = figure_facts(specs, simulate(specs, allow_import=allow_import, cache=cache), loaded)
+    curves, findings, notes = figure_facts(specs, simulate(specs, allow_import=allow_import, cache=cache), loaded,
+                                           allow_import=allow_import)
     lines = [f.text() for f in findings] + [line.removeprefix("lrplot: warning: ")
                                             for line in nonfinite_lines(curves)]
     for line in lines:

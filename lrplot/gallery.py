@@ -210,7 +210,8 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
                 source = Reading(look.overrides, budget=inputs, allow_import=allowance).load([config])[0]
                 spec = source.spec
                 title = spec.title or config.stem
-                curves, _, notes = figure_facts([spec], simulate([spec], allow_import=allowance), [source])
+                curves, _, notes = figure_facts([spec], simulate([spec], allow_import=allowance), [source],
+                                                allow_import=allowance)
                 targets = [FigureTarget(work / name, theme, fmt) for name, theme, fmt in files]
                 rendered = render_all(curves, targets, replace(opts, title=None, notes=opts.notes + notes))
                 stage_and_write(curves, targets, rendered, None, None)

@@ -137,17 +137,17 @@ def nonfinite_lines(curves: "Curves") -> list[str]:
 # --- what the figure must say: check's rules, the readers' assumptions ----------------------------------
 
 _CITATION = re.compile(r"\s*\([^()]*\.py:\d+[^()]*\)")  # "(lightning/pytorch/cli.py:682, ...)": the summary has it
-PLOT_RULES = ("no-anneal", "short-schedule", "rebound")  # a mis-sized schedule that would look healthy
+PLOT_RULES = ("no-anneal", "short-schedule", "rebound", "last-epoch")  # mis-sized, or not the run it resumes
 
 
-def plan_findings(specs: "list[Spec]", curves: "Curves") -> list[Any]:
-    """What ``lrplot check`` says of a mis-sized schedule (:data:`PLOT_RULES`), found on the
-    curves already simulated (``curves`` as :func:`simulate` returns them, in spec order)."""
+def plan_findings(specs: "list[Spec]", curves: "Curves", allow_import: AllowImport = None) -> list[Any]:
+    """What ``lrplot check`` says of a mis-sized or misleadingly resumed schedule (:data:`PLOT_RULES`),
+    found on the curves already simulated (``curves`` as :func:`simulate` returns them, in spec order)."""
     from .check import RULES, Context
 
     schedules = [schedule for spec in specs for schedule in spec.schedule_list()]
     return [finding for schedule, trace in zip(schedules, curves.schedules)
-            for rule_id in PLOT_RULES for finding in RULES[rule_id].fn(Context(schedule, trace))]
+            for rule_id in PLOT_RULES for finding in RULES[rule_id].fn(Context(schedule, trace, allow_import))]
 
 
 def footnotes(findings: Iterable[Any], sources: Iterable[Source] = ()) -> tuple[str, ...]:
@@ -187,11 +187,11 @@ def with_metrics(specs: "list[Spec]", curves: "Curves") -> "Curves":
     return replace(curves, schedules=tuple(traces))
 
 
-def figure_facts(specs: "list[Spec]", curves: "Curves", sources: Iterable[Source] = ()
-                 ) -> "tuple[Curves, list[Any], tuple[str, ...]]":
+def figure_facts(specs: "list[Spec]", curves: "Curves", sources: Iterable[Source] = (), *,
+                 allow_import: AllowImport = None) -> "tuple[Curves, list[Any], tuple[str, ...]]":
     """What every figure of these specs shows beside the curves: the curves with their metrics
     (:func:`with_metrics`), check's findings (:func:`plan_findings`) and the footnote lines."""
-    findings = plan_findings(specs, curves)
+    findings = plan_findings(specs, curves, allow_import)
     return with_metrics(specs, curves), findings, footnotes(findings, sources)
 
 
@@ -311,7 +311,7 @@ class Plotter:
             inputs = input_files(specs)
             self.protect(inputs)
             curves = self.simulate(specs)
-            curves, findings, notes = figure_facts(specs, curves, self.sources)  # meta only: --data is the same
+            curves, findings, notes = figure_facts(specs, curves, self.sources, allow_import=self.reading.allow_import)
             lines = [finding.text() for finding in findings]
             for line in lines:
                 self.warn(line)

@@ -60,7 +60,10 @@ def abrupt_steps(values: np.ndarray, threshold: float = STEP_CHANGE) -> np.ndarr
     drop of a StepLR counts alike, early or late. Changes by more than ``threshold`` back to back in
     one direction (MultiStepLR milestones [30, 31], a StepLR stepping every update for a few) are
     one cliff: each of them is compared with the updates either side of the whole run, and each
-    counts (a run that fills the whole curve, with no update either side, is its slope). A rise
+    counts (a run that fills the whole curve, with no update either side, is its slope). A cliff
+    followed at once by one the other way (drops, then the rise of a warm restart: a dip; a spike)
+    is compared with the updates either side of both; more turns back to back are a zigzag, each
+    run compared with its neighbours, as big: the schedule's shape (CyclicLR stepping every update). A rise
     counts only where the curve was going down before it (a restart): a rise after rises or from
     the start (a warmup's staircase, the end of a ConstantLR warmup) is the schedule's shape. The
     figure's jump marks and the summary's "jumps at" use this one definition; ``lrplot check``
@@ -75,14 +78,21 @@ def abrupt_steps(values: np.ndarray, threshold: float = STEP_CHANGE) -> np.ndarr
         if not len(big):
             return np.zeros(0, dtype=np.int64)
         # runs of big changes back to back in one direction; each run against the updates either side
-        starts = np.r_[True, (np.diff(big) != 1) | (np.sign(signed[big[1:]]) != np.sign(signed[big[:-1]]))]
+        # of it, or, where one run follows another the other way (drops, then at once the rise of a
+        # warm restart: a dip, or a spike), against the updates either side of the two together
+        consecutive = np.r_[False, np.diff(big) == 1]
+        starts = ~consecutive | np.r_[False, np.sign(signed[big[1:]]) != np.sign(signed[big[:-1]])]
         run = np.cumsum(starts) - 1
-        first, last = big[starts], big[np.r_[starts[1:], True]]
+        cluster = np.cumsum(~consecutive) - 1
+        runs_in = np.bincount(cluster[starts])  # runs per cluster of big changes back to back
+        pair = runs_in[cluster] == 2
+        first = np.where(pair, big[~consecutive][cluster], big[starts][run])
+        last = np.where(pair, big[np.r_[~consecutive[1:], True]][cluster], big[np.r_[starts[1:], True]][run])
         calm = np.where(np.isfinite(d), d, 0.0)  # a NaN neighbour says nothing about the slope
         before = np.where(first > 0, calm[np.maximum(first - 1, 0)], 0.0)
         after = np.where(last < len(d) - 1, calm[np.minimum(last + 1, len(d) - 1)], 0.0)
-        alone = (first > 0) | (last < len(d) - 1) | (first == last)  # a run with an update beside it
-        sharp = (d[big] > STEP_SHARPNESS * np.maximum(before, after)[run]) & alone[run]
+        alone = (first > 0) | (last < len(d) - 1) | (first == last)  # with an update beside it
+        sharp = (d[big] > STEP_SHARPNESS * np.maximum(before, after)) & alone
         idx = big[sharp] + 1
     moved = np.flatnonzero(np.isfinite(signed) & (signed != 0))
     before = np.searchsorted(moved, idx - 1) - 1  # the last change before each jump, if any

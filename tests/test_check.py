@@ -35,6 +35,8 @@ TRIGGERS = {
     "nan-inf": ("steps: 20\nscheduler: {type: LambdaLR, lr_lambda: \"inf if epoch > 5 else 1\"}\n", "error", 6),
     "constant-lambda": ("steps: 20\nscheduler: {type: LambdaLR, lr_lambda: \"0.5\"}\n", "warning", 0),
     "plateau-self-metric": ("steps: 20\nmetric: lr\nscheduler: {type: ReduceLROnPlateau}\n", "warning", None),
+    "last-epoch": ("steps: 10\noptimizer: {lr: 0.1, initial_lr: 0.1}\n"
+                   "scheduler: {type: ExponentialLR, gamma: 0.9, last_epoch: 9}\n", "error", 10),
 }
 
 

@@ -178,3 +178,44 @@ def test_a_run_of_changes_with_nothing_beside_it_is_the_curves_slope():
     # than the ones before them: a slope, not a cliff; over 3 updates after a flat stretch it is one
     assert jump_steps(np.r_[np.full(5, 1.0), np.linspace(1.0, 0.0, 11)[1:]]).tolist() == []
     assert jump_steps(np.r_[np.full(5, 1.0), np.linspace(1.0, 0.0, 4)[1:]]).tolist() == [5, 6, 7]
+
+
+def drop_then_restart(drops, restart_at):
+    # MultiStepLR drops at ``drops``; SequentialLR hands off at ``restart_at`` to a cosine that starts
+    # again from the base lr (torch steps the new scheduler with step(0): its closed form, the base lr)
+    def make(o):
+        return L.SequentialLR(o, [L.MultiStepLR(o, drops, gamma=0.3), L.CosineAnnealingLR(o, T_max=80 - restart_at)],
+                              milestones=[restart_at])
+    spec = (f"scheduler: {{type: SequentialLR, milestones: [{restart_at}], schedulers: [{{type: MultiStepLR, "
+            f"milestones: {drops}, gamma: 0.3}}, {{type: CosineAnnealingLR, T_max: {80 - restart_at}}}]}}")
+    return spec, make
+
+
+@pytest.mark.filterwarnings("ignore:The epoch parameter")
+@pytest.mark.parametrize("drops, restart_at", [([30], 31), ([30, 31], 32)], ids=["one-drop", "two-drops"])
+def test_drops_followed_at_once_by_a_restart_are_marked(drops, restart_at):
+    """Before, a drop followed at once by the rise of a warm restart was compared with that rise (as
+    big) and neither was marked: the curve dipped to 30% of its lr for an update with no mark at all
+    (two drops: only the restart's rise was marked)."""
+    spec, make = drop_then_restart(drops, restart_at)
+    lr = torch_lr(make, 80)
+    fell = [t for t in changes(lr) if lr[t] < lr[t - 1] and t <= restart_at]
+    assert fell == drops and lr[restart_at] == 0.1 and lr[restart_at - 1] < 0.031
+    got_drops, rises, table = marks(f"steps: 80\noptimizer: {{type: SGD, lr: 0.1, momentum: 0.9}}\n{spec}\n")
+    assert (got_drops, rises, table) == (drops, [restart_at], drops + [restart_at])
+
+
+def test_a_spike_is_marked_where_it_falls_back():
+    assert jump_steps(np.array([1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0])).tolist() == [4]
+    assert jump_steps(np.array([1.0, 1.0, 1.0, 0.5, 1.0, 1.0, 1.0])).tolist() == [3, 4]
+
+
+def test_a_cyclic_lr_zigzagging_every_update_is_its_shape():
+    # triangular2 with one update up and one down: a zigzag whose height halves every cycle; each
+    # change is as big as the ones beside it, so none is marked (as for the plain triangle)
+    lr = torch_lr(lambda o: L.CyclicLR(o, 0.01, 0.1, step_size_up=1, step_size_down=1, mode="triangular2"), 24)
+    assert len(changes(lr)) == 23
+    drops, rises, table = marks("steps: 24\noptimizer: {type: SGD, lr: 0.1, momentum: 0.9}\nscheduler: {type: "
+                                "CyclicLR, base_lr: 0.01, max_lr: 0.1, step_size_up: 1, step_size_down: 1, "
+                                "mode: triangular2}\n")
+    assert (drops, rises, table) == ([], [], [])

@@ -146,6 +146,33 @@ def test_the_page_holds_every_value_exactly_and_a_logged_run_at_its_own_steps():
     assert (first["points"], second["points"]) == (False, True)
 
 
+# a log of 49 points whose steps reach 10**9 (one every factor of ~1.5), beside a plan of 100 updates
+SPARSE_STEPS = sorted({round(10 ** (9 * i / 49)) for i in range(50)})
+SPARSE_LRS = [float(0.1 * (1 + np.cos(np.pi * i / (len(SPARSE_STEPS) - 1))) / 2) for i in range(len(SPARSE_STEPS))]
+
+
+def test_a_sparse_log_reaching_step_1e9_holds_only_its_points():
+    from lrplot.views.html import decode as stored
+
+    from tests.helpers.bounds import MB, peak_memory
+
+    plan = trace("plan", np.cos(np.linspace(0, np.pi, 100)) * 0.05 + 0.05)
+    log = trace("log", SPARSE_LRS, at=SPARSE_STEPS, style="points")
+    with peak_memory() as peak:  # one float64 per step of the range would be 8 GB
+        data = payload(Curves((plan, log)), RenderOptions())
+        page = render_view(Curves((plan, log)), "html", RenderOptions(), "light")
+    steps = sorted(set(range(100)) | set(SPARSE_STEPS))
+    assert len(SPARSE_STEPS) == 49 and len(steps) == 100 + 39  # 10 of the log's steps fall inside the plan
+    assert (data["x0"], data["n"]) == (0, len(steps)) and stored(data["steps"]).tolist() == steps
+    first, second = (decode(s) for s in data["series"])
+    assert first[:100].tolist() == plan.values[(0, "lr")].tolist() and np.isnan(first[100:]).all()
+    at = np.searchsorted(steps, SPARSE_STEPS)
+    assert second[at].tolist() == SPARSE_LRS and np.isnan(second).sum() == len(steps) - len(SPARSE_STEPS)
+    assert peak.bytes < 2 * MB and len(page) < 100_000  # the page: 56 kB of it are uPlot and its CSS
+    dense = payload(Curves((plan, trace("log", [0.2, 0.1], at=[0, 99], style="points"))), RenderOptions())
+    assert "steps" not in dense and dense["n"] == 100  # every step has a value: no steps stored
+
+
 def test_the_page_is_self_contained_deterministic_and_follows_the_theme():
     curves = Curves((trace("a", [0.1, 0.05, 0.0]),), title="A <b> title")
     page = render_view(curves, "html", RenderOptions(), "both").decode()
@@ -221,6 +248,30 @@ def test_the_page_in_chromium_hovers_the_exact_value_zooms_and_resets(browser, c
     assert 99 <= lo <= 101 and 199 <= hi <= 201
     page.mouse.dblclick(client_x(150), middle_y)
     assert page.evaluate("[window.lrplot.plot.scales.x.min, window.lrplot.plot.scales.x.max]") == [0, 399]
+    assert errors == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_page_of_a_sparse_log_in_chromium_hovers_the_trainers_step(browser, cli, tmp_path):
+    (tmp_path / "plan.yaml").write_text("steps: 100\nscheduler: {type: CosineAnnealingLR, T_max: 100}\n")
+    (tmp_path / "log.csv").write_text("step,lr\n" + "".join(f"{t},{v!r}\n" for t, v in zip(SPARSE_STEPS, SPARSE_LRS)))
+    assert cli("plan.yaml", "--log", "log.csv", "-o", "plan.html", "-q").exit_code == 0
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((tmp_path / "plan.html").as_uri())
+    page.wait_for_function("window.lrplot && window.lrplot.ready", timeout=30000)
+    xs, planned, logged = page.evaluate("window.lrplot.plot.data")
+    assert xs == sorted(set(range(100)) | set(SPARSE_STEPS))
+    assert {x: v for x, v in zip(xs, logged) if v is not None} == dict(zip(SPARSE_STEPS, SPARSE_LRS))
+    assert [v is None for v in planned] == [x >= 100 for x in xs]
+    step = SPARSE_STEPS[-2]  # 655128557
+    where = page.evaluate(f"(() => {{ const u = window.lrplot.plot; const r = u.over.getBoundingClientRect();"
+                          f" return [r.left + u.valToPos({step}, 'x'), r.top + r.height / 2]; }})()")
+    page.mouse.move(*where)
+    assert page.text_content(".u-legend .u-series:nth-child(1) .u-value") == f"step {step}"
+    assert float(page.text_content(".u-legend .u-series:nth-child(3) .u-value")) == SPARSE_LRS[-2]
     assert errors == []
 
 

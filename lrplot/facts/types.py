@@ -83,6 +83,10 @@ class TypeFacts:
     rises_after_length: bool = False  # CosineAnnealingLR is periodic past T_max
     lambda_driven: bool = False       # its values come from lr_lambda
     metric_driven: bool = False       # its steps follow a metric (ReduceLROnPlateau)
+    # its get_lr scales the group's current lr (torch has a closed form beside it for step(epoch)), so
+    # built with last_epoch it continues from whatever lr the optimizer holds, and from the lr a
+    # checkpoint saved exactly as the uninterrupted run does (tests/test_check_resumed.py measures both)
+    scales_current_lr: bool = False
     # the highest lr it declares for a group whose base lr is ``base``
     peak: Callable[[SchedulerNode, float, int], float] = lambda s, base, g: base
     # where it declares it ends, or None

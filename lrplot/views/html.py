@@ -15,7 +15,10 @@ instead of 7.9 MB for the plain array (``bench/bench_html.py``). The page inflat
 browser's ``DecompressionStream`` (every current browser has one), undoes the planes and the
 differences with 32-bit halves and a carry (exact), and shows each value with JavaScript's
 shortest round-trip decimal, so hovering over step t shows the very number lrplot recorded. Steps are x0..x0+n-1 (x0: 0, or the first update of a
-run resumed by its spec; a logged run keeps its own steps, drawn as points). The same curves and options give the same bytes.
+run resumed by its spec; a logged run keeps its own steps, drawn as points); where the series have
+values at fewer steps than that (a sparse log whose steps reach 10**9), the page stores those steps,
+encoded as the values are, and each series on them: the page holds as many points as the curves
+have, never one per step of the range. The same curves and options give the same bytes.
 """
 
 from __future__ import annotations
@@ -66,11 +69,34 @@ def _dense(s: Series, x0: int, n: int) -> np.ndarray:
     return out
 
 
+def _sparse_steps(parts: list[Series], x0: int, n: int) -> np.ndarray | None:
+    """The steps some series has a value at, when they are fewer than the ``n`` steps from the first
+    to the last (a log of 50 points up to step 10**9; schedules resumed far apart), else None: then
+    every step x0..x0+n-1 has a value and the page stores no steps."""
+    ranges = sorted((int(s.start), int(s.start) + len(s.values)) for s in parts if s.at is None and len(s.values))
+    covered, end = 0, x0
+    for lo, hi in ranges:  # the schedules' own steps: ranges, counted without building them
+        covered += max(0, hi - max(lo, end))
+        end = max(end, hi)
+    if covered == n:
+        return None
+    steps = np.unique(np.concatenate([s.positions() for s in parts if len(s.values)]))
+    return None if len(steps) == n else steps
+
+
+def _on(s: Series, steps: np.ndarray) -> np.ndarray:
+    """``s`` on ``steps`` (every step of ``s`` is one of them): NaN where it has no value."""
+    out = np.full(len(steps), np.nan)
+    out[np.searchsorted(steps, s.positions())] = s.values
+    return out
+
+
 def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
     """What the page's script draws: the series, their axes and the labels."""
     labelled = named(curves)
     parts = [s for s, _ in labelled]
     x0, n = extent(parts)
+    steps = _sparse_steps(parts, x0, n)
     traces = {sc.name: sc for sc in curves.schedules}
     spe = {sc.steps_per_epoch for sc in curves.schedules if sc.steps_per_epoch}
     series = []
@@ -80,13 +106,14 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
             "label": label,
             "scale": "lr" if s.field == "lr" else "other",
             "points": sc.style == "points",
-            "data": _encode(_dense(s, x0, n)),
+            "data": _encode(_dense(s, x0, n) if steps is None else _on(s, steps)),
         })
     fields = sorted({s.field for s in parts})
     return {
         "title": curves.title or options.title or "",
         "x0": x0,
-        "n": n,
+        "n": n if steps is None else len(steps),
+        **({} if steps is None else {"steps": _encode(steps.astype(np.float64))}),
         "stepsPerEpoch": spe.pop() if len(spe) == 1 else None,
         "logY": options.log_y,
         "leftLabel": "learning rate" if "lr" in fields else ", ".join(fields),
@@ -117,7 +144,7 @@ _SCRIPT = r"""
   const dark = document.documentElement.dataset.theme === "dark" ||
     (document.documentElement.dataset.theme === "auto" && matchMedia("(prefers-color-scheme: dark)").matches);
   const pal = JSON.parse(document.getElementById("lrplot-palette").textContent)[dark ? "dark" : "light"];
-  const xs = Array.from({length: spec.n}, (_, i) => spec.x0 + i);
+  const xs = spec.steps ? await inflate(spec.steps) : Array.from({length: spec.n}, (_, i) => spec.x0 + i);
   const data = [xs];
   for (const s of spec.series) data.push(await inflate(s.data));
   const spe = spec.stepsPerEpoch;

@@ -1,0 +1,159 @@
+"""The rules over one simulated schedule, each one small function registered with
+:func:`~lrplot.check.context.rule` (in the order ``lrplot check`` runs and reports them)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from .. import summary
+from ..facts import JUMP_THRESHOLD, facts_of, natural_length, resumed_steps
+from ..summary import steps_text
+from .context import TOLERANCE, Context, Finding, own_advice, rule
+
+NO_ANNEAL_FRACTION = 0.1  # a decaying schedule should end within this fraction of its range above its floor
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+@rule("nan-inf", "error", "a value is NaN or infinite")
+def _nan_inf(ctx: Context) -> Iterator[Finding]:
+    for (g, f), v in ctx.curves.values.items():
+        bad = np.flatnonzero(~np.isfinite(v))
+        if len(bad):
+            t = int(bad[0])
+            yield ctx.finding("nan-inf", "error", g, f, t, (v[t],),
+                              f"{f} is {float(v[t])!r} at {len(bad)} step(s): {steps_text((bad + ctx.first).tolist())}")
+
+
+@rule("nonpositive-lr", "error", "the lr is zero (warning: wasted updates) or negative (error)")
+def _nonpositive(ctx: Context) -> Iterator[Finding]:
+    for g, v in ctx.lr_series():
+        neg = np.flatnonzero(v < 0)
+        zero = np.flatnonzero(v == 0)
+        if len(neg):
+            t, at = int(neg[0]), steps_text((neg + ctx.first).tolist())
+            yield ctx.finding("nonpositive-lr", "error", g, "lr", t, (v[t],),
+                              f"lr is negative ({v[t]:.6g}) at {len(neg)} step(s): {at}")
+        if len(zero):
+            t = int(zero[0])
+            yield ctx.finding("nonpositive-lr", "warning", g, "lr", t, (0.0,),
+                              f"lr is 0 at {len(zero)} step(s): {steps_text((zero + ctx.first).tolist())}; "
+                              "those updates do nothing")
+
+
+@rule("overshoot", "error", "the lr rises above the schedule's declared peak (base lr, max_lr)")
+def _overshoot(ctx: Context) -> Iterator[Finding]:
+    for g, v in ctx.lr_series():
+        peak = ctx.declared_peak(g)
+        over = np.flatnonzero(np.isfinite(v) & (v > peak * (1 + TOLERANCE)))
+        if len(over):
+            t = int(over[np.argmax(v[over])])
+            yield ctx.finding("overshoot", "error", g, "lr", t, (v[t], peak),
+                              f"lr reaches {v[t]:.6g}, above the declared peak {peak:.6g} "
+                              f"(x{v[t] / peak:.3g}), at {len(over)} step(s) from step {int(over[0]) + ctx.first}")
+
+
+@rule("jump", "error", f"the value changes by more than {JUMP_THRESHOLD:.0%} of its peak in one update "
+                       "where the spec declares no step (error at a SequentialLR hand-off, else warning)")
+def _jump(ctx: Context) -> Iterator[Finding]:
+    declared = ctx.declared_jumps()
+    handoffs = {p.start: p.spec.type for p in ctx.phases if p.handoff}
+    for (g, f), v in ctx.curves.values.items():
+        steps = [int(t) for t in summary.peak_jumps(v) if int(t) not in declared]
+        if not steps:
+            continue
+        at_handoff = [t for t in steps if t in handoffs]
+        t = at_handoff[0] if at_handoff else steps[0]
+        change = (v[t] - v[t - 1]) / np.abs(v[np.isfinite(v)]).max()
+        where = f", at the SequentialLR hand-off to {handoffs[t]}" if t in handoffs else ""
+        yield ctx.finding("jump", "error" if at_handoff else "warning", g, f, t, (v[t - 1], v[t]),
+                          f"{f} jumps from {v[t - 1]:.6g} to {v[t]:.6g} ({change:+.0%} of its peak){where}"
+                          + (f"; also at {steps_text([s + ctx.first for s in steps if s != t])}"
+                             if len(steps) > 1 else ""))
+
+
+@rule("no-anneal", "warning", "a decaying schedule ends far above its floor (cut short, or stepped "
+                              "per epoch when its length counts batches)")
+def _no_anneal(ctx: Context) -> Iterator[Finding]:
+    if not ctx.phases:
+        return
+    last = ctx.phases[-1]
+    for g, v in ctx.lr_series():
+        floor = ctx.floor(last.spec, g)
+        finite = v[np.isfinite(v)]
+        if floor is None or not len(finite):
+            continue
+        top, final, declared = float(finite.max()), float(v[-1]), ctx.declared_peak(g)
+        if top > floor and final - floor > NO_ANNEAL_FRACTION * (top - floor):
+            # said against the peak the schedule declares (max_lr, the base lr): a schedule stepped
+            # per epoch may never reach it, and "100% of the way to the peak it reached" hides that
+            high = max(declared, top)
+            reached = f" (it reaches only {top:.6g})" if top < declared * (1 - 1e-6) else ""
+            yield ctx.finding("no-anneal", "warning", g, "lr", ctx.curves.steps - 1, (final, floor),
+                              f"{last.spec.type} ends at {final:.6g}, {(final - floor) / (high - floor):.0%} of "
+                              f"the way from its floor {floor:.6g} to its declared peak {high:.6g}{reached}; "
+                              + ctx.schedule.spec.advise(("steps",), "does it run its length (steps, interval, "
+                                                         "total_steps)?"))
+
+
+@rule("rebound", "error", "CosineAnnealingLR climbs again after T_max")
+def _rebound(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.phases:
+        facts = facts_of(p.spec)
+        length = facts.length(p.spec) if facts.rises_after_length else None
+        if not length:
+            continue
+        end_of_cosine = p.start + (length - resumed_steps(p.spec)) * p.scale
+        if end_of_cosine >= p.end:
+            continue
+        key = facts.horizon[0]  # T_max, as the spec writes it (MMEngine's counts from its begin)
+        for g, v in ctx.lr_series():
+            seg = v[max(end_of_cosine, p.start):p.end]
+            rising = np.flatnonzero(np.diff(seg) > np.abs(seg[:-1]) * TOLERANCE) + 1
+            if len(rising):
+                t = max(end_of_cosine, p.start) + int(rising[0])
+                driven = (p.end - p.start) // p.scale + resumed_steps(p.spec)
+                yield ctx.finding("rebound", "error", g, "lr", t, (v[t - 1], v[t]),
+                                  f"CosineAnnealingLR ({key}={p.spec.options.get(key, length)}) rises again after "
+                                  f"{key}, from {v[t - 1]:.6g} to {v[t]:.6g}; " + ctx.schedule.spec.advise(
+                                      p.spec.path + (key,), facts.refit(p.spec, driven)))
+
+
+@rule("short-schedule", "warning", "the run is longer than the schedule's own length (error for "
+                                   "OneCycleLR, which raises)")
+def _short(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.phases:
+        if not facts_of(p.spec).decays:
+            continue
+        n = natural_length(p.spec)
+        driven = -(-(p.end - p.start) // p.scale)
+        if n is not None and driven > n:
+            t = p.start + n * p.scale
+            # a training config's reader may say how to fix it in the config's own keys
+            yield ctx.finding("short-schedule", "warning", None, None, t, (float(driven), float(n)),
+                              f"{p.spec.type} defines {n} scheduler steps but drives {driven}; "
+                              f"after step {t + ctx.first} it is past its end"
+                              + own_advice(ctx.schedule, p.spec.path + facts_of(p.spec).horizon[:1], driven))
+
+
+@rule("constant-lambda", "warning", "an lr_lambda gives the same lr at every step (the scheduler does nothing)")
+def _constant_lambda(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.phases:
+        if not facts_of(p.spec).lambda_driven or p.end - p.start < 3:
+            continue
+        for g, v in ctx.lr_series():
+            seg = v[p.start:p.end]
+            if (seg == seg[0]).all():
+                yield ctx.finding("constant-lambda", "warning", g, "lr", p.start, (float(seg[0]),),
+                                  f"{p.spec.type}'s lr_lambda keeps lr at {seg[0]:.6g} for all "
+                                  f"{len(seg)} steps; does it use its variable?")
+
+
+@rule("plateau-self-metric", "warning", "ReduceLROnPlateau fed its own lr: a staircase, not training")
+def _plateau_self(ctx: Context) -> Iterator[Finding]:
+    if any(facts_of(n).metric_driven for n in ctx.schedule.schedulers) and ctx.schedule.metric == "lr":
+        yield ctx.finding("plateau-self-metric", "warning", None, None, None, (),
+                          "ReduceLROnPlateau is fed its own lr, so it halves on a fixed beat; "
+                          "give 'metric' a CSV of real losses or an expression")
