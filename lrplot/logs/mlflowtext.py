@@ -15,7 +15,9 @@ line-by-line reader, which reads it as MLflow does or names the line. tests/test
 checks the bulk values bit for bit against ``float()`` on random bit patterns, halfway cases and
 special values.
 
-What 1,000,000 lines cost (bench/bench_logs_stores.py): see bench/README.md "MLflow, third pass".
+What 1,000,000 lines cost (bench/bench_logs_stores.py, the 1M-point file store): ≈ 0.28 s CPU (0.23 s
+user, 0.05 s system) against ≈ 0.7 s splitting the text and calling ``int()``/``float()`` per field;
+606 of its values go to ``float()``. See bench/README.md "MLflow, third pass".
 """
 
 from __future__ import annotations
