@@ -166,12 +166,12 @@ def _chunk(data: bytes, at: int, cut: int) -> tuple[np.ndarray, np.ndarray, np.n
     windows = np.lib.stride_tricks.sliding_window_view(text, 8)
     steps = _number(windows, ends - shift, n_step, (int(n_step.max()) + 7) // 8).astype(np.int64)
     stamps = _number(windows, first - shift + has_dot, n_stamp, (int(n_stamp.max()) + 7) // 8).astype(np.int64)
-    values = _values(windows, epos - shift, n_mant, second - shift, np.minimum(n_exp, 4) * has_e,
-                     np.where(has_dot, epos - dot - 1, 0), neg, signed & (sign == 45))
-    unsure = special | ~np.isfinite(values) | (n_mant > 24) | (n_exp > 4)  # leading zeros count in n_mant
-    if POWERS is None:
-        unsure[:] = True
     try:
+        if POWERS is None:  # no long double wider than a double (Windows, Apple silicon): float() of each
+            return stamps, np.fromiter(map(float, data[at:cut].split()[1::3]), np.float64, n), steps
+        values = _values(windows, epos - shift, n_mant, second - shift, np.minimum(n_exp, 4) * has_e,
+                         np.where(has_dot, epos - dot - 1, 0), neg, signed & (sign == 45))
+        unsure = special | ~np.isfinite(values) | (n_mant > 24) | (n_exp > 4)  # leading zeros count in n_mant
         for i in np.flatnonzero(unsure).tolist():
             values[i] = float(data[at + first[i] + 1:at + second[i]].decode("ascii"))
     except ValueError:
@@ -190,8 +190,6 @@ def _values(windows, mant_end, n_mant, exp_end, n_exp, frac, neg, minus) -> np.n
     mant += np.minimum(top, 999) * np.uint64(10**16)
     exp = _eight(windows, exp_end, n_exp).astype(np.int64)
     q = np.where(minus, -exp, exp) - frac
-    if POWERS is None:
-        return np.full(len(q), np.nan)
     most = len(POWERS) - 1
     sure = ~big & (np.abs(q) <= most)
     y = mant.astype(np.longdouble) / POWERS[np.clip(-q, 0, most)]
