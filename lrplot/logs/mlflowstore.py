@@ -12,7 +12,8 @@ Read with Python's ``sqlite3`` (:mod:`lrplot.logs.mlflowsql`) and plain text, no
 Measured on one 1,000,000-point run (bench/bench_logs_stores.py, 2026-12-06, shared 2-core machine):
 ``import mlflow`` alone takes 1.4 s in a fresh process (``sqlite3``: 0.03 s), and
 ``MlflowClient.get_metric_history`` then takes 30 s (a ``Metric`` object per point); lrplot reads the
-same values in ≈ 0.5 s CPU from ``mlflow.db`` and ≈ 0.8 s from the file store. MLflow is also a heavy
+same values in ≈ 0.5 s CPU from ``mlflow.db`` and ≈ 0.3 s from the file store (its lines parsed in bulk,
+each value the double ``float()`` reads: :mod:`lrplot.logs.mlflowtext`). MLflow is also a heavy
 install (Flask, SQLAlchemy, alembic, pyarrow, scikit-learn, ...) to read two tables. The tables and
 columns lrplot reads are checked first: a database without them is one line naming what is missing.
 tests/test_logs_mlflow.py checks the values bit for bit against MLflow's own
@@ -40,6 +41,7 @@ import numpy as np
 from ..errors import Location
 from . import LogError, Raw, build_curves, classify, walk
 from .mlflowsql import TABLES, check_steps, connect, read_sqlite
+from .mlflowtext import metric_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
@@ -193,7 +195,7 @@ def _metric_file(file: Path) -> tuple[np.ndarray, np.ndarray]:
     a dataset, as MLflow's own reader takes them: file_store.py ``_get_metric_from_line``), in the order
     they were logged; a step logged twice keeps the last."""
     data = file.read_bytes()
-    fast = _metric_columns(data)
+    fast = metric_columns(data)
     if fast is not None:
         stamps_a, values_a, steps_a = fast
         check_steps(steps_a, Location(str(file)), file.name)
@@ -224,42 +226,6 @@ def _metric_file(file: Path) -> tuple[np.ndarray, np.ndarray]:
     check_steps(s, Location(str(file)), file.name)
     order = np.lexsort((np.array(stamps, dtype=np.int64), s)) if steps else np.zeros(0, np.int64)
     return s[order], np.array(values, dtype=np.float64)[order]
-
-
-def _metric_columns(data: bytes) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
-    """The three columns of a metric file whose every line is ``timestamp value step`` (two single
-    spaces), the lines checked at once by numpy and each field converted by ``int()`` and ``float()``
-    without a Python loop; None when any line is otherwise or a number does not convert or fit:
-    the line-by-line reader then reads it, or names the line. The timestamps, which only order a
-    step logged twice, are checked to be digits and converted only when the steps are not strictly
-    increasing (None otherwise): at 1M lines ``int()`` of them is 0.1 s."""
-    if not data:
-        return np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.int64)
-    if not data.endswith(b"\n"):
-        data += b"\n"
-    arr = np.frombuffer(data, np.uint8)
-    ends = np.flatnonzero(arr == 10)
-    spaces = np.flatnonzero(arr == 32)
-    if len(spaces) != 2 * len(ends) or np.count_nonzero(arr < 33) != 3 * len(ends):
-        return None
-    starts = np.r_[0, ends[:-1] + 1]
-    first, second = spaces[0::2], spaces[1::2]
-    # each line's two spaces inside it, every field non-empty (no other whitespace: counted above)
-    if not (np.all(first > starts) and np.all(second > first + 1) and np.all(ends > second + 1)):
-        return None
-    parts = data.split()
-    n = len(ends)
-    if not b"".join(parts[0::3]).isdigit():  # a sign, '_' or '+' (int() takes them): line by line
-        return None
-    try:  # int() and float() of each ASCII field, as the line-by-line reader calls them on its text
-        steps = np.fromiter(map(int, parts[2::3]), np.int64, n)
-        values = np.fromiter(map(float, parts[1::3]), np.float64, n)
-        if n < 2 or bool(np.all(steps[1:] > steps[:-1])):
-            return None, values, steps
-        stamps = np.fromiter(map(int, parts[0::3]), np.int64, n)
-    except (ValueError, OverflowError):
-        return None
-    return stamps, values, steps
 
 
 def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curves":  # noqa: F821
