@@ -258,3 +258,88 @@ def test_a_per_epoch_schedule_of_two_groups_names_each_groups_lr():
     values = simulate(fixed.spec).schedules[0].values
     assert [[values[(0, "lr")][t], values[(1, "lr")][t]] for t in range(30)] == resumed
     assert last_epoch_findings(fixed) == []
+
+
+def checkpointed_many(make, done=DONE, total=TOTAL):
+    """:func:`checkpointed_run` for ``make`` returning several schedulers stepped in turn after each update."""
+    class Many:
+        def __init__(self, o):
+            self.all = make(o)
+
+        def step(self):
+            for s in self.all:
+                s.step()
+
+        def state_dict(self):
+            return [s.state_dict() for s in self.all]
+
+        def load_state_dict(self, states):
+            for s, state in zip(self.all, states):
+                s.load_state_dict(state)
+
+    return checkpointed_run(Many, done, total)[0]
+
+
+def drawn_by_torch(make, updates):
+    """What torch gives for schedulers built as the spec says (last_epoch and all) on a fresh optimizer
+    holding lr 0.1 and initial_lr 0.1: what lrplot draws."""
+    opt = fresh_optimizer(0.1, initial_lr=0.1)
+    scheds = make(opt)
+    lrs: list[float] = []
+    record(opt, lrs)
+    for _ in range(updates):
+        opt.step()
+        for s in scheds:
+            s.step()
+    return lrs
+
+
+NESTED = {  # spec, the same built by torch, the uninterrupted run it would resume, the warned lines
+    "list": ("scheduler:\n  - {type: LinearLR, start_factor: 0.1, total_iters: 5}\n"
+             "  - {type: CosineAnnealingLR, T_max: 20, last_epoch: 9}\n",
+             lambda o: [L.LinearLR(o, start_factor=0.1, total_iters=5), L.CosineAnnealingLR(o, T_max=20, last_epoch=9)],
+             lambda o: [L.LinearLR(o, start_factor=0.1, total_iters=5), L.CosineAnnealingLR(o, T_max=20)],
+             [("s.yaml:5:54", "CosineAnnealingLR with last_epoch: 9 in a list of schedulers")]),
+    "list, every one resumed": (
+        "scheduler:\n  - {type: LinearLR, start_factor: 0.1, total_iters: 5, last_epoch: 9}\n"
+        "  - {type: CosineAnnealingLR, T_max: 20, last_epoch: 9}\n",
+        lambda o: [L.LinearLR(o, start_factor=0.1, total_iters=5, last_epoch=9),
+                   L.CosineAnnealingLR(o, T_max=20, last_epoch=9)],
+        lambda o: [L.LinearLR(o, start_factor=0.1, total_iters=5), L.CosineAnnealingLR(o, T_max=20)],
+        [("s.yaml:4:69", "LinearLR with last_epoch: 9 in a list of schedulers"),
+         ("s.yaml:5:54", "CosineAnnealingLR with last_epoch: 9 in a list of schedulers")]),
+    "chained": ("scheduler:\n  type: ChainedScheduler\n  schedulers:\n"
+                "    - {type: LinearLR, start_factor: 0.1, total_iters: 5, last_epoch: 9}\n"
+                "    - {type: ExponentialLR, gamma: 0.9, last_epoch: 9}\n",
+                lambda o: [L.ChainedScheduler([L.LinearLR(o, start_factor=0.1, total_iters=5, last_epoch=9),
+                                               L.ExponentialLR(o, gamma=0.9, last_epoch=9)])],
+                lambda o: [L.ChainedScheduler([L.LinearLR(o, start_factor=0.1, total_iters=5),
+                                               L.ExponentialLR(o, gamma=0.9)])],
+                [("s.yaml:6:71", "LinearLR with last_epoch: 9 inside a ChainedScheduler"),
+                 ("s.yaml:7:53", "ExponentialLR with last_epoch: 9 inside a ChainedScheduler")]),
+    "sequential": ("scheduler:\n  type: SequentialLR\n  milestones: [5]\n  schedulers:\n"
+                   "    - {type: LinearLR, start_factor: 0.1, total_iters: 5, last_epoch: 2}\n"
+                   "    - {type: CosineAnnealingLR, T_max: 20}\n",
+                   lambda o: [L.SequentialLR(o, [L.LinearLR(o, start_factor=0.1, total_iters=5, last_epoch=2),
+                                                 L.CosineAnnealingLR(o, T_max=20)], milestones=[5])],
+                   lambda o: [L.SequentialLR(o, [L.LinearLR(o, start_factor=0.1, total_iters=5),
+                                                 L.CosineAnnealingLR(o, T_max=20)], milestones=[5])],
+                   [("s.yaml:7:71", "LinearLR with last_epoch: 2 inside a SequentialLR")]),
+}
+
+
+@pytest.mark.parametrize("case", NESTED)
+def test_last_epoch_off_the_one_top_level_scheduler_is_said_to_be_beyond_the_rule(case):
+    text, built, whole, said = NESTED[case]
+    schedule = one(f"steps: 15\noptimizer: {{type: SGD, lr: 0.1, momentum: 0.9, initial_lr: 0.1}}\n{text}")
+    drawn = next(simulate(schedule.spec).series()).values.tolist()
+    assert drawn == drawn_by_torch(built, 15)  # lrplot draws what torch builds from this spec
+    assert drawn != checkpointed_many(whole)[DONE:]  # and that is not the run resumed at update 10
+    assert [(f.location, f.level, f.text()) for f in last_epoch_findings(schedule)] == [
+        (where, "warning", f"{where}: warning: 's': {what}: lrplot cannot tell whether this draws a run resumed from "
+         "its checkpoint (it checks last_epoch only on one top-level scheduler); to draw the resumed run, draw it from "
+         "update 0 without last_epoch and --xlim the part after the resume [last-epoch]") for where, what in said]
+    _, findings, notes = figure_facts([schedule.spec], simulate(schedule.spec))
+    assert [n for n in notes if "[last-epoch]" in n] == [f"\u26a0 {f.message} [last-epoch]"
+                                                       for f in findings if f.rule == "last-epoch"]
+    assert len([n for n in notes if "[last-epoch]" in n]) == len(said)

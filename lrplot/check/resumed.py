@@ -13,6 +13,14 @@ the figure draws 0.1 where the resumed run holds 0.05.
 The rule runs the same schedule from update 0 with torch (its scheduler without ``last_epoch``, each
 group starting from its base lr: ``initial_lr``, else ``lr``) for K + the drawn updates, and says where
 the drawn curve leaves it, naming the lr that makes the spec draw the resumed run.
+
+``last_epoch`` anywhere else (on one scheduler of a list of top-level schedulers, or on a child of
+SequentialLR or ChainedScheduler) is said in one line: lrplot cannot tell which resumed run it stands for.
+torch 2.13 builds each such scheduler mid-way on the optimizer the others already changed and the
+curve differs from the checkpointed run in every case measured (tests/test_check_resumed.py): a list
+or a ChainedScheduler with it on every member still scales the optimizer's lr, on one member only it
+also starts the others from update 0, and SequentialLR restarts a later child at its milestone
+(``step(0)``) but runs a first child from where ``last_epoch`` put it.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import numpy as np
 from ..facts import base_lr, facts_of, first_update
 from ..imports import allowed_imports
 from ..limits import MAX_STEPS
+from ..spec import SchedulerNode
 from .context import Context, Finding, rule
 
 RESUME_TOLERANCE = 1e-5  # relative: an lr typed as lrplot prints it (6 significant digits) is the same curve
@@ -58,9 +67,28 @@ def _differs(drawn: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return ~(close | (np.isnan(drawn) & np.isnan(ref)))
 
 
+def _nested_resumes(schedule) -> Iterator[tuple[SchedulerNode, str]]:
+    """Every scheduler that sets ``last_epoch`` other than the one top-level scheduler, with where it is."""
+    def walk(node: SchedulerNode, where: str) -> Iterator[tuple[SchedulerNode, str]]:
+        if where and node.options.get("last_epoch", -1) != -1:
+            yield node, where
+        for child in node.schedulers or ():
+            yield from walk(child, f"inside a {node.type}")
+
+    alone = len(schedule.schedulers) == 1
+    for node in schedule.schedulers:
+        yield from walk(node, "" if alone else "in a list of schedulers")
+
+
 @rule("last-epoch", "error", "a schedule resumed by last_epoch differs from the same schedule run from "
                              "update 0 (what a run resumed from its checkpoint continues with)")
 def _last_epoch(ctx: Context) -> Iterator[Finding]:
+    for node, where in _nested_resumes(ctx.schedule):
+        found = ctx.finding("last-epoch", "warning", None, None, None, (), (
+            f"{node.type} with last_epoch: {node.options['last_epoch']} {where}: lrplot cannot tell whether this "
+            "draws a run resumed from its checkpoint (it checks last_epoch only on one top-level scheduler); "
+            "to draw the resumed run, draw it from update 0 without last_epoch and --xlim the part after the resume"))
+        yield replace(found, location=str(ctx.schedule.spec.locate(node.path + ("last_epoch",))))
     reference = uninterrupted(ctx)
     if reference is None:
         return
