@@ -180,6 +180,53 @@ def test_accumulated_steps_are_declared_at_the_updates_that_use_them(tmp_path, c
     assert (r.exit_code, r.stdout) == (0, "1 schedule(s) checked: 0 error(s), 0 warning(s)\n")
 
 
+REBOUND_CASES = {  # a CosineAnnealingLR the run drives past begin + T_max: (counts, iterations an epoch, epochs, ...)
+    "per iteration, beside a warmup": (4, 10, 8, [
+        dict(type="LinearLR", start_factor=0.1, by_epoch=False, begin=0, end=6),
+        dict(type="CosineAnnealingLR", T_max=40, eta_min=0.001, by_epoch=False, begin=0, end=80)],
+        "T_max=40", "iterations it anneals over (80)"),
+    "per epoch": (3, 7, 8, [dict(type="CosineAnnealingLR", T_max=5, eta_min=0.001, by_epoch=True)],
+                  "T_max=5", "epochs it anneals over (8)"),
+    "converted, from epoch 1": (3, 7, 8, [dict(type="CosineAnnealingLR", T_max=4, eta_min=0.001, by_epoch=True,
+                                               begin=1, convert_to_iter_based=True)],
+                                "T_max=4", "epochs it anneals over (7)"),
+    "to the run's end": (4, 10, 8, [dict(type="CosineAnnealingLR", T_max=80, eta_min=0.001, by_epoch=False)],
+                         None, None),
+}
+
+
+@pytest.mark.slow  # a real MMEngine Runner per case
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("case", sorted(REBOUND_CASES))
+def test_accumulated_cosine_rising_past_t_max_is_a_rebound(tmp_path, case):
+    """Inside the accumulated node a CosineAnnealingLR driven past begin + T_max is found where the real
+    Runner's lr first rises after its lowest value (before, ``rebound`` looked only at top-level phases and
+    said nothing here), with the key to change; one that ends with the run is not."""
+    pytest.importorskip("mmengine")
+    from lrplot.check import check_schedule
+    from lrplot.engine import simulate
+    from lrplot.sources import BudgetInputs, load_input
+    from tests.helpers.mmengine_runner import run_runner
+
+    counts, per_epoch, epochs, schedulers, t_max, refit = REBOUND_CASES[case]
+    path, size = _accumulated_config(tmp_path, counts, per_epoch, epochs, schedulers)
+    reference = run_runner(path, size)["lr"]
+    source = load_input(path, inputs=BudgetInputs(dataset_size=size), allow_import=["mmengine"])
+    [schedule] = source.spec.schedule_list()
+    assert simulate(source.spec, allow_import=["mmengine"]).schedules[0].values[(0, "lr")].tolist() == reference.tolist()
+    found = [f for f in check_schedule(schedule) if f.rule == "rebound"]
+    if t_max is None:
+        assert found == [] and np.all(np.diff(reference) < 0)
+        return
+    low = int(np.argmin(reference))
+    t = low + 1 + int(np.flatnonzero(np.diff(reference[low:]) > 0)[0])
+    assert [(f.step, f.values) for f in found] == [(t, (reference[t - 1], reference[t]))]
+    assert found[0].text() == (
+        f"{path}:2:1: error: 'accum' lr at step {t}: CosineAnnealingLR ({t_max}) rises again after T_max, from "
+        f"{reference[t - 1]:.6g} to {reference[t]:.6g}; set T_max to the {refit}, or leave it out (MMEngine then "
+        "anneals from begin to end) [rebound]")
+
+
 def test_accumulated_arithmetic_is_should_updates():
     """first_update_after: the first update whose iteration (OptimWrapper.should_update's, every k-th and
     the last) comes after ``m`` iterations' hooks, for every m, from the list of update iterations."""

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import summary
 from ..facts import JUMP_THRESHOLD, facts_of, natural_length, resumed_steps
+from ..facts.frameworks import ACCUMULATED, accumulated_rebounds
 from ..summary import steps_text
 from .context import TOLERANCE, Context, Finding, own_advice, rule
 
@@ -101,6 +102,9 @@ def _no_anneal(ctx: Context) -> Iterator[Finding]:
 @rule("rebound", "error", "CosineAnnealingLR climbs again after T_max")
 def _rebound(ctx: Context) -> Iterator[Finding]:
     for p in ctx.phases:
+        if p.spec.type == ACCUMULATED:  # MMEngine's schedulers on the iteration clock, read at its updates
+            yield from _accumulated_rebound(ctx, p.spec)
+            continue
         facts = facts_of(p.spec)
         length = facts.length(p.spec) if facts.rises_after_length else None
         if not length:
@@ -119,6 +123,22 @@ def _rebound(ctx: Context) -> Iterator[Finding]:
                                   f"CosineAnnealingLR ({key}={p.spec.options.get(key, length)}) rises again after "
                                   f"{key}, from {v[t - 1]:.6g} to {v[t]:.6g}; " + ctx.schedule.spec.advise(
                                       p.spec.path + (key,), facts.refit(p.spec, driven)))
+
+
+def _accumulated_rebound(ctx: Context, node) -> Iterator[Finding]:
+    for entry, under, floor_at, stop, driven in accumulated_rebounds(node, facts_of):
+        facts = facts_of(entry)
+        key = facts.horizon[0]
+        for g, v in ctx.lr_series():
+            start = max(floor_at - 1, 0)  # the update before uses hooks short of the floor: a rise may start there
+            seg = v[start:len(v) if stop is None else stop + 1]
+            rising = np.flatnonzero(np.diff(seg) > np.abs(seg[:-1]) * TOLERANCE) + 1
+            if len(rising):
+                t = start + int(rising[0])
+                yield ctx.finding("rebound", "error", g, "lr", t, (v[t - 1], v[t]),
+                                  f"CosineAnnealingLR ({key}={entry.options.get(key, facts.length(entry))}) rises again "
+                                  f"after {key}, from {v[t - 1]:.6g} to {v[t]:.6g}; " + ctx.schedule.spec.advise(
+                                      node.path + under + (key,), facts.refit(entry, driven)))
 
 
 @rule("short-schedule", "warning", "the run is longer than the schedule's own length (error for "

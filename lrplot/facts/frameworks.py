@@ -19,6 +19,8 @@ epoch's last iteration) while the optimizer steps only where ``OptimWrapper.shou
 (optim/optimizer/optimizer_wrapper.py:335-346) is true: every k-th iteration and the last
 (:func:`update_iterations`). A scheduler's change after ``m`` iterations' hooks is therefore first
 used by the first update whose iteration comes after them (:func:`first_update_after`).
+A CosineAnnealingLR inside rises again from the first update past ``begin + T_max``'s hooks
+(:func:`accumulated_rebounds`, read by ``check``'s ``rebound``).
 
 transformers (read from 5.23.0, ``optimization.py`` :177-185): ``cosine_with_restarts`` restarts
 at ``num_warmup_steps + k (num_training_steps - num_warmup_steps) / num_cycles``.
@@ -311,3 +313,26 @@ def accumulated_floor(s: SchedulerNode, base: float, g: int, facts_of: Any) -> f
     """The floor of the last scheduler (the one that ends the run), as for schedulers listed apart."""
     entries = accumulated_entries(s)
     return facts_of(entries[-1].type).floor(entries[-1], base, g) if entries else None
+
+
+def accumulated_rebounds(s: SchedulerNode, facts_of: Any) -> list[tuple[Any, tuple, int, int | None, int]]:
+    """Each scheduler of the accumulated node that rises again past its length (CosineAnnealingLR
+    past ``begin + T_max``) with: its key path under the node, the first update that uses its floor
+    (:func:`first_update_after` the hooks that reach it), the last update that uses a value it set
+    (None: to the run's end; past ``end`` MMEngine holds the value) and the scheduler steps the run
+    drives it (epochs for a per-epoch one), as ``rebound`` reads a CosineAnnealingLR phase."""
+    counts, iters = int_or_none(s.options.get("accumulative_counts")), int_or_none(s.options.get("max_iters"))
+    length = int_or_none(s.options.get("epoch_length"))
+    if not counts or not iters or counts < 1:
+        return []
+    out = []
+    for i, entry in enumerate(accumulated_entries(s)):
+        facts, per = facts_of(entry.type), length if entry.per_epoch else 1
+        end = facts.length(entry) if facts.rises_after_length and per else None
+        floor_at = first_update_after(end * per, counts, iters) if end else None
+        if floor_at is None:
+            continue
+        span = _range(entry)
+        stop = None if span is None or span[1] == math.inf else first_update_after(int(span[1]) * per, counts, iters)
+        out.append((entry, ("param_scheduler", i), floor_at, stop, iters // per))
+    return out
