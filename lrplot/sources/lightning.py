@@ -12,7 +12,8 @@ own, which returns ``[optimizer], [lr_scheduler]``: Lightning's default ``interv
 ``frequency=1``; for a scheduler in the model's init_args, the ``model.class_path`` class's
 configure_optimizers, following a read of the model's own config (``self.hparams.scheduler_interval``,
 ``self.cfg.train.get('scheduler_interval', 'step')``: looked up in its init_args, as the Hydra reader
-does, :mod:`.project_config`). Where the code does not say (source not found, interval computed), the user
+does, :mod:`.project_config`; an init argument the project's LightningCLI subclass links from another
+key with ``parser.link_arguments`` is read from that key, :mod:`.project_links`). Where the code does not say (source not found, interval computed), the user
 is asked for ``--set lr_scheduler.interval=step|epoch`` (read next to ``class_path`` as Lightning
 reads it in its dict, as is ``frequency``).
 """
@@ -228,6 +229,9 @@ def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool, scheduler: 
             raise fw.error(doc, f"the interval of this scheduler is decided by {class_path.strip()}'s "
                                 "configure_optimizers, whose source is not found on the config's project tree "
                                 "or PYTHONPATH", ("model", "class_path"), hint=ask)
+        linked = _linked(doc, found, init_args, prefix)
+        if linked is not None:
+            return linked
         if found.value is None and found.read is not None:  # a config the model was given: its init_args
             from .project_config import config_interval
 
@@ -245,7 +249,58 @@ def _code_interval(doc: Document, sched_path: KeyPath, by_cli: bool, scheduler: 
     return found.value, Note(f"interval '{found.value}' read from {what} at {found.where}{via}")
 
 
-def _node(doc: Document, path: KeyPath) -> dict:
+def _linked(doc: Document, found: Any, init_args: dict, prefix: KeyPath) -> tuple[str, Note] | None:
+    """The interval when the model's init argument it is read from is set by a
+    ``parser.link_arguments`` of the project's LightningCLI subclass (:mod:`.project_links`) and not
+    by the config itself: followed to the source key the config sets, else asked for."""
+    from dataclasses import replace
+
+    from .project_config import config_interval
+    from .project_links import model_links
+
+    name = found.arg if found.read is None else found.read.param
+    if name is None or name in init_args:
+        return None
+    link = model_links(doc.path).get(name)
+    if link is None:
+        return None
+    add = "".join(f"{part}." for part in prefix)
+    below = f".{found.read.key}" if found.read is not None else ""
+    said = (f"the scheduler's interval is read from the model's init argument '{name}' ({found.where}), which "
+            f"parser.link_arguments at {link.where} sets")
+    if link.source is None:
+        key = f"{add}model.init_args.{name}{below}"
+        raise fw.error(doc, f"{said}, and lrplot cannot follow that link: {link.why}", ("model", "class_path"),
+                       hint=f"add --set {key}=step or --set {key}=epoch, as the link sets it")
+    if not _has_key(doc.data, link.source):
+        key = f"{add}{link.source_key}{below}"
+        raise fw.error(doc, f"{said} from '{link.source_key}', which the config does not set",
+                       ("model", "class_path"), hint=f"add --set {key}=step or --set {key}=epoch")
+    via = f"; model.init_args.{name} is linked from {link.source_key} by parser.link_arguments at {link.where}"
+    class_path = doc.data["model"]["class_path"].strip()
+    if found.read is not None:
+        value, note = config_interval(doc, link.source[:-1], ("model", "class_path"), class_path, found.where,
+                                      replace(found.read, param=link.source[-1]), lambda path: _node(doc, path),
+                                      add, whole=False)
+        return value, Note(note + via)
+    given = _node(doc, link.source)
+    if given not in ("step", "epoch"):
+        raise fw.error(doc, f"'{link.source_key}' is {given!r}, which {class_path}.configure_optimizers "
+                            f"({found.where}) returns as the scheduler's interval through '{name}'{via[1:]}; "
+                            "Lightning takes 'step' or 'epoch'", link.source, hint="set it to step or epoch")
+    return given, Note(f"interval '{given}' read from {link.source_key} ({class_path}.configure_optimizers at "
+                       f"{found.where} returns init argument '{name}'){via}")
+
+
+def _has_key(data: Any, path: KeyPath) -> bool:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def _node(doc: Document, path: KeyPath) -> Any:
     node: Any = doc.data
     for part in path:
         node = node[part]

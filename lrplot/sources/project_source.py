@@ -21,7 +21,7 @@ import ast
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import SpecError
 from ..limits import MAX_PROJECT_PARENTS, MAX_PROJECT_SCAN_FILES, MAX_PROJECT_SOURCE_BYTES
@@ -338,14 +338,12 @@ def _is_cli(base: ast.expr) -> bool:
     return name == "LightningCLI"
 
 
-def cli_interval(config: Path, scheduler_path: str) -> Interval | None:
-    """The interval of the project's LightningCLI subclass that overrides ``configure_optimizers``
-    (the one ``lr_scheduler:`` at the top level goes through), looked for in the ``.py`` files of
-    the config's project (at most ``MAX_PROJECT_SCAN_FILES``). None: no such subclass."""
+def cli_classes(config: Path) -> Iterator[_Class]:
+    """The project's LightningCLI subclasses, looked for in the ``.py`` files of the config's project
+    (at most ``MAX_PROJECT_SCAN_FILES``; without a root marker, only the config's own folder)."""
     tree = _tree(config)
     marked = any((tree[-1] / m).exists() for m in ROOT_MARKERS)
-    top = tree[-1] if marked else tree[0]  # without a root marker, only the config's own folder
-    seen: list[Interval] = []
+    top = tree[-1] if marked else tree[0]
     count = 0
     for folder, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
@@ -354,17 +352,24 @@ def cli_interval(config: Path, scheduler_path: str) -> Interval | None:
                 continue
             count += 1
             if count > MAX_PROJECT_SCAN_FILES:
-                return _one(seen)
+                return
             path = Path(folder, name)
-            tree = _parse(path, needs="LightningCLI")
-            for stmt in tree.body if tree else ():
+            parsed = _parse(path, needs="LightningCLI")
+            for stmt in parsed.body if parsed else ():
                 if isinstance(stmt, ast.ClassDef) and any(_is_cli(b) for b in stmt.bases):
-                    cls = _Class(stmt, path, "", tree)
-                    if "configure_optimizers" in _methods(cls):
-                        scheduler = _scheduler_chain(scheduler_path, project_roots(config))
-                        found = interval_of(_bases(cls, project_roots(config)), {}, scheduler)
-                        if found is not None:
-                            seen.append(found)
+                    yield _Class(stmt, path, "", parsed)
+
+
+def cli_interval(config: Path, scheduler_path: str) -> Interval | None:
+    """The interval of the project's LightningCLI subclass that overrides ``configure_optimizers``
+    (the one ``lr_scheduler:`` at the top level goes through). None: no such subclass."""
+    seen: list[Interval] = []
+    for cls in cli_classes(config):
+        if "configure_optimizers" in _methods(cls):
+            scheduler = _scheduler_chain(scheduler_path, project_roots(config))
+            found = interval_of(_bases(cls, project_roots(config)), {}, scheduler)
+            if found is not None:
+                seen.append(found)
     return _one(seen)
 
 
