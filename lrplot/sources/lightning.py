@@ -259,8 +259,8 @@ def _linked(doc: Document, found: Any, init_args: dict, prefix: KeyPath) -> tupl
     from .project_links import model_links
 
     name = found.arg if found.read is None else found.read.param
-    if name is None or name in init_args:
-        return None
+    if name is None or name in init_args or found.why.startswith("the scheduler's "):
+        return None  # not read from the model's init arguments, or the config sets it itself
     link = model_links(doc.path).get(name)
     if link is None:
         return None
