@@ -18,11 +18,12 @@ trick                  switch                    what
 ``click-errors``       LRPLOT_NO_CLICK_CLASSES   click's error classes found in typer's vendored copy (CLI)
 ``dynamo-seed``        LRPLOT_NO_FASTPATH        build optimizers without importing torch._dynamo (all)
 ``lean-torch``         LRPLOT_NO_LEAN_TORCH      ``import torch`` without its Python meta kernels (CLI, plain specs)
+``typer-coercion``     LRPLOT_NO_TYPER_COERCION  plain option values converted without typer's pydantic adapters (CLI)
 =====================  ========================  ==========================================================
 
 This package imports nothing from the rest of lrplot, so any part may use it; the dependencies are imported
-only inside the tricks that touch them. The lean-torch trick is in ``leantorch.py``, the switches in
-``switches.py``.
+only inside the tricks that touch them. The lean-torch trick is in ``leantorch.py``, typer-coercion in
+``typercoerce.py``, the switches in ``switches.py``.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from typing import Any, Iterator
 
 from .leantorch import META, lean_torch, lean_torch_shape, whole_torch
 from .switches import ALL_OFF, SWITCHES, enabled
+from .typercoerce import quick_coercion, quick_coercion_of
 
-__all__ = ["ALL_OFF", "META", "SWITCHES", "enabled", "lean_torch", "lean_torch_shape", "whole_torch"]  # and the rest
+__all__ = ["ALL_OFF", "META", "SWITCHES", "enabled", "lean_torch", "lean_torch_shape", "quick_coercion",
+           "quick_coercion_of", "whole_torch"]  # and the rest
 
 
 def install_startup() -> None:

@@ -12,6 +12,7 @@ SWITCHES = {
     "click-errors": "LRPLOT_NO_CLICK_CLASSES",
     "dynamo-seed": "LRPLOT_NO_FASTPATH",
     "lean-torch": "LRPLOT_NO_LEAN_TORCH",
+    "typer-coercion": "LRPLOT_NO_TYPER_COERCION",
 }
 ALL_OFF = "LRPLOT_NO_TRICKS"
 
