@@ -340,3 +340,14 @@ def test_trl_config_classes_read_from_source_equal_the_imported_ones():
             real = trl_fields.ConfigFields.of(getattr(exported, name))
             assert (read.name, read.fields) == (real.name, real.fields), name
             assert read.defaults == real.defaults, name
+
+
+def test_typer_converts_values_through_a_lazily_built_runtime_param():
+    """tricks.typercoerce.typer_shape: process_value -> get_runtime_param().coerce, RuntimeParam.coerce's None
+    rule, coerce_cli_path's keywords (verified on typer 0.29; another typer: its adapters, slower only)."""
+    import typer
+
+    from lrplot.tricks import typercoerce
+
+    if typer.__version__.startswith("0.29."):
+        assert typercoerce.typer_shape()

@@ -22,6 +22,13 @@ DEFAULT_COMMAND = "plot"
 class LrplotGroup(TyperGroup):
     """``lrplot SPEC...`` means ``lrplot plot SPEC...``; errors are printed as one line."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tricks.quick_coercion(self.params)  # --version: no pydantic adapter for its absence
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return tricks.quick_coercion_of(super().get_help_option(ctx))  # typer makes --help on demand
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names \
                 and args[0] not in ("--version", "--install-completion", "--show-completion"):
@@ -64,11 +71,16 @@ def _usage_error(exc: Any) -> int:
 
 
 class LrplotCommand(TyperCommand):
-    """A command whose help has no Python type names (typer shows ``<list[Path]>`` otherwise)."""
+    """A command whose help has no Python type names (typer shows ``<list[Path]>`` otherwise), and whose
+    plain values are converted without typer's pydantic adapters (tricks/typercoerce.py)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         tricks.plain_arguments(self.params)
+        tricks.quick_coercion(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return tricks.quick_coercion_of(super().get_help_option(ctx))
 
 
 app = typer.Typer(
