@@ -61,9 +61,15 @@ def test_a_file_as_standard_output(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_child_still_running_at_its_timeout_is_killed(tmp_path):
+    """``watch`` runs until it is killed; the timeout starts short (a forked child draws and says it is
+    watching in well under a second) and doubles only while the child was killed before saying so."""
     folder = _folder(tmp_path / "w")
-    with pytest.raises(subprocess.TimeoutExpired) as info:
-        forked.run(["watch", "spec.yaml", "-o", "w.png"], cwd=folder, timeout=5)
+    for timeout in (1, 2, 4, 8, 16):
+        with pytest.raises(subprocess.TimeoutExpired) as info:
+            forked.run(["watch", "spec.yaml", "-o", "w.png"], cwd=folder, timeout=timeout)
+        assert info.value.timeout == timeout
+        if info.value.stderr.decode().endswith("lrplot: watching 1 file(s); Ctrl-C stops\n"):
+            break
     assert info.value.stderr.decode().splitlines()[-1] == "lrplot: watching 1 file(s); Ctrl-C stops"
     again = forked.run(["--version"], cwd=folder)  # the server goes on serving
     assert again.returncode == 0 and again.stdout.startswith(b"lrplot ")

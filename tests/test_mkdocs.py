@@ -7,13 +7,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import forked
 from tests.helpers.installed import require
 from tests.helpers.paths import CONFIGS, ROOT
 
@@ -69,8 +69,9 @@ def site(tmp_path):
 
 
 def build(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root, env=env(root),
-                          capture_output=True, text=True, timeout=600)
+    """``python -m mkdocs build --strict`` in ``root``, in a child forked from a process that imported lrplot,
+    torch and matplotlib (tests/helpers/forked.py): a real build in its own process, without 2 s of imports."""
+    return forked.run(["build", "--strict"], module="mkdocs", cwd=root, env=env(root), text=True, timeout=600)
 
 
 def cli(*args: str) -> None:

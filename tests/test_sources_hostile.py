@@ -10,8 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -127,6 +125,13 @@ def test_cli_refuses_an_interpolated_pkg_search_path_in_one_line_and_imports_not
     assert not marker.exists() and not (tmp_path / "x.png").exists()
 
 
+def sphinx(src, out, env):
+    """``python -m sphinx -W -b html src out`` in a child forked from a process that imported lrplot (the
+    build is the subject, not a cold start; tests/helpers/forked.py): its own sys.path, from ``env``."""
+    return forked.run(["-W", "-b", "html", str(src), str(out)], module="sphinx", cwd=src.parent, env=env,
+                      text=True, timeout=600)
+
+
 @pytest.mark.slow
 def test_sphinx_refuses_the_search_path_and_names_its_own_way_to_allow(tmp_path):
     pytest.importorskip("sphinx")
@@ -138,16 +143,14 @@ def test_sphinx_refuses_the_search_path_and_names_its_own_way_to_allow(tmp_path)
     (src / "index.rst").write_text("Title\n=====\n\n.. lrplot:: ../train.yaml\n   :set: model.scheduler.interval=step\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path / "site")])}
     env.pop("LRPLOT_ALLOW_IMPORT", None)
-    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-b", "html", str(src), str(tmp_path / "out")],
-                          capture_output=True, text=True, env=env, timeout=600)
+    proc = sphinx(src, tmp_path / "out", env)
     assert proc.returncode == 1
     assert (f"index.rst:4: ERROR: lrplot: {tmp_path / 'train.yaml'}:7:15: hydra.searchpath entry 'pkg://{pkg}' "
             f"imports the Python package '{pkg}' to read its configs, and a config alone may not run code; to "
             f"allow it, add '{pkg}' to lrplot_allow_import in conf.py; or point the search path") in proc.stderr
     assert not marker.exists()
     (src / "conf.py").write_text(f'extensions = ["lrplot.sphinxext"]\nproject = "t"\nlrplot_allow_import = ["{pkg}"]\n')
-    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-b", "html", str(src), str(tmp_path / "out")],
-                          capture_output=True, text=True, env=env, timeout=600)
+    proc = sphinx(src, tmp_path / "out", env)
     assert proc.returncode == 0, proc.stderr  # conf.py's allowance reaches the config reader too
     assert marker.exists()
 

@@ -7,12 +7,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import forked
 from tests.helpers.installed import require
 from tests.helpers.paths import CONFIGS, ROOT
 
@@ -27,8 +27,10 @@ def env():
 
 
 def sphinx(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sphinx", "-W", "-b", "html", *extra, str(src), str(out)],
-                          capture_output=True, text=True, env=env(), timeout=600)
+    """``python -m sphinx -W -b html ...`` in a child forked from a process that imported lrplot, torch and
+    matplotlib (tests/helpers/forked.py): a real build in its own process, without 2 s of imports each."""
+    return forked.run(["-W", "-b", "html", *extra, str(src), str(out)], module="sphinx", cwd=src.parent,
+                      env=env(), text=True, timeout=600)
 
 
 def cli(*args: str, cwd: Path) -> None:

@@ -48,24 +48,32 @@ def drawn(case: dict, updates: int) -> list[float]:
     return simulate(spec).schedules[0].values[(0, "lr")].tolist()
 
 
+ONE_CYCLE = "OneCycleLR, 2 processes: stepping stops at total_steps"  # also logged as Megatron-LM logs
+
+
 @pytest.fixture(scope="module")
 def launched(tmp_path_factory):
     """One real 2-process ``accelerate launch`` running every case in turn (each with a fresh Accelerator):
-    the launch, not the loops, is what costs."""
+    the launch, not the loops, is what costs. The OneCycleLR case also writes a TensorBoard log (the folder
+    ``tensorboard`` of its result) for :func:`test_stepped_once_per_process_by_a_real_two_process_accelerate_run`."""
     import os
     import subprocess
     import sys
 
     tmp_path = tmp_path_factory.mktemp("accelerate")
     out = tmp_path / "seen.json"
+    cases = {name: dict(case) for name, case in CASES.items()}
+    cases[ONE_CYCLE]["tensorboard"] = str(tmp_path / "tb")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "HF_HOME": str(tmp_path / "hf")}
     proc = subprocess.run(
         [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines",
          "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "0",
-         str(ROOT / "tests" / "helpers" / "accelerate_loop.py"), json.dumps(CASES), str(out)],
+         str(ROOT / "tests" / "helpers" / "accelerate_loop.py"), json.dumps(cases), str(out)],
         capture_output=True, text=True, timeout=540, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(out.read_text())
+    results = json.loads(out.read_text())
+    results[ONE_CYCLE]["tensorboard"] = tmp_path / "tb"
+    return results
 
 
 @pytest.mark.slow
@@ -143,3 +151,30 @@ def test_a_plan_resimulated_as_stepped_once_per_process():
     listed = parse_spec({"schedules": [{"name": "a", "steps": 20, "scheduler": {"type": "StepLR", "step_size": 3}}]})
     run = start_run(accelerated(listed.schedule_list()[0], 3), steps=4)  # 3 steps of StepLR(3) per update
     assert run.values(run.advance(0, 4))[(0, "lr")].tolist() == [0.1, 0.1 * 0.1, 0.1 * 0.1 * 0.1, 0.1 * 0.1 ** 3]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_stepped_once_per_process_by_a_real_two_process_accelerate_run(launched, tmp_path):
+    """``accelerate launch`` with 2 CPU processes: AcceleratedScheduler steps OneCycleLR twice per update
+    (accelerate scheduler.py:71-82) until total_steps; process 0 logs learning-rate as Megatron-LM does
+    (after each update's ``scheduler.step()``, at the updates done), and ``lrplot verify`` names the fault."""
+    import numpy as np
+
+    from lrplot.logs import load_log
+    from lrplot.verify import verify_files
+
+    real = launched[ONE_CYCLE]
+    seen = real["seen"]
+    (trace,) = load_log(real["tensorboard"]).schedules
+    assert len(seen) == 24 and trace.at[(0, "lr")].tolist() == list(range(1, 25))
+    assert trace.values[(0, "lr")].tolist()[:23] == np.float32(seen[1:]).astype(np.float64).tolist()
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("steps: 24\noptimizer: {type: AdamW, lr: 0.1}\n"
+                    "scheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 30}\n")
+    (v,) = verify_files(plan, real["tensorboard"]).verdicts
+    assert v.text() == (
+        "learning-rate: diverges at step 1: logged 0.0180588737, plan 0.00765378244 (0 of 24 logged steps agree); "
+        "stepped once per process (Accelerate, 2 processes): the scheduler stepped 2 times per update, as "
+        "Accelerate's prepared scheduler does unless split_batches=True (the plan re-simulated so matches every "
+        "logged value)")

@@ -4,7 +4,7 @@ through ``accelerator.prepare`` and ``lr_scheduler.step()`` is called after ever
 ``accelerator.accumulate``). Process 0 writes the lr before every optimizer update (the torch optimizer's
 step pre-hook: AcceleratedOptimizer calls it only on the updates that happen). A case with ``tensorboard`` (a
 folder) also logs ``learning-rate`` after each update's ``scheduler.step()`` at the updates done, as Megatron-LM
-does (tests/test_logs_trainer_faults.py, which launches one case)."""
+does (tests/test_stepping.py: its OneCycleLR case)."""
 
 import json
 import sys

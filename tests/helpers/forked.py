@@ -14,6 +14,8 @@ cold start: which modules a fresh process imports, start-up tricks, lean torch, 
 sent from outside, or an environment variable read while importing (``LRPLOT_NO_*``, ``PYTHON*``,
 ``MPL*``, ...): :func:`run` refuses a changed one of those, and such a test keeps a ``subprocess`` child.
 tests/test_forked.py checks that a forked run and a cold ``python -m lrplot`` give identical bytes.
+``run(..., module="sphinx")`` runs another ``python -m`` module the same way: a documentation build that
+loads lrplot's extension, whose subject is the build and not a cold start.
 """
 
 from __future__ import annotations
@@ -114,10 +116,12 @@ def stop() -> None:
 
 def run(args: Any, *, cwd: Any = None, env: dict[str, str] | None = None,
         stdout: Any = subprocess.PIPE, stderr: Any = subprocess.PIPE, text: bool = False,
-        timeout: float = 120) -> subprocess.CompletedProcess:
+        timeout: float = 120, module: str = "lrplot") -> subprocess.CompletedProcess:
     """``lrplot *args`` in a forked child (see the module's docstring); ``env`` is the child's whole
     environment (default: this process's, with PYTHONPATH the repository). ``stdout``/``stderr``:
-    ``subprocess.PIPE`` (captured), ``subprocess.DEVNULL``, a file object or a descriptor."""
+    ``subprocess.PIPE`` (captured), ``subprocess.DEVNULL``, a file object or a descriptor. ``module``:
+    another ``python -m`` module run the same way (``sphinx``, ``mkdocs``: a documentation build using
+    lrplot's extension, which imports the extension itself and draws with the lrplot already imported)."""
     args = [os.fsdecode(a) if isinstance(a, os.PathLike) else str(a) for a in args]
     env = dict({**os.environ, "PYTHONPATH": str(ROOT)} if env is None else env)
     started = server()
@@ -126,7 +130,7 @@ def run(args: Any, *, cwd: Any = None, env: dict[str, str] | None = None,
         raise ValueError(f"{', '.join(changed)} changed: read while starting, so this test needs a cold "
                          "subprocess (python -m lrplot), not a forked child")
     request = {"args": args, "cwd": os.fspath(cwd if cwd is not None else os.getcwd()), "env": env,
-               "timeout": timeout}
+               "timeout": timeout, "module": module}
     return _fork(started, request, stdout, stderr, text)
 
 
@@ -186,7 +190,7 @@ def _fork(started: _Server, request: dict, stdout: Any, stderr: Any,
     captured = [bytes(out[name]) if name in reading.values() else None for name in ("stdout", "stderr")]
     if text:
         captured = [None if c is None else _text(c) for c in captured]
-    command = [sys.executable, "-m", "lrplot", *request["args"]]
+    command = [sys.executable, "-m", request["module"], *request["args"]]
     if status["timed_out"]:
         raise subprocess.TimeoutExpired(command, request["timeout"], captured[0], captured[1])
     return subprocess.CompletedProcess(command, status["status"], captured[0], captured[1])
@@ -268,7 +272,7 @@ def _serve_one(conn: socket.socket, listener: socket.socket, base: list[str]) ->
 
 
 def _child(request: dict, fds: list[int], server_fds: list[int], base: list[str]) -> None:
-    """In the forked child: become ``python -m lrplot ARGS`` started in ``cwd`` with ``env``; never returns."""
+    """In the forked child: become ``python -m MODULE ARGS`` started in ``cwd`` with ``env``; never returns."""
     code = 1
     try:
         import importlib
@@ -296,7 +300,7 @@ def _child(request: dict, fds: list[int], server_fds: list[int], base: list[str]
             setattr(sys, f"__{name}__", stream)
         sys.argv = ["-m", *request["args"]]
         try:
-            runpy.run_module("lrplot", run_name="__main__", alter_sys=True)
+            runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
             code = 0
         except SystemExit as exc:
             code = _exit_code(exc.code)
