@@ -24,7 +24,6 @@ from lrplot.sources import BudgetInputs, load_input
 from lrplot.budget import batches_per_epoch
 from tests.helpers.hf_trainer import run_trainer
 from tests.helpers.installed import require
-from tests.helpers.paths import ROOT
 
 require("transformers", "accelerate")  # imported where a test runs them: collecting this module stays cheap
 
@@ -218,35 +217,23 @@ def test_cli_summary_shows_the_arithmetic_and_print_spec_round_trips(cli, write_
     assert forced.exit_code == 1 and "unknown key" in forced.stderr
 
 
-DISTRIBUTED = {"num_train_epochs": 2, "per_device_train_batch_size": 3, "gradient_accumulation_steps": 2,
-               "learning_rate": 1e-3, "lr_scheduler_type": "cosine", "warmup_steps": 0.2}
-
-
 @pytest.mark.slow
 def test_two_processes_under_torchrun_equal_devices_2(tmp_path):
-    """A real 2-process CPU run (torchrun --standalone, gloo; ~15 s of CPU, more wall time on a busy
-    machine): 23 examples in batches of 3 are 8 batches, 4 per
+    """A real 2-process CPU run (torchrun --standalone, gloo), recorded by
+    tests/data/distributed/regenerate.py (tests/helpers/distributed.py: the record fails this test when
+    it was made with other versions, files or inputs): 23 examples in batches of 3 are 8 batches, 4 per
     process (accelerate shards them), 2 updates per epoch with accumulation 2. lrplot with
     --devices 2 must give the update count and every lr process 0 used."""
-    import os
-    import subprocess
-    import sys
+    from tests.helpers.distributed import HF_ARGS, HF_EXAMPLES, recorded
 
-    n = 23
-    out = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-         str(ROOT / "tests" / "helpers" / "hf_distributed.py"), json.dumps(DISTRIBUTED), str(n), str(out)],
-        capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    real = json.loads((out / "lrplot_result.json").read_text())
-    source, values = lrplot_curves(tmp_path, DISTRIBUTED, n, devices=2)
+    real = recorded("hf_torchrun")
+    n = HF_EXAMPLES
+    source, values = lrplot_curves(tmp_path, HF_ARGS, n, devices=2)
     assert source.budget.text.startswith("23 examples / (3 x 2) = 4 batches per epoch / accumulation 2 = 2 updates")
     assert source.budget.updates == real["max_steps"] == len(real["seen"]) == 4
     assert values == real["seen"]
     assert [real["logged"][str(k)] for k in range(1, 5)] == [v[0] for v in values]
-    single, _ = lrplot_curves(tmp_path, DISTRIBUTED, n)
+    single, _ = lrplot_curves(tmp_path, HF_ARGS, n)
     assert single.budget.updates == 8  # one process would make twice the updates
 
 
