@@ -4,7 +4,6 @@ located line, never a hang, a traceback or a silently wrong verdict."""
 
 from __future__ import annotations
 
-import math
 import os
 import struct
 from pathlib import Path

@@ -9,7 +9,7 @@ import lrplot
 from lrplot.errors import UsageError
 from lrplot.pipeline import is_spec_text, load_spec
 from lrplot.sources import BudgetInputs, load_input
-from tests.helpers.paths import CONFIGS, ROOT
+from tests.helpers.paths import CONFIGS
 
 STEP = "{scheduler: {type: StepLR, step_size: 10}, steps: 50}"
 
