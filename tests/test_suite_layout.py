@@ -6,6 +6,7 @@ are written once, no test reads a clock (a hang guard is ``@pytest.mark.timeout`
 from __future__ import annotations
 
 import ast
+import functools
 import multiprocessing
 import subprocess
 import sys
@@ -16,7 +17,15 @@ from tests.helpers.paths import ROOT
 
 TESTS = ROOT / "tests"
 SOURCES = sorted(TESTS.rglob("*.py"))
-TREES = {path: ast.parse(path.read_text(), str(path)) for path in SOURCES}
+
+
+@functools.lru_cache(maxsize=None)
+def tree(path) -> ast.Module:
+    """The parsed source of ``path``, parsed when a test first asks: at the module's top every
+    pytest-xdist worker parsed the whole suite while collecting (a second of CPU each)."""
+    return ast.parse(path.read_text(), str(path))
+
+
 # Clocks a test could time something with; time.process_time (a child's own CPU, a resource limit
 # like its memory) and time.sleep are not among them.
 CLOCKS = {"time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns"}
@@ -54,7 +63,7 @@ def is_test_module(name: str) -> bool:
 
 def test_no_test_module_imports_another_test_module_or_conftest():
     found = [f"{path.relative_to(ROOT)}:{line}: imports {name}" for path in SOURCES
-             for line, name in imports(TREES[path], module_of(path))
+             for line, name in imports(tree(path), module_of(path))
              if is_test_module(name) and not f"{name}.".startswith(f"{module_of(path)}.")]  # itself is fine
     assert found == [], "shared helpers belong in tests/helpers/:\n" + "\n".join(found)
 
@@ -79,7 +88,7 @@ def test_the_import_check_sees_every_form():
 def test_the_repository_paths_are_defined_once():
     found = [f"{path.relative_to(ROOT)}:{node.lineno}: defines {target.id}" for path in SOURCES
              if path != TESTS / "helpers" / "paths.py"
-             for node in TREES[path].body if isinstance(node, ast.Assign)
+             for node in tree(path).body if isinstance(node, ast.Assign)
              for target in node.targets if isinstance(target, ast.Name) and target.id in ("ROOT", "CONFIGS")]
     assert found == [], "import them from tests.helpers.paths:\n" + "\n".join(found)
 
@@ -87,7 +96,7 @@ def test_the_repository_paths_are_defined_once():
 def test_no_test_reads_a_clock():
     found = []
     for path in SOURCES:
-        for node in ast.walk(TREES[path]):
+        for node in ast.walk(tree(path)):
             if (isinstance(node, ast.Attribute) and node.attr in CLOCKS and isinstance(node.value, ast.Name)
                     and node.value.id == "time"):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: time.{node.attr}")
