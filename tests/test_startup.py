@@ -112,7 +112,8 @@ _LEAN_PROBE = ("import atexit, sys\n"
 @pytest.mark.parametrize("spec, switch, lean", [
     ("cosine.yaml", None, True),
     ("cosine.yaml", "LRPLOT_NO_LEAN_TORCH", False),
-    ("cosine.yaml", "LRPLOT_NO_TRICKS", False),
+    # LRPLOT_NO_TRICKS turns lean-torch off through the same enabled("lean-torch") (test_tricks.py:
+    # test_every_trick_has_a_switch_and_one_switch_turns_all_off): a third cold child proved nothing more
     ("custom_scheduler.yaml", None, False),  # code of the spec's own runs with torch as it always is
 ])
 def test_the_command_imports_torch_lean_only_for_specs_naming_no_code(spec, switch, lean, tmp_path):
