@@ -25,8 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..spec import ResolvedSchedule, SchedulerNode
 
 __all__ = ["TABLE", "TypeFacts", "Phase", "phases", "facts_of", "natural_length", "hard_limit", "overrun", "base_lr",
-           "resolve_steps", "schedule_events",
-           "declared_jumps", "spec_events", "int_or_none", "option", "per_group", "resumed_steps",
+           "resolve_steps", "schedule_events", "declared_jumps", "spec_events", "int_or_none", "option", "per_group",
+           "resumed_steps",
            "torch_default", "NESTED", "HORIZON_ARGS", "JUMP_THRESHOLD", "STEP_CHANGE", "STEP_SHARPNESS"]
 
 

@@ -255,7 +255,7 @@ def _linked(doc: Document, found: Any, init_args: dict, prefix: KeyPath) -> tupl
     by the config itself: followed to the source key the config sets, else asked for."""
     from dataclasses import replace
 
-    from .project_config import config_interval
+    from .project_config import config_interval, has_path
     from .project_links import model_links
 
     name = found.arg if found.read is None else found.read.param
@@ -272,7 +272,7 @@ def _linked(doc: Document, found: Any, init_args: dict, prefix: KeyPath) -> tupl
         key = f"{add}model.init_args.{name}{below}"
         raise fw.error(doc, f"{said}, and lrplot cannot follow that link: {link.why}", ("model", "class_path"),
                        hint=f"add --set {key}=step or --set {key}=epoch, as the link sets it")
-    if not _has_key(doc.data, link.source):
+    if not has_path(doc.data, link.source):
         key = f"{add}{link.source_key}{below}"
         raise fw.error(doc, f"{said} from '{link.source_key}', which the config does not set",
                        ("model", "class_path"), hint=f"add --set {key}=step or --set {key}=epoch")
@@ -290,14 +290,6 @@ def _linked(doc: Document, found: Any, init_args: dict, prefix: KeyPath) -> tupl
                             "Lightning takes 'step' or 'epoch'", link.source, hint="set it to step or epoch")
     return given, Note(f"interval '{given}' read from {link.source_key} ({class_path}.configure_optimizers at "
                        f"{found.where} returns init argument '{name}'){via}")
-
-
-def _has_key(data: Any, path: KeyPath) -> bool:
-    for part in path:
-        if not isinstance(data, dict) or part not in data:
-            return False
-        data = data[part]
-    return True
 
 
 def _node(doc: Document, path: KeyPath) -> Any:

@@ -83,7 +83,8 @@ def config_read(value: ast.expr, param_of: Callable[[str], str | None]) -> Confi
     return ConfigRead(param, tuple(keys), has_default, default, ast.unparse(value), node.attr == "hparams")
 
 
-def _has(data: Any, path: KeyPath) -> bool:
+def has_path(data: Any, path: KeyPath) -> bool:
+    """Whether ``data`` holds a value at ``path`` (nested dicts, walked key by key)."""
     for part in path:
         if not isinstance(data, dict) or part not in data:
             return False
@@ -100,7 +101,7 @@ def config_interval(doc: Document, module: KeyPath, named: KeyPath, target: str,
     such key; asked in one line otherwise, located at ``named`` (where the module's class is named).
     ``add``: what a ``--set`` naming a key of the config starts with (Hydra's ``+``, ``fit.`` for a
     LightningCLI file's fit section)."""
-    given = _has(doc.data, module + (read.param,))
+    given = has_path(doc.data, module + (read.param,))
     whole = whole and not read.hparams
     base = module + (read.param,) if given or not whole else ()
     at = f"{target}.configure_optimizers at {where} reads '{read.text}'"
@@ -108,7 +109,7 @@ def config_interval(doc: Document, module: KeyPath, named: KeyPath, target: str,
                               f"({format_path(module)} gives none)")
     path = base + read.keys
     if given or whole:
-        if _has(doc.data, path):
+        if has_path(doc.data, path):
             value = resolve(path)
             if value not in ("step", "epoch"):
                 raise fw.error(doc, f"'{format_path(path)}' is {value!r}, which {target}.configure_optimizers "
