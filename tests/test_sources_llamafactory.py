@@ -49,7 +49,7 @@ def curves(source) -> list[list[float]]:
 def trainer_args(path) -> dict:
     """The schedule keys of the file as TrainingArguments takes them (transformers 5.23 writes
     warmup_ratio as a float warmup_steps < 1, the same ratio: TrainingArguments.get_warmup_steps)."""
-    from lrplot.sources.hf import SCHEDULE_KEYS
+    from lrplot.sources.hf_config import SCHEDULE_KEYS
 
     data = yaml.safe_load(path.read_text())
     args = {k: v for k, v in data.items() if k in SCHEDULE_KEYS and k != "warmup_ratio"}

@@ -257,7 +257,8 @@ def _translated(doc: Document, total: int, warm: int) -> Document:
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from dataclasses import replace
 
-    from .hf import _Config, source_of
+    from .hf import source_of
+    from .hf_config import HfConfig
     from .hf_deepspeed import run_folder_path
 
     if not isinstance(doc.data, dict):
@@ -288,7 +289,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         notes.append(assumption(f"deepspeed: {hf_doc.data['deepspeed']} is read from {found} (axolotl opens it "
                                 "relative to the folder it runs in)", settle="deepspeed"))
         hf_doc.data["deepspeed"] = str(found)
-    cfg = _Config(hf_doc)
+    cfg = HfConfig(hf_doc)
     notes.append(warm_text)
     source = source_of(cfg, inputs, kind=KIND, budget_of=lambda _cfg, _inputs: budget, notes=notes,
                        allow_import=allow_import)

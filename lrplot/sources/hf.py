@@ -26,10 +26,11 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SpecError
-from ..text import TYPO_RATIO, did_you_mean
+from ..text import did_you_mean
 
 from .hf_budget import budget as _budget_of, installed_version as _version, warmup as _warmup
-from .protocol import Source, assumption, budget_number
+from .hf_config import HfConfig
+from .protocol import Source, assumption
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -43,14 +44,6 @@ TRANSFORMERS_READ = "5.23.0"   # the version whose Trainer the stepping rules we
 FOLLOWS = f"transformers {TRANSFORMERS_READ} (Trainer), accelerate 1.15.0"
 DOCS = "docs/frameworks/huggingface.rst"  # README's table links the kind to it
 
-# The TrainingArguments keys that decide the schedule; near-misses of these are errors (did you
-# mean), every other key of a recipe (model, data, logging, ...) is ignored.
-SCHEDULE_KEYS = (
-    "learning_rate", "lr_scheduler_type", "lr_scheduler_kwargs", "warmup_steps", "warmup_ratio",
-    "num_train_epochs", "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps",
-    "dataloader_drop_last", "optim", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon",
-    "accelerator_config",
-)
 _DETECT_WITH_LR = ("num_train_epochs", "max_steps", "per_device_train_batch_size", "warmup_steps",
                    "warmup_ratio", "gradient_accumulation_steps")
 
@@ -71,68 +64,7 @@ def detect(doc: Document) -> bool:
     return "lr_scheduler_type" in data or ("learning_rate" in data and any(k in data for k in _DETECT_WITH_LR))
 
 
-class _Config:
-    """The config's values with their locations, and the installed TrainingArguments defaults."""
-
-    def __init__(self, doc: Document, args_class: Any = None):
-        """``args_class``: the arguments dataclass (TrainingArguments when None), or a record of one read
-        without importing it (:class:`.trl_fields.ConfigFields`: name, fields, defaults)."""
-        import dataclasses
-
-        if args_class is None:
-            from transformers.training_args import TrainingArguments as args_class
-
-        self.doc = doc
-        self.data: dict = doc.data
-        if isinstance(args_class, type):
-            found = dataclasses.fields(args_class)
-            self.args_name = args_class.__name__
-            self.defaults = {f.name: f.default for f in found if f.default is not dataclasses.MISSING}
-            self.fields = [f.name for f in found]
-        else:
-            self.args_name = args_class.name
-            self.defaults = dict(args_class.defaults)
-            self.fields = list(args_class.fields)
-
-    def has(self, key: str) -> bool:
-        return key in self.data and self.data[key] is not None
-
-    def where(self, key: str) -> Location:
-        return self.doc.source.value((key,)) if key in self.data else Location(str(self.doc.path))
-
-    def error(self, key: str, message: str, hint: str | None = None) -> SpecError:
-        return SpecError(message, hint=hint, location=self.where(key))
-
-    def get(self, key: str) -> Any:
-        return self.data[key] if self.has(key) else self.defaults.get(key)
-
-    def number(self, key: str, *, integer: bool = False, positive: bool = False, low: float | None = None) -> Any:
-        value = self.get(key)
-        if integer and isinstance(value, float):  # TrainingArguments' int fields take no 2.0
-            raise self.error(key, f"{key} must be a whole number, not {value!r}")
-        return budget_number(value, key, self.where(key), integer=integer, positive=positive, low=low)
-
-    def flag(self, key: str) -> bool:
-        value = self.get(key)
-        if not isinstance(value, bool):
-            raise self.error(key, f"{key} must be true or false, not {value!r}")
-        return value
-
-    def check_near_misses(self) -> None:
-        """A key that is not a TrainingArguments field but looks like a schedule key is a typo. "Looks
-        like" is strict (difflib ratio >= TYPO_RATIO): a training script's own key that merely shares
-        words with one, such as open-r1's ``code_eval_test_batch_size`` (0.62 to
-        ``per_device_train_batch_size``), is not refused."""
-        for key in self.data:
-            if not isinstance(key, str) or key in self.fields or key in SCHEDULE_KEYS:
-                continue
-            hint = did_you_mean(key, SCHEDULE_KEYS, cutoff=TYPO_RATIO)
-            if hint:
-                raise SpecError(f"'{key}' is not a {self.args_name} key", hint=hint,
-                                location=self.doc.source.key((key,)))
-
-
-def _scheduler_kwargs(cfg: _Config, name: str, notes: list[str]) -> dict[str, Any] | None:
+def _scheduler_kwargs(cfg: HfConfig, name: str, notes: list[str]) -> dict[str, Any] | None:
     """``lr_scheduler_kwargs`` (a mapping, or JSON text as on a command line), checked against the
     named schedule function's signature. ``get_scheduler`` passes none to ``constant``: a note says
     they are ignored, as the Trainer ignores them."""
@@ -173,7 +105,7 @@ def _scheduler_kwargs(cfg: _Config, name: str, notes: list[str]) -> dict[str, An
     return value
 
 
-def _scheduler_name(cfg: _Config) -> str:
+def _scheduler_name(cfg: HfConfig) -> str:
     from transformers.trainer_utils import SchedulerType
 
     name = cfg.get("lr_scheduler_type")
@@ -189,7 +121,7 @@ def _scheduler_name(cfg: _Config) -> str:
     return name
 
 
-def _optimizer(cfg: _Config, notes: list[str]) -> dict[str, Any]:
+def _optimizer(cfg: HfConfig, notes: list[str]) -> dict[str, Any]:
     from transformers.training_args import OptimizerNames
 
     optim = cfg.get("optim")
@@ -211,7 +143,7 @@ def _optimizer(cfg: _Config, notes: list[str]) -> dict[str, Any]:
     return out
 
 
-def _source_map(cfg: _Config, total_key: str) -> Any:
+def _source_map(cfg: HfConfig, total_key: str) -> Any:
     """Spec key paths -> the config's own locations, so errors about the schedule point there."""
     from ..yamlio import SourceMap
 
@@ -241,7 +173,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if not isinstance(doc.data, dict):
         raise SpecError("a TrainingArguments config must be a mapping of keys", location=Location(str(doc.path)))
     try:
-        cfg = _Config(doc)
+        cfg = HfConfig(doc)
     except ImportError as exc:
         from ..errors import MissingLibraryError
 
@@ -252,10 +184,10 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     return source_of(cfg, inputs, allow_import=allow_import)
 
 
-def source_of(cfg: _Config, inputs: BudgetInputs, *, kind: str = KIND, budget_of: Any = None,
+def source_of(cfg: HfConfig, inputs: BudgetInputs, *, kind: str = KIND, budget_of: Any = None,
               notes: list[str] | None = None, allow_import: Allowance = None) -> Source:
     """The Source of a config read as the HF Trainer reads it; a neighbour (TRL, LLaMA-Factory)
-    passes its own ``_Config`` (its dataclass's defaults), ``kind``, an update-count function in
+    passes its own ``HfConfig`` (its dataclass's defaults), ``kind``, an update-count function in
     place of the Trainer's and its notes (first in the summary)."""
     from dataclasses import replace
 

@@ -25,7 +25,7 @@ from ..budget import per_epoch_text, total_updates
 from .protocol import Budget, Told, needs
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .hf import _Config
+    from .hf_config import HfConfig
     from .protocol import BudgetInputs
 
 
@@ -35,7 +35,7 @@ def installed_version() -> str:
     return transformers.__version__
 
 
-def warmup(cfg: _Config, updates: int) -> tuple[int, str | None, list[str]]:
+def warmup(cfg: HfConfig, updates: int) -> tuple[int, str | None, list[str]]:
     """(num_warmup_steps, its text for the budget line, notes) by the installed
     ``TrainingArguments.get_warmup_steps`` (a float ``warmup_steps`` < 1 is a ratio).
     ``warmup_ratio`` (removed in transformers 5) is read as transformers 4 read it: used only when
@@ -72,7 +72,7 @@ def warmup(cfg: _Config, updates: int) -> tuple[int, str | None, list[str]]:
     return count, text, notes
 
 
-def _split_batches(cfg: _Config) -> bool:
+def _split_batches(cfg: HfConfig) -> bool:
     """``accelerator_config.split_batches``, the one key of it that changes process 0's count."""
     value = cfg.get("accelerator_config")
     if value is None:
@@ -89,7 +89,7 @@ def _split_batches(cfg: _Config) -> bool:
     return split
 
 
-def budget(cfg: _Config, inputs: BudgetInputs) -> Budget:
+def budget(cfg: HfConfig, inputs: BudgetInputs) -> Budget:
     """The update count (the warmup comes later, from it) following
     ``Trainer.set_initial_training_values`` (transformers 5.23.0)."""
     max_steps = cfg.number("max_steps", integer=True)
@@ -129,7 +129,7 @@ def budget(cfg: _Config, inputs: BudgetInputs) -> Budget:
                 "num_train_epochs")
 
 
-def _batch_size(cfg: _Config, inputs: BudgetInputs) -> int:
+def _batch_size(cfg: HfConfig, inputs: BudgetInputs) -> int:
     if cfg.has("per_device_train_batch_size"):
         value = cfg.number("per_device_train_batch_size", integer=True, positive=True)
         if inputs.batch_size is not None and inputs.batch_size != value:

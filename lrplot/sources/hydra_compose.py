@@ -25,21 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, MissingLibraryError, SpecError, first_line
 from . import hydra_plugins as plugins
-from .hydra_messages import missing_config, near_key, set_location as _set_location, yaml_error
+from .hydra_messages import NAME, default_group, missing_config, near_key, set_location as _set_location, yaml_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
     from . import Document
 
 VERSION_BASE = "1.3"
-_NAME = r"[A-Za-z0-9_][\w\-.]*(?:/[\w\-.]+)*"
-_DEFAULT_KEY = rf"^(?:(?:override|optional)\s+)*/?(?P<group>{_NAME})(?:@[\w\-.]*)?$"  # `group@pkg: option`
-_CONFIG = rf"^(?:optional\s+)?/?{_NAME}(?:@[\w\-.]*)?$"  # a config entry; compiled on first use (re's cache)
-
-
-def _default_group(key: str) -> str | None:
-    match = re.match(_DEFAULT_KEY, key.strip())
-    return match.group("group") if match else None
+_CONFIG = rf"^(?:optional\s+)?/?{NAME}(?:@[\w\-.]*)?$"  # a config entry; compiled on first use (re's cache)
 
 
 def is_primary(data: Any) -> bool:
@@ -57,7 +50,7 @@ def is_primary(data: Any) -> bool:
                 return False
         elif isinstance(entry, dict) and len(entry) == 1:
             (key, value), = entry.items()
-            if not isinstance(key, str) or _default_group(key) is None:
+            if not isinstance(key, str) or default_group(key) is None:
                 return False
             if not (value is None or isinstance(value, str)
                     or isinstance(value, list) and all(isinstance(v, str) for v in value)):

@@ -15,6 +15,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from . import Document
 
 
+NAME = r"[A-Za-z0-9_][\w\-.]*(?:/[\w\-.]+)*"  # a group or config name in a defaults list
+_DEFAULT_KEY = rf"^(?:(?:override|optional)\s+)*/?(?P<group>{NAME})(?:@[\w\-.]*)?$"  # `group@pkg: option`
+
+
+def default_group(key: str) -> str | None:
+    """The group a defaults-list key chooses (``override optimizer@opt`` -> ``optimizer``), or None."""
+    match = re.match(_DEFAULT_KEY, key.strip())
+    return match.group("group") if match else None
+
+
 def set_location(key: str) -> Location:
     return Location(f"--set {key}")
 
@@ -24,7 +34,6 @@ def default_entry(file: Path, display: str, group: str, name: str) -> Location |
     the defaults list of ``file``, if it is."""
     from ..spec import read_text
     from ..yamlio import load_yaml
-    from .hydra_compose import _default_group
 
     try:
         data, source = load_yaml(read_text(file, "config", pipe_ok=False), display)
@@ -34,7 +43,7 @@ def default_entry(file: Path, display: str, group: str, name: str) -> Location |
     for i, entry in enumerate(entries if isinstance(entries, list) else ()):
         if isinstance(entry, dict) and len(entry) == 1:
             (key, _), = entry.items()
-            if isinstance(key, str) and _default_group(key) == group:
+            if isinstance(key, str) and default_group(key) == group:
                 return source.value(("defaults", i, key))
         elif isinstance(entry, str) and entry.strip() in (name, name.rpartition("/")[2]):
             return source.value(("defaults", i))

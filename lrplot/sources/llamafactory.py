@@ -216,7 +216,7 @@ def _deepspeed_path(cfg: Any, doc: Document, notes: list) -> None:
 
 
 def _unknown(cfg: Any, doc: Document) -> Note | None:
-    from .hf import SCHEDULE_KEYS
+    from .hf_config import SCHEDULE_KEYS
     from .hf_budget import installed_version
 
     unknown = [k for k in doc.data if isinstance(k, str) and k not in cfg.fields and k not in SCHEDULE_KEYS]
@@ -232,7 +232,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
 
     from transformers.training_args_seq2seq import Seq2SeqTrainingArguments
 
-    from .hf import _Config, source_of
+    from .hf import source_of
+    from .hf_config import HfConfig
     from .hf_budget import installed_version
 
     if not isinstance(doc.data, dict):
@@ -243,7 +244,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                         "lr stays constant unless lr_scheduler_config names a scheduler plugin; lrplot does not read "
                         "v1 configs", location=doc.source.key((key,)),
                         hint="draw its schedule as an lrplot spec (no lr_scheduler_config: a constant lr)")
-    cfg = _Config(doc, Seq2SeqTrainingArguments)
+    cfg = HfConfig(doc, Seq2SeqTrainingArguments)
     cfg.args_name = "LLaMA-Factory"
     cfg.fields = [*cfg.fields, *sorted(OWN)]  # a key of its own classes is never a typo
     cfg.check_near_misses()

@@ -90,7 +90,7 @@ def which_class(doc: Document) -> tuple[ConfigFields, list[str]]:
     from transformers.training_args import TrainingArguments
 
     from ..text import did_you_mean
-    from .hf import SCHEDULE_KEYS
+    from .hf_config import SCHEDULE_KEYS
 
     classes = _classes()
     data = doc.data
@@ -124,7 +124,7 @@ def which_class(doc: Document) -> tuple[ConfigFields, list[str]]:
 
 def _unknown_keys(doc: Document, cls: ConfigFields) -> Note | None:
     """Keys of none of TrlParser's dataclasses: read by the training script, not lrplot (a warning)."""
-    from .hf import SCHEDULE_KEYS
+    from .hf_config import SCHEDULE_KEYS
     from .trl_fields import config_fields
 
     parsed = [config_fields(*path.rsplit(".", 1)) for path in PARSED_WITH]
@@ -202,12 +202,13 @@ def repeat_budget(cfg: Any, inputs: BudgetInputs) -> Budget:
 
 
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
-    from .hf import _Config, source_of
+    from .hf import source_of
+    from .hf_config import HfConfig
 
     if not isinstance(doc.data, dict):
         raise SpecError("a TRL config must be a mapping of keys", location=Location(str(doc.path)))
     cls, notes = which_class(doc)
-    cfg = _Config(doc, cls)
+    cfg = HfConfig(doc, cls)
     cfg.check_near_misses()
     unknown = _unknown_keys(doc, cls)
     if unknown:
