@@ -3,7 +3,7 @@
 A part is a top-level module or subpackage of ``lrplot/``. Every import counts: at module top,
 inside a function, and under ``TYPE_CHECKING`` (a type a lower part names is knowledge of the
 upper part all the same). Parts of one layer are peers and never import each other. The package
-itself (``lrplot/__init__.py``) is no part: it holds ``__version__``, which any part may read, and
+itself (``lrplot/__init__.py``) is no part: it hands on ``__version__`` (``_version``, layer 1) and holds
 the lazy public facade, which imports no part until a name is first used. ``tests/test_layers.py``
 walks every module's syntax tree and fails, naming file:line, on an import against this list.
 """
@@ -11,7 +11,7 @@ walks every module's syntax tree and fails, naming file:line, on an import again
 LAYERS: tuple[tuple[str, ...], ...] = (
     # 1. words and numbers everything shares: errors, message text, the limits lrplot enforces;
     #    the list of files this run read (filled by readers, consulted by outputs)
-    ("_layers", "errors", "text", "limits", "reads"),
+    ("_layers", "_version", "errors", "text", "limits", "reads"),
     # 2. machinery that knows no spec: YAML with positions, expressions, curves, atomic files, the
     #    progress bar, the tricks played on dependencies (they import no lrplot part); the step budget
     #    (the one Budget record and the Trainer's counting, which a spec and the readers share)

@@ -37,7 +37,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from ._version import __version__
 from .limits import MAX_CACHE_ENTRY_BYTES
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -42,7 +42,7 @@ def versions() -> dict[str, Any]:
     """The installed versions a figure depends on (read once): each package's version file, read
     without importing it, as the curves cache reads torch's (the package metadata scans every
     installed distribution: ≈ 12 ms of a rebuild that has nothing else to do)."""
-    from . import __version__
+    from ._version import __version__
     from .cache import module_version
 
     return {"python": list(sys.version_info[:3]), "lrplot": __version__,

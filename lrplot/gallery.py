@@ -124,7 +124,7 @@ def _figure_stem(config_dir: Path, config: Path) -> str:
 def versions_line() -> str:
     from importlib.metadata import version
 
-    from . import __version__
+    from ._version import __version__
 
     return f"lrplot {__version__}, torch {version('torch')}, matplotlib {version('matplotlib')}"
 

@@ -84,8 +84,8 @@ def violations() -> list[str]:
             for target in _imported(path, module, node):
                 there = _part(target)
                 where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
-                if here is None:  # the package itself: a lazy facade, importing no part at run time
-                    if there is not None and id(node) not in typing_only:
+                if here is None:  # the package itself: a lazy facade, importing no part at run time but its version
+                    if there not in (None, "_version") and id(node) not in typing_only:
                         found.append(f"{where}: lrplot/__init__.py imports {target} at run time")
                     continue
                 if there is None or there == here:

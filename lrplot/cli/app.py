@@ -13,7 +13,8 @@ from typing import Any, Annotated, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from .. import __version__, tricks
+from .. import tricks
+from .._version import __version__
 from .report import StdoutError, discard_stdout, guard_stdout, interrupted, terminate
 
 DEFAULT_COMMAND = "plot"
