@@ -246,3 +246,15 @@ def test_verify_never_re_simulates_past_what_a_cause_could_need(tmp_path):
     assert r.returncode == 1 and r.stderr == ""
     assert r.stdout == ("lr: diverges at step 5: logged 0.2, plan 0.0975528258 (1 of 3 logged steps agree); no "
                         "single cause explains every logged value\n")
+
+
+def test_values_nine_digits_print_alike_are_shown_whole(tmp_path, cli):
+    """torch's LinearLR starts at 0.1 * 0.1 = 0.010000000000000002; a log holding 0.01 differs from it only past
+    nine digits, and the verdict shows every digit of both instead of 'logged 0.01, plan 0.01'."""
+    (tmp_path / "warm.yaml").write_text("steps: 2\noptimizer: {type: SGD, lr: 0.1}\n"
+                                        "scheduler: {type: LinearLR, start_factor: 0.1, total_iters: 2}\n")
+    (tmp_path / "log.csv").write_text("step,lr\n0,0.01\n")
+    r = cli("verify", "warm.yaml", "--log", "log.csv")
+    assert r.exit_code == 1 and r.output == (
+        "lr: diverges at step 0: logged 0.01, plan 0.010000000000000002 (0 of 1 logged steps agree); no single cause "
+        "explains every logged value\n"), r.output
