@@ -352,6 +352,9 @@ def log_fmt(trace):
     ("lr", ("lr", None, "lr")),
     ("optim/lr", ("optim/lr", None, "lr")),
     ("lr/group1", ("lr", "1", "lr")),
+    ("lr/AdamW", ("lr/AdamW", None, "lr")),        # torchtitan: the optimizer's class
+    ("lr/AdamW/1", ("lr/AdamW", "1", "lr")),
+    ("lr/head", ("lr", "head", "lr")),             # a loop's lr/{group['name']}
     ("train/loss", None),
     ("lr_scheduler_type", None),
     ("epoch", None),

@@ -30,6 +30,11 @@ def test_readme_shows_the_table_the_readers_use():
     ("wandb", "train/learning_rate", "train/global_step", 1),
     ("wandb", "lr", "_step", 0),
     ("mlflow", "lr", "step", 0),
+    ("tensorboard", "lr/AdamW", "step", 1),      # torchtitan: lr/<optimizer class>, 1-based
+    ("tensorboard", "lr/AdamW/1", "step", 1),
+    ("tensorboard", "lr/pg1", "step", 0),        # a plain loop's per-group tags
+    ("tensorboard", "lr/0", "step", 0),
+    ("tensorboard", "lr/head", "step", 0),
 ])
 def test_the_offset_of_each_writer(fmt, key, step, offset):
     assert convention(fmt, key, step).offset == offset

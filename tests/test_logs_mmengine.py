@@ -161,3 +161,26 @@ def test_text_log_lines_and_a_broken_line(tmp_path):
     with pytest.raises(Exception) as err:
         load_log(bad)
     assert str(err.value).startswith(f"{bad}:2: not a JSON object per line")
+
+
+@pytest.mark.slow
+def test_a_last_line_still_being_written_is_not_read(tmp_path):
+    """MMEngine's LocalVisBackend writes a JSON object, then its line end: a running job's scalars.json read
+    mid-write ends in a cut object (refused as not JSON before), and its text log in a cut line whose lr may be
+    cut (1.1993e-0 of 1.1993e-03); neither last line is read."""
+    from mmengine.visualization import LocalVisBackend
+
+    backend = LocalVisBackend(str(tmp_path / "vis"))
+    lrs = [0.1, 0.05, 0.0011992724472356662]
+    for step, lr in enumerate(lrs, start=1):
+        backend.add_scalars({"lr": lr, "loss": 1.0}, step=step)
+    scalars = tmp_path / "vis" / "scalars.json"
+    text = scalars.read_text()
+    scalars.write_text(text[:text.rindex("2724472356662")])
+    (trace,) = load_log(scalars).schedules
+    assert (trace.at[(0, "lr")].tolist(), trace.values[(0, "lr")].tolist()) == ([0, 1], lrs[:2])
+    log = tmp_path / "20240101_000000.log"
+    log.write_text("".join(f"2024/01/01 00:00:0{i} - mmengine - INFO - Iter(train) [{i}/10]  lr: {lr:.4e}  eta: 0:00:01\n"
+                           for i, lr in enumerate(lrs, start=1))[:-len("3e-03  eta: 0:00:01\n")])
+    (trace,) = load_log(log).schedules
+    assert (trace.at[(0, "lr")].tolist(), trace.values[(0, "lr")].tolist()) == ([0, 1], [0.1, 0.05])

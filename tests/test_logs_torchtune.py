@@ -58,3 +58,20 @@ def test_a_tensor_lr_is_a_located_error(tmp_path):
     with pytest.raises(LogError) as err:
         load_log(log)
     assert str(err.value).startswith(f"{log}:1: lr:tensor(0.1000) is not a number")
+
+
+@pytest.mark.parametrize("name", ["log_ok.txt", "log_ok.jsonl"])
+def test_a_last_line_still_being_written_is_not_read(tmp_path, name):
+    """A running job's log read mid-write ends in a line without its line end (DiskLogger writes ``\\n`` last):
+    its lr may be cut (``lr:0.00061`` of ``lr:0.0006155829702431171``), so that line is not read; the lines
+    before it are, and the run so far follows the plan."""
+    text = (DATA / name).read_text()
+    last = text.rstrip("\n").rsplit("\n", 1)[0] + "\n"  # the first 23 lines, whole
+    cut = last[:last.rindex("0.0006155829702431171") + len("0.00061")]
+    (tmp_path / name).write_text(cut)
+    (trace,) = load_log(tmp_path / name).schedules
+    (whole,) = load_log(DATA / name).schedules
+    assert trace.at[(0, "lr")].tolist() == list(range(1, 23))
+    assert trace.values[(0, "lr")].tolist() == whole.values[(0, "lr")].tolist()[:22]
+    (v,) = verify_files(PLAN, tmp_path / name).verdicts
+    assert v.text() == "lr: follows the plan (22 of 22 logged steps)"

@@ -67,3 +67,42 @@ def test_deepspeed_samples_and_torchtitan_steps(tmp_path):
     assert trace.values[(0, "lr")].tolist() == np.float32(used).astype(np.float64).tolist()
     (v,) = verify_files(plan, tmp_path / "titan").verdicts
     assert v.text() == "lr/SGD: follows the plan (20 of 20 logged steps)"
+
+
+GROUPS_PLAN = """
+steps: 20
+optimizer: {type: SGD, lr: 0.1}
+param_groups: [{name: head}, {name: body, lr: 0.01}]
+scheduler: {type: CosineAnnealingLR, T_max: 20}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("names", [("0", "1"), ("pg0", "pg1"), ("head", "body")])
+def test_a_plain_loops_per_group_tags_are_not_torchtitans(tmp_path, names):
+    """A plain loop logging each group's lr under ``lr/<index or name>`` (``lr/{idx}``, ``lr/{group['name']}``, as
+    loops in the wild do) at its 0-based iteration, before the update: not torchtitan's ``lr/<Optimizer class>``
+    read at the 1-based step, so each logged step s is update s."""
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(GROUPS_PLAN)
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD([{"params": [model.weight]}, {"params": [model.bias], "lr": 0.01}], lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=20)
+    used: list[list[float]] = []
+    opt.register_step_pre_hook(lambda o, a, k: used.append([g["lr"] for g in o.param_groups]))
+    with SummaryWriter(str(tmp_path / "run")) as writer:
+        for step in range(20):
+            for name, group in zip(names, opt.param_groups):
+                writer.add_scalar(f"lr/{name}", group["lr"], step)
+            model(torch.ones(1, 2)).sum().backward()
+            opt.step()
+            sched.step()
+    (trace,) = load_log(tmp_path / "run").schedules
+    assert (log_info(trace).step_offset, trace.at[(0, "lr")].tolist()) == (0, list(range(20)))
+    for g in (0, 1):
+        assert trace.values[(g, "lr")].tolist() == np.float32([u[g] for u in used]).astype(np.float64).tolist()
+    report = verify_files(plan, tmp_path / "run")
+    assert [v.text() for v in report.verdicts] == [f"lr/{n}: follows the plan (20 of 20 logged steps)" for n in names]

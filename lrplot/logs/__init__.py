@@ -119,7 +119,8 @@ def log_info(trace: ScheduleTrace) -> LogInfo:
 _LIGHTNING = re.compile(r"^(?P<base>lr-[^/]+?)(?:/(?P<group>.+?))?(?P<momentum>-momentum)?$")
 _PLAIN = re.compile(r"^(?:.*/)?(?:lr|learning_rate|learning-rate|learningrate|epoch_learning_rate|"
                     r"learning-rate vs samples)$", re.I)
-_PER_OPTIMIZER = re.compile(r"^(?P<base>lr/[^/]+)(?:/(?P<group>\d+))?$")  # torchtitan: lr/AdamW, lr/AdamW/1
+_PER_OPTIMIZER = re.compile(r"^(?P<base>lr/[A-Z][^/]*)(?:/(?P<group>\d+))?$")  # torchtitan: lr/AdamW, lr/AdamW/1
+_NAMED_GROUP = re.compile(r"^(?P<base>lr)/(?P<group>[^/]+)$")  # a loop's lr/{group['name']}: lr/head, lr/body
 _PLAIN_GROUP = re.compile(r"^(?P<base>(?:.*/)?(?:lr|learning_rate))[/_](?:pg|group|param_group)?_?(?P<group>\d+)$",
                           re.I)
 
@@ -148,7 +149,7 @@ def classify(key: str, forced: str | None = None) -> KeyMeaning | None:
     m = _PLAIN_GROUP.match(key)
     if m:
         return KeyMeaning(m["base"], m["group"], "lr")
-    m = _PER_OPTIMIZER.match(key)
+    m = _PER_OPTIMIZER.match(key) or _NAMED_GROUP.match(key)
     if m:
         return KeyMeaning(m["base"], m["group"], "lr")
     return None
@@ -320,6 +321,15 @@ def read_log_text(path: Path) -> str:
 
     check_kind(path)
     return read_text(path, "training log", MAX_LOG_BYTES)
+
+
+def written_lines(text: str) -> list[str]:
+    """The lines of a log written a line at a time (torchtune's DiskLogger, MMEngine): a last line
+    without its line end is a record still being written (a running job, a copy taken mid-write),
+    whose number may be cut (``lr:0.00119`` of ``lr:0.0011992724``), so it is not read, as
+    TensorBoard does not read a cut last record."""
+    lines = text.splitlines()
+    return lines[:-1] if lines and not text.endswith(("\n", "\r")) else lines
 
 
 # --- detection -----------------------------------------------------------------------------------

@@ -41,7 +41,8 @@ HF_BEFORE_4_51 = Convention("transformers before 4.51 Trainer (log_history: glob
                             "after scheduler.step(); changed by PR #36973)", ("hf",), "*", "step", "updates", 1, "next")
 
 # First match wins: the specific writers before the generic rows. A writer's file:line is where it
-# reads the lr and picks the step (read in the version named).
+# reads the lr and picks the step (read in the version named). torchtitan's key names the optimizer's
+# class (lr/AdamW, lr/AdamW/1): a plain loop's per-group tags (lr/0, lr/pg1, lr/unet) are not its.
 CONVENTIONS: tuple[Convention, ...] = (
     Convention("transformers 5.23 Trainer (log_history: global_step after the update, lr read before "
                "optimizer.step())", ("hf",), "*", "step", "updates", 1, "used"),
@@ -58,7 +59,8 @@ CONVENTIONS: tuple[Convention, ...] = (
                "lr_scheduler.step(), at global_step after the update)", ("torchtune",), "*", "step", "updates", 1,
                "next"),
     Convention("torchtitan (trainer.py:847 lr_schedulers.get_metrics() before optimizers.step() :956; "
-               "self.step += 1 before the update :1030)", ("tensorboard",), "lr/*", "step", "updates", 1, "used"),
+               "self.step += 1 before the update :1030; key lr/<optimizer class>)", ("tensorboard",), "lr/[A-Z]*",
+               "step", "updates", 1, "used"),
     Convention("Megatron-LM (training.py:3380: the lr after opt_param_scheduler.step() :3223, at iteration "
                "after the update)", ("tensorboard",), "learning-rate", "step", "updates", 1, "next"),
     Convention("Megatron-LM (training.py:3381: at consumed_train_samples after the update)", ("tensorboard",),

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import Location
-from . import LogError, Raw, build_curves, classify, head_text, log_step, read_log_text, walk
+from . import LogError, Raw, build_curves, classify, head_text, log_step, read_log_text, walk, written_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
@@ -68,7 +68,7 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
     series: dict[str, tuple[list[int], list[float]]] = {}
     found: dict[str, None] = {}
     digits: set[int] = set()
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in enumerate(written_lines(text), start=1):
         if not line.strip():
             continue
         where = Location(str(path), line_no)

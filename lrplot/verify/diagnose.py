@@ -110,7 +110,7 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     # scaled: the plan with another base lr, re-simulated
     if base[t0 if t0 < T else -1] != 0 and t0 < T:
         c = float(y[i0]) / float(base[t0])
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a value near float max
             ratios = y[at < T] / base[at[at < T]]
         finite = np.isfinite(ratios)
         if c > 0 and finite.any() and np.allclose(ratios[finite], c, rtol=1e-5, atol=0):

@@ -70,8 +70,11 @@ class Verdict:
             out = f"{self.label}: follows the plan ({self.agreed} of {self.compared} logged steps)"
         else:
             d = self.first
-            planned = "past the plan's end" if d.planned is None else f"plan {d.planned:.9g}"
-            out = (f"{self.label}: diverges at step {d.step}: logged {d.logged:.9g}, {planned} "
+            # nine digits, or every digit where nine print both alike (0.01 logged, 0.010000000000000002 planned)
+            alike = d.planned is not None and f"{d.logged:.9g}" == f"{d.planned:.9g}"
+            shown = repr if alike else (lambda v: f"{v:.9g}")
+            planned = "past the plan's end" if d.planned is None else f"plan {shown(d.planned)}"
+            out = (f"{self.label}: diverges at step {d.step}: logged {shown(d.logged)}, {planned} "
                    f"({self.agreed} of {self.compared} logged steps agree)")
             out += f"; {self.cause.text}" if self.cause else "; no single cause explains every logged value"
         if self.damaged:
