@@ -147,6 +147,19 @@ def test_limits_are_checked(value, text):
     assert str(err.value) == text
 
 
+@pytest.mark.parametrize("ylim, text", [
+    ("0,1", "--ylim '0,1': a logarithmic y axis (--log-y) shows only values above 0; give LOW above 0, e.g. "
+            "0.001,1, or leave --log-y out"),
+    ("-2,-1", "--ylim '-2,-1': a logarithmic y axis (--log-y) shows only values above 0; leave --log-y out"),
+])
+def test_a_log_axis_refuses_limits_it_cannot_show(ylim, text):
+    # matplotlib only warns ("Attempt to set non-positive ylim ...") and draws other limits than asked
+    with pytest.raises(UsageError) as err:
+        RenderOptions(log_y=True, ylim=ylim)
+    assert str(err.value) == text
+    assert RenderOptions(log_y=True, ylim="1e-4,1").ylim == (1e-4, 1.0)
+
+
 def test_xlim_zooms_a_long_curve_with_every_pixel_column_of_the_range():
     n = 100_000
     values = np.linspace(1.0, 0.0, n)

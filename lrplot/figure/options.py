@@ -55,6 +55,12 @@ class RenderOptions:
             raise UsageError(f"dpi {self.dpi!r}: expected a whole number from 20 to 1200")
         set_(self, "xlim", parse_limits("xlim", self.xlim))
         set_(self, "ylim", parse_limits("ylim", self.ylim))
+        if self.log_y and self.ylim is not None and self.ylim[0] <= 0:
+            # matplotlib would only warn and ignore the limits: the figure would not show what was asked
+            low, high = self.ylim
+            raise UsageError(f"--ylim '{low:g},{high:g}': a logarithmic y axis (--log-y) shows only values above 0",
+                             hint=f"give LOW above 0, e.g. {high / 1000:g},{high:g}, or leave --log-y out"
+                             if high > 0 else "leave --log-y out")
         if not isinstance(self.inset, bool):
             raise UsageError(f"inset {self.inset!r}: expected true or false")
         notes = (self.notes,) if isinstance(self.notes, str) else self.notes
