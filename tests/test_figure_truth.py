@@ -160,6 +160,19 @@ def test_a_log_axis_refuses_limits_it_cannot_show(ylim, text):
     assert RenderOptions(log_y=True, ylim="1e-4,1").ylim == (1e-4, 1.0)
 
 
+def test_an_xlim_beside_every_curve_is_refused(cli, tmp_path):
+    # before: exit 0 and empty axes, as if the schedule drew nothing
+    (tmp_path / "s.yaml").write_text("steps: 200\nsteps_per_epoch: 50\nscheduler: {type: StepLR, step_size: 5}\n")
+    r = cli("s.yaml", "--xlim", "1000,2000", "-q")
+    assert r.exit_code == 2 and r.stderr == ("lrplot: --xlim '1000,2000' shows none of the curves: their steps go from "
+                                             "0 to 199; give a range that overlaps them, e.g. 0,199\n")
+    assert not (tmp_path / "s.png").exists()
+    r = cli("s.yaml", "--x", "epoch", "--xlim", "-5,-1", "-q")
+    assert r.exit_code == 2 and r.stderr == ("lrplot: --xlim '-5,-1' shows none of the curves: their epochs go from "
+                                             "0 to 3.98; give a range that overlaps them, e.g. 0,3.98\n")
+    assert cli("s.yaml", "--xlim", "199,2000", "-q").exit_code == 0  # one step inside is drawn
+
+
 def test_xlim_zooms_a_long_curve_with_every_pixel_column_of_the_range():
     n = 100_000
     values = np.linspace(1.0, 0.0, n)
