@@ -300,3 +300,12 @@ def test_the_page_says_what_the_figures_footnote_says(cli, tmp_path):
     page = render_view(Curves((trace("a", [0.1, 0.05]),)), "html", RenderOptions(notes=("a <b> & c",)), "light")
     assert '<div class="lrplot-note" style="font-size: 12px; margin-top: 4px;">a &lt;b&gt; &amp; c</div>' \
         in page.decode()
+
+
+def test_title_option_wins_over_the_specs_title_as_on_a_figure():
+    # the page and the terminal put the spec's title first, so --title was silently ignored there
+    curves = Curves((trace("a", [0.1, 0.05, 0.0]),), title="From the spec")
+    assert payload(curves, RenderOptions(title="Mine"))["title"] == "Mine"
+    assert payload(curves, RenderOptions())["title"] == "From the spec"
+    assert render_text(curves, RenderOptions(title="Mine"), width=40).splitlines()[0] == "Mine"
+    assert render_text(curves, RenderOptions(), width=40).splitlines()[0] == "From the spec"

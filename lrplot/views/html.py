@@ -110,7 +110,7 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
         })
     fields = sorted({s.field for s in parts})
     return {
-        "title": curves.title or options.title or "",
+        "title": (options.title if options.title is not None else curves.title) or "",
         "x0": x0,
         "n": n if steps is None else len(steps),
         **({} if steps is None else {"steps": _encode(steps.astype(np.float64))}),

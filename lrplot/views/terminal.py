@@ -115,7 +115,7 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
     cycle = palette(options.theme).cycle
     reset = "\x1b[0m" if colour else ""
     lines = []
-    title = curves.title or options.title
+    title = options.title if options.title is not None else curves.title
     if title:
         lines.append(title)
     for r in range(rows):
