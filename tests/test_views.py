@@ -309,3 +309,30 @@ def test_title_option_wins_over_the_specs_title_as_on_a_figure():
     assert payload(curves, RenderOptions())["title"] == "From the spec"
     assert render_text(curves, RenderOptions(title="Mine"), width=40).splitlines()[0] == "Mine"
     assert render_text(curves, RenderOptions(), width=40).splitlines()[0] == "From the spec"
+
+
+@pytest.mark.parametrize("args, line", [
+    (["-o", "p.html", "--xlim", "5,10"], "lrplot: --xlim is not drawn in a page (.html): it shows the whole run; "
+                                         "leave --xlim out, or write a figure: -o NAME.png, .svg or .pdf"),
+    (["--format", "term", "--layout", "grid"], "lrplot: --layout is not drawn in terminal text (--format term): it "
+                                               "overlays every curve in one chart; leave --layout out, or write a "
+                                               "figure: -o NAME.png, .svg or .pdf"),
+    (["-o", "p.html", "--x", "epoch"], "lrplot: --x is not drawn in a page (.html): its x axis counts steps; leave --x "
+                                       "out, or write a figure: -o NAME.png, .svg or .pdf"),
+    (["--format", "term", "--size", "4x3"], "lrplot: --size is not drawn in terminal text (--format term): it takes "
+                                            "the size of the window or terminal; leave --size out, or write a figure: "
+                                            "-o NAME.png, .svg or .pdf"),
+])
+def test_an_option_a_view_does_not_draw_is_refused(cli, write_spec, args, line):
+    # before: exit 0 and the option silently ignored (the page showed the whole run for --xlim 5,10)
+    spec = write_spec("steps: 20\nsteps_per_epoch: 5\nscheduler: {type: StepLR, step_size: 5}\n")
+    result = cli(spec, *args, "-q")
+    assert result.exit_code == 2 and result.stderr == line + "\n"
+    assert not (spec.parent / "p.html").exists()
+
+
+def test_options_a_view_draws_or_has_anyway_are_accepted(cli, write_spec):
+    spec = write_spec("steps: 20\nscheduler: {type: StepLR, step_size: 5}\n")
+    for extra in (["--annotate", "none", "--no-inset", "--layout", "overlay"], ["--log-y", "--title", "T"]):
+        assert cli(spec, "-o", "p.html", *extra, "-q").exit_code == 0
+        assert cli(spec, "--format", "term", *extra, "-q").exit_code == 0
