@@ -335,3 +335,14 @@ def test_marks_on_a_users_axes_are_legend_entries_not_a_caption():
     bare = Figure().add_subplot()
     render(Curves((replace(plan, spans=()),)), ax=bare, annotate="none")
     assert bare.get_legend() is None
+
+
+def test_a_log_axis_says_which_values_it_cannot_show():
+    # a cosine that reaches 0 at T_max: on a log axis the 0 fell off the bottom, reading as merely small
+    curves = simulate(parse_spec("steps: 100\nscheduler: {type: CosineAnnealingLR, T_max: 60}\n", "s.yaml"))
+    said = "\u26a0 's' lr of group 0 is 0 or below at 1 step(s), first at step 60: not on this log axis; " \
+           "draw without --log-y to see it"
+    assert footnote_lines(render(curves, log_y=True, annotate="none"))[-1] == said
+    assert not [t for t in render(curves, annotate="none").texts if "log axis" in t.get_text()]
+    positive = simulate(parse_spec("steps: 100\nscheduler: {type: CosineAnnealingLR, T_max: 100}\n", "s.yaml"))
+    assert not [t for t in render(positive, log_y=True).texts if "log axis" in t.get_text()]

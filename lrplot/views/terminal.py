@@ -141,4 +141,7 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
         lines.append(" " * (gutter + 1) + "   ".join(keys))
         if not colour:
             lines.append(" " * (gutter + 1) + "(no colours here, so the curves look alike: FORCE_COLOR=1 colours them)")
+    if options.log_y and not log:  # a log axis cannot show 0 or below: say why this one is linear
+        lines.append(" " * (gutter + 1) + "(--log-y: a curve reaches 0 or below, which a log axis cannot show, "
+                     "so this axis is linear)")
     return "\n".join(lines) + "\n"
