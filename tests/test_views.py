@@ -345,3 +345,11 @@ def test_terminal_text_says_why_a_log_axis_is_linear():
                                      "axis is linear)")
     assert "--log-y" not in render_text(Curves((trace("a", [0.1, 0.05, 0.01]),)), RenderOptions(log_y=True), width=40)
     assert "--log-y" not in render_text(zero, RenderOptions(), width=40)
+
+
+def test_the_page_says_what_its_log_axis_cannot_show():
+    zero = Curves((trace("a", [0.1, 0.05, 0.0]),))
+    note = ('<div class="lrplot-note" style="font-size: 12px; margin-top: 4px;">\u26a0 \'a\' lr of group g0 '
+            'is 0 or below at 1 step(s), first at step 2: not on this log axis; draw without --log-y to see it</div>')
+    assert note in render_view(zero, "html", RenderOptions(log_y=True), "light").decode()
+    assert "log axis" not in render_view(zero, "html", RenderOptions(), "light").decode()
