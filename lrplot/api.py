@@ -15,7 +15,7 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
 
     ``source``: anything :func:`lrplot.load_spec` reads (a path to a spec or training config,
     spec YAML text, a dict of spec keys, a :class:`~lrplot.Spec`), or a list of these (drawn in
-    one figure). ``set``: ``key.path=value`` overrides (``--set``). ``options``: any
+    one figure). ``set``: ``key.path=value`` overrides (``--set``; one as a text, or a list). ``options``: any
     :class:`~lrplot.RenderOptions` field (``layout``, ``x``, ``log_y``, ``title``, ``theme``,
     ``size``, ``dpi``, ``legend``, ``annotate``, ``xlim``, ``ylim``, ``inset``, ``notes``); an unknown name fails with a did-you-mean before
     anything runs. ``cache=True`` uses the disk cache of curves as the CLI does. The figure
@@ -27,7 +27,7 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     makes them errors)."""
     import warnings
 
-    from .errors import LrplotWarning
+    from .errors import LrplotWarning, UsageError
     from .figure import RenderOptions, check_ax_layout, check_option_names, check_raster, render
     from .pipeline import Reading, figure_facts, nonfinite_lines, simulate
 
@@ -37,7 +37,10 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     if ax is not None:
         check_ax_layout(opts.layout)
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
-    loaded = Reading(tuple(set), allow_import=allow_import).load(sources)
+    if not sources:  # an empty figure would look like a schedule that draws nothing
+        raise UsageError("plot() got an empty list", hint="pass a spec: a path, YAML text, a dict or a lrplot.Spec")
+    overrides = (set,) if isinstance(set, str) else tuple(set)  # one --set as a text, not its characters
+    loaded = Reading(overrides, allow_import=allow_import).load(sources)
     specs = [s.spec for s in loaded]
     curves, findings, notes = figure_facts(specs, simulate(specs, allow_import=allow_import, cache=cache), loaded,
                                            allow_import=allow_import)

@@ -111,6 +111,15 @@ class Curves:
                 out.append((s, int(s.positions()[bad[0]]), len(bad)))
         return out
 
+    def nonpositive(self) -> list[tuple[Series, int, int]]:
+        """(series, first step, count) for every line with values at or below 0 (what a log axis cannot show)."""
+        out = []
+        for s in self.series():
+            low = np.flatnonzero(np.asarray(s.values, dtype=float) <= 0)
+            if len(low):
+                out.append((s, int(s.positions()[low[0]]), len(low)))
+        return out
+
     @property
     def names(self) -> list[str]:
         return [s.name for s in self.schedules]

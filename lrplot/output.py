@@ -174,6 +174,8 @@ class Staged:
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         except OSError as exc:
+            if not folder.is_dir():  # said as check_target says it (schema -o, save_figure reach here unchecked)
+                raise OutputError(f"{path}: the folder {folder} does not exist", hint="create it first") from None
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
         self._pending.append((tmp, path))
         try:

@@ -380,9 +380,10 @@ def plan_outputs(paths: list[Path], *, output: Path | None, fmt: str | None, dat
                  ) -> "tuple[list[FigureTarget], RenderOptions]":
     """The figures a plot writes and its render options, all checked before any work (names, formats, themes,
     ``--data``'s target, title, raster size); ``no_figure`` (``--no-figure``, ``-o none``): nothing rendered."""
-    from .figure import RenderOptions, check_raster, style_path
+    from .figure import RenderOptions, style_path
     from .output import DATA_SUFFIXES, check_target, plan_figures
     from .text import bad_character
+    from .views import check_options_drawn
 
     figures = plan_figures(output, paths, theme, style, fmt, stdout_is_tty=stdout_is_tty, no_figure=no_figure)
     if data is not None:
@@ -394,7 +395,6 @@ def plan_outputs(paths: list[Path], *, output: Path | None, fmt: str | None, dat
     if title is not None and bad_character(title):
         raise UsageError(f"--title contains {bad_character(title)}", hint="remove it")
     render_options = RenderOptions(**options)
-    for figure in figures:
-        if figure.fmt not in ("html", "term"):
-            check_raster(render_options.size, render_options.dpi, figure.fmt)
+    for figure in figures:  # a page or terminal text: no option it would silently ignore; a figure: its pixels
+        check_options_drawn(figure.fmt, render_options)
     return figures, render_options

@@ -60,6 +60,25 @@ def test_plot_set_overrides_and_unknown_options():
         lrplot.plot(3)
 
 
+def test_plot_and_simulate_refuse_what_they_cannot_draw_or_run():
+    # before: a set= text was read one character at a time ("--set 's': expected key.path=value"), an
+    # empty list drew empty axes, and simulate(path) ended in AttributeError: 'str' object has no attribute ...
+    with pytest.warns(lrplot.LrplotWarning, match=r"\[no-anneal\]$"):  # T_max 50 cut at 20
+        fig = lrplot.plot(COSINE, set="steps=20", annotate="none")
+    (line,) = [ln for ln in fig.axes[0].get_lines() if (ln.get_gid() or "").startswith("series:")]
+    assert len(line.get_ydata()) == 20
+    with pytest.raises(UsageError) as err:
+        lrplot.plot([])
+    assert str(err.value) == "plot() got an empty list; pass a spec: a path, YAML text, a dict or a lrplot.Spec"
+    for wrong in ("configs/cosine.yaml", ["configs/cosine.yaml"], {"steps": 5}):
+        with pytest.raises(UsageError) as err:
+            lrplot.simulate(wrong)
+        assert str(err.value) == (f"simulate() takes a Spec (or a list of them), not a {'dict' if wrong == {'steps': 5} else 'str'}; "
+                                  "read it first: lrplot.simulate(lrplot.load_spec(...))")
+    spec = lrplot.parse_spec("steps: 5\nscheduler: {type: StepLR, step_size: 2}\n")
+    assert len(lrplot.simulate(iter([spec])).schedules) == 1  # any iterable of specs still runs
+
+
 def test_plot_into_an_axes_refuses_a_layout_of_panels_before_simulating(monkeypatch):
     from matplotlib.figure import Figure
 

@@ -106,6 +106,13 @@ def test_cli_unknown_rule_is_a_usage_error(cli):
     assert r.exit_code == 2 and r.stderr == "lrplot: --ignore jmp: unknown rule; did you mean 'jump'?\n"
 
 
+def test_ignore_help_names_every_rule_in_order(cli):
+    # the help listed nine rules and left out last-epoch, which --ignore accepts
+    text = " ".join(cli("check", "--help").stdout.split())
+    listed = re.search(r"Skip a rule \(repeatable\): (.*?)\.", text).group(1)
+    assert listed == ", ".join(RULES)
+
+
 def test_library_quirks_are_caught():
     pytest.importorskip("pytorch_accelerated")
     pytest.importorskip("transformers")

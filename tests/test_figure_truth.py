@@ -147,6 +147,32 @@ def test_limits_are_checked(value, text):
     assert str(err.value) == text
 
 
+@pytest.mark.parametrize("ylim, text", [
+    ("0,1", "--ylim '0,1': a logarithmic y axis (--log-y) shows only values above 0; give LOW above 0, e.g. "
+            "0.001,1, or leave --log-y out"),
+    ("-2,-1", "--ylim '-2,-1': a logarithmic y axis (--log-y) shows only values above 0; leave --log-y out"),
+])
+def test_a_log_axis_refuses_limits_it_cannot_show(ylim, text):
+    # matplotlib only warns ("Attempt to set non-positive ylim ...") and draws other limits than asked
+    with pytest.raises(UsageError) as err:
+        RenderOptions(log_y=True, ylim=ylim)
+    assert str(err.value) == text
+    assert RenderOptions(log_y=True, ylim="1e-4,1").ylim == (1e-4, 1.0)
+
+
+def test_an_xlim_beside_every_curve_is_refused(cli, tmp_path):
+    # before: exit 0 and empty axes, as if the schedule drew nothing
+    (tmp_path / "s.yaml").write_text("steps: 200\nsteps_per_epoch: 50\nscheduler: {type: StepLR, step_size: 5}\n")
+    r = cli("s.yaml", "--xlim", "1000,2000", "-q")
+    assert r.exit_code == 2 and r.stderr == ("lrplot: --xlim '1000,2000' shows none of the curves: their steps go from "
+                                             "0 to 199; give a range that overlaps them, e.g. 0,199\n")
+    assert not (tmp_path / "s.png").exists()
+    r = cli("s.yaml", "--x", "epoch", "--xlim", "-5,-1", "-q")
+    assert r.exit_code == 2 and r.stderr == ("lrplot: --xlim '-5,-1' shows none of the curves: their epochs go from "
+                                             "0 to 3.98; give a range that overlaps them, e.g. 0,3.98\n")
+    assert cli("s.yaml", "--xlim", "199,2000", "-q").exit_code == 0  # one step inside is drawn
+
+
 def test_xlim_zooms_a_long_curve_with_every_pixel_column_of_the_range():
     n = 100_000
     values = np.linspace(1.0, 0.0, n)
@@ -309,3 +335,14 @@ def test_marks_on_a_users_axes_are_legend_entries_not_a_caption():
     bare = Figure().add_subplot()
     render(Curves((replace(plan, spans=()),)), ax=bare, annotate="none")
     assert bare.get_legend() is None
+
+
+def test_a_log_axis_says_which_values_it_cannot_show():
+    # a cosine that reaches 0 at T_max: on a log axis the 0 fell off the bottom, reading as merely small
+    curves = simulate(parse_spec("steps: 100\nscheduler: {type: CosineAnnealingLR, T_max: 60}\n", "s.yaml"))
+    said = "\u26a0 's' lr of group 0 is 0 or below at 1 step(s), first at step 60: not on this log axis; " \
+           "draw without --log-y to see it"
+    assert footnote_lines(render(curves, log_y=True, annotate="none"))[-1] == said
+    assert not [t for t in render(curves, annotate="none").texts if "log axis" in t.get_text()]
+    positive = simulate(parse_spec("steps: 100\nscheduler: {type: CosineAnnealingLR, T_max: 100}\n", "s.yaml"))
+    assert not [t for t in render(positive, log_y=True).texts if "log axis" in t.get_text()]

@@ -66,3 +66,13 @@ def test_atomic_write_replaces_whole_or_not_at_all(tmp_path):
         write_atomic(path, fail)
     assert path.read_text() == "first\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temporary left behind
+
+
+def test_a_missing_folder_is_said_alike_by_every_writer(cli, tmp_path):
+    # schema -o and save_figure write without planning first: they said "cannot write: No such file or directory"
+    result = cli("schema", "-o", "nope/schema.json")
+    assert result.exit_code == 1
+    assert result.stderr == "lrplot: nope/schema.json: the folder nope does not exist; create it first\n"
+    with pytest.raises(OutputError) as err:
+        write_text_atomic(tmp_path / "nope" / "x.txt", "x")
+    assert str(err.value) == f"{tmp_path / 'nope' / 'x.txt'}: the folder {tmp_path / 'nope'} does not exist; create it first"

@@ -300,3 +300,56 @@ def test_the_page_says_what_the_figures_footnote_says(cli, tmp_path):
     page = render_view(Curves((trace("a", [0.1, 0.05]),)), "html", RenderOptions(notes=("a <b> & c",)), "light")
     assert '<div class="lrplot-note" style="font-size: 12px; margin-top: 4px;">a &lt;b&gt; &amp; c</div>' \
         in page.decode()
+
+
+def test_title_option_wins_over_the_specs_title_as_on_a_figure():
+    # the page and the terminal put the spec's title first, so --title was silently ignored there
+    curves = Curves((trace("a", [0.1, 0.05, 0.0]),), title="From the spec")
+    assert payload(curves, RenderOptions(title="Mine"))["title"] == "Mine"
+    assert payload(curves, RenderOptions())["title"] == "From the spec"
+    assert render_text(curves, RenderOptions(title="Mine"), width=40).splitlines()[0] == "Mine"
+    assert render_text(curves, RenderOptions(), width=40).splitlines()[0] == "From the spec"
+
+
+@pytest.mark.parametrize("args, line", [
+    (["-o", "p.html", "--xlim", "5,10"], "lrplot: --xlim is not drawn in a page (.html): it shows the whole run; "
+                                         "leave --xlim out, or write a figure: -o NAME.png, .svg or .pdf"),
+    (["--format", "term", "--layout", "grid"], "lrplot: --layout is not drawn in terminal text (--format term): it "
+                                               "overlays every curve in one chart; leave --layout out, or write a "
+                                               "figure: -o NAME.png, .svg or .pdf"),
+    (["-o", "p.html", "--x", "epoch"], "lrplot: --x is not drawn in a page (.html): its x axis counts steps; leave --x "
+                                       "out, or write a figure: -o NAME.png, .svg or .pdf"),
+    (["--format", "term", "--size", "4x3"], "lrplot: --size is not drawn in terminal text (--format term): it takes "
+                                            "the size of the window or terminal; leave --size out, or write a figure: "
+                                            "-o NAME.png, .svg or .pdf"),
+])
+def test_an_option_a_view_does_not_draw_is_refused(cli, write_spec, args, line):
+    # before: exit 0 and the option silently ignored (the page showed the whole run for --xlim 5,10)
+    spec = write_spec("steps: 20\nsteps_per_epoch: 5\nscheduler: {type: StepLR, step_size: 5}\n")
+    result = cli(spec, *args, "-q")
+    assert result.exit_code == 2 and result.stderr == line + "\n"
+    assert not (spec.parent / "p.html").exists()
+
+
+def test_options_a_view_draws_or_has_anyway_are_accepted(cli, write_spec):
+    spec = write_spec("steps: 20\nscheduler: {type: StepLR, step_size: 5}\n")
+    for extra in (["--annotate", "none", "--no-inset", "--layout", "overlay"], ["--log-y", "--title", "T"]):
+        assert cli(spec, "-o", "p.html", *extra, "-q").exit_code == 0
+        assert cli(spec, "--format", "term", *extra, "-q").exit_code == 0
+
+
+def test_terminal_text_says_why_a_log_axis_is_linear():
+    zero = Curves((trace("a", [0.1, 0.05, 0.0]),))
+    text = render_text(zero, RenderOptions(log_y=True), width=40)
+    assert text.splitlines()[-1] == ("      (--log-y: a curve reaches 0 or below, which a log axis cannot show, so this "
+                                     "axis is linear)")
+    assert "--log-y" not in render_text(Curves((trace("a", [0.1, 0.05, 0.01]),)), RenderOptions(log_y=True), width=40)
+    assert "--log-y" not in render_text(zero, RenderOptions(), width=40)
+
+
+def test_the_page_says_what_its_log_axis_cannot_show():
+    zero = Curves((trace("a", [0.1, 0.05, 0.0]),))
+    note = ('<div class="lrplot-note" style="font-size: 12px; margin-top: 4px;">\u26a0 \'a\' lr of group g0 '
+            'is 0 or below at 1 step(s), first at step 2: not on this log axis; draw without --log-y to see it</div>')
+    assert note in render_view(zero, "html", RenderOptions(log_y=True), "light").decode()
+    assert "log axis" not in render_view(zero, "html", RenderOptions(), "light").decode()

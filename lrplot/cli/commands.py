@@ -174,9 +174,9 @@ def check(
     specs: SpecsArg,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     ignore: Annotated[Optional[list[str]], typer.Option(
-        "--ignore", metavar="RULE", help="Skip a rule (repeatable): jump, overshoot, no-anneal, rebound, "
-                                         "short-schedule, nonpositive-lr, nan-inf, constant-lambda, "
-                                         "plateau-self-metric.")] = None,
+        "--ignore", metavar="RULE", help="Skip a rule (repeatable): nan-inf, nonpositive-lr, overshoot, jump, "
+                                         "no-anneal, rebound, short-schedule, constant-lambda, plateau-self-metric, "
+                                         "last-epoch.")] = None,
     json_: JsonOpt = False,
     inputs: Inputs = None,  # type: ignore[assignment]
     debug: DebugOpt = False,

@@ -48,7 +48,14 @@ def simulate(specs: Spec | Iterable[Spec], *, allow_import: AllowImport = None, 
     exactly this spec, its input files and these versions exists, and store them otherwise (the
     CLI turns it on; ``--no-cache`` turns it off). ``progress(schedule name, updates done,
     total)`` is told how far long runs are."""
-    spec_list = [specs] if isinstance(specs, Spec) else list(specs)
+    one = isinstance(specs, (Spec, str, bytes, dict)) or not hasattr(specs, "__iter__")
+    spec_list = [specs] if one else list(specs)
+    for spec in spec_list:
+        if not isinstance(spec, Spec):  # a path or YAML text: lrplot.plot reads those, simulate runs a Spec
+            from ..errors import UsageError
+
+            raise UsageError(f"simulate() takes a Spec (or a list of them), not a {type(spec).__name__}",
+                             hint="read it first: lrplot.simulate(lrplot.load_spec(...))")
     allowance = check_inputs(spec_list, allow_import)
     per_spec = []
     for spec in spec_list:

@@ -74,3 +74,10 @@ def footnote(fig: Any, lines: Sequence[str]) -> None:
                 spec = ax.get_subplotspec()
                 if spec is not None and spec.is_last_row() and ax.get_visible() and not ax.get_xlabel():
                     ax.set_xlabel(label.get_text(), fontsize=label.get_fontsize())
+
+
+def log_hidden(curves: Any) -> list[str]:
+    """A line per curve a log y axis cannot show all of: its values at or below 0 fall off the axis,
+    a zero lr reading as merely small."""
+    return [f"\u26a0 '{s.schedule}' {s.field} of group {s.group_name} is 0 or below at {count} step(s), first at step "
+            f"{first}: not on this log axis; draw without --log-y to see it" for s, first, count in curves.nonpositive()]

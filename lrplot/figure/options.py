@@ -55,6 +55,12 @@ class RenderOptions:
             raise UsageError(f"dpi {self.dpi!r}: expected a whole number from 20 to 1200")
         set_(self, "xlim", parse_limits("xlim", self.xlim))
         set_(self, "ylim", parse_limits("ylim", self.ylim))
+        if self.log_y and self.ylim is not None and self.ylim[0] <= 0:
+            # matplotlib would only warn and ignore the limits: the figure would not show what was asked
+            low, high = self.ylim
+            raise UsageError(f"--ylim '{low:g},{high:g}': a logarithmic y axis (--log-y) shows only values above 0",
+                             hint=f"give LOW above 0, e.g. {high / 1000:g},{high:g}, or leave --log-y out"
+                             if high > 0 else "leave --log-y out")
         if not isinstance(self.inset, bool):
             raise UsageError(f"inset {self.inset!r}: expected true or false")
         notes = (self.notes,) if isinstance(self.notes, str) else self.notes
@@ -180,6 +186,8 @@ def check_curves(curves: Curves, opts: RenderOptions) -> None:
     values beyond MAX_DRAWABLE."""
     if opts.x == "epoch" and not all(s.steps_per_epoch for s in curves.schedules):
         raise UsageError("--x epoch needs steps_per_epoch in the spec")
+    if opts.xlim is not None:
+        _check_xlim(curves, opts)
     for s in curves.series():
         values = np.abs(np.asarray(s.values, dtype=float))
         big = np.flatnonzero(np.isfinite(values) & (values > MAX_DRAWABLE))
@@ -188,6 +196,22 @@ def check_curves(curves: Curves, opts: RenderOptions) -> None:
             raise LrplotError(f"cannot draw '{s.schedule}' {s.field} of group {s.group_name}: it is "
                               f"{float(s.values[big[0]]):.4g} at step {step}, beyond the {MAX_DRAWABLE:g} a figure "
                               "can show", hint="check the spec's lr and factors")
+
+
+def _check_xlim(curves: Curves, opts: RenderOptions) -> None:
+    """Refuse an x range beside every curve: the figure would be empty axes, a plan that seems to
+    draw nothing."""
+    from .series import x_values
+
+    extents = [x for x in (x_values(sc, opts.x) for sc in curves.schedules) if len(x)]
+    if not extents:
+        return
+    first, last = min(float(x[0]) for x in extents), max(float(x[-1]) for x in extents)
+    low, high = opts.xlim
+    if high < first or low > last:
+        unit = "epochs" if opts.x == "epoch" else "steps"
+        raise UsageError(f"--xlim '{low:g},{high:g}' shows none of the curves: their {unit} go from {first:g} to "
+                         f"{last:g}", hint=f"give a range that overlaps them, e.g. {first:g},{last:g}")
 
 
 def y_range(axis: Any, series: Sequence[Any], opts: RenderOptions) -> None:

@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Any, Iterator
 from ..curves import Curves, Series
 from . import layout as layouts
 from .files import save_figure, write_figure
-from .footnote import caption, footnote, mark_handles
+from .footnote import caption, footnote, log_hidden, mark_handles
 from .inset import draw_inset
 from .metric import draw_metric
 from .labels import place_labels
@@ -140,7 +140,8 @@ class Plotter:
         if self.ax is not None:  # the user's figure is theirs: nothing is written outside their axes
             return
         marks = caption(self.axes, self.opts.jump_threshold)
-        footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes))
+        hidden = log_hidden(self.curves) if self.opts.log_y else []
+        footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes) + hidden)
 
     def _place_labels(self) -> None:
         place_labels(self.fig, self.axes)

@@ -110,7 +110,7 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
         })
     fields = sorted({s.field for s in parts})
     return {
-        "title": curves.title or options.title or "",
+        "title": (options.title if options.title is not None else curves.title) or "",
         "x0": x0,
         "n": n if steps is None else len(steps),
         **({} if steps is None else {"steps": _encode(steps.astype(np.float64))}),
@@ -226,4 +226,7 @@ body {{ margin: 12px; }}
 def render_html(curves: Curves, options: RenderOptions, theme: str = "light") -> bytes:
     """The interactive page for ``curves`` in ``theme``: light, dark, or both (the viewer's colour
     scheme picks; one file serves both)."""
-    return _page(payload(curves, options), theme, tuple(options.notes)).encode("utf-8")
+    from ..figure.footnote import log_hidden
+
+    hidden = log_hidden(curves) if options.log_y else []  # as under a figure: what the log axis cannot show
+    return _page(payload(curves, options), theme, (*options.notes, *hidden)).encode("utf-8")

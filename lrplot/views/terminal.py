@@ -115,7 +115,7 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
     cycle = palette(options.theme).cycle
     reset = "\x1b[0m" if colour else ""
     lines = []
-    title = curves.title or options.title
+    title = options.title if options.title is not None else curves.title
     if title:
         lines.append(title)
     for r in range(rows):
@@ -141,4 +141,7 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
         lines.append(" " * (gutter + 1) + "   ".join(keys))
         if not colour:
             lines.append(" " * (gutter + 1) + "(no colours here, so the curves look alike: FORCE_COLOR=1 colours them)")
+    if options.log_y and not log:  # a log axis cannot show 0 or below: say why this one is linear
+        lines.append(" " * (gutter + 1) + "(--log-y: a curve reaches 0 or below, which a log axis cannot show, "
+                     "so this axis is linear)")
     return "\n".join(lines) + "\n"
