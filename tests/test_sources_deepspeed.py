@@ -15,6 +15,8 @@ deepspeedai/DeepSpeedExamples:
   training/tensor_parallel/hf_integration/configs/ds_config.json (as tp_hf_ds_config.json) and
   ds_config_temp.json (as tp_hf_ds_config_temp.json, a template its run script fills in) at
   45b4b7156c8794a3452a5a7d03dbd8d797068569
+and from microsoft/DeepSpeedExamples: QANet-Pytorch/ds_bsz512_1cycle.json (as qanet_ds_bsz512_1cycle.json,
+indented with tabs) at 69785c7cff23b0d2f7e4d96bc6a0a442f9b60a94
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pytest
 
 from lrplot.errors import SpecError
 from lrplot.sources import load_input
+from lrplot.yamlio import load_yaml
 
 from tests.helpers.deepspeed_engine import digest, engine_loop
 from tests.helpers.installed import require
@@ -38,6 +41,7 @@ T5 = DATA / "t5_base_pretraining.json"
 T5_RECORD = DATA / "t5_base_pretraining.engine.json"  # regenerate.py
 TP_HF = DATA / "tp_hf_ds_config.json"
 TP_TEMPLATE = DATA / "tp_hf_ds_config_temp.json"
+QANET = DATA / "qanet_ds_bsz512_1cycle.json"
 
 
 def drawn(path, overrides=(), kind=None):
@@ -91,6 +95,28 @@ def test_published_warmup_config_with_the_run_length_given_equals_the_engine():
     assert [n for n in source.notes if n.assumed] == [source.assumptions[0]]
     assert source.assumptions[0].startswith("fp16 dynamic loss scaling: DeepSpeed's engine skips "
                                             "lr_scheduler.step() on every update whose gradients overflow")
+
+
+def test_a_json_config_indented_with_tabs_reads_as_json_reads_it():
+    """JSON separates tokens with tabs too; YAML refused the tab that indents QANet's scheduler block, so
+    the file was not recognised as DeepSpeed's. Positions stay those of the file (a tab is one column)."""
+    text = QANET.read_text()
+    data, source = load_yaml(text, str(QANET))
+    assert "\t" in text and data == json.loads(text)
+    assert (source.value(("scheduler", "type")).line, source.value(("scheduler", "type")).col) == (18, 10)
+    with pytest.raises(SpecError) as err:
+        load_input(QANET)
+    assert str(err.value) == (f"{QANET}:18:10: needs the number of updates to draw (OneCycle has no "
+                              "total_num_steps: the training script decides the run length); add --set "
+                              "scheduler.params.total_num_steps=N")
+
+
+@pytest.mark.slow
+def test_published_one_cycle_config_equals_the_engine():
+    """OneCycle with staircases and a decay phase, the run length given: the engine loop of deepspeed 0.19.8."""
+    source, lr = drawn(QANET, ["scheduler.params.total_num_steps=2500"])
+    assert source.kind == "deepspeed" and lr == engine_loop(json.loads(QANET.read_text()), 2500)
+    assert lr[0] == 0.004 and max(lr) == 0.015 and lr[-1] < 0.004  # min, peak at 1000, decay past 1100
 
 
 BLOCKS = {

@@ -12,6 +12,8 @@ Published configs, unedited, under tests/data/mmengine/:
 * mmselfsup/projects/: the same mmselfsup commit, the files their paths name.
 * mmselfsup-0.11/: open-mmlab/mmselfsup@684875d09b68ae654b1d3186190a993274dcc297 (tag v0.11.0, mmcv 1.x),
   the files of configs/selfsup/ their paths name.
+* mmyolo/: open-mmlab/mmyolo@8c4d9dc503dc8e327bec8147e8dc97124052f693, the files of configs/ their paths
+  name (yolov5_s-v61_syncbn_8xb16-300e_coco.py, yolov8_s_syncbn_fast_8xb16-500e_coco.py and their bases).
 """
 
 from __future__ import annotations
@@ -155,3 +157,21 @@ def test_a_registry_optimizer_is_drawn_on_a_stand_in_that_equals_the_runner(publ
             ) in source.notes
     assert source.spec.optimizer.model_dump(exclude_none=True) == {"type": "SGD", "lr": 0.008, "weight_decay": 0.02}
     assert lr == run_runner(path, 512, optimizer=dict(type="SGD", lr=0.008, weight_decay=0.02))["lr"].tolist()
+
+
+@pytest.mark.parametrize("config, line", [
+    ("yolov5/yolov5_s-v61_syncbn_8xb16-300e_coco.py", 258),  # no param_scheduler at all
+    ("yolov8/yolov8_s_syncbn_fast_8xb16-500e_coco.py", 293),  # param_scheduler = None
+])
+def test_a_hook_that_sets_the_lr_itself_is_refused_in_one_line(config, line, monkeypatch):
+    """mmyolo's YOLO configs put YOLOv5ParamSchedulerHook in default_hooks.param_scheduler: it sets the lr in
+    before_train_iter / after_train_epoch (mmyolo/engine/hooks/yolov5_param_scheduler_hook.py:74-130, same
+    commit) over MMEngine's ParamSchedulerHook (Runner.register_default_hooks, mmengine 0.10.7
+    runner/runner.py:1948-1963). Without the check lrplot said the lr stays at the optimizer's."""
+    monkeypatch.chdir(DATA / "mmyolo/configs")
+    with pytest.raises(SpecError) as err:
+        load_input(config, allow_import=["mmengine"])
+    assert str(err.value) == (
+        f"{config}:{line}:1: default_hooks.param_scheduler is YOLOv5ParamSchedulerHook, not MMEngine's "
+        "ParamSchedulerHook: that hook sets the lr in its own code, which lrplot does not run (it draws "
+        "param_scheduler as ParamSchedulerHook steps it); write the hook's schedule as an lrplot spec")

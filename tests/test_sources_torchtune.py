@@ -23,6 +23,11 @@ recipes/configs/dev/11B_lora_multi_dataset.yaml and recipes/configs/llama3_2/1B_
 (recipes/dev/grpo_full_finetune_distributed.py, same commit: :201 ``len(self._dataloader)`` batches per epoch,
 no accumulation; :205-209 the horizon; :839-857 ``ppo_epochs`` updates per batch, each stepping the scheduler;
 :902-904 the stop after ``num_steps`` batches).
+7B_full_ppo_low_memory.yaml: recipes/configs/mistral/7B_full_ppo_low_memory.yaml, same repository and commit, for
+the PPO recipe (recipes/ppo_full_finetune_single_device.py, same commit: :442 ``self._total_steps = cfg.num_steps
+// self.batch_size``; :260-271 ``num_training_steps=lr_steps``, the run's updates; :939-1070 the loop: per batch
+``for _ in range(ppo_epochs): for i in range(0, batch_size, ppo_batch_size): ... optimizer.step();
+lr_scheduler.step()``, stopping when ``self._steps_run == self._total_steps``).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ LORA = DATA / "1B_lora_single_device.yaml"
 MULTI = DATA / "11B_lora_multi_dataset.yaml"
 FULL = DATA / "1B_full_single_device.yaml"
 GRPO = DATA / "3B_full_grpo.yaml"
+PPO = DATA / "7B_full_ppo_low_memory.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +124,33 @@ def grpo_loop(module, cfg: dict, prompts: int, world: int) -> list[float]:
     return lrs
 
 
+def ppo_loop(module, cfg: dict, batches_per_epoch: int) -> list[float]:
+    """The PPO recipe's calls, as quoted above, on torch's AdamW with the config's lr: its epochs over a
+    data loader of ``batches_per_epoch`` batches, until ``num_steps // batch_size`` batches have run."""
+    import math
+
+    import torch
+
+    batch, ppo_batch = cfg["batch_size"], cfg["ppo_batch_size"]
+    total_steps = cfg["num_steps"] // batch
+    lr_steps = total_steps * cfg["ppo_epochs"] * (batch // ppo_batch)
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=float(cfg["optimizer"]["lr"]))
+    block = {k: v for k, v in cfg["lr_scheduler"].items() if k != "_component_"}
+    scheduler = module.get_cosine_schedule_with_warmup(optimizer, **block, num_training_steps=lr_steps, last_epoch=-1)
+    lrs, steps_run = [], 0
+    for _ in range(math.ceil(total_steps / batches_per_epoch)):
+        for _ in range(batches_per_epoch):
+            for _ in range(cfg["ppo_epochs"]):
+                for _ in range(0, batch, ppo_batch):
+                    lrs.append(optimizer.param_groups[0]["lr"])
+                    optimizer.step()
+                    scheduler.step()
+            steps_run += 1
+            if steps_run == total_steps:
+                return lrs
+    return lrs
+
+
 def drawn(path, inputs: BudgetInputs, overrides=()):
     from lrplot.engine import simulate
 
@@ -166,6 +199,29 @@ def test_published_grpo_config_equals_the_grpo_recipe(torchtune_schedulers, prom
         assert source.budget.text == (
             "7473 prompts / (1 x 4) = 1869 batches per epoch (drop_last) x 10 epochs = 18690 (num_training_steps); "
             "the run stops at num_steps 200 batches; x ppo_epochs 1 = 200 updates; num_warmup_steps 50")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overrides, batches_per_epoch, updates", [
+    ((), 1000, 78),   # as published: 10000 // 128 = 78 batches of one update; warmup 100 never ends
+    (("ppo_epochs=2", "ppo_batch_size=32", "num_steps=40000", "lr_scheduler.num_warmup_steps=50"), 7, 2496),
+])
+def test_published_ppo_config_equals_the_ppo_recipe(torchtune_schedulers, overrides, batches_per_epoch, updates):
+    """The PPO recipe reads no epochs and no dataset size: lrplot asked for cfg.epochs, and with it drew
+    epochs x len(dataloader) updates. The data loader's length only sets how many epochs the run takes."""
+    source, lr = drawn(PPO, BudgetInputs(), overrides)
+    cfg = config(PPO)
+    for item in overrides:
+        key, _, value = item.partition("=")
+        *parents, last = key.split(".")
+        node = cfg
+        for part in parents:
+            node = node[part]
+        node[last] = int(value)
+    assert source.budget.updates == updates == len(lr) and source.assumptions[0].startswith(
+        "read as torchtune's PPO recipe at bd2a0fc (main), which steps lr_scheduler after every PPO update")
+    assert lr == ppo_loop(torchtune_schedulers, cfg, batches_per_epoch)
+    assert lr[0] == 0.0 and (max(lr) < 3e-6 if not overrides else max(lr) == 3e-6)
 
 
 @pytest.mark.slow
@@ -221,6 +277,16 @@ def test_published_config_without_a_scheduler_is_refused_in_one_line():
      "epochs: 1\ngradient_accumulation_steps: 4\n",
      "tune.yaml:5:13: 100 examples give 1 full batches of 64, fewer than one update of 4 accumulated batches "
      "(torchtune drops the last partial batch); check --dataset-size, batch_size and gradient_accumulation_steps"),
+    ("optimizer: {_component_: torch.optim.AdamW, lr: 2e-5}\nlr_scheduler:\n  _component_: "
+     "torchtune.training.lr_schedulers.get_cosine_schedule_with_warmup\n  num_warmup_steps: 10\nbatch_size: 64\n"
+     "num_steps: 1000\nppo_epochs: 1\nppo_batch_size: 48\ngradient_accumulation_steps: 1\n",
+     "tune.yaml:8:17: batch_size 64 is not a multiple of ppo_batch_size 48 (the PPO recipe refuses it); make "
+     "ppo_batch_size divide batch_size"),
+    ("optimizer: {_component_: torch.optim.AdamW, lr: 2e-5}\nlr_scheduler:\n  _component_: "
+     "torchtune.training.lr_schedulers.get_cosine_schedule_with_warmup\n  num_warmup_steps: 10\nbatch_size: 64\n"
+     "num_steps: 32\nppo_epochs: 1\nppo_batch_size: 32\ngradient_accumulation_steps: 1\n",
+     "tune.yaml:6:12: num_steps 32 is less than batch_size 64: no batch to train on (the PPO recipe refuses it); "
+     "num_steps counts samples: make it at least batch_size"),
 ])
 def test_bad_configs_are_refused_in_one_located_line(tmp_path, text, message):
     path = tmp_path / "tune.yaml"

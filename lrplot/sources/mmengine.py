@@ -146,6 +146,24 @@ def _scheduler_type(name: Any, where: Location) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+def _check_hook(doc: Document, cfg: Any) -> None:
+    """``param_scheduler`` is stepped by the hook ``default_hooks.param_scheduler`` names, MMEngine's
+    ``ParamSchedulerHook`` unless the config names another (``Runner.register_default_hooks``, runner.py:1948-
+    1963, merges the config's entry over that default). Another hook (mmyolo's YOLOv5ParamSchedulerHook,
+    PPYOLOEParamSchedulerHook) sets the lr in its own code, which lrplot does not run."""
+    hooks = _plain(cfg.get("default_hooks") or {})
+    hook = hooks.get("param_scheduler") if isinstance(hooks, dict) else None
+    if not isinstance(hook, dict):
+        return
+    name = hook.get("type")
+    name = (name if isinstance(name, str) else getattr(name, "__name__", repr(name))).rpartition(".")[2]
+    if name != "ParamSchedulerHook":
+        raise SpecError(f"default_hooks.param_scheduler is {name}, not MMEngine's ParamSchedulerHook: that hook "
+                        "sets the lr in its own code, which lrplot does not run (it draws param_scheduler as "
+                        "ParamSchedulerHook steps it)", location=_line_of(doc, "default_hooks"),
+                        hint="write the hook's schedule as an lrplot spec")
+
+
 def _loop(cfg: Any, where: Location) -> tuple[str, int]:
     train_cfg = _plain(cfg.get("train_cfg") or {})
     if not train_cfg:
@@ -181,6 +199,7 @@ def _read(doc: Document, inputs: BudgetInputs, cfg: Any) -> Source:
     from . import mmengine_optim
 
     sched_at = _line_of(doc, "param_scheduler")
+    _check_hook(doc, cfg)  # before asking for anything: no number would make lrplot run that hook
     loop, length = _loop(cfg, _line_of(doc, "train_cfg"))
     notes: list[str] = []
     custom = _plain(cfg.get("custom_imports") or {})

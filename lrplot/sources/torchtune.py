@@ -29,6 +29,12 @@ self._steps_per_epoch`` (:205-209); every batch runs ``ppo_epochs`` updates, eac
 ``optimizer.step(); ... self._lr_scheduler.step()`` (:839-857); the run stops after ``num_steps``
 batches (:225, :902-904), however many epochs are left.
 
+torchtune's PPO recipe (``recipes/ppo_full_finetune_single_device.py`` at the same commit; its configs are
+told by ``ppo_batch_size``) reads no ``epochs``: the run is ``num_steps // batch_size`` batches (:442), as many
+epochs as that takes (:447); every batch runs ``ppo_epochs x (batch_size // ppo_batch_size)`` updates, each
+stepping the scheduler (:983-1026; ``gradient_accumulation_steps`` splits one update's minibatch), and
+``num_training_steps`` is the run's updates (:260-271). torchtune 0.6.1's PPO recipe builds no scheduler.
+
 The training-set size is not in a recipe config (the ``dataset`` component builds it): it is asked
 for (``--dataset-size``), the number of examples after packing when ``packed`` is on.
 """
@@ -156,6 +162,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     notes: list[str] = []
     sched_type, kwargs = _scheduler(doc, data)
     optimizer = _optimizer(doc, data, notes)
+    if "ppo_batch_size" in data:
+        return _ppo(doc, data, sched_type, kwargs, optimizer, notes)
     epochs = _number(doc, data, "epochs")
     batch = _number(doc, data, "batch_size")
     if "grpo_samples" in data:
@@ -258,4 +266,45 @@ def _grpo(doc: Document, data: dict, inputs: BudgetInputs, sched_type: str, kwar
     budget = Budget(text, total, batches * ppo, warmup=warm, told=told,
                     decided_by="num_steps" if num_steps < horizon else "epochs",
                     where=doc.source.value(("num_steps" if num_steps < horizon else "epochs",)))
+    return Source(KIND, spec, budget, tuple(notes))
+
+
+def _ppo(doc: Document, data: dict, sched_type: str, kwargs: dict, optimizer: dict, notes: list[str]) -> Source:
+    """torchtune's PPO recipe: ``num_steps // batch_size`` batches, each ``ppo_epochs x (batch_size //
+    ppo_batch_size)`` updates; the horizon is the run's updates, whatever the dataset (see the docstring)."""
+    from ..spec import spec_from_data
+
+    batch, ppo_batch = _number(doc, data, "batch_size"), _number(doc, data, "ppo_batch_size")
+    ppo, num_steps = _number(doc, data, "ppo_epochs"), _number(doc, data, "num_steps")
+    if batch % ppo_batch:
+        raise SpecError(f"batch_size {batch} is not a multiple of ppo_batch_size {ppo_batch} (the PPO recipe "
+                        "refuses it)", location=doc.source.value(("ppo_batch_size",)),
+                        hint="make ppo_batch_size divide batch_size")
+    batches = num_steps // batch                    # self._total_steps
+    if batches == 0:
+        raise SpecError(f"num_steps {num_steps} is less than batch_size {batch}: no batch to train on (the PPO "
+                        "recipe refuses it)", location=doc.source.value(("num_steps",)),
+                        hint="num_steps counts samples: make it at least batch_size")
+    per_batch = ppo * (batch // ppo_batch)
+    total = batches * per_batch                     # lr_steps, the scheduler's num_training_steps
+    notes.append(assumption("read as torchtune's PPO recipe at bd2a0fc (main), which steps lr_scheduler after "
+                            "every PPO update; torchtune 0.6.1's recipe builds no scheduler (a constant lr)",
+                            settle="--set '~lr_scheduler' for torchtune 0.6.1's constant lr"))
+    spec_data: dict[str, Any] = {
+        "title": f"torchtune PPO {sched_type.rpartition(':')[2]}: {doc.path.name}",
+        "steps": total,
+        "optimizer": optimizer,
+        "scheduler": {"type": sched_type, **kwargs, "num_training_steps": total},
+    }
+    spec = spec_from_data(spec_data, _source_map(doc, kwargs), file=doc.path)
+    text = (f"num_steps {num_steps} // batch_size {batch} = {batches} batches x ppo_epochs {ppo} x (batch_size // "
+            f"ppo_batch_size {ppo_batch} = {batch // ppo_batch}) = {total} updates (num_training_steps)")
+    warmup = kwargs.get("num_warmup_steps")
+    warm = warmup if isinstance(warmup, int) and not isinstance(warmup, bool) and warmup >= 0 else None
+    if warm is not None:
+        text += f"; num_warmup_steps {warm}"
+    told = (Told("batch size", batch, "batch_size"), Told("num steps", num_steps, "num_steps"),
+            Told("ppo epochs", ppo, "ppo_epochs"), Told("ppo batch size", ppo_batch, "ppo_batch_size"))
+    budget = Budget(text, total, None, warmup=warm, told=told, decided_by="num_steps",
+                    where=doc.source.value(("num_steps",)))
     return Source(KIND, spec, budget, tuple(notes))
