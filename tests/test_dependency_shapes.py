@@ -351,3 +351,24 @@ def test_typer_converts_values_through_a_lazily_built_runtime_param():
 
     if typer.__version__.startswith("0.29."):
         assert typercoerce.typer_shape()
+
+
+def test_matplotlib_imports_axes3d_and_the_glyph_list_as_verified():
+    """tricks.leanmpl: projections/__init__.py imports Axes3D in one statement and registers it as ``3d``;
+    dviread.py reads fontTools.agl only inside functions (another matplotlib: the normal import, slower only)."""
+    import importlib.util
+
+    from mpl_toolkits.mplot3d import Axes3D
+
+    from lrplot.tricks import leanmpl
+
+    def source(name):
+        with open(importlib.util.find_spec(name).origin, encoding="utf-8") as fh:
+            return fh.read()
+
+    assert leanmpl.projections_shape(source("matplotlib.projections"))
+    assert leanmpl.dviread_shape(source("matplotlib.dviread"))
+    assert Axes3D.name == "3d"
+    from matplotlib import projections
+
+    assert isinstance(projections.projection_registry._all_projection_types, dict)

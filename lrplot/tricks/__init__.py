@@ -19,11 +19,12 @@ trick                  switch                    what
 ``dynamo-seed``        LRPLOT_NO_FASTPATH        build optimizers without importing torch._dynamo (all)
 ``lean-torch``         LRPLOT_NO_LEAN_TORCH      ``import torch`` without its Python meta kernels (CLI, plain specs)
 ``typer-coercion``     LRPLOT_NO_TYPER_COERCION  plain option values converted without typer's pydantic adapters (CLI)
+``lean-matplotlib``    LRPLOT_NO_LEAN_MATPLOTLIB matplotlib imported without its 3D toolkit and glyph list until used (CLI)
 =====================  ========================  ==========================================================
 
 This package imports nothing from the rest of lrplot, so any part may use it; the dependencies are imported
 only inside the tricks that touch them. The lean-torch trick is in ``leantorch.py``, typer-coercion in
-``typercoerce.py``, the switches in ``switches.py``.
+``typercoerce.py``, lean-matplotlib in ``leanmpl.py``, the switches in ``switches.py``.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any, Iterator
 
+from .leanmpl import install_lean_matplotlib
 from .leantorch import META, lean_torch, lean_torch_shape, whole_torch
 from .switches import ALL_OFF, SWITCHES, enabled
 from .typercoerce import quick_coercion, quick_coercion_of
 
-__all__ = ["ALL_OFF", "META", "SWITCHES", "enabled", "lean_torch", "lean_torch_shape", "quick_coercion",
-           "quick_coercion_of", "whole_torch"]  # and the rest
+__all__ = ["ALL_OFF", "META", "SWITCHES", "enabled", "install_lean_matplotlib", "lean_torch", "lean_torch_shape",
+           "quick_coercion", "quick_coercion_of", "whole_torch"]  # and the rest
 
 
 def install_startup() -> None:
@@ -53,6 +55,7 @@ def install_startup() -> None:
     if enabled("artist-docs") and _ARTIST not in sys.modules \
             and not any(isinstance(f, _ArtistFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _ArtistFinder())
+    install_lean_matplotlib()
 
 
 # --- artist-docs: matplotlib builds a docstring and signature for every Artist subclass's set() ------------

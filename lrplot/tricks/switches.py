@@ -13,6 +13,7 @@ SWITCHES = {
     "dynamo-seed": "LRPLOT_NO_FASTPATH",
     "lean-torch": "LRPLOT_NO_LEAN_TORCH",
     "typer-coercion": "LRPLOT_NO_TYPER_COERCION",
+    "lean-matplotlib": "LRPLOT_NO_LEAN_MATPLOTLIB",
 }
 ALL_OFF = "LRPLOT_NO_TRICKS"
 
