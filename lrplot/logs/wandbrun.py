@@ -376,6 +376,9 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
         raws, step_key, keys = _raws(file, name if several else "", key, budget, damaged if skip_corrupt else None)
         by_step.setdefault(step_key, []).extend(raws)
         found.extend(keys)
+    if not found and key is None:  # wandb-core writes a run's records in blocks: a live run's file may hold none yet
+        raise LogError("no history record in this W&B run file yet (wandb writes them in blocks as the run goes on, "
+                       "all of them when it finishes)", location=Location(str(path)), hint="read it again later")
     by_step = {step: _joined(raws) for step, raws in by_step.items()}
     if len(by_step) == 1:
         ((step_key, raws),) = by_step.items()
