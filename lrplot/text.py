@@ -1,5 +1,5 @@
-"""Text helpers shared by every layer: the did-you-mean suggestion, characters no input may hold
-and escaping what lrplot prints from its inputs."""
+"""Text helpers shared by every layer: the did-you-mean suggestion, characters no input may hold,
+escaping what lrplot prints from its inputs, and the finished lines of a log being written."""
 
 from __future__ import annotations
 
@@ -73,3 +73,12 @@ def text_table(header: list[str], rows: list[list[str]], right: frozenset[str] =
 
     top = line(header)
     return "\n".join([f"\x1b[1m{top}\x1b[0m" if bold_header else top, *(line(r) for r in rows)])
+
+
+def written_lines(text: str) -> list[str]:
+    """The lines of a log written a line at a time (torchtune's DiskLogger, MMEngine): a last line
+    without its line end is a record still being written (a running job, a copy taken mid-write),
+    whose number may be cut (``lr:0.00119`` of ``lr:0.0011992724``), so it is not read, as
+    TensorBoard does not read a cut last record."""
+    lines = text.splitlines()
+    return lines[:-1] if lines and not text.endswith(("\n", "\r")) else lines

@@ -227,3 +227,38 @@ def test_run_files_beyond_the_limit_are_refused_before_they_are_read(cli, plan, 
     r = cli("verify", plan("plain"), "--log", DATA / "plain")
     assert r.exit_code == 1 and r.output == (f"{first[1]}: the W&B run files of this log are more than 0.02 MB; a log "
                                              "is read with at most 0.02 MB of them; name one run folder or run file\n")
+
+
+def test_a_live_runs_file_without_history_yet_says_so(tmp_path, cli, plan):
+    """wandb-core writes a run's records in 32 KiB blocks: while the run goes on (or when it was killed), its
+    file may hold only the ':W&B' header (7 bytes) or records before any history. Not 'no lr series; name it
+    with --log-key', which --log-key cannot fix."""
+    blob = run_file("plain/ok").read_bytes()
+    header = tmp_path / "wandb" / "offline-run-20261207_000000-live" / "run-live.wandb"
+    header.parent.mkdir(parents=True)
+    header.write_bytes(blob[:7])
+    r = cli("verify", plan("plain"), "--log", tmp_path / "wandb")
+    assert r.exit_code == 1 and r.output == (f"{tmp_path / 'wandb'}: no history record in this W&B run file yet "
+                                             "(wandb writes them in blocks as the run goes on, all of them when it "
+                                             "finishes); read it again later\n"), r.output
+
+
+def test_log_run_chooses_a_run_by_its_name_and_refuses_a_name_two_runs_share(cli, plan):
+    """``wandb.init(name=...)``: the name the W&B page shows, in the run record (read by wandb's ``Record``
+    class). Two runs named ``exp`` are refused with their ids; ``solo`` (its scheduler stepped twice per
+    update) is chosen by name; a near miss is suggested among ids and names."""
+    plan = plan("plain")
+    folder = DATA / "named"
+    r = cli("verify", plan, "--log", folder, "--log-run", "solo")
+    assert r.exit_code == 1 and r.output.startswith("lr: diverges at step 1: "), r.output
+    assert "compressed in time by k=2" in r.output
+    (trace,) = load_log(folder, run="solo").schedules
+    assert trace.values[(0, "lr")].tolist() == used("named/solo").tolist()
+    r = cli("verify", plan, "--log", folder, "--log-run", "exp")
+    assert r.exit_code == 1 and r.output == (f"{folder}: --log-run exp: 2 runs are named so (named-exp-ok, "
+                                             "named-exp-twice); name the run by its id\n"), r.output
+    r = cli("verify", plan, "--log", folder, "--log-run", "named-exp-ok")
+    assert r.exit_code == 0 and r.output == "lr: follows the plan (30 of 30 logged steps)\n", r.output
+    r = cli("verify", plan, "--log", folder, "--log-run", "sol")
+    assert r.exit_code == 1 and r.output == (f"{folder}: --log-run sol: no such W&B run here (3 runs: named-exp-ok, "
+                                             "named-exp-twice, named-solo); did you mean 'solo'?\n"), r.output

@@ -323,15 +323,6 @@ def read_log_text(path: Path) -> str:
     return read_text(path, "training log", MAX_LOG_BYTES)
 
 
-def written_lines(text: str) -> list[str]:
-    """The lines of a log written a line at a time (torchtune's DiskLogger, MMEngine): a last line
-    without its line end is a record still being written (a running job, a copy taken mid-write),
-    whose number may be cut (``lr:0.00119`` of ``lr:0.0011992724``), so it is not read, as
-    TensorBoard does not read a cut last record."""
-    lines = text.splitlines()
-    return lines[:-1] if lines and not text.endswith(("\n", "\r")) else lines
-
-
 # --- detection -----------------------------------------------------------------------------------
 
 def reader(fmt: str) -> LogReader:

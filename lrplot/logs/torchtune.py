@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import Location
-from . import LogError, Raw, build_curves, classify, head_text, log_step, read_log_text, walk, written_lines
+from ..text import written_lines
+from . import LogError, Raw, build_curves, classify, head_text, log_step, read_log_text, walk
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves

@@ -43,6 +43,7 @@ import numpy as np
 from ..errors import Location
 from ..limits import MAX_LOG_STEP
 from . import LogError, Raw, build_curves, classify, log_step, read_log_text, walk
+from .wandbselect import choose, run_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
@@ -347,26 +348,15 @@ def _joined(raws: list[Raw]) -> list[Raw]:
     return list(out.values())
 
 
-def _run_id(file: Path) -> str:
-    return file.stem[4:] if file.suffix == ".wandb" else file.parent.parent.name.rsplit("-", 1)[-1]
-
-
 def read(path: Path, fmt: str, key: str | None, run: str | None = None,
          skip_corrupt: bool = False) -> "Curves":  # noqa: F821
     files = _runs(path) if path.is_dir() else [path]
     if not files:
         raise LogError("no W&B run in this folder", location=Location(str(path)))
     if run is not None:
-        chosen = [f for f in files if run in (_run_id(f), f.parent.name, f.parent.parent.name, f.stem)]
-        if not chosen:
-            from ..text import did_you_mean
-
-            ids = list(dict.fromkeys(_run_id(f) for f in files))
-            raise LogError(f"--log-run {run}: no such W&B run here ({len(ids)} runs: {', '.join(ids[:8])})",
-                           location=Location(str(path)), hint=did_you_mean(run, ids) or "name a run by its id")
-        files = chosen
+        files = choose(files, run, path)
     # one run resumed in several folders (the same id) is one run: its files in the order written
-    names = [_run_id(f) for f in files]
+    names = [run_id(f) for f in files]
     by_step: dict[str, list[Raw]] = {}
     found: list[str] = []
     budget = ByteAllowance()
@@ -376,6 +366,9 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
         raws, step_key, keys = _raws(file, name if several else "", key, budget, damaged if skip_corrupt else None)
         by_step.setdefault(step_key, []).extend(raws)
         found.extend(keys)
+    if not found and key is None:  # wandb-core writes a run's records in blocks: a live run's file may hold none yet
+        raise LogError("no history record in this W&B run file yet (wandb writes them in blocks as the run goes on, "
+                       "all of them when it finishes)", location=Location(str(path)), hint="read it again later")
     by_step = {step: _joined(raws) for step, raws in by_step.items()}
     if len(by_step) == 1:
         ((step_key, raws),) = by_step.items()

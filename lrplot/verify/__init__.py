@@ -22,6 +22,9 @@ end, or with another base lr, where needed), agrees with EVERY logged value unde
 - shifted by n: value at t == plan at t + n (logged after ``scheduler.step()``; started late/early);
 - restarted at n: plan at t before n, plan at t - n from n on (a resume that rebuilt the scheduler
   without its state);
+- restarted at n from the lr it had there: the plan to n, then its schedulers built anew on the
+  optimizer's restored lr (the plan's at n) and re-simulated (the optimizer's state loaded, not the
+  scheduler's: a chainable scheduler goes on from that lr);
 - scaled by c: the plan re-simulated with base lr c * lr (another learning rate in the config);
 - stepped once per process: the plan re-simulated with the real scheduler stepped k times per update
   the way Accelerate's ``AcceleratedScheduler.step`` does (named when only that explains the log, as

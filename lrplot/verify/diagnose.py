@@ -107,6 +107,17 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                 s.after and n == prev and s.holds(np.where(at <= n, at, at - n))):
             return Cause("restarted", f"restarted at step n={n}: from there the lr starts the plan over (a resume "
                                       "that rebuilt the scheduler without loading its state)", n=n)
+    # restarted at n from the lr the optimizer's checkpoint restored: update n used the plan's lr (it agrees),
+    # the next ones a scheduler built anew, stepped on from that lr (a chainable one does not start over)
+    # (n: from t0 - 1 back to the last agreeing logged step, which a sparse log leaves apart)
+    after = at >= t0
+    for n in range(t0 - 1, max(prev - 1, 0), -1)[:8] if t0 < T and s.f == "lr" else ():
+        rebuilt = plan.rebuilt(s.g, s.f, n, int(at[-1]) - n + 1)
+        if rebuilt is not None and agree(rebuilt[at[after] - n], y[after], s.dtype, s.rtol).all():
+            return Cause("restarted", f"restarted at step n={n} from the lr it had there: the scheduler was built "
+                                      "anew without its state and stepped on from the lr the optimizer's checkpoint "
+                                      "restored (a resume that loaded the optimizer's state but not the scheduler's)",
+                         n=n)
     # scaled: the plan with another base lr, re-simulated
     if base[t0 if t0 < T else -1] != 0 and t0 < T:
         c = float(y[i0]) / float(base[t0])

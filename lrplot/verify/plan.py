@@ -135,6 +135,20 @@ class Plan:
         values = self._simulate(max(n, self.steps), {g: lr})
         return None if values is None else values[(g, f)]
 
+    def rebuilt(self, g: int, f: str, at: int, n: int) -> np.ndarray | None:
+        """``n`` updates of the schedulers built anew on an optimizer whose lr, in every group, is the
+        plan's at update ``at``: a resume that loaded the optimizer's state but not the scheduler's, in
+        the order loops and trainers load them (scheduler built, then ``optimizer.load_state_dict``, whose
+        lr replaces the one the scheduler's constructor set). A chainable torch scheduler (LinearLR,
+        CosineAnnealingLR, ExponentialLR) then goes on from that lr; value 0 is that lr."""
+        key = ("rebuilt", at, n)
+        if key not in self._longer:
+            lrs = {i: float(self.trace.values[(i, "lr")][at]) for i in range(len(self.trace.groups))
+                   if (i, "lr") in self.trace.values and at < len(self.trace.values[(i, "lr")])}
+            self._longer[key] = _rebuilt(self.schedule, self.allow, lrs, n)
+        values = self._longer[key]
+        return None if values is None else values[(g, f)]
+
     def per_process(self, g: int, f: str, k: int, n: int) -> np.ndarray | None:
         """``n`` updates with the real scheduler stepped as Accelerate's ``AcceleratedScheduler.step``
         steps it on ``k`` processes (accelerate 16cb6eb8 ``src/accelerate/scheduler.py:71-82``: ``k``
@@ -145,6 +159,18 @@ class Plan:
             self._longer[key] = _per_process(self.schedule, self.allow, k, n)
         values = self._longer[key]
         return None if values is None else values[(g, f)]
+
+
+def _rebuilt(schedule: ResolvedSchedule, allow: Allowance, lrs: dict[int, float], n: int) -> dict | None:
+    from ..engine.run import start_run
+
+    try:
+        run = start_run(schedule, allow_import=allow, steps=n)
+        for g, lr in lrs.items():  # the optimizer's state loaded after the schedulers were built
+            run.optimizer.param_groups[g]["lr"] = lr
+        return run.values(run.advance(0, n))
+    except SpecError:
+        return None
 
 
 def _per_process(schedule: ResolvedSchedule, allow: Allowance, k: int, n: int) -> dict | None:

@@ -11,6 +11,7 @@ step pre-hook (``register_step_pre_hook``), independent of every logger.
   (``ok``; ``twice``: the scheduler stepped twice per update; ``epoch``: stepped once per 5-update
   epoch; ``resume``: stopped after 12 updates and resumed into the same W&B run id with a
   scheduler rebuilt without its state).
+- ``named/*``: ``plain`` runs given names (``wandb.init(name=...)``): two named ``exp``, one ``solo``.
 - ``hf/ok``, ``hf/twice``: transformers' Trainer with ``report_to=["wandb"]`` (its WandbCallback).
 - ``lightning/ok``, ``lightning/epoch``: Lightning's WandbLogger with LearningRateMonitor.
 """
@@ -45,7 +46,7 @@ def keep(work: Path, case: Path, used: list) -> None:
 
 
 def plain(work: Path, *, per_step: int = 1, steps_per_epoch: int | None = None, restart_at: int | None = None,
-          steps: int = 30) -> list:
+          steps: int = 30, name: str | None = None) -> list:
     import wandb
 
     model = torch.nn.Linear(4, 1)
@@ -57,7 +58,7 @@ def plain(work: Path, *, per_step: int = 1, steps_per_epoch: int | None = None, 
         return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 5) * 0.97 ** t)
 
     sched = build()
-    run = wandb.init(project="lrplot", dir=str(work), mode="offline", id=work.name)
+    run = wandb.init(project="lrplot", dir=str(work), mode="offline", id=work.name, name=name)
     for t in range(steps):
         if restart_at is not None and t == restart_at:  # the process ends; a new one resumes the W&B run
             run.finish()
@@ -150,6 +151,9 @@ CASES = {
     "plain/twice": lambda w: plain(w, per_step=2),
     "plain/epoch": lambda w: plain(w, steps_per_epoch=5),
     "plain/resume": lambda w: plain(w, restart_at=12),
+    "named/exp-ok": lambda w: plain(w, name="exp"),  # two runs named alike, chosen by id; one by its name
+    "named/exp-twice": lambda w: plain(w, per_step=2, name="exp"),
+    "named/solo": lambda w: plain(w, per_step=2, name="solo"),
     "hf/ok": lambda w: hf(w),
     "hf/twice": lambda w: hf(w, extra_step=True),
     "lightning/ok": lambda w: lightning(w),
