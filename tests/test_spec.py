@@ -49,7 +49,7 @@ schedules:
     ("stepz: 3\nscheduler: {type: StepLR}\n", "s.yaml:1:1: unknown key 'stepz'; did you mean 'steps'?"),
     ("scheduler: {type: StepLR}\nmetric: {csv: a.csv, colum: x}\n",
      "s.yaml:2:22: unknown key 'colum'; did you mean 'column'?"),
-    ("steps: 0\nscheduler: {type: StepLR}\n", "s.yaml:1:8: steps: input should be greater than 0"),
+    ("steps: 0\nscheduler: {type: StepLR}\n", "s.yaml:1:8: steps: 0 is not above 0; write a number above 0"),
     ("steps: many\nscheduler: {type: StepLR}\n", "s.yaml:1:8: steps: expected an integer, got the text 'many'"),
     ("interval: epochs\nscheduler: {type: StepLR}\n", "s.yaml:1:11: interval: should be 'step' or 'epoch'"),
     ("scheduler: {step_size: 3}\n", "s.yaml:1:12: scheduler: missing required key 'type'"),
