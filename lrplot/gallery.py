@@ -3,7 +3,7 @@
 ``lrplot gallery configs/ -o gallery/`` regenerates it; the committed gallery is checked by a test
 that regenerates it and compares bytes, so documentation figures never drift from the code.
 
-The gallery draws the lrplot specs ``configs/*.yaml`` and the training configs of
+The gallery draws the lrplot specs ``configs/*.yaml`` (and ``*.yml``) and the training configs of
 ``configs/frameworks/`` (YAML, JSON, Python; files starting with ``_`` are not drawn). A training
 config needs budget inputs the command line would give (``--dataset-size``, ``--devices``,
 ``--batch-size``); the gallery takes them from ``configs/frameworks/_gallery.yaml``, a mapping of
@@ -31,6 +31,7 @@ SHOWN = ("png", "svg")  # the index shows the first of these it has; the other f
 FRAMEWORKS = "frameworks"
 MANIFEST = "_gallery.yaml"
 FRAMEWORK_SUFFIXES = (".yaml", ".yml", ".json", ".py")
+SPEC_SUFFIXES = (".yaml", ".yml")  # the specs of the folder itself (plot reads a .yml as a .yaml)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def gallery_configs(config_dir: Path) -> list[tuple[Path, object]]:
     """Every file the gallery draws, with the budget inputs (a ``BudgetInputs``) it is read with."""
     from .sources import BudgetInputs
 
-    configs: list[tuple[Path, object]] = [(p, BudgetInputs()) for p in sorted(Path(config_dir).glob("*.yaml"))]
+    specs = sorted(p for p in Path(config_dir).iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
+    configs: list[tuple[Path, object]] = [(p, BudgetInputs()) for p in specs]
     folder = Path(config_dir) / FRAMEWORKS
     if not folder.is_dir():
         return configs
@@ -115,10 +117,14 @@ def _manifest(path: Path) -> dict[str, dict[str, int]]:
     return data
 
 
-def _figure_stem(config_dir: Path, config: Path) -> str:
-    """``cosine`` for configs/cosine.yaml, ``frameworks-hf_sft`` for configs/frameworks/hf_sft.yaml."""
-    rel = config.relative_to(config_dir).with_suffix("")
-    return "-".join(rel.parts)
+def _figure_stems(config_dir: Path, configs: Iterable[Path]) -> dict[Path, str]:
+    """``cosine`` for configs/cosine.yaml, ``frameworks-hf_sft`` for configs/frameworks/hf_sft.yaml; configs
+    whose stems collide (a.yaml beside a.yml, hf.yaml beside hf.json) keep their suffix (``a.yml``), else
+    one's figures would replace the other's."""
+    rel = {c: c.relative_to(config_dir) for c in configs}
+    stems = {c: "-".join(r.with_suffix("").parts) for c, r in rel.items()}
+    taken = list(stems.values())
+    return {c: stem if taken.count(stem) == 1 else "-".join(rel[c].parts) for c, stem in stems.items()}
 
 
 def versions_line() -> str:
@@ -152,7 +158,7 @@ def written_before(out_dir: Path) -> set[str] | None:
 def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = None,
                   allow_import: AllowImport = None, look: Look = Look(),
                   on_figure: Callable[[Path], None] | None = None) -> list[GalleryEntry]:
-    """Render every ``*.yaml`` of ``config_dir`` into ``out_dir`` and write ``out_dir/README.md``.
+    """Render every ``*.yaml`` and ``*.yml`` of ``config_dir`` into ``out_dir`` and write ``out_dir/README.md``.
 
     ``look``: the formats (``html``: the interactive page), the theme and the ``--set`` overrides
     every config is drawn with, through the pipeline ``lrplot plot`` runs (load, simulate, the
@@ -180,14 +186,15 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
         raise SpecError(f"{config_dir}: not a folder of configs")
     configs = gallery_configs(config_dir)
     if not configs:
-        raise SpecError(f"{config_dir}: no *.yaml configs in this folder")
+        raise SpecError(f"{config_dir}: no *.yaml or *.yml configs in this folder")
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: is a file, not a folder", hint="choose a folder for the gallery")
     before = written_before(out_dir)
     if before is None:
         raise OutputError(f"{out_dir}: exists and is not an lrplot gallery",
                           hint="choose an empty or new folder")
-    names = {"README.md"} | {name for c, _ in configs for name, _, _ in look.files(_figure_stem(config_dir, c))}
+    stems = _figure_stems(config_dir, [c for c, _ in configs])
+    names = {"README.md"} | {name for c, _ in configs for name, _, _ in look.files(stems[c])}
     for name in sorted(names - before):
         if (out_dir / name).exists() or (out_dir / name).is_symlink():
             raise OutputError(f"{out_dir / name}: exists and was not written by lrplot gallery",
@@ -205,7 +212,7 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
         entries = []
         for config, inputs in configs:
             title = config.stem
-            files = look.files(_figure_stem(config_dir, config))
+            files = look.files(stems[config])
             try:
                 source = Reading(look.overrides, budget=inputs, allow_import=allowance).load([config])[0]
                 spec = source.spec

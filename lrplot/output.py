@@ -44,6 +44,7 @@ def plan_figures(output: Path | None, specs: list[Path], theme: str, style: str 
     output (drawn as text on a terminal), ``--theme both`` writing NAME.light.EXT and NAME.dark.EXT
     (a page serves both in one file), ``--format term`` drawing in the terminal; none at all for
     ``--no-figure`` or ``-o none`` (the numbers only: ``--data``, the summary)."""
+    fmt = fmt.strip().lower() if isinstance(fmt, str) else fmt  # as a suffix is read: -o x.PNG is a PNG
     if no_figure or (output is not None and str(output) == NO_FIGURE):
         if fmt is not None:
             raise UsageError(f"--format {fmt} names a figure format, but no figure is drawn (--no-figure or -o none)",

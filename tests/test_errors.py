@@ -30,7 +30,7 @@ from tests.helpers.paths import CONFIGS
      "provided to be one more than the number of milestone points, but got number of schedulers 2 and the "
      "number of milestones to be equal to 2"),
     ({"s.yaml": "steps: 100000000\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml"], 1,
-     "s.yaml:1:8: steps: input should be less than or equal to 50000000"),
+     "s.yaml:1:8: steps: 100000000 is above 50,000,000; write a number of at most 50,000,000 (lrplot's limit)"),
     ({"s.yaml": "steps: 5\nmetric: {csv: l.csv, column: loss}\nscheduler: {type: ReduceLROnPlateau}\n",
       "l.csv": "epoch,val_loss\n0,1\n"}, ["s.yaml"], 1,
      "s.yaml:2:30: the metric CSV l.csv has no column 'loss'; did you mean 'val_loss'?"),

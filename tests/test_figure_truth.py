@@ -346,3 +346,16 @@ def test_a_log_axis_says_which_values_it_cannot_show():
     assert not [t for t in render(curves, annotate="none").texts if "log axis" in t.get_text()]
     positive = simulate(parse_spec("steps: 100\nscheduler: {type: CosineAnnealingLR, T_max: 100}\n", "s.yaml"))
     assert not [t for t in render(positive, log_y=True).texts if "log axis" in t.get_text()]
+
+
+def test_a_short_phase_with_no_free_place_is_said_not_drawn_over_the_curves():
+    # a 1-update ConstantLR beside curves that fill the axes: the inset went over them (its fallback place)
+    # and said "the first 1 steps" for the two steps it showed
+    text = ("schedules:\n"
+            "  - {name: c, steps: 100, scheduler: {type: ConstantLR, factor: 1.0, total_iters: 1}}\n"
+            "  - {name: x, steps: 100, scheduler: {type: LinearLR, start_factor: 0.01, total_iters: 99}}\n"
+            "  - {name: y, steps: 100, scheduler: {type: CyclicLR, base_lr: 0.01, max_lr: 0.1, step_size_up: 10}}\n")
+    fig = render(simulate(parse_spec(text, "s.yaml")))
+    assert not [c for c in fig.axes[0].child_axes if c.get_gid() == "inset"]
+    assert footnote_lines(fig)[-1] == ("the first 2 steps (a short phase) are too narrow to see here, and an inset "
+                                       "would hide a curve: --xlim 0,2 shows them")

@@ -159,6 +159,23 @@ def test_a_failing_config_is_listed_the_rest_rendered_and_the_rerun_works(cli, t
     assert "Not rendered" not in (tmp_path / "out" / "README.md").read_text()
 
 
+def test_yml_specs_are_drawn_and_same_stems_keep_their_suffix(cli, tmp_path):
+    # before: a.yml was skipped without a word ("1 configs"), and a.yaml beside a.json in frameworks/
+    # wrote one figure over the other, the index showing the same image under both
+    _folder(tmp_path, a=GOOD)
+    (tmp_path / "specs" / "b.yml").write_text(GOOD.replace("A", "B"))
+    (tmp_path / "specs" / "frameworks").mkdir()
+    (tmp_path / "specs" / "frameworks" / "x.yaml").write_text(GOOD.replace("A", "X1"))
+    (tmp_path / "specs" / "frameworks" / "x.yml").write_text(GOOD.replace("A", "X2"))
+    r = cli("gallery", "specs", "-o", "out")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == "out/README.md (4 configs)\n"
+    assert _listing(tmp_path / "out") == ["README.md", "a.png", "a.svg", "b.png", "b.svg", "frameworks-x.yaml.png",
+                                          "frameworks-x.yaml.svg", "frameworks-x.yml.png", "frameworks-x.yml.svg"]
+    out = tmp_path / "out"
+    assert (out / "frameworks-x.yaml.svg").read_bytes() != (out / "frameworks-x.yml.svg").read_bytes()
+
+
 def test_a_config_whose_package_is_missing_is_said_on_the_command_line_too(cli, tmp_path):
     _folder(tmp_path, a=GOOD, b='steps: 10\nscheduler: {type: "nopkg_lrplot_x.sched:Foo"}\n')
     r = cli("gallery", "specs", "-o", "out", "--allow-import", "nopkg_lrplot_x")

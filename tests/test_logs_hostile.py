@@ -178,6 +178,22 @@ def test_steps_at_the_edges_are_refused_with_their_line(tmp_path, cli, rows, lin
     assert r.exit_code == 1 and r.output == line + "\n", r.output
 
 
+@pytest.mark.parametrize("name, text, line", [
+    ("log.csv", "step,lr\n", "log.csv: the learning-rate series 'lr' of this csv log holds no logged value; verify it "
+                              "once the run has logged its lr"),
+    ("metrics.csv", "step,lr-AdamW,loss\n", "metrics.csv: the learning-rate series 'lr-AdamW' of this lightning-csv "
+                                             "log holds no logged value; verify it once the run has logged its lr"),
+    ("log.csv", "step,loss\n0,1.5\n", "log.csv: no learning-rate series in this csv log; found: loss; name the lr tag "
+                                       "or column with --log-key"),
+])
+def test_a_log_whose_lr_holds_no_value_says_so(tmp_path, cli, name, text, line):
+    # a header alone said "no learning-rate series ...; found: lr; name the lr tag or column with --log-key"
+    (tmp_path / "cos.yaml").write_text(COS)
+    (tmp_path / name).write_text(text)
+    r = cli("verify", "cos.yaml", "--log", name)
+    assert r.exit_code == 1 and r.output == line + "\n", r.output
+
+
 @pytest.mark.parametrize("value", ["1e300", "1.7976931348623157e308", "inf", "-inf", "nan", "1e-320"])
 def test_values_at_the_edges_are_compared_not_crashed_on(tmp_path, cli, value):
     """Float max is what MLflow stores for an inf (its sqlite store): dividing it by the plan overflows, and

@@ -76,3 +76,12 @@ def test_a_missing_folder_is_said_alike_by_every_writer(cli, tmp_path):
     with pytest.raises(OutputError) as err:
         write_text_atomic(tmp_path / "nope" / "x.txt", "x")
     assert str(err.value) == f"{tmp_path / 'nope' / 'x.txt'}: the folder {tmp_path / 'nope'} does not exist; create it first"
+
+
+def test_format_names_are_read_as_suffixes_are_whatever_their_case():
+    # -o x.PNG was a PNG while --format PNG was refused ("--format PNG: use png, svg, pdf, html or term")
+    assert plan("-", fmt="PNG") == plan("-", fmt="png")
+    assert [t.fmt for t in plan("x.svg", fmt="SVG")] == ["svg"]
+    with pytest.raises(UsageError) as err:
+        plan("-", fmt="JPG")
+    assert str(err.value) == "--format jpg: use png, svg, pdf, html or term"

@@ -91,7 +91,7 @@ scheduler:
     ("steps: 5\nscheduler: [{type: StepLR, step_size: 1, interval: epoch}]\n",
      "s.yaml:2:52: interval: epoch needs steps_per_epoch; add 'steps_per_epoch: N' (optimizer updates per epoch)"),
     ("steps: 5\nscheduler: {type: StepLR, step_size: 1, frequency: 0}\n",
-     "s.yaml:2:52: scheduler.frequency: input should be greater than 0"),
+     "s.yaml:2:52: scheduler.frequency: 0 is not above 0; write a number above 0"),
     ("steps: 5\nscheduler: {type: StepLR, step_size: 1, frequency: 1.5}\n",
      "s.yaml:2:52: scheduler.frequency: expected an integer, got the number 1.5"),
 ])

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -49,7 +50,7 @@ schedules:
     ("stepz: 3\nscheduler: {type: StepLR}\n", "s.yaml:1:1: unknown key 'stepz'; did you mean 'steps'?"),
     ("scheduler: {type: StepLR}\nmetric: {csv: a.csv, colum: x}\n",
      "s.yaml:2:22: unknown key 'colum'; did you mean 'column'?"),
-    ("steps: 0\nscheduler: {type: StepLR}\n", "s.yaml:1:8: steps: input should be greater than 0"),
+    ("steps: 0\nscheduler: {type: StepLR}\n", "s.yaml:1:8: steps: 0 is not above 0; write a number above 0"),
     ("steps: many\nscheduler: {type: StepLR}\n", "s.yaml:1:8: steps: expected an integer, got the text 'many'"),
     ("interval: epochs\nscheduler: {type: StepLR}\n", "s.yaml:1:11: interval: should be 'step' or 'epoch'"),
     ("scheduler: {step_size: 3}\n", "s.yaml:1:12: scheduler: missing required key 'type'"),
@@ -109,6 +110,26 @@ def test_load_spec_file_errors(tmp_path):
     bad.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(SpecError, match="not a UTF-8 text file"):
         load_spec(bad)
+
+
+def test_a_file_that_cannot_be_read_says_what_it_is_and_where(tmp_path, monkeypatch):
+    # before: "no such file" for a dangling link and a typo alike, and a bad byte named by offset alone
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cosine.yaml").write_text("scheduler: {type: StepLR, step_size: 2}\n")
+    (tmp_path / "dangling.yaml").symlink_to("gone.yaml")
+    (tmp_path / "latin1.yaml").write_bytes(b"steps: 10\ntitle: caf\xe9\n")
+
+    def line(path):
+        with pytest.raises(SpecError) as err:
+            load_spec(Path(path))
+        return str(err.value)
+
+    assert line("dangling.yaml") == "dangling.yaml: is a symbolic link to gone.yaml, which does not exist; point the " \
+                                    "link at a file"
+    assert line("cosine.yml") == "cosine.yml: no such file; did you mean 'cosine.yaml'?"
+    assert line("other.yaml") == "other.yaml: no such file"
+    assert line("nodir/cosine.yaml") == "nodir/cosine.yaml: no such file; the folder nodir does not exist"
+    assert line("latin1.yaml") == "latin1.yaml:2:11: not a UTF-8 text file (byte 20: 0xe9); save the spec as UTF-8 text"
 
 
 def test_published_json_schema_is_current():

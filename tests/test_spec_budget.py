@@ -175,7 +175,7 @@ schedules:
     ("steps: 10\nbudget: {warmup_steps: 20}\nscheduler: {type: ConstantLR}\n",
      "s.yaml:2:24: budget.warmup_steps gives 20 warmup updates, more than the run's 10"),
     ("steps: 10\nbudget: {warmup_ratio: 1.5}\nscheduler: {type: ConstantLR}\n",
-     "s.yaml:2:24: budget.warmup_ratio: input should be less than 1"),
+     "s.yaml:2:24: budget.warmup_ratio: 1.5 is not below 1; write a number below 1"),
     ("budget: {epochs: 2, dataset_size: 100, batch_sise: 8}\nscheduler: {type: ConstantLR}\n",
      "s.yaml:1:40: unknown key 'batch_sise'; did you mean 'batch_size'?"),
     ("budget: {epochs: 2, dataset_size: '100', batch_size: 8}\nscheduler: {type: ConstantLR}\n",

@@ -125,7 +125,7 @@ def test_accelerated_scheduler_has_the_shape_lrplot_drives():
     ("steps: 20\nscheduler: {type: CosineAnnealingLR, T_max: 30}\nstepping:\n  accelerate: {num_process: 2}\n",
      "4:16: unknown key 'num_process'; did you mean 'num_processes'?"),
     ("steps: 20\nscheduler: {type: CosineAnnealingLR, T_max: 30}\nstepping:\n  accelerate: {num_processes: 0}\n",
-     "4:31: stepping.accelerate.num_processes: input should be greater than or equal to 1"),
+     "4:31: stepping.accelerate.num_processes: 0 is below 1; write a number of at least 1"),
 ])
 def test_a_bad_stepping_is_one_line(tmp_path, text, message):
     from lrplot.spec import load_spec

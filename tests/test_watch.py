@@ -56,6 +56,26 @@ def test_the_loop_reruns_on_a_change_only_and_survives_errors(tmp_path):
     assert said.count("lrplot: watching 1 file(s); Ctrl-C stops") == 3
 
 
+def test_a_save_while_a_run_draws_is_drawn_again(tmp_path):
+    # the files' state was taken after the run: a save while torch imported and the figure was drawn
+    # (seconds) was never drawn, the figure left older than the file without a word
+    spec = tmp_path / "s.yaml"
+    spec.write_text("first")
+    os.utime(spec, ns=(1, 1_000_000_000))
+    runs, ticks = [], []
+
+    def once():
+        runs.append(spec.read_text())
+        if len(runs) == 1:  # the user saves while the first run is still drawing
+            spec.write_text("second")
+            os.utime(spec, ns=(1, 2_000_000_000))
+        return [spec]
+
+    watch_loop(once, [spec], say=lambda line: None, interval=0, stop=lambda: len(ticks) >= 6,
+               sleep=lambda s: ticks.append(s))
+    assert runs == ["first", "second"]
+
+
 def test_a_missing_file_is_a_state_not_an_error(tmp_path):
     assert signature([tmp_path / "nope.csv"]) == {tmp_path / "nope.csv": None}
 

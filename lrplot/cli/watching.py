@@ -41,6 +41,9 @@ def watch_loop(run_once: Callable[[], Iterable[Path]], inputs: list[Path], *, sa
     those files or ``inputs``, until ``stop()`` is true (or Ctrl-C)."""
     watched = list(inputs)
     while not stop():
+        # taken before the run: a save while it reads and draws (seconds, with torch's import) is a
+        # change after it, not a figure silently older than the file
+        started = signature(watched)
         try:
             watched = list(dict.fromkeys([*inputs, *run_once()]))
         except LrplotError as exc:
@@ -48,7 +51,7 @@ def watch_loop(run_once: Callable[[], Iterable[Path]], inputs: list[Path], *, sa
             say(printable(line))
         except Exception as exc:  # noqa: BLE001  a bug must not end the watch either
             say(printable(f"lrplot: internal error: {type(exc).__name__}: {exc}"))
-        before = signature(watched)  # before saying so: a save right after the line is a change
+        before = {**signature(watched), **{p: v for p, v in started.items() if p in watched}}
         say(f"lrplot: watching {len(watched)} file(s); Ctrl-C stops")
         while not stop():
             sleep(interval)

@@ -40,15 +40,24 @@ def short_phase_end(series: Sequence[Series], schedules: dict[str, ScheduleTrace
     return ends
 
 
-def draw_inset(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTrace], unit: str) -> Any:
+def draw_inset(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTrace], unit: str,
+               notes: list[str] | None = None) -> Any:
     """An inset of ``axis`` showing the short first phase of ``series`` (None when none is short):
-    the same lines, from step 0 to a little past the phase's end, placed where no curve runs."""
+    the same lines, from step 0 to a little past the phase's end, placed where no curve runs. Where
+    every place would hide a curve, no inset: a line for the footnote (added to ``notes``) says how
+    to see the phase instead."""
     ends = short_phase_end(series, schedules)
     if not ends:
         return None
     last = max(ends.values())
     shown = _round_up(last * 1.4) + 1  # steps 0 .. shown-1: the phase and what follows it
+    start_x, end_x = x_of(np.array([0, shown - 1]), next(iter(schedules[n] for n in ends)), unit).tolist()
     place = _free_place(axis)
+    if place is None:  # an inset over the curves would hide what the figure is for
+        if notes is not None:
+            notes.append(f"the first {shown - 1:,} steps (a short phase) are too narrow to see here, and an inset would "
+                         f"hide a curve: --xlim {start_x:g},{end_x:g} shows them")
+        return None
     inset = axis.inset_axes(place)
     inset.set_gid("inset")
     lines = [ln for ln in axis.get_lines() if (ln.get_gid() or "").startswith("series:")]
@@ -67,7 +76,6 @@ def draw_inset(axis: Axes, series: Sequence[Series], schedules: dict[str, Schedu
         drawn.set_gid(f"inset-{gid}")
         if np.isfinite(values).any():
             tops.append(float(np.nanmax(values)))
-    start_x, end_x = x_of(np.array([0, shown - 1]), next(iter(schedules[n] for n in ends)), unit).tolist()
     inset.set_xlim(start_x - (end_x - start_x) * 0.03, end_x + (end_x - start_x) * 0.03)
     if tops and max(tops) > 0:
         inset.set_ylim(0, max(tops) * 1.1)
@@ -83,11 +91,11 @@ def draw_inset(axis: Axes, series: Sequence[Series], schedules: dict[str, Schedu
 def _round_up(value: float) -> int:
     """The next round number (1, 1.5, 2, 3, 5 or 7.5 times a power of ten) at or above ``value``."""
     power = 10 ** max(int(np.floor(np.log10(max(value, 1.0)))), 0)
-    return int(next(m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10) if m * power >= value))
+    return int(np.ceil(next(m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10) if m * power >= value)))  # 1.5 -> 2
 
 
-def _free_place(axis: Axes) -> tuple[float, float, float, float]:
-    """The first place of _PLACES that no drawn curve crosses (else the first)."""
+def _free_place(axis: Axes) -> tuple[float, float, float, float] | None:
+    """The first place of _PLACES that no drawn curve crosses, nor the legend (None when none is free)."""
     from matplotlib.transforms import Bbox
 
     from .labels import line_paths
@@ -103,4 +111,4 @@ def _free_place(axis: Axes) -> tuple[float, float, float, float]:
             continue
         if not any(p.intersects_bbox(shown, filled=False) or shown.contains(*p.vertices[0]) for p in paths):
             return (x0, y0, w, h)
-    return _PLACES[0]
+    return None

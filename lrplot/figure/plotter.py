@@ -43,6 +43,7 @@ class Plotter:
     title: str | None
     ylabels: list[str]               # each panel's y label, said once when all panels share it
     merged: set[str]                 # legend labels of lines that stand for several equal curves
+    inset_notes: list[str]           # footnote lines for short phases no inset could show
 
     def __init__(self, curves: Curves, opts: RenderOptions, ax: Axes | None = None) -> None:
         self.curves, self.opts, self.ax = curves, opts, ax
@@ -122,11 +123,12 @@ class Plotter:
             draw_metric(axis, series, self.schedules, self.opts.x)
 
     def _insets(self) -> None:
+        self.inset_notes = []  # a short phase no inset could show without hiding a curve: said in the footnote
         if not self.opts.inset or self.opts.xlim is not None:
             return
         for n, (axis, (_, series)) in enumerate(zip(self.axes, self.panels)):
             if not (self.twin and n):
-                draw_inset(axis, series, self.schedules, self.opts.x)
+                draw_inset(axis, series, self.schedules, self.opts.x, self.inset_notes)
 
     def _axis_labels(self) -> None:
         axis_labels(self.fig, self.axes, "epoch" if self.opts.x == "epoch" else "step", self.ylabels,
@@ -141,7 +143,7 @@ class Plotter:
             return
         marks = caption(self.axes, self.opts.jump_threshold)
         hidden = log_hidden(self.curves) if self.opts.log_y else []
-        footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes) + hidden)
+        footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes) + hidden + self.inset_notes)
 
     def _place_labels(self) -> None:
         place_labels(self.fig, self.axes)

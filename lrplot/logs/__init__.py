@@ -188,6 +188,10 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
             hint = did_you_mean(key, keys)
             raise LogError(f"no tag or column '{key}' in this {fmt} log; found: {shown or 'none'}",
                            location=Location(str(path)), hint=hint or "name one of them with --log-key")
+        named = [repr(k) for k in keys if (m := classify(k, key)) is not None and m.field == "lr"]
+        if named:  # an lr column with no value under it (a header alone), not a missing name
+            raise LogError(f"the learning-rate series {', '.join(named[:3])} of this {fmt} log holds no logged value",
+                           location=Location(str(path)), hint="verify it once the run has logged its lr")
         raise LogError(f"no learning-rate series in this {fmt} log; found: {shown or 'no series'}",
                        location=Location(str(path)), hint="name the lr tag or column with --log-key")
     series = sum(len(items) for items in by_trace.values())

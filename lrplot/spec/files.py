@@ -30,7 +30,8 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES, *, p
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise SpecError("no such file", location=where) from None
+        message, hint = _missing(path)
+        raise SpecError(message, hint=hint, location=where) from None
     except IsADirectoryError:
         raise SpecError(f"is a directory, not a {what} file", location=where) from None
     except PermissionError:
@@ -77,10 +78,31 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES, *, p
         os.close(fd)
 
 
+def _missing(path: Path) -> tuple[str, str | None]:
+    """What a path that cannot be found is, and a name close to it in its folder (a few thousand
+    entries looked at, at most): ``cosine.yml`` where ``cosine.yaml`` exists."""
+    from itertools import islice
+
+    from ..text import did_you_mean
+
+    if os.path.islink(path):
+        return f"is a symbolic link to {os.readlink(path)}, which does not exist", "point the link at a file"
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in islice(entries, 4096)]
+    except OSError:
+        return "no such file", None if folder.is_dir() else f"the folder {folder} does not exist"
+    return "no such file", did_you_mean(path.name, names, cutoff=0.85)  # a typo, not any other .yaml
+
+
 def read_text(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES, *, pipe_ok: bool = True) -> str:
     """Read a text file the user named (see :func:`read_input`), decoded as UTF-8."""
     data = read_input(path, what, limit, pipe_ok=pipe_ok)
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"not a UTF-8 text file (byte {exc.start})", location=Location(str(path))) from None
+    except UnicodeDecodeError as exc:  # located at the line and column an editor shows for that byte
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        line, col = data.count(b"\n", 0, exc.start) + 1, len(data[start:exc.start].decode("utf-8", "replace")) + 1
+        raise SpecError(f"not a UTF-8 text file (byte {exc.start}: 0x{data[exc.start]:02x})",
+                        hint=f"save the {what} as UTF-8 text", location=Location(str(path), line, col)) from None

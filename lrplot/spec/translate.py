@@ -25,6 +25,9 @@ def _data_path(data: Any, loc: tuple) -> KeyPath:
 
 
 _STRICT_NUMBERS = {"int_type": "int", "float_type": "float"}
+# pydantic's bound errors: the ctx key of the bound, what the value is, what to write
+_BOUNDS = {"greater_than": ("gt", "not above", "above"), "greater_than_equal": ("ge", "below", "of at least"),
+           "less_than": ("lt", "not below", "below"), "less_than_equal": ("le", "above", "of at most")}
 
 
 def translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
@@ -59,6 +62,12 @@ def translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
         what = "an integer" if expected[0].kind == "int" else "a number"
         return SpecError(f"{where + ': ' if where else ''}expected {what}, got {describe_value(err['input'])}",
                          hint=hint, location=source.value(path))
+    if err["type"] in _BOUNDS:  # "input should be greater than 0" says neither the value nor the fix
+        bound = err["ctx"][_BOUNDS[err["type"]][0]]
+        shown = f"{bound:,}" if isinstance(bound, int) and bound >= 10_000 else f"{bound:g}"
+        return SpecError(f"{where + ': ' if where else ''}{err['input']} is {_BOUNDS[err['type']][1]} {shown}",
+                         hint=f"write a number {_BOUNDS[err['type']][2]} {shown}"
+                              + (" (lrplot's limit)" if "," in shown else ""), location=source.value(path))
     if err["type"].startswith(("literal_error", "enum")):
         message = message.replace("Input should be", "should be")
     else:
