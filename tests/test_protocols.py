@@ -406,6 +406,20 @@ def test_import_errors_are_one_located_line(cli, write_spec, type_, allow, messa
     assert result.stderr == f"{path}{message.format(dir=path.parent)}\n"
 
 
+def test_a_missing_package_is_installed_by_its_distributions_name(cli, write_spec, monkeypatch):
+    """nemo is installed by nemo-toolkit, megatron by megatron-core: 'pip install nemo' installs another project.
+    The name comes from the one table of trusted packages (imports/allowance.py DISTRIBUTIONS)."""
+    from lrplot.imports import allowance
+
+    monkeypatch.setitem(allowance.DISTRIBUTIONS, "no_such_pkg_lrplot", "no-such-dist-lrplot")
+    path = write_spec("steps: 10\nscheduler: {type: 'no_such_pkg_lrplot.sched:Thing'}\n")
+    result = cli(path, "-q", "--allow-import", "no_such_pkg_lrplot")
+    assert result.exit_code == 1
+    assert result.stderr == (f"{path}:2:19: cannot import 'no_such_pkg_lrplot.sched': no module named "
+                             "'no_such_pkg_lrplot'; install it (pip install no-such-dist-lrplot) in the environment "
+                             "that runs lrplot, or check the spelling\n")
+
+
 def test_local_file_errors_point_into_the_file(cli, write_spec):
     write_spec("import math\n\ndef broken(:\n    pass\n", "bad_syntax.py")
     write_spec("import math\nRATE = 1 / 0\n", "bad_run.py")

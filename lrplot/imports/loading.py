@@ -172,8 +172,8 @@ def import_module(target: ImportTarget, module: str, allowance: Allowance, locat
                 hint=f"to use that folder, allow it by its path: {allowance.how_to_allow(display(here))}") from None
         raise MissingLibraryError(
             f"cannot import '{module}': no module named '{missing}'", package=top, location=location,
-            hint=f"install it ({INSTALL.get(top, 'pip install ' + top.replace('_', '-'))}) in the environment that "
-                 "runs lrplot, or check the spelling") from None
+            hint=f"install it ({INSTALL.get(top, 'pip install ' + DISTRIBUTIONS.get(top, top.replace('_', '-')))}) "
+                 "in the environment that runs lrplot, or check the spelling") from None
     except SyntaxError as exc:
         raise SpecError(f"syntax error in {exc.filename}: {exc.msg}",
                         location=Location(str(exc.filename), exc.lineno, exc.offset),
