@@ -1,6 +1,6 @@
 """Hydra primary configs (a defaults list): lrplot's curve == a REAL @hydra.main app's run, `==`.
 
-The reference is tests/helpers/hydra_app.py run as a subprocess over a config tree shaped like
+The reference is tests/helpers/hydra_app.py run in a child process over a config tree shaped like
 lightning-hydra-template (train.yaml's defaults -> data/, model/, trainer/, paths/): Hydra composes
 it (with the case's command-line overrides), the module's configure_optimizers instantiates the
 optimizer and scheduler partials, a Lightning Trainer instantiated from the composed ``trainer``
@@ -22,6 +22,7 @@ pytest.importorskip("hydra")
 
 from lrplot.engine import simulate  # noqa: E402
 from lrplot.sources import BudgetInputs, detect, load_document, load_input  # noqa: E402
+from tests.helpers import forked  # noqa: E402
 from tests.helpers.installed import installed  # noqa: E402
 from tests.helpers.paths import ROOT  # noqa: E402
 
@@ -130,9 +131,10 @@ def runs(tmp_path_factory):
             for name, overrides in CASES.items()]
     (folder / "cases.json").write_text(json.dumps(argv))
     out = folder / "recorded.json"
-    done = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "hydra_app.py"), str(out), str(DATASET_SIZE),
-                           str(folder / "cases.json")], capture_output=True, text=True, cwd=folder,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    # python -m tests.helpers.hydra_app in a child forked from a process that imported torch once
+    # (tests/helpers/forked.py): the app's run is the reference here, not a cold start
+    done = forked.run([out, DATASET_SIZE, folder / "cases.json"], module="tests.helpers.hydra_app", text=True,
+                      cwd=folder, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return config, dict(zip(CASES, json.loads(out.read_text())))
 

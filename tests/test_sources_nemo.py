@@ -20,6 +20,7 @@ import pytest
 from lrplot.errors import SpecError
 from lrplot.sources import BudgetInputs, load_input
 
+from tests.helpers import forked
 from tests.helpers.installed import require
 from tests.helpers.paths import ROOT
 
@@ -95,23 +96,11 @@ def test_importing_nemo_leaves_hydras_config_store_as_it_was():
     """NeMo's modules register structured configs (a 'trainer' group) in Hydra's process-wide ConfigStore
     on import; a Hydra tree composed later in the same process found a 'trainer' option it does not have.
     lrplot imports NeMo inside hydra_plugins.store_kept: inside the block the import has registered the
-    group (so the check after it can fail), after the block the store is as it was. One fresh process
-    shows both (NeMo's import costs seconds; a second child importing it without the block showed the
-    same registration)."""
-    import subprocess
-    import sys
-
-    child = ("from hydra.core.config_store import ConfigStore\n"
-             "from lrplot.sources.hydra_plugins import store_kept\n"
-             "from tests.helpers.framework_stub import install_stub\n"
-             "def trainer():\n"
-             "    return sorted(ConfigStore.instance().repo.get('trainer', {}))\n"
-             "print('before', trainer())\n"
-             "with store_kept():\n"
-             "    assert install_stub('nemo.core.optim.lr_scheduler', ('nemo', 'nemo.core', 'nemo.core.optim',\n"
-             "                        'nemo.core.classes'), plain=False)\n"
-             "    print('inside', trainer())\n"
-             "print('after', trainer())\n")
-    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    group (so the check after it can fail), after the block the store is as it was. One process that had
+    not imported NeMo shows both (NeMo's import costs seconds; a second child importing it without the
+    block showed the same registration): tests/helpers/nemo_store_probe.py, forked from a process that
+    imported lrplot and torch once (tests/helpers/forked.py), the probe saying that NeMo was not there."""
+    out = forked.run([], module="tests.helpers.nemo_store_probe", text=True, timeout=300, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().splitlines()[-3:] == ["before []", "inside ['trainer.yaml']", "after []"]
+    assert out.stdout.strip().splitlines()[-4:] == ["nemo imported False", "before []", "inside ['trainer.yaml']",
+                                                    "after []"]

@@ -1,8 +1,8 @@
 """A tiny REAL ``@hydra.main`` training app, shaped like lightning-hydra-template's ``src/train.py``.
 
-Run as a subprocess by tests/test_sources_hydra_compose.py::
+Run in a child process by tests/test_sources_hydra_compose.py (forked, tests/helpers/forked.py)::
 
-    python tests/helpers/hydra_app.py OUT.json DATASET_SIZE CASES.json
+    python -m tests.helpers.hydra_app OUT.json DATASET_SIZE CASES.json
 
 ``CASES.json`` is a list of argument lists, each what a user types after ``python train.py``
 (``--config-path DIR --config-name train model=other ...``); the app runs once per case in this one
