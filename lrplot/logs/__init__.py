@@ -23,7 +23,6 @@ from __future__ import annotations
 import importlib
 import math
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ from ..errors import Location, SpecError, UsageError
 from ..text import did_you_mean
 from ..limits import MAX_LOG_SERIES, MAX_LOG_STEP, MAX_LOG_VALUES
 from .conventions import Convention, convention
+from .keys import KeyMeaning, classify, group_order
 
 # format -> the reader's module (or, registered at run time, the reader itself), in detection order
 FORMATS: dict[str, str | LogReader] = {
@@ -114,54 +114,6 @@ def log_info(trace: ScheduleTrace) -> LogInfo:
     return trace.meta["log"]
 
 
-# --- which keys hold a learning rate ------------------------------------------------------------
-
-_LIGHTNING = re.compile(r"^(?P<base>lr-[^/]+?)(?:/(?P<group>.+?))?(?P<momentum>-momentum)?$")
-_PLAIN = re.compile(r"^(?:.*/)?(?:lr|learning_rate|learning-rate|learningrate|epoch_learning_rate|"
-                    r"learning-rate vs samples)$", re.I)
-_PER_OPTIMIZER = re.compile(r"^(?P<base>lr/[A-Z][^/]*)(?:/(?P<group>\d+))?$")  # torchtitan: lr/AdamW, lr/AdamW/1
-_NAMED_GROUP = re.compile(r"^(?P<base>lr)/(?P<group>[^/]+)$")  # a loop's lr/{group['name']}: lr/head, lr/body
-_PLAIN_GROUP = re.compile(r"^(?P<base>(?:.*/)?(?:lr|learning_rate))[/_](?:pg|group|param_group)?_?(?P<group>\d+)$",
-                          re.I)
-
-
-@dataclass(frozen=True)
-class KeyMeaning:
-    base: str          # the series a key belongs to (one trace): 'lr-AdamW', 'train/learning_rate'
-    group: str | None  # 'pg1', 'head', '0'; None: the only group
-    field: str         # lr | momentum
-
-
-def classify(key: str, forced: str | None = None) -> KeyMeaning | None:
-    """What a tag or column holds, or None when it is not a learning rate (or its momentum).
-    ``forced`` (``--log-key``): only that key, or its per-group keys ``KEY/...``."""
-    if forced is not None:
-        if key == forced:
-            return KeyMeaning(forced, None, "lr")
-        if key.startswith(forced + "/"):
-            return KeyMeaning(forced, key[len(forced) + 1:], "lr")
-        return None
-    m = _LIGHTNING.match(key)
-    if m:
-        return KeyMeaning(m["base"], m["group"], "momentum" if m["momentum"] else "lr")
-    if _PLAIN.match(key):
-        return KeyMeaning(key, None, "lr")
-    m = _PLAIN_GROUP.match(key)
-    if m:
-        return KeyMeaning(m["base"], m["group"], "lr")
-    m = _PER_OPTIMIZER.match(key) or _NAMED_GROUP.match(key)
-    if m:
-        return KeyMeaning(m["base"], m["group"], "lr")
-    return None
-
-
-def _group_order(label: str | None) -> tuple:
-    if label is None:
-        return (0, 0, "")
-    m = re.fullmatch(r"(?:pg|group|param_group)?_?(\d+)", label)
-    return (1, int(m[1]), "") if m else (2, 0, label)  # named: ordered by appearance by the caller
-
-
 # --- building traces -----------------------------------------------------------------------------
 
 def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str | None = None,
@@ -209,7 +161,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         if not any(m.field == "lr" for m, _ in items):
             continue
         seen = {lbl: i for i, lbl in enumerate(dict.fromkeys(m.group for m, _ in items))}  # the log's order
-        labels = sorted(seen, key=lambda lbl: (*_group_order(lbl)[:2], seen[lbl]))
+        labels = sorted(seen, key=lambda lbl: (*group_order(lbl)[:2], seen[lbl]))
         index = {lbl: i for i, lbl in enumerate(labels)}
         groups = tuple(lbl if lbl is not None else "0" for lbl in labels)
         fields = tuple(f for f in ("lr", "momentum") if any(m.field == f for m, _ in items))
