@@ -175,3 +175,18 @@ def test_a_hook_that_sets_the_lr_itself_is_refused_in_one_line(config, line, mon
         f"{config}:{line}:1: default_hooks.param_scheduler is YOLOv5ParamSchedulerHook, not MMEngine's "
         "ParamSchedulerHook: that hook sets the lr in its own code, which lrplot does not run (it draws "
         "param_scheduler as ParamSchedulerHook steps it); write the hook's schedule as an lrplot spec")
+
+
+def test_the_world_size_an_epoch_loop_assumes_is_named_with_what_the_files_name_says(monkeypatch):
+    """An epoch is len(train_dataloader) iterations per rank: with no --devices lrplot counts one rank, an
+    assumption that changes the curve (mmpretrain's convnext-base_32xb128 runs on 32), so the summary names it."""
+    monkeypatch.chdir(DATA / "mmpretrain/configs")
+    config = "convnext/convnext-base_32xb128_in1k.py"
+    alone = load_input(config, inputs=BudgetInputs(dataset_size=40000), allow_import=["mmengine"])
+    world = ("world size 1: each rank's DefaultSampler takes ceil(N / world size) examples (the file's name says "
+             "32xb128: 32 devices of 128)")
+    assert [str(n) for n in alone.assumptions][-1] == world
+    assert alone.budget.updates_per_epoch == 313  # ceil(40000 / 128)
+    told = load_input(config, inputs=BudgetInputs(dataset_size=40000, devices=32), allow_import=["mmengine"])
+    assert world not in [str(n) for n in told.assumptions] and len(told.assumptions) == len(alone.assumptions) - 1
+    assert told.budget.updates_per_epoch == 10  # ceil(ceil(40000 / 32) / 128)

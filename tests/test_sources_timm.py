@@ -144,6 +144,38 @@ def test_plateau_reduces_only_because_of_the_metric(real_timm, tmp_path):
     assert len(set(lr[per * 3:])) > 2  # halved several times once the metric stops improving
 
 
+@pytest.mark.parametrize("changes", [dict(sched_on_updates=True, warmup_prefix=True), dict(sched="step", decay_epochs=2)])
+def test_a_resumed_run_trains_the_rest_of_the_drawn_schedule_and_is_said(real_timm, tmp_path, changes):
+    """train.py (aa4b5850) :1085-1095: with start_epoch (or a resume checkpoint's epoch) it calls
+    ``lr_scheduler.step_update(start_epoch * updates_per_epoch)`` (sched_on_updates) or ``step(start_epoch)``,
+    then runs ``for epoch in range(start_epoch, num_epochs)``: the lrs of the whole curve from that epoch on."""
+    args = {**BASE, **changes, "start_epoch": 3}
+    source = load_input(write_args(tmp_path, args), inputs=BudgetInputs(dataset_size=DATASET))
+    assert ("start_epoch 3: train.py starts at epoch 3 and sets the scheduler there (a resumed run); it trains the "
+            "rest of the schedule drawn here from epoch 0") in source.notes
+    drawn = simulate(source.spec).schedules[0].values[(0, "lr")].tolist()
+    a = Namespace(**{**BASE, "sched_on_updates": False, "warmup_prefix": False, **changes, "start_epoch": 3,
+                     "lr": 0.1 * 32 / 256})
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=a.lr, momentum=0.9)
+    per_epoch = DATASET // a.batch_size
+    scheduler, num_epochs = real_timm.create_scheduler_v2(
+        optimizer, **real_timm.scheduler_kwargs(a, decreasing_metric=False), updates_per_epoch=per_epoch)
+    if a.sched_on_updates:
+        scheduler.step_update(a.start_epoch * per_epoch)
+    else:
+        scheduler.step(a.start_epoch)
+    resumed = []
+    for epoch in range(a.start_epoch, num_epochs):
+        num_updates = epoch * per_epoch
+        for _ in range(per_epoch):
+            resumed.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            num_updates += 1
+            scheduler.step_update(num_updates=num_updates, metric=0.5)
+        scheduler.step(epoch + 1, None)
+    assert resumed == drawn[a.start_epoch * per_epoch:] and 0 < len(resumed) < len(drawn)
+
+
 def test_budget_text_and_lr_scaling(real_timm, tmp_path):
     path = write_args(tmp_path, {**BASE, "grad_accum_steps": 3, "cooldown_epochs": 2})
     source = load_input(path, inputs=BudgetInputs(dataset_size=1001, devices=2))

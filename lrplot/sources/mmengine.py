@@ -231,6 +231,12 @@ def _read(doc: Document, inputs: BudgetInputs, cfg: Any) -> Source:
                               positive=True)
     world = inputs.devices or 1
     scale = _plain(cfg.get("auto_scale_lr") or {})
+    if inputs.devices is None and (loop == "epoch" or scale.get("enable")):
+        named = re.search(r"(\d+)xb(\d+)", doc.path.name)  # OpenMMLab's name: devices x batch per device
+        notes.append(assumption("world size 1: each rank's DefaultSampler takes ceil(N / world size) examples"
+                                + (", and auto_scale_lr multiplies by the world size" if scale.get("enable") else "")
+                                + (f" (the file's name says {named.group(0)}: {named.group(1)} devices of "
+                                   f"{named.group(2)})" if named else ""), settle="--devices N"))
     per_epoch = None
     budget_text = ""
     if loop == "epoch":

@@ -187,6 +187,13 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                             location=doc.source.value((key,)), hint=f"--set {key}=null")
     for key in ("epochs", "warmup_epochs", "cooldown_epochs", "lr_cycle_limit"):
         args[key] = _number(doc, args, key, int, 0)
+    # train.py:1085-1095: start_epoch, else the epoch of the 'resume' checkpoint; the scheduler is set there and the
+    # loop runs the remaining epochs, each lr as in the whole schedule (timm's schedulers are functions of the count)
+    start = _number(doc, data, "start_epoch", int, 0) if data.get("start_epoch") is not None else None
+    if start or (start is None and data.get("resume")):
+        notes.append(f"{f'start_epoch {start}' if start else 'resume'}: train.py starts at "
+                     f"{f'epoch {start}' if start else 'the epoch the checkpoint holds'} and sets the scheduler there "
+                     "(a resumed run); it trains the rest of the schedule drawn here from epoch 0")
     if inputs.dataset_size is None:
         raise needs(doc, "the training-set size (timm's updates per epoch are its data loader's length)",
                     "--dataset-size N", ("sched",))
