@@ -372,14 +372,3 @@ def test_matplotlib_imports_axes3d_and_the_glyph_list_as_verified():
     from matplotlib import projections
 
     assert isinstance(projections.projection_registry._all_projection_types, dict)
-
-
-def test_torch_names_its_fake_kernels_callers_through_inspect():
-    """tricks.torchcallers: torch 2.13's Library._register_fake calls inspect.getmodule(frame), get_source calls
-    inspect.getframeinfo (another torch: inspect as it is, slower only)."""
-    import torch
-
-    from lrplot.tricks import torchcallers
-
-    if torch.__version__.startswith("2.13."):
-        assert torchcallers.callers_shape()

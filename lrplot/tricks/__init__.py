@@ -8,24 +8,23 @@ itself off (the process is merely slower, or its help plainer); (3) is tested in
 tests/test_tricks.py, and its shape in tests/test_dependency_shapes.py, so a new version of the
 dependency fails in the suite, not in a user's run. CONTRIBUTING lists them.
 
-=====================  =========================  ==========================================================
-trick                  switch                     what
-=====================  =========================  ==========================================================
-``artist-docs``        LRPLOT_NO_ARTIST_DOCS      skip matplotlib's per-class Artist ``set()`` docstrings (CLI)
-``pydantic-plugins``   LRPLOT_NO_PLUGIN_SKIP      skip pydantic's plugin scan over every entry point (CLI)
-``fast-exit``          LRPLOT_NO_FAST_EXIT        leave with ``os._exit`` after the exit handlers (CLI)
-``argument-names``     LRPLOT_NO_ARGUMENT_NAMES   ``SPEC...`` in help instead of typer's ``{SPEC}...`` (CLI)
-``click-errors``       LRPLOT_NO_CLICK_CLASSES    click's error classes found in typer's vendored copy (CLI)
-``dynamo-seed``        LRPLOT_NO_FASTPATH         build optimizers without importing torch._dynamo (all)
-``lean-torch``         LRPLOT_NO_LEAN_TORCH       ``import torch`` without its Python meta kernels (CLI, plain specs)
-``typer-coercion``     LRPLOT_NO_TYPER_COERCION   plain option values converted without typer's pydantic adapters (CLI)
-``lean-matplotlib``    LRPLOT_NO_LEAN_MATPLOTLIB  matplotlib imported without its 3D toolkit and glyph list until used (CLI)
-``torch-callers``      LRPLOT_NO_TORCH_CALLERS    torch's import finds its callers' modules without walking all (with lean-torch)
-=====================  =========================  ==========================================================
+=====================  ========================  ==========================================================
+trick                  switch                    what
+=====================  ========================  ==========================================================
+``artist-docs``        LRPLOT_NO_ARTIST_DOCS     skip matplotlib's per-class Artist ``set()`` docstrings (CLI)
+``pydantic-plugins``   LRPLOT_NO_PLUGIN_SKIP     skip pydantic's plugin scan over every entry point (CLI)
+``fast-exit``          LRPLOT_NO_FAST_EXIT       leave with ``os._exit`` after the exit handlers (CLI)
+``argument-names``     LRPLOT_NO_ARGUMENT_NAMES  ``SPEC...`` in help instead of typer's ``{SPEC}...`` (CLI)
+``click-errors``       LRPLOT_NO_CLICK_CLASSES   click's error classes found in typer's vendored copy (CLI)
+``dynamo-seed``        LRPLOT_NO_FASTPATH        build optimizers without importing torch._dynamo (all)
+``lean-torch``         LRPLOT_NO_LEAN_TORCH      ``import torch`` without its Python meta kernels (CLI, plain specs)
+``typer-coercion``     LRPLOT_NO_TYPER_COERCION  plain option values converted without typer's pydantic adapters (CLI)
+``lean-matplotlib``    LRPLOT_NO_LEAN_MATPLOTLIB matplotlib imported without its 3D toolkit and glyph list until used (CLI)
+=====================  ========================  ==========================================================
 
 This package imports nothing from the rest of lrplot, so any part may use it; the dependencies are imported
 only inside the tricks that touch them. The lean-torch trick is in ``leantorch.py``, typer-coercion in
-``typercoerce.py``, lean-matplotlib in ``leanmp l.py``, torch-callers in ``torchcallers.py``, the switches in ``switches.py``.
+``typercoerce.py``, lean-matplotlib in ``leanmpl.py``, the switches in ``switches.py``.
 """
 
 from __future__ import annotations

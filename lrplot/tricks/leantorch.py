@@ -15,7 +15,6 @@ from types import ModuleType
 from typing import Any, Iterator
 
 from .switches import enabled
-from .torchcallers import quick_callers
 
 # ``import torch`` ends with ``from torch import _meta_registrations`` (≈ 0.3 s CPU, a fifth of it):
 # torch._decomp, _prims, _refs and the Python "meta" kernels (shapes of ``meta``-device tensors) that only tracing
@@ -121,8 +120,7 @@ def lean_torch() -> Iterator[bool]:
     finder = _LeanFinder()
     sys.meta_path.insert(0, finder)
     try:
-        with quick_callers():  # the torch-callers trick, for this same import (tricks/torchcallers.py)
-            yield True
+        yield True
     finally:
         if finder in sys.meta_path:
             sys.meta_path.remove(finder)

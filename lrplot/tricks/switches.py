@@ -14,7 +14,6 @@ SWITCHES = {
     "lean-torch": "LRPLOT_NO_LEAN_TORCH",
     "typer-coercion": "LRPLOT_NO_TYPER_COERCION",
     "lean-matplotlib": "LRPLOT_NO_LEAN_MATPLOTLIB",
-    "torch-callers": "LRPLOT_NO_TORCH_CALLERS",
 }
 ALL_OFF = "LRPLOT_NO_TRICKS"
 
