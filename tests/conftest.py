@@ -201,6 +201,8 @@ def _rewrite_share(session) -> None:
         state = session.config.stash[assertstate_key]
     except (ImportError, KeyError):
         return
+    if session.config.getoption("assertmode", "rewrite") != "rewrite":  # --assert=plain: nothing is rewritten
+        return
     files: dict[Path, None] = {}
     for arg in session.config.args:
         path = Path(arg.split("::")[0]).resolve()

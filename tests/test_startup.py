@@ -73,10 +73,12 @@ def test_the_command_writes_the_bytes_the_library_renders(fmt, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("args, code", [([], 0), (["--layout", "nope"], 2), (["missing.yaml"], 1)])
 def test_exit_handlers_run_and_the_exit_code_is_kept(args, code, tmp_path):
+    """lrplot's main with an exit handler registered before it (tests/helpers/exit_probe.py), in a child forked
+    from a process that imported lrplot, torch and matplotlib once (tests/helpers/forked.py), as the
+    pipe test below: the fast exit the child leaves through is a cold process's."""
     spec = [] if args == ["missing.yaml"] else [str(CONFIGS / "cosine.yaml")]
-    out = _python("import atexit, sys\natexit.register(lambda: print('handler ran'))\n"
-                  "sys.argv = ['lrplot', *sys.argv[1:]]\nfrom lrplot.cli import main\nmain()",
-                  *spec, *args, "-o", str(tmp_path / "out.png"), "-q", cache=tmp_path, cwd=tmp_path)
+    out = forked.run([*spec, *args, "-o", tmp_path / "out.png", "-q"], module="tests.helpers.exit_probe",
+                     env=_env(tmp_path), cwd=tmp_path)
     assert out.returncode == code, out.stderr
     assert out.stdout.decode().splitlines()[-1] == "handler ran"
     assert len(out.stderr.decode().strip().splitlines()) == (0 if code == 0 else 1)

@@ -133,40 +133,58 @@ def test_lean_torch_changes_nothing_once_torch_is_imported_or_switched_off(monke
         assert on is False and sys.meta_path == finders
 
 
-# Run in a fresh process: torch imported under the trick, then every way back to the real module.
+# Run in a fresh process: torch imported under the trick, then every way back to the real module, each way
+# (a line of argv) in a child forked right after that import, as if the process had been started for it alone
+# (torch has run nothing yet: forking is safe); the parent says how each child ended.
 _LEAN_CHILD = """
-import sys
+import os, sys
 from lrplot import tricks
 with tricks.lean_torch() as on:
     import torch
     stand_in = type(sys.modules[tricks.META]).__name__
     lean = [m for m in ("torch._decomp", "torch._prims", "torch._refs") if m in sys.modules]
-    {inside}
+    for inside in sys.argv[1:]:
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            break
+        print("exit", inside, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+    else:
+        os._exit(0)
+    exec(inside)
 after = (tricks.META in sys.modules, "_meta_registrations" in vars(torch))
 tricks.whole_torch()  # what the command calls before simulating a spec's own code
 meta = sys.modules[tricks.META]
 # a Meta-device kernel that only torch._meta_registrations registers (a lean import raises
 # NotImplementedError here): the kernels are really back (cheaper to start than FakeTensorMode)
 shape = tuple(torch._adaptive_avg_pool2d(torch.empty(1, 3, 8, 8, device="meta"), [2, 2]).shape)
-print(on, stand_in, lean, after, type(meta).__name__, callable(meta.activate_meta), shape)
+print(inside, "|", on, stand_in, lean, after, type(meta).__name__, callable(meta.activate_meta), shape, flush=True)
 """
+LEAN_WAYS = {
+    "pass": (False, False),  # untouched: the stand-in is removed, the later import loads the real module
+    "torch._meta_registrations.activate_meta": (True, True),  # a name read: the real module, at once
+    "import torch._dynamo": (True, True),  # the tracing machinery imported: the real module first
+}
+
+
+@pytest.fixture(scope="module")
+def lean_child():
+    """One cold child for every way of :data:`LEAN_WAYS` (each in its own fork after the lean import)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("LRPLOT_NO_LEAN_TORCH", None)
+    env.pop(tricks.ALL_OFF, None)
+    return subprocess.run([sys.executable, "-c", _LEAN_CHILD, *LEAN_WAYS], capture_output=True, text=True, env=env,
+                          timeout=280)
 
 
 @pytest.mark.slow  # a child process importing torch
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("inside, loaded", [
-    ("pass", (False, False)),  # untouched: the stand-in is removed, the later import loads the real module
-    ("torch._meta_registrations.activate_meta", (True, True)),  # a name read: the real module, at once
-    ("import torch._dynamo", (True, True)),  # the tracing machinery imported: the real module first
-])
-def test_lean_torch_imports_torch_without_its_meta_kernels_and_gives_them_back(inside, loaded):
-    code = _LEAN_CHILD.replace("{inside}", inside)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("LRPLOT_NO_LEAN_TORCH", None)
-    env.pop(tricks.ALL_OFF, None)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=280)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == f"True _Deferred [] {loaded} module True (1, 3, 2, 2)"
+@pytest.mark.parametrize("inside, loaded", LEAN_WAYS.items())
+def test_lean_torch_imports_torch_without_its_meta_kernels_and_gives_them_back(lean_child, inside, loaded):
+    out = lean_child
+    assert out.returncode == 0 and f"exit {inside} 0" in out.stdout.splitlines(), out.stderr
+    assert [line.split(" | ")[1] for line in out.stdout.splitlines() if line.startswith(f"{inside} | ")] == \
+        [f"True _Deferred [] {loaded} module True (1, 3, 2, 2)"]
 
 
 _LEAN_CURVES = """
