@@ -275,3 +275,23 @@ def test_values_nine_digits_print_alike_are_shown_whole(tmp_path, cli):
     assert r.exit_code == 1 and r.output == (
         "lr: diverges at step 0: logged 0.01, plan 0.010000000000000002 (0 of 1 logged steps agree); no single cause "
         "explains every logged value\n"), r.output
+
+
+def test_a_trainer_state_cut_short_says_so_and_how_to_go_on(tmp_path, cli):
+    """The Trainer writes trainer_state.json whole at each save (json.dumps, indent 2): read while the save is
+    written (or copied half), it ends inside its JSON. The line says so, where json stopped, and what to do."""
+    import json
+
+    (tmp_path / "cos.yaml").write_text(COS)
+    text = json.dumps({"log_history": [{"learning_rate": 0.1, "step": s} for s in range(1, 4)]}, indent=2) + "\n"
+    (tmp_path / "trainer_state.json").write_text(text[:text.index('"step": 3') + 3])
+    with pytest.raises(json.JSONDecodeError) as err:
+        json.loads((tmp_path / "trainer_state.json").read_text())
+    r = cli("verify", "cos.yaml", "--log", "trainer_state.json")
+    assert r.exit_code == 1 and r.output == (
+        f"trainer_state.json:{err.value.lineno}:{err.value.colno}: not valid JSON: {err.value.msg}; the file ends "
+        "before its JSON does (cut short, or a save still being written); read it once the save is written, or name "
+        "an earlier checkpoint-N folder\n"), r.output
+    (tmp_path / "broken.json").write_text('{"log_history": [}\n')  # broken, not cut: no such hint
+    r = cli("verify", "cos.yaml", "--log", "broken.json", "--log-format", "hf")
+    assert r.exit_code == 1 and r.output == "broken.json:1:18: not valid JSON: Expecting value\n", r.output
