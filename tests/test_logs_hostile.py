@@ -295,3 +295,28 @@ def test_a_trainer_state_cut_short_says_so_and_how_to_go_on(tmp_path, cli):
     (tmp_path / "broken.json").write_text('{"log_history": [}\n')  # broken, not cut: no such hint
     r = cli("verify", "cos.yaml", "--log", "broken.json", "--log-format", "hf")
     assert r.exit_code == 1 and r.output == "broken.json:1:18: not valid JSON: Expecting value\n", r.output
+
+
+def test_nan_and_inf_among_values_that_follow_the_plan_are_named_so(tmp_path, cli):
+    """A loop's log whose lr is nan or inf at some steps and the plan's lr everywhere else (values from torch's
+    own CosineAnnealingLR, written with repr): the cause says which values are not numbers."""
+    import json
+
+    import torch
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=50)
+    rows = []
+    for t in range(6):
+        rows.append(f"{t},{ {2: 'nan', 4: 'inf'}.get(t, repr(opt.param_groups[0]['lr']))}")
+        opt.step()
+        sched.step()
+    (tmp_path / "cos.yaml").write_text(COS)
+    (tmp_path / "log.csv").write_text("step,lr\n" + "\n".join(rows) + "\n")
+    r = cli("verify", "cos.yaml", "--log", "log.csv")
+    assert r.exit_code == 1 and r.output.splitlines()[0].endswith(
+        "(4 of 6 logged steps agree); not a number where the plan is: 2 logged value(s) are nan or inf (nan at step 2, "
+        "inf at step 4) and every other logged value follows the plan"), r.output
+    r = cli("verify", "cos.yaml", "--log", "log.csv", "--json")
+    (v,) = json.loads(r.stdout)["verdicts"]
+    assert (v["cause"]["kind"], v["cause"]["n"], v["first_divergence"]["step"]) == ("nonfinite", 2, 2)
