@@ -55,6 +55,17 @@ def test_resume_and_state_refuse_bad_at_before_any_work(cli, tmp_path):
     assert result.exit_code == 2 and "Missing option '--at'" in result.stderr
 
 
+def test_verify_without_log_says_how_the_log_is_named(cli, tmp_path):
+    """'lrplot verify plan.yaml run.csv', the log as a second argument: the missing --log says how to name it."""
+    (tmp_path / "s.yaml").write_text(SEQUENTIAL)
+    (tmp_path / "run.csv").write_text("step,lr\n0,0.1\n")
+    for args in (("s.yaml", "run.csv"), ("s.yaml",)):
+        result = cli("verify", *args)
+        assert result.exit_code == 2 and result.stderr == (
+            "lrplot verify: Missing option '--log': the training log is named with it (lrplot verify PLAN --log LOG) "
+            "(see 'lrplot verify --help')\n"), result.stderr
+
+
 def run(*args: str, columns: int = 80) -> subprocess.CompletedProcess:
     """``python -m lrplot ARGS`` in a child forked from a server that imported lrplot once (tests/helpers/forked.py)."""
     env = {**os.environ, "COLUMNS": str(columns), "PYTHONPATH": str(ROOT)}

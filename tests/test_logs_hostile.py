@@ -200,12 +200,13 @@ def test_values_at_the_edges_are_compared_not_crashed_on(tmp_path, cli, value):
     numpy's warning must not reach the user."""
     (tmp_path / "cos.yaml").write_text(COS)
     (tmp_path / "log.csv").write_text(f"step,lr\n0,0.1\n1,{value}\n")
-    drawn = float(value) < 1e300  # beyond, no figure draws it (figure.options.check_curves)
-    r = cli("verify", "cos.yaml", "--log", "log.csv", *(["-o", "v.png"] if drawn else []))
+    drawn = not 1e300 < abs(float(value)) < float("inf")  # beyond, no figure draws it (figure.options.check_curves): said after the verdict
+    r = cli("verify", "cos.yaml", "--log", "log.csv", "-o", "v.png")
     assert r.exit_code == 1, r.output
     first, *rest = r.output.splitlines()
-    assert first.startswith(f"lr: diverges at step 1: logged {float(value):.9g}, plan ") and rest == ["v.png"][:drawn], \
-        r.output
+    assert first.startswith(f"lr: diverges at step 1: logged {float(value):.9g}, plan ") and rest == (["v.png"] if drawn else [
+        "lrplot: cannot draw the logged 'lr' lr of group 0: it is 1.798e+308 at step 1, beyond the 1e+300 a figure can "
+        "show; the log holds it; leave out the figure (-o)"]), r.output
     if not drawn:
         return
     assert (tmp_path / "v.png").stat().st_size > 0
@@ -274,3 +275,48 @@ def test_values_nine_digits_print_alike_are_shown_whole(tmp_path, cli):
     assert r.exit_code == 1 and r.output == (
         "lr: diverges at step 0: logged 0.01, plan 0.010000000000000002 (0 of 1 logged steps agree); no single cause "
         "explains every logged value\n"), r.output
+
+
+def test_a_trainer_state_cut_short_says_so_and_how_to_go_on(tmp_path, cli):
+    """The Trainer writes trainer_state.json whole at each save (json.dumps, indent 2): read while the save is
+    written (or copied half), it ends inside its JSON. The line says so, where json stopped, and what to do."""
+    import json
+
+    (tmp_path / "cos.yaml").write_text(COS)
+    text = json.dumps({"log_history": [{"learning_rate": 0.1, "step": s} for s in range(1, 4)]}, indent=2) + "\n"
+    (tmp_path / "trainer_state.json").write_text(text[:text.index('"step": 3') + 3])
+    with pytest.raises(json.JSONDecodeError) as err:
+        json.loads((tmp_path / "trainer_state.json").read_text())
+    r = cli("verify", "cos.yaml", "--log", "trainer_state.json")
+    assert r.exit_code == 1 and r.output == (
+        f"trainer_state.json:{err.value.lineno}:{err.value.colno}: not valid JSON: {err.value.msg}; the file ends "
+        "before its JSON does (cut short, or a save still being written); read it once the save is written, or name "
+        "an earlier checkpoint-N folder\n"), r.output
+    (tmp_path / "broken.json").write_text('{"log_history": [}\n')  # broken, not cut: no such hint
+    r = cli("verify", "cos.yaml", "--log", "broken.json", "--log-format", "hf")
+    assert r.exit_code == 1 and r.output == "broken.json:1:18: not valid JSON: Expecting value\n", r.output
+
+
+def test_nan_and_inf_among_values_that_follow_the_plan_are_named_so(tmp_path, cli):
+    """A loop's log whose lr is nan or inf at some steps and the plan's lr everywhere else (values from torch's
+    own CosineAnnealingLR, written with repr): the cause says which values are not numbers."""
+    import json
+
+    import torch
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=50)
+    rows = []
+    for t in range(6):
+        rows.append(f"{t},{ {2: 'nan', 4: 'inf'}.get(t, repr(opt.param_groups[0]['lr']))}")
+        opt.step()
+        sched.step()
+    (tmp_path / "cos.yaml").write_text(COS)
+    (tmp_path / "log.csv").write_text("step,lr\n" + "\n".join(rows) + "\n")
+    r = cli("verify", "cos.yaml", "--log", "log.csv")
+    assert r.exit_code == 1 and r.output.splitlines()[0].endswith(
+        "(4 of 6 logged steps agree); not a number where the plan is: 2 logged value(s) are nan or inf (nan at step 2, "
+        "inf at step 4) and every other logged value follows the plan"), r.output
+    r = cli("verify", "cos.yaml", "--log", "log.csv", "--json")
+    (v,) = json.loads(r.stdout)["verdicts"]
+    assert (v["cause"]["kind"], v["cause"]["n"], v["first_divergence"]["step"]) == ("nonfinite", 2, 2)

@@ -219,6 +219,11 @@ def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: s
         report = verify_files(plan, log, log_format=log_format, log_key=log_key, log_run=log_run, rtol=rtol, schedule=schedule,
                               overrides=reading.overrides, allow_import=inputs.allowance(), kind=reading.kind,
                               inputs=reading.budget, skip_corrupt=log_skip_corrupt, global_batch=global_batch)
+        if not json_:  # the verdicts first: a figure that cannot be drawn does not take them away
+            for v in report.verdicts:
+                typer.echo(v.text())
+            for line in report.skipped:
+                typer.echo(f"{line} (not compared)")
         if output is not None:
             from ..figure import RenderOptions
             from ..pipeline import render_files
@@ -226,11 +231,6 @@ def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: s
             render_files(report.curves, [output], RenderOptions(layout="overlay"))
     if json_:
         typer.echo(json.dumps(report.to_json(), indent=1, allow_nan=False))
-    else:
-        for v in report.verdicts:
-            typer.echo(v.text())
-        for line in report.skipped:
-            typer.echo(f"{line} (not compared)")
     if output is not None:
         typer.echo(str(output), err=json_)
     if not report.ok:

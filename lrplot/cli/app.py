@@ -67,7 +67,11 @@ def _usage_error(exc: Any) -> int:
         typer.echo(exc.ctx.get_help())  # plain 'lrplot': the help, and exit 2 as for any usage slip
         return 2
     command = exc.ctx.command_path if exc.ctx else "lrplot"
-    typer.echo(f"{command}: {exc.format_message()} (see '{command} --help')", err=True)
+    message = exc.format_message()
+    if type(exc).__name__ == "MissingParameter" and getattr(getattr(exc, "param", None), "opts", None) == ["--log"]:
+        # 'lrplot verify plan.yaml run.csv': the log named as a second argument
+        message = f"{message.rstrip('.')}: the training log is named with it ({command} PLAN --log LOG)"
+    typer.echo(f"{command}: {message} (see '{command} --help')", err=True)
     return 2
 
 

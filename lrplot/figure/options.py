@@ -188,14 +188,18 @@ def check_curves(curves: Curves, opts: RenderOptions) -> None:
         raise UsageError("--x epoch needs steps_per_epoch in the spec")
     if opts.xlim is not None:
         _check_xlim(curves, opts)
-    for s in curves.series():
-        values = np.abs(np.asarray(s.values, dtype=float))
-        big = np.flatnonzero(np.isfinite(values) & (values > MAX_DRAWABLE))
-        if big.size:
-            step = int(s.positions()[big[0]])  # the trainer's step (a resumed run, a log), as the x axis
-            raise LrplotError(f"cannot draw '{s.schedule}' {s.field} of group {s.group_name}: it is "
-                              f"{float(s.values[big[0]]):.4g} at step {step}, beyond the {MAX_DRAWABLE:g} a figure "
-                              "can show", hint="check the spec's lr and factors")
+    for trace in curves.schedules:
+        for s in trace.series():
+            values = np.abs(np.asarray(s.values, dtype=float))
+            big = np.flatnonzero(np.isfinite(values) & (values > MAX_DRAWABLE))
+            if big.size:
+                step = int(s.positions()[big[0]])  # the trainer's step (a resumed run, a log), as the x axis
+                logged = trace.style == "points"  # a log's value (MLflow keeps a logged inf as the largest float)
+                raise LrplotError(f"cannot draw {'the logged ' if logged else ''}'{s.schedule}' {s.field} of group "
+                                  f"{s.group_name}: it is {float(s.values[big[0]]):.4g} at step {step}, beyond the "
+                                  f"{MAX_DRAWABLE:g} a figure can show",
+                                  hint="the log holds it; leave out the figure (-o)" if logged else
+                                  "check the spec's lr and factors")
 
 
 def _check_xlim(curves: Curves, opts: RenderOptions) -> None:

@@ -53,7 +53,12 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LogError(f"not valid JSON: {exc.msg}", location=Location(str(path), exc.lineno, exc.colno)) from None
+        cut = bool(text.strip()) and not text.rstrip().endswith("}")  # the Trainer writes it whole: a save being written
+        raise LogError(f"not valid JSON: {exc.msg}" + ("; the file ends before its JSON does (cut short, or a save "
+                                                      "still being written)" if cut else ""),
+                       location=Location(str(path), exc.lineno, exc.colno),
+                       hint="read it once the save is written, or name an earlier checkpoint-N folder" if cut else
+                       None) from None
     except RecursionError:
         raise LogError("not a trainer_state.json: nested too deeply", location=Location(str(path))) from None
     history = data.get("log_history") if isinstance(data, dict) else None

@@ -33,6 +33,7 @@ end, or with another base lr, where needed), agrees with EVERY logged value unde
 - ended early / ran longer: the plan re-simulated with the run's length (where its log ends) as its
   horizon (the scheduler length arguments spanning the plan moved by the difference);
 - longer: every value agrees and the run goes on past the plan's last step (the horizons differ).
+- not a number: every value that disagrees is nan or inf where the plan is a number.
 
 Candidates for k and n come from the first diverging value; each is then tested on all values.
 """

@@ -198,7 +198,14 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     first = Divergence(info.log_step(t0), t0, float(y[i0]), float(base[t0]) if 0 <= t0 < T else None)
     cause = None
     if diagnose:
-        if ok[inside].all() and not inside[at >= 0].all() and (at >= 0).all():
+        bad = ~ok
+        if inside[bad].all() and not np.isfinite(y[bad]).any() and np.isfinite(base[at[bad]]).all():
+            # every value that disagrees is nan or inf where the plan is a number, every other agrees
+            shown = ", ".join(f"{float(v)!r} at step {info.log_step(int(t))}" for t, v in zip(at[bad][:3], y[bad][:3]))
+            cause = Cause("nonfinite", f"not a number where the plan is: {int(bad.sum())} logged value(s) are nan or "
+                                       f"inf ({shown}{', ...' if bad.sum() > 3 else ''}) and every other logged "
+                                       "value follows the plan", n=int(bad.sum()))
+        elif ok[inside].all() and not inside[at >= 0].all() and (at >= 0).all():
             cause = Cause("longer", f"the run goes on past the plan's end: logged to step {info.log_step(int(at[-1]))}, "
                                     f"the plan ends at step {info.log_step(T - 1)} (their horizons differ)",
                           n=int(at[-1]) + 1)

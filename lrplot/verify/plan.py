@@ -141,6 +141,8 @@ class Plan:
         the order loops and trainers load them (scheduler built, then ``optimizer.load_state_dict``, whose
         lr replaces the one the scheduler's constructor set). A chainable torch scheduler (LinearLR,
         CosineAnnealingLR, ExponentialLR) then goes on from that lr; value 0 is that lr."""
+        if n > self.limit:  # no cause re-simulates past MAX_VERIFY_MULTIPLE plans
+            return None
         key = ("rebuilt", at, n)
         if key not in self._longer:
             lrs = {i: float(self.trace.values[(i, "lr")][at]) for i in range(len(self.trace.groups))
