@@ -29,6 +29,8 @@ from tests.helpers.paths import CONFIGS
      "s.yaml:2:12: SequentialLR rejected its arguments: Sequential Schedulers expects number of schedulers "
      "provided to be one more than the number of milestone points, but got number of schedulers 2 and the "
      "number of milestones to be equal to 2"),
+    ({"s.yaml": "steps: 5\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml", "--set", "steps=abc"], 1,
+     "--set steps: expected an integer, got the text 'abc'"),  # said "--set steps: steps: ..."
     ({"s.yaml": "steps: 100000000\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml"], 1,
      "s.yaml:1:8: steps: 100000000 is above 50,000,000; write a number of at most 50,000,000 (lrplot's limit)"),
     ({"s.yaml": "steps: 5\nmetric: {csv: l.csv, column: loss}\nscheduler: {type: ReduceLROnPlateau}\n",
