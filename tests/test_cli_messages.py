@@ -77,3 +77,12 @@ def test_help_reads_well_at_80_columns(command):
     assert all(len(line) <= 80 for line in text.splitlines())
     assert not re.search(r"<(bool|str|int|path|list\[Path\]|int range|float)>", text)  # no Python type names
     assert "{SPEC}" not in text and "..." not in text.replace("SPEC...", "").replace("[ARGS]...", "")
+
+
+def test_a_misspelt_command_is_named_not_read_as_a_missing_spec(cli, tmp_path):
+    # said "chek: no such file", a spec that was never meant
+    r = cli("chek", "s.yaml")
+    assert r.exit_code == 2 and r.stderr == "lrplot: chek: no such command or spec file; did you mean 'check'?\n"
+    assert cli("cosine").stderr == "cosine: no such file\n"  # far from every command: a spec
+    (tmp_path / "chek").write_text(SEQUENTIAL)  # a spec file of that name is read as one
+    assert cli("chek", "-q", "-o", "c.png").exit_code == 0
