@@ -92,6 +92,8 @@ def default_output(paths: list[Path], suffix: str = ".png") -> Path:
 
 def check_target(path: Path, suffixes: tuple[str, ...], what: str, protected: tuple[Path, ...] = ()) -> None:
     """Refuse an output path lrplot cannot or must not write, before any work is done."""
+    if str(path) == "-":  # only a plot's figure goes to standard output (-o -)
+        raise UsageError(f"-: standard output takes no {what} file here", hint=f"name a file, e.g. name{suffixes[0]}")
     if path.is_dir() or str(path).endswith(("/", os.sep)):
         raise UsageError(f"{path}: is a folder, not a {what} file",
                          hint=f"name a file in it, e.g. {path / ('name' + suffixes[0])}")
