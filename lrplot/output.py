@@ -55,6 +55,9 @@ def plan_figures(output: Path | None, specs: list[Path], theme: str, style: str 
         return []
     if theme not in THEME_CHOICES:
         raise UsageError(f"--theme {theme}: use light, dark or both (or --style for any matplotlib style)")
+    if style is not None and theme != "light":  # the style was drawn and the theme silently dropped
+        raise UsageError(f"--theme {theme} and --style {style}: a style replaces the theme",
+                         hint="give one of them")
     if fmt is not None and fmt not in PLOT_FORMATS:
         raise UsageError(f"--format {fmt}: use png, svg, pdf, html or term")
     themes = ["light", "dark"] if theme == "both" and style is None else [style or theme]
