@@ -72,6 +72,8 @@ class LrplotError(Exception):
         """The single line the CLI prints: ``path:line:col: message; hint``."""
         text = self.message
         key = self.location.key if self.location else None
+        if self.location and key is None and self.location.path.startswith("--set "):
+            key = self.location.path[len("--set "):]  # '--set steps: steps: expected ...' says it twice
         if key and text.startswith(f"{key}: "):  # the location names the key already
             text = text[len(key) + 2:]
         if self.hint:

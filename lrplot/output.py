@@ -55,6 +55,9 @@ def plan_figures(output: Path | None, specs: list[Path], theme: str, style: str 
         return []
     if theme not in THEME_CHOICES:
         raise UsageError(f"--theme {theme}: use light, dark or both (or --style for any matplotlib style)")
+    if style is not None and theme != "light":  # the style was drawn and the theme silently dropped
+        raise UsageError(f"--theme {theme} and --style {style}: a style replaces the theme",
+                         hint="give one of them")
     if fmt is not None and fmt not in PLOT_FORMATS:
         raise UsageError(f"--format {fmt}: use png, svg, pdf, html or term")
     themes = ["light", "dark"] if theme == "both" and style is None else [style or theme]
@@ -92,6 +95,8 @@ def default_output(paths: list[Path], suffix: str = ".png") -> Path:
 
 def check_target(path: Path, suffixes: tuple[str, ...], what: str, protected: tuple[Path, ...] = ()) -> None:
     """Refuse an output path lrplot cannot or must not write, before any work is done."""
+    if str(path) == "-":  # only a plot's figure goes to standard output (-o -)
+        raise UsageError(f"-: standard output takes no {what} file here", hint=f"name a file, e.g. name{suffixes[0]}")
     if path.is_dir() or str(path).endswith(("/", os.sep)):
         raise UsageError(f"{path}: is a folder, not a {what} file",
                          hint=f"name a file in it, e.g. {path / ('name' + suffixes[0])}")

@@ -88,3 +88,23 @@ def test_help_reads_well_at_80_columns(command):
     assert all(len(line) <= 80 for line in text.splitlines())
     assert not re.search(r"<(bool|str|int|path|list\[Path\]|int range|float)>", text)  # no Python type names
     assert "{SPEC}" not in text and "..." not in text.replace("SPEC...", "").replace("[ARGS]...", "")
+
+
+def test_a_misspelt_command_is_named_not_read_as_a_missing_spec(cli, tmp_path):
+    # said "chek: no such file", a spec that was never meant
+    r = cli("chek", "s.yaml")
+    assert r.exit_code == 2 and r.stderr == "lrplot: chek: no such command or spec file; did you mean 'check'?\n"
+    assert cli("cosine").stderr == "cosine: no such file\n"  # far from every command: a spec
+    (tmp_path / "chek").write_text(SEQUENTIAL)  # a spec file of that name is read as one
+    assert cli("chek", "-q", "-o", "c.png").exit_code == 0
+
+
+@pytest.mark.parametrize("args, flag", [(["--log-format", "csv"], "--log-format"), (["--log-key", "lr"], "--log-key"),
+                                        (["--log-skip-corrupt"], "--log-skip-corrupt"), (["--log-run", "x"], "--log-run")])
+def test_a_log_option_without_a_log_is_refused(cli, tmp_path, args, flag):
+    # was accepted and ignored: a figure without the log the user meant to read, and no word of it
+    (tmp_path / "s.yaml").write_text(SEQUENTIAL)
+    r = cli("s.yaml", *args, "-q")
+    assert r.exit_code == 2 and r.stderr == (f"lrplot: {flag} needs --log: it tells how to read a training log, and "
+                                             f"none is given; add --log LOG, or leave {flag} out\n")
+    assert not (tmp_path / "s.png").exists()

@@ -20,7 +20,15 @@ from tests.helpers.paths import CONFIGS
     ({"s.yaml": "steps: 1.5\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml"], 1,
      "s.yaml:1:8: steps: expected an integer, got the number 1.5"),
     ({"s.yaml": "steps: 5\nscheduler: {type: SequentialLR, milestones: [2], schedulers: {type: StepLR}}\n"},
-     ["s.yaml"], 1, "s.yaml:2:62: scheduler.schedulers: input should be a valid list"),
+     ["s.yaml"], 1, "s.yaml:2:62: scheduler.schedulers: expected a list, got a mapping; write it in brackets, [a, b], "
+                    "or as '- ' lines"),  # said "input should be a valid list"
+    ({"s.yaml": "steps: 5\nfields: lr\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml"], 1,
+     "s.yaml:2:9: fields: expected a list, got the text 'lr'; write it in brackets, [a, b], or as '- ' lines"),
+    ({"s.yaml": "steps: 5\nscheduler: 5\n"}, ["s.yaml"], 1,
+     "s.yaml:2:12: scheduler: expected a mapping of keys, got the number 5; write it as {key: value, ...} or as "
+     "'key: value' lines"),
+    ({"s.yaml": "title: [a]\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml"], 1,
+     "s.yaml:1:8: title: expected a text, got the list ['a']; quote it"),
     ({"s.yaml": "steps: 5\nscheduler: {type: SequentialLR, milestones: [2]}\n"}, ["s.yaml"], 1,
      "s.yaml:2:12: SequentialLR needs a 'schedulers' list; e.g. schedulers: [{type: LinearLR, ...}, "
      "{type: CosineAnnealingLR, ...}]"),
@@ -29,6 +37,8 @@ from tests.helpers.paths import CONFIGS
      "s.yaml:2:12: SequentialLR rejected its arguments: Sequential Schedulers expects number of schedulers "
      "provided to be one more than the number of milestone points, but got number of schedulers 2 and the "
      "number of milestones to be equal to 2"),
+    ({"s.yaml": "steps: 5\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml", "--set", "steps=abc"], 1,
+     "--set steps: expected an integer, got the text 'abc'"),  # said "--set steps: steps: ..."
     ({"s.yaml": "steps: 100000000\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml"], 1,
      "s.yaml:1:8: steps: 100000000 is above 50,000,000; write a number of at most 50,000,000 (lrplot's limit)"),
     ({"s.yaml": "steps: 5\nmetric: {csv: l.csv, column: loss}\nscheduler: {type: ReduceLROnPlateau}\n",

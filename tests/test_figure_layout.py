@@ -272,6 +272,16 @@ def test_same_file_name_in_different_folders_gets_distinct_labels_and_colours(tm
     assert lines[0].get_color() != lines[1].get_color()
 
 
+def test_the_same_file_twice_is_numbered_not_named_by_its_whole_path(tmp_path):
+    # was "//tmp/.../a/cosine (1) = //tmp/.../a/cosine (2)": no path suffix tells a file from itself
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "cosine.yaml").write_text("steps: 10\nscheduler: {type: StepLR, step_size: 3}\n")
+    a, b = tmp_path / "a" / "cosine.yaml", tmp_path / "b" / "cosine.yaml"
+    assert simulate([load_spec(a), load_spec(a)]).names == ["cosine (1)", "cosine (2)"]
+    assert simulate([load_spec(a), load_spec(a), load_spec(b)]).names == ["a/cosine (1)", "a/cosine (2)", "b/cosine"]
+
+
 def test_same_folder_names_need_a_longer_suffix(tmp_path):
     for top in ("x", "y"):
         (tmp_path / top / "run").mkdir(parents=True)

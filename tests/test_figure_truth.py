@@ -359,3 +359,12 @@ def test_a_short_phase_with_no_free_place_is_said_not_drawn_over_the_curves():
     assert not [c for c in fig.axes[0].child_axes if c.get_gid() == "inset"]
     assert footnote_lines(fig)[-1] == ("the first 2 steps (a short phase) are too narrow to see here, and an inset "
                                        "would hide a curve: --xlim 0,2 shows them")
+
+
+def test_an_infinite_lr_is_drawn_where_finite_with_its_finite_peak_marked():
+    # gamma 1e400 (inf): the peak search compared with inf - inf (nan) and the figure failed, exit 70
+    curves = simulate(parse_spec("steps: 10\nscheduler: {type: StepLR, step_size: 3, gamma: 1e400}\n", "s.yaml"))
+    ax = render(curves).axes[0]
+    (peak,) = gids(ax, "peak:")
+    assert peak.get_xdata().tolist() == [0] and peak.get_ydata().tolist() == [0.1]
+    assert not gids(ax, "final:")  # the last value is not a number: no final value is said

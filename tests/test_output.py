@@ -85,3 +85,21 @@ def test_format_names_are_read_as_suffixes_are_whatever_their_case():
     with pytest.raises(UsageError) as err:
         plan("-", fmt="JPG")
     assert str(err.value) == "--format jpg: use png, svg, pdf, html or term"
+
+
+def test_standard_output_is_said_so_where_it_takes_no_file(cli, tmp_path):
+    # --data - said "-: unknown data format '(none)'; use one of .csv, .json"
+    (tmp_path / "s.yaml").write_text("steps: 10\nscheduler: {type: StepLR, step_size: 3}\n")
+    r = cli("s.yaml", "--data", "-", "-q")
+    assert r.exit_code == 2 and r.stderr == "lrplot: -: standard output takes no data file here; name a file, e.g. name.csv\n"
+    r = cli("resume", "s.yaml", "--at", "5", "-o", "-")
+    assert r.exit_code == 2 and r.stderr == "lrplot: -: standard output takes no figure file here; name a file, e.g. name.png\n"
+
+
+def test_a_theme_beside_a_style_is_refused():
+    # --theme dark --style bmh drew bmh alone; --theme both --style bmh wrote one file, not two
+    for theme in ("dark", "both"):
+        with pytest.raises(UsageError) as err:
+            plan("x.png", theme=theme, style="bmh")
+        assert str(err.value) == f"--theme {theme} and --style bmh: a style replaces the theme; give one of them"
+    assert [(t.path, t.theme) for t in plan("x.png", style="bmh")] == [(Path("x.png"), "bmh")]

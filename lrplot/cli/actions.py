@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from ..errors import UsageError
 from ..text import printable
 from .options import Inputs
 from .report import echo, json_error, reporting, styled
@@ -33,7 +34,7 @@ def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | N
         figures, options = plan_outputs(inputs.paths, output=output, fmt=fmt, data=data, theme=theme, style=style,
                                         options=render, stdout_is_tty=sys.stdout.isatty(), no_figure=no_figure)
         plotter = Plotter(inputs.paths, inputs.reading(), figures, options, data=data, cache=cache,
-                          log=LogRequest(log, log_format, log_key, log_skip_corrupt, log_run) if log is not None else None,
+                          log=_log_request(LogRequest, log, log_format, log_key, log_skip_corrupt, log_run),
                           progress=terminal_progress, stdout=typer.get_binary_stream("stdout"),
                           warn=lambda line: echo(line, err=True), lean_torch=True)
         curves = plotter.run()
@@ -76,6 +77,19 @@ def watch(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | 
             return [path for path, _ in input_files(source.spec for source in plotter.sources)]
 
         watch_loop(once, list(inputs.paths), say=lambda line: echo(line, err=True), interval=interval)
+
+
+def _log_request(request: Any, log: Path | None, fmt: str | None, key: str | None, skip: bool, run: str | None) -> Any:
+    """The --log to draw over the plan, or None; a --log-* option without --log is refused (it
+    would be silently ignored: the figure then shows no log, and says nothing of it)."""
+    if log is None:
+        given = [flag for flag, value in (("--log-format", fmt), ("--log-key", key), ("--log-run", run),
+                                          ("--log-skip-corrupt", skip or None)) if value is not None]
+        if given:
+            raise UsageError(f"{given[0]} needs --log: it tells how to read a training log, and none is given",
+                             hint=f"add --log LOG, or leave {given[0]} out")
+        return None
+    return request(log, fmt, key, skip, run)
 
 
 def print_summary(curves: Any) -> None:

@@ -33,6 +33,7 @@ class LrplotGroup(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names \
                 and args[0] not in ("--version", "--install-completion", "--show-completion"):
+            _not_a_misspelt_command(args[0], list(self.commands))
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
 
@@ -59,6 +60,21 @@ class LrplotGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _not_a_misspelt_command(word: str, commands: list[str]) -> None:
+    """``lrplot chek spec.yaml``: not a spec named 'chek' that does not exist ('chek: no such file'),
+    but a command misspelt (exit 2). A word with a suffix or a folder, or an existing file, is a spec."""
+    import os
+
+    from ..text import did_you_mean
+
+    if word.startswith("-") or "." in word or "/" in word or os.sep in word or os.path.lexists(word):
+        return
+    close = did_you_mean(word, commands, cutoff=0.75)
+    if close:
+        typer.echo(f"lrplot: {word}: no such command or spec file; {close}", err=True)
+        raise typer.Exit(2)
 
 
 def _usage_error(exc: Any) -> int:

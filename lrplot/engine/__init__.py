@@ -122,10 +122,11 @@ def source_labels(spec_list: list[Spec]) -> list[str]:
         idx = [i for i, s in enumerate(stems) if s == stem]
         parts = [spec_list[i].file.resolve().with_suffix("").parts if spec_list[i].file else (stem,)
                  for i in idx]
+        distinct = list(dict.fromkeys(parts))  # the very same file given twice is told apart by a number, not a path
         for k in range(1, max(len(p) for p in parts) + 1):
-            labels = ["/".join(p[-k:]) for p in parts]
-            if len(set(labels)) == len(labels):
+            if len({"/".join(p[-k:]) for p in distinct}) == len(distinct):
                 break
+        labels = ["/".join(p[-k:]) for p in parts]
         for i, label in zip(idx, labels):
             out[i] = label
     return out

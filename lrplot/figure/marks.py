@@ -26,11 +26,12 @@ def annotate(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, color: Any
     if not len(values) or not np.isfinite(values).any():
         return
     marks = []
+    finite = np.flatnonzero(np.isfinite(values))  # an infinite value is no peak to mark (its line is not drawn there)
     if "peak" in opts.annotate:
-        top = np.nanmax(values)  # the first step at the peak (float noise aside): a cosine's peak is at its start
-        i = int(np.flatnonzero(values >= top - abs(top) * 1e-9)[0])
+        top = values[finite].max()  # the first step at the peak (float noise aside): a cosine's peak is at its start
+        i = int(finite[values[finite] >= top - abs(top) * 1e-9][0])
         marks.append(("peak", i))
-    if "final" in opts.annotate:
+    if "final" in opts.annotate and np.isfinite(values[-1]):  # no final value to say when it is not a number
         marks.append(("final", len(values) - 1))
     shown: set[str] = set()
     for kind, i in marks:

@@ -25,6 +25,11 @@ def _data_path(data: Any, loc: tuple) -> KeyPath:
 
 
 _STRICT_NUMBERS = {"int_type": "int", "float_type": "float"}
+# pydantic's shape errors: what was expected, how to write it
+_SHAPES = {"list_type": ("a list", "write it in brackets, [a, b], or as '- ' lines"),
+           "dict_type": ("a mapping of keys", "write it as {key: value, ...} or as 'key: value' lines"),
+           "model_type": ("a mapping of keys", "write it as {key: value, ...} or as 'key: value' lines"),
+           "string_type": ("a text", "quote it")}
 # pydantic's bound errors: the ctx key of the bound, what the value is, what to write
 _BOUNDS = {"greater_than": ("gt", "not above", "above"), "greater_than_equal": ("ge", "below", "of at least"),
            "less_than": ("lt", "not below", "below"), "less_than_equal": ("le", "above", "of at most")}
@@ -60,6 +65,12 @@ def translate(exc: ValidationError, data: Any, source: SourceMap) -> SpecError:
         expected = (Expected(_STRICT_NUMBERS[err["type"]]),)
         hint = suggestion(err["input"], expected)
         what = "an integer" if expected[0].kind == "int" else "a number"
+        return SpecError(f"{where + ': ' if where else ''}expected {what}, got {describe_value(err['input'])}",
+                         hint=hint, location=source.value(path))
+    if err["type"] in _SHAPES:  # "input should be a valid list" says neither what was given nor how to write it
+        from ..argtypes import describe_value
+
+        what, hint = _SHAPES[err["type"]]
         return SpecError(f"{where + ': ' if where else ''}expected {what}, got {describe_value(err['input'])}",
                          hint=hint, location=source.value(path))
     if err["type"] in _BOUNDS:  # "input should be greater than 0" says neither the value nor the fix
