@@ -111,6 +111,7 @@ class Budget:
     told: tuple[Told, ...] = ()
     decided_by: str | None = None   # the config key (or flag) that decides the total: "max_steps"
     where: Location | None = field(default=None, compare=False)
+    world: str | None = None        # how the world size enters the count, where it does: see world_note
 
     def __post_init__(self) -> None:
         for name, value, low in (("updates", self.updates, 1), ("updates per epoch", self.updates_per_epoch, 1),
@@ -147,6 +148,28 @@ class BudgetInputs:
                             ("--batch-size", self.batch_size)):
             if value is not None:
                 budget_number(value, flag, None, integer=True, positive=True, error=UsageError)
+
+
+WORLD_DEFAULT = "default"  # the origin of a devices Told that is lrplot's own 1, no --devices given
+
+
+def world_size(inputs: BudgetInputs, name: str = "devices") -> tuple[int, Told]:
+    """The world size a reader counts with, and its :class:`Told`: ``--devices``, or lrplot's own
+    default of one process (origin :data:`WORLD_DEFAULT`). Where the count then depends on it, the
+    reader says how in :attr:`Budget.world`, and :func:`world_note` names the assumption."""
+    world = inputs.devices or 1
+    return world, Told(name, world, "--devices" if inputs.devices else WORLD_DEFAULT)
+
+
+def world_note(budget: Budget) -> Note | None:
+    """The one note for a count made for one process because no ``--devices`` was given, where the
+    world size changes it (``budget.world``: how); None where ``--devices`` was given or the count
+    does not depend on it (a ``max_steps`` decides it)."""
+    told = next((t for t in budget.told if t.name == "devices"), None)
+    if budget.world is None or told is None or told.origin != WORLD_DEFAULT:
+        return None
+    return assumption(f"world size 1 assumed (no --devices): {budget.world}; add --devices N for N processes",
+                      settle="--devices N")
 
 
 def batches_per_epoch(dataset_size: int, batch_size: int, devices: int, drop_last: bool,

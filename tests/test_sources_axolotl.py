@@ -79,13 +79,15 @@ def test_a_published_config_says_what_it_read_and_assumed():
     source = load_input(LLAMA3_LORA, inputs=BudgetInputs(dataset_size=40))
     assert source.budget.text == ("40 examples x 4 epochs / (micro_batch_size 2 x accumulation 4 x 1 device) = 20 "
                                   "updates; warmup 2 steps")
+    world = ("world size 1 assumed (no --devices): the global batch is micro_batch_size x accumulation x the "
+             "data-parallel world size; add --devices N for N processes")
     assert list(source.notes) == [
         "--dataset-size is read as the training split left after val_set_size 0.05",
         "warmup 2 updates: int(warmup_ratio 0.1 x 20)",
         "optim adamw_bnb_8bit is drawn on torch AdamW: the lr schedule is the same (a LambdaLR scales each param "
-        "group's initial lr)"]
+        "group's initial lr)", world]
     assert [str(a) for a in source.assumptions] == [
-        "--dataset-size is read as the training split left after val_set_size 0.05"]
+        "--dataset-size is read as the training split left after val_set_size 0.05", world]
 
 
 def test_sample_packing_is_asked_in_one_line():

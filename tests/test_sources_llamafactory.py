@@ -84,7 +84,9 @@ def test_the_deepspeed_path_is_found_where_llamafactory_cli_runs():
     source = load_input(FULL_SFT, inputs=BudgetInputs(dataset_size=60))
     assert [str(a) for a in source.assumptions] == [
         "deepspeed: examples/deepspeed/ds_z3_config.json is read from ../../, qwen3_full_sft.yaml's nearest folder "
-        "that holds it (llamafactory-cli opens it relative to the folder it runs in)"]
+        "that holds it (llamafactory-cli opens it relative to the folder it runs in)",
+        "world size 1 assumed (no --devices): accelerate shards each epoch's batches over the processes (BatchSamplerShard); "
+        "add --devices N for N processes"]
 
 
 def test_dpo_uses_training_arguments_defaults_not_dpo_configs(write_spec):

@@ -154,7 +154,9 @@ def test_published_orpo_recipe_reads_as_a_class_with_the_same_curve():
     source = load_input(ORPO, inputs=BudgetInputs(dataset_size=1000))
     assert source.kind == "trl" and source.budget.updates == 375
     assert [str(a) for a in source.assumptions] == [
-        "read as TRL's DPOConfig (KTOConfig, ORPOConfig, CPOConfig would give the same curve)"]
+        "read as TRL's DPOConfig (KTOConfig, ORPOConfig, CPOConfig would give the same curve)",
+        "world size 1 assumed (no --devices): accelerate shards each epoch's batches over the processes (BatchSamplerShard); "
+        "add --devices N for N processes"]
 
 
 def test_classes_whose_defaults_differ_are_asked_in_one_line(write_spec):

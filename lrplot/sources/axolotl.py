@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SpecError
 from .axolotl_keys import COMMIT, KEYS, READ
-from .protocol import Budget, Document, Note, Told, assumption, budget_number
+from .protocol import Budget, Document, Note, Told, assumption, budget_number, world_size
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -147,7 +147,7 @@ def count(doc: Document, inputs: BudgetInputs, notes: list) -> Budget:
     micro = _number(doc, "micro_batch_size", integer=True, positive=True)
     accumulation = _number(doc, "gradient_accumulation_steps", integer=True, positive=True)
     epochs = _number(doc, "num_epochs", positive=True)
-    devices = inputs.devices or 1
+    devices, told_devices = world_size(inputs)
     if devices > 1:
         for key in ("context_parallel_size", "tensor_parallel_size"):
             if doc.data.get(key):
@@ -155,7 +155,7 @@ def count(doc: Document, inputs: BudgetInputs, notes: list) -> Budget:
     batch = micro * accumulation * devices
     told = (Told("batch size", micro, "micro_batch_size"), Told("accumulation", accumulation,
                                                                  "gradient_accumulation_steps"),
-            Told("devices", devices, "--devices" if inputs.devices else "default"))
+            Told("devices", devices, told_devices.origin))
     rl = doc.data.get("rl") is not None
     streams = doc.data.get("streaming") or doc.data.get("pretraining_dataset")
     if streams or _get(doc, "sample_packing") and not rl:
@@ -195,10 +195,12 @@ def count(doc: Document, inputs: BudgetInputs, notes: list) -> Budget:
     if max_steps is not None and rl:
         return Budget(f"{text}; max_steps = {max_steps} updates", max_steps, told=told, decided_by="max_steps",
                       where=_where(doc, "max_steps"))
+    # the global batch is micro x accumulation x world size (utils/config/__init__.py lines 202-230)
+    world = "the global batch is micro_batch_size x accumulation x the data-parallel world size"
     if max_steps is not None and max_steps < computed:
         return Budget(f"{text}; max_steps = {max_steps} updates", max_steps, told=told, decided_by="max_steps",
-                      where=_where(doc, "max_steps"))
-    return Budget(text, computed, told=told, decided_by="num_epochs", where=_where(doc, "num_epochs"))
+                      where=_where(doc, "max_steps"), world=world + ", and fewer updates than max_steps can result")
+    return Budget(text, computed, told=told, decided_by="num_epochs", where=_where(doc, "num_epochs"), world=world)
 
 
 def warmup(doc: Document, total: int) -> tuple[int, str]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SpecError, UsageError
 from ..budget import per_epoch_text, total_updates
-from .protocol import Budget, Told, needs
+from .protocol import Budget, Told, needs, world_size
 
 if TYPE_CHECKING:  # pragma: no cover
     from .hf_config import HfConfig
@@ -94,19 +94,19 @@ def budget(cfg: HfConfig, inputs: BudgetInputs) -> Budget:
     ``Trainer.set_initial_training_values`` (transformers 5.23.0)."""
     max_steps = cfg.number("max_steps", integer=True)
     accumulation = cfg.number("gradient_accumulation_steps", integer=True, positive=True)
-    devices = inputs.devices or 1
+    devices, told_devices = world_size(inputs)
     batch = _batch_size(cfg, inputs)
     drop_last = cfg.flag("dataloader_drop_last")
     split = _split_batches(cfg)
     told = [Told("dataset size", inputs.dataset_size, "--dataset-size")] if inputs.dataset_size else []
-    told += [Told("devices", devices, "--devices" if inputs.devices else "default"),
+    told += [told_devices,
              Told("batch size", batch, "per_device_train_batch_size" if cfg.has("per_device_train_batch_size")
                   else "--batch-size" if inputs.batch_size else "default"),
              Told("accumulation", accumulation, "gradient_accumulation_steps")]
 
-    def made(text: str, total: int, upe: int | None, key: str) -> Budget:
+    def made(text: str, total: int, upe: int | None, key: str, world: str | None = None) -> Budget:
         return Budget(text, total, upe, told=tuple(told + [Told(key.replace("_", " "), cfg.get(key), key)]),
-                      decided_by=key, where=cfg.where(key))
+                      decided_by=key, where=cfg.where(key), world=world)
 
     if split and batch % devices:
         raise cfg.error("accelerator_config", f"split_batches needs a batch size ({batch}) that is a multiple of "
@@ -125,8 +125,10 @@ def budget(cfg: HfConfig, inputs: BudgetInputs) -> Budget:
     epochs = cfg.number("num_train_epochs", positive=True)
     total = total_updates(epochs, upe)  # an infinite total: Budget refuses it
     head = head.replace(" updates per epoch", " updates")
+    # accelerate's BatchSamplerShard gives process 0 about 1/world of the batches (split_batches: all of them)
+    sharded = None if split else "accelerate shards each epoch's batches over the processes (BatchSamplerShard)"
     return made(f"{head} x {epochs:g} epoch{'' if epochs == 1 else 's'} = {total} updates", total, upe,
-                "num_train_epochs")
+                "num_train_epochs", sharded)
 
 
 def _batch_size(cfg: HfConfig, inputs: BudgetInputs) -> int:

@@ -13,8 +13,11 @@ class hierarchy for nothing.
 re-exported here with :class:`Told`, :class:`BudgetInputs` and :func:`budget_number` for the readers.
 What a reader assumed that changes the curve (an interval nothing in the file states, a world size
 of 1 for ``devices: auto``) is a :class:`Note` with ``assumed=True``, kept in reading order with the
-other notes. The summary and ``--print-spec``'s comments show every note, in that order;
-:attr:`Source.assumptions` is what a figure's footnote names (the figure does not draw one yet).
+other notes. A count made for one process because no ``--devices`` was given is named in one place:
+the reader says how the world size enters its count (:attr:`Budget.world`, with the devices
+:class:`Told` from :func:`lrplot.budget.world_size`) and :class:`Source` adds the note
+(:func:`lrplot.budget.world_note`) after the reader's, unless the reader wrote a richer one settled by ``--devices``. The summary and ``--print-spec``'s comments show every note, in that order;
+:attr:`Source.assumptions` is what a figure's footnote names.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ..budget import Budget, BudgetInputs, Note, Told, assumption, budget_number
+from ..budget import Budget, BudgetInputs, Note, Told, assumption, budget_number, world_note, world_size
 from ..errors import Location, SpecError
 
 __all__ = ["Budget", "BudgetInputs", "ConfigReader", "Document", "Note", "Source", "Told", "assumption",
-           "budget_number", "needs"]
+           "budget_number", "needs", "world_size"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -69,6 +72,14 @@ class Source:
     spec: Spec
     budget: Budget | None = None
     notes: tuple[str, ...] = field(default=())  # each a Note (a plain str is a note that assumes nothing)
+
+    def __post_init__(self) -> None:
+        # The one place a count made for one process without --devices is named (last, after the reader's
+        # notes); a reader's own richer note on it (settled by --devices) stands instead.
+        note = world_note(self.budget) if self.budget is not None else None
+        if note is not None and not any(getattr(n, "settle", None) and n.settle.startswith("--devices")
+                                        for n in self.notes):
+            object.__setattr__(self, "notes", (*self.notes, note))
 
     @property
     def assumptions(self) -> tuple[Note, ...]:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 
-from .protocol import Budget, Source, Told, assumption, budget_number, needs
+from .protocol import Budget, Source, Told, assumption, budget_number, needs, world_size
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -164,7 +164,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                         location=doc.source.value(()), hint="e.g. sched: cosine, epochs: 300, lr_base: 0.1")
     args = {**TRAIN_DEFAULTS, **data}
     notes: list[str] = []
-    world = inputs.devices or 1
+    world, told_world = world_size(inputs)
     if "batch_size" not in data and inputs.batch_size is not None:
         args["batch_size"] = inputs.batch_size
     elif inputs.batch_size is not None and inputs.batch_size != data["batch_size"]:
@@ -262,10 +262,13 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                                             f"{', cycles' if args['lr_cycle_limit'] > 1 else ''})" if extra else "")
     text = (f"{n} examples / ({batch}{devices}) = {batches} batches per epoch (drop_last) / accumulation {accum} "
             f"= {updates_per_epoch} updates x {epochs_text} = {steps} updates; {lr_text}")
-    told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else "default"),
+    told = (Told("dataset size", n, "--dataset-size"), told_world,
             Told("batch size", batch, "batch_size" if "batch_size" in data else "--batch-size" if inputs.batch_size
                  else "default"), Told("accumulation", accum, "grad_accum_steps"),
             Told("epochs", args["epochs"], "epochs" if "epochs" in data else "default"))
+    sharded = ("torch's DistributedSampler gives each process ceil(N / world size) examples (train.py)"
+               + ("" if args["lr"] else ", and lr_base is scaled by the global batch, batch_size x world size"))
     budget = Budget(text, steps, updates_per_epoch, told=told, decided_by="epochs",
-                    where=doc.source.value(("epochs",)) if "epochs" in data else doc.source.value(("sched",)))
+                    where=doc.source.value(("epochs",)) if "epochs" in data else doc.source.value(("sched",)),
+                    world=sharded)
     return Source(KIND, spec, budget, tuple(notes))

@@ -42,10 +42,11 @@ for (``--dataset-size``), the number of examples after packing when ``packed`` i
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
-from .protocol import Budget, Source, Told, assumption, budget_number, needs
+from .protocol import Budget, Source, Told, assumption, budget_number, needs, world_size
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -179,10 +180,10 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     dataset = data.get("dataset")
     if isinstance(dataset, dict) and dataset.get("packed") is True:
         notes.append("packed: True: --dataset-size is the number of packed sequences (PackedDataset's length)")
-    n, world = inputs.dataset_size, inputs.devices or 1
-    if inputs.devices is None and "distributed" in doc.path.stem:
-        notes.append(assumption("world size 1: a distributed recipe splits the dataset over its data-parallel "
-                                "ranks", settle="--devices N"))
+    n = inputs.dataset_size
+    world, told_world = world_size(inputs)
+    # a single-device recipe (named in the config's file name, or in its own 'tune run' comment) has one rank
+    single = "single_device" in doc.path.stem or re.search(r"tune run\b.*single_device", doc.text) is not None
     per_rank = math.ceil(n / world)                 # StatefulDistributedSampler pads to the world size
     batches = per_rank // batch                     # StatefulDataLoader(drop_last=True)
     per_epoch = batches // accum                    # len(self._dataloader) // self._gradient_accumulation_steps
@@ -210,11 +211,13 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     warmup = kwargs.get("num_warmup_steps")
     if isinstance(warmup, int) and not isinstance(warmup, bool):
         text += f"; num_warmup_steps {warmup}"
-    told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else "default"),
+    told = (Told("dataset size", n, "--dataset-size"), told_world,
             Told("batch size", batch, "batch_size"), Told("accumulation", accum, "gradient_accumulation_steps"),
             Told("epochs", epochs, "epochs"))
     budget = Budget(text, total, per_epoch, warmup=warmup if isinstance(warmup, int) and not isinstance(warmup, bool)
-                    and 0 <= warmup else None, told=told, decided_by="epochs", where=doc.source.value(("epochs",)))
+                    and 0 <= warmup else None, told=told, decided_by="epochs", where=doc.source.value(("epochs",)),
+                    world=None if single else
+                    "a distributed recipe's sampler splits the dataset over its data-parallel ranks")
     return Source(KIND, spec, budget, tuple(notes))
 
 
@@ -233,9 +236,8 @@ def _grpo(doc: Document, data: dict, inputs: BudgetInputs, sched_type: str, kwar
         raise needs(doc, "the number of prompts in the training set (the dataset component builds it; the GRPO "
                          "recipe's horizon is epochs x its data loader's length)", "--dataset-size N",
                     ("dataset",) if "dataset" in data else ())
-    n, world = inputs.dataset_size, inputs.devices or 1
-    if inputs.devices is None:
-        notes.append(assumption("world size 1: the GRPO recipe splits the prompts over its ranks", settle="--devices N"))
+    n = inputs.dataset_size
+    world, told_world = world_size(inputs)
     batches = math.ceil(n / world) // batch         # StatefulDistributedSampler pads; drop_last=True
     if batches == 0:
         raise SpecError(f"{n} prompts give no full batch of {batch}{f' per rank (x {world})' if world > 1 else ''} "
@@ -260,12 +262,13 @@ def _grpo(doc: Document, data: dict, inputs: BudgetInputs, sched_type: str, kwar
     warm = warmup if isinstance(warmup, int) and not isinstance(warmup, bool) and warmup >= 0 else None
     if warm is not None:
         text += f"; num_warmup_steps {warm}"
-    told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else "default"),
+    told = (Told("dataset size", n, "--dataset-size"), told_world,
             Told("batch size", batch, "batch_size"), Told("epochs", epochs, "epochs"),
             Told("num steps", num_steps, "num_steps"), Told("ppo epochs", ppo, "ppo_epochs"))
     budget = Budget(text, total, batches * ppo, warmup=warm, told=told,
                     decided_by="num_steps" if num_steps < horizon else "epochs",
-                    where=doc.source.value(("num_steps" if num_steps < horizon else "epochs",)))
+                    where=doc.source.value(("num_steps" if num_steps < horizon else "epochs",)),
+                    world="the GRPO recipe splits the prompts over its ranks, which sets the scheduler's horizon")
     return Source(KIND, spec, budget, tuple(notes))
 
 
