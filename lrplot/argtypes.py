@@ -343,10 +343,14 @@ def suggestion(value: Any, options: tuple[Expected, ...]) -> str | None:
     return None
 
 
-def type_problem(param: inspect.Parameter, value: Any, doc: str | None = None) -> tuple[str, str | None] | None:
+def type_problem(param: inspect.Parameter, value: Any, doc: str | None = None,
+                 float_int: bool = False) -> tuple[str, str | None] | None:
     """``(message, hint)`` when ``value`` is not what ``param`` accepts, else None (``doc``: the
-    callee's docstring)."""
+    callee's docstring; ``float_int``: an ``int`` it annotates is any number, as its own trainer
+    passes a float there)."""
     options = expected_types(param, doc)
+    if options is not None and float_int:
+        options = options + tuple(Expected("float") for o in options if o.kind == "int")
     if options is None or any(_matches(value, o) for o in options):
         return None
     message = f"{param.name}: expected {describe_all(options)}, got {describe_value(value)}"
@@ -354,13 +358,15 @@ def type_problem(param: inspect.Parameter, value: Any, doc: str | None = None) -
 
 
 def check_types(params: dict[str, inspect.Parameter], given: dict[str, Any],
-                fail: Callable[[str, str, str | None], Exception], doc: str | None = None) -> None:
+                fail: Callable[[str, str, str | None], Exception], doc: str | None = None,
+                float_ints: tuple[str, ...] = ()) -> None:
     """Raise ``fail(key, message, hint)`` for the first value of ``given`` its parameter does not
-    accept (``doc``: the callee's docstring, see :func:`documented_lists`)."""
+    accept (``doc``: the callee's docstring, see :func:`documented_lists`; ``float_ints``: the
+    parameters annotated ``int`` that the callee's own trainer passes a float, see :func:`type_problem`)."""
     for key, value in given.items():
         param = params.get(key)
         if param is None or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
-        problem = type_problem(param, value, doc)
+        problem = type_problem(param, value, doc, key in float_ints)
         if problem is not None:
             raise fail(key, *problem)

@@ -411,3 +411,14 @@ def test_an_argument_torch_removed_says_so_and_how_to_drop_it_with_set(cli, writ
         simulate_spec(parse_spec({"steps": 5, "scheduler": {"type": "StepLR", "step_size": 2, "verbose": False}}))
     assert e.value.format() == (f"<spec>:scheduler.verbose: StepLR {REMOVED}; delete it, or leave the input as it "
                                 "is and add --set '~scheduler.verbose'")
+
+
+def test_an_int_its_trainer_passes_as_a_float_takes_any_number_and_only_that_one():
+    def scheduler(optimizer, lr_warmup_steps: int, lr_decay_steps: int): ...
+
+    params = inspect.signature(scheduler).parameters
+    assert type_problem(params["lr_warmup_steps"], 2.5) == (
+        "lr_warmup_steps: expected an integer, got the number 2.5", None)
+    assert type_problem(params["lr_warmup_steps"], 2.5, float_int=True) is None
+    assert type_problem(params["lr_warmup_steps"], "2.5", float_int=True)[0] == (
+        "lr_warmup_steps: expected an integer or a number, got the text '2.5'")

@@ -16,6 +16,7 @@ Published configs in tests/data/megatron/, unedited:
     examples/gpt3/train_gpt3_175b_distributed.sh (refused: ramp-up with --train-iters, as Megatron refuses it)
   NVIDIA/Megatron-LM @ d98e8a64ddf34856e74b24714e3bedb2f5a39553:
     examples/mamba/train.sh as mamba_train.sh (GLOBAL_BATCH_SIZE set by a case on MODEL_SCALE: asked)
+    examples/gptoss/02_train.sh as gptoss_02_train.sh (a fractional warmup: 97460937.4 samples)
   deepspeedai/Megatron-DeepSpeed @ 4efb479d5317ce9b86096b9d8e3e8030b0b5263b:
     examples_deepspeed/universal_checkpointing/megatron_gpt/run_bf16.sh (Megatron-DeepSpeed's fork keeps
     Megatron's flags; lrplot draws Megatron-Core's scheduler for them)
@@ -42,6 +43,7 @@ GPT_YAML = DATA / "gpt_config.yaml"
 GPT_175B = DATA / "train_gpt3_175b_distributed.sh"
 DS_BF16 = DATA / "run_bf16.sh"
 MAMBA = DATA / "mamba_train.sh"
+GPTOSS = DATA / "gptoss_02_train.sh"
 
 
 def drawn(path, overrides=(), kind=None):
@@ -208,3 +210,57 @@ def test_print_spec_names_the_sample_arithmetic_and_the_scheduler():
            "warmup 316800, step(increment=global batch) per update" in text
     assert "megatron.core.optimizer_param_scheduler:OptimizerParamScheduler" in text
     assert "global_batch_size: 32" in text and "lr_decay_steps: 31680000" in text
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_published_fractional_warmup_is_the_float_megatron_passes_and_equals_its_loop():
+    """examples/gptoss/02_train.sh (NVIDIA/Megatron-LM @ d98e8a64ddf34856e74b24714e3bedb2f5a39553, unedited):
+    --lr-warmup-fraction 0.05 of --lr-decay-samples 1949218748 is 97460937.4 samples, which Megatron passes to
+    OptimizerParamScheduler untruncated (training.py:2566-2584 there, :1367-1383 at core_v0.16.1) although its
+    signature says int; it was refused. Compared through the warmup's end (iteration 761414) and into the decay;
+    the script's data-parallel size is 1 (pipeline-parallel over all 8 GPUs)."""
+    from lrplot.engine.run import start_run
+
+    source = load_input(GPTOSS)
+    sched = source.spec.scheduler
+    assert sched.options["lr_warmup_steps"] == 0.05 * 1949218748 == 97460937.4
+    assert source.budget.updates == 1953125000 // 128
+    assert source.budget.text == ("--train-samples 1953125000 / global batch 128 = 15258789 iterations; the scheduler "
+                                  "counts samples: decay 1949218748, warmup 97460937.4, step(increment=global batch) "
+                                  "per update")
+    n = 765_000
+    (schedule,) = source.spec.schedule_list()
+    run = start_run(schedule, steps=n)
+    values = run.values(run.advance(0, n))
+    lr, wd = values[(0, "lr")].tolist(), values[(0, "weight_decay")].tolist()
+    args = {"micro_batch_size": 1, "global_batch_size": 128, "train_samples": 1953125000, "lr": 1.0e-5,
+            "lr_decay_samples": 1949218748, "lr_decay_style": "cosine", "min_lr": 1.0e-6, "weight_decay": 0.1,
+            "lr_warmup_fraction": 0.05}  # TRAINING_ARGS of the script
+    ref_lr, ref_wd = megatron_loop(args, dp=1, iterations=n)
+    assert lr == ref_lr and wd == ref_wd
+    assert max(lr) == lr[761414] < 1.0e-5 and lr[761413] < lr[761414]  # the warmup ends between two iterations
+
+
+def test_only_the_warmup_megatron_computes_as_a_float_takes_one_in_a_spec(tmp_path):
+    import torch
+    from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler
+
+    from lrplot.engine import simulate
+    from lrplot.spec import parse_spec
+
+    text = ("steps: 10\noptimizer: {type: AdamW, lr: 1.0e-3, weight_decay: 0.1}\n"
+            "scheduler: {type: 'megatron.core.optimizer_param_scheduler:OptimizerParamScheduler', global_batch_size: 8,"
+            " init_lr: 0.0, max_lr: 1.0e-3, min_lr: 0.0, lr_warmup_steps: 20.5, lr_decay_steps: 80,"
+            " lr_decay_style: cosine, start_wd: 0.1, end_wd: 0.1, wd_incr_steps: 80, wd_incr_style: constant}\n")
+    lr = simulate(parse_spec(text, "m.yaml")).schedules[0].values[(0, "lr")].tolist()
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    s = OptimizerParamScheduler(opt, 0.0, 1e-3, 0.0, 20.5, 80, "cosine", 0.1, 0.1, 80, "constant")
+    ref = []
+    for _ in range(10):
+        ref.append(opt.param_groups[0]["lr"])
+        s.step(increment=8)
+    assert lr == ref
+    with pytest.raises(SpecError) as info:
+        simulate(parse_spec(text.replace("lr_decay_steps: 80,", "lr_decay_steps: 80.5,"), "m.yaml"))
+    assert str(info.value) == "m.yaml:3:190: OptimizerParamScheduler lr_decay_steps: expected an integer, got the number 80.5"

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ..errors import LrplotError, SpecError, first_line
 from ..expr import compile_expression
-from ..facts import NESTED
+from ..facts import NESTED, facts_of
 from ..families import resolve_class
 from ..imports import Allowance, factory_result, may_build, resolve_import
 from ..spec import SchedulerNode, Spec, is_import_path, read_text
@@ -43,9 +43,10 @@ def signature_text(name: str, fn: Callable[..., Any], skip: tuple[str, ...] = ("
 
 
 def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[str, Any],
-                    path: tuple, implied: tuple[str, ...] = ("optimizer",)) -> None:
+                    path: tuple, implied: tuple[str, ...] = ("optimizer",), float_ints: tuple[str, ...] = ()) -> None:
     """Unknown or missing keyword arguments of ``fn``, or a value of the wrong type (see
-    :mod:`lrplot.argtypes`), as a located SpecError, before ``fn`` is called."""
+    :mod:`lrplot.argtypes`; ``float_ints``: its scheduler-type facts), as a located SpecError, before
+    ``fn`` is called."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -71,7 +72,8 @@ def check_arguments(spec: Spec, fn: Callable[..., Any], name: str, given: dict[s
         if p.default is p.empty and pname not in given:
             raise spec.error(f"{name} needs '{pname}'", path, hint=f"signature: {sig}")
     check_types(params, given, lambda key, message, hint: spec.error(f"{name} {message}", path + (key,),
-                                                                     hint=hint), doc=inspect.getdoc(fn))
+                                                                     hint=hint), doc=inspect.getdoc(fn),
+                float_ints=float_ints)
 
 
 def _is_torch(fn: Any) -> bool:
@@ -300,7 +302,8 @@ def build_imported(spec: Spec, sched: SchedulerNode, optimizer: Any, *, allow_im
     _pairs_as_tuples(fn, kwargs)
     name = sched.type.rpartition(":")[2]
     opt_param = _optimizer_parameter(fn, kwargs)
-    check_arguments(spec, fn, name, kwargs, path, implied=(opt_param,) if opt_param else ())
+    check_arguments(spec, fn, name, kwargs, path, implied=(opt_param,) if opt_param else (),
+                    float_ints=facts_of(sched).float_ints)
 
     def call(callee: Callable[..., Any], /, *args: Any, **kw: Any) -> Any:
         # positional-only, so a keyword argument of any name (the spec's 'callee', 'f', 'self') reaches callee

@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MMENGINE_MODULES = ("mmengine.optim.scheduler",)  # where the reader names them from (all of them are there)
 TRANSFORMERS_MODULES = ("transformers.optimization", "transformers")
 BUILD_ITER = ".build_iter_from_epoch"
+MEGATRON = "megatron.core.optimizer_param_scheduler:OptimizerParamScheduler"
 
 
 def mmengine(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:

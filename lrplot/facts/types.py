@@ -98,6 +98,9 @@ class TypeFacts:
     jumps_in_epochs: Callable[[SchedulerNode], bool] = lambda s: False
     # marks for a figure, in scheduler steps from the scheduler's start (``first``: it starts the run)
     events: Callable[[SchedulerNode, bool], Iterable[Event]] = lambda s, first: ()
+    # arguments its signature annotates ``int`` that its own trainer passes a float: accepted as any number
+    # (Megatron-LM's lr_warmup_steps = lr_warmup_fraction x lr_decay_steps, untruncated)
+    float_ints: tuple[str, ...] = ()
     # how to make its length cover the ``driven`` scheduler steps it drives, ``{key}`` naming its
     # horizon argument (check's advice when it rises again past its length)
     refit: Callable[[SchedulerNode, int], str] = lambda s, driven: f"set {{key}} to the updates it drives ({driven})"

@@ -32,6 +32,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SpecError
+from ..facts.frameworks import MEGATRON
 from .protocol import Budget, Source, Told, assumption, budget_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,7 +44,7 @@ LOOKS_FOR = ("a Megatron-LM launch script (--lr with --train-iters or --train-sa
              "(lr, global_batch_size, train_iters or train_samples)")
 FOLLOWS = "Megatron-LM core_v0.16.1 (get_optimizer_param_scheduler, train_step)"
 DOCS = "docs/frameworks/megatron.rst"  # README's table links the kind to it
-TYPE = "megatron.core.optimizer_param_scheduler:OptimizerParamScheduler"
+TYPE = MEGATRON  # the scheduler-type table's row is keyed by it
 FLOATS = ("lr", "min_lr", "lr_warmup_fraction", "lr_warmup_init", "weight_decay", "start_weight_decay",
           "end_weight_decay")
 INTS = ("lr_warmup_iters", "lr_warmup_samples", "lr_decay_iters", "lr_decay_samples", "lr_wsd_decay_iters",
@@ -263,12 +264,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         key = "lr_wsd_decay_iters" if a.given("train_iters") else "lr_wsd_decay_samples"
         raise a.refuse("lr_decay_style", f"WSD needs --{key.replace('_', '-')} (Megatron asserts wsd_decay_steps "
                                          "is set: optimizer_param_scheduler.py)", f"add --{key.replace('_', '-')} N")
-    if isinstance(warmup, float):  # a fraction of the decay samples: whole, or refused (the signature says int)
-        if not warmup.is_integer():
-            raise a.refuse("lr_warmup_fraction", f"gives {warmup!r} warmup samples, not a whole number, and "
-                           "OptimizerParamScheduler's lr_warmup_steps is an int", "use --lr-warmup-iters or "
-                           "--lr-warmup-samples")
-        warmup = int(warmup)  # the same comparisons and ratios in the scheduler as the float
+    # a fraction of the decay samples stays the float Megatron computes (training.py:1367-1368, :1382-1383 pass
+    # it on untruncated; optimizer_param_scheduler.py compares num_steps with it and divides by it)
     wd = a.get("weight_decay")
     start_wd = a.get("start_weight_decay") if a.given("start_weight_decay") else wd
     end_wd = a.get("end_weight_decay") if a.given("end_weight_decay") else wd
@@ -303,11 +300,17 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     source.values[("steps",)] = a.where.get(decided, Location(str(doc.path)))
     source.values[()] = source.values[("scheduler",)] = Location(str(doc.path))
     spec = spec_from_data(spec_data, source, file=doc.path)
-    text = (f"{total} = {train_iters} iterations; the scheduler counts samples: decay {decay:g}, warmup "
-            f"{warmup:g}, step(increment=global batch) per update")
+    text = (f"{total} = {train_iters} iterations; the scheduler counts samples: decay {_shown(decay)}, warmup "
+            f"{_shown(warmup)}, step(increment=global batch) per update")
     told.insert(0, Told("total updates", train_iters, a.name(decided)))
     budget = Budget(text, train_iters, told=tuple(told), decided_by=a.name(decided), where=a.where.get(decided))
     return Source(KIND, spec, budget, tuple(notes))
+
+
+def _shown(count: float) -> str:
+    """A sample count short where that is exact (``3.168e+07``), else in full (``97460937.4``)."""
+    short = f"{count:g}"
+    return short if float(short) == count else repr(count)
 
 
 def _iterations(samples: int, gbs: int, ramp: list[int] | None) -> int:
