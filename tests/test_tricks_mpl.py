@@ -25,7 +25,8 @@ seen = {"mplot3d": "mpl_toolkits.mplot3d" in sys.modules,
         "names": P.get_projection_names()}
 ax = matplotlib.figure.Figure().add_subplot(projection="3d")
 import fontTools.agl, mpl_toolkits.mplot3d as m
-seen.update(axes=type(ax).__module__ + "." + type(ax).__name__, same=P.Axes3D is m.Axes3D is P.get_projection_class("3d"),
+seen.update(axes=type(ax).__module__ + "." + type(ax).__name__,
+            same=P.Axes3D is m.Axes3D is P.get_projection_class("3d"),
             glyph=fontTools.agl.toUnicode("uni0041"), finders=[type(f).__name__ for f in sys.meta_path])
 print(json.dumps(seen))
 """
@@ -34,7 +35,8 @@ _NAMES = ["3d", "aitoff", "hammer", "lambert", "mollweide", "polar", "rectilinea
 
 
 @pytest.mark.slow  # a child process importing matplotlib
-@pytest.mark.parametrize("switch, lean", [(None, True), ("LRPLOT_NO_LEAN_MATPLOTLIB", False), ("LRPLOT_NO_TRICKS", False)])
+@pytest.mark.parametrize("switch, lean",
+                         [(None, True), ("LRPLOT_NO_LEAN_MATPLOTLIB", False), ("LRPLOT_NO_TRICKS", False)])
 def test_lean_matplotlib_defers_3d_and_the_glyph_list_until_asked(switch, lean):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for name in ("LRPLOT_NO_LEAN_MATPLOTLIB", tricks.ALL_OFF):

@@ -1,9 +1,10 @@
 """The lean-matplotlib trick: matplotlib's import without the 3D toolkit and the Adobe glyph list a 2D PNG never uses.
 
-Its switch is ``LRPLOT_NO_LEAN_MATPLOTLIB`` (see the table in ``lrplot/tricks/__init__.py``); its shape checks are
-:func:`projections_shape` and :func:`dviread_shape`; tests in tests/test_tricks.py and tests/test_dependency_shapes.py.
+Its switch is ``LRPLOT_NO_LEAN_MATPLOTLIB`` (see the table in ``lrplot/tricks/__init__.py``); its shape checks
+are :func:`projections_shape` and :func:`dviread_shape`; tests in tests/test_tricks_mpl.py and
+tests/test_dependency_shapes.py.
 
-Importing ``matplotlib.figure`` imports two things no lrplot figure reads (≈ 35 ms CPU, ≈ 6% of a re-run):
+Importing ``matplotlib.figure`` imports two things no lrplot figure reads (≈ 30 ms CPU, ≈ 5% of a re-run):
 
 - ``matplotlib.projections`` imports ``mpl_toolkits.mplot3d`` (Axes3D, its axis and artists) only to register
   it under the name ``3d``. Here a placeholder named ``3d`` is registered instead, and the registry loads the
