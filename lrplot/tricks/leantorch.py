@@ -109,10 +109,27 @@ class _LeanFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
 
+class _MetaFirst(importlib.abc.MetaPathFinder):
+    """Left behind by a lean run: the real torch._meta_registrations is loaded before the tracing machinery
+    is first imported, as torch's own import loads it (it imports _decomp, _prims and _refs in an order of
+    its own). Imported first in another order, they import each other in a circle: ``import torch._dynamo``
+    (which torch.optim's first ``step`` does) fails with a partially initialized torch.utils._content_store,
+    and a meta kernel that another path registered first cannot be registered again."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname == META or fullname.startswith(_META_USERS):
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
+            if fullname != META:
+                whole_torch()
+        return None
+
+
 @contextmanager
 def lean_torch() -> Iterator[bool]:
     """While active, a first ``import torch`` leaves torch._meta_registrations unloaded (yields True);
-    afterwards the stand-in is gone, so a later import of that module loads it. Switched off, with torch
+    afterwards the stand-in is gone, so a later import of that module loads it, and :class:`_MetaFirst`
+    loads it before anything imports the tracing machinery. Switched off, with torch
     already imported or another torch: nothing changes (yields False)."""
     if not enabled("lean-torch") or "torch" in sys.modules or not lean_torch_shape():
         yield False
@@ -126,3 +143,6 @@ def lean_torch() -> Iterator[bool]:
             sys.meta_path.remove(finder)
         if finder.stand_in is not None:
             _unbind(finder.stand_in)
+        if "torch" in sys.modules and META not in sys.modules \
+                and not any(isinstance(f, _MetaFirst) for f in sys.meta_path):
+            sys.meta_path.insert(0, _MetaFirst())
