@@ -368,3 +368,15 @@ def test_an_infinite_lr_is_drawn_where_finite_with_its_finite_peak_marked():
     (peak,) = gids(ax, "peak:")
     assert peak.get_xdata().tolist() == [0] and peak.get_ydata().tolist() == [0.1]
     assert not gids(ax, "final:")  # the last value is not a number: no final value is said
+
+
+def test_a_figure_too_small_for_its_text_is_refused(cli, tmp_path):
+    # matplotlib only warned ("constrained_layout not applied because axes sizes collapsed to zero") and drew
+    # the title, tick labels and legend over the curves
+    (tmp_path / "s.yaml").write_text("steps: 20\nscheduler: {type: StepLR, step_size: 5}\n")
+    r = cli("s.yaml", "--size", "1x1", "-q")
+    assert r.exit_code == 2 and r.stderr == ("lrplot: the figure is too small at this --size for its title, labels and "
+                                             "legend: they would be drawn over the curves; give a larger --size, "
+                                             "e.g. 4x3\n")
+    assert not (tmp_path / "s.png").exists()
+    assert cli("s.yaml", "--size", "4x3", "-q").exit_code == 0

@@ -19,6 +19,23 @@ def _inside(a: Any, box: Any, margin: float = 2.0) -> bool:
             and a.y1 <= box.y1 - margin)
 
 
+def _execute(engine: Any, fig: Any) -> None:
+    """Run the layout (twice: the second pass sees the first's sizes); a figure too small for its
+    text is refused, where matplotlib would only warn and draw the title and labels over the curves."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="constrained_layout not applied", category=UserWarning)
+        try:
+            engine.execute(fig)
+            engine.execute(fig)
+        except UserWarning:
+            from ..errors import UsageError
+
+            raise UsageError("the figure is too small at this --size for its title, labels and legend: they would "
+                             "be drawn over the curves", hint="give a larger --size, e.g. 4x3") from None
+
+
 def place_labels(fig: Any, axes: Sequence[Any]) -> None:
     """Move the labels lrplot adds (milestones, peak and final values) so that none overlaps
     another label or a legend and none leaves its axes: greedy, milestone labels first, each tries
@@ -26,8 +43,7 @@ def place_labels(fig: Any, axes: Sequence[Any]) -> None:
     time; a label with no free place is hidden (its marker stays, the summary has the number)."""
     engine = fig.get_layout_engine()
     if engine is not None:
-        engine.execute(fig)
-        engine.execute(fig)
+        _execute(engine, fig)
     else:
         fig.draw_without_rendering()
     renderer = renderer_of(fig)
