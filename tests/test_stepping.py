@@ -20,7 +20,6 @@ import pytest
 from lrplot.errors import SpecError
 from lrplot.spec import parse_spec
 
-from tests.helpers import forked
 from tests.helpers.installed import require
 from tests.helpers.paths import ROOT
 
@@ -58,20 +57,19 @@ def launched(tmp_path_factory):
     the launch, not the loops, is what costs. The OneCycleLR case also writes a TensorBoard log (the folder
     ``tensorboard`` of its result) for :func:`test_stepped_once_per_process_by_a_real_two_process_accelerate_run`."""
     import os
+    import subprocess
+    import sys
 
     tmp_path = tmp_path_factory.mktemp("accelerate")
     out = tmp_path / "seen.json"
     cases = {name: dict(case) for name, case in CASES.items()}
     cases[ONE_CYCLE]["tensorboard"] = str(tmp_path / "tb")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HOME": str(tmp_path / "hf")}
-    # the launcher (python -m accelerate.commands.launch) is forked from a process that imported torch once
-    # (tests/helpers/forked.py); the two processes it launches start cold, each with OMP_NUM_THREADS=1
-    # (--num_cpu_threads_per_process, which the launcher writes into their environment)
-    proc = forked.run(
-        ["--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--num_cpu_threads_per_process", "1",
-         "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "0",
-         ROOT / "tests" / "helpers" / "accelerate_loop.py", json.dumps(cases), out],
-        module="accelerate.commands.launch", text=True, timeout=540, env=env, cwd=tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "HF_HOME": str(tmp_path / "hf")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines",
+         "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "0",
+         str(ROOT / "tests" / "helpers" / "accelerate_loop.py"), json.dumps(cases), str(out)],
+        capture_output=True, text=True, timeout=540, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text())
     results[ONE_CYCLE]["tensorboard"] = tmp_path / "tb"
