@@ -3,7 +3,9 @@
 Published configs, unedited, from NVIDIA/NeMo at 8cfedd7203462cb251a914e700e5605444277561:
 examples/asr/conf/citrinet/citrinet_512.yaml (CosineAnnealing),
 examples/asr/conf/conformer/conformer_ctc_bpe.yaml (NoamAnnealing, d_model an interpolation) and
-examples/audio/conf/maxine_bnr.yaml (torch's StepLR by name; trainer.max_steps and max_epochs both -1).
+examples/audio/conf/maxine_bnr.yaml (torch's StepLR by name; trainer.max_steps and max_epochs both -1) and
+examples/tts/conf/audio_codec/audio_codec_16000.yaml (a GAN model's: refused; once its trainer.max_steps:
+${max_steps} was resolved it was drawn for 200000 scheduler steps its run does not make).
 
 torch's schedulers named in NeMo's registry (StepLR, ExponentialLR, CyclicLR, ReduceLROnPlateau) are compared
 with a REAL Lightning fit whose configure_optimizers returns ``[optimizer], [prepare_lr_scheduler(...)]`` as
@@ -37,6 +39,7 @@ DATA = ROOT / "tests" / "data" / "nemo"
 CITRINET = DATA / "citrinet_512.yaml"
 CONFORMER = DATA / "conformer_ctc_bpe.yaml"
 MAXINE = DATA / "maxine_bnr.yaml"
+CODEC = DATA / "audio_codec_16000.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +204,58 @@ def test_the_trainers_max_steps_is_the_schedulers_over_the_blocks_own():
     source = load_input(CITRINET, overrides=["trainer.max_steps=100", "model.optim.sched.max_steps=50"])
     assert source.budget.updates == 100 and source.spec.scheduler.options["max_steps"] == 100
     assert source.budget.text == "trainer.max_steps 100"
+
+
+def test_the_trainers_numbers_are_read_resolved_and_only_those_needed(tmp_path):
+    # trainer.max_steps: ${max_steps} is the top-level key's value; a mandatory max_epochs it then does not need
+    text = MAXINE.read_text().replace("  max_epochs: -1\n", "  max_epochs: ${max_epochs}\n").replace(
+        "  max_steps: -1 # computed at runtime if not set", "  max_steps: ${max_steps}")
+    path = tmp_path / "bnr.yaml"
+    path.write_text("max_epochs: ???\nmax_steps: 40\n" + text)
+    source = load_input(path)
+    assert source.budget.updates == 40 and source.budget.text == "trainer.max_steps 40"
+
+
+def test_a_gan_models_config_is_refused_in_one_line():
+    with pytest.raises(SpecError) as err:
+        load_input(CODEC)
+    assert str(err.value).splitlines() == [
+        f"{CODEC}:128:3: model.discriminator: a NeMo GAN model's config (HifiGan, UnivNet, AudioCodecModel: generator "
+        "and discriminator optimizers stepped by hand in training_step, each scheduler stepped by the model's "
+        "update_lr); Lightning counts trainer.max_steps over every optimizer step, so such a run makes fewer training "
+        "steps and scheduler steps than max_steps, and the model computes its scheduler's max_steps itself: lrplot "
+        "does not model that trainer; draw its schedule as an lrplot spec (steps: the training steps the run makes)"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_lightning_counts_max_steps_over_every_optimizer_of_a_model_stepping_two_by_hand(tmp_path):
+    """What the GAN refusal rests on, with the installed Lightning: two optimizers stepped by hand in each
+    training_step (as hifigan.py's does), max_steps 10: five training steps."""
+    import torch
+    from lightning.pytorch import LightningModule
+
+    from tests.helpers.lightning_runs import TinyData, run_trainer
+
+    class Gan(LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.g, self.d = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+            self.automatic_optimization = False
+            self.recorded = []
+
+        def training_step(self, batch, batch_idx):
+            (x,) = batch
+            optim_g, optim_d = self.optimizers()
+            for optimizer, part in ((optim_d, self.d), (optim_g, self.g)):
+                optimizer.zero_grad()
+                self.manual_backward(part(x).pow(2).mean())
+                optimizer.step()
+            self.recorded.append(batch_idx)
+
+        def configure_optimizers(self):
+            return [torch.optim.SGD(self.g.parameters(), lr=0.1), torch.optim.SGD(self.d.parameters(), lr=0.1)]
+
+    model = Gan()
+    run_trainer(model, TinyData(40, 2), tmp_path, max_steps=10)
+    assert len(model.recorded) == 5 and model.trainer.global_step == 10

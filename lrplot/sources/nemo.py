@@ -70,10 +70,42 @@ def detect(doc: Document) -> bool:
     return isinstance(sched, dict) and "name" in sched and isinstance(doc.data.get("trainer"), dict)
 
 
-def _get(data: dict, path: tuple) -> Any:
+def _get(data: Any, path: tuple) -> Any:
+    if isinstance(data, _Node):
+        return data.at(path)
     for part in path:
         data = data.get(part) if isinstance(data, dict) else None
     return data
+
+
+class _Node:
+    """The mapping at ``path`` of the config with each value read resolved by OmegaConf, as NeMo reads the
+    trainer's numbers (``trainer.max_steps: ${max_steps}`` is the top-level key's value), one key at a time:
+    a mandatory ``???`` the reading does not need stays unread."""
+
+    def __init__(self, resolver: Any, raw: Any, path: tuple = ()) -> None:
+        self.resolver, self.raw, self.path = resolver, raw, path
+
+    def __contains__(self, key: str) -> bool:
+        return isinstance(self.raw, dict) and key in self.raw
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.at((key,)) if key in self and self.raw[key] is not None else default
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self:
+            raise KeyError(key)
+        return self.get(key)
+
+    def at(self, path: tuple) -> Any:
+        raw = self.raw
+        for part in path:
+            if not isinstance(raw, dict) or part not in raw:
+                return None
+            raw = raw[part]
+        if isinstance(raw, dict):  # a table: its keys are resolved when read
+            return _Node(self.resolver, raw, self.path + path)
+        return self.resolver.node(self.path + path)
 
 
 def _int(doc: Document, value: Any, path: tuple, *, low: int = 0) -> int:
@@ -223,6 +255,23 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
     return per_epoch, text, told
 
 
+def _gan_part(doc: Document) -> tuple[str, Any] | None:
+    """(what, where) of a GAN model's generator or discriminator in the config (``model.discriminator``, or a
+    ``model/generator`` group in its defaults list), else None. NeMo's TTS GAN models set
+    ``automatic_optimization = False`` and configure two optimizers (nemo/collections/tts/models/hifigan.py,
+    univnet.py, audio_codec.py at 8cfedd7203462cb251a914e700e5605444277561)."""
+    model = doc.data.get("model")
+    for key in ("generator", "discriminator"):
+        if isinstance(model, dict) and key in model:
+            return f"model.{key}", doc.source.key(("model", key))
+    defaults = doc.data.get("defaults")
+    for i, entry in enumerate(defaults if isinstance(defaults, list) else []):
+        group = next(iter(entry), None) if isinstance(entry, dict) else None
+        if group in ("model/generator", "model/discriminator"):
+            return f"defaults: {group}", doc.source.value(("defaults", i))
+    return None
+
+
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from ..spec import spec_from_data
     from .hydra import _Resolver
@@ -238,6 +287,14 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         raise SpecError("model.optim.sched._target_ (a params dataclass) is not read", hint="name the scheduler with "
                         "name: CosineAnnealing and give its arguments as keys",
                         location=doc.source.key(sched_path + ("_target_",)))
+    gan = _gan_part(doc)
+    if gan is not None:
+        raise SpecError(f"{gan[0]}: a NeMo GAN model's config (HifiGan, UnivNet, AudioCodecModel: generator and "
+                        "discriminator optimizers stepped by hand in training_step, each scheduler stepped by the "
+                        "model's update_lr); Lightning counts trainer.max_steps over every optimizer step, so such a run "
+                        "makes fewer training steps and scheduler steps than max_steps, and the model computes its "
+                        "scheduler's max_steps itself: lrplot does not model that trainer", location=gan[1],
+                        hint="draw its schedule as an lrplot spec (steps: the training steps the run makes)")
     resolver = _Resolver(doc)
     sched = resolver.node(sched_path)
     name = sched.get("name")
@@ -255,6 +312,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         raise needs(doc, "model.optim.lr (the schedule scales it)", "--set model.optim.lr=LR", ("model", "optim"))
     notes: list[str] = []
     optimizer = _optimizer(doc, optim, optim["lr"], notes)
+    data = _Node(resolver, doc.data)  # the trainer's numbers and model.train_ds, resolved as they are read
     why = f"NeMo steps {name} once per epoch (EPOCH_SCHEDULERS)" if interval == "epoch" else None
     total, per_epoch, text, told, decided_by = _max_steps(doc, data, sched, inputs, notes, why)
     kwargs = {k: v for k, v in sched.items() if k not in DROPPED}
