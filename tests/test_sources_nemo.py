@@ -259,3 +259,11 @@ def test_lightning_counts_max_steps_over_every_optimizer_of_a_model_stepping_two
     model = Gan()
     run_trainer(model, TinyData(40, 2), tmp_path, max_steps=10)
     assert len(model.recorded) == 5 and model.trainer.global_step == 10
+
+
+def test_the_blocks_max_steps_without_the_trainers_is_named_as_not_the_runs_length():
+    # trainer.max_steps -1: Lightning trains max_epochs epochs, while the scheduler ends at the block's max_steps
+    source = load_input(CITRINET, overrides=["model.optim.sched.max_steps=500"])
+    assert source.budget.updates == 500 and [str(n) for n in source.assumptions] == [
+        "model.optim.sched.max_steps 500 is the schedule's length, not the run's: with trainer.max_steps -1 Lightning "
+        "trains trainer.max_epochs (100) epochs; drawn for 500 updates"]

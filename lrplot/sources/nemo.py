@@ -186,6 +186,12 @@ def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs, not
                             "and the lr stays at model.optim.lr", location=doc.source.value(
                                 ("model", "optim", "sched", "max_steps")), hint="nothing to draw; set it to N")
         fixed = steps, f"model.optim.sched.max_steps {steps}", "model.optim.sched.max_steps"
+        epochs = trainer.get("max_epochs")
+        notes.append(assumption(  # Lightning stops at trainer.max_epochs then, not at the scheduler's max_steps
+            f"model.optim.sched.max_steps {steps} is the schedule's length, not the run's: with trainer.max_steps "
+            f"{max_steps if max_steps is not None else 'unset'} Lightning trains trainer.max_epochs "
+            f"({epochs if epochs is not None else 'unset: 1000'}) epochs; drawn for {steps} updates",
+            settle="--set trainer.max_steps=N"))
     if fixed is not None:
         if epoch_interval is None:
             return fixed[0], None, fixed[1], (), fixed[2]
