@@ -11,6 +11,8 @@ all from hiyouga/LLaMA-Factory @ ff6d4d12eeb035d6ce06805a5733dd7b29f2ac30:
 * examples/train_lora/qwen3_lora_pretrain.yaml
 * examples/v1/train_lora/train_lora_sft.yaml (a "v1" config: another trainer, refused; before this reader it was
   read as a TrainingArguments file and drawn with a linear decay where v1 keeps the lr constant)
+* examples/megatron/qwen2_vl_full.yaml and examples/megatron/qwen3_moe_full.yaml (MCA configs, USE_MCA=1: MCA's
+  own trainer with Megatron-Core's scheduler, refused; they were drawn as the HF Trainer's schedule)
 
 The reference for a LLaMA-Factory stage is the HF Trainer: sft/pt/rm train with Trainer subclasses, and the DPO
 and KTO trainers call ``Trainer.__init__`` with LLaMA-Factory's TrainingArguments (LLaMA-Factory
@@ -25,6 +27,7 @@ import yaml
 
 from lrplot.errors import LrplotError
 from lrplot.sources import BudgetInputs, detect, load_document, load_input
+from lrplot.sources.llamafactory import MCA_KEYS
 from tests.helpers.installed import require
 from tests.helpers.paths import ROOT
 
@@ -36,6 +39,8 @@ FULL_SFT = EXAMPLES / "train_full" / "qwen3_full_sft.yaml"
 LORA_DPO = EXAMPLES / "train_lora" / "qwen3_lora_dpo.yaml"
 PRETRAIN = EXAMPLES / "train_lora" / "qwen3_lora_pretrain.yaml"
 V1_SFT = EXAMPLES / "v1" / "train_lora" / "train_lora_sft.yaml"
+MCA_VL = EXAMPLES / "megatron" / "qwen2_vl_full.yaml"
+MCA_MOE = EXAMPLES / "megatron" / "qwen3_moe_full.yaml"
 
 
 def curves(source) -> list[list[float]]:
@@ -260,6 +265,27 @@ def test_a_v1_config_is_refused_instead_of_drawn_as_trainingarguments():
         f"{V1_SFT}:2:1: a LLaMA-Factory v1 config: its own trainer (src/llamafactory/v1/core/base_trainer.py), whose "
         "lr stays constant unless lr_scheduler_config names a scheduler plugin; lrplot does not read v1 configs; draw "
         "its schedule as an lrplot spec (no lr_scheduler_config: a constant lr)")
+
+
+@pytest.mark.parametrize("path, more", [(MCA_VL, 5), (MCA_MOE, 11)])
+def test_an_mca_config_is_refused_instead_of_drawn_as_the_hf_trainer(path, more):
+    """LLaMA-Factory reads mcore_adapter's keys only with USE_MCA=1 (hparams/parser.py:73-79, :396-398 @ ff6d4d12)
+    and trains on MCA's trainer (train/mca/workflow.py), whose scheduler is Megatron-Core's OptimizerParamScheduler
+    (alibaba/ROLL mcore_adapter/src/mcore_adapter/trainer/utils.py:149-189 @ 8eb27cc2dc34c4d1310b169d9b86d339004d811a),
+    stepped once per successful update over MCA's own count (trainer/trainer.py:452-454, :633-671)."""
+    assert detect(load_document(path)) == "llamafactory"
+    with pytest.raises(LrplotError) as info:
+        load_input(path, inputs=BudgetInputs(dataset_size=1000))
+    assert info.value.format() == (
+        f"{path}:24:1: tensor_model_parallel_size (and {more} more): mcore_adapter's keys, which LLaMA-Factory reads "
+        "only with USE_MCA=1 and then trains on MCA's own trainer: Megatron-Core's OptimizerParamScheduler over MCA's "
+        "update count (mcore_adapter trainer/utils.py get_megatron_lr_scheduler), which lrplot does not model; draw "
+        "the run as an lrplot spec with that scheduler type; or, for the HF Trainer run LLaMA-Factory makes without "
+        "USE_MCA, drop each with --set '~KEY'")
+    keys = [k for k in yaml.safe_load(path.read_text()) if k in MCA_KEYS]
+    assert len(keys) == more + 1
+    dropped = load_input(path, overrides=[f"~{k}" for k in keys], inputs=BudgetInputs(dataset_size=1000))
+    assert dropped.kind == "llamafactory" and not any("ALLOW_EXTRA_ARGS" in n for n in dropped.notes)
 
 
 def test_print_spec_is_the_same_schedule_with_loraplus_groups(cli, write_spec, tmp_path):

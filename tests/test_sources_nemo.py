@@ -1,8 +1,17 @@
 """NeMo model configs: lrplot's curve equals NeMo's OWN scheduler class driven as NeMo + Lightning step it.
 
 Published configs, unedited, from NVIDIA/NeMo at 8cfedd7203462cb251a914e700e5605444277561:
-examples/asr/conf/citrinet/citrinet_512.yaml (CosineAnnealing) and
-examples/asr/conf/conformer/conformer_ctc_bpe.yaml (NoamAnnealing, d_model an interpolation).
+examples/asr/conf/citrinet/citrinet_512.yaml (CosineAnnealing),
+examples/asr/conf/conformer/conformer_ctc_bpe.yaml (NoamAnnealing, d_model an interpolation) and
+examples/audio/conf/maxine_bnr.yaml (torch's StepLR by name; trainer.max_steps and max_epochs both -1) and
+examples/tts/conf/audio_codec/audio_codec_16000.yaml (a GAN model's: refused; once its trainer.max_steps:
+${max_steps} was resolved it was drawn for 200000 scheduler steps its run does not make).
+
+torch's schedulers named in NeMo's registry (StepLR, ExponentialLR, CyclicLR, ReduceLROnPlateau) are compared
+with a REAL Lightning fit whose configure_optimizers returns ``[optimizer], [prepare_lr_scheduler(...)]`` as
+ModelPT.configure_optimizers does (modelPT.py:889-898), the sched block given the trainer's max_steps as
+setup_optimization gives it (modelPT.py:690-691): NeMo's own interval ('epoch' for EPOCH_SCHEDULERS) and
+frequency, stepped by Lightning itself.
 
 The reference (nemo_toolkit 3.0.0): trainer.max_steps is -1, so ModelPT.setup_optimization
 (nemo/core/classes/modelPT.py:675-685) hands max_epochs, accumulate_grad_batches, limit_train_batches and
@@ -29,6 +38,8 @@ require("nemo", "omegaconf")
 DATA = ROOT / "tests" / "data" / "nemo"
 CITRINET = DATA / "citrinet_512.yaml"
 CONFORMER = DATA / "conformer_ctc_bpe.yaml"
+MAXINE = DATA / "maxine_bnr.yaml"
+CODEC = DATA / "audio_codec_16000.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +115,155 @@ def test_importing_nemo_leaves_hydras_config_store_as_it_was():
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-4:] == ["nemo imported False", "before []", "inside ['trainer.yaml']",
                                                     "after []"]
+
+
+def lightning_lrs(nemo, sched: dict, lr: float, max_steps: int, tmp_path, dataset_size: int = 10,
+                  batch: int = 3) -> list:
+    """The lr of each update of a REAL Lightning fit of a model configured as NeMo's ModelPT configures one."""
+    import torch
+
+    from tests.helpers.lightning_runs import TinyData, TinyModel, run_trainer
+
+    class NemoModel(TinyModel):
+        def configure_optimizers(self):  # modelPT.py:889-898 with setup_optimization's sched (:690-691)
+            optimizer = torch.optim.Adam(self.parameters(), lr=lr)  # NeMo's 'adam'
+            return [optimizer], [nemo.prepare_lr_scheduler(optimizer, {**sched, "max_steps": max_steps})]
+
+    recorded, _ = run_trainer(NemoModel(), TinyData(dataset_size, batch), tmp_path, max_steps=max_steps)
+    return [row[0] for row in recorded]
+
+
+@pytest.mark.slow
+def test_the_torch_schedulers_and_intervals_are_nemos_registry(nemo):
+    from lrplot.sources import nemo as reader
+
+    module = nemo
+    torch_names = {k for k, v in module.AVAILABLE_SCHEDULERS.items() if v.__module__.startswith("torch.")}
+    assert set(reader.TORCH_SCHEDULES) == torch_names
+    assert reader.TORCH_SCHEDULES == {k: "epoch" if k in module.EPOCH_SCHEDULERS else "step" for k in torch_names}
+    assert set(reader.SCHEDULES) == set(module.AVAILABLE_SCHEDULERS) - torch_names
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("name, overrides, sched", [
+    ("StepLR", [], {"name": "StepLR", "gamma": 0.999, "step_size": 2}),  # the published block as it is
+    ("ExponentialLR", ["model.optim.sched.name=ExponentialLR", "~model.optim.sched.step_size",
+                       "model.optim.sched.gamma=0.5"], {"name": "ExponentialLR", "gamma": 0.5}),
+    ("CyclicLR", ["model.optim.sched.name=CyclicLR", "~model.optim.sched.step_size", "~model.optim.sched.gamma",
+                  "model.optim.sched.base_lr=1e-4", "model.optim.sched.max_lr=5e-4",
+                  "model.optim.sched.step_size_up=5"],
+     {"name": "CyclicLR", "base_lr": 1e-4, "max_lr": 5e-4, "step_size_up": 5})])
+def test_torch_schedulers_by_name_equal_a_real_lightning_fit_of_nemos_prepare_lr_scheduler(nemo, tmp_path, name,
+                                                                                           overrides, sched):
+    """maxine_bnr.yaml trains until stopped (max_steps and max_epochs -1): 30 updates of 4 batches an epoch
+    (10 examples, batch 3), its StepLR as published, and the other torch names in its place."""
+    from lrplot.engine import simulate
+
+    sets = ["trainer.max_steps=30", "model.train_ds.batch_size=3", *overrides]
+    source = load_input(MAXINE, overrides=sets, inputs=BudgetInputs(dataset_size=10))
+    lr = simulate(source.spec).schedules[0].values[(0, "lr")].tolist()
+    expected = lightning_lrs(nemo, sched, 0.0005, 30, tmp_path)
+    assert len(expected) == 30 and lr == expected
+    assert source.spec.scheduler.type == name and source.spec.interval == ("epoch" if name == "ExponentialLR" else
+                                                                             "step")
+    if name == "ExponentialLR":  # once per epoch of 4 updates
+        assert lr[:9] == [0.0005] * 4 + [0.00025] * 4 + [0.000125]
+
+
+def test_a_scheduler_nemo_steps_per_epoch_asks_for_the_dataset_size_in_one_line():
+    with pytest.raises(SpecError) as err:
+        load_input(MAXINE, overrides=["trainer.max_steps=30", "model.optim.sched.name=ExponentialLR"])
+    assert str(err.value).splitlines() == [
+        "--set model.optim.sched.name: needs the training-set size: NeMo steps ExponentialLR once per epoch (EPOCH_SCHEDULERS), "
+        "so the updates of an epoch matter (Lightning's len(train_dataloader)); add --dataset-size N"]
+
+
+def test_an_unregistered_name_is_refused_naming_the_registry():
+    with pytest.raises(SpecError) as err:
+        load_input(MAXINE, overrides=["trainer.max_steps=30", "model.optim.sched.name=StepLr"])
+    assert str(err.value).splitlines() == [
+        "--set model.optim.sched.name: model.optim.sched.name 'StepLr' is not a scheduler NeMo's registry names "
+        "(AVAILABLE_SCHEDULERS of nemo.core.optim.lr_scheduler); did you mean 'StepLR'?"]
+
+
+@pytest.mark.slow
+def test_reduce_on_plateau_is_read_per_epoch_and_names_the_metric_it_is_fed(nemo):
+    source = load_input(MAXINE, overrides=["trainer.max_steps=30", "model.optim.sched.name=ReduceLROnPlateau",
+                                           "~model.optim.sched.step_size", "~model.optim.sched.gamma"],
+                        inputs=BudgetInputs(dataset_size=10))
+    assert (source.spec.scheduler.type, source.spec.interval, source.spec.steps_per_epoch) == (
+        "ReduceLROnPlateau", "epoch", 1)  # batch 64: one update per epoch of 10 examples
+    assert [str(n) for n in source.assumptions][-1] == (
+        "ReduceLROnPlateau is fed lrplot's metric (default: its own lr, a staircase), not 'loss'; Lightning steps it "
+        "at each epoch end")
+
+
+def test_the_trainers_max_steps_is_the_schedulers_over_the_blocks_own():
+    # ModelPT.setup_optimization (modelPT.py:675, :690-691) writes trainer.max_steps >= 0 into the sched block
+    source = load_input(CITRINET, overrides=["trainer.max_steps=100", "model.optim.sched.max_steps=50"])
+    assert source.budget.updates == 100 and source.spec.scheduler.options["max_steps"] == 100
+    assert source.budget.text == "trainer.max_steps 100"
+
+
+def test_the_trainers_numbers_are_read_resolved_and_only_those_needed(tmp_path):
+    # trainer.max_steps: ${max_steps} is the top-level key's value; a mandatory max_epochs it then does not need
+    text = MAXINE.read_text().replace("  max_epochs: -1\n", "  max_epochs: ${max_epochs}\n").replace(
+        "  max_steps: -1 # computed at runtime if not set", "  max_steps: ${max_steps}")
+    path = tmp_path / "bnr.yaml"
+    path.write_text("max_epochs: ???\nmax_steps: 40\n" + text)
+    source = load_input(path)
+    assert source.budget.updates == 40 and source.budget.text == "trainer.max_steps 40"
+
+
+def test_a_gan_models_config_is_refused_in_one_line():
+    with pytest.raises(SpecError) as err:
+        load_input(CODEC)
+    assert str(err.value).splitlines() == [
+        f"{CODEC}:128:3: model.discriminator: a NeMo GAN model's config (HifiGan, UnivNet, AudioCodecModel: generator "
+        "and discriminator optimizers stepped by hand in training_step, each scheduler stepped by the model's "
+        "update_lr); Lightning counts trainer.max_steps over every optimizer step, so such a run makes fewer training "
+        "steps and scheduler steps than max_steps, and the model computes its scheduler's max_steps itself: lrplot "
+        "does not model that trainer; draw its schedule as an lrplot spec (steps: the training steps the run makes)"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_lightning_counts_max_steps_over_every_optimizer_of_a_model_stepping_two_by_hand(tmp_path):
+    """What the GAN refusal rests on, with the installed Lightning: two optimizers stepped by hand in each
+    training_step (as hifigan.py's does), max_steps 10: five training steps."""
+    import torch
+    from lightning.pytorch import LightningModule
+
+    from tests.helpers.lightning_runs import TinyData, run_trainer
+
+    class Gan(LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.g, self.d = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+            self.automatic_optimization = False
+            self.recorded = []
+
+        def training_step(self, batch, batch_idx):
+            (x,) = batch
+            optim_g, optim_d = self.optimizers()
+            for optimizer, part in ((optim_d, self.d), (optim_g, self.g)):
+                optimizer.zero_grad()
+                self.manual_backward(part(x).pow(2).mean())
+                optimizer.step()
+            self.recorded.append(batch_idx)
+
+        def configure_optimizers(self):
+            return [torch.optim.SGD(self.g.parameters(), lr=0.1), torch.optim.SGD(self.d.parameters(), lr=0.1)]
+
+    model = Gan()
+    run_trainer(model, TinyData(40, 2), tmp_path, max_steps=10)
+    assert len(model.recorded) == 5 and model.trainer.global_step == 10
+
+
+def test_the_blocks_max_steps_without_the_trainers_is_named_as_not_the_runs_length():
+    # trainer.max_steps -1: Lightning trains max_epochs epochs, while the scheduler ends at the block's max_steps
+    source = load_input(CITRINET, overrides=["model.optim.sched.max_steps=500"])
+    assert source.budget.updates == 500 and [str(n) for n in source.assumptions] == [
+        "model.optim.sched.max_steps 500 is the schedule's length, not the run's: with trainer.max_steps -1 Lightning "
+        "trains trainer.max_epochs (100) epochs; drawn for 500 updates"]

@@ -17,7 +17,10 @@ scheduler modules run here through a stub parent package (tests/helpers/framewor
 
 The published configs in tests/data/torchtitan/ are taken unedited from pytorch/torchtitan at
 73a0e6979dd10b6b1904098eb3c8f62c18ab87ce: torchtitan/models/llama3/train_configs/llama3_8b.toml and
-debug_model.toml, torchtitan/models/deepseek_v3/train_configs/deepseek_v3_16b.toml.
+debug_model.toml, torchtitan/models/deepseek_v3/train_configs/deepseek_v3_16b.toml; and at
+8631e19f2381e477f6d0e45db62c158a049a141f (2025-10-13, the commit before pytorch/torchtitan#1871 renamed
+``[job] print_args`` to ``print_config``) torchtitan/models/llama3/train_configs/debug_model.toml as
+debug_model_print_args.toml, which torchtitan 0.2.2 refuses.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ DATA = ROOT / "tests" / "data" / "torchtitan"
 LLAMA3_8B = DATA / "llama3_8b.toml"
 DEBUG = DATA / "debug_model.toml"
 DEEPSEEK = DATA / "deepseek_v3_16b.toml"
+PRINT_ARGS = DATA / "debug_model_print_args.toml"
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +140,54 @@ def test_broken_files_are_refused_in_one_located_line(torchtitan_schedulers, tmp
     with pytest.raises(SpecError) as err:
         load_input(path)
     assert err.value.format() == f"{tmp_path}/{message}"
+
+
+@pytest.mark.slow
+def test_a_key_torchtitan_refuses_in_any_table_is_refused_as_its_config_manager_refuses_it(torchtitan_schedulers):
+    """An older release's published TOML: torchtitan 0.2.2's own ConfigManager refuses the whole file
+    (config/manager.py:160-171) for [job] print_args, a table lrplot does not read; lrplot drew it."""
+    from torchtitan.config import ConfigManager
+
+    with pytest.raises(ValueError) as refused:
+        ConfigManager().parse_args(["--job.config_file", str(PRINT_ARGS)])
+    assert str(refused.value).splitlines()[0] == (
+        "Invalid field names in <class 'torchtitan.config.job_config.Job'> data: {'print_args'}.")
+    with pytest.raises(SpecError) as err:
+        load_input(PRINT_ARGS)
+    assert err.value.format() == (
+        f"{PRINT_ARGS}:4:1: [job] has no key 'print_args' (torchtitan 0.2.2 would fail: Invalid field names); "
+        "did you mean 'print_config'?")
+    source, lr = drawn(PRINT_ARGS, ["~job.print_args"])  # without it, the file reads as torchtitan reads it
+    assert lr == trainer_loop(torchtitan_schedulers, DEBUG)[0]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[training]\nsteps = 100\n[training.dataloader]\nworkers = 2\n',
+     "titan.toml:4:1: [training.dataloader] has no key 'workers' (torchtitan 0.2.2 would fail: Invalid field "
+     "names); did you mean 'num_workers'?"),
+    ('[training]\nsteps = 100\ndataloader.workers = 2\n',
+     "titan.toml:3:1: [training.dataloader] has no key 'workers' (torchtitan 0.2.2 would fail: Invalid field "
+     "names); did you mean 'num_workers'?"),
+    ('[training]\nsteps = 100\n[scheduler]\nwarmup_steps = 2\n',
+     "titan.toml:3:1: 'scheduler' is not a table of torchtitan's JobConfig (torchtitan 0.2.2 would fail: Invalid "
+     "field names); did you mean 'lr_scheduler'?"),
+])
+def test_unknown_tables_and_nested_keys_are_located(torchtitan_schedulers, tmp_path, text, message):
+    path = tmp_path / "titan.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as err:
+        load_input(path)
+    assert err.value.format() == f"{tmp_path}/{message}"
+
+
+def test_a_custom_config_module_is_named_not_imported_and_its_keys_not_checked(torchtitan_schedulers, tmp_path):
+    path = tmp_path / "titan.toml"
+    path.write_text('[job]\ncustom_config_module = "my_project.config"\n[lr_scheduler]\nwarmup_steps = 10\n'
+                    '[training]\nsteps = 100\nmy_flag = 1\n[my_table]\nx = 1\n')
+    source = load_input(path)
+    assert source.budget.updates == 100 and list(source.notes) == [
+        "job.custom_config_module 'my_project.config': torchtitan merges that module's JobConfig into its own; "
+        "lrplot does not import it, so keys torchtitan's own JobConfig lacks were not checked and are not read"]
 
 
 @pytest.mark.slow

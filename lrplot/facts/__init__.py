@@ -207,7 +207,8 @@ TABLE: dict[str, TypeFacts] = {
     **{k: v for name in (*fw.TIMM_CYCLES, fw.TIMM_FACTORY)
        for k, v in fw.timm(name, TypeFacts(jumps=fw.timm_restarts, jumps_in_epochs=fw.timm_in_epochs)).items()},
     # Megatron-LM passes lr_warmup_steps = lr_warmup_fraction x lr_decay_steps as the float it is (training.py
-    # get_optimizer_param_scheduler, core_v0.16.1 :1367-1368 and :1382-1383; the scheduler compares and divides by it)
+    # get_optimizer_param_scheduler, core_v0.16.1 :1367-1368 and :1382-1383), which optimizer_param_scheduler.py
+    # keeps untruncated (:151) and compares num_steps with and divides by (:227-229, :247-249)
     fw.MEGATRON: replace(_IMPORTED, float_ints=("lr_warmup_steps",)),
 }
 _UNKNOWN = TypeFacts()

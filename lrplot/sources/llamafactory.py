@@ -67,6 +67,23 @@ V1_SIGNS = frozenset({"lr_scheduler_config", "optim_config", "dist_config", "pef
                       "model_class", "batching_strategy"})
 
 
+# Keys of mcore_adapter's TrainingArguments (alibaba/ROLL mcore_adapter/src/mcore_adapter/training_args.py,
+# DistributingParallelArguments and MegatronArguments, at 8eb27cc2dc34c4d1310b169d9b86d339004d811a): LLaMA-Factory
+# parses them only with USE_MCA=1 (hparams/parser.py lines 73-79, 396-398) and then trains on MCA's own trainer
+# (train/mca/workflow.py), whose schedule is Megatron-Core's OptimizerParamScheduler stepped once per successful
+# update (mcore_adapter trainer/utils.py get_megatron_lr_scheduler, lines 149-189; trainer/trainer.py lines 452-454)
+# over a count of its own (trainer.py lines 633-671: batches of the data-parallel rank // accumulation).
+MCA_KEYS = frozenset({
+    "tensor_model_parallel_size", "pipeline_model_parallel_size", "virtual_pipeline_model_parallel_size",
+    "context_parallel_size", "expert_model_parallel_size", "expert_tensor_parallel_size", "sequence_parallel",
+    "pipeline_model_parallel_layout", "use_distributed_optimizer", "overlap_grad_reduce", "overlap_param_gather",
+    "overlap_p2p_comm", "recompute_granularity", "recompute_method", "recompute_modules", "recompute_num_layers",
+    "bias_activation_fusion", "apply_rope_fusion", "cross_entropy_loss_fusion", "moe_grouped_gemm",
+    "moe_token_dispatcher_type", "moe_router_dtype", "moe_aux_loss_coeff", "moe_layer_recompute",
+    "moe_shared_expert_overlap", "moe_token_drop_policy", "moe_expert_capacity_factor", "transformer_impl",
+    "accumulate_allreduce_grads_in_fp32", "ddp_bucket_size", "optimizer_cpu_offload", "mtp_num_layers"})
+
+
 def detect(doc: Document) -> bool:
     data = doc.data
     if not isinstance(data, dict):
@@ -247,6 +264,15 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     cfg = HfConfig(doc, Seq2SeqTrainingArguments)
     cfg.args_name = "LLaMA-Factory"
     cfg.fields = [*cfg.fields, *sorted(OWN)]  # a key of its own classes is never a typo
+    mca = [k for k in doc.data if isinstance(k, str) and k in MCA_KEYS and k not in cfg.fields]
+    if mca:
+        more = f" (and {len(mca) - 1} more)" if len(mca) > 1 else ""
+        raise SpecError(f"{mca[0]}{more}: mcore_adapter's keys, which LLaMA-Factory reads only with USE_MCA=1 and then "
+                        "trains on MCA's own trainer: Megatron-Core's OptimizerParamScheduler over MCA's update count "
+                        "(mcore_adapter trainer/utils.py get_megatron_lr_scheduler), which lrplot does not model",
+                        location=doc.source.key((mca[0],)),
+                        hint="draw the run as an lrplot spec with that scheduler type; or, for the HF Trainer run "
+                             "LLaMA-Factory makes without USE_MCA, drop each with --set '~KEY'")
     cfg.check_near_misses()
     stage = _stage(doc)
     notes: list[str] = [f"read as LLaMA-Factory {VERSION} (commit {COMMIT[:10]}) stage {stage}: the HF Trainer on "

@@ -8,13 +8,20 @@ numbers into ``sched`` and ``prepare_lr_scheduler`` (nemo/core/optim/lr_schedule
 ``scheduler_cls(optimizer, **scheduler_args)`` (:987-995), returned to Lightning as ``interval: 'step'``,
 ``frequency: 1`` (:1007-1016): one ``step()`` per optimizer update, the spec's ``interval: step``.
 
-``max_steps`` is ``sched.max_steps`` when the block sets it (:915-921), else ``trainer.max_steps`` when
-it is >= 0 (modelPT.py:675, :691), else NeMo's own ``compute_max_steps`` (lr_scheduler.py:1019-1041) from
+``max_steps`` is ``trainer.max_steps`` when it is >= 0 (setup_optimization writes it over the block's own,
+modelPT.py:675, :690-691), else ``sched.max_steps`` when the block sets it (lr_scheduler.py:915-921), else
+NeMo's own ``compute_max_steps`` (lr_scheduler.py:1019-1041) from
 ``trainer.max_epochs``, ``accumulate_grad_batches``, ``limit_train_batches``, the world size
 (``num_devices * num_nodes``, modelPT.py:685), the training-set size (``--dataset-size``: NeMo reads
 ``len(train_dataloader.dataset)``), ``model.train_ds.batch_size`` and the loader's ``drop_last``.
 lrplot calls that function itself (importing ``nemo.core.optim.lr_scheduler``), so it needs
 nemo_toolkit installed with its dependencies (``pip install 'lrplot[nemo]'``).
+
+torch's schedulers NeMo's registry names (``StepLR``, ``ExponentialLR``, ``CyclicLR``,
+``ReduceLROnPlateau``) are torch's classes with the block's keys (``max_steps`` dropped by
+``get_scheduler``), stepped at the interval ``prepare_lr_scheduler`` gives Lightning: once per epoch for
+``EPOCH_SCHEDULERS`` (``ExponentialLR``, ``ReduceLROnPlateau``: the updates of an epoch are then needed,
+asked as ``--dataset-size`` where the trainer gives max_steps), else per update.
 """
 
 from __future__ import annotations
@@ -39,6 +46,11 @@ SCHEDULES = ("WarmupPolicy", "WarmupHoldPolicy", "SquareAnnealing", "CosineAnnea
              "NoamHoldAnnealing", "WarmupHoldAnnealOneMinusSquareRoot", "WarmupHoldAnnealLinear", "WarmupAnnealing",
              "InverseSquareRootAnnealing", "T5InverseSquareRootAnnealing", "SquareRootAnnealing",
              "PolynomialDecayAnnealing", "PolynomialHoldDecayAnnealing")
+# torch's schedulers its registry also maps by name (:1058-1061), with the interval prepare_lr_scheduler gives
+# Lightning: 'epoch' for a name in EPOCH_SCHEDULERS (:1064-1067, :839-840), else 'step'; frequency 1 (:1012).
+# Their signatures have no max_steps, so get_scheduler drops it (:752-754). tests/test_sources_nemo.py checks
+# both tables against the installed NeMo's.
+TORCH_SCHEDULES = {"StepLR": "step", "ExponentialLR": "epoch", "ReduceLROnPlateau": "epoch", "CyclicLR": "step"}
 # Keys prepare_lr_scheduler pops before calling the class (:810-817); max_steps it sets itself (:987).
 DROPPED = ("name", "t_max_epochs", "t_accumulate_grad_batches", "t_limit_train_batches", "t_num_workers",
            "monitor", "reduce_on_plateau", "max_steps")
@@ -58,10 +70,42 @@ def detect(doc: Document) -> bool:
     return isinstance(sched, dict) and "name" in sched and isinstance(doc.data.get("trainer"), dict)
 
 
-def _get(data: dict, path: tuple) -> Any:
+def _get(data: Any, path: tuple) -> Any:
+    if isinstance(data, _Node):
+        return data.at(path)
     for part in path:
         data = data.get(part) if isinstance(data, dict) else None
     return data
+
+
+class _Node:
+    """The mapping at ``path`` of the config with each value read resolved by OmegaConf, as NeMo reads the
+    trainer's numbers (``trainer.max_steps: ${max_steps}`` is the top-level key's value), one key at a time:
+    a mandatory ``???`` the reading does not need stays unread."""
+
+    def __init__(self, resolver: Any, raw: Any, path: tuple = ()) -> None:
+        self.resolver, self.raw, self.path = resolver, raw, path
+
+    def __contains__(self, key: str) -> bool:
+        return isinstance(self.raw, dict) and key in self.raw
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.at((key,)) if key in self and self.raw[key] is not None else default
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self:
+            raise KeyError(key)
+        return self.get(key)
+
+    def at(self, path: tuple) -> Any:
+        raw = self.raw
+        for part in path:
+            if not isinstance(raw, dict) or part not in raw:
+                return None
+            raw = raw[part]
+        if isinstance(raw, dict):  # a table: its keys are resolved when read
+            return _Node(self.resolver, raw, self.path + path)
+        return self.resolver.node(self.path + path)
 
 
 def _int(doc: Document, value: Any, path: tuple, *, low: int = 0) -> int:
@@ -125,25 +169,51 @@ def _source_map(doc: Document, kwargs: dict) -> SourceMap:
     return out
 
 
-def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs,
-               notes: list[str]) -> tuple[int, int | None, str, tuple, str]:
-    """(max_steps, updates per epoch, the arithmetic, what was told, the deciding key)."""
+def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs, notes: list[str],
+               epoch_interval: str | None) -> tuple[int, int | None, str, tuple, str]:
+    """(max_steps, updates per epoch, the arithmetic, what was told, the deciding key); ``epoch_interval``:
+    why the updates per epoch are needed too (a scheduler NeMo steps per epoch), else None."""
     trainer = data["trainer"]
-    if sched.get("max_steps") is not None:  # prepare_lr_scheduler:915-921, ahead of the trainer's numbers
+    fixed = None
+    max_steps = trainer.get("max_steps")
+    if max_steps is not None and _int(doc, max_steps, ("trainer", "max_steps"), low=-1) >= 0:
+        # setup_optimization writes it over the sched block's own (modelPT.py:690-691)
+        fixed = max_steps, f"trainer.max_steps {max_steps}", "trainer.max_steps"
+    elif sched.get("max_steps") is not None:  # prepare_lr_scheduler:915-921, ahead of t_max_epochs
         steps = _int(doc, sched["max_steps"], ("model", "optim", "sched", "max_steps"), low=-1)
         if steps == -1:
             raise SpecError("model.optim.sched.max_steps is -1: NeMo builds no scheduler then (prepare_lr_scheduler) "
                             "and the lr stays at model.optim.lr", location=doc.source.value(
                                 ("model", "optim", "sched", "max_steps")), hint="nothing to draw; set it to N")
-        return steps, None, f"model.optim.sched.max_steps {steps}", (), "model.optim.sched.max_steps"
-    max_steps = trainer.get("max_steps")
-    if max_steps is not None and _int(doc, max_steps, ("trainer", "max_steps"), low=-1) >= 0:
-        return max_steps, None, f"trainer.max_steps {max_steps}", (), "trainer.max_steps"
+        fixed = steps, f"model.optim.sched.max_steps {steps}", "model.optim.sched.max_steps"
+        epochs = trainer.get("max_epochs")
+        notes.append(assumption(  # Lightning stops at trainer.max_epochs then, not at the scheduler's max_steps
+            f"model.optim.sched.max_steps {steps} is the schedule's length, not the run's: with trainer.max_steps "
+            f"{max_steps if max_steps is not None else 'unset'} Lightning trains trainer.max_epochs "
+            f"({epochs if epochs is not None else 'unset: 1000'}) epochs; drawn for {steps} updates",
+            settle="--set trainer.max_steps=N"))
+    if fixed is not None:
+        if epoch_interval is None:
+            return fixed[0], None, fixed[1], (), fixed[2]
+        per_epoch, text, told = _per_epoch(doc, data, inputs, notes, epoch_interval, 1)
+        return fixed[0], per_epoch, f"{fixed[1]}; {text}", told, fixed[2]
     # trainer.max_steps < 0 (null or -1: Lightning's "no limit"): modelPT.py:675-688 -> compute_max_steps
     if trainer.get("max_epochs") is None:
         raise needs(doc, "trainer.max_steps or trainer.max_epochs (NeMo computes max_steps from the epochs)",
                     "--set trainer.max_steps=N", ("trainer",))
     epochs = _int(doc, trainer["max_epochs"], ("trainer", "max_epochs"), low=1)
+    per_epoch, text, told = _per_epoch(doc, data, inputs, notes, None, epochs)
+    total = per_epoch * epochs
+    return (total, per_epoch, f"compute_max_steps: {text} x {epochs} epochs = {total} updates (max_steps)",
+            told + (Told("epochs", epochs, "trainer.max_epochs"),), "trainer.max_epochs")
+
+
+def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str], why: str | None,
+               epochs: int) -> tuple[int, str, tuple]:
+    """(updates per epoch, the arithmetic, what was told) by NeMo's compute_max_steps for ``epochs`` epochs
+    (divided by them: it multiplies the updates of one epoch); ``why``: why they are needed, when
+    max_steps is given (asked then with it)."""
+    trainer = data["trainer"]
     accum = trainer.get("accumulate_grad_batches", 1)
     if accum is None:
         accum = 1
@@ -156,6 +226,9 @@ def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs,
         raise needs(doc, "model.train_ds.batch_size (NeMo divides the dataset by it)",
                     "--set model.train_ds.batch_size=N", ("model",))
     batch = _int(doc, _get(data, batch_path), batch_path, low=1)
+    if inputs.dataset_size is None and why is not None:
+        raise needs(doc, f"the training-set size: {why}, so the updates of an epoch matter (Lightning's "
+                         "len(train_dataloader))", "--dataset-size N", ("model", "optim", "sched", "name"))
     if inputs.dataset_size is None:
         raise needs(doc, "the training-set size (NeMo reads len(train_dataloader.dataset) to compute max_steps, "
                          "trainer.max_steps being unset)", "--dataset-size N (or --set trainer.max_steps=N)",
@@ -178,14 +251,31 @@ def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs,
     total = _nemo().compute_max_steps(max_epochs=epochs, accumulate_grad_batches=accum, limit_train_batches=limit,
                                       num_workers=world, num_samples=n, batch_size=batch, drop_last=bool(drop_last))
     per_epoch = total // epochs
-    text = (f"compute_max_steps: {n} examples / {world} ranks / batch {batch} ({'drop_last' if drop_last else 'ceil'}"
+    text = (f"{n} examples / {world} ranks / batch {batch} ({'drop_last' if drop_last else 'ceil'}"
             f"{f', limit_train_batches {limit}' if limit != 1.0 else ''}) / accumulation {accum} = {per_epoch} updates"
-            f" x {epochs} epochs = {total} updates (max_steps)")
+            + (" per epoch" if why else ""))
     told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else
                                                             "default"),
             Told("batch size", batch, "model.train_ds.batch_size"),
-            Told("accumulation", accum, "trainer.accumulate_grad_batches"), Told("epochs", epochs, "trainer.max_epochs"))
-    return total, per_epoch, text, told, "trainer.max_epochs"
+            Told("accumulation", accum, "trainer.accumulate_grad_batches"))
+    return per_epoch, text, told
+
+
+def _gan_part(doc: Document) -> tuple[str, Any] | None:
+    """(what, where) of a GAN model's generator or discriminator in the config (``model.discriminator``, or a
+    ``model/generator`` group in its defaults list), else None. NeMo's TTS GAN models set
+    ``automatic_optimization = False`` and configure two optimizers (nemo/collections/tts/models/hifigan.py,
+    univnet.py, audio_codec.py at 8cfedd7203462cb251a914e700e5605444277561)."""
+    model = doc.data.get("model")
+    for key in ("generator", "discriminator"):
+        if isinstance(model, dict) and key in model:
+            return f"model.{key}", doc.source.key(("model", key))
+    defaults = doc.data.get("defaults")
+    for i, entry in enumerate(defaults if isinstance(defaults, list) else []):
+        group = next(iter(entry), None) if isinstance(entry, dict) else None
+        if group in ("model/generator", "model/discriminator"):
+            return f"defaults: {group}", doc.source.value(("defaults", i))
+    return None
 
 
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
@@ -203,29 +293,43 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         raise SpecError("model.optim.sched._target_ (a params dataclass) is not read", hint="name the scheduler with "
                         "name: CosineAnnealing and give its arguments as keys",
                         location=doc.source.key(sched_path + ("_target_",)))
+    gan = _gan_part(doc)
+    if gan is not None:
+        raise SpecError(f"{gan[0]}: a NeMo GAN model's config (HifiGan, UnivNet, AudioCodecModel: generator and "
+                        "discriminator optimizers stepped by hand in training_step, each scheduler stepped by the "
+                        "model's update_lr); Lightning counts trainer.max_steps over every optimizer step, so such a run "
+                        "makes fewer training steps and scheduler steps than max_steps, and the model computes its "
+                        "scheduler's max_steps itself: lrplot does not model that trainer", location=gan[1],
+                        hint="draw its schedule as an lrplot spec (steps: the training steps the run makes)")
     resolver = _Resolver(doc)
     sched = resolver.node(sched_path)
     name = sched.get("name")
-    if name not in SCHEDULES:
+    if name not in SCHEDULES and name not in TORCH_SCHEDULES:
         from ..text import did_you_mean
 
-        hint = did_you_mean(str(name), SCHEDULES) or f"one of {', '.join(SCHEDULES)}"
-        raise SpecError(f"model.optim.sched.name {name!r} is not one of NeMo's schedulers lrplot draws (NeMo's "
-                        "classes in nemo.core.optim.lr_scheduler, stepped per update)",
+        names = (*SCHEDULES, *TORCH_SCHEDULES)
+        hint = did_you_mean(str(name), names) or f"one of {', '.join(names)}"
+        raise SpecError(f"model.optim.sched.name {name!r} is not a scheduler NeMo's registry names "
+                        "(AVAILABLE_SCHEDULERS of nemo.core.optim.lr_scheduler)",
                         location=doc.source.value(sched_path + ("name",)), hint=hint)
+    interval = TORCH_SCHEDULES.get(name, "step")
     optim = resolver.node(("model", "optim"))
     if optim.get("lr") is None:
         raise needs(doc, "model.optim.lr (the schedule scales it)", "--set model.optim.lr=LR", ("model", "optim"))
     notes: list[str] = []
     optimizer = _optimizer(doc, optim, optim["lr"], notes)
-    total, per_epoch, text, told, decided_by = _max_steps(doc, data, sched, inputs, notes)
+    data = _Node(resolver, doc.data)  # the trainer's numbers and model.train_ds, resolved as they are read
+    why = f"NeMo steps {name} once per epoch (EPOCH_SCHEDULERS)" if interval == "epoch" else None
+    total, per_epoch, text, told, decided_by = _max_steps(doc, data, sched, inputs, notes, why)
     kwargs = {k: v for k, v in sched.items() if k not in DROPPED}
-    spec_data: dict[str, Any] = {
-        "title": f"NeMo {name}: {doc.path.name}",
-        "steps": total,
-        "optimizer": optimizer,
-        "scheduler": {"type": f"{MODULE}:{name}", **kwargs, "max_steps": total},
-    }
+    node = ({"type": name, **kwargs} if name in TORCH_SCHEDULES  # get_scheduler drops max_steps (:752-754)
+            else {"type": f"{MODULE}:{name}", **kwargs, "max_steps": total})
+    spec_data: dict[str, Any] = {"title": f"NeMo {name}: {doc.path.name}", "steps": total, "optimizer": optimizer,
+                                 "scheduler": node, "interval": interval}
+    if name == "ReduceLROnPlateau":
+        monitor = sched.get("monitor") or "loss"  # prepare_lr_scheduler:899-904
+        notes.append(assumption(f"ReduceLROnPlateau is fed lrplot's metric (default: its own lr, a staircase), not "
+                                f"{monitor!r}; Lightning steps it at each epoch end", settle="metric:"))
     if per_epoch:
         spec_data["steps_per_epoch"] = per_epoch
     spec = spec_from_data(spec_data, _source_map(doc, kwargs), file=doc.path)

@@ -13,8 +13,12 @@ is one part. Stepping (train.py:598-601, inside ``train_step``, once per ``self.
 the spec's ``interval: step``.
 
 Keys left out take the defaults of torchtitan's own config dataclasses (``torchtitan.config``:
-``LRScheduler``, ``Training``, ``Optimizer``); a key those dataclasses lack is refused, as
-torchtitan's ``ConfigManager._dict_to_dataclass`` refuses it (``Invalid field names``).
+``LRScheduler``, ``Training``, ``Optimizer``); a key or table ``JobConfig`` lacks, in any table (an older
+release's ``[job] print_args``, renamed ``print_config``), is refused, as torchtitan's
+``ConfigManager._dict_to_dataclass`` refuses the whole file before training (config/manager.py:160-181,
+``Invalid field names``). A ``job.custom_config_module`` makes torchtitan merge that module's ``JobConfig``
+into its own (manager.py:86-158), which lrplot does not import: keys outside torchtitan's own are then
+left unchecked, and said so.
 
 Releases after 0.2.2 (pytorch/torchtitan#2386, 2026-02-23) configure a run with Python functions
 returning ``Trainer.Config``: the kind ``torchtitan-registry`` (:mod:`.torchtitan_registry`) reads those.
@@ -105,6 +109,43 @@ def _parse(doc: Document) -> dict:
     return data
 
 
+def _check_fields(doc: Document, data: dict, cls: type, path: tuple[str, ...] = ()) -> None:
+    """Every table and key of the file against torchtitan's ``JobConfig``, as ``_dict_to_dataclass``
+    checks them (manager.py:160-181: the invalid names of each dataclass level, then its dataclass
+    fields given as tables, recursively)."""
+    from dataclasses import fields, is_dataclass
+
+    from ..text import did_you_mean
+
+    valid = {f.name: f for f in fields(cls)}
+    for key in data:
+        if key not in valid:
+            hint = did_you_mean(key, list(valid))
+            what = f"[{'.'.join(path)}] has no key '{key}'" if path else f"'{key}' is not a table of torchtitan's JobConfig"
+            raise SpecError(f"{what} (torchtitan {TORCHTITAN_READ} would fail: Invalid field names)",
+                            location=_where_key(doc, path + (key,)),
+                            hint=hint or f"remove it (valid: {', '.join(valid)})")
+    for key, value in data.items():
+        if is_dataclass(valid[key].type) and isinstance(value, dict):
+            _check_fields(doc, value, valid[key].type, path + (key,))
+
+
+def _where_key(doc: Document, path: tuple[str, ...]) -> Location:
+    """Where the key at ``path`` is written: ``key =`` in its table (or as a dotted key in a parent
+    table), else its own table's header, else the file."""
+    for cut in range(len(path) - 1, 0, -1):
+        found = _where(doc, ".".join(path[:cut]), ".".join(path[cut:]))
+        if found.line is not None and not re.match(r"\s*\[", doc.text.splitlines()[found.line - 1]):
+            return found
+    head = re.search(rf"^\s*\[{re.escape('.'.join(path))}[\].]", doc.text, re.M)
+    first = re.search(r"^\s*\[", doc.text, re.M)  # a top-level key stands before the first table
+    if head is None and len(path) == 1:
+        head = re.search(rf"^{re.escape(path[0])}\s*=", doc.text[:first.start() if first else None], re.M)
+    if head is None:
+        return Location(str(doc.path))
+    return Location(str(doc.path), doc.text.count("\n", 0, head.start()) + 1, 1)
+
+
 def _table(doc: Document, data: dict, name: str, cls: type) -> dict:
     """The ``[name]`` table checked against torchtitan's dataclass ``cls`` (its fields, as
     ``ConfigManager._dict_to_dataclass`` checks them), with its defaults filled in."""
@@ -130,9 +171,25 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     from ..spec import spec_from_data
 
     data = _parse(doc)
+    from dataclasses import fields
     from typing import get_args, get_type_hints
 
-    from torchtitan.config import LRScheduler, Optimizer, Training
+    from torchtitan.config import JobConfig, LRScheduler, Optimizer, Training
+
+    job = data.get("job")
+    custom = job.get("custom_config_module") if isinstance(job, dict) else None
+    notes: list[str] = []
+    if custom:  # torchtitan merges its JobConfig into its own (manager.py:86-158): not imported here
+        notes.append(f"job.custom_config_module {custom!r}: torchtitan merges that module's JobConfig into its own; "
+                     "lrplot does not import it, so keys torchtitan's own JobConfig lacks were not checked and are "
+                     "not read")
+        for name in ("lr_scheduler", "training", "optimizer"):
+            table = data.get(name)
+            if isinstance(table, dict):
+                known = {f.name for f in fields({f.name: f.type for f in fields(JobConfig)}[name])}
+                data[name] = {k: v for k, v in table.items() if k in known}
+    else:
+        _check_fields(doc, data, JobConfig)
 
     sched = _table(doc, data, "lr_scheduler", LRScheduler)
     training = _table(doc, data, "training", Training)
@@ -159,7 +216,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     lr = budget_number(optim["lr"], "optimizer.lr", _where(doc, "optimizer", "lr"), low=0,
                        hint="fix it, or --set optimizer.lr=X")
     kwargs = {k: v for k, v in sched.items() if v is not None}
-    notes = _torchtitan_warnings(steps, kwargs)
+    notes += _torchtitan_warnings(steps, kwargs)
     if inputs.dataset_size is not None or inputs.batch_size is not None:
         notes.append("--dataset-size and --batch-size are not used: torchtitan runs training.steps steps")
     spec_data: dict[str, Any] = {
