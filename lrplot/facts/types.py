@@ -98,6 +98,9 @@ class TypeFacts:
     jumps_in_epochs: Callable[[SchedulerNode], bool] = lambda s: False
     # marks for a figure, in scheduler steps from the scheduler's start (``first``: it starts the run)
     events: Callable[[SchedulerNode, bool], Iterable[Event]] = lambda s, first: ()
+    # its warmup: (the argument that sets it, the scheduler steps until its lr reaches the peak), where it
+    # has one (check's warmup-past-end: a run no longer than it never reaches the peak)
+    warmup: Callable[[SchedulerNode], tuple[str, int] | None] = lambda s: None
     # how to make its length cover the ``driven`` scheduler steps it drives, ``{key}`` naming its
     # horizon argument (check's advice when it rises again past its length)
     refit: Callable[[SchedulerNode, int], str] = lambda s, driven: f"set {{key}} to the updates it drives ({driven})"
