@@ -21,8 +21,8 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
     anything runs. ``cache=True`` uses the disk cache of curves as the CLI does. The figure
     displays itself in Jupyter.
 
-    What ``lrplot plot`` prints as warning lines (``lrplot check``'s no-anneal, short-schedule and
-    rebound findings; NaN or infinite values) is raised as a :class:`~lrplot.LrplotWarning`, one
+    What ``lrplot plot`` prints as warning lines (``lrplot check``'s no-anneal, short-schedule,
+    long-warmup and rebound findings; NaN or infinite values) is raised as a :class:`~lrplot.LrplotWarning`, one
     per line, with the same text (``warnings.filterwarnings("error", category=lrplot.LrplotWarning)``
     makes them errors)."""
     import warnings

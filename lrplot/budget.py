@@ -168,8 +168,13 @@ def world_note(budget: Budget) -> Note | None:
     told = next((t for t in budget.told if t.name == "devices"), None)
     if budget.world is None or told is None or told.origin != WORLD_DEFAULT:
         return None
-    return assumption(f"world size 1 assumed (no --devices): {budget.world}; add --devices N for N processes",
-                      settle="--devices N")
+    return world_assumption(f"world size 1 assumed (no --devices): {budget.world}")
+
+
+def world_assumption(text: str) -> Note:
+    """An assumed world size, ``text``, with the flag that settles it said on the line itself (the
+    summary shows the text alone): :func:`world_note`'s, or a reader's own richer one."""
+    return assumption(f"{text}; add --devices N for N processes", settle="--devices N")
 
 
 def batches_per_epoch(dataset_size: int, batch_size: int, devices: int, drop_last: bool,

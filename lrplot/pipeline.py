@@ -137,7 +137,7 @@ def nonfinite_lines(curves: "Curves") -> list[str]:
 # --- what the figure must say: check's rules, the readers' assumptions ----------------------------------
 
 _CITATION = re.compile(r"\s*\([^()]*\.py:\d+[^()]*\)")  # "(lightning/pytorch/cli.py:682, ...)": the summary has it
-PLOT_RULES = ("no-anneal", "short-schedule", "rebound", "last-epoch")  # mis-sized, or not the run it resumes
+PLOT_RULES = ("no-anneal", "short-schedule", "long-warmup", "rebound", "last-epoch")  # mis-sized, or not as resumed
 
 
 def plan_findings(specs: "list[Spec]", curves: "Curves", allow_import: AllowImport = None) -> list[Any]:

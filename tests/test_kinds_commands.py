@@ -56,7 +56,8 @@ CASES = {
     "mmengine": (DATA / "mmengine/mmpretrain/configs/resnet/resnet50_8xb256-rsb-a3-100e_in1k.py", 20000, (),
                  "mmengine", 0, "mmengine.optim.scheduler:LinearLR.build_iter_from_epoch + "
                  "mmengine.optim.scheduler:CosineAnnealingLR", 40, ("mmengine",)),
-    "torchtune": (DATA / "torchtune/1B_lora_single_device.yaml", 2000, (), None, 1,
+    # 2000 examples give 62 updates, fewer than num_warmup_steps 100: lr 0 at update 0, and long-warmup
+    "torchtune": (DATA / "torchtune/1B_lora_single_device.yaml", 2000, (), None, 2,
                   "torchtune.training.lr_schedulers:get_cosine_schedule_with_warmup", 40, ("torchtune",)),
     "deepspeed": (DATA / "deepspeed/gpt2_baseline.json", None, ("scheduler.params.total_num_steps=100",), None, 1,
                   "deepspeed.runtime.lr_schedules:WarmupLR", 40, ("deepspeed",)),

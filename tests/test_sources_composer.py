@@ -274,7 +274,7 @@ def test_a_streaming_dataset_over_8_devices_gains_the_batch_a_single_device_drop
     single = load_input(MPT, overrides=["max_duration=2ep", "global_train_batch_size=64"],
                         inputs=BudgetInputs(dataset_size=1020))
     assert ("world size 1: a streaming dataset rounds each device's share up, so the device count can add a "
-            "batch per epoch") in single.assumptions and single.budget.updates_per_epoch == 15
+            "batch per epoch; add --devices N for N processes") in single.assumptions and single.budget.updates_per_epoch == 15
 
 
 def test_a_global_batch_that_does_not_split_over_the_devices_is_refused_as_llm_foundry_does():

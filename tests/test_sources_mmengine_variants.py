@@ -184,7 +184,7 @@ def test_the_world_size_an_epoch_loop_assumes_is_named_with_what_the_files_name_
     config = "convnext/convnext-base_32xb128_in1k.py"
     alone = load_input(config, inputs=BudgetInputs(dataset_size=40000), allow_import=["mmengine"])
     world = ("world size 1: each rank's DefaultSampler takes ceil(N / world size) examples (the file's name says "
-             "32xb128: 32 devices of 128)")
+             "32xb128: 32 devices of 128); add --devices N for N processes")
     assert [str(n) for n in alone.assumptions][-1] == world
     assert alone.budget.updates_per_epoch == 313  # ceil(40000 / 128)
     told = load_input(config, inputs=BudgetInputs(dataset_size=40000, devices=32), allow_import=["mmengine"])

@@ -105,7 +105,9 @@ def test_the_published_grpo_recipe_equals_the_trainer_and_names_its_class(tmp_pa
         "4, in batches of 16 x 4 = 64000 samples (whole generation batches of 4 prompts); 64000 samples / (64 x 1) "
         "= 1000 batches per epoch / accumulation 4 = 250 updates x 1 epoch = 250 updates; warmup 10% = 25")
     assert [str(a) for a in source.assumptions] == [
-        "read as TRL's GRPOConfig (RLOOConfig would give the same curve)"]
+        "read as TRL's GRPOConfig (RLOOConfig would give the same curve)",
+        "world size 1 assumed (no --devices): accelerate shards each epoch's batches over the processes "
+        "(BatchSamplerShard); add --devices N for N processes"]  # the generation batch is per device x devices too
     assert source.notes[1] == (
         "keys not of GRPOConfig, ScriptArguments or ModelConfig (trl 1.16.0), left to the training script: "
         "torch_dtype, dataset_configs, system_prompt, vllm_device, max_prompt_length, overwrite_output_dir, "

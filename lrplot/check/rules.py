@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
 import numpy as np
@@ -156,6 +157,37 @@ def _short(ctx: Context) -> Iterator[Finding]:
                               f"{p.spec.type} defines {n} scheduler steps but drives {driven}; "
                               f"after step {t + ctx.first} it is past its end"
                               + own_advice(ctx.schedule, p.spec.path + facts_of(p.spec).horizon[:1], driven))
+
+
+@rule("long-warmup", "warning", "the warmup is as long as the run or longer: the lr never reaches its peak")
+def _long_warmup(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.phases:
+        warmup = facts_of(p.spec).warmup(p.spec)
+        driven = -(-(p.end - p.start) // p.scale)  # the scheduler values the run uses: 0 .. driven - 1
+        # a warmup that starts the run and ends, at the earliest, at its last update (Composer's Trainer steps its
+        # scheduler before the clock moves on: its peak comes one update after t_warmup); the curve decides
+        if warmup is None or p.start or driven > warmup[1] + 1:
+            continue
+        key, length = warmup
+        short = []  # (group, the highest lr of the whole run, the declared peak), where it stays below the peak
+        for g, v in ctx.lr_series():
+            finite = v[np.isfinite(v)]
+            peak = ctx.declared_peak(g)
+            if len(finite) and float(finite.max()) < peak * (1 - TOLERANCE):
+                short.append((g, float(finite.max()), peak))
+        if not short:
+            continue
+        # every group alike (the HF Trainer's decay / no-decay groups): one line for the schedule
+        alike = len(short) == len(ctx.curves.groups) and len({(top, peak) for _, top, peak in short}) == 1
+        unit = "updates" if p.scale == 1 else "scheduler steps"
+        path, spec = p.spec.path + (key,), ctx.schedule.spec
+        for g, top, peak in short[:1] if alike else short:
+            finding = ctx.finding("long-warmup", "warning", None if alike else g, "lr", ctx.curves.steps - 1,
+                                  (top, peak), f"the run ({driven} {unit}) ends before its warmup of {length} {unit} "
+                                  f"({spec.key_name(path)}) reaches the peak: lr climbs only to {top:.6g}, "
+                                  f"{top / peak:.0%} of its peak {peak:.6g}; "
+                                  + spec.advise(path, "shorten {key} or lengthen the run"))
+            yield replace(finding, location=str(spec.locate(path)))
 
 
 @rule("constant-lambda", "warning", "an lr_lambda gives the same lr at every step (the scheduler does nothing)")

@@ -175,13 +175,13 @@ def check(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     ignore: Annotated[Optional[list[str]], typer.Option(
         "--ignore", metavar="RULE", help="Skip a rule (repeatable): nan-inf, nonpositive-lr, overshoot, jump, "
-                                         "no-anneal, rebound, short-schedule, constant-lambda, plateau-self-metric, "
-                                         "last-epoch.")] = None,
+                                         "no-anneal, rebound, short-schedule, long-warmup, constant-lambda, "
+                                         "plateau-self-metric, last-epoch.")] = None,
     json_: JsonOpt = False,
     inputs: Inputs = None,  # type: ignore[assignment]
     debug: DebugOpt = False,
 ) -> None:
-    """Lint schedules: jumps, overshoot, no anneal, cosine rebound, short schedules, zero/NaN lr.
+    """Lint schedules: jumps, overshoot, no anneal, cosine rebound, short schedules, long warmups, zero/NaN lr.
 
     Exit 0 when clean, 1 when an error-level finding exists (warnings too with --strict).
     """

@@ -154,7 +154,23 @@ def _imported_length(s: SchedulerNode) -> int | None:
     return length if length is not None else (epochs * per if epochs and per else None)
 
 
-_IMPORTED = TypeFacts(length=_imported_length, horizon=("num_training_steps",))
+def _imported_warmup(s: SchedulerNode) -> tuple[str, int] | None:
+    """transformers-style factories (transformers, torchtune): ``num_warmup_steps`` steps up to the
+    base lr; Composer's warmup schedulers: ``t_warmup`` in batches (``"100ba"``), one per update."""
+    steps = int_or_none(s.options.get("num_warmup_steps"))
+    if steps is not None and steps > 0:
+        return "num_warmup_steps", steps
+    return fw.composer_warmup(s)
+
+
+def _linear_warmup(s: SchedulerNode) -> tuple[str, int] | None:
+    """torch's LinearLR rising to the base lr (``end_factor`` 1): a warmup of ``total_iters`` steps."""
+    start, end, total = number(option(s, "start_factor")), number(option(s, "end_factor")), \
+        int_or_none(option(s, "total_iters"))
+    return ("total_iters", total) if start is not None and end == 1.0 and start < end and total else None
+
+
+_IMPORTED = TypeFacts(length=_imported_length, horizon=("num_training_steps",), warmup=_imported_warmup)
 _MM_JUMPS = {"MultiStep": fw.milestone_jumps, "Step": fw.step_jumps, "Constant": fw.constant_jumps,
              "Linear": fw.at_begin, "OneCycle": fw.at_begin, "CosineRestart": fw.restart_jumps}
 
@@ -173,7 +189,7 @@ TABLE: dict[str, TypeFacts] = {
                               decays=True, scales_current_lr=True,
                               floor=lambda s, base, g: 0.0),
     "LinearLR": TypeFacts(length=_total_iters_plus_one, horizon=("total_iters",), floor=_linear_floor,
-                          events=_warmup_end("warmup end"), scales_current_lr=True),
+                          events=_warmup_end("warmup end"), scales_current_lr=True, warmup=_linear_warmup),
     "ConstantLR": TypeFacts(length=_total_iters_plus_one, horizon=("total_iters",), jumps=_at_total_iters,
                             events=_warmup_end("ConstantLR ends"), scales_current_lr=True),
     "StepLR": TypeFacts(jumps=_every("step_size"), scales_current_lr=True),

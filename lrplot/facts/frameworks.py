@@ -37,6 +37,7 @@ timm (read from 1.0.31, ``timm/scheduler/cosine_lr.py`` :81-107, ``tanh_lr.py`` 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -49,6 +50,16 @@ MMENGINE_MODULES = ("mmengine.optim.scheduler",)  # where the reader names them 
 TRANSFORMERS_MODULES = ("transformers.optimization", "transformers")
 BUILD_ITER = ".build_iter_from_epoch"
 MEGATRON = "megatron.core.optimizer_param_scheduler:OptimizerParamScheduler"
+
+
+def composer_warmup(s: SchedulerNode) -> tuple[str, int] | None:
+    """Composer's ``*WithWarmupScheduler``: ``t_warmup`` as batches (``"100ba"``; a Composer batch is
+    one optimizer update), the time its lr reaches the peak (composer/optim/scheduler.py
+    ``_convert_time``); other units are not counted here."""
+    value = s.options.get("t_warmup")
+    match = re.fullmatch(r"\s*(\d+)\s*ba\s*", value) if s.type.startswith("composer.") and isinstance(value, str) \
+        else None
+    return ("t_warmup", int(match.group(1))) if match and int(match.group(1)) > 0 else None
 
 
 def mmengine(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:

@@ -101,6 +101,9 @@ class TypeFacts:
     # arguments its signature annotates ``int`` that its own trainer passes a float: accepted as any number
     # (Megatron-LM's lr_warmup_steps = lr_warmup_fraction x lr_decay_steps, untruncated)
     float_ints: tuple[str, ...] = ()
+    # its warmup: (the argument that sets it, the scheduler steps until its lr reaches the peak), where it
+    # has one (check's warmup-past-end: a run no longer than it never reaches the peak)
+    warmup: Callable[[SchedulerNode], tuple[str, int] | None] = lambda s: None
     # how to make its length cover the ``driven`` scheduler steps it drives, ``{key}`` naming its
     # horizon argument (check's advice when it rises again past its length)
     refit: Callable[[SchedulerNode, int], str] = lambda s, driven: f"set {{key}} to the updates it drives ({driven})"

@@ -22,7 +22,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
-from .protocol import Budget, Source, Told, assumption, budget_number, needs
+from .protocol import Budget, Source, Told, assumption, budget_number, needs, world_assumption
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -162,8 +162,8 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, batch: int, note
                             f"epoch ({'rounded down, train_loader.drop_last' if drop_last else 'rounded up'}); "
                             "a packing ratio can change it", settle="--dataset-size"))
     if inputs.devices is None and streaming:  # a DistributedSampler's count does not depend on the world size
-        notes.append(assumption("world size 1: a streaming dataset rounds each device's share up, so the "
-                                "device count can add a batch per epoch", settle="--devices"))
+        notes.append(world_assumption("world size 1: a streaming dataset rounds each device's share up, so the "
+                                      "device count can add a batch per epoch"))
     return per_epoch
 
 

@@ -163,6 +163,8 @@ def _source_map(cfg: HfConfig, total_key: str) -> Any:
         if key in cfg.data:
             out.values[path] = src.value((key,))
             out.keys[path] = src.key((key,))
+            if path == ("scheduler", "num_warmup_steps"):
+                out.names[path] = key  # check's long-warmup names the warmup by the config's key
     for path, loc in src.values.items():
         if path[:1] == ("lr_scheduler_kwargs",) and len(path) > 1:
             out.values[("scheduler", "scheduler_specific_kwargs") + path[1:]] = loc

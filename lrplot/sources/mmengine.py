@@ -39,7 +39,7 @@ from ..errors import Location, SpecError
 from .mmengine_files import check_bases, refuse_mmcv1
 from .mmengine_optim import SCHEDULERS_MODULE
 from .mmengine_optim import plain as _plain
-from .protocol import Budget, Note, Source, Told, assumption, budget_number, needs
+from .protocol import Budget, Note, Source, Told, assumption, budget_number, needs, world_assumption
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -233,10 +233,11 @@ def _read(doc: Document, inputs: BudgetInputs, cfg: Any) -> Source:
     scale = _plain(cfg.get("auto_scale_lr") or {})
     if inputs.devices is None and (loop == "epoch" or scale.get("enable")):
         named = re.search(r"(\d+)xb(\d+)", doc.path.name)  # OpenMMLab's name: devices x batch per device
-        notes.append(assumption("world size 1: each rank's DefaultSampler takes ceil(N / world size) examples"
-                                + (", and auto_scale_lr multiplies by the world size" if scale.get("enable") else "")
-                                + (f" (the file's name says {named.group(0)}: {named.group(1)} devices of "
-                                   f"{named.group(2)})" if named else ""), settle="--devices N"))
+        notes.append(world_assumption("world size 1: each rank's DefaultSampler takes ceil(N / world size) examples"
+                                      + (", and auto_scale_lr multiplies by the world size" if scale.get("enable")
+                                         else "")
+                                      + (f" (the file's name says {named.group(0)}: {named.group(1)} devices of "
+                                         f"{named.group(2)})" if named else "")))
     per_epoch = None
     budget_text = ""
     if loop == "epoch":

@@ -243,7 +243,7 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
     if inputs.devices is None:
         devices = 1
         notes.append(assumption("1 device per node: NeMo divides the dataset over num_devices x num_nodes "
-                                "ranks (modelPT.py:685)", settle="--devices N"))
+                                "ranks (modelPT.py:685); add --devices N for N devices per node", settle="--devices N"))
     else:
         devices = inputs.devices
     world = devices * nodes

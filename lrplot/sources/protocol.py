@@ -25,11 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ..budget import Budget, BudgetInputs, Note, Told, assumption, budget_number, world_note, world_size
+from ..budget import Budget, BudgetInputs, Note, Told, assumption, budget_number, world_assumption, world_note, \
+    world_size
 from ..errors import Location, SpecError
 
 __all__ = ["Budget", "BudgetInputs", "ConfigReader", "Document", "Note", "Source", "Told", "assumption",
-           "budget_number", "needs", "world_size"]
+           "budget_number", "needs", "world_assumption", "world_size"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path

@@ -208,6 +208,11 @@ class Spec(_Model):
     def locate_key(self, path: KeyPath) -> Location:
         return self._source.key(path)
 
+    def key_name(self, path: KeyPath) -> str:
+        """The name of the spec key ``path`` as the user wrote it: the training config's own dotted
+        name when its reader gives one, else the spec key's."""
+        return self._source.name(path) or str(path[-1])
+
     def advise(self, path: KeyPath, default: str) -> str:
         """How to change the spec key ``path``: ``default`` (in spec keys), or what the reader of the
         training config this spec came from says in that config's own keys. ``{key}`` in ``default``
