@@ -253,7 +253,12 @@ def test_a_dict_given_to_the_library_counts_its_budget_with_the_budget_flags():
                          Reading(budget=BudgetInputs(dataset_size=95)))
     assert (source.spec.steps, source.budget.updates, source.budget.told[0].origin) == (10, 10, "--dataset-size")
     assert source.notes == ("the last partial batch is a batch (drop_last: false, the Trainer's default); set "
-                            "budget.drop_last",)
+                            "budget.drop_last",
+                            "world size 1 assumed (no --devices): accelerate shards each epoch's batches over the "
+                            "processes (BatchSamplerShard); add --devices N for N processes")
+    told = load_source({"budget": {"epochs": 1, "batch_size": 10, "devices": 2}, "scheduler": {"type": "ConstantLR"}},
+                       Reading(budget=BudgetInputs(dataset_size=95)))
+    assert (told.budget.updates, len(told.notes)) == (5, 1)  # 10 batches over 2 processes; the world size is told
 
 
 def test_the_command_line_refuses_a_flag_the_budget_contradicts_in_one_line(cli, tmp_path):

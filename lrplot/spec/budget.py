@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError, field_serializer
 
-from ..budget import (CONVENTION, WARMUP_CONVENTION, Budget, BudgetInputs, Note, Told, assumption, per_epoch_text,
-                      total_updates, warmup_updates)
+from ..budget import (CONVENTION, WARMUP_CONVENTION, WORLD_DEFAULT, Budget, BudgetInputs, Note, Told, assumption,
+                      per_epoch_text, total_updates, warmup_updates)
 from ..errors import Location, SpecError, UsageError
 from ..limits import MAX_BUDGET_NUMBER
 from ..text import did_you_mean
@@ -192,7 +192,12 @@ def _count(data: dict, spec: BudgetSpec, source: SourceMap) -> tuple[Budget, lis
         text += f" ({CONVENTION})"
     elif spec.warmup_ratio is not None:
         text += f" ({WARMUP_CONVENTION})"
-    made = Budget(text, total, per_epoch, warmup=warmup, told=tuple(told), decided_by=decided, where=where)
+    world = None
+    if per_epoch is not None and "devices" not in given and decided == "budget.epochs":  # lrplot's 1, named
+        told.append(Told("devices", 1, WORLD_DEFAULT))
+        world = "accelerate shards each epoch's batches over the processes (BatchSamplerShard)"
+    made = Budget(text, total, per_epoch, warmup=warmup, told=tuple(told), decided_by=decided, where=where,
+                  world=world)
     if "steps" not in data:
         data["steps"] = total
         source.override(("steps",), where)
