@@ -208,17 +208,21 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     text = (f"{n} examples / ({batch}{ranks}) = {batches} batches per epoch (drop_last) / accumulation {accum} = "
             f"{batches // accum} updates{f', max_steps_per_epoch {cap}' if capped else ''} x {epochs} epochs = "
             f"{total} updates (num_training_steps)")
-    warmup = kwargs.get("num_warmup_steps")
-    if isinstance(warmup, int) and not isinstance(warmup, bool):
-        text += f"; num_warmup_steps {warmup}"
+    warm = _warmup(kwargs)
+    text += f"; num_warmup_steps {warm}" if warm is not None else ""
     told = (Told("dataset size", n, "--dataset-size"), told_world,
             Told("batch size", batch, "batch_size"), Told("accumulation", accum, "gradient_accumulation_steps"),
             Told("epochs", epochs, "epochs"))
-    budget = Budget(text, total, per_epoch, warmup=warmup if isinstance(warmup, int) and not isinstance(warmup, bool)
-                    and 0 <= warmup else None, told=told, decided_by="epochs", where=doc.source.value(("epochs",)),
+    budget = Budget(text, total, per_epoch, warmup=warm, told=told, decided_by="epochs", where=doc.source.value(("epochs",)),
                     world=None if single else
                     "a distributed recipe's sampler splits the dataset over its data-parallel ranks")
     return Source(KIND, spec, budget, tuple(notes))
+
+
+def _warmup(kwargs: dict) -> int | None:
+    """The scheduler's ``num_warmup_steps`` where it is a count (the budget line says it, check reads it)."""
+    warmup = kwargs.get("num_warmup_steps")
+    return warmup if isinstance(warmup, int) and not isinstance(warmup, bool) and warmup >= 0 else None
 
 
 def _grpo(doc: Document, data: dict, inputs: BudgetInputs, sched_type: str, kwargs: dict, optimizer: dict,
@@ -258,10 +262,8 @@ def _grpo(doc: Document, data: dict, inputs: BudgetInputs, sched_type: str, kwar
     stop = f"stops at num_steps {num_steps} batches" if num_steps < horizon else f"num_steps {num_steps} not reached"
     text = (f"{n} prompts / ({batch}{ranks}) = {batches} batches per epoch (drop_last) x {epochs} epochs = {horizon} "
             f"(num_training_steps); the run {stop}; x ppo_epochs {ppo} = {total} updates")
-    warmup = kwargs.get("num_warmup_steps")
-    warm = warmup if isinstance(warmup, int) and not isinstance(warmup, bool) and warmup >= 0 else None
-    if warm is not None:
-        text += f"; num_warmup_steps {warm}"
+    warm = _warmup(kwargs)
+    text += f"; num_warmup_steps {warm}" if warm is not None else ""
     told = (Told("dataset size", n, "--dataset-size"), told_world,
             Told("batch size", batch, "batch_size"), Told("epochs", epochs, "epochs"),
             Told("num steps", num_steps, "num_steps"), Told("ppo epochs", ppo, "ppo_epochs"))
@@ -302,10 +304,8 @@ def _ppo(doc: Document, data: dict, sched_type: str, kwargs: dict, optimizer: di
     spec = spec_from_data(spec_data, _source_map(doc, kwargs), file=doc.path)
     text = (f"num_steps {num_steps} // batch_size {batch} = {batches} batches x ppo_epochs {ppo} x (batch_size // "
             f"ppo_batch_size {ppo_batch} = {batch // ppo_batch}) = {total} updates (num_training_steps)")
-    warmup = kwargs.get("num_warmup_steps")
-    warm = warmup if isinstance(warmup, int) and not isinstance(warmup, bool) and warmup >= 0 else None
-    if warm is not None:
-        text += f"; num_warmup_steps {warm}"
+    warm = _warmup(kwargs)
+    text += f"; num_warmup_steps {warm}" if warm is not None else ""
     told = (Told("batch size", batch, "batch_size"), Told("num steps", num_steps, "num_steps"),
             Told("ppo epochs", ppo, "ppo_epochs"), Told("ppo batch size", ppo_batch, "ppo_batch_size"))
     budget = Budget(text, total, None, warmup=warm, told=told, decided_by="num_steps",
