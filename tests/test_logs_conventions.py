@@ -20,6 +20,9 @@ def test_readme_shows_the_table_the_readers_use():
     ("tensorboard", "train/learning_rate", "step", 1),
     ("tensorboard", "lr-AdamW", "step", 0),
     ("tensorboard", "lr", "step", 0),
+    ("tensorboard", "lr/group_0", "step", 1),  # pytorch-ignite OptimizerParamsHandler
+    ("tensorboard", "training/lr/group_1", "step", 1),  # ... with tag="training"
+    ("tensorboard", "lr/pg1", "step", 0),
     ("lightning-csv", "lr-SGD", "step", 0),
     ("lightning-csv", "lr", "step", 0),
     ("wandb-csv", "lr-AdamW", "trainer/global_step", 0),

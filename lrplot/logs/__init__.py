@@ -34,7 +34,7 @@ from ..curves import Curves, ScheduleTrace
 from ..errors import Location, SpecError, UsageError
 from ..text import did_you_mean
 from ..limits import MAX_LOG_SERIES, MAX_LOG_STEP, MAX_LOG_VALUES
-from .conventions import Convention, convention
+from .conventions import OTHER_READING, Convention, convention
 from .keys import KeyMeaning, classify, group_order
 
 # format -> the reader's module (or, registered at run time, the reader itself), in detection order
@@ -170,6 +170,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         keys: dict[tuple[int, str], str] = {}
         # the convention of the key as written (Composer's lr-AdamW/group0 is not Lightning's lr-AdamW/pg1)
         used = rule or convention(fmt, next(raw.key for m, raw in items if m.field == "lr"), step)
+        second = other or OTHER_READING.get(used)
         shift = used.offset if used.axis == "updates" else 0
         for m, raw in items:
             g = index[m.group]
@@ -191,7 +192,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
             groups=groups, fields=fields, values=values, source=str(path),
             meta={"log": LogInfo(fmt, str(path), dtype, used.offset, keys, used.writer, tuple(damaged), used.axis,
                                  1 if used.axis == "updates" else 0,
-                                 None if other is None else (other.writer, other.offset), used.lr == "next")},
+                                 None if second is None else (second.writer, second.offset), used.lr == "next")},
             at=at, style="points"))
     return Curves(tuple(traces), title=None)
 

@@ -1,8 +1,8 @@
 """Which tags and columns of a log hold a learning rate (or its momentum), and of which param group.
 
 The names the writers use (Lightning's ``lr-AdamW/pg1``, a plain ``lr`` or ``train/learning_rate``, Keras's
-``epoch_learning_rate``, Megatron's ``learning-rate``, torchtitan's ``lr/AdamW``, a loop's ``lr/0`` or
-``lr/head``); where each writer's step and lr are read is the table of :mod:`.conventions`.
+``epoch_learning_rate``, Megatron's ``learning-rate``, torchtitan's ``lr/AdamW``, pytorch-ignite's ``lr/group_0``,
+a loop's ``lr/0`` or ``lr/head``); where each writer's step and lr are read is the table of :mod:`.conventions`.
 """
 
 from __future__ import annotations

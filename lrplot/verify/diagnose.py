@@ -9,6 +9,7 @@ from ..curves import ScheduleTrace
 from ..limits import MAX_VERIFY_MULTIPLE as MAX_K
 from ..limits import MAX_VERIFY_SHIFTS as MAX_SHIFTS
 from ..logs import LogInfo, log_info
+from ..logs.conventions import unrecorded
 from .plan import Plan, agree
 from .verdict import Cause, Divergence, Verdict, spans_of
 
@@ -61,11 +62,14 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                                             "a samples-counted key, or log the update count", k=b, n=first)
     # compressed by k: the scheduler stepped k times per update; once per process (Accelerate) when
     # only Accelerate's stepping explains it (OneCycleLR, not stepped past total_steps), or --devices is k
-    if t0 > 0:
-        ks = [k for k in range(2, MAX_K + 1) if k * t0 < T and agree(base[k * t0: k * t0 + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
-        for k in ks:
-            plain = s.holds(at * k)
-            if not plain or plan.devices == k:
+    # stepped before each update (an ignite handler on ITERATION_STARTED attached twice), update t used the
+    # value of the k*(t+1)-th call: plan step k*t + k-1
+    ks = [(k, lead) for k in range(2, MAX_K + 1) for lead in ((0, k - 1) if t0 > 0 else (k - 1,))
+          if k * t0 + lead < T and agree(base[k * t0 + lead: k * t0 + lead + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
+    if ks:
+        for k, lead in ks:
+            plain = s.holds(at * k + lead)
+            if lead == 0 and (not plain or plan.devices == k):
                 accelerate = plan.per_process(s.g, s.f, k, int(at.max()) + 1)
                 if accelerate is not None and agree(accelerate[at], y, s.dtype, s.rtol).all():
                     return Cause("per-process", f"stepped once per process (Accelerate, {k} processes): the "
@@ -189,7 +193,7 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
         # the log does not record which writer's convention it follows, and only the other one fits
         ok[:] = True
         here, there = info.writer.split(" (")[0], info.other[0].split(" (")[0]
-        note = (f"read as written by {there}: the log does not record which version wrote it, and read as "
+        note = (f"read as written by {there}: the log does not record {unrecorded(info.other[0])}, and read as "
                 f"{here} it would be shifted by {info.step_offset - info.other[1]} step(s)")
     if ok.all():
         return Verdict(**common, agreed=len(y), note=note)

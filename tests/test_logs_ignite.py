@@ -1,0 +1,74 @@
+"""pytorch-ignite's TensorboardLogger ``lr/group_N``, written by the REAL ignite 0.5.5 in tiny CPU runs
+(tests/data/logs/ignite/regenerate.py, which names the source lines). ``OptimizerParamsHandler`` logs at the
+iteration (1-based) of the event it is attached to: logged step i is the lr update i-1 used, except when it
+is attached at ITERATION_COMPLETED after a scheduler attached there (``use_legacy``), where it is the next
+update's lr. The log does not record the events: verify tries both readings and says which one fits.
+Every logged value is compared with the lr each update used (an optimizer step pre-hook, ``used.json``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lrplot.logs import load_log, log_info
+from lrplot.logs.conventions import IGNITE, IGNITE_AFTER
+from lrplot.verify import verify_files
+from tests.helpers.installed import require
+from tests.helpers.paths import ROOT
+
+DATA = ROOT / "tests" / "data" / "logs" / "ignite"
+USED = json.loads((DATA / "used.json").read_text())
+
+
+def used(case: str, group: int = 0) -> list[float]:
+    """The lr each update used, as TensorBoard stores it (float32)."""
+    return np.float32([lrs[group] for lrs in USED[case]]).astype(np.float64).tolist()
+
+
+@pytest.mark.parametrize("case", ["torch-started", "torch-completed-log", "native", "legacy-before"])
+def test_each_logged_value_is_the_lr_the_update_at_its_step_used(case):
+    (trace,) = load_log(DATA / case).schedules
+    info = log_info(trace)
+    assert (info.writer, info.step_offset, info.after) == (IGNITE.writer, 1, False)
+    assert info.other == (IGNITE_AFTER.writer, 0)
+    for g in range(len(trace.groups)):
+        assert trace.at[(g, "lr")].tolist() == list(range(20))  # logged at iterations 1..20
+        assert trace.values[(g, "lr")].tolist() == used(case, g)
+    assert trace.groups == (("0", "1") if case == "torch-started" else ("0",))
+
+
+def test_logged_after_a_scheduler_on_iteration_completed_holds_the_next_updates_lr():
+    (trace,) = load_log(DATA / "legacy-after").schedules
+    # read as ignite's usual events, step i -> update i-1; the values are those of updates 1..20 (the last never run)
+    assert trace.at[(0, "lr")].tolist() == list(range(20))
+    assert trace.values[(0, "lr")].tolist()[:19] == used("legacy-after")[1:]
+
+
+def test_the_events_not_recorded_the_reading_that_fits_is_named():
+    (v,) = verify_files(DATA / "plan-legacy.yaml", DATA / "legacy-after").verdicts
+    assert v.text() == (
+        "lr/group_0: follows the plan (20 of 20 logged steps); read as written by pytorch-ignite 0.5.5 "
+        "OptimizerParamsHandler at ITERATION_COMPLETED after a scheduler attached there: the log does not record "
+        "which events its handlers were attached to, and read as pytorch-ignite 0.5.5 OptimizerParamsHandler it "
+        "would be shifted by 1 step(s)")
+    (v,) = verify_files(DATA / "plan-legacy.yaml", DATA / "legacy-before").verdicts
+    assert v.text() == "lr/group_0: follows the plan (20 of 20 logged steps)"
+
+
+@pytest.mark.slow
+def test_healthy_runs_follow_their_ignite_plans_and_a_doubled_scheduler_is_named():
+    require("ignite")
+    for case, plan, texts in [
+        ("torch-started", "plan-torch", ["lr/group_0: follows the plan (20 of 20 logged steps)",
+                                         "lr/group_1: follows the plan (20 of 20 logged steps)"]),
+        ("torch-completed-log", "plan-torch1", ["lr/group_0: follows the plan (20 of 20 logged steps)"]),
+        ("native", "plan-native", ["lr/group_0: follows the plan (20 of 20 logged steps)"])]:
+        report = verify_files(DATA / f"{plan}.yaml", DATA / case, allow_import=["ignite"])
+        assert [v.text() for v in report.verdicts] == texts
+    (v,) = verify_files(DATA / "plan-torch1.yaml", DATA / "twice", allow_import=["ignite"]).verdicts
+    assert v.text() == (
+        f"lr/group_0: diverges at step 1: logged {used('twice')[0]:.9g}, plan {USED['torch-completed-log'][0][0]:.9g} "
+        "(1 of 20 logged steps agree); compressed in time by k=2: the scheduler stepped 2 times per update (once per "
+        "process on 2 processes, once per micro-batch with 2 accumulation steps, or an extra scheduler.step())")
