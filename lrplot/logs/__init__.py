@@ -321,6 +321,12 @@ def detect(path: Path) -> tuple[str, Path]:
                    hint="force a format with --log-format " + "|".join(FORMATS))
 
 
+def selects_runs(fmt: str) -> bool:
+    """Does ``--log-run`` choose a run of a ``fmt`` log (``SELECTS_RUNS``: True, or the formats it does for)?"""
+    selects = getattr(reader(fmt), "SELECTS_RUNS", False)
+    return selects is True or (not isinstance(selects, bool) and fmt in selects)
+
+
 def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None,
              skip_corrupt: bool = False, run: str | None = None) -> Curves:
     """Read a training log (file or run folder) into Curves of its logged lr series. A corrupt
@@ -344,8 +350,8 @@ def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None
             target = found
     options: dict[str, object] = {}
     if run is not None:
-        if not getattr(reader(fmt), "SELECTS_RUNS", False):
-            chooses = ", ".join(f for f in FORMATS if getattr(reader(f), "SELECTS_RUNS", False))
+        if not selects_runs(fmt):
+            chooses = ", ".join(f for f in FORMATS if selects_runs(f))
             raise UsageError(f"--log-run chooses one run of a log holding several ({chooses}); this is a {fmt} log",
                              hint="name the run's own folder or file instead")
         options["run"] = run
