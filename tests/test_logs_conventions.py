@@ -23,6 +23,8 @@ def test_readme_shows_the_table_the_readers_use():
     ("tensorboard", "lr/group_0", "step", 1),  # pytorch-ignite OptimizerParamsHandler
     ("tensorboard", "training/lr/group_1", "step", 1),  # ... with tag="training"
     ("tensorboard", "lr/pg1", "step", 0),
+    ("mlflow", "lr group_0", "step", 1),  # pytorch-ignite MLflowLogger
+    ("mlflow", "lr", "step", 0),
     ("lightning-csv", "lr-SGD", "step", 0),
     ("lightning-csv", "lr", "step", 0),
     ("wandb-csv", "lr-AdamW", "trainer/global_step", 0),
@@ -35,7 +37,9 @@ def test_readme_shows_the_table_the_readers_use():
     ("mlflow", "lr", "step", 0),
     ("tensorboard", "lr/AdamW", "step", 1),      # torchtitan: lr/<optimizer class>, 1-based
     ("tensorboard", "lr/AdamW/1", "step", 1),
-    ("tensorboard", "lr/pg1", "step", 0),        # a plain loop's per-group tags
+    ("tensorboard", "lr/pg1", "step", 0),
+    ("mlflow", "lr group_0", "step", 1),  # pytorch-ignite MLflowLogger
+    ("mlflow", "lr", "step", 0),        # a plain loop's per-group tags
     ("tensorboard", "lr/0", "step", 0),
     ("tensorboard", "lr/head", "step", 0),
 ])

@@ -72,3 +72,44 @@ def test_healthy_runs_follow_their_ignite_plans_and_a_doubled_scheduler_is_named
         f"lr/group_0: diverges at step 1: logged {used('twice')[0]:.9g}, plan {USED['torch-completed-log'][0][0]:.9g} "
         "(1 of 20 logged steps agree); compressed in time by k=2: the scheduler stepped 2 times per update (once per "
         "process on 2 processes, once per micro-batch with 2 accumulation steps, or an extra scheduler.step())")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_ignites_mlflow_logger_is_read_with_the_same_convention(tmp_path):
+    """ignite's MLflowLogger (handlers/mlflow_logger.py:356-367) logs "lr group_N" at the event's iteration;
+    run here with the real ignite and mlflow into its default sqlite store, the scheduler and the handler on
+    ITERATION_STARTED as ignite documents."""
+    require("ignite", "mlflow")
+    import torch
+    from ignite.engine import Engine, Events
+    from ignite.handlers import MLflowLogger
+    from ignite.handlers.param_scheduler import LRScheduler
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+    optimizer = torch.optim.SGD([{"params": model[0].parameters()}, {"params": model[1].parameters(), "lr": 0.05}],
+                                lr=0.1)
+    lrs: list[list[float]] = []
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: lrs.append([g["lr"] for g in opt.param_groups]))
+
+    def update(engine, batch):
+        optimizer.zero_grad()
+        model(torch.ones(4, 2)).pow(2).mean().backward()
+        optimizer.step()
+
+    trainer = Engine(update)
+    trainer.add_event_handler(Events.ITERATION_STARTED,
+                              LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=20)))
+    logger = MLflowLogger(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    logger.attach_opt_params_handler(trainer, event_name=Events.ITERATION_STARTED, optimizer=optimizer)
+    trainer.run(range(10), max_epochs=2)
+    logger.close()
+    (trace,) = load_log(tmp_path / "mlflow.db").schedules
+    info = log_info(trace)
+    assert (info.format, info.writer, info.keys[(1, "lr")]) == ("mlflow", IGNITE.writer, "lr group_1")
+    for g in (0, 1):
+        assert trace.at[(g, "lr")].tolist() == list(range(20))
+        assert trace.values[(g, "lr")].tolist() == [lr[g] for lr in lrs]  # MLflow keeps float64
+    assert [v.text() for v in verify_files(DATA / "plan-torch.yaml", tmp_path / "mlflow.db",
+                                           allow_import=["ignite"]).verdicts] == [
+        "lr group_0: follows the plan (20 of 20 logged steps)", "lr group_1: follows the plan (20 of 20 logged steps)"]

@@ -43,7 +43,8 @@ HF_BEFORE_4_51 = Convention("transformers before 4.51 Trainer (log_history: glob
                             "after scheduler.step(); changed by PR #36973)", ("hf",), "*", "step", "updates", 1, "next",
                             "which version wrote it")
 
-# pytorch-ignite 0.5.5 OptimizerParamsHandler (handlers/tensorboard_logger.py:396-408) writes {tag/}lr/group_{i} at
+# pytorch-ignite 0.5.5 OptimizerParamsHandler (handlers/tensorboard_logger.py:396-408; MLflowLogger's,
+# mlflow_logger.py:356-367, writes "{tag }lr group_{i}") writes {tag/}lr/group_{i} at
 # engine.state.get_event_attrib_value(event): the iteration, 1-based (engine/engine.py:1265-1270: iteration += 1,
 # ITERATION_STARTED, the update, ITERATION_COMPLETED). Logged at ITERATION_STARTED after the scheduler (ignite's
 # documented use, both on ITERATION_STARTED) or at ITERATION_COMPLETED after a scheduler on ITERATION_STARTED, it is
@@ -51,11 +52,11 @@ HF_BEFORE_4_51 = Convention("transformers before 4.51 Trainer (log_history: glob
 # use_legacy), the next update's. The log does not record the events: both readings are kept (IGNITE_AFTER).
 IGNITE = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler (tensorboard_logger.py:396-408: lr/group_N at the "
                     "event's iteration, 1-based, the lr the update used: logged at ITERATION_STARTED after the "
-                    "scheduler, or at ITERATION_COMPLETED)", ("tensorboard",), "*lr/group_[0-9]*", "step",
+                    "scheduler, or at ITERATION_COMPLETED)", ("tensorboard", "mlflow"), "*lr[/ ]group_[0-9]*", "step",
                     "updates", 1, "used")
 IGNITE_AFTER = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler at ITERATION_COMPLETED after a scheduler "
-                          "attached there (the next update's lr, at the iteration just done)", ("tensorboard",),
-                          "*lr/group_[0-9]*", "step", "updates", 1, "next",
+                          "attached there (the next update's lr, at the iteration just done)", ("tensorboard", "mlflow"),
+                          "*lr[/ ]group_[0-9]*", "step", "updates", 1, "next",
                           "which events its handlers were attached to")
 
 # First match wins: the specific writers before the generic rows. A writer's file:line is where it

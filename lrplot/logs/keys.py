@@ -15,7 +15,8 @@ _PLAIN = re.compile(r"^(?:.*/)?(?:lr|learning_rate|learning-rate|learningrate|ep
                     r"learning-rate vs samples)$", re.I)
 _PER_OPTIMIZER = re.compile(r"^(?P<base>lr/[A-Z][^/]*)(?:/(?P<group>\d+))?$")  # torchtitan: lr/AdamW, lr/AdamW/1
 _NAMED_GROUP = re.compile(r"^(?P<base>lr)/(?P<group>[^/]+)$")  # a loop's lr/{group['name']}: lr/head, lr/body
-_PLAIN_GROUP = re.compile(r"^(?P<base>(?:.*/)?(?:lr|learning_rate))[/_](?:pg|group|param_group)?_?(?P<group>\d+)$",
+# a loop's lr/0, lr_pg1; pytorch-ignite's lr/group_0 (MLflowLogger: "lr group_0")
+_PLAIN_GROUP = re.compile(r"^(?P<base>(?:.*/)?(?:lr|learning_rate))[/_ ](?:pg|group|param_group)?_?(?P<group>\d+)$",
                           re.I)
 
 
