@@ -1,5 +1,5 @@
 """A log folder holding several files of one format (Lightning's ``version_0``, ``version_1`` after a resume
-with ``ckpt_path``; torchtune's ``log_<time>.txt`` of each launch): every file is read as its own run, as
+with ``ckpt_path``; torchtune's ``log_<time>.txt`` and MMEngine's ``<timestamp>/`` of each launch): every file is read as its own run, as
 TensorBoard's run folders are, each verdict starting with its run, and ``--log-run`` reads one (as W&B's and
 MLflow's runs are chosen). A resume's segments are not joined: each is verified at the steps it logged.
 """
