@@ -34,6 +34,7 @@ def test_readme_shows_the_table_the_readers_use():
     ("wandb", "lr-SGD", "trainer/global_step", 0),
     ("wandb", "train/learning_rate", "train/global_step", 1),
     ("wandb", "lr", "_step", 0),
+    ("wandb", "lr/group_0", "_step", 1),  # pytorch-ignite WandBLogger: wandb.log(step=iteration)
     ("mlflow", "lr", "step", 0),
     ("tensorboard", "lr/AdamW", "step", 1),      # torchtitan: lr/<optimizer class>, 1-based
     ("tensorboard", "lr/AdamW/1", "step", 1),

@@ -113,3 +113,43 @@ def test_ignites_mlflow_logger_is_read_with_the_same_convention(tmp_path):
     assert [v.text() for v in verify_files(DATA / "plan-torch.yaml", tmp_path / "mlflow.db",
                                            allow_import=["ignite"]).verdicts] == [
         "lr group_0: follows the plan (20 of 20 logged steps)", "lr group_1: follows the plan (20 of 20 logged steps)"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_ignites_wandb_logger_steps_on_the_iteration(tmp_path, monkeypatch):
+    """ignite's WandBLogger (handlers/wandb_logger.py:362-372) calls ``wandb.log({"lr/group_N": ...},
+    step=iteration)``: W&B's ``_step`` is the iteration, 1-based. Real ignite and wandb, offline."""
+    require("ignite", "wandb")
+    import torch
+    from ignite.engine import Engine, Events
+    from ignite.handlers import WandBLogger
+    from ignite.handlers.param_scheduler import LRScheduler
+
+    from lrplot.logs.conventions import IGNITE_WANDB
+
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    lrs: list[float] = []
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: lrs.append(opt.param_groups[0]["lr"]))
+
+    def update(engine, batch):
+        optimizer.zero_grad()
+        model(torch.ones(4, 2)).pow(2).mean().backward()
+        optimizer.step()
+
+    trainer = Engine(update)
+    trainer.add_event_handler(Events.ITERATION_STARTED,
+                              LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=20)))
+    logger = WandBLogger(mode="offline", dir=str(tmp_path), project="lrplot")
+    logger.attach_opt_params_handler(trainer, event_name=Events.ITERATION_STARTED, optimizer=optimizer)
+    trainer.run(range(10), max_epochs=2)
+    logger.close()
+    (trace,) = load_log(tmp_path / "wandb").schedules
+    info = log_info(trace)
+    assert (info.format, info.writer, info.step_offset) == ("wandb", IGNITE_WANDB.writer, 1)
+    assert trace.at[(0, "lr")].tolist() == list(range(20))
+    assert trace.values[(0, "lr")].tolist() == lrs
+    (v,) = verify_files(DATA / "plan-torch1.yaml", tmp_path / "wandb", allow_import=["ignite"]).verdicts
+    assert v.text() == "lr/group_0: follows the plan (20 of 20 logged steps)"

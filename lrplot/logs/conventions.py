@@ -58,6 +58,14 @@ IGNITE_AFTER = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler at ITERAT
                           "attached there (the next update's lr, at the iteration just done)", ("tensorboard", "mlflow"),
                           "*lr[/ ]group_[0-9]*", "step", "updates", 1, "next",
                           "which events its handlers were attached to")
+# its WandBLogger (wandb_logger.py:362-372) logs the same keys with wandb.log(step=iteration): W&B's _step
+IGNITE_WANDB = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParamsHandler (wandb_logger.py:362-372: "
+                          "_step = the event's iteration, 1-based, the lr the update used)", ("wandb", "wandb-csv"),
+                          "*lr/group_[0-9]*", "_step", "updates", 1, "used")
+IGNITE_WANDB_AFTER = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParamsHandler at ITERATION_COMPLETED after "
+                                "a scheduler attached there (the next update's lr)", ("wandb", "wandb-csv"),
+                                "*lr/group_[0-9]*", "_step", "updates", 1, "next",
+                                "which events its handlers were attached to")
 
 # First match wins: the specific writers before the generic rows. A writer's file:line is where it
 # reads the lr and picks the step (read in the version named). torchtitan's key names the optimizer's
@@ -99,6 +107,8 @@ CONVENTIONS: tuple[Convention, ...] = (
                ("lightning-csv", "tensorboard"), "lr-*", "step", "updates", 0, "used"),
     Convention("Lightning 2.6 WandbLogger (LearningRateMonitor)", ("wandb", "wandb-csv"), "*", "trainer/global_step",
                "updates", 0, "used"),
+    IGNITE_WANDB,
+    IGNITE_WANDB_AFTER,
     Convention("W&B's own step (one wandb.log call per update)", ("wandb", "wandb-csv"), "*", "_step", "updates", 0,
                "used"),
     Convention("a plain loop (the lr of update s logged at step s); also self.log in a LightningModule's "
@@ -108,7 +118,7 @@ CONVENTIONS: tuple[Convention, ...] = (
 
 
 # a convention -> the other reading verify also tries when the log does not say which of the two wrote it
-OTHER_READING: dict[Convention, Convention] = {IGNITE: IGNITE_AFTER}
+OTHER_READING: dict[Convention, Convention] = {IGNITE: IGNITE_AFTER, IGNITE_WANDB: IGNITE_WANDB_AFTER}
 
 
 def convention(fmt: str, key: str, step: str = "step") -> Convention:
