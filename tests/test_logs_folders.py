@@ -101,3 +101,19 @@ def test_a_lightning_run_resumed_from_its_checkpoint_is_two_runs(tmp_path, cli):
         "at step 15\nlightning_logs/version_1 · lr-SGD: follows the plan (10 of 10 logged steps)\n")
     r = cli("verify", plan, "--log", tmp_path, "--log-run", "version_1")
     assert r.exit_code == 0 and r.stdout == "lr-SGD: follows the plan (10 of 10 logged steps)\n"
+
+
+def test_the_logs_of_a_folder_are_bounded_together(tmp_path, monkeypatch):
+    import shutil
+
+    import lrplot.limits
+
+    for name in (FIRST, SECOND):
+        shutil.copy(DATA / name, tmp_path / name)
+    total = sum((DATA / name).stat().st_size for name in (FIRST, SECOND))
+    monkeypatch.setattr(lrplot.limits, "MAX_LOG_BYTES", total - 1)
+    with pytest.raises(LogError) as err:
+        load_log(tmp_path)
+    assert str(err.value) == (f"{tmp_path}: the 2 torchtune logs of this folder are {total / 1e6:.3g} MB together; "
+                              f"a log is read with at most {(total - 1) / 1e6:.3g} MB; choose one with --log-run")
+    assert len(load_log(tmp_path, run=FIRST).schedules) == 1

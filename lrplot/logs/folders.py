@@ -38,6 +38,7 @@ def runs_in(path: Path, found: list[Path], name: Callable[[Path], str], run: str
         return [("", path)]
     runs = sorted(((name(f), f) for f in found), key=lambda r: _natural(r[0]))
     if run is None:
+        _within_limit(path, runs, what)
         return runs
     chosen = [(n, f) for n, f in runs if run in (n, n.rsplit("/", 1)[-1])]
     if len(chosen) > 1:
@@ -49,3 +50,19 @@ def runs_in(path: Path, found: list[Path], name: Callable[[Path], str], run: str
                        f"{', '.join(names[:8])}{', ...' if len(names) > 8 else ''})", location=Location(str(path)),
                        hint=did_you_mean(run, names) or "name one of them")
     return [("", chosen[0][1])]
+
+
+def _within_limit(path: Path, runs: list[tuple[str, Path]], what: str) -> None:
+    """The files of one --log together are bounded as one file is (MAX_LOG_BYTES)."""
+    from ..limits import MAX_LOG_BYTES
+
+    total = 0
+    for _, f in runs:
+        try:
+            total += f.stat().st_size
+        except OSError:
+            continue  # read_log_text says what is wrong with it
+    if total > MAX_LOG_BYTES:
+        raise LogError(f"the {len(runs)} {what}s of this folder are {total / 1e6:.3g} MB together; a log is read with "
+                       f"at most {MAX_LOG_BYTES / 1e6:.3g} MB", location=Location(str(path)),
+                       hint="choose one with --log-run")
