@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from lrplot.logs import load_log, log_info
-from lrplot.logs.conventions import IGNITE, IGNITE_AFTER
+from lrplot.logs.conventions import IGNITE, IGNITE_AFTER, IGNITE_BEFORE
 from lrplot.verify import verify_files
 from tests.helpers.installed import require
 from tests.helpers.paths import ROOT
@@ -57,6 +57,14 @@ def test_the_events_not_recorded_the_reading_that_fits_is_named():
     assert v.text() == "lr/group_0: follows the plan (20 of 20 logged steps)"
 
 
+def test_the_handler_attached_before_the_scheduler_logs_the_previous_iterations_lr():
+    (trace,) = load_log(DATA / "log-first").schedules
+    assert log_info(trace).more == ((IGNITE_BEFORE.writer, 2),)
+    # step i (lrplot step i-1) holds the lr update i-2 used; step 1 the optimizer's lr before the scheduler ran
+    values = trace.values[(0, "lr")].tolist()
+    assert values[0] == np.float32(0.1) and values[1:] == used("log-first")[:-1]
+
+
 @pytest.mark.slow
 def test_healthy_runs_follow_their_ignite_plans_and_a_doubled_scheduler_is_named():
     require("ignite")
@@ -67,6 +75,14 @@ def test_healthy_runs_follow_their_ignite_plans_and_a_doubled_scheduler_is_named
         ("native", "plan-native", ["lr/group_0: follows the plan (20 of 20 logged steps)"])]:
         report = verify_files(DATA / f"{plan}.yaml", DATA / case, allow_import=["ignite"])
         assert [v.text() for v in report.verdicts] == texts
+    (v,) = verify_files(DATA / "plan-torch1.yaml", DATA / "log-first", allow_import=["ignite"]).verdicts
+    assert v.text() == (
+        "lr/group_0: follows the plan (19 of 19 logged steps); read as written by pytorch-ignite 0.5.5 "
+        "OptimizerParamsHandler at ITERATION_STARTED attached before the scheduler: the log does not record which "
+        "events its handlers were attached to, nor in which order (a scheduler attached at ITERATION_COMPLETED, not "
+        "ignite's documented use, leaves the same log with every update one step late), and read as pytorch-ignite "
+        "0.5.5 OptimizerParamsHandler it would be shifted by -1 step(s); its step 1 holds the lr before the "
+        "scheduler's first call, not compared")
     (v,) = verify_files(DATA / "plan-torch1.yaml", DATA / "twice", allow_import=["ignite"]).verdicts
     assert v.text() == (
         f"lr/group_0: diverges at step 1: logged {used('twice')[0]:.9g}, plan {USED['torch-completed-log'][0][0]:.9g} "
@@ -115,37 +131,50 @@ def test_ignites_mlflow_logger_is_read_with_the_same_convention(tmp_path):
         "lr group_0: follows the plan (20 of 20 logged steps)", "lr group_1: follows the plan (20 of 20 logged steps)"]
 
 
+WANDB_RUN = """
+import json, sys, torch
+from ignite.engine import Engine, Events
+from ignite.handlers import WandBLogger
+from ignite.handlers.param_scheduler import LRScheduler
+
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+lrs = []
+optimizer.register_step_pre_hook(lambda opt, args, kwargs: lrs.append(opt.param_groups[0]["lr"]))
+
+def update(engine, batch):
+    optimizer.zero_grad()
+    model(torch.ones(4, 2)).pow(2).mean().backward()
+    optimizer.step()
+
+trainer = Engine(update)
+trainer.add_event_handler(Events.ITERATION_STARTED,
+                          LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=20)))
+logger = WandBLogger(mode="offline", dir=sys.argv[1], project="lrplot")
+logger.attach_opt_params_handler(trainer, event_name=Events.ITERATION_STARTED, optimizer=optimizer)
+trainer.run(range(10), max_epochs=2)
+logger.close()
+print(json.dumps(lrs))
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_ignites_wandb_logger_steps_on_the_iteration(tmp_path, monkeypatch):
+def test_ignites_wandb_logger_steps_on_the_iteration(tmp_path):
     """ignite's WandBLogger (handlers/wandb_logger.py:362-372) calls ``wandb.log({"lr/group_N": ...},
-    step=iteration)``: W&B's ``_step`` is the iteration, 1-based. Real ignite and wandb, offline."""
+    step=iteration)``: W&B's ``_step`` is the iteration, 1-based. Real ignite and wandb, offline, in a
+    process of its own (as tests/test_logs_wandb_bulk.py runs wandb)."""
     require("ignite", "wandb")
-    import torch
-    from ignite.engine import Engine, Events
-    from ignite.handlers import WandBLogger
-    from ignite.handlers.param_scheduler import LRScheduler
+    import subprocess
+    import sys
 
     from lrplot.logs.conventions import IGNITE_WANDB
 
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    model = torch.nn.Linear(2, 1)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    lrs: list[float] = []
-    optimizer.register_step_pre_hook(lambda opt, args, kwargs: lrs.append(opt.param_groups[0]["lr"]))
-
-    def update(engine, batch):
-        optimizer.zero_grad()
-        model(torch.ones(4, 2)).pow(2).mean().backward()
-        optimizer.step()
-
-    trainer = Engine(update)
-    trainer.add_event_handler(Events.ITERATION_STARTED,
-                              LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=20)))
-    logger = WandBLogger(mode="offline", dir=str(tmp_path), project="lrplot")
-    logger.attach_opt_params_handler(trainer, event_name=Events.ITERATION_STARTED, optimizer=optimizer)
-    trainer.run(range(10), max_epochs=2)
-    logger.close()
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", WANDB_RUN, str(tmp_path)], check=True,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={"WANDB_MODE": "offline", "WANDB_SILENT": "true", "PATH": "/usr/bin:/bin",
+                               "HOME": str(tmp_path)})
+    lrs = json.loads(done.stdout.strip().splitlines()[-1])
     (trace,) = load_log(tmp_path / "wandb").schedules
     info = log_info(trace)
     assert (info.format, info.writer, info.step_offset) == ("wandb", IGNITE_WANDB.writer, 1)

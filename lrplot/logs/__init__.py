@@ -100,6 +100,7 @@ class LogInfo:
     per: int = 1                     # samples per update | updates per epoch; 0: not moved to updates yet
     other: tuple[str, int] | None = None  # another reading (writer, offset) when the log does not say which
     after: bool = False              # read after scheduler.step(): the last value is the lr of an update never run
+    more: tuple[tuple[str, int], ...] = ()  # readings verify tries after ``other`` (ignite: the handlers' order)
 
     def log_step(self, t: int) -> int:
         """The log's own step of lrplot step (update) ``t``."""
@@ -170,7 +171,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         keys: dict[tuple[int, str], str] = {}
         # the convention of the key as written (Composer's lr-AdamW/group0 is not Lightning's lr-AdamW/pg1)
         used = rule or convention(fmt, next(raw.key for m, raw in items if m.field == "lr"), step)
-        second = other or OTHER_READING.get(used)
+        readings = [(r.writer, r.offset) for r in ((other,) if other is not None else OTHER_READING.get(used, ()))]
         shift = used.offset if used.axis == "updates" else 0
         for m, raw in items:
             g = index[m.group]
@@ -192,7 +193,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
             groups=groups, fields=fields, values=values, source=str(path),
             meta={"log": LogInfo(fmt, str(path), dtype, used.offset, keys, used.writer, tuple(damaged), used.axis,
                                  1 if used.axis == "updates" else 0,
-                                 None if second is None else (second.writer, second.offset), used.lr == "next")},
+                                 readings[0] if readings else None, used.lr == "next", tuple(readings[1:]))},
             at=at, style="points"))
     return Curves(tuple(traces), title=None)
 

@@ -58,6 +58,12 @@ IGNITE_AFTER = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler at ITERAT
                           "attached there (the next update's lr, at the iteration just done)", ("tensorboard", "mlflow"),
                           "*lr[/ ]group_[0-9]*", "step", "updates", 1, "next",
                           "which events its handlers were attached to")
+IGNITE_BEFORE = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler at ITERATION_STARTED attached before the "
+                           "scheduler (the lr the previous iteration used; at step 1 the lr before the scheduler's "
+                           "first call)", ("tensorboard", "mlflow"), "*lr[/ ]group_[0-9]*", "step", "updates", 2,
+                           "used", "which events its handlers were attached to, nor in which order (a scheduler "
+                           "attached at ITERATION_COMPLETED, not ignite's documented use, leaves the same log with "
+                           "every update one step late)")
 # its WandBLogger (wandb_logger.py:362-372) logs the same keys with wandb.log(step=iteration): W&B's _step
 IGNITE_WANDB = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParamsHandler (wandb_logger.py:362-372: "
                           "_step = the event's iteration, 1-based, the lr the update used)", ("wandb", "wandb-csv"),
@@ -66,6 +72,10 @@ IGNITE_WANDB_AFTER = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParam
                                 "a scheduler attached there (the next update's lr)", ("wandb", "wandb-csv"),
                                 "*lr/group_[0-9]*", "_step", "updates", 1, "next",
                                 "which events its handlers were attached to")
+IGNITE_WANDB_BEFORE = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParamsHandler at ITERATION_STARTED "
+                                 "attached before the scheduler (the lr the previous iteration used)",
+                                 ("wandb", "wandb-csv"), "*lr/group_[0-9]*", "_step", "updates", 2, "used",
+                                 IGNITE_BEFORE.unrecorded)
 
 # First match wins: the specific writers before the generic rows. A writer's file:line is where it
 # reads the lr and picks the step (read in the version named). torchtitan's key names the optimizer's
@@ -87,6 +97,7 @@ CONVENTIONS: tuple[Convention, ...] = (
                "next"),
     IGNITE,
     IGNITE_AFTER,
+    IGNITE_BEFORE,
     Convention("torchtitan (trainer.py:847 lr_schedulers.get_metrics() before optimizers.step() :956; "
                "self.step += 1 before the update :1030; key lr/<optimizer class>)", ("tensorboard",), "lr/[A-Z]*",
                "step", "updates", 1, "used"),
@@ -109,6 +120,7 @@ CONVENTIONS: tuple[Convention, ...] = (
                "updates", 0, "used"),
     IGNITE_WANDB,
     IGNITE_WANDB_AFTER,
+    IGNITE_WANDB_BEFORE,
     Convention("W&B's own step (one wandb.log call per update)", ("wandb", "wandb-csv"), "*", "_step", "updates", 0,
                "used"),
     Convention("a plain loop (the lr of update s logged at step s); also self.log in a LightningModule's "
@@ -117,8 +129,9 @@ CONVENTIONS: tuple[Convention, ...] = (
 )
 
 
-# a convention -> the other reading verify also tries when the log does not say which of the two wrote it
-OTHER_READING: dict[Convention, Convention] = {IGNITE: IGNITE_AFTER, IGNITE_WANDB: IGNITE_WANDB_AFTER}
+# a convention -> the other readings verify also tries, in order, when the log does not say which wrote it
+OTHER_READING: dict[Convention, tuple[Convention, ...]] = {IGNITE: (IGNITE_AFTER, IGNITE_BEFORE),
+                                                          IGNITE_WANDB: (IGNITE_WANDB_AFTER, IGNITE_WANDB_BEFORE)}
 
 
 def convention(fmt: str, key: str, step: str = "step") -> Convention:

@@ -189,12 +189,19 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     if info.axis != "updates":
         reading = f"the log's steps count {info.axis}: {info.writer.split('; read with ', 1)[-1]}"
         note = reading if note is None else f"{reading}; {note}"
-    if info.other is not None and not ok.all() and _other_reading(plan, at, y, g, f, info, rtol):
-        # the log does not record which writer's convention it follows, and only the other one fits
+    for reading in ([info.other, *info.more] if info.other is not None and not ok.all() else ()):
+        # the log does not record which writer's convention it follows, and only another one fits
+        before = _other_reading(plan, at, y, g, f, info, rtol, reading)
+        if before is None:
+            continue
         ok[:] = True
-        here, there = info.writer.split(" (")[0], info.other[0].split(" (")[0]
-        note = (f"read as written by {there}: the log does not record {unrecorded(info.other[0])}, and read as "
-                f"{here} it would be shifted by {info.step_offset - info.other[1]} step(s)")
+        here, there = info.writer.split(" (")[0], reading[0].split(" (")[0]
+        note = (f"read as written by {there}: the log does not record {unrecorded(reading[0])}, and read as "
+                f"{here} it would be shifted by {info.step_offset - reading[1]} step(s)")
+        if before:  # its first value is the lr before the scheduler's first call: no update's lr to compare with
+            common["compared"] = len(y) - before
+            note += f"; its step {info.log_step(int(at[0]))} holds the lr before the scheduler's first call, not compared"
+        return Verdict(**common, agreed=len(y) - before, note=note)
     if ok.all():
         return Verdict(**common, agreed=len(y), note=note)
     i0 = int(np.flatnonzero(~ok)[0])
@@ -220,11 +227,17 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)
 
 
-def _other_reading(plan: Plan, at: np.ndarray, y: np.ndarray, g: int, f: str, info: LogInfo, rtol: float) -> bool | None:
-    """Does every logged value agree with the plan read by the log's other convention?"""
-    moved = at + info.step_offset - info.other[1]
-    base = plan.values(g, f, int(moved.max()) + 1 if len(moved) else 0)
-    if base is None or (len(moved) and moved.min() < 0):
-        return False
-    return bool(agree(base[moved], y, info.dtype, rtol).all())
+def _other_reading(plan: Plan, at: np.ndarray, y: np.ndarray, g: int, f: str, info: LogInfo, rtol: float,
+                   reading: tuple[str, int]) -> int | None:
+    """Does every logged value agree with the plan read by another convention (``reading``: writer, offset)?
+    None if not; else how many values it puts before update 0 (at most one: the lr a handler logged
+    before the scheduler's first call, ignite's handler attached before it), which are not compared."""
+    moved = at + info.step_offset - reading[1]
+    before = int((moved < 0).sum())
+    if not len(moved) or moved.min() < -1 or before == len(moved):
+        return None
+    base = plan.values(g, f, int(moved.max()) + 1)
+    if base is None or not agree(base[moved[before:]], y[before:], info.dtype, rtol).all():
+        return None
+    return before
 

@@ -19,6 +19,8 @@ Runs (10 iterations x 2 epochs = 20 updates, SGD lr 0.1, two param groups in ``t
   lr logged at ITERATION_COMPLETED after it: step i holds the lr of update i (the next one);
 - ``legacy-before``: the same scheduler, lr logged at ITERATION_STARTED: step i holds update i-1's lr;
 - ``twice``: ``torch-started`` with the scheduler attached twice (stepped twice per update).
+- ``log-first``: the lr handler attached at ITERATION_STARTED BEFORE the scheduler: step i holds the lr update i-2
+  used, step 1 the lr before the scheduler's first call.
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ def run(case: str) -> list[list[float]]:
         optimizer.step()
 
     trainer = Engine(update)
+    folder = HERE / case
+    shutil.rmtree(folder, ignore_errors=True)
+    logger = TensorboardLogger(log_dir=str(folder))
+    at = Events.ITERATION_COMPLETED if case in ("torch-completed-log", "legacy-after") else Events.ITERATION_STARTED
+    if case == "log-first":
+        logger.attach_opt_params_handler(trainer, event_name=at, optimizer=optimizer)
     legacy = case.startswith("legacy")
     if case == "native":
         scheduler = CosineAnnealingScheduler(optimizer, "lr", start_value=0.1, end_value=0.001, cycle_size=21)
@@ -63,18 +71,15 @@ def run(case: str) -> list[list[float]]:
     trainer.add_event_handler(Events.ITERATION_COMPLETED if legacy else Events.ITERATION_STARTED, scheduler)
     if case == "twice":
         trainer.add_event_handler(Events.ITERATION_STARTED, scheduler)
-    folder = HERE / case
-    shutil.rmtree(folder, ignore_errors=True)
-    logger = TensorboardLogger(log_dir=str(folder))
-    at = Events.ITERATION_COMPLETED if case in ("torch-completed-log", "legacy-after") else Events.ITERATION_STARTED
-    logger.attach_opt_params_handler(trainer, event_name=at, optimizer=optimizer)
+    if case != "log-first":
+        logger.attach_opt_params_handler(trainer, event_name=at, optimizer=optimizer)
     trainer.run(range(ITERATIONS), max_epochs=EPOCHS)
     logger.close()
     return used
 
 
 def main() -> None:
-    cases = ("torch-started", "torch-completed-log", "native", "legacy-after", "legacy-before", "twice")
+    cases = ("torch-started", "torch-completed-log", "native", "legacy-after", "legacy-before", "twice", "log-first")
     used = {case: run(case) for case in cases}
     (HERE / "used.json").write_text(json.dumps(used, indent=1) + "\n")
 
