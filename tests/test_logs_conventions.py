@@ -20,6 +20,11 @@ def test_readme_shows_the_table_the_readers_use():
     ("tensorboard", "train/learning_rate", "step", 1),
     ("tensorboard", "lr-AdamW", "step", 0),
     ("tensorboard", "lr", "step", 0),
+    ("tensorboard", "lr/group_0", "step", 1),  # pytorch-ignite OptimizerParamsHandler
+    ("tensorboard", "training/lr/group_1", "step", 1),  # ... with tag="training"
+    ("tensorboard", "lr/pg1", "step", 0),
+    ("mlflow", "lr group_0", "step", 1),  # pytorch-ignite MLflowLogger
+    ("mlflow", "lr", "step", 0),
     ("lightning-csv", "lr-SGD", "step", 0),
     ("lightning-csv", "lr", "step", 0),
     ("wandb-csv", "lr-AdamW", "trainer/global_step", 0),
@@ -29,10 +34,13 @@ def test_readme_shows_the_table_the_readers_use():
     ("wandb", "lr-SGD", "trainer/global_step", 0),
     ("wandb", "train/learning_rate", "train/global_step", 1),
     ("wandb", "lr", "_step", 0),
+    ("wandb", "lr/group_0", "_step", 1),  # pytorch-ignite WandBLogger: wandb.log(step=iteration)
     ("mlflow", "lr", "step", 0),
     ("tensorboard", "lr/AdamW", "step", 1),      # torchtitan: lr/<optimizer class>, 1-based
     ("tensorboard", "lr/AdamW/1", "step", 1),
-    ("tensorboard", "lr/pg1", "step", 0),        # a plain loop's per-group tags
+    ("tensorboard", "lr/pg1", "step", 0),
+    ("mlflow", "lr group_0", "step", 1),  # pytorch-ignite MLflowLogger
+    ("mlflow", "lr", "step", 0),        # a plain loop's per-group tags
     ("tensorboard", "lr/0", "step", 0),
     ("tensorboard", "lr/head", "step", 0),
 ])

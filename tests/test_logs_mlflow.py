@@ -158,8 +158,8 @@ def test_runs_are_chosen_by_name_or_id(cli, plan):
                                              "(4 runs); did you mean 'ok'?\n")
     r = cli("verify", plan, "--log", DATA / "used.json", "--log-format", "hf",
             "--log-run", "ok")
-    assert r.exit_code == 2 and r.output == ("lrplot: --log-run chooses one run of a log holding several (wandb, "
-                                             "mlflow); this is a hf log; name the run's own folder or file instead\n")
+    assert r.exit_code == 2 and r.output == ("lrplot: --log-run chooses one run of a log holding several "
+                                             "(lightning-csv, mmengine, mmengine-text, torchtune, wandb, mlflow); this is a hf log; name the run's own folder or file instead\n")
 
 
 def test_a_step_logged_twice_keeps_the_value_logged_last(tmp_path):

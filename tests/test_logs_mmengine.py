@@ -105,13 +105,32 @@ def check(config, log, **kw):
 @pytest.mark.parametrize("name", ["iter", "epoch"])
 def test_scalars_json_holds_the_lr_each_update_used(runs, name):
     config, work, used = runs[name]
-    (trace,) = load_log(work).schedules  # the work_dir: its newest <timestamp>/vis_data/scalars.json
+    (trace,) = load_log(work).schedules  # the work_dir: its one <timestamp>/vis_data/scalars.json
     info = log_info(trace)
     assert (info.format, info.step_offset, info.dtype) == ("mmengine", 1, "float64")
     assert info.path.endswith("vis_data/scalars.json")
     assert trace.at[(0, "lr")].tolist() == list(range(len(used)))
     assert trace.values[(0, "lr")].tolist() == used  # ==: json writes Python's float repr
     (v,) = check(config, work).verdicts
+    assert v.text() == f"lr: follows the plan ({len(used)} of {len(used)} logged steps)"
+
+
+@pytest.mark.slow
+def test_a_work_dir_with_several_runs_reads_each(runs, tmp_path):
+    """A work_dir holds a <timestamp>/ folder per launch (a resume's too): each is a run, --log-run reads one."""
+    import shutil
+
+    config, _, used = runs["iter"]
+    work = tmp_path / "work"
+    for stamp, name in (("20260101_000000", "iter"), ("20260101_000100", "twice")):
+        (run,) = [p for p in runs[name][1].iterdir() if p.is_dir()]
+        shutil.copytree(run, work / stamp)
+    traces = load_log(work).schedules
+    assert [t.name for t in traces] == ["20260101_000000", "20260101_000100"]
+    assert traces[0].values[(0, "lr")].tolist() == used and traces[1].values[(0, "lr")].tolist() == runs["twice"][2]
+    assert [v.text().split(" (")[0] for v in check(config, work).verdicts] == [
+        "20260101_000000 · lr: follows the plan", "20260101_000100 · lr: diverges at step 2: logged 0.055, plan 0.0325"]
+    (v,) = check(config, work, log_run="20260101_000000").verdicts
     assert v.text() == f"lr: follows the plan ({len(used)} of {len(used)} logged steps)"
 
 

@@ -39,8 +39,9 @@ def test_a_correct_run_follows_the_plan(name):
 def test_a_sparse_log_and_the_folder_are_read():
     (v,) = verify_files(PLAN, DATA / "log_sparse.jsonl").verdicts
     assert v.text() == "lr: follows the plan (4 of 4 logged steps)"
-    (trace,) = load_log(DATA).schedules  # the folder: its newest log_* file
-    assert log_info(trace).format == "torchtune"
+    traces = load_log(DATA).schedules  # the folder: each log_* file a run (tests/test_logs_folders.py)
+    assert [t.name for t in traces] == ["log_ok.jsonl", "log_ok.txt", "log_sparse.jsonl", "log_twice.txt"]
+    assert {log_info(t).format for t in traces} == {"torchtune"}
 
 
 def test_a_run_stepping_its_scheduler_twice_is_named():

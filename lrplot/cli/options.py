@@ -35,7 +35,9 @@ LogKeyOpt = Annotated[Optional[str], typer.Option(
                                      "train/learning_rate, lr-AdamW and the like).", show_default=False)]
 LogRunOpt = Annotated[Optional[str], typer.Option(
     "--log-run", metavar="RUN", help="Read only this run of a log holding several: a W&B run id or folder, an "
-                                     "MLflow run id (or its first characters) or run name.", show_default=False)]
+                                     "MLflow run id (or its first characters) or run name; a Lightning version_N folder, "
+                                     "a torchtune log_<time>.txt or an MMEngine <timestamp> run of a folder holding "
+                                     "several.", show_default=False)]
 LogSkipOpt = Annotated[bool, typer.Option(
     "--log-skip-corrupt", help="Skip corrupt records instead of refusing the log (each verdict names them): "
                                "TensorBoard records and W&B chunks that fail their CRC check (a W&B chunk with "

@@ -34,7 +34,7 @@ from ..curves import Curves, ScheduleTrace
 from ..errors import Location, SpecError, UsageError
 from ..text import did_you_mean
 from ..limits import MAX_LOG_SERIES, MAX_LOG_STEP, MAX_LOG_VALUES
-from .conventions import Convention, convention
+from .conventions import OTHER_READING, Convention, convention
 from .keys import KeyMeaning, classify, group_order
 
 # format -> the reader's module (or, registered at run time, the reader itself), in detection order
@@ -100,6 +100,7 @@ class LogInfo:
     per: int = 1                     # samples per update | updates per epoch; 0: not moved to updates yet
     other: tuple[str, int] | None = None  # another reading (writer, offset) when the log does not say which
     after: bool = False              # read after scheduler.step(): the last value is the lr of an update never run
+    more: tuple[tuple[str, int], ...] = ()  # readings verify tries after ``other`` (ignite: the handlers' order)
 
     def log_step(self, t: int) -> int:
         """The log's own step of lrplot step (update) ``t``."""
@@ -170,6 +171,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         keys: dict[tuple[int, str], str] = {}
         # the convention of the key as written (Composer's lr-AdamW/group0 is not Lightning's lr-AdamW/pg1)
         used = rule or convention(fmt, next(raw.key for m, raw in items if m.field == "lr"), step)
+        readings = [(r.writer, r.offset) for r in ((other,) if other is not None else OTHER_READING.get(used, ()))]
         shift = used.offset if used.axis == "updates" else 0
         for m, raw in items:
             g = index[m.group]
@@ -191,7 +193,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
             groups=groups, fields=fields, values=values, source=str(path),
             meta={"log": LogInfo(fmt, str(path), dtype, used.offset, keys, used.writer, tuple(damaged), used.axis,
                                  1 if used.axis == "updates" else 0,
-                                 None if other is None else (other.writer, other.offset), used.lr == "next")},
+                                 readings[0] if readings else None, used.lr == "next", tuple(readings[1:]))},
             at=at, style="points"))
     return Curves(tuple(traces), title=None)
 
@@ -320,6 +322,12 @@ def detect(path: Path) -> tuple[str, Path]:
                    hint="force a format with --log-format " + "|".join(FORMATS))
 
 
+def selects_runs(fmt: str) -> bool:
+    """Does ``--log-run`` choose a run of a ``fmt`` log (``SELECTS_RUNS``: True, or the formats it does for)?"""
+    selects = getattr(reader(fmt), "SELECTS_RUNS", False)
+    return selects is True or (not isinstance(selects, bool) and fmt in selects)
+
+
 def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None,
              skip_corrupt: bool = False, run: str | None = None) -> Curves:
     """Read a training log (file or run folder) into Curves of its logged lr series. A corrupt
@@ -343,8 +351,8 @@ def load_log(path: str | Path, *, fmt: str | None = None, key: str | None = None
             target = found
     options: dict[str, object] = {}
     if run is not None:
-        if not getattr(reader(fmt), "SELECTS_RUNS", False):
-            chooses = ", ".join(f for f in FORMATS if getattr(reader(f), "SELECTS_RUNS", False))
+        if not selects_runs(fmt):
+            chooses = ", ".join(f for f in FORMATS if selects_runs(f))
             raise UsageError(f"--log-run chooses one run of a log holding several ({chooses}); this is a {fmt} log",
                              hint="name the run's own folder or file instead")
         options["run"] = run

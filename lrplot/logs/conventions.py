@@ -28,6 +28,8 @@ class Convention:
     axis: str                   # what the step counts: updates | samples | epochs
     first: int                  # the logged step of the first update: 0 or 1
     lr: str                     # "used": the lr the update used | "next": the next update's (after scheduler.step())
+    unrecorded: str = ""        # a second reading's: what the log does not record that would pick it
+
 
     @property
     def offset(self) -> int:
@@ -38,7 +40,42 @@ class Convention:
 # transformers before PR #36973 (first released in 4.51.0): the lr read after scheduler.step(). The hf reader
 # picks it when the run folder records an older transformers_version (never by lookup: "hf" finds the 5.23 row first).
 HF_BEFORE_4_51 = Convention("transformers before 4.51 Trainer (log_history: global_step after the update, lr read "
-                            "after scheduler.step(); changed by PR #36973)", ("hf",), "*", "step", "updates", 1, "next")
+                            "after scheduler.step(); changed by PR #36973)", ("hf",), "*", "step", "updates", 1, "next",
+                            "which version wrote it")
+
+# pytorch-ignite 0.5.5 OptimizerParamsHandler (handlers/tensorboard_logger.py:396-408; MLflowLogger's,
+# mlflow_logger.py:356-367, writes "{tag }lr group_{i}") writes {tag/}lr/group_{i} at
+# engine.state.get_event_attrib_value(event): the iteration, 1-based (engine/engine.py:1265-1270: iteration += 1,
+# ITERATION_STARTED, the update, ITERATION_COMPLETED). Logged at ITERATION_STARTED after the scheduler (ignite's
+# documented use, both on ITERATION_STARTED) or at ITERATION_COMPLETED after a scheduler on ITERATION_STARTED, it is
+# the lr update i-1 used; logged at ITERATION_COMPLETED after a scheduler attached there too (LRScheduler's
+# use_legacy), the next update's. The log does not record the events: both readings are kept (IGNITE_AFTER).
+IGNITE = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler (tensorboard_logger.py:396-408: lr/group_N at the "
+                    "event's iteration, 1-based, the lr the update used: logged at ITERATION_STARTED after the "
+                    "scheduler, or at ITERATION_COMPLETED)", ("tensorboard", "mlflow"), "*lr[/ ]group_[0-9]*", "step",
+                    "updates", 1, "used")
+IGNITE_AFTER = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler at ITERATION_COMPLETED after a scheduler "
+                          "attached there (the next update's lr, at the iteration just done)", ("tensorboard", "mlflow"),
+                          "*lr[/ ]group_[0-9]*", "step", "updates", 1, "next",
+                          "which events its handlers were attached to")
+IGNITE_BEFORE = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler at ITERATION_STARTED attached before the "
+                           "scheduler (the lr the previous iteration used; at step 1 the lr before the scheduler's "
+                           "first call)", ("tensorboard", "mlflow"), "*lr[/ ]group_[0-9]*", "step", "updates", 2,
+                           "used", "which events its handlers were attached to, nor in which order (a scheduler "
+                           "attached at ITERATION_COMPLETED, not ignite's documented use, leaves the same log with "
+                           "every update one step late)")
+# its WandBLogger (wandb_logger.py:362-372) logs the same keys with wandb.log(step=iteration): W&B's _step
+IGNITE_WANDB = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParamsHandler (wandb_logger.py:362-372: "
+                          "_step = the event's iteration, 1-based, the lr the update used)", ("wandb", "wandb-csv"),
+                          "*lr/group_[0-9]*", "_step", "updates", 1, "used")
+IGNITE_WANDB_AFTER = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParamsHandler at ITERATION_COMPLETED after "
+                                "a scheduler attached there (the next update's lr)", ("wandb", "wandb-csv"),
+                                "*lr/group_[0-9]*", "_step", "updates", 1, "next",
+                                "which events its handlers were attached to")
+IGNITE_WANDB_BEFORE = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParamsHandler at ITERATION_STARTED "
+                                 "attached before the scheduler (the lr the previous iteration used)",
+                                 ("wandb", "wandb-csv"), "*lr/group_[0-9]*", "_step", "updates", 2, "used",
+                                 IGNITE_BEFORE.unrecorded)
 
 # First match wins: the specific writers before the generic rows. A writer's file:line is where it
 # reads the lr and picks the step (read in the version named). torchtitan's key names the optimizer's
@@ -58,6 +95,9 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention("torchtune DiskLogger (recipes/full_finetune_single_device.py:638-662: get_lr after "
                "lr_scheduler.step(), at global_step after the update)", ("torchtune",), "*", "step", "updates", 1,
                "next"),
+    IGNITE,
+    IGNITE_AFTER,
+    IGNITE_BEFORE,
     Convention("torchtitan (trainer.py:847 lr_schedulers.get_metrics() before optimizers.step() :956; "
                "self.step += 1 before the update :1030; key lr/<optimizer class>)", ("tensorboard",), "lr/[A-Z]*",
                "step", "updates", 1, "used"),
@@ -78,6 +118,9 @@ CONVENTIONS: tuple[Convention, ...] = (
                ("lightning-csv", "tensorboard"), "lr-*", "step", "updates", 0, "used"),
     Convention("Lightning 2.6 WandbLogger (LearningRateMonitor)", ("wandb", "wandb-csv"), "*", "trainer/global_step",
                "updates", 0, "used"),
+    IGNITE_WANDB,
+    IGNITE_WANDB_AFTER,
+    IGNITE_WANDB_BEFORE,
     Convention("W&B's own step (one wandb.log call per update)", ("wandb", "wandb-csv"), "*", "_step", "updates", 0,
                "used"),
     Convention("a plain loop (the lr of update s logged at step s); also self.log in a LightningModule's "
@@ -86,12 +129,23 @@ CONVENTIONS: tuple[Convention, ...] = (
 )
 
 
+# a convention -> the other readings verify also tries, in order, when the log does not say which wrote it
+OTHER_READING: dict[Convention, tuple[Convention, ...]] = {IGNITE: (IGNITE_AFTER, IGNITE_BEFORE),
+                                                          IGNITE_WANDB: (IGNITE_WANDB_AFTER, IGNITE_WANDB_BEFORE)}
+
+
 def convention(fmt: str, key: str, step: str = "step") -> Convention:
     """The convention of a key logged in ``fmt`` with its step taken from ``step``."""
     for row in CONVENTIONS:
         if fmt in row.formats and step == row.step and fnmatchcase(key, row.key):
             return row
     raise LookupError(f"no log convention for {key!r} in a {fmt} log with step {step!r}")
+
+
+def unrecorded(writer: str) -> str:
+    """What a log read by ``writer``'s convention as its second reading does not record."""
+    return next((c.unrecorded for c in (*CONVENTIONS, HF_BEFORE_4_51) if c.writer == writer and c.unrecorded),
+                "which writer wrote it")
 
 
 def markdown_table() -> str:

@@ -12,6 +12,9 @@ logged something else (Lightning writes sparse rows; a W&B export has one row pe
   otherwise ``_step`` is the step. How each counts: :mod:`lrplot.logs.conventions`.
 - ``csv``: ``step,lr`` or ``step,group,lr`` (any lr-like column name): step s holds the lr of update s.
 
+A folder holding several ``metrics.csv`` (``version_0``, ``version_1`` after a resume) is read as one run per
+file (:mod:`.folders`); ``--log-run version_1`` reads one.
+
 Cells are parsed with ``float``: exact float64 for what Python's csv writers write (``repr``).
 """
 
@@ -26,12 +29,14 @@ import numpy as np
 
 from ..errors import Location
 from . import LogError, Raw, build_curves, classify, head_text, log_step, read_log_text, walk
+from .folders import one_or_folder, runs_in
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
 
 LOOKS_FOR = {"lightning-csv": "metrics.csv", "wandb-csv": "a W&B history CSV", "csv": "a step,lr CSV"}
 FINDS = {"lightning-csv": "metrics.csv"}
+SELECTS_RUNS = ("lightning-csv",)  # a folder of CSVLogger versions
 _STEP_COLUMNS = {"lightning-csv": ("step",), "csv": ("step",),
                  "wandb-csv": ("trainer/global_step", "train/global_step", "_step")}
 
@@ -56,10 +61,14 @@ def _kind(header: list[str]) -> str | None:
     return "csv"
 
 
+def _found(folder: Path) -> list[Path]:
+    return walk(folder, lambda name: name == "metrics.csv", 3)
+
+
 def find(folder: Path, fmt: str) -> Path | None:
-    """The newest ``metrics.csv`` at most three folders down (CSVLogger writes NAME/version_N/)."""
-    found = walk(folder, lambda name: name == "metrics.csv", 3)
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+    """The ``metrics.csv`` at most three folders down (CSVLogger writes NAME/version_N/), or the
+    folder when it holds several (each a run)."""
+    return one_or_folder(folder, _found(folder))
 
 
 def detect_file(path: Path, fmt: str) -> bool:
@@ -69,7 +78,20 @@ def detect_file(path: Path, fmt: str) -> bool:
     return header is not None and _kind(header) == fmt
 
 
-def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
+def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curves":  # noqa: F821
+    runs = runs_in(path, _found(path) if path.is_dir() else [],
+                   lambda f: str(f.parent.relative_to(path)) if f.parent != path else f.name, run, "metrics.csv")
+    raws: list[Raw] = []
+    found: dict[str, None] = {}
+    step_col = "step"
+    for name, file in runs:
+        more, columns, step_col = _read_file(file, fmt, key, name)
+        raws.extend(more)
+        found.update(dict.fromkeys(columns))
+    return build_curves(raws, fmt, path, "float64", key=key, found=found, step=step_col)
+
+
+def _read_file(path: Path, fmt: str, key: str | None, run: str) -> tuple[list[Raw], list[str], str]:
     text = read_log_text(path)  # bounded, recorded as read; a UTF-8 BOM is dropped
     rows = csv.reader(io.StringIO(text, newline=""))  # streamed: one row in memory at a time
     try:
@@ -110,7 +132,6 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
                 values.append(value)
     except csv.Error as exc:
         raise LogError(f"cannot read as CSV: {exc}", location=Location(str(path), line + 1)) from None
-    raws = [Raw("", k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64), group=g)
+    raws = [Raw(run, k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64), group=g)
             for (k, g), (s, v) in series.items()]
-    found = [h for i, h in enumerate(header) if i not in (si, gi)]
-    return build_curves(raws, fmt, path, "float64", key=key, found=found, step=step_col)
+    return raws, [h for i, h in enumerate(header) if i not in (si, gi)], step_col

@@ -1,8 +1,8 @@
 """Which tags and columns of a log hold a learning rate (or its momentum), and of which param group.
 
 The names the writers use (Lightning's ``lr-AdamW/pg1``, a plain ``lr`` or ``train/learning_rate``, Keras's
-``epoch_learning_rate``, Megatron's ``learning-rate``, torchtitan's ``lr/AdamW``, a loop's ``lr/0`` or
-``lr/head``); where each writer's step and lr are read is the table of :mod:`.conventions`.
+``epoch_learning_rate``, Megatron's ``learning-rate``, torchtitan's ``lr/AdamW``, pytorch-ignite's ``lr/group_0``,
+a loop's ``lr/0`` or ``lr/head``); where each writer's step and lr are read is the table of :mod:`.conventions`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ _PLAIN = re.compile(r"^(?:.*/)?(?:lr|learning_rate|learning-rate|learningrate|ep
                     r"learning-rate vs samples)$", re.I)
 _PER_OPTIMIZER = re.compile(r"^(?P<base>lr/[A-Z][^/]*)(?:/(?P<group>\d+))?$")  # torchtitan: lr/AdamW, lr/AdamW/1
 _NAMED_GROUP = re.compile(r"^(?P<base>lr)/(?P<group>[^/]+)$")  # a loop's lr/{group['name']}: lr/head, lr/body
-_PLAIN_GROUP = re.compile(r"^(?P<base>(?:.*/)?(?:lr|learning_rate))[/_](?:pg|group|param_group)?_?(?P<group>\d+)$",
+# a loop's lr/0, lr_pg1; pytorch-ignite's lr/group_0 (MLflowLogger: "lr group_0")
+_PLAIN_GROUP = re.compile(r"^(?P<base>(?:.*/)?(?:lr|learning_rate))[/_ ](?:pg|group|param_group)?_?(?P<group>\d+)$",
                           re.I)
 
 

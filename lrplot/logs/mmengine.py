@@ -15,6 +15,9 @@ lrplot step s - 1, as for the HF Trainer.
   iteration-based loop prints epoch 1 throughout with the global iteration). The lr is printed
   rounded (``{value:.4e}``, ``num_digits``): such a log is compared with the plan rounded the same
   way (the plan's value printed with the log's own digits equals the logged text), not exactly.
+
+A work_dir holding several runs (a ``<timestamp>/`` folder per launch, a ``resume=True`` one's too) is
+read as one run per timestamp folder (:mod:`.folders`); ``--log-run <timestamp>`` reads one.
 """
 
 from __future__ import annotations
@@ -22,33 +25,45 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from ..errors import Location
 from ..text import written_lines
 from . import LogError, Raw, build_curves, classify, head_text, log_step, read_log_text, walk
+from .folders import one_or_folder, runs_in
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
 
 LOOKS_FOR = {"mmengine": "MMEngine's vis_data/scalars.json", "mmengine-text": "an MMEngine text log"}
 FINDS = {"mmengine": "vis_data/scalars.json", "mmengine-text": "an MMEngine <timestamp>.log"}
+SELECTS_RUNS = True  # a work_dir's <timestamp>/ runs
 _STAMPED = re.compile(r"^\d{8}_\d{6}\.log$")
 _TRAIN = re.compile(r" - mmengine - \w+ - (?:Epoch\(train\)\s*\[\s*(?P<epoch>\d+)\]|Iter\(train\)\s*)"
                     r"\[\s*(?P<iter>\d+)/(?P<of>\d+)\]\s+(?P<rest>.*)$")
 _LR = re.compile(r"(?:^|\s)(?P<key>[\w.]*lr): (?P<value>[-+]?\d\.(?P<digits>\d*)e[-+]\d+)(?=\s|$)")
 
 
-def find(folder: Path, fmt: str) -> Path | None:
-    """The newest ``vis_data/scalars.json`` (or ``<timestamp>.log``) below a work_dir."""
+def _found(folder: Path, fmt: str) -> list[Path]:
     if fmt == "mmengine":
-        found = [p for p in walk(folder, lambda name: name == "scalars.json", 3) if p.parent.name == "vis_data"]
-    else:
-        found = walk(folder, lambda name: bool(_STAMPED.match(name)), 2)
-        found = [p for p in found if " - mmengine - " in (head_text(p, 1 << 14) or "")]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+        return [p for p in walk(folder, lambda name: name == "scalars.json", 3) if p.parent.name == "vis_data"]
+    found = walk(folder, lambda name: bool(_STAMPED.match(name)), 2)
+    return [p for p in found if " - mmengine - " in (head_text(p, 1 << 14) or "")]
+
+
+def find(folder: Path, fmt: str) -> Path | None:
+    """The ``vis_data/scalars.json`` (or ``<timestamp>.log``) below a work_dir, or the work_dir when
+    it holds several runs (each a run)."""
+    return one_or_folder(folder, _found(folder, fmt))
+
+
+def _run_name(folder: Path, fmt: str) -> Callable[[Path], str]:
+    def name(file: Path) -> str:
+        run = file.parent.parent if fmt == "mmengine" else file.parent  # the <timestamp>/ folder
+        return str(run.relative_to(folder)) if run != folder and folder in run.parents else file.name
+    return name
 
 
 def detect_file(path: Path, fmt: str) -> bool:
@@ -64,11 +79,25 @@ def detect_file(path: Path, fmt: str) -> bool:
     return path.suffix.lower() == ".log" and re.search(r" - mmengine - \w+ - ", head_text(path) or "") is not None
 
 
-def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
-    text = read_log_text(path)  # bounded, recorded as read
-    series: dict[str, tuple[list[int], list[float]]] = {}
+def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curves":  # noqa: F821
+    runs = runs_in(path, _found(path, fmt) if path.is_dir() else [], _run_name(path, fmt), run, "MMEngine run")
+    raws: list[Raw] = []
     found: dict[str, None] = {}
     digits: set[int] = set()
+    for name, file in runs:
+        raws.extend(_read_file(file, fmt, key, name, found, digits))
+    if len(digits) > 1:
+        raise LogError(f"the lr is printed with {' and '.join(map(str, sorted(digits)))} digits in one log",
+                       location=Location(str(path)), hint="read vis_data/scalars.json instead (exact values)")
+    # the text log's values are the plan printed as '%.<d>e': compared so (lrplot.verify.plan.agree)
+    dtype = f"%.{digits.pop()}e" if fmt == "mmengine-text" and digits else "float64"
+    return build_curves(raws, fmt, path, dtype, key=key, found=found)
+
+
+def _read_file(path: Path, fmt: str, key: str | None, run: str, found: dict[str, None],
+               digits: set[int]) -> list[Raw]:
+    text = read_log_text(path)  # bounded, recorded as read
+    series: dict[str, tuple[list[int], list[float]]] = {}
     for line_no, line in enumerate(written_lines(text), start=1):
         if not line.strip():
             continue
@@ -104,10 +133,4 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
             steps, values = series.setdefault(k, ([], []))
             steps.append(step)
             values.append(float(v))
-    if len(digits) > 1:
-        raise LogError(f"the lr is printed with {' and '.join(map(str, sorted(digits)))} digits in one log",
-                       location=Location(str(path)), hint="read vis_data/scalars.json instead (exact values)")
-    # the text log's values are the plan printed as '%.<d>e': compared so (lrplot.verify.plan.agree)
-    dtype = f"%.{digits.pop()}e" if fmt == "mmengine-text" and digits else "float64"
-    raws = [Raw("", k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64)) for k, (s, v) in series.items()]
-    return build_curves(raws, fmt, path, dtype, key=key, found=found)
+    return [Raw(run, k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64)) for k, (s, v) in series.items()]

@@ -6,6 +6,8 @@ per ``log_dict(payload, step)``: ``Step {step} | `` then ``{name}:{data} `` for 
 634-662``) call ``optimizer.step()``, ``lr_scheduler.step()``, ``global_step += 1`` and then log
 ``get_lr(optimizer)`` at ``step=global_step``: the lr read AFTER the scheduler stepped, so logged step s
 holds the lr update s uses (lrplot step s), and a run's last line holds the lr of an update never run.
+A folder holding several logs (one per launch, a resume's too) is read as one run per file
+(:mod:`.folders`); ``--log-run log_<time>.txt`` reads one.
 A float is written with ``str``/``json``: Python's repr, exact float64.
 """
 
@@ -21,12 +23,14 @@ import numpy as np
 from ..errors import Location
 from ..text import written_lines
 from . import LogError, Raw, build_curves, classify, head_text, log_step, read_log_text, walk
+from .folders import one_or_folder, runs_in
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
 
 LOOKS_FOR = {"torchtune": "a torchtune DiskLogger log (Step N | lr:...)"}
 FINDS = {"torchtune": "a torchtune log_<time>.txt or .jsonl"}
+SELECTS_RUNS = True  # a folder of logs, one per launch
 _LINE = re.compile(r"^Step (?P<step>\d+) \| (?P<rest>.*)$")
 _ITEM = re.compile(r"(?P<name>[^\s:]+):(?P<value>\S+)")
 
@@ -48,11 +52,15 @@ def _looks(path: Path) -> bool:
     return False
 
 
+def _found(folder: Path) -> list[Path]:
+    return [p for p in walk(folder, lambda name: name.startswith("log_") and name.endswith((".txt", ".jsonl")), 2)
+            if _looks(p)]
+
+
 def find(folder: Path, fmt: str) -> Path | None:
-    """The newest ``log_*.txt`` / ``log_*.jsonl`` DiskLogger wrote (its output_dir/logs)."""
-    found = [p for p in walk(folder, lambda name: name.startswith("log_") and name.endswith((".txt", ".jsonl")), 2)
-             if _looks(p)]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+    """The ``log_*.txt`` / ``log_*.jsonl`` DiskLogger wrote (its output_dir/logs), or the folder
+    when it holds several (each a run)."""
+    return one_or_folder(folder, _found(folder))
 
 
 def detect_file(path: Path, fmt: str) -> bool:
@@ -67,11 +75,20 @@ def _number(name: str, text: str, where: Location) -> float:
                        hint="log the lr as a Python float (a tensor is written as tensor(...))") from None
 
 
-def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
+def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curves":  # noqa: F821
+    runs = runs_in(path, _found(path) if path.is_dir() else [], lambda f: str(f.relative_to(path)), run,
+                   "torchtune log")
+    raws: list[Raw] = []
+    found: dict[str, None] = {}
+    for name, file in runs:
+        raws.extend(_read_file(file, key, name, found))
+    return build_curves(raws, fmt, path, "float64", key=key, found=found)
+
+
+def _read_file(path: Path, key: str | None, run: str, found: dict[str, None]) -> list[Raw]:
     text = read_log_text(path)  # bounded, recorded as read
     jsonl = path.suffix.lower() == ".jsonl"
     series: dict[str, tuple[list[int], list[float]]] = {}
-    found: dict[str, None] = {}
     for line_no, line in enumerate(written_lines(text), start=1):
         if not line.strip():
             continue
@@ -100,5 +117,4 @@ def read(path: Path, fmt: str, key: str | None) -> "Curves":  # noqa: F821
             steps, values = series.setdefault(k, ([], []))
             steps.append(step)
             values.append(_number(k, v, where) if isinstance(v, str) else float(v))
-    raws = [Raw("", k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64)) for k, (s, v) in series.items()]
-    return build_curves(raws, fmt, path, "float64", key=key, found=found)
+    return [Raw(run, k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64)) for k, (s, v) in series.items()]

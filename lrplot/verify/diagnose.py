@@ -9,6 +9,7 @@ from ..curves import ScheduleTrace
 from ..limits import MAX_VERIFY_MULTIPLE as MAX_K
 from ..limits import MAX_VERIFY_SHIFTS as MAX_SHIFTS
 from ..logs import LogInfo, log_info
+from ..logs.conventions import unrecorded
 from .plan import Plan, agree
 from .verdict import Cause, Divergence, Verdict, spans_of
 
@@ -61,11 +62,14 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                                             "a samples-counted key, or log the update count", k=b, n=first)
     # compressed by k: the scheduler stepped k times per update; once per process (Accelerate) when
     # only Accelerate's stepping explains it (OneCycleLR, not stepped past total_steps), or --devices is k
-    if t0 > 0:
-        ks = [k for k in range(2, MAX_K + 1) if k * t0 < T and agree(base[k * t0: k * t0 + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
-        for k in ks:
-            plain = s.holds(at * k)
-            if not plain or plan.devices == k:
+    # stepped before each update (an ignite handler on ITERATION_STARTED attached twice), update t used the
+    # value of the k*(t+1)-th call: plan step k*t + k-1
+    ks = [(k, lead) for k in range(2, MAX_K + 1) for lead in ((0, k - 1) if t0 > 0 else (k - 1,))
+          if k * t0 + lead < T and agree(base[k * t0 + lead: k * t0 + lead + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
+    if ks:
+        for k, lead in ks:
+            plain = s.holds(at * k + lead)
+            if lead == 0 and (not plain or plan.devices == k):
                 accelerate = plan.per_process(s.g, s.f, k, int(at.max()) + 1)
                 if accelerate is not None and agree(accelerate[at], y, s.dtype, s.rtol).all():
                     return Cause("per-process", f"stepped once per process (Accelerate, {k} processes): the "
@@ -185,12 +189,19 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     if info.axis != "updates":
         reading = f"the log's steps count {info.axis}: {info.writer.split('; read with ', 1)[-1]}"
         note = reading if note is None else f"{reading}; {note}"
-    if info.other is not None and not ok.all() and _other_reading(plan, at, y, g, f, info, rtol):
-        # the log does not record which writer's convention it follows, and only the other one fits
+    for reading in ([info.other, *info.more] if info.other is not None and not ok.all() else ()):
+        # the log does not record which writer's convention it follows, and only another one fits
+        before = _other_reading(plan, at, y, g, f, info, rtol, reading)
+        if before is None:
+            continue
         ok[:] = True
-        here, there = info.writer.split(" (")[0], info.other[0].split(" (")[0]
-        note = (f"read as written by {there}: the log does not record which version wrote it, and read as "
-                f"{here} it would be shifted by {info.step_offset - info.other[1]} step(s)")
+        here, there = info.writer.split(" (")[0], reading[0].split(" (")[0]
+        note = (f"read as written by {there}: the log does not record {unrecorded(reading[0])}, and read as "
+                f"{here} it would be shifted by {info.step_offset - reading[1]} step(s)")
+        if before:  # its first value is the lr before the scheduler's first call: no update's lr to compare with
+            common["compared"] = len(y) - before
+            note += f"; its step {info.log_step(int(at[0]))} holds the lr before the scheduler's first call, not compared"
+        return Verdict(**common, agreed=len(y) - before, note=note)
     if ok.all():
         return Verdict(**common, agreed=len(y), note=note)
     i0 = int(np.flatnonzero(~ok)[0])
@@ -216,11 +227,17 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)
 
 
-def _other_reading(plan: Plan, at: np.ndarray, y: np.ndarray, g: int, f: str, info: LogInfo, rtol: float) -> bool | None:
-    """Does every logged value agree with the plan read by the log's other convention?"""
-    moved = at + info.step_offset - info.other[1]
-    base = plan.values(g, f, int(moved.max()) + 1 if len(moved) else 0)
-    if base is None or (len(moved) and moved.min() < 0):
-        return False
-    return bool(agree(base[moved], y, info.dtype, rtol).all())
+def _other_reading(plan: Plan, at: np.ndarray, y: np.ndarray, g: int, f: str, info: LogInfo, rtol: float,
+                   reading: tuple[str, int]) -> int | None:
+    """Does every logged value agree with the plan read by another convention (``reading``: writer, offset)?
+    None if not; else how many values it puts before update 0 (at most one: the lr a handler logged
+    before the scheduler's first call, ignite's handler attached before it), which are not compared."""
+    moved = at + info.step_offset - reading[1]
+    before = int((moved < 0).sum())
+    if not len(moved) or moved.min() < -1 or before == len(moved):
+        return None
+    base = plan.values(g, f, int(moved.max()) + 1)
+    if base is None or not agree(base[moved[before:]], y[before:], info.dtype, rtol).all():
+        return None
+    return before
 

@@ -1,0 +1,88 @@
+"""Write the ignite logs of tests/test_logs_ignite.py with the REAL pytorch-ignite (0.5.5) on the CPU.
+
+Usage: python tests/data/logs/ignite/regenerate.py
+
+ignite's loop (ignite/engine/engine.py:1265-1270): ``state.iteration += 1``, fire ITERATION_STARTED, run the
+process function (here: forward, backward, ``optimizer.step()``), fire ITERATION_COMPLETED; handlers of one
+event run in the order they were attached. ``TensorboardLogger.attach_opt_params_handler`` attaches
+``OptimizerParamsHandler`` (ignite/handlers/tensorboard_logger.py:396-408): it writes
+``{tag/}lr/group_{i}`` = ``param_groups[i]["lr"]`` at ``engine.state.get_event_attrib_value(event)``: the
+iteration (1-based) of the event it is attached to. An optimizer step pre-hook records the lr each update
+used (``used.json``: case -> one list of lrs per update), the reference the test compares with.
+
+Runs (10 iterations x 2 epochs = 20 updates, SGD lr 0.1, two param groups in ``torch-started``):
+- ``torch-started``: a torch CosineAnnealingLR(T_max=20) wrapped in ignite's ``LRScheduler`` attached at
+  ITERATION_STARTED (ignite's documented use), lr logged at ITERATION_STARTED after it: step i holds update i-1's lr;
+- ``torch-completed-log``: the same, lr logged at ITERATION_COMPLETED: step i holds update i-1's lr;
+- ``native``: ignite's CosineAnnealingScheduler(0.1 -> 0.001, cycle_size 21) at ITERATION_STARTED, logged there;
+- ``legacy-after``: ``LRScheduler(..., use_legacy=True)`` at ITERATION_COMPLETED (torch's own loop order),
+  lr logged at ITERATION_COMPLETED after it: step i holds the lr of update i (the next one);
+- ``legacy-before``: the same scheduler, lr logged at ITERATION_STARTED: step i holds update i-1's lr;
+- ``twice``: ``torch-started`` with the scheduler attached twice (stepped twice per update).
+- ``log-first``: the lr handler attached at ITERATION_STARTED BEFORE the scheduler: step i holds the lr update i-2
+  used, step 1 the lr before the scheduler's first call.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import torch
+from ignite.engine import Engine, Events
+from ignite.handlers import TensorboardLogger
+from ignite.handlers.param_scheduler import CosineAnnealingScheduler, LRScheduler
+
+HERE = Path(__file__).resolve().parent
+ITERATIONS, EPOCHS = 10, 2
+
+
+def run(case: str) -> list[list[float]]:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+    groups = ([{"params": model[0].parameters()}, {"params": model[1].parameters(), "lr": 0.05}]
+              if case == "torch-started" else model.parameters())
+    optimizer = torch.optim.SGD(groups, lr=0.1)
+    used: list[list[float]] = []
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: used.append([g["lr"] for g in opt.param_groups]))
+
+    def update(engine, batch):
+        optimizer.zero_grad()
+        model(torch.ones(4, 2)).pow(2).mean().backward()
+        optimizer.step()
+
+    trainer = Engine(update)
+    folder = HERE / case
+    shutil.rmtree(folder, ignore_errors=True)
+    logger = TensorboardLogger(log_dir=str(folder))
+    at = Events.ITERATION_COMPLETED if case in ("torch-completed-log", "legacy-after") else Events.ITERATION_STARTED
+    if case == "log-first":
+        logger.attach_opt_params_handler(trainer, event_name=at, optimizer=optimizer)
+    legacy = case.startswith("legacy")
+    if case == "native":
+        scheduler = CosineAnnealingScheduler(optimizer, "lr", start_value=0.1, end_value=0.001, cycle_size=21)
+    else:
+        torch_scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=ITERATIONS * EPOCHS)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # use_legacy's reminder to attach at ITERATION_COMPLETED
+            scheduler = LRScheduler(torch_scheduler, use_legacy=legacy)
+    trainer.add_event_handler(Events.ITERATION_COMPLETED if legacy else Events.ITERATION_STARTED, scheduler)
+    if case == "twice":
+        trainer.add_event_handler(Events.ITERATION_STARTED, scheduler)
+    if case != "log-first":
+        logger.attach_opt_params_handler(trainer, event_name=at, optimizer=optimizer)
+    trainer.run(range(ITERATIONS), max_epochs=EPOCHS)
+    logger.close()
+    return used
+
+
+def main() -> None:
+    cases = ("torch-started", "torch-completed-log", "native", "legacy-after", "legacy-before", "twice", "log-first")
+    used = {case: run(case) for case in cases}
+    (HERE / "used.json").write_text(json.dumps(used, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
