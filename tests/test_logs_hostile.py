@@ -200,7 +200,7 @@ def test_values_at_the_edges_are_compared_not_crashed_on(tmp_path, cli, value):
     numpy's warning must not reach the user."""
     (tmp_path / "cos.yaml").write_text(COS)
     (tmp_path / "log.csv").write_text(f"step,lr\n0,0.1\n1,{value}\n")
-    drawn = not 1e300 < abs(float(value)) < float("inf")  # beyond, no figure draws it (figure.options.check_curves): said after the verdict
+    drawn = not 1e300 < abs(float(value)) < float("inf")  # beyond, no figure draws it (figure.series.check_curves): said after the verdict
     r = cli("verify", "cos.yaml", "--log", "log.csv", "-o", "v.png")
     assert r.exit_code == 1, r.output
     first, *rest = r.output.splitlines()

@@ -1,5 +1,5 @@
 """The bulk reader of large ``.wandb`` files (lrplot/logs/wandbbulk.py, wandbframe.py) against the
-chunk-by-chunk one (wandbrun.records + wandb's ``Record`` class): the same columns, keys and errors.
+chunk-by-chunk one (wandbframe.records + wandb's ``Record`` class): the same columns, keys and errors.
 
 The run file is written by the REAL wandb (offline) in a subprocess: 1,500 ``wandb.log`` calls
 spanning several 32 KiB blocks, with the layouts the bulk decoder must hand to the Record class
@@ -108,7 +108,7 @@ def test_damaged_files_give_the_same_line_or_the_same_columns(run_file, tmp_path
 @pytest.mark.timeout(600)
 def test_skip_corrupt_drops_the_rest_of_the_block_and_keeps_every_other_record(run_file, tmp_path, cli):
     from lrplot.logs import wandbframe
-    from lrplot.logs.wandbrun import records
+    from lrplot.logs.wandbframe import records
 
     blob = run_file.read_bytes()
     starts = wandbframe.frame(blob)[0]

@@ -23,10 +23,10 @@ from .files import save_figure, write_figure
 from .labels import place_labels
 from .layout import check_ax_layout
 from .notebook import figure_bytes, figure_class
-from .options import (ANNOTATIONS, LAYOUTS, MAX_DRAWABLE, MAX_PIXELS, MAX_TEXT, RenderOptions, check_option_names,
+from .options import (ANNOTATIONS, LAYOUTS, MAX_PIXELS, MAX_TEXT, RenderOptions, check_option_names,
                       check_raster, parse_annotate, parse_size)
 from .plotter import Plotter, render, render_themed, render_to_bytes, render_to_file, render_to_stream
-from .series import FIELD_LABELS, column_envelope
+from .series import FIELD_LABELS, MAX_DRAWABLE, column_envelope
 from .themes import STYLES_DIR, THEMES, style_path, styled
 from .ticks import format_number, format_steps
 

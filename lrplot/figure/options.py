@@ -9,10 +9,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..curves import Curves
-from ..errors import LrplotError, UsageError
+from ..errors import UsageError
 from ..facts import STEP_CHANGE
-from ..limits import MAX_DRAWABLE, MAX_PIXELS, MAX_SIDE_INCHES, MIN_SIDE_INCHES
+from ..limits import MAX_PIXELS, MAX_SIDE_INCHES, MIN_SIDE_INCHES
 from ..limits import MAX_TEXT_CHARS as MAX_TEXT
 from .themes import THEMES, style_path
 
@@ -179,43 +178,6 @@ def check_raster(size: tuple[float, float], dpi: float, fmt: str) -> None:
         raise UsageError(f"--size {size[0]:g}x{size[1]:g} at --dpi {dpi:g} makes a {width}x{height} pixel figure "
                          f"({width * height / 1e6:.0f} megapixels); a figure is at most {MAX_PIXELS // 1_000_000} "
                          "megapixels", hint="lower --dpi or --size")
-
-
-def check_curves(curves: Curves, opts: RenderOptions) -> None:
-    """Refuse what these options cannot draw of these curves: epochs without steps_per_epoch, and
-    values beyond MAX_DRAWABLE."""
-    if opts.x == "epoch" and not all(s.steps_per_epoch for s in curves.schedules):
-        raise UsageError("--x epoch needs steps_per_epoch in the spec")
-    if opts.xlim is not None:
-        _check_xlim(curves, opts)
-    for trace in curves.schedules:
-        for s in trace.series():
-            values = np.abs(np.asarray(s.values, dtype=float))
-            big = np.flatnonzero(np.isfinite(values) & (values > MAX_DRAWABLE))
-            if big.size:
-                step = int(s.positions()[big[0]])  # the trainer's step (a resumed run, a log), as the x axis
-                logged = trace.style == "points"  # a log's value (MLflow keeps a logged inf as the largest float)
-                raise LrplotError(f"cannot draw {'the logged ' if logged else ''}'{s.schedule}' {s.field} of group "
-                                  f"{s.group_name}: it is {float(s.values[big[0]]):.4g} at step {step}, beyond the "
-                                  f"{MAX_DRAWABLE:g} a figure can show",
-                                  hint="the log holds it; leave out the figure (-o)" if logged else
-                                  "check the spec's lr and factors")
-
-
-def _check_xlim(curves: Curves, opts: RenderOptions) -> None:
-    """Refuse an x range beside every curve: the figure would be empty axes, a plan that seems to
-    draw nothing."""
-    from .series import x_values
-
-    extents = [x for x in (x_values(sc, opts.x) for sc in curves.schedules) if len(x)]
-    if not extents:
-        return
-    first, last = min(float(x[0]) for x in extents), max(float(x[-1]) for x in extents)
-    low, high = opts.xlim
-    if high < first or low > last:
-        unit = "epochs" if opts.x == "epoch" else "steps"
-        raise UsageError(f"--xlim '{low:g},{high:g}' shows none of the curves: their {unit} go from {first:g} to "
-                         f"{last:g}", hint=f"give a range that overlaps them, e.g. {first:g},{last:g}")
 
 
 def y_range(axis: Any, series: Sequence[Any], opts: RenderOptions) -> None:

@@ -16,8 +16,8 @@ from .metric import draw_metric
 from .labels import place_labels
 from .legend import axis_labels, legends, titles, wrap
 from .marks import annotate, events, spans
-from .options import RenderOptions, check_curves, short, y_range
-from .series import FIELD_LABELS, LINESTYLES, draw_series, field_label, same_curves, series_label, x_of, x_values
+from .options import RenderOptions, short, y_range
+from .series import FIELD_LABELS, LINESTYLES, check_curves, draw_series, field_label, same_curves, series_label, x_of, x_values
 from .themes import styled
 from .ticks import number_ticks, secondary_axis
 

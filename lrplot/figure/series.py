@@ -1,4 +1,5 @@
-"""Drawing one series: its x positions, name, and line, staircase, markers or per-pixel min/max envelope."""
+"""Drawing one series: its x positions, name, and line, staircase, markers or per-pixel min/max envelope; and
+what a figure cannot draw of the curves (:func:`check_curves`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..curves import ScheduleTrace, Series
+from ..curves import Curves, ScheduleTrace, Series
+from ..errors import LrplotError, UsageError
+from ..limits import MAX_DRAWABLE
 from .options import short
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
+
+    from .options import RenderOptions
 
 FIELD_LABELS = {"lr": "learning rate", "momentum": "momentum", "weight_decay": "weight decay"}
 LINESTYLES = ("-", "--", ":", "-.")
@@ -113,3 +118,38 @@ def draw_series(axis: Axes, s: Series, sc: ScheduleTrace, x: np.ndarray, x_range
         (line,) = axis.plot(x, s.values, color=color, linestyle=linestyle, label=label,
                             drawstyle="steps-post" if sc.interval == "epoch" else "default")
     line.set_gid(f"series:{gid}")
+
+
+def check_curves(curves: Curves, opts: "RenderOptions") -> None:
+    """Refuse what these options cannot draw of these curves: epochs without steps_per_epoch, and
+    values beyond MAX_DRAWABLE."""
+    if opts.x == "epoch" and not all(s.steps_per_epoch for s in curves.schedules):
+        raise UsageError("--x epoch needs steps_per_epoch in the spec")
+    if opts.xlim is not None:
+        _check_xlim(curves, opts)
+    for trace in curves.schedules:
+        for s in trace.series():
+            values = np.abs(np.asarray(s.values, dtype=float))
+            big = np.flatnonzero(np.isfinite(values) & (values > MAX_DRAWABLE))
+            if big.size:
+                step = int(s.positions()[big[0]])  # the trainer's step (a resumed run, a log), as the x axis
+                logged = trace.style == "points"  # a log's value (MLflow keeps a logged inf as the largest float)
+                raise LrplotError(f"cannot draw {'the logged ' if logged else ''}'{s.schedule}' {s.field} of group "
+                                  f"{s.group_name}: it is {float(s.values[big[0]]):.4g} at step {step}, beyond the "
+                                  f"{MAX_DRAWABLE:g} a figure can show",
+                                  hint="the log holds it; leave out the figure (-o)" if logged else
+                                  "check the spec's lr and factors")
+
+
+def _check_xlim(curves: Curves, opts: "RenderOptions") -> None:
+    """Refuse an x range beside every curve: the figure would be empty axes, a plan that seems to
+    draw nothing."""
+    extents = [x for x in (x_values(sc, opts.x) for sc in curves.schedules) if len(x)]
+    if not extents:
+        return
+    first, last = min(float(x[0]) for x in extents), max(float(x[-1]) for x in extents)
+    low, high = opts.xlim
+    if high < first or low > last:
+        unit = "epochs" if opts.x == "epoch" else "steps"
+        raise UsageError(f"--xlim '{low:g},{high:g}' shows none of the curves: their {unit} go from {first:g} to "
+                         f"{last:g}", hint=f"give a range that overlaps them, e.g. {first:g},{last:g}")

@@ -4,7 +4,7 @@
 ``Record`` class: ≈ 8 µs per logged point, 8 s for a million. Here the same file is read with the
 same result in a few passes of numpy over all records at once:
 
-- **Framing** (:mod:`.wandbframe`): every chunk's CRC-32 checked, as :func:`.wandbrun.records` does.
+- **Framing** (:mod:`.wandbframe`): every chunk's CRC-32 checked, as :func:`.wandbframe.records` does.
 - **Records.** A whole (FULL) record that is a history record laid out the way wandb-core writes it
   (``num``; ``history`` last; items of one ``nested_key`` or ``key`` and a ``value_json``; the step)
   is decoded item by item, every record's n-th item at once; every other record (split over blocks,

@@ -3,7 +3,7 @@
 A chunk never spans a 32 KiB block (a record that does not fit is split into FIRST/MIDDLE/LAST
 chunks, the next piece starting the next block), so the chunks of every block are walked side by
 side, one chunk of each block per numpy step, each header read as one 8-byte word. The chunk types
-are checked in order as :func:`.wandbrun.records` checks them, and every chunk's CRC-32 over its
+are checked in order as :func:`records` checks them, and every chunk's CRC-32 over its
 type byte and data is computed (one C call per chunk) and compared. Anything that reader would
 refuse (a chunk past its block, types out of order, a failed CRC) is left to it, so that its
 located line is what the user sees; where it stops quietly (zeros, a last record cut short) this
@@ -12,11 +12,17 @@ stops at the same byte.
 
 from __future__ import annotations
 
+import struct
 import zlib
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from ..errors import Location
+from . import LogError
+
+HEADER = b":W&B" + struct.pack("<HB", 0xBEE1, 0)  # the transaction log's 7 bytes: ':W&B', 0xBEE1, version 0
 BLOCK = 32768
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
 
@@ -129,3 +135,67 @@ def _crcs_hold(buf: bytes, at: np.ndarray, length: np.ndarray, kind: np.ndarray,
     spans = map(slice, (at + 6).tolist(), (at + 7 + length).tolist())
     got = np.fromiter(map(crc32, map(view.__getitem__, spans)), dtype=np.int64, count=len(at))
     return bool(np.array_equal(got, crc))
+
+
+def records(buf: bytes, path: Path, damaged: list[str] | None = None) -> list[tuple[int, bytes]]:
+    """Every whole record of a ``.wandb`` file: (byte offset of its first chunk, its data), each
+    chunk's CRC checked. A last record cut short ends the list. A corrupt chunk is an error at its
+    byte; given ``damaged`` (--log-skip-corrupt) it is named there and the rest of its 32 KiB block
+    skipped, with any record it was part of, as LevelDB's log reader (and wandb-core's) skips it."""
+    def bad(off: int, problem: str, hint: str | None = None, upto: int | None = None) -> int:
+        if damaged is None:
+            raise LogError(f"chunk at byte {off}: {problem} (the file is corrupt)", location=where, hint=(
+                f"{hint}; " if hint else "") + "pass --log-skip-corrupt to skip it (every verdict then names it)")
+        nxt = upto or (off // BLOCK + 1) * BLOCK
+        damaged.append(f"{path}: chunk at byte {off}: {problem} (the file is corrupt); bytes {off}-{min(nxt, size) - 1} "
+                       "skipped")
+        pieces.clear()
+        return nxt
+
+    where = Location(str(path))
+    if buf[:len(HEADER)] != HEADER:
+        raise LogError("not a W&B run file (it does not start with the ':W&B' header of wandb's transaction log)",
+                       location=where, hint="name a run-<id>.wandb file or its run folder")
+    out: list[tuple[int, bytes]] = []
+    size = len(buf)
+    off = len(HEADER)
+    pieces: list[bytes] = []
+    start = -1
+    unpack = struct.Struct("<IHB").unpack_from
+    crc32 = zlib.crc32
+    type_crc = [crc32(bytes([t])) for t in range(256)]
+    while True:
+        left = BLOCK - off % BLOCK
+        if left < 7:  # a block's tail too short for a chunk header: padding
+            off += left
+            continue
+        if off + 7 > size:
+            break  # the end (or a header cut short: a run still writing)
+        crc, length, kind = unpack(buf, off)
+        if kind == 0 and length == 0 and crc == 0:  # zeros: preallocated space, the end of what was written
+            break
+        end = off + 7 + length
+        if length > left - 7:
+            off = bad(off, f"its length {length} runs past its 32 KiB block")
+            continue
+        if end > size:
+            break  # its data cut short: a run still writing, or killed
+        if crc32(buf[off + 7:end], type_crc[kind]) != crc:
+            off = bad(off, "its data fails its CRC check", "the records before it can be seen with `wandb leet inspect`")
+            continue
+        if kind in (FULL, FIRST) and pieces and damaged is not None:  # a record left without its last piece
+            bad(start, "a record without its last chunk", upto=off)
+        if kind == FULL and not pieces:
+            out.append((off, buf[off + 7:end]))
+        elif kind == FIRST and not pieces:
+            start, pieces = off, [buf[off + 7:end]]
+        elif kind in (MIDDLE, LAST) and pieces:
+            pieces.append(buf[off + 7:end])
+            if kind == LAST:
+                out.append((start, b"".join(pieces)))
+                pieces = []
+        else:
+            off = bad(off, f"chunk type {kind} out of order", upto=end)
+            continue
+        off = end
+    return out

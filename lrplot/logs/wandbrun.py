@@ -33,8 +33,6 @@ import json
 import math
 import os
 import stat
-import struct
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +41,7 @@ import numpy as np
 from ..errors import Location
 from ..limits import MAX_LOG_STEP
 from . import LogError, Raw, build_curves, classify, log_step, read_log_text, walk
+from .wandbframe import HEADER, records
 from .wandbselect import choose, run_id
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,9 +53,6 @@ SELECTS_RUNS = True
 SKIPS_CORRUPT = True  # --log-skip-corrupt: corrupt chunks and records, JSONL lines that are no JSON
 STEP_KEYS = ("trainer/global_step", "train/global_step", "_step")  # the first one a run logs is its step
 HISTORY = "wandb-history.jsonl"
-_HEADER = b":W&B" + struct.pack("<HB", 0xBEE1, 0)
-_BLOCK = 32768
-_FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
 
 
 def _is_run_file(name: str) -> bool:
@@ -81,7 +77,7 @@ def detect_file(path: Path, fmt: str) -> bool:
         return False
     try:
         with path.open("rb") as fh:
-            return fh.read(len(_HEADER)) == _HEADER
+            return fh.read(len(HEADER)) == HEADER
     except OSError:
         return False
 
@@ -115,70 +111,6 @@ def _bytes(path: Path, budget: ByteAllowance) -> bytes:
                            hint="name one run folder or run file")
         record(path, "a W&B run file", info)
         return fh.read(info.st_size)
-
-
-def records(buf: bytes, path: Path, damaged: list[str] | None = None) -> list[tuple[int, bytes]]:
-    """Every whole record of a ``.wandb`` file: (byte offset of its first chunk, its data), each
-    chunk's CRC checked. A last record cut short ends the list. A corrupt chunk is an error at its
-    byte; given ``damaged`` (--log-skip-corrupt) it is named there and the rest of its 32 KiB block
-    skipped, with any record it was part of, as LevelDB's log reader (and wandb-core's) skips it."""
-    def bad(off: int, problem: str, hint: str | None = None, upto: int | None = None) -> int:
-        if damaged is None:
-            raise LogError(f"chunk at byte {off}: {problem} (the file is corrupt)", location=where, hint=(
-                f"{hint}; " if hint else "") + "pass --log-skip-corrupt to skip it (every verdict then names it)")
-        nxt = upto or (off // _BLOCK + 1) * _BLOCK
-        damaged.append(f"{path}: chunk at byte {off}: {problem} (the file is corrupt); bytes {off}-{min(nxt, size) - 1} "
-                       "skipped")
-        pieces.clear()
-        return nxt
-
-    where = Location(str(path))
-    if buf[:len(_HEADER)] != _HEADER:
-        raise LogError("not a W&B run file (it does not start with the ':W&B' header of wandb's transaction log)",
-                       location=where, hint="name a run-<id>.wandb file or its run folder")
-    out: list[tuple[int, bytes]] = []
-    size = len(buf)
-    off = len(_HEADER)
-    pieces: list[bytes] = []
-    start = -1
-    unpack = struct.Struct("<IHB").unpack_from
-    crc32 = zlib.crc32
-    type_crc = [crc32(bytes([t])) for t in range(256)]
-    while True:
-        left = _BLOCK - off % _BLOCK
-        if left < 7:  # a block's tail too short for a chunk header: padding
-            off += left
-            continue
-        if off + 7 > size:
-            break  # the end (or a header cut short: a run still writing)
-        crc, length, kind = unpack(buf, off)
-        if kind == 0 and length == 0 and crc == 0:  # zeros: preallocated space, the end of what was written
-            break
-        end = off + 7 + length
-        if length > left - 7:
-            off = bad(off, f"its length {length} runs past its 32 KiB block")
-            continue
-        if end > size:
-            break  # its data cut short: a run still writing, or killed
-        if crc32(buf[off + 7:end], type_crc[kind]) != crc:
-            off = bad(off, "its data fails its CRC check", "the records before it can be seen with `wandb leet inspect`")
-            continue
-        if kind in (_FULL, _FIRST) and pieces and damaged is not None:  # a record left without its last piece
-            bad(start, "a record without its last chunk", upto=off)
-        if kind == _FULL and not pieces:
-            out.append((off, buf[off + 7:end]))
-        elif kind == _FIRST and not pieces:
-            start, pieces = off, [buf[off + 7:end]]
-        elif kind in (_MIDDLE, _LAST) and pieces:
-            pieces.append(buf[off + 7:end])
-            if kind == _LAST:
-                out.append((start, b"".join(pieces)))
-                pieces = []
-        else:
-            off = bad(off, f"chunk type {kind} out of order", upto=end)
-            continue
-        off = end
-    return out
 
 
 def _record_items(parse, DecodeError, path: Path, damaged: list[str] | None):
@@ -238,7 +170,7 @@ def _history(path: Path, key: str | None, budget: ByteAllowance,
             wanted[name] = name in STEP_KEYS or classify(name, key) is not None
         return wanted[name]
 
-    if buf[:len(_HEADER)] == _HEADER:
+    if buf[:len(HEADER)] == HEADER:
         bulk = history(buf, path, want, items)
         if bulk is not None:
             return bulk

@@ -24,7 +24,7 @@ def run_name(file: Path) -> str | None:
         return None
     from wandb.proto import wandb_internal_pb2
 
-    from .wandbrun import records
+    from .wandbframe import records
 
     try:
         with file.open("rb") as fh:

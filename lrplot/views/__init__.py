@@ -18,7 +18,7 @@ VIEW_FORMATS = ("html", "term")
 def render_view(curves: "Curves", fmt: str, options: "RenderOptions", theme: str, *, colour: bool = False) -> bytes:
     """``curves`` as an HTML page (``theme`` light, dark, or both: the viewer's colour scheme) or as
     terminal text (ANSI colours when ``colour``)."""
-    from ..figure.options import check_curves
+    from ..figure.series import check_curves
 
     check_curves(curves, options)
     if fmt == "html":
