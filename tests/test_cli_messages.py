@@ -108,3 +108,23 @@ def test_a_log_option_without_a_log_is_refused(cli, tmp_path, args, flag):
     assert r.exit_code == 2 and r.stderr == (f"lrplot: {flag} needs --log: it tells how to read a training log, and "
                                              f"none is given; add --log LOG, or leave {flag} out\n")
     assert not (tmp_path / "s.png").exists()
+
+
+@pytest.mark.parametrize("args, flag, name", [(["s.yaml", "-o", "x.png/"], "-o", "x.png"),
+                                              (["s.yaml", "--output=x.html/"], "--output", "x.html"),
+                                              (["s.yaml", "--data", "x.csv/"], "--data", "x.csv"),
+                                              (["verify", "s.yaml", "--log", "log.csv", "-o", "x.svg/"], "-o", "x.svg"),
+                                              (["schema", "-o", "x.json/"], "-o", "x.json")])
+def test_an_output_file_with_a_trailing_slash_is_refused(cli, tmp_path, args, flag, name):
+    # a path loses its trailing slash: -o x.png/ (a folder meant) wrote the file x.png
+    (tmp_path / "s.yaml").write_text(SEQUENTIAL)
+    (tmp_path / "log.csv").write_text("step,lr\n0,0.1\n")
+    r = cli(*args, "-q") if args[0] == "s.yaml" else cli(*args)
+    assert r.exit_code == 2 and r.stderr == (f"lrplot: {flag} {name}/: no such folder (a trailing slash names one); "
+                                             f"to write the file, leave the slash out: {flag} {name}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "s.yaml"]
+    (tmp_path / f"{name}").mkdir()  # an existing folder is refused as one, as before (schema: it cannot write there)
+    r = cli(*args, "-q") if args[0] == "s.yaml" else cli(*args)
+    assert (r.exit_code, r.stderr) == ((1, f"lrplot: {name}: cannot write: Is a directory\n") if args[0] == "schema" else
+                                       (2, f"lrplot: {name}: is a folder, not a {'data' if flag == '--data' else 'figure'} "
+                                           f"file; name a file in it, e.g. {name}/name.{'csv' if flag == '--data' else 'png'}\n"))
