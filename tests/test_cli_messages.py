@@ -128,3 +128,14 @@ def test_an_output_file_with_a_trailing_slash_is_refused(cli, tmp_path, args, fl
     assert (r.exit_code, r.stderr) == ((1, f"lrplot: {name}: cannot write: Is a directory\n") if args[0] == "schema" else
                                        (2, f"lrplot: {name}: is a folder, not a {'data' if flag == '--data' else 'figure'} "
                                            f"file; name a file in it, e.g. {name}/name.{'csv' if flag == '--data' else 'png'}\n"))
+
+
+def test_verify_refuses_a_global_batch_the_log_does_not_use(cli, tmp_path):
+    # a log counted in updates: --global-batch was accepted and ignored, as if the run had been compared at that batch
+    (tmp_path / "s.yaml").write_text("steps: 3\nscheduler: {type: StepLR, step_size: 2}\n")
+    (tmp_path / "log.csv").write_text("step,lr\n0,0.1\n1,0.1\n2,0.010000000000000002\n")
+    assert cli("verify", "s.yaml", "--log", "log.csv").exit_code == 0  # the log follows the plan (0.1 x 0.1 in float64)
+    r = cli("verify", "s.yaml", "--log", "log.csv", "--global-batch", "32")
+    assert (r.exit_code, r.stdout, r.stderr) == (2, "", "lrplot: --global-batch 32 is unused: the log's steps count updates "
+                                                       "(a plain loop), not samples seen; leave --global-batch out (it is "
+                                                       "for logs counted in samples)\n")
