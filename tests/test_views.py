@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import zlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -369,3 +370,12 @@ def test_verify_writes_the_page_plot_writes_for_the_same_overlay_and_says_where_
     assert page == (tmp_path / "p.html").read_bytes()
     assert page.count(b'class="lrplot-note"') == 1
     assert b'margin-top: 4px;">lr: the log leaves the plan at steps 6-7</div>\n' in page
+
+
+def test_terminal_text_says_where_a_log_leaves_the_plan():
+    # it drew the logged points but not the red band a figure shades: the divergence went unsaid
+    plan = trace("plan", [0.1] * 10)
+    log = replace(trace("lr", [0.1, 0.2, 0.1, 0.2], at=[0, 4, 5, 9], style="points"), spans=((4, 4), (9, 9)))
+    lines = render_text(Curves((plan, log)), RenderOptions(), width=60).splitlines()
+    assert lines[-1].strip() == "lr: the log leaves the plan at steps 4, 9" and lines[-1].startswith(" ")
+    assert "leaves the plan" not in render_text(Curves((plan, replace(log, spans=()))), RenderOptions(), width=60)

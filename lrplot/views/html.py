@@ -34,7 +34,7 @@ import numpy as np
 
 from ..curves import Curves, Series
 from ..figure.options import RenderOptions
-from .naming import extent, named
+from .naming import diverging, extent, named
 from .palette import palette
 
 ASSETS = Path(__file__).parent / "assets"
@@ -231,17 +231,3 @@ def render_html(curves: Curves, options: RenderOptions, theme: str = "light") ->
     hidden = log_hidden(curves) if options.log_y else []  # as under a figure: what the log axis cannot show
     return _page(payload(curves, options), theme, (*options.notes, *hidden, *diverging(curves))).encode("utf-8")
 
-
-def diverging(curves: Curves) -> list[str]:
-    """Where a logged run left the plan, said in words: a figure shades these steps red, the page
-    draws no bands (the steps as a figure's x axis counts them)."""
-    from ..figure.marks import merged_spans
-
-    lines = []
-    for sc in curves.schedules:
-        merged = [(a + sc.first_update, b + sc.first_update) for a, b in merged_spans(sc.spans, sc.steps)]
-        if merged:
-            one = len(merged) == 1 and merged[0][0] == merged[0][1]
-            at = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in merged)
-            lines.append(f"{sc.name}: the log leaves the plan at step{'' if one else 's'} {at}")
-    return lines
