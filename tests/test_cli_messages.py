@@ -112,6 +112,7 @@ def test_a_log_option_without_a_log_is_refused(cli, tmp_path, args, flag):
 
 @pytest.mark.parametrize("args, flag, name", [(["s.yaml", "-o", "x.png/"], "-o", "x.png"),
                                               (["s.yaml", "--output=x.html/"], "--output", "x.html"),
+                                              (["s.yaml", "-ox.svg/"], "-o", "x.svg"),
                                               (["s.yaml", "--data", "x.csv/"], "--data", "x.csv"),
                                               (["verify", "s.yaml", "--log", "log.csv", "-o", "x.svg/"], "-o", "x.svg"),
                                               (["schema", "-o", "x.json/"], "-o", "x.json")])

@@ -118,8 +118,8 @@ def _no_missing_folder(args: list[str], flags: list[str]) -> None:
     for i, arg in enumerate(args):
         if arg == "--":
             return
-        flag, value = next(((f, arg[len(f) + 1:]) for f in flags if f.startswith("--") and arg.startswith(f + "=")),
-                           (arg, args[i + 1] if arg in flags and i + 1 < len(args) else None))
+        flag, value = next(((f, arg[len(f) + (f.startswith("--")):]) for f in flags if arg != f and arg.startswith(
+            f + "=" if f.startswith("--") else f)), (arg, args[i + 1] if arg in flags and i + 1 < len(args) else None))
         if value and value.endswith(("/", os.sep)) and value.strip("/" + os.sep) and not os.path.isdir(value):
             typer.echo(f"lrplot: {flag} {value}: no such folder (a trailing slash names one); to write the file, "
                        f"leave the slash out: {flag} {value.rstrip('/' + os.sep)}", err=True)
