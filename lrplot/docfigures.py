@@ -297,6 +297,7 @@ def as_written(text: str, what: str = "directive") -> str:
 
     names = OPTIONS + (_SPHINX_ONLY if what == "directive" else ())
     flags = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    text = re.sub(r"(?<![\w-])--style(?![\w-])", "--theme", text)  # a document's theme takes a style file too
     return re.sub(rf"(?<![\w-])--({flags})(?![\w-])", r":\1:" if what == "directive" else r"\1:", text)
 
 

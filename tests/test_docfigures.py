@@ -88,6 +88,8 @@ def test_a_message_names_the_option_as_the_document_writes_it(what, xlim, format
         return located(exc.value, 7, what=what)
 
     assert message({"xlim": "9,1"}) == (7, f"lrplot: {xlim} '9,1': expected LOW,HIGH with LOW below HIGH, e.g. 0,1000")
+    theme = xlim.replace("xlim", "theme")  # the CLI's --style is the document's theme
+    assert message({"theme": "nosuch.mplstyle"}) == (7, f"lrplot: {theme} nosuch.mplstyle: no such style file")
     assert message({"size": "100x100", "dpi": "1200"}) == (
         7, f"lrplot: {size} makes a 120000x120000 pixel figure (14400 megapixels); a figure is at most 64 megapixels; "
            f"lower {size.split()[3]} or {size.split()[0]}")
