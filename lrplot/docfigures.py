@@ -99,6 +99,13 @@ def parse_options(raw: Mapping[str, Any], default_formats: Iterable[str] = ("png
         if f not in FORMATS:
             raise UsageError(f"unknown figure format '{f}'", hint=did_you_mean(f, FORMATS)
                              or f"use a comma list of {', '.join(FORMATS)}")
+    if "html" in formats:  # the page draws no marks, no --xlim ...: refused as the CLI refuses -o x.html with them
+        from .views import not_drawn
+
+        missing = not_drawn("html", checked)
+        if missing is not None:
+            raise UsageError(f"{missing[0]} is not drawn in the page (--formats html): {missing[1]}",
+                             hint=f"leave {missing[0]} out, or html out of --formats")
     overrides = raw.get("set") or ()
     if isinstance(overrides, str):
         overrides = [line.strip() for part in overrides.splitlines() for line in part.split(";") if line.strip()]
@@ -279,6 +286,21 @@ def default_alt(spec: "Spec") -> str:
     return f"Learning-rate schedule: {spec.title or ', '.join(dict.fromkeys(names))}"
 
 
+# the options a Sphinx directive takes beyond OPTIONS (the budget of a training config)
+_SPHINX_ONLY = ("dataset-size", "devices", "batch-size")
+
+
+def as_written(text: str, what: str = "directive") -> str:
+    """``text`` with each option named as a document writes it, not as the CLI flag the shared checks
+    name: ``--xlim`` is ``:xlim:`` in a Sphinx directive, the key ``xlim:`` in a MkDocs block."""
+    import re
+
+    names = OPTIONS + (_SPHINX_ONLY if what == "directive" else ())
+    flags = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    text = re.sub(r"(?<![\w-])--style(?![\w-])", "--theme", text)  # a document's theme takes a style file too
+    return re.sub(rf"(?<![\w-])--({flags})(?![\w-])", r":\1:" if what == "directive" else r"\1:", text)
+
+
 def located(exc: Exception, line: int | None, inline_offset: int | None = None,
             what: str = "directive", inline_name: str | None = None) -> tuple[int | None, str]:
     """(document line, message) for an error of a figure whose directive starts at ``line``.
@@ -289,6 +311,7 @@ def located(exc: Exception, line: int | None, inline_offset: int | None = None,
     hint = getattr(exc, "hint", None)
     if hint:
         text = f"{text}; {hint}"
+    text = as_written(text, what)
     if loc is None:
         return line, f"lrplot: {text}"
     if inline_offset is not None and loc.line is not None and (inline_name is None or loc.path == inline_name):
@@ -298,5 +321,5 @@ def located(exc: Exception, line: int | None, inline_offset: int | None = None,
     return line, f"lrplot: {loc}: {text}"
 
 
-__all__ = ["DocFigure", "Image", "OPTIONS", "SpecError", "Stats", "figure_key", "load_doc_spec", "located",
+__all__ = ["DocFigure", "Image", "OPTIONS", "SpecError", "Stats", "as_written", "figure_key", "load_doc_spec", "located",
            "parse_options", "render_images", "spec_files"]

@@ -212,10 +212,11 @@ def render_all(curves: "Curves", figures: "list[FigureTarget]", options: "Render
 
 
 def render_files(curves: "Curves", paths: Iterable[Path], options: "RenderOptions") -> list[Path]:
-    """Each path written with the figure in the format its suffix names (each atomically)."""
+    """Each path written in the format its suffix names, atomically (a page by :mod:`lrplot.views`)."""
     from .figure import render_to_file
+    from .views import write_page
 
-    return [render_to_file(curves, p, options) for p in paths]
+    return [(write_page if p.suffix.lower() == ".html" else render_to_file)(curves, p, options) for p in paths]
 
 
 def data_writer(curves: "Curves", path: Path) -> Callable[[IO[bytes]], Any]:
@@ -254,8 +255,7 @@ def stage_and_write(curves: "Curves", figures: "list[FigureTarget]", rendered: l
 
 @dataclass(frozen=True)
 class LogRequest:
-    """A training log to draw over the plan (``--log``, ``--log-format``, ``--log-key``,
-    ``--log-skip-corrupt``, ``--log-run``)."""
+    """A training log to draw over the plan (``--log``, ``--log-format``, ``--log-key``, ``--log-skip-corrupt``, ``--log-run``)."""
 
     path: Path
     fmt: str | None = None

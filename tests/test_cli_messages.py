@@ -108,3 +108,35 @@ def test_a_log_option_without_a_log_is_refused(cli, tmp_path, args, flag):
     assert r.exit_code == 2 and r.stderr == (f"lrplot: {flag} needs --log: it tells how to read a training log, and "
                                              f"none is given; add --log LOG, or leave {flag} out\n")
     assert not (tmp_path / "s.png").exists()
+
+
+@pytest.mark.parametrize("args, flag, name", [(["s.yaml", "-o", "x.png/"], "-o", "x.png"),
+                                              (["s.yaml", "--output=x.html/"], "--output", "x.html"),
+                                              (["s.yaml", "-ox.svg/"], "-o", "x.svg"),
+                                              (["s.yaml", "--data", "x.csv/"], "--data", "x.csv"),
+                                              (["verify", "s.yaml", "--log", "log.csv", "-o", "x.svg/"], "-o", "x.svg"),
+                                              (["schema", "-o", "x.json/"], "-o", "x.json")])
+def test_an_output_file_with_a_trailing_slash_is_refused(cli, tmp_path, args, flag, name):
+    # a path loses its trailing slash: -o x.png/ (a folder meant) wrote the file x.png
+    (tmp_path / "s.yaml").write_text(SEQUENTIAL)
+    (tmp_path / "log.csv").write_text("step,lr\n0,0.1\n")
+    r = cli(*args, "-q") if args[0] == "s.yaml" else cli(*args)
+    assert r.exit_code == 2 and r.stderr == (f"lrplot: {flag} {name}/: no such folder (a trailing slash names one); "
+                                             f"to write the file, leave the slash out: {flag} {name}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "s.yaml"]
+    (tmp_path / f"{name}").mkdir()  # an existing folder is refused as one, as before (schema: it cannot write there)
+    r = cli(*args, "-q") if args[0] == "s.yaml" else cli(*args)
+    assert (r.exit_code, r.stderr) == ((1, f"lrplot: {name}: cannot write: Is a directory\n") if args[0] == "schema" else
+                                       (2, f"lrplot: {name}: is a folder, not a {'data' if flag == '--data' else 'figure'} "
+                                           f"file; name a file in it, e.g. {name}/name.{'csv' if flag == '--data' else 'png'}\n"))
+
+
+def test_verify_refuses_a_global_batch_the_log_does_not_use(cli, tmp_path):
+    # a log counted in updates: --global-batch was accepted and ignored, as if the run had been compared at that batch
+    (tmp_path / "s.yaml").write_text("steps: 3\nscheduler: {type: StepLR, step_size: 2}\n")
+    (tmp_path / "log.csv").write_text("step,lr\n0,0.1\n1,0.1\n2,0.010000000000000002\n")
+    assert cli("verify", "s.yaml", "--log", "log.csv").exit_code == 0  # the log follows the plan (0.1 x 0.1 in float64)
+    r = cli("verify", "s.yaml", "--log", "log.csv", "--global-batch", "32")
+    assert (r.exit_code, r.stdout, r.stderr) == (2, "", "lrplot: --global-batch 32 is unused: the log's steps count updates "
+                                                       "(a plain loop), not samples seen; leave --global-batch out (it is "
+                                                       "for logs counted in samples)\n")

@@ -74,3 +74,48 @@ def test_a_figures_formats_drawn_once_are_the_bytes_of_one_render_each(tmp_path)
     curves, opts = simulate(spec), RenderOptions(**figure.render)
     for im in images:
         assert im.path.read_bytes() == render_to_bytes(curves, im.fmt, opts), im.fmt
+
+
+@pytest.mark.parametrize("what, xlim, formats, size", [("directive", ":xlim:", ":formats:", ":size: 100x100 at :dpi: 1200"),
+                                                       ("block", "xlim:", "formats:", "size: 100x100 at dpi: 1200")])
+def test_a_message_names_the_option_as_the_document_writes_it(what, xlim, formats, size):
+    # a directive's :xlim: '9,1' was told about --xlim, a flag the document does not have
+    from lrplot.docfigures import located
+
+    def message(raw):
+        with pytest.raises(UsageError) as exc:
+            parse_options(raw)
+        return located(exc.value, 7, what=what)
+
+    assert message({"xlim": "9,1"}) == (7, f"lrplot: {xlim} '9,1': expected LOW,HIGH with LOW below HIGH, e.g. 0,1000")
+    theme = xlim.replace("xlim", "theme")  # the CLI's --style is the document's theme
+    assert message({"theme": "nosuch.mplstyle"}) == (7, f"lrplot: {theme} nosuch.mplstyle: no such style file")
+    assert message({"size": "100x100", "dpi": "1200"}) == (
+        7, f"lrplot: {size} makes a 120000x120000 pixel figure (14400 megapixels); a figure is at most 64 megapixels; "
+           f"lower {size.split()[3]} or {size.split()[0]}")
+    # formats: png, html drew the PNG with the range and a page showing the whole run, without a word
+    assert message({"xlim": "0,10", "formats": "png, html"}) == (
+        7, f"lrplot: {xlim} is not drawn in the page ({formats} html): it shows the whole run; leave {xlim} out, "
+           f"or html out of {formats}")
+
+
+@pytest.mark.parametrize("raw, args", [({"layout": "grid"}, ["--layout", "grid"]), ({"x": "epoch"}, ["--x", "epoch"]),
+                                       ({"xlim": "0,5"}, ["--xlim", "0,5"]), ({"ylim": "0,1"}, ["--ylim", "0,1"]),
+                                       ({"no-legend": True}, ["--no-legend"]), ({"annotate": "peak"}, ["--annotate", "peak"]),
+                                       ({"size": "6x3"}, ["--size", "6x3"]), ({"dpi": "100"}, ["--dpi", "100"]),
+                                       ({"annotate": "none"}, None), ({"layout": "overlay"}, None), ({"log-y": True}, None),
+                                       ({"title": "T"}, None), ({"no-inset": True}, None)])
+def test_a_page_in_the_formats_refuses_what_the_cli_refuses_on_a_page(cli, tmp_path, raw, args):
+    (tmp_path / "s.yaml").write_text(SPEC.replace("steps: 20", "steps: 20\nsteps_per_epoch: 5"))
+    cli_args = args or [a for k, v in raw.items() for a in ([f"--{k}"] if v is True else [f"--{k}", v])]
+    result = cli("s.yaml", "-o", "p.html", "-q", *cli_args)
+    if args is None:  # drawn on a page: accepted by both
+        assert result.exit_code == 0 and parse_options({**raw, "formats": "png,html"}).formats == ("png", "html")
+        return
+    flag = "--no-legend" if "no-legend" in raw else args[0]
+    assert result.exit_code == 2 and result.stderr.startswith(f"lrplot: {flag} is not drawn in a page (.html): ")
+    with pytest.raises(UsageError) as exc:
+        parse_options({**raw, "formats": "png,html"})
+    why = result.stderr.split(": ", 2)[2].split(";")[0]
+    assert exc.value.format() == f"{flag} is not drawn in the page (--formats html): {why}; leave {flag} out, or html out of --formats"
+    assert parse_options(raw).formats == ("png",)  # a figure draws it

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import zlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -353,3 +354,28 @@ def test_the_page_says_what_its_log_axis_cannot_show():
             'is 0 or below at 1 step(s), first at step 2: not on this log axis; draw without --log-y to see it</div>')
     assert note in render_view(zero, "html", RenderOptions(log_y=True), "light").decode()
     assert "log axis" not in render_view(zero, "html", RenderOptions(), "light").decode()
+
+
+def test_verify_writes_the_page_plot_writes_for_the_same_overlay_and_says_where_it_diverges(cli, tmp_path):
+    # verify -o x.html was refused (".png, .svg, .pdf") while plot --log -o x.html wrote the page; the page draws
+    # no red bands, so it says the diverging steps in words. StepLR(5, 0.5) from lr 0.1: 0.1 x5, then 0.05 x5
+    # (halving is exact); the log doubles steps 6 and 7.
+    (tmp_path / "plan.yaml").write_text("steps: 10\nscheduler: {type: StepLR, step_size: 5, gamma: 0.5}\n")
+    logged = [0.1] * 5 + [0.05, 0.1, 0.1, 0.05, 0.05]
+    (tmp_path / "log.csv").write_text("step,lr\n" + "".join(f"{t},{v!r}\n" for t, v in enumerate(logged)))
+    result = cli("verify", "plan.yaml", "--log", "log.csv", "-o", "v.html")
+    assert result.exit_code == 1 and result.stdout.splitlines()[-1] == "v.html"
+    assert cli("plan.yaml", "--log", "log.csv", "-o", "p.html", "-q").exit_code == 0
+    page = (tmp_path / "v.html").read_bytes()
+    assert page == (tmp_path / "p.html").read_bytes()
+    assert page.count(b'class="lrplot-note"') == 1
+    assert b'margin-top: 4px;">lr: the log leaves the plan at steps 6-7</div>\n' in page
+
+
+def test_terminal_text_says_where_a_log_leaves_the_plan():
+    # it drew the logged points but not the red band a figure shades: the divergence went unsaid
+    plan = trace("plan", [0.1] * 10)
+    log = replace(trace("lr", [0.1, 0.2, 0.1, 0.2], at=[0, 4, 5, 9], style="points"), spans=((4, 4), (9, 9)))
+    lines = render_text(Curves((plan, log)), RenderOptions(), width=60).splitlines()
+    assert lines[-1].strip() == "lr: the log leaves the plan at steps 4, 9" and lines[-1].startswith(" ")
+    assert "leaves the plan" not in render_text(Curves((plan, replace(log, spans=()))), RenderOptions(), width=60)

@@ -226,9 +226,9 @@ def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: s
         from ..verify import verify_files
 
         if output is not None:
-            from ..output import FIGURE_SUFFIXES, check_target
+            from ..output import PLOT_SUFFIXES, check_target
 
-            check_target(output, FIGURE_SUFFIXES, "figure", protected=(plan, log))
+            check_target(output, PLOT_SUFFIXES, "figure", protected=(plan, log))  # as plot --log writes them
         reading = inputs.reading()
         report = verify_files(plan, log, log_format=log_format, log_key=log_key, log_run=log_run, rtol=rtol, schedule=schedule,
                               overrides=reading.overrides, allow_import=inputs.allowance(), kind=reading.kind,

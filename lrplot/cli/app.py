@@ -103,6 +103,28 @@ class LrplotCommand(TyperCommand):
     def get_help_option(self, ctx: Any) -> Any:
         return tricks.quick_coercion_of(super().get_help_option(ctx))
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _no_missing_folder(args, [o for p in self.params if getattr(p, "metavar", None) in ("FILE", "FIG")
+                                  for o in p.opts])
+        return super().parse_args(ctx, args)
+
+
+def _no_missing_folder(args: list[str], flags: list[str]) -> None:
+    """``-o x.png/`` names a folder, but a path loses its trailing slash: the file x.png was written.
+    An output file (FILE, FIG) that ends in a slash and is no folder is refused (a folder that exists is
+    refused as one by lrplot.output.check_target)."""
+    import os
+
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return
+        flag, value = next(((f, arg[len(f) + (f.startswith("--")):]) for f in flags if arg != f and arg.startswith(
+            f + "=" if f.startswith("--") else f)), (arg, args[i + 1] if arg in flags and i + 1 < len(args) else None))
+        if value and value.endswith(("/", os.sep)) and value.strip("/" + os.sep) and not os.path.isdir(value):
+            typer.echo(f"lrplot: {flag} {value}: no such folder (a trailing slash names one); to write the file, "
+                       f"leave the slash out: {flag} {value.rstrip('/' + os.sep)}", err=True)
+            raise typer.Exit(2)
+
 
 app = typer.Typer(
     cls=LrplotGroup,

@@ -211,7 +211,7 @@ def verify(
         show_default=False)] = None,
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", metavar="FIG", help="Also draw the plan, the logged points and where they diverge "
-                                              "(.png/.svg/.pdf).", show_default=False)] = None,
+                                              "(.png/.svg/.pdf, or an interactive page .html).", show_default=False)] = None,
     inputs: Inputs = None,  # type: ignore[assignment]
     debug: DebugOpt = False,
 ) -> None:

@@ -98,6 +98,18 @@ def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | N
     return to_updates(trace, plan.steps_per_epoch, f"{plan.steps_per_epoch} updates per epoch (the plan's)")
 
 
+def _global_batch_used(log: Curves, global_batch: int | None) -> None:
+    """Refuse --global-batch for a log whose steps count no samples: it would be accepted and
+    ignored, the user believing the run was compared at that batch."""
+    infos = [log_info(trace) for trace in log.schedules]
+    if global_batch is None or not infos or any(i.axis == "samples" and not i.per for i in infos):
+        return
+    writer = infos[0].writer.split(" (")[0]
+    raise UsageError(f"--global-batch {global_batch} is unused: the log's steps count {infos[0].axis}"
+                     f"{f' ({writer})' if writer else ''}, not samples seen",
+                     hint="leave --global-batch out (it is for logs counted in samples)")
+
+
 def _from_first(trace: ScheduleTrace, plan: ScheduleTrace) -> ScheduleTrace:
     """A log compared with a plan resumed by its spec (``first_update`` F > 0): its steps counted
     from F as the plan's values are (the trainer's update F is the plan's index 0), and the log's
@@ -130,6 +142,7 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
     samples; ``devices``: the run's process count (names "stepped once per process")."""
     if rtol < 0 or not math.isfinite(rtol):
         raise UsageError(f"--rtol {rtol}: must be a finite number >= 0")
+    _global_batch_used(log, global_batch)
     allow = allowed_imports(allow_import)
     report = Report()
     plans: dict[int, Plan] = {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     from ..curves import Curves
     from ..figure.options import RenderOptions
 
@@ -30,6 +32,15 @@ def render_view(curves: "Curves", fmt: str, options: "RenderOptions", theme: str
     return render_text(curves, options, colour=colour).encode("utf-8")
 
 
+def write_page(curves: "Curves", path: "Path", options: "RenderOptions") -> "Path":
+    """``curves`` as a page (``.html``) written atomically to ``path``, as ``lrplot plot -o x.html`` writes it."""
+    from ..output import write_atomic
+
+    blob = render_view(curves, "html", options, options.theme)
+    write_atomic(path, lambda fh: fh.write(blob))
+    return path
+
+
 # what a page and terminal text draw as a figure does: the title, a log y axis, the theme's colours (and,
 # under a page, a figure's notes); every other look option, and why it is not drawn there (no marks and
 # no inset, so --annotate none and --no-inset are what they draw anyway)
@@ -43,23 +54,34 @@ _NOT_DRAWN = {"layout": ("--layout", "it overlays every curve in one chart"),
               "dpi": ("--dpi", "it takes the size of the window or terminal")}
 
 
+def not_drawn(fmt: str, options: "RenderOptions") -> tuple[str, str] | None:
+    """The first option a page (``fmt`` html) or terminal text does not draw, as (flag, why), or None."""
+    from ..figure.options import RenderOptions
+
+    default = RenderOptions()
+    for name, (flag, why) in _NOT_DRAWN.items():
+        value = getattr(options, name)
+        if value != getattr(default, name) and value not in ("overlay", frozenset()):
+            return flag, why
+    return None
+
+
 def check_options_drawn(fmt: str, options: "RenderOptions") -> None:
     """Refuse, before any work, what a target in ``fmt`` cannot draw: a figure's pixels beyond the
     limit; for a page (``.html``) or terminal text, an option it does not draw, which would be
     silently ignored (``--xlim`` on a page that shows the whole run)."""
     from ..errors import UsageError
-    from ..figure.options import RenderOptions, check_raster
+    from ..figure.options import check_raster
 
     if fmt not in VIEW_FORMATS:
         return check_raster(options.size, options.dpi, fmt)
-    default = RenderOptions()
-    for name, (flag, why) in _NOT_DRAWN.items():
-        value = getattr(options, name)
-        if value != getattr(default, name) and value not in ("overlay", frozenset()):
-            where = "a page (.html)" if fmt == "html" else "terminal text (--format term)"
-            raise UsageError(f"{flag} is not drawn in {where}: {why}",
-                             hint=f"leave {flag} out, or write a figure: -o NAME.png, .svg or .pdf")
+    missing = not_drawn(fmt, options)
+    if missing is not None:
+        flag, why = missing
+        where = "a page (.html)" if fmt == "html" else "terminal text (--format term)"
+        raise UsageError(f"{flag} is not drawn in {where}: {why}",
+                         hint=f"leave {flag} out, or write a figure: -o NAME.png, .svg or .pdf")
     return None
 
 
-__all__ = ["VIEW_FORMATS", "check_options_drawn", "render_view"]
+__all__ = ["VIEW_FORMATS", "check_options_drawn", "not_drawn", "render_view", "write_page"]

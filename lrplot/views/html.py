@@ -34,7 +34,7 @@ import numpy as np
 
 from ..curves import Curves, Series
 from ..figure.options import RenderOptions
-from .naming import extent, named
+from .naming import diverging, extent, named
 from .palette import palette
 
 ASSETS = Path(__file__).parent / "assets"
@@ -229,4 +229,5 @@ def render_html(curves: Curves, options: RenderOptions, theme: str = "light") ->
     from ..figure.footnote import log_hidden
 
     hidden = log_hidden(curves) if options.log_y else []  # as under a figure: what the log axis cannot show
-    return _page(payload(curves, options), theme, (*options.notes, *hidden)).encode("utf-8")
+    return _page(payload(curves, options), theme, (*options.notes, *hidden, *diverging(curves))).encode("utf-8")
+

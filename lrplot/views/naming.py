@@ -1,4 +1,5 @@
-"""What both views take from the curves alike: each series with its legend name, and the steps they span."""
+"""What both views take from the curves alike: each series with its legend name, the steps they span, and where
+a logged run left the plan (said in words: neither view shades it)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,18 @@ def extent(parts: list[Series]) -> tuple[int, int]:
     drawn = [s.positions() for s in parts if len(s.values)]
     first = min((int(p[0]) for p in drawn), default=0)
     return first, max((int(p[-1]) + 1 for p in drawn), default=first + 1) - first
+
+
+def diverging(curves: Curves) -> list[str]:
+    """Where a logged run left the plan, said in words: a figure shades these steps red, a page and
+    terminal text draw no bands (the steps as a figure's x axis counts them)."""
+    from ..figure.marks import merged_spans
+
+    lines = []
+    for sc in curves.schedules:
+        merged = [(a + sc.first_update, b + sc.first_update) for a, b in merged_spans(sc.spans, sc.steps)]
+        if merged:
+            one = len(merged) == 1 and merged[0][0] == merged[0][1]
+            at = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in merged)
+            lines.append(f"{sc.name}: the log leaves the plan at step{'' if one else 's'} {at}")
+    return lines

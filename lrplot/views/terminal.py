@@ -20,7 +20,7 @@ import numpy as np
 from ..curves import Curves
 from ..figure.options import RenderOptions
 from ..figure.ticks import format_number
-from .naming import extent, named
+from .naming import diverging, extent, named
 from .palette import palette
 
 _BRAILLE = 0x2800
@@ -141,6 +141,7 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
         lines.append(" " * (gutter + 1) + "   ".join(keys))
         if not colour:
             lines.append(" " * (gutter + 1) + "(no colours here, so the curves look alike: FORCE_COLOR=1 colours them)")
+    lines.extend(" " * (gutter + 1) + line for line in diverging(curves))  # a figure shades them red
     if options.log_y and not log:  # a log axis cannot show 0 or below: say why this one is linear
         lines.append(" " * (gutter + 1) + "(--log-y: a curve reaches 0 or below, which a log axis cannot show, "
                      "so this axis is linear)")
