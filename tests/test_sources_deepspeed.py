@@ -302,3 +302,16 @@ def test_a_finding_is_advised_in_the_jsons_own_keys(tmp_path):
     assert line.endswith("after step 60 it is past its end; set scheduler.params.T_max to the scheduler steps it "
                          "drives (100) [short-schedule]")
     assert checked(path, run + ["scheduler.params.T_max=100"]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_check_json_stays_json_where_deepspeed_warns_of_a_total_below_its_warmup():
+    # WarmupDecayLR logs 'total_num_steps 5000 is less than warmup_num_steps 10000' (lr_schedules.py:826-828) on
+    # its logger, which prints on stdout: long-warmup says it, located, and stdout holds only the JSON
+    from tests.helpers import forked
+
+    r = forked.run(["check", str(T5), "--set", "scheduler.params.total_num_steps=5000", "--json"], cwd=ROOT,
+                   text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert [f["rule"] for f in json.loads(r.stdout)["findings"]] == ["nonpositive-lr", "long-warmup"]
