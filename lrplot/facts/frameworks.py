@@ -109,8 +109,13 @@ def deepspeed_warmup(s: SchedulerNode) -> tuple[str, int] | None:
 
 def deepspeed_peak(s: SchedulerNode, base: float, g: int) -> float:
     """WarmupLR and WarmupDecayLR rise to ``warmup_max_lr`` (per group, :741-742; WarmupLR's None is the
-    group's lr, :738-739, WarmupDecayLR's default 0.001, :818); WarmupCosineLR to the group's lr (:896-898)."""
-    value = number(per_group(_deepspeed_option(s, "warmup_max_lr"), g)) if not s.type.endswith("CosineLR") else None
+    group's lr, :738-739, WarmupDecayLR's default 0.001, :818), WarmupCosineLR to the group's lr (:896-898),
+    OneCycle to ``cycle_max_lr`` (per group, :547-549, :620-628); LRRangeTest rises without a bound (:313-)."""
+    kind = s.type.rpartition(":")[2]
+    if kind == "LRRangeTest":
+        return math.inf
+    key = {"WarmupLR": "warmup_max_lr", "WarmupDecayLR": "warmup_max_lr", "OneCycle": "cycle_max_lr"}.get(kind)
+    value = number(per_group(_deepspeed_option(s, key), g)) if key else None
     return value if value is not None else base
 
 
