@@ -16,6 +16,12 @@ Published configs, unedited: tests/data/torchtune/7B_full_ppo_low_memory.yaml
 (recipes/configs/dev/11B_lora_multi_dataset.yaml), pytorch/torchtune at bd2a0fc7c31430972728494fa01aaeeb0ebf1ba1;
 tests/data/composer/hf-llama-3.1-8B.yaml: scripts/train/yamls/pretrain/hf-llama-3.1-8B.yaml of
 mosaicml/llm-foundry at b91e01f8b56afea613e32b693981e38d496281bb (max_duration 50ba, t_warmup 100ba).
+
+DeepSpeed's WarmupLR / WarmupDecayLR / WarmupCosineLR (deepspeed 0.19.8), driven by its engine's loop
+(tests/helpers/deepspeed_engine.py: built once, ``lr_scheduler.step()`` after every applied update): the
+published tests/data/deepspeed/gpt2_baseline.json (claude_tutorials/model_configs/gpt/gpt2_baseline.json at
+a56a7261e8412f1a734af7cdf8d087a34f29b130) and t5_base_pretraining.json (claude_tutorials/model_configs/t5/
+t5_base_pretraining.json at d6b8036ecce3a70dea35476d74e09e5b43976b51), deepspeedai/DeepSpeedExamples.
 """
 
 from __future__ import annotations
@@ -138,3 +144,65 @@ def test_hf_no_line_where_the_peak_is_reached(write_spec, kind, warmup):
     source = load_input(write_spec(HF.format(kind=kind, warmup=warmup), "sft.yaml"),
                         inputs=BudgetInputs(dataset_size=100, devices=1))
     assert warmup_lines(source) == []
+
+
+DS = DATA / "deepspeed"
+TOTAL = "scheduler.params.total_num_steps"
+
+
+def ds_line(path, where: str, run: int, warmup: int, top: float, peak: float) -> str:
+    return line(path, path.stem, where, run, warmup, "scheduler.params.warmup_num_steps", top, peak)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, where, run, peak", [
+    ("gpt2_baseline", "38:27", 300, 5e-05),           # WarmupLR: warmup_num_steps 500, log warmup to warmup_max_lr
+    ("t5_base_pretraining", "36:27", 5000, 1e-4),     # WarmupDecayLR: warmup_num_steps 10000, total set to 5000
+])
+def test_published_deepspeed_configs_cut_short_never_reach_their_peak(name, where, run, peak):
+    import json
+
+    from tests.helpers.deepspeed_engine import engine_loop
+
+    path = DS / f"{name}.json"
+
+    def run_for(updates: int) -> list[float]:  # the lr of each update of a run of ``updates``
+        config = json.loads(path.read_text())
+        if "total_num_steps" in config["scheduler"]["params"]:  # WarmupDecayLR's total is the run's length
+            config["scheduler"]["params"]["total_num_steps"] = updates
+        return engine_loop(config, updates)
+
+    config, lrs = json.loads(path.read_text()), run_for(run)
+    warmup = config["scheduler"]["params"]["warmup_num_steps"]
+    assert max(lrs) < peak == config["scheduler"]["params"]["warmup_max_lr"]
+    source = load_input(path, overrides=[f"{TOTAL}={run}"])
+    assert warmup_lines(source) == [ds_line(path, where, run, warmup, max(lrs), peak)]
+    # the log warmup's peak is the lr of update warmup_num_steps (iteration warmup_num_steps - 1): a run one
+    # update longer reaches it, and nothing is said
+    assert run_for(warmup + 1)[-1] == pytest.approx(peak, rel=1e-12)  # log(W) / log(W), to the float
+    assert warmup_lines(load_input(path, overrides=[f"{TOTAL}={warmup + 1}"])) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("extra, run, said", [
+    (', "warmup_type": "linear"', 21, True),   # linear: iteration 20 (update 21) is the peak, a 21-update run ends before
+    (', "warmup_type": "linear"', 22, False),  # past the warmup: its cosine starts below 1 (never exactly the peak)
+    ('', 20, True),                            # log: iteration 19 (update 20) is the peak
+    ('', 21, False),
+])
+def test_deepspeed_warmup_cosine_is_said_exactly_when_its_peak_is_not_reached(tmp_path, extra, run, said):
+    import json
+
+    from tests.helpers.deepspeed_engine import engine_loop
+
+    text = ('{"train_batch_size": 8, "optimizer": {"type": "AdamW", "params": {"lr": 0.001}},\n'
+            ' "scheduler": {"type": "WarmupCosineLR", "params": {"total_num_steps": %d, "warmup_num_steps": 20%s}}}\n'
+            % (run, extra))
+    path = tmp_path / "ds.json"
+    path.write_text(text)
+    lrs = engine_loop(json.loads(text), run)
+    assert max(lrs) < 0.001 if said else lrs[run - 1] < lrs[run - 2] or lrs[-1] == pytest.approx(0.001, rel=1e-12)
+    key = '"warmup_num_steps": '
+    where = f"2:{text.splitlines()[1].index(key) + len(key) + 1}"  # the value's line:column
+    expected = [ds_line(path, where, run, 20, max(lrs), 0.001)] if said else []
+    assert warmup_lines(load_input(path)) == expected

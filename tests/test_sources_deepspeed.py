@@ -302,3 +302,32 @@ def test_a_finding_is_advised_in_the_jsons_own_keys(tmp_path):
     assert line.endswith("after step 60 it is past its end; set scheduler.params.T_max to the scheduler steps it "
                          "drives (100) [short-schedule]")
     assert checked(path, run + ["scheduler.params.T_max=100"]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_check_json_stays_json_where_deepspeed_warns_of_a_total_below_its_warmup():
+    # WarmupDecayLR logs 'total_num_steps 5000 is less than warmup_num_steps 10000' (lr_schedules.py:826-828) on
+    # its logger, which prints on stdout: long-warmup says it, located, and stdout holds only the JSON
+    from tests.helpers import forked
+
+    r = forked.run(["check", str(T5), "--set", "scheduler.params.total_num_steps=5000", "--json"], cwd=ROOT,
+                   text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert [f["rule"] for f in json.loads(r.stdout)["findings"]] == ["nonpositive-lr", "long-warmup"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path, block", [(QANET, None), (None, "LRRangeTest, staircase")])
+def test_check_compares_deepspeeds_lr_with_the_peak_its_schedule_declares(tmp_path, path, block):
+    # OneCycle rises to cycle_max_lr (0.015 here, the optimizer's lr 0.001: lr_schedules.py:547-549, :620-628),
+    # LRRangeTest on without a bound: neither is an overshoot of the optimizer's lr (an error that failed check)
+    from lrplot.check import check_schedule
+
+    if path is None:
+        path = tmp_path / "ds.json"
+        path.write_text(json.dumps({"train_batch_size": 8, "optimizer": {"type": "AdamW", "params": {"lr": 1e-5}},
+                                    "scheduler": BLOCKS[block]}))
+    source, lr = drawn(path, ["scheduler.params.total_num_steps=2500"])
+    assert max(lr) > source.spec.schedule_list()[0].spec.optimizer.lr * 10
+    assert [f.text() for s in source.spec.schedule_list() for f in check_schedule(s) if f.level == "error"] == []

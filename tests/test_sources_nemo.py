@@ -5,7 +5,10 @@ examples/asr/conf/citrinet/citrinet_512.yaml (CosineAnnealing),
 examples/asr/conf/conformer/conformer_ctc_bpe.yaml (NoamAnnealing, d_model an interpolation) and
 examples/audio/conf/maxine_bnr.yaml (torch's StepLR by name; trainer.max_steps and max_epochs both -1) and
 examples/tts/conf/audio_codec/audio_codec_16000.yaml (a GAN model's: refused; once its trainer.max_steps:
-${max_steps} was resolved it was drawn for 200000 scheduler steps its run does not make).
+${max_steps} was resolved it was drawn for 200000 scheduler steps its run does not make),
+examples/tts/conf/vits.yaml and vits_44100.yaml (VITS steps its two optimizers and schedulers by hand: refused;
+vits_44100's CosineAnnealing was drawn for its sched.max_steps 1000000) and
+examples/tts/conf/tacotron2.yaml and fastpitch_align_v1.05.yaml (the batch size under train_ds.dataloader_params).
 
 torch's schedulers named in NeMo's registry (StepLR, ExponentialLR, CyclicLR, ReduceLROnPlateau) are compared
 with a REAL Lightning fit whose configure_optimizers returns ``[optimizer], [prepare_lr_scheduler(...)]`` as
@@ -40,6 +43,8 @@ CITRINET = DATA / "citrinet_512.yaml"
 CONFORMER = DATA / "conformer_ctc_bpe.yaml"
 MAXINE = DATA / "maxine_bnr.yaml"
 CODEC = DATA / "audio_codec_16000.yaml"
+VITS, VITS_44100 = DATA / "vits.yaml", DATA / "vits_44100.yaml"
+TACOTRON2, FASTPITCH = DATA / "tacotron2.yaml", DATA / "fastpitch_align_v1.05.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -220,11 +225,57 @@ def test_a_gan_models_config_is_refused_in_one_line():
     with pytest.raises(SpecError) as err:
         load_input(CODEC)
     assert str(err.value).splitlines() == [
-        f"{CODEC}:128:3: model.discriminator: a NeMo GAN model's config (HifiGan, UnivNet, AudioCodecModel: generator "
-        "and discriminator optimizers stepped by hand in training_step, each scheduler stepped by the model's "
-        "update_lr); Lightning counts trainer.max_steps over every optimizer step, so such a run makes fewer training "
-        "steps and scheduler steps than max_steps, and the model computes its scheduler's max_steps itself: lrplot "
-        "does not model that trainer; draw its schedule as an lrplot spec (steps: the training steps the run makes)"]
+        f"{CODEC}:128:3: {GAN_REFUSAL.format(part='model.discriminator')}"]
+
+
+GAN_REFUSAL = (
+    "{part}: a NeMo GAN model's config (HifiGan, UnivNet, AudioCodecModel, VITS: generator and discriminator "
+    "optimizers stepped by hand in training_step, and their schedulers stepped by the model itself); Lightning "
+    "counts trainer.max_steps over every optimizer step, so such a run makes fewer training steps and scheduler steps "
+    "than max_steps, and the model builds its schedulers itself: lrplot does not model that trainer; draw its "
+    "schedule as an lrplot spec (steps: the training steps the run makes)")
+
+
+@pytest.mark.parametrize("path, where", [(VITS, "160:3"), (VITS_44100, "155:3")])
+def test_published_vits_configs_are_refused_as_a_gan_models(path, where):
+    # VitsModel (nemo/collections/tts/models/vits.py at 8cfedd7203462cb251a914e700e5605444277561):
+    # automatic_optimization = False (:93), two optimizers and schedulers (:141-176), both stepped in training_step
+    # (:235-269); its config names no generator, only model.synthesizer (the SynthesizerTrn it trains)
+    with pytest.raises(SpecError) as err:
+        load_input(path, inputs=BudgetInputs(dataset_size=1000))
+    assert str(err.value).splitlines() == [f"{path}:{where}: {GAN_REFUSAL.format(part='model.synthesizer')}"]
+
+
+def loader_numbers(path, examples: int) -> tuple[int, bool]:
+    """batch_size and drop_last of the DataLoader a NeMo TTS model builds, ``DataLoader(dataset,
+    **cfg.dataloader_params)`` (tacotron2.py:381, fastpitch.py:613-616 at 8cfedd7203462cb251a914e700e5605444277561),
+    read as prepare_lr_scheduler reads them (lr_scheduler.py:945-962)."""
+    import torch
+    import yaml
+
+    params = yaml.safe_load(path.read_text())["model"]["train_ds"]["dataloader_params"]
+    loader = torch.utils.data.DataLoader(range(examples), **{k: params[k] for k in ("batch_size", "drop_last",
+                                                                                    "shuffle")})
+    return loader.batch_size, loader.drop_last
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("path, name, lr, args, epochs, updates", [
+    (TACOTRON2, "CosineAnnealing", 1e-3, {"min_lr": 1e-5}, 2, 42),   # ceil(1000 / 48) = 21 x 2 epochs (--set)
+    (FASTPITCH, "NoamAnnealing", 1e-3, {"warmup_steps": 1000, "last_epoch": -1, "d_model": 1}, 1000, 32000),
+])
+def test_published_tts_configs_read_the_batch_size_of_their_dataloader_params(nemo, path, name, lr, args, epochs,
+                                                                               updates):
+    from lrplot.engine import simulate
+
+    batch, drop_last = loader_numbers(path, 1000)
+    assert drop_last is False
+    expected = nemo_loop(nemo, name, lr, args, epochs=epochs, examples=1000, batch=batch)
+    source = load_input(path, inputs=BudgetInputs(dataset_size=1000), overrides=[f"trainer.max_epochs={epochs}"])
+    assert source.budget.updates == len(expected) == updates
+    assert simulate(source.spec).schedules[0].values[(0, "lr")].tolist() == expected
+    assert "model.train_ds.dataloader_params.drop_last" not in " ".join(str(n) for n in source.assumptions)
 
 
 @pytest.mark.slow
@@ -267,3 +318,15 @@ def test_the_blocks_max_steps_without_the_trainers_is_named_as_not_the_runs_leng
     assert source.budget.updates == 500 and [str(n) for n in source.assumptions] == [
         "model.optim.sched.max_steps 500 is the schedule's length, not the run's: with trainer.max_steps -1 Lightning "
         "trains trainer.max_epochs (100) epochs; drawn for 500 updates"]
+
+
+def test_two_batch_sizes_that_differ_are_refused_in_one_line(tmp_path):
+    text = TACOTRON2.read_text().replace("  train_ds:\n", "  train_ds:\n    batch_size: 16\n", 1)
+    path = tmp_path / "tacotron2.yaml"
+    path.write_text(text)
+    line = text.splitlines().index("    batch_size: 16") + 1
+    with pytest.raises(SpecError) as err:
+        load_input(path, inputs=BudgetInputs(dataset_size=1000), overrides=["trainer.max_epochs=2"])
+    assert str(err.value).splitlines() == [
+        f"{path}:{line}:17: model.train_ds.batch_size and model.train_ds.dataloader_params.batch_size differ: which one "
+        "the training DataLoader takes is the model's code; --set the one the model does not read to the other's value"]

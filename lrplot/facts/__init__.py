@@ -222,6 +222,10 @@ TABLE: dict[str, TypeFacts] = {
     # timm's cycle schedules restart on purpose, counting epochs or updates as t_in_epochs says
     **{k: v for name in (*fw.TIMM_CYCLES, fw.TIMM_FACTORY)
        for k, v in fw.timm(name, TypeFacts(jumps=fw.timm_restarts, jumps_in_epochs=fw.timm_in_epochs)).items()},
+    # DeepSpeed's schedules (sources/deepspeed.py names them by import path): their peaks, the warmups' lengths
+    **{k: v for name in fw.DEEPSPEED_WARMUPS
+       for k, v in fw.deepspeed(name, TypeFacts(warmup=fw.deepspeed_warmup, peak=fw.deepspeed_peak)).items()},
+    **{k: v for name in ("OneCycle", "LRRangeTest") for k, v in fw.deepspeed(name, TypeFacts(peak=fw.deepspeed_peak)).items()},
     # Megatron-LM passes lr_warmup_steps = lr_warmup_fraction x lr_decay_steps as the float it is (training.py
     # get_optimizer_param_scheduler, core_v0.16.1 :1367-1368 and :1382-1383), which optimizer_param_scheduler.py
     # keeps untruncated (:151) and compares num_steps with and divides by (:227-229, :247-249)

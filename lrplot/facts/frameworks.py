@@ -36,6 +36,7 @@ timm (read from 1.0.31, ``timm/scheduler/cosine_lr.py`` :81-107, ``tanh_lr.py`` 
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import sys
@@ -79,6 +80,47 @@ def timm(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:
     """Rows for timm's ``name`` under ``timm.scheduler`` and the module that defines it."""
     module = TIMM_CYCLES.get(name, "scheduler_factory")
     return {f"timm.scheduler:{name}": facts, f"timm.scheduler.{module}:{name}": facts}
+
+
+# --- DeepSpeed -----------------------------------------------------------------------------------
+
+DEEPSPEED_MODULE = "deepspeed.runtime.lr_schedules"
+DEEPSPEED_WARMUPS = ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR")
+
+
+def _deepspeed_option(s: SchedulerNode, name: str) -> Any:
+    """The node's ``name``, else the default of DeepSpeed's class signature (its module is loaded once the
+    reader read the config or the engine built the class; None before, or when it has none)."""
+    if name in s.options:
+        return s.options[name]
+    cls = getattr(sys.modules.get(DEEPSPEED_MODULE), s.type.rpartition(":")[2], None)
+    param = inspect.signature(cls).parameters.get(name) if cls is not None else None
+    return None if param is None or param.default is param.empty else param.default
+
+
+def deepspeed_warmup(s: SchedulerNode) -> tuple[str, int] | None:
+    """DeepSpeed 0.19.8's warmups (runtime/lr_schedules.py): ``warmup_num_steps = max(2, warmup_num_steps)``
+    (:744, :890); the log warmup reaches the peak at ``last_batch_iteration = warmup_num_steps - 1``
+    (:783-785, :909-911), the linear one at ``warmup_num_steps`` (:786-788, :912-913), and the engine's
+    lr after k ``step()`` calls is iteration k - 1 (the constructor sets iteration -1's lr, :754-755)."""
+    steps = int_or_none(_deepspeed_option(s, "warmup_num_steps"))
+    return ("warmup_num_steps", max(2, steps)) if steps is not None and steps > 0 else None
+
+
+def deepspeed_peak(s: SchedulerNode, base: float, g: int) -> float:
+    """WarmupLR and WarmupDecayLR rise to ``warmup_max_lr`` (per group, :741-742; WarmupLR's None is the
+    group's lr, :738-739, WarmupDecayLR's default 0.001, :818), WarmupCosineLR to the group's lr (:896-898),
+    OneCycle to ``cycle_max_lr`` (per group, :547-549, :620-628); LRRangeTest rises without a bound (:313-)."""
+    kind = s.type.rpartition(":")[2]
+    if kind == "LRRangeTest":
+        return math.inf
+    key = {"WarmupLR": "warmup_max_lr", "WarmupDecayLR": "warmup_max_lr", "OneCycle": "cycle_max_lr"}.get(kind)
+    value = number(per_group(_deepspeed_option(s, key), g)) if key else None
+    return value if value is not None else base
+
+
+def deepspeed(name: str, facts: TypeFacts) -> dict[str, TypeFacts]:
+    return {f"{DEEPSPEED_MODULE}:{name}": facts}
 
 
 # --- MMEngine ------------------------------------------------------------------------------------

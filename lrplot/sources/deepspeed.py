@@ -19,6 +19,7 @@ standalone, each is asked for by name.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
@@ -214,10 +215,15 @@ def _import_quietly() -> None:
         from deepspeed.utils import logger
     finally:
         logging.disable(previous)
-    logger.addFilter(_not_before_start)
+    logger.addFilter(_said_otherwise)
 
 
-def _not_before_start(record: logging.LogRecord) -> bool:
-    """Drop the one warning every DeepSpeed schedule logs from its constructor (its ``get_lr`` runs
-    before any ``step()``: lr_schedules.py, WarmupLR.get_lr), which says nothing about the run."""
-    return not str(record.msg).startswith("Attempting to get learning rate from scheduler before it has started")
+def _said_otherwise(record: logging.LogRecord) -> bool:
+    """Drop the warnings DeepSpeed's schedules log from their constructors, which its logger prints on
+    stdout (where ``--json`` and ``--print-spec`` write): the one every schedule logs (its ``get_lr`` runs
+    before any ``step()``: lr_schedules.py, WarmupLR.get_lr), which says nothing about the run, and
+    WarmupDecayLR's and WarmupCosineLR's ``total_num_steps N is less than warmup_num_steps M`` (:826-828,
+    :893-895), which check's long-warmup says as one located line."""
+    message = str(record.msg)
+    return not (message.startswith("Attempting to get learning rate from scheduler before it has started")
+                or re.fullmatch(r"total_num_steps \S+ is less than warmup_num_steps \S+", message) is not None)

@@ -221,10 +221,11 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
     limit = trainer.get("limit_train_batches")
     limit = 1.0 if limit is None else budget_number(limit, "trainer.limit_train_batches", doc.source.value(
         ("trainer", "limit_train_batches")), low=0, hint="fix it, or --set trainer.limit_train_batches=X")
-    batch_path = ("model", "train_ds", "batch_size")
+    loader = _loader(doc, data)
+    batch_path = loader + ("batch_size",)
     if _get(data, batch_path) is None:
-        raise needs(doc, "model.train_ds.batch_size (NeMo divides the dataset by it)",
-                    "--set model.train_ds.batch_size=N", ("model",))
+        key = ".".join(batch_path)
+        raise needs(doc, f"{key} (NeMo divides the dataset by it)", f"--set {key}=N", ("model",))
     batch = _int(doc, _get(data, batch_path), batch_path, low=1)
     if inputs.dataset_size is None and why is not None:
         raise needs(doc, f"the training-set size: {why}, so the updates of an epoch matter (Lightning's "
@@ -233,11 +234,11 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
         raise needs(doc, "the training-set size (NeMo reads len(train_dataloader.dataset) to compute max_steps, "
                          "trainer.max_steps being unset)", "--dataset-size N (or --set trainer.max_steps=N)",
                     ("trainer", "max_steps") if "max_steps" in trainer else ("trainer",))
-    drop_last = _get(data, ("model", "train_ds", "drop_last"))
+    drop_last = _get(data, loader + ("drop_last",))
     if drop_last is None:
         drop_last = False
         notes.append(assumption("drop_last false: NeMo's dataloaders default to it (the partial batch is an update)",
-                                settle="--set model.train_ds.drop_last=true"))
+                                settle=f"--set {'.'.join(loader)}.drop_last=true"))
     nodes = trainer.get("num_nodes") or 1
     nodes = _int(doc, nodes, ("trainer", "num_nodes"), low=1)
     if inputs.devices is None:
@@ -256,18 +257,36 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
             + (" per epoch" if why else ""))
     told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else
                                                             "default"),
-            Told("batch size", batch, "model.train_ds.batch_size"),
+            Told("batch size", batch, ".".join(batch_path)),
             Told("accumulation", accum, "trainer.accumulate_grad_batches"))
     return per_epoch, text, told
 
 
+def _loader(doc: Document, data: Any) -> tuple:
+    """Where the training DataLoader's ``batch_size`` and ``drop_last`` are: ``model.train_ds``, or its
+    ``dataloader_params`` where it has them (NeMo's TTS models build ``DataLoader(dataset, **cfg.dataloader_params)``:
+    nemo/collections/tts/models/tacotron2.py:381, fastpitch.py:613-616 at 8cfedd7203462cb251a914e700e5605444277561;
+    prepare_lr_scheduler reads that loader's batch_size and drop_last, lr_scheduler.py:945-962)."""
+    plain, nested = ("model", "train_ds"), ("model", "train_ds", "dataloader_params")
+    if not isinstance(_get(data, nested), _Node) or _get(data, nested + ("batch_size",)) is None:
+        return plain
+    both = _get(data, plain + ("batch_size",))
+    if both is not None and both != _get(data, nested + ("batch_size",)):
+        raise SpecError("model.train_ds.batch_size and model.train_ds.dataloader_params.batch_size differ: which one "
+                        "the training DataLoader takes is the model's code", location=doc.source.value(
+                            plain + ("batch_size",)), hint="--set the one the model does not read to the other's value")
+    return nested
+
+
 def _gan_part(doc: Document) -> tuple[str, Any] | None:
-    """(what, where) of a GAN model's generator or discriminator in the config (``model.discriminator``, or a
-    ``model/generator`` group in its defaults list), else None. NeMo's TTS GAN models set
+    """(what, where) of a GAN model's generator or discriminator in the config (``model.discriminator``, VITS's
+    ``model.synthesizer``, or a ``model/generator`` group in its defaults list), else None. NeMo's TTS GAN models set
     ``automatic_optimization = False`` and configure two optimizers (nemo/collections/tts/models/hifigan.py,
-    univnet.py, audio_codec.py at 8cfedd7203462cb251a914e700e5605444277561)."""
+    univnet.py, audio_codec.py at 8cfedd7203462cb251a914e700e5605444277561); VitsModel too (vits.py there:
+    :93, :141-176), its generator a SynthesizerTrn built from ``cfg.synthesizer``, and it steps both optimizers
+    and both schedulers itself in training_step (:235-269: ExponentialLR only on an epoch's last batch)."""
     model = doc.data.get("model")
-    for key in ("generator", "discriminator"):
+    for key in ("generator", "discriminator", "synthesizer"):
         if isinstance(model, dict) and key in model:
             return f"model.{key}", doc.source.key(("model", key))
     defaults = doc.data.get("defaults")
@@ -295,11 +314,11 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                         location=doc.source.key(sched_path + ("_target_",)))
     gan = _gan_part(doc)
     if gan is not None:
-        raise SpecError(f"{gan[0]}: a NeMo GAN model's config (HifiGan, UnivNet, AudioCodecModel: generator and "
-                        "discriminator optimizers stepped by hand in training_step, each scheduler stepped by the "
-                        "model's update_lr); Lightning counts trainer.max_steps over every optimizer step, so such a run "
-                        "makes fewer training steps and scheduler steps than max_steps, and the model computes its "
-                        "scheduler's max_steps itself: lrplot does not model that trainer", location=gan[1],
+        raise SpecError(f"{gan[0]}: a NeMo GAN model's config (HifiGan, UnivNet, AudioCodecModel, VITS: generator "
+                        "and discriminator optimizers stepped by hand in training_step, and their schedulers stepped "
+                        "by the model itself); Lightning counts trainer.max_steps over every optimizer step, so such a "
+                        "run makes fewer training steps and scheduler steps than max_steps, and the model builds its "
+                        "schedulers itself: lrplot does not model that trainer", location=gan[1],
                         hint="draw its schedule as an lrplot spec (steps: the training steps the run makes)")
     resolver = _Resolver(doc)
     sched = resolver.node(sched_path)
