@@ -59,7 +59,8 @@ CASES = {
     # 2000 examples give 62 updates, fewer than num_warmup_steps 100: lr 0 at update 0, and long-warmup
     "torchtune": (DATA / "torchtune/1B_lora_single_device.yaml", 2000, (), None, 2,
                   "torchtune.training.lr_schedulers:get_cosine_schedule_with_warmup", 40, ("torchtune",)),
-    "deepspeed": (DATA / "deepspeed/gpt2_baseline.json", None, ("scheduler.params.total_num_steps=100",), None, 1,
+    # 100 updates of a 500-update warmup: lr 0 at updates 0 and 1 (WarmupLR's log warmup), and long-warmup
+    "deepspeed": (DATA / "deepspeed/gpt2_baseline.json", None, ("scheduler.params.total_num_steps=100",), None, 2,
                   "deepspeed.runtime.lr_schedules:WarmupLR", 40, ("deepspeed",)),
     "torchtitan": (DATA / "torchtitan/deepseek_v3_16b.toml", None, (), None, 0,
                    "lrplot.sources.torchtitan:lr_schedulers", 40, ("torchtitan",)),
