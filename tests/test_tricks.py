@@ -168,8 +168,7 @@ LEAN_WAYS = {
     "torch._meta_registrations.activate_meta": (True, True),  # a name read: the real module, at once
     "import torch._dynamo": (True, True),  # the tracing machinery imported: the real module first
     # after the lean run: torch's own import order (meta kernels, then the tracing machinery), not a circular
-    # import of torch.utils._content_store, whether dynamo is imported or an optimizer's first step imports it
-    "after: import torch._dynamo": (True, True),
+    # import of torch.utils._content_store when an optimizer's first step imports torch._dynamo
     "after: torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()": (True, True),
 }
 
