@@ -212,11 +212,11 @@ def render_all(curves: "Curves", figures: "list[FigureTarget]", options: "Render
 
 
 def render_files(curves: "Curves", paths: Iterable[Path], options: "RenderOptions") -> list[Path]:
-    """Each path written in the format its suffix names, atomically (a page by :mod:`lrplot.views`)."""
-    from .figure import render_to_file
-    from .views import write_page
-
-    return [(write_page if p.suffix.lower() == ".html" else render_to_file)(curves, p, options) for p in paths]
+    """Each path in the format its suffix names, all or nothing, as a plot writes its figures."""
+    from .output import FigureTarget
+    figures = [FigureTarget(p, options.theme, p.suffix.lower().lstrip(".")) for p in paths]  # options' theme
+    stage_and_write(curves, figures, render_all(curves, figures, options), None, None)
+    return [f.path for f in figures]
 
 
 def data_writer(curves: "Curves", path: Path) -> Callable[[IO[bytes]], Any]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
-
     from ..curves import Curves
     from ..figure.options import RenderOptions
 
@@ -30,15 +28,6 @@ def render_view(curves: "Curves", fmt: str, options: "RenderOptions", theme: str
     from .terminal import render_text
 
     return render_text(curves, options, colour=colour).encode("utf-8")
-
-
-def write_page(curves: "Curves", path: "Path", options: "RenderOptions") -> "Path":
-    """``curves`` as a page (``.html``) written atomically to ``path``, as ``lrplot plot -o x.html`` writes it."""
-    from ..output import write_atomic
-
-    blob = render_view(curves, "html", options, options.theme)
-    write_atomic(path, lambda fh: fh.write(blob))
-    return path
 
 
 # what a page and terminal text draw as a figure does: the title, a log y axis, the theme's colours (and,
@@ -84,4 +73,4 @@ def check_options_drawn(fmt: str, options: "RenderOptions") -> None:
     return None
 
 
-__all__ = ["VIEW_FORMATS", "check_options_drawn", "not_drawn", "render_view", "write_page"]
+__all__ = ["VIEW_FORMATS", "check_options_drawn", "not_drawn", "render_view"]
