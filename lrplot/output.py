@@ -97,9 +97,7 @@ def check_target(path: Path, suffixes: tuple[str, ...], what: str, protected: tu
     """Refuse an output path lrplot cannot or must not write, before any work is done."""
     if str(path) == "-":  # only a plot's figure goes to standard output (-o -)
         raise UsageError(f"-: standard output takes no {what} file here", hint=f"name a file, e.g. name{suffixes[0]}")
-    if path.is_dir() or str(path).endswith(("/", os.sep)):
-        raise UsageError(f"{path}: is a folder, not a {what} file",
-                         hint=f"name a file in it, e.g. {path / ('name' + suffixes[0])}")
+    refuse_folder(path, what, suffixes[0])
     if path.suffix.lower() not in suffixes:
         raise UsageError(f"{path}: unknown {what} format '{path.suffix or '(none)'}'",
                          hint=f"use one of {', '.join(suffixes)}")
@@ -118,6 +116,12 @@ def check_target(path: Path, suffixes: tuple[str, ...], what: str, protected: tu
         if same_file(path, other):
             raise UsageError(f"{path}: refusing to overwrite an input file", hint="choose another output name")
     refuse_read(path)
+
+
+def refuse_folder(path: Path, what: str, suffix: str) -> None:
+    """Refuse a folder named as an output file: a usage error (exit 2), said alike by every command."""
+    if path.is_dir() or str(path).endswith(("/", os.sep)):
+        raise UsageError(f"{path}: is a folder, not a {what} file", hint=f"name a file in it, e.g. {path / ('name' + suffix)}")
 
 
 def refuse_read(path: Path) -> None:

@@ -124,11 +124,12 @@ def test_an_output_file_with_a_trailing_slash_is_refused(cli, tmp_path, args, fl
     assert r.exit_code == 2 and r.stderr == (f"lrplot: {flag} {name}/: no such folder (a trailing slash names one); "
                                              f"to write the file, leave the slash out: {flag} {name}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "s.yaml"]
-    (tmp_path / f"{name}").mkdir()  # an existing folder is refused as one, as before (schema: it cannot write there)
-    r = cli(*args, "-q") if args[0] == "s.yaml" else cli(*args)
-    assert (r.exit_code, r.stderr) == ((1, f"lrplot: {name}: cannot write: Is a directory\n") if args[0] == "schema" else
-                                       (2, f"lrplot: {name}: is a folder, not a {'data' if flag == '--data' else 'figure'} "
-                                           f"file; name a file in it, e.g. {name}/name.{'csv' if flag == '--data' else 'png'}\n"))
+    (tmp_path / f"{name}").mkdir()  # an existing folder is refused as one, by every command alike (schema said
+    r = cli(*args, "-q") if args[0] == "s.yaml" else cli(*args)  # "cannot write: Is a directory", exit 1)
+    what, suffix = {"--data": ("data", "csv"), "schema": ("schema", "json")}.get(args[0] if args[0] == "schema" else flag,
+                                                                                ("figure", "png"))
+    assert (r.exit_code, r.stderr) == (2, f"lrplot: {name}: is a folder, not a {what} file; name a file in it, "
+                                          f"e.g. {name}/name.{suffix}\n")
 
 
 def test_verify_refuses_a_global_batch_the_log_does_not_use(cli, tmp_path):

@@ -282,7 +282,8 @@ def schema(output: Path | None, debug: bool) -> None:
         if output is None:
             typer.echo(text, nl=False)
         else:
-            from ..output import write_text_atomic
+            from ..output import refuse_folder, write_text_atomic
 
+            refuse_folder(output, "schema", ".json")  # exit 2 and the words of plot -o DIR, not "cannot write"
             write_text_atomic(output, text)
             echo(str(output))
