@@ -87,6 +87,11 @@ def plan_figures(output: Path | None, specs: list[Path], theme: str, style: str 
     return [FigureTarget(p, t, p.suffix.lower()[1:]) for p, t in zip(paths, themes)]
 
 
+def drawn(output: Path | None) -> Path | None:
+    """``output``, or None for ``-o none`` (no figure), as ``plot`` reads it; for verify and resume."""
+    return None if output is not None and str(output) == NO_FIGURE else output
+
+
 def default_output(paths: list[Path], suffix: str = ".png") -> Path:
     """``cosine.png`` for one spec, ``cosine_vs_step.png`` for several, in the current folder."""
     stems = list(dict.fromkeys(p.stem for p in paths))

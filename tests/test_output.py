@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,21 @@ def test_a_theme_beside_a_style_is_refused():
             plan("x.png", theme=theme, style="bmh")
         assert str(err.value) == f"--theme {theme} and --style bmh: a style replaces the theme; give one of them"
     assert [(t.path, t.theme) for t in plan("x.png", style="bmh")] == [(Path("x.png"), "bmh")]
+
+
+def test_verify_reads_o_none_as_plot_does(cli, tmp_path):
+    # -o none (no figure, as plot and --no-figure) was refused: "none: unknown figure format '(none)'; use one of ..."
+    (tmp_path / "s.yaml").write_text("steps: 3\nscheduler: {type: StepLR, step_size: 2}\n")
+    (tmp_path / "log.csv").write_text("step,lr\n0,0.1\n1,0.1\n2,0.010000000000000002\n")
+    r = cli("verify", "s.yaml", "--log", "log.csv", "-o", "none")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "lr: follows the plan (3 of 3 logged steps)\n", "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "s.yaml"]  # no file named none
+
+
+@pytest.mark.slow  # resume's first optimizer step imports torch._dynamo
+def test_resume_reads_o_none_as_plot_does(cli, tmp_path):
+    (tmp_path / "s.yaml").write_text("steps: 3\nscheduler: {type: StepLR, step_size: 2}\n")
+    r = cli("resume", "s.yaml", "--at", "2", "--method", "full", "-o", "none", "--json")
+    assert (r.exit_code, r.stderr) == (0, "") and [(x["method"], x["at"], x["status"]) for x in json.loads(r.stdout)[0]["results"]] \
+        == [("full", 2, "identical")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]

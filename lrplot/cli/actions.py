@@ -143,8 +143,10 @@ def resume(inputs: Inputs, *, at: list[int], method: list[str] | None, output: P
            debug: bool) -> None:
     """Stop after update K, save state, resume as a user would, compare; exit 1 when one differs."""
     with reporting(debug):
+        from ..output import drawn
         from ..resume import check_resume, resume_methods
 
+        output = drawn(output)  # -o none: no figure, as for plot
         methods = resume_methods(method)
         if output is not None:
             from ..output import FIGURE_SUFFIXES, check_target
@@ -223,7 +225,10 @@ def verify(inputs: Inputs, *, log: Path, json_: bool, rtol: float, log_format: s
     """Compare every logged lr with the plan; exit 1 when a series does not follow it."""
     plan = inputs.paths[0]
     with reporting(debug), json_error(json_):
+        from ..output import drawn
         from ..verify import verify_files
+
+        output = drawn(output)  # -o none: no figure, as for plot (it said "unknown figure format '(none)'")
 
         if output is not None:
             from ..output import PLOT_SUFFIXES, check_target

@@ -155,7 +155,7 @@ def resume(
         "--method", metavar="METHOD", help="full | scheduler-only | last_epoch (repeatable; default: all three).")] = None,
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", metavar="FILE", help="Draw the uninterrupted and the differing resumed curves "
-                                               "(.png/.svg/.pdf).")] = None,
+                                               "(.png/.svg/.pdf; none: no figure).")] = None,
     json_: JsonOpt = False,
     inputs: Inputs = None,  # type: ignore[assignment]
     debug: DebugOpt = False,
@@ -211,7 +211,8 @@ def verify(
         show_default=False)] = None,
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", metavar="FIG", help="Also draw the plan, the logged points and where they diverge "
-                                              "(.png/.svg/.pdf, or an interactive page .html).", show_default=False)] = None,
+                                              "(.png/.svg/.pdf, or an interactive page .html; none: no "
+                                              "figure).", show_default=False)] = None,
     inputs: Inputs = None,  # type: ignore[assignment]
     debug: DebugOpt = False,
 ) -> None:
