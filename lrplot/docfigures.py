@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 # Option names as the CLI spells them (and the Sphinx directive / MkDocs block accept).
 OPTIONS = ("layout", "x", "log-y", "annotate", "set", "size", "theme", "alt", "caption", "formats",
            "title", "dpi", "no-legend", "xlim", "ylim", "no-inset")
+# the options a directive or block takes beyond OPTIONS: the budget of a training config (or a spec's budget:)
+BUDGET_OPTIONS = ("dataset-size", "devices", "batch-size")
 FORMATS = ("png", "svg", "pdf", "html")  # html: the interactive page, embedded in an iframe when shown
 PAGE_HEIGHT = 560  # px of the iframe an embedded page is shown in (its plot fits the frame's height)
 
@@ -172,6 +174,7 @@ def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[s
                         location=Location(name, 1))
     options = {k: data.pop(k) for k in list(data) if k in OPTIONS and k != "title"}
     figure = parse_options(options, default_formats)
+    budget = _budget_inputs({k: data.pop(k) for k in list(data) if k in BUDGET_OPTIONS}, source)
     path = data.pop("path", None)
     if path is not None:
         if data:
@@ -183,13 +186,22 @@ def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[s
             kind = _kind(where)
             problem = "no such file" if kind is None else f"is {kind}, not a spec file"
             raise SpecError(f"path '{path}': {problem} (looked for {where})", location=source.value(("path",)))
-        return load_doc_spec(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides,
-                             allow_import=allow_import), \
-            figure, where
-    spec = spec_from_data(data, source, figure.overrides, file=base_dir / f"{Path(name).stem}.yaml")
+        return load_doc_source(path=where, base_dir=base_dir, name=str(where), overrides=figure.overrides,
+                               allow_import=allow_import, budget=budget).spec, figure, where
+    spec = spec_from_data(data, source, figure.overrides, file=base_dir / f"{Path(name).stem}.yaml", inputs=budget)
     if spec.title is None:
         figure.render.setdefault("title", "")
     return spec, figure, None
+
+
+def _budget_inputs(raw: dict[str, Any], source: Any) -> Any:
+    """A block's ``dataset-size``, ``devices``, ``batch-size`` (the CLI's ``--dataset-size`` ...), checked."""
+    from .sources import BudgetInputs
+
+    for key, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(f"{key}: {value!r}: expected a whole number of at least 1", location=source.value((key,)))
+    return BudgetInputs(raw.get("dataset-size"), raw.get("devices"), raw.get("batch-size"))
 
 
 def _kind(path: Path) -> str | None:
@@ -286,16 +298,12 @@ def default_alt(spec: "Spec") -> str:
     return f"Learning-rate schedule: {spec.title or ', '.join(dict.fromkeys(names))}"
 
 
-# the options a Sphinx directive takes beyond OPTIONS (the budget of a training config)
-_SPHINX_ONLY = ("dataset-size", "devices", "batch-size")
-
-
 def as_written(text: str, what: str = "directive") -> str:
     """``text`` with each option named as a document writes it, not as the CLI flag the shared checks
     name: ``--xlim`` is ``:xlim:`` in a Sphinx directive, the key ``xlim:`` in a MkDocs block."""
     import re
 
-    names = OPTIONS + (_SPHINX_ONLY if what == "directive" else ())
+    names = OPTIONS + BUDGET_OPTIONS
     flags = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     text = re.sub(r"(?<![\w-])--style(?![\w-])", "--theme", text)  # a document's theme takes a style file too
     return re.sub(rf"(?<![\w-])--({flags})(?![\w-])", r":\1:" if what == "directive" else r"\1:", text)
@@ -314,6 +322,8 @@ def located(exc: Exception, line: int | None, inline_offset: int | None = None,
     text = as_written(text, what)
     if loc is None:
         return line, f"lrplot: {text}"
+    if loc.line is None and loc.path.startswith("--"):  # '--set KEY': the document's set option, not the CLI's
+        return line, f"lrplot: {as_written(str(loc), what)}: {text}"
     if inline_offset is not None and loc.line is not None and (inline_name is None or loc.path == inline_name):
         where = f"line {loc.line}" + (f":{loc.col}" if loc.col else "")
         return inline_offset + loc.line - 1, (f"lrplot: {text} (inline spec {where}; the figure's "

@@ -10,7 +10,8 @@
     ```
 
 A block is YAML: the CLI's options (``layout``, ``x``, ``log-y``, ``annotate``, ``set``, ``size``,
-``theme``, ``dpi``, ``no-legend``, ``formats``) plus ``alt`` and ``caption``, and either ``path:``
+``theme``, ``dpi``, ``no-legend``, ``formats``; a training config's ``dataset-size``, ``devices``, ``batch-size``)
+plus ``alt`` and ``caption``, and either ``path:``
 or the spec itself. ``formats: [html]`` embeds the self-contained interactive page in an
 ``<iframe>`` (listed after another format: a link to open it); with ``theme: both`` the one page
 follows the reader's colour scheme. ``theme: both`` emits one ``<picture>``: the dark image as a

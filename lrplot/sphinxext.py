@@ -148,7 +148,7 @@ class LrplotDirective(SphinxDirective):
                 inline_offset = self.content_offset + 1
                 before = {}
                 source = load_doc_source(text=text + "\n", base_dir=doc_dir, name=doc_rel,
-                                         overrides=figure.overrides)
+                                         overrides=figure.overrides, budget=budget)  # for its budget:
                 if source.spec.title is None:
                     figure.render.setdefault("title", "")  # the caption speaks for an inline spec
             spec = source.spec

@@ -185,3 +185,32 @@ def test_a_pipe_as_a_block_path_is_named_as_a_pipe(tmp_path):
         read_block("path: p.yaml\n", "page.md:lrplot@3", tmp_path)
     assert exc.value.format() == (f"page.md:lrplot@3:1:7: path 'p.yaml': is a pipe, not a spec file (looked for "
                                   f"{tmp_path / 'p.yaml'})")
+
+
+def test_a_block_names_its_own_keys_and_gives_a_training_configs_budget(tmp_path):
+    # a block's set: error said "--set scheduler.T_maxx: ..." and a training config needing the training-set size said
+    # "add --dataset-size N": flags a MkDocs block does not have, and no way to give the size in one
+    from lrplot.docfigures import located, read_block, render_images
+    from lrplot.errors import LrplotError
+    from lrplot.pipeline import Reading, load_source
+    from lrplot.sources import BudgetInputs
+
+    orpo = ROOT / "tests" / "data" / "published" / "alignment-handbook_llama3-8b_orpo_config_v1.0.yaml"  # see test_sources_trl
+
+    def message(block):
+        with pytest.raises(LrplotError) as exc:
+            render_images(*read_block(block, "page.md:lrplot@3", tmp_path)[:2], tmp_path / "cache")
+        return located(exc.value, 3, 4, what="block", inline_name="page.md:lrplot@3")
+
+    assert message(f"path: {CONFIGS / 'cosine.yaml'}\nset: [scheduler.T_maxx=5]\n") == (
+        3, "lrplot: set: scheduler.T_maxx: CosineAnnealingLR has no argument 'T_maxx'; did you mean 'T_max'? "
+           "valid: CosineAnnealingLR(T_max, eta_min=0.0, last_epoch=-1)")
+    assert message(f"path: {orpo}\n") == (3, f"lrplot: {orpo}:29:19: needs the training-set size; add dataset-size: N")
+    assert message(f"path: {orpo}\ndataset-size: many\n") == (
+        5, "lrplot: dataset-size: 'many': expected a whole number of at least 1 (inline spec line 2:15; the figure's "
+           "block is at line 3)")
+    spec, _, _ = read_block(f"path: {orpo}\ndataset-size: 1000\ndevices: 2\n", "page.md:lrplot@3", tmp_path)
+    assert spec == load_source(orpo, Reading(budget=BudgetInputs(1000, 2))).spec  # as --dataset-size 1000 --devices 2
+    inline, _, _ = read_block("budget: {epochs: 1, batch_size: 4}\ndataset-size: 10\nscheduler: {type: StepLR, step_size: 2}\n",
+                              "page.md:lrplot@3", tmp_path)
+    assert (inline.steps, inline.steps_per_epoch) == (3, 3)  # 10 examples / 4 a batch: 3 updates (a spec's budget:)
