@@ -10,7 +10,7 @@ stored under a key made of everything they depend on:
 - the spec file's stem (schedule names and sources derive from it);
 - the content (SHA-256) of every file the spec reads (metric CSVs), read once: the simulation
   parses the very text that was hashed (:meth:`lrplot.spec.Spec.read_input`);
-- the versions of lrplot, torch (read from its version.py or package metadata, without importing
+- the versions of lrplot (with a stamp of its files: :func:`code_stamp`), torch (read from its version.py or package metadata, without importing
   it), numpy and Python, and the cache format.
 
 Specs naming an import-path scheduler or optimizer (a type containing ':') are never cached: the
@@ -163,8 +163,34 @@ def spec_key(spec: Spec, *, code: bool = False) -> dict[str, Any] | None:
 
 def versions() -> dict[str, str]:
     """The versions every stored result depends on (lrplot's, torch's, numpy's), read without importing
-    torch or numpy: one list for the curve cache's keys and the plot memo's."""
-    return {"lrplot": __version__, "torch": torch_version(), "numpy": _numpy_version()}
+    torch or numpy: one list for the curve cache's keys and the plot memo's. lrplot's is its version
+    and :func:`code_stamp`: a working tree changed under the same version string is other code."""
+    return {"lrplot": __version__, "lrplot_code": code_stamp(), "torch": torch_version(), "numpy": _numpy_version()}
+
+
+@functools.lru_cache(maxsize=1)
+def code_stamp() -> str:
+    """Which lrplot code this process runs: a digest of the name, size and modification time of every
+    file of the package (``__pycache__`` aside), as Python's own ``.pyc`` check stamps a source (about
+    1 ms; the code a process runs is what it imported, so once per process)."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name != "__pycache__":
+                            folders.append(Path(entry.path))
+                        continue
+                    info = entry.stat(follow_symlinks=False)
+                    name = Path(entry.path).relative_to(root).as_posix()
+                    digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        except OSError:
+            digest.update(f"{folder}: unreadable\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def _code_version(spec: Spec, type_name: str) -> str | None:

@@ -43,9 +43,9 @@ def versions() -> dict[str, Any]:
     without importing it, as the curves cache reads torch's (the package metadata scans every
     installed distribution: ≈ 12 ms of a rebuild that has nothing else to do)."""
     from ._version import __version__
-    from .cache import module_version
+    from .cache import code_stamp, module_version
 
-    return {"python": list(sys.version_info[:3]), "lrplot": __version__,
+    return {"python": list(sys.version_info[:3]), "lrplot": __version__, "lrplot_code": code_stamp(),
             "torch": module_version("torch", "version.py", "__version__"),
             "numpy": module_version("numpy", "version.py", "version"),
             "matplotlib": module_version("matplotlib", "_version.py", "version")}

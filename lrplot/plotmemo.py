@@ -9,8 +9,9 @@ level in front of it, keyed by the raw inputs of one plot:
   read through a symbolic link, at most :data:`~lrplot.limits.MAX_SPEC_BYTES`);
 - every option that changes what is read: ``--set``, ``--from``, the budget inputs, ``--allow-import``;
 - every ``LRPLOT_*`` environment variable;
-- the versions of lrplot, torch, numpy, Python, pydantic and PyYAML (the last two decide how the
-  bytes are read and validated; each read from its version file, without importing it).
+- the versions of lrplot (and the stamp of its code: :func:`lrplot.cache.code_stamp`), torch, numpy,
+  Python, pydantic and PyYAML (the last two decide how the bytes are read and validated; each read
+  from its version file, without importing it).
 
 Its entry holds what the figure and the command's lines are made of once the inputs are read:
 the curves as drawn (the metric each schedule is fed included), the warning lines of the plan's

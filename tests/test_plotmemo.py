@@ -142,3 +142,27 @@ def test_import_paths_are_never_memoised(cli):
     spec, code = ROOT / "configs" / "custom_scheduler.yaml", ROOT / "configs" / "my_schedules.py"
     assert cli(spec, "-o", "a.png", "--allow-import", code, "-q").exit_code == 0
     assert memos() == []
+
+
+@pytest.mark.slow
+def test_other_code_under_the_same_version_is_another_key(spec_file, tmp_path):
+    # a working tree changed under the same version string (0.1.0 all along development) found the memo, the
+    # curves cache and the docs memo of the code before the change: a stale figure after a fix
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(ROOT / "lrplot", tmp_path / "code" / "lrplot", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path / "code"), "LRPLOT_CACHE_DIR": str(tmp_path / "c")}
+
+    def plot():
+        result = subprocess.run([sys.executable, "-m", "lrplot", str(spec_file), "--no-figure", "-q"], env=env,
+                                cwd=tmp_path, capture_output=True, text=True, timeout=300)  # not this checkout's
+        assert result.returncode == 0 and "[no-anneal]" in result.stderr, result.stderr  # the plan's finding
+        return sorted(p.name for p in (tmp_path / "c").glob("plot-*.json"))
+
+    first = plot()
+    assert plot() == first and len(first) == 1  # unchanged code: the same entry
+    engine = tmp_path / "code" / "lrplot" / "engine" / "run.py"
+    engine.write_text(engine.read_text() + "\n# changed\n")  # the version string stays what it was
+    assert len(plot()) == 2
