@@ -331,3 +331,23 @@ def test_check_compares_deepspeeds_lr_with_the_peak_its_schedule_declares(tmp_pa
     source, lr = drawn(path, ["scheduler.params.total_num_steps=2500"])
     assert max(lr) > source.spec.schedule_list()[0].spec.optimizer.lr * 10
     assert [f.text() for s in source.spec.schedule_list() for f in check_schedule(s) if f.level == "error"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("path, change, note", [
+    (T5, "scheduler.params.warmup_type=cosine",
+     "warmup_type 'cosine': DeepSpeed knows log and linear; it warns and warms up as log, as drawn here"),
+    (QANET, "optimizer.type=SGD", "OneCycle cycles momentum only for an optimizer with betas "
+                                  "(lr_schedules.py:563-569): with SGD DeepSpeed turns cycle_momentum off")])
+def test_what_deepspeeds_schedules_log_is_a_note_and_stdout_stays_json(path, change, note):
+    # WarmupLR/WarmupDecayLR's 'Using unknown warmup_type: cosine. The increasing function is set to default (log)'
+    # (lr_schedules.py:747) and OneCycle's 'cycle_momentum is disabled because optimizer SGD does not support
+    # momentum' (:565) went to stdout through DeepSpeed's logger, timestamped, ahead of check --json's JSON
+    from tests.helpers import forked
+
+    r = forked.run(["check", str(path), "--set", change, "--set", "scheduler.params.total_num_steps=20000", "--json"],
+                   cwd=ROOT, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["specs"] == [{"path": str(path), "valid": True}]  # the whole of stdout is the JSON
+    assert f"{path}: {note}" in r.stderr.splitlines()

@@ -185,6 +185,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
             f"fp16{' dynamic loss scaling' if dynamic else ''}: DeepSpeed's engine skips lr_scheduler.step() on every "
             "update whose gradients overflow; lrplot assumes none does (each skipped update shifts the rest of the "
             "curve one update later)", settle="fp16.enabled"))
+    notes += _what_deepspeed_says(str(name), params, optimizer)
     if name in DEEPSPEED_SCHEDULES:
         _import_quietly()
     spec_data: dict[str, Any] = {
@@ -200,6 +201,21 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     budget = Budget(text, total, told=(Told("total updates", total, "--set " + TOTAL if set_total else TOTAL),),
                     decided_by=TOTAL, where=where)
     return Source(KIND, spec, budget, tuple(notes))
+
+
+def _what_deepspeed_says(name: str, params: dict, optimizer: dict) -> list[str]:
+    """What DeepSpeed's schedules log from their constructors about this config (on stdout, which
+    :func:`_said_otherwise` keeps clean), said as the config's notes instead."""
+    notes = []
+    warmup_type = params.get("warmup_type")
+    if name in ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR") and warmup_type is not None \
+            and warmup_type not in ("log", "linear"):  # lr_schedules.py:745-749, :883-887
+        notes.append(f"warmup_type {warmup_type!r}: DeepSpeed knows log and linear; it warns and warms up as log, "
+                     "as drawn here")
+    if name == "OneCycle" and params.get("cycle_momentum", True) and optimizer["type"] not in ("Adam", "AdamW"):
+        notes.append(f"OneCycle cycles momentum only for an optimizer with betas (lr_schedules.py:563-569): "
+                     f"with {optimizer['type']} DeepSpeed turns cycle_momentum off")
+    return notes
 
 
 def _import_quietly() -> None:
@@ -219,11 +235,19 @@ def _import_quietly() -> None:
 
 
 def _said_otherwise(record: logging.LogRecord) -> bool:
-    """Drop the warnings DeepSpeed's schedules log from their constructors, which its logger prints on
-    stdout (where ``--json`` and ``--print-spec`` write): the one every schedule logs (its ``get_lr`` runs
-    before any ``step()``: lr_schedules.py, WarmupLR.get_lr), which says nothing about the run, and
-    WarmupDecayLR's and WarmupCosineLR's ``total_num_steps N is less than warmup_num_steps M`` (:826-828,
-    :893-895), which check's long-warmup says as one located line."""
+    """Keep DeepSpeed's log off stdout (its logger prints there, where ``--json``, ``--print-spec`` and
+    ``-o -`` write). Dropped: the warning every schedule logs (its ``get_lr`` runs before any ``step()``:
+    lr_schedules.py, WarmupLR.get_lr), which says nothing about the run; WarmupDecayLR's and
+    WarmupCosineLR's ``total_num_steps N is less than warmup_num_steps M`` (:826-828, :893-895), which
+    check's long-warmup says as one located line; an unknown warmup_type and OneCycle's momentum left
+    alone, which the config's notes say. Any other warning is a Python warning (stderr); info is dropped."""
     message = str(record.msg)
-    return not (message.startswith("Attempting to get learning rate from scheduler before it has started")
-                or re.fullmatch(r"total_num_steps \S+ is less than warmup_num_steps \S+", message) is not None)
+    if (message.startswith(("Attempting to get learning rate from scheduler before it has started",
+                            "Using unknown warmup_type: ", "cycle_momentum is disabled because optimizer "))
+            or re.fullmatch(r"total_num_steps \S+ is less than warmup_num_steps \S+", message) is not None):
+        return False  # said otherwise: check's long-warmup, or the config's notes (_what_deepspeed_says)
+    if record.levelno >= logging.WARNING:  # any other: a warning line on stderr, never on stdout
+        import warnings
+
+        warnings.warn(f"DeepSpeed: {record.getMessage()}", RuntimeWarning, stacklevel=2)
+    return False
