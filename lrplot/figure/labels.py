@@ -32,8 +32,12 @@ def _execute(engine: Any, fig: Any) -> None:
         except UserWarning:
             from ..errors import UsageError
 
+            import math
+
+            width, height = fig.get_size_inches()  # a size larger than this one, not one it may already exceed
             raise UsageError("the figure is too small at this --size for its title, labels and legend: they would "
-                             "be drawn over the curves", hint="give a larger --size, e.g. 4x3") from None
+                             "be drawn over the curves", hint=f"give a larger --size, e.g. {max(4, math.ceil(width * 1.5))}"
+                                                               f"x{max(3, math.ceil(height * 1.5))}") from None
 
 
 def place_labels(fig: Any, axes: Sequence[Any]) -> None:

@@ -66,7 +66,28 @@ def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, 
                 layout in ("grid", "groups", "fields") and len(axes) > 1 or hs[0].get_label() == title
                 or one_schedule):
             continue
+        if len(hs) > CROWDED and len(axes) == 1 and layout == "overlay":
+            _beside(fig, hs)
+            continue
         a.legend(loc="best")
+
+
+CROWDED = 8  # legend entries beyond which a legend inside the axes hides curves wherever it goes
+
+
+def _beside(fig: Any, handles: list) -> None:
+    """A legend of many entries beside the axes, not over the curves, in as many columns as the
+    figure's height needs."""
+    import math
+
+    import matplotlib
+    from matplotlib.font_manager import FontProperties
+
+    points = FontProperties(size=matplotlib.rcParams["legend.fontsize"]).get_size_in_points()
+    rows = max(int(fig.get_figheight() * 72 * 0.8 / (points * 1.7)), 1)
+    legend = fig.legend(handles, [h.get_label() for h in handles], loc="outside right center",
+                        ncols=math.ceil(len(handles) / rows))
+    legend.set_gid("figure-legend")
 
 
 def _clearest_corner(fig: Any, axes: list, legend: Any) -> str:

@@ -198,6 +198,8 @@ class Plotter:
         if self.twin and n:  # the twin axis's field: the next colour after the schedules'
             color = self.cycle[(len(self.colors) + n - 1) % len(self.cycle)]
         linestyle = LINESTYLES[s.group % len(LINESTYLES)] if self.multi_schedule and self.multi_group else "-"
+        if linestyle == "-":  # more curves than colours: each round of the colours in its own line style
+            linestyle = LINESTYLES[list(self.colors).index(key) // len(self.cycle) % len(LINESTYLES)]
         if len(fields_here) > 1 and layout != "fields":
             linestyle = LINESTYLES[sorted(fields_here).index(s.field) % len(LINESTYLES)]
         show_schedule = self.multi_schedule and layout != "grid"
