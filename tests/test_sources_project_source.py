@@ -242,3 +242,36 @@ def test_published_cli_subclass_with_a_torch_scheduler_is_asked_for(tmp_path):
                                  "'lr_scheduler.interval' is neither a literal nor an init argument)")
     source = load_input(config, overrides=overrides + ("lr_scheduler.interval=step",))
     assert source.spec.scheduler.interval == "step" and source.budget.updates == 100_000
+
+
+PARAM_DEFAULT_CLI = '''
+from lightning.pytorch.cli import LightningCLI
+
+class ProjectCLI(LightningCLI):
+    @staticmethod
+    def configure_optimizers(lightning_module, optimizer, lr_scheduler=None, interval="step"):
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": interval}}
+'''
+
+
+@pytest.mark.slow
+def test_a_cli_parameter_its_caller_never_passes_is_its_default_as_a_real_run_uses_it(tmp_path):
+    """configure_optimizers(lightning_module, optimizer, lr_scheduler=None, interval="step"): LightningCLI
+    passes the first three (lightning/pytorch/cli.py), so interval is "step". It was asked for ("'interval' is
+    neither a literal nor an init argument"). Compared with a real LightningCLI run of that very class."""
+    pytest.importorskip("lightning")
+    from lrplot.engine import simulate
+    from tests.helpers.lightning_runs import run_cli
+
+    path, file = _project(tmp_path, PARAM_DEFAULT_CLI, CLI_CONFIG, module="cli.py")
+    source = load_input(path, inputs=BudgetInputs(dataset_size=10))
+    line = _line(file, '"interval": interval')
+    where = f"{file.resolve()}:{line}"
+    assert (f"interval 'step' read from the project's LightningCLI subclass's configure_optimizers at {where} "
+            "(configure_optimizers' 'interval' defaults to 'step', and its caller never passes it)") in source.notes
+    namespace: dict = {}
+    exec(compile(file.read_text(), str(file), "exec"), namespace)  # the project's class, as its run imports it
+    recorded, _ = run_cli(path, tmp_path, namespace["ProjectCLI"])
+    trace = simulate(source.spec).schedules[0]
+    assert source.budget.updates == len(recorded) == trace.steps == 8
+    assert [[trace.values[(0, "lr")][t]] for t in range(trace.steps)] == recorded

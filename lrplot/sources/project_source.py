@@ -200,21 +200,25 @@ def _arg_name(value: ast.expr) -> str | None:
 
 def _init_default(chain: list[_Class], arg: str) -> tuple[bool, Any]:
     """Whether the first ``__init__`` of ``chain`` declares ``arg`` with a literal default, and it."""
-    for cls in chain:
-        init = _methods(cls).get("__init__")
-        if init is None:
-            continue
-        args = init.args
-        positional = args.posonlyargs + args.args
-        pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
-        pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
-        for a, default in pairs:
-            if a.arg == arg:
-                try:
-                    return True, ast.literal_eval(default)
-                except (ValueError, TypeError, SyntaxError, RecursionError):
-                    return False, None
-        return False, None
+    init = next((_methods(c)["__init__"] for c in chain if "__init__" in _methods(c)), None)
+    return (False, None) if init is None else _literal_default(init, arg)
+
+
+def _literal_default(func: ast.FunctionDef, name: str, passed: int = 0) -> tuple[bool, Any]:
+    """Whether ``func`` declares ``name`` with a literal default, and it (``passed``: the number of
+    positional arguments after ``self`` its caller always passes: a default there never applies)."""
+    args = func.args
+    positional = args.posonlyargs + args.args
+    static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in func.decorator_list)
+    given = {a.arg for a in positional[:passed + (0 if static else 1)]} if passed else set()
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    for a, default in pairs:
+        if a.arg == name and a.arg not in given:
+            try:
+                return True, ast.literal_eval(default)
+            except (ValueError, TypeError, SyntaxError, RecursionError):
+                return False, None
     return False, None
 
 
@@ -271,22 +275,24 @@ def _init_param(chain: list[_Class], attr: str) -> str | None:
     return found[1].id if found[1].id in names[1:] else None
 
 
-def interval_of(chain: list[_Class], init_args: dict, scheduler: list[_Class] | None = None) -> Interval | None:
+def interval_of(chain: list[_Class], init_args: dict, scheduler: list[_Class] | None = None,
+                passed: int = 0) -> Interval | None:
     """The interval ``configure_optimizers`` of the first class of ``chain`` defining it gives
     (None: none of them defines it); ``scheduler``: the scheduler's class and bases, for an
-    interval read off the scheduler object."""
+    interval read off the scheduler object; ``passed``: how many arguments its caller passes
+    (Lightning: none to a module's; LightningCLI: lightning_module, optimizer, lr_scheduler)."""
     owner = next((c for c in chain if "configure_optimizers" in _methods(c)), None)
     if owner is None:
         return None
     method = _methods(owner)["configure_optimizers"]
-    found: list[tuple[_Class, ast.expr]] = []
+    found: list[tuple[_Class, ast.FunctionDef, ast.expr]] = []
     for cls in chain:  # helpers that build the dict count too: every method of the chain
         for func in _methods(cls).values():
-            found += [(cls, v) for v in _interval_values(func)]
+            found += [(cls, func, v) for v in _interval_values(func)]
     if not found:
         return Interval("epoch", _where(owner, method), default=True)
     readings = []
-    for cls, value in found:
+    for cls, func, value in found:
         where = _where(cls, value)
         arg = _arg_name(value)
         attribute = _scheduler_attribute(value, scheduler or [])
@@ -302,6 +308,11 @@ def interval_of(chain: list[_Class], init_args: dict, scheduler: list[_Class] | 
             default = _init_default(chain, arg)[1]
             readings.append(Interval(default if default in ("step", "epoch") else None, where, arg=arg,
                                      why=f"'{arg}' defaults to {default!r}"))
+        elif isinstance(value, ast.Name) and func is method and _literal_default(func, value.id, passed)[0]:
+            default = _literal_default(func, value.id, passed)[1]
+            readings.append(Interval(default if default in ("step", "epoch") else None, where, arg=value.id,
+                                     why=f"configure_optimizers' '{value.id}' defaults to {default!r}, and its "
+                                         "caller never passes it"))
         elif (read := config_read(value, lambda attr: _init_param(chain, attr))) is not None:
             readings.append(Interval(None, where, why=f"'{read.text}' reads the config", read=read))
         else:
@@ -367,7 +378,7 @@ def cli_interval(config: Path, scheduler_path: str) -> Interval | None:
     for cls in cli_classes(config):
         if "configure_optimizers" in _methods(cls):
             scheduler = _scheduler_chain(scheduler_path, project_roots(config))
-            found = interval_of(_bases(cls, project_roots(config)), {}, scheduler)
+            found = interval_of(_bases(cls, project_roots(config)), {}, scheduler, passed=3)
             if found is not None:
                 seen.append(found)
     return _one(seen)
