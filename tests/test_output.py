@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,15 @@ def test_resume_reads_o_none_as_plot_does(cli, tmp_path):
     assert (r.exit_code, r.stderr) == (0, "") and [(x["method"], x["at"], x["status"]) for x in json.loads(r.stdout)[0]["results"]] \
         == [("full", 2, "identical")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+def test_a_spec_whose_name_is_not_text_is_drawn_and_exported_under_its_escaped_name(cli, tmp_path):
+    # a file name with a byte no encoding decodes (bad\xff.yaml): its name, the schedule's, held a lone surrogate
+    # that the SVG and CSV writers cannot encode: "internal error: UnicodeEncodeError", exit 70
+    name = os.fsdecode(b"bad\xff.yaml")
+    (tmp_path / name).write_text("steps: 2\nscheduler: {type: StepLR, step_size: 1}\n")
+    r = cli(name, "-o", "x.svg", "--data", "x.csv", "-q")
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert (tmp_path / "x.csv").read_text() == ("schedule,group,field,step,value\nbad\\udcff,0,lr,0,0.1\n"
+                                                "bad\\udcff,0,lr,1,0.010000000000000002\n")
+    assert "bad\\udcff" in (tmp_path / "x.svg").read_text()

@@ -183,7 +183,11 @@ class Spec(_Model):
 
     @property
     def stem(self) -> str:
-        return self._file.stem if self._file else "spec"
+        """The file's name without its suffix: the schedule's name; a name that is not text (a byte no
+        encoding decodes, a control character) is shown escaped (``bad\\udcff``), as lrplot prints it."""
+        from ..text import printable
+
+        return printable(self._file.stem) if self._file else "spec"
 
     @property
     def base_dir(self) -> Path:
