@@ -256,3 +256,17 @@ def test_print_spec_is_the_same_schedule(real_timm, tmp_path, cli):
     direct = simulate(load_input(config, inputs=BudgetInputs(12811, 8)).spec).schedules[0]
     assert again.values[(0, "lr")].tolist() == direct.values[(0, "lr")].tolist()
     assert again.steps_per_epoch == direct.steps_per_epoch == 6
+
+
+def test_a_run_resumed_from_a_checkpoint_says_on_the_figure_that_its_epoch_is_not_known(real_timm, tmp_path):
+    # resume: with no start_epoch: train.py starts at the checkpoint's epoch (train.py aa4b5850 :1085-1095), which
+    # only the checkpoint holds. The note was a summary line only; the figure drew epoch 0 on without a word of it
+    from lrplot.pipeline import footnotes
+
+    source = load_input(write_args(tmp_path, {**BASE, "resume": "output/train/last.pth.tar"}),
+                        inputs=BudgetInputs(dataset_size=DATASET))
+    text = ("resume: train.py starts at the epoch the checkpoint holds, which lrplot does not read: drawn from "
+            "epoch 0, the run trains only the rest of it")
+    (note,) = [n for n in source.assumptions if n.startswith("resume:")]
+    assert (note, note.settle) == (text, "start_epoch")
+    assert f"assumed: {text} (set start_epoch to change it)" in footnotes([], [source])

@@ -190,10 +190,12 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     # train.py:1085-1095: start_epoch, else the epoch of the 'resume' checkpoint; the scheduler is set there and the
     # loop runs the remaining epochs, each lr as in the whole schedule (timm's schedulers are functions of the count)
     start = _number(doc, data, "start_epoch", int, 0) if data.get("start_epoch") is not None else None
-    if start or (start is None and data.get("resume")):
-        notes.append(f"{f'start_epoch {start}' if start else 'resume'}: train.py starts at "
-                     f"{f'epoch {start}' if start else 'the epoch the checkpoint holds'} and sets the scheduler there "
-                     "(a resumed run); it trains the rest of the schedule drawn here from epoch 0")
+    if start:
+        notes.append(f"start_epoch {start}: train.py starts at epoch {start} and sets the scheduler there (a resumed "
+                     "run); it trains the rest of the schedule drawn here from epoch 0")
+    elif start is None and data.get("resume"):  # the epoch is in the checkpoint, which lrplot does not read
+        notes.append(assumption("resume: train.py starts at the epoch the checkpoint holds, which lrplot does not "
+                                "read: drawn from epoch 0, the run trains only the rest of it", settle="start_epoch"))
     if inputs.dataset_size is None:
         raise needs(doc, "the training-set size (timm's updates per epoch are its data loader's length)",
                     "--dataset-size N", ("sched",))
