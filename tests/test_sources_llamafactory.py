@@ -13,6 +13,8 @@ all from hiyouga/LLaMA-Factory @ ff6d4d12eeb035d6ce06805a5733dd7b29f2ac30:
   read as a TrainingArguments file and drawn with a linear decay where v1 keeps the lr constant)
 * examples/megatron/qwen2_vl_full.yaml and examples/megatron/qwen3_moe_full.yaml (MCA configs, USE_MCA=1: MCA's
   own trainer with Megatron-Core's scheduler, refused; they were drawn as the HF Trainer's schedule)
+* examples/extras/nlg_eval/llama3_lora_predict.yaml (do_predict without do_train: no training, refused; it was
+  drawn as a 3-epoch linear decay on TrainingArguments' defaults)
 
 The reference for a LLaMA-Factory stage is the HF Trainer: sft/pt/rm train with Trainer subclasses, and the DPO
 and KTO trainers call ``Trainer.__init__`` with LLaMA-Factory's TrainingArguments (LLaMA-Factory
@@ -151,6 +153,22 @@ def test_bad_or_unreadable_configs_get_one_located_line(write_spec, body, expect
     with pytest.raises(LrplotError) as info:
         load_input(path)
     assert info.value.format() == str(path.parent / expected)
+
+
+def test_a_predict_only_config_trains_nothing_and_is_one_line(write_spec):
+    """LLaMA-Factory's workflows train only ``if training_args.do_train`` (train/sft/workflow.py:120 at the
+    commit above; TrainingArguments' do_train defaults to false)."""
+    predict = EXAMPLES / "extras" / "nlg_eval" / "llama3_lora_predict.yaml"
+    with pytest.raises(LrplotError) as info:
+        load_input(predict, inputs=BudgetInputs(dataset_size=50))
+    assert info.value.format() == (
+        f"{predict}:11:1: do_predict: true: LLaMA-Factory's sft workflow trains only with do_train: true "
+        "(train/sft/workflow.py), so this run has no lr schedule; nothing to draw; for the training run, set "
+        "do_train: true (--set do_train=true)")
+    path = write_spec("stage: dpo\nfinetuning_type: lora\ndo_train: false\nnum_train_epochs: 1\n", "x.yaml")
+    with pytest.raises(LrplotError) as info:
+        load_input(path, inputs=BudgetInputs(dataset_size=50))
+    assert info.value.format().startswith(f"{path}:3:1: do_train: false: LLaMA-Factory's dpo workflow trains only ")
 
 
 def test_unknown_keys_are_listed_and_own_keys_are_not(write_spec):

@@ -14,6 +14,8 @@ Published configs, unedited, under tests/data/mmengine/:
   the files of configs/selfsup/ their paths name.
 * mmyolo/: open-mmlab/mmyolo@8c4d9dc503dc8e327bec8147e8dc97124052f693, the files of configs/ their paths
   name (yolov5_s-v61_syncbn_8xb16-300e_coco.py, yolov8_s_syncbn_fast_8xb16-500e_coco.py and their bases).
+* mmpose/: open-mmlab/mmpose@759b39c13fea6ba094afc1fa932f51dc1b11cbf9, the files of configs/ their paths
+  name (body_2d_keypoint/rtmo/body7/rtmo-s_8xb32-600e_body7-640x640.py and _base_/default_runtime.py).
 """
 
 from __future__ import annotations
@@ -190,3 +192,18 @@ def test_the_world_size_an_epoch_loop_assumes_is_named_with_what_the_files_name_
     told = load_input(config, inputs=BudgetInputs(dataset_size=40000, devices=32), allow_import=["mmengine"])
     assert world not in [str(n) for n in told.assumptions] and len(told.assumptions) == len(alone.assumptions) - 1
     assert told.budget.updates_per_epoch == 10  # ceil(ceil(40000 / 32) / 128)
+
+
+def test_a_scheduler_of_the_default_scope_registry_is_one_line_that_names_the_scope(monkeypatch):
+    """mmpose's RTMO configs warm up with QuadraticWarmupLR, which mmpose registers (mmpose/engine/schedulers/);
+    the Runner finds it because default_runtime.py sets default_scope = 'mmpose' (mmengine 0.10.7
+    Registry.switch_scope_and_registry imports mmpose.registry). The line said to add custom_imports,
+    which lrplot never imports and the config does not need."""
+    monkeypatch.chdir(DATA / "mmpose/configs")
+    config = "body_2d_keypoint/rtmo/body7/rtmo-s_8xb32-600e_body7-640x640.py"
+    with pytest.raises(SpecError) as err:
+        load_input(config, inputs=BudgetInputs(dataset_size=1000), allow_import=["mmengine"])
+    assert str(err.value) == (
+        f"{config}:23:1: 'QuadraticWarmupLR' is not an MMEngine parameter scheduler: the Runner builds it from the "
+        "registry of scope 'mmpose' (package mmpose), which lrplot's MMEngine reader does not read; draw the "
+        "schedule as an lrplot spec, the scheduler's type its import path")

@@ -244,6 +244,19 @@ def _unknown(cfg: Any, doc: Document) -> Note | None:
                 f"{', '.join(unknown)}")
 
 
+def _trains(doc: Document, stage: str) -> None:
+    """Every workflow trains only ``if training_args.do_train`` (train/{stage}/workflow.py; TrainingArguments'
+    default is false): a file that says do_train: false, or asks only to evaluate or predict, trains nothing."""
+    asks = [k for k in ("do_train", "do_predict", "do_eval") if k in doc.data]
+    if doc.data.get("do_train") is True or not (
+            "do_train" in doc.data or doc.data.get("do_predict") is True or doc.data.get("do_eval") is True):
+        return
+    said = ", ".join(f"{k}: {str(doc.data[k]).lower()}" for k in asks)
+    raise SpecError(f"{said}: LLaMA-Factory's {stage} workflow trains only with do_train: true "
+                    f"(train/{stage}/workflow.py), so this run has no lr schedule", location=doc.source.key((asks[0],)),
+                    hint="nothing to draw; for the training run, set do_train: true (--set do_train=true)")
+
+
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from dataclasses import replace
 
@@ -275,6 +288,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                              "LLaMA-Factory makes without USE_MCA, drop each with --set '~KEY'")
     cfg.check_near_misses()
     stage = _stage(doc)
+    _trains(doc, stage)
     notes: list[str] = [f"read as LLaMA-Factory {VERSION} (commit {COMMIT[:10]}) stage {stage}: the HF Trainer on "
                         f"Seq2SeqTrainingArguments' defaults (transformers {installed_version()})"]
     if stage in ("dpo", "kto"):

@@ -124,8 +124,11 @@ def _apply_overrides(cfg: Any, overrides: tuple[str, ...]) -> None:
                             location=Location(f"--set {key}")) from None
 
 
-def _scheduler_type(name: Any, where: Location) -> str:
-    """The import path of the MMEngine class a config's ``type`` names."""
+def _scheduler_type(name: Any, where: Location, scope: Any = None) -> str:
+    """The import path of the MMEngine class a config's ``type`` names. A class only a downstream
+    package registers (mmpose's QuadraticWarmupLR) the Runner finds in the registry of the config's
+    ``default_scope`` (or the entry's ``_scope_``): ``Registry.switch_scope_and_registry`` imports
+    ``{scope}.registry`` (mmengine/registry/registry.py), which lrplot does not do."""
     import mmengine.optim.scheduler as schedulers
 
     if not isinstance(name, str):
@@ -141,8 +144,16 @@ def _scheduler_type(name: Any, where: Location) -> str:
         from ..text import did_you_mean
 
         hint = did_you_mean(name, [n for n in dir(schedulers) if not n.startswith("_")])
+        if hint is None and isinstance(scope, str) and scope != "mmengine":
+            from mmengine.config.utils import MODULE2PACKAGE
+
+            raise SpecError(f"'{name}' is not an MMEngine parameter scheduler: the Runner builds it from the "
+                            f"registry of scope '{scope}' (package {MODULE2PACKAGE.get(scope, scope)}), which "
+                            "lrplot's MMEngine reader does not read", location=where,
+                            hint="draw the schedule as an lrplot spec, the scheduler's type its import path")
         raise SpecError(f"'{name}' is not an MMEngine parameter scheduler", location=where,
-                        hint=hint or "a scheduler of a downstream package needs its custom_imports")
+                        hint=hint or "lrplot does not import custom_imports (a project's registered classes): "
+                                     "draw the schedule as an lrplot spec, the scheduler's type its import path")
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
@@ -283,8 +294,8 @@ def _read(doc: Document, inputs: BudgetInputs, cfg: Any) -> Source:
         node = _plain(entry)
         if not isinstance(node, dict) or "type" not in node:
             raise SpecError(f"param_scheduler[{i}] is not a dict with a type", location=sched_at)
-        node.pop("_scope_", None)
-        kind = _scheduler_type(node.pop("type"), sched_at)
+        scope = node.pop("_scope_", None) or cfg.get("default_scope")
+        kind = _scheduler_type(node.pop("type"), sched_at, scope)
         name = kind.rpartition(":")[2]
         if "ReduceOnPlateau" in name:
             raise SpecError(f"param_scheduler[{i}] ({name}) steps on validation metrics (MMEngine's "
