@@ -19,6 +19,8 @@ end, or with another base lr, where needed), agrees with EVERY logged value unde
 - compressed by k: value at t == plan at k*t (the scheduler stepped k times per update: once per
   process, once per micro-batch, an extra ``scheduler.step()``);
 - stretched by k: value at t == plan at floor(t / k) (stepped once every k updates: per epoch);
+- counted in micro-batches: stretched by k, the log running k times the plan's length (its step
+  counts micro-batches, k per update: logged inside a gradient-accumulation loop);
 - shifted by n: value at t == plan at t + n (logged after ``scheduler.step()``; started late/early);
 - restarted at n: plan at t before n, plan at t - n from n on (a resume that rebuilt the scheduler
   without its state);

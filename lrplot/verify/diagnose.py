@@ -93,6 +93,14 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
             candidates.insert(0, plan.trace.steps_per_epoch)
         for k in candidates[:4096]:
             if s.holds((at - late) // k):
+                if not late and k > 1 and T > 1 and -(-(int(at[-1]) + 1) // k) == T:
+                    # k times the plan's length to the update: the updates were stepped right, the log's step
+                    # counts micro-batches (a loop logging inside its accumulation, at the micro-batch index)
+                    return Cause("micro-batches", f"counted in micro-batches, not updates: the log's step counts "
+                                                  f"micro-batches, {k} per update (step s is update s/{k}; the log "
+                                                  f"runs {k} times the plan's length), the lr of each update as "
+                                                  "planned; log once per update (when sync_gradients), at the "
+                                                  "update count", k=k)
                 return Cause("stretched", f"stretched in time by k={k}: the scheduler stepped once every {k} updates "
                                           f"(once per epoch of {k} updates instead of after every update)", k=k)
     # shifted by n, restarted at n
