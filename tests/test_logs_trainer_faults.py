@@ -5,7 +5,8 @@ source (lrplot/logs/conventions.py names file:line): Megatron-LM logs ``learning
 ``lr-<Optimizer>/group<i>`` at BATCH_END, after the scheduler stepped, at the batches done; Keras's
 TensorBoard callback logs ``epoch_learning_rate`` at the epoch's end, at step = epoch, the lr its
 LearningRateScheduler set at the epoch's start. Each writer: a correct run and the faults (the
-scheduler stepped twice per update, stepped once per 5-update epoch, resumed at update 12 without the
+scheduler stepped twice per update, stepped once per 5-update epoch (Composer: at EPOCH_END, after the
+batch's log, as its real Trainer does: tests/test_logs_composer.py), resumed at update 12 without the
 scheduler's state; Keras: twice per epoch, resumed). Truth: every logged value == the lr the update used
 (an optimizer step pre-hook), rounded to float32 as TensorBoard stores it; verdicts as whole lines.
 """
@@ -58,10 +59,14 @@ def write(folder, rule: str, fault: str = "ok") -> list[float]:
                     for _ in range(2 if fault == "twice" else 1):
                         sched.step()
                 continue
+            late = rule == "composer" and fault == "epoch"  # stepped at EPOCH_END, after BATCH_END's log
+            if late:
+                writer.add_scalar(KEYS[rule], opt.param_groups[0]["lr"], update + 1)
             if fault != "epoch" or update % 5 == 4:
                 for _ in range(2 if fault == "twice" else 1):
                     sched.step()
-            writer.add_scalar(KEYS[rule], opt.param_groups[0]["lr"], update + 1)  # after the step, 1-based
+            if not late:
+                writer.add_scalar(KEYS[rule], opt.param_groups[0]["lr"], update + 1)  # after the step, 1-based
     return used
 
 
@@ -108,6 +113,8 @@ def test_every_value_is_the_lr_its_update_used_and_the_fault_is_named(tmp_path, 
     f32 = np.float32(used).astype(np.float64)
     if rule == "keras":  # epoch e: the lr of its first update
         assert at.tolist() == [0, 1, 2, 3, 4] and values.tolist() == f32[::4].tolist()
+    elif rule == "composer" and fault == "epoch":  # the epoch's stepping comes after the log: update s-1's lr
+        assert at.tolist() == list(range(1, 21)) and values.tolist() == f32.tolist()
     else:  # logged at s (1-based, after update s-1): the lr update s used; the 20th: an update never run
         assert at.tolist() == list(range(1, 21))
         seam = [12] if fault == "resume" else []  # the first run's last log: its scheduler's lr for update 12

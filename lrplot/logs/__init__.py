@@ -91,7 +91,7 @@ class LogInfo:
 
     format: str
     path: str
-    dtype: str                       # float32 (TensorBoard) | float64
+    dtype: str                       # float32 (TensorBoard, a float64 log of float32 numbers) | float64
     step_offset: int                 # the log's step minus lrplot's step (HF: 1)
     keys: dict[tuple[int, str], str] = field(default_factory=dict)  # (group, field) -> tag/column
     writer: str = ""                 # whose convention the steps follow (lrplot.logs.conventions)
@@ -116,6 +116,17 @@ def log_info(trace: ScheduleTrace) -> LogInfo:
 
 
 # --- building traces -----------------------------------------------------------------------------
+
+def stored_as(dtype: str, values: list[np.ndarray]) -> str:
+    """How a series' values were stored: float32 when a float64 log holds only float32 numbers (a
+    LightningModule's ``self.log`` makes a Python float a float32 tensor before its logger writes
+    ``.item()``: 0.1 is logged 0.10000000149011612), so the plan is rounded to float32 to compare."""
+    if dtype != "float64" or not values:
+        return dtype
+    with np.errstate(over="ignore", invalid="ignore"):
+        exact = all(bool(np.all((v.astype(np.float32) == v) | ~np.isfinite(v))) for v in values)
+    return "float32" if exact else dtype
+
 
 def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str | None = None,
                  step: str = "step", found: Iterable[str] = (), damaged: Iterable[str] = (),
@@ -191,7 +202,7 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
         traces.append(ScheduleTrace(
             name=name or base, scheduler=f"logged ({fmt})", steps=end, interval="step", steps_per_epoch=None,
             groups=groups, fields=fields, values=values, source=str(path),
-            meta={"log": LogInfo(fmt, str(path), dtype, used.offset, keys, used.writer, tuple(damaged), used.axis,
+            meta={"log": LogInfo(fmt, str(path), stored_as(dtype, [raw.values for _, raw in items]), used.offset, keys, used.writer, tuple(damaged), used.axis,
                                  1 if used.axis == "updates" else 0,
                                  readings[0] if readings else None, used.lr == "next", tuple(readings[1:]))},
             at=at, style="points"))

@@ -108,9 +108,14 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention("DeepSpeed monitor (runtime/engine.py:3483: get_lr() after the scheduler stepped in "
                "_take_model_step, at global_samples after the update)", ("tensorboard",), "Train/Samples/lr",
                "step", "samples", 1, "next"),
-    Convention("Composer LRMonitor (callbacks/lr_monitor.py:53 at BATCH_END, after scheduler.step(), "
-               "trainer.py:2492-2507; step = batches done)", ("tensorboard",), "lr-*/group*", "step", "updates", 1,
-               "next"),
+    # its loggers all take the step Logger.log_metrics gives them, state.timestamp.batch (loggers/logger.py:75-79):
+    # TensorboardLogger and MLFlowLogger as step (the MLflow one skips a value equal to the last logged, so a flat
+    # stretch is logged once), WandBLogger as wandb.log(step=): W&B's _step (wandb_logger.py:142)
+    Convention("Composer 0.32 LRMonitor (callbacks/lr_monitor.py:53 at BATCH_END, after scheduler.step(), "
+               "trainer.py:2492-2507; step = batches done)", ("tensorboard", "mlflow"), "lr-*/group*", "step",
+               "updates", 1, "next"),
+    Convention("Composer 0.32 LRMonitor through its WandBLogger (wandb.log(step=batches done), "
+               "loggers/wandb_logger.py:142)", ("wandb", "wandb-csv"), "lr-*/group*", "_step", "updates", 1, "next"),
     Convention("Keras 3 TensorBoard callback (callbacks/tensorboard.py:495-567: at epoch end, step = epoch; "
                "the lr a LearningRateScheduler set at the epoch's start)", ("tensorboard",), "epoch_learning_rate",
                "step", "epochs", 0, "used"),

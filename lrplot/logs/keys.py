@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass
 
 _LIGHTNING = re.compile(r"^(?P<base>lr-[^/]+?)(?:/(?P<group>.+?))?(?P<momentum>-momentum)?$")
+# Lightning's self.log(..., on_step=True, on_epoch=True) writes <name>_step (each update's) and <name>_epoch
+# (the epoch's mean, no update's lr: not read)
 _PLAIN = re.compile(r"^(?:.*/)?(?:lr|learning_rate|learning-rate|learningrate|epoch_learning_rate|"
-                    r"learning-rate vs samples)$", re.I)
+                    r"learning-rate vs samples)(?:_step)?$", re.I)
 _PER_OPTIMIZER = re.compile(r"^(?P<base>lr/[A-Z][^/]*)(?:/(?P<group>\d+))?$")  # torchtitan: lr/AdamW, lr/AdamW/1
 _NAMED_GROUP = re.compile(r"^(?P<base>lr)/(?P<group>[^/]+)$")  # a loop's lr/{group['name']}: lr/head, lr/body
 # a loop's lr/0, lr_pg1; pytorch-ignite's lr/group_0 (MLflowLogger: "lr group_0")

@@ -8,8 +8,8 @@ reported; here: the files and series put together).
 The plan is simulated by the engine (the real scheduler); the log is read by :mod:`lrplot.logs`
 with its steps already in lrplot's convention (the value at step t is the lr of update t).
 A logged value agrees with the plan when it is what the log would hold had the run followed the
-plan: ``np.float32(plan) == logged`` for logs that store float32 (TensorBoard), ``plan == logged``
-otherwise; ``rtol`` loosens both to ``|logged - plan| <= rtol * |plan|``.
+plan: ``np.float32(plan) == logged`` for logs that store float32 (TensorBoard, or a log whose every value
+is a float32 number: :func:`lrplot.logs.stored_as`), ``plan == logged`` otherwise; ``rtol`` loosens both to ``|logged - plan| <= rtol * |plan|``.
 
 When a series leaves the plan, each cause below is a transformation of the plan, and it is named
 only if the transformed plan, computed by the real scheduler again (re-simulated past the plan's
@@ -19,6 +19,8 @@ end, or with another base lr, where needed), agrees with EVERY logged value unde
 - compressed by k: value at t == plan at k*t (the scheduler stepped k times per update: once per
   process, once per micro-batch, an extra ``scheduler.step()``);
 - stretched by k: value at t == plan at floor(t / k) (stepped once every k updates: per epoch);
+- counted in micro-batches: stretched by k, the log running k times the plan's length (its step
+  counts micro-batches, k per update: logged inside a gradient-accumulation loop);
 - shifted by n: value at t == plan at t + n (logged after ``scheduler.step()``; started late/early);
 - restarted at n: plan at t before n, plan at t - n from n on (a resume that rebuilt the scheduler
   without its state);

@@ -80,17 +80,27 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                 return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per update "
                                            f"(once per process on {k} processes, once per micro-batch with {k} "
                                            "accumulation steps, or an extra scheduler.step())", k=k)
-    # stretched by k: stepped once every k updates
+    # stretched by k: stepped once every k updates. A log read after scheduler.step() at the batch's end
+    # (Composer's LRMonitor at BATCH_END) reads an epoch's stepping, done after it (EPOCH_END), one batch
+    # late: its step s holds the lr of update s - 1, so the lr changes there one logged step later
     changed = np.flatnonzero(~agree(np.full(len(y), y[0]), y, s.dtype, s.rtol))
-    if len(changed):
+    for late in ((0, 1) if s.after else (0,)) if len(changed) else ():
         j = int(changed[0])
         lo = int(at[j - 1]) + 1 if j > 0 else 1
-        candidates = list(range(max(lo, 2), int(at[j]) + 1))
+        candidates = list(range(max(lo - late, 2), int(at[j]) + 1 - late))
         if plan.trace.steps_per_epoch and plan.trace.steps_per_epoch in candidates:
             candidates.remove(plan.trace.steps_per_epoch)
             candidates.insert(0, plan.trace.steps_per_epoch)
         for k in candidates[:4096]:
-            if s.holds(at // k):
+            if s.holds((at - late) // k):
+                if not late and k > 1 and T > 1 and -(-(int(at[-1]) + 1) // k) == T:
+                    # k times the plan's length to the update: the updates were stepped right, the log's step
+                    # counts micro-batches (a loop logging inside its accumulation, at the micro-batch index)
+                    return Cause("micro-batches", f"counted in micro-batches, not updates: the log's step counts "
+                                                  f"micro-batches, {k} per update (step s is update s/{k}; the log "
+                                                  f"runs {k} times the plan's length), the lr of each update as "
+                                                  "planned; log once per update (when sync_gradients), at the "
+                                                  "update count", k=k)
                 return Cause("stretched", f"stretched in time by k={k}: the scheduler stepped once every {k} updates "
                                           f"(once per epoch of {k} updates instead of after every update)", k=k)
     # shifted by n, restarted at n
