@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from .errors import Location, SpecError, UsageError
+from .errors import Location, LrplotError, SpecError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .figure import RenderOptions
@@ -300,20 +300,45 @@ def default_alt(spec: "Spec") -> str:
 
 def as_written(text: str, what: str = "directive") -> str:
     """``text`` with each option named as a document writes it, not as the CLI flag the shared checks
-    name: ``--xlim`` is ``:xlim:`` in a Sphinx directive, the key ``xlim:`` in a MkDocs block."""
+    name: ``--xlim`` is ``:xlim:`` in a Sphinx directive; in a MkDocs block it is the key with its value,
+    ``xlim: 0,5``, where the flag is followed by its value, else the key named, ``'xlim:'`` (a bare
+    ``xlim:`` before a comma or a word of the sentence reads as a stray colon)."""
     import re
 
     names = OPTIONS + BUDGET_OPTIONS
     flags = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     text = re.sub(r"(?<![\w-])--style(?![\w-])", "--theme", text)  # a document's theme takes a style file too
-    return re.sub(rf"(?<![\w-])--({flags})(?![\w-])", r":\1:" if what == "directive" else r"\1:", text)
+    found = re.compile(rf"(?<![\w-])--({flags})(?![\w-])(?= (\S+))?")
+    if what == "directive":
+        return found.sub(r":\1:", text)
+    return found.sub(lambda m: f"{m[1]}:" if _a_value(m[1], m[2]) else f"'{m[1]}:'", text)
+
+
+def _a_value(name: str, word: str | None) -> bool:
+    """Whether ``word``, after the CLI flag ``--name`` in a message, is the flag's value (``--size 9x6``,
+    ``--x epoch``, ``--set KEY``, ``--dataset-size N``) and not the sentence going on (``--size for``)."""
+    import re
+
+    from .figure.options import ANNOTATIONS, LAYOUTS
+    from .output import THEME_CHOICES
+
+    if word is None or name in ("log-y", "no-legend", "no-inset"):  # flags take no value
+        return False
+    bare = word.rstrip(",;:.)")
+    if name == "set":  # a key path, any word: steps, scheduler.T_max=5 (the sentence's own words are few)
+        return bare not in ("the", "a", "an", "on", "as", "beside", "to", "or", "and", "is", "for", "in", "with")
+    words = {"x": ("step", "epoch"), "layout": LAYOUTS, "annotate": (*ANNOTATIONS, "none"), "theme": THEME_CHOICES,
+             "formats": FORMATS}
+    return bool(re.search(r"[\d=.,~'\"/{}\[\]<>]", bare) or re.fullmatch(r"[A-Z][A-Z_]*", bare)
+                or bare in words.get(name, ()))
 
 
 def located(exc: Exception, line: int | None, inline_offset: int | None = None,
             what: str = "directive", inline_name: str | None = None) -> tuple[int | None, str]:
     """(document line, message) for an error of a figure whose directive starts at ``line``.
     The message names the spec's ``file:line:col``; for inline YAML (``inline_offset``: the
-    document line of the spec's first line) the document line is the spec line's own."""
+    document line of the spec's first line, or of a MkDocs block's first line) the document line is
+    the spec line's own."""
     loc = getattr(exc, "location", None)
     text = getattr(exc, "message", str(exc))
     hint = getattr(exc, "hint", None)
@@ -323,11 +348,12 @@ def located(exc: Exception, line: int | None, inline_offset: int | None = None,
     if loc is None:
         return line, f"lrplot: {text}"
     if loc.line is None and loc.path.startswith("--"):  # '--set KEY': the document's set option, not the CLI's
-        return line, f"lrplot: {as_written(str(loc), what)}: {text}"
+        return line, f"lrplot: {as_written(exc.format() if isinstance(exc, LrplotError) else f'{loc}: {text}', what)}"
     if inline_offset is not None and loc.line is not None and (inline_name is None or loc.path == inline_name):
         where = f"line {loc.line}" + (f":{loc.col}" if loc.col else "")
-        return inline_offset + loc.line - 1, (f"lrplot: {text} (inline spec {where}; the figure's "
-                                              f"{what} is at line {line})")
+        # a block is one YAML text, its keys and a spec's alike (and a path: block holds no spec): its own lines
+        kind = "block" if what == "block" else "inline spec"
+        return inline_offset + loc.line - 1, f"lrplot: {text} ({kind} {where}; the figure's {what} is at line {line})"
     return line, f"lrplot: {loc}: {text}"
 
 

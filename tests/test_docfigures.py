@@ -76,10 +76,10 @@ def test_a_figures_formats_drawn_once_are_the_bytes_of_one_render_each(tmp_path)
         assert im.path.read_bytes() == render_to_bytes(curves, im.fmt, opts), im.fmt
 
 
-@pytest.mark.parametrize("what, xlim, formats, size", [("directive", ":xlim:", ":formats:", ":size: 100x100 at :dpi: 1200"),
-                                                       ("block", "xlim:", "formats:", "size: 100x100 at dpi: 1200")])
-def test_a_message_names_the_option_as_the_document_writes_it(what, xlim, formats, size):
-    # a directive's :xlim: '9,1' was told about --xlim, a flag the document does not have
+@pytest.mark.parametrize("what, value, name", [("directive", ":{}:", ":{}:"), ("block", "{}:", "'{}:'")])
+def test_a_message_names_the_option_as_the_document_writes_it(what, value, name):
+    # a directive's :xlim: '9,1' was told about --xlim, a flag the document does not have; a block named the key
+    # as a bare "size:" where no value follows it ("lower dpi: or size:", "leave log-y: out")
     from lrplot.docfigures import located
 
     def message(raw):
@@ -87,16 +87,49 @@ def test_a_message_names_the_option_as_the_document_writes_it(what, xlim, format
             parse_options(raw)
         return located(exc.value, 7, what=what)
 
-    assert message({"xlim": "9,1"}) == (7, f"lrplot: {xlim} '9,1': expected LOW,HIGH with LOW below HIGH, e.g. 0,1000")
-    theme = xlim.replace("xlim", "theme")  # the CLI's --style is the document's theme
-    assert message({"theme": "nosuch.mplstyle"}) == (7, f"lrplot: {theme} nosuch.mplstyle: no such style file")
+    v, n = value.format, name.format
+    assert message({"xlim": "9,1"}) == (7, f"lrplot: {v('xlim')} '9,1': expected LOW,HIGH with LOW below HIGH, e.g. 0,1000")
+    # the CLI's --style is the document's theme
+    assert message({"theme": "nosuch.mplstyle"}) == (7, f"lrplot: {v('theme')} nosuch.mplstyle: no such style file")
     assert message({"size": "100x100", "dpi": "1200"}) == (
-        7, f"lrplot: {size} makes a 120000x120000 pixel figure (14400 megapixels); a figure is at most 64 megapixels; "
-           f"lower {size.split()[3]} or {size.split()[0]}")
+        7, f"lrplot: {v('size')} 100x100 at {v('dpi')} 1200 makes a 120000x120000 pixel figure (14400 megapixels); "
+           f"a figure is at most 64 megapixels; lower {n('dpi')} or {n('size')}")
     # formats: png, html drew the PNG with the range and a page showing the whole run, without a word
     assert message({"xlim": "0,10", "formats": "png, html"}) == (
-        7, f"lrplot: {xlim} is not drawn in the page ({formats} html): it shows the whole run; leave {xlim} out, "
-           f"or html out of {formats}")
+        7, f"lrplot: {n('xlim')} is not drawn in the page ({v('formats')} html): it shows the whole run; leave "
+           f"{n('xlim')} out, or html out of {n('formats')}")
+    assert message({"ylim": "0,1", "log-y": True}) == (
+        7, f"lrplot: {v('ylim')} '0,1': a logarithmic y axis ({n('log-y')}) shows only values above 0; give LOW above "
+           f"0, e.g. 0.001,1, or leave {n('log-y')} out")
+
+
+def test_a_blocks_own_keys_are_named_as_the_block_writes_them(tmp_path):
+    # a block too small for its labels was told "give a larger size:, e.g. 4x3", a bad set: said its key twice
+    # ("set: steps: steps: expected ..."), and a path: block's own bad key was "inline spec line 2:15" (it holds
+    # no spec: the block's keys are the block's lines, whatever else it holds)
+    from lrplot.docfigures import located, read_block
+    from lrplot.errors import LrplotError
+
+    (tmp_path / "s.yaml").write_text(SPEC)
+
+    def message(block):
+        with pytest.raises(LrplotError) as exc:
+            render_images(*read_block(block, "page.md:lrplot@3", tmp_path)[:2], tmp_path / "cache")
+        return located(exc.value, 3, 4, what="block", inline_name="page.md:lrplot@3")
+
+    assert message(SPEC + "size: 1x1\n") == (
+        3, "lrplot: the figure is too small at this 'size:' for its title, labels and legend: they would be drawn "
+           "over the curves; give a larger 'size:', e.g. 4x3")
+    assert message("path: s.yaml\nset: [steps=x]\n") == (3, "lrplot: set: steps: expected an integer, got the text 'x'")
+    assert message("path: s.yaml\ndataset-size: 0\n") == (
+        5, "lrplot: dataset-size: 0: expected a whole number of at least 1 (block line 2:15; the figure's block is at "
+           "line 3)")
+    assert message("path: s.yaml\nsteps: 5\n") == (
+        5, "lrplot: 'steps': a block with 'path:' takes options only, the spec is in the file (block line 2:1; the "
+           "figure's block is at line 3)")
+    assert message(SPEC.replace("step_size: 5", "stepsize: 5")) == (
+        5, "lrplot: StepLR has no argument 'stepsize'; did you mean 'step_size'? valid: StepLR(step_size, gamma=0.1, "
+           "last_epoch=-1) (block line 2:27; the figure's block is at line 3)")
 
 
 @pytest.mark.parametrize("raw, args", [({"layout": "grid"}, ["--layout", "grid"]), ({"x": "epoch"}, ["--x", "epoch"]),

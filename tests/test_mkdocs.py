@@ -144,7 +144,7 @@ def test_bad_block_fails_the_build_with_the_page_line(site):
         "# Page\n\nText.\n\n```lrplot\nsteps: 10\nscheduler: {type: StepLR, stepsize: 2}\n```\n")
     proc = build(site)
     assert proc.returncode == 1
-    assert re.search(r"guide/page\.md:7: lrplot: StepLR has no argument 'stepsize'.*\(inline spec line 2:27; "
+    assert re.search(r"guide/page\.md:7: lrplot: StepLR has no argument 'stepsize'.*\(block line 2:27; "
                      r"the figure's block is at line 5\)", proc.stderr), proc.stderr
 
 
@@ -207,7 +207,7 @@ def test_a_block_names_its_own_keys_and_gives_a_training_configs_budget(tmp_path
            "valid: CosineAnnealingLR(T_max, eta_min=0.0, last_epoch=-1)")
     assert message(f"path: {orpo}\n") == (3, f"lrplot: {orpo}:29:19: needs the training-set size; add dataset-size: N")
     assert message(f"path: {orpo}\ndataset-size: many\n") == (
-        5, "lrplot: dataset-size: 'many': expected a whole number of at least 1 (inline spec line 2:15; the figure's "
+        5, "lrplot: dataset-size: 'many': expected a whole number of at least 1 (block line 2:15; the figure's "
            "block is at line 3)")
     spec, _, _ = read_block(f"path: {orpo}\ndataset-size: 1000\ndevices: 2\n", "page.md:lrplot@3", tmp_path)
     assert spec == load_source(orpo, Reading(budget=BudgetInputs(1000, 2))).spec  # as --dataset-size 1000 --devices 2
