@@ -110,6 +110,27 @@ def test_bulk_values_are_the_stored_doubles(tmp_path, paths):
     assert sum(map(math.isnan, read_values)) == 1 and read_values[values.index(1e300)] == 1e300
 
 
+def test_a_sqlite_without_json_functions_reads_the_unsure_rows_as_rows(tmp_path, paths, monkeypatch):
+    # json_each is SQLite's JSON1, built in since 3.38 but possible to leave out: its OperationalError was
+    # the reader's internal error
+    values = adversarial(1, 3000)
+    db = store(tmp_path, values)
+    bulk = mlflowsql._bulk
+
+    def without_json(con, *args):
+        class NoJson:
+            def execute(self, query, params=()):
+                if "json_each" in query:
+                    raise sqlite3.OperationalError("no such table: json_each")
+                return con.execute(query, params)
+        return bulk(NoJson(), *args)
+
+    monkeypatch.setattr(mlflowsql, "_bulk", without_json)
+    steps, read_values = read(db)
+    assert paths["rows"] == 1 and steps == list(range(len(values)))
+    assert bits(read_values) == bits(stored(db))
+
+
 def test_a_run_mostly_outside_the_window_and_a_failed_probe_read_as_rows(tmp_path, paths, monkeypatch):
     rng = np.random.default_rng(1)
     wild = rng.integers(0, 2**64, 3000, dtype=np.uint64).view(np.float64)

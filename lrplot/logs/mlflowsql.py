@@ -118,8 +118,9 @@ def _bulk(con, run_id: str, name: str, low: int, high: int, left: int, wanted: l
     if scale is None:
         return None
     count, codes, ints = con.execute(
-        f"SELECT COUNT(*), CAST(group_concat(c) AS BLOB), CAST(group_concat(m) AS BLOB) FROM (SELECT step * 2 + (is_nan != 0) AS c, "
-        f"CAST(value * ? AS INTEGER) AS m {_WHERE} LIMIT ?)", (math.ldexp(1.0, scale), run_id, name, left + 1)).fetchone()
+        "SELECT COUNT(*), CAST(group_concat(c) AS BLOB), CAST(group_concat(m) AS BLOB) FROM (SELECT "
+        f"step * 2 + (is_nan != 0) AS c, CAST(value * ? AS INTEGER) AS m {_WHERE} LIMIT ?)",
+        (math.ldexp(1.0, scale), run_id, name, left + 1)).fetchone()
     if count > left:
         _too_many(con, wanted, where)
     coded, mant = integers(codes, count), integers(ints, count)
@@ -134,8 +135,13 @@ def _bulk(con, run_id: str, name: str, low: int, high: int, left: int, wanted: l
     if len(unsure) * 4 > len(steps):
         return None
     if len(unsure):
-        rows = con.execute(f"SELECT step, value {_WHERE} AND step IN (SELECT value FROM json_each(?)) ORDER BY step",
-                           (run_id, name, json.dumps(steps[unsure].tolist())))
+        import sqlite3
+
+        try:  # json_each: SQLite's JSON functions, built in since 3.38 (a build may leave them out)
+            rows = con.execute(f"SELECT step, value {_WHERE} AND step IN (SELECT value FROM json_each(?)) "
+                               "ORDER BY step", (run_id, name, json.dumps(steps[unsure].tolist())))
+        except sqlite3.OperationalError:
+            return None
         again = np.fromiter(chain.from_iterable(rows), dtype=np.float64)  # a text value: ValueError, named above
         if len(again) != 2 * len(unsure) or not np.array_equal(again[0::2], steps[unsure]):
             return None  # rows changed meanwhile (a run still logging)
