@@ -372,3 +372,32 @@ def test_matplotlib_imports_axes3d_and_the_glyph_list_as_verified():
     from matplotlib import projections
 
     assert isinstance(projections.projection_registry._all_projection_types, dict)
+
+
+def test_sqlite_scales_casts_and_concatenates_doubles_exactly():
+    """logs.mlflowsql._bulk: ``CAST(value * 2**k AS INTEGER)`` is the exact integer for every double whose
+    product lies in [2**52, 2**62), ``group_concat`` writes integers as plain decimal text, and the
+    run-time probe (``integer_path``) passes here, so the bulk read is the one in use."""
+    import math
+    import sqlite3
+
+    import numpy as np
+
+    from lrplot.logs import mlflowsql
+
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 2**64, 200_000, dtype=np.uint64).view(np.float64)
+    values = values[np.isfinite(values) & (values != 0)]
+    scale = np.clip(62 - np.frexp(values)[1] - rng.integers(0, 10, len(values)), -1022, 1023)
+    expected = np.ldexp(values, scale)
+    sure = (np.abs(expected) >= 2.0**52) & (np.abs(expected) < 2.0**62)
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (v FLOAT, s FLOAT)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", zip(values.tolist(), np.ldexp(1.0, scale).tolist()))
+    (text,) = con.execute("SELECT CAST(group_concat(CAST(v * s AS INTEGER)) AS BLOB) FROM t").fetchone()
+    ints = mlflowsql.integers(text, len(values))
+    assert ints is not None and sure.sum() > 100_000
+    assert np.array_equal(ints[sure], expected[sure].astype(np.int64))
+    back = np.array([mlflowsql.scaled_values(ints[i:i + 1], int(scale[i]))[0] for i in np.flatnonzero(sure)[:2000]])
+    assert np.array_equal(back, values[sure][:2000]) and not math.isnan(back.sum())
+    assert mlflowsql.integer_path() is True

@@ -5,18 +5,24 @@ is_nan``, the value a FLOAT column, a NaN stored as 0 with ``is_nan`` 1; ``runs`
 lifecycle_stage``); a database without them is one line naming what is missing.
 
 What a million-point run costs (bench/bench_logs_stores.py; CPU, the shared 2-core machine under load):
-sqlite's own scan of the rows is ≈ 0.06 s, and every Python object made per row is the rest, so each
-row comes back as two numbers only, ``step * 2 + is_nan`` and ``value`` (read as float64: exact, the
-steps being checked below 2**52 first by MIN/MAX, which MLflow's index (run_uuid, key, step) answers
-without a scan). The timestamp is read only where it decides something, when the steps do not
-already come back strictly increasing (a step logged twice, or rows out of order): then every row's
-(step, timestamp) orders them, stably, and the row logged last for a step is kept. A run's metric keys
-come from a skip scan of the same index (one lookup per key) instead of a DISTINCT over every row.
-Values are never converted to text: SQLite 3.40's float-to-text conversion is not exact to 17 digits.
+a Python object per row (≈ 0.33 µs each) is most of it, so a run's rows come back as two texts built
+by SQLite in one scan, ``group_concat`` of ``step * 2 + is_nan`` and of ``CAST(value * 2**k AS
+INTEGER)``, each parsed by numpy in C (:func:`scaled_values`). No value is ever converted to text as a
+REAL: SQLite 3.40's float-to-text is not exact to 17 digits (``%!.17g``: 518 of 400k doubles wrong),
+and its 18-digit ``printf``, exact on those, costs more than the rows (it computes in long double). The integers are exact by IEEE arithmetic alone: ``value * 2**k`` is exact (a power
+of two), and an integer as a double when at least 2**52, so ``CAST`` truncates nothing, and below 2**62
+it is an int64; then ``m / 2**k`` is the very double. Each row whose integer is outside [2**52, 2**62)
+(a value outside the ten binary exponents holding most of 33 values sampled by step, 0, a NaN's 0,
+a text) is read again as a row, by its step; a run with a quarter of them or more is read as rows (:func:`_rows`), as are
+steps at or above 2**52, steps that do not come back strictly increasing (then the timestamps order
+them: every row's (step, timestamp), stably, the row logged last for a step kept), and a database on
+which a probe of that arithmetic fails (:func:`integer_path`). A run's metric keys come from a skip
+scan of MLflow's (run_uuid, key, step) index (one lookup per key) instead of a DISTINCT over every row.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from itertools import chain
@@ -30,6 +36,8 @@ from . import LogError, Raw, classify
 TABLES = {"metrics": ("key", "value", "timestamp", "run_uuid", "step", "is_nan"),
           "runs": ("run_uuid", "name", "lifecycle_stage")}
 _EXACT_STEPS = 2**52  # step * 2 + is_nan below 2**53: exact as a float64
+_SURE = (2**52, 2**62)  # |value * 2**k| here: an integer as a double, an int64, exact both ways
+_SAMPLES = 33  # values read by step to choose k
 _WHERE = "FROM metrics WHERE run_uuid = ? AND key = ?"
 _KEYS = ("WITH RECURSIVE k(key) AS (SELECT MIN(key) FROM metrics WHERE run_uuid = ?1 UNION ALL "
          "SELECT (SELECT MIN(key) FROM metrics WHERE run_uuid = ?1 AND key > k.key) FROM k WHERE k.key IS NOT NULL) "
@@ -98,6 +106,121 @@ def _series(con, run_id: str, name: str, left: int, wanted: list, where: Locatio
     check_steps(np.array([low, high], dtype=np.int64), where, name)  # MAX: a text step sorts above every number
     if high >= _EXACT_STEPS:
         return _ordered(con, run_id, name, left, wanted, where)
+    bulk = _bulk(con, run_id, name, low, high, left, wanted, where) if integer_path() else None
+    return bulk if bulk is not None else _rows(con, run_id, name, left, wanted, where)
+
+
+def _bulk(con, run_id: str, name: str, low: int, high: int, left: int, wanted: list,
+          where: Location) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows as two texts of integers (see the module's docstring); None when they are not sure to be
+    what the rows read (the caller then reads the rows)."""
+    scale = _scale(con, run_id, name, low, high)
+    if scale is None:
+        return None
+    count, codes, ints = con.execute(
+        "SELECT COUNT(*), CAST(group_concat(c) AS BLOB), CAST(group_concat(m) AS BLOB) FROM (SELECT "
+        f"step * 2 + (is_nan != 0) AS c, CAST(value * ? AS INTEGER) AS m {_WHERE} LIMIT ?)",
+        (math.ldexp(1.0, scale), run_id, name, left + 1)).fetchone()
+    if count > left:
+        _too_many(con, wanted, where)
+    coded, mant = integers(codes, count), integers(ints, count)
+    if coded is None or mant is None:  # a NULL or a REAL step: the rows name it
+        return None
+    steps = coded >> 1
+    if len(steps) > 1 and not np.all(steps[1:] > steps[:-1]):
+        return _ordered(con, run_id, name, left, wanted, where)
+    nan = (coded & 1).astype(bool)
+    values = scaled_values(mant, scale)
+    unsure = np.flatnonzero(np.isnan(values) & ~nan)
+    if len(unsure) * 4 > len(steps):
+        return None
+    if len(unsure):
+        import sqlite3
+
+        try:  # json_each: SQLite's JSON functions, built in since 3.38 (a build may leave them out)
+            rows = con.execute(f"SELECT step, value {_WHERE} AND step IN (SELECT value FROM json_each(?)) "
+                               "ORDER BY step", (run_id, name, json.dumps(steps[unsure].tolist())))
+        except sqlite3.OperationalError:
+            return None
+        again = np.fromiter(chain.from_iterable(rows), dtype=np.float64)  # a text value: ValueError, named above
+        if len(again) != 2 * len(unsure) or not np.array_equal(again[0::2], steps[unsure]):
+            return None  # rows changed meanwhile (a run still logging)
+        values[unsure] = again[1::2]
+    values[nan] = math.nan
+    return steps, values
+
+
+def _scale(con, run_id: str, name: str, low: int, high: int) -> int | None:
+    """k for ``value * 2**k``: a few values read by step (evenly spaced, through the (run_uuid, key, step)
+    index), and the window of ten binary exponents holding most of them (slack split above and below),
+    its top scaled to 2**62. None when none is a finite nonzero number."""
+    query = f"SELECT abs(value) {_WHERE} AND step >= ? AND NOT is_nan ORDER BY step LIMIT 1"
+    exps = []
+    for at in np.linspace(low, high, _SAMPLES).astype(np.int64).tolist():
+        row = con.execute(query, (run_id, name, at)).fetchone()
+        if row and isinstance(row[0], float) and math.isfinite(row[0]) and row[0] != 0.0:
+            exps.append(math.frexp(row[0])[1])  # value in [2**(e-1), 2**e)
+    if not exps:
+        return None
+    held = {top: sum(top - 9 <= e <= top for e in exps) for top in range(min(exps), max(exps) + 10)}
+    best = [top for top, n in held.items() if n == max(held.values())]
+    return min(max(62 - best[len(best) // 2], -1022), 1023)  # exponents top-9..top: |value * 2**k| in [2**52, 2**62)
+
+
+def integers(text: bytes | None, count: int) -> np.ndarray | None:
+    """A ``group_concat`` of ``count`` integers as int64, or None when it holds anything else (a NULL
+    left out, a REAL's point or exponent)."""
+    if count == 0:
+        return np.zeros(0, np.int64)
+    if not isinstance(text, bytes):
+        return None
+    raw = np.frombuffer(text, np.uint8)
+    # bytes ',' '-' and digits only (44 to 57 but for '.' and '/'), count - 1 commas: count fields
+    if (np.count_nonzero(raw == 44) != count - 1 or np.count_nonzero((raw - np.uint8(44)) > 13)
+            or np.count_nonzero((raw - np.uint8(46)) < 2)):
+        return None
+    out = np.fromstring(text, dtype=np.int64, sep=",")
+    return out if len(out) == count else None
+
+
+def scaled_values(mant: np.ndarray, scale: int) -> np.ndarray:
+    """``mant / 2**scale`` where ``|mant|`` is in [2**52, 2**62) (exact: at most 53 significant bits), NaN
+    elsewhere (an integer that may have been truncated or clamped: read as a row)."""
+    size = np.abs(mant)  # -2**63 stays negative: not sure
+    sure = (size >= _SURE[0]) & (size < _SURE[1])
+    return np.where(sure, np.ldexp(mant.astype(np.float64), -scale), math.nan)
+
+
+_PROBE: list[bool] = []
+
+
+def integer_path() -> bool:
+    """Whether this SQLite scales and casts as the bulk read relies on: doubles of every exponent
+    (normal, near the limits of each side) turned into their integers and back, bit for bit. Once per
+    process; where it fails every run is read as rows."""
+    if not _PROBE:
+        import sqlite3
+
+        doubles = [math.ldexp(1.0, e) * (1 + f) for e in (-1074, -1022, -1021, -500, -30, -1, 0, 52, 500, 1023)
+                   for f in (0.0, 2**-52, 0.5 + 2**-40, 1 - 2**-52)]
+        doubles = [d for d in doubles if math.isfinite(d)] + [-d for d in doubles if math.isfinite(d)]
+        ok = True
+        try:
+            con = sqlite3.connect(":memory:")
+            for d in doubles:
+                scale = min(max(61 - math.frexp(d)[1], -1022), 1023)
+                (mant,) = con.execute("SELECT group_concat(CAST(? * ? AS INTEGER))", (d, math.ldexp(1.0, scale))).fetchone()
+                back = scaled_values(np.array([int(mant)], np.int64), scale)[0]
+                ok &= bool(back == d or (math.isnan(back) and math.ldexp(abs(d), scale) < _SURE[0]))
+            con.close()
+        except (sqlite3.Error, ValueError, OverflowError):
+            ok = False
+        _PROBE.append(ok)
+    return _PROBE[0]
+
+
+def _rows(con, run_id: str, name: str, left: int, wanted: list, where: Location) -> tuple[np.ndarray, np.ndarray]:
+    """The rows as Python objects, two numbers each: ``step * 2 + is_nan`` and ``value``."""
     rows = con.execute(f"SELECT step * 2 + (is_nan != 0), value {_WHERE} LIMIT ?",
                        (run_id, name, left + 1))
     flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64)

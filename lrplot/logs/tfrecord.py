@@ -51,12 +51,19 @@ class Frames:
     bad_length: tuple[int, int] | None  # (record index, byte offset) whose length fails its CRC: the rest is lost
 
 
+def _at_every_byte(u8: np.ndarray, dtype: str) -> np.ndarray:
+    """``u8`` seen as ``dtype`` starting at every byte offset (element i: the bytes i to i + size - 1; an
+    unaligned, overlapping view, no copy), so that reading one at each of n offsets is one gather of n."""
+    size = np.dtype(dtype).itemsize
+    return np.ndarray((max(len(u8) - size + 1, 0),), dtype, buffer=u8, strides=(1,))
+
+
 def _u64(u8: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    return u8[offsets[:, None] + np.arange(8)].copy().view("<u8").ravel()
+    return _at_every_byte(u8, "<u8")[offsets]
 
 
 def _u32(u8: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    return u8[offsets[:, None] + np.arange(4)].copy().view("<u4").ravel()
+    return _at_every_byte(u8, "<u4")[offsets]
 
 
 def _walk(buf: bytes, u8: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, int] | None]:
@@ -138,10 +145,10 @@ def data_crcs(buf: bytes, u8: np.ndarray, starts: np.ndarray, lens: np.ndarray, 
             continue
         first = int(starts[idx[0]])
         row0 = u8[first:first + int(length)]
-        columns = np.arange(int(length))
+        records = np.lib.stride_tricks.sliding_window_view(u8, int(length))  # row i: the bytes from i on
         varying = np.zeros(int(length), bool)
         for at in range(0, len(idx), 1 << 15):
-            rows = u8[starts[idx[at:at + (1 << 15)], None] + columns]
+            rows = records[starts[idx[at:at + (1 << 15)]]]
             varying |= (rows != row0).any(axis=0)
             if varying.sum() > _LINEAR_MAX_VARYING:
                 break
