@@ -115,7 +115,7 @@ def test_ignites_wandb_logger_steps_on_the_iteration():
     """ignite's WandBLogger (handlers/wandb_logger.py:362-372) calls ``wandb.log({"lr/group_N": ...},
     step=iteration)``: W&B's ``_step`` is the iteration, 1-based. Real ignite and wandb, offline, in a
     process of its own, run by the regenerate script."""
-    require("ignite")
+    require("ignite", "wandb")  # a run file's records are parsed by wandb's own Record class
     from lrplot.logs.conventions import IGNITE_WANDB
 
     (trace,) = load_log(DATA / "wandb" / "wandb").schedules
