@@ -3,11 +3,14 @@
 iteration (1-based) of the event it is attached to: logged step i is the lr update i-1 used, except when it
 is attached at ITERATION_COMPLETED after a scheduler attached there (``use_legacy``), where it is the next
 update's lr. The log does not record the events: verify tries both readings and says which one fits.
+Its MLflowLogger's store and WandBLogger's run file come from the same script (real mlflow and wandb): the
+frameworks run once, when the script is run, not in every test run.
 Every logged value is compared with the lr each update used (an optimizer step pre-hook, ``used.json``)."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import numpy as np
 import pytest
@@ -90,95 +93,54 @@ def test_healthy_runs_follow_their_ignite_plans_and_a_doubled_scheduler_is_named
         "process on 2 processes, once per micro-batch with 2 accumulation steps, or an extra scheduler.step())")
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_ignites_mlflow_logger_is_read_with_the_same_convention(tmp_path):
+@pytest.mark.slow  # ignite imported for the plan
+def test_ignites_mlflow_logger_is_read_with_the_same_convention():
     """ignite's MLflowLogger (handlers/mlflow_logger.py:356-367) logs "lr group_N" at the event's iteration;
-    run here with the real ignite and mlflow into its default sqlite store, the scheduler and the handler on
-    ITERATION_STARTED as ignite documents."""
-    require("ignite", "mlflow")
-    import torch
-    from ignite.engine import Engine, Events
-    from ignite.handlers import MLflowLogger
-    from ignite.handlers.param_scheduler import LRScheduler
-
-    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
-    optimizer = torch.optim.SGD([{"params": model[0].parameters()}, {"params": model[1].parameters(), "lr": 0.05}],
-                                lr=0.1)
-    lrs: list[list[float]] = []
-    optimizer.register_step_pre_hook(lambda opt, args, kwargs: lrs.append([g["lr"] for g in opt.param_groups]))
-
-    def update(engine, batch):
-        optimizer.zero_grad()
-        model(torch.ones(4, 2)).pow(2).mean().backward()
-        optimizer.step()
-
-    trainer = Engine(update)
-    trainer.add_event_handler(Events.ITERATION_STARTED,
-                              LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=20)))
-    logger = MLflowLogger(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
-    logger.attach_opt_params_handler(trainer, event_name=Events.ITERATION_STARTED, optimizer=optimizer)
-    trainer.run(range(10), max_epochs=2)
-    logger.close()
-    (trace,) = load_log(tmp_path / "mlflow.db").schedules
+    run by the regenerate script with the real ignite and mlflow into its default sqlite store, the scheduler
+    and the handler on ITERATION_STARTED as ignite documents."""
+    require("ignite")
+    (trace,) = load_log(DATA / "mlflow" / "mlflow.db").schedules
     info = log_info(trace)
     assert (info.format, info.writer, info.keys[(1, "lr")]) == ("mlflow", IGNITE.writer, "lr group_1")
     for g in (0, 1):
         assert trace.at[(g, "lr")].tolist() == list(range(20))
-        assert trace.values[(g, "lr")].tolist() == [lr[g] for lr in lrs]  # MLflow keeps float64
-    assert [v.text() for v in verify_files(DATA / "plan-torch.yaml", tmp_path / "mlflow.db",
+        assert trace.values[(g, "lr")].tolist() == [lr[g] for lr in USED["mlflow"]]  # MLflow keeps float64
+    assert [v.text() for v in verify_files(DATA / "plan-torch.yaml", DATA / "mlflow" / "mlflow.db",
                                            allow_import=["ignite"]).verdicts] == [
         "lr group_0: follows the plan (20 of 20 logged steps)", "lr group_1: follows the plan (20 of 20 logged steps)"]
 
 
-WANDB_RUN = """
-import json, sys, torch
-from ignite.engine import Engine, Events
-from ignite.handlers import WandBLogger
-from ignite.handlers.param_scheduler import LRScheduler
-
-model = torch.nn.Linear(2, 1)
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-lrs = []
-optimizer.register_step_pre_hook(lambda opt, args, kwargs: lrs.append(opt.param_groups[0]["lr"]))
-
-def update(engine, batch):
-    optimizer.zero_grad()
-    model(torch.ones(4, 2)).pow(2).mean().backward()
-    optimizer.step()
-
-trainer = Engine(update)
-trainer.add_event_handler(Events.ITERATION_STARTED,
-                          LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=20)))
-logger = WandBLogger(mode="offline", dir=sys.argv[1], project="lrplot")
-logger.attach_opt_params_handler(trainer, event_name=Events.ITERATION_STARTED, optimizer=optimizer)
-trainer.run(range(10), max_epochs=2)
-logger.close()
-print(json.dumps(lrs))
-"""
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_ignites_wandb_logger_steps_on_the_iteration(tmp_path):
+@pytest.mark.slow  # ignite imported for the plan
+def test_ignites_wandb_logger_steps_on_the_iteration():
     """ignite's WandBLogger (handlers/wandb_logger.py:362-372) calls ``wandb.log({"lr/group_N": ...},
     step=iteration)``: W&B's ``_step`` is the iteration, 1-based. Real ignite and wandb, offline, in a
-    process of its own (as tests/test_logs_wandb_bulk.py runs wandb)."""
-    require("ignite", "wandb")
-    import subprocess
-    import sys
-
+    process of its own, run by the regenerate script."""
+    require("ignite", "wandb")  # a run file's records are parsed by wandb's own Record class
     from lrplot.logs.conventions import IGNITE_WANDB
 
-    done = subprocess.run([sys.executable, "-W", "ignore", "-c", WANDB_RUN, str(tmp_path)], check=True,
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env={"WANDB_MODE": "offline", "WANDB_SILENT": "true", "PATH": "/usr/bin:/bin",
-                               "HOME": str(tmp_path)})
-    lrs = json.loads(done.stdout.strip().splitlines()[-1])
-    (trace,) = load_log(tmp_path / "wandb").schedules
+    (trace,) = load_log(DATA / "wandb" / "wandb").schedules
     info = log_info(trace)
     assert (info.format, info.writer, info.step_offset) == ("wandb", IGNITE_WANDB.writer, 1)
     assert trace.at[(0, "lr")].tolist() == list(range(20))
-    assert trace.values[(0, "lr")].tolist() == lrs
-    (v,) = verify_files(DATA / "plan-torch1.yaml", tmp_path / "wandb", allow_import=["ignite"]).verdicts
+    assert trace.values[(0, "lr")].tolist() == [lr[0] for lr in USED["wandb"]]
+    (v,) = verify_files(DATA / "plan-torch1.yaml", DATA / "wandb" / "wandb", allow_import=["ignite"]).verdicts
     assert v.text() == "lr/group_0: follows the plan (20 of 20 logged steps)"
+
+
+def test_the_recorded_logs_are_the_regenerate_scripts_shape():
+    """tests/data/logs/ignite/regenerate.py wrote every case this module reads: one list of lrs per update
+    (20 updates; two param groups where the case has two), the MLflow store holding one run of the two
+    "lr group_N" series, the W&B folder one run file."""
+    cases = {"torch-started": 2, "torch-completed-log": 1, "native": 1, "legacy-after": 1, "legacy-before": 1,
+             "twice": 1, "log-first": 1, "mlflow": 2, "wandb": 1}
+    assert {case: {len(lrs) for lrs in USED[case]} for case in USED} == {case: {n} for case, n in cases.items()}
+    assert {case: len(USED[case]) for case in USED} == dict.fromkeys(cases, 20)
+    for case in cases:
+        if case not in ("mlflow", "wandb"):
+            assert len(list((DATA / case).glob("events.out.tfevents.*"))) == 1, case
+    with sqlite3.connect(f"file:{DATA / 'mlflow' / 'mlflow.db'}?mode=ro", uri=True) as con:
+        rows = con.execute("SELECT key, count(*), min(step), max(step) FROM metrics GROUP BY key ORDER BY key")
+        rows = rows.fetchall()
+        assert con.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+    assert rows == [("lr group_0", 20, 1, 20), ("lr group_1", 20, 1, 20)]
+    assert [p.name for p in (DATA / "wandb").rglob("*") if p.is_file()] == ["run-ignite-wandb.wandb"]

@@ -1,6 +1,8 @@
-"""Write the ignite logs of tests/test_logs_ignite.py with the REAL pytorch-ignite (0.5.5) on the CPU.
+"""Write the ignite logs of tests/test_logs_ignite.py with the REAL pytorch-ignite (0.5.5) on the CPU, its
+MLflowLogger's into the REAL mlflow (mlflow-skinny 3.17.2), its WandBLogger's into the REAL wandb (0.31.0, offline).
 
-Usage: python tests/data/logs/ignite/regenerate.py
+Usage: python tests/data/logs/ignite/regenerate.py [CASE ...]    # every case when none is named; ``used.json``
+keeps the cases not run (each TensorBoard event file has its own timestamps: a case run again is rewritten)
 
 ignite's loop (ignite/engine/engine.py:1265-1270): ``state.iteration += 1``, fire ITERATION_STARTED, run the
 process function (here: forward, backward, ``optimizer.step()``), fire ITERATION_COMPLETED; handlers of one
@@ -21,12 +23,23 @@ Runs (10 iterations x 2 epochs = 20 updates, SGD lr 0.1, two param groups in ``t
 - ``twice``: ``torch-started`` with the scheduler attached twice (stepped twice per update).
 - ``log-first``: the lr handler attached at ITERATION_STARTED BEFORE the scheduler: step i holds the lr update i-2
   used, step 1 the lr before the scheduler's first call.
+- ``mlflow``: ``torch-started`` logged by ignite's ``MLflowLogger`` (handlers/mlflow_logger.py:356-367: "lr group_N"
+  at the event's iteration) into mlflow's default sqlite store, ``mlflow/mlflow.db`` (machine paths and source tags
+  scrubbed, vacuumed: tests/data/mlflow/regenerate.py ``scrub``);
+- ``wandb``: ``torch-started`` with one param group logged by ignite's ``WandBLogger`` (handlers/wandb_logger.py:
+  362-372: ``wandb.log({"lr/group_N": ...}, step=iteration)``), offline, in a process of its own (wandb-core has
+  written and closed the run file only once that process has ended); only ``wandb/wandb/offline-run-*/run-*.wandb``
+  is kept (the rest of a run folder is logs and requirements).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -37,6 +50,79 @@ from ignite.handlers.param_scheduler import CosineAnnealingScheduler, LRSchedule
 
 HERE = Path(__file__).resolve().parent
 ITERATIONS, EPOCHS = 10, 2
+TENSORBOARD = ("torch-started", "torch-completed-log", "native", "legacy-after", "legacy-before", "twice", "log-first")
+
+
+def torch_started(groups: int) -> tuple:
+    """``torch-started``'s loop without its logger: (trainer, optimizer, the lrs each update used)."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+    params = ([{"params": model[0].parameters()}, {"params": model[1].parameters(), "lr": 0.05}]
+              if groups == 2 else model.parameters())
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    used: list[list[float]] = []
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: used.append([g["lr"] for g in opt.param_groups]))
+
+    def update(engine, batch):
+        optimizer.zero_grad()
+        model(torch.ones(4, 2)).pow(2).mean().backward()
+        optimizer.step()
+
+    trainer = Engine(update)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=ITERATIONS * EPOCHS)
+    trainer.add_event_handler(Events.ITERATION_STARTED, LRScheduler(scheduler))
+    return trainer, optimizer, used
+
+
+def run_mlflow() -> list[list[float]]:
+    from ignite.handlers import MLflowLogger
+
+    sys.path.insert(0, str(HERE.parents[3]))
+    from tests.data.mlflow.regenerate import scrub
+
+    folder = HERE / "mlflow"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    trainer, optimizer, used = torch_started(2)
+    cwd = os.getcwd()
+    os.chdir(tempfile.mkdtemp())  # the sqlite store's default artifact root is ./mlruns: not in the checkout
+    try:
+        logger = MLflowLogger(tracking_uri=f"sqlite:///{folder / 'mlflow.db'}")
+        logger.attach_opt_params_handler(trainer, event_name=Events.ITERATION_STARTED, optimizer=optimizer)
+        trainer.run(range(ITERATIONS), max_epochs=EPOCHS)
+        logger.close()
+        scrub(folder)  # the artifact root under this working directory made relative too
+    finally:
+        os.chdir(cwd)
+    return used
+
+
+def wandb_child(work: str) -> None:
+    """The ``wandb`` case's run, in the child :func:`run_wandb` starts: prints the lrs each update used."""
+    from ignite.handlers import WandBLogger
+
+    trainer, optimizer, used = torch_started(1)
+    logger = WandBLogger(mode="offline", dir=work, project="lrplot", id="ignite-wandb")
+    logger.attach_opt_params_handler(trainer, event_name=Events.ITERATION_STARTED, optimizer=optimizer)
+    trainer.run(range(ITERATIONS), max_epochs=EPOCHS)
+    logger.close()
+    print(json.dumps(used))
+
+
+def run_wandb() -> list[list[float]]:
+    # no machine details in the committed file (paths, host, git): lrplot reads none of them
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_DISABLE_CODE": "true",
+           "WANDB_DISABLE_GIT": "true", "WANDB_X_DISABLE_META": "true", "WANDB_X_DISABLE_STATS": "true",
+           "WANDB_X_DISABLE_MACHINE_INFO": "true"}
+    with tempfile.TemporaryDirectory() as work:
+        done = subprocess.run([sys.executable, "-W", "ignore", __file__, "--wandb-child", work], env=env, cwd=work,
+                              check=True, capture_output=True, text=True)
+        (file,) = Path(work).rglob("run-*.wandb")
+        target = HERE / "wandb" / "wandb" / file.parent.name / file.name
+        shutil.rmtree(HERE / "wandb", ignore_errors=True)
+        target.parent.mkdir(parents=True)
+        shutil.copy(file, target)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def run(case: str) -> list[list[float]]:
@@ -79,8 +165,13 @@ def run(case: str) -> list[list[float]]:
 
 
 def main() -> None:
-    cases = ("torch-started", "torch-completed-log", "native", "legacy-after", "legacy-before", "twice", "log-first")
-    used = {case: run(case) for case in cases}
+    if sys.argv[1:2] == ["--wandb-child"]:
+        return wandb_child(sys.argv[2])
+    runs = {**{case: lambda case=case: run(case) for case in TENSORBOARD}, "mlflow": run_mlflow, "wandb": run_wandb}
+    used = json.loads((HERE / "used.json").read_text()) if (HERE / "used.json").exists() else {}
+    for case in sys.argv[1:] or list(runs):
+        used[case] = runs[case]()
+    used = {case: used[case] for case in runs if case in used}
     (HERE / "used.json").write_text(json.dumps(used, indent=1) + "\n")
 
 
