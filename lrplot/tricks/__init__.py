@@ -46,8 +46,8 @@ from .leantorch import META, lean_torch, lean_torch_shape, whole_torch
 from .switches import ALL_OFF, SWITCHES, enabled
 from .typercoerce import quick_coercion, quick_coercion_of
 
-__all__ = ["ALL_OFF", "META", "SWITCHES", "enabled", "gc_paused", "install_lean_matplotlib", "lean_torch", "lean_torch_shape",
-           "quick_coercion", "quick_coercion_of", "whole_torch"]  # and the rest
+__all__ = ["ALL_OFF", "META", "SWITCHES", "enabled", "gc_paused", "install_lean_matplotlib", "lean_torch",
+           "lean_torch_shape", "quick_coercion", "quick_coercion_of", "whole_torch"]  # and the rest
 
 
 def install_startup() -> None:
