@@ -161,3 +161,47 @@ def test_save_figure_refuses_unknown_suffix(tmp_path):
 
     with pytest.raises(UsageError, match="unknown figure format '.jpg'"):
         save_figure(Figure(), tmp_path / "x.jpg")
+
+
+@pytest.mark.parametrize("config", ["cosine.yaml", "compare.yaml"])
+def test_a_settled_figure_is_written_as_with_matplotlibs_none_engine(config):
+    """A figure drawn only to be saved is frozen with no layout engine, so savefig draws it once; every
+    format of both themes is the very bytes of the same figure frozen with matplotlib's own "none"
+    placeholder engine, for which savefig walks every artist in a dry draw first."""
+    import io
+
+    import matplotlib.figure
+
+    from lrplot.figure import RenderOptions, render_themed, write_figure
+    from lrplot.figure.plotter import Plotter, _themed
+
+    curves = simulate(parse_spec((CONFIGS / config).read_text(), config))
+    for theme in ("light", "dark"):
+        blobs = render_themed(curves, [(theme, fmt) for fmt in ("png", "svg", "pdf")], RenderOptions())
+        for fmt in ("png", "svg", "pdf"):
+            with _themed(curves, RenderOptions(theme=theme)) as opts:
+                fig = Plotter(curves, opts).plot()
+                fig.set_layout_engine("none")
+                buffer = io.BytesIO()
+                write_figure(fig, buffer, fmt, dpi=opts.dpi)
+            assert blobs[theme, fmt] == buffer.getvalue(), (theme, fmt)
+    draws = []
+    real = matplotlib.figure.Figure.draw
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matplotlib.figure.Figure, "draw", lambda self, renderer: draws.append(1) or real(self, renderer))
+        render_themed(curves, [("light", "png")], RenderOptions())
+    assert draws == [1]  # the written draw only: the labels were placed without drawing
+
+
+def test_a_style_asking_for_a_layout_engine_does_not_give_a_settled_figure_one():
+    import matplotlib
+
+    from lrplot.figure import RenderOptions
+    from lrplot.figure.plotter import Plotter, _settled, _themed
+
+    curves = curves_of("steps: 20\nscheduler: {type: StepLR, step_size: 5}\n")
+    for key in ("figure.constrained_layout.use", "figure.autolayout"):
+        with _themed(curves, RenderOptions()) as opts, matplotlib.rc_context({key: True}):
+            fig = _settled(Plotter(curves, opts).plot())
+            assert fig.get_layout_engine() is None
+            assert matplotlib.rcParams[key] is True  # the style's setting stays for the rest of the block

@@ -275,6 +275,13 @@ def _settled(fig: Any) -> Any:
     """A figure lrplot drew only to save it at once: its layout was settled while the labels
     were placed, so freeze it there. savefig then draws once instead of running constrained
     layout twice more (a dry run and the real draw): about half of the time a figure costs.
+    The engine is removed, not left as matplotlib's ``"none"`` placeholder: savefig still makes
+    a dry draw (every artist walked, nothing painted) for a figure with any engine, placeholder
+    included, to let a layout run first; with none to run it draws only what it writes. The rc
+    settings that would give the figure a new engine are off for that one call (a style may set them).
     (A Figure returned by :func:`render` keeps its layout engine: its owner may still change it.)"""
-    fig.set_layout_engine("none")
+    import matplotlib
+
+    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
     return fig
