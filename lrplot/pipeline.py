@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, ContextManager, Iterable
 
-from . import plotmemo, reads, tricks
+from . import plotmemo
 from .errors import UsageError
 from .sources import BudgetInputs, Source
 
@@ -281,7 +281,6 @@ class Plotter:
     sources: list[Source] = field(default_factory=list)
     lean_torch: bool = False  # the command line: torch imported without its meta kernels (tricks.lean_torch)
     recalled_budget: "tuple[str, ...] | None" = None  # the budget lines of a plot memo (then no sources)
-    gc_pause: bool = False  # the command line: figures drawn with the garbage collector paused (tricks.gc_paused)
 
     def run(self) -> "Curves":
         """The phases, in order; returns the curves drawn."""
@@ -291,6 +290,8 @@ class Plotter:
         if recalled is not None:  # the same input files read the same way before: nothing to read
             curves, notes = recalled.curves, recalled.notes
             self.recalled_budget = recalled.budget
+            from . import reads
+
             for path, what in recalled.inputs:  # read all the same: no output may replace them (lrplot.reads)
                 reads.record(path, what)
             self.protect(recalled.inputs)
@@ -320,10 +321,9 @@ class Plotter:
             curves = overlay_log(curves, specs, logged, allow_import=self.reading.allow_import)
         for line in nonfinite_lines(curves):
             self.warn(line)
-        with tricks.gc_paused(self.gc_pause):  # the command line: no cyclic collection while drawing
-            rendered = render_all(curves, self.figures, replace(self.options, notes=self.options.notes + notes),
-                                  colour=self.colour())
-            stage_and_write(curves, self.figures, rendered, self.data, self.stdout)
+        rendered = render_all(curves, self.figures, replace(self.options, notes=self.options.notes + notes),
+                              colour=self.colour())
+        stage_and_write(curves, self.figures, rendered, self.data, self.stdout)
         return curves
 
     def simulate(self, specs: "list[Spec]") -> "Curves":

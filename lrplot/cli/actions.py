@@ -14,7 +14,6 @@ from typing import Any
 
 import typer
 
-from .. import tricks
 from ..errors import UsageError
 from ..text import printable
 from .options import Inputs
@@ -32,14 +31,12 @@ def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | N
         from ..pipeline import LogRequest, Plotter, plan_outputs
         from ..progress import terminal_progress
 
-        with tricks.gc_paused():  # imports the figure package and numpy (lrplot/tricks/gcpause.py)
-            figures, options = plan_outputs(inputs.paths, output=output, fmt=fmt, data=data, theme=theme,
-                                            style=style, options=render, stdout_is_tty=sys.stdout.isatty(),
-                                            no_figure=no_figure)
+        figures, options = plan_outputs(inputs.paths, output=output, fmt=fmt, data=data, theme=theme, style=style,
+                                        options=render, stdout_is_tty=sys.stdout.isatty(), no_figure=no_figure)
         plotter = Plotter(inputs.paths, inputs.reading(), figures, options, data=data, cache=cache,
                           log=_log_request(LogRequest, log, log_format, log_key, log_skip_corrupt, log_run),
                           progress=terminal_progress, stdout=typer.get_binary_stream("stdout"),
-                          warn=lambda line: echo(line, err=True), lean_torch=True, gc_pause=True)
+                          warn=lambda line: echo(line, err=True), lean_torch=True)
         curves = plotter.run()
         for figure in figures:
             if figure.path is not None:

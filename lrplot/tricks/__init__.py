@@ -20,12 +20,11 @@ trick                  switch                    what
 ``lean-torch``         LRPLOT_NO_LEAN_TORCH      ``import torch`` without its Python meta kernels (CLI, plain specs)
 ``typer-coercion``     LRPLOT_NO_TYPER_COERCION  plain option values converted without typer's pydantic adapters (CLI)
 ``lean-matplotlib``    LRPLOT_NO_LEAN_MATPLOTLIB matplotlib imported without its 3D toolkit and glyph list until used (CLI)
-``gc-pause``           LRPLOT_NO_GC_PAUSE        no cyclic garbage collection while a plot imports and draws (CLI)
 =====================  ========================  ==========================================================
 
 This package imports nothing from the rest of lrplot, so any part may use it; the dependencies are imported
 only inside the tricks that touch them. The lean-torch trick is in ``leantorch.py``, typer-coercion in
-``typercoerce.py``, lean-matplotlib in ``leanmpl.py``, gc-pause in ``gcpause.py``, the switches in ``switches.py``.
+``typercoerce.py``, lean-matplotlib in ``leanmpl.py``, the switches in ``switches.py``.
 """
 
 from __future__ import annotations
@@ -40,14 +39,13 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any, Iterator
 
-from .gcpause import gc_paused
 from .leanmpl import install_lean_matplotlib
 from .leantorch import META, lean_torch, lean_torch_shape, whole_torch
 from .switches import ALL_OFF, SWITCHES, enabled
 from .typercoerce import quick_coercion, quick_coercion_of
 
-__all__ = ["ALL_OFF", "META", "SWITCHES", "enabled", "gc_paused", "install_lean_matplotlib", "lean_torch",
-           "lean_torch_shape", "quick_coercion", "quick_coercion_of", "whole_torch"]  # and the rest
+__all__ = ["ALL_OFF", "META", "SWITCHES", "enabled", "install_lean_matplotlib", "lean_torch", "lean_torch_shape",
+           "quick_coercion", "quick_coercion_of", "whole_torch"]  # and the rest
 
 
 def install_startup() -> None:
