@@ -1,7 +1,7 @@
 """Reading MLflow's sqlite store (``mlflow.db``) with Python's ``sqlite3``: the queries and their cost.
 
 The tables and columns read are MLflow 3.17.2's (``metrics``: ``key, value, timestamp, run_uuid, step,
-is_nan``, the value a FLOAT column, a NaN stored as 0 with ``is_nan`` 1; ``runs``: ``run_uuid, name,
+is_nan``, the value a FLOAT column, a NaN stored as 0 with ``is_nan`` 1, an inf as the largest float (read as inf); ``runs``: ``run_uuid, name,
 lifecycle_stage``); a database without them is one line naming what is missing.
 
 What a million-point run costs (bench/bench_logs_stores.py; CPU, the shared 2-core machine under load):
@@ -85,6 +85,7 @@ def read_sqlite(path: Path, key: str | None, run: str | None, choose, label_runs
         left = MAX_LOG_VALUES
         for run_id, name in wanted:
             steps, values = _series(con, run_id, name, left, wanted, where)
+            values = _infinite(values)
             left -= len(steps)
             raws.append(Raw(labels[run_id] if len(chosen) > 1 else "", name, steps, values))
     except sqlite3.Error as exc:
@@ -95,6 +96,16 @@ def read_sqlite(path: Path, key: str | None, run: str | None, choose, label_runs
     finally:
         con.close()
     return raws, found
+
+
+def _infinite(values: np.ndarray) -> np.ndarray:
+    """MLflow's sqlite store writes an inf as the largest float, with its sign (sqlalchemy_store.py:1382,
+    ``_get_metric_value_details``), and reads it back so: the value logged was inf, and is named so."""
+    big = np.abs(values) == np.finfo(np.float64).max
+    if big.any():
+        values = values.copy()
+        values[big] = np.copysign(math.inf, values[big])
+    return values
 
 
 def _series(con, run_id: str, name: str, left: int, wanted: list, where: Location) -> tuple[np.ndarray, np.ndarray]:
