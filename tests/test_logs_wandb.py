@@ -116,6 +116,27 @@ def test_a_run_resumed_into_a_second_folder_is_one_run():
     assert trace.at[(0, "lr")].tolist() == list(range(30))
 
 
+def test_a_run_resumed_offline_counting_step_from_0_again_is_read_folder_by_folder(cli, plan):
+    """Resumed offline, wandb counts ``_step`` from 0 again (it cannot know the steps logged before): joined
+    as one run, the second folder's 18 values overwrote the first's 12 at steps 0-17, and verify called the
+    healthy run 'shifted by n=12 steps' (0 of 18 agree). Read folder by folder, each is the lr its updates
+    used: the first folder's steps 0-11 are updates 0-11, the second's 0-17 updates 12-29."""
+    case = DATA / "resumed" / "offline"
+    first, second = sorted(p.name for p in (case / "wandb").iterdir())
+    truth = used("resumed/offline")
+    traces = {t.name.split(" · ")[0]: t for t in load_log(case).schedules}
+    assert list(traces) == [first, second]
+    assert traces[first].at[(0, "lr")].tolist() == list(range(12)) and traces[second].at[(0, "lr")].tolist() == list(range(18))
+    assert traces[first].values[(0, "lr")].tolist() == truth[:12].tolist()  # ==, no tolerance
+    assert traces[second].values[(0, "lr")].tolist() == truth[12:].tolist()
+    r = cli("verify", plan("plain"), "--log", case, "-o", "none")
+    assert r.exit_code == 1 and r.output == (
+        f"{first} · lr: follows the plan (12 of 12 logged steps); the log ends at step 11, the plan at step 29\n"
+        f"{second} · lr: diverges at step 0: logged {truth[12]:.9g}, plan 0.02 (0 of 18 logged steps agree); "
+        "shifted by n=12 steps: the log is 12 step(s) ahead of the plan (the lr logged after scheduler.step(), or a "
+        "scheduler that started 12 step(s) in)\n")
+
+
 def _inspect(path: Path) -> tuple[list[dict], str]:
     """wandb's own reader of a .wandb file: ``wandb leet inspect --json`` (wandb-core)."""
     from wandb.util import get_core_path

@@ -280,6 +280,20 @@ def _joined(raws: list[Raw]) -> list[Raw]:
     return list(out.values())
 
 
+def _labels(read: list[tuple[Path, list[Raw], str]]) -> dict[Path, str]:
+    """Each file's run: its id, or its folder's name for every file of an id whose later folder counts its
+    steps from where an earlier one did (at or below its first step): a run resumed offline, where wandb
+    counts ``_step`` from 0 again (it cannot know the steps logged before), or started anew under the
+    same id. Joined, its later steps would overwrite the earlier ones as if they were the same updates."""
+    first: dict[str, list[int]] = {}
+    for file, raws, _ in read:
+        steps = [int(r.steps[0]) for r in raws if len(r.steps)]
+        if steps:
+            first.setdefault(run_id(file), []).append(min(steps))
+    anew = {i for i, starts in first.items() if any(b <= min(starts[:n]) for n, b in enumerate(starts) if n)}
+    return {file: file.parent.name if run_id(file) in anew else run_id(file) for file, _, _ in read}
+
+
 def read(path: Path, fmt: str, key: str | None, run: str | None = None,
          skip_corrupt: bool = False) -> "Curves":  # noqa: F821
     files = _runs(path) if path.is_dir() else [path]
@@ -293,11 +307,16 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
     found: list[str] = []
     budget = ByteAllowance()
     damaged: list[str] = []
-    several = len(set(names)) > 1
+    read = []
     for file, name in zip(files, names):
-        raws, step_key, keys = _raws(file, name if several else "", key, budget, damaged if skip_corrupt else None)
-        by_step.setdefault(step_key, []).extend(raws)
+        raws, step_key, keys = _raws(file, name, key, budget, damaged if skip_corrupt else None)
+        read.append((file, raws, step_key))
         found.extend(keys)
+    labels = _labels(read)
+    several = len(set(labels.values())) > 1
+    for file, raws, step_key in read:
+        by_step.setdefault(step_key, []).extend(Raw(labels[file] if several else "", r.key, r.steps, r.values, r.group)
+                                                for r in raws)
     if not found and key is None:  # wandb-core writes a run's records in blocks: a live run's file may hold none yet
         raise LogError("no history record in this W&B run file yet (wandb writes them in blocks as the run goes on, "
                        "all of them when it finishes)", location=Location(str(path)), hint="read it again later")
