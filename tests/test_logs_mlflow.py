@@ -287,6 +287,15 @@ def test_broken_stores_are_one_located_line(tmp_path, cli, plan):
     r = cli("verify", plan, "--log", cut, "--log-format", "mlflow")
     assert r.exit_code == 1 and r.output.count("\n") == 1
     assert r.output.startswith(f"{cut}: cannot read this MLflow database: ") or "cannot read as an sqlite" in r.output
+    run = tmp_path / "run"  # a run folder whose store was cut short: it was 'no training log in this folder'
+    run.mkdir()
+    data = STORES["sqlite"].read_bytes()
+    (run / "mlflow.db").write_bytes(data[:len(data) // 2])
+    for log in (run, run / "mlflow.db"):
+        r = cli("verify", plan, "--log", log)
+        assert r.exit_code == 1 and r.output == (f"{run / 'mlflow.db'}: cannot read as an sqlite database: database "
+                                                 "disk image is malformed; read a whole copy of the store (cut "
+                                                 "short, or copied while MLflow wrote it)\n")
     other = tmp_path / "other.db"
     con = sqlite3.connect(other)
     con.execute("CREATE TABLE metrics (key TEXT, value REAL)")

@@ -51,7 +51,8 @@ def connect(path: Path):
         con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
         con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
     except sqlite3.Error as exc:
-        raise LogError(f"cannot read as an sqlite database: {exc}", location=Location(str(path))) from None
+        raise LogError(f"cannot read as an sqlite database: {exc}", location=Location(str(path)),
+                       hint="read a whole copy of the store (cut short, or copied while MLflow wrote it)") from None
     return con
 
 

@@ -94,7 +94,7 @@ def detect_file(path: Path, fmt: str) -> bool:
     try:
         tables = {name for name, in connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except LogError:
-        return False
+        return True  # an sqlite file lrplot could only read as a store, damaged: the reader names what is wrong
     return set(TABLES) <= tables
 
 
