@@ -43,6 +43,17 @@ HF_BEFORE_4_51 = Convention("transformers before 4.51 Trainer (log_history: glob
                             "after scheduler.step(); changed by PR #36973)", ("hf",), "*", "step", "updates", 1, "next",
                             "which version wrote it")
 
+# transformers' MLflowCallback (integrations/integration_utils.py, on_log) logs the Trainer's logs dict, log_history's
+# entry, with log_metrics(step=state.global_step); the mlflow reader picks these rows for a run whose params are a
+# TrainingArguments' (MLflowCallback.setup logs them), and the older one from its transformers_version param.
+HF_MLFLOW = Convention("transformers 5.23 Trainer (MLflowCallback: the logs of log_history at step=global_step; "
+                       "the run's params are its TrainingArguments)", ("mlflow",), "*", "global_step", "updates", 1,
+                       "used")
+HF_MLFLOW_BEFORE_4_51 = Convention("transformers before 4.51 Trainer (MLflowCallback; the lr read after "
+                                   "scheduler.step(), changed by PR #36973)", ("mlflow",), "*", "global_step",
+                                   "updates", 1, "next", "which version wrote it (the run has no "
+                                   "transformers_version param)")
+
 # pytorch-ignite 0.5.5 OptimizerParamsHandler (handlers/tensorboard_logger.py:396-408; MLflowLogger's,
 # mlflow_logger.py:356-367, writes "{tag }lr group_{i}") writes {tag/}lr/group_{i} at
 # engine.state.get_event_attrib_value(event): the iteration, 1-based (engine/engine.py:1265-1270: iteration += 1,
@@ -88,6 +99,8 @@ CONVENTIONS: tuple[Convention, ...] = (
                "updates", 1, "used"),
     Convention("transformers 5.23 Trainer (WandbCallback)", ("wandb", "wandb-csv"), "*", "train/global_step",
                "updates", 1, "used"),
+    HF_MLFLOW,
+    HF_MLFLOW_BEFORE_4_51,
     Convention("MMEngine 0.10 LocalVisBackend (vis_data/scalars.json, LoggerHook)", ("mmengine",), "*", "step",
                "updates", 1, "used"),
     Convention("MMEngine 0.10 text log (LogProcessor, lr printed with 5 significant digits)", ("mmengine-text",),

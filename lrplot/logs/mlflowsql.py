@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import Location
 from . import LogError, Raw, classify
+from .mlflowhf import sqlite_params, writer
 
 TABLES = {"metrics": ("key", "value", "timestamp", "run_uuid", "step", "is_nan"),
           "runs": ("run_uuid", "name", "lifecycle_stage")}
@@ -56,7 +57,8 @@ def connect(path: Path):
     return con
 
 
-def read_sqlite(path: Path, key: str | None, run: str | None, choose, label_runs) -> tuple[list[Raw], list[str]]:
+def read_sqlite(path: Path, key: str | None, run: str | None, choose, label_runs) -> tuple[list[Raw], list[str], dict]:
+    """The lr-like series of the chosen runs, every metric key found, and each run's writer (:mod:`.mlflowhf`)."""
     import sqlite3
 
     from ..limits import MAX_LOG_VALUES
@@ -75,6 +77,7 @@ def read_sqlite(path: Path, key: str | None, run: str | None, choose, label_runs
         runs = [(str(i), n or "", s or "") for i, n, s in con.execute("SELECT run_uuid, name, lifecycle_stage FROM runs ORDER BY start_time, run_uuid")]
         chosen = choose(runs, run, where)
         labels = label_runs(chosen)
+        writers = {labels[i] if len(chosen) > 1 else "": writer(sqlite_params(con, i)) for i, _ in chosen}
         found: list[str] = []
         wanted: list[tuple[str, str]] = []
         for run_id, _ in chosen:
@@ -96,7 +99,7 @@ def read_sqlite(path: Path, key: str | None, run: str | None, choose, label_runs
                        location=where) from None
     finally:
         con.close()
-    return raws, found
+    return raws, found, writers
 
 
 def _infinite(values: np.ndarray) -> np.ndarray:

@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import Location
-from . import LogError, Raw, build_curves, classify, walk
+from . import LogError, Raw, classify, walk
+from .mlflowhf import curves, file_params, writer
 from .mlflowsql import TABLES, check_steps, connect, read_sqlite
 from .mlflowtext import metric_columns
 
@@ -158,7 +159,7 @@ def _file_runs(store: Path) -> list[tuple[str, str, str, Path]]:
     return [r[1:] for r in sorted(out, key=lambda r: (r[0], r[1]))]
 
 
-def _read_files(store: Path, key: str | None, run: str | None) -> tuple[list[Raw], list[str]]:
+def _read_files(store: Path, key: str | None, run: str | None) -> tuple[list[Raw], list[str], dict]:
     from ..limits import MAX_STORE_BYTES
     from ..reads import record
 
@@ -167,6 +168,7 @@ def _read_files(store: Path, key: str | None, run: str | None) -> tuple[list[Raw
     folders = {r[0]: r[3] for r in runs}
     chosen = _choose([r[:3] for r in runs], run, where)
     labels = _labels(chosen)
+    writers = {labels[i] if len(chosen) > 1 else "": writer(file_params(folders[i])) for i, _ in chosen}
     found: list[str] = []
     left = MAX_STORE_BYTES
     raws = []
@@ -186,7 +188,7 @@ def _read_files(store: Path, key: str | None, run: str | None) -> tuple[list[Raw
             record(file, "an MLflow metric file", info)
             steps, values = _metric_file(file)
             raws.append(Raw(labels[run_id] if len(chosen) > 1 else "", name, steps, values))
-    return raws, found
+    return raws, found, writers
 
 
 def _metric_file(file: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +237,7 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curv
             raise LogError("no MLflow store in this folder (looked for mlflow.db, mlruns/)", location=Location(str(path)))
         path = target
     if path.is_dir():
-        raws, found = _read_files(path, key, run)
+        raws, found, writers = _read_files(path, key, run)
     else:
         try:
             with path.open("rb") as fh:
@@ -245,5 +247,5 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curv
         if not sqlite:
             raise LogError("not an MLflow database (not an sqlite file)", location=Location(str(path)),
                            hint="name mlflow.db, the mlruns folder, or a run's folder")
-        raws, found = read_sqlite(path, key, run, _choose, _labels)
-    return build_curves(raws, fmt, path, "float64", key=key, found=found)
+        raws, found, writers = read_sqlite(path, key, run, _choose, _labels)
+    return curves(raws, fmt, path, key, found, writers)
