@@ -89,3 +89,68 @@ def test_the_cli_exits_1_and_its_json_names_the_restart(tmp_path, cli):
     (v,) = json.loads(r.stdout)["verdicts"]
     assert r.exit_code == 1 and (v["cause"]["kind"], v["cause"]["n"]) == ("restarted", 12)
     assert v["first_divergence"]["step"] == 13
+
+
+def axes(out, mode: str) -> list[float]:
+    """The plan's 30 updates, each logged as a loop might: ``samples`` (the lr update t used, at the samples
+    seen before it, 32 per update), ``from-one`` (the lr update t used, at t + 1), ``after`` (the lr
+    ``scheduler.step()`` set after update t, at the update count t + 1)."""
+    import torch
+
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=0.1)
+    sched = torch.optim.lr_scheduler.SequentialLR(opt, [
+        torch.optim.lr_scheduler.LinearLR(opt, 0.1, total_iters=5),
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, 25, eta_min=0.001)], milestones=[5])
+    used: list[float] = []
+    opt.register_step_pre_hook(lambda o, a, k: used.append(o.param_groups[0]["lr"]))
+    rows = ["step,lr"]
+    for t in range(30):
+        if mode != "after":
+            rows.append(f"{t * 32 if mode == 'samples' else t + 1},{opt.param_groups[0]['lr']!r}")
+        opt.step()
+        sched.step()
+        if mode == "after":
+            rows.append(f"{t + 1},{sched.get_last_lr()[0]!r}")
+    out.write_text("\n".join(rows) + "\n")
+    return used
+
+
+def test_a_log_counted_in_samples_is_named_so_not_a_longer_run(tmp_path):
+    """Its only value inside the plan, at step 0, agrees: verify called it 'the run goes on past the plan's
+    end: logged to step 928', a horizon the run never had."""
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    used = axes(tmp_path / "log.csv", "samples")
+    (v,) = verify_files(tmp_path / "plan.yaml", tmp_path / "log.csv").verdicts
+    assert v.text() == (f"lr: diverges at step 32: logged {used[1]:.9g}, past the plan's end (1 of 30 logged steps "
+                        "agree); counted in samples, not updates: the log's step is the samples seen, 32 per update "
+                        "(step s is update s/32); read it with --global-batch 32 and a samples-counted key, or log "
+                        "the update count")
+
+
+def test_a_loop_logging_after_scheduler_step_at_the_update_count_follows_the_plan(tmp_path):
+    """Every value is the lr of the update at its step; the last, at step 30, the lr scheduler.step() set after the
+    plan's last update: verify called the healthy run longer ('the run goes on past the plan's end')."""
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    used = axes(tmp_path / "log.csv", "after")
+    (trace,) = load_log(tmp_path / "log.csv").schedules
+    assert trace.values[(0, "lr")].tolist()[:29] == used[1:]  # ==, no tolerance
+    (v,) = verify_files(tmp_path / "plan.yaml", tmp_path / "log.csv").verdicts
+    assert v.ok and v.text() == (
+        "lr: follows the plan (30 of 30 logged steps); its last value, at step 30, is the lr the scheduler set "
+        "after the plan's last update, the plan's one step past its end (a log read after scheduler.step(), or "
+        "one update more)")
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    (tmp_path / "bent.csv").write_text("\n".join([*rows[:-1], rows[-1].replace(",", ",1")]) + "\n")  # not the plan's
+    (v,) = verify_files(tmp_path / "plan.yaml", tmp_path / "bent.csv").verdicts
+    assert not v.ok and v.cause.kind == "longer"
+
+
+def test_a_log_counting_from_1_is_named_as_one(tmp_path):
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    used = axes(tmp_path / "log.csv", "from-one")
+    (v,) = verify_files(tmp_path / "plan.yaml", tmp_path / "log.csv").verdicts
+    assert v.text() == (f"lr: diverges at step 1: logged {used[0]:.9g}, plan {used[1]:.9g} (0 of 30 logged steps "
+                        "agree); shifted by n=-1 steps: the log is 1 step behind the plan (its steps counted from 1: "
+                        "the lr of update s logged at step s + 1, a step counter incremented before logging; or the "
+                        "scheduler started 1 update late)")

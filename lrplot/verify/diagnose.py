@@ -48,18 +48,9 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
             return Cause("unscheduled", f"frozen at the base lr {lr0:.6g}: no scheduler changed it (none attached, "
                                         "or its lr was overwritten)", lr=lr0)
     t0 = int(at[i0])
-    # counted in samples: the log's step is samples seen, B per update, so it runs far past the plan's
-    # end (tested before "stretched", which also fits such a log when it starts at step 0)
-    pos = at[at > 0]
-    if len(pos) >= 2 and int(at[-1]) >= T:
-        g = int(np.gcd.reduce(pos))
-        for b in dict.fromkeys(g // m for m in range(1, MAX_K + 1) if g % m == 0 and g // m > 1):
-            for first in (0, 1):  # step s = samples before the update, or after it (the lr it used)
-                if s.holds(at // b - first):
-                    return Cause("samples", f"counted in samples, not updates: the log's step is the samples seen, "
-                                            f"{b} per update (step s is update {'s/' if not first else '(s/'}{b}"
-                                            f"{'' if not first else ') - 1'}); read it with --global-batch {b} and "
-                                            "a samples-counted key, or log the update count", k=b, n=first)
+    samples = _samples(s, T)  # tested before "stretched", which also fits such a log when it starts at step 0
+    if samples is not None:
+        return samples
     # compressed by k: the scheduler stepped k times per update; once per process (Accelerate) when
     # only Accelerate's stepping explains it (OneCycleLR, not stepped past total_steps), or --devices is k
     # stepped before each update (an ignite handler on ITERATION_STARTED attached twice), update t used the
@@ -110,6 +101,9 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
         if s.holds(at + n):
             ahead = (f"the log is {n} step(s) ahead of the plan (the lr logged after scheduler.step(), or a "
                      f"scheduler that started {n} step(s) in)" if n > 0 else
+                     "the log is 1 step behind the plan (its steps counted from 1: the lr of update s logged at "
+                     "step s + 1, a step counter incremented before logging; or the scheduler started 1 update "
+                     "late)" if n == -1 else
                      f"the log is {-n} step(s) behind the plan (the scheduler started {-n} update(s) late)")
             return Cause("shifted", f"shifted by n={n} steps: {ahead}", n=n)
     prev = int(at[i0 - 1]) if i0 > 0 else -1
@@ -161,6 +155,22 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     return None
 
 
+def _samples(s: _Series, T: int) -> Cause | None:
+    """Counted in samples: the log's step is samples seen, B per update, so it runs far past the plan's end."""
+    at = s.at
+    pos = at[at > 0]
+    if len(pos) >= 2 and int(at[-1]) >= T:
+        g = int(np.gcd.reduce(pos))
+        for b in dict.fromkeys(g // m for m in range(1, MAX_K + 1) if g % m == 0 and g // m > 1):
+            for first in (0, 1):  # step s = samples before the update, or after it (the lr it used)
+                if s.holds(at // b - first):
+                    return Cause("samples", f"counted in samples, not updates: the log's step is the samples seen, "
+                                            f"{b} per update (step s is update {'s/' if not first else '(s/'}{b}"
+                                            f"{'' if not first else ') - 1'}); read it with --global-batch {b} and "
+                                            "a samples-counted key, or log the update count", k=b, n=first)
+    return None
+
+
 def _median_gap(at: np.ndarray) -> int:
     """The median distance between logged steps; at once where every distance is the same (a log
     written every k updates), which spares a partition of a million distances."""
@@ -179,11 +189,15 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
                   compared=len(y), dtype=info.dtype, damaged=info.damaged, start=trace.first_update)
     base = plan.values(g, f)
     T = len(base)
-    if info.after and len(at) and int(at[-1]) == T:
+    past = None  # a log of the lr after scheduler.step() whose writer lrplot cannot tell: its last value
+    if len(at) and int(at[-1]) == T:
         # read after scheduler.step(): a run's last value is the lr the scheduler set after its last update,
         # the plan's one step past its end (re-simulated by the real scheduler)
         longer = plan.values(g, f, T + 1)
-        base = base if longer is None else longer
+        if info.after:
+            base = base if longer is None else longer
+        elif len(at) > 1 and int(at[-2]) < T:
+            past = longer
     inside = (at >= 0) & (at < len(base))
     if inside.all():  # the common case, without copies of a million-point log
         ok = agree(base[at], y, info.dtype, rtol)
@@ -214,6 +228,12 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
         return Verdict(**common, agreed=len(y) - before, note=note)
     if ok.all():
         return Verdict(**common, agreed=len(y), note=note)
+    if past is not None and ok[:-1].all() and agree(past[T:T + 1], y[-1:], info.dtype, rtol)[0]:
+        # a loop logging after scheduler.step() at the update count (the lr of update s at step s): its last
+        # value is the lr the scheduler set after the plan's last update, one step past its end
+        note = (f"its last value, at step {info.log_step(T)}, is the lr the scheduler set after the plan's last "
+                "update, the plan's one step past its end (a log read after scheduler.step(), or one update more)")
+        return Verdict(**common, agreed=len(y), note=note)
     i0 = int(np.flatnonzero(~ok)[0])
     t0 = int(at[i0])
     first = Divergence(info.log_step(t0), t0, float(y[i0]), float(base[t0]) if 0 <= t0 < T else None)
@@ -227,7 +247,8 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
                                        f"inf ({shown}{', ...' if bad.sum() > 3 else ''}) and every other logged "
                                        "value follows the plan", n=int(bad.sum()))
         elif ok[inside].all() and not inside[at >= 0].all() and (at >= 0).all():
-            cause = Cause("longer", f"the run goes on past the plan's end: logged to step {info.log_step(int(at[-1]))}, "
+            # a log counted in samples agrees inside the plan too (at step 0, where it starts): not a longer run
+            cause = _samples(_Series(at, y, plan, g, f, info.dtype, rtol), T) or Cause("longer", f"the run goes on past the plan's end: logged to step {info.log_step(int(at[-1]))}, "
                                     f"the plan ends at step {info.log_step(T - 1)} (their horizons differ)",
                           n=int(at[-1]) + 1)
         else:
