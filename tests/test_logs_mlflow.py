@@ -179,7 +179,7 @@ def test_runs_are_chosen_by_name_or_id(cli, plan):
     assert r.exit_code == 0 and r.output == "lr: follows the plan (30 of 30 logged steps)\n"
     r = cli("verify", plan, "--log", STORES["files"], "--log-run", "okk")
     assert r.exit_code == 1 and r.output == (f"{STORES['files']}: --log-run okk: no such run in this MLflow store "
-                                             "(4 runs); did you mean 'ok'?\n")
+                                             "(4 runs: ok, twice, epoch, resume); did you mean 'ok'?\n")
     r = cli("verify", plan, "--log", DATA / "used.json", "--log-format", "hf",
             "--log-run", "ok")
     assert r.exit_code == 2 and r.output == ("lrplot: --log-run chooses one run of a log holding several "

@@ -115,7 +115,8 @@ def _choose(runs: list[tuple[str, str, str]], run: str | None, where: Location) 
         from ..text import did_you_mean
 
         names = [n for _, n, _ in runs if n] + [i for i, _, _ in runs]
-        raise LogError(f"--log-run {run}: no such run in this MLflow store ({len(runs)} runs)", location=where,
+        shown = ", ".join(list(_labels([(i, n) for i, n, _ in runs]).values())[:8]) + (", ..." if len(runs) > 8 else "")
+        raise LogError(f"--log-run {run}: no such run in this MLflow store ({len(runs)} runs: {shown})", location=where,
                        hint=did_you_mean(run, names) or "name a run by its id or run name")
     return hits
 
