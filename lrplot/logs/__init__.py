@@ -96,7 +96,7 @@ class LogInfo:
     keys: dict[tuple[int, str], str] = field(default_factory=dict)  # (group, field) -> tag/column
     writer: str = ""                 # whose convention the steps follow (lrplot.logs.conventions)
     damaged: tuple[str, ...] = ()    # records skipped as corrupt (--log-skip-corrupt), each located
-    axis: str = "updates"            # what the log's step counts: updates | samples | epochs
+    axis: str = "updates"            # what the log's step counts: updates | samples | epochs | iterations
     per: int = 1                     # samples per update | updates per epoch; 0: not moved to updates yet
     other: tuple[str, int] | None = None  # another reading (writer, offset) when the log does not say which
     after: bool = False              # read after scheduler.step(): the last value is the lr of an update never run
@@ -108,6 +108,8 @@ class LogInfo:
             return (t + self.step_offset) * self.per
         if self.axis == "epochs":
             return t // max(self.per, 1) + self.step_offset
+        if self.axis == "iterations":  # MMEngine's with accumulative_counts: update t at iteration (t + 1) x per
+            return (t + 1) * self.per
         return t + self.step_offset
 
 

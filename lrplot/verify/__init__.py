@@ -46,6 +46,8 @@ import math
 from dataclasses import replace
 from typing import Any, Iterable
 
+import numpy as np
+
 from ..curves import Curves, ScheduleTrace
 from ..errors import UsageError
 from ..imports import AllowImport, allowed_imports
@@ -100,6 +102,33 @@ def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | N
     return to_updates(trace, plan.steps_per_epoch, f"{plan.steps_per_epoch} updates per epoch (the plan's)")
 
 
+def _at_updates(trace: ScheduleTrace, schedule: ResolvedSchedule) -> ScheduleTrace:
+    """An MMEngine log of a plan with ``accumulative_counts`` k: its steps count iterations, the optimizer
+    updating at every k-th and the last (:func:`lrplot.facts.frameworks.update_iterations`), the lr logged
+    at each iteration. The lr at each update's iteration is that update's; the others no update used."""
+    from ..facts.frameworks import ACCUMULATED, update_iterations
+    from ..facts.types import int_or_none
+
+    info = log_info(trace)
+    node = next((n for n in schedule.schedulers if n.type == ACCUMULATED), None)
+    if info.format not in ("mmengine", "mmengine-text") or info.axis != "updates" or node is None:
+        return trace
+    k, iters = int_or_none(node.options.get("accumulative_counts")), int_or_none(node.options.get("max_iters"))
+    if not k or k < 2 or not iters:
+        return trace
+    update = {it - info.step_offset: u for u, it in enumerate(update_iterations(iters, k))}  # lrplot's step: update
+    at, values = {}, {}
+    for key, steps in trace.at.items():
+        kept = np.flatnonzero([int(s) in update for s in steps.tolist()])
+        at[key] = np.array([update[int(s)] for s in steps[kept].tolist()], dtype=np.int64)
+        values[key] = trace.values[key][kept]
+    moved = replace(info, axis="iterations", per=k, step_offset=0,
+                    writer=f"{info.writer}; read with {k} iterations per update (accumulative_counts), the lr at "
+                           "each update's iteration compared")
+    end = max((int(a[-1]) + 1 for a in at.values() if len(a)), default=0)
+    return replace(trace, at=at, values=values, steps=end, meta={**trace.meta, "log": moved})
+
+
 def _global_batch_used(log: Curves, global_batch: int | None) -> None:
     """Refuse --global-batch for a log whose steps count no samples: it would be accepted and
     ignored, the user believing the run was compared at that batch."""
@@ -152,7 +181,7 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
     for trace in log.schedules:
         p = _pick(plan, schedule, trace)
         model = plans.setdefault(p, Plan(schedules[p], plan.schedules[p], allow, devices))
-        trace = _from_first(_in_updates(trace, model.trace, global_batch), model.trace)
+        trace = _from_first(_at_updates(_in_updates(trace, model.trace, global_batch), schedules[p]), model.trace)
         spans: list[tuple[int, int]] = []
         for g, group in enumerate(trace.groups):
             for f in trace.fields:
