@@ -320,3 +320,18 @@ def test_nan_and_inf_among_values_that_follow_the_plan_are_named_so(tmp_path, cl
     r = cli("verify", "cos.yaml", "--log", "log.csv", "--json")
     (v,) = json.loads(r.stdout)["verdicts"]
     assert (v["cause"]["kind"], v["cause"]["n"], v["first_divergence"]["step"]) == ("nonfinite", 2, 2)
+
+
+@pytest.mark.parametrize("header, line", [
+    ("Wall time,Step,Value", "a TensorBoard dashboard download (Wall time, Step, Value): it does not say which tag, nor "
+                             "whose, it holds; name the run's folder or its event file instead"),
+    ('"Step","exp - lr","exp - lr__MIN","exp - lr__MAX"',
+     "a W&B chart panel export (Step, '<run> - <metric>'): it does not say which step the chart was drawn against; "
+     "name the run's folder (wandb/run-*) instead, or export the run's history (its _step column)")])
+def test_a_dashboards_csv_export_is_named_as_one(tmp_path, cli, header, line):
+    """A CSV downloaded from TensorBoard's or W&B's charts was 'not a training log lrplot reads (...)', the list
+    of every format, though the user had just downloaded the lr."""
+    (tmp_path / "plan.yaml").write_text("steps: 3\nscheduler: {type: StepLR, step_size: 1}\n")
+    (tmp_path / "lr.csv").write_text(f"{header}\n" + "".join(f"{t},0.1,0.1,0.1\n" for t in range(3)))
+    r = cli("verify", tmp_path / "plan.yaml", "--log", tmp_path / "lr.csv")
+    assert r.exit_code == 1 and r.output == f"{tmp_path / 'lr.csv'}: {line}\n"

@@ -330,6 +330,11 @@ def detect(path: Path) -> tuple[str, Path]:
     for fmt in FORMATS:
         if reader(fmt).detect_file(path, fmt):
             return fmt, path
+    from .csvlogs import unread_export
+
+    export = unread_export(path)
+    if export is not None:
+        raise export
     looked = ", ".join(reader(fmt).LOOKS_FOR[fmt] for fmt in FORMATS)
     raise LogError(f"not a training log lrplot reads ({looked})", location=Location(str(path)),
                    hint="force a format with --log-format " + "|".join(FORMATS))

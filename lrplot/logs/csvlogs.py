@@ -78,6 +78,21 @@ def detect_file(path: Path, fmt: str) -> bool:
     return header is not None and _kind(header) == fmt
 
 
+def unread_export(path: Path) -> LogError | None:
+    """A CSV a dashboard exports, which lrplot does not read: its one line, or None. Neither names the tag's
+    writer, so neither says how its steps count (transformers' Trainer logs update s at step s + 1)."""
+    header = _header(path) if path.suffix.lower() == ".csv" else None
+    where = Location(str(path))
+    if header == ["Wall time", "Step", "Value"]:
+        return LogError("a TensorBoard dashboard download (Wall time, Step, Value): it does not say which tag, nor "
+                        "whose, it holds", location=where, hint="name the run's folder or its event file instead")
+    if header and header[0] == "Step" and any(" - " in h for h in header[1:]):
+        return LogError("a W&B chart panel export (Step, '<run> - <metric>'): it does not say which step the chart "
+                        "was drawn against", location=where,
+                        hint="name the run's folder (wandb/run-*) instead, or export the run's history (its _step column)")
+    return None
+
+
 def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curves":  # noqa: F821
     runs = runs_in(path, _found(path) if path.is_dir() else [],
                    lambda f: str(f.parent.relative_to(path)) if f.parent != path else f.name, run, "metrics.csv")
