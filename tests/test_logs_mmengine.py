@@ -8,7 +8,6 @@ second ParamSchedulerHook).
 
 from __future__ import annotations
 
-import copy
 import textwrap
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from lrplot.logs import load_log, log_info
 from lrplot.sources import BudgetInputs
 from lrplot.verify import verify_files
+from tests.helpers.mmengine_runner import train_logged
 
 mmengine = pytest.importorskip("mmengine", reason="mmengine is not installed (pip install 'lrplot[mmengine]')")
 
@@ -40,51 +40,6 @@ EPOCH_CONFIG = """
 DATASET = 20  # 5 iterations per epoch at batch 4
 
 
-def train(path, work_dir, *, twice: bool = False) -> list[float]:
-    """Train ``path`` with MMEngine's Runner and its LoggerHook (interval 1) + LocalVisBackend."""
-    import torch
-    from mmengine.config import Config
-    from mmengine.hooks import Hook, ParamSchedulerHook
-    from mmengine.model import BaseModel
-    from mmengine.runner import Runner
-
-    class ToyModel(BaseModel):
-        def __init__(self):
-            super().__init__()
-            self.w = torch.nn.Parameter(torch.ones(1))
-
-        def forward(self, inputs, data_samples=None, mode="tensor"):
-            return {"loss": (self.w ** 2).sum()}
-
-    class ToyData(torch.utils.data.Dataset):
-        def __len__(self):
-            return DATASET
-
-        def __getitem__(self, i):
-            return dict(inputs=torch.zeros(1))
-
-    used: list[float] = []
-
-    class Record(Hook):
-        def before_train(self, runner):
-            runner.optim_wrapper.optimizer.register_step_pre_hook(
-                lambda opt, args, kwargs: used.append(opt.param_groups[0]["lr"]))
-
-    cfg = Config.fromfile(str(path))
-    loader = copy.deepcopy(dict(cfg.train_dataloader))
-    loader.update(dataset=ToyData(), num_workers=0, persistent_workers=False)
-    loader.setdefault("sampler", dict(type="DefaultSampler", shuffle=False))
-    hooks = [Record()] + ([ParamSchedulerHook()] if twice else [])
-    runner = Runner(model=ToyModel(), work_dir=str(work_dir), train_dataloader=loader, train_cfg=cfg.train_cfg,
-                    optim_wrapper=cfg.optim_wrapper, param_scheduler=cfg.param_scheduler,
-                    default_hooks=dict(checkpoint=None, logger=dict(type="LoggerHook", interval=1)),
-                    custom_hooks=hooks, log_level="INFO", default_scope="mmengine",
-                    experiment_name=f"lrplot-{work_dir.name}",  # its own visualizer: MMEngine's are global by name
-                    visualizer=dict(type="Visualizer", vis_backends=[dict(type="LocalVisBackend")]))
-    runner.train()
-    return used
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("mmengine")
@@ -93,7 +48,8 @@ def runs(tmp_path_factory):
                               ("twice", ITER_CONFIG, True)):
         config = root / f"{name}.py"
         config.write_text(textwrap.dedent(text).lstrip())
-        out[name] = (config, root / f"work_{name}", train(config, root / f"work_{name}", twice=twice))
+        work = root / f"work_{name}"
+        out[name] = (config, work, train_logged(config, work, DATASET, twice=twice))
     return out
 
 

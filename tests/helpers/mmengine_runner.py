@@ -90,3 +90,49 @@ def _train(cfg, loader, optim_wrapper, path, Record, ToyModel, Runner) -> dict[s
     runner.train()
     rows = np.array(record.rows, dtype=np.float64)
     return {"lr": rows[:, 0], "momentum": rows[:, 1], "weight_decay": rows[:, 2]}
+
+
+def train_logged(path, work_dir, dataset_size: int, *, twice: bool = False) -> list[float]:
+    """Train ``path`` with MMEngine's Runner and its LoggerHook (interval 1) + LocalVisBackend in ``work_dir``;
+    the lr every update used (``twice``: a second ParamSchedulerHook steps the schedulers twice per iteration)."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.hooks import Hook, ParamSchedulerHook
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    class ToyModel(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, inputs, data_samples=None, mode="tensor"):
+            return {"loss": (self.w ** 2).sum()}
+
+    class ToyData(torch.utils.data.Dataset):
+        def __len__(self):
+            return dataset_size
+
+        def __getitem__(self, i):
+            return dict(inputs=torch.zeros(1))
+
+    used: list[float] = []
+
+    class Record(Hook):
+        def before_train(self, runner):
+            runner.optim_wrapper.optimizer.register_step_pre_hook(
+                lambda opt, args, kwargs: used.append(opt.param_groups[0]["lr"]))
+
+    cfg = Config.fromfile(str(path))
+    loader = copy.deepcopy(dict(cfg.train_dataloader))
+    loader.update(dataset=ToyData(), num_workers=0, persistent_workers=False)
+    loader.setdefault("sampler", dict(type="DefaultSampler", shuffle=False))
+    hooks = [Record()] + ([ParamSchedulerHook()] if twice else [])
+    runner = Runner(model=ToyModel(), work_dir=str(work_dir), train_dataloader=loader, train_cfg=cfg.train_cfg,
+                    optim_wrapper=cfg.optim_wrapper, param_scheduler=cfg.param_scheduler,
+                    default_hooks=dict(checkpoint=None, logger=dict(type="LoggerHook", interval=1)),
+                    custom_hooks=hooks, log_level="INFO", default_scope="mmengine",
+                    experiment_name=f"lrplot-{work_dir.name}",  # its own visualizer: MMEngine's are global by name
+                    visualizer=dict(type="Visualizer", vis_backends=[dict(type="LocalVisBackend")]))
+    runner.train()
+    return used

@@ -2,7 +2,7 @@
 
     python tests/data/logs/mmengine-accum/regenerate.py
 
-The Runner of tests/test_logs_mmengine.py (``train``: its LoggerHook every iteration, LocalVisBackend, an
+The Runner of tests/helpers/mmengine_runner.py (``train_logged``: its LoggerHook every iteration, LocalVisBackend, an
 optimizer step pre-hook recording the lr each update used) trains ``config.py``: 30 iterations of batch 4 with
 ``accumulative_counts=2`` (the optimizer updates every 2nd iteration, the param schedulers step every
 iteration). ``ok/``: as configured; ``twice/``: a second ParamSchedulerHook (the schedulers stepped twice per
@@ -21,14 +21,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[3]))
 
-from tests.test_logs_mmengine import train  # noqa: E402
+from tests.helpers.mmengine_runner import train_logged  # noqa: E402
 
 
 def main() -> None:
     for case, twice in (("ok", False), ("twice", True)):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp) / case
-            used = train(HERE / "config.py", work, twice=twice)
+            used = train_logged(HERE / "config.py", work, 20, twice=twice)
             (run,) = [p for p in work.iterdir() if p.is_dir()]
             out = HERE / case / "20261207_000000"
             shutil.rmtree(HERE / case, ignore_errors=True)
