@@ -233,6 +233,21 @@ def test_an_older_wandbs_history_jsonl(tmp_path, cli, plan):
         "skipped\n")
 
 
+def test_a_history_jsonls_last_line_still_being_written_is_not_read(tmp_path, cli, plan):
+    """A live run's last wandb.log line, cut short without its line end: as a .wandb file's last record cut
+    short, it ends the log quietly (it was an error, '--log-skip-corrupt' the only way on). Cut short inside,
+    a line is still an error."""
+    run = tmp_path / "wandb" / "run-20200101_000000-abc" / "files"
+    run.mkdir(parents=True)
+    truth = used("plain/ok")
+    lines = [json.dumps({"_step": t, "_runtime": 0.1 * t, "lr": float(v)}) for t, v in enumerate(truth)]
+    (run / "wandb-history.jsonl").write_text("\n".join(lines)[:-9])
+    (trace,) = load_log(tmp_path).schedules
+    assert trace.values[(0, "lr")].tolist() == truth[:29].tolist()
+    r = cli("verify", plan("plain"), "--log", tmp_path)
+    assert r.exit_code == 0 and r.output == "lr: follows the plan (29 of 29 logged steps)\n"
+
+
 def test_a_copy_elsewhere_is_found_from_its_project_folder(tmp_path):
     shutil.copytree(DATA / "lightning" / "ok", tmp_path / "project")
     (trace,) = load_log(tmp_path / "project").schedules

@@ -203,12 +203,15 @@ def _jsonl(path: Path, key: str | None,
     keep: dict[str, bool] = {}
     columns: dict[str, tuple[list[int], list[float]]] = {}
     row = 0
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for line_no, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
         except ValueError as exc:
+            if line_no == len(lines) and not text.endswith(("\n", "\r")):
+                break  # a last line without its line end: a live run's record still being written, as in .wandb
             if damaged is None:
                 raise LogError(f"not valid JSON: {exc.msg}", location=Location(str(path), line_no, exc.colno),
                                hint="pass --log-skip-corrupt to skip the line (every verdict then names it)") from None
