@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from lrplot.logs import load_log
 from lrplot.verify import verify_files
 

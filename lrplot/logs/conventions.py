@@ -68,7 +68,8 @@ IGNITE = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler (tensorboard_lo
 IGNITE_AFTER = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler at ITERATION_COMPLETED after a scheduler "
                           "attached there (the next update's lr, at the iteration just done)", ("tensorboard", "mlflow"),
                           "*lr[/ ]group_[0-9]*", "step", "updates", 1, "next",
-                          "which events its handlers were attached to")
+                          "which events its handlers were attached to (a loop logging the lr of update s at step s "
+                          "writes the same log)")
 IGNITE_BEFORE = Convention("pytorch-ignite 0.5.5 OptimizerParamsHandler at ITERATION_STARTED attached before the "
                            "scheduler (the lr the previous iteration used; at step 1 the lr before the scheduler's "
                            "first call)", ("tensorboard", "mlflow"), "*lr[/ ]group_[0-9]*", "step", "updates", 2,
@@ -82,7 +83,7 @@ IGNITE_WANDB = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParamsHandl
 IGNITE_WANDB_AFTER = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParamsHandler at ITERATION_COMPLETED after "
                                 "a scheduler attached there (the next update's lr)", ("wandb", "wandb-csv"),
                                 "*lr/group_[0-9]*", "_step", "updates", 1, "next",
-                                "which events its handlers were attached to")
+                                IGNITE_AFTER.unrecorded)
 IGNITE_WANDB_BEFORE = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerParamsHandler at ITERATION_STARTED "
                                  "attached before the scheduler (the lr the previous iteration used)",
                                  ("wandb", "wandb-csv"), "*lr/group_[0-9]*", "_step", "updates", 2, "used",
