@@ -152,3 +152,24 @@ def test_a_log_counting_from_1_is_named_as_one(tmp_path):
                         "agree); shifted by n=-1 steps: the log is 1 step behind the plan (its steps counted from 1: "
                         "the lr of update s logged at step s + 1, a step counter incremented before logging; or the "
                         "scheduler started 1 update late)")
+
+
+def test_a_csv_cut_short_in_its_last_line_is_named_so(tmp_path):
+    """A loop's CSV read while the run writes it: its last row cut inside a number ('0.0013903222' of
+    0.0013903222849333506) parses, and verify said 'no single cause explains every logged value'."""
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    log = tmp_path / "lr.csv"
+    used = loop(log, resume_at=99, scheduler_state=True)
+    text = log.read_text()
+    cut = text[:len(text) - 8]
+    log.write_text(cut)
+    logged = float(cut.rsplit(",", 1)[1])
+    assert logged != used[29]
+    (v,) = verify_files(tmp_path / "plan.yaml", log).verdicts
+    assert v.text() == (f"lr: diverges at step 29: logged {logged!r}, plan {used[29]!r} (29 of 30 logged steps "
+                        "agree); cut short: the log's last line (step 29) has no line end, a record the run was still "
+                        "writing, and every other logged value follows the plan; read the log again once the run has "
+                        "written it")
+    log.write_text(cut + "\n")  # the same row ended: a value the run wrote so
+    (v,) = verify_files(tmp_path / "plan.yaml", log).verdicts
+    assert not v.ok and v.cause is None

@@ -101,6 +101,7 @@ class LogInfo:
     other: tuple[str, int] | None = None  # another reading (writer, offset) when the log does not say which
     after: bool = False              # read after scheduler.step(): the last value is the lr of an update never run
     more: tuple[tuple[str, int], ...] = ()  # readings verify tries after ``other`` (ignite: the handlers' order)
+    unended: bool = False            # its last line has no line end: a live run's record, maybe cut short
 
     def log_step(self, t: int) -> int:
         """The log's own step of lrplot step (update) ``t``."""
@@ -132,7 +133,7 @@ def stored_as(dtype: str, values: list[np.ndarray]) -> str:
 
 def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str | None = None,
                  step: str = "step", found: Iterable[str] = (), damaged: Iterable[str] = (),
-                 rule: Convention | None = None, other: Convention | None = None) -> Curves:
+                 rule: Convention | None = None, other: Convention | None = None, unended: bool = False) -> Curves:
     """Group the lr-like keys of ``raws`` into traces: one per (run, series base), their steps
     moved to lrplot's by the convention of (``fmt``, the key, the ``step`` column they came from),
     or ``rule`` when the reader knows the writer (``other``: a second reading verify also tries,
@@ -206,7 +207,8 @@ def build_curves(raws: list[Raw], fmt: str, path: Path, dtype: str, *, key: str 
             groups=groups, fields=fields, values=values, source=str(path),
             meta={"log": LogInfo(fmt, str(path), stored_as(dtype, [raw.values for _, raw in items]), used.offset, keys, used.writer, tuple(damaged), used.axis,
                                  1 if used.axis == "updates" else 0,
-                                 readings[0] if readings else None, used.lr == "next", tuple(readings[1:]))},
+                                 readings[0] if readings else None, used.lr == "next", tuple(readings[1:]),
+                                 unended)},
             at=at, style="points"))
     return Curves(tuple(traces), title=None)
 

@@ -99,14 +99,17 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None) -> "Curv
     raws: list[Raw] = []
     found: dict[str, None] = {}
     step_col = "step"
+    unended = False
     for name, file in runs:
-        more, columns, step_col = _read_file(file, fmt, key, name)
+        more, columns, step_col, cut = _read_file(file, fmt, key, name)
         raws.extend(more)
         found.update(dict.fromkeys(columns))
-    return build_curves(raws, fmt, path, "float64", key=key, found=found, step=step_col)
+        unended |= cut
+    return build_curves(raws, fmt, path, "float64", key=key, found=found, step=step_col, unended=unended)
 
 
-def _read_file(path: Path, fmt: str, key: str | None, run: str) -> tuple[list[Raw], list[str], str]:
+def _read_file(path: Path, fmt: str, key: str | None, run: str) -> tuple[list[Raw], list[str], str, bool]:
+    """The file's series, its columns, its step column, and whether its last row has no line end."""
     text = read_log_text(path)  # bounded, recorded as read; a UTF-8 BOM is dropped
     rows = csv.reader(io.StringIO(text, newline=""))  # streamed: one row in memory at a time
     try:
@@ -149,4 +152,5 @@ def _read_file(path: Path, fmt: str, key: str | None, run: str) -> tuple[list[Ra
         raise LogError(f"cannot read as CSV: {exc}", location=Location(str(path), line + 1)) from None
     raws = [Raw(run, k, np.array(s, dtype=np.int64), np.array(v, dtype=np.float64), group=g)
             for (k, g), (s, v) in series.items()]
-    return raws, [h for i, h in enumerate(header) if i not in (si, gi)], step_col
+    unended = line > 1 and not text.endswith(("\n", "\r"))  # a live run's last row, maybe cut short
+    return raws, [h for i, h in enumerate(header) if i not in (si, gi)], step_col, unended

@@ -246,6 +246,10 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
             cause = Cause("nonfinite", f"not a number where the plan is: {int(bad.sum())} logged value(s) are nan or "
                                        f"inf ({shown}{', ...' if bad.sum() > 3 else ''}) and every other logged "
                                        "value follows the plan", n=int(bad.sum()))
+        elif info.unended and len(y) > 1 and ok[:-1].all():
+            cause = Cause("unended", f"cut short: the log's last line (step {info.log_step(int(at[-1]))}) has no line "
+                                     "end, a record the run was still writing, and every other logged value follows "
+                                     "the plan; read the log again once the run has written it")
         elif ok[inside].all() and not inside[at >= 0].all() and (at >= 0).all():
             # a log counted in samples agrees inside the plan too (at step 0, where it starts): not a longer run
             cause = _samples(_Series(at, y, plan, g, f, info.dtype, rtol), T) or Cause("longer", f"the run goes on past the plan's end: logged to step {info.log_step(int(at[-1]))}, "

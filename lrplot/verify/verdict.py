@@ -22,7 +22,7 @@ class Divergence:
 
 @dataclass(frozen=True)
 class Cause:
-    kind: str   # frozen | unscheduled | compressed | stretched | micro-batches | shifted | restarted | scaled | longer | nonfinite
+    kind: str   # frozen | unscheduled | compressed | stretched | micro-batches | shifted | restarted | scaled | longer | nonfinite | unended
     text: str
     k: int | None = None
     n: int | None = None
