@@ -205,3 +205,26 @@ def test_a_style_asking_for_a_layout_engine_does_not_give_a_settled_figure_one()
             fig = _settled(Plotter(curves, opts).plot())
             assert fig.get_layout_engine() is None
             assert matplotlib.rcParams[key] is True  # the style's setting stays for the rest of the block
+
+
+# what a user's matplotlibrc or a notebook's rcParams may hold; none of it is lrplot's to draw with
+_SESSION_RC = {"font.size": 20.0, "lines.linewidth": 5.0, "axes.prop_cycle": "cycler(color=['r', 'g'])",
+               "savefig.dpi": 30.0, "svg.fonttype": "none", "path.simplify_threshold": 1.0, "figure.autolayout": True,
+               "axes.grid": False, "xtick.labelsize": 30.0, "figure.dpi": 40.0, "font.family": ["serif"]}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "ggplot"])
+def test_a_sessions_own_rc_settings_never_reach_the_bytes(tmp_path, theme):
+    """The same spec gives the same bytes in a session whose rcParams a matplotlibrc (or a notebook)
+    changed: the themes and styles are applied over matplotlib's defaults, not the session's."""
+    import matplotlib
+
+    from lrplot.figure import RenderOptions, render_to_bytes
+
+    curves = simulate(parse_spec((CONFIGS / "warmup_step.yaml").read_text(), "warmup_step.yaml"))
+    opts = RenderOptions(theme=theme)
+    clean = {fmt: render_to_bytes(curves, fmt, opts) for fmt in ("png", "svg", "pdf")}
+    with matplotlib.rc_context(_SESSION_RC):
+        for fmt, blob in clean.items():
+            assert render_to_bytes(curves, fmt, opts) == blob, fmt
+        assert matplotlib.rcParams["lines.linewidth"] == 5.0  # the session keeps its own settings
