@@ -75,6 +75,34 @@ def test_log_y_and_epoch_axis():
     assert line.get_xdata()[10] == 1.0
 
 
+
+def _ticks_in_view(axis, xaxis):
+    lo, hi = sorted(axis.get_xlim())
+    return [float(t) for t in xaxis.get_majorticklocs() if lo <= t <= hi]
+
+
+@pytest.mark.parametrize("steps, expected", [(1, [0.0]), (3, [0.0, 1.0, 2.0])])
+def test_a_short_runs_step_axis_has_whole_steps_only(steps, expected):
+    """A step no update has (0.5, -0.4) is never a tick: on the step axis below, on the step axis
+    above an epoch axis, and on a short warmup's inset; the epochs keep their fractions."""
+    curves = curves_of(f"steps: {steps}\nsteps_per_epoch: 2\nscheduler: {{type: StepLR, step_size: 1}}\n")
+    ax = render(curves).axes[0]
+    assert _ticks_in_view(ax, ax.xaxis) == expected
+    (top,) = [c for c in ax.child_axes if c.get_gid() == "secondary-x"]
+    assert top.get_xlabel() == "epoch"
+    ax = render(curves, x="epoch").axes[0]
+    (top,) = [c for c in ax.child_axes if c.get_gid() == "secondary-x"]
+    assert top.get_xlabel() == "step"
+    shown = [t for t in top.xaxis.get_majorticklocs() if -0.5 < t < steps - 0.5 + 0.1]
+    assert [float(t) for t in shown] == expected
+    if steps == 3:
+        assert not all(t.is_integer() for t in _ticks_in_view(ax, ax.xaxis))  # epochs keep their fractions
+    curves = curves_of("steps: 40000\nscheduler: {type: SequentialLR, milestones: [3], schedulers: "
+                       "[{type: LinearLR, start_factor: 0.1, total_iters: 3}, {type: CosineAnnealingLR, T_max: 39997}]}\n")
+    (inset,) = [c for c in render(curves).axes[0].child_axes if c.get_gid() == "inset"]
+    ticks = _ticks_in_view(inset, inset.xaxis)
+    assert len(ticks) >= 2 and all(t.is_integer() for t in ticks)
+
 def test_epoch_interval_is_drawn_as_a_staircase():
     curves = curves_of("steps: 40\nsteps_per_epoch: 10\ninterval: epoch\nscheduler: {type: StepLR, step_size: 1}\n")
     (line,) = series_lines(render(curves).axes[0]).values()

@@ -158,7 +158,7 @@ class Plotter:
         axis.set_axisbelow(True)  # grid lines behind every line and band
         if opts.log_y:
             axis.set_yscale("log")
-        number_ticks(axis, opts.log_y)
+        number_ticks(axis, opts.log_y, steps=opts.x == "step")
         columns = max(int(axis.bbox.width), 100)  # one per pixel column of the axes
         drawn = same_curves(series, self.schedules, opts.x)
         for same in drawn:

@@ -89,8 +89,10 @@ def _formatters() -> dict[str, type]:
     return {"number": NumberFormatter, "logminor": LogMinorFormatter, "steps": StepFormatter}
 
 
-def number_ticks(axis: Any, log_y: bool) -> None:
-    """lrplot's tick formatters on ``axis`` (y: values, x: steps)."""
+def number_ticks(axis: Any, log_y: bool, steps: bool = False) -> None:
+    """lrplot's tick formatters on ``axis`` (y: values, x: steps or epochs). With ``steps`` the x
+    axis counts updates: its ticks are whole numbers (matplotlib's own choice of ticks otherwise),
+    never a step 0.5 or -0.4 that no update has, as a short run's axis would show."""
     if hasattr(axis, "yaxis") and axis.__class__.__name__ != "SecondaryAxis":
         axis.yaxis.set_major_formatter(_formatters()["number"]())
         if log_y:
@@ -100,6 +102,11 @@ def number_ticks(axis: Any, log_y: bool) -> None:
 
             axis.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
     axis.xaxis.set_major_formatter(_formatters()["steps"]())
+    if steps:
+        from matplotlib.ticker import MaxNLocator
+
+        axis.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True,
+                                                     min_n_ticks=1))
 
 
 def secondary_axis(axis: Axes, curves: Curves, opts: RenderOptions) -> None:
@@ -124,4 +131,4 @@ def secondary_axis(axis: Axes, curves: Curves, opts: RenderOptions) -> None:
     sec.xaxis.set_label_coords(-0.01, 1.0)
     label.set_transform(axis.transAxes + ScaledTranslation(0, pad / 72, axis.figure.dpi_scale_trans))
     sec.set_gid("secondary-x")
-    number_ticks(sec, False)
+    number_ticks(sec, False, steps=opts.x == "epoch")
