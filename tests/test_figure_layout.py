@@ -307,3 +307,27 @@ def test_grid_layout_says_shared_words_once():
 def test_single_schedule_has_no_legend_repeating_its_name():
     curves = simulate(load_spec(CONFIGS / "cosine.yaml"))
     assert render(curves).axes[0].get_legend() is None
+
+
+TWO_BY_TWO = ("title: two schedules, two groups\nsteps: 300\noptimizer: {type: SGD, lr: 0.1, momentum: 0.9}\n"
+              "param_groups: [{name: backbone, lr: 0.01}, {name: head}]\nschedules:\n"
+              "  - {name: cosine, scheduler: {type: CosineAnnealingLR, T_max: 300}}\n"
+              "  - {name: onecycle, fields: [lr, momentum], scheduler: {type: OneCycleLR, max_lr: [0.01, 0.1], "
+              "total_steps: 300}}\n")
+
+
+def test_a_shared_legend_over_the_panels_is_under_the_title_not_over_it():
+    # matplotlib keeps room at the top for the taller of a title and a figure legend, not both: the
+    # legend every group panel shares was drawn over the title ("two schedules, two groups")
+    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups")
+    texts = [t.get_text() for t, _ in assert_publishable(fig)]
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["cosine · lr", "onecycle · lr", "onecycle · momentum"]
+    assert legend.get_title().get_text() == "two schedules, two groups" and texts.count("two schedules, two groups") == 1
+    renderer = fig.canvas.get_renderer()
+    top_panel = max(a.get_window_extent(renderer).y1 for a in fig.axes)
+    title = legend.get_title().get_window_extent(renderer)
+    entries = [t.get_window_extent(renderer) for t in legend.get_texts()]
+    assert all(title.y0 > e.y1 for e in entries) and all(e.y0 > top_panel for e in entries)
+    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups", legend=False)
+    assert fig.get_suptitle() == "two schedules, two groups" and not fig.legends

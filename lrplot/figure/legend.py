@@ -53,8 +53,15 @@ def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, 
                 neutral = matplotlib.rcParams["text.color"]
                 handles = [Line2D([], [], color=neutral, linestyle=h.get_linestyle(), label=h.get_label())
                            for h in per_panel[0]]
-            legend = fig.legend(handles, labels[0], loc="outside upper center", ncols=min(len(handles), 4))
+            # the figure's title is the legend's own title: matplotlib's layout keeps room over the panels
+            # for the taller of a title and a legend at the top, not for both, and drew one over the other
+            legend = fig.legend(handles, labels[0], loc="outside upper center", ncols=min(len(handles), 4),
+                                title=wrap(title, fig, 1, matplotlib.rcParams["figure.titlesize"], bold=True)
+                                if title else None,
+                                title_fontproperties={"size": matplotlib.rcParams["figure.titlesize"],
+                                                      "weight": "bold"})
             legend.set_gid("figure-legend")
+            legend.get_title().set_gid("title")
             return
     for a, hs in zip(axes, per_panel):
         if marks:  # a user's axes: one panel, whose marks are named here or nowhere
@@ -129,6 +136,9 @@ def titles(fig: Any, ax: Axes | None, title: str | None) -> None:
     """The title over a new figure, or over the user's ``ax`` unless it has one already."""
     import matplotlib
 
+    if title and ax is None and any(lg.get_gid() == "figure-legend" and lg.get_title().get_text()
+                                    for lg in fig.legends):
+        return  # the legend over the panels says it (see legends)
     if title and ax is None:
         fig.suptitle(wrap(title, fig, 1, matplotlib.rcParams["figure.titlesize"], bold=True), fontweight="bold")
     elif title and ax is not None and not ax.get_title():
