@@ -331,3 +331,25 @@ def test_a_shared_legend_over_the_panels_is_under_the_title_not_over_it():
     assert all(title.y0 > e.y1 for e in entries) and all(e.y0 > top_panel for e in entries)
     fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups", legend=False)
     assert fig.get_suptitle() == "two schedules, two groups" and not fig.legends
+
+
+@pytest.mark.parametrize("layout", ["grid", "overlay", "groups"])
+def test_every_curve_is_inside_its_panel_and_told_apart_by_its_legend_entry(layout):
+    # grid: the lr-only cosine panel fixed the shared y axis at 0..0.1 before the onecycle panel drew its
+    # momentum (0.85..0.95), which fell outside every panel while its legend entry stayed; and a panel of
+    # two groups and two fields styled lines by field only, so 'backbone · lr' and 'head · lr' were alike
+    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout=layout)
+    assert_publishable(fig)
+    for ax in fig.axes:
+        lo, hi = ax.get_ylim()
+        curves = [ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith("series:")]
+        assert curves
+        for line in curves:
+            y = np.asarray(line.get_ydata(), dtype=float)
+            assert lo <= np.nanmin(y) and np.nanmax(y) <= hi, (line.get_gid(), (lo, hi))
+        styles = [(ln.get_color(), ln.get_linestyle()) for ln in curves]
+        assert len(set(styles)) == len(styles), [ln.get_label() for ln in curves]
+        legend = ax.get_legend() or (fig.legends[0] if fig.legends else None)
+        if legend is not None and ax.get_legend() is not None:
+            handles = [(h.get_color(), h.get_linestyle()) for h in legend.legend_handles]
+            assert len(set(handles)) == len(handles), [t.get_text() for t in legend.get_texts()]
