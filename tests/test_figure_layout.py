@@ -353,3 +353,18 @@ def test_every_curve_is_inside_its_panel_and_told_apart_by_its_legend_entry(layo
         if legend is not None and ax.get_legend() is not None:
             handles = [(h.get_color(), h.get_linestyle()) for h in legend.legend_handles]
             assert len(set(handles)) == len(handles), [t.get_text() for t in legend.get_texts()]
+
+
+@pytest.mark.parametrize("x", ["step", "epoch"])
+def test_no_x_tick_below_zero_runs_into_the_units_name(x):
+    # a 3-step run's epoch axis over its steps ticked -0.25 epochs in the margin, over the word 'epoch'
+    curves = simulate(parse_spec("steps: 3\nsteps_per_epoch: 2\nscheduler: {type: StepLR, step_size: 1}\n", "s.yaml"))
+    fig = render(curves, size=(4, 3), x=x)
+    texts = [t.get_text() for t, _ in assert_publishable(fig)]
+    ax = fig.axes[0]
+    (top,) = [c for c in ax.child_axes if c.get_gid() == "secondary-x"]
+    for axis in (ax, top):
+        lo, hi = sorted(axis.get_xlim())
+        shown = [t for t in axis.xaxis.get_majorticklocs() if lo <= t <= hi]
+        assert shown and min(shown) == 0, (axis.get_xlabel(), shown)
+    assert "epoch" in texts and "step" in texts
