@@ -368,3 +368,18 @@ def test_no_x_tick_below_zero_runs_into_the_units_name(x):
         shown = [t for t in axis.xaxis.get_majorticklocs() if lo <= t <= hi]
         assert shown and min(shown) == 0, (axis.get_xlabel(), shown)
     assert "epoch" in texts and "step" in texts
+
+
+def test_a_legend_over_the_panels_wraps_its_entries_to_the_figures_width():
+    # at 4x3 the three entries in one row ran off the figure's right edge ('onecycle · momentum' cut)
+    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups", size=(4, 3))
+    texts, legends = drawn_texts(fig)
+    (legend,) = fig.legends
+    entries = {t.get_text(): bb for t, bb in texts if t in legend.get_texts()}
+    assert sorted(entries) == ["cosine · lr", "onecycle · lr", "onecycle · momentum"]
+    assert all(fig.bbox.x0 <= bb.x0 and bb.x1 <= fig.bbox.x1 for bb in entries.values())
+    assert len({round(bb.y0) for bb in entries.values()}) == 2  # two rows of entries, not one too wide
+    assert len(fig.legends) == 1 and legend.get_title().get_text() == "two schedules, two groups"
+    wide = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups")  # room for one row: one row
+    (legend,) = wide.legends
+    assert len({round(bb.y0) for t, bb in drawn_texts(wide)[0] if t in legend.get_texts()}) == 1
