@@ -98,6 +98,16 @@ def default_output(paths: list[Path], suffix: str = ".png") -> Path:
     return Path("_vs_".join(stems)[:120] + suffix)
 
 
+def no_folder(path: Path, folder: Path) -> OutputError:
+    """The error for an output whose ``folder`` is not a folder: missing, or a file in the way
+    (``-o a.png/x.png`` beside an existing a.png was told that a.png does not exist)."""
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() or p.is_symlink()), None)
+    if blocker is not None and not blocker.is_dir():
+        return OutputError(f"{path}: {blocker} is {'a file' if blocker.is_file() else 'there'}, not a folder",
+                           hint="write into a folder, or move it away")
+    return OutputError(f"{path}: the folder {folder} does not exist", hint="create it first")
+
+
 def check_target(path: Path, suffixes: tuple[str, ...], what: str, protected: tuple[Path, ...] = ()) -> None:
     """Refuse an output path lrplot cannot or must not write, before any work is done."""
     if str(path) == "-":  # only a plot's figure goes to standard output (-o -)
@@ -108,7 +118,7 @@ def check_target(path: Path, suffixes: tuple[str, ...], what: str, protected: tu
                          hint=f"use one of {', '.join(suffixes)}")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise OutputError(f"{path}: the folder {folder} does not exist", hint="create it first")
+        raise no_folder(path, folder)
     if path.is_dir():
         raise OutputError(f"{path}: is a directory")
     if not os.access(folder, os.W_OK):
@@ -190,7 +200,7 @@ class Staged:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         except OSError as exc:
             if not folder.is_dir():  # said as check_target says it (schema -o, save_figure reach here unchecked)
-                raise OutputError(f"{path}: the folder {folder} does not exist", hint="create it first") from None
+                raise no_folder(path, folder) from None
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
         self._pending.append((tmp, path))
         try:

@@ -57,7 +57,12 @@ from tests.helpers.paths import CONFIGS
     ({"s.yaml": "steps: 5\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml", "--style", "ggplott"], 2,
      "lrplot: unknown style 'ggplott'; did you mean 'ggplot'?"),
     ({"s.yaml": "steps: 5\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml", "--x", "epoch"], 2,
-     "lrplot: --x epoch needs steps_per_epoch in the spec"),
+     "lrplot: --x epoch needs steps_per_epoch in the spec; add 'steps_per_epoch: N' (optimizer updates per epoch), "
+     "or leave --x epoch out"),
+    ({"a.yaml": "steps: 5\nsteps_per_epoch: 2\nscheduler: {type: StepLR, step_size: 1}\n",
+      "b.yaml": "steps: 5\nscheduler: {type: StepLR, step_size: 1}\n"}, ["a.yaml", "b.yaml", "--x", "epoch"], 2,
+     "lrplot: --x epoch needs steps_per_epoch in the spec ('b' has none); add 'steps_per_epoch: N' (optimizer "
+     "updates per epoch), or leave --x epoch out"),
     ({"s.yaml": "steps: 5\nscheduler: {type: StepLR, step_size: 1}\n"}, ["s.yaml", "--dpi", "5"], 2,
      "lrplot plot: Invalid value for '--dpi': Input should be greater than or equal to 20 (see 'lrplot plot --help')"),
 ])

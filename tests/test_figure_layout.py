@@ -307,3 +307,79 @@ def test_grid_layout_says_shared_words_once():
 def test_single_schedule_has_no_legend_repeating_its_name():
     curves = simulate(load_spec(CONFIGS / "cosine.yaml"))
     assert render(curves).axes[0].get_legend() is None
+
+
+TWO_BY_TWO = ("title: two schedules, two groups\nsteps: 300\noptimizer: {type: SGD, lr: 0.1, momentum: 0.9}\n"
+              "param_groups: [{name: backbone, lr: 0.01}, {name: head}]\nschedules:\n"
+              "  - {name: cosine, scheduler: {type: CosineAnnealingLR, T_max: 300}}\n"
+              "  - {name: onecycle, fields: [lr, momentum], scheduler: {type: OneCycleLR, max_lr: [0.01, 0.1], "
+              "total_steps: 300}}\n")
+
+
+def test_a_shared_legend_over_the_panels_is_under_the_title_not_over_it():
+    # matplotlib keeps room at the top for the taller of a title and a figure legend, not both: the
+    # legend every group panel shares was drawn over the title ("two schedules, two groups")
+    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups")
+    texts = [t.get_text() for t, _ in assert_publishable(fig)]
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["cosine · lr", "onecycle · lr", "onecycle · momentum"]
+    assert legend.get_title().get_text() == "two schedules, two groups" and texts.count("two schedules, two groups") == 1
+    renderer = fig.canvas.get_renderer()
+    top_panel = max(a.get_window_extent(renderer).y1 for a in fig.axes)
+    title = legend.get_title().get_window_extent(renderer)
+    entries = [t.get_window_extent(renderer) for t in legend.get_texts()]
+    assert all(title.y0 > e.y1 for e in entries) and all(e.y0 > top_panel for e in entries)
+    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups", legend=False)
+    assert fig.get_suptitle() == "two schedules, two groups" and not fig.legends
+
+
+@pytest.mark.parametrize("layout", ["grid", "overlay", "groups"])
+def test_every_curve_is_inside_its_panel_and_told_apart_by_its_legend_entry(layout):
+    # grid: the lr-only cosine panel fixed the shared y axis at 0..0.1 before the onecycle panel drew its
+    # momentum (0.85..0.95), which fell outside every panel while its legend entry stayed; and a panel of
+    # two groups and two fields styled lines by field only, so 'backbone · lr' and 'head · lr' were alike
+    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout=layout)
+    assert_publishable(fig)
+    for ax in fig.axes:
+        lo, hi = ax.get_ylim()
+        curves = [ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith("series:")]
+        assert curves
+        for line in curves:
+            y = np.asarray(line.get_ydata(), dtype=float)
+            assert lo <= np.nanmin(y) and np.nanmax(y) <= hi, (line.get_gid(), (lo, hi))
+        styles = [(ln.get_color(), ln.get_linestyle()) for ln in curves]
+        assert len(set(styles)) == len(styles), [ln.get_label() for ln in curves]
+        legend = ax.get_legend() or (fig.legends[0] if fig.legends else None)
+        if legend is not None and ax.get_legend() is not None:
+            handles = [(h.get_color(), h.get_linestyle()) for h in legend.legend_handles]
+            assert len(set(handles)) == len(handles), [t.get_text() for t in legend.get_texts()]
+
+
+@pytest.mark.parametrize("x", ["step", "epoch"])
+def test_no_x_tick_below_zero_runs_into_the_units_name(x):
+    # a 3-step run's epoch axis over its steps ticked -0.25 epochs in the margin, over the word 'epoch'
+    curves = simulate(parse_spec("steps: 3\nsteps_per_epoch: 2\nscheduler: {type: StepLR, step_size: 1}\n", "s.yaml"))
+    fig = render(curves, size=(4, 3), x=x)
+    texts = [t.get_text() for t, _ in assert_publishable(fig)]
+    ax = fig.axes[0]
+    (top,) = [c for c in ax.child_axes if c.get_gid() == "secondary-x"]
+    for axis in (ax, top):
+        lo, hi = sorted(axis.get_xlim())
+        shown = [t for t in axis.xaxis.get_majorticklocs() if lo <= t <= hi]
+        assert shown and min(shown) == 0, (axis.get_xlabel(), shown)
+    assert "epoch" in texts and "step" in texts
+
+
+def test_a_legend_over_the_panels_wraps_its_entries_to_the_figures_width():
+    # at 4x3 the three entries in one row ran off the figure's right edge ('onecycle · momentum' cut)
+    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups", size=(4, 3))
+    texts, legends = drawn_texts(fig)
+    (legend,) = fig.legends
+    entries = {t.get_text(): bb for t, bb in texts if t in legend.get_texts()}
+    assert sorted(entries) == ["cosine · lr", "onecycle · lr", "onecycle · momentum"]
+    assert all(fig.bbox.x0 <= bb.x0 and bb.x1 <= fig.bbox.x1 for bb in entries.values())
+    assert len({round(bb.y0) for bb in entries.values()}) == 2  # two rows of entries, not one too wide
+    assert len(fig.legends) == 1 and legend.get_title().get_text() == "two schedules, two groups"
+    wide = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups")  # room for one row: one row
+    (legend,) = wide.legends
+    assert len({round(bb.y0) for t, bb in drawn_texts(wide)[0] if t in legend.get_texts()}) == 1

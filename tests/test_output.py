@@ -135,3 +135,23 @@ def test_a_spec_whose_name_is_not_text_is_drawn_and_exported_under_its_escaped_n
     assert (tmp_path / "x.csv").read_text() == ("schedule,group,field,step,value\nbad\\udcff,0,lr,0,0.1\n"
                                                 "bad\\udcff,0,lr,1,0.010000000000000002\n")
     assert "bad\\udcff" in (tmp_path / "x.svg").read_text()
+
+
+def test_a_file_where_the_folder_should_be_is_named_as_a_file(cli, tmp_path, monkeypatch):
+    # -o a.png/x.png beside an existing a.png said "the folder a.png does not exist"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.png").write_bytes(b"keep")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("steps: 5\nscheduler: {type: StepLR, step_size: 1}\n")
+    for args, target in ((["-o", "a.png/x.png"], "a.png/x.png"), (["-o", "none", "--data", "a.png/sub/x.csv"], "a.png/sub/x.csv")):
+        result = cli(spec, *args, "-q")
+        assert (result.exit_code, result.stderr) == (1, f"lrplot: {target}: a.png is a file, not a folder; "
+                                                         "write into a folder, or move it away\n")
+    result = cli("schema", "-o", "a.png/schema.json")
+    assert (result.exit_code, result.stderr) == (1, "lrplot: a.png/schema.json: a.png is a file, not a folder; "
+                                                    "write into a folder, or move it away\n")
+    with pytest.raises(OutputError) as err:
+        write_text_atomic(tmp_path / "a.png" / "x.txt", "x")
+    assert str(err.value) == f"{tmp_path / 'a.png' / 'x.txt'}: {tmp_path / 'a.png'} is a file, not a folder; " \
+                             "write into a folder, or move it away"
+    assert (tmp_path / "a.png").read_bytes() == b"keep" and sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "s.yaml"]

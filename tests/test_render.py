@@ -75,6 +75,34 @@ def test_log_y_and_epoch_axis():
     assert line.get_xdata()[10] == 1.0
 
 
+
+def _ticks_in_view(axis, xaxis):
+    lo, hi = sorted(axis.get_xlim())
+    return [float(t) for t in xaxis.get_majorticklocs() if lo <= t <= hi]
+
+
+@pytest.mark.parametrize("steps, expected", [(1, [0.0]), (3, [0.0, 1.0, 2.0])])
+def test_a_short_runs_step_axis_has_whole_steps_only(steps, expected):
+    """A step no update has (0.5, -0.4) is never a tick: on the step axis below, on the step axis
+    above an epoch axis, and on a short warmup's inset; the epochs keep their fractions."""
+    curves = curves_of(f"steps: {steps}\nsteps_per_epoch: 2\nscheduler: {{type: StepLR, step_size: 1}}\n")
+    ax = render(curves).axes[0]
+    assert _ticks_in_view(ax, ax.xaxis) == expected
+    (top,) = [c for c in ax.child_axes if c.get_gid() == "secondary-x"]
+    assert top.get_xlabel() == "epoch"
+    ax = render(curves, x="epoch").axes[0]
+    (top,) = [c for c in ax.child_axes if c.get_gid() == "secondary-x"]
+    assert top.get_xlabel() == "step"
+    shown = [t for t in top.xaxis.get_majorticklocs() if -0.5 < t < steps - 0.5 + 0.1]
+    assert [float(t) for t in shown] == expected
+    if steps == 3:
+        assert not all(t.is_integer() for t in _ticks_in_view(ax, ax.xaxis))  # epochs keep their fractions
+    curves = curves_of("steps: 40000\nscheduler: {type: SequentialLR, milestones: [3], schedulers: "
+                       "[{type: LinearLR, start_factor: 0.1, total_iters: 3}, {type: CosineAnnealingLR, T_max: 39997}]}\n")
+    (inset,) = [c for c in render(curves).axes[0].child_axes if c.get_gid() == "inset"]
+    ticks = _ticks_in_view(inset, inset.xaxis)
+    assert len(ticks) >= 2 and all(t.is_integer() for t in ticks)
+
 def test_epoch_interval_is_drawn_as_a_staircase():
     curves = curves_of("steps: 40\nsteps_per_epoch: 10\ninterval: epoch\nscheduler: {type: StepLR, step_size: 1}\n")
     (line,) = series_lines(render(curves).axes[0]).values()
@@ -205,3 +233,26 @@ def test_a_style_asking_for_a_layout_engine_does_not_give_a_settled_figure_one()
             fig = _settled(Plotter(curves, opts).plot())
             assert fig.get_layout_engine() is None
             assert matplotlib.rcParams[key] is True  # the style's setting stays for the rest of the block
+
+
+# what a user's matplotlibrc or a notebook's rcParams may hold; none of it is lrplot's to draw with
+_SESSION_RC = {"font.size": 20.0, "lines.linewidth": 5.0, "axes.prop_cycle": "cycler(color=['r', 'g'])",
+               "savefig.dpi": 30.0, "svg.fonttype": "none", "path.simplify_threshold": 1.0, "figure.autolayout": True,
+               "axes.grid": False, "xtick.labelsize": 30.0, "figure.dpi": 40.0, "font.family": ["serif"]}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "ggplot"])
+def test_a_sessions_own_rc_settings_never_reach_the_bytes(tmp_path, theme):
+    """The same spec gives the same bytes in a session whose rcParams a matplotlibrc (or a notebook)
+    changed: the themes and styles are applied over matplotlib's defaults, not the session's."""
+    import matplotlib
+
+    from lrplot.figure import RenderOptions, render_to_bytes
+
+    curves = simulate(parse_spec((CONFIGS / "warmup_step.yaml").read_text(), "warmup_step.yaml"))
+    opts = RenderOptions(theme=theme)
+    clean = {fmt: render_to_bytes(curves, fmt, opts) for fmt in ("png", "svg", "pdf")}
+    with matplotlib.rc_context(_SESSION_RC):
+        for fmt, blob in clean.items():
+            assert render_to_bytes(curves, fmt, opts) == blob, fmt
+        assert matplotlib.rcParams["lines.linewidth"] == 5.0  # the session keeps its own settings

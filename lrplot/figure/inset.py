@@ -82,7 +82,7 @@ def draw_inset(axis: Axes, series: Sequence[Series], schedules: dict[str, Schedu
     inset.tick_params(labelsize="xx-small")
     from .ticks import number_ticks
 
-    number_ticks(inset, False)
+    number_ticks(inset, False, steps=unit == "step")
     inset.set_title(f"the first {shown - 1:,} steps", fontsize="x-small", fontweight="normal", pad=2)
     inset.set_axisbelow(True)
     return inset

@@ -53,8 +53,15 @@ def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, 
                 neutral = matplotlib.rcParams["text.color"]
                 handles = [Line2D([], [], color=neutral, linestyle=h.get_linestyle(), label=h.get_label())
                            for h in per_panel[0]]
-            legend = fig.legend(handles, labels[0], loc="outside upper center", ncols=min(len(handles), 4))
+            # the figure's title is the legend's own title: matplotlib's layout keeps room over the panels
+            # for the taller of a title and a legend at the top, not for both, and drew one over the other
+            heading = wrap(title, fig, 1, matplotlib.rcParams["figure.titlesize"], bold=True) if title else None
+            font = {"size": matplotlib.rcParams["figure.titlesize"], "weight": "bold"}
+            legend = _fit_width(fig, lambda columns: fig.legend(
+                handles, labels[0], loc="outside upper center", ncols=columns, title=heading,
+                title_fontproperties=font), min(len(handles), 4))
             legend.set_gid("figure-legend")
+            legend.get_title().set_gid("title")
             return
     for a, hs in zip(axes, per_panel):
         if marks:  # a user's axes: one panel, whose marks are named here or nowhere
@@ -70,6 +77,20 @@ def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, 
             _beside(fig, hs)
             continue
         a.legend(loc="best")
+
+
+def _fit_width(fig: Any, make: Any, columns: int) -> Any:
+    """The legend ``make(columns)`` draws, in fewer columns until it fits the figure's width: entries
+    in a row wider than a small figure ran off its edges ('onecycle · momentum' cut at 4x3). (A
+    legend lays its entries out once, when it is made: one of fewer columns is a new legend.)"""
+    from .labels import renderer_of
+
+    legend = make(columns)
+    while columns > 1 and legend.get_window_extent(renderer_of(fig)).width > fig.bbox.width * 0.98:
+        legend.remove()
+        columns -= 1
+        legend = make(columns)
+    return legend
 
 
 CROWDED = 8  # legend entries beyond which a legend inside the axes hides curves wherever it goes
@@ -129,6 +150,9 @@ def titles(fig: Any, ax: Axes | None, title: str | None) -> None:
     """The title over a new figure, or over the user's ``ax`` unless it has one already."""
     import matplotlib
 
+    if title and ax is None and any(lg.get_gid() == "figure-legend" and lg.get_title().get_text()
+                                    for lg in fig.legends):
+        return  # the legend over the panels says it (see legends)
     if title and ax is None:
         fig.suptitle(wrap(title, fig, 1, matplotlib.rcParams["figure.titlesize"], bold=True), fontweight="bold")
     elif title and ax is not None and not ax.get_title():

@@ -158,7 +158,7 @@ class Plotter:
         axis.set_axisbelow(True)  # grid lines behind every line and band
         if opts.log_y:
             axis.set_yscale("log")
-        number_ticks(axis, opts.log_y)
+        number_ticks(axis, opts.log_y, steps=opts.x == "step")
         columns = max(int(axis.bbox.width), 100)  # one per pixel column of the axes
         drawn = same_curves(series, self.schedules, opts.x)
         for same in drawn:
@@ -175,7 +175,10 @@ class Plotter:
         if not (self.twin and n):
             events(axis, series, self.schedules, opts)
         spans(axis, series, self.schedules, opts)
-        y_range(axis, [s for same in drawn for s in same[:1]], opts)
+        shown = [s for same in drawn for s in same[:1]]
+        if self.ax is None and self.layout in ("grid", "groups") and len(self.axes) > 1:
+            shown = [s for _, panel in self.panels for s in panel]  # one y axis shared by every panel
+        y_range(axis, shown, opts)
         names = {field_label(self.schedules[s.schedule], s.field) for s in series}
         ylabel = (FIELD_LABELS.get(next(iter(names)), next(iter(names))) if len(names) == 1 else "value") \
             if series else ""
@@ -200,8 +203,10 @@ class Plotter:
         linestyle = LINESTYLES[s.group % len(LINESTYLES)] if self.multi_schedule and self.multi_group else "-"
         if linestyle == "-":  # more curves than colours: each round of the colours in its own line style
             linestyle = LINESTYLES[list(self.colors).index(key) // len(self.cycle) % len(LINESTYLES)]
-        if len(fields_here) > 1 and layout != "fields":
-            linestyle = LINESTYLES[sorted(fields_here).index(s.field) % len(LINESTYLES)]
+        if len(fields_here) > 1 and layout != "fields":  # a line style per field, and per group of one colour
+            groups = sorted({t.group for t in self.panels[n][1] if self._color_key(t) == key})
+            linestyle = LINESTYLES[(sorted(fields_here).index(s.field) * len(groups) + groups.index(s.group))
+                                   % len(LINESTYLES)]
         show_schedule = self.multi_schedule and layout != "grid"
         label = series_label(s, show_schedule or (not self.multi_group and len(fields_here) == 1
                                                   and layout == "overlay"),

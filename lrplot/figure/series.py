@@ -124,7 +124,10 @@ def check_curves(curves: Curves, opts: "RenderOptions") -> None:
     """Refuse what these options cannot draw of these curves: epochs without steps_per_epoch, and
     values beyond MAX_DRAWABLE."""
     if opts.x == "epoch" and not all(s.steps_per_epoch for s in curves.schedules):
-        raise UsageError("--x epoch needs steps_per_epoch in the spec")
+        lacking = [s.name for s in curves.schedules if not s.steps_per_epoch]
+        named = f" ('{short(lacking[0])}' has none)" if len(lacking) == 1 and len(curves.schedules) > 1 else ""
+        raise UsageError(f"--x epoch needs steps_per_epoch in the spec{named}",
+                         hint="add 'steps_per_epoch: N' (optimizer updates per epoch), or leave --x epoch out")
     if opts.xlim is not None:
         _check_xlim(curves, opts)
     for trace in curves.schedules:

@@ -39,27 +39,46 @@ def style_path(theme: str) -> str:
 
 @contextmanager
 def styled(theme: str) -> Iterator[None]:
-    """matplotlib's settings for ``theme`` while the block runs. lrplot's own themes are read from
-    their files directly: ``matplotlib.style`` parses its whole style library (about 30 files, 17 ms)
-    on import, for names lrplot's themes never use; the settings are the same ones
-    ``matplotlib.style.context`` would apply."""
+    """matplotlib's settings for ``theme`` while the block runs, on top of matplotlib's defaults:
+    a user's matplotlibrc (or rcParams a notebook set) never reaches lrplot's figures, so the same
+    spec gives the same bytes on every machine, as the gallery and the docs' image cache rely on.
+    lrplot's own themes are read from their files directly: ``matplotlib.style`` parses its whole
+    style library (about 30 files, 17 ms) on import, for names lrplot's themes never use; the
+    settings are the same ones ``matplotlib.style.context`` would apply."""
     import matplotlib
 
-    if theme in THEMES:
-        with matplotlib.rc_context(_theme_params(theme)):
-            yield
-        return
-    import matplotlib.style
+    with matplotlib.rc_context(_default_params()):
+        if theme in THEMES:
+            with matplotlib.rc_context(_theme_params(theme)):
+                yield
+            return
+        import matplotlib.style
 
-    found = style_path(theme)
-    if found == theme and theme in matplotlib.style.available or theme == "default":
-        with matplotlib.style.context(found):
-            yield
-        return
-    from .stylefile import check_style_file
+        found = style_path(theme)
+        if found == theme and theme in matplotlib.style.available or theme == "default":
+            with matplotlib.style.context(found):
+                yield
+            return
+        from .stylefile import check_style_file
 
-    with matplotlib.rc_context(check_style_file(Path(found))):  # the settings as checked, read once
-        yield
+        with matplotlib.rc_context(check_style_file(Path(found))):  # the settings as checked, read once
+            yield
+
+
+# what matplotlib.style leaves alone when it applies a style (its own list): the backend and the
+# session's other settings, none of which changes what a figure looks like
+_SESSION = frozenset({"backend", "backend_fallback", "interactive", "toolbar", "timezone", "date.epoch",
+                      "docstring.hardcopy", "figure.max_open_warning", "figure.raise_window",
+                      "savefig.directory", "tk.window_focus", "webagg.address", "webagg.open_in_browser",
+                      "webagg.port", "webagg.port_retries"})
+
+
+@lru_cache(maxsize=None)
+def _default_params() -> dict[str, Any]:
+    """matplotlib's own defaults of every setting a style may set, whatever a matplotlibrc says."""
+    import matplotlib
+
+    return {k: v for k, v in matplotlib.rcParamsDefault.items() if k not in _SESSION}
 
 
 @lru_cache(maxsize=None)

@@ -45,7 +45,7 @@ def format_steps(v: float, short: bool) -> str:
 @lru_cache(maxsize=None)
 def _formatters() -> dict[str, type]:
     """The tick formatter classes, made on first use (matplotlib is imported lazily)."""
-    from matplotlib.ticker import Formatter
+    from matplotlib.ticker import Formatter, MaxNLocator
 
     class NumberFormatter(Formatter):
         """y ticks: one notation per axis, chosen from the largest visible tick."""
@@ -86,11 +86,21 @@ def _formatters() -> dict[str, type]:
         def __call__(self, x: float, pos: Any = None) -> str:
             return format_steps(x, self.short)
 
-    return {"number": NumberFormatter, "logminor": LogMinorFormatter, "steps": StepFormatter}
+    class XLocator(MaxNLocator):
+        """x ticks at 0 and above: a step or an epoch below 0 is the axis's margin, not a place."""
+
+        def tick_values(self, vmin: float, vmax: float) -> Any:
+            ticks = super().tick_values(vmin, vmax)
+            return ticks[ticks >= 0] if (ticks >= 0).any() else ticks
+
+    return {"number": NumberFormatter, "logminor": LogMinorFormatter, "steps": StepFormatter, "x": XLocator}
 
 
-def number_ticks(axis: Any, log_y: bool) -> None:
-    """lrplot's tick formatters on ``axis`` (y: values, x: steps)."""
+def number_ticks(axis: Any, log_y: bool, steps: bool | None = None) -> None:
+    """lrplot's tick formatters on ``axis`` (y: values, x: steps or epochs). ``steps``: the x axis
+    counts updates (True) or epochs (False), or is another axis's (None: its ticks are left alone).
+    No x tick is below 0, a place in the margin no step or epoch has (-0.25 epochs over a short run
+    ran into the axis's unit); a step is a whole number, never a 0.5 or -0.4 no update has."""
     if hasattr(axis, "yaxis") and axis.__class__.__name__ != "SecondaryAxis":
         axis.yaxis.set_major_formatter(_formatters()["number"]())
         if log_y:
@@ -100,6 +110,9 @@ def number_ticks(axis: Any, log_y: bool) -> None:
 
             axis.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
     axis.xaxis.set_major_formatter(_formatters()["steps"]())
+    if steps is not None:  # matplotlib's AutoLocator, whole and not below 0 where so asked
+        axis.xaxis.set_major_locator(_formatters()["x"](nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=steps,
+                                                        min_n_ticks=1 if steps else 2))
 
 
 def secondary_axis(axis: Axes, curves: Curves, opts: RenderOptions) -> None:
@@ -124,4 +137,4 @@ def secondary_axis(axis: Axes, curves: Curves, opts: RenderOptions) -> None:
     sec.xaxis.set_label_coords(-0.01, 1.0)
     label.set_transform(axis.transAxes + ScaledTranslation(0, pad / 72, axis.figure.dpi_scale_trans))
     sec.set_gid("secondary-x")
-    number_ticks(sec, False)
+    number_ticks(sec, False, steps=opts.x == "epoch")
