@@ -256,3 +256,25 @@ def test_a_sessions_own_rc_settings_never_reach_the_bytes(tmp_path, theme):
         for fmt, blob in clean.items():
             assert render_to_bytes(curves, fmt, opts) == blob, fmt
         assert matplotlib.rcParams["lines.linewidth"] == 5.0  # the session keeps its own settings
+
+
+def test_drawing_into_the_users_axes_keeps_the_sessions_settings_under_the_theme():
+    """Into an Axes of the user's own figure, lrplot's artists follow the session's settings the theme does
+    not set (a legend's handle length here, a paper's usetex or font elsewhere), as the rest of that figure
+    does; only a figure of lrplot's own is drawn over matplotlib's defaults."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from lrplot.figure import render
+
+    curves = simulate(parse_spec((CONFIGS / "compare.yaml").read_text(), "compare.yaml"))
+    with matplotlib.rc_context({"legend.handlelength": 5.0}):
+        fig, ax = plt.subplots()
+        try:
+            render(curves, ax=ax)
+            assert ax.get_legend() is not None and ax.get_legend().handlelength == 5.0
+            own = render(curves)
+            assert {lg.handlelength for a in own.axes for lg in [a.get_legend()] if lg is not None} | {
+                lg.handlelength for lg in own.legends} == {matplotlib.rcParamsDefault["legend.handlelength"]}
+        finally:
+            plt.close("all")

@@ -229,7 +229,7 @@ def render(curves: Curves, ax: Axes | None = None, options: RenderOptions | None
     (overlaid; a second field on a twin y axis; ``grid`` and ``groups`` are refused) and return its
     figure; otherwise build a new Figure with the layout's panels.
     Keyword arguments override fields of ``options`` (e.g. ``render(curves, log_y=True)``)."""
-    with _themed(curves, (options or RenderOptions()).replace(**overrides)) as opts:
+    with _themed(curves, (options or RenderOptions()).replace(**overrides), own=ax is None) as opts:
         return Plotter(curves, opts, ax).plot()
 
 
@@ -269,10 +269,11 @@ def render_to_stream(curves: Curves, fh: IO[bytes], fmt: str, options: RenderOpt
 
 
 @contextmanager
-def _themed(curves: Curves, opts: RenderOptions) -> Iterator[RenderOptions]:
-    """Check the options against the curves, then apply the theme while drawing (and saving)."""
+def _themed(curves: Curves, opts: RenderOptions, own: bool = True) -> Iterator[RenderOptions]:
+    """Check the options against the curves, then apply the theme while drawing (and saving): over
+    matplotlib's defaults in a figure of lrplot's ``own``, over the session's settings in the user's."""
     check_curves(curves, opts)
-    with styled(opts.theme):
+    with styled(opts.theme, defaults=own):
         yield opts
 
 

@@ -38,16 +38,18 @@ def style_path(theme: str) -> str:
 
 
 @contextmanager
-def styled(theme: str) -> Iterator[None]:
+def styled(theme: str, defaults: bool = True) -> Iterator[None]:
     """matplotlib's settings for ``theme`` while the block runs, on top of matplotlib's defaults:
     a user's matplotlibrc (or rcParams a notebook set) never reaches lrplot's figures, so the same
     spec gives the same bytes on every machine, as the gallery and the docs' image cache rely on.
+    ``defaults=False`` (drawing into an Axes of the user's own figure) keeps the session's settings
+    under the theme's, so lrplot's artists match the rest of that figure.
     lrplot's own themes are read from their files directly: ``matplotlib.style`` parses its whole
     style library (about 30 files, 17 ms) on import, for names lrplot's themes never use; the
     settings are the same ones ``matplotlib.style.context`` would apply."""
     import matplotlib
 
-    with matplotlib.rc_context(_default_params()):
+    with matplotlib.rc_context(_default_params() if defaults else {}):
         if theme in THEMES:
             with matplotlib.rc_context(_theme_params(theme)):
                 yield
