@@ -201,6 +201,9 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
         return reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
     except ImportError as exc:  # the framework, or something it imports (timm -> torchvision), is missing
         from ..errors import MissingLibraryError
+        from ..imports.loading import forget_orphans
+
+        forget_orphans()  # so that the next config of this kind fails the same way
 
         missing = (exc.name or "").split(".")[0] or kind
         raise MissingLibraryError(
