@@ -155,6 +155,13 @@ def detect(doc: Document) -> str:
 
     if isinstance(doc.not_yaml, TemplateFileError):  # a template: its placeholder is the thing to say
         raise doc.not_yaml
+    from ..spec import Spec
+    from .unread import component_config
+
+    named = component_config(doc, list(Spec.model_fields))
+    if named is not None:
+        raise SpecError(f"{named[0]}: lrplot does not read this kind of file", hint=named[1],
+                        location=doc.source.value(()))
     if not (isinstance(doc.data, dict) and _near_spec(doc.data)):
         from .unread import what
 

@@ -68,3 +68,20 @@ def what(doc: Document) -> tuple[str, str] | None:
         if test(doc):
             return name, hint
     return None
+
+
+def component_config(doc: Document, spec_keys: list[str]) -> tuple[str, str] | None:
+    """A torchtune-style config (``_component_`` blocks, OmegaConf's ``${...}``) that the torchtune reader
+    declined, and that holds no key of an lrplot spec: said as such, even when a key of it is near one
+    (``shuffle``, ``metric_logger``), instead of the spec's "unknown key" about a file never meant to be one."""
+    data = doc.data
+    if not isinstance(data, dict) or any(k in spec_keys for k in data) or not any(
+            isinstance(v, dict) and "_component_" in v for v in data.values()):
+        return None
+    if not any(isinstance(v, dict) and "optimizer" in v for v in data.values()):
+        return ("a torchtune-style config (_component_ blocks) with no optimizer block: an evaluation, generation "
+                "or quantization recipe's, which trains nothing", "give lrplot a training recipe's config")
+    return ("a torchtune-style config (_component_ blocks) without the recipe layout lrplot's torchtune reader "
+            "reads (top-level optimizer or lr_scheduler blocks beside epochs, batch_size)",
+            "describe the schedule this recipe builds as an lrplot spec")
+
