@@ -1,4 +1,4 @@
-"""A framework whose package ``__init__`` fails part-way (torchtitan 0.2.2 without triton) leaves the
+"""Import failures of a framework. A framework whose package ``__init__`` fails part-way (torchtitan 0.2.2 without triton) leaves the
 submodules it imported first in ``sys.modules``. Python then fails the NEXT import under it with
 ``KeyError: 'torchtitan'`` (a namespace subpackage looks its parent up), which lrplot reported as an internal
 error (exit 70) on the second torchtitan config of one command: ``lrplot check a.toml b.toml``. Every config
@@ -75,3 +75,24 @@ def test_a_second_scheduler_of_a_half_imported_package_fails_as_the_first(half_i
         messages.append(str(info.value))
     assert messages[0] == messages[1]
     assert f"no module named '{MISSING}'" in messages[0]
+
+
+def test_a_package_that_refuses_its_own_import_says_to_install_it_as_documented(tmp_path, monkeypatch):
+    """torchtune 0.6.1's __init__ raises ImportError('torchao not installed. Please follow ...') without torchao:
+    the line says what the package said and what to do, not only 'run with --debug'."""
+    package = tmp_path / "lrplot_test_refuses"
+    package.mkdir()
+    (package / "__init__.py").write_text("raise ImportError('\\n    kernels not installed.\\n    Please follow "
+                                         "the instructions.\\n')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("steps: 10\nscheduler: {type: lrplot_test_refuses.sched:Sched}\n")
+    from lrplot.engine import simulate
+
+    with pytest.raises(SpecError) as info:
+        simulate(load_spec(spec), allow_import=["lrplot_test_refuses"])
+    sys.modules.pop("lrplot_test_refuses", None)
+    assert info.value.format() == (
+        f"{spec}:2:19: importing 'lrplot_test_refuses.sched' failed: kernels not installed; lrplot_test_refuses "
+        "imports a package that is missing here or of a version it does not work with; install lrplot_test_refuses "
+        "as its documentation says (--debug shows the traceback)")

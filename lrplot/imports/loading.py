@@ -192,6 +192,12 @@ def import_module(target: ImportTarget, module: str, allowance: Allowance, locat
             f"cannot import '{module}': no module named '{missing}'", package=top, location=location,
             hint=f"install it ({INSTALL.get(top, 'pip install ' + DISTRIBUTIONS.get(top, top.replace('_', '-')))}) "
                  "in the environment that runs lrplot, or check the spelling") from None
+    except ImportError as exc:  # the package's own import refused (torchtune 0.6.1: 'torchao not installed.')
+        top = module.split(".")[0]
+        raise SpecError(f"importing '{module}' failed: {first_line(exc).rstrip('.') or type(exc).__name__}",
+                        location=location,
+                        hint=f"{top} imports a package that is missing here or of a version it does not work with; "
+                             f"install {top} as its documentation says (--debug shows the traceback)") from None
     except SyntaxError as exc:
         raise SpecError(f"syntax error in {exc.filename}: {exc.msg}",
                         location=Location(str(exc.filename), exc.lineno, exc.offset),
