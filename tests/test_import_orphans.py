@@ -1,5 +1,5 @@
-"""Import failures of a framework. A framework whose package ``__init__`` fails part-way (torchtitan 0.2.2 without triton) leaves the
-submodules it imported first in ``sys.modules``. Python then fails the NEXT import under it with
+"""Import failures of a framework. A framework whose package ``__init__`` fails part-way (torchtitan 0.2.2
+without triton) leaves the submodules it imported first in ``sys.modules``. Python then fails the NEXT import under it with
 ``KeyError: 'torchtitan'`` (a namespace subpackage looks its parent up), which lrplot reported as an internal
 error (exit 70) on the second torchtitan config of one command: ``lrplot check a.toml b.toml``. Every config
 of the run must get the same one-line MissingLibraryError instead.
