@@ -157,12 +157,28 @@ def test_dataloader_length_equals_accelerates_sharded_sampler(n, batch, devices,
      "dataloader_drop_last: true\n", {"dataset_size": 10},
      "recipe.yaml:3:30: 10 examples make no full batch of 32 with dataloader_drop_last: the Trainer has nothing "
      "to train on"),
+    ("learning_rate: 1e-3\nlr_scheduler_type: [cosine]\nmax_steps: 10\n", {},
+     "recipe.yaml:2:20: lr_scheduler_type must be one scheduler name, not a list; e.g. lr_scheduler_type: cosine "
+     "(known: linear, cosine, cosine_with_restarts, polynomial, constant, constant_with_warmup, inverse_sqrt, "
+     "reduce_lr_on_plateau, cosine_with_min_lr, cosine_warmup_with_min_lr, warmup_stable_decay, greedy)"),
+    # it drew the default, linear; the Trainer refuses it (test_a_null_scheduler_type_is_refused_by_the_trainer)
+    ("learning_rate: 1e-3\nlr_scheduler_type: null\nmax_steps: 10\n", {},
+     "recipe.yaml:2:20: lr_scheduler_type: null is refused by TrainingArguments ('None is not a valid "
+     "SchedulerType'); leave the key out for the default, linear, or name one"),
 ])
 def test_bad_configs_get_one_located_line(write_spec, body, inputs, expected):
     path = write_spec(body, "recipe.yaml")
     with pytest.raises(LrplotError) as info:
         load_input(path, inputs=BudgetInputs(**inputs))
     assert info.value.format() == str(path.parent / expected)
+
+
+@pytest.mark.slow
+def test_a_null_scheduler_type_is_refused_by_the_trainer(tmp_path):
+    from transformers import TrainingArguments
+
+    with pytest.raises(ValueError, match="None is not a valid SchedulerType"):
+        TrainingArguments(output_dir=str(tmp_path), lr_scheduler_type=None)
 
 
 def test_batch_size_flag_fills_in_and_never_silently_overrides(write_spec):

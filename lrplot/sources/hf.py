@@ -110,7 +110,14 @@ def _scheduler_name(cfg: HfConfig) -> str:
 
     name = cfg.get("lr_scheduler_type")
     names = [t.value for t in SchedulerType]
-    if not isinstance(name, str) or name not in names:
+    if cfg.data.get("lr_scheduler_type", "") is None:  # not the default: TrainingArguments refuses it
+        raise cfg.error("lr_scheduler_type", "lr_scheduler_type: null is refused by TrainingArguments ('None is not "
+                        "a valid SchedulerType')", hint="leave the key out for the default, linear, or name one")
+    if not isinstance(name, str):  # the Trainer's field holds one name
+        kind = {list: "list", dict: "mapping", bool: "boolean"}.get(type(name), "number")
+        raise cfg.error("lr_scheduler_type", f"lr_scheduler_type must be one scheduler name, not a {kind}",
+                        hint=f"e.g. lr_scheduler_type: cosine (known: {', '.join(names)})")
+    if name not in names:
         hint = did_you_mean(str(name), names)
         raise cfg.error("lr_scheduler_type", f"unknown lr_scheduler_type '{name}' (transformers "
                         f"{_version()})", hint=hint or f"known: {', '.join(names)}")
