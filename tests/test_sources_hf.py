@@ -14,6 +14,7 @@ after ``optimizer.step()`` and before ``lr_scheduler.step()``), i.e. lrplot's va
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -161,10 +162,16 @@ def test_dataloader_length_equals_accelerates_sharded_sampler(n, batch, devices,
      "recipe.yaml:2:20: lr_scheduler_type must be one scheduler name, not a list; e.g. lr_scheduler_type: cosine "
      "(known: linear, cosine, cosine_with_restarts, polynomial, constant, constant_with_warmup, inverse_sqrt, "
      "reduce_lr_on_plateau, cosine_with_min_lr, cosine_warmup_with_min_lr, warmup_stable_decay, greedy)"),
-    # it drew the default, linear; the Trainer refuses it (test_a_null_scheduler_type_is_refused_by_the_trainer)
+    # each drew the default; TrainingArguments refuses them (test_the_nulls_refused_are_the_trainers)
     ("learning_rate: 1e-3\nlr_scheduler_type: null\nmax_steps: 10\n", {},
      "recipe.yaml:2:20: lr_scheduler_type: null is refused by TrainingArguments ('None is not a valid "
-     "SchedulerType'); leave the key out for the default, linear, or name one"),
+     "SchedulerType'); leave the key out for the default, linear, or give one"),
+    ("learning_rate: 1e-3\nmax_steps: 10\noptim: null\n", {},
+     "recipe.yaml:3:8: optim: null is refused by TrainingArguments ('None is not a valid OptimizerNames'); leave "
+     "the key out for the default, adamw_torch_fused, or give one"),
+    ("learning_rate: 1e-3\nmax_steps: 10\nwarmup_steps: null\n", {},
+     "recipe.yaml:3:15: warmup_steps: null is refused by TrainingArguments (TypeError: '<' not supported between "
+     "instances of 'NoneType' and 'int'); leave the key out for the default, 0, or give one"),
 ])
 def test_bad_configs_get_one_located_line(write_spec, body, inputs, expected):
     path = write_spec(body, "recipe.yaml")
@@ -174,11 +181,15 @@ def test_bad_configs_get_one_located_line(write_spec, body, inputs, expected):
 
 
 @pytest.mark.slow
-def test_a_null_scheduler_type_is_refused_by_the_trainer(tmp_path):
+@pytest.mark.parametrize("key, error, said", [
+    ("lr_scheduler_type", ValueError, "None is not a valid SchedulerType"),
+    ("optim", ValueError, "None is not a valid OptimizerNames"),
+    ("warmup_steps", TypeError, "'<' not supported between instances of 'NoneType' and 'int'")])
+def test_the_nulls_refused_are_the_trainers(tmp_path, key, error, said):
     from transformers import TrainingArguments
 
-    with pytest.raises(ValueError, match="None is not a valid SchedulerType"):
-        TrainingArguments(output_dir=str(tmp_path), lr_scheduler_type=None)
+    with pytest.raises(error, match=re.escape(said)):
+        TrainingArguments(output_dir=str(tmp_path), **{key: None})
 
 
 def test_batch_size_flag_fills_in_and_never_silently_overrides(write_spec):
