@@ -20,6 +20,8 @@ SHELL = ("a shell script without the Megatron-LM flags lrplot reads (--lr with -
          "lrplot does not read this kind of file")
 REQUIREMENTS = "a pip requirements file: lrplot does not read this kind of file"
 PYPROJECT = "a Python project's pyproject.toml: lrplot does not read this kind of file"
+LLAMAFACTORY = ("a LLaMA-Factory inference or export config (llamafactory-cli chat or export), which trains nothing: "
+                "lrplot does not read this kind of file")
 
 
 @pytest.mark.parametrize("file, name, message", [
@@ -42,6 +44,10 @@ PYPROJECT = "a Python project's pyproject.toml: lrplot does not read this kind o
     ("torch-uncertainty_pyproject.toml", "pyproject.toml", PYPROJECT),
     # ML4GW/aframe projects/data/environment.yaml @ 6a45a6e9cef86c4542acb27e3e3b7db65051eb82
     ("aframe_environment.yaml", "environment.yaml", "a conda environment file: lrplot does not read this kind of file"),
+    # hiyouga/LLaMA-Factory examples/inference/qwen3.yaml and examples/merge_lora/qwen3_lora_sft.yaml
+    # @ ff6d4d12eeb035d6ce06805a5733dd7b29f2ac30 (were "not a kind of file lrplot reads")
+    ("LLaMA-Factory_inference_qwen3.yaml", "qwen3.yaml", LLAMAFACTORY),
+    ("LLaMA-Factory_merge_lora_qwen3_lora_sft.yaml", "qwen3_lora_sft.yaml", LLAMAFACTORY),
 ])
 def test_published_files_of_kinds_lrplot_does_not_read_are_named(tmp_path, file, name, message):
     path = tmp_path / name

@@ -50,6 +50,10 @@ KINDS: list[tuple[str, Callable[[Any], bool], str]] = [
     ("an Accelerate config (accelerate launch --config_file, which sets processes and precision, not the schedule)",
      lambda d: {"compute_environment", "distributed_type"} <= _keys(d),
      "give lrplot the training script's own config (its TrainingArguments or hyper-parameters)"),
+    ("a LLaMA-Factory inference or export config (llamafactory-cli chat or export), which trains nothing",
+     lambda d: {"model_name_or_path", "template"} <= _keys(d) and bool(_keys(d) & {"infer_backend", "export_dir"})
+     and not _keys(d) & {"stage", "do_train", "learning_rate"},
+     "give lrplot the config llamafactory-cli train reads (examples/train_lora/, with stage and learning_rate)"),
     ("a conda environment file", lambda d: d.path.suffix in (".yml", ".yaml") and {"dependencies"} <= _keys(d)
      and bool(_keys(d) & {"channels", "name"}), "give lrplot the training config"),
     ("a JSON file that is neither a DeepSpeed config (a scheduler block with train_batch_size, zero_optimization) "
