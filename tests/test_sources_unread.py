@@ -48,6 +48,12 @@ LLAMAFACTORY = ("a LLaMA-Factory inference or export config (llamafactory-cli ch
     # @ ff6d4d12eeb035d6ce06805a5733dd7b29f2ac30 (were "not a kind of file lrplot reads")
     ("LLaMA-Factory_inference_qwen3.yaml", "qwen3.yaml", LLAMAFACTORY),
     ("LLaMA-Factory_merge_lora_qwen3_lora_sft.yaml", "qwen3_lora_sft.yaml", LLAMAFACTORY),
+    # NVIDIA/Megatron-LM examples/rl/model_configs/qwen3_8b.sh @ d98e8a64ddf34856e74b24714e3bedb2f5a39553 (has --lr:
+    # was "a shell script without the Megatron-LM flags lrplot reads (--lr with ...)")
+    ("Megatron-LM_rl_qwen3_8b.sh", "qwen3_8b.sh",
+     "a shell script with Megatron-LM's --lr but neither --train-iters nor --train-samples (a fragment that sets "
+     "options for a script that sources it, as Megatron-LM's examples/rl/model_configs do): lrplot does not read "
+     "this kind of file"),
 ])
 def test_published_files_of_kinds_lrplot_does_not_read_are_named(tmp_path, file, name, message):
     path = tmp_path / name

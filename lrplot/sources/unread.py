@@ -41,6 +41,11 @@ def _pyproject(doc: Document) -> bool:
 
 # (what the file is, how to tell, what lrplot reads instead) in the order they are tried
 KINDS: list[tuple[str, Callable[[Any], bool], str]] = [
+    ("a shell script with Megatron-LM's --lr but neither --train-iters nor --train-samples (a fragment that sets "
+     "options for a script that sources it, as Megatron-LM's examples/rl/model_configs do)",
+     lambda d: _shell(d) and re.search(r"--lr[\s=]", d.text) is not None
+     and re.search(r"--train-(iters|samples)\b", d.text) is None,
+     "give lrplot the script that launches the run with its length"),
     ("a shell script without the Megatron-LM flags lrplot reads (--lr with --train-iters or --train-samples)",
      _shell, "give lrplot the training config the script passes to its program"),
     ("a pip requirements file", _requirements, "give lrplot the training config"),
