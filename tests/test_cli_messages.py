@@ -141,3 +141,18 @@ def test_verify_refuses_a_global_batch_the_log_does_not_use(cli, tmp_path):
     assert (r.exit_code, r.stdout, r.stderr) == (2, "", "lrplot: --global-batch 32 is unused: the log's steps count updates "
                                                        "(a plain loop), not samples seen; leave --global-batch out (it is "
                                                        "for logs counted in samples)\n")
+
+
+def test_a_warning_wrapped_over_lines_is_one_whole_line(capsys):
+    """Composer's warmup warning (composer/optim/scheduler.py, mosaicml 0.32.1, textwrap.dedent of three lines) was
+    cut after its first line: 'If you specified warmup as a fraction of total'. A second paragraph stays out."""
+    from lrplot.cli.report import _warning_line
+
+    message = ("The warmup duration is 0. If you specified warmup as a fraction of total\ntraining duration, take "
+               "note that the warmup duration is calculated in the\nsame unit as the trainer's max_duration "
+               "parameter.\n\nDetails follow.")
+    _warning_line(UserWarning(message), UserWarning, "x.py", 1)
+    assert capsys.readouterr().err == (
+        "lrplot: warning: The warmup duration is 0. If you specified warmup as a fraction of total training "
+        "duration, take note that the warmup duration is calculated in the same unit as the trainer's max_duration "
+        "parameter.\n")

@@ -14,7 +14,8 @@ deepspeedai/DeepSpeedExamples:
   claude_tutorials/model_configs/t5/t5_base_pretraining.json at d6b8036ecce3a70dea35476d74e09e5b43976b51
   training/tensor_parallel/hf_integration/configs/ds_config.json (as tp_hf_ds_config.json) and
   ds_config_temp.json (as tp_hf_ds_config_temp.json, a template its run script fills in) at
-  45b4b7156c8794a3452a5a7d03dbd8d797068569
+  45b4b7156c8794a3452a5a7d03dbd8d797068569; training/MoQ/test.json (as MoQ_test.json, no scheduler block and
+  only fp16, gradient_clipping, steps_per_print, quantize_training) at the same commit
 and from microsoft/DeepSpeedExamples: QANet-Pytorch/ds_bsz512_1cycle.json (as qanet_ds_bsz512_1cycle.json,
 indented with tabs) at 69785c7cff23b0d2f7e4d96bc6a0a442f9b60a94
 """
@@ -189,6 +190,18 @@ def test_bad_configs_are_one_located_line(tmp_path, text, message):
     with pytest.raises(SpecError) as err:
         load_input(path)
     assert err.value.format() == f"{tmp_path}/{message}"
+
+
+def test_a_published_config_with_no_scheduler_nor_batch_keys_is_deepspeeds():
+    """It fell to the lrplot spec (steps_per_print is near steps_per_epoch): 'unknown key 'steps_per_print'; did
+    you mean 'steps_per_epoch'?' about a DeepSpeed file."""
+    path = DATA / "MoQ_test.json"
+    with pytest.raises(SpecError) as err:
+        load_input(path)
+    assert err.value.format() == (
+        f"{path}:1:1: this DeepSpeed config has no scheduler block: the training script passes its own scheduler "
+        "to deepspeed.initialize (or HF's Trainer builds its own); draw that scheduler instead, or add a "
+        "scheduler: {type, params} block")
 
 
 @pytest.mark.slow

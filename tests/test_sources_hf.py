@@ -14,6 +14,7 @@ after ``optimizer.step()`` and before ``lr_scheduler.step()``), i.e. lrplot's va
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -157,12 +158,38 @@ def test_dataloader_length_equals_accelerates_sharded_sampler(n, batch, devices,
      "dataloader_drop_last: true\n", {"dataset_size": 10},
      "recipe.yaml:3:30: 10 examples make no full batch of 32 with dataloader_drop_last: the Trainer has nothing "
      "to train on"),
+    ("learning_rate: 1e-3\nlr_scheduler_type: [cosine]\nmax_steps: 10\n", {},
+     "recipe.yaml:2:20: lr_scheduler_type must be one scheduler name, not a list; e.g. lr_scheduler_type: cosine "
+     "(known: linear, cosine, cosine_with_restarts, polynomial, constant, constant_with_warmup, inverse_sqrt, "
+     "reduce_lr_on_plateau, cosine_with_min_lr, cosine_warmup_with_min_lr, warmup_stable_decay, greedy)"),
+    # each drew the default; TrainingArguments refuses them (test_the_nulls_refused_are_the_trainers)
+    ("learning_rate: 1e-3\nlr_scheduler_type: null\nmax_steps: 10\n", {},
+     "recipe.yaml:2:20: lr_scheduler_type: null is refused by TrainingArguments ('None is not a valid "
+     "SchedulerType'); leave the key out for the default, linear, or give one"),
+    ("learning_rate: 1e-3\nmax_steps: 10\noptim: null\n", {},
+     "recipe.yaml:3:8: optim: null is refused by TrainingArguments ('None is not a valid OptimizerNames'); leave "
+     "the key out for the default, adamw_torch_fused, or give one"),
+    ("learning_rate: 1e-3\nmax_steps: 10\nwarmup_steps: null\n", {},
+     "recipe.yaml:3:15: warmup_steps: null is refused by TrainingArguments (TypeError: '<' not supported between "
+     "instances of 'NoneType' and 'int'); leave the key out for the default, 0, or give one"),
 ])
 def test_bad_configs_get_one_located_line(write_spec, body, inputs, expected):
     path = write_spec(body, "recipe.yaml")
     with pytest.raises(LrplotError) as info:
         load_input(path, inputs=BudgetInputs(**inputs))
     assert info.value.format() == str(path.parent / expected)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key, error, said", [
+    ("lr_scheduler_type", ValueError, "None is not a valid SchedulerType"),
+    ("optim", ValueError, "None is not a valid OptimizerNames"),
+    ("warmup_steps", TypeError, "'<' not supported between instances of 'NoneType' and 'int'")])
+def test_the_nulls_refused_are_the_trainers(tmp_path, key, error, said):
+    from transformers import TrainingArguments
+
+    with pytest.raises(error, match=re.escape(said)):
+        TrainingArguments(output_dir=str(tmp_path), **{key: None})
 
 
 def test_batch_size_flag_fills_in_and_never_silently_overrides(write_spec):

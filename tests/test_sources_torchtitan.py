@@ -20,7 +20,9 @@ The published configs in tests/data/torchtitan/ are taken unedited from pytorch/
 debug_model.toml, torchtitan/models/deepseek_v3/train_configs/deepseek_v3_16b.toml; and at
 8631e19f2381e477f6d0e45db62c158a049a141f (2025-10-13, the commit before pytorch/torchtitan#1871 renamed
 ``[job] print_args`` to ``print_config``) torchtitan/models/llama3/train_configs/debug_model.toml as
-debug_model_print_args.toml, which torchtitan 0.2.2 refuses.
+debug_model_print_args.toml, which torchtitan 0.2.2 refuses; transformers_backend_debug_model.toml is
+torchtitan/experiments/transformers_modeling_backend/configs/debug_model.toml at 73a0e6979 (v0.2.2), whose
+[hf_transformers] table only the --job.custom_config_module its README's run_train.sh line gives makes valid.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ LLAMA3_8B = DATA / "llama3_8b.toml"
 DEBUG = DATA / "debug_model.toml"
 DEEPSEEK = DATA / "deepseek_v3_16b.toml"
 PRINT_ARGS = DATA / "debug_model_print_args.toml"
+HF_BACKEND = DATA / "transformers_backend_debug_model.toml"
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +181,30 @@ def test_unknown_tables_and_nested_keys_are_located(torchtitan_schedulers, tmp_p
     with pytest.raises(SpecError) as err:
         load_input(path)
     assert err.value.format() == f"{tmp_path}/{message}"
+
+
+@pytest.mark.slow
+def test_a_table_of_a_models_own_config_module_says_how_to_name_that_module(torchtitan_schedulers, tmp_path,
+                                                                              monkeypatch):
+    """The published file is refused as torchtitan refuses it without the module, naming the way out; with
+    it, the curve is torchtitan's. The reference merges the module's JobConfig as torchtitan's ConfigManager
+    does, from a copy of transformers_modeling_backend/job_config.py (v0.2.2), whose package imports triton."""
+    with pytest.raises(SpecError) as err:
+        load_input(HF_BACKEND)
+    assert err.value.format() == (
+        f"{HF_BACKEND}:28:1: 'hf_transformers' is not a table of torchtitan's JobConfig (torchtitan 0.2.2 would "
+        "fail: Invalid field names); remove it, or add --set job.custom_config_module=M where the run gives "
+        "--job.custom_config_module=M (torchtitan's tables: job, profiling, metrics, model, optimizer, "
+        "lr_scheduler, training, parallelism, checkpoint, activation_checkpoint, compile, quantize, comm, "
+        "memory_estimation, fault_tolerance, experimental, validation, debug)")
+    (tmp_path / "hf_backend_job_config.py").write_text(
+        "from dataclasses import dataclass, field\n@dataclass\nclass HFTransformers:\n    model: str = ''\n"
+        "@dataclass\nclass JobConfig:\n    hf_transformers: HFTransformers = field(default_factory=HFTransformers)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    source, lr = drawn(HF_BACKEND, ["job.custom_config_module=hf_backend_job_config"])
+    used, logged = trainer_loop(torchtitan_schedulers, HF_BACKEND,
+                                ("--job.custom_config_module", "hf_backend_job_config"))
+    assert source.budget.updates == 10 and lr == used == logged
 
 
 def test_a_custom_config_module_is_named_not_imported_and_its_keys_not_checked(torchtitan_schedulers, tmp_path):

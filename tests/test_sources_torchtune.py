@@ -28,6 +28,10 @@ the PPO recipe (recipes/ppo_full_finetune_single_device.py, same commit: :442 ``
 // self.batch_size``; :260-271 ``num_training_steps=lr_steps``, the run's updates; :939-1070 the loop: per batch
 ``for _ in range(ppo_epochs): for i in range(0, batch_size, ppo_batch_size): ... optimizer.step();
 lr_scheduler.step()``, stopping when ``self._steps_run == self._total_steps``).
+8B_full_single_device.yaml: recipes/configs/llama3/8B_full_single_device.yaml, same repository and commit
+(optimizer_in_bwd: True with an lr_scheduler), for the full recipe's refusals beside optimizer_in_bwd (torchtune 0.6.1
+recipes/full_finetune_single_device.py:146-157: ``if self._optimizer_in_bwd: if self._clip_grad_norm is not None:
+raise RuntimeError(...)``; ``if self._gradient_accumulation_steps > 1: raise RuntimeError(...)``).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ MULTI = DATA / "11B_lora_multi_dataset.yaml"
 FULL = DATA / "1B_full_single_device.yaml"
 GRPO = DATA / "3B_full_grpo.yaml"
 PPO = DATA / "7B_full_ppo_low_memory.yaml"
+IN_BWD = DATA / "8B_full_single_device.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -254,6 +259,29 @@ def test_published_config_without_a_scheduler_is_refused_in_one_line():
         f"{FULL}:22:1: no lr_scheduler: torchtune's recipe runs no scheduler and the lr stays at 2e-05 "
         "(_setup_lr_scheduler: 'Using constant learning rate'); nothing to draw; add lr_scheduler: {_component_: "
         "torchtune.training.lr_schedulers.get_cosine_schedule_with_warmup, num_warmup_steps: N}")
+
+
+@pytest.mark.slow
+def test_published_optimizer_in_backward_config_equals_the_recipe(torchtune_schedulers):
+    source, lr = drawn(IN_BWD, BudgetInputs(dataset_size=1000))
+    assert source.budget.updates == 500 and lr == recipe_loop(torchtune_schedulers, config(IN_BWD), 1000)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("gradient_accumulation_steps=4",
+     "--set gradient_accumulation_steps: gradient_accumulation_steps 4 with optimizer_in_bwd: True: torchtune's recipe "
+     "refuses to start ('Gradient accumulation is not supported with optimizer in bwd'); set "
+     "gradient_accumulation_steps: 1, or optimizer_in_bwd: False"),
+    ("clip_grad_norm=1.0",
+     "--set clip_grad_norm: clip_grad_norm with optimizer_in_bwd: True: torchtune's recipe refuses to start "
+     "('Gradient clipping is not supported with optimizer in bwd'); set clip_grad_norm: null, or optimizer_in_bwd: "
+     "False"),
+])
+def test_what_the_recipe_refuses_beside_optimizer_in_backward_is_refused(override, message):
+    """It drew 125 updates of accumulated batches for a run torchtune refuses to start."""
+    with pytest.raises(SpecError) as err:
+        load_input(IN_BWD, inputs=BudgetInputs(dataset_size=1000), overrides=[override])
+    assert err.value.format() == message
 
 
 @pytest.mark.parametrize("text, message", [

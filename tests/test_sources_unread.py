@@ -20,6 +20,8 @@ SHELL = ("a shell script without the Megatron-LM flags lrplot reads (--lr with -
          "lrplot does not read this kind of file")
 REQUIREMENTS = "a pip requirements file: lrplot does not read this kind of file"
 PYPROJECT = "a Python project's pyproject.toml: lrplot does not read this kind of file"
+LLAMAFACTORY = ("a LLaMA-Factory inference or export config (llamafactory-cli chat or export), which trains nothing: "
+                "lrplot does not read this kind of file")
 
 
 @pytest.mark.parametrize("file, name, message", [
@@ -42,6 +44,16 @@ PYPROJECT = "a Python project's pyproject.toml: lrplot does not read this kind o
     ("torch-uncertainty_pyproject.toml", "pyproject.toml", PYPROJECT),
     # ML4GW/aframe projects/data/environment.yaml @ 6a45a6e9cef86c4542acb27e3e3b7db65051eb82
     ("aframe_environment.yaml", "environment.yaml", "a conda environment file: lrplot does not read this kind of file"),
+    # hiyouga/LLaMA-Factory examples/inference/qwen3.yaml and examples/merge_lora/qwen3_lora_sft.yaml
+    # @ ff6d4d12eeb035d6ce06805a5733dd7b29f2ac30 (were "not a kind of file lrplot reads")
+    ("LLaMA-Factory_inference_qwen3.yaml", "qwen3.yaml", LLAMAFACTORY),
+    ("LLaMA-Factory_merge_lora_qwen3_lora_sft.yaml", "qwen3_lora_sft.yaml", LLAMAFACTORY),
+    # NVIDIA/Megatron-LM examples/rl/model_configs/qwen3_8b.sh @ d98e8a64ddf34856e74b24714e3bedb2f5a39553 (has --lr:
+    # was "a shell script without the Megatron-LM flags lrplot reads (--lr with ...)")
+    ("Megatron-LM_rl_qwen3_8b.sh", "qwen3_8b.sh",
+     "a shell script with Megatron-LM's --lr but neither --train-iters nor --train-samples (a fragment that sets "
+     "options for a script that sources it, as Megatron-LM's examples/rl/model_configs do): lrplot does not read "
+     "this kind of file"),
 ])
 def test_published_files_of_kinds_lrplot_does_not_read_are_named(tmp_path, file, name, message):
     path = tmp_path / name
@@ -75,3 +87,47 @@ def test_a_misspelt_spec_keeps_its_own_errors(tmp_path):
     with pytest.raises(SpecError) as exc:
         load_input(path)
     assert "did you mean 'scheduler'" in (exc.value.hint or "") + exc.value.message
+
+
+# pytorch/torchtune at bd2a0fc7c31430972728494fa01aaeeb0ebf1ba1, unedited, in tests/data/torchtune/:
+# recipes/configs/dev/qwen3B_async_grpo.yaml (its optimizer under training:, no lr_scheduler; its keys shuffle and
+# metric_logger are near the spec's schedules and metric, so it fell to the spec, whose first complaint was
+# "'/tmp/checkpoints/${name}': a budget name is a whole value" about OmegaConf's own interpolation in output_dir)
+# and recipes/configs/eleuther_evaluation.yaml (an evaluation recipe's: "not a kind of file lrplot reads").
+TORCHTUNE = ROOT / "tests" / "data" / "torchtune"
+
+
+@pytest.mark.parametrize("file, line, message, hint", [
+    ("qwen3B_async_grpo.yaml", 18,
+     "a torchtune-style config (_component_ blocks) without the recipe layout lrplot's torchtune reader reads "
+     "(top-level optimizer or lr_scheduler blocks beside epochs, batch_size): lrplot does not read this kind of file",
+     "describe the schedule this recipe builds as an lrplot spec"),
+    ("eleuther_evaluation.yaml", 6,
+     "a torchtune-style config (_component_ blocks) with no optimizer block: an evaluation, generation or "
+     "quantization recipe's, which trains nothing: lrplot does not read this kind of file",
+     "give lrplot a training recipe's config"),
+])
+def test_torchtune_configs_of_recipes_the_reader_does_not_read_are_named(file, line, message, hint):
+    with pytest.raises(SpecError) as exc:
+        load_input(TORCHTUNE / file)
+    assert (exc.value.message, exc.value.hint, exc.value.location.line) == (message, hint, line)
+
+
+def test_a_spec_key_beside_component_blocks_keeps_the_spec_errors(tmp_path):
+    """A file holding a key of an lrplot spec is read as one, _component_ blocks or not."""
+    path = tmp_path / "spec.yaml"
+    path.write_text("steps: 10\nscheduler: {type: StepLR, step_size: 2}\nmodel: {_component_: m.M}\n")
+    with pytest.raises(SpecError) as exc:
+        load_input(path)
+    assert exc.value.format() == (f"{path}:3:1: unknown key 'model'; known keys: title, steps, optimizer, "
+                                  "param_groups, scheduler, schedules, steps_per_epoch, budget, interval, fields, "
+                                  "metric, stepping")
+
+
+def test_an_unknown_key_is_named_before_a_budget_reference_in_its_value(tmp_path):
+    """Only the spec's own keys are searched for ${...}: an unknown key is refused by name."""
+    path = tmp_path / "spec.yaml"
+    path.write_text("steps: 10\nscheduler: {type: StepLR, step_size: 2}\noutput_dir: /tmp/${name}\n")
+    with pytest.raises(SpecError) as exc:
+        load_input(path)
+    assert exc.value.format().startswith(f"{path}:3:1: unknown key 'output_dir'; ")

@@ -25,7 +25,10 @@ INTERNAL_ERROR = 70
 
 def _warning_line(message: Any, category: type, filename: str, lineno: int, file: Any = None,
                   line: Any = None) -> None:
-    text = first_line(message, category.__name__)
+    # the first paragraph, joined: a warning wrapped over lines (Composer's "The warmup duration is 0. If you
+    # specified warmup as a fraction of total\n training duration, ...") is one sentence, not its first line
+    paragraph = str(message).strip().split("\n\n")[0]
+    text = " ".join(line.strip() for line in paragraph.splitlines()) or first_line(message, category.__name__)
     print(printable(f"lrplot: warning: {text}"), file=sys.stderr)
 
 

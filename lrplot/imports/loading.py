@@ -19,6 +19,15 @@ from .allowance import DISTRIBUTIONS, INSTALL, Allowance, Loaded
 _NUMBERS = itertools.count()  # of the private module names: each is new in the process (sys.modules is one)
 
 
+def forget_orphans() -> None:
+    """Drop the submodules a failed import left behind its package. A package whose ``__init__``
+    raises is removed from ``sys.modules``, but what it imported first stays: the next import under it
+    then finds a namespace package that looks its parent up (``KeyError``), or a stale half-imported
+    one; without them it fails the same way again, in one line."""
+    for name in [n for n in sys.modules if "." in n and n.split(".")[0] not in sys.modules]:
+        sys.modules.pop(name, None)
+
+
 def load_local(target: ImportTarget, loaded: Loaded, location: Location) -> Any:
     file = target.file
     assert file is not None
@@ -147,6 +156,15 @@ def _load_folder(top: str, folder: Path, location: Location) -> None:
         spec.loader.exec_module(package)
     except BaseException:
         sys.modules.pop(top, None)
+        forget_orphans()
+        raise
+
+
+def _import(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except BaseException:
+        forget_orphans()
         raise
 
 
@@ -156,7 +174,7 @@ def import_module(target: ImportTarget, module: str, allowance: Allowance, locat
         folder = allowance.folder_of(module.split(".")[0])
         if folder is not None:
             _load_folder(module.split(".")[0], folder, location)
-        return importlib.import_module(module)
+        return _import(module)
     except ModuleNotFoundError as exc:
         missing = exc.name or module
         top = missing.split(".")[0]
@@ -174,6 +192,12 @@ def import_module(target: ImportTarget, module: str, allowance: Allowance, locat
             f"cannot import '{module}': no module named '{missing}'", package=top, location=location,
             hint=f"install it ({INSTALL.get(top, 'pip install ' + DISTRIBUTIONS.get(top, top.replace('_', '-')))}) "
                  "in the environment that runs lrplot, or check the spelling") from None
+    except ImportError as exc:  # the package's own import refused (torchtune 0.6.1: 'torchao not installed.')
+        top = module.split(".")[0]
+        raise SpecError(f"importing '{module}' failed: {first_line(exc).rstrip('.') or type(exc).__name__}",
+                        location=location,
+                        hint=f"{top} imports a package that is missing here or of a version it does not work with; "
+                             f"install {top} as its documentation says (--debug shows the traceback)") from None
     except SyntaxError as exc:
         raise SpecError(f"syntax error in {exc.filename}: {exc.msg}",
                         location=Location(str(exc.filename), exc.lineno, exc.offset),

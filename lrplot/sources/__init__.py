@@ -155,6 +155,13 @@ def detect(doc: Document) -> str:
 
     if isinstance(doc.not_yaml, TemplateFileError):  # a template: its placeholder is the thing to say
         raise doc.not_yaml
+    from ..spec import Spec
+    from .unread import component_config
+
+    named = component_config(doc, list(Spec.model_fields))
+    if named is not None:
+        raise SpecError(f"{named[0]}: lrplot does not read this kind of file", hint=named[1],
+                        location=doc.source.value(()))
     if not (isinstance(doc.data, dict) and _near_spec(doc.data)):
         from .unread import what
 
@@ -201,6 +208,9 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
         return reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
     except ImportError as exc:  # the framework, or something it imports (timm -> torchvision), is missing
         from ..errors import MissingLibraryError
+        from ..imports.loading import forget_orphans
+
+        forget_orphans()  # so that the next config of this kind fails the same way
 
         missing = (exc.name or "").split(".")[0] or kind
         raise MissingLibraryError(

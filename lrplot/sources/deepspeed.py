@@ -47,10 +47,17 @@ TOTAL = "scheduler.params.total_num_steps"
 OPTIMIZERS = {"adam": "AdamW", "adamw": "AdamW", "sgd": "SGD", "adagrad": "Adagrad"}
 
 
+# Keys of DeepSpeed's JSON that no TrainingArguments, timm or Hydra file has: one of them in a JSON is DeepSpeed's,
+# scheduler block or not (DeepSpeedExamples' training/MoQ/test.json has only fp16, gradient_clipping, steps_per_print).
+DS_ONLY = ("steps_per_print", "gradient_clipping", "zero_allow_untested_optimizer", "wall_clock_breakdown",
+           "train_micro_batch_size_per_gpu", "zero_optimization")
+
+
 def detect(doc: Document) -> bool:
     data = doc.data
     return isinstance(data, dict) and any(k in data for k in DS_KEYS) and (
-        isinstance(data.get("scheduler"), dict) or "optimizer" in data or "zero_optimization" in data)
+        isinstance(data.get("scheduler"), dict) or "optimizer" in data or "zero_optimization" in data
+        or doc.path.suffix == ".json" and any(k in data for k in DS_ONLY))
 
 
 def _auto(doc: Document, path: tuple, what: str) -> SpecError:

@@ -105,12 +105,26 @@ def _scheduler_kwargs(cfg: HfConfig, name: str, notes: list[str]) -> dict[str, A
     return value
 
 
+# Fields whose null TrainingArguments(...) itself refuses (transformers 5.23.0), with what it says.
+_NULL_REFUSED = {"lr_scheduler_type": "'None is not a valid SchedulerType'",
+                 "optim": "'None is not a valid OptimizerNames'",
+                 "warmup_steps": "TypeError: '<' not supported between instances of 'NoneType' and 'int'"}
+
+
 def _scheduler_name(cfg: HfConfig) -> str:
     from transformers.trainer_utils import SchedulerType
 
     name = cfg.get("lr_scheduler_type")
     names = [t.value for t in SchedulerType]
-    if not isinstance(name, str) or name not in names:
+    for key, said in _NULL_REFUSED.items():  # null is not the default there: TrainingArguments refuses it
+        if key in cfg.data and cfg.data[key] is None:
+            raise cfg.error(key, f"{key}: null is refused by TrainingArguments ({said})",
+                            hint=f"leave the key out for the default, {cfg.defaults.get(key)}, or give one")
+    if not isinstance(name, str):  # the Trainer's field holds one name
+        kind = {list: "list", dict: "mapping", bool: "boolean"}.get(type(name), "number")
+        raise cfg.error("lr_scheduler_type", f"lr_scheduler_type must be one scheduler name, not a {kind}",
+                        hint=f"e.g. lr_scheduler_type: cosine (known: {', '.join(names)})")
+    if name not in names:
         hint = did_you_mean(str(name), names)
         raise cfg.error("lr_scheduler_type", f"unknown lr_scheduler_type '{name}' (transformers "
                         f"{_version()})", hint=hint or f"known: {', '.join(names)}")

@@ -124,7 +124,9 @@ def _check_fields(doc: Document, data: dict, cls: type, path: tuple[str, ...] = 
             what = f"[{'.'.join(path)}] has no key '{key}'" if path else f"'{key}' is not a table of torchtitan's JobConfig"
             raise SpecError(f"{what} (torchtitan {TORCHTITAN_READ} would fail: Invalid field names)",
                             location=_where_key(doc, path + (key,)),
-                            hint=hint or f"remove it (valid: {', '.join(valid)})")
+                            hint=hint or (f"remove it (valid: {', '.join(valid)})" if path else
+                                          "remove it, or add --set job.custom_config_module=M where the run gives "
+                                          f"--job.custom_config_module=M (torchtitan's tables: {', '.join(valid)})"))
     for key, value in data.items():
         if is_dataclass(valid[key].type) and isinstance(value, dict):
             _check_fields(doc, value, valid[key].type, path + (key,))

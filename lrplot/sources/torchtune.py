@@ -153,6 +153,23 @@ def _source_map(doc: Document, kwargs: dict) -> SourceMap:
     return out
 
 
+def _in_backward(doc: Document, data: dict, accum: int) -> None:
+    """optimizer_in_bwd: True steps the optimizer inside backward; every recipe that reads it refuses
+    accumulation and clipping beside it (full_finetune_single_device.py:146-157 in torchtune 0.6.1)."""
+    if data.get("optimizer_in_bwd") is not True:
+        return
+    if accum > 1:
+        raise SpecError(f"gradient_accumulation_steps {accum} with optimizer_in_bwd: True: torchtune's recipe refuses "
+                        "to start ('Gradient accumulation is not supported with optimizer in bwd')",
+                        location=doc.source.value(("gradient_accumulation_steps",)),
+                        hint="set gradient_accumulation_steps: 1, or optimizer_in_bwd: False")
+    if data.get("clip_grad_norm") is not None:
+        raise SpecError("clip_grad_norm with optimizer_in_bwd: True: torchtune's recipe refuses to start ('Gradient "
+                        "clipping is not supported with optimizer in bwd')",
+                        location=doc.source.value(("clip_grad_norm",)),
+                        hint="set clip_grad_norm: null, or optimizer_in_bwd: False")
+
+
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from ..spec import spec_from_data
 
@@ -170,6 +187,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     if "grpo_samples" in data:
         return _grpo(doc, data, inputs, sched_type, kwargs, optimizer, notes, epochs, batch)
     accum = _number(doc, data, "gradient_accumulation_steps")
+    _in_backward(doc, data, accum)
     cap = data.get("max_steps_per_epoch")
     if cap is not None:
         cap = _number(doc, data, "max_steps_per_epoch")

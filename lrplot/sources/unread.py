@@ -41,6 +41,11 @@ def _pyproject(doc: Document) -> bool:
 
 # (what the file is, how to tell, what lrplot reads instead) in the order they are tried
 KINDS: list[tuple[str, Callable[[Any], bool], str]] = [
+    ("a shell script with Megatron-LM's --lr but neither --train-iters nor --train-samples (a fragment that sets "
+     "options for a script that sources it, as Megatron-LM's examples/rl/model_configs do)",
+     lambda d: _shell(d) and re.search(r"--lr[\s=]", d.text) is not None
+     and re.search(r"--train-(iters|samples)\b", d.text) is None,
+     "give lrplot the script that launches the run with its length"),
     ("a shell script without the Megatron-LM flags lrplot reads (--lr with --train-iters or --train-samples)",
      _shell, "give lrplot the training config the script passes to its program"),
     ("a pip requirements file", _requirements, "give lrplot the training config"),
@@ -50,6 +55,10 @@ KINDS: list[tuple[str, Callable[[Any], bool], str]] = [
     ("an Accelerate config (accelerate launch --config_file, which sets processes and precision, not the schedule)",
      lambda d: {"compute_environment", "distributed_type"} <= _keys(d),
      "give lrplot the training script's own config (its TrainingArguments or hyper-parameters)"),
+    ("a LLaMA-Factory inference or export config (llamafactory-cli chat or export), which trains nothing",
+     lambda d: {"model_name_or_path", "template"} <= _keys(d) and bool(_keys(d) & {"infer_backend", "export_dir"})
+     and not _keys(d) & {"stage", "do_train", "learning_rate"},
+     "give lrplot the config llamafactory-cli train reads (examples/train_lora/, with stage and learning_rate)"),
     ("a conda environment file", lambda d: d.path.suffix in (".yml", ".yaml") and {"dependencies"} <= _keys(d)
      and bool(_keys(d) & {"channels", "name"}), "give lrplot the training config"),
     ("a JSON file that is neither a DeepSpeed config (a scheduler block with train_batch_size, zero_optimization) "
@@ -68,3 +77,20 @@ def what(doc: Document) -> tuple[str, str] | None:
         if test(doc):
             return name, hint
     return None
+
+
+def component_config(doc: Document, spec_keys: list[str]) -> tuple[str, str] | None:
+    """A torchtune-style config (``_component_`` blocks, OmegaConf's ``${...}``) that the torchtune reader
+    declined, and that holds no key of an lrplot spec: said as such, even when a key of it is near one
+    (``shuffle``, ``metric_logger``), instead of the spec's "unknown key" about a file never meant to be one."""
+    data = doc.data
+    if not isinstance(data, dict) or any(k in spec_keys for k in data) or not any(
+            isinstance(v, dict) and "_component_" in v for v in data.values()):
+        return None
+    if not any(isinstance(v, dict) and "optimizer" in v for v in data.values()):
+        return ("a torchtune-style config (_component_ blocks) with no optimizer block: an evaluation, generation "
+                "or quantization recipe's, which trains nothing", "give lrplot a training recipe's config")
+    return ("a torchtune-style config (_component_ blocks) without the recipe layout lrplot's torchtune reader "
+            "reads (top-level optimizer or lr_scheduler blocks beside epochs, batch_size)",
+            "describe the schedule this recipe builds as an lrplot spec")
+

@@ -228,6 +228,10 @@ def _substitute(node: Any, path: KeyPath, source: SourceMap, numbers: dict[str, 
         items = list(enumerate(node))
     else:
         return
+    if not path:  # a key the spec does not have is refused by name, not for a ${...} in its value
+        from .models import Spec
+
+        items = [(k, v) for k, v in items if k in Spec.model_fields]
     for key, value in items:
         here = path + (key,)
         if isinstance(value, str) and "${" in value:
