@@ -283,18 +283,49 @@ def _joined(raws: list[Raw]) -> list[Raw]:
     return list(out.values())
 
 
-def _labels(read: list[tuple[Path, list[Raw], str]]) -> dict[Path, str]:
-    """Each file's run: its id, or its folder's name for every file of an id whose later folder counts its
-    steps from where an earlier one did (at or below its first step): a run resumed offline, where wandb
-    counts ``_step`` from 0 again (it cannot know the steps logged before), or started anew under the
-    same id. Joined, its later steps would overwrite the earlier ones as if they were the same updates."""
-    first: dict[str, list[int]] = {}
+def _placed(read: list[tuple[Path, list[Raw], str]]) -> tuple[dict[Path, str], dict[Path, int], dict[str, dict]]:
+    """Each file's run label, the steps its values move by, and what its run's LogInfo says of them.
+
+    A later folder of an id counting its steps from where an earlier one did (at or below its first step):
+    resumed offline, wandb counts ``_step`` from 0 again, as it knows no earlier step there (online, the
+    server's last ``_step`` + 1 is the run's ``starting_step``). Where its run record says the process asked
+    to resume (``resume="allow"`` or ``"must"``), it is placed after the earlier folders' last step, as wandb
+    places a run resumed online, and joined with them. Otherwise (``resume=True``, a run started anew under
+    the id) each folder is read as a run of its own, joined their later steps would overwrite the earlier
+    ones; verify tries the later one from where the earlier ones end (:func:`lrplot.verify.diagnose.compare`)."""
+    from .wandbselect import resume_asked
+
+    ids: dict[str, list[tuple[Path, list[Raw]]]] = {}
     for file, raws, _ in read:
-        steps = [int(r.steps[0]) for r in raws if len(r.steps)]
-        if steps:
-            first.setdefault(run_id(file), []).append(min(steps))
-    anew = {i for i, starts in first.items() if any(b <= min(starts[:n]) for n, b in enumerate(starts) if n)}
-    return {file: file.parent.name if run_id(file) in anew else run_id(file) for file, _, _ in read}
+        ids.setdefault(run_id(file), []).append((file, raws))
+    labels: dict[Path, str] = {}
+    shift: dict[Path, int] = {}
+    info: dict[str, dict] = {}
+    for rid, items in ids.items():
+        starts: list[int] = []
+        end, prev, apart, placed, resumes = 0, None, False, [], {}
+        for file, raws in items:
+            steps = [r.steps for r in raws if len(r.steps)]
+            if not steps:
+                continue
+            lo, hi = min(int(s.min()) for s in steps), max(int(s.max()) for s in steps)
+            if starts and lo <= min(starts):
+                if resume_asked(file):
+                    shift[file] = end
+                    placed.append(f"{file.parent.name} resumed the run offline and counts _step from 0 again: its "
+                                  f"steps placed after {prev.parent.name}'s last _step {end - 1}, as wandb places a "
+                                  f"run resumed online (its _step s is step s + {end} here)")
+                else:
+                    apart = True
+                    resumes[file.parent.name] = (prev.parent.name, end)
+            starts.append(lo)
+            end, prev = max(end, hi + shift.get(file, 0) + 1), file
+        for file, _ in items:
+            labels[file] = file.parent.name if apart else rid
+        for label in {labels[f] for f, _ in items}:
+            notes = [n for n in placed if not apart or n.startswith(label)]
+            info[label] = {"placed": "; ".join(notes), "resumes": resumes.get(label)}
+    return labels, shift, info
 
 
 def read(path: Path, fmt: str, key: str | None, run: str | None = None,
@@ -315,22 +346,23 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
         raws, step_key, keys = _raws(file, name, key, budget, damaged if skip_corrupt else None)
         read.append((file, raws, step_key))
         found.extend(keys)
-    labels = _labels(read)
+    labels, shift, info = _placed(read)
     several = len(set(labels.values())) > 1
     for file, raws, step_key in read:
-        by_step.setdefault(step_key, []).extend(Raw(labels[file] if several else "", r.key, r.steps, r.values, r.group)
-                                                for r in raws)
+        by_step.setdefault(step_key, []).extend(Raw(labels[file] if several else "", r.key, r.steps + shift.get(file, 0),
+                                                    r.values, r.group) for r in raws)
     if not found and key is None:  # wandb-core writes a run's records in blocks: a live run's file may hold none yet
         raise LogError("no history record in this W&B run file yet (wandb writes them in blocks as the run goes on, "
                        "all of them when it finishes)", location=Location(str(path)), hint="read it again later")
     by_step = {step: _joined(raws) for step, raws in by_step.items()}
-    if len(by_step) == 1:
-        ((step_key, raws),) = by_step.items()
-        return build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
     from dataclasses import replace
 
     from ..curves import Curves
 
+    if len(by_step) == 1:
+        ((step_key, raws),) = by_step.items()
+        curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
+        return _noted(curves, info, labels) if any(i["placed"] or i["resumes"] for i in info.values()) else curves
     traces = []
     for step_key, raws in by_step.items():  # runs stepping on different keys: each by its own convention
         curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
@@ -339,4 +371,19 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
             if len(runs) == 1 and trace.name and not trace.name.startswith(next(iter(runs))):
                 trace = replace(trace, name=f"{next(iter(runs))} · {trace.name}")
             traces.append(trace)
-    return Curves(tuple(traces), title=None)
+    return _noted(Curves(tuple(traces), title=None), info, labels)
+
+
+def _noted(curves: "Curves", info: dict[str, dict], labels: dict[Path, str]) -> "Curves":  # noqa: F821
+    """Each trace's LogInfo with what :func:`_placed` says of its run's steps."""
+    from dataclasses import replace
+
+    sole = next(iter(set(labels.values()))) if len(set(labels.values())) == 1 else None
+    traces = []
+    for trace in curves.schedules:
+        said = info.get(sole if sole is not None else trace.name.split(" · ")[0])
+        if said and (said["placed"] or said["resumes"]):
+            log = replace(trace.meta["log"], placed=said["placed"], resumes=said["resumes"])
+            trace = replace(trace, meta={**trace.meta, "log": log})
+        traces.append(trace)
+    return replace(curves, schedules=tuple(traces))
