@@ -174,6 +174,26 @@ def test_a_run_resumed_offline_without_resume_allow_is_verified_from_where_its_e
         f"{second} · lr: follows the plan (18 of 18 logged steps); a resumed run's later folder counts _step from 0 "
         "again (wandb resumed it offline, where it records no starting step): its steps start at update 12, where "
         f"{first} ends, and from there every logged value follows the plan\n")
+    report = verify_files(plan("plain"), DATA / "resumed" / "auto")
+    points = {t.name.split(" · ")[0]: t.at[(0, "lr")].tolist() for t in report.curves.schedules if t.style == "points"}
+    assert points == {first: list(range(12)), second: list(range(12, 30))}  # drawn at the updates that used them
+
+
+def test_a_later_folder_that_starts_the_plan_over_without_resume_allow_says_what_it_would_mean(cli, plan):
+    """``resume=True`` and the scheduler rebuilt without its state: the later folder's lr is the plan from its
+    start again. Nothing records whether it resumed the earlier folder (a run started anew under the id follows
+    the plan so), so it is not called faulty; the verdict says that, had it resumed, the lr started over at 12."""
+    first, second = _folders("resumed/auto-rebuilt")
+    truth = used("resumed/auto-rebuilt")
+    assert truth[12:].tolist() == used("resumed/auto")[:18].tolist()  # the plan from its start again
+    traces = {t.name.split(" · ")[0]: t for t in load_log(DATA / "resumed" / "auto-rebuilt").schedules}
+    assert traces[second].values[(0, "lr")].tolist() == truth[12:].tolist()
+    r = cli("verify", plan("plain"), "--log", DATA / "resumed" / "auto-rebuilt", "-o", "none")
+    assert r.exit_code == 0 and r.output == (
+        f"{first} · lr: follows the plan (12 of 12 logged steps); the log ends at step 11, the plan at step 29\n"
+        f"{second} · lr: follows the plan (18 of 18 logged steps); its run record does not say it resumed {first} "
+        f"(wandb offline records no starting step); had it, its lr started the plan over at update 12, where {first} "
+        "ends: a resume that rebuilt the scheduler without its state; the log ends at step 17, the plan at step 29\n")
 
 
 def _inspect(path: Path) -> tuple[list[dict], str]:

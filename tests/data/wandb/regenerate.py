@@ -15,8 +15,8 @@ step pre-hook (``register_step_pre_hook``), independent of every logger.
   scheduler's state, the second process calling ``wandb.log`` without ``step=``: resumed offline, wandb
   counts its ``_step`` from 0 again (its run record says ``resume``, no ``starting_step``).
   ``resumed/auto``: the same resumed with ``resume=True`` (wandb's "auto": the run record says no
-  ``resume``); ``resumed/rebuilt``: resumed with ``resume="allow"`` and a scheduler rebuilt without
-  its state.
+  ``resume``); ``resumed/rebuilt``, ``resumed/auto-rebuilt``: resumed with ``resume="allow"`` or
+  ``resume=True`` and a scheduler rebuilt without its state.
 - ``named/*``: ``plain`` runs given names (``wandb.init(name=...)``): two named ``exp``, one ``solo``.
 - ``hf/ok``, ``hf/twice``: transformers' Trainer with ``report_to=["wandb"]`` (its WandbCallback).
 - ``lightning/ok``, ``lightning/epoch``: Lightning's WandbLogger with LearningRateMonitor.
@@ -165,6 +165,7 @@ CASES = {
     "resumed/offline": lambda w: plain(w, restart_at=12, keep_state=True, own_step=True),
     "resumed/auto": lambda w: plain(w, restart_at=12, keep_state=True, own_step=True, resume=True),
     "resumed/rebuilt": lambda w: plain(w, restart_at=12, own_step=True),
+    "resumed/auto-rebuilt": lambda w: plain(w, restart_at=12, own_step=True, resume=True),
     "named/exp-ok": lambda w: plain(w, name="exp"),  # two runs named alike, chosen by id; one by its name
     "named/exp-twice": lambda w: plain(w, per_step=2, name="exp"),
     "named/solo": lambda w: plain(w, per_step=2, name="solo"),
