@@ -22,7 +22,7 @@ from tests.helpers.installed import require
 
 require("wandb")
 
-from lrplot.logs import load_log  # noqa: E402
+from lrplot.logs import load_log, log_info  # noqa: E402
 from lrplot.verify import verify_files  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "wandb"
@@ -137,6 +137,19 @@ def test_a_run_resumed_offline_is_placed_after_its_earlier_folder_as_wandb_resum
         f"lr: follows the plan (30 of 30 logged steps); {second} resumed the run offline and counts _step from 0 "
         f"again: its steps placed after {first}'s last _step 11, as wandb places a run resumed online (its _step s "
         "is step s + 12 here)\n")
+
+
+def test_a_resumed_folder_is_placed_after_the_earlier_ones_last_step_of_any_key_not_its_last_lr():
+    """The lr logged at every 5th update only: the first folder's last lr is at _step 10, its last _step 11 (a
+    loss); the second's lr at its _step 3, 8, 13. wandb resumes online from the last _step + 1 = 12, so do we:
+    from the last lr + 1 every value would sit two updates early, and its first at step 3, above the first
+    folder's 0, read as no restart at all."""
+    first, second = _folders("resumed/sparse")
+    truth = used("resumed/sparse")
+    (trace,) = load_log(DATA / "resumed" / "sparse").schedules
+    assert trace.at[(0, "lr")].tolist() == [0, 5, 10, 15, 20, 25]
+    assert trace.values[(0, "lr")].tolist() == truth[::5].tolist()
+    assert second in log_info(trace).placed and f"after {first}'s last _step 11" in log_info(trace).placed
 
 
 def test_a_run_resumed_offline_with_a_rebuilt_scheduler_is_called_restarted_not_healthy(cli, plan):

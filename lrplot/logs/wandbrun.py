@@ -242,7 +242,7 @@ def _jsonl(path: Path, key: str | None,
 
 
 def _raws(path: Path, run: str, key: str | None, budget: ByteAllowance,
-          damaged: list[str] | None) -> tuple[list[Raw], str, list[str]]:
+          damaged: list[str] | None) -> tuple[list[Raw], str, list[str], tuple[int, int] | None]:
     if path.suffix == ".wandb":
         columns, found = _history(path, key, budget, damaged)
     else:
@@ -250,7 +250,7 @@ def _raws(path: Path, run: str, key: str | None, budget: ByteAllowance,
         columns = {k: (np.array(r, np.int64), np.array(v, np.float64)) for k, (r, v) in lists.items()}
     step_key = next((k for k in STEP_KEYS if len(columns.get(k, ((), ()))[0])), None)
     if step_key is None:
-        return [], "_step", found
+        return [], "_step", found, None
     step_rows, step_values = columns[step_key]
     # a row's step is the last value of the step key in it (as a dict of the row would keep it)
     last = np.r_[step_rows[1:] != step_rows[:-1], True]
@@ -269,7 +269,10 @@ def _raws(path: Path, run: str, key: str | None, budget: ByteAllowance,
             s = float(steps[np.flatnonzero(wrong)[0]])
             log_step(int(s) if math.isfinite(s) and s.is_integer() else s, where, f"{step_key}")
         raws.append(Raw(run, name, steps.astype(np.int64), values[placed]))
-    return raws, step_key, [k for k in found if k not in STEP_KEYS]
+    span = (float(step_values.min()), float(step_values.max())) if len(step_values) else (-1.0, -1.0)
+    # the first and last step of every row (wandb's last _step), not only the lr's; one beyond them is refused above
+    span = (int(span[0]), int(span[1])) if 0 <= span[0] <= span[1] <= MAX_LOG_STEP else None
+    return raws, step_key, [k for k in found if k not in STEP_KEYS], span
 
 
 def _joined(raws: list[Raw]) -> list[Raw]:
@@ -283,7 +286,7 @@ def _joined(raws: list[Raw]) -> list[Raw]:
     return list(out.values())
 
 
-def _placed(read: list[tuple[Path, list[Raw], str]]) -> tuple[dict[Path, str], dict[Path, int], dict[str, dict]]:
+def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]]) -> tuple[dict[Path, str], dict[Path, int], dict[str, dict]]:
     """Each file's run label, the steps its values move by, and what its run's LogInfo says of them.
 
     A later folder of an id counting its steps from where an earlier one did (at or below its first step):
@@ -295,20 +298,21 @@ def _placed(read: list[tuple[Path, list[Raw], str]]) -> tuple[dict[Path, str], d
     ones; verify tries the later one from where the earlier ones end (:func:`lrplot.verify.diagnose.compare`)."""
     from .wandbselect import resume_asked
 
-    ids: dict[str, list[tuple[Path, list[Raw]]]] = {}
-    for file, raws, _ in read:
-        ids.setdefault(run_id(file), []).append((file, raws))
+    ids: dict[str, list[tuple[Path, list[Raw], tuple[int, int] | None]]] = {}
+    for file, raws, last in read:
+        ids.setdefault(run_id(file), []).append((file, raws, last))
     labels: dict[Path, str] = {}
     shift: dict[Path, int] = {}
     info: dict[str, dict] = {}
     for rid, items in ids.items():
         starts: list[int] = []
         end, prev, apart, placed, resumes = 0, None, False, [], {}
-        for file, raws in items:
+        for file, raws, span in items:  # span: the file's first and last step, of every row
             steps = [r.steps for r in raws if len(r.steps)]
             if not steps:
                 continue
             lo, hi = min(int(s.min()) for s in steps), max(int(s.max()) for s in steps)
+            lo, hi = (lo, hi) if span is None else (min(lo, span[0]), max(hi, span[1]))
             if starts and lo <= min(starts):
                 if resume_asked(file):
                     shift[file] = end
@@ -320,9 +324,9 @@ def _placed(read: list[tuple[Path, list[Raw], str]]) -> tuple[dict[Path, str], d
                     resumes[file.parent.name] = (prev.parent.name, end)
             starts.append(lo)
             end, prev = max(end, hi + shift.get(file, 0) + 1), file
-        for file, _ in items:
+        for file, _, _ in items:
             labels[file] = file.parent.name if apart else rid
-        for label in {labels[f] for f, _ in items}:
+        for label in {labels[f] for f, _, _ in items}:
             notes = [n for n in placed if not apart or n.startswith(label)]
             info[label] = {"placed": "; ".join(notes), "resumes": resumes.get(label)}
     return labels, shift, info
@@ -343,12 +347,12 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
     damaged: list[str] = []
     read = []
     for file, name in zip(files, names):
-        raws, step_key, keys = _raws(file, name, key, budget, damaged if skip_corrupt else None)
-        read.append((file, raws, step_key))
+        raws, step_key, keys, last = _raws(file, name, key, budget, damaged if skip_corrupt else None)
+        read.append((file, raws, step_key, last))
         found.extend(keys)
-    labels, shift, info = _placed(read)
+    labels, shift, info = _placed([(file, raws, last) for file, raws, _, last in read])
     several = len(set(labels.values())) > 1
-    for file, raws, step_key in read:
+    for file, raws, step_key, _ in read:
         by_step.setdefault(step_key, []).extend(Raw(labels[file] if several else "", r.key, r.steps + shift.get(file, 0),
                                                     r.values, r.group) for r in raws)
     if not found and key is None:  # wandb-core writes a run's records in blocks: a live run's file may hold none yet

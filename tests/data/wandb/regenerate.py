@@ -16,7 +16,8 @@ step pre-hook (``register_step_pre_hook``), independent of every logger.
   counts its ``_step`` from 0 again (its run record says ``resume``, no ``starting_step``).
   ``resumed/auto``: the same resumed with ``resume=True`` (wandb's "auto": the run record says no
   ``resume``); ``resumed/rebuilt``, ``resumed/auto-rebuilt``: resumed with ``resume="allow"`` or
-  ``resume=True`` and a scheduler rebuilt without its state.
+  ``resume=True`` and a scheduler rebuilt without its state; ``resumed/sparse``: ``resumed/offline`` logging
+  the lr at every 5th update only (the first process's last ``_step``, 11, logs no lr).
 - ``named/*``: ``plain`` runs given names (``wandb.init(name=...)``): two named ``exp``, one ``solo``.
 - ``hf/ok``, ``hf/twice``: transformers' Trainer with ``report_to=["wandb"]`` (its WandbCallback).
 - ``lightning/ok``, ``lightning/epoch``: Lightning's WandbLogger with LearningRateMonitor.
@@ -53,7 +54,7 @@ def keep(work: Path, case: Path, used: list) -> None:
 
 def plain(work: Path, *, per_step: int = 1, steps_per_epoch: int | None = None, restart_at: int | None = None,
           steps: int = 30, name: str | None = None, keep_state: bool = False, resume: str | bool = "allow",
-          own_step: bool = False) -> list:
+          own_step: bool = False, lr_every: int = 1) -> list:
     import wandb
 
     model = torch.nn.Linear(4, 1)
@@ -75,10 +76,13 @@ def plain(work: Path, *, per_step: int = 1, steps_per_epoch: int | None = None, 
                 opt.param_groups[0]["lr"] = 0.1  # a fresh optimizer and scheduler: the state was not saved
                 opt.param_groups[0].pop("initial_lr", None)
                 sched = build()
+        row = {"lr": opt.param_groups[0]["lr"], "loss": 1.0 / (t + 1)}
+        if t % lr_every:
+            del row["lr"]
         if own_step and restart_at is not None and t >= restart_at:
-            run.log({"lr": opt.param_groups[0]["lr"], "loss": 1.0 / (t + 1)})  # W&B's own _step, from 0 again
+            run.log(row)  # W&B's own _step, from 0 again
         else:
-            run.log({"lr": opt.param_groups[0]["lr"], "loss": 1.0 / (t + 1)}, step=t)
+            run.log(row, step=t)
         opt.zero_grad()
         model(torch.randn(2, 4)).pow(2).mean().backward()
         opt.step()
@@ -166,6 +170,7 @@ CASES = {
     "resumed/auto": lambda w: plain(w, restart_at=12, keep_state=True, own_step=True, resume=True),
     "resumed/rebuilt": lambda w: plain(w, restart_at=12, own_step=True),
     "resumed/auto-rebuilt": lambda w: plain(w, restart_at=12, own_step=True, resume=True),
+    "resumed/sparse": lambda w: plain(w, restart_at=12, keep_state=True, own_step=True, lr_every=5),
     "named/exp-ok": lambda w: plain(w, name="exp"),  # two runs named alike, chosen by id; one by its name
     "named/exp-twice": lambda w: plain(w, per_step=2, name="exp"),
     "named/solo": lambda w: plain(w, per_step=2, name="solo"),
