@@ -22,7 +22,7 @@ from tests.helpers.installed import require
 
 require("wandb")
 
-from lrplot.logs import load_log  # noqa: E402
+from lrplot.logs import load_log, log_info  # noqa: E402
 from lrplot.verify import verify_files  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "wandb"
@@ -116,25 +116,97 @@ def test_a_run_resumed_into_a_second_folder_is_one_run():
     assert trace.at[(0, "lr")].tolist() == list(range(30))
 
 
-def test_a_run_resumed_offline_counting_step_from_0_again_is_read_folder_by_folder(cli, plan):
-    """Resumed offline, wandb counts ``_step`` from 0 again (it cannot know the steps logged before): joined
-    as one run, the second folder's 18 values overwrote the first's 12 at steps 0-17, and verify called the
-    healthy run 'shifted by n=12 steps' (0 of 18 agree). Read folder by folder, each is the lr its updates
-    used: the first folder's steps 0-11 are updates 0-11, the second's 0-17 updates 12-29."""
-    case = DATA / "resumed" / "offline"
-    first, second = sorted(p.name for p in (case / "wandb").iterdir())
+def _folders(case: str) -> list[str]:
+    return sorted(p.name for p in (DATA / case / "wandb").iterdir())
+
+
+def test_a_run_resumed_offline_is_placed_after_its_earlier_folder_as_wandb_resumes_online(cli, plan):
+    """Resumed offline with ``resume="allow"``, wandb counts ``_step`` from 0 again: it writes no
+    ``starting_step`` (online, the server's last ``_step`` + 1) and no ``resumed``, only the run record's
+    ``resume`` (the process asked to resume). Joined as written, the second folder's 18 values overwrote the
+    first's 12; read folder by folder, verify called the healthy run 'shifted by n=12 steps' (exit 1). Placed
+    after the first folder's last _step, as wandb places a run resumed online, every value is the lr its
+    update used (recorded by an optimizer step pre-hook), and verify says the run followed the plan."""
+    first, second = _folders("resumed/offline")
     truth = used("resumed/offline")
-    traces = {t.name.split(" · ")[0]: t for t in load_log(case).schedules}
-    assert list(traces) == [first, second]
-    assert traces[first].at[(0, "lr")].tolist() == list(range(12)) and traces[second].at[(0, "lr")].tolist() == list(range(18))
-    assert traces[first].values[(0, "lr")].tolist() == truth[:12].tolist()  # ==, no tolerance
-    assert traces[second].values[(0, "lr")].tolist() == truth[12:].tolist()
-    r = cli("verify", plan("plain"), "--log", case, "-o", "none")
+    (trace,) = load_log(DATA / "resumed" / "offline").schedules
+    assert trace.at[(0, "lr")].tolist() == list(range(30))
+    assert trace.values[(0, "lr")].tolist() == truth.tolist()  # ==, no tolerance
+    r = cli("verify", plan("plain"), "--log", DATA / "resumed" / "offline", "-o", "none")
+    assert r.exit_code == 0 and r.output == (
+        f"lr: follows the plan (30 of 30 logged steps); {second} resumed the run offline and counts _step from 0 "
+        f"again: its steps placed after {first}'s last _step 11, as wandb places a run resumed online (its _step s "
+        "is step s + 12 here)\n")
+
+
+def test_a_resumed_folder_is_placed_after_the_earlier_ones_last_step_of_any_key_not_its_last_lr():
+    """The lr logged at every 5th update only: the first folder's last lr is at _step 10, its last _step 11 (a
+    loss); the second's lr at its _step 3, 8, 13. wandb resumes online from the last _step + 1 = 12, so do we:
+    from the last lr + 1 every value would sit two updates early, and its first at step 3, above the first
+    folder's 0, read as no restart at all."""
+    first, second = _folders("resumed/sparse")
+    truth = used("resumed/sparse")
+    (trace,) = load_log(DATA / "resumed" / "sparse").schedules
+    assert trace.at[(0, "lr")].tolist() == [0, 5, 10, 15, 20, 25]
+    assert trace.values[(0, "lr")].tolist() == truth[::5].tolist()
+    assert second in log_info(trace).placed and f"after {first}'s last _step 11" in log_info(trace).placed
+
+
+def test_a_run_resumed_offline_with_a_rebuilt_scheduler_is_called_restarted_not_healthy(cli, plan):
+    """The same resume with the scheduler rebuilt without its state: read folder by folder the second folder's
+    lr (the plan from its start again) looked as if it followed the plan; placed, verify names the restart."""
+    first, second = _folders("resumed/rebuilt")
+    truth = used("resumed/rebuilt")
+    (trace,) = load_log(DATA / "resumed" / "rebuilt").schedules
+    assert trace.values[(0, "lr")].tolist() == truth.tolist()
+    r = cli("verify", plan("plain"), "--log", DATA / "resumed" / "rebuilt", "-o", "none")
     assert r.exit_code == 1 and r.output == (
+        # the plan's lr at update 12: what the healthy resumed run's update 12 used
+        f"lr: diverges at step 12: logged {truth[12]:.9g}, plan {used('resumed/offline')[12]:.9g} (12 of 30 logged "
+        "steps agree); restarted at step n=12: from there the lr starts the plan over (a resume that rebuilt the "
+        f"scheduler without loading its state); {second} resumed the run offline and counts _step from 0 again: "
+        f"its steps placed after {first}'s last _step 11, as wandb places a run resumed online (its _step s is step "
+        "s + 12 here)\n")
+
+
+def test_a_run_resumed_offline_without_resume_allow_is_verified_from_where_its_earlier_folder_ends(cli, plan):
+    """``resume=True`` (wandb's "auto") writes no ``resume`` in the run record either: nothing records that the
+    second folder continues the first, so each is read as a run of its own (a run started anew under the same
+    id would be one). verify compares the later folder again from where the earlier one ends, the plan
+    re-simulated by the real scheduler there, and says why it follows the plan, not 'shifted by n=12 steps'."""
+    first, second = _folders("resumed/auto")
+    truth = used("resumed/auto")
+    traces = {t.name.split(" · ")[0]: t for t in load_log(DATA / "resumed" / "auto").schedules}
+    assert list(traces) == [first, second]
+    assert traces[first].values[(0, "lr")].tolist() == truth[:12].tolist()
+    assert traces[second].at[(0, "lr")].tolist() == list(range(18))
+    assert traces[second].values[(0, "lr")].tolist() == truth[12:].tolist()
+    r = cli("verify", plan("plain"), "--log", DATA / "resumed" / "auto", "-o", "none")
+    assert r.exit_code == 0 and r.output == (
         f"{first} · lr: follows the plan (12 of 12 logged steps); the log ends at step 11, the plan at step 29\n"
-        f"{second} · lr: diverges at step 0: logged {truth[12]:.9g}, plan 0.02 (0 of 18 logged steps agree); "
-        "shifted by n=12 steps: the log is 12 step(s) ahead of the plan (the lr logged after scheduler.step(), or a "
-        "scheduler that started 12 step(s) in)\n")
+        f"{second} · lr: follows the plan (18 of 18 logged steps); a resumed run's later folder counts _step from 0 "
+        "again (wandb resumed it offline, where it records no starting step): its steps start at update 12, where "
+        f"{first} ends, and from there every logged value follows the plan\n")
+    report = verify_files(plan("plain"), DATA / "resumed" / "auto")
+    points = {t.name.split(" · ")[0]: t.at[(0, "lr")].tolist() for t in report.curves.schedules if t.style == "points"}
+    assert points == {first: list(range(12)), second: list(range(12, 30))}  # drawn at the updates that used them
+
+
+def test_a_later_folder_that_starts_the_plan_over_without_resume_allow_says_what_it_would_mean(cli, plan):
+    """``resume=True`` and the scheduler rebuilt without its state: the later folder's lr is the plan from its
+    start again. Nothing records whether it resumed the earlier folder (a run started anew under the id follows
+    the plan so), so it is not called faulty; the verdict says that, had it resumed, the lr started over at 12."""
+    first, second = _folders("resumed/auto-rebuilt")
+    truth = used("resumed/auto-rebuilt")
+    assert truth[12:].tolist() == used("resumed/auto")[:18].tolist()  # the plan from its start again
+    traces = {t.name.split(" · ")[0]: t for t in load_log(DATA / "resumed" / "auto-rebuilt").schedules}
+    assert traces[second].values[(0, "lr")].tolist() == truth[12:].tolist()
+    r = cli("verify", plan("plain"), "--log", DATA / "resumed" / "auto-rebuilt", "-o", "none")
+    assert r.exit_code == 0 and r.output == (
+        f"{first} · lr: follows the plan (12 of 12 logged steps); the log ends at step 11, the plan at step 29\n"
+        f"{second} · lr: follows the plan (18 of 18 logged steps); its run record does not say it resumed {first} "
+        f"(wandb offline records no starting step); had it, its lr started the plan over at update 12, where {first} "
+        "ends: a resume that rebuilt the scheduler without its state; the log ends at step 17, the plan at step 29\n")
 
 
 def _inspect(path: Path) -> tuple[list[dict], str]:

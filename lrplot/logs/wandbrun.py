@@ -242,7 +242,7 @@ def _jsonl(path: Path, key: str | None,
 
 
 def _raws(path: Path, run: str, key: str | None, budget: ByteAllowance,
-          damaged: list[str] | None) -> tuple[list[Raw], str, list[str]]:
+          damaged: list[str] | None) -> tuple[list[Raw], str, list[str], tuple[int, int] | None]:
     if path.suffix == ".wandb":
         columns, found = _history(path, key, budget, damaged)
     else:
@@ -250,7 +250,7 @@ def _raws(path: Path, run: str, key: str | None, budget: ByteAllowance,
         columns = {k: (np.array(r, np.int64), np.array(v, np.float64)) for k, (r, v) in lists.items()}
     step_key = next((k for k in STEP_KEYS if len(columns.get(k, ((), ()))[0])), None)
     if step_key is None:
-        return [], "_step", found
+        return [], "_step", found, None
     step_rows, step_values = columns[step_key]
     # a row's step is the last value of the step key in it (as a dict of the row would keep it)
     last = np.r_[step_rows[1:] != step_rows[:-1], True]
@@ -269,7 +269,10 @@ def _raws(path: Path, run: str, key: str | None, budget: ByteAllowance,
             s = float(steps[np.flatnonzero(wrong)[0]])
             log_step(int(s) if math.isfinite(s) and s.is_integer() else s, where, f"{step_key}")
         raws.append(Raw(run, name, steps.astype(np.int64), values[placed]))
-    return raws, step_key, [k for k in found if k not in STEP_KEYS]
+    span = (float(step_values.min()), float(step_values.max())) if len(step_values) else (-1.0, -1.0)
+    # the first and last step of every row (wandb's last _step), not only the lr's; one beyond them is refused above
+    span = (int(span[0]), int(span[1])) if 0 <= span[0] <= span[1] <= MAX_LOG_STEP else None
+    return raws, step_key, [k for k in found if k not in STEP_KEYS], span
 
 
 def _joined(raws: list[Raw]) -> list[Raw]:
@@ -283,18 +286,50 @@ def _joined(raws: list[Raw]) -> list[Raw]:
     return list(out.values())
 
 
-def _labels(read: list[tuple[Path, list[Raw], str]]) -> dict[Path, str]:
-    """Each file's run: its id, or its folder's name for every file of an id whose later folder counts its
-    steps from where an earlier one did (at or below its first step): a run resumed offline, where wandb
-    counts ``_step`` from 0 again (it cannot know the steps logged before), or started anew under the
-    same id. Joined, its later steps would overwrite the earlier ones as if they were the same updates."""
-    first: dict[str, list[int]] = {}
-    for file, raws, _ in read:
-        steps = [int(r.steps[0]) for r in raws if len(r.steps)]
-        if steps:
-            first.setdefault(run_id(file), []).append(min(steps))
-    anew = {i for i, starts in first.items() if any(b <= min(starts[:n]) for n, b in enumerate(starts) if n)}
-    return {file: file.parent.name if run_id(file) in anew else run_id(file) for file, _, _ in read}
+def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]]) -> tuple[dict[Path, str], dict[Path, int], dict[str, dict]]:
+    """Each file's run label, the steps its values move by, and what its run's LogInfo says of them.
+
+    A later folder of an id counting its steps from where an earlier one did (at or below its first step):
+    resumed offline, wandb counts ``_step`` from 0 again, as it knows no earlier step there (online, the
+    server's last ``_step`` + 1 is the run's ``starting_step``). Where its run record says the process asked
+    to resume (``resume="allow"`` or ``"must"``), it is placed after the earlier folders' last step, as wandb
+    places a run resumed online, and joined with them. Otherwise (``resume=True``, a run started anew under
+    the id) each folder is read as a run of its own, joined their later steps would overwrite the earlier
+    ones; verify tries the later one from where the earlier ones end (:func:`lrplot.verify.diagnose.compare`)."""
+    from .wandbselect import resume_asked
+
+    ids: dict[str, list[tuple[Path, list[Raw], tuple[int, int] | None]]] = {}
+    for file, raws, last in read:
+        ids.setdefault(run_id(file), []).append((file, raws, last))
+    labels: dict[Path, str] = {}
+    shift: dict[Path, int] = {}
+    info: dict[str, dict] = {}
+    for rid, items in ids.items():
+        starts: list[int] = []
+        end, prev, apart, placed, resumes = 0, None, False, [], {}
+        for file, raws, span in items:  # span: the file's first and last step, of every row
+            steps = [r.steps for r in raws if len(r.steps)]
+            if not steps:
+                continue
+            lo, hi = min(int(s.min()) for s in steps), max(int(s.max()) for s in steps)
+            lo, hi = (lo, hi) if span is None else (min(lo, span[0]), max(hi, span[1]))
+            if starts and lo <= min(starts):
+                if resume_asked(file):
+                    shift[file] = end
+                    placed.append(f"{file.parent.name} resumed the run offline and counts _step from 0 again: its "
+                                  f"steps placed after {prev.parent.name}'s last _step {end - 1}, as wandb places a "
+                                  f"run resumed online (its _step s is step s + {end} here)")
+                else:
+                    apart = True
+                    resumes[file.parent.name] = (prev.parent.name, end)
+            starts.append(lo)
+            end, prev = max(end, hi + shift.get(file, 0) + 1), file
+        for file, _, _ in items:
+            labels[file] = file.parent.name if apart else rid
+        for label in {labels[f] for f, _, _ in items}:
+            notes = [n for n in placed if not apart or n.startswith(label)]
+            info[label] = {"placed": "; ".join(notes), "resumes": resumes.get(label)}
+    return labels, shift, info
 
 
 def read(path: Path, fmt: str, key: str | None, run: str | None = None,
@@ -312,25 +347,26 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
     damaged: list[str] = []
     read = []
     for file, name in zip(files, names):
-        raws, step_key, keys = _raws(file, name, key, budget, damaged if skip_corrupt else None)
-        read.append((file, raws, step_key))
+        raws, step_key, keys, last = _raws(file, name, key, budget, damaged if skip_corrupt else None)
+        read.append((file, raws, step_key, last))
         found.extend(keys)
-    labels = _labels(read)
+    labels, shift, info = _placed([(file, raws, last) for file, raws, _, last in read])
     several = len(set(labels.values())) > 1
-    for file, raws, step_key in read:
-        by_step.setdefault(step_key, []).extend(Raw(labels[file] if several else "", r.key, r.steps, r.values, r.group)
-                                                for r in raws)
+    for file, raws, step_key, _ in read:
+        by_step.setdefault(step_key, []).extend(Raw(labels[file] if several else "", r.key, r.steps + shift.get(file, 0),
+                                                    r.values, r.group) for r in raws)
     if not found and key is None:  # wandb-core writes a run's records in blocks: a live run's file may hold none yet
         raise LogError("no history record in this W&B run file yet (wandb writes them in blocks as the run goes on, "
                        "all of them when it finishes)", location=Location(str(path)), hint="read it again later")
     by_step = {step: _joined(raws) for step, raws in by_step.items()}
-    if len(by_step) == 1:
-        ((step_key, raws),) = by_step.items()
-        return build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
     from dataclasses import replace
 
     from ..curves import Curves
 
+    if len(by_step) == 1:
+        ((step_key, raws),) = by_step.items()
+        curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
+        return _noted(curves, info, labels) if any(i["placed"] or i["resumes"] for i in info.values()) else curves
     traces = []
     for step_key, raws in by_step.items():  # runs stepping on different keys: each by its own convention
         curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
@@ -339,4 +375,19 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
             if len(runs) == 1 and trace.name and not trace.name.startswith(next(iter(runs))):
                 trace = replace(trace, name=f"{next(iter(runs))} · {trace.name}")
             traces.append(trace)
-    return Curves(tuple(traces), title=None)
+    return _noted(Curves(tuple(traces), title=None), info, labels)
+
+
+def _noted(curves: "Curves", info: dict[str, dict], labels: dict[Path, str]) -> "Curves":  # noqa: F821
+    """Each trace's LogInfo with what :func:`_placed` says of its run's steps."""
+    from dataclasses import replace
+
+    sole = next(iter(set(labels.values()))) if len(set(labels.values())) == 1 else None
+    traces = []
+    for trace in curves.schedules:
+        said = info.get(sole if sole is not None else trace.name.split(" · ")[0])
+        if said and (said["placed"] or said["resumes"]):
+            log = replace(trace.meta["log"], placed=said["placed"], resumes=said["resumes"])
+            trace = replace(trace, meta={**trace.meta, "log": log})
+        traces.append(trace)
+    return replace(curves, schedules=tuple(traces))

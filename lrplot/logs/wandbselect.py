@@ -17,9 +17,9 @@ def run_id(file: Path) -> str:
     return file.stem[4:] if file.suffix == ".wandb" else file.parent.parent.name.rsplit("-", 1)[-1]
 
 
-def run_name(file: Path) -> str | None:
-    """The run's display name from its run record, read by wandb's ``Record`` class from the file's
-    first two blocks; None for an older wandb's history jsonl, or when no run record is there."""
+def run_record(file: Path):
+    """The run's ``RunRecord``, read by wandb's ``Record`` class from the file's first two blocks; None
+    for an older wandb's history jsonl, or when no run record is there."""
     if file.suffix != ".wandb":
         return None
     from wandb.proto import wandb_internal_pb2
@@ -34,11 +34,25 @@ def run_name(file: Path) -> str | None:
     for _, data in records(head, file, []):  # a chunk damaged there is left to the reading of the whole file
         try:
             record = wandb_internal_pb2.Record.FromString(data)
-        except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends: not this run's name
+        except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends: not this run's record
             continue
         if record.WhichOneof("record_type") == "run":
-            return record.run.display_name or None
+            return record.run
     return None
+
+
+def run_name(file: Path) -> str | None:
+    """The run's display name (``wandb.init(name=...)``) from its run record."""
+    record = run_record(file)
+    return (record.display_name or None) if record is not None else None
+
+
+def resume_asked(file: Path) -> bool:
+    """Did the run's process ask to resume it (``wandb.init(resume="allow" | "must")``)? The run record's
+    ``resume``; wandb writes ``resumed`` and ``starting_step`` (the last ``_step`` + 1) only when the
+    server resumed it, never offline, and ``resume=True`` ("auto") leaves ``resume`` false."""
+    record = run_record(file)
+    return bool(record is not None and record.resume)
 
 
 def choose(files: list[Path], run: str, path: Path) -> list[Path]:

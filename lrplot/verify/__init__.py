@@ -183,6 +183,7 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
         model = plans.setdefault(p, Plan(schedules[p], plan.schedules[p], allow, devices))
         trace = _from_first(_at_updates(_in_updates(trace, model.trace, global_batch), schedules[p]), model.trace)
         spans: list[tuple[int, int]] = []
+        moved: set[int] = set()
         for g, group in enumerate(trace.groups):
             for f in trace.fields:
                 if (g, f) not in trace.values:
@@ -197,7 +198,11 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
                     continue
                 v = compare(model, trace, g, f, rtol=rtol, diagnose=diagnose, schedule_name=model.trace.name)
                 report.verdicts.append(v)
+                moved.add(v.moved)
                 spans.extend(v.spans)
+        if len(moved) == 1 and moved != {0}:  # a resumed run's later folder, drawn where it follows the plan
+            n = moved.pop()
+            trace = replace(trace, at={key: steps + n for key, steps in trace.at.items()}, steps=trace.steps + n)
         # the plan's steps_per_epoch, so that --x epoch and the epoch axis work for the points too
         logged.append(replace(trace, spans=tuple(sorted(set(spans))), steps_per_epoch=model.trace.steps_per_epoch))
     used = [plan.schedules[p] for p in sorted(plans)]

@@ -3,6 +3,8 @@ transformed plan, recomputed by the real scheduler, agrees with every logged val
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..curves import ScheduleTrace
@@ -180,7 +182,35 @@ def _median_gap(at: np.ndarray) -> int:
 
 def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0.0, diagnose: bool = True,
             schedule_name: str = "") -> Verdict:
-    """One logged series (group ``g``, field ``f`` of ``trace``) against the plan."""
+    """One logged series (group ``g``, field ``f`` of ``trace``) against the plan; and what the reader
+    says of how it placed the log's steps (:attr:`LogInfo.placed`). A resumed run's later folder that
+    counts its steps from 0 again and records no offset (:attr:`LogInfo.resumes`: wandb resumed offline
+    without ``resume="allow"``) is compared again from where the earlier folder ends: where every value
+    then agrees with the plan, re-simulated by the real scheduler, that is the verdict, and says so."""
+    info: LogInfo = log_info(trace)
+    v = _compare(plan, trace, g, f, rtol=rtol, diagnose=diagnose, schedule_name=schedule_name)
+    if info.resumes is not None:
+        earlier, n = info.resumes
+        moved = replace(trace, at={**trace.at, (g, f): trace.at[(g, f)] + n},
+                        meta={**trace.meta, "log": replace(info, step_offset=info.step_offset - n, resumes=None)})
+        w = _compare(plan, moved, g, f, rtol=rtol, diagnose=False, schedule_name=schedule_name)
+        if not v.ok and w.ok:
+            said = (f"a resumed run's later folder counts _step from 0 again (wandb resumed it offline, where it "
+                    f"records no starting step): its steps start at update {n}, where {earlier} ends, and from "
+                    "there every logged value follows the plan")
+            return replace(w, note=said if w.note is None else f"{said}; {w.note}", moved=n)
+        if v.ok and not w.ok:  # a run started anew under the id, or a resume that started the plan over
+            said = (f"its run record does not say it resumed {earlier} (wandb offline records no starting step); "
+                    f"had it, its lr started the plan over at update {n}, where {earlier} ends: a resume that "
+                    "rebuilt the scheduler without its state")
+            return replace(v, note=said if v.note is None else f"{said}; {v.note}")
+    if info.placed:
+        return replace(v, note=info.placed if v.note is None else f"{info.placed}; {v.note}")
+    return v
+
+
+def _compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0.0, diagnose: bool = True,
+             schedule_name: str = "") -> Verdict:
     info: LogInfo = log_info(trace)
     at = trace.at[(g, f)]
     y = trace.values[(g, f)]

@@ -52,6 +52,7 @@ class Verdict:
     damaged: tuple[str, ...] = ()  # corrupt records of the log skipped at the user's request
     start: int = 0  # the trainer's update of lrplot's step 0 (a plan resumed by its spec): ``update``
     #                 and ``spans`` count from it, the JSON says the trainer's numbers
+    moved: int = 0  # the updates its steps were moved by to follow the plan (a resumed run's later folder)
 
     @property
     def ok(self) -> bool:

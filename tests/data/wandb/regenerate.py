@@ -11,9 +11,13 @@ step pre-hook (``register_step_pre_hook``), independent of every logger.
   (``ok``; ``twice``: the scheduler stepped twice per update; ``epoch``: stepped once per 5-update
   epoch; ``resume``: stopped after 12 updates and resumed into the same W&B run id with a
   scheduler rebuilt without its state).
-- ``resumed/offline``: a ``plain`` run stopped after 12 updates and resumed with the scheduler's state,
-  the second process calling ``wandb.log`` without ``step=``: resumed offline, wandb counts its
-  ``_step`` from 0 again.
+- ``resumed/offline``: a ``plain`` run stopped after 12 updates and resumed (``resume="allow"``) with the
+  scheduler's state, the second process calling ``wandb.log`` without ``step=``: resumed offline, wandb
+  counts its ``_step`` from 0 again (its run record says ``resume``, no ``starting_step``).
+  ``resumed/auto``: the same resumed with ``resume=True`` (wandb's "auto": the run record says no
+  ``resume``); ``resumed/rebuilt``, ``resumed/auto-rebuilt``: resumed with ``resume="allow"`` or
+  ``resume=True`` and a scheduler rebuilt without its state; ``resumed/sparse``: ``resumed/offline`` logging
+  the lr at every 5th update only (the first process's last ``_step``, 11, logs no lr).
 - ``named/*``: ``plain`` runs given names (``wandb.init(name=...)``): two named ``exp``, one ``solo``.
 - ``hf/ok``, ``hf/twice``: transformers' Trainer with ``report_to=["wandb"]`` (its WandbCallback).
 - ``lightning/ok``, ``lightning/epoch``: Lightning's WandbLogger with LearningRateMonitor.
@@ -49,7 +53,8 @@ def keep(work: Path, case: Path, used: list) -> None:
 
 
 def plain(work: Path, *, per_step: int = 1, steps_per_epoch: int | None = None, restart_at: int | None = None,
-          steps: int = 30, name: str | None = None, keep_state: bool = False) -> list:
+          steps: int = 30, name: str | None = None, keep_state: bool = False, resume: str | bool = "allow",
+          own_step: bool = False, lr_every: int = 1) -> list:
     import wandb
 
     model = torch.nn.Linear(4, 1)
@@ -66,15 +71,18 @@ def plain(work: Path, *, per_step: int = 1, steps_per_epoch: int | None = None, 
         if restart_at is not None and t == restart_at:  # the process ends; a new one resumes the W&B run
             run.finish()
             run = wandb.init(project="lrplot", dir=str(work), mode="offline", id=work.name,
-                             resume="allow")
+                             resume=resume)
             if not keep_state:
                 opt.param_groups[0]["lr"] = 0.1  # a fresh optimizer and scheduler: the state was not saved
                 opt.param_groups[0].pop("initial_lr", None)
                 sched = build()
-        if keep_state and restart_at is not None and t >= restart_at:
-            run.log({"lr": opt.param_groups[0]["lr"], "loss": 1.0 / (t + 1)})  # W&B's own _step, from 0 again
+        row = {"lr": opt.param_groups[0]["lr"], "loss": 1.0 / (t + 1)}
+        if t % lr_every:
+            del row["lr"]
+        if own_step and restart_at is not None and t >= restart_at:
+            run.log(row)  # W&B's own _step, from 0 again
         else:
-            run.log({"lr": opt.param_groups[0]["lr"], "loss": 1.0 / (t + 1)}, step=t)
+            run.log(row, step=t)
         opt.zero_grad()
         model(torch.randn(2, 4)).pow(2).mean().backward()
         opt.step()
@@ -158,7 +166,11 @@ CASES = {
     "plain/twice": lambda w: plain(w, per_step=2),
     "plain/epoch": lambda w: plain(w, steps_per_epoch=5),
     "plain/resume": lambda w: plain(w, restart_at=12),
-    "resumed/offline": lambda w: plain(w, restart_at=12, keep_state=True),
+    "resumed/offline": lambda w: plain(w, restart_at=12, keep_state=True, own_step=True),
+    "resumed/auto": lambda w: plain(w, restart_at=12, keep_state=True, own_step=True, resume=True),
+    "resumed/rebuilt": lambda w: plain(w, restart_at=12, own_step=True),
+    "resumed/auto-rebuilt": lambda w: plain(w, restart_at=12, own_step=True, resume=True),
+    "resumed/sparse": lambda w: plain(w, restart_at=12, keep_state=True, own_step=True, lr_every=5),
     "named/exp-ok": lambda w: plain(w, name="exp"),  # two runs named alike, chosen by id; one by its name
     "named/exp-twice": lambda w: plain(w, per_step=2, name="exp"),
     "named/solo": lambda w: plain(w, per_step=2, name="solo"),
