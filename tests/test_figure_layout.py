@@ -350,7 +350,8 @@ def test_every_curve_is_inside_its_panel_and_told_apart_by_its_legend_entry(layo
     fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout=layout)
     assert_publishable(fig)
     shown = [ax for ax in fig.axes if ax.get_visible()]
-    assert len(shown) == {"grid": 3, "overlay": 1, "groups": 4}[layout]  # grid: cosine has no momentum panel
+    # grid: cosine has no momentum panel; overlay: momentum on a twin y axis
+    assert len(shown) == {"grid": 3, "overlay": 2, "groups": 4}[layout]
     for ax in shown:
         lo, hi = ax.get_ylim()
         curves = [ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith("series:")]
@@ -402,11 +403,12 @@ TWO_FIELDS = ("title: two groups, lr and momentum\nsteps: 300\noptimizer: {type:
 
 
 @pytest.mark.parametrize("text, layout", [(TWO_FIELDS, "groups"), (TWO_FIELDS, "grid"), (TWO_BY_TWO, "groups"),
-                                          ((CONFIGS / "two_groups.yaml").read_text(), "groups")])
-def test_each_field_of_a_grid_or_groups_layout_has_its_own_y_axis(text, layout):
-    # groups: lr (0..0.1) and momentum (0.85..0.95) shared one 'value' axis per panel, the lr squashed
-    # near 0; and every panel's shared y axis was fixed once the first panel was drawn, so the head's
-    # lr (peak 0.1) ran off the top of a 0..0.0105 axis set by the backbone's (peak 0.01)
+                                          ((CONFIGS / "two_groups.yaml").read_text(), "groups"),
+                                          (TWO_FIELDS, "overlay"), ((CONFIGS / "onecycle.yaml").read_text(), "overlay")])
+def test_each_field_has_its_own_y_axis_in_every_layout(text, layout):
+    # groups (and overlay): lr (0..0.1) and momentum (0.85..0.95) shared one 'value' axis per panel, the
+    # lr squashed near 0; and every panel's shared y axis was fixed once the first panel was drawn, so the
+    # head's lr (peak 0.1) ran off the top of a 0..0.0105 axis set by the backbone's (peak 0.01)
     curves = simulate(parse_spec(text, "s.yaml"))
     fig = render(curves, layout=layout)
     assert_publishable(fig)
@@ -415,7 +417,8 @@ def test_each_field_of_a_grid_or_groups_layout_has_its_own_y_axis(text, layout):
     for ax in (a for a in fig.axes if a.get_visible()):
         lines = [ln for ln in ax.get_lines() if ln.get_gid() in want]
         (field,) = {ln.get_gid().rsplit(":", 1)[1] for ln in lines}  # one field per panel
-        assert (ax.get_ylabel() or fig.get_supylabel()) == {"lr": "learning rate", "momentum": "momentum"}[field]
+        assert (ax.get_ylabel() or fig.get_supylabel()) == {"lr": "learning rate", "momentum": ("beta1" if "AdamW"
+                                                                                                 in text else "momentum")}[field]
         lo, hi = ax.get_ylim()
         for ln in lines:
             y = np.asarray(ln.get_ydata(), dtype=float)

@@ -76,7 +76,11 @@ class Plotter:
             self.layout = layouts.resolve_layout(self.curves, self.opts.layout)
             self.panels = layouts.panels_of(self.curves, self.layout)
             self.fig, self.axes = layouts.new_figure(self.layout, self.panels, self.opts)
-        self.twin = self.ax is not None and len(self.axes) == 2
+            if self.layout == "overlay" and len({s.field for s in self.curves.series()}) == 2 and not any(
+                    "metric" in sc.meta for sc in self.curves.schedules):  # a metric has the right-hand axis
+                # lr and momentum on one axis squashed the lr near 0: a twin y axis, as in the user's axes
+                self.layout, self.panels, self.axes = layouts.into_axes(self.curves, self.axes[0], "overlay")
+        self.twin = len(self.axes) == 2 and self.layout == "fields" and self.axes[1].get_gid() == "twin-y"
 
     def _pick_colors(self) -> None:
         import matplotlib
