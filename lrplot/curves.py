@@ -186,12 +186,18 @@ def to_csv_text(curves: Curves) -> str:
     return out.getvalue().decode("utf-8")
 
 
-def _json_number(v: float) -> float | None:
-    return v if math.isfinite(v) else None
+def _json_number(v: float) -> float | str:
+    """``v``, or the string JSON has no number for: "NaN", "Infinity", "-Infinity" (as JavaScript's
+    ``Number()`` and Python's ``float()`` read them back). null lost which of the three it was,
+    which the CSV keeps."""
+    if math.isfinite(v):
+        return v
+    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
 
 
 def to_json_data(curves: Curves) -> dict[str, Any]:
-    """Nested schedule -> group -> field; non-finite values become null. A field is the list of
+    """Nested schedule -> group -> field; a value that is not a finite number is the string "NaN",
+    "Infinity" or "-Infinity" (strict JSON has no such numbers). A field is the list of
     its values at steps 0..n-1, or ``{"steps": [...], "values": [...]}`` where its steps are not
     those: a sparse log, or a run resumed by its spec (whose steps count from its first update)."""
     out: dict[str, Any] = {"title": curves.title, "schedules": {}}

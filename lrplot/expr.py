@@ -252,6 +252,21 @@ class _Compiler:
     def fail(self, message: str, node: ast.AST, hint: str | None = None) -> SpecError:
         return _fail(f"{self.what}: {message}", node, self.locate, hint)
 
+    def _number_hint(self, value: Any) -> str:
+        """How to write the number ``value`` was meant to be: float('nan') was refused with no word of how."""
+        try:
+            number = float(value) if isinstance(value, str) else None
+        except ValueError:
+            number = None
+        if number is None:
+            names = ", ".join(sorted(self.bound)) or "numbers"
+            return f"write a number without quotes, or arithmetic of {names}"
+        if math.isnan(number):
+            return "NaN has no name here: write inf - inf, which is NaN"
+        if math.isinf(number):
+            return f"write {'-' if number < 0 else ''}inf, without quotes"
+        return f"write the number without quotes: {value.strip()}"
+
     def compile(self, node: ast.AST, depth: int) -> Callable[[Any], Any]:
         fn = self._compile(node, depth)
         if isinstance(node, ast.Constant) or any(
@@ -281,7 +296,7 @@ class _Compiler:
         if isinstance(node, ast.Constant):
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise self.fail(f"only numbers are allowed, not {value!r}", node)
+                raise self.fail(f"only numbers are allowed, not {value!r}", node, hint=self._number_hint(value))
             return lambda x: value
         if isinstance(node, ast.Name):
             if node.id in self.bound:

@@ -383,7 +383,7 @@ def plan_outputs(paths: list[Path], *, output: Path | None, fmt: str | None, dat
     from .figure import RenderOptions, style_path
     from .output import DATA_SUFFIXES, check_target, plan_figures
     from .text import bad_character
-    from .views import check_options_drawn
+    from .views import check_targets_drawn
 
     figures = plan_figures(output, paths, theme, style, fmt, stdout_is_tty=stdout_is_tty, no_figure=no_figure)
     if data is not None:
@@ -395,6 +395,6 @@ def plan_outputs(paths: list[Path], *, output: Path | None, fmt: str | None, dat
     if title is not None and bad_character(title):
         raise UsageError(f"--title contains {bad_character(title)}", hint="remove it")
     render_options = RenderOptions(**options)
-    for figure in figures:  # a page or terminal text: no option it would silently ignore; a figure: its pixels
-        check_options_drawn(figure.fmt, render_options)
+    # a page or terminal text: no option it would silently ignore; a figure: its pixels; no figure: no look option
+    check_targets_drawn([f.fmt for f in figures], render_options, theme, style, "--no-figure" if no_figure else "-o none")
     return figures, render_options

@@ -231,10 +231,27 @@ def test_no_figure_writes_the_numbers_and_the_summary_only(cli, tmp_path):
                                      "leave -o out, or drop --no-figure"),
     (["-o", "none", "--format", "svg"], "lrplot: --format svg names a figure format, but no figure is drawn "
                                         "(--no-figure or -o none); leave --format out, or drop --no-figure"),
+    # each was accepted and did nothing: --theme both wrote neither NAME.light nor NAME.dark
+    (["-o", "none", "--theme", "both"], "lrplot: --theme both changes the figure, but no figure is drawn (-o none); "
+                                        "leave --theme out, or drop -o none to draw one"),
+    (["--no-figure", "--style", "ggplot"], "lrplot: --style ggplot changes the figure, but no figure is drawn "
+                                           "(--no-figure); leave --style out, or drop --no-figure to draw one"),
+    *[(["-o", "none", *given], f"lrplot: {given[0]} changes the figure, but no figure is drawn (-o none); "
+                               f"leave {given[0]} out, or drop -o none to draw one")
+      for given in (["--layout", "grid"], ["--x", "epoch"], ["--log-y"], ["--title", "T"], ["--size", "4x3"],
+                    ["--dpi", "300"], ["--no-legend"], ["--annotate", "none"], ["--xlim", "0,10"], ["--ylim", "0,1"],
+                    ["--no-inset"])],
 ])
 def test_no_figure_refuses_a_figure_option(cli, tmp_path, args, message):
-    result = cli(COSINE, *args)
+    result = cli(COSINE, *args, "--data", "x.csv")
     assert result.exit_code == 2 and result.stderr.splitlines() == [message]
+    assert not list(tmp_path.iterdir())  # refused before any work: not even the numbers
+
+
+def test_no_figure_takes_the_figures_defaults_said_aloud(cli, tmp_path):
+    result = cli(COSINE, "-o", "none", "--theme", "light", "--layout", "auto", "--dpi", "150", "--data", "x.csv", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]
 
 
 def test_binary_figure_to_a_terminal_is_refused(tmp_path):

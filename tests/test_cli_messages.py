@@ -156,3 +156,28 @@ def test_a_warning_wrapped_over_lines_is_one_whole_line(capsys):
         "lrplot: warning: The warmup duration is 0. If you specified warmup as a fraction of total training "
         "duration, take note that the warmup duration is calculated in the same unit as the trainer's max_duration "
         "parameter.\n")
+
+
+@pytest.mark.parametrize("args, line", [
+    (["s.yaml", "-o", ""], "lrplot: -o '': the output path is empty; name a file"),
+    (["s.yaml", "--output="], "lrplot: --output '': the output path is empty; name a file"),
+    (["s.yaml", "-o", "x.png", "--data", ""], "lrplot: --data '': the output path is empty; name a file"),
+    (["gallery", "s.yaml", "-o", ""], "lrplot: -o '': the output path is empty; name a folder"),
+    (["verify", "s.yaml", "--log", ""], "lrplot: --log '': the path is empty; name the training log"),
+    (["schema", "-o", ""], "lrplot: -o '': the output path is empty; name a file"),
+    (["", "-o", "x.png"], "lrplot: '': an input path is empty; name a spec or config file"),
+])
+def test_an_empty_path_is_refused_as_empty(cli, tmp_path, args, line):
+    # '' is the path '.': "-o ''" was told ".: is a folder, not a figure file", and a gallery's -o '' aimed at
+    # the current folder
+    (tmp_path / "s.yaml").write_text(SEQUENTIAL)
+    r = cli(*args)
+    assert (r.exit_code, r.stderr) == (2, line + "\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+def test_an_empty_value_of_an_option_that_is_no_path_is_not_an_input(cli, tmp_path):
+    (tmp_path / "s.yaml").write_text(SEQUENTIAL)
+    r = cli("s.yaml", "--title", "", "-o", "x.svg", "-q")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml", "x.svg"]

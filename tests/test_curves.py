@@ -35,8 +35,23 @@ def test_json_nests_schedule_group_field_with_names():
     a = data["schedules"]["a"]
     assert [g["name"] for g in a["groups"]] == ["backbone", "head"]
     assert a["groups"][1]["fields"]["lr"] == (make_curves()["a"].values[(1, "lr")]).tolist()
-    assert data["schedules"]["b"]["groups"][0]["fields"]["momentum"] == [0.95, None]
+    assert data["schedules"]["b"]["groups"][0]["fields"]["momentum"] == [0.95, "NaN"]
     assert data["title"] == "t"
+
+
+def test_json_tells_nan_from_infinities_as_the_csv_does():
+    # all three were null, while the CSV of the same curves says nan, inf and -inf
+    values = np.array([0.1, np.nan, np.inf, -np.inf, 0.0])
+    curves = Curves((ScheduleTrace("s", "X", 5, "step", None, ("0",), ("lr",), {(0, "lr"): values}),))
+    text = to_json_text(curves)
+    assert '"lr":[0.1,"NaN","Infinity","-Infinity",0.0]' in "".join(text.split())
+    field = json.loads(text)["schedules"]["s"]["groups"][0]["fields"]["lr"]  # strict JSON: parses
+    back = np.array([float(v) for v in field])  # float() reads every value back, numbers and strings alike
+    csv_back = np.array([float(r[4]) for r in list(csv.reader(io.StringIO(to_csv_text(curves))))[1:]])
+    np.testing.assert_array_equal(back, values)  # NaN where NaN, each infinity with its sign
+    np.testing.assert_array_equal(back, csv_back)
+    # strict JSON: none of Python json's bare NaN / Infinity tokens, which other readers refuse
+    json.loads(text, parse_constant=lambda token: pytest.fail(f"non-standard token {token}"))
 
 
 def test_nonfinite_values_are_found():

@@ -92,3 +92,24 @@ def test_expressions_survive_pickling():
     fn = compile_expression("0.9 ** epoch", NAMES)
     again = pickle.loads(pickle.dumps(fn))
     assert again(7) == fn(7)
+
+
+@pytest.mark.parametrize("text, col, line", [
+    ("float('nan')", 47, "only numbers are allowed, not 'nan'; NaN has no name here: write inf - inf, which is NaN"),
+    ("float('-inf')", 47, "only numbers are allowed, not '-inf'; write -inf, without quotes"),
+    ("float('0.5') * epoch", 47, "only numbers are allowed, not '0.5'; write the number without quotes: 0.5"),
+    ("'a' * epoch", 41, "only numbers are allowed, not 'a'; write a number without quotes, or arithmetic of epoch, step"),
+])
+def test_a_quoted_number_is_refused_with_how_to_write_it(cli, tmp_path, text, col, line):
+    # "only numbers are allowed, not 'nan'" said nothing of how to write NaN
+    (tmp_path / "s.yaml").write_text(f'steps: 5\nscheduler: {{type: LambdaLR, lr_lambda: "{text}"}}\n')
+    r = cli("s.yaml", "-o", "none", "-q")
+    assert (r.exit_code, r.stderr) == (1, f"s.yaml:2:{col}: lr_lambda: {line}\n")
+
+
+def test_the_hints_spelling_of_nan_gives_nan(tmp_path):
+    from lrplot import load_spec, simulate
+
+    (tmp_path / "s.yaml").write_text('steps: 5\nscheduler: {type: LambdaLR, lr_lambda: "inf - inf"}\n')
+    values = simulate(load_spec(tmp_path / "s.yaml"))["s"].values[(0, "lr")]  # the real LambdaLR's lr
+    assert len(values) == 5 and all(math.isnan(v) for v in values)

@@ -316,20 +316,29 @@ TWO_BY_TWO = ("title: two schedules, two groups\nsteps: 300\noptimizer: {type: S
               "total_steps: 300}}\n")
 
 
+# three lr schedules of two groups: every group panel shows the same three entries (TWO_BY_TWO's
+# momentum has a column of its own, so its panels do not all say the same)
+THREE_BY_TWO = ("title: two schedules, two groups\nsteps: 300\noptimizer: {type: SGD, lr: 0.1, momentum: 0.9}\n"
+                "param_groups: [{name: backbone, lr: 0.01}, {name: head}]\nschedules:\n"
+                "  - {name: cosine annealing, scheduler: {type: CosineAnnealingLR, T_max: 300}}\n"
+                "  - {name: one-cycle policy, scheduler: {type: OneCycleLR, max_lr: [0.01, 0.1], total_steps: 300}}\n"
+                "  - {name: halved every 100, scheduler: {type: StepLR, step_size: 100, gamma: 0.5}}\n")
+
+
 def test_a_shared_legend_over_the_panels_is_under_the_title_not_over_it():
     # matplotlib keeps room at the top for the taller of a title and a figure legend, not both: the
     # legend every group panel shares was drawn over the title ("two schedules, two groups")
-    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups")
+    fig = render(simulate(parse_spec(THREE_BY_TWO, "s.yaml")), layout="groups")
     texts = [t.get_text() for t, _ in assert_publishable(fig)]
     (legend,) = fig.legends
-    assert [t.get_text() for t in legend.get_texts()] == ["cosine · lr", "onecycle · lr", "onecycle · momentum"]
+    assert [t.get_text() for t in legend.get_texts()] == ["cosine annealing", "one-cycle policy", "halved every 100"]
     assert legend.get_title().get_text() == "two schedules, two groups" and texts.count("two schedules, two groups") == 1
     renderer = fig.canvas.get_renderer()
     top_panel = max(a.get_window_extent(renderer).y1 for a in fig.axes)
     title = legend.get_title().get_window_extent(renderer)
     entries = [t.get_window_extent(renderer) for t in legend.get_texts()]
     assert all(title.y0 > e.y1 for e in entries) and all(e.y0 > top_panel for e in entries)
-    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups", legend=False)
+    fig = render(simulate(parse_spec(THREE_BY_TWO, "s.yaml")), layout="groups", legend=False)
     assert fig.get_suptitle() == "two schedules, two groups" and not fig.legends
 
 
@@ -340,7 +349,10 @@ def test_every_curve_is_inside_its_panel_and_told_apart_by_its_legend_entry(layo
     # two groups and two fields styled lines by field only, so 'backbone · lr' and 'head · lr' were alike
     fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout=layout)
     assert_publishable(fig)
-    for ax in fig.axes:
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    # grid: cosine has no momentum panel; overlay: momentum on a twin y axis
+    assert len(shown) == {"grid": 3, "overlay": 2, "groups": 4}[layout]
+    for ax in shown:
         lo, hi = ax.get_ylim()
         curves = [ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith("series:")]
         assert curves
@@ -372,14 +384,50 @@ def test_no_x_tick_below_zero_runs_into_the_units_name(x):
 
 def test_a_legend_over_the_panels_wraps_its_entries_to_the_figures_width():
     # at 4x3 the three entries in one row ran off the figure's right edge ('onecycle · momentum' cut)
-    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups", size=(4, 3))
+    fig = render(simulate(parse_spec(THREE_BY_TWO, "s.yaml")), layout="groups", size=(4, 3))
     texts, legends = drawn_texts(fig)
     (legend,) = fig.legends
     entries = {t.get_text(): bb for t, bb in texts if t in legend.get_texts()}
-    assert sorted(entries) == ["cosine · lr", "onecycle · lr", "onecycle · momentum"]
+    assert sorted(entries) == ["cosine annealing", "halved every 100", "one-cycle policy"]
     assert all(fig.bbox.x0 <= bb.x0 and bb.x1 <= fig.bbox.x1 for bb in entries.values())
     assert len({round(bb.y0) for bb in entries.values()}) == 2  # two rows of entries, not one too wide
     assert len(fig.legends) == 1 and legend.get_title().get_text() == "two schedules, two groups"
-    wide = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="groups")  # room for one row: one row
+    wide = render(simulate(parse_spec(THREE_BY_TWO, "s.yaml")), layout="groups")  # room for one row: one row
     (legend,) = wide.legends
     assert len({round(bb.y0) for t, bb in drawn_texts(wide)[0] if t in legend.get_texts()}) == 1
+
+
+TWO_FIELDS = ("title: two groups, lr and momentum\nsteps: 300\noptimizer: {type: SGD, lr: 0.1, momentum: 0.9}\n"
+              "fields: [lr, momentum]\nparam_groups: [{name: backbone, lr: 0.01}, {name: head}]\n"
+              "scheduler: {type: OneCycleLR, max_lr: [0.01, 0.1], total_steps: 300}\n")
+
+
+@pytest.mark.parametrize("text, layout", [(TWO_FIELDS, "groups"), (TWO_FIELDS, "grid"), (TWO_BY_TWO, "groups"),
+                                          ((CONFIGS / "two_groups.yaml").read_text(), "groups"),
+                                          (TWO_FIELDS, "overlay"), ((CONFIGS / "onecycle.yaml").read_text(), "overlay")])
+def test_each_field_has_its_own_y_axis_in_every_layout(text, layout):
+    # groups (and overlay): lr (0..0.1) and momentum (0.85..0.95) shared one 'value' axis per panel, the
+    # lr squashed near 0; and every panel's shared y axis was fixed once the first panel was drawn, so the
+    # head's lr (peak 0.1) ran off the top of a 0..0.0105 axis set by the backbone's (peak 0.01)
+    curves = simulate(parse_spec(text, "s.yaml"))
+    fig = render(curves, layout=layout)
+    assert_publishable(fig)
+    want = {f"series:{s.schedule}:{s.group}:{s.field}": s.values for s in curves.series()}
+    by_field: dict = {}
+    for ax in (a for a in fig.axes if a.get_visible()):
+        lines = [ln for ln in ax.get_lines() if ln.get_gid() in want]
+        (field,) = {ln.get_gid().rsplit(":", 1)[1] for ln in lines}  # one field per panel
+        assert (ax.get_ylabel() or fig.get_supylabel()) == {"lr": "learning rate", "momentum": ("beta1" if "AdamW"
+                                                                                                 in text else "momentum")}[field]
+        lo, hi = ax.get_ylim()
+        for ln in lines:
+            y = np.asarray(ln.get_ydata(), dtype=float)
+            np.testing.assert_array_equal(y, want[ln.get_gid()])  # the scheduler's own values
+            assert lo <= y.min() and y.max() <= hi, (ln.get_gid(), (lo, hi))
+            by_field.setdefault(field, []).append((y, (lo, hi)))
+    for key, values in want.items():  # every curve is drawn (equal curves as one line) in its field's panels
+        assert any(np.array_equal(values, y) for y, _ in by_field[key.rsplit(":", 1)[1]]), key
+    for field, drawn in by_field.items():  # each field's y axis is as tall as its curves, not another field's
+        (lo, hi), = {limits for _, limits in drawn}  # the panels of a field share their y axis
+        spread = max(y.max() for y, _ in drawn) - min(y.min() for y, _ in drawn)
+        assert spread / (hi - lo) > 0.8, (field, (lo, hi))

@@ -52,6 +52,16 @@ def test_a_constant_curve_is_one_row_of_dots_at_the_top_and_the_axis_starts_at_z
     assert lines[-1].split() == ["0", "49", "steps"]
 
 
+@pytest.mark.parametrize("at, label", [(None, "step 0"), ([10], "step 10")])
+def test_a_one_step_run_names_its_step_with_its_unit(at, label):
+    # the axis said "0" at both ends, with no unit: "0 ... 0"
+    text = render_text(Curves((trace("c", [0.1], at=at),)), RenderOptions(), width=40, height=5)
+    lines = text.splitlines()
+    assert lines[-2] == " " * 5 + "\u2514" + "\u2500" * 34  # gutter "0.05 ", then the axis
+    assert lines[-1] == " " * 6 + label
+    assert dots(text) == [(0, 0)]  # the one value, at the top, over the label
+
+
 def test_a_step_drop_keeps_its_vertical_edge_between_columns():
     # StepLR-like: 0.1 for 30 steps then 0.01; 200 steps on 20 dot columns: the drop lies inside one column
     values = [0.1] * 30 + [0.01] * 170

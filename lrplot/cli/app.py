@@ -104,9 +104,43 @@ class LrplotCommand(TyperCommand):
         return tricks.quick_coercion_of(super().get_help_option(ctx))
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _no_empty_path(args, {o: p.metavar for p in self.params if getattr(p, "metavar", None) in PATH_METAVARS
+                              for o in p.opts},
+                       {o for p in self.params if p.param_type_name == "option" and not getattr(p, "is_flag", False)
+                        and not getattr(p, "count", False) for o in p.opts})
         _no_missing_folder(args, [o for p in self.params if getattr(p, "metavar", None) in ("FILE", "FIG")
                                   for o in p.opts])
         return super().parse_args(ctx, args)
+
+
+PATH_METAVARS = ("FILE", "FIG", "DIR", "LOG")  # options whose value is a path
+
+
+def _no_empty_path(args: list[str], flags: dict[str, str], valued: set[str]) -> None:
+    """``-o ''`` is the path '.', told it "is a folder" (and a gallery's ``-o ''`` the current folder):
+    an empty path given to a path option (``flags``), or as an input, is refused as empty. ``valued``:
+    every option that takes a value (the word after it is that value, not an input)."""
+    taken = False  # this word is the value of the option before it
+    for i, arg in enumerate(args):
+        if taken:
+            taken = False
+            continue
+        if arg == "--":
+            return
+        taken = arg in valued
+        if arg == "":
+            typer.echo("lrplot: '': an input path is empty; name a spec or config file", err=True)
+            raise typer.Exit(2)
+        if arg in flags and i + 1 < len(args) and args[i + 1] == "":
+            flag = arg
+        elif arg.startswith("--") and arg.endswith("=") and arg[:-1] in flags:
+            flag = arg[:-1]
+        else:
+            continue
+        what = "output " if flag in ("-o", "--output", "--data") else ""
+        kind = {"DIR": "a folder", "LOG": "the training log"}.get(flags[flag], "a file")
+        typer.echo(f"lrplot: {flag} '': the {what}path is empty; name {kind}", err=True)
+        raise typer.Exit(2)
 
 
 def _no_missing_folder(args: list[str], flags: list[str]) -> None:

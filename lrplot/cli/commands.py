@@ -36,7 +36,8 @@ def plot(
                             "matplotlib is not even imported.")] = False,
     layout: Annotated[str, typer.Option(
         "--layout", metavar="LAYOUT", help="overlay | grid (a panel per schedule) | fields (a row per field) | "
-                                           "groups | auto.")] = "auto",
+                                           "groups (a panel per param group) | auto; grid and groups put "
+                                           "each field in a column of its own.")] = "auto",
     x: Annotated[str, typer.Option("--x", metavar="UNIT", help="x axis unit: step | epoch (needs steps_per_epoch).")] = "step",
     log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis (else an lr axis starts at 0).")] = False,
     xlim: Annotated[Optional[str], typer.Option(

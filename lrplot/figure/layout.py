@@ -26,22 +26,33 @@ def resolve_layout(curves: Curves, layout: str) -> str:
 
 
 def panels_of(curves: Curves, layout: str) -> Panels:
-    """(panel title, its series) for each panel of ``layout``."""
+    """(panel title, its series) for each panel of ``layout``. A grid or groups layout of several
+    fields has a column per field (:func:`field_columns`): lr and momentum in one panel squashed the
+    lr near 0 on the momentum's scale."""
     series = list(curves.series())
+    fields = list(dict.fromkeys(s.field for s in series))
     if layout == "overlay":
         return [(None, series)]
-    if layout == "grid":
-        return [(s.name, list(s.series())) for s in curves.schedules]
     if layout == "fields":
-        fields = list(dict.fromkeys(s.field for s in series))
         return [(f, [s for s in series if s.field == f]) for f in fields]
-    # groups: one panel per group index
-    count = max(len(s.groups) for s in curves.schedules)
-    panels = []
-    for g in range(count):
-        names = dict.fromkeys(s.groups[g] for s in curves.schedules if g < len(s.groups))
-        panels.append((f"group {g}: {' / '.join(names)}", [s for s in series if s.group == g]))
-    return panels
+    if layout == "grid":
+        panels = [(s.name, list(s.series())) for s in curves.schedules]
+    else:  # groups: one panel per group index
+        count = max(len(s.groups) for s in curves.schedules)
+        panels = []
+        for g in range(count):
+            names = dict.fromkeys(s.groups[g] for s in curves.schedules if g < len(s.groups))
+            panels.append((f"group {g}: {' / '.join(names)}", [s for s in series if s.group == g]))
+    if len(fields) < 2:
+        return panels
+    return [(title, [s for s in panel if s.field == f]) for title, panel in panels for f in fields]
+
+
+def field_columns(layout: str, panels: Panels) -> int:
+    """How many columns of fields a grid or groups layout has (1: one field, panels as they come)."""
+    if layout not in ("grid", "groups"):
+        return 1
+    return len(dict.fromkeys(s.field for _, series in panels for s in series))
 
 
 def check_ax_layout(layout: str) -> None:
@@ -70,9 +81,12 @@ def into_axes(curves: Curves, ax: Axes, layout: str) -> tuple[str, Panels, list[
 
 
 def new_figure(layout: str, panels: Panels, opts: RenderOptions) -> tuple[Any, list[Axes]]:
-    """A new figure with one axes per panel (two columns beyond three grid or group panels)."""
-    rows, cols = len(panels), 1
-    if layout in ("grid", "groups") and len(panels) > 3:
+    """A new figure with one axes per panel (two columns beyond three grid or group panels; a column
+    per field, each with its own y axis, when there are several)."""
+    rows, cols = len(panels), field_columns(layout, panels)
+    if cols > 1:
+        rows = len(panels) // cols
+    elif layout in ("grid", "groups") and len(panels) > 3:
         cols = 2
         rows = math.ceil(len(panels) / cols)
     width, height = opts.size
@@ -82,9 +96,12 @@ def new_figure(layout: str, panels: Panels, opts: RenderOptions) -> tuple[Any, l
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)  # a renderer to measure text with (place_labels), and the canvas savefig uses
-    share_y = layout in ("grid", "groups")
+    share_y: bool | str = layout in ("grid", "groups") and ("col" if field_columns(layout, panels) > 1 else True)
     grid = fig.subplots(rows, cols, sharex=True, sharey=share_y, squeeze=False)
     axes = list(grid.ravel())
     for extra in axes[len(panels):]:
         extra.set_visible(False)
+    for axis, (_, series) in zip(axes, panels):
+        if not series:  # a schedule without this column's field
+            axis.set_visible(False)
     return fig, axes[: len(panels)]

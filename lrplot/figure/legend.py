@@ -23,9 +23,11 @@ def wrap(text: str, fig: Any, columns: int, size: Any, bold: bool = False) -> st
 
 
 def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, title: str | None,
-            one_schedule: bool, merged: "set[str] | frozenset[str]" = frozenset(), marks: list | None = None) -> None:
+            one_schedule: bool, merged: "set[str] | frozenset[str]" = frozenset(), marks: list | None = None,
+            by_field: bool = False) -> None:
     """One legend per panel, or one for the figure when every panel would show the same entries
-    (grid and groups layouts), or none when a panel's only entry is its own title. A line that
+    (grid and groups layouts; ``by_field``: panels in columns of fields, one legend of every entry
+    when each names one style), or none when a panel's only entry is its own title. A line that
     stands for several equal curves (``merged``: "decay = no_decay") always has its entry.
     ``marks``: entries for the marks (a user's axes, which get no caption line under them)."""
     marks = marks or []
@@ -43,6 +45,15 @@ def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, 
         legend.set_loc(_clearest_corner(fig, axes, legend))
         return
     per_panel = [entries(a) for a in axes]
+    if by_field:  # each column's panels show one field: its entries are those of every column together
+        union: dict[str, Any] = {}
+        for h in (h for hs in per_panel for h in hs):
+            known = union.setdefault(h.get_label(), h)
+            if (known.get_color(), known.get_linestyle()) != (h.get_color(), h.get_linestyle()):
+                break
+        else:
+            if len(union) > 1:
+                per_panel = [list(union.values())] * len(axes)
     if len(axes) > 1 and layout in ("grid", "groups"):
         labels = [[h.get_label() for h in hs] for hs in per_panel]
         if all(lb == labels[0] for lb in labels) and len(labels[0]) > 1:

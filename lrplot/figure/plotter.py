@@ -76,7 +76,11 @@ class Plotter:
             self.layout = layouts.resolve_layout(self.curves, self.opts.layout)
             self.panels = layouts.panels_of(self.curves, self.layout)
             self.fig, self.axes = layouts.new_figure(self.layout, self.panels, self.opts)
-        self.twin = self.ax is not None and len(self.axes) == 2
+            if self.layout == "overlay" and len({s.field for s in self.curves.series()}) == 2 and not any(
+                    "metric" in sc.meta for sc in self.curves.schedules):  # a metric has the right-hand axis
+                # lr and momentum on one axis squashed the lr near 0: a twin y axis, as in the user's axes
+                self.layout, self.panels, self.axes = layouts.into_axes(self.curves, self.axes[0], "overlay")
+        self.twin = len(self.axes) == 2 and self.layout == "fields" and self.axes[1].get_gid() == "twin-y"
 
     def _pick_colors(self) -> None:
         import matplotlib
@@ -110,11 +114,15 @@ class Plotter:
         self.merged = set()
         for n, (axis, (panel_title, series)) in enumerate(zip(self.axes, self.panels)):
             self._draw_panel(n, axis, panel_title, series)
+        if self._shared_y():  # once every panel has its curves: a y axis fixed after the first panel cut
+            for axis, (_, series) in zip(self.axes, self.panels):  # off a later panel's higher curves
+                fields = {s.field for s in series}
+                y_range(axis, [s for _, panel in self.panels for s in panel if s.field in fields], self.opts)
 
     def _legends(self) -> None:
         marks = mark_handles(self.axes, self.opts.jump_threshold) if self.ax is not None else None
         legends(self.fig, self.axes, self.layout, self.opts, self.twin, self.title, len(self.schedules) == 1,
-                self.merged, marks)
+                self.merged, marks, by_field=self.ax is None and layouts.field_columns(self.layout, self.panels) > 1)
 
     def _metrics(self) -> None:
         if self.ax is not None:  # the user's axes keep at most the one twin of a second field
@@ -175,10 +183,8 @@ class Plotter:
         if not (self.twin and n):
             events(axis, series, self.schedules, opts)
         spans(axis, series, self.schedules, opts)
-        shown = [s for same in drawn for s in same[:1]]
-        if self.ax is None and self.layout in ("grid", "groups") and len(self.axes) > 1:
-            shown = [s for _, panel in self.panels for s in panel]  # one y axis shared by every panel
-        y_range(axis, shown, opts)
+        if not self._shared_y():  # a y axis shared by the panels of a field is set once all are drawn
+            y_range(axis, [s for same in drawn for s in same[:1]], opts)
         names = {field_label(self.schedules[s.schedule], s.field) for s in series}
         ylabel = (FIELD_LABELS.get(next(iter(names)), next(iter(names))) if len(names) == 1 else "value") \
             if series else ""
@@ -190,6 +196,9 @@ class Plotter:
                            fontsize="medium", fontweight="normal")
 
     # --- helpers --------------------------------------------------------------------------------
+
+    def _shared_y(self) -> bool:
+        return self.ax is None and self.layout in ("grid", "groups") and len(self.axes) > 1
 
     def _color_key(self, s: Series) -> tuple[str, int]:
         return (s.schedule, s.group) if not self.multi_schedule else (s.schedule, 0)

@@ -33,14 +33,18 @@ def render_view(curves: "Curves", fmt: str, options: "RenderOptions", theme: str
 # what a page and terminal text draw as a figure does: the title, a log y axis, the theme's colours (and,
 # under a page, a figure's notes); every other look option, and why it is not drawn there (no marks and
 # no inset, so --annotate none and --no-inset are what they draw anyway)
-_NOT_DRAWN = {"layout": ("--layout", "it overlays every curve in one chart"),
-              "x": ("--x", "its x axis counts steps"),
-              "xlim": ("--xlim", "it shows the whole run"),
-              "ylim": ("--ylim", "its y range fits the curves"),
-              "legend": ("--no-legend", "it always names the curves"),
-              "annotate": ("--annotate", "it draws no marks"),
-              "size": ("--size", "it takes the size of the window or terminal"),
-              "dpi": ("--dpi", "it takes the size of the window or terminal")}
+# the plot command's flag of each look option (RenderOptions field)
+LOOK_FLAGS = {"layout": "--layout", "x": "--x", "log_y": "--log-y", "title": "--title", "size": "--size",
+              "dpi": "--dpi", "legend": "--no-legend", "annotate": "--annotate", "xlim": "--xlim", "ylim": "--ylim",
+              "inset": "--no-inset"}
+_NOT_DRAWN = {"layout": (LOOK_FLAGS["layout"], "it overlays every curve in one chart"),
+              "x": (LOOK_FLAGS["x"], "its x axis counts steps"),
+              "xlim": (LOOK_FLAGS["xlim"], "it shows the whole run"),
+              "ylim": (LOOK_FLAGS["ylim"], "its y range fits the curves"),
+              "legend": (LOOK_FLAGS["legend"], "it always names the curves"),
+              "annotate": (LOOK_FLAGS["annotate"], "it draws no marks"),
+              "size": (LOOK_FLAGS["size"], "it takes the size of the window or terminal"),
+              "dpi": (LOOK_FLAGS["dpi"], "it takes the size of the window or terminal")}
 
 
 def not_drawn(fmt: str, options: "RenderOptions") -> tuple[str, str] | None:
@@ -73,4 +77,28 @@ def check_options_drawn(fmt: str, options: "RenderOptions") -> None:
     return None
 
 
-__all__ = ["VIEW_FORMATS", "check_options_drawn", "not_drawn", "render_view"]
+def check_targets_drawn(formats: list[str], options: "RenderOptions", theme: str, style: str | None, how: str) -> None:
+    """:func:`check_options_drawn` for each target's format; with none (``how``: ``--no-figure`` or
+    ``-o none``), :func:`check_nothing_drawn`."""
+    for fmt in formats:
+        check_options_drawn(fmt, options)
+    if not formats:
+        check_nothing_drawn(options, theme, style, how)
+
+
+def check_nothing_drawn(options: "RenderOptions", theme: str, style: str | None, how: str) -> None:
+    """Refuse, before any work, a look option of a run that draws no figure (``how``: ``--no-figure``
+    or ``-o none``): ``--theme both`` was accepted and nothing written, as if the option did something."""
+    from ..errors import UsageError
+    from ..figure.options import RenderOptions
+
+    default = RenderOptions()
+    given = [f"--theme {theme}"] if theme != default.theme else []
+    given += [f"--style {style}"] if style is not None else []
+    given += [flag for name, flag in LOOK_FLAGS.items() if getattr(options, name) != getattr(default, name)]
+    if given:
+        raise UsageError(f"{given[0]} changes the figure, but no figure is drawn ({how})",
+                         hint=f"leave {given[0].split()[0]} out, or drop {how} to draw one")
+
+
+__all__ = ["LOOK_FLAGS", "VIEW_FORMATS", "check_nothing_drawn", "check_options_drawn", "check_targets_drawn", "not_drawn", "render_view"]

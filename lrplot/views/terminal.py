@@ -131,8 +131,11 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
             text.append(reset)
         lines.append(f"{label:>{gutter - 1}} \u2502{''.join(text)}".rstrip())
     lines.append(" " * gutter + "\u2514" + "\u2500" * plot_cols)
-    first, last = str(start), f"{start + n - 1} steps" if n > 1 else str(start)
-    lines.append(" " * (gutter + 1) + first + last.rjust(plot_cols - len(first)))
+    if n > 1:
+        first, last = str(start), f"{start + n - 1} steps"
+        lines.append(" " * (gutter + 1) + first + last.rjust(plot_cols - len(first)))
+    else:  # one update: its step, with its unit, under its one dot ("0 ... 0" said neither)
+        lines.append(" " * (gutter + 1) + f"step {start}")
     if len(parts) > 1 or len({s.field for s in parts}) > 1:
         keys = []
         for index, (s, label) in enumerate(labelled):
