@@ -220,7 +220,8 @@ def test_a_null_the_trainer_fails_on_is_refused_in_one_located_line(write_spec, 
     path = write_spec(f"{head}{other}\n{key}: null\n", "recipe.yaml")
     with pytest.raises(LrplotError) as info:
         load_input(path, inputs=BudgetInputs(dataset_size=100))
-    assert info.value.format() == (f"{path}:{2 + bool(head)}:{len(key) + 3}: {key}: null is accepted by TrainingArguments but {what}; "
+    assert info.value.format() == (f"{path}:{2 + bool(head)}:{len(key) + 3}: {key}: null is accepted by "
+                                   f"TrainingArguments but {what}; "
                                    f"leave the key out for the default, {default}, or give one")
 
 
