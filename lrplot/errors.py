@@ -7,7 +7,9 @@ line (``lrplot.cli``) turns one into a printed line and an exit code; the librar
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, Iterator
 
 
 @dataclass(frozen=True)
@@ -115,3 +117,27 @@ class LrplotWarning(UserWarning):
     warning so ``warnings.filterwarnings`` and pytest see it: a schedule that ends far from its
     floor (no-anneal), runs past its end (short-schedule) or rises again (rebound), a value that
     is NaN or infinite. The text is the command line's, located at the spec's line."""
+
+
+@contextmanager
+def warnings_named(name: Any) -> Iterator[None]:
+    """The Python warnings raised inside (a framework's, while one input file is read or run) raised again with
+    the file named first (``path: text``): a run over several files said which file each one came from in no
+    way. ``name`` None (a spec built in memory) leaves them as they are."""
+    import warnings
+
+    if name is None:
+        yield
+        return
+    with warnings.catch_warnings(record=True) as heard:
+        try:
+            yield
+        finally:
+            caught = list(heard)
+    for w in caught:
+        text = f"{name}: {w.message}"
+        try:
+            message: Any = w.category(text)
+        except Exception:  # noqa: BLE001 - a warning class that takes other arguments: its text alone
+            message = text
+        warnings.warn_explicit(message, w.category, w.filename, w.lineno)

@@ -396,11 +396,9 @@ def test_check_hf_cosine_with_restarts_restarts_are_not_jumps(cli):
     path = DATA / "published" / "open-r1_qwen2.5-1.5b_sft_config_demo.yaml"
     args = ["--dataset-size", "2000", "--set", "packing=false", "--set", "lr_scheduler_type=cosine_with_restarts"]
     r = cli("check", path, *args, "--set", "lr_scheduler_kwargs={num_cycles: 3}")
-    name = "open-r1_qwen2.5-1.5b_sft_config_demo"
-    zero = [f"--set lr_scheduler_type: warning: '{name}' group {g} lr at step 0: lr is 0 at 1 step(s): 0; those "
-            "updates do nothing [nonpositive-lr]" for g in ("decay", "no_decay")]
     # before: "lr at step 51: lr jumps from 3.93374e-09 to 1.99843e-05 (+100% of its peak); also at 88 [jump]"
-    assert (r.exit_code, r.stdout.splitlines()) == (0, zero + ["1 schedule(s) checked: 0 error(s), 2 warning(s)"])
+    # (its warmup's update 0 at lr 0 is transformers' design: not said)
+    assert (r.exit_code, r.stdout.splitlines()) == (0, ["1 schedule(s) checked: 0 error(s), 0 warning(s)"])
     # the restarts written as a plain spec's LambdaLR declare nothing: the jump rule still sees them
     spec = ("steps: 125\nscheduler: {type: LambdaLR, lr_lambda: \"0.5 * (1 + cos(pi * ((3 * epoch / 125) % 1)))\"}\n")
     from lrplot.check import check_schedule

@@ -327,7 +327,8 @@ def test_check_json_stays_json_where_deepspeed_warns_of_a_total_below_its_warmup
     r = forked.run(["check", str(T5), "--set", "scheduler.params.total_num_steps=5000", "--json"], cwd=ROOT,
                    text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert [f["rule"] for f in json.loads(r.stdout)["findings"]] == ["nonpositive-lr", "long-warmup"]
+    # (its first two updates at warmup_min_lr 0 are its log warmup's start, not said)
+    assert [f["rule"] for f in json.loads(r.stdout)["findings"]] == ["long-warmup"]
 
 
 @pytest.mark.slow

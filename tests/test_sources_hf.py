@@ -192,6 +192,71 @@ def test_the_nulls_refused_are_the_trainers(tmp_path, key, error, said):
         TrainingArguments(output_dir=str(tmp_path), **{key: None})
 
 
+# Keys whose null TrainingArguments keeps and the Trainer fails on (test_the_nulls_the_trainer_fails_on): each drew
+# the default, a run that never happens
+NULL_FAILS = {
+    "max_steps": ("num_train_epochs: 1", "Trainer(...) fails: trainer.py:726, TypeError: '>' not supported between "
+                  "instances of 'NoneType' and 'int'", -1),
+    "num_train_epochs": ("max_steps: 10", "train() fails: trainer.py:2521, TypeError: unsupported operand type(s) for "
+                         "*: 'NoneType' and 'int' (Trainer(...) at :726 with max_steps set)", 3.0),
+    "learning_rate": ("max_steps: 10", "train() fails building the optimizer: torch's, TypeError: '<=' not supported "
+                      "between instances of 'float' and 'NoneType'", 5e-05),
+    "per_device_train_batch_size": ("max_steps: 10", "train() fails: training_args.py:1824 (train_batch_size), "
+                                    "TypeError: unsupported operand type(s) for *: 'NoneType' and 'int'", 8),
+    "gradient_accumulation_steps": ("max_steps: 10", "train() fails: trainer.py:2573, TypeError: unsupported operand "
+                                    "type(s) for *: 'int' and 'NoneType'", 1),
+    "dataloader_drop_last": ("max_steps: 10", "train() fails: torch's BatchSampler, 'drop_last should be a boolean "
+                             "value, but got drop_last=None'", False),
+    "weight_decay": ("max_steps: 10", "train() fails at the optimizer's first step: torch's, TypeError", 0.0),
+    "adam_beta2": ("max_steps: 10", "train() fails building an Adam optimizer: torch's, TypeError: '<=' not supported "
+                   "between instances of 'float' and 'NoneType'", 0.999),
+}
+
+
+@pytest.mark.parametrize("key", sorted(NULL_FAILS))
+def test_a_null_the_trainer_fails_on_is_refused_in_one_located_line(write_spec, key):
+    other, what, default = NULL_FAILS[key]
+    head = "" if key == "learning_rate" else "learning_rate: 1e-3\n"
+    path = write_spec(f"{head}{other}\n{key}: null\n", "recipe.yaml")
+    with pytest.raises(LrplotError) as info:
+        load_input(path, inputs=BudgetInputs(dataset_size=100))
+    assert info.value.format() == (f"{path}:{2 + bool(head)}:{len(key) + 3}: {key}: null is accepted by "
+                                   f"TrainingArguments but {what}; "
+                                   f"leave the key out for the default, {default}, or give one")
+
+
+@pytest.mark.parametrize("body", [
+    "max_steps: 10\nlr_scheduler_kwargs: null\n", "max_steps: 10\naccelerator_config: null\n",
+    "max_steps: 10\noptim: sgd\nadam_beta1: null\n", "max_steps: 10\noptim: adafactor\nadam_epsilon: null\n"])
+def test_a_null_the_trainer_trains_with_is_read_as_the_default(write_spec, body):
+    source = load_input(write_spec("learning_rate: 1e-3\n" + body, "recipe.yaml"), inputs=BudgetInputs())
+    assert source.budget.updates == 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", sorted(NULL_FAILS) + ["lr_scheduler_kwargs", "accelerator_config", "sgd adam_beta1",
+                                                       "adafactor adam_epsilon"])
+def test_the_nulls_the_trainer_fails_on(tmp_path, key):
+    """The real Trainer, on the config of each case above: TrainingArguments(...) takes the null, and Trainer(...)
+    or train() raises where NULL_FAILS says; the nulls read as the default train."""
+    optim, _, key = key.rpartition(" ")
+    args = {"max_steps": 2, "per_device_train_batch_size": 2, **({"optim": optim} if optim else {}), key: None}
+    if key == "max_steps":
+        args["num_train_epochs"] = 1
+    if key == "num_train_epochs":  # with max_steps set it fails in Trainer(...) already
+        del args["max_steps"]
+    if key not in NULL_FAILS:
+        assert len(run_trainer(args, 8, tmp_path)["seen"]) == 2
+        return
+    what = NULL_FAILS[key][1]
+    said = re.escape(what.split(", ", 1)[1].split(" (Trainer")[0].split("TypeError: ")[-1].strip("'"))
+    with pytest.raises((TypeError, ValueError), match=said if key != "weight_decay" else "") as info:
+        run_trainer(args, 8, tmp_path)
+    where = what.split(": ", 1)[1].split(",")[0].split(" (")[0]
+    frame = info.traceback[-1]
+    assert where.startswith("torch's") or (f"{frame.path.name}:{frame.lineno + 1}") == where, frame
+
+
 def test_batch_size_flag_fills_in_and_never_silently_overrides(write_spec):
     path = write_spec("learning_rate: 1e-3\nnum_train_epochs: 1\n", "recipe.yaml")
     assert load_input(path, inputs=BudgetInputs(dataset_size=100, batch_size=10)).budget.updates == 10

@@ -97,7 +97,7 @@ def check_files(paths: Iterable[Any], ignore: Iterable[str] = (), allow: Any = N
     loaded, or a schedule that cannot be built or simulated, is an ``invalid-spec`` finding at its
     location; the other specs and schedules are checked all the same. Command-line mistakes
     (UsageError) still raise."""
-    from ..errors import SpecError
+    from ..errors import SpecError, warnings_named
 
     report = CheckReport([], [], [])
     for path in paths:
@@ -111,7 +111,8 @@ def check_files(paths: Iterable[Any], ignore: Iterable[str] = (), allow: Any = N
         for schedule in spec.schedule_list():
             report.schedules.append(schedule.name)
             try:
-                report.findings.extend(check_schedule(schedule, ignore, allow_import=allow))
+                with warnings_named(path):  # the framework's warnings, named by the file they are about
+                    report.findings.extend(check_schedule(schedule, ignore, allow_import=allow))
             except SpecError as exc:
                 valid = False
                 report.findings.append(invalid_spec(exc, schedule.name))

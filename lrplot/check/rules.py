@@ -10,11 +10,31 @@ import numpy as np
 
 from .. import summary
 from ..facts import JUMP_THRESHOLD, facts_of, natural_length, resumed_steps
-from ..facts.frameworks import ACCUMULATED, accumulated_rebounds
+from ..facts.frameworks import ACCUMULATED, MEGATRON, accumulated_rebounds
+from ..facts.types import number
 from ..summary import steps_text
 from .context import TOLERANCE, Context, Finding, own_advice, rule
 
 NO_ANNEAL_FRACTION = 0.1  # a decaying schedule should end within this fraction of its range above its floor
+# the updates at lr 0 a declared warmup starts with by its framework's design: the ramp's step 0 (transformers'
+# and torchtune's lr_lambda current_step / num_warmup_steps, Megatron-LM's init_lr 0 at num_steps 0); two where
+# the trainer's first update comes before the ramp's step 0: Composer's Trainer steps its scheduler before the
+# clock moves on, DeepSpeed's WarmupLR sets warmup_min_lr (default 0) when built, then log(1) at iteration 0
+FROM_ZERO_UPDATES = 2
+
+
+def _warmups(ctx: Context) -> Iterator[tuple[int, int | None]]:
+    """(first update, scheduler steps until the peak, None where not counted in updates) of each warmup the
+    spec declares, stepped once per update (a warmup stepped per epoch holds each value for an epoch: its
+    rises are jumps, timm's per epoch)."""
+    for p in ctx.phases:
+        warmup = facts_of(p.spec).warmup(p.spec)
+        if p.scale != 1:
+            continue
+        if warmup is not None:
+            yield p.start, int(warmup[1])
+        elif p.spec.type == MEGATRON and (number(p.spec.options.get("lr_warmup_steps")) or 0) > 0:
+            yield p.start, None  # its lr_warmup_steps count samples
 
 
 # --- the rules ------------------------------------------------------------------------------------
@@ -29,11 +49,19 @@ def _nan_inf(ctx: Context) -> Iterator[Finding]:
                               f"{f} is {float(v[t])!r} at {len(bad)} step(s): {steps_text((bad + ctx.first).tolist())}")
 
 
-@rule("nonpositive-lr", "error", "the lr is zero (warning: wasted updates) or negative (error)")
+@rule("nonpositive-lr", "error", "the lr is zero (warning: wasted updates; not the first update or two of a "
+                                 "declared warmup, which its framework starts at 0) or negative (error)")
 def _nonpositive(ctx: Context) -> Iterator[Finding]:
+    starts = {start: length for start, length in _warmups(ctx)}
     for g, v in ctx.lr_series():
         neg = np.flatnonzero(v < 0)
         zero = np.flatnonzero(v == 0)
+        # a warmup's first update(s) at lr 0, then rising: what its framework does on purpose, not a fault; a
+        # zero after that, or longer, is said whole
+        lead = int(np.argmax(v[zero[0]:] != 0)) if len(zero) and zero[0] in starts else 0
+        if 0 < lead <= min(FROM_ZERO_UPDATES, starts.get(int(zero[0])) or FROM_ZERO_UPDATES) and \
+                v[zero[0] + lead] > 0:
+            zero = zero[lead:]
         if len(neg):
             t, at = int(neg[0]), steps_text((neg + ctx.first).tolist())
             yield ctx.finding("nonpositive-lr", "error", g, "lr", t, (v[t],),
@@ -58,12 +86,18 @@ def _overshoot(ctx: Context) -> Iterator[Finding]:
 
 
 @rule("jump", "error", f"the value changes by more than {JUMP_THRESHOLD:.0%} of its peak in one update "
-                       "where the spec declares no step (error at a SequentialLR hand-off, else warning)")
+                       "where the spec declares no step nor a warmup's rise (error at a SequentialLR hand-off, "
+                       "else warning)")
 def _jump(ctx: Context) -> Iterator[Finding]:
     declared = ctx.declared_jumps()
     handoffs = {p.start: p.spec.type for p in ctx.phases if p.handoff}
+    # the rises of a warmup the spec declares, up to its peak (one update after it: Composer's), as steep as its
+    # length makes them (torchtitan's debug configs: 2 updates); a fall there, or a rise past the peak, is not it
+    ramps = {t for start, length in _warmups(ctx) if length for t in range(start + 1, start + length + 2)}
     for (g, f), v in ctx.curves.values.items():
-        steps = [int(t) for t in summary.peak_jumps(v) if int(t) not in declared]
+        peak = ctx.declared_peak(g) * (1 + TOLERANCE) if f == "lr" else -np.inf
+        steps = [int(t) for t in summary.peak_jumps(v) if int(t) not in declared
+                 and not (t in ramps and t not in handoffs and v[t - 1] < v[t] <= peak)]
         if not steps:
             continue
         at_handoff = [t for t in steps if t in handoffs]

@@ -29,7 +29,13 @@ def _warning_line(message: Any, category: type, filename: str, lineno: int, file
     # specified warmup as a fraction of total\n training duration, ...") is one sentence, not its first line
     paragraph = str(message).strip().split("\n\n")[0]
     text = " ".join(line.strip() for line in paragraph.splitlines()) or first_line(message, category.__name__)
+    if text in _SHOWN:  # said once a run: a file's reader and its run both hear a framework's warning
+        return
+    _SHOWN.add(text)
     print(printable(f"lrplot: warning: {text}"), file=sys.stderr)
+
+
+_SHOWN: set[str] = set()  # the warnings this command printed (emptied as each command starts)
 
 
 class Terminated(KeyboardInterrupt):
@@ -94,6 +100,7 @@ def reporting(debug: bool) -> Iterator[None]:
 
     forget()  # a command is one run: the files it reads start here (a test may run several in one process)
     previous = warnings.showwarning
+    _SHOWN.clear()
     if not debug:
         warnings.showwarning = _warning_line
     try:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from .. import cache as _cache
 from ..curves import Curves, ScheduleTrace
+from ..errors import warnings_named
 from ..imports import Allowance, AllowImport, allowed_imports, check_all_allowed
 from ..spec import Spec
 from .loop import Progress
@@ -62,7 +63,8 @@ def simulate(specs: Spec | Iterable[Spec], *, allow_import: AllowImport = None, 
         key = _cache_key(spec) if cache else None
         traces = _cache.load(key) if key is not None else None
         if traces is None:
-            traces = simulate_spec(spec, progress, allow_import=allowance)
+            with warnings_named(spec.file):  # the framework's warnings, named by the file they are about
+                traces = simulate_spec(spec, progress, allow_import=allowance)
             if key is not None:
                 _cache.store(key, traces)
         per_spec.append(traces)

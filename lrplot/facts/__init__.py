@@ -230,6 +230,10 @@ TABLE: dict[str, TypeFacts] = {
     # get_optimizer_param_scheduler, core_v0.16.1 :1367-1368 and :1382-1383), which optimizer_param_scheduler.py
     # keeps untruncated (:151) and compares num_steps with and divides by (:227-229, :247-249)
     fw.MEGATRON: replace(_IMPORTED, float_ints=("lr_warmup_steps",)),
+    # torchtitan's linear_warmup_stable_decay (0.2.2, 0.3.0): warmup_steps updates up to the base lr
+    **{f"lrplot.sources.{module}:lr_schedulers": replace(_IMPORTED, warmup=lambda s: ("warmup_steps", s.options[
+        "warmup_steps"]) if (int_or_none(s.options.get("warmup_steps")) or 0) > 0 else None)
+       for module in ("torchtitan", "torchtitan_registry")},
 }
 _UNKNOWN = TypeFacts()
 

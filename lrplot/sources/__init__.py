@@ -202,10 +202,12 @@ def load_input(path: str | Path, *, kind: str | None = None, overrides: Iterable
     if parts:
         composed.refuse_kind(kind, str(path))
     apply_overrides(doc, overrides, kind)
+    from ..errors import warnings_named
     from ..imports import allowed_imports
 
     try:
-        return reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
+        with warnings_named(path):  # a framework's warning says which of several files it is about
+            return reader(kind).read(doc, inputs, allow_import=allowed_imports(allow_import))
     except ImportError as exc:  # the framework, or something it imports (timm -> torchvision), is missing
         from ..errors import MissingLibraryError
         from ..imports.loading import forget_orphans

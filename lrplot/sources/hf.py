@@ -111,15 +111,44 @@ _NULL_REFUSED = {"lr_scheduler_type": "'None is not a valid SchedulerType'",
                  "warmup_steps": "TypeError: '<' not supported between instances of 'NoneType' and 'int'"}
 
 
+# Fields whose null TrainingArguments(...) keeps and the Trainer then fails on (transformers 5.23.0, torch 2.13),
+# with where; read as the default they drew a run that never happens. lr_scheduler_kwargs and accelerator_config
+# null train as their defaults.
+_TYPE_ERROR = "TypeError: '<=' not supported between instances of 'float' and 'NoneType'"
+_NULL_FAILS = {
+    "max_steps": "Trainer(...) fails: trainer.py:726, TypeError: '>' not supported between instances of 'NoneType' "
+                 "and 'int'",
+    "num_train_epochs": "train() fails: trainer.py:2521, TypeError: unsupported operand type(s) for *: 'NoneType' "
+                        "and 'int' (Trainer(...) at :726 with max_steps set)",
+    "per_device_train_batch_size": "train() fails: training_args.py:1824 (train_batch_size), TypeError: unsupported "
+                                   "operand type(s) for *: 'NoneType' and 'int'",
+    "gradient_accumulation_steps": "train() fails: trainer.py:2573, TypeError: unsupported operand type(s) for *: "
+                                   "'int' and 'NoneType'",
+    "dataloader_drop_last": "train() fails: torch's BatchSampler, 'drop_last should be a boolean value, but got "
+                            "drop_last=None'",
+    "learning_rate": f"train() fails building the optimizer: torch's, {_TYPE_ERROR}",
+    "weight_decay": "train() fails at the optimizer's first step: torch's, TypeError",
+}
+_ADAM_NULL_FAILS = {key: f"train() fails building an Adam optimizer: torch's, {_TYPE_ERROR}"
+                    for key in ("adam_beta1", "adam_beta2", "adam_epsilon")}
+
+
+def _refuse_null(cfg: HfConfig, said: dict[str, str], accepted: bool) -> None:
+    for key, what in said.items():  # null is not the default there
+        if key in cfg.data and cfg.data[key] is None:
+            how = (f"is accepted by TrainingArguments but {what}" if accepted
+                   else f"is refused by TrainingArguments ({what})")
+            raise cfg.error(key, f"{key}: null {how}",
+                            hint=f"leave the key out for the default, {cfg.defaults.get(key)}, or give one")
+
+
 def _scheduler_name(cfg: HfConfig) -> str:
     from transformers.trainer_utils import SchedulerType
 
     name = cfg.get("lr_scheduler_type")
     names = [t.value for t in SchedulerType]
-    for key, said in _NULL_REFUSED.items():  # null is not the default there: TrainingArguments refuses it
-        if key in cfg.data and cfg.data[key] is None:
-            raise cfg.error(key, f"{key}: null is refused by TrainingArguments ({said})",
-                            hint=f"leave the key out for the default, {cfg.defaults.get(key)}, or give one")
+    _refuse_null(cfg, _NULL_REFUSED, accepted=False)
+    _refuse_null(cfg, _NULL_FAILS, accepted=True)
     if not isinstance(name, str):  # the Trainer's field holds one name
         kind = {list: "list", dict: "mapping", bool: "boolean"}.get(type(name), "number")
         raise cfg.error("lr_scheduler_type", f"lr_scheduler_type must be one scheduler name, not a {kind}",
@@ -151,6 +180,8 @@ def _optimizer(cfg: HfConfig, notes: list[str]) -> dict[str, Any]:
         notes.append(f"optim {optim} is drawn on torch AdamW: the lr schedule is the same (a LambdaLR "
                      "scales each param group's initial lr)")
     out: dict[str, Any] = {"type": torch_name, "lr": float(lr)}
+    if adam and optim in _TORCH_OPTIMIZERS:  # the Trainer passes no betas to others (adafactor)
+        _refuse_null(cfg, _ADAM_NULL_FAILS, accepted=True)
     if adam:
         out["betas"] = [float(cfg.number("adam_beta1")), float(cfg.number("adam_beta2"))]
         out["eps"] = float(cfg.number("adam_epsilon", low=0))
