@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import LogError, Raw, build_curves
+from . import Raw
 from .conventions import HF_MLFLOW, HF_MLFLOW_BEFORE_4_51, Convention
 
 ARGS = ("lr_scheduler_type", "logging_steps", "gradient_accumulation_steps")  # TrainingArguments fields
@@ -54,31 +54,9 @@ def file_params(folder: Path) -> dict[str, str]:
 def curves(raws: list[Raw], fmt: str, path: Path, key: str | None, found: list[str],
            writers: dict[str, tuple[Convention, Convention | None] | None]):
     """The store's Curves: each run by its writer's convention (``writers``: run label -> :func:`writer`)."""
-    kinds = {writers.get(r.run) for r in raws}
-    if kinds <= {None}:
-        return build_curves(raws, fmt, path, "float64", key=key, found=found)
-    if len(kinds) == 1:
-        ((rule, other),) = kinds
-        return build_curves(raws, fmt, path, "float64", key=key, found=found, rule=rule, other=other)
-    from dataclasses import replace
+    from .apart import built_apart
 
-    from ..curves import Curves
-
-    order = list(dict.fromkeys(r.run for r in raws))
-    traces, failed = [], None
-    for kind in kinds:
-        part = [r for r in raws if writers.get(r.run) == kind]
-        rule, other = kind if kind is not None else (None, None)
-        try:
-            built = build_curves(part, fmt, path, "float64", key=key, found=found, rule=rule, other=other)
-        except LogError as exc:  # no lr series in these runs: the others' are read
-            failed = exc
-            continue
-        runs = list(dict.fromkeys(r.run for r in part))
-        for trace in built.schedules:
-            if len(runs) == 1:  # named as build_curves names a run of several: by the run, then its series
-                trace = replace(trace, name=runs[0] if len(built.schedules) == 1 else f"{runs[0]} · {trace.name}")
-            traces.append((order.index(next(r for r in runs if trace.name.startswith(r))), trace))
-    if not traces and failed is not None:
-        raise failed
-    return Curves(tuple(t for _, t in sorted(traces, key=lambda p: p[0])), title=None)
+    kinds = list(dict.fromkeys(writers.get(r.run) for r in raws))
+    parts = [([r for r in raws if writers.get(r.run) == kind], {} if kind is None else {"rule": kind[0], "other": kind[1]})
+             for kind in kinds]
+    return built_apart(parts, fmt, path, key=key, found=found, order=list(dict.fromkeys(r.run for r in raws)))

@@ -40,7 +40,7 @@ import numpy as np
 
 from ..errors import Location
 from ..limits import MAX_LOG_STEP
-from . import LogError, Raw, build_curves, classify, log_step, read_log_text, walk
+from . import LogError, Raw, classify, log_step, read_log_text, walk
 from .wandbframe import HEADER, records
 from .wandbselect import choose, run_id
 
@@ -358,24 +358,13 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
     if not found and key is None:  # wandb-core writes a run's records in blocks: a live run's file may hold none yet
         raise LogError("no history record in this W&B run file yet (wandb writes them in blocks as the run goes on, "
                        "all of them when it finishes)", location=Location(str(path)), hint="read it again later")
-    by_step = {step: _joined(raws) for step, raws in by_step.items()}
-    from dataclasses import replace
+    from .apart import built_apart
 
-    from ..curves import Curves
-
-    if len(by_step) == 1:
-        ((step_key, raws),) = by_step.items()
-        curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
-        return _noted(curves, info, labels) if any(i["placed"] or i["resumes"] for i in info.values()) else curves
-    traces = []
-    for step_key, raws in by_step.items():  # runs stepping on different keys: each by its own convention
-        curves = build_curves(raws, fmt, path, "float64", key=key, step=step_key, found=found, damaged=damaged)
-        runs = {r.run for r in raws}
-        for trace in curves.schedules:
-            if len(runs) == 1 and trace.name and not trace.name.startswith(next(iter(runs))):
-                trace = replace(trace, name=f"{next(iter(runs))} · {trace.name}")
-            traces.append(trace)
-    return _noted(Curves(tuple(traces), title=None), info, labels)
+    parts = [(_joined(raws), {"step": step_key, "damaged": damaged}) for step_key, raws in by_step.items()]
+    # runs stepping on different keys: each by its own convention, in the files' order
+    order = list(dict.fromkeys(labels[file] if several else "" for file, *_ in read))
+    curves = built_apart(parts, fmt, path, key=key, found=found, order=order)
+    return _noted(curves, info, labels) if any(i["placed"] or i["resumes"] for i in info.values()) else curves
 
 
 def _noted(curves: "Curves", info: dict[str, dict], labels: dict[Path, str]) -> "Curves":  # noqa: F821
