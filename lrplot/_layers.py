@@ -33,8 +33,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine", "plotmemo"),
     # 10. what inspects specs and runs, and compares a logged run with its plan
     ("check", "resume", "state", "verify"),
-    # 11. curves -> matplotlib figure
-    ("figure",),
+    # 11. curves -> matplotlib figure; what a figure says beside its curves (check's findings, the
+    #     readers' assumptions, the metric driving a schedule)
+    ("figure", "findings"),
     # 12. curves -> an interactive HTML page or terminal text (the figure's options and colours)
     ("views",),
     # 13. the one way from inputs to figures: load, simulate, overlay a log, render, stage and write

@@ -29,7 +29,8 @@ def plot(source: Any, *, ax: "Axes | None" = None, set: Iterable[str] = (),  # n
 
     from .errors import LrplotWarning, UsageError
     from .figure import RenderOptions, check_ax_layout, check_option_names, check_raster, render
-    from .pipeline import Reading, figure_facts, nonfinite_lines, simulate
+    from .findings import figure_facts
+    from .pipeline import Reading, nonfinite_lines, simulate
 
     check_option_names(options)
     opts = RenderOptions(**options)  # values are checked before torch runs, too

@@ -254,7 +254,8 @@ def render_images(spec: "Spec", figure: DocFigure, out_dir: Path, *, allow_impor
     colour scheme (its Image's theme is ``both``)."""
     from .figure import RenderOptions
     from .output import FigureTarget, write_atomic
-    from .pipeline import figure_facts, render_all, simulate
+    from .findings import figure_facts
+    from .pipeline import render_all, simulate
 
     out_dir.mkdir(parents=True, exist_ok=True)
     base = RenderOptions(**figure.render)

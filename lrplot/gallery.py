@@ -179,7 +179,8 @@ def build_gallery(config_dir: Path, out_dir: Path, *, options: object | None = N
     from .errors import LrplotError
     from .figure import RenderOptions
     from .output import FigureTarget
-    from .pipeline import Reading, figure_facts, render_all, simulate, stage_and_write
+    from .findings import figure_facts
+    from .pipeline import Reading, render_all, simulate, stage_and_write
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)
     if not config_dir.is_dir():

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, ContextManager, Iterable
 
 from . import plotmemo
 from .errors import UsageError
+from .findings import figure_facts
 from .sources import BudgetInputs, Source
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -132,67 +133,6 @@ def nonfinite_lines(curves: "Curves") -> list[str]:
     return [f"lrplot: warning: '{series.schedule}' {series.field} of group {series.group_name} is NaN or infinite "
             f"at {count} step(s), first at step {first}; drawn where finite"
             for series, first, count in curves.nonfinite()]
-
-
-# --- what the figure must say: check's rules, the readers' assumptions ----------------------------------
-
-_CITATION = re.compile(r"\s*\([^()]*\.py:\d+[^()]*\)")  # "(lightning/pytorch/cli.py:682, ...)": the summary has it
-PLOT_RULES = ("no-anneal", "short-schedule", "long-warmup", "rebound", "last-epoch")  # mis-sized, or not as resumed
-
-
-def plan_findings(specs: "list[Spec]", curves: "Curves", allow_import: AllowImport = None) -> list[Any]:
-    """What ``lrplot check`` says of a mis-sized or misleadingly resumed schedule (:data:`PLOT_RULES`),
-    found on the curves already simulated (``curves`` as :func:`simulate` returns them, in spec order)."""
-    from .check import RULES, Context
-
-    schedules = [schedule for spec in specs for schedule in spec.schedule_list()]
-    return [finding for schedule, trace in zip(schedules, curves.schedules)
-            for rule_id in PLOT_RULES for finding in RULES[rule_id].fn(Context(schedule, trace, allow_import))]
-
-
-def footnotes(findings: Iterable[Any], sources: Iterable[Source] = ()) -> tuple[str, ...]:
-    """The figure's footnote lines: each finding, then each assumption a reader made that changes
-    the curve (with the key or flag that would settle it)."""
-    lines = [f"\u26a0 {f.message} [{f.rule}]" for f in findings]
-    for note in (n for source in sources for n in source.assumptions):
-        text = _CITATION.sub("", note)
-        lines.append(("" if "assum" in text.lower() else "assumed: ") + text
-                     + (f" (set {note.settle} to change it)" if note.settle and note.settle not in text else ""))
-    return tuple(dict.fromkeys(lines))
-
-
-def with_metrics(specs: "list[Spec]", curves: "Curves") -> "Curves":
-    """``curves`` with what drives each metric-driven schedule (a loss CSV, an expression) in its
-    trace's ``meta["metric"]``: (steps, values, name), each value at the update whose lr it decides,
-    as the engine feeds it (:func:`lrplot.engine.metric.metric_feed`). A schedule fed its own lr has
-    nothing to add."""
-    from .facts import facts_of
-    from .spec import MetricCsv
-
-    schedules = [schedule for spec in specs for schedule in spec.schedule_list()]
-    traces = list(curves.schedules)
-    for i, (schedule, trace) in enumerate(zip(schedules, curves.schedules)):
-        node = next((n for n in schedule.schedulers if facts_of(n).metric_driven), None)
-        if node is None or schedule.metric == "lr" or trace.steps < 2:
-            continue
-        from .engine.metric import metric_feed
-
-        period = schedule.period(node)
-        calls = (trace.steps - 1) // period
-        feed = metric_feed(schedule, None, calls)
-        values = [float(feed()) for _ in range(calls)]
-        name = (schedule.metric.column or "metric") if isinstance(schedule.metric, MetricCsv) else str(schedule.metric)
-        steps = [(k + 1) * period for k in range(calls)]  # fed after update (k+1)*period - 1
-        traces[i] = replace(trace, meta={**trace.meta, "metric": (steps, values, name)})
-    return replace(curves, schedules=tuple(traces))
-
-
-def figure_facts(specs: "list[Spec]", curves: "Curves", sources: Iterable[Source] = (), *,
-                 allow_import: AllowImport = None) -> "tuple[Curves, list[Any], tuple[str, ...]]":
-    """What every figure of these specs shows beside the curves: the curves with their metrics
-    (:func:`with_metrics`), check's findings (:func:`plan_findings`) and the footnote lines."""
-    findings = plan_findings(specs, curves, allow_import)
-    return with_metrics(specs, curves), findings, footnotes(findings, sources)
 
 
 # --- render, stage and write ------------------------------------------------------------------------

@@ -136,7 +136,7 @@ def recall(key: dict[str, Any] | None) -> Recalled | None:
 
 
 def _tupled(trace: Any) -> Any:
-    """The metric as :func:`lrplot.pipeline.with_metrics` makes it, (steps, values, name) (JSON made it a list)."""
+    """The metric as :func:`lrplot.findings.with_metrics` makes it, (steps, values, name) (JSON made it a list)."""
     from dataclasses import replace
 
     metric = trace.meta.get("metric")

@@ -21,7 +21,7 @@ from torch.optim.swa_utils import SWALR
 from lrplot.check import check_schedule
 from lrplot.engine import simulate
 from lrplot.facts import TABLE
-from lrplot.pipeline import figure_facts
+from lrplot.findings import figure_facts
 from lrplot.spec import parse_spec
 
 DONE, TOTAL = 10, 25  # updates before the checkpoint, updates of the whole run

@@ -124,7 +124,7 @@ def test_hf_warmup_longer_than_the_run_is_said_and_drawn(write_spec):
     from transformers import get_scheduler
 
     from lrplot.engine import simulate
-    from lrplot.pipeline import figure_facts
+    from lrplot.findings import figure_facts
 
     path = write_spec(HF.format(kind="cosine", warmup="warmup_steps: 100"), "sft.yaml")
     source = load_input(path, inputs=BudgetInputs(dataset_size=100, devices=1))  # 25 batches x 2 epochs

@@ -16,7 +16,7 @@ from lrplot.curves import Curves, ScheduleTrace
 from lrplot.engine import simulate
 from lrplot.errors import UsageError
 from lrplot.figure import RenderOptions, render
-from lrplot.pipeline import footnotes, plan_findings
+from lrplot.findings import footnotes, plan_findings
 from lrplot.sources import Source
 from lrplot.sources.protocol import assumption
 from lrplot.spec import parse_spec

@@ -261,7 +261,7 @@ def test_print_spec_is_the_same_schedule(real_timm, tmp_path, cli):
 def test_a_run_resumed_from_a_checkpoint_says_on_the_figure_that_its_epoch_is_not_known(real_timm, tmp_path):
     # resume: with no start_epoch: train.py starts at the checkpoint's epoch (train.py aa4b5850 :1085-1095), which
     # only the checkpoint holds. The note was a summary line only; the figure drew epoch 0 on without a word of it
-    from lrplot.pipeline import footnotes
+    from lrplot.findings import footnotes
 
     source = load_input(write_args(tmp_path, {**BASE, "resume": "output/train/last.pth.tar"}),
                         inputs=BudgetInputs(dataset_size=DATASET))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from lrplot.pipeline import footnotes
+from lrplot.findings import footnotes
 from lrplot.sources import BudgetInputs, budget_lines, load_input
 from tests.helpers.paths import ROOT
 

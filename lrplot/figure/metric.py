@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def draw_metric(axis: Axes, series: Sequence[Series], schedules: dict[str, ScheduleTrace], unit: str) -> Any:
     """The metric of each schedule of ``series`` that has one (``meta["metric"]``: steps, values,
-    name, from :func:`lrplot.pipeline.with_metrics`) as grey markers joined by a thin line, on a
+    name, from :func:`lrplot.findings.with_metrics`) as grey markers joined by a thin line, on a
     twin y axis of ``axis`` labelled with its name; None when no schedule has one."""
     import matplotlib
 
