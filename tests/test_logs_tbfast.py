@@ -239,3 +239,21 @@ def test_reading_a_csv_log_imports_no_tensorboard_protobuf_or_crc(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "metrics.csv")], capture_output=True,
                          text=True, timeout=120, check=True)
     assert out.stdout == "[]\n", out.stdout + out.stderr
+
+
+def test_event_files_beyond_the_limit_are_refused_before_they_are_read(tmp_path, monkeypatch):
+    import lrplot.limits
+    from lrplot.errors import LrplotError
+
+    torch_run(tmp_path / "a")
+    torch_run(tmp_path / "b")
+    (first,), (second,) = sorted((tmp_path / "a").glob("*tfevents*")), sorted((tmp_path / "b").glob("*tfevents*"))
+    size = first.stat().st_size
+    monkeypatch.setattr(lrplot.limits, "MAX_EVENTS_BYTES", size + 10)
+    from lrplot.logs import load_log
+
+    with pytest.raises(LrplotError) as err:
+        load_log(tmp_path)
+    assert str(err.value) == (f"{second}: the TensorBoard event files of this log are more than {(size + 10) / 1e6:.3g} MB; "
+                              f"a log is read with at most {(size + 10) / 1e6:.3g} MB of them; "
+                              "name one run folder or event file")

@@ -54,7 +54,7 @@ def _read(path: Path, bulk: bool, monkeypatch):
 
     monkeypatch.setattr(wandbbulk, "MIN_BYTES", 0 if bulk else 1 << 62)
     try:
-        return wandbrun._history(path, None, wandbrun.ByteAllowance())
+        return wandbrun._history(path, None, wandbrun.allowance())
     except LogError as exc:
         return str(exc)
 

@@ -2,11 +2,17 @@
 with ``ckpt_path``; torchtune's ``log_<time>.txt`` and MMEngine's ``<timestamp>/`` of each launch): every file is read as its own run, as
 TensorBoard's run folders are, each verdict starting with its run, and ``--log-run`` reads one (as W&B's and
 MLflow's runs are chosen). A resume's segments are not joined: each is verified at the steps it logged.
+
+
+:class:`ByteAllowance` reads the binary files of one log (TensorBoard event files, W&B run files) whole, all
+its runs together within one limit.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Callable
 
@@ -66,3 +72,34 @@ def _within_limit(path: Path, runs: list[tuple[str, Path]], what: str) -> None:
         raise LogError(f"the {len(runs)} {what}s of this folder are {total / 1e6:.3g} MB together; a log is read with "
                        f"at most {MAX_LOG_BYTES / 1e6:.3g} MB", location=Location(str(path)),
                        hint="choose one with --log-run")
+
+
+class ByteAllowance:
+    """The bytes of binary log files one --log may read, all its runs together: ``limit`` from
+    :mod:`lrplot.limits`; ``one``/``many`` name the files ("a W&B run file", "the W&B run files")."""
+
+    def __init__(self, limit: int, one: str, many: str, hint: str) -> None:
+        self.left = self.limit = limit
+        self.one, self.many, self.hint = one, many, hint
+
+    def read(self, path: Path) -> bytes:
+        """The bytes of one file (a regular file, within what is left), recorded as read (no output may
+        replace it)."""
+        from ..reads import record
+
+        where = Location(str(path))
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            raise LogError(f"cannot read: {exc.strerror or exc}", location=where) from None
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise LogError(f"is not a regular file, not {self.one}", location=where)
+            self.left -= info.st_size
+            if self.left < 0:
+                mb = f"{self.limit / 1e6:.3g} MB"
+                raise LogError(f"{self.many} of this log are more than {mb}; a log is read with at most {mb} of them",
+                               location=where, hint=self.hint)
+            record(path, self.one, info)
+            return fh.read(info.st_size)

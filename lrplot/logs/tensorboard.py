@@ -25,8 +25,6 @@ used it (lrplot step = s - 1); Lightning's LearningRateMonitor tags (``lr-AdamW`
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -34,6 +32,7 @@ import numpy as np
 
 from ..errors import Location
 from ..limits import MAX_LOG_FOLDER_DEPTH
+from .folders import ByteAllowance
 from . import LogError, Raw, build_curves, log_step, walk
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,37 +66,12 @@ def _accumulator():
     return event_accumulator
 
 
-class ByteAllowance:
+def allowance() -> ByteAllowance:
     """The bytes of event files one --log may read, all runs together."""
+    from ..limits import MAX_EVENTS_BYTES
 
-    def __init__(self) -> None:
-        from ..limits import MAX_EVENTS_BYTES
-
-        self.left = MAX_EVENTS_BYTES
-        self.limit = MAX_EVENTS_BYTES
-
-
-def _open(path: Path, budget: ByteAllowance) -> bytes:
-    """The bytes of one event file (a regular file, within the budget), recorded as read (no output
-    may replace it)."""
-    from ..reads import record
-
-    where = Location(str(path))
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise LogError(f"cannot read: {exc.strerror or exc}", location=where) from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise LogError("is not a regular file, not a TensorBoard event file", location=where)
-        budget.left -= info.st_size
-        if budget.left < 0:
-            raise LogError(f"the TensorBoard event files of this log are more than {budget.limit / 1e6:.3g} MB; "
-                           f"a log is read with at most {budget.limit / 1e6:.3g} MB of events", location=where,
-                           hint="name one run folder or event file")
-        record(path, "a TensorBoard event file", info)
-        return fh.read(info.st_size)
+    return ByteAllowance(MAX_EVENTS_BYTES, "a TensorBoard event file", "the TensorBoard event files",
+                         hint="name one run folder or event file")
 
 
 def records(path: Path, budget: ByteAllowance, skip_corrupt: bool, damaged: list[str]) -> tuple[bytes, "Frames"]:
@@ -106,7 +80,7 @@ def records(path: Path, budget: ByteAllowance, skip_corrupt: bool, damaged: list
     offset; with ``skip_corrupt`` it is skipped and named in ``damaged``."""
     from .tfrecord import frames
 
-    buf = _open(path, budget)
+    buf = budget.read(path)
     found = frames(buf)
     problems = [(n, at, f"record {n} at byte {at}: its data fails its CRC check (the file is corrupt)",
                  "pass --log-skip-corrupt to skip it (every verdict then names it)", "skipped")
@@ -276,7 +250,7 @@ def read_run(target: Path, budget: ByteAllowance | None = None, skip_corrupt: bo
     and the storage dtype, as EventAccumulator reads them: in bulk where the run declares
     ``file_version`` 2 first (every writer since 2016), else by EventAccumulator itself."""
     _accumulator()  # the tensorboard package, or one line saying how to install it
-    budget = budget or ByteAllowance()
+    budget = budget or allowance()
     damaged = damaged if damaged is not None else []
     files = [target] if target.is_file() else sorted(p for p in target.iterdir() if MARK in p.name and p.is_file())
     left, named = budget.left, len(damaged)
@@ -338,7 +312,7 @@ def read(path: Path, fmt: str, key: str | None, *, skip_corrupt: bool = False) -
     raws: list[Raw] = []
     dtype = "float32"
     found: list[str] = []
-    budget = ByteAllowance()
+    budget = allowance()
     damaged: list[str] = []
     for run, target in runs.items():
         tags, kind = read_run(target, budget, skip_corrupt, damaged)

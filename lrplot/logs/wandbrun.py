@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +38,7 @@ import numpy as np
 
 from ..errors import Location
 from ..limits import MAX_LOG_STEP
+from .folders import ByteAllowance
 from . import LogError, Raw, classify, log_step, read_log_text, walk
 from .wandbframe import HEADER, records
 from .wandbselect import choose, run_id
@@ -82,35 +81,12 @@ def detect_file(path: Path, fmt: str) -> bool:
         return False
 
 
-class ByteAllowance:
+def allowance() -> ByteAllowance:
     """The bytes of W&B run files one --log may read, all runs together."""
+    from ..limits import MAX_STORE_BYTES
 
-    def __init__(self) -> None:
-        from ..limits import MAX_STORE_BYTES
-
-        self.left = self.limit = MAX_STORE_BYTES
-
-
-def _bytes(path: Path, budget: ByteAllowance) -> bytes:
-    """The bytes of one ``.wandb`` file (a regular file, within the budget), recorded as read."""
-    from ..reads import record
-
-    where = Location(str(path))
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise LogError(f"cannot read: {exc.strerror or exc}", location=where) from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise LogError("is not a regular file, not a W&B run file", location=where)
-        budget.left -= info.st_size
-        if budget.left < 0:
-            raise LogError(f"the W&B run files of this log are more than {budget.limit / 1e6:.3g} MB; a log is "
-                           f"read with at most {budget.limit / 1e6:.3g} MB of them", location=where,
-                           hint="name one run folder or run file")
-        record(path, "a W&B run file", info)
-        return fh.read(info.st_size)
+    return ByteAllowance(MAX_STORE_BYTES, "a W&B run file", "the W&B run files",
+                         hint="name one run folder or run file")
 
 
 def _record_items(parse, DecodeError, path: Path, damaged: list[str] | None):
@@ -161,7 +137,7 @@ def _history(path: Path, key: str | None, budget: ByteAllowance,
                        hint="pip install '.[wandb]' in the lrplot checkout (or pip install wandb)") from None
     from .wandbbulk import history, numbers
 
-    buf = _bytes(path, budget)
+    buf = budget.read(path)
     items = _record_items(wandb_internal_pb2.Record.FromString, DecodeError, path, damaged)
     wanted: dict[str, bool] = {}
 
@@ -343,7 +319,7 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
     names = [run_id(f) for f in files]
     by_step: dict[str, list[Raw]] = {}
     found: list[str] = []
-    budget = ByteAllowance()
+    budget = allowance()
     damaged: list[str] = []
     read = []
     for file, name in zip(files, names):
