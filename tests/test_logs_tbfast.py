@@ -241,6 +241,7 @@ def test_reading_a_csv_log_imports_no_tensorboard_protobuf_or_crc(tmp_path):
     assert out.stdout == "[]\n", out.stdout + out.stderr
 
 
+@pytest.mark.slow
 def test_event_files_beyond_the_limit_are_refused_before_they_are_read(tmp_path, monkeypatch):
     import lrplot.limits
     from lrplot.errors import LrplotError
