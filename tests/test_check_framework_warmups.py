@@ -88,26 +88,13 @@ def test_torchtune_warmup_from_zero_is_its_design():
 
 @pytest.mark.slow
 def test_composer_warmup_from_zero_is_its_design():
-    from types import SimpleNamespace
-
-    from tests.helpers.composer_stub import install_composer_stub
+    from tests.helpers.composer_stub import batch_stepped, install_composer_stub
 
     if not install_composer_stub():
         pytest.skip("mosaicml is not installed (pip install --no-deps mosaicml==0.32.1)")
-    from composer.core.time import Time, Timestamp
-    from composer.optim.scheduler import CosineAnnealingWithWarmupScheduler, compile_composer_scheduler
+    from composer.optim.scheduler import CosineAnnealingWithWarmupScheduler
 
-    def compiled(optimizer):
-        state = SimpleNamespace(optimizers=[optimizer], max_duration=Time.from_timestring("4800ba"),
-                                dataloader_len=None, timestamp=Timestamp())
-        scheduler = compile_composer_scheduler(CosineAnnealingWithWarmupScheduler(t_warmup="100ba", alpha_f=0.1),
-                                               state)
-
-        class Stepped:  # the Trainer: scheduler.step(), then the timestamp moves to the next batch
-            def step(self):
-                scheduler.step()
-                state.timestamp = state.timestamp.to_next_batch()
-        return Stepped()
+    compiled = batch_stepped(CosineAnnealingWithWarmupScheduler(t_warmup="100ba", alpha_f=0.1), "4800ba")
 
     path = DATA / "composer" / "mpt-125m.yaml"
     lrs = stepped(compiled, 6.0e-4, 3)

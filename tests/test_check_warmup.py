@@ -26,7 +26,6 @@ t5_base_pretraining.json at d6b8036ecce3a70dea35476d74e09e5b43976b51), deepspeed
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 
@@ -92,24 +91,13 @@ def test_published_torchtune_configs_never_reach_their_peak(torchtune_module, pa
 
 @pytest.mark.slow
 def test_published_llm_foundry_config_never_reaches_its_peak():
-    from tests.helpers.composer_stub import install_composer_stub
+    from tests.helpers.composer_stub import batch_stepped, install_composer_stub
 
     if not install_composer_stub():
         pytest.skip("mosaicml is not installed (pip install --no-deps mosaicml==0.32.1)")
-    from composer.core.time import Time, Timestamp
-    from composer.optim.scheduler import CosineAnnealingWithWarmupScheduler, compile_composer_scheduler
+    from composer.optim.scheduler import CosineAnnealingWithWarmupScheduler
 
-    def compiled(optimizer):
-        state = SimpleNamespace(optimizers=[optimizer], max_duration=Time.from_timestring("50ba"),
-                                dataloader_len=None, timestamp=Timestamp())
-        scheduler = compile_composer_scheduler(CosineAnnealingWithWarmupScheduler(t_warmup="100ba", alpha_f=0.1),
-                                               state)
-
-        class Stepped:  # the Trainer: scheduler.step(), then the timestamp moves to the next batch
-            def step(self):
-                scheduler.step()
-                state.timestamp = state.timestamp.to_next_batch()
-        return Stepped()
+    compiled = batch_stepped(CosineAnnealingWithWarmupScheduler(t_warmup="100ba", alpha_f=0.1), "50ba")
 
     source = load_input(LLAMA, inputs=BudgetInputs())
     assert source.budget.updates == 50

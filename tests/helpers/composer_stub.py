@@ -51,3 +51,25 @@ def install_composer_stub() -> bool:
     package("composer.optim", root / "optim")
     importlib.import_module("composer.optim.scheduler")
     return True
+
+
+def batch_stepped(scheduler, max_duration: str):
+    """Composer's ``scheduler`` driven as its Trainer steps one per batch (``scheduler.step()``, then the
+    timestamp moves to the next batch; trainer.py, see tests/test_sources_composer.py), as a factory
+    ``optimizer -> object with step()`` for a test's own update loop. Call :func:`install_composer_stub` first."""
+    from types import SimpleNamespace
+
+    from composer.core.time import Time, Timestamp
+    from composer.optim.scheduler import compile_composer_scheduler
+
+    def make(optimizer):
+        state = SimpleNamespace(optimizers=[optimizer], max_duration=Time.from_timestring(max_duration),
+                                dataloader_len=None, timestamp=Timestamp())
+        compiled = compile_composer_scheduler(scheduler, state)
+
+        class Stepped:
+            def step(self):
+                compiled.step()
+                state.timestamp = state.timestamp.to_next_batch()
+        return Stepped()
+    return make
