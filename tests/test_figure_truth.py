@@ -117,6 +117,41 @@ def test_an_assumption_that_changes_the_curve_is_on_the_figure():
     assert note.y1 < ax.xaxis.label.get_window_extent().y0
 
 
+PLATEAU = "steps: 40\noptimizer: {{type: SGD, lr: 0.1}}\n{metric}scheduler: {{type: ReduceLROnPlateau, patience: 3}}\n"
+PLATEAU_NOTE = ("assumed: ReduceLROnPlateau is fed its own lr (metric's default): it drops on a fixed beat, a "
+                "staircase, not training (set metric: to change it)")
+
+
+@pytest.mark.parametrize("text, said", [
+    (PLATEAU.format(metric=""), True),
+    (PLATEAU.format(metric="metric: lr\n"), False),  # asked for: the classic recipe, no assumption
+    (PLATEAU.format(metric="metric: '1 / (1 + step)'\n"), False),
+    ("steps: 40\noptimizer: {type: SGD, lr: 0.1}\nschedules:\n  - {name: a, scheduler: {type: StepLR, step_size: 5}}\n"
+     "  - {name: b, scheduler: {type: ReduceLROnPlateau, patience: 3}}\n", True),
+    ("steps: 40\noptimizer: {type: SGD, lr: 0.1}\nschedules:\n  - {name: b, metric: lr, "
+     "scheduler: {type: ReduceLROnPlateau, patience: 3}}\n", False),
+])
+def test_a_plateau_fed_its_default_metric_says_so(tmp_path, text, said):
+    """The whole plateau curve is decided by what it is fed: the default (its own lr) is named, as the
+    framework readers name it; a metric the spec gives is no assumption."""
+    from lrplot.pipeline import load_source
+
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    source = load_source(path)
+    assert footnotes([], [source]) == ((PLATEAU_NOTE,) if said else ())
+
+
+def test_a_plateau_fed_its_default_metric_is_named_on_the_figure_and_in_the_summary(tmp_path, cli):
+    (tmp_path / "p.yaml").write_text(PLATEAU.format(metric=""))
+    r = cli("p.yaml", "-o", "p.png", "--no-cache")
+    assert r.exit_code == 0
+    assert ("p.yaml: ReduceLROnPlateau is fed its own lr (metric's default): it drops on a fixed beat, a staircase, "
+            "not training") in r.stderr.splitlines()
+    figure = lrplot.plot(tmp_path / "p.yaml")
+    assert " ".join(footnote_lines(figure)).endswith(PLATEAU_NOTE)  # wrapped at spaces
+
+
 def test_marks_are_named_in_a_caption_line():
     curves = simulate(parse_spec((CONFIGS / "step.yaml").read_text(), "step.yaml"))
     fig = render(curves)

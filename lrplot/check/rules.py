@@ -241,5 +241,5 @@ def _constant_lambda(ctx: Context) -> Iterator[Finding]:
 def _plateau_self(ctx: Context) -> Iterator[Finding]:
     if any(facts_of(n).metric_driven for n in ctx.schedule.schedulers) and ctx.schedule.metric == "lr":
         yield ctx.finding("plateau-self-metric", "warning", None, None, None, (),
-                          "ReduceLROnPlateau is fed its own lr, so it halves on a fixed beat; "
+                          "ReduceLROnPlateau is fed its own lr, so it drops by its factor on a fixed beat; "
                           "give 'metric' a CSV of real losses or an expression")

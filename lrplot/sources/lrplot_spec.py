@@ -39,4 +39,20 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         for item in doc.overrides:
             apply_override(data, doc.source, item)
     spec = spec_from_data(data, doc.source, file=doc.path, inputs=inputs)
-    return Source(KIND, spec, budget=spec.step_budget, notes=spec.budget_notes)
+    return Source(KIND, spec, budget=spec.step_budget, notes=spec.budget_notes + _metric_default(spec, data))
+
+
+def _metric_default(spec, data: dict) -> tuple:
+    """A metric-driven scheduler (ReduceLROnPlateau) whose spec gives no ``metric``: it is fed the default, its
+    own lr, which decides the whole curve (a drop on a fixed beat), so the figure and summary name it."""
+    from ..facts import facts_of
+    from .protocol import assumption
+
+    entries = data.get("schedules") if isinstance(data.get("schedules"), list) else [{}]
+    for schedule, entry in zip(spec.schedule_list(), entries):
+        given = "metric" in data or (isinstance(entry, dict) and "metric" in entry)
+        node = next((n for n in schedule.schedulers if facts_of(n).metric_driven), None)
+        if node is not None and not given:
+            return (assumption(f"{node.type} is fed its own lr (metric's default): it drops on a fixed beat, "
+                               "a staircase, not training", settle="metric:"),)
+    return ()
