@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .spec import Spec
 
 _CITATION = re.compile(r"\s*\([^()]*\.py:\d+[^()]*\)")  # "(lightning/pytorch/cli.py:682, ...)": the summary has it
-PLOT_RULES = ("no-anneal", "short-schedule", "long-warmup", "rebound", "last-epoch")  # mis-sized, or not as resumed
+PLOT_RULES = ("no-anneal", "short-schedule", "long-warmup", "idle", "rebound", "last-epoch")  # mis-sized, or not as resumed
 
 
 def plan_findings(specs: "list[Spec]", curves: "Curves", allow_import: AllowImport = None) -> list[Any]:

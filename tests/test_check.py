@@ -35,6 +35,7 @@ TRIGGERS = {
     "nonpositive-lr": ("steps: 20\nscheduler: {type: LambdaLR, lr_lambda: \"1 - epoch / 10\"}\n", "error", 11),
     "nan-inf": ("steps: 20\nscheduler: {type: LambdaLR, lr_lambda: \"inf if epoch > 5 else 1\"}\n", "error", 6),
     "constant-lambda": ("steps: 20\nscheduler: {type: LambdaLR, lr_lambda: \"0.5\"}\n", "warning", 0),
+    "idle": ("steps: 30\nscheduler: {type: StepLR, step_size: 50}\n", "warning", 0),
     "plateau-self-metric": ("steps: 20\nmetric: lr\nscheduler: {type: ReduceLROnPlateau}\n", "warning", None),
     "last-epoch": ("steps: 10\noptimizer: {lr: 0.1, initial_lr: 0.1}\n"
                    "scheduler: {type: ExponentialLR, gamma: 0.9, last_epoch: 9}\n", "error", 10),
@@ -159,3 +160,43 @@ def test_check_reports_every_spec_and_always_prints_valid_json(tmp_path):
     assert sum("[invalid-spec]" in line for line in lines) == 4
     assert lines[-1] == "4 schedule(s) checked: 4 error(s), 0 warning(s); 4 of 5 spec(s) invalid"
     assert text.stderr == ""
+
+
+@pytest.mark.parametrize("scheduler, said", [
+    ("{type: StepLR, step_size: 500}", "StepLR keeps lr at 0.1 for all 100 updates it drives: it never acts within "
+     "the run (its first change is at scheduler step 500)"),
+    ("{type: MultiStepLR, milestones: [150, 300]}", "MultiStepLR keeps lr at 0.1 for all 100 updates it drives: it "
+     "never acts within the run (its first change is at scheduler step 150)"),
+    ("{type: ExponentialLR, gamma: 1.0}", "ExponentialLR keeps lr at 0.1 for all 100 updates it drives: it never "
+     "acts within the run"),
+    ("{type: StepLR, step_size: 30}", None),
+    ("{type: ChainedScheduler, schedulers: [{type: StepLR, step_size: 500}, {type: ExponentialLR, gamma: 0.99}]}",
+     None),  # the lr changes: the chain acts
+    ("{type: SequentialLR, milestones: [90], schedulers: [{type: LinearLR, start_factor: 0.1, total_iters: 90}, "
+     "{type: StepLR, step_size: 20}]}", "StepLR keeps lr at 0.1 for all 10 updates it drives: it never acts within "
+     "the run (its first change is at scheduler step 20)"),
+    ("{type: ReduceLROnPlateau}", None),  # a metric that keeps improving keeps the lr: by design
+])
+def test_idle_names_a_scheduler_that_never_acts(scheduler, said):
+    text = f"steps: 100\noptimizer: {{type: SGD, lr: 0.1}}\nmetric: '1 / (1 + step)'\nscheduler: {scheduler}\n"
+    hits = [f for f in findings_of(text) if f.rule == "idle"]
+    assert [f.message for f in hits] == ([f"'bad' lr at step {hits[0].step if hits else 0}: {said}; are its "
+                                          "arguments sized in the run's units?"] if said else [])
+
+
+def test_a_cyclic_schedule_shorter_than_its_first_rise_never_reaches_max_lr():
+    import torch
+
+    text = "steps: 100\noptimizer: {type: SGD, lr: 0.1}\nscheduler: {type: CyclicLR, base_lr: 0.01, max_lr: 0.1}\n"
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=0.01, max_lr=0.1)  # step_size_up 2000 by default
+    used = []
+    for _ in range(100):
+        used.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    (hit,) = [f for f in findings_of(text) if f.rule == "long-warmup"]
+    assert hit.text() == (f"bad.yaml:3:12: warning: 'bad' lr at step 99: the run (100 updates) ends before its warmup "
+                          f"of 2000 updates (step_size_up) reaches the peak: lr climbs only to {max(used):.6g}, "
+                          f"{max(used) / 0.1:.0%} of its peak 0.1; shorten step_size_up or lengthen the run "
+                          "[long-warmup]")

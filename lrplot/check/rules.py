@@ -237,6 +237,24 @@ def _constant_lambda(ctx: Context) -> Iterator[Finding]:
                                   f"{len(seg)} steps; does it use its variable?")
 
 
+@rule("idle", "warning", "a scheduler that changes the lr by design keeps it constant over every update it drives")
+def _idle(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.phases:
+        driven = -(-(p.end - p.start) // p.scale)
+        if not facts_of(p.spec).acts or driven < 3:
+            continue
+        series = [(g, v[p.start:p.end]) for g, v in ctx.lr_series()]
+        if series and all((seg == seg[0]).all() for _, seg in series):
+            unit = "updates" if p.scale == 1 else "scheduler steps"
+            seg = series[0][1]
+            first = next(iter(facts_of(p.spec).jumps(p.spec, 0, 2 ** 62)), None)  # where its type declares a change
+            yield ctx.finding("idle", "warning", None, "lr", p.start, (float(seg[0]),),
+                              f"{p.spec.type} keeps lr at {seg[0]:.6g} for all {driven} {unit} it drives: it never "
+                              "acts within the run" + (f" (its first change is at scheduler step {first})"
+                                                       if first is not None else "")
+                              + "; are its arguments sized in the run's units?")
+
+
 @rule("plateau-self-metric", "warning", "ReduceLROnPlateau fed its own lr: a staircase, not training")
 def _plateau_self(ctx: Context) -> Iterator[Finding]:
     if any(facts_of(n).metric_driven for n in ctx.schedule.schedulers) and ctx.schedule.metric == "lr":

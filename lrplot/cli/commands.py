@@ -177,7 +177,7 @@ def check(
     ignore: Annotated[Optional[list[str]], typer.Option(
         "--ignore", metavar="RULE", help="Skip a rule (repeatable): nan-inf, nonpositive-lr, overshoot, jump, "
                                          "no-anneal, rebound, short-schedule, long-warmup, constant-lambda, "
-                                         "plateau-self-metric, last-epoch.")] = None,
+                                         "idle, plateau-self-metric, last-epoch.")] = None,
     json_: JsonOpt = False,
     inputs: Inputs = None,  # type: ignore[assignment]
     debug: DebugOpt = False,

@@ -83,6 +83,7 @@ class TypeFacts:
     rises_after_length: bool = False  # CosineAnnealingLR is periodic past T_max
     lambda_driven: bool = False       # its values come from lr_lambda
     metric_driven: bool = False       # its steps follow a metric (ReduceLROnPlateau)
+    acts: bool = False                # it changes the lr by design: one that keeps it constant never acts
     # its get_lr scales the group's current lr (torch has a closed form beside it for step(epoch)), so
     # built with last_epoch it continues from whatever lr the optimizer holds, and from the lr a
     # checkpoint saved exactly as the uninterrupted run does (tests/test_check_resumed.py measures both)
