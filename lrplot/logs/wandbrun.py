@@ -295,7 +295,9 @@ def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]]) -> tuple
     to resume (``resume="allow"`` or ``"must"``), it is placed after the earlier folders' last step, as wandb
     places a run resumed online, and joined with them. Otherwise (``resume=True``, a run started anew under
     the id) each folder is read as a run of its own, joined their later steps would overwrite the earlier
-    ones; verify tries the later one from where the earlier ones end (:func:`lrplot.verify.diagnose.compare`)."""
+    ones; verify tries the later one from where the earlier ones end (:func:`lrplot.verify.diagnose.compare`).
+    A run's first folder read whose record asked to resume may be a later folder given alone (its earlier
+    ones not read): its LogInfo's ``resumes`` is ("", None), where it resumed unknown (verify finds it)."""
     from .wandbselect import resume_asked
 
     ids: dict[str, list[tuple[Path, list[Raw], tuple[int, int] | None]]] = {}
@@ -306,7 +308,7 @@ def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]]) -> tuple
     info: dict[str, dict] = {}
     for rid, items in ids.items():
         starts: list[int] = []
-        end, prev, apart, placed, resumes = 0, None, False, [], {}
+        end, prev, apart, placed, resumes, first = 0, None, False, [], {}, None
         for file, raws, span in items:  # span: the file's first and last step, of every row
             steps = [r.steps for r in raws if len(r.steps)]
             if not steps:
@@ -322,13 +324,15 @@ def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]]) -> tuple
                 else:
                     apart = True
                     resumes[file.parent.name] = (prev.parent.name, end)
+            first = file if first is None else first
             starts.append(lo)
             end, prev = max(end, hi + shift.get(file, 0) + 1), file
         for file, _, _ in items:
             labels[file] = file.parent.name if apart else rid
         for label in {labels[f] for f, _, _ in items}:
             notes = [n for n in placed if not apart or n.startswith(label)]
-            info[label] = {"placed": "; ".join(notes), "resumes": resumes.get(label)}
+            alone = ("", None) if first is not None and label == labels[first] and resume_asked(first) else None
+            info[label] = {"placed": "; ".join(notes), "resumes": resumes.get(label, alone)}
     return labels, shift, info
 
 
