@@ -17,7 +17,8 @@ end, or with another base lr, where needed), agrees with EVERY logged value unde
 
 - frozen: every value is the plan's first (the scheduler never stepped), or the base lr (none attached);
 - compressed by k: value at t == plan at k*t (the scheduler stepped k times per update: once per
-  process, once per micro-batch, an extra ``scheduler.step()``);
+  process, once per micro-batch, an extra ``scheduler.step()``); in an MMEngine plan with ``accumulative_counts``,
+  whose schedulers step at every iteration, the plan re-simulated with them stepped k times per iteration;
 - stretched by k: value at t == plan at floor(t / k) (stepped once every k updates: per epoch);
 - counted in micro-batches: stretched by k, the log running k times the plan's length (its step
   counts micro-batches, k per update: logged inside a gradient-accumulation loop);

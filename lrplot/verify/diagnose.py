@@ -73,6 +73,20 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                 return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per update "
                                            f"(once per process on {k} processes, once per micro-batch with {k} "
                                            "accumulation steps, or an extra scheduler.step())", k=k)
+    # compressed by k in an accumulating MMEngine plan: its schedulers step at every iteration, k times there
+    # (a second ParamSchedulerHook), no plan update's lr (the plan re-simulated so, its first diverging value
+    # tested on a short run first)
+    acc = plan.accumulated
+    for k in range(2, MAX_K + 1) if acc else ():
+        short = plan.per_iteration(s.g, s.f, k, t0 + 1)
+        if short is None or not agree(short[t0:t0 + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]:
+            continue
+        values = plan.per_iteration(s.g, s.f, k, int(at.max()) + 1)
+        if values is not None and agree(values[at], y, s.dtype, s.rtol).all():
+            return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per iteration, "
+                                       f"{k * acc} times per update of {acc} iterations (accumulative_counts={acc}) "
+                                       f"where the plan steps it {acc} times (a second ParamSchedulerHook, or an "
+                                       "extra scheduler.step())", k=k)
     # stretched by k: stepped once every k updates. A log read after scheduler.step() at the batch's end
     # (Composer's LRMonitor at BATCH_END) reads an epoch's stepping, done after it (EPOCH_END), one batch
     # late: its step s holds the lr of update s - 1, so the lr changes there one logged step later
