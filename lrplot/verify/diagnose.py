@@ -20,9 +20,10 @@ class _Series:
     """One logged series and the rule to test a transformed plan against it."""
 
     def __init__(self, at: np.ndarray, y: np.ndarray, plan: Plan, g: int, f: str, dtype: str, rtol: float,
-                 after: bool = False):
+                 after: bool = False, writer: str = ""):
         self.at, self.y, self.plan, self.g, self.f, self.dtype, self.rtol = at, y, plan, g, f, dtype, rtol
         self.after = after  # the log reads the lr after scheduler.step(): the next update's
+        self.writer = writer  # whose convention its steps follow (lrplot.logs.conventions)
 
     def holds(self, index: np.ndarray) -> bool:
         """Does the plan at ``index`` (one plan step per logged value) agree with every value?"""
@@ -172,7 +173,11 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
 
 
 def _samples(s: _Series, T: int) -> Cause | None:
-    """Counted in samples: the log's step is samples seen, B per update, so it runs far past the plan's end."""
+    """Counted in samples: the log's step is samples seen, B per update, so it runs far past the plan's end.
+    How to read it depends on its writer: a plain loop's tag (which does not say what its step counts) is
+    read so with --global-batch; a trainer's says it counts updates, so its step was given another count."""
+    from ..logs.conventions import SAMPLES_READING
+
     at = s.at
     pos = at[at > 0]
     if len(pos) >= 2 and int(at[-1]) >= T:
@@ -180,10 +185,13 @@ def _samples(s: _Series, T: int) -> Cause | None:
         for b in dict.fromkeys(g // m for m in range(1, MAX_K + 1) if g % m == 0 and g // m > 1):
             for first in (0, 1):  # step s = samples before the update, or after it (the lr it used)
                 if s.holds(at // b - first):
+                    how = (f"its tag does not say what its step counts (a plain loop's): read it with --global-batch "
+                           f"{b}, or log the lr at the update count" if s.writer in SAMPLES_READING else
+                           f"its writer ({s.writer.split(' (')[0]}) logs at the update count: the step it was given "
+                           "counted samples; log the update count")
                     return Cause("samples", f"counted in samples, not updates: the log's step is the samples seen, "
                                             f"{b} per update (step s is update {'s/' if not first else '(s/'}{b}"
-                                            f"{'' if not first else ') - 1'}); read it with --global-batch {b} and "
-                                            "a samples-counted key, or log the update count", k=b, n=first)
+                                            f"{'' if not first else ') - 1'}); {how}", k=b, n=first)
     return None
 
 
@@ -338,11 +346,11 @@ def _compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 
                                      "the plan; read the log again once the run has written it")
         elif ok[inside].all() and not inside[at >= 0].all() and (at >= 0).all():
             # a log counted in samples agrees inside the plan too (at step 0, where it starts): not a longer run
-            cause = _samples(_Series(at, y, plan, g, f, info.dtype, rtol), T) or Cause("longer", f"the run goes on past the plan's end: logged to step {info.log_step(int(at[-1]))}, "
+            cause = _samples(_Series(at, y, plan, g, f, info.dtype, rtol, writer=info.writer), T) or Cause("longer", f"the run goes on past the plan's end: logged to step {info.log_step(int(at[-1]))}, "
                                     f"the plan ends at step {info.log_step(T - 1)} (their horizons differ)",
                           n=int(at[-1]) + 1)
         else:
-            cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol, info.after), i0)
+            cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol, info.after, info.writer), i0)
         if cause is not None and cause.kind != "longer":
             note = None
     return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)
