@@ -114,8 +114,15 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     # shifted by n, restarted at n
     hits = s.matches(base, float(y[i0]))
     shifts = sorted({int(j) - t0 for j in hits} - {0}, key=lambda n: (abs(n), n))[:MAX_SHIFTS]
+    restart = ("restarted at step n={}: from there the lr starts the plan over (a resume that rebuilt the scheduler "
+               "without loading its state)")
     for n in shifts:
         if s.holds(at + n):
+            # the log starts where the plan starts over and ends inside the plan: a resumed run's later file (a whole
+            # run counted from 1, or started late, goes on past the plan's end)
+            if n < 0 and int(at[0]) == -n and int(at[-1]) < T:
+                return Cause("restarted", f"{restart.format(-n)}; the log starts at that update, as a resumed run's "
+                                          "later part does", n=-n)
             ahead = (f"the log is {n} step(s) ahead of the plan (the lr logged after scheduler.step(), or a "
                      f"scheduler that started {n} step(s) in)" if n > 0 else
                      "the log is 1 step behind the plan (its steps counted from 1: the lr of update s logged at "
@@ -130,8 +137,7 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
         # before the run stopped, not the lr update n used after the resume (Megatron, Composer, torchtune)
         if (prev < n <= t0 and s.holds(np.where(at < n, at, at - n))) or (
                 s.after and n == prev and s.holds(np.where(at <= n, at, at - n))):
-            return Cause("restarted", f"restarted at step n={n}: from there the lr starts the plan over (a resume "
-                                      "that rebuilt the scheduler without loading its state)", n=n)
+            return Cause("restarted", restart.format(n), n=n)
     # restarted at n from the lr the optimizer's checkpoint restored: update n used the plan's lr (it agrees),
     # the next ones a scheduler built anew, stepped on from that lr (a chainable one does not start over)
     # (n: from t0 - 1 back to the last agreeing logged step, which a sparse log leaves apart)
