@@ -119,3 +119,25 @@ def test_a_whole_run_asking_to_resume_and_logging_after_the_scheduler_step_is_st
         f"lr: diverges at step 0: logged {truth[1]:.9g}, plan {truth[0]:.9g} (0 of 30 logged steps agree); shifted "
         "by n=1 steps: the log is 1 step(s) ahead of the plan (the lr logged after scheduler.step(), or a "
         "scheduler that started 1 step(s) in)\n"))
+
+
+@pytest.mark.slow
+def test_a_later_folder_alone_that_no_resume_point_explains_says_to_give_the_earlier_ones(tmp_path, cli, plan):
+    """A run stepping its scheduler twice per update, resumed (``resume="allow"``) at 12 with the scheduler's state:
+    alone, its later folder matches the plan at no offset and no cause explains it; the line says why it cannot
+    tell (wandb offline records no starting step) and what would let it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("regenerate", DATA.parent / "regenerate.py")
+    regenerate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(regenerate)
+    truth = np.array(regenerate.plain(tmp_path, restart_at=12, keep_state=True, own_step=True, per_step=2))[:, 0]
+    later = sorted((tmp_path / "wandb").iterdir())[-1]
+    r = cli("verify", plan, "--log", later, "-o", "none")
+    assert (r.exit_code, r.output) == (1, (
+        f"lr: diverges at step 0: logged {truth[12]:.9g}, plan 0.02 (0 of 18 logged steps agree); no single cause "
+        "explains every logged value; its run record says it resumed the run and wandb offline counts its _step from "
+        "0 again: no update it could have resumed at makes every value follow the plan; give the earlier folders "
+        "too; the log ends at step 17, the plan at step 29\n"))
+    r = cli("verify", plan, "--log", tmp_path, "-o", "none")  # with the earlier folder: the cause is named
+    assert r.exit_code == 1 and "; compressed in time by k=2: " in r.output, r.output

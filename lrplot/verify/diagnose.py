@@ -220,7 +220,12 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     info: LogInfo = log_info(trace)
     v = _compare(plan, trace, g, f, rtol=rtol, diagnose=diagnose, schedule_name=schedule_name)
     if info.resumes is not None and info.resumes[1] is None:  # its earlier folders not read
-        return v if v.ok else _resumed_alone(plan, trace, g, f, rtol, schedule_name) or _placed(v, info)
+        if v.ok:
+            return v
+        said = ("its run record says it resumed the run and wandb offline counts its _step from 0 again: no update "
+                "it could have resumed at makes every value follow the plan; give the earlier folders too")
+        return _resumed_alone(plan, trace, g, f, rtol, schedule_name) or _placed(
+            v if v.cause is not None else replace(v, note=said if v.note is None else f"{said}; {v.note}"), info)
     if info.resumes is not None:
         earlier, n = info.resumes
         w = _compare(plan, _moved(trace, g, f, n), g, f, rtol=rtol, diagnose=False, schedule_name=schedule_name)
