@@ -16,6 +16,7 @@ from tests.helpers.installed import require
 
 require("wandb")
 
+from lrplot.logs import Raw  # noqa: E402
 from lrplot.verify import verify_files  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "wandb" / "resumed"
@@ -141,3 +142,14 @@ def test_a_later_folder_alone_that_no_resume_point_explains_says_to_give_the_ear
         "too; the log ends at step 17, the plan at step 29\n"))
     r = cli("verify", plan, "--log", tmp_path, "-o", "none")  # with the earlier folder: the cause is named
     assert r.exit_code == 1 and "; compressed in time by k=2: " in r.output, r.output
+
+
+def test_only_a_folder_stepping_on_wandbs_own_step_is_taken_for_a_later_part():
+    """A trainer's step (``train/global_step``, ``trainer/global_step``) goes on in a resumed run's later folder:
+    only wandb's own ``_step`` counts from 0 again there, so only a folder read on it may be placed elsewhere."""
+    from lrplot.logs.wandbrun import _placed
+
+    file = next(_later("offline").glob("run-*.wandb"))
+    read = [(file, [Raw("", "lr", np.arange(18), np.zeros(18))], (0, 17))]
+    assert _placed(read, frozenset({file}))[2] == {"resumed-offline": {"placed": "", "resumes": ("", None)}}
+    assert _placed(read)[2] == {"resumed-offline": {"placed": "", "resumes": None}}  # stepping on a trainer's step
