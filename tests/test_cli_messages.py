@@ -140,7 +140,7 @@ def test_verify_refuses_a_global_batch_the_log_does_not_use(cli, tmp_path):
     r = cli("verify", "s.yaml", "--log", "log.csv", "--global-batch", "32")
     # a plain loop's steps do not say what they count: refused as no count of samples seen at 32 per update
     assert (r.exit_code, r.stdout, r.stderr) == (2, "", (
-        "lrplot: --global-batch 32 does not fit the log: lr's steps (a plain loop's, which do not say what they "
+        "lrplot: --global-batch 32 does not fit the log: lr's steps (a plain loop: they do not say what they "
         "count) are not all multiples of 32 (step 1), as samples seen at 32 per update would be; give the run's "
         "samples per update, or leave --global-batch out (its steps are then read as updates)\n"))
 

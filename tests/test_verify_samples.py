@@ -67,9 +67,9 @@ def test_the_hint_of_a_plain_tag_counted_in_samples_says_how_to_read_it_and_that
     r = cli("verify", plan, "--log", tmp_path / "tb", "-o", "none")
     assert (r.exit_code, r.output) == (1, (
         f"lr: diverges at step 8: logged {_f32(used[1])}, plan {used[8]:.9g} (1 of 30 logged steps agree); counted "
-        "in samples, not updates: the log's step is the samples seen, 8 per update (step s is update s/8); its tag "
-        "does not say what its step counts (a plain loop's): read it with --global-batch 8, or log the lr at the "
-        "update count\n"))
+        "in samples, not updates: the log's step is the samples seen, 8 per update (step s is update s/8); its step "
+        "does not say what it counts (a plain loop): read it with --global-batch 8, or log the lr at the update "
+        "count\n"))
     r = cli("verify", plan, "--log", tmp_path / "tb", "--global-batch", "8", "-o", "none")
     assert (r.exit_code, r.output) == (0, (
         "lr: follows the plan (30 of 30 logged steps); the log's steps count samples: 8 samples per update "
@@ -82,8 +82,8 @@ def test_a_plain_tag_at_the_samples_seen_after_the_update_is_read_so(tmp_path, c
     r = cli("verify", plan, "--log", tmp_path / "tb", "-o", "none")
     assert r.exit_code == 1 and r.output.endswith(
         "counted in samples, not updates: the log's step is the samples seen, 8 per update (step s is update "
-        "(s/8) - 1); its tag does not say what its step counts (a plain loop's): read it with --global-batch 8, or "
-        "log the lr at the update count\n"), r.output
+        "(s/8) - 1); its step does not say what it counts (a plain loop): read it with --global-batch 8, or log "
+        "the lr at the update count\n"), r.output
     r = cli("verify", plan, "--log", tmp_path / "tb", "--global-batch", "8", "-o", "none")
     assert (r.exit_code, r.output) == (0, (
         "lr: follows the plan (30 of 30 logged steps); read as written by a plain loop logging at the samples seen "
@@ -91,6 +91,39 @@ def test_a_plain_tag_at_the_samples_seen_after_the_update_is_read_so(tmp_path, c
         "it, and read as a plain loop logging at the samples seen before the update it would be shifted by -1 "
         "step(s)\n"))
     assert used
+
+
+@pytest.mark.slow
+def test_a_loop_calling_wandb_log_at_the_samples_seen_is_read_so_too(tmp_path, cli, plan):
+    """wandb's ``_step`` is what ``wandb.log(step=...)`` was given: the hint said 'its writer (W&B's own step) logs
+    at the update count', and --global-batch was refused as unused."""
+    pytest.importorskip("wandb")
+    import torch
+    import wandb
+
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=0.1)
+    sched = torch.optim.lr_scheduler.SequentialLR(opt, [
+        torch.optim.lr_scheduler.LinearLR(opt, 0.1, total_iters=5),
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, 25, eta_min=0.001)], milestones=[5])
+    used: list[float] = []
+    opt.register_step_pre_hook(lambda o, a, k: used.append(o.param_groups[0]["lr"]))
+    run = wandb.init(project="lrplot", dir=str(tmp_path), mode="offline", id="samples")
+    for t in range(30):
+        run.log({"lr": opt.param_groups[0]["lr"]}, step=BATCH * t)
+        opt.step()
+        sched.step()
+    run.finish()
+    r = cli("verify", plan, "--log", tmp_path, "-o", "none")
+    assert (r.exit_code, r.output) == (1, (
+        f"lr: diverges at step 8: logged {used[1]:.9g}, plan {used[8]:.9g} (1 of 30 logged steps agree); counted in "
+        "samples, not updates: the log's step is the samples seen, 8 per update (step s is update s/8); its step "
+        "does not say what it counts (W&B's own step): read it with --global-batch 8, or log the lr at the update "
+        "count\n"))
+    r = cli("verify", plan, "--log", tmp_path, "--global-batch", "8", "-o", "none")
+    assert (r.exit_code, r.output) == (0, (
+        "lr: follows the plan (30 of 30 logged steps); the log's steps count samples: 8 samples per update "
+        "(--global-batch)\n"))
 
 
 @pytest.mark.slow
@@ -109,6 +142,6 @@ def test_a_global_batch_the_plain_tags_steps_are_no_multiples_of_is_refused_sayi
     (tmp_path / "log.csv").write_text("step,lr\n0,0.1\n8,0.1\n17,0.010000000000000002\n")
     r = cli("verify", "s.yaml", "--log", "log.csv", "--global-batch", "8")
     assert (r.exit_code, r.stdout, r.stderr) == (2, "", (
-        "lrplot: --global-batch 8 does not fit the log: lr's steps (a plain loop's, which do not say what they count) "
+        "lrplot: --global-batch 8 does not fit the log: lr's steps (a plain loop: they do not say what they count) "
         "are not all multiples of 8 (step 17), as samples seen at 8 per update would be; give the run's samples per "
         "update, or leave --global-batch out (its steps are then read as updates)\n"))

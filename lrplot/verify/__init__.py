@@ -147,8 +147,9 @@ def _global_batch_used(log: Curves, global_batch: int | None) -> None:
         if bad is None:
             return
         key = next(iter(infos[0].keys.values()), log.schedules[0].name)
-        raise UsageError(f"--global-batch {global_batch} does not fit the log: {key}'s steps (a plain loop's, which "
-                         f"do not say what they count) are not all multiples of {global_batch} (step {bad}), as "
+        raise UsageError(f"--global-batch {global_batch} does not fit the log: {key}'s steps "
+                         f"({infos[0].writer.split(' (')[0]}: they do not say what they count) are not all multiples "
+                         f"of {global_batch} (step {bad}), as "
                          f"samples seen at {global_batch} per update would be",
                          hint="give the run's samples per update, or leave --global-batch out (its steps are then "
                               "read as updates)")

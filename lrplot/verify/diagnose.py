@@ -191,8 +191,8 @@ def _samples(s: _Series, T: int) -> Cause | None:
         for b in dict.fromkeys(g // m for m in range(1, MAX_K + 1) if g % m == 0 and g // m > 1):
             for first in (0, 1):  # step s = samples before the update, or after it (the lr it used)
                 if s.holds(at // b - first):
-                    how = (f"its tag does not say what its step counts (a plain loop's): read it with --global-batch "
-                           f"{b}, or log the lr at the update count" if s.writer in SAMPLES_READING else
+                    how = (f"its step does not say what it counts ({s.writer.split(' (')[0]}): read it with "
+                           f"--global-batch {b}, or log the lr at the update count" if s.writer in SAMPLES_READING else
                            f"its writer ({s.writer.split(' (')[0]}) logs at the update count: the step it was given "
                            "counted samples; log the update count")
                     return Cause("samples", f"counted in samples, not updates: the log's step is the samples seen, "
