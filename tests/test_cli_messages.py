@@ -138,9 +138,11 @@ def test_verify_refuses_a_global_batch_the_log_does_not_use(cli, tmp_path):
     (tmp_path / "log.csv").write_text("step,lr\n0,0.1\n1,0.1\n2,0.010000000000000002\n")
     assert cli("verify", "s.yaml", "--log", "log.csv").exit_code == 0  # the log follows the plan (0.1 x 0.1 in float64)
     r = cli("verify", "s.yaml", "--log", "log.csv", "--global-batch", "32")
-    assert (r.exit_code, r.stdout, r.stderr) == (2, "", "lrplot: --global-batch 32 is unused: the log's steps count updates "
-                                                       "(a plain loop), not samples seen; leave --global-batch out (it is "
-                                                       "for logs counted in samples)\n")
+    # a plain loop's steps do not say what they count: refused as no count of samples seen at 32 per update
+    assert (r.exit_code, r.stdout, r.stderr) == (2, "", (
+        "lrplot: --global-batch 32 does not fit the log: lr's steps (a plain loop: they do not say what they "
+        "count) are not all multiples of 32 (step 1), as samples seen at 32 per update would be; give the run's "
+        "samples per update, or leave --global-batch out (its steps are then read as updates)\n"))
 
 
 def test_a_warning_wrapped_over_lines_is_one_whole_line(capsys):

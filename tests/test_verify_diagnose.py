@@ -122,8 +122,11 @@ def test_a_log_counted_in_samples_is_named_so_not_a_longer_run(tmp_path):
     (v,) = verify_files(tmp_path / "plan.yaml", tmp_path / "log.csv").verdicts
     assert v.text() == (f"lr: diverges at step 32: logged {used[1]:.9g}, past the plan's end (1 of 30 logged steps "
                         "agree); counted in samples, not updates: the log's step is the samples seen, 32 per update "
-                        "(step s is update s/32); read it with --global-batch 32 and a samples-counted key, or log "
-                        "the update count")
+                        "(step s is update s/32); its step does not say what it counts (a plain loop): read it with "
+                        "--global-batch 32, or log the lr at the update count")
+    (v,) = verify_files(tmp_path / "plan.yaml", tmp_path / "log.csv", global_batch=32).verdicts  # as the hint says
+    assert v.text() == ("lr: follows the plan (30 of 30 logged steps); the log's steps count samples: 32 samples per "
+                        "update (--global-batch)")
 
 
 def test_a_loop_logging_after_scheduler_step_at_the_update_count_follows_the_plan(tmp_path):

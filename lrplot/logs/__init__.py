@@ -103,7 +103,8 @@ class LogInfo:
     more: tuple[tuple[str, int], ...] = ()  # readings verify tries after ``other`` (ignite: the handlers' order)
     unended: bool = False            # its last line has no line end: a live run's record, maybe cut short
     placed: str = ""                 # how the reader placed steps the log itself does not (a W&B run resumed offline)
-    resumes: tuple[str, int] | None = None  # a resumed run's later folder counting from 0 again: (earlier folder, its end)
+    resumes: tuple[str, int | None] | None = None  # a resumed run's later folder counting from 0 again: (earlier
+    #                                                folder, its end); ("", None): its earlier folders not read
 
     def log_step(self, t: int) -> int:
         """The log's own step of lrplot step (update) ``t``."""

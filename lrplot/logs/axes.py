@@ -32,6 +32,33 @@ def samples_per_update(trace: ScheduleTrace) -> int | None:
     return b if np.array_equal(at, b * np.arange(1, len(at) + 1, dtype=np.int64)) else None
 
 
+def as_samples(trace: ScheduleTrace) -> ScheduleTrace | None:
+    """A trace whose writer records no unit for its step (a plain loop's tag, read as the update count) read
+    as counted in samples seen (:data:`~lrplot.logs.conventions.SAMPLES_READING`: before the update, or after
+    it, the second reading verify tries), for :func:`to_updates`; None for a writer whose step counts updates."""
+    from .conventions import SAMPLES_READING
+
+    info = log_info(trace)
+    readings = SAMPLES_READING.get(info.writer) if info.axis == "updates" else None
+    if readings is None:
+        return None
+    before, after = readings
+    at = {key: steps + info.step_offset for key, steps in trace.at.items()}  # the log's own steps again
+    moved = replace(info, axis=before.axis, per=0, step_offset=before.offset, writer=before.writer,
+                    other=(after.writer, after.offset), more=(), after=False)
+    return replace(trace, at=at, meta={**trace.meta, "log": moved})
+
+
+def not_samples(trace: ScheduleTrace, per: int) -> int | None:
+    """The first of the log's own steps that no count of samples seen at ``per`` per update could be, or None."""
+    info = log_info(trace)
+    for steps in trace.at.values():
+        bad = np.flatnonzero((steps + info.step_offset) % per)
+        if len(bad):
+            return int(steps[bad[0]]) + info.step_offset
+    return None
+
+
 def to_updates(trace: ScheduleTrace, per: int, how: str) -> ScheduleTrace:
     """``trace`` (its steps in samples or epochs) with its steps moved to updates: ``per`` samples per
     update, or updates per epoch. ``how`` says where ``per`` came from (kept in the writer text)."""

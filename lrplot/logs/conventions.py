@@ -89,6 +89,28 @@ IGNITE_WANDB_BEFORE = Convention("pytorch-ignite 0.5.5 WandBLogger OptimizerPara
                                  ("wandb", "wandb-csv"), "*lr/group_[0-9]*", "_step", "updates", 2, "used",
                                  IGNITE_BEFORE.unrecorded)
 
+# A plain loop's tag (or wandb's _step) records no unit for its step: read by lookup as the update count; with
+# --global-batch N as the samples seen, N per update (verify: lrplot.logs.axes.as_samples), before the update or,
+# the second reading, after it. The samples rows are never found by lookup (PLAIN, WANDB_OWN match first).
+PLAIN = Convention("a plain loop (the lr of update s logged at step s); also self.log in a LightningModule's "
+                   "training_step, as NeMo logs lr (megatron_gpt_model.py:1019)",
+                   ("tensorboard", "lightning-csv", "csv", "mlflow"), "*", "step", "updates", 0, "used")
+PLAIN_SAMPLES = Convention("a plain loop logging at the samples seen before the update (with --global-batch N, its "
+                           "samples per update)", PLAIN.formats, "*", "step", "samples", 0, "used",
+                           "whether its step counts the samples before the update or after it")
+PLAIN_SAMPLES_AFTER = Convention("a plain loop logging at the samples seen after the update (with --global-batch N)",
+                                 PLAIN.formats, "*", "step", "samples", 1, "used", PLAIN_SAMPLES.unrecorded)
+# wandb's _step is what wandb.log(step=...) was given, or its own count of calls: no unit either
+WANDB_OWN = Convention("W&B's own step (one wandb.log call per update)", ("wandb", "wandb-csv"), "*", "_step", "updates",
+                       0, "used")
+WANDB_SAMPLES = Convention("a loop calling wandb.log at the samples seen before the update (with --global-batch N, "
+                           "its samples per update)", WANDB_OWN.formats, "*", "_step", "samples", 0, "used",
+                           PLAIN_SAMPLES.unrecorded)
+WANDB_SAMPLES_AFTER = Convention("a loop calling wandb.log at the samples seen after the update (with --global-batch "
+                                 "N)", WANDB_OWN.formats, "*", "_step", "samples", 1, "used", PLAIN_SAMPLES.unrecorded)
+SAMPLES_READING: dict[str, tuple[Convention, Convention]] = {PLAIN.writer: (PLAIN_SAMPLES, PLAIN_SAMPLES_AFTER),
+                                                             WANDB_OWN.writer: (WANDB_SAMPLES, WANDB_SAMPLES_AFTER)}
+
 # First match wins: the specific writers before the generic rows. A writer's file:line is where it
 # reads the lr and picks the step (read in the version named). torchtitan's key names the optimizer's
 # class (lr/AdamW, lr/AdamW/1): a plain loop's per-group tags (lr/0, lr/pg1, lr/unet) are not its.
@@ -140,11 +162,12 @@ CONVENTIONS: tuple[Convention, ...] = (
     IGNITE_WANDB,
     IGNITE_WANDB_AFTER,
     IGNITE_WANDB_BEFORE,
-    Convention("W&B's own step (one wandb.log call per update)", ("wandb", "wandb-csv"), "*", "_step", "updates", 0,
-               "used"),
-    Convention("a plain loop (the lr of update s logged at step s); also self.log in a LightningModule's "
-               "training_step, as NeMo logs lr (megatron_gpt_model.py:1019)",
-               ("tensorboard", "lightning-csv", "csv", "mlflow"), "*", "step", "updates", 0, "used"),
+    WANDB_OWN,
+    WANDB_SAMPLES,
+    WANDB_SAMPLES_AFTER,
+    PLAIN,
+    PLAIN_SAMPLES,
+    PLAIN_SAMPLES_AFTER,
 )
 
 

@@ -262,7 +262,8 @@ def _joined(raws: list[Raw]) -> list[Raw]:
     return list(out.values())
 
 
-def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]]) -> tuple[dict[Path, str], dict[Path, int], dict[str, dict]]:
+def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]],
+            own_step: frozenset[Path] = frozenset()) -> tuple[dict[Path, str], dict[Path, int], dict[str, dict]]:
     """Each file's run label, the steps its values move by, and what its run's LogInfo says of them.
 
     A later folder of an id counting its steps from where an earlier one did (at or below its first step):
@@ -271,7 +272,10 @@ def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]]) -> tuple
     to resume (``resume="allow"`` or ``"must"``), it is placed after the earlier folders' last step, as wandb
     places a run resumed online, and joined with them. Otherwise (``resume=True``, a run started anew under
     the id) each folder is read as a run of its own, joined their later steps would overwrite the earlier
-    ones; verify tries the later one from where the earlier ones end (:func:`lrplot.verify.diagnose.compare`)."""
+    ones; verify tries the later one from where the earlier ones end (:func:`lrplot.verify.diagnose.compare`).
+    A run's first folder read whose record asked to resume and whose steps are wandb's own ``_step``
+    (``own_step``: a trainer's global step goes on in a resumed run) may be a later folder given alone (its
+    earlier ones not read): its LogInfo's ``resumes`` is ("", None), where it resumed unknown (verify finds it)."""
     from .wandbselect import resume_asked
 
     ids: dict[str, list[tuple[Path, list[Raw], tuple[int, int] | None]]] = {}
@@ -282,7 +286,7 @@ def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]]) -> tuple
     info: dict[str, dict] = {}
     for rid, items in ids.items():
         starts: list[int] = []
-        end, prev, apart, placed, resumes = 0, None, False, [], {}
+        end, prev, apart, placed, resumes, first = 0, None, False, [], {}, None
         for file, raws, span in items:  # span: the file's first and last step, of every row
             steps = [r.steps for r in raws if len(r.steps)]
             if not steps:
@@ -298,13 +302,15 @@ def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]]) -> tuple
                 else:
                     apart = True
                     resumes[file.parent.name] = (prev.parent.name, end)
+            first = file if first is None else first
             starts.append(lo)
             end, prev = max(end, hi + shift.get(file, 0) + 1), file
         for file, _, _ in items:
             labels[file] = file.parent.name if apart else rid
         for label in {labels[f] for f, _, _ in items}:
             notes = [n for n in placed if not apart or n.startswith(label)]
-            info[label] = {"placed": "; ".join(notes), "resumes": resumes.get(label)}
+            alone = (("", None) if first in own_step and label == labels[first] and resume_asked(first) else None)
+            info[label] = {"placed": "; ".join(notes), "resumes": resumes.get(label, alone)}
     return labels, shift, info
 
 
@@ -326,7 +332,8 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
         raws, step_key, keys, last = _raws(file, name, key, budget, damaged if skip_corrupt else None)
         read.append((file, raws, step_key, last))
         found.extend(keys)
-    labels, shift, info = _placed([(file, raws, last) for file, raws, _, last in read])
+    labels, shift, info = _placed([(file, raws, last) for file, raws, _, last in read],
+                                  frozenset(file for file, _, step_key, _ in read if step_key == "_step"))
     several = len(set(labels.values())) > 1
     for file, raws, step_key, _ in read:
         by_step.setdefault(step_key, []).extend(Raw(labels[file] if several else "", r.key, r.steps + shift.get(file, 0),

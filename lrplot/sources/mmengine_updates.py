@@ -50,17 +50,19 @@ class AccumulatedIterations(LRScheduler):
     ``param_scheduler``: the config's entries (``type`` a class name of ``mmengine.optim.scheduler``,
     its arguments, ``by_epoch``, ``convert_to_iter_based``); ``max_iters``: the loop's iterations;
     ``epoch_length``: ``len(train_dataloader)`` for an ``EpochBasedTrainLoop`` (None: an
-    ``IterBasedTrainLoop``, which never ends an epoch)."""
+    ``IterBasedTrainLoop``, which never ends an epoch); ``hooks``: how many ParamSchedulerHooks step the
+    schedulers (1, as the Runner has; verify re-simulates a run given a second one with 2)."""
 
     def __init__(self, optimizer: Any, param_scheduler: list, accumulative_counts: int, max_iters: int,
-                 epoch_length: int | None = None) -> None:
+                 epoch_length: int | None = None, hooks: int = 1) -> None:
         # LRScheduler.__init__ is not called: it would step once, and this object has no formula of its own.
         import mmengine.optim.scheduler as schedulers
         from mmengine.optim.scheduler.param_scheduler import _ParamScheduler
 
-        if accumulative_counts < 1 or max_iters < 1 or epoch_length is not None and epoch_length < 1:
-            raise ValueError("accumulative_counts, max_iters and epoch_length must be whole numbers >= 1")
+        if accumulative_counts < 1 or max_iters < 1 or epoch_length is not None and epoch_length < 1 or hooks < 1:
+            raise ValueError("accumulative_counts, max_iters, epoch_length and hooks must be whole numbers >= 1")
         self.optimizer = optimizer
+        self.hooks = hooks
         self.accumulative_counts = accumulative_counts
         self.max_iters = max_iters
         self.epoch_length = epoch_length
@@ -89,13 +91,15 @@ class AccumulatedIterations(LRScheduler):
             warnings.filterwarnings("ignore", message=_STEP_ORDER, category=UserWarning)
             while self.done < to:
                 self.done += 1
-                for scheduler in self.schedulers:       # ParamSchedulerHook.after_train_iter
-                    if not scheduler.by_epoch:
-                        scheduler.step()
-                if self.epoch_length is not None and self.done % self.epoch_length == 0:
-                    for scheduler in self.schedulers:   # ParamSchedulerHook.after_train_epoch
-                        if scheduler.by_epoch:
+                for _ in range(self.hooks):  # each hook's after_train_iter in turn, then each after_train_epoch
+                    for scheduler in self.schedulers:       # ParamSchedulerHook.after_train_iter
+                        if not scheduler.by_epoch:
                             scheduler.step()
+                if self.epoch_length is not None and self.done % self.epoch_length == 0:
+                    for _ in range(self.hooks):
+                        for scheduler in self.schedulers:   # ParamSchedulerHook.after_train_epoch
+                            if scheduler.by_epoch:
+                                scheduler.step()
 
     def step(self, epoch: Any = None) -> None:
         """After optimizer update ``last_epoch + 1``: run that iteration's hooks and those of the

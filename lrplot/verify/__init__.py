@@ -17,7 +17,8 @@ end, or with another base lr, where needed), agrees with EVERY logged value unde
 
 - frozen: every value is the plan's first (the scheduler never stepped), or the base lr (none attached);
 - compressed by k: value at t == plan at k*t (the scheduler stepped k times per update: once per
-  process, once per micro-batch, an extra ``scheduler.step()``);
+  process, once per micro-batch, an extra ``scheduler.step()``); in an MMEngine plan with ``accumulative_counts``,
+  whose schedulers step at every iteration, the plan re-simulated with them stepped k times per iteration;
 - stretched by k: value at t == plan at floor(t / k) (stepped once every k updates: per epoch);
 - counted in micro-batches: stretched by k, the log running k times the plan's length (its step
   counts micro-batches, k per update: logged inside a gradient-accumulation loop);
@@ -80,9 +81,12 @@ def _pick(plan: Curves, name: str | None, trace: ScheduleTrace) -> int:
 
 def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | None) -> ScheduleTrace:
     """A log counted in samples or epochs, its steps moved to updates (:mod:`lrplot.logs.axes`)."""
-    from ..logs.axes import samples_per_update, to_updates
+    from ..logs.axes import as_samples, samples_per_update, to_updates
 
     info = log_info(trace)
+    if info.axis == "updates" and global_batch is not None:  # a plain loop's tag: its steps the samples seen
+        trace = as_samples(trace) or trace
+        info = log_info(trace)
     if info.axis == "updates" or info.per:
         return trace
     key = next(iter(info.keys.values()), trace.name)
@@ -132,9 +136,23 @@ def _at_updates(trace: ScheduleTrace, schedule: ResolvedSchedule) -> ScheduleTra
 def _global_batch_used(log: Curves, global_batch: int | None) -> None:
     """Refuse --global-batch for a log whose steps count no samples: it would be accepted and
     ignored, the user believing the run was compared at that batch."""
+    from ..logs.axes import as_samples, not_samples
+
     infos = [log_info(trace) for trace in log.schedules]
     if global_batch is None or not infos or any(i.axis == "samples" and not i.per for i in infos):
         return
+    plain = [as_samples(trace) for trace in log.schedules]
+    if all(plain):  # plain loops' tags, which do not say what their steps count: samples seen, if they can be
+        bad = next((b for b in (not_samples(t, global_batch) for t in plain if t is not None) if b is not None), None)
+        if bad is None:
+            return
+        key = next(iter(infos[0].keys.values()), log.schedules[0].name)
+        raise UsageError(f"--global-batch {global_batch} does not fit the log: {key}'s steps "
+                         f"({infos[0].writer.split(' (')[0]}: they do not say what they count) are not all multiples "
+                         f"of {global_batch} (step {bad}), as "
+                         f"samples seen at {global_batch} per update would be",
+                         hint="give the run's samples per update, or leave --global-batch out (its steps are then "
+                              "read as updates)")
     writer = infos[0].writer.split(" (")[0]
     raise UsageError(f"--global-batch {global_batch} is unused: the log's steps count {infos[0].axis}"
                      f"{f' ({writer})' if writer else ''}, not samples seen",

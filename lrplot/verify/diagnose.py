@@ -20,9 +20,10 @@ class _Series:
     """One logged series and the rule to test a transformed plan against it."""
 
     def __init__(self, at: np.ndarray, y: np.ndarray, plan: Plan, g: int, f: str, dtype: str, rtol: float,
-                 after: bool = False):
+                 after: bool = False, writer: str = ""):
         self.at, self.y, self.plan, self.g, self.f, self.dtype, self.rtol = at, y, plan, g, f, dtype, rtol
         self.after = after  # the log reads the lr after scheduler.step(): the next update's
+        self.writer = writer  # whose convention its steps follow (lrplot.logs.conventions)
 
     def holds(self, index: np.ndarray) -> bool:
         """Does the plan at ``index`` (one plan step per logged value) agree with every value?"""
@@ -73,6 +74,20 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                 return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per update "
                                            f"(once per process on {k} processes, once per micro-batch with {k} "
                                            "accumulation steps, or an extra scheduler.step())", k=k)
+    # compressed by k in an accumulating MMEngine plan: its schedulers step at every iteration, k times there
+    # (a second ParamSchedulerHook), no plan update's lr (the plan re-simulated so, its first diverging value
+    # tested on a short run first)
+    acc = plan.accumulated
+    for k in range(2, MAX_K + 1) if acc else ():
+        short = plan.per_iteration(s.g, s.f, k, t0 + 1)
+        if short is None or not agree(short[t0:t0 + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]:
+            continue
+        values = plan.per_iteration(s.g, s.f, k, int(at.max()) + 1)
+        if values is not None and agree(values[at], y, s.dtype, s.rtol).all():
+            return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per iteration, "
+                                       f"{k * acc} times per update of {acc} iterations (accumulative_counts={acc}) "
+                                       f"where the plan steps it {acc} times (a second ParamSchedulerHook, or an "
+                                       "extra scheduler.step())", k=k)
     # stretched by k: stepped once every k updates. A log read after scheduler.step() at the batch's end
     # (Composer's LRMonitor at BATCH_END) reads an epoch's stepping, done after it (EPOCH_END), one batch
     # late: its step s holds the lr of update s - 1, so the lr changes there one logged step later
@@ -99,8 +114,15 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     # shifted by n, restarted at n
     hits = s.matches(base, float(y[i0]))
     shifts = sorted({int(j) - t0 for j in hits} - {0}, key=lambda n: (abs(n), n))[:MAX_SHIFTS]
+    restart = ("restarted at step n={}: from there the lr starts the plan over (a resume that rebuilt the scheduler "
+               "without loading its state)")
     for n in shifts:
         if s.holds(at + n):
+            # the log starts where the plan starts over and ends inside the plan: a resumed run's later file (a whole
+            # run counted from 1, or started late, goes on past the plan's end)
+            if n < 0 and int(at[0]) == -n and int(at[-1]) < T:
+                return Cause("restarted", f"{restart.format(-n)}; the log starts at that update, as a resumed run's "
+                                          "later part does", n=-n)
             ahead = (f"the log is {n} step(s) ahead of the plan (the lr logged after scheduler.step(), or a "
                      f"scheduler that started {n} step(s) in)" if n > 0 else
                      "the log is 1 step behind the plan (its steps counted from 1: the lr of update s logged at "
@@ -115,8 +137,7 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
         # before the run stopped, not the lr update n used after the resume (Megatron, Composer, torchtune)
         if (prev < n <= t0 and s.holds(np.where(at < n, at, at - n))) or (
                 s.after and n == prev and s.holds(np.where(at <= n, at, at - n))):
-            return Cause("restarted", f"restarted at step n={n}: from there the lr starts the plan over (a resume "
-                                      "that rebuilt the scheduler without loading its state)", n=n)
+            return Cause("restarted", restart.format(n), n=n)
     # restarted at n from the lr the optimizer's checkpoint restored: update n used the plan's lr (it agrees),
     # the next ones a scheduler built anew, stepped on from that lr (a chainable one does not start over)
     # (n: from t0 - 1 back to the last agreeing logged step, which a sparse log leaves apart)
@@ -158,7 +179,11 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
 
 
 def _samples(s: _Series, T: int) -> Cause | None:
-    """Counted in samples: the log's step is samples seen, B per update, so it runs far past the plan's end."""
+    """Counted in samples: the log's step is samples seen, B per update, so it runs far past the plan's end.
+    How to read it depends on its writer: a plain loop's tag (which does not say what its step counts) is
+    read so with --global-batch; a trainer's says it counts updates, so its step was given another count."""
+    from ..logs.conventions import SAMPLES_READING
+
     at = s.at
     pos = at[at > 0]
     if len(pos) >= 2 and int(at[-1]) >= T:
@@ -166,10 +191,13 @@ def _samples(s: _Series, T: int) -> Cause | None:
         for b in dict.fromkeys(g // m for m in range(1, MAX_K + 1) if g % m == 0 and g // m > 1):
             for first in (0, 1):  # step s = samples before the update, or after it (the lr it used)
                 if s.holds(at // b - first):
+                    how = (f"its step does not say what it counts ({s.writer.split(' (')[0]}): read it with "
+                           f"--global-batch {b}, or log the lr at the update count" if s.writer in SAMPLES_READING else
+                           f"its writer ({s.writer.split(' (')[0]}) logs at the update count: the step it was given "
+                           "counted samples; log the update count")
                     return Cause("samples", f"counted in samples, not updates: the log's step is the samples seen, "
                                             f"{b} per update (step s is update {'s/' if not first else '(s/'}{b}"
-                                            f"{'' if not first else ') - 1'}); read it with --global-batch {b} and "
-                                            "a samples-counted key, or log the update count", k=b, n=first)
+                                            f"{'' if not first else ') - 1'}); {how}", k=b, n=first)
     return None
 
 
@@ -186,14 +214,21 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
     says of how it placed the log's steps (:attr:`LogInfo.placed`). A resumed run's later folder that
     counts its steps from 0 again and records no offset (:attr:`LogInfo.resumes`: wandb resumed offline
     without ``resume="allow"``) is compared again from where the earlier folder ends: where every value
-    then agrees with the plan, re-simulated by the real scheduler, that is the verdict, and says so."""
+    then agrees with the plan, re-simulated by the real scheduler, that is the verdict, and says so. One
+    whose earlier folders were not read (its record asked to resume) is placed where it follows the plan
+    (:func:`_resumed_alone`), if it does not from update 0."""
     info: LogInfo = log_info(trace)
     v = _compare(plan, trace, g, f, rtol=rtol, diagnose=diagnose, schedule_name=schedule_name)
+    if info.resumes is not None and info.resumes[1] is None:  # its earlier folders not read
+        if v.ok:
+            return v
+        said = ("its run record says it resumed the run and wandb offline counts its _step from 0 again: no update "
+                "it could have resumed at makes every value follow the plan; give the earlier folders too")
+        return _resumed_alone(plan, trace, g, f, rtol, schedule_name) or _placed(
+            v if v.cause is not None else replace(v, note=said if v.note is None else f"{said}; {v.note}"), info)
     if info.resumes is not None:
         earlier, n = info.resumes
-        moved = replace(trace, at={**trace.at, (g, f): trace.at[(g, f)] + n},
-                        meta={**trace.meta, "log": replace(info, step_offset=info.step_offset - n, resumes=None)})
-        w = _compare(plan, moved, g, f, rtol=rtol, diagnose=False, schedule_name=schedule_name)
+        w = _compare(plan, _moved(trace, g, f, n), g, f, rtol=rtol, diagnose=False, schedule_name=schedule_name)
         if not v.ok and w.ok:
             said = (f"a resumed run's later folder counts _step from 0 again (wandb resumed it offline, where it "
                     f"records no starting step): its steps start at update {n}, where {earlier} ends, and from "
@@ -204,9 +239,49 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
                     f"had it, its lr started the plan over at update {n}, where {earlier} ends: a resume that "
                     "rebuilt the scheduler without its state")
             return replace(v, note=said if v.note is None else f"{said}; {v.note}")
-    if info.placed:
-        return replace(v, note=info.placed if v.note is None else f"{info.placed}; {v.note}")
-    return v
+    return _placed(v, info)
+
+
+def _placed(v: Verdict, info: LogInfo) -> Verdict:
+    return replace(v, note=info.placed if v.note is None else f"{info.placed}; {v.note}") if info.placed else v
+
+
+def _moved(trace: ScheduleTrace, g: int, f: str, n: int) -> ScheduleTrace:
+    """``trace`` with its steps moved ``n`` updates on, each message still saying the log's own step."""
+    info = log_info(trace)
+    return replace(trace, at={**trace.at, (g, f): trace.at[(g, f)] + n},
+                   meta={**trace.meta, "log": replace(info, step_offset=info.step_offset - n, resumes=None)})
+
+
+def _resumed_alone(plan: Plan, trace: ScheduleTrace, g: int, f: str, rtol: float, schedule_name: str) -> Verdict | None:
+    """A resumed run's later folder read without its earlier ones (its run record asked to resume, its steps
+    counted from 0 again): the update n it resumed at, where every logged value agrees with the plan moved by
+    n, the plan re-simulated by the real scheduler; n from the plan's steps where the first logged value and
+    the first that differs from it agree (the smallest n that holds), None where no n does. Moved, the folder
+    ends inside the plan: a run's later part never logs past its end (a whole run logging the lr after
+    ``scheduler.step()`` does, its last value one step past the plan's end: shifted, not resumed at 1)."""
+    info: LogInfo = log_info(trace)
+    at, y = trace.at[(g, f)], trace.values[(g, f)]
+    base = plan.values(g, f)
+    if not len(at):
+        return None
+    s = _Series(at, y, plan, g, f, info.dtype, rtol)
+    ns = {int(j) - int(at[0]) for j in s.matches(base, float(y[0]))}
+    changed = np.flatnonzero(~agree(np.full(len(y), y[0]), y, info.dtype, rtol))
+    if len(changed):
+        j = int(changed[0])
+        ns &= {int(h) - int(at[j]) for h in s.matches(base, float(y[j]))}
+    for n in sorted(k for k in ns if 0 < k < len(base) - int(at[-1]))[:MAX_SHIFTS]:
+        w = _compare(plan, _moved(trace, g, f, n), g, f, rtol=rtol, diagnose=False, schedule_name=schedule_name)
+        if w.ok:
+            said = (f"a resumed run's later folder alone: its run record says it resumed the run "
+                    f"(wandb.init(resume=\"allow\" or \"must\")) and wandb offline counts its _step from 0 "
+                    f"again, so it follows the "
+                    f"plan from update n={n} (its _step s is update s + {n}: the plan, re-simulated by the real "
+                    "scheduler, matches every logged value there); give the earlier folders too to verify the "
+                    "updates before it")
+            return _placed(replace(w, note=said if w.note is None else f"{said}; {w.note}", moved=n), info)
+    return None
 
 
 def _compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0.0, diagnose: bool = True,
@@ -282,11 +357,11 @@ def _compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 
                                      "the plan; read the log again once the run has written it")
         elif ok[inside].all() and not inside[at >= 0].all() and (at >= 0).all():
             # a log counted in samples agrees inside the plan too (at step 0, where it starts): not a longer run
-            cause = _samples(_Series(at, y, plan, g, f, info.dtype, rtol), T) or Cause("longer", f"the run goes on past the plan's end: logged to step {info.log_step(int(at[-1]))}, "
+            cause = _samples(_Series(at, y, plan, g, f, info.dtype, rtol, writer=info.writer), T) or Cause("longer", f"the run goes on past the plan's end: logged to step {info.log_step(int(at[-1]))}, "
                                     f"the plan ends at step {info.log_step(T - 1)} (their horizons differ)",
                           n=int(at[-1]) + 1)
         else:
-            cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol, info.after), i0)
+            cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol, info.after, info.writer), i0)
         if cause is not None and cause.kind != "longer":
             note = None
     return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)

@@ -151,6 +151,30 @@ class Plan:
         values = self._longer[key]
         return None if values is None else values[(g, f)]
 
+    @property
+    def accumulated(self) -> int | None:
+        """The plan's MMEngine ``accumulative_counts`` (its schedulers step at every iteration, it records the
+        lr at each update's), or None."""
+        from ..facts.frameworks import ACCUMULATED
+
+        node = next((n for n in self.schedule.schedulers if n.type == ACCUMULATED), None)
+        return None if node is None else node.options.get("accumulative_counts")
+
+    def per_iteration(self, g: int, f: str, k: int, n: int) -> np.ndarray | None:
+        """``n`` updates of an accumulating MMEngine plan with its schedulers stepped ``k`` times per iteration
+        (``k`` ParamSchedulerHooks: MMEngine's own schedulers re-simulated so), or None (no such plan)."""
+        from ..facts.frameworks import ACCUMULATED
+
+        if self.accumulated is None or n > self.limit:
+            return None
+        key = ("per-iteration", k, n)
+        if key not in self._longer:
+            nodes = tuple(node.model_copy(update={"hooks": k})
+                          if node.type == ACCUMULATED else node for node in self.schedule.schedulers)
+            self._longer[key] = _record(replace(self.schedule, schedulers=nodes), self.allow, n)
+        values = self._longer[key]
+        return None if values is None else values[(g, f)]
+
     def per_process(self, g: int, f: str, k: int, n: int) -> np.ndarray | None:
         """``n`` updates with the real scheduler stepped as Accelerate's ``AcceleratedScheduler.step``
         steps it on ``k`` processes (accelerate 16cb6eb8 ``src/accelerate/scheduler.py:71-82``: ``k``
