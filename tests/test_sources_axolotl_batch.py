@@ -63,9 +63,8 @@ def test_the_count_is_axolotls_own(axolotl_count, path, n, devices):
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", [FALCON, REPLIT], ids=["falcon", "replit"])
 def test_the_curve_is_a_real_trainer_over_axolotls_count(tmp_path, axolotl_count, path):
+    from lrplot.engine import simulate
     from tests.helpers.hf_trainer import run_trainer
-
-    from tests.test_sources_axolotl import curves
 
     n = 20
     cfg, total = axolotl_count(path, n)
@@ -75,7 +74,8 @@ def test_the_curve_is_a_real_trainer_over_axolotls_count(tmp_path, axolotl_count
             "gradient_accumulation_steps": cfg.gradient_accumulation_steps, "weight_decay": cfg.weight_decay or 0.0}
     real = run_trainer(args, n, tmp_path / "out")
     source = load_input(path, inputs=BudgetInputs(dataset_size=n))
-    assert curves(source) == real["seen"] and len(real["seen"]) == total
+    by_group = [s.values.tolist() for s in simulate(source.spec, allow_import=None).series() if s.field == "lr"]
+    assert [list(step) for step in zip(*by_group)] == real["seen"] and len(real["seen"]) == total
 
 
 def test_a_batch_size_config_says_what_decides_its_count():
