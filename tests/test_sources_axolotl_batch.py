@@ -1,7 +1,7 @@
 """axolotl configs that give ``batch_size`` (not gradient_accumulation_steps): the update count `==` axolotl's
 OWN validate_config + normalize_config + calculate_total_num_steps run on the same file
 (tests/helpers/axolotl_normalize.py), and the curve `==` a REAL transformers Trainer given the
-TrainingArguments axolotl builds from that count.
+TrainingArguments axolotl builds from that count. Also the world-size rule of that count (``ddp: false``).
 
 What axolotl does with such a file (axolotl 067b021c, src/axolotl/): its schema fills
 gradient_accumulation_steps with its default 1 (utils/schemas/training.py:71), so normalize_config's
@@ -104,3 +104,16 @@ def test_what_axolotl_refuses_is_one_line(write_spec, body, expected):
     with pytest.raises(LrplotError) as info:
         load_input(path, inputs=BudgetInputs(dataset_size=10))
     assert info.value.format() == str(path.parent / expected)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("extra", ["", "ddp: false\n", "ddp: false\nfsdp_config: {fsdp_version: 2}\n"],
+                         ids=["ddp_default", "ddp_false", "ddp_false_fsdp"])
+def test_ddp_false_is_counted_as_axolotl_counts_it(write_spec, axolotl_count, extra):
+    """normalize_config multiplies the batch by the world size only with fsdp, fsdp_config or ddp (which
+    defaults to world_size != 1; utils/config/__init__.py:224-230)."""
+    path = write_spec("base_model: x\nlearning_rate: 0.001\nnum_epochs: 1\nmicro_batch_size: 2\n"
+                      "gradient_accumulation_steps: 2\ndatasets: [{path: x, type: alpaca}]\n" + extra, "x.yaml")
+    _, total = axolotl_count(path, 100, 2)
+    assert load_input(path, inputs=BudgetInputs(dataset_size=100, devices=2)).budget.updates == total

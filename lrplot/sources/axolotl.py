@@ -155,6 +155,10 @@ def count(doc: Document, inputs: BudgetInputs, notes: list) -> Budget:
     accumulation = _number(doc, "gradient_accumulation_steps", integer=True, positive=True)
     epochs = _number(doc, "num_epochs", positive=True)
     devices, told_devices = world_size(inputs)
+    if devices > 1 and doc.data.get("ddp") is False and not (doc.data.get("fsdp") or doc.data.get("fsdp_config")):
+        notes.append(Note(f"ddp: false without fsdp: axolotl counts the updates with one process's batch, not "
+                          f"x {devices} processes (utils/config/__init__.py:224)"))
+        devices = 1
     if devices > 1:
         for key in ("context_parallel_size", "tensor_parallel_size"):
             if doc.data.get(key):
