@@ -232,8 +232,20 @@ lr_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_siz
 """)
     with pytest.raises(SpecError) as exc:
         load_input(path)
-    assert "needs the training-set size" in exc.value.message
-    assert "--dataset-size N" in exc.value.hint
+    assert exc.value.format() == f"{path}:2:23: needs the training-set size (interval 'epoch'); add --dataset-size N"
+
+
+def test_a_published_config_asks_for_the_size_at_its_max_epochs(monkeypatch):
+    """IBM/terratorch@85467a9fbbaf567e7ce4541758c09a548a7bace5 examples/confs/burnscars_smp.yaml (unedited):
+    ReduceLROnPlateau, which LightningCLI returns without an interval, stepped per epoch; was located at the
+    file alone."""
+    from tests.helpers.paths import ROOT
+
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(SpecError) as exc:
+        load_input("tests/data/published/lightning/terratorch/burnscars_smp.yaml")
+    assert exc.value.format() == ("tests/data/published/lightning/terratorch/burnscars_smp.yaml:28:15: needs the "
+                                  "training-set size (interval 'epoch'); add --dataset-size N")
 
 
 def test_max_steps_alone_needs_no_dataset(tmp_path):

@@ -11,6 +11,9 @@ Published configs, unedited, in tests/data/published/:
   recipes/llama3-8b/orpo/config_v1.0.yaml @ b63c6d3358ca6b5d7631d876ad33996f92533d22
 * open-r1_qwen2.5-coder-7b_grpo_config_codeforces.yaml: huggingface/open-r1
   recipes/Qwen2.5-Coder-7B-Instruct/grpo/config_codeforces.yaml @ 1416fa0cf21595d2083b399a2a0bbddd7f6e9563
+* open-r1_qwen2.5-1.5b_grpo_config_demo_code.yaml: huggingface/open-r1
+  recipes/Qwen2.5-1.5B-Instruct/grpo/config_demo_code.yaml @ 1416fa0cf21595d2083b399a2a0bbddd7f6e9563
+  (num_generations 14: its generation batch divides only with the run's processes, e.g. open-r1's 7)
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ GRPO_DEMO = PUBLISHED / "open-r1_qwen2.5-1.5b_grpo_config_demo.yaml"
 SFT_DEMO = PUBLISHED / "open-r1_qwen2.5-1.5b_sft_config_demo.yaml"
 ORPO = PUBLISHED / "alignment-handbook_llama3-8b_orpo_config_v1.0.yaml"
 CODEFORCES = PUBLISHED / "open-r1_qwen2.5-coder-7b_grpo_config_codeforces.yaml"
+DEMO_CODE = PUBLISHED / "open-r1_qwen2.5-1.5b_grpo_config_demo_code.yaml"
 
 
 def curves(source) -> list[list[float]]:
@@ -177,7 +181,11 @@ def test_classes_whose_defaults_differ_are_asked_in_one_line(write_spec):
     ("num_generations: 4\nlearning_rate: 1e-3\nnum_train_epochs: 1\nwarmup_stesp: 3\n",
      "x.yaml:4:1: 'warmup_stesp' is not a GRPOConfig key; did you mean 'warmup_steps'?"),
     ("num_generations: 3\nper_device_train_batch_size: 4\nnum_train_epochs: 1\n",
-     "x.yaml:1:18: the generation batch (4) must be divisible by num_generations (3)"),
+     "x.yaml:1:18: the generation batch (4 = per_device_train_batch_size 4 x 1 device x steps_per_generation 1) "
+     "must be divisible by num_generations (3); add --devices N, the run's processes, or change num_generations"),
+    ("num_generations: 2\nper_device_train_batch_size: 3\ngeneration_batch_size: 4\nnum_train_epochs: 1\n",
+     "x.yaml:3:24: generation_batch_size (4) must be divisible by the global batch size (3 x 1 devices); add "
+     "--devices N, the run's processes, or change generation_batch_size"),
     ("num_generations: 2\nper_device_train_batch_size: 2\nsteps_per_generation: 2\ngeneration_batch_size: 4\n"
      "num_train_epochs: 1\n",
      "x.yaml:4:24: generation_batch_size and steps_per_generation can not be both configured at the same time "
@@ -191,6 +199,21 @@ def test_bad_trl_configs_get_one_located_line(write_spec, body, expected):
     with pytest.raises(LrplotError) as info:
         load_input(path, inputs=inputs)
     assert info.value.format() == str(path.parent / expected)
+
+
+def test_a_published_recipe_whose_generation_batch_needs_the_runs_processes_says_so():
+    with pytest.raises(LrplotError) as info:
+        load_input(DEMO_CODE, inputs=BudgetInputs(dataset_size=70))
+    assert info.value.format() == (
+        f"{DEMO_CODE}:35:18: the generation batch (64 = per_device_train_batch_size 16 x 1 device x "
+        "steps_per_generation 4) must be divisible by num_generations (14); add --devices N, the run's processes, "
+        "or change num_generations")
+    with pytest.raises(LrplotError) as info:
+        load_input(DEMO_CODE, inputs=BudgetInputs(dataset_size=70, devices=2))
+    assert info.value.format() == (
+        f"{DEMO_CODE}:35:18: the generation batch (128 = per_device_train_batch_size 16 x 2 devices x "
+        "steps_per_generation 4) must be divisible by num_generations (14); check --devices, or change num_generations")
+    assert load_input(DEMO_CODE, inputs=BudgetInputs(dataset_size=70, devices=7)).budget is not None
 
 
 def test_detection_signs_are_keys_only_trl_configs_have():

@@ -6,7 +6,10 @@ Read from axolotl at commit 067b021c8b87a9e5e380b9173c704cf7340e30f5 (files unde
   capped by ``max_steps`` (``min``); without sample packing that is ``ceil(len(train_dataset) x num_epochs /
   batch_size)`` (``utils/trainer.py`` lines 519-522), ``batch_size`` = ``micro_batch_size x
   gradient_accumulation_steps`` (``utils/config/__init__.py`` lines 202-207) x the data-parallel world size
-  (lines 222-230: world size // context_parallel_size // tensor_parallel_size). Preference RL (dpo, kto,
+  (lines 222-230: world size // context_parallel_size // tensor_parallel_size); a config giving ``batch_size``
+  (with micro_batch_size) divides by it x the world size, and trains without accumulation: the schema's default
+  gradient_accumulation_steps 1 (``utils/schemas/training.py`` line 71) is kept by ``normalize_config``'s
+  ``gradient_accumulation_steps or batch_size // micro_batch_size``. Preference RL (dpo, kto,
   orpo, ...) counts the same, without the ``max_steps`` cap (``common/datasets.py`` lines 121-124). With
   ``sample_packing`` the count is an estimate from the tokenized data (``utils/trainer.py`` lines 444-518):
   asked for;
@@ -117,9 +120,13 @@ def _refusals(doc: Document) -> None:
         if doc.data.get(key) is not None:
             raise _error(doc, key, f"{key} gives some param groups their own lr, which lrplot's axolotl reader does "
                          "not draw", hint="draw it as an lrplot spec with param_groups")
-    if doc.data.get("batch_size") is not None:
-        raise _error(doc, "batch_size", "batch_size: lrplot's axolotl reader counts micro_batch_size x "
-                     "gradient_accumulation_steps", hint="give gradient_accumulation_steps instead of batch_size")
+    if doc.data.get("batch_size") and doc.data.get("gradient_accumulation_steps"):  # validation.py:272-279
+        raise _error(doc, "batch_size", "axolotl refuses batch_size beside gradient_accumulation_steps: 'please set "
+                     "only one of gradient_accumulation_steps or batch_size'", hint="remove one of the two")
+    if doc.data.get("batch_size") and not doc.data.get("micro_batch_size"):  # validation.py:218-226
+        raise _error(doc, "batch_size", "axolotl refuses batch_size without micro_batch_size: 'At least two of "
+                     "micro_batch_size, gradient_accumulation_steps, batch_size must be set'",
+                     hint="set micro_batch_size")
     if doc.data.get("optimizer") == "dion":
         raise _error(doc, "optimizer", "optimizer dion gives its groups dion_lr besides learning_rate, which lrplot's "
                      "axolotl reader does not draw", hint="draw it as an lrplot spec with param_groups")
@@ -148,11 +155,21 @@ def count(doc: Document, inputs: BudgetInputs, notes: list) -> Budget:
     accumulation = _number(doc, "gradient_accumulation_steps", integer=True, positive=True)
     epochs = _number(doc, "num_epochs", positive=True)
     devices, told_devices = world_size(inputs)
+    if devices > 1 and doc.data.get("ddp") is False and not (doc.data.get("fsdp") or doc.data.get("fsdp_config")):
+        notes.append(Note(f"ddp: false without fsdp: axolotl counts the updates with one process's batch, not "
+                          f"x {devices} processes (utils/config/__init__.py:224)"))
+        devices = 1
     if devices > 1:
         for key in ("context_parallel_size", "tensor_parallel_size"):
             if doc.data.get(key):
                 devices //= _number(doc, key, integer=True, positive=True)
-    batch = micro * accumulation * devices
+    given = doc.data.get("batch_size")  # 0 or null: micro_batch_size x accumulation (utils/config/__init__.py:205-207)
+    if given:
+        given = _number(doc, "batch_size", integer=True, positive=True)
+        notes.append(Note(f"batch_size {given} counts the updates; the Trainer steps after every micro-batch: "
+                          f"axolotl's schema fills gradient_accumulation_steps with its default 1 "
+                          f"({READ['gradient_accumulation_steps'][1]}), which normalize_config keeps"))
+    batch = (given or micro * accumulation) * devices
     told = (Told("batch size", micro, "micro_batch_size"), Told("accumulation", accumulation,
                                                                  "gradient_accumulation_steps"),
             Told("devices", devices, told_devices.origin))
@@ -188,15 +205,16 @@ def count(doc: Document, inputs: BudgetInputs, notes: list) -> Budget:
                                 f"{_get(doc, 'val_set_size'):g}", settle="--dataset-size"))
     n = inputs.dataset_size
     computed = math.ceil(n * epochs / batch)
-    text = (f"{n} examples x {epochs:g} epoch{'' if epochs == 1 else 's'} / (micro_batch_size {micro} x accumulation "
-            f"{accumulation} x {devices} device{'' if devices == 1 else 's'}) = {computed} "
-            f"update{'' if computed == 1 else 's'}")
+    per_device = f"batch_size {given}" if given else f"micro_batch_size {micro} x accumulation {accumulation}"
+    text = (f"{n} examples x {epochs:g} epoch{'' if epochs == 1 else 's'} / ({per_device} x {devices} "
+            f"device{'' if devices == 1 else 's'}) = {computed} update{'' if computed == 1 else 's'}")
     told += (Told("dataset size", n, "--dataset-size"),)
     if max_steps is not None and rl:
         return Budget(f"{text}; max_steps = {max_steps} updates", max_steps, told=told, decided_by="max_steps",
                       where=_where(doc, "max_steps"))
     # the global batch is micro x accumulation x world size (utils/config/__init__.py lines 202-230)
-    world = "the global batch is micro_batch_size x accumulation x the data-parallel world size"
+    world = (f"the global batch is {'batch_size' if given else 'micro_batch_size x accumulation'} x the "
+             "data-parallel world size")
     if max_steps is not None and max_steps < computed:
         return Budget(f"{text}; max_steps = {max_steps} updates", max_steps, told=told, decided_by="max_steps",
                       where=_where(doc, "max_steps"), world=world + ", and fewer updates than max_steps can result")

@@ -254,7 +254,7 @@ def budget(doc: Document, loop: LoopSettings, needs_epochs: bool, why: str) -> t
                       told=_told(doc, loop, "max_steps"), where=doc.source.value(loop.where["max_steps"])), None
     reason = why if needs_epochs else f"max_epochs is {epochs}"
     if loop.dataset_size is None:
-        raise needs(doc, f"the training-set size ({reason})", "--dataset-size N")
+        raise needs(doc, f"the training-set size ({reason})", "--dataset-size N", loop.where["max_epochs"])
     if loop.batch_size is None:
         raise needs(doc, f"the per-device batch size ({reason}; no data batch_size)", "--batch-size B",
                     loop.where.get("batch_size", ()))

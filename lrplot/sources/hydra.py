@@ -117,12 +117,27 @@ def _find(doc: Document, test: Any, what: str, example: str) -> KeyPath:
                                 "(entries '_self_', 'group: option'), so it is not composed", ("defaults",), key=True,
                            hint="fix the defaults list, or give lrplot the composed config: a run's "
                                 ".hydra/config.yaml, or 'python train.py --cfg job > composed.yaml'")
+        _by_name(doc, what)
         raise fw.error(doc, f"the config names no {what}", (), hint=f"add one, e.g. '_target_: {example}'")
     if len(found) > 1:
         raise fw.error(doc, f"the config names more than one {what}: {format_path(found[0])} and "
                             f"{format_path(found[1])}", found[1] + ("_target_",),
                        hint="lrplot reads one; remove the other, or draw them from two files")
     return found[0]
+
+
+def _by_name(doc: Document, what: str) -> None:
+    """A section named like the scheduler (optimizer) that names its class by the project's own registry key
+    (``scheduler: {_name_: cosine_warmup}``, state-spaces/s4's src/utils/registry.py) instead of Hydra's
+    ``_target_``: said as that, with the overrides that give lrplot the class."""
+    keys = ("scheduler", "lr_scheduler") if what == "scheduler" else ("optimizer",)
+    for path, node in _walk(doc.data):
+        if path and path[-1] in keys and isinstance(node, dict) and isinstance(node.get("_name_"), str):
+            at = format_path(path)
+            raise fw.error(doc, f"'{at}' names its class by '_name_: {node['_name_']}', a key of the project's own "
+                                "registry, not by Hydra's '_target_', which lrplot reads", path + ("_name_",),
+                           hint=f"give the class the registry maps '{node['_name_']}' to: --set "
+                                f"'+{at}._target_=CLASS' --set '~{at}._name_'")
 
 
 def _key_path(full_key: str) -> KeyPath:

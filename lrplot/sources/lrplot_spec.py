@@ -25,6 +25,9 @@ def detect(doc: Document) -> bool:
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from . import Source
 
+    from ..yamlio import refuse_unprintable
+
+    refuse_unprintable(doc.source)
     data = doc.data
     if data is None:
         if doc.path.suffix == ".py":

@@ -165,18 +165,24 @@ def repeat_budget(cfg: Any, inputs: BudgetInputs) -> Budget:
     if spg is not None and gen_batch is not None:
         raise cfg.error("generation_batch_size", "generation_batch_size and steps_per_generation can not be both "
                         "configured at the same time (GRPOConfig)", hint="keep one of them")
+    # TRL checks both with the run's processes (grpo_config.py): with no --devices, lrplot's one may be why
+    fix = ("add --devices N, the run's processes" if inputs.devices is None else "check --devices") + ", or change"
     if gen_batch is not None:
         gen_batch = _int(cfg, "generation_batch_size", gen_batch)
         if gen_batch % (per_device * devices):
             raise cfg.error("generation_batch_size", f"generation_batch_size ({gen_batch}) must be divisible by the "
-                            f"global batch size ({per_device} x {devices} devices)")
+                            f"global batch size ({per_device} x {devices} devices)",
+                            hint=f"{fix} generation_batch_size")
         spg = gen_batch // (per_device * devices)
     else:
         spg = accumulation if spg is None else _int(cfg, "steps_per_generation", spg)
         gen_batch = per_device * devices * spg
     if gen_batch % generations:
-        raise cfg.error("num_generations", f"the generation batch ({gen_batch}) must be divisible by num_generations "
-                        f"({generations})")
+        made = "" if cfg.get("generation_batch_size") is not None else (
+            f" = per_device_train_batch_size {per_device} x {devices} device{'' if devices == 1 else 's'} x "
+            f"steps_per_generation {spg}")
+        raise cfg.error("num_generations", f"the generation batch ({gen_batch}{made}) must be divisible by "
+                        f"num_generations ({generations})", hint=f"{fix} num_generations")
     view = copy(cfg)
     view.data = {k: v for k, v in cfg.data.items() if k != "per_device_train_batch_size"}
     view.defaults = {**cfg.defaults, "per_device_train_batch_size": per_device * spg}

@@ -49,8 +49,11 @@ class TemplateFileError(SpecError):
     template, said so before any guess at what kind of file it is."""
 
 
-def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
-    """Parse one YAML document. Returns the data (None for an empty document) and its source map."""
+def load_yaml(text: str, path: str, *, strict_text: bool = True) -> tuple[Any, SourceMap]:
+    """Parse one YAML document. Returns the data (None for an empty document) and its source map.
+    ``strict_text=False`` (a training config, whose framework takes any string): a string value with a
+    control character, written as an escape (``"\\x00"``), is kept escaped and listed in
+    ``SourceMap.unprintable`` instead of refused; an lrplot spec refuses it (:func:`refuse_unprintable`)."""
     srcmap = SourceMap(path)
     precheck(text, path)
     text = _json_tabs(text)
@@ -62,7 +65,7 @@ def load_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         node = loader.get_single_node()
         if node is None:
             return None, srcmap
-        return Builder(loader, srcmap).build(node, ()), srcmap
+        return Builder(loader, srcmap, strict_text).build(node, ()), srcmap
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -116,5 +119,14 @@ def parse_scalar(text: str) -> Any:
     return data
 
 
+def refuse_unprintable(source: SourceMap) -> None:
+    """What ``load_yaml(strict_text=False)`` kept escaped, refused as ``load_yaml`` refuses it: an lrplot spec
+    needs no control character, and its names reach file names, terminals and fonts."""
+    from .builder import unprintable_error
+
+    for path, bad in source.unprintable.items():
+        raise unprintable_error(bad, source.value(path))
+
+
 __all__ = ["KeyPath", "SourceMap", "check_data", "check_expansion", "format_path", "load_yaml", "nesting_depth",
-           "parse_scalar"]
+           "parse_scalar", "refuse_unprintable"]

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from ..errors import Location, SpecError
-from ..text import bad_character
+from ..text import bad_character, printable
 from .guard import Guard, loc
 from .positions import KeyPath, SourceMap
 from .schema import COLLECTION_TAGS, Loader
@@ -17,9 +17,10 @@ from .schema import COLLECTION_TAGS, Loader
 class Builder:
     """Turns a composed node tree into plain Python data while recording positions."""
 
-    def __init__(self, loader: Loader, srcmap: SourceMap):
+    def __init__(self, loader: Loader, srcmap: SourceMap, strict_text: bool = True):
         self.loader = loader
         self.map = srcmap
+        self.strict_text = strict_text  # else a value with a control character is kept escaped, and noted
         self.active: set[int] = set()
         # values built so far, each alias expansion counted again
         self.guard = Guard(srcmap.path, too_many="the document expands to more than {n} values",
@@ -59,6 +60,9 @@ class Builder:
             shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
             raise SpecError(f"cannot read {shown!r}: {exc}",
                             location=loc(self.map.path, node.start_mark)) from None
+        if isinstance(value, str) and not self.strict_text and bad_character(value):
+            self.map.unprintable[path] = bad_character(value)
+            value = printable(value)
         if isinstance(value, str):
             _check_text(value, loc(self.map.path, node.start_mark))
         if node.start_mark.line == node.end_mark.line and node.style in (None, "'", '"'):
@@ -102,7 +106,11 @@ class Builder:
 def _check_text(text: str, where: Location) -> None:
     bad = bad_character(text)
     if bad is not None:  # no spec needs one, and they break file names, terminals and fonts
-        raise SpecError(f"the text contains {bad}", hint="remove it", location=where)
+        raise unprintable_error(bad, where)
+
+
+def unprintable_error(bad: str, where: Location) -> SpecError:
+    return SpecError(f"the text contains {bad}", hint="remove it", location=where)
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"

@@ -43,6 +43,9 @@ class SourceMap:
     # ... or only the config's own dotted name of that spec key (a scheduler's T_max that a DeepSpeed
     # config holds as scheduler.params.T_max): advice said in spec keys then names this key instead.
     names: dict[KeyPath, str] = field(default_factory=dict)
+    # A training config's string values that hold a control character (NeMo's chat tokens "\x00"), kept
+    # escaped (printable): path -> which character. Only an lrplot spec refuses them (yamlio.refuse_unprintable).
+    unprintable: dict[KeyPath, str] = field(default_factory=dict)
 
     def _lookup(self, table: dict[KeyPath, Location], path: KeyPath) -> Location:
         path = full = tuple(path)
