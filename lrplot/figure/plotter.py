@@ -190,12 +190,23 @@ class Plotter:
             if series else ""
         self.ylabels.append(ylabel)
         axis.set_ylabel(ylabel)
+        if not series and self.layout in ("grid", "groups"):
+            self._missing(n, axis)
         if panel_title and self.layout != "fields":
             columns_of = len(self.axes) if self.layout in ("grid", "groups") and len(self.axes) > 3 else 1
             axis.set_title(wrap(short(panel_title), self.fig, columns_of, "medium"),
                            fontsize="medium", fontweight="normal")
 
     # --- helpers --------------------------------------------------------------------------------
+
+    def _missing(self, n: int, axis: Axes) -> None:
+        """The note of panel ``n``, a field its row does not record (named as its column's panels name it)."""
+        fields = layouts.column_fields(self.curves)
+        field = fields[n % len(fields)]
+        column = [s for _, series in self.panels[n % len(fields)::len(fields)] for s in series]
+        name = field_label(self.schedules[column[0].schedule], field) if column else field
+        schedule = self.curves.schedules[n // len(fields)].name if self.layout == "grid" else None
+        layouts.missing_note(axis, FIELD_LABELS.get(name, name), schedule)
 
     def _shared_y(self) -> bool:
         return self.ax is None and self.layout in ("grid", "groups") and len(self.axes) > 1
