@@ -63,14 +63,9 @@ def missing_note(axis: Axes, field: str, schedule: str | None) -> None:
 
     text = (f"no {field}: '{short(schedule)}' does not record it" if schedule is not None
             else f"no {field}: no schedule records it for this group")
-    import textwrap
-
-    from matplotlib.font_manager import FontProperties
-
-    width = axis.bbox.width * 72 / axis.figure.dpi * 0.9  # the panel's width in points, with a margin
-    chars = max(int(width / (FontProperties(size="small").get_size_in_points() * 0.56)), 12)
-    note = axis.text(0.5, 0.5, "\n".join(textwrap.wrap(text, chars, break_on_hyphens=False)),
-                     transform=axis.transAxes, ha="center", va="center", fontsize="small", alpha=0.85)
+    note = axis.text(0.5, 0.5, text, transform=axis.transAxes, ha="center", va="center", fontsize="small",
+                     alpha=0.85)
+    note.set_in_layout(False)  # in its axes: lines broken to the panel's width once laid out (place_labels)
     note.set_gid("missing-field")
     axis.tick_params(axis="y", left=False, labelleft=False)  # the column's numbers, for no curve here
     axis.yaxis.grid(False)

@@ -14,7 +14,7 @@ from .footnote import caption, footnote, log_hidden, mark_handles
 from .inset import draw_inset
 from .metric import draw_metric
 from .labels import place_labels
-from .legend import axis_labels, legends, titles, wrap
+from .legend import axis_labels, clear_of_curves, legends, titles, wrap
 from .marks import annotate, events, spans
 from .options import RenderOptions, short, y_range
 from .series import FIELD_LABELS, LINESTYLES, check_curves, draw_series, field_label, same_curves, series_label, x_of, x_values
@@ -154,7 +154,9 @@ class Plotter:
         footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes) + hidden + self.inset_notes)
 
     def _place_labels(self) -> None:
-        place_labels(self.fig, self.axes)
+        own = self.ax is None  # the user's figure is theirs: nothing outside their axes
+        clear = (lambda renderer: clear_of_curves(self.fig, self.axes, renderer)) if own and self.opts.legend else None
+        place_labels(self.fig, self.axes, clear, own=own)
 
     # --- drawing one panel ----------------------------------------------------------------------
 
