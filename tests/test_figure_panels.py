@@ -12,6 +12,7 @@ from lrplot.engine import simulate
 from lrplot.figure import render
 from lrplot.spec import parse_spec
 
+from tests.helpers.paths import CONFIGS
 from tests.test_figure_layout import TWO_BY_TWO, TWO_FIELDS, assert_publishable, drawn_texts
 
 # TWO_BY_TWO with its schedules the other way round: the schedule without momentum is the lowest row
@@ -142,4 +143,18 @@ def test_a_figure_whose_legends_would_squash_its_panels_is_refused():
                               "drawn over the curves; give a larger --size, e.g. 6x5")
     fig = render(curves, layout="groups", size=(6, 5))  # the size it says does
     assert legend_crossings(fig) == []
+    assert_publishable(fig)
+
+
+def test_a_log_axis_over_a_decade_and_a_bit_has_numbers_to_read_it_by():
+    # ChainedScheduler (configs/chained.yaml) from 0.063 to 4.9e-3 with --log-y: one labelled tick, '0.01', on the
+    # whole axis (2x and 5x ticks were labelled only for a span under one decade): no way to read a value off it
+    curves = simulate(parse_spec((CONFIGS / "chained.yaml").read_text(), "chained.yaml"))
+    fig = render(curves, log_y=True)
+    texts = dict(drawn_texts(fig)[0])
+    ax = fig.axes[0]
+    lo, hi = ax.get_ylim()
+    shown = [(t.get_position()[1], t.get_text()) for t in ax.yaxis.get_ticklabels(minor=False) + ax.yaxis.get_ticklabels(
+        minor=True) if t in texts and lo <= t.get_position()[1] <= hi]
+    assert sorted(shown) == [(0.005, "5e-3"), (0.01, "0.01"), (0.02, "0.02"), (0.05, "0.05")], shown
     assert_publishable(fig)

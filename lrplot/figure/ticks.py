@@ -63,13 +63,15 @@ def _formatters() -> dict[str, type]:
             return format_number(x, self.sci if x != 0 else None, digits=4)
 
     class LogMinorFormatter(Formatter):
-        """Log axes spanning less than a decade label 2x and 5x ticks, other minors stay blank."""
+        """Log axes spanning less than a decade, or showing fewer than two powers of ten, label 2x
+        and 5x ticks, other minors stay blank: 4.9e-3 to 0.063 had '0.01' alone to read it by."""
 
         def __call__(self, x: float, pos: Any = None) -> str:
             if self.axis is None or x <= 0:
                 return ""
             lo, hi = sorted(self.axis.get_view_interval())
-            if lo <= 0 or math.log10(hi / lo) > 1.0:
+            if lo <= 0 or (math.log10(hi / lo) > 1.0
+                           and math.floor(math.log10(hi) + 1e-9) - math.ceil(math.log10(lo) - 1e-9) >= 1):
                 return ""
             lead = round(x / 10 ** math.floor(math.log10(x) + 1e-9), 6)
             return format_number(x) if lead in (2.0, 5.0) else ""
