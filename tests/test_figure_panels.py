@@ -158,3 +158,27 @@ def test_a_log_axis_over_a_decade_and_a_bit_has_numbers_to_read_it_by():
         minor=True) if t in texts and lo <= t.get_position()[1] <= hi]
     assert sorted(shown) == [(0.005, "5e-3"), (0.01, "0.01"), (0.02, "0.02"), (0.05, "0.05")], shown
     assert_publishable(fig)
+
+
+def test_a_value_label_is_nearer_its_own_marker_than_any_other():
+    # a 4x3 grid: labels pushed up past the curves landed beside another marker ('0.01' by the 0.1 peak, the
+    # final '4e-7' by the peak), read as that marker's value
+    fig = render(simulate(parse_spec(TWO_BY_TWO, "s.yaml")), layout="grid", size=(4, 3))
+    texts = dict(drawn_texts(fig)[0])
+    said = 0
+    for ax in fig.axes:
+        marks = {ln.get_gid().split(":", 1)[1] + ":" + ln.get_gid().split(":")[0]:
+                 ax.transData.transform((ln.get_xdata()[0], ln.get_ydata()[0]))
+                 for ln in ax.get_lines() if (ln.get_gid() or "").startswith(("peak:", "final:"))}
+        for t in (t for t in ax.texts if t in texts and (t.get_gid() or "").startswith(("peak-label", "final-label"))):
+            kind, key = t.get_gid().split(":", 1)
+            own = marks[f"{key}:{kind.split('-')[0]}"]
+            box = texts[t]
+
+            def gap(p):
+                return np.hypot(max(box.x0 - p[0], 0, p[0] - box.x1), max(box.y0 - p[1], 0, p[1] - box.y1))
+
+            others = {k: gap(p) for k, p in marks.items() if np.hypot(*(p - own)) > 3}
+            assert all(d >= gap(own) for d in others.values()), (t.get_text(), t.get_gid(), others, gap(own))
+            said += 1
+    assert said >= 4  # labels are kept where they can be, not all hidden

@@ -89,6 +89,7 @@ def place_labels(fig: Any, axes: Sequence[Any], clear: Callable[[Any], bool] | N
         taken = [lg.get_window_extent(renderer) for lg in (axis.get_legend(),) if lg is not None]
         taken += [c.get_tightbbox(renderer) for c in axis.child_axes if c.get_gid() == "inset"]
         lines = line_paths(axis)
+        marks = _marks(axis)
         order = {kind: i for i, kind in enumerate(_MOVABLE)}
         movable = sorted((t for t in axis.texts if (t.get_gid() or "").split(":")[0] in _MOVABLE),
                          key=lambda t: order[t.get_gid().split(":")[0]])
@@ -103,7 +104,7 @@ def place_labels(fig: Any, axes: Sequence[Any], clear: Callable[[Any], bool] | N
                     bb = text.get_window_extent(renderer)
                     if _inside(bb, frame) and not any(_overlaps(bb, t) for t in taken) and not (
                             avoid_lines and any(p.intersects_bbox(bb.shrunk(0.9, 0.9), filled=False)
-                                                for p in lines)):
+                                                for p in lines)) and not _nearer_another(text, bb, marks):
                         box = bb
                         break
                 if box is not None:
@@ -112,6 +113,27 @@ def place_labels(fig: Any, axes: Sequence[Any], clear: Callable[[Any], bool] | N
                 text.set_visible(False)
             else:
                 taken.append(box)
+
+
+def _marks(axis: Any) -> list[Any]:
+    """The display points of the peak and final markers of ``axis``."""
+    points = [axis.transData.transform(np.column_stack([ln.get_xdata(), ln.get_ydata()]))[0]
+              for ln in axis.get_lines() if (ln.get_gid() or "").startswith(("peak:", "final:")) and len(ln.get_xdata())]
+    return [p for p in points if np.isfinite(p).all()]
+
+
+def _nearer_another(text: Any, box: Any, marks: list[Any]) -> bool:
+    """A value label at ``box`` nearer another marker than its own: read as that marker's value
+    ('0.01' beside the 0.1 peak of a small panel, pushed up past it by the curves)."""
+    if not text.get_gid().startswith(("peak-label", "final-label")):
+        return False
+    own = text.axes.transData.transform(text.xy)
+
+    def gap(p: Any) -> float:
+        return float(np.hypot(max(box.x0 - p[0], 0.0, p[0] - box.x1), max(box.y0 - p[1], 0.0, p[1] - box.y1)))
+
+    near = gap(own)
+    return any(gap(p) < near for p in marks if np.hypot(*(p - own)) > 3)
 
 
 def _fit_lines(text: Any, frame: Any, renderer: Any) -> None:
