@@ -13,7 +13,7 @@ from lrplot.figure import render
 from lrplot.spec import parse_spec
 
 from tests.helpers.paths import CONFIGS
-from tests.test_figure_layout import TWO_BY_TWO, TWO_FIELDS, assert_publishable, drawn_texts
+from tests.helpers.figures import TWO_BY_TWO, TWO_FIELDS, assert_publishable, drawn_texts
 
 # TWO_BY_TWO with its schedules the other way round: the schedule without momentum is the lowest row
 BY_TWO_TWO = TWO_BY_TWO.replace("  - {name: cosine, scheduler: {type: CosineAnnealingLR, T_max: 300}}\n", "") + \
