@@ -389,3 +389,23 @@ def test_terminal_text_says_where_a_log_leaves_the_plan():
     lines = render_text(Curves((plan, log)), RenderOptions(), width=60).splitlines()
     assert lines[-1].strip() == "lr: the log leaves the plan at steps 4, 9" and lines[-1].startswith(" ")
     assert "leaves the plan" not in render_text(Curves((plan, replace(log, spans=()))), RenderOptions(), width=60)
+
+
+def test_terminal_text_draws_each_field_on_its_own_scale():
+    # lr (0..0.1) and momentum (0.85..0.95) on one 0..0.95 axis: both groups' lr lay flat along the bottom row
+    from lrplot.engine import simulate
+    from lrplot.spec import parse_spec
+
+    from tests.helpers.figures import TWO_FIELDS
+
+    text = render_text(simulate(parse_spec(TWO_FIELDS, "s.yaml")), RenderOptions(), width=80, height=8)
+    lines = text.splitlines()
+    assert lines[0] == "two groups, lr and momentum" and text.count("two groups, lr and momentum") == 1
+    assert [line for line in lines if not line.startswith(" ") and "\u2502" not in line][1:] == ["learning rate",
+                                                                                               "momentum"]
+    charts = text.split("\nmomentum\n")
+    lr_rows = [line for line in charts[0].splitlines() if "\u2502" in line]
+    assert lr_rows[0].split("\u2502")[0].strip() == "0.1" and lr_rows[0].split("\u2502")[1].strip()  # the peak at the top
+    momentum_rows = [line for line in charts[1].splitlines() if "\u2502" in line]
+    assert [r.split("\u2502")[0].strip() for r in momentum_rows if r.split("\u2502")[0].strip()] == ["0.95", "0.9", "0.85"]
+    assert "- backbone   - head" in charts[0] and "backbone = head" not in charts[0]

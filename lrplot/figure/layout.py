@@ -30,7 +30,7 @@ def panels_of(curves: Curves, layout: str) -> Panels:
     fields has a column per field (:func:`field_columns`): lr and momentum in one panel squashed the
     lr near 0 on the momentum's scale."""
     series = list(curves.series())
-    fields = list(dict.fromkeys(s.field for s in series))
+    fields = column_fields(curves)
     if layout == "overlay":
         return [(None, series)]
     if layout == "fields":
@@ -46,6 +46,29 @@ def panels_of(curves: Curves, layout: str) -> Panels:
     if len(fields) < 2:
         return panels
     return [(title, [s for s in panel if s.field == f]) for title, panel in panels for f in fields]
+
+
+def column_fields(curves: Curves) -> list[str]:
+    """Every field the curves record, in the order of the columns of a grid or groups layout."""
+    return list(dict.fromkeys(s.field for s in curves.series()))
+
+
+def missing_note(axis: Axes, field: str, schedule: str | None) -> None:
+    """Say in ``axis`` why it has no curve: the panel of a field that ``schedule`` (a grid's row)
+    or no schedule (a groups row) records. A blank hole in the grid looked like a curve that failed
+    to draw; and the axes stays, with its x numbers, which a lowest-row panel holds for its column.
+    (Asking for a field the optimizer has none of is refused when the spec is read: a field is
+    missing here because it was not asked for, whatever the optimizer.)"""
+    from .options import short
+
+    text = (f"no {field}: '{short(schedule)}' does not record it" if schedule is not None
+            else f"no {field}: no schedule records it for this group")
+    note = axis.text(0.5, 0.5, text, transform=axis.transAxes, ha="center", va="center", fontsize="small",
+                     alpha=0.85)
+    note.set_in_layout(False)  # in its axes: lines broken to the panel's width once laid out (place_labels)
+    note.set_gid("missing-field")
+    axis.tick_params(axis="y", left=False, labelleft=False)  # the column's numbers, for no curve here
+    axis.yaxis.grid(False)
 
 
 def field_columns(layout: str, panels: Panels) -> int:
@@ -101,7 +124,4 @@ def new_figure(layout: str, panels: Panels, opts: RenderOptions) -> tuple[Any, l
     axes = list(grid.ravel())
     for extra in axes[len(panels):]:
         extra.set_visible(False)
-    for axis, (_, series) in zip(axes, panels):
-        if not series:  # a schedule without this column's field
-            axis.set_visible(False)
     return fig, axes[: len(panels)]

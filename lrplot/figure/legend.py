@@ -90,14 +90,15 @@ def legends(fig: Any, axes: list, layout: str, opts: RenderOptions, twin: bool, 
         a.legend(loc="best")
 
 
-def _fit_width(fig: Any, make: Any, columns: int) -> Any:
+def _fit_width(fig: Any, make: Any, columns: int, width: float | None = None) -> Any:
     """The legend ``make(columns)`` draws, in fewer columns until it fits the figure's width: entries
     in a row wider than a small figure ran off its edges ('onecycle · momentum' cut at 4x3). (A
     legend lays its entries out once, when it is made: one of fewer columns is a new legend.)"""
     from .labels import renderer_of
 
     legend = make(columns)
-    while columns > 1 and legend.get_window_extent(renderer_of(fig)).width > fig.bbox.width * 0.98:
+    room = fig.bbox.width * 0.98 if width is None else min(width, fig.bbox.width * 0.98)
+    while columns > 1 and legend.get_window_extent(renderer_of(fig)).width > room:
         legend.remove()
         columns -= 1
         legend = make(columns)
@@ -140,6 +141,51 @@ def _clearest_corner(fig: Any, axes: list, legend: Any) -> str:
         if crossed == 0:
             break
     return best
+
+
+def clear_of_curves(fig: Any, axes: list, renderer: Any) -> bool:
+    """Move each legend inside ``axes`` that covers a curve, or leaves its axes, out of them (True
+    when one moved): matplotlib's "best" (and :func:`_clearest_corner`) take the place crossed
+    least when no place is free, which is over the curves (two groups' lr and momentum on a twin
+    axis), and a legend wider than a small panel hung over its tick labels. It goes under
+    its panel's x numbers (a figure too small for it there is refused, as for a title that cannot fit)."""
+    from .labels import line_paths
+
+    moved = False
+    for a in axes:
+        legend = a.get_legend()
+        if legend is None or not legend.get_visible() or legend.get_gid() == "legend-outside":
+            continue
+        box = legend.get_window_extent(renderer)
+        frame = a.get_window_extent(renderer)
+        paths = [p for b in axes if b.bbox.bounds == a.bbox.bounds for p in line_paths(b)]
+        inside = frame.x0 - 0.5 <= box.x0 and box.x1 <= frame.x1 + 0.5 and frame.y0 - 0.5 <= box.y0 \
+            and box.y1 <= frame.y1 + 0.5
+        if inside and not any(p.intersects_bbox(box, filled=False) or box.contains(*p.vertices[0]) for p in paths):
+            continue
+        _below(fig, [b for b in axes if b.bbox.bounds == a.bbox.bounds], legend, renderer)
+        moved = True
+    return moved
+
+
+def _below(fig: Any, axes: list, legend: Any, renderer: Any) -> None:
+    """``legend`` of one of ``axes`` (a panel and its twin) anew under the panel's x numbers and
+    unit, in as many columns as the panel's width holds. It stays the panel's legend (a figure's
+    "outside" legend sits at the figure's bottom edge, over the footnote): the layout makes room
+    for it under the panel."""
+    from matplotlib.transforms import ScaledTranslation
+
+    handles, labels = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
+    legend.remove()
+    host = axes[0]
+    frame = host.get_window_extent(renderer)
+    bottom = min(b.get_tightbbox(renderer).y0 for b in axes)
+    drop = (frame.y0 - bottom) * 72 / fig.dpi + 4  # points under the axes
+    anchor = host.transAxes + ScaledTranslation(0, -drop / 72, fig.dpi_scale_trans)
+    below = _fit_width(fig, lambda columns: host.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0),
+                                                        bbox_transform=anchor, ncols=columns), min(len(handles), 3),
+                       width=max(frame.width, fig.bbox.width * 0.5))
+    below.set_gid("legend-outside")
 
 
 def axis_labels(fig: Any, axes: list[Axes], unit: str, ylabels: list[str], shared: bool, twin: bool) -> None:

@@ -14,7 +14,7 @@ from .footnote import caption, footnote, log_hidden, mark_handles
 from .inset import draw_inset
 from .metric import draw_metric
 from .labels import place_labels
-from .legend import axis_labels, legends, titles, wrap
+from .legend import axis_labels, clear_of_curves, legends, titles, wrap
 from .marks import annotate, events, spans
 from .options import RenderOptions, short, y_range
 from .series import FIELD_LABELS, LINESTYLES, check_curves, draw_series, field_label, same_curves, series_label, x_of, x_values
@@ -154,7 +154,9 @@ class Plotter:
         footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes) + hidden + self.inset_notes)
 
     def _place_labels(self) -> None:
-        place_labels(self.fig, self.axes)
+        own = self.ax is None  # the user's figure is theirs: nothing outside their axes
+        clear = (lambda renderer: clear_of_curves(self.fig, self.axes, renderer)) if own and self.opts.legend else None
+        place_labels(self.fig, self.axes, clear, own=own)
 
     # --- drawing one panel ----------------------------------------------------------------------
 
@@ -190,12 +192,23 @@ class Plotter:
             if series else ""
         self.ylabels.append(ylabel)
         axis.set_ylabel(ylabel)
+        if not series and self.layout in ("grid", "groups"):
+            self._missing(n, axis)
         if panel_title and self.layout != "fields":
             columns_of = len(self.axes) if self.layout in ("grid", "groups") and len(self.axes) > 3 else 1
             axis.set_title(wrap(short(panel_title), self.fig, columns_of, "medium"),
                            fontsize="medium", fontweight="normal")
 
     # --- helpers --------------------------------------------------------------------------------
+
+    def _missing(self, n: int, axis: Axes) -> None:
+        """The note of panel ``n``, a field its row does not record (named as its column's panels name it)."""
+        fields = layouts.column_fields(self.curves)
+        field = fields[n % len(fields)]
+        column = [s for _, series in self.panels[n % len(fields)::len(fields)] for s in series]
+        name = field_label(self.schedules[column[0].schedule], field) if column else field
+        schedule = self.curves.schedules[n // len(fields)].name if self.layout == "grid" else None
+        layouts.missing_note(axis, FIELD_LABELS.get(name, name), schedule)
 
     def _shared_y(self) -> bool:
         return self.ax is None and self.layout in ("grid", "groups") and len(self.axes) > 1

@@ -63,13 +63,15 @@ def _formatters() -> dict[str, type]:
             return format_number(x, self.sci if x != 0 else None, digits=4)
 
     class LogMinorFormatter(Formatter):
-        """Log axes spanning less than a decade label 2x and 5x ticks, other minors stay blank."""
+        """Log axes spanning less than a decade, or showing fewer than two powers of ten, label 2x
+        and 5x ticks, other minors stay blank: 4.9e-3 to 0.063 had '0.01' alone to read it by."""
 
         def __call__(self, x: float, pos: Any = None) -> str:
             if self.axis is None or x <= 0:
                 return ""
             lo, hi = sorted(self.axis.get_view_interval())
-            if lo <= 0 or math.log10(hi / lo) > 1.0:
+            if lo <= 0 or (math.log10(hi / lo) > 1.0
+                           and math.floor(math.log10(hi) + 1e-9) - math.ceil(math.log10(lo) - 1e-9) >= 1):
                 return ""
             lead = round(x / 10 ** math.floor(math.log10(x) + 1e-9), 6)
             return format_number(x) if lead in (2.0, 5.0) else ""
@@ -93,7 +95,19 @@ def _formatters() -> dict[str, type]:
             ticks = super().tick_values(vmin, vmax)
             return ticks[ticks >= 0] if (ticks >= 0).any() else ticks
 
-    return {"number": NumberFormatter, "logminor": LogMinorFormatter, "steps": StepFormatter, "x": XLocator}
+    class YLocator(MaxNLocator):
+        """y ticks at 1, 2 or 5 times a power of ten (5e-6, 1e-5, 1.5e-5, not nine ticks of 1.75e-5):
+        at most 6 intervals, and fewer in a panel too short for them. Each interval gets at least
+        twice the labels' font size (matplotlib's own measure of a tick's room), so labels stay apart
+        however short the panel: a fixed 6 put seven labels into a 4x3 figure's panel, one over the next."""
+
+        def tick_values(self, vmin: float, vmax: float) -> Any:
+            if self.axis is not None:
+                self.set_params(nbins=max(min(self.axis.get_tick_space(), 6), 1))
+            return super().tick_values(vmin, vmax)
+
+    return {"number": NumberFormatter, "logminor": LogMinorFormatter, "steps": StepFormatter, "x": XLocator,
+            "y": YLocator}
 
 
 def number_ticks(axis: Any, log_y: bool, steps: bool | None = None) -> None:
@@ -105,10 +119,8 @@ def number_ticks(axis: Any, log_y: bool, steps: bool | None = None) -> None:
         axis.yaxis.set_major_formatter(_formatters()["number"]())
         if log_y:
             axis.yaxis.set_minor_formatter(_formatters()["logminor"]())
-        else:  # ticks at 1, 2 or 5 times a power of ten: 5e-6, 1e-5, 1.5e-5, not nine ticks of 1.75e-5
-            from matplotlib.ticker import MaxNLocator
-
-            axis.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
+        else:
+            axis.yaxis.set_major_locator(_formatters()["y"](nbins=6, steps=[1, 2, 5, 10]))
     axis.xaxis.set_major_formatter(_formatters()["steps"]())
     if steps is not None:  # matplotlib's AutoLocator, whole and not below 0 where so asked
         axis.xaxis.set_major_locator(_formatters()["x"](nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=steps,

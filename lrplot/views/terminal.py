@@ -63,7 +63,12 @@ def _column_ranges(x: np.ndarray, y: np.ndarray, columns: int, x0: float, x1: fl
 
 def render_text(curves: Curves, options: RenderOptions, *, width: int | None = None, height: int | None = None,
                 colour: bool = False) -> str:
-    """The curves as braille text ``width`` characters wide (the terminal's, at most 160)."""
+    """The curves as braille text ``width`` characters wide (the terminal's, at most 160); a chart
+    per field, each on its own scale, when there are several (lr and momentum on one 0..0.95 axis
+    laid the lr flat along the bottom row)."""
+    fields = list(dict.fromkeys(s.field for s in curves.series()))
+    if len(fields) > 1:
+        return _per_field(curves, fields, options, width, height, colour)
     cols = width or min(shutil.get_terminal_size((100, 30)).columns, 160)
     labelled = named(curves)
     parts = [s for s, _ in labelled]
@@ -73,7 +78,10 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
     if not len(values):
         return "lrplot: nothing finite to draw\n"
     top = float(values.max())
-    bottom = float(values.min()) if log else min(0.0, float(values.min()))
+    # from 0 for an lr axis, as the figures' (a drop to 9e-4 from 1e-3 is a tenth, not the whole height);
+    # another field's from its lowest value (momentum 0.85..0.95 on a 0..0.95 axis was one flat row)
+    lr_only = all(s.field == "lr" for s in parts)
+    bottom = float(values.min()) if log or not lr_only else min(0.0, float(values.min()))
     if top == bottom:
         top = bottom + (abs(bottom) or 1.0)
     labels = [format_number(v) for v in (top, (top + bottom) / 2 if not log else math.sqrt(top * bottom), bottom)]
@@ -149,3 +157,23 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
         lines.append(" " * (gutter + 1) + "(--log-y: a curve reaches 0 or below, which a log axis cannot show, "
                      "so this axis is linear)")
     return "\n".join(lines) + "\n"
+
+
+def _per_field(curves: Curves, fields: list[str], options: RenderOptions, width: int | None, height: int | None,
+               colour: bool) -> str:
+    """The title, then for each field its name and its chart (of the schedules that record it)."""
+    from dataclasses import replace
+
+    from ..figure.series import FIELD_LABELS, field_label
+
+    title = options.title if options.title is not None else curves.title
+    out = [f"{title}\n"] if title else []
+    for f in fields:
+        traces = tuple(replace(sc, fields=(f,), values={k: v for k, v in sc.values.items() if k[1] == f},
+                               at=None if sc.at is None else {k: v for k, v in sc.at.items() if k[1] == f})
+                       for sc in curves.schedules if f in sc.fields)
+        name = field_label(traces[0], f)
+        out.append(f"{FIELD_LABELS.get(name, name)}\n")
+        out.append(render_text(Curves(traces), options.replace(title=""), width=width, height=height or 8,
+                               colour=colour))
+    return "".join(out)
