@@ -21,18 +21,24 @@ scheduler:
 BATCH = 8
 
 
-def samples_loop(out, *, after: bool, twice: bool = False) -> list[float]:
-    """30 updates of 8 samples; the lr each used logged at the samples seen before it (``after``: after it)."""
+def _plan_loop():
+    """PLAN's optimizer and scheduler as torch builds them, and the list the lr each update uses goes into."""
     import torch
-    from torch.utils.tensorboard import SummaryWriter
 
-    param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([param], lr=0.1)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     sched = torch.optim.lr_scheduler.SequentialLR(opt, [
         torch.optim.lr_scheduler.LinearLR(opt, 0.1, total_iters=5),
         torch.optim.lr_scheduler.CosineAnnealingLR(opt, 25, eta_min=0.001)], milestones=[5])
     used: list[float] = []
     opt.register_step_pre_hook(lambda o, a, k: used.append(o.param_groups[0]["lr"]))
+    return opt, sched, used
+
+
+def samples_loop(out, *, after: bool, twice: bool = False) -> list[float]:
+    """30 updates of 8 samples; the lr each used logged at the samples seen before it (``after``: after it)."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    opt, sched, used = _plan_loop()
     seen = 0
     with SummaryWriter(str(out)) as writer:
         for _ in range(30):
@@ -98,16 +104,9 @@ def test_a_loop_calling_wandb_log_at_the_samples_seen_is_read_so_too(tmp_path, c
     """wandb's ``_step`` is what ``wandb.log(step=...)`` was given: the hint said 'its writer (W&B's own step) logs
     at the update count', and --global-batch was refused as unused."""
     pytest.importorskip("wandb")
-    import torch
     import wandb
 
-    param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([param], lr=0.1)
-    sched = torch.optim.lr_scheduler.SequentialLR(opt, [
-        torch.optim.lr_scheduler.LinearLR(opt, 0.1, total_iters=5),
-        torch.optim.lr_scheduler.CosineAnnealingLR(opt, 25, eta_min=0.001)], milestones=[5])
-    used: list[float] = []
-    opt.register_step_pre_hook(lambda o, a, k: used.append(o.param_groups[0]["lr"]))
+    opt, sched, used = _plan_loop()
     run = wandb.init(project="lrplot", dir=str(tmp_path), mode="offline", id="samples")
     for t in range(30):
         run.log({"lr": opt.param_groups[0]["lr"]}, step=BATCH * t)
