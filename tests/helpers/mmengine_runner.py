@@ -10,15 +10,10 @@ import copy
 import numpy as np
 
 
-def run_runner(path, dataset_size: int, batch_size: int | None = None, optimizer: dict | None = None
-               ) -> dict[str, np.ndarray]:
-    """Train with MMEngine's Runner on CPU and return group 0's lr / momentum / weight_decay per update
-    (``optimizer``: replaces optim_wrapper.optimizer, for a registry optimizer the venv lacks)."""
+def _toys(dataset_size: int):
+    """(a one-weight model, a dataset of ``dataset_size`` zero inputs): what the Runner trains here."""
     import torch
-    from mmengine.config import Config
-    from mmengine.hooks import Hook
     from mmengine.model import BaseModel
-    from mmengine.runner import Runner
 
     class ToyModel(BaseModel):
         def __init__(self):
@@ -34,6 +29,19 @@ def run_runner(path, dataset_size: int, batch_size: int | None = None, optimizer
 
         def __getitem__(self, i):
             return dict(inputs=torch.zeros(1))
+
+    return ToyModel, ToyData
+
+
+def run_runner(path, dataset_size: int, batch_size: int | None = None, optimizer: dict | None = None
+               ) -> dict[str, np.ndarray]:
+    """Train with MMEngine's Runner on CPU and return group 0's lr / momentum / weight_decay per update
+    (``optimizer``: replaces optim_wrapper.optimizer, for a registry optimizer the venv lacks)."""
+    from mmengine.config import Config
+    from mmengine.hooks import Hook
+    from mmengine.runner import Runner
+
+    ToyModel, ToyData = _toys(dataset_size)
 
     class Record(Hook):
         rows: list = []
@@ -95,26 +103,11 @@ def _train(cfg, loader, optim_wrapper, path, Record, ToyModel, Runner) -> dict[s
 def train_logged(path, work_dir, dataset_size: int, *, twice: bool = False) -> list[float]:
     """Train ``path`` with MMEngine's Runner and its LoggerHook (interval 1) + LocalVisBackend in ``work_dir``;
     the lr every update used (``twice``: a second ParamSchedulerHook steps the schedulers twice per iteration)."""
-    import torch
     from mmengine.config import Config
     from mmengine.hooks import Hook, ParamSchedulerHook
-    from mmengine.model import BaseModel
     from mmengine.runner import Runner
 
-    class ToyModel(BaseModel):
-        def __init__(self):
-            super().__init__()
-            self.w = torch.nn.Parameter(torch.ones(1))
-
-        def forward(self, inputs, data_samples=None, mode="tensor"):
-            return {"loss": (self.w ** 2).sum()}
-
-    class ToyData(torch.utils.data.Dataset):
-        def __len__(self):
-            return dataset_size
-
-        def __getitem__(self, i):
-            return dict(inputs=torch.zeros(1))
+    ToyModel, ToyData = _toys(dataset_size)
 
     used: list[float] = []
 
