@@ -101,9 +101,14 @@ def _formatters() -> dict[str, type]:
         twice the labels' font size (matplotlib's own measure of a tick's room), so labels stay apart
         however short the panel: a fixed 6 put seven labels into a 4x3 figure's panel, one over the next."""
 
+        room: tuple = ()  # the panel's height and dpi its nbins was measured at (a layout asks dozens of times)
+
         def tick_values(self, vmin: float, vmax: float) -> Any:
             if self.axis is not None:
-                self.set_params(nbins=max(min(self.axis.get_tick_space(), 6), 1))
+                room = (self.axis.axes.bbox.height, self.axis.figure.dpi)
+                if room != self.room:
+                    self.room = room
+                    self.set_params(nbins=max(min(self.axis.get_tick_space(), 6), 1))
             return super().tick_values(vmin, vmax)
 
     return {"number": NumberFormatter, "logminor": LogMinorFormatter, "steps": StepFormatter, "x": XLocator,
