@@ -167,6 +167,8 @@ def test_check_reports_every_spec_and_always_prints_valid_json(tmp_path):
      "the run (its first change is at scheduler step 500)"),
     ("{type: MultiStepLR, milestones: [150, 300]}", "MultiStepLR keeps lr at 0.1 for all 100 updates it drives: it "
      "never acts within the run (its first change is at scheduler step 150)"),
+    ("{type: MultiStepLR, milestones: [300, 150]}", "MultiStepLR keeps lr at 0.1 for all 100 updates it drives: it "
+     "never acts within the run (its first change is at scheduler step 150)"),  # torch counts them in any order
     ("{type: ExponentialLR, gamma: 1.0}", "ExponentialLR keeps lr at 0.1 for all 100 updates it drives: it never "
      "acts within the run"),
     ("{type: StepLR, step_size: 30}", None),

@@ -247,7 +247,8 @@ def _idle(ctx: Context) -> Iterator[Finding]:
         if series and all((seg == seg[0]).all() for _, seg in series):
             unit = "updates" if p.scale == 1 else "scheduler steps"
             seg = series[0][1]
-            first = next(iter(facts_of(p.spec).jumps(p.spec, 0, 2 ** 62)), None)  # where its type declares a change
+            jumps = facts_of(p.spec).jumps(p.spec, 0, 2 ** 62)  # where its type declares a change: a list as given
+            first = min(jumps, default=None) if isinstance(jumps, list) else next(iter(jumps), None)  # else ascending
             yield ctx.finding("idle", "warning", None, "lr", p.start, (float(seg[0]),),
                               f"{p.spec.type} keeps lr at {seg[0]:.6g} for all {driven} {unit} it drives: it never "
                               "acts within the run" + (f" (its first change is at scheduler step {first})"
