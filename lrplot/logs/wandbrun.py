@@ -272,7 +272,7 @@ def _placed(read: list[tuple[Path, list[Raw], tuple[int, int] | None]],
     to resume (``resume="allow"`` or ``"must"``), it is placed after the earlier folders' last step, as wandb
     places a run resumed online, and joined with them. Otherwise (``resume=True``, a run started anew under
     the id) each folder is read as a run of its own, joined their later steps would overwrite the earlier
-    ones; verify tries the later one from where the earlier ones end (:func:`lrplot.verify.diagnose.compare`).
+    ones; verify tries the later one from where the earlier ones end (:func:`lrplot.verify.resumed.compare`).
     A run's first folder read whose record asked to resume and whose steps are wandb's own ``_step``
     (``own_step``: a trainer's global step goes on in a resumed run) may be a later folder given alone (its
     earlier ones not read): its LogInfo's ``resumes`` is ("", None), where it resumed unknown (verify finds it)."""

@@ -2,7 +2,8 @@
 
 The analysis above the readers: :mod:`lrplot.logs` reads the log, :mod:`lrplot.sources` and the
 engine make the plan, and this package compares them (:mod:`.plan`: the plan re-simulated on
-demand; :mod:`.diagnose`: one series against the plan and its cause; :mod:`.verdict`: what is
+demand; :mod:`.diagnose`: one series against the plan and its cause; :mod:`.resumed`: a resumed W&B
+run's later folder, compared again from where it resumed; :mod:`.verdict`: what is
 reported; here: the files and series put together).
 
 The plan is simulated by the engine (the real scheduler); the log is read by :mod:`lrplot.logs`
@@ -54,7 +55,7 @@ from ..errors import UsageError
 from ..imports import AllowImport, allowed_imports
 from ..logs import log_info
 from ..spec import ResolvedSchedule
-from .diagnose import compare
+from .resumed import compare
 from .plan import Plan, agree
 from .verdict import Cause, Divergence, Report, Verdict
 
