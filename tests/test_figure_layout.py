@@ -370,3 +370,12 @@ def test_each_field_has_its_own_y_axis_in_every_layout(text, layout):
         (lo, hi), = {limits for _, limits in drawn}  # the panels of a field share their y axis
         spread = max(y.max() for y, _ in drawn) - min(y.min() for y, _ in drawn)
         assert spread / (hi - lo) > 0.8, (field, (lo, hi))
+
+
+def test_a_groups_panel_is_titled_by_its_groups_names_and_an_unnamed_group_by_its_index_once():
+    """An unnamed group is called by its index: its panel was titled "group 0: 0"."""
+    named = trace("a", np.linspace(1, 0, 10), groups=("backbone", "head"))
+    fig = render(Curves((trace("b", np.ones(10), groups=("0", "1")), named)), layout="groups")
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["group 0: backbone", "group 1: head"]
+    fig = render(Curves((trace("b", np.ones(10)), trace("c", np.linspace(1, 0, 10)))), layout="groups")
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["group 0"]

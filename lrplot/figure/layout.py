@@ -41,8 +41,10 @@ def panels_of(curves: Curves, layout: str) -> Panels:
         count = max(len(s.groups) for s in curves.schedules)
         panels = []
         for g in range(count):
-            names = dict.fromkeys(s.groups[g] for s in curves.schedules if g < len(s.groups))
-            panels.append((f"group {g}: {' / '.join(names)}", [s for s in series if s.group == g]))
+            # an unnamed group is called by its index ("0"): "group 0: 0" said it twice
+            names = dict.fromkeys(s.groups[g] for s in curves.schedules if g < len(s.groups) and s.groups[g] != str(g))
+            title = f"group {g}: {' / '.join(names)}" if names else f"group {g}"
+            panels.append((title, [s for s in series if s.group == g]))
     if len(fields) < 2:
         return panels
     return [(title, [s for s in panel if s.field == f]) for title, panel in panels for f in fields]
