@@ -11,14 +11,15 @@ defines ``configure_optimizers`` decides): an ``"interval"`` key of a dict liter
 (``self.hparams.X``, ``self.hparams["X"]``, ``self.X``) whose value the config gives or whose
 default ``__init__`` declares, or a config value read through an init argument
 (``self.cfg.train.get('scheduler_interval', 'step')``: :mod:`.project_config`, which the reader looks
-up). No ``interval`` at all: the scheduler is returned bare and Lightning's default applies. Anything else (an attribute of the scheduler, a computed value, intervals that
-differ) is ``dynamic``: the caller asks.
+up). No ``interval`` at all: the scheduler is returned bare and Lightning's default applies. Anything
+else (an attribute of the scheduler, a computed value, intervals that differ) is ``dynamic``: the caller asks.
 """
 
 from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -74,13 +75,16 @@ def project_roots(config: Path) -> list[Path]:
     return roots
 
 
-def _parse(path: Path, needs: str = "") -> ast.Module | None:
-    """The module at ``path`` parsed (None: unreadable, not Python, or without ``needs``)."""
+def _parse(path: Path, needs: str = "", shape: re.Pattern[str] | None = None) -> ast.Module | None:
+    """The module at ``path`` parsed (None: unreadable, not Python, without ``needs``, or with no match
+    of ``shape``, which spares parsing a file that cannot hold what is looked for)."""
     from ..spec import read_text
 
     try:
         text = read_text(path, "Python module", MAX_PROJECT_SOURCE_BYTES, pipe_ok=False)
-        return ast.parse(text, filename=str(path)) if needs in text else None
+        if needs not in text or (shape is not None and shape.search(text) is None):
+            return None
+        return ast.parse(text, filename=str(path))
     except (SpecError, SyntaxError, ValueError, RecursionError):
         return None
 
@@ -349,6 +353,9 @@ def _is_cli(base: ast.expr) -> bool:
     return name == "LightningCLI"
 
 
+_CLI_CLASS = re.compile(r"\bclass\s[^:]*\bLightningCLI\b")  # before the colon: files that only mention it are not parsed
+
+
 def cli_classes(config: Path) -> Iterator[_Class]:
     """The project's LightningCLI subclasses, looked for in the ``.py`` files of the config's project
     (at most ``MAX_PROJECT_SCAN_FILES``; without a root marker, only the config's own folder)."""
@@ -365,7 +372,7 @@ def cli_classes(config: Path) -> Iterator[_Class]:
             if count > MAX_PROJECT_SCAN_FILES:
                 return
             path = Path(folder, name)
-            parsed = _parse(path, needs="LightningCLI")
+            parsed = _parse(path, needs="LightningCLI", shape=_CLI_CLASS)
             for stmt in parsed.body if parsed else ():
                 if isinstance(stmt, ast.ClassDef) and any(_is_cli(b) for b in stmt.bases):
                     yield _Class(stmt, path, "", parsed)
