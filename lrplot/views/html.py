@@ -99,16 +99,18 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
     steps = _sparse_steps(parts, x0, n)
     traces = {sc.name: sc for sc in curves.schedules}
     spe = {sc.steps_per_epoch for sc in curves.schedules if sc.steps_per_epoch}
+    fields = list(dict.fromkeys(s.field for s in parts))
+    left = "lr" if "lr" in fields else fields[0] if fields else "lr"  # the left axis: lr, else the first field
     series = []
     for s, label in labelled:
         sc = traces[s.schedule]
         series.append({
             "label": label,
-            "scale": "lr" if s.field == "lr" else "other",
+            "scale": "lr" if s.field == left else "other",
             "points": sc.style == "points",
             "data": _encode(_dense(s, x0, n) if steps is None else _on(s, steps)),
         })
-    fields = sorted({s.field for s in parts})
+    names = {f: axis_label(f, [traces[s.schedule] for s in parts if s.field == f]) for f in fields}
     return {
         "title": (options.title if options.title is not None else curves.title) or "",
         "x0": x0,
@@ -116,10 +118,18 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
         **({} if steps is None else {"steps": _encode(steps.astype(np.float64))}),
         "stepsPerEpoch": spe.pop() if len(spe) == 1 else None,
         "logY": options.log_y,
-        "leftLabel": "learning rate" if "lr" in fields else ", ".join(fields),
-        "rightLabel": ", ".join(f for f in fields if f != "lr") if "lr" in fields else "",
+        "leftLabel": names.get(left, ""),
+        "rightLabel": ", ".join(names[f] for f in fields if f != left),
         "series": series,
     }
+
+
+def axis_label(field: str, traces: list) -> str:
+    """A y axis's label, as a figure's: ``learning rate``, ``beta1`` (Adam's ``betas[0]``), ``weight decay``."""
+    from ..figure.series import FIELD_LABELS, field_label
+
+    names = list(dict.fromkeys(field_label(sc, field) for sc in traces)) or [field]
+    return ", ".join(FIELD_LABELS.get(n, n) for n in names)
 
 
 _SCRIPT = r"""
