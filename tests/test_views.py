@@ -339,9 +339,13 @@ def test_options_a_view_draws_or_has_anyway_are_accepted(cli, write_spec):
 
 def test_terminal_text_says_why_a_log_axis_is_linear():
     zero = Curves((trace("a", [0.1, 0.05, 0.0]),))
-    text = render_text(zero, RenderOptions(log_y=True), width=40)
+    text = render_text(zero, RenderOptions(log_y=True), width=100)
     assert text.splitlines()[-1] == ("      (--log-y: a curve reaches 0 or below, which a log axis cannot show, so this "
                                      "axis is linear)")
+    assert render_text(zero, RenderOptions(log_y=True), width=40).splitlines()[-3:] == [  # in the width
+        "      (--log-y: a curve reaches 0 or",
+        "      below, which a log axis cannot",
+        "      show, so this axis is linear)"]
     assert "--log-y" not in render_text(Curves((trace("a", [0.1, 0.05, 0.01]),)), RenderOptions(log_y=True), width=40)
     assert "--log-y" not in render_text(zero, RenderOptions(), width=40)
 

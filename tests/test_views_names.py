@@ -142,3 +142,25 @@ def test_the_page_in_chromium_labels_a_momentum_only_chart_and_hovers_its_values
     assert page.text_content(".u-legend .u-series:nth-child(1) .u-value") == "step 17"
     assert float(page.text_content(".u-legend .u-series:nth-child(2) .u-value")) == beta1[17]
     assert errors == []
+
+
+@pytest.mark.parametrize("width", [40, 60, 100, 200])
+def test_terminal_text_keeps_its_legend_and_notes_in_the_width(width):
+    # at 40 columns the legend of four schedules (49 characters) and the no-colour note (83) ran past the edge:
+    # the terminal wrapped them to its left edge, under the axis labels
+    from lrplot.curves import Curves, ScheduleTrace
+
+    def trace(name, values):
+        return ScheduleTrace(name, "X", len(values), "step", None, ("0",), ("lr",), {(0, "lr"): np.asarray(values)})
+
+    names = ["cosine", "warmup+cosine", "step", "one-cycle"]
+    curves = Curves(tuple(trace(n, np.linspace(0.1, 0.01 * (i + 1), 50)) for i, n in enumerate(names)))
+    lines = render_text(curves, RenderOptions(), width=width).splitlines()
+    assert max(len(line) for line in lines) <= width
+    axis = next(i for i, line in enumerate(lines) if line.lstrip().startswith("\u2514"))
+    under = lines[axis + 2:]  # below the axis and its step labels
+    assert all(line.startswith("      ") for line in under)
+    keys = [key for line in under if line.strip().startswith("- ") for key in line.strip().split("   ")]
+    assert keys == [f"- {n}" for n in names]
+    said = " ".join(line.strip() for line in under if not line.strip().startswith("- "))
+    assert said == "(no colours here, so the curves look alike: FORCE_COLOR=1 colours them)"
