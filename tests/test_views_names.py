@@ -94,7 +94,7 @@ def test_the_page_names_a_log_and_a_field_as_the_figure_does(cli, tmp_path):
     figure_labels = sorted(t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts())
     page = payload(curves, RenderOptions())
     assert sorted(s["label"] for s in page["series"]) == figure_labels == ["beta1", "lr"]
-    assert (page["leftLabel"], page["rightLabel"]) == ("learning rate", "beta1")
+    assert (page["leftLabel"], page["right"]) == ("learning rate", [{"scale": "other", "label": "beta1"}])
     assert sorted(ax.get_ylabel() for ax in fig.axes) == ["beta1", "learning rate"]
 
 
@@ -108,14 +108,20 @@ def test_a_page_of_fields_without_lr_draws_them_on_its_left_axis():
     curves = lrplot.simulate(lrplot.load_spec(spec))
     page = payload(curves, RenderOptions())
     assert [s["scale"] for s in page["series"]] == ["lr"]  # the left axis's scale
-    assert (page["leftLabel"], page["rightLabel"]) == ("momentum", "")
+    assert (page["leftLabel"], page["right"]) == ("momentum", [])
     momentum = curves.schedules[0].values[(0, "momentum")]
     assert np.array_equal(decode(page["series"][0]["data"]), momentum)
     spec["fields"] = ["momentum", "weight_decay"]
     spec["optimizer"]["weight_decay"] = 0.01
     page = payload(lrplot.simulate(lrplot.load_spec(spec)), RenderOptions())
     assert [s["scale"] for s in page["series"]] == ["lr", "other"]
-    assert (page["leftLabel"], page["rightLabel"]) == ("momentum", "weight decay")
+    assert (page["leftLabel"], page["right"]) == ("momentum", [{"scale": "other", "label": "weight decay"}])
+    # lr, momentum and weight decay: each field on an axis of its own (momentum 0.85-0.95 and a weight decay of
+    # 0.01 shared one 0-0.95 axis, where both lay flat)
+    spec["fields"] = ["lr", "momentum", "weight_decay"]
+    page = payload(lrplot.simulate(lrplot.load_spec(spec)), RenderOptions())
+    assert [s["scale"] for s in page["series"]] == ["lr", "other", "other1"]
+    assert page["right"] == [{"scale": "other", "label": "momentum"}, {"scale": "other1", "label": "weight decay"}]
 
 
 @pytest.mark.slow
@@ -141,6 +147,33 @@ def test_the_page_in_chromium_labels_a_momentum_only_chart_and_hovers_its_values
     page.mouse.move(*where)
     assert page.text_content(".u-legend .u-series:nth-child(1) .u-value") == "step 17"
     assert float(page.text_content(".u-legend .u-series:nth-child(2) .u-value")) == beta1[17]
+    assert errors == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_page_in_chromium_gives_each_field_its_own_axis(browser, cli, tmp_path):
+    (tmp_path / "f.yaml").write_text("steps: 40\noptimizer: {type: SGD, lr: 0.1, momentum: 0.9, weight_decay: 0.01}\n"
+                                     "fields: [lr, momentum, weight_decay]\n"
+                                     "scheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 40}\n")
+    assert cli("f.yaml", "-o", "f.html", "--data", "f.json", "-q").exit_code == 0
+    fields = json.loads((tmp_path / "f.json").read_text())["schedules"]["f"]["groups"][0]["fields"]
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((tmp_path / "f.html").as_uri())
+    page.wait_for_function("window.lrplot && window.lrplot.ready", timeout=30000)
+    axes = page.evaluate("window.lrplot.plot.axes.map(a => [a.label || '', a.scale, a.side])")
+    assert axes == [["step", "x", 2], ["learning rate", "lr", 3], ["momentum", "other", 1],
+                    ["weight decay", "other1", 1]]
+    ranges = {}
+    for scale, field in (("lr", "lr"), ("other", "momentum"), ("other1", "weight_decay")):
+        lo, hi = ranges[field] = page.evaluate(f"[window.lrplot.plot.scales.{scale}.min, "
+                                               f"window.lrplot.plot.scales.{scale}.max]")
+        assert lo <= min(fields[field]) <= max(fields[field]) <= hi
+    assert ranges["momentum"][0] > 0.5 and ranges["weight_decay"][1] < 0.5  # not one axis from 0.01 to 0.95
+    assert page.evaluate("window.lrplot.plot.data.slice(1)") == [fields["lr"], fields["momentum"],
+                                                                  fields["weight_decay"]]
     assert errors == []
 
 
