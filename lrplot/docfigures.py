@@ -176,6 +176,7 @@ def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[s
     figure = parse_options(options, default_formats)
     budget = _budget_inputs({k: data.pop(k) for k in list(data) if k in BUDGET_OPTIONS}, source)
     path = data.pop("path", None)
+    _misspelt_option(data, source, path is not None)
     if path is not None:
         if data:
             key = next(iter(data))
@@ -192,6 +193,19 @@ def read_block(text: str, name: str, base_dir: Path, default_formats: Iterable[s
     if spec.title is None:
         figure.render.setdefault("title", "")
     return spec, figure, None
+
+
+def _misspelt_option(data: dict, source: Any, has_path: bool) -> None:
+    """Refuse a block's key that reads as a misspelt option (``layuot``, ``no_legend``): it was told that a
+    ``path:`` block takes options only, or that a spec has no such key, naming the spec's keys."""
+    from .spec.models import Spec
+    from .text import TYPO_RATIO, did_you_mean
+
+    for key in data:
+        if has_path or key not in Spec.model_fields:
+            hint = did_you_mean(str(key), OPTIONS + BUDGET_OPTIONS, cutoff=TYPO_RATIO)
+            if hint is not None:
+                raise SpecError(f"unknown option '{key}'; {hint}", location=source.key((key,)))
 
 
 def _budget_inputs(raw: dict[str, Any], source: Any) -> Any:

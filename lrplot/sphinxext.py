@@ -52,13 +52,22 @@ def _failed(env: Any) -> dict[str, str]:
     return env.lrplot_failed
 
 
+class _Options(dict):
+    """The directive's options, letting an unknown one through to :meth:`LrplotDirective.run`, which
+    refuses it in one located line with a did-you-mean (docutils printed 'unknown option' over several
+    lines, the whole directive quoted, and no option it takes)."""
+
+    def __getitem__(self, name: str) -> Any:
+        return super().get(name, directives.unchanged)
+
+
 class LrplotDirective(SphinxDirective):
     """``.. lrplot:: [path]`` with the CLI's options; inline YAML as content."""
 
     optional_arguments = 1
     final_argument_whitespace = True
     has_content = True
-    option_spec = {
+    option_spec = _Options({
         "layout": directives.unchanged_required,
         "x": directives.unchanged_required,
         "log-y": directives.flag,
@@ -78,12 +87,20 @@ class LrplotDirective(SphinxDirective):
         "dataset-size": directives.positive_int,
         "devices": directives.positive_int,
         "batch-size": directives.positive_int,
-    }
+    })
 
     def run(self) -> list[nodes.Node]:
         from . import docmemo
+        from .text import did_you_mean
 
         env = self.env
+        unknown = next((name for name in self.options if not dict.__contains__(self.option_spec, name)), None)
+        if unknown is not None:
+            hint = did_you_mean(unknown, list(self.option_spec)) or f"options: {', '.join(self.option_spec)}"
+            logger.error(f"lrplot: unknown option ':{unknown}:'; {hint}", location=(env.docname, self.lineno),
+                         type="lrplot")
+            _failed(env)[env.docname] = f"{os.path.relpath(env.doc2path(env.docname), env.srcdir)}:{self.lineno}"
+            return []
         doc_file = env.doc2path(env.docname)
         doc_dir = Path(doc_file).parent
         out_dir = Path(self.config.lrplot_cache_dir or Path(self.env.app.doctreedir) / "lrplot")

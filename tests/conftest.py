@@ -240,3 +240,18 @@ def pytest_collection_modifyitems(config, items):
     slow = Counter(module[item] for item in items if item.get_closest_marker("slow"))
     first_seen = {name: i for i, name in enumerate(dict.fromkeys(module.values()))}
     items.sort(key=lambda item: (-slow[module[item]], first_seen[module[item]]))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (playwright) that opens the pages lrplot writes; skipped where there is none."""
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium; CI installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the test extra has it)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield b
+        b.close()

@@ -152,3 +152,26 @@ def test_a_page_in_the_formats_refuses_what_the_cli_refuses_on_a_page(cli, tmp_p
     why = result.stderr.split(": ", 2)[2].split(";")[0]
     assert exc.value.format() == f"{flag} is not drawn in the page (--formats html): {why}; leave {flag} out, or html out of --formats"
     assert parse_options(raw).formats == ("png",)  # a figure draws it
+
+
+def test_a_blocks_misspelt_option_is_named_as_the_option(tmp_path):
+    # a misspelt option was read as a key of the spec: "'layuot': a block with 'path:' takes options only, the spec
+    # is in the file", or, inline, "unknown key 'layuot'; known keys: title, steps, ..." (the spec's keys)
+    from lrplot.docfigures import located, read_block
+    from lrplot.errors import LrplotError
+
+    (tmp_path / "s.yaml").write_text(SPEC)
+
+    def message(block):
+        with pytest.raises(LrplotError) as exc:
+            read_block(block, "page.md:lrplot@3", tmp_path)
+        return located(exc.value, 3, 4, what="block", inline_name="page.md:lrplot@3")
+
+    assert message("path: s.yaml\nlayuot: grid\n") == (
+        5, "lrplot: unknown option 'layuot'; did you mean 'layout'? (block line 2:1; the figure's block is at line 3)")
+    assert message(SPEC + "no_legend: true\n") == (  # an inline spec's third line
+        6, "lrplot: unknown option 'no_legend'; did you mean 'no-legend'? (block line 3:1; the figure's block is at "
+           "line 3)")
+    assert message("path: s.yaml\nsteps: 5\n")[1].startswith("lrplot: 'steps': a block with 'path:' takes options only")
+    spec, figure, _ = read_block(SPEC + "set: [steps=5]\n", "page.md:lrplot@3", tmp_path)  # 'set' is not 'steps'
+    assert spec.steps == 5

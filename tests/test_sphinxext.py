@@ -187,9 +187,10 @@ def test_bad_specs_and_options_fail_the_build_each_with_its_locations(project):
         "Inline\n======\n\n.. lrplot::\n   :annotate: peak\n\n   steps: 10\n   scheduler: {type: StepLR, stepsize: 2}\n")
     (src / "guide" / "option.rst").write_text("Option\n======\n\n.. lrplot:: ../../warmup_cosine.yaml\n"
                                               "   :layout: gird\n")
+    (src / "guide" / "name.rst").write_text("Name\n====\n\n.. lrplot:: ../../warmup_cosine.yaml\n   :layuot: grid\n")
     # the index without its figures: the bad ones are the subject, the good ones (four renders) the first test's
     (src / "index.rst").write_text("Schedules\n=========\n\n.. toctree::\n\n   guide/page\n   guide/inline\n"
-                                   "   guide/option\n")
+                                   "   guide/option\n   guide/name\n")
     proc = sphinx(src, project / "out", "--keep-going")
     assert proc.returncode == 1
     bad = project / "bad.yaml"
@@ -197,5 +198,9 @@ def test_bad_specs_and_options_fail_the_build_each_with_its_locations(project):
     assert re.search(r"guide/inline\.rst:8: ERROR: lrplot: StepLR has no argument 'stepsize'.*"
                      r"\(inline spec line 2:27; the figure's directive is at line 4\)", proc.stderr), proc.stderr
     assert "guide/option.rst:4: ERROR: lrplot: unknown layout 'gird'; did you mean 'grid'?" in proc.stderr
+    # a misspelt option name: docutils said 'unknown option: "layuot"' over six lines quoting the directive
+    said = [line for line in proc.stderr.splitlines() if "layuot" in line]
+    assert len(said) == 1 and said[0].endswith(
+        "guide/name.rst:4: ERROR: lrplot: unknown option ':layuot:'; did you mean 'layout'? [lrplot]"), proc.stderr
     # the failure is not forgotten by a rebuild
     assert sphinx(src, project / "out").returncode == 1

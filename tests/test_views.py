@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 import zlib
 from dataclasses import replace
 
@@ -204,18 +203,7 @@ def test_plot_writes_one_page_for_theme_both(cli, write_spec):
 
 # --- in a real browser ----------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium; CI installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the test extra has it)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
+# the headless Chromium: the ``browser`` fixture of conftest.py
 
 
 @pytest.mark.slow
@@ -351,9 +339,13 @@ def test_options_a_view_draws_or_has_anyway_are_accepted(cli, write_spec):
 
 def test_terminal_text_says_why_a_log_axis_is_linear():
     zero = Curves((trace("a", [0.1, 0.05, 0.0]),))
-    text = render_text(zero, RenderOptions(log_y=True), width=40)
+    text = render_text(zero, RenderOptions(log_y=True), width=100)
     assert text.splitlines()[-1] == ("      (--log-y: a curve reaches 0 or below, which a log axis cannot show, so this "
                                      "axis is linear)")
+    assert render_text(zero, RenderOptions(log_y=True), width=40).splitlines()[-3:] == [  # in the width
+        "      (--log-y: a curve reaches 0 or",
+        "      below, which a log axis cannot",
+        "      show, so this axis is linear)"]
     assert "--log-y" not in render_text(Curves((trace("a", [0.1, 0.05, 0.01]),)), RenderOptions(log_y=True), width=40)
     assert "--log-y" not in render_text(zero, RenderOptions(), width=40)
 

@@ -17,7 +17,7 @@ from .labels import place_labels
 from .legend import axis_labels, clear_of_curves, legends, titles, wrap
 from .marks import annotate, events, spans
 from .options import RenderOptions, short, y_range
-from .series import FIELD_LABELS, LINESTYLES, check_curves, draw_series, field_label, same_curves, series_label, x_of, x_values
+from .series import FIELD_LABELS, LINESTYLES, check_curves, draw_series, field_label, same_curves, series_label, shown_label, x_of, x_values
 from .themes import styled
 from .ticks import number_ticks, secondary_axis
 
@@ -233,14 +233,7 @@ class Plotter:
         label = series_label(s, show_schedule or (not self.multi_group and len(fields_here) == 1
                                                   and layout == "overlay"),
                              self.multi_group and layout != "groups", len(fields_here) > 1 or self.twin)
-        sc = self.schedules[s.schedule]
-        if len(fields_here) > 1 or self.twin:
-            label = label.replace(s.field, field_label(sc, s.field)) if label.endswith(s.field) else label
-        if sc.style == "points" and any(t.style != "points" for t in self.curves.schedules):
-            # a training log's values beside the plan: say so, not "lr"
-            logs = sum(t.style == "points" for t in self.curves.schedules)
-            label = "logged" if logs == 1 and label in (s.field, s.schedule) else short(f"logged {label}")
-        return color, linestyle, label
+        return color, linestyle, shown_label(label, s, self.curves, len(fields_here) > 1 or self.twin)
 
 
 # --- entry points --------------------------------------------------------------------------------

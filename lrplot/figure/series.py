@@ -72,6 +72,19 @@ def series_label(s: Series, show_schedule: bool, show_group: bool, show_field: b
     return short(" · ".join(parts) if parts else s.schedule)
 
 
+def shown_label(label: str, s: Series, curves: Curves, fields: bool) -> str:
+    """The legend name of ``s`` (:func:`series_label`) as every view shows it: its field as the figure
+    calls it where ``fields`` are told apart (Adam's ``betas[0]`` is beta1), and a training log's values
+    beside the plan said to be logged, not ``lr``."""
+    sc = curves[s.schedule]
+    if fields:
+        label = label.replace(s.field, field_label(sc, s.field)) if label.endswith(s.field) else label
+    if sc.style == "points" and any(t.style != "points" for t in curves.schedules):
+        logs = sum(t.style == "points" for t in curves.schedules)
+        label = "logged" if logs == 1 and label in (s.field, s.schedule) else short(f"logged {label}")
+    return label
+
+
 def same_curves(series: list[Series], schedules: dict[str, ScheduleTrace], unit: str) -> list[list[Series]]:
     """``series`` in groups of curves equal at every step (drawn at the same x, in the same style):
     each group is drawn once. Hugging Face's ``decay``/``no_decay`` groups, two resume methods that

@@ -225,8 +225,24 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
         # the plan's steps_per_epoch, so that --x epoch and the epoch axis work for the points too
         logged.append(replace(trace, spans=tuple(sorted(set(spans))), steps_per_epoch=model.trace.steps_per_epoch))
     used = [plan.schedules[p] for p in sorted(plans)]
-    report.curves = Curves(tuple(used + logged), title=plan.title)
+    report.curves = Curves(tuple(used) + apart(used, logged), title=plan.title)
     return report
+
+
+def apart(plan: Iterable[ScheduleTrace], logged: Iterable[ScheduleTrace]) -> tuple[ScheduleTrace, ...]:
+    """The logged traces, each renamed ``NAME (log)`` where a schedule of the plan has its name (a spec
+    ``lr.yaml`` beside a log of ``lr``): figures, pages and exports tell curves apart by name, and two of
+    one name drew the plan at the log's steps (an internal error) and wrote one of them to ``--data``."""
+    taken = {t.name for t in plan}
+    out = []
+    for trace in logged:
+        name, n = trace.name, 1
+        while name in taken:
+            name = f"{trace.name} (log{f' {n}' if n > 1 else ''})"
+            n += 1
+        taken.add(name)
+        out.append(trace if name == trace.name else replace(trace, name=name))
+    return tuple(out)
 
 
 def overlay(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, **kwargs: Any) -> Curves:
@@ -234,8 +250,9 @@ def overlay(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, **kwar
     try:
         report = verify(plan, schedules, log, diagnose=False, **kwargs)
     except UsageError:  # several schedules and none named like the run: draw the points, shade nothing
-        return Curves(plan.schedules + log.schedules, plan.title)
-    return Curves(plan.schedules + tuple(t for t in report.curves.schedules if t.style == "points"), plan.title)
+        return Curves(plan.schedules + apart(plan.schedules, log.schedules), plan.title)
+    return Curves(plan.schedules + apart(plan.schedules, (t for t in report.curves.schedules if t.style == "points")),
+                  plan.title)
 
 
 def load_plan(path: Any, *, overrides: Iterable[str] = (), allow_import: AllowImport = None,

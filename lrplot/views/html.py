@@ -99,16 +99,22 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
     steps = _sparse_steps(parts, x0, n)
     traces = {sc.name: sc for sc in curves.schedules}
     spe = {sc.steps_per_epoch for sc in curves.schedules if sc.steps_per_epoch}
+    fields = list(dict.fromkeys(s.field for s in parts))
+    left = "lr" if "lr" in fields else fields[0] if fields else "lr"  # the left axis: lr, else the first field
+    # every other field on a right axis of its own (momentum 0.85-0.95 beside a weight decay of 0.01 on one
+    # 0-0.95 axis lay flat): the first called "other", the next "other1", ...
+    right = [f for f in fields if f != left]
+    scales = {left: "lr", **{f: "other" + (str(i) if i else "") for i, f in enumerate(right)}}
     series = []
     for s, label in labelled:
         sc = traces[s.schedule]
         series.append({
             "label": label,
-            "scale": "lr" if s.field == "lr" else "other",
+            "scale": scales[s.field],
             "points": sc.style == "points",
             "data": _encode(_dense(s, x0, n) if steps is None else _on(s, steps)),
         })
-    fields = sorted({s.field for s in parts})
+    names = {f: axis_label(f, [traces[s.schedule] for s in parts if s.field == f]) for f in fields}
     return {
         "title": (options.title if options.title is not None else curves.title) or "",
         "x0": x0,
@@ -116,10 +122,18 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
         **({} if steps is None else {"steps": _encode(steps.astype(np.float64))}),
         "stepsPerEpoch": spe.pop() if len(spe) == 1 else None,
         "logY": options.log_y,
-        "leftLabel": "learning rate" if "lr" in fields else ", ".join(fields),
-        "rightLabel": ", ".join(f for f in fields if f != "lr") if "lr" in fields else "",
+        "leftLabel": names.get(left, ""),
+        "right": [{"scale": scales[f], "label": names[f]} for f in right],
         "series": series,
     }
+
+
+def axis_label(field: str, traces: list) -> str:
+    """A y axis's label, as a figure's: ``learning rate``, ``beta1`` (Adam's ``betas[0]``), ``weight decay``."""
+    from ..figure.series import FIELD_LABELS, field_label
+
+    names = list(dict.fromkeys(field_label(sc, field) for sc in traces)) or [field]
+    return ", ".join(FIELD_LABELS.get(n, n) for n in names)
 
 
 _SCRIPT = r"""
@@ -152,17 +166,17 @@ _SCRIPT = r"""
     spe ? `step ${v} \u00b7 epoch ${(v / spe).toFixed(3).replace(/\.?0+$/, "")}` : `step ${v}`;
   const fmtY = (u, v) => v == null ? "\u2013" : String(v);
   const axis = {stroke: pal.text, grid: {stroke: pal.grid, width: 1}, ticks: {stroke: pal.edge, width: 1}};
-  const hasOther = spec.series.some(s => s.scale === "other");
   const opts = {
     title: spec.title,
     width: Math.max(320, Math.min(window.innerWidth - 24, 1200)),
     height: Math.max(240, Math.min(window.innerHeight - 140, 520)),
     cursor: {drag: {x: true, y: false}, focus: {prox: 16}},
-    scales: {x: {time: false}, lr: spec.logY ? {distr: 3} : {}, other: {}},
+    scales: Object.assign({x: {time: false}, lr: spec.logY ? {distr: 3} : {}},
+                          Object.fromEntries(spec.right.map(r => [r.scale, {}]))),
     axes: [Object.assign({label: "step"}, axis),
            Object.assign({scale: "lr", label: spec.leftLabel, size: 70}, axis)]
-      .concat(hasOther ? [Object.assign({scale: "other", side: 1, label: spec.rightLabel, size: 60},
-                                       axis, {grid: {show: false}})] : []),
+      .concat(spec.right.map(r => Object.assign({scale: r.scale, side: 1, label: r.label, size: 60},
+                                                axis, {grid: {show: false}}))),
     series: [{label: "step", value: fmtX}].concat(spec.series.map((s, i) => ({
       label: s.label, scale: s.scale, value: fmtY, width: 1.5,
       stroke: pal.cycle[i % pal.cycle.length],

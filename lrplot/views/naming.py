@@ -4,16 +4,18 @@ a logged run left the plan (said in words: neither view shades it)."""
 from __future__ import annotations
 
 from ..curves import Curves, Series
-from ..figure.series import series_label
+from ..figure.series import series_label, shown_label
 
 
 def named(curves: Curves) -> list[tuple[Series, str]]:
-    """Every series with its legend name: only the parts (schedule, group, field) that tell it apart."""
+    """Every series with its legend name, as a figure's legend names it: only the parts (schedule, group,
+    field) that tell it apart, a field as the figure calls it (beta1), a log's values as logged."""
     parts = list(curves.series())
     show_schedule = len(curves.schedules) > 1
     show_group = len({(s.schedule, s.group) for s in parts}) > len({s.schedule for s in parts})
     show_field = len({s.field for s in parts}) > 1
-    return [(s, series_label(s, show_schedule, show_group, show_field)) for s in parts]
+    return [(s, shown_label(series_label(s, show_schedule, show_group, show_field), s, curves, show_field))
+            for s in parts]
 
 
 def extent(parts: list[Series]) -> tuple[int, int]:

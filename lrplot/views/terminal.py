@@ -145,18 +145,32 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
     else:  # one update: its step, with its unit, under its one dot ("0 ... 0" said neither)
         lines.append(" " * (gutter + 1) + f"step {start}")
     if len(parts) > 1 or len({s.field for s in parts}) > 1:
-        keys = []
+        keys, shown = [""], 0  # the legend's keys, as many on a line as the width holds
         for index, (s, label) in enumerate(labelled):
             mark = f"{_ansi(cycle[index % len(cycle)])}\u2588{reset}" if colour else "-"
-            keys.append(f"{mark} {label}")
-        lines.append(" " * (gutter + 1) + "   ".join(keys))
+            if shown and shown + 3 + 2 + len(label) > cols - gutter - 1:
+                keys, shown = [*keys, ""], 0
+            keys[-1] += ("   " if shown else "") + f"{mark} {label}"
+            shown += (3 if shown else 0) + 2 + len(label)
+        lines.extend(" " * (gutter + 1) + line for line in keys)
         if not colour:
-            lines.append(" " * (gutter + 1) + "(no colours here, so the curves look alike: FORCE_COLOR=1 colours them)")
-    lines.extend(" " * (gutter + 1) + line for line in diverging(curves))  # a figure shades them red
+            lines.extend(_wrapped("(no colours here, so the curves look alike: FORCE_COLOR=1\u00a0colours\u00a0them)",
+                                  gutter + 1, cols))  # the way out on one line
+    for line in diverging(curves):  # a figure shades them red
+        lines.extend(_wrapped(line, gutter + 1, cols))
     if options.log_y and not log:  # a log axis cannot show 0 or below: say why this one is linear
-        lines.append(" " * (gutter + 1) + "(--log-y: a curve reaches 0 or below, which a log axis cannot show, "
-                     "so this axis is linear)")
+        lines.extend(_wrapped("(--log-y: a curve reaches 0 or below, which a log axis cannot show, so this axis is "
+                              "linear)", gutter + 1, cols))
     return "\n".join(lines) + "\n"
+
+
+def _wrapped(text: str, indent: int, cols: int) -> list[str]:
+    """``text`` under the chart, indented by ``indent``, in lines of at most ``cols`` characters (a line the
+    terminal wrapped began at its left edge, under the axis labels)."""
+    import textwrap
+
+    return [" " * indent + line.replace("\u00a0", " ")  # a no-break space keeps words together
+            for line in textwrap.wrap(text, max(cols - indent, 20), break_long_words=False, break_on_hyphens=False)]
 
 
 def _per_field(curves: Curves, fields: list[str], options: RenderOptions, width: int | None, height: int | None,
