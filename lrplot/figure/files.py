@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Callable
 
 from ..errors import UsageError
 from ..output import FIGURE_SUFFIXES, write_atomic
@@ -28,8 +28,34 @@ def write_figure(fig: Figure, fh: IO[bytes], fmt: str, *, dpi: int | None = None
 
     width, height = fig.get_size_inches()
     check_raster((float(width), float(height)), dpi or fig.dpi, fmt)
-    with matplotlib.rc_context(_SAVE_RC):
-        fig.savefig(fh, format=fmt, dpi=dpi or fig.dpi, metadata=_METADATA[f".{fmt}"])
+    laid_out = _layout_state(fig) if fig.get_layout_engine() is not None else None
+    try:
+        with matplotlib.rc_context(_SAVE_RC):
+            fig.savefig(fh, format=fmt, dpi=dpi or fig.dpi, metadata=_METADATA[f".{fmt}"])
+    finally:
+        if laid_out is not None:
+            laid_out()
+
+
+def _layout_state(fig: Figure) -> Callable[[], None]:
+    """What a layout engine moves when a figure is saved (each axes' position, the figure's super
+    title and labels), and a function that puts it back. Constrained layout runs again at every save
+    (at the saving renderer's dpi: 72 for SVG and PDF) from where the last left the axes, and moves
+    them by up to 1e-4 px: the same figure saved twice, or shown in a notebook and then saved, gave
+    other SVG and PDF bytes. Put back after each save, every save starts from the layout lrplot left,
+    and later changes of the figure's owner are still laid out. (``Axes._set_position``: the public
+    ``set_position`` also takes the axes out of the layout; tests/test_figure_files.py checks both.)"""
+    axes = [(ax, ax.get_position(original=True).frozen(), ax.get_position().frozen()) for ax in fig.get_axes()]
+    texts = [(t, t.get_position()) for t in (getattr(fig, n, None) for n in ("_suptitle", "_supxlabel", "_supylabel"))
+             if t is not None]
+
+    def put_back() -> None:
+        for ax, original, active in axes:
+            ax._set_position(original, which="original")
+            ax._set_position(active, which="active")
+        for text, xy in texts:
+            text.set_position(xy)
+    return put_back
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int | None = None) -> Path:
