@@ -89,3 +89,18 @@ def test_both_tags_are_read_with_the_plans_global_batch(tmp_path, fault):
     (tmp_path / "plan.yaml").write_text(PLAN)
     report = verify_files(tmp_path / "plan.yaml", tmp_path / "run")
     assert sorted(v.text() for v in report.verdicts) == sorted(VERDICTS[fault])
+
+
+@pytest.mark.slow  # megatron-core imported
+def test_the_figures_points_of_both_tags_land_on_the_updates(tmp_path):
+    """``lrplot PLAN --log LOG`` draws each logged value at its update: the samples tag divided by the plan's
+    global batch (not drawn at its samples count, 16 times past the plan's end)."""
+    pytest.importorskip("megatron.core")
+    from lrplot.verify import load_plan, overlay
+
+    write(tmp_path / "run", "ok")
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    plan, schedules = load_plan(tmp_path / "plan.yaml")
+    points = {t.name: t for t in overlay(plan, schedules, load_log(tmp_path / "run")).schedules if t.style == "points"}
+    assert sorted(points) == ["learning-rate", "learning-rate vs samples"]
+    assert [p.at[(0, "lr")].tolist() for p in points.values()] == [list(range(1, 21))] * 2
