@@ -36,7 +36,7 @@ VERDICTS = {
     "epoch": f"{KEY}: diverges at step 32: logged 0, plan 0.02 (1 of 20 logged steps agree); stretched in time by k=5: "
              "the scheduler stepped once every 5 updates (once per epoch of 5 updates instead of after every update)",
     "resume": f"{KEY}: diverges at step 208: logged 0, plan 0.0447790995 (12 of 20 logged steps agree); restarted at "
-              "step n=12: from there the lr starts the plan over (a resume that rebuilt the scheduler without loading "
+              "update n=12 (the log's step 192): from there the lr starts the plan over (a resume that rebuilt the scheduler without loading "
               "its state)",
 }
 

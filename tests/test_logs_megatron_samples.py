@@ -65,9 +65,12 @@ VERDICTS = {
               "compressed in time by k=2: the scheduler stepped 2 times per update (once per process on 2 processes, "
               "once per micro-batch with 2 accumulation steps, or an extra scheduler.step())"
               for key, step in (("learning-rate", 1), ("learning-rate vs samples", 16))],
+    # the samples tag names the update and its own step (192: the lr update 12 used, logged after update 11)
     "resume": [f"{key}: diverges at step {step}: logged 0.0250000004, plan 0.0462209355 (12 of 20 logged steps agree); "
-               "restarted at step n=12: from there the lr starts the plan over (a resume that rebuilt the scheduler "
-               "without loading its state)" for key, step in (("learning-rate", 13), ("learning-rate vs samples", 208))],
+               f"restarted at {at}: from there the lr starts the plan over (a resume that rebuilt the scheduler "
+               "without loading its state)" for key, step, at in (
+                   ("learning-rate", 13, "step n=12"), ("learning-rate vs samples", 208, "update n=12 (the log's step "
+                                                                                         "192)"))],
 }
 
 

@@ -3,6 +3,8 @@ transformed plan, recomputed by the real scheduler, agrees with every logged val
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..curves import ScheduleTrace
@@ -293,6 +295,12 @@ def compare_series(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: fl
             cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol, info.after, info.writer), i0)
         if cause is not None and cause.kind != "longer":
             note = None
+        if cause is not None and cause.n is not None and info.axis != "updates":
+            # n counts updates; the log's steps count samples, epochs or iterations: name both
+            n = cause.n
+            text = cause.text.replace(f"restarted at step n={n}", f"restarted at update n={n} (the log's step "
+                                                                  f"{info.log_step(n)})")
+            cause = replace(cause, text=text.replace(f"shifted by n={n} steps", f"shifted by n={n} updates"))
     return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)
 
 
