@@ -37,6 +37,7 @@ from . import LogError, Raw, build_curves, log_step, walk
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
+    from .conventions import Convention
     from .tfrecord import Frames
 
 MARK = "tfevents"
@@ -322,7 +323,7 @@ def read(path: Path, fmt: str, key: str | None, *, skip_corrupt: bool = False) -
     return build_curves(raws, fmt, path, dtype, key=key, found=found, damaged=damaged, rule=_writer(found))
 
 
-def _writer(tags: list[str]) -> "Convention | None":  # noqa: F821
+def _writer(tags: list[str]) -> Convention | None:
     """The convention of a run whose other tags name its writer where its lr tag does not: torchtitan 0.2.2's
     plain ``lr`` (1-based steps) beside its ``loss_metrics/global_avg_loss``; else None (looked up by key)."""
     from .conventions import TORCHTITAN_0_2, TORCHTITAN_0_2_SIGN
