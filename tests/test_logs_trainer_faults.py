@@ -97,8 +97,8 @@ KERAS = {
     "twice": "diverges at step 1: logged 0.0250000004, plan 0.05 (1 of 5 logged steps agree); compressed in time by "
              "k=2: the scheduler stepped 2 times per update (once per process on 2 processes, once per micro-batch "
              "with 2 accumulation steps, or an extra scheduler.step())",
-    "resume": "diverges at step 3: logged 0.100000001, plan 0.0125 (3 of 5 logged steps agree); restarted at step "
-              "n=12: from there the lr starts the plan over (a resume that rebuilt the scheduler without loading "
+    "resume": "diverges at step 3: logged 0.100000001, plan 0.0125 (3 of 5 logged steps agree); restarted at update "
+              "n=12 (the log's step 3): from there the lr starts the plan over (a resume that rebuilt the scheduler without loading "
               "its state)",
 }
 

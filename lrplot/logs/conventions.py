@@ -108,6 +108,15 @@ WANDB_SAMPLES = Convention("a loop calling wandb.log at the samples seen before 
                            PLAIN_SAMPLES.unrecorded)
 WANDB_SAMPLES_AFTER = Convention("a loop calling wandb.log at the samples seen after the update (with --global-batch "
                                  "N)", WANDB_OWN.formats, "*", "_step", "samples", 1, "used", PLAIN_SAMPLES.unrecorded)
+# torchtitan 0.2.2 (the last release with TOML configs) logs its lr under the plain key "lr", with every metric of
+# MetricsProcessor.log (components/metrics.py:425-457, TensorBoardLogger.log :125-128: add_scalar(tag, v, step)):
+# never found by lookup (PLAIN matches "lr" first); the tensorboard reader picks it for a run that also logged
+# torchtitan's loss_metrics/global_avg_loss and no lr/<Optimizer> tag
+TORCHTITAN_0_2 = Convention("torchtitan 0.2.2 (train.py:552 lr = get_last_lr() before optimizers.step() :600, logged "
+                            "as lr with loss_metrics/global_avg_loss; self.step += 1 before train_step :672)",
+                            ("tensorboard",), "lr", "step", "updates", 1, "used")
+TORCHTITAN_0_2_SIGN = "loss_metrics/global_avg_loss"  # a tag only torchtitan's MetricsProcessor writes
+
 SAMPLES_READING: dict[str, tuple[Convention, Convention]] = {PLAIN.writer: (PLAIN_SAMPLES, PLAIN_SAMPLES_AFTER),
                                                              WANDB_OWN.writer: (WANDB_SAMPLES, WANDB_SAMPLES_AFTER)}
 
@@ -168,6 +177,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     PLAIN,
     PLAIN_SAMPLES,
     PLAIN_SAMPLES_AFTER,
+    TORCHTITAN_0_2,
 )
 
 

@@ -80,8 +80,18 @@ def _pick(plan: Curves, name: str | None, trace: ScheduleTrace) -> int:
                      hint="add --schedule NAME")
 
 
-def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | None) -> ScheduleTrace:
-    """A log counted in samples or epochs, its steps moved to updates (:mod:`lrplot.logs.axes`)."""
+def _plan_batch(schedule: ResolvedSchedule) -> int | None:
+    """The samples per update the plan itself states: a Megatron plan's ``global_batch_size`` (the
+    ``--global-batch-size`` of its launch script), unless a batch-size ramp-up changes it."""
+    batches = {n.global_batch_size for n in schedule.schedulers if getattr(n, "global_batch_size", None)}
+    ramped = any(getattr(n, "rampup_batch_size", None) for n in schedule.schedulers)
+    return batches.pop() if len(batches) == 1 and not ramped else None
+
+
+def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | None,
+                plan_batch: int | None = None) -> ScheduleTrace:
+    """A log counted in samples or epochs, its steps moved to updates (:mod:`lrplot.logs.axes`): samples
+    per update from --global-batch, else the plan's own (``plan_batch``), else the log's spacing."""
     from ..logs.axes import as_samples, samples_per_update, to_updates
 
     info = log_info(trace)
@@ -94,6 +104,8 @@ def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | N
     if info.axis == "samples":
         if global_batch is not None:
             return to_updates(trace, global_batch, f"{global_batch} samples per update (--global-batch)")
+        if plan_batch is not None:
+            return to_updates(trace, plan_batch, f"{plan_batch} samples per update (the plan's global_batch_size)")
         b = samples_per_update(trace)
         if b is None:
             raise UsageError(f"{key}: the log's steps count samples seen ({info.writer.split(' (')[0]}); say how "
@@ -200,7 +212,8 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
     for trace in log.schedules:
         p = _pick(plan, schedule, trace)
         model = plans.setdefault(p, Plan(schedules[p], plan.schedules[p], allow, devices))
-        trace = _from_first(_at_updates(_in_updates(trace, model.trace, global_batch), schedules[p]), model.trace)
+        trace = _in_updates(trace, model.trace, global_batch, _plan_batch(schedules[p]))
+        trace = _from_first(_at_updates(trace, schedules[p]), model.trace)
         spans: list[tuple[int, int]] = []
         moved: set[int] = set()
         for g, group in enumerate(trace.groups):

@@ -3,6 +3,8 @@ transformed plan, recomputed by the real scheduler, agrees with every logged val
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..curves import ScheduleTrace
@@ -56,7 +58,10 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     # only Accelerate's stepping explains it (OneCycleLR, not stepped past total_steps), or --devices is k
     # stepped before each update (an ignite handler on ITERATION_STARTED attached twice), update t used the
     # value of the k*(t+1)-th call: plan step k*t + k-1
-    ks = [(k, lead) for k in range(2, MAX_K + 1) for lead in ((0, k - 1) if t0 > 0 else (k - 1,))
+    # stepped once more after a log read after scheduler.step() (DeepSpeed's monitor logs inside engine.step(), a
+    # script's own lr_scheduler.step() follows it): the log holds the plan's step k*t - (k-1)
+    leads = lambda k: ((0, k - 1) if t0 > 0 else (k - 1,)) + ((1 - k,) if s.after and t0 > 0 else ())  # noqa: E731
+    ks = [(k, lead) for k in range(2, MAX_K + 1) for lead in leads(k)
           if k * t0 + lead < T and agree(base[k * t0 + lead: k * t0 + lead + 1], y[i0:i0 + 1], s.dtype, s.rtol)[0]]
     if ks:
         for k, lead in ks:
@@ -89,11 +94,15 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     # stretched by k: stepped once every k updates. A log read after scheduler.step() at the batch's end
     # (Composer's LRMonitor at BATCH_END) reads an epoch's stepping, done after it (EPOCH_END), one batch
     # late: its step s holds the lr of update s - 1, so the lr changes there one logged step later
+    # The log's first change is the plan's first (at plan step c: a warmup from 0 may hold its first
+    # values, DeepSpeed's WarmupCosineLR starts 0, 0), stepped at update c*k
     changed = np.flatnonzero(~agree(np.full(len(y), y[0]), y, s.dtype, s.rtol))
+    moves = np.flatnonzero(~agree(np.full(T, base[0]), base, s.dtype, s.rtol))
+    c = max(int(moves[0]), 1) if len(moves) else 1
     for late in ((0, 1) if s.after else (0,)) if len(changed) else ():
         j = int(changed[0])
-        lo = int(at[j - 1]) + 1 if j > 0 else 1
-        candidates = list(range(max(lo - late, 2), int(at[j]) + 1 - late))
+        lo = (int(at[j - 1]) - late) // c + 1 if j > 0 else 2
+        candidates = list(range(max(lo, 2), (int(at[j]) - late) // c + 1))
         if plan.trace.steps_per_epoch and plan.trace.steps_per_epoch in candidates:
             candidates.remove(plan.trace.steps_per_epoch)
             candidates.insert(0, plan.trace.steps_per_epoch)
@@ -286,6 +295,12 @@ def compare_series(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: fl
             cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol, info.after, info.writer), i0)
         if cause is not None and cause.kind != "longer":
             note = None
+        if cause is not None and cause.n is not None and info.axis != "updates":
+            # n counts updates; the log's steps count samples, epochs or iterations: name both
+            n = cause.n
+            text = cause.text.replace(f"restarted at step n={n}", f"restarted at update n={n} (the log's step "
+                                                                  f"{info.log_step(n)})")
+            cause = replace(cause, text=text.replace(f"shifted by n={n} steps", f"shifted by n={n} updates"))
     return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)
 
 
