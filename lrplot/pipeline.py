@@ -119,13 +119,14 @@ def simulate(specs: "list[Spec]", *, allow_import: AllowImport = None, cache: bo
 
 
 def overlay_log(curves: "Curves", specs: "list[Spec]", logged: "Curves | None", *,
-                allow_import: AllowImport = None) -> "Curves":
+                allow_import: AllowImport = None, global_batch: int | None = None) -> "Curves":
     """The plan with a training log's points drawn over it (and where they diverge)."""
     if logged is None:
         return curves
     from .verify import overlay
 
-    return overlay(curves, [s for spec in specs for s in spec.schedule_list()], logged, allow_import=allow_import)
+    return overlay(curves, [s for spec in specs for s in spec.schedule_list()], logged, allow_import=allow_import,
+                   global_batch=global_batch)
 
 
 def nonfinite_lines(curves: "Curves") -> list[str]:
@@ -195,13 +196,15 @@ def stage_and_write(curves: "Curves", figures: "list[FigureTarget]", rendered: l
 
 @dataclass(frozen=True)
 class LogRequest:
-    """A training log to draw over the plan (``--log``, ``--log-format``, ``--log-key``, ``--log-skip-corrupt``, ``--log-run``)."""
+    """A training log to draw over the plan (``--log``, ``--log-format``, ``--log-key``, ``--log-skip-corrupt``,
+    ``--log-run``, ``--global-batch``)."""
 
     path: Path
     fmt: str | None = None
     key: str | None = None
     skip_corrupt: bool = False
     run: str | None = None
+    global_batch: int | None = None
 
 
 @dataclass
@@ -258,7 +261,8 @@ class Plotter:
             if memo is not None and not heard and plotmemo.memoisable(self.sources):
                 plotmemo.store(memo, curves, self.sources, warnings=lines, notes=notes,
                                budget=self.budget_lines(), inputs=inputs)
-            curves = overlay_log(curves, specs, logged, allow_import=self.reading.allow_import)
+            curves = overlay_log(curves, specs, logged, allow_import=self.reading.allow_import,
+                                 global_batch=self.log.global_batch if self.log is not None else None)
         for line in nonfinite_lines(curves):
             self.warn(line)
         rendered = render_all(curves, self.figures, replace(self.options, notes=self.options.notes + notes),

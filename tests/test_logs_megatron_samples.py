@@ -107,3 +107,37 @@ def test_the_figures_points_of_both_tags_land_on_the_updates(tmp_path):
     points = {t.name: t for t in overlay(plan, schedules, load_log(tmp_path / "run")).schedules if t.style == "points"}
     assert sorted(points) == ["learning-rate", "learning-rate vs samples"]
     assert [p.at[(0, "lr")].tolist() for p in points.values()] == [list(range(1, 21))] * 2
+
+
+def test_a_figure_of_a_samples_log_whose_batch_nothing_states_asks_for_it(tmp_path, cli):
+    """``lrplot PLAN --log`` with Megatron's samples tag beside a plan that states no global batch: on main the
+    points were drawn at their sample counts (16 to 320 on a 20-update plan), exit 0, nothing said; now the
+    line verify gives, and ``plot --global-batch`` (which plot did not take) draws them at their updates."""
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=20)
+    with SummaryWriter(str(tmp_path / "tb")) as writer:
+        for iteration in range(1, 21):  # read after the scheduler's step, at the samples consumed (as Megatron)
+            opt.step()
+            sched.step()
+            writer.add_scalar("learning-rate vs samples", opt.param_groups[0]["lr"], GBS * iteration)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("steps: 20\noptimizer: {type: SGD, lr: 0.1}\nscheduler: {type: CosineAnnealingLR, T_max: 20}\n")
+    r = cli("plot", plan, "--log", tmp_path / "tb", "-o", tmp_path / "x.png", "-q")
+    assert (r.exit_code, r.output) == (2, "lrplot: learning-rate vs samples: the log's steps count samples seen "
+                                          "(Megatron-LM); say how many samples one update takes; add --global-batch "
+                                          "N (micro-batch x accumulation steps x data-parallel processes)\n")
+    assert not (tmp_path / "x.png").exists()
+    r = cli("plot", plan, "--log", tmp_path / "tb", "--global-batch", GBS, "-o", "none", "--data",
+            tmp_path / "d.json", "-q")
+    assert r.exit_code == 0, r.output
+    import json
+
+    points = json.loads((tmp_path / "d.json").read_text())["schedules"]["learning-rate vs samples"]
+    (group,) = points["groups"]
+    planned = json.loads((tmp_path / "d.json").read_text())["schedules"]["plan"]["groups"][0]["fields"]["lr"]
+    assert group["fields"]["lr"]["steps"] == list(range(1, 21))  # at samples 16 s: the lr update s uses
+    assert group["fields"]["lr"]["values"][:19] == np.float32(planned[1:]).astype(float).tolist()

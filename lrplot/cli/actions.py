@@ -22,7 +22,8 @@ from .report import echo, json_error, reporting, styled
 
 def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | None, no_figure: bool, theme: str,
          style: str | None, render: dict[str, Any], log: Path | None, log_format: str | None, log_key: str | None,
-         log_run: str | None, log_skip_corrupt: bool, quiet: bool, cache: bool, debug: bool) -> None:
+         log_run: str | None, log_skip_corrupt: bool, quiet: bool, cache: bool, debug: bool,
+         global_batch: int | None = None) -> None:
     """Simulate the schedules of SPEC files and draw them into one figure (``lrplot plot``)."""
     with reporting(debug):
         if inputs.print_spec:
@@ -34,7 +35,7 @@ def plot(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | N
         figures, options = plan_outputs(inputs.paths, output=output, fmt=fmt, data=data, theme=theme, style=style,
                                         options=render, stdout_is_tty=sys.stdout.isatty(), no_figure=no_figure)
         plotter = Plotter(inputs.paths, inputs.reading(), figures, options, data=data, cache=cache,
-                          log=_log_request(LogRequest, log, log_format, log_key, log_skip_corrupt, log_run),
+                          log=_log_request(LogRequest, log, log_format, log_key, log_skip_corrupt, log_run, global_batch),
                           progress=terminal_progress, stdout=typer.get_binary_stream("stdout"),
                           warn=lambda line: echo(line, err=True), lean_torch=True)
         curves = plotter.run()
@@ -79,17 +80,19 @@ def watch(inputs: Inputs, *, output: Path | None, fmt: str | None, data: Path | 
         watch_loop(once, list(inputs.paths), say=lambda line: echo(line, err=True), interval=interval)
 
 
-def _log_request(request: Any, log: Path | None, fmt: str | None, key: str | None, skip: bool, run: str | None) -> Any:
+def _log_request(request: Any, log: Path | None, fmt: str | None, key: str | None, skip: bool, run: str | None,
+                 global_batch: int | None = None) -> Any:
     """The --log to draw over the plan, or None; a --log-* option without --log is refused (it
     would be silently ignored: the figure then shows no log, and says nothing of it)."""
     if log is None:
         given = [flag for flag, value in (("--log-format", fmt), ("--log-key", key), ("--log-run", run),
-                                          ("--log-skip-corrupt", skip or None)) if value is not None]
+                                          ("--log-skip-corrupt", skip or None), ("--global-batch", global_batch))
+                 if value is not None]
         if given:
             raise UsageError(f"{given[0]} needs --log: it tells how to read a training log, and none is given",
                              hint=f"add --log LOG, or leave {given[0]} out")
         return None
-    return request(log, fmt, key, skip, run)
+    return request(log, fmt, key, skip, run, global_batch)
 
 
 def print_summary(curves: Any) -> None:

@@ -13,7 +13,7 @@ import typer
 
 from . import actions
 from .app import DEFAULT_COMMAND, command
-from .options import (AllowOpt, DebugOpt, Inputs, JsonOpt, LogFormatOpt, LogKeyOpt, LogOpt, LogRunOpt, LogSkipOpt, SpecsArg,
+from .options import (AllowOpt, DebugOpt, GlobalBatchOpt, Inputs, JsonOpt, LogFormatOpt, LogKeyOpt, LogOpt, LogRunOpt, LogSkipOpt, SpecsArg,
                       input_options)
 
 
@@ -65,6 +65,7 @@ def plot(
     log_key: LogKeyOpt = None,
     log_run: LogRunOpt = None,
     log_skip_corrupt: LogSkipOpt = False,
+    global_batch: GlobalBatchOpt = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Simulate even if the curves are cached (and do not cache them). "
                            "Cache folder: $LRPLOT_CACHE_DIR, else $XDG_CACHE_HOME/lrplot or ~/.cache/lrplot.")] = False,
@@ -75,7 +76,7 @@ def plot(
                  render=dict(layout=layout, x=x, log_y=log_y, title=title, size=size, dpi=dpi, legend=not no_legend,
                              annotate=annotate, xlim=xlim, ylim=ylim, inset=not no_inset),
                  log=log, log_format=log_format, log_key=log_key, log_run=log_run, log_skip_corrupt=log_skip_corrupt,
-                 quiet=quiet,
+                 global_batch=global_batch, quiet=quiet,
                  cache=not no_cache, debug=debug)
 
 
@@ -203,10 +204,7 @@ def verify(
     log_key: LogKeyOpt = None,
     log_run: LogRunOpt = None,
     log_skip_corrupt: LogSkipOpt = False,
-    global_batch: Annotated[Optional[int], typer.Option(
-        "--global-batch", metavar="N", min=1, help="Samples per update, for logs whose step counts samples "
-                                                   "(DeepSpeed's Train/Samples/lr, Megatron's learning-rate vs samples).",
-        show_default=False)] = None,
+    global_batch: GlobalBatchOpt = None,
     schedule: Annotated[Optional[str], typer.Option(
         "--schedule", metavar="NAME", help="The plan's schedule the run followed (when the plan has several).",
         show_default=False)] = None,

@@ -42,6 +42,10 @@ LogSkipOpt = Annotated[bool, typer.Option(
     "--log-skip-corrupt", help="Skip corrupt records instead of refusing the log (each verdict names them): "
                                "TensorBoard records and W&B chunks that fail their CRC check (a W&B chunk with "
                                "the rest of its 32 KiB block), W&B history lines that are no JSON.")]
+GlobalBatchOpt = Annotated[Optional[int], typer.Option(
+    "--global-batch", metavar="N", min=1, help="Samples per update, for logs whose step counts samples "
+                                               "(DeepSpeed's Train/Samples/lr, Megatron's learning-rate vs samples).",
+    show_default=False)]
 AllowOpt = Annotated[Optional[list[str]], typer.Option(
     "--allow-import", metavar="PACKAGE|FILE.py|./FOLDER",
     help="Let import-path scheduler types ('package.module:Name', 'file.py:Name') import this package, "

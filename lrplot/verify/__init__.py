@@ -76,8 +76,12 @@ def _pick(plan: Curves, name: str | None, trace: ScheduleTrace) -> int:
         return 0
     if trace.name in names:
         return names.index(trace.name)
-    raise UsageError(f"the plan has {len(names)} schedules ({', '.join(names)}); say which the run followed",
-                     hint="add --schedule NAME")
+    raise _NotNamed(f"the plan has {len(names)} schedules ({', '.join(names)}); say which the run followed",
+                    hint="add --schedule NAME")
+
+
+class _NotNamed(UsageError):
+    """A plan of several schedules, none named like the run: verify asks; a figure draws the points alone."""
 
 
 def _plan_batch(schedule: ResolvedSchedule) -> int | None:
@@ -262,7 +266,9 @@ def overlay(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, **kwar
     """The plan with the logged points (and diverging spans), for ``lrplot PLAN --log LOG``."""
     try:
         report = verify(plan, schedules, log, diagnose=False, **kwargs)
-    except UsageError:  # several schedules and none named like the run: draw the points, shade nothing
+    except _NotNamed:  # several schedules and none named like the run: draw the points, shade nothing
+        # (any other refusal, a log counted in samples with no batch to convert it, is said: drawn at its
+        # own steps, its points would sit at sample counts on an axis of updates)
         return Curves(plan.schedules + apart(plan.schedules, log.schedules), plan.title)
     return Curves(plan.schedules + apart(plan.schedules, (t for t in report.curves.schedules if t.style == "points")),
                   plan.title)
