@@ -10,6 +10,8 @@ step)``). torchtitan 0.2.2 does not import here (triton), so the loop below make
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 
@@ -20,9 +22,10 @@ pytest.importorskip("tensorboard")
 PLAN = "steps: 20\noptimizer: {type: SGD, lr: 0.1}\nscheduler: {type: CosineAnnealingLR, T_max: 20}\n"
 
 
-def write(folder, fault: str = "ok", *, titan: bool = True) -> list[float]:
+def write(folder, fault: str = "ok", *, titan: bool = True, logger: str = "tensorboard") -> list[float]:
+    """torchtitan's loop, its metrics written by its TensorBoardLogger (``add_scalar(tag, v, step)``) or its
+    WandBLogger (components/metrics.py:163-168: ``wandb.log(metrics, step=step)``) with the real library."""
     import torch
-    from torch.utils.tensorboard import SummaryWriter
 
     model = torch.nn.Linear(2, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -36,7 +39,7 @@ def write(folder, fault: str = "ok", *, titan: bool = True) -> list[float]:
     sched = scheduler()
     used: list[float] = []
     opt.register_step_pre_hook(lambda o, a, k: used.append(o.param_groups[0]["lr"]))
-    with SummaryWriter(str(folder), max_queue=1000) as writer:
+    with _logger(folder, logger) as log:
         step = 0
         while step < 20:
             step += 1                                   # train.py:672
@@ -50,9 +53,27 @@ def write(folder, fault: str = "ok", *, titan: bool = True) -> list[float]:
                 sched.step()                            # :601
             metrics = {"loss_metrics/global_avg_loss": loss.item(), "loss_metrics/global_max_loss": loss.item(),
                        "grad_norm": 1.0, "n_tokens_seen": 8 * step, "lr": lr}
-            for tag, value in (metrics if titan else {"lr": lr}).items():
-                writer.add_scalar(tag, value, step)     # components/metrics.py:125-128
+            log(metrics if titan else {"lr": lr}, step)
     return used
+
+
+@contextmanager
+def _logger(folder, kind: str):
+    if kind == "wandb":
+        import wandb
+
+        run = wandb.init(project="torchtitan", dir=str(folder), mode="offline", id=f"titan-{folder.parent.name}")
+        yield lambda metrics, step: run.log(metrics, step=step)  # components/metrics.py:168
+        run.finish()
+        wandb.teardown()  # the service gone: every record written (finish alone returned before, at times)
+        return
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(folder), max_queue=1000) as writer:
+        def log(metrics, step):
+            for tag, value in metrics.items():
+                writer.add_scalar(tag, value, step)  # components/metrics.py:125-128
+        yield log
 
 
 VERDICTS = {
@@ -83,3 +104,18 @@ def test_a_plain_loops_lr_tag_alone_is_still_read_at_its_own_step(tmp_path):
     write(tmp_path / "run", titan=False)
     (trace,) = load_log(tmp_path / "run").schedules
     assert (log_info(trace).step_offset, trace.at[(0, "lr")].tolist()) == (0, list(range(1, 21)))
+
+
+@pytest.mark.slow  # a real wandb offline run
+@pytest.mark.parametrize("fault", ["ok", "resume"])
+def test_torchtitans_wandb_lr_key_is_read_at_its_1_based_step(tmp_path, fault):
+    """The same run through torchtitan 0.2.2's WandBLogger: ``_step`` is torchtitan's 1-based step, so a healthy
+    run read as a loop logging once per update at wandb's own step was "shifted by n=-1" (exit 1)."""
+    pytest.importorskip("wandb")
+    used = write(tmp_path / "run", fault, logger="wandb")
+    (trace,) = load_log(tmp_path / "run").schedules
+    assert log_info(trace).writer.startswith("torchtitan 0.2.2")
+    assert trace.at[(0, "lr")].tolist() == list(range(20)) and trace.values[(0, "lr")].tolist() == used
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    (v,) = verify_files(tmp_path / "plan.yaml", tmp_path / "run").verdicts
+    assert v.text() == VERDICTS[fault].replace("logged 0.100000001", "logged 0.1")  # float64 here

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,22 @@ WANDB_SAMPLES_AFTER = Convention("a loop calling wandb.log at the samples seen a
 TORCHTITAN_0_2 = Convention("torchtitan 0.2.2 (train.py:552 lr = get_last_lr() before optimizers.step() :600, logged "
                             "as lr with loss_metrics/global_avg_loss; self.step += 1 before train_step :672)",
                             ("tensorboard",), "lr", "step", "updates", 1, "used")
+TORCHTITAN_0_2_WANDB = Convention("torchtitan 0.2.2 (train.py:552 lr = get_last_lr() before optimizers.step() :600, "
+                                  "logged as lr with loss_metrics/global_avg_loss by WandBLogger.log: wandb.log(metrics, "
+                                  "step=step), components/metrics.py:163-168; self.step += 1 before train_step :672)",
+                                  ("wandb",), "lr", "_step", "updates", 1, "used")
 TORCHTITAN_0_2_SIGN = "loss_metrics/global_avg_loss"  # a tag only torchtitan's MetricsProcessor writes
+
+
+def written_by(tags: Iterable[str], fmt: str) -> Convention | None:
+    """The convention of a run whose other tags name its writer where its lr tag does not: torchtitan 0.2.2's
+    plain ``lr`` (1-based steps) beside its ``loss_metrics/global_avg_loss`` (each under the logger's tag prefix,
+    if any), with no ``lr/<Optimizer>`` tag; else None (looked up by key)."""
+    tags = list(tags)
+    names = {TORCHTITAN_0_2_SIGN if t.endswith(TORCHTITAN_0_2_SIGN) else t.rsplit("/", 1)[-1] for t in tags}
+    if {TORCHTITAN_0_2_SIGN, "lr"} <= names and not any(t.startswith("lr/") or "/lr/" in t for t in tags):
+        return {"tensorboard": TORCHTITAN_0_2, "wandb": TORCHTITAN_0_2_WANDB}.get(fmt)
+    return None
 
 SAMPLES_READING: dict[str, tuple[Convention, Convention]] = {PLAIN.writer: (PLAIN_SAMPLES, PLAIN_SAMPLES_AFTER),
                                                              WANDB_OWN.writer: (WANDB_SAMPLES, WANDB_SAMPLES_AFTER)}
@@ -178,6 +194,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     PLAIN_SAMPLES,
     PLAIN_SAMPLES_AFTER,
     TORCHTITAN_0_2,
+    TORCHTITAN_0_2_WANDB,
 )
 
 

@@ -37,7 +37,6 @@ from . import LogError, Raw, build_curves, log_step, walk
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..curves import Curves
-    from .conventions import Convention
     from .tfrecord import Frames
 
 MARK = "tfevents"
@@ -320,14 +319,8 @@ def read(path: Path, fmt: str, key: str | None, *, skip_corrupt: bool = False) -
         dtype = "float64" if kind == "float64" else dtype
         found.extend(tags)
         raws.extend(Raw(run if len(runs) > 1 else "", tag, s, v) for tag, (s, v) in tags.items())
-    return build_curves(raws, fmt, path, dtype, key=key, found=found, damaged=damaged, rule=_writer(found))
+    from .conventions import written_by
 
-
-def _writer(tags: list[str]) -> Convention | None:
-    """The convention of a run whose other tags name its writer where its lr tag does not: torchtitan 0.2.2's
-    plain ``lr`` (1-based steps) beside its ``loss_metrics/global_avg_loss``; else None (looked up by key)."""
-    from .conventions import TORCHTITAN_0_2, TORCHTITAN_0_2_SIGN
-
-    names = [t.rsplit("/", 1)[-1] if not t.endswith(TORCHTITAN_0_2_SIGN) else TORCHTITAN_0_2_SIGN for t in tags]
-    titan = TORCHTITAN_0_2_SIGN in names and "lr" in names
-    return TORCHTITAN_0_2 if titan and not any(t.startswith("lr/") or "/lr/" in t for t in tags) else None
+    # torchtitan 0.2.2's plain "lr" at its 1-based step, named by its other tags
+    return build_curves(raws, fmt, path, dtype, key=key, found=found, damaged=damaged,
+                        rule=written_by(found, "tensorboard"))

@@ -342,8 +342,11 @@ def read(path: Path, fmt: str, key: str | None, run: str | None = None,
         raise LogError("no history record in this W&B run file yet (wandb writes them in blocks as the run goes on, "
                        "all of them when it finishes)", location=Location(str(path)), hint="read it again later")
     from .apart import built_apart
+    from .conventions import written_by
 
-    parts = [(_joined(raws), {"step": step_key, "damaged": damaged}) for step_key, raws in by_step.items()]
+    rule = written_by(found, "wandb")  # torchtitan 0.2.2's plain "lr" at its 1-based step, named by its other keys
+    parts = [(_joined(raws), {"step": step_key, "damaged": damaged, "rule": rule if step_key == "_step" else None})
+             for step_key, raws in by_step.items()]
     # runs stepping on different keys: each by its own convention, in the files' order
     order = list(dict.fromkeys(labels[file] if several else "" for file, *_ in read))
     curves = built_apart(parts, fmt, path, key=key, found=found, order=order)
