@@ -29,7 +29,7 @@ def env():
 def sphinx(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     """``python -m sphinx -W -b html ...`` in a child forked from a process that imported lrplot, torch and
     matplotlib (tests/helpers/forked.py): a real build in its own process, without 2 s of imports each."""
-    return forked.run(["-W", "-b", "html", *extra, str(src), str(out)], module="sphinx", cwd=src.parent,
+    return forked.run(["-W", "--no-color", "-b", "html", *extra, str(src), str(out)], module="sphinx", cwd=src.parent,
                       env=env(), text=True, timeout=600)
 
 
