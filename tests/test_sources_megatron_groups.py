@@ -92,3 +92,17 @@ def test_decoupled_group_ends_at_decoupled_min_lr_as_megatron_ends_it():
     got = curves(source, n)
     assert got == megatron_groups(1.5e-4, 1e-5, 5.0e-4, 4.5e-5, 128000, 1024000, 1280000, n)
     assert (got[0][-1], got[1][-1]) == (1e-5, 4.5e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_flags_an_if_appends_to_the_array_itself_keep_the_arrays_flags():
+    """examples/megatron_fsdp/train_llama3_8b_fsdp_h100_fp8.sh (NVIDIA/Megatron-LM @
+    d98e8a64ddf34856e74b24714e3bedb2f5a39553, unedited) extends its array inside ``if [ "${USE_MEGATRON_FSDP}" = 1 ]``
+    with ``TRAINING_ARGS=("${TRAINING_ARGS[@]}" --use-megatron-fsdp ...)``, flags lrplot does not read: the array
+    keeps the flags it held before either way. lrplot lost the whole array ('found no command with Megatron's
+    training flags'); its schedule is the llama3 fp8 script's, drawn == Megatron-Core's (through the warmup)."""
+    source = load_input(ROOT / "tests" / "data" / "megatron" / "train_llama3_8b_fsdp_h100_fp8.sh")
+    assert source.budget.updates == 1953125000 // GBS
+    n = 31_000
+    assert curves(source, n) == megatron_groups(1.5e-4, 1e-5, 5.0e-4, 4.5e-5, 3906252, 1949218748, 1953125000, n)

@@ -153,7 +153,12 @@ def _known(word: str, variables: dict[str, str | list[str]]) -> str:
 
 
 def _appended(name: str, rest: str, before: object) -> list[str] | None:
-    """The words ``NAME="$NAME more words"`` adds to a text ``NAME`` already holds, else None."""
+    """The words ``NAME="$NAME more words"`` adds to a text ``NAME`` already holds, or
+    ``NAME=("${NAME[@]}" more words)`` to an array, else None."""
+    array = rest.strip()
+    if isinstance(before, list) and array.startswith("(") and ")" in array:
+        words = _words(array[1:array.rfind(")")])
+        return words[1:] if words and words[0] in (f"${{{name}[@]}}", f"${{{name}[*]}}") else None
     if not isinstance(before, str):
         return None
     words = _words(rest.strip())
