@@ -264,3 +264,29 @@ def test_only_the_warmup_megatron_computes_as_a_float_takes_one_in_a_spec(tmp_pa
     with pytest.raises(SpecError) as info:
         simulate(parse_spec(text.replace("lr_decay_steps: 80,", "lr_decay_steps: 80.5,"), "m.yaml"))
     assert str(info.value) == "m.yaml:3:190: OptimizerParamScheduler lr_decay_steps: expected an integer, got the number 80.5"
+
+
+@pytest.mark.slow
+def test_an_array_appended_with_plus_equals_keeps_its_flags(tmp_path):
+    """``ARGS+=(...)`` appends to the array (bash); it was taken for a second command carrying Megatron's flags."""
+    script = tmp_path / "train.sh"
+    script.write_text("ARGS=(\n  --train-iters 1000\n  --global-batch-size 8\n  --lr 1e-3\n)\n"
+                      "ARGS+=(--lr-decay-style cosine --lr-warmup-iters 100)\ntorchrun pretrain_gpt.py ${ARGS[@]}\n")
+    sched = load_input(script).spec.scheduler
+    assert (sched.options["lr_decay_style"], sched.options["lr_warmup_steps"]) == ("cosine", 100 * 8)
+
+
+def test_flags_a_branch_appends_to_an_array_the_command_uses_are_asked_for(tmp_path):
+    """A branch adding flags lrplot reads to an array the command expands is asked for by name, even when
+    another variable of the command holds flags too (it read the command without the array's flags and
+    refused it for lacking --train-iters)."""
+    script = tmp_path / "train.sh"
+    script.write_text("ARGS=(\n  --train-iters 1000\n  --global-batch-size 8\n  --lr 1e-3\n)\nif [ \"$X\" = 1 ]; then\n"
+                      "  ARGS+=(--lr 5e-4)\nfi\nOPTS=\"--lr-decay-style cosine\"\nOPTS+=\" --lr-warmup-iters 100\"\n"
+                      "torchrun pretrain_gpt.py ${ARGS[@]} $OPTS\n")
+    with pytest.raises(SpecError) as info:
+        load_input(script)
+    assert str(info.value) == (
+        f"{script}:7: the script sets ARGS with Megatron's training flags inside an if, case or loop (line 7), and "
+        "which flags the run gets depends on the shell running it, which lrplot does not; keep the branch the run "
+        "takes in a copy of the script")

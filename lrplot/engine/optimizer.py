@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from ..facts import facts_of
 from ..spec import ParamGroupSpec, ResolvedSchedule
 from ..text import did_you_mean
 from ..argtypes import check_types
@@ -55,6 +56,7 @@ def build_optimizer(schedule: ResolvedSchedule) -> Any:
     with fast_optimizers():  # same optimizer, without the first-call import of torch._dynamo
         optimizer = construct(spec, cls, opt.type, where, groups, kwargs)
     known = set(optimizer.defaults) | {"initial_lr", "params"}
+    known.update(key for node in schedule.schedulers for key in facts_of(node).group_keys)
     for i, g in enumerate(groups_spec):
         for key in g.options:
             if key not in known:

@@ -229,8 +229,9 @@ TABLE: dict[str, TypeFacts] = {
     **{k: v for name in ("OneCycle", "LRRangeTest") for k, v in fw.deepspeed(name, TypeFacts(peak=fw.deepspeed_peak)).items()},
     # Megatron-LM passes lr_warmup_steps = lr_warmup_fraction x lr_decay_steps as the float it is (training.py
     # get_optimizer_param_scheduler, core_v0.16.1 :1367-1368 and :1382-1383), which optimizer_param_scheduler.py
-    # keeps untruncated (:151) and compares num_steps with and divides by (:227-229, :247-249)
-    fw.MEGATRON: replace(_IMPORTED, float_ints=("lr_warmup_steps",)),
+    # keeps untruncated (:151) and compares num_steps with and divides by (:227-229, :247-249); get_lr reads a
+    # group's own max_lr and min_lr (:223-224), which --decoupled-lr gives the embedding and output layers
+    fw.MEGATRON: replace(_IMPORTED, float_ints=("lr_warmup_steps",), group_keys=("max_lr", "min_lr")),
     # torchtitan's linear_warmup_stable_decay (0.2.2, 0.3.0): warmup_steps updates up to the base lr
     **{f"lrplot.sources.{module}:lr_schedulers": replace(_IMPORTED, warmup=lambda s: ("warmup_steps", s.options[
         "warmup_steps"]) if (int_or_none(s.options.get("warmup_steps")) or 0) > 0 else None)

@@ -102,6 +102,8 @@ class TypeFacts:
     # arguments its signature annotates ``int`` that its own trainer passes a float: accepted as any number
     # (Megatron-LM's lr_warmup_steps = lr_warmup_fraction x lr_decay_steps, untruncated)
     float_ints: tuple[str, ...] = ()
+    # param-group keys its step reads besides the optimizer's options (Megatron's per-group max_lr, min_lr)
+    group_keys: tuple[str, ...] = ()
     # its warmup: (the argument that sets it, the scheduler steps until its lr reaches the peak), where it
     # has one (check's warmup-past-end: a run no longer than it never reaches the peak)
     warmup: Callable[[SchedulerNode], tuple[str, int] | None] = lambda s: None

@@ -46,7 +46,7 @@ FOLLOWS = "Megatron-LM core_v0.16.1 (get_optimizer_param_scheduler, train_step)"
 DOCS = "docs/frameworks/megatron.rst"  # README's table links the kind to it
 TYPE = MEGATRON  # the scheduler-type table's row is keyed by it
 FLOATS = ("lr", "min_lr", "lr_warmup_fraction", "lr_warmup_init", "weight_decay", "start_weight_decay",
-          "end_weight_decay")
+          "end_weight_decay", "decoupled_lr", "decoupled_min_lr")
 INTS = ("lr_warmup_iters", "lr_warmup_samples", "lr_decay_iters", "lr_decay_samples", "lr_wsd_decay_iters",
         "lr_wsd_decay_samples", "train_iters", "train_samples", "global_batch_size")
 CHOICES = {"lr_decay_style": ("constant", "linear", "cosine", "inverse-square-root", "WSD"),
@@ -291,6 +291,7 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                  "optimizer": {"type": "AdamW", "lr": a.get("lr"), "weight_decay": start_wd},
                  "fields": ["lr", "weight_decay"], "scheduler": sched}
     source = SourceMap(str(doc.path))
+    _decoupled(a, spec_data, source)
     moves = {"lr": "max_lr", "min_lr": "min_lr", "lr_warmup_init": "init_lr", "lr_decay_style": "lr_decay_style",
              "weight_decay_incr_style": "wd_incr_style", "lr_wsd_decay_style": "lr_wsd_decay_style",
              "global_batch_size": "global_batch_size", "rampup_batch_size": "rampup_batch_size"}
@@ -305,6 +306,23 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     told.insert(0, Told("total updates", train_iters, a.name(decided)))
     budget = Budget(text, train_iters, told=tuple(told), decided_by=a.name(decided), where=a.where.get(decided))
     return Source(KIND, spec, budget, tuple(notes))
+
+
+def _decoupled(a: _Args, spec_data: dict, source: Any) -> None:
+    """``--decoupled-lr``: the embedding and output layers' param group peaks there and ends at
+    ``--decoupled-min-lr`` (else ``--min-lr``). training.py:2618-2620 (d98e8a64) builds the optimizer with
+    megatron-core's ``get_standard_config_overrides``, which gives parameters marked
+    ``is_embedding_or_output_parameter`` a group of their own with ``max_lr``/``min_lr`` (megatron-core 0.16.1
+    optimizer/__init__.py:98-103); ``OptimizerParamScheduler.get_lr`` reads them per group (:223-224)."""
+    if not a.given("decoupled_lr"):
+        return
+    high = a.get("decoupled_lr")
+    low = a.get("decoupled_min_lr") if a.given("decoupled_min_lr") else a.get("min_lr")
+    spec_data["param_groups"] = [{"name": "default"}, {"name": "embedding, output (--decoupled-lr)", "lr": high,
+                                                       "max_lr": high, "min_lr": low}]
+    for key, option in (("decoupled_lr", "max_lr"), ("decoupled_min_lr", "min_lr")):
+        if key in a.where:
+            source.values[("param_groups", 1, option)] = a.where[key]
 
 
 def _shown(count: float) -> str:

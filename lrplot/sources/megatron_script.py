@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from ..errors import Location, SpecError
 
-_ASSIGN = re.compile(r"^\s*(?:export\s+|declare\s+(?:-\w+\s+)*|local\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+_ASSIGN = re.compile(r"^\s*(?:export\s+|declare\s+(?:-\w+\s+)*|local\s+)?([A-Za-z_][A-Za-z0-9_]*)(?:\+(?==))?=(.*)$",
+                     re.S)  # NAME=..., or NAME+=... (appends: _plus)
 _QUOTED_LINES = 400  # at most this many lines of one quoted text are joined
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(\[[@*]\])?\}|([A-Za-z_][A-Za-z0-9_]*)|(\d|\{\d+\}|\(|\{))")
 
@@ -153,7 +154,12 @@ def _known(word: str, variables: dict[str, str | list[str]]) -> str:
 
 
 def _appended(name: str, rest: str, before: object) -> list[str] | None:
-    """The words ``NAME="$NAME more words"`` adds to a text ``NAME`` already holds, else None."""
+    """The words ``NAME="$NAME more words"`` adds to a text ``NAME`` already holds, or
+    ``NAME=("${NAME[@]}" more words)`` to an array, else None."""
+    array = rest.strip()
+    if isinstance(before, list) and array.startswith("(") and ")" in array:
+        words = _words(array[1:array.rfind(")")])
+        return words[1:] if words and words[0] in (f"${{{name}[@]}}", f"${{{name}[*]}}") else None
     if not isinstance(before, str):
         return None
     words = _words(rest.strip())
@@ -163,6 +169,15 @@ def _appended(name: str, rest: str, before: object) -> list[str] | None:
         if words[0].startswith(head) and not (head == f"${name}" and (words[0][len(head):len(head) + 1].isalnum() or words[0][len(head):len(head) + 1] == "_")):
             return _words(words[0][len(head):])
     return None
+
+
+def _plus(m: re.Match, before: object) -> str:
+    """``NAME+=(words)`` / ``NAME+=text`` written as the assignment it is, ``NAME=("${NAME[@]}" words)`` /
+    ``NAME="${NAME}text"`` (bash appends to an array, or to a text)."""
+    name, rest = m.group(1), m.group(2).strip()
+    if rest.startswith("("):
+        return f'{name}=("${{{name}[@]}}" {rest[1:]}' if isinstance(before, list) else f"{name}={rest}"
+    return f'{name}="${{{name}}}"{rest}' if isinstance(before, str) else f"{name}={rest}"
 
 
 def parse(text: str, path: str, is_flag: set[str]) -> Script:
@@ -175,6 +190,12 @@ def parse(text: str, path: str, is_flag: set[str]) -> Script:
     for start, line in _logical_lines(text):
         try:
             m = _ASSIGN.match(line)
+            if m and line[m.end(1)] == "+":  # ARGS+=(--lr 1e-4): the words it adds after what it holds
+                before, rest = variables.get(m.group(1)), m.group(2).strip()
+                if depth == 0 and isinstance(before, list) and rest.startswith("("):
+                    variables[m.group(1)] = before + _words(rest[1:rest.rfind(")")] if ")" in rest else rest[1:])
+                    continue
+                m = _ASSIGN.match(_plus(m, before))
             if m and depth > 0:
                 name, before = m.group(1), variables.get(m.group(1))
                 added = _appended(name, m.group(2), before)
@@ -204,8 +225,9 @@ def parse(text: str, path: str, is_flag: set[str]) -> Script:
             continue
         if any(w.startswith("--") and w[2:].split("=")[0] in is_flag for w in expanded):
             commands.append(expanded)
-    if not commands and flagged:
-        name, lines = next(iter(flagged.items()))
+    used = {m.group(1) or m.group(3) for w in (commands[0] if len(commands) == 1 else ()) for m in _VAR.finditer(w)}
+    if flagged and (not commands or used & set(flagged)):
+        name, lines = next((k, v) for k, v in flagged.items() if not commands or k in used)
         raise SpecError(f"the script sets {name} with Megatron's training flags inside an if, case or loop (line "
                         f"{', '.join(map(str, lines))}), and which flags the run gets depends on the shell running "
                         "it, which lrplot does not", location=Location(path, lines[0]),
