@@ -124,6 +124,16 @@ def test_a_page_of_fields_without_lr_draws_them_on_its_left_axis():
     assert page["right"] == [{"scale": "other", "label": "momentum"}, {"scale": "other1", "label": "weight decay"}]
 
 
+def _opened(browser, html):
+    """The page in Chromium, its script done, and the errors it raises."""
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(html.as_uri())
+    page.wait_for_function("window.lrplot && window.lrplot.ready", timeout=30000)
+    return page, errors
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_the_page_in_chromium_labels_a_momentum_only_chart_and_hovers_its_values(browser, cli, tmp_path):
@@ -131,11 +141,7 @@ def test_the_page_in_chromium_labels_a_momentum_only_chart_and_hovers_its_values
                                      "scheduler: {type: OneCycleLR, max_lr: 0.01, total_steps: 40}\n")
     assert cli("m.yaml", "-o", "m.html", "--data", "m.json", "-q").exit_code == 0
     beta1 = json.loads((tmp_path / "m.json").read_text())["schedules"]["m"]["groups"][0]["fields"]["momentum"]
-    page = browser.new_page(viewport={"width": 1000, "height": 700})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto((tmp_path / "m.html").as_uri())
-    page.wait_for_function("window.lrplot && window.lrplot.ready", timeout=30000)
+    page, errors = _opened(browser, tmp_path / "m.html")
     # the left axis holds the curve (its scale has a range) and says what it is; no empty axis on the right
     axes = page.evaluate("window.lrplot.plot.axes.map(a => [a.label || '', a.scale, a.side])")
     assert axes == [["step", "x", 2], ["beta1", "lr", 3]]
@@ -158,11 +164,7 @@ def test_the_page_in_chromium_gives_each_field_its_own_axis(browser, cli, tmp_pa
                                      "scheduler: {type: OneCycleLR, max_lr: 0.1, total_steps: 40}\n")
     assert cli("f.yaml", "-o", "f.html", "--data", "f.json", "-q").exit_code == 0
     fields = json.loads((tmp_path / "f.json").read_text())["schedules"]["f"]["groups"][0]["fields"]
-    page = browser.new_page(viewport={"width": 1000, "height": 700})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto((tmp_path / "f.html").as_uri())
-    page.wait_for_function("window.lrplot && window.lrplot.ready", timeout=30000)
+    page, errors = _opened(browser, tmp_path / "f.html")
     axes = page.evaluate("window.lrplot.plot.axes.map(a => [a.label || '', a.scale, a.side])")
     assert axes == [["step", "x", 2], ["learning rate", "lr", 3], ["momentum", "other", 1],
                     ["weight decay", "other1", 1]]
