@@ -154,6 +154,18 @@ def pytest_configure(config):
         config.option.loadscopereorder = False
     if not hasattr(config, "workerinput"):  # once, in the process that starts any xdist workers
         compile_lrplot()
+        write_yapf_grammar()
+
+
+def write_yapf_grammar() -> None:
+    """yapf's grammar tables pickled into the user's cache folder before any worker starts. MMEngine imports
+    yapf, which on its first import on a machine writes them there and later imports read them: two workers
+    importing MMEngine at once on a fresh machine, one read the file the other was still writing (EOFError
+    collecting tests/test_logs_mmengine.py in CI)."""
+    import importlib.util
+
+    if importlib.util.find_spec("yapf") is not None:  # yapf_third_party/_ylib2to3/pygram.py: load_grammar, dump
+        importlib.import_module("yapf")
 
 
 def compile_lrplot() -> None:
