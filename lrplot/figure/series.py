@@ -3,7 +3,7 @@ what a figure cannot draw of the curves (:func:`check_curves`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
@@ -70,6 +70,14 @@ def series_label(s: Series, show_schedule: bool, show_group: bool, show_field: b
     if show_field:
         parts.append(s.field)
     return short(" · ".join(parts) if parts else s.schedule)
+
+
+def axis_label(field: str, traces: Iterable[ScheduleTrace]) -> str:
+    """What a y axis of ``field`` is called in a page or a terminal chart, as a figure's: ``learning rate``,
+    ``beta1`` (Adam's ``betas[0]``), ``weight decay``; the names of several traces that call it differently,
+    joined."""
+    names = list(dict.fromkeys(field_label(sc, field) for sc in traces)) or [field]
+    return ", ".join(FIELD_LABELS.get(n, n) for n in names)
 
 
 def shown_label(label: str, s: Series, curves: Curves, fields: bool) -> str:

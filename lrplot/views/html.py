@@ -34,6 +34,7 @@ import numpy as np
 
 from ..curves import Curves, Series
 from ..figure.options import RenderOptions
+from ..figure.series import axis_label
 from .naming import diverging, extent, named
 from .palette import palette
 
@@ -126,14 +127,6 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
         "right": [{"scale": scales[f], "label": names[f]} for f in right],
         "series": series,
     }
-
-
-def axis_label(field: str, traces: list) -> str:
-    """A y axis's label, as a figure's: ``learning rate``, ``beta1`` (Adam's ``betas[0]``), ``weight decay``."""
-    from ..figure.series import FIELD_LABELS, field_label
-
-    names = list(dict.fromkeys(field_label(sc, field) for sc in traces)) or [field]
-    return ", ".join(FIELD_LABELS.get(n, n) for n in names)
 
 
 _SCRIPT = r"""

@@ -178,7 +178,7 @@ def _per_field(curves: Curves, fields: list[str], options: RenderOptions, width:
     """The title, then for each field its name and its chart (of the schedules that record it)."""
     from dataclasses import replace
 
-    from ..figure.series import FIELD_LABELS, field_label
+    from ..figure.series import axis_label
 
     title = options.title if options.title is not None else curves.title
     out = [f"{title}\n"] if title else []
@@ -186,8 +186,7 @@ def _per_field(curves: Curves, fields: list[str], options: RenderOptions, width:
         traces = tuple(replace(sc, fields=(f,), values={k: v for k, v in sc.values.items() if k[1] == f},
                                at=None if sc.at is None else {k: v for k, v in sc.at.items() if k[1] == f})
                        for sc in curves.schedules if f in sc.fields)
-        name = field_label(traces[0], f)
-        out.append(f"{FIELD_LABELS.get(name, name)}\n")
+        out.append(f"{axis_label(f, traces)}\n")
         out.append(render_text(Curves(traces), options.replace(title=""), width=width, height=height or 8,
                                colour=colour))
     return "".join(out)
