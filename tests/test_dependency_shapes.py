@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import re
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -401,3 +402,30 @@ def test_sqlite_scales_casts_and_concatenates_doubles_exactly():
     back = np.array([mlflowsql.scaled_values(ints[i:i + 1], int(scale[i]))[0] for i in np.flatnonzero(sure)[:2000]])
     assert np.array_equal(back, values[sure][:2000]) and not math.isnan(back.sum())
     assert mlflowsql.integer_path() is True
+
+
+def test_hydras_compose_builds_its_defaults_list_through_the_module_name_lrplot_keeps():
+    """sources/hydra_compose._kept_defaults keeps the defaults list ``hydra.compose`` builds (by
+    wrapping ``config_loader_impl.create_defaults_list``) instead of computing it a second time for
+    the source map: compose must call that name once, with what ``compute_defaults_list`` gives."""
+    pytest.importorskip("hydra")
+    import hydra
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    from lrplot.sources.hydra_compose import _kept_defaults
+
+    folder = Path(__file__).resolve().parents[1] / "examples" / "hydra" / "configs"
+    overrides = ["model.optimizer.lr=0.5"]
+    GlobalHydra.instance().clear()
+    try:
+        with hydra.initialize_config_dir(config_dir=str(folder), version_base="1.3"):
+            with _kept_defaults() as kept:
+                hydra.compose(config_name="train", overrides=overrides)
+            again = GlobalHydra.instance().config_loader().compute_defaults_list("train", overrides, RunMode.RUN)
+    finally:
+        GlobalHydra.instance().clear()
+    assert len(kept) == 1
+    seen = [(d.config_path, d.package, d.primary) for d in kept[0].defaults]
+    assert seen == [(d.config_path, d.package, d.primary) for d in again.defaults]
+    assert ("model/mnist", "model", False) in seen and ("train", "", True) in seen

@@ -5,8 +5,8 @@
 ``--set`` items as Hydra overrides. The result is handed back as a :class:`~lrplot.sources.Document`
 whose data is the composed config (interpolations unresolved: the Hydra reader resolves only the
 keys it reads) and whose SourceMap points every key at the file it came from: Hydra's own defaults
-list (``compute_defaults_list``, what ``--info defaults`` prints) says which file was merged at which
-package, in merge order, so ``model.optimizer.lr`` is located in ``model/mnist.yaml`` (or at
+list (what ``--info defaults`` prints: the one its compose built, kept as it passes, see
+:func:`_kept_defaults`) says which file was merged at which package, in merge order, so ``model.optimizer.lr`` is located in ``model/mnist.yaml`` (or at
 ``--set model.optimizer.lr``). Nothing is instantiated. A logging plugin the tree names but this
 environment lacks (hydra-colorlog) is composed without (:mod:`.hydra_plugins`), said in a note.
 
@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import Location, MissingLibraryError, SpecError, first_line
 from . import hydra_plugins as plugins
@@ -83,9 +84,37 @@ def _parse_overrides(items: tuple[str, ...]) -> list[Any]:
     return parsed
 
 
-def _source_map(doc: Document, loader: Any, parsed: list[Any]) -> Any:
+@contextmanager
+def _kept_defaults() -> Iterator[list[Any]]:
+    """The defaults lists Hydra's config loader builds while inside, kept as they pass.
+
+    ``ConfigLoaderImpl._load_configuration_impl`` builds the list by calling its module's
+    ``create_defaults_list`` (hydra-core 1.3.8: config_loader_impl.py:253, the same arguments as
+    ``compute_defaults_list``, :569-585), then merges its files; the list itself is not returned.
+    Computing it again for the source map cost as much as a third of a compose (the whole tree's
+    files loaded once more), so the name is wrapped while composing and the list kept. If a later
+    Hydra stops calling it there, nothing is kept and :func:`_source_map` computes it as before
+    (tests/test_dependency_shapes.py checks the call is there)."""
+    from hydra._internal import config_loader_impl
+
+    original = config_loader_impl.create_defaults_list
+    kept: list[Any] = []
+
+    def keeping(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        kept.append(result)
+        return result
+
+    config_loader_impl.create_defaults_list = keeping
+    try:
+        yield kept
+    finally:
+        config_loader_impl.create_defaults_list = original
+
+
+def _source_map(doc: Document, loader: Any, parsed: list[Any], kept: list[Any]) -> Any:
     """Key path -> location in the file Hydra merged it from (later files win, as in the merge),
-    then the value overrides at ``--set``."""
+    then the value overrides at ``--set``. ``kept``: the defaults list the compose built, if any."""
     from hydra.types import RunMode
 
     from ..spec import read_text
@@ -93,7 +122,8 @@ def _source_map(doc: Document, loader: Any, parsed: list[Any]) -> Any:
 
     source = SourceMap(str(doc.path))
     try:
-        defaults = loader.compute_defaults_list(doc.path.stem, list(doc.overrides), RunMode.RUN).defaults
+        defaults = (kept[-1] if kept else
+                    loader.compute_defaults_list(doc.path.stem, list(doc.overrides), RunMode.RUN)).defaults
     except Exception:  # noqa: BLE001 - provenance only improves locations: fall back to the primary file
         defaults = []
     for default in defaults:
@@ -192,8 +222,9 @@ def _compose(doc: Document, parsed: list[Any]) -> tuple[Document, list[str]]:
         warnings.simplefilter("ignore")
         loader = GlobalHydra.instance().config_loader()
         with plugins.stubs() as stubbed:
-            cfg = _compose_tree(doc, parsed, loader, stubbed)
-            source = _source_map(doc, loader, parsed)
+            with _kept_defaults() as kept:
+                cfg = _compose_tree(doc, parsed, loader, stubbed)
+            source = _source_map(doc, loader, parsed, kept)
     data = OmegaConf.to_container(cfg, resolve=False)
     return replace(doc, data=data, source=source), [plugins.note(stubbed)] if stubbed else []
 
