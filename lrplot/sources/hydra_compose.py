@@ -6,9 +6,10 @@
 whose data is the composed config (interpolations unresolved: the Hydra reader resolves only the
 keys it reads) and whose SourceMap points every key at the file it came from: Hydra's own defaults
 list (what ``--info defaults`` prints: the one its compose built, kept as it passes, see
-:func:`_kept_defaults`) says which file was merged at which package, in merge order, so ``model.optimizer.lr`` is located in ``model/mnist.yaml`` (or at
-``--set model.optimizer.lr``). Nothing is instantiated. A logging plugin the tree names but this
-environment lacks (hydra-colorlog) is composed without (:mod:`.hydra_plugins`), said in a note.
+:func:`_kept_defaults`) says which file was merged at which package, in merge order, so
+``model.optimizer.lr`` is located in ``model/mnist.yaml`` (or at ``--set model.optimizer.lr``).
+Nothing is instantiated. A logging plugin the tree names but this environment lacks
+(hydra-colorlog) is composed without (:mod:`.hydra_plugins`), said in a note.
 
 Composition reads YAML only, except a ``hydra.searchpath`` entry ``pkg://some.package`` or
 ``structured://some.module``, which imports it: refused unless ``--allow-import some.package``
