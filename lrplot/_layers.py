@@ -15,7 +15,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 2. machinery that knows no spec: YAML with positions, expressions, curves, atomic files, the
     #    progress bar, the tricks played on dependencies (they import no lrplot part); the step budget
     #    (the one Budget record and the Trainer's counting, which a spec and the readers share)
-    ("yamlio", "expr", "curves", "output", "progress", "tricks", "budget"),
+    ("yamlio", "expr", "curves", "output", "progress", "tricks", "budget", "astparse"),
     # 3. what torch's signatures say an argument accepts (read by spec errors and the builders); what a
     #    scheduler class is (the families lrplot drives)
     ("argtypes", "families"),

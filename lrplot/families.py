@@ -81,13 +81,15 @@ def source_defaults() -> dict[str, dict[str, Any]]:
     import importlib.util
     from pathlib import Path
 
+    from .astparse import parse
+
     found = importlib.util.find_spec("torch")
     if found is None or not found.submodule_search_locations:
         return {}
     out: dict[str, dict[str, Any]] = {}
     for name in ("lr_scheduler.py", "swa_utils.py"):
         try:
-            tree = ast.parse((Path(found.submodule_search_locations[0]) / "optim" / name).read_text("utf-8"))
+            tree = parse((Path(found.submodule_search_locations[0]) / "optim" / name).read_text("utf-8"))
         except (OSError, SyntaxError, ValueError):
             return {}
         for node in tree.body:

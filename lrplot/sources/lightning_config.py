@@ -23,6 +23,7 @@ import ast
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..astparse import parse
 from ..yamlio import KeyPath, SourceMap, format_path
 from . import framework as fw
 from . import lightning_loop as rules
@@ -78,7 +79,7 @@ def torch_names(module: str) -> frozenset[str]:
     base = Path(spec.origin).parent.joinpath(*parts)
     path = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
         return frozenset()
     for stmt in tree.body:

@@ -114,6 +114,7 @@ def installed_trainer_args() -> frozenset[str] | None:
     from pathlib import Path
 
     from ..errors import SpecError
+    from ..astparse import parse
     from ..spec import read_text
 
     try:
@@ -124,7 +125,7 @@ def installed_trainer_args() -> frozenset[str] | None:
         return None
     path = Path(spec.origin).parent / "pytorch" / "trainer" / "trainer.py"
     try:
-        tree = ast.parse(read_text(path, "Lightning's trainer.py", 4_000_000, pipe_ok=False))
+        tree = parse(read_text(path, "Lightning's trainer.py", 4_000_000, pipe_ok=False), str(path))
     except (SpecError, SyntaxError, ValueError):
         return None
     for node in tree.body:

@@ -8,6 +8,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
+from ..astparse import parse
 from ..errors import Location, SpecError
 
 # mmcv 1.x's lr_config policies -> the hook class mmcv 1.x runs (mmcv/runner/hooks/lr_updater.py:
@@ -34,7 +35,7 @@ def _installed(name: str, where: Location) -> None:
 
 def _parse(path: Path, text: str) -> ast.Module:
     try:
-        return ast.parse(text, filename=str(path))
+        return parse(text, filename=str(path))
     except SyntaxError as exc:
         raise SpecError(f"syntax error: {exc.msg}", location=Location(str(path), exc.lineno, exc.offset)) from None
     except (RecursionError, MemoryError, ValueError):

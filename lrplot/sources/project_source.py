@@ -1,19 +1,17 @@
-"""Reads a training project's Python source, parsed and never imported, for the one stepping fact
-its config cannot say: the ``interval`` a LightningModule's (or a LightningCLI subclass's)
-``configure_optimizers`` gives Lightning.
+"""Reads a training project's Python source, parsed and never imported, for the one stepping fact its config cannot
+say: the ``interval`` a LightningModule's (or a LightningCLI subclass's) ``configure_optimizers`` gives
+Lightning.
 
-The module of a ``class_path`` is looked for on the config's project tree (the config's folder and
-its parents up to a root marker: ``.git``, ``pyproject.toml``, ``setup.py``, ``setup.cfg``; each
-also with ``src/``) and on ``PYTHONPATH``, then parsed with :mod:`ast`. The class's own methods and
-those of its bases found in the project are read in method-resolution order (the first class that
-defines ``configure_optimizers`` decides): an ``"interval"`` key of a dict literal or a
-``dict(interval=...)`` call in its methods, whose value is a string literal, or an init argument
-(``self.hparams.X``, ``self.hparams["X"]``, ``self.X``) whose value the config gives or whose
-default ``__init__`` declares, or a config value read through an init argument
-(``self.cfg.train.get('scheduler_interval', 'step')``: :mod:`.project_config`, which the reader looks
-up). No ``interval`` at all: the scheduler is returned bare and Lightning's default applies. Anything
-else (an attribute of the scheduler, a computed value, intervals that differ) is ``dynamic``: the caller asks.
-"""
+The module of a ``class_path`` is looked for on the config's project tree (the config's folder and its parents
+up to a root marker: ``.git``, ``pyproject.toml``, ``setup.py``, ``setup.cfg``; each also with ``src/``) and on
+``PYTHONPATH``, then parsed with :mod:`ast`. The class's own methods and those of its bases found in the project
+are read in method-resolution order (the first class that defines ``configure_optimizers`` decides): an
+``"interval"`` key of a dict literal or a ``dict(interval=...)`` call in its methods, whose value is a string
+literal, or an init argument (``self.hparams.X``, ``self.hparams["X"]``, ``self.X``) whose value the config
+gives or whose default ``__init__`` declares, or a config value read through an init argument
+(``self.cfg.train.get('scheduler_interval', 'step')``: :mod:`.project_config`, which the reader looks up). No
+``interval`` at all: the scheduler is returned bare and Lightning's default applies. Anything else (an attribute
+of the scheduler, a computed value, intervals that differ) is ``dynamic``: the caller asks."""
 
 from __future__ import annotations
 
@@ -24,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..astparse import parse
 from ..errors import SpecError
 from ..limits import MAX_PROJECT_PARENTS, MAX_PROJECT_SCAN_FILES, MAX_PROJECT_SOURCE_BYTES
 from .project_config import ConfigRead, config_read
@@ -34,12 +33,11 @@ _SKIP_DIRS = {".git", "__pycache__", "node_modules", "venv", ".venv", "env", "si
 
 @dataclass(frozen=True)
 class Interval:
-    """What a project's source says about its scheduler's interval. ``value`` is ``'step'`` or
-    ``'epoch'`` where the source says (or None: computed, ``why`` says from what); ``where`` is
-    ``file:line`` of the ``interval`` (or of ``configure_optimizers`` when it sets none);
-    ``default`` is True when no ``interval`` was written (Lightning's default applies); ``arg`` names
-    the init argument it is taken from, if any; ``read``: the config value the code reads (value None
-    until the reader looks it up in the config)."""
+    """What a project's source says about its scheduler's interval. ``value`` is ``'step'`` or ``'epoch'`` where the
+    source says (or None: computed, ``why`` says from what); ``where`` is ``file:line`` of the ``interval`` (or of
+    ``configure_optimizers`` when it sets none); ``default`` is True when no ``interval`` was written (Lightning's
+    default applies); ``arg`` names the init argument it is taken from, if any; ``read``: the config value the code
+    reads (value None until the reader looks it up in the config)."""
 
     value: str | None
     where: str
@@ -76,15 +74,17 @@ def project_roots(config: Path) -> list[Path]:
 
 
 def _parse(path: Path, needs: str = "", shape: re.Pattern[str] | None = None) -> ast.Module | None:
-    """The module at ``path`` parsed (None: unreadable, not Python, without ``needs``, or with no match
-    of ``shape``, which spares parsing a file that cannot hold what is looked for)."""
-    from ..spec import read_text
+    """The module at ``path`` parsed (None: unreadable, not Python, without ``needs``, or with no
+    match of ``shape``: a file that cannot hold what is looked for is neither read whole nor parsed)."""
+    from ..spec.files import may_hold, read_text
 
     try:
+        if needs and not may_hold(path, needs.encode(), MAX_PROJECT_SOURCE_BYTES):
+            return None
         text = read_text(path, "Python module", MAX_PROJECT_SOURCE_BYTES, pipe_ok=False)
         if needs not in text or (shape is not None and shape.search(text) is None):
             return None
-        return ast.parse(text, filename=str(path))
+        return parse(text, filename=str(path))
     except (SpecError, SyntaxError, ValueError, RecursionError):
         return None
 

@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..astparse import parse
 from ..errors import ImportNotAllowedError, Location, SpecError
 from .protocol import Budget, Source, Told, assumption, budget_number
 
@@ -91,7 +92,7 @@ def _functions(doc: Document) -> tuple[dict[str, ast.FunctionDef], list[str]]:
     """The file's module-level public functions (read, not run; torchtitan calls any one its --config
     names), and those among them annotated to return a ``Config`` (the ones a file offers)."""
     try:
-        tree = ast.parse(doc.text, filename=str(doc.path))
+        tree = parse(doc.text, filename=str(doc.path))
     except SyntaxError as exc:
         raise SpecError(f"not valid Python: {exc.msg}", location=Location(str(doc.path), exc.lineno, exc.offset),
                         hint="fix the file") from None

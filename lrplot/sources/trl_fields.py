@@ -66,20 +66,14 @@ def config_fields(module: str, name: str) -> ConfigFields:
 
 @lru_cache(maxsize=None)
 def _tree(path: Path) -> ast.Module:
-    """The file's syntax tree, parsed with the collector paused: the tens of thousands of nodes a
-    config file makes would each time start full collections over everything torch and transformers
-    hold (0.5 s of CPU for the eleven classes, against 25 ms in a bare interpreter)."""
-    import gc
+    """The file's syntax tree, parsed with the collector paused (:mod:`lrplot.astparse`: 0.5 s of CPU
+    for the eleven classes otherwise, in a process holding torch and transformers)."""
+    from ..astparse import parse
 
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        return ast.parse(path.read_text("utf-8"))
+        return parse(path.read_text("utf-8"), str(path))
     except (OSError, SyntaxError, ValueError):
         raise _Unreadable(str(path)) from None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 @lru_cache(maxsize=None)

@@ -78,6 +78,25 @@ def read_input(path: Path, what: str = "spec", limit: int = MAX_SPEC_BYTES, *, p
         os.close(fd)
 
 
+def may_hold(path: Path, needle: bytes, limit: int) -> bool:
+    """False only when ``path`` is a regular file of at most ``limit`` bytes whose bytes do not hold
+    ``needle``: a cheap look that spares the full read (decoded, recorded) of a file a scan then
+    drops. Anything else (not a regular file, too big, an OS error) is True: the full read says what."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):
+        return True
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return True
+        return needle in os.read(fd, limit + 1)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def _missing(path: Path) -> tuple[str, str | None]:
     """What a path that cannot be found is, and a name close to it in its folder (a few thousand
     entries looked at, at most): ``cosine.yml`` where ``cosine.yaml`` exists."""
