@@ -170,6 +170,11 @@ LEAN_WAYS = {
     # after the lean run: torch's own import order (meta kernels, then the tracing machinery), not a circular
     # import of torch.utils._content_store when an optimizer's first step imports torch._dynamo
     "after: torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()": (True, True),
+    # after the lean run, a first import of a module the meta kernels import themselves: run once, not a second
+    # time over its registered operator library (importing Megatron's optimizer in a process whose torch an
+    # in-process command had imported lean failed: "Only a single TORCH_LIBRARY can be used to register the
+    # namespace prims")
+    "after: import torch._prims": (True, True),  # torch._refs alike (its kernels registered twice), the same way
 }
 
 

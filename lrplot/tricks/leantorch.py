@@ -122,7 +122,27 @@ class _MetaFirst(importlib.abc.MetaPathFinder):
                 sys.meta_path.remove(self)
             if fullname != META:
                 whole_torch()
+                module = sys.modules.pop(fullname, None)
+                if module is not None:  # the meta kernels imported it themselves (torch._prims, torch._refs)
+                    return importlib.machinery.ModuleSpec(fullname, _Imported(module))
         return None
+
+
+class _Imported(importlib.abc.Loader):
+    """Gives the import under way the module :func:`whole_torch` has just imported. Python would otherwise run
+    it a second time (it looked the name up before asking the finders), and torch._prims registers its
+    operator library once per process ("Only a single TORCH_LIBRARY can be used to register the namespace
+    prims"), torch._refs its kernels ("duplicate registrations")."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+        self.spec = module.__spec__
+
+    def create_module(self, spec: Any) -> ModuleType:
+        return self.module
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__spec__ = self.spec  # the import set this finder's spec on it: its own again
 
 
 @contextmanager
