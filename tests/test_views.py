@@ -371,7 +371,7 @@ def test_verify_writes_the_page_plot_writes_for_the_same_overlay_and_says_where_
     page = (tmp_path / "v.html").read_bytes()
     assert page == (tmp_path / "p.html").read_bytes()
     assert page.count(b'class="lrplot-note"') == 1
-    assert b'margin-top: 4px;">lr: the log leaves the plan at steps 6-7</div>\n' in page
+    assert b'margin-top: 4px;">\'logged\' leaves the plan at steps 6-7</div>\n' in page  # as the legend names it
 
 
 def test_terminal_text_says_where_a_log_leaves_the_plan():
@@ -379,7 +379,7 @@ def test_terminal_text_says_where_a_log_leaves_the_plan():
     plan = trace("plan", [0.1] * 10)
     log = replace(trace("lr", [0.1, 0.2, 0.1, 0.2], at=[0, 4, 5, 9], style="points"), spans=((4, 4), (9, 9)))
     lines = render_text(Curves((plan, log)), RenderOptions(), width=60).splitlines()
-    assert lines[-1].strip() == "lr: the log leaves the plan at steps 4, 9" and lines[-1].startswith(" ")
+    assert lines[-1].strip() == "'logged' leaves the plan at steps 4, 9" and lines[-1].startswith(" ")
     assert "leaves the plan" not in render_text(Curves((plan, replace(log, spans=()))), RenderOptions(), width=60)
 
 

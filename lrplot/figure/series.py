@@ -93,6 +93,15 @@ def shown_label(label: str, s: Series, curves: Curves, fields: bool) -> str:
     return label
 
 
+def logged_name(sc: ScheduleTrace, curves: Curves) -> str:
+    """What the legend calls a training log's points drawn over a plan (:func:`shown_label`): ``logged``
+    beside one log, ``logged NAME`` beside several; the words under a figure name it so too."""
+    logs = [t for t in curves.schedules if t.style == "points"]
+    if sc.style != "points" or len(logs) == len(curves.schedules):
+        return short(sc.name)
+    return "logged" if len(logs) == 1 else short(f"logged {sc.name}")
+
+
 def same_curves(series: list[Series], schedules: dict[str, ScheduleTrace], unit: str) -> list[list[Series]]:
     """``series`` in groups of curves equal at every step (drawn at the same x, in the same style):
     each group is drawn once. Hugging Face's ``decay``/``no_decay`` groups, two resume methods that
