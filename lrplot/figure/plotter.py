@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Any, Iterator
 from ..curves import Curves, Series
 from . import layout as layouts
 from .files import save_figure, write_figure
-from .footnote import caption, footnote, log_hidden, mark_handles
+from .footnote import caption, footnote, log_assumed, log_hidden, mark_handles
 from .inset import draw_inset
 from .metric import draw_metric
 from .labels import place_labels
@@ -151,7 +151,8 @@ class Plotter:
             return
         marks = caption(self.axes, self.opts.jump_threshold)
         hidden = log_hidden(self.curves) if self.opts.log_y else []
-        footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes) + hidden + self.inset_notes)
+        footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes) + log_assumed(self.curves) + hidden
+                 + self.inset_notes)
 
     def _place_labels(self) -> None:
         own = self.ax is None  # the user's figure is theirs: nothing outside their axes

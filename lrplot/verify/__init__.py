@@ -115,8 +115,10 @@ def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | N
             raise UsageError(f"{key}: the log's steps count samples seen ({info.writer.split(' (')[0]}); say how "
                              "many samples one update takes", hint="add --global-batch N (micro-batch x "
                                                                   "accumulation steps x data-parallel processes)")
-        return to_updates(trace, b, f"{b} samples per update: the log's step spacing (it logs every update); "
-                                    "--global-batch says otherwise")
+        moved = to_updates(trace, b, f"{b} samples per update: the log's step spacing (it logs every update); "
+                                     "--global-batch says otherwise")
+        return replace(moved, meta={**moved.meta, "log": replace(log_info(moved), assumed=f"{b} samples per update, "
+                                                                 "the log's step spacing (it logs every update)")})
     if not plan.steps_per_epoch:
         raise UsageError(f"{key}: the log's steps count epochs and the plan does not say how many updates an "
                          "epoch has", hint="set steps_per_epoch in the plan (--set steps_per_epoch=N)")

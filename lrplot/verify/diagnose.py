@@ -246,6 +246,7 @@ def compare_series(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: fl
         gap = _median_gap(at)
         if int(at[-1]) + gap < T - 1:
             note = f"the log ends at step {info.log_step(int(at[-1]))}, the plan at step {info.log_step(T - 1)}"
+    reading = None
     if info.axis != "updates":
         reading = f"the log's steps count {info.axis}: {info.writer.split('; read with ', 1)[-1]}"
         note = reading if note is None else f"{reading}; {note}"
@@ -294,7 +295,8 @@ def compare_series(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: fl
         else:
             cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol, info.after, info.writer), i0)
         if cause is not None and cause.kind != "longer":
-            note = None
+            # a cause says what went wrong; how the steps were read stays said where nothing but the log gave it
+            note = reading if info.assumed else None
         if cause is not None and cause.n is not None and info.axis != "updates":
             # n counts updates; the log's steps count samples, epochs or iterations: name both
             n = cause.n

@@ -233,8 +233,9 @@ body {{ margin: 12px; }}
 def render_html(curves: Curves, options: RenderOptions, theme: str = "light") -> bytes:
     """The interactive page for ``curves`` in ``theme``: light, dark, or both (the viewer's colour
     scheme picks; one file serves both)."""
-    from ..figure.footnote import log_hidden
+    from ..figure.footnote import log_assumed, log_hidden
 
     hidden = log_hidden(curves) if options.log_y else []  # as under a figure: what the log axis cannot show
-    return _page(payload(curves, options), theme, (*options.notes, *hidden, *diverging(curves))).encode("utf-8")
+    return _page(payload(curves, options), theme,
+                 (*options.notes, *log_assumed(curves), *hidden, *diverging(curves))).encode("utf-8")
 
