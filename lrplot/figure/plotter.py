@@ -17,7 +17,8 @@ from .labels import place_labels
 from .legend import axis_labels, clear_of_curves, legends, titles, wrap
 from .marks import annotate, events, spans
 from .options import RenderOptions, short, y_range
-from .series import FIELD_LABELS, LINESTYLES, check_curves, draw_series, field_label, same_curves, series_label, shown_label, x_of, x_values
+from .series import (FIELD_LABELS, LINESTYLES, check_curves, draw_series, field_label, same_curves, series_label,
+                     shown_label, x_of, x_padded, x_values)
 from .themes import styled
 from .ticks import number_ticks, secondary_axis
 
@@ -97,9 +98,7 @@ class Plotter:
         self.xs = {name: x_values(sc, opts.x) for name, sc in self.schedules.items()}
         x_max = max((float(x[-1]) for x in self.xs.values() if len(x)), default=1.0)
         x_min = min((float(x[0]) for x in self.xs.values() if len(x)), default=0.0)  # > 0: a resumed run
-        margin = max((x_max - x_min) * 0.02, 0.5 if opts.x == "step" else 0.0)
-        self.x_range = (x_min - margin if x_max > x_min else x_min - 0.5,
-                        x_max + margin if x_max > x_min else x_min + 0.5)
+        self.x_range = x_padded(x_min, x_max, opts.x)
         if opts.xlim is not None:
             self.x_range = opts.xlim
 
