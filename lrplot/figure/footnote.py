@@ -88,14 +88,14 @@ def log_hidden(curves: Any) -> list[str]:
 
 def log_assumed(curves: Any) -> list[str]:
     """A line per training log whose points stand where lrplot assumed something no file or flag said (the
-    samples per update of a log counted in samples, taken from its own step spacing), named as the legend
-    names them, with the flag that settles it: the points move if the assumption is wrong."""
+    samples per update of a log counted in samples, taken from its own step spacing; the writer's convention
+    of a log that does not record it, taken as the one under which it follows the plan), named as the legend
+    names them: the points move if the assumption is wrong."""
     from .series import logged_name
 
     lines = []
     for sc in curves.schedules:
         info = sc.meta.get("log") if sc.style == "points" else None
         if info is not None and getattr(info, "assumed", ""):
-            lines.append(f"assumed: '{logged_name(sc, curves)}' counts its steps in samples, {info.assumed} "
-                         "(set --global-batch to change it)")
+            lines.append(f"assumed: '{logged_name(sc, curves)}' {info.assumed}")
     return lines

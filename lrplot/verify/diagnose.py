@@ -262,7 +262,11 @@ def compare_series(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: fl
         if before:  # its first value is the lr before the scheduler's first call: no update's lr to compare with
             common["compared"] = len(y) - before
             note += f"; its step {info.log_step(int(at[0]))} holds the lr before the scheduler's first call, not compared"
-        return Verdict(**common, agreed=len(y) - before, note=note)
+        # drawn as read: the points stand where this reading puts them, and the figure says which it is
+        placed = (f"is read as written by {there}, under which it follows the plan: the log does not record "
+                  f"{unrecorded(reading[0])}")
+        return Verdict(**common, agreed=len(y) - before, note=note, moved=info.step_offset - reading[1],
+                       placed=placed)
     if ok.all():
         return Verdict(**common, agreed=len(y), note=note)
     if past is not None and ok[:-1].all() and agree(past[T:T + 1], y[-1:], info.dtype, rtol)[0]:
