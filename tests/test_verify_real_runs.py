@@ -31,9 +31,8 @@ COMPRESSED = ("compressed in time by k=2: the scheduler stepped 2 times per upda
               "once per micro-batch with 2 accumulation steps, or an extra scheduler.step())")
 STRETCHED = ("stretched in time by k=6: the scheduler stepped once every 6 updates (once per epoch of 6 updates "
              "instead of after every update)")
-FROM_LR = ("restarted at step n=12 from the lr it had there: the scheduler was built anew without its state and "
-           "stepped on from the lr the optimizer's checkpoint restored (a resume that loaded the optimizer's state but "
-           "not the scheduler's)")
+FROM_LR = ("from the lr it had there: the scheduler was built anew without its state and stepped on from the lr the "
+           "optimizer's checkpoint restored (a resume that loaded the optimizer's state but not the scheduler's)")
 
 
 def logged_are_used(log, used) -> int:
@@ -137,8 +136,9 @@ def test_hf_trainer_resumed_from_a_mid_run_checkpoint(hf, cli):
     assert used["nosched"][6:] == used["ok"][:9]
     r = cli("verify", root / "args.yaml", "--dataset-size", "50", "--log", root / "nosched")
     assert (r.exit_code, r.stdout) == (1, "learning_rate: diverges at step 7: logged 0, plan 0.000784032373 (6 of 15 "
-                                          "logged steps agree); restarted at step n=6: from there the lr starts the "
-                                          "plan over (a resume that rebuilt the scheduler without loading its state)\n")
+                                          "logged steps agree); restarted at update n=6 (the log's step 7): from "
+                                          "there the lr starts the plan over (a resume that rebuilt the scheduler "
+                                          "without loading its state)\n")
 
 
 # --- Lightning ------------------------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def test_lightning_resumed_without_the_schedulers_state(pl_runs, cli):
     assert (r.exit_code, r.stdout) == (1, "csv/version_0 · lr-SGD: follows the plan (12 of 12 logged steps); the log "
                                           "ends at step 11, the plan at step 23\ncsv/version_1 · lr-SGD: diverges at "
                                           "step 13: logged 0.0497861215, plan 0.0434736904 (1 of 12 logged steps "
-                                          f"agree); {FROM_LR}\n")
+                                          f"agree); restarted at step n=12 {FROM_LR}\n")
 
 
 # --- MMEngine's Runner ----------------------------------------------------------------------------------------
@@ -320,4 +320,5 @@ def test_mmengine_stepped_per_epoch_and_resumed(mm_runs, cli):
     r = mm_verify(cli, root, root / "nosched")
     assert (r.exit_code, r.stdout) == (1, f"{first} · lr: follows the plan (12 of 12 logged steps); the log ends at "
                                           f"step 12, the plan at step 24\n{second} · lr: diverges at step 14: logged "
-                                          f"0.06, plan 0.0335505036 (1 of 12 logged steps agree); {FROM_LR}\n")
+                                          "0.06, plan 0.0335505036 (1 of 12 logged steps agree); restarted at "
+                                          f"update n=12 (the log's step 13) {FROM_LR}\n")

@@ -301,12 +301,15 @@ def compare_series(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: fl
         if cause is not None and cause.kind != "longer":
             # a cause says what went wrong; how the steps were read stays said where nothing but the log gave it
             note = reading if info.assumed else None
-        if cause is not None and cause.n is not None and info.axis != "updates":
-            # n counts updates; the log's steps count samples, epochs or iterations: name both
+        if cause is not None and cause.n is not None and (info.axis != "updates" or (
+                not trace.first_update and info.log_step(cause.n) != cause.n)):
+            # n counts updates; the log's steps count samples, epochs or iterations, or updates from 1 (a trainer's
+            # step s is update s - 1: 'diverges at step 9' then 'restarted at step n=8' named one update twice)
             n = cause.n
             text = cause.text.replace(f"restarted at step n={n}", f"restarted at update n={n} (the log's step "
                                                                   f"{info.log_step(n)})")
-            cause = replace(cause, text=text.replace(f"shifted by n={n} steps", f"shifted by n={n} updates"))
+            cause = replace(cause, text=text if info.axis == "updates" else
+                            text.replace(f"shifted by n={n} steps", f"shifted by n={n} updates"))
     return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)
 
 
