@@ -263,6 +263,11 @@ class Plotter:
                                budget=self.budget_lines(), inputs=inputs)
             curves = overlay_log(curves, specs, logged, allow_import=self.reading.allow_import,
                                  global_batch=self.log.global_batch if self.log is not None else None)
+            if logged is not None:
+                from .figure.footnote import log_assumed
+
+                for line in log_assumed(curves):  # said under the figure too: the points move if it is wrong
+                    self.warn(f"lrplot: {line}")
         for line in nonfinite_lines(curves):
             self.warn(line)
         rendered = render_all(curves, self.figures, replace(self.options, notes=self.options.notes + notes),

@@ -30,15 +30,21 @@ SPACING = ("; the log's steps count samples: 16 samples per update: the log's st
 VERDICTS = {
     "ok": f"{KEY}: follows the plan (20 of 20 logged steps){SPACING}",
     "accum": f"{KEY}: follows the plan (20 of 20 logged steps){SPACING}",
+    # a named cause keeps the step spacing said: the cause and the steps it names rest on it (it said nothing)
     "twice": f"{KEY}: diverges at step 32: logged 0.0399999991, plan 0.02 (2 of 20 logged steps agree); compressed in "
              "time by k=2: the scheduler stepped 2 times per update (once per process on 2 processes, once per "
-             "micro-batch with 2 accumulation steps, or an extra scheduler.step())",
+             f"micro-batch with 2 accumulation steps, or an extra scheduler.step()){SPACING}",
     "epoch": f"{KEY}: diverges at step 32: logged 0, plan 0.02 (1 of 20 logged steps agree); stretched in time by k=5: "
-             "the scheduler stepped once every 5 updates (once per epoch of 5 updates instead of after every update)",
+             "the scheduler stepped once every 5 updates (once per epoch of 5 updates instead of after every "
+             f"update){SPACING}",
     "resume": f"{KEY}: diverges at step 208: logged 0, plan 0.0447790995 (12 of 20 logged steps agree); restarted at "
-              "update n=12 (the log's step 192): from there the lr starts the plan over (a resume that rebuilt the scheduler without loading "
-              "its state)",
+              "update n=12 (the log's step 192): from there the lr starts the plan over (a resume that rebuilt the "
+              f"scheduler without loading its state){SPACING}",
 }
+# what plot --log says (on stderr, and under the figure, the page and terminal text) of the spacing it assumed,
+# naming the points as the legend does
+ASSUMED = ("assumed: 'logged' counts its steps in samples, 16 samples per update, the log's step spacing (it logs "
+           "every update) (set --global-batch to change it)")
 
 
 @pytest.mark.parametrize("fault", ["ok", "accum", "epoch", "resume", "twice"])
@@ -61,3 +67,33 @@ def test_each_logged_value_is_an_updates_lr(fault):
 def test_a_healthy_run_follows_and_a_broken_one_is_named(fault):
     (v,) = verify_files(DATA / "plan.json", DATA / fault / "tb").verdicts
     assert v.text() == VERDICTS[fault]
+
+
+@pytest.mark.slow  # the plan imports deepspeed
+@pytest.mark.parametrize("fault", ["ok", "twice"])
+def test_plot_log_names_the_step_spacing_it_assumed(fault, cli, tmp_path):
+    """``lrplot PLAN --log LOG`` drew the points at the spacing it guessed and said nothing, figure or output; with
+    --global-batch (the spacing given) nothing is assumed and the points stand at the same updates."""
+    import lrplot
+    from lrplot.figure import RenderOptions
+    from lrplot.logs import load_log
+    from lrplot.pipeline import overlay_log
+    from lrplot.views import render_view
+
+    r = cli(DATA / "plan.json", "--log", DATA / fault / "tb", "-o", "fig.png", "-q")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "fig.png\n", f"lrplot: {ASSUMED}\n")
+    r = cli(DATA / "plan.json", "--log", DATA / fault / "tb", "--global-batch", "16", "-o", "given.png", "-q")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "given.png\n", "")
+    spec = lrplot.load_spec(DATA / "plan.json")
+    plan = lrplot.simulate(spec)
+    guessed = overlay_log(plan, [spec], load_log(DATA / fault / "tb"))
+    given = overlay_log(plan, [spec], load_log(DATA / fault / "tb"), global_batch=16)
+    assert guessed.schedules[1].at[(0, "lr")].tolist() == given.schedules[1].at[(0, "lr")].tolist() == list(range(1, 21))
+    (note,) = [t for t in lrplot.render(guessed).texts if t.get_gid() == "footnote"]
+    assert ASSUMED in " ".join(note.get_text().split("\n"))  # wrapped to the figure's width
+    (note,) = [t for t in lrplot.render(given).texts if t.get_gid() == "footnote"]
+    assert "assumed" not in note.get_text()
+    page = render_view(guessed, "html", RenderOptions(), "light").decode()
+    assert f'margin-top: 4px;">{ASSUMED}</div>' in page
+    text = " ".join(line.strip() for line in render_view(guessed, "term", RenderOptions(), "light").decode().splitlines())
+    assert ASSUMED in text and "assumed" not in render_view(given, "term", RenderOptions(), "light").decode()

@@ -20,6 +20,7 @@ import pytest
 
 from lrplot.logs import load_log
 from lrplot.logs.conventions import HF_BEFORE_4_51
+from lrplot.verify import verify_files
 from tests.helpers.installed import require
 
 DATA = Path(__file__).resolve().parent / "data" / "logs" / "hf-4.50"
@@ -67,6 +68,15 @@ def test_verdicts_with_the_version_known_and_unknown(plan, tmp_path, cli):
         "learning_rate: follows the plan (20 of 20 logged steps); read as written by transformers before 4.51 "
         "Trainer: the log does not record which version wrote it, and read as transformers 5.23 Trainer it would "
         "be shifted by 1 step(s)\n")
+    # plot --log drew its points one update early (the 5.23 reading), off the plan beside that verdict
+    r = cli(plan, "--log", alone, "--allow-import", "transformers", "-o", "fig.png", "-q")
+    assert (r.exit_code, r.stderr) == (0, "lrplot: assumed: 'logged' is read as written by transformers before 4.51 "
+                                          "Trainer, under which it follows the plan: the log does not record which "
+                                          "version wrote it\n")
+    points = [t for t in verify_files(plan, alone, allow_import=["transformers"]).curves.schedules
+              if t.style == "points"][0]
+    assert points.at[(0, "lr")].tolist() == list(range(1, 21))  # step s: the lr set for update s
+    assert points.values[(0, "lr")].tolist()[:19] == used("ok")[1:]
     r = cli("verify", plan, "--log", DATA / "twice" / "checkpoint-20", "--allow-import", "transformers")
     assert r.exit_code == 1 and r.stdout == (
         "learning_rate: diverges at step 1: logged 0.000666666667, plan 0.000333333333 (0 of 20 logged steps "

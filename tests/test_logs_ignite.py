@@ -61,6 +61,32 @@ def test_the_events_not_recorded_the_reading_that_fits_is_named():
     assert v.text() == "lr/group_0: follows the plan (20 of 20 logged steps)"
 
 
+def test_plot_log_draws_the_points_where_the_reading_that_fits_puts_them_and_says_it(cli):
+    """verify read legacy-after by the convention that follows the plan, while ``lrplot PLAN --log LOG`` (and verify's
+    own figure) drew every point one update early, off the plan with nothing shaded and nothing said: a figure
+    that contradicted the verdict beside it. The points now stand where that reading puts them (step i at
+    update i: the lr set for it, the last one past the plan's end) and the line under the figure names it."""
+    import lrplot
+    from lrplot.pipeline import overlay_log
+
+    said = ("assumed: 'logged' is read as written by pytorch-ignite 0.5.5 OptimizerParamsHandler at ITERATION_COMPLETED "
+            "after a scheduler attached there, under which it follows the plan: the log does not record which events "
+            "its handlers were attached to (a loop logging the lr of update s at step s writes the same log)")
+    r = cli(DATA / "plan-legacy.yaml", "--log", DATA / "legacy-after", "-o", "fig.png", "-q")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "fig.png\n", f"lrplot: {said}\n")
+    spec = lrplot.load_spec(DATA / "plan-legacy.yaml")
+    curves = overlay_log(lrplot.simulate(spec), [spec], load_log(DATA / "legacy-after"))
+    plan, logged = curves.schedules
+    at, values = logged.at[(0, "lr")].tolist(), logged.values[(0, "lr")].tolist()
+    assert at == list(range(1, 21)) and values[:19] == used("legacy-after")[1:]  # the lr update i used, at update i
+    assert values[:19] == np.float32(plan.values[(0, "lr")][1:]).astype(np.float64).tolist()  # on the plan
+    (note,) = [t for t in lrplot.render(curves).texts if t.get_gid() == "footnote"]
+    assert said in " ".join(note.get_text().split("\n"))
+    # a log whose writer's own reading fits is drawn as read, and nothing is said
+    r = cli(DATA / "plan-legacy.yaml", "--log", DATA / "legacy-before", "-o", "fig.png", "-q")
+    assert (r.exit_code, r.stderr) == (0, "")
+
+
 def test_the_handler_attached_before_the_scheduler_logs_the_previous_iterations_lr():
     (trace,) = load_log(DATA / "log-first").schedules
     assert log_info(trace).more == ((IGNITE_BEFORE.writer, 2),)

@@ -29,8 +29,9 @@ def test_a_later_launchs_tensorboard_folder_that_starts_the_plan_over_is_called_
     plan.write_text(textwrap.dedent(PLAN).lstrip())
     first, second = sorted(p.name for p in (tmp_path / "run" / "runs").iterdir())
     r = cli("verify", plan, "--log", tmp_path / "run" / "runs", "--allow-import", "transformers", "-o", "none")
-    restarted = ("restarted at step n=8: from there the lr starts the plan over (a resume that rebuilt the scheduler "
-                 "without loading its state)")
+    # update 8 is the Trainer's step 9: both named ('diverges at step 9' then 'restarted at step n=8' read as two)
+    restarted = ("restarted at update n=8 (the log's step 9): from there the lr starts the plan over (a resume that "
+                 "rebuilt the scheduler without loading its state)")
     assert used[8] == used[0] == 0.0  # the warmup from 0 again
     assert (r.exit_code, r.output) == (1, (
         f"{first} · train/learning_rate: follows the plan (8 of 8 logged steps); the log ends at step 8, the plan at "

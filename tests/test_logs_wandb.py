@@ -190,6 +190,11 @@ def test_a_run_resumed_offline_without_resume_allow_is_verified_from_where_its_e
     report = verify_files(plan("plain"), DATA / "resumed" / "auto")
     points = {t.name.split(" · ")[0]: t.at[(0, "lr")].tolist() for t in report.curves.schedules if t.style == "points"}
     assert points == {first: list(range(12)), second: list(range(12, 30))}  # drawn at the updates that used them
+    from lrplot.figure.footnote import log_assumed
+
+    assert log_assumed(report.curves) == [  # and said under the figure (it was not)
+        f"assumed: 'logged {second}' is placed at update 12, where {first} ends: wandb offline counts a resumed run's "
+        "_step from 0 again"]
 
 
 def test_a_later_folder_that_starts_the_plan_over_without_resume_allow_says_what_it_would_mean(cli, plan):

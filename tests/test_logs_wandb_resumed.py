@@ -68,6 +68,12 @@ def test_the_later_folder_alone_is_drawn_at_the_updates_that_used_its_values(pla
     (points,) = [t for t in report.curves.schedules if t.style == "points"]
     assert points.at[(0, "lr")].tolist() == list(range(12, 30))
     assert points.values[(0, "lr")].tolist() == truth[12:].tolist()  # ==, no tolerance
+    # drawn 12 updates on from its own _step, and the figure said nothing of it: now a line under it does
+    from lrplot.figure.footnote import log_assumed
+
+    assert log_assumed(report.curves) == ["assumed: 'logged' is placed at update 12, where every value follows the "
+                                          "plan: a resumed run's later folder read alone, its _step counted from 0 "
+                                          "again"]
 
 
 def test_a_later_folder_that_records_no_resume_keeps_its_verdict(cli, plan):

@@ -245,8 +245,49 @@ def test_the_page_in_chromium_hovers_the_exact_value_zooms_and_resets(browser, c
     page.mouse.up()
     lo, hi = page.evaluate("[window.lrplot.plot.scales.x.min, window.lrplot.plot.scales.x.max]")
     assert 99 <= lo <= 101 and 199 <= hi <= 201
-    page.mouse.dblclick(client_x(150), middle_y)
-    assert page.evaluate("[window.lrplot.plot.scales.x.min, window.lrplot.plot.scales.x.max]") == [0, 399]
+    page.mouse.dblclick(client_x(150), middle_y)  # reset: the figure's x range, a margin either side of 0-399
+    assert page.evaluate("[window.lrplot.plot.scales.x.min, window.lrplot.plot.scales.x.max]") == pytest.approx(
+        [-7.98, 406.98], abs=1e-9)
+    assert errors == []
+
+
+def test_the_page_shows_the_x_range_the_figure_shows():
+    """The page drew x from the first step to the last exactly, the last points on the chart's right edge (hard to
+    hover, half a marker cut off); it carries the figure's x range (a margin either side) for its script."""
+    import lrplot
+
+    plan = lrplot.simulate(lrplot.load_spec({"steps": 3000, "scheduler": {"type": "CosineAnnealingLR", "T_max": 3000}}))
+    log = trace("log", SPARSE_LRS, at=SPARSE_STEPS, style="points")
+    for curves in (plan, Curves((trace("one", [0.1]),)), Curves((trace("plan", [0.1] * 10), log))):
+        (axis,) = lrplot.render(curves).axes
+        assert payload(curves, RenderOptions())["xRange"] == list(axis.get_xlim())
+    assert payload(plan, RenderOptions())["xRange"] == pytest.approx([-59.98, 3058.98], abs=1e-9)
+    page = render_view(plan, "html", RenderOptions(), "light").decode()
+    # the script takes that range where the page spans every step, and keeps what a zoom dragged over
+    assert ("const whole = (u, lo, hi) => lo === xs[0] && hi === xs[xs.length - 1] ? spec.xRange.slice() : [lo, hi];"
+            in page and "scales: Object.assign({x: {time: false, range: whole}," in page)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_page_in_chromium_hovers_the_last_step_at_the_right_edge(browser, cli, write_spec):
+    # 3000 steps over ~850 px: the last pixel column showed step 2999, the one left of it 2992, two left 2988
+    spec = write_spec("steps: 3000\nscheduler: {type: CosineAnnealingLR, T_max: 3000}\n")
+    assert cli(spec, "-o", "plan.html", "--data", "plan.json", "-q").exit_code == 0
+    lr = next(iter(json.loads((spec.parent / "plan.json").read_text())["schedules"].values()))["groups"][0]["fields"]["lr"]
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((spec.parent / "plan.html").as_uri())
+    page.wait_for_function("window.lrplot && window.lrplot.ready", timeout=30000)
+    assert page.evaluate("[window.lrplot.plot.scales.x.min, window.lrplot.plot.scales.x.max]") == pytest.approx(
+        [-59.98, 3058.98], abs=1e-9)
+    right, y = page.evaluate("(() => { const r = window.lrplot.plot.over.getBoundingClientRect();"
+                             " return [r.right, r.top + r.height / 2]; })()")
+    for back in (1, 3, 6):  # pixels left of the chart's right edge
+        page.mouse.move(right - back, y)
+        assert page.text_content(".u-legend .u-series:nth-child(1) .u-value") == "step 2999"
+        assert float(page.text_content(".u-legend .u-series:nth-child(2) .u-value")) == lr[2999]
     assert errors == []
 
 
@@ -371,7 +412,7 @@ def test_verify_writes_the_page_plot_writes_for_the_same_overlay_and_says_where_
     page = (tmp_path / "v.html").read_bytes()
     assert page == (tmp_path / "p.html").read_bytes()
     assert page.count(b'class="lrplot-note"') == 1
-    assert b'margin-top: 4px;">lr: the log leaves the plan at steps 6-7</div>\n' in page
+    assert b'margin-top: 4px;">\'logged\' leaves the plan at steps 6-7</div>\n' in page  # as the legend names it
 
 
 def test_terminal_text_says_where_a_log_leaves_the_plan():
@@ -379,7 +420,7 @@ def test_terminal_text_says_where_a_log_leaves_the_plan():
     plan = trace("plan", [0.1] * 10)
     log = replace(trace("lr", [0.1, 0.2, 0.1, 0.2], at=[0, 4, 5, 9], style="points"), spans=((4, 4), (9, 9)))
     lines = render_text(Curves((plan, log)), RenderOptions(), width=60).splitlines()
-    assert lines[-1].strip() == "lr: the log leaves the plan at steps 4, 9" and lines[-1].startswith(" ")
+    assert lines[-1].strip() == "'logged' leaves the plan at steps 4, 9" and lines[-1].startswith(" ")
     assert "leaves the plan" not in render_text(Curves((plan, replace(log, spans=()))), RenderOptions(), width=60)
 
 

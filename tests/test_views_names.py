@@ -79,7 +79,8 @@ def test_a_plan_and_a_log_of_one_name_in_the_figure_the_page_and_the_terminal(tm
     assert list(decode(page["series"][0]["data"])) == plan
     text = render_text(curves, RenderOptions(), width=60).splitlines()
     assert "      - lr   - logged" in text
-    assert text[-1] == "      lr (log): the log leaves the plan at steps 30-57"
+    # the words under the chart name the points as its legend does ('lr (log): the log leaves ...' named neither)
+    assert text[-1] == "      'logged' leaves the plan at steps 30-57"
 
 
 def test_the_page_names_a_log_and_a_field_as_the_figure_does(cli, tmp_path):

@@ -78,6 +78,24 @@ def footnote(fig: Any, lines: Sequence[str]) -> None:
 
 def log_hidden(curves: Any) -> list[str]:
     """A line per curve a log y axis cannot show all of: its values at or below 0 fall off the axis,
-    a zero lr reading as merely small."""
-    return [f"\u26a0 '{s.schedule}' {s.field} of group {s.group_name} is 0 or below at {count} step(s), first at step "
-            f"{first}: not on this log axis; draw without --log-y to see it" for s, first, count in curves.nonpositive()]
+    a zero lr reading as merely small (a training log's points named as the legend names them)."""
+    from .series import logged_name
+
+    return [f"\u26a0 '{logged_name(curves[s.schedule], curves)}' {s.field} of group {s.group_name} is 0 or below at "
+            f"{count} step(s), first at step {first}: not on this log axis; draw without --log-y to see it"
+            for s, first, count in curves.nonpositive()]
+
+
+def log_assumed(curves: Any) -> list[str]:
+    """A line per training log whose points stand where lrplot assumed something no file or flag said (the
+    samples per update of a log counted in samples, taken from its own step spacing; the writer's convention
+    of a log that does not record it, taken as the one under which it follows the plan), named as the legend
+    names them: the points move if the assumption is wrong."""
+    from .series import logged_name
+
+    lines = []
+    for sc in curves.schedules:
+        info = sc.meta.get("log") if sc.style == "points" else None
+        if info is not None and getattr(info, "assumed", ""):
+            lines.append(f"assumed: '{logged_name(sc, curves)}' {info.assumed}")
+    return lines

@@ -10,14 +10,15 @@ from typing import IO, TYPE_CHECKING, Any, Iterator
 from ..curves import Curves, Series
 from . import layout as layouts
 from .files import save_figure, write_figure
-from .footnote import caption, footnote, log_hidden, mark_handles
+from .footnote import caption, footnote, log_assumed, log_hidden, mark_handles
 from .inset import draw_inset
 from .metric import draw_metric
 from .labels import place_labels
 from .legend import axis_labels, clear_of_curves, legends, titles, wrap
 from .marks import annotate, events, spans
 from .options import RenderOptions, short, y_range
-from .series import FIELD_LABELS, LINESTYLES, check_curves, draw_series, field_label, same_curves, series_label, shown_label, x_of, x_values
+from .series import (FIELD_LABELS, LINESTYLES, check_curves, draw_series, field_label, same_curves, series_label,
+                     shown_label, x_of, x_padded, x_values)
 from .themes import styled
 from .ticks import number_ticks, secondary_axis
 
@@ -97,9 +98,7 @@ class Plotter:
         self.xs = {name: x_values(sc, opts.x) for name, sc in self.schedules.items()}
         x_max = max((float(x[-1]) for x in self.xs.values() if len(x)), default=1.0)
         x_min = min((float(x[0]) for x in self.xs.values() if len(x)), default=0.0)  # > 0: a resumed run
-        margin = max((x_max - x_min) * 0.02, 0.5 if opts.x == "step" else 0.0)
-        self.x_range = (x_min - margin if x_max > x_min else x_min - 0.5,
-                        x_max + margin if x_max > x_min else x_min + 0.5)
+        self.x_range = x_padded(x_min, x_max, opts.x)
         if opts.xlim is not None:
             self.x_range = opts.xlim
 
@@ -151,7 +150,8 @@ class Plotter:
             return
         marks = caption(self.axes, self.opts.jump_threshold)
         hidden = log_hidden(self.curves) if self.opts.log_y else []
-        footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes) + hidden + self.inset_notes)
+        footnote(self.fig, ([marks] if marks else []) + list(self.opts.notes) + log_assumed(self.curves) + hidden
+                 + self.inset_notes)
 
     def _place_labels(self) -> None:
         own = self.ax is None  # the user's figure is theirs: nothing outside their axes

@@ -49,6 +49,16 @@ def x_values(sc: ScheduleTrace, unit: str) -> np.ndarray:
     return x_of(x, sc, unit)
 
 
+def x_padded(x_min: float, x_max: float, unit: str = "step") -> tuple[float, float]:
+    """The x range a chart of curves from ``x_min`` to ``x_max`` shows, the figure's and the page's alike: 2% of
+    the span either side (at least half a step), so the first and last points stand inside the axes, not on
+    their edges (where half a marker is cut off, and a page's cursor can hardly reach the last steps)."""
+    if x_max <= x_min:
+        return x_min - 0.5, x_min + 0.5
+    margin = max((x_max - x_min) * 0.02, 0.5 if unit == "step" else 0.0)
+    return x_min - margin, x_max + margin
+
+
 def x_of(steps: np.ndarray, sc: ScheduleTrace, unit: str) -> np.ndarray:
     """``steps`` of ``sc`` (counted from its first recorded update) as x in ``unit``."""
     x = steps.astype(np.float64) + sc.first_update
@@ -91,6 +101,15 @@ def shown_label(label: str, s: Series, curves: Curves, fields: bool) -> str:
         logs = sum(t.style == "points" for t in curves.schedules)
         label = "logged" if logs == 1 and label in (s.field, s.schedule) else short(f"logged {label}")
     return label
+
+
+def logged_name(sc: ScheduleTrace, curves: Curves) -> str:
+    """What the legend calls a training log's points drawn over a plan (:func:`shown_label`): ``logged``
+    beside one log, ``logged NAME`` beside several; the words under a figure name it so too."""
+    logs = [t for t in curves.schedules if t.style == "points"]
+    if sc.style != "points" or len(logs) == len(curves.schedules):
+        return short(sc.name)
+    return "logged" if len(logs) == 1 else short(f"logged {sc.name}")
 
 
 def same_curves(series: list[Series], schedules: dict[str, ScheduleTrace], unit: str) -> list[list[Series]]:

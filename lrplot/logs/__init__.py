@@ -105,6 +105,9 @@ class LogInfo:
     placed: str = ""                 # how the reader placed steps the log itself does not (a W&B run resumed offline)
     resumes: tuple[str, int | None] | None = None  # a resumed run's later folder counting from 0 again: (earlier
     #                                                folder, its end); ("", None): its earlier folders not read
+    assumed: str = ""                # what the steps were read with that nothing said, a clause after the log's name
+    #                                  (the samples per update from its own step spacing; the writer verify took
+    #                                  where the log does not record it): said under every figure
 
     def log_step(self, t: int) -> int:
         """The log's own step of lrplot step (update) ``t``."""

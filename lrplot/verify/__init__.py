@@ -115,8 +115,11 @@ def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | N
             raise UsageError(f"{key}: the log's steps count samples seen ({info.writer.split(' (')[0]}); say how "
                              "many samples one update takes", hint="add --global-batch N (micro-batch x "
                                                                   "accumulation steps x data-parallel processes)")
-        return to_updates(trace, b, f"{b} samples per update: the log's step spacing (it logs every update); "
-                                    "--global-batch says otherwise")
+        moved = to_updates(trace, b, f"{b} samples per update: the log's step spacing (it logs every update); "
+                                     "--global-batch says otherwise")
+        assumed = (f"counts its steps in samples, {b} samples per update, the log's step spacing (it logs every "
+                   "update) (set --global-batch to change it)")
+        return replace(moved, meta={**moved.meta, "log": replace(log_info(moved), assumed=assumed)})
     if not plan.steps_per_epoch:
         raise UsageError(f"{key}: the log's steps count epochs and the plan does not say how many updates an "
                          "epoch has", hint="set steps_per_epoch in the plan (--set steps_per_epoch=N)")
@@ -220,6 +223,7 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
         trace = _from_first(_at_updates(trace, schedules[p]), model.trace)
         spans: list[tuple[int, int]] = []
         moved: set[int] = set()
+        placed: set[str] = set()
         for g, group in enumerate(trace.groups):
             for f in trace.fields:
                 if (g, f) not in trace.values:
@@ -235,10 +239,16 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
                 v = compare(model, trace, g, f, rtol=rtol, diagnose=diagnose, schedule_name=model.trace.name)
                 report.verdicts.append(v)
                 moved.add(v.moved)
+                placed.add(v.placed)
                 spans.extend(v.spans)
-        if len(moved) == 1 and moved != {0}:  # a resumed run's later folder, drawn where it follows the plan
-            n = moved.pop()
+        if len(moved) == 1 and moved != {0}:  # drawn where it follows the plan: a resumed run's later folder,
+            n = moved.pop()                   # a log read by another writer's convention (said under the figure)
             trace = replace(trace, at={key: steps + n for key, steps in trace.at.items()}, steps=trace.steps + n)
+            said = "; ".join(sorted(p for p in placed if p))
+            if said:
+                info = log_info(trace)
+                assumed = f"{info.assumed}; {said}" if info.assumed else said
+                trace = replace(trace, meta={**trace.meta, "log": replace(info, assumed=assumed)})
         # the plan's steps_per_epoch, so that --x epoch and the epoch axis work for the points too
         logged.append(replace(trace, spans=tuple(sorted(set(spans))), steps_per_epoch=model.trace.steps_per_epoch))
     used = [plan.schedules[p] for p in sorted(plans)]

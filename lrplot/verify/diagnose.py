@@ -246,6 +246,7 @@ def compare_series(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: fl
         gap = _median_gap(at)
         if int(at[-1]) + gap < T - 1:
             note = f"the log ends at step {info.log_step(int(at[-1]))}, the plan at step {info.log_step(T - 1)}"
+    reading = None
     if info.axis != "updates":
         reading = f"the log's steps count {info.axis}: {info.writer.split('; read with ', 1)[-1]}"
         note = reading if note is None else f"{reading}; {note}"
@@ -261,7 +262,11 @@ def compare_series(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: fl
         if before:  # its first value is the lr before the scheduler's first call: no update's lr to compare with
             common["compared"] = len(y) - before
             note += f"; its step {info.log_step(int(at[0]))} holds the lr before the scheduler's first call, not compared"
-        return Verdict(**common, agreed=len(y) - before, note=note)
+        # drawn as read: the points stand where this reading puts them, and the figure says which it is
+        placed = (f"is read as written by {there}, under which it follows the plan: the log does not record "
+                  f"{unrecorded(reading[0])}")
+        return Verdict(**common, agreed=len(y) - before, note=note, moved=info.step_offset - reading[1],
+                       placed=placed)
     if ok.all():
         return Verdict(**common, agreed=len(y), note=note)
     if past is not None and ok[:-1].all() and agree(past[T:T + 1], y[-1:], info.dtype, rtol)[0]:
@@ -294,13 +299,17 @@ def compare_series(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: fl
         else:
             cause = _diagnose(_Series(at, y, plan, g, f, info.dtype, rtol, info.after, info.writer), i0)
         if cause is not None and cause.kind != "longer":
-            note = None
-        if cause is not None and cause.n is not None and info.axis != "updates":
-            # n counts updates; the log's steps count samples, epochs or iterations: name both
+            # a cause says what went wrong; how the steps were read stays said where nothing but the log gave it
+            note = reading if info.assumed else None
+        if cause is not None and cause.n is not None and (info.axis != "updates" or (
+                not trace.first_update and info.log_step(cause.n) != cause.n)):
+            # n counts updates; the log's steps count samples, epochs or iterations, or updates from 1 (a trainer's
+            # step s is update s - 1: 'diverges at step 9' then 'restarted at step n=8' named one update twice)
             n = cause.n
             text = cause.text.replace(f"restarted at step n={n}", f"restarted at update n={n} (the log's step "
                                                                   f"{info.log_step(n)})")
-            cause = replace(cause, text=text.replace(f"shifted by n={n} steps", f"shifted by n={n} updates"))
+            cause = replace(cause, text=text if info.axis == "updates" else
+                            text.replace(f"shifted by n={n} steps", f"shifted by n={n} updates"))
     return Verdict(**common, agreed=agreed, first=first, cause=cause, spans=spans_of(at, ~ok), note=note)
 
 

@@ -49,7 +49,9 @@ def compare(plan: Plan, trace: ScheduleTrace, g: int, f: str, *, rtol: float = 0
             said = (f"a resumed run's later folder counts _step from 0 again (wandb resumed it offline, where it "
                     f"records no starting step): its steps start at update {n}, where {earlier} ends, and from "
                     "there every logged value follows the plan")
-            return replace(w, note=said if w.note is None else f"{said}; {w.note}", moved=n)
+            return replace(w, note=said if w.note is None else f"{said}; {w.note}", moved=n,
+                           placed=f"is placed at update {n}, where {earlier} ends: wandb offline counts a resumed "
+                                  "run's _step from 0 again")
         if v.ok and not w.ok:  # a run started anew under the id, or a resume that started the plan over
             said = (f"its run record does not say it resumed {earlier} (wandb offline records no starting step); "
                     f"had it, its lr started the plan over at update {n}, where {earlier} ends: a resume that "
@@ -96,5 +98,7 @@ def _resumed_alone(plan: Plan, trace: ScheduleTrace, g: int, f: str, rtol: float
                     f"plan from update n={n} (its _step s is update s + {n}: the plan, re-simulated by the real "
                     "scheduler, matches every logged value there); give the earlier folders too to verify the "
                     "updates before it")
-            return _placed(replace(w, note=said if w.note is None else f"{said}; {w.note}", moved=n), info)
+            return _placed(replace(w, note=said if w.note is None else f"{said}; {w.note}", moved=n,
+                                   placed=f"is placed at update {n}, where every value follows the plan: a resumed "
+                                          "run's later folder read alone, its _step counted from 0 again"), info)
     return None

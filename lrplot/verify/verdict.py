@@ -53,6 +53,7 @@ class Verdict:
     start: int = 0  # the trainer's update of lrplot's step 0 (a plan resumed by its spec): ``update``
     #                 and ``spans`` count from it, the JSON says the trainer's numbers
     moved: int = 0  # the updates its steps were moved by to follow the plan (a resumed run's later folder)
+    placed: str = ""  # why they were moved, said under the figure where the points are drawn so
 
     @property
     def ok(self) -> bool:

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..curves import Curves, Series
 from ..figure.options import RenderOptions
-from ..figure.series import axis_label
+from ..figure.series import axis_label, x_padded
 from .naming import diverging, extent, named
 from .palette import palette
 
@@ -120,6 +120,7 @@ def payload(curves: Curves, options: RenderOptions) -> dict[str, Any]:
         "title": (options.title if options.title is not None else curves.title) or "",
         "x0": x0,
         "n": n if steps is None else len(steps),
+        "xRange": list(x_padded(float(x0), float(x0 + n - 1))),  # the figure's: the last step inside, not on the edge
         **({} if steps is None else {"steps": _encode(steps.astype(np.float64))}),
         "stepsPerEpoch": spe.pop() if len(spe) == 1 else None,
         "logY": options.log_y,
@@ -159,12 +160,15 @@ _SCRIPT = r"""
     spe ? `step ${v} \u00b7 epoch ${(v / spe).toFixed(3).replace(/\.?0+$/, "")}` : `step ${v}`;
   const fmtY = (u, v) => v == null ? "\u2013" : String(v);
   const axis = {stroke: pal.text, grid: {stroke: pal.grid, width: 1}, ticks: {stroke: pal.edge, width: 1}};
+  // the x range the figure shows (a margin either side) where the page spans every step (drawn, or reset by a
+  // double-click), not where a zoom shows what was dragged over: on the edge the last steps were hard to hover
+  const whole = (u, lo, hi) => lo === xs[0] && hi === xs[xs.length - 1] ? spec.xRange.slice() : [lo, hi];
   const opts = {
     title: spec.title,
     width: Math.max(320, Math.min(window.innerWidth - 24, 1200)),
     height: Math.max(240, Math.min(window.innerHeight - 140, 520)),
     cursor: {drag: {x: true, y: false}, focus: {prox: 16}},
-    scales: Object.assign({x: {time: false}, lr: spec.logY ? {distr: 3} : {}},
+    scales: Object.assign({x: {time: false, range: whole}, lr: spec.logY ? {distr: 3} : {}},
                           Object.fromEntries(spec.right.map(r => [r.scale, {}]))),
     axes: [Object.assign({label: "step"}, axis),
            Object.assign({scale: "lr", label: spec.leftLabel, size: 70}, axis)]
@@ -233,8 +237,9 @@ body {{ margin: 12px; }}
 def render_html(curves: Curves, options: RenderOptions, theme: str = "light") -> bytes:
     """The interactive page for ``curves`` in ``theme``: light, dark, or both (the viewer's colour
     scheme picks; one file serves both)."""
-    from ..figure.footnote import log_hidden
+    from ..figure.footnote import log_assumed, log_hidden
 
     hidden = log_hidden(curves) if options.log_y else []  # as under a figure: what the log axis cannot show
-    return _page(payload(curves, options), theme, (*options.notes, *hidden, *diverging(curves))).encode("utf-8")
+    return _page(payload(curves, options), theme,
+                 (*options.notes, *log_assumed(curves), *hidden, *diverging(curves))).encode("utf-8")
 

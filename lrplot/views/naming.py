@@ -28,8 +28,10 @@ def extent(parts: list[Series]) -> tuple[int, int]:
 
 def diverging(curves: Curves) -> list[str]:
     """Where a logged run left the plan, said in words: a figure shades these steps red, a page and
-    terminal text draw no bands (the steps as a figure's x axis counts them)."""
+    terminal text draw no bands (the steps as a figure's x axis counts them; the log named as the
+    legend names it)."""
     from ..figure.marks import merged_spans
+    from ..figure.series import logged_name
 
     lines = []
     for sc in curves.schedules:
@@ -37,5 +39,5 @@ def diverging(curves: Curves) -> list[str]:
         if merged:
             one = len(merged) == 1 and merged[0][0] == merged[0][1]
             at = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in merged)
-            lines.append(f"{sc.name}: the log leaves the plan at step{'' if one else 's'} {at}")
+            lines.append(f"'{logged_name(sc, curves)}' leaves the plan at step{'' if one else 's'} {at}")
     return lines

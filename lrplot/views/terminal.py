@@ -156,7 +156,9 @@ def render_text(curves: Curves, options: RenderOptions, *, width: int | None = N
         if not colour:
             lines.extend(_wrapped("(no colours here, so the curves look alike: FORCE_COLOR=1\u00a0colours\u00a0them)",
                                   gutter + 1, cols))  # the way out on one line
-    for line in diverging(curves):  # a figure shades them red
+    from ..figure.footnote import log_assumed
+
+    for line in (*log_assumed(curves), *diverging(curves)):  # as under a figure (which shades the diverging steps)
         lines.extend(_wrapped(line, gutter + 1, cols))
     if options.log_y and not log:  # a log axis cannot show 0 or below: say why this one is linear
         lines.extend(_wrapped("(--log-y: a curve reaches 0 or below, which a log axis cannot show, so this axis is "
