@@ -9,9 +9,12 @@ work: real inputs are far below them, hostile ones are refused before they cost 
 # --- what one input may hold (README, Limits) -------------------------------------------------
 
 MAX_SPEC_BYTES = 256_000       # a spec or training config (real ones are a few kB; PyYAML reads ~1 MB/s)
-# values one YAML document may expand to, aliases and "<<" merges counted each time they are
-# re-used: an honest spec has a few hundred; "billion laughs" alias chains have billions
+# values one YAML document may hold as written (an alias one value): an honest spec has a few hundred
 MAX_YAML_VALUES = 10_000
+# ... and once aliases and "<<" merges are expanded, each counted every time it is re-used: "billion
+# laughs" alias chains have billions; a published config may repeat a long list (NeMo's
+# quartznet_15x5_zh.yaml writes its 5,206 labels once and repeats them by alias: 21,133 values)
+MAX_YAML_EXPANDED_VALUES = 40_000
 MAX_YAML_DEPTH = 64            # levels of nesting of a YAML document
 # bits of a YAML integer: no schedule needs more, and a huge one (0x followed by a million digits)
 # costs seconds to convert and fails later when printed

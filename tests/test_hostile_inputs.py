@@ -22,7 +22,7 @@ import pytest
 
 from lrplot.errors import LrplotError, SpecError
 from lrplot.expr import compile_expression
-from lrplot.limits import MAX_YAML_VALUES
+from lrplot.limits import MAX_YAML_EXPANDED_VALUES, MAX_YAML_VALUES
 from lrplot.yamlio import load_yaml
 from tests.helpers import forked
 from tests.helpers.bounds import MB, interruptible, peak_memory
@@ -84,9 +84,10 @@ def laughs(levels: int, fanout: int = 10) -> str:
 @pytest.mark.timeout(60)  # a hang guard, far above the normal time
 @pytest.mark.parametrize("levels", [4, 9, 40])
 def test_alias_expansion_is_bounded(levels):
-    with peak_memory() as peak, pytest.raises(SpecError, match=f"expands to more than {MAX_YAML_VALUES} values") as info:
+    with peak_memory() as peak, pytest.raises(SpecError, match=f"expands to more than {MAX_YAML_EXPANDED_VALUES} "
+                                                                "values") as info:
         load_yaml(laughs(levels), "bomb.yaml")
-    # refused after building MAX_YAML_VALUES values (~3 MB), whatever the bomb: 10^41 values if it were expanded
+    # refused after building MAX_YAML_EXPANDED_VALUES values, whatever the bomb: 10^41 values if it were expanded
     assert peak.bytes < 16 * MB
     assert info.value.location.line is not None
 

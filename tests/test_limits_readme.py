@@ -15,7 +15,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 # constant -> (README row, how README writes its value)
 WRITTEN = {
     "MAX_SPEC_BYTES": ("spec or training config", lambda v: f"{v // 1000} kB"),
-    "MAX_YAML_VALUES": ("spec or training config", lambda v: f"{v:,} YAML values"),
+    "MAX_YAML_VALUES": ("spec or training config", lambda v: f"{v:,} YAML values as written"),
+    "MAX_YAML_EXPANDED_VALUES": ("spec or training config", lambda v: f"{v:,} once aliases and `<<` merges are expanded"),
     "MAX_YAML_DEPTH": ("spec or training config", lambda v: f"{v} levels of nesting"),
     "MAX_YAML_INT_BITS": ("spec or training config", lambda v: f"integers of {v} bits"),
     "MAX_CSV_BYTES": ("metric CSV", lambda v: f"{v // 1_000_000} MB"),

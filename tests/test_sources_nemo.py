@@ -8,7 +8,8 @@ examples/tts/conf/audio_codec/audio_codec_16000.yaml (a GAN model's: refused; on
 ${max_steps} was resolved it was drawn for 200000 scheduler steps its run does not make),
 examples/tts/conf/vits.yaml and vits_44100.yaml (VITS steps its two optimizers and schedulers by hand: refused;
 vits_44100's CosineAnnealing was drawn for its sched.max_steps 1000000) and
-examples/tts/conf/tacotron2.yaml and fastpitch_align_v1.05.yaml (the batch size under train_ds.dataloader_params).
+examples/tts/conf/tacotron2.yaml and fastpitch_align_v1.05.yaml (the batch size under train_ds.dataloader_params),
+examples/asr/conf/quartznet/quartznet_15x5_zh.yaml (its 5,206 labels written once, repeated by alias: 21,133 values expanded).
 
 torch's schedulers named in NeMo's registry (StepLR, ExponentialLR, CyclicLR, ReduceLROnPlateau) are compared
 with a REAL Lightning fit whose configure_optimizers returns ``[optimizer], [prepare_lr_scheduler(...)]`` as
@@ -45,6 +46,7 @@ MAXINE = DATA / "maxine_bnr.yaml"
 CODEC = DATA / "audio_codec_16000.yaml"
 VITS, VITS_44100 = DATA / "vits.yaml", DATA / "vits_44100.yaml"
 TACOTRON2, FASTPITCH = DATA / "tacotron2.yaml", DATA / "fastpitch_align_v1.05.yaml"
+QUARTZNET_ZH = DATA / "quartznet_15x5_zh.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +99,16 @@ def test_published_conformer_noam_equals_nemo(nemo):
                                                       "min_lr": 1e-6}, epochs=1000, examples=100, batch=16)
     assert len(expected) == 7000  # ceil(100 / 16) = 7 updates x 1000 epochs
     assert drawn(CONFORMER, 100) == expected
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_published_config_repeating_a_long_label_list_equals_nemo(nemo):
+    """Refused before as 'the document expands to more than 10000 values' (its labels, aliased three times)."""
+    expected = nemo_loop(nemo, "CosineAnnealing", 0.01, {"warmup_steps": None, "warmup_ratio": None, "min_lr": 0.0,
+                                                         "last_epoch": -1}, epochs=5, examples=1000, batch=32)
+    assert len(expected) == 160  # ceil(1000 / 32) = 32 updates x 5 epochs
+    assert drawn(QUARTZNET_ZH, 1000) == expected
 
 
 def test_published_config_without_dataset_size_asks_in_one_line():

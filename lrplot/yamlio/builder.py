@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from ..errors import Location, SpecError
+from ..limits import MAX_YAML_EXPANDED_VALUES
 from ..text import bad_character, printable
 from .guard import Guard, loc
 from .positions import KeyPath, SourceMap
@@ -23,8 +24,9 @@ class Builder:
         self.strict_text = strict_text  # else a value with a control character is kept escaped, and noted
         self.active: set[int] = set()
         # values built so far, each alias expansion counted again
-        self.guard = Guard(srcmap.path, too_many="the document expands to more than {n} values",
-                            hint="aliases (*name) count each time they repeat an anchor")
+        self.guard = Guard(srcmap.path, MAX_YAML_EXPANDED_VALUES,
+                           too_many="the document expands to more than {n} values",
+                           hint="aliases (*name) count each time they repeat an anchor")
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         file = self.map.path
@@ -157,6 +159,7 @@ def _merged_size(node: yaml.MappingNode, memo: dict[int, int], file: str) -> int
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for sub in sources:
             size += _merged_size(sub, memo, file) if isinstance(sub, yaml.MappingNode) else 1
-        Guard(file, too_many="the merge keys (<<) expand to more than {n} values").value(node.start_mark, size)
+        Guard(file, MAX_YAML_EXPANDED_VALUES, too_many="the merge keys (<<) expand to more than {n} values").value(
+            node.start_mark, size)
     memo[key] = size
     return size
