@@ -81,9 +81,10 @@ VERDICTS = {
     "twice": "lr: diverges at step 2: logged 0.0975528285, plan 0.099384417 (1 of 20 logged steps agree); compressed "
              "in time by k=2: the scheduler stepped 2 times per update (once per process on 2 processes, once per "
              "micro-batch with 2 accumulation steps, or an extra scheduler.step())",
+    # the restart named in updates and in the log's own 1-based step, as the divergence before it is
     "resume": "lr: diverges at step 13: logged 0.100000001, plan 0.0345491503 (12 of 20 logged steps agree); restarted "
-              "at step n=12: from there the lr starts the plan over (a resume that rebuilt the scheduler without "
-              "loading its state)",
+              "at update n=12 (the log's step 13): from there the lr starts the plan over (a resume that rebuilt "
+              "the scheduler without loading its state)",
 }
 
 
