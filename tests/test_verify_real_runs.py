@@ -63,17 +63,11 @@ HF_ARGS = """
 
 
 def hf_train(out, used, *, twice=False, stop=None, resume=None):
-    from transformers import Trainer, TrainerCallback, TrainingArguments
+    from transformers import TrainerCallback, TrainingArguments
 
-    from tests.helpers.logruns import _HFModel, _hf_data, _record
+    from tests.helpers.logruns import _HFModel, _hf_data, recording_trainer
 
-    class Recording(Trainer):
-        def create_optimizer(self, *a, **kw):
-            opt = super().create_optimizer(*a, **kw)
-            if not getattr(opt, "_lrplot_recorded", False):
-                _record(opt, used)
-                opt._lrplot_recorded = True
-            return opt
+    Recording = recording_trainer(used)
 
     class Faults(TrainerCallback):
         def on_step_end(self, args, state, control, lr_scheduler=None, **kw):

@@ -36,6 +36,22 @@ class _HFModel(torch.nn.Module):
         return {"loss": loss}
 
 
+def recording_trainer(used: list):
+    """transformers' Trainer whose optimizer records, by a step pre-hook, the lr each update uses
+    (once, however often the Trainer builds it: a resume builds it again)."""
+    from transformers import Trainer
+
+    class Recording(Trainer):
+        def create_optimizer(self, *a, **kw):
+            opt = super().create_optimizer(*a, **kw)
+            if not getattr(opt, "_lrplot_recorded", False):
+                _record(opt, used)
+                opt._lrplot_recorded = True
+            return opt
+
+    return Recording
+
+
 def _hf_data(n: int):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(n, 4, generator=g)
@@ -57,13 +73,7 @@ def hf_run(out: Path, *, lr: float = 1e-3, max_steps: int = 20, warmup: int = 3,
         def on_step_end(self, args, state, control, lr_scheduler=None, **kw):
             lr_scheduler.step()
 
-    class Recording(Trainer):
-        def create_optimizer(self, *a, **kw):
-            opt = super().create_optimizer(*a, **kw)
-            if not getattr(opt, "_lrplot_recorded", False):
-                _record(opt, used)
-                opt._lrplot_recorded = True
-            return opt
+    Recording = recording_trainer(used)
 
     def trainer(stop: int | None = None) -> Trainer:
         args = TrainingArguments(
