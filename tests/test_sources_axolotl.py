@@ -9,6 +9,9 @@ axolotl-ai-cloud/axolotl @ 067b021c8b87a9e5e380b9173c704cf7340e30f5:
 * examples/llama-3/instruct-dpo-lora-8b.yml (rl: dpo; preference RL counts the same way, common/datasets.py:121-124,
   and AxolotlDPOTrainer keeps SchedulerMixin, core/trainers/dpo/trainer.py:26-28): drawn
 * examples/arcee/afm-4.5b-qlora.yaml (sample_packing: true): asked
+* examples/llama-3/qlora-1b-gdpo.yaml (rl: gdpo with max_steps 100 and warmup_steps 10: the Trainer runs max_steps,
+  base.py:686, with warmup_steps as given, base.py:240-241, whatever TRL's generation sampler makes of the data):
+  drawn
 * examples/llama-3/3b-qat-fsdp2.yaml (cosine_min_lr_ratio: axolotl's own scheduler): drawn with axolotl's own
   get_cosine_schedule_with_min_lr (axolotl 0.19.0, whose utils/schedulers.py and core/trainers/mixins/scheduler.py
   are those of that commit), == a real Trainer whose create_scheduler builds it as SchedulerMixin does
@@ -40,6 +43,7 @@ FALCON_QLORA = EXAMPLES / "falcon-h1" / "falcon-h1-1b-qlora.yaml"
 LLAMA3_DPO = EXAMPLES / "llama-3" / "instruct-dpo-lora-8b.yml"
 PACKED = EXAMPLES / "arcee" / "afm-4.5b-qlora.yaml"
 MIN_LR = EXAMPLES / "llama-3" / "3b-qat-fsdp2.yaml"
+GDPO = EXAMPLES / "llama-3" / "qlora-1b-gdpo.yaml"
 
 
 def curves(source) -> list[list[float]]:
@@ -72,6 +76,24 @@ def test_published_configs_equal_a_real_trainer(tmp_path, path, n, updates):
     source = load_input(path, inputs=BudgetInputs(dataset_size=n))
     assert source.kind == "axolotl"
     assert source.budget.updates == real["max_steps"] == updates
+    assert curves(source) == real["seen"]
+
+
+@pytest.mark.slow
+def test_a_published_generation_rl_config_with_max_steps_and_warmup_steps_equals_a_real_trainer(tmp_path):
+    """rl: gdpo was refused whatever the config said; with max_steps and warmup_steps both set, its
+    TrainingArguments are those (base.py:686, 240-241) and the Trainer runs exactly max_steps updates."""
+    from tests.helpers.hf_trainer import run_trainer
+
+    cfg = yaml.safe_load(GDPO.read_text())
+    args = {"max_steps": cfg["max_steps"], "warmup_steps": cfg["warmup_steps"],
+            "learning_rate": float(cfg["learning_rate"]),  # PyYAML reads 5e-5 as text, axolotl's schema a float
+            "lr_scheduler_type": cfg["lr_scheduler"], "per_device_train_batch_size": cfg["micro_batch_size"],
+            "gradient_accumulation_steps": cfg["gradient_accumulation_steps"], "weight_decay": cfg["weight_decay"]}
+    real = run_trainer(args, 16, tmp_path / "out")
+    source = load_input(GDPO)
+    assert source.kind == "axolotl"
+    assert source.budget.updates == real["max_steps"] == 100
     assert curves(source) == real["seen"]
 
 
@@ -268,7 +290,12 @@ def test_one_cycle_is_torchs_one_cycle_as_axolotl_builds_it(write_spec):
      "x.yaml:6:1: 'warmup_ration' is not an axolotl key; did you mean 'warmup_ratio'?"),
     (BASE + "micro_batch_size: 2\nnum_epochs: 1\nrl: grpo\n",
      "x.yaml:6:5: rl: grpo counts its updates over TRL's generation sampler (axolotl leaves total_num_steps unset for "
-     "it), which lrplot's axolotl reader does not reproduce; draw it as an lrplot spec with steps: its update count"),
+     "it), which lrplot's axolotl reader does not reproduce; set max_steps and warmup_steps (what the run then uses "
+     "as given), or draw it as an lrplot spec with steps: its update count"),
+    (BASE + "micro_batch_size: 2\nnum_epochs: 1\nrl: ebft\nmax_steps: 20\nwarmup_ratio: 0.1\n",
+     "x.yaml:6:5: rl: ebft counts its updates over TRL's generation sampler (axolotl leaves total_num_steps unset for "
+     "it), which lrplot's axolotl reader does not reproduce; set max_steps and warmup_steps (what the run then uses "
+     "as given), or draw it as an lrplot spec with steps: its update count"),
     (BASE + "micro_batch_size: 2\nnum_epochs: 1\nloraplus_lr_ratio: 16\n",
      "x.yaml:6:20: loraplus_lr_ratio gives some param groups their own lr, which lrplot's axolotl reader does not "
      "draw; draw it as an lrplot spec with param_groups"),

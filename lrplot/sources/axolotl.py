@@ -112,10 +112,13 @@ def _check_keys(doc: Document, notes: list) -> None:
 
 def _refusals(doc: Document) -> None:
     rl = doc.data.get("rl")
-    if rl in ("grpo", "gdpo", "ebft"):
+    # axolotl leaves total_num_steps unset for these: the Trainer runs max_steps (core/builders/base.py:686) and
+    # warmup_steps is passed as given (:240-241); a warmup_ratio would go to transformers' own rounding instead
+    if rl in ("grpo", "gdpo", "ebft") and (_get(doc, "max_steps") is None or _get(doc, "warmup_steps") is None):
         raise _error(doc, "rl", f"rl: {rl} counts its updates over TRL's generation sampler (axolotl leaves "
                      "total_num_steps unset for it), which lrplot's axolotl reader does not reproduce",
-                     hint="draw it as an lrplot spec with steps: its update count")
+                     hint="set max_steps and warmup_steps (what the run then uses as given), or draw it as an lrplot "
+                          "spec with steps: its update count")
     for key in OWN_LR:
         if doc.data.get(key) is not None:
             raise _error(doc, key, f"{key} gives some param groups their own lr, which lrplot's axolotl reader does "
