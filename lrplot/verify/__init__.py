@@ -115,10 +115,9 @@ def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | N
             raise UsageError(f"{key}: the log's steps count samples seen ({info.writer.split(' (')[0]}); say how "
                              "many samples one update takes", hint="add --global-batch N (micro-batch x "
                                                                   "accumulation steps x data-parallel processes)")
-        moved = to_updates(trace, b, f"{b} samples per update: the log's step spacing (it logs every update); "
-                                     "--global-batch says otherwise")
-        assumed = (f"counts its steps in samples, {b} samples per update, the log's step spacing (it logs every "
-                   "update) (set --global-batch to change it)")
+        spacing = "the log's step spacing (it logs every update)"  # the guess, said in the verdict and the figure
+        moved = to_updates(trace, b, f"{b} samples per update: {spacing}; --global-batch says otherwise")
+        assumed = f"counts its steps in samples, {b} samples per update, {spacing} (set --global-batch to change it)"
         return replace(moved, meta={**moved.meta, "log": replace(log_info(moved), assumed=assumed)})
     if not plan.steps_per_epoch:
         raise UsageError(f"{key}: the log's steps count epochs and the plan does not say how many updates an "
