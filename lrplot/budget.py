@@ -39,6 +39,9 @@ from .limits import MAX_STEPS
 CONVENTION = ("counted as the Hugging Face Trainer counts, transformers 5.23.0: a last partial batch per device is "
               "a batch unless drop_last, and a last partial accumulation window is an update")
 WARMUP_CONVENTION = "a warmup ratio rounded up, as the Hugging Face Trainer rounds it (transformers 5.23.0)"
+# The name of the Told that states the global batch (samples one optimizer update takes) where a config fixes it
+# (DeepSpeed's train_batch_size): verify reads a log counted in samples seen with it (Budget.samples_per_update).
+SAMPLES_PER_UPDATE = "samples per update"
 
 
 def budget_number(value: Any, what: str, location: Location | None, *, integer: bool = False,
@@ -129,6 +132,12 @@ class Budget:
 
     def told_value(self, name: str) -> Any:
         return next((t.value for t in self.told if t.name == name), None)
+
+    @property
+    def samples_per_update(self) -> Told | None:
+        """The global batch the config states (:data:`SAMPLES_PER_UPDATE`, with the key or flags it came
+        from), or None where it does not fix it."""
+        return next((t for t in self.told if t.name == SAMPLES_PER_UPDATE), None)
 
 
 @dataclass(frozen=True)

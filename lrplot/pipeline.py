@@ -119,14 +119,16 @@ def simulate(specs: "list[Spec]", *, allow_import: AllowImport = None, cache: bo
 
 
 def overlay_log(curves: "Curves", specs: "list[Spec]", logged: "Curves | None", *,
-                allow_import: AllowImport = None, global_batch: int | None = None) -> "Curves":
-    """The plan with a training log's points drawn over it (and where they diverge)."""
+                allow_import: AllowImport = None, global_batch: int | None = None,
+                sources: "list[Source] | None" = None) -> "Curves":
+    """The plan with a training log's points drawn over it (and where they diverge); ``sources``, where
+    the specs were read from files, say the samples per update their configs state."""
     if logged is None:
         return curves
-    from .verify import overlay
+    from .verify import overlay, stated_batches
 
     return overlay(curves, [s for spec in specs for s in spec.schedule_list()], logged, allow_import=allow_import,
-                   global_batch=global_batch)
+                   global_batch=global_batch, batches=stated_batches(sources or []))
 
 
 def nonfinite_lines(curves: "Curves") -> list[str]:
@@ -262,7 +264,8 @@ class Plotter:
                 plotmemo.store(memo, curves, self.sources, warnings=lines, notes=notes,
                                budget=self.budget_lines(), inputs=inputs)
             curves = overlay_log(curves, specs, logged, allow_import=self.reading.allow_import,
-                                 global_batch=self.log.global_batch if self.log is not None else None)
+                                 global_batch=self.log.global_batch if self.log is not None else None,
+                                 sources=self.sources)
             if logged is not None:
                 from .figure.footnote import log_assumed
 

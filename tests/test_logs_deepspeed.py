@@ -25,24 +25,25 @@ from lrplot.verify import verify_files
 pytest.importorskip("tensorboard")
 DATA = Path(__file__).parent / "data" / "logs" / "deepspeed"
 KEY = "Train/Samples/lr"
-SPACING = ("; the log's steps count samples: 16 samples per update: the log's step spacing (it logs every update); "
-           "--global-batch says otherwise")
+# the plan states train_batch_size 16: the log's steps are read with it (DeepSpeed's monitor logs at
+# global_samples, which grows by train_batch_size() per update: runtime/engine.py:3565)
+SPACING = "; the log's steps count samples: 16 samples per update (the plan's train_batch_size)"
 VERDICTS = {
     "ok": f"{KEY}: follows the plan (20 of 20 logged steps){SPACING}",
     "accum": f"{KEY}: follows the plan (20 of 20 logged steps){SPACING}",
-    # a named cause keeps the step spacing said: the cause and the steps it names rest on it (it said nothing)
+    # a named cause says no reading that is a fact (the plan's batch); a guessed spacing it keeps (below)
     "twice": f"{KEY}: diverges at step 32: logged 0.0399999991, plan 0.02 (2 of 20 logged steps agree); compressed in "
              "time by k=2: the scheduler stepped 2 times per update (once per process on 2 processes, once per "
-             f"micro-batch with 2 accumulation steps, or an extra scheduler.step()){SPACING}",
+             f"micro-batch with 2 accumulation steps, or an extra scheduler.step())",
     "epoch": f"{KEY}: diverges at step 32: logged 0, plan 0.02 (1 of 20 logged steps agree); stretched in time by k=5: "
              "the scheduler stepped once every 5 updates (once per epoch of 5 updates instead of after every "
-             f"update){SPACING}",
+             f"update)",
     "resume": f"{KEY}: diverges at step 208: logged 0, plan 0.0447790995 (12 of 20 logged steps agree); restarted at "
               "update n=12 (the log's step 192): from there the lr starts the plan over (a resume that rebuilt the "
-              f"scheduler without loading its state){SPACING}",
+              f"scheduler without loading its state)",
 }
-# what plot --log says (on stderr, and under the figure, the page and terminal text) of the spacing it assumed,
-# naming the points as the legend does
+# what plot --log says (on stderr, and under the figure, the page and terminal text) of the spacing it assumed where
+# the plan does not fix the global batch, naming the points as the legend does
 ASSUMED = ("assumed: 'logged' counts its steps in samples, 16 samples per update, the log's step spacing (it logs "
            "every update) (set --global-batch to change it)")
 
@@ -69,22 +70,33 @@ def test_a_healthy_run_follows_and_a_broken_one_is_named(fault):
     assert v.text() == VERDICTS[fault]
 
 
+def guess_plan(folder: Path) -> Path:
+    """plan.json without train_batch_size: micro-batch 16 x accumulation 1 x a world size it does not say."""
+    config = json.loads((DATA / "plan.json").read_text())
+    del config["train_batch_size"]
+    (folder / "guess.json").write_text(json.dumps(config))
+    return folder / "guess.json"
+
+
 @pytest.mark.slow  # the plan imports deepspeed
 @pytest.mark.parametrize("fault", ["ok", "twice"])
 def test_plot_log_names_the_step_spacing_it_assumed(fault, cli, tmp_path):
     """``lrplot PLAN --log LOG`` drew the points at the spacing it guessed and said nothing, figure or output; with
-    --global-batch (the spacing given) nothing is assumed and the points stand at the same updates."""
+    --global-batch (the spacing given), or a plan that fixes the batch (train_batch_size, or its micro-batch and
+    accumulation with --devices), nothing is assumed and the points stand at the same updates."""
     import lrplot
     from lrplot.figure import RenderOptions
     from lrplot.logs import load_log
     from lrplot.pipeline import overlay_log
     from lrplot.views import render_view
 
-    r = cli(DATA / "plan.json", "--log", DATA / fault / "tb", "-o", "fig.png", "-q")
+    guess = guess_plan(tmp_path)
+    r = cli(guess, "--log", DATA / fault / "tb", "-o", "fig.png", "-q")
     assert (r.exit_code, r.stdout, r.stderr) == (0, "fig.png\n", f"lrplot: {ASSUMED}\n")
-    r = cli(DATA / "plan.json", "--log", DATA / fault / "tb", "--global-batch", "16", "-o", "given.png", "-q")
-    assert (r.exit_code, r.stdout, r.stderr) == (0, "given.png\n", "")
-    spec = lrplot.load_spec(DATA / "plan.json")
+    for plan, flags in ((guess, ("--global-batch", "16")), (guess, ("--devices", "1")), (DATA / "plan.json", ())):
+        r = cli(plan, "--log", DATA / fault / "tb", *flags, "-o", "given.png", "-q")
+        assert (r.exit_code, r.stdout, r.stderr) == (0, "given.png\n", "")
+    spec = lrplot.load_spec(guess)
     plan = lrplot.simulate(spec)
     guessed = overlay_log(plan, [spec], load_log(DATA / fault / "tb"))
     given = overlay_log(plan, [spec], load_log(DATA / fault / "tb"), global_batch=16)
@@ -97,3 +109,30 @@ def test_plot_log_names_the_step_spacing_it_assumed(fault, cli, tmp_path):
     assert f'margin-top: 4px;">{ASSUMED}</div>' in page
     text = " ".join(line.strip() for line in render_view(guessed, "term", RenderOptions(), "light").decode().splitlines())
     assert ASSUMED in text and "assumed" not in render_view(given, "term", RenderOptions(), "light").decode()
+
+
+@pytest.mark.slow  # the plan imports deepspeed
+def test_the_plans_own_batch_reads_a_samples_log(cli, tmp_path):
+    """The global batch is the plan's where its config fixes it: train_batch_size, else micro-batch x accumulation
+    x --devices (DeepSpeed's runtime/config.py:632-645); a log whose steps do not fit it is one line, exit 2; a
+    plan without a world size guesses from the spacing (said above)."""
+    from lrplot.sources import BudgetInputs
+
+    guess = guess_plan(tmp_path)
+    (v,) = verify_files(guess, DATA / "twice" / "tb", inputs=BudgetInputs(devices=1)).verdicts
+    assert v.text() == VERDICTS["twice"]  # a fact: not said beside the cause
+    (v,) = verify_files(guess, DATA / "ok" / "tb", inputs=BudgetInputs(devices=1)).verdicts
+    assert v.text() == VERDICTS["ok"].replace(
+        "(the plan's train_batch_size)", "(the plan's train_micro_batch_size_per_gpu x gradient_accumulation_steps x "
+                                         "--devices)")
+    (v,) = verify_files(guess, DATA / "twice" / "tb").verdicts  # guessed: said beside the cause, which rests on it
+    assert v.text().endswith("; the log's steps count samples: 16 samples per update: the log's step spacing (it logs "
+                             "every update); --global-batch says otherwise")
+    report = verify_files(DATA / "plan.json", DATA / "ok" / "tb")
+    assert report.curves.schedules[1].at[(0, "lr")].tolist() == list(range(1, 21))
+    r = cli("verify", guess, "--log", DATA / "ok" / "tb", "--devices", "2")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == ("lrplot: Train/Samples/lr: the log's step 16 is not a count of samples seen at 32 per "
+                        "update, the plan's train_micro_batch_size_per_gpu x gradient_accumulation_steps x --devices: "
+                        "the run took another number of samples per update; set --global-batch to the run's (micro-batch x "
+                        "accumulation steps x data-parallel processes)\n")

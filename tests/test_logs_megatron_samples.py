@@ -103,7 +103,7 @@ def test_the_figures_points_of_both_tags_land_on_the_updates(tmp_path):
 
     write(tmp_path / "run", "ok")
     (tmp_path / "plan.yaml").write_text(PLAN)
-    plan, schedules = load_plan(tmp_path / "plan.yaml")
+    plan, schedules, _ = load_plan(tmp_path / "plan.yaml")
     points = {t.name: t for t in overlay(plan, schedules, load_log(tmp_path / "run")).schedules if t.style == "points"}
     assert sorted(points) == ["learning-rate", "learning-rate vs samples"]
     assert [p.at[(0, "lr")].tolist() for p in points.values()] == [list(range(1, 21))] * 2

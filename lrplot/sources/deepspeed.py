@@ -23,6 +23,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
+from ..budget import SAMPLES_PER_UPDATE
 from .protocol import Budget, Source, Told, assumption, budget_number, needs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -205,9 +206,30 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     warmup = params.get("warmup_num_steps")
     text = (f"{TOTAL} {total} = {total} updates (one lr_scheduler.step() per applied update)"
             + (f"; warmup_num_steps {warmup}" if isinstance(warmup, int) else ""))
-    budget = Budget(text, total, told=(Told("total updates", total, "--set " + TOTAL if set_total else TOTAL),),
-                    decided_by=TOTAL, where=where)
+    told = (Told("total updates", total, "--set " + TOTAL if set_total else TOTAL), *_global_batch(data, inputs))
+    budget = Budget(text, total, told=told, decided_by=TOTAL, where=where)
     return Source(KIND, spec, budget, tuple(notes))
+
+
+def _global_batch(data: dict, inputs: BudgetInputs) -> tuple[Told, ...]:
+    """The samples one update takes, where the config fixes it: the step of the monitor's ``Train/Samples/*``
+    logs (``global_samples += train_batch_size()`` per update, runtime/engine.py:3565), which verify reads
+    with it. ``train_batch_size`` where given (DeepSpeed asserts it is micro-batch x accumulation x world size,
+    runtime/config.py:602), else ``train_micro_batch_size_per_gpu x gradient_accumulation_steps`` (1 when
+    absent) x the world size (runtime/config.py:632-645), known only with ``--devices``. A value that is not
+    a whole number >= 1 fixes nothing (DeepSpeed refuses it; the curve does not depend on it)."""
+    def whole(key: str) -> int | None:
+        value = data.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+    if whole("train_batch_size") is not None:
+        return (Told(SAMPLES_PER_UPDATE, whole("train_batch_size"), "train_batch_size"),)
+    micro, accumulation = whole("train_micro_batch_size_per_gpu"), whole("gradient_accumulation_steps")
+    if micro is None or inputs.devices is None or "train_batch_size" in data or (
+            "gradient_accumulation_steps" in data and accumulation is None):
+        return ()
+    return (Told(SAMPLES_PER_UPDATE, micro * (accumulation or 1) * inputs.devices,
+                 "train_micro_batch_size_per_gpu x gradient_accumulation_steps x --devices"),)
 
 
 def _what_deepspeed_says(name: str, params: dict, optimizer: dict) -> list[str]:

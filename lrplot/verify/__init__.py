@@ -46,10 +46,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from ..budget import SAMPLES_PER_UPDATE, Told
 from ..curves import Curves, ScheduleTrace
 from ..errors import UsageError
 from ..imports import AllowImport, allowed_imports
@@ -60,7 +61,7 @@ from .plan import Plan, agree
 from .verdict import Cause, Divergence, Report, Verdict
 
 __all__ = ["Cause", "Divergence", "Plan", "Report", "Verdict", "agree", "compare", "load_plan", "overlay",
-           "verify", "verify_files"]
+           "stated_batches", "verify", "verify_files"]
 
 
 def _pick(plan: Curves, name: str | None, trace: ScheduleTrace) -> int:
@@ -84,19 +85,30 @@ class _NotNamed(UsageError):
     """A plan of several schedules, none named like the run: verify asks; a figure draws the points alone."""
 
 
-def _plan_batch(schedule: ResolvedSchedule) -> int | None:
-    """The samples per update the plan itself states: a Megatron plan's ``global_batch_size`` (the
-    ``--global-batch-size`` of its launch script), unless a batch-size ramp-up changes it."""
+def _plan_batch(schedule: ResolvedSchedule, stated: Told | None) -> Told | None:
+    """The samples per update the plan itself states: its config's (``stated``: the reader's
+    :attr:`~lrplot.budget.Budget.samples_per_update`, DeepSpeed's ``train_batch_size``), else a Megatron
+    scheduler's ``global_batch_size`` (the ``--global-batch-size`` of its launch script), unless a batch-size
+    ramp-up changes it."""
+    if stated is not None:
+        return stated
     batches = {n.global_batch_size for n in schedule.schedulers if getattr(n, "global_batch_size", None)}
     ramped = any(getattr(n, "rampup_batch_size", None) for n in schedule.schedulers)
-    return batches.pop() if len(batches) == 1 and not ramped else None
+    return Told(SAMPLES_PER_UPDATE, batches.pop(), "global_batch_size") if len(batches) == 1 and not ramped else None
+
+
+def stated_batches(sources: Iterable[Any]) -> list[Told | None]:
+    """The samples per update each source's config states (:attr:`~lrplot.budget.Budget.samples_per_update`),
+    one per schedule, in the order of ``[s for source in sources for s in source.spec.schedule_list()]``."""
+    return [source.budget.samples_per_update if source.budget is not None else None
+            for source in sources for _ in source.spec.schedule_list()]
 
 
 def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | None,
-                plan_batch: int | None = None) -> ScheduleTrace:
+                plan_batch: Told | None = None) -> ScheduleTrace:
     """A log counted in samples or epochs, its steps moved to updates (:mod:`lrplot.logs.axes`): samples
     per update from --global-batch, else the plan's own (``plan_batch``), else the log's spacing."""
-    from ..logs.axes import as_samples, samples_per_update, to_updates
+    from ..logs.axes import as_samples, not_samples, samples_per_update, to_updates
 
     info = log_info(trace)
     if info.axis == "updates" and global_batch is not None:  # a plain loop's tag: its steps the samples seen
@@ -109,7 +121,14 @@ def _in_updates(trace: ScheduleTrace, plan: ScheduleTrace, global_batch: int | N
         if global_batch is not None:
             return to_updates(trace, global_batch, f"{global_batch} samples per update (--global-batch)")
         if plan_batch is not None:
-            return to_updates(trace, plan_batch, f"{plan_batch} samples per update (the plan's global_batch_size)")
+            bad = not_samples(trace, plan_batch.value)
+            if bad is not None:  # the run was not the plan's batch (another world size): said, not compared
+                raise UsageError(f"{key}: the log's step {bad} is not a count of samples seen at {plan_batch.value} "
+                                 f"per update, the plan's {plan_batch.origin}: the run took another number of "
+                                 "samples per update", hint="set --global-batch to the run's (micro-batch x "
+                                                            "accumulation steps x data-parallel processes)")
+            return to_updates(trace, plan_batch.value, f"{plan_batch.value} samples per update (the plan's "
+                                                        f"{plan_batch.origin})")
         b = samples_per_update(trace)
         if b is None:
             raise UsageError(f"{key}: the log's steps count samples seen ({info.writer.split(' (')[0]}); say how "
@@ -203,11 +222,13 @@ def _from_first(trace: ScheduleTrace, plan: ScheduleTrace) -> ScheduleTrace:
 
 def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol: float = 0.0,
            schedule: str | None = None, allow_import: AllowImport = None, diagnose: bool = True,
-           global_batch: int | None = None, devices: int | None = None) -> Report:
+           global_batch: int | None = None, devices: int | None = None,
+           batches: Sequence[Told | None] = ()) -> Report:
     """Compare every logged series of ``log`` with the plan (``schedules`` are the plan's, to
     re-simulate it when testing causes). The report's curves are the plan and the logged points,
     with the diverging spans shaded. ``global_batch``: samples per update, for logs counted in
-    samples; ``devices``: the run's process count (names "stepped once per process")."""
+    samples (``--global-batch``); ``batches``: what the plan's configs state of it, per schedule
+    (:func:`stated_batches`); ``devices``: the run's process count (names "stepped once per process")."""
     if rtol < 0 or not math.isfinite(rtol):
         raise UsageError(f"--rtol {rtol}: must be a finite number >= 0")
     _global_batch_used(log, global_batch)
@@ -218,7 +239,8 @@ def verify(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, *, rtol
     for trace in log.schedules:
         p = _pick(plan, schedule, trace)
         model = plans.setdefault(p, Plan(schedules[p], plan.schedules[p], allow, devices))
-        trace = _in_updates(trace, model.trace, global_batch, _plan_batch(schedules[p]))
+        trace = _in_updates(trace, model.trace, global_batch, _plan_batch(schedules[p], batches[p] if p < len(batches)
+                                                                         else None))
         trace = _from_first(_at_updates(trace, schedules[p]), model.trace)
         spans: list[tuple[int, int]] = []
         moved: set[int] = set()
@@ -284,15 +306,17 @@ def overlay(plan: Curves, schedules: list[ResolvedSchedule], log: Curves, **kwar
 
 
 def load_plan(path: Any, *, overrides: Iterable[str] = (), allow_import: AllowImport = None,
-              inputs: Any = None, kind: str | None = None, use_cache: bool = True) -> tuple[Curves, list[ResolvedSchedule]]:
-    """PLAN: anything lrplot draws (an lrplot spec or a training config), simulated."""
+              inputs: Any = None, kind: str | None = None,
+              use_cache: bool = True) -> tuple[Curves, list[ResolvedSchedule], list[Told | None]]:
+    """PLAN: anything lrplot draws (an lrplot spec or a training config), simulated; with the samples per
+    update its config states, per schedule (:func:`stated_batches`)."""
     from ..engine import simulate
     from ..sources import BudgetInputs, load_input
 
     allow = allowed_imports(allow_import)
     source = load_input(path, kind=kind, overrides=overrides, inputs=inputs or BudgetInputs(), allow_import=allow)
     curves = simulate([source.spec], allow_import=allow, cache=use_cache)
-    return curves, source.spec.schedule_list()
+    return curves, source.spec.schedule_list(), stated_batches([source])
 
 
 def verify_files(plan_path: Any, log_path: Any, *, log_format: str | None = None, log_key: str | None = None,
@@ -304,6 +328,6 @@ def verify_files(plan_path: Any, log_path: Any, *, log_format: str | None = None
 
     log = load_log(log_path, fmt=log_format, key=log_key, skip_corrupt=skip_corrupt, run=log_run)
     allow = allowed_imports(allow_import)
-    plan, schedules = load_plan(plan_path, overrides=overrides, allow_import=allow, inputs=inputs, kind=kind)
+    plan, schedules, batches = load_plan(plan_path, overrides=overrides, allow_import=allow, inputs=inputs, kind=kind)
     return verify(plan, schedules, log, rtol=rtol, schedule=schedule, allow_import=allow, diagnose=diagnose,
-                  global_batch=global_batch, devices=getattr(inputs, "devices", None))
+                  global_batch=global_batch, devices=getattr(inputs, "devices", None), batches=batches)
