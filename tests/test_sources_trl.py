@@ -14,6 +14,8 @@ Published configs, unedited, in tests/data/published/:
 * open-r1_qwen2.5-1.5b_grpo_config_demo_code.yaml: huggingface/open-r1
   recipes/Qwen2.5-1.5B-Instruct/grpo/config_demo_code.yaml @ 1416fa0cf21595d2083b399a2a0bbddd7f6e9563
   (num_generations 14: its generation batch divides only with the run's processes, e.g. open-r1's 7)
+* trl_cli_example_config.yaml: huggingface/trl examples/cli_configs/example_config.yaml
+  @ 453db5cd791338d860ea6e8581c853e15b0ae702 (the config `trl sft --config` takes in TRL's CLI docs)
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ SFT_DEMO = PUBLISHED / "open-r1_qwen2.5-1.5b_sft_config_demo.yaml"
 ORPO = PUBLISHED / "alignment-handbook_llama3-8b_orpo_config_v1.0.yaml"
 CODEFORCES = PUBLISHED / "open-r1_qwen2.5-coder-7b_grpo_config_codeforces.yaml"
 DEMO_CODE = PUBLISHED / "open-r1_qwen2.5-1.5b_grpo_config_demo_code.yaml"
+CLI_EXAMPLE = PUBLISHED / "trl_cli_example_config.yaml"
 
 
 def curves(source) -> list[list[float]]:
@@ -124,6 +127,27 @@ def test_a_script_key_sharing_words_with_a_schedule_key_is_not_a_typo():
     source = load_input(CODEFORCES, inputs=BudgetInputs(dataset_size=16000, devices=8))
     assert source.budget.updates == 1000
     assert source.notes[1].endswith("wandb_project, code_eval_test_batch_size, code_eval_scoring_mode")
+
+
+def test_trls_cli_example_asks_for_the_data_size_at_its_dataset():
+    """It sets neither max_steps nor num_train_epochs: the run is the Trainer's default 3 epochs of stanfordnlp/imdb,
+    asked for in one line located at the dataset (it said only the file's name)."""
+    with pytest.raises(LrplotError) as info:
+        load_input(CLI_EXAMPLE)
+    assert info.value.format() == (
+        f"{CLI_EXAMPLE}:12:3: needs the training-set size: no max_steps, so the run is num_train_epochs 3 (the "
+        "Trainer's default) over the dataset's examples; add --dataset-size N, or set max_steps")
+
+
+@pytest.mark.slow
+def test_trls_cli_example_equals_the_trainer(tmp_path):
+    """With the data size, the published CLI example `==` SFTTrainer's scheduler over TRL's own dataloader."""
+    from tests.helpers.trl_counts import trl_schedule
+
+    real = trl_schedule("SFTConfig", {"learning_rate": 0.0001, "lr_scheduler_type": "cosine"}, 50, tmp_path / "out")
+    source = load_input(CLI_EXAMPLE, inputs=BudgetInputs(dataset_size=50))
+    assert source.budget.updates == real["max_steps"] == 21  # 7 batches of 8 per epoch, the default 3 epochs
+    assert curves(source) == real["seen"]
 
 
 @pytest.mark.slow

@@ -115,7 +115,13 @@ def budget(cfg: HfConfig, inputs: BudgetInputs) -> Budget:
         if max_steps > 0:
             return made(f"max_steps = {max_steps} updates", max_steps, None, "max_steps")
         key = "num_train_epochs" if cfg.has("num_train_epochs") else "max_steps"
-        raise needs(cfg.doc, "the training-set size", "--dataset-size N", (key,) if key in cfg.data else ())
+        if key in cfg.data:
+            raise needs(cfg.doc, "the training-set size", "--dataset-size N", (key,))
+        # neither key: the Trainer's default epochs over the dataset, located at the dataset's key (or the document)
+        at = next(((k,) for k in ("dataset_name", "dataset_mixer", "datasets", "dataset") if k in cfg.data), ())
+        raise SpecError(f"needs the training-set size: no max_steps, so the run is num_train_epochs "
+                        f"{cfg.get('num_train_epochs'):g} (the Trainer's default) over the dataset's examples",
+                        hint="add --dataset-size N, or set max_steps", location=cfg.doc.source.value(at))
     batches, upe, head = per_epoch_text(inputs.dataset_size, batch, devices, drop_last, accumulation, split)
     if batches == 0:
         raise cfg.error("per_device_train_batch_size", f"{inputs.dataset_size} examples make no full batch of "
