@@ -121,6 +121,24 @@ def test_healthy_runs_follow_their_ignite_plans_and_a_doubled_scheduler_is_named
 
 
 @pytest.mark.slow  # ignite imported for the plan
+def test_the_lr_logged_before_the_schedulers_first_call_is_inside_the_figure():
+    """log-first's step 1 (the optimizer's lr before the scheduler's first call, which no update used) stands at
+    update -1 under the reading that fits; the figure's x range began at 0 and cut it off, unsaid."""
+    require("ignite")
+    import lrplot
+    from lrplot.pipeline import overlay_log
+
+    spec = lrplot.load_spec(DATA / "plan-torch1.yaml", allow_import=["ignite"])
+    curves = overlay_log(lrplot.simulate(spec, allow_import=["ignite"]), [spec], load_log(DATA / "log-first"),
+                         allow_import=["ignite"])
+    (points,) = [line for line in lrplot.render(curves).axes[0].lines if line.get_label() == "logged"]
+    x, y = points.get_xdata(), points.get_ydata()
+    assert (x[0], y[0]) == (-1, np.float32(0.1))
+    low, high = points.axes.get_xlim()
+    assert low < x.min() and x.max() < high  # every point drawn inside the axes
+
+
+@pytest.mark.slow  # ignite imported for the plan
 def test_ignites_mlflow_logger_is_read_with_the_same_convention():
     """ignite's MLflowLogger (handlers/mlflow_logger.py:356-367) logs "lr group_N" at the event's iteration;
     run by the regenerate script with the real ignite and mlflow into its default sqlite store, the scheduler

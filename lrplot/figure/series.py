@@ -44,9 +44,12 @@ def column_envelope(x: np.ndarray, y: np.ndarray, x0: float, x1: float,
 
 def x_values(sc: ScheduleTrace, unit: str) -> np.ndarray:
     """The x of every step of ``sc`` in ``unit`` (step or epoch); for logged points (drawn at their
-    own steps), only the extent: a log's last step may be far (1e15) and is not an array's length."""
-    x = np.arange(sc.steps, dtype=np.float64) if sc.at is None else np.array([0.0, max(sc.steps - 1, 0)])
-    return x_of(x, sc, unit)
+    own steps), only the extent: a log's last step may be far (1e15) and is not an array's length, and a
+    first point may come before update 0 (ignite's lr logged before the scheduler's first call, at -1)."""
+    if sc.at is None:
+        return x_of(np.arange(sc.steps, dtype=np.float64), sc, unit)
+    first = min((int(a[0]) for a in sc.at.values() if len(a)), default=0)
+    return x_of(np.array([float(min(first, 0)), max(sc.steps - 1, 0)]), sc, unit)
 
 
 def x_padded(x_min: float, x_max: float, unit: str = "step") -> tuple[float, float]:
