@@ -290,3 +290,31 @@ def test_flags_a_branch_appends_to_an_array_the_command_uses_are_asked_for(tmp_p
         f"{script}:7: the script sets ARGS with Megatron's training flags inside an if, case or loop (line 7), and "
         "which flags the run gets depends on the shell running it, which lrplot does not; keep the branch the run "
         "takes in a copy of the script")
+
+
+@pytest.mark.slow
+def test_the_no_weight_decay_groups_are_said_and_are_what_megatron_makes_of_them():
+    """Megatron puts biases and 1-dim weights in param groups with wd_mult 0 (get_standard_config_overrides), whose
+    weight decay its scheduler multiplies by it (optimizer_param_scheduler.py ``step``): said beside the curve drawn
+    (the other parameters' group), and checked here with Megatron's own code: the same lr, weight decay 0."""
+    import torch
+    from megatron.core.optimizer import OptimizerConfig, get_standard_config_overrides
+    from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler
+
+    source, lr, wd = drawn(BERT)
+    assert ("biases and 1-dim weights (norms) are in param groups with wd_mult 0 (megatron/core/optimizer/__init__.py:"
+            "80-96, megatron-core 0.16.1): the same lr, weight_decay 0 throughout") in source.notes
+    overrides = get_standard_config_overrides(OptimizerConfig(lr=1e-4))
+    (key,) = [k for k, v in overrides.items() if v.get("wd_mult") == 0.0]
+    assert key.name == "*.bias" and key.predicate.fn(torch.zeros(4)) and not key.predicate.fn(torch.zeros(4, 4))
+    node = source.spec.scheduler
+    params = [torch.zeros(2, 2, requires_grad=True), torch.zeros(2, requires_grad=True)]
+    optimizer = torch.optim.AdamW([{"params": [params[0]], "wd_mult": 1.0}, {"params": [params[1]], "wd_mult": 0.0}])
+    scheduler = OptimizerParamScheduler(optimizer, node.init_lr, node.max_lr, node.min_lr, node.lr_warmup_steps,
+                                        node.lr_decay_steps, node.lr_decay_style, node.start_wd, node.end_wd,
+                                        node.wd_incr_steps, node.wd_incr_style)
+    for i in range(200):  # into the decay (warmup ends at iteration 9900: the lr's first 200 values suffice)
+        default, no_wd = optimizer.param_groups
+        assert (default["lr"], default["weight_decay"]) == (lr[i], wd[i]) and (no_wd["lr"], no_wd["weight_decay"]) \
+            == (lr[i], 0.0)
+        scheduler.step(increment=node.global_batch_size)

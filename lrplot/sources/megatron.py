@@ -274,6 +274,9 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
             "fp16: an iteration whose gradients overflow skips the scheduler's step but still consumes its samples "
             "(training.py:1728-1733), so every later lr is a batch behind; lrplot assumes none overflows",
             settle=a.name("fp16")))
+    # every real model has them: the weight_decay drawn is the other parameters'
+    notes.append("biases and 1-dim weights (norms) are in param groups with wd_mult 0 (megatron/core/optimizer/"
+                 "__init__.py:80-96, megatron-core 0.16.1): the same lr, weight_decay 0 throughout")
     if ramp and a.get("decrease_batch_size_if_needed"):
         notes.append(assumption("--decrease-batch-size-if-needed: lrplot assumes every ramp-up batch is a multiple "
                                 "of micro batch x data-parallel size, so none is decreased",
