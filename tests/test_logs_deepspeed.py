@@ -136,3 +136,29 @@ def test_the_plans_own_batch_reads_a_samples_log(cli, tmp_path):
                         "update, the plan's train_micro_batch_size_per_gpu x gradient_accumulation_steps x --devices: "
                         "the run took another number of samples per update; set --global-batch to the run's (micro-batch x "
                         "accumulation steps x data-parallel processes)\n")
+
+
+@pytest.mark.slow  # the plan imports deepspeed and transformers
+def test_an_hf_config_running_deepspeeds_scheduler_reads_the_monitors_log_with_the_trainers_batch(tmp_path):
+    """Under HF's Trainer the engine's monitor logs the same way; its samples per update are the DeepSpeed config's
+    number, or what the Trainer fills "auto" with (world size x per-device batch x accumulation, transformers'
+    integrations/deepspeed.py trainer_config_process) where --devices gives the world size; else the spacing, said."""
+    from lrplot.sources import BudgetInputs
+
+    config = json.loads((DATA / "plan.json").read_text())
+    (tmp_path / "ds.json").write_text(json.dumps(config))
+    auto = {**config, "train_batch_size": "auto", "train_micro_batch_size_per_gpu": "auto",
+            "gradient_accumulation_steps": "auto"}
+    (tmp_path / "ds_auto.json").write_text(json.dumps(auto))
+    for name in ("ds.json", "ds_auto.json"):
+        (tmp_path / f"hf_{name}.yaml").write_text(f"per_device_train_batch_size: 8\ngradient_accumulation_steps: 2\n"
+                                                  f"max_steps: 20\nlearning_rate: 0.1\nwarmup_steps: 5\n"
+                                                  f"deepspeed: {name}\n")
+    follows = "Train/Samples/lr: follows the plan (20 of 20 logged steps); the log's steps count samples: 16 samples per update"
+    for name, inputs, how in (
+            ("ds.json", None, " (the plan's train_batch_size)"),
+            ("ds_auto.json", BudgetInputs(devices=1),
+             " (the plan's per_device_train_batch_size x gradient_accumulation_steps x --devices)"),
+            ("ds_auto.json", None, ": the log's step spacing (it logs every update); --global-batch says otherwise")):
+        (v,) = verify_files(tmp_path / f"hf_{name}.yaml", DATA / "accum" / "tb", inputs=inputs).verdicts
+        assert v.text() == follows + how

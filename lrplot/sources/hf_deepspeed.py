@@ -114,4 +114,21 @@ def read(doc: Document, ds: Document, args: dict[str, Any], budget: Budget, warm
     note = (f"the schedule is {ds.path.name}'s scheduler block ({name}), which HF's DeepSpeed integration runs "
             "instead of lr_scheduler_type" + (f"; \"auto\" filled as the Trainer fills it: {', '.join(filled)}"
                                                if filled else ""))
-    return Source("hf", source.spec, budget, (*notes, note, *source.notes))
+    return Source("hf", source.spec, _with_global_batch(budget, source.budget, inputs), (*notes, note, *source.notes))
+
+
+def _with_global_batch(budget: Budget, ds_budget: Budget | None, inputs: BudgetInputs) -> Budget:
+    """HF's budget, stating the samples per update of the engine's ``Train/Samples/*`` logs where they are known:
+    the DeepSpeed config's own number, else what the Trainer fills ``train_batch_size: "auto"`` with
+    (``world_size x per_device_train_batch_size x gradient_accumulation_steps``, transformers 5.23.0
+    integrations/deepspeed.py ``trainer_config_process``) where ``--devices`` gives the world size."""
+    from dataclasses import replace
+
+    from ..budget import SAMPLES_PER_UPDATE, Told
+
+    stated = ds_budget.samples_per_update if ds_budget is not None else None
+    batch, accumulation = budget.told_value("batch size"), budget.told_value("accumulation")
+    if stated is None and inputs.devices is not None and batch and accumulation:
+        stated = Told(SAMPLES_PER_UPDATE, inputs.devices * batch * accumulation,
+                      "per_device_train_batch_size x gradient_accumulation_steps x --devices")
+    return budget if stated is None else replace(budget, told=(*budget.told, stated))
