@@ -71,7 +71,8 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                 if accelerate is not None and agree(accelerate[at], y, s.dtype, s.rtol).all():
                     return Cause("per-process", f"stepped once per process (Accelerate, {k} processes): the "
                                                 f"scheduler stepped {k} times per update, as Accelerate's prepared "
-                                                "scheduler does unless split_batches=True (the plan re-simulated so "
+                                                "scheduler does unless split_batches=True or "
+                                                "step_scheduler_with_optimizer=False (the plan re-simulated so "
                                                 "matches every logged value)", k=k)
             if plain:
                 return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per update "
