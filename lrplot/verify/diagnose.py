@@ -127,10 +127,13 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     for n in shifts:
         if s.holds(at + n):
             # the log starts where the plan starts over and ends inside the plan: a resumed run's later file (a whole
-            # run counted from 1, or started late, goes on past the plan's end)
-            if n < 0 and int(at[0]) == -n and int(at[-1]) < T:
-                return Cause("restarted", f"{restart.format(-n)}; the log starts at that update, as a resumed run's "
-                                          "later part does", n=-n)
+            # run counted from 1, or started late, goes on past the plan's end). Read after scheduler.step(), it
+            # starts one update later (the lr update -n used, the plan's first, is logged by no one) and may end one
+            # past the plan's end (torchtune's DiskLogger file of a second launch)
+            if n < 0 and int(at[0]) == -n + s.after and int(at[-1]) < T + s.after:
+                where = ("just after that update (read after scheduler.step())" if s.after else "at that update")
+                return Cause("restarted", f"{restart.format(-n)}; the log starts {where}, as a resumed run's later "
+                                          "part does", n=-n)
             ahead = (f"the log is {n} step(s) ahead of the plan (the lr logged after scheduler.step(), or a "
                      f"scheduler that started {n} step(s) in)" if n > 0 else
                      "the log is 1 step behind the plan (its steps counted from 1: the lr of update s logged at "
