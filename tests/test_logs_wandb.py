@@ -48,11 +48,11 @@ PLANS = {
 # case -> (the step key the writer logs, logged step minus lrplot step, lr key)
 WRITERS = {"plain": ("_step", 0, "lr"), "hf": ("train/global_step", 1, "train/learning_rate"),
            "lightning": ("trainer/global_step", 0, "lr-SGD")}
-CASES = ["plain/ok", "plain/twice", "plain/epoch", "plain/resume", "hf/ok", "hf/twice", "lightning/ok",
+CASES = ["plain/ok", "plain/twice", "plain/epoch", "plain/resume", "hf/ok", "hf/twice", "hf/resume", "lightning/ok",
          "lightning/epoch"]
 CAUSES = {"plain/twice": ("compressed", "k", 2), "plain/epoch": ("stretched", "k", 5),
           "plain/resume": ("restarted", "n", 12), "hf/twice": ("compressed", "k", 2),
-          "lightning/epoch": ("stretched", "k", 6)}
+          "hf/resume": ("restarted", "n", 8), "lightning/epoch": ("stretched", "k", 6)}
 
 
 def used(case: str) -> np.ndarray:
@@ -107,6 +107,20 @@ def test_the_wandb_folder_reads_every_run_and_log_run_chooses_one(cli, plan):
     assert r.exit_code == 1 and r.output == (f"{DATA / 'plain'}: --log-run plain-okk: no such W&B run here (4 runs: "
                                              "plain-epoch, plain-ok, plain-resume, plain-twice); did you mean "
                                              "'plain-ok'?\n")
+
+
+def test_a_trainer_resumed_without_its_scheduler_into_the_same_run_is_one_run_restarted_at_its_checkpoint(cli, plan):
+    """transformers' Trainer stopped after update 8, its checkpoint's ``scheduler.pt`` lost, resumed into the same
+    W&B run (``WANDB_RUN_ID``, ``WANDB_RESUME=allow``): two folders, read on the Trainer's ``train/global_step``,
+    which goes on in the second. Update 8 used the plan's first lr again (0: the warmup starts there)."""
+    truth = used("hf/resume")
+    assert truth[8:16].tolist() == truth[:8].tolist() == used("hf/ok")[:8].tolist()
+    assert len(list((DATA / "hf" / "resume").rglob("run-*.wandb"))) == 2
+    r = cli("verify", plan("hf"), "--log", DATA / "hf" / "resume", "--allow-import", "transformers", "-o", "none")
+    assert (r.exit_code, r.output) == (1, (
+        f"train/learning_rate: diverges at step 9: logged 0, plan {used('hf/ok')[8]:.9g} (8 of 20 logged steps agree); "
+        "restarted at update n=8 (the log's step 9): from there the lr starts the plan over (a resume that rebuilt "
+        "the scheduler without loading its state)\n"))
 
 
 def test_a_run_resumed_into_a_second_folder_is_one_run():

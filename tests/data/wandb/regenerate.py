@@ -19,7 +19,9 @@ step pre-hook (``register_step_pre_hook``), independent of every logger.
   ``resume=True`` and a scheduler rebuilt without its state; ``resumed/sparse``: ``resumed/offline`` logging
   the lr at every 5th update only (the first process's last ``_step``, 11, logs no lr).
 - ``named/*``: ``plain`` runs given names (``wandb.init(name=...)``): two named ``exp``, one ``solo``.
-- ``hf/ok``, ``hf/twice``: transformers' Trainer with ``report_to=["wandb"]`` (its WandbCallback).
+- ``hf/ok``, ``hf/twice``: transformers' Trainer with ``report_to=["wandb"]`` (its WandbCallback);
+  ``hf/resume``: stopped after update 8 with a checkpoint whose ``scheduler.pt`` is then deleted, and resumed
+  (``resume_from_checkpoint``) into the same W&B run (``WANDB_RUN_ID``, ``WANDB_RESUME=allow``).
 - ``lightning/ok``, ``lightning/epoch``: Lightning's WandbLogger with LearningRateMonitor.
 """
 
@@ -95,7 +97,7 @@ def plain(work: Path, *, per_step: int = 1, steps_per_epoch: int | None = None, 
     return used
 
 
-def hf(work: Path, *, extra_step: bool = False) -> list:
+def hf(work: Path, *, extra_step: bool = False, resume_without_scheduler: bool = False) -> list:
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     from tests.helpers.logruns import _HFModel, _hf_data
@@ -115,14 +117,35 @@ def hf(work: Path, *, extra_step: bool = False) -> list:
                 opt._lrplot_recorded = True
             return opt
 
-    args = TrainingArguments(
-        output_dir="out", max_steps=20, per_device_train_batch_size=4, learning_rate=1e-3,
-        lr_scheduler_type="cosine", warmup_steps=3, logging_steps=1, report_to=["wandb"], use_cpu=True,
-        disable_tqdm=True, save_strategy="no", seed=0, dataloader_drop_last=True)
-    Recording(model=_HFModel(), args=args, train_dataset=_hf_data(80),
-              callbacks=[ExtraStep()] if extra_step else []).train()
     import wandb
 
+    if resume_without_scheduler:  # both launches log into one W&B run, as a resumed job asks wandb to
+        os.environ["WANDB_RUN_ID"], os.environ["WANDB_RESUME"] = work.name, "allow"
+
+    def trainer(stop: int | None = None):
+        args = TrainingArguments(
+            output_dir="out", max_steps=20, per_device_train_batch_size=4, learning_rate=1e-3,
+            lr_scheduler_type="cosine", warmup_steps=3, logging_steps=1, report_to=["wandb"], use_cpu=True,
+            disable_tqdm=True, save_strategy="steps" if stop else "no", save_steps=stop or 500, seed=0,
+            dataloader_drop_last=True)
+        callbacks = [ExtraStep()] if extra_step else []
+        if stop is not None:
+            class Stop(TrainerCallback):
+                def on_step_end(self, args, state, control, **kw):
+                    if state.global_step >= stop:
+                        control.should_training_stop = True
+
+            callbacks.append(Stop())
+        return Recording(model=_HFModel(), args=args, train_dataset=_hf_data(80), callbacks=callbacks)
+
+    if resume_without_scheduler:
+        # stopped after update 8 (its checkpoint saved), the checkpoint's scheduler.pt lost, launched again
+        trainer(stop=8).train()
+        wandb.finish()
+        (Path("out") / "checkpoint-8" / "scheduler.pt").unlink()
+        trainer().train(resume_from_checkpoint=str(Path("out") / "checkpoint-8"))
+    else:
+        trainer().train()
     wandb.finish()
     return used
 
@@ -176,6 +199,7 @@ CASES = {
     "named/solo": lambda w: plain(w, per_step=2, name="solo"),
     "hf/ok": lambda w: hf(w),
     "hf/twice": lambda w: hf(w, extra_step=True),
+    "hf/resume": lambda w: hf(w, resume_without_scheduler=True),
     "lightning/ok": lambda w: lightning(w),
     "lightning/epoch": lambda w: lightning(w, interval="epoch"),
 }
