@@ -151,11 +151,16 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
             return Cause("restarted", restart.format(n), n=n)
     # restarted at n from the lr the optimizer's checkpoint restored: update n used the plan's lr (it agrees),
     # the next ones a scheduler built anew, stepped on from that lr (a chainable one does not start over)
-    # (n: from t0 - 1 back to the last agreeing logged step, which a sparse log leaves apart)
+    # (n: from t0 - 1 back to the last agreeing logged step, which a sparse log leaves apart). A scheduler
+    # stepped before each update (ignite's at ITERATION_STARTED) restores the lr update n used and steps it
+    # before update n + 1, the first of the resumed run: its first value there is the rebuilt plan's value 0
     after = at >= t0
     for n in range(t0 - 1, max(prev - 1, 0), -1)[:8] if t0 < T and s.f == "lr" else ():
         rebuilt = plan.rebuilt(s.g, s.f, n, int(at[-1]) - n + 1)
-        if rebuilt is not None and agree(rebuilt[at[after] - n], y[after], s.dtype, s.rtol).all():
+        late = next((late for late in (0, 1) if rebuilt is not None and
+                     agree(rebuilt[at[after] - n - late], y[after], s.dtype, s.rtol).all()), None)
+        if late is not None:
+            n += late
             return Cause("restarted", f"restarted at step n={n} from the lr it had there: the scheduler was built "
                                       "anew without its state and stepped on from the lr the optimizer's checkpoint "
                                       "restored (a resume that loaded the optimizer's state but not the scheduler's)",
