@@ -22,7 +22,9 @@ step pre-hook (``register_step_pre_hook``), independent of every logger.
 - ``hf/ok``, ``hf/twice``: transformers' Trainer with ``report_to=["wandb"]`` (its WandbCallback);
   ``hf/resume``: stopped after update 8 with a checkpoint whose ``scheduler.pt`` is then deleted, and resumed
   (``resume_from_checkpoint``) into the same W&B run (``WANDB_RUN_ID``, ``WANDB_RESUME=allow``).
-- ``lightning/ok``, ``lightning/epoch``: Lightning's WandbLogger with LearningRateMonitor.
+- ``lightning/ok``, ``lightning/epoch``: Lightning's WandbLogger with LearningRateMonitor; ``lightning/twice``:
+  the scheduler stepped once more by hand after every batch; ``lightning/resume``: stopped after 12 updates and
+  fitted again from that checkpoint without its scheduler state, into the same W&B run.
 """
 
 from __future__ import annotations
@@ -150,8 +152,13 @@ def hf(work: Path, *, extra_step: bool = False, resume_without_scheduler: bool =
     return used
 
 
-def lightning(work: Path, *, interval: str = "step") -> list:
+def lightning(work: Path, *, interval: str = "step", twice: bool = False, resume: bool = False) -> list:
+    """``twice``: a second ``lr_schedulers().step()`` by hand after every batch, beside Lightning's own;
+    ``resume``: stopped after 12 updates (``trainer.save_checkpoint``), then fitted again with ``ckpt_path`` from
+    that checkpoint, its scheduler state dropped (``on_load_checkpoint``), into the same W&B run (its id,
+    ``resume="allow"``)."""
     import lightning.pytorch as pl
+    import wandb
     from lightning.pytorch.callbacks import LearningRateMonitor
     from lightning.pytorch.loggers import WandbLogger
 
@@ -166,20 +173,36 @@ def lightning(work: Path, *, interval: str = "step") -> list:
             (x,) = batch
             return self.a(x).pow(2).mean()
 
+        def on_train_batch_end(self, *a):
+            if twice:
+                self.lr_schedulers().step()
+
         def configure_optimizers(self):
             opt = torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
             _record(opt, used)
             sched = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=24)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": interval}}
 
-    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(12, 4)), batch_size=2)
-    trainer = pl.Trainer(max_steps=24, accelerator="cpu", devices=1, default_root_dir=str(work),
-                         logger=WandbLogger(project="lrplot", save_dir=str(work), offline=True),
-                         callbacks=[LearningRateMonitor()], log_every_n_steps=1, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(Module(), data)
-    import wandb
+        def on_load_checkpoint(self, checkpoint):  # a checkpoint without the scheduler's state
+            checkpoint["lr_schedulers"] = []
 
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(12, 4)), batch_size=2)
+
+    def fit(max_steps: int, ckpt: str | None = None) -> pl.Trainer:
+        logger = (WandbLogger(project="lrplot", save_dir=str(work), offline=True, id=work.name, resume="allow")
+                  if resume else WandbLogger(project="lrplot", save_dir=str(work), offline=True))
+        trainer = pl.Trainer(max_steps=max_steps, accelerator="cpu", devices=1, default_root_dir=str(work),
+                             logger=logger, callbacks=[LearningRateMonitor()], log_every_n_steps=1,
+                             enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+        trainer.fit(Module(), data, ckpt_path=ckpt)
+        return trainer
+
+    if resume:
+        fit(12).save_checkpoint(str(work / "mid.ckpt"))
+        wandb.finish()
+        fit(24, str(work / "mid.ckpt"))
+    else:
+        fit(24)
     wandb.finish()
     return used
 
@@ -202,6 +225,8 @@ CASES = {
     "hf/resume": lambda w: hf(w, resume_without_scheduler=True),
     "lightning/ok": lambda w: lightning(w),
     "lightning/epoch": lambda w: lightning(w, interval="epoch"),
+    "lightning/twice": lambda w: lightning(w, twice=True),
+    "lightning/resume": lambda w: lightning(w, resume=True),
 }
 
 
