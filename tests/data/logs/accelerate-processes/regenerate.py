@@ -39,7 +39,9 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[3]
+sys.path.insert(0, str(HERE.parents[3]))
+
+from tests.helpers.paths import ROOT  # noqa: E402
 CASES = {
     "ok": {"scheduler": "OneCycleLR", "kwargs": {"max_lr": 0.1, "total_steps": 24}, "with_optimizer": False},
     "processes": {"scheduler": "OneCycleLR", "kwargs": {"max_lr": 0.1, "total_steps": 24}, "with_optimizer": True},
