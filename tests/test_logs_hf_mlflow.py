@@ -6,7 +6,8 @@ scheduler started 1 update(s) late'.
 The store was written by the REAL transformers 5.23 Trainer and mlflow 3.17.2
 (tests/data/logs/hf-mlflow/regenerate.py): runs ``ok`` (a tiny PreTrainedModel, whose config records
 ``transformers_version`` among the run's params), ``bare`` (a plain nn.Module: no version recorded) and
-``twice`` (the scheduler stepped twice per update); ``used.json`` holds the lr each update used,
+``twice`` (the scheduler stepped twice per update) and ``resume`` (stopped after update 8, its checkpoint's
+``scheduler.pt`` lost, resumed into the same MLflow run); ``used.json`` holds the lr each update used,
 recorded by an optimizer step pre-hook.
 """
 
@@ -33,7 +34,7 @@ PLAN = """
 """
 
 
-@pytest.mark.parametrize("case", ["ok", "bare", "twice"])
+@pytest.mark.parametrize("case", ["ok", "bare", "twice", "resume"])
 def test_each_logged_value_is_the_lr_its_update_used(case):
     (trace,) = load_log(DATA / "mlflow.db", run=case).schedules
     info = trace.meta["log"]
@@ -69,8 +70,8 @@ def test_a_store_mixing_trainer_runs_and_a_loops_reads_each_by_its_writer(tmp_pa
     with sqlite3.connect(db) as con:
         con.execute("DELETE FROM params WHERE run_uuid = (SELECT run_uuid FROM runs WHERE name = 'bare')")
     traces = load_log(db).schedules
-    assert [t.name for t in traces] == ["ok", "bare", "twice"]
-    assert [t.meta["log"].step_offset for t in traces] == [1, 0, 1]
+    assert [t.name for t in traces] == ["ok", "bare", "twice", "resume"]
+    assert [t.meta["log"].step_offset for t in traces] == [1, 0, 1, 1]
     assert traces[1].at[(0, "lr")].tolist() == list(range(1, 21))
     assert traces[2].values[(0, "lr")].tolist() == [lrs[0] for lrs in USED["twice"]]
 
@@ -86,4 +87,9 @@ def test_verdicts(tmp_path, cli):
         "bare · learning_rate: follows the plan (20 of 20 logged steps)\n"
         "twice · learning_rate: diverges at step 2: logged 0.000666666667, plan 0.000333333333 (1 of 20 logged "
         "steps agree); compressed in time by k=2: the scheduler stepped 2 times per update (once per process on 2 "
-        "processes, once per micro-batch with 2 accumulation steps, or an extra scheduler.step())\n")
+        "processes, once per micro-batch with 2 accumulation steps, or an extra scheduler.step())\n"
+        # update 8, the first after the resume, used the plan's first lr again (0: the warmup starts there)
+        "resume · learning_rate: diverges at step 9: logged 0, plan 0.000801317318 (8 of 20 logged steps agree); "
+        "restarted at update n=8 (the log's step 9): from there the lr starts the plan over (a resume that rebuilt "
+        "the scheduler without loading its state)\n")
+    assert [lrs[0] for lrs in USED["resume"]][8:16] == [lrs[0] for lrs in USED["ok"]][:8]

@@ -177,15 +177,49 @@ def test_the_recorded_logs_are_the_regenerate_scripts_shape():
     (20 updates; two param groups where the case has two), the MLflow store holding one run of the two
     "lr group_N" series, the W&B folder one run file."""
     cases = {"torch-started": 2, "torch-completed-log": 1, "native": 1, "legacy-after": 1, "legacy-before": 1,
-             "twice": 1, "log-first": 1, "mlflow": 2, "wandb": 1}
+             "twice": 1, "log-first": 1, "epoch": 1, "mlflow": 2, "wandb": 1, "resume": 1}
     assert {case: {len(lrs) for lrs in USED[case]} for case in USED} == {case: {n} for case, n in cases.items()}
     assert {case: len(USED[case]) for case in USED} == dict.fromkeys(cases, 20)
     for case in cases:
-        if case not in ("mlflow", "wandb"):
-            assert len(list((DATA / case).glob("events.out.tfevents.*"))) == 1, case
+        if case not in ("mlflow", "wandb"):  # the resumed run: one event file per launch
+            assert len(list((DATA / case).glob("events.out.tfevents.*"))) == (2 if case == "resume" else 1), case
     with sqlite3.connect(f"file:{DATA / 'mlflow' / 'mlflow.db'}?mode=ro", uri=True) as con:
         rows = con.execute("SELECT key, count(*), min(step), max(step) FROM metrics GROUP BY key ORDER BY key")
         rows = rows.fetchall()
         assert con.execute("SELECT count(*) FROM runs").fetchone() == (1,)
     assert rows == [("lr group_0", 20, 1, 20), ("lr group_1", 20, 1, 20)]
     assert [p.name for p in (DATA / "wandb").rglob("*") if p.is_file()] == ["run-ignite-wandb.wandb"]
+
+
+@pytest.mark.parametrize("case", ["epoch", "resume"])
+def test_a_broken_runs_logged_values_are_the_lr_each_update_used(case):
+    """``epoch``: the scheduler attached at EPOCH_STARTED (once per 10-update epoch); ``resume``: a second launch
+    loading ignite's Checkpoint of the trainer, model and optimizer, not the scheduler, logging into the same
+    folder. Logged at ITERATION_STARTED after the scheduler: step i holds the lr update i-1 used."""
+    (trace,) = load_log(DATA / case).schedules
+    assert trace.at[(0, "lr")].tolist() == list(range(20))
+    assert trace.values[(0, "lr")].tolist() == used(case)  # ==, no tolerance
+    healthy = used("torch-completed-log")
+    if case == "epoch":  # the plan's first value for the first epoch, its second for the next
+        assert used(case) == [healthy[0]] * 10 + [healthy[1]] * 10
+    else:  # as planned up to the resume; then neither the plan nor the plan started over
+        assert used(case)[:10] == healthy[:10] and used(case)[10] not in (healthy[10], healthy[0])
+        assert used(case)[11:] == healthy[1:10]
+
+
+@pytest.mark.slow  # ignite imported for the plan
+def test_a_scheduler_stepped_per_epoch_or_resumed_without_its_state_is_named():
+    require("ignite")
+    (v,) = verify_files(DATA / "plan-torch1.yaml", DATA / "epoch", allow_import=["ignite"]).verdicts
+    assert v.text() == (
+        f"lr/group_0: diverges at step 2: logged {used('epoch')[1]:.9g}, plan {USED['torch-completed-log'][1][0]:.9g} "
+        "(1 of 20 logged steps agree); stretched in time by k=10: the scheduler stepped once every 10 updates (once "
+        "per epoch of 10 updates instead of after every update)")
+    # the restored lr is the one update 9 used (ignite steps before each update): the rebuilt scheduler's first
+    # call, before update 10, steps on from it; the plan re-simulated so (loaded before that call) matches
+    (v,) = verify_files(DATA / "plan-torch1.yaml", DATA / "resume", allow_import=["ignite"]).verdicts
+    assert v.text() == (
+        f"lr/group_0: diverges at step 11: logged {used('resume')[10]:.9g}, plan "
+        f"{USED['torch-completed-log'][10][0]:.9g} (10 of 20 logged steps agree); restarted at update n=10 (the log's "
+        "step 11) from the lr it had there: the scheduler was built anew without its state and stepped on from the "
+        "lr the optimizer's checkpoint restored (a resume that loaded the optimizer's state but not the scheduler's)")

@@ -22,7 +22,9 @@ scheduler: {type: CosineAnnealingLR, T_max: 20}
 BATCH = 16
 
 
-def run(folder, rule: str, *, twice: bool = False) -> list[float]:
+def run(folder, rule: str, *, twice: bool = False, restart_at: int | None = None) -> list[float]:
+    """``restart_at``: the scheduler built anew without its state before that 1-based step (a resume that did
+    not load it: torchtitan's ``checkpoint.exclude_from_loading: ["lr_scheduler"]``), from the base lr."""
     import torch
     from torch.utils.tensorboard import SummaryWriter
 
@@ -34,6 +36,11 @@ def run(folder, rule: str, *, twice: bool = False) -> list[float]:
     writer = SummaryWriter(str(folder))
     samples = 0
     for step in range(1, 21):
+        if step == restart_at:
+            for group in opt.param_groups:
+                group["lr"] = 0.1
+                group.pop("initial_lr", None)
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=20)
         before = sched.get_last_lr()[0]
         model(torch.ones(1, 2)).sum().backward()
         opt.step()
@@ -67,6 +74,32 @@ def test_deepspeed_samples_and_torchtitan_steps(tmp_path):
     assert trace.values[(0, "lr")].tolist() == np.float32(used).astype(np.float64).tolist()
     (v,) = verify_files(plan, tmp_path / "titan").verdicts
     assert v.text() == "lr/SGD: follows the plan (20 of 20 logged steps)"
+
+
+TITAN_FAULTS = {
+    "twice": "lr/SGD: diverges at step 2: logged 0.0975528285, plan 0.099384417 (1 of 20 logged steps agree); "
+             "compressed in time by k=2: the scheduler stepped 2 times per update (once per process on 2 processes, "
+             "once per micro-batch with 2 accumulation steps, or an extra scheduler.step())",
+    # named in updates and in the log's own 1-based step
+    "resume": "lr/SGD: diverges at step 13: logged 0.100000001, plan 0.0345491503 (12 of 20 logged steps agree); "
+              "restarted at update n=12 (the log's step 13): from there the lr starts the plan over (a resume that "
+              "rebuilt the scheduler without loading its state)",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", list(TITAN_FAULTS))
+def test_torchtitans_optimizer_tag_of_a_broken_run_is_named(tmp_path, fault):
+    """torchtitan's ``lr/<Optimizer>`` at the 1-based step: the scheduler stepped twice per update, or built anew
+    at step 13 without its state. Each logged value == the lr its update used (float32), the cause named."""
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN)
+    used = run(tmp_path / "titan", "torchtitan", twice=fault == "twice", restart_at=13 if fault == "resume" else None)
+    (trace,) = load_log(tmp_path / "titan").schedules
+    assert trace.at[(0, "lr")].tolist() == list(range(20))
+    assert trace.values[(0, "lr")].tolist() == np.float32(used).astype(np.float64).tolist()
+    (v,) = verify_files(plan, tmp_path / "titan").verdicts
+    assert v.text() == TITAN_FAULTS[fault]
 
 
 GROUPS_PLAN = """

@@ -48,11 +48,12 @@ PLANS = {
 # case -> (the step key the writer logs, logged step minus lrplot step, lr key)
 WRITERS = {"plain": ("_step", 0, "lr"), "hf": ("train/global_step", 1, "train/learning_rate"),
            "lightning": ("trainer/global_step", 0, "lr-SGD")}
-CASES = ["plain/ok", "plain/twice", "plain/epoch", "plain/resume", "hf/ok", "hf/twice", "lightning/ok",
-         "lightning/epoch"]
+CASES = ["plain/ok", "plain/twice", "plain/epoch", "plain/resume", "hf/ok", "hf/twice", "hf/resume", "lightning/ok",
+         "lightning/epoch", "lightning/twice", "lightning/resume"]
 CAUSES = {"plain/twice": ("compressed", "k", 2), "plain/epoch": ("stretched", "k", 5),
           "plain/resume": ("restarted", "n", 12), "hf/twice": ("compressed", "k", 2),
-          "lightning/epoch": ("stretched", "k", 6)}
+          "hf/resume": ("restarted", "n", 8), "lightning/epoch": ("stretched", "k", 6),
+          "lightning/twice": ("compressed", "k", 2), "lightning/resume": ("restarted", "n", 12)}
 
 
 def used(case: str) -> np.ndarray:
@@ -107,6 +108,39 @@ def test_the_wandb_folder_reads_every_run_and_log_run_chooses_one(cli, plan):
     assert r.exit_code == 1 and r.output == (f"{DATA / 'plain'}: --log-run plain-okk: no such W&B run here (4 runs: "
                                              "plain-epoch, plain-ok, plain-resume, plain-twice); did you mean "
                                              "'plain-ok'?\n")
+
+
+def test_a_trainer_resumed_without_its_scheduler_into_the_same_run_is_one_run_restarted_at_its_checkpoint(cli, plan):
+    """transformers' Trainer stopped after update 8, its checkpoint's ``scheduler.pt`` lost, resumed into the same
+    W&B run (``WANDB_RUN_ID``, ``WANDB_RESUME=allow``): two folders, read on the Trainer's ``train/global_step``,
+    which goes on in the second. Update 8 used the plan's first lr again (0: the warmup starts there)."""
+    truth = used("hf/resume")
+    assert truth[8:16].tolist() == truth[:8].tolist() == used("hf/ok")[:8].tolist()
+    assert len(list((DATA / "hf" / "resume").rglob("run-*.wandb"))) == 2
+    r = cli("verify", plan("hf"), "--log", DATA / "hf" / "resume", "--allow-import", "transformers", "-o", "none")
+    assert (r.exit_code, r.output) == (1, (
+        f"train/learning_rate: diverges at step 9: logged 0, plan {used('hf/ok')[8]:.9g} (8 of 20 logged steps agree); "
+        "restarted at update n=8 (the log's step 9): from there the lr starts the plan over (a resume that rebuilt "
+        "the scheduler without loading its state)\n"))
+
+
+@pytest.mark.parametrize("case, line", [
+    ("twice", "lr-SGD: diverges at step 1: logged 0.0175, plan 0.01375 (1 of 24 logged steps agree); compressed in "
+              "time by k=2: the scheduler stepped 2 times per update (once per process on 2 processes, once per "
+              "micro-batch with 2 accumulation steps, or an extra scheduler.step())"),
+    # update 12 used the lr the optimizer's state restored (the plan's); the rebuilt LinearLR steps on from it
+    ("resume", "lr-SGD: diverges at step 13: logged 0.075625, plan 0.05875 (13 of 24 logged steps agree); restarted "
+               "at step n=12 from the lr it had there: the scheduler was built anew without its state and stepped on "
+               "from the lr the optimizer's checkpoint restored (a resume that loaded the optimizer's state but not "
+               "the scheduler's)"),
+])
+def test_lightnings_wandb_logger_of_a_broken_run_names_the_fault(cli, plan, case, line):
+    """Lightning's WandbLogger and LearningRateMonitor: a second ``lr_schedulers().step()`` per batch, and a fit
+    resumed (``ckpt_path``) from a checkpoint without the scheduler's state into the same W&B run (two folders,
+    read on ``trainer/global_step``)."""
+    assert len(list((DATA / "lightning" / case).rglob("run-*.wandb"))) == (2 if case == "resume" else 1)
+    r = cli("verify", plan("lightning"), "--log", DATA / "lightning" / case, "-o", "none")
+    assert (r.exit_code, r.output) == (1, line + "\n")
 
 
 def test_a_run_resumed_into_a_second_folder_is_one_run():

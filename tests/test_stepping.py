@@ -176,5 +176,6 @@ def test_stepped_once_per_process_by_a_real_two_process_accelerate_run(launched,
     assert v.text() == (
         "learning-rate: diverges at step 1: logged 0.0180588737, plan 0.00765378244 (0 of 24 logged steps agree); "
         "stepped once per process (Accelerate, 2 processes): the scheduler stepped 2 times per update, as "
-        "Accelerate's prepared scheduler does unless split_batches=True (the plan re-simulated so matches every "
+        "Accelerate's prepared scheduler does unless split_batches=True or step_scheduler_with_optimizer=False (the "
+        "plan re-simulated so matches every "
         "logged value)")

@@ -265,13 +265,17 @@ def _fed(step: Callable[[Any], Any], feed: Callable[[], Any]) -> Callable[[], An
 
 
 def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance(),
-              base_lrs: dict[int, float] | None = None, steps: int | None = None) -> Run:
+              base_lrs: dict[int, float] | None = None, steps: int | None = None,
+              restored_lrs: dict[int, float] | None = None) -> Run:
     """A fresh optimizer and schedulers for ``schedule``, ready to record update 0 (``allow_import``:
     what import-path schedulers may import, see :mod:`lrplot.imports`; ``base_lrs``: another lr for
     some groups, set before the schedulers are built, as a config with another learning rate would;
     ``steps``: the run's length when it is not the schedule's, e.g. a run that went on past the
     plan's end: the schedulers are the schedule's, built for its own length, and are stepped, fed
-    and checked for memory for ``steps`` updates)."""
+    and checked for memory for ``steps`` updates; ``restored_lrs``: the lr of some groups set after the
+    schedulers are built and before the loop's first call, as an optimizer's ``load_state_dict`` sets it
+    in a resume that does not load the schedulers' state: ignite's handler makes its first call as the
+    run starts, after its Checkpoint loaded the objects)."""
     own = resolve_steps(schedule)
     steps = own if steps is None else steps
     check_memory(schedule, steps)
@@ -284,6 +288,8 @@ def start_run(schedule: ResolvedSchedule, *, allow_import: Allowance = Allowance
     placeholders = _placeholders(schedule, own)
     schedulers = [build_scheduler(schedule.spec, node, optimizer, allow_import=allow_import, placeholders=placeholders)
                   for node in schedule.schedulers]
+    for g, lr in (restored_lrs or {}).items():
+        optimizer.param_groups[g]["lr"] = lr
     return Run(schedule, optimizer, schedulers, steps)
 
 

@@ -71,7 +71,8 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
                 if accelerate is not None and agree(accelerate[at], y, s.dtype, s.rtol).all():
                     return Cause("per-process", f"stepped once per process (Accelerate, {k} processes): the "
                                                 f"scheduler stepped {k} times per update, as Accelerate's prepared "
-                                                "scheduler does unless split_batches=True (the plan re-simulated so "
+                                                "scheduler does unless split_batches=True or "
+                                                "step_scheduler_with_optimizer=False (the plan re-simulated so "
                                                 "matches every logged value)", k=k)
             if plain:
                 return Cause("compressed", f"compressed in time by k={k}: the scheduler stepped {k} times per update "
@@ -126,10 +127,13 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
     for n in shifts:
         if s.holds(at + n):
             # the log starts where the plan starts over and ends inside the plan: a resumed run's later file (a whole
-            # run counted from 1, or started late, goes on past the plan's end)
-            if n < 0 and int(at[0]) == -n and int(at[-1]) < T:
-                return Cause("restarted", f"{restart.format(-n)}; the log starts at that update, as a resumed run's "
-                                          "later part does", n=-n)
+            # run counted from 1, or started late, goes on past the plan's end). Read after scheduler.step(), it
+            # starts one update later (the lr update -n used, the plan's first, is logged by no one) and may end one
+            # past the plan's end (torchtune's DiskLogger file of a second launch)
+            if n < 0 and int(at[0]) == -n + s.after and int(at[-1]) < T + s.after:
+                where = ("just after that update (read after scheduler.step())" if s.after else "at that update")
+                return Cause("restarted", f"{restart.format(-n)}; the log starts {where}, as a resumed run's later "
+                                          "part does", n=-n)
             ahead = (f"the log is {n} step(s) ahead of the plan (the lr logged after scheduler.step(), or a "
                      f"scheduler that started {n} step(s) in)" if n > 0 else
                      "the log is 1 step behind the plan (its steps counted from 1: the lr of update s logged at "
@@ -147,11 +151,16 @@ def _diagnose(s: _Series, i0: int) -> Cause | None:
             return Cause("restarted", restart.format(n), n=n)
     # restarted at n from the lr the optimizer's checkpoint restored: update n used the plan's lr (it agrees),
     # the next ones a scheduler built anew, stepped on from that lr (a chainable one does not start over)
-    # (n: from t0 - 1 back to the last agreeing logged step, which a sparse log leaves apart)
+    # (n: from t0 - 1 back to the last agreeing logged step, which a sparse log leaves apart). A scheduler
+    # stepped before each update (ignite's at ITERATION_STARTED) restores the lr update n used and steps it
+    # before update n + 1, the first of the resumed run: its first value there is the rebuilt plan's value 0
     after = at >= t0
     for n in range(t0 - 1, max(prev - 1, 0), -1)[:8] if t0 < T and s.f == "lr" else ():
         rebuilt = plan.rebuilt(s.g, s.f, n, int(at[-1]) - n + 1)
-        if rebuilt is not None and agree(rebuilt[at[after] - n], y[after], s.dtype, s.rtol).all():
+        late = next((late for late in (0, 1) if rebuilt is not None and
+                     agree(rebuilt[at[after] - n - late], y[after], s.dtype, s.rtol).all()), None)
+        if late is not None:
+            n += late
             return Cause("restarted", f"restarted at step n={n} from the lr it had there: the scheduler was built "
                                       "anew without its state and stepped on from the lr the optimizer's checkpoint "
                                       "restored (a resume that loaded the optimizer's state but not the scheduler's)",

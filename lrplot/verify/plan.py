@@ -191,9 +191,8 @@ def _rebuilt(schedule: ResolvedSchedule, allow: Allowance, lrs: dict[int, float]
     from ..engine.run import start_run
 
     try:
-        run = start_run(schedule, allow_import=allow, steps=n)
-        for g, lr in lrs.items():  # the optimizer's state loaded after the schedulers were built
-            run.optimizer.param_groups[g]["lr"] = lr
+        # the optimizer's state loaded after the schedulers were built, before the loop's first call
+        run = start_run(schedule, allow_import=allow, steps=n, restored_lrs=lrs)
         return run.values(run.advance(0, n))
     except SpecError:
         return None

@@ -19,8 +19,12 @@ step pre-hook (``register_step_pre_hook``), independent of every logger.
   ``resume=True`` and a scheduler rebuilt without its state; ``resumed/sparse``: ``resumed/offline`` logging
   the lr at every 5th update only (the first process's last ``_step``, 11, logs no lr).
 - ``named/*``: ``plain`` runs given names (``wandb.init(name=...)``): two named ``exp``, one ``solo``.
-- ``hf/ok``, ``hf/twice``: transformers' Trainer with ``report_to=["wandb"]`` (its WandbCallback).
-- ``lightning/ok``, ``lightning/epoch``: Lightning's WandbLogger with LearningRateMonitor.
+- ``hf/ok``, ``hf/twice``: transformers' Trainer with ``report_to=["wandb"]`` (its WandbCallback);
+  ``hf/resume``: stopped after update 8 with a checkpoint whose ``scheduler.pt`` is then deleted, and resumed
+  (``resume_from_checkpoint``) into the same W&B run (``WANDB_RUN_ID``, ``WANDB_RESUME=allow``).
+- ``lightning/ok``, ``lightning/epoch``: Lightning's WandbLogger with LearningRateMonitor; ``lightning/twice``:
+  the scheduler stepped once more by hand after every batch; ``lightning/resume``: stopped after 12 updates and
+  fitted again from that checkpoint without its scheduler state, into the same W&B run.
 """
 
 from __future__ import annotations
@@ -95,7 +99,7 @@ def plain(work: Path, *, per_step: int = 1, steps_per_epoch: int | None = None, 
     return used
 
 
-def hf(work: Path, *, extra_step: bool = False) -> list:
+def hf(work: Path, *, extra_step: bool = False, resume_without_scheduler: bool = False) -> list:
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     from tests.helpers.logruns import _HFModel, _hf_data
@@ -115,20 +119,46 @@ def hf(work: Path, *, extra_step: bool = False) -> list:
                 opt._lrplot_recorded = True
             return opt
 
-    args = TrainingArguments(
-        output_dir="out", max_steps=20, per_device_train_batch_size=4, learning_rate=1e-3,
-        lr_scheduler_type="cosine", warmup_steps=3, logging_steps=1, report_to=["wandb"], use_cpu=True,
-        disable_tqdm=True, save_strategy="no", seed=0, dataloader_drop_last=True)
-    Recording(model=_HFModel(), args=args, train_dataset=_hf_data(80),
-              callbacks=[ExtraStep()] if extra_step else []).train()
     import wandb
 
+    if resume_without_scheduler:  # both launches log into one W&B run, as a resumed job asks wandb to
+        os.environ["WANDB_RUN_ID"], os.environ["WANDB_RESUME"] = work.name, "allow"
+
+    def trainer(stop: int | None = None):
+        args = TrainingArguments(
+            output_dir="out", max_steps=20, per_device_train_batch_size=4, learning_rate=1e-3,
+            lr_scheduler_type="cosine", warmup_steps=3, logging_steps=1, report_to=["wandb"], use_cpu=True,
+            disable_tqdm=True, save_strategy="steps" if stop else "no", save_steps=stop or 500, seed=0,
+            dataloader_drop_last=True)
+        callbacks = [ExtraStep()] if extra_step else []
+        if stop is not None:
+            class Stop(TrainerCallback):
+                def on_step_end(self, args, state, control, **kw):
+                    if state.global_step >= stop:
+                        control.should_training_stop = True
+
+            callbacks.append(Stop())
+        return Recording(model=_HFModel(), args=args, train_dataset=_hf_data(80), callbacks=callbacks)
+
+    if resume_without_scheduler:
+        # stopped after update 8 (its checkpoint saved), the checkpoint's scheduler.pt lost, launched again
+        trainer(stop=8).train()
+        wandb.finish()
+        (Path("out") / "checkpoint-8" / "scheduler.pt").unlink()
+        trainer().train(resume_from_checkpoint=str(Path("out") / "checkpoint-8"))
+    else:
+        trainer().train()
     wandb.finish()
     return used
 
 
-def lightning(work: Path, *, interval: str = "step") -> list:
+def lightning(work: Path, *, interval: str = "step", twice: bool = False, resume: bool = False) -> list:
+    """``twice``: a second ``lr_schedulers().step()`` by hand after every batch, beside Lightning's own;
+    ``resume``: stopped after 12 updates (``trainer.save_checkpoint``), then fitted again with ``ckpt_path`` from
+    that checkpoint, its scheduler state dropped (``on_load_checkpoint``), into the same W&B run (its id,
+    ``resume="allow"``)."""
     import lightning.pytorch as pl
+    import wandb
     from lightning.pytorch.callbacks import LearningRateMonitor
     from lightning.pytorch.loggers import WandbLogger
 
@@ -143,20 +173,36 @@ def lightning(work: Path, *, interval: str = "step") -> list:
             (x,) = batch
             return self.a(x).pow(2).mean()
 
+        def on_train_batch_end(self, *a):
+            if twice:
+                self.lr_schedulers().step()
+
         def configure_optimizers(self):
             opt = torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
             _record(opt, used)
             sched = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=24)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": interval}}
 
-    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(12, 4)), batch_size=2)
-    trainer = pl.Trainer(max_steps=24, accelerator="cpu", devices=1, default_root_dir=str(work),
-                         logger=WandbLogger(project="lrplot", save_dir=str(work), offline=True),
-                         callbacks=[LearningRateMonitor()], log_every_n_steps=1, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(Module(), data)
-    import wandb
+        def on_load_checkpoint(self, checkpoint):  # a checkpoint without the scheduler's state
+            checkpoint["lr_schedulers"] = []
 
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(12, 4)), batch_size=2)
+
+    def fit(max_steps: int, ckpt: str | None = None) -> pl.Trainer:
+        logger = (WandbLogger(project="lrplot", save_dir=str(work), offline=True, id=work.name, resume="allow")
+                  if resume else WandbLogger(project="lrplot", save_dir=str(work), offline=True))
+        trainer = pl.Trainer(max_steps=max_steps, accelerator="cpu", devices=1, default_root_dir=str(work),
+                             logger=logger, callbacks=[LearningRateMonitor()], log_every_n_steps=1,
+                             enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+        trainer.fit(Module(), data, ckpt_path=ckpt)
+        return trainer
+
+    if resume:
+        fit(12).save_checkpoint(str(work / "mid.ckpt"))
+        wandb.finish()
+        fit(24, str(work / "mid.ckpt"))
+    else:
+        fit(24)
     wandb.finish()
     return used
 
@@ -176,8 +222,11 @@ CASES = {
     "named/solo": lambda w: plain(w, per_step=2, name="solo"),
     "hf/ok": lambda w: hf(w),
     "hf/twice": lambda w: hf(w, extra_step=True),
+    "hf/resume": lambda w: hf(w, resume_without_scheduler=True),
     "lightning/ok": lambda w: lightning(w),
     "lightning/epoch": lambda w: lightning(w, interval="epoch"),
+    "lightning/twice": lambda w: lightning(w, twice=True),
+    "lightning/resume": lambda w: lightning(w, resume=True),
 }
 
 

@@ -9,7 +9,10 @@ steps, 20 updates of batches of 4, logging every update, one run each, named aft
 
 - ``ok``: a tiny ``PreTrainedModel`` (its config's ``transformers_version`` becomes a param of the run);
 - ``bare``: a plain ``nn.Module`` (no config: the run does not record the transformers version);
-- ``twice``: the tiny PreTrainedModel, the scheduler stepped once more after every update (a callback).
+- ``twice``: the tiny PreTrainedModel, the scheduler stepped once more after every update (a callback);
+- ``resume``: the tiny PreTrainedModel stopped after update 8 with a checkpoint whose ``scheduler.pt`` is then
+  deleted, and resumed (``resume_from_checkpoint``) into the same MLflow run (``MLFLOW_RUN_ID``, as a resumed job
+  sets it for MLflowCallback).
 
 The store keeps, of the params MLflowCallback logs (every TrainingArguments field and the model's config), the
 ones lrplot reads (``lrplot.logs.mlflowhf.PARAMS``), and no machine paths: the rest is dropped and the
@@ -65,13 +68,35 @@ def run(case: str, work: Path) -> list:
                 opt._lrplot_recorded = True
             return opt
 
-    args = TrainingArguments(output_dir=str(work / case), run_name=case, max_steps=20, per_device_train_batch_size=4,
-                             learning_rate=1e-3, lr_scheduler_type="cosine", warmup_steps=3, logging_steps=1,
-                             report_to=["mlflow"], use_cpu=True, disable_tqdm=True, save_strategy="no", seed=0,
-                             dataloader_drop_last=True)
-    torch.manual_seed(0)
-    model = _HFModel() if case == "bare" else Tiny(TinyConfig())
-    Recording(model=model, args=args, train_dataset=_hf_data(80), callbacks=[Extra()] if case == "twice" else []).train()
+    class Stop(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step >= 8:
+                control.should_training_stop = True
+
+    def trainer(stop: bool = False):
+        args = TrainingArguments(output_dir=str(work / case), run_name=case, max_steps=20,
+                                 per_device_train_batch_size=4, learning_rate=1e-3, lr_scheduler_type="cosine",
+                                 warmup_steps=3, logging_steps=1, report_to=["mlflow"], use_cpu=True,
+                                 disable_tqdm=True, save_strategy="steps" if stop else "no", save_steps=8, seed=0,
+                                 dataloader_drop_last=True)
+        torch.manual_seed(0)
+        model = _HFModel() if case == "bare" else Tiny(TinyConfig())
+        callbacks = [Extra()] if case == "twice" else [Stop()] if stop else []
+        return Recording(model=model, args=args, train_dataset=_hf_data(80), callbacks=callbacks)
+
+    if case == "resume":
+        import mlflow
+
+        trainer(stop=True).train()
+        run_id = mlflow.active_run().info.run_id if mlflow.active_run() else mlflow.last_active_run().info.run_id
+        mlflow.end_run()
+        (work / case / "checkpoint-8" / "scheduler.pt").unlink()
+        os.environ["MLFLOW_RUN_ID"] = run_id  # the relaunch logs into the same run
+        trainer().train(resume_from_checkpoint=str(work / case / "checkpoint-8"))
+        mlflow.end_run()
+        os.environ.pop("MLFLOW_RUN_ID", None)
+    else:
+        trainer().train()
     return used
 
 
@@ -83,7 +108,7 @@ def main() -> None:
         db = work / "mlflow.db"
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{db}"
         os.environ["MLFLOW_EXPERIMENT_NAME"] = "lrplot"
-        used = {case: run(case, work) for case in ("ok", "bare", "twice")}
+        used = {case: run(case, work) for case in ("ok", "bare", "twice", "resume")}
         mlflow.end_run()
         with sqlite3.connect(db) as con:
             con.execute(f"DELETE FROM params WHERE key NOT IN ({', '.join('?' * len(PARAMS))})", PARAMS)

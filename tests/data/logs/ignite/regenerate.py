@@ -21,6 +21,11 @@ Runs (10 iterations x 2 epochs = 20 updates, SGD lr 0.1, two param groups in ``t
   lr logged at ITERATION_COMPLETED after it: step i holds the lr of update i (the next one);
 - ``legacy-before``: the same scheduler, lr logged at ITERATION_STARTED: step i holds update i-1's lr;
 - ``twice``: ``torch-started`` with the scheduler attached twice (stepped twice per update).
+- ``epoch``: ``torch-started`` with one param group, its scheduler attached at EPOCH_STARTED instead (stepped once
+  per 10-update epoch);
+- ``resume``: ``torch-started`` with one param group, stopped after the first epoch with ignite's ``Checkpoint``
+  saving the trainer, model and optimizer but not the scheduler, then a new process's objects (the scheduler built
+  anew) loaded by ``Checkpoint.load_objects`` and run to the end, logging into the same TensorBoard folder;
 - ``log-first``: the lr handler attached at ITERATION_STARTED BEFORE the scheduler: step i holds the lr update i-2
   used, step 1 the lr before the scheduler's first call.
 - ``mlflow``: ``torch-started`` logged by ignite's ``MLflowLogger`` (handlers/mlflow_logger.py:356-367: "lr group_N"
@@ -50,7 +55,8 @@ from ignite.handlers.param_scheduler import CosineAnnealingScheduler, LRSchedule
 
 HERE = Path(__file__).resolve().parent
 ITERATIONS, EPOCHS = 10, 2
-TENSORBOARD = ("torch-started", "torch-completed-log", "native", "legacy-after", "legacy-before", "twice", "log-first")
+TENSORBOARD = ("torch-started", "torch-completed-log", "native", "legacy-after", "legacy-before", "twice", "log-first",
+               "epoch")
 
 
 def torch_started(groups: int) -> tuple:
@@ -154,7 +160,8 @@ def run(case: str) -> list[list[float]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # use_legacy's reminder to attach at ITERATION_COMPLETED
             scheduler = LRScheduler(torch_scheduler, use_legacy=legacy)
-    trainer.add_event_handler(Events.ITERATION_COMPLETED if legacy else Events.ITERATION_STARTED, scheduler)
+    attach = Events.ITERATION_COMPLETED if legacy else Events.EPOCH_STARTED if case == "epoch" else Events.ITERATION_STARTED
+    trainer.add_event_handler(attach, scheduler)
     if case == "twice":
         trainer.add_event_handler(Events.ITERATION_STARTED, scheduler)
     if case != "log-first":
@@ -164,10 +171,48 @@ def run(case: str) -> list[list[float]]:
     return used
 
 
+def run_resume() -> list[list[float]]:
+    """``resume``: two launches, the second loading the first's checkpoint without the scheduler's state."""
+    from ignite.handlers import Checkpoint, DiskSaver
+
+    folder = HERE / "resume"
+    shutil.rmtree(folder, ignore_errors=True)
+    used: list[list[float]] = []
+    with tempfile.TemporaryDirectory() as saved:
+        for launch in range(2):
+            torch.manual_seed(0)
+            model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            optimizer.register_step_pre_hook(
+                lambda opt, args, kwargs: used.append([g["lr"] for g in opt.param_groups]))
+
+            def update(engine, batch, model=model, optimizer=optimizer):
+                optimizer.zero_grad()
+                model(torch.ones(4, 2)).pow(2).mean().backward()
+                optimizer.step()
+
+            trainer = Engine(update)
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=ITERATIONS * EPOCHS)
+            trainer.add_event_handler(Events.ITERATION_STARTED, LRScheduler(scheduler))
+            logger = TensorboardLogger(log_dir=str(folder))
+            logger.attach_opt_params_handler(trainer, event_name=Events.ITERATION_STARTED, optimizer=optimizer)
+            to_save = {"trainer": trainer, "model": model, "optimizer": optimizer}  # the scheduler left out
+            if launch == 0:
+                trainer.add_event_handler(Events.EPOCH_COMPLETED, Checkpoint(to_save, DiskSaver(saved)))
+                trainer.run(range(ITERATIONS), max_epochs=1)
+            else:
+                (checkpoint,) = Path(saved).glob("*.pt")
+                Checkpoint.load_objects(to_load=to_save, checkpoint=torch.load(checkpoint, weights_only=False))
+                trainer.run(range(ITERATIONS), max_epochs=EPOCHS)
+            logger.close()
+    return used
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--wandb-child"]:
         return wandb_child(sys.argv[2])
-    runs = {**{case: lambda case=case: run(case) for case in TENSORBOARD}, "mlflow": run_mlflow, "wandb": run_wandb}
+    runs = {**{case: lambda case=case: run(case) for case in TENSORBOARD}, "mlflow": run_mlflow, "wandb": run_wandb,
+            "resume": run_resume}
     used = json.loads((HERE / "used.json").read_text()) if (HERE / "used.json").exists() else {}
     for case in sys.argv[1:] or list(runs):
         used[case] = runs[case]()
