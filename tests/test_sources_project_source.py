@@ -300,11 +300,13 @@ def _walked(top, skip):
     out = []
     for folder, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in skip and not d.startswith("."))
-        out += [(folder, name) for name in sorted(files) if name.endswith(".py")]
+        out += [os.path.join(folder, name) for name in sorted(files) if name.endswith(".py")]
     return out
 
 
 def test_the_scan_lists_the_files_os_walk_lists_in_its_order(tmp_path):
+    import os
+
     from lrplot.sources.project_files import python_files
     from lrplot.sources.project_source import _SKIP_DIRS
     from tests.helpers.paths import ROOT
@@ -318,7 +320,7 @@ def test_the_scan_lists_the_files_os_walk_lists_in_its_order(tmp_path):
     (tmp_path / "pkg" / "dangling.py").symlink_to(tmp_path / "missing.py")
     walked = _walked(str(tmp_path), _SKIP_DIRS)
     assert list(python_files(str(tmp_path), _SKIP_DIRS)) == walked
-    assert [name for _, name in walked] == ["a.py", "b.py", "dangling.py", "link.py", "z.py", "y.py", "x.py",
+    assert [os.path.basename(path) for path in walked] == ["a.py", "b.py", "dangling.py", "link.py", "z.py", "y.py", "x.py",
                                             "inner.py", "d.py"]
     assert list(python_files(str(ROOT), _SKIP_DIRS)) == _walked(str(ROOT), _SKIP_DIRS)
     assert list(python_files(str(tmp_path / "missing"), _SKIP_DIRS)) == []

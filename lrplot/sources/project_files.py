@@ -13,33 +13,32 @@ import os
 from typing import Iterator
 
 
-def python_files(top: str, skip: set[str] | frozenset[str]) -> Iterator[tuple[str, str]]:
-    """(folder, name) of each ``.py`` file below ``top``, in the order of ``os.walk(top)`` (top-down, links to
-    folders not entered, a folder that cannot be listed passed over) where each folder's subfolders are sorted,
-    those named in ``skip`` or hidden left out, and its files sorted."""
+def python_files(top: str, skip: set[str] | frozenset[str]) -> Iterator[str]:
+    """The path of each ``.py`` file below ``top``, in the order of ``os.walk(top)`` (top-down, links to folders
+    not entered, a folder that cannot be listed passed over) where each folder's subfolders are sorted, those
+    named in ``skip`` or hidden left out, and its files sorted; each path ``os.path.join(folder, name)``."""
     stack = [top]
     while stack:
-        folder = stack.pop()
         try:
-            with os.scandir(folder) as listing:
+            with os.scandir(stack.pop()) as listing:
                 entries = list(listing)
         except OSError:
             continue
-        files, dirs = [], {}
+        files, dirs = [], []
         for entry in entries:
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
             if not is_dir:
-                files.append(entry.name)
-                continue
-            try:
-                dirs[entry.name] = entry.is_symlink()
-            except OSError:
-                dirs[entry.name] = False
-        for name in sorted(files):
-            if name.endswith(".py"):
-                yield folder, name
-        below = sorted(name for name in dirs if name not in skip and not name.startswith("."))
-        stack.extend(os.path.join(folder, name) for name in reversed(below) if not dirs[name])
+                files.append((entry.name, entry.path))
+            elif entry.name not in skip and not entry.name.startswith("."):
+                try:
+                    link = entry.is_symlink()
+                except OSError:
+                    link = False
+                dirs.append((entry.name, link, entry.path))
+        files.sort()
+        yield from (path for name, path in files if name.endswith(".py"))
+        dirs.sort()
+        stack.extend(path for _, link, path in reversed(dirs) if not link)

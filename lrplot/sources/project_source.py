@@ -364,12 +364,12 @@ def cli_classes(config: Path, method: str = "") -> Iterator[_Class]:
     tree = _tree(config)
     marked = any((tree[-1] / m).exists() for m in ROOT_MARKERS)
     top = tree[-1] if marked else tree[0]
-    for count, (folder, name) in enumerate(python_files(str(top), _SKIP_DIRS), 1):
+    for count, file in enumerate(python_files(str(top), _SKIP_DIRS), 1):
         if count > MAX_PROJECT_SCAN_FILES:
             return
-        if not may_hold(os.path.join(folder, name), b"LightningCLI", MAX_PROJECT_SOURCE_BYTES):
+        if not may_hold(file, b"LightningCLI", MAX_PROJECT_SOURCE_BYTES):
             continue
-        path = Path(folder, name)
+        path = Path(file)
         parsed = _parse(path, needs="LightningCLI", shape=_CLI_CLASS, also=method, held=True)
         for stmt in parsed.body if parsed else ():
             if isinstance(stmt, ast.ClassDef) and any(_is_cli(b) for b in stmt.bases):
