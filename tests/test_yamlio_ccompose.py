@@ -10,8 +10,7 @@ import yaml
 import lrplot.yamlio as yamlio
 from lrplot.errors import SpecError
 from lrplot.yamlio import ccompose, load_yaml
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.paths import ROOT
 
 EDGES = [
     "a: plain\nb: 'single'\nc: \"double \\t \\u00e9\"\nd: |\n  block\n  text\ne: >-\n  folded\n  text\n",
