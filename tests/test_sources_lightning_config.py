@@ -397,3 +397,20 @@ def test_a_finding_is_advised_in_the_configs_init_args():
         "drives 100; after step 480 it is past its end; set lr_scheduler.init_args.T_max to the scheduler steps it "
         "drives (100) [short-schedule]"]
     assert _findings(path, 380, "lr_scheduler.init_args.T_max=100") == []
+
+
+def test_torch_names_of_the_imported_modules_equal_those_read_from_torchs_source(monkeypatch):
+    import importlib
+    import sys
+
+    from lrplot.sources.lightning_config import torch_names
+
+    importlib.import_module("torch.optim.lr_scheduler")  # the read takes the imported module's __all__
+
+    for module in ("torch.optim", "torch.optim.lr_scheduler"):
+        imported = torch_names.__wrapped__(module)
+        with monkeypatch.context() as m:
+            m.delitem(sys.modules, module)
+            from_source = torch_names.__wrapped__(module)
+        assert imported == from_source == frozenset(sys.modules[module].__all__)
+        assert "CosineAnnealingLR" in torch_names("torch.optim.lr_scheduler") and "AdamW" in torch_names("torch.optim")

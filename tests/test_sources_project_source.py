@@ -291,3 +291,36 @@ def test_a_cli_subclass_is_found_however_its_class_statement_is_written(tmp_path
     path, _ = _project(tmp_path, module, CLI_CONFIG, module="train.py")
     (tmp_path / "notes.py").write_text("# LightningCLI steps per epoch\nx = 'LightningCLI'\n")
     assert load_input(path, inputs=BudgetInputs(dataset_size=10)).spec.scheduler.interval == "step"
+
+
+def _walked(top, skip):
+    """The files the LightningCLI scan listed with os.walk before lrplot/sources/project_files.py."""
+    import os
+
+    out = []
+    for folder, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d not in skip and not d.startswith("."))
+        out += [os.path.join(folder, name) for name in sorted(files) if name.endswith(".py")]
+    return out
+
+
+def test_the_scan_lists_the_files_os_walk_lists_in_its_order(tmp_path):
+    import os
+
+    from lrplot.sources.project_files import python_files
+    from lrplot.sources.project_source import _SKIP_DIRS
+    from tests.helpers.paths import ROOT
+
+    for name in ("b.py", "a.py", "notes.txt", "pkg/z.py", "pkg/a/x.py", "pkg/B/y.py", "pkg/__pycache__/c.py",
+                 ".hidden/h.py", "venv/v.py", "zz/deep/er/d.py", "pkg/a.py/inner.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    (tmp_path / "linked").symlink_to(tmp_path / "pkg", target_is_directory=True)  # listed, not entered
+    (tmp_path / "pkg" / "link.py").symlink_to(tmp_path / "b.py")
+    (tmp_path / "pkg" / "dangling.py").symlink_to(tmp_path / "missing.py")
+    walked = _walked(str(tmp_path), _SKIP_DIRS)
+    assert list(python_files(str(tmp_path), _SKIP_DIRS)) == walked
+    assert [os.path.basename(path) for path in walked] == ["a.py", "b.py", "dangling.py", "link.py", "z.py", "y.py", "x.py",
+                                            "inner.py", "d.py"]
+    assert list(python_files(str(ROOT), _SKIP_DIRS)) == _walked(str(ROOT), _SKIP_DIRS)
+    assert list(python_files(str(tmp_path / "missing"), _SKIP_DIRS)) == []

@@ -143,9 +143,11 @@ def not_lightning_trainer(section: dict) -> str | None:
     target = section.get("_target_")
     if isinstance(target, str):
         return None if target.strip() in TRAINER_TARGETS else f"its _target_ is {target.strip()}"
-    known = (installed_trainer_args() or TRAINER_ARGS) | TRAINER_ARGS | TRAINER_ARGS_1X
+    known = TRAINER_ARGS | TRAINER_ARGS_1X  # the installed Lightning's are read only for a key outside these
     foreign = [k for k in section if isinstance(k, str) and not (k.startswith("_") and k.endswith("_"))
                and k not in known]
+    if foreign:
+        foreign = [k for k in foreign if k not in (installed_trainer_args() or frozenset())]
     if not foreign:
         return None
     return f"{', '.join(foreign)} {'is not a' if len(foreign) == 1 else 'are not'} Lightning {LIGHTNING_VERSION} " \

@@ -64,7 +64,7 @@ def model_links(config: Path) -> dict[str, Link]:
     """The links the project's LightningCLI subclasses make to the model's init arguments, by the
     argument's name (the first one found)."""
     out: dict[str, Link] = {}
-    for cls in cli_classes(config):
+    for cls in cli_classes(config, "add_arguments_to_parser"):
         method = _methods(cls).get("add_arguments_to_parser")
         for node in ast.walk(method) if method is not None else ():
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)

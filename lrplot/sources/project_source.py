@@ -25,7 +25,9 @@ from typing import Any, Iterator
 from ..astparse import parse
 from ..errors import SpecError
 from ..limits import MAX_PROJECT_PARENTS, MAX_PROJECT_SCAN_FILES, MAX_PROJECT_SOURCE_BYTES
+from ..spec.files import may_hold, read_text
 from .project_config import ConfigRead, config_read
+from .project_files import python_files
 
 ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 _SKIP_DIRS = {".git", "__pycache__", "node_modules", "venv", ".venv", "env", "site-packages", "build", "dist"}
@@ -73,16 +75,16 @@ def project_roots(config: Path) -> list[Path]:
     return roots
 
 
-def _parse(path: Path, needs: str = "", shape: re.Pattern[str] | None = None) -> ast.Module | None:
-    """The module at ``path`` parsed (None: unreadable, not Python, without ``needs``, or with no
-    match of ``shape``: a file that cannot hold what is looked for is neither read whole nor parsed)."""
-    from ..spec.files import may_hold, read_text
-
+def _parse(path: Path, needs: str = "", shape: re.Pattern[str] | None = None, also: str = "",
+           held: bool = False) -> ast.Module | None:
+    """The module at ``path`` parsed (None: unreadable, not Python, without ``needs`` or ``also``, or with no match
+    of ``shape``: a file that cannot hold what is looked for is neither read whole nor parsed; ``held``: its
+    bytes hold ``needs``)."""
     try:
-        if needs and not may_hold(path, needs.encode(), MAX_PROJECT_SOURCE_BYTES):
+        if needs and not held and not may_hold(path, needs.encode(), MAX_PROJECT_SOURCE_BYTES):
             return None
         text = read_text(path, "Python module", MAX_PROJECT_SOURCE_BYTES, pipe_ok=False)
-        if needs not in text or (shape is not None and shape.search(text) is None):
+        if needs not in text or also not in text or (shape is not None and shape.search(text) is None):
             return None
         return parse(text, filename=str(path))
     except (SpecError, SyntaxError, ValueError, RecursionError):
@@ -356,33 +358,29 @@ def _is_cli(base: ast.expr) -> bool:
 _CLI_CLASS = re.compile(r"\bclass\s[^:]*\bLightningCLI\b")  # before the colon: files that only mention it are not parsed
 
 
-def cli_classes(config: Path) -> Iterator[_Class]:
-    """The project's LightningCLI subclasses, looked for in the ``.py`` files of the config's project
-    (at most ``MAX_PROJECT_SCAN_FILES``; without a root marker, only the config's own folder)."""
+def cli_classes(config: Path, method: str = "") -> Iterator[_Class]:
+    """The project's LightningCLI subclasses, looked for in the ``.py`` files of the config's project (at most
+    ``MAX_PROJECT_SCAN_FILES``; without a root marker, only the config's own folder) that name ``method``."""
     tree = _tree(config)
     marked = any((tree[-1] / m).exists() for m in ROOT_MARKERS)
     top = tree[-1] if marked else tree[0]
-    count = 0
-    for folder, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-        for name in sorted(files):
-            if not name.endswith(".py"):
-                continue
-            count += 1
-            if count > MAX_PROJECT_SCAN_FILES:
-                return
-            path = Path(folder, name)
-            parsed = _parse(path, needs="LightningCLI", shape=_CLI_CLASS)
-            for stmt in parsed.body if parsed else ():
-                if isinstance(stmt, ast.ClassDef) and any(_is_cli(b) for b in stmt.bases):
-                    yield _Class(stmt, path, "", parsed)
+    for count, file in enumerate(python_files(str(top), _SKIP_DIRS), 1):
+        if count > MAX_PROJECT_SCAN_FILES:
+            return
+        if not may_hold(file, b"LightningCLI", MAX_PROJECT_SOURCE_BYTES):
+            continue
+        path = Path(file)
+        parsed = _parse(path, needs="LightningCLI", shape=_CLI_CLASS, also=method, held=True)
+        for stmt in parsed.body if parsed else ():
+            if isinstance(stmt, ast.ClassDef) and any(_is_cli(b) for b in stmt.bases):
+                yield _Class(stmt, path, "", parsed)
 
 
 def cli_interval(config: Path, scheduler_path: str) -> Interval | None:
     """The interval of the project's LightningCLI subclass that overrides ``configure_optimizers``
     (the one ``lr_scheduler:`` at the top level goes through). None: no such subclass."""
     seen: list[Interval] = []
-    for cls in cli_classes(config):
+    for cls in cli_classes(config, "configure_optimizers"):
         if "configure_optimizers" in _methods(cls):
             scheduler = _scheduler_chain(scheduler_path, project_roots(config))
             found = interval_of(_bases(cls, project_roots(config)), {}, scheduler, passed=3)

@@ -19,6 +19,7 @@ import yaml
 from ..errors import Location, SpecError, first_line
 from ..limits import MAX_YAML_DEPTH
 from .builder import Builder
+from .ccompose import compose
 from .guard import Guard, check_data, check_expansion, loc, nesting_depth, precheck
 from .positions import KeyPath, SourceMap, format_path
 from .schema import Loader
@@ -54,9 +55,17 @@ def load_yaml(text: str, path: str, *, strict_text: bool = True) -> tuple[Any, S
     ``strict_text=False`` (a training config, whose framework takes any string): a string value with a
     control character, written as an escape (``"\\x00"``), is kept escaped and listed in
     ``SourceMap.unprintable`` instead of refused; an lrplot spec refuses it (:func:`refuse_unprintable`)."""
-    srcmap = SourceMap(path)
     precheck(text, path)
     text = _json_tabs(text)
+    composed = compose(text)  # by libyaml, where it gives what PyYAML's composer gives
+    if composed is not None:
+        srcmap = SourceMap(path)
+        try:
+            return (None if composed[1] is None else Builder(composed[0], srcmap, strict_text).build(composed[1], ())
+                    ), srcmap
+        except (yaml.YAMLError, RecursionError):  # said below, as PyYAML's composer and its reader say it
+            pass
+    srcmap = SourceMap(path)
     loader = None
     try:
         loader = Loader(text)  # its reader refuses NUL and other non-printable characters here
