@@ -11,7 +11,7 @@ numbers into ``sched`` and ``prepare_lr_scheduler`` (nemo/core/optim/lr_schedule
 ``max_steps`` is ``trainer.max_steps`` when it is >= 0 (setup_optimization writes it over the block's own,
 modelPT.py:675, :690-691), else ``sched.max_steps`` when the block sets it (lr_scheduler.py:915-921), else
 NeMo's own ``compute_max_steps`` (lr_scheduler.py:1019-1041) from
-``trainer.max_epochs``, ``accumulate_grad_batches``, ``limit_train_batches``, the world size
+``trainer.max_epochs`` (Lightning's 1000 when unset), ``accumulate_grad_batches``, ``limit_train_batches``, the world size
 (``num_devices * num_nodes``, modelPT.py:685), the training-set size (``--dataset-size``: NeMo reads
 ``len(train_dataloader.dataset)``), ``model.train_ds.batch_size`` and the loader's ``drop_last``.
 lrplot calls that function itself (importing ``nemo.core.optim.lr_scheduler``), so it needs
@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingLibraryError, SpecError
+from . import lightning_loop as rules
 from .protocol import Budget, Source, Told, assumption, budget_number, needs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -180,11 +181,7 @@ def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs, not
         # setup_optimization writes it over the sched block's own (modelPT.py:690-691)
         fixed = max_steps, f"trainer.max_steps {max_steps}", "trainer.max_steps"
     elif sched.get("max_steps") is not None:  # prepare_lr_scheduler:915-921, ahead of t_max_epochs
-        steps = _int(doc, sched["max_steps"], ("model", "optim", "sched", "max_steps"), low=-1)
-        if steps == -1:
-            raise SpecError("model.optim.sched.max_steps is -1: NeMo builds no scheduler then (prepare_lr_scheduler) "
-                            "and the lr stays at model.optim.lr", location=doc.source.value(
-                                ("model", "optim", "sched", "max_steps")), hint="nothing to draw; set it to N")
+        steps = _int(doc, sched["max_steps"], ("model", "optim", "sched", "max_steps"))  # -1: _unbuilt refused it
         fixed = steps, f"model.optim.sched.max_steps {steps}", "model.optim.sched.max_steps"
         epochs = trainer.get("max_epochs")
         notes.append(assumption(  # Lightning stops at trainer.max_epochs then, not at the scheduler's max_steps
@@ -197,15 +194,22 @@ def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs, not
             return fixed[0], None, fixed[1], (), fixed[2]
         per_epoch, text, told = _per_epoch(doc, data, inputs, notes, epoch_interval, 1)
         return fixed[0], per_epoch, f"{fixed[1]}; {text}", told, fixed[2]
-    # trainer.max_steps < 0 (null or -1: Lightning's "no limit"): modelPT.py:675-688 -> compute_max_steps
-    if trainer.get("max_epochs") is None:
-        raise needs(doc, "trainer.max_steps or trainer.max_epochs (NeMo computes max_steps from the epochs)",
-                    "--set trainer.max_steps=N", ("trainer",))
-    epochs = _int(doc, trainer["max_epochs"], ("trainer", "max_epochs"), low=1)
+    # trainer.max_steps < 0 (null or -1: Lightning's "no limit"): modelPT.py:675-688 -> compute_max_steps of
+    # the trainer's max_epochs, which Lightning has made 1000 when unset (_parse_loop_limits runs in Trainer._run,
+    # before configure_optimizers calls setup_optimization)
+    given = trainer.get("max_epochs")
+    if given == -1:
+        raise SpecError("trainer.max_epochs and trainer.max_steps are both -1: Lightning trains until stopped, and "
+                        "NeMo's compute_max_steps gives the schedule no length", hint="add --set trainer.max_steps=N",
+                        location=doc.source.value(("trainer", "max_epochs")))
+    epochs = rules.epoch_limit(None if given is None else _int(doc, given, ("trainer", "max_epochs"), low=1), -1)
+    if given is None:
+        notes.append(f"trainer.max_epochs unset: Lightning trains {epochs} epochs (its default when max_steps is -1)")
     per_epoch, text, told = _per_epoch(doc, data, inputs, notes, None, epochs)
     total = per_epoch * epochs
     return (total, per_epoch, f"compute_max_steps: {text} x {epochs} epochs = {total} updates (max_steps)",
-            told + (Told("epochs", epochs, "trainer.max_epochs"),), "trainer.max_epochs")
+            told + (Told("epochs", epochs, "trainer.max_epochs" if given is not None else "Lightning's default"),),
+            "trainer.max_epochs")
 
 
 def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str], why: str | None,
@@ -297,6 +301,21 @@ def _gan_part(doc: Document) -> tuple[str, Any] | None:
     return None
 
 
+def _unbuilt(doc: Document, data: _Node) -> None:
+    """Refuses a config for which NeMo builds no scheduler: ``sched.max_steps: -1`` that setup_optimization leaves
+    in place (trainer.max_steps < 0, modelPT.py:674-675), whatever form the block's arguments take
+    (prepare_lr_scheduler returns None on it, lr_scheduler.py:915-918)."""
+    path = ("model", "optim", "sched", "max_steps")
+    if data.at(path) != -1:
+        return
+    given = data.at(("trainer", "max_steps"))
+    if given is None or isinstance(given, int) and given < 0:
+        raise SpecError("model.optim.sched.max_steps is -1 and trainer.max_steps does not replace it: NeMo builds no "
+                        "scheduler then (prepare_lr_scheduler) and the lr stays at model.optim.lr",
+                        location=doc.source.value(path), hint="nothing to draw; --set trainer.max_steps=N for a "
+                        "schedule of N updates")
+
+
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from ..spec import spec_from_data
     from .hydra import _Resolver
@@ -304,6 +323,8 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
     data = doc.data
     sched_path = ("model", "optim", "sched")
     raw = _sched(data)
+    resolver = _Resolver(doc)
+    _unbuilt(doc, _Node(resolver, doc.data))
     if "args" in raw:
         raise SpecError("model.optim.sched.args (the args/params form) is not read", hint="give the scheduler's "
                         "arguments as keys of model.optim.sched (warmup_steps: N, min_lr: X)",
@@ -320,7 +341,6 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
                         "run makes fewer training steps and scheduler steps than max_steps, and the model builds its "
                         "schedulers itself: lrplot does not model that trainer", location=gan[1],
                         hint="draw its schedule as an lrplot spec (steps: the training steps the run makes)")
-    resolver = _Resolver(doc)
     sched = resolver.node(sched_path)
     name = sched.get("name")
     if name not in SCHEDULES and name not in TORCH_SCHEDULES:

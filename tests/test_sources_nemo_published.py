@@ -1,0 +1,92 @@
+"""NVIDIA's published NeMo configs, read unedited, each of which showed a bug of the NeMo reader: the curve ``==``
+NeMo's own scheduler class driven as NeMo + Lightning drive it, or the whole line lrplot answers with.
+
+From NVIDIA/NeMo at 8cfedd7203462cb251a914e700e5605444277561 (nemo_toolkit 3.0.0 is the reference):
+examples/asr/conf/ssl/wav2vec/wav2vec_ci.yaml (no trainer.max_epochs: refused, though Lightning trains 1000 epochs),
+examples/speaker_tasks/recognition/conf/SpeakerNet_recognition_3x2x512.yaml (sched.max_steps -1 with trainer.max_steps
+-1: NeMo builds no scheduler, and lrplot refused it for its args form instead),
+examples/audio/conf/maxine_bnr.yaml (trainer.max_epochs and max_steps both -1: 'must be a whole number >= 1, not -1').
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lrplot.errors import SpecError
+from lrplot.sources import BudgetInputs, load_input
+
+from tests.helpers.installed import require
+from tests.helpers.nemo_reference import drawn, nemo_loop
+from tests.helpers.paths import ROOT
+
+require("nemo", "omegaconf")
+
+DATA = ROOT / "tests" / "data" / "nemo"
+WAV2VEC_CI, SPEAKERNET = DATA / "wav2vec_ci.yaml", DATA / "SpeakerNet_recognition_3x2x512.yaml"
+MAXINE = DATA / "maxine_bnr.yaml"
+
+
+@pytest.fixture(scope="module")
+def nemo():
+    from tests.helpers.framework_stub import nemo_schedulers
+
+    module = nemo_schedulers()
+    if module is None:
+        pytest.skip("nemo_toolkit is not installed")
+    return module
+
+
+def lightning_max_epochs(max_epochs, max_steps: int) -> int:
+    """The max_epochs a Lightning Trainer built with these holds when configure_optimizers runs: Trainer._run
+    calls _parse_loop_limits (loops/utilities.py) before the strategy's setup calls configure_optimizers."""
+    from lightning.pytorch import Trainer
+    from lightning.pytorch.loops.utilities import _parse_loop_limits
+
+    trainer = Trainer(max_epochs=max_epochs, max_steps=max_steps, logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False)
+    return _parse_loop_limits(trainer.min_steps, trainer.max_steps, trainer.min_epochs, trainer.max_epochs, trainer)[1]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_published_config_without_max_epochs_is_drawn_for_lightnings_default_epochs(nemo):
+    """wav2vec_ci.yaml sets trainer.max_steps -1 and no max_epochs: it was refused as 'needs trainer.max_steps or
+    trainer.max_epochs', though Lightning has made max_epochs 1000 by the time NeMo's setup_optimization reads it."""
+    epochs = lightning_max_epochs(None, -1)
+    expected = nemo_loop(nemo, "NoamAnnealing", 2.0, {"min_lr": 0.001, "d_model": 768, "warmup_steps": 15000,
+                                                      "warmup_ratio": None}, epochs=epochs, examples=100, batch=8)
+    assert len(expected) == 13000  # ceil(100 / 8) = 13 updates x 1000 epochs
+    assert drawn(WAV2VEC_CI, 100) == expected
+    source = load_input(WAV2VEC_CI, inputs=BudgetInputs(dataset_size=100))
+    assert "trainer.max_epochs unset: Lightning trains 1000 epochs (its default when max_steps is -1)" in [
+        str(n) for n in source.notes]
+
+
+@pytest.mark.slow
+def test_published_config_whose_sched_max_steps_is_minus_one_is_refused_as_nemo_builds_no_scheduler(nemo):
+    """SpeakerNet_recognition_3x2x512.yaml gives its CosineAnnealing arguments in the args form and sched.max_steps
+    -1, with trainer.max_steps -1: it was refused for the args form, though NeMo builds no scheduler for it at all."""
+    import torch
+    import yaml
+
+    sched = yaml.safe_load(SPEAKERNET.read_text())["model"]["optim"]["sched"]
+    # what setup_optimization hands on with trainer.max_steps -1 (modelPT.py:674-685): the t_* keys, max_steps kept
+    sched.update(t_max_epochs=200, t_accumulate_grad_batches=1, t_limit_train_batches=1.0, t_num_workers=1)
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=0.008)
+    loader = torch.utils.data.DataLoader(range(1000), batch_size=64)
+    assert nemo.prepare_lr_scheduler(optimizer, sched, train_dataloader=loader) is None
+    with pytest.raises(SpecError) as err:
+        load_input(SPEAKERNET, inputs=BudgetInputs(dataset_size=1000))
+    assert str(err.value).splitlines() == [
+        f"{SPEAKERNET}:123:18: model.optim.sched.max_steps is -1 and trainer.max_steps does not replace it: NeMo builds "
+        "no scheduler then (prepare_lr_scheduler) and the lr stays at model.optim.lr; nothing to draw; --set "
+        "trainer.max_steps=N for a schedule of N updates"]
+
+
+def test_both_limits_minus_one_ask_for_max_steps_in_one_line():
+    with pytest.raises(SpecError) as err:
+        load_input(MAXINE, inputs=BudgetInputs(dataset_size=1000))
+    assert str(err.value).splitlines() == [
+        f"{MAXINE}:85:15: trainer.max_epochs and trainer.max_steps are both -1: Lightning trains until stopped, and "
+        "NeMo's compute_max_steps gives the schedule no length; add --set trainer.max_steps=N"]
+
