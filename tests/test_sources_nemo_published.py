@@ -5,7 +5,9 @@ From NVIDIA/NeMo at 8cfedd7203462cb251a914e700e5605444277561 (nemo_toolkit 3.0.0
 examples/asr/conf/ssl/wav2vec/wav2vec_ci.yaml (no trainer.max_epochs: refused, though Lightning trains 1000 epochs),
 examples/speaker_tasks/recognition/conf/SpeakerNet_recognition_3x2x512.yaml (sched.max_steps -1 with trainer.max_steps
 -1: NeMo builds no scheduler, and lrplot refused it for its args form instead),
-examples/audio/conf/maxine_bnr.yaml (trainer.max_epochs and max_steps both -1: 'must be a whole number >= 1, not -1').
+examples/audio/conf/maxine_bnr.yaml (trainer.max_epochs and max_steps both -1: 'must be a whole number >= 1, not -1'),
+examples/audio/conf/predictive_conformer.yaml and examples/tts/conf/fastpitch/fastpitch_22050.yaml (a '???' the
+reading needs, itself or through ``${max_epochs}``: 'fix the interpolation, or give the value with --set KEY=VALUE').
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ require("nemo", "omegaconf")
 
 DATA = ROOT / "tests" / "data" / "nemo"
 WAV2VEC_CI, SPEAKERNET = DATA / "wav2vec_ci.yaml", DATA / "SpeakerNet_recognition_3x2x512.yaml"
+PREDICTIVE, FASTPITCH_22050 = DATA / "predictive_conformer.yaml", DATA / "fastpitch_22050.yaml"
 MAXINE = DATA / "maxine_bnr.yaml"
 
 
@@ -90,3 +93,33 @@ def test_both_limits_minus_one_ask_for_max_steps_in_one_line():
         f"{MAXINE}:85:15: trainer.max_epochs and trainer.max_steps are both -1: Lightning trains until stopped, and "
         "NeMo's compute_max_steps gives the schedule no length; add --set trainer.max_steps=N"]
 
+
+def test_a_mandatory_value_the_reading_needs_is_asked_for_by_its_key():
+    # trainer.max_steps: ??? ("needs to be set for shar datasets")
+    with pytest.raises(SpecError) as err:
+        load_input(PREDICTIVE, inputs=BudgetInputs(dataset_size=1000))
+    assert str(err.value).splitlines() == [
+        f"{PREDICTIVE}:89:14: 'trainer.max_steps' is ??? (a value the config leaves to the command line); give it: "
+        "--set trainer.max_steps=VALUE"]
+
+
+def test_a_mandatory_value_read_through_an_interpolation_is_asked_for_where_it_stands():
+    # max_epochs: ??? at the top (line 7), trainer.max_epochs: ${max_epochs}
+    with pytest.raises(SpecError) as err:
+        load_input(FASTPITCH_22050, inputs=BudgetInputs(dataset_size=1000))
+    assert str(err.value).splitlines() == [
+        f"{FASTPITCH_22050}:7:13: 'max_epochs' is ??? (a value the config leaves to the command line), and "
+        "'trainer.max_epochs' takes it by interpolation; give it: --set max_epochs=VALUE"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_value_given_for_it_is_drawn_equal_to_nemo(nemo):
+    from lrplot.engine import simulate
+
+    # fastpitch_22050.yaml: NoamAnnealing (lr 1e-3, warmup 1000, d_model 1), batch_size 32 under dataloader_params
+    expected = nemo_loop(nemo, "NoamAnnealing", 1e-3, {"warmup_steps": 1000, "last_epoch": -1, "d_model": 1},
+                         epochs=3, examples=1000, batch=32)
+    source = load_input(FASTPITCH_22050, inputs=BudgetInputs(dataset_size=1000), overrides=["max_epochs=3"])
+    assert source.budget.updates == len(expected) == 96  # ceil(1000 / 32) = 32 x 3 epochs
+    assert simulate(source.spec).schedules[0].values[(0, "lr")].tolist() == expected
