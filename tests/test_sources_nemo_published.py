@@ -7,7 +7,10 @@ examples/speaker_tasks/recognition/conf/SpeakerNet_recognition_3x2x512.yaml (sch
 -1: NeMo builds no scheduler, and lrplot refused it for its args form instead),
 examples/audio/conf/maxine_bnr.yaml (trainer.max_epochs and max_steps both -1: 'must be a whole number >= 1, not -1'),
 examples/audio/conf/predictive_conformer.yaml and examples/tts/conf/fastpitch/fastpitch_22050.yaml (a '???' the
-reading needs, itself or through ``${max_epochs}``: 'fix the interpolation, or give the value with --set KEY=VALUE').
+reading needs, itself or through ``${max_epochs}``: 'fix the interpolation, or give the value with --set KEY=VALUE'),
+examples/tts/conf/ssl_tts_22050.yaml (model.optim_backbone and optim_downstream: read by the Hydra reader as 'the
+config names no scheduler; add one') and examples/tts/conf/rad-tts_dec.yaml (RadTTSModel builds no scheduler: refused
+as 'exp_decay' not in NeMo's registry, with a list of names to pick from).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ DATA = ROOT / "tests" / "data" / "nemo"
 WAV2VEC_CI, SPEAKERNET = DATA / "wav2vec_ci.yaml", DATA / "SpeakerNet_recognition_3x2x512.yaml"
 PREDICTIVE, FASTPITCH_22050 = DATA / "predictive_conformer.yaml", DATA / "fastpitch_22050.yaml"
 MAXINE = DATA / "maxine_bnr.yaml"
+SSL_TTS, RADTTS = DATA / "ssl_tts_22050.yaml", DATA / "rad-tts_dec.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +127,26 @@ def test_the_value_given_for_it_is_drawn_equal_to_nemo(nemo):
     source = load_input(FASTPITCH_22050, inputs=BudgetInputs(dataset_size=1000), overrides=["max_epochs=3"])
     assert source.budget.updates == len(expected) == 96  # ceil(1000 / 32) = 32 x 3 epochs
     assert simulate(source.spec).schedules[0].values[(0, "lr")].tolist() == expected
+
+
+def test_a_model_with_an_optimizer_per_part_is_refused_as_configuring_its_own():
+    # SSLDisentangler (nemo/collections/tts/models/ssl_tts.py at 8cfedd7203462cb251a914e700e5605444277561):
+    # automatic_optimization = False (:89), configure_optimizers builds a WarmupPolicy from each block's sched (:206-260)
+    with pytest.raises(SpecError) as err:
+        load_input(SSL_TTS, inputs=BudgetInputs(dataset_size=1000))
+    assert str(err.value).splitlines() == [
+        f"{SSL_TTS}:138:3: model.optim_backbone, model.optim_downstream: an optimizer per part of the model and no "
+        "model.optim, so setup_optimization builds nothing from them; the model's own configure_optimizers does "
+        "(SSLDisentangler: a WarmupPolicy from each sched block, both stepped by hand in training_step), and lrplot "
+        "does not model that trainer; draw its schedule as an lrplot spec (steps: the training steps the run makes)"]
+
+
+def test_a_model_whose_configure_optimizers_builds_no_scheduler_is_refused_saying_so():
+    # RadTTSModel.configure_optimizers (nemo/collections/tts/models/radtts.py:264-284 at
+    # 8cfedd7203462cb251a914e700e5605444277561) returns the optimizer alone; its sched name exp_decay is read by no one
+    with pytest.raises(SpecError) as err:
+        load_input(RADTTS, inputs=BudgetInputs(dataset_size=1000))
+    assert str(err.value).splitlines() == [
+        f"{RADTTS}:35:11: model.target RadTTSModel: its configure_optimizers returns its optimizer alone "
+        "(radtts.py:264-284), so model.optim.sched is never read: NeMo builds no scheduler and the lr stays at "
+        "model.optim.lr; nothing to draw"]

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingLibraryError, SpecError
 from . import lightning_loop as rules
+from .nemo_models import part_optims, refuse, sched_block
 from .protocol import Budget, Source, Told, assumption, budget_number, needs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,15 +61,10 @@ OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "adagrad": "Adagra
               "adadelta": "Adadelta", "adamax": "Adamax"}
 
 
-def _sched(data: Any) -> Any:
-    model = data.get("model") if isinstance(data, dict) else None
-    optim = model.get("optim") if isinstance(model, dict) else None
-    return optim.get("sched") if isinstance(optim, dict) else None
-
-
 def detect(doc: Document) -> bool:
-    sched = _sched(doc.data)
-    return isinstance(sched, dict) and "name" in sched and isinstance(doc.data.get("trainer"), dict)
+    sched = sched_block(doc.data)
+    return ((isinstance(sched, dict) and "name" in sched or bool(part_optims(doc.data)))
+            and isinstance(doc.data.get("trainer"), dict))
 
 
 def _get(data: Any, path: tuple) -> Any:
@@ -181,7 +177,7 @@ def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs, not
         # setup_optimization writes it over the sched block's own (modelPT.py:690-691)
         fixed = max_steps, f"trainer.max_steps {max_steps}", "trainer.max_steps"
     elif sched.get("max_steps") is not None:  # prepare_lr_scheduler:915-921, ahead of t_max_epochs
-        steps = _int(doc, sched["max_steps"], ("model", "optim", "sched", "max_steps"))  # -1: _unbuilt refused it
+        steps = _int(doc, sched["max_steps"], ("model", "optim", "sched", "max_steps"))  # -1: refused before
         fixed = steps, f"model.optim.sched.max_steps {steps}", "model.optim.sched.max_steps"
         epochs = trainer.get("max_epochs")
         notes.append(assumption(  # Lightning stops at trainer.max_epochs then, not at the scheduler's max_steps
@@ -282,65 +278,14 @@ def _loader(doc: Document, data: Any) -> tuple:
     return nested
 
 
-def _gan_part(doc: Document) -> tuple[str, Any] | None:
-    """(what, where) of a GAN model's generator or discriminator in the config (``model.discriminator``, VITS's
-    ``model.synthesizer``, or a ``model/generator`` group in its defaults list), else None. NeMo's TTS GAN models set
-    ``automatic_optimization = False`` and configure two optimizers (nemo/collections/tts/models/hifigan.py,
-    univnet.py, audio_codec.py at 8cfedd7203462cb251a914e700e5605444277561); VitsModel too (vits.py there:
-    :93, :141-176), its generator a SynthesizerTrn built from ``cfg.synthesizer``, and it steps both optimizers
-    and both schedulers itself in training_step (:235-269: ExponentialLR only on an epoch's last batch)."""
-    model = doc.data.get("model")
-    for key in ("generator", "discriminator", "synthesizer"):
-        if isinstance(model, dict) and key in model:
-            return f"model.{key}", doc.source.key(("model", key))
-    defaults = doc.data.get("defaults")
-    for i, entry in enumerate(defaults if isinstance(defaults, list) else []):
-        group = next(iter(entry), None) if isinstance(entry, dict) else None
-        if group in ("model/generator", "model/discriminator"):
-            return f"defaults: {group}", doc.source.value(("defaults", i))
-    return None
-
-
-def _unbuilt(doc: Document, data: _Node) -> None:
-    """Refuses a config for which NeMo builds no scheduler: ``sched.max_steps: -1`` that setup_optimization leaves
-    in place (trainer.max_steps < 0, modelPT.py:674-675), whatever form the block's arguments take
-    (prepare_lr_scheduler returns None on it, lr_scheduler.py:915-918)."""
-    path = ("model", "optim", "sched", "max_steps")
-    if data.at(path) != -1:
-        return
-    given = data.at(("trainer", "max_steps"))
-    if given is None or isinstance(given, int) and given < 0:
-        raise SpecError("model.optim.sched.max_steps is -1 and trainer.max_steps does not replace it: NeMo builds no "
-                        "scheduler then (prepare_lr_scheduler) and the lr stays at model.optim.lr",
-                        location=doc.source.value(path), hint="nothing to draw; --set trainer.max_steps=N for a "
-                        "schedule of N updates")
-
-
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from ..spec import spec_from_data
     from .hydra import _Resolver
 
-    data = doc.data
     sched_path = ("model", "optim", "sched")
-    raw = _sched(data)
     resolver = _Resolver(doc)
-    _unbuilt(doc, _Node(resolver, doc.data))
-    if "args" in raw:
-        raise SpecError("model.optim.sched.args (the args/params form) is not read", hint="give the scheduler's "
-                        "arguments as keys of model.optim.sched (warmup_steps: N, min_lr: X)",
-                        location=doc.source.key(sched_path + ("args",)))
-    if "_target_" in raw:
-        raise SpecError("model.optim.sched._target_ (a params dataclass) is not read", hint="name the scheduler with "
-                        "name: CosineAnnealing and give its arguments as keys",
-                        location=doc.source.key(sched_path + ("_target_",)))
-    gan = _gan_part(doc)
-    if gan is not None:
-        raise SpecError(f"{gan[0]}: a NeMo GAN model's config (HifiGan, UnivNet, AudioCodecModel, VITS: generator "
-                        "and discriminator optimizers stepped by hand in training_step, and their schedulers stepped "
-                        "by the model itself); Lightning counts trainer.max_steps over every optimizer step, so such a "
-                        "run makes fewer training steps and scheduler steps than max_steps, and the model builds its "
-                        "schedulers itself: lrplot does not model that trainer", location=gan[1],
-                        hint="draw its schedule as an lrplot spec (steps: the training steps the run makes)")
+    data = _Node(resolver, doc.data)  # the trainer's numbers and model.train_ds, resolved as they are read
+    refuse(doc, data)
     sched = resolver.node(sched_path)
     name = sched.get("name")
     if name not in SCHEDULES and name not in TORCH_SCHEDULES:
@@ -357,7 +302,6 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         raise needs(doc, "model.optim.lr (the schedule scales it)", "--set model.optim.lr=LR", ("model", "optim"))
     notes: list[str] = []
     optimizer = _optimizer(doc, optim, optim["lr"], notes)
-    data = _Node(resolver, doc.data)  # the trainer's numbers and model.train_ds, resolved as they are read
     why = f"NeMo steps {name} once per epoch (EPOCH_SCHEDULERS)" if interval == "epoch" else None
     total, per_epoch, text, told, decided_by = _max_steps(doc, data, sched, inputs, notes, why)
     kwargs = {k: v for k, v in sched.items() if k not in DROPPED}
