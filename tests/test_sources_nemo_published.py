@@ -10,7 +10,10 @@ examples/audio/conf/predictive_conformer.yaml and examples/tts/conf/fastpitch/fa
 reading needs, itself or through ``${max_epochs}``: 'fix the interpolation, or give the value with --set KEY=VALUE'),
 examples/tts/conf/ssl_tts_22050.yaml (model.optim_backbone and optim_downstream: read by the Hydra reader as 'the
 config names no scheduler; add one') and examples/tts/conf/rad-tts_dec.yaml (RadTTSModel builds no scheduler: refused
-as 'exp_decay' not in NeMo's registry, with a list of names to pick from).
+as 'exp_decay' not in NeMo's registry, with a list of names to pick from),
+examples/nlp/language_modeling/conf/transformer_lm_config.yaml (train_ds.tokens_in_batch, no batch_size: asked for
+'model.train_ds.batch_size', which TransformerLMModel never reads) and
+examples/tts/conf/magpietts/magpietts_inference_en.yaml (no model.train_ds: asked for model.train_ds.batch_size).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ WAV2VEC_CI, SPEAKERNET = DATA / "wav2vec_ci.yaml", DATA / "SpeakerNet_recognitio
 PREDICTIVE, FASTPITCH_22050 = DATA / "predictive_conformer.yaml", DATA / "fastpitch_22050.yaml"
 MAXINE = DATA / "maxine_bnr.yaml"
 SSL_TTS, RADTTS = DATA / "ssl_tts_22050.yaml", DATA / "rad-tts_dec.yaml"
+TRANSFORMER_LM, MAGPIE_INFER = DATA / "transformer_lm_config.yaml", DATA / "magpietts_inference_en.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +154,50 @@ def test_a_model_whose_configure_optimizers_builds_no_scheduler_is_refused_sayin
         f"{RADTTS}:35:11: model.target RadTTSModel: its configure_optimizers returns its optimizer alone "
         "(radtts.py:264-284), so model.optim.sched is never read: NeMo builds no scheduler and the lr stays at "
         "model.optim.lr; nothing to draw"]
+
+
+def test_a_config_batching_by_tokens_asks_for_the_number_of_batches():
+    with pytest.raises(SpecError) as err:
+        load_input(TRANSFORMER_LM)
+    assert str(err.value).splitlines() == [
+        f"{TRANSFORMER_LM}:88:3: needs the number of training batches of model.train_ds.tokens_in_batch 4096 tokens "
+        "(the model's DataLoader takes one a step, and NeMo reads len(train_dataloader.dataset) to compute max_steps, "
+        "trainer.max_steps being unset); add --dataset-size N (or --set trainer.max_steps=N)"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_config_batching_by_tokens_is_drawn_equal_to_nemo_over_its_loader_of_batches(nemo):
+    """TransformerLMModel's DataLoader (transformer_lm_model.py:306-333 at 8cfedd7203462cb251a914e700e5605444277561):
+    batch_size=1 over a dataset whose items are batches of tokens_in_batch tokens; prepare_lr_scheduler is handed
+    that loader and the trainer's numbers as setup_optimization hands them (max_steps -1: 2 epochs, 1 device)."""
+    import torch
+    import yaml
+
+    from lrplot.engine import simulate
+
+    optim = yaml.safe_load(TRANSFORMER_LM.read_text())["model"]["optim"]
+    sched = {**optim["sched"], "t_max_epochs": 2, "t_accumulate_grad_batches": 1, "t_limit_train_batches": 1.0,
+             "t_num_workers": 1}
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=optim["lr"])
+    built = nemo.prepare_lr_scheduler(optimizer, sched, train_dataloader=torch.utils.data.DataLoader(range(300),
+                                                                                                     batch_size=1))
+    assert built["interval"] == "step"
+    expected = []
+    for _ in range(600):  # 300 batches x 2 epochs
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        built["scheduler"].step()
+    source = load_input(TRANSFORMER_LM, inputs=BudgetInputs(dataset_size=300), overrides=["trainer.max_epochs=2"])
+    assert source.budget.updates == 600
+    assert simulate(source.spec).schedules[0].values[(0, "lr")].tolist() == expected
+
+
+def test_a_config_without_a_training_loader_is_said_to_train_nothing():
+    # mode: test, a test_ds only; its ExponentialLR steps once per epoch, so trainer.max_steps alone would not do
+    with pytest.raises(SpecError) as err:
+        load_input(MAGPIE_INFER, inputs=BudgetInputs(dataset_size=1000))
+    assert str(err.value).splitlines() == [
+        f"{MAGPIE_INFER}:20:1: model.train_ds is missing: the config sets up no training DataLoader (a test or "
+        "inference config trains nothing), and NeMo counts an epoch's updates from its batches; give lrplot the "
+        "training config"]

@@ -201,7 +201,7 @@ def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs, not
     epochs = rules.epoch_limit(None if given is None else _int(doc, given, ("trainer", "max_epochs"), low=1), -1)
     if given is None:
         notes.append(f"trainer.max_epochs unset: Lightning trains {epochs} epochs (its default when max_steps is -1)")
-    per_epoch, text, told = _per_epoch(doc, data, inputs, notes, None, epochs)
+    per_epoch, text, told = _per_epoch(doc, data, inputs, notes, None, epochs, epoch_interval is not None)
     total = per_epoch * epochs
     return (total, per_epoch, f"compute_max_steps: {text} x {epochs} epochs = {total} updates (max_steps)",
             told + (Told("epochs", epochs, "trainer.max_epochs" if given is not None else "Lightning's default"),),
@@ -209,10 +209,10 @@ def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs, not
 
 
 def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str], why: str | None,
-               epochs: int) -> tuple[int, str, tuple]:
+               epochs: int, per_epoch_sched: bool = False) -> tuple[int, str, tuple]:
     """(updates per epoch, the arithmetic, what was told) by NeMo's compute_max_steps for ``epochs`` epochs
     (divided by them: it multiplies the updates of one epoch); ``why``: why they are needed, when
-    max_steps is given (asked then with it)."""
+    max_steps is given (asked then with it); ``per_epoch_sched``: the scheduler steps once per epoch."""
     trainer = data["trainer"]
     accum = trainer.get("accumulate_grad_batches", 1)
     if accum is None:
@@ -223,15 +223,21 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
         ("trainer", "limit_train_batches")), low=0, hint="fix it, or --set trainer.limit_train_batches=X")
     loader = _loader(doc, data)
     batch_path = loader + ("batch_size",)
-    if _get(data, batch_path) is None:
-        key = ".".join(batch_path)
-        raise needs(doc, f"{key} (NeMo divides the dataset by it)", f"--set {key}=N", ("model",))
-    batch = _int(doc, _get(data, batch_path), batch_path, low=1)
+    tokens = _get(data, ("model", "train_ds", "tokens_in_batch"))
+    # TransformerLMModel's DataLoader: batch_size=1 over a dataset of batches of tokens_in_batch tokens
+    # (nemo/collections/nlp/models/language_modeling/transformer_lm_model.py:306-333 at
+    # 8cfedd7203462cb251a914e700e5605444277561)
+    what = f"batches of model.train_ds.tokens_in_batch {tokens} tokens" if tokens is not None else "examples"
+    if _get(data, batch_path) is None and tokens is None:
+        _no_batch_size(doc, data, ".".join(batch_path), why or per_epoch_sched)
+    batch = 1 if _get(data, batch_path) is None else _int(doc, _get(data, batch_path), batch_path, low=1)
+    size = "the training-set size" if tokens is None else f"the number of training {what}"
+    read = "" if tokens is None else "the model's DataLoader takes one a step, and "
     if inputs.dataset_size is None and why is not None:
-        raise needs(doc, f"the training-set size: {why}, so the updates of an epoch matter (Lightning's "
-                         "len(train_dataloader))", "--dataset-size N", ("model", "optim", "sched", "name"))
+        raise needs(doc, f"{size}: {why}, so the updates of an epoch matter ({read}Lightning's len(train_dataloader))",
+                    "--dataset-size N", ("model", "optim", "sched", "name"))
     if inputs.dataset_size is None:
-        raise needs(doc, "the training-set size (NeMo reads len(train_dataloader.dataset) to compute max_steps, "
+        raise needs(doc, f"{size} ({read}NeMo reads len(train_dataloader.dataset) to compute max_steps, "
                          "trainer.max_steps being unset)", "--dataset-size N (or --set trainer.max_steps=N)",
                     ("trainer", "max_steps") if "max_steps" in trainer else ("trainer",))
     drop_last = _get(data, loader + ("drop_last",))
@@ -252,14 +258,24 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
     total = _nemo().compute_max_steps(max_epochs=epochs, accumulate_grad_batches=accum, limit_train_batches=limit,
                                       num_workers=world, num_samples=n, batch_size=batch, drop_last=bool(drop_last))
     per_epoch = total // epochs
-    text = (f"{n} examples / {world} ranks / batch {batch} ({'drop_last' if drop_last else 'ceil'}"
+    text = (f"{n} {what} / {world} ranks / batch {batch} ({'drop_last' if drop_last else 'ceil'}"
             f"{f', limit_train_batches {limit}' if limit != 1.0 else ''}) / accumulation {accum} = {per_epoch} updates"
             + (" per epoch" if why else ""))
     told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else
                                                             "default"),
-            Told("batch size", batch, ".".join(batch_path)),
+            Told("batch size", batch, ".".join(batch_path) if tokens is None else "the model's DataLoader"),
             Told("accumulation", accum, "trainer.accumulate_grad_batches"))
     return per_epoch, text, told
+
+
+def _no_batch_size(doc: Document, data: Any, key: str, per_epoch_sched: Any) -> None:
+    """The one line for a config whose training DataLoader has no batch size to read."""
+    if _get(data, ("model", "train_ds")) is not None:
+        raise needs(doc, f"{key} (NeMo divides the dataset by it)", f"--set {key}=N", ("model", "train_ds"))
+    raise SpecError("model.train_ds is missing: the config sets up no training DataLoader (a test or inference "
+                    "config trains nothing), and NeMo counts an epoch's updates from its batches",
+                    location=doc.source.key(("model",)), hint="give lrplot the training config" + (
+                        "" if per_epoch_sched else ", or --set trainer.max_steps=N"))
 
 
 def _loader(doc: Document, data: Any) -> tuple:
