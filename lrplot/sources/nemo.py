@@ -223,14 +223,14 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
         ("trainer", "limit_train_batches")), low=0, hint="fix it, or --set trainer.limit_train_batches=X")
     loader = _loader(doc, data)
     batch_path = loader + ("batch_size",)
-    tokens = _get(data, ("model", "train_ds", "tokens_in_batch"))
+    tokens = _get(data, ("model", "train_ds", "tokens_in_batch")) if _get(data, batch_path) is None else None
     # TransformerLMModel's DataLoader: batch_size=1 over a dataset of batches of tokens_in_batch tokens
     # (nemo/collections/nlp/models/language_modeling/transformer_lm_model.py:306-333 at
     # 8cfedd7203462cb251a914e700e5605444277561)
     what = f"batches of model.train_ds.tokens_in_batch {tokens} tokens" if tokens is not None else "examples"
     if _get(data, batch_path) is None and tokens is None:
         _no_batch_size(doc, data, ".".join(batch_path), why or per_epoch_sched)
-    batch = 1 if _get(data, batch_path) is None else _int(doc, _get(data, batch_path), batch_path, low=1)
+    batch = 1 if tokens is not None else _int(doc, _get(data, batch_path), batch_path, low=1)
     size = "the training-set size" if tokens is None else f"the number of training {what}"
     read = "" if tokens is None else "the model's DataLoader takes one a step, and "
     if inputs.dataset_size is None and why is not None:
