@@ -13,7 +13,8 @@ config names no scheduler; add one') and examples/tts/conf/rad-tts_dec.yaml (Rad
 as 'exp_decay' not in NeMo's registry, with a list of names to pick from),
 examples/nlp/language_modeling/conf/transformer_lm_config.yaml (train_ds.tokens_in_batch, no batch_size: asked for
 'model.train_ds.batch_size', which TransformerLMModel never reads) and
-examples/tts/conf/magpietts/magpietts_inference_en.yaml (no model.train_ds: asked for model.train_ds.batch_size).
+examples/tts/conf/magpietts/magpietts_inference_en.yaml (no model.train_ds: asked for model.train_ds.batch_size) and
+examples/asr/conf/lang_id/titanet_large.yaml (trainer.devices: 2 was not read: drawn for 1 device, twice NeMo's length).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ PREDICTIVE, FASTPITCH_22050 = DATA / "predictive_conformer.yaml", DATA / "fastpi
 MAXINE = DATA / "maxine_bnr.yaml"
 SSL_TTS, RADTTS = DATA / "ssl_tts_22050.yaml", DATA / "rad-tts_dec.yaml"
 TRANSFORMER_LM, MAGPIE_INFER = DATA / "transformer_lm_config.yaml", DATA / "magpietts_inference_en.yaml"
+TITANET = DATA / "titanet_large.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +91,8 @@ def test_published_config_whose_sched_max_steps_is_minus_one_is_refused_as_nemo_
     with pytest.raises(SpecError) as err:
         load_input(SPEAKERNET, inputs=BudgetInputs(dataset_size=1000))
     assert str(err.value).splitlines() == [
-        f"{SPEAKERNET}:123:18: model.optim.sched.max_steps is -1 and trainer.max_steps does not replace it: NeMo builds "
-        "no scheduler then (prepare_lr_scheduler) and the lr stays at model.optim.lr; nothing to draw; --set "
+        f"{SPEAKERNET}:123:18: model.optim.sched.max_steps is -1 and trainer.max_steps does not replace it: NeMo "
+        "builds no scheduler then (prepare_lr_scheduler) and the lr stays at model.optim.lr; nothing to draw; --set "
         "trainer.max_steps=N for a schedule of N updates"]
 
 
@@ -135,7 +137,8 @@ def test_the_value_given_for_it_is_drawn_equal_to_nemo(nemo):
 
 def test_a_model_with_an_optimizer_per_part_is_refused_as_configuring_its_own():
     # SSLDisentangler (nemo/collections/tts/models/ssl_tts.py at 8cfedd7203462cb251a914e700e5605444277561):
-    # automatic_optimization = False (:89), configure_optimizers builds a WarmupPolicy from each block's sched (:206-260)
+    # automatic_optimization = False (:89), configure_optimizers builds a WarmupPolicy from each block's sched
+    # (:206-260)
     with pytest.raises(SpecError) as err:
         load_input(SSL_TTS, inputs=BudgetInputs(dataset_size=1000))
     assert str(err.value).splitlines() == [
@@ -170,7 +173,7 @@ def test_a_config_batching_by_tokens_asks_for_the_number_of_batches():
 def test_a_config_batching_by_tokens_is_drawn_equal_to_nemo_over_its_loader_of_batches(nemo):
     """TransformerLMModel's DataLoader (transformer_lm_model.py:306-333 at 8cfedd7203462cb251a914e700e5605444277561):
     batch_size=1 over a dataset whose items are batches of tokens_in_batch tokens; prepare_lr_scheduler is handed
-    that loader and the trainer's numbers as setup_optimization hands them (max_steps -1: 2 epochs, 1 device)."""
+    that loader and the trainer's numbers as setup_optimization hands them (max_steps -1: 2 epochs, its 4 devices)."""
     import torch
     import yaml
 
@@ -178,18 +181,18 @@ def test_a_config_batching_by_tokens_is_drawn_equal_to_nemo_over_its_loader_of_b
 
     optim = yaml.safe_load(TRANSFORMER_LM.read_text())["model"]["optim"]
     sched = {**optim["sched"], "t_max_epochs": 2, "t_accumulate_grad_batches": 1, "t_limit_train_batches": 1.0,
-             "t_num_workers": 1}
+             "t_num_workers": 4}
     optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=optim["lr"])
     built = nemo.prepare_lr_scheduler(optimizer, sched, train_dataloader=torch.utils.data.DataLoader(range(300),
                                                                                                      batch_size=1))
     assert built["interval"] == "step"
     expected = []
-    for _ in range(600):  # 300 batches x 2 epochs
+    for _ in range(150):  # ceil(300 batches / 4 ranks) = 75 x 2 epochs
         expected.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
         built["scheduler"].step()
     source = load_input(TRANSFORMER_LM, inputs=BudgetInputs(dataset_size=300), overrides=["trainer.max_epochs=2"])
-    assert source.budget.updates == 600
+    assert source.budget.updates == 150 == built["scheduler"].max_steps
     assert simulate(source.spec).schedules[0].values[(0, "lr")].tolist() == expected
 
 
@@ -201,3 +204,32 @@ def test_a_config_without_a_training_loader_is_said_to_train_nothing():
         f"{MAGPIE_INFER}:20:1: model.train_ds is missing: the config sets up no training DataLoader (a test or "
         "inference config trains nothing), and NeMo counts an epoch's updates from its batches; give lrplot the "
         "training config"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_devices_the_trainer_states_divide_the_dataset_as_nemo_divides_it(nemo):
+    """titanet_large.yaml: trainer.devices 2, num_nodes 1, max_steps -1, 40 epochs, batch 128. setup_optimization
+    hands prepare_lr_scheduler t_num_workers = num_devices * num_nodes (modelPT.py:685), which compute_max_steps
+    divides the dataset by (lr_scheduler.py:1024)."""
+    import torch
+    import yaml
+
+    from lrplot.engine import simulate
+
+    optim = yaml.safe_load(TITANET.read_text())["model"]["optim"]
+    sched = {**optim["sched"], "t_max_epochs": 40, "t_accumulate_grad_batches": 1, "t_limit_train_batches": 1.0,
+             "t_num_workers": 2 * 1}
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=optim["lr"])
+    built = nemo.prepare_lr_scheduler(optimizer, sched, train_dataloader=torch.utils.data.DataLoader(range(1000),
+                                                                                                     batch_size=128))
+    expected = []
+    for _ in range(built["scheduler"].max_steps):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        built["scheduler"].step()
+    assert len(expected) == 160  # ceil(ceil(1000 / 2) / 128) = 4 updates x 40 epochs
+    source = load_input(TITANET, inputs=BudgetInputs(dataset_size=1000))
+    assert simulate(source.spec).schedules[0].values[(0, "lr")].tolist() == expected
+    assert not any("--devices" in str(n) for n in source.assumptions)
+    assert load_input(TITANET, inputs=BudgetInputs(dataset_size=1000, devices=4)).budget.updates == 80  # 4 per node

@@ -10,10 +10,10 @@ numbers into ``sched`` and ``prepare_lr_scheduler`` (nemo/core/optim/lr_schedule
 
 ``max_steps`` is ``trainer.max_steps`` when it is >= 0 (setup_optimization writes it over the block's own,
 modelPT.py:675, :690-691), else ``sched.max_steps`` when the block sets it (lr_scheduler.py:915-921), else
-NeMo's own ``compute_max_steps`` (lr_scheduler.py:1019-1041) from
-``trainer.max_epochs`` (Lightning's 1000 when unset), ``accumulate_grad_batches``, ``limit_train_batches``, the world size
-(``num_devices * num_nodes``, modelPT.py:685), the training-set size (``--dataset-size``: NeMo reads
-``len(train_dataloader.dataset)``), ``model.train_ds.batch_size`` and the loader's ``drop_last``.
+NeMo's own ``compute_max_steps`` (lr_scheduler.py:1019-1041) from ``trainer.max_epochs`` (Lightning's 1000 when
+unset), ``accumulate_grad_batches``, ``limit_train_batches``, the world size (``num_devices * num_nodes``,
+modelPT.py:685: ``trainer.devices`` as stated, or ``--devices``), the training-set size (``--dataset-size``: NeMo
+reads ``len(train_dataloader.dataset)``), ``model.train_ds.batch_size`` and the loader's ``drop_last``.
 lrplot calls that function itself (importing ``nemo.core.optim.lr_scheduler``), so it needs
 nemo_toolkit installed with its dependencies (``pip install 'lrplot[nemo]'``).
 
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingLibraryError, SpecError
 from . import lightning_loop as rules
+from .framework import stated_world_size
 from .nemo_models import part_optims, refuse, sched_block
 from .protocol import Budget, Source, Told, assumption, budget_number, needs
 
@@ -247,13 +248,15 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
                                 settle=f"--set {'.'.join(loader)}.drop_last=true"))
     nodes = trainer.get("num_nodes") or 1
     nodes = _int(doc, nodes, ("trainer", "num_nodes"), low=1)
-    if inputs.devices is None:
-        devices = 1
+    # NeMo divides the dataset over num_devices x num_nodes ranks (modelPT.py:685): trainer.devices as the config
+    # states it (a count, a list), --devices per node over it; -1 and 'auto' depend on the machine
+    world = inputs.devices * nodes if inputs.devices is not None else stated_world_size(doc, trainer, ("trainer",))
+    origin = "--devices" if inputs.devices is not None else "trainer.devices"
+    if world is None:
+        world, origin = nodes, "default"
         notes.append(assumption("1 device per node: NeMo divides the dataset over num_devices x num_nodes "
-                                "ranks (modelPT.py:685); add --devices N for N devices per node", settle="--devices N"))
-    else:
-        devices = inputs.devices
-    world = devices * nodes
+                                "ranks (modelPT.py:685), and trainer.devices depends on the machine; add --devices N "
+                                "for N devices per node", settle="--devices N"))
     n = inputs.dataset_size
     total = _nemo().compute_max_steps(max_epochs=epochs, accumulate_grad_batches=accum, limit_train_batches=limit,
                                       num_workers=world, num_samples=n, batch_size=batch, drop_last=bool(drop_last))
@@ -261,8 +264,7 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
     text = (f"{n} {what} / {world} ranks / batch {batch} ({'drop_last' if drop_last else 'ceil'}"
             f"{f', limit_train_batches {limit}' if limit != 1.0 else ''}) / accumulation {accum} = {per_epoch} updates"
             + (" per epoch" if why else ""))
-    told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else
-                                                            "default"),
+    told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, origin),
             Told("batch size", batch, ".".join(batch_path) if tokens is None else "the model's DataLoader"),
             Told("accumulation", accum, "trainer.accumulate_grad_batches"))
     return per_epoch, text, told

@@ -79,8 +79,8 @@ def refuse(doc: Document, data: Any) -> None:
         parts = part_optims(doc.data)
         raise SpecError(f"{', '.join('model.' + k for k in parts)}: an optimizer per part of the model and no "
                         "model.optim, so setup_optimization builds nothing from them; the model's own "
-                        "configure_optimizers does (SSLDisentangler: a WarmupPolicy from each sched block, both stepped "
-                        "by hand in training_step), and lrplot does not model that trainer",
+                        "configure_optimizers does (SSLDisentangler: a WarmupPolicy from each sched block, both "
+                        "stepped by hand in training_step), and lrplot does not model that trainer",
                         location=doc.source.key(("model", parts[0])), hint=SPEC_HINT)
     _unbuilt(doc, data)
     target = data.at(("model", "target"))
