@@ -10,6 +10,7 @@ examples/tts/conf/vits.yaml and vits_44100.yaml (VITS steps its two optimizers a
 vits_44100's CosineAnnealing was drawn for its sched.max_steps 1000000) and
 examples/tts/conf/tacotron2.yaml and fastpitch_align_v1.05.yaml (the batch size under train_ds.dataloader_params),
 examples/asr/conf/quartznet/quartznet_15x5_zh.yaml (its 5,206 labels written once, repeated by alias: 21,133 values expanded).
+More published configs, each of which showed a reader bug: tests/test_sources_nemo_published.py.
 
 torch's schedulers named in NeMo's registry (StepLR, ExponentialLR, CyclicLR, ReduceLROnPlateau) are compared
 with a REAL Lightning fit whose configure_optimizers returns ``[optimizer], [prepare_lr_scheduler(...)]`` as
@@ -34,6 +35,7 @@ from lrplot.errors import SpecError
 from lrplot.sources import BudgetInputs, load_input
 
 from tests.helpers import forked
+from tests.helpers.nemo_reference import drawn, nemo_loop
 from tests.helpers.installed import require
 from tests.helpers.paths import ROOT
 
@@ -57,30 +59,6 @@ def nemo():
     if module is None:
         pytest.skip("nemo_toolkit is not installed")
     return module
-
-
-def nemo_loop(module, cls_name: str, lr: float, sched_args: dict, *, epochs: int, examples: int, batch: int) -> list:
-    """NeMo's own arithmetic and class, stepped as Lightning does with interval 'step' (lr of each update)."""
-    import torch
-
-    max_steps = module.compute_max_steps(max_epochs=epochs, accumulate_grad_batches=1, limit_train_batches=1.0,
-                                         num_workers=1, num_samples=examples, batch_size=batch, drop_last=False)
-    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=lr)
-    scheduler = getattr(module, cls_name)(optimizer, **sched_args, max_steps=max_steps)
-    lrs = []
-    for _ in range(max_steps):
-        lrs.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return lrs
-
-
-def drawn(path, examples: int) -> list:
-    from lrplot.engine import simulate
-
-    source = load_input(path, inputs=BudgetInputs(dataset_size=examples))
-    assert source.kind == "nemo"
-    return simulate(source.spec).schedules[0].values[(0, "lr")].tolist()
 
 
 @pytest.mark.slow
@@ -342,3 +320,4 @@ def test_two_batch_sizes_that_differ_are_refused_in_one_line(tmp_path):
     assert str(err.value).splitlines() == [
         f"{path}:{line}:17: model.train_ds.batch_size and model.train_ds.dataloader_params.batch_size differ: which one "
         "the training DataLoader takes is the model's code; --set the one the model does not read to the other's value"]
+

@@ -131,3 +131,16 @@ def test_an_unknown_key_is_named_before_a_budget_reference_in_its_value(tmp_path
     with pytest.raises(SpecError) as exc:
         load_input(path)
     assert exc.value.format().startswith(f"{path}:3:1: unknown key 'output_dir'; ")
+
+
+def test_a_nemo_model_section_on_its_own_is_named():
+    """NVIDIA/NeMo scripts/nlp_language_modeling/hf_t5v1_1_base_config.yaml @ 8cfedd7203462cb251a914e700e5605444277561:
+    the model: part of a config (target, optim.sched at the top), read by a conversion script. Its 'optim' is near
+    the spec's 'optimizer', so it fell to the spec: "unknown key 'encoder'; known keys: title, steps, ..."."""
+    path = DATA / "NeMo_hf_t5v1_1_base_config.yaml"
+    with pytest.raises(SpecError) as exc:
+        load_input(path)
+    assert exc.value.format() == (
+        f"{path}:1:1: a NeMo model section (target: MegatronT5Model, optim.sched at the top, no trainer: block), what "
+        "a training config holds under model:, without the trainer that sets max_steps: lrplot does not read this "
+        "kind of file; give lrplot the training config (model: with optim.sched, and trainer:)")

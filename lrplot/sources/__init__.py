@@ -156,9 +156,9 @@ def detect(doc: Document) -> str:
     if isinstance(doc.not_yaml, TemplateFileError):  # a template: its placeholder is the thing to say
         raise doc.not_yaml
     from ..spec import Spec
-    from .unread import component_config
+    from .unread import component_config, nemo_model_section
 
-    named = component_config(doc, list(Spec.model_fields))
+    named = component_config(doc, list(Spec.model_fields)) or nemo_model_section(doc)
     if named is not None:
         raise SpecError(f"{named[0]}: lrplot does not read this kind of file", hint=named[1],
                         location=doc.source.value(()))

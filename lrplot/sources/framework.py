@@ -187,7 +187,7 @@ class LoopSettings:
         where["drop_last"] = dpath + ("drop_last",)
         if not isinstance(drop_last, bool):
             raise error(doc, f"drop_last should be true or false, not {drop_last!r}", where["drop_last"])
-        world_size = _world_size(doc, trainer, tpath)
+        world_size = stated_world_size(doc, trainer, tpath)
         where["world_size"] = tpath + ("devices",)
         if inputs.devices is not None:
             world_size = inputs.devices
@@ -196,7 +196,7 @@ class LoopSettings:
                    inputs.dataset_size, where, frozenset(flags))
 
 
-def _world_size(doc: Document, trainer: dict, tpath: KeyPath) -> int | None:
+def stated_world_size(doc: Document, trainer: dict, tpath: KeyPath) -> int | None:
     """devices x num_nodes, or None when it depends on the machine ('auto', -1)."""
     devices = trainer.get("devices", "auto")
     nodes = _int(doc, trainer, "num_nodes", tpath, 1, 1)

@@ -157,6 +157,12 @@ def _omegaconf_error(doc: Document, exc: Exception, fallback: KeyPath) -> SpecEr
     key = full_key or format_path(fallback)
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     unknown = re.match(r"Unsupported interpolation type (\S+)", message)
+    missing = re.search(r"Missing mandatory value: (\S+)", message)
+    if missing:  # a '???' read, itself or through an interpolation: a value the config leaves to the command line
+        name = missing.group(1)
+        via = f", and '{key}' takes it by interpolation" if name != key else ""
+        return fw.error(doc, f"'{name}' is ??? (a value the config leaves to the command line){via}",
+                        _key_path(name) or tuple(path) or fallback, hint=f"give it: --set {name}=VALUE")
     if isinstance(exc, UnsupportedInterpolationType) and unknown:
         return fw.error(doc, f"'{key}' is computed by the resolver '{unknown.group(1)}', which your code registers "
                              "and lrplot does not run", tuple(path) or fallback,

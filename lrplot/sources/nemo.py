@@ -10,10 +10,10 @@ numbers into ``sched`` and ``prepare_lr_scheduler`` (nemo/core/optim/lr_schedule
 
 ``max_steps`` is ``trainer.max_steps`` when it is >= 0 (setup_optimization writes it over the block's own,
 modelPT.py:675, :690-691), else ``sched.max_steps`` when the block sets it (lr_scheduler.py:915-921), else
-NeMo's own ``compute_max_steps`` (lr_scheduler.py:1019-1041) from
-``trainer.max_epochs``, ``accumulate_grad_batches``, ``limit_train_batches``, the world size
-(``num_devices * num_nodes``, modelPT.py:685), the training-set size (``--dataset-size``: NeMo reads
-``len(train_dataloader.dataset)``), ``model.train_ds.batch_size`` and the loader's ``drop_last``.
+NeMo's own ``compute_max_steps`` (lr_scheduler.py:1019-1041) from ``trainer.max_epochs`` (Lightning's 1000 when
+unset), ``accumulate_grad_batches``, ``limit_train_batches``, the world size (``num_devices * num_nodes``,
+modelPT.py:685: ``trainer.devices`` as stated, or ``--devices``), the training-set size (``--dataset-size``: NeMo
+reads ``len(train_dataloader.dataset)``), ``model.train_ds.batch_size`` and the loader's ``drop_last``.
 lrplot calls that function itself (importing ``nemo.core.optim.lr_scheduler``), so it needs
 nemo_toolkit installed with its dependencies (``pip install 'lrplot[nemo]'``).
 
@@ -29,6 +29,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingLibraryError, SpecError
+from . import lightning_loop as rules
+from .framework import stated_world_size
+from .nemo_models import part_optims, refuse, sched_block
 from .protocol import Budget, Source, Told, assumption, budget_number, needs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,15 +62,10 @@ OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "adagrad": "Adagra
               "adadelta": "Adadelta", "adamax": "Adamax"}
 
 
-def _sched(data: Any) -> Any:
-    model = data.get("model") if isinstance(data, dict) else None
-    optim = model.get("optim") if isinstance(model, dict) else None
-    return optim.get("sched") if isinstance(optim, dict) else None
-
-
 def detect(doc: Document) -> bool:
-    sched = _sched(doc.data)
-    return isinstance(sched, dict) and "name" in sched and isinstance(doc.data.get("trainer"), dict)
+    sched = sched_block(doc.data)
+    return ((isinstance(sched, dict) and "name" in sched or bool(part_optims(doc.data)))
+            and isinstance(doc.data.get("trainer"), dict))
 
 
 def _get(data: Any, path: tuple) -> Any:
@@ -180,11 +178,7 @@ def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs, not
         # setup_optimization writes it over the sched block's own (modelPT.py:690-691)
         fixed = max_steps, f"trainer.max_steps {max_steps}", "trainer.max_steps"
     elif sched.get("max_steps") is not None:  # prepare_lr_scheduler:915-921, ahead of t_max_epochs
-        steps = _int(doc, sched["max_steps"], ("model", "optim", "sched", "max_steps"), low=-1)
-        if steps == -1:
-            raise SpecError("model.optim.sched.max_steps is -1: NeMo builds no scheduler then (prepare_lr_scheduler) "
-                            "and the lr stays at model.optim.lr", location=doc.source.value(
-                                ("model", "optim", "sched", "max_steps")), hint="nothing to draw; set it to N")
+        steps = _int(doc, sched["max_steps"], ("model", "optim", "sched", "max_steps"))  # -1: refused before
         fixed = steps, f"model.optim.sched.max_steps {steps}", "model.optim.sched.max_steps"
         epochs = trainer.get("max_epochs")
         notes.append(assumption(  # Lightning stops at trainer.max_epochs then, not at the scheduler's max_steps
@@ -197,22 +191,29 @@ def _max_steps(doc: Document, data: dict, sched: dict, inputs: BudgetInputs, not
             return fixed[0], None, fixed[1], (), fixed[2]
         per_epoch, text, told = _per_epoch(doc, data, inputs, notes, epoch_interval, 1)
         return fixed[0], per_epoch, f"{fixed[1]}; {text}", told, fixed[2]
-    # trainer.max_steps < 0 (null or -1: Lightning's "no limit"): modelPT.py:675-688 -> compute_max_steps
-    if trainer.get("max_epochs") is None:
-        raise needs(doc, "trainer.max_steps or trainer.max_epochs (NeMo computes max_steps from the epochs)",
-                    "--set trainer.max_steps=N", ("trainer",))
-    epochs = _int(doc, trainer["max_epochs"], ("trainer", "max_epochs"), low=1)
-    per_epoch, text, told = _per_epoch(doc, data, inputs, notes, None, epochs)
+    # trainer.max_steps < 0 (null or -1: Lightning's "no limit"): modelPT.py:675-688 -> compute_max_steps of
+    # the trainer's max_epochs, which Lightning has made 1000 when unset (_parse_loop_limits runs in Trainer._run,
+    # before configure_optimizers calls setup_optimization)
+    given = trainer.get("max_epochs")
+    if given == -1:
+        raise SpecError("trainer.max_epochs and trainer.max_steps are both -1: Lightning trains until stopped, and "
+                        "NeMo's compute_max_steps gives the schedule no length", hint="add --set trainer.max_steps=N",
+                        location=doc.source.value(("trainer", "max_epochs")))
+    epochs = rules.epoch_limit(None if given is None else _int(doc, given, ("trainer", "max_epochs"), low=1), -1)
+    if given is None:
+        notes.append(f"trainer.max_epochs unset: Lightning trains {epochs} epochs (its default when max_steps is -1)")
+    per_epoch, text, told = _per_epoch(doc, data, inputs, notes, None, epochs, epoch_interval is not None)
     total = per_epoch * epochs
     return (total, per_epoch, f"compute_max_steps: {text} x {epochs} epochs = {total} updates (max_steps)",
-            told + (Told("epochs", epochs, "trainer.max_epochs"),), "trainer.max_epochs")
+            told + (Told("epochs", epochs, "trainer.max_epochs" if given is not None else "Lightning's default"),),
+            "trainer.max_epochs")
 
 
 def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str], why: str | None,
-               epochs: int) -> tuple[int, str, tuple]:
+               epochs: int, per_epoch_sched: bool = False) -> tuple[int, str, tuple]:
     """(updates per epoch, the arithmetic, what was told) by NeMo's compute_max_steps for ``epochs`` epochs
     (divided by them: it multiplies the updates of one epoch); ``why``: why they are needed, when
-    max_steps is given (asked then with it)."""
+    max_steps is given (asked then with it); ``per_epoch_sched``: the scheduler steps once per epoch."""
     trainer = data["trainer"]
     accum = trainer.get("accumulate_grad_batches", 1)
     if accum is None:
@@ -223,15 +224,21 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
         ("trainer", "limit_train_batches")), low=0, hint="fix it, or --set trainer.limit_train_batches=X")
     loader = _loader(doc, data)
     batch_path = loader + ("batch_size",)
-    if _get(data, batch_path) is None:
-        key = ".".join(batch_path)
-        raise needs(doc, f"{key} (NeMo divides the dataset by it)", f"--set {key}=N", ("model",))
-    batch = _int(doc, _get(data, batch_path), batch_path, low=1)
+    tokens = _get(data, ("model", "train_ds", "tokens_in_batch")) if _get(data, batch_path) is None else None
+    # TransformerLMModel's DataLoader: batch_size=1 over a dataset of batches of tokens_in_batch tokens
+    # (nemo/collections/nlp/models/language_modeling/transformer_lm_model.py:306-333 at
+    # 8cfedd7203462cb251a914e700e5605444277561)
+    what = f"batches of model.train_ds.tokens_in_batch {tokens} tokens" if tokens is not None else "examples"
+    if _get(data, batch_path) is None and tokens is None:
+        _no_batch_size(doc, data, ".".join(batch_path), why or per_epoch_sched)
+    batch = 1 if tokens is not None else _int(doc, _get(data, batch_path), batch_path, low=1)
+    size = "the training-set size" if tokens is None else f"the number of training {what}"
+    read = "" if tokens is None else "the model's DataLoader takes one a step, and "
     if inputs.dataset_size is None and why is not None:
-        raise needs(doc, f"the training-set size: {why}, so the updates of an epoch matter (Lightning's "
-                         "len(train_dataloader))", "--dataset-size N", ("model", "optim", "sched", "name"))
+        raise needs(doc, f"{size}: {why}, so the updates of an epoch matter ({read}Lightning's len(train_dataloader))",
+                    "--dataset-size N", ("model", "optim", "sched", "name"))
     if inputs.dataset_size is None:
-        raise needs(doc, "the training-set size (NeMo reads len(train_dataloader.dataset) to compute max_steps, "
+        raise needs(doc, f"{size} ({read}NeMo reads len(train_dataloader.dataset) to compute max_steps, "
                          "trainer.max_steps being unset)", "--dataset-size N (or --set trainer.max_steps=N)",
                     ("trainer", "max_steps") if "max_steps" in trainer else ("trainer",))
     drop_last = _get(data, loader + ("drop_last",))
@@ -241,25 +248,36 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
                                 settle=f"--set {'.'.join(loader)}.drop_last=true"))
     nodes = trainer.get("num_nodes") or 1
     nodes = _int(doc, nodes, ("trainer", "num_nodes"), low=1)
-    if inputs.devices is None:
-        devices = 1
+    # NeMo divides the dataset over num_devices x num_nodes ranks (modelPT.py:685): trainer.devices as the config
+    # states it (a count, a list), --devices per node over it; -1 and 'auto' depend on the machine
+    world = inputs.devices * nodes if inputs.devices is not None else stated_world_size(doc, trainer, ("trainer",))
+    origin = "--devices" if inputs.devices is not None else "trainer.devices"
+    if world is None:
+        world, origin = nodes, "default"
         notes.append(assumption("1 device per node: NeMo divides the dataset over num_devices x num_nodes "
-                                "ranks (modelPT.py:685); add --devices N for N devices per node", settle="--devices N"))
-    else:
-        devices = inputs.devices
-    world = devices * nodes
+                                "ranks (modelPT.py:685), and trainer.devices depends on the machine; add --devices N "
+                                "for N devices per node", settle="--devices N"))
     n = inputs.dataset_size
     total = _nemo().compute_max_steps(max_epochs=epochs, accumulate_grad_batches=accum, limit_train_batches=limit,
                                       num_workers=world, num_samples=n, batch_size=batch, drop_last=bool(drop_last))
     per_epoch = total // epochs
-    text = (f"{n} examples / {world} ranks / batch {batch} ({'drop_last' if drop_last else 'ceil'}"
+    text = (f"{n} {what} / {world} ranks / batch {batch} ({'drop_last' if drop_last else 'ceil'}"
             f"{f', limit_train_batches {limit}' if limit != 1.0 else ''}) / accumulation {accum} = {per_epoch} updates"
             + (" per epoch" if why else ""))
-    told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, "--devices" if inputs.devices else
-                                                            "default"),
-            Told("batch size", batch, ".".join(batch_path)),
+    told = (Told("dataset size", n, "--dataset-size"), Told("devices", world, origin),
+            Told("batch size", batch, ".".join(batch_path) if tokens is None else "the model's DataLoader"),
             Told("accumulation", accum, "trainer.accumulate_grad_batches"))
     return per_epoch, text, told
+
+
+def _no_batch_size(doc: Document, data: Any, key: str, per_epoch_sched: Any) -> None:
+    """The one line for a config whose training DataLoader has no batch size to read."""
+    if _get(data, ("model", "train_ds")) is not None:
+        raise needs(doc, f"{key} (NeMo divides the dataset by it)", f"--set {key}=N", ("model", "train_ds"))
+    raise SpecError("model.train_ds is missing: the config sets up no training DataLoader (a test or inference "
+                    "config trains nothing), and NeMo counts an epoch's updates from its batches",
+                    location=doc.source.key(("model",)), hint="give lrplot the training config" + (
+                        "" if per_epoch_sched else ", or --set trainer.max_steps=N"))
 
 
 def _loader(doc: Document, data: Any) -> tuple:
@@ -278,49 +296,14 @@ def _loader(doc: Document, data: Any) -> tuple:
     return nested
 
 
-def _gan_part(doc: Document) -> tuple[str, Any] | None:
-    """(what, where) of a GAN model's generator or discriminator in the config (``model.discriminator``, VITS's
-    ``model.synthesizer``, or a ``model/generator`` group in its defaults list), else None. NeMo's TTS GAN models set
-    ``automatic_optimization = False`` and configure two optimizers (nemo/collections/tts/models/hifigan.py,
-    univnet.py, audio_codec.py at 8cfedd7203462cb251a914e700e5605444277561); VitsModel too (vits.py there:
-    :93, :141-176), its generator a SynthesizerTrn built from ``cfg.synthesizer``, and it steps both optimizers
-    and both schedulers itself in training_step (:235-269: ExponentialLR only on an epoch's last batch)."""
-    model = doc.data.get("model")
-    for key in ("generator", "discriminator", "synthesizer"):
-        if isinstance(model, dict) and key in model:
-            return f"model.{key}", doc.source.key(("model", key))
-    defaults = doc.data.get("defaults")
-    for i, entry in enumerate(defaults if isinstance(defaults, list) else []):
-        group = next(iter(entry), None) if isinstance(entry, dict) else None
-        if group in ("model/generator", "model/discriminator"):
-            return f"defaults: {group}", doc.source.value(("defaults", i))
-    return None
-
-
 def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Source:
     from ..spec import spec_from_data
     from .hydra import _Resolver
 
-    data = doc.data
     sched_path = ("model", "optim", "sched")
-    raw = _sched(data)
-    if "args" in raw:
-        raise SpecError("model.optim.sched.args (the args/params form) is not read", hint="give the scheduler's "
-                        "arguments as keys of model.optim.sched (warmup_steps: N, min_lr: X)",
-                        location=doc.source.key(sched_path + ("args",)))
-    if "_target_" in raw:
-        raise SpecError("model.optim.sched._target_ (a params dataclass) is not read", hint="name the scheduler with "
-                        "name: CosineAnnealing and give its arguments as keys",
-                        location=doc.source.key(sched_path + ("_target_",)))
-    gan = _gan_part(doc)
-    if gan is not None:
-        raise SpecError(f"{gan[0]}: a NeMo GAN model's config (HifiGan, UnivNet, AudioCodecModel, VITS: generator "
-                        "and discriminator optimizers stepped by hand in training_step, and their schedulers stepped "
-                        "by the model itself); Lightning counts trainer.max_steps over every optimizer step, so such a "
-                        "run makes fewer training steps and scheduler steps than max_steps, and the model builds its "
-                        "schedulers itself: lrplot does not model that trainer", location=gan[1],
-                        hint="draw its schedule as an lrplot spec (steps: the training steps the run makes)")
     resolver = _Resolver(doc)
+    data = _Node(resolver, doc.data)  # the trainer's numbers and model.train_ds, resolved as they are read
+    refuse(doc, data)
     sched = resolver.node(sched_path)
     name = sched.get("name")
     if name not in SCHEDULES and name not in TORCH_SCHEDULES:
@@ -337,7 +320,6 @@ def read(doc: Document, inputs: BudgetInputs, *, allow_import: Allowance) -> Sou
         raise needs(doc, "model.optim.lr (the schedule scales it)", "--set model.optim.lr=LR", ("model", "optim"))
     notes: list[str] = []
     optimizer = _optimizer(doc, optim, optim["lr"], notes)
-    data = _Node(resolver, doc.data)  # the trainer's numbers and model.train_ds, resolved as they are read
     why = f"NeMo steps {name} once per epoch (EPOCH_SCHEDULERS)" if interval == "epoch" else None
     total, per_epoch, text, told, decided_by = _max_steps(doc, data, sched, inputs, notes, why)
     kwargs = {k: v for k, v in sched.items() if k not in DROPPED}

@@ -94,3 +94,19 @@ def component_config(doc: Document, spec_keys: list[str]) -> tuple[str, str] | N
             "reads (top-level optimizer or lr_scheduler blocks beside epochs, batch_size)",
             "describe the schedule this recipe builds as an lrplot spec")
 
+
+
+def nemo_model_section(doc: Document) -> tuple[str, str] | None:
+    """A NeMo model's own config on its own (``target: nemo.collections...Model`` and ``optim.sched`` at the top,
+    no ``trainer:``), as a .nemo checkpoint stores it and NeMo's conversion scripts read it (NVIDIA/NeMo's
+    scripts/nlp_language_modeling/hf_t5v1_1_base_config.yaml): said as such, not as an lrplot spec's "unknown key"."""
+    data = doc.data
+    if not isinstance(data, dict) or "trainer" in data or not str(data.get("target", "")).startswith(
+            "nemo.collections."):
+        return None
+    optim = data.get("optim")
+    if not (isinstance(optim, dict) and isinstance(optim.get("sched"), dict)):
+        return None
+    return (f"a NeMo model section (target: {str(data['target']).rsplit('.', 1)[-1]}, optim.sched at the top, no "
+            "trainer: block), what a training config holds under model:, without the trainer that sets max_steps",
+            "give lrplot the training config (model: with optim.sched, and trainer:)")
