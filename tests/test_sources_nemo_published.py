@@ -232,4 +232,9 @@ def test_the_devices_the_trainer_states_divide_the_dataset_as_nemo_divides_it(ne
     source = load_input(TITANET, inputs=BudgetInputs(dataset_size=1000))
     assert simulate(source.spec).schedules[0].values[(0, "lr")].tolist() == expected
     assert not any("--devices" in str(n) for n in source.assumptions)
-    assert load_input(TITANET, inputs=BudgetInputs(dataset_size=1000, devices=4)).budget.updates == 80  # 4 per node
+    assert load_input(TITANET, inputs=BudgetInputs(dataset_size=1000, devices=4)).budget.updates == 80
+    # --devices is the world size (devices x nodes), as for every reader: 4 ranks over 2 nodes, not 4 per node
+    assert load_input(TITANET, inputs=BudgetInputs(dataset_size=1000, devices=4),
+                      overrides=["trainer.num_nodes=2"]).budget.updates == 80
+    assert load_input(TITANET, inputs=BudgetInputs(dataset_size=1000),  # the config's 2 devices on each of 2 nodes
+                      overrides=["trainer.num_nodes=2"]).budget.updates == 80

@@ -248,15 +248,15 @@ def _per_epoch(doc: Document, data: dict, inputs: BudgetInputs, notes: list[str]
                                 settle=f"--set {'.'.join(loader)}.drop_last=true"))
     nodes = trainer.get("num_nodes") or 1
     nodes = _int(doc, nodes, ("trainer", "num_nodes"), low=1)
-    # NeMo divides the dataset over num_devices x num_nodes ranks (modelPT.py:685): trainer.devices as the config
-    # states it (a count, a list), --devices per node over it; -1 and 'auto' depend on the machine
-    world = inputs.devices * nodes if inputs.devices is not None else stated_world_size(doc, trainer, ("trainer",))
+    # NeMo divides the dataset over num_devices x num_nodes ranks (modelPT.py:685): --devices is that world size, as
+    # for every reader; else trainer.devices x num_nodes as the config states them; -1 and 'auto' depend on the machine
+    world = inputs.devices if inputs.devices is not None else stated_world_size(doc, trainer, ("trainer",))
     origin = "--devices" if inputs.devices is not None else "trainer.devices"
     if world is None:
         world, origin = nodes, "default"
-        notes.append(assumption("1 device per node: NeMo divides the dataset over num_devices x num_nodes "
-                                "ranks (modelPT.py:685), and trainer.devices depends on the machine; add --devices N "
-                                "for N devices per node", settle="--devices N"))
+        notes.append(assumption(f"1 device per node ({nodes} node{'s' if nodes > 1 else ''}): NeMo divides the dataset "
+                                "over num_devices x num_nodes ranks (modelPT.py:685), and trainer.devices depends on the "
+                                "machine; add --devices K for the world size (devices x nodes)", settle="--devices K"))
     n = inputs.dataset_size
     total = _nemo().compute_max_steps(max_epochs=epochs, accumulate_grad_batches=accum, limit_train_batches=limit,
                                       num_workers=world, num_samples=n, batch_size=batch, drop_last=bool(drop_last))
