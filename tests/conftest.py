@@ -54,6 +54,18 @@ def _private_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def nemo():
+    """NeMo's real ``nemo.core.optim.lr_scheduler`` module (loaded without NeMo's package ``__init__``:
+    :func:`tests.helpers.framework_stub.nemo_schedulers`)."""
+    from tests.helpers.framework_stub import nemo_schedulers
+
+    module = nemo_schedulers()
+    if module is None:
+        pytest.skip("nemo_toolkit is not installed")
+    return module
+
+
+@pytest.fixture(scope="session")
 def real_timm():
     """timm's real ``timm.scheduler`` module (see :func:`tests.helpers.timm_stub.install_timm_stub`)."""
     if not install_timm_stub():

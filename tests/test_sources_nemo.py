@@ -51,16 +51,6 @@ TACOTRON2, FASTPITCH = DATA / "tacotron2.yaml", DATA / "fastpitch_align_v1.05.ya
 QUARTZNET_ZH = DATA / "quartznet_15x5_zh.yaml"
 
 
-@pytest.fixture(scope="module")
-def nemo():
-    from tests.helpers.framework_stub import nemo_schedulers
-
-    module = nemo_schedulers()
-    if module is None:
-        pytest.skip("nemo_toolkit is not installed")
-    return module
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_published_citrinet_cosine_equals_nemo(nemo):

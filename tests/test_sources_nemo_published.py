@@ -39,16 +39,6 @@ TRANSFORMER_LM, MAGPIE_INFER = DATA / "transformer_lm_config.yaml", DATA / "magp
 TITANET = DATA / "titanet_large.yaml"
 
 
-@pytest.fixture(scope="module")
-def nemo():
-    from tests.helpers.framework_stub import nemo_schedulers
-
-    module = nemo_schedulers()
-    if module is None:
-        pytest.skip("nemo_toolkit is not installed")
-    return module
-
-
 def lightning_max_epochs(max_epochs, max_steps: int) -> int:
     """The max_epochs a Lightning Trainer built with these holds when configure_optimizers runs: Trainer._run
     calls _parse_loop_limits (loops/utilities.py) before the strategy's setup calls configure_optimizers."""
