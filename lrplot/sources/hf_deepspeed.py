@@ -20,11 +20,13 @@ The engine then steps the scheduler once per applied update (see :mod:`lrplot.so
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..budget import SAMPLES_PER_UPDATE
 from ..errors import SpecError
-from .protocol import Budget, Document, Source
+from .protocol import Budget, Document, Source, Told
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..imports import Allowance
@@ -122,10 +124,6 @@ def _with_global_batch(budget: Budget, ds_budget: Budget | None, inputs: BudgetI
     the DeepSpeed config's own number, else what the Trainer fills ``train_batch_size: "auto"`` with
     (``world_size x per_device_train_batch_size x gradient_accumulation_steps``, transformers 5.23.0
     integrations/deepspeed.py ``trainer_config_process``) where ``--devices`` gives the world size."""
-    from dataclasses import replace
-
-    from ..budget import SAMPLES_PER_UPDATE, Told
-
     stated = ds_budget.samples_per_update if ds_budget is not None else None
     batch, accumulation = budget.told_value("batch size"), budget.told_value("accumulation")
     if stated is None and inputs.devices is not None and batch and accumulation:
