@@ -16,10 +16,8 @@ lrplot puts it; each verdict is the whole line, with the exit code (0: the run f
 
 from __future__ import annotations
 
-import copy
 import os
 import textwrap
-import time
 
 import pytest
 
@@ -232,44 +230,10 @@ MM_PLAN = """
 MM_DATASET = 22  # 6 iterations an epoch at batch 4, the last one partial
 
 
-def mm_train(config, work, used, *, max_epochs=None, resume=None, scheduler_state=True):
-    from mmengine.config import Config
-    from mmengine.hooks import Hook
-    from mmengine.runner import Runner
+def mm_train(config, work, used, **launch):
+    from tests.helpers.mmengine_runner import train_resumable
 
-    from tests.helpers.mmengine_runner import _toys
-
-    toy_model, toy_data = _toys(MM_DATASET)
-
-    class Record(Hook):
-        def before_train(self, runner):
-            runner.optim_wrapper.optimizer.register_step_pre_hook(
-                lambda o, a, k: used.append(o.param_groups[0]["lr"]))
-
-    class Resuming(Runner):
-        def load_or_resume(self):  # Runner.resume, with or without the param schedulers' state
-            if resume is not None:
-                os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"  # MMEngine 0.10's checkpoints pickle its objects
-                try:
-                    self.resume(resume, resume_optimizer=True, resume_param_scheduler=scheduler_state)
-                finally:
-                    del os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"]
-
-    cfg = Config.fromfile(str(config))
-    loader = copy.deepcopy(dict(cfg.train_dataloader))
-    loader.update(dataset=toy_data(), num_workers=0, persistent_workers=False,
-                  sampler=dict(type="DefaultSampler", shuffle=False))
-    train_cfg = dict(cfg.train_cfg, **({"max_epochs": max_epochs} if max_epochs else {}))
-    launches = len(list(work.glob("*/"))) if work.exists() else 0
-    runner = Resuming(model=toy_model(), work_dir=str(work), train_dataloader=loader, train_cfg=train_cfg,
-                      optim_wrapper=cfg.optim_wrapper, param_scheduler=cfg.param_scheduler,
-                      default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=1),
-                                         logger=dict(type="LoggerHook", interval=1)),
-                      custom_hooks=[Record()], log_level="WARNING", default_scope="mmengine",
-                      experiment_name=f"lrplot-{work.name}-{launches}",  # MMEngine's visualizers are global by name
-                      visualizer=dict(type="Visualizer", vis_backends=[dict(type="LocalVisBackend")]))
-    runner.train()
-    time.sleep(1.1)  # the next launch gets a <timestamp>/ folder of its own (named to the second)
+    train_resumable(config, work, used, MM_DATASET, **launch)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,8 @@ registers ``register_step_pre_hook`` on the optimizer the runner steps)."""
 from __future__ import annotations
 
 import copy
+import os
+import time
 
 import numpy as np
 
@@ -129,3 +131,45 @@ def train_logged(path, work_dir, dataset_size: int, *, twice: bool = False) -> l
                     visualizer=dict(type="Visualizer", vis_backends=[dict(type="LocalVisBackend")]))
     runner.train()
     return used
+
+
+def train_resumable(config, work, used: list, dataset_size: int, *, max_epochs: int | None = None,
+                    resume: str | None = None, scheduler_state: bool = True, log_level: str = "WARNING") -> None:
+    """One launch of MMEngine's Runner on ``config`` in ``work`` (its LoggerHook every iteration, LocalVisBackend, a
+    checkpoint every epoch), appending the lr each update used to ``used``; ``max_epochs`` stops it early, ``resume``
+    (a checkpoint) resumes it with the optimizer's state and, unless not ``scheduler_state``, the param schedulers'.
+    Each launch gets a ``<timestamp>/`` folder of its own (named to the second: it waits one second after)."""
+    from mmengine.config import Config
+    from mmengine.hooks import Hook
+    from mmengine.runner import Runner
+
+    toy_model, toy_data = _toys(dataset_size)
+
+    class Record(Hook):
+        def before_train(self, runner):
+            runner.optim_wrapper.optimizer.register_step_pre_hook(
+                lambda o, a, k: used.append(o.param_groups[0]["lr"]))
+
+    class Resuming(Runner):
+        def load_or_resume(self):  # Runner.resume, with or without the param schedulers' state
+            if resume is not None:
+                os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"  # MMEngine 0.10's checkpoints pickle its objects
+                try:
+                    self.resume(resume, resume_optimizer=True, resume_param_scheduler=scheduler_state)
+                finally:
+                    del os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"]
+
+    cfg = Config.fromfile(str(config))
+    loader = copy.deepcopy(dict(cfg.train_dataloader))
+    loader.update(dataset=toy_data(), num_workers=0, persistent_workers=False,
+                  sampler=dict(type="DefaultSampler", shuffle=False))
+    train_cfg = dict(cfg.train_cfg, **({"max_epochs": max_epochs} if max_epochs else {}))
+    launches = len(list(work.glob("*/"))) if work.exists() else 0
+    Resuming(model=toy_model(), work_dir=str(work), train_dataloader=loader, train_cfg=train_cfg,
+             optim_wrapper=cfg.optim_wrapper, param_scheduler=cfg.param_scheduler,
+             default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=1),
+                                logger=dict(type="LoggerHook", interval=1)),
+             custom_hooks=[Record()], log_level=log_level, default_scope="mmengine",
+             experiment_name=f"lrplot-{work.name}-{launches}",  # MMEngine's visualizers are global by name
+             visualizer=dict(type="Visualizer", vis_backends=[dict(type="LocalVisBackend")])).train()
+    time.sleep(1.1)
