@@ -35,11 +35,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[3]))
 
 from lrplot.logs.mlflowhf import PARAMS  # noqa: E402
-from tests.helpers.logruns import _HFModel, _hf_data, _record  # noqa: E402
+from tests.helpers.logruns import _HFModel, _hf_data, recording_trainer  # noqa: E402
 
 
 def run(case: str, work: Path) -> list:
-    from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainerCallback, TrainingArguments
+    from transformers import PretrainedConfig, PreTrainedModel, TrainerCallback, TrainingArguments
 
     class TinyConfig(PretrainedConfig):
         model_type = "lrplot-tiny"
@@ -60,13 +60,7 @@ def run(case: str, work: Path) -> list:
 
     used: list = []
 
-    class Recording(Trainer):
-        def create_optimizer(self, *a, **kw):
-            opt = super().create_optimizer(*a, **kw)
-            if not getattr(opt, "_lrplot_recorded", False):
-                _record(opt, used)
-                opt._lrplot_recorded = True
-            return opt
+    Recording = recording_trainer(used)  # the lr each update used, recorded once per optimizer
 
     class Stop(TrainerCallback):
         def on_step_end(self, args, state, control, **kw):
