@@ -100,9 +100,9 @@ def plain(work: Path, *, per_step: int = 1, steps_per_epoch: int | None = None, 
 
 
 def hf(work: Path, *, extra_step: bool = False, resume_without_scheduler: bool = False) -> list:
-    from transformers import Trainer, TrainerCallback, TrainingArguments
+    from transformers import TrainerCallback, TrainingArguments
 
-    from tests.helpers.logruns import _HFModel, _hf_data
+    from tests.helpers.logruns import _HFModel, _hf_data, recording_trainer
 
     os.environ["WANDB_PROJECT"] = "lrplot"
     used: list = []
@@ -111,13 +111,7 @@ def hf(work: Path, *, extra_step: bool = False, resume_without_scheduler: bool =
         def on_step_end(self, args, state, control, lr_scheduler=None, **kw):
             lr_scheduler.step()
 
-    class Recording(Trainer):
-        def create_optimizer(self, *a, **kw):
-            opt = super().create_optimizer(*a, **kw)
-            if not getattr(opt, "_lrplot_recorded", False):
-                _record(opt, used)
-                opt._lrplot_recorded = True
-            return opt
+    Recording = recording_trainer(used)  # the lr each update used, recorded once per optimizer
 
     import wandb
 
